@@ -1,0 +1,61 @@
+import { InvalidArgumentError } from "./errors.js";
+
+/** A duration: milliseconds as a number, or a string such as `"500ms"`, `"30s"`, `"5m"`, `"1h30m"`, `"7d"`. */
+export type Duration = number | string;
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
+/**
+ * Parses a {@link Duration} into milliseconds.
+ *
+ * @param value - a non-negative number of milliseconds, or a string of `<number><unit>` parts
+ *   (units `ms`, `s`, `m`, `h`, `d`), e.g. `"1h30m"`.
+ * @param field - the option name used in the error message.
+ * @throws InvalidArgumentError when the value is not a finite non-negative duration.
+ */
+export function parseDuration(value: Duration, field = "duration"): number {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new InvalidArgumentError(field, `expected a non-negative number of milliseconds, got ${value}`);
+    }
+    return value;
+  }
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(
+      field,
+      `expected a number of milliseconds or a string like "30s", got ${typeof value}`,
+    );
+  }
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  let total = 0;
+  PART.lastIndex = 0;
+  let matched = 0;
+  while (PART.lastIndex < text.length) {
+    const start = PART.lastIndex;
+    const m = PART.exec(text);
+    if (!m || m.index !== start) {
+      throw new InvalidArgumentError(
+        field,
+        `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+      );
+    }
+    total += Number(m[1]) * UNIT_MS[m[2] as string]!;
+    matched++;
+  }
+  if (matched === 0) {
+    throw new InvalidArgumentError(
+      field,
+      `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+    );
+  }
+  return Math.round(total);
+}

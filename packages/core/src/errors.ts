@@ -1,0 +1,193 @@
+/**
+ * Every error thrown by the public API is a {@link SchedulerError} with a stable `code`.
+ * Codes are part of the public contract: match on `err.code`, not on messages.
+ */
+
+/** Options accepted by every {@link SchedulerError} constructor. */
+export interface SchedulerErrorOptions {
+  /** The underlying error, kept as the standard `cause`. */
+  cause?: unknown;
+}
+
+/** Base class of every error the scheduler throws. `code` is stable across versions. */
+export class SchedulerError extends Error {
+  /** A stable, machine-readable code such as `JOB_NOT_FOUND`. */
+  readonly code: string;
+
+  /** Creates an error with a stable `code` and an optional `cause`. */
+  constructor(code: string, message: string, options?: SchedulerErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A job id that does not exist in the store. */
+export class JobNotFoundError extends SchedulerError {
+  /** The id that was looked up. */
+  readonly jobId: string;
+  /** Creates the error for `jobId`. */
+  constructor(jobId: string) {
+    super("JOB_NOT_FOUND", `job "${jobId}" was not found`);
+    this.jobId = jobId;
+  }
+}
+
+/** A cron expression, time zone, interval or date that cannot define a schedule. */
+export class InvalidScheduleError extends SchedulerError {
+  /** Creates the error; the message names the bad input. */
+  constructor(message: string, options?: SchedulerErrorOptions) {
+    super("INVALID_SCHEDULE", message, options);
+  }
+}
+
+/** An enqueue whose `uniqueKey` is already held by a job that is not final. Nothing was created. */
+export class JobAlreadyExistsError extends SchedulerError {
+  /** The unique key that is taken. */
+  readonly uniqueKey: string;
+  /** The id of the job holding the key, when the store knows it. */
+  readonly existingJobId: string | null;
+  /** Creates the error for `uniqueKey`. */
+  constructor(uniqueKey: string, existingJobId: string | null = null) {
+    super(
+      "JOB_ALREADY_EXISTS",
+      `a job with uniqueKey "${uniqueKey}" is already scheduled, pending or running${
+        existingJobId ? ` (job ${existingJobId})` : ""
+      }`,
+    );
+    this.uniqueKey = uniqueKey;
+    this.existingJobId = existingJobId;
+  }
+}
+
+/** An operation that only the leader may perform was attempted by a follower. */
+export class NotLeaderError extends SchedulerError {
+  /** Creates the error; `message` says what was attempted. */
+  constructor(message = "this instance is not the leader") {
+    super("NOT_LEADER", message);
+  }
+}
+
+/** The scheduler is stopping or stopped and refuses new work. */
+export class ShuttingDownError extends SchedulerError {
+  /** Creates the error; `message` says what was refused. */
+  constructor(message = "the scheduler is shutting down") {
+    super("SHUTTING_DOWN", message);
+  }
+}
+
+/** A configuration value (option or environment variable) that does not parse or is out of range. */
+export class ConfigError extends SchedulerError {
+  /** The option or environment variable at fault, e.g. `SCHEDULER_WORKERS`. */
+  readonly field: string;
+  /** Creates the error for `field`; the message names the bad value and what is expected. */
+  constructor(field: string, message: string, options?: SchedulerErrorOptions) {
+    super("CONFIG_INVALID", `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** A store or leader adapter package that `createSchedulerFromEnv` needs is not installed. */
+export class AdapterNotInstalledError extends SchedulerError {
+  /** The npm package that could not be loaded. */
+  readonly packageName: string;
+  /** Creates the error for `packageName`. */
+  constructor(packageName: string, options?: SchedulerErrorOptions) {
+    super(
+      "ADAPTER_NOT_INSTALLED",
+      `the package "${packageName}" is required by this configuration but could not be loaded; install it with: npm install ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}
+
+/** A bad argument to a public method: the message names the field and the bad value. */
+export class InvalidArgumentError extends SchedulerError {
+  /** The argument or field at fault, e.g. `payload` or `priority`. */
+  readonly field: string;
+  /** Creates the error for `field`. */
+  constructor(field: string, message: string, options?: SchedulerErrorOptions) {
+    super("INVALID_ARGUMENT", `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** A job payload whose JSON encoding is larger than the configured limit. */
+export class PayloadTooLargeError extends SchedulerError {
+  /** The encoded size in bytes. */
+  readonly size: number;
+  /** The configured limit in bytes. */
+  readonly limit: number;
+  /** Creates the error for a payload of `size` bytes over `limit`. */
+  constructor(size: number, limit: number) {
+    super("PAYLOAD_TOO_LARGE", `payload is ${size} bytes as JSON, over the limit of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** `enqueue` of a job name with no registered handler, when `strictHandlers` is on. */
+export class UnknownHandlerError extends SchedulerError {
+  /** The job name without a handler. */
+  readonly jobName: string;
+  /** Creates the error for `jobName`. */
+  constructor(jobName: string) {
+    super(
+      "UNKNOWN_HANDLER",
+      `no handler is registered for job name "${jobName}"; call register("${jobName}", handler) first`,
+    );
+    this.jobName = jobName;
+  }
+}
+
+/** The reason a job's `ctx.signal` aborts when the job runs past its timeout. */
+export class JobTimeoutError extends SchedulerError {
+  /** The timeout that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Creates the error for a timeout of `timeoutMs`. */
+  constructor(timeoutMs: number) {
+    super("JOB_TIMEOUT", `job timed out after ${timeoutMs}ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The reason a job's `ctx.signal` aborts when the job is cancelled or its lease was lost. */
+export class JobCancelledError extends SchedulerError {
+  /** Creates the error; `message` says why the job stopped. */
+  constructor(message = "job was cancelled") {
+    super("JOB_CANCELLED", message);
+  }
+}
+
+/** A store or leader operation failed (connection lost, server error). The original is the `cause`. */
+export class StoreError extends SchedulerError {
+  /** Creates the error; `message` must not contain secrets such as passwords. */
+  constructor(message: string, options?: SchedulerErrorOptions) {
+    super("STORE_ERROR", message, options);
+  }
+}
+
+/** A payload rejected by the schema given to `typedHandler`. The job goes to the dead-letter queue. */
+export class PayloadValidationError extends SchedulerError {
+  /** The issues reported by the schema. */
+  readonly issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }>;
+  /** Creates the error from the schema's issues. */
+  constructor(issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }>) {
+    super("PAYLOAD_INVALID", `payload failed validation: ${issues.map((i) => i.message).join("; ")}`);
+    this.issues = issues;
+  }
+}
+
+/** Turns anything thrown (including non-Errors) into an `Error`. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  if (typeof value === "string") return new Error(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return new Error(`non-Error thrown: ${text}`);
+}
