@@ -1,0 +1,185 @@
+import { CronExpressionParser } from "cron-parser";
+import { InvalidArgumentError, InvalidScheduleError } from "../errors.js";
+import type { Schedule } from "../types.js";
+import { type CronFields, compileFields } from "./cron-fields.js";
+import { nextFixedTimeRun, nextIntervalRun } from "./next-run.js";
+import { validateTimezone, type ZoneOffsets, zoneOffsets } from "./time-zone.js";
+
+/**
+ * How a cron expression behaves across DST changes (DESIGN.md §3).
+ * - `fixed-time`: no `*` and no step in the second, minute and hour fields. Wall-clock
+ *   semantics: a repeated local time fires once (first pass), a skipped one fires at the end of
+ *   the gap, the same day.
+ * - `interval`: everything else. Real-time semantics: fires on both passes of a repeated hour and
+ *   skips local times that do not exist.
+ */
+export type CronKind = "fixed-time" | "interval";
+
+/** A parsed cron expression in a time zone; {@link Schedule.next} gives its runs in real time. */
+export interface CronSchedule extends Schedule {
+  /** The expression exactly as it was given to {@link parseCron}. */
+  readonly expression: string;
+  /** The canonical IANA time zone the expression is read in; `"UTC"` by default. */
+  readonly timezone: string;
+  /** Whether runs follow the wall clock or real time across DST changes. */
+  readonly kind: CronKind;
+  /**
+   * The first run strictly after `after`, on a whole second; `null` only when nothing matches
+   * within the next 8 years (e.g. `0 0 * 2 1#5`, the fifth Monday of February, is that rare).
+   */
+  next(after: Date): Date | null;
+}
+
+/** Options of {@link parseCron}. */
+export interface ParseCronOptions {
+  /** IANA time zone the fields are read in, e.g. `"Europe/Berlin"`. Default `"UTC"`. */
+  timezone?: string;
+}
+
+const MACROS: Readonly<Record<string, string>> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
+};
+
+const FIELD_NAMES = ["second", "minute", "hour", "day-of-month", "month", "day-of-week"] as const;
+
+const EXPECTED_SHAPE =
+  "expected 5 fields (minute hour day-of-month month day-of-week), 6 with a leading second field, " +
+  `or one of ${Object.keys(MACROS).join(" ")}`;
+
+/** A hashed `H` is cron-parser's random placement; it is not Vixie cron, and not reproducible. */
+const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
+
+/**
+ * Parses a cron expression: 5 fields (`minute hour day-of-month month day-of-week`), 6 with a
+ * leading second field, or a macro (`@yearly @annually @monthly @weekly @daily @midnight
+ * @hourly`). Fields take lists, ranges, steps and names (`jan`, `mon`); day-of-week 0 and 7 are
+ * Sunday; day-of-month `L` is the last day of the month; day-of-week `5#2` is the second Friday
+ * and `5L` the last Friday of the month. When both day fields are restricted, a day matching
+ * either one matches (Vixie cron).
+ *
+ * @param expr - the cron expression.
+ * @param opts - `timezone`: the IANA zone the fields are read in (default `"UTC"`).
+ * @throws InvalidScheduleError naming the expression, the field and the bad value, or the unknown
+ *   time zone.
+ * @example
+ * parseCron("30 2 * * *", { timezone: "America/New_York" }).next(new Date("2026-03-08T00:00:00Z"));
+ * // 2026-03-08T07:00:00.000Z: 02:30 does not exist that day, so the run fires at 03:00 EDT.
+ */
+export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
+  const timezone = validateTimezone(opts.timezone ?? "UTC", "timezone");
+  const rawFields = splitFields(expr);
+  const fields = compileFields(parseFields(expr, rawFields));
+  const kind = classify(rawFields);
+  return new ParsedCronSchedule(expr, timezone, kind, fields, zoneOffsets(timezone));
+}
+
+/** The six raw fields, seconds first (`0` when the expression has five). */
+function splitFields(expr: string): string[] {
+  if (typeof expr !== "string") {
+    throw new InvalidScheduleError(`cron expression must be a string, got ${typeof expr}; ${EXPECTED_SHAPE}`);
+  }
+  let text = expr.trim();
+  if (text.startsWith("@")) {
+    const expansion = MACROS[text.toLowerCase()];
+    if (expansion === undefined) {
+      throw new InvalidScheduleError(`invalid cron expression ${quote(expr)}: unknown macro; ${EXPECTED_SHAPE}`);
+    }
+    text = expansion;
+  }
+  const rawFields = text === "" ? [] : text.split(/\s+/);
+  if (rawFields.length !== 5 && rawFields.length !== 6) {
+    throw new InvalidScheduleError(
+      `invalid cron expression ${quote(expr)}: found ${rawFields.length} fields; ${EXPECTED_SHAPE}`,
+    );
+  }
+  if (rawFields.length === 5) rawFields.unshift("0");
+  rawFields.forEach((raw, index) => {
+    if (HASHED_VALUE.test(raw)) {
+      throw new InvalidScheduleError(
+        `invalid cron expression ${quote(expr)}: ${FIELD_NAMES[index]} field ${quote(raw)} uses H, ` +
+          "which is not supported; list the values explicitly",
+      );
+    }
+  });
+  return rawFields;
+}
+
+/**
+ * Validation and field expansion are cron-parser's. Its errors do not say which field failed,
+ * so on failure each field is re-parsed alone against wildcards to name the culprit.
+ */
+function parseFields(expr: string, rawFields: readonly string[]) {
+  try {
+    return CronExpressionParser.parse(rawFields.join(" ")).fields;
+  } catch (error) {
+    for (let index = 0; index < rawFields.length; index++) {
+      const alone = FIELD_NAMES.map((_, other) => (other === index ? rawFields[index] : "*")).join(" ");
+      try {
+        CronExpressionParser.parse(alone);
+      } catch (fieldError) {
+        throw new InvalidScheduleError(
+          `invalid cron expression ${quote(expr)}: ${FIELD_NAMES[index]} field ${quote(rawFields[index]!)} ` +
+            `is invalid (${messageOf(fieldError)})`,
+          { cause: fieldError },
+        );
+      }
+    }
+    throw new InvalidScheduleError(
+      `invalid cron expression ${quote(expr)}: day-of-month ${quote(rawFields[3]!)} never occurs in ` +
+        `month ${quote(rawFields[4]!)} (${messageOf(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+/** DESIGN.md §3: fixed-time means no wildcard and no step in the second, minute and hour fields. */
+function classify(rawFields: readonly string[]): CronKind {
+  const timeOfDay = rawFields.slice(0, 3);
+  return timeOfDay.some((raw) => /[*?/]/.test(raw)) ? "interval" : "fixed-time";
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class ParsedCronSchedule implements CronSchedule {
+  readonly expression: string;
+  readonly timezone: string;
+  readonly kind: CronKind;
+  readonly #fields: CronFields;
+  readonly #zone: ZoneOffsets;
+
+  constructor(expression: string, timezone: string, kind: CronKind, fields: CronFields, zone: ZoneOffsets) {
+    this.expression = expression;
+    this.timezone = timezone;
+    this.kind = kind;
+    this.#fields = fields;
+    this.#zone = zone;
+  }
+
+  next(after: Date): Date | null {
+    const afterMs = after instanceof Date ? after.getTime() : Number.NaN;
+    if (Number.isNaN(afterMs)) {
+      throw new InvalidArgumentError("after", `expected a valid Date, got ${String(after)}`);
+    }
+    const run =
+      this.kind === "fixed-time"
+        ? nextFixedTimeRun(this.#fields, this.#zone, afterMs)
+        : nextIntervalRun(this.#fields, this.#zone, afterMs);
+    return run === null ? null : new Date(run);
+  }
+
+  toString(): string {
+    return this.timezone === "UTC" ? this.expression : `${this.expression} (${this.timezone})`;
+  }
+}

@@ -1,0 +1,114 @@
+import { type CronFields, firstMatchingWallTime } from "./cron-fields.js";
+import type { ZoneOffsets } from "./time-zone.js";
+
+/**
+ * Next-run arithmetic for both kinds of cron expression (DESIGN.md §3). Instants are epoch
+ * milliseconds; wall times are naive local times (see `cron-fields.ts`).
+ */
+
+const SECOND_MS = 1_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * How far ahead a search looks before it answers "never". Every expression cron-parser accepts
+ * matches within 8 years (29 February needs 4; `#5` in February after a leap-year Monday is
+ * the rare exception), and the cap keeps a pathological one from scanning indefinitely.
+ */
+export const SEARCH_HORIZON_MS = 8 * 366 * DAY_MS;
+
+/**
+ * The next run of an **interval** expression strictly after `afterMs`: the first whole-second
+ * instant whose local wall time, read with the offset in force at that instant, matches.
+ *
+ * Real time is cut into spans of constant offset. Inside a span, wall time is instant + offset
+ * and moves forward with it, so the first match is a plain calendar search from the span's start;
+ * if that match lies past the span's end, the span has none and the search restarts at the next
+ * span with the new offset. This is what makes a repeated hour fire twice and a skipped one never.
+ */
+export function nextIntervalRun(fields: CronFields, zone: ZoneOffsets, afterMs: number): number | null {
+  let instant = Math.floor(afterMs / SECOND_MS) * SECOND_MS + SECOND_MS;
+  const untilInstant = instant + SEARCH_HORIZON_MS;
+  while (instant <= untilInstant) {
+    const offset = zone.offsetAt(instant);
+    const wall = firstMatchingWallTime(fields, instant + offset, untilInstant + offset);
+    if (wall === null) return null;
+    const candidate = wall - offset;
+    const transition = zone.nextTransitionAfter(instant, candidate);
+    if (transition === Number.POSITIVE_INFINITY) return candidate;
+    instant = transition;
+  }
+  return null;
+}
+
+/** How one naive wall time maps onto real time in a zone. */
+interface ResolvedWallTime {
+  /** The instant a fixed-time run for this wall time fires at. */
+  readonly instant: number;
+  /**
+   * Set when the wall time is ambiguous (a repeated hour) or missing (a gap): the transition that
+   * caused it, and the wall time at which its effect ends, so a search already past the
+   * transition can skip the rest of the repeated or missing range in one step.
+   */
+  readonly transition?: number;
+  readonly wallAfterRange?: number;
+}
+
+/**
+ * Maps a naive wall time to the instant a fixed-time run fires: its only occurrence; the first of
+ * two in a repeated hour; or, for a time skipped by a forward jump, the transition itself, which
+ * is the first instant after the gap.
+ *
+ * The offsets a day either side bracket any single transition that can affect `wall`, which is
+ * the usual assumption (also Temporal's) that transitions are more than two days apart.
+ */
+function resolveWallTime(zone: ZoneOffsets, wall: number): ResolvedWallTime {
+  const offsetBefore = zone.offsetAt(wall - DAY_MS);
+  const offsetAfter = zone.offsetAt(wall + DAY_MS);
+  const withOffsetBefore = wall - offsetBefore;
+  const withOffsetAfter = wall - offsetAfter;
+  const beforeValid = zone.offsetAt(withOffsetBefore) === offsetBefore;
+  const afterValid = zone.offsetAt(withOffsetAfter) === offsetAfter;
+  if (beforeValid && afterValid && withOffsetBefore !== withOffsetAfter) {
+    // Fall back: the wall time happens twice; the first pass is in the earlier (larger) offset.
+    const first = Math.min(withOffsetBefore, withOffsetAfter);
+    const transition = zone.nextTransitionAfter(first, Math.max(withOffsetBefore, withOffsetAfter));
+    return { instant: first, transition, wallAfterRange: transition + offsetBefore };
+  }
+  if (beforeValid) return { instant: withOffsetBefore };
+  if (afterValid) return { instant: withOffsetAfter };
+  // Spring forward: the wall time never happens. The gap covers wall times
+  // [transition + offsetBefore, transition + offsetAfter), which pins the transition between
+  // the two candidates; the run fires at the transition, the first instant after the gap.
+  const transition = zone.nextTransitionAfter(withOffsetAfter, withOffsetBefore);
+  if (transition === Number.POSITIVE_INFINITY) return { instant: withOffsetBefore };
+  return { instant: transition, transition, wallAfterRange: transition + offsetAfter };
+}
+
+/**
+ * The next run of a **fixed-time** expression strictly after `afterMs`: matching wall times are
+ * taken in calendar order and each fires once, at the instant {@link resolveWallTime} gives it.
+ *
+ * That instant never decreases as the wall time increases, so the answer is the first matching
+ * wall time that resolves past `afterMs`; several missing wall times that resolve to the same
+ * gap end therefore fire once. The search starts at the wall time of `afterMs` itself: no
+ * earlier wall time can resolve later, except the second pass of a repeated hour, which
+ * fixed-time runs do not use.
+ */
+export function nextFixedTimeRun(fields: CronFields, zone: ZoneOffsets, afterMs: number): number | null {
+  // Runs are whole seconds, so "after afterMs" and "after its whole second" are the same.
+  const after = Math.floor(afterMs / SECOND_MS) * SECOND_MS;
+  let wall = after + zone.offsetAt(after);
+  const untilWall = wall + SEARCH_HORIZON_MS;
+  for (;;) {
+    const match = firstMatchingWallTime(fields, wall, untilWall);
+    if (match === null) return null;
+    const resolved = resolveWallTime(zone, match);
+    if (resolved.instant > after) return resolved.instant;
+    wall = match + SECOND_MS;
+    if (resolved.transition !== undefined && resolved.wallAfterRange !== undefined) {
+      // Once past the transition, every other wall time of the same repeated or missing range
+      // resolves at or before it too.
+      if (resolved.transition <= after) wall = Math.max(wall, resolved.wallAfterRange);
+    }
+  }
+}

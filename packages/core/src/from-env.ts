@@ -1,0 +1,69 @@
+import { type Config, configFromEnv, optionsFromConfig } from "./env-config.js";
+import { AdapterNotInstalledError, ConfigError } from "./errors.js";
+import type { Leader } from "./leader.js";
+import { MemoryLeader, MemoryStore } from "./memory/index.js";
+import type { SchedulerOptions } from "./options.js";
+import { Scheduler } from "./scheduler.js";
+import type { Store } from "./store.js";
+
+type Env = Record<string, string | undefined>;
+
+/** What an adapter package exports for {@link createSchedulerFromEnv}. */
+interface AdapterModule {
+  fromEnv(env: Env): Store | Leader | Promise<Store | Leader>;
+}
+
+/** Loads a package by name; a seam so tests can stand in for packages that are not installed. */
+export type ModuleLoader = (name: string) => Promise<unknown>;
+
+const defaultLoader: ModuleLoader = (name) => import(name);
+
+async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterModule> {
+  let mod: unknown;
+  try {
+    mod = await load(name);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") throw new AdapterNotInstalledError(name, { cause: err });
+    throw err;
+  }
+  if (typeof (mod as Partial<AdapterModule>)?.fromEnv !== "function") {
+    throw new ConfigError("SCHEDULER_STORE", `the package "${name}" does not export fromEnv(env); is it a @sched adapter?`);
+  }
+  return mod as AdapterModule;
+}
+
+/**
+ * Creates a scheduler configured from `SCHEDULER_*` variables. For `SCHEDULER_STORE=postgres`
+ * (or redis, mongodb) it imports `@sched/store-postgres` and, when `SCHEDULER_DISTRIBUTED` is true,
+ * `@sched/leader-postgres`, and builds them with their `fromEnv(env)`. The scheduler owns what it
+ * built: `stop()` closes the store. `overrides` are merged over the environment's options.
+ *
+ * @throws ConfigError naming a bad variable; AdapterNotInstalledError saying what to install.
+ */
+export async function createSchedulerFromEnv(
+  env: Env = process.env,
+  overrides: SchedulerOptions = {},
+  load: ModuleLoader = defaultLoader,
+): Promise<Scheduler> {
+  const config: Config = configFromEnv(env);
+  const options: SchedulerOptions = { ...optionsFromConfig(config), ...overrides };
+  const distributed = options.distributed?.enabled ?? false;
+  let store: Store;
+  let leader: Leader | undefined;
+  if (config.store === "memory") {
+    store = new MemoryStore();
+    if (distributed) leader = new MemoryLeader({ instanceId: options.distributed?.instanceId, ttl: options.distributed?.lockTTL });
+  } else {
+    store = (await (await loadAdapter(`@sched/store-${config.store}`, load)).fromEnv(env)) as Store;
+    if (distributed && !overrides.leader) {
+      try {
+        leader = (await (await loadAdapter(`@sched/leader-${config.store}`, load)).fromEnv(env)) as Leader;
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    }
+  }
+  return new Scheduler({ ...options, store: overrides.store ?? store, leader: overrides.leader ?? leader }, !overrides.store);
+}

@@ -1,0 +1,90 @@
+import { type Duration, parseDuration } from "./duration.js";
+import { InvalidArgumentError } from "./errors.js";
+import { chain } from "./middleware/chain.js";
+import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
+import type { Handler, HandlerFn, Middleware } from "./types.js";
+
+/** Options of `register`: defaults for jobs of this name. */
+export interface HandlerOptions {
+  /** Retries after the first failure for jobs of this name that set none. */
+  maxRetries?: number;
+  /** Timeout for jobs of this name that set none. */
+  timeout?: Duration;
+  /** Backoff for this handler's retries (its `maxAttempts` gives the default `maxRetries`). */
+  retry?: RetryOptions | RetryPolicy;
+  /** Queue for jobs of this name enqueued without one. */
+  queue?: string;
+  /** Priority for jobs of this name enqueued without one. */
+  priority?: number;
+}
+
+/** A registered handler with its resolved defaults. */
+export interface RegisteredHandler {
+  readonly name: string;
+  readonly fn: HandlerFn;
+  /** The handler wrapped in the scheduler's middleware; rebuilt when middleware is added. */
+  composed: HandlerFn;
+  readonly maxRetries: number | undefined;
+  readonly timeout: number | undefined;
+  readonly retry: RetryPolicy | undefined;
+  readonly queue: string | undefined;
+  readonly priority: number | undefined;
+}
+
+/** Handlers by job name, and the middleware wrapped around each. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, RegisteredHandler>();
+  private readonly middleware: Middleware[] = [];
+
+  /** Registers (or replaces) the handler of `name`. */
+  register(name: string, handler: HandlerFn | Handler, options: HandlerOptions = {}): RegisteredHandler {
+    let fn: HandlerFn;
+    if (typeof handler === "function") fn = handler;
+    else if (handler && typeof handler.handle === "function") fn = (job, ctx) => handler.handle(job, ctx);
+    else throw new InvalidArgumentError("handler", `expected a function or an object with handle(), got ${typeof handler}`);
+    const { maxRetries, priority } = options;
+    if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
+      throw new InvalidArgumentError("maxRetries", `expected an integer >= 0, got ${maxRetries}`);
+    }
+    if (priority !== undefined && !Number.isInteger(priority)) {
+      throw new InvalidArgumentError("priority", `expected an integer, got ${priority}`);
+    }
+    const entry: RegisteredHandler = {
+      name,
+      fn,
+      composed: this.compose(fn),
+      maxRetries,
+      timeout: options.timeout === undefined ? undefined : parseDuration(options.timeout, "timeout"),
+      retry: options.retry === undefined ? undefined : toRetryPolicy(options.retry),
+      queue: options.queue,
+      priority,
+    };
+    this.handlers.set(name, entry);
+    return entry;
+  }
+
+  /** The handler of `name`, if registered. */
+  get(name: string): RegisteredHandler | undefined {
+    return this.handlers.get(name);
+  }
+
+  /** Whether `name` has a handler. */
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  /** Adds middleware around every handler, present and future. */
+  use(middleware: Middleware[]): void {
+    for (const mw of middleware) {
+      if (typeof mw !== "function") {
+        throw new InvalidArgumentError("middleware", `expected a function (next) => handler, got ${typeof mw}`);
+      }
+    }
+    this.middleware.push(...middleware);
+    for (const entry of this.handlers.values()) entry.composed = this.compose(entry.fn);
+  }
+
+  private compose(fn: HandlerFn): HandlerFn {
+    return this.middleware.length === 0 ? fn : chain(...this.middleware)(fn);
+  }
+}

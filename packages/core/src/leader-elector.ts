@@ -1,0 +1,59 @@
+import type { Leader } from "./leader.js";
+import type { ResolvedOptions } from "./options.js";
+import { PeriodicTask } from "./periodic-task.js";
+
+/**
+ * Keeps this instance's leadership: acquires or renews the lease every `lockRefresh`. Without
+ * `distributed.enabled` the instance always leads. The leader itself steps down (its
+ * `isLeader()` turns false) when renewals stop succeeding, before its lease can expire.
+ */
+export class LeaderElector {
+  private readonly task: PeriodicTask | null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly leader: Leader | undefined,
+    options: ResolvedOptions,
+    private readonly onGained: () => void,
+  ) {
+    this.task =
+      options.distributed.enabled && leader
+        ? new PeriodicTask(
+            "leader election",
+            options.clock,
+            () => options.distributed.lockRefresh,
+            async () => {
+              await leader.acquire();
+            },
+            options.logger,
+          )
+        : null;
+  }
+
+  /** Whether this instance may fire schedules now. */
+  isLeader(): boolean {
+    return this.task ? (this.leader?.isLeader() ?? false) : true;
+  }
+
+  /** Tries to acquire once, then keeps renewing. */
+  async start(): Promise<void> {
+    if (!this.task || !this.leader) return;
+    this.unsubscribe = this.leader.onLeaderChange((leads) => {
+      if (leads) this.onGained();
+    });
+    try {
+      await this.leader.acquire();
+    } finally {
+      this.task.start(0);
+    }
+  }
+
+  /** Stops renewing and releases the lease so another instance takes over at once. */
+  async stop(): Promise<void> {
+    if (!this.task || !this.leader) return;
+    await this.task.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.leader.release().catch(() => {});
+  }
+}

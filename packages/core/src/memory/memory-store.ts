@@ -1,0 +1,540 @@
+import { InvalidArgumentError, JobAlreadyExistsError, StoreError } from "../errors.js";
+import {
+  type ClaimOptions,
+  type CleanupOptions,
+  type CompleteOptions,
+  type FailOptions,
+  type FireResult,
+  type JobRef,
+  MAX_HISTORY,
+  type NewJobRecord,
+  type ScheduleRecord,
+  type ScheduleTick,
+  type Store,
+} from "../store.js";
+import type { Job, JobFilter, JobStatus, Stats } from "../types.js";
+import { IndexedHeap } from "./indexed-heap.js";
+import { claimsBefore, epochMs, JobRecord, toJob } from "./job-record.js";
+import { emptyCounts, QueueState } from "./queue-state.js";
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Delete jobs when they complete instead of keeping them for inspection (default `false`).
+   * A `removeOnComplete` passed to `completeJobs` takes precedence.
+   */
+  removeOnComplete?: boolean;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 10_000;
+const LEASE_EXPIRED = "lease expired";
+
+/** A queue's next due job, while claims across several queues are merged. */
+interface ClaimCandidate {
+  state: QueueState;
+  head: JobRecord;
+}
+
+const candidateBefore = (a: ClaimCandidate, b: ClaimCandidate): boolean => claimsBefore(a.head, b.head);
+const ignoreIndex = (): void => {};
+
+/**
+ * The default, zero-dependency {@link Store}: everything lives in this process's memory and is
+ * lost when it exits, so it suits development, tests and single-process deployments.
+ *
+ * Every method runs synchronously to completion inside its promise, which makes each one atomic
+ * with respect to the others. Waiting jobs are kept in binary heaps per queue, so creating,
+ * claiming and completing a job cost O(log n).
+ *
+ * Copies: a job's payload is deep-copied (`structuredClone`) when it is inserted, and every
+ * returned `Job` is a fresh object with its own dates, metadata and history, so changing it
+ * never changes the store. The returned `payload`, however, is the stored object itself, not a
+ * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
+ */
+export class MemoryStore implements Store {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly queues = new Map<string, QueueState>();
+  /** uniqueKey → id of the job in an active status holding it. */
+  private readonly uniqueKeys = new Map<string, string>();
+  /** Running jobs, for lease recovery (there are about as many as busy workers). */
+  private readonly running = new Set<JobRecord>();
+  private readonly schedules = new Map<string, ScheduleRecord>();
+  private readonly listeners = new Set<(queue: string) => void>();
+  private readonly removeOnComplete: boolean;
+  private closed = false;
+
+  /** Creates an empty store. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.removeOnComplete = options.removeOnComplete ?? false;
+  }
+
+  /** {@inheritDoc Store.createJobs} */
+  async createJobs(jobs: NewJobRecord[]): Promise<Job[]> {
+    this.assertOpen();
+    const records = this.prepare(jobs, "reject");
+    for (const record of records) this.insert(record);
+    this.notifyInserted(records);
+    return records.map(toJob);
+  }
+
+  /** {@inheritDoc Store.getJob} */
+  async getJob(id: string): Promise<Job | null> {
+    this.assertOpen();
+    const record = this.jobs.get(id);
+    return record === undefined ? null : toJob(record);
+  }
+
+  /** {@inheritDoc Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    this.assertOpen();
+    const statuses =
+      filter.status === undefined ? null : new Set(Array.isArray(filter.status) ? filter.status : [filter.status]);
+    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
+    const offset = Math.max(filter.offset ?? 0, 0);
+    const matches: JobRecord[] = [];
+    for (const record of this.jobs.values()) {
+      if (statuses !== null && !statuses.has(record.status)) continue;
+      if (filter.queue !== undefined && record.queue !== filter.queue) continue;
+      if (filter.name !== undefined && record.name !== filter.name) continue;
+      matches.push(record);
+    }
+    matches.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return matches.slice(offset, offset + limit).map(toJob);
+  }
+
+  /** {@inheritDoc Store.cancelJob} */
+  async cancelJob(id: string, now: Date): Promise<Job | null> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    const record = this.jobs.get(id);
+    if (record === undefined) return null;
+    switch (record.status) {
+      case "scheduled":
+      case "pending":
+      case "failed":
+        this.queueOf(record).leave(record);
+        break;
+      case "running":
+        this.running.delete(record);
+        break;
+      default:
+        return toJob(record);
+    }
+    this.finish(record, "cancelled", nowMs);
+    return toJob(record);
+  }
+
+  /** {@inheritDoc Store.requeueJob} */
+  async requeueJob(id: string, now: Date): Promise<Job | null> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    const record = this.jobs.get(id);
+    if (record === undefined) return null;
+    if (record.status !== "dead" && record.status !== "cancelled") return toJob(record);
+    const key = record.uniqueKey;
+    if (key !== null) {
+      // The key was released when the job became final and may have been taken since.
+      const holder = this.uniqueKeys.get(key);
+      if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder);
+      this.uniqueKeys.set(key, record.id);
+    }
+    this.setStatus(record, "pending");
+    record.scheduledAt = nowMs;
+    record.retryCount = 0;
+    record.completedAt = null;
+    this.queueOf(record).enter(record);
+    this.notify(record.queue);
+    return toJob(record);
+  }
+
+  /** {@inheritDoc Store.claimDueJobs} */
+  async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
+    this.assertOpen();
+    const now = epochMs(options.now, "now");
+    const lockedUntil = epochMs(options.lockedUntil, "lockedUntil");
+    const { limit, workerId } = options;
+    const claimed: Job[] = [];
+    if (!(limit > 0)) return claimed;
+    const states = this.selectQueues(options.queues);
+    if (states.length === 1) {
+      const state = states[0] as QueueState;
+      state.promote(now);
+      for (let head = state.dueHead(now); head !== undefined; head = state.dueHead(now)) {
+        state.leave(head);
+        claimed.push(this.start(head, now, lockedUntil, workerId));
+        if (claimed.length >= limit) break;
+      }
+      return claimed;
+    }
+    // Several queues: merge their heads so the batch follows the global claim order.
+    const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
+    for (const state of states) {
+      state.promote(now);
+      const head = state.dueHead(now);
+      if (head !== undefined) merge.push({ state, head });
+    }
+    while (claimed.length < limit) {
+      const best = merge.pop();
+      if (best === undefined) break;
+      best.state.leave(best.head);
+      claimed.push(this.start(best.head, now, lockedUntil, workerId));
+      const next = best.state.dueHead(now);
+      if (next !== undefined) {
+        best.head = next;
+        merge.push(best);
+      }
+    }
+    return claimed;
+  }
+
+  /** {@inheritDoc Store.completeJobs} */
+  async completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]> {
+    this.assertOpen();
+    const now = epochMs(options.now, "now");
+    const remove = options.removeOnComplete ?? this.removeOnComplete;
+    const applied: boolean[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const record = this.currentAttempt(refs[i] as JobRef);
+      applied[i] = record !== undefined;
+      if (record === undefined) continue;
+      this.running.delete(record);
+      if (remove) this.delete(record);
+      else this.finish(record, "completed", now);
+    }
+    return applied;
+  }
+
+  /** {@inheritDoc Store.failJob} */
+  async failJob(ref: JobRef, options: FailOptions): Promise<Job | null> {
+    this.assertOpen();
+    const now = epochMs(options.now, "now");
+    const retryAt = options.retryAt === null ? null : epochMs(options.retryAt, "retryAt");
+    const record = this.currentAttempt(ref);
+    if (record === undefined) return null;
+    this.running.delete(record);
+    appendFailure(record, options.error, now);
+    record.error = options.error;
+    if (retryAt === null) {
+      this.finish(record, "dead", now);
+    } else {
+      this.setStatus(record, "failed");
+      this.clearLease(record);
+      record.scheduledAt = retryAt;
+      record.retryCount++;
+      this.queueOf(record).enter(record);
+      this.notify(record.queue);
+    }
+    return toJob(record);
+  }
+
+  /** {@inheritDoc Store.renewLeases} */
+  async renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
+    this.assertOpen();
+    const until = epochMs(lockedUntil, "lockedUntil");
+    const lost: string[] = [];
+    for (const ref of refs) {
+      const record = this.currentAttempt(ref);
+      if (record === undefined) lost.push(ref.id);
+      else record.lockedUntil = until;
+    }
+    return lost;
+  }
+
+  /** {@inheritDoc Store.recoverExpiredLeases} */
+  async recoverExpiredLeases(now: Date, limit: number): Promise<string[]> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    let expired: JobRecord[] = [];
+    for (const record of this.running) {
+      if ((record.lockedUntil as number) <= nowMs) expired.push(record);
+    }
+    if (expired.length > limit) {
+      // Longest-expired first, so a small limit still makes progress on the oldest.
+      expired.sort((a, b) => (a.lockedUntil as number) - (b.lockedUntil as number) || (a.id < b.id ? -1 : 1));
+      expired = expired.slice(0, Math.max(limit, 0));
+    }
+    for (const record of expired) {
+      this.running.delete(record);
+      appendFailure(record, LEASE_EXPIRED, nowMs);
+      this.setStatus(record, "pending");
+      this.clearLease(record);
+      record.scheduledAt = nowMs;
+      this.queueOf(record).enter(record);
+    }
+    this.notifyInserted(expired);
+    return expired.map((record) => record.id);
+  }
+
+  /** {@inheritDoc Store.nextDueAt} */
+  async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
+    this.assertOpen();
+    let earliest: number | null = null;
+    for (const state of this.selectQueues(queues)) {
+      const next = state.nextDueAt();
+      if (next !== null && (earliest === null || next < earliest)) earliest = next;
+    }
+    return earliest === null ? null : new Date(earliest);
+  }
+
+  /** {@inheritDoc Store.saveSchedule} */
+  async saveSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.assertOpen();
+    this.schedules.set(schedule.name, copySchedule(schedule));
+  }
+
+  /** {@inheritDoc Store.getSchedule} */
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    this.assertOpen();
+    const schedule = this.schedules.get(name);
+    return schedule === undefined ? null : copySchedule(schedule);
+  }
+
+  /** {@inheritDoc Store.listSchedules} */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    this.assertOpen();
+    return [...this.schedules.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(copySchedule);
+  }
+
+  /** {@inheritDoc Store.deleteSchedule} */
+  async deleteSchedule(name: string): Promise<boolean> {
+    this.assertOpen();
+    return this.schedules.delete(name);
+  }
+
+  /** {@inheritDoc Store.fireScheduleTick} */
+  async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
+    this.assertOpen();
+    const expected = epochMs(tick.expectedNextRunAt, "expectedNextRunAt");
+    const firedAt = epochMs(tick.firedAt, "firedAt");
+    const schedule = this.schedules.get(tick.name);
+    if (schedule?.nextRunAt == null || schedule.nextRunAt.getTime() !== expected) {
+      return { fired: false, jobs: [] };
+    }
+    // Build every record before changing anything, so a bad job leaves the schedule untouched.
+    const records = this.prepare(tick.jobs, "skip");
+    schedule.nextRunAt = tick.nextRunAt === null ? null : new Date(epochMs(tick.nextRunAt, "nextRunAt"));
+    schedule.lastRunAt = new Date(firedAt);
+    schedule.updatedAt = new Date(firedAt);
+    schedule.occurrences += tick.jobs.length;
+    for (const record of records) this.insert(record);
+    this.notifyInserted(records);
+    return { fired: true, jobs: records.map(toJob) };
+  }
+
+  /** {@inheritDoc Store.cleanup} */
+  async cleanup(options: CleanupOptions): Promise<number> {
+    this.assertOpen();
+    const completedBefore = epochMs(options.completedBefore, "completedBefore");
+    const deadBefore = epochMs(options.deadBefore, "deadBefore");
+    const cancelledBefore = epochMs(options.cancelledBefore, "cancelledBefore");
+    let deleted = 0;
+    for (const record of this.jobs.values()) {
+      const cutoff =
+        record.status === "completed"
+          ? completedBefore
+          : record.status === "dead"
+            ? deadBefore
+            : record.status === "cancelled"
+              ? cancelledBefore
+              : null;
+      if (cutoff !== null && (record.completedAt as number) < cutoff) {
+        this.delete(record);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  /** {@inheritDoc Store.stats} */
+  async stats(): Promise<Stats> {
+    this.assertOpen();
+    const total = emptyCounts();
+    const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
+    for (const state of this.queues.values()) {
+      let jobsInQueue = 0;
+      for (const status of Object.keys(total) as JobStatus[]) {
+        total[status] += state.counts[status];
+        jobsInQueue += state.counts[status];
+      }
+      if (jobsInQueue > 0) byQueue[state.name] = { ...state.counts };
+    }
+    return { ...total, byQueue };
+  }
+
+  /** {@inheritDoc Store.ping} */
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  /**
+   * Calls `listener(queue)` synchronously, after the change, whenever jobs are inserted (by
+   * `createJobs` or a fired tick), requeued, scheduled for a retry or recovered from an expired
+   * lease. A listener that throws is ignored. Returns an unsubscribe function.
+   */
+  subscribe(listener: (queue: string) => void): () => void {
+    if (this.closed) return () => {};
+    // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.
+    const wrapped = (queue: string): void => listener(queue);
+    this.listeners.add(wrapped);
+    return () => {
+      this.listeners.delete(wrapped);
+    };
+  }
+
+  /** Drops all data and listeners. Idempotent; every later call rejects with a `StoreError`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    for (const state of this.queues.values()) state.clear();
+    this.queues.clear();
+    this.jobs.clear();
+    this.uniqueKeys.clear();
+    this.running.clear();
+    this.schedules.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError("the MemoryStore is closed; create a new one");
+  }
+
+  /**
+   * Builds records for new jobs without changing anything. A job whose uniqueKey is held (by a
+   * stored job or an earlier job of the batch) either fails the whole batch (`reject`) or is left
+   * out (`skip`, for schedule ticks).
+   */
+  private prepare(jobs: readonly NewJobRecord[], onConflict: "reject" | "skip"): JobRecord[] {
+    const records: JobRecord[] = [];
+    let batchKeys: Set<string> | undefined;
+    let batchIds: Set<string> | undefined;
+    for (const job of jobs) {
+      const key = job.uniqueKey;
+      if (key !== null) {
+        const held = this.uniqueKeys.get(key);
+        if (held !== undefined || batchKeys?.has(key)) {
+          if (onConflict === "skip") continue;
+          throw new JobAlreadyExistsError(key, held ?? null);
+        }
+        batchKeys ??= new Set();
+        batchKeys.add(key);
+      }
+      if (this.jobs.has(job.id) || (jobs.length > 1 && batchIds?.has(job.id))) {
+        throw new InvalidArgumentError("id", `a job with id "${job.id}" already exists`);
+      }
+      if (jobs.length > 1) {
+        batchIds ??= new Set();
+        batchIds.add(job.id);
+      }
+      records.push(new JobRecord(job));
+    }
+    return records;
+  }
+
+  private insert(record: JobRecord): void {
+    this.jobs.set(record.id, record);
+    if (record.uniqueKey !== null) this.uniqueKeys.set(record.uniqueKey, record.id);
+    const state = this.queueOf(record);
+    state.counts[record.status]++;
+    state.enter(record);
+  }
+
+  private delete(record: JobRecord): void {
+    const state = this.queueOf(record);
+    state.leave(record);
+    state.counts[record.status]--;
+    this.running.delete(record);
+    this.releaseKey(record);
+    this.jobs.delete(record.id);
+  }
+
+  private start(record: JobRecord, now: number, lockedUntil: number, workerId: string): Job {
+    this.setStatus(record, "running");
+    record.attempt++;
+    record.startedAt = now;
+    record.lockedUntil = lockedUntil;
+    record.lockedBy = workerId;
+    this.running.add(record);
+    return toJob(record);
+  }
+
+  /** Moves a job that has left its heaps and the running set to a final status. */
+  private finish(record: JobRecord, status: "completed" | "dead" | "cancelled", now: number): void {
+    this.setStatus(record, status);
+    record.completedAt = now;
+    this.clearLease(record);
+    this.releaseKey(record);
+  }
+
+  /** The record if `ref` is its current running attempt (the fencing check of DESIGN.md §2). */
+  private currentAttempt(ref: JobRef): JobRecord | undefined {
+    const record = this.jobs.get(ref.id);
+    if (record === undefined || record.status !== "running" || record.attempt !== ref.attempt) return undefined;
+    return record;
+  }
+
+  private setStatus(record: JobRecord, status: JobStatus): void {
+    const counts = this.queueOf(record).counts;
+    counts[record.status]--;
+    counts[status]++;
+    record.status = status;
+  }
+
+  private clearLease(record: JobRecord): void {
+    record.lockedUntil = null;
+    record.lockedBy = null;
+  }
+
+  private releaseKey(record: JobRecord): void {
+    const key = record.uniqueKey;
+    if (key !== null && this.uniqueKeys.get(key) === record.id) this.uniqueKeys.delete(key);
+  }
+
+  private queueOf(record: JobRecord): QueueState {
+    let state = this.queues.get(record.queue);
+    if (state === undefined) {
+      state = new QueueState(record.queue);
+      this.queues.set(record.queue, state);
+    }
+    return state;
+  }
+
+  private selectQueues(queues: readonly string[] | null): QueueState[] {
+    if (queues === null) return [...this.queues.values()];
+    const states: QueueState[] = [];
+    for (const name of queues) {
+      const state = this.queues.get(name);
+      // A name listed twice must not enter the claim merge twice.
+      if (state !== undefined && !states.includes(state)) states.push(state);
+    }
+    return states;
+  }
+
+  private notifyInserted(records: readonly JobRecord[]): void {
+    if (this.listeners.size === 0 || records.length === 0) return;
+    const queues = new Set<string>();
+    for (const record of records) queues.add(record.queue);
+    for (const queue of queues) this.notify(queue);
+  }
+
+  private notify(queue: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(queue);
+      } catch {
+        // A listener's failure is its own; the store's change has already happened.
+      }
+    }
+  }
+}
+
+function appendFailure(record: JobRecord, error: string, now: number): void {
+  record.history.push({ attempt: record.attempt, error, failedAt: now });
+  if (record.history.length > MAX_HISTORY) record.history.splice(0, record.history.length - MAX_HISTORY);
+}
+
+function copySchedule(schedule: ScheduleRecord): ScheduleRecord {
+  return structuredClone(schedule);
+}

@@ -1,0 +1,111 @@
+import type { JobStatus } from "../types.js";
+import { IndexedHeap } from "./indexed-heap.js";
+import { claimsBefore, dueBefore, type JobRecord } from "./job-record.js";
+
+/** Job counts by status. @internal */
+export type StatusCounts = Record<JobStatus, number>;
+
+/** A zeroed {@link StatusCounts}. @internal */
+export function emptyCounts(): StatusCounts {
+  return { pending: 0, scheduled: 0, running: 0, completed: 0, failed: 0, dead: 0, cancelled: 0 };
+}
+
+const setTimeSlot = (record: JobRecord, index: number): void => {
+  record.timeSlot = index;
+};
+const setReadySlot = (record: JobRecord, index: number): void => {
+  record.readySlot = index;
+};
+
+/**
+ * The waiting jobs and status counts of one queue.
+ *
+ * A single heap in claim order (priority first) cannot answer "which due job comes first": a
+ * high-priority job that is not yet due would sit on top and hide due jobs below it. So waiting
+ * jobs live in one of two places:
+ *
+ * - `delayed`, in due order, until a claim sees them due;
+ * - `ready`, in claim order, once a claim has seen them due (with `readyByTime`, the same jobs in
+ *   due order, so that {@link nextDueAt} stays exact and cheap).
+ *
+ * A claim first promotes the due heads of `delayed`, then pops `ready`. Because `now` is passed in
+ * and may go backwards, a `ready` head that is not due at this claim's `now` is moved back to
+ * `delayed` instead of being claimed.
+ *
+ * @internal
+ */
+export class QueueState {
+  /** Job counts of this queue by status. */
+  readonly counts: StatusCounts = emptyCounts();
+  private readonly delayed = new IndexedHeap<JobRecord>(dueBefore, setTimeSlot);
+  private readonly ready = new IndexedHeap<JobRecord>(claimsBefore, setReadySlot);
+  private readonly readyByTime = new IndexedHeap<JobRecord>(dueBefore, setTimeSlot);
+  /** The `now` of the last promotion: a new job due by then can skip `delayed`. */
+  private readyUpTo = Number.NEGATIVE_INFINITY;
+
+  /** @param name - the queue name. */
+  constructor(readonly name: string) {}
+
+  /** Adds a job that has just started waiting. Its `scheduledAt` must not change until it leaves. */
+  enter(record: JobRecord): void {
+    if (record.scheduledAt <= this.readyUpTo) this.pushReady(record);
+    else {
+      record.placement = "delayed";
+      this.delayed.push(record);
+    }
+  }
+
+  /** Removes a waiting job (claimed, cancelled or deleted). */
+  leave(record: JobRecord): void {
+    if (record.placement === "delayed") this.delayed.removeAt(record.timeSlot);
+    else if (record.placement === "ready") {
+      this.ready.removeAt(record.readySlot);
+      this.readyByTime.removeAt(record.timeSlot);
+    }
+    record.placement = "none";
+  }
+
+  /** Moves every job due at `now` into claim order. */
+  promote(now: number): void {
+    for (let head = this.delayed.peek(); head !== undefined && head.scheduledAt <= now; ) {
+      this.delayed.pop();
+      this.pushReady(head);
+      head = this.delayed.peek();
+    }
+    this.readyUpTo = now;
+  }
+
+  /** The next job to claim at `now` (after {@link promote}), without removing it. */
+  dueHead(now: number): JobRecord | undefined {
+    for (let head = this.ready.peek(); head !== undefined; head = this.ready.peek()) {
+      if (head.scheduledAt <= now) return head;
+      // Promoted by a claim with a later `now`: not due for this one.
+      this.leave(head);
+      head.placement = "delayed";
+      this.delayed.push(head);
+    }
+    return undefined;
+  }
+
+  /** The earliest `scheduledAt` of a waiting job, in epoch ms, or `null`. */
+  nextDueAt(): number | null {
+    const delayed = this.delayed.peek();
+    const ready = this.readyByTime.peek();
+    if (delayed === undefined) return ready === undefined ? null : ready.scheduledAt;
+    if (ready === undefined) return delayed.scheduledAt;
+    return Math.min(delayed.scheduledAt, ready.scheduledAt);
+  }
+
+  /** Drops every waiting job from the heaps. */
+  clear(): void {
+    this.delayed.clear();
+    this.ready.clear();
+    this.readyByTime.clear();
+  }
+
+  private pushReady(record: JobRecord): void {
+    record.placement = "ready";
+    this.ready.push(record);
+    this.readyByTime.push(record);
+  }
+}

@@ -1,0 +1,19 @@
+import { toError } from "../errors.js";
+import type { Logger, Middleware } from "../types.js";
+
+/**
+ * Turns anything a handler throws (strings, objects, `undefined`) or a synchronous throw into a
+ * proper `Error` with a stack, and logs it with the job's id and name. The attempt still fails
+ * and follows the retry policy.
+ */
+export function recovery(logger?: Logger): Middleware {
+  return (next) => async (job, ctx) => {
+    try {
+      await next(job, ctx);
+    } catch (thrown) {
+      const err = toError(thrown);
+      logger?.error("job handler threw", { jobId: job.id, name: job.name, error: err.message, stack: err.stack });
+      throw err;
+    }
+  };
+}

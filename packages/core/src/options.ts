@@ -1,0 +1,205 @@
+import { type Clock, systemClock } from "./clock.js";
+import { type Duration, parseDuration } from "./duration.js";
+import { ConfigError, SchedulerError } from "./errors.js";
+import { type IdGenerator, uuidv7Generator } from "./ids.js";
+import type { Leader } from "./leader.js";
+import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
+import type { MisfirePolicy, Store } from "./store.js";
+import type { Hook, Logger, Middleware } from "./types.js";
+
+/** Options of `createScheduler`. Every field is optional. */
+export interface SchedulerOptions {
+  /** Where jobs and schedules live; default a new `MemoryStore`. */
+  store?: Store;
+  /** Handlers run concurrently in this instance; default 10. */
+  workers?: number;
+  /** Queues this instance processes; default all queues. */
+  queues?: string[];
+  /** Longest wait between checks for due jobs when no wake-up arrives; default `"1s"`. */
+  pollInterval?: Duration;
+  /** Timeout of handlers that set none; default `"5m"`. `0` disables it. */
+  defaultTimeout?: Duration;
+  /** Retry policy of jobs that set none. */
+  retry?: RetryOptions | RetryPolicy;
+  /** The dead-letter queue. */
+  deadLetter?: {
+    /** Keep dead jobs and call the dead-letter handler; default true. When false, dead jobs are purged at the next cleanup. */
+    enabled?: boolean;
+    /** Name of the dead-letter handler (register a handler under it to be called with each dead job); default `"dead"`. */
+    queue?: string;
+    /** How long dead jobs are kept; default `"168h"`. */
+    retention?: Duration;
+  };
+  /** Several instances sharing one store. */
+  distributed?: {
+    /** Require a `leader` so that only one instance fires schedules; default false (this instance always fires them). */
+    enabled?: boolean;
+    /** This instance's id; default a random UUID. */
+    instanceId?: string;
+    /** Lease of the leadership and of each running job; default `"30s"`. */
+    lockTTL?: Duration;
+    /** How often leases are renewed; default `"10s"`. Must be less than `lockTTL`. */
+    lockRefresh?: Duration;
+  };
+  /** Leadership; required when `distributed.enabled`. */
+  leader?: Leader;
+  /** Anything with debug/info/warn/error; default `console` (debug suppressed). */
+  logger?: Logger;
+  /** Lifecycle hooks. */
+  hooks?: Hook[];
+  /** Injectable clock for tests; default the system clock. */
+  clock?: Clock;
+  /** How long completed jobs are kept; default `"24h"`. `0` deletes them on completion. */
+  completedRetention?: Duration;
+  /** How often completed/dead/cancelled jobs past retention are purged; default `"1m"`. */
+  cleanupInterval?: Duration;
+  /** Largest payload accepted, in bytes of JSON; default 1 MiB. `0` disables the check. */
+  maxPayloadBytes?: number;
+  /** Reject `enqueue` of job names with no registered handler; default false. */
+  strictHandlers?: boolean;
+  /** Default misfire policy of schedules; default `"once"`. */
+  misfire?: MisfirePolicy;
+  /** How late a tick may fire and still count as on time (for the `skip` policy); default `"1m"`. */
+  misfireGrace?: Duration;
+  /** At most this many catch-up jobs for the `all` misfire policy; default 100. */
+  misfireLimit?: number;
+  /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
+  maxLeaseRecoveries?: number;
+  /** Most jobs claimed in one store call; default `max(workers, 50)`. */
+  claimBatchSize?: number;
+  /** Job ids; default time-ordered UUIDv7. */
+  idGenerator?: IdGenerator;
+  /** Source of randomness for backoff jitter, in [0, 1); default `Math.random`. */
+  random?: () => number;
+  /** Middleware applied to every handler (same as calling `use`). */
+  middleware?: Middleware[];
+}
+
+/** {@link SchedulerOptions} with defaults applied and durations in ms. */
+export interface ResolvedOptions {
+  workers: number;
+  queues: string[] | null;
+  pollInterval: number;
+  defaultTimeout: number;
+  retry: RetryPolicy;
+  deadLetter: { enabled: boolean; queue: string; retention: number };
+  distributed: { enabled: boolean; instanceId: string; lockTTL: number; lockRefresh: number };
+  logger: Logger;
+  clock: Clock;
+  completedRetention: number;
+  cleanupInterval: number;
+  maxPayloadBytes: number;
+  strictHandlers: boolean;
+  misfire: MisfirePolicy;
+  misfireGrace: number;
+  misfireLimit: number;
+  maxLeaseRecoveries: number;
+  claimBatchSize: number;
+  idGenerator: IdGenerator;
+  random: () => number;
+}
+
+const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+
+/** Validates a job, queue or schedule name. */
+export function assertName(value: unknown, field: string): string {
+  if (typeof value !== "string" || !NAME.test(value)) {
+    throw new ConfigError(
+      field,
+      `${JSON.stringify(value)} is not a valid name; use 1-200 characters from A-Z a-z 0-9 _ . : - /`,
+    );
+  }
+  return value;
+}
+
+function duration(value: Duration | undefined, fallback: Duration, field: string): number {
+  try {
+    return parseDuration(value ?? fallback, field);
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
+  }
+}
+
+function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new ConfigError(field, `expected an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+/** A console logger without debug noise. */
+const defaultLogger: Logger = {
+  debug() {},
+  info: (m, f) => console.info(`[sched] ${m}`, f ?? ""),
+  warn: (m, f) => console.warn(`[sched] ${m}`, f ?? ""),
+  error: (m, f) => console.error(`[sched] ${m}`, f ?? ""),
+};
+
+/** Applies defaults and validates every option; throws {@link ConfigError} naming the option. */
+export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  const workers = positiveInt(options.workers, 10, "workers");
+  const queues = options.queues ? options.queues.map((q, i) => assertName(q, `queues[${i}]`)) : null;
+  if (queues && queues.length === 0) throw new ConfigError("queues", "expected at least one queue, or leave it unset");
+  const lockTTL = duration(options.distributed?.lockTTL, "30s", "distributed.lockTTL");
+  const lockRefresh = duration(options.distributed?.lockRefresh, "10s", "distributed.lockRefresh");
+  if (lockTTL <= 0) throw new ConfigError("distributed.lockTTL", "must be positive");
+  if (lockRefresh <= 0 || lockRefresh >= lockTTL) {
+    throw new ConfigError(
+      "distributed.lockRefresh",
+      `must be positive and less than lockTTL (${lockTTL}ms), got ${lockRefresh}ms`,
+    );
+  }
+  const pollInterval = duration(options.pollInterval, "1s", "pollInterval");
+  if (pollInterval <= 0) throw new ConfigError("pollInterval", "must be positive");
+  let retryPolicy: RetryPolicy;
+  try {
+    retryPolicy = toRetryPolicy(options.retry);
+  } catch (err) {
+    throw err instanceof SchedulerError && "field" in err
+      ? new ConfigError(String(err.field), err.message.replace(`${String(err.field)}: `, ""), { cause: err })
+      : err;
+  }
+  const misfire = options.misfire ?? "once";
+  if (!["skip", "once", "all"].includes(misfire)) {
+    throw new ConfigError("misfire", `expected "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+  }
+  const distributedEnabled = options.distributed?.enabled ?? false;
+  if (distributedEnabled && !options.leader) {
+    throw new ConfigError("leader", "distributed.enabled requires a leader (for example new PostgresLeader(...))");
+  }
+  const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 0) {
+    throw new ConfigError("maxPayloadBytes", `expected an integer >= 0, got ${maxPayloadBytes}`);
+  }
+  const clock = options.clock ?? systemClock;
+  return {
+    workers,
+    queues,
+    pollInterval,
+    defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout"),
+    retry: retryPolicy,
+    deadLetter: {
+      enabled: options.deadLetter?.enabled ?? true,
+      queue: assertName(options.deadLetter?.queue ?? "dead", "deadLetter.queue"),
+      retention: duration(options.deadLetter?.retention, "168h", "deadLetter.retention"),
+    },
+    distributed: {
+      enabled: distributedEnabled,
+      instanceId: options.distributed?.instanceId ?? options.leader?.instanceId ?? crypto.randomUUID(),
+      lockTTL,
+      lockRefresh,
+    },
+    logger: options.logger ?? defaultLogger,
+    clock,
+    completedRetention: duration(options.completedRetention, "24h", "completedRetention"),
+    cleanupInterval: Math.max(1, duration(options.cleanupInterval, "1m", "cleanupInterval")),
+    maxPayloadBytes,
+    strictHandlers: options.strictHandlers ?? false,
+    misfire,
+    misfireGrace: duration(options.misfireGrace, "1m", "misfireGrace"),
+    misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
+    maxLeaseRecoveries: positiveInt(options.maxLeaseRecoveries, 3, "maxLeaseRecoveries", 0),
+    claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers, 50), "claimBatchSize"),
+    idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
+    random: options.random ?? Math.random,
+  };
+}

@@ -1,0 +1,114 @@
+import { type Duration, parseDuration } from "./duration.js";
+import { InvalidArgumentError, SchedulerError } from "./errors.js";
+
+/** How failed attempts are retried: exponential backoff with jitter, capped. */
+export interface RetryOptions {
+  /** Total attempts (first run included) for jobs that do not set `maxRetries`; default 3. */
+  maxAttempts?: number;
+  /** Delay before the first retry; default `"1s"`. */
+  initialDelay?: Duration;
+  /** Upper bound of any delay; default `"1h"`. */
+  maxDelay?: Duration;
+  /** Growth factor per attempt; default 2. */
+  multiplier?: number;
+  /** Fraction of the delay randomised, 0 to 1; default 0.2 (the delay varies by ±10%). */
+  jitter?: number;
+}
+
+/** A validated retry policy. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  readonly multiplier: number;
+  readonly jitter: number;
+  /**
+   * The delay in ms before retrying after failed attempt number `attempt` (1 for the first run):
+   * `initialDelay × multiplier^(attempt-1)`, jittered, capped at `maxDelay`.
+   * `random` returns a number in [0, 1).
+   */
+  delayFor(attempt: number, random?: () => number): number;
+}
+
+/**
+ * Builds a validated {@link RetryPolicy}; pass it (or plain {@link RetryOptions}) as the scheduler's
+ * `retry` option or a handler's `retry` option.
+ *
+ * @example
+ * s.register("sync", fn, { retry: retry({ initialDelay: "5s", multiplier: 3 }) });
+ * @throws InvalidArgumentError naming the bad field.
+ */
+export function retry(options: RetryOptions = {}): RetryPolicy {
+  const maxAttempts = options.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new InvalidArgumentError("retry.maxAttempts", `expected an integer >= 1, got ${maxAttempts}`);
+  }
+  const initialDelay = parseDuration(options.initialDelay ?? "1s", "retry.initialDelay");
+  const maxDelay = parseDuration(options.maxDelay ?? "1h", "retry.maxDelay");
+  const multiplier = options.multiplier ?? 2;
+  if (!Number.isFinite(multiplier) || multiplier < 1) {
+    throw new InvalidArgumentError("retry.multiplier", `expected a number >= 1, got ${multiplier}`);
+  }
+  const jitter = options.jitter ?? 0.2;
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
+    throw new InvalidArgumentError("retry.jitter", `expected a number from 0 to 1, got ${jitter}`);
+  }
+  return {
+    maxAttempts,
+    initialDelay,
+    maxDelay,
+    multiplier,
+    jitter,
+    delayFor(attempt, random = Math.random) {
+      const base = initialDelay * multiplier ** Math.max(0, attempt - 1);
+      const jittered = base * (1 - jitter / 2 + jitter * random());
+      return Math.round(Math.min(maxDelay, jittered));
+    },
+  };
+}
+
+/** Returns `value` when it is already a policy, else validates it with {@link retry}. */
+export function toRetryPolicy(value: RetryOptions | RetryPolicy | undefined): RetryPolicy {
+  if (value && typeof (value as RetryPolicy).delayFor === "function") return value as RetryPolicy;
+  return retry(value as RetryOptions | undefined);
+}
+
+/** Thrown (via {@link retryAfter}) to retry after a specific delay instead of the backoff. */
+export class RetryAfterError extends SchedulerError {
+  /** The delay before the next attempt, in ms. */
+  readonly delayMs: number;
+  /** Wraps `cause`, keeping its message. */
+  constructor(cause: unknown, delayMs: number) {
+    super("RETRY_AFTER", cause instanceof Error ? cause.message : String(cause), { cause });
+    this.delayMs = delayMs;
+  }
+}
+
+/** Thrown (via {@link permanent}) to send a job straight to the dead-letter queue without retrying. */
+export class PermanentError extends SchedulerError {
+  /** Wraps `cause`, keeping its message. */
+  constructor(cause: unknown) {
+    super("PERMANENT_FAILURE", cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/**
+ * Wraps an error so the job is retried after `delay` rather than the backoff delay
+ * (still counting against `maxRetries`).
+ *
+ * @example
+ * if (res.status === 429) throw retryAfter(new Error("rate limited"), res.headers.get("retry-after") + "s");
+ */
+export function retryAfter(err: unknown, delay: Duration): RetryAfterError {
+  return new RetryAfterError(err, parseDuration(delay, "retryAfter delay"));
+}
+
+/**
+ * Wraps an error so the job is not retried: it goes straight to the dead-letter queue.
+ *
+ * @example
+ * if (!user) throw permanent(new Error(`user ${id} does not exist`));
+ */
+export function permanent(err: unknown): PermanentError {
+  return new PermanentError(err);
+}

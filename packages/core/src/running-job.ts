@@ -1,0 +1,72 @@
+import type { Job, JobContext, Logger } from "./types.js";
+
+/** A logger that adds the job's id and name to every line. */
+class JobLogger implements Logger {
+  constructor(
+    private readonly base: Logger,
+    private readonly job: Job,
+  ) {}
+  private fields(extra?: Record<string, unknown>): Record<string, unknown> {
+    return { jobId: this.job.id, name: this.job.name, ...extra };
+  }
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.base.debug(message, this.fields(fields));
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.base.info(message, this.fields(fields));
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.base.warn(message, this.fields(fields));
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.base.error(message, this.fields(fields));
+  }
+}
+
+/** One attempt in flight: its context, deadline and whether its outcome has been decided. */
+export class RunningJob {
+  readonly controller = new AbortController();
+  readonly ctx: JobContext;
+  /** Set once the outcome is decided (by the handler, the timeout, a cancel or a lost lease). */
+  settled = false;
+  /** A promise settling with the handler, for graceful stop. */
+  done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly job: Job,
+    readonly startedAt: number,
+    /** Epoch ms when the timeout fires, or `Infinity`. */
+    readonly deadline: number,
+    logger: Logger,
+    heartbeat: (running: RunningJob) => Promise<void>,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    this.ctx = {
+      signal: this.controller.signal,
+      attempt: job.attempt,
+      logger: new JobLogger(logger, job),
+      heartbeat: () => heartbeat(this),
+    };
+  }
+
+  /** The fencing reference of this attempt. */
+  get ref(): { id: string; attempt: number } {
+    return { id: this.job.id, attempt: this.job.attempt };
+  }
+
+  /** Marks the outcome decided; returns false when it already was. */
+  settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.resolveDone();
+    return true;
+  }
+
+  /** Aborts the handler's signal (once). */
+  abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}

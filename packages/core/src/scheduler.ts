@@ -1,0 +1,529 @@
+import { validateTimezone } from "./cron/index.js";
+import { type Duration, parseDuration } from "./duration.js";
+import {
+  InvalidArgumentError,
+  InvalidScheduleError,
+  JobNotFoundError,
+  SchedulerError,
+  ShuttingDownError,
+  StoreError,
+  UnknownHandlerError,
+  toError,
+} from "./errors.js";
+import { type HandlerOptions, HandlerRegistry } from "./handler-registry.js";
+import { HookRunner } from "./hooks.js";
+import type { Leader } from "./leader.js";
+import { LeaderElector } from "./leader-elector.js";
+import { Maintenance } from "./maintenance.js";
+import { MemoryStore } from "./memory/index.js";
+import { type ResolvedOptions, type SchedulerOptions, assertName, resolveOptions } from "./options.js";
+import { assertJsonPayload } from "./payload.js";
+import { AtBuilder, EveryBuilder, type ScheduleRegistrar } from "./schedules/builder.js";
+import { compileSchedule, definitionKey, firstRunAt } from "./schedules/definition.js";
+import { ScheduleRunner } from "./schedules/schedule-runner.js";
+import type { ScheduleOptions } from "./schedules/schedule-options.js";
+import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
+import type { Handler, HandlerFn, Job, JobFilter, Middleware, NewJob, Stats } from "./types.js";
+import { WorkerPool } from "./worker-pool.js";
+
+/** The lifecycle of a {@link Scheduler}. */
+export type SchedulerState = "idle" | "starting" | "running" | "stopping" | "stopped";
+
+/** Options of {@link Scheduler.stop}. */
+export interface StopOptions {
+  /** How long to wait for running jobs before aborting them; default `"30s"`. */
+  timeout?: Duration;
+}
+
+const MAX_PRIORITY = 2 ** 31 - 1;
+
+function invalid(err: unknown, field: string): InvalidArgumentError {
+  return err instanceof InvalidArgumentError
+    ? err
+    : new InvalidArgumentError(field, toError(err).message.replace(/^[^:]+: /, ""), { cause: err });
+}
+
+/**
+ * A scheduler instance: recurring schedules, one-time jobs and queues with a worker pool.
+ * Create it with {@link createScheduler}. Several instances may share one store (see DESIGN.md §4).
+ */
+export class Scheduler implements ScheduleRegistrar {
+  /** The resolved options. */
+  readonly options: ResolvedOptions;
+  /** The store jobs and schedules live in. */
+  readonly store: Store;
+  private readonly leader: Leader | undefined;
+  private readonly registry = new HandlerRegistry();
+  private readonly hooks: HookRunner;
+  private readonly pool: WorkerPool;
+  private readonly runner: ScheduleRunner;
+  private readonly elector: LeaderElector;
+  private readonly maintenance: Maintenance;
+  private readonly ownsStore: boolean;
+  private state: SchedulerState = "idle";
+  private transition: Promise<void> | null = null;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+
+  /** Prefer {@link createScheduler}. `ownsStore`: close the store on `stop()`. */
+  constructor(options: SchedulerOptions = {}, ownsStore = false) {
+    this.options = resolveOptions(options);
+    this.store = options.store ?? new MemoryStore();
+    this.ownsStore = ownsStore;
+    this.leader = options.leader;
+    this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
+    this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks);
+    this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
+    this.runner = new ScheduleRunner(
+      this.store,
+      this.options,
+      this.hooks,
+      () => this.elector.isLeader(),
+      () => this.pool.wake(),
+    );
+    this.maintenance = new Maintenance(
+      this.store,
+      this.options,
+      this.hooks,
+      () => this.elector.isLeader(),
+      () => this.pool.wake(),
+    );
+    if (options.middleware) this.registry.use(options.middleware);
+  }
+
+  /** Whether the scheduler is running (started and not stopping). */
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** The lifecycle state. */
+  get status(): SchedulerState {
+    return this.state;
+  }
+
+  /** This instance's id (used as the lease owner of the jobs it runs). */
+  get instanceId(): string {
+    return this.options.distributed.instanceId;
+  }
+
+  /** Whether this instance fires schedules now (always true when not distributed). */
+  get isLeader(): boolean {
+    return this.elector.isLeader();
+  }
+
+  /** The current time of the scheduler's clock, in ms. */
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /**
+   * Registers the handler for jobs named `name` (replacing any previous one), with defaults for
+   * those jobs. Returns the scheduler for chaining.
+   */
+  register<P = unknown>(name: string, handler: HandlerFn<P> | Handler<P>, options: HandlerOptions = {}): this {
+    const valid = this.name(name, "name");
+    if (options.queue !== undefined) this.name(options.queue, "queue");
+    this.registry.register(valid, handler as HandlerFn, options);
+    return this;
+  }
+
+  /** Adds middleware around every handler; the first given is the outermost. Returns the scheduler. */
+  use(...middleware: Middleware[]): this {
+    this.registry.use(middleware);
+    return this;
+  }
+
+  /**
+   * Enqueues a job. It runs at `runAt`, after `delay`, or as soon as a worker is free.
+   *
+   * @throws InvalidArgumentError for bad fields (the message names the field), PayloadTooLargeError,
+   *   UnknownHandlerError (with `strictHandlers`), JobAlreadyExistsError for a held `uniqueKey`,
+   *   ShuttingDownError while stopping.
+   */
+  async enqueue<P = unknown>(job: NewJob<P>): Promise<Job<P>> {
+    const [created] = await this.insert([this.toRecord(job, "job")]);
+    return created as Job<P>;
+  }
+
+  /** Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`). */
+  enqueueAt<P = unknown>(job: NewJob<P>, runAt: Date): Promise<Job<P>> {
+    return this.enqueue({ ...job, runAt });
+  }
+
+  /**
+   * Enqueues many jobs in one store round trip. All or nothing: if one is invalid or its
+   * `uniqueKey` is held, none is enqueued.
+   */
+  async enqueueMany(jobs: NewJob[]): Promise<Job[]> {
+    if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
+    if (jobs.length === 0) return [];
+    return this.insert(jobs.map((job, i) => this.toRecord(job, `jobs[${i}]`)));
+  }
+
+  /** The job with that id, or `null`. */
+  getJob<P = unknown>(id: string): Promise<Job<P> | null> {
+    return this.store.getJob(id) as Promise<Job<P> | null>;
+  }
+
+  /** Lists jobs by status, queue and name, oldest first. */
+  listJobs(filter: JobFilter = {}): Promise<Job[]> {
+    const limit = filter.limit ?? 100;
+    const offset = filter.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new InvalidArgumentError("limit", `expected an integer from 1 to 10000, got ${limit}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new InvalidArgumentError("offset", `expected an integer >= 0, got ${offset}`);
+    }
+    return this.store.listJobs({ ...filter, limit, offset });
+  }
+
+  /**
+   * Cancels a job. A waiting job becomes `cancelled`; a running job becomes `cancelled` and its
+   * `ctx.signal` aborts (at once here, at the next lease renewal on another instance). A final job
+   * is returned unchanged.
+   *
+   * @throws JobNotFoundError
+   */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.store.cancelJob(id, new Date(this.now()));
+    if (!job) throw new JobNotFoundError(id);
+    if (job.status === "cancelled") this.pool.cancelLocal(id);
+    return job;
+  }
+
+  /**
+   * Moves a dead (or cancelled) job back to pending, with its retry count reset.
+   *
+   * @throws JobNotFoundError; InvalidArgumentError when the job is neither dead nor cancelled.
+   */
+  async retryJob(id: string): Promise<Job> {
+    const job = await this.store.requeueJob(id, new Date(this.now()));
+    if (!job) throw new JobNotFoundError(id);
+    if (job.status !== "pending") {
+      throw new InvalidArgumentError("id", `job ${id} is ${job.status}; only dead or cancelled jobs can be retried`);
+    }
+    this.pool.wake();
+    return job;
+  }
+
+  /**
+   * Runs `handler` on a cron schedule: 5 fields, 6 with leading seconds, or a macro such as
+   * `@daily`. Re-defining a schedule with the same definition (e.g. on restart) keeps its state,
+   * so it continues where it stopped; a changed definition starts afresh.
+   *
+   * @throws InvalidScheduleError for an invalid expression or time zone.
+   */
+  schedule(name: string, cron: string, handler: HandlerFn | Handler, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
+    if (typeof cron !== "string") throw new InvalidScheduleError(`cron expression must be a string, got ${typeof cron}`);
+    return this.defineSchedule(name, { kind: "cron", expression: cron.trim() }, handler, options);
+  }
+
+  /** Starts a fluent recurring schedule: `every(5).minutes().do(name, fn)`. */
+  every(n: number): EveryBuilder {
+    return new EveryBuilder(this, n);
+  }
+
+  /** Starts a one-time schedule: `at(date).do(name, fn)`. */
+  at(date: Date): AtBuilder {
+    return new AtBuilder(this, date);
+  }
+
+  /** Deletes a schedule; jobs it already enqueued still run. Returns whether it existed. */
+  async unschedule(name: string): Promise<boolean> {
+    return this.store.deleteSchedule(name);
+  }
+
+  /** Lists the stored schedules with their next and last run. */
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.store.listSchedules();
+  }
+
+  /** @internal Used by the builders: validates, registers the handler and saves the schedule. */
+  async defineSchedule(
+    name: string,
+    shape: Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">,
+    handler: HandlerFn | Handler,
+    options: ScheduleOptions,
+  ): Promise<ScheduleRecord> {
+    const valid = this.name(name, "name");
+    const definition = this.toDefinition(valid, shape, options);
+    const schedule = compileSchedule(definition);
+    this.registry.register(valid, handler);
+    const now = this.now();
+    const existing = await this.store.getSchedule(valid);
+    if (existing && definitionKey(existing.definition) === definitionKey(definition)) {
+      this.runner.trigger();
+      return existing;
+    }
+    const record: ScheduleRecord = {
+      name: valid,
+      definition,
+      nextRunAt: firstRunAt(definition, schedule, now),
+      lastRunAt: existing?.lastRunAt ?? null,
+      occurrences: 0,
+      createdAt: existing?.createdAt ?? new Date(now),
+      updatedAt: new Date(now),
+    };
+    await this.store.saveSchedule(record);
+    this.runner.trigger();
+    return record;
+  }
+
+  /**
+   * Starts processing: pings the store (rejecting with its error if unreachable), takes part in
+   * leader election when distributed, and starts claiming jobs and firing schedules. Resolves once
+   * running; work continues in the background until {@link stop}.
+   */
+  async start(): Promise<void> {
+    if (this.state === "running") return;
+    if (this.transition) {
+      await this.transition;
+      // The transition may have changed the state meanwhile.
+      if ((this.state as SchedulerState) === "running") return;
+    }
+    this.state = "starting";
+    this.transition = (async () => {
+      try {
+        await this.store.ping();
+        await this.elector.start();
+      } catch (err) {
+        this.state = "idle";
+        throw err instanceof SchedulerError ? err : new StoreError("the store is unreachable", { cause: err });
+      }
+      // The scheduler's own timers are unref'd; this keeps the process alive while it runs.
+      this.keepAlive = setInterval(() => {}, 1 << 30);
+      this.pool.start();
+      this.runner.start();
+      this.maintenance.start();
+      this.state = "running";
+    })();
+    try {
+      await this.transition;
+    } finally {
+      this.transition = null;
+    }
+  }
+
+  /**
+   * Stops: no new claims, waits for running jobs up to `timeout` (default 30 s), then aborts
+   * them (their `ctx.signal` fires) and returns them to the queue, releases leadership, and
+   * clears every timer. A store the scheduler created itself is closed.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
+    if (this.transition) await this.transition.catch(() => {});
+    if (this.state !== "running") return;
+    this.state = "stopping";
+    this.transition = (async () => {
+      await this.runner.stop();
+      await this.maintenance.stop();
+      await this.pool.stop(timeoutMs);
+      await this.elector.stop();
+      if (this.keepAlive) clearInterval(this.keepAlive);
+      this.keepAlive = null;
+      if (this.ownsStore) await this.store.close();
+      this.state = "stopped";
+    })();
+    try {
+      await this.transition;
+    } finally {
+      this.transition = null;
+    }
+  }
+
+  /** Job counts by status, overall and per queue. */
+  stats(): Promise<Stats> {
+    return this.store.stats();
+  }
+
+  /**
+   * Returns a health check for readiness probes: it resolves when the scheduler is running and the
+   * store answers, and throws otherwise.
+   */
+  healthCheck(): () => Promise<void> {
+    return async () => {
+      if (this.state !== "running") throw new ShuttingDownError(`the scheduler is ${this.state}, not running`);
+      try {
+        await this.store.ping();
+      } catch (err) {
+        throw new StoreError("the store is unreachable", { cause: err });
+      }
+    };
+  }
+
+  /** Deletes completed jobs that finished more than `olderThan` ago; returns how many. The runtime also does this periodically. */
+  cleanupCompleted(olderThan: Duration): Promise<number> {
+    const ms = parseDuration(olderThan, "olderThan");
+    return this.store.cleanup({
+      completedBefore: new Date(this.now() - ms),
+      deadBefore: new Date(0),
+      cancelledBefore: new Date(0),
+    });
+  }
+
+  private async insert(records: NewJobRecord[]): Promise<Job[]> {
+    if (this.state === "stopping" || this.state === "stopped") {
+      throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
+    }
+    const jobs = await this.store.createJobs(records);
+    if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
+    this.pool.wake();
+    return jobs;
+  }
+
+  private name(value: unknown, field: string): string {
+    try {
+      return assertName(value, field);
+    } catch (err) {
+      throw invalid(err, field);
+    }
+  }
+
+  private toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
+    if (job === null || typeof job !== "object") throw new InvalidArgumentError(path, "expected a job object");
+    const name = this.name(job.name, `${path}.name`);
+    const handler = this.registry.get(name);
+    if (!handler && strict) throw new UnknownHandlerError(name);
+    const payload = job.payload === undefined ? null : job.payload;
+    try {
+      assertJsonPayload(payload, this.options.maxPayloadBytes);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
+      throw err;
+    }
+    const now = this.now();
+    let scheduledAt = now;
+    if (job.runAt !== undefined) {
+      if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
+        throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
+      }
+      scheduledAt = job.runAt.getTime();
+    } else if (job.delay !== undefined) {
+      scheduledAt = now + this.duration(job.delay, `${path}.delay`);
+    }
+    const retry = handler?.retry ?? this.options.retry;
+    return {
+      id: this.options.idGenerator(),
+      name,
+      payload,
+      queue: this.name(job.queue ?? handler?.queue ?? "default", `${path}.queue`),
+      priority: this.priority(job.priority ?? handler?.priority ?? 0, `${path}.priority`),
+      maxRetries: this.maxRetries(job.maxRetries ?? handler?.maxRetries ?? retry.maxAttempts - 1, `${path}.maxRetries`),
+      timeout:
+        job.timeout !== undefined
+          ? this.duration(job.timeout, `${path}.timeout`)
+          : (handler?.timeout ?? this.options.defaultTimeout),
+      scheduledAt: new Date(scheduledAt),
+      createdAt: new Date(now),
+      status: scheduledAt > now ? "scheduled" : "pending",
+      metadata: this.metadata(job.metadata, `${path}.metadata`),
+      uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
+    };
+  }
+
+  private toDefinition(
+    name: string,
+    shape: Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">,
+    options: ScheduleOptions,
+  ): ScheduleDefinition {
+    const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
+    const misfire = options.misfire ?? this.options.misfire;
+    if (!["skip", "once", "all"].includes(misfire)) {
+      throw new InvalidScheduleError(`misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+    }
+    const { maxOccurrences, until } = options;
+    if (maxOccurrences !== undefined && (!Number.isInteger(maxOccurrences) || maxOccurrences < 1)) {
+      throw new InvalidScheduleError(`maxOccurrences must be an integer >= 1, got ${maxOccurrences}`);
+    }
+    if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
+      throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
+    }
+    const record = this.toRecord(
+      {
+        name,
+        payload: options.payload,
+        queue: options.queue,
+        priority: options.priority,
+        maxRetries: options.maxRetries,
+        timeout: options.timeout,
+        metadata: options.metadata,
+        uniqueKey: options.uniqueKey,
+      },
+      "options",
+      false,
+    );
+    return {
+      ...shape,
+      timezone,
+      misfire,
+      maxOccurrences: maxOccurrences ?? null,
+      until: until ? until.getTime() : null,
+      job: {
+        queue: record.queue,
+        priority: record.priority,
+        maxRetries: record.maxRetries,
+        timeout: record.timeout,
+        payload: record.payload,
+        metadata: record.metadata,
+        uniqueKey: record.uniqueKey,
+      },
+    };
+  }
+
+  private duration(value: Duration, field: string): number {
+    try {
+      return parseDuration(value, field);
+    } catch (err) {
+      throw invalid(err, field);
+    }
+  }
+
+  private priority(value: unknown, field: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
+      throw new InvalidArgumentError(field, `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`);
+    }
+    return value;
+  }
+
+  private maxRetries(value: unknown, field: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 1000) {
+      throw new InvalidArgumentError(field, `expected an integer from 0 to 1000, got ${String(value)}`);
+    }
+    return value;
+  }
+
+  private metadata(value: unknown, field: string): Record<string, string> {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new InvalidArgumentError(field, "expected an object of string values");
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== "string") throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
+      out[k] = v;
+    }
+    return out;
+  }
+
+  private uniqueKey(value: unknown, field: string): string | null {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string" || value.length === 0 || value.length > 255) {
+      throw new InvalidArgumentError(field, `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+}
+
+/**
+ * Creates a scheduler. With no options it keeps everything in memory (a `MemoryStore`), runs 10
+ * handlers at a time and fires schedules itself.
+ *
+ * @example
+ * const s = createScheduler({ workers: 5 });
+ * s.register("send_email", async (job, ctx) => { await send(job.payload, { signal: ctx.signal }) });
+ * await s.start();
+ * await s.enqueue({ name: "send_email", payload: { to: "a@b.c" } });
+ */
+export function createScheduler(options: SchedulerOptions = {}): Scheduler {
+  return new Scheduler(options);
+}

@@ -1,0 +1,146 @@
+import { parseCron } from "../cron/index.js";
+import { InvalidScheduleError } from "../errors.js";
+import type { ScheduleDefinition, ScheduleRecord } from "../store.js";
+import type { Schedule } from "../types.js";
+
+const DAY_MS = 86_400_000;
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The number of the local calendar day (days since 1970-01-01 in `timezone`) that `instant` falls on. */
+function localDayNumber(instant: number, timezone: string): number {
+  let fmt = dayFormatters.get(timezone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-US", { timeZone: timezone, year: "numeric", month: "numeric", day: "numeric" });
+    dayFormatters.set(timezone, fmt);
+  }
+  const parts = fmt.formatToParts(instant);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return Math.floor(Date.UTC(get("year"), get("month") - 1, get("day")) / DAY_MS);
+}
+
+/**
+ * Turns a stored definition into a {@link Schedule}. Cron and `daily` schedules are wall-clock
+ * (DESIGN.md §3); `interval` schedules are fixed real-time steps from their anchor, ignoring DST.
+ */
+export function compileSchedule(def: ScheduleDefinition): Schedule {
+  switch (def.kind) {
+    case "cron":
+      return parseCron(def.expression ?? "", { timezone: def.timezone });
+    case "interval": {
+      const every = def.every ?? 0;
+      const anchor = def.anchor ?? 0;
+      if (!(every > 0)) throw new InvalidScheduleError(`interval must be positive, got ${every}`);
+      return {
+        next(after) {
+          const steps = Math.floor((after.getTime() - anchor) / every) + 1;
+          return new Date(anchor + Math.max(1, steps) * every);
+        },
+      };
+    }
+    case "once": {
+      const at = def.anchor ?? 0;
+      return { next: (after) => (at > after.getTime() ? new Date(at) : null) };
+    }
+    case "daily": {
+      // Every `every` days at a wall-clock time: the cron expression gives the candidate days,
+      // and only days a multiple of `every` away from the anchor's day are kept.
+      const cron = parseCron(def.expression ?? "", { timezone: def.timezone });
+      const step = def.every ?? 1;
+      if (step === 1) return cron;
+      const anchorDay = localDayNumber(def.anchor ?? 0, def.timezone);
+      return {
+        next(after) {
+          let t = cron.next(after);
+          for (let guard = 0; t && guard < 10_000; guard++) {
+            const offset = localDayNumber(t.getTime(), def.timezone) - anchorDay;
+            if (((offset % step) + step) % step === 0) return t;
+            t = cron.next(t);
+          }
+          return null;
+        },
+      };
+    }
+    default:
+      throw new InvalidScheduleError(`unknown schedule kind ${JSON.stringify((def as { kind: unknown }).kind)}`);
+  }
+}
+
+/** The first run time of a new schedule created at `now`. */
+export function firstRunAt(def: ScheduleDefinition, schedule: Schedule, now: number): Date | null {
+  if (def.kind === "once") return new Date(def.anchor ?? now);
+  const first = schedule.next(new Date(now));
+  if (first && def.until !== null && first.getTime() > def.until) return null;
+  return first;
+}
+
+/** What firing a due schedule at `now` should do. */
+export interface TickPlan {
+  /** The tick times to enqueue a job for (may be empty when missed ticks are skipped). */
+  ticks: Date[];
+  /** The schedule's next run after this firing, or `null` when it has ended. */
+  nextRunAt: Date | null;
+}
+
+/** Settings of the misfire policy. */
+export interface MisfireSettings {
+  /** How late a tick may fire and still count as on time (for `skip`). */
+  grace: number;
+  /** Most catch-up jobs for `all`. */
+  limit: number;
+}
+
+/**
+ * Decides which ticks of a due schedule fire now, following its misfire policy (DESIGN.md §3):
+ * `skip` fires only a tick that is on time, `once` fires one job for any number of missed ticks,
+ * `all` fires every missed tick (at most `limit`, the earliest). `maxOccurrences` and `until` end it.
+ */
+export function planTick(record: ScheduleRecord, schedule: Schedule, now: number, settings: MisfireSettings): TickPlan {
+  const def = record.definition;
+  const due: Date[] = [];
+  let next: Date | null = record.nextRunAt;
+  // Collect the missed ticks, but never walk an unbounded backlog (a per-second cron down a month).
+  const walkLimit = Math.max(settings.limit, 1) + 1;
+  while (next && next.getTime() <= now && due.length < walkLimit) {
+    due.push(next);
+    next = schedule.next(next);
+  }
+  if (next && next.getTime() <= now) {
+    next = schedule.next(new Date(now));
+  }
+  let ticks: Date[];
+  switch (def.misfire) {
+    case "all":
+      ticks = due.slice(0, settings.limit);
+      break;
+    case "skip":
+      ticks = due.length === 1 && now - due[0]!.getTime() <= settings.grace ? due : [];
+      break;
+    default:
+      ticks = due.length > 0 ? [due[due.length - 1]!] : [];
+  }
+  if (def.until !== null) {
+    const until = def.until;
+    ticks = ticks.filter((t) => t.getTime() <= until);
+    if (next && next.getTime() > until) next = null;
+  }
+  if (def.maxOccurrences !== null) {
+    const remaining = Math.max(0, def.maxOccurrences - record.occurrences);
+    ticks = ticks.slice(0, remaining);
+    if (record.occurrences + ticks.length >= def.maxOccurrences) next = null;
+  }
+  return { ticks, nextRunAt: next };
+}
+
+/** Stable JSON of a definition without its anchor, to tell whether a re-registered schedule changed. */
+export function definitionKey(def: ScheduleDefinition): string {
+  return stableStringify({ ...def, anchor: def.kind === "once" ? def.anchor : undefined });
+}
+
+function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+}

@@ -1,0 +1,126 @@
+import { toError } from "../errors.js";
+import type { HookRunner } from "../hooks.js";
+import type { ResolvedOptions } from "../options.js";
+import { PeriodicTask } from "../periodic-task.js";
+import type { NewJobRecord, ScheduleRecord, Store } from "../store.js";
+import type { Schedule } from "../types.js";
+import { compileSchedule, definitionKey, planTick } from "./definition.js";
+
+/** Metadata keys set on every job a schedule tick makes. */
+export const TICK_METADATA = { schedule: "sched.schedule", tick: "sched.tick" } as const;
+
+/**
+ * Turns due schedules into jobs while this instance leads. Each firing is one compare-and-set on
+ * the stored schedule together with the enqueue of its jobs (`Store.fireScheduleTick`), so a tick
+ * fires exactly once even if two instances briefly both believe they lead (DESIGN.md §4).
+ * Sleeps until the earliest next run, and re-reads the store every `pollInterval` to see
+ * schedules that other instances added or changed.
+ */
+export class ScheduleRunner {
+  private readonly task: PeriodicTask;
+  private readonly compiled = new Map<string, { key: string; schedule: Schedule }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+    private readonly hooks: HookRunner,
+    private readonly isLeader: () => boolean,
+    private readonly onJobsEnqueued: () => void,
+  ) {
+    this.task = new PeriodicTask(
+      "firing schedules",
+      options.clock,
+      () => options.pollInterval,
+      () => this.fireDue(),
+      options.logger,
+    );
+  }
+
+  /** Starts firing. */
+  start(): void {
+    this.task.start();
+  }
+
+  /** Re-reads schedules now (after a change, or on gaining leadership). */
+  trigger(): void {
+    this.task.trigger();
+  }
+
+  /** Stops firing and waits for a firing in progress. */
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /** The compiled schedule of a record, cached by definition. */
+  scheduleOf(record: ScheduleRecord): Schedule {
+    const key = definitionKey(record.definition);
+    const cached = this.compiled.get(record.name);
+    if (cached && cached.key === key) return cached.schedule;
+    const schedule = compileSchedule(record.definition);
+    this.compiled.set(record.name, { key, schedule });
+    return schedule;
+  }
+
+  /** Fires every due schedule once; returns ms until the earliest next run. */
+  private async fireDue(): Promise<number | undefined> {
+    if (!this.isLeader()) return undefined;
+    const { clock } = this.options;
+    const records = await this.store.listSchedules();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const record of records) {
+      if (!this.isLeader()) return undefined;
+      if (!record.nextRunAt) continue;
+      const now = clock.now();
+      if (record.nextRunAt.getTime() > now) {
+        earliest = Math.min(earliest, record.nextRunAt.getTime());
+        continue;
+      }
+      try {
+        const next = await this.fire(record, now);
+        if (next) earliest = Math.min(earliest, next.getTime());
+      } catch (err) {
+        this.options.logger.error("firing a schedule failed; it will be tried again", {
+          schedule: record.name,
+          error: toError(err).message,
+        });
+      }
+    }
+    return earliest === Number.POSITIVE_INFINITY ? undefined : Math.max(0, earliest - clock.now());
+  }
+
+  private async fire(record: ScheduleRecord, now: number): Promise<Date | null> {
+    const { misfireGrace, misfireLimit, idGenerator } = this.options;
+    const plan = planTick(record, this.scheduleOf(record), now, { grace: misfireGrace, limit: misfireLimit });
+    const template = record.definition.job;
+    const jobs: NewJobRecord[] = plan.ticks.map((tick) => ({
+      id: idGenerator(),
+      name: record.name,
+      payload: template.payload,
+      queue: template.queue,
+      priority: template.priority,
+      maxRetries: template.maxRetries,
+      timeout: template.timeout,
+      scheduledAt: tick,
+      createdAt: new Date(now),
+      status: "pending",
+      metadata: { ...template.metadata, [TICK_METADATA.schedule]: record.name, [TICK_METADATA.tick]: tick.toISOString() },
+      uniqueKey: template.uniqueKey,
+    }));
+    const result = await this.store.fireScheduleTick({
+      name: record.name,
+      expectedNextRunAt: record.nextRunAt!,
+      nextRunAt: plan.nextRunAt,
+      firedAt: new Date(now),
+      jobs,
+    });
+    if (!result.fired) return null;
+    if (plan.ticks.length === 0) {
+      this.options.logger.info("skipped missed schedule ticks (misfire policy)", { schedule: record.name });
+    }
+    if (result.jobs.length > 0) {
+      if (this.hooks.has("onEnqueue")) for (const job of result.jobs) this.hooks.onEnqueue(job);
+      this.onJobsEnqueued();
+    }
+    return plan.nextRunAt;
+  }
+}

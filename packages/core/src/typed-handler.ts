@@ -1,0 +1,58 @@
+import { PayloadValidationError } from "./errors.js";
+import { permanent } from "./retry.js";
+import type { HandlerFn, Job, JobContext } from "./types.js";
+
+/**
+ * The Standard Schema interface (https://standardschema.dev), which zod, valibot, arktype and
+ * others implement. Declared here so that core needs no dependency for it.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (
+      value: unknown,
+    ) => StandardSchemaV1Result<Output> | Promise<StandardSchemaV1Result<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+/** The result of a Standard Schema validation. */
+export type StandardSchemaV1Result<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | {
+      readonly issues: ReadonlyArray<{
+        readonly message: string;
+        readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+      }>;
+    };
+
+/**
+ * Makes a handler that receives a typed payload. With a Standard Schema, the payload is
+ * validated first (and may be transformed); a payload that fails validation is a permanent
+ * error: the job goes to the dead-letter queue with a {@link PayloadValidationError}, unretried.
+ *
+ * @example
+ * s.register("welcome", typedHandler(async (p: { userId: number }) => send(p.userId), UserSchema));
+ */
+export function typedHandler<T>(
+  fn: (payload: T, job: Job<T>, ctx: JobContext) => Promise<void> | void,
+  schema?: StandardSchemaV1<unknown, T>,
+): HandlerFn {
+  if (!schema) return (job, ctx) => fn(job.payload as T, job as Job<T>, ctx);
+  return async (job, ctx) => {
+    const result = await schema["~standard"].validate(job.payload);
+    if (result.issues) {
+      throw permanent(
+        new PayloadValidationError(
+          result.issues.map((i) => ({
+            message: i.message,
+            path: i.path?.map((p) => (typeof p === "object" && p !== null ? p.key : p)),
+          })),
+        ),
+      );
+    }
+    const typed = { ...job, payload: result.value } as Job<T>;
+    await fn(result.value, typed, ctx);
+  };
+}

@@ -1,0 +1,146 @@
+import {
+  type ClaimOptions,
+  type Job,
+  type JobRef,
+  type NewJobRecord,
+  type ScheduleRecord,
+  type Store,
+  uuidv7Generator,
+} from "@sched/core";
+
+/** Gives the topic files of the store suite the store of the running test. */
+export interface StoreSuiteContext {
+  /** The store created by the factory for the current test. */
+  readonly store: Store;
+}
+
+/** The fixed instant every test starts from; time is always passed in, never read. Never mutate it. */
+export const T0 = new Date("2030-01-01T00:00:00.000Z");
+
+/** `T0` plus `ms` milliseconds. */
+export function at(ms: number): Date {
+  return new Date(T0.getTime() + ms);
+}
+
+const nextId = uuidv7Generator();
+
+/** A new time-ordered id: ids made later sort after ids made earlier. */
+export function newId(): string {
+  return nextId();
+}
+
+/** A pending job due at `T0`, with `overrides` applied. */
+export function newJob(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
+  return {
+    id: newId(),
+    name: "conformance-job",
+    payload: { n: 1 },
+    queue: "default",
+    priority: 0,
+    maxRetries: 3,
+    timeout: 30_000,
+    scheduledAt: at(0),
+    createdAt: at(0),
+    status: "pending",
+    metadata: {},
+    uniqueKey: null,
+    ...overrides,
+  };
+}
+
+/** `count` pending jobs due at `T0`, each with `overrides` applied. */
+export function newJobs(count: number, overrides: Partial<NewJobRecord> = {}): NewJobRecord[] {
+  return Array.from({ length: count }, () => newJob(overrides));
+}
+
+/** Claim options for every queue at `now` (default `T0`), with a one-minute lease. */
+export function claimAt(now: Date = T0, overrides: Partial<ClaimOptions> = {}): ClaimOptions {
+  return {
+    queues: null,
+    limit: 100,
+    now,
+    lockedUntil: new Date(now.getTime() + 60_000),
+    workerId: "worker-1",
+    ...overrides,
+  };
+}
+
+/** The ref of a claimed job's current attempt. */
+export function refOf(job: Job): JobRef {
+  return { id: job.id, attempt: job.attempt };
+}
+
+/** Inserts one job and claims it at `now`; returns the claimed (running) job. */
+export async function createRunningJob(
+  store: Store,
+  overrides: Partial<NewJobRecord> = {},
+  now: Date = T0,
+): Promise<Job> {
+  const [created] = await store.createJobs([newJob({ scheduledAt: now, ...overrides })]);
+  const claimed = await store.claimDueJobs(claimAt(now, { queues: [created!.queue], limit: 1 }));
+  if (claimed.length !== 1 || claimed[0]!.id !== created!.id) {
+    throw new Error("fixture: the job just created could not be claimed on its own");
+  }
+  return claimed[0]!;
+}
+
+/** Returns the job by id, failing the test when it does not exist. */
+export async function mustGet(store: Store, id: string): Promise<Job> {
+  const job = await store.getJob(id);
+  if (job === null) throw new Error(`expected job ${id} to exist`);
+  return job;
+}
+
+/** A schedule record due at `nextRunAt` (default `T0 + 1 min`), with a nested job template. */
+export function newSchedule(name: string, overrides: Partial<ScheduleRecord> = {}): ScheduleRecord {
+  return {
+    name,
+    definition: {
+      kind: "cron",
+      expression: "* * * * *",
+      timezone: "Europe/Berlin",
+      misfire: "once",
+      maxOccurrences: null,
+      until: null,
+      job: {
+        queue: "default",
+        priority: 0,
+        maxRetries: 3,
+        timeout: 30_000,
+        payload: { report: { kind: "daily", recipients: ["a@example.com"] } },
+        metadata: { source: "schedule" },
+        uniqueKey: null,
+      },
+    },
+    nextRunAt: at(60_000),
+    lastRunAt: null,
+    occurrences: 0,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** Calls `fn` until it returns true, or fails after `timeoutMs` (for stores that notify asynchronously). */
+export async function eventually(fn: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Runs `fn` and returns what it rejected with, failing when it resolves. */
+export async function rejectionOf(fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to reject, but it resolved");
+}
+
+/** The `code` of a thrown value, when it has one. */
+export function codeOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+}

@@ -1,0 +1,125 @@
+import type { Job, Store } from "@sched/core";
+import { describe, expect, it } from "vitest";
+import {
+  at,
+  claimAt,
+  codeOf,
+  createRunningJob,
+  newJob,
+  refOf,
+  rejectionOf,
+  type StoreSuiteContext,
+  T0,
+} from "./fixtures.js";
+
+/** Expects `call` to reject with JOB_ALREADY_EXISTS naming `key`. */
+async function expectAlreadyExists(call: () => Promise<unknown>, key: string): Promise<void> {
+  const error = await rejectionOf(call);
+  expect(codeOf(error)).toBe("JOB_ALREADY_EXISTS");
+  expect((error as { uniqueKey?: unknown }).uniqueKey).toBe(key);
+}
+
+async function totalJobs(store: Store): Promise<number> {
+  return (await store.listJobs({ limit: 10_000 })).length;
+}
+
+/** Unique keys: one active job per key (DESIGN.md §2). */
+export function describeUniqueKeys(ctx: StoreSuiteContext): void {
+  describe("unique keys", () => {
+    it("a second enqueue with a held uniqueKey throws JobAlreadyExistsError and creates nothing", async () => {
+      const { store } = ctx;
+      const [first] = await store.createJobs([newJob({ uniqueKey: "k" })]);
+      const second = newJob({ uniqueKey: "k" });
+      await expectAlreadyExists(() => store.createJobs([second]), "k");
+      expect(await store.getJob(second.id)).toBeNull();
+      expect(await totalJobs(store)).toBe(1);
+      expect((await store.getJob(first!.id))?.status).toBe("pending");
+    });
+
+    it("a scheduled job holds its uniqueKey", async () => {
+      const { store } = ctx;
+      await store.createJobs([newJob({ uniqueKey: "k", status: "scheduled", scheduledAt: at(3_600_000) })]);
+      await expectAlreadyExists(() => store.createJobs([newJob({ uniqueKey: "k" })]), "k");
+    });
+
+    it("a bulk in which one job conflicts with a stored job inserts none of the batch", async () => {
+      const { store } = ctx;
+      await store.createJobs([newJob({ uniqueKey: "taken" })]);
+      const batch = [newJob({ uniqueKey: "free-1" }), newJob({ uniqueKey: "taken" }), newJob({ uniqueKey: null })];
+      await expectAlreadyExists(() => store.createJobs(batch), "taken");
+      for (const job of batch) expect(await store.getJob(job.id)).toBeNull();
+      expect(await totalJobs(store)).toBe(1);
+      // The keys of the rejected batch were not taken either.
+      await store.createJobs([newJob({ uniqueKey: "free-1" })]);
+    });
+
+    it("a bulk in which two jobs share a uniqueKey inserts none of the batch", async () => {
+      const { store } = ctx;
+      const batch = [newJob({ uniqueKey: "dup" }), newJob({ uniqueKey: null }), newJob({ uniqueKey: "dup" })];
+      await expectAlreadyExists(() => store.createJobs(batch), "dup");
+      expect(await totalJobs(store)).toBe(0);
+    });
+
+    it("jobs without a uniqueKey never conflict", async () => {
+      const created = await ctx.store.createJobs([newJob(), newJob(), newJob()]);
+      await ctx.store.createJobs([newJob()]);
+      expect(created).toHaveLength(3);
+      expect(await totalJobs(ctx.store)).toBe(4);
+    });
+
+    it("a running job holds its uniqueKey", async () => {
+      await createRunningJob(ctx.store, { uniqueKey: "k" });
+      await expectAlreadyExists(() => ctx.store.createJobs([newJob({ uniqueKey: "k" })]), "k");
+    });
+
+    it("a failed job awaiting its retry holds its uniqueKey", async () => {
+      const running = await createRunningJob(ctx.store, { uniqueKey: "k" });
+      await ctx.store.failJob(refOf(running), { now: at(10), error: "boom", retryAt: at(60_000) });
+      await expectAlreadyExists(() => ctx.store.createJobs([newJob({ uniqueKey: "k" })]), "k");
+    });
+
+    const finishers: Array<[string, (store: Store, job: Job) => Promise<unknown>]> = [
+      ["completed", (store, job) => store.completeJobs([refOf(job)], { now: at(10) })],
+      ["dead", (store, job) => store.failJob(refOf(job), { now: at(10), error: "boom", retryAt: null })],
+      ["cancelled", (store, job) => store.cancelJob(job.id, at(10))],
+    ];
+    for (const [status, finish] of finishers) {
+      it(`a uniqueKey is free again once its job is ${status}`, async () => {
+        const running = await createRunningJob(ctx.store, { uniqueKey: "k" });
+        await finish(ctx.store, running);
+        expect((await ctx.store.getJob(running.id))?.status).toBe(status);
+        const [again] = await ctx.store.createJobs([newJob({ uniqueKey: "k" })]);
+        expect(again!.uniqueKey).toBe("k");
+        await expectAlreadyExists(() => ctx.store.createJobs([newJob({ uniqueKey: "k" })]), "k");
+      });
+    }
+
+    it("a uniqueKey is free again once its pending job is cancelled", async () => {
+      const [pending] = await ctx.store.createJobs([newJob({ uniqueKey: "k" })]);
+      await ctx.store.cancelJob(pending!.id, at(10));
+      await ctx.store.createJobs([newJob({ uniqueKey: "k" })]);
+      expect(await totalJobs(ctx.store)).toBe(2);
+    });
+
+    it("of 20 concurrent enqueues with the same uniqueKey exactly one succeeds", async () => {
+      const { store } = ctx;
+      const attempts = Array.from({ length: 20 }, () => newJob({ uniqueKey: "race" }));
+      const results = await Promise.allSettled(attempts.map((job) => store.createJobs([job])));
+      const fulfilled = results.filter((result) => result.status === "fulfilled");
+      const rejected = results.filter((result) => result.status === "rejected");
+      expect(fulfilled).toHaveLength(1);
+      for (const result of rejected) expect(codeOf(result.reason)).toBe("JOB_ALREADY_EXISTS");
+      const stored = await store.listJobs({ limit: 10_000 });
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.uniqueKey).toBe("race");
+    });
+
+    it("a claimed uniqueKey job is claimed only once even after a duplicate enqueue was refused", async () => {
+      const { store } = ctx;
+      await store.createJobs([newJob({ uniqueKey: "k" })]);
+      await rejectionOf(() => store.createJobs([newJob({ uniqueKey: "k" })]));
+      expect(await store.claimDueJobs(claimAt(T0))).toHaveLength(1);
+      expect(await store.claimDueJobs(claimAt(T0))).toHaveLength(0);
+    });
+  });
+}
