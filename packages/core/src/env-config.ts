@@ -53,7 +53,8 @@ function num(env: Env, name: string, min: number): number | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new ConfigError(name, `expected a number >= ${min}, got ${show(name, v)}`);
+  if (!Number.isFinite(n) || n < min)
+    throw new ConfigError(name, `expected a number >= ${min}, got ${show(name, v)}`);
   return n;
 }
 
@@ -64,7 +65,10 @@ function duration(env: Env, name: string, positive = false): Duration | undefine
   try {
     ms = parseDuration(v, name);
   } catch {
-    throw new ConfigError(name, `expected a duration such as "500ms", "30s", "5m", "1h30m", got ${show(name, v)}`);
+    throw new ConfigError(
+      name,
+      `expected a duration such as "500ms", "30s", "5m", "1h30m", got ${show(name, v)}`,
+    );
   }
   if (positive && ms <= 0) throw new ConfigError(name, `expected a positive duration, got ${show(name, v)}`);
   return ms;
@@ -86,10 +90,16 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   try {
     parsed = new URL(v);
   } catch {
-    throw new ConfigError(name, `expected a URL such as ${protocols[0]}//host:port, and the given value does not parse`);
+    throw new ConfigError(
+      name,
+      `expected a URL such as ${protocols[0]}//host:port, and the given value does not parse`,
+    );
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `expected a URL starting with ${protocols.join(" or ")}, got one starting with ${parsed.protocol}`);
+    throw new ConfigError(
+      name,
+      `expected a URL starting with ${protocols.join(" or ")}, got one starting with ${parsed.protocol}`,
+    );
   }
   return v;
 }
@@ -115,7 +125,10 @@ function compact<T extends object>(value: T): T | undefined {
 export function configFromEnv(env: Env = process.env): Config {
   const storeName = (read(env, "SCHEDULER_STORE") ?? "memory").toLowerCase();
   if (!STORES.includes(storeName as StoreKind)) {
-    throw new ConfigError("SCHEDULER_STORE", `expected one of ${STORES.join(", ")}, got ${JSON.stringify(storeName)}`);
+    throw new ConfigError(
+      "SCHEDULER_STORE",
+      `expected one of ${STORES.join(", ")}, got ${JSON.stringify(storeName)}`,
+    );
   }
   const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
   const config: Config = {
@@ -131,23 +144,43 @@ export function configFromEnv(env: Env = process.env): Config {
     }),
     deadLetter: compact({
       enabled: bool(env, "SCHEDULER_DLQ_ENABLED"),
-      queue: text(env, "SCHEDULER_DLQ_QUEUE", /^[A-Za-z0-9_.:\-/]{1,200}$/, "a queue name (A-Z a-z 0-9 _ . : - /)"),
+      queue: text(
+        env,
+        "SCHEDULER_DLQ_QUEUE",
+        /^[A-Za-z0-9_.:\-/]{1,200}$/,
+        "a queue name (A-Z a-z 0-9 _ . : - /)",
+      ),
       retention: duration(env, "SCHEDULER_DLQ_RETENTION"),
     }),
     distributed: compact({
       enabled: bool(env, "SCHEDULER_DISTRIBUTED"),
-      instanceId: text(env, "SCHEDULER_INSTANCE_ID", /^[\x21-\x7e]{1,200}$/, "1-200 printable characters without spaces"),
+      instanceId: text(
+        env,
+        "SCHEDULER_INSTANCE_ID",
+        /^[\x21-\x7e]{1,200}$/,
+        "1-200 printable characters without spaces",
+      ),
       lockTTL: duration(env, "SCHEDULER_LOCK_TTL", true),
       lockRefresh: duration(env, "SCHEDULER_LOCK_REFRESH", true),
     }),
     postgres: compact({
       url: url(env, "SCHEDULER_POSTGRES_URL", ["postgres:", "postgresql:"]),
       schema: text(env, "SCHEDULER_POSTGRES_SCHEMA", identifier, "an SQL identifier (letters, digits, _)"),
-      tablePrefix: text(env, "SCHEDULER_POSTGRES_TABLE_PREFIX", /^[A-Za-z0-9_]{0,40}$/, "letters, digits and _"),
+      tablePrefix: text(
+        env,
+        "SCHEDULER_POSTGRES_TABLE_PREFIX",
+        /^[A-Za-z0-9_]{0,40}$/,
+        "letters, digits and _",
+      ),
     }),
     redis: compact({
       url: url(env, "SCHEDULER_REDIS_URL", ["redis:", "rediss:"]),
-      keyPrefix: text(env, "SCHEDULER_REDIS_KEY_PREFIX", /^[A-Za-z0-9_.:\-]{1,100}$/, "letters, digits and _ . : -"),
+      keyPrefix: text(
+        env,
+        "SCHEDULER_REDIS_KEY_PREFIX",
+        /^[A-Za-z0-9_.:-]{1,100}$/,
+        "letters, digits and _ . : -",
+      ),
       db: int(env, "SCHEDULER_REDIS_DB", 0),
     }),
     mongodb: compact({ url: url(env, "SCHEDULER_MONGODB_URL", ["mongodb:", "mongodb+srv:"]) }),
@@ -155,7 +188,10 @@ export function configFromEnv(env: Env = process.env): Config {
   const lockTTL = config.distributed?.lockTTL as number | undefined;
   const lockRefresh = config.distributed?.lockRefresh as number | undefined;
   if (lockRefresh !== undefined && lockRefresh >= (lockTTL ?? 30_000)) {
-    throw new ConfigError("SCHEDULER_LOCK_REFRESH", `must be less than the lock TTL (${lockTTL ?? 30_000}ms), got ${lockRefresh}ms`);
+    throw new ConfigError(
+      "SCHEDULER_LOCK_REFRESH",
+      `must be less than the lock TTL (${lockTTL ?? 30_000}ms), got ${lockRefresh}ms`,
+    );
   }
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Config;
 }

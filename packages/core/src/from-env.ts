@@ -24,11 +24,15 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
     mod = await load(name);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") throw new AdapterNotInstalledError(name, { cause: err });
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND")
+      throw new AdapterNotInstalledError(name, { cause: err });
     throw err;
   }
   if (typeof (mod as Partial<AdapterModule>)?.fromEnv !== "function") {
-    throw new ConfigError("SCHEDULER_STORE", `the package "${name}" does not export fromEnv(env); is it a @sched adapter?`);
+    throw new ConfigError(
+      "SCHEDULER_STORE",
+      `the package "${name}" does not export fromEnv(env); is it a @sched adapter?`,
+    );
   }
   return mod as AdapterModule;
 }
@@ -53,7 +57,11 @@ export async function createSchedulerFromEnv(
   let leader: Leader | undefined;
   if (config.store === "memory") {
     store = new MemoryStore();
-    if (distributed) leader = new MemoryLeader({ instanceId: options.distributed?.instanceId, ttl: options.distributed?.lockTTL });
+    if (distributed)
+      leader = new MemoryLeader({
+        instanceId: options.distributed?.instanceId,
+        ttl: options.distributed?.lockTTL,
+      });
   } else {
     store = (await (await loadAdapter(`@sched/store-${config.store}`, load)).fromEnv(env)) as Store;
     if (distributed && !overrides.leader) {
@@ -65,5 +73,8 @@ export async function createSchedulerFromEnv(
       }
     }
   }
-  return new Scheduler({ ...options, store: overrides.store ?? store, leader: overrides.leader ?? leader }, !overrides.store);
+  return new Scheduler(
+    { ...options, store: overrides.store ?? store, leader: overrides.leader ?? leader },
+    !overrides.store,
+  );
 }

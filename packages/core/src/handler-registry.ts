@@ -41,7 +41,11 @@ export class HandlerRegistry {
     let fn: HandlerFn;
     if (typeof handler === "function") fn = handler;
     else if (handler && typeof handler.handle === "function") fn = (job, ctx) => handler.handle(job, ctx);
-    else throw new InvalidArgumentError("handler", `expected a function or an object with handle(), got ${typeof handler}`);
+    else
+      throw new InvalidArgumentError(
+        "handler",
+        `expected a function or an object with handle(), got ${typeof handler}`,
+      );
     const { maxRetries, priority } = options;
     if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
       throw new InvalidArgumentError("maxRetries", `expected an integer >= 0, got ${maxRetries}`);
@@ -77,7 +81,10 @@ export class HandlerRegistry {
   use(middleware: Middleware[]): void {
     for (const mw of middleware) {
       if (typeof mw !== "function") {
-        throw new InvalidArgumentError("middleware", `expected a function (next) => handler, got ${typeof mw}`);
+        throw new InvalidArgumentError(
+          "middleware",
+          `expected a function (next) => handler, got ${typeof mw}`,
+        );
       }
     }
     this.middleware.push(...middleware);

@@ -122,7 +122,8 @@ function duration(value: Duration | undefined, fallback: Duration, field: string
 
 function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new ConfigError(field, `expected an integer >= ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new ConfigError(field, `expected an integer >= ${min}, got ${v}`);
   return v;
 }
 
@@ -138,7 +139,8 @@ const defaultLogger: Logger = {
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   const workers = positiveInt(options.workers, 10, "workers");
   const queues = options.queues ? options.queues.map((q, i) => assertName(q, `queues[${i}]`)) : null;
-  if (queues && queues.length === 0) throw new ConfigError("queues", "expected at least one queue, or leave it unset");
+  if (queues && queues.length === 0)
+    throw new ConfigError("queues", "expected at least one queue, or leave it unset");
   const lockTTL = duration(options.distributed?.lockTTL, "30s", "distributed.lockTTL");
   const lockRefresh = duration(options.distributed?.lockRefresh, "10s", "distributed.lockRefresh");
   if (lockTTL <= 0) throw new ConfigError("distributed.lockTTL", "must be positive");
@@ -164,7 +166,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   }
   const distributedEnabled = options.distributed?.enabled ?? false;
   if (distributedEnabled && !options.leader) {
-    throw new ConfigError("leader", "distributed.enabled requires a leader (for example new PostgresLeader(...))");
+    throw new ConfigError(
+      "leader",
+      "distributed.enabled requires a leader (for example new PostgresLeader(...))",
+    );
   }
   const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 0) {

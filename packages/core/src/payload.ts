@@ -28,7 +28,10 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
       return;
     case "number":
       if (!Number.isFinite(value)) {
-        throw new InvalidArgumentError(path, `${value} is not JSON-serialisable; use a finite number or null`);
+        throw new InvalidArgumentError(
+          path,
+          `${value} is not JSON-serialisable; use a finite number or null`,
+        );
       }
       return;
     case "object":
@@ -37,7 +40,8 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
       throw new InvalidArgumentError(path, `a ${typeof value} is not JSON-serialisable`);
   }
   if (value === null) return;
-  if (seen.has(value)) throw new InvalidArgumentError(path, "is a circular reference, which JSON cannot encode");
+  if (seen.has(value))
+    throw new InvalidArgumentError(path, "is a circular reference, which JSON cannot encode");
   if (Array.isArray(value)) {
     seen.add(value);
     for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}[${i}]`, seen);
@@ -47,14 +51,18 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
     const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-    const hint = value instanceof Date ? "; pass date.toISOString() instead" : "; use plain objects and arrays";
+    const hint =
+      value instanceof Date ? "; pass date.toISOString() instead" : "; use plain objects and arrays";
     throw new InvalidArgumentError(path, `a ${kind} is not JSON-serialisable without change${hint}`);
   }
   seen.add(value);
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) {
-      throw new InvalidArgumentError(`${path}.${key}`, "is undefined, which JSON drops; omit the key or use null");
+      throw new InvalidArgumentError(
+        `${path}.${key}`,
+        "is undefined, which JSON drops; omit the key or use null",
+      );
     }
     checkValue(v, `${path}.${key}`, seen);
   }

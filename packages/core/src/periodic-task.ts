@@ -19,7 +19,7 @@ export class PeriodicTask {
     private readonly name: string,
     private readonly clock: Clock,
     private readonly intervalMs: () => number,
-    private readonly task: () => Promise<number | undefined | void>,
+    private readonly task: () => Promise<unknown>,
     private readonly logger: Logger,
   ) {}
 

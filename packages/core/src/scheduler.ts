@@ -7,8 +7,8 @@ import {
   SchedulerError,
   ShuttingDownError,
   StoreError,
-  UnknownHandlerError,
   toError,
+  UnknownHandlerError,
 } from "./errors.js";
 import { type HandlerOptions, HandlerRegistry } from "./handler-registry.js";
 import { HookRunner } from "./hooks.js";
@@ -16,12 +16,12 @@ import type { Leader } from "./leader.js";
 import { LeaderElector } from "./leader-elector.js";
 import { Maintenance } from "./maintenance.js";
 import { MemoryStore } from "./memory/index.js";
-import { type ResolvedOptions, type SchedulerOptions, assertName, resolveOptions } from "./options.js";
+import { assertName, type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./options.js";
 import { assertJsonPayload } from "./payload.js";
 import { AtBuilder, EveryBuilder, type ScheduleRegistrar } from "./schedules/builder.js";
 import { compileSchedule, definitionKey, firstRunAt } from "./schedules/definition.js";
-import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
+import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
 import type { Handler, HandlerFn, Job, JobFilter, Middleware, NewJob, Stats } from "./types.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -119,7 +119,11 @@ export class Scheduler implements ScheduleRegistrar {
    * Registers the handler for jobs named `name` (replacing any previous one), with defaults for
    * those jobs. Returns the scheduler for chaining.
    */
-  register<P = unknown>(name: string, handler: HandlerFn<P> | Handler<P>, options: HandlerOptions = {}): this {
+  register<P = unknown>(
+    name: string,
+    handler: HandlerFn<P> | Handler<P>,
+    options: HandlerOptions = {},
+  ): this {
     const valid = this.name(name, "name");
     if (options.queue !== undefined) this.name(options.queue, "queue");
     this.registry.register(valid, handler as HandlerFn, options);
@@ -165,7 +169,7 @@ export class Scheduler implements ScheduleRegistrar {
   }
 
   /** Lists jobs by status, queue and name, oldest first. */
-  listJobs(filter: JobFilter = {}): Promise<Job[]> {
+  async listJobs(filter: JobFilter = {}): Promise<Job[]> {
     const limit = filter.limit ?? 100;
     const offset = filter.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
@@ -200,7 +204,10 @@ export class Scheduler implements ScheduleRegistrar {
     const job = await this.store.requeueJob(id, new Date(this.now()));
     if (!job) throw new JobNotFoundError(id);
     if (job.status !== "pending") {
-      throw new InvalidArgumentError("id", `job ${id} is ${job.status}; only dead or cancelled jobs can be retried`);
+      throw new InvalidArgumentError(
+        "id",
+        `job ${id} is ${job.status}; only dead or cancelled jobs can be retried`,
+      );
     }
     this.pool.wake();
     return job;
@@ -213,8 +220,14 @@ export class Scheduler implements ScheduleRegistrar {
    *
    * @throws InvalidScheduleError for an invalid expression or time zone.
    */
-  schedule(name: string, cron: string, handler: HandlerFn | Handler, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
-    if (typeof cron !== "string") throw new InvalidScheduleError(`cron expression must be a string, got ${typeof cron}`);
+  schedule(
+    name: string,
+    cron: string,
+    handler: HandlerFn | Handler,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleRecord> {
+    if (typeof cron !== "string")
+      throw new InvalidScheduleError(`cron expression must be a string, got ${typeof cron}`);
     return this.defineSchedule(name, { kind: "cron", expression: cron.trim() }, handler, options);
   }
 
@@ -288,7 +301,9 @@ export class Scheduler implements ScheduleRegistrar {
         await this.elector.start();
       } catch (err) {
         this.state = "idle";
-        throw err instanceof SchedulerError ? err : new StoreError("the store is unreachable", { cause: err });
+        throw err instanceof SchedulerError
+          ? err
+          : new StoreError("the store is unreachable", { cause: err });
       }
       // The scheduler's own timers are unref'd; this keeps the process alive while it runs.
       this.keepAlive = setInterval(() => {}, 1 << 30);
@@ -342,7 +357,8 @@ export class Scheduler implements ScheduleRegistrar {
    */
   healthCheck(): () => Promise<void> {
     return async () => {
-      if (this.state !== "running") throw new ShuttingDownError(`the scheduler is ${this.state}, not running`);
+      if (this.state !== "running")
+        throw new ShuttingDownError(`the scheduler is ${this.state}, not running`);
       try {
         await this.store.ping();
       } catch (err) {
@@ -380,7 +396,8 @@ export class Scheduler implements ScheduleRegistrar {
   }
 
   private toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
-    if (job === null || typeof job !== "object") throw new InvalidArgumentError(path, "expected a job object");
+    if (job === null || typeof job !== "object")
+      throw new InvalidArgumentError(path, "expected a job object");
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);
@@ -388,7 +405,8 @@ export class Scheduler implements ScheduleRegistrar {
     try {
       assertJsonPayload(payload, this.options.maxPayloadBytes);
     } catch (err) {
-      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
+      if (err instanceof InvalidArgumentError)
+        throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
       throw err;
     }
     const now = this.now();
@@ -408,7 +426,10 @@ export class Scheduler implements ScheduleRegistrar {
       payload,
       queue: this.name(job.queue ?? handler?.queue ?? "default", `${path}.queue`),
       priority: this.priority(job.priority ?? handler?.priority ?? 0, `${path}.priority`),
-      maxRetries: this.maxRetries(job.maxRetries ?? handler?.maxRetries ?? retry.maxAttempts - 1, `${path}.maxRetries`),
+      maxRetries: this.maxRetries(
+        job.maxRetries ?? handler?.maxRetries ?? retry.maxAttempts - 1,
+        `${path}.maxRetries`,
+      ),
       timeout:
         job.timeout !== undefined
           ? this.duration(job.timeout, `${path}.timeout`)
@@ -429,7 +450,9 @@ export class Scheduler implements ScheduleRegistrar {
     const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
     const misfire = options.misfire ?? this.options.misfire;
     if (!["skip", "once", "all"].includes(misfire)) {
-      throw new InvalidScheduleError(`misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+      throw new InvalidScheduleError(
+        `misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`,
+      );
     }
     const { maxOccurrences, until } = options;
     if (maxOccurrences !== undefined && (!Number.isInteger(maxOccurrences) || maxOccurrences < 1)) {
@@ -480,7 +503,10 @@ export class Scheduler implements ScheduleRegistrar {
 
   private priority(value: unknown, field: string): number {
     if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
-      throw new InvalidArgumentError(field, `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`);
+      throw new InvalidArgumentError(
+        field,
+        `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`,
+      );
     }
     return value;
   }
@@ -499,7 +525,8 @@ export class Scheduler implements ScheduleRegistrar {
     }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== "string") throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
+      if (typeof v !== "string")
+        throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
       out[k] = v;
     }
     return out;
@@ -508,7 +535,10 @@ export class Scheduler implements ScheduleRegistrar {
   private uniqueKey(value: unknown, field: string): string | null {
     if (value === undefined || value === null) return null;
     if (typeof value !== "string" || value.length === 0 || value.length > 255) {
-      throw new InvalidArgumentError(field, `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(
+        field,
+        `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   }

@@ -2,10 +2,10 @@ import type { TimerHandle } from "./clock.js";
 import {
   JobCancelledError,
   JobTimeoutError,
-  ShuttingDownError,
   SchedulerError,
-  UnknownHandlerError,
+  ShuttingDownError,
   toError,
+  UnknownHandlerError,
 } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
 import { MinHeap } from "./heap.js";
@@ -252,7 +252,11 @@ export class WorkerPool {
       this.finish(running, toError(err));
       return;
     }
-    if (result !== null && typeof result === "object" && typeof (result as Promise<void>).then === "function") {
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as Promise<void>).then === "function"
+    ) {
       (result as Promise<void>).then(
         () => this.finish(running, null),
         (err: unknown) => this.finish(running, toError(err)),
@@ -330,11 +334,16 @@ export class WorkerPool {
       retryAt = new Date(now);
     } else if (!(err instanceof PermanentError) && job.retryCount < job.maxRetries) {
       const policy = this.handlers.get(job.name)?.retry ?? retry;
-      const delay = err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);
+      const delay =
+        err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);
       retryAt = new Date(now + delay);
     }
     try {
-      const updated = await this.store.failJob(running.ref, { now: new Date(now), error: err.message, retryAt });
+      const updated = await this.store.failJob(running.ref, {
+        now: new Date(now),
+        error: err.message,
+        retryAt,
+      });
       if (!updated) {
         logger.debug("failure ignored: the job's lease had been taken over", { jobId: job.id });
         return;
@@ -361,7 +370,13 @@ export class WorkerPool {
     if (!deadLetter.enabled) return;
     const handler = this.handlers.get(deadLetter.queue);
     if (!handler) return;
-    const running = new RunningJob(job, this.options.clock.now(), Number.POSITIVE_INFINITY, logger, async () => {});
+    const running = new RunningJob(
+      job,
+      this.options.clock.now(),
+      Number.POSITIVE_INFINITY,
+      logger,
+      async () => {},
+    );
     try {
       await handler.composed(job, running.ctx);
     } catch (handlerErr) {

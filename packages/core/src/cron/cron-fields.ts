@@ -28,11 +28,15 @@ interface DayRule {
   readonly nthWeekday: number;
   /** `5L` in day-of-week: the last such weekday of the month. */
   readonly lastWeekdays: readonly boolean[];
-  /** Day-of-month was not `*` or `?`. */
+  /** Every weekday is allowed with no `#`, so the weekday need not be computed. */
+  readonly everyWeekday: boolean;
+  /** Day-of-month did not start with `*` or `?`. */
   readonly dayOfMonthRestricted: boolean;
-  /** Day-of-week was not `*` or `?`. */
+  /** Day-of-week did not start with `*` or `?`. */
   readonly dayOfWeekRestricted: boolean;
 }
+
+const UNRESTRICTED_DAY_FIELD = /^[*?]/;
 
 /** The matchable form of a parsed cron expression. */
 export interface CronFields {
@@ -43,8 +47,18 @@ export interface CronFields {
   readonly day: DayRule;
 }
 
-/** Builds the matchable fields from what `cron-parser` expanded. */
-export function compileFields(parsed: CronFieldCollection): CronFields {
+/**
+ * Builds the matchable fields from what `cron-parser` expanded.
+ *
+ * @param parsed - cron-parser's expansion of the expression.
+ * @param rawDayOfMonth - the day-of-month field as written.
+ * @param rawDayOfWeek - the day-of-week field as written.
+ */
+export function compileFields(
+  parsed: CronFieldCollection,
+  rawDayOfMonth: string,
+  rawDayOfWeek: string,
+): CronFields {
   const weekdays = new Array<boolean>(7).fill(false);
   const lastWeekdays = new Array<boolean>(7).fill(false);
   for (const value of parsed.dayOfWeek.values) {
@@ -69,9 +83,11 @@ export function compileFields(parsed: CronFieldCollection): CronFields {
       weekdays,
       nthWeekday: parsed.dayOfWeek.nthDay,
       lastWeekdays,
-      // Vixie cron: only a literal `*` (or `?`) leaves a day field unrestricted; `1-31` restricts.
-      dayOfMonthRestricted: !parsed.dayOfMonth.isWildcard,
-      dayOfWeekRestricted: !parsed.dayOfWeek.isWildcard,
+      everyWeekday: weekdays.every(Boolean) && parsed.dayOfWeek.nthDay === 0,
+      // Vixie cron decides by the first character: `*` and `*/2` leave a day field unrestricted,
+      // `1-31` restricts it. cron-parser's `isWildcard` is true for a bare `*` only.
+      dayOfMonthRestricted: !UNRESTRICTED_DAY_FIELD.test(rawDayOfMonth),
+      dayOfWeekRestricted: !UNRESTRICTED_DAY_FIELD.test(rawDayOfWeek),
     },
   };
 }
@@ -84,23 +100,25 @@ function nextAllowed(values: readonly (number | string)[], max: number): NextAll
 }
 
 /** Whether a date matches the day rule; `month` is 1-12, `day` 1-31. */
-export function matchesDay(rule: DayRule, year: number, month: number, day: number): boolean {
+function matchesDay(rule: DayRule, year: number, month: number, day: number): boolean {
   const monthLength = daysInMonth(year, month);
   const dayOfMonthMatches = rule.days[day] === true || (rule.lastDayOfMonth && day === monthLength);
-  if (!rule.dayOfWeekRestricted) return !rule.dayOfMonthRestricted || dayOfMonthMatches;
+  // Vixie cron: with both fields restricted, either one matching is enough; otherwise both must.
+  const either = rule.dayOfMonthRestricted && rule.dayOfWeekRestricted;
+  if (either && dayOfMonthMatches) return true;
+  if (!either && !dayOfMonthMatches) return false;
+  if (rule.everyWeekday) return true;
   const weekday = weekdayOf(year, month, day);
-  const dayOfWeekMatches =
-    (rule.weekdays[weekday] === true &&
-      (rule.nthWeekday === 0 || Math.ceil(day / 7) === rule.nthWeekday)) ||
-    (rule.lastWeekdays[weekday] === true && day + 7 > monthLength);
-  // Vixie cron: with both fields restricted, either one matching is enough.
-  return rule.dayOfMonthRestricted ? dayOfMonthMatches || dayOfWeekMatches : dayOfWeekMatches;
+  return (
+    (rule.weekdays[weekday] === true && (rule.nthWeekday === 0 || Math.ceil(day / 7) === rule.nthWeekday)) ||
+    (rule.lastWeekdays[weekday] === true && day + 7 > monthLength)
+  );
 }
 
 const MONTH_LENGTHS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The number of days in `month` (1-12) of `year`, on the proleptic Gregorian calendar. */
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
   return MONTH_LENGTHS[month - 1]!;
 }
@@ -119,7 +137,11 @@ function weekdayOf(year: number, month: number, day: number): number {
  * Each step either accepts the current unit or jumps to the next allowed value of it, resetting
  * the smaller units, so the cost is a handful of steps per skipped day rather than per second.
  */
-export function firstMatchingWallTime(fields: CronFields, fromWall: number, untilWall: number): number | null {
+export function firstMatchingWallTime(
+  fields: CronFields,
+  fromWall: number,
+  untilWall: number,
+): number | null {
   const from = new Date(Math.ceil(fromWall / 1000) * 1000);
   let year = from.getUTCFullYear();
   let month = from.getUTCMonth() + 1;

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from "cron-parser";
+import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
 import { InvalidArgumentError, InvalidScheduleError } from "../errors.js";
 import type { Schedule } from "../types.js";
 import { type CronFields, compileFields } from "./cron-fields.js";
@@ -74,7 +74,7 @@ const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
 export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
   const timezone = validateTimezone(opts.timezone ?? "UTC", "timezone");
   const rawFields = splitFields(expr);
-  const fields = compileFields(parseFields(expr, rawFields));
+  const fields = compileFields(parseFields(expr, rawFields), rawFields[3]!, rawFields[5]!);
   const kind = classify(rawFields);
   return new ParsedCronSchedule(expr, timezone, kind, fields, zoneOffsets(timezone));
 }
@@ -88,7 +88,9 @@ function splitFields(expr: string): string[] {
   if (text.startsWith("@")) {
     const expansion = MACROS[text.toLowerCase()];
     if (expansion === undefined) {
-      throw new InvalidScheduleError(`invalid cron expression ${quote(expr)}: unknown macro; ${EXPECTED_SHAPE}`);
+      throw new InvalidScheduleError(
+        `invalid cron expression ${quote(expr)}: unknown macro; ${EXPECTED_SHAPE}`,
+      );
     }
     text = expansion;
   }
@@ -114,7 +116,7 @@ function splitFields(expr: string): string[] {
  * Validation and field expansion are cron-parser's. Its errors do not say which field failed,
  * so on failure each field is re-parsed alone against wildcards to name the culprit.
  */
-function parseFields(expr: string, rawFields: readonly string[]) {
+function parseFields(expr: string, rawFields: readonly string[]): CronFieldCollection {
   try {
     return CronExpressionParser.parse(rawFields.join(" ")).fields;
   } catch (error) {
@@ -130,10 +132,16 @@ function parseFields(expr: string, rawFields: readonly string[]) {
         );
       }
     }
+    // Every field is valid alone, so the combination is not; in cron-parser 5 that means a
+    // day of month that no chosen month has, such as 30 February.
+    const problem = /day of month/i.test(messageOf(error))
+      ? `day-of-month ${quote(rawFields[3]!)} never occurs in month ${quote(rawFields[4]!)}`
+      : "its fields cannot be combined";
     throw new InvalidScheduleError(
-      `invalid cron expression ${quote(expr)}: day-of-month ${quote(rawFields[3]!)} never occurs in ` +
-        `month ${quote(rawFields[4]!)} (${messageOf(error)})`,
-      { cause: error },
+      `invalid cron expression ${quote(expr)}: ${problem} (${messageOf(error)})`,
+      {
+        cause: error,
+      },
     );
   }
 }

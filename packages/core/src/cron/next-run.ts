@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
  * matches within 8 years (29 February needs 4; `#5` in February after a leap-year Monday is
  * the rare exception), and the cap keeps a pathological one from scanning indefinitely.
  */
-export const SEARCH_HORIZON_MS = 8 * 366 * DAY_MS;
+const SEARCH_HORIZON_MS = 8 * 366 * DAY_MS;
 
 /**
  * The next run of an **interval** expression strictly after `afterMs`: the first whole-second
@@ -45,12 +45,11 @@ interface ResolvedWallTime {
   /** The instant a fixed-time run for this wall time fires at. */
   readonly instant: number;
   /**
-   * Set when the wall time is ambiguous (a repeated hour) or missing (a gap): the transition that
-   * caused it, and the wall time at which its effect ends, so a search already past the
-   * transition can skip the rest of the repeated or missing range in one step.
+   * Set when the wall time is repeated (fall back) or missing (spring forward): the transition
+   * responsible, and the first wall time past the repeated or missing range, so a search that is
+   * already past the transition can skip the rest of that range in one step.
    */
-  readonly transition?: number;
-  readonly wallAfterRange?: number;
+  readonly range?: { readonly transition: number; readonly wallAfter: number };
 }
 
 /**
@@ -69,10 +68,10 @@ function resolveWallTime(zone: ZoneOffsets, wall: number): ResolvedWallTime {
   const beforeValid = zone.offsetAt(withOffsetBefore) === offsetBefore;
   const afterValid = zone.offsetAt(withOffsetAfter) === offsetAfter;
   if (beforeValid && afterValid && withOffsetBefore !== withOffsetAfter) {
-    // Fall back: the wall time happens twice; the first pass is in the earlier (larger) offset.
+    // Fall back: the wall time happens twice, first under the larger offset before the change.
     const first = Math.min(withOffsetBefore, withOffsetAfter);
     const transition = zone.nextTransitionAfter(first, Math.max(withOffsetBefore, withOffsetAfter));
-    return { instant: first, transition, wallAfterRange: transition + offsetBefore };
+    return { instant: first, range: { transition, wallAfter: transition + offsetBefore } };
   }
   if (beforeValid) return { instant: withOffsetBefore };
   if (afterValid) return { instant: withOffsetAfter };
@@ -81,7 +80,7 @@ function resolveWallTime(zone: ZoneOffsets, wall: number): ResolvedWallTime {
   // the two candidates; the run fires at the transition, the first instant after the gap.
   const transition = zone.nextTransitionAfter(withOffsetAfter, withOffsetBefore);
   if (transition === Number.POSITIVE_INFINITY) return { instant: withOffsetBefore };
-  return { instant: transition, transition, wallAfterRange: transition + offsetAfter };
+  return { instant: transition, range: { transition, wallAfter: transition + offsetAfter } };
 }
 
 /**
@@ -105,10 +104,9 @@ export function nextFixedTimeRun(fields: CronFields, zone: ZoneOffsets, afterMs:
     const resolved = resolveWallTime(zone, match);
     if (resolved.instant > after) return resolved.instant;
     wall = match + SECOND_MS;
-    if (resolved.transition !== undefined && resolved.wallAfterRange !== undefined) {
-      // Once past the transition, every other wall time of the same repeated or missing range
-      // resolves at or before it too.
-      if (resolved.transition <= after) wall = Math.max(wall, resolved.wallAfterRange);
-    }
+    // Once `after` is past the transition, every other wall time of the same repeated or missing
+    // range resolves at or before `after` too, so none of them can be the answer.
+    const range = resolved.range;
+    if (range !== undefined && range.transition <= after) wall = Math.max(wall, range.wallAfter);
   }
 }

@@ -34,10 +34,16 @@ export function metrics(collector: MetricsCollector): Middleware {
     try {
       await next(job, ctx);
       collector.increment(METRIC_NAMES.completed, labels);
-      collector.observe(METRIC_NAMES.duration, (performance.now() - t0) / 1000, { ...labels, outcome: "completed" });
+      collector.observe(METRIC_NAMES.duration, (performance.now() - t0) / 1000, {
+        ...labels,
+        outcome: "completed",
+      });
     } catch (err) {
       collector.increment(METRIC_NAMES.failed, labels);
-      collector.observe(METRIC_NAMES.duration, (performance.now() - t0) / 1000, { ...labels, outcome: "failed" });
+      collector.observe(METRIC_NAMES.duration, (performance.now() - t0) / 1000, {
+        ...labels,
+        outcome: "failed",
+      });
       throw err;
     }
   };

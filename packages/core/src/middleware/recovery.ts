@@ -12,7 +12,12 @@ export function recovery(logger?: Logger): Middleware {
       await next(job, ctx);
     } catch (thrown) {
       const err = toError(thrown);
-      logger?.error("job handler threw", { jobId: job.id, name: job.name, error: err.message, stack: err.stack });
+      logger?.error("job handler threw", {
+        jobId: job.id,
+        name: job.name,
+        error: err.message,
+        stack: err.stack,
+      });
       throw err;
     }
   };

@@ -20,7 +20,9 @@ export function timeout(limit: Duration): Middleware {
         reject(err);
       }, ms);
       Promise.resolve()
-        .then(() => next(job, { ...ctx, signal, heartbeat: ctx.heartbeat, logger: ctx.logger, attempt: ctx.attempt }))
+        .then(() =>
+          next(job, { ...ctx, signal, heartbeat: ctx.heartbeat, logger: ctx.logger, attempt: ctx.attempt }),
+        )
         .then(resolve, reject)
         .finally(() => clearTimeout(timer));
     });

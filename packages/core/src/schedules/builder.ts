@@ -130,21 +130,29 @@ export class EveryBuilder {
     const min = Number(m?.[2]);
     const s = Number(m?.[3] ?? 0);
     if (!m || h > 23 || min > 59 || s > 59) {
-      throw new InvalidScheduleError(`at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${JSON.stringify(time)}`);
+      throw new InvalidScheduleError(
+        `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${JSON.stringify(time)}`,
+      );
     }
     this.time = [h, min, s];
     return this;
   }
 
   /** Registers `handler` under `name` and saves the schedule. Resolves with the stored schedule. */
-  do(name: string, handler: HandlerFn | Handler, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
+  async do(
+    name: string,
+    handler: HandlerFn | Handler,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleRecord> {
     return this.registrar.defineSchedule(name, this.definition(), handler, options);
   }
 
   private definition(): Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor"> {
     const unit = this.unit;
     if (!unit) {
-      throw new InvalidScheduleError(`every(${this.n}) needs a unit: .seconds(), .minutes(), .hours(), .days() or .weeks()`);
+      throw new InvalidScheduleError(
+        `every(${this.n}) needs a unit: .seconds(), .minutes(), .hours(), .days() or .weeks()`,
+      );
     }
     const anchor = this.registrar.now();
     if (this.time === null && this.weekday === null) {
@@ -165,7 +173,9 @@ export class EveryBuilder {
 
   private setUnit(unit: Unit): this {
     if (this.unit && this.unit !== unit) {
-      throw new InvalidScheduleError(`every(${this.n}) already has the unit ${this.unit}; cannot also use ${unit}`);
+      throw new InvalidScheduleError(
+        `every(${this.n}) already has the unit ${this.unit}; cannot also use ${unit}`,
+      );
     }
     this.unit = unit;
     return this;
@@ -199,6 +209,11 @@ export class AtBuilder {
 
   /** Registers `handler` under `name` and saves the one-time schedule. */
   do(name: string, handler: HandlerFn | Handler, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
-    return this.registrar.defineSchedule(name, { kind: "once", anchor: this.date.getTime() }, handler, options);
+    return this.registrar.defineSchedule(
+      name,
+      { kind: "once", anchor: this.date.getTime() },
+      handler,
+      options,
+    );
   }
 }

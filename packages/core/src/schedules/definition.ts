@@ -10,7 +10,12 @@ const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 function localDayNumber(instant: number, timezone: string): number {
   let fmt = dayFormatters.get(timezone);
   if (!fmt) {
-    fmt = new Intl.DateTimeFormat("en-US", { timeZone: timezone, year: "numeric", month: "numeric", day: "numeric" });
+    fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+    });
     dayFormatters.set(timezone, fmt);
   }
   const parts = fmt.formatToParts(instant);
@@ -47,7 +52,10 @@ export function compileSchedule(def: ScheduleDefinition): Schedule {
       const cron = parseCron(def.expression ?? "", { timezone: def.timezone });
       const step = def.every ?? 1;
       if (step === 1) return cron;
-      const anchorDay = localDayNumber(def.anchor ?? 0, def.timezone);
+      // Days are counted from the first run at or after the anchor, so that `week().monday()`
+      // created on a Tuesday starts on the next Monday rather than never matching.
+      const first = cron.next(new Date((def.anchor ?? 0) - 1));
+      const anchorDay = first ? localDayNumber(first.getTime(), def.timezone) : 0;
       return {
         next(after) {
           let t = cron.next(after);
@@ -61,7 +69,9 @@ export function compileSchedule(def: ScheduleDefinition): Schedule {
       };
     }
     default:
-      throw new InvalidScheduleError(`unknown schedule kind ${JSON.stringify((def as { kind: unknown }).kind)}`);
+      throw new InvalidScheduleError(
+        `unknown schedule kind ${JSON.stringify((def as { kind: unknown }).kind)}`,
+      );
   }
 }
 
@@ -94,7 +104,12 @@ export interface MisfireSettings {
  * `skip` fires only a tick that is on time, `once` fires one job for any number of missed ticks,
  * `all` fires every missed tick (at most `limit`, the earliest). `maxOccurrences` and `until` end it.
  */
-export function planTick(record: ScheduleRecord, schedule: Schedule, now: number, settings: MisfireSettings): TickPlan {
+export function planTick(
+  record: ScheduleRecord,
+  schedule: Schedule,
+  now: number,
+  settings: MisfireSettings,
+): TickPlan {
   const def = record.definition;
   const due: Date[] = [];
   let next: Date | null = record.nextRunAt;

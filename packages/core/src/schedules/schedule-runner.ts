@@ -103,7 +103,11 @@ export class ScheduleRunner {
       scheduledAt: tick,
       createdAt: new Date(now),
       status: "pending",
-      metadata: { ...template.metadata, [TICK_METADATA.schedule]: record.name, [TICK_METADATA.tick]: tick.toISOString() },
+      metadata: {
+        ...template.metadata,
+        [TICK_METADATA.schedule]: record.name,
+        [TICK_METADATA.tick]: tick.toISOString(),
+      },
       uniqueKey: template.uniqueKey,
     }));
     const result = await this.store.fireScheduleTick({

@@ -218,10 +218,13 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       await ctx.store.createJobs([
         newJob({ scheduledAt: at(10), priority: 0 }),
         newJob({ scheduledAt: at(20), priority: 5 }),
-        newJob({ scheduledAt: at(30), priority: 9, status: "scheduled" }),
       ]);
       expect(await ctx.store.claimDueJobs(claimAt(at(25), { limit: 1 }))).toHaveLength(1);
       expect(await ctx.store.nextDueAt(null)).toEqual(at(10));
+      await ctx.store.createJobs([newJob({ scheduledAt: at(30), priority: 9, status: "scheduled" })]);
+      expect(await ctx.store.nextDueAt(null)).toEqual(at(10));
+      expect(await ctx.store.claimDueJobs(claimAt(at(25)))).toHaveLength(1);
+      expect(await ctx.store.nextDueAt(null)).toEqual(at(30));
     });
   });
 }

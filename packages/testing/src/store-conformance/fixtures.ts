@@ -2,6 +2,7 @@ import {
   type ClaimOptions,
   type Job,
   type JobRef,
+  type JobStatus,
   type NewJobRecord,
   type ScheduleRecord,
   type Store,
@@ -12,6 +13,8 @@ import {
 export interface StoreSuiteContext {
   /** The store created by the factory for the current test. */
   readonly store: Store;
+  /** Calls the factory again, for tests that must close a store of their own; the caller closes it. */
+  openStore(): Promise<Store>;
 }
 
 /** The fixed instant every test starts from; time is always passed in, never read. Never mutate it. */
@@ -82,6 +85,43 @@ export async function createRunningJob(
     throw new Error("fixture: the job just created could not be claimed on its own");
   }
   return claimed[0]!;
+}
+
+/**
+ * Creates a job in `status` in `queue`, finished (if final) at `finishedAt`. Jobs that must run
+ * first are claimed on their own, so make running and final jobs of a queue before its pending ones.
+ */
+export async function createJobInStatus(
+  store: Store,
+  status: JobStatus,
+  queue: string,
+  finishedAt: Date = at(1),
+): Promise<Job> {
+  switch (status) {
+    case "pending":
+      return (await store.createJobs([newJob({ queue })]))[0]!;
+    case "scheduled":
+      return (await store.createJobs([newJob({ queue, status: "scheduled", scheduledAt: at(3_600_000) })]))[0]!;
+    case "running":
+      return createRunningJob(store, { queue });
+    case "failed": {
+      const running = await createRunningJob(store, { queue });
+      return (await store.failJob(refOf(running), { now: finishedAt, error: "boom", retryAt: at(3_600_000) }))!;
+    }
+    case "completed": {
+      const running = await createRunningJob(store, { queue });
+      await store.completeJobs([refOf(running)], { now: finishedAt });
+      return mustGet(store, running.id);
+    }
+    case "dead": {
+      const running = await createRunningJob(store, { queue });
+      return (await store.failJob(refOf(running), { now: finishedAt, error: "boom", retryAt: null }))!;
+    }
+    case "cancelled": {
+      const [pending] = await store.createJobs([newJob({ queue })]);
+      return (await store.cancelJob(pending!.id, finishedAt))!;
+    }
+  }
 }
 
 /** Returns the job by id, failing the test when it does not exist. */

@@ -1,0 +1,91 @@
+/** The sizes of the workloads; the child processes read them from the same environment. */
+export interface WorkloadConfig {
+  /** Jobs in the throughput workload (`BENCH_JOBS`, default 100,000). */
+  jobs: number;
+  /** Worker concurrency in every workload (`BENCH_CONCURRENCY`, default 50). */
+  concurrency: number;
+  /** Measured samples of the idle-latency workload (`BENCH_SAMPLES`, default 1,000). */
+  latencySamples: number;
+  /** Unmeasured samples before them (`BENCH_WARMUP`, default 100). */
+  latencyWarmup: number;
+  /** Enqueues per second in the idle-latency workload (`BENCH_RATE`, default 100). */
+  latencyRate: number;
+  /** Jobs in the delayed workload (`BENCH_DELAYED_JOBS`, default 2,000). */
+  delayedJobs: number;
+  /** How far ahead the delayed jobs are due, in ms (`BENCH_DELAY_MS`, default 1,000). */
+  delayMs: number;
+}
+
+/** What the orchestrator runs. */
+export interface RunConfig {
+  /** Contender names (`BENCH_CONTENDERS`, comma-separated). */
+  contenders: string[];
+  /** Workload names (`BENCH_WORKLOADS`, comma-separated; default all). */
+  workloads: string[];
+  /** Fresh-process runs of each contender × workload; the report shows medians (`BENCH_RUNS`, default 1). */
+  runs: number;
+  /** The contender the ratios compare against (`BENCH_BASELINE`, default the first contender). */
+  baseline: string;
+  /** Exit non-zero when a target is missed (`BENCH_STRICT=1`); a failed run always exits non-zero. */
+  strict: boolean;
+  /** The most one child process may take, in ms (`BENCH_CHILD_TIMEOUT_MS`, default 300,000). */
+  childTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw.replaceAll("_", ""));
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function list(env: Env, name: string, fallback: readonly string[], known: readonly string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return [...fallback];
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const n of names) {
+    if (!known.includes(n)) throw new Error(`${name}: unknown name ${JSON.stringify(n)}; known: ${known.join(", ")}`);
+  }
+  return names;
+}
+
+/** Reads the workload sizes from the environment. */
+export function workloadConfigFromEnv(env: Env): WorkloadConfig {
+  return {
+    jobs: positiveInt(env, "BENCH_JOBS", 100_000),
+    concurrency: positiveInt(env, "BENCH_CONCURRENCY", 50),
+    latencySamples: positiveInt(env, "BENCH_SAMPLES", 1_000),
+    latencyWarmup: positiveInt(env, "BENCH_WARMUP", 100),
+    latencyRate: positiveInt(env, "BENCH_RATE", 100),
+    delayedJobs: positiveInt(env, "BENCH_DELAYED_JOBS", 2_000),
+    delayMs: positiveInt(env, "BENCH_DELAY_MS", 1_000),
+  };
+}
+
+/** Reads what to run from the environment, checking names against the known ones. */
+export function runConfigFromEnv(
+  env: Env,
+  known: { contenders: readonly string[]; defaultContenders: readonly string[]; workloads: readonly string[] },
+): RunConfig {
+  const contenders = list(env, "BENCH_CONTENDERS", known.defaultContenders, known.contenders);
+  const baseline = env.BENCH_BASELINE?.trim() || (contenders[0] as string);
+  if (!contenders.includes(baseline)) {
+    throw new Error(`BENCH_BASELINE=${baseline} is not among the contenders run (${contenders.join(", ")})`);
+  }
+  return {
+    contenders,
+    workloads: list(env, "BENCH_WORKLOADS", known.workloads, known.workloads),
+    runs: positiveInt(env, "BENCH_RUNS", 1),
+    baseline,
+    strict: env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true",
+    childTimeoutMs: positiveInt(env, "BENCH_CHILD_TIMEOUT_MS", 300_000),
+  };
+}

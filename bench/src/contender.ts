@@ -1,0 +1,48 @@
+/**
+ * The one interface every queue under test implements, so that a workload never knows whose
+ * queue it drives. A contender runs in its own child process, one workload per process.
+ */
+
+/** What every benchmark job carries: its index, so the workload can check each job ran exactly once. */
+export interface BenchPayload {
+  i: number;
+}
+
+/** A job as a workload asks for it; the contender turns it into its own library's job. */
+export interface BenchJob {
+  /** The job's index, handed back to the handler as `payload.i`. */
+  i: number;
+  /** Run no earlier than this instant; absent means "as soon as possible". */
+  runAt?: Date;
+}
+
+/**
+ * The workload's handler. A contender must call it as the first statement of its own handler,
+ * once for every attempt, with the job's payload; the call is where latency is measured.
+ */
+export type BenchHandler = (payload: BenchPayload) => void;
+
+/** How the worker side of a contender is configured; given to `setup`, used by `startWorker`. */
+export interface WorkerSettings {
+  /** Handlers run at once, at most. */
+  concurrency: number;
+}
+
+/** A queue under test. Methods are called in the order listed, except as each workload notes. */
+export interface Contender {
+  /** Connects, creates or empties its queue. Nothing is processed until {@link startWorker}. */
+  setup(settings: WorkerSettings): Promise<void>;
+  /** Enqueues many jobs with the library's bulk API (in chunks if the library needs them). */
+  enqueueBulk(jobs: readonly BenchJob[]): Promise<void>;
+  /** Enqueues one job with the library's single-job API. */
+  enqueueOne(job: BenchJob): Promise<void>;
+  /** Starts processing: resolves once the worker is running (it may already be running jobs). */
+  startWorker(handler: BenchHandler): Promise<void>;
+  /** Stops the worker and closes every connection, timer and listener it opened. */
+  teardown(): Promise<void>;
+}
+
+/** A contender's module: how the registry creates it. */
+export interface ContenderModule {
+  createContender(): Contender;
+}

@@ -1,0 +1,89 @@
+/**
+ * `pnpm bench`: runs every selected workload for every selected contender, each in a fresh child
+ * process on one Node.js binary, prints a table and writes `results/latest.json`.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
+import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
+import { resolveNodeBinary } from "./node-binary.js";
+import type { RunResult } from "./protocol.js";
+import { formatValue, renderTable, summarize } from "./report.js";
+import { runChild } from "./run-child.js";
+import { WORKLOADS, type Workload } from "./workloads/index.js";
+
+const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
+
+async function main(): Promise<number> {
+  const run = runConfigFromEnv(process.env, {
+    contenders: Object.keys(CONTENDERS),
+    defaultContenders: DEFAULT_CONTENDERS,
+    workloads: Object.keys(WORKLOADS),
+  });
+  const sizes = workloadConfigFromEnv(process.env);
+  const node = resolveNodeBinary(process.env);
+  const workloads = run.workloads.map((name) => WORKLOADS[name] as Workload);
+
+  console.log(`@sched bench: Node ${node.version} (${node.source}), ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}`);
+  console.log(
+    `  throughput ${sizes.jobs.toLocaleString("en-US")} jobs; idle latency ${sizes.latencySamples} samples at ` +
+      `${sizes.latencyRate}/s after ${sizes.latencyWarmup} warm-up; delayed ${sizes.delayedJobs} jobs due in ` +
+      `${sizes.delayMs} ms; concurrency ${sizes.concurrency}; ${run.runs} run(s) each, medians shown`,
+  );
+  for (const name of run.contenders) console.log(`  ${name}: ${CONTENDERS[name]?.description ?? ""}`);
+  console.log("");
+
+  const results: RunResult[] = [];
+  // Runs are interleaved (every contender once, then again) so that drift of the machine
+  // spreads over all contenders instead of landing on one.
+  for (let r = 1; r <= run.runs; r++) {
+    for (const workload of workloads) {
+      for (const contender of run.contenders) {
+        const result = await runChild(node, contender, workload.name, r, run.childTimeoutMs);
+        results.push(result);
+        const summary = result.ok
+          ? workload.metrics
+              .map((m) => `${m.label} ${formatValue(result.metrics?.[m.key] ?? Number.NaN, m.unit)} ${m.unit}`)
+              .join(", ")
+          : `FAILED: ${result.error?.split("\n")[0]}`;
+        console.error(`  ${contender} ${workload.name} #${r}: ${summary}`);
+        if (!result.ok && result.error) console.error(result.error);
+      }
+    }
+  }
+
+  const figures = summarize(results, workloads, run.contenders, run.baseline);
+  console.log("");
+  console.log(renderTable(figures, run.contenders, run.baseline));
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = `${RESULTS_DIR}latest.json`;
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGiB: totalmem() / 2 ** 30 };
+  const json = {
+    finishedAt: new Date().toISOString(),
+    node: { path: node.path, version: node.version, source: node.source },
+    machine,
+    config: { ...run, sizes },
+    figures,
+    runs: results,
+  };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
+
+  const failedRuns = results.filter((r) => !r.ok).length;
+  const missed = figures.filter((f) => f.targetMet === false).length;
+  if (failedRuns > 0) console.error(`${failedRuns} run(s) failed`);
+  if (missed > 0) console.log(`${missed} target(s) missed${run.strict ? "" : " (set BENCH_STRICT=1 to fail on that)"}`);
+  return failedRuns > 0 || (run.strict && missed > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  },
+);

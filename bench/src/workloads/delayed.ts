@@ -1,0 +1,75 @@
+import type { BenchJob, BenchPayload } from "../contender.js";
+import { distribution } from "../stats.js";
+import { collectGarbage, signal, sleep, wallClock, within } from "../timing.js";
+import type { Workload } from "./workload.js";
+
+/** How long to let a freshly started worker settle into its idle state before enqueueing. */
+const SETTLE_MS = 500;
+
+/**
+ * With an idle worker, bulk-enqueue `delayedJobs` jobs all due `delayMs` from now. Lateness is the
+ * handler's start minus the due time, per job; a job run early fails the run.
+ */
+export const delayed: Workload = {
+  name: "delayed",
+  title: "N jobs all due at one instant 1 s ahead: handler start minus due time",
+  metrics: [
+    { key: "first", label: "first late", unit: "ms", better: "lower" },
+    { key: "p50", label: "p50 late", unit: "ms", better: "lower" },
+    { key: "p99", label: "p99 late", unit: "ms", better: "lower" },
+  ],
+  async run(contender, config) {
+    const n = config.delayedJobs;
+    const now = wallClock();
+    const lateness = new Float64Array(n).fill(Number.NaN);
+    let distinct = 0;
+    let repeated = 0;
+    let dueAt = Number.POSITIVE_INFINITY;
+    const allRan = signal();
+
+    const handler = (payload: BenchPayload): void => {
+      const at = now();
+      const i = payload.i;
+      if (!Number.isNaN(lateness[i] ?? 0)) {
+        repeated++;
+        return;
+      }
+      lateness[i] = at - dueAt;
+      if (++distinct === n) allRan.resolve();
+    };
+
+    await contender.setup({ concurrency: config.concurrency });
+    try {
+      await contender.startWorker(handler);
+      await sleep(SETTLE_MS);
+      // Whole milliseconds: a `Date` holds no more.
+      dueAt = Math.ceil(now()) + config.delayMs;
+      const runAt = new Date(dueAt);
+      const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({ i, runAt }));
+      collectGarbage();
+      const enqueueStart = now();
+      await contender.enqueueBulk(jobs);
+      const enqueueMs = now() - enqueueStart;
+      if (now() > dueAt) {
+        throw new Error(`enqueueing took ${Math.round(enqueueMs)} ms, past the due time; raise BENCH_DELAY_MS`);
+      }
+      await within(allRan.promise, config.delayMs + 120_000, () => `${distinct} of ${n} delayed jobs ran`);
+      await sleep(100);
+      if (repeated > 0) throw new Error(`${repeated} delayed job(s) ran more than once`);
+      // 1 ms of slack: the queue reads `Date.now()`, which has whole-millisecond resolution.
+      const early = lateness.filter((l) => l < -1).length;
+      if (early > 0) throw new Error(`${early} delayed job(s) ran more than 1 ms before they were due`);
+      const d = distribution(Array.from(lateness));
+      return {
+        first: d.min,
+        p50: d.p50,
+        p99: d.p99,
+        max: d.max,
+        enqueueMs,
+        jobs: n,
+      };
+    } finally {
+      await contender.teardown();
+    }
+  },
+};

@@ -1,0 +1,25 @@
+import type { WorkloadConfig } from "../config.js";
+import type { Contender } from "../contender.js";
+
+/** How a figure is read: which direction is better decides the ratio's orientation. */
+export interface MetricSpec {
+  /** Key in the workload's result. */
+  key: string;
+  /** Label in the report. */
+  label: string;
+  unit: "jobs/s" | "ms";
+  better: "higher" | "lower";
+}
+
+/** The figures one run of a workload produced, by metric key. Extra keys are kept in the JSON only. */
+export type Metrics = Record<string, number>;
+
+/** One benchmark scenario, driven through the {@link Contender} interface. */
+export interface Workload {
+  name: string;
+  /** One line for the report. */
+  title: string;
+  /** The figures shown in the table, in order. */
+  metrics: MetricSpec[];
+  run(contender: Contender, config: WorkloadConfig): Promise<Metrics>;
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { parseDuration } from "../src/duration.js";
+import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
+import { uuidv7Generator } from "../src/ids.js";
+import { assertJsonPayload } from "../src/payload.js";
+import { setup } from "./helpers.js";
+
+describe("durations", () => {
+  it.each([
+    [500, 500],
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["5m", 300_000],
+    ["1h", 3_600_000],
+    ["168h", 604_800_000],
+    ["1h30m", 5_400_000],
+    ["2d", 172_800_000],
+    ["1.5s", 1500],
+    ["250", 250],
+  ])("parses %s as %i ms", (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+
+  it.each([["soon"], ["5 minutes"], ["-1s"], [""], ["1h30"], [-1], [Number.NaN], [Number.POSITIVE_INFINITY]])(
+    "rejects %s naming the field",
+    (input) => {
+      expect(() => parseDuration(input as string, "pollInterval")).toThrow(/^pollInterval: /);
+    },
+  );
+});
+
+describe("payloads", () => {
+  it("accepts JSON values", () => {
+    expect(() => assertJsonPayload({ a: [1, "x", null, true, { b: 2.5 }], ü: "✓" }, 1000)).not.toThrow();
+    expect(() => assertJsonPayload(null, 10)).not.toThrow();
+  });
+
+  it.each([
+    [{ when: new Date() }, /payload.when: a Date is not JSON-serialisable.*toISOString/],
+    [{ f: () => 1 }, /payload.f: a function is not JSON-serialisable/],
+    [{ n: Number.NaN }, /payload.n: NaN is not JSON-serialisable/],
+    [{ big: 1n }, /payload.big: a bigint/],
+    [{ u: undefined }, /payload.u: is undefined/],
+    [{ m: new Map() }, /payload.m: a Map/],
+    [[1, Symbol("s")], /payload\[1\]: a symbol/],
+  ])("rejects %o naming the path", (payload, message) => {
+    expect(() => assertJsonPayload(payload, 0)).toThrow(message);
+  });
+
+  it("rejects cycles", () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    expect(() => assertJsonPayload(a, 0)).toThrow(/payload.self: is a circular reference/);
+  });
+
+  it("enforces the size limit in bytes", () => {
+    expect(() => assertJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
+    expect(() => assertJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);
+    expect(() => assertJsonPayload({ s: "x".repeat(10) }, 50)).not.toThrow();
+  });
+
+  it("enqueue rejects a bad payload, a bad field or an oversized payload and stores nothing", async () => {
+    const { s } = setup({ maxPayloadBytes: 100 });
+    await expect(s.enqueue({ name: "j", payload: { at: new Date() } })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/job.payload.at/),
+    });
+    await expect(s.enqueue({ name: "j", payload: "x".repeat(200) })).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+    });
+    await expect(s.enqueue({ name: "j", priority: 1.5 })).rejects.toThrow(/priority/);
+    await expect(s.enqueue({ name: "j", maxRetries: -1 })).rejects.toThrow(/maxRetries/);
+    await expect(s.enqueue({ name: "j", delay: "later" })).rejects.toThrow(/job.delay/);
+    await expect(s.enqueue({ name: "j", runAt: new Date("x") })).rejects.toThrow(/runAt/);
+    await expect(s.enqueue({ name: "j", metadata: { n: 1 as unknown as string } })).rejects.toThrow(
+      /metadata.n/,
+    );
+    await expect(s.enqueue({ name: "j", uniqueKey: "" })).rejects.toThrow(/uniqueKey/);
+    await expect(s.enqueue({ name: "" })).rejects.toThrow(/name/);
+    await expect(s.enqueue({ name: "j", queue: "a b" })).rejects.toThrow(/queue/);
+    await expect(s.enqueueMany([{ name: "ok" }, { name: "j", payload: () => 1 }])).rejects.toThrow(
+      /jobs\[1\].payload/,
+    );
+    expect(await s.listJobs()).toEqual([]);
+  });
+
+  it("rejects unknown job names when strictHandlers is on", async () => {
+    const { s } = setup({ strictHandlers: true });
+    await expect(s.enqueue({ name: "ghost" })).rejects.toMatchObject({ code: "UNKNOWN_HANDLER" });
+    s.register("ghost", () => {});
+    await expect(s.enqueue({ name: "ghost" })).resolves.toMatchObject({ name: "ghost" });
+  });
+
+  it("register rejects handlers that are not functions", () => {
+    const { s } = setup();
+    expect(() => s.register("x", 42 as never)).toThrow(InvalidArgumentError);
+    expect(() => s.register("x", () => {}, { maxRetries: -2 })).toThrow(/maxRetries/);
+    expect(() => s.use("nope" as never)).toThrow(/middleware/);
+  });
+});
+
+describe("errors", () => {
+  it("every error has a stable code and keeps its cause", () => {
+    const cause = new Error("root");
+    const err = new SchedulerError("X_CODE", "msg", { cause });
+    expect(err.code).toBe("X_CODE");
+    expect(err.cause).toBe(cause);
+    expect(err.name).toBe("SchedulerError");
+    expect(toError("s").message).toBe("s");
+    expect(toError(cause)).toBe(cause);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.me = cyclic;
+    expect(toError(cyclic).message).toContain("non-Error thrown");
+  });
+});
+
+describe("ids", () => {
+  it("makes version 7 UUIDs that sort in creation order, even within a millisecond", () => {
+    const next = uuidv7Generator(() => 1_700_000_000_000);
+    const ids = Array.from({ length: 1000 }, next);
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("keeps ids ordered when the clock goes backwards", () => {
+    let t = 2_000;
+    const next = uuidv7Generator(() => t);
+    const a = next();
+    t = 1_000;
+    const b = next();
+    expect(b > a).toBe(true);
+  });
+});

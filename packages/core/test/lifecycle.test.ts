@@ -1,0 +1,307 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../src/manual-clock.js";
+import { MemoryStore } from "../src/memory/index.js";
+import { createScheduler } from "../src/scheduler.js";
+import { deferred, recordingLogger, setup, turns, until } from "./helpers.js";
+
+function activeResources(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => r !== "TTYWrap" && r !== "PipeWrap")
+    .sort();
+}
+
+describe("start and stop", () => {
+  it("reports running, and refuses new jobs once stopped", async () => {
+    const { s } = setup();
+    expect(s.running).toBe(false);
+    await s.start();
+    await s.start();
+    expect(s.running).toBe(true);
+    expect(s.status).toBe("running");
+    await s.stop();
+    expect(s.running).toBe(false);
+    await expect(s.enqueue({ name: "x" })).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+    await s.stop();
+  });
+
+  it("a graceful stop waits for running jobs to finish", async () => {
+    const { s } = setup();
+    const gate = deferred();
+    let finished = false;
+    s.register("slow", async () => {
+      await gate.promise;
+      finished = true;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "slow" });
+    await until(async () => (await s.getJob(job.id))?.status === "running");
+    const stopping = s.stop({ timeout: "1m" });
+    await turns();
+    expect(s.status).toBe("stopping");
+    gate.resolve();
+    await stopping;
+    expect(finished).toBe(true);
+    expect((await s.getJob(job.id))?.status).toBe("completed");
+  });
+
+  it("stop aborts jobs still running after the timeout and returns them to the queue", async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore();
+    const s = createScheduler({ clock, store, logger: recordingLogger() });
+    let reason: unknown = null;
+    s.register("stubborn", (_job, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason;
+      });
+      return new Promise<void>(() => {});
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "stubborn" });
+    await until(async () => (await s.getJob(job.id))?.status === "running");
+    const stopping = s.stop({ timeout: "5s" });
+    await clock.advance("5s");
+    await clock.advance("1s");
+    await stopping;
+    expect((reason as Error).name).toBe("ShuttingDownError");
+    const stored = await store.getJob(job.id);
+    expect(stored?.status).toBe("failed");
+    expect(stored?.scheduledAt.getTime()).toBeLessThanOrEqual(clock.now());
+    // Another instance picks it up at once.
+    const next = createScheduler({ clock, store, logger: recordingLogger() });
+    const ran: string[] = [];
+    next.register("stubborn", (j) => {
+      ran.push(j.id);
+    });
+    await next.start();
+    await until(() => ran.length === 1);
+    await next.stop();
+  });
+
+  it("leaves no timer or handle behind after stop", async () => {
+    const before = activeResources();
+    const s = createScheduler({ logger: recordingLogger(), pollInterval: "20ms" });
+    s.register("j", async () => {});
+    await s.schedule("tick", "* * * * * *", () => {});
+    await s
+      .every(1)
+      .seconds()
+      .do("every", () => {});
+    await s.start();
+    await s.enqueueMany(Array.from({ length: 50 }, () => ({ name: "j" })));
+    await s.enqueue({ name: "j", delay: "1h" });
+    await until(async () => (await s.stats()).completed === 50);
+    expect(activeResources().length).toBeGreaterThan(before.length);
+    await s.stop();
+    await turns(2);
+    expect(activeResources()).toEqual(before);
+  });
+
+  it("the health check passes while running and throws when stopped", async () => {
+    const { s } = setup();
+    const check = s.healthCheck();
+    await expect(check()).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+    await s.start();
+    await expect(check()).resolves.toBeUndefined();
+    await s.stop();
+    await expect(check()).rejects.toThrow(/stopped/);
+  });
+
+  it("start rejects with a store error when the store is unreachable, and stays stopped", async () => {
+    const store = new MemoryStore();
+    await store.close();
+    const s = createScheduler({ store, logger: recordingLogger() });
+    await expect(s.start()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    expect(s.running).toBe(false);
+  });
+
+  it("the health check throws when the store stops answering", async () => {
+    const store = new MemoryStore();
+    const s = createScheduler({ store, logger: recordingLogger() });
+    await s.start();
+    await store.close();
+    await expect(s.healthCheck()()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await s.stop();
+  });
+
+  it("a scheduler can be started again after stop", async () => {
+    const { s } = setup();
+    const ran: string[] = [];
+    s.register("j", () => {
+      ran.push("j");
+    });
+    await s.start();
+    await s.stop();
+    await s.start();
+    await s.enqueue({ name: "j" });
+    await until(() => ran.length === 1);
+    await s.stop();
+  });
+});
+
+describe("leases", () => {
+  it("renews the lease of a long job so no other instance takes it over", async () => {
+    const { s, clock, store } = setup({
+      distributed: { lockTTL: "30s", lockRefresh: "10s" },
+      defaultTimeout: 0,
+    });
+    const gate = deferred();
+    let runs = 0;
+    s.register("long", async () => {
+      runs++;
+      await gate.promise;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "long" });
+    await until(() => runs === 1);
+    await clock.advance("2m");
+    const during = await store.getJob(job.id);
+    expect(during?.status).toBe("running");
+    expect(during!.lockedUntil!.getTime()).toBeGreaterThan(clock.now());
+    gate.resolve();
+    await until(async () => (await store.getJob(job.id))?.status === "completed");
+    expect(runs).toBe(1);
+    await s.stop();
+  });
+
+  it("ctx.heartbeat renews the lease at once", async () => {
+    const { s, clock, store } = setup();
+    const beat = deferred();
+    const gate = deferred();
+    s.register("hb", async (_job, ctx) => {
+      await clock.advance("5s");
+      await ctx.heartbeat();
+      beat.resolve();
+      await gate.promise;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "hb" });
+    await beat.promise;
+    const stored = await store.getJob(job.id);
+    expect(stored!.lockedUntil!.getTime()).toBe(clock.now() + 30_000);
+    gate.resolve();
+    await s.stop();
+  });
+
+  it("recovers a job whose process died (its lease expired) and runs it again", async () => {
+    const { s, clock, store } = setup({ hooks: [{ onRecover: (n) => recovered.push(n) }] });
+    const recovered: number[] = [];
+    const ran: number[] = [];
+    s.register("orphan", (_job, ctx) => {
+      ran.push(ctx.attempt);
+    });
+    const job = await s.enqueue({ name: "orphan" });
+    // Another process claimed it and died.
+    await store.claimDueJobs({
+      queues: null,
+      limit: 1,
+      now: new Date(clock.now()),
+      lockedUntil: new Date(clock.now() + 30_000),
+      workerId: "dead-process",
+    });
+    await s.start();
+    await clock.advance("31s");
+    await until(() => ran.length === 1);
+    expect(ran).toEqual([2]);
+    expect(recovered).toEqual([1]);
+    await until(async () => (await store.getJob(job.id))?.status === "completed");
+    await s.stop();
+  });
+
+  it("a job whose lease expired too many times is dead rather than run again", async () => {
+    const { s, clock, store } = setup({ maxLeaseRecoveries: 1 });
+    s.register("poison", () => {});
+    const job = await s.enqueue({ name: "poison" });
+    for (let i = 0; i < 2; i++) {
+      await store.claimDueJobs({
+        queues: null,
+        limit: 1,
+        now: new Date(clock.now()),
+        lockedUntil: new Date(clock.now() + 1000),
+        workerId: "crashing",
+      });
+      await clock.advance("2s");
+      await store.recoverExpiredLeases(new Date(clock.now()), 10);
+    }
+    await s.start();
+    await until(async () => (await store.getJob(job.id))?.status === "dead");
+    expect((await store.getJob(job.id))?.error).toMatch(/lease expired 2 times/);
+    await s.stop();
+  });
+
+  it("a handler whose lease was lost is aborted and its result is ignored", async () => {
+    const { s, clock, store } = setup({ distributed: { lockTTL: "30s", lockRefresh: "10s" } });
+    let reason: unknown = null;
+    const gate = deferred();
+    s.register("lost", async (_job, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason;
+      });
+      await gate.promise;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "lost" });
+    await until(async () => (await store.getJob(job.id))?.status === "running");
+    // An operator cancels it behind this instance's back, straight in the store.
+    await store.cancelJob(job.id, new Date(clock.now()));
+    await clock.advance("10s");
+    await until(() => reason !== null);
+    expect((reason as Error).message).toMatch(/lease was lost/);
+    gate.resolve();
+    await turns();
+    expect((await store.getJob(job.id))?.status).toBe("cancelled");
+    await s.stop();
+  });
+});
+
+describe("maintenance", () => {
+  it("purges completed jobs past retention and keeps recent ones", async () => {
+    const { s, clock, store } = setup({ completedRetention: "1h", cleanupInterval: "10m" });
+    s.register("j", () => {});
+    await s.start();
+    const old = await s.enqueue({ name: "j" });
+    await until(async () => (await store.getJob(old.id))?.status === "completed");
+    await clock.advance("50m");
+    const recent = await s.enqueue({ name: "j" });
+    await until(async () => (await store.getJob(recent.id))?.status === "completed");
+    await clock.advance("20m");
+    await until(async () => (await store.getJob(old.id)) === null);
+    expect((await store.getJob(recent.id))?.status).toBe("completed");
+    expect(await s.cleanupCompleted(0)).toBe(1);
+    await s.stop();
+  });
+
+  it("deletes jobs on completion when completedRetention is 0", async () => {
+    const { s, store } = setup({ completedRetention: 0 });
+    s.register("j", () => {});
+    await s.start();
+    const job = await s.enqueue({ name: "j" });
+    await until(async () => (await store.getJob(job.id)) === null);
+    await s.stop();
+  });
+
+  it("a failing store never crashes the loop; claiming resumes when it answers again", async () => {
+    const store = new MemoryStore();
+    const logger = recordingLogger();
+    const s = createScheduler({ store, logger, pollInterval: "10ms" });
+    const original = store.claimDueJobs.bind(store);
+    let failures = 3;
+    store.claimDueJobs = async (options) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error("connection reset");
+      }
+      return original(options);
+    };
+    const ran: string[] = [];
+    s.register("j", () => {
+      ran.push("j");
+    });
+    await s.enqueue({ name: "j" });
+    await s.start();
+    await until(() => ran.length === 1);
+    expect(logger.lines.filter((l) => l.includes("claiming jobs failed"))).toHaveLength(3);
+    expect(logger.lines.join("\n")).toContain("connection reset");
+    await s.stop();
+  });
+});

@@ -1,0 +1,225 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { permanent, retry, retryAfter } from "../src/retry.js";
+import type { Scheduler } from "../src/scheduler.js";
+import type { Job } from "../src/types.js";
+import { setup, turns, until } from "./helpers.js";
+
+let current: Scheduler | null = null;
+afterEach(async () => {
+  await current?.stop({ timeout: 0 });
+  current = null;
+});
+
+describe("retry policy", () => {
+  it("grows delays exponentially from initialDelay, capped at maxDelay", () => {
+    const p = retry({ initialDelay: "1s", multiplier: 2, maxDelay: "5s", jitter: 0 });
+    expect([1, 2, 3, 4, 5].map((a) => p.delayFor(a))).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it("jitters within the configured fraction", () => {
+    const p = retry({ initialDelay: 1000, jitter: 0.2 });
+    expect(p.delayFor(1, () => 0)).toBe(900);
+    expect(p.delayFor(1, () => 0.999999)).toBe(1100);
+  });
+
+  it("rejects bad settings naming the field", () => {
+    expect(() => retry({ maxAttempts: 0 })).toThrow(/retry.maxAttempts/);
+    expect(() => retry({ multiplier: 0.5 })).toThrow(/retry.multiplier/);
+    expect(() => retry({ jitter: 2 })).toThrow(/retry.jitter/);
+    expect(() => retry({ initialDelay: "soon" })).toThrow(/retry.initialDelay/);
+  });
+});
+
+describe("failures", () => {
+  it("retries a failing job with backoff and then makes it dead, calling the dead-letter handler", async () => {
+    const events: string[] = [];
+    const { s, clock } = setup({
+      retry: { initialDelay: "1s", multiplier: 2, maxAttempts: 3 },
+      hooks: [
+        {
+          onRetry: (job, attempt, err) => events.push(`retry ${job.name} attempt=${attempt} ${err.message}`),
+          onDead: (job, err) => events.push(`dead ${job.name} ${err.message}`),
+        },
+      ],
+    });
+    current = s;
+    const runs: number[] = [];
+    s.register("flaky", () => {
+      runs.push(clock.now());
+      throw new Error("boom");
+    });
+    const dead: Job[] = [];
+    s.register("dead", (job) => {
+      dead.push(job);
+    });
+    await s.start();
+    const t0 = clock.now();
+    const job = await s.enqueue({ name: "flaky" });
+    await until(() => runs.length === 1);
+    await clock.advance("1s");
+    await until(() => runs.length === 2);
+    await clock.advance("2s");
+    await until(() => dead.length === 1);
+    expect(runs).toEqual([t0, t0 + 1000, t0 + 3000]);
+    expect(events).toEqual(["retry flaky attempt=1 boom", "retry flaky attempt=2 boom", "dead flaky boom"]);
+    const stored = await s.getJob(job.id);
+    expect(stored?.status).toBe("dead");
+    expect(stored?.error).toBe("boom");
+    expect(stored?.history.map((h) => h.attempt)).toEqual([1, 2, 3]);
+    expect(dead[0]?.id).toBe(job.id);
+  });
+
+  it("a job with maxRetries n runs n + 1 times", async () => {
+    const { s, clock } = setup({ retry: { initialDelay: 10 } });
+    current = s;
+    let runs = 0;
+    s.register("f", () => {
+      runs++;
+      throw new Error("x");
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "f", maxRetries: 4 });
+    for (let i = 0; i < 6; i++) await clock.advance("1m");
+    await until(async () => (await s.getJob(job.id))?.status === "dead");
+    expect(runs).toBe(5);
+  });
+
+  it("retryAfter sets the next delay", async () => {
+    const { s, clock } = setup();
+    current = s;
+    const runs: number[] = [];
+    s.register("rate", () => {
+      runs.push(clock.now());
+      if (runs.length === 1) throw retryAfter(new Error("429"), "42s");
+    });
+    await s.start();
+    const t0 = clock.now();
+    const job = await s.enqueue({ name: "rate" });
+    await until(() => runs.length === 1);
+    await until(async () => (await s.getJob(job.id))?.status === "failed");
+    expect((await s.getJob(job.id))?.scheduledAt.getTime()).toBe(t0 + 42_000);
+    await clock.advance("42s");
+    await until(() => runs.length === 2);
+    expect(runs[1]).toBe(t0 + 42_000);
+  });
+
+  it("permanent errors skip retries and go to the dead-letter queue", async () => {
+    const { s } = setup();
+    current = s;
+    let runs = 0;
+    const dead: string[] = [];
+    s.register("p", () => {
+      runs++;
+      throw permanent(new Error("no such user"));
+    });
+    s.register("dead", (job) => {
+      dead.push(job.error ?? "");
+    });
+    await s.start();
+    await s.enqueue({ name: "p", maxRetries: 5 });
+    await until(() => dead.length === 1);
+    expect(runs).toBe(1);
+    expect(dead).toEqual(["no such user"]);
+  });
+
+  it("a handler that throws a non-Error is retried like any failure, without breaking the loop", async () => {
+    const { s } = setup();
+    current = s;
+    s.register("weird", () => {
+      throw { not: "an error" };
+    });
+    s.register("str", async () => {
+      throw "a string";
+    });
+    const ok: string[] = [];
+    s.register("ok", () => {
+      ok.push("ok");
+    });
+    await s.start();
+    const a = await s.enqueue({ name: "weird", maxRetries: 0 });
+    const b = await s.enqueue({ name: "str", maxRetries: 0 });
+    await s.enqueue({ name: "ok" });
+    await until(
+      async () => (await s.getJob(b.id))?.status === "dead" && (await s.getJob(a.id))?.status === "dead",
+    );
+    await until(() => ok.length === 1);
+    expect((await s.getJob(a.id))?.error).toContain('{"not":"an error"}');
+    expect((await s.getJob(b.id))?.error).toBe("a string");
+  });
+
+  it("a timed-out handler that never settles is aborted, fails, and frees its slot", async () => {
+    const { s, clock } = setup({ workers: 1 });
+    current = s;
+    let abortReason: unknown = null;
+    s.register("hang", (_job, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        abortReason = ctx.signal.reason;
+      });
+      return new Promise<void>(() => {});
+    });
+    const ok: string[] = [];
+    s.register("ok", () => {
+      ok.push("ran");
+    });
+    await s.start();
+    const hung = await s.enqueue({ name: "hang", timeout: "5s", maxRetries: 0 });
+    await s.enqueue({ name: "ok" });
+    await until(async () => (await s.getJob(hung.id))?.status === "running");
+    await clock.advance("5s");
+    await until(() => ok.length === 1);
+    expect((abortReason as Error).name).toBe("JobTimeoutError");
+    const stored = await s.getJob(hung.id);
+    expect(stored?.status).toBe("dead");
+    expect(stored?.error).toMatch(/timed out after 5000ms/);
+  });
+
+  it("a job whose name has no handler fails with a clear error", async () => {
+    const { s } = setup();
+    current = s;
+    await s.start();
+    const job = await s.enqueue({ name: "nobody", maxRetries: 0 });
+    await until(async () => (await s.getJob(job.id))?.status === "dead");
+    expect((await s.getJob(job.id))?.error).toMatch(/no handler is registered for job name "nobody"/);
+  });
+
+  it("with the dead-letter queue disabled, no dead-letter handler is called", async () => {
+    const { s } = setup({ deadLetter: { enabled: false } });
+    current = s;
+    const dead: string[] = [];
+    s.register("dead", (job) => {
+      dead.push(job.id);
+    });
+    s.register("f", () => {
+      throw new Error("x");
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "f", maxRetries: 0 });
+    await until(async () => (await s.getJob(job.id))?.status === "dead");
+    await turns();
+    expect(dead).toEqual([]);
+  });
+
+  it("a throwing dead-letter handler or hook is logged and changes nothing", async () => {
+    const { s, logger } = setup({
+      hooks: [
+        {
+          afterJob: () => {
+            throw new Error("hook broke");
+          },
+        },
+      ],
+    });
+    current = s;
+    s.register("dead", () => {
+      throw new Error("dlq broke");
+    });
+    s.register("f", () => {
+      throw new Error("x");
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "f", maxRetries: 0 });
+    await until(() => logger.lines.some((l) => l.includes("dead-letter handler threw")));
+    expect((await s.getJob(job.id))?.status).toBe("dead");
+    expect(logger.lines.some((l) => l.includes("hook afterJob threw"))).toBe(true);
+  });
+});

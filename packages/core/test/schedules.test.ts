@@ -1,0 +1,280 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../src/manual-clock.js";
+import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
+import { createScheduler, type Scheduler } from "../src/scheduler.js";
+import { TICK_METADATA } from "../src/schedules/schedule-runner.js";
+import type { Job } from "../src/types.js";
+import { recordingLogger, setup, turns, until } from "./helpers.js";
+
+const started: Scheduler[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
+});
+
+function track(s: Scheduler): Scheduler {
+  started.push(s);
+  return s;
+}
+
+async function ticksOf(s: Scheduler, name: string): Promise<string[]> {
+  const jobs = await s.listJobs({ name, limit: 10_000 });
+  return jobs.map((j) => j.scheduledAt.toISOString()).sort();
+}
+
+/** Long advances of the manual clock: few background timers to step through. */
+const slow = {
+  pollInterval: "1h",
+  completedRetention: "30d",
+  distributed: { lockTTL: "3h", lockRefresh: "1h" },
+} as const;
+
+describe("recurring schedules", () => {
+  it("fires a 6-field cron on its seconds, each tick a job with the tick's time", async () => {
+    const { s, clock } = setup();
+    track(s);
+    const seen: Job[] = [];
+    await s.schedule("tick", "*/10 * * * * *", (job) => {
+      seen.push(job);
+    });
+    await s.start();
+    await clock.advance("30s");
+    await until(() => seen.length === 3);
+    expect(seen.map((j) => j.scheduledAt.toISOString())).toEqual([
+      "2030-01-01T00:00:10.000Z",
+      "2030-01-01T00:00:20.000Z",
+      "2030-01-01T00:00:30.000Z",
+    ]);
+    expect(seen[0]?.metadata[TICK_METADATA.schedule]).toBe("tick");
+    expect(seen[0]?.metadata[TICK_METADATA.tick]).toBe("2030-01-01T00:00:10.000Z");
+  });
+
+  it("runs a wall-clock daily schedule in its time zone", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    await s
+      .every(1)
+      .day()
+      .at("09:00")
+      .do("morning", () => {}, { timezone: "America/New_York" });
+    await s.start();
+    await clock.advance("48h");
+    await until(async () => (await ticksOf(s, "morning")).length === 2);
+    // 09:00 EST is 14:00 UTC.
+    expect(await ticksOf(s, "morning")).toEqual(["2030-01-01T14:00:00.000Z", "2030-01-02T14:00:00.000Z"]);
+  });
+
+  it("every(n).minutes() is a fixed real-time interval from its creation", async () => {
+    const { s, clock } = setup();
+    track(s);
+    await s
+      .every(5)
+      .minutes()
+      .do("health", () => {});
+    await s.start();
+    await clock.advance("16m");
+    await until(async () => (await ticksOf(s, "health")).length === 3);
+    expect(await ticksOf(s, "health")).toEqual([
+      "2030-01-01T00:05:00.000Z",
+      "2030-01-01T00:10:00.000Z",
+      "2030-01-01T00:15:00.000Z",
+    ]);
+  });
+
+  it("every(1).week().monday().at() fires on Mondays at that time", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    // 2030-01-01 is a Tuesday.
+    await s
+      .every(1)
+      .week()
+      .monday()
+      .at("08:30")
+      .do("weekly", () => {});
+    await s.start();
+    await clock.advance("14d");
+    await until(async () => (await ticksOf(s, "weekly")).length === 2);
+    expect(await ticksOf(s, "weekly")).toEqual(["2030-01-07T08:30:00.000Z", "2030-01-14T08:30:00.000Z"]);
+  });
+
+  it("every(2).days().at() skips every other day", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    await s
+      .every(2)
+      .days()
+      .at("06:00")
+      .do("bidaily", () => {});
+    await s.start();
+    await clock.advance("5d");
+    await until(async () => (await ticksOf(s, "bidaily")).length === 3);
+    expect(await ticksOf(s, "bidaily")).toEqual([
+      "2030-01-01T06:00:00.000Z",
+      "2030-01-03T06:00:00.000Z",
+      "2030-01-05T06:00:00.000Z",
+    ]);
+  });
+
+  it("at(date) runs once and then ends", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    const when = new Date("2030-01-02T00:00:00.000Z");
+    await s.at(when).do("birthday", () => {});
+    await s.start();
+    await clock.advance("3d");
+    await until(async () => (await ticksOf(s, "birthday")).length === 1);
+    expect(await ticksOf(s, "birthday")).toEqual([when.toISOString()]);
+    const [record] = await s.listSchedules();
+    expect(record?.nextRunAt).toBeNull();
+    expect(record?.occurrences).toBe(1);
+  });
+
+  it("stops after maxOccurrences and after until", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    await s.schedule("twice", "* * * * *", () => {}, { maxOccurrences: 2 });
+    await s.schedule("bounded", "* * * * *", () => {}, { until: new Date("2030-01-01T00:03:30.000Z") });
+    await s.start();
+    await clock.advance("10m");
+    await until(async () => (await ticksOf(s, "bounded")).length === 3);
+    await turns();
+    expect(await ticksOf(s, "twice")).toHaveLength(2);
+    expect(await ticksOf(s, "bounded")).toHaveLength(3);
+    const records = await s.listSchedules();
+    expect(records.map((r) => r.nextRunAt)).toEqual([null, null]);
+  });
+
+  it("unschedule stops a schedule", async () => {
+    const { s, clock } = setup();
+    track(s);
+    await s.schedule("gone", "* * * * *", () => {});
+    await s.start();
+    expect(await s.unschedule("gone")).toBe(true);
+    expect(await s.unschedule("gone")).toBe(false);
+    await clock.advance("5m");
+    expect(await ticksOf(s, "gone")).toEqual([]);
+  });
+
+  it("defining the same schedule again keeps its state; a changed one starts afresh", async () => {
+    const { s, clock } = setup(slow);
+    track(s);
+    await s.schedule("r", "0 * * * *", () => {});
+    await s.start();
+    await clock.advance("61m");
+    await until(async () => (await s.listSchedules())[0]?.occurrences === 1);
+    const again = await s.schedule("r", "0 * * * *", () => {});
+    expect(again.occurrences).toBe(1);
+    expect(again.nextRunAt?.toISOString()).toBe("2030-01-01T02:00:00.000Z");
+    const changed = await s.schedule("r", "30 * * * *", () => {});
+    expect(changed.occurrences).toBe(0);
+    expect(changed.nextRunAt?.toISOString()).toBe("2030-01-01T01:30:00.000Z");
+  });
+});
+
+describe("misfire policy", () => {
+  async function missed(policy: "skip" | "once" | "all") {
+    const { s, clock, store } = setup();
+    track(s);
+    await s.schedule("m", "* * * * *", () => {}, { misfire: policy });
+    // Ten minutes pass while no instance runs.
+    await clock.advance("10m");
+    await s.start();
+    await turns(50);
+    await until(async () => (await s.listSchedules())[0]!.nextRunAt!.getTime() > clock.now());
+    const record = await store.getSchedule("m");
+    return { ticks: await ticksOf(s, "m"), next: record?.nextRunAt?.toISOString() };
+  }
+
+  it("`once` fires one catch-up job for all missed ticks", async () => {
+    const { ticks, next } = await missed("once");
+    expect(ticks).toEqual(["2030-01-01T00:10:00.000Z"]);
+    expect(next).toBe("2030-01-01T00:11:00.000Z");
+  });
+
+  it("`all` fires every missed tick", async () => {
+    const { ticks } = await missed("all");
+    expect(ticks).toHaveLength(10);
+    expect(ticks[0]).toBe("2030-01-01T00:01:00.000Z");
+  });
+
+  it("`skip` fires none of the missed ticks and goes on with the next", async () => {
+    const { ticks, next } = await missed("skip");
+    expect(ticks).toEqual([]);
+    expect(next).toBe("2030-01-01T00:11:00.000Z");
+  });
+});
+
+describe("bad schedules", () => {
+  it("rejects invalid cron, unknown zones, non-positive intervals and bad times, storing nothing", async () => {
+    const { s } = setup();
+    const fn = () => {};
+    await expect(s.schedule("a", "61 * * * *", fn)).rejects.toMatchObject({ code: "INVALID_SCHEDULE" });
+    await expect(s.schedule("a", "* * *", fn)).rejects.toMatchObject({ code: "INVALID_SCHEDULE" });
+    await expect(s.schedule("a", "* * * * *", fn, { timezone: "Mars/Olympus" })).rejects.toThrow(
+      /Mars\/Olympus/,
+    );
+    expect(() => s.every(0)).toThrow(/positive integer, got 0/);
+    expect(() => s.every(-5)).toThrow(/positive integer/);
+    expect(() => s.every(1.5)).toThrow(/positive integer/);
+    expect(() => s.every(1).day().at("25:00")).toThrow(/HH:MM/);
+    expect(() => s.every(1).minutes().monday()).toThrow(/week/);
+    expect(() => s.every(1).minutes().hours()).toThrow(/already has the unit/);
+    await expect(s.every(1).minutes().at("09:00").do("a", fn)).rejects.toThrow(/at\(time\) needs/);
+    await expect(s.every(1).do("a", fn)).rejects.toThrow(/needs a unit/);
+    expect(() => s.at(new Date("nope"))).toThrow(/valid Date/);
+    await expect(s.schedule("a", "* * * * *", fn, { maxOccurrences: 0 })).rejects.toThrow(/maxOccurrences/);
+    await expect(s.schedule("bad name!", "* * * * *", fn)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(await s.listSchedules()).toEqual([]);
+  });
+});
+
+describe("several instances", () => {
+  it("two instances that both believe they lead still fire each tick exactly once", async () => {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const store = new MemoryStore();
+    const make = () => track(createScheduler({ clock, store, logger: recordingLogger() }));
+    const a = make();
+    const b = make();
+    for (const s of [a, b]) await s.schedule("tick", "*/5 * * * * *", () => {});
+    await Promise.all([a.start(), b.start()]);
+    await clock.advance("60s");
+    await until(async () => (await ticksOf(a, "tick")).length === 12);
+    await turns();
+    const ticks = await ticksOf(a, "tick");
+    expect(new Set(ticks).size).toBe(ticks.length);
+    expect(ticks).toHaveLength(12);
+  });
+
+  it("only the leader fires; when it stops, another instance takes over", async () => {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const store = new MemoryStore();
+    const group = new MemoryLeaderGroup();
+    const make = (id: string) =>
+      track(
+        createScheduler({
+          clock,
+          store,
+          logger: recordingLogger(),
+          leader: new MemoryLeader({ instanceId: id, group, clock, ttl: "3s" }),
+          distributed: { enabled: true, instanceId: id, lockTTL: "3s", lockRefresh: "1s" },
+        }),
+      );
+    const a = make("a");
+    const b = make("b");
+    for (const s of [a, b]) await s.schedule("tick", "* * * * * *", () => {});
+    await a.start();
+    await b.start();
+    expect(a.isLeader).toBe(true);
+    expect(b.isLeader).toBe(false);
+    await clock.advance("5s");
+    await a.stop();
+    await clock.advance("2s");
+    expect(b.isLeader).toBe(true);
+    await clock.advance("5s");
+    await until(async () => (await ticksOf(b, "tick")).length >= 11);
+    const ticks = await ticksOf(b, "tick");
+    expect(new Set(ticks).size).toBe(ticks.length);
+    expect(ticks[0]).toBe("2030-01-01T00:00:01.000Z");
+  });
+});

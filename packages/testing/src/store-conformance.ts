@@ -1,0 +1,83 @@
+import type { Store } from "@sched/core";
+import { afterEach, beforeEach, describe } from "vitest";
+import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
+import { describeClaim } from "./store-conformance/claim.js";
+import { describeCreateJobs } from "./store-conformance/create-jobs.js";
+import type { StoreSuiteContext } from "./store-conformance/fixtures.js";
+import { describeLeases } from "./store-conformance/leases.js";
+import { describeListJobs } from "./store-conformance/list-jobs.js";
+import { describeMaintenance } from "./store-conformance/maintenance.js";
+import { describeOutcomes } from "./store-conformance/outcomes.js";
+import { describeSchedules } from "./store-conformance/schedules.js";
+import { describeSubscribe } from "./store-conformance/subscribe.js";
+import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
+
+/** Options of {@link storeConformance}. */
+export interface StoreConformanceOptions {
+  /**
+   * Called after each test, before the store is closed: drop what the test left behind (for
+   * example truncate tables or delete keys under the test's prefix). Not needed when the factory
+   * gives every test a store of its own (a fresh schema, key prefix or database).
+   */
+  cleanup?: (store: Store) => Promise<void>;
+}
+
+/**
+ * Defines the conformance suite of the {@link Store} contract as a vitest `describe` block named
+ * `"<name> store conformance"`. Every rule of `Store` (in `@sched/core`) and of the job's life in
+ * DESIGN.md is a test here; an adapter conforms when the whole suite passes against a real server.
+ *
+ * `factory` is called before each test and must return an open, **empty** store; the store is
+ * closed after the test (after `options.cleanup`, when given). Tests pass fixed instants around
+ * 2030-01-01 as `now` and insert jobs with time-ordered (UUID v7) ids.
+ *
+ * @example
+ * ```ts
+ * import { storeConformance } from "@sched/testing";
+ * import { MemoryStore } from "@sched/core";
+ *
+ * storeConformance("MemoryStore", () => new MemoryStore());
+ * ```
+ */
+export function storeConformance(
+  name: string,
+  factory: () => Promise<Store> | Store,
+  options: StoreConformanceOptions = {},
+): void {
+  describe(`${name} store conformance`, () => {
+    let current: Store | undefined;
+    const ctx: StoreSuiteContext = {
+      get store(): Store {
+        if (current === undefined) throw new Error("the store is only available inside a test");
+        return current;
+      },
+      openStore: async () => factory(),
+    };
+
+    beforeEach(async () => {
+      current = await factory();
+    });
+
+    afterEach(async () => {
+      const store = current;
+      current = undefined;
+      if (store === undefined) return;
+      try {
+        await options.cleanup?.(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+    describeCreateJobs(ctx);
+    describeUniqueKeys(ctx);
+    describeListJobs(ctx);
+    describeClaim(ctx);
+    describeOutcomes(ctx);
+    describeLeases(ctx);
+    describeCancelAndRequeue(ctx);
+    describeSchedules(ctx);
+    describeMaintenance(ctx);
+    describeSubscribe(ctx);
+  });
+}

@@ -1,0 +1,174 @@
+import type { NewJobRecord, ScheduleTick } from "@sched/core";
+import { describe, expect, it } from "vitest";
+import { at, mustGet, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
+
+/** A tick of `name` expected at `T0 + 1 min`, moving to `T0 + 2 min`, with one job. */
+function tickOf(name: string, overrides: Partial<ScheduleTick> = {}): ScheduleTick {
+  return {
+    name,
+    expectedNextRunAt: at(60_000),
+    nextRunAt: at(120_000),
+    firedAt: at(60_003),
+    jobs: [tickJob(name)],
+    ...overrides,
+  };
+}
+
+function tickJob(name: string, overrides: Partial<NewJobRecord> = {}): NewJobRecord {
+  return newJob({ name, scheduledAt: at(60_000), createdAt: at(60_003), ...overrides });
+}
+
+/** Persisted schedules and the compare-and-set that fires a tick exactly once (DESIGN.md §4). */
+export function describeSchedules(ctx: StoreSuiteContext): void {
+  describe("schedules", () => {
+    it("saveSchedule stores a schedule that getSchedule returns intact", async () => {
+      const schedule = newSchedule("report", {
+        lastRunAt: at(-59_999),
+        occurrences: 7,
+        definition: {
+          kind: "daily",
+          expression: "09:30",
+          every: 2,
+          anchor: at(-86_400_000).getTime(),
+          timezone: "America/New_York",
+          misfire: "all",
+          maxOccurrences: 100,
+          until: at(86_400_000 * 365).getTime(),
+          job: {
+            queue: "reports",
+            priority: -2,
+            maxRetries: 0,
+            timeout: 0,
+            payload: { title: "Bericht — 報告 📈", sections: [{ rows: [1, 2.5, null] }, { nested: { ok: true } }] },
+            metadata: { tenant: "t-ä" },
+            uniqueKey: "report:daily",
+          },
+        },
+      });
+      await ctx.store.saveSchedule(schedule);
+      expect(await ctx.store.getSchedule("report")).toEqual(schedule);
+    });
+
+    it("getSchedule returns null for an unknown name", async () => {
+      expect(await ctx.store.getSchedule("nope")).toBeNull();
+    });
+
+    it("saveSchedule replaces the schedule with the same name", async () => {
+      await ctx.store.saveSchedule(newSchedule("sync"));
+      const { expression: _cron, ...definition } = newSchedule("sync").definition;
+      const replacement = newSchedule("sync", {
+        nextRunAt: null,
+        lastRunAt: at(5),
+        occurrences: 3,
+        updatedAt: at(5),
+        definition: { ...definition, kind: "interval", every: 5_000, anchor: at(0).getTime() },
+      });
+      await ctx.store.saveSchedule(replacement);
+      expect(await ctx.store.getSchedule("sync")).toEqual(replacement);
+      expect(await ctx.store.listSchedules()).toHaveLength(1);
+    });
+
+    it("listSchedules returns every schedule ordered by name", async () => {
+      for (const name of ["gamma", "alpha2", "beta", "alpha"]) await ctx.store.saveSchedule(newSchedule(name));
+      const listed = await ctx.store.listSchedules();
+      expect(listed.map((schedule) => schedule.name)).toEqual(["alpha", "alpha2", "beta", "gamma"]);
+      expect(listed[0]).toEqual(newSchedule("alpha"));
+    });
+
+    it("deleteSchedule removes a schedule and reports whether it existed", async () => {
+      await ctx.store.saveSchedule(newSchedule("a"));
+      await ctx.store.saveSchedule(newSchedule("b"));
+      expect(await ctx.store.deleteSchedule("a")).toBe(true);
+      expect(await ctx.store.deleteSchedule("a")).toBe(false);
+      expect(await ctx.store.getSchedule("a")).toBeNull();
+      expect((await ctx.store.listSchedules()).map((schedule) => schedule.name)).toEqual(["b"]);
+    });
+  });
+
+  describe("fireScheduleTick", () => {
+    it("a tick with the wrong expectedNextRunAt fires nothing and inserts nothing", async () => {
+      const schedule = newSchedule("s");
+      await ctx.store.saveSchedule(schedule);
+      const tick = tickOf("s", { expectedNextRunAt: at(59_999) });
+      expect(await ctx.store.fireScheduleTick(tick)).toEqual({ fired: false, jobs: [] });
+      expect(await ctx.store.getSchedule("s")).toEqual(schedule);
+      expect(await ctx.store.getJob(tick.jobs[0]!.id)).toBeNull();
+    });
+
+    it("a tick with the stored nextRunAt fires, advances the schedule and inserts its jobs", async () => {
+      const schedule = newSchedule("s", { occurrences: 4 });
+      await ctx.store.saveSchedule(schedule);
+      const jobs = [tickJob("s", { payload: { n: 1 } }), tickJob("s", { payload: { n: 2 }, uniqueKey: "s:2" })];
+      const result = await ctx.store.fireScheduleTick(tickOf("s", { jobs }));
+      expect(result.fired).toBe(true);
+      expect(result.jobs.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
+      for (const job of result.jobs) expect(await mustGet(ctx.store, job.id)).toEqual(job);
+      expect(result.jobs[1]).toMatchObject({ status: "pending", payload: { n: 2 }, uniqueKey: "s:2", attempt: 0 });
+      expect(await ctx.store.getSchedule("s")).toMatchObject({
+        name: "s",
+        definition: schedule.definition,
+        nextRunAt: at(120_000),
+        lastRunAt: at(60_003),
+        occurrences: 6,
+        createdAt: schedule.createdAt,
+      });
+    });
+
+    it("a tick that already fired does not fire again", async () => {
+      await ctx.store.saveSchedule(newSchedule("s"));
+      expect((await ctx.store.fireScheduleTick(tickOf("s"))).fired).toBe(true);
+      const replay = tickOf("s");
+      expect(await ctx.store.fireScheduleTick(replay)).toEqual({ fired: false, jobs: [] });
+      expect(await ctx.store.getJob(replay.jobs[0]!.id)).toBeNull();
+      expect((await ctx.store.getSchedule("s"))?.occurrences).toBe(1);
+    });
+
+    it("a tick of an unknown schedule fires nothing", async () => {
+      const tick = tickOf("missing");
+      expect(await ctx.store.fireScheduleTick(tick)).toEqual({ fired: false, jobs: [] });
+      expect(await ctx.store.getJob(tick.jobs[0]!.id)).toBeNull();
+    });
+
+    it("a tick with a null nextRunAt ends the schedule, after which no tick fires", async () => {
+      await ctx.store.saveSchedule(newSchedule("s"));
+      expect((await ctx.store.fireScheduleTick(tickOf("s", { nextRunAt: null }))).fired).toBe(true);
+      expect((await ctx.store.getSchedule("s"))?.nextRunAt).toBeNull();
+      const next = tickOf("s", { expectedNextRunAt: at(120_000), nextRunAt: at(180_000) });
+      expect(await ctx.store.fireScheduleTick(next)).toEqual({ fired: false, jobs: [] });
+    });
+
+    it("a tick with no jobs still advances the schedule", async () => {
+      await ctx.store.saveSchedule(newSchedule("s"));
+      expect(await ctx.store.fireScheduleTick(tickOf("s", { jobs: [] }))).toEqual({ fired: true, jobs: [] });
+      expect(await ctx.store.getSchedule("s")).toMatchObject({ nextRunAt: at(120_000), occurrences: 0 });
+    });
+
+    it("of 10 concurrent firers of the same tick exactly one wins and exactly one job is inserted", async () => {
+      await ctx.store.saveSchedule(newSchedule("s"));
+      const ticks = Array.from({ length: 10 }, () => tickOf("s"));
+      const results = await Promise.all(ticks.map((tick) => ctx.store.fireScheduleTick(tick)));
+      expect(results.filter((result) => result.fired)).toHaveLength(1);
+      expect(results.filter((result) => !result.fired).every((result) => result.jobs.length === 0)).toBe(true);
+      expect(await ctx.store.listJobs({ limit: 1_000 })).toHaveLength(1);
+      expect(await ctx.store.getSchedule("s")).toMatchObject({ nextRunAt: at(120_000), occurrences: 1 });
+    });
+
+    it("a tick job whose uniqueKey is held is skipped, and the tick still advances", async () => {
+      await ctx.store.saveSchedule(newSchedule("s"));
+      const [holder] = await ctx.store.createJobs([newJob({ uniqueKey: "s:run" })]);
+      const held = tickJob("s", { uniqueKey: "s:run" });
+      const free = tickJob("s", { uniqueKey: "s:other" });
+      const result = await ctx.store.fireScheduleTick(tickOf("s", { jobs: [held, free] }));
+      expect(result.fired).toBe(true);
+      expect(result.jobs.map((job) => job.id)).toEqual([free.id]);
+      expect(await ctx.store.getJob(held.id)).toBeNull();
+      expect((await ctx.store.getJob(holder!.id))?.status).toBe("pending");
+      // occurrences counts the tick's jobs (store.ts: "occurrences + jobs.length"), skipped or not.
+      expect(await ctx.store.getSchedule("s")).toMatchObject({
+        nextRunAt: at(120_000),
+        lastRunAt: at(60_003),
+        occurrences: 2,
+      });
+    });
+  });
+}

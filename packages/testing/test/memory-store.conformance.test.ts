@@ -1,0 +1,4 @@
+import { MemoryStore } from "@sched/core";
+import { storeConformance } from "../src/index.js";
+
+storeConformance("MemoryStore", () => new MemoryStore());
