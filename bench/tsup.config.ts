@@ -1,8 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // `main` orchestrates; `child` runs one workload for one contender in a fresh process.
-  entry: { main: "src/main.ts", child: "src/child.ts" },
+  // `main` orchestrates; `child` runs one workload for one contender in a fresh process;
+  // `profile-summary` reads the CPU profiles that `BENCH_CPU_PROF` makes.
+  entry: { main: "src/main.ts", child: "src/child.ts", "profile-summary": "src/profile-summary.ts" },
   format: ["esm"],
   clean: true,
   sourcemap: true,

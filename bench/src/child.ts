@@ -4,6 +4,7 @@
  */
 import { workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS } from "./contenders/index.js";
+import { noProbe, profilingProbe } from "./probe.js";
 import { type ChildReport, RESULT_MARKER } from "./protocol.js";
 import { WORKLOADS } from "./workloads/index.js";
 
@@ -13,7 +14,9 @@ async function runOne(contenderName: string, workloadName: string): Promise<Chil
   if (!entry) throw new Error(`unknown contender ${JSON.stringify(contenderName)}`);
   if (!workload) throw new Error(`unknown workload ${JSON.stringify(workloadName)}`);
   const contender = await entry.create();
-  const metrics = await workload.run(contender, workloadConfigFromEnv(process.env));
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const probe = profileDir ? profilingProbe(profileDir, `${contenderName}.${workloadName}`) : noProbe;
+  const metrics = await workload.run(contender, workloadConfigFromEnv(process.env), probe);
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   return { ok: true, metrics, node: process.version, rssMiB };
 }

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
@@ -24,6 +25,13 @@ async function main(): Promise<number> {
   const sizes = workloadConfigFromEnv(process.env);
   const node = resolveNodeBinary(process.env);
   const workloads = run.workloads.map((name) => WORKLOADS[name] as Workload);
+  if (process.env.BENCH_CPU_PROF) {
+    // "1" means the default folder; children write one profile per timed phase there.
+    const dir = process.env.BENCH_CPU_PROF === "1" ? `${RESULTS_DIR}profiles` : resolve(process.env.BENCH_CPU_PROF);
+    mkdirSync(dir, { recursive: true });
+    process.env.BENCH_CPU_PROF = dir;
+    console.log(`CPU profiles of each timed phase go to ${dir} (the profiler slows the runs: figures are not comparable)`);
+  }
 
   console.log(`@sched bench: Node ${node.version} (${node.source}), ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}`);
   console.log(

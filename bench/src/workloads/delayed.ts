@@ -18,7 +18,7 @@ export const delayed: Workload = {
     { key: "p50", label: "p50 late", unit: "ms", better: "lower" },
     { key: "p99", label: "p99 late", unit: "ms", better: "lower" },
   ],
-  async run(contender, config) {
+  async run(contender, config, probe) {
     const n = config.delayedJobs;
     const now = wallClock();
     const lateness = new Float64Array(n).fill(Number.NaN);
@@ -47,6 +47,7 @@ export const delayed: Workload = {
       const runAt = new Date(dueAt);
       const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({ i, runAt }));
       collectGarbage();
+      await probe.begin("enqueue-and-run");
       const enqueueStart = now();
       await contender.enqueueBulk(jobs);
       const enqueueMs = now() - enqueueStart;
@@ -54,6 +55,7 @@ export const delayed: Workload = {
         throw new Error(`enqueueing took ${Math.round(enqueueMs)} ms, past the due time; raise BENCH_DELAY_MS`);
       }
       await within(allRan.promise, config.delayMs + 120_000, () => `${distinct} of ${n} delayed jobs ran`);
+      await probe.end();
       await sleep(100);
       if (repeated > 0) throw new Error(`${repeated} delayed job(s) ran more than once`);
       // 1 ms of slack: the queue reads `Date.now()`, which has whole-millisecond resolution.

@@ -20,7 +20,7 @@ export const idleLatency: Workload = {
     { key: "p99", label: "p99", unit: "ms", better: "lower" },
     { key: "max", label: "max", unit: "ms", better: "lower" },
   ],
-  async run(contender, config) {
+  async run(contender, config, probe) {
     const total = config.latencyWarmup + config.latencySamples;
     const intervalMs = 1000 / config.latencyRate;
     let expected = -1;
@@ -43,6 +43,7 @@ export const idleLatency: Workload = {
       await contender.startWorker(handler);
       await sleep(SETTLE_MS);
       collectGarbage();
+      await probe.begin("samples");
       const samples: number[] = [];
       const base = performance.now();
       for (let k = 0; k < total; k++) {
@@ -58,6 +59,7 @@ export const idleLatency: Workload = {
         const wait = next - performance.now();
         if (wait > 0) await sleep(wait);
       }
+      await probe.end();
       if (strays > 0) throw new Error(`${strays} handler call(s) for a job other than the one awaited`);
       const d = distribution(samples);
       return {

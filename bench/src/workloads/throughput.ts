@@ -14,7 +14,7 @@ export const throughput: Workload = {
     { key: "enqueuePerSec", label: "bulk enqueue", unit: "jobs/s", better: "higher" },
     { key: "processedPerSec", label: "processed", unit: "jobs/s", better: "higher" },
   ],
-  async run(contender, config) {
+  async run(contender, config, probe) {
     const n = config.jobs;
     const seen = new Uint8Array(n);
     let distinct = 0;
@@ -46,15 +46,19 @@ export const throughput: Workload = {
     try {
       const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({ i }));
       collectGarbage();
+      await probe.begin("enqueue");
       const enqueueStart = performance.now();
       await contender.enqueueBulk(jobs);
       const enqueueEnd = performance.now();
+      await probe.end();
 
       collectGarbage();
+      await probe.begin("process");
       const processStart = performance.now();
       await contender.startWorker(handler);
       // Generous: 60 s plus 1 ms per job (1,000 jobs/s would still finish).
       await within(allRan.promise, 60_000 + n, () => `${distinct} of ${n} jobs ran`);
+      await probe.end();
       const processMs = lastStart - processStart;
       // A short grace period to catch jobs that run twice (e.g. a lost acknowledgement).
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,5 +1,6 @@
 import type { WorkloadConfig } from "../config.js";
 import type { Contender } from "../contender.js";
+import type { PhaseProbe } from "../probe.js";
 
 /** How a figure is read: which direction is better decides the ratio's orientation. */
 export interface MetricSpec {
@@ -21,5 +22,6 @@ export interface Workload {
   title: string;
   /** The figures shown in the table, in order. */
   metrics: MetricSpec[];
-  run(contender: Contender, config: WorkloadConfig): Promise<Metrics>;
+  /** Runs once; `probe` marks the timed phases (for optional CPU profiling). */
+  run(contender: Contender, config: WorkloadConfig, probe: PhaseProbe): Promise<Metrics>;
 }

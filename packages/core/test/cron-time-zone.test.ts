@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { zoneOffsets } from "../src/cron/time-zone.js";
+import { parseCron } from "../src/cron/cron.js";
 
 const HOUR_MS = 3_600_000;
 const NO_TRANSITION = Number.POSITIVE_INFINITY;
@@ -63,5 +64,13 @@ describe("zone offset tables", () => {
     expect(zoneOffsets("UTC").nextTransitionAfter(from, until)).toBe(NO_TRANSITION);
     expect(zoneOffsets("Asia/Kolkata").offsetAt(from)).toBe(5.5 * HOUR_MS);
     expect(zoneOffsets("Asia/Kolkata").nextTransitionAfter(from, until)).toBe(NO_TRANSITION);
+  });
+});
+
+describe("parseCron options", () => {
+  it("accepts tz as an alias of timezone", () => {
+    const s = parseCron("0 9 * * *", { tz: "Europe/Berlin" });
+    expect(s.timezone).toBe("Europe/Berlin");
+    expect(s.next(new Date("2030-01-01T00:00:00Z"))?.toISOString()).toBe("2030-01-01T08:00:00.000Z");
   });
 });

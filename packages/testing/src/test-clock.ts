@@ -111,7 +111,12 @@ export function createTestClock(start: Date | number = DEFAULT_START): TestClock
     },
 
     advance(by: Duration): Promise<void> {
-      const ms = parseDuration(by, "advance");
+      let ms: number;
+      try {
+        ms = parseDuration(by, "advance");
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return serially(async () => {
         const target = now + ms;
         await settle();

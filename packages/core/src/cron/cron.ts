@@ -34,6 +34,8 @@ export interface CronSchedule extends Schedule {
 export interface ParseCronOptions {
   /** IANA time zone the fields are read in, e.g. `"Europe/Berlin"`. Default `"UTC"`. */
   timezone?: string;
+  /** Alias of `timezone`. */
+  tz?: string;
 }
 
 const MACROS: Readonly<Record<string, string>> = {
@@ -72,7 +74,7 @@ const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
  * // 2026-03-08T07:00:00.000Z: 02:30 does not exist that day, so the run fires at 03:00 EDT.
  */
 export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
-  const timezone = validateTimezone(opts.timezone ?? "UTC", "timezone");
+  const timezone = validateTimezone(opts.timezone ?? opts.tz ?? "UTC", "timezone");
   const rawFields = splitFields(expr);
   const fields = compileFields(parseFields(expr, rawFields), rawFields[3]!, rawFields[5]!);
   const kind = classify(rawFields);
