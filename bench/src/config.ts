@@ -52,7 +52,8 @@ function list(env: Env, name: string, fallback: readonly string[], known: readon
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   for (const n of names) {
-    if (!known.includes(n)) throw new Error(`${name}: unknown name ${JSON.stringify(n)}; known: ${known.join(", ")}`);
+    if (!known.includes(n))
+      throw new Error(`${name}: unknown name ${JSON.stringify(n)}; known: ${known.join(", ")}`);
   }
   return names;
 }
@@ -73,7 +74,11 @@ export function workloadConfigFromEnv(env: Env): WorkloadConfig {
 /** Reads what to run from the environment, checking names against the known ones. */
 export function runConfigFromEnv(
   env: Env,
-  known: { contenders: readonly string[]; defaultContenders: readonly string[]; workloads: readonly string[] },
+  known: {
+    contenders: readonly string[];
+    defaultContenders: readonly string[];
+    workloads: readonly string[];
+  },
 ): RunConfig {
   const contenders = list(env, "BENCH_CONTENDERS", known.defaultContenders, known.contenders);
   const baseline = env.BENCH_BASELINE?.trim() || (contenders[0] as string);

@@ -28,7 +28,10 @@ export interface WorkerSettings {
   concurrency: number;
 }
 
-/** A queue under test. Methods are called in the order listed, except as each workload notes. */
+/**
+ * A queue under test. `setup` comes first and `teardown` last (also after a failure); in between,
+ * a workload may enqueue before `startWorker` (throughput) or after it (idle latency, delayed).
+ */
 export interface Contender {
   /** Connects, creates or empties its queue. Nothing is processed until {@link startWorker}. */
   setup(settings: WorkerSettings): Promise<void>;

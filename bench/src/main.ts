@@ -27,13 +27,18 @@ async function main(): Promise<number> {
   const workloads = run.workloads.map((name) => WORKLOADS[name] as Workload);
   if (process.env.BENCH_CPU_PROF) {
     // "1" means the default folder; children write one profile per timed phase there.
-    const dir = process.env.BENCH_CPU_PROF === "1" ? `${RESULTS_DIR}profiles` : resolve(process.env.BENCH_CPU_PROF);
+    const dir =
+      process.env.BENCH_CPU_PROF === "1" ? `${RESULTS_DIR}profiles` : resolve(process.env.BENCH_CPU_PROF);
     mkdirSync(dir, { recursive: true });
     process.env.BENCH_CPU_PROF = dir;
-    console.log(`CPU profiles of each timed phase go to ${dir} (the profiler slows the runs: figures are not comparable)`);
+    console.log(
+      `CPU profiles of each timed phase go to ${dir} (the profiler slows the runs: figures are not comparable)`,
+    );
   }
 
-  console.log(`@sched bench: Node ${node.version} (${node.source}), ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}`);
+  console.log(
+    `@sched bench: Node ${node.version} (${node.source}), ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}`,
+  );
   console.log(
     `  throughput ${sizes.jobs.toLocaleString("en-US")} jobs; idle latency ${sizes.latencySamples} samples at ` +
       `${sizes.latencyRate}/s after ${sizes.latencyWarmup} warm-up; delayed ${sizes.delayedJobs} jobs due in ` +
@@ -52,7 +57,9 @@ async function main(): Promise<number> {
         results.push(result);
         const summary = result.ok
           ? workload.metrics
-              .map((m) => `${m.label} ${formatValue(result.metrics?.[m.key] ?? Number.NaN, m.unit)} ${m.unit}`)
+              .map(
+                (m) => `${m.label} ${formatValue(result.metrics?.[m.key] ?? Number.NaN, m.unit)} ${m.unit}`,
+              )
               .join(", ")
           : `FAILED: ${result.error?.split("\n")[0]}`;
         console.error(`  ${contender} ${workload.name} #${r}: ${summary}`);
@@ -67,7 +74,11 @@ async function main(): Promise<number> {
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = `${RESULTS_DIR}latest.json`;
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGiB: totalmem() / 2 ** 30 };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryGiB: totalmem() / 2 ** 30,
+  };
   const json = {
     finishedAt: new Date().toISOString(),
     node: { path: node.path, version: node.version, source: node.source },
@@ -82,7 +93,8 @@ async function main(): Promise<number> {
   const failedRuns = results.filter((r) => !r.ok).length;
   const missed = figures.filter((f) => f.targetMet === false).length;
   if (failedRuns > 0) console.error(`${failedRuns} run(s) failed`);
-  if (missed > 0) console.log(`${missed} target(s) missed${run.strict ? "" : " (set BENCH_STRICT=1 to fail on that)"}`);
+  if (missed > 0)
+    console.log(`${missed} target(s) missed${run.strict ? "" : " (set BENCH_STRICT=1 to fail on that)"}`);
   return failedRuns > 0 || (run.strict && missed > 0) ? 1 : 0;
 }
 

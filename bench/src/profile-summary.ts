@@ -46,8 +46,12 @@ function location(frame: CallFrame): string {
   if (!frame.url) return "";
   let path = frame.url.replace(/^file:\/\//, "");
   let line = frame.lineNumber + 1;
-  const entry = path.startsWith("/") ? sourceMapOf(path)?.findEntry(frame.lineNumber, frame.columnNumber) : undefined;
-  if (entry && "originalSource" in entry) {
+  const map = path.startsWith("/") ? sourceMapOf(path) : null;
+  // `findEntry` returns `{}` where the map has no mapping.
+  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber) as
+    | { originalSource?: string; originalLine: number }
+    | undefined;
+  if (entry?.originalSource) {
     path = resolve(dirname(path), entry.originalSource.replace(/^file:\/\//, ""));
     line = entry.originalLine + 1;
   }
@@ -112,7 +116,9 @@ function main(): void {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const { wallUs, busyUs, rows } = summarizeProfile(profile);
   const pct = (us: number): string => `${((100 * us) / Math.max(1, busyUs)).toFixed(1).padStart(5)}%`;
-  console.log(`${basename(file)}: ${(wallUs / 1000).toFixed(0)} ms profiled, ${(busyUs / 1000).toFixed(0)} ms not idle`);
+  console.log(
+    `${basename(file)}: ${(wallUs / 1000).toFixed(0)} ms profiled, ${(busyUs / 1000).toFixed(0)} ms not idle`,
+  );
   console.log("\nself time (% of non-idle):");
   for (const r of [...rows].sort((a, b) => b.selfUs - a.selfUs).slice(0, top)) {
     console.log(`  ${pct(r.selfUs)}  ${r.label}`);

@@ -31,16 +31,16 @@ export function summarize(
   const figures: Figure[] = [];
   for (const workload of workloads) {
     for (const spec of workload.metrics) {
-      const valueOf = (contender: string): { value: number | null; runs: number[] } => {
+      const figureOf = (contender: string): { value: number | null; runs: number[] } => {
         const runs = results
           .filter((r) => r.ok && r.contender === contender && r.workload === workload.name)
           .map((r) => r.metrics?.[spec.key])
           .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
         return { value: runs.length > 0 ? median(runs) : null, runs };
       };
-      const base = valueOf(baseline).value;
+      const base = figureOf(baseline).value;
       for (const contender of contenders) {
-        const { value, runs } = valueOf(contender);
+        const { value, runs } = figureOf(contender);
         const target = targetFor(contender, workload.name, spec.key);
         figures.push({
           workload: workload.name,
@@ -77,7 +77,11 @@ export function formatValue(value: number, unit: MetricSpec["unit"]): string {
  * The results as an aligned text table. With more than one contender a ratio column compares each
  * with the baseline; a target column shows @sched's goals and whether they were met.
  */
-export function renderTable(figures: readonly Figure[], contenders: readonly string[], baseline: string): string {
+export function renderTable(
+  figures: readonly Figure[],
+  contenders: readonly string[],
+  baseline: string,
+): string {
   const withRatio = contenders.length > 1;
   const header = ["workload", "metric", "contender", "value", "unit"];
   if (withRatio) header.push(`vs ${baseline}`);
@@ -96,7 +100,8 @@ export function renderTable(figures: readonly Figure[], contenders: readonly str
     ];
     previous = group;
     previousWorkload = f.workload;
-    if (withRatio) row.push(f.contender === baseline ? "baseline" : f.ratio === null ? "-" : `${f.ratio.toFixed(2)}x`);
+    if (withRatio)
+      row.push(f.contender === baseline ? "baseline" : f.ratio === null ? "-" : `${f.ratio.toFixed(2)}x`);
     row.push(f.target ?? "", f.targetMet === null ? "" : f.targetMet ? "PASS" : "FAIL");
     rows.push(row);
   }

@@ -25,15 +25,54 @@ export async function within<T>(promise: Promise<T>, ms: number, what: () => str
 }
 
 /**
- * A sub-millisecond wall clock in epoch ms that agrees with `Date.now()` (which the queues use to
- * decide when a job is due): `performance.now()` offset by the moment `Date.now()` ticked.
+ * The offset that turns `performance.now()` into epoch ms as `Date.now()` (which the queues use to
+ * decide when a job is due) reports it, measured at the instant `Date.now()` ticks. Being
+ * preempted between the two reads can only make one measurement too small, so the largest of a
+ * few is kept.
  */
-export function wallClock(): () => number {
-  const start = Date.now();
-  let ticked = Date.now();
-  while (ticked === start) ticked = Date.now();
-  const offset = ticked - performance.now();
-  return () => offset + performance.now();
+export function epochOffset(tries = 5): number {
+  let best = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < tries; k++) {
+    const start = Date.now();
+    let ticked = Date.now();
+    while (ticked === start) ticked = Date.now();
+    best = Math.max(best, ticked - performance.now());
+  }
+  return best;
+}
+
+/**
+ * Converts `performance.now()` readings to `Date.now()` epoch ms with sub-millisecond precision:
+ * calibrated at `start()` and again at `finish()`, interpolating between the two, because the
+ * wall clock may be slewed against the monotonic one by a fraction of a millisecond per second.
+ */
+export class EpochConverter {
+  private startAt = 0;
+  private startOffset = 0;
+  private endAt = 0;
+  private endOffset = 0;
+
+  /** Calibrates now; readings before {@link finish} use this offset. */
+  start(): void {
+    this.startOffset = epochOffset();
+    this.startAt = performance.now();
+    this.endAt = this.startAt;
+    this.endOffset = this.startOffset;
+  }
+
+  /** Calibrates again; readings in between are interpolated. Returns the drift in ms. */
+  finish(): number {
+    this.endOffset = epochOffset();
+    this.endAt = performance.now();
+    return this.endOffset - this.startOffset;
+  }
+
+  /** The epoch ms of a `performance.now()` reading. */
+  toEpoch(perfNow: number): number {
+    const span = this.endAt - this.startAt;
+    const share = span > 0 ? (perfNow - this.startAt) / span : 0;
+    return perfNow + this.startOffset + (this.endOffset - this.startOffset) * share;
+  }
 }
 
 /** A promise with its resolve function, for "the handler ran" signals. */

@@ -1,4 +1,4 @@
-import { MemoryStore, type NewJob, type Scheduler, createScheduler } from "@sched/core";
+import { createScheduler, MemoryStore, type NewJob, type Scheduler } from "@sched/core";
 import type { BenchHandler, BenchJob, BenchPayload, Contender, WorkerSettings } from "../contender.js";
 
 const JOB_NAME = "bench_noop";

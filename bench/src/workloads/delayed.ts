@@ -1,6 +1,6 @@
 import type { BenchJob, BenchPayload } from "../contender.js";
 import { distribution } from "../stats.js";
-import { collectGarbage, signal, sleep, wallClock, within } from "../timing.js";
+import { collectGarbage, EpochConverter, signal, sleep, within } from "../timing.js";
 import type { Workload } from "./workload.js";
 
 /** How long to let a freshly started worker settle into its idle state before enqueueing. */
@@ -20,21 +20,21 @@ export const delayed: Workload = {
   ],
   async run(contender, config, probe) {
     const n = config.delayedJobs;
-    const now = wallClock();
-    const lateness = new Float64Array(n).fill(Number.NaN);
+    const clock = new EpochConverter();
+    // performance.now() at each job's handler start; converted to epoch ms afterwards.
+    const startedAt = new Float64Array(n).fill(Number.NaN);
     let distinct = 0;
     let repeated = 0;
-    let dueAt = Number.POSITIVE_INFINITY;
     const allRan = signal();
 
     const handler = (payload: BenchPayload): void => {
-      const at = now();
+      const at = performance.now();
       const i = payload.i;
-      if (!Number.isNaN(lateness[i] ?? 0)) {
+      if (!Number.isNaN(startedAt[i] ?? 0)) {
         repeated++;
         return;
       }
-      lateness[i] = at - dueAt;
+      startedAt[i] = at;
       if (++distinct === n) allRan.resolve();
     };
 
@@ -42,32 +42,38 @@ export const delayed: Workload = {
     try {
       await contender.startWorker(handler);
       await sleep(SETTLE_MS);
+      clock.start();
       // Whole milliseconds: a `Date` holds no more.
-      dueAt = Math.ceil(now()) + config.delayMs;
+      const dueAt = Math.ceil(clock.toEpoch(performance.now())) + config.delayMs;
       const runAt = new Date(dueAt);
       const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({ i, runAt }));
       collectGarbage();
       await probe.begin("enqueue-and-run");
-      const enqueueStart = now();
+      const enqueueStart = performance.now();
       await contender.enqueueBulk(jobs);
-      const enqueueMs = now() - enqueueStart;
-      if (now() > dueAt) {
-        throw new Error(`enqueueing took ${Math.round(enqueueMs)} ms, past the due time; raise BENCH_DELAY_MS`);
+      const enqueueMs = performance.now() - enqueueStart;
+      if (clock.toEpoch(performance.now()) > dueAt) {
+        throw new Error(
+          `enqueueing took ${Math.round(enqueueMs)} ms, past the due time; raise BENCH_DELAY_MS`,
+        );
       }
       await within(allRan.promise, config.delayMs + 120_000, () => `${distinct} of ${n} delayed jobs ran`);
       await probe.end();
       await sleep(100);
+      const clockDriftMs = clock.finish();
       if (repeated > 0) throw new Error(`${repeated} delayed job(s) ran more than once`);
+      const lateness = Array.from(startedAt, (at) => clock.toEpoch(at) - dueAt);
       // 1 ms of slack: the queue reads `Date.now()`, which has whole-millisecond resolution.
       const early = lateness.filter((l) => l < -1).length;
       if (early > 0) throw new Error(`${early} delayed job(s) ran more than 1 ms before they were due`);
-      const d = distribution(Array.from(lateness));
+      const d = distribution(lateness);
       return {
         first: d.min,
         p50: d.p50,
         p99: d.p99,
         max: d.max,
         enqueueMs,
+        clockDriftMs,
         jobs: n,
       };
     } finally {

@@ -18,9 +18,13 @@ export interface Leader {
    * rejecting.
    */
   acquire(): Promise<boolean>;
-  /** Gives up the lease if held, so another instance can take over at once. */
+  /** Gives up the lease if held, so another instance can take over at once; does nothing otherwise. */
   release(): Promise<void>;
-  /** Calls `listener` whenever this instance gains or loses leadership. Returns an unsubscribe function. */
+  /**
+   * Calls `listener` whenever this instance gains or loses leadership. A loss by expiry may be
+   * reported only at the next `isLeader()` or `acquire()`: decide with `isLeader()`, not with the
+   * last callback. A listener that throws does not affect leadership. Returns an unsubscribe function.
+   */
   onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void;
   /** Releases connections and timers the leader opened. Idempotent. */
   close?(): Promise<void>;

@@ -1,15 +1,33 @@
 import type { Clock, TimerHandle } from "./clock.js";
 import { type Duration, parseDuration } from "./duration.js";
+import { InvalidArgumentError, SchedulerError } from "./errors.js";
 
-interface ManualTimer {
-  id: number;
-  at: number;
-  fn: () => void;
+interface PendingTimer {
+  readonly handle: number;
+  readonly dueAt: number;
+  readonly fn: () => void;
 }
 
-/** Lets pending promise callbacks and immediates run, so async work started by a timer can go on. */
-async function letAsyncWorkRun(turns: number): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+/** The default start, so tests never depend on the real date. */
+const DEFAULT_START = Date.UTC(2030, 0, 1);
+
+/** Turns of the event loop given to async work after each timer fires. */
+const TURNS_AFTER_TIMER = 5;
+
+/** Lets queued promise callbacks and immediates run, so async work started by a timer can go on. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < TURNS_AFTER_TIMER; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function toEpochMs(value: Date | number, field: string): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    throw new InvalidArgumentError(
+      field,
+      `expected a valid Date or epoch milliseconds, got ${String(value)}`,
+    );
+  }
+  return ms;
 }
 
 /**
@@ -17,18 +35,22 @@ async function letAsyncWorkRun(turns: number): Promise<void> {
  * schedules, delays, backoff, timeouts and leases in tests without sleeping.
  *
  * @example
- * const clock = new ManualClock(new Date("2030-01-01T00:00:00Z"));
+ * const clock = new ManualClock(new Date("2030-01-01T08:59:00Z"));
  * const s = createScheduler({ clock });
- * await clock.advance("1m"); // fires every timer due within the minute, in order
+ * await clock.advance("1m"); // timers due by 09:00 fire, in order
  */
 export class ManualClock implements Clock {
   private current: number;
-  private nextId = 1;
-  private timers: ManualTimer[] = [];
+  private nextHandle = 1;
+  // Few timers are pending at once, so a list scanned for the earliest is simplest. Handles
+  // increase, so the first of equal due times in the list is the one set first.
+  private readonly timers: PendingTimer[] = [];
+  // advance() and runAll() run one at a time, in call order.
+  private running: Promise<void> = Promise.resolve();
 
-  /** Starts at `start` (default 2030-01-01T00:00:00Z). */
-  constructor(start: Date | number = Date.UTC(2030, 0, 1)) {
-    this.current = typeof start === "number" ? start : start.getTime();
+  /** Starts at `start` (default 2030-01-01T00:00:00.000Z). */
+  constructor(start: Date | number = DEFAULT_START) {
+    this.current = toEpochMs(start, "start");
   }
 
   /** The clock's time in ms since the epoch. */
@@ -36,60 +58,92 @@ export class ManualClock implements Clock {
     return this.current;
   }
 
-  /** Schedules `fn` at `now() + ms`. */
+  /** Schedules `fn` at `now() + ms`; a negative or non-finite delay counts as zero. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
-    this.timers.push(timer);
-    return timer.id;
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    const handle = this.nextHandle++;
+    this.timers.push({ handle, dueAt: this.current + delay, fn });
+    return handle;
   }
 
-  /** Cancels a timer. */
+  /** Cancels a timer; unknown handles are ignored. */
   clearTimeout(handle: TimerHandle): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
+    const index = this.timers.findIndex((timer) => timer.handle === handle);
+    if (index !== -1) this.timers.splice(index, 1);
   }
 
-  /** How many timers are waiting. */
+  /** How many timers are set and not yet fired or cleared. */
   pendingTimers(): number {
     return this.timers.length;
   }
 
   /**
-   * Moves time forward by `ms`, firing due timers in time order. After each firing, pending
-   * async work gets a few turns of the event loop, so timers it sets within the window fire too.
+   * Moves time forward by `by` (ms or a duration string such as `"5m"`), firing every timer due on
+   * the way in time order, with `now()` at each timer's due time. After each timer, pending async
+   * work gets a few turns of the event loop, so timers it sets within the window fire too. A timer
+   * that throws rejects the call.
    */
-  async advance(duration: Duration, turnsBetween = 5): Promise<void> {
-    const target = this.current + parseDuration(duration, "advance");
-    await letAsyncWorkRun(turnsBetween);
-    for (;;) {
-      const due = this.earliestDue(target);
-      if (!due) break;
-      this.current = Math.max(this.current, due.at);
-      this.timers = this.timers.filter((t) => t !== due);
-      due.fn();
-      await letAsyncWorkRun(turnsBetween);
+  advance(by: Duration): Promise<void> {
+    let ms: number;
+    try {
+      ms = parseDuration(by, "advance");
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.current = target;
-    await letAsyncWorkRun(turnsBetween);
+    return this.serially(async () => {
+      const target = this.current + ms;
+      await settle();
+      while (await this.fireNext(target)) {
+        // Each pass fires one timer; timers set meanwhile are seen by the next scan.
+      }
+      this.current = Math.max(this.current, target);
+      await settle();
+    });
   }
 
-  /** Moves time to `date` (forward only), firing due timers on the way. */
-  async set(date: Date | number): Promise<void> {
-    const target = typeof date === "number" ? date : date.getTime();
-    if (target > this.current) await this.advance(target - this.current);
+  /** Sets the time (forwards or backwards) without firing timers; overdue ones fire on the next `advance`. */
+  set(to: Date | number): void {
+    this.current = toEpochMs(to, "to");
   }
 
-  /** Fires every waiting timer, moving time to each, until none is left or `maxTimers` fired. */
-  async runAll(maxTimers = 10_000): Promise<void> {
-    for (let i = 0; i < maxTimers && this.timers.length > 0; i++) {
-      const due = this.earliestDue(Number.POSITIVE_INFINITY)!;
-      await this.advance(Math.max(0, due.at - this.current));
+  /**
+   * Fires every timer, including timers set meanwhile, moving time to each one's due time, until
+   * none is left. Rejects when more than `maxTimers` (default 10,000) fire: something keeps
+   * re-arming itself, so use {@link advance} instead.
+   */
+  runAll(options: { maxTimers?: number } = {}): Promise<void> {
+    const maxTimers = options.maxTimers ?? 10_000;
+    return this.serially(async () => {
+      await settle();
+      for (let fired = 0; await this.fireNext(Number.POSITIVE_INFINITY); fired++) {
+        if (fired >= maxTimers) {
+          throw new SchedulerError(
+            "TIMER_LOOP",
+            `runAll fired more than ${maxTimers} timers; a timer keeps re-arming itself, so use advance() instead`,
+          );
+        }
+      }
+    });
+  }
+
+  /** Fires the earliest timer if it is due by `until`; returns whether one fired. */
+  private async fireNext(until: number): Promise<boolean> {
+    let index = -1;
+    for (let i = 0; i < this.timers.length; i++) {
+      if (index === -1 || this.timers[i]!.dueAt < this.timers[index]!.dueAt) index = i;
     }
+    const timer = this.timers[index];
+    if (timer === undefined || timer.dueAt > until) return false;
+    this.timers.splice(index, 1);
+    this.current = Math.max(this.current, timer.dueAt);
+    timer.fn();
+    await settle();
+    return true;
   }
 
-  private earliestDue(limit: number): ManualTimer | undefined {
-    let best: ManualTimer | undefined;
-    for (const t of this.timers)
-      if (t.at <= limit && (!best || t.at < best.at || (t.at === best.at && t.id < best.id))) best = t;
-    return best;
+  private serially(work: () => Promise<void>): Promise<void> {
+    const result = this.running.then(work);
+    this.running = result.catch(() => undefined);
+    return result;
   }
 }

@@ -29,9 +29,8 @@ export class RunningJob {
   readonly ctx: JobContext;
   /** Set once the outcome is decided (by the handler, the timeout, a cancel or a lost lease). */
   settled = false;
-  /** A promise settling with the handler, for graceful stop. */
-  done: Promise<void>;
-  private resolveDone!: () => void;
+  /** Position in the pool's deadline heap, or -1. */
+  deadlineIndex = -1;
 
   constructor(
     readonly job: Job,
@@ -41,9 +40,6 @@ export class RunningJob {
     logger: Logger,
     heartbeat: (running: RunningJob) => Promise<void>,
   ) {
-    this.done = new Promise((resolve) => {
-      this.resolveDone = resolve;
-    });
     this.ctx = {
       signal: this.controller.signal,
       attempt: job.attempt,
@@ -61,7 +57,6 @@ export class RunningJob {
   settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.resolveDone();
     return true;
   }
 

@@ -20,7 +20,7 @@ export interface Store {
   /** Returns the job, or `null` when there is none with that id. */
   getJob(id: string): Promise<Job | null>;
 
-  /** Lists jobs matching the filter, ordered by `createdAt` then id. */
+  /** Lists jobs matching the filter, ordered by `createdAt` then id; at most `limit` (default 100). */
   listJobs(filter: JobFilter): Promise<Job[]>;
 
   /**
@@ -33,7 +33,8 @@ export interface Store {
   /**
    * Moves a `dead` or `cancelled` job back to `pending` (`scheduledAt = now`, `retryCount = 0`,
    * `completedAt = null`). Returns the job as it is afterwards (unchanged when it was in another
-   * status), or `null` when it does not exist.
+   * status), or `null` when it does not exist. If its `uniqueKey` was taken meanwhile by another
+   * active job, throws `JobAlreadyExistsError` and leaves the job as it was.
    */
   requeueJob(id: string, now: Date): Promise<Job | null>;
 
@@ -42,7 +43,7 @@ export interface Store {
    * `scheduledAt <= now`, in the given queues (all when `queues` is `null`), highest `priority`
    * first, then earliest `scheduledAt`, then smallest id. Each claimed job becomes `running` with
    * `attempt + 1`, `startedAt = now`, `lockedUntil`, `lockedBy = workerId`. No job is handed to two
-   * concurrent claimers.
+   * concurrent claimers. `queues: []` claims nothing; a queue named twice counts once.
    */
   claimDueJobs(options: ClaimOptions): Promise<Job[]>;
 
@@ -70,8 +71,8 @@ export interface Store {
 
   /**
    * Returns running jobs whose `lockedUntil <= now` to `pending` (`scheduledAt = now`, lease
-   * cleared, a "lease expired" entry appended to `history`), at most `limit` of them.
-   * Returns the ids recovered.
+   * cleared, an entry whose error mentions "lease expired" appended to `history`), at most
+   * `limit` of them, longest expired first. Returns the ids recovered.
    */
   recoverExpiredLeases(now: Date, limit: number): Promise<string[]>;
 
@@ -96,8 +97,9 @@ export interface Store {
   /**
    * Fires one tick of a schedule, atomically: only if the stored `nextRunAt` equals
    * `expectedNextRunAt` (compare-and-set), sets `nextRunAt`, `lastRunAt = firedAt`,
-   * `occurrences + jobs.length`, and inserts `jobs`. A job whose `uniqueKey` is held is skipped
-   * (the tick still advances). Of concurrent firers of the same tick exactly one wins.
+   * `occurrences + jobs.length`, `updatedAt = firedAt`, and inserts `jobs`. A job whose
+   * `uniqueKey` is held (by a stored job or an earlier job of the same tick) is skipped but still
+   * counts as an occurrence: the tick fired. Of concurrent firers of the same tick exactly one wins.
    */
   fireScheduleTick(tick: ScheduleTick): Promise<FireResult>;
 
@@ -108,7 +110,7 @@ export interface Store {
    */
   cleanup(options: CleanupOptions): Promise<number>;
 
-  /** Counts jobs by status, overall and per queue. */
+  /** Counts jobs by status, overall and per queue (`byQueue` is always set; empty queues may be left out). */
   stats(): Promise<Stats>;
 
   /** Resolves when the backend answers; rejects otherwise. */
@@ -120,7 +122,10 @@ export interface Store {
    */
   subscribe?(listener: (queue: string) => void): () => void;
 
-  /** Releases every connection and timer the store opened. Idempotent. */
+  /**
+   * Releases every connection and timer the store opened (a client passed in by the user stays
+   * open). Idempotent. Every later call rejects with a `StoreError`.
+   */
   close(): Promise<void>;
 }
 

@@ -8,8 +8,8 @@ import {
   UnknownHandlerError,
 } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
-import { MinHeap } from "./heap.js";
 import type { HookRunner } from "./hooks.js";
+import { IndexedHeap } from "./indexed-heap.js";
 import type { ResolvedOptions } from "./options.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { PermanentError, RetryAfterError } from "./retry.js";
@@ -31,7 +31,12 @@ const ACK_BATCH = 500;
  */
 export class WorkerPool {
   private readonly inFlight = new Map<string, RunningJob>();
-  private readonly deadlines = new MinHeap<RunningJob>((a, b) => a.deadline < b.deadline);
+  private readonly deadlines = new IndexedHeap<RunningJob>(
+    (a, b) => a.deadline < b.deadline,
+    (running, index) => {
+      running.deadlineIndex = index;
+    },
+  );
   private deadlineTimer: TimerHandle | null = null;
   private deadlineAt = Number.POSITIVE_INFINITY;
   private readonly pendingOps = new Set<Promise<unknown>>();
@@ -46,6 +51,8 @@ export class WorkerPool {
   private active = false;
   private unsubscribe: (() => void) | null = null;
   private readonly leaseKeeper: PeriodicTask;
+  /** Resolved when no job is running here; only made while `stop()` waits. */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -115,14 +122,12 @@ export class WorkerPool {
     if (this.wakeImmediate !== null) clearImmediate(this.wakeImmediate);
     this.wakeImmediate = null;
     await this.leaseKeeper.stop();
-    if (this.inFlight.size > 0) {
-      await this.waitFor(Promise.all([...this.inFlight.values()].map((r) => r.done)), timeoutMs);
-    }
+    if (this.inFlight.size > 0) await this.waitFor(this.whenIdle(), timeoutMs);
     if (this.inFlight.size > 0) {
       const reason = new ShuttingDownError("the scheduler stopped before the job finished");
       for (const running of this.inFlight.values()) running.abort(reason);
       // A handler that honours its signal settles now; give it a moment to report.
-      await this.waitFor(Promise.all([...this.inFlight.values()].map((r) => r.done)), 1000);
+      await this.waitFor(this.whenIdle(), 1000);
       for (const running of [...this.inFlight.values()]) this.finish(running, reason);
     }
     while (this.pendingOps.size > 0 || this.acks.length > 0 || this.ackFlush) {
@@ -135,6 +140,20 @@ export class WorkerPool {
     this.deadlineTimer = null;
     this.deadlineAt = Number.POSITIVE_INFINITY;
     this.deadlines.clear();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Frees a job's slot, and tells a waiting `stop()` when the last one is freed. */
+  private release(running: RunningJob): void {
+    this.inFlight.delete(running.job.id);
+    if (running.deadlineIndex >= 0) this.deadlines.removeAt(running.deadlineIndex);
+    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
   }
 
   private waitFor(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -269,7 +288,7 @@ export class WorkerPool {
   /** Decides an attempt's outcome (once) and frees its slot. */
   private finish(running: RunningJob, err: Error | null): void {
     if (!running.settle()) return;
-    this.inFlight.delete(running.job.id);
+    this.release(running);
     if (this.hooks.has("afterJob")) {
       this.hooks.afterJob(running.job, err, this.options.clock.now() - running.startedAt);
     }
@@ -282,7 +301,7 @@ export class WorkerPool {
   private drop(running: RunningJob, reason: Error): void {
     running.abort(reason);
     if (!running.settle()) return;
-    this.inFlight.delete(running.job.id);
+    this.release(running);
     if (this.hooks.has("afterJob")) {
       this.hooks.afterJob(running.job, reason, this.options.clock.now() - running.startedAt);
     }
@@ -409,10 +428,6 @@ export class WorkerPool {
     for (;;) {
       const head = this.deadlines.peek();
       if (!head) return;
-      if (head.settled) {
-        this.deadlines.pop();
-        continue;
-      }
       if (head.deadline > now) {
         this.armDeadline(head.deadline);
         return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { zoneOffsets } from "../src/cron/time-zone.js";
 import { parseCron } from "../src/cron/cron.js";
+import { zoneOffsets } from "../src/cron/time-zone.js";
 
 const HOUR_MS = 3_600_000;
 const NO_TRANSITION = Number.POSITIVE_INFINITY;

@@ -12,7 +12,9 @@ describe("createTestClock", () => {
   });
 
   it("rejects a start that is not a valid date", () => {
-    expect(() => createTestClock(new Date("nope"))).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => createTestClock(new Date("nope"))).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
   });
 
   it("does not move on its own", async () => {

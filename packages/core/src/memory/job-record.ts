@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { NewJobRecord } from "../store.js";
 import type { Job, JobStatus } from "../types.js";
+import { copyPayload } from "./payload-copy.js";
 
 /**
  * Where a record sits in its queue's waiting heaps: `none` when not waiting (running or final),
@@ -123,24 +124,4 @@ export function epochMs(date: Date, field: string): number {
   const ms = date instanceof Date ? date.getTime() : Number.NaN;
   if (Number.isNaN(ms)) throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
   return ms;
-}
-
-function copyPayload(payload: unknown): unknown {
-  if (payload === null) return null;
-  switch (typeof payload) {
-    case "object":
-      try {
-        return structuredClone(payload);
-      } catch (cause) {
-        throw new InvalidArgumentError("payload", "the payload cannot be copied; use plain JSON values", {
-          cause,
-        });
-      }
-    case "function":
-    case "symbol":
-    case "bigint":
-      throw new InvalidArgumentError("payload", `a ${typeof payload} is not a JSON value`);
-    default:
-      return payload;
-  }
 }

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from "../clock.js";
 import { type Duration, parseDuration } from "../duration.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Leader } from "../leader.js";
-import { leaseOf, type MemoryLease, MemoryLeaderGroup } from "./leader-group.js";
+import { leaseOf, MemoryLeaderGroup, type MemoryLease } from "./leader-group.js";
 
 /** Options of {@link MemoryLeader}. */
 export interface MemoryLeaderOptions {
@@ -43,7 +43,8 @@ export class MemoryLeader implements Leader {
   constructor(options: MemoryLeaderOptions = {}) {
     this.instanceId = options.instanceId ?? `memory-${randomUUID()}`;
     this.ttlMs = parseDuration(options.ttl ?? "30s", "ttl");
-    if (this.ttlMs <= 0) throw new InvalidArgumentError("ttl", `expected a positive duration, got ${options.ttl}`);
+    if (this.ttlMs <= 0)
+      throw new InvalidArgumentError("ttl", `expected a positive duration, got ${options.ttl}`);
     this.clock = options.clock ?? systemClock;
     this.lease = leaseOf(options.group ?? MemoryLeaderGroup.shared, options.name ?? "scheduler");
   }

@@ -1,21 +1,21 @@
-import { InvalidArgumentError, JobAlreadyExistsError, StoreError } from "../errors.js";
-import {
-  type ClaimOptions,
-  type CleanupOptions,
-  type CompleteOptions,
-  type FailOptions,
-  type FireResult,
-  type JobRef,
-  MAX_HISTORY,
-  type NewJobRecord,
-  type ScheduleRecord,
-  type ScheduleTick,
-  type Store,
+import { StoreError } from "../errors.js";
+import { IndexedHeap } from "../indexed-heap.js";
+import type {
+  ClaimOptions,
+  CleanupOptions,
+  CompleteOptions,
+  FailOptions,
+  FireResult,
+  JobRef,
+  NewJobRecord,
+  ScheduleRecord,
+  ScheduleTick,
+  Store,
 } from "../store.js";
 import type { Job, JobFilter, JobStatus, Stats } from "../types.js";
-import { IndexedHeap } from "./indexed-heap.js";
-import { claimsBefore, epochMs, JobRecord, toJob } from "./job-record.js";
-import { emptyCounts, QueueState } from "./queue-state.js";
+import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
+import { appendFailure, JobTable } from "./job-table.js";
+import { emptyCounts, type QueueState } from "./queue-state.js";
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -47,18 +47,13 @@ const ignoreIndex = (): void => {};
  * with respect to the others. Waiting jobs are kept in binary heaps per queue, so creating,
  * claiming and completing a job cost O(log n).
  *
- * Copies: a job's payload is deep-copied (`structuredClone`) when it is inserted, and every
+ * Copies: a job's payload is deep-copied when it is inserted, and every
  * returned `Job` is a fresh object with its own dates, metadata and history, so changing it
  * never changes the store. The returned `payload`, however, is the stored object itself, not a
  * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
  */
 export class MemoryStore implements Store {
-  private readonly jobs = new Map<string, JobRecord>();
-  private readonly queues = new Map<string, QueueState>();
-  /** uniqueKey → id of the job in an active status holding it. */
-  private readonly uniqueKeys = new Map<string, string>();
-  /** Running jobs, for lease recovery (there are about as many as busy workers). */
-  private readonly running = new Set<JobRecord>();
+  private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
   private readonly listeners = new Set<(queue: string) => void>();
   private readonly removeOnComplete: boolean;
@@ -72,8 +67,8 @@ export class MemoryStore implements Store {
   /** {@inheritDoc Store.createJobs} */
   async createJobs(jobs: NewJobRecord[]): Promise<Job[]> {
     this.assertOpen();
-    const records = this.prepare(jobs, "reject");
-    for (const record of records) this.insert(record);
+    const records = this.table.prepare(jobs, "reject");
+    this.table.insertAll(records);
     this.notifyInserted(records);
     return records.map(toJob);
   }
@@ -81,7 +76,7 @@ export class MemoryStore implements Store {
   /** {@inheritDoc Store.getJob} */
   async getJob(id: string): Promise<Job | null> {
     this.assertOpen();
-    const record = this.jobs.get(id);
+    const record = this.table.get(id);
     return record === undefined ? null : toJob(record);
   }
 
@@ -89,11 +84,13 @@ export class MemoryStore implements Store {
   async listJobs(filter: JobFilter): Promise<Job[]> {
     this.assertOpen();
     const statuses =
-      filter.status === undefined ? null : new Set(Array.isArray(filter.status) ? filter.status : [filter.status]);
+      filter.status === undefined
+        ? null
+        : new Set(Array.isArray(filter.status) ? filter.status : [filter.status]);
     const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
     const offset = Math.max(filter.offset ?? 0, 0);
     const matches: JobRecord[] = [];
-    for (const record of this.jobs.values()) {
+    for (const record of this.table.all()) {
       if (statuses !== null && !statuses.has(record.status)) continue;
       if (filter.queue !== undefined && record.queue !== filter.queue) continue;
       if (filter.name !== undefined && record.name !== filter.name) continue;
@@ -107,21 +104,13 @@ export class MemoryStore implements Store {
   async cancelJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();
     const nowMs = epochMs(now, "now");
-    const record = this.jobs.get(id);
+    const record = this.table.get(id);
     if (record === undefined) return null;
-    switch (record.status) {
-      case "scheduled":
-      case "pending":
-      case "failed":
-        this.queueOf(record).leave(record);
-        break;
-      case "running":
-        this.running.delete(record);
-        break;
-      default:
-        return toJob(record);
+    if (record.status === "completed" || record.status === "dead" || record.status === "cancelled") {
+      return toJob(record);
     }
-    this.finish(record, "cancelled", nowMs);
+    // Cancelling a running job also fences off its attempt: its ref no longer matches.
+    this.table.finish(record, "cancelled", nowMs);
     return toJob(record);
   }
 
@@ -129,21 +118,14 @@ export class MemoryStore implements Store {
   async requeueJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();
     const nowMs = epochMs(now, "now");
-    const record = this.jobs.get(id);
+    const record = this.table.get(id);
     if (record === undefined) return null;
     if (record.status !== "dead" && record.status !== "cancelled") return toJob(record);
-    const key = record.uniqueKey;
-    if (key !== null) {
-      // The key was released when the job became final and may have been taken since.
-      const holder = this.uniqueKeys.get(key);
-      if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder);
-      this.uniqueKeys.set(key, record.id);
-    }
-    this.setStatus(record, "pending");
-    record.scheduledAt = nowMs;
+    // The key was released when the job became final and may have been taken since.
+    this.table.retakeKey(record);
     record.retryCount = 0;
     record.completedAt = null;
-    this.queueOf(record).enter(record);
+    this.table.wait(record, "pending", nowMs);
     this.notify(record.queue);
     return toJob(record);
   }
@@ -156,13 +138,14 @@ export class MemoryStore implements Store {
     const { limit, workerId } = options;
     const claimed: Job[] = [];
     if (!(limit > 0)) return claimed;
-    const states = this.selectQueues(options.queues);
+    const states = this.table.selectQueues(options.queues);
     if (states.length === 1) {
       const state = states[0] as QueueState;
       state.promote(now);
       for (let head = state.dueHead(now); head !== undefined; head = state.dueHead(now)) {
         state.leave(head);
-        claimed.push(this.start(head, now, lockedUntil, workerId));
+        this.table.start(head, now, lockedUntil, workerId);
+        claimed.push(toJob(head));
         if (claimed.length >= limit) break;
       }
       return claimed;
@@ -178,7 +161,8 @@ export class MemoryStore implements Store {
       const best = merge.pop();
       if (best === undefined) break;
       best.state.leave(best.head);
-      claimed.push(this.start(best.head, now, lockedUntil, workerId));
+      this.table.start(best.head, now, lockedUntil, workerId);
+      claimed.push(toJob(best.head));
       const next = best.state.dueHead(now);
       if (next !== undefined) {
         best.head = next;
@@ -195,12 +179,11 @@ export class MemoryStore implements Store {
     const remove = options.removeOnComplete ?? this.removeOnComplete;
     const applied: boolean[] = new Array(refs.length);
     for (let i = 0; i < refs.length; i++) {
-      const record = this.currentAttempt(refs[i] as JobRef);
+      const record = this.table.currentAttempt(refs[i] as JobRef);
       applied[i] = record !== undefined;
       if (record === undefined) continue;
-      this.running.delete(record);
-      if (remove) this.delete(record);
-      else this.finish(record, "completed", now);
+      if (remove) this.table.delete(record);
+      else this.table.finish(record, "completed", now);
     }
     return applied;
   }
@@ -210,19 +193,15 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const now = epochMs(options.now, "now");
     const retryAt = options.retryAt === null ? null : epochMs(options.retryAt, "retryAt");
-    const record = this.currentAttempt(ref);
+    const record = this.table.currentAttempt(ref);
     if (record === undefined) return null;
-    this.running.delete(record);
     appendFailure(record, options.error, now);
     record.error = options.error;
     if (retryAt === null) {
-      this.finish(record, "dead", now);
+      this.table.finish(record, "dead", now);
     } else {
-      this.setStatus(record, "failed");
-      this.clearLease(record);
-      record.scheduledAt = retryAt;
       record.retryCount++;
-      this.queueOf(record).enter(record);
+      this.table.wait(record, "failed", retryAt);
       this.notify(record.queue);
     }
     return toJob(record);
@@ -234,7 +213,7 @@ export class MemoryStore implements Store {
     const until = epochMs(lockedUntil, "lockedUntil");
     const lost: string[] = [];
     for (const ref of refs) {
-      const record = this.currentAttempt(ref);
+      const record = this.table.currentAttempt(ref);
       if (record === undefined) lost.push(ref.id);
       else record.lockedUntil = until;
     }
@@ -246,7 +225,7 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const nowMs = epochMs(now, "now");
     let expired: JobRecord[] = [];
-    for (const record of this.running) {
+    for (const record of this.table.runningJobs()) {
       if ((record.lockedUntil as number) <= nowMs) expired.push(record);
     }
     if (expired.length > limit) {
@@ -255,12 +234,8 @@ export class MemoryStore implements Store {
       expired = expired.slice(0, Math.max(limit, 0));
     }
     for (const record of expired) {
-      this.running.delete(record);
       appendFailure(record, LEASE_EXPIRED, nowMs);
-      this.setStatus(record, "pending");
-      this.clearLease(record);
-      record.scheduledAt = nowMs;
-      this.queueOf(record).enter(record);
+      this.table.wait(record, "pending", nowMs);
     }
     this.notifyInserted(expired);
     return expired.map((record) => record.id);
@@ -270,7 +245,7 @@ export class MemoryStore implements Store {
   async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
     this.assertOpen();
     let earliest: number | null = null;
-    for (const state of this.selectQueues(queues)) {
+    for (const state of this.table.selectQueues(queues)) {
       const next = state.nextDueAt();
       if (next !== null && (earliest === null || next < earliest)) earliest = next;
     }
@@ -313,13 +288,14 @@ export class MemoryStore implements Store {
     if (schedule?.nextRunAt == null || schedule.nextRunAt.getTime() !== expected) {
       return { fired: false, jobs: [] };
     }
-    // Build every record before changing anything, so a bad job leaves the schedule untouched.
-    const records = this.prepare(tick.jobs, "skip");
-    schedule.nextRunAt = tick.nextRunAt === null ? null : new Date(epochMs(tick.nextRunAt, "nextRunAt"));
+    const nextRunAt = tick.nextRunAt === null ? null : new Date(epochMs(tick.nextRunAt, "nextRunAt"));
+    // Insert first: a bad job throws before the schedule has changed.
+    const records = this.table.prepare(tick.jobs, "skip");
+    this.table.insertAll(records);
+    schedule.nextRunAt = nextRunAt;
     schedule.lastRunAt = new Date(firedAt);
     schedule.updatedAt = new Date(firedAt);
     schedule.occurrences += tick.jobs.length;
-    for (const record of records) this.insert(record);
     this.notifyInserted(records);
     return { fired: true, jobs: records.map(toJob) };
   }
@@ -331,7 +307,7 @@ export class MemoryStore implements Store {
     const deadBefore = epochMs(options.deadBefore, "deadBefore");
     const cancelledBefore = epochMs(options.cancelledBefore, "cancelledBefore");
     let deleted = 0;
-    for (const record of this.jobs.values()) {
+    for (const record of this.table.all()) {
       const cutoff =
         record.status === "completed"
           ? completedBefore
@@ -341,7 +317,7 @@ export class MemoryStore implements Store {
               ? cancelledBefore
               : null;
       if (cutoff !== null && (record.completedAt as number) < cutoff) {
-        this.delete(record);
+        this.table.delete(record);
         deleted++;
       }
     }
@@ -353,7 +329,7 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const total = emptyCounts();
     const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
-    for (const state of this.queues.values()) {
+    for (const state of this.table.queueStates()) {
       let jobsInQueue = 0;
       for (const status of Object.keys(total) as JobStatus[]) {
         total[status] += state.counts[status];
@@ -389,127 +365,12 @@ export class MemoryStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    for (const state of this.queues.values()) state.clear();
-    this.queues.clear();
-    this.jobs.clear();
-    this.uniqueKeys.clear();
-    this.running.clear();
+    this.table.clear();
     this.schedules.clear();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError("the MemoryStore is closed; create a new one");
-  }
-
-  /**
-   * Builds records for new jobs without changing anything. A job whose uniqueKey is held (by a
-   * stored job or an earlier job of the batch) either fails the whole batch (`reject`) or is left
-   * out (`skip`, for schedule ticks).
-   */
-  private prepare(jobs: readonly NewJobRecord[], onConflict: "reject" | "skip"): JobRecord[] {
-    const records: JobRecord[] = [];
-    let batchKeys: Set<string> | undefined;
-    let batchIds: Set<string> | undefined;
-    for (const job of jobs) {
-      const key = job.uniqueKey;
-      if (key !== null) {
-        const held = this.uniqueKeys.get(key);
-        if (held !== undefined || batchKeys?.has(key)) {
-          if (onConflict === "skip") continue;
-          throw new JobAlreadyExistsError(key, held ?? null);
-        }
-        batchKeys ??= new Set();
-        batchKeys.add(key);
-      }
-      if (this.jobs.has(job.id) || (jobs.length > 1 && batchIds?.has(job.id))) {
-        throw new InvalidArgumentError("id", `a job with id "${job.id}" already exists`);
-      }
-      if (jobs.length > 1) {
-        batchIds ??= new Set();
-        batchIds.add(job.id);
-      }
-      records.push(new JobRecord(job));
-    }
-    return records;
-  }
-
-  private insert(record: JobRecord): void {
-    this.jobs.set(record.id, record);
-    if (record.uniqueKey !== null) this.uniqueKeys.set(record.uniqueKey, record.id);
-    const state = this.queueOf(record);
-    state.counts[record.status]++;
-    state.enter(record);
-  }
-
-  private delete(record: JobRecord): void {
-    const state = this.queueOf(record);
-    state.leave(record);
-    state.counts[record.status]--;
-    this.running.delete(record);
-    this.releaseKey(record);
-    this.jobs.delete(record.id);
-  }
-
-  private start(record: JobRecord, now: number, lockedUntil: number, workerId: string): Job {
-    this.setStatus(record, "running");
-    record.attempt++;
-    record.startedAt = now;
-    record.lockedUntil = lockedUntil;
-    record.lockedBy = workerId;
-    this.running.add(record);
-    return toJob(record);
-  }
-
-  /** Moves a job that has left its heaps and the running set to a final status. */
-  private finish(record: JobRecord, status: "completed" | "dead" | "cancelled", now: number): void {
-    this.setStatus(record, status);
-    record.completedAt = now;
-    this.clearLease(record);
-    this.releaseKey(record);
-  }
-
-  /** The record if `ref` is its current running attempt (the fencing check of DESIGN.md §2). */
-  private currentAttempt(ref: JobRef): JobRecord | undefined {
-    const record = this.jobs.get(ref.id);
-    if (record === undefined || record.status !== "running" || record.attempt !== ref.attempt) return undefined;
-    return record;
-  }
-
-  private setStatus(record: JobRecord, status: JobStatus): void {
-    const counts = this.queueOf(record).counts;
-    counts[record.status]--;
-    counts[status]++;
-    record.status = status;
-  }
-
-  private clearLease(record: JobRecord): void {
-    record.lockedUntil = null;
-    record.lockedBy = null;
-  }
-
-  private releaseKey(record: JobRecord): void {
-    const key = record.uniqueKey;
-    if (key !== null && this.uniqueKeys.get(key) === record.id) this.uniqueKeys.delete(key);
-  }
-
-  private queueOf(record: JobRecord): QueueState {
-    let state = this.queues.get(record.queue);
-    if (state === undefined) {
-      state = new QueueState(record.queue);
-      this.queues.set(record.queue, state);
-    }
-    return state;
-  }
-
-  private selectQueues(queues: readonly string[] | null): QueueState[] {
-    if (queues === null) return [...this.queues.values()];
-    const states: QueueState[] = [];
-    for (const name of queues) {
-      const state = this.queues.get(name);
-      // A name listed twice must not enter the claim merge twice.
-      if (state !== undefined && !states.includes(state)) states.push(state);
-    }
-    return states;
   }
 
   private notifyInserted(records: readonly JobRecord[]): void {
@@ -528,11 +389,6 @@ export class MemoryStore implements Store {
       }
     }
   }
-}
-
-function appendFailure(record: JobRecord, error: string, now: number): void {
-  record.history.push({ attempt: record.attempt, error, failedAt: now });
-  if (record.history.length > MAX_HISTORY) record.history.splice(0, record.history.length - MAX_HISTORY);
 }
 
 function copySchedule(schedule: ScheduleRecord): ScheduleRecord {

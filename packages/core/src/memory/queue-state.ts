@@ -1,5 +1,5 @@
+import { IndexedHeap } from "../indexed-heap.js";
 import type { JobStatus } from "../types.js";
-import { IndexedHeap } from "./indexed-heap.js";
 import { claimsBefore, dueBefore, type JobRecord } from "./job-record.js";
 
 /** Job counts by status. @internal */
@@ -20,12 +20,15 @@ const setReadySlot = (record: JobRecord, index: number): void => {
 /**
  * The waiting jobs and status counts of one queue.
  *
- * A single heap in claim order (priority first) cannot answer "which due job comes first": a
- * high-priority job that is not yet due would sit on top and hide due jobs below it. So waiting
- * jobs live in one of two places:
+ * While every waiting job of the queue has the same priority (the common case), claim order is
+ * due order, and one heap in due order (`delayed`) serves both claims and {@link nextDueAt}.
  *
- * - `delayed`, in due order, until a claim sees them due;
- * - `ready`, in claim order, once a claim has seen them due (with `readyByTime`, the same jobs in
+ * Once priorities differ, a single heap in claim order cannot answer "which due job comes
+ * first": a high-priority job that is not yet due would sit on top and hide due jobs below it.
+ * So the queue switches to two places, until it next runs empty:
+ *
+ * - `delayed`, in due order, for jobs no claim has yet seen due;
+ * - `ready`, in claim order, for jobs a claim has seen due (with `readyByTime`, the same jobs in
  *   due order, so that {@link nextDueAt} stays exact and cheap).
  *
  * A claim first promotes the due heads of `delayed`, then pops `ready`. Because `now` is passed in
@@ -42,13 +45,27 @@ export class QueueState {
   private readonly readyByTime = new IndexedHeap<JobRecord>(dueBefore, setTimeSlot);
   /** The `now` of the last promotion: a new job due by then can skip `delayed`. */
   private readyUpTo = Number.NEGATIVE_INFINITY;
+  /** How many jobs the heaps hold. */
+  private waiting = 0;
+  /** Whether waiting jobs may differ in priority (then `ready` is in use). */
+  private mixed = false;
+  /** The priority of every waiting job while not {@link mixed}. */
+  private priority = 0;
 
   /** @param name - the queue name. */
   constructor(readonly name: string) {}
 
   /** Adds a job that has just started waiting. Its `scheduledAt` must not change until it leaves. */
   enter(record: JobRecord): void {
-    if (record.scheduledAt <= this.readyUpTo) this.pushReady(record);
+    if (this.waiting === 0) {
+      this.mixed = false;
+      this.priority = record.priority;
+    } else if (!this.mixed && record.priority !== this.priority) {
+      this.mixed = true;
+      this.readyUpTo = Number.NEGATIVE_INFINITY;
+    }
+    this.waiting++;
+    if (this.mixed && record.scheduledAt <= this.readyUpTo) this.pushReady(record);
     else {
       record.placement = "delayed";
       this.delayed.push(record);
@@ -57,16 +74,19 @@ export class QueueState {
 
   /** Removes a waiting job (claimed, cancelled or deleted). */
   leave(record: JobRecord): void {
+    if (record.placement === "none") return;
     if (record.placement === "delayed") this.delayed.removeAt(record.timeSlot);
-    else if (record.placement === "ready") {
+    else {
       this.ready.removeAt(record.readySlot);
       this.readyByTime.removeAt(record.timeSlot);
     }
     record.placement = "none";
+    this.waiting--;
   }
 
   /** Moves every job due at `now` into claim order. */
   promote(now: number): void {
+    if (!this.mixed) return;
     for (let head = this.delayed.peek(); head !== undefined && head.scheduledAt <= now; ) {
       this.delayed.pop();
       this.pushReady(head);
@@ -77,10 +97,15 @@ export class QueueState {
 
   /** The next job to claim at `now` (after {@link promote}), without removing it. */
   dueHead(now: number): JobRecord | undefined {
+    if (!this.mixed) {
+      const head = this.delayed.peek();
+      return head !== undefined && head.scheduledAt <= now ? head : undefined;
+    }
     for (let head = this.ready.peek(); head !== undefined; head = this.ready.peek()) {
       if (head.scheduledAt <= now) return head;
       // Promoted by a claim with a later `now`: not due for this one.
-      this.leave(head);
+      this.ready.removeAt(head.readySlot);
+      this.readyByTime.removeAt(head.timeSlot);
       head.placement = "delayed";
       this.delayed.push(head);
     }
@@ -98,6 +123,7 @@ export class QueueState {
 
   /** Drops every waiting job from the heaps. */
   clear(): void {
+    this.waiting = 0;
     this.delayed.clear();
     this.ready.clear();
     this.readyByTime.clear();

@@ -1,9 +1,18 @@
 import type { Job, JobStatus, Store } from "@sched/core";
 import { describe, expect, it } from "vitest";
-import { at, claimAt, createJobInStatus, createRunningJob, newId, refOf, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  claimAt,
+  createJobInStatus,
+  createRunningJob,
+  newId,
+  refOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 /** A job in `status`, in a queue of its own so that fixtures never compete in a claim. */
-const makeJob = (store: Store, status: JobStatus): Promise<Job> => createJobInStatus(store, status, `q-${status}`);
+const makeJob = (store: Store, status: JobStatus): Promise<Job> =>
+  createJobInStatus(store, status, `q-${status}`);
 
 /** cancelJob and requeueJob. */
 export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
@@ -30,7 +39,9 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
         lockedBy: null,
       });
       expect(await ctx.store.completeJobs([refOf(running)], { now: at(600) })).toEqual([false]);
-      expect(await ctx.store.failJob(refOf(running), { now: at(600), error: "x", retryAt: at(700) })).toBeNull();
+      expect(
+        await ctx.store.failJob(refOf(running), { now: at(600), error: "x", retryAt: at(700) }),
+      ).toBeNull();
       expect(await ctx.store.renewLeases([refOf(running)], at(90_000))).toEqual([running.id]);
       expect(await ctx.store.recoverExpiredLeases(at(100_000_000), 100)).toEqual([]);
       expect(await ctx.store.getJob(running.id)).toEqual(cancelled);
@@ -54,7 +65,13 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
       it(`requeueJob moves a ${status} job back to pending at now with retryCount 0`, async () => {
         const job = await makeJob(ctx.store, status);
         const requeued = await ctx.store.requeueJob(job.id, at(700));
-        expect(requeued).toEqual({ ...job, status: "pending", scheduledAt: at(700), retryCount: 0, completedAt: null });
+        expect(requeued).toEqual({
+          ...job,
+          status: "pending",
+          scheduledAt: at(700),
+          retryCount: 0,
+          completedAt: null,
+        });
         expect(await ctx.store.getJob(job.id)).toEqual(requeued);
         expect(await ctx.store.claimDueJobs(claimAt(at(699)))).toEqual([]);
         const [claimed] = await ctx.store.claimDueJobs(claimAt(at(700)));
@@ -69,7 +86,12 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
       const dead = await ctx.store.failJob(refOf(second!), { now: at(3), error: "second", retryAt: null });
       expect(dead!.retryCount).toBe(1);
       const requeued = await ctx.store.requeueJob(running.id, at(4));
-      expect(requeued).toMatchObject({ status: "pending", retryCount: 0, completedAt: null, scheduledAt: at(4) });
+      expect(requeued).toMatchObject({
+        status: "pending",
+        retryCount: 0,
+        completedAt: null,
+        scheduledAt: at(4),
+      });
     });
 
     for (const status of ["pending", "scheduled", "running", "failed", "completed"] as const) {

@@ -29,7 +29,15 @@ export function describeClaim(ctx: StoreSuiteContext): void {
         newJob({ id: ids[4]!, priority: 0, scheduledAt: at(0) }),
         newJob({ id: ids[5]!, priority: -3, scheduledAt: at(-20_000) }),
       ];
-      const shuffled = [expected[3]!, expected[5]!, expected[0]!, expected[6]!, expected[2]!, expected[4]!, expected[1]!];
+      const shuffled = [
+        expected[3]!,
+        expected[5]!,
+        expected[0]!,
+        expected[6]!,
+        expected[2]!,
+        expected[4]!,
+        expected[1]!,
+      ];
       await ctx.store.createJobs(shuffled);
       expect(idsOf(await ctx.store.claimDueJobs(claimAt(T0)))).toEqual(expected.map((job) => job.id));
     });
@@ -40,7 +48,8 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       const earlier = newJob({ priority: 1, scheduledAt: at(-1) });
       await ctx.store.createJobs([low, high, earlier]);
       const order: string[] = [];
-      for (let i = 0; i < 3; i++) order.push(...idsOf(await ctx.store.claimDueJobs(claimAt(T0, { limit: 1 }))));
+      for (let i = 0; i < 3; i++)
+        order.push(...idsOf(await ctx.store.claimDueJobs(claimAt(T0, { limit: 1 }))));
       expect(order).toEqual([high.id, earlier.id, low.id]);
     });
 
@@ -66,9 +75,9 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       const b = newJob({ scheduledAt: at(100), priority: 5 });
       await ctx.store.createJobs([a, b]);
       // A claim at a later instant sees both due, takes one; a retry lands between the two instants.
-      expect(idsOf(await ctx.store.claimDueJobs(claimAt(at(200), { limit: 1, queues: ["default"] })))).toEqual([
-        b.id,
-      ]);
+      expect(
+        idsOf(await ctx.store.claimDueJobs(claimAt(at(200), { limit: 1, queues: ["default"] }))),
+      ).toEqual([b.id]);
       await ctx.store.failJob({ id: b.id, attempt: 1 }, { now: at(200), error: "x", retryAt: at(150) });
       expect(idsOf(await ctx.store.claimDueJobs(claimAt(at(50))))).toEqual([a.id]);
       expect(await ctx.store.claimDueJobs(claimAt(at(50)))).toEqual([]);
@@ -84,6 +93,14 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       expect(idsOf(await ctx.store.claimDueJobs(claimAt(T0, { queues: null }))).sort()).toEqual(
         [a.id, c.id].sort(),
       );
+    });
+
+    it("a queue listed twice is claimed from once, each job once", async () => {
+      const jobs = [newJob({ queue: "a" }), newJob({ queue: "a" }), newJob({ queue: "b" })];
+      await ctx.store.createJobs(jobs);
+      const claimed = await ctx.store.claimDueJobs(claimAt(T0, { queues: ["a", "b", "a"] }));
+      expect(idsOf(claimed)).toEqual(jobs.map((job) => job.id));
+      expect(claimed.map((job) => job.attempt)).toEqual([1, 1, 1]);
     });
 
     it("a claim across several queues follows the claim order over all of them", async () => {

@@ -98,7 +98,11 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
         nested: { deeper: { deepest: [{ a: 1 }, [], {}] } },
         "ключ 🔑": "value",
       };
-      const metadata = { tenant: "t-ü", trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "ключ": "🚀" };
+      const metadata = {
+        tenant: "t-ü",
+        trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ключ: "🚀",
+      };
       const [created] = await ctx.store.createJobs([newJob({ payload, metadata })]);
       expect(created!.payload).toEqual(payload);
       expect(created!.metadata).toEqual(metadata);

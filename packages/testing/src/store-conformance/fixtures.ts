@@ -101,12 +101,18 @@ export async function createJobInStatus(
     case "pending":
       return (await store.createJobs([newJob({ queue })]))[0]!;
     case "scheduled":
-      return (await store.createJobs([newJob({ queue, status: "scheduled", scheduledAt: at(3_600_000) })]))[0]!;
+      return (
+        await store.createJobs([newJob({ queue, status: "scheduled", scheduledAt: at(3_600_000) })])
+      )[0]!;
     case "running":
       return createRunningJob(store, { queue });
     case "failed": {
       const running = await createRunningJob(store, { queue });
-      return (await store.failJob(refOf(running), { now: finishedAt, error: "boom", retryAt: at(3_600_000) }))!;
+      return (await store.failJob(refOf(running), {
+        now: finishedAt,
+        error: "boom",
+        retryAt: at(3_600_000),
+      }))!;
     }
     case "completed": {
       const running = await createRunningJob(store, { queue });
@@ -155,8 +161,8 @@ export function newSchedule(name: string, overrides: Partial<ScheduleRecord> = {
     nextRunAt: at(60_000),
     lastRunAt: null,
     occurrences: 0,
-    createdAt: T0,
-    updatedAt: T0,
+    createdAt: at(0),
+    updatedAt: at(0),
     ...overrides,
   };
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { at, claimAt, createRunningJob, mustGet, newId, newJob, refOf, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  claimAt,
+  createRunningJob,
+  mustGet,
+  newId,
+  newJob,
+  refOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 /** Leases: renewal, recovery of expired leases, and fencing of stale owners (DESIGN.md §2). */
 export function describeLeases(ctx: StoreSuiteContext): void {
@@ -20,7 +29,13 @@ export function describeLeases(ctx: StoreSuiteContext): void {
       const [pending] = await ctx.store.createJobs([newJob({ queue: "pending" })]);
       const unknown = newId();
       const lost = await ctx.store.renewLeases(
-        [refOf(live), { id: live.id, attempt: live.attempt + 1 }, refOf(completed), refOf(pending!), { id: unknown, attempt: 1 }],
+        [
+          refOf(live),
+          { id: live.id, attempt: live.attempt + 1 },
+          refOf(completed),
+          refOf(pending!),
+          { id: unknown, attempt: 1 },
+        ],
         at(90_000),
       );
       expect([...lost].sort()).toEqual([live.id, completed.id, pending!.id, unknown].sort());
@@ -92,7 +107,9 @@ export function describeLeases(ctx: StoreSuiteContext): void {
 
       expect(await store.completeJobs([refOf(first)], { now: at(90_000) })).toEqual([false]);
       expect(await store.failJob(refOf(first), { now: at(90_000), error: "late", retryAt: null })).toBeNull();
-      expect(await store.failJob(refOf(first), { now: at(90_000), error: "late", retryAt: at(1) })).toBeNull();
+      expect(
+        await store.failJob(refOf(first), { now: at(90_000), error: "late", retryAt: at(1) }),
+      ).toBeNull();
       expect(await store.renewLeases([refOf(first)], at(999_999))).toEqual([first.id]);
       expect(await store.getJob(first.id)).toEqual(second);
 

@@ -29,14 +29,20 @@ export function describeMaintenance(ctx: StoreSuiteContext): void {
       const deadOld = await make("dead", 100);
       const deadNew = await make("dead", 300);
       const cancelledOld = await make("cancelled", 100);
-      const deleted = await store.cleanup({ completedBefore: at(150), deadBefore: at(300), cancelledBefore: at(50) });
+      const deleted = await store.cleanup({
+        completedBefore: at(150),
+        deadBefore: at(300),
+        cancelledBefore: at(50),
+      });
       expect(deleted).toBe(2);
       expect(await store.getJob(completedOld.id)).toBeNull();
       expect(await store.getJob(deadOld.id)).toBeNull();
       for (const kept of [completedAtCutoff, completedNew, deadNew, cancelledOld]) {
         expect(await store.getJob(kept.id)).toEqual(kept);
       }
-      expect(await store.cleanup({ completedBefore: at(150), deadBefore: at(300), cancelledBefore: at(101) })).toBe(1);
+      expect(
+        await store.cleanup({ completedBefore: at(150), deadBefore: at(300), cancelledBefore: at(101) }),
+      ).toBe(1);
       expect(await store.getJob(cancelledOld.id)).toBeNull();
     });
 
@@ -46,7 +52,9 @@ export function describeMaintenance(ctx: StoreSuiteContext): void {
         active.push(await createJobInStatus(ctx.store, status, `q-${status}`));
       }
       const far = at(100_000_000_000);
-      expect(await ctx.store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far })).toBe(0);
+      expect(await ctx.store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far })).toBe(
+        0,
+      );
       for (const job of active) expect(await ctx.store.getJob(job.id)).toEqual(job);
     });
   });
@@ -61,7 +69,15 @@ export function describeMaintenance(ctx: StoreSuiteContext): void {
       const expectedA = zeroCounts();
       const expectedB = zeroCounts();
       // Running and final jobs first: their fixtures claim from the queue (see createJobInStatus).
-      for (const status of ["running", "completed", "failed", "dead", "cancelled", "pending", "scheduled"] as const) {
+      for (const status of [
+        "running",
+        "completed",
+        "failed",
+        "dead",
+        "cancelled",
+        "pending",
+        "scheduled",
+      ] as const) {
         await createJobInStatus(store, status, "a");
         expectedA[status]++;
       }

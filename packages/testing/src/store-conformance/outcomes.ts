@@ -1,6 +1,15 @@
 import { MAX_HISTORY } from "@sched/core";
 import { describe, expect, it } from "vitest";
-import { at, claimAt, createRunningJob, mustGet, newId, newJob, refOf, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  claimAt,
+  createRunningJob,
+  mustGet,
+  newId,
+  newJob,
+  refOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 /** completeJobs and failJob: the outcome of an attempt, fenced by its attempt number. */
 export function describeOutcomes(ctx: StoreSuiteContext): void {
@@ -29,7 +38,9 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
 
     it("completeJobs ignores a ref with a stale attempt and changes nothing", async () => {
       const running = await createRunningJob(ctx.store);
-      expect(await ctx.store.completeJobs([{ id: running.id, attempt: 0 }], { now: at(10) })).toEqual([false]);
+      expect(await ctx.store.completeJobs([{ id: running.id, attempt: 0 }], { now: at(10) })).toEqual([
+        false,
+      ]);
       expect(await ctx.store.getJob(running.id)).toEqual(running);
     });
 
@@ -45,9 +56,9 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
 
     it("completeJobs with removeOnComplete deletes the job", async () => {
       const running = await createRunningJob(ctx.store, { uniqueKey: "k" });
-      expect(await ctx.store.completeJobs([refOf(running)], { now: at(10), removeOnComplete: true })).toEqual([
-        true,
-      ]);
+      expect(await ctx.store.completeJobs([refOf(running)], { now: at(10), removeOnComplete: true })).toEqual(
+        [true],
+      );
       expect(await ctx.store.getJob(running.id)).toBeNull();
       expect((await ctx.store.stats()).completed).toBe(0);
       await ctx.store.createJobs([newJob({ uniqueKey: "k" })]);
@@ -57,7 +68,11 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
   describe("failJob", () => {
     it("failJob with retryAt makes the job failed, counts the retry and records the failure", async () => {
       const running = await createRunningJob(ctx.store);
-      const failed = await ctx.store.failJob(refOf(running), { now: at(100), error: "boom", retryAt: at(5_000) });
+      const failed = await ctx.store.failJob(refOf(running), {
+        now: at(100),
+        error: "boom",
+        retryAt: at(5_000),
+      });
       const expected = {
         ...running,
         status: "failed",
@@ -109,7 +124,9 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
       const [pending] = await ctx.store.createJobs([newJob()]);
       expect(await ctx.store.failJob(refOf(pending!), { now: at(1), error: "x", retryAt: null })).toBeNull();
       expect(await ctx.store.getJob(pending!.id)).toEqual(pending);
-      expect(await ctx.store.failJob({ id: newId(), attempt: 1 }, { now: at(1), error: "x", retryAt: null })).toBeNull();
+      expect(
+        await ctx.store.failJob({ id: newId(), attempt: 1 }, { now: at(1), error: "x", retryAt: null }),
+      ).toBeNull();
     });
 
     it(`history keeps only the last MAX_HISTORY (${MAX_HISTORY}) failures, oldest first`, async () => {
@@ -130,7 +147,11 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
       expect(stored.error).toBe(`failure ${failures}`);
       expect(stored.history).toHaveLength(MAX_HISTORY);
       expect(stored.history[0]).toEqual({ attempt: 4, error: "failure 4", failedAt: at(41) });
-      expect(stored.history.at(-1)).toEqual({ attempt: failures, error: `failure ${failures}`, failedAt: at(failures * 10 + 1) });
+      expect(stored.history.at(-1)).toEqual({
+        attempt: failures,
+        error: `failure ${failures}`,
+        failedAt: at(failures * 10 + 1),
+      });
       expect(stored.history.map((entry) => entry.attempt)).toEqual(
         Array.from({ length: MAX_HISTORY }, (_, i) => i + 4),
       );

@@ -39,7 +39,10 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
             priority: -2,
             maxRetries: 0,
             timeout: 0,
-            payload: { title: "Bericht — 報告 📈", sections: [{ rows: [1, 2.5, null] }, { nested: { ok: true } }] },
+            payload: {
+              title: "Bericht — 報告 📈",
+              sections: [{ rows: [1, 2.5, null] }, { nested: { ok: true } }],
+            },
             metadata: { tenant: "t-ä" },
             uniqueKey: "report:daily",
           },
@@ -69,7 +72,8 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
     });
 
     it("listSchedules returns every schedule ordered by name", async () => {
-      for (const name of ["gamma", "alpha2", "beta", "alpha"]) await ctx.store.saveSchedule(newSchedule(name));
+      for (const name of ["gamma", "alpha2", "beta", "alpha"])
+        await ctx.store.saveSchedule(newSchedule(name));
       const listed = await ctx.store.listSchedules();
       expect(listed.map((schedule) => schedule.name)).toEqual(["alpha", "alpha2", "beta", "gamma"]);
       expect(listed[0]).toEqual(newSchedule("alpha"));
@@ -98,12 +102,20 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
     it("a tick with the stored nextRunAt fires, advances the schedule and inserts its jobs", async () => {
       const schedule = newSchedule("s", { occurrences: 4 });
       await ctx.store.saveSchedule(schedule);
-      const jobs = [tickJob("s", { payload: { n: 1 } }), tickJob("s", { payload: { n: 2 }, uniqueKey: "s:2" })];
+      const jobs = [
+        tickJob("s", { payload: { n: 1 } }),
+        tickJob("s", { payload: { n: 2 }, uniqueKey: "s:2" }),
+      ];
       const result = await ctx.store.fireScheduleTick(tickOf("s", { jobs }));
       expect(result.fired).toBe(true);
       expect(result.jobs.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
       for (const job of result.jobs) expect(await mustGet(ctx.store, job.id)).toEqual(job);
-      expect(result.jobs[1]).toMatchObject({ status: "pending", payload: { n: 2 }, uniqueKey: "s:2", attempt: 0 });
+      expect(result.jobs[1]).toMatchObject({
+        status: "pending",
+        payload: { n: 2 },
+        uniqueKey: "s:2",
+        attempt: 0,
+      });
       expect(await ctx.store.getSchedule("s")).toMatchObject({
         name: "s",
         definition: schedule.definition,
@@ -148,7 +160,9 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       const ticks = Array.from({ length: 10 }, () => tickOf("s"));
       const results = await Promise.all(ticks.map((tick) => ctx.store.fireScheduleTick(tick)));
       expect(results.filter((result) => result.fired)).toHaveLength(1);
-      expect(results.filter((result) => !result.fired).every((result) => result.jobs.length === 0)).toBe(true);
+      expect(results.filter((result) => !result.fired).every((result) => result.jobs.length === 0)).toBe(
+        true,
+      );
       expect(await ctx.store.listJobs({ limit: 1_000 })).toHaveLength(1);
       expect(await ctx.store.getSchedule("s")).toMatchObject({ nextRunAt: at(120_000), occurrences: 1 });
     });

@@ -1,6 +1,13 @@
 import type { Store } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
-import { at, createJobInStatus, eventually, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  createJobInStatus,
+  eventually,
+  newJob,
+  newSchedule,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 type Subscribe = NonNullable<Store["subscribe"]>;
 

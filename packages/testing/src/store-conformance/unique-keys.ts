@@ -45,7 +45,11 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
     it("a bulk in which one job conflicts with a stored job inserts none of the batch", async () => {
       const { store } = ctx;
       await store.createJobs([newJob({ uniqueKey: "taken" })]);
-      const batch = [newJob({ uniqueKey: "free-1" }), newJob({ uniqueKey: "taken" }), newJob({ uniqueKey: null })];
+      const batch = [
+        newJob({ uniqueKey: "free-1" }),
+        newJob({ uniqueKey: "taken" }),
+        newJob({ uniqueKey: null }),
+      ];
       await expectAlreadyExists(() => store.createJobs(batch), "taken");
       for (const job of batch) expect(await store.getJob(job.id)).toBeNull();
       expect(await totalJobs(store)).toBe(1);

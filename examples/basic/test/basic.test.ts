@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const SCRIPT = fileURLToPath(new URL("../src/main.mjs", import.meta.url));
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Runs the example as a user would, in its own Node.js process, and collects its output. */
+function runExample(): Promise<Outcome> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+}
+
+describe("examples/basic", () => {
+  let run: Outcome;
+  let lines: string[];
+  beforeAll(async () => {
+    run = await runExample();
+    lines = run.stdout.split("\n");
+  });
+
+  it("exits with code 0 by itself within 10 seconds", () => {
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.durationMs).toBeLessThan(10_000);
+    expect(lines.some((l) => l.includes("scheduler stopped"))).toBe(true);
+  });
+
+  it("runs the waiting emails by priority, highest first", () => {
+    const order = lines
+      .map((l) => /handler {4}send_email to (\w+)@/.exec(l)?.[1])
+      .filter((to): to is string => to !== undefined);
+    expect(order).toEqual(["high", "normal", "low"]);
+  });
+
+  it("refuses the duplicate unique job with a JobAlreadyExistsError", () => {
+    expect(run.stdout).toMatch(/duplicate refused: JobAlreadyExistsError \(JOB_ALREADY_EXISTS\)/);
+    expect(lines.filter((l) => l.includes("handler    send_welcome"))).toHaveLength(1);
+  });
+
+  it("runs the delayed job after its delay", () => {
+    const line = lines.find((l) => l.includes("handler    reminder"));
+    expect(line).toBeDefined();
+    const elapsed = Number(/\[\+\s*(\d+) ms\]/.exec(line ?? "")?.[1]);
+    expect(elapsed).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("retries the failing job with backoff, then hands it to the dead-letter handler", () => {
+    expect(lines.filter((l) => l.includes("handler    charge_card"))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes("onRetry    charge_card"))).toHaveLength(2);
+    expect(run.stdout).toMatch(/onDead {5}charge_card \S+ is dead after 3 attempts: card declined/);
+    expect(run.stdout).toMatch(
+      /dead-letter handler: charge_card \S+ gave up with "card declined" \(status dead\)/,
+    );
+    const retried = lines.findIndex((l) => l.includes("onRetry"));
+    const dead = lines.findIndex((l) => l.includes("dead-letter handler"));
+    expect(retried).toBeLessThan(dead);
+  });
+
+  it("reports the final counts with stats()", () => {
+    const json = /stats {6}(\{.*\})/.exec(run.stdout)?.[1];
+    expect(JSON.parse(json ?? "null")).toMatchObject({ completed: 5, dead: 1, pending: 0, running: 0 });
+  });
+});

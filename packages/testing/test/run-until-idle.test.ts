@@ -1,0 +1,66 @@
+import { createScheduler, type Scheduler } from "@sched/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestClock, runUntilIdle } from "../src/index.js";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+let s: Scheduler | null = null;
+afterEach(async () => {
+  await s?.stop({ timeout: 0 });
+  s = null;
+});
+
+describe("runUntilIdle", () => {
+  it("waits until every due job has run", async () => {
+    s = createScheduler({ logger: quiet });
+    let ran = 0;
+    s.register("j", async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      ran++;
+    });
+    await s.start();
+    await s.enqueueMany(Array.from({ length: 30 }, () => ({ name: "j" })));
+    await runUntilIdle(s);
+    expect(ran).toBe(30);
+  });
+
+  it("with a clock, runs retries with backoff through to the dead-letter queue without sleeping", async () => {
+    const clock = createTestClock();
+    s = createScheduler({ clock, logger: quiet, retry: { initialDelay: "1m", maxAttempts: 4 } });
+    const attempts: number[] = [];
+    s.register("flaky", (_job, ctx) => {
+      attempts.push(ctx.attempt);
+      throw new Error("down");
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "flaky" });
+    const start = clock.now();
+    await runUntilIdle(s, { clock });
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect((await s.getJob(job.id))?.status).toBe("dead");
+    // Backoff of about 1 + 2 + 4 minutes passed on the test clock.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(6 * 60_000);
+  });
+
+  it("does not advance past maxAdvance", async () => {
+    const clock = createTestClock();
+    s = createScheduler({ clock, logger: quiet });
+    let ran = 0;
+    s.register("later", () => {
+      ran++;
+    });
+    await s.start();
+    await s.enqueue({ name: "later", delay: "2d" });
+    await runUntilIdle(s, { clock, maxAdvance: "1d" });
+    expect(ran).toBe(0);
+    await runUntilIdle(s, { clock, maxAdvance: "3d" });
+    expect(ran).toBe(1);
+  });
+
+  it("rejects with IDLE_TIMEOUT when a handler hangs", async () => {
+    s = createScheduler({ logger: quiet });
+    s.register("hang", () => new Promise<void>(() => {}));
+    await s.start();
+    await s.enqueue({ name: "hang" });
+    await expect(runUntilIdle(s, { timeout: "200ms" })).rejects.toMatchObject({ code: "IDLE_TIMEOUT" });
+  });
+});

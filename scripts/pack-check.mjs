@@ -1,0 +1,80 @@
+// Packs every public package as a tarball, installs the tarballs into a fresh npm project, and
+// checks that each loads from both `require` and `import` there, as users will install them.
+// @sched/core also runs a job end to end from both module systems.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(".");
+const work = mkdtempSync(join(tmpdir(), "sched-pack-"));
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+
+try {
+  const packages = readdirSync("packages")
+    .map((dir) => ({
+      dir: join(root, "packages", dir),
+      pkg: JSON.parse(readFileSync(join("packages", dir, "package.json"), "utf8")),
+    }))
+    .filter(({ pkg }) => !pkg.private);
+  const tarballs = [];
+  for (const { dir, pkg } of packages) {
+    const out = run("npx", ["-y", "pnpm@10.34.9", "pack", "--pack-destination", work], dir)
+      .trim()
+      .split("\n")
+      .pop();
+    tarballs.push(out);
+    console.log(`packed ${pkg.name}`);
+  }
+  const project = join(work, "project");
+  run("mkdir", ["-p", project]);
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({ name: "pack-check", private: true, version: "1.0.0" }),
+  );
+  // Peers (database drivers, vitest) are the user's to install; leave them out here.
+  run("npm", ["install", "--no-audit", "--no-fund", "--legacy-peer-deps", ...tarballs], project);
+
+  const job = `
+    const s = sched.createScheduler({ logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    let ran = false;
+    s.register("hello", () => { ran = true; });
+    await s.start();
+    await s.enqueue({ name: "hello" });
+    for (let i = 0; i < 100 && !ran; i++) await new Promise((r) => setTimeout(r, 10));
+    await s.stop();
+    if (!ran) throw new Error("the job did not run");`;
+  writeFileSync(
+    join(project, "core.cjs"),
+    `const sched = require("@sched/core");\n(async () => {${job}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
+  );
+  writeFileSync(
+    join(project, "core.mjs"),
+    `import * as sched from "@sched/core";\n${job}\nconsole.log("import ok");`,
+  );
+  console.log(
+    `@sched/core: ${run("node", ["core.cjs"], project).trim()}, ${run("node", ["core.mjs"], project).trim()}`,
+  );
+
+  for (const { pkg } of packages) {
+    const cjs = run(
+      "node",
+      ["-e", `console.log(require.resolve(${JSON.stringify(pkg.name)}))`],
+      project,
+    ).trim();
+    const esm = run(
+      "node",
+      ["--input-type=module", "-e", `console.log(import.meta.resolve(${JSON.stringify(pkg.name)}))`],
+      project,
+    ).trim();
+    if (!cjs.endsWith(".cjs") || !esm.endsWith(".js"))
+      throw new Error(`${pkg.name} resolves to ${cjs} / ${esm}`);
+    console.log(
+      `${pkg.name}: require → ${cjs.slice(cjs.indexOf("node_modules"))}, import → ${esm.slice(esm.indexOf("node_modules"))}`,
+    );
+  }
+  console.log("pack check passed");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
