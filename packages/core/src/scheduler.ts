@@ -1,4 +1,3 @@
-import { validateTimezone } from "./cron/index.js";
 import { type Duration, parseDuration } from "./duration.js";
 import {
   InvalidArgumentError,
@@ -7,19 +6,18 @@ import {
   SchedulerError,
   ShuttingDownError,
   StoreError,
-  toError,
-  UnknownHandlerError,
 } from "./errors.js";
 import { type HandlerOptions, HandlerRegistry } from "./handler-registry.js";
 import { HookRunner } from "./hooks.js";
+import { JobInput } from "./job-input.js";
 import type { Leader } from "./leader.js";
 import { LeaderElector } from "./leader-elector.js";
 import { Maintenance } from "./maintenance.js";
 import { MemoryStore } from "./memory/index.js";
-import { assertName, type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./options.js";
-import { assertJsonPayload } from "./payload.js";
+import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./options.js";
 import { AtBuilder, EveryBuilder, type ScheduleRegistrar } from "./schedules/builder.js";
 import { compileSchedule, definitionKey, firstRunAt } from "./schedules/definition.js";
+import { toScheduleDefinition } from "./schedules/definition-input.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
@@ -35,14 +33,6 @@ export interface StopOptions {
   timeout?: Duration;
 }
 
-const MAX_PRIORITY = 2 ** 31 - 1;
-
-function invalid(err: unknown, field: string): InvalidArgumentError {
-  return err instanceof InvalidArgumentError
-    ? err
-    : new InvalidArgumentError(field, toError(err).message.replace(/^[^:]+: /, ""), { cause: err });
-}
-
 /**
  * A scheduler instance: recurring schedules, one-time jobs and queues with a worker pool.
  * Create it with {@link createScheduler}. Several instances may share one store (see DESIGN.md §4).
@@ -54,6 +44,7 @@ export class Scheduler implements ScheduleRegistrar {
   readonly store: Store;
   private readonly leader: Leader | undefined;
   private readonly registry = new HandlerRegistry();
+  private readonly input: JobInput;
   private readonly hooks: HookRunner;
   private readonly pool: WorkerPool;
   private readonly runner: ScheduleRunner;
@@ -70,6 +61,7 @@ export class Scheduler implements ScheduleRegistrar {
     this.store = options.store ?? new MemoryStore();
     this.ownsStore = ownsStore;
     this.leader = options.leader;
+    this.input = new JobInput(this.options, this.registry);
     this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
     this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks);
     this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
@@ -124,8 +116,8 @@ export class Scheduler implements ScheduleRegistrar {
     handler: HandlerFn<P> | Handler<P>,
     options: HandlerOptions = {},
   ): this {
-    const valid = this.name(name, "name");
-    if (options.queue !== undefined) this.name(options.queue, "queue");
+    const valid = this.input.name(name, "name");
+    if (options.queue !== undefined) this.input.name(options.queue, "queue");
     this.registry.register(valid, handler as HandlerFn, options);
     return this;
   }
@@ -144,7 +136,7 @@ export class Scheduler implements ScheduleRegistrar {
    *   ShuttingDownError while stopping.
    */
   async enqueue<P = unknown>(job: NewJob<P>): Promise<Job<P>> {
-    const [created] = await this.insert([this.toRecord(job, "job")]);
+    const [created] = await this.insert([this.input.toRecord(job, "job")]);
     return created as Job<P>;
   }
 
@@ -160,7 +152,7 @@ export class Scheduler implements ScheduleRegistrar {
   async enqueueMany(jobs: NewJob[]): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
     if (jobs.length === 0) return [];
-    return this.insert(jobs.map((job, i) => this.toRecord(job, `jobs[${i}]`)));
+    return this.insert(jobs.map((job, i) => this.input.toRecord(job, `jobs[${i}]`)));
   }
 
   /** The job with that id, or `null`. */
@@ -258,8 +250,8 @@ export class Scheduler implements ScheduleRegistrar {
     handler: HandlerFn | Handler,
     options: ScheduleOptions,
   ): Promise<ScheduleRecord> {
-    const valid = this.name(name, "name");
-    const definition = this.toDefinition(valid, shape, options);
+    const valid = this.input.name(name, "name");
+    const definition = toScheduleDefinition(valid, shape, options, this.input, this.options.misfire);
     const schedule = compileSchedule(definition);
     this.registry.register(valid, handler);
     const now = this.now();
@@ -385,162 +377,6 @@ export class Scheduler implements ScheduleRegistrar {
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.pool.wake();
     return jobs;
-  }
-
-  private name(value: unknown, field: string): string {
-    try {
-      return assertName(value, field);
-    } catch (err) {
-      throw invalid(err, field);
-    }
-  }
-
-  private toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
-    if (job === null || typeof job !== "object")
-      throw new InvalidArgumentError(path, "expected a job object");
-    const name = this.name(job.name, `${path}.name`);
-    const handler = this.registry.get(name);
-    if (!handler && strict) throw new UnknownHandlerError(name);
-    const payload = job.payload === undefined ? null : job.payload;
-    try {
-      assertJsonPayload(payload, this.options.maxPayloadBytes);
-    } catch (err) {
-      if (err instanceof InvalidArgumentError)
-        throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
-      throw err;
-    }
-    const now = this.now();
-    let scheduledAt = now;
-    if (job.runAt !== undefined) {
-      if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
-        throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
-      }
-      scheduledAt = job.runAt.getTime();
-    } else if (job.delay !== undefined) {
-      scheduledAt = now + this.duration(job.delay, `${path}.delay`);
-    }
-    const retry = handler?.retry ?? this.options.retry;
-    return {
-      id: this.options.idGenerator(),
-      name,
-      payload,
-      queue: this.name(job.queue ?? handler?.queue ?? "default", `${path}.queue`),
-      priority: this.priority(job.priority ?? handler?.priority ?? 0, `${path}.priority`),
-      maxRetries: this.maxRetries(
-        job.maxRetries ?? handler?.maxRetries ?? retry.maxAttempts - 1,
-        `${path}.maxRetries`,
-      ),
-      timeout:
-        job.timeout !== undefined
-          ? this.duration(job.timeout, `${path}.timeout`)
-          : (handler?.timeout ?? this.options.defaultTimeout),
-      scheduledAt: new Date(scheduledAt),
-      createdAt: new Date(now),
-      status: scheduledAt > now ? "scheduled" : "pending",
-      metadata: this.metadata(job.metadata, `${path}.metadata`),
-      uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
-    };
-  }
-
-  private toDefinition(
-    name: string,
-    shape: Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">,
-    options: ScheduleOptions,
-  ): ScheduleDefinition {
-    const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
-    const misfire = options.misfire ?? this.options.misfire;
-    if (!["skip", "once", "all"].includes(misfire)) {
-      throw new InvalidScheduleError(
-        `misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`,
-      );
-    }
-    const { maxOccurrences, until } = options;
-    if (maxOccurrences !== undefined && (!Number.isInteger(maxOccurrences) || maxOccurrences < 1)) {
-      throw new InvalidScheduleError(`maxOccurrences must be an integer >= 1, got ${maxOccurrences}`);
-    }
-    if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
-      throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
-    }
-    const record = this.toRecord(
-      {
-        name,
-        payload: options.payload,
-        queue: options.queue,
-        priority: options.priority,
-        maxRetries: options.maxRetries,
-        timeout: options.timeout,
-        metadata: options.metadata,
-        uniqueKey: options.uniqueKey,
-      },
-      "options",
-      false,
-    );
-    return {
-      ...shape,
-      timezone,
-      misfire,
-      maxOccurrences: maxOccurrences ?? null,
-      until: until ? until.getTime() : null,
-      job: {
-        queue: record.queue,
-        priority: record.priority,
-        maxRetries: record.maxRetries,
-        timeout: record.timeout,
-        payload: record.payload,
-        metadata: record.metadata,
-        uniqueKey: record.uniqueKey,
-      },
-    };
-  }
-
-  private duration(value: Duration, field: string): number {
-    try {
-      return parseDuration(value, field);
-    } catch (err) {
-      throw invalid(err, field);
-    }
-  }
-
-  private priority(value: unknown, field: string): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
-      throw new InvalidArgumentError(
-        field,
-        `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`,
-      );
-    }
-    return value;
-  }
-
-  private maxRetries(value: unknown, field: string): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 1000) {
-      throw new InvalidArgumentError(field, `expected an integer from 0 to 1000, got ${String(value)}`);
-    }
-    return value;
-  }
-
-  private metadata(value: unknown, field: string): Record<string, string> {
-    if (value === undefined || value === null) return {};
-    if (typeof value !== "object" || Array.isArray(value)) {
-      throw new InvalidArgumentError(field, "expected an object of string values");
-    }
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== "string")
-        throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
-      out[k] = v;
-    }
-    return out;
-  }
-
-  private uniqueKey(value: unknown, field: string): string | null {
-    if (value === undefined || value === null) return null;
-    if (typeof value !== "string" || value.length === 0 || value.length > 255) {
-      throw new InvalidArgumentError(
-        field,
-        `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`,
-      );
-    }
-    return value;
   }
 }
 

@@ -1,4 +1,6 @@
+import { AckBatcher } from "./ack-batcher.js";
 import type { TimerHandle } from "./clock.js";
+import { DeadlineTracker } from "./deadline-tracker.js";
 import {
   JobCancelledError,
   JobTimeoutError,
@@ -9,16 +11,12 @@ import {
 } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
 import type { HookRunner } from "./hooks.js";
-import { IndexedHeap } from "./indexed-heap.js";
 import type { ResolvedOptions } from "./options.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { PermanentError, RetryAfterError } from "./retry.js";
 import { RunningJob } from "./running-job.js";
-import type { JobRef, Store } from "./store.js";
+import type { Store } from "./store.js";
 import type { Job } from "./types.js";
-
-/** Most acknowledgements sent in one store call. */
-const ACK_BATCH = 500;
 
 /**
  * Claims due jobs in batches and runs them with at most `workers` at a time. Completions are
@@ -31,18 +29,9 @@ const ACK_BATCH = 500;
  */
 export class WorkerPool {
   private readonly inFlight = new Map<string, RunningJob>();
-  private readonly deadlines = new IndexedHeap<RunningJob>(
-    (a, b) => a.deadline < b.deadline,
-    (running, index) => {
-      running.deadlineIndex = index;
-    },
-  );
-  private deadlineTimer: TimerHandle | null = null;
-  private deadlineAt = Number.POSITIVE_INFINITY;
+  private readonly deadlines: DeadlineTracker;
+  private readonly acks: AckBatcher;
   private readonly pendingOps = new Set<Promise<unknown>>();
-  private acks: JobRef[] = [];
-  private ackFlush: Promise<void> | null = null;
-  private ackImmediate: ReturnType<typeof setImmediate> | null = null;
   private idleTimer: TimerHandle | null = null;
   private wakeImmediate: ReturnType<typeof setImmediate> | null = null;
   private fetching = false;
@@ -60,6 +49,12 @@ export class WorkerPool {
     private readonly handlers: HandlerRegistry,
     private readonly hooks: HookRunner,
   ) {
+    this.acks = new AckBatcher(store, options);
+    this.deadlines = new DeadlineTracker(options, (running) => {
+      const err = new JobTimeoutError(running.job.timeout);
+      running.abort(err);
+      this.finish(running, err);
+    });
     this.leaseKeeper = new PeriodicTask(
       "lease renewal",
       options.clock,
@@ -130,15 +125,8 @@ export class WorkerPool {
       await this.waitFor(this.whenIdle(), 1000);
       for (const running of [...this.inFlight.values()]) this.finish(running, reason);
     }
-    while (this.pendingOps.size > 0 || this.acks.length > 0 || this.ackFlush) {
-      if (this.acks.length > 0 && !this.ackFlush) this.flushAcks();
-      await Promise.allSettled([...this.pendingOps, this.ackFlush]);
-    }
-    if (this.ackImmediate !== null) clearImmediate(this.ackImmediate);
-    this.ackImmediate = null;
-    if (this.deadlineTimer !== null) this.options.clock.clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
-    this.deadlineAt = Number.POSITIVE_INFINITY;
+    while (this.pendingOps.size > 0) await Promise.allSettled([...this.pendingOps]);
+    await this.acks.drain();
     this.deadlines.clear();
   }
 
@@ -150,7 +138,7 @@ export class WorkerPool {
   /** Frees a job's slot, and tells a waiting `stop()` when the last one is freed. */
   private release(running: RunningJob): void {
     this.inFlight.delete(running.job.id);
-    if (running.deadlineIndex >= 0) this.deadlines.removeAt(running.deadlineIndex);
+    this.deadlines.untrack(running);
     if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
@@ -258,7 +246,7 @@ export class WorkerPool {
       return;
     }
     const handler = this.handlers.get(job.name);
-    if (running.deadline !== Number.POSITIVE_INFINITY) this.trackDeadline(running);
+    this.deadlines.track(running);
     if (this.hooks.has("beforeJob")) this.hooks.beforeJob(job);
     if (!handler) {
       this.finish(running, new UnknownHandlerError(job.name));
@@ -292,7 +280,7 @@ export class WorkerPool {
     if (this.hooks.has("afterJob")) {
       this.hooks.afterJob(running.job, err, this.options.clock.now() - running.startedAt);
     }
-    if (err === null) this.ack(running.ref);
+    if (err === null) this.acks.add(running.ref);
     else this.track(this.fail(running, err));
     this.wake();
   }
@@ -306,41 +294,6 @@ export class WorkerPool {
       this.hooks.afterJob(running.job, reason, this.options.clock.now() - running.startedAt);
     }
     this.wake();
-  }
-
-  private ack(ref: JobRef): void {
-    this.acks.push(ref);
-    if (this.acks.length >= ACK_BATCH) this.flushAcks();
-    else if (this.ackImmediate === null && !this.ackFlush) {
-      this.ackImmediate = setImmediate(() => {
-        this.ackImmediate = null;
-        this.flushAcks();
-      });
-    }
-  }
-
-  private flushAcks(): void {
-    if (this.ackFlush || this.acks.length === 0) return;
-    const batch = this.acks.splice(0, ACK_BATCH);
-    const { clock, completedRetention, logger } = this.options;
-    this.ackFlush = this.store
-      .completeJobs(batch, { now: new Date(clock.now()), removeOnComplete: completedRetention === 0 })
-      .then(
-        (applied) => {
-          const stale = applied.filter((a) => !a).length;
-          if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
-        },
-        async (err: unknown) => {
-          // Keep the acknowledgements and try again: until they land, the jobs stay leased.
-          this.acks.unshift(...batch);
-          logger.error("acknowledging completed jobs failed; retrying", { error: toError(err).message });
-          await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
-        },
-      )
-      .finally(() => {
-        this.ackFlush = null;
-        if (this.acks.length > 0) this.flushAcks();
-      });
   }
 
   private async fail(running: RunningJob, err: Error): Promise<void> {
@@ -407,36 +360,6 @@ export class WorkerPool {
   private track(op: Promise<unknown>): void {
     this.pendingOps.add(op);
     op.finally(() => this.pendingOps.delete(op));
-  }
-
-  private trackDeadline(running: RunningJob): void {
-    this.deadlines.push(running);
-    if (running.deadline < this.deadlineAt) this.armDeadline(running.deadline);
-  }
-
-  private armDeadline(at: number): void {
-    const { clock } = this.options;
-    if (this.deadlineTimer !== null) clock.clearTimeout(this.deadlineTimer);
-    this.deadlineAt = at;
-    this.deadlineTimer = clock.setTimeout(() => this.expireDeadlines(), Math.max(0, at - clock.now()));
-  }
-
-  private expireDeadlines(): void {
-    this.deadlineTimer = null;
-    this.deadlineAt = Number.POSITIVE_INFINITY;
-    const now = this.options.clock.now();
-    for (;;) {
-      const head = this.deadlines.peek();
-      if (!head) return;
-      if (head.deadline > now) {
-        this.armDeadline(head.deadline);
-        return;
-      }
-      this.deadlines.pop();
-      const err = new JobTimeoutError(head.job.timeout);
-      head.abort(err);
-      this.finish(head, err);
-    }
   }
 
   private async renewAll(): Promise<void> {

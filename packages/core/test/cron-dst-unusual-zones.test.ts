@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Daily, parseCron, Weekly } from "../src/cron/index.js";
+import { cronRuns } from "./helpers.js";
 
 /**
  * DESIGN.md §3 in the zones whose transitions cron-parser gets wrong: a 30-minute shift
@@ -8,31 +9,17 @@ import { Daily, parseCron, Weekly } from "../src/cron/index.js";
  * exercises is stated above it in local and UTC time.
  */
 
-/** The first `count` runs of `expr` in `timezone` after `from`, as ISO strings. */
-function runs(expr: string, timezone: string, from: string, count: number): string[] {
-  const schedule = parseCron(expr, { timezone });
-  const out: string[] = [];
-  let after = new Date(from);
-  for (let i = 0; i < count; i++) {
-    const run = schedule.next(after);
-    if (run === null) break;
-    out.push(run.toISOString());
-    after = run;
-  }
-  return out;
-}
-
 describe("Australia/Lord_Howe (30-minute DST)", () => {
   const zone = "Australia/Lord_Howe";
 
   // Spring forward 2025-10-05: 02:00 (+10:30) becomes 02:30 (+11) at 2025-10-04T15:30Z.
   it("fires a fixed time inside the 30-minute gap at 02:30, the same day", () => {
-    expect(runs("15 2 * * *", zone, "2025-10-03T14:00:00Z", 3)).toEqual([
+    expect(cronRuns("15 2 * * *", "2025-10-03T14:00:00Z", 3, zone)).toEqual([
       "2025-10-03T15:45:00.000Z", // 02:15 +10:30 on 4 October
       "2025-10-04T15:30:00.000Z", // 02:30 +11 on 5 October
       "2025-10-05T15:15:00.000Z", // 02:15 +11 on 6 October
     ]);
-    expect(runs("0,15,45 2 * * *", zone, "2025-10-04T12:00:00Z", 3)).toEqual([
+    expect(cronRuns("0,15,45 2 * * *", "2025-10-04T12:00:00Z", 3, zone)).toEqual([
       "2025-10-04T15:30:00.000Z", // 02:00 and 02:15 are missing and fire once
       "2025-10-04T15:45:00.000Z", // 02:45 +11 exists
       "2025-10-05T15:00:00.000Z",
@@ -40,7 +27,7 @@ describe("Australia/Lord_Howe (30-minute DST)", () => {
   });
 
   it("skips the missing half hour for an interval expression", () => {
-    expect(runs("*/15 * * * *", zone, "2025-10-04T15:00:00Z", 3)).toEqual([
+    expect(cronRuns("*/15 * * * *", "2025-10-04T15:00:00Z", 3, zone)).toEqual([
       "2025-10-04T15:15:00.000Z", // 01:45 +10:30
       "2025-10-04T15:30:00.000Z", // 02:30 +11
       "2025-10-04T15:45:00.000Z", // 02:45 +11
@@ -49,14 +36,14 @@ describe("Australia/Lord_Howe (30-minute DST)", () => {
 
   // Fall back 2026-04-05: 02:00 (+11) becomes 01:30 (+10:30) at 2026-04-04T15:00Z; 01:30-02:00 repeats.
   it("fires a repeated fixed time once, at its first occurrence", () => {
-    expect(runs("45 1 * * *", zone, "2026-04-04T12:00:00Z", 2)).toEqual([
+    expect(cronRuns("45 1 * * *", "2026-04-04T12:00:00Z", 2, zone)).toEqual([
       "2026-04-04T14:45:00.000Z", // 01:45 +11 on 5 April
       "2026-04-05T15:15:00.000Z", // 01:45 +10:30 on 6 April
     ]);
   });
 
   it("fires an interval expression on both passes through the repeated half hour", () => {
-    expect(runs("*/15 * * * *", zone, "2026-04-04T14:40:00Z", 4)).toEqual([
+    expect(cronRuns("*/15 * * * *", "2026-04-04T14:40:00Z", 4, zone)).toEqual([
       "2026-04-04T14:45:00.000Z", // 01:45 +11
       "2026-04-04T15:00:00.000Z", // 01:30 +10:30
       "2026-04-04T15:15:00.000Z", // 01:45 +10:30
@@ -88,16 +75,16 @@ describe("America/Santiago (transitions at midnight)", () => {
 
   // Spring forward 2026-09-06: 00:00 (-04) becomes 01:00 (-03) at 04:00Z; that day has no midnight.
   it("fires midnight at 01:00 on the day midnight does not exist", () => {
-    expect(runs(Daily, zone, "2026-09-04T12:00:00Z", 3)).toEqual([
+    expect(cronRuns(Daily, "2026-09-04T12:00:00Z", 3, zone)).toEqual([
       "2026-09-05T04:00:00.000Z", // 00:00 -04 on 5 September
       "2026-09-06T04:00:00.000Z", // 01:00 -03 on 6 September
       "2026-09-07T03:00:00.000Z", // 00:00 -03 on 7 September
     ]);
-    expect(runs("30 0 * * *", zone, "2026-09-05T12:00:00Z", 1)).toEqual(["2026-09-06T04:00:00.000Z"]);
+    expect(cronRuns("30 0 * * *", "2026-09-05T12:00:00Z", 1, zone)).toEqual(["2026-09-06T04:00:00.000Z"]);
   });
 
   it("skips the missing hour for an interval expression", () => {
-    expect(runs("0 * * * *", zone, "2026-09-06T02:30:00Z", 3)).toEqual([
+    expect(cronRuns("0 * * * *", "2026-09-06T02:30:00Z", 3, zone)).toEqual([
       "2026-09-06T03:00:00.000Z", // 23:00 -04 on 5 September
       "2026-09-06T04:00:00.000Z", // 01:00 -03 on 6 September
       "2026-09-06T05:00:00.000Z", // 02:00 -03
@@ -106,23 +93,23 @@ describe("America/Santiago (transitions at midnight)", () => {
 
   // Fall back 2026-04-05: 24:00 (-03) on 4 April becomes 23:00 (-04) at 03:00Z; 23:00-24:00 repeats.
   it("fires a repeated fixed time once and the following midnight once", () => {
-    expect(runs("30 23 * * *", zone, "2026-04-04T12:00:00Z", 2)).toEqual([
+    expect(cronRuns("30 23 * * *", "2026-04-04T12:00:00Z", 2, zone)).toEqual([
       "2026-04-05T02:30:00.000Z", // 23:30 -03 on 4 April
       "2026-04-06T03:30:00.000Z", // 23:30 -04 on 5 April
     ]);
-    expect(runs(Daily, zone, "2026-04-04T12:00:00Z", 2)).toEqual([
+    expect(cronRuns(Daily, "2026-04-04T12:00:00Z", 2, zone)).toEqual([
       "2026-04-05T04:00:00.000Z",
       "2026-04-06T04:00:00.000Z",
     ]);
   });
 
   it("fires an interval expression on both passes through the repeated hour", () => {
-    expect(runs("0 * * * *", zone, "2026-04-05T01:30:00Z", 3)).toEqual([
+    expect(cronRuns("0 * * * *", "2026-04-05T01:30:00Z", 3, zone)).toEqual([
       "2026-04-05T02:00:00.000Z", // 23:00 -03
       "2026-04-05T03:00:00.000Z", // 23:00 -04
       "2026-04-05T04:00:00.000Z", // 00:00 -04
     ]);
-    expect(runs("*/30 23 * * *", zone, "2026-04-04T12:00:00Z", 5)).toEqual([
+    expect(cronRuns("*/30 23 * * *", "2026-04-04T12:00:00Z", 5, zone)).toEqual([
       "2026-04-05T02:00:00.000Z",
       "2026-04-05T02:30:00.000Z",
       "2026-04-05T03:00:00.000Z",
@@ -137,7 +124,7 @@ describe("America/Havana (transitions at midnight)", () => {
 
   // Spring forward 2026-03-08 (a Sunday): 00:00 CST (-05) becomes 01:00 CDT (-04) at 05:00Z.
   it("fires midnight at 01:00 on the day midnight does not exist", () => {
-    expect(runs(Daily, zone, "2026-03-06T12:00:00Z", 3)).toEqual([
+    expect(cronRuns(Daily, "2026-03-06T12:00:00Z", 3, zone)).toEqual([
       "2026-03-07T05:00:00.000Z", // 00:00 CST
       "2026-03-08T05:00:00.000Z", // 01:00 CDT
       "2026-03-09T04:00:00.000Z", // 00:00 CDT
@@ -145,14 +132,14 @@ describe("America/Havana (transitions at midnight)", () => {
   });
 
   it("keeps a weekly midnight run on its day when that midnight does not exist", () => {
-    expect(runs(Weekly, zone, "2026-03-02T12:00:00Z", 2)).toEqual([
+    expect(cronRuns(Weekly, "2026-03-02T12:00:00Z", 2, zone)).toEqual([
       "2026-03-08T05:00:00.000Z",
       "2026-03-15T04:00:00.000Z",
     ]);
   });
 
   it("skips the missing hour for an interval expression", () => {
-    expect(runs("*/30 * * * *", zone, "2026-03-08T04:15:00Z", 3)).toEqual([
+    expect(cronRuns("*/30 * * * *", "2026-03-08T04:15:00Z", 3, zone)).toEqual([
       "2026-03-08T04:30:00.000Z", // 23:30 CST on 7 March
       "2026-03-08T05:00:00.000Z", // 01:00 CDT
       "2026-03-08T05:30:00.000Z", // 01:30 CDT
@@ -161,18 +148,18 @@ describe("America/Havana (transitions at midnight)", () => {
 
   // Fall back 2026-11-01: 01:00 CDT becomes 00:00 CST at 05:00Z; 00:00-01:00 repeats.
   it("fires a repeated midnight once, at its first occurrence", () => {
-    expect(runs(Daily, zone, "2026-10-31T12:00:00Z", 2)).toEqual([
+    expect(cronRuns(Daily, "2026-10-31T12:00:00Z", 2, zone)).toEqual([
       "2026-11-01T04:00:00.000Z", // 00:00 CDT
       "2026-11-02T05:00:00.000Z", // 00:00 CST
     ]);
-    expect(runs("30 0 * * *", zone, "2026-10-31T12:00:00Z", 2)).toEqual([
+    expect(cronRuns("30 0 * * *", "2026-10-31T12:00:00Z", 2, zone)).toEqual([
       "2026-11-01T04:30:00.000Z",
       "2026-11-02T05:30:00.000Z",
     ]);
   });
 
   it("fires an interval expression on both passes through the repeated hour", () => {
-    expect(runs("0 * * * *", zone, "2026-11-01T03:30:00Z", 3)).toEqual([
+    expect(cronRuns("0 * * * *", "2026-11-01T03:30:00Z", 3, zone)).toEqual([
       "2026-11-01T04:00:00.000Z", // 00:00 CDT
       "2026-11-01T05:00:00.000Z", // 00:00 CST
       "2026-11-01T06:00:00.000Z", // 01:00 CST
@@ -185,14 +172,14 @@ describe("Pacific/Chatham (+12:45 / +13:45)", () => {
 
   // Spring forward 2026-09-27: 02:45 (+12:45) becomes 03:45 (+13:45) at 2026-09-26T14:00Z.
   it("fires a fixed time inside the gap at 03:45, the same day", () => {
-    expect(runs("0 3 * * *", zone, "2026-09-26T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 3 * * *", "2026-09-26T00:00:00Z", 2, zone)).toEqual([
       "2026-09-26T14:00:00.000Z", // 03:45 +13:45 on 27 September
       "2026-09-27T13:15:00.000Z", // 03:00 +13:45 on 28 September
     ]);
   });
 
   it("skips the missing hour for an interval expression", () => {
-    expect(runs("0 * * * *", zone, "2026-09-26T12:30:00Z", 3)).toEqual([
+    expect(cronRuns("0 * * * *", "2026-09-26T12:30:00Z", 3, zone)).toEqual([
       "2026-09-26T13:15:00.000Z", // 02:00 +12:45
       "2026-09-26T14:15:00.000Z", // 04:00 +13:45; 03:00 does not exist
       "2026-09-26T15:15:00.000Z", // 05:00 +13:45
@@ -201,14 +188,14 @@ describe("Pacific/Chatham (+12:45 / +13:45)", () => {
 
   // Fall back 2026-04-05: 03:45 (+13:45) becomes 02:45 (+12:45) at 2026-04-04T14:00Z.
   it("fires a repeated fixed time once, at its first occurrence", () => {
-    expect(runs("0 3 * * *", zone, "2026-04-04T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 3 * * *", "2026-04-04T00:00:00Z", 2, zone)).toEqual([
       "2026-04-04T13:15:00.000Z", // 03:00 +13:45 on 5 April
       "2026-04-05T14:15:00.000Z", // 03:00 +12:45 on 6 April
     ]);
   });
 
   it("fires an interval expression on both passes through the repeated hour", () => {
-    expect(runs("0 * * * *", zone, "2026-04-04T12:00:00Z", 4)).toEqual([
+    expect(cronRuns("0 * * * *", "2026-04-04T12:00:00Z", 4, zone)).toEqual([
       "2026-04-04T12:15:00.000Z", // 02:00 +13:45
       "2026-04-04T13:15:00.000Z", // 03:00 +13:45
       "2026-04-04T14:15:00.000Z", // 03:00 +12:45

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCron } from "../src/cron/index.js";
+import { seededRandom } from "./helpers.js";
 
 /**
  * Property checks of `next()` against a brute-force oracle that reads local wall time minute by
@@ -66,18 +67,6 @@ const ZONES = [
 
 const RANGE_START = Date.UTC(2025, 0, 1);
 const RANGE_END = Date.UTC(2028, 0, 1);
-
-/** mulberry32: small, seeded, and the same sequence on every platform. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -1,24 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Daily, EveryMinute, Hourly, Monthly, parseCron, Weekly, Yearly } from "../src/cron/index.js";
 import { InvalidArgumentError } from "../src/errors.js";
-
-/** The first `count` runs of `expr` after `from`, as ISO strings. */
-function runs(expr: string, from: string, count: number, timezone?: string): string[] {
-  const schedule = parseCron(expr, timezone === undefined ? {} : { timezone });
-  const out: string[] = [];
-  let after = new Date(from);
-  for (let i = 0; i < count; i++) {
-    const run = schedule.next(after);
-    if (run === null) break;
-    out.push(run.toISOString());
-    after = run;
-  }
-  return out;
-}
+import { cronRuns } from "./helpers.js";
 
 describe("parseCron in UTC", () => {
   it("reads a five-field expression as minute hour day-of-month month day-of-week, at second 0", () => {
-    expect(runs("*/15 * * * *", "2026-01-01T00:07:30Z", 4)).toEqual([
+    expect(cronRuns("*/15 * * * *", "2026-01-01T00:07:30Z", 4)).toEqual([
       "2026-01-01T00:15:00.000Z",
       "2026-01-01T00:30:00.000Z",
       "2026-01-01T00:45:00.000Z",
@@ -27,12 +14,12 @@ describe("parseCron in UTC", () => {
   });
 
   it("reads the first of six fields as seconds", () => {
-    expect(runs("*/20 * * * * *", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("*/20 * * * * *", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-01T00:00:20.000Z",
       "2026-01-01T00:00:40.000Z",
       "2026-01-01T00:01:00.000Z",
     ]);
-    expect(runs("10 30 9 * * *", "2026-01-01T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("10 30 9 * * *", "2026-01-01T00:00:00Z", 2)).toEqual([
       "2026-01-01T09:30:10.000Z",
       "2026-01-02T09:30:10.000Z",
     ]);
@@ -40,7 +27,7 @@ describe("parseCron in UTC", () => {
 
   it("fires on the listed hours of the listed weekdays only", () => {
     // 2026-01-02 is a Friday.
-    expect(runs("0 9,17 * * 1-5", "2026-01-02T10:00:00Z", 4)).toEqual([
+    expect(cronRuns("0 9,17 * * 1-5", "2026-01-02T10:00:00Z", 4)).toEqual([
       "2026-01-02T17:00:00.000Z",
       "2026-01-05T09:00:00.000Z",
       "2026-01-05T17:00:00.000Z",
@@ -49,13 +36,13 @@ describe("parseCron in UTC", () => {
   });
 
   it("steps through a range from its first value", () => {
-    expect(runs("10-40/15 3 * * *", "2026-01-01T00:00:00Z", 4)).toEqual([
+    expect(cronRuns("10-40/15 3 * * *", "2026-01-01T00:00:00Z", 4)).toEqual([
       "2026-01-01T03:10:00.000Z",
       "2026-01-01T03:25:00.000Z",
       "2026-01-01T03:40:00.000Z",
       "2026-01-02T03:10:00.000Z",
     ]);
-    expect(runs("0 0-23/8 * * *", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0-23/8 * * *", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-01T08:00:00.000Z",
       "2026-01-01T16:00:00.000Z",
       "2026-01-02T00:00:00.000Z",
@@ -63,7 +50,7 @@ describe("parseCron in UTC", () => {
   });
 
   it("accepts month and weekday names", () => {
-    expect(runs("0 12 * jan,jul mon", "2026-01-01T00:00:00Z", 5)).toEqual([
+    expect(cronRuns("0 12 * jan,jul mon", "2026-01-01T00:00:00Z", 5)).toEqual([
       "2026-01-05T12:00:00.000Z",
       "2026-01-12T12:00:00.000Z",
       "2026-01-19T12:00:00.000Z",
@@ -74,14 +61,14 @@ describe("parseCron in UTC", () => {
 
   it("treats day-of-week 7 as Sunday, like 0", () => {
     // 2026-01-04 is a Sunday.
-    expect(runs("0 0 * * 7", "2026-01-01T00:00:00Z", 2)).toEqual(
-      runs("0 0 * * 0", "2026-01-01T00:00:00Z", 2),
+    expect(cronRuns("0 0 * * 7", "2026-01-01T00:00:00Z", 2)).toEqual(
+      cronRuns("0 0 * * 0", "2026-01-01T00:00:00Z", 2),
     );
-    expect(runs("0 0 * * 7", "2026-01-01T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 0 * * 7", "2026-01-01T00:00:00Z", 2)).toEqual([
       "2026-01-04T00:00:00.000Z",
       "2026-01-11T00:00:00.000Z",
     ]);
-    expect(runs("0 0 * * 5-7", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0 * * 5-7", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-02T00:00:00.000Z",
       "2026-01-03T00:00:00.000Z",
       "2026-01-04T00:00:00.000Z",
@@ -90,14 +77,14 @@ describe("parseCron in UTC", () => {
 
   it("expands every macro to its five-field equivalent", () => {
     const from = "2026-01-15T10:20:00Z";
-    expect(runs("@yearly", from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
-    expect(runs("@annually", from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
-    expect(runs("@monthly", from, 1)).toEqual(["2026-02-01T00:00:00.000Z"]);
-    expect(runs("@weekly", from, 1)).toEqual(["2026-01-18T00:00:00.000Z"]);
-    expect(runs("@daily", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
-    expect(runs("@midnight", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
-    expect(runs("@hourly", from, 1)).toEqual(["2026-01-15T11:00:00.000Z"]);
-    expect(runs(" @Daily ", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
+    expect(cronRuns("@yearly", from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
+    expect(cronRuns("@annually", from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
+    expect(cronRuns("@monthly", from, 1)).toEqual(["2026-02-01T00:00:00.000Z"]);
+    expect(cronRuns("@weekly", from, 1)).toEqual(["2026-01-18T00:00:00.000Z"]);
+    expect(cronRuns("@daily", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
+    expect(cronRuns("@midnight", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
+    expect(cronRuns("@hourly", from, 1)).toEqual(["2026-01-15T11:00:00.000Z"]);
+    expect(cronRuns(" @Daily ", from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
   });
 
   it("exports the common cadences as constants", () => {
@@ -110,26 +97,26 @@ describe("parseCron in UTC", () => {
       "0 0 1 1 *",
     ]);
     const from = "2026-01-15T10:20:30Z";
-    expect(runs(EveryMinute, from, 1)).toEqual(["2026-01-15T10:21:00.000Z"]);
-    expect(runs(Hourly, from, 1)).toEqual(["2026-01-15T11:00:00.000Z"]);
-    expect(runs(Daily, from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
-    expect(runs(Weekly, from, 1)).toEqual(["2026-01-18T00:00:00.000Z"]);
-    expect(runs(Monthly, from, 1)).toEqual(["2026-02-01T00:00:00.000Z"]);
-    expect(runs(Yearly, from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
+    expect(cronRuns(EveryMinute, from, 1)).toEqual(["2026-01-15T10:21:00.000Z"]);
+    expect(cronRuns(Hourly, from, 1)).toEqual(["2026-01-15T11:00:00.000Z"]);
+    expect(cronRuns(Daily, from, 1)).toEqual(["2026-01-16T00:00:00.000Z"]);
+    expect(cronRuns(Weekly, from, 1)).toEqual(["2026-01-18T00:00:00.000Z"]);
+    expect(cronRuns(Monthly, from, 1)).toEqual(["2026-02-01T00:00:00.000Z"]);
+    expect(cronRuns(Yearly, from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);
   });
 
   it("reads L in day-of-month as the last day of each month, leap years included", () => {
-    expect(runs("0 0 L * *", "2026-01-01T00:00:00Z", 4)).toEqual([
+    expect(cronRuns("0 0 L * *", "2026-01-01T00:00:00Z", 4)).toEqual([
       "2026-01-31T00:00:00.000Z",
       "2026-02-28T00:00:00.000Z",
       "2026-03-31T00:00:00.000Z",
       "2026-04-30T00:00:00.000Z",
     ]);
-    expect(runs("0 0 L 2 *", "2027-03-01T00:00:00Z", 1)).toEqual(["2028-02-29T00:00:00.000Z"]);
+    expect(cronRuns("0 0 L 2 *", "2027-03-01T00:00:00Z", 1)).toEqual(["2028-02-29T00:00:00.000Z"]);
   });
 
   it("reads 5#2 in day-of-week as the second Friday of the month", () => {
-    expect(runs("0 0 * * 5#2", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0 * * 5#2", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-09T00:00:00.000Z",
       "2026-02-13T00:00:00.000Z",
       "2026-03-13T00:00:00.000Z",
@@ -137,7 +124,7 @@ describe("parseCron in UTC", () => {
   });
 
   it("reads 5L in day-of-week as the last Friday of the month", () => {
-    expect(runs("0 0 * * 5L", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0 * * 5L", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-30T00:00:00.000Z",
       "2026-02-27T00:00:00.000Z",
       "2026-03-27T00:00:00.000Z",
@@ -145,7 +132,7 @@ describe("parseCron in UTC", () => {
   });
 
   it("fires on 29 February only in leap years", () => {
-    expect(runs("0 0 29 2 *", "2026-01-01T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 0 29 2 *", "2026-01-01T00:00:00Z", 2)).toEqual([
       "2028-02-29T00:00:00.000Z",
       "2032-02-29T00:00:00.000Z",
     ]);
@@ -153,7 +140,7 @@ describe("parseCron in UTC", () => {
 
   it("finds a rare combination within the search horizon", () => {
     // February has a fifth Monday only in a leap year whose 1 February is a Monday: 2016, then 2044.
-    expect(runs("0 0 * 2 1#5", "2015-06-01T00:00:00Z", 1)).toEqual(["2016-02-29T00:00:00.000Z"]);
+    expect(cronRuns("0 0 * 2 1#5", "2015-06-01T00:00:00Z", 1)).toEqual(["2016-02-29T00:00:00.000Z"]);
   });
 
   it("returns null when nothing matches within the 8-year search horizon", () => {
@@ -164,7 +151,7 @@ describe("parseCron in UTC", () => {
 describe("the Vixie day-of-month / day-of-week rule", () => {
   it("fires on every 13th and on every Friday when both day fields are restricted", () => {
     // January 2026: Fridays are the 2nd, 9th, 16th, 23rd and 30th; 13 February is a Friday and fires once.
-    expect(runs("0 0 13 * 5", "2026-01-01T00:00:00Z", 9)).toEqual([
+    expect(cronRuns("0 0 13 * 5", "2026-01-01T00:00:00Z", 9)).toEqual([
       "2026-01-02T00:00:00.000Z",
       "2026-01-09T00:00:00.000Z",
       "2026-01-13T00:00:00.000Z",
@@ -178,7 +165,7 @@ describe("the Vixie day-of-month / day-of-week rule", () => {
   });
 
   it("fires only on Fridays when day-of-month is a wildcard", () => {
-    expect(runs("0 0 * * 5", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0 * * 5", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-02T00:00:00.000Z",
       "2026-01-09T00:00:00.000Z",
       "2026-01-16T00:00:00.000Z",
@@ -186,7 +173,7 @@ describe("the Vixie day-of-month / day-of-week rule", () => {
   });
 
   it("fires only on 13ths when day-of-week is a wildcard", () => {
-    expect(runs("0 0 13 * *", "2026-01-01T00:00:00Z", 3)).toEqual([
+    expect(cronRuns("0 0 13 * *", "2026-01-01T00:00:00Z", 3)).toEqual([
       "2026-01-13T00:00:00.000Z",
       "2026-02-13T00:00:00.000Z",
       "2026-03-13T00:00:00.000Z",
@@ -195,9 +182,9 @@ describe("the Vixie day-of-month / day-of-week rule", () => {
 
   it("requires both day fields to match when either starts with *, as Vixie cron does", () => {
     // Days 1, 11, 21 and 31 that are Mondays: the first is 11 May 2026.
-    expect(runs("0 0 */10 * 1", "2026-01-01T00:00:00Z", 1)).toEqual(["2026-05-11T00:00:00.000Z"]);
+    expect(cronRuns("0 0 */10 * 1", "2026-01-01T00:00:00Z", 1)).toEqual(["2026-05-11T00:00:00.000Z"]);
     // 13ths that fall on Sunday, Tuesday, Thursday or Saturday: 13 January 2026 is a Tuesday.
-    expect(runs("0 0 13 * */2", "2026-01-01T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 0 13 * */2", "2026-01-01T00:00:00Z", 2)).toEqual([
       "2026-01-13T00:00:00.000Z",
       "2026-06-13T00:00:00.000Z",
     ]);
@@ -205,24 +192,24 @@ describe("the Vixie day-of-month / day-of-week rule", () => {
 
   it("treats a restricted field that lists every value as restricted", () => {
     // 1-31 is not *, so either field matching is enough: every day fires.
-    expect(runs("0 0 1-31 * 1", "2026-01-01T00:00:00Z", 2)).toEqual([
+    expect(cronRuns("0 0 1-31 * 1", "2026-01-01T00:00:00Z", 2)).toEqual([
       "2026-01-02T00:00:00.000Z",
       "2026-01-03T00:00:00.000Z",
     ]);
   });
 
   it("treats ? like * in the day fields", () => {
-    expect(runs("0 0 ? * 5", "2026-01-01T00:00:00Z", 3)).toEqual(
-      runs("0 0 * * 5", "2026-01-01T00:00:00Z", 3),
+    expect(cronRuns("0 0 ? * 5", "2026-01-01T00:00:00Z", 3)).toEqual(
+      cronRuns("0 0 * * 5", "2026-01-01T00:00:00Z", 3),
     );
-    expect(runs("0 0 13 * ?", "2026-01-01T00:00:00Z", 3)).toEqual(
-      runs("0 0 13 * *", "2026-01-01T00:00:00Z", 3),
+    expect(cronRuns("0 0 13 * ?", "2026-01-01T00:00:00Z", 3)).toEqual(
+      cronRuns("0 0 13 * *", "2026-01-01T00:00:00Z", 3),
     );
   });
 
   it("combines L in day-of-month with a restricted day-of-week by either matching", () => {
     // Mondays of January 2026 (5, 12, 19, 26) and its last day (Saturday 31).
-    expect(runs("0 0 L * 1", "2026-01-01T00:00:00Z", 6)).toEqual([
+    expect(cronRuns("0 0 L * 1", "2026-01-01T00:00:00Z", 6)).toEqual([
       "2026-01-05T00:00:00.000Z",
       "2026-01-12T00:00:00.000Z",
       "2026-01-19T00:00:00.000Z",

@@ -1,3 +1,4 @@
+import { parseCron } from "../src/cron/index.js";
 import { ManualClock } from "../src/manual-clock.js";
 import { MemoryStore } from "../src/memory/index.js";
 import type { SchedulerOptions } from "../src/options.js";
@@ -42,4 +43,30 @@ export function deferred<T = void>() {
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** The first `count` runs of cron `expr` (in `timezone`, default UTC) after `from`, as ISO strings. */
+export function cronRuns(expr: string, from: string, count: number, timezone?: string): string[] {
+  const schedule = parseCron(expr, timezone === undefined ? {} : { timezone });
+  const out: string[] = [];
+  let after = new Date(from);
+  for (let i = 0; i < count; i++) {
+    const run = schedule.next(after);
+    if (run === null) break;
+    out.push(run.toISOString());
+    after = run;
+  }
+  return out;
+}
+
+/** A small seeded PRNG (mulberry32): the same sequence on every platform, so a failure can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { uuidv7Generator } from "../src/ids.js";
 import { MemoryStore } from "../src/memory/index.js";
 import type { ClaimOptions, NewJobRecord, Store } from "../src/store.js";
+import { seededRandom } from "./helpers.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 const at = (ms: number): Date => new Date(T0 + ms);
@@ -36,18 +37,6 @@ function claimAt(now: number, overrides: Partial<ClaimOptions> = {}): ClaimOptio
   };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface ModelJob {
   id: string;
   queue: string;
@@ -72,7 +61,7 @@ describe("MemoryStore heaps", () => {
   ];
   for (const { seed, mixed } of cases) {
     it(`claims and nextDueAt match a sorted model under random inserts, retries and cancels (seed ${seed}, ${mixed * 100}% mixed priorities)`, async () => {
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
       const store = new MemoryStore();
       const queues = ["a", "b", "c", "d"];

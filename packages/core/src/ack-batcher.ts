@@ -1,0 +1,68 @@
+import { toError } from "./errors.js";
+import type { ResolvedOptions } from "./options.js";
+import type { JobRef, Store } from "./store.js";
+
+/** Most acknowledgements sent in one store call. */
+const ACK_BATCH = 500;
+
+/**
+ * Collects completed attempts and acknowledges them in batches: one store call per turn of the
+ * event loop (or per {@link ACK_BATCH}), so a store that commits once per call is not asked to
+ * commit once per job. A failed call keeps its acknowledgements and retries; until they land the
+ * jobs stay leased, and at worst run again after their lease expires.
+ */
+export class AckBatcher {
+  private pending: JobRef[] = [];
+  private inFlight: Promise<void> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Queues the acknowledgement of a completed attempt. */
+  add(ref: JobRef): void {
+    this.pending.push(ref);
+    if (this.pending.length >= ACK_BATCH) this.flush();
+    else if (this.immediate === null && !this.inFlight) {
+      this.immediate = setImmediate(() => {
+        this.immediate = null;
+        this.flush();
+      });
+    }
+  }
+
+  /** Sends everything queued and waits until it has landed. */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.inFlight) {
+      if (!this.inFlight) this.flush();
+      await this.inFlight;
+    }
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+  }
+
+  private flush(): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, ACK_BATCH);
+    const { clock, completedRetention, logger } = this.options;
+    this.inFlight = this.store
+      .completeJobs(batch, { now: new Date(clock.now()), removeOnComplete: completedRetention === 0 })
+      .then(
+        (applied) => {
+          const stale = applied.filter((a) => !a).length;
+          if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
+        },
+        async (err: unknown) => {
+          this.pending.unshift(...batch);
+          logger.error("acknowledging completed jobs failed; retrying", { error: toError(err).message });
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+        if (this.pending.length > 0) this.flush();
+      });
+  }
+}

@@ -1,0 +1,136 @@
+import { type Duration, parseDuration } from "./duration.js";
+import { InvalidArgumentError, toError, UnknownHandlerError } from "./errors.js";
+import type { HandlerRegistry } from "./handler-registry.js";
+import { assertName, type ResolvedOptions } from "./options.js";
+import { assertJsonPayload } from "./payload.js";
+import type { NewJobRecord } from "./store.js";
+import type { NewJob } from "./types.js";
+
+const MAX_PRIORITY = 2 ** 31 - 1;
+
+/** Re-throws a validation failure as an `InvalidArgumentError` naming `field`. */
+function invalid(err: unknown, field: string): InvalidArgumentError {
+  return err instanceof InvalidArgumentError
+    ? err
+    : new InvalidArgumentError(field, toError(err).message.replace(/^[^:]+: /, ""), { cause: err });
+}
+
+/**
+ * Turns what a user passes to `enqueue` into a complete job record: validates every field (the
+ * error names the field and the bad value), applies the handler's and the scheduler's defaults,
+ * and stamps id, times and status.
+ */
+export class JobInput {
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  /** Validates a job, queue or schedule name. */
+  name(value: unknown, field: string): string {
+    try {
+      return assertName(value, field);
+    } catch (err) {
+      throw invalid(err, field);
+    }
+  }
+
+  /** Validates `job` (reported as `path` in errors) and resolves it into a record. */
+  toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
+    if (job === null || typeof job !== "object")
+      throw new InvalidArgumentError(path, "expected a job object");
+    const name = this.name(job.name, `${path}.name`);
+    const handler = this.registry.get(name);
+    if (!handler && strict) throw new UnknownHandlerError(name);
+    const payload = job.payload === undefined ? null : job.payload;
+    try {
+      assertJsonPayload(payload, this.options.maxPayloadBytes);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError)
+        throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
+      throw err;
+    }
+    const now = this.options.clock.now();
+    let scheduledAt = now;
+    if (job.runAt !== undefined) {
+      if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
+        throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
+      }
+      scheduledAt = job.runAt.getTime();
+    } else if (job.delay !== undefined) {
+      scheduledAt = now + this.duration(job.delay, `${path}.delay`);
+    }
+    const retry = handler?.retry ?? this.options.retry;
+    return {
+      id: this.options.idGenerator(),
+      name,
+      payload,
+      queue: this.name(job.queue ?? handler?.queue ?? "default", `${path}.queue`),
+      priority: this.priority(job.priority ?? handler?.priority ?? 0, `${path}.priority`),
+      maxRetries: this.maxRetries(
+        job.maxRetries ?? handler?.maxRetries ?? retry.maxAttempts - 1,
+        `${path}.maxRetries`,
+      ),
+      timeout:
+        job.timeout !== undefined
+          ? this.duration(job.timeout, `${path}.timeout`)
+          : (handler?.timeout ?? this.options.defaultTimeout),
+      scheduledAt: new Date(scheduledAt),
+      createdAt: new Date(now),
+      status: scheduledAt > now ? "scheduled" : "pending",
+      metadata: this.metadata(job.metadata, `${path}.metadata`),
+      uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
+    };
+  }
+
+  /** Parses a duration, naming `field` when it is bad. */
+  duration(value: Duration, field: string): number {
+    try {
+      return parseDuration(value, field);
+    } catch (err) {
+      throw invalid(err, field);
+    }
+  }
+
+  private priority(value: unknown, field: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
+      throw new InvalidArgumentError(
+        field,
+        `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`,
+      );
+    }
+    return value;
+  }
+
+  private maxRetries(value: unknown, field: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 1000) {
+      throw new InvalidArgumentError(field, `expected an integer from 0 to 1000, got ${String(value)}`);
+    }
+    return value;
+  }
+
+  private metadata(value: unknown, field: string): Record<string, string> {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new InvalidArgumentError(field, "expected an object of string values");
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== "string")
+        throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
+      out[k] = v;
+    }
+    return out;
+  }
+
+  private uniqueKey(value: unknown, field: string): string | null {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string" || value.length === 0 || value.length > 255) {
+      throw new InvalidArgumentError(
+        field,
+        `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  }
+}
