@@ -3,7 +3,10 @@ import { randomFillSync } from "node:crypto";
 /** Makes job ids. Inject one to make ids predictable in tests. */
 export type IdGenerator = () => string;
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGIT = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const DASH = "-".charCodeAt(0);
+/** Where each of the 16 bytes' two hex digits go in the 36-character id. */
+const BYTE_POSITION = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /**
  * Returns a generator of UUID version 7 ids: 48 bits of milliseconds then a 26-bit counter
@@ -15,6 +18,7 @@ export function uuidv7Generator(now: () => number = Date.now): IdGenerator {
   let lastMs = -1;
   let counter = 0;
   const bytes = new Uint8Array(16);
+  const chars = new Array<number>(36).fill(DASH);
   return () => {
     let ms = now();
     if (ms <= lastMs) {
@@ -46,11 +50,14 @@ export function uuidv7Generator(now: () => number = Date.now): IdGenerator {
     bytes[8] = 0x80 | ((counter >>> 8) & 0x3f);
     bytes[9] = counter & 0xff;
     for (let i = 10; i < 16; i++) bytes[i] = pool[poolPos++]!;
-    let s = "";
     for (let i = 0; i < 16; i++) {
-      s += HEX[bytes[i]!]!;
-      if (i === 3 || i === 5 || i === 7 || i === 9) s += "-";
+      const b = bytes[i]!;
+      const at = BYTE_POSITION[i]!;
+      chars[at] = HEX_DIGIT[b >> 4]!;
+      chars[at + 1] = HEX_DIGIT[b & 15]!;
     }
-    return s;
+    // One call builds a flat string; concatenating pieces would leave a rope that every Map
+    // lookup of the id has to walk.
+    return String.fromCharCode(...chars);
   };
 }

@@ -149,12 +149,19 @@ export interface Hook {
 
 /** Job counts by status. */
 export interface Stats {
+  /** Jobs due and waiting for a worker. */
   pending: number;
+  /** Jobs claimed and running now. */
   running: number;
+  /** Jobs completed and not yet purged. */
   completed: number;
+  /** Jobs whose last attempt failed, waiting for their retry. */
   failed: number;
+  /** Jobs in the dead-letter queue. */
   dead: number;
+  /** Jobs waiting for a future run time. */
   scheduled: number;
+  /** Jobs cancelled and not yet purged. */
   cancelled: number;
   /** The same counts per queue. */
   byQueue?: Record<string, Omit<Stats, "byQueue">>;
@@ -168,10 +175,14 @@ export interface Schedule {
 
 /** Filter for `listJobs`. */
 export interface JobFilter {
+  /** One status or several. */
   status?: JobStatus | JobStatus[];
+  /** Only jobs of this queue. */
   queue?: string;
+  /** Only jobs of this handler name. */
   name?: string;
   /** At most this many (default 100, at most 10,000). */
   limit?: number;
+  /** Skip this many first (default 0). */
   offset?: number;
 }

@@ -173,6 +173,27 @@ describe("MemoryStore heaps", () => {
   });
 });
 
+describe("MemoryStore id order", () => {
+  it("breaks ties by id in string order, whatever the ids look like", async () => {
+    const store = new MemoryStore();
+    const ids = [
+      "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+      "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+      "0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B",
+      "0190a1b2-c3d4-7e5f-8a9b-ffffffffffff",
+      "0190a1b2-c3d4-7e5e-ffff-ffffffffffff",
+      "job-2",
+      "job-10",
+      "0",
+      "zzz",
+    ];
+    await store.createJobs(ids.map((id) => newJob({ id })));
+    const claimed = await store.claimDueJobs(claimAt(0));
+    expect(claimed.map((j) => j.id)).toEqual([...ids].sort());
+    await store.close();
+  });
+});
+
 describe("MemoryStore copies", () => {
   it("jobs returned by every method are fresh objects that do not alias stored state", async () => {
     const store = new MemoryStore();
