@@ -24,7 +24,13 @@ export {
   retry,
   retryAfter,
 } from "./retry.js";
-export { createScheduler, Scheduler, type SchedulerState, type StopOptions } from "./scheduler.js";
+export {
+  createScheduler,
+  type EnqueueOptions,
+  Scheduler,
+  type SchedulerState,
+  type StopOptions,
+} from "./scheduler.js";
 export { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 export type { ScheduleOptions } from "./schedules/schedule-options.js";
 export { TICK_METADATA } from "./schedules/schedule-runner.js";

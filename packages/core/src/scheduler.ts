@@ -27,6 +27,16 @@ import { WorkerPool } from "./worker-pool.js";
 /** The lifecycle of a {@link Scheduler}. */
 export type SchedulerState = "idle" | "starting" | "running" | "stopping" | "stopped";
 
+/** Options of `enqueue`, `enqueueAt` and `enqueueMany`. */
+export interface EnqueueOptions {
+  /**
+   * Enqueue inside your own transaction (for PostgreSQL, the `pg` client on which you ran
+   * `BEGIN`): the job exists if and only if the transaction commits. Stores without
+   * transactions reject it.
+   */
+  transaction?: unknown;
+}
+
 /** Options of {@link Scheduler.stop}. */
 export interface StopOptions {
   /** How long to wait for running jobs before aborting them; default `"30s"`. */
@@ -133,26 +143,29 @@ export class Scheduler implements ScheduleRegistrar {
    *
    * @throws InvalidArgumentError for bad fields (the message names the field), PayloadTooLargeError,
    *   UnknownHandlerError (with `strictHandlers`), JobAlreadyExistsError for a held `uniqueKey`,
-   *   ShuttingDownError while stopping.
+   *   ShuttingDownError while stopping. With `options.transaction`, the insert joins that transaction.
    */
-  async enqueue<P = unknown>(job: NewJob<P>): Promise<Job<P>> {
-    const [created] = await this.insert([this.input.toRecord(job, "job")]);
+  async enqueue<P = unknown>(job: NewJob<P>, options: EnqueueOptions = {}): Promise<Job<P>> {
+    const [created] = await this.insert([this.input.toRecord(job, "job")], options);
     return created as Job<P>;
   }
 
   /** Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`). */
-  enqueueAt<P = unknown>(job: NewJob<P>, runAt: Date): Promise<Job<P>> {
-    return this.enqueue({ ...job, runAt });
+  enqueueAt<P = unknown>(job: NewJob<P>, runAt: Date, options: EnqueueOptions = {}): Promise<Job<P>> {
+    return this.enqueue({ ...job, runAt }, options);
   }
 
   /**
    * Enqueues many jobs in one store round trip. All or nothing: if one is invalid or its
    * `uniqueKey` is held, none is enqueued.
    */
-  async enqueueMany(jobs: NewJob[]): Promise<Job[]> {
+  async enqueueMany(jobs: NewJob[], options: EnqueueOptions = {}): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
     if (jobs.length === 0) return [];
-    return this.insert(jobs.map((job, i) => this.input.toRecord(job, `jobs[${i}]`)));
+    return this.insert(
+      jobs.map((job, i) => this.input.toRecord(job, `jobs[${i}]`)),
+      options,
+    );
   }
 
   /** The job with that id, or `null`. */
@@ -369,11 +382,14 @@ export class Scheduler implements ScheduleRegistrar {
     });
   }
 
-  private async insert(records: NewJobRecord[]): Promise<Job[]> {
+  private async insert(records: NewJobRecord[], options: EnqueueOptions): Promise<Job[]> {
     if (this.state === "stopping" || this.state === "stopped") {
       throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
     }
-    const jobs = await this.store.createJobs(records);
+    const jobs = await this.store.createJobs(
+      records,
+      options.transaction === undefined ? undefined : { transaction: options.transaction },
+    );
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.pool.wake();
     return jobs;

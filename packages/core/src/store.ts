@@ -14,8 +14,12 @@ export interface Store {
    * (`scheduled`, `pending`, `running`, `failed`); if any job of the batch conflicts with a stored
    * job or with another job of the batch, nothing is inserted and `JobAlreadyExistsError` is thrown.
    * Returns the stored jobs in input order.
+   *
+   * With `options.transaction` (a backend-specific handle, such as a `pg` client inside `BEGIN`),
+   * the insert joins that transaction: the jobs exist if and only if it commits, and wake-ups are
+   * sent on commit. A store that cannot join transactions throws `InvalidArgumentError`.
    */
-  createJobs(jobs: NewJobRecord[]): Promise<Job[]>;
+  createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]>;
 
   /** Returns the job, or `null` when there is none with that id. */
   getJob(id: string): Promise<Job | null>;
@@ -127,6 +131,12 @@ export interface Store {
    * open). Idempotent. Every later call rejects with a `StoreError`.
    */
   close(): Promise<void>;
+}
+
+/** Options of {@link Store.createJobs}. */
+export interface CreateJobsOptions {
+  /** A backend-specific transaction to insert in (e.g. a `pg` `PoolClient` after `BEGIN`). */
+  transaction?: unknown;
 }
 
 /** The number of failed attempts a store keeps in `Job.history`. */

@@ -274,3 +274,13 @@ describe("cancel and retryJob", () => {
     await expect(s.retryJob(job.id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });
+
+describe("transactions", () => {
+  it("the memory store rejects enqueue inside a transaction, creating nothing", async () => {
+    const { s } = setup();
+    await expect(s.enqueue({ name: "j" }, { transaction: {} })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(await s.listJobs()).toEqual([]);
+  });
+});

@@ -1,9 +1,10 @@
-import { StoreError } from "../errors.js";
+import { InvalidArgumentError, StoreError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
 import type {
   ClaimOptions,
   CleanupOptions,
   CompleteOptions,
+  CreateJobsOptions,
   FailOptions,
   FireResult,
   JobRef,
@@ -65,8 +66,14 @@ export class MemoryStore implements Store {
   }
 
   /** {@inheritDoc Store.createJobs} */
-  async createJobs(jobs: NewJobRecord[]): Promise<Job[]> {
+  async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
     this.assertOpen();
+    if (options?.transaction !== undefined) {
+      throw new InvalidArgumentError(
+        "transaction",
+        "the memory store has no transactions; enqueue without one",
+      );
+    }
     const records = this.table.prepare(jobs, "reject");
     this.table.insertAll(records);
     this.notifyInserted(records);
