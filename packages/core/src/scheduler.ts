@@ -282,7 +282,11 @@ export class Scheduler implements ScheduleRegistrar {
       createdAt: existing?.createdAt ?? new Date(now),
       updatedAt: new Date(now),
     };
-    await this.store.saveSchedule(record);
+    // A new schedule is created only if absent: instances starting together must not overwrite
+    // each other's record after the leader fired its first tick (that would fire a tick twice).
+    if (!(await this.store.saveSchedule(record, { onlyIfAbsent: existing === null }))) {
+      return this.defineSchedule(name, shape, handler, options);
+    }
     this.runner.trigger();
     return record;
   }

@@ -86,8 +86,12 @@ export interface Store {
    */
   nextDueAt(queues: readonly string[] | null): Promise<Date | null>;
 
-  /** Creates or replaces a schedule by name. */
-  saveSchedule(schedule: ScheduleRecord): Promise<void>;
+  /**
+   * Creates or replaces a schedule by name. With `onlyIfAbsent`, creates it only when no schedule
+   * of that name exists (atomically: of concurrent creators exactly one succeeds) and leaves an
+   * existing one untouched. Returns whether the schedule was written.
+   */
+  saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean>;
 
   /** Returns a schedule by name, or `null`. */
   getSchedule(name: string): Promise<ScheduleRecord | null>;
@@ -131,6 +135,12 @@ export interface Store {
    * open). Idempotent. Every later call rejects with a `StoreError`.
    */
   close(): Promise<void>;
+}
+
+/** Options of {@link Store.saveSchedule}. */
+export interface SaveScheduleOptions {
+  /** Write only if no schedule of that name exists. */
+  onlyIfAbsent?: boolean;
 }
 
 /** Options of {@link Store.createJobs}. */

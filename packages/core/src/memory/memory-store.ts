@@ -9,6 +9,7 @@ import type {
   FireResult,
   JobRef,
   NewJobRecord,
+  SaveScheduleOptions,
   ScheduleRecord,
   ScheduleTick,
   Store,
@@ -260,9 +261,11 @@ export class MemoryStore implements Store {
   }
 
   /** {@inheritDoc Store.saveSchedule} */
-  async saveSchedule(schedule: ScheduleRecord): Promise<void> {
+  async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
+    if (options?.onlyIfAbsent && this.schedules.has(schedule.name)) return false;
     this.schedules.set(schedule.name, copySchedule(schedule));
+    return true;
   }
 
   /** {@inheritDoc Store.getSchedule} */

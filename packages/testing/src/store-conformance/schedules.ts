@@ -56,6 +56,26 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       expect(await ctx.store.getSchedule("nope")).toBeNull();
     });
 
+    it("saveSchedule with onlyIfAbsent creates a missing schedule and leaves an existing one untouched", async () => {
+      expect(await ctx.store.saveSchedule(newSchedule("once"), { onlyIfAbsent: true })).toBe(true);
+      const other = { ...newSchedule("once"), occurrences: 42 };
+      expect(await ctx.store.saveSchedule(other, { onlyIfAbsent: true })).toBe(false);
+      expect((await ctx.store.getSchedule("once"))?.occurrences).toBe(0);
+      expect(await ctx.store.saveSchedule(other)).toBe(true);
+      expect((await ctx.store.getSchedule("once"))?.occurrences).toBe(42);
+    });
+
+    it("of concurrent onlyIfAbsent creators of one schedule exactly one succeeds", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          ctx.store.saveSchedule({ ...newSchedule("race"), occurrences: i }, { onlyIfAbsent: true }),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect((await ctx.store.getSchedule("race"))?.occurrences).toBe(winner);
+    });
+
     it("saveSchedule replaces the schedule with the same name", async () => {
       await ctx.store.saveSchedule(newSchedule("sync"));
       const { expression: _cron, ...definition } = newSchedule("sync").definition;
