@@ -4,6 +4,8 @@ export default defineConfig({
   entry: ["src/index.ts"],
   format: ["esm", "cjs"],
   external: ["pg", "@sched/core"],
+  // The SQL files are inlined as strings: nothing to locate at run time, in ESM or CommonJS.
+  loader: { ".sql": "text" },
   dts: true,
   clean: true,
   sourcemap: true,

@@ -1,6 +1,16 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/** Imports `.sql` files as their text, as tsup's `text` loader does in the build. */
+const sqlAsText: Plugin = {
+  name: "sql-as-text",
+  transform(code, id) {
+    if (!id.endsWith(".sql")) return null;
+    return { code: `export default ${JSON.stringify(code)};`, map: null };
+  },
+};
 
 export default defineConfig({
+  plugins: [sqlAsText],
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],

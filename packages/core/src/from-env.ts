@@ -75,6 +75,6 @@ export async function createSchedulerFromEnv(
   }
   return new Scheduler(
     { ...options, store: overrides.store ?? store, leader: overrides.leader ?? leader },
-    !overrides.store,
+    { store: !overrides.store, leader: !overrides.leader && leader !== undefined },
   );
 }

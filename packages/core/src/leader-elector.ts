@@ -13,7 +13,7 @@ export class LeaderElector {
 
   constructor(
     private readonly leader: Leader | undefined,
-    options: ResolvedOptions,
+    private readonly options: ResolvedOptions,
     private readonly onGained: () => void,
   ) {
     this.task =
@@ -43,9 +43,13 @@ export class LeaderElector {
     });
     try {
       await this.leader.acquire();
-    } finally {
-      this.task.start(0);
+    } catch (err) {
+      // A leader that cannot even start (e.g. its table is missing) fails start(); nothing keeps running.
+      this.unsubscribe();
+      this.unsubscribe = null;
+      throw err;
     }
+    this.task.start(this.options.distributed.lockRefresh);
   }
 
   /** Stops renewing and releases the lease so another instance takes over at once. */

@@ -61,15 +61,20 @@ export class Scheduler implements ScheduleRegistrar {
   private readonly elector: LeaderElector;
   private readonly maintenance: Maintenance;
   private readonly ownsStore: boolean;
+  private readonly ownsLeader: boolean;
   private state: SchedulerState = "idle";
   private transition: Promise<void> | null = null;
   private keepAlive: ReturnType<typeof setInterval> | null = null;
 
-  /** Prefer {@link createScheduler}. `ownsStore`: close the store on `stop()`. */
-  constructor(options: SchedulerOptions = {}, ownsStore = false) {
+  /**
+   * Prefer {@link createScheduler}. `owns` says which of the given store and leader the scheduler
+   * created itself and must close on `stop()`.
+   */
+  constructor(options: SchedulerOptions = {}, owns: { store?: boolean; leader?: boolean } = {}) {
     this.options = resolveOptions(options);
     this.store = options.store ?? new MemoryStore();
-    this.ownsStore = ownsStore;
+    this.ownsStore = owns.store ?? false;
+    this.ownsLeader = owns.leader ?? false;
     this.leader = options.leader;
     this.input = new JobInput(this.options, this.registry);
     this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
@@ -345,6 +350,7 @@ export class Scheduler implements ScheduleRegistrar {
       await this.elector.stop();
       if (this.keepAlive) clearInterval(this.keepAlive);
       this.keepAlive = null;
+      if (this.ownsLeader) await this.leader?.close?.();
       if (this.ownsStore) await this.store.close();
       this.state = "stopped";
     })();

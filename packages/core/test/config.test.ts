@@ -150,21 +150,22 @@ describe("createSchedulerFromEnv", () => {
   it("loads the store and leader from the adapter packages' fromEnv, and owns the store", async () => {
     const loaded: string[] = [];
     const store = new MemoryStore();
-    const { MemoryLeader } = await import("../src/memory/index.js");
+    const { MemoryLeader, MemoryLeaderGroup } = await import("../src/memory/index.js");
+    const leader = new MemoryLeader({ instanceId: "x", group: new MemoryLeaderGroup() });
     const s = await createSchedulerFromEnv(
       { SCHEDULER_STORE: "postgres", SCHEDULER_DISTRIBUTED: "1" },
       {},
       async (name) => {
         loaded.push(name);
-        return name.includes("store")
-          ? { fromEnv: () => store }
-          : { fromEnv: () => new MemoryLeader({ instanceId: "x" }) };
+        return name.includes("store") ? { fromEnv: () => store } : { fromEnv: () => leader };
       },
     );
     expect(loaded).toEqual(["@sched/store-postgres", "@sched/leader-postgres"]);
     await s.start();
     await s.stop();
     await expect(store.ping()).rejects.toThrow();
+    // The leader it built is closed too: a closed leader never leads again.
+    expect(await leader.acquire()).toBe(false);
   });
 
   it("rejects a package without fromEnv", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/manual-clock.js";
-import { MemoryStore } from "../src/memory/index.js";
+import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import { deferred, recordingLogger, setup, turns, until } from "./helpers.js";
 
@@ -113,6 +113,19 @@ describe("start and stop", () => {
     const s = createScheduler({ store, logger: recordingLogger() });
     await expect(s.start()).rejects.toMatchObject({ code: "STORE_ERROR" });
     expect(s.running).toBe(false);
+  });
+
+  it("start rejects when the leader cannot start, and leaves nothing running", async () => {
+    const before = activeResources();
+    const leader = new MemoryLeader({ instanceId: "broken", group: new MemoryLeaderGroup() });
+    leader.acquire = async () => {
+      throw new Error("lock table missing");
+    };
+    const s = createScheduler({ leader, distributed: { enabled: true }, logger: recordingLogger() });
+    await expect(s.start()).rejects.toThrow(/lock table missing/);
+    expect(s.running).toBe(false);
+    await turns(2);
+    expect(activeResources()).toEqual(before);
   });
 
   it("the health check throws when the store stops answering", async () => {

@@ -1,1 +1,2 @@
-export {};
+export { fromEnv } from "./from-env.js";
+export { PostgresLeader, type PostgresLeaderOptions } from "./postgres-leader.js";

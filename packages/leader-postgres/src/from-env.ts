@@ -1,0 +1,28 @@
+import { ConfigError, configFromEnv } from "@sched/core";
+import { PostgresLeader } from "./postgres-leader.js";
+
+/**
+ * Creates a {@link PostgresLeader} from `SCHEDULER_*` environment variables, as
+ * `createSchedulerFromEnv` does: `SCHEDULER_POSTGRES_URL` (required), `SCHEDULER_POSTGRES_SCHEMA`,
+ * `SCHEDULER_POSTGRES_TABLE_PREFIX`, `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL`. The leader
+ * owns its pool: `close()` ends it. Call `migrate()` (or the store's) before the first `acquire()`.
+ *
+ * @throws ConfigError naming the bad or missing variable (the URL is never echoed).
+ */
+export function fromEnv(env: Record<string, string | undefined> = process.env): PostgresLeader {
+  const config = configFromEnv(env);
+  const url = config.postgres?.url;
+  if (url === undefined) {
+    throw new ConfigError(
+      "SCHEDULER_POSTGRES_URL",
+      "is required by @sched/leader-postgres; set it to a URL such as postgres://user@host:5432/database",
+    );
+  }
+  return new PostgresLeader({
+    connectionString: url,
+    schema: config.postgres?.schema,
+    tablePrefix: config.postgres?.tablePrefix,
+    instanceId: config.distributed?.instanceId,
+    ttl: config.distributed?.lockTTL,
+  });
+}

@@ -1,0 +1,382 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { ConfigError, type Duration, type Leader, type Logger, parseDuration, StoreError } from "@sched/core";
+import type { Pool, QueryConfig } from "pg";
+import {
+  createOwnedPool,
+  describeServer,
+  errorCode,
+  redact,
+  type ServerDescription,
+  toStoreError,
+} from "./connection.js";
+import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
+import { migrateLockTable } from "./migrate-lock-table.js";
+
+/** Options of {@link PostgresLeader}. Give `connectionString` or `pool`, not both. */
+export interface PostgresLeaderOptions {
+  /**
+   * A `postgres://` URL. The leader opens (and {@link PostgresLeader.close} ends) its own small
+   * pool. Without it or `pool`, the `PG*` environment variables apply, as in `pg`.
+   */
+  connectionString?: string;
+  /** A pool to use instead, e.g. the one your `PostgresStore` uses. It is yours: `close()` leaves it open. */
+  pool?: Pool;
+  /** The schema of the lock table; default `"public"`. */
+  schema?: string;
+  /** Prefix of the lock table's name (`<prefix>locks`); default `"scheduler_"`. */
+  tablePrefix?: string;
+  /** The leadership to compete for: leaders with the same table and name elect one. Default `"scheduler"`. */
+  name?: string;
+  /** This instance's id, stored as the lease's holder; default `<hostname>-<pid>-<random>`. */
+  instanceId?: string;
+  /** How long a lease lasts without renewal, by the database's clock; default `"30s"`. */
+  ttl?: Duration;
+  /** Where failed renewals are reported (never with a password); default warnings on `console`. */
+  logger?: Logger;
+}
+
+/**
+ * The share of the TTL by which the local lease ends early: it covers a difference in clock rates
+ * between this process and the database, and the time between checking `isLeader()` and acting.
+ */
+const SAFETY_MARGIN = 0.1;
+/** The longest a release waits for the database: it is best effort, as an unreleased lease expires. */
+const RELEASE_TIMEOUT_MS = 5_000;
+/** The longest TTL accepted, as for timers (about 24.8 days). */
+const MAX_TTL_MS = 2_147_483_647;
+/** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
+const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
+
+const consoleWarnings: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, fields) => (fields === undefined ? console.warn(message) : console.warn(message, fields)),
+  error: (message, fields) =>
+    fields === undefined ? console.error(message) : console.error(message, fields),
+};
+
+/**
+ * A {@link Leader} backed by a lease row in PostgreSQL (`<schema>.<prefix>locks`, shared with
+ * `@sched/store-postgres`). The lease's TTL is judged by the database's clock; each new
+ * leadership gets a strictly higher `term`. Locally, {@link isLeader} turns false once the TTL
+ * minus a 10% safety margin has passed since the last successful renewal was sent, so a leader
+ * that cannot renew stops before its lease can expire on the server. It is passive (no timers):
+ * the runtime calls {@link acquire} every `lockRefresh`.
+ *
+ * @example
+ * ```ts
+ * const leader = new PostgresLeader({ connectionString, ttl: "30s" });
+ * await leader.migrate();
+ * const scheduler = createScheduler({ store, leader, distributed: { enabled: true } });
+ * ```
+ */
+export class PostgresLeader implements Leader {
+  /** {@inheritDoc @sched/core#Leader.instanceId} */
+  readonly instanceId: string;
+  /** The name of the lease this leader competes for. */
+  readonly name: string;
+  private readonly ttlMs: number;
+  /** How long after sending a successful renewal this instance considers itself the leader. */
+  private readonly localLeaseMs: number;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly statements: LeaseStatements;
+  private readonly server: ServerDescription;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<(isLeader: boolean, term: number) => void>();
+  private currentTerm = 0;
+  /**
+   * The last term the database granted this instance, even one it did not act on (an answer that
+   * came too late); it may take that lease back at once after stepping down. `null` before any.
+   */
+  private grantedTerm: number | null = null;
+  private leading = false;
+  /** `performance.now()` at which this instance stops leading unless a renewal succeeds first. */
+  private localDeadline = 0;
+  /** Whether a statement may have written this instance into the row since the last release. */
+  private mayHoldRow = false;
+  private failures = 0;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Acquire, release and close run one at a time, in call order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
+   *
+   * @throws ConfigError naming a bad option (identifier, name, TTL, or both `pool` and `connectionString`).
+   */
+  constructor(options: PostgresLeaderOptions = {}) {
+    if (options.pool !== undefined && options.connectionString !== undefined) {
+      throw new ConfigError("pool", "give either connectionString or pool, not both");
+    }
+    if (options.connectionString !== undefined && typeof options.connectionString !== "string") {
+      throw new ConfigError("connectionString", `expected a string, got ${typeof options.connectionString}`);
+    }
+    if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
+      throw new ConfigError("pool", "expected a pg.Pool");
+    }
+    this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
+    this.name = checkText(options.name ?? "scheduler", "name");
+    this.instanceId = checkText(
+      options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      "instanceId",
+    );
+    this.ttlMs = parseTtl(options.ttl ?? "30s");
+    if (this.ttlMs <= 0 || this.ttlMs > MAX_TTL_MS) {
+      throw new ConfigError("ttl", `expected a positive duration up to ${MAX_TTL_MS}ms, got ${options.ttl}`);
+    }
+    this.localLeaseMs = this.ttlMs * (1 - SAFETY_MARGIN);
+    this.server = describeServer(options.connectionString, options.pool);
+    this.logger = options.logger ?? consoleWarnings;
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs));
+    if (this.ownsPool) {
+      // An idle connection that the server closes (restart, pg_terminate_backend) is reported on
+      // the pool; without a listener Node.js would crash the process. The pool replaces it.
+      this.pool.on("error", (err) => {
+        this.logger.debug("PostgresLeader: an idle connection failed and was discarded", {
+          error: redact(err.message, this.server),
+        });
+      });
+    }
+  }
+
+  /** {@inheritDoc @sched/core#Leader.term} */
+  get term(): number {
+    return this.currentTerm;
+  }
+
+  /**
+   * Whether this instance leads, judged by its own monotonic clock: true until the TTL minus the
+   * safety margin has passed since the last successful acquire or renewal was sent. Steps down
+   * (and tells listeners) once it has.
+   */
+  isLeader(): boolean {
+    if (this.leading && performance.now() >= this.localDeadline) this.stepDown();
+    return this.leading;
+  }
+
+  /**
+   * Takes the lease when it is free or expired by the database's clock (with a new, higher term),
+   * or renews it when this instance leads (keeping the term). Resolves whether this instance leads
+   * afterwards. A failure (unreachable database, lost lease) steps down at once and resolves
+   * `false`; it is logged without secrets.
+   *
+   * @throws StoreError only when the lock table does not exist: call {@link migrate} first.
+   */
+  acquire(): Promise<boolean> {
+    return this.serialize(() => this.acquireOrRenew());
+  }
+
+  /**
+   * Steps down and frees the lease if this instance holds it (keeping its term), so another
+   * instance can take over at once. Does nothing otherwise, or once closed.
+   *
+   * @throws StoreError when the database cannot be reached; this instance has stepped down anyway
+   * and its lease expires by its TTL.
+   */
+  release(): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.closed) await this.releaseLease();
+    });
+  }
+
+  /** {@inheritDoc @sched/core#Leader.onLeaderChange} */
+  onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void {
+    // A wrapper per subscription, so the same function subscribed twice is unsubscribed once each.
+    const subscription = (isLeader: boolean, term: number): void => listener(isLeader, term);
+    this.listeners.add(subscription);
+    return () => {
+      this.listeners.delete(subscription);
+    };
+  }
+
+  /**
+   * Creates the lock table (and its schema) if missing: the same table `@sched/store-postgres`
+   * creates, so running either migration is enough. Idempotent, and safe when many instances run
+   * it at once.
+   *
+   * @throws StoreError naming the server by `host:port` (never the password) when it fails.
+   */
+  async migrate(): Promise<void> {
+    if (this.closed) throw new StoreError("PostgresLeader is closed; create a new one to migrate");
+    await migrateLockTable(this.pool, this.statements, this.server);
+  }
+
+  /**
+   * Releases the lease if held (ignoring failures: it then expires by its TTL), drops listeners,
+   * and ends the pool if the leader created it; a pool given as `pool` stays open. Idempotent; a
+   * closed leader never leads again.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    // Set now, so that acquire calls queued behind the close resolve false.
+    this.closed = true;
+    this.closing = this.serialize(async () => {
+      await this.releaseLease().catch(() => undefined);
+      this.listeners.clear();
+      if (this.ownsPool) await this.pool.end().catch(() => undefined);
+    });
+    return this.closing;
+  }
+
+  private async acquireOrRenew(): Promise<boolean> {
+    if (this.closed) return false;
+    // Renew (keeping the term) only a leadership this instance still holds locally; any other
+    // success is a new leadership with a higher term, so no two leaderships share a term.
+    const leads = this.isLeader();
+    // Taken before the statement is even queued: the server reads clock_timestamp() later, so
+    // `sentAt + ttl` comes no later than the server's `expires_at` (up to the clocks' drift, which
+    // the safety margin covers).
+    const sentAt = performance.now();
+    this.mayHoldRow = true;
+    let term: string | undefined;
+    try {
+      const rows = await this.run<{ term: string }>(
+        "acquire the lease",
+        this.statements.acquireLease,
+        [this.name, this.instanceId, this.ttlMs, this.grantedTerm, leads],
+        // An answer after the local lease it would grant has run out is of no use.
+        Math.ceil(this.localLeaseMs),
+      );
+      term = rows[0]?.term;
+    } catch (err) {
+      this.stepDown();
+      if (err instanceof MissingLockTableError) throw err;
+      this.reportFailure(err as StoreError);
+      return false;
+    }
+    this.failures = 0;
+    // No row: another instance holds an unexpired lease, and this one has lost its own if it had one.
+    if (term === undefined) {
+      this.stepDown();
+      return false;
+    }
+    const newTerm = Number(term);
+    this.grantedTerm = newTerm;
+    const deadline = sentAt + this.localLeaseMs;
+    // A late answer: the local lease it grants is already over.
+    if (performance.now() >= deadline) {
+      this.stepDown();
+      return false;
+    }
+    if (newTerm === this.currentTerm) {
+      // A renewal. If the local lease ran out while it was in flight, the loss was reported:
+      // stay down, and take the lease back with a new term at the next acquire.
+      if (!this.leading) return false;
+      this.localDeadline = deadline;
+      return true;
+    }
+    // A different term is a new leadership: the previous one (if any) has ended.
+    this.stepDown();
+    this.currentTerm = newTerm;
+    this.localDeadline = deadline;
+    this.leading = true;
+    this.emit(true);
+    return true;
+  }
+
+  private async releaseLease(): Promise<void> {
+    // Step down first: once release is asked for, this instance must not lead, reachable or not.
+    this.stepDown();
+    if (!this.mayHoldRow) return;
+    await this.run(
+      "release the lease",
+      this.statements.releaseLease,
+      [this.name, this.instanceId],
+      Math.min(RELEASE_TIMEOUT_MS, Math.ceil(this.localLeaseMs)),
+    );
+    this.mayHoldRow = false;
+  }
+
+  /**
+   * Runs one statement, giving up after `timeoutMs` (also while waiting for a connection of a busy
+   * pool). A statement that still commits after we gave up only writes this instance's own lease,
+   * which its next acquire takes back or which expires.
+   */
+  private async run<Row extends Record<string, unknown>>(
+    action: string,
+    text: string,
+    values: unknown[],
+    timeoutMs: number,
+  ): Promise<Row[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
+      timer.unref?.();
+    });
+    const query: QueryConfig = { text, values };
+    try {
+      const result = await Promise.race([this.pool.query<Row>(query), timeout]);
+      return result.rows;
+    } catch (err) {
+      if (MISSING_TABLE_CODES.has(errorCode(err) ?? ""))
+        throw new MissingLockTableError(this.statements, err);
+      throw toStoreError(err, action, this.server);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reportFailure(error: StoreError): void {
+    this.failures++;
+    // The first failures, then every 20th: an outage must be visible without flooding the log.
+    const level = this.failures <= 3 || this.failures % 20 === 0 ? "warn" : "debug";
+    this.logger[level](`PostgresLeader "${this.name}" could not acquire or renew its lease; not leading`, {
+      instanceId: this.instanceId,
+      failures: this.failures,
+      error: error.message,
+    });
+  }
+
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(operation, operation);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.emit(false);
+  }
+
+  private emit(isLeader: boolean): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(isLeader, this.currentTerm);
+      } catch {
+        // A listener's failure must not change who leads.
+      }
+    }
+  }
+}
+
+/** The lock table (or its schema) does not exist: a setup error, reported instead of `false`. */
+class MissingLockTableError extends StoreError {
+  constructor(statements: LeaseStatements, cause: unknown) {
+    super(
+      `the lock table ${statements.locksTable} does not exist; call migrate() on the PostgresLeader (or run the @sched/store-postgres migrations) before acquire()`,
+      { cause },
+    );
+  }
+}
+
+/** Validates a name or instance id: stored as text, so any 1-200 characters except NUL. */
+function checkText(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 200 || value.includes("\u0000")) {
+    throw new ConfigError(field, `expected 1-200 characters without NUL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Parses the TTL, reporting a bad one as a {@link ConfigError} like the other options. */
+function parseTtl(ttl: Duration): number {
+  try {
+    return parseDuration(ttl, "ttl");
+  } catch (err) {
+    throw new ConfigError("ttl", (err as Error).message.replace("ttl: ", ""), { cause: err });
+  }
+}
