@@ -312,12 +312,17 @@ export class Scheduler implements ScheduleRegistrar {
     this.transition = (async () => {
       try {
         await this.store.ping();
-        await this.elector.start();
       } catch (err) {
         this.state = "idle";
         throw err instanceof SchedulerError
           ? err
           : new StoreError("the store is unreachable", { cause: err });
+      }
+      try {
+        await this.elector.start();
+      } catch (err) {
+        this.state = "idle";
+        throw err;
       }
       // The scheduler's own timers are unref'd; this keeps the process alive while it runs.
       this.keepAlive = setInterval(() => {}, 1 << 30);
