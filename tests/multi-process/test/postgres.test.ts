@@ -115,6 +115,9 @@ describe("PostgreSQL, several processes", () => {
       await waitFor(() => done() >= total / 4, 60_000, "a quarter of the jobs");
       const victim = instances[0]!;
       await killInstance(victim);
+      // The kill lands mid-run: work was left for the others, and the victim had taken part.
+      expect(done()).toBeLessThan(total);
+      expect(parse(victim.lines(), "done").length).toBeGreaterThan(0);
       await waitFor(async () => (await store.stats()).completed === total, 90_000, "every job completed");
       const survivors = instances.slice(1);
       for (const i of survivors) expect(await stopInstance(i)).toBe(0);
