@@ -4,6 +4,7 @@
  */
 import { workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS } from "./contenders/index.js";
+import { groupOf } from "./groups.js";
 import { noProbe, profilingProbe } from "./probe.js";
 import { type ChildReport, RESULT_MARKER } from "./protocol.js";
 import { WORKLOADS } from "./workloads/index.js";
@@ -16,7 +17,8 @@ async function runOne(contenderName: string, workloadName: string): Promise<Chil
   const contender = await entry.create();
   const profileDir = process.env.BENCH_CPU_PROF;
   const probe = profileDir ? profilingProbe(profileDir, `${contenderName}.${workloadName}`) : noProbe;
-  const metrics = await workload.run(contender, workloadConfigFromEnv(process.env), probe);
+  const sizes = workloadConfigFromEnv(process.env, groupOf(contenderName));
+  const metrics = await workload.run(contender, sizes, probe);
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   return { ok: true, metrics, node: process.version, rssMiB };
 }

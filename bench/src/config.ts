@@ -1,6 +1,10 @@
 /** The sizes of the workloads; the child processes read them from the same environment. */
 export interface WorkloadConfig {
-  /** Jobs in the throughput workload (`BENCH_JOBS`, default 100,000). */
+  /**
+   * Jobs in the throughput workload: `BENCH_<GROUP>_JOBS` (`BENCH_MEMORY_JOBS`,
+   * `BENCH_POSTGRES_JOBS`), else `BENCH_JOBS`, else the group's size (100,000 in memory, 20,000 on
+   * PostgreSQL).
+   */
   jobs: number;
   /** Worker concurrency in every workload (`BENCH_CONCURRENCY`, default 50). */
   concurrency: number;
@@ -24,8 +28,6 @@ export interface RunConfig {
   workloads: string[];
   /** Fresh-process runs of each contender × workload; the report shows medians (`BENCH_RUNS`, default 1). */
   runs: number;
-  /** The contender the ratios compare against (`BENCH_BASELINE`, default the first contender). */
-  baseline: string;
   /** Exit non-zero when a target is missed (`BENCH_STRICT=1`); a failed run always exits non-zero. */
   strict: boolean;
   /** The most one child process may take, in ms (`BENCH_CHILD_TIMEOUT_MS`, default 300,000). */
@@ -58,16 +60,25 @@ function list(env: Env, name: string, fallback: readonly string[], known: readon
   return names;
 }
 
-/** Reads the workload sizes from the environment. */
-export function workloadConfigFromEnv(env: Env): WorkloadConfig {
+/** What sizes a group of contenders sets for itself (see `groups.ts`). */
+export interface SizeDefaults {
+  /** Upper-cased into the group's own variables, e.g. `BENCH_POSTGRES_JOBS`. */
+  name: string;
+  sizes: Partial<WorkloadConfig>;
+}
+
+/** Reads the workload sizes of a group (or the defaults) from the environment. */
+export function workloadConfigFromEnv(env: Env, group?: SizeDefaults): WorkloadConfig {
+  const d = group?.sizes ?? {};
+  const jobs = positiveInt(env, "BENCH_JOBS", d.jobs ?? 100_000);
   return {
-    jobs: positiveInt(env, "BENCH_JOBS", 100_000),
-    concurrency: positiveInt(env, "BENCH_CONCURRENCY", 50),
-    latencySamples: positiveInt(env, "BENCH_SAMPLES", 1_000),
-    latencyWarmup: positiveInt(env, "BENCH_WARMUP", 100),
-    latencyRate: positiveInt(env, "BENCH_RATE", 100),
-    delayedJobs: positiveInt(env, "BENCH_DELAYED_JOBS", 2_000),
-    delayMs: positiveInt(env, "BENCH_DELAY_MS", 1_000),
+    jobs: group ? positiveInt(env, `BENCH_${group.name.toUpperCase()}_JOBS`, jobs) : jobs,
+    concurrency: positiveInt(env, "BENCH_CONCURRENCY", d.concurrency ?? 50),
+    latencySamples: positiveInt(env, "BENCH_SAMPLES", d.latencySamples ?? 1_000),
+    latencyWarmup: positiveInt(env, "BENCH_WARMUP", d.latencyWarmup ?? 100),
+    latencyRate: positiveInt(env, "BENCH_RATE", d.latencyRate ?? 100),
+    delayedJobs: positiveInt(env, "BENCH_DELAYED_JOBS", d.delayedJobs ?? 2_000),
+    delayMs: positiveInt(env, "BENCH_DELAY_MS", d.delayMs ?? 1_000),
   };
 }
 
@@ -80,16 +91,10 @@ export function runConfigFromEnv(
     workloads: readonly string[];
   },
 ): RunConfig {
-  const contenders = list(env, "BENCH_CONTENDERS", known.defaultContenders, known.contenders);
-  const baseline = env.BENCH_BASELINE?.trim() || (contenders[0] as string);
-  if (!contenders.includes(baseline)) {
-    throw new Error(`BENCH_BASELINE=${baseline} is not among the contenders run (${contenders.join(", ")})`);
-  }
   return {
-    contenders,
+    contenders: list(env, "BENCH_CONTENDERS", known.defaultContenders, known.contenders),
     workloads: list(env, "BENCH_WORKLOADS", known.workloads, known.workloads),
     runs: positiveInt(env, "BENCH_RUNS", 1),
-    baseline,
     strict: env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true",
     childTimeoutMs: positiveInt(env, "BENCH_CHILD_TIMEOUT_MS", 300_000),
   };

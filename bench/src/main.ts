@@ -8,9 +8,10 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
+import { type GroupSelection, selectGroups } from "./groups.js";
 import { resolveNodeBinary } from "./node-binary.js";
 import type { RunResult } from "./protocol.js";
-import { formatValue, renderTable, summarize } from "./report.js";
+import { evaluateBar, formatValue, renderReport, summarize } from "./report.js";
 import { runChild } from "./run-child.js";
 import { WORKLOADS, type Workload } from "./workloads/index.js";
 
@@ -22,7 +23,10 @@ async function main(): Promise<number> {
     defaultContenders: DEFAULT_CONTENDERS,
     workloads: Object.keys(WORKLOADS),
   });
-  const sizes = workloadConfigFromEnv(process.env);
+  const groups = selectGroups(run.contenders);
+  // Report order: by group, so a group's contenders run one after another.
+  const contenders = groups.flatMap((g) => g.contenders);
+  const sizesOf = (g: GroupSelection) => workloadConfigFromEnv(process.env, g.group);
   const node = resolveNodeBinary(process.env);
   const workloads = run.workloads.map((name) => WORKLOADS[name] as Workload);
   if (process.env.BENCH_CPU_PROF) {
@@ -39,12 +43,21 @@ async function main(): Promise<number> {
   console.log(
     `@sched bench: Node ${node.version} (${node.source}), ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}`,
   );
-  console.log(
-    `  throughput ${sizes.jobs.toLocaleString("en-US")} jobs; idle latency ${sizes.latencySamples} samples at ` +
-      `${sizes.latencyRate}/s after ${sizes.latencyWarmup} warm-up; delayed ${sizes.delayedJobs} jobs due in ` +
-      `${sizes.delayMs} ms; concurrency ${sizes.concurrency}; ${run.runs} run(s) each, medians shown`,
-  );
-  for (const name of run.contenders) console.log(`  ${name}: ${CONTENDERS[name]?.description ?? ""}`);
+  if (process.env.BENCH_BASELINE) {
+    console.log(
+      "  (BENCH_BASELINE is ignored: each group's @sched contender is compared with every peer of its group)",
+    );
+  }
+  for (const g of groups) {
+    const sizes = sizesOf(g);
+    console.log(
+      `  ${g.group.name}: throughput ${sizes.jobs.toLocaleString("en-US")} jobs; idle latency ${sizes.latencySamples} ` +
+        `samples at ${sizes.latencyRate}/s after ${sizes.latencyWarmup} warm-up; delayed ${sizes.delayedJobs} jobs due ` +
+        `in ${sizes.delayMs} ms; concurrency ${sizes.concurrency}`,
+    );
+    for (const name of g.contenders) console.log(`    ${name}: ${CONTENDERS[name]?.description ?? ""}`);
+  }
+  console.log(`  ${run.runs} run(s) of each contender × workload, each in a fresh process; medians shown`);
   console.log("");
 
   const results: RunResult[] = [];
@@ -52,7 +65,7 @@ async function main(): Promise<number> {
   // spreads over all contenders instead of landing on one.
   for (let r = 1; r <= run.runs; r++) {
     for (const workload of workloads) {
-      for (const contender of run.contenders) {
+      for (const contender of contenders) {
         const result = await runChild(node, contender, workload.name, r, run.childTimeoutMs);
         results.push(result);
         const summary = result.ok
@@ -68,9 +81,18 @@ async function main(): Promise<number> {
     }
   }
 
-  const figures = summarize(results, workloads, run.contenders, run.baseline);
+  const figures = summarize(results, workloads, groups);
+  const bars = groups.flatMap((g) => evaluateBar(figures, g));
   console.log("");
-  console.log(renderTable(figures, run.contenders, run.baseline));
+  console.log(
+    renderReport(figures, groups, bars, (g) => {
+      const sizes = sizesOf(g);
+      return (
+        `== ${g.group.name}: ${g.group.title}; throughput ${sizes.jobs.toLocaleString("en-US")} jobs` +
+        (g.subject && g.contenders.length > 1 ? `; "vs <peer>": how many times better ${g.subject} is` : "")
+      );
+    }),
+  );
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = `${RESULTS_DIR}latest.json`;
@@ -83,18 +105,25 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     node: { path: node.path, version: node.version, source: node.source },
     machine,
-    config: { ...run, sizes },
+    config: {
+      ...run,
+      groups: groups.map((g) => ({ name: g.group.name, contenders: g.contenders, sizes: sizesOf(g) })),
+    },
     figures,
+    bars,
     runs: results,
   };
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 
   const failedRuns = results.filter((r) => !r.ok).length;
-  const missed = figures.filter((f) => f.targetMet === false).length;
+  const missed =
+    figures.filter((f) => f.targetMet === false).length + bars.filter((b) => b.met === false).length;
   if (failedRuns > 0) console.error(`${failedRuns} run(s) failed`);
   if (missed > 0)
-    console.log(`${missed} target(s) missed${run.strict ? "" : " (set BENCH_STRICT=1 to fail on that)"}`);
+    console.log(
+      `${missed} target(s) or bar check(s) missed${run.strict ? "" : " (set BENCH_STRICT=1 to fail on that)"}`,
+    );
   return failedRuns > 0 || (run.strict && missed > 0) ? 1 : 0;
 }
 

@@ -1,3 +1,4 @@
+import type { BarCheck, GroupSelection } from "./groups.js";
 import type { RunResult } from "./protocol.js";
 import { median } from "./stats.js";
 import { meets, targetFor } from "./targets.js";
@@ -5,65 +6,209 @@ import type { MetricSpec, Workload } from "./workloads/index.js";
 
 /** One figure of one contender: the median over its successful runs. */
 export interface Figure {
+  /** The contender's group (`groups.ts`). */
+  group: string;
   workload: string;
   metric: string;
   label: string;
   unit: MetricSpec["unit"];
   better: MetricSpec["better"];
   contender: string;
-  /** Median over the successful runs; `null` when every run failed. */
+  /** Median over the successful runs; `null` when every run failed (or none ran). */
   value: number | null;
-  /** Every run's value, in run order. */
+  /** Every successful run's value, in run order. */
   runs: number[];
-  /** How many times better than the baseline (> 1 is better, whichever way the metric points). */
-  ratio: number | null;
+  /** Runs of this contender × workload that failed. */
+  failedRuns: number;
+  /** The first line of the last failed run's error, if any run failed. */
+  error: string | null;
+  /**
+   * On the group's subject only: how many times better it is than each other contender of its group
+   * (> 1 is better, whichever way the metric points); `null` where either figure is missing.
+   */
+  ratios: Record<string, number | null> | null;
   target: string | null;
   targetMet: boolean | null;
 }
 
-/** Medians per contender × workload × metric, with ratios against `baseline` and the targets checked. */
+/**
+ * How many times better `value` is than `other`: value ÷ other for figures where higher is better
+ * (jobs/s), other ÷ value where lower is better (latencies). Above 1 always means `value` is better.
+ */
+export function ratioOf(
+  value: number | null,
+  other: number | null,
+  better: MetricSpec["better"],
+): number | null {
+  if (value === null || other === null || value <= 0 || other <= 0) return null;
+  return better === "higher" ? value / other : other / value;
+}
+
+/**
+ * Medians per contender × workload × metric; on each group's subject, its ratio against every
+ * other contender of the group; @sched's own targets checked.
+ */
 export function summarize(
   results: readonly RunResult[],
   workloads: readonly Workload[],
-  contenders: readonly string[],
-  baseline: string,
+  groups: readonly GroupSelection[],
 ): Figure[] {
   const figures: Figure[] = [];
-  for (const workload of workloads) {
-    for (const spec of workload.metrics) {
-      const figureOf = (contender: string): { value: number | null; runs: number[] } => {
-        const runs = results
-          .filter((r) => r.ok && r.contender === contender && r.workload === workload.name)
-          .map((r) => r.metrics?.[spec.key])
-          .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-        return { value: runs.length > 0 ? median(runs) : null, runs };
-      };
-      const base = figureOf(baseline).value;
-      for (const contender of contenders) {
-        const { value, runs } = figureOf(contender);
-        const target = targetFor(contender, workload.name, spec.key);
-        figures.push({
-          workload: workload.name,
-          metric: spec.key,
-          label: spec.label,
-          unit: spec.unit,
-          better: spec.better,
-          contender,
-          value,
-          runs,
-          ratio: ratioOf(value, base, spec.better),
-          target: target ? `${target.op} ${formatValue(target.value, spec.unit)}` : null,
-          targetMet: target && value !== null ? meets(target, value) : null,
-        });
+  for (const selection of groups) {
+    for (const workload of workloads) {
+      for (const spec of workload.metrics) {
+        const values = new Map<string, { value: number | null; runs: number[] }>();
+        for (const contender of selection.contenders) {
+          const runs = results
+            .filter((r) => r.ok && r.contender === contender && r.workload === workload.name)
+            .map((r) => r.metrics?.[spec.key])
+            .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+          values.set(contender, { value: runs.length > 0 ? median(runs) : null, runs });
+        }
+        for (const contender of selection.contenders) {
+          const { value, runs } = values.get(contender) as { value: number | null; runs: number[] };
+          const failed = results.filter(
+            (r) => !r.ok && r.contender === contender && r.workload === workload.name,
+          );
+          let ratios: Record<string, number | null> | null = null;
+          if (contender === selection.subject) {
+            ratios = {};
+            for (const peer of selection.contenders) {
+              if (peer !== contender)
+                ratios[peer] = ratioOf(value, values.get(peer)?.value ?? null, spec.better);
+            }
+          }
+          const target = targetFor(contender, workload.name, spec.key);
+          figures.push({
+            group: selection.group.name,
+            workload: workload.name,
+            metric: spec.key,
+            label: spec.label,
+            unit: spec.unit,
+            better: spec.better,
+            contender,
+            value,
+            runs,
+            failedRuns: failed.length,
+            error: firstLine(failed.at(-1)?.error ?? null),
+            ratios,
+            target: target ? `${target.op} ${formatValue(target.value, spec.unit)}` : null,
+            targetMet: target && value !== null ? meets(target, value) : null,
+          });
+        }
       }
     }
   }
   return figures;
 }
 
-function ratioOf(value: number | null, base: number | null, better: MetricSpec["better"]): number | null {
-  if (value === null || base === null || value <= 0 || base <= 0) return null;
-  return better === "higher" ? value / base : base / value;
+function firstLine(text: string | null): string | null {
+  if (text === null) return null;
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
+  return line.trim();
+}
+
+/** One check of a group's bar, evaluated. */
+export interface BarResult {
+  group: string;
+  subject: string;
+  workload: string;
+  metric: string;
+  label: string;
+  unit: MetricSpec["unit"];
+  /** E.g. `processed >= 2x pg-boss`. */
+  requirement: string;
+  peer: string;
+  /** The peer configuration that counted (the best of those measured), and its figure. */
+  peerContender: string | null;
+  peerValue: number | null;
+  subjectValue: number | null;
+  ratio: number | null;
+  /** `null` when it cannot be told: the subject or every configuration of the peer not measured. */
+  met: boolean | null;
+  /** Why it cannot be told, or which configurations of the peer were not measured. */
+  note: string | null;
+}
+
+/**
+ * Checks a group's bar against the figures of one run: `[]` when the group's subject did not run;
+ * checks of a workload that was not run (`BENCH_WORKLOADS`) are left out.
+ */
+export function evaluateBar(figures: readonly Figure[], selection: GroupSelection): BarResult[] {
+  const subject = selection.subject;
+  if (subject === null) return [];
+  return selection.group.bar
+    .filter((check) =>
+      figures.some(
+        (f) =>
+          f.group === selection.group.name &&
+          f.contender === subject &&
+          f.workload === check.workload &&
+          f.metric === check.metric,
+      ),
+    )
+    .map((check) => evaluateCheck(figures, selection, subject, check));
+}
+
+function evaluateCheck(
+  figures: readonly Figure[],
+  selection: GroupSelection,
+  subject: string,
+  check: BarCheck,
+): BarResult {
+  const find = (contender: string) =>
+    figures.find(
+      (f) =>
+        f.group === selection.group.name &&
+        f.contender === contender &&
+        f.workload === check.workload &&
+        f.metric === check.metric,
+    );
+  const mine = find(subject) as Figure;
+  const { label, better, unit } = mine;
+  const times = check.ratio === 1 ? "" : `${check.ratio}x `;
+  const comparison = better === "higher" ? (check.op === ">=" ? ">=" : ">") : check.op === ">=" ? "<=" : "<";
+  const requirement =
+    better === "lower" && check.ratio !== 1
+      ? `${label} ${comparison} 1/${check.ratio} of ${check.peer}`
+      : `${label} ${comparison} ${times}${check.peer}`;
+  // The best configuration of the peer among those measured.
+  let peerContender: string | null = null;
+  let peerValue: number | null = null;
+  const missing: string[] = [];
+  for (const contender of check.contenders) {
+    const value = find(contender)?.value ?? null;
+    if (value === null) {
+      missing.push(contender);
+      continue;
+    }
+    if (peerValue === null || (ratioOf(value, peerValue, better) ?? 0) > 1) {
+      peerValue = value;
+      peerContender = contender;
+    }
+  }
+  const subjectValue = mine.value;
+  const ratio = ratioOf(subjectValue, peerValue, better);
+  let note: string | null = null;
+  if (subjectValue === null) note = `${subject} has no figure`;
+  else if (peerValue === null) note = `${check.peer} has no figure (${missing.join(", ")} failed or not run)`;
+  else if (missing.length > 0) note = `without ${missing.join(", ")} (failed or not run)`;
+  return {
+    group: selection.group.name,
+    subject,
+    workload: check.workload,
+    metric: check.metric,
+    label,
+    unit,
+    requirement,
+    peer: check.peer,
+    peerContender,
+    peerValue,
+    subjectValue,
+    ratio,
+    met: ratio === null ? null : check.op === ">=" ? ratio >= check.ratio : ratio > check.ratio,
+    note,
+  };
 }
 
 /** A figure as shown: thousands separators for rates, finer decimals for small times. */
@@ -73,45 +218,116 @@ export function formatValue(value: number, unit: MetricSpec["unit"]): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A ratio as shown: `2.10x`. */
+export function formatRatio(ratio: number | null): string {
+  return ratio === null ? "-" : `${ratio.toFixed(2)}x`;
+}
+
+const MAX_ERROR = 100;
+
 /**
- * The results as an aligned text table. With more than one contender a ratio column compares each
- * with the baseline; a target column shows @sched's goals and whether they were met.
+ * One group's figures as an aligned text table. When the group's subject ran beside other
+ * contenders, its rows carry one `vs <peer>` column per peer (above 1.00x: the subject is better).
+ * A target column appears when a figure has one; a contender whose every run failed shows
+ * `failed`, and the error's first line on the workload's first row.
  */
-export function renderTable(
-  figures: readonly Figure[],
-  contenders: readonly string[],
-  baseline: string,
-): string {
-  const withRatio = contenders.length > 1;
-  const header = ["workload", "metric", "contender", "value", "unit"];
-  if (withRatio) header.push(`vs ${baseline}`);
-  header.push("target", "");
-  const rows: string[][] = [header];
+export function renderTable(figures: readonly Figure[], selection: GroupSelection): string {
+  const mine = figures.filter((f) => f.group === selection.group.name);
+  const peers = selection.subject === null ? [] : selection.contenders.filter((c) => c !== selection.subject);
+  const withTarget = mine.some((f) => f.target !== null);
+  const header = ["workload", "metric", "contender", "value", "unit", ...peers.map((p) => `vs ${p}`)];
+  if (withTarget) header.push("target", "");
+  header.push("");
+  const numeric = new Set([3, ...peers.map((_, k) => 5 + k)]);
+  const rows: string[][] = [];
   let previousWorkload = "";
   let previous = "";
-  for (const f of figures) {
-    const group = `${f.workload}/${f.metric}`;
+  for (const f of mine) {
+    const key = `${f.workload}/${f.metric}`;
     const row = [
       f.workload === previousWorkload ? "" : f.workload,
-      group === previous ? "" : f.label,
+      key === previous ? "" : f.label,
       f.contender,
       f.value === null ? "failed" : formatValue(f.value, f.unit),
       f.unit,
     ];
-    previous = group;
+    previous = key;
     previousWorkload = f.workload;
-    if (withRatio)
-      row.push(f.contender === baseline ? "baseline" : f.ratio === null ? "-" : `${f.ratio.toFixed(2)}x`);
-    row.push(f.target ?? "", f.targetMet === null ? "" : f.targetMet ? "PASS" : "FAIL");
+    for (const peer of peers) row.push(f.ratios ? formatRatio(f.ratios[peer] ?? null) : "");
+    if (withTarget) row.push(f.target ?? "", f.targetMet === null ? "" : f.targetMet ? "PASS" : "FAIL");
+    // A failure is one per contender × workload: its error shows on the workload's first figure.
+    const firstOfWorkload = mine.find((x) => x.workload === f.workload && x.contender === f.contender) === f;
+    row.push(firstOfWorkload ? noteOf(f) : "");
     rows.push(row);
   }
-  const numeric = new Set([3, ...(withRatio ? [5] : [])]);
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const all = [header, ...rows];
+  const widths = header.map((_, c) =>
+    // The last column (notes) is not padded.
+    c === header.length - 1 ? 0 : Math.max(...all.map((r) => (r[c] ?? "").length)),
+  );
   const line = (r: string[]): string =>
     r
       .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join("  ")
       .trimEnd();
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [line(header), rule, ...rows.slice(1).map(line)].join("\n");
+  const rule = widths
+    .map((w, c) => "-".repeat(c === header.length - 1 ? 0 : w))
+    .join("  ")
+    .trimEnd();
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+function noteOf(f: Figure): string {
+  if (f.failedRuns === 0) return "";
+  const error = f.error ?? "";
+  const short = error.length > MAX_ERROR ? `${error.slice(0, MAX_ERROR - 1)}…` : error;
+  if (f.value === null) return `error: ${short}`;
+  return `${f.failedRuns} run(s) failed: ${short}`;
+}
+
+/** A group's bar as lines of text: each check, the two figures, the ratio and PASS/FAIL. */
+export function renderBar(bar: readonly BarResult[]): string {
+  if (bar.length === 0) return "";
+  const subject = bar[0]?.subject ?? "";
+  const rows = bar.map((b) => [
+    b.requirement,
+    b.subjectValue === null ? "-" : `${formatValue(b.subjectValue, b.unit)} ${b.unit}`,
+    b.peerValue === null ? "-" : `${formatValue(b.peerValue, b.unit)} ${b.unit}`,
+    b.peerContender ?? "",
+    formatRatio(b.ratio),
+    b.met === null ? "n/a" : b.met ? "PASS" : "FAIL",
+    b.note ?? "",
+  ]);
+  const header = [`bar of ${subject}`, subject, "peer", "peer's best config", "ratio", "", ""];
+  const all = [header, ...rows];
+  const numeric = new Set([1, 2, 4]);
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? "").length)));
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** Every group's table, each followed by its bar, under a title with the group's sizes. */
+export function renderReport(
+  figures: readonly Figure[],
+  groups: readonly GroupSelection[],
+  bars: readonly BarResult[],
+  titleOf: (selection: GroupSelection) => string = (s) => `${s.group.name}: ${s.group.title}`,
+): string {
+  const parts: string[] = [];
+  for (const selection of groups) {
+    const bar = bars.filter((b) => b.group === selection.group.name);
+    parts.push(
+      [
+        titleOf(selection),
+        "",
+        renderTable(figures, selection),
+        ...(bar.length > 0 ? ["", renderBar(bar)] : []),
+      ].join("\n"),
+    );
+  }
+  return parts.join("\n\n");
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
+import type { Group, GroupSelection } from "../src/groups.js";
 import type { RunResult } from "../src/protocol.js";
-import { renderTable, summarize } from "../src/report.js";
+import {
+  evaluateBar,
+  type Figure,
+  ratioOf,
+  renderBar,
+  renderReport,
+  renderTable,
+  summarize,
+} from "../src/report.js";
 import { distribution, median, percentile } from "../src/stats.js";
 import { WORKLOADS } from "../src/workloads/index.js";
 
@@ -9,6 +18,77 @@ const latency = WORKLOADS["idle-latency"]!;
 
 function result(contender: string, workload: string, metrics: Record<string, number>, run = 1): RunResult {
   return { contender, workload, run, ok: true, metrics, error: null, node: "v22", rssMiB: 1, wallMs: 1 };
+}
+
+function failure(contender: string, workload: string, error: string, run = 1): RunResult {
+  return { ...result(contender, workload, {}, run), ok: false, metrics: null, error };
+}
+
+/** A group like the PostgreSQL one, with short names. */
+const pgGroup: Group = {
+  name: "pg",
+  title: "test group",
+  sizes: {},
+  subject: "sched",
+  contenders: ["boss", "gw", "gw-lq", "sched"],
+  bar: [
+    {
+      workload: "throughput",
+      metric: "processedPerSec",
+      peer: "gw (best of 2)",
+      contenders: ["gw", "gw-lq"],
+      op: ">=",
+      ratio: 1,
+    },
+    {
+      workload: "throughput",
+      metric: "processedPerSec",
+      peer: "boss",
+      contenders: ["boss"],
+      op: ">=",
+      ratio: 2,
+    },
+    { workload: "idle-latency", metric: "p99", peer: "boss", contenders: ["boss"], op: ">", ratio: 1 },
+    {
+      workload: "idle-latency",
+      metric: "p99",
+      peer: "gw (best of 2)",
+      contenders: ["gw", "gw-lq"],
+      op: ">",
+      ratio: 1,
+    },
+  ],
+};
+
+function select(group: Group, contenders = group.contenders): GroupSelection {
+  return {
+    group,
+    contenders,
+    subject: contenders.includes(group.subject) ? group.subject : null,
+  };
+}
+
+const tp = (processedPerSec: number, enqueuePerSec = 1) => ({ enqueuePerSec, processedPerSec });
+const lat = (p99: number) => ({ p50: p99 / 2, p95: p99, p99, max: p99 * 2 });
+
+/** Every peer measured; sched: 2.5x boss and 1.2x the best gw on throughput, best p99. */
+function pgResults(): RunResult[] {
+  return [
+    result("boss", "throughput", tp(4_000, 20_000)),
+    result("gw", "throughput", tp(2_000, 30_000)),
+    result("gw-lq", "throughput", tp(5_000, 30_000)),
+    result("sched", "throughput", tp(6_000, 60_000)),
+    result("boss", "idle-latency", lat(10)),
+    result("gw", "idle-latency", lat(8)),
+    result("gw-lq", "idle-latency", lat(9)),
+    result("sched", "idle-latency", lat(4)),
+  ];
+}
+
+function figureOf(figures: readonly Figure[], contender: string, workload: string, metric: string): Figure {
+  const f = figures.find((x) => x.contender === contender && x.workload === workload && x.metric === metric);
+  if (!f) throw new Error(`no figure ${contender} ${workload} ${metric}`);
+  return f;
 }
 
 describe("stats", () => {
@@ -25,66 +105,214 @@ describe("stats", () => {
   });
 });
 
-describe("report", () => {
-  it("orients every ratio so that above 1 means better than the baseline", () => {
+describe("ratios", () => {
+  it("orients every ratio so that above 1 means better, whichever way the figure points", () => {
+    expect(ratioOf(200, 100, "higher")).toBe(2);
+    expect(ratioOf(50, 100, "higher")).toBe(0.5);
+    expect(ratioOf(2, 4, "lower")).toBe(2);
+    expect(ratioOf(4, 2, "lower")).toBe(0.5);
+  });
+
+  it("has no ratio when a figure is missing or not positive", () => {
+    expect(ratioOf(null, 1, "higher")).toBeNull();
+    expect(ratioOf(1, null, "lower")).toBeNull();
+    expect(ratioOf(0, 1, "lower")).toBeNull();
+  });
+
+  it("gives the group's subject a ratio against each peer, and the peers none", () => {
+    const figures = summarize(pgResults(), [throughput, latency], [select(pgGroup)]);
+    expect(figureOf(figures, "sched", "throughput", "processedPerSec").ratios).toEqual({
+      boss: 1.5,
+      gw: 3,
+      "gw-lq": 1.2,
+    });
+    expect(figureOf(figures, "sched", "throughput", "enqueuePerSec").ratios).toEqual({
+      boss: 3,
+      gw: 2,
+      "gw-lq": 2,
+    });
+    expect(figureOf(figures, "sched", "idle-latency", "p99").ratios).toEqual({
+      boss: 2.5,
+      gw: 2,
+      "gw-lq": 2.25,
+    });
+    for (const peer of ["boss", "gw", "gw-lq"]) {
+      expect(figureOf(figures, peer, "throughput", "processedPerSec").ratios).toBeNull();
+    }
+  });
+
+  it("compares only within a group", () => {
+    const memory: Group = {
+      ...pgGroup,
+      name: "mem",
+      subject: "sched-mem",
+      contenders: ["sched-mem"],
+      bar: [],
+    };
     const figures = summarize(
-      [
-        result("a", "throughput", { enqueuePerSec: 100, processedPerSec: 100 }),
-        result("b", "throughput", { enqueuePerSec: 200, processedPerSec: 50 }),
-        result("a", "idle-latency", { p50: 1, p95: 2, p99: 4, max: 8 }),
-        result("b", "idle-latency", { p50: 2, p95: 2, p99: 2, max: 8 }),
-      ],
-      [throughput, latency],
-      ["a", "b"],
-      "a",
+      [...pgResults(), result("sched-mem", "throughput", tp(100_000))],
+      [throughput],
+      [select(memory), select(pgGroup)],
     );
-    const ratio = (workload: string, metric: string) =>
-      figures.find((f) => f.contender === "b" && f.workload === workload && f.metric === metric)?.ratio;
-    expect(ratio("throughput", "enqueuePerSec")).toBe(2);
-    expect(ratio("throughput", "processedPerSec")).toBe(0.5);
-    expect(ratio("idle-latency", "p50")).toBe(0.5);
-    expect(ratio("idle-latency", "p99")).toBe(2);
+    expect(figureOf(figures, "sched-mem", "throughput", "processedPerSec")).toMatchObject({
+      group: "mem",
+      ratios: {},
+    });
+    expect(Object.keys(figureOf(figures, "sched", "throughput", "processedPerSec").ratios ?? {})).toEqual([
+      "boss",
+      "gw",
+      "gw-lq",
+    ]);
   });
 
   it("reports the median of several runs", () => {
     const figures = summarize(
-      [1, 2, 3].map((run) => result("a", "throughput", { enqueuePerSec: run * 10, processedPerSec: 1 }, run)),
+      [1, 2, 3].map((run) => result("sched", "throughput", tp(1, run * 10), run)),
       [throughput],
-      ["a"],
-      "a",
+      [select(pgGroup, ["sched"])],
     );
-    expect(figures[0]).toMatchObject({ metric: "enqueuePerSec", value: 20, runs: [10, 20, 30] });
+    expect(figures[0]).toMatchObject({
+      metric: "enqueuePerSec",
+      value: 20,
+      runs: [10, 20, 30],
+      failedRuns: 0,
+    });
+  });
+});
+
+describe("table", () => {
+  it("has one 'vs <peer>' column per peer, filled on the subject's rows", () => {
+    const selection = select(pgGroup);
+    const table = renderTable(summarize(pgResults(), [throughput, latency], [selection]), selection);
+    const [header] = table.split("\n");
+    expect(header).toMatch(/value\s+unit\s+vs boss\s+vs gw\s+vs gw-lq$/);
+    expect(table).toMatch(/processed\s+boss\s+4,000\s+jobs\/s\n/);
+    expect(table).toMatch(/\s+sched\s+6,000\s+jobs\/s\s+1\.50x\s+3\.00x\s+1\.20x\n/);
+    expect(table).toMatch(/\s+sched\s+4\.00\s+ms\s+2\.50x\s+2\.00x\s+2\.25x\n/);
+    // No targets in this group: no target column.
+    expect(header).not.toContain("target");
   });
 
-  it("shows a ratio column only when more than one contender ran", () => {
-    const one = summarize(
-      [result("sched-memory", "throughput", { enqueuePerSec: 1, processedPerSec: 150_000 })],
-      [throughput],
-      ["sched-memory"],
-      "sched-memory",
-    );
-    const single = renderTable(one, ["sched-memory"], "sched-memory");
-    expect(single).not.toContain("vs sched-memory");
-    expect(single).toMatch(/processed\s+sched-memory\s+150,000\s+jobs\/s\s+>= 100,000\s+PASS/);
-
-    const two = summarize(
-      [
-        result("sched-memory", "throughput", { enqueuePerSec: 1, processedPerSec: 50_000 }),
-        result("peer", "throughput", { enqueuePerSec: 2, processedPerSec: 5_000 }),
-      ],
-      [throughput],
-      ["sched-memory", "peer"],
-      "peer",
-    );
-    const table = renderTable(two, ["sched-memory", "peer"], "peer");
-    expect(table).toContain("vs peer");
-    expect(table).toMatch(/sched-memory\s+50,000\s+jobs\/s\s+10\.00x\s+>= 100,000\s+FAIL/);
-    expect(table).toMatch(/peer\s+5,000\s+jobs\/s\s+baseline/);
+  it("has no ratio columns when the subject did not run or ran alone", () => {
+    const peersOnly = select(pgGroup, ["boss", "gw"]);
+    const table = renderTable(summarize(pgResults(), [throughput], [peersOnly]), peersOnly);
+    expect(table).not.toContain("vs ");
+    const alone = select(pgGroup, ["sched"]);
+    expect(renderTable(summarize(pgResults(), [throughput], [alone]), alone)).not.toContain("vs ");
   });
 
-  it("marks a contender whose every run failed", () => {
-    const failed: RunResult = { ...result("a", "throughput", {}), ok: false, metrics: null, error: "boom" };
-    const figures = summarize([failed], [throughput], ["a"], "a");
-    expect(renderTable(figures, ["a"], "a")).toContain("failed");
+  it("shows @sched's targets for the in-memory store", () => {
+    const memory: Group = {
+      name: "memory",
+      title: "",
+      sizes: {},
+      subject: "sched-memory",
+      contenders: ["sched-memory"],
+      bar: [],
+    };
+    const selection = select(memory);
+    const figures = summarize([result("sched-memory", "throughput", tp(150_000))], [throughput], [selection]);
+    expect(renderTable(figures, selection)).toMatch(
+      /processed\s+sched-memory\s+150,000\s+jobs\/s\s+>= 100,000\s+PASS/,
+    );
+  });
+
+  it("prints a failed contender's error in its row and keeps the others", () => {
+    const selection = select(pgGroup);
+    const results = [
+      ...pgResults().filter((r) => r.contender !== "gw"),
+      failure("gw", "throughput", "Error: connect ECONNREFUSED 127.0.0.1:5432\n    at stack frame"),
+    ];
+    const figures = summarize(results, [throughput], [selection]);
+    expect(figureOf(figures, "gw", "throughput", "processedPerSec")).toMatchObject({
+      value: null,
+      failedRuns: 1,
+      error: "Error: connect ECONNREFUSED 127.0.0.1:5432",
+    });
+    expect(figureOf(figures, "sched", "throughput", "processedPerSec").ratios).toMatchObject({ gw: null });
+    const table = renderTable(figures, selection);
+    expect(table).toMatch(/gw\s+failed\s+jobs\/s\s+error: Error: connect ECONNREFUSED 127\.0\.0\.1:5432\n/);
+    expect(table).not.toContain("stack frame");
+    // Once per contender × workload, on its first figure.
+    expect(table.match(/ECONNREFUSED/g)).toHaveLength(1);
+    expect(table).toMatch(/processed\s+boss[^\n]*\n\s+gw\s+failed\s+jobs\/s\n/);
+    expect(table).toMatch(/sched\s+6,000\s+jobs\/s\s+1\.50x\s+-\s+1\.20x/);
+  });
+
+  it("says how many runs failed when others succeeded", () => {
+    const selection = select(pgGroup, ["sched"]);
+    const figures = summarize(
+      [result("sched", "throughput", tp(6_000), 1), failure("sched", "throughput", "timed out", 2)],
+      [throughput],
+      [selection],
+    );
+    expect(renderTable(figures, selection)).toContain("1 run(s) failed: timed out");
+  });
+});
+
+describe("bar", () => {
+  const checks = (figures: readonly Figure[], selection = select(pgGroup)) =>
+    evaluateBar(figures, selection).map((b) => [b.requirement, b.met, b.peerContender]);
+
+  it("passes when the subject beats the best configuration of each peer by the factor asked", () => {
+    const figures = summarize(pgResults(), [throughput, latency], [select(pgGroup)]);
+    expect(checks(figures)).toEqual([
+      ["processed >= gw (best of 2)", true, "gw-lq"],
+      ["processed >= 2x boss", false, "boss"],
+      ["p99 < boss", true, "boss"],
+      ["p99 < gw (best of 2)", true, "gw"],
+    ]);
+    const bar = evaluateBar(figures, select(pgGroup));
+    expect(bar[1]).toMatchObject({ subjectValue: 6_000, peerValue: 4_000, ratio: 1.5, met: false });
+  });
+
+  it("asks for a strictly lower latency and at least the throughput", () => {
+    const results = pgResults().map((r) =>
+      r.contender === "sched" && r.workload === "idle-latency"
+        ? result("sched", "idle-latency", lat(8))
+        : r.contender === "sched"
+          ? result("sched", "throughput", tp(8_000))
+          : r,
+    );
+    const figures = summarize(results, [throughput, latency], [select(pgGroup)]);
+    expect(checks(figures).map(([, met]) => met)).toEqual([true, true, true, false]);
+  });
+
+  it("uses the peer's configurations that were measured, and cannot tell without any", () => {
+    const selection = select(pgGroup, ["gw-lq", "sched"]);
+    const figures = summarize(pgResults(), [throughput, latency], [selection]);
+    const bar = evaluateBar(figures, selection);
+    expect(bar.map((b) => b.met)).toEqual([true, null, null, true]);
+    expect(bar[0]?.note).toBe("without gw (failed or not run)");
+    expect(bar[1]?.note).toBe("boss has no figure (boss failed or not run)");
+    expect(renderBar(bar)).toMatch(
+      /processed >= 2x boss\s+6,000 jobs\/s\s+-\s+-\s+n\/a\s+boss has no figure/,
+    );
+  });
+
+  it("leaves out the checks of workloads that were not run", () => {
+    const figures = summarize(pgResults(), [throughput], [select(pgGroup)]);
+    expect(evaluateBar(figures, select(pgGroup)).map((b) => b.requirement)).toEqual([
+      "processed >= gw (best of 2)",
+      "processed >= 2x boss",
+    ]);
+  });
+
+  it("is not checked when the subject did not run", () => {
+    const figures = summarize(pgResults(), [throughput], [select(pgGroup, ["boss", "gw"])]);
+    expect(evaluateBar(figures, select(pgGroup, ["boss", "gw"]))).toEqual([]);
+  });
+
+  it("is printed under its group's table", () => {
+    const selection = select(pgGroup);
+    const figures = summarize(pgResults(), [throughput, latency], [selection]);
+    const report = renderReport(figures, [selection], evaluateBar(figures, selection));
+    expect(report.startsWith("pg: test group\n")).toBe(true);
+    expect(report).toMatch(/bar of sched\s+sched\s+peer/);
+    expect(report).toMatch(
+      /processed >= gw \(best of 2\)\s+6,000 jobs\/s\s+5,000 jobs\/s\s+gw-lq\s+1\.20x\s+PASS/,
+    );
+    expect(report).toMatch(/processed >= 2x boss\s+6,000 jobs\/s\s+4,000 jobs\/s\s+boss\s+1\.50x\s+FAIL/);
+    expect(report).toMatch(/p99 < boss\s+4\.00 ms\s+10\.0 ms\s+boss\s+2\.50x\s+PASS/);
   });
 });

@@ -9,15 +9,34 @@ export interface ContenderEntry {
 }
 
 /**
- * Every contender by name. To add one (a PostgreSQL or Redis store, BullMQ, pg-boss,
- * graphile-worker…), write `contenders/<name>.ts` exporting `createContender()` and list it here.
+ * Every contender by name; `groups.ts` says which are compared with which. To add one (a Redis
+ * store, BullMQ…), write `contenders/<name>.ts` exporting `createContender()`, list it here and in
+ * its group.
  */
 export const CONTENDERS: Record<string, ContenderEntry> = {
   "sched-memory": {
     description: "@sched/core, MemoryStore, default settings",
     create: async () => (await import("./sched-memory.js")).createContender(),
   },
+  "pg-boss": {
+    description:
+      "pg-boss 12.38, useListenNotify + notify queue, one work() loop, batchSize 50, burstWhenBatchFull, " +
+      "(notify)PollingIntervalSeconds 2, insert() for bulk",
+    create: async () => (await import("./pg-boss.js")).createContender(),
+  },
+  "graphile-worker": {
+    description: "graphile-worker 0.18, concurrency 50, maxPoolSize 52, addJobs() for bulk",
+    create: async () => (await import("./graphile-worker.js")).createContender("default"),
+  },
+  "graphile-worker-localqueue": {
+    description: "graphile-worker 0.18, as above + localQueue { size: 51 }, completeJobBatchDelay 0",
+    create: async () => (await import("./graphile-worker.js")).createContender("localQueue"),
+  },
+  "sched-postgres": {
+    description: "@sched/core, PostgresStore, workers 50, claimBatchSize 50, default pollInterval",
+    create: async () => (await import("./sched-postgres.js")).createContender(),
+  },
 };
 
-/** The contenders run when `BENCH_CONTENDERS` is not set. */
-export const DEFAULT_CONTENDERS = ["sched-memory"];
+/** The contenders run when `BENCH_CONTENDERS` is not set: all of them. */
+export const DEFAULT_CONTENDERS = Object.keys(CONTENDERS);

@@ -1,0 +1,118 @@
+import type { WorkloadConfig } from "./config.js";
+
+/**
+ * One check of the bar @sched holds itself to against its peers, stated on the ratio the report
+ * shows (oriented so that above 1 is better for @sched, whichever way the figure points):
+ * `ratio >= 2` on processed jobs/s is "at least twice the throughput", `ratio > 1` on p99 is
+ * "a lower p99".
+ */
+export interface BarCheck {
+  workload: string;
+  metric: string;
+  /**
+   * The peer it is compared with, as the report names it. When it lists several contenders (one
+   * peer measured in several configurations), the best of them counts.
+   */
+  peer: string;
+  contenders: string[];
+  op: ">=" | ">";
+  ratio: number;
+}
+
+/** Contenders that share a backend, measured with the same sizes and compared with one another. */
+export interface Group {
+  name: string;
+  title: string;
+  /** Workload sizes of this group that differ from the defaults of `config.ts`. */
+  sizes: Partial<WorkloadConfig>;
+  /** The @sched contender of the group: its rows carry a ratio against each other contender. */
+  subject: string;
+  /** Every contender of the group, in report order (the subject last). */
+  contenders: string[];
+  /** What the subject must achieve against its peers; checked when they ran in the same run. */
+  bar: BarCheck[];
+}
+
+const GRAPHILE = ["graphile-worker", "graphile-worker-localqueue"];
+
+/** The groups, in report order. */
+export const GROUPS: Group[] = [
+  {
+    name: "memory",
+    title: "in-memory store",
+    sizes: { jobs: 100_000 },
+    subject: "sched-memory",
+    contenders: ["sched-memory"],
+    bar: [],
+  },
+  {
+    name: "postgres",
+    title: "PostgreSQL (one server, one schema per contender)",
+    sizes: { jobs: 20_000 },
+    subject: "sched-postgres",
+    contenders: ["pg-boss", ...GRAPHILE, "sched-postgres"],
+    bar: [
+      {
+        workload: "throughput",
+        metric: "processedPerSec",
+        peer: "graphile-worker (best of its 2 configs)",
+        contenders: GRAPHILE,
+        op: ">=",
+        ratio: 1,
+      },
+      {
+        workload: "throughput",
+        metric: "processedPerSec",
+        peer: "pg-boss",
+        contenders: ["pg-boss"],
+        op: ">=",
+        ratio: 2,
+      },
+      {
+        workload: "idle-latency",
+        metric: "p99",
+        peer: "pg-boss",
+        contenders: ["pg-boss"],
+        op: ">",
+        ratio: 1,
+      },
+      {
+        workload: "idle-latency",
+        metric: "p99",
+        peer: "graphile-worker (best of its 2 configs)",
+        contenders: GRAPHILE,
+        op: ">",
+        ratio: 1,
+      },
+    ],
+  },
+];
+
+/** The group a contender belongs to. */
+export function groupOf(contender: string, groups: readonly Group[] = GROUPS): Group {
+  const group = groups.find((g) => g.contenders.includes(contender));
+  if (!group) throw new Error(`contender ${JSON.stringify(contender)} is in no group`);
+  return group;
+}
+
+/** The contenders of one group that a run measures, in the group's order. */
+export interface GroupSelection {
+  group: Group;
+  contenders: string[];
+  /** The group's subject if it was selected, else null (no ratios then). */
+  subject: string | null;
+}
+
+/** Which contenders of each group were selected; groups with none are left out. */
+export function selectGroups(
+  selected: readonly string[],
+  groups: readonly Group[] = GROUPS,
+): GroupSelection[] {
+  const out: GroupSelection[] = [];
+  for (const group of groups) {
+    const contenders = group.contenders.filter((c) => selected.includes(c));
+    if (contenders.length === 0) continue;
+    out.push({ group, contenders, subject: contenders.includes(group.subject) ? group.subject : null });
+  }
+  return out;
+}

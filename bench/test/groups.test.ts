@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { runConfigFromEnv, workloadConfigFromEnv } from "../src/config.js";
+import { CONTENDERS, DEFAULT_CONTENDERS } from "../src/contenders/index.js";
+import { GROUPS, groupOf, selectGroups } from "../src/groups.js";
+import { WORKLOADS } from "../src/workloads/index.js";
+
+const known = {
+  contenders: Object.keys(CONTENDERS),
+  defaultContenders: DEFAULT_CONTENDERS,
+  workloads: Object.keys(WORKLOADS),
+};
+
+describe("groups", () => {
+  it("puts every contender in exactly one group, and each group's subject in it", () => {
+    for (const name of Object.keys(CONTENDERS)) {
+      expect(
+        GROUPS.filter((g) => g.contenders.includes(name)).map((g) => g.name),
+        name,
+      ).toHaveLength(1);
+    }
+    for (const group of GROUPS) {
+      expect(group.contenders).toContain(group.subject);
+      for (const c of group.contenders) expect(CONTENDERS[c], c).toBeDefined();
+      for (const check of group.bar) {
+        for (const c of check.contenders) expect(group.contenders).toContain(c);
+        const workload = WORKLOADS[check.workload];
+        expect(workload?.metrics.map((m) => m.key)).toContain(check.metric);
+      }
+    }
+  });
+
+  it("runs every contender by default, the memory group and the PostgreSQL group", () => {
+    const run = runConfigFromEnv({}, known);
+    expect(selectGroups(run.contenders).map((g) => [g.group.name, g.contenders, g.subject])).toEqual([
+      ["memory", ["sched-memory"], "sched-memory"],
+      [
+        "postgres",
+        ["pg-boss", "graphile-worker", "graphile-worker-localqueue", "sched-postgres"],
+        "sched-postgres",
+      ],
+    ]);
+  });
+
+  it("selects a subset with BENCH_CONTENDERS, in the group's order", () => {
+    const run = runConfigFromEnv({ BENCH_CONTENDERS: "sched-postgres, pg-boss" }, known);
+    expect(selectGroups(run.contenders).map((g) => [g.group.name, g.contenders, g.subject])).toEqual([
+      ["postgres", ["pg-boss", "sched-postgres"], "sched-postgres"],
+    ]);
+    const peers = selectGroups(runConfigFromEnv({ BENCH_CONTENDERS: "graphile-worker" }, known).contenders);
+    expect(peers[0]?.subject).toBeNull();
+    expect(() => runConfigFromEnv({ BENCH_CONTENDERS: "bullmq" }, known)).toThrow(/unknown name "bullmq"/);
+  });
+
+  it("sizes the throughput workload per group", () => {
+    const memory = groupOf("sched-memory");
+    const postgres = groupOf("pg-boss");
+    expect(workloadConfigFromEnv({}, memory).jobs).toBe(100_000);
+    expect(workloadConfigFromEnv({}, postgres)).toMatchObject({
+      jobs: 20_000,
+      concurrency: 50,
+      latencySamples: 1_000,
+      latencyRate: 100,
+      delayedJobs: 2_000,
+      delayMs: 1_000,
+    });
+    // BENCH_JOBS sets every group; BENCH_<GROUP>_JOBS one group, and wins.
+    const env = { BENCH_JOBS: "10_000", BENCH_POSTGRES_JOBS: "5000" };
+    expect(workloadConfigFromEnv(env, memory).jobs).toBe(10_000);
+    expect(workloadConfigFromEnv(env, postgres).jobs).toBe(5_000);
+    expect(workloadConfigFromEnv({ BENCH_MEMORY_JOBS: "7" }, postgres).jobs).toBe(20_000);
+    expect(() => workloadConfigFromEnv({ BENCH_POSTGRES_JOBS: "0" }, postgres)).toThrow(
+      /BENCH_POSTGRES_JOBS/,
+    );
+  });
+});
