@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const roots = ["packages", "examples"].filter((d) => existsSync(d));
+const roots = ["packages", "examples", "tests"].filter((d) => existsSync(d));
 const dirs = roots.flatMap((root) => readdirSync(root).map((d) => join(root, d)));
 if (existsSync("bench")) dirs.push("bench");
 let passed = 0;

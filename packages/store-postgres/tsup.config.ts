@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
+  // The CommonJS build gets `import.meta.url`, which locates migrations/ beside dist/.
+  shims: true,
 });

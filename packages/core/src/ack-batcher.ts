@@ -12,7 +12,7 @@ const ACK_BATCH = 500;
  * jobs stay leased, and at worst run again after their lease expires.
  */
 export class AckBatcher {
-  private pending: JobRef[] = [];
+  private queued: JobRef[] = [];
   private inFlight: Promise<void> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
 
@@ -21,10 +21,15 @@ export class AckBatcher {
     private readonly options: ResolvedOptions,
   ) {}
 
+  /** Acknowledgements queued or being sent. */
+  get pending(): number {
+    return this.queued.length + (this.inFlight ? 1 : 0);
+  }
+
   /** Queues the acknowledgement of a completed attempt. */
   add(ref: JobRef): void {
-    this.pending.push(ref);
-    if (this.pending.length >= ACK_BATCH) this.flush();
+    this.queued.push(ref);
+    if (this.queued.length >= ACK_BATCH) this.flush();
     else if (this.immediate === null && !this.inFlight) {
       this.immediate = setImmediate(() => {
         this.immediate = null;
@@ -35,7 +40,7 @@ export class AckBatcher {
 
   /** Sends everything queued and waits until it has landed. */
   async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.inFlight) {
+    while (this.queued.length > 0 || this.inFlight) {
       if (!this.inFlight) this.flush();
       await this.inFlight;
     }
@@ -44,8 +49,8 @@ export class AckBatcher {
   }
 
   private flush(): void {
-    if (this.inFlight || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, ACK_BATCH);
+    if (this.inFlight || this.queued.length === 0) return;
+    const batch = this.queued.splice(0, ACK_BATCH);
     const { clock, completedRetention, logger } = this.options;
     this.inFlight = this.store
       .completeJobs(batch, { now: new Date(clock.now()), removeOnComplete: completedRetention === 0 })
@@ -55,14 +60,14 @@ export class AckBatcher {
           if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
         },
         async (err: unknown) => {
-          this.pending.unshift(...batch);
+          this.queued.unshift(...batch);
           logger.error("acknowledging completed jobs failed; retrying", { error: toError(err).message });
           await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
         },
       )
       .finally(() => {
         this.inFlight = null;
-        if (this.pending.length > 0) this.flush();
+        if (this.queued.length > 0) this.flush();
       });
   }
 }

@@ -18,7 +18,7 @@ export interface Config {
   retry?: { maxAttempts?: number; initialDelay?: Duration; maxDelay?: Duration; multiplier?: number };
   deadLetter?: { enabled?: boolean; queue?: string; retention?: Duration };
   distributed?: { enabled?: boolean; instanceId?: string; lockTTL?: Duration; lockRefresh?: Duration };
-  postgres?: { url?: string; schema?: string; tablePrefix?: string };
+  postgres?: { url?: string; schema?: string; tablePrefix?: string; autoMigrate?: boolean };
   redis?: { url?: string; keyPrefix?: string; db?: number };
   mongodb?: { url?: string };
 }
@@ -130,7 +130,8 @@ export function configFromEnv(env: Env = process.env): Config {
       `expected one of ${STORES.join(", ")}, got ${JSON.stringify(storeName)}`,
     );
   }
-  const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+  // Lowercase only, so the quoted names the stores create match unquoted names in users' SQL.
+  const identifier = /^[a-z_][a-z0-9_]{0,40}$/;
   const config: Config = {
     store: storeName as StoreKind,
     workers: int(env, "SCHEDULER_WORKERS", 1),
@@ -165,13 +166,14 @@ export function configFromEnv(env: Env = process.env): Config {
     }),
     postgres: compact({
       url: url(env, "SCHEDULER_POSTGRES_URL", ["postgres:", "postgresql:"]),
-      schema: text(env, "SCHEDULER_POSTGRES_SCHEMA", identifier, "an SQL identifier (letters, digits, _)"),
+      schema: text(env, "SCHEDULER_POSTGRES_SCHEMA", identifier, "a lowercase SQL identifier (a-z, 0-9, _)"),
       tablePrefix: text(
         env,
         "SCHEDULER_POSTGRES_TABLE_PREFIX",
-        /^[A-Za-z0-9_]{0,40}$/,
-        "letters, digits and _",
+        /^(?:[a-z_][a-z0-9_]{0,39})?$/,
+        "a lowercase identifier start (a-z, 0-9, _)",
       ),
+      autoMigrate: bool(env, "SCHEDULER_POSTGRES_AUTO_MIGRATE"),
     }),
     redis: compact({
       url: url(env, "SCHEDULER_REDIS_URL", ["redis:", "rediss:"]),

@@ -107,6 +107,15 @@ export class Scheduler implements ScheduleRegistrar {
     return this.state;
   }
 
+  /**
+   * Jobs running in this instance plus outcomes not yet recorded in the store (failures being
+   * recorded, dead-letter handlers running, acknowledgements not yet sent). `0` when this
+   * instance has nothing in hand.
+   */
+  get localWork(): number {
+    return this.pool.pendingWork;
+  }
+
   /** This instance's id (used as the lease owner of the jobs it runs). */
   get instanceId(): string {
     return this.options.distributed.instanceId;

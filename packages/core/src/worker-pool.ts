@@ -69,6 +69,14 @@ export class WorkerPool {
     return this.inFlight.size;
   }
 
+  /**
+   * Work in this instance not yet recorded in the store: running jobs, failures being recorded
+   * (and dead-letter handlers running), and unsent acknowledgements.
+   */
+  get pendingWork(): number {
+    return this.inFlight.size + this.pendingOps.size + this.acks.pending;
+  }
+
   /** Starts claiming. */
   start(): void {
     if (this.active) return;
@@ -176,7 +184,10 @@ export class WorkerPool {
         this.claimFailures = 0;
         for (const job of jobs) this.run(job);
         if (jobs.length < limit && !this.wantFetch) {
-          await this.armIdleTimer();
+          // Jobs were claimed: their completions will claim again, so the store need not be asked
+          // when the next job is due until a claim comes back empty.
+          if (jobs.length > 0) this.setIdle(this.options.pollInterval);
+          else await this.armIdleTimer();
           return;
         }
       }

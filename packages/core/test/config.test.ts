@@ -26,6 +26,7 @@ describe("configFromEnv", () => {
       SCHEDULER_POSTGRES_URL: "postgres://u:secret@db:5432/app",
       SCHEDULER_POSTGRES_SCHEMA: "jobs",
       SCHEDULER_POSTGRES_TABLE_PREFIX: "sched_",
+      SCHEDULER_POSTGRES_AUTO_MIGRATE: "yes",
       SCHEDULER_REDIS_URL: "redis://localhost:6379",
       SCHEDULER_REDIS_KEY_PREFIX: "app:sched:",
       SCHEDULER_REDIS_DB: "2",
@@ -39,7 +40,12 @@ describe("configFromEnv", () => {
       retry: { maxAttempts: 5, initialDelay: 2000, maxDelay: 5_400_000, multiplier: 1.5 },
       deadLetter: { enabled: false, queue: "graveyard", retention: 604_800_000 },
       distributed: { enabled: true, instanceId: "web-1", lockTTL: 20_000, lockRefresh: 5000 },
-      postgres: { url: "postgres://u:secret@db:5432/app", schema: "jobs", tablePrefix: "sched_" },
+      postgres: {
+        url: "postgres://u:secret@db:5432/app",
+        schema: "jobs",
+        tablePrefix: "sched_",
+        autoMigrate: true,
+      },
       redis: { url: "redis://localhost:6379", keyPrefix: "app:sched:", db: 2 },
       mongodb: { url: "mongodb://localhost:27017/app" },
     });
@@ -62,8 +68,14 @@ describe("configFromEnv", () => {
     ["SCHEDULER_POLL_INTERVAL", "0", /SCHEDULER_POLL_INTERVAL: expected a positive duration/],
     ["SCHEDULER_RETRY_MULTIPLIER", "0.5", /SCHEDULER_RETRY_MULTIPLIER: expected a number >= 1/],
     ["SCHEDULER_DLQ_ENABLED", "maybe", /SCHEDULER_DLQ_ENABLED: expected true or false, got "maybe"/],
-    ["SCHEDULER_POSTGRES_SCHEMA", "drop table;", /SCHEDULER_POSTGRES_SCHEMA: expected an SQL identifier/],
+    [
+      "SCHEDULER_POSTGRES_SCHEMA",
+      "drop table;",
+      /SCHEDULER_POSTGRES_SCHEMA: expected a lowercase SQL identifier/,
+    ],
     ["SCHEDULER_REDIS_DB", "-1", /SCHEDULER_REDIS_DB/],
+    ["SCHEDULER_POSTGRES_SCHEMA", "Jobs", /SCHEDULER_POSTGRES_SCHEMA: expected a lowercase SQL identifier/],
+    ["SCHEDULER_POSTGRES_AUTO_MIGRATE", "sure", /SCHEDULER_POSTGRES_AUTO_MIGRATE: expected true or false/],
     ["SCHEDULER_LOCK_REFRESH", "40s", /SCHEDULER_LOCK_REFRESH: must be less than the lock TTL/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     const err = (() => {

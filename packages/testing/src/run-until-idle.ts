@@ -17,7 +17,8 @@ export interface RunUntilIdleOptions {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Resolves once the scheduler has nothing left to do now: no job running and none due. With a
+ * Resolves once the scheduler has nothing left to do now: no job running, none due, and no
+ * outcome (such as a dead-letter handler) still being recorded. With a
  * `clock`, it also moves time forward to each next due job until none waits. Recurring schedules
  * are not followed (they never end); advance the clock yourself for those.
  *
@@ -41,7 +42,9 @@ export async function runUntilIdle(scheduler: Scheduler, options: RunUntilIdleOp
     const [stats, due] = await Promise.all([scheduler.store.stats(), scheduler.store.nextDueAt(queues)]);
     const now = scheduler.now();
     const dueNow = due !== null && due.getTime() <= now;
-    if (stats.running === 0 && !dueNow) {
+    // localWork covers what the store cannot see yet: failures being recorded, dead-letter
+    // handlers running, acknowledgements not yet sent.
+    if (stats.running === 0 && !dueNow && scheduler.localWork === 0) {
       if (!clock || due === null || due.getTime() > advanceLimit) return;
       await clock.advance(due.getTime() - clock.now());
       continue;

@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import { ConfigError } from "@sched/core";
+import pg from "pg";
+import { isConnectionError } from "./errors.js";
+
+/** How the store connects: the connection options of `PostgresStoreOptions`. */
+export interface ConnectionOptions {
+  connectionString?: string | undefined;
+  pool?: pg.Pool | undefined;
+  poolSize?: number | undefined;
+  poolConfig?: Omit<pg.PoolConfig, "connectionString"> | undefined;
+  applicationName?: string | undefined;
+}
+
+/** The store's pool, and what it needs to know about it. */
+export interface StoreConnection {
+  /** The pool every statement runs on. */
+  readonly pool: pg.Pool;
+  /** The settings of a dedicated client (the LISTEN connection) to the same server. */
+  readonly clientConfig: pg.ClientConfig;
+  /** The `application_name` of the connections the store opens. */
+  readonly applicationName: string;
+  /** Ends the pool when the store created it; otherwise only detaches what the store attached. */
+  close(): Promise<void>;
+}
+
+/**
+ * Sets up the store's pool: the one passed in (left open by `close()`), or one made from the
+ * connection string (ended by `close()`). Opens no connection.
+ *
+ * @throws ConfigError for both a pool and a connection string, a pool that is not a `pg.Pool`,
+ *   or a bad `poolSize`.
+ */
+export function openConnection(options: ConnectionOptions): StoreConnection {
+  if (options.pool !== undefined && options.connectionString !== undefined) {
+    throw new ConfigError("pool", "give either a pool or a connectionString, not both");
+  }
+  if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize > 0)) {
+    throw new ConfigError("poolSize", `expected a positive integer, got ${String(options.poolSize)}`);
+  }
+  const randomName = (): string => `sched-${randomBytes(4).toString("hex")}`;
+  if (options.pool !== undefined) {
+    const pool = options.pool;
+    if (!isPool(pool)) throw new ConfigError("pool", "expected a pg.Pool");
+    const clientConfig = { ...(pool.options as pg.ClientConfig) };
+    // pg requires an 'error' listener on a pool (an idle client the server drops emits one): add
+    // a harmless one while the store is open if the application has none, so it cannot crash.
+    const guard = pool.listenerCount("error") === 0 ? () => {} : null;
+    if (guard) pool.on("error", guard);
+    return {
+      pool,
+      clientConfig,
+      applicationName: options.applicationName ?? clientConfig.application_name ?? randomName(),
+      close: async () => {
+        if (guard) pool.off("error", guard);
+      },
+    };
+  }
+  const applicationName = options.applicationName ?? options.poolConfig?.application_name ?? randomName();
+  const clientConfig: pg.ClientConfig = {
+    keepAlive: true,
+    ...options.poolConfig,
+    application_name: applicationName,
+    connectionString: options.connectionString,
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 });
+  // The pool has already discarded a broken idle client; the next statement opens a new one.
+  pool.on("error", () => {});
+  return {
+    pool,
+    clientConfig,
+    applicationName,
+    close: () => pool.end().catch(() => {}),
+  };
+}
+
+/** Anything that runs a query: a `pg` `Client`, a `PoolClient`. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
+
+/** Clients that have already served a call: a failure on one of them may only mean it went stale. */
+const usedClients = new WeakSet<pg.PoolClient>();
+
+/**
+ * Runs `work` on a client checked out of `pool`, then returns the client.
+ *
+ * Unlike `pool.query`, a statement the server refused (a unique violation, say) keeps the
+ * connection: only a broken connection is discarded. While the client is out, an `error` it
+ * emits (the server terminated the backend) is caught here instead of reaching the process as
+ * an unhandled `error` event.
+ *
+ * A connection that died while it sat idle in the pool (server restart, `pg_terminate_backend`,
+ * a proxy's idle timeout) fails the first statement sent on it; `pg` only notices when it next
+ * reads from the socket. So when a *reused* client fails with a connection error, `work` runs
+ * again on another client, up to the pool's size. Every statement of the store is a single
+ * autocommit statement, and one that failed this way did not run, or was rolled back with its
+ * backend. (Only a connection lost in the instant between a commit and its reply could make it run
+ * twice; each statement tolerates that: a second claim leaves the first batch to lease recovery,
+ * a second completion or renewal matches nothing, a second insert fails on the duplicate id.)
+ * A failure on a fresh connection is reported at once (the server is down).
+ */
+export async function withPoolClient<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const attempts = (pool.options.max ?? 10) + 1;
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    const reused = usedClients.has(client);
+    usedClients.add(client);
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken ??= err;
+    };
+    client.on("error", onError);
+    try {
+      return await work(client);
+    } catch (err) {
+      if (isConnectionError(err) || !(err instanceof Error)) broken ??= toError(err);
+      if (broken === undefined || !reused || attempt >= attempts) throw err;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+}
+
+/** Runs one statement on a pooled connection (see {@link withPoolClient}). */
+export function queryPool<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  config: pg.QueryConfig,
+): Promise<pg.QueryResult<R>> {
+  return withPoolClient(pool, (client) => client.query<R>(config));
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/** Whether `value` looks like a pool rather than one connection (it cannot hold a transaction). */
+export function isPool(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { totalCount?: unknown }).totalCount === "number" &&
+    typeof (value as { idleCount?: unknown }).idleCount === "number"
+  );
+}
+
+/** Whether `value` can run a query: a `pg` client (or anything shaped like one). */
+export function isQueryable(value: unknown): value is Queryable {
+  return typeof value === "object" && value !== null && typeof (value as Queryable).query === "function";
+}

@@ -1,0 +1,134 @@
+import { SchedulerError, StoreError } from "@sched/core";
+
+/**
+ * The store's tables do not exist, or are at an older migration version than this package needs.
+ * Nothing was changed. Run `await store.migrate()` once (or apply the package's
+ * `migrations/*.sql` with your own migration tool), then retry.
+ */
+export class MigrationRequiredError extends SchedulerError {
+  /** The schema the store was configured with. */
+  readonly schema: string;
+  /** The table prefix the store was configured with. */
+  readonly tablePrefix: string;
+  /** The highest migration version applied there (0 when none was, or the tables are missing). */
+  readonly currentVersion: number;
+  /** The version this package needs. */
+  readonly requiredVersion: number;
+
+  /** Creates the error for the tables `schema`.`tablePrefix`*. */
+  constructor(
+    schema: string,
+    tablePrefix: string,
+    currentVersion: number,
+    requiredVersion: number,
+    options?: { cause?: unknown },
+  ) {
+    const found =
+      currentVersion === 0
+        ? "have not been created"
+        : `are at migration version ${currentVersion}, and this package needs version ${requiredVersion}`;
+    super(
+      "MIGRATION_REQUIRED",
+      `the @sched/store-postgres tables in schema "${schema}" with prefix "${tablePrefix}" ${found}; run await store.migrate() once (or apply the SQL files in @sched/store-postgres/migrations), then retry`,
+      options,
+    );
+    this.schema = schema;
+    this.tablePrefix = tablePrefix;
+    this.currentVersion = currentVersion;
+    this.requiredVersion = requiredVersion;
+  }
+}
+
+/** Where the store connects, for messages: `host:port`, never credentials. */
+export interface ConnectionTarget {
+  /** `host:port`, e.g. `127.0.0.1:5432`. */
+  readonly address: string;
+  /** Strings that must never appear in a message (the password, the full connection string). */
+  readonly secrets: readonly string[];
+}
+
+/** Settings of a `pg` pool or client that say where it connects. */
+interface ConnectionSettings {
+  connectionString?: string | undefined;
+  host?: string | undefined;
+  port?: number | string | undefined;
+  password?: unknown;
+}
+
+/** Describes where `settings` connect, reading host and port the way `pg` does. */
+export function connectionTarget(settings: ConnectionSettings): ConnectionTarget {
+  let host = settings.host;
+  let port = settings.port;
+  const secrets: string[] = [];
+  if (typeof settings.password === "string" && settings.password.length > 0) secrets.push(settings.password);
+  if (settings.connectionString) {
+    secrets.push(settings.connectionString);
+    try {
+      const url = new URL(settings.connectionString);
+      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+      host = url.searchParams.get("host") ?? (url.hostname || host);
+      port = url.searchParams.get("port") ?? (url.port || port);
+    } catch {
+      // Not a URL (a key=value string): leave host and port as the settings give them.
+    }
+  }
+  const hostName = host || process.env.PGHOST || "localhost";
+  return {
+    address: `${hostName}:${port || process.env.PGPORT || 5432}`,
+    // Longest first, so that the connection string is replaced before the password inside it.
+    secrets: [...new Set(secrets)].sort((a, b) => b.length - a.length),
+  };
+}
+
+/** Node.js socket errors and SQLSTATEs meaning the server cannot be reached or dropped us. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "57P01", // admin_shutdown (pg_terminate_backend)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** Messages of `pg`'s own errors (which have no code) about a lost connection. */
+const CONNECTION_MESSAGE =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|connection timeout/i;
+
+/** Whether `err` says the connection is unusable (as opposed to a statement the server refused). */
+export function isConnectionError(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+  return err instanceof Error && code === undefined && CONNECTION_MESSAGE.test(err.message);
+}
+
+/** The SQLSTATE or Node.js error code of `err`, if any. */
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Wraps a driver error as a {@link StoreError} (the original as `cause`) whose message names the
+ * operation and, for connection failures, the server's `host:port`, but never a password or the
+ * connection string. Errors that are already `SchedulerError`s pass through.
+ */
+export function storeError(err: unknown, operation: string, target: ConnectionTarget): SchedulerError {
+  if (err instanceof SchedulerError) return err;
+  const raw = err instanceof Error ? err.message : String(err);
+  let message = raw;
+  for (const secret of target.secrets) message = message.split(secret).join("***");
+  const code = codeOf(err);
+  const suffix = code === undefined ? "" : ` [${code}]`;
+  if (isConnectionError(err)) {
+    return new StoreError(
+      `PostgreSQL at ${target.address} is unreachable (${operation}): ${message}${suffix}`,
+      { cause: err },
+    );
+  }
+  return new StoreError(`PostgreSQL ${operation} failed: ${message}${suffix}`, { cause: err });
+}

@@ -1,0 +1,48 @@
+import { ConfigError, configFromEnv } from "@sched/core";
+import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
+
+/** Which environment variable each store option comes from, to name it in errors. */
+const VARIABLE_OF: Record<string, string> = {
+  schema: "SCHEDULER_POSTGRES_SCHEMA",
+  tablePrefix: "SCHEDULER_POSTGRES_TABLE_PREFIX",
+};
+
+/**
+ * Builds a {@link PostgresStore} from `SCHEDULER_POSTGRES_URL` (required),
+ * `SCHEDULER_POSTGRES_SCHEMA`, `SCHEDULER_POSTGRES_TABLE_PREFIX` and
+ * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), validated by `configFromEnv`
+ * from `@sched/core`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
+ * `overrides` (such as `autoMigrate` or `poolSize`) are applied on top. The store owns its pool.
+ *
+ * @throws ConfigError naming the variable that is missing or does not parse (never echoing the URL).
+ */
+export function fromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Omit<PostgresStoreOptions, "connectionString" | "pool"> = {},
+): PostgresStore {
+  // Only the PostgreSQL settings matter here, whatever SCHEDULER_STORE says.
+  const config = configFromEnv({ ...env, SCHEDULER_STORE: "postgres" });
+  const url = config.postgres?.url;
+  if (url === undefined) {
+    throw new ConfigError(
+      "SCHEDULER_POSTGRES_URL",
+      "is required for the PostgreSQL store, e.g. postgres://user:password@host:5432/database",
+    );
+  }
+  try {
+    return new PostgresStore({
+      ...(config.postgres?.schema === undefined ? {} : { schema: config.postgres.schema }),
+      ...(config.postgres?.tablePrefix === undefined ? {} : { tablePrefix: config.postgres.tablePrefix }),
+      ...(config.postgres?.autoMigrate === undefined ? {} : { autoMigrate: config.postgres.autoMigrate }),
+      ...overrides,
+      connectionString: url,
+    });
+  } catch (err) {
+    // Name the variable, not the option, for a value that came from the environment.
+    if (err instanceof ConfigError && VARIABLE_OF[err.field] !== undefined) {
+      const variable = VARIABLE_OF[err.field] as string;
+      throw new ConfigError(variable, err.message.replace(`${err.field}: `, ""), { cause: err });
+    }
+    throw err;
+  }
+}

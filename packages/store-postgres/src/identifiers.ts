@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import { ConfigError } from "@sched/core";
+
+/**
+ * A schema name: a plain lowercase SQL identifier. Lowercase only, so the quoted name we create is
+ * the same one an unquoted name in the user's own SQL refers to.
+ */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,40}$/;
+/** A table prefix: empty, or a plain lowercase identifier start of at most 40 characters. */
+const TABLE_PREFIX = /^(?:[a-z_][a-z0-9_]{0,39})?$/;
+/** PostgreSQL truncates identifiers (and refuses NOTIFY channels) longer than this. */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/** The validated names of everything the store creates, each already double-quoted. */
+export interface TableNames {
+  /** The schema, unquoted (validated). */
+  readonly schema: string;
+  /** The table prefix, unquoted (validated). */
+  readonly prefix: string;
+  /** `"schema"."<prefix>jobs"` */
+  readonly jobs: string;
+  /** `"schema"."<prefix>schedules"` */
+  readonly schedules: string;
+  /** `"schema"."<prefix>locks"` */
+  readonly locks: string;
+  /** `"schema"."<prefix>migrations"` */
+  readonly migrations: string;
+  /** `"schema"."<prefix>claim_jobs"`, the claim function. */
+  readonly claimJobs: string;
+  /** `"schema"."<prefix>next_due_at"`, the function behind `nextDueAt`. */
+  readonly nextDueAt: string;
+  /** The name of the unique index on `unique_key` (unquoted), to recognise its violations. */
+  readonly uniqueKeyIndex: string;
+  /** The LISTEN/NOTIFY channel of this schema and prefix (unquoted, at most 63 bytes). */
+  readonly channel: string;
+}
+
+/**
+ * Validates `schema` and `prefix` and derives every quoted name from them. Nothing else ever
+ * reaches SQL text: values are always bound parameters.
+ *
+ * @throws ConfigError naming `schema` or `tablePrefix` and the rule it breaks.
+ */
+export function tableNames(schema: string, prefix: string): TableNames {
+  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema) || schema.startsWith("pg_")) {
+    throw new ConfigError(
+      "schema",
+      `${JSON.stringify(schema)} is not a valid schema name; use 1-41 characters from a-z, 0-9 and _, starting with a letter or _ (and not pg_)`,
+    );
+  }
+  if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
+    throw new ConfigError(
+      "tablePrefix",
+      `${JSON.stringify(prefix)} is not a valid table prefix; use 0-40 characters from a-z, 0-9 and _, starting with a letter or _`,
+    );
+  }
+  const table = (name: string) => `"${schema}"."${prefix}${name}"`;
+  return {
+    schema,
+    prefix,
+    jobs: table("jobs"),
+    schedules: table("schedules"),
+    locks: table("locks"),
+    migrations: table("migrations"),
+    claimJobs: table("claim_jobs"),
+    nextDueAt: table("next_due_at"),
+    uniqueKeyIndex: `${prefix}jobs_unique_key`,
+    channel: channelName(schema, prefix),
+  };
+}
+
+/**
+ * The notification channel: readable when it fits in an identifier, else a digest of the same
+ * text (two stores share a channel exactly when they share schema and prefix).
+ */
+function channelName(schema: string, prefix: string): string {
+  const readable = `sched.${schema}.${prefix}jobs`;
+  if (readable.length <= MAX_IDENTIFIER_BYTES) return readable;
+  return `sched.${createHash("sha256").update(readable).digest("hex").slice(0, 40)}`;
+}
+
+/**
+ * A signed 64-bit advisory-lock key (as a decimal string) for migrating the tables of this schema
+ * and prefix, so that concurrent `migrate()` calls run one after the other. `@sched/leader-postgres`
+ * takes the same key when it creates the shared `<prefix>locks` table: keep the two in step.
+ */
+export function migrationLockKey(names: TableNames): string {
+  const digest = createHash("sha256").update(`sched.migrate.${names.schema}.${names.prefix}`).digest();
+  return digest.readBigInt64BE(0).toString();
+}

@@ -1,0 +1,121 @@
+import type pg from "pg";
+import { type Queryable, withPoolClient } from "./connection.js";
+import { type ConnectionTarget, codeOf, MigrationRequiredError, storeError } from "./errors.js";
+import { migrationLockKey, type TableNames } from "./identifiers.js";
+import { type Migration, renderedMigrations, SCHEMA_VERSION } from "./migrations.js";
+import type { Queries } from "./queries.js";
+
+/** SQLSTATEs of catalog races between concurrent creators (unique violation, duplicate schema or table). */
+const CREATION_RACES = new Set(["23505", "42P06", "42P07"]);
+
+/**
+ * The store's tables over time: applies the migration files (`migrate`), and checks once, lazily,
+ * that the tables are at the version this package needs before the store's first statement
+ * (`ensureReady`), or migrates then with `autoMigrate`.
+ */
+export class Migrator {
+  /** Whether the tables were found (or made) at the version this package needs. */
+  ready = false;
+  private check: Promise<void> | null = null;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly names: TableNames,
+    private readonly sql: Queries,
+    private readonly target: ConnectionTarget,
+    private readonly autoMigrate: boolean,
+  ) {}
+
+  /**
+   * Applies the migrations not applied yet, in one transaction under an advisory lock on the
+   * schema and prefix. Retried when it collides with a creator outside that lock.
+   */
+  async migrate(): Promise<void> {
+    const migrations = renderedMigrations(this.names);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withPoolClient(this.pool, (client) => this.migrateOn(client, migrations));
+        break;
+      } catch (err) {
+        // Another migrator outside our lock (a store with another prefix, the leader) created the
+        // schema or a table at the same moment; a second pass finds it.
+        if (attempt < 3 && CREATION_RACES.has(codeOf(err) ?? "")) continue;
+        throw storeError(err, "migrate", this.target);
+      }
+    }
+    this.ready = true;
+  }
+
+  /**
+   * Resolves once the tables are known to be at the needed version. Reads only (unless
+   * `autoMigrate`); a failed check is repeated on the next call.
+   *
+   * @throws MigrationRequiredError when the tables are missing or behind.
+   */
+  ensureReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.check ??= this.checkOnce().finally(() => {
+      this.check = null;
+    });
+    return this.check;
+  }
+
+  /** Forgets that the tables were ready (they went away): the next call checks again. */
+  invalidate(): void {
+    this.ready = false;
+  }
+
+  /** The error for tables that were there and are not any more. */
+  missingTables(cause: unknown): MigrationRequiredError {
+    this.invalidate();
+    return new MigrationRequiredError(this.names.schema, this.names.prefix, 0, SCHEMA_VERSION, { cause });
+  }
+
+  private async checkOnce(): Promise<void> {
+    if (this.autoMigrate) return this.migrate();
+    let version: number;
+    try {
+      version = await withPoolClient(this.pool, (client) => schemaVersion(client, this.sql, this.names));
+    } catch (err) {
+      throw storeError(err, "checking the schema version", this.target);
+    }
+    if (version < SCHEMA_VERSION) {
+      throw new MigrationRequiredError(this.names.schema, this.names.prefix, version, SCHEMA_VERSION);
+    }
+    this.ready = true;
+  }
+
+  /** One pass of {@link migrate}. */
+  private async migrateOn(client: pg.PoolClient, migrations: readonly Migration[]): Promise<void> {
+    const sql = this.sql;
+    await client.query("BEGIN");
+    try {
+      await client.query({ text: sql.migrationLock, values: [migrationLockKey(this.names)] });
+      const schema = await client.query<{ present: boolean }>({
+        text: sql.schemaExists,
+        values: [this.names.schema],
+      });
+      // Only when missing: CREATE SCHEMA needs a privilege that an existing schema does not.
+      if (!schema.rows[0]?.present) await client.query(sql.createSchema);
+      const current = await schemaVersion(client, sql, this.names);
+      for (const migration of migrations) {
+        if (migration.version > current) await client.query(migration.sql);
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    }
+  }
+}
+
+/** The applied migration version of `names`, 0 when the migrations table does not exist. */
+async function schemaVersion(client: Queryable, sql: Queries, names: TableNames): Promise<number> {
+  const exists = await client.query<{ present: boolean }>({
+    text: sql.migrationsTableExists,
+    values: [names.migrations],
+  });
+  if (!exists.rows[0]?.present) return 0;
+  const { rows } = await client.query<{ version: number }>({ text: sql.schemaVersion });
+  return rows[0]?.version ?? 0;
+}

@@ -1,0 +1,116 @@
+import type pg from "pg";
+
+/** How long `stop()` waits for a connection to close. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Options of {@link NotificationListener}. */
+export interface NotificationListenerOptions {
+  /** The channel to LISTEN on (validated; quoted here). */
+  channel: string;
+  /** Makes a new, unconnected client: one dedicated connection, never a pooled one. */
+  createClient: () => pg.Client;
+  /** Called with each notification's payload (a queue name). */
+  onNotification: (payload: string) => void;
+  /** Called each time LISTEN is in place (after the first connect and after every reconnect). */
+  onListening?: () => void;
+  /** First reconnect delay in ms; doubles up to {@link maxBackoffMs}. Default 100. */
+  minBackoffMs?: number;
+  /** Longest reconnect delay in ms. Default 5,000. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Holds one dedicated connection that LISTENs on a channel, and reconnects with exponential
+ * backoff when it breaks (server restart, `pg_terminate_backend`, network loss). Errors never
+ * escape: a broken connection is replaced, not reported, since polling covers the gap.
+ */
+export class NotificationListener {
+  private client: pg.Client | null = null;
+  private active = false;
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly options: NotificationListenerOptions) {}
+
+  /** Whether the listener wants to be connected (between `start()` and `stop()`). */
+  get started(): boolean {
+    return this.active;
+  }
+
+  /** Opens the connection and starts listening (in the background). Idempotent. */
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.failures = 0;
+    this.connect();
+  }
+
+  /** Closes the connection and cancels any reconnect. Resolves once the socket is closed. */
+  async stop(): Promise<void> {
+    this.active = false;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const client = this.client;
+    this.client = null;
+    if (client !== null) this.dispose(client);
+    await Promise.all([...this.closing]);
+  }
+
+  private connect(): void {
+    const client = this.options.createClient();
+    this.client = client;
+    // Every failure of this client, whenever it happens, comes through here exactly once.
+    const lost = (): void => this.lost(client);
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", (message) => {
+      if (message.channel === this.options.channel && message.payload) {
+        this.options.onNotification(message.payload);
+      }
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN "${this.options.channel}"`))
+      .then(() => {
+        if (this.client !== client) return;
+        this.failures = 0;
+        this.options.onListening?.();
+      }, lost);
+  }
+
+  /** Drops a broken (or replaced) client and, while active, schedules a reconnect. */
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.dispose(client);
+    if (!this.active) return;
+    const { minBackoffMs = 100, maxBackoffMs = 5_000 } = this.options;
+    const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(this.failures, 16));
+    this.failures++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.active) this.connect();
+    }, delay);
+  }
+
+  /**
+   * Ends a client we no longer use; its later errors are swallowed by the listener left on it.
+   * A socket that does not close within {@link CLOSE_GRACE_MS} is abandoned rather than waited for.
+   */
+  private dispose(client: pg.Client): void {
+    client.removeAllListeners("notification");
+    client.on("error", () => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = Promise.race([
+      client.end().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+      this.closing.delete(closed);
+    });
+    this.closing.add(closed);
+  }
+}

@@ -1,0 +1,548 @@
+import {
+  type ClaimOptions,
+  type CleanupOptions,
+  type CompleteOptions,
+  type CreateJobsOptions,
+  type FailOptions,
+  type FireResult,
+  InvalidArgumentError,
+  type Job,
+  JobAlreadyExistsError,
+  type JobFilter,
+  type JobRef,
+  type JobStatus,
+  MAX_HISTORY,
+  type NewJobRecord,
+  type SaveScheduleOptions,
+  type ScheduleRecord,
+  type ScheduleTick,
+  type Stats,
+  type Store,
+  StoreError,
+} from "@sched/core";
+import pg from "pg";
+import {
+  isPool,
+  isQueryable,
+  openConnection,
+  type Queryable,
+  queryPool,
+  type StoreConnection,
+} from "./connection.js";
+import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
+import { type TableNames, tableNames } from "./identifiers.js";
+import { Migrator } from "./migrator.js";
+import { buildQueries, type Queries } from "./queries.js";
+import {
+  insertedJob,
+  iso,
+  isoOrNull,
+  type JobRow,
+  newJobsJson,
+  type ScheduleRow,
+  scheduleParams,
+  toJob,
+  toSchedule,
+} from "./rows.js";
+import { WakeUps } from "./wake-ups.js";
+
+/** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
+export interface PostgresStoreOptions {
+  /** A `postgres://` URL; the store creates its own pool from it and closes it in `close()`. */
+  connectionString?: string;
+  /** A pool you own: the store uses it and leaves it open in `close()`. */
+  pool?: pg.Pool;
+  /** The schema of the store's tables; default `"public"`. Lowercase letters, digits and `_`. */
+  schema?: string;
+  /** Prefix of the store's table names; default `"scheduler_"`. Lowercase letters, digits and `_`, or empty. */
+  tablePrefix?: string;
+  /**
+   * Push wake-ups with LISTEN/NOTIFY (default `true`): statements that make jobs available send a
+   * NOTIFY, and `subscribe()` LISTENs on one dedicated connection. With `false`, `subscribe()`
+   * only hears this store's own changes and other instances find jobs by polling.
+   */
+  notify?: boolean;
+  /**
+   * Most connections of the pool the store creates; default `poolConfig.max`, else 10. Ignored with
+   * `pool`. The scheduler keeps about two statements in flight (a claim and a batch of
+   * acknowledgements) plus occasional maintenance, so a few connections serve many workers.
+   */
+  poolSize?: number;
+  /** More settings of the pool the store creates (ssl, timeouts, …). Ignored with `pool`. */
+  poolConfig?: Omit<pg.PoolConfig, "connectionString">;
+  /**
+   * The `application_name` of the connections the store opens (visible in `pg_stat_activity`);
+   * default `poolConfig.application_name` (or the passed pool's), else `sched-<random>`. A name in
+   * the connection string takes precedence, as always with `pg`.
+   */
+  applicationName?: string;
+  /**
+   * Run {@link PostgresStore.migrate} on first use instead of failing with
+   * `MigrationRequiredError` when the tables are missing or behind; default `false`.
+   */
+  autoMigrate?: boolean;
+}
+
+/** `JobStatus` keys of `Stats`, for counting. */
+const STATUSES: readonly JobStatus[] = [
+  "pending",
+  "scheduled",
+  "running",
+  "completed",
+  "failed",
+  "dead",
+  "cancelled",
+];
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 10_000;
+/** The error recorded in a job's history when its lease expired. */
+const LEASE_EXPIRED = "lease expired";
+/** SQLSTATEs meaning the tables (or schema) are not there. */
+const MISSING_RELATION = new Set(["42P01", "3F000"]);
+/** How PostgreSQL words a unique violation; the key may contain anything, parentheses included. */
+const UNIQUE_KEY_DETAIL = /^Key \(unique_key\)=\((.*)\) already exists\.$/s;
+/** LIMIT and OFFSET are bigint in SQL; keep JavaScript numbers well inside. */
+const MAX_COUNT = 2 ** 31 - 1;
+
+/**
+ * A {@link Store} on PostgreSQL 13 or later: durable jobs and schedules shared by every instance
+ * connected to the same database, schema and table prefix.
+ *
+ * Every operation is a single SQL statement (so a single round trip and a single commit):
+ * batches of due jobs are claimed with `FOR UPDATE SKIP LOCKED` through partial indexes on
+ * waiting jobs, bulk inserts and acknowledgements carry the whole batch in one statement, unique
+ * keys are enforced by a partial unique index, and a schedule tick's compare-and-set and its job
+ * insert commit together. Statements that make jobs available send a NOTIFY on commit;
+ * `subscribe()` LISTENs on one dedicated connection that reconnects on its own.
+ *
+ * Call {@link migrate} once (it is idempotent and safe to run from many instances at once), or
+ * apply the SQL files in `migrations/` with your own tool. Until then, calls reject with
+ * `MigrationRequiredError`.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL });
+ * await store.migrate();
+ * const scheduler = createScheduler({ store });
+ * ```
+ */
+export class PostgresStore implements Store {
+  /** The validated schema of the store's tables. */
+  readonly schema: string;
+  /** The validated table prefix. */
+  readonly tablePrefix: string;
+  /** The `application_name` of connections this store opens (its own pool and its LISTEN connection). */
+  readonly applicationName: string;
+
+  private readonly connection: StoreConnection;
+  private readonly pool: pg.Pool;
+  private readonly names: TableNames;
+  private readonly sql: Queries;
+  private readonly target: ConnectionTarget;
+  /** The NOTIFY channel, or `null` when wake-ups are off (passed as a parameter to every notifying statement). */
+  private readonly channel: string | null;
+  private readonly migrator: Migrator;
+  private readonly wakeUps: WakeUps;
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Creates the store. No connection is opened until the first call.
+   *
+   * @throws ConfigError naming `schema` or `tablePrefix` when it is not a valid identifier, or
+   *   `pool` when both `connectionString` and `pool` are given.
+   */
+  constructor(options: PostgresStoreOptions = {}) {
+    this.names = tableNames(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
+    this.schema = this.names.schema;
+    this.tablePrefix = this.names.prefix;
+    this.sql = buildQueries(this.names);
+    this.channel = options.notify === false ? null : this.names.channel;
+    this.connection = openConnection(options);
+    this.pool = this.connection.pool;
+    this.applicationName = this.connection.applicationName;
+    this.target = connectionTarget(this.connection.clientConfig);
+    this.migrator = new Migrator(this.pool, this.names, this.sql, this.target, options.autoMigrate ?? false);
+    const listenConfig: pg.ClientConfig = {
+      ...this.connection.clientConfig,
+      application_name: this.applicationName,
+      keepAlive: true,
+    };
+    this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+  }
+
+  /**
+   * Creates or upgrades the store's schema and tables by applying the numbered SQL files in
+   * `migrations/` that have not been applied yet, in one transaction. Idempotent; concurrent
+   * calls (from many instances) are serialised by a transaction-scoped advisory lock, so exactly
+   * one applies each migration.
+   *
+   * @throws StoreError naming the operation when a statement fails (the transaction is rolled back).
+   */
+  async migrate(): Promise<void> {
+    this.assertOpen();
+    await this.migrator.migrate();
+  }
+
+  /** {@inheritDoc @sched/core#Store.createJobs} */
+  async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
+    this.assertOpen();
+    const transaction = options?.transaction;
+    if (transaction !== undefined && (!isQueryable(transaction) || isPool(transaction))) {
+      throw new InvalidArgumentError(
+        "transaction",
+        "expected a pg client (a PoolClient or Client) on which you ran BEGIN; a pool cannot hold a transaction",
+      );
+    }
+    if (jobs.length === 0) return [];
+    const values = [newJobsJson(jobs), this.channel];
+    try {
+      if (transaction === undefined) {
+        await this.query("createJobs", this.sql.insertJobs, values);
+      } else {
+        await this.migrator.ensureReady();
+        await this.queryOn(transaction, "createJobs", this.sql.insertJobs, values);
+      }
+    } catch (err) {
+      throw await this.uniqueKeyConflict(err, null);
+    }
+    const created = jobs.map(insertedJob);
+    // Inside the caller's transaction, wake-ups wait for its commit (the NOTIFY does).
+    if (transaction === undefined) this.wakeUps.deliverQueuesOf(created);
+    return created;
+  }
+
+  /** {@inheritDoc @sched/core#Store.getJob} */
+  async getJob(id: string): Promise<Job | null> {
+    const { rows } = await this.query<JobRow>("getJob", this.sql.getJob, [id]);
+    return rows.length === 0 ? null : toJob(rows[0] as JobRow);
+  }
+
+  /** {@inheritDoc @sched/core#Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    const statuses =
+      filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const limit = Math.min(Math.max(Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT), 0), MAX_LIST_LIMIT);
+    const offset = Math.min(Math.max(Math.floor(filter.offset ?? 0), 0), MAX_COUNT);
+    const { rows } = await this.query<JobRow>("listJobs", this.sql.listJobs, [
+      statuses,
+      filter.queue ?? null,
+      filter.name ?? null,
+      limit,
+      offset,
+    ]);
+    return rows.map(toJob);
+  }
+
+  /** {@inheritDoc @sched/core#Store.cancelJob} */
+  async cancelJob(id: string, now: Date): Promise<Job | null> {
+    const { rows } = await this.query<JobRow>("cancelJob", this.sql.cancelJob, [id, iso(now, "now")]);
+    return rows.length === 0 ? null : toJob(rows[0] as JobRow);
+  }
+
+  /** {@inheritDoc @sched/core#Store.requeueJob} */
+  async requeueJob(id: string, now: Date): Promise<Job | null> {
+    let rows: Array<JobRow & { requeued: boolean }>;
+    try {
+      ({ rows } = await this.query<JobRow & { requeued: boolean }>("requeueJob", this.sql.requeueJob, [
+        id,
+        iso(now, "now"),
+        this.channel,
+      ]));
+    } catch (err) {
+      throw await this.uniqueKeyConflict(err, id);
+    }
+    const row = rows[0];
+    if (row === undefined) return null;
+    const job = toJob(row);
+    if (row.requeued) this.wakeUps.deliver(job.queue);
+    return job;
+  }
+
+  /** {@inheritDoc @sched/core#Store.claimDueJobs} */
+  async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
+    this.assertOpen();
+    const limit = Math.min(Math.floor(options.limit), MAX_COUNT);
+    if (!(limit > 0) || options.queues?.length === 0) return [];
+    const now = iso(options.now, "now");
+    const lockedUntil = iso(options.lockedUntil, "lockedUntil");
+    const queues = options.queues === null ? null : [...new Set(options.queues)];
+    const { rows } = await this.query<JobRow>("claimDueJobs", this.sql.claimDueJobs, [
+      now,
+      limit,
+      lockedUntil,
+      options.workerId,
+      queues,
+    ]);
+    return rows.map(toJob);
+  }
+
+  /** {@inheritDoc @sched/core#Store.completeJobs} */
+  async completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]> {
+    this.assertOpen();
+    if (refs.length === 0) return [];
+    const now = iso(options.now, "now");
+    const [ids, attempts] = refColumns(refs);
+    const { rows } = options.removeOnComplete
+      ? await this.query<JobRef>("completeJobs", this.sql.completeAndRemoveJobs, [ids, attempts])
+      : await this.query<JobRef>("completeJobs", this.sql.completeJobs, [now, ids, attempts]);
+    const applied = new Set<string>();
+    for (const row of rows) applied.add(refKey(row));
+    // A ref listed twice counts once: the first time.
+    return refs.map((ref) => applied.delete(refKey(ref)));
+  }
+
+  /** {@inheritDoc @sched/core#Store.failJob} */
+  async failJob(ref: JobRef, options: FailOptions): Promise<Job | null> {
+    const now = iso(options.now, "now");
+    const { rows } = await this.query<JobRow>("failJob", this.sql.failJob, [
+      ref.id,
+      ref.attempt,
+      now,
+      isoOrNull(options.retryAt, "retryAt"),
+      options.error,
+      now,
+      MAX_HISTORY,
+    ]);
+    return rows.length === 0 ? null : toJob(rows[0] as JobRow);
+  }
+
+  /** {@inheritDoc @sched/core#Store.renewLeases} */
+  async renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
+    this.assertOpen();
+    if (refs.length === 0) return [];
+    const [ids, attempts] = refColumns(refs);
+    const { rows } = await this.query<JobRef>("renewLeases", this.sql.renewLeases, [
+      iso(lockedUntil, "lockedUntil"),
+      ids,
+      attempts,
+    ]);
+    const renewed = new Set<string>();
+    for (const row of rows) renewed.add(refKey(row));
+    return refs.filter((ref) => !renewed.has(refKey(ref))).map((ref) => ref.id);
+  }
+
+  /** {@inheritDoc @sched/core#Store.recoverExpiredLeases} */
+  async recoverExpiredLeases(now: Date, limit: number): Promise<string[]> {
+    this.assertOpen();
+    const max = Math.min(Math.floor(limit), MAX_COUNT);
+    if (!(max > 0)) return [];
+    const at = iso(now, "now");
+    const { rows } = await this.query<{ ids: string[]; queues: string[] }>(
+      "recoverExpiredLeases",
+      this.sql.recoverExpiredLeases,
+      [at, max, at, LEASE_EXPIRED, MAX_HISTORY, this.channel],
+    );
+    const row = rows[0] as { ids: string[]; queues: string[] };
+    for (const queue of row.queues) this.wakeUps.deliver(queue);
+    return row.ids;
+  }
+
+  /** {@inheritDoc @sched/core#Store.nextDueAt} */
+  async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
+    this.assertOpen();
+    if (queues !== null && queues.length === 0) return null;
+    const { rows } = await this.query<{ next_due_at: Date | null }>("nextDueAt", this.sql.nextDueAt, [
+      queues === null ? null : [...new Set(queues)],
+    ]);
+    return rows[0]?.next_due_at ?? null;
+  }
+
+  /** {@inheritDoc @sched/core#Store.saveSchedule} */
+  async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
+    const text = options?.onlyIfAbsent ? this.sql.insertScheduleIfAbsent : this.sql.upsertSchedule;
+    const { rowCount } = await this.query("saveSchedule", text, scheduleParams(schedule));
+    return rowCount === 1;
+  }
+
+  /** {@inheritDoc @sched/core#Store.getSchedule} */
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const { rows } = await this.query<ScheduleRow>("getSchedule", this.sql.getSchedule, [name]);
+    return rows.length === 0 ? null : toSchedule(rows[0] as ScheduleRow);
+  }
+
+  /** {@inheritDoc @sched/core#Store.listSchedules} */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    const { rows } = await this.query<ScheduleRow>("listSchedules", this.sql.listSchedules, []);
+    return rows.map(toSchedule);
+  }
+
+  /** {@inheritDoc @sched/core#Store.deleteSchedule} */
+  async deleteSchedule(name: string): Promise<boolean> {
+    const { rowCount } = await this.query("deleteSchedule", this.sql.deleteSchedule, [name]);
+    return rowCount === 1;
+  }
+
+  /** {@inheritDoc @sched/core#Store.fireScheduleTick} */
+  async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
+    const { rows } = await this.query<{ fired: boolean; ids: string[] }>(
+      "fireScheduleTick",
+      this.sql.fireScheduleTick,
+      [
+        tick.name,
+        iso(tick.expectedNextRunAt, "expectedNextRunAt"),
+        isoOrNull(tick.nextRunAt, "nextRunAt"),
+        iso(tick.firedAt, "firedAt"),
+        tick.jobs.length,
+        newJobsJson(tick.jobs),
+        this.channel,
+      ],
+    );
+    const row = rows[0] as { fired: boolean; ids: string[] };
+    if (!row.fired) return { fired: false, jobs: [] };
+    const inserted = new Set(row.ids);
+    const jobs = tick.jobs.filter((job) => inserted.has(job.id)).map(insertedJob);
+    this.wakeUps.deliverQueuesOf(jobs);
+    return { fired: true, jobs };
+  }
+
+  /** {@inheritDoc @sched/core#Store.cleanup} */
+  async cleanup(options: CleanupOptions): Promise<number> {
+    const { rowCount } = await this.query("cleanup", this.sql.cleanup, [
+      iso(options.completedBefore, "completedBefore"),
+      iso(options.deadBefore, "deadBefore"),
+      iso(options.cancelledBefore, "cancelledBefore"),
+    ]);
+    return rowCount ?? 0;
+  }
+
+  /** {@inheritDoc @sched/core#Store.stats} */
+  async stats(): Promise<Stats> {
+    // count(*) is a bigint, which pg returns as a string.
+    const { rows } = await this.query<{ queue: string; status: JobStatus; count: string }>(
+      "stats",
+      this.sql.stats,
+      [],
+    );
+    const total = zeroCounts();
+    const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
+    for (const row of rows) {
+      if (!STATUSES.includes(row.status)) continue;
+      const count = Number(row.count);
+      total[row.status] += count;
+      const counts = byQueue[row.queue] ?? zeroCounts();
+      counts[row.status] += count;
+      byQueue[row.queue] = counts;
+    }
+    return { ...total, byQueue };
+  }
+
+  /**
+   * Resolves when the server answers and the tables are at the version this package needs.
+   *
+   * @throws StoreError when the server cannot be reached; MigrationRequiredError when the tables
+   *   are missing or behind.
+   */
+  async ping(): Promise<void> {
+    await this.query("ping", this.sql.ping, []);
+  }
+
+  /**
+   * Calls `listener(queue)` when jobs may have become available in `queue`: at once for this
+   * store's own changes, and through LISTEN/NOTIFY for every other instance's (when `notify` is
+   * on). The first subscription opens the dedicated LISTEN connection, the last unsubscription
+   * closes it. A listener that throws is ignored. Returns the unsubscribe function.
+   */
+  subscribe(listener: (queue: string) => void): () => void {
+    if (this.closing !== null) return () => {};
+    return this.wakeUps.subscribe(listener);
+  }
+
+  /**
+   * Closes the LISTEN connection and, when the store created its pool, the pool. A pool passed in
+   * stays open. Idempotent; every later call rejects with a `StoreError`.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = (async () => {
+      await this.wakeUps.close();
+      await this.connection.close();
+    })();
+    return this.closing;
+  }
+
+  /** Runs one statement on the pool, after the one-time schema check; wraps driver errors. */
+  private async query<R extends pg.QueryResultRow>(
+    operation: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    if (!this.migrator.ready) await this.migrator.ensureReady();
+    try {
+      return await queryPool<R>(this.pool, { text, values });
+    } catch (err) {
+      throw this.wrap(err, operation);
+    }
+  }
+
+  /** Runs one statement on the caller's client (their transaction); wraps driver errors. */
+  private async queryOn(
+    client: Queryable,
+    operation: string,
+    text: string,
+    values: unknown[],
+  ): Promise<void> {
+    try {
+      await client.query({ text, values });
+    } catch (err) {
+      throw this.wrap(err, operation);
+    }
+  }
+
+  private wrap(err: unknown, operation: string): Error {
+    const code = codeOf(err);
+    // The tables went away after the check: say so, and check again on the next call.
+    if (code !== undefined && MISSING_RELATION.has(code)) return this.migrator.missingTables(err);
+    return storeError(err, operation, this.target);
+  }
+
+  /**
+   * Maps a unique-key violation to {@link JobAlreadyExistsError}, naming the key and, when it can
+   * be found, the job holding it. `requeuedId` is the job being requeued (its own key is the one).
+   */
+  private async uniqueKeyConflict(err: unknown, requeuedId: string | null): Promise<unknown> {
+    const violation = (err instanceof StoreError ? err.cause : err) as {
+      code?: unknown;
+      constraint?: unknown;
+      detail?: unknown;
+    } | null;
+    if (violation?.code !== "23505" || violation.constraint !== this.names.uniqueKeyIndex) return err;
+    // The detail names the key, unless the server withholds it (no SELECT privilege on the column).
+    let key: string | null | undefined = UNIQUE_KEY_DETAIL.exec(String(violation.detail ?? ""))?.[1];
+    if (key === undefined && requeuedId !== null) {
+      key = (await this.getJob(requeuedId).catch(() => null))?.uniqueKey;
+    }
+    if (key == null) return new JobAlreadyExistsError("(unknown)");
+    const holder = await this.query<{ id: string }>(
+      "finding the holder of a unique key",
+      this.sql.uniqueKeyHolder,
+      [key],
+    ).then(
+      ({ rows }) => rows[0]?.id ?? null,
+      () => null,
+    );
+    return new JobAlreadyExistsError(key, holder);
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw new StoreError("the PostgresStore is closed; create a new one");
+  }
+}
+
+/**
+ * The ids and attempts of `refs` as two arrays for `unnest`, sorted by id: statements that lock
+ * several rows then lock them in one order, so two batches on the same jobs (a completion and a
+ * lease renewal) cannot deadlock.
+ */
+function refColumns(refs: readonly JobRef[]): [string[], number[]] {
+  const sorted = [...refs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [sorted.map((ref) => ref.id), sorted.map((ref) => ref.attempt)];
+}
+
+function refKey(ref: JobRef): string {
+  return `${ref.attempt}:${ref.id}`;
+}
+
+function zeroCounts(): Omit<Stats, "byQueue"> {
+  return { pending: 0, scheduled: 0, running: 0, completed: 0, failed: 0, dead: 0, cancelled: 0 };
+}

@@ -1,0 +1,174 @@
+import {
+  type AttemptFailure,
+  InvalidArgumentError,
+  type Job,
+  type JobStatus,
+  type NewJobRecord,
+  type ScheduleRecord,
+} from "@sched/core";
+
+/** A row of the jobs table as `pg` returns it (jsonb parsed, timestamptz as Date, int8 as string). */
+export interface JobRow {
+  id: string;
+  name: string;
+  payload: unknown;
+  queue: string;
+  priority: number;
+  max_retries: number;
+  retry_count: number;
+  timeout_ms: string;
+  scheduled_at: Date;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  error: string | null;
+  status: JobStatus;
+  metadata: Record<string, string>;
+  unique_key: string | null;
+  attempt: number;
+  locked_until: Date | null;
+  locked_by: string | null;
+  history: Array<{ attempt: number; error: string; failedAt: string }>;
+}
+
+/** A row of the schedules table. */
+export interface ScheduleRow {
+  name: string;
+  definition: ScheduleRecord["definition"];
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  occurrences: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Turns a jobs row into a {@link Job}. Every object in it is fresh (parsed from the wire). */
+export function toJob(row: JobRow): Job {
+  const history: AttemptFailure[] = new Array(row.history.length);
+  for (let i = 0; i < history.length; i++) {
+    const entry = row.history[i] as JobRow["history"][number];
+    history[i] = { attempt: entry.attempt, error: entry.error, failedAt: new Date(entry.failedAt) };
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    payload: row.payload ?? null,
+    queue: row.queue,
+    priority: row.priority,
+    maxRetries: row.max_retries,
+    retryCount: row.retry_count,
+    timeout: Number(row.timeout_ms),
+    scheduledAt: row.scheduled_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    error: row.error,
+    status: row.status,
+    metadata: row.metadata,
+    uniqueKey: row.unique_key,
+    attempt: row.attempt,
+    lockedUntil: row.locked_until,
+    lockedBy: row.locked_by,
+    history,
+  };
+}
+
+/** Turns a schedules row into a {@link ScheduleRecord}. */
+export function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    name: row.name,
+    definition: row.definition,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    occurrences: Number(row.occurrences),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The parameters of a schedule row, in the order of the schedule statements. */
+export function scheduleParams(schedule: ScheduleRecord): unknown[] {
+  return [
+    schedule.name,
+    JSON.stringify(schedule.definition),
+    isoOrNull(schedule.nextRunAt, "nextRunAt"),
+    isoOrNull(schedule.lastRunAt, "lastRunAt"),
+    schedule.occurrences,
+    iso(schedule.createdAt, "createdAt"),
+    iso(schedule.updatedAt, "updatedAt"),
+  ];
+}
+
+/**
+ * New jobs as the single JSON array parameter the insert statements read with
+ * `json_to_recordset`: one string, however many jobs, so a bulk insert costs one statement.
+ */
+export function newJobsJson(jobs: readonly NewJobRecord[]): string {
+  const rows = new Array<string>(jobs.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as NewJobRecord;
+    rows[i] = JSON.stringify({
+      id: job.id,
+      name: job.name,
+      queue: job.queue,
+      status: job.status,
+      priority: job.priority,
+      payload: job.payload ?? null,
+      metadata: job.metadata,
+      max_retries: job.maxRetries,
+      timeout_ms: job.timeout,
+      scheduled_at: iso(job.scheduledAt, "scheduledAt"),
+      created_at: iso(job.createdAt, "createdAt"),
+      unique_key: job.uniqueKey,
+    });
+  }
+  return `[${rows.join(",")}]`;
+}
+
+/**
+ * The job as stored by an insert, built from its input without reading it back: every field the
+ * database fills in has its initial value. The payload and metadata are copies, so the returned
+ * job shares nothing with the caller's input.
+ */
+export function insertedJob(job: NewJobRecord): Job {
+  const payload = job.payload ?? null;
+  return {
+    id: job.id,
+    name: job.name,
+    payload: typeof payload === "object" && payload !== null ? JSON.parse(JSON.stringify(payload)) : payload,
+    queue: job.queue,
+    priority: job.priority,
+    maxRetries: job.maxRetries,
+    retryCount: 0,
+    timeout: job.timeout,
+    scheduledAt: new Date(job.scheduledAt.getTime()),
+    createdAt: new Date(job.createdAt.getTime()),
+    startedAt: null,
+    completedAt: null,
+    error: null,
+    status: job.status,
+    metadata: { ...job.metadata },
+    uniqueKey: job.uniqueKey,
+    attempt: 0,
+    lockedUntil: null,
+    lockedBy: null,
+    history: [],
+  };
+}
+
+/**
+ * A date as ISO 8601 in UTC: exact to the millisecond, whatever the session's time zone.
+ *
+ * @throws InvalidArgumentError naming `field` when `date` is not a valid Date.
+ */
+export function iso(date: Date, field = "date"): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
+  }
+  return date.toISOString();
+}
+
+/** {@link iso}, or `null`. */
+export function isoOrNull(date: Date | null, field = "date"): string | null {
+  return date === null ? null : iso(date, field);
+}

@@ -1,0 +1,244 @@
+import { ConfigError, createSchedulerFromEnv } from "@sched/core";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { fromEnv, PostgresStore } from "../src/index.js";
+import { eventually, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+
+/** The ConfigError thrown by `make`, failing the test when it throws something else or nothing. */
+function configErrorOf(make: () => unknown): ConfigError {
+  try {
+    make();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+async function connectionsNamed(applicationName: string): Promise<number> {
+  const { rows } = await schemas.admin.query<{ n: number }>(
+    "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = $1",
+    [applicationName],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+describe("identifiers", () => {
+  const invalidSchemas = [
+    "",
+    "Public",
+    "1schema",
+    "my-schema",
+    'x"; DROP TABLE users; --',
+    "pg_catalog",
+    "a".repeat(42),
+    "sch ema",
+  ];
+  for (const schema of invalidSchemas) {
+    it(`rejects the schema ${JSON.stringify(schema)} at construction, naming it`, () => {
+      const error = configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, schema }));
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe("schema");
+      expect(error.message).toContain(JSON.stringify(schema));
+    });
+  }
+
+  for (const tablePrefix of ["Sched_", "1x_", "x-", 'a"b', "a".repeat(41)]) {
+    it(`rejects the table prefix ${JSON.stringify(tablePrefix)} at construction, naming it`, () => {
+      const error = configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, tablePrefix }));
+      expect(error.field).toBe("tablePrefix");
+      expect(error.message).toContain(JSON.stringify(tablePrefix));
+    });
+  }
+
+  it("accepts plain lowercase identifiers, and an empty prefix", () => {
+    for (const options of [
+      { schema: "public", tablePrefix: "" },
+      { schema: "_jobs", tablePrefix: "_" },
+      { schema: "a".repeat(41), tablePrefix: `z${"9".repeat(39)}` },
+    ]) {
+      const store = new PostgresStore({ connectionString: POSTGRES_URL, ...options });
+      expect(store.schema).toBe(options.schema);
+      expect(store.tablePrefix).toBe(options.tablePrefix);
+      void store.close();
+    }
+  });
+
+  it("works end to end with the longest schema and prefix (names and channel stay within 63 bytes)", async () => {
+    const schema = schemas.name(`s${"x".repeat(26)}`);
+    const store = schemas.store(schema, { tablePrefix: `p${"y".repeat(39)}` });
+    const woken: string[] = [];
+    const unsubscribe = store.subscribe((queue) => woken.push(queue));
+    try {
+      await store.migrate();
+      await store.ping();
+      expect(schema.length).toBe(40);
+    } finally {
+      unsubscribe();
+      await store.close();
+    }
+  });
+
+  it("rejects both a pool and a connection string, and a pool that is not a pool", () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    try {
+      expect(configErrorOf(() => new PostgresStore({ pool, connectionString: POSTGRES_URL })).field).toBe(
+        "pool",
+      );
+      expect(configErrorOf(() => new PostgresStore({ pool: {} as pg.Pool })).field).toBe("pool");
+      expect(
+        configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, poolSize: 0 })).field,
+      ).toBe("poolSize");
+    } finally {
+      void pool.end();
+    }
+  });
+});
+
+describe("fromEnv", () => {
+  it("builds a store from SCHEDULER_POSTGRES_URL, _SCHEMA and _TABLE_PREFIX", async () => {
+    const schema = await schemas.migrated("sched_env", { tablePrefix: "env_" });
+    const store = fromEnv({
+      SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+      SCHEDULER_POSTGRES_SCHEMA: schema,
+      SCHEDULER_POSTGRES_TABLE_PREFIX: "env_",
+      SCHEDULER_STORE: "postgres",
+    });
+    try {
+      expect(store).toBeInstanceOf(PostgresStore);
+      expect([store.schema, store.tablePrefix]).toEqual([schema, "env_"]);
+      await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("uses the default schema and prefix when only the URL is set, and applies overrides", () => {
+    const store = fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL }, { tablePrefix: "other_", notify: false });
+    expect([store.schema, store.tablePrefix]).toEqual(["public", "other_"]);
+    void store.close();
+  });
+
+  it("requires SCHEDULER_POSTGRES_URL", () => {
+    const error = configErrorOf(() => fromEnv({}));
+    expect(error.field).toBe("SCHEDULER_POSTGRES_URL");
+  });
+
+  it("names the variable of a bad URL and never echoes it", () => {
+    const url = "mysql://admin:hunter2secret@db:3306/app";
+    const error = configErrorOf(() => fromEnv({ SCHEDULER_POSTGRES_URL: url }));
+    expect(error.field).toBe("SCHEDULER_POSTGRES_URL");
+    expect(error.message).not.toContain("hunter2secret");
+    expect(error.message).not.toContain(url);
+  });
+
+  it("names SCHEDULER_POSTGRES_SCHEMA and SCHEDULER_POSTGRES_TABLE_PREFIX when they are invalid", () => {
+    // Both pass core's generic pattern but not the store's: identifiers are lowercase here.
+    expect(
+      configErrorOf(() =>
+        fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SCHEMA: "MySchema" }),
+      ).field,
+    ).toBe("SCHEDULER_POSTGRES_SCHEMA");
+    expect(
+      configErrorOf(() =>
+        fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_TABLE_PREFIX: "Jobs_" }),
+      ).field,
+    ).toBe("SCHEDULER_POSTGRES_TABLE_PREFIX");
+    expect(
+      configErrorOf(() =>
+        fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SCHEMA: "bad-name" }),
+      ).field,
+    ).toBe("SCHEDULER_POSTGRES_SCHEMA");
+  });
+});
+
+describe("createSchedulerFromEnv with SCHEDULER_STORE=postgres", () => {
+  it("loads this package, builds the store with fromEnv, and closes it on stop()", async () => {
+    const schema = await schemas.migrated("sched_fromenv");
+    let built: PostgresStore | undefined;
+    const scheduler = await createSchedulerFromEnv(
+      {
+        SCHEDULER_STORE: "postgres",
+        SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+        SCHEDULER_POSTGRES_SCHEMA: schema,
+        SCHEDULER_WORKERS: "3",
+      },
+      { logger: { debug() {}, info() {}, warn() {}, error() {} } },
+      async (name) => {
+        expect(name).toBe("@sched/store-postgres");
+        const module = await import("../src/index.js");
+        return {
+          fromEnv: (env: Record<string, string | undefined>) => {
+            built = module.fromEnv(env);
+            return built;
+          },
+        };
+      },
+    );
+    const ran: string[] = [];
+    scheduler.register("hello", async (job) => {
+      ran.push(job.id);
+    });
+    await scheduler.start();
+    const job = await scheduler.enqueue({ name: "hello" });
+    await eventually(() => ran.includes(job.id), "the job to run");
+    expect(built?.schema).toBe(schema);
+    await scheduler.stop();
+    await expect(built!.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+  });
+});
+
+describe("pool ownership", () => {
+  it("close() ends the pool the store created: none of its connections stay open", async () => {
+    const schema = await schemas.migrated();
+    const applicationName = uniqueName("sched_owned");
+    const store = schemas.store(schema, { applicationName });
+    await Promise.all([store.ping(), store.stats(), store.listJobs({})]);
+    expect(await connectionsNamed(applicationName)).toBeGreaterThan(0);
+    await store.close();
+    // The server's backends exit just after the sockets close.
+    await eventually(async () => (await connectionsNamed(applicationName)) === 0, "the connections to close");
+    await expect(store.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await store.close();
+  });
+
+  it("close() leaves a pool passed in open and usable", async () => {
+    const schema = await schemas.migrated();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    pool.on("error", () => {});
+    const store = new PostgresStore({ pool, schema });
+    try {
+      await store.ping();
+      await store.close();
+      await expect(store.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+      const { rows } = await pool.query("SELECT 1 AS one");
+      expect(rows).toEqual([{ one: 1 }]);
+      expect(pool.ended).toBe(false);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("guards a passed-in pool without an error listener only while the store is open", async () => {
+    const schema = await schemas.migrated();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    const store = new PostgresStore({ pool, schema });
+    try {
+      expect(pool.listenerCount("error")).toBe(1);
+      await store.close();
+      expect(pool.listenerCount("error")).toBe(0);
+      const guarded = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+      const own = () => {};
+      guarded.on("error", own);
+      const other = new PostgresStore({ pool: guarded, schema });
+      expect(guarded.listeners("error")).toEqual([own]);
+      await other.close();
+      await guarded.end();
+    } finally {
+      await pool.end();
+    }
+  });
+});

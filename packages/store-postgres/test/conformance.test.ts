@@ -1,0 +1,25 @@
+import { storeConformance } from "@sched/testing";
+import { afterAll, beforeAll } from "vitest";
+import type { PostgresStore } from "../src/index.js";
+import { TestSchemas } from "./helpers.js";
+
+const schemas = new TestSchemas();
+let schema: string;
+
+beforeAll(async () => {
+  schema = await schemas.migrated("sched_conf");
+});
+
+afterAll(async () => {
+  await schemas.dropAll();
+});
+
+// One migrated schema for the file; each test gets a store of its own and an emptied schema.
+storeConformance("PostgresStore", () => schemas.store(schema), {
+  cleanup: async (store) => {
+    const { tablePrefix } = store as PostgresStore;
+    await schemas.admin.query(
+      `TRUNCATE "${schema}"."${tablePrefix}jobs", "${schema}"."${tablePrefix}schedules"`,
+    );
+  },
+});

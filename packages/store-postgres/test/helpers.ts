@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { PostgresStore, type PostgresStoreOptions } from "../src/index.js";
+
+/** The server the tests use: `SCHED_POSTGRES_URL`, or the local development server. */
+export const POSTGRES_URL = process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
+
+/** A name no other test (or concurrent test run) uses: `<label>_<random>`. */
+export function uniqueName(label: string): string {
+  return `${label}_${randomBytes(6).toString("hex")}`;
+}
+
+/**
+ * Schemas made by one test file, dropped by {@link TestSchemas.dropAll} (call it in `afterAll`).
+ * Each test file (or test) works in schemas of its own, so concurrent runs never collide.
+ */
+export class TestSchemas {
+  readonly admin = new pg.Pool({
+    connectionString: POSTGRES_URL,
+    max: 2,
+    application_name: "sched-test-admin",
+  });
+  private readonly created: string[] = [];
+
+  constructor() {
+    this.admin.on("error", () => {});
+  }
+
+  /** A new schema name, remembered for dropping; nothing is created yet. */
+  name(label = "sched_test"): string {
+    const schema = uniqueName(label);
+    this.created.push(schema);
+    return schema;
+  }
+
+  /** A new schema with the store's tables, migrated by a store that is closed again. */
+  async migrated(label?: string, options: PostgresStoreOptions = {}): Promise<string> {
+    const schema = this.name(label);
+    const store = new PostgresStore({ connectionString: POSTGRES_URL, schema, poolSize: 1, ...options });
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    return schema;
+  }
+
+  /** A store on `schema` with a small pool of its own. */
+  store(schema: string, options: PostgresStoreOptions = {}): PostgresStore {
+    return new PostgresStore({ connectionString: POSTGRES_URL, schema, poolSize: 4, ...options });
+  }
+
+  /** Drops every schema made here, and closes the admin pool. */
+  async dropAll(): Promise<void> {
+    try {
+      await this.admin.query("SET client_min_messages = warning");
+      for (const schema of this.created.splice(0)) {
+        await this.admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    } finally {
+      await this.admin.end();
+    }
+  }
+}
+
+/** Calls `check` until it returns true, or fails after `timeoutMs` naming `what`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Whether the connection named `applicationName` is LISTENing (its last statement was LISTEN). */
+export async function isListening(admin: pg.Pool, applicationName: string): Promise<boolean> {
+  const { rows } = await admin.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM pg_stat_activity
+     WHERE application_name = $1 AND state = 'idle' AND query LIKE 'LISTEN %'`,
+    [applicationName],
+  );
+  return (rows[0]?.n ?? 0) > 0;
+}

@@ -1,0 +1,289 @@
+import { InvalidArgumentError, uuidv7Generator } from "@sched/core";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PostgresStore } from "../src/index.js";
+import { eventually, isListening, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
+
+const schemas = new TestSchemas();
+let schema: string;
+const nextId = uuidv7Generator();
+const T0 = new Date("2030-01-01T00:00:00.000Z");
+
+beforeAll(async () => {
+  schema = await schemas.migrated("sched_wake");
+});
+afterAll(() => schemas.dropAll());
+
+function newJob(queue: string, uniqueKey: string | null = null) {
+  return {
+    id: nextId(),
+    name: "wake",
+    payload: null,
+    queue,
+    priority: 0,
+    maxRetries: 0,
+    timeout: 1_000,
+    scheduledAt: T0,
+    createdAt: T0,
+    status: "pending" as const,
+    metadata: {},
+    uniqueKey,
+  };
+}
+
+/** A store with a known application name, so tests can watch its LISTEN connection. */
+function namedStore(options: Parameters<TestSchemas["store"]>[1] = {}): PostgresStore {
+  return schemas.store(schema, { applicationName: uniqueName("sched_wake"), ...options });
+}
+
+/** Subscribes a recorder and waits until the store's LISTEN connection is in place. */
+async function listeningRecorder(
+  store: PostgresStore,
+): Promise<{ queues: string[]; unsubscribe: () => void }> {
+  const queues: string[] = [];
+  const unsubscribe = store.subscribe((queue) => queues.push(queue));
+  await eventually(() => isListening(schemas.admin, store.applicationName), "the LISTEN connection");
+  return { queues, unsubscribe };
+}
+
+describe("LISTEN/NOTIFY wake-ups", () => {
+  it("a listener on one store hears jobs enqueued through another store, within milliseconds", async () => {
+    const listener = namedStore();
+    const producer = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const queue = uniqueName("q");
+      const started = performance.now();
+      await producer.createJobs([newJob(queue), newJob(queue)]);
+      await eventually(() => queues.includes(queue), "a wake-up for the new queue");
+      // The path is push, not polling: generous bound, figures are not asserted here (see README).
+      expect(performance.now() - started).toBeLessThan(2_000);
+      // One NOTIFY per queue per statement, however many jobs.
+      expect(queues.filter((q) => q === queue)).toHaveLength(1);
+    } finally {
+      unsubscribe();
+      await Promise.all([listener.close(), producer.close()]);
+    }
+  });
+
+  it("recovered leases wake listeners of other instances", async () => {
+    const listener = namedStore();
+    const worker = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const queue = uniqueName("q");
+      await worker.createJobs([newJob(queue)]);
+      const [claimed] = await worker.claimDueJobs({
+        queues: [queue],
+        limit: 1,
+        now: T0,
+        lockedUntil: new Date(T0.getTime() + 1_000),
+        workerId: "gone",
+      });
+      queues.length = 0;
+      expect(await worker.recoverExpiredLeases(new Date(T0.getTime() + 1_000), 10)).toEqual([claimed!.id]);
+      await eventually(() => queues.includes(queue), "a wake-up after recovery");
+    } finally {
+      unsubscribe();
+      await Promise.all([listener.close(), worker.close()]);
+    }
+  });
+
+  it("a requeue and a schedule tick on another store wake listeners through NOTIFY", async () => {
+    const listener = namedStore();
+    const actor = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const requeued = uniqueName("q");
+      const [job] = await actor.createJobs([newJob(requeued)]);
+      await actor.cancelJob(job!.id, T0);
+      queues.length = 0;
+      await actor.requeueJob(job!.id, T0);
+      await eventually(() => queues.includes(requeued), "a wake-up after requeueJob");
+
+      const ticked = uniqueName("q");
+      const name = uniqueName("schedule");
+      await actor.saveSchedule({
+        name,
+        definition: {
+          kind: "interval",
+          every: 60_000,
+          anchor: T0.getTime(),
+          timezone: "UTC",
+          misfire: "once",
+          maxOccurrences: null,
+          until: null,
+          job: {
+            queue: ticked,
+            priority: 0,
+            maxRetries: 0,
+            timeout: 0,
+            payload: null,
+            metadata: {},
+            uniqueKey: null,
+          },
+        },
+        nextRunAt: T0,
+        lastRunAt: null,
+        occurrences: 0,
+        createdAt: T0,
+        updatedAt: T0,
+      });
+      const fired = await actor.fireScheduleTick({
+        name,
+        expectedNextRunAt: T0,
+        nextRunAt: new Date(T0.getTime() + 60_000),
+        firedAt: T0,
+        jobs: [newJob(ticked)],
+      });
+      expect(fired.fired).toBe(true);
+      await eventually(() => queues.includes(ticked), "a wake-up after a schedule tick");
+    } finally {
+      unsubscribe();
+      await Promise.all([listener.close(), actor.close()]);
+    }
+  });
+
+  it("the LISTEN connection opens with the first subscriber and closes with the last", async () => {
+    const store = namedStore();
+    try {
+      const first = store.subscribe(() => {});
+      const second = store.subscribe(() => {});
+      await eventually(() => isListening(schemas.admin, store.applicationName), "the LISTEN connection");
+      first();
+      expect(await isListening(schemas.admin, store.applicationName)).toBe(true);
+      second();
+      await eventually(
+        async () => !(await isListening(schemas.admin, store.applicationName)),
+        "the LISTEN connection to close",
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("with notify: false nothing LISTENs and other stores are not woken, but local changes still are", async () => {
+    const quiet = namedStore({ notify: false });
+    const listener = namedStore();
+    const { queues: remote, unsubscribe: stopRemote } = await listeningRecorder(listener);
+    const local: string[] = [];
+    const stopLocal = quiet.subscribe((queue) => local.push(queue));
+    try {
+      const queue = uniqueName("q");
+      await quiet.createJobs([newJob(queue)]);
+      expect(local).toEqual([queue]);
+      // A marker NOTIFY sent after the quiet insert arrives after anything the insert could have sent.
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await eventually(() => remote.includes(marker), "the marker notification");
+      expect(remote).not.toContain(queue);
+      expect(await isListening(schemas.admin, quiet.applicationName)).toBe(false);
+    } finally {
+      stopLocal();
+      stopRemote();
+      await Promise.all([quiet.close(), listener.close()]);
+    }
+  });
+
+  it("a listener that throws neither breaks the store nor the other listeners", async () => {
+    const store = namedStore();
+    const heard: string[] = [];
+    const stopThrowing = store.subscribe(() => {
+      throw new Error("listener failure");
+    });
+    const stopRecording = store.subscribe((queue) => heard.push(queue));
+    try {
+      await store.createJobs([newJob("throwing")]);
+      expect(heard).toContain("throwing");
+    } finally {
+      stopThrowing();
+      stopRecording();
+      await store.close();
+    }
+  });
+});
+
+describe("transactional enqueue", () => {
+  it("a job enqueued in a transaction exists after COMMIT, and a listener is woken on commit", async () => {
+    const store = namedStore();
+    const listener = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(listener);
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    const client = await pool.connect();
+    try {
+      const queue = uniqueName("q");
+      await client.query("BEGIN");
+      const [job] = await store.createJobs([newJob(queue)], { transaction: client });
+      // Not visible to others, and nobody woken, before the commit.
+      expect(await store.getJob(job!.id)).toBeNull();
+      await client.query("COMMIT");
+      await eventually(() => queues.includes(queue), "a wake-up on commit");
+      expect(await store.getJob(job!.id)).toMatchObject({ id: job!.id, status: "pending", queue });
+    } finally {
+      client.release();
+      unsubscribe();
+      await Promise.all([pool.end(), store.close(), listener.close()]);
+    }
+  });
+
+  it("a job enqueued in a transaction that rolls back does not exist, and nobody is woken", async () => {
+    const store = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(store);
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const queue = uniqueName("q");
+      await client.query("BEGIN");
+      const [job] = await store.createJobs([newJob(queue), newJob(queue)], { transaction: client });
+      await client.query("ROLLBACK");
+      expect(await store.getJob(job!.id)).toBeNull();
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await eventually(() => queues.includes(marker), "the marker notification");
+      expect(queues).not.toContain(queue);
+    } finally {
+      unsubscribe();
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it("a unique-key conflict inside a transaction is JobAlreadyExistsError", async () => {
+    const store = namedStore();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const key = uniqueName("key");
+      const [holder] = await store.createJobs([newJob("tx", key)]);
+      await client.query("BEGIN");
+      await expect(store.createJobs([newJob("tx", key)], { transaction: client })).rejects.toMatchObject({
+        code: "JOB_ALREADY_EXISTS",
+        uniqueKey: key,
+        existingJobId: holder!.id,
+      });
+      await client.query("ROLLBACK");
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  for (const [label, transaction] of [
+    ["a pool", new pg.Pool({ connectionString: POSTGRES_URL })],
+    ["null", null],
+    ["a plain object", {}],
+    ["a string", "BEGIN"],
+  ] as const) {
+    it(`rejects ${label} as the transaction with InvalidArgumentError`, async () => {
+      const store = namedStore();
+      try {
+        const error = await store.createJobs([newJob("tx")], { transaction }).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
+      } finally {
+        await store.close();
+        if (transaction instanceof pg.Pool) await transaction.end();
+      }
+    });
+  }
+});
