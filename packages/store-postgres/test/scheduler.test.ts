@@ -105,3 +105,20 @@ describe("createScheduler({ store: PostgresStore })", () => {
     }
   });
 });
+
+describe("bad input through the scheduler", () => {
+  it("a payload over the size limit is PayloadTooLargeError and leaves the table as it was", async () => {
+    const schema = await schemas.migrated("sched_payload");
+    const store = schemas.store(schema);
+    const scheduler = createScheduler({ store, logger: quiet, maxPayloadBytes: 1024 });
+    await scheduler.enqueue({ name: "small", payload: { text: "ok" } });
+    await expect(scheduler.enqueue({ name: "big", payload: { text: "x".repeat(2000) } })).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+    });
+    await expect(
+      scheduler.enqueueMany([{ name: "fine" }, { name: "big", payload: "y".repeat(5000) }]),
+    ).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect((await store.listJobs({})).map((j) => j.name)).toEqual(["small"]);
+    await store.close();
+  });
+});
