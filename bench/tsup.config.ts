@@ -8,8 +8,16 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
-  // tsup bundles devDependencies: the peers and the PostgreSQL store are loaded from node_modules
+  // tsup bundles devDependencies: the peers and the PostgreSQL and Redis stores are loaded from node_modules
   // instead, at run time and only in their own child, so that the bench runs the store as built
   // now (not as it was when the bench was) and the profiles map into their sources.
-  external: ["pg", "pg-boss", "graphile-worker", "@sched/store-postgres"],
+  external: [
+    "pg",
+    "pg-boss",
+    "graphile-worker",
+    "@sched/store-postgres",
+    "bullmq",
+    "ioredis",
+    "@sched/store-redis",
+  ],
 });

@@ -24,6 +24,8 @@ export interface WorkloadConfig {
 export interface RunConfig {
   /** Contender names (`BENCH_CONTENDERS`, comma-separated). */
   contenders: string[];
+  /** Group names (`BENCH_GROUPS`, comma-separated; default all): only their contenders run. */
+  groups: string[];
   /** Workload names (`BENCH_WORKLOADS`, comma-separated; default all). */
   workloads: string[];
   /** Fresh-process runs of each contender × workload; the report shows medians (`BENCH_RUNS`, default 1). */
@@ -89,10 +91,12 @@ export function runConfigFromEnv(
     contenders: readonly string[];
     defaultContenders: readonly string[];
     workloads: readonly string[];
+    groups: readonly string[];
   },
 ): RunConfig {
   return {
     contenders: list(env, "BENCH_CONTENDERS", known.defaultContenders, known.contenders),
+    groups: list(env, "BENCH_GROUPS", known.groups, known.groups),
     workloads: list(env, "BENCH_WORKLOADS", known.workloads, known.workloads),
     runs: positiveInt(env, "BENCH_RUNS", 1),
     strict: env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true",

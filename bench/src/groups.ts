@@ -86,6 +86,31 @@ export const GROUPS: Group[] = [
       },
     ],
   },
+  {
+    name: "redis",
+    title: "Redis (one server, one key prefix per contender)",
+    sizes: { jobs: 20_000 },
+    subject: "sched-redis",
+    contenders: ["bullmq", "sched-redis"],
+    bar: [
+      {
+        workload: "throughput",
+        metric: "processedPerSec",
+        peer: "bullmq",
+        contenders: ["bullmq"],
+        op: ">=",
+        ratio: 1,
+      },
+      {
+        workload: "idle-latency",
+        metric: "p99",
+        peer: "bullmq",
+        contenders: ["bullmq"],
+        op: ">",
+        ratio: 1,
+      },
+    ],
+  },
 ];
 
 /** The group a contender belongs to. */
@@ -103,13 +128,18 @@ export interface GroupSelection {
   subject: string | null;
 }
 
-/** Which contenders of each group were selected; groups with none are left out. */
+/**
+ * Which contenders of each group were selected; groups with none are left out, and so are groups
+ * not named in `groupNames` when it is given (`BENCH_GROUPS`).
+ */
 export function selectGroups(
   selected: readonly string[],
   groups: readonly Group[] = GROUPS,
+  groupNames?: readonly string[],
 ): GroupSelection[] {
   const out: GroupSelection[] = [];
   for (const group of groups) {
+    if (groupNames && !groupNames.includes(group.name)) continue;
     const contenders = group.contenders.filter((c) => selected.includes(c));
     if (contenders.length === 0) continue;
     out.push({ group, contenders, subject: contenders.includes(group.subject) ? group.subject : null });

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
-import { type GroupSelection, selectGroups } from "./groups.js";
+import { GROUPS, type GroupSelection, selectGroups } from "./groups.js";
 import { resolveNodeBinary } from "./node-binary.js";
 import type { RunResult } from "./protocol.js";
 import { evaluateBar, formatValue, renderReport, summarize } from "./report.js";
@@ -22,8 +22,14 @@ async function main(): Promise<number> {
     contenders: Object.keys(CONTENDERS),
     defaultContenders: DEFAULT_CONTENDERS,
     workloads: Object.keys(WORKLOADS),
+    groups: GROUPS.map((g) => g.name),
   });
-  const groups = selectGroups(run.contenders);
+  const groups = selectGroups(run.contenders, GROUPS, run.groups);
+  if (groups.length === 0) {
+    throw new Error(
+      `BENCH_CONTENDERS (${run.contenders.join(", ")}) has no contender in BENCH_GROUPS (${run.groups.join(", ")})`,
+    );
+  }
   // Report order: by group, so a group's contenders run one after another.
   const contenders = groups.flatMap((g) => g.contenders);
   const sizesOf = (g: GroupSelection) => workloadConfigFromEnv(process.env, g.group);

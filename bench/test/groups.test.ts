@@ -8,6 +8,7 @@ const known = {
   contenders: Object.keys(CONTENDERS),
   defaultContenders: DEFAULT_CONTENDERS,
   workloads: Object.keys(WORKLOADS),
+  groups: GROUPS.map((g) => g.name),
 };
 
 describe("groups", () => {
@@ -29,7 +30,7 @@ describe("groups", () => {
     }
   });
 
-  it("runs every contender by default, the memory group and the PostgreSQL group", () => {
+  it("runs every contender by default: the memory, PostgreSQL and Redis groups", () => {
     const run = runConfigFromEnv({}, known);
     expect(selectGroups(run.contenders).map((g) => [g.group.name, g.contenders, g.subject])).toEqual([
       ["memory", ["sched-memory"], "sched-memory"],
@@ -38,6 +39,7 @@ describe("groups", () => {
         ["pg-boss", "graphile-worker", "graphile-worker-localqueue", "sched-postgres"],
         "sched-postgres",
       ],
+      ["redis", ["bullmq", "sched-redis"], "sched-redis"],
     ]);
   });
 
@@ -48,7 +50,26 @@ describe("groups", () => {
     ]);
     const peers = selectGroups(runConfigFromEnv({ BENCH_CONTENDERS: "graphile-worker" }, known).contenders);
     expect(peers[0]?.subject).toBeNull();
-    expect(() => runConfigFromEnv({ BENCH_CONTENDERS: "bullmq" }, known)).toThrow(/unknown name "bullmq"/);
+    expect(() => runConfigFromEnv({ BENCH_CONTENDERS: "bull" }, known)).toThrow(/unknown name "bull"/);
+  });
+
+  it("selects whole groups with BENCH_GROUPS, and what BENCH_CONTENDERS names within them", () => {
+    const only = (env: Record<string, string>) => {
+      const run = runConfigFromEnv(env, known);
+      return selectGroups(run.contenders, GROUPS, run.groups).map((g) => [g.group.name, g.contenders]);
+    };
+    expect(only({ BENCH_GROUPS: "redis" })).toEqual([["redis", ["bullmq", "sched-redis"]]]);
+    expect(only({ BENCH_GROUPS: "redis,memory" })).toEqual([
+      ["memory", ["sched-memory"]],
+      ["redis", ["bullmq", "sched-redis"]],
+    ]);
+    expect(only({ BENCH_GROUPS: "redis", BENCH_CONTENDERS: "sched-redis,pg-boss" })).toEqual([
+      ["redis", ["sched-redis"]],
+    ]);
+    expect(only({ BENCH_GROUPS: "postgres", BENCH_CONTENDERS: "bullmq" })).toEqual([]);
+    expect(() => runConfigFromEnv({ BENCH_GROUPS: "mysql" }, known)).toThrow(
+      /BENCH_GROUPS: unknown name "mysql"/,
+    );
   });
 
   it("sizes the throughput workload per group", () => {
@@ -68,6 +89,11 @@ describe("groups", () => {
     expect(workloadConfigFromEnv(env, memory).jobs).toBe(10_000);
     expect(workloadConfigFromEnv(env, postgres).jobs).toBe(5_000);
     expect(workloadConfigFromEnv({ BENCH_MEMORY_JOBS: "7" }, postgres).jobs).toBe(20_000);
+    const redis = groupOf("bullmq");
+    expect(groupOf("sched-redis")).toBe(redis);
+    expect(workloadConfigFromEnv({}, redis).jobs).toBe(20_000);
+    expect(workloadConfigFromEnv({ BENCH_JOBS: "9000", BENCH_REDIS_JOBS: "3000" }, redis).jobs).toBe(3_000);
+    expect(workloadConfigFromEnv({ BENCH_REDIS_JOBS: "3000" }, postgres).jobs).toBe(20_000);
     expect(() => workloadConfigFromEnv({ BENCH_POSTGRES_JOBS: "0" }, postgres)).toThrow(
       /BENCH_POSTGRES_JOBS/,
     );

@@ -9,8 +9,7 @@ export interface ContenderEntry {
 }
 
 /**
- * Every contender by name; `groups.ts` says which are compared with which. To add one (a Redis
- * store, BullMQ…), write `contenders/<name>.ts` exporting `createContender()`, list it here and in
+ * Every contender by name; `groups.ts` says which are compared with which. To add one, write `contenders/<name>.ts` exporting `createContender()`, list it here and in
  * its group.
  */
 export const CONTENDERS: Record<string, ContenderEntry> = {
@@ -35,6 +34,16 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   "sched-postgres": {
     description: "@sched/core, PostgresStore, workers 50, claimBatchSize 50, default pollInterval",
     create: async () => (await import("./sched-postgres.js")).createContender(),
+  },
+  bullmq: {
+    description:
+      "BullMQ 6.7 (ioredis 6), one Worker with concurrency 50, addBulk() in chunks of 1,000 for bulk, " +
+      "delay option for jobs due later",
+    create: async () => (await import("./bullmq.js")).createContender(),
+  },
+  "sched-redis": {
+    description: "@sched/core, RedisStore, workers 50, defaults otherwise",
+    create: async () => (await import("./sched-redis.js")).createContender(),
   },
 };
 

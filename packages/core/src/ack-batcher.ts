@@ -13,6 +13,8 @@ const ACK_BATCH = 500;
  */
 export class AckBatcher {
   private queued: JobRef[] = [];
+  /** Failed store calls so far. */
+  private failures = 0;
   private inFlight: Promise<void> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
 
@@ -38,9 +40,22 @@ export class AckBatcher {
     }
   }
 
-  /** Sends everything queued and waits until it has landed. */
-  async drain(): Promise<void> {
+  /**
+   * Sends everything queued and waits until it has landed, giving up after `maxFailures` failed
+   * calls in a row: acknowledgements that cannot be sent are dropped (logged), and their jobs run
+   * again once their leases expire, as at-least-once delivery allows. Stopping never hangs on a
+   * store that is down.
+   */
+  async drain(maxFailures = 3): Promise<void> {
+    const failuresBefore = this.failures;
     while (this.queued.length > 0 || this.inFlight) {
+      if (this.failures - failuresBefore >= maxFailures) {
+        this.options.logger.error(
+          `dropping ${this.queued.length} acknowledgement(s) the store would not take; those jobs will run again when their leases expire`,
+        );
+        this.queued = [];
+        break;
+      }
       if (!this.inFlight) this.flush();
       await this.inFlight;
     }
@@ -60,6 +75,7 @@ export class AckBatcher {
           if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
         },
         async (err: unknown) => {
+          this.failures++;
           this.queued.unshift(...batch);
           logger.error("acknowledging completed jobs failed; retrying", { error: toError(err).message });
           await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));

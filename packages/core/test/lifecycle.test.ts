@@ -318,3 +318,23 @@ describe("maintenance", () => {
     await s.stop();
   });
 });
+
+describe("stop with a store that is down", () => {
+  it("does not hang on acknowledgements the store will not take", async () => {
+    const store = new MemoryStore();
+    const logger = recordingLogger();
+    const s = createScheduler({ store, logger });
+    store.completeJobs = async () => {
+      throw new Error("connection refused");
+    };
+    const ran: string[] = [];
+    s.register("j", () => {
+      ran.push("j");
+    });
+    await s.start();
+    await s.enqueue({ name: "j" });
+    await until(() => ran.length === 1);
+    await s.stop();
+    expect(logger.lines.some((l) => l.includes("dropping 1 acknowledgement(s)"))).toBe(true);
+  });
+});

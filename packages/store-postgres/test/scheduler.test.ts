@@ -112,7 +112,9 @@ describe("bad input through the scheduler", () => {
     const store = schemas.store(schema);
     const scheduler = createScheduler({ store, logger: quiet, maxPayloadBytes: 1024 });
     await scheduler.enqueue({ name: "small", payload: { text: "ok" } });
-    await expect(scheduler.enqueue({ name: "big", payload: { text: "x".repeat(2000) } })).rejects.toMatchObject({
+    await expect(
+      scheduler.enqueue({ name: "big", payload: { text: "x".repeat(2000) } }),
+    ).rejects.toMatchObject({
       code: "PAYLOAD_TOO_LARGE",
     });
     await expect(

@@ -1,0 +1,98 @@
+import { StoreError } from "@sched/core";
+import { type Cluster, Redis } from "ioredis";
+
+/** Where the leader connects, for messages: `host:port` and the secrets messages must not contain. */
+export interface ServerDescription {
+  /** `host:port` (several for a Cluster), or a generic phrase when it cannot be told. */
+  readonly address: string;
+  /** Strings to strip from any text we log or throw: the password and the URL. */
+  readonly secrets: readonly string[];
+}
+
+/** The name an owned connection shows in `CLIENT LIST`. */
+const CONNECTION_NAME = "sched-leader-redis";
+
+/** Whether `client` is an ioredis Cluster (checked by its flag, so another copy of ioredis works too). */
+function isCluster(client: Redis | Cluster): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * Describes the server of `client` without its password: the node's `host:port`, or the
+ * primaries a Cluster client knows. Read when a message is written, so it names the current nodes.
+ * `url` (the one the client was made from, if any) is treated as a secret as a whole.
+ */
+export function describeServer(client: Redis | Cluster, url: string | undefined): ServerDescription {
+  const secrets: string[] = [];
+  if (url !== undefined && url !== "") {
+    secrets.push(url);
+    try {
+      const password = new URL(url).password;
+      if (password !== "") secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // Not a URL we can parse: the whole text is already a secret.
+    }
+  }
+  if (isCluster(client)) {
+    const password = client.options.redisOptions?.password;
+    if (typeof password === "string" && password !== "") secrets.push(password);
+    const nodes = client.nodes("master").map((node) => `${node.options.host}:${node.options.port}`);
+    const address = nodes.length > 0 ? nodes.join(", ") : "the nodes of the given Cluster client";
+    return { address, secrets };
+  }
+  const options = client.options;
+  if (typeof options.password === "string" && options.password !== "") secrets.push(options.password);
+  const address = options.path ? options.path : `${options.host ?? "localhost"}:${options.port ?? 6379}`;
+  return { address, secrets };
+}
+
+/** Removes every secret of `server` from `text`. */
+export function redact(text: string, server: ServerDescription): string {
+  let result = text;
+  // Longest first, so the URL goes before the password it contains.
+  for (const secret of [...server.secrets].sort((a, b) => b.length - a.length)) {
+    result = result.split(secret).join("***");
+  }
+  return result;
+}
+
+/**
+ * Wraps a failure of `action` as a {@link StoreError} whose message names the server by
+ * `host:port` and never contains the password. `lastConnectionError` (an owned client's last
+ * socket error, such as `connect ECONNREFUSED`) is added when the failure itself does not say
+ * why. The original error stays the `cause`.
+ */
+export function toStoreError(
+  err: unknown,
+  action: string,
+  server: ServerDescription,
+  lastConnectionError?: string,
+): StoreError {
+  let detail = err instanceof Error ? err.message : String(err);
+  if (lastConnectionError !== undefined && !detail.includes(lastConnectionError)) {
+    detail = `${detail} (last connection error: ${lastConnectionError})`;
+  }
+  return new StoreError(
+    `RedisLeader could not ${action} on Redis at ${server.address}: ${redact(detail, server)}`,
+    { cause: err },
+  );
+}
+
+/**
+ * Creates the client the leader owns when given a URL. It connects at the first command, not
+ * before. While Redis is unreachable a command fails at the first failed connection attempt
+ * (`maxRetriesPerRequest: 0`) instead of waiting in the offline queue, so `acquire()` answers
+ * `false` at once; the client keeps reconnecting in the background. `db` overrides the URL's path.
+ */
+export function createOwnedClient(url: string | undefined, db: number | undefined, timeoutMs: number): Redis {
+  const options = {
+    lazyConnect: true,
+    connectionName: CONNECTION_NAME,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+  };
+  const client = url === undefined ? new Redis(options) : new Redis(url, options);
+  // The URL's path fills `db` when parsed; an explicit option wins. Not connected yet, so it applies.
+  if (db !== undefined) client.options.db = db;
+  return client;
+}

@@ -1,0 +1,28 @@
+import { ConfigError, configFromEnv } from "@sched/core";
+import { RedisLeader } from "./redis-leader.js";
+
+/**
+ * Creates a {@link RedisLeader} from `SCHEDULER_*` environment variables, as
+ * `createSchedulerFromEnv` does: `SCHEDULER_REDIS_URL` (required), `SCHEDULER_REDIS_KEY_PREFIX`,
+ * `SCHEDULER_REDIS_DB`, `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL`. The leader owns its
+ * connection: `close()` ends it.
+ *
+ * @throws ConfigError naming the bad or missing variable (the URL is never echoed).
+ */
+export function fromEnv(env: Record<string, string | undefined> = process.env): RedisLeader {
+  const config = configFromEnv(env);
+  const url = config.redis?.url;
+  if (url === undefined) {
+    throw new ConfigError(
+      "SCHEDULER_REDIS_URL",
+      "is required by @sched/leader-redis; set it to a URL such as redis://host:6379",
+    );
+  }
+  return new RedisLeader({
+    url,
+    keyPrefix: config.redis?.keyPrefix,
+    db: config.redis?.db,
+    instanceId: config.distributed?.instanceId,
+    ttl: config.distributed?.lockTTL,
+  });
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import { ConfigError } from "@sched/core";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { fromEnv, RedisLeader, type RedisLeaderOptions } from "../src/index.js";
+import { leaderFactory, recordingLogger, sleep, uniqueName, url, useKeyPrefix, waitFor } from "./redis.js";
+
+const { keyPrefix, admin } = useKeyPrefix("setup");
+const leaders = leaderFactory({ keyPrefix });
+afterEach(() => leaders.closeAll());
+
+/** How many connections named `sched-leader-redis` use `db` (a db no other test of the package uses). */
+async function ownedConnections(db: number): Promise<number> {
+  const list = (await admin.client("LIST")) as string;
+  return list
+    .split("\n")
+    .filter((line) => line.includes(" name=sched-leader-redis ") && line.includes(` db=${db} `)).length;
+}
+
+/** A URL of the test server with `db` as its path. */
+function urlWithDb(db: number): string {
+  const withDb = new URL(url);
+  withDb.pathname = `/${db}`;
+  return withDb.toString();
+}
+
+describe("RedisLeader options", () => {
+  it("has defaults: prefix scheduler:, name scheduler, an instance id with the host name", () => {
+    const leader = new RedisLeader({ url });
+    expect(leader.name).toBe("scheduler");
+    expect(leader.keys).toEqual({
+      lease: "scheduler:{leader:scheduler}:lease",
+      term: "scheduler:{leader:scheduler}:term",
+    });
+    expect(leader.instanceId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{8}$`));
+    expect(leader.term).toBe(0);
+    return leader.close();
+  });
+
+  it.each<[RedisLeaderOptions, string]>([
+    [{ url, client: new Redis({ lazyConnect: true }) }, "client"],
+    [{ url: 42 as unknown as string }, "url"],
+    [{ client: {} as Redis }, "client"],
+    [{ client: new Redis({ lazyConnect: true }), db: 1 }, "db"],
+    [{ url, db: -1 }, "db"],
+    [{ url, db: 1.5 }, "db"],
+    [{ url, keyPrefix: "{tag}:" }, "keyPrefix"],
+    [{ url, keyPrefix: "has space" }, "keyPrefix"],
+    [{ url, name: "" }, "name"],
+    [{ url, instanceId: "x".repeat(201) }, "instanceId"],
+    [{ url, ttl: 0 }, "ttl"],
+    [{ url, ttl: "soon" }, "ttl"],
+    [{ url, ttl: 2 ** 31 }, "ttl"],
+  ])("rejects bad options with a ConfigError naming them (%#)", (options, field) => {
+    let error: unknown;
+    try {
+      new RedisLeader(options);
+    } catch (err) {
+      error = err;
+    } finally {
+      if (options.client instanceof Redis) options.client.disconnect();
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(field);
+  });
+});
+
+describe("RedisLeader connections", () => {
+  it("opens its own named connection at the first acquire, and ends it on close", async () => {
+    const a = leaders.make({ url: urlWithDb(9), name: uniqueName(), ttl: "10s" });
+    await sleep(50);
+    expect(await ownedConnections(9)).toBe(0);
+    expect(await a.acquire()).toBe(true);
+    expect(await ownedConnections(9)).toBe(1);
+    await a.close();
+    expect(a.isLeader()).toBe(false);
+    await waitFor(async () => ((await ownedConnections(9)) === 0 ? true : undefined));
+    const db9 = new Redis(urlWithDb(9));
+    expect(await db9.exists(a.keys.lease)).toBe(0);
+    await db9.del(a.keys.term);
+    await db9.quit();
+    expect(await a.acquire()).toBe(false);
+  });
+
+  it("leaves a client it was given open on close", async () => {
+    const client = new Redis(url);
+    try {
+      const a = leaders.make({ client, name: uniqueName(), ttl: "10s" });
+      expect(await a.acquire()).toBe(true);
+      await a.close();
+      await a.close();
+      expect(await admin.exists(a.keys.lease)).toBe(0);
+      expect(client.status).toBe("ready");
+      expect(await client.ping()).toBe("PONG");
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it("selects db over the URL's path", async () => {
+    const name = uniqueName();
+    const inDb2 = leaders.make({ url: urlWithDb(1), db: 2, name, ttl: "10s" });
+    expect(await inDb2.acquire()).toBe(true);
+    const db2 = new Redis(urlWithDb(2));
+    try {
+      expect(await db2.exists(inDb2.keys.lease)).toBe(1);
+      expect(await admin.exists(inDb2.keys.lease)).toBe(0);
+    } finally {
+      await inDb2.close();
+      await db2.del(inDb2.keys.term);
+      await db2.quit();
+    }
+  });
+
+  it("close while a renewal is in flight leaves nothing leading, and later acquires resolve false", async () => {
+    const a = leaders.make({ name: uniqueName(), ttl: "10s", logger: recordingLogger() });
+    expect(await a.acquire()).toBe(true);
+    const renewing = a.acquire();
+    const closing = a.close();
+    const queued = a.acquire();
+    await closing;
+    expect(await renewing).toBe(false);
+    expect(await queued).toBe(false);
+    expect(a.isLeader()).toBe(false);
+    expect(await admin.exists(a.keys.lease)).toBe(0);
+  });
+});
+
+describe("fromEnv", () => {
+  it("builds a leader from SCHEDULER_* variables", async () => {
+    const prefix = `${keyPrefix}env-${randomUUID().slice(0, 8)}:`;
+    const leader = fromEnv({
+      SCHEDULER_REDIS_URL: url,
+      SCHEDULER_REDIS_KEY_PREFIX: prefix,
+      SCHEDULER_REDIS_DB: "0",
+      SCHEDULER_INSTANCE_ID: "env-instance",
+      SCHEDULER_LOCK_TTL: "7s",
+    });
+    try {
+      expect(leader).toBeInstanceOf(RedisLeader);
+      expect(leader.instanceId).toBe("env-instance");
+      expect(leader.name).toBe("scheduler");
+      expect(leader.keys.lease).toBe(`${prefix}{leader:scheduler}:lease`);
+      expect(await leader.acquire()).toBe(true);
+      const ttl = await admin.pttl(leader.keys.lease);
+      expect(ttl).toBeGreaterThan(6_000);
+      expect(ttl).toBeLessThanOrEqual(7_000);
+    } finally {
+      await leader.close();
+    }
+  });
+
+  it("requires SCHEDULER_REDIS_URL", () => {
+    expect(() => fromEnv({})).toThrow(ConfigError);
+    expect(() => fromEnv({})).toThrow(/SCHEDULER_REDIS_URL/);
+  });
+
+  it("rejects a bad variable without echoing the URL", () => {
+    const secretUrl = "http://user:s3cret@127.0.0.1:6379";
+    let error: unknown;
+    try {
+      fromEnv({ SCHEDULER_REDIS_URL: secretUrl });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain("SCHEDULER_REDIS_URL");
+    expect((error as Error).message).not.toContain("s3cret");
+    expect(() => fromEnv({ SCHEDULER_REDIS_URL: url, SCHEDULER_REDIS_DB: "-1" })).toThrow(
+      /SCHEDULER_REDIS_DB/,
+    );
+    expect(() => fromEnv({ SCHEDULER_REDIS_URL: url, SCHEDULER_LOCK_TTL: "0s" })).toThrow(
+      /SCHEDULER_LOCK_TTL/,
+    );
+  });
+});

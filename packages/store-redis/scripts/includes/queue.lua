@@ -1,0 +1,115 @@
+-- Shared by every queue script (inlined where a script says "-- @include queue").
+--
+-- KEYS[1] prios     zset: priority -> priority, one member per priority that has waiting jobs
+-- KEYS[2] running   zset: job id scored by lease expiry (lockedUntil, epoch ms)
+-- KEYS[3] completed zset: job id scored by completedAt
+-- KEYS[4] dead      zset: job id scored by completedAt
+-- KEYS[5] cancelled zset: job id scored by completedAt
+-- KEYS[6] created   zset: every job id scored by createdAt (listJobs order: createdAt, then id)
+-- KEYS[7] unique    hash: uniqueKey -> id of the active job holding it
+-- KEYS[8] counts    hash: status -> number of jobs
+--
+-- Job hashes (<base>job:<id>) and the waiting zsets of each priority (<base>wait:<priority>,
+-- job id scored by scheduledAt) are named from KEYS[1]'s base, which carries the queue's hash
+-- tag: every key a script touches is in the slot of KEYS[1].
+local base = string.sub(KEYS[1], 1, -6)
+local PRIOS, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+-- The fields returned for a job, in the order the client decodes them (src/job-codec.ts).
+local FIELDS = { 'id', 'name', 'payload', 'queue', 'priority', 'maxRetries', 'retryCount', 'timeout',
+  'scheduledAt', 'createdAt', 'startedAt', 'completedAt', 'error', 'status', 'metadata', 'uniqueKey',
+  'attempt', 'lockedUntil', 'lockedBy', 'history' }
+
+local function jobKey(id) return base .. 'job:' .. id end
+local function waitKey(priority) return base .. 'wait:' .. priority end
+local function readJob(key) return redis.call('HMGET', key, unpack(FIELDS)) end
+local function count(status, delta) redis.call('HINCRBY', COUNTS, status, delta) end
+
+-- A waiting job sits in the zset of its priority, scored by scheduledAt; claim order within a
+-- priority is then scheduledAt, then id (members of equal score sort bytewise).
+local function enterWaiting(id, priority, scheduledAt)
+  redis.call('ZADD', waitKey(priority), scheduledAt, id)
+  redis.call('ZADD', PRIOS, priority, priority)
+end
+
+local function leaveWaiting(id, priority)
+  local key = waitKey(priority)
+  redis.call('ZREM', key, id)
+  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', PRIOS, priority) end
+end
+
+local function releaseUnique(key, id)
+  if key and redis.call('HGET', UNIQUE, key) == id then redis.call('HDEL', UNIQUE, key) end
+end
+
+-- Appends a failed attempt to the job's history, keeping the last maxHistory entries.
+local function appendFailure(key, attempt, message, now, maxHistory)
+  local history = cjson.decode(redis.call('HGET', key, 'history') or '[]')
+  history[#history + 1] = { attempt = tonumber(attempt), error = message, failedAt = tonumber(now) }
+  while #history > maxHistory do table.remove(history, 1) end
+  redis.call('HSET', key, 'history', cjson.encode(history))
+end
+
+-- A finished job keeps its hash until cleanup; the TTL is a safety net should cleanup never run.
+local function finish(key, id, status, zset, now, ttl)
+  redis.call('HSET', key, 'status', status, 'completedAt', now)
+  redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
+  redis.call('ZADD', zset, now, id)
+  count(status, 1)
+  if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
+end
+
+-- New jobs come as 11 arguments each: id, name, payload, priority, maxRetries, timeout,
+-- scheduledAt, createdAt, status, metadata, uniqueKey ('' for none, else '=' .. key).
+local JOB_ARGS = 11
+
+-- Checks a batch of new jobs without changing anything. Returns the offsets of the jobs to insert,
+-- or nil and an error reply. A held uniqueKey rejects the batch ('reject') or skips the job ('skip').
+local function planInsert(first, n, mode)
+  local plan, ids, keys = {}, {}, {}
+  for i = 0, n - 1 do
+    local o = first + i * JOB_ARGS
+    local id = ARGV[o]
+    if ids[id] or redis.call('EXISTS', jobKey(id)) == 1 then return nil, { 'duplicate-id', id } end
+    ids[id] = true
+    local take = true
+    local unique = ARGV[o + 10]
+    if unique ~= '' then
+      local key = string.sub(unique, 2)
+      local holder = redis.call('HGET', UNIQUE, key)
+      if holder or keys[key] then
+        if mode == 'reject' then return nil, { 'unique', key, holder or '' } end
+        take = false
+      else
+        keys[key] = true
+      end
+    end
+    if take then plan[#plan + 1] = o end
+  end
+  return plan
+end
+
+-- Inserts the planned jobs; returns their ids.
+local function applyInsert(plan, queue)
+  local inserted = {}
+  for _, o in ipairs(plan) do
+    local id, priority, scheduledAt, status = ARGV[o], ARGV[o + 3], ARGV[o + 6], ARGV[o + 8]
+    local key = jobKey(id)
+    redis.call('HSET', key, 'id', id, 'name', ARGV[o + 1], 'payload', ARGV[o + 2], 'queue', queue,
+      'priority', priority, 'maxRetries', ARGV[o + 4], 'retryCount', 0, 'timeout', ARGV[o + 5],
+      'scheduledAt', scheduledAt, 'createdAt', ARGV[o + 7], 'status', status, 'metadata', ARGV[o + 9],
+      'attempt', 0, 'history', '[]')
+    local unique = ARGV[o + 10]
+    if unique ~= '' then
+      local uniqueKey = string.sub(unique, 2)
+      redis.call('HSET', key, 'uniqueKey', uniqueKey)
+      redis.call('HSET', UNIQUE, uniqueKey, id)
+    end
+    redis.call('ZADD', CREATED, ARGV[o + 7], id)
+    enterWaiting(id, priority, scheduledAt)
+    count(status, 1)
+    inserted[#inserted + 1] = id
+  end
+  return inserted
+end

@@ -1,0 +1,136 @@
+import type { AttemptFailure, Job, JobStatus, NewJobRecord, ScheduleRecord } from "@sched/core";
+import { InvalidArgumentError } from "@sched/core";
+
+/** What a script returns for a job: the fields of `FIELDS` in `scripts/includes/queue.lua`, in order. */
+export type JobReply = ReadonlyArray<string | null>;
+
+/** Reads a `Date` as epoch ms, rejecting invalid dates. */
+export function epochMs(date: Date, field: string): number {
+  const ms = date instanceof Date ? date.getTime() : Number.NaN;
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
+  return ms;
+}
+
+const dateOrNull = (value: string | null | undefined): Date | null =>
+  value === null || value === undefined ? null : new Date(Number(value));
+
+/** Builds a `Job` from a script's reply, or `null` when the job does not exist (its id is missing). */
+export function decodeJob(reply: JobReply | null | undefined): Job | null {
+  if (!reply || reply[0] === null || reply[0] === undefined) return null;
+  const history = JSON.parse(reply[19] ?? "[]") as Array<{
+    attempt: number;
+    error: string;
+    failedAt: number;
+  }>;
+  return {
+    id: reply[0],
+    name: reply[1] as string,
+    payload: JSON.parse(reply[2] as string),
+    queue: reply[3] as string,
+    priority: Number(reply[4]),
+    maxRetries: Number(reply[5]),
+    retryCount: Number(reply[6]),
+    timeout: Number(reply[7]),
+    scheduledAt: new Date(Number(reply[8])),
+    createdAt: new Date(Number(reply[9])),
+    startedAt: dateOrNull(reply[10]),
+    completedAt: dateOrNull(reply[11]),
+    error: reply[12] ?? null,
+    status: reply[13] as JobStatus,
+    metadata: JSON.parse(reply[14] as string) as Record<string, string>,
+    uniqueKey: reply[15] ?? null,
+    attempt: Number(reply[16]),
+    lockedUntil: dateOrNull(reply[17]),
+    lockedBy: reply[18] ?? null,
+    // cjson encodes an empty table as {}; a stored history is never empty once written, but be safe.
+    history: Array.isArray(history)
+      ? history.map(
+          (entry): AttemptFailure => ({
+            attempt: entry.attempt,
+            error: entry.error,
+            failedAt: new Date(Number(entry.failedAt)),
+          }),
+        )
+      : [],
+  };
+}
+
+/** The script arguments of one new job (`JOB_ARGS` in `scripts/includes/queue.lua`). */
+export function encodeNewJob(job: NewJobRecord, out: string[]): void {
+  const payload = JSON.stringify(job.payload);
+  if (payload === undefined) {
+    throw new InvalidArgumentError("payload", "expected a JSON-serialisable value, got undefined");
+  }
+  out.push(
+    job.id,
+    job.name,
+    payload,
+    String(job.priority),
+    String(job.maxRetries),
+    String(job.timeout),
+    String(epochMs(job.scheduledAt, "scheduledAt")),
+    String(epochMs(job.createdAt, "createdAt")),
+    job.status,
+    JSON.stringify(job.metadata ?? {}),
+    job.uniqueKey === null || job.uniqueKey === undefined ? "" : `=${job.uniqueKey}`,
+  );
+}
+
+/** A new job as the store returns it right after inserting it (no read back needed). */
+export function insertedJob(job: NewJobRecord): Job {
+  return {
+    id: job.id,
+    name: job.name,
+    payload: JSON.parse(JSON.stringify(job.payload)),
+    queue: job.queue,
+    priority: job.priority,
+    maxRetries: job.maxRetries,
+    retryCount: 0,
+    timeout: job.timeout,
+    scheduledAt: new Date(job.scheduledAt.getTime()),
+    createdAt: new Date(job.createdAt.getTime()),
+    startedAt: null,
+    completedAt: null,
+    error: null,
+    status: job.status,
+    metadata: { ...job.metadata },
+    uniqueKey: job.uniqueKey ?? null,
+    attempt: 0,
+    lockedUntil: null,
+    lockedBy: null,
+    history: [],
+  };
+}
+
+/** The hash fields of a schedule (null dates are left out). */
+export function encodeSchedule(schedule: ScheduleRecord): string[] {
+  const fields = [
+    "name",
+    schedule.name,
+    "definition",
+    JSON.stringify(schedule.definition),
+    "occurrences",
+    String(schedule.occurrences),
+    "createdAt",
+    String(epochMs(schedule.createdAt, "createdAt")),
+    "updatedAt",
+    String(epochMs(schedule.updatedAt, "updatedAt")),
+  ];
+  if (schedule.nextRunAt !== null) fields.push("nextRunAt", String(epochMs(schedule.nextRunAt, "nextRunAt")));
+  if (schedule.lastRunAt !== null) fields.push("lastRunAt", String(epochMs(schedule.lastRunAt, "lastRunAt")));
+  return fields;
+}
+
+/** Builds a schedule from its hash, or `null` when the hash is empty. */
+export function decodeSchedule(hash: Record<string, string>): ScheduleRecord | null {
+  if (hash.name === undefined || hash.definition === undefined) return null;
+  return {
+    name: hash.name,
+    definition: JSON.parse(hash.definition),
+    nextRunAt: dateOrNull(hash.nextRunAt),
+    lastRunAt: dateOrNull(hash.lastRunAt),
+    occurrences: Number(hash.occurrences ?? 0),
+    createdAt: new Date(Number(hash.createdAt)),
+    updatedAt: new Date(Number(hash.updatedAt)),
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+import cancelJob from "../scripts/cancelJob.lua";
+import claimDueJobs from "../scripts/claimDueJobs.lua";
+import cleanup from "../scripts/cleanup.lua";
+import completeJobs from "../scripts/completeJobs.lua";
+import createJobs from "../scripts/createJobs.lua";
+import failJob from "../scripts/failJob.lua";
+import fireScheduleTick from "../scripts/fireScheduleTick.lua";
+import queueInclude from "../scripts/includes/queue.lua";
+import listJobs from "../scripts/listJobs.lua";
+import nextDueAt from "../scripts/nextDueAt.lua";
+import peekDueJobs from "../scripts/peekDueJobs.lua";
+import recoverExpiredLeases from "../scripts/recoverExpiredLeases.lua";
+import removeJobs from "../scripts/removeJobs.lua";
+import renewLeases from "../scripts/renewLeases.lua";
+import requeueJob from "../scripts/requeueJob.lua";
+import saveSchedule from "../scripts/saveSchedule.lua";
+
+const INCLUDES: Record<string, string> = { queue: queueInclude };
+
+/** Replaces `-- @include <name>` lines with the shared code of `scripts/includes/<name>.lua`. */
+function expandIncludes(name: string, source: string): string {
+  return source.replace(/^-- @include (\w+)\s*$/gm, (_, include: string) => {
+    const code = INCLUDES[include];
+    if (code === undefined) throw new Error(`script ${name}: unknown include "${include}"`);
+    return code;
+  });
+}
+
+/** One Lua script: called by SHA (`EVALSHA`), sent in full (`EVAL`, which caches it) on `NOSCRIPT`. */
+export class LuaScript {
+  /** The script's source, includes expanded. */
+  readonly source: string;
+  /** The SHA1 that `EVALSHA` names it by. */
+  readonly sha: string;
+
+  constructor(
+    /** The command the script is, named like its file. */
+    readonly name: string,
+    source: string,
+    /** How many leading arguments are keys. */
+    readonly numberOfKeys: number,
+  ) {
+    this.source = expandIncludes(name, source);
+    this.sha = createHash("sha1").update(this.source).digest("hex");
+  }
+
+  /** Runs the script; a server that lost its script cache (a restart, `SCRIPT FLUSH`) gets it again. */
+  async run(client: Redis | Cluster, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    // One array argument (ioredis flattens it): spreading a bulk insert's hundreds of thousands
+    // of arguments into the call would overflow the JavaScript stack.
+    const keysAndArgs = keys.concat(args);
+    try {
+      return await client.evalsha(this.sha, this.numberOfKeys, keysAndArgs);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      return client.eval(this.source, this.numberOfKeys, keysAndArgs);
+    }
+  }
+}
+
+/** The number of fixed keys every queue script takes (see `scripts/includes/queue.lua`). */
+const QUEUE_KEYS = 8;
+
+/** Every script of the store, loaded once per process. */
+export const SCRIPTS = {
+  createJobs: new LuaScript("createJobs", createJobs, QUEUE_KEYS),
+  claimDueJobs: new LuaScript("claimDueJobs", claimDueJobs, QUEUE_KEYS),
+  peekDueJobs: new LuaScript("peekDueJobs", peekDueJobs, QUEUE_KEYS),
+  nextDueAt: new LuaScript("nextDueAt", nextDueAt, QUEUE_KEYS),
+  completeJobs: new LuaScript("completeJobs", completeJobs, QUEUE_KEYS),
+  failJob: new LuaScript("failJob", failJob, QUEUE_KEYS),
+  renewLeases: new LuaScript("renewLeases", renewLeases, QUEUE_KEYS),
+  recoverExpiredLeases: new LuaScript("recoverExpiredLeases", recoverExpiredLeases, QUEUE_KEYS),
+  cancelJob: new LuaScript("cancelJob", cancelJob, QUEUE_KEYS),
+  requeueJob: new LuaScript("requeueJob", requeueJob, QUEUE_KEYS),
+  cleanup: new LuaScript("cleanup", cleanup, QUEUE_KEYS),
+  removeJobs: new LuaScript("removeJobs", removeJobs, QUEUE_KEYS),
+  listJobs: new LuaScript("listJobs", listJobs, QUEUE_KEYS),
+  fireScheduleTick: new LuaScript("fireScheduleTick", fireScheduleTick, QUEUE_KEYS + 1),
+  saveSchedule: new LuaScript("saveSchedule", saveSchedule, 1),
+} as const;

@@ -1,0 +1,118 @@
+import { type RedisCluster, startRedisCluster } from "@sched/redis-cluster";
+import { storeConformance } from "@sched/testing";
+import type { Cluster } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisStore } from "../src/index.js";
+import { deleteKeys, keysOf, newJob, uniquePrefix } from "./helpers.js";
+
+// One local 3-node Redis Cluster for the whole file (ports 7100-7102 belong to this package).
+let cluster: RedisCluster;
+let client: Cluster;
+
+beforeAll(async () => {
+  cluster = await startRedisCluster({ basePort: 7100 });
+  client = cluster.client();
+});
+
+afterAll(async () => {
+  await client?.quit();
+  await cluster?.stop();
+});
+
+// The same suite on Redis Cluster: every script must run in one slot.
+storeConformance(
+  "RedisStore on Redis Cluster",
+  () => new RedisStore({ client, keyPrefix: uniquePrefix("cluster") }),
+  {
+    cleanup: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
+  },
+);
+
+async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("RedisStore on Redis Cluster", () => {
+  it("all keys of a queue hash to one slot, and the queues spread over the nodes", async () => {
+    const keyPrefix = uniquePrefix("slots");
+    const store = new RedisStore({ client, keyPrefix });
+    const queues = ["emails", "reports", "billing", "q/with:odd.chars-1"];
+    const now = new Date("2030-01-01T00:00:00.000Z");
+    for (const queue of queues) {
+      const jobs = [
+        newJob({ queue, uniqueKey: `${queue}:u` }),
+        newJob({ queue, priority: 5 }),
+        newJob({ queue, status: "scheduled", scheduledAt: new Date("2031-01-01") }),
+      ];
+      await store.createJobs(jobs);
+      const [running, other] = await store.claimDueJobs({
+        queues: [queue],
+        limit: 2,
+        now: new Date(),
+        lockedUntil: new Date(Date.now() + 60_000),
+        workerId: "w",
+      });
+      await store.completeJobs([{ id: running!.id, attempt: 1 }], { now });
+      await store.failJob({ id: other!.id, attempt: 1 }, { now, error: "x", retryAt: null });
+      await store.saveSchedule({
+        name: `${queue}-schedule`,
+        definition: {
+          kind: "interval",
+          every: 1_000,
+          anchor: 0,
+          timezone: "UTC",
+          misfire: "once",
+          maxOccurrences: null,
+          until: null,
+          job: {
+            queue,
+            priority: 0,
+            maxRetries: 0,
+            timeout: 0,
+            payload: null,
+            metadata: {},
+            uniqueKey: null,
+          },
+        },
+        nextRunAt: now,
+        lastRunAt: null,
+        occurrences: 0,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    const keys = await keysOf(client, keyPrefix);
+    const node = cluster.node(0);
+    const slotsByQueue = new Map<string, Set<number>>();
+    for (const key of keys) {
+      const tag = /^\{([^}]*)\}/.exec(key)?.[1] as string;
+      const slot = (await node.cluster("KEYSLOT", key)) as number;
+      const slots = slotsByQueue.get(tag) ?? new Set<number>();
+      slots.add(slot);
+      slotsByQueue.set(tag, slots);
+    }
+    node.disconnect();
+    for (const queue of queues) expect(slotsByQueue.get(`${keyPrefix}${queue}`)?.size).toBe(1);
+    expect(slotsByQueue.get(keyPrefix)?.size).toBe(1);
+    expect(new Set([...slotsByQueue.values()].map((s) => [...s][0])).size).toBe(queues.length + 1);
+    await deleteKeys(client, keyPrefix);
+    await store.close();
+  });
+
+  it("a wake-up is delivered across two store instances through the blocking pop", async () => {
+    const keyPrefix = uniquePrefix("wake");
+    const listening = new RedisStore({ client, keyPrefix });
+    const producing = new RedisStore({ client, keyPrefix });
+    const woken: string[] = [];
+    const unsubscribe = listening.subscribe((queue) => woken.push(queue));
+    await producing.createJobs([newJob({ queue: "alpha" }), newJob({ queue: "beta" })]);
+    await eventually(() => woken.includes("alpha") && woken.includes("beta"), "wake-ups for alpha and beta");
+    unsubscribe();
+    await Promise.all([listening.close(), producing.close()]);
+    await deleteKeys(client, keyPrefix);
+  });
+});

@@ -1,0 +1,194 @@
+import { createScheduler, type Job, StoreError } from "@sched/core";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisStore } from "../src/index.js";
+import { newJob, PrivateRedis, uniquePrefix } from "./helpers.js";
+
+// A server of this file's own, so that it can be killed, restarted empty and have its clients
+// killed without disturbing anything else on the shared development server.
+const server = new PrivateRedis(7190);
+let admin: Redis;
+
+beforeAll(async () => {
+  await server.start();
+  admin = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  admin.on("error", () => {});
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await server.kill();
+});
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("bad configuration", () => {
+  it("an invalid key prefix is a ConfigError naming keyPrefix and the value", () => {
+    for (const keyPrefix of ["", "has space", "{tag}", "x".repeat(101), "ünïcode"]) {
+      expect(() => new RedisStore({ url: server.url, keyPrefix })).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", field: "keyPrefix" }),
+      );
+    }
+    expect(() => new RedisStore({ keyPrefix: "a b" })).toThrow(/keyPrefix: .*"a b"/);
+  });
+
+  it("both a client and a url, a db with a client, or a bad url are ConfigErrors", () => {
+    expect(() => new RedisStore({ client: admin, url: server.url })).toThrow(
+      expect.objectContaining({ field: "client" }),
+    );
+    expect(() => new RedisStore({ client: admin, db: 1 })).toThrow(expect.objectContaining({ field: "db" }));
+    expect(() => new RedisStore({ url: "http://x" })).toThrow(expect.objectContaining({ field: "url" }));
+    expect(() => new RedisStore({ url: "not a url" })).toThrow(expect.objectContaining({ field: "url" }));
+    expect(() => new RedisStore({ url: server.url, db: -1 })).toThrow(
+      expect.objectContaining({ field: "db" }),
+    );
+    expect(() => new RedisStore({ client: {} as Redis })).toThrow(
+      expect.objectContaining({ field: "client" }),
+    );
+  });
+});
+
+describe("a server that cannot be reached", () => {
+  it("a refused connection is a StoreError naming host:port and never the password", async () => {
+    const store = new RedisStore({
+      url: "redis://:s3cret-pw@127.0.0.1:1/0",
+      keyPrefix: uniquePrefix("refused"),
+    });
+    const error = await store.ping().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe("STORE_ERROR");
+    expect((error as StoreError).message).toContain("127.0.0.1:1");
+    expect((error as StoreError).message).not.toContain("s3cret-pw");
+    await expect(
+      store.claimDueJobs({
+        queues: ["q"],
+        limit: 1,
+        now: new Date(),
+        lockedUntil: new Date(),
+        workerId: "w",
+      }),
+    ).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await store.close();
+  });
+});
+
+describe("faults of a running server", () => {
+  it("a Redis that restarts empty: the scheduler logs a clear error, scripts reload, and jobs run again", async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error(message: string, fields?: Record<string, unknown>) {
+        errors.push(`${message} ${String(fields?.error ?? "")}`);
+      },
+    };
+    const store = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("restart") });
+    const scheduler = createScheduler({ store, logger, pollInterval: "50ms", workers: 5 });
+    const ran: number[] = [];
+    scheduler.register("work", async (job: Job<{ n: number }>) => {
+      ran.push(job.payload.n);
+    });
+    await scheduler.start();
+    await scheduler.enqueue({ name: "work", payload: { n: 1 } });
+    await eventually(() => ran.includes(1), "the first job");
+
+    await server.kill();
+    await eventually(
+      () => errors.some((e) => /claiming jobs failed/.test(e)),
+      "the scheduler to log the lost server",
+    );
+    expect(errors.some((e) => e.includes(`127.0.0.1:${server.port}`))).toBe(true);
+
+    await server.start();
+    expect(await admin.dbsize()).toBe(0);
+    // The script cache is empty too: the store sends the scripts again (NOSCRIPT → EVAL).
+    await eventually(async () => {
+      try {
+        await scheduler.enqueue({ name: "work", payload: { n: 2 } });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "an enqueue to succeed again");
+    await eventually(() => ran.includes(2), "a job enqueued after the restart");
+    await scheduler.stop();
+    await store.close();
+  });
+
+  it("after CLIENT KILL of the store's connections, calls work and the wake-up connection reconnects", async () => {
+    const keyPrefix = uniquePrefix("kill");
+    const store = new RedisStore({ url: server.url, keyPrefix });
+    const producer = new RedisStore({ url: server.url, keyPrefix });
+    const woken: string[] = [];
+    const unsubscribe = store.subscribe((queue) => woken.push(queue));
+    await producer.createJobs([newJob({ queue: "before" })]);
+    await eventually(() => woken.includes("before"), "a wake-up before the kill");
+
+    await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    await expect(store.ping()).resolves.toBeUndefined();
+    expect(
+      await store.claimDueJobs({
+        queues: null,
+        limit: 10,
+        now: new Date("2031-01-01"),
+        lockedUntil: new Date("2031-01-02"),
+        workerId: "w",
+      }),
+    ).toHaveLength(1);
+    await producer.createJobs([newJob({ queue: "after" })]);
+    await eventually(() => woken.includes("after"), "a wake-up after the kill");
+    unsubscribe();
+    await Promise.all([store.close(), producer.close()]);
+  });
+});
+
+describe("scripts", () => {
+  it("are sent once and then called by SHA; after SCRIPT FLUSH they are sent again", async () => {
+    const store = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("scripts") });
+    await admin.config("RESETSTAT");
+    await admin.script("FLUSH");
+    for (let i = 0; i < 5; i++) await store.createJobs([newJob()]);
+    const stats = await admin.info("commandstats");
+    const calls = (command: string): number =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(calls("evalsha")).toBe(5);
+    expect(calls("eval")).toBe(1);
+
+    await admin.script("FLUSH");
+    expect(await store.createJobs([newJob()])).toHaveLength(1);
+    expect((await store.listJobs({})).length).toBe(6);
+    await store.close();
+  });
+});
+
+describe("clients", () => {
+  it("a client passed in stays open after close(); one made from the url is closed", async () => {
+    const user = new Redis(server.url);
+    const shared = new RedisStore({ client: user, keyPrefix: uniquePrefix("owned") });
+    await shared.ping();
+    shared.subscribe(() => {});
+    await shared.close();
+    expect(await user.ping()).toBe("PONG");
+    await user.quit();
+
+    const own = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("owned") });
+    await own.ping();
+    await own.close();
+    expect(["close", "end"]).toContain(own.redis.status);
+    await expect(own.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+
+    const never = new RedisStore({ url: server.url });
+    await never.close();
+    expect(["close", "end"]).toContain(never.redis.status);
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm", "cjs"],
+  external: ["ioredis", "@sched/core"],
+  // The Lua scripts are inlined as strings: nothing is read from disk at runtime.
+  loader: { ".lua": "text" },
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: "node20",
+});
