@@ -38,6 +38,28 @@ import { SCRIPTS } from "./scripts.js";
 import { WakeListener } from "./wake-listener.js";
 
 /** Options of {@link RedisStore}. */
+/** The longest close() waits for one step (the wake loop, QUIT, the socket's end) before forcing it. */
+const CLOSE_STEP_MS = 2_000;
+
+/** Waits for `promise` at most `ms`; resolves whether it settled in time. Leaves no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true as const,
+        () => true as const,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface RedisStoreOptions {
   /** A `redis://` or `rediss://` URL; the store creates the client and closes it. Default `redis://127.0.0.1:6379`. */
   url?: string;
@@ -681,8 +703,11 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.wake?.stop();
+    // Every wait below is bounded: after a server restart or a killed connection a reply or an
+    // 'end' event may never come, and close() must finish whatever state the server is in.
+    const wake = this.wake;
     this.wake = null;
+    if (wake) await settleWithin(wake.stop(), CLOSE_STEP_MS);
     if (!this.owned) return;
     if (this.client.status !== "ready") {
       // Not connected (never used, or reconnecting to a server that is gone): nothing to flush.
@@ -691,12 +716,9 @@ export class RedisStore implements Store {
     }
     // Resolve once the socket is gone, so that close() leaves nothing open behind it.
     const ended = new Promise<void>((resolve) => this.client.once("end", () => resolve()));
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
-    await ended;
+    const quit = this.client.quit().catch(() => undefined);
+    if (!(await settleWithin(quit, CLOSE_STEP_MS))) this.client.disconnect();
+    if (!(await settleWithin(ended, CLOSE_STEP_MS))) this.client.disconnect();
   }
 
   private assertOpen(): void {
