@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { ConfigError, type Duration, type Leader, type Logger, parseDuration, StoreError } from "@sched/core";
+import {
+  ConfigError,
+  type Duration,
+  type Leader,
+  LocalLease,
+  type Logger,
+  parseDuration,
+  StoreError,
+} from "@sched/core";
 import type { Pool, QueryConfig } from "pg";
 import {
   createOwnedPool,
@@ -84,16 +92,13 @@ export class PostgresLeader implements Leader {
   private readonly statements: LeaseStatements;
   private readonly server: ServerDescription;
   private readonly logger: Logger;
-  private readonly listeners = new Set<(isLeader: boolean, term: number) => void>();
-  private currentTerm = 0;
+  /** Term, leading flag, local deadline and listeners. */
+  private readonly lease = new LocalLease();
   /**
    * The last term the database granted this instance, even one it did not act on (an answer that
    * came too late); it may take that lease back at once after stepping down. `null` before any.
    */
   private grantedTerm: number | null = null;
-  private leading = false;
-  /** `performance.now()` at which this instance stops leading unless a renewal succeeds first. */
-  private localDeadline = 0;
   /** Whether a statement may have written this instance into the row since the last release. */
   private mayHoldRow = false;
   private failures = 0;
@@ -145,7 +150,7 @@ export class PostgresLeader implements Leader {
 
   /** {@inheritDoc @sched/core#Leader.term} */
   get term(): number {
-    return this.currentTerm;
+    return this.lease.term;
   }
 
   /**
@@ -154,8 +159,7 @@ export class PostgresLeader implements Leader {
    * (and tells listeners) once it has.
    */
   isLeader(): boolean {
-    if (this.leading && performance.now() >= this.localDeadline) this.stepDown();
-    return this.leading;
+    return this.lease.isLeader();
   }
 
   /**
@@ -185,12 +189,7 @@ export class PostgresLeader implements Leader {
 
   /** {@inheritDoc @sched/core#Leader.onLeaderChange} */
   onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void {
-    // A wrapper per subscription, so the same function subscribed twice is unsubscribed once each.
-    const subscription = (isLeader: boolean, term: number): void => listener(isLeader, term);
-    this.listeners.add(subscription);
-    return () => {
-      this.listeners.delete(subscription);
-    };
+    return this.lease.onLeaderChange(listener);
   }
 
   /**
@@ -216,7 +215,7 @@ export class PostgresLeader implements Leader {
     this.closed = true;
     this.closing = this.serialize(async () => {
       await this.releaseLease().catch(() => undefined);
-      this.listeners.clear();
+      this.lease.clearListeners();
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
     });
     return this.closing;
@@ -243,7 +242,7 @@ export class PostgresLeader implements Leader {
       );
       term = rows[0]?.term;
     } catch (err) {
-      this.stepDown();
+      this.lease.stepDown();
       if (err instanceof MissingLockTableError) throw err;
       this.reportFailure(err as StoreError);
       return false;
@@ -251,7 +250,7 @@ export class PostgresLeader implements Leader {
     this.failures = 0;
     // No row: another instance holds an unexpired lease, and this one has lost its own if it had one.
     if (term === undefined) {
-      this.stepDown();
+      this.lease.stepDown();
       return false;
     }
     const newTerm = Number(term);
@@ -259,28 +258,22 @@ export class PostgresLeader implements Leader {
     const deadline = sentAt + this.localLeaseMs;
     // A late answer: the local lease it grants is already over.
     if (performance.now() >= deadline) {
-      this.stepDown();
+      this.lease.stepDown();
       return false;
     }
-    if (newTerm === this.currentTerm) {
+    if (newTerm === this.lease.term) {
       // A renewal. If the local lease ran out while it was in flight, the loss was reported:
       // stay down, and take the lease back with a new term at the next acquire.
-      if (!this.leading) return false;
-      this.localDeadline = deadline;
-      return true;
+      return this.lease.renew(deadline);
     }
     // A different term is a new leadership: the previous one (if any) has ended.
-    this.stepDown();
-    this.currentTerm = newTerm;
-    this.localDeadline = deadline;
-    this.leading = true;
-    this.emit(true);
+    this.lease.gain(newTerm, deadline);
     return true;
   }
 
   private async releaseLease(): Promise<void> {
     // Step down first: once release is asked for, this instance must not lead, reachable or not.
-    this.stepDown();
+    this.lease.stepDown();
     if (!this.mayHoldRow) return;
     await this.run(
       "release the lease",
@@ -335,22 +328,6 @@ export class PostgresLeader implements Leader {
     const result = this.tail.then(operation, operation);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-
-  private stepDown(): void {
-    if (!this.leading) return;
-    this.leading = false;
-    this.emit(false);
-  }
-
-  private emit(isLeader: boolean): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(isLeader, this.currentTerm);
-      } catch {
-        // A listener's failure must not change who leads.
-      }
-    }
   }
 }
 

@@ -4,6 +4,7 @@ import {
   ConfigError,
   type Duration,
   type Leader,
+  LocalLease,
   type Logger,
   parseDuration,
   type StoreError,
@@ -93,19 +94,16 @@ export class RedisLeader implements Leader {
   private readonly url: string | undefined;
   private readonly scripts: LeaseScripts;
   private readonly logger: Logger;
-  private readonly listeners = new Set<(isLeader: boolean, term: number) => void>();
-  private currentTerm = 0;
+  /** Term, leading flag, local deadline and listeners. */
+  private readonly lease = new LocalLease();
   /** The highest term Redis granted this instance, even one it did not act on (a late answer). */
   private grantedTerm = 0;
-  private leading = false;
   /**
    * The token of the current leadership, or of the last attempt to start one: Redis may still hold
    * it after this instance stepped down (or after an answer that came too late), so the next
    * acquire may take it back at once and release may delete it. `""` when Redis cannot hold ours.
    */
   private token = "";
-  /** `performance.now()` at which this instance stops leading unless a renewal succeeds first. */
-  private localDeadline = 0;
   /** The last socket error of an owned client, to say why a command failed. */
   private lastConnectionError: string | undefined;
   private failures = 0;
@@ -175,7 +173,7 @@ export class RedisLeader implements Leader {
 
   /** {@inheritDoc @sched/core#Leader.term} */
   get term(): number {
-    return this.currentTerm;
+    return this.lease.term;
   }
 
   /**
@@ -184,8 +182,7 @@ export class RedisLeader implements Leader {
    * (and tells listeners) once it has.
    */
   isLeader(): boolean {
-    if (this.leading && performance.now() >= this.localDeadline) this.stepDown();
-    return this.leading;
+    return this.lease.isLeader();
   }
 
   /**
@@ -213,12 +210,7 @@ export class RedisLeader implements Leader {
 
   /** {@inheritDoc @sched/core#Leader.onLeaderChange} */
   onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void {
-    // A wrapper per subscription, so the same function subscribed twice is unsubscribed once each.
-    const subscription = (isLeader: boolean, term: number): void => listener(isLeader, term);
-    this.listeners.add(subscription);
-    return () => {
-      this.listeners.delete(subscription);
-    };
+    return this.lease.onLeaderChange(listener);
   }
 
   /**
@@ -232,7 +224,7 @@ export class RedisLeader implements Leader {
     this.closed = true;
     this.closing = this.serialize(async () => {
       await this.releaseLease().catch(() => undefined);
-      this.listeners.clear();
+      this.lease.clearListeners();
       if (this.ownsClient) await this.endOwnedClient();
     });
     return this.closing;
@@ -257,13 +249,13 @@ export class RedisLeader implements Leader {
       const timeoutMs = Math.ceil(this.localLeaseMs);
       term = renewing
         ? await this.run("renew the lease", timeoutMs, async () =>
-            (await this.scripts.renew(this.keys, token, this.ttlMs)) ? this.currentTerm : 0,
+            (await this.scripts.renew(this.keys, token, this.ttlMs)) ? this.lease.term : 0,
           )
         : await this.run("acquire the lease", timeoutMs, () =>
             this.scripts.acquire(this.keys, token, this.ttlMs, previousToken, this.grantedTerm),
           );
     } catch (err) {
-      this.stepDown();
+      this.lease.stepDown();
       this.reportFailure(err as StoreError);
       return false;
     }
@@ -272,7 +264,7 @@ export class RedisLeader implements Leader {
       // Held by another leadership (or, for a renewal, ours has expired or was deleted): this
       // token is not in Redis, and a failed renewal ends the leadership at once.
       if (!renewing) this.token = previousToken;
-      this.stepDown();
+      this.lease.stepDown();
       return false;
     }
     if (!renewing) this.grantedTerm = Math.max(this.grantedTerm, term);
@@ -280,26 +272,21 @@ export class RedisLeader implements Leader {
     // A late answer: the local lease it grants is already over. The token stays recorded, so the
     // next acquire takes the lease back at once.
     if (performance.now() >= deadline) {
-      this.stepDown();
+      this.lease.stepDown();
       return false;
     }
     if (renewing) {
       // If the local lease ran out while the renewal was in flight, the loss was reported: stay
       // down, and take the lease back with a new term at the next acquire.
-      if (!this.leading) return false;
-      this.localDeadline = deadline;
-      return true;
+      return this.lease.renew(deadline);
     }
-    this.currentTerm = term;
-    this.localDeadline = deadline;
-    this.leading = true;
-    this.emit(true);
+    this.lease.gain(term, deadline);
     return true;
   }
 
   private async releaseLease(): Promise<void> {
     // Step down first: once release is asked for, this instance must not lead, reachable or not.
-    this.stepDown();
+    this.lease.stepDown();
     const token = this.token;
     if (token === "") return;
     await this.run("release the lease", Math.min(RELEASE_TIMEOUT_MS, Math.ceil(this.localLeaseMs)), () =>
@@ -366,22 +353,6 @@ export class RedisLeader implements Leader {
     const result = this.tail.then(operation, operation);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-
-  private stepDown(): void {
-    if (!this.leading) return;
-    this.leading = false;
-    this.emit(false);
-  }
-
-  private emit(isLeader: boolean): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(isLeader, this.currentTerm);
-      } catch {
-        // A listener's failure must not change who leads.
-      }
-    }
   }
 }
 
