@@ -8,9 +8,10 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
-  // tsup bundles devDependencies: the peers and the PostgreSQL and Redis stores are loaded from node_modules
-  // instead, at run time and only in their own child, so that the bench runs the store as built
-  // now (not as it was when the bench was) and the profiles map into their sources.
+  // tsup bundles devDependencies: the peers, the PostgreSQL and Redis stores and the OpenTelemetry
+  // middleware (with the API whose global providers it reads) are loaded from node_modules instead,
+  // at run time and only in their own child, so that the bench runs them as built now (not as they
+  // were when the bench was) and the profiles map into their sources.
   external: [
     "pg",
     "pg-boss",
@@ -19,5 +20,7 @@ export default defineConfig({
     "bullmq",
     "ioredis",
     "@sched/store-redis",
+    "@sched/middleware-otel",
+    "@opentelemetry/api",
   ],
 });

@@ -33,8 +33,13 @@ try {
     join(project, "package.json"),
     JSON.stringify({ name: "pack-check", private: true, version: "1.0.0" }),
   );
-  // Peers (database drivers, vitest) are the user's to install; leave them out here.
-  run("npm", ["install", "--no-audit", "--no-fund", "--legacy-peer-deps", ...tarballs], project);
+  // Peers (database drivers, vitest) are the user's to install; leave them out here, except the
+  // OpenTelemetry API, which the middleware check below runs with.
+  run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--legacy-peer-deps", "@opentelemetry/api@1.9.1", ...tarballs],
+    project,
+  );
 
   const job = `
     const s = sched.createScheduler({ logger: { debug() {}, info() {}, warn() {}, error() {} } });
@@ -55,6 +60,20 @@ try {
   );
   console.log(
     `@sched/core: ${run("node", ["core.cjs"], project).trim()}, ${run("node", ["core.mjs"], project).trim()}`,
+  );
+
+  // @sched/middleware-otel: the same job with the middleware installed (no-op providers).
+  const otelJob = job.replace('s.register("hello"', 's.use(otel.otel());\n    s.register("hello"');
+  writeFileSync(
+    join(project, "otel.cjs"),
+    `const sched = require("@sched/core");\nconst otel = require("@sched/middleware-otel");\n(async () => {${otelJob}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
+  );
+  writeFileSync(
+    join(project, "otel.mjs"),
+    `import * as sched from "@sched/core";\nimport * as otel from "@sched/middleware-otel";\n${otelJob}\nconsole.log("import ok");`,
+  );
+  console.log(
+    `@sched/middleware-otel: ${run("node", ["otel.cjs"], project).trim()}, ${run("node", ["otel.mjs"], project).trim()}`,
   );
 
   for (const { pkg } of packages) {

@@ -19,6 +19,19 @@ export interface BarCheck {
   ratio: number;
 }
 
+/**
+ * A contender that is the group's subject with one thing added (a middleware), measured to show
+ * what that costs. It is not a peer: no `vs` column, no bar; a line under the table gives its
+ * figures divided by the subject's.
+ */
+export interface SubjectVariant {
+  contender: string;
+  /** What the line is called, e.g. `otel no-op overhead`. */
+  label: string;
+  /** The figures the line shows, in order, each with its short name on the line. */
+  figures: Array<{ workload: string; metric: string; label: string }>;
+}
+
 /** Contenders that share a backend, measured with the same sizes and compared with one another. */
 export interface Group {
   name: string;
@@ -27,10 +40,12 @@ export interface Group {
   sizes: Partial<WorkloadConfig>;
   /** The @sched contender of the group: its rows carry a ratio against each other contender. */
   subject: string;
-  /** Every contender of the group, in report order (the subject last). */
+  /** Every contender of the group, in report order (the subject after its peers, its variants after it). */
   contenders: string[];
   /** What the subject must achieve against its peers; checked when they ran in the same run. */
   bar: BarCheck[];
+  /** Contenders of the group that are the subject with something added; none by default. */
+  variants?: SubjectVariant[];
 }
 
 const GRAPHILE = ["graphile-worker", "graphile-worker-localqueue"];
@@ -42,8 +57,20 @@ export const GROUPS: Group[] = [
     title: "in-memory store",
     sizes: { jobs: 100_000 },
     subject: "sched-memory",
-    contenders: ["sched-memory"],
+    contenders: ["sched-memory", "sched-memory-otel"],
     bar: [],
+    variants: [
+      {
+        contender: "sched-memory-otel",
+        label: "otel no-op overhead",
+        figures: [
+          { workload: "throughput", metric: "processedPerSec", label: "throughput" },
+          { workload: "throughput", metric: "enqueuePerSec", label: "bulk enqueue" },
+          { workload: "idle-latency", metric: "p50", label: "idle p50" },
+          { workload: "idle-latency", metric: "p99", label: "idle p99" },
+        ],
+      },
+    ],
   },
   {
     name: "postgres",
@@ -126,6 +153,16 @@ export interface GroupSelection {
   contenders: string[];
   /** The group's subject if it was selected, else null (no ratios then). */
   subject: string | null;
+}
+
+/**
+ * The selected contenders the subject is compared with (a `vs` column each): every other one but
+ * the subject's variants; none when the subject was not selected.
+ */
+export function peersOf(selection: GroupSelection): string[] {
+  if (selection.subject === null) return [];
+  const variants = new Set((selection.group.variants ?? []).map((v) => v.contender));
+  return selection.contenders.filter((c) => c !== selection.subject && !variants.has(c));
 }
 
 /**

@@ -8,10 +8,10 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
-import { GROUPS, type GroupSelection, selectGroups } from "./groups.js";
+import { GROUPS, type GroupSelection, peersOf, selectGroups } from "./groups.js";
 import { resolveNodeBinary } from "./node-binary.js";
 import type { RunResult } from "./protocol.js";
-import { evaluateBar, formatValue, renderReport, summarize } from "./report.js";
+import { evaluateBar, evaluateVariants, formatValue, renderReport, summarize } from "./report.js";
 import { runChild } from "./run-child.js";
 import { WORKLOADS, type Workload } from "./workloads/index.js";
 
@@ -89,13 +89,14 @@ async function main(): Promise<number> {
 
   const figures = summarize(results, workloads, groups);
   const bars = groups.flatMap((g) => evaluateBar(figures, g));
+  const variants = groups.flatMap((g) => evaluateVariants(figures, g));
   console.log("");
   console.log(
     renderReport(figures, groups, bars, (g) => {
       const sizes = sizesOf(g);
       return (
         `== ${g.group.name}: ${g.group.title}; throughput ${sizes.jobs.toLocaleString("en-US")} jobs` +
-        (g.subject && g.contenders.length > 1 ? `; "vs <peer>": how many times better ${g.subject} is` : "")
+        (peersOf(g).length > 0 ? `; "vs <peer>": how many times better ${g.subject} is` : "")
       );
     }),
   );
@@ -117,6 +118,7 @@ async function main(): Promise<number> {
     },
     figures,
     bars,
+    variants,
     runs: results,
   };
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);

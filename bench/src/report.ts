@@ -1,4 +1,4 @@
-import type { BarCheck, GroupSelection } from "./groups.js";
+import { type BarCheck, type GroupSelection, peersOf } from "./groups.js";
 import type { RunResult } from "./protocol.js";
 import { median } from "./stats.js";
 import { meets, targetFor } from "./targets.js";
@@ -23,8 +23,9 @@ export interface Figure {
   /** The first line of the last failed run's error, if any run failed. */
   error: string | null;
   /**
-   * On the group's subject only: how many times better it is than each other contender of its group
-   * (> 1 is better, whichever way the metric points); `null` where either figure is missing.
+   * On the group's subject only: how many times better it is than each peer of its group (every
+   * other contender but its variants; > 1 is better, whichever way the metric points); `null` where
+   * either figure is missing.
    */
   ratios: Record<string, number | null> | null;
   target: string | null;
@@ -46,7 +47,7 @@ export function ratioOf(
 
 /**
  * Medians per contender × workload × metric; on each group's subject, its ratio against every
- * other contender of the group; @sched's own targets checked.
+ * peer of the group; @sched's own targets checked.
  */
 export function summarize(
   results: readonly RunResult[],
@@ -55,6 +56,7 @@ export function summarize(
 ): Figure[] {
   const figures: Figure[] = [];
   for (const selection of groups) {
+    const peers = peersOf(selection);
     for (const workload of workloads) {
       for (const spec of workload.metrics) {
         const values = new Map<string, { value: number | null; runs: number[] }>();
@@ -73,9 +75,8 @@ export function summarize(
           let ratios: Record<string, number | null> | null = null;
           if (contender === selection.subject) {
             ratios = {};
-            for (const peer of selection.contenders) {
-              if (peer !== contender)
-                ratios[peer] = ratioOf(value, values.get(peer)?.value ?? null, spec.better);
+            for (const peer of peers) {
+              ratios[peer] = ratioOf(value, values.get(peer)?.value ?? null, spec.better);
             }
           }
           const target = targetFor(contender, workload.name, spec.key);
@@ -211,6 +212,84 @@ function evaluateCheck(
   };
 }
 
+/** One figure of a subject's variant beside the subject's. */
+export interface VariantFigure {
+  workload: string;
+  metric: string;
+  /** Its short name on the line, e.g. `idle p99`. */
+  label: string;
+  unit: MetricSpec["unit"];
+  value: number | null;
+  subjectValue: number | null;
+  /**
+   * value ÷ subjectValue, whichever way the figure points: below 1 on jobs/s and above 1 on
+   * latencies mean the variant is slower. `null` when either figure is missing.
+   */
+  quotient: number | null;
+}
+
+/** A variant of a group's subject (`groups.ts`), its figures divided by the subject's. */
+export interface VariantResult {
+  group: string;
+  contender: string;
+  subject: string;
+  label: string;
+  figures: VariantFigure[];
+}
+
+/**
+ * The variants of a group's subject that ran beside it, each with the figures its group names:
+ * `[]` when the subject was not selected; figures of a workload that was not run are left out, and
+ * so is a variant left with none.
+ */
+export function evaluateVariants(figures: readonly Figure[], selection: GroupSelection): VariantResult[] {
+  const subject = selection.subject;
+  if (subject === null) return [];
+  const find = (contender: string, workload: string, metric: string) =>
+    figures.find(
+      (f) =>
+        f.group === selection.group.name &&
+        f.contender === contender &&
+        f.workload === workload &&
+        f.metric === metric,
+    );
+  const out: VariantResult[] = [];
+  for (const variant of selection.group.variants ?? []) {
+    if (!selection.contenders.includes(variant.contender)) continue;
+    const shown: VariantFigure[] = [];
+    for (const { workload, metric, label } of variant.figures) {
+      const mine = find(variant.contender, workload, metric);
+      if (!mine) continue;
+      const subjectValue = find(subject, workload, metric)?.value ?? null;
+      const value = mine.value;
+      const quotient =
+        value === null || subjectValue === null || value <= 0 || subjectValue <= 0
+          ? null
+          : value / subjectValue;
+      shown.push({ workload, metric, label, unit: mine.unit, value, subjectValue, quotient });
+    }
+    if (shown.length > 0) {
+      out.push({
+        group: selection.group.name,
+        contender: variant.contender,
+        subject,
+        label: variant.label,
+        figures: shown,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A variant as one line: `otel no-op overhead (sched-memory-otel ÷ sched-memory): throughput
+ * 0.98x, …, idle p99 1.02x`; `-` where a figure is missing.
+ */
+export function renderVariant(variant: VariantResult): string {
+  const figures = variant.figures.map((f) => `${f.label} ${formatRatio(f.quotient)}`).join(", ");
+  return `${variant.label} (${variant.contender} ÷ ${variant.subject}): ${figures}`;
+}
+
 /** A figure as shown: thousands separators for rates, finer decimals for small times. */
 export function formatValue(value: number, unit: MetricSpec["unit"]): string {
   if (unit === "jobs/s") return Math.round(value).toLocaleString("en-US");
@@ -226,14 +305,14 @@ export function formatRatio(ratio: number | null): string {
 const MAX_ERROR = 100;
 
 /**
- * One group's figures as an aligned text table. When the group's subject ran beside other
- * contenders, its rows carry one `vs <peer>` column per peer (above 1.00x: the subject is better).
+ * One group's figures as an aligned text table. When the group's subject ran beside peers, its
+ * rows carry one `vs <peer>` column per peer (above 1.00x: the subject is better).
  * A target column appears when a figure has one; a contender whose every run failed shows
  * `failed`, and the error's first line on the workload's first row.
  */
 export function renderTable(figures: readonly Figure[], selection: GroupSelection): string {
   const mine = figures.filter((f) => f.group === selection.group.name);
-  const peers = selection.subject === null ? [] : selection.contenders.filter((c) => c !== selection.subject);
+  const peers = peersOf(selection);
   const withTarget = mine.some((f) => f.target !== null);
   const header = ["workload", "metric", "contender", "value", "unit", ...peers.map((p) => `vs ${p}`)];
   if (withTarget) header.push("target", "");
@@ -310,7 +389,10 @@ export function renderBar(bar: readonly BarResult[]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** Every group's table, each followed by its bar, under a title with the group's sizes. */
+/**
+ * Every group's table, each followed by its bar and by a line per variant of its subject, under a
+ * title with the group's sizes.
+ */
 export function renderReport(
   figures: readonly Figure[],
   groups: readonly GroupSelection[],
@@ -320,12 +402,14 @@ export function renderReport(
   const parts: string[] = [];
   for (const selection of groups) {
     const bar = bars.filter((b) => b.group === selection.group.name);
+    const variants = evaluateVariants(figures, selection);
     parts.push(
       [
         titleOf(selection),
         "",
         renderTable(figures, selection),
         ...(bar.length > 0 ? ["", renderBar(bar)] : []),
+        ...(variants.length > 0 ? ["", ...variants.map(renderVariant)] : []),
       ].join("\n"),
     );
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runConfigFromEnv, workloadConfigFromEnv } from "../src/config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "../src/contenders/index.js";
-import { GROUPS, groupOf, selectGroups } from "../src/groups.js";
+import { GROUPS, groupOf, peersOf, selectGroups } from "../src/groups.js";
 import { WORKLOADS } from "../src/workloads/index.js";
 
 const known = {
@@ -27,13 +27,45 @@ describe("groups", () => {
         const workload = WORKLOADS[check.workload];
         expect(workload?.metrics.map((m) => m.key)).toContain(check.metric);
       }
+      for (const variant of group.variants ?? []) {
+        expect(group.contenders).toContain(variant.contender);
+        expect(variant.contender).not.toBe(group.subject);
+        for (const figure of variant.figures) {
+          expect(WORKLOADS[figure.workload]?.metrics.map((m) => m.key)).toContain(figure.metric);
+        }
+      }
     }
+  });
+
+  it("measures sched-memory with the OpenTelemetry middleware as a variant of sched-memory, not a peer", () => {
+    const memory = groupOf("sched-memory-otel");
+    expect(memory.name).toBe("memory");
+    expect(memory.variants?.map((v) => [v.contender, v.label])).toEqual([
+      ["sched-memory-otel", "otel no-op overhead"],
+    ]);
+    const [selection] = selectGroups(runConfigFromEnv({ BENCH_GROUPS: "memory" }, known).contenders);
+    expect(selection?.subject).toBe("sched-memory");
+    expect(selection && peersOf(selection)).toEqual([]);
+    const postgres = selectGroups(["pg-boss", "sched-postgres"])[0];
+    expect(postgres && peersOf(postgres)).toEqual(["pg-boss"]);
+  });
+
+  it("runs the OpenTelemetry variant alone or beside sched-memory with BENCH_CONTENDERS", () => {
+    const only = (env: Record<string, string>) => {
+      const run = runConfigFromEnv(env, known);
+      return selectGroups(run.contenders, GROUPS, run.groups).map((g) => [g.contenders, g.subject]);
+    };
+    expect(only({ BENCH_CONTENDERS: "sched-memory-otel" })).toEqual([[["sched-memory-otel"], null]]);
+    expect(only({ BENCH_CONTENDERS: "sched-memory-otel,sched-memory", BENCH_GROUPS: "memory" })).toEqual([
+      [["sched-memory", "sched-memory-otel"], "sched-memory"],
+    ]);
+    expect(only({ BENCH_CONTENDERS: "sched-memory" })).toEqual([[["sched-memory"], "sched-memory"]]);
   });
 
   it("runs every contender by default: the memory, PostgreSQL and Redis groups", () => {
     const run = runConfigFromEnv({}, known);
     expect(selectGroups(run.contenders).map((g) => [g.group.name, g.contenders, g.subject])).toEqual([
-      ["memory", ["sched-memory"], "sched-memory"],
+      ["memory", ["sched-memory", "sched-memory-otel"], "sched-memory"],
       [
         "postgres",
         ["pg-boss", "graphile-worker", "graphile-worker-localqueue", "sched-postgres"],
@@ -60,7 +92,7 @@ describe("groups", () => {
     };
     expect(only({ BENCH_GROUPS: "redis" })).toEqual([["redis", ["bullmq", "sched-redis"]]]);
     expect(only({ BENCH_GROUPS: "redis,memory" })).toEqual([
-      ["memory", ["sched-memory"]],
+      ["memory", ["sched-memory", "sched-memory-otel"]],
       ["redis", ["bullmq", "sched-redis"]],
     ]);
     expect(only({ BENCH_GROUPS: "redis", BENCH_CONTENDERS: "sched-redis,pg-boss" })).toEqual([

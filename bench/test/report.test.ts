@@ -3,11 +3,13 @@ import type { Group, GroupSelection } from "../src/groups.js";
 import type { RunResult } from "../src/protocol.js";
 import {
   evaluateBar,
+  evaluateVariants,
   type Figure,
   ratioOf,
   renderBar,
   renderReport,
   renderTable,
+  renderVariant,
   summarize,
 } from "../src/report.js";
 import { distribution, median, percentile } from "../src/stats.js";
@@ -314,5 +316,120 @@ describe("bar", () => {
     );
     expect(report).toMatch(/processed >= 2x boss\s+6,000 jobs\/s\s+4,000 jobs\/s\s+boss\s+1\.50x\s+FAIL/);
     expect(report).toMatch(/p99 < boss\s+4\.00 ms\s+10\.0 ms\s+boss\s+2\.50x\s+PASS/);
+  });
+});
+
+describe("variants of the subject", () => {
+  /** Like the memory group: the subject and the subject with a middleware. */
+  const memory: Group = {
+    name: "memory",
+    title: "in-memory store",
+    sizes: {},
+    subject: "sched-memory",
+    contenders: ["sched-memory", "sched-memory-otel"],
+    bar: [],
+    variants: [
+      {
+        contender: "sched-memory-otel",
+        label: "otel no-op overhead",
+        figures: [
+          { workload: "throughput", metric: "processedPerSec", label: "throughput" },
+          { workload: "throughput", metric: "enqueuePerSec", label: "bulk enqueue" },
+          { workload: "idle-latency", metric: "p99", label: "idle p99" },
+        ],
+      },
+    ],
+  };
+  const memoryResults = (): RunResult[] => [
+    result("sched-memory", "throughput", tp(200_000, 400_000)),
+    result("sched-memory-otel", "throughput", tp(196_000, 380_000)),
+    result("sched-memory", "idle-latency", lat(1)),
+    result("sched-memory-otel", "idle-latency", lat(1.02)),
+  ];
+
+  it("divides the variant's figures by the subject's, whichever way the figure points", () => {
+    const selection = select(memory);
+    const figures = summarize(memoryResults(), [throughput, latency], [selection]);
+    const [variant] = evaluateVariants(figures, selection);
+    expect(variant).toMatchObject({
+      group: "memory",
+      contender: "sched-memory-otel",
+      subject: "sched-memory",
+      label: "otel no-op overhead",
+    });
+    expect(variant?.figures.map((f) => [f.label, f.value, f.subjectValue])).toEqual([
+      ["throughput", 196_000, 200_000],
+      ["bulk enqueue", 380_000, 400_000],
+      ["idle p99", 1.02, 1],
+    ]);
+    expect(variant?.figures.map((f) => f.quotient)).toEqual([0.98, 0.95, 1.02]);
+  });
+
+  it("prints one line under the table, and no ratio column for the variant", () => {
+    const selection = select(memory);
+    const figures = summarize(memoryResults(), [throughput, latency], [selection]);
+    expect(figureOf(figures, "sched-memory", "throughput", "processedPerSec").ratios).toEqual({});
+    expect(figureOf(figures, "sched-memory-otel", "throughput", "processedPerSec").ratios).toBeNull();
+    const report = renderReport(figures, [selection], []);
+    expect(report).not.toContain("vs ");
+    expect(report).toMatch(/processed\s+sched-memory\s+200,000\s+jobs\/s\s+>= 100,000\s+PASS\n/);
+    expect(report.split("\n").at(-1)).toBe(
+      "otel no-op overhead (sched-memory-otel ÷ sched-memory): throughput 0.98x, bulk enqueue 0.95x, idle p99 1.02x",
+    );
+  });
+
+  it("keeps the subject's ratios against its peers, and none against its variant", () => {
+    const group: Group = {
+      ...pgGroup,
+      contenders: [...pgGroup.contenders, "sched-x"],
+      variants: [
+        {
+          contender: "sched-x",
+          label: "x overhead",
+          figures: [{ workload: "throughput", metric: "processedPerSec", label: "throughput" }],
+        },
+      ],
+    };
+    const selection = select(group);
+    const results = [...pgResults(), result("sched-x", "throughput", tp(3_000))];
+    const figures = summarize(results, [throughput, latency], [selection]);
+    expect(Object.keys(figureOf(figures, "sched", "throughput", "processedPerSec").ratios ?? {})).toEqual([
+      "boss",
+      "gw",
+      "gw-lq",
+    ]);
+    const report = renderReport(figures, [selection], evaluateBar(figures, selection));
+    expect(report.split("\n")[2]).toMatch(/vs boss\s+vs gw\s+vs gw-lq$/);
+    expect(report).toMatch(/bar of sched[\s\S]*\n\nx overhead \(sched-x ÷ sched\): throughput 0\.50x$/);
+  });
+
+  it("leaves out the figures of workloads not run, and shows '-' for a missing figure", () => {
+    const selection = select(memory);
+    const onlyThroughput = summarize(memoryResults(), [throughput], [selection]);
+    expect(evaluateVariants(onlyThroughput, selection).map(renderVariant)).toEqual([
+      "otel no-op overhead (sched-memory-otel ÷ sched-memory): throughput 0.98x, bulk enqueue 0.95x",
+    ]);
+    const failed = summarize(
+      [
+        ...memoryResults().filter(
+          (r) => !(r.contender === "sched-memory-otel" && r.workload === "idle-latency"),
+        ),
+        failure("sched-memory-otel", "idle-latency", "timed out"),
+      ],
+      [throughput, latency],
+      [selection],
+    );
+    expect(evaluateVariants(failed, selection).map(renderVariant)).toEqual([
+      "otel no-op overhead (sched-memory-otel ÷ sched-memory): throughput 0.98x, bulk enqueue 0.95x, idle p99 -",
+    ]);
+  });
+
+  it("has no line without the subject or without the variant", () => {
+    for (const contenders of [["sched-memory-otel"], ["sched-memory"]]) {
+      const selection = select(memory, contenders);
+      const figures = summarize(memoryResults(), [throughput, latency], [selection]);
+      expect(evaluateVariants(figures, selection)).toEqual([]);
+      expect(renderReport(figures, [selection], [])).not.toContain("overhead");
+    }
   });
 });

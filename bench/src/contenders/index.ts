@@ -17,6 +17,11 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     description: "@sched/core, MemoryStore, default settings",
     create: async () => (await import("./sched-memory.js")).createContender(),
   },
+  "sched-memory-otel": {
+    description:
+      "as sched-memory + use(otel()) of @sched/middleware-otel, no OpenTelemetry SDK (no-op providers)",
+    create: async () => (await import("./sched-memory-otel.js")).createContender(),
+  },
   "pg-boss": {
     description:
       "pg-boss 12.38, useListenNotify + notify queue, one work() loop, batchSize 50, burstWhenBatchFull, " +

@@ -1,4 +1,4 @@
-import { createScheduler, MemoryStore, type NewJob, type Scheduler } from "@sched/core";
+import { createScheduler, MemoryStore, type Middleware, type NewJob, type Scheduler } from "@sched/core";
 import type { BenchHandler, BenchJob, BenchPayload, Contender, WorkerSettings } from "../contender.js";
 
 const JOB_NAME = "bench_noop";
@@ -11,8 +11,9 @@ function toNewJob(job: BenchJob): NewJob<BenchPayload> {
 /**
  * @sched/core with its in-memory store, at its default settings except `workers`.
  * The handler is `async`, as users write them; it calls the workload's handler first.
+ * `middleware` is installed with `use()` before anything is enqueued (`sched-memory-otel`).
  */
-export function createContender(): Contender {
+export function createContender(middleware: readonly Middleware[] = []): Contender {
   let scheduler: Scheduler | null = null;
   let store: MemoryStore | null = null;
 
@@ -25,6 +26,7 @@ export function createContender(): Contender {
     async setup(settings: WorkerSettings) {
       store = new MemoryStore();
       scheduler = createScheduler({ store, workers: settings.concurrency });
+      if (middleware.length > 0) scheduler.use(...middleware);
     },
     async enqueueBulk(jobs) {
       await started().enqueueMany(jobs.map(toNewJob));

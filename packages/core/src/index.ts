@@ -17,6 +17,8 @@ export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
 export type { SchedulerOptions } from "./options.js";
 export {
+  type FailureOutcome,
+  failureOutcome,
   PermanentError,
   permanent,
   RetryAfterError,

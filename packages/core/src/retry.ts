@@ -1,5 +1,6 @@
 import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError, SchedulerError } from "./errors.js";
+import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "./errors.js";
+import type { Job } from "./types.js";
 
 /** How failed attempts are retried: exponential backoff with jitter, capped. */
 export interface RetryOptions {
@@ -111,4 +112,27 @@ export function retryAfter(err: unknown, delay: Duration): RetryAfterError {
  */
 export function permanent(err: unknown): PermanentError {
   return new PermanentError(err);
+}
+
+/** What becomes of a job whose attempt failed; see {@link failureOutcome}. */
+export type FailureOutcome = "retry" | "dead" | "interrupted";
+
+/**
+ * What the runtime does with a job whose attempt failed with `err`: `"interrupted"` when the
+ * attempt was stopped by shutdown (the job goes back to the queue at once, not counted as a
+ * retry), `"dead"` for a {@link PermanentError} or when the job has used all its retries, and
+ * `"retry"` otherwise. `signal` is the attempt's `ctx.signal`. Middleware uses it to label an
+ * attempt before the outcome is stored.
+ *
+ * @example
+ * const outcome = failureOutcome(job, err, ctx.signal); // "retry" | "dead" | "interrupted"
+ */
+export function failureOutcome(
+  job: Pick<Job, "retryCount" | "maxRetries">,
+  err: Error,
+  signal?: AbortSignal,
+): FailureOutcome {
+  if (err instanceof ShuttingDownError || signal?.reason instanceof ShuttingDownError) return "interrupted";
+  if (err instanceof PermanentError || job.retryCount >= job.maxRetries) return "dead";
+  return "retry";
 }

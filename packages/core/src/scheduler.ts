@@ -7,6 +7,7 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
+import { checkExtensions, Extensions } from "./extensions.js";
 import { type HandlerOptions, HandlerRegistry } from "./handler-registry.js";
 import { HookRunner } from "./hooks.js";
 import { JobInput } from "./job-input.js";
@@ -56,6 +57,7 @@ export class Scheduler implements ScheduleRegistrar {
   private readonly registry = new HandlerRegistry();
   private readonly input: JobInput;
   private readonly hooks: HookRunner;
+  private readonly extensions: Extensions;
   private readonly pool: WorkerPool;
   private readonly runner: ScheduleRunner;
   private readonly elector: LeaderElector;
@@ -78,12 +80,14 @@ export class Scheduler implements ScheduleRegistrar {
     this.leader = options.leader;
     this.input = new JobInput(this.options, this.registry);
     this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
+    this.extensions = new Extensions(this.hooks, this.options.logger);
     this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks);
     this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
     this.runner = new ScheduleRunner(
       this.store,
       this.options,
       this.hooks,
+      this.extensions,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
     );
@@ -94,7 +98,7 @@ export class Scheduler implements ScheduleRegistrar {
       () => this.elector.isLeader(),
       () => this.pool.wake(),
     );
-    if (options.middleware) this.registry.use(options.middleware);
+    if (options.middleware) this.use(...options.middleware);
   }
 
   /** Whether the scheduler is running (started and not stopping). */
@@ -146,9 +150,17 @@ export class Scheduler implements ScheduleRegistrar {
     return this;
   }
 
-  /** Adds middleware around every handler; the first given is the outermost. Returns the scheduler. */
+  /**
+   * Adds middleware around every handler; the first given is the outermost. A middleware's
+   * optional members (`hooks`, `wrapEnqueue`, `wrapTick`, `attach`) are installed with it.
+   * Returns the scheduler.
+   *
+   * @throws InvalidArgumentError when a middleware is not a function or a member has the wrong type.
+   */
   use(...middleware: Middleware[]): this {
+    for (const mw of middleware) if (typeof mw === "function") checkExtensions(mw);
     this.registry.use(middleware);
+    for (const mw of middleware) this.extensions.add(mw);
     return this;
   }
 
@@ -339,6 +351,13 @@ export class Scheduler implements ScheduleRegistrar {
       this.runner.start();
       this.maintenance.start();
       this.state = "running";
+      this.extensions.attachAll({
+        instanceId: this.instanceId,
+        storeKey: this.store,
+        now: () => this.now(),
+        stats: () => this.stats(),
+        logger: this.options.logger,
+      });
     })();
     try {
       await this.transition;
@@ -362,6 +381,7 @@ export class Scheduler implements ScheduleRegistrar {
       await this.maintenance.stop();
       await this.pool.stop(timeoutMs);
       await this.elector.stop();
+      this.extensions.detachAll();
       if (this.keepAlive) clearInterval(this.keepAlive);
       this.keepAlive = null;
       if (this.ownsLeader) await this.leader?.close?.();
@@ -410,10 +430,11 @@ export class Scheduler implements ScheduleRegistrar {
     if (this.state === "stopping" || this.state === "stopped") {
       throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
     }
-    const jobs = await this.store.createJobs(
-      records,
-      options.transaction === undefined ? undefined : { transaction: options.transaction },
-    );
+    const createOptions =
+      options.transaction === undefined ? undefined : { transaction: options.transaction };
+    const jobs = this.extensions.wrapsEnqueue
+      ? await this.extensions.enqueue(records, () => this.store.createJobs(records, createOptions))
+      : await this.store.createJobs(records, createOptions);
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.pool.wake();
     return jobs;

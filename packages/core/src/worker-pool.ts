@@ -13,7 +13,7 @@ import type { HandlerRegistry } from "./handler-registry.js";
 import type { HookRunner } from "./hooks.js";
 import type { ResolvedOptions } from "./options.js";
 import { PeriodicTask } from "./periodic-task.js";
-import { PermanentError, RetryAfterError } from "./retry.js";
+import { failureOutcome, PermanentError, RetryAfterError } from "./retry.js";
 import { RunningJob } from "./running-job.js";
 import type { Store } from "./store.js";
 import type { Job } from "./types.js";
@@ -312,10 +312,11 @@ export class WorkerPool {
     const job = running.job;
     const now = clock.now();
     let retryAt: Date | null = null;
-    if (err instanceof ShuttingDownError || running.controller.signal.reason instanceof ShuttingDownError) {
+    const outcome = failureOutcome(job, err, running.controller.signal);
+    if (outcome === "interrupted") {
       // Interrupted by shutdown, not by its own fault: back to the queue at once.
       retryAt = new Date(now);
-    } else if (!(err instanceof PermanentError) && job.retryCount < job.maxRetries) {
+    } else if (outcome === "retry") {
       const policy = this.handlers.get(job.name)?.retry ?? retry;
       const delay =
         err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);

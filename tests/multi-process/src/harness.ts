@@ -41,6 +41,46 @@ export function startInstance(dir: string, id: string, env: Record<string, strin
   };
 }
 
+/** How a script run by {@link runScript} ended, and what it wrote. */
+export interface ScriptRun {
+  /** The exit code, or the signal that ended the process. */
+  readonly code: number | string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `script` (a file in this folder) in a child `node` process with `env` added to the
+ * environment, and resolves once it has exited by itself; after `ms` it is killed (SIGKILL) and
+ * the run ends with that signal.
+ */
+export function runScript(script: string, env: Record<string, string>, ms = 30_000): Promise<ScriptRun> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  return new Promise((resolve, reject) => {
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    // "close" comes after both pipes have ended, so all the output has been read.
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
+    });
+  });
+}
+
 /** Waits until `condition` holds, checking every 100 ms; fails after `ms`. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { PostgresStore } from "@sched/store-postgres";
 import pg from "pg";
 import { afterAll } from "vitest";
-import { multiProcessSuite } from "./suite.js";
+import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
+import { traceSuite } from "./trace-suite.js";
 
 const BASE_URL = process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 const admin = new pg.Pool({ connectionString: BASE_URL, max: 2 });
@@ -13,7 +14,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-multiProcessSuite({
+const backend: BackendUnderTest = {
   name: "PostgreSQL",
   async isolate() {
     const schema = `mp_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -36,4 +37,7 @@ multiProcessSuite({
     );
     return killed.rowCount ?? 0;
   },
-});
+};
+
+multiProcessSuite(backend);
+traceSuite(backend);

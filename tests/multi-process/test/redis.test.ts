@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { RedisStore } from "@sched/store-redis";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
-import { multiProcessSuite } from "./suite.js";
+import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
+import { traceSuite } from "./trace-suite.js";
 
 const REDIS_URL = process.env.SCHED_REDIS_URL ?? "redis://127.0.0.1:6379";
 const admin = new Redis(REDIS_URL);
@@ -20,7 +21,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-multiProcessSuite({
+const backend: BackendUnderTest = {
   name: "Redis",
   async isolate() {
     const prefix = `mp:${randomUUID().slice(0, 8)}:`;
@@ -43,4 +44,7 @@ multiProcessSuite({
     }
     return clients.length;
   },
-});
+};
+
+multiProcessSuite(backend);
+traceSuite(backend);

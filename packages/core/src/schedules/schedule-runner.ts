@@ -1,4 +1,5 @@
 import { toError } from "../errors.js";
+import type { Extensions } from "../extensions.js";
 import type { HookRunner } from "../hooks.js";
 import type { ResolvedOptions } from "../options.js";
 import { PeriodicTask } from "../periodic-task.js";
@@ -24,6 +25,7 @@ export class ScheduleRunner {
     private readonly store: Store,
     private readonly options: ResolvedOptions,
     private readonly hooks: HookRunner,
+    private readonly extensions: Extensions,
     private readonly isLeader: () => boolean,
     private readonly onJobsEnqueued: () => void,
   ) {
@@ -110,13 +112,17 @@ export class ScheduleRunner {
       },
       uniqueKey: template.uniqueKey,
     }));
-    const result = await this.store.fireScheduleTick({
-      name: record.name,
-      expectedNextRunAt: record.nextRunAt!,
-      nextRunAt: plan.nextRunAt,
-      firedAt: new Date(now),
-      jobs,
-    });
+    const fire = () =>
+      this.store.fireScheduleTick({
+        name: record.name,
+        expectedNextRunAt: record.nextRunAt!,
+        nextRunAt: plan.nextRunAt,
+        firedAt: new Date(now),
+        jobs,
+      });
+    const result = this.extensions.wrapsTick
+      ? await this.extensions.tick({ schedule: record.name, queue: template.queue, jobs }, fire)
+      : await fire();
     if (!result.fired) return null;
     if (plan.ticks.length === 0) {
       this.options.logger.info("skipped missed schedule ticks (misfire policy)", { schedule: record.name });

@@ -1,0 +1,109 @@
+import { InvalidArgumentError, toError } from "./errors.js";
+import type { HookRunner } from "./hooks.js";
+import { nest } from "./middleware/chain.js";
+import type {
+  AttachedScheduler,
+  EnqueueWrapper,
+  FiringResult,
+  Job,
+  Logger,
+  Middleware,
+  OutgoingJob,
+  ScheduleFiring,
+  TickWrapper,
+} from "./types.js";
+
+type Attach = NonNullable<Middleware["attach"]>;
+
+/**
+ * Installs the optional members of middleware (`hooks`, `wrapEnqueue`, `wrapTick`, `attach`) and
+ * applies them. The first middleware given is the outermost wrapper, as for handlers.
+ */
+export class Extensions {
+  private readonly enqueueWrappers: EnqueueWrapper[] = [];
+  private readonly tickWrappers: TickWrapper[] = [];
+  private readonly attachers: Attach[] = [];
+  private detachers: Array<() => void> = [];
+  private view: AttachedScheduler | null = null;
+
+  constructor(
+    private readonly hooks: HookRunner,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Validates and installs the members `middleware` carries. */
+  add(middleware: Middleware): void {
+    checkExtensions(middleware);
+    for (const hook of middleware.hooks ?? []) this.hooks.add(hook);
+    if (middleware.wrapEnqueue) this.enqueueWrappers.push(middleware.wrapEnqueue);
+    if (middleware.wrapTick) this.tickWrappers.push(middleware.wrapTick);
+    if (middleware.attach) {
+      this.attachers.push(middleware.attach);
+      if (this.view) this.runAttach(middleware.attach, this.view);
+    }
+  }
+
+  /** Whether any middleware wraps enqueues. */
+  get wrapsEnqueue(): boolean {
+    return this.enqueueWrappers.length > 0;
+  }
+
+  /** Whether any middleware wraps schedule firings. */
+  get wrapsTick(): boolean {
+    return this.tickWrappers.length > 0;
+  }
+
+  /** Runs `insert` inside every enqueue wrapper. */
+  enqueue(jobs: readonly OutgoingJob[], insert: () => Promise<Job[]>): Promise<Job[]> {
+    return nest(this.enqueueWrappers)(jobs, insert);
+  }
+
+  /** Runs `fire` inside every tick wrapper. */
+  tick(firing: ScheduleFiring, fire: () => Promise<FiringResult>): Promise<FiringResult> {
+    return nest(this.tickWrappers)(firing, fire);
+  }
+
+  /** Calls every `attach` with the started scheduler. */
+  attachAll(view: AttachedScheduler): void {
+    this.view = view;
+    for (const attach of this.attachers) this.runAttach(attach, view);
+  }
+
+  /** Calls what every `attach` returned; the scheduler has stopped. */
+  detachAll(): void {
+    this.view = null;
+    const detachers = this.detachers;
+    this.detachers = [];
+    for (const detach of detachers) {
+      try {
+        detach();
+      } catch (err) {
+        this.logger.error("a middleware's detach threw", { error: toError(err).message });
+      }
+    }
+  }
+
+  private runAttach(attach: Attach, view: AttachedScheduler): void {
+    try {
+      const detach = attach(view);
+      if (typeof detach === "function") this.detachers.push(detach);
+    } catch (err) {
+      this.logger.error("a middleware's attach threw; the scheduler runs without it", {
+        error: toError(err).message,
+      });
+    }
+  }
+}
+
+/** Rejects malformed optional members of a middleware, naming the field. */
+export function checkExtensions(middleware: Middleware): void {
+  if (middleware.hooks !== undefined && !Array.isArray(middleware.hooks)) {
+    throw new InvalidArgumentError("middleware.hooks", "expected an array of hooks");
+  }
+  for (const key of ["wrapEnqueue", "wrapTick", "attach"] as const) {
+    const value = middleware[key];
+    if (value !== undefined && typeof value !== "function") {
+      throw new InvalidArgumentError(`middleware.${key}`, `expected a function, got ${typeof value}`);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { InvalidArgumentError, ShuttingDownError } from "../src/errors.js";
+import { chain } from "../src/middleware/chain.js";
+import { failureOutcome, PermanentError } from "../src/retry.js";
+import type { Scheduler } from "../src/scheduler.js";
+import type { AttachedScheduler, EnqueueWrapper, Job, Middleware, TickWrapper } from "../src/types.js";
+import { setup, until } from "./helpers.js";
+
+let current: Scheduler | null = null;
+afterEach(async () => {
+  await current?.stop({ timeout: 0 });
+  current = null;
+});
+
+/** A pass-through middleware carrying the given optional members. */
+function withMembers(members: Partial<Omit<Middleware, never>>): Middleware {
+  return Object.assign((next: Parameters<Middleware>[0]) => next, members);
+}
+
+describe("middleware members", () => {
+  it("wrapEnqueue sees the jobs before the insert, may add metadata, and nests in order", async () => {
+    const { s } = setup();
+    current = s;
+    const log: string[] = [];
+    const stamp =
+      (tag: string): EnqueueWrapper =>
+      async (jobs, insert) => {
+        log.push(`${tag}> ${jobs.map((j) => `${j.name}@${j.queue}`).join(",")}`);
+        for (const job of jobs) job.metadata[tag] = job.id;
+        const stored = await insert();
+        log.push(`<${tag} ${stored.length}`);
+        return stored;
+      };
+    s.use(withMembers({ wrapEnqueue: stamp("a") }), chain(withMembers({ wrapEnqueue: stamp("b") })));
+    const job = await s.enqueue({ name: "mail", queue: "q1", metadata: { tenant: "t" } });
+    expect(job.metadata).toEqual({ tenant: "t", a: job.id, b: job.id });
+    expect((await s.getJob(job.id))?.metadata.a).toBe(job.id);
+    const many = await s.enqueueMany([{ name: "x" }, { name: "y", queue: "q2" }]);
+    expect(many.map((j) => j.metadata.b)).toEqual(many.map((j) => j.id));
+    expect(log).toEqual([
+      "a> mail@q1",
+      "b> mail@q1",
+      "<b 1",
+      "<a 1",
+      "a> x@default,y@q2",
+      "b> x@default,y@q2",
+      "<b 2",
+      "<a 2",
+    ]);
+  });
+
+  it("wrapEnqueue sees a failed insert as a rejection", async () => {
+    const { s } = setup();
+    current = s;
+    const errors: string[] = [];
+    s.use(
+      withMembers({
+        wrapEnqueue: async (_jobs, insert) => {
+          try {
+            return await insert();
+          } catch (err) {
+            errors.push((err as Error).name);
+            throw err;
+          }
+        },
+      }),
+    );
+    await s.enqueue({ name: "u", uniqueKey: "k" });
+    await expect(s.enqueue({ name: "u", uniqueKey: "k" })).rejects.toThrow(/k/);
+    expect(errors).toEqual(["JobAlreadyExistsError"]);
+  });
+
+  it("wrapTick wraps each schedule firing and its metadata reaches the tick jobs", async () => {
+    const { s, clock } = setup();
+    current = s;
+    const firings: string[] = [];
+    const wrapTick: TickWrapper = async (firing, fire) => {
+      for (const job of firing.jobs) job.metadata.firing = `${firing.schedule}/${firing.queue}`;
+      const result = await fire();
+      firings.push(`${firing.schedule}:${firing.jobs.length}:${result.fired}:${result.jobs.length}`);
+      return result;
+    };
+    const seen: Job[] = [];
+    s.use(chain(withMembers({ wrapTick })));
+    await s.schedule("beat", "*/10 * * * * *", (job) => {
+      seen.push(job);
+    });
+    await s.start();
+    await clock.advance("10s");
+    await until(() => seen.length === 1);
+    expect(firings).toEqual(["beat:1:true:1"]);
+    expect(seen[0]?.metadata.firing).toBe("beat/default");
+  });
+
+  it("hooks carried by a middleware are installed with it", async () => {
+    const { s } = setup();
+    current = s;
+    const enqueued: string[] = [];
+    s.use(chain(withMembers({ hooks: [{ onEnqueue: (job) => enqueued.push(job.name) }] })));
+    await s.enqueue({ name: "a" });
+    expect(enqueued).toEqual(["a"]);
+  });
+
+  it("attach runs on start (or at once when running) and its cleanup after stop", async () => {
+    const { s, clock } = setup();
+    const log: string[] = [];
+    let view: AttachedScheduler | null = null;
+    const attach = (tag: string) => (scheduler: AttachedScheduler) => {
+      view = scheduler;
+      log.push(`attach ${tag}`);
+      return () => log.push(`detach ${tag}`);
+    };
+    s.use(chain(withMembers({ attach: attach("a") }), withMembers({ attach: () => undefined })));
+    expect(log).toEqual([]);
+    await s.start();
+    expect(log).toEqual(["attach a"]);
+    s.use(withMembers({ attach: attach("b") }));
+    expect(log).toEqual(["attach a", "attach b"]);
+    const attached = view as unknown as AttachedScheduler;
+    expect(attached.instanceId).toBe(s.instanceId);
+    expect(attached.storeKey).toBe(s.store);
+    expect(attached.now()).toBe(clock.now());
+    await s.enqueue({ name: "n" });
+    expect((await attached.stats()).pending).toBe(1);
+    await s.stop({ timeout: 0 });
+    expect(log).toEqual(["attach a", "attach b", "detach a", "detach b"]);
+  });
+
+  it("an attach or detach that throws is logged and does not stop the scheduler", async () => {
+    const { s, logger } = setup();
+    s.use(
+      withMembers({
+        attach: () => {
+          throw new Error("boom");
+        },
+      }),
+      withMembers({
+        attach: () => () => {
+          throw new Error("bang");
+        },
+      }),
+    );
+    await s.start();
+    expect(s.running).toBe(true);
+    await s.stop({ timeout: 0 });
+    expect(s.status).toBe("stopped");
+    expect(logger.lines.some((l) => l.includes("attach threw") && l.includes("boom"))).toBe(true);
+    expect(logger.lines.some((l) => l.includes("detach threw") && l.includes("bang"))).toBe(true);
+  });
+
+  it("rejects malformed members, naming them", () => {
+    const { s } = setup();
+    expect(() => s.use(withMembers({ hooks: {} as never }))).toThrow(InvalidArgumentError);
+    expect(() => s.use(withMembers({ wrapEnqueue: 1 as never }))).toThrow(/middleware\.wrapEnqueue/);
+    expect(() => s.use(withMembers({ attach: "x" as never }))).toThrow(/middleware\.attach/);
+  });
+});
+
+describe("failureOutcome", () => {
+  const job = { retryCount: 0, maxRetries: 2 };
+  it("classifies failures as the runtime does", () => {
+    expect(failureOutcome(job, new Error("x"))).toBe("retry");
+    expect(failureOutcome({ retryCount: 2, maxRetries: 2 }, new Error("x"))).toBe("dead");
+    expect(failureOutcome(job, new PermanentError(new Error("x")))).toBe("dead");
+    expect(failureOutcome(job, new ShuttingDownError("stop"))).toBe("interrupted");
+    const controller = new AbortController();
+    controller.abort(new ShuttingDownError("stop"));
+    expect(failureOutcome(job, new Error("aborted"), controller.signal)).toBe("interrupted");
+  });
+});
