@@ -1,42 +1,13 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type NodeRun, runNode } from "@sched/test-support";
 import { beforeAll, describe, expect, it } from "vitest";
 
-const SCRIPT = fileURLToPath(new URL("../src/main.mjs", import.meta.url));
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-/** Runs the example as a user would, in its own Node.js process, and collects its output. */
-function runExample(): Promise<Outcome> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
-}
+const SCRIPT = new URL("../src/main.mjs", import.meta.url);
 
 describe("examples/basic", () => {
-  let run: Outcome;
+  let run: NodeRun;
   let lines: string[];
   beforeAll(async () => {
-    run = await runExample();
+    run = await runNode(SCRIPT, { timeoutMs: 20_000 });
     lines = run.stdout.split("\n");
   });
 

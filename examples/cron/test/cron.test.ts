@@ -1,36 +1,7 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type NodeRun, runNode } from "@sched/test-support";
 import { beforeAll, describe, expect, it } from "vitest";
 
-const SCRIPT = fileURLToPath(new URL("../src/main.mjs", import.meta.url));
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-/** Runs the example as a user would, in its own Node.js process, and collects its output. */
-function runExample(): Promise<Outcome> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
-}
+const SCRIPT = new URL("../src/main.mjs", import.meta.url);
 
 /** The scheduled times (epoch ms) printed by the ticks of one schedule, in order. */
 function ticksOf(stdout: string, name: string): number[] {
@@ -47,9 +18,9 @@ function gaps(times: number[]): number[] {
 }
 
 describe("examples/cron", () => {
-  let run: Outcome;
+  let run: NodeRun;
   beforeAll(async () => {
-    run = await runExample();
+    run = await runNode(SCRIPT, { timeoutMs: 25_000 });
   });
 
   it("stops and exits with code 0 by itself within 10 seconds", () => {

@@ -1,15 +1,7 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type NodeRun, runNode } from "@sched/test-support";
 import { beforeAll, describe, expect, it } from "vitest";
 
-const SCRIPT = fileURLToPath(new URL("../src/main.mjs", import.meta.url));
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
+const SCRIPT = new URL("../src/main.mjs", import.meta.url);
 
 /** A span as `ConsoleSpanExporter` printed it. */
 interface PrintedSpan {
@@ -23,27 +15,6 @@ interface PrintedSpan {
   outcome: string | undefined;
   statusCode: number;
   text: string;
-}
-
-/** Runs the example as a user would, in its own Node.js process, and collects its output. */
-function runExample(): Promise<Outcome> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
 }
 
 /**
@@ -83,14 +54,14 @@ function metricNamesOf(stdout: string): string[] {
 }
 
 describe("examples/otel", () => {
-  let run: Outcome;
+  let run: NodeRun;
   let spans: PrintedSpan[];
   const named = (name: string) => spans.filter((span) => span.name === name);
   const processSpansOf = (jobName: string) =>
     named("process default").filter((span) => span.jobName === jobName);
 
   beforeAll(async () => {
-    run = await runExample();
+    run = await runNode(SCRIPT, { timeoutMs: 25_000 });
     spans = spansOf(run.stdout);
   });
 

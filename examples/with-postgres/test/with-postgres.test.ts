@@ -1,44 +1,15 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type NodeRun, runNode } from "@sched/test-support";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 
-const SCRIPT = fileURLToPath(new URL("../src/main.mjs", import.meta.url));
+const SCRIPT = new URL("../src/main.mjs", import.meta.url);
 const URL_ = process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-/** Runs the example as a user would, in its own Node.js process, and collects its output. */
-function runExample(): Promise<Outcome> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
-}
-
 describe("examples/with-postgres", () => {
-  let run: Outcome;
+  let run: NodeRun;
   let lines: string[];
   beforeAll(async () => {
-    run = await runExample();
+    run = await runNode(SCRIPT, { timeoutMs: 30_000 });
     lines = run.stdout.split("\n");
   });
 

@@ -30,6 +30,7 @@ import {
   type Job,
   type JobContext,
   type Middleware,
+  type OutgoingJob,
   parseDuration,
   type TickWrapper,
 } from "@sched/core";
@@ -161,16 +162,16 @@ export function otel(options: OtelOptions = {}): Middleware {
     if (!tracingOn()) return insert();
     const active = context.active();
     const inject = propagator();
-    if (jobs.length === 1) {
-      const job = jobs[0]!;
+    /** A producer span for one job, whose context the job carries. */
+    const producerSpan = (operation: "send" | "create", job: OutgoingJob): Span => {
       const span = tracer.startSpan(
-        `send ${job.queue}`,
+        `${operation} ${job.queue}`,
         {
           kind: SpanKind.PRODUCER,
           attributes: {
             [ATTR.messagingSystem]: MESSAGING_SYSTEM,
-            [ATTR.operationType]: "send",
-            [ATTR.operationName]: "send",
+            [ATTR.operationType]: operation,
+            [ATTR.operationName]: operation,
             [ATTR.destination]: job.queue,
             [ATTR.messageId]: job.id,
             [ATTR.jobName]: job.name,
@@ -178,33 +179,21 @@ export function otel(options: OtelOptions = {}): Middleware {
         },
         active,
       );
-      // No SDK: nothing to record or propagate.
-      if (isNoop(span)) return insert();
-      inject.inject(trace.setSpan(active, span), job.metadata, defaultTextMapSetter);
-      return endAfter(span, insert);
+      if (!isNoop(span)) inject.inject(trace.setSpan(active, span), job.metadata, defaultTextMapSetter);
+      return span;
+    };
+    if (jobs.length === 1) {
+      const span = producerSpan("send", jobs[0]!);
+      // No SDK: nothing to record.
+      return isNoop(span) ? insert() : endAfter(span, insert);
     }
     // A batch: one creation span per job (its context travels with the job), then one send span
     // linked to them all, as the messaging conventions describe for batch publishing.
     const links: Link[] = [];
     for (const job of jobs) {
-      const create = tracer.startSpan(
-        `create ${job.queue}`,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            [ATTR.messagingSystem]: MESSAGING_SYSTEM,
-            [ATTR.operationType]: "create",
-            [ATTR.operationName]: "create",
-            [ATTR.destination]: job.queue,
-            [ATTR.messageId]: job.id,
-            [ATTR.jobName]: job.name,
-          },
-        },
-        active,
-      );
+      const create = producerSpan("create", job);
       // No SDK: every span of the batch would be a no-op, as this one is.
       if (isNoop(create)) return insert();
-      inject.inject(trace.setSpan(active, create), job.metadata, defaultTextMapSetter);
       if (create.isRecording()) links.push({ context: create.spanContext() });
       create.end();
     }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runNode } from "@sched/test-support";
 
 const INSTANCE = fileURLToPath(new URL("./instance.mjs", import.meta.url));
 
@@ -54,31 +55,13 @@ export interface ScriptRun {
  * environment, and resolves once it has exited by itself; after `ms` it is killed (SIGKILL) and
  * the run ends with that signal.
  */
-export function runScript(script: string, env: Record<string, string>, ms = 30_000): Promise<ScriptRun> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  return new Promise((resolve, reject) => {
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    // "close" comes after both pipes have ended, so all the output has been read.
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
-    });
-  });
+export async function runScript(
+  script: string,
+  env: Record<string, string>,
+  ms = 30_000,
+): Promise<ScriptRun> {
+  const run = await runNode(new URL(script, import.meta.url), { env, timeoutMs: ms });
+  return { code: run.code ?? run.signal ?? "unknown", stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Waits until `condition` holds, checking every 100 ms; fails after `ms`. */
