@@ -168,3 +168,18 @@ describe("failureOutcome", () => {
     expect(failureOutcome(job, new Error("aborted"), controller.signal)).toBe("interrupted");
   });
 });
+
+describe("dependencies", () => {
+  it("core depends on cron-parser only: nothing of OpenTelemetry, whose middleware is a separate package", async () => {
+    const { readFile, readdir } = await import("node:fs/promises");
+    const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual(["cron-parser"]);
+    expect(pkg.peerDependencies).toBeUndefined();
+    const src = new URL("../src/", import.meta.url);
+    const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      expect(await readFile(new URL(file, src), "utf8"), file).not.toMatch(/from "@opentelemetry\//);
+    }
+  });
+});
