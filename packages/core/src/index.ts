@@ -7,6 +7,7 @@ export { createSchedulerFromEnv, type ModuleLoader } from "./from-env.js";
 export type { HandlerOptions } from "./handler-registry.js";
 export { type IdGenerator, uuidv7Generator } from "./ids.js";
 export type { Leader } from "./leader.js";
+export { LeaseLeader, type LeaseLeaderOptions } from "./lease-leader.js";
 export { LocalLease } from "./local-lease.js";
 export { ManualClock } from "./manual-clock.js";
 export * from "./memory/index.js";

@@ -1,14 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import {
-  ConfigError,
-  type Duration,
-  type Leader,
-  LocalLease,
-  type Logger,
-  parseDuration,
-  StoreError,
-} from "@sched/core";
+import { ConfigError, LeaseLeader, type LeaseLeaderOptions, StoreError } from "@sched/core";
 import type { Pool, QueryConfig } from "pg";
 import {
   createOwnedPool,
@@ -22,7 +12,7 @@ import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
 import { migrateLockTable } from "./migrate-lock-table.js";
 
 /** Options of {@link PostgresLeader}. Give `connectionString` or `pool`, not both. */
-export interface PostgresLeaderOptions {
+export interface PostgresLeaderOptions extends LeaseLeaderOptions {
   /**
    * A `postgres://` URL. The leader opens (and {@link PostgresLeader.close} ends) its own small
    * pool. Without it or `pool`, the `PG*` environment variables apply, as in `pg`.
@@ -38,31 +28,12 @@ export interface PostgresLeaderOptions {
   name?: string;
   /** This instance's id, stored as the lease's holder; default `<hostname>-<pid>-<random>`. */
   instanceId?: string;
-  /** How long a lease lasts without renewal, by the database's clock; default `"30s"`. */
-  ttl?: Duration;
-  /** Where failed renewals are reported (never with a password); default warnings on `console`. */
-  logger?: Logger;
 }
 
-/**
- * The share of the TTL by which the local lease ends early: it covers a difference in clock rates
- * between this process and the database, and the time between checking `isLeader()` and acting.
- */
-const SAFETY_MARGIN = 0.1;
 /** The longest a release waits for the database: it is best effort, as an unreleased lease expires. */
 const RELEASE_TIMEOUT_MS = 5_000;
-/** The longest TTL accepted, as for timers (about 24.8 days). */
-const MAX_TTL_MS = 2_147_483_647;
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
 const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
-
-const consoleWarnings: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message, fields) => (fields === undefined ? console.warn(message) : console.warn(message, fields)),
-  error: (message, fields) =>
-    fields === undefined ? console.error(message) : console.error(message, fields),
-};
 
 /**
  * A {@link Leader} backed by a lease row in PostgreSQL (`<schema>.<prefix>locks`, shared with
@@ -70,7 +41,8 @@ const consoleWarnings: Logger = {
  * leadership gets a strictly higher `term`. Locally, {@link isLeader} turns false once the TTL
  * minus a 10% safety margin has passed since the last successful renewal was sent, so a leader
  * that cannot renew stops before its lease can expire on the server. It is passive (no timers):
- * the runtime calls {@link acquire} every `lockRefresh`.
+ * the runtime calls {@link acquire} every `lockRefresh`. `acquire()` rejects (with a
+ * `StoreError`) only when the lock table does not exist: call {@link migrate} first.
  *
  * @example
  * ```ts
@@ -79,21 +51,11 @@ const consoleWarnings: Logger = {
  * const scheduler = createScheduler({ store, leader, distributed: { enabled: true } });
  * ```
  */
-export class PostgresLeader implements Leader {
-  /** {@inheritDoc @sched/core#Leader.instanceId} */
-  readonly instanceId: string;
-  /** The name of the lease this leader competes for. */
-  readonly name: string;
-  private readonly ttlMs: number;
-  /** How long after sending a successful renewal this instance considers itself the leader. */
-  private readonly localLeaseMs: number;
+export class PostgresLeader extends LeaseLeader {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly statements: LeaseStatements;
   private readonly server: ServerDescription;
-  private readonly logger: Logger;
-  /** Term, leading flag, local deadline and listeners. */
-  private readonly lease = new LocalLease();
   /**
    * The last term the database granted this instance, even one it did not act on (an answer that
    * came too late); it may take that lease back at once after stepping down. `null` before any.
@@ -101,11 +63,6 @@ export class PostgresLeader implements Leader {
   private grantedTerm: number | null = null;
   /** Whether a statement may have written this instance into the row since the last release. */
   private mayHoldRow = false;
-  private failures = 0;
-  private closed = false;
-  private closing: Promise<void> | null = null;
-  /** Acquire, release and close run one at a time, in call order. */
-  private tail: Promise<unknown> = Promise.resolve();
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -122,19 +79,9 @@ export class PostgresLeader implements Leader {
     if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
       throw new ConfigError("pool", "expected a pg.Pool");
     }
+    super("PostgresLeader", options);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
-    this.name = checkText(options.name ?? "scheduler", "name");
-    this.instanceId = checkText(
-      options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      "instanceId",
-    );
-    this.ttlMs = parseTtl(options.ttl ?? "30s");
-    if (this.ttlMs <= 0 || this.ttlMs > MAX_TTL_MS) {
-      throw new ConfigError("ttl", `expected a positive duration up to ${MAX_TTL_MS}ms, got ${options.ttl}`);
-    }
-    this.localLeaseMs = this.ttlMs * (1 - SAFETY_MARGIN);
     this.server = describeServer(options.connectionString, options.pool);
-    this.logger = options.logger ?? consoleWarnings;
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs));
     if (this.ownsPool) {
@@ -146,50 +93,6 @@ export class PostgresLeader implements Leader {
         });
       });
     }
-  }
-
-  /** {@inheritDoc @sched/core#Leader.term} */
-  get term(): number {
-    return this.lease.term;
-  }
-
-  /**
-   * Whether this instance leads, judged by its own monotonic clock: true until the TTL minus the
-   * safety margin has passed since the last successful acquire or renewal was sent. Steps down
-   * (and tells listeners) once it has.
-   */
-  isLeader(): boolean {
-    return this.lease.isLeader();
-  }
-
-  /**
-   * Takes the lease when it is free or expired by the database's clock (with a new, higher term),
-   * or renews it when this instance leads (keeping the term). Resolves whether this instance leads
-   * afterwards. A failure (unreachable database, lost lease) steps down at once and resolves
-   * `false`; it is logged without secrets.
-   *
-   * @throws StoreError only when the lock table does not exist: call {@link migrate} first.
-   */
-  acquire(): Promise<boolean> {
-    return this.serialize(() => this.acquireOrRenew());
-  }
-
-  /**
-   * Steps down and frees the lease if this instance holds it (keeping its term), so another
-   * instance can take over at once. Does nothing otherwise, or once closed.
-   *
-   * @throws StoreError when the database cannot be reached; this instance has stepped down anyway
-   * and its lease expires by its TTL.
-   */
-  release(): Promise<void> {
-    return this.serialize(async () => {
-      if (!this.closed) await this.releaseLease();
-    });
-  }
-
-  /** {@inheritDoc @sched/core#Leader.onLeaderChange} */
-  onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void {
-    return this.lease.onLeaderChange(listener);
   }
 
   /**
@@ -205,24 +108,12 @@ export class PostgresLeader implements Leader {
   }
 
   /**
-   * Releases the lease if held (ignoring failures: it then expires by its TTL), drops listeners,
-   * and ends the pool if the leader created it; a pool given as `pool` stays open. Idempotent; a
-   * closed leader never leads again.
+   * Takes the lease when it is free or expired by the database's clock (with a new, higher term),
+   * or renews it when this instance leads (keeping the term).
+   *
+   * @throws StoreError only when the lock table does not exist: call {@link migrate} first.
    */
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    // Set now, so that acquire calls queued behind the close resolve false.
-    this.closed = true;
-    this.closing = this.serialize(async () => {
-      await this.releaseLease().catch(() => undefined);
-      this.lease.clearListeners();
-      if (this.ownsPool) await this.pool.end().catch(() => undefined);
-    });
-    return this.closing;
-  }
-
-  private async acquireOrRenew(): Promise<boolean> {
-    if (this.closed) return false;
+  protected async acquireOrRenew(): Promise<boolean> {
     // Renew (keeping the term) only a leadership this instance still holds locally; any other
     // success is a new leadership with a higher term, so no two leaderships share a term.
     const leads = this.isLeader();
@@ -244,10 +135,10 @@ export class PostgresLeader implements Leader {
     } catch (err) {
       this.lease.stepDown();
       if (err instanceof MissingLockTableError) throw err;
-      this.reportFailure(err as StoreError);
+      this.reportFailure(err as Error);
       return false;
     }
-    this.failures = 0;
+    this.clearFailures();
     // No row: another instance holds an unexpired lease, and this one has lost its own if it had one.
     if (term === undefined) {
       this.lease.stepDown();
@@ -271,7 +162,8 @@ export class PostgresLeader implements Leader {
     return true;
   }
 
-  private async releaseLease(): Promise<void> {
+  /** Steps down, then frees the lease row if this instance may hold it. */
+  protected async releaseLease(): Promise<void> {
     // Step down first: once release is asked for, this instance must not lead, reachable or not.
     this.lease.stepDown();
     if (!this.mayHoldRow) return;
@@ -295,39 +187,20 @@ export class PostgresLeader implements Leader {
     values: unknown[],
     timeoutMs: number,
   ): Promise<Row[]> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
-      timer.unref?.();
-    });
     const query: QueryConfig = { text, values };
     try {
-      const result = await Promise.race([this.pool.query<Row>(query), timeout]);
+      const result = await this.withTimeout(timeoutMs, () => this.pool.query<Row>(query));
       return result.rows;
     } catch (err) {
       if (MISSING_TABLE_CODES.has(errorCode(err) ?? ""))
         throw new MissingLockTableError(this.statements, err);
       throw toStoreError(err, action, this.server);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  private reportFailure(error: StoreError): void {
-    this.failures++;
-    // The first failures, then every 20th: an outage must be visible without flooding the log.
-    const level = this.failures <= 3 || this.failures % 20 === 0 ? "warn" : "debug";
-    this.logger[level](`PostgresLeader "${this.name}" could not acquire or renew its lease; not leading`, {
-      instanceId: this.instanceId,
-      failures: this.failures,
-      error: error.message,
-    });
-  }
-
-  private serialize<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(operation, operation);
-    this.tail = result.catch(() => undefined);
-    return result;
+  /** Ends the pool the leader created; a pool given as `pool` stays open. */
+  protected async closeConnection(): Promise<void> {
+    if (this.ownsPool) await this.pool.end().catch(() => undefined);
   }
 }
 
@@ -338,22 +211,5 @@ class MissingLockTableError extends StoreError {
       `the lock table ${statements.locksTable} does not exist; call migrate() on the PostgresLeader (or run the @sched/store-postgres migrations) before acquire()`,
       { cause },
     );
-  }
-}
-
-/** Validates a name or instance id: stored as text, so any 1-200 characters except NUL. */
-function checkText(value: unknown, field: string): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 200 || value.includes("\u0000")) {
-    throw new ConfigError(field, `expected 1-200 characters without NUL, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** Parses the TTL, reporting a bad one as a {@link ConfigError} like the other options. */
-function parseTtl(ttl: Duration): number {
-  try {
-    return parseDuration(ttl, "ttl");
-  } catch (err) {
-    throw new ConfigError("ttl", (err as Error).message.replace("ttl: ", ""), { cause: err });
   }
 }

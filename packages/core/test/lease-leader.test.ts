@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../src/errors.js";
+import { LeaseLeader, type LeaseLeaderOptions } from "../src/lease-leader.js";
+import { recordingLogger } from "./helpers.js";
+
+/** A lease kept in a variable: enough to drive the common part. */
+class VariableLeader extends LeaseLeader {
+  holder: string | null = null;
+  term_ = 0;
+  down = false;
+  hang = false;
+  connectionClosed = 0;
+  readonly log: string[] = [];
+
+  constructor(options: LeaseLeaderOptions = {}) {
+    super("VariableLeader", options);
+  }
+
+  /** The protected members, for assertions. */
+  get settings() {
+    return { ttlMs: this.ttlMs, localLeaseMs: this.localLeaseMs };
+  }
+
+  protected async acquireOrRenew(): Promise<boolean> {
+    this.log.push("acquire");
+    try {
+      await this.withTimeout(50, () => (this.hang ? new Promise<void>(() => {}) : Promise.resolve()));
+      if (this.down) throw new Error("backend down");
+    } catch (err) {
+      this.lease.stepDown();
+      this.reportFailure(err as Error);
+      return false;
+    }
+    this.clearFailures();
+    if (this.holder !== null && this.holder !== this.instanceId) return false;
+    if (this.holder === this.instanceId && this.lease.isLeader()) {
+      return this.lease.renew(performance.now() + this.localLeaseMs);
+    }
+    this.holder = this.instanceId;
+    this.lease.gain(++this.term_, performance.now() + this.localLeaseMs);
+    return true;
+  }
+
+  protected async releaseLease(): Promise<void> {
+    this.log.push("release");
+    this.lease.stepDown();
+    if (this.holder === this.instanceId) this.holder = null;
+  }
+
+  protected async closeConnection(): Promise<void> {
+    this.connectionClosed++;
+  }
+}
+
+describe("LeaseLeader", () => {
+  it("checks the common options and derives the local lease from the TTL", () => {
+    const leader = new VariableLeader({ ttl: "10s", name: "jobs", instanceId: "a" });
+    expect(leader.settings).toEqual({ ttlMs: 10_000, localLeaseMs: 9_000 });
+    expect(leader.name).toBe("jobs");
+    expect(new VariableLeader().instanceId).toMatch(/^.+-\d+-[0-9a-f]{8}$/);
+    expect(new VariableLeader({ ttl: 1500.7 }).settings.ttlMs).toBe(1500);
+    expect(() => new VariableLeader({ ttl: "soon" })).toThrow(ConfigError);
+    expect(() => new VariableLeader({ ttl: 0.5 })).toThrow(/from 1ms/);
+    expect(() => new VariableLeader({ ttl: "30d" })).toThrow(/ttl/);
+    expect(() => new VariableLeader({ name: "" })).toThrow(/name/);
+    expect(() => new VariableLeader({ instanceId: "a\u0000b" })).toThrow(/instanceId/);
+  });
+
+  it("acquires, renews keeping the term, releases, and tells listeners", async () => {
+    const leader = new VariableLeader({ instanceId: "a" });
+    const changes: string[] = [];
+    leader.onLeaderChange((leads, term) => changes.push(`${leads}:${term}`));
+    expect(await leader.acquire()).toBe(true);
+    expect(await leader.acquire()).toBe(true);
+    expect(leader.term).toBe(1);
+    expect(leader.isLeader()).toBe(true);
+    await leader.release();
+    expect(leader.isLeader()).toBe(false);
+    expect(await leader.acquire()).toBe(true);
+    expect(leader.term).toBe(2);
+    expect(changes).toEqual(["true:1", "false:1", "true:2"]);
+  });
+
+  it("logs the first failures, then every 20th, and starts counting again after an answer", async () => {
+    const logger = recordingLogger();
+    const leader = new VariableLeader({ instanceId: "a", logger });
+    leader.down = true;
+    for (let i = 0; i < 25; i++) expect(await leader.acquire()).toBe(false);
+    const warnings = logger.lines.filter((l) => l.startsWith("warn"));
+    expect(warnings.map((l) => JSON.parse(l.slice(l.indexOf("{"))).failures)).toEqual([1, 2, 3, 20]);
+    expect(warnings[0]).toContain('VariableLeader "scheduler" could not acquire or renew its lease');
+    expect(warnings[0]).toContain("backend down");
+    leader.down = false;
+    expect(await leader.acquire()).toBe(true);
+    leader.down = true;
+    await leader.acquire();
+    expect(logger.lines.filter((l) => l.startsWith("warn")).at(-1)).toContain('"failures":1');
+  });
+
+  it("gives up on a call that does not answer in time", async () => {
+    const logger = recordingLogger();
+    const leader = new VariableLeader({ instanceId: "a", logger });
+    leader.hang = true;
+    expect(await leader.acquire()).toBe(false);
+    expect(logger.lines.join("\n")).toContain("no answer within 50ms");
+  });
+
+  it("runs one operation at a time; close is idempotent, releases, and a closed leader never leads", async () => {
+    const leader = new VariableLeader({ instanceId: "a" });
+    const results = await Promise.all([leader.acquire(), leader.release(), leader.acquire()]);
+    expect(results).toEqual([true, undefined, true]);
+    expect(leader.log).toEqual(["acquire", "release", "acquire"]);
+    // Closing at once: acquires still queued, before or after it, resolve false.
+    const closing = await Promise.all([leader.acquire(), leader.close(), leader.acquire()]);
+    expect(closing).toEqual([false, undefined, false]);
+    expect(leader.log).toEqual(["acquire", "release", "acquire", "release"]);
+    await leader.close();
+    await leader.release();
+    expect(leader.connectionClosed).toBe(1);
+    expect(leader.isLeader()).toBe(false);
+    expect(leader.holder).toBeNull();
+  });
+});
