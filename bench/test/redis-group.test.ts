@@ -3,21 +3,14 @@ import { describe, expect, it } from "vitest";
 import { deleteKeys, keyPattern, redisUrl } from "../src/contenders/redis.js";
 import { GROUPS, type GroupSelection, selectGroups } from "../src/groups.js";
 import type { RunResult } from "../src/protocol.js";
-import { evaluateBar, type Figure, renderBar, renderReport, renderTable, summarize } from "../src/report.js";
+import { evaluateBar, renderBar, renderReport, renderTable, summarize } from "../src/report.js";
 import { WORKLOADS } from "../src/workloads/index.js";
+import { failure, figureOf, result } from "./fixtures.js";
 
 const throughput = WORKLOADS.throughput!;
 const latency = WORKLOADS["idle-latency"]!;
 const delayed = WORKLOADS.delayed!;
 const redis = GROUPS.find((g) => g.name === "redis")!;
-
-function result(contender: string, workload: string, metrics: Record<string, number>, run = 1): RunResult {
-  return { contender, workload, run, ok: true, metrics, error: null, node: "v22", rssMiB: 1, wallMs: 1 };
-}
-
-function failure(contender: string, workload: string, error: string, run = 1): RunResult {
-  return { ...result(contender, workload, {}, run), ok: false, metrics: null, error };
-}
 
 const tp = (processedPerSec: number, enqueuePerSec: number) => ({ enqueuePerSec, processedPerSec });
 const lat = (p99: number) => ({ p50: p99 / 4, p95: p99 / 2, p99, max: p99 * 3 });
@@ -39,12 +32,6 @@ function redisResults(): RunResult[] {
     result("bullmq", "delayed", late(300)),
     result("sched-redis", "delayed", late(30)),
   ];
-}
-
-function figureOf(figures: readonly Figure[], contender: string, workload: string, metric: string): Figure {
-  const f = figures.find((x) => x.contender === contender && x.workload === workload && x.metric === metric);
-  if (!f) throw new Error(`no figure ${contender} ${workload} ${metric}`);
-  return f;
 }
 
 describe("the Redis group", () => {

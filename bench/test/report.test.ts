@@ -14,17 +14,10 @@ import {
 } from "../src/report.js";
 import { distribution, median, percentile } from "../src/stats.js";
 import { WORKLOADS } from "../src/workloads/index.js";
+import { failure, figureOf, result } from "./fixtures.js";
 
 const throughput = WORKLOADS.throughput!;
 const latency = WORKLOADS["idle-latency"]!;
-
-function result(contender: string, workload: string, metrics: Record<string, number>, run = 1): RunResult {
-  return { contender, workload, run, ok: true, metrics, error: null, node: "v22", rssMiB: 1, wallMs: 1 };
-}
-
-function failure(contender: string, workload: string, error: string, run = 1): RunResult {
-  return { ...result(contender, workload, {}, run), ok: false, metrics: null, error };
-}
 
 /** A group like the PostgreSQL one, with short names. */
 const pgGroup: Group = {
@@ -85,12 +78,6 @@ function pgResults(): RunResult[] {
     result("gw-lq", "idle-latency", lat(9)),
     result("sched", "idle-latency", lat(4)),
   ];
-}
-
-function figureOf(figures: readonly Figure[], contender: string, workload: string, metric: string): Figure {
-  const f = figures.find((x) => x.contender === contender && x.workload === workload && x.metric === metric);
-  if (!f) throw new Error(`no figure ${contender} ${workload} ${metric}`);
-  return f;
 }
 
 describe("stats", () => {

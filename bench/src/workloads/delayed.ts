@@ -1,10 +1,7 @@
 import type { BenchJob, BenchPayload } from "../contender.js";
 import { distribution } from "../stats.js";
 import { collectGarbage, EpochConverter, signal, sleep, within } from "../timing.js";
-import type { Workload } from "./workload.js";
-
-/** How long to let a freshly started worker settle into its idle state before enqueueing. */
-const SETTLE_MS = 500;
+import { startIdleWorker, type Workload } from "./workload.js";
 
 /**
  * With an idle worker, bulk-enqueue `delayedJobs` jobs all due `delayMs` from now. Lateness is the
@@ -40,8 +37,7 @@ export const delayed: Workload = {
 
     await contender.setup({ concurrency: config.concurrency });
     try {
-      await contender.startWorker(handler);
-      await sleep(SETTLE_MS);
+      await startIdleWorker(contender, handler);
       clock.start();
       // Whole milliseconds: a `Date` holds no more.
       const dueAt = Math.ceil(clock.toEpoch(performance.now())) + config.delayMs;

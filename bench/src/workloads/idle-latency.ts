@@ -1,10 +1,7 @@
 import type { BenchPayload } from "../contender.js";
 import { distribution } from "../stats.js";
 import { collectGarbage, signal, sleep, within } from "../timing.js";
-import type { Workload } from "./workload.js";
-
-/** How long to let a freshly started worker settle into its idle state before the first enqueue. */
-const SETTLE_MS = 500;
+import { startIdleWorker, type Workload } from "./workload.js";
 
 /**
  * A started, idle worker; enqueue one job at a time at `latencyRate` per second. Latency is from
@@ -40,8 +37,7 @@ export const idleLatency: Workload = {
 
     await contender.setup({ concurrency: config.concurrency });
     try {
-      await contender.startWorker(handler);
-      await sleep(SETTLE_MS);
+      await startIdleWorker(contender, handler);
       collectGarbage();
       await probe.begin("samples");
       const samples: number[] = [];

@@ -1,6 +1,7 @@
 import type { WorkloadConfig } from "../config.js";
-import type { Contender } from "../contender.js";
+import type { BenchHandler, Contender } from "../contender.js";
 import type { PhaseProbe } from "../probe.js";
+import { sleep } from "../timing.js";
 
 /** How a figure is read: which direction is better decides the ratio's orientation. */
 export interface MetricSpec {
@@ -24,4 +25,13 @@ export interface Workload {
   metrics: MetricSpec[];
   /** Runs once; `probe` marks the timed phases (for optional CPU profiling). */
   run(contender: Contender, config: WorkloadConfig, probe: PhaseProbe): Promise<Metrics>;
+}
+
+/** How long a freshly started worker is left to settle into its idle state before a workload enqueues. */
+const SETTLE_MS = 500;
+
+/** Starts the contender's worker and gives it {@link SETTLE_MS} to go idle. */
+export async function startIdleWorker(contender: Contender, handler: BenchHandler): Promise<void> {
+  await contender.startWorker(handler);
+  await sleep(SETTLE_MS);
 }

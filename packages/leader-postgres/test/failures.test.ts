@@ -1,17 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { StoreError } from "@sched/core";
+import { recordingLogger, waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { PostgresLeader } from "../src/index.js";
 import {
   connectionString,
   leaderFactory,
-  recordingLogger,
   sleep,
   uniqueName,
   uniqueSchema,
   useLockTableSchema,
-  waitFor,
   withApplicationName,
 } from "./postgres.js";
 
@@ -125,9 +124,7 @@ describe("PostgresLeader when renewals fail", () => {
     await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [
       applicationName,
     ]);
-    await waitFor(() =>
-      logger.lines.some((line) => line.message.includes("idle connection")) ? true : undefined,
-    );
+    await waitFor(() => logger.lines.some((line) => line.message.includes("idle connection")));
     expect(await a.acquire()).toBe(true);
     expect(a.term).toBe(term);
   });

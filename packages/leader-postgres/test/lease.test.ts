@@ -1,4 +1,5 @@
 import { StoreError } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PostgresLeader } from "../src/index.js";
 import {
@@ -8,7 +9,6 @@ import {
   uniqueName,
   uniqueSchema,
   useLockTableSchema,
-  waitFor,
 } from "./postgres.js";
 
 const schema = uniqueSchema("lease");
@@ -121,7 +121,7 @@ describe("PostgresLeader and the database's clock", () => {
     const a = leaders.make({ instanceId: "a", name, ttl: 1_000 });
     const b = leaders.make({ instanceId: "b", name, ttl: 1_000 });
     expect(await a.acquire()).toBe(true);
-    await waitFor(() => (a.isLeader() ? undefined : true));
+    await waitFor(() => !a.isLeader());
     // a no longer fires schedules, and the server still protects its lease from takeover.
     expect((await leaseRow(name))?.remaining_ms).toBeGreaterThan(0);
     expect(await b.acquire()).toBe(false);
@@ -134,7 +134,7 @@ describe("PostgresLeader and the database's clock", () => {
     a.onLeaderChange((isLeader, term) => changes.push([isLeader, term]));
     expect(await a.acquire()).toBe(true);
     const first = a.term;
-    await waitFor(() => (a.isLeader() ? undefined : true), 3_000);
+    await waitFor(() => !a.isLeader(), { timeout: "3s" });
     expect((await leaseRow(name))?.remaining_ms).toBeGreaterThan(0);
     expect(await a.acquire()).toBe(true);
     expect(a.term).toBe(first + 1);

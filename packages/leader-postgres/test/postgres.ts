@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@sched/core";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PostgresLeader, type PostgresLeaderOptions } from "../src/index.js";
@@ -62,31 +61,4 @@ export function leaderFactory(defaults: PostgresLeaderOptions): {
       await Promise.all(made.splice(0).map((leader) => leader.close()));
     },
   };
-}
-
-/** A logger that records what it is told. */
-export function recordingLogger(): Logger & {
-  lines: Array<{ level: string; message: string; fields?: unknown }>;
-} {
-  const lines: Array<{ level: string; message: string; fields?: unknown }> = [];
-  const log =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      lines.push({ level, message, fields });
-    };
-  return { lines, debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-}
-
-/** Waits until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 2_000,
-): Promise<T> {
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > until) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await sleep(10);
-  }
 }

@@ -1,54 +1,20 @@
-import { createScheduler, type Logger, MemoryStore, type Scheduler } from "@sched/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { leaderSchedulerScenarios } from "@sched/testing";
 import { PostgresLeader } from "../src/index.js";
-import { connectionString, uniqueName, uniqueSchema, useLockTableSchema, waitFor } from "./postgres.js";
+import { connectionString, uniqueSchema, useLockTableSchema } from "./postgres.js";
 
 const schema = uniqueSchema("scheduler");
 const admin = useLockTableSchema(schema);
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const running: Scheduler[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()));
-});
 
-describe("PostgresLeader in a scheduler", () => {
-  it("elects one of two instances, and hands over at once when the leader stops", async () => {
-    const name = uniqueName();
-    // One shared store stands in for PostgresStore: the leadership is what is under test.
-    const store = new MemoryStore();
-    const leaders: PostgresLeader[] = [];
-    const make = (instanceId: string): Scheduler => {
-      const leader = new PostgresLeader({ connectionString, schema, name, instanceId, ttl: "5s" });
-      leaders.push(leader);
-      const s = createScheduler({
-        store,
-        leader,
-        logger: silent,
-        distributed: { enabled: true, instanceId, lockTTL: "5s", lockRefresh: "200ms" },
-      });
-      running.push(s);
-      return s;
-    };
-    try {
-      const a = make("a");
-      const b = make("b");
-      await a.start();
-      await b.start();
-      expect(a.isLeader).toBe(true);
-      expect(b.isLeader).toBe(false);
-
-      await a.stop();
+leaderSchedulerScenarios(
+  "PostgresLeader",
+  ({ instanceId, ttlMs, namespace }) =>
+    new PostgresLeader({ connectionString, schema, name: namespace, instanceId, ttl: ttlMs }),
+  {
+    leaseHolder: async (namespace) => {
       const { rows } = await admin.query(`SELECT holder FROM "${schema}".scheduler_locks WHERE name = $1`, [
-        name,
+        namespace,
       ]);
-      // Released (b may already have taken it at its next renewal).
-      expect([null, "b"]).toContain(rows[0].holder);
-      // Well within the 5 s TTL: b took over because a released, not because the lease expired.
-      await waitFor(() => (b.isLeader ? true : undefined), 1_000);
-      expect(leaders[1]!.term).toBeGreaterThan(leaders[0]!.term);
-    } finally {
-      await Promise.all(running.splice(0).map((s) => s.stop()));
-      await Promise.all(leaders.map((leader) => leader.close()));
-    }
-  });
-});
+      return rows[0].holder;
+    },
+  },
+);

@@ -1,17 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ConfigError, StoreError } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fromEnv, PostgresLeader } from "../src/index.js";
-import {
-  connectionString,
-  leaderFactory,
-  sleep,
-  uniqueSchema,
-  waitFor,
-  withApplicationName,
-} from "./postgres.js";
+import { connectionString, leaderFactory, sleep, uniqueSchema, withApplicationName } from "./postgres.js";
 
 const admin = new pg.Pool({ connectionString, max: 4 });
 const schemas: string[] = [];
@@ -173,7 +167,7 @@ describe("PostgresLeader pool ownership", () => {
     expect(await sessions(applicationName)).toBeGreaterThan(0);
     await leader.close();
     await leader.close();
-    await waitFor(async () => ((await sessions(applicationName)) === 0 ? true : undefined));
+    await waitFor(async () => (await sessions(applicationName)) === 0);
     expect(leader.isLeader()).toBe(false);
     expect(await leader.acquire()).toBe(false);
     await expect(leader.migrate()).rejects.toThrow(StoreError);

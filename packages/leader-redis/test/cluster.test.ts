@@ -1,9 +1,9 @@
 import { type RedisCluster, startRedisCluster } from "@sched/redis-cluster";
-import { leaderConformance } from "@sched/testing";
+import { leaderConformance, recordingLogger } from "@sched/testing";
 import type { Cluster, Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisLeader } from "../src/index.js";
-import { recordingLogger, sleep, uniqueName } from "./redis.js";
+import { sleep, uniqueName } from "./redis.js";
 
 // A private 3-node Cluster for this file (ports 7200-7202), stopped afterwards: no cleanup of keys.
 let cluster: RedisCluster;

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { StoreError } from "@sched/core";
+import { recordingLogger, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisLeader } from "../src/index.js";
-import { leaderFactory, recordingLogger, sleep, uniqueName, url, useKeyPrefix, waitFor } from "./redis.js";
+import { leaderFactory, sleep, uniqueName, url, useKeyPrefix } from "./redis.js";
 
 const { keyPrefix, admin } = useKeyPrefix("failures");
 const leaders = leaderFactory({ keyPrefix });
@@ -73,7 +74,7 @@ describe("RedisLeader when renewals fail", () => {
     const b = leaders.make({ instanceId: "b", name, ttl: 400 });
     expect(await a.acquire()).toBe(true);
     expect(await killConnections(connectionName)).toBe(1);
-    await waitFor(() => (client.status === "end" ? true : undefined));
+    await waitFor(() => client.status === "end");
 
     expect(await a.acquire()).toBe(false);
     expect(a.isLeader()).toBe(false);
@@ -141,7 +142,7 @@ describe("RedisLeader when renewals fail", () => {
     expect(await a.acquire()).toBe(true);
     const term = a.term;
     expect(await killConnections(connectionName)).toBe(1);
-    await waitFor(() => (client.status === "ready" ? undefined : true));
+    await waitFor(() => client.status !== "ready");
     expect(await a.acquire()).toBe(true);
     expect(a.isLeader()).toBe(true);
     expect(a.term).toBe(term);

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError } from "@sched/core";
+import { recordingLogger, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromEnv, RedisLeader, type RedisLeaderOptions } from "../src/index.js";
-import { leaderFactory, recordingLogger, sleep, uniqueName, url, useKeyPrefix, waitFor } from "./redis.js";
+import { leaderFactory, sleep, uniqueName, url, useKeyPrefix } from "./redis.js";
 
 const { keyPrefix, admin } = useKeyPrefix("setup");
 const leaders = leaderFactory({ keyPrefix });
@@ -74,7 +75,7 @@ describe("RedisLeader connections", () => {
     expect(await ownedConnections(9)).toBe(1);
     await a.close();
     expect(a.isLeader()).toBe(false);
-    await waitFor(async () => ((await ownedConnections(9)) === 0 ? true : undefined));
+    await waitFor(async () => (await ownedConnections(9)) === 0);
     const db9 = new Redis(urlWithDb(9));
     expect(await db9.exists(a.keys.lease)).toBe(0);
     await db9.del(a.keys.term);

@@ -1,8 +1,9 @@
 import { ConfigError, createSchedulerFromEnv } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromEnv, PostgresStore } from "../src/index.js";
-import { eventually, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
+import { POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -184,7 +185,7 @@ describe("createSchedulerFromEnv with SCHEDULER_STORE=postgres", () => {
     });
     await scheduler.start();
     const job = await scheduler.enqueue({ name: "hello" });
-    await eventually(() => ran.includes(job.id), "the job to run");
+    await waitFor(() => ran.includes(job.id), { timeout: "5s", description: "the job to run" });
     expect(built?.schema).toBe(schema);
     await scheduler.stop();
     await expect(built!.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
@@ -200,7 +201,10 @@ describe("pool ownership", () => {
     expect(await connectionsNamed(applicationName)).toBeGreaterThan(0);
     await store.close();
     // The server's backends exit just after the sockets close.
-    await eventually(async () => (await connectionsNamed(applicationName)) === 0, "the connections to close");
+    await waitFor(async () => (await connectionsNamed(applicationName)) === 0, {
+      timeout: "5s",
+      description: "the connections to close",
+    });
     await expect(store.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
     await store.close();
   });

@@ -1,7 +1,8 @@
 import { StoreError, uuidv7Generator } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../src/index.js";
-import { eventually, isListening, TestSchemas, uniqueName } from "./helpers.js";
+import { isListening, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
 let schema: string;
@@ -99,7 +100,10 @@ describe("connections terminated by the server", () => {
     try {
       // Fill the pool with idle connections, and get the LISTEN connection up.
       await Promise.all([store.ping(), store.stats(), store.listJobs({}), store.nextDueAt(null)]);
-      await eventually(() => isListening(schemas.admin, applicationName), "the LISTEN connection");
+      await waitFor(() => isListening(schemas.admin, applicationName), {
+        timeout: "5s",
+        description: "the LISTEN connection",
+      });
       const before = await listenerPid(applicationName);
 
       expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(2);
@@ -110,13 +114,19 @@ describe("connections terminated by the server", () => {
       expect((await store.stats()).pending).toBeGreaterThanOrEqual(1);
 
       // The LISTEN connection comes back on its own (a new backend) and delivers again.
-      await eventually(async () => {
-        const pid = await listenerPid(applicationName);
-        return pid !== undefined && pid !== before;
-      }, "the LISTEN connection to reconnect");
+      await waitFor(
+        async () => {
+          const pid = await listenerPid(applicationName);
+          return pid !== undefined && pid !== before;
+        },
+        { timeout: "5s", description: "the LISTEN connection to reconnect" },
+      );
       const queue = uniqueName("q");
       await producer.createJobs([newJob({ queue })]);
-      await eventually(() => heard.includes(queue), "a wake-up through the new LISTEN connection");
+      await waitFor(() => heard.includes(queue), {
+        timeout: "5s",
+        description: "a wake-up through the new LISTEN connection",
+      });
     } finally {
       unsubscribe();
       await Promise.all([store.close(), producer.close()]);
@@ -131,13 +141,16 @@ describe("connections terminated by the server", () => {
       // A pg_sleep on the store's only connection, killed while it runs.
       const pool = (store as unknown as { pool: import("pg").Pool }).pool;
       const sleeping = pool.query("SELECT pg_sleep(10)").catch((err: unknown) => err);
-      await eventually(async () => {
-        const { rows } = await schemas.admin.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
-          [applicationName],
-        );
-        return rows.length > 0;
-      }, "the sleeping statement");
+      await waitFor(
+        async () => {
+          const { rows } = await schemas.admin.query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+            [applicationName],
+          );
+          return rows.length > 0;
+        },
+        { timeout: "5s", description: "the sleeping statement" },
+      );
       await terminateBackends(applicationName);
       expect(await sleeping).toMatchObject({ code: "57P01" });
       await store.ping();

@@ -63,19 +63,6 @@ export class TestSchemas {
   }
 }
 
-/** Calls `check` until it returns true, or fails after `timeoutMs` naming `what`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Whether the connection named `applicationName` is LISTENing (its last statement was LISTEN). */
 export async function isListening(admin: pg.Pool, applicationName: string): Promise<boolean> {
   const { rows } = await admin.query<{ n: number }>(

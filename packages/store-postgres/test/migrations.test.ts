@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { uuidv7Generator } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadMigrations, MigrationRequiredError, PostgresStore, SCHEMA_VERSION } from "../src/index.js";
-import { eventually, POSTGRES_URL, TestSchemas } from "./helpers.js";
+import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -157,13 +158,16 @@ describe("sharing the locks table with @sched/leader-postgres", () => {
       const migrating = store.migrate().then(() => {
         finished = true;
       });
-      await eventually(async () => {
-        const { rows } = await schemas.admin.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'",
-          [store.applicationName],
-        );
-        return rows.length > 0;
-      }, "migrate() to wait for the advisory lock");
+      await waitFor(
+        async () => {
+          const { rows } = await schemas.admin.query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'",
+            [store.applicationName],
+          );
+          return rows.length > 0;
+        },
+        { timeout: "5s", description: "migrate() to wait for the advisory lock" },
+      );
       expect(finished).toBe(false);
       await holder.query("COMMIT");
       await migrating;

@@ -1,8 +1,9 @@
 import { InvalidArgumentError, uuidv7Generator } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresStore } from "../src/index.js";
-import { eventually, isListening, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
+import { isListening, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
 let schema: string;
@@ -42,7 +43,10 @@ async function listeningRecorder(
 ): Promise<{ queues: string[]; unsubscribe: () => void }> {
   const queues: string[] = [];
   const unsubscribe = store.subscribe((queue) => queues.push(queue));
-  await eventually(() => isListening(schemas.admin, store.applicationName), "the LISTEN connection");
+  await waitFor(() => isListening(schemas.admin, store.applicationName), {
+    timeout: "5s",
+    description: "the LISTEN connection",
+  });
   return { queues, unsubscribe };
 }
 
@@ -55,7 +59,10 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       const queue = uniqueName("q");
       const started = performance.now();
       await producer.createJobs([newJob(queue), newJob(queue)]);
-      await eventually(() => queues.includes(queue), "a wake-up for the new queue");
+      await waitFor(() => queues.includes(queue), {
+        timeout: "5s",
+        description: "a wake-up for the new queue",
+      });
       // The path is push, not polling: generous bound, figures are not asserted here (see README).
       expect(performance.now() - started).toBeLessThan(2_000);
       // One NOTIFY per queue per statement, however many jobs.
@@ -82,7 +89,7 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       });
       queues.length = 0;
       expect(await worker.recoverExpiredLeases(new Date(T0.getTime() + 1_000), 10)).toEqual([claimed!.id]);
-      await eventually(() => queues.includes(queue), "a wake-up after recovery");
+      await waitFor(() => queues.includes(queue), { timeout: "5s", description: "a wake-up after recovery" });
     } finally {
       unsubscribe();
       await Promise.all([listener.close(), worker.close()]);
@@ -99,7 +106,10 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       await actor.cancelJob(job!.id, T0);
       queues.length = 0;
       await actor.requeueJob(job!.id, T0);
-      await eventually(() => queues.includes(requeued), "a wake-up after requeueJob");
+      await waitFor(() => queues.includes(requeued), {
+        timeout: "5s",
+        description: "a wake-up after requeueJob",
+      });
 
       const ticked = uniqueName("q");
       const name = uniqueName("schedule");
@@ -137,7 +147,10 @@ describe("LISTEN/NOTIFY wake-ups", () => {
         jobs: [newJob(ticked)],
       });
       expect(fired.fired).toBe(true);
-      await eventually(() => queues.includes(ticked), "a wake-up after a schedule tick");
+      await waitFor(() => queues.includes(ticked), {
+        timeout: "5s",
+        description: "a wake-up after a schedule tick",
+      });
     } finally {
       unsubscribe();
       await Promise.all([listener.close(), actor.close()]);
@@ -149,14 +162,17 @@ describe("LISTEN/NOTIFY wake-ups", () => {
     try {
       const first = store.subscribe(() => {});
       const second = store.subscribe(() => {});
-      await eventually(() => isListening(schemas.admin, store.applicationName), "the LISTEN connection");
+      await waitFor(() => isListening(schemas.admin, store.applicationName), {
+        timeout: "5s",
+        description: "the LISTEN connection",
+      });
       first();
       expect(await isListening(schemas.admin, store.applicationName)).toBe(true);
       second();
-      await eventually(
-        async () => !(await isListening(schemas.admin, store.applicationName)),
-        "the LISTEN connection to close",
-      );
+      await waitFor(async () => !(await isListening(schemas.admin, store.applicationName)), {
+        timeout: "5s",
+        description: "the LISTEN connection to close",
+      });
     } finally {
       await store.close();
     }
@@ -175,7 +191,7 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       // A marker NOTIFY sent after the quiet insert arrives after anything the insert could have sent.
       const marker = uniqueName("marker");
       await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
-      await eventually(() => remote.includes(marker), "the marker notification");
+      await waitFor(() => remote.includes(marker), { timeout: "5s", description: "the marker notification" });
       expect(remote).not.toContain(queue);
       expect(await isListening(schemas.admin, quiet.applicationName)).toBe(false);
     } finally {
@@ -217,7 +233,7 @@ describe("transactional enqueue", () => {
       // Not visible to others, and nobody woken, before the commit.
       expect(await store.getJob(job!.id)).toBeNull();
       await client.query("COMMIT");
-      await eventually(() => queues.includes(queue), "a wake-up on commit");
+      await waitFor(() => queues.includes(queue), { timeout: "5s", description: "a wake-up on commit" });
       expect(await store.getJob(job!.id)).toMatchObject({ id: job!.id, status: "pending", queue });
     } finally {
       client.release();
@@ -239,7 +255,7 @@ describe("transactional enqueue", () => {
       expect(await store.getJob(job!.id)).toBeNull();
       const marker = uniqueName("marker");
       await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
-      await eventually(() => queues.includes(marker), "the marker notification");
+      await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker notification" });
       expect(queues).not.toContain(queue);
     } finally {
       unsubscribe();

@@ -1,5 +1,5 @@
 import { type RedisCluster, startRedisCluster } from "@sched/redis-cluster";
-import { storeConformance } from "@sched/testing";
+import { storeConformance, waitFor } from "@sched/testing";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
@@ -27,14 +27,6 @@ storeConformance(
     cleanup: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
   },
 );
-
-async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("RedisStore on Redis Cluster", () => {
   it("all keys of a queue hash to one slot, and the queues spread over the nodes", async () => {
@@ -110,7 +102,10 @@ describe("RedisStore on Redis Cluster", () => {
     const woken: string[] = [];
     const unsubscribe = listening.subscribe((queue) => woken.push(queue));
     await producing.createJobs([newJob({ queue: "alpha" }), newJob({ queue: "beta" })]);
-    await eventually(() => woken.includes("alpha") && woken.includes("beta"), "wake-ups for alpha and beta");
+    await waitFor(() => woken.includes("alpha") && woken.includes("beta"), {
+      timeout: "5s",
+      description: "wake-ups for alpha and beta",
+    });
     unsubscribe();
     await Promise.all([listening.close(), producing.close()]);
     await deleteKeys(client, keyPrefix);

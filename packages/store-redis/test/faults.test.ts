@@ -1,4 +1,5 @@
 import { createScheduler, type Job, StoreError } from "@sched/core";
+import { recordingLogger, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
@@ -19,14 +20,6 @@ afterAll(async () => {
   admin?.disconnect();
   await server.kill();
 });
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("bad configuration", () => {
   it("an invalid key prefix is a ConfigError naming keyPrefix and the value", () => {
@@ -83,15 +76,11 @@ describe("a server that cannot be reached", () => {
 
 describe("faults of a running server", () => {
   it("a Redis that restarts empty: the scheduler logs a clear error, scripts reload, and jobs run again", async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn() {},
-      error(message: string, fields?: Record<string, unknown>) {
-        errors.push(`${message} ${String(fields?.error ?? "")}`);
-      },
-    };
+    const logger = recordingLogger();
+    const errors = (): string[] =>
+      logger.lines
+        .filter((line) => line.level === "error")
+        .map((line) => `${line.message} ${String(line.fields?.error ?? "")}`);
     const store = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("restart") });
     const scheduler = createScheduler({ store, logger, pollInterval: "50ms", workers: 5 });
     const ran: number[] = [];
@@ -100,27 +89,30 @@ describe("faults of a running server", () => {
     });
     await scheduler.start();
     await scheduler.enqueue({ name: "work", payload: { n: 1 } });
-    await eventually(() => ran.includes(1), "the first job");
+    await waitFor(() => ran.includes(1), { timeout: "10s", description: "the first job" });
 
     await server.kill();
-    await eventually(
-      () => errors.some((e) => /claiming jobs failed/.test(e)),
-      "the scheduler to log the lost server",
-    );
-    expect(errors.some((e) => e.includes(`127.0.0.1:${server.port}`))).toBe(true);
+    await waitFor(() => errors().some((e) => /claiming jobs failed/.test(e)), {
+      timeout: "10s",
+      description: "the scheduler to log the lost server",
+    });
+    expect(errors().some((e) => e.includes(`127.0.0.1:${server.port}`))).toBe(true);
 
     await server.start();
     expect(await admin.dbsize()).toBe(0);
     // The script cache is empty too: the store sends the scripts again (NOSCRIPT → EVAL).
-    await eventually(async () => {
-      try {
-        await scheduler.enqueue({ name: "work", payload: { n: 2 } });
-        return true;
-      } catch {
-        return false;
-      }
-    }, "an enqueue to succeed again");
-    await eventually(() => ran.includes(2), "a job enqueued after the restart");
+    await waitFor(
+      async () => {
+        try {
+          await scheduler.enqueue({ name: "work", payload: { n: 2 } });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeout: "10s", description: "an enqueue to succeed again" },
+    );
+    await waitFor(() => ran.includes(2), { timeout: "10s", description: "a job enqueued after the restart" });
     await scheduler.stop();
     await store.close();
   });
@@ -132,7 +124,10 @@ describe("faults of a running server", () => {
     const woken: string[] = [];
     const unsubscribe = store.subscribe((queue) => woken.push(queue));
     await producer.createJobs([newJob({ queue: "before" })]);
-    await eventually(() => woken.includes("before"), "a wake-up before the kill");
+    await waitFor(() => woken.includes("before"), {
+      timeout: "10s",
+      description: "a wake-up before the kill",
+    });
 
     await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
     await expect(store.ping()).resolves.toBeUndefined();
@@ -146,7 +141,7 @@ describe("faults of a running server", () => {
       }),
     ).toHaveLength(1);
     await producer.createJobs([newJob({ queue: "after" })]);
-    await eventually(() => woken.includes("after"), "a wake-up after the kill");
+    await waitFor(() => woken.includes("after"), { timeout: "10s", description: "a wake-up after the kill" });
     unsubscribe();
     await Promise.all([store.close(), producer.close()]);
   });

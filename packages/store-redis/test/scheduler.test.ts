@@ -1,5 +1,5 @@
 import { createScheduler, type Job } from "@sched/core";
-import { createTestClock, runUntilIdle } from "@sched/testing";
+import { runUntilIdle, storeSchedulerScenarios, waitFor } from "@sched/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
 import { adminClient, deleteKeys, keysOf, uniquePrefix } from "./helpers.js";
@@ -19,79 +19,10 @@ function newStore(label: string): RedisStore {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+// Each test gets a key prefix of its own.
+storeSchedulerScenarios("RedisStore", () => newStore("e2e"));
 
 describe("createScheduler({ store: RedisStore })", () => {
-  it("runs 300 jobs with retries and dead letters, fires a cron schedule once per tick, and stops", async () => {
-    const store = newStore("e2e");
-    const clock = createTestClock(new Date("2030-01-01T00:00:00.000Z"));
-    const scheduler = createScheduler({
-      store,
-      clock,
-      workers: 20,
-      logger: quiet,
-      retry: { maxAttempts: 3, initialDelay: "1s", multiplier: 2, maxDelay: "10s" },
-    });
-    const attempts = new Map<number, number>();
-    const succeeded = new Set<number>();
-    const deadLettered: number[] = [];
-    const ticks: string[] = [];
-    // Every 5th job fails its first attempt; every 50th fails all three and goes to the dead letters.
-    scheduler.register("work", async (job: Job<{ n: number }>, ctx) => {
-      const { n } = job.payload;
-      attempts.set(n, (attempts.get(n) ?? 0) + 1);
-      if (n % 50 === 0) throw new Error(`job ${n} always fails`);
-      if (n % 5 === 0 && ctx.attempt === 1) throw new Error(`job ${n} fails once`);
-      succeeded.add(n);
-    });
-    scheduler.register("dead", async (job: Job<{ n: number }>) => {
-      deadLettered.push(job.payload.n);
-    });
-    await scheduler.schedule("report", "*/10 * * * * *", async (job) => {
-      ticks.push(job.scheduledAt.toISOString());
-    });
-
-    await scheduler.start();
-    await scheduler.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ name: "work", payload: { n } })));
-    await runUntilIdle(scheduler, { clock, maxAdvance: "1m", timeout: "20s" });
-
-    const alwaysFailing = Array.from({ length: 300 }, (_, n) => n).filter((n) => n % 50 === 0);
-    expect(succeeded.size).toBe(300 - alwaysFailing.length);
-    for (let n = 0; n < 300; n++) {
-      expect(attempts.get(n), `attempts of job ${n}`).toBe(n % 50 === 0 ? 3 : n % 5 === 0 ? 2 : 1);
-    }
-    await eventually(() => deadLettered.length >= alwaysFailing.length, "the dead-letter handler calls");
-    expect(deadLettered.sort((a, b) => a - b)).toEqual(alwaysFailing);
-
-    const firstTicks = ticks.length;
-    for (let step = 1; step <= 6; step++) {
-      await clock.advance("10s");
-      await eventually(() => ticks.length >= firstTicks + step, `tick ${step}`);
-    }
-    await runUntilIdle(scheduler, { timeout: "20s" });
-    expect(ticks.length).toBe(firstTicks + 6);
-    expect(new Set(ticks).size).toBe(ticks.length);
-
-    const stats = await scheduler.stats();
-    expect(stats).toMatchObject({
-      pending: 0,
-      running: 0,
-      failed: 0,
-      dead: alwaysFailing.length,
-      completed: 300 - alwaysFailing.length + ticks.length,
-    });
-    expect((await store.getSchedule("report"))?.occurrences).toBe(ticks.length);
-    await scheduler.stop({ timeout: "5s" });
-    expect(scheduler.running).toBe(false);
-    await store.close();
-  });
-
   it("a second instance sees the jobs through a wake-up, and a stopped scheduler leaves its store usable", async () => {
     const producerStore = newStore("two");
     const workerStore = new RedisStore({ client: admin, keyPrefix: producerStore.keyPrefix });
@@ -105,7 +36,7 @@ describe("createScheduler({ store: RedisStore })", () => {
     try {
       await worker.start();
       await producer.enqueueMany(Array.from({ length: 50 }, (_, n) => ({ name: "hello", payload: { n } })));
-      await eventually(() => ran.length === 50, "50 jobs to run", 10_000);
+      await waitFor(() => ran.length === 50, { timeout: "10s", description: "50 jobs to run" });
       expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, n) => n));
       await worker.stop();
       expect((await producerStore.stats()).completed).toBe(50);
@@ -135,24 +66,6 @@ describe("createScheduler({ store: RedisStore })", () => {
     const left = await keysOf(admin, store.keyPrefix);
     expect(left.length).toBeLessThanOrEqual(5);
     expect(left.every((key) => /:(queues|wake|counts)$/.test(key))).toBe(true);
-    await store.close();
-  });
-});
-
-describe("bad input through the scheduler", () => {
-  it("a payload over the size limit is PAYLOAD_TOO_LARGE and nothing is stored", async () => {
-    const store = newStore("payload");
-    const scheduler = createScheduler({ store, logger: quiet, maxPayloadBytes: 1024 });
-    await scheduler.enqueue({ name: "small", payload: { text: "ok" } });
-    await expect(
-      scheduler.enqueue({ name: "big", payload: { text: "x".repeat(2000) } }),
-    ).rejects.toMatchObject({
-      code: "PAYLOAD_TOO_LARGE",
-    });
-    await expect(
-      scheduler.enqueueMany([{ name: "fine" }, { name: "big", payload: "y".repeat(5000) }]),
-    ).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
-    expect((await store.listJobs({})).map((j) => j.name)).toEqual(["small"]);
     await store.close();
   });
 });

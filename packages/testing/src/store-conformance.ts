@@ -1,5 +1,5 @@
 import type { Store } from "@sched/core";
-import { afterEach, beforeEach, describe } from "vitest";
+import { describe } from "vitest";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
 import { describeClaim } from "./store-conformance/claim.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
@@ -11,6 +11,7 @@ import { describeOutcomes } from "./store-conformance/outcomes.js";
 import { describeSchedules } from "./store-conformance/schedules.js";
 import { describeSubscribe } from "./store-conformance/subscribe.js";
 import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
+import { storePerTest } from "./store-per-test.js";
 
 /** Options of {@link storeConformance}. */
 export interface StoreConformanceOptions {
@@ -45,29 +46,13 @@ export function storeConformance(
   options: StoreConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, () => {
-    let current: Store | undefined;
+    const currentStore = storePerTest(factory, options.cleanup);
     const ctx: StoreSuiteContext = {
       get store(): Store {
-        if (current === undefined) throw new Error("the store is only available inside a test");
-        return current;
+        return currentStore();
       },
       openStore: async () => factory(),
     };
-
-    beforeEach(async () => {
-      current = await factory();
-    });
-
-    afterEach(async () => {
-      const store = current;
-      current = undefined;
-      if (store === undefined) return;
-      try {
-        await options.cleanup?.(store);
-      } finally {
-        await store.close();
-      }
-    });
 
     describeCreateJobs(ctx);
     describeUniqueKeys(ctx);

@@ -167,15 +167,6 @@ export function newSchedule(name: string, overrides: Partial<ScheduleRecord> = {
   };
 }
 
-/** Calls `fn` until it returns true, or fails after `timeoutMs` (for stores that notify asynchronously). */
-export async function eventually(fn: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Runs `fn` and returns what it rejected with, failing when it resolves. */
 export async function rejectionOf(fn: () => Promise<unknown>): Promise<unknown> {
   try {

@@ -1,13 +1,7 @@
 import type { Store } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
-import {
-  at,
-  createJobInStatus,
-  eventually,
-  newJob,
-  newSchedule,
-  type StoreSuiteContext,
-} from "./fixtures.js";
+import { waitFor } from "../wait-for.js";
+import { at, createJobInStatus, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
 
 type Subscribe = NonNullable<Store["subscribe"]>;
 
@@ -32,7 +26,7 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
       const unsubscribe = subscribe(listener);
       try {
         await ctx.store.createJobs([newJob({ queue: "emails" })]);
-        await eventually(() => queues.includes("emails"), "a wake-up for queue emails");
+        await waitFor(() => queues.includes("emails"), { description: "a wake-up for queue emails" });
       } finally {
         unsubscribe();
       }
@@ -52,7 +46,7 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
           jobs: [newJob({ queue: "ticks", scheduledAt: at(60_000) })],
         });
         expect(fired.fired).toBe(true);
-        await eventually(() => queues.includes("ticks"), "a wake-up for queue ticks");
+        await waitFor(() => queues.includes("ticks"), { description: "a wake-up for queue ticks" });
       } finally {
         unsubscribe();
       }
@@ -65,7 +59,7 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
       const unsubscribe = subscribe(listener);
       try {
         await ctx.store.requeueJob(dead.id, at(10));
-        await eventually(() => queues.includes("requeued"), "a wake-up for queue requeued");
+        await waitFor(() => queues.includes("requeued"), { description: "a wake-up for queue requeued" });
       } finally {
         unsubscribe();
       }
@@ -80,7 +74,7 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
       try {
         await ctx.store.createJobs([newJob({ queue: "after" })]);
         // Once the listener still subscribed has heard of the job, the other one would have too.
-        await eventually(() => second.queues.includes("after"), "a wake-up for queue after");
+        await waitFor(() => second.queues.includes("after"), { description: "a wake-up for queue after" });
         expect(first.queues).toEqual([]);
       } finally {
         unsubscribe();
