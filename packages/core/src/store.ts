@@ -169,6 +169,40 @@ export interface NewJobRecord {
   uniqueKey: string | null;
 }
 
+/**
+ * The job a store returns right after inserting `record`, built without reading it back: every
+ * field the store fills in has its initial value. The payload and metadata are copies, so the
+ * returned job shares nothing with the caller's input. For store adapters.
+ *
+ * @example
+ * async createJobs(jobs) { await insertAll(jobs); return jobs.map(insertedJob); }
+ */
+export function insertedJob(record: NewJobRecord): Job {
+  const payload = record.payload ?? null;
+  return {
+    id: record.id,
+    name: record.name,
+    payload: typeof payload === "object" && payload !== null ? JSON.parse(JSON.stringify(payload)) : payload,
+    queue: record.queue,
+    priority: record.priority,
+    maxRetries: record.maxRetries,
+    retryCount: 0,
+    timeout: record.timeout,
+    scheduledAt: new Date(record.scheduledAt.getTime()),
+    createdAt: new Date(record.createdAt.getTime()),
+    startedAt: null,
+    completedAt: null,
+    error: null,
+    status: record.status,
+    metadata: { ...record.metadata },
+    uniqueKey: record.uniqueKey ?? null,
+    attempt: 0,
+    lockedUntil: null,
+    lockedBy: null,
+    history: [],
+  };
+}
+
 /** Identifies one attempt of a job: the attempt number is the fencing token of its lease. */
 export interface JobRef {
   id: string;

@@ -6,6 +6,7 @@ import {
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
+  insertedJob,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
@@ -34,7 +35,6 @@ import { type TableNames, tableNames } from "./identifiers.js";
 import { Migrator } from "./migrator.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
-  insertedJob,
   iso,
   isoOrNull,
   type JobRow,

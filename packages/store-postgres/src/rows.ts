@@ -126,37 +126,6 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
 }
 
 /**
- * The job as stored by an insert, built from its input without reading it back: every field the
- * database fills in has its initial value. The payload and metadata are copies, so the returned
- * job shares nothing with the caller's input.
- */
-export function insertedJob(job: NewJobRecord): Job {
-  const payload = job.payload ?? null;
-  return {
-    id: job.id,
-    name: job.name,
-    payload: typeof payload === "object" && payload !== null ? JSON.parse(JSON.stringify(payload)) : payload,
-    queue: job.queue,
-    priority: job.priority,
-    maxRetries: job.maxRetries,
-    retryCount: 0,
-    timeout: job.timeout,
-    scheduledAt: new Date(job.scheduledAt.getTime()),
-    createdAt: new Date(job.createdAt.getTime()),
-    startedAt: null,
-    completedAt: null,
-    error: null,
-    status: job.status,
-    metadata: { ...job.metadata },
-    uniqueKey: job.uniqueKey,
-    attempt: 0,
-    lockedUntil: null,
-    lockedBy: null,
-    history: [],
-  };
-}
-
-/**
  * A date as ISO 8601 in UTC: exact to the millisecond, whatever the session's time zone.
  *
  * @throws InvalidArgumentError naming `field` when `date` is not a valid Date.

@@ -76,32 +76,6 @@ export function encodeNewJob(job: NewJobRecord, out: string[]): void {
   );
 }
 
-/** A new job as the store returns it right after inserting it (no read back needed). */
-export function insertedJob(job: NewJobRecord): Job {
-  return {
-    id: job.id,
-    name: job.name,
-    payload: JSON.parse(JSON.stringify(job.payload)),
-    queue: job.queue,
-    priority: job.priority,
-    maxRetries: job.maxRetries,
-    retryCount: 0,
-    timeout: job.timeout,
-    scheduledAt: new Date(job.scheduledAt.getTime()),
-    createdAt: new Date(job.createdAt.getTime()),
-    startedAt: null,
-    completedAt: null,
-    error: null,
-    status: job.status,
-    metadata: { ...job.metadata },
-    uniqueKey: job.uniqueKey ?? null,
-    attempt: 0,
-    lockedUntil: null,
-    lockedBy: null,
-    history: [],
-  };
-}
-
 /** The hash fields of a schedule (null dates are left out). */
 export function encodeSchedule(schedule: ScheduleRecord): string[] {
   const fields = [

@@ -7,6 +7,7 @@ import {
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
+  insertedJob,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
@@ -29,7 +30,6 @@ import {
   encodeNewJob,
   encodeSchedule,
   epochMs,
-  insertedJob,
   type JobReply,
 } from "./job-codec.js";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, PrefixKeys } from "./keys.js";
