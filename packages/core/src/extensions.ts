@@ -22,6 +22,9 @@ type Attach = NonNullable<Middleware["attach"]>;
 export class Extensions {
   private readonly enqueueWrappers: EnqueueWrapper[] = [];
   private readonly tickWrappers: TickWrapper[] = [];
+  /** The wrappers nested once, when one is added, not at every enqueue or firing. */
+  private enqueueChain: EnqueueWrapper | null = null;
+  private tickChain: TickWrapper | null = null;
   private readonly attachers: Attach[] = [];
   private detachers: Array<() => void> = [];
   private view: AttachedScheduler | null = null;
@@ -31,12 +34,17 @@ export class Extensions {
     private readonly logger: Logger,
   ) {}
 
-  /** Validates and installs the members `middleware` carries. */
+  /** Installs the members `middleware` carries (checked beforehand by {@link checkExtensions}). */
   add(middleware: Middleware): void {
-    checkExtensions(middleware);
     for (const hook of middleware.hooks ?? []) this.hooks.add(hook);
-    if (middleware.wrapEnqueue) this.enqueueWrappers.push(middleware.wrapEnqueue);
-    if (middleware.wrapTick) this.tickWrappers.push(middleware.wrapTick);
+    if (middleware.wrapEnqueue) {
+      this.enqueueWrappers.push(middleware.wrapEnqueue);
+      this.enqueueChain = nest(this.enqueueWrappers);
+    }
+    if (middleware.wrapTick) {
+      this.tickWrappers.push(middleware.wrapTick);
+      this.tickChain = nest(this.tickWrappers);
+    }
     if (middleware.attach) {
       this.attachers.push(middleware.attach);
       if (this.view) this.runAttach(middleware.attach, this.view);
@@ -45,22 +53,22 @@ export class Extensions {
 
   /** Whether any middleware wraps enqueues. */
   get wrapsEnqueue(): boolean {
-    return this.enqueueWrappers.length > 0;
+    return this.enqueueChain !== null;
   }
 
   /** Whether any middleware wraps schedule firings. */
   get wrapsTick(): boolean {
-    return this.tickWrappers.length > 0;
+    return this.tickChain !== null;
   }
 
   /** Runs `insert` inside every enqueue wrapper. */
   enqueue(jobs: readonly OutgoingJob[], insert: () => Promise<Job[]>): Promise<Job[]> {
-    return nest(this.enqueueWrappers)(jobs, insert);
+    return this.enqueueChain ? this.enqueueChain(jobs, insert) : insert();
   }
 
   /** Runs `fire` inside every tick wrapper. */
   tick(firing: ScheduleFiring, fire: () => Promise<FiringResult>): Promise<FiringResult> {
-    return nest(this.tickWrappers)(firing, fire);
+    return this.tickChain ? this.tickChain(firing, fire) : fire();
   }
 
   /** Calls every `attach` with the started scheduler. */
