@@ -168,6 +168,22 @@ export class StoreError extends SchedulerError {
   }
 }
 
+/**
+ * A call on a store (or leader) after its `close()`. A scheduler whose store was closed under it
+ * stops its loops instead of retrying.
+ */
+export class StoreClosedError extends SchedulerError {
+  /** Creates the error; `message` names the store, e.g. "the PostgresStore is closed". */
+  constructor(message: string) {
+    super("STORE_CLOSED", `${message}; create a new one`);
+  }
+}
+
+/** Whether `err` says the store was closed (code `STORE_CLOSED`). */
+export function isStoreClosed(err: unknown): boolean {
+  return err instanceof SchedulerError && err.code === "STORE_CLOSED";
+}
+
 /** A payload rejected by the schema given to `typedHandler`. The job goes to the dead-letter queue. */
 export class PayloadValidationError extends SchedulerError {
   /** The issues reported by the schema. */

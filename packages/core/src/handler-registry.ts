@@ -35,6 +35,8 @@ export interface RegisteredHandler {
 export class HandlerRegistry {
   private readonly handlers = new Map<string, RegisteredHandler>();
   private readonly middleware: Middleware[] = [];
+  /** The registered names, rebuilt only when a new name is registered. */
+  private namesCache: readonly string[] = [];
 
   /** Registers (or replaces) the handler of `name`. */
   register(name: string, handler: HandlerFn | Handler, options: HandlerOptions = {}): RegisteredHandler {
@@ -63,8 +65,15 @@ export class HandlerRegistry {
       queue: options.queue,
       priority,
     };
+    const isNew = !this.handlers.has(name);
     this.handlers.set(name, entry);
+    if (isNew) this.namesCache = [...this.handlers.keys()];
     return entry;
+  }
+
+  /** Every registered name: the job names this instance can run (claims ask for exactly these). */
+  names(): readonly string[] {
+    return this.namesCache;
   }
 
   /** The handler of `name`, if registered. */

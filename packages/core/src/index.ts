@@ -17,6 +17,7 @@ export { METRIC_NAMES, type MetricsCollector, metrics } from "./middleware/metri
 export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
 export type { SchedulerOptions } from "./options.js";
+export { MAX_PAYLOAD_DEPTH } from "./payload.js";
 export {
   type FailureOutcome,
   failureOutcome,
@@ -39,5 +40,6 @@ export { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 export type { ScheduleOptions } from "./schedules/schedule-options.js";
 export { TICK_METADATA } from "./schedules/schedule-runner.js";
 export * from "./store.js";
+export { MAX_ERROR_LENGTH } from "./text.js";
 export { type StandardSchemaV1, type StandardSchemaV1Result, typedHandler } from "./typed-handler.js";
 export * from "./types.js";

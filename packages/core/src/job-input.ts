@@ -4,6 +4,7 @@ import type { HandlerRegistry } from "./handler-registry.js";
 import { assertName, type ResolvedOptions } from "./options.js";
 import { assertJsonPayload } from "./payload.js";
 import type { NewJobRecord } from "./store.js";
+import { assertStorableString } from "./text.js";
 import type { NewJob } from "./types.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -114,11 +115,18 @@ export class JobInput {
     if (typeof value !== "object" || Array.isArray(value)) {
       throw new InvalidArgumentError(field, "expected an object of string values");
     }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidArgumentError(field, "expected a plain object of string values");
+    }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(value)) {
+      assertStorableString(k, `${field} key ${JSON.stringify(k)}`);
       if (typeof v !== "string")
         throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
-      out[k] = v;
+      assertStorableString(v, `${field}.${k}`);
+      // An own "__proto__" key must stay data, not become the prototype.
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -128,9 +136,10 @@ export class JobInput {
     if (typeof value !== "string" || value.length === 0 || value.length > 255) {
       throw new InvalidArgumentError(
         field,
-        `expected a string of 1 to 255 characters, got ${JSON.stringify(value)}`,
+        `expected a string of 1 to 255 characters, got ${typeof value === "string" ? `one of ${value.length}` : typeof value}`,
       );
     }
+    assertStorableString(value, field);
     return value;
   }
 }

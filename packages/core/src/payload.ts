@@ -1,15 +1,21 @@
 import { InvalidArgumentError, PayloadTooLargeError } from "./errors.js";
+import { assertStorableString } from "./text.js";
+
+/** The deepest nesting of arrays and objects a payload may have. */
+export const MAX_PAYLOAD_DEPTH = 100;
 
 /**
- * Checks that a payload survives a JSON round trip unchanged (plain objects, arrays, strings,
- * finite numbers, booleans, null) and that its JSON is at most `limitBytes`. Rejecting a Date,
- * Map, class instance, function, BigInt, NaN or cycle at enqueue time is kinder than a handler
- * that later receives something else.
+ * Checks that a payload survives a JSON round trip through every store unchanged (plain objects,
+ * arrays, strings, finite numbers, booleans, null, nested at most {@link MAX_PAYLOAD_DEPTH}
+ * deep; strings and keys well-formed Unicode without U+0000) and that its JSON is at most
+ * `limitBytes`. Rejecting a Date, Map, class instance, function, BigInt, NaN, cycle or a string
+ * a store would alter at enqueue time is kinder than a handler that later receives something else.
  *
- * @throws InvalidArgumentError naming the path of the bad value; PayloadTooLargeError.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the path of the bad value;
+ *   PayloadTooLargeError (`PAYLOAD_TOO_LARGE`).
  */
 export function assertJsonPayload(payload: unknown, limitBytes: number): void {
-  checkValue(payload, "payload", new Set());
+  checkValue(payload, "payload", new Set(), 0);
   if (limitBytes > 0 && payload !== null && typeof payload === "object") {
     const json = JSON.stringify(payload);
     // Byte length only matters when the character count could exceed the limit.
@@ -21,9 +27,11 @@ export function assertJsonPayload(payload: unknown, limitBytes: number): void {
   }
 }
 
-function checkValue(value: unknown, path: string, seen: Set<object>): void {
+function checkValue(value: unknown, path: string, seen: Set<object>, depth: number): void {
   switch (typeof value) {
     case "string":
+      assertStorableString(value, path);
+      return;
     case "boolean":
       return;
     case "number":
@@ -33,6 +41,7 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
           `${value} is not JSON-serialisable; use a finite number or null`,
         );
       }
+      if (Object.is(value, -0)) throw new InvalidArgumentError(path, "is -0, which JSON stores as 0; use 0");
       return;
     case "object":
       break;
@@ -40,11 +49,21 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
       throw new InvalidArgumentError(path, `a ${typeof value} is not JSON-serialisable`);
   }
   if (value === null) return;
+  if (depth >= MAX_PAYLOAD_DEPTH) {
+    throw new InvalidArgumentError(
+      path,
+      `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`,
+    );
+  }
   if (seen.has(value))
     throw new InvalidArgumentError(path, "is a circular reference, which JSON cannot encode");
   if (Array.isArray(value)) {
     seen.add(value);
-    for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}[${i}]`, seen);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value))
+        throw new InvalidArgumentError(`${path}[${i}]`, "is a hole, which JSON turns into null; use null");
+      checkValue(value[i], `${path}[${i}]`, seen, depth + 1);
+    }
     seen.delete(value);
     return;
   }
@@ -57,6 +76,7 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
   }
   seen.add(value);
   for (const key of Object.keys(value)) {
+    assertStorableString(key, `${path} key ${JSON.stringify(key)}`);
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) {
       throw new InvalidArgumentError(
@@ -64,7 +84,7 @@ function checkValue(value: unknown, path: string, seen: Set<object>): void {
         "is undefined, which JSON drops; omit the key or use null",
       );
     }
-    checkValue(v, `${path}.${key}`, seen);
+    checkValue(v, `${path}.${key}`, seen, depth + 1);
   }
   seen.delete(value);
 }

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "./clock.js";
-import { toError } from "./errors.js";
+import { isStoreClosed, toError } from "./errors.js";
 import type { Logger } from "./types.js";
 
 /**
@@ -74,6 +74,13 @@ export class PeriodicTask {
       if (typeof wanted === "number") next = Math.max(0, Math.min(next, wanted));
       this.failures = 0;
     } catch (err) {
+      if (isStoreClosed(err)) {
+        // A closed store never comes back: stop instead of retrying forever.
+        if (this.active)
+          this.logger.error(`${this.name} stopped: the store was closed`, { error: toError(err).message });
+        this.active = false;
+        return;
+      }
       this.failures++;
       next = Math.min(30_000, Math.max(100, this.intervalMs()) * 2 ** Math.min(this.failures - 1, 8));
       const log = this.failures <= 3 || this.failures % 20 === 0 ? this.logger.error : this.logger.debug;

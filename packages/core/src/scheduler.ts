@@ -23,7 +23,8 @@ import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
 import type { Handler, HandlerFn, Job, JobFilter, Middleware, NewJob, Stats } from "./types.js";
-import { WorkerPool } from "./worker-pool.js";
+import { UnhandledNames } from "./worker/unhandled-names.js";
+import { WorkerPool } from "./worker/worker-pool.js";
 
 /** The lifecycle of a {@link Scheduler}. */
 export type SchedulerState = "idle" | "starting" | "running" | "stopping" | "stopped";
@@ -81,7 +82,8 @@ export class Scheduler implements ScheduleRegistrar {
     this.input = new JobInput(this.options, this.registry);
     this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
     this.extensions = new Extensions(this.hooks, this.options.logger);
-    this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks);
+    const unhandled = new UnhandledNames(this.store, this.options, this.registry);
+    this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks, unhandled);
     this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
     this.runner = new ScheduleRunner(
       this.store,
@@ -90,11 +92,14 @@ export class Scheduler implements ScheduleRegistrar {
       this.extensions,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
+      (name) => this.registry.has(name),
     );
     this.maintenance = new Maintenance(
       this.store,
       this.options,
+      this.registry,
       this.hooks,
+      unhandled,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
     );
@@ -118,6 +123,11 @@ export class Scheduler implements ScheduleRegistrar {
    */
   get localWork(): number {
     return this.pool.pendingWork;
+  }
+
+  /** The job names this instance has a handler for: its claims ask for exactly these. */
+  get handlerNames(): readonly string[] {
+    return this.registry.names();
   }
 
   /** This instance's id (used as the lease owner of the jobs it runs). */
@@ -147,6 +157,8 @@ export class Scheduler implements ScheduleRegistrar {
     const valid = this.input.name(name, "name");
     if (options.queue !== undefined) this.input.name(options.queue, "queue");
     this.registry.register(valid, handler as HandlerFn, options);
+    // Claims ask only for registered names: jobs of this one may be waiting already.
+    this.pool.wake();
     return this;
   }
 
@@ -188,10 +200,10 @@ export class Scheduler implements ScheduleRegistrar {
   async enqueueMany(jobs: NewJob[], options: EnqueueOptions = {}): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
     if (jobs.length === 0) return [];
-    return this.insert(
-      jobs.map((job, i) => this.input.toRecord(job, `jobs[${i}]`)),
-      options,
-    );
+    // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
+    const records: NewJobRecord[] = new Array(jobs.length);
+    for (let i = 0; i < jobs.length; i++) records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`);
+    return this.insert(records, options);
   }
 
   /** The job with that id, or `null`. */
@@ -227,21 +239,25 @@ export class Scheduler implements ScheduleRegistrar {
   }
 
   /**
-   * Moves a dead (or cancelled) job back to pending, with its retry count reset.
+   * Moves a dead (or cancelled) job back to pending with a fresh budget: its `retryCount` and
+   * `lostLeases` are reset (its `attempt`, the fencing token, keeps rising). It runs again as soon
+   * as a worker is free.
    *
-   * @throws JobNotFoundError; InvalidArgumentError when the job is neither dead nor cancelled.
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
+   *   job is neither dead nor cancelled; JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) when its
+   *   `uniqueKey` is held by another active job of its queue meanwhile.
    */
   async retryJob(id: string): Promise<Job> {
-    const job = await this.store.requeueJob(id, new Date(this.now()));
-    if (!job) throw new JobNotFoundError(id);
-    if (job.status !== "pending") {
+    const result = await this.store.requeueJob(id, new Date(this.now()));
+    if (!result) throw new JobNotFoundError(id);
+    if (!result.requeued) {
       throw new InvalidArgumentError(
         "id",
-        `job ${id} is ${job.status}; only dead or cancelled jobs can be retried`,
+        `job ${id} is ${result.job.status}; only dead or cancelled jobs can be retried`,
       );
     }
     this.pool.wake();
-    return job;
+    return result.job;
   }
 
   /**
@@ -367,31 +383,55 @@ export class Scheduler implements ScheduleRegistrar {
   }
 
   /**
-   * Stops: no new claims, waits for running jobs up to `timeout` (default 30 s), then aborts
-   * them (their `ctx.signal` fires) and returns them to the queue, releases leadership, and
-   * clears every timer. A store the scheduler created itself is closed.
+   * Stops: no new claims (a claim in flight when `stop()` begins ends inside it, its jobs returned
+   * to the queue at once), waits for running jobs up to `timeout` (default 30 s) while still
+   * renewing their leases, then aborts the rest (their `ctx.signal` fires with a
+   * `ShuttingDownError`) and returns them to the queue at once without using a retry. Then it
+   * releases leadership, clears every timer and closes the store and leader it created itself
+   * (`createSchedulerFromEnv`), also when it was never started. After it resolves no handler
+   * starts and no hook, timer or log line of this scheduler runs.
+   *
+   * It resolves within `timeout` + 1 s (the grace aborted handlers get to settle) + the time the
+   * store takes to answer its last calls (recording outcomes, releasing leadership).
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad `timeout`.
    */
   async stop(options: StopOptions = {}): Promise<void> {
     const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
     if (this.transition) await this.transition.catch(() => {});
-    if (this.state !== "running") return;
-    this.state = "stopping";
-    this.transition = (async () => {
-      await this.runner.stop();
-      await this.maintenance.stop();
-      await this.pool.stop(timeoutMs);
-      await this.elector.stop();
-      this.extensions.detachAll();
-      if (this.keepAlive) clearInterval(this.keepAlive);
-      this.keepAlive = null;
-      if (this.ownsLeader) await this.leader?.close?.();
-      if (this.ownsStore) await this.store.close();
-      this.state = "stopped";
-    })();
+    if (this.state === "idle") {
+      // Never started (a producer-only process): close what this scheduler created all the same.
+      this.state = "stopping";
+      this.transition = this.closeOwned();
+    } else if (this.state === "running") {
+      this.state = "stopping";
+      this.transition = (async () => {
+        await this.runner.stop();
+        await this.maintenance.stop();
+        await this.pool.stop(timeoutMs);
+        await this.elector.stop();
+        this.extensions.detachAll();
+        if (this.keepAlive) clearInterval(this.keepAlive);
+        this.keepAlive = null;
+        await this.closeOwned();
+      })();
+    } else {
+      return;
+    }
     try {
       await this.transition;
     } finally {
       this.transition = null;
+      this.state = "stopped";
+    }
+  }
+
+  /** Closes the leader and store this scheduler created itself; both closes are attempted. */
+  private async closeOwned(): Promise<void> {
+    try {
+      if (this.ownsLeader) await this.leader?.close?.();
+    } finally {
+      if (this.ownsStore) await this.store.close();
     }
   }
 

@@ -11,9 +11,12 @@ import type { Job, JobFilter, JobStatus, Stats } from "./types.js";
 export interface Store {
   /**
    * Inserts jobs in one atomic step. A `uniqueKey` admits one job in an active status
-   * (`scheduled`, `pending`, `running`, `failed`); if any job of the batch conflicts with a stored
-   * job or with another job of the batch, nothing is inserted and `JobAlreadyExistsError` is thrown.
-   * Returns the stored jobs in input order.
+   * (`scheduled`, `pending`, `running`, `failed`) **per queue**: the same key may be held in two
+   * queues at once (the queue is the unit of atomicity on every backend). If any job of the batch
+   * conflicts with a stored job or with another job of the batch, nothing is inserted and
+   * `JobAlreadyExistsError` is thrown. Every string and JSON value is stored as given and returned
+   * unchanged (the runtime refuses what a store could not keep, such as U+0000). Returns the stored
+   * jobs in input order.
    *
    * With `options.transaction` (a backend-specific handle, such as a `pg` client inside `BEGIN`),
    * the insert joins that transaction: the jobs exist if and only if it commits, and wake-ups are
@@ -31,23 +34,29 @@ export interface Store {
    * Cancels a job. A `scheduled`, `pending`, `failed` or `running` job becomes `cancelled`
    * (`completedAt = now`, lease cleared), which also fences off the running attempt. A job already
    * final is returned unchanged. Returns `null` when the job does not exist.
+   *
+   * When a `running` job is cancelled, every subscriber (of every instance sharing the store) is
+   * sent a `cancelled` event, so the instance running it aborts its handler at once.
    */
   cancelJob(id: string, now: Date): Promise<Job | null>;
 
   /**
-   * Moves a `dead` or `cancelled` job back to `pending` (`scheduledAt = now`, `retryCount = 0`,
-   * `completedAt = null`). Returns the job as it is afterwards (unchanged when it was in another
-   * status), or `null` when it does not exist. If its `uniqueKey` was taken meanwhile by another
-   * active job, throws `JobAlreadyExistsError` and leaves the job as it was.
+   * Moves a `dead` or `cancelled` job back to `pending` with a fresh budget (`scheduledAt = now`,
+   * `retryCount = 0`, `lostLeases = 0`, `completedAt = null`; `attempt` keeps rising). Returns the
+   * job as it is afterwards with `requeued: true`, or unchanged with `requeued: false` when it was
+   * in another status; `null` when it does not exist. If its `uniqueKey` was taken meanwhile by
+   * another active job of its queue, throws `JobAlreadyExistsError` and leaves the job as it was.
    */
-  requeueJob(id: string, now: Date): Promise<Job | null>;
+  requeueJob(id: string, now: Date): Promise<RequeueResult | null>;
 
   /**
    * Atomically claims up to `limit` due jobs: status `scheduled`, `pending` or `failed` with
-   * `scheduledAt <= now`, in the given queues (all when `queues` is `null`), highest `priority`
-   * first, then earliest `scheduledAt`, then smallest id. Each claimed job becomes `running` with
-   * `attempt + 1`, `startedAt = now`, `lockedUntil`, `lockedBy = workerId`. No job is handed to two
-   * concurrent claimers. `queues: []` claims nothing; a queue named twice counts once.
+   * `scheduledAt <= now`, in the given queues (all when `queues` is `null`), with one of the given
+   * names (any when `names` is `null`), highest `priority` first, then earliest `scheduledAt`, then
+   * smallest id. Jobs of other names are passed over and left as they are. Each claimed job becomes
+   * `running` with `attempt + 1`, `startedAt = now`, `lockedUntil`, `lockedBy = workerId`. No job is
+   * handed to two concurrent claimers. `queues: []` or `names: []` claims nothing; a queue or name
+   * given twice counts once.
    */
   claimDueJobs(options: ClaimOptions): Promise<Job[]>;
 
@@ -62,10 +71,20 @@ export interface Store {
    * Records a failed attempt of a running job: appends to `history` (keeping the last
    * {@link MAX_HISTORY}), sets `error`, clears the lease. With `retryAt`, the job becomes `failed`
    * with `scheduledAt = retryAt` and `retryCount + 1`; with `retryAt = null` it becomes `dead`
-   * (`completedAt = now`). Returns the job afterwards, or `null` when the ref is stale (not running
-   * with that attempt), in which case nothing changes.
+   * (`completedAt = now`), and, when `deadLetter` is given, its dead-letter job (see
+   * {@link deadLetterJob}) is inserted in the same atomic step (never for a job named
+   * `deadLetter.name`: a dead-letter job's own death has none). Returns the job afterwards, or
+   * `null` when the ref is stale (not running with that attempt), in which case nothing changes.
    */
   failJob(ref: JobRef, options: FailOptions): Promise<Job | null>;
+
+  /**
+   * Hands running jobs back to the queue without any penalty: a job whose ref is current becomes
+   * `pending` with `scheduledAt = now` and its lease cleared; `retryCount`, `lostLeases`, `error`
+   * and `history` stay as they are. For attempts interrupted by a shutdown and for claims an
+   * instance cannot run. A stale ref is ignored. Returns, in input order, whether each was applied.
+   */
+  releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]>;
 
   /**
    * Extends the leases of running jobs to `lockedUntil`. Returns the ids whose lease could not be
@@ -74,17 +93,30 @@ export interface Store {
   renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]>;
 
   /**
-   * Returns running jobs whose `lockedUntil <= now` to `pending` (`scheduledAt = now`, lease
-   * cleared, an entry whose error mentions "lease expired" appended to `history`), at most
-   * `limit` of them, longest expired first. Returns the ids recovered.
+   * Recovers running jobs whose `lockedUntil <= now` (their process stopped), at most `limit` of
+   * them, longest expired first, each in one atomic step: `lostLeases + 1`, lease cleared, and a
+   * `history` entry with `error` appended. A job that had already lost `maxLostLeases` leases
+   * becomes `dead` (`completedAt = now`; its `error` is kept, or set to `error` when it had none;
+   * with `deadLetter`, its dead-letter job is inserted in the same step, unless the job is itself
+   * named `deadLetter.name`); every other one becomes
+   * `pending` with `scheduledAt = now`. Returns the ids returned to the queue and the jobs made dead.
    */
-  recoverExpiredLeases(now: Date, limit: number): Promise<string[]>;
+  recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases>;
 
   /**
    * The earliest `scheduledAt` of a waiting job (`scheduled`, `pending`, `failed`) in the given
-   * queues (all when `null`), or `null` when none waits. Lets the runtime sleep until the next due job.
+   * queues (all when `null`) with one of the given names (any when `null`), or `null` when none
+   * waits. Lets the runtime sleep until the next job it could claim is due.
    */
-  nextDueAt(queues: readonly string[] | null): Promise<Date | null>;
+  nextDueAt(options: NextDueOptions): Promise<Date | null>;
+
+  /**
+   * The distinct names of waiting jobs (`scheduled`, `pending`, `failed`) due at or before `dueBy`
+   * in the given queues (all when `null`), at most `limit` names, in no particular order. Lets an
+   * instance notice job names that it has no handler for. A store may look at a bounded number of
+   * waiting jobs only (the oldest due first).
+   */
+  waitingJobNames(options: WaitingNamesOptions): Promise<string[]>;
 
   /**
    * Creates or replaces a schedule by name. With `onlyIfAbsent`, creates it only when no schedule
@@ -125,16 +157,34 @@ export interface Store {
   ping(): Promise<void>;
 
   /**
-   * Optional push wake-ups: calls `listener(queue)` when jobs may have become available in `queue`
-   * (enqueued by any instance). Returns an unsubscribe function. Polling covers stores without it.
+   * Optional push events from every instance sharing the store: `{ type: "jobs", queue }` when
+   * jobs may have become available in `queue` (enqueued, made by a tick, retried, requeued,
+   * released or recovered), and `{ type: "cancelled", id, queue }` when a running job was
+   * cancelled. Returns an unsubscribe function. Polling covers stores without it (and events lost
+   * while a connection was down).
    */
-  subscribe?(listener: (queue: string) => void): () => void;
+  subscribe?(listener: (event: StoreEvent) => void): () => void;
 
   /**
    * Releases every connection and timer the store opened (a client passed in by the user stays
-   * open). Idempotent. Every later call rejects with a `StoreError`.
+   * open). Idempotent. Every later call rejects with a `StoreClosedError` (code `STORE_CLOSED`).
    */
   close(): Promise<void>;
+}
+
+/** An event pushed by a store to its subscribers (see {@link Store.subscribe}). */
+export type StoreEvent =
+  /** Jobs may have become available in `queue`. */
+  | { readonly type: "jobs"; readonly queue: string }
+  /** The running job `id` of `queue` was cancelled: the instance running it should abort it. */
+  | { readonly type: "cancelled"; readonly id: string; readonly queue: string };
+
+/** What {@link Store.requeueJob} did. */
+export interface RequeueResult {
+  /** Whether the job was moved back to `pending` (false: it was in another status and is unchanged). */
+  requeued: boolean;
+  /** The job as it is afterwards. */
+  job: Job;
 }
 
 /** Options of {@link Store.saveSchedule}. */
@@ -197,25 +247,93 @@ export function insertedJob(record: NewJobRecord): Job {
     metadata: { ...record.metadata },
     uniqueKey: record.uniqueKey ?? null,
     attempt: 0,
+    lostLeases: 0,
     lockedUntil: null,
     lockedBy: null,
     history: [],
   };
 }
 
-/** Identifies one attempt of a job: the attempt number is the fencing token of its lease. */
+/**
+ * Identifies one attempt of a job: the attempt number is the fencing token of its lease. The
+ * queue lets a store address the job directly (on Redis, its keys carry the queue's hash tag).
+ */
 export interface JobRef {
   id: string;
+  queue: string;
   attempt: number;
 }
 
 /** Options of {@link Store.claimDueJobs}. */
 export interface ClaimOptions {
+  /** The queues to claim from, or `null` for every queue. */
   queues: readonly string[] | null;
+  /** The job names the claimer can run, or `null` for any name. */
+  names: readonly string[] | null;
+  /** The most jobs to claim. */
   limit: number;
   now: Date;
+  /** The lease expiry of every claimed job. */
   lockedUntil: Date;
+  /** The instance taking the lease (`lockedBy`). */
   workerId: string;
+}
+
+/** Options of {@link Store.nextDueAt}. */
+export interface NextDueOptions {
+  /** The queues to look at, or `null` for every queue. */
+  queues: readonly string[] | null;
+  /** The job names to look at, or `null` for any name. */
+  names: readonly string[] | null;
+}
+
+/** Options of {@link Store.waitingJobNames}. */
+export interface WaitingNamesOptions {
+  /** The queues to look at, or `null` for every queue. */
+  queues: readonly string[] | null;
+  /** Only jobs with `scheduledAt <= dueBy`. */
+  dueBy: Date;
+  /** The most names to return. */
+  limit: number;
+}
+
+/** Options of {@link Store.releaseJobs}. */
+export interface ReleaseOptions {
+  now: Date;
+}
+
+/**
+ * The dead-letter job a store inserts together with a job's death (see {@link deadLetterJob}):
+ * the handler name and the defaults the runtime resolved for it.
+ */
+export interface DeadLetterOptions {
+  /** The name of the dead-letter job: the handler registered under `deadLetter.queue`. */
+  name: string;
+  priority: number;
+  maxRetries: number;
+  /** Handler timeout in ms. */
+  timeout: number;
+}
+
+/** Options of {@link Store.recoverExpiredLeases}. */
+export interface RecoverOptions {
+  now: Date;
+  /** The most jobs to recover in this call. */
+  limit: number;
+  /** A job that has already lost this many leases becomes dead instead of pending. */
+  maxLostLeases: number;
+  /** The text of the history entry (and of `error` for a job made dead that has no error). */
+  error: string;
+  /** The dead-letter job to insert for each job made dead, or `null` for none. */
+  deadLetter: DeadLetterOptions | null;
+}
+
+/** Result of {@link Store.recoverExpiredLeases}. */
+export interface RecoveredLeases {
+  /** The ids of the jobs returned to `pending`, longest expired first. */
+  recovered: string[];
+  /** The jobs made dead (they had lost too many leases), as they are afterwards. */
+  dead: Job[];
 }
 
 /** Options of {@link Store.completeJobs}. */
@@ -231,6 +349,47 @@ export interface FailOptions {
   error: string;
   /** When to retry, or `null` to make the job dead. */
   retryAt: Date | null;
+  /** With `retryAt: null`: the dead-letter job to insert with the death, or `null`/absent for none. */
+  deadLetter?: DeadLetterOptions | null;
+}
+
+/** The metadata key of a dead-letter job that holds the id of the dead job it stands for. */
+export const DEAD_LETTER_METADATA = "sched.deadLetter";
+
+/**
+ * The id of the dead-letter job of `jobId`'s death at attempt `attempt`:
+ * `<jobId>:dead:<attempt>`. Derived, not generated, so a store builds it inside its atomic step
+ * (in SQL or Lua as well) and can never insert two for one death.
+ */
+export function deadLetterJobId(jobId: string, attempt: number): string {
+  return `${jobId}:dead:${attempt}`;
+}
+
+/**
+ * The dead-letter job a store inserts when the job `dead` dies with `options`: named
+ * `options.name`, in the dead job's queue, `pending` at `now`, without payload, with
+ * `metadata[DEAD_LETTER_METADATA]` = the dead job's id. Stores that build it in SQL or Lua must
+ * produce exactly this record (the conformance suite compares them).
+ */
+export function deadLetterJob(
+  dead: Pick<Job, "id" | "queue" | "attempt">,
+  options: DeadLetterOptions,
+  now: Date,
+): NewJobRecord {
+  return {
+    id: deadLetterJobId(dead.id, dead.attempt),
+    name: options.name,
+    payload: null,
+    queue: dead.queue,
+    priority: options.priority,
+    maxRetries: options.maxRetries,
+    timeout: options.timeout,
+    scheduledAt: new Date(now.getTime()),
+    createdAt: new Date(now.getTime()),
+    status: "pending",
+    metadata: { [DEAD_LETTER_METADATA]: dead.id },
+    uniqueKey: null,
+  };
 }
 
 /** Options of {@link Store.cleanup}. */

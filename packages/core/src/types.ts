@@ -59,6 +59,11 @@ export interface Job<P = unknown> {
   uniqueKey: string | null;
   /** How many times the job has been claimed; the current attempt number and the lease's fencing token. */
   attempt: number;
+  /**
+   * How many times the job's lease expired while it ran (the process running it stopped). A job
+   * that loses more than `maxLeaseRecoveries` leases is made dead. Reset by `retryJob`.
+   */
+  lostLeases: number;
   /** The lease expiry of a running job. */
   lockedUntil: Date | null;
   /** The worker instance holding the lease of a running job. */

@@ -27,6 +27,7 @@ describe("insertedJob", () => {
       completedAt: null,
       error: null,
       attempt: 0,
+      lostLeases: 0,
       lockedUntil: null,
       lockedBy: null,
       history: [],

@@ -65,7 +65,14 @@ describe("start and stop", () => {
     await stopping;
     expect((reason as Error).name).toBe("ShuttingDownError");
     const stored = await store.getJob(job.id);
-    expect(stored?.status).toBe("failed");
+    // Interrupted by shutdown, not by its own fault: pending at once, no retry used, no failure recorded.
+    expect(stored).toMatchObject({
+      status: "pending",
+      retryCount: 0,
+      lostLeases: 0,
+      error: null,
+      history: [],
+    });
     expect(stored?.scheduledAt.getTime()).toBeLessThanOrEqual(clock.now());
     // Another instance picks it up at once.
     const next = createScheduler({ clock, store, logger: recordingLogger() });
@@ -107,11 +114,11 @@ describe("start and stop", () => {
     await expect(check()).rejects.toThrow(/stopped/);
   });
 
-  it("start rejects with a store error when the store is unreachable, and stays stopped", async () => {
+  it("start rejects with the store's error when the store is closed, and stays stopped", async () => {
     const store = new MemoryStore();
     await store.close();
     const s = createScheduler({ store, logger: recordingLogger() });
-    await expect(s.start()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(s.start()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     expect(s.running).toBe(false);
   });
 
@@ -207,6 +214,7 @@ describe("leases", () => {
     // Another process claimed it and died.
     await store.claimDueJobs({
       queues: null,
+      names: null,
       limit: 1,
       now: new Date(clock.now()),
       lockedUntil: new Date(clock.now() + 30_000),
@@ -221,29 +229,55 @@ describe("leases", () => {
     await s.stop();
   });
 
-  it("a job whose lease expired too many times is dead rather than run again", async () => {
-    const { s, clock, store } = setup({ maxLeaseRecoveries: 1 });
-    s.register("poison", () => {});
+  it("a job whose lease expired too many times is made dead when the last lease is recovered", async () => {
+    const dead: Array<[string, string]> = [];
+    const { s, clock, store, logger } = setup({
+      maxLeaseRecoveries: 1,
+      hooks: [{ onDead: (job, err) => dead.push([job.id, err.message]) }],
+    });
+    const ran: number[] = [];
+    s.register("poison", (_job, ctx) => {
+      ran.push(ctx.attempt);
+    });
     const job = await s.enqueue({ name: "poison" });
-    for (let i = 0; i < 2; i++) {
+    const crash = async (): Promise<void> => {
       await store.claimDueJobs({
         queues: null,
+        names: null,
         limit: 1,
         now: new Date(clock.now()),
         lockedUntil: new Date(clock.now() + 1000),
         workerId: "crashing",
       });
       await clock.advance("2s");
-      await store.recoverExpiredLeases(new Date(clock.now()), 10);
-    }
+    };
+    await crash();
+    const first = await store.recoverExpiredLeases({
+      now: new Date(clock.now()),
+      limit: 10,
+      maxLostLeases: 1,
+      error: "lease expired",
+      deadLetter: null,
+    });
+    expect(first.recovered).toEqual([job.id]);
+    await crash();
+    // The scheduler's own recovery finds the second expired lease: one too many.
     await s.start();
     await until(async () => (await store.getJob(job.id))?.status === "dead");
-    expect((await store.getJob(job.id))?.error).toMatch(/lease expired 2 times/);
+    const stored = await store.getJob(job.id);
+    expect(stored).toMatchObject({ lostLeases: 2, retryCount: 0, attempt: 2 });
+    expect(stored?.error).toMatch(/lease expired/);
+    expect(stored?.history.map((entry) => entry.attempt)).toEqual([1, 2]);
+    expect(ran).toEqual([]);
+    expect(dead).toEqual([[job.id, expect.stringMatching(/lease expired 2 times/)]]);
+    expect(logger.lines.some((line) => line.startsWith("warn job is dead: its lease expired 2 times"))).toBe(
+      true,
+    );
     await s.stop();
   });
 
-  it("a handler whose lease was lost is aborted and its result is ignored", async () => {
-    const { s, clock, store } = setup({ distributed: { lockTTL: "30s", lockRefresh: "10s" } });
+  it("a job cancelled in the store by another instance is aborted at once, without a lease warning", async () => {
+    const { s, clock, store, logger } = setup({ distributed: { lockTTL: "30s", lockRefresh: "10s" } });
     let reason: unknown = null;
     const gate = deferred();
     s.register("lost", async (_job, ctx) => {
@@ -255,14 +289,56 @@ describe("leases", () => {
     await s.start();
     const job = await s.enqueue({ name: "lost" });
     await until(async () => (await store.getJob(job.id))?.status === "running");
-    // An operator cancels it behind this instance's back, straight in the store.
+    // An operator cancels it behind this instance's back, straight in the store: the store pushes it.
     await store.cancelJob(job.id, new Date(clock.now()));
+    await until(() => reason !== null);
+    expect((reason as Error).name).toBe("JobCancelledError");
+    gate.resolve();
+    await clock.advance("10s");
+    await turns();
+    expect((await store.getJob(job.id))?.status).toBe("cancelled");
+    expect(logger.lines.filter((line) => line.startsWith("warn"))).toEqual([]);
+    await s.stop();
+  });
+
+  it("a handler whose lease was taken over is aborted at the next renewal, with a warning, and its result is ignored", async () => {
+    const { s, clock, store, logger } = setup({ distributed: { lockTTL: "30s", lockRefresh: "10s" } });
+    let reason: unknown = null;
+    const gate = deferred();
+    s.register("lost", async (_job, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason;
+      });
+      await gate.promise;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "lost" });
+    await until(async () => (await store.getJob(job.id))?.status === "running");
+    // Another instance, whose clock runs far ahead, saw the lease expired and took the job over.
+    const later = new Date(clock.now() + 3_600_000);
+    await store.recoverExpiredLeases({
+      now: later,
+      limit: 10,
+      maxLostLeases: 3,
+      error: "lost",
+      deadLetter: null,
+    });
+    const [takeover] = await store.claimDueJobs({
+      queues: null,
+      names: null,
+      limit: 1,
+      now: later,
+      lockedUntil: new Date(later.getTime() + 30_000),
+      workerId: "other",
+    });
+    expect(takeover).toMatchObject({ id: job.id, attempt: 2 });
     await clock.advance("10s");
     await until(() => reason !== null);
     expect((reason as Error).message).toMatch(/lease was lost/);
+    await until(() => logger.lines.some((line) => line.startsWith("warn lost the lease")));
     gate.resolve();
     await turns();
-    expect((await store.getJob(job.id))?.status).toBe("cancelled");
+    expect(await store.getJob(job.id)).toMatchObject({ status: "running", attempt: 2, lockedBy: "other" });
     await s.stop();
   });
 });

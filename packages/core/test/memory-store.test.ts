@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7Generator } from "../src/ids.js";
 import { MemoryStore } from "../src/memory/index.js";
-import type { ClaimOptions, NewJobRecord, Store } from "../src/store.js";
+import type { ClaimOptions, NewJobRecord, Store, StoreEvent } from "../src/store.js";
 import { seededRandom } from "./helpers.js";
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -29,6 +29,7 @@ function newJob(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
 function claimAt(now: number, overrides: Partial<ClaimOptions> = {}): ClaimOptions {
   return {
     queues: null,
+    names: null,
     limit: 100,
     now: at(now),
     lockedUntil: at(now + 60_000),
@@ -39,6 +40,7 @@ function claimAt(now: number, overrides: Partial<ClaimOptions> = {}): ClaimOptio
 
 interface ModelJob {
   id: string;
+  name: string;
   queue: string;
   priority: number;
   scheduledAt: number;
@@ -65,6 +67,7 @@ describe("MemoryStore heaps", () => {
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
       const store = new MemoryStore();
       const queues = ["a", "b", "c", "d"];
+      const jobNames = ["x", "y", "z"];
       const model = new Map<string, ModelJob>();
       let now = 0;
 
@@ -73,6 +76,7 @@ describe("MemoryStore heaps", () => {
         const batch = Array.from({ length: Math.floor(rand() * 30) }, () => {
           const scheduledAt = now + Math.floor(rand() * 2_000) - 500;
           return newJob({
+            name: pick(jobNames),
             queue: pick(queues),
             priority: rand() < mixed ? Math.floor(rand() * 5) - 1 : 0,
             scheduledAt: at(scheduledAt),
@@ -83,6 +87,7 @@ describe("MemoryStore heaps", () => {
         for (const job of batch) {
           model.set(job.id, {
             id: job.id,
+            name: job.name,
             queue: job.queue,
             priority: job.priority,
             scheduledAt: job.scheduledAt.getTime() - T0,
@@ -95,19 +100,21 @@ describe("MemoryStore heaps", () => {
         now += Math.floor(rand() * 400) - 80;
 
         const selected = rand() < 0.3 ? null : queues.filter(() => rand() < 0.5);
+        const names = rand() < 0.5 ? null : jobNames.filter(() => rand() < 0.6);
         const waiting = [...model.values()].filter((job) => job.waiting);
-        const inQueues = (job: ModelJob): boolean => selected === null || selected.includes(job.queue);
+        const inQueues = (job: ModelJob): boolean =>
+          (selected === null || selected.includes(job.queue)) && (names === null || names.includes(job.name));
 
         const dueAts = waiting.filter(inQueues).map((job) => job.scheduledAt);
         const expectedNext = dueAts.length === 0 ? null : at(Math.min(...dueAts));
-        expect(await store.nextDueAt(selected)).toEqual(expectedNext);
+        expect(await store.nextDueAt({ queues: selected, names })).toEqual(expectedNext);
 
         const limit = 1 + Math.floor(rand() * 25);
         const expected = waiting
           .filter((job) => inQueues(job) && job.scheduledAt <= now)
           .sort(claimOrder)
           .slice(0, limit);
-        const claimed = await store.claimDueJobs(claimAt(now, { queues: selected, limit }));
+        const claimed = await store.claimDueJobs(claimAt(now, { queues: selected, names, limit }));
         expect(claimed.map((job) => job.id)).toEqual(expected.map((job) => job.id));
 
         for (const job of claimed) {
@@ -116,11 +123,13 @@ describe("MemoryStore heaps", () => {
           entry.attempt = job.attempt;
           const fate = rand();
           if (fate < 0.4) {
-            await store.completeJobs([{ id: job.id, attempt: job.attempt }], { now: at(now) });
+            await store.completeJobs([{ id: job.id, queue: job.queue, attempt: job.attempt }], {
+              now: at(now),
+            });
           } else if (fate < 0.8) {
             const retryAt = now + Math.floor(rand() * 1_000) - 200;
             await store.failJob(
-              { id: job.id, attempt: job.attempt },
+              { id: job.id, queue: job.queue, attempt: job.attempt },
               { now: at(now), error: "x", retryAt: at(retryAt) },
             );
             entry.waiting = true;
@@ -200,7 +209,7 @@ describe("MemoryStore copies", () => {
     const [created] = await store.createJobs([newJob({ metadata: { a: "1" } })]);
     const [claimed] = await store.claimDueJobs(claimAt(0));
     const failed = await store.failJob(
-      { id: claimed!.id, attempt: 1 },
+      { id: claimed!.id, queue: "default", attempt: 1 },
       { now: at(1), error: "e", retryAt: at(2) },
     );
     const listed = await store.listJobs({});
@@ -356,7 +365,10 @@ describe("MemoryStore behaviour beyond the contract", () => {
     const store = new MemoryStore();
     await store.createJobs([newJob({ uniqueKey: "k" })]);
     const [claimed] = await store.claimDueJobs(claimAt(0));
-    await store.failJob({ id: claimed!.id, attempt: 1 }, { now: at(1), error: "e", retryAt: null });
+    await store.failJob(
+      { id: claimed!.id, queue: "default", attempt: 1 },
+      { now: at(1), error: "e", retryAt: null },
+    );
     const [other] = await store.createJobs([newJob({ uniqueKey: "k" })]);
     await expect(store.requeueJob(claimed!.id, at(2))).rejects.toMatchObject({
       code: "JOB_ALREADY_EXISTS",
@@ -365,7 +377,7 @@ describe("MemoryStore behaviour beyond the contract", () => {
     expect((await store.getJob(claimed!.id))?.status).toBe("dead");
     // Once the other job finishes, the requeue goes through and takes the key again.
     await store.cancelJob(other!.id, at(3));
-    expect((await store.requeueJob(claimed!.id, at(4)))?.status).toBe("pending");
+    expect((await store.requeueJob(claimed!.id, at(4)))?.job.status).toBe("pending");
     await expect(store.createJobs([newJob({ uniqueKey: "k" })])).rejects.toMatchObject({
       code: "JOB_ALREADY_EXISTS",
     });
@@ -375,8 +387,11 @@ describe("MemoryStore behaviour beyond the contract", () => {
     const store = new MemoryStore({ removeOnComplete: true });
     await store.createJobs([newJob(), newJob()]);
     const [first, second] = await store.claimDueJobs(claimAt(0));
-    await store.completeJobs([{ id: first!.id, attempt: 1 }], { now: at(1) });
-    await store.completeJobs([{ id: second!.id, attempt: 1 }], { now: at(1), removeOnComplete: false });
+    await store.completeJobs([{ id: first!.id, queue: "default", attempt: 1 }], { now: at(1) });
+    await store.completeJobs([{ id: second!.id, queue: "default", attempt: 1 }], {
+      now: at(1),
+      removeOnComplete: false,
+    });
     expect(await store.getJob(first!.id)).toBeNull();
     expect((await store.getJob(second!.id))?.status).toBe("completed");
   });
@@ -393,11 +408,20 @@ describe("MemoryStore behaviour beyond the contract", () => {
     const store = new MemoryStore();
     await store.createJobs([newJob(), newJob(), newJob()]);
     const claimed = await store.claimDueJobs(claimAt(0));
-    await store.renewLeases([{ id: claimed[0]!.id, attempt: 1 }], at(300));
-    await store.renewLeases([{ id: claimed[1]!.id, attempt: 1 }], at(100));
-    await store.renewLeases([{ id: claimed[2]!.id, attempt: 1 }], at(200));
-    expect(await store.recoverExpiredLeases(at(1_000), 2)).toEqual([claimed[1]!.id, claimed[2]!.id]);
-    expect(await store.recoverExpiredLeases(at(1_000), 0)).toEqual([]);
+    const ref = (i: number) => ({ id: claimed[i]!.id, queue: "default", attempt: 1 });
+    await store.renewLeases([ref(0)], at(300));
+    await store.renewLeases([ref(1)], at(100));
+    await store.renewLeases([ref(2)], at(200));
+    const recover = (limit: number) =>
+      store.recoverExpiredLeases({
+        now: at(1_000),
+        limit,
+        maxLostLeases: 3,
+        error: "lost",
+        deadLetter: null,
+      });
+    expect((await recover(2)).recovered).toEqual([claimed[1]!.id, claimed[2]!.id]);
+    expect(await recover(0)).toEqual({ recovered: [], dead: [] });
   });
 });
 
@@ -405,22 +429,34 @@ describe("MemoryStore subscribe", () => {
   it("notifies once per queue after inserts, retries, recoveries and requeues", async () => {
     const store = new MemoryStore();
     const heard: string[] = [];
-    store.subscribe((queue) => heard.push(queue));
+    store.subscribe((event) => heard.push(event.type === "jobs" ? event.queue : `cancelled ${event.id}`));
     await store.createJobs([newJob({ queue: "a" }), newJob({ queue: "a" }), newJob({ queue: "b" })]);
     expect(heard).toEqual(["a", "b"]);
     heard.length = 0;
     const claimed = await store.claimDueJobs(claimAt(0, { queues: ["a"] }));
-    await store.failJob({ id: claimed[0]!.id, attempt: 1 }, { now: at(1), error: "e", retryAt: at(5) });
+    await store.failJob(
+      { id: claimed[0]!.id, queue: "a", attempt: 1 },
+      { now: at(1), error: "e", retryAt: at(5) },
+    );
     expect(heard).toEqual(["a"]);
-    await store.recoverExpiredLeases(at(120_000), 10);
+    await store.recoverExpiredLeases({
+      now: at(120_000),
+      limit: 10,
+      maxLostLeases: 3,
+      error: "lost",
+      deadLetter: null,
+    });
     expect(heard).toEqual(["a", "a"]);
+    const [running] = await store.claimDueJobs(claimAt(120_000, { queues: ["b"] }));
+    await store.cancelJob(running!.id, at(120_001));
+    expect(heard).toEqual(["a", "a", `cancelled ${running!.id}`]);
   });
 
   it("a listener that throws neither fails the call nor silences other listeners", async () => {
     const store = new MemoryStore();
     const heard: string[] = [];
-    const listener = (queue: string): void => {
-      heard.push(queue);
+    const listener = (event: StoreEvent): void => {
+      if (event.type === "jobs") heard.push(event.queue);
     };
     store.subscribe(() => {
       throw new Error("listener failure");
@@ -437,13 +473,13 @@ describe("MemoryStore subscribe", () => {
 });
 
 describe("MemoryStore close", () => {
-  it("every method rejects with a StoreError after close, and close stays idempotent", async () => {
+  it("every method rejects with STORE_CLOSED after close, and close stays idempotent", async () => {
     const store: Store = new MemoryStore();
     const heard: string[] = [];
-    store.subscribe?.((queue) => heard.push(queue));
+    store.subscribe?.((event) => heard.push(event.type));
     await store.close();
     await store.close();
-    const ref = { id: "x", attempt: 1 };
+    const ref = { id: "x", queue: "default", attempt: 1 };
     const calls: Array<() => Promise<unknown>> = [
       () => store.createJobs([newJob()]),
       () => store.getJob("x"),
@@ -454,8 +490,11 @@ describe("MemoryStore close", () => {
       () => store.completeJobs([ref], { now: at(0) }),
       () => store.failJob(ref, { now: at(0), error: "e", retryAt: null }),
       () => store.renewLeases([ref], at(0)),
-      () => store.recoverExpiredLeases(at(0), 1),
-      () => store.nextDueAt(null),
+      () => store.releaseJobs([ref], { now: at(0) }),
+      () =>
+        store.recoverExpiredLeases({ now: at(0), limit: 1, maxLostLeases: 3, error: "e", deadLetter: null }),
+      () => store.nextDueAt({ queues: null, names: null }),
+      () => store.waitingJobNames({ queues: null, dueBy: at(0), limit: 10 }),
       () => store.getSchedule("s"),
       () => store.listSchedules(),
       () => store.deleteSchedule("s"),
@@ -471,7 +510,7 @@ describe("MemoryStore close", () => {
       () => store.stats(),
       () => store.ping(),
     ];
-    for (const call of calls) await expect(call()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    for (const call of calls) await expect(call()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     const unsubscribe = store.subscribe?.(() => heard.push("late"));
     unsubscribe?.();
     expect(heard).toEqual([]);

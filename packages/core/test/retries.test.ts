@@ -173,13 +173,27 @@ describe("failures", () => {
     expect(stored?.error).toMatch(/timed out after 5000ms/);
   });
 
-  it("a job whose name has no handler fails with a clear error", async () => {
-    const { s } = setup();
+  it("a job whose name has no handler here waits, with one warning per name, and runs once one is registered", async () => {
+    const { s, clock, logger } = setup();
     current = s;
+    s.register("known", () => {});
     await s.start();
-    const job = await s.enqueue({ name: "nobody", maxRetries: 0 });
-    await until(async () => (await s.getJob(job.id))?.status === "dead");
-    expect((await s.getJob(job.id))?.error).toMatch(/no handler is registered for job name "nobody"/);
+    const first = await s.enqueue({ name: "nobody", maxRetries: 0 });
+    const second = await s.enqueue({ name: "nobody", maxRetries: 0 });
+    for (let i = 0; i < 6; i++) await clock.advance("10s");
+    await until(() => logger.lines.some((line) => line.includes('job name "nobody"')));
+    await turns();
+    expect((await s.getJob(first.id))?.status).toBe("pending");
+    expect(await s.getJob(second.id)).toMatchObject({ status: "pending", attempt: 0, retryCount: 0 });
+    expect(logger.lines.filter((line) => line.includes('job name "nobody"'))).toHaveLength(1);
+    expect(logger.lines.filter((line) => line.startsWith("warn"))).toHaveLength(1);
+    // A rolling deploy brings the handler: the waiting jobs run.
+    const ran: string[] = [];
+    s.register("nobody", (job) => {
+      ran.push(job.id);
+    });
+    await until(() => ran.length === 2);
+    expect(ran.sort()).toEqual([first.id, second.id].sort());
   });
 
   it("with the dead-letter queue disabled, no dead-letter handler is called", async () => {
@@ -199,8 +213,8 @@ describe("failures", () => {
     expect(dead).toEqual([]);
   });
 
-  it("a throwing dead-letter handler or hook is logged and changes nothing", async () => {
-    const { s, logger } = setup({
+  it("a throwing dead-letter handler is retried like any job, then dead without a dead letter of its own", async () => {
+    const { s, logger, store } = setup({
       hooks: [
         {
           afterJob: () => {
@@ -210,16 +224,34 @@ describe("failures", () => {
       ],
     });
     current = s;
-    s.register("dead", () => {
-      throw new Error("dlq broke");
-    });
+    const calls: string[] = [];
+    s.register(
+      "dead",
+      (job) => {
+        calls.push(job.id);
+        throw new Error("dlq broke");
+      },
+      { maxRetries: 1, retry: { initialDelay: 0, jitter: 0 } },
+    );
     s.register("f", () => {
       throw new Error("x");
     });
     await s.start();
     const job = await s.enqueue({ name: "f", maxRetries: 0 });
-    await until(() => logger.lines.some((l) => l.includes("dead-letter handler threw")));
+    await until(async () => (await store.listJobs({ name: "dead", status: "dead" })).length === 1);
     expect((await s.getJob(job.id))?.status).toBe("dead");
+    // The handler received the dead job, twice (a first attempt and one retry).
+    expect(calls).toEqual([job.id, job.id]);
+    const [letter] = await store.listJobs({ name: "dead" });
+    expect(letter).toMatchObject({
+      id: `${job.id}:dead:1`,
+      queue: job.queue,
+      retryCount: 1,
+      error: "dlq broke",
+    });
+    expect(letter?.metadata).toEqual({ "sched.deadLetter": job.id });
+    // No dead letter for the dead letter.
+    expect(await store.listJobs({})).toHaveLength(2);
     expect(logger.lines.some((l) => l.includes("hook afterJob threw"))).toBe(true);
   });
 });

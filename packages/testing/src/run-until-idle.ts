@@ -39,7 +39,11 @@ export async function runUntilIdle(scheduler: Scheduler, options: RunUntilIdleOp
   const queues = scheduler.options.queues;
   for (;;) {
     for (let i = 0; i < 5; i++) await turn();
-    const [stats, due] = await Promise.all([scheduler.store.stats(), scheduler.store.nextDueAt(queues)]);
+    const [stats, due] = await Promise.all([
+      scheduler.store.stats(),
+      // Only jobs this scheduler can claim: a name no handler here runs would wait forever.
+      scheduler.store.nextDueAt({ queues, names: scheduler.handlerNames }),
+    ]);
     const now = scheduler.now();
     const dueNow = due !== null && due.getTime() <= now;
     // localWork covers what the store cannot see yet: failures being recorded, dead-letter

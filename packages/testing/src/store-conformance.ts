@@ -2,14 +2,20 @@ import type { Store } from "@sched/core";
 import { describe } from "vitest";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
 import { describeClaim } from "./store-conformance/claim.js";
+import { describeClosed } from "./store-conformance/closed.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
+import { describeDeadLetters } from "./store-conformance/dead-letters.js";
 import type { StoreSuiteContext } from "./store-conformance/fixtures.js";
 import { describeLeases } from "./store-conformance/leases.js";
 import { describeListJobs } from "./store-conformance/list-jobs.js";
+import { describeLostLeases } from "./store-conformance/lost-leases.js";
 import { describeMaintenance } from "./store-conformance/maintenance.js";
+import { describeNames } from "./store-conformance/names.js";
 import { describeOutcomes } from "./store-conformance/outcomes.js";
+import { describeRelease } from "./store-conformance/release.js";
 import { describeSchedules } from "./store-conformance/schedules.js";
 import { describeSubscribe } from "./store-conformance/subscribe.js";
+import { describeText } from "./store-conformance/text.js";
 import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
 import { storePerTest } from "./store-per-test.js";
 
@@ -21,6 +27,12 @@ export interface StoreConformanceOptions {
    * gives every test a store of its own (a fresh schema, key prefix or database).
    */
   cleanup?: (store: Store) => Promise<void>;
+  /**
+   * Opens another store on the same data as `store`, with connections of its own, as a second
+   * instance sharing the backend would (for a `MemoryStore`, the same object). Tests of what
+   * instances see of each other's changes (pushed events) need it; without it they are skipped.
+   */
+  openPeer?: (store: Store) => Promise<Store> | Store;
 }
 
 /**
@@ -47,22 +59,30 @@ export function storeConformance(
 ): void {
   describe(`${name} store conformance`, () => {
     const currentStore = storePerTest(factory, options.cleanup);
+    const { openPeer } = options;
     const ctx: StoreSuiteContext = {
       get store(): Store {
         return currentStore();
       },
       openStore: async () => factory(),
+      openPeer: openPeer === undefined ? undefined : async () => openPeer(currentStore()),
     };
 
     describeCreateJobs(ctx);
     describeUniqueKeys(ctx);
+    describeText(ctx);
     describeListJobs(ctx);
     describeClaim(ctx);
+    describeNames(ctx);
     describeOutcomes(ctx);
+    describeRelease(ctx);
     describeLeases(ctx);
+    describeLostLeases(ctx);
+    describeDeadLetters(ctx);
     describeCancelAndRequeue(ctx);
     describeSchedules(ctx);
     describeMaintenance(ctx);
     describeSubscribe(ctx);
+    describeClosed(ctx);
   });
 }

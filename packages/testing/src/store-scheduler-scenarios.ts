@@ -1,7 +1,18 @@
 import { createScheduler, type Job, type Scheduler, type Store } from "@sched/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { recordingLogger } from "./recording-logger.js";
 import { runUntilIdle } from "./run-until-idle.js";
+import {
+  cancelAndRetryScenario,
+  durableDeadLetterScenario,
+  interruptedByShutdownScenario,
+  pushedCancelScenario,
+  retryAfterDeathScenario,
+  retryJobRefusalScenario,
+  rollingDeployScenario,
+  stopDuringClaimScenario,
+  unstorableTextScenario,
+} from "./scenarios/job-life.js";
 import { storePerTest } from "./store-per-test.js";
 import { createTestClock, type TestClock } from "./test-clock.js";
 import { waitFor } from "./wait-for.js";
@@ -13,6 +24,12 @@ export interface StoreSchedulerScenariosOptions {
    * needed when the factory gives every test a store of its own (a fresh schema or key prefix).
    */
   cleanup?: (store: Store) => Promise<void>;
+  /**
+   * Opens another store on the same data as `store`, with connections of its own, as a second
+   * instance would (for a `MemoryStore`, the same object). Scenarios with two instances need it;
+   * without it they are skipped.
+   */
+  openPeer?: (store: Store) => Promise<Store> | Store;
 }
 
 /**
@@ -93,7 +110,8 @@ async function runWorkload(s: Scheduler, store: Store, clock: TestClock, total: 
     running: 0,
     failed: 0,
     dead: alwaysFailing.length,
-    completed: total - alwaysFailing.length + ticks.length,
+    // Each dead job's dead-letter job completed too.
+    completed: total - alwaysFailing.length + ticks.length + alwaysFailing.length,
   });
   expect((await store.getSchedule("report"))?.occurrences).toBe(ticks.length);
 
@@ -157,5 +175,68 @@ export function storeSchedulerScenarios(
     it("a payload over the size limit is PAYLOAD_TOO_LARGE and nothing is stored", async () => {
       await payloadLimitScenario(current());
     });
+
+    it("retryJob of a job that used all its retries runs it again with a fresh budget", {
+      timeout: 60_000,
+    }, async () => {
+      await retryAfterDeathScenario(current());
+    });
+
+    it("stops that interrupt a job use none of its retries and leave it pending at once", {
+      timeout: 60_000,
+    }, async () => {
+      await interruptedByShutdownScenario(current());
+    });
+
+    it("a running job cancelled and retried, three times over, keeps a fresh budget", {
+      timeout: 30_000,
+    }, async () => {
+      await cancelAndRetryScenario(current());
+    });
+
+    it("retryJob of a job that is not dead or cancelled throws and changes nothing", async () => {
+      await retryJobRefusalScenario(current());
+    });
+
+    it("input a store cannot keep is refused, and an error holding such text is still recorded", {
+      timeout: 30_000,
+    }, async () => {
+      await unstorableTextScenario(current());
+    });
+
+    it("stop() during a slow claim: the claimed job never starts, goes back at once, and nothing runs after stop", {
+      timeout: 30_000,
+    }, async () => {
+      await stopDuringClaimScenario(current());
+    });
+
+    const withPeer = (run: (store: Store, peer: Store) => Promise<void>) => async (test: TestContext) => {
+      if (options.openPeer === undefined) test.skip("no openPeer was given for a second instance");
+      const store = current();
+      const peer = await (options.openPeer as (store: Store) => Promise<Store> | Store)(store);
+      try {
+        await run(store, peer);
+      } finally {
+        if (peer !== store) await peer.close();
+      }
+    };
+
+    it(
+      "a rolling deploy: jobs of a name only the newer instance handles run there, none dies",
+      { timeout: 60_000 },
+      withPeer(rollingDeployScenario),
+    );
+
+    it(
+      "a dead letter survives the instance that recorded the death; another instance handles it",
+      { timeout: 30_000 },
+      withPeer(durableDeadLetterScenario),
+    );
+
+    it(
+      "cancel() of a job running on another instance aborts it within milliseconds, without a lease warning",
+      { timeout: 30_000 },
+      withPeer(pushedCancelScenario),
+    );
   });
 }

@@ -1,4 +1,4 @@
 import { MemoryStore } from "@sched/core";
 import { storeConformance } from "../src/index.js";
 
-storeConformance("MemoryStore", () => new MemoryStore());
+storeConformance("MemoryStore", () => new MemoryStore(), { openPeer: (store) => store });

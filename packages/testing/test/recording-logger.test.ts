@@ -37,9 +37,9 @@ describe("recordingLogger", () => {
       const job = await s.enqueue({ name: "boom" });
       await runUntilIdle(s);
       expect(logger.lines).toContainEqual({
-        level: "debug",
-        message: "job is dead",
-        fields: { jobId: job.id, error: "boom" },
+        level: "warn",
+        message: "job is dead (no retries left, or a permanent error)",
+        fields: { jobId: job.id, name: "boom", queue: "default", attempt: 1, error: "boom" },
       });
     } finally {
       await s.stop();

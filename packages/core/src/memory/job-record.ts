@@ -50,6 +50,7 @@ export class JobRecord {
   error: string | null = null;
   status: JobStatus;
   attempt = 0;
+  lostLeases = 0;
   lockedUntil: number | null = null;
   lockedBy: string | null = null;
   history: StoredFailure[] = [];
@@ -104,6 +105,7 @@ export function toJob(record: JobRecord): Job {
     metadata: { ...record.metadata },
     uniqueKey: record.uniqueKey,
     attempt: record.attempt,
+    lostLeases: record.lostLeases,
     lockedUntil: record.lockedUntil === null ? null : new Date(record.lockedUntil),
     lockedBy: record.lockedBy,
     history: record.history.map((failure) => ({

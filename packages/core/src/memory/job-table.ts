@@ -6,16 +6,21 @@ import { QueueState } from "./queue-state.js";
 
 /**
  * The jobs of a `MemoryStore` and the indexes kept in step with them: the waiting heaps and
- * status counts of each queue, the unique keys held, and the running jobs. Every change of a
- * job's status goes through here so that no index can drift from the job map.
+ * status counts of each lane (the jobs of one name in one queue), the unique keys held per queue,
+ * and the running jobs. Every change of a job's status goes through here so that no index can
+ * drift from the job map.
+ *
+ * Lanes let a claim take only the names an instance can run without looking at the others: a
+ * claim merges the heads of the lanes it selects.
  *
  * @internal
  */
 export class JobTable {
   private readonly jobs = new Map<string, JobRecord>();
-  private readonly queues = new Map<string, QueueState>();
-  /** uniqueKey → id of the job in an active status holding it. */
-  private readonly uniqueKeys = new Map<string, string>();
+  /** queue → job name → lane. */
+  private readonly lanes = new Map<string, Map<string, QueueState>>();
+  /** queue → uniqueKey → id of the job in an active status holding it. */
+  private readonly uniqueKeys = new Map<string, Map<string, string>>();
   /** Running jobs, for lease recovery (there are about as many as busy workers). */
   private readonly running = new Set<JobRecord>();
 
@@ -34,15 +39,20 @@ export class JobTable {
     return this.running.values();
   }
 
-  /** Every queue that has held a job. */
-  queueStates(): IterableIterator<QueueState> {
-    return this.queues.values();
+  /** Every lane that has held a job. */
+  *allLanes(): IterableIterator<QueueState> {
+    for (const byName of this.lanes.values()) yield* byName.values();
   }
 
   /** The record if `ref` is its current running attempt: the fencing check of DESIGN.md §2. */
   currentAttempt(ref: JobRef): JobRecord | undefined {
     const record = this.jobs.get(ref.id);
-    if (record === undefined || record.status !== "running" || record.attempt !== ref.attempt)
+    if (
+      record === undefined ||
+      record.status !== "running" ||
+      record.attempt !== ref.attempt ||
+      record.queue !== ref.queue
+    )
       return undefined;
     return record;
   }
@@ -58,13 +68,15 @@ export class JobTable {
     for (const job of jobs) {
       const key = job.uniqueKey;
       if (key !== null) {
-        const held = this.uniqueKeys.get(key);
-        if (held !== undefined || batchKeys?.has(key)) {
+        const held = this.uniqueKeys.get(job.queue)?.get(key);
+        // Names cannot hold U+0000, so this joins queue and key without ambiguity.
+        const batchKey = `${job.queue}\u0000${key}`;
+        if (held !== undefined || batchKeys?.has(batchKey)) {
           if (onConflict === "skip") continue;
           throw new JobAlreadyExistsError(key, held ?? null);
         }
         batchKeys ??= new Set();
-        batchKeys.add(key);
+        batchKeys.add(batchKey);
       }
       if (this.jobs.has(job.id)) throw duplicateId(job.id);
       records.push(new JobRecord(job));
@@ -82,8 +94,8 @@ export class JobTable {
         throw duplicateId(record.id);
       }
       this.jobs.set(record.id, record);
-      if (record.uniqueKey !== null) this.uniqueKeys.set(record.uniqueKey, record.id);
-      const state = this.queueOf(record);
+      if (record.uniqueKey !== null) this.keysOf(record.queue).set(record.uniqueKey, record.id);
+      const state = this.laneOf(record);
       state.counts[record.status]++;
       state.enter(record);
     }
@@ -91,7 +103,7 @@ export class JobTable {
 
   /** Removes a job and everything that refers to it. */
   delete(record: JobRecord): void {
-    const state = this.queueOf(record);
+    const state = this.laneOf(record);
     state.leave(record);
     state.counts[record.status]--;
     this.running.delete(record);
@@ -109,18 +121,18 @@ export class JobTable {
     this.running.add(record);
   }
 
-  /** Makes a job wait again (after a failure, a lost lease or a requeue) until `scheduledAt`. */
+  /** Makes a job wait again (after a failure, a lost lease, a release or a requeue) until `scheduledAt`. */
   wait(record: JobRecord, status: "pending" | "failed", scheduledAt: number): void {
     this.running.delete(record);
     this.setStatus(record, status);
     clearLease(record);
     record.scheduledAt = scheduledAt;
-    this.queueOf(record).enter(record);
+    this.laneOf(record).enter(record);
   }
 
   /** Moves a job to a final status, releasing its unique key. */
   finish(record: JobRecord, status: "completed" | "dead" | "cancelled", now: number): void {
-    this.queueOf(record).leave(record);
+    this.laneOf(record).leave(record);
     this.running.delete(record);
     this.setStatus(record, status);
     record.completedAt = now;
@@ -132,34 +144,48 @@ export class JobTable {
   retakeKey(record: JobRecord): void {
     const key = record.uniqueKey;
     if (key === null) return;
-    const holder = this.uniqueKeys.get(key);
+    const keys = this.keysOf(record.queue);
+    const holder = keys.get(key);
     if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder);
-    this.uniqueKeys.set(key, record.id);
+    keys.set(key, record.id);
   }
 
-  /** The queues named (each once), or every queue when `null`. */
-  selectQueues(queues: readonly string[] | null): QueueState[] {
-    if (queues === null) return [...this.queues.values()];
-    const states: QueueState[] = [];
-    for (const name of queues) {
-      const state = this.queues.get(name);
-      // A name listed twice must not enter a claim merge twice.
-      if (state !== undefined && !states.includes(state)) states.push(state);
+  /**
+   * The lanes of the queues named (every queue when `null`) and the job names given (every name
+   * when `null`), each lane once.
+   */
+  selectLanes(queues: readonly string[] | null, names: readonly string[] | null): QueueState[] {
+    const lanes: QueueState[] = [];
+    const byQueue =
+      queues === null ? [...this.lanes.values()] : [...new Set(queues)].map((queue) => this.lanes.get(queue));
+    const wanted = names === null ? null : new Set(names);
+    for (const byName of byQueue) {
+      if (byName === undefined) continue;
+      if (wanted === null) {
+        for (const lane of byName.values()) lanes.push(lane);
+      } else if (wanted.size < byName.size) {
+        for (const name of wanted) {
+          const lane = byName.get(name);
+          if (lane !== undefined) lanes.push(lane);
+        }
+      } else {
+        for (const lane of byName.values()) if (wanted.has(lane.jobName)) lanes.push(lane);
+      }
     }
-    return states;
+    return lanes;
   }
 
   /** Drops everything. */
   clear(): void {
-    for (const state of this.queues.values()) state.clear();
-    this.queues.clear();
+    for (const lane of this.allLanes()) lane.clear();
+    this.lanes.clear();
     this.jobs.clear();
     this.uniqueKeys.clear();
     this.running.clear();
   }
 
   private setStatus(record: JobRecord, status: JobStatus): void {
-    const counts = this.queueOf(record).counts;
+    const counts = this.laneOf(record).counts;
     counts[record.status]--;
     counts[status]++;
     record.status = status;
@@ -167,16 +193,32 @@ export class JobTable {
 
   private releaseKey(record: JobRecord): void {
     const key = record.uniqueKey;
-    if (key !== null && this.uniqueKeys.get(key) === record.id) this.uniqueKeys.delete(key);
+    if (key === null) return;
+    const keys = this.uniqueKeys.get(record.queue);
+    if (keys?.get(key) === record.id) keys.delete(key);
   }
 
-  private queueOf(record: JobRecord): QueueState {
-    let state = this.queues.get(record.queue);
-    if (state === undefined) {
-      state = new QueueState(record.queue);
-      this.queues.set(record.queue, state);
+  private keysOf(queue: string): Map<string, string> {
+    let keys = this.uniqueKeys.get(queue);
+    if (keys === undefined) {
+      keys = new Map();
+      this.uniqueKeys.set(queue, keys);
     }
-    return state;
+    return keys;
+  }
+
+  private laneOf(record: JobRecord): QueueState {
+    let byName = this.lanes.get(record.queue);
+    if (byName === undefined) {
+      byName = new Map();
+      this.lanes.set(record.queue, byName);
+    }
+    let lane = byName.get(record.name);
+    if (lane === undefined) {
+      lane = new QueueState(record.queue, record.name);
+      byName.set(record.name, lane);
+    }
+    return lane;
   }
 }
 

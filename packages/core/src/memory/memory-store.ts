@@ -1,18 +1,27 @@
-import { InvalidArgumentError, StoreError } from "../errors.js";
+import { InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
-import type {
-  ClaimOptions,
-  CleanupOptions,
-  CompleteOptions,
-  CreateJobsOptions,
-  FailOptions,
-  FireResult,
-  JobRef,
-  NewJobRecord,
-  SaveScheduleOptions,
-  ScheduleRecord,
-  ScheduleTick,
-  Store,
+import {
+  type ClaimOptions,
+  type CleanupOptions,
+  type CompleteOptions,
+  type CreateJobsOptions,
+  type DeadLetterOptions,
+  deadLetterJob,
+  type FailOptions,
+  type FireResult,
+  type JobRef,
+  type NewJobRecord,
+  type NextDueOptions,
+  type RecoveredLeases,
+  type RecoverOptions,
+  type ReleaseOptions,
+  type RequeueResult,
+  type SaveScheduleOptions,
+  type ScheduleRecord,
+  type ScheduleTick,
+  type Store,
+  type StoreEvent,
+  type WaitingNamesOptions,
 } from "../store.js";
 import type { Job, JobFilter, JobStatus, Stats } from "../types.js";
 import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
@@ -30,7 +39,6 @@ export interface MemoryStoreOptions {
 
 const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 10_000;
-const LEASE_EXPIRED = "lease expired";
 
 /** A queue's next due job, while claims across several queues are merged. */
 interface ClaimCandidate {
@@ -57,7 +65,7 @@ const ignoreIndex = (): void => {};
 export class MemoryStore implements Store {
   private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
-  private readonly listeners = new Set<(queue: string) => void>();
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly removeOnComplete: boolean;
   private closed = false;
 
@@ -117,25 +125,30 @@ export class MemoryStore implements Store {
     if (record.status === "completed" || record.status === "dead" || record.status === "cancelled") {
       return toJob(record);
     }
+    const wasRunning = record.status === "running";
     // Cancelling a running job also fences off its attempt: its ref no longer matches.
     this.table.finish(record, "cancelled", nowMs);
+    if (wasRunning) this.emit({ type: "cancelled", id: record.id, queue: record.queue });
     return toJob(record);
   }
 
   /** {@inheritDoc Store.requeueJob} */
-  async requeueJob(id: string, now: Date): Promise<Job | null> {
+  async requeueJob(id: string, now: Date): Promise<RequeueResult | null> {
     this.assertOpen();
     const nowMs = epochMs(now, "now");
     const record = this.table.get(id);
     if (record === undefined) return null;
-    if (record.status !== "dead" && record.status !== "cancelled") return toJob(record);
+    if (record.status !== "dead" && record.status !== "cancelled") {
+      return { requeued: false, job: toJob(record) };
+    }
     // The key was released when the job became final and may have been taken since.
     this.table.retakeKey(record);
     record.retryCount = 0;
+    record.lostLeases = 0;
     record.completedAt = null;
     this.table.wait(record, "pending", nowMs);
     this.notify(record.queue);
-    return toJob(record);
+    return { requeued: true, job: toJob(record) };
   }
 
   /** {@inheritDoc Store.claimDueJobs} */
@@ -146,7 +159,7 @@ export class MemoryStore implements Store {
     const { limit, workerId } = options;
     const claimed: Job[] = [];
     if (!(limit > 0)) return claimed;
-    const states = this.table.selectQueues(options.queues);
+    const states = this.table.selectLanes(options.queues, options.names);
     if (states.length === 1) {
       const state = states[0] as QueueState;
       state.promote(now);
@@ -158,7 +171,7 @@ export class MemoryStore implements Store {
       }
       return claimed;
     }
-    // Several queues: merge their heads so the batch follows the global claim order.
+    // Several lanes: merge their heads so the batch follows the global claim order.
     const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
     for (const state of states) {
       state.promote(now);
@@ -206,13 +219,30 @@ export class MemoryStore implements Store {
     appendFailure(record, options.error, now);
     record.error = options.error;
     if (retryAt === null) {
-      this.table.finish(record, "dead", now);
+      this.die(record, now, options.deadLetter ?? null);
     } else {
       record.retryCount++;
       this.table.wait(record, "failed", retryAt);
       this.notify(record.queue);
     }
     return toJob(record);
+  }
+
+  /** {@inheritDoc Store.releaseJobs} */
+  async releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]> {
+    this.assertOpen();
+    const now = epochMs(options.now, "now");
+    const applied: boolean[] = new Array(refs.length);
+    const released: JobRecord[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const record = this.table.currentAttempt(refs[i] as JobRef);
+      applied[i] = record !== undefined;
+      if (record === undefined) continue;
+      this.table.wait(record, "pending", now);
+      released.push(record);
+    }
+    this.notifyInserted(released);
+    return applied;
   }
 
   /** {@inheritDoc Store.renewLeases} */
@@ -229,35 +259,57 @@ export class MemoryStore implements Store {
   }
 
   /** {@inheritDoc Store.recoverExpiredLeases} */
-  async recoverExpiredLeases(now: Date, limit: number): Promise<string[]> {
+  async recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases> {
     this.assertOpen();
-    const nowMs = epochMs(now, "now");
-    let expired: JobRecord[] = [];
+    const nowMs = epochMs(options.now, "now");
+    const { limit, maxLostLeases, error, deadLetter } = options;
+    const expired: JobRecord[] = [];
     for (const record of this.table.runningJobs()) {
       if ((record.lockedUntil as number) <= nowMs) expired.push(record);
     }
-    if (expired.length > limit) {
-      // Longest-expired first, so a small limit still makes progress on the oldest.
-      expired.sort((a, b) => (a.lockedUntil as number) - (b.lockedUntil as number) || (a.id < b.id ? -1 : 1));
-      expired = expired.slice(0, Math.max(limit, 0));
+    // Longest-expired first, so a small limit still makes progress on the oldest.
+    expired.sort((a, b) => (a.lockedUntil as number) - (b.lockedUntil as number) || (a.id < b.id ? -1 : 1));
+    const recovered: JobRecord[] = [];
+    const dead: Job[] = [];
+    for (const record of expired.slice(0, Math.max(limit, 0))) {
+      appendFailure(record, error, nowMs);
+      const lost = record.lostLeases;
+      record.lostLeases = lost + 1;
+      if (lost >= maxLostLeases) {
+        record.error ??= error;
+        this.die(record, nowMs, deadLetter);
+        dead.push(toJob(record));
+      } else {
+        this.table.wait(record, "pending", nowMs);
+        recovered.push(record);
+      }
     }
-    for (const record of expired) {
-      appendFailure(record, LEASE_EXPIRED, nowMs);
-      this.table.wait(record, "pending", nowMs);
-    }
-    this.notifyInserted(expired);
-    return expired.map((record) => record.id);
+    this.notifyInserted(recovered);
+    return { recovered: recovered.map((record) => record.id), dead };
   }
 
   /** {@inheritDoc Store.nextDueAt} */
-  async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
+  async nextDueAt(options: NextDueOptions): Promise<Date | null> {
     this.assertOpen();
     let earliest: number | null = null;
-    for (const state of this.table.selectQueues(queues)) {
+    for (const state of this.table.selectLanes(options.queues, options.names)) {
       const next = state.nextDueAt();
       if (next !== null && (earliest === null || next < earliest)) earliest = next;
     }
     return earliest === null ? null : new Date(earliest);
+  }
+
+  /** {@inheritDoc Store.waitingJobNames} */
+  async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const dueBy = epochMs(options.dueBy, "dueBy");
+    const names = new Set<string>();
+    for (const lane of this.table.selectLanes(options.queues, null)) {
+      if (names.size >= options.limit) break;
+      const next = lane.nextDueAt();
+      if (next !== null && next <= dueBy) names.add(lane.jobName);
+    }
+    return [...names];
   }
 
   /** {@inheritDoc Store.saveSchedule} */
@@ -339,13 +391,15 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const total = emptyCounts();
     const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
-    for (const state of this.table.queueStates()) {
-      let jobsInQueue = 0;
+    for (const lane of this.table.allLanes()) {
+      let jobsInLane = 0;
+      for (const status of Object.keys(total) as JobStatus[]) jobsInLane += lane.counts[status];
+      if (jobsInLane === 0) continue;
+      const queueCounts = (byQueue[lane.name] ??= emptyCounts());
       for (const status of Object.keys(total) as JobStatus[]) {
-        total[status] += state.counts[status];
-        jobsInQueue += state.counts[status];
+        total[status] += lane.counts[status];
+        queueCounts[status] += lane.counts[status];
       }
-      if (jobsInQueue > 0) byQueue[state.name] = { ...state.counts };
     }
     return { ...total, byQueue };
   }
@@ -356,21 +410,22 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Calls `listener(queue)` synchronously, after the change, whenever jobs are inserted (by
-   * `createJobs` or a fired tick), requeued, scheduled for a retry or recovered from an expired
-   * lease. A listener that throws is ignored. Returns an unsubscribe function.
+   * Calls `listener` synchronously, after the change: with `{ type: "jobs", queue }` whenever jobs
+   * are inserted (by `createJobs`, a fired tick or a death's dead-letter job), requeued, released,
+   * scheduled for a retry or recovered from an expired lease, and with `{ type: "cancelled" }` when
+   * a running job is cancelled. A listener that throws is ignored. Returns an unsubscribe function.
    */
-  subscribe(listener: (queue: string) => void): () => void {
+  subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closed) return () => {};
     // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.
-    const wrapped = (queue: string): void => listener(queue);
+    const wrapped = (event: StoreEvent): void => listener(event);
     this.listeners.add(wrapped);
     return () => {
       this.listeners.delete(wrapped);
     };
   }
 
-  /** Drops all data and listeners. Idempotent; every later call rejects with a `StoreError`. */
+  /** Drops all data and listeners. Idempotent; every later call rejects with a `StoreClosedError`. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -380,7 +435,7 @@ export class MemoryStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StoreError("the MemoryStore is closed; create a new one");
+    if (this.closed) throw new StoreClosedError("the MemoryStore is closed");
   }
 
   private notifyInserted(records: readonly JobRecord[]): void {
@@ -391,13 +446,27 @@ export class MemoryStore implements Store {
   }
 
   private notify(queue: string): void {
+    if (this.listeners.size > 0) this.emit({ type: "jobs", queue });
+  }
+
+  private emit(event: StoreEvent): void {
     for (const listener of this.listeners) {
       try {
-        listener(queue);
+        listener(event);
       } catch {
         // A listener's failure is its own; the store's change has already happened.
       }
     }
+  }
+
+  /** Makes a job dead and, with `deadLetter`, inserts its dead-letter job in the same step. */
+  private die(record: JobRecord, now: number, deadLetter: DeadLetterOptions | null): void {
+    this.table.finish(record, "dead", now);
+    if (deadLetter === null || record.name === deadLetter.name) return;
+    const [letter] = this.table.prepare([deadLetterJob(record, deadLetter, new Date(now))], "skip");
+    if (letter === undefined || this.table.get(letter.id) !== undefined) return;
+    this.table.insertAll([letter]);
+    this.notify(letter.queue);
   }
 }
 

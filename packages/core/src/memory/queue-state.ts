@@ -18,7 +18,7 @@ const setReadySlot = (record: JobRecord, index: number): void => {
 };
 
 /**
- * The waiting jobs and status counts of one queue.
+ * The waiting jobs and status counts of one lane: the jobs of one name in one queue.
  *
  * While every waiting job of the queue has the same priority (the common case), claim order is
  * due order, and one heap in due order (`delayed`) serves both claims and {@link nextDueAt}.
@@ -52,8 +52,14 @@ export class QueueState {
   /** The priority of every waiting job while not {@link mixed}. */
   private priority = 0;
 
-  /** @param name - the queue name. */
-  constructor(readonly name: string) {}
+  /**
+   * @param name - the queue name.
+   * @param jobName - the job name.
+   */
+  constructor(
+    readonly name: string,
+    readonly jobName: string,
+  ) {}
 
   /** Adds a job that has just started waiting. Its `scheduledAt` must not change until it leaves. */
   enter(record: JobRecord): void {

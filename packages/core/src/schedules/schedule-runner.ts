@@ -20,6 +20,8 @@ export const TICK_METADATA = { schedule: "sched.schedule", tick: "sched.tick" } 
 export class ScheduleRunner {
   private readonly task: PeriodicTask;
   private readonly compiled = new Map<string, { key: string; schedule: Schedule }>();
+  /** Stored schedules this instance has no handler for, already warned about. */
+  private readonly warnedUndefined = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -28,6 +30,8 @@ export class ScheduleRunner {
     private readonly extensions: Extensions,
     private readonly isLeader: () => boolean,
     private readonly onJobsEnqueued: () => void,
+    /** Whether this instance has a handler for a schedule's jobs. */
+    private readonly hasHandler: (name: string) => boolean,
   ) {
     this.task = new PeriodicTask(
       "firing schedules",
@@ -92,6 +96,14 @@ export class ScheduleRunner {
 
   private async fire(record: ScheduleRecord, now: number): Promise<Date | null> {
     const { misfireGrace, misfireLimit, idGenerator } = this.options;
+    if (!this.hasHandler(record.name) && !this.warnedUndefined.has(record.name)) {
+      // Another instance may define it (a rolling deploy): fire it, its jobs wait for that instance.
+      this.warnedUndefined.add(record.name);
+      this.options.logger.warn(
+        `schedule "${record.name}" is stored but not defined here; its ticks wait for an instance that defines it (unschedule("${record.name}") removes it)`,
+        { schedule: record.name },
+      );
+    }
     const plan = planTick(record, this.scheduleOf(record), now, { grace: misfireGrace, limit: misfireLimit });
     const template = record.definition.job;
     const jobs: NewJobRecord[] = plan.ticks.map((tick) => ({

@@ -5,7 +5,11 @@ import {
   claimAt,
   createJobInStatus,
   createRunningJob,
+  mustGet,
   newId,
+  nextDue,
+  recover,
+  recoveredIds,
   refOf,
   type StoreSuiteContext,
 } from "./fixtures.js";
@@ -24,7 +28,7 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
         expect(cancelled).toEqual({ ...job, status: "cancelled", completedAt: at(500) });
         expect(await ctx.store.getJob(job.id)).toEqual(cancelled);
         expect(await ctx.store.claimDueJobs(claimAt(at(100_000_000)))).toEqual([]);
-        expect(await ctx.store.nextDueAt(null)).toBeNull();
+        expect(await nextDue(ctx.store, null)).toBeNull();
       });
     }
 
@@ -43,7 +47,7 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
         await ctx.store.failJob(refOf(running), { now: at(600), error: "x", retryAt: at(700) }),
       ).toBeNull();
       expect(await ctx.store.renewLeases([refOf(running)], at(90_000))).toEqual([running.id]);
-      expect(await ctx.store.recoverExpiredLeases(at(100_000_000), 100)).toEqual([]);
+      expect(await recoveredIds(ctx.store, at(100_000_000), 100)).toEqual([]);
       expect(await ctx.store.getJob(running.id)).toEqual(cancelled);
     });
 
@@ -64,15 +68,16 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
     for (const status of ["dead", "cancelled"] as const) {
       it(`requeueJob moves a ${status} job back to pending at now with retryCount 0`, async () => {
         const job = await makeJob(ctx.store, status);
-        const requeued = await ctx.store.requeueJob(job.id, at(700));
-        expect(requeued).toEqual({
+        const result = await ctx.store.requeueJob(job.id, at(700));
+        const expected = {
           ...job,
           status: "pending",
           scheduledAt: at(700),
           retryCount: 0,
           completedAt: null,
-        });
-        expect(await ctx.store.getJob(job.id)).toEqual(requeued);
+        };
+        expect(result).toEqual({ requeued: true, job: expected });
+        expect(await ctx.store.getJob(job.id)).toEqual(expected);
         expect(await ctx.store.claimDueJobs(claimAt(at(699)))).toEqual([]);
         const [claimed] = await ctx.store.claimDueJobs(claimAt(at(700)));
         expect(claimed).toMatchObject({ id: job.id, attempt: job.attempt + 1, status: "running" });
@@ -85,8 +90,9 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
       const [second] = await ctx.store.claimDueJobs(claimAt(at(2)));
       const dead = await ctx.store.failJob(refOf(second!), { now: at(3), error: "second", retryAt: null });
       expect(dead!.retryCount).toBe(1);
-      const requeued = await ctx.store.requeueJob(running.id, at(4));
-      expect(requeued).toMatchObject({
+      const result = await ctx.store.requeueJob(running.id, at(4));
+      expect(result?.requeued).toBe(true);
+      expect(result?.job).toMatchObject({
         status: "pending",
         retryCount: 0,
         completedAt: null,
@@ -94,10 +100,29 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
       });
     });
 
+    it("requeueJob gives a job that died of lost leases a fresh budget: lostLeases 0 and retryCount 0", async () => {
+      const { store } = ctx;
+      const running = await createRunningJob(store);
+      await store.failJob(refOf(running), { now: at(1), error: "handler error", retryAt: at(2) });
+      let now = 2;
+      for (let lost = 0; lost < 2; lost++) {
+        const [claimed] = await store.claimDueJobs(claimAt(at(now), { lockedUntil: at(now + 10) }));
+        expect(claimed?.id).toBe(running.id);
+        now += 10;
+        await recover(store, at(now), 100, { maxLostLeases: 1 });
+      }
+      const dead = await mustGet(store, running.id);
+      expect(dead).toMatchObject({ status: "dead", retryCount: 1, lostLeases: 2, attempt: 3 });
+      const result = await store.requeueJob(running.id, at(now + 1));
+      expect(result?.job).toMatchObject({ status: "pending", retryCount: 0, lostLeases: 0, attempt: 3 });
+      const [again] = await store.claimDueJobs(claimAt(at(now + 1)));
+      expect(again).toMatchObject({ id: running.id, attempt: 4, retryCount: 0, lostLeases: 0 });
+    });
+
     for (const status of ["pending", "scheduled", "running", "failed", "completed"] as const) {
-      it(`requeueJob returns a ${status} job unchanged`, async () => {
+      it(`requeueJob returns a ${status} job unchanged, with requeued false`, async () => {
         const job = await makeJob(ctx.store, status);
-        expect(await ctx.store.requeueJob(job.id, at(700))).toEqual(job);
+        expect(await ctx.store.requeueJob(job.id, at(700))).toEqual({ requeued: false, job });
         expect(await ctx.store.getJob(job.id)).toEqual(job);
       });
     }

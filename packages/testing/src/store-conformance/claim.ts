@@ -8,6 +8,7 @@ import {
   newId,
   newJob,
   newJobs,
+  nextDue,
   refOf,
   type StoreSuiteContext,
   T0,
@@ -78,7 +79,10 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       expect(
         idsOf(await ctx.store.claimDueJobs(claimAt(at(200), { limit: 1, queues: ["default"] }))),
       ).toEqual([b.id]);
-      await ctx.store.failJob({ id: b.id, attempt: 1 }, { now: at(200), error: "x", retryAt: at(150) });
+      await ctx.store.failJob(
+        { id: b.id, queue: "default", attempt: 1 },
+        { now: at(200), error: "x", retryAt: at(150) },
+      );
       expect(idsOf(await ctx.store.claimDueJobs(claimAt(at(50))))).toEqual([a.id]);
       expect(await ctx.store.claimDueJobs(claimAt(at(50)))).toEqual([]);
     });
@@ -193,9 +197,9 @@ export function describeClaim(ctx: StoreSuiteContext): void {
 
   describe("nextDueAt", () => {
     it("nextDueAt is null when no job waits", async () => {
-      expect(await ctx.store.nextDueAt(null)).toBeNull();
+      expect(await nextDue(ctx.store, null)).toBeNull();
       await createRunningJob(ctx.store);
-      expect(await ctx.store.nextDueAt(null)).toBeNull();
+      expect(await nextDue(ctx.store, null)).toBeNull();
     });
 
     it("nextDueAt returns the earliest scheduledAt of scheduled, pending and failed jobs", async () => {
@@ -203,10 +207,10 @@ export function describeClaim(ctx: StoreSuiteContext): void {
         newJob({ status: "scheduled", scheduledAt: at(5_000), priority: 9 }),
         newJob({ scheduledAt: at(3_000) }),
       ]);
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(3_000));
+      expect(await nextDue(ctx.store, null)).toEqual(at(3_000));
       const failing = await createRunningJob(ctx.store, { queue: "other", scheduledAt: at(-10) }, at(-10));
       await ctx.store.failJob(refOf(failing), { now: at(-5), error: "boom", retryAt: at(1_000) });
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(1_000));
+      expect(await nextDue(ctx.store, null)).toEqual(at(1_000));
     });
 
     it("nextDueAt ignores running, completed, dead and cancelled jobs", async () => {
@@ -216,7 +220,7 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       const [cancelled] = await ctx.store.createJobs([newJob({ scheduledAt: at(-20) })]);
       await ctx.store.cancelJob(cancelled!.id, at(-10));
       await ctx.store.createJobs([newJob({ scheduledAt: at(700), status: "scheduled" })]);
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(700));
+      expect(await nextDue(ctx.store, null)).toEqual(at(700));
     });
 
     it("nextDueAt only considers the given queues", async () => {
@@ -225,10 +229,10 @@ export function describeClaim(ctx: StoreSuiteContext): void {
         newJob({ queue: "b", scheduledAt: at(200) }),
         newJob({ queue: "c", scheduledAt: at(50) }),
       ]);
-      expect(await ctx.store.nextDueAt(["a", "b"])).toEqual(at(100));
-      expect(await ctx.store.nextDueAt(["b"])).toEqual(at(200));
-      expect(await ctx.store.nextDueAt(["missing"])).toBeNull();
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(50));
+      expect(await nextDue(ctx.store, ["a", "b"])).toEqual(at(100));
+      expect(await nextDue(ctx.store, ["b"])).toEqual(at(200));
+      expect(await nextDue(ctx.store, ["missing"])).toBeNull();
+      expect(await nextDue(ctx.store, null)).toEqual(at(50));
     });
 
     it("nextDueAt stays exact after a partial claim", async () => {
@@ -237,11 +241,11 @@ export function describeClaim(ctx: StoreSuiteContext): void {
         newJob({ scheduledAt: at(20), priority: 5 }),
       ]);
       expect(await ctx.store.claimDueJobs(claimAt(at(25), { limit: 1 }))).toHaveLength(1);
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(10));
+      expect(await nextDue(ctx.store, null)).toEqual(at(10));
       await ctx.store.createJobs([newJob({ scheduledAt: at(30), priority: 9, status: "scheduled" })]);
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(10));
+      expect(await nextDue(ctx.store, null)).toEqual(at(10));
       expect(await ctx.store.claimDueJobs(claimAt(at(25)))).toHaveLength(1);
-      expect(await ctx.store.nextDueAt(null)).toEqual(at(30));
+      expect(await nextDue(ctx.store, null)).toEqual(at(30));
     });
   });
 }

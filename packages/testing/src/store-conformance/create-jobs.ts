@@ -37,6 +37,7 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
         metadata: { tenant: "t1" },
         uniqueKey: "welcome:42",
         attempt: 0,
+        lostLeases: 0,
         lockedUntil: null,
         lockedBy: null,
         history: [],

@@ -4,6 +4,8 @@ import {
   type JobRef,
   type JobStatus,
   type NewJobRecord,
+  type RecoveredLeases,
+  type RecoverOptions,
   type ScheduleRecord,
   type Store,
   uuidv7Generator,
@@ -15,6 +17,12 @@ export interface StoreSuiteContext {
   readonly store: Store;
   /** Calls the factory again, for tests that must close a store of their own; the caller closes it. */
   openStore(): Promise<Store>;
+  /**
+   * Opens another store on the same data as the running test's store, as a second instance would
+   * (see `StoreConformanceOptions.openPeer`); `undefined` when the suite was given none. The
+   * caller closes it unless it is the test's store itself.
+   */
+  readonly openPeer: (() => Promise<Store>) | undefined;
 }
 
 /** The fixed instant every test starts from; time is always passed in, never read. Never mutate it. */
@@ -60,6 +68,7 @@ export function newJobs(count: number, overrides: Partial<NewJobRecord> = {}): N
 export function claimAt(now: Date = T0, overrides: Partial<ClaimOptions> = {}): ClaimOptions {
   return {
     queues: null,
+    names: null,
     limit: 100,
     now,
     lockedUntil: new Date(now.getTime() + 60_000),
@@ -70,7 +79,40 @@ export function claimAt(now: Date = T0, overrides: Partial<ClaimOptions> = {}): 
 
 /** The ref of a claimed job's current attempt. */
 export function refOf(job: Job): JobRef {
-  return { id: job.id, attempt: job.attempt };
+  return { id: job.id, queue: job.queue, attempt: job.attempt };
+}
+
+/** The error recovery records in these tests. */
+export const LEASE_EXPIRED = "lease expired (the process running the job stopped)";
+
+/**
+ * Calls `recoverExpiredLeases` at `now` (up to `limit` jobs, at most 3 lost leases, no dead
+ * letters unless `overrides` say otherwise).
+ */
+export function recover(
+  store: Store,
+  now: Date,
+  limit = 100,
+  overrides: Partial<RecoverOptions> = {},
+): Promise<RecoveredLeases> {
+  return store.recoverExpiredLeases({
+    now,
+    limit,
+    maxLostLeases: 3,
+    error: LEASE_EXPIRED,
+    deadLetter: null,
+    ...overrides,
+  });
+}
+
+/** The ids `recoverExpiredLeases` returned to the queue at `now` (see {@link recover}). */
+export async function recoveredIds(store: Store, now: Date, limit = 100): Promise<string[]> {
+  return (await recover(store, now, limit)).recovered;
+}
+
+/** `nextDueAt` of `queues` (every queue when `null`), for any job name. */
+export function nextDue(store: Store, queues: readonly string[] | null): Promise<Date | null> {
+  return store.nextDueAt({ queues, names: null });
 }
 
 /** Inserts one job and claims it at `now`; returns the claimed (running) job. */

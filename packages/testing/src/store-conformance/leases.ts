@@ -6,6 +6,7 @@ import {
   mustGet,
   newId,
   newJob,
+  recoveredIds,
   refOf,
   type StoreSuiteContext,
 } from "./fixtures.js";
@@ -31,10 +32,10 @@ export function describeLeases(ctx: StoreSuiteContext): void {
       const lost = await ctx.store.renewLeases(
         [
           refOf(live),
-          { id: live.id, attempt: live.attempt + 1 },
+          { ...refOf(live), attempt: live.attempt + 1 },
           refOf(completed),
           refOf(pending!),
-          { id: unknown, attempt: 1 },
+          { id: unknown, queue: "live", attempt: 1 },
         ],
         at(90_000),
       );
@@ -46,7 +47,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
     it("recoverExpiredLeases returns running jobs whose lease expired to pending, with a history entry", async () => {
       const running = await createRunningJob(ctx.store);
       const lockedUntil = running.lockedUntil!;
-      const recovered = await ctx.store.recoverExpiredLeases(lockedUntil, 100);
+      const recovered = await recoveredIds(ctx.store, lockedUntil, 100);
       expect(recovered).toEqual([running.id]);
       const stored = await mustGet(ctx.store, running.id);
       expect(stored).toMatchObject({
@@ -66,7 +67,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
     it("recoverExpiredLeases leaves running jobs whose lease has not expired", async () => {
       const running = await createRunningJob(ctx.store);
       const justBefore = new Date(running.lockedUntil!.getTime() - 1);
-      expect(await ctx.store.recoverExpiredLeases(justBefore, 100)).toEqual([]);
+      expect(await recoveredIds(ctx.store, justBefore, 100)).toEqual([]);
       expect(await ctx.store.getJob(running.id)).toEqual(running);
     });
 
@@ -74,7 +75,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
       const [pending] = await ctx.store.createJobs([newJob({ queue: "p" })]);
       const dead = await createRunningJob(ctx.store, { queue: "d" });
       await ctx.store.failJob(refOf(dead), { now: at(1), error: "x", retryAt: null });
-      expect(await ctx.store.recoverExpiredLeases(at(100_000_000), 100)).toEqual([]);
+      expect(await recoveredIds(ctx.store, at(100_000_000), 100)).toEqual([]);
       expect(await ctx.store.getJob(pending!.id)).toEqual(pending);
     });
 
@@ -82,9 +83,9 @@ export function describeLeases(ctx: StoreSuiteContext): void {
       await ctx.store.createJobs(Array.from({ length: 5 }, () => newJob()));
       const claimed = await ctx.store.claimDueJobs(claimAt(at(0), { lockedUntil: at(1_000) }));
       expect(claimed).toHaveLength(5);
-      const first = await ctx.store.recoverExpiredLeases(at(2_000), 2);
+      const first = await recoveredIds(ctx.store, at(2_000), 2);
       expect(first).toHaveLength(2);
-      const second = await ctx.store.recoverExpiredLeases(at(2_000), 10);
+      const second = await recoveredIds(ctx.store, at(2_000), 10);
       expect(second).toHaveLength(3);
       expect(new Set([...first, ...second])).toEqual(new Set(claimed.map((job) => job.id)));
       expect((await ctx.store.stats()).pending).toBe(5);
@@ -92,7 +93,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
 
     it("a recovered job is claimed again with the next attempt", async () => {
       const running = await createRunningJob(ctx.store);
-      await ctx.store.recoverExpiredLeases(running.lockedUntil!, 100);
+      await recoveredIds(ctx.store, running.lockedUntil!, 100);
       const [again] = await ctx.store.claimDueJobs(claimAt(running.lockedUntil!, { workerId: "worker-2" }));
       expect(again).toMatchObject({ id: running.id, attempt: 2, status: "running", lockedBy: "worker-2" });
     });
@@ -101,7 +102,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
       const { store } = ctx;
       const first = await createRunningJob(store);
       expect(first.attempt).toBe(1);
-      await store.recoverExpiredLeases(first.lockedUntil!, 100);
+      await recoveredIds(store, first.lockedUntil!, 100);
       const [second] = await store.claimDueJobs(claimAt(first.lockedUntil!, { workerId: "worker-2" }));
       expect(second!.attempt).toBe(2);
 

@@ -109,13 +109,5 @@ export function describeMaintenance(ctx: StoreSuiteContext): void {
       await store.close();
       await store.close();
     });
-
-    it("after close, calls reject with a StoreError", async () => {
-      const store = await ctx.openStore();
-      await store.close();
-      expect(codeOf(await rejectionOf(() => store.ping()))).toBe("STORE_ERROR");
-      expect(codeOf(await rejectionOf(() => store.createJobs([newJob()])))).toBe("STORE_ERROR");
-      expect(codeOf(await rejectionOf(() => store.getJob(newJob().id)))).toBe("STORE_ERROR");
-    });
   });
 }

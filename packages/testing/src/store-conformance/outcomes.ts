@@ -30,7 +30,12 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
       const first = await createRunningJob(ctx.store, { queue: "a" });
       const second = await createRunningJob(ctx.store, { queue: "b" });
       const result = await ctx.store.completeJobs(
-        [refOf(second), { id: first.id, attempt: 2 }, { id: newId(), attempt: 1 }, refOf(first)],
+        [
+          refOf(second),
+          { ...refOf(first), attempt: 2 },
+          { id: newId(), queue: "a", attempt: 1 },
+          refOf(first),
+        ],
         { now: at(10) },
       );
       expect(result).toEqual([true, false, false, true]);
@@ -38,9 +43,19 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
 
     it("completeJobs ignores a ref with a stale attempt and changes nothing", async () => {
       const running = await createRunningJob(ctx.store);
-      expect(await ctx.store.completeJobs([{ id: running.id, attempt: 0 }], { now: at(10) })).toEqual([
+      expect(await ctx.store.completeJobs([{ ...refOf(running), attempt: 0 }], { now: at(10) })).toEqual([
         false,
       ]);
+      expect(await ctx.store.getJob(running.id)).toEqual(running);
+    });
+
+    it("a ref that names another queue than the job's is not applied", async () => {
+      const running = await createRunningJob(ctx.store, { queue: "a" });
+      const wrong = { ...refOf(running), queue: "b" };
+      expect(await ctx.store.completeJobs([wrong], { now: at(10) })).toEqual([false]);
+      expect(await ctx.store.failJob(wrong, { now: at(10), error: "x", retryAt: null })).toBeNull();
+      expect(await ctx.store.releaseJobs([wrong], { now: at(10) })).toEqual([false]);
+      expect(await ctx.store.renewLeases([wrong], at(90_000))).toEqual([running.id]);
       expect(await ctx.store.getJob(running.id)).toEqual(running);
     });
 
@@ -115,7 +130,7 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
 
     it("failJob returns null for a stale ref and changes nothing", async () => {
       const running = await createRunningJob(ctx.store);
-      const stale = { id: running.id, attempt: running.attempt + 1 };
+      const stale = { ...refOf(running), attempt: running.attempt + 1 };
       expect(await ctx.store.failJob(stale, { now: at(100), error: "boom", retryAt: null })).toBeNull();
       expect(await ctx.store.getJob(running.id)).toEqual(running);
     });
@@ -125,7 +140,10 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
       expect(await ctx.store.failJob(refOf(pending!), { now: at(1), error: "x", retryAt: null })).toBeNull();
       expect(await ctx.store.getJob(pending!.id)).toEqual(pending);
       expect(
-        await ctx.store.failJob({ id: newId(), attempt: 1 }, { now: at(1), error: "x", retryAt: null }),
+        await ctx.store.failJob(
+          { id: newId(), queue: "default", attempt: 1 },
+          { now: at(1), error: "x", retryAt: null },
+        ),
       ).toBeNull();
     });
 

@@ -1,7 +1,16 @@
-import type { Store } from "@sched/core";
+import type { Store, StoreEvent } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
-import { at, createJobInStatus, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  createJobInStatus,
+  createRunningJob,
+  newJob,
+  newSchedule,
+  recover,
+  refOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 type Subscribe = NonNullable<Store["subscribe"]>;
 
@@ -11,10 +20,18 @@ function subscribeOf(store: Store, test: TestContext): Subscribe {
   return (store.subscribe as Subscribe).bind(store);
 }
 
-/** Records the queues a listener is called with. */
-function recorder(): { queues: string[]; listener: (queue: string) => void } {
+/** Records the queues of the `jobs` events (and the ids of `cancelled` events) a listener hears. */
+function recorder(): { queues: string[]; cancelled: string[]; listener: (event: StoreEvent) => void } {
   const queues: string[] = [];
-  return { queues, listener: (queue) => queues.push(queue) };
+  const cancelled: string[] = [];
+  return {
+    queues,
+    cancelled,
+    listener: (event) => {
+      if (event.type === "jobs") queues.push(event.queue);
+      else cancelled.push(`${event.queue}/${event.id}`);
+    },
+  };
 }
 
 /** Optional push wake-ups: `subscribe` (skipped for stores without it). */
@@ -62,6 +79,75 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
         await waitFor(() => queues.includes("requeued"), { description: "a wake-up for queue requeued" });
       } finally {
         unsubscribe();
+      }
+    });
+
+    it("a subscribed listener hears jobs released to the queue, retried and recovered", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      const released = await createRunningJob(ctx.store, { queue: "released" });
+      const retried = await createRunningJob(ctx.store, { queue: "retried" });
+      const recovered = await createRunningJob(ctx.store, { queue: "recovered" });
+      const { queues, listener } = recorder();
+      const unsubscribe = subscribe(listener);
+      try {
+        await ctx.store.releaseJobs([refOf(released)], { now: at(1) });
+        await ctx.store.failJob(refOf(retried), { now: at(1), error: "x", retryAt: at(2) });
+        await recover(ctx.store, recovered.lockedUntil!);
+        await waitFor(() => ["released", "retried", "recovered"].every((q) => queues.includes(q)), {
+          description: "wake-ups for queues released, retried and recovered",
+        });
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("a subscribed listener hears the cancel of a running job, with its id and queue", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      const waiting = await createJobInStatus(ctx.store, "pending", "waiting");
+      const running = await createRunningJob(ctx.store, { queue: "busy" });
+      const { cancelled, listener } = recorder();
+      const unsubscribe = subscribe(listener);
+      try {
+        await ctx.store.cancelJob(waiting.id, at(1));
+        await ctx.store.cancelJob(running.id, at(1));
+        await waitFor(() => cancelled.includes(`busy/${running.id}`), { description: "the cancel event" });
+        // Only running jobs have a handler to abort.
+        expect(cancelled).toEqual([`busy/${running.id}`]);
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("every subscriber of every store instance on the same data hears each event", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      if (ctx.openPeer === undefined) test.skip("the suite was given no openPeer");
+      const other = await (ctx.openPeer as () => Promise<Store>)();
+      try {
+        const subscribeOther = subscribeOf(other, test);
+        const here = [recorder(), recorder()];
+        const there = [recorder(), recorder()];
+        const unsubscribes = [
+          ...here.map((r) => subscribe(r.listener)),
+          ...there.map((r) => subscribeOther(r.listener)),
+        ];
+        try {
+          // Give push connections a moment to be in place (a store may subscribe asynchronously).
+          await waitFor(
+            async () => {
+              await ctx.store.createJobs([newJob({ queue: "probe" })]);
+              return there.every((r) => r.queues.includes("probe"));
+            },
+            { description: "the other store's subscribers to hear a probe", interval: "100ms" },
+          );
+          await other.createJobs([newJob({ queue: "shared" })]);
+          await waitFor(() => [...here, ...there].every((r) => r.queues.includes("shared")), {
+            description: "every subscriber to hear queue shared",
+          });
+        } finally {
+          for (const unsubscribe of unsubscribes) unsubscribe();
+        }
+      } finally {
+        if (other !== ctx.store) await other.close();
       }
     });
 

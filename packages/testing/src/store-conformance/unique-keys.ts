@@ -64,6 +64,41 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
       expect(await totalJobs(store)).toBe(0);
     });
 
+    it("a uniqueKey is unique within its queue: the same key may be held in two queues at once", async () => {
+      const { store } = ctx;
+      const [emails] = await store.createJobs([newJob({ uniqueKey: "user:42", queue: "emails" })]);
+      const [reports] = await store.createJobs([newJob({ uniqueKey: "user:42", queue: "reports" })]);
+      expect(emails!.uniqueKey).toBe("user:42");
+      expect(reports!.uniqueKey).toBe("user:42");
+      await expectAlreadyExists(
+        () => store.createJobs([newJob({ uniqueKey: "user:42", queue: "emails" })]),
+        "user:42",
+      );
+      // One batch may hold the same key in two queues.
+      const both = await store.createJobs([
+        newJob({ uniqueKey: "batch", queue: "emails" }),
+        newJob({ uniqueKey: "batch", queue: "reports" }),
+      ]);
+      expect(both).toHaveLength(2);
+      // Finishing the job of one queue frees the key there only.
+      await store.cancelJob(emails!.id, at(1));
+      await store.createJobs([newJob({ uniqueKey: "user:42", queue: "emails" })]);
+      await expectAlreadyExists(
+        () => store.createJobs([newJob({ uniqueKey: "user:42", queue: "reports" })]),
+        "user:42",
+      );
+    });
+
+    it("requeueJob retakes a uniqueKey within its queue only", async () => {
+      const { store } = ctx;
+      const running = await createRunningJob(store, { uniqueKey: "k", queue: "a" });
+      await store.failJob(refOf(running), { now: at(1), error: "x", retryAt: null });
+      await store.createJobs([newJob({ uniqueKey: "k", queue: "b" })]);
+      expect((await store.requeueJob(running.id, at(2)))?.requeued).toBe(true);
+      const [holder] = await store.createJobs([newJob({ uniqueKey: "k2", queue: "a" })]);
+      await store.cancelJob(holder!.id, at(3));
+    });
+
     it("jobs without a uniqueKey never conflict", async () => {
       const created = await ctx.store.createJobs([newJob(), newJob(), newJob()]);
       await ctx.store.createJobs([newJob()]);

@@ -1,4 +1,5 @@
-import type { Job, JobContext, Logger } from "./types.js";
+import type { JobRef } from "../store.js";
+import type { Job, JobContext, Logger } from "../types.js";
 
 /** A logger that adds the job's id and name to every line. */
 class JobLogger implements Logger {
@@ -27,6 +28,8 @@ class JobLogger implements Logger {
 export class RunningJob {
   readonly controller = new AbortController();
   readonly ctx: JobContext;
+  /** The fencing reference of this attempt. */
+  readonly ref: JobRef;
   /** Set once the outcome is decided (by the handler, the timeout, a cancel or a lost lease). */
   settled = false;
   /** Position in the pool's deadline heap, or -1. */
@@ -40,17 +43,13 @@ export class RunningJob {
     logger: Logger,
     heartbeat: (running: RunningJob) => Promise<void>,
   ) {
+    this.ref = { id: job.id, queue: job.queue, attempt: job.attempt };
     this.ctx = {
       signal: this.controller.signal,
       attempt: job.attempt,
       logger: new JobLogger(logger, job),
       heartbeat: () => heartbeat(this),
     };
-  }
-
-  /** The fencing reference of this attempt. */
-  get ref(): { id: string; attempt: number } {
-    return { id: this.job.id, attempt: this.job.attempt };
   }
 
   /** Marks the outcome decided; returns false when it already was. */

@@ -1,0 +1,34 @@
+import type { HandlerRegistry } from "../handler-registry.js";
+import type { ResolvedOptions } from "../options.js";
+import { DEAD_LETTER_METADATA, type DeadLetterOptions } from "../store.js";
+import type { Job } from "../types.js";
+
+/**
+ * The dead-letter job a death should carry (see `Store.failJob`), or `null` when there is none:
+ * dead letters are disabled, or no handler is registered here under `deadLetter.queue`. The
+ * job's defaults come from that handler's registration, then the scheduler's.
+ */
+export function deadLetterOptions(
+  options: ResolvedOptions,
+  handlers: HandlerRegistry,
+): DeadLetterOptions | null {
+  const { deadLetter, retry, defaultTimeout } = options;
+  if (!deadLetter.enabled) return null;
+  const handler = handlers.get(deadLetter.queue);
+  if (handler === undefined) return null;
+  return {
+    name: deadLetter.queue,
+    priority: handler.priority ?? 0,
+    maxRetries: handler.maxRetries ?? (handler.retry ?? retry).maxAttempts - 1,
+    timeout: handler.timeout ?? defaultTimeout,
+  };
+}
+
+/**
+ * The id of the dead job a claimed job stands for, when it is a dead-letter job (named
+ * `deadLetter.queue`, with the dead job's id in its metadata); otherwise `undefined`.
+ */
+export function deadJobIdOf(job: Job, options: ResolvedOptions): string | undefined {
+  if (job.name !== options.deadLetter.queue) return undefined;
+  return job.metadata[DEAD_LETTER_METADATA];
+}

@@ -1,0 +1,72 @@
+import { JobCancelledError } from "../errors.js";
+import type { ResolvedOptions } from "../options.js";
+import { PeriodicTask } from "../periodic-task.js";
+import type { Store } from "../store.js";
+import type { RunningJob } from "./running-job.js";
+
+/**
+ * Keeps the leases of the jobs running here: renews them together every `lockRefresh` (and one at
+ * once on `ctx.heartbeat()`), and reports the jobs whose lease is gone (taken over after it
+ * expired, or the job was cancelled) so that their handlers are aborted.
+ */
+export class LeaseKeeper {
+  private readonly task: PeriodicTask;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+    /** The jobs running here now. */
+    private readonly running: () => Iterable<RunningJob>,
+    /** Called with each job whose lease could not be renewed. */
+    private readonly onLost: (running: RunningJob) => void,
+  ) {
+    this.task = new PeriodicTask(
+      "lease renewal",
+      options.clock,
+      () => options.distributed.lockRefresh,
+      () => this.renewAll(),
+      options.logger,
+    );
+  }
+
+  /** Starts renewing every `lockRefresh`. */
+  start(): void {
+    this.task.start(this.options.distributed.lockRefresh);
+  }
+
+  /** Stops renewing and waits for a renewal in flight. */
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /**
+   * Renews one job's lease now (`ctx.heartbeat()`).
+   *
+   * @throws JobCancelledError (`JOB_CANCELLED`) when the job no longer runs here or its lease is gone.
+   */
+  async heartbeat(running: RunningJob): Promise<void> {
+    if (running.settled) throw new JobCancelledError("the job is no longer running here");
+    const lost = await this.store.renewLeases([running.ref], this.lockedUntil());
+    if (lost.length > 0) {
+      this.onLost(running);
+      throw new JobCancelledError("the job's lease was lost (cancelled, or taken over by another worker)");
+    }
+  }
+
+  private async renewAll(): Promise<void> {
+    const jobs = [...this.running()];
+    if (jobs.length === 0) return;
+    const lost = new Set(
+      await this.store.renewLeases(
+        jobs.map((r) => r.ref),
+        this.lockedUntil(),
+      ),
+    );
+    if (lost.size === 0) return;
+    for (const running of jobs) if (lost.has(running.job.id)) this.onLost(running);
+  }
+
+  private lockedUntil(): Date {
+    return new Date(this.options.clock.now() + this.options.distributed.lockTTL);
+  }
+}

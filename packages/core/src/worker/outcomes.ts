@@ -1,0 +1,131 @@
+import { toError } from "../errors.js";
+import type { HandlerRegistry } from "../handler-registry.js";
+import type { HookRunner } from "../hooks.js";
+import type { ResolvedOptions } from "../options.js";
+import { failureOutcome, RetryAfterError } from "../retry.js";
+import type { JobRef, Store } from "../store.js";
+import { storableText } from "../text.js";
+import { AckBatcher } from "./ack-batcher.js";
+import { deadLetterOptions } from "./dead-letters.js";
+import type { RunningJob } from "./running-job.js";
+
+/**
+ * Records the outcome of each attempt in the store: completions in batches, failures through the
+ * retry policy (retry, dead with its dead-letter job, or interrupted), and hand-backs of jobs this
+ * instance will not run. Every store call is tracked, so `drain()` waits for all of them.
+ *
+ * No outcome here ever spends a retry it should not: an attempt interrupted by shutdown, and a
+ * job handed back, return to `pending` through `Store.releaseJobs`, their counters untouched.
+ */
+export class Outcomes {
+  private readonly acks: AckBatcher;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+    private readonly handlers: HandlerRegistry,
+    private readonly hooks: HookRunner,
+    /** Called when a job may be claimable again (a retry or a hand-back). */
+    private readonly onRequeued: () => void,
+  ) {
+    this.acks = new AckBatcher(store, options);
+  }
+
+  /** Outcomes not yet recorded: store calls in flight and acknowledgements not yet sent. */
+  get pending(): number {
+    return this.inFlight.size + this.acks.pending;
+  }
+
+  /** Acknowledges a completed attempt (batched). */
+  complete(running: RunningJob): void {
+    this.acks.add(running.ref);
+  }
+
+  /** Records a failed attempt: retry with backoff, dead (with its dead-letter job), or interrupted. */
+  fail(running: RunningJob, err: Error): void {
+    this.track(this.recordFailure(running, err));
+  }
+
+  /** Hands jobs back to the queue without any penalty; `why` is logged at debug level. */
+  release(refs: readonly JobRef[], why: string): void {
+    if (refs.length === 0) return;
+    this.track(this.recordRelease(refs, why));
+  }
+
+  /**
+   * Waits until every outcome is recorded. Acknowledgements the store refuses three times in a
+   * row are dropped (their jobs run again once their leases expire), so this never hangs on a
+   * store that is down.
+   */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.acks.drain();
+  }
+
+  private track(op: Promise<unknown>): void {
+    this.inFlight.add(op);
+    op.finally(() => this.inFlight.delete(op));
+  }
+
+  private async recordRelease(refs: readonly JobRef[], why: string): Promise<void> {
+    const { clock, logger } = this.options;
+    try {
+      await this.store.releaseJobs(refs, { now: new Date(clock.now()) });
+      logger.debug(`returned ${refs.length} job(s) to the queue: ${why}`, { jobIds: refs.map((r) => r.id) });
+      this.onRequeued();
+    } catch (storeErr) {
+      // Their leases expire and any instance recovers them: nothing is lost.
+      logger.error("returning jobs to the queue failed; they will be recovered when their leases expire", {
+        jobIds: refs.map((r) => r.id),
+        error: toError(storeErr).message,
+      });
+    }
+  }
+
+  private async recordFailure(running: RunningJob, err: Error): Promise<void> {
+    const { clock, random, retry, logger } = this.options;
+    const job = running.job;
+    const outcome = failureOutcome(job, err, running.controller.signal);
+    if (outcome === "interrupted") {
+      // Interrupted by shutdown, not by its own fault: back to the queue at once, no retry used.
+      return this.recordRelease([running.ref], "interrupted by shutdown");
+    }
+    const now = clock.now();
+    let retryAt: Date | null = null;
+    if (outcome === "retry") {
+      const policy = this.handlers.get(job.name)?.retry ?? retry;
+      const delay =
+        err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);
+      retryAt = new Date(now + delay);
+    }
+    const error = storableText(err.message);
+    try {
+      const updated = await this.store.failJob(running.ref, {
+        now: new Date(now),
+        error,
+        retryAt,
+        deadLetter: retryAt === null ? deadLetterOptions(this.options, this.handlers) : null,
+      });
+      if (!updated) {
+        logger.debug("failure ignored: the job's lease had been taken over", { jobId: job.id });
+        return;
+      }
+      const fields = { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt, error };
+      if (retryAt) {
+        logger.warn(`job failed; retrying in ${retryAt.getTime() - now}ms`, fields);
+        if (this.hooks.has("onRetry")) this.hooks.onRetry(updated, job.attempt, err);
+        this.onRequeued();
+      } else {
+        logger.warn("job is dead (no retries left, or a permanent error)", fields);
+        if (this.hooks.has("onDead")) this.hooks.onDead(updated, err);
+      }
+    } catch (storeErr) {
+      // The lease will expire and another attempt will run: nothing is lost.
+      logger.error("recording a failed attempt failed; the job will be recovered when its lease expires", {
+        jobId: job.id,
+        error: toError(storeErr).message,
+      });
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { at, claimAt, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
+
+/** After `close()`, every call rejects with STORE_CLOSED, so that a scheduler stops instead of retrying. */
+export function describeClosed(ctx: StoreSuiteContext): void {
+  describe("close", () => {
+    it("close is idempotent and every later call rejects with STORE_CLOSED", async () => {
+      const store = await ctx.openStore();
+      await store.createJobs([newJob()]);
+      await store.close();
+      await store.close();
+      const ref = { id: "x", queue: "default", attempt: 1 };
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ["createJobs", () => store.createJobs([newJob()])],
+        ["getJob", () => store.getJob("x")],
+        ["listJobs", () => store.listJobs({})],
+        ["cancelJob", () => store.cancelJob("x", at(0))],
+        ["requeueJob", () => store.requeueJob("x", at(0))],
+        ["claimDueJobs", () => store.claimDueJobs(claimAt())],
+        ["completeJobs", () => store.completeJobs([ref], { now: at(0) })],
+        ["failJob", () => store.failJob(ref, { now: at(0), error: "e", retryAt: null })],
+        ["releaseJobs", () => store.releaseJobs([ref], { now: at(0) })],
+        ["renewLeases", () => store.renewLeases([ref], at(0))],
+        [
+          "recoverExpiredLeases",
+          () =>
+            store.recoverExpiredLeases({
+              now: at(0),
+              limit: 1,
+              maxLostLeases: 3,
+              error: "e",
+              deadLetter: null,
+            }),
+        ],
+        ["nextDueAt", () => store.nextDueAt({ queues: null, names: null })],
+        ["waitingJobNames", () => store.waitingJobNames({ queues: null, dueBy: at(0), limit: 1 })],
+        ["saveSchedule", () => store.saveSchedule(newSchedule("s"))],
+        ["getSchedule", () => store.getSchedule("s")],
+        ["listSchedules", () => store.listSchedules()],
+        ["deleteSchedule", () => store.deleteSchedule("s")],
+        [
+          "fireScheduleTick",
+          () =>
+            store.fireScheduleTick({
+              name: "s",
+              expectedNextRunAt: at(0),
+              nextRunAt: null,
+              firedAt: at(0),
+              jobs: [],
+            }),
+        ],
+        [
+          "cleanup",
+          () => store.cleanup({ completedBefore: at(0), deadBefore: at(0), cancelledBefore: at(0) }),
+        ],
+        ["stats", () => store.stats()],
+        ["ping", () => store.ping()],
+      ];
+      for (const [name, call] of calls) {
+        await expect(call(), name).rejects.toMatchObject({ code: "STORE_CLOSED" });
+      }
+    });
+  });
+}
