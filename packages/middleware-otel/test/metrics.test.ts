@@ -231,6 +231,7 @@ describe("metrics", () => {
     // Another process claimed it and died.
     await store.claimDueJobs({
       queues: null,
+      names: null,
       limit: 1,
       now: new Date(clock.now()),
       lockedUntil: new Date(clock.now() + 30_000),

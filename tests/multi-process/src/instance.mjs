@@ -5,9 +5,11 @@
 //
 //   MP_MODE=cron  a cron schedule firing every second; each tick's job logs "tick <time> <id> <attempt>"
 //   MP_MODE=jobs  a "work" handler logging "start <n> …" and "done <n> …" around a short sleep
+//   MP_MODE=deadletter  "doomed" jobs fail for good; the dead-letter handler logs "dl-start <id>" and
+//                 "dl-done <id>" for each dead job (with MP_DL_HANG=1 it never finishes, to be killed)
 import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createScheduler } from "@sched/core";
+import { createScheduler, permanent } from "@sched/core";
 import { createBackend } from "./backends.mjs";
 
 const env = process.env;
@@ -44,6 +46,15 @@ leader.onLeaderChange((leads, term) => log(`leader ${leads} ${term}`));
 if (env.MP_MODE === "cron") {
   await scheduler.schedule("tick", "* * * * * *", (job, ctx) => {
     log(`tick ${job.scheduledAt.toISOString()} ${job.id} ${ctx.attempt}`);
+  });
+} else if (env.MP_MODE === "deadletter") {
+  scheduler.register("doomed", () => {
+    throw permanent(new Error("doomed"));
+  });
+  scheduler.register("dead", async (job) => {
+    log(`dl-start ${job.id} ${job.status} ${job.error}`);
+    if (env.MP_DL_HANG === "1") await new Promise(() => {});
+    log(`dl-done ${job.id}`);
   });
 } else {
   const jobMs = Number(env.MP_JOB_MS ?? 5);

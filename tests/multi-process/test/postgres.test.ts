@@ -30,6 +30,13 @@ const backend: BackendUnderTest = {
     url.searchParams.set("application_name", tag);
     return { env: { ...env, MP_POSTGRES_URL: url.toString() }, tag };
   },
+  schedulerEnv(env) {
+    return {
+      SCHEDULER_STORE: "postgres",
+      SCHEDULER_POSTGRES_URL: env.MP_POSTGRES_URL!,
+      SCHEDULER_POSTGRES_SCHEMA: env.MP_SCHEMA!,
+    };
+  },
   async dropConnections(tag) {
     const killed = await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",

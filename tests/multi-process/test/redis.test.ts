@@ -34,6 +34,13 @@ const backend: BackendUnderTest = {
     const tag = `sched-mp-${randomUUID().slice(0, 8)}`;
     return { env: { ...env, MP_REDIS_NAME: tag }, tag };
   },
+  schedulerEnv(env) {
+    return {
+      SCHEDULER_STORE: "redis",
+      SCHEDULER_REDIS_URL: env.MP_REDIS_URL!,
+      SCHEDULER_REDIS_KEY_PREFIX: env.MP_KEY_PREFIX!,
+    };
+  },
   async dropConnections(tag) {
     const clients = String(await admin.client("LIST"))
       .split("\n")

@@ -5,6 +5,7 @@ import {
   killInstance,
   leads,
   logDir,
+  runScript,
   startInstance,
   stopInstance,
   waitFor,
@@ -23,6 +24,8 @@ export interface BackendUnderTest {
   traceable(env: Record<string, string>): { env: Record<string, string>; tag: string };
   /** Makes the server drop every connection of the worker tagged `tag`; returns how many. */
   dropConnections(tag: string): Promise<number>;
+  /** The `SCHEDULER_*` variables that point `createSchedulerFromEnv` at the storage of `env`. */
+  schedulerEnv(env: Record<string, string>): Record<string, string>;
 }
 
 /** Lines of `kind` ("tick", "start", "done") as { key, id }. */
@@ -123,6 +126,86 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
         noUnhandled(instances);
       } finally {
         await Promise.all(instances.map((i) => stopInstance(i)));
+        await store.close();
+      }
+    });
+
+    it("runs each dead job's dead-letter handler on another process after the first was killed mid-handler", async () => {
+      const { env, store } = await backend.isolate();
+      const producer = createScheduler({ store });
+      const doomed = await producer.enqueueMany(Array.from({ length: 5 }, () => ({ name: "doomed" })));
+      const ids = doomed.map((job) => job.id).sort();
+      const dir = logDir();
+      const first = startInstance(dir, "first", {
+        ...env,
+        MP_MODE: "deadletter",
+        MP_DL_HANG: "1",
+        MP_LOCK_TTL: String(LOCK_TTL),
+      });
+      let second: Instance | undefined;
+      try {
+        const started = (i: Instance) =>
+          i
+            .lines()
+            .filter((l) => l.startsWith("dl-start "))
+            .map((l) => l.split(" ")[1]!);
+        const finished = (i: Instance) =>
+          i
+            .lines()
+            .filter((l) => l.startsWith("dl-done "))
+            .map((l) => l.split(" ")[1]!);
+        await waitFor(
+          () => new Set(started(first)).size === 5,
+          30_000,
+          "the five dead-letter handlers to start",
+        );
+        await killInstance(first);
+        expect(finished(first)).toEqual([]);
+        for (const id of ids) expect((await store.getJob(id))?.status).toBe("dead");
+        second = startInstance(dir, "second", {
+          ...env,
+          MP_MODE: "deadletter",
+          MP_LOCK_TTL: String(LOCK_TTL),
+        });
+        await waitFor(
+          () => new Set(finished(second!)).size === 5,
+          30_000,
+          "the dead letters to be handled again",
+        );
+        expect([...new Set(finished(second))].sort()).toEqual(ids);
+        expect(
+          second
+            .lines()
+            .filter((l) => l.startsWith("dl-start "))
+            .every((l) => l.includes(" dead doomed")),
+        ).toBe(true);
+        await waitFor(
+          async () => (await store.listJobs({ name: "dead", status: "completed" })).length === 5,
+          10_000,
+          "the dead-letter jobs to complete",
+        );
+        noUnhandled([first, second]);
+      } finally {
+        await killInstance(first);
+        if (second) await stopInstance(second);
+        await store.close();
+      }
+    });
+
+    it("a producer-only process (createSchedulerFromEnv, enqueue, stop without start) exits on its own", async () => {
+      const { env, store } = await backend.isolate();
+      try {
+        const run = await runScript("./producer.mjs", backend.schedulerEnv(env), 15_000);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^enqueued \S+\nstopped\n$/);
+        const id = /^enqueued (\S+)/.exec(run.stdout)![1]!;
+        expect(await store.getJob(id)).toMatchObject({
+          name: "produced",
+          status: "pending",
+          payload: { n: 1 },
+        });
+      } finally {
         await store.close();
       }
     });

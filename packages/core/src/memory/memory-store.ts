@@ -159,7 +159,7 @@ export class MemoryStore implements Store {
     const { limit, workerId } = options;
     const claimed: Job[] = [];
     if (!(limit > 0)) return claimed;
-    const states = this.table.selectLanes(options.queues, options.names);
+    const states = this.table.selectLanes(options.queues, options.names ?? null);
     if (states.length === 1) {
       const state = states[0] as QueueState;
       state.promote(now);
@@ -292,7 +292,7 @@ export class MemoryStore implements Store {
   async nextDueAt(options: NextDueOptions): Promise<Date | null> {
     this.assertOpen();
     let earliest: number | null = null;
-    for (const state of this.table.selectLanes(options.queues, options.names)) {
+    for (const state of this.table.selectLanes(options.queues, options.names ?? null)) {
       const next = state.nextDueAt();
       if (next !== null && (earliest === null || next < earliest)) earliest = next;
     }
