@@ -1,10 +1,13 @@
-// Packs every public package as a tarball, installs the tarballs into a fresh npm project, and
-// checks that each loads from both `require` and `import` there, as users will install them.
-// @sched/core also runs a job end to end from both module systems.
+// Packs every public package as a tarball and checks what it ships (package-checks.mjs: the
+// repository links in package.json, the ranges on sibling packages, the README's links), then
+// installs the tarballs into a fresh npm project and checks that each loads from both `require`
+// and `import` there, as users will install them. @sched/core also runs a job end to end from
+// both module systems.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { checkMetadata, checkReadmeLinks, checkSiblingRanges } from "./package-checks.mjs";
 
 const root = resolve(".");
 const work = mkdtempSync(join(tmpdir(), "sched-pack-"));
@@ -27,6 +30,7 @@ try {
     tarballs.push(out);
     console.log(`packed ${pkg.name}`);
   }
+  checkTarballs(packages, tarballs);
   const project = join(work, "project");
   run("mkdir", ["-p", project]);
   writeFileSync(
@@ -96,4 +100,38 @@ try {
   console.log("pack check passed");
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Checks each tarball's package.json and README links; throws listing every problem found. */
+function checkTarballs(packages, tarballs) {
+  const versions = new Map(packages.map(({ pkg }) => [pkg.name, pkg.version]));
+  const repoPaths = run("git", ["ls-files", "--cached", "--others", "--exclude-standard"], root)
+    .split("\n")
+    .filter(Boolean);
+  const problems = [];
+  packages.forEach(({ dir, pkg }, index) => {
+    const tarball = tarballs[index];
+    const files = run("tar", ["-tzf", tarball], work)
+      .split("\n")
+      .filter(Boolean)
+      .map((path) => path.replace(/^package\//, ""));
+    const packed = JSON.parse(run("tar", ["-xOzf", tarball, "package/package.json"], work));
+    const found = [
+      ...checkMetadata(packed, basename(dir)).map((problem) => `package.json: ${problem}`),
+      ...checkSiblingRanges(packed, versions).map((problem) => `package.json: ${problem}`),
+    ];
+    if (files.includes("README.md")) {
+      const readme = run("tar", ["-xOzf", tarball, "package/README.md"], work);
+      found.push(
+        ...checkReadmeLinks(readme, { dir: basename(dir), files, repoPaths }).map((p) => `README.md ${p}`),
+      );
+    } else {
+      found.push("the tarball has no README.md");
+    }
+    for (const problem of found) problems.push(`${pkg.name}: ${problem}`);
+  });
+  if (problems.length > 0) {
+    throw new Error(`packed packages have ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+  }
+  console.log(`checked ${packages.length} tarballs: metadata, sibling ranges, README links`);
 }
