@@ -1,7 +1,19 @@
 import { InvalidArgumentError } from "./errors.js";
 
-/** A duration: milliseconds as a number, or a string such as `"500ms"`, `"30s"`, `"5m"`, `"1h30m"`, `"7d"`. */
-export type Duration = number | string;
+/** A unit of a {@link DurationString}: milliseconds, seconds, minutes, hours, days. */
+export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
+
+/**
+ * A duration as a string of one to three `<number><unit>` parts: `"500ms"`, `"30s"`, `"5m"`,
+ * `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is refused: write `30_000` or `"30s"`.
+ */
+export type DurationString =
+  | `${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}${number}${DurationUnit}`;
+
+/** A duration: milliseconds as a number, or a {@link DurationString} such as `"500ms"`, `"30s"`, `"1h30m"`. */
+export type Duration = number | DurationString;
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -21,7 +33,7 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
  * @param field - the option name used in the error message.
  * @throws InvalidArgumentError when the value is not a finite non-negative duration.
  */
-export function parseDuration(value: Duration, field = "duration"): number {
+export function parseDuration(value: Duration | string, field = "duration"): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       throw new InvalidArgumentError(field, `expected a non-negative number of milliseconds, got ${value}`);
@@ -35,7 +47,12 @@ export function parseDuration(value: Duration, field = "duration"): number {
     );
   }
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    throw new InvalidArgumentError(
+      field,
+      `"${value}" has no unit; write a number of milliseconds (${text}) or a string with a unit ("${text}ms", "${text}s")`,
+    );
+  }
   let total = 0;
   PART.lastIndex = 0;
   let matched = 0;

@@ -8,9 +8,9 @@ import type { MisfirePolicy, Store } from "./store.js";
 import type { Hook, Logger, Middleware } from "./types.js";
 
 /** Options of `createScheduler`. Every field is optional. */
-export interface SchedulerOptions {
+export interface SchedulerOptions<Tx = unknown> {
   /** Where jobs and schedules live; default a new `MemoryStore`. */
-  store?: Store;
+  store?: Store<Tx>;
   /** Handlers run concurrently in this instance; default 10. */
   workers?: number;
   /** Queues this instance processes; default all queues. */

@@ -22,7 +22,19 @@ import { toScheduleDefinition } from "./schedules/definition-input.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
-import type { Handler, HandlerFn, Job, JobFilter, Middleware, NewJob, Stats } from "./types.js";
+import type {
+  Handler,
+  HandlerFn,
+  Job,
+  JobFilter,
+  JobMap,
+  JobName,
+  Middleware,
+  NewJob,
+  NewJobOf,
+  PayloadOf,
+  Stats,
+} from "./types.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { WorkerPool } from "./worker/worker-pool.js";
 
@@ -30,13 +42,13 @@ import { WorkerPool } from "./worker/worker-pool.js";
 export type SchedulerState = "idle" | "starting" | "running" | "stopping" | "stopped";
 
 /** Options of `enqueue`, `enqueueAt` and `enqueueMany`. */
-export interface EnqueueOptions {
+export interface EnqueueOptions<Tx = unknown> {
   /**
    * Enqueue inside your own transaction (for PostgreSQL, the `pg` client on which you ran
    * `BEGIN`): the job exists if and only if the transaction commits. Stores without
    * transactions reject it.
    */
-  transaction?: unknown;
+  transaction?: Tx;
 }
 
 /** Options of {@link Scheduler.stop}. */
@@ -47,13 +59,13 @@ export interface StopOptions {
 
 /**
  * A scheduler instance: recurring schedules, one-time jobs and queues with a worker pool.
- * Create it with {@link createScheduler}. Several instances may share one store (see DESIGN.md §4).
+ * Create it with {@link createScheduler}. Several instances may share one store (see docs/architecture.md §4).
  */
-export class Scheduler implements ScheduleRegistrar {
+export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements ScheduleRegistrar {
   /** The resolved options. */
   readonly options: ResolvedOptions;
   /** The store jobs and schedules live in. */
-  readonly store: Store;
+  readonly store: Store<Tx>;
   private readonly leader: Leader | undefined;
   private readonly registry = new HandlerRegistry();
   private readonly input: JobInput;
@@ -73,9 +85,9 @@ export class Scheduler implements ScheduleRegistrar {
    * Prefer {@link createScheduler}. `owns` says which of the given store and leader the scheduler
    * created itself and must close on `stop()`.
    */
-  constructor(options: SchedulerOptions = {}, owns: { store?: boolean; leader?: boolean } = {}) {
-    this.options = resolveOptions(options);
-    this.store = options.store ?? new MemoryStore();
+  constructor(options: SchedulerOptions<Tx> = {}, owns: { store?: boolean; leader?: boolean } = {}) {
+    this.options = resolveOptions(options as SchedulerOptions);
+    this.store = options.store ?? (new MemoryStore() as Store<never> as Store<Tx>);
     this.ownsStore = owns.store ?? false;
     this.ownsLeader = owns.leader ?? false;
     this.leader = options.leader;
@@ -148,10 +160,16 @@ export class Scheduler implements ScheduleRegistrar {
   /**
    * Registers the handler for jobs named `name` (replacing any previous one), with defaults for
    * those jobs. Returns the scheduler for chaining.
+   *
+   * With a typed job map (`createScheduler<{ send_email: { to: string } }>()`) the name must be one
+   * of the map's and the handler receives that name's payload type; otherwise give the payload type
+   * yourself: `register<{ to: string }>("send_email", (job) => job.payload.to)`.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad name, handler or option.
    */
-  register<P = unknown>(
-    name: string,
-    handler: HandlerFn<P> | Handler<P>,
+  register<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
+    name: N,
+    handler: HandlerFn<PayloadOf<Jobs, N, P>> | Handler<PayloadOf<Jobs, N, P>>,
     options: HandlerOptions = {},
   ): this {
     const valid = this.input.name(name, "name");
@@ -177,27 +195,39 @@ export class Scheduler implements ScheduleRegistrar {
   }
 
   /**
-   * Enqueues a job. It runs at `runAt`, after `delay`, or as soon as a worker is free.
+   * Enqueues a job. It runs at `runAt`, after `delay`, or as soon as a worker is free. With a typed
+   * job map, the name must be one of the map's and the payload of that name's type.
    *
-   * @throws InvalidArgumentError for bad fields (the message names the field), PayloadTooLargeError,
-   *   UnknownHandlerError (with `strictHandlers`), JobAlreadyExistsError for a held `uniqueKey`,
-   *   ShuttingDownError while stopping. With `options.transaction`, the insert joins that transaction.
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for bad fields (the message names the field),
+   *   PayloadTooLargeError (`PAYLOAD_TOO_LARGE`), UnknownHandlerError (`UNKNOWN_HANDLER`, with
+   *   `strictHandlers`), JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) for a `uniqueKey` held in the
+   *   job's queue, ShuttingDownError (`SHUTTING_DOWN`) once stopping. With `options.transaction`,
+   *   the insert joins that transaction.
    */
-  async enqueue<P = unknown>(job: NewJob<P>, options: EnqueueOptions = {}): Promise<Job<P>> {
+  async enqueue<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
+    job: NewJob<PayloadOf<Jobs, N, P>> & { name: N },
+    options: EnqueueOptions<Tx> = {},
+  ): Promise<Job<PayloadOf<Jobs, N, P>>> {
     const [created] = await this.insert([this.input.toRecord(job, "job")], options);
-    return created as Job<P>;
+    return created as Job<PayloadOf<Jobs, N, P>>;
   }
 
   /** Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`). */
-  enqueueAt<P = unknown>(job: NewJob<P>, runAt: Date, options: EnqueueOptions = {}): Promise<Job<P>> {
-    return this.enqueue({ ...job, runAt }, options);
+  enqueueAt<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
+    job: NewJob<PayloadOf<Jobs, N, P>> & { name: N },
+    runAt: Date,
+    options: EnqueueOptions<Tx> = {},
+  ): Promise<Job<PayloadOf<Jobs, N, P>>> {
+    return this.enqueue<P, N>({ ...job, runAt }, options);
   }
 
   /**
    * Enqueues many jobs in one store round trip. All or nothing: if one is invalid or its
    * `uniqueKey` is held, none is enqueued.
+   *
+   * @throws the errors of {@link enqueue}, naming the job's index (`jobs[3].payload`).
    */
-  async enqueueMany(jobs: NewJob[], options: EnqueueOptions = {}): Promise<Job[]> {
+  async enqueueMany(jobs: NewJobOf<Jobs>[], options: EnqueueOptions<Tx> = {}): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
     if (jobs.length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
@@ -267,15 +297,20 @@ export class Scheduler implements ScheduleRegistrar {
    *
    * @throws InvalidScheduleError for an invalid expression or time zone.
    */
-  schedule(
-    name: string,
+  schedule<N extends JobName<Jobs>>(
+    name: N,
     cron: string,
-    handler: HandlerFn | Handler,
+    handler: HandlerFn<Jobs[N]> | Handler<Jobs[N]>,
     options: ScheduleOptions = {},
   ): Promise<ScheduleRecord> {
     if (typeof cron !== "string")
       throw new InvalidScheduleError(`cron expression must be a string, got ${typeof cron}`);
-    return this.defineSchedule(name, { kind: "cron", expression: cron.trim() }, handler, options);
+    return this.defineSchedule(
+      name,
+      { kind: "cron", expression: cron.trim() },
+      handler as HandlerFn,
+      options,
+    );
   }
 
   /** Starts a fluent recurring schedule: `every(5).minutes().do(name, fn)`. */
@@ -466,7 +501,7 @@ export class Scheduler implements ScheduleRegistrar {
     });
   }
 
-  private async insert(records: NewJobRecord[], options: EnqueueOptions): Promise<Job[]> {
+  private async insert(records: NewJobRecord[], options: EnqueueOptions<Tx>): Promise<Job[]> {
     if (this.state === "stopping" || this.state === "stopped") {
       throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
     }
@@ -485,12 +520,22 @@ export class Scheduler implements ScheduleRegistrar {
  * Creates a scheduler. With no options it keeps everything in memory (a `MemoryStore`), runs 10
  * handlers at a time and fires schedules itself.
  *
+ * Give it a job map to have names and payloads checked at compile time: `register`, `enqueue`,
+ * `enqueueMany` and `schedule` then accept only the map's names, each with its payload type.
+ *
  * @example
- * const s = createScheduler({ workers: 5 });
- * s.register("send_email", async (job, ctx) => { await send(job.payload, { signal: ctx.signal }) });
+ * const s = createScheduler<{ send_email: { to: string } }>({ workers: 5 });
+ * s.register("send_email", async (job, ctx) => { await send(job.payload.to, { signal: ctx.signal }) });
  * await s.start();
  * await s.enqueue({ name: "send_email", payload: { to: "a@b.c" } });
+ * // s.enqueue({ name: "send_emial" }) and payload: { to: 1 } do not compile.
+ *
+ * The type of `enqueue`'s `transaction` option comes from the store (`PostgresStore`: a `pg`
+ * client); with a job map, give it as the second type argument: `createScheduler<Jobs, PoolClient>`.
+ * @throws ConfigError (`CONFIG_INVALID`) naming an option that is not valid.
  */
-export function createScheduler(options: SchedulerOptions = {}): Scheduler {
-  return new Scheduler(options);
+export function createScheduler<Jobs extends object = JobMap, Tx = never>(
+  options: SchedulerOptions<Tx> = {},
+): Scheduler<Jobs, Tx> {
+  return new Scheduler<Jobs, Tx>(options);
 }

@@ -1,14 +1,15 @@
 import type { Job, JobFilter, JobStatus, Stats } from "./types.js";
 
 /**
- * The contract every storage backend implements. A store only moves data atomically: retry
+ * The contract every storage backend implements. `Tx` is the type of the application transaction
+ * `createJobs` can join (`never` for a store without transactions). A store only moves data atomically: retry
  * timing, dead-letter routing, cron evaluation and leadership are decided by the runtime and
  * passed in. Every rule here is checked by `storeConformance` in `@sched/testing`.
  *
  * Time is always passed in (`now`), never read by the store, so that a test clock drives every
  * backend alike. Dates round-trip with millisecond precision.
  */
-export interface Store {
+export interface Store<Tx = unknown> {
   /**
    * Inserts jobs in one atomic step. A `uniqueKey` admits one job in an active status
    * (`scheduled`, `pending`, `running`, `failed`) **per queue**: the same key may be held in two
@@ -22,7 +23,7 @@ export interface Store {
    * the insert joins that transaction: the jobs exist if and only if it commits, and wake-ups are
    * sent on commit. A store that cannot join transactions throws `InvalidArgumentError`.
    */
-  createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]>;
+  createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions<Tx>): Promise<Job[]>;
 
   /** Returns the job, or `null` when there is none with that id. */
   getJob(id: string): Promise<Job | null>;
@@ -194,9 +195,9 @@ export interface SaveScheduleOptions {
 }
 
 /** Options of {@link Store.createJobs}. */
-export interface CreateJobsOptions {
+export interface CreateJobsOptions<Tx = unknown> {
   /** A backend-specific transaction to insert in (e.g. a `pg` `PoolClient` after `BEGIN`). */
-  transaction?: unknown;
+  transaction?: Tx;
 }
 
 /** The number of failed attempts a store keeps in `Job.history`. */

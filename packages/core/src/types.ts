@@ -100,6 +100,27 @@ export interface NewJob<P = unknown> extends JobOptions {
   runAt?: Date;
 }
 
+/**
+ * Payload types by job name, for a scheduler that checks names and payloads at compile time:
+ * `createScheduler<{ send_email: { to: string }; cleanup: null }>()` (an interface works too). The
+ * default map takes any name with a payload of type `unknown`.
+ */
+export type JobMap = Record<string, unknown>;
+
+/** The job names of a job map. */
+export type JobName<Jobs extends object> = Extract<keyof Jobs, string>;
+
+/**
+ * The payload type of jobs named `N`: `P` when given explicitly (`register<{ to: string }>(...)`),
+ * else the job map's type for `N`.
+ */
+export type PayloadOf<Jobs extends object, N extends JobName<Jobs>, P> = [P] extends [never] ? Jobs[N] : P;
+
+/** A job to enqueue whose name is one of `Jobs`' and whose payload has that name's type. */
+export type NewJobOf<Jobs extends object> = {
+  [N in JobName<Jobs>]: NewJob<Jobs[N]> & { name: N };
+}[JobName<Jobs>];
+
 /** A logger: `console`, pino and most others fit. */
 export interface Logger {
   /** Debug-level message. */

@@ -3,6 +3,7 @@ import { configFromEnv } from "../src/env-config.js";
 import { AdapterNotInstalledError, ConfigError } from "../src/errors.js";
 import { createSchedulerFromEnv } from "../src/from-env.js";
 import { MemoryStore } from "../src/memory/index.js";
+import type { SchedulerOptions } from "../src/options.js";
 import { createScheduler } from "../src/scheduler.js";
 
 describe("configFromEnv", () => {
@@ -122,8 +123,8 @@ describe("createScheduler options", () => {
     [{ misfire: "sometimes" as "skip" }, /misfire/],
     [{ maxPayloadBytes: -1 }, /maxPayloadBytes/],
   ])("rejects %o with a ConfigError naming the option", (options, message) => {
-    expect(() => createScheduler(options)).toThrow(ConfigError);
-    expect(() => createScheduler(options)).toThrow(message);
+    expect(() => createScheduler(options as SchedulerOptions)).toThrow(ConfigError);
+    expect(() => createScheduler(options as SchedulerOptions)).toThrow(message);
   });
 });
 

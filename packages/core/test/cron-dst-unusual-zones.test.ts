@@ -3,7 +3,7 @@ import { Daily, parseCron, Weekly } from "../src/cron/index.js";
 import { cronRuns } from "./helpers.js";
 
 /**
- * DESIGN.md §3 in the zones whose transitions cron-parser gets wrong: a 30-minute shift
+ * docs/architecture.md §3 in the zones whose transitions cron-parser gets wrong: a 30-minute shift
  * (Lord Howe), transitions at midnight (Santiago, Havana) and a +12:45 offset (Chatham). Every
  * expected instant was worked out by hand from the zone's rules; the transition each block
  * exercises is stated above it in local and UTC time.

@@ -3,7 +3,7 @@ import { parseCron } from "../src/cron/index.js";
 import { cronRuns } from "./helpers.js";
 
 /**
- * DESIGN.md §3 across DST changes. Every expected instant below was worked out by hand from the
+ * docs/architecture.md §3 across DST changes. Every expected instant below was worked out by hand from the
  * zone's rules; the transition each block exercises is stated above it in local and UTC time.
  */
 

@@ -16,9 +16,14 @@ describe("durations", () => {
     ["1h30m", 5_400_000],
     ["2d", 172_800_000],
     ["1.5s", 1500],
-    ["250", 250],
   ])("parses %s as %i ms", (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
+  });
+
+  it("rejects a string without a unit, suggesting milliseconds or a unit", () => {
+    expect(() => parseDuration("250", "timeout")).toThrow(
+      /^timeout: "250" has no unit; .*\(250\).*"250ms", "250s"/,
+    );
   });
 
   it.each([["soon"], ["5 minutes"], ["-1s"], [""], ["1h30"], [-1], [Number.NaN], [Number.POSITIVE_INFINITY]])(
@@ -70,7 +75,7 @@ describe("payloads", () => {
     });
     await expect(s.enqueue({ name: "j", priority: 1.5 })).rejects.toThrow(/priority/);
     await expect(s.enqueue({ name: "j", maxRetries: -1 })).rejects.toThrow(/maxRetries/);
-    await expect(s.enqueue({ name: "j", delay: "later" })).rejects.toThrow(/job.delay/);
+    await expect(s.enqueue({ name: "j", delay: "later" as never })).rejects.toThrow(/job.delay/);
     await expect(s.enqueue({ name: "j", runAt: new Date("x") })).rejects.toThrow(/runAt/);
     await expect(s.enqueue({ name: "j", metadata: { n: 1 as unknown as string } })).rejects.toThrow(
       /metadata.n/,

@@ -59,7 +59,7 @@ describe("LeaseLeader", () => {
     expect(leader.name).toBe("jobs");
     expect(new VariableLeader().instanceId).toMatch(/^.+-\d+-[0-9a-f]{8}$/);
     expect(new VariableLeader({ ttl: 1500.7 }).settings.ttlMs).toBe(1500);
-    expect(() => new VariableLeader({ ttl: "soon" })).toThrow(ConfigError);
+    expect(() => new VariableLeader({ ttl: "soon" as never })).toThrow(ConfigError);
     expect(() => new VariableLeader({ ttl: 0.5 })).toThrow(/from 1ms/);
     expect(() => new VariableLeader({ ttl: "30d" })).toThrow(/ttl/);
     expect(() => new VariableLeader({ name: "" })).toThrow(/name/);

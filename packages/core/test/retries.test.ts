@@ -26,7 +26,7 @@ describe("retry policy", () => {
     expect(() => retry({ maxAttempts: 0 })).toThrow(/retry.maxAttempts/);
     expect(() => retry({ multiplier: 0.5 })).toThrow(/retry.multiplier/);
     expect(() => retry({ jitter: 2 })).toThrow(/retry.jitter/);
-    expect(() => retry({ initialDelay: "soon" })).toThrow(/retry.initialDelay/);
+    expect(() => retry({ initialDelay: "soon" as never })).toThrow(/retry.initialDelay/);
   });
 });
 

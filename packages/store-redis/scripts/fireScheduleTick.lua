@@ -1,5 +1,5 @@
 -- fireScheduleTick: the compare-and-set of a schedule's nextRunAt together with the insert of the
--- tick's jobs, in one step (DESIGN.md §4: a tick fires exactly once). The schedule lives in the
+-- tick's jobs, in one step (docs/architecture.md §4: a tick fires exactly once). The schedule lives in the
 -- slot of its job template's queue, so both are here.
 -- KEYS[1..8] the queue, KEYS[9] the schedule. ARGV[1] expectedNextRunAt, ARGV[2] nextRunAt
 -- ('' = ended), ARGV[3] firedAt, ARGV[4] how many jobs the tick has (all queues), ARGV[5] queue,

@@ -38,7 +38,7 @@ export interface StoreConformanceOptions {
 /**
  * Defines the conformance suite of the {@link Store} contract as a vitest `describe` block named
  * `"<name> store conformance"`. Every rule of `Store` (in `@sched/core`) and of the job's life in
- * DESIGN.md is a test here; an adapter conforms when the whole suite passes against a real server.
+ * docs/architecture.md is a test here; an adapter conforms when the whole suite passes against a real server.
  *
  * `factory` is called before each test and must return an open, **empty** store; the store is
  * closed after the test (after `options.cleanup`, when given). Tests pass fixed instants around

@@ -55,7 +55,7 @@ describe("createTestClock", () => {
   it("advance rejects a negative or malformed duration", async () => {
     const clock = createTestClock(START);
     await expect(clock.advance(-1)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(clock.advance("soon")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(clock.advance("soon" as never)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(clock.now()).toBe(START.getTime());
   });
 

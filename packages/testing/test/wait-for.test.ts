@@ -62,7 +62,7 @@ describe("waitFor", () => {
   });
 
   it("rejects an invalid timeout", async () => {
-    await expect(waitFor(() => true, { timeout: "soon" })).rejects.toMatchObject({
+    await expect(waitFor(() => true, { timeout: "soon" as never })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
   });

@@ -53,7 +53,7 @@ async function enqueueWork(store: Store, total: number): Promise<void> {
 }
 
 /**
- * The multi-instance guarantees of DESIGN.md §2 and §4, checked with real child processes
+ * The multi-instance guarantees of docs/architecture.md §2 and §4, checked with real child processes
  * sharing one backend: exactly-once cron ticks across a SIGKILLed leader, no job lost when a
  * worker is killed, and recovery when the server drops the connections.
  */

@@ -6,7 +6,7 @@ import { nextFixedTimeRun, nextIntervalRun } from "./next-run.js";
 import { validateTimezone, type ZoneOffsets, zoneOffsets } from "./time-zone.js";
 
 /**
- * How a cron expression behaves across DST changes (DESIGN.md §3).
+ * How a cron expression behaves across DST changes (docs/architecture.md §3).
  * - `fixed-time`: no `*` and no step in the second, minute and hour fields. Wall-clock
  *   semantics: a repeated local time fires once (first pass), a skipped one fires at the end of
  *   the gap, the same day.
@@ -148,7 +148,7 @@ function parseFields(expr: string, rawFields: readonly string[]): CronFieldColle
   }
 }
 
-/** DESIGN.md §3: fixed-time means no wildcard and no step in the second, minute and hour fields. */
+/** docs/architecture.md §3: fixed-time means no wildcard and no step in the second, minute and hour fields. */
 function classify(rawFields: readonly string[]): CronKind {
   const timeOfDay = rawFields.slice(0, 3);
   return timeOfDay.some((raw) => /[*?/]/.test(raw)) ? "interval" : "fixed-time";

@@ -2,7 +2,7 @@ import { type CronFields, firstMatchingWallTime } from "./cron-fields.js";
 import type { ZoneOffsets } from "./time-zone.js";
 
 /**
- * Next-run arithmetic for both kinds of cron expression (DESIGN.md §3). Instants are epoch
+ * Next-run arithmetic for both kinds of cron expression (docs/architecture.md §3). Instants are epoch
  * milliseconds; wall times are naive local times (see `cron-fields.ts`).
  */
 

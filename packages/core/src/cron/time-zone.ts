@@ -1,7 +1,7 @@
 import { InvalidScheduleError } from "../errors.js";
 
 /**
- * UTC offsets of IANA time zones, read from `Intl` (DESIGN.md §3).
+ * UTC offsets of IANA time zones, read from `Intl` (docs/architecture.md §3).
  *
  * `Intl` can only answer "what is the offset at this instant", and each answer costs about a
  * microsecond. Cron arithmetic asks that question, and "when does the offset next change", many

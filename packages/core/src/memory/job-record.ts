@@ -137,7 +137,7 @@ function idBefore(a: JobRecord, b: JobRecord): boolean {
   return a.id < b.id;
 }
 
-/** Claim order: higher priority, then earlier `scheduledAt`, then smaller id (DESIGN.md §2). @internal */
+/** Claim order: higher priority, then earlier `scheduledAt`, then smaller id (docs/architecture.md §2). @internal */
 export function claimsBefore(a: JobRecord, b: JobRecord): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.scheduledAt !== b.scheduledAt) return a.scheduledAt < b.scheduledAt;

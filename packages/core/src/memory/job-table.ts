@@ -44,7 +44,7 @@ export class JobTable {
     for (const byName of this.lanes.values()) yield* byName.values();
   }
 
-  /** The record if `ref` is its current running attempt: the fencing check of DESIGN.md §2. */
+  /** The record if `ref` is its current running attempt: the fencing check of docs/architecture.md §2. */
   currentAttempt(ref: JobRef): JobRecord | undefined {
     const record = this.jobs.get(ref.id);
     if (

@@ -62,7 +62,7 @@ const ignoreIndex = (): void => {};
  * never changes the store. The returned `payload`, however, is the stored object itself, not a
  * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store<never> {
   private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -75,7 +75,7 @@ export class MemoryStore implements Store {
   }
 
   /** {@inheritDoc Store.createJobs} */
-  async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
+  async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions<never>): Promise<Job[]> {
     this.assertOpen();
     if (options?.transaction !== undefined) {
       throw new InvalidArgumentError(

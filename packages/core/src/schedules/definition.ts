@@ -25,7 +25,7 @@ function localDayNumber(instant: number, timezone: string): number {
 
 /**
  * Turns a stored definition into a {@link Schedule}. Cron and `daily` schedules are wall-clock
- * (DESIGN.md §3); `interval` schedules are fixed real-time steps from their anchor, ignoring DST.
+ * (docs/architecture.md §3); `interval` schedules are fixed real-time steps from their anchor, ignoring DST.
  */
 export function compileSchedule(def: ScheduleDefinition): Schedule {
   switch (def.kind) {
@@ -100,7 +100,7 @@ export interface MisfireSettings {
 }
 
 /**
- * Decides which ticks of a due schedule fire now, following its misfire policy (DESIGN.md §3):
+ * Decides which ticks of a due schedule fire now, following its misfire policy (docs/architecture.md §3):
  * `skip` fires only a tick that is on time, `once` fires one job for any number of missed ticks,
  * `all` fires every missed tick (at most `limit`, the earliest). `maxOccurrences` and `until` end it.
  */

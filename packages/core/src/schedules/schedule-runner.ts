@@ -13,7 +13,7 @@ export const TICK_METADATA = { schedule: "sched.schedule", tick: "sched.tick" } 
 /**
  * Turns due schedules into jobs while this instance leads. Each firing is one compare-and-set on
  * the stored schedule together with the enqueue of its jobs (`Store.fireScheduleTick`), so a tick
- * fires exactly once even if two instances briefly both believe they lead (DESIGN.md §4).
+ * fires exactly once even if two instances briefly both believe they lead (docs/architecture.md §4).
  * Sleeps until the earliest next run, and re-reads the store every `pollInterval` to see
  * schedules that other instances added or changed.
  */

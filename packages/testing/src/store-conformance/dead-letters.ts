@@ -18,7 +18,7 @@ function expectedLetter(dead: Job, now: Date): Job {
 }
 
 /**
- * Durable dead letters (DESIGN.md §2): a job's death and the insert of its dead-letter job are one
+ * Durable dead letters (docs/architecture.md §2): a job's death and the insert of its dead-letter job are one
  * atomic step of the store, so a crash in between cannot lose the dead-letter work.
  */
 export function describeDeadLetters(ctx: StoreSuiteContext): void {

@@ -11,7 +11,7 @@ import {
   type StoreSuiteContext,
 } from "./fixtures.js";
 
-/** Leases: renewal, recovery of expired leases, and fencing of stale owners (DESIGN.md §2). */
+/** Leases: renewal, recovery of expired leases, and fencing of stale owners (docs/architecture.md §2). */
 export function describeLeases(ctx: StoreSuiteContext): void {
   describe("leases", () => {
     it("renewLeases extends lockedUntil of current attempts and returns no ids", async () => {

@@ -12,7 +12,7 @@ import {
 } from "./fixtures.js";
 
 /**
- * A job's counters mean one thing each (DESIGN.md §2): `attempt` is the fencing token,
+ * A job's counters mean one thing each (docs/architecture.md §2): `attempt` is the fencing token,
  * `retryCount` counts failures the handler caused, `lostLeases` counts leases that expired while
  * the job ran. "Too many lost leases" is decided when the expired lease is recovered, in one step.
  */

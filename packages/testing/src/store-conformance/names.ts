@@ -6,7 +6,7 @@ const idsOf = (jobs: readonly Job[]): string[] => jobs.map((job) => job.id);
 
 /**
  * Claims by job name: an instance claims only names it has a handler for, so that old and new code
- * can run side by side (DESIGN.md §4). Other names wait, untouched.
+ * can run side by side (docs/architecture.md §4). Other names wait, untouched.
  */
 export function describeNames(ctx: StoreSuiteContext): void {
   describe("claims by job name", () => {

@@ -3,7 +3,7 @@ import { at, claimAt, createRunningJob, mustGet, newJob, refOf, type StoreSuiteC
 
 /**
  * releaseJobs: a hand-back without penalty (an attempt interrupted by shutdown, a claim an
- * instance will not run). It never spends a retry or counts a lost lease (DESIGN.md §2).
+ * instance will not run). It never spends a retry or counts a lost lease (docs/architecture.md §2).
  */
 export function describeRelease(ctx: StoreSuiteContext): void {
   describe("releaseJobs", () => {

@@ -18,7 +18,7 @@ function tickJob(name: string, overrides: Partial<NewJobRecord> = {}): NewJobRec
   return newJob({ name, scheduledAt: at(60_000), createdAt: at(60_003), ...overrides });
 }
 
-/** Persisted schedules and the compare-and-set that fires a tick exactly once (DESIGN.md §4). */
+/** Persisted schedules and the compare-and-set that fires a tick exactly once (docs/architecture.md §4). */
 export function describeSchedules(ctx: StoreSuiteContext): void {
   describe("schedules", () => {
     it("saveSchedule stores a schedule that getSchedule returns intact", async () => {

@@ -14,7 +14,7 @@ import {
 
 /**
  * Strings that every store must keep exactly. The runtime refuses only U+0000 and lone surrogates
- * (see DESIGN.md §5); everything else a user may pass is stored and returned unchanged.
+ * (see docs/architecture.md §5); everything else a user may pass is stored and returned unchanged.
  */
 export const TRICKY_STRINGS: readonly string[] = [
   "",
@@ -34,7 +34,7 @@ export const TRICKY_STRINGS: readonly string[] = [
   "x".repeat(10_000),
 ];
 
-/** Every store keeps what a user passes, and records every outcome (DESIGN.md §5). */
+/** Every store keeps what a user passes, and records every outcome (docs/architecture.md §5). */
 export function describeText(ctx: StoreSuiteContext): void {
   describe("strings and values kept unchanged", () => {
     it("payload strings, object keys and values of every kind round-trip unchanged", async () => {

@@ -23,7 +23,7 @@ async function totalJobs(store: Store): Promise<number> {
   return (await store.listJobs({ limit: 10_000 })).length;
 }
 
-/** Unique keys: one active job per key (DESIGN.md §2). */
+/** Unique keys: one active job per key (docs/architecture.md §2). */
 export function describeUniqueKeys(ctx: StoreSuiteContext): void {
   describe("unique keys", () => {
     it("a second enqueue with a held uniqueKey throws JobAlreadyExistsError and creates nothing", async () => {
