@@ -7,10 +7,14 @@ import { PostgresLeader } from "./postgres-leader.js";
  * `SCHEDULER_POSTGRES_TABLE_PREFIX`, `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL`. The leader
  * owns its pool: `close()` ends it. Call `migrate()` (or the store's) before the first `acquire()`.
  *
- * @throws ConfigError naming the bad or missing variable (the URL is never echoed).
+ * @throws ConfigError (`CONFIG_INVALID`) naming the bad or missing variable (the URL is never
+ *   echoed): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an unknown
+ *   `SCHEDULER_*` name or another store's setting.
  */
 export function fromEnv(env: Record<string, string | undefined> = process.env): PostgresLeader {
-  const config = configFromEnv(env);
+  // Read as createSchedulerFromEnv does with SCHEDULER_STORE=postgres, whatever SCHEDULER_STORE says,
+  // so the postgres settings are accepted and another store's settings are refused.
+  const config = configFromEnv({ ...env, SCHEDULER_STORE: "postgres" });
   const url = config.postgres?.url;
   if (url === undefined) {
     throw new ConfigError(

@@ -222,6 +222,21 @@ describe("fromEnv", () => {
     expect(() => fromEnv({ SCHEDULER_STORE: "postgres" })).toThrow(/SCHEDULER_POSTGRES_URL/);
   });
 
+  it("reads the PostgreSQL settings whatever SCHEDULER_STORE says, and refuses another store's", () => {
+    const leader = fromEnv({
+      SCHEDULER_POSTGRES_URL: connectionString,
+      SCHEDULER_INSTANCE_ID: "no-store-set",
+    });
+    expect(leader.instanceId).toBe("no-store-set");
+    void leader.close();
+    expect(() =>
+      fromEnv({
+        SCHEDULER_POSTGRES_URL: connectionString,
+        SCHEDULER_REDIS_URL: "redis://:hunter2@cache:6379",
+      }),
+    ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_REDIS_URL" }));
+  });
+
   it("rejects bad variables with a ConfigError that never echoes the URL", () => {
     let error: unknown;
     try {

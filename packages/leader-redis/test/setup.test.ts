@@ -156,6 +156,12 @@ describe("fromEnv", () => {
     expect(() => fromEnv({})).toThrow(/SCHEDULER_REDIS_URL/);
   });
 
+  it("refuses another store's settings", () => {
+    expect(() =>
+      fromEnv({ SCHEDULER_REDIS_URL: url, SCHEDULER_POSTGRES_URL: "postgres://u:hunter2@db/app" }),
+    ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" }));
+  });
+
   it("rejects a bad variable without echoing the URL", () => {
     const secretUrl = "http://user:s3cret@127.0.0.1:6379";
     let error: unknown;

@@ -14,7 +14,9 @@ const VARIABLE_OF: Record<string, string> = {
  * from `@sched/core`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
  * `overrides` (such as `autoMigrate` or `poolSize`) are applied on top. The store owns its pool.
  *
- * @throws ConfigError naming the variable that is missing or does not parse (never echoing the URL).
+ * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
+ *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an
+ *   unknown `SCHEDULER_*` name or another store's setting.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,

@@ -136,6 +136,19 @@ describe("fromEnv", () => {
     expect(error.message).not.toContain(url);
   });
 
+  it("refuses another store's settings and unknown SCHEDULER_* names", () => {
+    expect(
+      configErrorOf(() =>
+        fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_REDIS_URL: "redis://:hunter2@cache" }),
+      ).field,
+    ).toBe("SCHEDULER_REDIS_URL");
+    const typo = configErrorOf(() =>
+      fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SHEMA: "jobs" }),
+    );
+    expect(typo.field).toBe("SCHEDULER_POSTGRES_SHEMA");
+    expect(typo.message).toContain("did you mean SCHEDULER_POSTGRES_SCHEMA?");
+  });
+
   it("names SCHEDULER_POSTGRES_SCHEMA and SCHEDULER_POSTGRES_TABLE_PREFIX when they are invalid", () => {
     // Both pass core's generic pattern but not the store's: identifiers are lowercase here.
     expect(
