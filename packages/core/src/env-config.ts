@@ -66,6 +66,14 @@ function num(env: Env, name: EnvVariable, min: number): number | undefined {
 function duration(env: Env, name: EnvVariable, positive = false): Duration | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
+  // A bare number is milliseconds to createScheduler, but people write SCHEDULER_LOCK_TTL=30
+  // meaning seconds; in the environment the unit is required. Zero is zero in every unit.
+  if (/^\d+(\.\d+)?$/.test(v) && Number(v) !== 0) {
+    throw new ConfigError(
+      name,
+      `${JSON.stringify(v)} has no unit; write "${v}s" for seconds or "${v}ms" for milliseconds (or m, h, d)`,
+    );
+  }
   let ms: number;
   try {
     ms = parseDuration(v, name);
@@ -123,14 +131,16 @@ function compact<T extends object>(value: T): T | undefined {
 
 /**
  * Reads the scheduler's configuration from `SCHEDULER_*` environment variables (see the core
- * README for the list). Unset or empty variables keep their defaults. Durations are returned in
+ * README for the list). Unset or empty variables keep their defaults. Durations need a unit
+ * (`"500ms"`, `"30s"`, `"5m"`, `"1h30m"`, `"7d"`; a bare `0` is allowed) and are returned in
  * milliseconds.
  *
  * @param env - the environment to read, `process.env` by default; other names are ignored.
  * @throws ConfigError (code `CONFIG_INVALID`, `field` = the variable) for: a `SCHEDULER_*` name
  *   that @sched does not know (suggesting the closest known name); a setting of a store other
  *   than the one `SCHEDULER_STORE` selects, e.g. `SCHEDULER_POSTGRES_URL` without
- *   `SCHEDULER_STORE=postgres`; a value that does not parse or is out of range. Connection strings and passwords are never echoed.
+ *   `SCHEDULER_STORE=postgres`; a duration without a unit; a value that does not parse or is out
+ *   of range. Connection strings and passwords are never echoed.
  */
 export function configFromEnv(env: Env = process.env): Config {
   const storeSetting = read(env, "SCHEDULER_STORE");

@@ -48,7 +48,7 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
  *   given here is the one the scheduler uses, and `stop()` does not close it.
  * @param load - imports an adapter package by name; a seam for tests.
  * @throws ConfigError (`CONFIG_INVALID`) naming a bad variable: an unknown `SCHEDULER_*` name,
- *   another store's setting, or a value that does not parse;
+ *   another store's setting, a duration without a unit, or a value that does not parse;
  *   AdapterNotInstalledError (`ADAPTER_NOT_INSTALLED`) saying what to install; whatever the
  *   adapter's `fromEnv` throws.
  */

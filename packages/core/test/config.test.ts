@@ -276,6 +276,47 @@ describe("configFromEnv", () => {
       expect(error.field).toBe("SCHEDULER_STORE");
     });
   });
+
+  describe("durations", () => {
+    const durationVariables = [
+      "SCHEDULER_POLL_INTERVAL",
+      "SCHEDULER_DEFAULT_TIMEOUT",
+      "SCHEDULER_RETRY_INITIAL_DELAY",
+      "SCHEDULER_RETRY_MAX_DELAY",
+      "SCHEDULER_DLQ_RETENTION",
+      "SCHEDULER_LOCK_TTL",
+      "SCHEDULER_LOCK_REFRESH",
+    ];
+
+    it.each(durationVariables)("rejects %s without a unit, suggesting seconds or milliseconds", (name) => {
+      const error = configErrorOf({ [name]: "30" });
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe(name);
+      expect(error.message).toContain('"30s"');
+      expect(error.message).toContain('"30ms"');
+    });
+
+    it("rejects a fractional number without a unit too", () => {
+      const error = configErrorOf({ SCHEDULER_POLL_INTERVAL: "1.5" });
+      expect(error.field).toBe("SCHEDULER_POLL_INTERVAL");
+      expect(error.message).toContain('"1.5s"');
+    });
+
+    it("accepts durations with units, and a bare 0, which is 0 in every unit", () => {
+      expect(
+        configFromEnv({
+          SCHEDULER_LOCK_TTL: "30s",
+          SCHEDULER_LOCK_REFRESH: "500ms",
+          SCHEDULER_DEFAULT_TIMEOUT: "0",
+        }),
+      ).toEqual({ store: "memory", defaultTimeout: 0, distributed: { lockTTL: 30_000, lockRefresh: 500 } });
+    });
+
+    it("leaves programmatic options accepting numbers as milliseconds", () => {
+      const s = createScheduler({ pollInterval: 500, distributed: { lockTTL: 30_000, lockRefresh: 10_000 } });
+      expect(s.options.pollInterval).toBe(500);
+    });
+  });
 });
 
 describe("createScheduler options", () => {
@@ -367,6 +408,9 @@ describe("createSchedulerFromEnv", () => {
     await expect(
       createSchedulerFromEnv({ SCHEDULER_POSTGRES_URL: "postgres://u:hunter2@db/app" }, {}, load),
     ).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" });
+    await expect(
+      createSchedulerFromEnv({ SCHEDULER_STORE: "postgres", SCHEDULER_LOCK_TTL: "30" }, {}, load),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_LOCK_TTL" });
     expect(loaded).toEqual([]);
   });
 

@@ -235,6 +235,9 @@ describe("fromEnv", () => {
         SCHEDULER_REDIS_URL: "redis://:hunter2@cache:6379",
       }),
     ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_REDIS_URL" }));
+    expect(() => fromEnv({ SCHEDULER_POSTGRES_URL: connectionString, SCHEDULER_LOCK_TTL: "30" })).toThrow(
+      /SCHEDULER_LOCK_TTL: "30" has no unit/,
+    );
   });
 
   it("rejects bad variables with a ConfigError that never echoes the URL", () => {

@@ -9,7 +9,7 @@ import { RedisLeader } from "./redis-leader.js";
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the bad or missing variable (the URL is never
  *   echoed): as `configFromEnv` read with `SCHEDULER_STORE=redis`, also an unknown
- *   `SCHEDULER_*` name or another store's setting.
+ *   `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(env: Record<string, string | undefined> = process.env): RedisLeader {
   // Read as createSchedulerFromEnv does with SCHEDULER_STORE=redis, whatever SCHEDULER_STORE says,

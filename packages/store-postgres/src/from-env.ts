@@ -16,7 +16,7 @@ const VARIABLE_OF: Record<string, string> = {
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
  *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an
- *   unknown `SCHEDULER_*` name or another store's setting.
+ *   unknown `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,

@@ -9,7 +9,7 @@ import { RedisStore, type RedisStoreOptions } from "./redis-store.js";
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
  *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=redis`, also an
- *   unknown `SCHEDULER_*` name or another store's setting.
+ *   unknown `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,
