@@ -22,11 +22,21 @@ export function fromEnv(env: Record<string, string | undefined> = process.env): 
       "is required by @sched/leader-postgres; set it to a URL such as postgres://user@host:5432/database",
     );
   }
-  return new PostgresLeader({
-    connectionString: url,
-    schema: config.postgres?.schema,
-    tablePrefix: config.postgres?.tablePrefix,
-    instanceId: config.distributed?.instanceId,
-    ttl: config.distributed?.lockTTL,
-  });
+  try {
+    return new PostgresLeader({
+      connectionString: url,
+      schema: config.postgres?.schema,
+      tablePrefix: config.postgres?.tablePrefix,
+      instanceId: config.distributed?.instanceId,
+      ttl: config.distributed?.lockTTL,
+    });
+  } catch (err) {
+    // The URL came from the environment: name the variable, not the option.
+    if (err instanceof ConfigError && err.field === "connectionString") {
+      throw new ConfigError("SCHEDULER_POSTGRES_URL", err.message.replace("connectionString: ", ""), {
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }

@@ -130,6 +130,9 @@ describe("PostgresLeader options", () => {
     ["pool", { pool: new pg.Pool(), connectionString }],
     ["pool", { pool: {} as pg.Pool }],
     ["connectionString", { connectionString: 42 as unknown as string }],
+    ["connectionString", { connectionString: "postgres://host:notaport/db" }],
+    ["connectionString", { connectionString: "not a url" }],
+    ["pool", { pool: new pg.Pool({ connectionString: "postgres://host:notaport/db" }) }],
   ])("rejects a bad %s: %j", (field, options) => {
     let error: unknown;
     try {
@@ -237,6 +240,12 @@ describe("fromEnv", () => {
     ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_REDIS_URL" }));
     expect(() => fromEnv({ SCHEDULER_POSTGRES_URL: connectionString, SCHEDULER_LOCK_TTL: "30" })).toThrow(
       /SCHEDULER_LOCK_TTL: "30" has no unit/,
+    );
+  });
+
+  it("names SCHEDULER_POSTGRES_URL for a URL pg would not read as a server", () => {
+    expect(() => fromEnv({ SCHEDULER_POSTGRES_URL: "postgres:db.internal/app" })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" }),
     );
   });
 

@@ -1,4 +1,5 @@
 import { SchedulerError, StoreError } from "@sched/core";
+import { readConnectionString } from "./connection-string.js";
 
 /**
  * The store's tables do not exist, or are at an older migration version than this package needs.
@@ -55,7 +56,11 @@ interface ConnectionSettings {
   password?: unknown;
 }
 
-/** Describes where `settings` connect, reading host and port the way `pg` does. */
+/**
+ * Describes where `settings` connect, reading host and port the way `pg` does: a connection
+ * string's host and port win over `host` and `port`, even when it names none (then `PGHOST` /
+ * `PGPORT`, or `localhost:5432`).
+ */
 export function connectionTarget(settings: ConnectionSettings): ConnectionTarget {
   let host = settings.host;
   let port = settings.port;
@@ -63,20 +68,22 @@ export function connectionTarget(settings: ConnectionSettings): ConnectionTarget
   if (typeof settings.password === "string" && settings.password.length > 0) secrets.push(settings.password);
   if (settings.connectionString) {
     secrets.push(settings.connectionString);
-    try {
-      const url = new URL(settings.connectionString);
-      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
-      host = url.searchParams.get("host") ?? (url.hostname || host);
-      port = url.searchParams.get("port") ?? (url.port || port);
-    } catch {
-      // Not a URL (a key=value string): leave host and port as the settings give them.
+    const target = readConnectionString(settings.connectionString);
+    if (!target.usable) {
+      // openConnection refuses such a string; a message must still not guess a server.
+      return { address: "the server of an unusable connection string", secrets };
     }
+    secrets.push(...target.secrets);
+    host = target.host;
+    port = target.port;
   }
   const hostName = host || process.env.PGHOST || "localhost";
+  // An IPv6 address in brackets, so that its port stays apart: [::1]:5432.
+  const shownHost = hostName.includes(":") && !hostName.startsWith("/") ? `[${hostName}]` : hostName;
   return {
-    address: `${hostName}:${port || process.env.PGPORT || 5432}`,
+    address: `${shownHost}:${port || process.env.PGPORT || 5432}`,
     // Longest first, so that the connection string is replaced before the password inside it.
-    secrets: [...new Set(secrets)].sort((a, b) => b.length - a.length),
+    secrets: [...new Set(secrets)].filter((secret) => secret !== "").sort((a, b) => b.length - a.length),
   };
 }
 

@@ -3,6 +3,7 @@ import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 
 /** Which environment variable each store option comes from, to name it in errors. */
 const VARIABLE_OF: Record<string, string> = {
+  connectionString: "SCHEDULER_POSTGRES_URL",
   schema: "SCHEDULER_POSTGRES_SCHEMA",
   tablePrefix: "SCHEDULER_POSTGRES_TABLE_PREFIX",
 };

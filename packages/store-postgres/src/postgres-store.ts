@@ -148,8 +148,11 @@ export class PostgresStore implements Store {
   /**
    * Creates the store. No connection is opened until the first call.
    *
-   * @throws ConfigError naming `schema` or `tablePrefix` when it is not a valid identifier, or
-   *   `pool` when both `connectionString` and `pool` are given.
+   * @throws ConfigError (`CONFIG_INVALID`) naming `schema` or `tablePrefix` when it is not a valid
+   *   identifier; `pool` when both `connectionString` and `pool` are given, or the pool is not a
+   *   `pg.Pool`; `poolSize` when it is not a positive integer; `connectionString` (or `pool`, for
+   *   the pool's) when it is not a URL `pg` can parse as a server address, such as
+   *   `postgres://host:notaport/db` or `db.internal/app` (the string is never echoed).
    */
   constructor(options: PostgresStoreOptions = {}) {
     this.names = tableNames(options.schema ?? "public", options.tablePrefix ?? "scheduler_");

@@ -149,6 +149,14 @@ describe("fromEnv", () => {
     expect(typo.message).toContain("did you mean SCHEDULER_POSTGRES_SCHEMA?");
   });
 
+  it("names SCHEDULER_POSTGRES_URL for a URL pg would not read as a server", () => {
+    // It parses as a URL, so configFromEnv lets it through, but it names no host: pg would use localhost.
+    const error = configErrorOf(() => fromEnv({ SCHEDULER_POSTGRES_URL: "postgres:db.internal/app" }));
+    expect(error.field).toBe("SCHEDULER_POSTGRES_URL");
+    expect(error.message).toContain("is not a URL");
+    expect(error.message).not.toContain("db.internal");
+  });
+
   it("names SCHEDULER_POSTGRES_SCHEMA and SCHEDULER_POSTGRES_TABLE_PREFIX when they are invalid", () => {
     // Both pass core's generic pattern but not the store's: identifiers are lowercase here.
     expect(
