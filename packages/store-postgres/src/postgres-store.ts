@@ -30,6 +30,7 @@ import {
   queryPool,
   type StoreConnection,
 } from "./connection.js";
+import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { Migrator } from "./migrator.js";
@@ -164,7 +165,14 @@ export class PostgresStore implements Store {
     this.pool = this.connection.pool;
     this.applicationName = this.connection.applicationName;
     this.target = connectionTarget(this.connection.clientConfig);
-    this.migrator = new Migrator(this.pool, this.names, this.sql, this.target, options.autoMigrate ?? false);
+    this.migrator = new Migrator(
+      this.pool,
+      this.names,
+      this.sql,
+      this.target,
+      options.autoMigrate ?? false,
+      () => autoMigrateVariableOf(this),
+    );
     const listenConfig: pg.ClientConfig = {
       ...this.connection.clientConfig,
       application_name: this.applicationName,
