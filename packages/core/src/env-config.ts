@@ -1,4 +1,10 @@
 import { type Duration, parseDuration } from "./duration.js";
+import {
+  type EnvVariable,
+  isSecretVariable,
+  rejectOtherStoresSettings,
+  rejectUnknownVariables,
+} from "./env-variables.js";
 import { ConfigError } from "./errors.js";
 import type { SchedulerOptions } from "./options.js";
 
@@ -26,21 +32,20 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 const STORES: readonly StoreKind[] = ["memory", "postgres", "redis", "mongodb"];
-const SECRET_VARS = new Set(["SCHEDULER_POSTGRES_URL", "SCHEDULER_REDIS_URL", "SCHEDULER_MONGODB_URL"]);
 
-function read(env: Env, name: string): string | undefined {
+function read(env: Env, name: EnvVariable): string | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   return trimmed === "" ? undefined : trimmed;
 }
 
-function show(name: string, value: string): string {
+function show(name: EnvVariable, value: string): string {
   // Connection strings may hold passwords: never echo them.
-  return SECRET_VARS.has(name) ? "the given value" : JSON.stringify(value);
+  return isSecretVariable(name) ? "the given value" : JSON.stringify(value);
 }
 
-function int(env: Env, name: string, min: number): number | undefined {
+function int(env: Env, name: EnvVariable, min: number): number | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   if (!/^-?\d+$/.test(v) || Number(v) < min) {
@@ -49,7 +54,7 @@ function int(env: Env, name: string, min: number): number | undefined {
   return Number(v);
 }
 
-function num(env: Env, name: string, min: number): number | undefined {
+function num(env: Env, name: EnvVariable, min: number): number | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -58,9 +63,17 @@ function num(env: Env, name: string, min: number): number | undefined {
   return n;
 }
 
-function duration(env: Env, name: string, positive = false): Duration | undefined {
+function duration(env: Env, name: EnvVariable, positive = false): Duration | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
+  // A bare number is milliseconds to createScheduler, but people write SCHEDULER_LOCK_TTL=30
+  // meaning seconds; in the environment the unit is required. Zero is zero in every unit.
+  if (/^\d+(\.\d+)?$/.test(v) && Number(v) !== 0) {
+    throw new ConfigError(
+      name,
+      `${JSON.stringify(v)} has no unit; write "${v}s" for seconds or "${v}ms" for milliseconds (or m, h, d)`,
+    );
+  }
   let ms: number;
   try {
     ms = parseDuration(v, name);
@@ -74,7 +87,7 @@ function duration(env: Env, name: string, positive = false): Duration | undefine
   return ms;
 }
 
-function bool(env: Env, name: string): boolean | undefined {
+function bool(env: Env, name: EnvVariable): boolean | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   const lower = v.toLowerCase();
@@ -83,7 +96,7 @@ function bool(env: Env, name: string): boolean | undefined {
   throw new ConfigError(name, `expected true or false, got ${show(name, v)}`);
 }
 
-function url(env: Env, name: string, protocols: string[]): string | undefined {
+function url(env: Env, name: EnvVariable, protocols: string[]): string | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   let parsed: URL;
@@ -104,7 +117,7 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return v;
 }
 
-function text(env: Env, name: string, pattern: RegExp, expected: string): string | undefined {
+function text(env: Env, name: EnvVariable, pattern: RegExp, expected: string): string | undefined {
   const v = read(env, name);
   if (v === undefined) return undefined;
   if (!pattern.test(v)) throw new ConfigError(name, `expected ${expected}, got ${show(name, v)}`);
@@ -118,18 +131,30 @@ function compact<T extends object>(value: T): T | undefined {
 
 /**
  * Reads the scheduler's configuration from `SCHEDULER_*` environment variables (see the core
- * README for the list). Unset or empty variables keep their defaults.
+ * README for the list). Unset or empty variables keep their defaults. Durations need a unit
+ * (`"500ms"`, `"30s"`, `"5m"`, `"1h30m"`, `"7d"`; a bare `0` is allowed) and are returned in
+ * milliseconds.
  *
- * @throws ConfigError naming the variable and the bad value (connection strings are never echoed).
+ * @param env - the environment to read, `process.env` by default; other names are ignored.
+ * @throws ConfigError (code `CONFIG_INVALID`, `field` = the variable) for: a `SCHEDULER_*` name
+ *   that @sched does not know (suggesting the closest known name); a setting of a store other
+ *   than the one `SCHEDULER_STORE` selects, e.g. `SCHEDULER_POSTGRES_URL` without
+ *   `SCHEDULER_STORE=postgres`; a duration without a unit; a value that does not parse or is out
+ *   of range. Connection strings and passwords are never echoed.
  */
 export function configFromEnv(env: Env = process.env): Config {
-  const storeName = (read(env, "SCHEDULER_STORE") ?? "memory").toLowerCase();
+  const storeSetting = read(env, "SCHEDULER_STORE");
+  const storeName = (storeSetting ?? "memory").toLowerCase();
+  // Names first: a typo such as SCHEDULER_STOER would otherwise surface as a confusing error
+  // about the settings of the store it failed to select.
+  rejectUnknownVariables(env);
   if (!STORES.includes(storeName as StoreKind)) {
     throw new ConfigError(
       "SCHEDULER_STORE",
       `expected one of ${STORES.join(", ")}, got ${JSON.stringify(storeName)}`,
     );
   }
+  rejectOtherStoresSettings(env, storeName, storeSetting === undefined);
   // Lowercase only, so the quoted names the stores create match unquoted names in users' SQL.
   const identifier = /^[a-z_][a-z0-9_]{0,40}$/;
   const config: Config = {

@@ -43,7 +43,14 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
  * `@sched/leader-postgres`, and builds them with their `fromEnv(env)`. The scheduler owns what it
  * built: `stop()` closes the store. `overrides` are merged over the environment's options.
  *
- * @throws ConfigError naming a bad variable; AdapterNotInstalledError saying what to install.
+ * @param env - the environment to read, `process.env` by default (see {@link configFromEnv}).
+ * @param overrides - scheduler options that win over the environment's; a `store` or `leader`
+ *   given here is the one the scheduler uses, and `stop()` does not close it.
+ * @param load - imports an adapter package by name; a seam for tests.
+ * @throws ConfigError (`CONFIG_INVALID`) naming a bad variable: an unknown `SCHEDULER_*` name,
+ *   another store's setting, a duration without a unit, or a value that does not parse;
+ *   AdapterNotInstalledError (`ADAPTER_NOT_INSTALLED`) saying what to install; whatever the
+ *   adapter's `fromEnv` throws.
  */
 export async function createSchedulerFromEnv(
   env: Env = process.env,

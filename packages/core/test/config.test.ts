@@ -6,8 +6,19 @@ import { MemoryStore } from "../src/memory/index.js";
 import type { SchedulerOptions } from "../src/options.js";
 import { createScheduler } from "../src/scheduler.js";
 
+/** The ConfigError `configFromEnv(env)` throws; fails the test when it throws something else or nothing. */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    configFromEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(Object.keys(env))}`);
+}
+
 describe("configFromEnv", () => {
-  it("reads every SCHEDULER_* variable", () => {
+  it("reads every SCHEDULER_* variable of the scheduler and of the PostgreSQL store", () => {
     const config = configFromEnv({
       SCHEDULER_STORE: "postgres",
       SCHEDULER_WORKERS: "8",
@@ -28,10 +39,6 @@ describe("configFromEnv", () => {
       SCHEDULER_POSTGRES_SCHEMA: "jobs",
       SCHEDULER_POSTGRES_TABLE_PREFIX: "sched_",
       SCHEDULER_POSTGRES_AUTO_MIGRATE: "yes",
-      SCHEDULER_REDIS_URL: "redis://localhost:6379",
-      SCHEDULER_REDIS_KEY_PREFIX: "app:sched:",
-      SCHEDULER_REDIS_DB: "2",
-      SCHEDULER_MONGODB_URL: "mongodb://localhost:27017/app",
     });
     expect(config).toEqual({
       store: "postgres",
@@ -47,9 +54,21 @@ describe("configFromEnv", () => {
         tablePrefix: "sched_",
         autoMigrate: true,
       },
-      redis: { url: "redis://localhost:6379", keyPrefix: "app:sched:", db: 2 },
-      mongodb: { url: "mongodb://localhost:27017/app" },
     });
+  });
+
+  it("reads the Redis and MongoDB variables with their store", () => {
+    expect(
+      configFromEnv({
+        SCHEDULER_STORE: "redis",
+        SCHEDULER_REDIS_URL: "redis://localhost:6379",
+        SCHEDULER_REDIS_KEY_PREFIX: "app:sched:",
+        SCHEDULER_REDIS_DB: "2",
+      }),
+    ).toEqual({ store: "redis", redis: { url: "redis://localhost:6379", keyPrefix: "app:sched:", db: 2 } });
+    expect(
+      configFromEnv({ SCHEDULER_STORE: "mongodb", SCHEDULER_MONGODB_URL: "mongodb://localhost:27017/app" }),
+    ).toEqual({ store: "mongodb", mongodb: { url: "mongodb://localhost:27017/app" } });
   });
 
   it("defaults to the memory store and leaves unset values out", () => {
@@ -74,37 +93,230 @@ describe("configFromEnv", () => {
       "drop table;",
       /SCHEDULER_POSTGRES_SCHEMA: expected a lowercase SQL identifier/,
     ],
-    ["SCHEDULER_REDIS_DB", "-1", /SCHEDULER_REDIS_DB/],
+    ["SCHEDULER_REDIS_DB", "-1", /SCHEDULER_REDIS_DB: expected an integer >= 0, got "-1"/],
     ["SCHEDULER_POSTGRES_SCHEMA", "Jobs", /SCHEDULER_POSTGRES_SCHEMA: expected a lowercase SQL identifier/],
     ["SCHEDULER_POSTGRES_AUTO_MIGRATE", "sure", /SCHEDULER_POSTGRES_AUTO_MIGRATE: expected true or false/],
     ["SCHEDULER_LOCK_REFRESH", "40s", /SCHEDULER_LOCK_REFRESH: must be less than the lock TTL/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
-    const err = (() => {
-      try {
-        configFromEnv({ [name]: value });
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe("CONFIG_INVALID");
-    expect((err as ConfigError).field).toBe(name);
-    expect((err as Error).message).toMatch(message);
+    // A store's settings are read with that store only.
+    const store = /^SCHEDULER_(POSTGRES|REDIS|MONGODB)_/.exec(name)?.[1]?.toLowerCase();
+    const err = configErrorOf(
+      store === undefined ? { [name]: value } : { SCHEDULER_STORE: store, [name]: value },
+    );
+    expect(err.code).toBe("CONFIG_INVALID");
+    expect(err.field).toBe(name);
+    expect(err.message).toMatch(message);
   });
 
   it("never echoes a connection string in an error", () => {
     const secret = "postgres://user:hunter2@db:5432/app";
-    expect(() => configFromEnv({ SCHEDULER_REDIS_URL: secret })).toThrow(/SCHEDULER_REDIS_URL/);
-    try {
-      configFromEnv({ SCHEDULER_REDIS_URL: secret });
-    } catch (err) {
-      expect((err as Error).message).not.toContain("hunter2");
-    }
-    try {
-      configFromEnv({ SCHEDULER_POSTGRES_URL: "not a url hunter2" });
-    } catch (err) {
-      expect((err as Error).message).not.toContain("hunter2");
-    }
+    const wrongScheme = configErrorOf({ SCHEDULER_STORE: "redis", SCHEDULER_REDIS_URL: secret });
+    expect(wrongScheme.field).toBe("SCHEDULER_REDIS_URL");
+    expect(wrongScheme.message).not.toContain("hunter2");
+    const unparsable = configErrorOf({
+      SCHEDULER_STORE: "postgres",
+      SCHEDULER_POSTGRES_URL: "not a url hunter2",
+    });
+    expect(unparsable.field).toBe("SCHEDULER_POSTGRES_URL");
+    expect(unparsable.message).not.toContain("hunter2");
+  });
+
+  describe("variable names", () => {
+    it("rejects an unknown SCHEDULER_* name, suggesting the known name it is a typo of", () => {
+      const error = configErrorOf({ SCHEDULER_STOER: "postgres" });
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe("SCHEDULER_STOER");
+      expect(error.message).toMatch(
+        /^SCHEDULER_STOER: is not a variable @sched reads; did you mean SCHEDULER_STORE\?/,
+      );
+    });
+
+    it.each([
+      ["SCHEDULER_WORKER", "4", "SCHEDULER_WORKERS"],
+      ["SCHEDULER_POLL_INTERVALL", "1s", "SCHEDULER_POLL_INTERVAL"],
+      ["SCHEDULER_LOCK_TTLS", "30s", "SCHEDULER_LOCK_TTL"],
+      ["SCHEDULER_POSTGRES_URI", "postgres://u:hunter2@db/app", "SCHEDULER_POSTGRES_URL"],
+      ["SCHEDULER_REDIS_SENTINAL_NAME", "mymaster", "SCHEDULER_REDIS_SENTINEL_NAME"],
+      ["SCHEDULER_dlq_queue", "dead", "SCHEDULER_DLQ_QUEUE"],
+      ["SCHEDULER_DQL_ENABLED", "true", "SCHEDULER_DLQ_ENABLED"],
+    ])("suggests for %s the closest known name", (name, value, suggestion) => {
+      const error = configErrorOf({ [name]: value });
+      expect(error.field).toBe(name);
+      expect(error.message).toContain(`did you mean ${suggestion}?`);
+      expect(error.message).not.toContain(value);
+    });
+
+    it("rejects an unknown name far from every known one without a guess", () => {
+      const error = configErrorOf({ SCHEDULER_THREADS: "4" });
+      expect(error.field).toBe("SCHEDULER_THREADS");
+      expect(error.message).not.toContain("did you mean");
+      expect(error.message).toContain("README");
+    });
+
+    it("names the other unknown variables too", () => {
+      const error = configErrorOf({ SCHEDULER_STOER: "redis", SCHEDULER_THREADS: "4" });
+      expect(error.field).toBe("SCHEDULER_STOER");
+      expect(error.message).toContain("also unknown: SCHEDULER_THREADS");
+    });
+
+    it("reports a typo before the settings of the store it failed to select", () => {
+      const error = configErrorOf({
+        SCHEDULER_STOER: "postgres",
+        SCHEDULER_POSTGRES_URL: "postgres://db/app",
+      });
+      expect(error.field).toBe("SCHEDULER_STOER");
+    });
+
+    it("ignores an unknown name that is empty, as it ignores empty known ones, and other prefixes", () => {
+      expect(
+        configFromEnv({ SCHEDULER_STOER: "", SCHEDULER_X: "  ", SCHEDULE_STORE: "x", PATH: "/bin" }),
+      ).toEqual({
+        store: "memory",
+      });
+    });
+
+    it("accepts every adapter variable with its store, including those no code reads yet", () => {
+      expect(() =>
+        configFromEnv({
+          SCHEDULER_STORE: "postgres",
+          SCHEDULER_POSTGRES_URL: "postgres://db/app",
+          SCHEDULER_POSTGRES_SCHEMA: "jobs",
+          SCHEDULER_POSTGRES_TABLE_PREFIX: "s_",
+          SCHEDULER_POSTGRES_AUTO_MIGRATE: "true",
+        }),
+      ).not.toThrow();
+      expect(() =>
+        configFromEnv({
+          SCHEDULER_STORE: "redis",
+          SCHEDULER_REDIS_URL: "redis://cache:6379",
+          SCHEDULER_REDIS_KEY_PREFIX: "s:",
+          SCHEDULER_REDIS_DB: "1",
+          SCHEDULER_REDIS_SENTINELS: "10.0.0.1:26379,10.0.0.2:26379",
+          SCHEDULER_REDIS_SENTINEL_NAME: "mymaster",
+          SCHEDULER_REDIS_PASSWORD: "pw",
+          SCHEDULER_REDIS_SENTINEL_PASSWORD: "pw2",
+        }),
+      ).not.toThrow();
+      expect(() =>
+        configFromEnv({
+          SCHEDULER_STORE: "mongodb",
+          SCHEDULER_MONGODB_URL: "mongodb://db:27017",
+          SCHEDULER_MONGODB_DATABASE: "app",
+          SCHEDULER_MONGODB_COLLECTION_PREFIX: "s_",
+        }),
+      ).not.toThrow();
+    });
+  });
+
+  describe("store settings", () => {
+    it.each([
+      [
+        { SCHEDULER_POSTGRES_URL: "postgres://u:hunter2@db/app" },
+        "SCHEDULER_POSTGRES_URL",
+        "postgres",
+        "unset",
+      ],
+      [
+        { SCHEDULER_STORE: "memory", SCHEDULER_POSTGRES_SCHEMA: "jobs" },
+        "SCHEDULER_POSTGRES_SCHEMA",
+        "postgres",
+        "memory",
+      ],
+      [
+        {
+          SCHEDULER_STORE: "postgres",
+          SCHEDULER_POSTGRES_URL: "postgres://db/app",
+          SCHEDULER_REDIS_URL: "redis://:hunter2@cache",
+        },
+        "SCHEDULER_REDIS_URL",
+        "redis",
+        "postgres",
+      ],
+      [
+        {
+          SCHEDULER_STORE: "redis",
+          SCHEDULER_REDIS_URL: "redis://cache",
+          SCHEDULER_MONGODB_URL: "mongodb://u:hunter2@m",
+        },
+        "SCHEDULER_MONGODB_URL",
+        "mongodb",
+        "redis",
+      ],
+      [
+        { SCHEDULER_STORE: "mongodb", SCHEDULER_REDIS_PASSWORD: "hunter2" },
+        "SCHEDULER_REDIS_PASSWORD",
+        "redis",
+        "mongodb",
+      ],
+      [
+        { SCHEDULER_STORE: "Redis", SCHEDULER_POSTGRES_AUTO_MIGRATE: "true" },
+        "SCHEDULER_POSTGRES_AUTO_MIGRATE",
+        "postgres",
+        "redis",
+      ],
+    ])("rejects %o naming %s and the SCHEDULER_STORE=%s it needs", (env, name, needed, current) => {
+      const error = configErrorOf(env);
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe(name);
+      expect(error.message).toContain(`needs SCHEDULER_STORE=${needed}`);
+      expect(error.message).toContain(`SCHEDULER_STORE is ${current}`);
+      expect(error.message).not.toContain("hunter2");
+    });
+
+    it("ignores an empty setting of another store", () => {
+      expect(configFromEnv({ SCHEDULER_POSTGRES_URL: "", SCHEDULER_REDIS_DB: " " })).toEqual({
+        store: "memory",
+      });
+    });
+
+    it("reports a bad SCHEDULER_STORE before the settings that do not match it", () => {
+      const error = configErrorOf({
+        SCHEDULER_STORE: "postgress",
+        SCHEDULER_POSTGRES_URL: "postgres://db/app",
+      });
+      expect(error.field).toBe("SCHEDULER_STORE");
+    });
+  });
+
+  describe("durations", () => {
+    const durationVariables = [
+      "SCHEDULER_POLL_INTERVAL",
+      "SCHEDULER_DEFAULT_TIMEOUT",
+      "SCHEDULER_RETRY_INITIAL_DELAY",
+      "SCHEDULER_RETRY_MAX_DELAY",
+      "SCHEDULER_DLQ_RETENTION",
+      "SCHEDULER_LOCK_TTL",
+      "SCHEDULER_LOCK_REFRESH",
+    ];
+
+    it.each(durationVariables)("rejects %s without a unit, suggesting seconds or milliseconds", (name) => {
+      const error = configErrorOf({ [name]: "30" });
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe(name);
+      expect(error.message).toContain('"30s"');
+      expect(error.message).toContain('"30ms"');
+    });
+
+    it("rejects a fractional number without a unit too", () => {
+      const error = configErrorOf({ SCHEDULER_POLL_INTERVAL: "1.5" });
+      expect(error.field).toBe("SCHEDULER_POLL_INTERVAL");
+      expect(error.message).toContain('"1.5s"');
+    });
+
+    it("accepts durations with units, and a bare 0, which is 0 in every unit", () => {
+      expect(
+        configFromEnv({
+          SCHEDULER_LOCK_TTL: "30s",
+          SCHEDULER_LOCK_REFRESH: "500ms",
+          SCHEDULER_DEFAULT_TIMEOUT: "0",
+        }),
+      ).toEqual({ store: "memory", defaultTimeout: 0, distributed: { lockTTL: 30_000, lockRefresh: 500 } });
+    });
+
+    it("leaves programmatic options accepting numbers as milliseconds", () => {
+      const s = createScheduler({ pollInterval: 500, distributed: { lockTTL: 30_000, lockRefresh: 10_000 } });
+      expect(s.options.pollInterval).toBe(500);
+    });
   });
 });
 
@@ -179,6 +391,28 @@ describe("createSchedulerFromEnv", () => {
     await expect(store.ping()).rejects.toThrow();
     // The leader it built is closed too: a closed leader never leads again.
     expect(await leader.acquire()).toBe(false);
+  });
+
+  it("refuses a misspelt variable or another store's setting before loading any adapter", async () => {
+    const loaded: string[] = [];
+    const load = async (name: string) => {
+      loaded.push(name);
+      return { fromEnv: () => new MemoryStore() };
+    };
+    await expect(
+      createSchedulerFromEnv(
+        { SCHEDULER_STORE: "postgres", SCHEDULER_POSTGRES_ULR: "postgres://db/app" },
+        {},
+        load,
+      ),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_ULR" });
+    await expect(
+      createSchedulerFromEnv({ SCHEDULER_POSTGRES_URL: "postgres://u:hunter2@db/app" }, {}, load),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" });
+    await expect(
+      createSchedulerFromEnv({ SCHEDULER_STORE: "postgres", SCHEDULER_LOCK_TTL: "30" }, {}, load),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_LOCK_TTL" });
+    expect(loaded).toEqual([]);
   });
 
   it("rejects a package without fromEnv", async () => {

@@ -60,6 +60,22 @@ describe("parseCron validation", () => {
     expect(error.message).toContain(`${field} field ${JSON.stringify(value)}`);
   });
 
+  it.each([
+    ["0 0 * * TUE-MON", "TUE-MON"],
+    ["0 0 * * tue-mon", "tue-mon"],
+    ["0 0 * * 5-2", "5-2"],
+    ["0 0 * * SAT-FRI", "SAT-FRI"],
+    ["0 0 * * 1,SUN-MON", "1,SUN-MON"],
+    ["0 0 * * 8-0", "8-0"],
+    ["0 0 * * SAT-SUN/0", "SAT-SUN/0"],
+    ["0 0 0 * * SAT-THU", "SAT-THU"],
+  ])("still rejects the backwards day-of-week range in %j", (expr, value) => {
+    const error = thrownBy(() => parseCron(expr));
+    expect(error.code).toBe("INVALID_SCHEDULE");
+    expect(error.message).toContain(JSON.stringify(expr));
+    expect(error.message).toContain(`day-of-week field ${JSON.stringify(value)}`);
+  });
+
   it("keeps cron-parser's error as the cause", () => {
     const error = thrownBy(() => parseCron("61 * * * *"));
     expect(error.cause).toBeInstanceOf(Error);

@@ -75,6 +75,46 @@ describe("parseCron in UTC", () => {
     ]);
   });
 
+  it.each([
+    ["SAT-SUN", "6-7"],
+    ["sat-sun", "6-7"],
+    ["Fri-Sun", "5-7"],
+    ["FRI-SUN", "5-7"],
+    ["MON-SUN", "1-7"],
+    ["MON-SUN/2", "1-7/2"],
+    ["mon-sun/3", "1-7/3"],
+    ["1,FRI-SUN", "1,5-7"],
+    ["FRI-SUN,2", "5-7,2"],
+    ["6-SUN", "6-7"],
+    ["SAT-0", "6-7"],
+    ["6-0", "6-7"],
+    ["1-0/2", "1-7/2"],
+    ["SUN-SAT", "0-6"],
+    ["SUN-SUN", "0"],
+  ])("reads the day-of-week range %j as %j, ending at Sunday", (named, numeric) => {
+    const from = "2026-01-01T00:00:00Z";
+    expect(cronRuns(`0 9 * * ${named}`, from, 14)).toEqual(cronRuns(`0 9 * * ${numeric}`, from, 14));
+    expect(cronRuns(`30 0 9 * * ${named}`, from, 14)).toEqual(cronRuns(`30 0 9 * * ${numeric}`, from, 14));
+    expect(cronRuns(`*/20 * * * ${named}`, from, 200)).toEqual(cronRuns(`*/20 * * * ${numeric}`, from, 200));
+  });
+
+  it("fires on Saturdays and Sundays only for SAT-SUN", () => {
+    // 2026-01-03 is a Saturday.
+    expect(cronRuns("0 0 * * SAT-SUN", "2026-01-01T00:00:00Z", 4)).toEqual([
+      "2026-01-03T00:00:00.000Z",
+      "2026-01-04T00:00:00.000Z",
+      "2026-01-10T00:00:00.000Z",
+      "2026-01-11T00:00:00.000Z",
+    ]);
+  });
+
+  it("reads a Sunday-ending range in a time zone as its numeric spelling", () => {
+    const from = "2026-03-01T00:00:00Z";
+    expect(cronRuns("0 2 * * FRI-SUN", from, 12, "Europe/Berlin")).toEqual(
+      cronRuns("0 2 * * 5-7", from, 12, "Europe/Berlin"),
+    );
+  });
+
   it("expands every macro to its five-field equivalent", () => {
     const from = "2026-01-15T10:20:00Z";
     expect(cronRuns("@yearly", from, 1)).toEqual(["2027-01-01T00:00:00.000Z"]);

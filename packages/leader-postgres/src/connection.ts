@@ -1,5 +1,6 @@
-import { StoreError } from "@sched/core";
+import { ConfigError, StoreError } from "@sched/core";
 import pg, { type Pool } from "pg";
+import { readConnectionString } from "./connection-string.js";
 
 /** Where the leader connects, for messages: `host:port` and the secrets messages must not contain. */
 export interface ServerDescription {
@@ -13,8 +14,32 @@ const DEFAULT_HOST = "localhost";
 const DEFAULT_PORT = 5432;
 
 /**
- * Describes the server of a connection string or of a pool's options without its password. Only
- * URL-form connection strings are parsed; anything else is named generically.
+ * Refuses a connection string `pg` could not use as a server address: one given as
+ * `connectionString`, or the one `pool` was made from. Never echoes it.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `connectionString` (or `pool`) when the string
+ *   does not parse as a URL the way `pg` parses it (e.g. `postgres://host:notaport/db`), or does
+ *   not start with `scheme://`, so that `pg` would not read a server from it.
+ */
+export function assertUsableConnectionString(
+  connectionString: string | undefined,
+  pool: Pool | undefined,
+): void {
+  const [text, field, subject] =
+    connectionString !== undefined
+      ? [connectionString, "connectionString", ""]
+      : [pool?.options?.connectionString, "pool", "its connectionString "];
+  // pg ignores an empty string (and uses the PG* variables): so does the leader.
+  if (typeof text !== "string" || text === "") return;
+  const target = readConnectionString(text);
+  if (!target.usable) throw new ConfigError(field, `${subject}${target.problem}`);
+}
+
+/**
+ * Describes the server of a connection string or of a pool's options without its password,
+ * reading host and port the way `pg` does: a connection string's host and port win over the
+ * pool's `host` and `port`, even when it names none (then `PGHOST` / `PGPORT`, or
+ * `localhost:5432`).
  */
 export function describeServer(
   connectionString: string | undefined,
@@ -24,23 +49,21 @@ export function describeServer(
   const secrets: string[] = [];
   const text = connectionString ?? options?.connectionString;
   if (typeof options?.password === "string" && options.password !== "") secrets.push(options.password);
+  let host: string | undefined = options?.host;
+  let port: string | number | undefined = options?.port;
   if (text !== undefined && text !== "") {
     secrets.push(text);
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return { address: "the PostgreSQL server of the connection string", secrets };
-    }
-    if (url.password !== "") secrets.push(url.password, decodeURIComponent(url.password));
-    // A `host` query parameter (e.g. a socket directory) overrides the URL's host.
-    const host = url.searchParams.get("host") || url.hostname || DEFAULT_HOST;
-    const port = url.searchParams.get("port") || url.port || String(DEFAULT_PORT);
-    return { address: `${host}:${port}`, secrets };
+    const target = readConnectionString(text);
+    // The constructor refuses an unusable string; a message must still not guess a server.
+    if (!target.usable) return { address: "the server of an unusable connection string", secrets };
+    secrets.push(...target.secrets.filter((secret) => secret !== ""));
+    host = target.host;
+    port = target.port;
   }
-  const host = options?.host ?? process.env.PGHOST ?? DEFAULT_HOST;
-  const port = options?.port ?? process.env.PGPORT ?? DEFAULT_PORT;
-  return { address: `${host}:${port}`, secrets };
+  const hostName = host || process.env.PGHOST || DEFAULT_HOST;
+  // An IPv6 address in brackets, so that its port stays apart: [::1]:5432.
+  const shownHost = hostName.includes(":") && !hostName.startsWith("/") ? `[${hostName}]` : hostName;
+  return { address: `${shownHost}:${port || process.env.PGPORT || DEFAULT_PORT}`, secrets };
 }
 
 /** Removes every secret of `server` from `text`. */

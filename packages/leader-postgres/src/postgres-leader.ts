@@ -1,6 +1,7 @@
 import { ConfigError, LeaseLeader, type LeaseLeaderOptions, StoreError } from "@sched/core";
 import type { Pool, QueryConfig } from "pg";
 import {
+  assertUsableConnectionString,
   createOwnedPool,
   describeServer,
   errorCode,
@@ -67,7 +68,10 @@ export class PostgresLeader extends LeaseLeader {
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
    *
-   * @throws ConfigError naming a bad option (identifier, name, TTL, or both `pool` and `connectionString`).
+   * @throws ConfigError (`CONFIG_INVALID`) naming a bad option: an identifier, the name, the TTL,
+   *   both `pool` and `connectionString`, or a `connectionString` (or the pool's) that is not a
+   *   URL `pg` can parse as a server address, such as `postgres://host:notaport/db` (the string
+   *   is never echoed).
    */
   constructor(options: PostgresLeaderOptions = {}) {
     if (options.pool !== undefined && options.connectionString !== undefined) {
@@ -79,6 +83,7 @@ export class PostgresLeader extends LeaseLeader {
     if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
       throw new ConfigError("pool", "expected a pg.Pool");
     }
+    assertUsableConnectionString(options.connectionString, options.pool);
     super("PostgresLeader", options);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.server = describeServer(options.connectionString, options.pool);

@@ -1,6 +1,7 @@
+import { ConfigError } from "@sched/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { describeServer, redact, toStoreError } from "../src/connection.js";
+import { assertUsableConnectionString, describeServer, redact, toStoreError } from "../src/connection.js";
 
 describe("describeServer", () => {
   it("names a connection string's server by host:port and keeps its password secret", () => {
@@ -20,6 +21,32 @@ describe("describeServer", () => {
     const server = describeServer("host=db password=secret", undefined);
     expect(server.address).not.toContain("secret");
     expect(redact("bad: host=db password=secret", server)).toBe("bad: ***");
+  });
+
+  it.each([
+    ["postgres://user:pa@ss@db.example:5433/app", "db.example:5433", "pa@ss"],
+    ["postgres://user:p%zz@db.example:5433/app", "db.example:5433", "p%zz"],
+    ["postgres://user:pw@garbage here:6000/app", "garbage here:6000", "pw"],
+    ["postgres://user:pw@[::1]:6002/app", "[::1]:6002", "pw"],
+  ])("names %j by the server pg connects to: %s", (connectionString, address, password) => {
+    const server = describeServer(connectionString, undefined);
+    expect(server.address).toBe(address);
+    expect(redact(`auth failed for ${password}`, server)).toBe("auth failed for ***");
+  });
+
+  it("lets a connection string that names no server fall back to PGHOST/PGPORT or localhost:5432, as pg does", async () => {
+    const before = { host: process.env.PGHOST, port: process.env.PGPORT };
+    delete process.env.PGHOST;
+    delete process.env.PGPORT;
+    const pool = new pg.Pool({ connectionString: "postgres://", host: "ignored.example", port: 7000 });
+    try {
+      expect(describeServer(undefined, pool).address).toBe("localhost:5432");
+      expect(describeServer("postgres://user@/app", undefined).address).toBe("localhost:5432");
+    } finally {
+      await pool.end();
+      if (before.host !== undefined) process.env.PGHOST = before.host;
+      if (before.port !== undefined) process.env.PGPORT = before.port;
+    }
   });
 
   it("reads a pool's host, port and password", async () => {
@@ -48,5 +75,41 @@ describe("describeServer", () => {
       "PostgresLeader could not acquire the lease on PostgreSQL at db:5432: boom (57P01)",
     );
     expect(toStoreError("text", "x", server).message).toMatch(/: text$/);
+  });
+});
+
+describe("assertUsableConnectionString", () => {
+  it.each([
+    ["postgres://host:notaport/db", "port is not a number"],
+    ["postgres://user:hunter2@host:99999/db", "port is not a number"],
+    ["postgres://user:hun/ter2@host/db", "must be percent-encoded"],
+    ["not a url hunter2", "is not a URL"],
+    ["db.internal:5432/hunter2", "is not a URL"],
+  ])("refuses %j as connectionString without echoing it", (connectionString, problem) => {
+    let error: unknown;
+    try {
+      assertUsableConnectionString(connectionString, undefined);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).field).toBe("connectionString");
+    expect((error as ConfigError).message).toContain(problem);
+    expect((error as ConfigError).message).not.toMatch(/hunter2|hun.ter2|notaport|db\.internal/);
+  });
+
+  it("names pool for a pool made from such a string, and accepts usable or absent strings", async () => {
+    const pool = new pg.Pool({ connectionString: "postgres://host:notaport/db" });
+    try {
+      expect(() => assertUsableConnectionString(undefined, pool)).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", field: "pool" }),
+      );
+    } finally {
+      await pool.end();
+    }
+    expect(() => assertUsableConnectionString("postgres://user:pa@ss@db/app", undefined)).not.toThrow();
+    expect(() => assertUsableConnectionString("/var/run/postgresql", undefined)).not.toThrow();
+    expect(() => assertUsableConnectionString("", undefined)).not.toThrow();
+    expect(() => assertUsableConnectionString(undefined, undefined)).not.toThrow();
   });
 });

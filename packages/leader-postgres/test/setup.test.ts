@@ -130,6 +130,9 @@ describe("PostgresLeader options", () => {
     ["pool", { pool: new pg.Pool(), connectionString }],
     ["pool", { pool: {} as pg.Pool }],
     ["connectionString", { connectionString: 42 as unknown as string }],
+    ["connectionString", { connectionString: "postgres://host:notaport/db" }],
+    ["connectionString", { connectionString: "not a url" }],
+    ["pool", { pool: new pg.Pool({ connectionString: "postgres://host:notaport/db" }) }],
   ])("rejects a bad %s: %j", (field, options) => {
     let error: unknown;
     try {
@@ -220,6 +223,30 @@ describe("fromEnv", () => {
   it("requires SCHEDULER_POSTGRES_URL", () => {
     expect(() => fromEnv({ SCHEDULER_STORE: "postgres" })).toThrow(ConfigError);
     expect(() => fromEnv({ SCHEDULER_STORE: "postgres" })).toThrow(/SCHEDULER_POSTGRES_URL/);
+  });
+
+  it("reads the PostgreSQL settings whatever SCHEDULER_STORE says, and refuses another store's", () => {
+    const leader = fromEnv({
+      SCHEDULER_POSTGRES_URL: connectionString,
+      SCHEDULER_INSTANCE_ID: "no-store-set",
+    });
+    expect(leader.instanceId).toBe("no-store-set");
+    void leader.close();
+    expect(() =>
+      fromEnv({
+        SCHEDULER_POSTGRES_URL: connectionString,
+        SCHEDULER_REDIS_URL: "redis://:hunter2@cache:6379",
+      }),
+    ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_REDIS_URL" }));
+    expect(() => fromEnv({ SCHEDULER_POSTGRES_URL: connectionString, SCHEDULER_LOCK_TTL: "30" })).toThrow(
+      /SCHEDULER_LOCK_TTL: "30" has no unit/,
+    );
+  });
+
+  it("names SCHEDULER_POSTGRES_URL for a URL pg would not read as a server", () => {
+    expect(() => fromEnv({ SCHEDULER_POSTGRES_URL: "postgres:db.internal/app" })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" }),
+    );
   });
 
   it("rejects bad variables with a ConfigError that never echoes the URL", () => {

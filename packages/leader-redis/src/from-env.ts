@@ -7,10 +7,14 @@ import { RedisLeader } from "./redis-leader.js";
  * `SCHEDULER_REDIS_DB`, `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL`. The leader owns its
  * connection: `close()` ends it.
  *
- * @throws ConfigError naming the bad or missing variable (the URL is never echoed).
+ * @throws ConfigError (`CONFIG_INVALID`) naming the bad or missing variable (the URL is never
+ *   echoed): as `configFromEnv` read with `SCHEDULER_STORE=redis`, also an unknown
+ *   `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(env: Record<string, string | undefined> = process.env): RedisLeader {
-  const config = configFromEnv(env);
+  // Read as createSchedulerFromEnv does with SCHEDULER_STORE=redis, whatever SCHEDULER_STORE says,
+  // so the redis settings are accepted and another store's settings are refused.
+  const config = configFromEnv({ ...env, SCHEDULER_STORE: "redis" });
   const url = config.redis?.url;
   if (url === undefined) {
     throw new ConfigError(

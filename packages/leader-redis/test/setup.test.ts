@@ -156,6 +156,15 @@ describe("fromEnv", () => {
     expect(() => fromEnv({})).toThrow(/SCHEDULER_REDIS_URL/);
   });
 
+  it("refuses another store's settings and durations without a unit", () => {
+    expect(() =>
+      fromEnv({ SCHEDULER_REDIS_URL: url, SCHEDULER_POSTGRES_URL: "postgres://u:hunter2@db/app" }),
+    ).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_URL" }));
+    expect(() => fromEnv({ SCHEDULER_REDIS_URL: url, SCHEDULER_LOCK_TTL: "30" })).toThrow(
+      /SCHEDULER_LOCK_TTL: "30" has no unit/,
+    );
+  });
+
   it("rejects a bad variable without echoing the URL", () => {
     const secretUrl = "http://user:s3cret@127.0.0.1:6379";
     let error: unknown;

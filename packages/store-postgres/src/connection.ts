@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "@sched/core";
 import pg from "pg";
+import { readConnectionString } from "./connection-string.js";
 import { isConnectionError } from "./errors.js";
 
 /** How the store connects: the connection options of `PostgresStoreOptions`. */
@@ -28,12 +29,20 @@ export interface StoreConnection {
  * Sets up the store's pool: the one passed in (left open by `close()`), or one made from the
  * connection string (ended by `close()`). Opens no connection.
  *
- * @throws ConfigError for both a pool and a connection string, a pool that is not a `pg.Pool`,
- *   or a bad `poolSize`.
+ * @throws ConfigError (`CONFIG_INVALID`) for both a pool and a connection string, a pool that is
+ *   not a `pg.Pool`, a bad `poolSize`, or a connection string (given, or the pool's) that `pg`
+ *   cannot parse or would not read as a server (see {@link readConnectionString}); the field is
+ *   `connectionString` or `pool`, and the string is never echoed.
  */
 export function openConnection(options: ConnectionOptions): StoreConnection {
   if (options.pool !== undefined && options.connectionString !== undefined) {
     throw new ConfigError("pool", "give either a pool or a connectionString, not both");
+  }
+  if (options.connectionString !== undefined) {
+    if (typeof options.connectionString !== "string") {
+      throw new ConfigError("connectionString", `expected a string, got ${typeof options.connectionString}`);
+    }
+    assertUsable(options.connectionString, "connectionString", "");
   }
   if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize > 0)) {
     throw new ConfigError("poolSize", `expected a positive integer, got ${String(options.poolSize)}`);
@@ -42,6 +51,8 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
   if (options.pool !== undefined) {
     const pool = options.pool;
     if (!isPool(pool)) throw new ConfigError("pool", "expected a pg.Pool");
+    const poolString = (pool.options as pg.ClientConfig).connectionString;
+    if (typeof poolString === "string") assertUsable(poolString, "pool", "its connectionString ");
     const clientConfig = { ...(pool.options as pg.ClientConfig) };
     // pg requires an 'error' listener on a pool (an idle client the server drops emits one): add
     // a harmless one while the store is open if the application has none, so it cannot crash.
@@ -72,6 +83,14 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
     applicationName,
     close: () => pool.end().catch(() => {}),
   };
+}
+
+/** Refuses a connection string `pg` could not use as a server address, without echoing it. */
+function assertUsable(connectionString: string, field: string, subject: string): void {
+  // pg ignores an empty string (and uses the PG* variables): so does the store.
+  if (connectionString === "") return;
+  const target = readConnectionString(connectionString);
+  if (!target.usable) throw new ConfigError(field, `${subject}${target.problem}`);
 }
 
 /** Anything that runs a query: a `pg` `Client`, a `PoolClient`. */

@@ -1,9 +1,22 @@
 import { SchedulerError, StoreError } from "@sched/core";
+import { readConnectionString } from "./connection-string.js";
+
+/** Options of {@link MigrationRequiredError}. */
+export interface MigrationRequiredErrorOptions {
+  /** The underlying error, kept as the standard `cause`. */
+  cause?: unknown;
+  /**
+   * The environment variable that turns `autoMigrate` on, for a store configured from the
+   * environment (`SCHEDULER_POSTGRES_AUTO_MIGRATE`): the message then says to set it to `true`.
+   */
+  autoMigrateVariable?: string;
+}
 
 /**
  * The store's tables do not exist, or are at an older migration version than this package needs.
  * Nothing was changed. Run `await store.migrate()` once (or apply the package's
- * `migrations/*.sql` with your own migration tool), then retry.
+ * `migrations/*.sql` with your own migration tool, or, for a store built by `fromEnv`, set
+ * `SCHEDULER_POSTGRES_AUTO_MIGRATE=true`), then retry.
  */
 export class MigrationRequiredError extends SchedulerError {
   /** The schema the store was configured with. */
@@ -15,22 +28,35 @@ export class MigrationRequiredError extends SchedulerError {
   /** The version this package needs. */
   readonly requiredVersion: number;
 
-  /** Creates the error for the tables `schema`.`tablePrefix`*. */
+  /**
+   * Creates the error (code `MIGRATION_REQUIRED`) for the tables `schema`.`tablePrefix`*.
+   *
+   * @param currentVersion - the version applied there, 0 when none was.
+   * @param requiredVersion - the version this package needs.
+   * @param options - the `cause`, and the variable that turns `autoMigrate` on when the store was
+   *   configured from the environment.
+   */
   constructor(
     schema: string,
     tablePrefix: string,
     currentVersion: number,
     requiredVersion: number,
-    options?: { cause?: unknown },
+    options?: MigrationRequiredErrorOptions,
   ) {
     const found =
       currentVersion === 0
         ? "have not been created"
         : `are at migration version ${currentVersion}, and this package needs version ${requiredVersion}`;
+    const migrateByHand =
+      "run await store.migrate() once (or apply the SQL files in @sched/store-postgres/migrations)";
+    const remedy =
+      options?.autoMigrateVariable === undefined
+        ? migrateByHand
+        : `set ${options.autoMigrateVariable}=true to migrate on first use, or ${migrateByHand}`;
     super(
       "MIGRATION_REQUIRED",
-      `the @sched/store-postgres tables in schema "${schema}" with prefix "${tablePrefix}" ${found}; run await store.migrate() once (or apply the SQL files in @sched/store-postgres/migrations), then retry`,
-      options,
+      `the @sched/store-postgres tables in schema "${schema}" with prefix "${tablePrefix}" ${found}; ${remedy}, then retry`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.schema = schema;
     this.tablePrefix = tablePrefix;
@@ -55,7 +81,11 @@ interface ConnectionSettings {
   password?: unknown;
 }
 
-/** Describes where `settings` connect, reading host and port the way `pg` does. */
+/**
+ * Describes where `settings` connect, reading host and port the way `pg` does: a connection
+ * string's host and port win over `host` and `port`, even when it names none (then `PGHOST` /
+ * `PGPORT`, or `localhost:5432`).
+ */
 export function connectionTarget(settings: ConnectionSettings): ConnectionTarget {
   let host = settings.host;
   let port = settings.port;
@@ -63,20 +93,22 @@ export function connectionTarget(settings: ConnectionSettings): ConnectionTarget
   if (typeof settings.password === "string" && settings.password.length > 0) secrets.push(settings.password);
   if (settings.connectionString) {
     secrets.push(settings.connectionString);
-    try {
-      const url = new URL(settings.connectionString);
-      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
-      host = url.searchParams.get("host") ?? (url.hostname || host);
-      port = url.searchParams.get("port") ?? (url.port || port);
-    } catch {
-      // Not a URL (a key=value string): leave host and port as the settings give them.
+    const target = readConnectionString(settings.connectionString);
+    if (!target.usable) {
+      // openConnection refuses such a string; a message must still not guess a server.
+      return { address: "the server of an unusable connection string", secrets };
     }
+    secrets.push(...target.secrets);
+    host = target.host;
+    port = target.port;
   }
   const hostName = host || process.env.PGHOST || "localhost";
+  // An IPv6 address in brackets, so that its port stays apart: [::1]:5432.
+  const shownHost = hostName.includes(":") && !hostName.startsWith("/") ? `[${hostName}]` : hostName;
   return {
-    address: `${hostName}:${port || process.env.PGPORT || 5432}`,
+    address: `${shownHost}:${port || process.env.PGPORT || 5432}`,
     // Longest first, so that the connection string is replaced before the password inside it.
-    secrets: [...new Set(secrets)].sort((a, b) => b.length - a.length),
+    secrets: [...new Set(secrets)].filter((secret) => secret !== "").sort((a, b) => b.length - a.length),
   };
 }
 

@@ -1,8 +1,10 @@
 import { ConfigError, configFromEnv } from "@sched/core";
+import { markConfiguredFromEnvironment } from "./environment-stores.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 
 /** Which environment variable each store option comes from, to name it in errors. */
 const VARIABLE_OF: Record<string, string> = {
+  connectionString: "SCHEDULER_POSTGRES_URL",
   schema: "SCHEDULER_POSTGRES_SCHEMA",
   tablePrefix: "SCHEDULER_POSTGRES_TABLE_PREFIX",
 };
@@ -13,8 +15,12 @@ const VARIABLE_OF: Record<string, string> = {
  * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), validated by `configFromEnv`
  * from `@sched/core`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
  * `overrides` (such as `autoMigrate` or `poolSize`) are applied on top. The store owns its pool.
+ * Without auto-migration, a `MigrationRequiredError` (code `MIGRATION_REQUIRED`) from the store
+ * says to set `SCHEDULER_POSTGRES_AUTO_MIGRATE=true` (or to run `migrate()`).
  *
- * @throws ConfigError naming the variable that is missing or does not parse (never echoing the URL).
+ * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
+ *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an
+ *   unknown `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -29,8 +35,9 @@ export function fromEnv(
       "is required for the PostgreSQL store, e.g. postgres://user:password@host:5432/database",
     );
   }
+  let store: PostgresStore;
   try {
-    return new PostgresStore({
+    store = new PostgresStore({
       ...(config.postgres?.schema === undefined ? {} : { schema: config.postgres.schema }),
       ...(config.postgres?.tablePrefix === undefined ? {} : { tablePrefix: config.postgres.tablePrefix }),
       ...(config.postgres?.autoMigrate === undefined ? {} : { autoMigrate: config.postgres.autoMigrate }),
@@ -45,4 +52,7 @@ export function fromEnv(
     }
     throw err;
   }
+  // Its MIGRATION_REQUIRED errors then say to set SCHEDULER_POSTGRES_AUTO_MIGRATE=true.
+  markConfiguredFromEnvironment(store, "SCHEDULER_POSTGRES_AUTO_MIGRATE");
+  return store;
 }

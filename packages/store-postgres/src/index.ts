@@ -1,4 +1,4 @@
-export { MigrationRequiredError } from "./errors.js";
+export { MigrationRequiredError, type MigrationRequiredErrorOptions } from "./errors.js";
 export { fromEnv } from "./from-env.js";
 export { type LoadMigrationsOptions, loadMigrations, type Migration, SCHEMA_VERSION } from "./migrations.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";

@@ -24,6 +24,8 @@ export class Migrator {
     private readonly sql: Queries,
     private readonly target: ConnectionTarget,
     private readonly autoMigrate: boolean,
+    /** The variable that turns `autoMigrate` on, named in errors, when the store came from the environment. */
+    private readonly autoMigrateVariable: () => string | undefined,
   ) {}
 
   /**
@@ -68,7 +70,7 @@ export class Migrator {
   /** The error for tables that were there and are not any more. */
   missingTables(cause: unknown): MigrationRequiredError {
     this.invalidate();
-    return new MigrationRequiredError(this.names.schema, this.names.prefix, 0, SCHEMA_VERSION, { cause });
+    return this.migrationRequired(0, cause);
   }
 
   private async checkOnce(): Promise<void> {
@@ -80,9 +82,17 @@ export class Migrator {
       throw storeError(err, "checking the schema version", this.target);
     }
     if (version < SCHEMA_VERSION) {
-      throw new MigrationRequiredError(this.names.schema, this.names.prefix, version, SCHEMA_VERSION);
+      throw this.migrationRequired(version);
     }
     this.ready = true;
+  }
+
+  private migrationRequired(currentVersion: number, cause?: unknown): MigrationRequiredError {
+    const autoMigrateVariable = this.autoMigrateVariable();
+    return new MigrationRequiredError(this.names.schema, this.names.prefix, currentVersion, SCHEMA_VERSION, {
+      ...(cause === undefined ? {} : { cause }),
+      ...(autoMigrateVariable === undefined ? {} : { autoMigrateVariable }),
+    });
   }
 
   /** One pass of {@link migrate}. */

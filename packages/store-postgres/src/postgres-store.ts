@@ -30,6 +30,7 @@ import {
   queryPool,
   type StoreConnection,
 } from "./connection.js";
+import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { Migrator } from "./migrator.js";
@@ -148,8 +149,11 @@ export class PostgresStore implements Store {
   /**
    * Creates the store. No connection is opened until the first call.
    *
-   * @throws ConfigError naming `schema` or `tablePrefix` when it is not a valid identifier, or
-   *   `pool` when both `connectionString` and `pool` are given.
+   * @throws ConfigError (`CONFIG_INVALID`) naming `schema` or `tablePrefix` when it is not a valid
+   *   identifier; `pool` when both `connectionString` and `pool` are given, or the pool is not a
+   *   `pg.Pool`; `poolSize` when it is not a positive integer; `connectionString` (or `pool`, for
+   *   the pool's) when it is not a URL `pg` can parse as a server address, such as
+   *   `postgres://host:notaport/db` or `db.internal/app` (the string is never echoed).
    */
   constructor(options: PostgresStoreOptions = {}) {
     this.names = tableNames(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
@@ -161,7 +165,14 @@ export class PostgresStore implements Store {
     this.pool = this.connection.pool;
     this.applicationName = this.connection.applicationName;
     this.target = connectionTarget(this.connection.clientConfig);
-    this.migrator = new Migrator(this.pool, this.names, this.sql, this.target, options.autoMigrate ?? false);
+    this.migrator = new Migrator(
+      this.pool,
+      this.names,
+      this.sql,
+      this.target,
+      options.autoMigrate ?? false,
+      () => autoMigrateVariableOf(this),
+    );
     const listenConfig: pg.ClientConfig = {
       ...this.connection.clientConfig,
       application_name: this.applicationName,

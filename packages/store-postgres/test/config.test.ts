@@ -2,7 +2,7 @@ import { ConfigError, createSchedulerFromEnv } from "@sched/core";
 import { waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromEnv, PostgresStore } from "../src/index.js";
+import { fromEnv, MigrationRequiredError, PostgresStore } from "../src/index.js";
 import { POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
@@ -136,6 +136,27 @@ describe("fromEnv", () => {
     expect(error.message).not.toContain(url);
   });
 
+  it("refuses another store's settings and unknown SCHEDULER_* names", () => {
+    expect(
+      configErrorOf(() =>
+        fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_REDIS_URL: "redis://:hunter2@cache" }),
+      ).field,
+    ).toBe("SCHEDULER_REDIS_URL");
+    const typo = configErrorOf(() =>
+      fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SHEMA: "jobs" }),
+    );
+    expect(typo.field).toBe("SCHEDULER_POSTGRES_SHEMA");
+    expect(typo.message).toContain("did you mean SCHEDULER_POSTGRES_SCHEMA?");
+  });
+
+  it("names SCHEDULER_POSTGRES_URL for a URL pg would not read as a server", () => {
+    // It parses as a URL, so configFromEnv lets it through, but it names no host: pg would use localhost.
+    const error = configErrorOf(() => fromEnv({ SCHEDULER_POSTGRES_URL: "postgres:db.internal/app" }));
+    expect(error.field).toBe("SCHEDULER_POSTGRES_URL");
+    expect(error.message).toContain("is not a URL");
+    expect(error.message).not.toContain("db.internal");
+  });
+
   it("names SCHEDULER_POSTGRES_SCHEMA and SCHEDULER_POSTGRES_TABLE_PREFIX when they are invalid", () => {
     // Both pass core's generic pattern but not the store's: identifiers are lowercase here.
     expect(
@@ -189,6 +210,75 @@ describe("createSchedulerFromEnv with SCHEDULER_STORE=postgres", () => {
     expect(built?.schema).toBe(schema);
     await scheduler.stop();
     await expect(built!.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+  });
+});
+
+describe("MIGRATION_REQUIRED on the environment path", () => {
+  const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+
+  it("says to set SCHEDULER_POSTGRES_AUTO_MIGRATE=true when createSchedulerFromEnv built the store", async () => {
+    const schema = schemas.name("sched_unmigrated");
+    const scheduler = await createSchedulerFromEnv(
+      {
+        SCHEDULER_STORE: "postgres",
+        SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+        SCHEDULER_POSTGRES_SCHEMA: schema,
+      },
+      quiet,
+      async () => import("../src/index.js"),
+    );
+    try {
+      const error = await scheduler.enqueue({ name: "x" }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(MigrationRequiredError);
+      expect((error as MigrationRequiredError).code).toBe("MIGRATION_REQUIRED");
+      expect((error as Error).message).toContain("set SCHEDULER_POSTGRES_AUTO_MIGRATE=true");
+      expect((error as Error).message).toContain("store.migrate()");
+      expect((error as Error).message).toContain(`schema "${schema}"`);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it("says so for tables that went away after the store found them, too", async () => {
+    const schema = await schemas.migrated("sched_dropped");
+    const store = fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SCHEMA: schema });
+    try {
+      await store.stats();
+      await schemas.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      const error = await store.stats().catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: "MIGRATION_REQUIRED" });
+      expect((error as Error).message).toContain("set SCHEDULER_POSTGRES_AUTO_MIGRATE=true");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("does not mention the variable for a store built in code", async () => {
+    const store = new PostgresStore({
+      connectionString: POSTGRES_URL,
+      schema: schemas.name("sched_unmigrated"),
+    });
+    try {
+      const error = await store.stats().catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: "MIGRATION_REQUIRED" });
+      expect((error as Error).message).not.toContain("SCHEDULER_POSTGRES_AUTO_MIGRATE");
+      expect((error as Error).message).toContain("run await store.migrate() once");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrates on first use with SCHEDULER_POSTGRES_AUTO_MIGRATE=true", async () => {
+    const store = fromEnv({
+      SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+      SCHEDULER_POSTGRES_SCHEMA: schemas.name("sched_auto"),
+      SCHEDULER_POSTGRES_AUTO_MIGRATE: "true",
+    });
+    try {
+      await expect(store.stats()).resolves.toMatchObject({ pending: 0 });
+    } finally {
+      await store.close();
+    }
   });
 });
 

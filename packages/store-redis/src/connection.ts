@@ -14,6 +14,12 @@ export interface StoreConnection {
   readonly client: Redis | Cluster;
   readonly owned: boolean;
   readonly target: ConnectionTarget;
+  /**
+   * Why the owned client last failed to connect or lost its connection, e.g.
+   * `connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]`; `undefined` once it is ready again, and
+   * always for a client passed in (its `error` events are its owner's). Not yet redacted.
+   */
+  lastConnectionError(): string | undefined;
 }
 
 /** The connection options of `RedisStoreOptions`. */
@@ -44,7 +50,12 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
     if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
       throw new ConfigError("client", "expected an ioredis Redis or Cluster instance");
     }
-    return { client: options.client, owned: false, target: clientTarget(options.client) };
+    return {
+      client: options.client,
+      owned: false,
+      target: clientTarget(options.client),
+      lastConnectionError: () => undefined,
+    };
   }
   const url = options.url ?? DEFAULT_URL;
   let parsed: URL;
@@ -73,11 +84,22 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
     connectTimeout: 5_000,
     ...(options.db === undefined ? {} : { db: options.db }),
   });
+  // Without a listener ioredis prints every failed reconnection attempt; the store's callers get
+  // the failures instead, and the last socket error says why, since the error a command fails
+  // with ("max retries per request", "Connection is closed") does not.
+  let lastConnectionError: string | undefined;
+  client.on("error", (err: unknown) => {
+    lastConnectionError = reasonOf(err);
+  });
+  client.on("ready", () => {
+    lastConnectionError = undefined;
+  });
   const secrets = [url];
   if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));
   return {
     client,
     owned: true,
+    lastConnectionError: () => lastConnectionError,
     target: {
       address: `${parsed.hostname || "127.0.0.1"}:${parsed.port || 6379}`,
       secrets: [...new Set(secrets)].sort((a, b) => b.length - a.length),
@@ -121,16 +143,49 @@ export function isConnectionError(err: unknown): boolean {
   return err instanceof Error && CONNECTION_MESSAGE.test(err.message);
 }
 
+/** The code of a Node.js or driver error (`ECONNREFUSED`, `ENOTFOUND`), when it has one. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code !== "" ? code : undefined;
+}
+
+/** An error's message with its code in brackets: `connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]`. */
+function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = codeOf(err);
+  return code === undefined ? message : `${message} [${code}]`;
+}
+
 /**
  * Wraps a driver error as a {@link StoreError} (the original as `cause`) whose message names the
- * operation and, for connection failures, the server's `host:port`, but never a password or the
- * URL. Errors that are already `SchedulerError`s pass through.
+ * operation, the server's `host:port` and why it failed, but never a password or the URL.
+ * Errors that are already `SchedulerError`s pass through.
+ *
+ * @param err - what the driver threw.
+ * @param operation - the store operation, e.g. `ping` or `claimDueJobs`.
+ * @param target - the server's address and the secrets to keep out of the message.
+ * @param lastConnectionError - the owned client's last socket error
+ *   ({@link StoreConnection.lastConnectionError}), used as the reason of a connection failure
+ *   when `err` carries no code of its own, as ioredis's "max retries per request" does not.
+ * @returns a `StoreError` (code `STORE_ERROR`): `Redis at 127.0.0.1:6390 is unreachable (ping):
+ *   connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]` for a connection failure, otherwise
+ *   `Redis <operation> failed at <host:port>: <reason>`.
  */
-export function storeError(err: unknown, operation: string, target: ConnectionTarget): SchedulerError {
+export function storeError(
+  err: unknown,
+  operation: string,
+  target: ConnectionTarget,
+  lastConnectionError?: string,
+): SchedulerError {
   if (err instanceof SchedulerError) return err;
-  let message = err instanceof Error ? err.message : String(err);
+  const connectionFailure = isConnectionError(err);
+  const reason =
+    connectionFailure && codeOf(err) === undefined && lastConnectionError !== undefined
+      ? lastConnectionError
+      : reasonOf(err);
+  let message = reason;
   for (const secret of target.secrets) message = message.split(secret).join("***");
-  if (isConnectionError(err)) {
+  if (connectionFailure) {
     return new StoreError(`Redis at ${target.address} is unreachable (${operation}): ${message}`, {
       cause: err,
     });

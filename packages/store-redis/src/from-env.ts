@@ -7,7 +7,9 @@ import { RedisStore, type RedisStoreOptions } from "./redis-store.js";
  * `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=redis`. `overrides` are applied on top.
  * The store owns its client.
  *
- * @throws ConfigError naming the variable that is missing or does not parse (never echoing the URL).
+ * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
+ *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=redis`, also an
+ *   unknown `SCHEDULER_*` name, another store's setting, or a duration without a unit.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,

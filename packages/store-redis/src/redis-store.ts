@@ -119,6 +119,7 @@ export class RedisStore implements Store {
   private readonly client: Redis | Cluster;
   private readonly owned: boolean;
   private readonly target: ConnectionTarget;
+  private readonly lastConnectionError: () => string | undefined;
   private readonly prefixKeys: PrefixKeys;
   private readonly directory: QueueDirectory;
   private readonly ttlSeconds: string;
@@ -137,8 +138,7 @@ export class RedisStore implements Store {
     this.client = connection.client;
     this.owned = connection.owned;
     this.target = connection.target;
-    // A client the store made must not print unhandled 'error' events; failures reach callers.
-    if (this.owned) this.client.on("error", () => {});
+    this.lastConnectionError = connection.lastConnectionError;
     this.prefixKeys = new PrefixKeys(prefix);
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
     this.ttlSeconds = String(Math.ceil(ttl / 1000));
@@ -729,7 +729,7 @@ export class RedisStore implements Store {
     try {
       return await run();
     } catch (err) {
-      throw storeError(err, operation, this.target);
+      throw storeError(err, operation, this.target, this.lastConnectionError());
     }
   }
 

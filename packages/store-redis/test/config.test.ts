@@ -39,6 +39,15 @@ describe("fromEnv", () => {
     );
   });
 
+  it("refuses another store's settings and unknown SCHEDULER_* names", () => {
+    expect(() => fromEnv({ SCHEDULER_REDIS_URL: REDIS_URL, SCHEDULER_POSTGRES_SCHEMA: "jobs" })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "SCHEDULER_POSTGRES_SCHEMA" }),
+    );
+    expect(() => fromEnv({ SCHEDULER_REDIS_URL: REDIS_URL, SCHEDULER_REDIS_KEYPREFIX: "x:" })).toThrow(
+      /SCHEDULER_REDIS_KEYPREFIX: .*did you mean SCHEDULER_REDIS_KEY_PREFIX\?/,
+    );
+  });
+
   it("createSchedulerFromEnv with SCHEDULER_STORE=redis uses this package", async () => {
     const keyPrefix = uniquePrefix("from-env");
     const scheduler = await createSchedulerFromEnv(

@@ -76,7 +76,8 @@ const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
 export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
   const timezone = validateTimezone(opts.timezone ?? opts.tz ?? "UTC", "timezone");
   const rawFields = splitFields(expr);
-  const fields = compileFields(parseFields(expr, rawFields), rawFields[3]!, rawFields[5]!);
+  const parserFields = rawFields.map((raw, index) => (index === 5 ? sundayEndsAtSeven(raw) : raw));
+  const fields = compileFields(parseFields(expr, rawFields, parserFields), rawFields[3]!, rawFields[5]!);
   const kind = classify(rawFields);
   return new ParsedCronSchedule(expr, timezone, kind, fields, zoneOffsets(timezone));
 }
@@ -114,16 +115,55 @@ function splitFields(expr: string): string[] {
   return rawFields;
 }
 
+const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+/** One day-of-week list element that is a range, `start-end` with an optional `/step`. */
+const DAY_RANGE = /^([0-9]+|[a-z]{3})-([0-9]+|[a-z]{3})(\/.*)?$/i;
+
+/** A day-of-week value as a number (names are Sunday = 0), or `undefined` when it is neither. */
+function dayNumber(text: string): number | undefined {
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  const index = DAY_NAMES.indexOf(text.toLowerCase() as (typeof DAY_NAMES)[number]);
+  return index === -1 ? undefined : index;
+}
+
+/**
+ * Rewrites day-of-week ranges that end at Sunday spelled `SUN` or `0` (`SAT-SUN`, `FRI-0/2`) to
+ * end at 7, as Vixie cron reads them: cron-parser maps `SUN` to 0 and refuses `6-0` as a
+ * backwards range. A range that also starts at Sunday (`SUN-SUN`, `0-0`) is left alone, since
+ * reading it as `0-7` would mean every day; anything else, including genuinely backwards ranges
+ * such as `TUE-MON`, goes to cron-parser unchanged so that it rejects it.
+ */
+function sundayEndsAtSeven(rawDayOfWeek: string): string {
+  return rawDayOfWeek
+    .split(",")
+    .map((element) => {
+      const range = DAY_RANGE.exec(element);
+      if (range === null) return element;
+      const start = dayNumber(range[1]!);
+      const end = dayNumber(range[2]!);
+      if (start === undefined || start < 1 || start > 7 || end !== 0) return element;
+      return `${range[1]}-7${range[3] ?? ""}`;
+    })
+    .join(",");
+}
+
 /**
  * Validation and field expansion are cron-parser's. Its errors do not say which field failed,
- * so on failure each field is re-parsed alone against wildcards to name the culprit.
+ * so on failure each field is re-parsed alone against wildcards to name the culprit. Errors quote
+ * `rawFields`, the fields as written; cron-parser reads `parserFields`, the same fields after
+ * {@link sundayEndsAtSeven}.
  */
-function parseFields(expr: string, rawFields: readonly string[]): CronFieldCollection {
+function parseFields(
+  expr: string,
+  rawFields: readonly string[],
+  parserFields: readonly string[],
+): CronFieldCollection {
   try {
-    return CronExpressionParser.parse(rawFields.join(" ")).fields;
+    return CronExpressionParser.parse(parserFields.join(" ")).fields;
   } catch (error) {
-    for (let index = 0; index < rawFields.length; index++) {
-      const alone = FIELD_NAMES.map((_, other) => (other === index ? rawFields[index] : "*")).join(" ");
+    for (let index = 0; index < parserFields.length; index++) {
+      const alone = FIELD_NAMES.map((_, other) => (other === index ? parserFields[index] : "*")).join(" ");
       try {
         CronExpressionParser.parse(alone);
       } catch (fieldError) {
