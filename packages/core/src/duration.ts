@@ -5,9 +5,11 @@ export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
 
 /**
  * A duration as a string of one to three `<number><unit>` parts: `"500ms"`, `"30s"`, `"5m"`,
- * `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is refused: write `30_000` or `"30s"`.
+ * `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is refused, but for `"0"`: write `30_000`
+ * or `"30s"`.
  */
 export type DurationString =
+  | "0"
   | `${number}${DurationUnit}`
   | `${number}${DurationUnit}${number}${DurationUnit}`
   | `${number}${DurationUnit}${number}${DurationUnit}${number}${DurationUnit}`;
@@ -47,6 +49,8 @@ export function parseDuration(value: Duration | string, field = "duration"): num
     );
   }
   const text = value.trim();
+  // A bare 0 is 0 in every unit: the one number a string may be without one.
+  if (/^0+(\.0+)?$/.test(text)) return 0;
   if (/^\d+(\.\d+)?$/.test(text)) {
     throw new InvalidArgumentError(
       field,

@@ -18,6 +18,12 @@ export type ModuleLoader = (name: string) => Promise<unknown>;
 
 const defaultLoader: ModuleLoader = (name) => import(name);
 
+/** Stores `SCHEDULER_STORE` may name whose adapter packages are not released yet. */
+const COMING_STORES: Partial<Record<string, string>> = {
+  mongodb:
+    "MongoDB support (@sched/store-mongodb) is coming and not released yet; use postgres, redis or memory",
+};
+
 async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterModule> {
   let mod: unknown;
   try {
@@ -70,6 +76,8 @@ export async function createSchedulerFromEnv(
         ttl: options.distributed?.lockTTL,
       });
   } else {
+    const coming = COMING_STORES[config.store];
+    if (coming !== undefined) throw new ConfigError("SCHEDULER_STORE", coming);
     store = (await (await loadAdapter(`@sched/store-${config.store}`, load)).fromEnv(env)) as Store;
     if (distributed && !overrides.leader) {
       try {

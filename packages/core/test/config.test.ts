@@ -416,8 +416,23 @@ describe("createSchedulerFromEnv", () => {
   });
 
   it("rejects a package without fromEnv", async () => {
+    await expect(createSchedulerFromEnv({ SCHEDULER_STORE: "redis" }, {}, async () => ({}))).rejects.toThrow(
+      /does not export fromEnv/,
+    );
+  });
+
+  it("says that MongoDB support is coming rather than asking to install a package not released yet", async () => {
+    const loaded: string[] = [];
     await expect(
-      createSchedulerFromEnv({ SCHEDULER_STORE: "mongodb" }, {}, async () => ({})),
-    ).rejects.toThrow(/does not export fromEnv/);
+      createSchedulerFromEnv({ SCHEDULER_STORE: "mongodb" }, {}, async (name) => {
+        loaded.push(name);
+        return {};
+      }),
+    ).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      field: "SCHEDULER_STORE",
+      message: /coming and not released yet/,
+    });
+    expect(loaded).toEqual([]);
   });
 });
