@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import { closestName } from "./option-names.js";
 
 /** The stores that keep jobs outside the process, each with settings of its own. */
 type DurableStoreKind = "postgres" | "redis" | "mongodb";
@@ -69,47 +70,16 @@ export function isSecretVariable(name: EnvVariable): boolean {
 }
 
 /**
- * The optimal string alignment distance: insertions, deletions, substitutions and swaps of two
- * neighbours each cost 1, so the typo `STOER` is one step from `STORE`.
- */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const substitution = rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, substitution);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      }
-      row.push(best);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
-}
-
-/**
  * The known name closest to `unknown`, when it is close enough to be a typo of it: at most one
  * edit per three characters after the prefix (at least one edit, at most three), case ignored.
  */
 function closestKnownName(unknown: string): EnvVariable | undefined {
   const written = unknown.toUpperCase().slice(PREFIX.length);
-  const allowed = Math.min(3, Math.max(1, Math.floor(written.length / 3)));
-  let closest: EnvVariable | undefined;
-  let closestDistance = Number.POSITIVE_INFINITY;
-  for (const name of KNOWN_NAMES) {
-    const distance = editDistance(written, name.slice(PREFIX.length));
-    if (distance < closestDistance) {
-      closest = name;
-      closestDistance = distance;
-    }
-  }
-  return closestDistance <= allowed ? closest : undefined;
+  const match = closestName(
+    written,
+    KNOWN_NAMES.map((name) => name.slice(PREFIX.length)),
+  );
+  return match === undefined ? undefined : (`${PREFIX}${match}` as EnvVariable);
 }
 
 function isSet(value: string | undefined): boolean {

@@ -113,17 +113,23 @@ export class InvalidArgumentError extends SchedulerError {
   }
 }
 
-/** A job payload whose JSON encoding is larger than the configured limit. */
+/**
+ * A part of a job (its `payload`, or its `metadata`) whose JSON encoding is larger than the
+ * configured limit (`maxPayloadBytes`, `maxMetadataBytes`).
+ */
 export class PayloadTooLargeError extends SchedulerError {
   /** The encoded size in bytes. */
   readonly size: number;
   /** The configured limit in bytes. */
   readonly limit: number;
-  /** Creates the error for a payload of `size` bytes over `limit`. */
-  constructor(size: number, limit: number) {
-    super("PAYLOAD_TOO_LARGE", `payload is ${size} bytes as JSON, over the limit of ${limit} bytes`);
+  /** The part over its limit, e.g. `payload`, `metadata` or `jobs[3].metadata`. */
+  readonly field: string;
+  /** Creates the error for `field` of `size` bytes over `limit`. */
+  constructor(size: number, limit: number, field = "payload") {
+    super("PAYLOAD_TOO_LARGE", `${field} is ${size} bytes as JSON, over the limit of ${limit} bytes`);
     this.size = size;
     this.limit = limit;
+    this.field = field;
   }
 }
 

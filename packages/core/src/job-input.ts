@@ -1,5 +1,5 @@
 import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError, toError, UnknownHandlerError } from "./errors.js";
+import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
 import { assertName, type ResolvedOptions } from "./options.js";
 import { assertJsonPayload } from "./payload.js";
@@ -49,6 +49,8 @@ export class JobInput {
     } catch (err) {
       if (err instanceof InvalidArgumentError)
         throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
+      if (err instanceof PayloadTooLargeError)
+        throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`);
       throw err;
     }
     const now = this.options.clock.now();
@@ -79,7 +81,7 @@ export class JobInput {
       scheduledAt: new Date(scheduledAt),
       createdAt: new Date(now),
       status: scheduledAt > now ? "scheduled" : "pending",
-      metadata: this.metadata(job.metadata, `${path}.metadata`),
+      metadata: this.metadata(job.metadata, `${path}.metadata`, this.options.maxMetadataBytes),
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
     };
   }
@@ -110,7 +112,7 @@ export class JobInput {
     return value;
   }
 
-  private metadata(value: unknown, field: string): Record<string, string> {
+  private metadata(value: unknown, field: string, limitBytes: number): Record<string, string> {
     if (value === undefined || value === null) return {};
     if (typeof value !== "object" || Array.isArray(value)) {
       throw new InvalidArgumentError(field, "expected an object of string values");
@@ -127,6 +129,11 @@ export class JobInput {
       assertStorableString(v, `${field}.${k}`);
       // An own "__proto__" key must stay data, not become the prototype.
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    if (limitBytes > 0) {
+      const json = JSON.stringify(out);
+      const size = json.length * 3 > limitBytes ? Buffer.byteLength(json, "utf8") : json.length;
+      if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes, field);
     }
     return out;
   }

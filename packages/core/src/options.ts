@@ -3,6 +3,7 @@ import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError, SchedulerError } from "./errors.js";
 import { type IdGenerator, uuidv7Generator } from "./ids.js";
 import type { Leader } from "./leader.js";
+import { assertKnownOptions } from "./option-names.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
 import type { MisfirePolicy, Store } from "./store.js";
 import type { Hook, Logger, Middleware } from "./types.js";
@@ -55,6 +56,8 @@ export interface SchedulerOptions<Tx = unknown> {
   cleanupInterval?: Duration;
   /** Largest payload accepted, in bytes of JSON; default 1 MiB. `0` disables the check. */
   maxPayloadBytes?: number;
+  /** Largest metadata accepted, in bytes of JSON; default 16 KiB. `0` disables the check. */
+  maxMetadataBytes?: number;
   /** Reject `enqueue` of job names with no registered handler; default false. */
   strictHandlers?: boolean;
   /** Default misfire policy of schedules; default `"once"`. */
@@ -89,6 +92,7 @@ export interface ResolvedOptions {
   completedRetention: number;
   cleanupInterval: number;
   maxPayloadBytes: number;
+  maxMetadataBytes: number;
   strictHandlers: boolean;
   misfire: MisfirePolicy;
   misfireGrace: number;
@@ -135,8 +139,166 @@ const defaultLogger: Logger = {
   error: (m, f) => console.error(`[sched] ${m}`, f ?? ""),
 };
 
-/** Applies defaults and validates every option; throws {@link ConfigError} naming the option. */
+/** Every option of {@link SchedulerOptions}, and of its nested objects. */
+const OPTION_NAMES = [
+  "store",
+  "workers",
+  "queues",
+  "pollInterval",
+  "defaultTimeout",
+  "retry",
+  "deadLetter",
+  "distributed",
+  "leader",
+  "logger",
+  "hooks",
+  "clock",
+  "completedRetention",
+  "cleanupInterval",
+  "maxPayloadBytes",
+  "maxMetadataBytes",
+  "strictHandlers",
+  "misfire",
+  "misfireGrace",
+  "misfireLimit",
+  "maxLeaseRecoveries",
+  "claimBatchSize",
+  "idGenerator",
+  "random",
+  "middleware",
+] as const satisfies ReadonlyArray<keyof SchedulerOptions>;
+const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
+const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
+const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const STORE_METHODS = [
+  "createJobs",
+  "getJob",
+  "listJobs",
+  "cancelJob",
+  "requeueJob",
+  "claimDueJobs",
+  "completeJobs",
+  "failJob",
+  "releaseJobs",
+  "renewLeases",
+  "recoverExpiredLeases",
+  "nextDueAt",
+  "waitingJobNames",
+  "saveSchedule",
+  "getSchedule",
+  "listSchedules",
+  "deleteSchedule",
+  "fireScheduleTick",
+  "cleanup",
+  "stats",
+  "ping",
+  "close",
+] as const satisfies ReadonlyArray<keyof Store>;
+const LEADER_METHODS = ["isLeader", "acquire", "release", "onLeaderChange"] as const satisfies ReadonlyArray<
+  keyof Leader
+>;
+
+/** Checks that `value` is an object with every method in `methods`. */
+function assertMethods(value: unknown, methods: readonly string[], field: string, hint: string): void {
+  if (value === null || typeof value !== "object") {
+    throw new ConfigError(field, `expected ${hint}, got ${value === null ? "null" : typeof value}`);
+  }
+  const missing = methods.filter(
+    (method) => typeof (value as Record<string, unknown>)[method] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(field, `expected ${hint}; it has no ${missing.join(", ")} method`);
+  }
+}
+
+/**
+ * Wraps a logger so that a logger that throws can never break the scheduler: the line is lost, the
+ * job and the loop go on.
+ */
+export function safeLogger(logger: Logger): Logger {
+  const wrap =
+    (level: (typeof LOG_LEVELS)[number]) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      try {
+        const result: unknown =
+          fields === undefined ? logger[level](message) : logger[level](message, fields);
+        // An async logger that rejects must not become an unhandled rejection.
+        if (
+          result !== null &&
+          typeof result === "object" &&
+          typeof (result as Promise<unknown>).catch === "function"
+        ) {
+          (result as Promise<unknown>).catch(() => {});
+        }
+      } catch {
+        // The logger's failure is its own.
+      }
+    };
+  return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
+}
+
+/**
+ * Applies defaults and validates every option, unknown option names included.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming the option.
+ */
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  assertKnownOptions(options, OPTION_NAMES);
+  assertKnownOptions(options.deadLetter, DEAD_LETTER_OPTIONS, "deadLetter");
+  assertKnownOptions(options.distributed, DISTRIBUTED_OPTIONS, "distributed");
+  if (options.retry !== undefined && typeof (options.retry as RetryPolicy).delayFor !== "function") {
+    assertKnownOptions(options.retry, RETRY_OPTIONS, "retry");
+  }
+  if (options.logger !== undefined) {
+    assertMethods(
+      options.logger,
+      LOG_LEVELS,
+      "logger",
+      "an object with debug, info, warn and error methods (console and pino fit)",
+    );
+  }
+  if (options.clock !== undefined) {
+    assertMethods(
+      options.clock,
+      ["now", "setTimeout", "clearTimeout"],
+      "clock",
+      "a Clock (now, setTimeout, clearTimeout)",
+    );
+  }
+  if (options.store !== undefined) {
+    assertMethods(
+      options.store,
+      STORE_METHODS,
+      "store",
+      "a Store of this version of @sched (update the store package if a method is missing)",
+    );
+  }
+  if (options.leader !== undefined) {
+    assertMethods(
+      options.leader,
+      LEADER_METHODS,
+      "leader",
+      "a Leader (isLeader, acquire, release, onLeaderChange)",
+    );
+  }
+  if (
+    options.hooks !== undefined &&
+    (!Array.isArray(options.hooks) || options.hooks.some((h) => h === null || typeof h !== "object"))
+  ) {
+    throw new ConfigError("hooks", "expected an array of hook objects");
+  }
+  if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
+    throw new ConfigError("middleware", "expected an array of middleware functions");
+  }
+  for (const name of ["idGenerator", "random"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new ConfigError(name, `expected a function, got ${typeof options[name]}`);
+    }
+  }
+  if (options.queues !== undefined && !Array.isArray(options.queues)) {
+    throw new ConfigError("queues", "expected an array of queue names");
+  }
   const workers = positiveInt(options.workers, 10, "workers");
   const queues = options.queues ? options.queues.map((q, i) => assertName(q, `queues[${i}]`)) : null;
   if (queues && queues.length === 0)
@@ -175,6 +337,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 0) {
     throw new ConfigError("maxPayloadBytes", `expected an integer >= 0, got ${maxPayloadBytes}`);
   }
+  const maxMetadataBytes = options.maxMetadataBytes ?? 16 * 1024;
+  if (!Number.isInteger(maxMetadataBytes) || maxMetadataBytes < 0) {
+    throw new ConfigError("maxMetadataBytes", `expected an integer >= 0, got ${maxMetadataBytes}`);
+  }
   const clock = options.clock ?? systemClock;
   return {
     workers,
@@ -193,11 +359,12 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       lockTTL,
       lockRefresh,
     },
-    logger: options.logger ?? defaultLogger,
+    logger: safeLogger(options.logger ?? defaultLogger),
     clock,
     completedRetention: duration(options.completedRetention, "24h", "completedRetention"),
     cleanupInterval: Math.max(1, duration(options.cleanupInterval, "1m", "cleanupInterval")),
     maxPayloadBytes,
+    maxMetadataBytes,
     strictHandlers: options.strictHandlers ?? false,
     misfire,
     misfireGrace: duration(options.misfireGrace, "1m", "misfireGrace"),

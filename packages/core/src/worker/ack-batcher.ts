@@ -15,6 +15,8 @@ export class AckBatcher {
   private queued: JobRef[] = [];
   /** Failed store calls so far. */
   private failures = 0;
+  /** Failed store calls since the last one that succeeded. */
+  private failuresInRow = 0;
   private inFlight: Promise<void> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
 
@@ -73,11 +75,23 @@ export class AckBatcher {
         (applied) => {
           const stale = applied.filter((a) => !a).length;
           if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
+          if (this.failuresInRow > 0) {
+            logger.info(`acknowledging completed jobs works again after ${this.failuresInRow} failed attempt(s)`);
+            this.failuresInRow = 0;
+          }
         },
         async (err: unknown) => {
           this.failures++;
+          this.failuresInRow++;
           this.queued.unshift(...batch);
-          logger.error("acknowledging completed jobs failed; retrying", { error: toError(err).message });
+          // An outage fails a call every 500 ms: log the first few, then one in 20, like other loops.
+          const n = this.failuresInRow;
+          const level = n <= 3 || n % 20 === 0 ? "error" : "debug";
+          logger[level]("acknowledging completed jobs failed; retrying", {
+            error: toError(err).message,
+            failures: n,
+            waiting: this.queued.length,
+          });
           await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
         },
       )
