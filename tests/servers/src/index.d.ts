@@ -1,0 +1,55 @@
+import type { ChildProcess } from "node:child_process";
+import type pg from "pg";
+
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export function freePort(): Promise<number>;
+
+/** A private PostgreSQL server (initdb in a temporary folder, its own port). */
+export class PrivatePostgres {
+  /** `password`: the server's user `sched` gets it and scram-sha-256 auth (default: trust). `settings`: extra `-c` settings. */
+  constructor(options?: { password?: string; settings?: Record<string, string> });
+  /** Whether PostgreSQL's server binaries are installed here. */
+  static available(): boolean;
+  readonly port: number;
+  /** The URL of database `postgres` as user `sched`. */
+  readonly url: string;
+  /** Creates the cluster (once) and starts the server; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** Whether the server accepts connections. */
+  ready(): Promise<boolean>;
+  /** The postmaster's pid, while it runs. */
+  pid(): number | null;
+  /** `fast`: a clean stop; `immediate`: a crash (unflushed commits are lost). */
+  stop(mode?: "fast" | "immediate"): Promise<void>;
+  /** Stops (default: immediate, a crash) and starts again. */
+  restart(mode?: "fast" | "immediate"): Promise<void>;
+  /** Freezes the server and every backend (SIGSTOP). */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
+  /** Runs SQL as the superuser. */
+  query(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  /** Stops the server and deletes its folder. */
+  remove(): Promise<void>;
+}
+
+/** A private `redis-server` (no persistence unless asked), its own port. */
+export class PrivateRedis {
+  /** `password` sets requirepass; `args` are more redis-server arguments; `port` a fixed port. */
+  constructor(options?: { password?: string; args?: string[]; port?: number });
+  port: number;
+  readonly child: ChildProcess | null;
+  /** The URL of the server (with the password, when there is one). */
+  readonly url: string;
+  start(): Promise<void>;
+  /** Kills the server (SIGKILL: nothing is saved). */
+  kill(): Promise<void>;
+  /** Restarts the server empty. */
+  restartEmpty(): Promise<void>;
+  /** Freezes the server (SIGSTOP). */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
+  /** Kills the server and deletes its folder. */
+  remove(): Promise<void>;
+}

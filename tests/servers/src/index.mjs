@@ -1,0 +1,346 @@
+// @ts-check
+// Private database servers for fault tests. Each runs as a child of the test process on a free
+// loopback port, in a folder of its own, and can be killed, restarted, frozen (SIGSTOP) and
+// emptied without touching the shared development servers.
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** @returns {Promise<number>} a TCP port on 127.0.0.1 that nothing listens on now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Waits until `probe` resolves true, trying every 50 ms; throws after `ms`.
+ * @param {() => Promise<boolean>} probe
+ * @param {number} ms
+ * @param {string} what
+ */
+async function until(probe, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms}ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The pids of `pid` and all its descendants (from /proc). @param {number} pid */
+function processTree(pid) {
+  /** @type {number[]} */
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    const children = `/proc/${pids[i]}/task/${pids[i]}/children`;
+    if (!existsSync(children)) continue;
+    for (const child of readFileSync(children, "utf8").split(/\s+/).filter(Boolean)) pids.push(Number(child));
+  }
+  return pids;
+}
+
+/** @param {number[]} pids @param {NodeJS.Signals} signal */
+function signalAll(pids, signal) {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+const PG_BIN = (() => {
+  for (const version of ["17", "16", "15", "14", "13"]) {
+    const dir = `/usr/lib/postgresql/${version}/bin`;
+    if (existsSync(join(dir, "initdb"))) return dir;
+  }
+  return "";
+})();
+
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/**
+ * Runs a PostgreSQL binary; as root, as the `postgres` user (PostgreSQL refuses to run as root).
+ * @param {string} binary @param {string[]} args @param {{ stdio?: import("node:child_process").StdioOptions }} [options]
+ */
+function pgCommand(binary, args, options = {}) {
+  const file = join(PG_BIN, binary);
+  return isRoot
+    ? { command: "runuser", args: ["-u", "postgres", "--", file, ...args], ...options }
+    : { command: file, args, ...options };
+}
+
+/** A private PostgreSQL server (initdb in a temporary folder, its own port). */
+export class PrivatePostgres {
+  /** @param {{ password?: string, settings?: Record<string, string> }} [options] */
+  constructor(options = {}) {
+    this.password = options.password;
+    this.settings = options.settings ?? {};
+    /** @type {number} */
+    this.port = 0;
+    this.dir = "";
+    this.dataDir = "";
+  }
+
+  /** Whether PostgreSQL's server binaries are installed here. */
+  static available() {
+    return PG_BIN !== "";
+  }
+
+  /** The URL of database `postgres` as the server's user (with the password, when there is one). */
+  get url() {
+    const auth = this.password === undefined ? "sched" : `sched:${encodeURIComponent(this.password)}`;
+    return `postgres://${auth}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Creates the cluster (once) and starts the server; resolves once it accepts connections. */
+  async start() {
+    if (this.dir === "") {
+      this.port = await freePort();
+      this.dir = mkdtempSync(join(tmpdir(), "sched-pg-"));
+      this.dataDir = join(this.dir, "data");
+      const pwfile = join(this.dir, "pwfile");
+      writeFileSync(pwfile, this.password ?? "unused");
+      if (isRoot) {
+        const { uid, gid } = postgresUser();
+        chownSync(this.dir, uid, gid);
+        chownSync(pwfile, uid, gid);
+      }
+      chmodSync(this.dir, 0o700);
+      const auth =
+        this.password === undefined ? ["--auth=trust"] : ["--auth=scram-sha-256", `--pwfile=${pwfile}`];
+      const init = pgCommand("initdb", [
+        "-D",
+        this.dataDir,
+        "-U",
+        "sched",
+        "--no-sync",
+        "-E",
+        "UTF8",
+        ...auth,
+      ]);
+      execFileSync(init.command, init.args, { stdio: "ignore" });
+    }
+    const settings = {
+      listen_addresses: "127.0.0.1",
+      port: String(this.port),
+      unix_socket_directories: this.dir,
+      fsync: "on",
+      max_connections: "100",
+      ...this.settings,
+    };
+    const options = Object.entries(settings)
+      .map(([key, value]) => `-c ${key}=${value}`)
+      .join(" ");
+    const start = pgCommand("pg_ctl", [
+      "-D",
+      this.dataDir,
+      "-l",
+      join(this.dir, "server.log"),
+      "-o",
+      options,
+      "-w",
+      "-t",
+      "30",
+      "start",
+    ]);
+    execFileSync(start.command, start.args, { stdio: "ignore" });
+    await until(() => this.ready(), 30_000, `PostgreSQL on port ${this.port}`);
+  }
+
+  /** Whether the server accepts connections. */
+  async ready() {
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** The postmaster's pid, while it runs. */
+  pid() {
+    const file = join(this.dataDir, "postmaster.pid");
+    if (!existsSync(file)) return null;
+    return Number(readFileSync(file, "utf8").split("\n")[0]);
+  }
+
+  /**
+   * Stops the server: `fast` (clean), or `immediate` (a crash: no checkpoint; the next start runs
+   * crash recovery, and commits not yet flushed to the WAL are lost).
+   * @param {"fast" | "immediate"} [mode]
+   */
+  async stop(mode = "fast") {
+    this.thaw();
+    const stop = pgCommand("pg_ctl", ["-D", this.dataDir, "-m", mode, "-w", "-t", "30", "stop"]);
+    try {
+      execFileSync(stop.command, stop.args, { stdio: "ignore" });
+    } catch {
+      // Not running.
+    }
+  }
+
+  /** Stops (`mode`, default immediate: a crash) and starts the server again. @param {"fast" | "immediate"} [mode] */
+  async restart(mode = "immediate") {
+    await this.stop(mode);
+    await this.start();
+  }
+
+  /** Freezes the server and every backend (SIGSTOP): connections stay open and nothing answers. */
+  freeze() {
+    const pid = this.pid();
+    if (pid !== null) signalAll(processTree(pid), "SIGSTOP");
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw() {
+    const pid = this.pid();
+    if (pid !== null) signalAll(processTree(pid), "SIGCONT");
+  }
+
+  /** Runs SQL on the server as its superuser. @param {string} sql @param {unknown[]} [params] */
+  async query(sql, params = []) {
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: this.url });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      return await client.query(sql, params);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** Stops the server and deletes its folder. */
+  async remove() {
+    if (this.dir === "") return;
+    await this.stop("immediate");
+    rmSync(this.dir, { recursive: true, force: true });
+    this.dir = "";
+  }
+}
+
+/** @returns {{ uid: number, gid: number }} */
+function postgresUser() {
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((entry) => entry.startsWith("postgres:"));
+  if (line === undefined) throw new Error("there is no postgres user to run a private PostgreSQL as");
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** A private `redis-server` (no persistence unless asked), its own port. */
+export class PrivateRedis {
+  /**
+   * @param {{ password?: string, args?: string[], port?: number }} [options] `password` sets
+   *   `requirepass`; `args` are more `redis-server` arguments (e.g. `["--appendonly", "yes"]`).
+   */
+  constructor(options = {}) {
+    this.password = options.password;
+    this.args = options.args ?? [];
+    this.port = options.port ?? 0;
+    /** @type {import("node:child_process").ChildProcess | null} */
+    this.child = null;
+    this.dir = mkdtempSync(join(tmpdir(), "sched-redis-"));
+  }
+
+  /** The URL of the server (with the password, when there is one). */
+  get url() {
+    const auth = this.password === undefined ? "" : `:${encodeURIComponent(this.password)}@`;
+    return `redis://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * Starts the server and waits until it answers. A server that exits at once (its port not yet
+   * free after a kill) is started again, so a restart never waits forever.
+   */
+  async start() {
+    if (this.port === 0) this.port = await freePort();
+    const { Redis } = await import("ioredis");
+    for (let attempt = 1; ; attempt++) {
+      const args = [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.dir,
+      ];
+      if (this.password !== undefined) args.push("--requirepass", this.password);
+      const child = spawn("redis-server", [...args, ...this.args], { stdio: "ignore" });
+      this.child = child;
+      const exited = new Promise((resolve) => child.once("exit", () => resolve("exited")));
+      const probe = new Redis(this.url, {
+        lazyConnect: true,
+        retryStrategy: () => 50,
+        maxRetriesPerRequest: null,
+      });
+      probe.on("error", () => {});
+      try {
+        const outcome = await Promise.race([probe.ping(), exited]);
+        if (outcome !== "exited") return;
+      } finally {
+        probe.disconnect();
+      }
+      if (attempt >= 50) throw new Error(`redis-server on port ${this.port} keeps exiting at start`);
+      await sleep(100);
+    }
+  }
+
+  /** Kills the server (SIGKILL: nothing is saved) and waits for it to exit. */
+  async kill() {
+    const child = this.child;
+    this.child = null;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGCONT");
+    await new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.kill("SIGKILL");
+    });
+  }
+
+  /** Restarts the server empty (as `SHUTDOWN NOSAVE` then a start without persistence would). */
+  async restartEmpty() {
+    await this.kill();
+    await this.start();
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers. */
+  freeze() {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw() {
+    this.child?.kill("SIGCONT");
+  }
+
+  /** Kills the server and deletes its folder. */
+  async remove() {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
