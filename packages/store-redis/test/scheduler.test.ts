@@ -1,8 +1,9 @@
 import { createScheduler, type Job } from "@sched/core";
 import { runUntilIdle, storeSchedulerScenarios, waitFor } from "@sched/testing";
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { adminClient, deleteKeys, keysOf, uniquePrefix } from "./helpers.js";
+import { adminClient, deleteKeys, keysOf, peerOf, REDIS_URL, uniquePrefix } from "./helpers.js";
 
 const admin = adminClient();
 const prefixes: string[] = [];
@@ -19,15 +20,17 @@ function newStore(label: string): RedisStore {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-// Each test gets a key prefix of its own.
-storeSchedulerScenarios("RedisStore", () => newStore("e2e"));
+// Each test gets a key prefix of its own; a peer is a second instance on it with a client of its own.
+storeSchedulerScenarios("RedisStore", () => newStore("e2e"), {
+  openPeer: (store) => peerOf(store as RedisStore, () => new Redis(REDIS_URL)),
+});
 
 describe("createScheduler({ store: RedisStore })", () => {
   it("a second instance sees the jobs through a wake-up, and a stopped scheduler leaves its store usable", async () => {
     const producerStore = newStore("two");
     const workerStore = new RedisStore({ client: admin, keyPrefix: producerStore.keyPrefix });
     const producer = createScheduler({ store: producerStore, logger: quiet });
-    // A long poll interval: only the blocking-pop wake-up can start these jobs quickly.
+    // A long poll interval: only the pushed event can start these jobs quickly.
     const worker = createScheduler({ store: workerStore, logger: quiet, workers: 10, pollInterval: "1h" });
     const ran: number[] = [];
     worker.register("hello", async (job: Job<{ n: number }>) => {
@@ -62,10 +65,10 @@ describe("createScheduler({ store: RedisStore })", () => {
     expect((await keysOf(admin, store.keyPrefix)).length).toBeGreaterThan(2_000);
     const far = new Date(Date.now() + 86_400_000);
     expect(await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far })).toBe(2_000);
-    // Left: the queue set, the wake list, and one counts hash per queue.
+    // Left: the queue set and one counts hash per queue.
     const left = await keysOf(admin, store.keyPrefix);
-    expect(left.length).toBeLessThanOrEqual(5);
-    expect(left.every((key) => /:(queues|wake|counts)$/.test(key))).toBe(true);
+    expect(left.length).toBeLessThanOrEqual(4);
+    expect(left.every((key) => /:(queues|counts)$/.test(key))).toBe(true);
     await store.close();
   });
 });
