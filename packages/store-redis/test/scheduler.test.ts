@@ -49,6 +49,48 @@ describe("createScheduler({ store: RedisStore })", () => {
     }
   });
 
+  it("two instances serving different queues each hear every enqueue to theirs at once", async () => {
+    const emailsStore = newStore("queues");
+    const reportsStore = new RedisStore({ client: admin, keyPrefix: emailsStore.keyPrefix });
+    // Only pushed events can start these jobs within the test: polling is an hour away.
+    const emails = createScheduler({
+      store: emailsStore,
+      logger: quiet,
+      queues: ["emails"],
+      pollInterval: "1h",
+    });
+    const reports = createScheduler({
+      store: reportsStore,
+      logger: quiet,
+      queues: ["reports"],
+      pollInterval: "1h",
+    });
+    const started: string[] = [];
+    emails.register("email", async () => {
+      started.push("email");
+    });
+    reports.register("report", async () => {
+      started.push("report");
+    });
+    try {
+      await Promise.all([emails.start(), reports.start()]);
+      for (let i = 0; i < 10; i++) {
+        const before = started.length;
+        // Each instance's event would be a wake-up swallowed by the other one with a shared list.
+        await emails.enqueue({ name: "report", queue: "reports" });
+        await emails.enqueue({ name: "email", queue: "emails" });
+        await waitFor(() => started.length === before + 2, {
+          timeout: "2s",
+          description: `round ${i}: both jobs to start`,
+        });
+      }
+      expect(started.filter((name) => name === "report")).toHaveLength(10);
+    } finally {
+      await Promise.all([emails.stop(), reports.stop()]);
+      await reportsStore.close();
+    }
+  });
+
   it("after many jobs complete and cleanup runs, the keys of the prefix return to a small constant", async () => {
     const store = newStore("memory");
     const scheduler = createScheduler({ store, logger: quiet, workers: 50, completedRetention: "1h" });
