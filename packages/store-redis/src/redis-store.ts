@@ -32,8 +32,9 @@ import {
 import type { Cluster, Redis } from "ioredis";
 import { accessError, isPermissionError } from "./access-error.js";
 import { type ConnectionTarget, openConnection, storeError } from "./connection.js";
-import { claimOrder, claimShares, compareIds, groupBy, oldestExpired } from "./cross-queue.js";
+import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
+import { RedisInspection } from "./inspection.js";
 import {
   decodeJob,
   encodeDeadLetter,
@@ -51,6 +52,8 @@ import { settleWithin } from "./settle-within.js";
 
 /** The longest close() waits for one step (the event connection, QUIT, the socket's end) before forcing it. */
 const CLOSE_STEP_MS = 2_000;
+/** The most lanes (job names) of one queue `waitingJobNames` looks at. */
+const NAMES_BUDGET = 1_000;
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -69,19 +72,13 @@ export interface RedisStoreOptions {
   finishedJobTtl?: Duration;
 }
 
-const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 10_000;
-const CLEANUP_BATCH = 1_000;
-/** The most lanes (job names) of one queue `waitingJobNames` looks at. */
-const NAMES_BUDGET = 1_000;
-
 /**
  * A {@link Store} on Redis 7 (single node or Cluster). Every change that touches more than one key
  * is one Lua script (`scripts/*.lua`), called by SHA. Every key starts with the prefix; the keys
  * of a queue share the hash tag `{<queue>}` after it, so each queue lives in one Cluster slot.
  * Calls about one queue (a claim of one queue, everything done with a `JobRef`) are one script
  * call; calls across queues (claims of several queues, stats, listJobs, cleanup) run per queue and
- * are merged here. The scripts publish the store's events on the channel `<prefix>events`, which
+ * are merged in the client. The scripts publish the store's events on the channel `<prefix>events`, which
  * one dedicated connection per store subscribes to. See the README for the keys and the rights a
  * Redis user needs.
  */
@@ -92,6 +89,7 @@ export class RedisStore implements Store {
   private readonly prefixKeys: PrefixKeys;
   private readonly directory: QueueDirectory;
   private readonly schedules: RedisSchedules;
+  private readonly inspection: RedisInspection;
   private readonly ttlSeconds: string;
   private events: EventSubscriber | null = null;
   private closed = false;
@@ -113,6 +111,7 @@ export class RedisStore implements Store {
     this.prefixKeys = new PrefixKeys(prefix);
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
     this.schedules = new RedisSchedules(this.client, this.prefixKeys, this.directory);
+    this.inspection = new RedisInspection(this.client, this.directory);
     this.ttlSeconds = String(Math.ceil(ttl / 1000));
   }
 
@@ -184,34 +183,6 @@ export class RedisStore implements Store {
     return this.call("getJob", async () => {
       const hit = await this.directory.find(async (queue) => decodeJob(await this.readJob(queue, id)));
       return hit?.found ?? null;
-    });
-  }
-
-  /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
-    this.assertOpen();
-    const statuses =
-      filter.status === undefined
-        ? ""
-        : `,${(Array.isArray(filter.status) ? filter.status : [filter.status]).join(",")},`;
-    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
-    const offset = Math.max(filter.offset ?? 0, 0);
-    if (limit === 0 || statuses === ",,") return [];
-    return this.call("listJobs", async () => {
-      const queues = filter.queue === undefined ? await this.directory.queues(true) : [filter.queue];
-      const args = [statuses, filter.name === undefined ? "" : `=${filter.name}`, String(offset + limit)];
-      const replies = await Promise.all(
-        queues.map((queue) => SCRIPTS.listJobs.run(this.client, this.directory.keys(queue).scriptKeys, args)),
-      );
-      const found: Array<{ createdAt: number; job: Job }> = [];
-      for (const reply of replies as Array<Array<string | JobReply>>) {
-        for (let i = 0; i < reply.length; i += 2) {
-          const job = decodeJob(reply[i + 1] as JobReply);
-          if (job !== null) found.push({ createdAt: Number(reply[i]), job });
-        }
-      }
-      found.sort((a, b) => a.createdAt - b.createdAt || compareIds(a.job.id, b.job.id));
-      return found.slice(offset, offset + limit).map((entry) => entry.job);
     });
   }
 
@@ -401,9 +372,9 @@ export class RedisStore implements Store {
           ),
         ),
       );
-      const groups = groupBy(oldestExpired(queues, scans, limit), (lease) => lease.queue);
+      const chosen = oldestExpired(queues, scans, limit);
       const replies = (await Promise.all(
-        [...groups].map(([queue, leases]) =>
+        [...groupBy(chosen, (lease) => lease.queue)].map(([queue, leases]) =>
           SCRIPTS.recoverExpiredLeases.run(this.client, this.directory.keys(queue).scriptKeys, [
             ...args,
             ...leases.map((lease) => lease.id),
@@ -412,19 +383,16 @@ export class RedisStore implements Store {
       )) as Array<[string[], JobReply[]]>;
       const recovered = new Set(replies.flatMap(([ids]) => ids));
       const dead = new Map<string, Job>();
-      for (const [, jobs] of replies) {
-        for (const row of jobs) {
+      for (const [, rows] of replies) {
+        for (const row of rows) {
           const job = decodeJob(row) as Job;
           dead.set(job.id, job);
         }
       }
-      // In the order chosen: longest expired first.
-      const order = [...groups.values()]
-        .flat()
-        .sort((a, b) => a.lockedUntil - b.lockedUntil || compareIds(a.id, b.id));
+      // Both in the order chosen: longest expired first.
       return {
-        recovered: order.filter((lease) => recovered.has(lease.id)).map((lease) => lease.id),
-        dead: order.filter((lease) => dead.has(lease.id)).map((lease) => dead.get(lease.id) as Job),
+        recovered: chosen.filter((lease) => recovered.has(lease.id)).map((lease) => lease.id),
+        dead: chosen.filter((lease) => dead.has(lease.id)).map((lease) => dead.get(lease.id) as Job),
       };
     });
   }
@@ -508,68 +476,22 @@ export class RedisStore implements Store {
     return this.call("fireScheduleTick", () => this.schedules.fire(tick));
   }
 
+  /** {@inheritDoc Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    this.assertOpen();
+    return this.call("listJobs", () => this.inspection.listJobs(filter));
+  }
+
   /** {@inheritDoc Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {
     this.assertOpen();
-    const args = [
-      String(epochMs(options.completedBefore, "completedBefore")),
-      String(epochMs(options.deadBefore, "deadBefore")),
-      String(epochMs(options.cancelledBefore, "cancelledBefore")),
-      String(CLEANUP_BATCH),
-    ];
-    return this.call("cleanup", async () => {
-      const queues = await this.directory.queues(true);
-      const deleted = await Promise.all(
-        queues.map(async (queue) => {
-          let total = 0;
-          // Batches keep each script short, so Redis never stalls other clients for long.
-          for (;;) {
-            const count = (await SCRIPTS.cleanup.run(
-              this.client,
-              this.directory.keys(queue).scriptKeys,
-              args,
-            )) as number;
-            total += count;
-            if (count < CLEANUP_BATCH) return total;
-          }
-        }),
-      );
-      return deleted.reduce((sum, count) => sum + count, 0);
-    });
+    return this.call("cleanup", () => this.inspection.cleanup(options));
   }
 
   /** {@inheritDoc Store.stats} */
   async stats(): Promise<Stats> {
     this.assertOpen();
-    return this.call("stats", async () => {
-      const queues = await this.directory.queues(true);
-      const hashes = await Promise.all(
-        queues.map((queue) => this.client.hgetall(this.directory.keys(queue).counts)),
-      );
-      const zero = () => ({
-        pending: 0,
-        scheduled: 0,
-        running: 0,
-        completed: 0,
-        failed: 0,
-        dead: 0,
-        cancelled: 0,
-      });
-      const total = zero();
-      const byQueue: NonNullable<Stats["byQueue"]> = {};
-      hashes.forEach((hash, q) => {
-        const counts = zero();
-        let any = false;
-        for (const status of Object.keys(counts) as Array<keyof typeof counts>) {
-          const n = Number(hash[status] ?? 0);
-          counts[status] = n;
-          total[status] += n;
-          if (n !== 0) any = true;
-        }
-        if (any) byQueue[queues[q] as string] = counts;
-      });
-      return { ...total, byQueue };
-    });
+    return this.call("stats", () => this.inspection.stats());
   }
 
   /**
