@@ -290,7 +290,7 @@ export class RedisStore implements Store {
     const remove = options.removeOnComplete ? "1" : "0";
     if (refs.length === 0) return [];
     return this.call("completeJobs", () =>
-      this.perQueue(refs, "completeJobs", [now, remove, this.ttlSeconds], (reply, i) => reply[i] === 1),
+      this.perQueue(refs, "completeJobs", [now, remove, this.ttlSeconds]),
     );
   }
 
@@ -320,9 +320,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const now = String(epochMs(options.now, "now"));
     if (refs.length === 0) return [];
-    return this.call("releaseJobs", () =>
-      this.perQueue(refs, "releaseJobs", [now], (reply, i) => reply[i] === 1),
-    );
+    return this.call("releaseJobs", () => this.perQueue(refs, "releaseJobs", [now]));
   }
 
   /** {@inheritDoc Store.renewLeases} */
@@ -331,7 +329,7 @@ export class RedisStore implements Store {
     const until = String(epochMs(lockedUntil, "lockedUntil"));
     if (refs.length === 0) return [];
     return this.call("renewLeases", async () => {
-      const renewed = await this.perQueue(refs, "renewLeases", [until], (reply, i) => reply[i] === 1);
+      const renewed = await this.perQueue(refs, "renewLeases", [until]);
       return refs.filter((_, i) => !renewed[i]).map((ref) => ref.id);
     });
   }
@@ -579,16 +577,16 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Runs a script that takes `id, attempt` pairs after `args` once per queue the refs name (each
-   * ref addresses its job's queue directly), and maps each ref's reply entry with `read`, in input order.
+   * Runs a script that takes `id, attempt` pairs after `args` and answers 1 or 0 for each, once
+   * per queue the refs name (a ref addresses its job's queue directly). Returns whether each ref
+   * was applied, in input order.
    */
-  private async perQueue<T>(
+  private async perQueue(
     refs: readonly JobRef[],
     script: "completeJobs" | "releaseJobs" | "renewLeases",
     args: readonly string[],
-    read: (reply: readonly unknown[], index: number) => T,
-  ): Promise<T[]> {
-    const results: T[] = new Array(refs.length);
+  ): Promise<boolean[]> {
+    const applied: boolean[] = new Array(refs.length);
     const groups = groupBy(
       refs.map((ref, index) => ({ ref, index })),
       (entry) => entry.ref.queue,
@@ -599,12 +597,12 @@ export class RedisStore implements Store {
         const reply = (await SCRIPTS[script].run(this.client, this.directory.keys(queue).scriptKeys, [
           ...args,
           ...pairs,
-        ])) as unknown[];
+        ])) as number[];
         entries.forEach((entry, i) => {
-          results[entry.index] = read(reply, i);
+          applied[entry.index] = reply[i] === 1;
         });
       }),
     );
-    return results;
+    return applied;
   }
 }
