@@ -7,11 +7,16 @@
 -- @include lanes
 local now, lockedUntil, workerId = ARGV[1], ARGV[2], ARGV[3]
 local due = dueInOrder(selectLanes(5), now, tonumber(ARGV[4]))
-local claimed, left, emptied = {}, {}, {}
+local claimed, left, lanes, touched = {}, {}, {}, {}
 for _, entry in ipairs(due) do
   local id = entry.id
   redis.call('ZREM', waitKey(entry.priority, entry.name), id)
-  emptied[#emptied + 1] = entry
+  -- A priority holds no space: this names the lane's zset of that priority without ambiguity.
+  local lane = entry.priority .. ' ' .. entry.name
+  if not touched[lane] then
+    touched[lane] = true
+    lanes[#lanes + 1] = entry
+  end
   local job = jobKey(id)
   local state = redis.call('HMGET', job, 'status', 'attempt')
   left[state[1]] = (left[state[1]] or 0) + 1
@@ -20,7 +25,7 @@ for _, entry in ipairs(due) do
   redis.call('ZADD', RUNNING, lockedUntil, id)
   claimed[#claimed + 1] = readJob(job)
 end
-for _, entry in ipairs(emptied) do tidyLane(entry.name, entry.priority) end
+for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
 for status, n in pairs(left) do count(status, -n) end
 if #claimed > 0 then count('running', #claimed) end
 return claimed
