@@ -44,6 +44,8 @@ export class EventSubscriber {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private wakeRetry: (() => void) | null = null;
   private generation = 0;
+  /** Connections being closed (by a last unsubscribe or `stop()`), until they have ended. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -60,7 +62,7 @@ export class EventSubscriber {
     if (this.listeners.size === 1) this.start();
     return () => {
       if (!this.listeners.delete(wrapped)) return;
-      if (this.listeners.size === 0) void this.stop();
+      if (this.listeners.size === 0) void this.disconnect();
     };
   }
 
@@ -76,14 +78,18 @@ export class EventSubscriber {
     return settleWithin(first, FIRST_ATTEMPT_WAIT_MS).then(() => {});
   }
 
-  /** The connection subscribed to the channel, while running (for tests and diagnostics). */
-  get subscriberConnection(): Redis | Cluster | null {
-    return this.connection;
-  }
-
-  /** Unsubscribes every listener and closes the connection; resolves when it has ended (bounded). */
+  /**
+   * Unsubscribes every listener and closes the connection; resolves when it, and any connection
+   * a last unsubscribe closed before, has ended (each wait bounded).
+   */
   async stop(): Promise<void> {
     this.listeners.clear();
+    await this.disconnect();
+    while (this.ending.size > 0) await Promise.all([...this.ending]);
+  }
+
+  /** Closes the current connection, if any; its end is tracked in {@link ending}. */
+  private disconnect(): Promise<void> {
     this.generation++;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
@@ -93,10 +99,14 @@ export class EventSubscriber {
     this.connection = null;
     this.subscribed = null;
     this.firstAttempt = null;
-    if (connection === null) return;
+    if (connection === null) return Promise.resolve();
     const ended = new Promise<void>((resolve) => connection.once("end", () => resolve()));
     connection.disconnect();
-    await settleWithin(Promise.all([ended, subscribed]), STOP_WAIT_MS);
+    const ending = settleWithin(Promise.all([ended, subscribed]), STOP_WAIT_MS).then(() => {
+      this.ending.delete(ending);
+    });
+    this.ending.add(ending);
+    return ending;
   }
 
   private start(): void {
