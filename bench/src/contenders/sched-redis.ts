@@ -3,13 +3,8 @@ import type { Contender } from "../contender.js";
 import { deleteKeys, redisUrl } from "./redis.js";
 import { createSchedContender } from "./sched-common.js";
 
-/** The store's key prefix. */
+/** The store's key prefix: every key of the store starts with it. */
 const KEY_PREFIX = "bench_sched:";
-/**
- * What this contender's keys start with: the prefix, or (a queue's keys, hash-tagged for Redis
- * Cluster) `{` and the prefix.
- */
-const KEYS = [KEY_PREFIX, `{${KEY_PREFIX}`];
 
 /**
  * @sched/core with `RedisStore` (`@sched/store-redis`), its keys under a prefix of their own
@@ -23,7 +18,7 @@ export function createContender(): Contender {
     name: "sched-redis",
     createStore: () => new RedisStore({ url, keyPrefix: KEY_PREFIX }),
     clean: async () => {
-      await deleteKeys(url, KEYS);
+      await deleteKeys(url, [KEY_PREFIX]);
     },
   });
 }

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * @sched on Redis, in one script: a bulk enqueue in one script call, a unique job, a second
- * instance whose enqueue wakes this one through the BLPOP wake-up connection, a job retried after
+ * instance whose enqueue wakes this one through the store's pub/sub event, a job retried after
  * a failure, a cron schedule, `stats()`, cleanup, and a clean stop. Every key lives under a
  * prefix of its own and is deleted at the end; the process then exits on its own.
  *
@@ -45,13 +45,19 @@ const client = new Redis(url);
 const store = new RedisStore({ client, keyPrefix });
 // A second instance, as another process would be, with a client of its own made from the URL.
 const otherInstance = new RedisStore({ url, keyPrefix });
-const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
+// Warnings (such as the flaky job's retry) are part of the story: printed like the other lines.
+const quiet = {
+  debug() {},
+  info() {},
+  warn: (/** @type {string} */ message) => log(`warning: ${message}`),
+  error: console.error,
+};
 
 try {
   const scheduler = createScheduler({
     store,
     workers: 10,
-    // Long on purpose: the jobs below start because of a wake-up, not a poll.
+    // Long on purpose: the jobs below start because of a pushed event, not a poll.
     pollInterval: "30s",
     retry: { maxAttempts: 3, initialDelay: "200ms", multiplier: 2 },
     logger: quiet,
@@ -114,7 +120,7 @@ try {
   await Promise.all([store.close(), otherInstance.close()]);
   let cursor = "0";
   do {
-    const [next, keys] = await client.scan(cursor, "MATCH", `{${keyPrefix}*`, "COUNT", 1000);
+    const [next, keys] = await client.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
     cursor = next;
     if (keys.length > 0) await client.del(...keys);
   } while (cursor !== "0");

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { leaderFactory, sleep, uniqueName, useKeyPrefix } from "./redis.js";
+import { leaderFactory, sleep, uniqueName, url, useKeyPrefix } from "./redis.js";
 
 const { keyPrefix, admin } = useKeyPrefix("lease");
 const leaders = leaderFactory({ keyPrefix });
@@ -21,6 +22,36 @@ describe("RedisLeader lease", () => {
     expect(ttl).toBeGreaterThan(9_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
     expect(await admin.pttl(a.keys.term)).toBe(-1);
+  });
+
+  it("leads as a Redis user whose keys are limited to ~<prefix>*: every key starts with the prefix", async () => {
+    const user = `sched-test-${randomUUID().slice(0, 8)}`;
+    const password = randomUUID();
+    await admin.call(
+      "ACL",
+      "SETUSER",
+      user,
+      "reset",
+      "on",
+      `>${password}`,
+      `~${keyPrefix}*`,
+      ...["evalsha", "eval", "info", "ping", "client|setname", "get", "set", "incr", "pexpire", "del"].map(
+        (command) => `+${command}`,
+      ),
+    );
+    try {
+      const limited = new URL(url);
+      limited.username = user;
+      limited.password = password;
+      const leader = leaders.make({ url: limited.toString(), name: uniqueName(), instanceId: "a" });
+      expect(await leader.acquire()).toBe(true);
+      expect(await leader.acquire()).toBe(true);
+      await leader.release();
+      expect(await admin.exists(leader.keys.lease)).toBe(0);
+      expect(Number(await admin.get(leader.keys.term))).toBe(1);
+    } finally {
+      await admin.call("ACL", "DELUSER", user);
+    }
   });
 
   it("renewal extends the same token's expiry and keeps the term", async () => {

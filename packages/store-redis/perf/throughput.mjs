@@ -43,7 +43,7 @@ console.log(
 const admin = new Redis(url);
 let cursor = "0";
 do {
-  const [next, keys] = await admin.scan(cursor, "MATCH", `{${keyPrefix}*`, "COUNT", 1000);
+  const [next, keys] = await admin.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
   cursor = next;
   if (keys.length > 0) await admin.del(...keys);
 } while (cursor !== "0");

@@ -1,28 +1,31 @@
--- claimDueJobs: hands up to `limit` due jobs of one queue to a worker, in claim order
--- (priority desc, scheduledAt asc, id asc), each with the next attempt and a lease.
--- ARGV[1] now, ARGV[2] lockedUntil, ARGV[3] workerId, ARGV[4] limit. Returns the claimed jobs.
+-- claimDueJobs: hands up to `limit` due jobs of one queue, of the names asked for, to a worker in
+-- claim order (priority desc, scheduledAt asc, id asc), each with the next attempt and a lease.
+-- Jobs of other names are not looked at (see includes/lanes.lua).
+-- ARGV[1] now, ARGV[2] lockedUntil, ARGV[3] workerId, ARGV[4] limit, ARGV[5..] the job names
+-- (none: any name). Returns the claimed jobs.
 -- @include queue
-local now, lockedUntil, workerId, remaining = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local claimed = {}
-if remaining <= 0 then return claimed end
-for _, priority in ipairs(redis.call('ZREVRANGE', PRIOS, 0, -1)) do
-  local key = waitKey(priority)
-  local ids = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, remaining)
-  if #ids > 0 then
-    for _, id in ipairs(ids) do
-      redis.call('ZREM', key, id)
-      local job = jobKey(id)
-      count(redis.call('HGET', job, 'status'), -1)
-      redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
-        'lockedBy', workerId)
-      redis.call('HINCRBY', job, 'attempt', 1)
-      redis.call('ZADD', RUNNING, lockedUntil, id)
-      claimed[#claimed + 1] = readJob(job)
-    end
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', PRIOS, priority) end
-    remaining = remaining - #ids
-    if remaining <= 0 then break end
+-- @include lanes
+local now, lockedUntil, workerId = ARGV[1], ARGV[2], ARGV[3]
+local due = dueInOrder(selectLanes(5), now, tonumber(ARGV[4]))
+local claimed, left, lanes, touched = {}, {}, {}, {}
+for _, entry in ipairs(due) do
+  local id = entry.id
+  redis.call('ZREM', waitKey(entry.priority, entry.name), id)
+  -- A priority holds no space: this names the lane's zset of that priority without ambiguity.
+  local lane = entry.priority .. ' ' .. entry.name
+  if not touched[lane] then
+    touched[lane] = true
+    lanes[#lanes + 1] = entry
   end
+  local job = jobKey(id)
+  local state = redis.call('HMGET', job, 'status', 'attempt')
+  left[state[1]] = (left[state[1]] or 0) + 1
+  redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
+    'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
+  redis.call('ZADD', RUNNING, lockedUntil, id)
+  claimed[#claimed + 1] = readJob(job)
 end
+for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
+for status, n in pairs(left) do count(status, -n) end
 if #claimed > 0 then count('running', #claimed) end
 return claimed

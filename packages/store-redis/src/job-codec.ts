@@ -1,8 +1,40 @@
-import type { AttemptFailure, Job, JobStatus, NewJobRecord, ScheduleRecord } from "@sched/core";
-import { InvalidArgumentError } from "@sched/core";
+import type {
+  AttemptFailure,
+  DeadLetterOptions,
+  Job,
+  JobStatus,
+  NewJobRecord,
+  ScheduleRecord,
+} from "@sched/core";
+import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core";
 
-/** What a script returns for a job: the fields of `FIELDS` in `scripts/includes/queue.lua`, in order. */
+/** What a script returns for a job: the fields of {@link JOB_FIELDS}, in order. */
 export type JobReply = ReadonlyArray<string | null>;
+
+/** The hash fields of a job in the order of a {@link JobReply}; `FIELDS` in `scripts/includes/queue.lua`. */
+export const JOB_FIELDS = [
+  "id",
+  "name",
+  "payload",
+  "queue",
+  "priority",
+  "maxRetries",
+  "retryCount",
+  "timeout",
+  "scheduledAt",
+  "createdAt",
+  "startedAt",
+  "completedAt",
+  "error",
+  "status",
+  "metadata",
+  "uniqueKey",
+  "attempt",
+  "lostLeases",
+  "lockedUntil",
+  "lockedBy",
+  "history",
+] as const;
 
 /** Reads a `Date` as epoch ms, rejecting invalid dates. */
 export function epochMs(date: Date, field: string): number {
@@ -17,7 +49,7 @@ const dateOrNull = (value: string | null | undefined): Date | null =>
 /** Builds a `Job` from a script's reply, or `null` when the job does not exist (its id is missing). */
 export function decodeJob(reply: JobReply | null | undefined): Job | null {
   if (!reply || reply[0] === null || reply[0] === undefined) return null;
-  const history = JSON.parse(reply[19] ?? "[]") as Array<{
+  const history = JSON.parse(reply[20] ?? "[]") as Array<{
     attempt: number;
     error: string;
     failedAt: number;
@@ -40,8 +72,9 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
     metadata: JSON.parse(reply[14] as string) as Record<string, string>,
     uniqueKey: reply[15] ?? null,
     attempt: Number(reply[16]),
-    lockedUntil: dateOrNull(reply[17]),
-    lockedBy: reply[18] ?? null,
+    lostLeases: Number(reply[17]),
+    lockedUntil: dateOrNull(reply[18]),
+    lockedBy: reply[19] ?? null,
     // cjson encodes an empty table as {}; a stored history is never empty once written, but be safe.
     history: Array.isArray(history)
       ? history.map(
@@ -76,6 +109,17 @@ export function encodeNewJob(job: NewJobRecord, out: string[]): void {
   );
 }
 
+/** The script arguments of the dead-letter options (`deadLetterArgs` in `scripts/includes/dead-letter.lua`). */
+export function encodeDeadLetter(deadLetter: DeadLetterOptions | null | undefined): string[] {
+  if (deadLetter === null || deadLetter === undefined) return ["", "", "", ""];
+  return [
+    deadLetter.name,
+    String(deadLetter.priority),
+    String(deadLetter.maxRetries),
+    String(deadLetter.timeout),
+  ];
+}
+
 /** The hash fields of a schedule (null dates are left out). */
 export function encodeSchedule(schedule: ScheduleRecord): string[] {
   const fields = [
@@ -107,4 +151,16 @@ export function decodeSchedule(hash: Record<string, string>): ScheduleRecord | n
     createdAt: new Date(Number(hash.createdAt)),
     updatedAt: new Date(Number(hash.updatedAt)),
   };
+}
+
+/**
+ * Turns an insert script's error reply (`planInsert` in `scripts/includes/queue.lua`) into the
+ * error it stands for; any other reply passes.
+ */
+export function throwInsertError(reply: readonly unknown[]): void {
+  if (reply[0] === "unique")
+    throw new JobAlreadyExistsError(reply[1] as string, (reply[2] as string) || null);
+  if (reply[0] === "duplicate-id") {
+    throw new InvalidArgumentError("id", `a job with id "${reply[1] as string}" already exists`);
+  }
 }

@@ -22,12 +22,13 @@ export function assertKeyPrefix(prefix: unknown): string {
 }
 
 /**
- * The keys of one queue. They all share the hash tag `{<prefix><queue>}`, so every script that
- * changes the queue runs in one Cluster slot. The order of `scriptKeys` is the `KEYS` layout every
- * queue script expects (see `scripts/includes/queue.lua`).
+ * The keys of one queue: `<prefix>{<queue>}:…`. Every key starts with the prefix (so that an ACL
+ * `~<prefix>*` covers them) and carries the queue's hash tag, so every script that changes the
+ * queue runs in one Cluster slot. The order of `scriptKeys` is the `KEYS` layout every queue
+ * script expects (see `scripts/includes/queue.lua`).
  */
 export class QueueKeys {
-  /** `{<prefix><queue>}:`, the start of every key of the queue. */
+  /** `<prefix>{<queue>}:`, the start of every key of the queue. */
   readonly base: string;
   /** The fixed keys of the queue, as the scripts' `KEYS[1..8]`. */
   readonly scriptKeys: readonly string[];
@@ -40,12 +41,12 @@ export class QueueKeys {
     prefix: string,
     readonly queue: string,
   ) {
-    this.base = `{${prefix}${queue}}:`;
+    this.base = `${prefix}{${queue}}:`;
     const key = (name: string): string => `${this.base}${name}`;
     this.running = key("running");
     this.counts = key("counts");
     this.scriptKeys = [
-      key("prios"),
+      key("names"),
       this.running,
       key("completed"),
       key("dead"),
@@ -67,21 +68,29 @@ export class QueueKeys {
   }
 }
 
-/** The keys of a prefix that are not tied to a queue; they share the hash tag `{<prefix>}`. */
+/**
+ * The keys and the channel of a prefix that are not tied to a queue. The keys share the hash tag
+ * `{#<prefix>}`: a queue name cannot hold `#`, so no queue's keys can ever share their tag.
+ */
 export class PrefixKeys {
   /** Set of every queue name that has held a job. */
   readonly queues: string;
   /** Hash of schedule name → the queue whose slot holds the schedule. */
   readonly schedules: string;
-  /** List of wake-up markers (queue names), popped by the blocking connection. */
-  readonly wake: string;
-  /** A SCAN pattern matching every key of the prefix (queue keys included). */
+  /** A key that never exists, which `ping` deletes to check that it may write keys of the prefix. */
+  readonly probe: string;
+  /** The pub/sub channel of the store's events (`<prefix>events`). */
+  readonly channel: string;
+  /** A SCAN (or ACL) pattern matching every key of the prefix, queue keys included. */
   readonly pattern: string;
 
   constructor(readonly prefix: string) {
-    this.queues = `{${prefix}}:queues`;
-    this.schedules = `{${prefix}}:schedules`;
-    this.wake = `{${prefix}}:wake`;
-    this.pattern = `{${prefix}*`;
+    const tagged = `${prefix}{#${prefix}}:`;
+    this.queues = `${tagged}queues`;
+    this.schedules = `${tagged}schedules`;
+    this.probe = `${tagged}probe`;
+    this.channel = `${prefix}events`;
+    // No character a prefix may hold is special in a glob pattern.
+    this.pattern = `${prefix}*`;
   }
 }

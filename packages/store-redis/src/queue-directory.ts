@@ -3,17 +3,17 @@ import { type PrefixKeys, QueueKeys } from "./keys.js";
 
 /** How long the cached list of queues serves claims before it is read again (ms). */
 const QUEUES_FRESH_FOR = 1_000;
-/** The most job → queue entries remembered; beyond it the oldest are forgotten. */
-const MAX_REMEMBERED_JOBS = 100_000;
 
 /**
- * Knows the queues of a prefix and which queue a job id is in. Job keys carry their queue's hash
- * tag, so finding a job by id alone means asking each queue; the ids this process claimed are
- * remembered, which makes acks, failures and lease renewals a single script call per queue.
+ * Knows the queues of a prefix. Calls about one queue (claims of a queue, and everything done
+ * with a `JobRef`, which names its queue) need no lookup; calls about every queue use the
+ * prefix's queue set, cached for a second. Only a job looked up by id alone (`getJob`,
+ * `cancelJob`, `requeueJob`) is searched for in every queue, in one round trip.
  */
 export class QueueDirectory {
   private readonly keysByQueue = new Map<string, QueueKeys>();
-  private readonly queueOfJob = new Map<string, string>();
+  /** Queues this process added to the queue set: each is added once, not at every enqueue. */
+  private readonly registered = new Set<string>();
   private known = new Set<string>();
   private knownAt = Number.NEGATIVE_INFINITY;
 
@@ -32,16 +32,38 @@ export class QueueDirectory {
     return keys;
   }
 
-  /** Records queues that hold jobs now (written to the queue set by the caller, or seen in a wake-up). */
+  /** Records queues that hold jobs now (seen in an event, or just written to). */
   noteQueues(queues: Iterable<string>): void {
     for (const queue of queues) this.known.add(queue);
   }
 
-  /** Adds queues to the prefix's queue set, so that claims of every queue find them. */
-  async registerQueues(queues: readonly string[]): Promise<void> {
-    if (queues.length === 0) return;
-    await this.client.sadd(this.prefixKeys.queues, ...queues);
-    this.noteQueues(queues);
+  /**
+   * Adds to the prefix's queue set the `queues` this process has not added yet (an enqueue sends
+   * this with its script, so a queue is registered once per process, not at every enqueue).
+   * Resolves with the queues it added.
+   */
+  async registerQueues(queues: Iterable<string>): Promise<ReadonlySet<string>> {
+    const missing = new Set<string>();
+    for (const queue of queues) if (!this.registered.has(queue)) missing.add(queue);
+    if (missing.size > 0) await this.addQueues(missing);
+    return missing;
+  }
+
+  /**
+   * Adds queues a script found new to Redis (their counts hash did not exist) to the queue set
+   * again, unless `justAdded` holds them: the set may have been lost with the data (a restart
+   * without persistence, a flush) while this process still counted them as added.
+   */
+  async registerAgain(queues: readonly string[], justAdded: ReadonlySet<string>): Promise<void> {
+    const again = queues.filter((queue) => !justAdded.has(queue));
+    if (again.length > 0) await this.addQueues(again);
+  }
+
+  private async addQueues(queues: Iterable<string>): Promise<void> {
+    const list = [...queues];
+    await this.client.sadd(this.prefixKeys.queues, ...list);
+    for (const queue of list) this.registered.add(queue);
+    this.noteQueues(list);
   }
 
   /**
@@ -49,44 +71,34 @@ export class QueueDirectory {
    * second old (plus queues seen since) serves, which keeps the claim path to one round trip.
    */
   async queues(fresh: boolean): Promise<string[]> {
-    if (fresh || Date.now() - this.knownAt > QUEUES_FRESH_FOR) {
-      const members = await this.client.smembers(this.prefixKeys.queues);
-      this.knownAt = Date.now();
-      this.known = new Set(members);
-    }
+    if (fresh || Date.now() - this.knownAt > QUEUES_FRESH_FOR) this.learn(await this.readQueues());
     return [...this.known];
   }
 
-  /** Remembers the queue of a job this process holds (claimed). */
-  remember(id: string, queue: string): void {
-    this.queueOfJob.set(id, queue);
-    if (this.queueOfJob.size > MAX_REMEMBERED_JOBS) {
-      const oldest = this.queueOfJob.keys().next().value as string;
-      this.queueOfJob.delete(oldest);
-    }
+  /**
+   * Looks for something in every queue: `probe(queue)` is sent for each queue known here and,
+   * in the same round trip, the queue set is read; only queues new to this process are probed
+   * in a second one. Returns the first non-null answer (with its queue), or `null`.
+   */
+  async find<T>(probe: (queue: string) => Promise<T | null>): Promise<{ queue: string; found: T } | null> {
+    const cached = [...this.known];
+    const [members, ...answers] = await Promise.all([this.readQueues(), ...cached.map(probe)]);
+    this.learn(members);
+    const hit = answers.findIndex((answer) => answer !== null);
+    if (hit >= 0) return { queue: cached[hit] as string, found: answers[hit] as T };
+    const seen = new Set(cached);
+    const fresh = members.filter((queue) => !seen.has(queue));
+    const more = await Promise.all(fresh.map(probe));
+    const later = more.findIndex((answer) => answer !== null);
+    return later >= 0 ? { queue: fresh[later] as string, found: more[later] as T } : null;
   }
 
-  /** Forgets a job's queue (the job left this process's hands). */
-  forget(id: string): void {
-    this.queueOfJob.delete(id);
+  private readQueues(): Promise<string[]> {
+    return this.client.smembers(this.prefixKeys.queues);
   }
 
-  /** The queues of `ids` (missing from the map when the job does not exist). */
-  async locate(ids: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const unknown: string[] = [];
-    for (const id of ids) {
-      const queue = this.queueOfJob.get(id);
-      if (queue === undefined) unknown.push(id);
-      else found.set(id, queue);
-    }
-    if (unknown.length === 0) return found;
-    const queues = await this.queues(true);
-    const probes = unknown.flatMap((id) => queues.map((queue) => ({ id, queue })));
-    const exists = await Promise.all(probes.map((p) => this.client.exists(this.keys(p.queue).job(p.id))));
-    probes.forEach((probe, i) => {
-      if (exists[i] === 1) found.set(probe.id, probe.queue);
-    });
-    return found;
+  private learn(members: readonly string[]): void {
+    this.knownAt = Date.now();
+    this.known = new Set(members);
   }
 }

@@ -14,58 +14,54 @@ import {
   type JobRef,
   MAX_HISTORY,
   type NewJobRecord,
+  type NextDueOptions,
   parseDuration,
+  type RecoveredLeases,
+  type RecoverOptions,
+  type ReleaseOptions,
+  type RequeueResult,
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
   type Stats,
   type Store,
-  StoreError,
+  StoreClosedError,
+  type StoreEvent,
+  type WaitingNamesOptions,
 } from "@sched/core";
 import type { Cluster, Redis } from "ioredis";
+import { accessError, isPermissionError } from "./access-error.js";
 import { type ConnectionTarget, openConnection, storeError } from "./connection.js";
+import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
+import { EventSubscriber } from "./event-subscriber.js";
+import { RedisInspection } from "./inspection.js";
 import {
   decodeJob,
-  decodeSchedule,
+  encodeDeadLetter,
   encodeNewJob,
-  encodeSchedule,
   epochMs,
+  JOB_FIELDS,
   type JobReply,
+  throwInsertError,
 } from "./job-codec.js";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, PrefixKeys } from "./keys.js";
 import { QueueDirectory } from "./queue-directory.js";
+import { RedisSchedules } from "./schedules.js";
 import { SCRIPTS } from "./scripts.js";
-import { WakeListener } from "./wake-listener.js";
+import { settleWithin } from "./settle-within.js";
+
+/** The longest close() waits for one step (the event connection, QUIT, the socket's end) before forcing it. */
+const CLOSE_STEP_MS = 2_000;
+/** The most lanes (job names) of one queue `waitingJobNames` looks at. */
+const NAMES_BUDGET = 1_000;
 
 /** Options of {@link RedisStore}. */
-/** The longest close() waits for one step (the wake loop, QUIT, the socket's end) before forcing it. */
-const CLOSE_STEP_MS = 2_000;
-
-/** Waits for `promise` at most `ms`; resolves whether it settled in time. Leaves no timer behind. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      timedOut,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export interface RedisStoreOptions {
   /** A `redis://` or `rediss://` URL; the store creates the client and closes it. Default `redis://127.0.0.1:6379`. */
   url?: string;
   /** An ioredis `Redis` or `Cluster` client the application owns; `close()` leaves it open. */
   client?: Redis | Cluster;
-  /** Prefix of every key (`A-Z a-z 0-9 _ . : -`, 1-100 characters); default `"scheduler:"`. */
+  /** Prefix of every key and of the channel (`A-Z a-z 0-9 _ . : -`, 1-100 characters); default `"scheduler:"`. */
   keyPrefix?: string;
   /** Database number for a client created from `url`. */
   db?: number;
@@ -76,44 +72,15 @@ export interface RedisStoreOptions {
   finishedJobTtl?: Duration;
 }
 
-const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 10_000;
-const CLEANUP_BATCH = 1_000;
-/** The wake list keeps at most this many markers: a marker only says "look at this queue". */
-const WAKE_LIST_LENGTH = 64;
-const LEASE_EXPIRED = "lease expired";
-
-/** A due job seen by a peek, while claims across several queues are merged. */
-interface Candidate {
-  queue: string;
-  id: string;
-  priority: number;
-  scheduledAt: number;
-}
-
-const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const claimOrder = (
-  a: { priority: number; scheduledAt: number; id: string },
-  b: { priority: number; scheduledAt: number; id: string },
-): number => b.priority - a.priority || a.scheduledAt - b.scheduledAt || compareIds(a.id, b.id);
-
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [item]);
-    else group.push(item);
-  }
-  return groups;
-}
-
 /**
  * A {@link Store} on Redis 7 (single node or Cluster). Every change that touches more than one key
- * is one Lua script (`scripts/*.lua`), called by SHA. All keys of a queue share the hash tag
- * `{<prefix><queue>}`, so each queue lives in one Cluster slot; operations across queues (claims
- * of several queues, stats, listJobs, cleanup) run per queue and are merged here. Wake-ups are
- * pushed to a list that one dedicated connection pops with `BLPOP`. See the README for the keys.
+ * is one Lua script (`scripts/*.lua`), called by SHA. Every key starts with the prefix; the keys
+ * of a queue share the hash tag `{<queue>}` after it, so each queue lives in one Cluster slot.
+ * Calls about one queue (a claim of one queue, everything done with a `JobRef`) are one script
+ * call; calls across queues (claims of several queues, stats, listJobs, cleanup) run per queue and
+ * are merged in the client. The scripts publish the store's events on the channel `<prefix>events`, which
+ * one dedicated connection per store subscribes to. See the README for the keys and the rights a
+ * Redis user needs.
  */
 export class RedisStore implements Store {
   private readonly client: Redis | Cluster;
@@ -122,8 +89,10 @@ export class RedisStore implements Store {
   private readonly lastConnectionError: () => string | undefined;
   private readonly prefixKeys: PrefixKeys;
   private readonly directory: QueueDirectory;
+  private readonly schedules: RedisSchedules;
+  private readonly inspection: RedisInspection;
   private readonly ttlSeconds: string;
-  private wake: WakeListener | null = null;
+  private events: EventSubscriber | null = null;
   private closed = false;
 
   /**
@@ -141,6 +110,8 @@ export class RedisStore implements Store {
     this.lastConnectionError = connection.lastConnectionError;
     this.prefixKeys = new PrefixKeys(prefix);
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
+    this.schedules = new RedisSchedules(this.client, this.prefixKeys, this.directory);
+    this.inspection = new RedisInspection(this.client, this.directory);
     this.ttlSeconds = String(Math.ceil(ttl / 1000));
   }
 
@@ -154,7 +125,12 @@ export class RedisStore implements Store {
     return this.client;
   }
 
-  /** {@inheritDoc Store.createJobs} */
+  /**
+   * {@inheritDoc Store.createJobs}
+   *
+   * One script call per queue, which also publishes the jobs event; the first enqueue to a queue
+   * in this process also adds the queue to the prefix's queue set, in the same round trip.
+   */
   async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
     this.assertOpen();
     if (options?.transaction !== undefined) {
@@ -165,14 +141,15 @@ export class RedisStore implements Store {
     }
     if (jobs.length === 0) return [];
     const groups = [...groupBy(jobs, (job) => job.queue)];
-    const encoded = groups.map(([queue, group]) => {
-      const args = ["reject", queue];
+    const encoded = groups.map(([, group]) => {
+      const args = ["reject"];
       for (const job of group) encodeNewJob(job, args);
       return args;
     });
     return this.call("createJobs", async () => {
       const register = this.directory.registerQueues(groups.map(([queue]) => queue));
       const done: Array<[string, NewJobRecord[]]> = [];
+      const fresh: string[] = [];
       try {
         for (const [i, [queue, group]] of groups.entries()) {
           const reply = (await SCRIPTS.createJobs.run(
@@ -180,7 +157,8 @@ export class RedisStore implements Store {
             this.directory.keys(queue).scriptKeys,
             encoded[i] as string[],
           )) as string[];
-          this.throwInsertError(reply);
+          throwInsertError(reply);
+          if (reply[0] === "new") fresh.push(queue);
           done.push([queue, group]);
         }
       } catch (err) {
@@ -194,8 +172,7 @@ export class RedisStore implements Store {
         await register.catch(() => {});
         throw err;
       }
-      await register;
-      this.pushWake(groups.map(([queue]) => queue));
+      await this.directory.registerAgain(fresh, await register);
       return jobs.map(insertedJob);
     });
   }
@@ -204,115 +181,83 @@ export class RedisStore implements Store {
   async getJob(id: string): Promise<Job | null> {
     this.assertOpen();
     return this.call("getJob", async () => {
-      const queue = (await this.directory.locate([id])).get(id);
-      if (queue === undefined) return null;
-      return decodeJob(await this.readJob(queue, id));
+      const hit = await this.directory.find(async (queue) => decodeJob(await this.readJob(queue, id)));
+      return hit?.found ?? null;
     });
   }
 
-  /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
-    this.assertOpen();
-    const statuses =
-      filter.status === undefined
-        ? ""
-        : `,${(Array.isArray(filter.status) ? filter.status : [filter.status]).join(",")},`;
-    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
-    const offset = Math.max(filter.offset ?? 0, 0);
-    if (limit === 0 || statuses === ",,") return [];
-    return this.call("listJobs", async () => {
-      const queues = filter.queue === undefined ? await this.directory.queues(true) : [filter.queue];
-      const args = [statuses, filter.name === undefined ? "" : `=${filter.name}`, String(offset + limit)];
-      const replies = await Promise.all(
-        queues.map((queue) => SCRIPTS.listJobs.run(this.client, this.directory.keys(queue).scriptKeys, args)),
-      );
-      const found: Array<{ createdAt: number; job: Job }> = [];
-      for (const reply of replies as Array<Array<string | JobReply>>) {
-        for (let i = 0; i < reply.length; i += 2) {
-          const job = decodeJob(reply[i + 1] as JobReply);
-          if (job !== null) found.push({ createdAt: Number(reply[i]), job });
-        }
-      }
-      found.sort((a, b) => a.createdAt - b.createdAt || compareIds(a.job.id, b.job.id));
-      return found.slice(offset, offset + limit).map((entry) => entry.job);
-    });
-  }
-
-  /** {@inheritDoc Store.cancelJob} */
+  /**
+   * {@inheritDoc Store.cancelJob}
+   *
+   * The job is looked for in every queue (one round trip), then cancelled by one script, which
+   * publishes the cancelled event of a running job.
+   */
   async cancelJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();
     const nowMs = String(epochMs(now, "now"));
     return this.call("cancelJob", async () => {
-      const queue = (await this.directory.locate([id])).get(id);
-      if (queue === undefined) return null;
+      const queue = await this.locate(id);
+      if (queue === null) return null;
       const reply = await SCRIPTS.cancelJob.run(this.client, this.directory.keys(queue).scriptKeys, [
         id,
         nowMs,
         this.ttlSeconds,
       ]);
-      this.directory.forget(id);
       return decodeJob(reply as JobReply | null);
     });
   }
 
   /** {@inheritDoc Store.requeueJob} */
-  async requeueJob(id: string, now: Date): Promise<Job | null> {
+  async requeueJob(id: string, now: Date): Promise<RequeueResult | null> {
     this.assertOpen();
     const nowMs = String(epochMs(now, "now"));
     return this.call("requeueJob", async () => {
-      const queue = (await this.directory.locate([id])).get(id);
-      if (queue === undefined) return null;
+      const queue = await this.locate(id);
+      if (queue === null) return null;
       const reply = (await SCRIPTS.requeueJob.run(this.client, this.directory.keys(queue).scriptKeys, [
         id,
         nowMs,
-      ])) as [string, JobReply | string, string?] | null;
+      ])) as [string, number | string, JobReply | string] | null;
       if (reply === null) return null;
-      if (reply[0] === "unique") throw new JobAlreadyExistsError(reply[1] as string, reply[2] || null);
-      const job = decodeJob(reply[1] as JobReply);
-      if (job?.status === "pending") this.pushWake([queue]);
-      return job;
+      if (reply[0] === "unique")
+        throw new JobAlreadyExistsError(reply[1] as string, (reply[2] as string) || null);
+      const job = decodeJob(reply[2] as JobReply);
+      return job === null ? null : { requeued: reply[1] === 1, job };
     });
   }
 
-  /** {@inheritDoc Store.claimDueJobs} */
+  /**
+   * {@inheritDoc Store.claimDueJobs}
+   *
+   * A claim of one queue is one script call. Within a queue the waiting jobs of each name are a
+   * lane of their own, and the script looks only at the lanes of `names`: jobs of other names are
+   * never read, so any number of them cost a claim nothing (see the README). A claim of several
+   * queues peeks at each queue's due head, merges the claim order, then claims from each queue as
+   * many jobs as it contributes to the first `limit`.
+   */
   async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
     this.assertOpen();
     const now = String(epochMs(options.now, "now"));
     const lockedUntil = String(epochMs(options.lockedUntil, "lockedUntil"));
     const { limit, workerId } = options;
-    if (!(limit > 0)) return [];
+    if (!(limit > 0) || options.names?.length === 0) return [];
+    const names = options.names === null ? [] : [...new Set(options.names)];
     return this.call("claimDueJobs", async () => {
       const queues =
         options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
       if (queues.length === 0) return [];
-      let shares: Array<[string, number]>;
-      if (queues.length === 1) {
-        shares = [[queues[0] as string, limit]];
-      } else {
-        // Several queues are several slots: peek at each queue's head, merge the claim order
-        // here, then claim from each queue as many as it contributes to the first `limit`.
+      let shares: Array<[string, number]> = [[queues[0] as string, limit]];
+      if (queues.length > 1) {
         const peeks = (await Promise.all(
           queues.map((queue) =>
-            SCRIPTS.peekDueJobs.run(this.client, this.directory.keys(queue).scriptKeys, [now, String(limit)]),
+            SCRIPTS.peekDueJobs.run(this.client, this.directory.keys(queue).scriptKeys, [
+              now,
+              String(limit),
+              ...names,
+            ]),
           ),
         )) as string[][];
-        const candidates: Candidate[] = [];
-        peeks.forEach((peek, q) => {
-          for (let i = 0; i < peek.length; i += 3) {
-            candidates.push({
-              queue: queues[q] as string,
-              id: peek[i] as string,
-              priority: Number(peek[i + 1]),
-              scheduledAt: Number(peek[i + 2]),
-            });
-          }
-        });
-        candidates.sort(claimOrder);
-        const counts = new Map<string, number>();
-        for (const candidate of candidates.slice(0, limit)) {
-          counts.set(candidate.queue, (counts.get(candidate.queue) ?? 0) + 1);
-        }
-        shares = [...counts];
+        shares = claimShares(queues, peeks, limit);
       }
       const replies = (await Promise.all(
         shares.map(([queue, count]) =>
@@ -321,17 +266,11 @@ export class RedisStore implements Store {
             lockedUntil,
             workerId,
             String(count),
+            ...names,
           ]),
         ),
       )) as JobReply[][];
-      const claimed: Job[] = [];
-      for (const reply of replies) {
-        for (const row of reply) {
-          const job = decodeJob(row) as Job;
-          this.directory.remember(job.id, job.queue);
-          claimed.push(job);
-        }
-      }
+      const claimed = replies.flat().map((row) => decodeJob(row) as Job);
       if (replies.length > 1) {
         claimed.sort((a, b) =>
           claimOrder(
@@ -350,31 +289,9 @@ export class RedisStore implements Store {
     const now = String(epochMs(options.now, "now"));
     const remove = options.removeOnComplete ? "1" : "0";
     if (refs.length === 0) return [];
-    return this.call("completeJobs", async () => {
-      const located = await this.directory.locate(refs.map((ref) => ref.id));
-      const applied: boolean[] = new Array(refs.length).fill(false);
-      const indexed = refs.map((ref, index) => ({ ref, index, queue: located.get(ref.id) }));
-      const groups = groupBy(
-        indexed.filter((entry) => entry.queue !== undefined),
-        (entry) => entry.queue as string,
-      );
-      await Promise.all(
-        [...groups].map(async ([queue, entries]) => {
-          const args = [now, remove, this.ttlSeconds];
-          for (const { ref } of entries) args.push(ref.id, String(ref.attempt));
-          const reply = (await SCRIPTS.completeJobs.run(
-            this.client,
-            this.directory.keys(queue).scriptKeys,
-            args,
-          )) as number[];
-          entries.forEach((entry, i) => {
-            applied[entry.index] = reply[i] === 1;
-            if (reply[i] === 1) this.directory.forget(entry.ref.id);
-          });
-        }),
-      );
-      return applied;
-    });
+    return this.call("completeJobs", () =>
+      this.perQueue(refs, "completeJobs", [now, remove, this.ttlSeconds]),
+    );
   }
 
   /** {@inheritDoc Store.failJob} */
@@ -382,10 +299,9 @@ export class RedisStore implements Store {
     this.assertOpen();
     const now = String(epochMs(options.now, "now"));
     const retryAt = options.retryAt === null ? "" : String(epochMs(options.retryAt, "retryAt"));
+    const deadLetter = encodeDeadLetter(options.retryAt === null ? options.deadLetter : null);
     return this.call("failJob", async () => {
-      const queue = (await this.directory.locate([ref.id])).get(ref.id);
-      if (queue === undefined) return null;
-      const reply = await SCRIPTS.failJob.run(this.client, this.directory.keys(queue).scriptKeys, [
+      const reply = await SCRIPTS.failJob.run(this.client, this.directory.keys(ref.queue).scriptKeys, [
         ref.id,
         String(ref.attempt),
         now,
@@ -393,14 +309,18 @@ export class RedisStore implements Store {
         retryAt,
         this.ttlSeconds,
         String(MAX_HISTORY),
+        ...deadLetter,
       ]);
-      const job = decodeJob(reply as JobReply | null);
-      if (job !== null) {
-        this.directory.forget(ref.id);
-        if (job.status === "failed") this.pushWake([queue]);
-      }
-      return job;
+      return decodeJob(reply as JobReply | null);
     });
+  }
+
+  /** {@inheritDoc Store.releaseJobs} */
+  async releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]> {
+    this.assertOpen();
+    const now = String(epochMs(options.now, "now"));
+    if (refs.length === 0) return [];
+    return this.call("releaseJobs", () => this.perQueue(refs, "releaseJobs", [now]));
   }
 
   /** {@inheritDoc Store.renewLeases} */
@@ -409,37 +329,40 @@ export class RedisStore implements Store {
     const until = String(epochMs(lockedUntil, "lockedUntil"));
     if (refs.length === 0) return [];
     return this.call("renewLeases", async () => {
-      const located = await this.directory.locate(refs.map((ref) => ref.id));
-      const lost = refs.filter((ref) => !located.has(ref.id)).map((ref) => ref.id);
-      const groups = groupBy(
-        refs.filter((ref) => located.has(ref.id)),
-        (ref) => located.get(ref.id) as string,
-      );
-      const replies = await Promise.all(
-        [...groups].map(([queue, group]) => {
-          const args = [until];
-          for (const ref of group) args.push(ref.id, String(ref.attempt));
-          return SCRIPTS.renewLeases.run(this.client, this.directory.keys(queue).scriptKeys, args);
-        }),
-      );
-      for (const reply of replies as string[][]) lost.push(...reply);
-      return lost;
+      const renewed = await this.perQueue(refs, "renewLeases", [until]);
+      return refs.filter((_, i) => !renewed[i]).map((ref) => ref.id);
     });
   }
 
-  /** {@inheritDoc Store.recoverExpiredLeases} */
-  async recoverExpiredLeases(now: Date, limit: number): Promise<string[]> {
+  /**
+   * {@inheritDoc Store.recoverExpiredLeases}
+   *
+   * Each queue's expired leases are read (one round trip over all queues), the oldest `limit`
+   * chosen, and each queue's share recovered by one script, which checks each job again and
+   * inserts the dead-letter jobs of the jobs it makes dead.
+   */
+  async recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases> {
     this.assertOpen();
-    const nowMs = String(epochMs(now, "now"));
-    if (!(limit > 0)) return [];
+    const now = String(epochMs(options.now, "now"));
+    const { limit } = options;
+    if (!(limit > 0)) return { recovered: [], dead: [] };
+    const args = [
+      now,
+      options.error,
+      String(MAX_HISTORY),
+      String(options.maxLostLeases),
+      this.ttlSeconds,
+      ...encodeDeadLetter(options.deadLetter),
+    ];
     return this.call("recoverExpiredLeases", async () => {
-      const queues = await this.directory.queues(true);
-      const expired = await Promise.all(
+      // The cached list (at most a second old) serves: a queue it misses is recovered next time.
+      const queues = await this.directory.queues(false);
+      const scans = await Promise.all(
         queues.map((queue) =>
           this.client.zrangebyscore(
             this.directory.keys(queue).running,
             "-inf",
-            nowMs,
+            now,
             "WITHSCORES",
             "LIMIT",
             0,
@@ -447,43 +370,43 @@ export class RedisStore implements Store {
           ),
         ),
       );
-      const candidates: Array<{ queue: string; id: string; lockedUntil: number }> = [];
-      expired.forEach((entries, q) => {
-        for (let i = 0; i < entries.length; i += 2) {
-          candidates.push({
-            queue: queues[q] as string,
-            id: entries[i] as string,
-            lockedUntil: Number(entries[i + 1]),
-          });
-        }
-      });
-      // Longest expired first, so that a small limit still makes progress on the oldest.
-      candidates.sort((a, b) => a.lockedUntil - b.lockedUntil || compareIds(a.id, b.id));
-      const groups = groupBy(candidates.slice(0, limit), (candidate) => candidate.queue);
-      const replies = await Promise.all(
-        [...groups].map(([queue, group]) =>
+      const chosen = oldestExpired(queues, scans, limit);
+      const replies = (await Promise.all(
+        [...groupBy(chosen, (lease) => lease.queue)].map(([queue, leases]) =>
           SCRIPTS.recoverExpiredLeases.run(this.client, this.directory.keys(queue).scriptKeys, [
-            nowMs,
-            LEASE_EXPIRED,
-            String(MAX_HISTORY),
-            ...group.map((candidate) => candidate.id),
+            ...args,
+            ...leases.map((lease) => lease.id),
           ]),
         ),
-      );
-      const recovered = (replies as string[][]).flat();
-      const wake = [...groups.keys()].filter((_, i) => (replies[i] as string[]).length > 0);
-      this.pushWake(wake);
-      return recovered;
+      )) as Array<[string[], JobReply[]]>;
+      const recovered = new Set(replies.flatMap(([ids]) => ids));
+      const dead = new Map<string, Job>();
+      for (const [, rows] of replies) {
+        for (const row of rows) {
+          const job = decodeJob(row) as Job;
+          dead.set(job.id, job);
+        }
+      }
+      // Both in the order chosen: longest expired first.
+      return {
+        recovered: chosen.filter((lease) => recovered.has(lease.id)).map((lease) => lease.id),
+        dead: chosen.filter((lease) => dead.has(lease.id)).map((lease) => dead.get(lease.id) as Job),
+      };
     });
   }
 
   /** {@inheritDoc Store.nextDueAt} */
-  async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
+  async nextDueAt(options: NextDueOptions): Promise<Date | null> {
     this.assertOpen();
+    if (options.names?.length === 0) return null;
+    const names = options.names === null ? [] : [...new Set(options.names)];
     return this.call("nextDueAt", async () => {
-      const names = queues === null ? await this.directory.queues(false) : [...new Set(queues)];
+      const queues =
+        options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
       const replies = await Promise.all(
-        names.map((queue) => SCRIPTS.nextDueAt.run(this.client, this.directory.keys(queue).scriptKeys, [])),
+        queues.map((queue) =>
+          SCRIPTS.nextDueAt.run(this.client, this.directory.keys(queue).scriptKeys, names),
+        ),
       );
       let earliest: number | null = null;
       for (const reply of replies) {
@@ -496,218 +419,122 @@ export class RedisStore implements Store {
   }
 
   /**
-   * {@inheritDoc Store.saveSchedule}
+   * {@inheritDoc Store.waitingJobNames}
    *
-   * The schedule is kept in the slot of its job template's queue (so that a tick's compare-and-set
-   * and its insert are one script); the prefix's schedule registry maps its name to that queue.
+   * One script per queue looks at the heads of at most 1,000 lanes (job names) of the queue.
    */
+  async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const dueBy = String(epochMs(options.dueBy, "dueBy"));
+    const { limit } = options;
+    if (!(limit > 0)) return [];
+    return this.call("waitingJobNames", async () => {
+      const queues =
+        options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
+      const replies = (await Promise.all(
+        queues.map((queue) =>
+          SCRIPTS.waitingJobNames.run(this.client, this.directory.keys(queue).scriptKeys, [
+            dueBy,
+            String(limit),
+            String(NAMES_BUDGET),
+          ]),
+        ),
+      )) as string[][];
+      return [...new Set(replies.flat())].slice(0, limit);
+    });
+  }
+
+  /** {@inheritDoc Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
-    const fields = encodeSchedule(schedule);
-    const queue = schedule.definition.job.queue;
-    return this.call("saveSchedule", async () => {
-      const previous = await this.client.hget(this.prefixKeys.schedules, schedule.name);
-      if (options?.onlyIfAbsent && previous !== null && previous !== queue) {
-        if ((await this.client.exists(this.directory.keys(previous).schedule(schedule.name))) === 1)
-          return false;
-      }
-      const written = await SCRIPTS.saveSchedule.run(
-        this.client,
-        [this.directory.keys(queue).schedule(schedule.name)],
-        [options?.onlyIfAbsent ? "1" : "0", ...fields],
-      );
-      // Written or not, the registry must point at the schedule that exists.
-      await this.client.hset(this.prefixKeys.schedules, schedule.name, queue);
-      if (written === 1 && previous !== null && previous !== queue) {
-        await this.client.del(this.directory.keys(previous).schedule(schedule.name));
-      }
-      return written === 1;
-    });
+    return this.call("saveSchedule", () => this.schedules.save(schedule, options));
   }
 
   /** {@inheritDoc Store.getSchedule} */
   async getSchedule(name: string): Promise<ScheduleRecord | null> {
     this.assertOpen();
-    return this.call("getSchedule", async () => {
-      const queue = await this.client.hget(this.prefixKeys.schedules, name);
-      if (queue === null) return null;
-      return decodeSchedule(await this.client.hgetall(this.directory.keys(queue).schedule(name)));
-    });
+    return this.call("getSchedule", () => this.schedules.get(name));
   }
 
   /** {@inheritDoc Store.listSchedules} */
   async listSchedules(): Promise<ScheduleRecord[]> {
     this.assertOpen();
-    return this.call("listSchedules", async () => {
-      const registry = Object.entries(await this.client.hgetall(this.prefixKeys.schedules));
-      const hashes = await Promise.all(
-        registry.map(([name, queue]) => this.client.hgetall(this.directory.keys(queue).schedule(name))),
-      );
-      return hashes
-        .map(decodeSchedule)
-        .filter((schedule): schedule is ScheduleRecord => schedule !== null)
-        .sort((a, b) => compareIds(a.name, b.name));
-    });
+    return this.call("listSchedules", () => this.schedules.list());
   }
 
   /** {@inheritDoc Store.deleteSchedule} */
   async deleteSchedule(name: string): Promise<boolean> {
     this.assertOpen();
-    return this.call("deleteSchedule", async () => {
-      const queue = await this.client.hget(this.prefixKeys.schedules, name);
-      if (queue === null) return false;
-      const deleted = await this.client.del(this.directory.keys(queue).schedule(name));
-      await this.client.hdel(this.prefixKeys.schedules, name);
-      return deleted === 1;
-    });
+    return this.call("deleteSchedule", () => this.schedules.delete(name));
   }
 
-  /**
-   * {@inheritDoc Store.fireScheduleTick}
-   *
-   * The compare-and-set and the insert of the tick's jobs in the schedule's queue are one script.
-   * Jobs of a tick addressed to another queue (another slot) are inserted right after, by a second
-   * script, only when the tick fired.
-   */
+  /** {@inheritDoc Store.fireScheduleTick} */
   async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
     this.assertOpen();
-    const expected = String(epochMs(tick.expectedNextRunAt, "expectedNextRunAt"));
-    const firedAt = String(epochMs(tick.firedAt, "firedAt"));
-    const nextRunAt = tick.nextRunAt === null ? "" : String(epochMs(tick.nextRunAt, "nextRunAt"));
-    return this.call("fireScheduleTick", async () => {
-      const queue = await this.client.hget(this.prefixKeys.schedules, tick.name);
-      if (queue === null) return { fired: false, jobs: [] };
-      const groups = groupBy(tick.jobs, (job) => job.queue);
-      const own = groups.get(queue) ?? [];
-      groups.delete(queue);
-      const args = [expected, nextRunAt, firedAt, String(tick.jobs.length), queue];
-      for (const job of own) encodeNewJob(job, args);
-      const foreign = [...groups].map(([other, group]) => {
-        const otherArgs = ["skip", other];
-        for (const job of group) encodeNewJob(job, otherArgs);
-        return [other, otherArgs] as const;
-      });
-      if (tick.jobs.length > 0)
-        await this.directory.registerQueues([...new Set(tick.jobs.map((job) => job.queue))]);
-      const keys = this.directory.keys(queue);
-      const reply = (await SCRIPTS.fireScheduleTick.run(
-        this.client,
-        [...keys.scriptKeys, keys.schedule(tick.name)],
-        args,
-      )) as Array<string | number>;
-      if (reply[0] === 0) return { fired: false, jobs: [] };
-      this.throwInsertError(reply as string[]);
-      const inserted = new Set(reply.slice(1) as string[]);
-      for (const [other, otherArgs] of foreign) {
-        const otherReply = (await SCRIPTS.createJobs.run(
-          this.client,
-          this.directory.keys(other).scriptKeys,
-          otherArgs,
-        )) as string[];
-        this.throwInsertError(otherReply);
-        for (const id of otherReply.slice(1)) inserted.add(id);
-      }
-      const jobs = tick.jobs.filter((job) => inserted.has(job.id)).map(insertedJob);
-      this.pushWake([...new Set(jobs.map((job) => job.queue))]);
-      return { fired: true, jobs };
-    });
+    return this.call("fireScheduleTick", () => this.schedules.fire(tick));
+  }
+
+  /** {@inheritDoc Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    this.assertOpen();
+    return this.call("listJobs", () => this.inspection.listJobs(filter));
   }
 
   /** {@inheritDoc Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {
     this.assertOpen();
-    const args = [
-      String(epochMs(options.completedBefore, "completedBefore")),
-      String(epochMs(options.deadBefore, "deadBefore")),
-      String(epochMs(options.cancelledBefore, "cancelledBefore")),
-      String(CLEANUP_BATCH),
-    ];
-    return this.call("cleanup", async () => {
-      const queues = await this.directory.queues(true);
-      const deleted = await Promise.all(
-        queues.map(async (queue) => {
-          let total = 0;
-          // Batches keep each script short, so Redis never stalls other clients for long.
-          for (;;) {
-            const count = (await SCRIPTS.cleanup.run(
-              this.client,
-              this.directory.keys(queue).scriptKeys,
-              args,
-            )) as number;
-            total += count;
-            if (count < CLEANUP_BATCH) return total;
-          }
-        }),
-      );
-      return deleted.reduce((sum, count) => sum + count, 0);
-    });
+    return this.call("cleanup", () => this.inspection.cleanup(options));
   }
 
   /** {@inheritDoc Store.stats} */
   async stats(): Promise<Stats> {
     this.assertOpen();
-    return this.call("stats", async () => {
-      const queues = await this.directory.queues(true);
-      const hashes = await Promise.all(
-        queues.map((queue) => this.client.hgetall(this.directory.keys(queue).counts)),
-      );
-      const zero = () => ({
-        pending: 0,
-        scheduled: 0,
-        running: 0,
-        completed: 0,
-        failed: 0,
-        dead: 0,
-        cancelled: 0,
-      });
-      const total = zero();
-      const byQueue: NonNullable<Stats["byQueue"]> = {};
-      hashes.forEach((hash, q) => {
-        const counts = zero();
-        let any = false;
-        for (const status of Object.keys(counts) as Array<keyof typeof counts>) {
-          const n = Number(hash[status] ?? 0);
-          counts[status] = n;
-          total[status] += n;
-          if (n !== 0) any = true;
-        }
-        if (any) byQueue[queues[q] as string] = counts;
-      });
-      return { ...total, byQueue };
-    });
+    return this.call("stats", () => this.inspection.stats());
   }
 
-  /** {@inheritDoc Store.ping} */
+  /**
+   * {@inheritDoc Store.ping}
+   *
+   * Runs a script that reads and writes keys of the prefix and publishes on its channel, so a
+   * Redis user without the rights the store needs fails here, at the scheduler's `start()`, with
+   * a `StoreError` naming the prefix and the server's `NOPERM` reason.
+   */
   async ping(): Promise<void> {
     this.assertOpen();
     await this.call("ping", async () => {
-      await this.client.ping();
+      await SCRIPTS.ping.run(
+        this.client,
+        [this.prefixKeys.queues, this.prefixKeys.probe],
+        [this.prefixKeys.channel],
+      );
     });
   }
 
   /**
-   * Calls `listener(queue)` when jobs may have become available in `queue`, enqueued (or requeued,
-   * retried, recovered, made by a tick) by any instance. The first subscriber starts a `BLPOP`
-   * loop on one dedicated connection; the last unsubscribe closes it. Returns an unsubscribe function.
+   * Calls `listener` with every event of the prefix, from every instance: `{ type: "jobs", queue }`
+   * when jobs may have become available in `queue` (enqueued, made by a tick, retried, requeued,
+   * released or recovered) and `{ type: "cancelled", id, queue }` when a running job was cancelled.
+   * The scripts that make those changes publish them on `<prefix>events`; the first subscriber
+   * opens one connection (a `duplicate()` of the client) subscribed to it, the last unsubscribe
+   * closes it. Returns an unsubscribe function.
    */
-  subscribe(listener: (queue: string) => void): () => void {
+  subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closed) return () => {};
-    this.wake ??= new WakeListener(this.client, this.prefixKeys.wake, () => {});
-    return this.wake.add((queue) => {
-      this.directory.noteQueues([queue]);
-      listener(queue);
+    this.events ??= new EventSubscriber(this.client, this.prefixKeys.channel, (event) => {
+      if (event.type === "jobs") this.directory.noteQueues([event.queue]);
     });
+    return this.events.add(listener);
   }
 
-  /** Stops wake-ups and closes the client the store created (a client passed in stays open). Idempotent. */
+  /** Stops events and closes the client the store created (a client passed in stays open). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // Every wait below is bounded: after a server restart or a killed connection a reply or an
     // 'end' event may never come, and close() must finish whatever state the server is in.
-    const wake = this.wake;
-    this.wake = null;
-    if (wake) await settleWithin(wake.stop(), CLOSE_STEP_MS);
+    const events = this.events;
+    this.events = null;
+    if (events) await events.stop();
     if (!this.owned) return;
     if (this.client.status !== "ready") {
       // Not connected (never used, or reconnecting to a server that is gone): nothing to flush.
@@ -722,59 +549,60 @@ export class RedisStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StoreError("the RedisStore is closed; create a new one");
+    if (this.closed) throw new StoreClosedError("the RedisStore is closed");
   }
 
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    // Right after subscribe(), let its SUBSCRIBE land first, so that its listeners hear this change.
+    const subscribing = this.events?.untilSubscribed();
+    if (subscribing) await subscribing;
     try {
       return await run();
     } catch (err) {
+      if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.target);
       throw storeError(err, operation, this.target, this.lastConnectionError());
     }
   }
 
-  private async readJob(queue: string, id: string): Promise<JobReply> {
-    const fields = [
-      "id",
-      "name",
-      "payload",
-      "queue",
-      "priority",
-      "maxRetries",
-      "retryCount",
-      "timeout",
-      "scheduledAt",
-      "createdAt",
-      "startedAt",
-      "completedAt",
-      "error",
-      "status",
-      "metadata",
-      "uniqueKey",
-      "attempt",
-      "lockedUntil",
-      "lockedBy",
-      "history",
-    ];
-    return this.client.hmget(this.directory.keys(queue).job(id), ...fields);
+  private readJob(queue: string, id: string): Promise<JobReply> {
+    return this.client.hmget(this.directory.keys(queue).job(id), ...JOB_FIELDS);
   }
 
-  /** Turns an insert script's error reply into the error it stands for. */
-  private throwInsertError(reply: readonly string[]): void {
-    if (reply[0] === "unique") throw new JobAlreadyExistsError(reply[1] as string, reply[2] || null);
-    if (reply[0] === "duplicate-id") {
-      throw new InvalidArgumentError("id", `a job with id "${reply[1]}" already exists`);
-    }
+  /** The queue that holds job `id`, or `null`: every queue is asked in one round trip. */
+  private async locate(id: string): Promise<string | null> {
+    const hit = await this.directory.find(async (queue) =>
+      (await this.client.exists(this.directory.keys(queue).job(id))) === 1 ? true : null,
+    );
+    return hit?.queue ?? null;
   }
 
-  /** Pushes wake-up markers; a lost marker only delays a job until the next poll, so errors are ignored. */
-  private pushWake(queues: readonly string[]): void {
-    if (queues.length === 0 || this.closed) return;
-    this.client
-      .pipeline()
-      .lpush(this.prefixKeys.wake, ...queues)
-      .ltrim(this.prefixKeys.wake, 0, WAKE_LIST_LENGTH - 1)
-      .exec()
-      .catch(() => {});
+  /**
+   * Runs a script that takes `id, attempt` pairs after `args` and answers 1 or 0 for each, once
+   * per queue the refs name (a ref addresses its job's queue directly). Returns whether each ref
+   * was applied, in input order.
+   */
+  private async perQueue(
+    refs: readonly JobRef[],
+    script: "completeJobs" | "releaseJobs" | "renewLeases",
+    args: readonly string[],
+  ): Promise<boolean[]> {
+    const applied: boolean[] = new Array(refs.length);
+    const groups = groupBy(
+      refs.map((ref, index) => ({ ref, index })),
+      (entry) => entry.ref.queue,
+    );
+    await Promise.all(
+      [...groups].map(async ([queue, entries]) => {
+        const pairs = entries.flatMap(({ ref }) => [ref.id, String(ref.attempt)]);
+        const reply = (await SCRIPTS[script].run(this.client, this.directory.keys(queue).scriptKeys, [
+          ...args,
+          ...pairs,
+        ])) as number[];
+        entries.forEach((entry, i) => {
+          applied[entry.index] = reply[i] === 1;
+        });
+      }),
+    );
+    return applied;
   }
 }

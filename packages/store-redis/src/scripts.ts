@@ -7,21 +7,32 @@ import completeJobs from "../scripts/completeJobs.lua";
 import createJobs from "../scripts/createJobs.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
+import deadLetterInclude from "../scripts/includes/dead-letter.lua";
+import eventsInclude from "../scripts/includes/events.lua";
+import lanesInclude from "../scripts/includes/lanes.lua";
 import queueInclude from "../scripts/includes/queue.lua";
 import listJobs from "../scripts/listJobs.lua";
 import nextDueAt from "../scripts/nextDueAt.lua";
 import peekDueJobs from "../scripts/peekDueJobs.lua";
+import ping from "../scripts/ping.lua";
 import recoverExpiredLeases from "../scripts/recoverExpiredLeases.lua";
+import releaseJobs from "../scripts/releaseJobs.lua";
 import removeJobs from "../scripts/removeJobs.lua";
 import renewLeases from "../scripts/renewLeases.lua";
 import requeueJob from "../scripts/requeueJob.lua";
 import saveSchedule from "../scripts/saveSchedule.lua";
+import waitingJobNames from "../scripts/waitingJobNames.lua";
 
-const INCLUDES: Record<string, string> = { queue: queueInclude };
+const INCLUDES: Record<string, string> = {
+  queue: queueInclude,
+  lanes: lanesInclude,
+  events: eventsInclude,
+  "dead-letter": deadLetterInclude,
+};
 
 /** Replaces `-- @include <name>` lines with the shared code of `scripts/includes/<name>.lua`. */
 function expandIncludes(name: string, source: string): string {
-  return source.replace(/^-- @include (\w+)\s*$/gm, (_, include: string) => {
+  return source.replace(/^-- @include ([\w-]+)\s*$/gm, (_, include: string) => {
     const code = INCLUDES[include];
     if (code === undefined) throw new Error(`script ${name}: unknown include "${include}"`);
     return code;
@@ -69,8 +80,10 @@ export const SCRIPTS = {
   claimDueJobs: new LuaScript("claimDueJobs", claimDueJobs, QUEUE_KEYS),
   peekDueJobs: new LuaScript("peekDueJobs", peekDueJobs, QUEUE_KEYS),
   nextDueAt: new LuaScript("nextDueAt", nextDueAt, QUEUE_KEYS),
+  waitingJobNames: new LuaScript("waitingJobNames", waitingJobNames, QUEUE_KEYS),
   completeJobs: new LuaScript("completeJobs", completeJobs, QUEUE_KEYS),
   failJob: new LuaScript("failJob", failJob, QUEUE_KEYS),
+  releaseJobs: new LuaScript("releaseJobs", releaseJobs, QUEUE_KEYS),
   renewLeases: new LuaScript("renewLeases", renewLeases, QUEUE_KEYS),
   recoverExpiredLeases: new LuaScript("recoverExpiredLeases", recoverExpiredLeases, QUEUE_KEYS),
   cancelJob: new LuaScript("cancelJob", cancelJob, QUEUE_KEYS),
@@ -80,4 +93,5 @@ export const SCRIPTS = {
   listJobs: new LuaScript("listJobs", listJobs, QUEUE_KEYS),
   fireScheduleTick: new LuaScript("fireScheduleTick", fireScheduleTick, QUEUE_KEYS + 1),
   saveSchedule: new LuaScript("saveSchedule", saveSchedule, 1),
+  ping: new LuaScript("ping", ping, 2),
 } as const;

@@ -3,7 +3,7 @@ import { storeConformance, waitFor } from "@sched/testing";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { deleteKeys, keysOf, newJob, uniquePrefix } from "./helpers.js";
+import { deleteKeys, keysOf, newJob, peerOf, uniquePrefix } from "./helpers.js";
 
 // One local 3-node Redis Cluster for the whole file (ports 7100-7102 belong to this package).
 let cluster: RedisCluster;
@@ -19,12 +19,14 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-// The same suite on Redis Cluster: every script must run in one slot.
+// The same suite on Redis Cluster: every script must run in one slot, and a peer (another
+// instance, with a Cluster client of its own) must hear every event.
 storeConformance(
   "RedisStore on Redis Cluster",
   () => new RedisStore({ client, keyPrefix: uniquePrefix("cluster") }),
   {
     cleanup: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
+    openPeer: (store) => peerOf(store as RedisStore, () => cluster.client()),
   },
 );
 
@@ -43,13 +45,22 @@ describe("RedisStore on Redis Cluster", () => {
       await store.createJobs(jobs);
       const [running, other] = await store.claimDueJobs({
         queues: [queue],
+        names: null,
         limit: 2,
         now: new Date(),
         lockedUntil: new Date(Date.now() + 60_000),
         workerId: "w",
       });
-      await store.completeJobs([{ id: running!.id, attempt: 1 }], { now });
-      await store.failJob({ id: other!.id, attempt: 1 }, { now, error: "x", retryAt: null });
+      await store.completeJobs([{ id: running!.id, queue, attempt: 1 }], { now });
+      await store.failJob(
+        { id: other!.id, queue, attempt: 1 },
+        {
+          now,
+          error: "x",
+          retryAt: null,
+          deadLetter: { name: "dead", priority: 0, maxRetries: 0, timeout: 1_000 },
+        },
+      );
       await store.saveSchedule({
         name: `${queue}-schedule`,
         definition: {
@@ -78,36 +89,46 @@ describe("RedisStore on Redis Cluster", () => {
       });
     }
     const keys = await keysOf(client, keyPrefix);
+    expect(keys.every((key) => key.startsWith(keyPrefix))).toBe(true);
     const node = cluster.node(0);
     const slotsByQueue = new Map<string, Set<number>>();
     for (const key of keys) {
-      const tag = /^\{([^}]*)\}/.exec(key)?.[1] as string;
+      const tag = /^[^{]*\{([^}]*)\}/.exec(key)?.[1] as string;
       const slot = (await node.cluster("KEYSLOT", key)) as number;
       const slots = slotsByQueue.get(tag) ?? new Set<number>();
       slots.add(slot);
       slotsByQueue.set(tag, slots);
     }
     node.disconnect();
-    for (const queue of queues) expect(slotsByQueue.get(`${keyPrefix}${queue}`)?.size).toBe(1);
-    expect(slotsByQueue.get(keyPrefix)?.size).toBe(1);
+    for (const queue of queues) expect(slotsByQueue.get(queue)?.size).toBe(1);
+    expect(slotsByQueue.get(`#${keyPrefix}`)?.size).toBe(1);
     expect(new Set([...slotsByQueue.values()].map((s) => [...s][0])).size).toBe(queues.length + 1);
     await deleteKeys(client, keyPrefix);
     await store.close();
   });
 
-  it("a wake-up is delivered across two store instances through the blocking pop", async () => {
-    const keyPrefix = uniquePrefix("wake");
+  it("events published by scripts on every node reach the subscribers of every instance", async () => {
+    const keyPrefix = uniquePrefix("events");
     const listening = new RedisStore({ client, keyPrefix });
+    const listeners = [listening, peerOf(listening, () => cluster.client())];
     const producing = new RedisStore({ client, keyPrefix });
-    const woken: string[] = [];
-    const unsubscribe = listening.subscribe((queue) => woken.push(queue));
-    await producing.createJobs([newJob({ queue: "alpha" }), newJob({ queue: "beta" })]);
-    await waitFor(() => woken.includes("alpha") && woken.includes("beta"), {
+    // Enough queues that their slots lie on every node.
+    const queues = Array.from({ length: 12 }, (_, i) => `queue-${i}`);
+    const heard = listeners.map(() => new Set<string>());
+    const unsubscribes = listeners.map((store, i) =>
+      store.subscribe((event) => {
+        if (event.type === "jobs") heard[i]!.add(event.queue);
+      }),
+    );
+    // A call waits for its store's subscription to be in place.
+    await Promise.all(listeners.map((store) => store.ping()));
+    await producing.createJobs(queues.map((queue) => newJob({ queue })));
+    await waitFor(() => heard.every((set) => queues.every((queue) => set.has(queue))), {
       timeout: "5s",
-      description: "wake-ups for alpha and beta",
+      description: "every listener to hear every queue",
     });
-    unsubscribe();
-    await Promise.all([listening.close(), producing.close()]);
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    await Promise.all([...listeners, producing].map((store) => store.close()));
     await deleteKeys(client, keyPrefix);
   });
 });

@@ -18,9 +18,9 @@ describe("fromEnv", () => {
     expect(store.keyPrefix).toBe(keyPrefix);
     await store.createJobs([newJob()]);
     // Database 1, not 0.
-    expect(await admin.exists(`{${keyPrefix}default}:counts`)).toBe(0);
+    expect(await admin.exists(`${keyPrefix}{default}:counts`)).toBe(0);
     await admin.select(1);
-    expect(await admin.exists(`{${keyPrefix}default}:counts`)).toBe(1);
+    expect(await admin.exists(`${keyPrefix}{default}:counts`)).toBe(1);
     await deleteKeys(admin, keyPrefix);
     await admin.select(0);
     await store.close();

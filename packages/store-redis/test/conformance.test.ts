@@ -1,7 +1,8 @@
 import { storeConformance } from "@sched/testing";
+import { Redis } from "ioredis";
 import { afterAll } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { adminClient, deleteKeys, uniquePrefix } from "./helpers.js";
+import { adminClient, deleteKeys, peerOf, REDIS_URL, uniquePrefix } from "./helpers.js";
 
 const client = adminClient();
 
@@ -10,6 +11,8 @@ afterAll(async () => {
 });
 
 // Each test gets a store under a prefix of its own, on a shared client; its keys are deleted after.
+// A peer is another instance on the same prefix, with a client of its own.
 storeConformance("RedisStore", () => new RedisStore({ client, keyPrefix: uniquePrefix("conf") }), {
   cleanup: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
+  openPeer: (store) => peerOf(store as RedisStore, () => new Redis(REDIS_URL)),
 });

@@ -64,6 +64,7 @@ describe("a server that cannot be reached", () => {
     await expect(
       store.claimDueJobs({
         queues: ["q"],
+        names: null,
         limit: 1,
         now: new Date(),
         lockedUntil: new Date(),
@@ -117,31 +118,41 @@ describe("faults of a running server", () => {
     await store.close();
   });
 
-  it("after CLIENT KILL of the store's connections, calls work and the wake-up connection reconnects", async () => {
+  it("after CLIENT KILL of the store's connections, calls work and the event connection subscribes again", async () => {
     const keyPrefix = uniquePrefix("kill");
     const store = new RedisStore({ url: server.url, keyPrefix });
     const producer = new RedisStore({ url: server.url, keyPrefix });
     const woken: string[] = [];
-    const unsubscribe = store.subscribe((queue) => woken.push(queue));
+    const unsubscribe = store.subscribe((event) => {
+      if (event.type === "jobs") woken.push(event.queue);
+    });
     await producer.createJobs([newJob({ queue: "before" })]);
     await waitFor(() => woken.includes("before"), {
       timeout: "10s",
-      description: "a wake-up before the kill",
+      description: "an event before the kill",
     });
 
     await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
     await expect(store.ping()).resolves.toBeUndefined();
     expect(
       await store.claimDueJobs({
         queues: null,
+        names: null,
         limit: 10,
         now: new Date("2031-01-01"),
         lockedUntil: new Date("2031-01-02"),
         workerId: "w",
       }),
     ).toHaveLength(1);
-    await producer.createJobs([newJob({ queue: "after" })]);
-    await waitFor(() => woken.includes("after"), { timeout: "10s", description: "a wake-up after the kill" });
+    // Events published before the connection has subscribed again are lost (polling covers them).
+    await waitFor(
+      async () => {
+        await producer.createJobs([newJob({ queue: "after" })]);
+        return woken.includes("after");
+      },
+      { timeout: "10s", interval: "100ms", description: "an event after the kill" },
+    );
     unsubscribe();
     await Promise.all([store.close(), producer.close()]);
   });
@@ -166,6 +177,60 @@ describe("scripts", () => {
   });
 });
 
+describe("round trips", () => {
+  it("an enqueue is one command (the queue is registered once per process), a claim of one queue one more", async () => {
+    const store = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("commands") });
+    // Load the scripts first, so that no NOSCRIPT retry is counted below.
+    await store.createJobs([newJob({ queue: "warm-up" })]);
+    await store.claimDueJobs({
+      queues: ["warm-up"],
+      names: null,
+      limit: 1,
+      now: new Date(Date.now() + 1_000),
+      lockedUntil: new Date(Date.now() + 60_000),
+      workerId: "w",
+    });
+    // MONITOR sees every command; those a script calls come from "lua", the others from a client.
+    const monitor = await admin.duplicate().monitor();
+    const sent: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      if (source !== "lua")
+        sent.push(
+          args
+            .slice(0, args[0]?.toLowerCase() === "echo" ? 2 : 1)
+            .join(" ")
+            .toLowerCase(),
+        );
+    });
+    let marks = 0;
+    /** The commands sent by `action`: an ECHO after it, seen by MONITOR, closes the window. */
+    const commandsOf = async (action: () => Promise<unknown>): Promise<string[]> => {
+      const start = sent.length;
+      await action();
+      const mark = `echo mark-${marks++}`;
+      await admin.echo(mark.slice(5));
+      await waitFor(() => sent.includes(mark), { description: "the monitor to catch up" });
+      return sent.slice(start, sent.indexOf(mark));
+    };
+    const enqueue = () => store.createJobs([newJob({ queue: "emails" })]);
+    expect((await commandsOf(enqueue)).sort()).toEqual(["evalsha", "sadd"]);
+    for (let i = 0; i < 4; i++) expect(await commandsOf(enqueue)).toEqual(["evalsha"]);
+    const claim = () =>
+      store.claimDueJobs({
+        queues: ["emails"],
+        names: ["test-job"],
+        limit: 10,
+        now: new Date(Date.now() + 1_000),
+        lockedUntil: new Date(Date.now() + 60_000),
+        workerId: "w",
+      });
+    expect(await commandsOf(claim)).toEqual(["evalsha"]);
+    expect((await store.stats()).running).toBe(6);
+    monitor.disconnect();
+    await store.close();
+  });
+});
+
 describe("clients", () => {
   it("a client passed in stays open after close(); one made from the url is closed", async () => {
     const user = new Redis(server.url);
@@ -180,7 +245,7 @@ describe("clients", () => {
     await own.ping();
     await own.close();
     expect(["close", "end"]).toContain(own.redis.status);
-    await expect(own.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(own.ping()).rejects.toMatchObject({ code: "STORE_CLOSED" });
 
     const never = new RedisStore({ url: server.url });
     await never.close();

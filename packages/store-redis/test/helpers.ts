@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type NewJobRecord, uuidv7Generator } from "@sched/core";
 import { Cluster, Redis } from "ioredis";
+import { RedisStore } from "../src/index.js";
 
 /** The server the tests use: `SCHED_REDIS_URL`, or the local development server. */
 export const REDIS_URL = process.env.SCHED_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -10,14 +11,14 @@ export function uniquePrefix(label: string): string {
   return `sched-test:${label}:${randomBytes(5).toString("hex")}:`;
 }
 
-/** Every key of `prefix` (queue keys are `{<prefix><queue>}:…`, prefix keys `{<prefix>}:…`). */
+/** Every key of `prefix` (queue keys are `<prefix>{<queue>}:…`, prefix keys `<prefix>{#<prefix>}:…`). */
 export async function keysOf(client: Redis | Cluster, prefix: string): Promise<string[]> {
   const nodes = client instanceof Cluster ? client.nodes("master") : [client];
   const keys: string[] = [];
   for (const node of nodes) {
     let cursor = "0";
     do {
-      const [next, batch] = await node.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
+      const [next, batch] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== "0");
@@ -28,6 +29,22 @@ export async function keysOf(client: Redis | Cluster, prefix: string): Promise<s
 /** Deletes every key of `prefix`; never touches other keys of the shared server. */
 export async function deleteKeys(client: Redis | Cluster, prefix: string): Promise<void> {
   for (const key of await keysOf(client, prefix)) await client.del(key);
+}
+
+/**
+ * A second store on the data of `store` (its key prefix), as another instance would open it:
+ * with a client of its own, made by `connect`, which its `close()` also closes.
+ */
+export function peerOf(store: RedisStore, connect: () => Redis | Cluster): RedisStore {
+  const client = connect();
+  client.on("error", () => {});
+  const peer = new RedisStore({ client, keyPrefix: store.keyPrefix });
+  const close = peer.close.bind(peer);
+  peer.close = async () => {
+    await close();
+    await client.quit().catch(() => client.disconnect());
+  };
+  return peer;
 }
 
 /** A plain client on the test server (the caller closes it). */

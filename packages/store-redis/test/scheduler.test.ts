@@ -1,8 +1,9 @@
 import { createScheduler, type Job } from "@sched/core";
 import { runUntilIdle, storeSchedulerScenarios, waitFor } from "@sched/testing";
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { adminClient, deleteKeys, keysOf, uniquePrefix } from "./helpers.js";
+import { adminClient, deleteKeys, keysOf, peerOf, REDIS_URL, uniquePrefix } from "./helpers.js";
 
 const admin = adminClient();
 const prefixes: string[] = [];
@@ -19,15 +20,17 @@ function newStore(label: string): RedisStore {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-// Each test gets a key prefix of its own.
-storeSchedulerScenarios("RedisStore", () => newStore("e2e"));
+// Each test gets a key prefix of its own; a peer is a second instance on it with a client of its own.
+storeSchedulerScenarios("RedisStore", () => newStore("e2e"), {
+  openPeer: (store) => peerOf(store as RedisStore, () => new Redis(REDIS_URL)),
+});
 
 describe("createScheduler({ store: RedisStore })", () => {
   it("a second instance sees the jobs through a wake-up, and a stopped scheduler leaves its store usable", async () => {
     const producerStore = newStore("two");
     const workerStore = new RedisStore({ client: admin, keyPrefix: producerStore.keyPrefix });
     const producer = createScheduler({ store: producerStore, logger: quiet });
-    // A long poll interval: only the blocking-pop wake-up can start these jobs quickly.
+    // A long poll interval: only the pushed event can start these jobs quickly.
     const worker = createScheduler({ store: workerStore, logger: quiet, workers: 10, pollInterval: "1h" });
     const ran: number[] = [];
     worker.register("hello", async (job: Job<{ n: number }>) => {
@@ -43,6 +46,48 @@ describe("createScheduler({ store: RedisStore })", () => {
     } finally {
       await worker.stop();
       await Promise.all([producerStore.close(), workerStore.close()]);
+    }
+  });
+
+  it("two instances serving different queues each hear every enqueue to theirs at once", async () => {
+    const emailsStore = newStore("queues");
+    const reportsStore = new RedisStore({ client: admin, keyPrefix: emailsStore.keyPrefix });
+    // Only pushed events can start these jobs within the test: polling is an hour away.
+    const emails = createScheduler({
+      store: emailsStore,
+      logger: quiet,
+      queues: ["emails"],
+      pollInterval: "1h",
+    });
+    const reports = createScheduler({
+      store: reportsStore,
+      logger: quiet,
+      queues: ["reports"],
+      pollInterval: "1h",
+    });
+    const started: string[] = [];
+    emails.register("email", async () => {
+      started.push("email");
+    });
+    reports.register("report", async () => {
+      started.push("report");
+    });
+    try {
+      await Promise.all([emails.start(), reports.start()]);
+      for (let i = 0; i < 10; i++) {
+        const before = started.length;
+        // Each instance's event would be a wake-up swallowed by the other one with a shared list.
+        await emails.enqueue({ name: "report", queue: "reports" });
+        await emails.enqueue({ name: "email", queue: "emails" });
+        await waitFor(() => started.length === before + 2, {
+          timeout: "2s",
+          description: `round ${i}: both jobs to start`,
+        });
+      }
+      expect(started.filter((name) => name === "report")).toHaveLength(10);
+    } finally {
+      await Promise.all([emails.stop(), reports.stop()]);
+      await reportsStore.close();
     }
   });
 
@@ -62,10 +107,10 @@ describe("createScheduler({ store: RedisStore })", () => {
     expect((await keysOf(admin, store.keyPrefix)).length).toBeGreaterThan(2_000);
     const far = new Date(Date.now() + 86_400_000);
     expect(await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far })).toBe(2_000);
-    // Left: the queue set, the wake list, and one counts hash per queue.
+    // Left: the queue set and one counts hash per queue.
     const left = await keysOf(admin, store.keyPrefix);
-    expect(left.length).toBeLessThanOrEqual(5);
-    expect(left.every((key) => /:(queues|wake|counts)$/.test(key))).toBe(true);
+    expect(left.length).toBeLessThanOrEqual(4);
+    expect(left.every((key) => /:(queues|counts)$/.test(key))).toBe(true);
     await store.close();
   });
 });

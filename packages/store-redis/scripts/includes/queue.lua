@@ -1,6 +1,6 @@
 -- Shared by every queue script (inlined where a script says "-- @include queue").
 --
--- KEYS[1] prios     zset: priority -> priority, one member per priority that has waiting jobs
+-- KEYS[1] names     set: the job names that have waiting jobs in the queue (its lanes)
 -- KEYS[2] running   zset: job id scored by lease expiry (lockedUntil, epoch ms)
 -- KEYS[3] completed zset: job id scored by completedAt
 -- KEYS[4] dead      zset: job id scored by completedAt
@@ -9,34 +9,48 @@
 -- KEYS[7] unique    hash: uniqueKey -> id of the active job holding it
 -- KEYS[8] counts    hash: status -> number of jobs
 --
--- Job hashes (<base>job:<id>) and the waiting zsets of each priority (<base>wait:<priority>,
--- job id scored by scheduledAt) are named from KEYS[1]'s base, which carries the queue's hash
--- tag: every key a script touches is in the slot of KEYS[1].
+-- The waiting jobs of one job name form a lane: one zset per priority in use
+-- (<base>wait:<priority>:<name>, job id scored by scheduledAt) and the zset of those priorities
+-- (<base>prios:<name>). Job hashes are <base>job:<id>. They are all named from the base of
+-- KEYS[1], `<prefix>{<queue>}:`, which carries the queue's hash tag: every key a script touches is
+-- in the slot of KEYS[1].
 local base = string.sub(KEYS[1], 1, -6)
-local PRIOS, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
+-- A key prefix has no '{' (it is validated), so the queue is what lies between it and '}:'.
+local PREFIX = string.match(base, '^[^{]*')
+local QUEUE = string.sub(base, #PREFIX + 2, -3)
+local NAMES, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 -- The fields returned for a job, in the order the client decodes them (src/job-codec.ts).
 local FIELDS = { 'id', 'name', 'payload', 'queue', 'priority', 'maxRetries', 'retryCount', 'timeout',
   'scheduledAt', 'createdAt', 'startedAt', 'completedAt', 'error', 'status', 'metadata', 'uniqueKey',
-  'attempt', 'lockedUntil', 'lockedBy', 'history' }
+  'attempt', 'lostLeases', 'lockedUntil', 'lockedBy', 'history' }
 
 local function jobKey(id) return base .. 'job:' .. id end
-local function waitKey(priority) return base .. 'wait:' .. priority end
+local function priosKey(name) return base .. 'prios:' .. name end
+local function waitKey(priority, name) return base .. 'wait:' .. priority .. ':' .. name end
 local function readJob(key) return redis.call('HMGET', key, unpack(FIELDS)) end
 local function count(status, delta) redis.call('HINCRBY', COUNTS, status, delta) end
 
--- A waiting job sits in the zset of its priority, scored by scheduledAt; claim order within a
--- priority is then scheduledAt, then id (members of equal score sort bytewise).
-local function enterWaiting(id, priority, scheduledAt)
-  redis.call('ZADD', waitKey(priority), scheduledAt, id)
-  redis.call('ZADD', PRIOS, priority, priority)
+-- A waiting job sits in its lane's zset of its priority, scored by scheduledAt; claim order within
+-- a priority is then scheduledAt, then id (members of equal score sort bytewise).
+local function enterWaiting(id, name, priority, scheduledAt)
+  redis.call('ZADD', waitKey(priority, name), scheduledAt, id)
+  -- A priority new to the lane may be the lane's first: the name then starts waiting.
+  if redis.call('ZADD', priosKey(name), priority, priority) == 1 then redis.call('SADD', NAMES, name) end
 end
 
-local function leaveWaiting(id, priority)
-  local key = waitKey(priority)
-  redis.call('ZREM', key, id)
-  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', PRIOS, priority) end
+-- Drops the indexes of a lane's priority, and of the lane, once they hold no job.
+local function tidyLane(name, priority)
+  if redis.call('EXISTS', waitKey(priority, name)) == 1 then return end
+  local prios = priosKey(name)
+  redis.call('ZREM', prios, priority)
+  if redis.call('EXISTS', prios) == 0 then redis.call('SREM', NAMES, name) end
+end
+
+local function leaveWaiting(id, name, priority)
+  redis.call('ZREM', waitKey(priority, name), id)
+  tidyLane(name, priority)
 end
 
 local function releaseUnique(key, id)
@@ -58,6 +72,22 @@ local function finish(key, id, status, zset, now, ttl)
   redis.call('ZADD', zset, now, id)
   count(status, 1)
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
+end
+
+-- Writes a new job (its id is known to be free). uniqueKey is nil for none.
+local function insertJob(id, name, payload, priority, maxRetries, timeout, scheduledAt, createdAt,
+                         status, metadata, uniqueKey)
+  local key = jobKey(id)
+  redis.call('HSET', key, 'id', id, 'name', name, 'payload', payload, 'queue', QUEUE,
+    'priority', priority, 'maxRetries', maxRetries, 'retryCount', 0, 'timeout', timeout,
+    'scheduledAt', scheduledAt, 'createdAt', createdAt, 'status', status, 'metadata', metadata,
+    'attempt', 0, 'lostLeases', 0, 'history', '[]')
+  if uniqueKey then
+    redis.call('HSET', key, 'uniqueKey', uniqueKey)
+    redis.call('HSET', UNIQUE, uniqueKey, id)
+  end
+  redis.call('ZADD', CREATED, createdAt, id)
+  enterWaiting(id, name, priority, scheduledAt)
 end
 
 -- New jobs come as 11 arguments each: id, name, payload, priority, maxRetries, timeout,
@@ -91,25 +121,15 @@ local function planInsert(first, n, mode)
 end
 
 -- Inserts the planned jobs; returns their ids.
-local function applyInsert(plan, queue)
-  local inserted = {}
+local function applyInsert(plan)
+  local inserted, added = {}, {}
   for _, o in ipairs(plan) do
-    local id, priority, scheduledAt, status = ARGV[o], ARGV[o + 3], ARGV[o + 6], ARGV[o + 8]
-    local key = jobKey(id)
-    redis.call('HSET', key, 'id', id, 'name', ARGV[o + 1], 'payload', ARGV[o + 2], 'queue', queue,
-      'priority', priority, 'maxRetries', ARGV[o + 4], 'retryCount', 0, 'timeout', ARGV[o + 5],
-      'scheduledAt', scheduledAt, 'createdAt', ARGV[o + 7], 'status', status, 'metadata', ARGV[o + 9],
-      'attempt', 0, 'history', '[]')
-    local unique = ARGV[o + 10]
-    if unique ~= '' then
-      local uniqueKey = string.sub(unique, 2)
-      redis.call('HSET', key, 'uniqueKey', uniqueKey)
-      redis.call('HSET', UNIQUE, uniqueKey, id)
-    end
-    redis.call('ZADD', CREATED, ARGV[o + 7], id)
-    enterWaiting(id, priority, scheduledAt)
-    count(status, 1)
-    inserted[#inserted + 1] = id
+    local unique, status = ARGV[o + 10], ARGV[o + 8]
+    insertJob(ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6],
+      ARGV[o + 7], status, ARGV[o + 9], unique ~= '' and string.sub(unique, 2) or nil)
+    added[status] = (added[status] or 0) + 1
+    inserted[#inserted + 1] = ARGV[o]
   end
+  for status, n in pairs(added) do count(status, n) end
   return inserted
 end

@@ -1,0 +1,170 @@
+import type { StoreEvent } from "@sched/core";
+import { Cluster, type Redis } from "ioredis";
+import { settleWithin } from "./settle-within.js";
+
+/** Backoff between attempts to subscribe, doubling up to the maximum (ms). */
+const MIN_BACKOFF = 50;
+const MAX_BACKOFF = 5_000;
+/** The longest `stop()` waits for the connection to end before leaving it to close on its own (ms). */
+const STOP_WAIT_MS = 2_000;
+/** The longest a call waits for the first SUBSCRIBE of a new connection (ms). */
+const FIRST_ATTEMPT_WAIT_MS = 2_000;
+
+/**
+ * Decodes a message of the store's channel (published by the scripts, see
+ * `scripts/includes/events.lua`): `j<queue>` or `c<queue>\n<id>`. Anything else (the `p` of a
+ * ping) is `null`. A queue name never holds a line break (core validates names).
+ */
+export function decodeStoreEvent(message: string): StoreEvent | null {
+  if (message.startsWith("j")) return { type: "jobs", queue: message.slice(1) };
+  if (message.startsWith("c")) {
+    const end = message.indexOf("\n");
+    if (end < 0) return null;
+    return { type: "cancelled", queue: message.slice(1, end), id: message.slice(end + 1) };
+  }
+  return null;
+}
+
+/**
+ * Receives the store's events on one dedicated connection (a duplicate of the store's client)
+ * subscribed to the prefix's channel, and calls every listener with each. Every instance's
+ * subscribers hear every event: pub/sub delivers each message to every subscribed connection
+ * (on a Cluster, a classic PUBLISH reaches the subscribers of every node).
+ *
+ * It runs while at least one listener is subscribed. A first SUBSCRIBE that fails (the server is
+ * down) is tried again with backoff; after that ioredis reconnects and subscribes again on its
+ * own. Events published while the connection is down are lost: the scheduler's polling covers them.
+ */
+export class EventSubscriber {
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private connection: Redis | Cluster | null = null;
+  private subscribed: Promise<void> | null = null;
+  /** The first SUBSCRIBE of the connection, until it has been answered (either way). */
+  private firstAttempt: Promise<void> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private wakeRetry: (() => void) | null = null;
+  private generation = 0;
+  /** Connections being closed (by a last unsubscribe or `stop()`), until they have ended. */
+  private readonly ending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly channel: string,
+    /** Sees every event before the listeners (the store notes the queues it hears of). */
+    private readonly onEvent: (event: StoreEvent) => void,
+  ) {}
+
+  /** Adds a listener and subscribes when it is the first. Returns its unsubscribe function. */
+  add(listener: (event: StoreEvent) => void): () => void {
+    // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.
+    const wrapped = (event: StoreEvent): void => listener(event);
+    this.listeners.add(wrapped);
+    if (this.listeners.size === 1) this.start();
+    return () => {
+      if (!this.listeners.delete(wrapped)) return;
+      if (this.listeners.size === 0) void this.disconnect();
+    };
+  }
+
+  /**
+   * While the connection's first SUBSCRIBE is unanswered: a promise that settles when it is (at
+   * most {@link FIRST_ATTEMPT_WAIT_MS} later); afterwards `null`. The store waits for it before
+   * its calls, so that a listener hears the events of every change the store makes after
+   * `subscribe()` returned (a message published before the SUBSCRIBE is lost).
+   */
+  untilSubscribed(): Promise<void> | null {
+    const first = this.firstAttempt;
+    if (first === null) return null;
+    return settleWithin(first, FIRST_ATTEMPT_WAIT_MS).then(() => {});
+  }
+
+  /**
+   * Unsubscribes every listener and closes the connection; resolves when it, and any connection
+   * a last unsubscribe closed before, has ended (each wait bounded).
+   */
+  async stop(): Promise<void> {
+    this.listeners.clear();
+    await this.disconnect();
+    while (this.ending.size > 0) await Promise.all([...this.ending]);
+  }
+
+  /** Closes the current connection, if any; its end is tracked in {@link ending}. */
+  private disconnect(): Promise<void> {
+    this.generation++;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.wakeRetry?.();
+    const connection = this.connection;
+    const subscribed = this.subscribed;
+    this.connection = null;
+    this.subscribed = null;
+    this.firstAttempt = null;
+    if (connection === null) return Promise.resolve();
+    const ended = new Promise<void>((resolve) => connection.once("end", () => resolve()));
+    connection.disconnect();
+    const ending = settleWithin(Promise.all([ended, subscribed]), STOP_WAIT_MS).then(() => {
+      this.ending.delete(ending);
+    });
+    this.ending.add(ending);
+    return ending;
+  }
+
+  private start(): void {
+    const generation = ++this.generation;
+    const connection: Redis | Cluster =
+      this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    // Failures surface as a retried subscribe; a listener keeps ioredis from printing them.
+    connection.on("error", () => {});
+    connection.on("message", (channel: string, message: string) => {
+      if (channel !== this.channel || generation !== this.generation) return;
+      const event = decodeStoreEvent(message);
+      if (event !== null) this.dispatch(event);
+    });
+    this.connection = connection;
+    this.subscribed = this.subscribe(connection, generation);
+  }
+
+  private async subscribe(connection: Redis | Cluster, generation: number): Promise<void> {
+    let backoff = MIN_BACKOFF;
+    let attempt: Promise<unknown> = connection.subscribe(this.channel);
+    const first = attempt.then(
+      () => {},
+      () => {},
+    );
+    this.firstAttempt = first;
+    void first.then(() => {
+      if (this.firstAttempt === first) this.firstAttempt = null;
+    });
+    while (generation === this.generation) {
+      try {
+        await attempt;
+        return;
+      } catch {
+        if (generation !== this.generation) return;
+        await new Promise<void>((resolve) => {
+          this.wakeRetry = resolve;
+          this.retryTimer = setTimeout(resolve, backoff);
+        });
+        this.retryTimer = null;
+        this.wakeRetry = null;
+        backoff = Math.min(backoff * 2, MAX_BACKOFF);
+        if (generation === this.generation) attempt = connection.subscribe(this.channel);
+      }
+    }
+  }
+
+  private dispatch(event: StoreEvent): void {
+    try {
+      this.onEvent(event);
+    } catch {
+      // The store's own bookkeeping must never keep an event from the listeners.
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+}

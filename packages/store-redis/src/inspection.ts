@@ -1,0 +1,107 @@
+import type { CleanupOptions, Job, JobFilter, Stats } from "@sched/core";
+import type { Cluster, Redis } from "ioredis";
+import { compareIds } from "./cross-queue.js";
+import { decodeJob, epochMs, type JobReply } from "./job-codec.js";
+import type { QueueDirectory } from "./queue-directory.js";
+import { SCRIPTS } from "./scripts.js";
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 10_000;
+/** The most finished jobs one cleanup script deletes: each script stays short. */
+const CLEANUP_BATCH = 1_000;
+
+const zeroCounts = () => ({
+  pending: 0,
+  scheduled: 0,
+  running: 0,
+  completed: 0,
+  failed: 0,
+  dead: 0,
+  cancelled: 0,
+});
+
+/**
+ * What a {@link RedisStore} does over every queue for operators and upkeep: `listJobs`, `stats`
+ * and `cleanup` run per queue (each queue is its own slot) against the queue set read afresh, and
+ * are merged here.
+ */
+export class RedisInspection {
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly directory: QueueDirectory,
+  ) {}
+
+  /** {@inheritDoc Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    const statuses =
+      filter.status === undefined
+        ? ""
+        : `,${(Array.isArray(filter.status) ? filter.status : [filter.status]).join(",")},`;
+    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
+    const offset = Math.max(filter.offset ?? 0, 0);
+    if (limit === 0 || statuses === ",,") return [];
+    const queues = filter.queue === undefined ? await this.directory.queues(true) : [filter.queue];
+    const args = [statuses, filter.name === undefined ? "" : `=${filter.name}`, String(offset + limit)];
+    const replies = await Promise.all(
+      queues.map((queue) => SCRIPTS.listJobs.run(this.client, this.directory.keys(queue).scriptKeys, args)),
+    );
+    const found: Array<{ createdAt: number; job: Job }> = [];
+    for (const reply of replies as Array<Array<string | JobReply>>) {
+      for (let i = 0; i < reply.length; i += 2) {
+        const job = decodeJob(reply[i + 1] as JobReply);
+        if (job !== null) found.push({ createdAt: Number(reply[i]), job });
+      }
+    }
+    found.sort((a, b) => a.createdAt - b.createdAt || compareIds(a.job.id, b.job.id));
+    return found.slice(offset, offset + limit).map((entry) => entry.job);
+  }
+
+  /** {@inheritDoc Store.cleanup} */
+  async cleanup(options: CleanupOptions): Promise<number> {
+    const args = [
+      String(epochMs(options.completedBefore, "completedBefore")),
+      String(epochMs(options.deadBefore, "deadBefore")),
+      String(epochMs(options.cancelledBefore, "cancelledBefore")),
+      String(CLEANUP_BATCH),
+    ];
+    const queues = await this.directory.queues(true);
+    const deleted = await Promise.all(
+      queues.map(async (queue) => {
+        let total = 0;
+        // Batches keep each script short, so Redis never stalls other clients for long.
+        for (;;) {
+          const count = (await SCRIPTS.cleanup.run(
+            this.client,
+            this.directory.keys(queue).scriptKeys,
+            args,
+          )) as number;
+          total += count;
+          if (count < CLEANUP_BATCH) return total;
+        }
+      }),
+    );
+    return deleted.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** {@inheritDoc Store.stats} */
+  async stats(): Promise<Stats> {
+    const queues = await this.directory.queues(true);
+    const hashes = await Promise.all(
+      queues.map((queue) => this.client.hgetall(this.directory.keys(queue).counts)),
+    );
+    const total = zeroCounts();
+    const byQueue: NonNullable<Stats["byQueue"]> = {};
+    hashes.forEach((hash, q) => {
+      const counts = zeroCounts();
+      let any = false;
+      for (const status of Object.keys(counts) as Array<keyof typeof counts>) {
+        const n = Number(hash[status] ?? 0);
+        counts[status] = n;
+        total[status] += n;
+        if (n !== 0) any = true;
+      }
+      if (any) byQueue[queues[q] as string] = counts;
+    });
+    return { ...total, byQueue };
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  type FireResult,
+  insertedJob,
+  type SaveScheduleOptions,
+  type ScheduleRecord,
+  type ScheduleTick,
+} from "@sched/core";
+import type { Cluster, Redis } from "ioredis";
+import { compareIds, groupBy } from "./cross-queue.js";
+import { decodeSchedule, encodeNewJob, encodeSchedule, epochMs, throwInsertError } from "./job-codec.js";
+import type { PrefixKeys } from "./keys.js";
+import type { QueueDirectory } from "./queue-directory.js";
+import { SCRIPTS } from "./scripts.js";
+
+/**
+ * The schedules of a {@link RedisStore}. A schedule is kept in the slot of its job template's
+ * queue (`<prefix>{<queue>}:schedule:<name>`), so that a tick's compare-and-set and the insert of
+ * its jobs are one script; the prefix's registry (`<prefix>{#<prefix>}:schedules`) maps each
+ * name to that queue.
+ */
+export class RedisSchedules {
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly prefixKeys: PrefixKeys,
+    private readonly directory: QueueDirectory,
+  ) {}
+
+  /** {@inheritDoc Store.saveSchedule} */
+  async save(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
+    const fields = encodeSchedule(schedule);
+    const queue = schedule.definition.job.queue;
+    const previous = await this.client.hget(this.prefixKeys.schedules, schedule.name);
+    if (options?.onlyIfAbsent && previous !== null && previous !== queue) {
+      if ((await this.client.exists(this.directory.keys(previous).schedule(schedule.name))) === 1)
+        return false;
+    }
+    const written = await SCRIPTS.saveSchedule.run(
+      this.client,
+      [this.directory.keys(queue).schedule(schedule.name)],
+      [options?.onlyIfAbsent ? "1" : "0", ...fields],
+    );
+    // Written or not, the registry must point at the schedule that exists.
+    await this.client.hset(this.prefixKeys.schedules, schedule.name, queue);
+    if (written === 1 && previous !== null && previous !== queue) {
+      await this.client.del(this.directory.keys(previous).schedule(schedule.name));
+    }
+    return written === 1;
+  }
+
+  /** {@inheritDoc Store.getSchedule} */
+  async get(name: string): Promise<ScheduleRecord | null> {
+    const queue = await this.client.hget(this.prefixKeys.schedules, name);
+    if (queue === null) return null;
+    return decodeSchedule(await this.client.hgetall(this.directory.keys(queue).schedule(name)));
+  }
+
+  /** {@inheritDoc Store.listSchedules} */
+  async list(): Promise<ScheduleRecord[]> {
+    const registry = Object.entries(await this.client.hgetall(this.prefixKeys.schedules));
+    const hashes = await Promise.all(
+      registry.map(([name, queue]) => this.client.hgetall(this.directory.keys(queue).schedule(name))),
+    );
+    return hashes
+      .map(decodeSchedule)
+      .filter((schedule): schedule is ScheduleRecord => schedule !== null)
+      .sort((a, b) => compareIds(a.name, b.name));
+  }
+
+  /** {@inheritDoc Store.deleteSchedule} */
+  async delete(name: string): Promise<boolean> {
+    const queue = await this.client.hget(this.prefixKeys.schedules, name);
+    if (queue === null) return false;
+    const deleted = await this.client.del(this.directory.keys(queue).schedule(name));
+    await this.client.hdel(this.prefixKeys.schedules, name);
+    return deleted === 1;
+  }
+
+  /**
+   * {@inheritDoc Store.fireScheduleTick}
+   *
+   * The compare-and-set and the insert of the tick's jobs in the schedule's queue are one script,
+   * which also publishes the jobs event. Jobs of a tick addressed to another queue (another slot)
+   * are inserted right after, by a second script, only when the tick fired.
+   */
+  async fire(tick: ScheduleTick): Promise<FireResult> {
+    const expected = String(epochMs(tick.expectedNextRunAt, "expectedNextRunAt"));
+    const firedAt = String(epochMs(tick.firedAt, "firedAt"));
+    const nextRunAt = tick.nextRunAt === null ? "" : String(epochMs(tick.nextRunAt, "nextRunAt"));
+    const queue = await this.client.hget(this.prefixKeys.schedules, tick.name);
+    if (queue === null) return { fired: false, jobs: [] };
+    const groups = groupBy(tick.jobs, (job) => job.queue);
+    const own = groups.get(queue) ?? [];
+    groups.delete(queue);
+    const args = [expected, nextRunAt, firedAt, String(tick.jobs.length)];
+    for (const job of own) encodeNewJob(job, args);
+    const foreign = [...groups].map(([other, group]) => {
+      const otherArgs = ["skip"];
+      for (const job of group) encodeNewJob(job, otherArgs);
+      return [other, otherArgs] as const;
+    });
+    const register = this.directory.registerQueues(tick.jobs.map((job) => job.queue));
+    const keys = this.directory.keys(queue);
+    let reply: Array<string | number>;
+    let added: ReadonlySet<string>;
+    try {
+      reply = (await SCRIPTS.fireScheduleTick.run(
+        this.client,
+        [...keys.scriptKeys, keys.schedule(tick.name)],
+        args,
+      )) as Array<string | number>;
+    } finally {
+      added = await register;
+    }
+    if (reply[0] === 0) return { fired: false, jobs: [] };
+    throwInsertError(reply);
+    const fresh = reply[0] === 2 ? [queue] : [];
+    const inserted = new Set(reply.slice(1) as string[]);
+    for (const [other, otherArgs] of foreign) {
+      const otherReply = (await SCRIPTS.createJobs.run(
+        this.client,
+        this.directory.keys(other).scriptKeys,
+        otherArgs,
+      )) as string[];
+      throwInsertError(otherReply);
+      if (otherReply[0] === "new") fresh.push(other);
+      for (const id of otherReply.slice(1)) inserted.add(id);
+    }
+    await this.directory.registerAgain(fresh, added);
+    return { fired: true, jobs: tick.jobs.filter((job) => inserted.has(job.id)).map(insertedJob) };
+  }
+}
