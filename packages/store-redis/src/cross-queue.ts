@@ -7,7 +7,7 @@
 /** Orders ids as the scripts do (by UTF-16 code unit; the same as bytewise for ASCII ids). */
 export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The claim order of DESIGN.md §2: priority desc, then scheduledAt asc, then id asc. */
+/** The claim order of docs/architecture.md §2: priority desc, then scheduledAt asc, then id asc. */
 export function claimOrder(
   a: { priority: number; scheduledAt: number; id: string },
   b: { priority: number; scheduledAt: number; id: string },

@@ -1,5 +1,5 @@
 -- Dead-letter jobs (inlined where a script says "-- @include dead-letter", after "-- @include
--- queue"): inserted in the same script as the death they stand for (DESIGN.md §2), exactly as
+-- queue"): inserted in the same script as the death they stand for (docs/architecture.md §2), exactly as
 -- deadLetterJob() in @sched/core builds them.
 
 -- The dead-letter options at ARGV[first..first+3]: name ('' for none), priority, maxRetries,
