@@ -9,7 +9,7 @@ export interface NotificationListenerOptions {
   channel: string;
   /** Makes a new, unconnected client: one dedicated connection, never a pooled one. */
   createClient: () => pg.Client;
-  /** Called with each notification's payload (a queue name). */
+  /** Called with each notification's payload (see `notifications.ts`). */
   onNotification: (payload: string) => void;
   /** Called each time LISTEN is in place (after the first connect and after every reconnect). */
   onListening?: () => void;

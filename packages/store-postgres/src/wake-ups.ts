@@ -1,11 +1,12 @@
-import type { Job } from "@sched/core";
+import type { StoreEvent } from "@sched/core";
 import type pg from "pg";
 import { NotificationListener } from "./notification-listener.js";
+import { eventOfPayload } from "./notifications.js";
 
-type Listener = (queue: string) => void;
+type Listener = (event: StoreEvent) => void;
 
 /**
- * The store's wake-up listeners: called at once for the store's own changes, and through
+ * The store's event listeners: called at once for the store's own changes, and through
  * LISTEN/NOTIFY for every other instance's. The LISTEN connection is opened with the first
  * listener and closed with the last.
  */
@@ -21,14 +22,17 @@ export class WakeUps {
         : new NotificationListener({
             channel,
             createClient,
-            onNotification: (queue) => this.deliver(queue),
+            onNotification: (payload) => {
+              const event = eventOfPayload(payload);
+              if (event !== null) this.deliver(event);
+            },
           });
   }
 
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: Listener): () => void {
     // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.
-    const wrapped: Listener = (queue) => listener(queue);
+    const wrapped: Listener = (event) => listener(event);
     this.listeners.add(wrapped);
     this.notifications?.start();
     return () => {
@@ -36,23 +40,23 @@ export class WakeUps {
     };
   }
 
-  /** Calls every listener with `queue`; a listener's failure is its own. */
-  deliver(queue: string): void {
+  /** Calls every listener with `event`; a listener's failure is its own. */
+  deliver(event: StoreEvent): void {
     for (const listener of this.listeners) {
       try {
-        listener(queue);
+        listener(event);
       } catch {
         // The change has happened; a listener that throws changes nothing.
       }
     }
   }
 
-  /** Calls every listener once per distinct queue of `jobs`. */
-  deliverQueuesOf(jobs: readonly Job[]): void {
-    if (this.listeners.size === 0 || jobs.length === 0) return;
+  /** Calls every listener once per distinct queue of `jobs` with a `jobs` event. */
+  deliverQueuesOf(jobs: Iterable<{ readonly queue: string }>): void {
+    if (this.listeners.size === 0) return;
     const queues = new Set<string>();
     for (const job of jobs) queues.add(job.queue);
-    for (const queue of queues) this.deliver(queue);
+    for (const queue of queues) this.deliver({ type: "jobs", queue });
   }
 
   /** Drops every listener and closes the LISTEN connection. */
