@@ -27,7 +27,6 @@ import {
   type Stats,
   type Store,
   StoreClosedError,
-  StoreError,
   type StoreEvent,
   type WaitingNamesOptions,
 } from "@sched/core";
@@ -42,6 +41,7 @@ import {
 } from "./connection.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
 import { type TableNames, tableNames } from "./identifiers.js";
+import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
@@ -54,6 +54,7 @@ import {
   toJob,
   toSchedule,
 } from "./rows.js";
+import { uniqueKeyViolation } from "./unique-key-violation.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
@@ -108,11 +109,6 @@ const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 10_000;
 /** SQLSTATEs meaning the tables (or schema) are not there. */
 const MISSING_RELATION = new Set(["42P01", "3F000"]);
-/**
- * How PostgreSQL words a violation of the unique index on (queue, unique_key). A queue name holds
- * no comma or space, so the first ", " ends it; the key may contain anything, parentheses included.
- */
-const UNIQUE_KEY_DETAIL = /^Key \(queue, unique_key\)=\((.*?), (.*)\) already exists\.$/s;
 /**
  * How many job names `waitingJobNames` looks at, at most (the first in name order): a bound on
  * its cost however many distinct names wait.
@@ -369,9 +365,7 @@ export class PostgresStore implements Store {
       iso(lockedUntil, "lockedUntil"),
       ...refColumns(refs),
     ]);
-    const renewed = new Set<string>();
-    for (const row of rows) renewed.add(refKey(row));
-    return refs.filter((ref) => !renewed.has(refKey(ref))).map((ref) => ref.id);
+    return notApplied(refs, rows);
   }
 
   /** {@inheritDoc @sched/core#Store.recoverExpiredLeases} */
@@ -603,18 +597,11 @@ export class PostgresStore implements Store {
    * be found, the job holding it. `requeuedId` is the job being requeued (its own key is the one).
    */
   private async uniqueKeyConflict(err: unknown, requeuedId: string | null): Promise<unknown> {
-    const violation = (err instanceof StoreError ? err.cause : err) as {
-      code?: unknown;
-      constraint?: unknown;
-      detail?: unknown;
-    } | null;
-    if (violation?.code !== "23505" || violation.constraint !== this.names.uniqueKeyIndex) return err;
-    // The detail names the queue and key, unless the server withholds it (no SELECT privilege on
-    // the columns).
-    const detail = UNIQUE_KEY_DETAIL.exec(String(violation.detail ?? ""));
-    let queue: string | undefined = detail?.[1];
-    let key: string | null | undefined = detail?.[2];
-    if (detail === null && requeuedId !== null) {
+    const violation = uniqueKeyViolation(err, this.names.uniqueKeyIndex);
+    if (violation === null) return err;
+    let queue: string | undefined = violation.held?.queue;
+    let key: string | null | undefined = violation.held?.key;
+    if (violation.held === null && requeuedId !== null) {
       const requeued = await this.getJob(requeuedId).catch(() => null);
       queue = requeued?.queue;
       key = requeued?.uniqueKey;
@@ -634,28 +621,6 @@ export class PostgresStore implements Store {
   private assertOpen(): void {
     if (this.closing !== null) throw new StoreClosedError("the PostgresStore is closed");
   }
-}
-
-/**
- * The ids, queues and attempts of `refs` as three arrays for `unnest`, sorted by id: statements
- * that lock several rows then lock them in one order, so two batches on the same jobs (a
- * completion and a lease renewal) cannot deadlock.
- */
-function refColumns(refs: readonly JobRef[]): [string[], string[], number[]] {
-  const sorted = [...refs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return [sorted.map((ref) => ref.id), sorted.map((ref) => ref.queue), sorted.map((ref) => ref.attempt)];
-}
-
-/** Whether each of `refs` is among the refs `applied`, in input order; a ref listed twice counts once, the first time. */
-function appliedInOrder(refs: readonly JobRef[], applied: readonly JobRef[]): boolean[] {
-  const keys = new Set<string>();
-  for (const ref of applied) keys.add(refKey(ref));
-  return refs.map((ref) => keys.delete(refKey(ref)));
-}
-
-/** A ref as one string: a queue name holds no tab, so the id after the second one is unambiguous. */
-function refKey(ref: JobRef): string {
-  return `${ref.attempt}\t${ref.queue}\t${ref.id}`;
 }
 
 /** The values, each once, or `null` for "all". */
