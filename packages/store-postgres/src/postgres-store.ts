@@ -414,10 +414,10 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * {@inheritDoc @sched/core#Store.waitingJobNames}
-   *
-   * Bounded: it looks at the first 1,000 names of waiting jobs (in name order) and, for each, at
-   * one index entry per distinct priority, however many jobs wait.
+   * The distinct names of waiting jobs due by `dueBy` in the given queues (all when `null`), at
+   * most `limit`, in no particular order (see `Store.waitingJobNames` in `@sched/core`). Bounded
+   * however many jobs wait: it looks at the first 1,000 names with waiting jobs (in name order)
+   * and, for each, at one index entry per distinct priority.
    */
   async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
     this.assertOpen();
