@@ -20,3 +20,8 @@ export function eventOfPayload(payload: string): StoreEvent | null {
   if (tab <= 0) return null;
   return { type: "cancelled", queue: rest.slice(0, tab), id: rest.slice(tab + 1) };
 }
+
+/** The payload of the cancel notification of `event` (the statement builds the same text in SQL). */
+export function cancelPayload(event: { readonly queue: string; readonly id: string }): string {
+  return `${CANCEL_PREFIX}${event.queue}\t${event.id}`;
+}

@@ -252,16 +252,21 @@ export class PostgresStore implements Store {
   /** {@inheritDoc @sched/core#Store.cancelJob} */
   async cancelJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();
-    const { rows } = await this.query<JobRow & { was_running: boolean }>("cancelJob", this.sql.cancelJob, [
-      id,
-      iso(now, "now"),
-      this.channel,
-    ]);
+    const { rows } = await this.query<JobRow & { was_running: boolean; sender_pid: number | null }>(
+      "cancelJob",
+      this.sql.cancelJob,
+      [id, iso(now, "now"), this.channel],
+    );
     const row = rows[0];
     if (row === undefined) return null;
     const job = toJob(row);
     // Other instances hear it through the NOTIFY the statement sent.
-    if (row.was_running) this.wakeUps.deliver({ type: "cancelled", id: job.id, queue: job.queue });
+    if (row.was_running) {
+      this.wakeUps.deliverOwnCancel(
+        { type: "cancelled", id: job.id, queue: job.queue },
+        this.channel === null ? null : row.sender_pid,
+      );
+    }
     return job;
   }
 
@@ -534,7 +539,8 @@ export class PostgresStore implements Store {
    * Calls `listener` with `{ type: "jobs", queue }` when jobs may have become available in
    * `queue`, and with `{ type: "cancelled", id, queue }` when a running job was cancelled: at once
    * for this store's own changes, and through LISTEN/NOTIFY for every other instance's (when
-   * `notify` is on; an instance may then hear its own change twice). The first subscription opens
+   * `notify` is on; a `jobs` event of its own may then come twice, a cancel of its own comes
+   * once). The first subscription opens
    * the dedicated LISTEN connection, the last unsubscription closes it. A listener that throws is
    * ignored. Returns the unsubscribe function.
    */

@@ -124,8 +124,9 @@ export interface Queries {
   /** $1 statuses or null, $2 queue or null, $3 name or null, $4 limit, $5 offset. */
   readonly listJobs: string;
   /**
-   * $1 id, $2 now, $3 channel or null. Returns the job (cancelled, or unchanged when final) and
-   * whether it was running (`was_running`), in which case a cancel notification was sent.
+   * $1 id, $2 now, $3 channel or null. Returns the job (cancelled, or unchanged when final),
+   * whether it was running (`was_running`), in which case a cancel notification was sent, and the
+   * process id of the server backend that sent it (`sender_pid`).
    */
   readonly cancelJob: string;
   /** $1 id, $2 now, $3 channel or null. Returns the job and whether it was requeued (`requeued`). */
@@ -238,9 +239,12 @@ export function buildQueries(names: TableNames): Queries {
         ) AS message
         WHERE cancelled.was_running AND $3::text IS NOT NULL AND octet_length(message.payload) < 8000
       )
-      SELECT ${JOB_COLUMNS}, was_running, (SELECT count(*) FROM notified) >= 0 AS notified FROM cancelled
+      SELECT ${JOB_COLUMNS}, was_running, pg_backend_pid() AS sender_pid,
+        (SELECT count(*) FROM notified) >= 0 AS notified
+      FROM cancelled
       UNION ALL
-      SELECT ${JOB_COLUMNS}, false, true FROM ${jobs} WHERE id = $1 AND NOT EXISTS (SELECT FROM cancelled)`,
+      SELECT ${JOB_COLUMNS}, false, NULL, true FROM ${jobs}
+      WHERE id = $1 AND NOT EXISTS (SELECT FROM cancelled)`,
 
     // A requeued job starts over with a fresh budget: retry_count and lost_leases back to 0
     // (attempt keeps rising: it is the fencing token).

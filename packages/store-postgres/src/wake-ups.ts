@@ -1,9 +1,12 @@
 import type { StoreEvent } from "@sched/core";
 import type pg from "pg";
 import { NotificationListener } from "./notification-listener.js";
-import { eventOfPayload } from "./notifications.js";
+import { cancelPayload, eventOfPayload } from "./notifications.js";
 
 type Listener = (event: StoreEvent) => void;
+
+/** How many echoes of this store's own cancels are waited for at most (the oldest are forgotten). */
+const MAX_EXPECTED_ECHOES = 1_000;
 
 /**
  * The store's event listeners: called at once for the store's own changes, and through
@@ -13,6 +16,11 @@ type Listener = (event: StoreEvent) => void;
 export class WakeUps {
   private readonly listeners = new Set<Listener>();
   private readonly notifications: NotificationListener | null;
+  /**
+   * The cancel notifications this store sent and has already delivered locally, by sender backend
+   * and payload, with how many are still to come back through LISTEN.
+   */
+  private readonly expectedEchoes = new Map<string, number>();
 
   /** `channel` is `null` when NOTIFY is off: then only the store's own changes are heard. */
   constructor(channel: string | null, createClient: () => pg.Client) {
@@ -22,7 +30,8 @@ export class WakeUps {
         : new NotificationListener({
             channel,
             createClient,
-            onNotification: (payload) => {
+            onNotification: (payload, senderPid) => {
+              if (this.isOwnEcho(payload, senderPid)) return;
               const event = eventOfPayload(payload);
               if (event !== null) this.deliver(event);
             },
@@ -51,6 +60,26 @@ export class WakeUps {
     }
   }
 
+  /**
+   * Delivers the cancel of a running job that this store made, whose notification the server
+   * backend `senderPid` sent (when NOTIFY is on). Its echo through LISTEN is then dropped: a
+   * cancel event names a job, not an attempt, so a late second one could abort the job's next
+   * attempt, if it was retried and claimed here in the meantime.
+   */
+  deliverOwnCancel(event: Extract<StoreEvent, { type: "cancelled" }>, senderPid: number | null): void {
+    const payload = cancelPayload(event);
+    // The statement sends none over NOTIFY's limit of 8000 bytes.
+    if (senderPid !== null && this.notifications?.started && Buffer.byteLength(payload) < 8000) {
+      const key = echoKey(payload, senderPid);
+      if (this.expectedEchoes.size >= MAX_EXPECTED_ECHOES && !this.expectedEchoes.has(key)) {
+        // An echo that never came (LISTEN was reconnecting): forget the oldest.
+        this.expectedEchoes.delete(this.expectedEchoes.keys().next().value as string);
+      }
+      this.expectedEchoes.set(key, (this.expectedEchoes.get(key) ?? 0) + 1);
+    }
+    this.deliver(event);
+  }
+
   /** Calls every listener once per distinct queue of `jobs` with a `jobs` event. */
   deliverQueuesOf(jobs: Iterable<{ readonly queue: string }>): void {
     if (this.listeners.size === 0) return;
@@ -62,6 +91,22 @@ export class WakeUps {
   /** Drops every listener and closes the LISTEN connection. */
   async close(): Promise<void> {
     this.listeners.clear();
+    this.expectedEchoes.clear();
     await this.notifications?.stop();
   }
+
+  /** Whether a notification is the echo of a cancel this store delivered already (and forgets it). */
+  private isOwnEcho(payload: string, senderPid: number): boolean {
+    if (this.expectedEchoes.size === 0) return false;
+    const key = echoKey(payload, senderPid);
+    const count = this.expectedEchoes.get(key);
+    if (count === undefined) return false;
+    if (count > 1) this.expectedEchoes.set(key, count - 1);
+    else this.expectedEchoes.delete(key);
+    return true;
+  }
+}
+
+function echoKey(payload: string, senderPid: number): string {
+  return `${senderPid}\t${payload}`;
 }

@@ -274,6 +274,26 @@ describe("cancel notifications", () => {
     }
   });
 
+  it("a store hears its own cancel of a running job once, at once, and not again through LISTEN", async () => {
+    const store = namedStore();
+    const { queues, cancelled, unsubscribe } = await listeningRecorder(store);
+    try {
+      const queue = uniqueName("q");
+      await store.createJobs([newJob(queue)]);
+      const running = await claimOne(store, queue);
+      await store.cancelJob(running.id, T0);
+      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+      // The echo would have arrived before this marker, sent after the cancel committed.
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
+      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+    } finally {
+      unsubscribe();
+      await store.close();
+    }
+  });
+
   it("a plain queue name is a jobs event (as release 1 sends), a cancel payload's id may hold tabs, and a malformed one is ignored", async () => {
     const listener = namedStore();
     const { queues, cancelled, unsubscribe } = await listeningRecorder(listener);
