@@ -51,7 +51,20 @@ const store = new PostgresStore({ connectionString: url, schema });
 // A second instance, as another process would be: its enqueues reach the worker by NOTIFY.
 const otherInstance = new PostgresStore({ connectionString: url, schema });
 
-const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
+/**
+ * Warnings and errors go to stderr, which must stay empty, except the one warning the webhook's
+ * planned failure causes: the scheduler logs each retry as a warning. That one is part of the story.
+ * @type {import("@sched/core").Logger}
+ */
+const quiet = {
+  debug() {},
+  info() {},
+  warn(message, fields) {
+    if (fields?.name === "flaky_webhook") log(`retry      ${message}`);
+    else console.warn(message, fields);
+  },
+  error: console.error,
+};
 
 try {
   await store.migrate();

@@ -29,7 +29,9 @@ export interface TableNames {
   readonly claimJobs: string;
   /** `"schema"."<prefix>next_due_at"`, the function behind `nextDueAt`. */
   readonly nextDueAt: string;
-  /** The name of the unique index on `unique_key` (unquoted), to recognise its violations. */
+  /** `"schema"."<prefix>waiting_job_names"`, the function behind `waitingJobNames`. */
+  readonly waitingJobNames: string;
+  /** The name of the unique index on `(queue, unique_key)` (unquoted), to recognise its violations. */
   readonly uniqueKeyIndex: string;
   /** The LISTEN/NOTIFY channel of this schema and prefix (unquoted, at most 63 bytes). */
   readonly channel: string;
@@ -64,6 +66,7 @@ export function tableNames(schema: string, prefix: string): TableNames {
     migrations: table("migrations"),
     claimJobs: table("claim_jobs"),
     nextDueAt: table("next_due_at"),
+    waitingJobNames: table("waiting_job_names"),
     uniqueKeyIndex: `${prefix}jobs_unique_key`,
     channel: channelName(schema, prefix),
   };

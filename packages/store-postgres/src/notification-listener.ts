@@ -9,8 +9,11 @@ export interface NotificationListenerOptions {
   channel: string;
   /** Makes a new, unconnected client: one dedicated connection, never a pooled one. */
   createClient: () => pg.Client;
-  /** Called with each notification's payload (a queue name). */
-  onNotification: (payload: string) => void;
+  /**
+   * Called with each notification's payload (see `notifications.ts`) and the process id of the
+   * server backend that sent it.
+   */
+  onNotification: (payload: string, senderPid: number) => void;
   /** Called each time LISTEN is in place (after the first connect and after every reconnect). */
   onListening?: () => void;
   /** First reconnect delay in ms; doubles up to {@link maxBackoffMs}. Default 100. */
@@ -66,7 +69,7 @@ export class NotificationListener {
     client.on("end", lost);
     client.on("notification", (message) => {
       if (message.channel === this.options.channel && message.payload) {
-        this.options.onNotification(message.payload);
+        this.options.onNotification(message.payload, message.processId);
       }
     });
     client

@@ -3,6 +3,8 @@ import {
   type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
+  DEAD_LETTER_METADATA,
+  type DeadLetterOptions,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -14,12 +16,19 @@ import {
   type JobStatus,
   MAX_HISTORY,
   type NewJobRecord,
+  type NextDueOptions,
+  type RecoveredLeases,
+  type RecoverOptions,
+  type ReleaseOptions,
+  type RequeueResult,
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
   type Stats,
   type Store,
-  StoreError,
+  StoreClosedError,
+  type StoreEvent,
+  type WaitingNamesOptions,
 } from "@sched/core";
 import pg from "pg";
 import {
@@ -33,6 +42,7 @@ import {
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
 import { type TableNames, tableNames } from "./identifiers.js";
+import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
@@ -45,6 +55,7 @@ import {
   toJob,
   toSchedule,
 } from "./rows.js";
+import { uniqueKeyViolation } from "./unique-key-violation.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
@@ -58,9 +69,10 @@ export interface PostgresStoreOptions {
   /** Prefix of the store's table names; default `"scheduler_"`. Lowercase letters, digits and `_`, or empty. */
   tablePrefix?: string;
   /**
-   * Push wake-ups with LISTEN/NOTIFY (default `true`): statements that make jobs available send a
-   * NOTIFY, and `subscribe()` LISTENs on one dedicated connection. With `false`, `subscribe()`
-   * only hears this store's own changes and other instances find jobs by polling.
+   * Push events with LISTEN/NOTIFY (default `true`): statements that make jobs available, and the
+   * cancel of a running job, send a NOTIFY, and `subscribe()` LISTENs on one dedicated
+   * connection. With `false`, `subscribe()` only hears this store's own changes: other instances
+   * find jobs by polling, and a job cancelled elsewhere is aborted at its next lease renewal.
    */
   notify?: boolean;
   /**
@@ -96,12 +108,13 @@ const STATUSES: readonly JobStatus[] = [
 ];
 const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 10_000;
-/** The error recorded in a job's history when its lease expired. */
-const LEASE_EXPIRED = "lease expired";
 /** SQLSTATEs meaning the tables (or schema) are not there. */
 const MISSING_RELATION = new Set(["42P01", "3F000"]);
-/** How PostgreSQL words a unique violation; the key may contain anything, parentheses included. */
-const UNIQUE_KEY_DETAIL = /^Key \(unique_key\)=\((.*)\) already exists\.$/s;
+/**
+ * How many job names `waitingJobNames` looks at, at most (the first in name order): a bound on
+ * its cost however many distinct names wait.
+ */
+const WAITING_NAMES_SCANNED = 1_000;
 /** LIMIT and OFFSET are bigint in SQL; keep JavaScript numbers well inside. */
 const MAX_COUNT = 2 ** 31 - 1;
 
@@ -111,10 +124,11 @@ const MAX_COUNT = 2 ** 31 - 1;
  *
  * Every operation is a single SQL statement (so a single round trip and a single commit):
  * batches of due jobs are claimed with `FOR UPDATE SKIP LOCKED` through partial indexes on
- * waiting jobs, bulk inserts and acknowledgements carry the whole batch in one statement, unique
- * keys are enforced by a partial unique index, and a schedule tick's compare-and-set and its job
- * insert commit together. Statements that make jobs available send a NOTIFY on commit;
- * `subscribe()` LISTENs on one dedicated connection that reconnects on its own.
+ * waiting jobs (one range per job name), bulk inserts and acknowledgements carry the whole batch
+ * in one statement, unique keys are enforced per queue by a partial unique index, a schedule
+ * tick's compare-and-set and its job insert commit together, and so do a job's death and its
+ * dead-letter job. Statements that make jobs available, and the cancel of a running job, send a
+ * NOTIFY on commit; `subscribe()` LISTENs on one dedicated connection that reconnects on its own.
  *
  * Call {@link migrate} once (it is idempotent and safe to run from many instances at once), or
  * apply the SQL files in `migrations/` with your own tool. Until then, calls reject with
@@ -224,12 +238,14 @@ export class PostgresStore implements Store {
 
   /** {@inheritDoc @sched/core#Store.getJob} */
   async getJob(id: string): Promise<Job | null> {
+    this.assertOpen();
     const { rows } = await this.query<JobRow>("getJob", this.sql.getJob, [id]);
     return rows.length === 0 ? null : toJob(rows[0] as JobRow);
   }
 
   /** {@inheritDoc @sched/core#Store.listJobs} */
   async listJobs(filter: JobFilter): Promise<Job[]> {
+    this.assertOpen();
     const statuses =
       filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
     const limit = Math.min(Math.max(Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT), 0), MAX_LIST_LIMIT);
@@ -246,12 +262,28 @@ export class PostgresStore implements Store {
 
   /** {@inheritDoc @sched/core#Store.cancelJob} */
   async cancelJob(id: string, now: Date): Promise<Job | null> {
-    const { rows } = await this.query<JobRow>("cancelJob", this.sql.cancelJob, [id, iso(now, "now")]);
-    return rows.length === 0 ? null : toJob(rows[0] as JobRow);
+    this.assertOpen();
+    const { rows } = await this.query<JobRow & { was_running: boolean; sender_pid: number | null }>(
+      "cancelJob",
+      this.sql.cancelJob,
+      [id, iso(now, "now"), this.channel],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    const job = toJob(row);
+    // Other instances hear it through the NOTIFY the statement sent.
+    if (row.was_running) {
+      this.wakeUps.deliverOwnCancel(
+        { type: "cancelled", id: job.id, queue: job.queue },
+        this.channel === null ? null : row.sender_pid,
+      );
+    }
+    return job;
   }
 
   /** {@inheritDoc @sched/core#Store.requeueJob} */
-  async requeueJob(id: string, now: Date): Promise<Job | null> {
+  async requeueJob(id: string, now: Date): Promise<RequeueResult | null> {
+    this.assertOpen();
     let rows: Array<JobRow & { requeued: boolean }>;
     try {
       ({ rows } = await this.query<JobRow & { requeued: boolean }>("requeueJob", this.sql.requeueJob, [
@@ -265,24 +297,24 @@ export class PostgresStore implements Store {
     const row = rows[0];
     if (row === undefined) return null;
     const job = toJob(row);
-    if (row.requeued) this.wakeUps.deliver(job.queue);
-    return job;
+    if (row.requeued) this.wakeUps.deliver({ type: "jobs", queue: job.queue });
+    return { requeued: row.requeued, job };
   }
 
   /** {@inheritDoc @sched/core#Store.claimDueJobs} */
   async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
     this.assertOpen();
     const limit = Math.min(Math.floor(options.limit), MAX_COUNT);
-    if (!(limit > 0) || options.queues?.length === 0) return [];
+    if (!(limit > 0) || options.queues?.length === 0 || options.names?.length === 0) return [];
     const now = iso(options.now, "now");
     const lockedUntil = iso(options.lockedUntil, "lockedUntil");
-    const queues = options.queues === null ? null : [...new Set(options.queues)];
     const { rows } = await this.query<JobRow>("claimDueJobs", this.sql.claimDueJobs, [
       now,
       limit,
       lockedUntil,
       options.workerId,
-      queues,
+      distinctOrNull(options.queues),
+      distinctOrNull(options.names),
     ]);
     return rows.map(toJob);
   }
@@ -292,74 +324,134 @@ export class PostgresStore implements Store {
     this.assertOpen();
     if (refs.length === 0) return [];
     const now = iso(options.now, "now");
-    const [ids, attempts] = refColumns(refs);
+    const columns = refColumns(refs);
     const { rows } = options.removeOnComplete
-      ? await this.query<JobRef>("completeJobs", this.sql.completeAndRemoveJobs, [ids, attempts])
-      : await this.query<JobRef>("completeJobs", this.sql.completeJobs, [now, ids, attempts]);
-    const applied = new Set<string>();
-    for (const row of rows) applied.add(refKey(row));
-    // A ref listed twice counts once: the first time.
-    return refs.map((ref) => applied.delete(refKey(ref)));
+      ? await this.query<JobRef>("completeJobs", this.sql.completeAndRemoveJobs, columns)
+      : await this.query<JobRef>("completeJobs", this.sql.completeJobs, [now, ...columns]);
+    return appliedInOrder(refs, rows);
   }
 
   /** {@inheritDoc @sched/core#Store.failJob} */
   async failJob(ref: JobRef, options: FailOptions): Promise<Job | null> {
+    this.assertOpen();
     const now = iso(options.now, "now");
+    const retryAt = isoOrNull(options.retryAt, "retryAt");
+    // A dead letter only goes with a death.
+    const letter = retryAt === null ? (options.deadLetter ?? null) : null;
     const { rows } = await this.query<JobRow>("failJob", this.sql.failJob, [
       ref.id,
+      ref.queue,
       ref.attempt,
       now,
-      isoOrNull(options.retryAt, "retryAt"),
+      retryAt,
       options.error,
       now,
       MAX_HISTORY,
+      this.channel,
+      ...deadLetterParams(letter),
     ]);
-    return rows.length === 0 ? null : toJob(rows[0] as JobRow);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const job = toJob(row);
+    if (job.status === "failed" || (letter !== null && job.name !== letter.name)) {
+      this.wakeUps.deliver({ type: "jobs", queue: job.queue });
+    }
+    return job;
+  }
+
+  /** {@inheritDoc @sched/core#Store.releaseJobs} */
+  async releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]> {
+    this.assertOpen();
+    const now = iso(options.now, "now");
+    if (refs.length === 0) return [];
+    const { rows } = await this.query<JobRef>("releaseJobs", this.sql.releaseJobs, [
+      now,
+      ...refColumns(refs),
+      this.channel,
+    ]);
+    this.wakeUps.deliverQueuesOf(rows);
+    return appliedInOrder(refs, rows);
   }
 
   /** {@inheritDoc @sched/core#Store.renewLeases} */
   async renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
     this.assertOpen();
     if (refs.length === 0) return [];
-    const [ids, attempts] = refColumns(refs);
     const { rows } = await this.query<JobRef>("renewLeases", this.sql.renewLeases, [
       iso(lockedUntil, "lockedUntil"),
-      ids,
-      attempts,
+      ...refColumns(refs),
     ]);
-    const renewed = new Set<string>();
-    for (const row of rows) renewed.add(refKey(row));
-    return refs.filter((ref) => !renewed.has(refKey(ref))).map((ref) => ref.id);
+    return notApplied(refs, rows);
   }
 
   /** {@inheritDoc @sched/core#Store.recoverExpiredLeases} */
-  async recoverExpiredLeases(now: Date, limit: number): Promise<string[]> {
+  async recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases> {
     this.assertOpen();
-    const max = Math.min(Math.floor(limit), MAX_COUNT);
-    if (!(max > 0)) return [];
-    const at = iso(now, "now");
-    const { rows } = await this.query<{ ids: string[]; queues: string[] }>(
-      "recoverExpiredLeases",
-      this.sql.recoverExpiredLeases,
-      [at, max, at, LEASE_EXPIRED, MAX_HISTORY, this.channel],
-    );
-    const row = rows[0] as { ids: string[]; queues: string[] };
-    for (const queue of row.queues) this.wakeUps.deliver(queue);
-    return row.ids;
+    const at = iso(options.now, "now");
+    const max = Math.min(Math.floor(options.limit), MAX_COUNT);
+    if (!(max > 0)) return { recovered: [], dead: [] };
+    const letter = options.deadLetter;
+    const { rows } = await this.query<JobRow>("recoverExpiredLeases", this.sql.recoverExpiredLeases, [
+      at,
+      max,
+      at,
+      options.error,
+      MAX_HISTORY,
+      this.channel,
+      options.maxLostLeases,
+      ...deadLetterParams(letter),
+    ]);
+    const recovered: string[] = [];
+    const dead: Job[] = [];
+    const woken: Job[] = [];
+    for (const row of rows) {
+      const job = toJob(row);
+      if (job.status === "dead") {
+        dead.push(job);
+        if (letter !== null && job.name !== letter.name) woken.push(job);
+      } else {
+        recovered.push(job.id);
+        woken.push(job);
+      }
+    }
+    this.wakeUps.deliverQueuesOf(woken);
+    return { recovered, dead };
   }
 
   /** {@inheritDoc @sched/core#Store.nextDueAt} */
-  async nextDueAt(queues: readonly string[] | null): Promise<Date | null> {
+  async nextDueAt(options: NextDueOptions): Promise<Date | null> {
     this.assertOpen();
-    if (queues !== null && queues.length === 0) return null;
+    if (options.queues?.length === 0 || options.names?.length === 0) return null;
     const { rows } = await this.query<{ next_due_at: Date | null }>("nextDueAt", this.sql.nextDueAt, [
-      queues === null ? null : [...new Set(queues)],
+      distinctOrNull(options.queues),
+      distinctOrNull(options.names),
     ]);
     return rows[0]?.next_due_at ?? null;
   }
 
+  /**
+   * The distinct names of waiting jobs due by `dueBy` in the given queues (all when `null`), at
+   * most `limit`, in no particular order (see `Store.waitingJobNames` in `@sched/core`). Bounded
+   * however many jobs wait: it looks at the first 1,000 names with waiting jobs (in name order)
+   * and, for each, at one index entry per distinct priority.
+   */
+  async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const dueBy = iso(options.dueBy, "dueBy");
+    const limit = Math.min(Math.floor(options.limit), MAX_COUNT);
+    if (!(limit > 0) || options.queues?.length === 0) return [];
+    const { rows } = await this.query<{ names: string[] }>("waitingJobNames", this.sql.waitingJobNames, [
+      distinctOrNull(options.queues),
+      dueBy,
+      limit,
+      WAITING_NAMES_SCANNED,
+    ]);
+    return rows[0]?.names ?? [];
+  }
+
   /** {@inheritDoc @sched/core#Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
+    this.assertOpen();
     const text = options?.onlyIfAbsent ? this.sql.insertScheduleIfAbsent : this.sql.upsertSchedule;
     const { rowCount } = await this.query("saveSchedule", text, scheduleParams(schedule));
     return rowCount === 1;
@@ -367,24 +459,28 @@ export class PostgresStore implements Store {
 
   /** {@inheritDoc @sched/core#Store.getSchedule} */
   async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    this.assertOpen();
     const { rows } = await this.query<ScheduleRow>("getSchedule", this.sql.getSchedule, [name]);
     return rows.length === 0 ? null : toSchedule(rows[0] as ScheduleRow);
   }
 
   /** {@inheritDoc @sched/core#Store.listSchedules} */
   async listSchedules(): Promise<ScheduleRecord[]> {
+    this.assertOpen();
     const { rows } = await this.query<ScheduleRow>("listSchedules", this.sql.listSchedules, []);
     return rows.map(toSchedule);
   }
 
   /** {@inheritDoc @sched/core#Store.deleteSchedule} */
   async deleteSchedule(name: string): Promise<boolean> {
+    this.assertOpen();
     const { rowCount } = await this.query("deleteSchedule", this.sql.deleteSchedule, [name]);
     return rowCount === 1;
   }
 
   /** {@inheritDoc @sched/core#Store.fireScheduleTick} */
   async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
+    this.assertOpen();
     const { rows } = await this.query<{ fired: boolean; ids: string[] }>(
       "fireScheduleTick",
       this.sql.fireScheduleTick,
@@ -408,6 +504,7 @@ export class PostgresStore implements Store {
 
   /** {@inheritDoc @sched/core#Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {
+    this.assertOpen();
     const { rowCount } = await this.query("cleanup", this.sql.cleanup, [
       iso(options.completedBefore, "completedBefore"),
       iso(options.deadBefore, "deadBefore"),
@@ -418,6 +515,7 @@ export class PostgresStore implements Store {
 
   /** {@inheritDoc @sched/core#Store.stats} */
   async stats(): Promise<Stats> {
+    this.assertOpen();
     // count(*) is a bigint, which pg returns as a string.
     const { rows } = await this.query<{ queue: string; status: JobStatus; count: string }>(
       "stats",
@@ -444,23 +542,27 @@ export class PostgresStore implements Store {
    *   are missing or behind.
    */
   async ping(): Promise<void> {
+    this.assertOpen();
     await this.query("ping", this.sql.ping, []);
   }
 
   /**
-   * Calls `listener(queue)` when jobs may have become available in `queue`: at once for this
-   * store's own changes, and through LISTEN/NOTIFY for every other instance's (when `notify` is
-   * on). The first subscription opens the dedicated LISTEN connection, the last unsubscription
-   * closes it. A listener that throws is ignored. Returns the unsubscribe function.
+   * Calls `listener` with `{ type: "jobs", queue }` when jobs may have become available in
+   * `queue`, and with `{ type: "cancelled", id, queue }` when a running job was cancelled: at once
+   * for this store's own changes, and through LISTEN/NOTIFY for every other instance's (when
+   * `notify` is on; a `jobs` event of its own may then come twice, a cancel of its own comes
+   * once). The first subscription opens
+   * the dedicated LISTEN connection, the last unsubscription closes it. A listener that throws is
+   * ignored. Returns the unsubscribe function.
    */
-  subscribe(listener: (queue: string) => void): () => void {
+  subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closing !== null) return () => {};
     return this.wakeUps.subscribe(listener);
   }
 
   /**
    * Closes the LISTEN connection and, when the store created its pool, the pool. A pool passed in
-   * stays open. Idempotent; every later call rejects with a `StoreError`.
+   * stays open. Idempotent; every later call rejects with a `StoreClosedError` (`STORE_CLOSED`).
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
@@ -512,22 +614,20 @@ export class PostgresStore implements Store {
    * be found, the job holding it. `requeuedId` is the job being requeued (its own key is the one).
    */
   private async uniqueKeyConflict(err: unknown, requeuedId: string | null): Promise<unknown> {
-    const violation = (err instanceof StoreError ? err.cause : err) as {
-      code?: unknown;
-      constraint?: unknown;
-      detail?: unknown;
-    } | null;
-    if (violation?.code !== "23505" || violation.constraint !== this.names.uniqueKeyIndex) return err;
-    // The detail names the key, unless the server withholds it (no SELECT privilege on the column).
-    let key: string | null | undefined = UNIQUE_KEY_DETAIL.exec(String(violation.detail ?? ""))?.[1];
-    if (key === undefined && requeuedId !== null) {
-      key = (await this.getJob(requeuedId).catch(() => null))?.uniqueKey;
+    const violation = uniqueKeyViolation(err, this.names.uniqueKeyIndex);
+    if (violation === null) return err;
+    let queue: string | undefined = violation.held?.queue;
+    let key: string | null | undefined = violation.held?.key;
+    if (violation.held === null && requeuedId !== null) {
+      const requeued = await this.getJob(requeuedId).catch(() => null);
+      queue = requeued?.queue;
+      key = requeued?.uniqueKey;
     }
-    if (key == null) return new JobAlreadyExistsError("(unknown)");
+    if (queue === undefined || key == null) return new JobAlreadyExistsError("(unknown)");
     const holder = await this.query<{ id: string }>(
       "finding the holder of a unique key",
       this.sql.uniqueKeyHolder,
-      [key],
+      [queue, key],
     ).then(
       ({ rows }) => rows[0]?.id ?? null,
       () => null,
@@ -536,22 +636,19 @@ export class PostgresStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closing !== null) throw new StoreError("the PostgresStore is closed; create a new one");
+    if (this.closing !== null) throw new StoreClosedError("the PostgresStore is closed");
   }
 }
 
-/**
- * The ids and attempts of `refs` as two arrays for `unnest`, sorted by id: statements that lock
- * several rows then lock them in one order, so two batches on the same jobs (a completion and a
- * lease renewal) cannot deadlock.
- */
-function refColumns(refs: readonly JobRef[]): [string[], number[]] {
-  const sorted = [...refs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return [sorted.map((ref) => ref.id), sorted.map((ref) => ref.attempt)];
+/** The values, each once, or `null` for "all". */
+function distinctOrNull(values: readonly string[] | null): string[] | null {
+  return values === null ? null : [...new Set(values)];
 }
 
-function refKey(ref: JobRef): string {
-  return `${ref.attempt}:${ref.id}`;
+/** The parameters of a dead-letter job in the statements that may insert one: all null for none. */
+function deadLetterParams(letter: DeadLetterOptions | null): unknown[] {
+  if (letter === null) return [null, null, null, null, DEAD_LETTER_METADATA];
+  return [letter.name, letter.priority, letter.maxRetries, letter.timeout, DEAD_LETTER_METADATA];
 }
 
 function zeroCounts(): Omit<Stats, "byQueue"> {

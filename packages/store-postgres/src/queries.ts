@@ -16,9 +16,37 @@ import type { TableNames } from "./identifiers.js";
 const ACTIVE = `status IN ('scheduled', 'pending', 'running', 'failed')`;
 
 /** The columns of a job, in the order `rows.ts` reads them. */
-export const JOB_COLUMNS =
-  "id, name, payload, queue, priority, max_retries, retry_count, timeout_ms, scheduled_at, created_at, " +
-  "started_at, completed_at, error, status, metadata, unique_key, attempt, locked_until, locked_by, history";
+const JOB_COLUMN_NAMES = [
+  "id",
+  "name",
+  "payload",
+  "queue",
+  "priority",
+  "max_retries",
+  "retry_count",
+  "timeout_ms",
+  "scheduled_at",
+  "created_at",
+  "started_at",
+  "completed_at",
+  "error",
+  "status",
+  "metadata",
+  "unique_key",
+  "attempt",
+  "lost_leases",
+  "locked_until",
+  "locked_by",
+  "history",
+] as const;
+
+/** The columns of a job, unqualified. */
+export const JOB_COLUMNS = JOB_COLUMN_NAMES.join(", ");
+
+/** The columns of a job qualified by `alias`, for statements that join the jobs table. */
+function jobColumnsOf(alias: string): string {
+  return JOB_COLUMN_NAMES.map((column) => `${alias}.${column}`).join(", ");
+}
 
 /** The columns of a schedule. */
 const SCHEDULE_COLUMNS = "name, definition, next_run_at, last_run_at, occurrences, created_at, updated_at";
@@ -28,7 +56,7 @@ function newJobRows(param: string): string {
   return `SELECT id, name, queue, status, priority, payload, coalesce(metadata, '{}'), max_retries,
       timeout_ms, scheduled_at, created_at, unique_key
     FROM json_to_recordset(${param}::json) AS t(id text, name text, queue text, status text,
-      priority integer, payload jsonb, metadata jsonb, max_retries integer, timeout_ms bigint,
+      priority integer, payload json, metadata json, max_retries integer, timeout_ms bigint,
       scheduled_at timestamptz, created_at timestamptz, unique_key text)`;
 }
 
@@ -47,11 +75,44 @@ function appendFailure(errorParam: string, failedAtParam: string, maxParam: stri
       WHERE kept.position > jsonb_array_length(history) + 1 - ${maxParam}::integer)`;
 }
 
-/** Sends one wake-up per distinct queue of `source`, unless the channel parameter is null. */
+/**
+ * Sends one wake-up per distinct queue of `source` (a relation with a `queue` column), unless the
+ * channel parameter is null. The payload is the queue name (see `notifications.ts`).
+ */
 function notifyQueues(source: string, channelParam: string): string {
   return `SELECT pg_notify(${channelParam}, queues.queue)
     FROM (SELECT DISTINCT queue FROM ${source}) AS queues
     WHERE ${channelParam}::text IS NOT NULL`;
+}
+
+/**
+ * Inserts the dead-letter job of each row of `source` (jobs as they are after the update) that
+ * became dead, unless the dead-letter name parameter is null or the job is itself a dead-letter
+ * job (named so). The record is core's `deadLetterJob(dead, options, now)`: id
+ * `<id>:dead:<attempt>` (core's `deadLetterJobId`), the dead job's queue, pending at now, no
+ * payload, metadata `{ [DEAD_LETTER_METADATA]: <id> }`, no unique key. Returns the queues of the
+ * jobs inserted; one inserted before (the same death recorded twice) is left alone.
+ */
+function insertDeadLetters(
+  jobs: string,
+  source: string,
+  p: {
+    now: string;
+    name: string;
+    priority: string;
+    maxRetries: string;
+    timeout: string;
+    metadataKey: string;
+  },
+): string {
+  return `INSERT INTO ${jobs} (${INSERT_JOB_COLUMNS})
+    SELECT dead.id || ':dead:' || dead.attempt, ${p.name}::text, dead.queue, 'pending',
+      ${p.priority}::integer, NULL, json_build_object(${p.metadataKey}::text, dead.id),
+      ${p.maxRetries}::integer, ${p.timeout}::bigint, ${p.now}::timestamptz, ${p.now}::timestamptz, NULL
+    FROM ${source} AS dead
+    WHERE dead.status = 'dead' AND ${p.name}::text IS NOT NULL AND dead.name <> ${p.name}::text
+    ON CONFLICT (id) DO NOTHING
+    RETURNING queue`;
 }
 
 /** The statements of one store, built once for its schema and prefix. */
@@ -62,26 +123,42 @@ export interface Queries {
   readonly getJob: string;
   /** $1 statuses or null, $2 queue or null, $3 name or null, $4 limit, $5 offset. */
   readonly listJobs: string;
-  /** $1 id, $2 now. Returns the job (cancelled, or unchanged when final). */
+  /**
+   * $1 id, $2 now, $3 channel or null. Returns the job (cancelled, or unchanged when final),
+   * whether it was running (`was_running`), in which case a cancel notification was sent, and the
+   * process id of the server backend that sent it (`sender_pid`).
+   */
   readonly cancelJob: string;
   /** $1 id, $2 now, $3 channel or null. Returns the job and whether it was requeued (`requeued`). */
   readonly requeueJob: string;
-  /** $1 now, $2 limit, $3 lockedUntil, $4 workerId, $5 queues or null for all. */
+  /** $1 now, $2 limit, $3 lockedUntil, $4 workerId, $5 queues or null for all, $6 names or null for all. */
   readonly claimDueJobs: string;
-  /** $1 unique key: the active job holding it. */
+  /** $1 queue, $2 unique key: the active job holding it. */
   readonly uniqueKeyHolder: string;
-  /** $1 now, $2 ids, $3 attempts. Returns the refs completed. */
+  /** $1 now, $2 ids, $3 queues, $4 attempts. Returns the refs completed. */
   readonly completeJobs: string;
-  /** $1 ids, $2 attempts. Returns the refs deleted. */
+  /** $1 ids, $2 queues, $3 attempts. Returns the refs deleted. */
   readonly completeAndRemoveJobs: string;
-  /** $1 id, $2 attempt, $3 now, $4 retryAt or null, $5 error, $6 now as ISO text, $7 max history. */
+  /**
+   * $1 id, $2 queue, $3 attempt, $4 now, $5 retryAt or null, $6 error, $7 now as ISO text, $8 max
+   * history, $9 channel or null, $10..$13 the dead-letter job's name (null for none), priority,
+   * max retries and timeout, $14 the dead-letter metadata key. Returns the job afterwards.
+   */
   readonly failJob: string;
-  /** $1 lockedUntil, $2 ids, $3 attempts. Returns the refs renewed. */
+  /** $1 now, $2 ids, $3 queues, $4 attempts, $5 channel or null. Returns the refs released. */
+  readonly releaseJobs: string;
+  /** $1 lockedUntil, $2 ids, $3 queues, $4 attempts. Returns the refs renewed. */
   readonly renewLeases: string;
-  /** $1 now, $2 limit, $3 now as ISO text, $4 error, $5 max history, $6 channel or null. Returns `ids` and `queues`. */
+  /**
+   * $1 now, $2 limit, $3 now as ISO text, $4 error, $5 max history, $6 channel or null, $7 max
+   * lost leases, $8..$11 the dead-letter job's name (null for none), priority, max retries and
+   * timeout, $12 the dead-letter metadata key. Returns the jobs recovered, longest expired first.
+   */
   readonly recoverExpiredLeases: string;
-  /** $1 queues or null for all: the earliest scheduled_at of a waiting job. */
+  /** $1 queues or null for all, $2 names or null for all: the earliest scheduled_at of a waiting job. */
   readonly nextDueAt: string;
+  /** $1 queues or null for all, $2 dueBy, $3 most names, $4 most names looked at. Returns `names`. */
+  readonly waitingJobNames: string;
   /** $1..$7 the schedule's columns. Creates or replaces. */
   readonly upsertSchedule: string;
   /** $1..$7 the schedule's columns. Creates only when absent. */
@@ -118,6 +195,10 @@ export interface Queries {
 /** Builds the statements for `names`. */
 export function buildQueries(names: TableNames): Queries {
   const { jobs, schedules } = names;
+  /** The refs of a batch (`unnest` of ids, queues and attempts) joined to their current attempts. */
+  const currentAttempts = (ids: string, queues: string, attempts: string) =>
+    `unnest(${ids}::text[], ${queues}::text[], ${attempts}::integer[]) AS ref(id, queue, attempt)
+      WHERE j.id = ref.id AND j.queue = ref.queue AND j.status = 'running' AND j.attempt = ref.attempt`;
   return {
     insertJobs: `WITH inserted AS (
         INSERT INTO ${jobs} (${INSERT_JOB_COLUMNS})
@@ -128,7 +209,7 @@ export function buildQueries(names: TableNames): Queries {
 
     getJob: `SELECT ${JOB_COLUMNS} FROM ${jobs} WHERE id = $1`,
 
-    uniqueKeyHolder: `SELECT id FROM ${jobs} WHERE unique_key = $1 AND ${ACTIVE} LIMIT 1`,
+    uniqueKeyHolder: `SELECT id FROM ${jobs} WHERE queue = $1 AND unique_key = $2 AND ${ACTIVE} LIMIT 1`,
 
     listJobs: `SELECT ${JOB_COLUMNS} FROM ${jobs}
       WHERE ($1::text[] IS NULL OR status = ANY ($1::text[]))
@@ -137,21 +218,39 @@ export function buildQueries(names: TableNames): Queries {
       ORDER BY created_at, id
       LIMIT $4 OFFSET $5`,
 
-    // The second branch reads the snapshot from before the update: it returns the job unchanged
-    // exactly when the first branch changed nothing.
-    cancelJob: `WITH cancelled AS (
-        UPDATE ${jobs}
+    // The row is locked first to read the status it has when the cancel applies (a claim may have
+    // made it running since the statement began). The cancel notification of a running job goes
+    // out on commit, to every instance LISTENing, so the one running it aborts its handler. Its
+    // payload, "cancel<TAB><queue><TAB><id>", can never be a queue name (see notifications.ts);
+    // one over NOTIFY's 8000-byte limit is not sent (lease renewal finds the cancel instead). The
+    // last branch reads the snapshot from before the update: it returns the job unchanged exactly
+    // when the first branch changed nothing.
+    cancelJob: `WITH target AS (
+        SELECT id, status FROM ${jobs} WHERE id = $1 AND ${ACTIVE} FOR UPDATE
+      ), cancelled AS (
+        UPDATE ${jobs} AS j
         SET status = 'cancelled', completed_at = $2, locked_until = NULL, locked_by = NULL
-        WHERE id = $1 AND ${ACTIVE}
-        RETURNING ${JOB_COLUMNS}
+        FROM target WHERE j.id = target.id
+        RETURNING ${jobColumnsOf("j")}, target.status = 'running' AS was_running
+      ), notified AS (
+        SELECT pg_notify($3, message.payload)
+        FROM cancelled CROSS JOIN LATERAL (
+          SELECT concat_ws(E'\\t', 'cancel', cancelled.queue, cancelled.id) AS payload
+        ) AS message
+        WHERE cancelled.was_running AND $3::text IS NOT NULL AND octet_length(message.payload) < 8000
       )
-      SELECT ${JOB_COLUMNS} FROM cancelled
+      SELECT ${JOB_COLUMNS}, was_running, pg_backend_pid() AS sender_pid,
+        (SELECT count(*) FROM notified) >= 0 AS notified
+      FROM cancelled
       UNION ALL
-      SELECT ${JOB_COLUMNS} FROM ${jobs} WHERE id = $1 AND NOT EXISTS (SELECT FROM cancelled)`,
+      SELECT ${JOB_COLUMNS}, false, NULL, true FROM ${jobs}
+      WHERE id = $1 AND NOT EXISTS (SELECT FROM cancelled)`,
 
+    // A requeued job starts over with a fresh budget: retry_count and lost_leases back to 0
+    // (attempt keeps rising: it is the fencing token).
     requeueJob: `WITH requeued AS (
         UPDATE ${jobs}
-        SET status = 'pending', scheduled_at = $2, retry_count = 0, completed_at = NULL
+        SET status = 'pending', scheduled_at = $2, retry_count = 0, lost_leases = 0, completed_at = NULL
         WHERE id = $1 AND status IN ('dead', 'cancelled')
         RETURNING ${JOB_COLUMNS}
       ), notified AS (
@@ -161,40 +260,67 @@ export function buildQueries(names: TableNames): Queries {
       UNION ALL
       SELECT ${JOB_COLUMNS}, false FROM ${jobs} WHERE id = $1 AND NOT EXISTS (SELECT FROM requeued)`,
 
-    // The claim function (migrations/001_init.sql) locks and leases the batch in one statement;
-    // its rows come back in no particular order, hence the sort.
-    claimDueJobs: `SELECT ${JOB_COLUMNS} FROM ${names.claimJobs}($1, $2, $3, $4, $5)
+    // The claim function (migrations/002_job_life.sql) locks and leases the batch in one
+    // statement; its rows come back in no particular order, hence the sort.
+    claimDueJobs: `SELECT ${JOB_COLUMNS} FROM ${names.claimJobs}($1, $2, $3, $4, $5, $6)
       ORDER BY priority DESC, scheduled_at, id`,
 
     // The fencing check: only the attempt that holds the lease may record its outcome.
     completeJobs: `UPDATE ${jobs} AS j
       SET status = 'completed', completed_at = $1, locked_until = NULL, locked_by = NULL
-      FROM unnest($2::text[], $3::integer[]) AS ref(id, attempt)
-      WHERE j.id = ref.id AND j.status = 'running' AND j.attempt = ref.attempt
-      RETURNING j.id, j.attempt`,
+      FROM ${currentAttempts("$2", "$3", "$4")}
+      RETURNING j.id, j.queue, j.attempt`,
 
     completeAndRemoveJobs: `DELETE FROM ${jobs} AS j
-      USING unnest($1::text[], $2::integer[]) AS ref(id, attempt)
-      WHERE j.id = ref.id AND j.status = 'running' AND j.attempt = ref.attempt
-      RETURNING j.id, j.attempt`,
+      USING ${currentAttempts("$1", "$2", "$3")}
+      RETURNING j.id, j.queue, j.attempt`,
 
-    failJob: `UPDATE ${jobs}
-      SET status = CASE WHEN $4::timestamptz IS NULL THEN 'dead' ELSE 'failed' END,
-        retry_count = retry_count + CASE WHEN $4::timestamptz IS NULL THEN 0 ELSE 1 END,
-        scheduled_at = coalesce($4::timestamptz, scheduled_at),
-        completed_at = CASE WHEN $4::timestamptz IS NULL THEN $3::timestamptz END,
-        error = $5::text,
-        locked_until = NULL,
-        locked_by = NULL,
-        history = ${appendFailure("$5", "$6", "$7")}
-      WHERE id = $1 AND status = 'running' AND attempt = $2
-      RETURNING ${JOB_COLUMNS}`,
+    // A retry wakes the queue (the job is due again at retryAt); a death inserts its dead-letter
+    // job in the same statement, so the two commit together, and wakes the dead letter's queue.
+    failJob: `WITH failed AS (
+        UPDATE ${jobs}
+        SET status = CASE WHEN $5::timestamptz IS NULL THEN 'dead' ELSE 'failed' END,
+          retry_count = retry_count + CASE WHEN $5::timestamptz IS NULL THEN 0 ELSE 1 END,
+          scheduled_at = coalesce($5::timestamptz, scheduled_at),
+          completed_at = CASE WHEN $5::timestamptz IS NULL THEN $4::timestamptz END,
+          error = $6::text,
+          locked_until = NULL,
+          locked_by = NULL,
+          history = ${appendFailure("$6", "$7", "$8")}
+        WHERE id = $1 AND queue = $2 AND status = 'running' AND attempt = $3
+        RETURNING ${JOB_COLUMNS}
+      ), letters AS (
+        ${insertDeadLetters(jobs, "failed", {
+          now: "$4",
+          name: "$10",
+          priority: "$11",
+          maxRetries: "$12",
+          timeout: "$13",
+          metadataKey: "$14",
+        })}
+      ), notified AS (
+        ${notifyQueues("(SELECT queue FROM failed WHERE status = 'failed' UNION ALL SELECT queue FROM letters) AS woken", "$9")}
+      )
+      SELECT ${JOB_COLUMNS}, (SELECT count(*) FROM notified) >= 0 AS notified FROM failed`,
+
+    // A hand-back without penalty: only the status, due time and lease change.
+    releaseJobs: `WITH released AS (
+        UPDATE ${jobs} AS j
+        SET status = 'pending', scheduled_at = $1, locked_until = NULL, locked_by = NULL
+        FROM ${currentAttempts("$2", "$3", "$4")}
+        RETURNING j.id, j.queue, j.attempt
+      ), notified AS (
+        ${notifyQueues("released", "$5")}
+      )
+      SELECT id, queue, attempt FROM released WHERE (SELECT count(*) FROM notified) >= 0`,
 
     renewLeases: `UPDATE ${jobs} AS j SET locked_until = $1
-      FROM unnest($2::text[], $3::integer[]) AS ref(id, attempt)
-      WHERE j.id = ref.id AND j.status = 'running' AND j.attempt = ref.attempt
-      RETURNING j.id, j.attempt`,
+      FROM ${currentAttempts("$2", "$3", "$4")}
+      RETURNING j.id, j.queue, j.attempt`,
 
+    // Each expired job counts one more lost lease; one that had already lost $7 becomes dead
+    // (keeping its last error, or taking this one) with its dead-letter job, in the same statement;
+    // the others wait again at once.
     recoverExpiredLeases: `WITH expired AS (
         SELECT id, locked_until FROM ${jobs}
         WHERE status = 'running' AND locked_until <= $1
@@ -203,21 +329,34 @@ export function buildQueries(names: TableNames): Queries {
         FOR UPDATE SKIP LOCKED
       ), recovered AS (
         UPDATE ${jobs} AS j
-        SET status = 'pending', scheduled_at = $1, locked_until = NULL, locked_by = NULL,
+        SET status = CASE WHEN j.lost_leases >= $7::integer THEN 'dead' ELSE 'pending' END,
+          lost_leases = j.lost_leases + 1,
+          scheduled_at = CASE WHEN j.lost_leases >= $7::integer THEN j.scheduled_at ELSE $1 END,
+          completed_at = CASE WHEN j.lost_leases >= $7::integer THEN $1::timestamptz END,
+          error = CASE WHEN j.lost_leases >= $7::integer THEN coalesce(j.error, $4::text) ELSE j.error END,
+          locked_until = NULL,
+          locked_by = NULL,
           history = ${appendFailure("$4", "$3", "$5")}
         FROM expired WHERE j.id = expired.id
-        RETURNING j.id, j.queue
+        RETURNING ${jobColumnsOf("j")}, expired.locked_until AS expired_at
+      ), letters AS (
+        ${insertDeadLetters(jobs, "recovered", {
+          now: "$1",
+          name: "$8",
+          priority: "$9",
+          maxRetries: "$10",
+          timeout: "$11",
+          metadataKey: "$12",
+        })}
       ), notified AS (
-        ${notifyQueues("recovered", "$6")}
+        ${notifyQueues("(SELECT queue FROM recovered WHERE status = 'pending' UNION ALL SELECT queue FROM letters) AS woken", "$6")}
       )
-      SELECT array(
-          SELECT recovered.id FROM recovered JOIN expired USING (id)
-          ORDER BY expired.locked_until, recovered.id
-        ) AS ids,
-        array(SELECT DISTINCT queue FROM recovered) AS queues,
-        (SELECT count(*) FROM notified) AS notified`,
+      SELECT ${JOB_COLUMNS}, (SELECT count(*) FROM notified) >= 0 AS notified FROM recovered
+      ORDER BY expired_at, id`,
 
-    nextDueAt: `SELECT ${names.nextDueAt}($1) AS next_due_at`,
+    nextDueAt: `SELECT ${names.nextDueAt}($1, $2) AS next_due_at`,
+
+    waitingJobNames: `SELECT ${names.waitingJobNames}($1, $2, $3, $4) AS names`,
 
     upsertSchedule: `INSERT INTO ${schedules} (${SCHEDULE_COLUMNS})
       VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -237,7 +376,8 @@ export function buildQueries(names: TableNames): Queries {
     deleteSchedule: `DELETE FROM ${schedules} WHERE name = $1`,
 
     // Compare-and-set and insert in one statement, hence one transaction: a concurrent firer
-    // blocks on the schedule's row, then finds next_run_at changed and fires nothing.
+    // blocks on the schedule's row, then finds next_run_at changed and fires nothing. A job whose
+    // unique key its queue already holds is skipped.
     fireScheduleTick: `WITH fired AS (
         UPDATE ${schedules}
         SET next_run_at = $3, last_run_at = $4, updated_at = $4, occurrences = occurrences + $5
@@ -247,7 +387,7 @@ export function buildQueries(names: TableNames): Queries {
         INSERT INTO ${jobs} (${INSERT_JOB_COLUMNS})
         ${newJobRows("$6")}
         WHERE EXISTS (SELECT FROM fired)
-        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND ${ACTIVE} DO NOTHING
+        ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL AND ${ACTIVE} DO NOTHING
         RETURNING id, queue
       ), notified AS (
         ${notifyQueues("inserted", "$7")}

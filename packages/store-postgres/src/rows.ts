@@ -7,7 +7,7 @@ import {
   type ScheduleRecord,
 } from "@sched/core";
 
-/** A row of the jobs table as `pg` returns it (jsonb parsed, timestamptz as Date, int8 as string). */
+/** A row of the jobs table as `pg` returns it (json and jsonb parsed, timestamptz as Date, int8 as string). */
 export interface JobRow {
   id: string;
   name: string;
@@ -26,6 +26,7 @@ export interface JobRow {
   metadata: Record<string, string>;
   unique_key: string | null;
   attempt: number;
+  lost_leases: number;
   locked_until: Date | null;
   locked_by: string | null;
   history: Array<{ attempt: number; error: string; failedAt: string }>;
@@ -67,6 +68,7 @@ export function toJob(row: JobRow): Job {
     metadata: row.metadata,
     uniqueKey: row.unique_key,
     attempt: row.attempt,
+    lostLeases: row.lost_leases,
     lockedUntil: row.locked_until,
     lockedBy: row.locked_by,
     history,
@@ -101,7 +103,9 @@ export function scheduleParams(schedule: ScheduleRecord): unknown[] {
 
 /**
  * New jobs as the single JSON array parameter the insert statements read with
- * `json_to_recordset`: one string, however many jobs, so a bulk insert costs one statement.
+ * `json_to_recordset`: one string, however many jobs, so a bulk insert costs one statement. The
+ * payload and metadata land in `json` columns, which keep their text (and so their key order)
+ * exactly as `JSON.stringify` wrote it.
  */
 export function newJobsJson(jobs: readonly NewJobRecord[]): string {
   const rows = new Array<string>(jobs.length);

@@ -1,17 +1,26 @@
-import type { Job } from "@sched/core";
+import type { StoreEvent } from "@sched/core";
 import type pg from "pg";
 import { NotificationListener } from "./notification-listener.js";
+import { cancelPayload, eventOfPayload } from "./notifications.js";
 
-type Listener = (queue: string) => void;
+type Listener = (event: StoreEvent) => void;
+
+/** How many echoes of this store's own cancels are waited for at most (the oldest are forgotten). */
+const MAX_EXPECTED_ECHOES = 1_000;
 
 /**
- * The store's wake-up listeners: called at once for the store's own changes, and through
+ * The store's event listeners: called at once for the store's own changes, and through
  * LISTEN/NOTIFY for every other instance's. The LISTEN connection is opened with the first
  * listener and closed with the last.
  */
 export class WakeUps {
   private readonly listeners = new Set<Listener>();
   private readonly notifications: NotificationListener | null;
+  /**
+   * The cancel notifications this store sent and has already delivered locally, by sender backend
+   * and payload, with how many are still to come back through LISTEN.
+   */
+  private readonly expectedEchoes = new Map<string, number>();
 
   /** `channel` is `null` when NOTIFY is off: then only the store's own changes are heard. */
   constructor(channel: string | null, createClient: () => pg.Client) {
@@ -21,14 +30,18 @@ export class WakeUps {
         : new NotificationListener({
             channel,
             createClient,
-            onNotification: (queue) => this.deliver(queue),
+            onNotification: (payload, senderPid) => {
+              if (this.isOwnEcho(payload, senderPid)) return;
+              const event = eventOfPayload(payload);
+              if (event !== null) this.deliver(event);
+            },
           });
   }
 
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: Listener): () => void {
     // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.
-    const wrapped: Listener = (queue) => listener(queue);
+    const wrapped: Listener = (event) => listener(event);
     this.listeners.add(wrapped);
     this.notifications?.start();
     return () => {
@@ -36,28 +49,64 @@ export class WakeUps {
     };
   }
 
-  /** Calls every listener with `queue`; a listener's failure is its own. */
-  deliver(queue: string): void {
+  /** Calls every listener with `event`; a listener's failure is its own. */
+  deliver(event: StoreEvent): void {
     for (const listener of this.listeners) {
       try {
-        listener(queue);
+        listener(event);
       } catch {
         // The change has happened; a listener that throws changes nothing.
       }
     }
   }
 
-  /** Calls every listener once per distinct queue of `jobs`. */
-  deliverQueuesOf(jobs: readonly Job[]): void {
-    if (this.listeners.size === 0 || jobs.length === 0) return;
+  /**
+   * Delivers the cancel of a running job that this store made, whose notification the server
+   * backend `senderPid` sent (when NOTIFY is on). Its echo through LISTEN is then dropped: a
+   * cancel event names a job, not an attempt, so a late second one could abort the job's next
+   * attempt, if it was retried and claimed here in the meantime.
+   */
+  deliverOwnCancel(event: Extract<StoreEvent, { type: "cancelled" }>, senderPid: number | null): void {
+    const payload = cancelPayload(event);
+    // The statement sends none over NOTIFY's limit of 8000 bytes.
+    if (senderPid !== null && this.notifications?.started && Buffer.byteLength(payload) < 8000) {
+      const key = echoKey(payload, senderPid);
+      if (this.expectedEchoes.size >= MAX_EXPECTED_ECHOES && !this.expectedEchoes.has(key)) {
+        // An echo that never came (LISTEN was reconnecting): forget the oldest.
+        this.expectedEchoes.delete(this.expectedEchoes.keys().next().value as string);
+      }
+      this.expectedEchoes.set(key, (this.expectedEchoes.get(key) ?? 0) + 1);
+    }
+    this.deliver(event);
+  }
+
+  /** Calls every listener once per distinct queue of `jobs` with a `jobs` event. */
+  deliverQueuesOf(jobs: Iterable<{ readonly queue: string }>): void {
+    if (this.listeners.size === 0) return;
     const queues = new Set<string>();
     for (const job of jobs) queues.add(job.queue);
-    for (const queue of queues) this.deliver(queue);
+    for (const queue of queues) this.deliver({ type: "jobs", queue });
   }
 
   /** Drops every listener and closes the LISTEN connection. */
   async close(): Promise<void> {
     this.listeners.clear();
+    this.expectedEchoes.clear();
     await this.notifications?.stop();
   }
+
+  /** Whether a notification is the echo of a cancel this store delivered already (and forgets it). */
+  private isOwnEcho(payload: string, senderPid: number): boolean {
+    if (this.expectedEchoes.size === 0) return false;
+    const key = echoKey(payload, senderPid);
+    const count = this.expectedEchoes.get(key);
+    if (count === undefined) return false;
+    if (count > 1) this.expectedEchoes.set(key, count - 1);
+    else this.expectedEchoes.delete(key);
+    return true;
+  }
+}
+
+function echoKey(payload: string, senderPid: number): string {
+  return `${senderPid}\t${payload}`;
 }

@@ -72,7 +72,7 @@ describe("identifiers", () => {
     const schema = schemas.name(`s${"x".repeat(26)}`);
     const store = schemas.store(schema, { tablePrefix: `p${"y".repeat(39)}` });
     const woken: string[] = [];
-    const unsubscribe = store.subscribe((queue) => woken.push(queue));
+    const unsubscribe = store.subscribe((event) => woken.push(event.queue));
     try {
       await store.migrate();
       await store.ping();
@@ -209,7 +209,7 @@ describe("createSchedulerFromEnv with SCHEDULER_STORE=postgres", () => {
     await waitFor(() => ran.includes(job.id), { timeout: "5s", description: "the job to run" });
     expect(built?.schema).toBe(schema);
     await scheduler.stop();
-    await expect(built!.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(built!.ping()).rejects.toMatchObject({ code: "STORE_CLOSED" });
   });
 });
 
@@ -295,7 +295,7 @@ describe("pool ownership", () => {
       timeout: "5s",
       description: "the connections to close",
     });
-    await expect(store.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+    await expect(store.ping()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     await store.close();
   });
 
@@ -307,7 +307,7 @@ describe("pool ownership", () => {
     try {
       await store.ping();
       await store.close();
-      await expect(store.ping()).rejects.toMatchObject({ code: "STORE_ERROR" });
+      await expect(store.ping()).rejects.toMatchObject({ code: "STORE_CLOSED" });
       const { rows } = await pool.query("SELECT 1 AS one");
       expect(rows).toEqual([{ one: 1 }]);
       expect(pool.ended).toBe(false);

@@ -22,4 +22,6 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
       `TRUNCATE "${schema}"."${tablePrefix}jobs", "${schema}"."${tablePrefix}schedules"`,
     );
   },
+  // A second instance: the same schema, a pool and LISTEN connection of its own.
+  openPeer: (store) => schemas.store((store as PostgresStore).schema),
 });

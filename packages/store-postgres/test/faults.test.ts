@@ -96,10 +96,15 @@ describe("connections terminated by the server", () => {
     const store = schemas.store(schema, { applicationName });
     const producer = schemas.store(schema);
     const heard: string[] = [];
-    const unsubscribe = store.subscribe((queue) => heard.push(queue));
+    const unsubscribe = store.subscribe((event) => heard.push(event.queue));
     try {
       // Fill the pool with idle connections, and get the LISTEN connection up.
-      await Promise.all([store.ping(), store.stats(), store.listJobs({}), store.nextDueAt(null)]);
+      await Promise.all([
+        store.ping(),
+        store.stats(),
+        store.listJobs({}),
+        store.nextDueAt({ queues: null, names: null }),
+      ]);
       await waitFor(() => isListening(schemas.admin, applicationName), {
         timeout: "5s",
         description: "the LISTEN connection",
@@ -164,9 +169,9 @@ describe("errors from the server", () => {
   it("a statement the server refuses is a StoreError naming the operation, with the driver error as cause", async () => {
     const store = schemas.store(schema);
     try {
-      // jsonb cannot hold U+0000.
+      // text cannot hold U+0000 (the runtime refuses it before a store sees it).
       const error = (await store
-        .createJobs([newJob({ payload: { text: "nul\u0000byte" } })])
+        .createJobs([newJob({ uniqueKey: "nul\u0000byte" })])
         .catch((err: unknown) => err)) as StoreError;
       expect(error).toBeInstanceOf(StoreError);
       expect(error.message).toMatch(/^PostgreSQL createJobs failed: .*\[22P05\]$/);
@@ -201,13 +206,14 @@ describe("errors from the server", () => {
       await store.createJobs([newJob({ uniqueKey: key, queue })]);
       const [running] = await store.claimDueJobs({
         queues: [queue],
+        names: null,
         limit: 1,
         now: T0,
         lockedUntil: new Date(T0.getTime() + 1_000),
         workerId: "w",
       });
       const dead = await store.failJob(
-        { id: running!.id, attempt: 1 },
+        { id: running!.id, queue, attempt: 1 },
         { now: T0, error: "boom", retryAt: null },
       );
       const [taker] = await store.createJobs([newJob({ uniqueKey: key, queue })]);

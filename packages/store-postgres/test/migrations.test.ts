@@ -38,6 +38,9 @@ async function tablesIn(schema: string): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+/** Every version up to the one this package needs: what a fully migrated schema has recorded. */
+const ALL_VERSIONS = Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1);
+
 async function appliedVersions(schema: string, prefix = "scheduler_"): Promise<number[]> {
   const { rows } = await schemas.admin.query<{ version: number }>(
     `SELECT version FROM "${schema}"."${prefix}migrations" ORDER BY version`,
@@ -57,7 +60,7 @@ describe("migrate()", () => {
         "scheduler_migrations",
         "scheduler_schedules",
       ]);
-      expect(await appliedVersions(schema)).toEqual([SCHEMA_VERSION]);
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
       await store.ping();
     } finally {
       await store.close();
@@ -72,7 +75,7 @@ describe("migrate()", () => {
       const [job] = await store.createJobs([newJob()]);
       await store.migrate();
       await store.migrate();
-      expect(await appliedVersions(schema)).toEqual([SCHEMA_VERSION]);
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
       expect(await store.getJob(job!.id)).toEqual(job);
     } finally {
       await store.close();
@@ -85,7 +88,7 @@ describe("migrate()", () => {
     try {
       const results = await Promise.allSettled(stores.map((store) => store.migrate()));
       expect(results.map((result) => result.status)).toEqual(Array(5).fill("fulfilled"));
-      expect(await appliedVersions(schema)).toEqual([SCHEMA_VERSION]);
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -113,7 +116,7 @@ describe("migrate()", () => {
     try {
       await store.createJobs([newJob()]);
       expect((await store.stats()).pending).toBe(1);
-      expect(await appliedVersions(schema)).toEqual([SCHEMA_VERSION]);
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
     } finally {
       await store.close();
     }
@@ -171,7 +174,7 @@ describe("sharing the locks table with @sched/leader-postgres", () => {
       expect(finished).toBe(false);
       await holder.query("COMMIT");
       await migrating;
-      expect(await appliedVersions(schema)).toEqual([SCHEMA_VERSION]);
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
     } finally {
       holder.release();
       await store.close();
@@ -252,6 +255,297 @@ describe("MIGRATION_REQUIRED", () => {
   });
 });
 
+/** A schema with the tables of release 1 only (migration 001), as that release left them. */
+async function schemaAtVersion1(label = "sched_v1"): Promise<string> {
+  const schema = schemas.name(label);
+  const [first] = loadMigrations({ schema });
+  const client = await schemas.admin.connect();
+  try {
+    await client.query(`CREATE SCHEMA "${schema}"`);
+    await client.query("BEGIN");
+    await client.query(first!.sql);
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+  return schema;
+}
+
+/** A row as release 1 wrote it, and the lost leases migration 002 should infer for it. */
+interface Version1Row {
+  id: string;
+  status: string;
+  attempt: number;
+  retryCount: number;
+  /** The errors of its history, oldest first. */
+  errors: string[];
+  expectedLostLeases: number;
+  queue?: string;
+  uniqueKey?: string | null;
+}
+
+const LEASE_EXPIRED_V1 = "lease expired";
+
+/** Jobs in every status with the histories release 1 left, lease losses included. */
+const VERSION_1_ROWS: Version1Row[] = [
+  { id: "pending-new", status: "pending", attempt: 0, retryCount: 0, errors: [], expectedLostLeases: 0 },
+  {
+    id: "scheduled-new",
+    status: "scheduled",
+    attempt: 0,
+    retryCount: 0,
+    errors: [],
+    expectedLostLeases: 0,
+    uniqueKey: "k",
+    queue: "a",
+  },
+  {
+    id: "pending-recovered-twice",
+    status: "pending",
+    attempt: 2,
+    retryCount: 0,
+    errors: [LEASE_EXPIRED_V1, LEASE_EXPIRED_V1],
+    expectedLostLeases: 2,
+  },
+  {
+    id: "failed-after-a-lost-lease",
+    status: "failed",
+    attempt: 2,
+    retryCount: 1,
+    errors: [LEASE_EXPIRED_V1, "boom"],
+    expectedLostLeases: 1,
+  },
+  {
+    id: "running-third-attempt",
+    status: "running",
+    attempt: 3,
+    retryCount: 1,
+    errors: [LEASE_EXPIRED_V1, "boom"],
+    expectedLostLeases: 1,
+  },
+  {
+    id: "completed-after-a-failure",
+    status: "completed",
+    attempt: 2,
+    retryCount: 1,
+    errors: ["boom"],
+    expectedLostLeases: 0,
+  },
+  {
+    // Release 1 made a job dead at the claim after too many lost leases.
+    id: "dead-of-lost-leases",
+    status: "dead",
+    attempt: 4,
+    retryCount: 0,
+    errors: [LEASE_EXPIRED_V1, LEASE_EXPIRED_V1, LEASE_EXPIRED_V1, "the job's lease expired 3 times"],
+    expectedLostLeases: 3,
+  },
+  {
+    id: "cancelled-after-a-lost-lease",
+    status: "cancelled",
+    attempt: 1,
+    retryCount: 0,
+    errors: [LEASE_EXPIRED_V1],
+    expectedLostLeases: 1,
+  },
+  {
+    id: "cancelled-while-running",
+    status: "cancelled",
+    attempt: 1,
+    retryCount: 0,
+    errors: [],
+    expectedLostLeases: 0,
+  },
+  {
+    // Requeued after four failures (which reset retry_count but not attempt), then one lost lease:
+    // attempt - retry_count says 5, the history 1.
+    id: "requeued-then-recovered",
+    status: "pending",
+    attempt: 5,
+    retryCount: 0,
+    errors: ["boom", "boom", "boom", "boom", LEASE_EXPIRED_V1],
+    expectedLostLeases: 1,
+  },
+];
+
+/** Inserts `rows` with release 1's columns (jsonb payload and metadata, no lost_leases). */
+async function insertVersion1Rows(schema: string, rows: readonly Version1Row[]): Promise<void> {
+  for (const row of rows) {
+    const final = ["completed", "dead", "cancelled"].includes(row.status);
+    const history = row.errors.map((error, i) => ({
+      attempt: row.attempt - row.errors.length + i + 1,
+      error,
+      failedAt: T0.toISOString(),
+    }));
+    await schemas.admin.query(
+      `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, payload, metadata, max_retries,
+         retry_count, attempt, timeout_ms, scheduled_at, created_at, started_at, completed_at, locked_until,
+         locked_by, error, unique_key, history)
+       VALUES ($1, 'v1-job', $2, $3, $4, $5, 3, $6, $7, 1000, $8, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      [
+        row.id,
+        row.queue ?? "default",
+        row.status,
+        JSON.stringify({ id: row.id, nested: { b: 1, a: [true, null] } }),
+        JSON.stringify({ tenant: "acme" }),
+        row.retryCount,
+        row.attempt,
+        row.status === "scheduled" ? new Date(T0.getTime() + 3_600_000) : T0,
+        row.attempt > 0 ? T0 : null,
+        final ? T0 : null,
+        row.status === "running" ? new Date(T0.getTime() + 60_000) : null,
+        row.status === "running" ? "old-worker" : null,
+        row.errors.at(-1) ?? null,
+        row.uniqueKey ?? null,
+        JSON.stringify(history),
+      ],
+    );
+  }
+}
+
+describe("upgrading a schema of release 1 (migration 001 only)", () => {
+  it("migrate() brings jobs in every status to version 2, counting the leases they lost, and keeps their values", async () => {
+    const schema = await schemaAtVersion1();
+    await insertVersion1Rows(schema, VERSION_1_ROWS);
+    await schemas.admin.query(
+      `INSERT INTO "${schema}".scheduler_schedules (name, definition, next_run_at, created_at, updated_at)
+       VALUES ('nightly', $1, $2, $2, $2)`,
+      [JSON.stringify({ kind: "cron", expression: "0 2 * * *", job: { payload: { x: 1 } } }), T0],
+    );
+    const store = schemas.store(schema);
+    try {
+      await expect(store.ping()).rejects.toMatchObject({ code: "MIGRATION_REQUIRED", currentVersion: 1 });
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      for (const row of VERSION_1_ROWS) {
+        const job = await store.getJob(row.id);
+        expect(job, row.id).toMatchObject({
+          status: row.status,
+          attempt: row.attempt,
+          retryCount: row.retryCount,
+          lostLeases: row.expectedLostLeases,
+          payload: { id: row.id, nested: { a: [true, null], b: 1 } },
+          metadata: { tenant: "acme" },
+        });
+        expect(
+          job!.history.map((entry) => entry.error),
+          row.id,
+        ).toEqual(row.errors);
+      }
+      expect((await store.getSchedule("nightly"))?.definition).toEqual({
+        kind: "cron",
+        expression: "0 2 * * *",
+        job: { payload: { x: 1 } },
+      });
+
+      // The unique key is now held per queue.
+      await expect(store.createJobs([newJob({ queue: "a", uniqueKey: "k" })])).rejects.toMatchObject({
+        code: "JOB_ALREADY_EXISTS",
+        uniqueKey: "k",
+        existingJobId: "scheduled-new",
+      });
+      await store.createJobs([newJob({ queue: "b", uniqueKey: "k" })]);
+
+      // The running job of release 1 finishes under the new fencing check (its queue included).
+      expect(
+        await store.completeJobs([{ id: "running-third-attempt", queue: "default", attempt: 3 }], {
+          now: T0,
+        }),
+      ).toEqual([true]);
+      // And the waiting ones are claimed by name.
+      const claimed = await store.claimDueJobs({ ...claimAll(), names: ["v1-job"], queues: ["default"] });
+      expect(claimed.map((job) => job.id).sort()).toEqual(
+        [
+          "failed-after-a-lost-lease",
+          "pending-new",
+          "pending-recovered-twice",
+          "requeued-then-recovered",
+        ].sort(),
+      );
+      await store.migrate(); // a no-op now
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("an empty schema of release 1 upgrades too", async () => {
+    const schema = await schemaAtVersion1();
+    const store = schemas.store(schema);
+    try {
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      await store.createJobs([newJob()]);
+      expect(await store.claimDueJobs(claimAll())).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("is safe when 5 stores upgrade the same schema at once: one applies 002, all succeed", async () => {
+    const schema = await schemaAtVersion1();
+    await insertVersion1Rows(schema, VERSION_1_ROWS);
+    const stores = Array.from({ length: 5 }, () => schemas.store(schema, { poolSize: 1 }));
+    try {
+      const results = await Promise.allSettled(stores.map((store) => store.migrate()));
+      expect(results.map((result) => result.status)).toEqual(Array(5).fill("fulfilled"));
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      expect((await stores[0]!.getJob("pending-recovered-twice"))?.lostLeases).toBe(2);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it("an instance of release 1 still running during a rolling deploy can enqueue and claim on the upgraded tables", async () => {
+    const schema = await schemaAtVersion1();
+    const store = schemas.store(schema);
+    try {
+      await store.migrate();
+      const jobs = `"${schema}".scheduler_jobs`;
+      // Release 1's insert: payload and metadata read as jsonb.
+      await schemas.admin.query(
+        `INSERT INTO ${jobs} (id, name, queue, status, priority, payload, metadata, max_retries, timeout_ms,
+           scheduled_at, created_at, unique_key)
+         SELECT id, name, queue, status, priority, payload, coalesce(metadata, '{}'), max_retries, timeout_ms,
+           scheduled_at, created_at, unique_key
+         FROM json_to_recordset($1::json) AS t(id text, name text, queue text, status text, priority integer,
+           payload jsonb, metadata jsonb, max_retries integer, timeout_ms bigint, scheduled_at timestamptz,
+           created_at timestamptz, unique_key text)`,
+        [
+          JSON.stringify([
+            {
+              id: "from-release-1",
+              name: "any",
+              queue: "default",
+              status: "pending",
+              priority: 0,
+              payload: { n: 1 },
+              metadata: {},
+              max_retries: 0,
+              timeout_ms: 1000,
+              scheduled_at: T0.toISOString(),
+              created_at: T0.toISOString(),
+              unique_key: null,
+            },
+          ]),
+        ],
+      );
+      // Release 1's claim and next-due functions (every name).
+      const { rows: due } = await schemas.admin.query(
+        `SELECT "${schema}".scheduler_next_due_at(NULL::text[]) AS at`,
+      );
+      expect(due).toEqual([{ at: T0 }]);
+      const { rows: claimed } = await schemas.admin.query(
+        `SELECT id, attempt, payload FROM "${schema}".scheduler_claim_jobs($1, 10, $2, 'old', NULL)`,
+        [T0, new Date(T0.getTime() + 60_000)],
+      );
+      expect(claimed).toEqual([{ id: "from-release-1", attempt: 1, payload: { n: 1 } }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("the SQL files", () => {
   const folder = fileURLToPath(new URL("../migrations/", import.meta.url));
 
@@ -284,7 +578,7 @@ describe("the SQL files", () => {
     } finally {
       client.release();
     }
-    expect(await appliedVersions(schema, "jobs_")).toEqual([SCHEMA_VERSION]);
+    expect(await appliedVersions(schema, "jobs_")).toEqual(ALL_VERSIONS);
     const store = schemas.store(schema, { tablePrefix: "jobs_" });
     try {
       await store.ping();
@@ -328,6 +622,7 @@ describe("migrate() failures", () => {
 function claimAll() {
   return {
     queues: null,
+    names: null,
     limit: 10,
     now: T0,
     lockedUntil: new Date(T0.getTime() + 60_000),

@@ -1,6 +1,7 @@
 import { createScheduler, type Job } from "@sched/core";
 import { runUntilIdle, storeSchedulerScenarios } from "@sched/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import type { PostgresStore } from "../src/index.js";
 import { TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
@@ -8,8 +9,10 @@ afterAll(() => schemas.dropAll());
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-// Each test gets a schema of its own.
-storeSchedulerScenarios("PostgresStore", async () => schemas.store(await schemas.migrated("sched_e2e")));
+// Each test gets a schema of its own; a second instance is another store (another pool) on it.
+storeSchedulerScenarios("PostgresStore", async () => schemas.store(await schemas.migrated("sched_e2e")), {
+  openPeer: (store) => schemas.store((store as PostgresStore).schema),
+});
 
 describe("createScheduler({ store: PostgresStore })", () => {
   it("a second instance on the same tables sees the jobs, and a stopped scheduler leaves its store usable", async () => {

@@ -37,17 +37,24 @@ function namedStore(options: Parameters<TestSchemas["store"]>[1] = {}): Postgres
   return schemas.store(schema, { applicationName: uniqueName("sched_wake"), ...options });
 }
 
-/** Subscribes a recorder and waits until the store's LISTEN connection is in place. */
+/**
+ * Subscribes a recorder and waits until the store's LISTEN connection is in place. `queues` gets
+ * the queue of each `jobs` event, `cancelled` "<queue>/<id>" of each `cancelled` event.
+ */
 async function listeningRecorder(
   store: PostgresStore,
-): Promise<{ queues: string[]; unsubscribe: () => void }> {
+): Promise<{ queues: string[]; cancelled: string[]; unsubscribe: () => void }> {
   const queues: string[] = [];
-  const unsubscribe = store.subscribe((queue) => queues.push(queue));
+  const cancelled: string[] = [];
+  const unsubscribe = store.subscribe((event) => {
+    if (event.type === "jobs") queues.push(event.queue);
+    else cancelled.push(`${event.queue}/${event.id}`);
+  });
   await waitFor(() => isListening(schemas.admin, store.applicationName), {
     timeout: "5s",
     description: "the LISTEN connection",
   });
-  return { queues, unsubscribe };
+  return { queues, cancelled, unsubscribe };
 }
 
 describe("LISTEN/NOTIFY wake-ups", () => {
@@ -82,13 +89,21 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       await worker.createJobs([newJob(queue)]);
       const [claimed] = await worker.claimDueJobs({
         queues: [queue],
+        names: null,
         limit: 1,
         now: T0,
         lockedUntil: new Date(T0.getTime() + 1_000),
         workerId: "gone",
       });
       queues.length = 0;
-      expect(await worker.recoverExpiredLeases(new Date(T0.getTime() + 1_000), 10)).toEqual([claimed!.id]);
+      const recovered = await worker.recoverExpiredLeases({
+        now: new Date(T0.getTime() + 1_000),
+        limit: 10,
+        maxLostLeases: 3,
+        error: "lease expired",
+        deadLetter: null,
+      });
+      expect(recovered).toEqual({ recovered: [claimed!.id], dead: [] });
       await waitFor(() => queues.includes(queue), { timeout: "5s", description: "a wake-up after recovery" });
     } finally {
       unsubscribe();
@@ -183,7 +198,7 @@ describe("LISTEN/NOTIFY wake-ups", () => {
     const listener = namedStore();
     const { queues: remote, unsubscribe: stopRemote } = await listeningRecorder(listener);
     const local: string[] = [];
-    const stopLocal = quiet.subscribe((queue) => local.push(queue));
+    const stopLocal = quiet.subscribe((event) => local.push(event.queue));
     try {
       const queue = uniqueName("q");
       await quiet.createJobs([newJob(queue)]);
@@ -207,7 +222,7 @@ describe("LISTEN/NOTIFY wake-ups", () => {
     const stopThrowing = store.subscribe(() => {
       throw new Error("listener failure");
     });
-    const stopRecording = store.subscribe((queue) => heard.push(queue));
+    const stopRecording = store.subscribe((event) => heard.push(event.queue));
     try {
       await store.createJobs([newJob("throwing")]);
       expect(heard).toContain("throwing");
@@ -215,6 +230,144 @@ describe("LISTEN/NOTIFY wake-ups", () => {
       stopThrowing();
       stopRecording();
       await store.close();
+    }
+  });
+});
+
+/** Claims the one job of `queue` on `store` with a one-second lease. */
+async function claimOne(store: PostgresStore, queue: string) {
+  const [claimed] = await store.claimDueJobs({
+    queues: [queue],
+    names: null,
+    limit: 1,
+    now: T0,
+    lockedUntil: new Date(T0.getTime() + 1_000),
+    workerId: "w",
+  });
+  return claimed!;
+}
+
+describe("cancel notifications", () => {
+  it("cancelling a running job through one store sends every other store a cancelled event; a waiting job's cancel sends none", async () => {
+    const listener = namedStore();
+    const operator = namedStore();
+    const { queues, cancelled, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const queue = uniqueName("q");
+      await operator.createJobs([newJob(queue)]);
+      const running = await claimOne(operator, queue);
+      const [waiting] = await operator.createJobs([newJob(queue)]);
+      await operator.cancelJob(running.id, T0);
+      await operator.cancelJob(waiting!.id, T0);
+      await waitFor(() => cancelled.includes(`${queue}/${running.id}`), {
+        timeout: "5s",
+        description: "the cancelled event",
+      });
+      // A marker sent after both cancels arrives after anything they sent.
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
+      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+    } finally {
+      unsubscribe();
+      await Promise.all([listener.close(), operator.close()]);
+    }
+  });
+
+  it("a store hears its own cancel of a running job once, at once, and not again through LISTEN", async () => {
+    const store = namedStore();
+    const { queues, cancelled, unsubscribe } = await listeningRecorder(store);
+    try {
+      const queue = uniqueName("q");
+      await store.createJobs([newJob(queue)]);
+      const running = await claimOne(store, queue);
+      await store.cancelJob(running.id, T0);
+      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+      // The echo would have arrived before this marker, sent after the cancel committed.
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
+      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+    } finally {
+      unsubscribe();
+      await store.close();
+    }
+  });
+
+  it("a plain queue name is a jobs event (as release 1 sends), a cancel payload's id may hold tabs, and a malformed one is ignored", async () => {
+    const listener = namedStore();
+    const { queues, cancelled, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const channel = `sched.${schema}.scheduler_jobs`;
+      for (const payload of ["emails", "cancel\tnot-a-cancel", "cancel\tq\tid\twith\ttabs", "last"]) {
+        await schemas.admin.query("SELECT pg_notify($1, $2)", [channel, payload]);
+      }
+      await waitFor(() => queues.includes("last"), { timeout: "5s", description: "the last notification" });
+      expect(queues).toEqual(["emails", "last"]);
+      expect(cancelled).toEqual(["q/id\twith\ttabs"]);
+    } finally {
+      unsubscribe();
+      await listener.close();
+    }
+  });
+
+  it("with notify: false the cancel of a running job is heard by the store's own listeners only", async () => {
+    const quiet = namedStore({ notify: false });
+    const listener = namedStore();
+    const { cancelled: remote, queues, unsubscribe: stopRemote } = await listeningRecorder(listener);
+    const local: string[] = [];
+    const stopLocal = quiet.subscribe((event) => {
+      if (event.type === "cancelled") local.push(event.id);
+    });
+    try {
+      const queue = uniqueName("q");
+      await quiet.createJobs([newJob(queue)]);
+      const running = await claimOne(quiet, queue);
+      await quiet.cancelJob(running.id, T0);
+      expect(local).toEqual([running.id]);
+      const marker = uniqueName("marker");
+      await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
+      await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
+      expect(remote).toEqual([]);
+    } finally {
+      stopLocal();
+      stopRemote();
+      await Promise.all([quiet.close(), listener.close()]);
+    }
+  });
+
+  it("a death with a dead letter, a retry and a release wake listeners of other instances", async () => {
+    const listener = namedStore();
+    const worker = namedStore();
+    const { queues, unsubscribe } = await listeningRecorder(listener);
+    try {
+      const died = uniqueName("q");
+      const retried = uniqueName("q");
+      const released = uniqueName("q");
+      await worker.createJobs([newJob(died), newJob(retried), newJob(released)]);
+      const [dying, retrying, releasing] = [
+        await claimOne(worker, died),
+        await claimOne(worker, retried),
+        await claimOne(worker, released),
+      ];
+      queues.length = 0;
+      const letter = { name: "dead", priority: 0, maxRetries: 0, timeout: 1_000 };
+      await worker.failJob(
+        { id: dying.id, queue: died, attempt: 1 },
+        { now: T0, error: "x", retryAt: null, deadLetter: letter },
+      );
+      await worker.failJob(
+        { id: retrying.id, queue: retried, attempt: 1 },
+        { now: T0, error: "x", retryAt: new Date(T0.getTime() + 5_000) },
+      );
+      await worker.releaseJobs([{ id: releasing.id, queue: released, attempt: 1 }], { now: T0 });
+      await waitFor(() => [died, retried, released].every((queue) => queues.includes(queue)), {
+        timeout: "5s",
+        description: "wake-ups for the dead letter, the retry and the release",
+      });
+    } finally {
+      unsubscribe();
+      await Promise.all([listener.close(), worker.close()]);
     }
   });
 });

@@ -1,0 +1,28 @@
+import { StoreError } from "@sched/core";
+
+/**
+ * How PostgreSQL words a violation of the unique index on (queue, unique_key). A queue name holds
+ * no comma or space, so the first ", " ends it; the key may contain anything, parentheses included.
+ */
+const DETAIL = /^Key \(queue, unique_key\)=\((.*?), (.*)\) already exists\.$/s;
+
+/** What a violation of the unique-key index says about the key held. */
+export interface UniqueKeyViolation {
+  /** The queue and key, or `null` when the server withheld them (no SELECT privilege on the columns). */
+  readonly held: { readonly queue: string; readonly key: string } | null;
+}
+
+/**
+ * Whether `err` (a driver error, or a `StoreError` wrapping one) is a violation of the unique
+ * index named `indexName`, and if so which queue and key it names; `null` for any other error.
+ */
+export function uniqueKeyViolation(err: unknown, indexName: string): UniqueKeyViolation | null {
+  const cause = (err instanceof StoreError ? err.cause : err) as {
+    code?: unknown;
+    constraint?: unknown;
+    detail?: unknown;
+  } | null;
+  if (cause?.code !== "23505" || cause.constraint !== indexName) return null;
+  const detail = DETAIL.exec(String(cause.detail ?? ""));
+  return { held: detail === null ? null : { queue: detail[1] as string, key: detail[2] as string } };
+}
