@@ -68,6 +68,13 @@ const scheduler = createScheduler({
   // Short delays for the demo: 200 ms, then 400 ms (each ±10% jitter).
   retry: { maxAttempts: 3, initialDelay: "200ms", multiplier: 2, maxDelay: "2s" },
   hooks: [printHooks],
+  // The scheduler's own lines (a failed attempt, a dead job are warnings), in this example's log.
+  logger: {
+    debug() {},
+    info: (message) => log(`info       ${message}`),
+    warn: (message) => log(`warn       ${message}`),
+    error: (message) => log(`error      ${message}`),
+  },
 });
 
 const reminderRan = milestone();

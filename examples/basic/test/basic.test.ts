@@ -44,6 +44,8 @@ describe("examples/basic", () => {
     expect(run.stdout).toMatch(
       /dead-letter handler: charge_card \S+ gave up with "card declined" \(status dead\)/,
     );
+    expect(lines.filter((l) => l.includes("warn       job failed; retrying"))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes("warn       job is dead"))).toHaveLength(1);
     const retried = lines.findIndex((l) => l.includes("onRetry"));
     const dead = lines.findIndex((l) => l.includes("dead-letter handler"));
     expect(retried).toBeLessThan(dead);
@@ -51,6 +53,7 @@ describe("examples/basic", () => {
 
   it("reports the final counts with stats()", () => {
     const json = /stats {6}(\{.*\})/.exec(run.stdout)?.[1];
-    expect(JSON.parse(json ?? "null")).toMatchObject({ completed: 5, dead: 1, pending: 0, running: 0 });
+    // Five jobs and the dead-letter job of the one that died.
+    expect(JSON.parse(json ?? "null")).toMatchObject({ completed: 6, dead: 1, pending: 0, running: 0 });
   });
 });

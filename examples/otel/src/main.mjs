@@ -71,6 +71,13 @@ const scheduler = createScheduler({
   pollInterval: "100ms",
   // A short backoff, so the retry of the failing job shows within the demo.
   retry: { maxAttempts: 3, initialDelay: "100ms", multiplier: 2 },
+  // The scheduler's own lines (a failed attempt is a warning), between the spans.
+  logger: {
+    debug() {},
+    info: (message) => log(`info  ${message}`),
+    warn: (message) => log(`warn  ${message}`),
+    error: (message) => log(`error ${message}`),
+  },
 });
 scheduler.use(otel({ tracerProvider, meterProvider }));
 

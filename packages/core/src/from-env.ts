@@ -1,3 +1,6 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Config, configFromEnv, optionsFromConfig } from "./env-config.js";
 import { AdapterNotInstalledError, ConfigError } from "./errors.js";
 import type { Leader } from "./leader.js";
@@ -16,7 +19,37 @@ interface AdapterModule {
 /** Loads a package by name; a seam so tests can stand in for packages that are not installed. */
 export type ModuleLoader = (name: string) => Promise<unknown>;
 
-const defaultLoader: ModuleLoader = (name) => import(name);
+/** Whether `err` says a module could not be found (ESM or CommonJS resolution). */
+function isModuleNotFound(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+}
+
+/**
+ * Imports an adapter package as the application would. A bare `import(name)` resolves from
+ * @sched/core's own folder, which finds the package only where dependencies are hoisted (npm,
+ * yarn); pnpm keeps each package's dependencies beside it, so the adapter the application installed
+ * is found from the application's folders instead: the main script's, then the working directory.
+ */
+const defaultLoader: ModuleLoader = async (name) => {
+  try {
+    return await import(name);
+  } catch (err) {
+    if (!isModuleNotFound(err)) throw err;
+    const bases = [process.argv[1] ? dirname(process.argv[1]) : null, process.cwd()];
+    for (const base of bases) {
+      if (base === null) continue;
+      let resolved: string;
+      try {
+        resolved = createRequire(join(base, "package.json")).resolve(name);
+      } catch {
+        continue;
+      }
+      return import(pathToFileURL(resolved).href);
+    }
+    throw err;
+  }
+};
 
 /** Stores `SCHEDULER_STORE` may name whose adapter packages are not released yet. */
 const COMING_STORES: Partial<Record<string, string>> = {
@@ -29,9 +62,7 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
   try {
     mod = await load(name);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND")
-      throw new AdapterNotInstalledError(name, { cause: err });
+    if (isModuleNotFound(err)) throw new AdapterNotInstalledError(name, { cause: err });
     throw err;
   }
   if (typeof (mod as Partial<AdapterModule>)?.fromEnv !== "function") {

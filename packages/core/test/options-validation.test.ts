@@ -55,7 +55,8 @@ describe("a logger that throws", () => {
       },
       error: () => {
         calls++;
-        return Promise.reject(new Error("async logger down")) as unknown as void;
+        // An async logger whose promise rejects.
+        return Promise.reject(new Error("async logger down")) as unknown as undefined;
       },
     };
     const { s, store } = setup({ logger: throwing, retry: { maxAttempts: 2, initialDelay: 0, jitter: 0 } });

@@ -125,7 +125,7 @@ describe("PostgresLeader options", () => {
     ["instanceId", { instanceId: "nul\u0000" }],
     ["ttl", { ttl: 0 }],
     ["ttl", { ttl: -5 }],
-    ["ttl", { ttl: "soon" }],
+    ["ttl", { ttl: "soon" as never }],
     ["ttl", { ttl: "30d" }],
     ["pool", { pool: new pg.Pool(), connectionString }],
     ["pool", { pool: {} as pg.Pool }],
@@ -136,7 +136,7 @@ describe("PostgresLeader options", () => {
   ])("rejects a bad %s: %j", (field, options) => {
     let error: unknown;
     try {
-      new PostgresLeader(options);
+      new PostgresLeader(options as never);
     } catch (err) {
       error = err;
     }

@@ -50,7 +50,7 @@ describe("RedisLeader options", () => {
     [{ url, name: "" }, "name"],
     [{ url, instanceId: "x".repeat(201) }, "instanceId"],
     [{ url, ttl: 0 }, "ttl"],
-    [{ url, ttl: "soon" }, "ttl"],
+    [{ url, ttl: "soon" as never }, "ttl"],
     [{ url, ttl: 2 ** 31 }, "ttl"],
   ])("rejects bad options with a ConfigError naming them (%#)", (options, field) => {
     let error: unknown;

@@ -42,6 +42,7 @@ describe("a Redis nothing listens on", () => {
       const claim = await failureOf(
         store.claimDueJobs({
           queues: ["q"],
+          names: null,
           limit: 1,
           now: new Date(),
           lockedUntil: new Date(),

@@ -37,8 +37,15 @@ export async function runUntilIdle(scheduler: Scheduler, options: RunUntilIdleOp
   const deadline = Date.now() + parseDuration(options.timeout ?? "10s", "timeout");
   const advanceLimit = (clock?.now() ?? 0) + parseDuration(options.maxAdvance ?? "24h", "maxAdvance");
   const queues = scheduler.options.queues;
+  // Idle must be seen twice in a row: the two reads run on different connections of a store, so a
+  // change that commits between them (a failure recorded, a claim) can make one look idle.
+  let idleSeen = 0;
   for (;;) {
     for (let i = 0; i < 5; i++) await turn();
+    // localWork covers what the store cannot see yet: failures being recorded, dead-letter
+    // jobs being resolved, acknowledgements not yet sent. Read before the store, so that work
+    // that lands meanwhile is seen by the store's reads.
+    const localWork = scheduler.localWork;
     const [stats, due] = await Promise.all([
       scheduler.store.stats(),
       // Only jobs this scheduler can claim: a name no handler here runs would wait forever.
@@ -46,13 +53,15 @@ export async function runUntilIdle(scheduler: Scheduler, options: RunUntilIdleOp
     ]);
     const now = scheduler.now();
     const dueNow = due !== null && due.getTime() <= now;
-    // localWork covers what the store cannot see yet: failures being recorded, dead-letter
-    // handlers running, acknowledgements not yet sent.
-    if (stats.running === 0 && !dueNow && scheduler.localWork === 0) {
+    if (stats.running === 0 && !dueNow && localWork === 0 && scheduler.localWork === 0) {
+      idleSeen++;
+      if (idleSeen < 2) continue;
+      idleSeen = 0;
       if (!clock || due === null || due.getTime() > advanceLimit) return;
       await clock.advance(due.getTime() - clock.now());
       continue;
     }
+    idleSeen = 0;
     if (Date.now() > deadline) {
       throw new SchedulerError(
         "IDLE_TIMEOUT",

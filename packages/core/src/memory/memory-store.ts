@@ -395,7 +395,8 @@ export class MemoryStore implements Store<never> {
       let jobsInLane = 0;
       for (const status of Object.keys(total) as JobStatus[]) jobsInLane += lane.counts[status];
       if (jobsInLane === 0) continue;
-      const queueCounts = (byQueue[lane.name] ??= emptyCounts());
+      byQueue[lane.name] ??= emptyCounts();
+      const queueCounts = byQueue[lane.name] as Omit<Stats, "byQueue">;
       for (const status of Object.keys(total) as JobStatus[]) {
         total[status] += lane.counts[status];
         queueCounts[status] += lane.counts[status];

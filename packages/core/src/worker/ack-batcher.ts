@@ -76,7 +76,9 @@ export class AckBatcher {
           const stale = applied.filter((a) => !a).length;
           if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
           if (this.failuresInRow > 0) {
-            logger.info(`acknowledging completed jobs works again after ${this.failuresInRow} failed attempt(s)`);
+            logger.info(
+              `acknowledging completed jobs works again after ${this.failuresInRow} failed attempt(s)`,
+            );
             this.failuresInRow = 0;
           }
         },
