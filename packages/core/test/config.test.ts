@@ -366,7 +366,14 @@ describe("createSchedulerFromEnv", () => {
   });
 
   it("tells the user what to install when the adapter package is missing", async () => {
-    const err = await createSchedulerFromEnv({ SCHEDULER_STORE: "redis" }).catch((e) => e);
+    const notFound = async (name: string) => {
+      throw Object.assign(new Error(`Cannot find package '${name}'`), { code: "ERR_MODULE_NOT_FOUND" });
+    };
+    const err = await createSchedulerFromEnv(
+      { SCHEDULER_STORE: "redis", SCHEDULER_REDIS_URL: "redis://127.0.0.1:1" },
+      {},
+      notFound,
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(AdapterNotInstalledError);
     expect(err.code).toBe("ADAPTER_NOT_INSTALLED");
     expect(err.message).toContain("npm install @sched/store-redis");
