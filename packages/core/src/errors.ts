@@ -41,22 +41,28 @@ export class InvalidScheduleError extends SchedulerError {
   }
 }
 
-/** An enqueue whose `uniqueKey` is already held by a job that is not final. Nothing was created. */
+/**
+ * An enqueue whose `uniqueKey` is already held by a job of the same queue that is not final.
+ * Nothing was created.
+ */
 export class JobAlreadyExistsError extends SchedulerError {
   /** The unique key that is taken. */
   readonly uniqueKey: string;
   /** The id of the job holding the key, when the store knows it. */
   readonly existingJobId: string | null;
-  /** Creates the error for `uniqueKey`. */
-  constructor(uniqueKey: string, existingJobId: string | null = null) {
+  /** The queue in which the key is held, when known. */
+  readonly queue: string | null;
+  /** Creates the error for `uniqueKey` (held by `existingJobId` in `queue`, when known). */
+  constructor(uniqueKey: string, existingJobId: string | null = null, queue: string | null = null) {
     super(
       "JOB_ALREADY_EXISTS",
-      `a job with uniqueKey "${uniqueKey}" is already scheduled, pending or running${
+      `a job with uniqueKey "${uniqueKey}"${queue === null ? "" : ` in queue "${queue}"`} is already scheduled, pending or running${
         existingJobId ? ` (job ${existingJobId})` : ""
       }`,
     );
     this.uniqueKey = uniqueKey;
     this.existingJobId = existingJobId;
+    this.queue = queue;
   }
 }
 
@@ -87,18 +93,27 @@ export class ConfigError extends SchedulerError {
   }
 }
 
-/** A store or leader adapter package that `createSchedulerFromEnv` needs is not installed. */
+/**
+ * A store or leader adapter package that `createSchedulerFromEnv` needs is not installed, or is
+ * installed without a package it depends on (its client, such as `pg` or `ioredis`).
+ */
 export class AdapterNotInstalledError extends SchedulerError {
   /** The npm package that could not be loaded. */
   readonly packageName: string;
-  /** Creates the error for `packageName`. */
-  constructor(packageName: string, options?: SchedulerErrorOptions) {
+  /** The package the adapter needs that is missing, when the adapter itself is installed. */
+  readonly missingDependency: string | null;
+  /** Creates the error for `packageName` (or for its `missingDependency`). */
+  constructor(packageName: string, options?: SchedulerErrorOptions & { missingDependency?: string }) {
+    const missing = options?.missingDependency;
     super(
       "ADAPTER_NOT_INSTALLED",
-      `the package "${packageName}" is required by this configuration but could not be loaded; install it with: npm install ${packageName}`,
+      missing === undefined
+        ? `the package "${packageName}" is required by this configuration but could not be loaded; install it with: npm install ${packageName}`
+        : `the package "${packageName}" is installed, but "${missing}", which it needs, could not be loaded; install it with: npm install ${missing}`,
       options,
     );
     this.packageName = packageName;
+    this.missingDependency = missing ?? null;
   }
 }
 
@@ -185,6 +200,42 @@ export class StoreClosedError extends SchedulerError {
   }
 }
 
+/**
+ * A store call that did not answer within `storeTimeout` (the backend hangs, or the network to it).
+ * The call may still complete on the backend later: an enqueue that timed out may have been stored
+ * (use a `uniqueKey` to retry it safely).
+ */
+export class StoreTimeoutError extends SchedulerError {
+  /** The store operation that timed out, e.g. `claimDueJobs`. */
+  readonly operation: string;
+  /** The timeout, in ms. */
+  readonly timeoutMs: number;
+  /** Creates the error for `operation` after `timeoutMs`. */
+  constructor(operation: string, timeoutMs: number) {
+    super("STORE_TIMEOUT", `the store did not answer ${operation} within ${timeoutMs}ms`);
+    this.operation = operation;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The store lost its data (a restart without persistence, a flush, a failover to an empty
+ * replica): jobs stored before are gone. Reported by `healthCheck()` for a while after the loss
+ * was noticed; each instance restores the schedules it defines.
+ */
+export class StoreStateLostError extends SchedulerError {
+  /** When the loss was noticed. */
+  readonly noticedAt: Date;
+  /** Creates the error for a loss noticed at `noticedAt`. */
+  constructor(noticedAt: Date) {
+    super(
+      "STORE_STATE_LOST",
+      `the store lost its data (noticed at ${noticedAt.toISOString()}): jobs stored before are gone, and the schedules this instance defines were restored`,
+    );
+    this.noticedAt = noticedAt;
+  }
+}
+
 /** Whether `err` says the store was closed (code `STORE_CLOSED`). */
 export function isStoreClosed(err: unknown): boolean {
   return err instanceof SchedulerError && err.code === "STORE_CLOSED";
@@ -201,15 +252,27 @@ export class PayloadValidationError extends SchedulerError {
   }
 }
 
-/** Turns anything thrown (including non-Errors) into an `Error`. */
+/**
+ * Turns anything thrown (including non-Errors) into an `Error` whose `message` is a string that
+ * can be read. Never throws, whatever was thrown: an error whose `message` getter throws, or a
+ * Proxy whose traps throw, becomes a plain `Error` saying so.
+ */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  if (typeof value === "string") return new Error(value);
-  let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    if (value instanceof Error) {
+      const message: unknown = value.message;
+      if (typeof message === "string") return value;
+      return new Error(`an error with a ${typeof message} message was thrown: ${String(message)}`);
+    }
+    if (typeof value === "string") return new Error(value);
+    let text: string;
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+    return new Error(`non-Error thrown: ${text}`);
   } catch {
-    text = String(value);
+    return new Error("a value was thrown that cannot be read (reading it threw)");
   }
-  return new Error(`non-Error thrown: ${text}`);
 }

@@ -26,6 +26,20 @@ function isModuleNotFound(err: unknown): boolean {
 }
 
 /**
+ * The bare package name a module-not-found error names (`Cannot find package 'ioredis' imported
+ * from …`, `Cannot find module 'pg'`), or `null` for a path or no name.
+ */
+function missingPackageOf(err: unknown): string | null {
+  const message = (err as { message?: unknown } | null)?.message;
+  const spec =
+    typeof message === "string" ? /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1] : undefined;
+  if (spec === undefined || spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("file:"))
+    return null;
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] as string);
+}
+
+/**
  * Imports an adapter package as the application would. A bare `import(name)` resolves from
  * @sched/core's own folder, which finds the package only where dependencies are hoisted (npm,
  * yarn); pnpm keeps each package's dependencies beside it, so the adapter the application installed
@@ -62,7 +76,13 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
   try {
     mod = await load(name);
   } catch (err) {
-    if (isModuleNotFound(err)) throw new AdapterNotInstalledError(name, { cause: err });
+    if (isModuleNotFound(err)) {
+      const missing = missingPackageOf(err);
+      throw new AdapterNotInstalledError(
+        name,
+        missing === null || missing === name ? { cause: err } : { cause: err, missingDependency: missing },
+      );
+    }
     throw err;
   }
   if (typeof (mod as Partial<AdapterModule>)?.fromEnv !== "function") {

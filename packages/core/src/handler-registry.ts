@@ -1,6 +1,7 @@
 import { type Duration, parseDuration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import { chain } from "./middleware/chain.js";
+import { assertKnownFields } from "./option-names.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
 import type { Handler, HandlerFn, Middleware } from "./types.js";
 
@@ -17,6 +18,15 @@ export interface HandlerOptions {
   /** Priority for jobs of this name enqueued without one. */
   priority?: number;
 }
+
+/** Every option of {@link HandlerOptions}. */
+const HANDLER_OPTION_FIELDS = [
+  "maxRetries",
+  "timeout",
+  "retry",
+  "queue",
+  "priority",
+] as const satisfies ReadonlyArray<keyof HandlerOptions>;
 
 /** A registered handler with its resolved defaults. */
 export interface RegisteredHandler {
@@ -48,6 +58,7 @@ export class HandlerRegistry {
         "handler",
         `expected a function or an object with handle(), got ${typeof handler}`,
       );
+    assertKnownFields(options, HANDLER_OPTION_FIELDS, "options");
     const { maxRetries, priority } = options;
     if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
       throw new InvalidArgumentError("maxRetries", `expected an integer >= 0, got ${maxRetries}`);

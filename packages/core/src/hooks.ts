@@ -13,6 +13,8 @@ export class HookRunner {
   constructor(
     hooks: readonly Hook[],
     private readonly logger: Logger,
+    /** Hooks are called only while this is open (not after the scheduler stopped). */
+    private readonly gate: { readonly opened: boolean } = { opened: true },
   ) {
     for (const hook of hooks) this.add(hook);
   }
@@ -59,7 +61,7 @@ export class HookRunner {
 
   private call(name: HookName, invoke: (hook: Hook) => unknown): void {
     const list = this.byEvent.get(name);
-    if (!list) return;
+    if (!list || !this.gate.opened) return;
     for (const hook of list) {
       try {
         const result = invoke(hook);

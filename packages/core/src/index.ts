@@ -16,6 +16,7 @@ export { logging } from "./middleware/logging.js";
 export { METRIC_NAMES, type MetricsCollector, metrics } from "./middleware/metrics.js";
 export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
+export { assertKnownFields, assertKnownOptions } from "./option-names.js";
 export type { SchedulerOptions } from "./options.js";
 export { MAX_PAYLOAD_DEPTH } from "./payload.js";
 export {

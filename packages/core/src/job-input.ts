@@ -1,13 +1,45 @@
 import { type Duration, parseDuration } from "./duration.js";
 import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
+import { assertKnownFields } from "./option-names.js";
 import { assertName, type ResolvedOptions } from "./options.js";
 import { assertJsonPayload } from "./payload.js";
 import type { NewJobRecord } from "./store.js";
 import { assertStorableString } from "./text.js";
-import type { NewJob } from "./types.js";
+import type { JobFilter, JobStatus, NewJob } from "./types.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
+/** The longest job id accepted in a lookup. */
+const MAX_ID_LENGTH = 200;
+
+/** The fields of a job to enqueue. */
+const NEW_JOB_FIELDS = [
+  "name",
+  "payload",
+  "queue",
+  "priority",
+  "maxRetries",
+  "timeout",
+  "metadata",
+  "uniqueKey",
+  "delay",
+  "runAt",
+] as const satisfies ReadonlyArray<keyof NewJob>;
+
+/** The fields of a `listJobs` filter. */
+const FILTER_FIELDS = ["status", "queue", "name", "limit", "offset"] as const satisfies ReadonlyArray<
+  keyof JobFilter
+>;
+
+const STATUSES: readonly JobStatus[] = [
+  "pending",
+  "scheduled",
+  "running",
+  "completed",
+  "failed",
+  "dead",
+  "cancelled",
+];
 
 /** Re-throws a validation failure as an `InvalidArgumentError` naming `field`. */
 function invalid(err: unknown, field: string): InvalidArgumentError {
@@ -38,8 +70,9 @@ export class JobInput {
 
   /** Validates `job` (reported as `path` in errors) and resolves it into a record. */
   toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
-    if (job === null || typeof job !== "object")
+    if (job === null || typeof job !== "object" || Array.isArray(job))
       throw new InvalidArgumentError(path, "expected a job object");
+    assertKnownFields(job, NEW_JOB_FIELDS, path);
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);
@@ -84,6 +117,71 @@ export class JobInput {
       metadata: this.metadata(job.metadata, `${path}.metadata`, this.options.maxMetadataBytes),
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
     };
+  }
+
+  /**
+   * Checks an id given to a lookup (`getJob`, `cancel`, `retryJob`): a string of 1 to 200
+   * characters that every store can keep, so every store answers a lookup alike.
+   */
+  jobId(value: unknown): string {
+    if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
+      throw new InvalidArgumentError(
+        "id",
+        `expected a job id of 1 to ${MAX_ID_LENGTH} characters, got ${typeof value === "string" ? `one of ${value.length}` : typeof value}`,
+      );
+    }
+    assertStorableString(value, "id");
+    return value;
+  }
+
+  /** Checks a `listJobs` filter and applies its defaults (limit 100, offset 0). */
+  jobFilter(filter: JobFilter): JobFilter & { limit: number; offset: number } {
+    if (filter === null || typeof filter !== "object" || Array.isArray(filter)) {
+      throw new InvalidArgumentError(
+        "filter",
+        "expected an object with status, queue, name, limit or offset",
+      );
+    }
+    assertKnownFields(filter, FILTER_FIELDS, "filter");
+    const limit = filter.limit ?? 100;
+    const offset = filter.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new InvalidArgumentError(
+        "limit",
+        `expected an integer from 1 to 10000, got ${JSON.stringify(limit)}`,
+      );
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new InvalidArgumentError("offset", `expected an integer >= 0, got ${JSON.stringify(offset)}`);
+    }
+    if (filter.status !== undefined) {
+      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+      for (const status of statuses) {
+        if (!STATUSES.includes(status)) {
+          throw new InvalidArgumentError(
+            "status",
+            `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
+          );
+        }
+      }
+    }
+    if (filter.queue !== undefined) this.name(filter.queue, "queue");
+    if (filter.name !== undefined) this.name(filter.name, "name");
+    return { ...filter, limit, offset };
+  }
+
+  /**
+   * Checks metadata that middleware (`wrapEnqueue`, `wrapTick`) added after the job was checked:
+   * the same rules as the caller's own metadata.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) or PayloadTooLargeError (`PAYLOAD_TOO_LARGE`) naming the field.
+   */
+  recheckMetadata(records: readonly NewJobRecord[], path: string): void {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as NewJobRecord;
+      const field = records.length === 1 ? `${path}.metadata` : `${path}[${i}].metadata`;
+      record.metadata = this.metadata(record.metadata, field, this.options.maxMetadataBytes);
+    }
   }
 
   /** Parses a duration, naming `field` when it is bad. */

@@ -52,6 +52,11 @@ export class LeaderElector {
     this.task.start(this.options.distributed.lockRefresh);
   }
 
+  /** Acquires or renews at once (after an outage), then every `lockRefresh`. */
+  trigger(): void {
+    this.task?.trigger();
+  }
+
   /** Stops renewing and releases the lease so another instance takes over at once. */
   async stop(): Promise<void> {
     if (!this.task || !this.leader) return;

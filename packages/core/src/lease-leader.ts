@@ -82,7 +82,7 @@ export abstract class LeaseLeader implements Leader {
     );
     const ttlMs = parseTtl(options.ttl ?? "30s");
     if (!(ttlMs >= 1) || ttlMs > MAX_TTL_MS) {
-      throw new ConfigError("ttl", `expected a duration from 1ms up to ${MAX_TTL_MS}ms, got ${options.ttl}`);
+      throw new ConfigError("ttl", `expected a duration from 1ms up to ${MAX_TTL_MS}ms, got ${ttlMs}ms`);
     }
     // Backends take whole milliseconds; rounding down keeps their lease no longer than asked.
     this.ttlMs = Math.floor(ttlMs);
@@ -204,19 +204,31 @@ export abstract class LeaseLeader implements Leader {
   }
 }
 
-/** Validates a name or instance id: any 1-200 characters except NUL. */
+/**
+ * Validates a name or instance id: any 1-200 characters except NUL. The value is never quoted in
+ * the error: a connection string given by mistake must not end up in a log.
+ */
 function checkText(value: unknown, field: string): string {
   if (typeof value !== "string" || value.length === 0 || value.length > 200 || value.includes("\u0000")) {
-    throw new ConfigError(field, `expected 1-200 characters without NUL, got ${JSON.stringify(value)}`);
+    const got =
+      typeof value !== "string"
+        ? typeof value
+        : value.includes("\u0000")
+          ? "one with NUL"
+          : `${value.length} characters`;
+    throw new ConfigError(field, `expected 1-200 characters without NUL, got ${got}`);
   }
   return value;
 }
 
-/** Parses the TTL, reporting a bad one as a {@link ConfigError} like the other options. */
+/** Parses the TTL, reporting a bad one as a {@link ConfigError} like the other options, without quoting it. */
 function parseTtl(ttl: Duration): number {
   try {
     return parseDuration(ttl, "ttl");
-  } catch (err) {
-    throw new ConfigError("ttl", (err as Error).message.replace("ttl: ", ""), { cause: err });
+  } catch {
+    throw new ConfigError(
+      "ttl",
+      `expected milliseconds or a duration such as "30s", got ${typeof ttl === "string" ? "a string that is not one" : typeof ttl}`,
+    );
   }
 }

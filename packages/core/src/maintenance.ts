@@ -1,8 +1,9 @@
-import { SchedulerError } from "./errors.js";
+import { SchedulerError, StoreStateLostError } from "./errors.js";
 import type { HandlerRegistry } from "./handler-registry.js";
 import type { HookRunner } from "./hooks.js";
 import type { ResolvedOptions } from "./options.js";
 import { PeriodicTask } from "./periodic-task.js";
+import type { ScheduleDefiner } from "./schedules/schedule-definer.js";
 import type { Store } from "./store.js";
 import { deadLetterOptions } from "./worker/dead-letters.js";
 import type { UnhandledNames } from "./worker/unhandled-names.js";
@@ -13,16 +14,26 @@ const RECOVER_BATCH = 1000;
 /** The history entry of a lost lease (and the error of a job that died of lost leases alone). */
 export const LEASE_EXPIRED_ERROR = "lease expired (the process running the job stopped)";
 
+/** How long `healthCheck()` reports a loss of the store's data after it was noticed (ms). */
+export const STATE_LOSS_REPORTED_FOR = 5 * 60_000;
+
 /**
  * Background upkeep: on every instance, returns jobs whose lease expired (their process died) to
- * the queue, or makes them dead when they have lost too many leases, and looks for waiting jobs
- * of names without a handler here; on the leader, purges completed, dead and cancelled jobs past
- * their retention.
+ * the queue, or makes them dead when they have lost too many leases; looks for waiting jobs of
+ * names without a handler here; and watches the store's data: a new `epoch` means the backend lost
+ * it (reported as an error, and this instance's schedules are restored at once), and a stored
+ * schedule defined differently by another instance is reported. On the leader, purges completed,
+ * dead and cancelled jobs past their retention.
  */
 export class Maintenance {
   private readonly recovery: PeriodicTask;
   private readonly cleanup: PeriodicTask;
   private readonly namesCheck: PeriodicTask;
+  private readonly stateCheck: PeriodicTask;
+  /** The store's epoch as last seen, `null` before the first look. */
+  private epoch: string | null = null;
+  /** When a loss of the store's data was last noticed (clock ms), or `null`. */
+  private lostAt: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -30,6 +41,7 @@ export class Maintenance {
     private readonly handlers: HandlerRegistry,
     private readonly hooks: HookRunner,
     private readonly unhandled: UnhandledNames,
+    private readonly definer: ScheduleDefiner,
     private readonly isLeader: () => boolean,
     private readonly onRecovered: () => void,
   ) {
@@ -55,6 +67,28 @@ export class Maintenance {
       () => unhandled.check(),
       logger,
     );
+    this.stateCheck = new PeriodicTask(
+      "checking the store's data",
+      clock,
+      () => distributed.lockRefresh,
+      () => this.checkState(),
+      logger,
+    );
+  }
+
+  /**
+   * The loss of the store's data noticed within the last {@link STATE_LOSS_REPORTED_FOR}, as the
+   * error `healthCheck()` reports, or `null`.
+   */
+  stateLoss(): StoreStateLostError | null {
+    if (this.lostAt === null || this.options.clock.now() - this.lostAt > STATE_LOSS_REPORTED_FOR) return null;
+    return new StoreStateLostError(new Date(this.lostAt));
+  }
+
+  /** Runs the recovery and the data check at once (the store's connection is back after an outage). */
+  trigger(): void {
+    this.recovery.trigger();
+    this.stateCheck.trigger();
   }
 
   /** Starts every task. */
@@ -62,11 +96,38 @@ export class Maintenance {
     this.recovery.start(0);
     this.cleanup.start(this.options.cleanupInterval);
     this.namesCheck.start(this.options.distributed.lockRefresh);
+    this.stateCheck.start(0);
   }
 
   /** Stops every task and waits for runs in progress. */
   async stop(): Promise<void> {
-    await Promise.all([this.recovery.stop(), this.cleanup.stop(), this.namesCheck.stop()]);
+    await Promise.all([
+      this.recovery.stop(),
+      this.cleanup.stop(),
+      this.namesCheck.stop(),
+      this.stateCheck.stop(),
+    ]);
+  }
+
+  private async checkState(): Promise<void> {
+    const epoch = await this.store.epoch();
+    const known = this.epoch;
+    this.epoch = epoch;
+    if (known === null || known === epoch) {
+      await this.definer.check();
+      return;
+    }
+    const { clock, logger } = this.options;
+    this.lostAt = clock.now();
+    logger.error(
+      "the store lost its data (restarted without persistence, flushed, or failed over to an empty replica): jobs stored before are gone; restoring the schedules this instance defines",
+      { previousEpoch: known, epoch },
+    );
+    const restored = await this.definer.restore();
+    if (restored.length > 0)
+      logger.warn(`restored ${restored.length} schedule(s) after the store lost its data`, {
+        schedules: restored,
+      });
   }
 
   private async recover(): Promise<number | undefined> {

@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError, InvalidArgumentError } from "./errors.js";
 
 /**
  * The optimal string alignment distance: insertions, deletions, substitutions and swaps of two
@@ -27,11 +27,11 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The name of `known` closest to `written`, when it is close enough to be a typo of it: at most
- * one edit per three characters (at least one edit, at most three), case ignored.
+ * one edit per three characters, rounded up (at least one edit, at most three), case ignored.
  */
 export function closestName<T extends string>(written: string, known: readonly T[]): T | undefined {
   const text = written.toLowerCase();
-  const allowed = Math.min(3, Math.max(1, Math.floor(text.length / 3)));
+  const allowed = Math.min(3, Math.max(1, Math.ceil(text.length / 3)));
   let closest: T | undefined;
   let closestDistance = Number.POSITIVE_INFINITY;
   for (const name of known) {
@@ -54,20 +54,40 @@ export function closestName<T extends string>(written: string, known: readonly T
  *   closest known name when it looks like a typo; or naming `path` when `value` is not an object.
  */
 export function assertKnownOptions(value: unknown, known: readonly string[], path = ""): void {
+  checkNames(value, known, path, "option", (field, message) => new ConfigError(field, message));
+}
+
+/**
+ * Like {@link assertKnownOptions}, for the fields of a call's input (a job, a filter): a misspelt
+ * field (`maxRetry`) is refused rather than ignored.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the first unknown field, or `path`
+ *   when `value` is not an object.
+ */
+export function assertKnownFields(value: unknown, known: readonly string[], path: string): void {
+  checkNames(value, known, path, "field", (field, message) => new InvalidArgumentError(field, message));
+}
+
+function checkNames(
+  value: unknown,
+  known: readonly string[],
+  path: string,
+  noun: "option" | "field",
+  error: (field: string, message: string) => Error,
+): void {
   if (value === undefined) return;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError(
-      path || "options",
-      `expected an object of options, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
-    );
+    const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw error(path || "options", `expected an object of ${noun}s, got ${got}`);
   }
   for (const name of Object.keys(value)) {
     if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;
     const field = path ? `${path}.${name}` : name;
     const suggestion = closestName(name, known);
-    throw new ConfigError(
+    const hint = suggestion === undefined ? "" : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
+    throw error(
       field,
-      `is not an option here${suggestion === undefined ? "" : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`} Known options: ${known.join(", ")}`,
+      `is not ${noun === "option" ? "an option" : "a field"} here${hint} Known: ${known.join(", ")}`,
     );
   }
 }

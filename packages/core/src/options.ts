@@ -33,7 +33,10 @@ export interface SchedulerOptions<Tx = unknown> {
   };
   /** Several instances sharing one store. */
   distributed?: {
-    /** Require a `leader` so that only one instance fires schedules; default false (this instance always fires them). */
+    /**
+     * Several instances share the store and only the `leader` fires schedules; default true when a
+     * `leader` is given, else false (this instance always fires them). `false` with a leader is refused.
+     */
     enabled?: boolean;
     /** This instance's id; default a random UUID. */
     instanceId?: string;
@@ -66,6 +69,12 @@ export interface SchedulerOptions<Tx = unknown> {
   misfireGrace?: Duration;
   /** At most this many catch-up jobs for the `all` misfire policy; default 100. */
   misfireLimit?: number;
+  /**
+   * The longest any store call may take before it fails with `StoreTimeoutError`
+   * (`STORE_TIMEOUT`), so that no call and no loop waits for ever on a backend that hangs; default
+   * `"10s"`. Measured in real time.
+   */
+  storeTimeout?: Duration;
   /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
   maxLeaseRecoveries?: number;
   /** Most jobs claimed in one store call; default `max(workers, 50)`. */
@@ -98,6 +107,7 @@ export interface ResolvedOptions {
   misfireGrace: number;
   misfireLimit: number;
   maxLeaseRecoveries: number;
+  storeTimeout: number;
   claimBatchSize: number;
   idGenerator: IdGenerator;
   random: () => number;
@@ -127,7 +137,7 @@ function duration(value: Duration | undefined, fallback: Duration, field: string
 function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min)
-    throw new ConfigError(field, `expected an integer >= ${min}, got ${v}`);
+    throw new ConfigError(field, `expected an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}`);
   return v;
 }
 
@@ -162,6 +172,7 @@ const OPTION_NAMES = [
   "misfireGrace",
   "misfireLimit",
   "maxLeaseRecoveries",
+  "storeTimeout",
   "claimBatchSize",
   "idGenerator",
   "random",
@@ -171,6 +182,14 @@ const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
 const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
 const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const HOOK_NAMES = [
+  "beforeJob",
+  "afterJob",
+  "onEnqueue",
+  "onRetry",
+  "onDead",
+  "onRecover",
+] as const satisfies ReadonlyArray<keyof Hook>;
 const STORE_METHODS = [
   "createJobs",
   "getJob",
@@ -288,6 +307,20 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   ) {
     throw new ConfigError("hooks", "expected an array of hook objects");
   }
+  for (const [i, hook] of (options.hooks ?? []).entries()) {
+    assertKnownOptions(hook, HOOK_NAMES, `hooks[${i}]`);
+    for (const name of HOOK_NAMES) {
+      if (hook[name] !== undefined && typeof hook[name] !== "function") {
+        throw new ConfigError(`hooks[${i}].${name}`, `expected a function, got ${typeof hook[name]}`);
+      }
+    }
+  }
+  if (options.leader !== undefined && options.distributed?.enabled === false) {
+    throw new ConfigError(
+      "distributed.enabled",
+      "is false while a leader is given: the leader would be ignored and every instance would fire schedules; drop the leader or enable distributed",
+    );
+  }
   if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
     throw new ConfigError("middleware", "expected an array of middleware functions");
   }
@@ -326,7 +359,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (!["skip", "once", "all"].includes(misfire)) {
     throw new ConfigError("misfire", `expected "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
   }
-  const distributedEnabled = options.distributed?.enabled ?? false;
+  // A leader given means several instances: it is used without distributed.enabled too.
+  const distributedEnabled = options.distributed?.enabled ?? options.leader !== undefined;
   if (distributedEnabled && !options.leader) {
     throw new ConfigError(
       "leader",
@@ -341,6 +375,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (!Number.isInteger(maxMetadataBytes) || maxMetadataBytes < 0) {
     throw new ConfigError("maxMetadataBytes", `expected an integer >= 0, got ${maxMetadataBytes}`);
   }
+  const storeTimeout = duration(options.storeTimeout, "10s", "storeTimeout");
+  if (storeTimeout <= 0) throw new ConfigError("storeTimeout", "must be positive");
   const clock = options.clock ?? systemClock;
   return {
     workers,
@@ -370,6 +406,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     misfireGrace: duration(options.misfireGrace, "1m", "misfireGrace"),
     misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
     maxLeaseRecoveries: positiveInt(options.maxLeaseRecoveries, 3, "maxLeaseRecoveries", 0),
+    storeTimeout,
     claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers, 50), "claimBatchSize"),
     idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
     random: options.random ?? Math.random,

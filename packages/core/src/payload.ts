@@ -46,7 +46,7 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
     case "object":
       break;
     default:
-      throw new InvalidArgumentError(path, `a ${typeof value} is not JSON-serialisable`);
+      throw new InvalidArgumentError(path, `${withArticle(typeof value)} is not JSON-serialisable`);
   }
   if (value === null) return;
   if (depth >= MAX_PAYLOAD_DEPTH) {
@@ -72,7 +72,10 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
     const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
     const hint =
       value instanceof Date ? "; pass date.toISOString() instead" : "; use plain objects and arrays";
-    throw new InvalidArgumentError(path, `a ${kind} is not JSON-serialisable without change${hint}`);
+    throw new InvalidArgumentError(
+      path,
+      `${withArticle(kind)} is not JSON-serialisable without change${hint}`,
+    );
   }
   seen.add(value);
   for (const key of Object.keys(value)) {
@@ -87,4 +90,9 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
     checkValue(v, `${path}.${key}`, seen, depth + 1);
   }
   seen.delete(value);
+}
+
+/** `a` or `an` before `word`, by its first letter: "an object", "a Map", "an undefined". */
+function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
 }

@@ -1,5 +1,6 @@
 import { type Duration, parseDuration } from "./duration.js";
 import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "./errors.js";
+import { assertKnownFields } from "./option-names.js";
 import type { Job } from "./types.js";
 
 /** How failed attempts are retried: exponential backoff with jitter, capped. */
@@ -40,6 +41,7 @@ export interface RetryPolicy {
  * @throws InvalidArgumentError naming the bad field.
  */
 export function retry(options: RetryOptions = {}): RetryPolicy {
+  assertKnownFields(options, ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"], "retry");
   const maxAttempts = options.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new InvalidArgumentError("retry.maxAttempts", `expected an integer >= 1, got ${maxAttempts}`);

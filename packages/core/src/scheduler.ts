@@ -1,7 +1,9 @@
+import { BoundedStore } from "./bounded-store.js";
 import { type Duration, parseDuration } from "./duration.js";
 import {
   InvalidArgumentError,
   InvalidScheduleError,
+  JobAlreadyExistsError,
   JobNotFoundError,
   SchedulerError,
   ShuttingDownError,
@@ -15,13 +17,17 @@ import type { Leader } from "./leader.js";
 import { LeaderElector } from "./leader-elector.js";
 import { Maintenance } from "./maintenance.js";
 import { MemoryStore } from "./memory/index.js";
+import { assertKnownFields } from "./option-names.js";
 import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./options.js";
+import { OutputGate } from "./output-gate.js";
 import { AtBuilder, EveryBuilder, type ScheduleRegistrar } from "./schedules/builder.js";
 import { compileSchedule, definitionKey, firstRunAt } from "./schedules/definition.js";
 import { toScheduleDefinition } from "./schedules/definition-input.js";
+import { ScheduleDefiner, type ScheduleShape } from "./schedules/schedule-definer.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
-import type { NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
+import { settleBy } from "./settle-by.js";
+import type { CreateJobsOptions, NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
 import type {
   Handler,
   HandlerFn,
@@ -31,12 +37,18 @@ import type {
   JobName,
   Middleware,
   NewJob,
+  NewJobInput,
   NewJobOf,
   PayloadOf,
   Stats,
 } from "./types.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
-import { WorkerPool } from "./worker/worker-pool.js";
+import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
+
+/** What `stop()` may take beyond `timeout` and the abort grace for the store's last calls (ms). */
+const STOP_MARGIN_MS = 3_000;
+/** Closing the store and leader a scheduler created gets at least this long (ms). */
+const CLOSE_MARGIN_MS = 2_000;
 
 /** The lifecycle of a {@link Scheduler}. */
 export type SchedulerState = "idle" | "starting" | "running" | "stopping" | "stopped";
@@ -64,9 +76,17 @@ export interface StopOptions {
 export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements ScheduleRegistrar {
   /** The resolved options. */
   readonly options: ResolvedOptions;
-  /** The store jobs and schedules live in. */
+  /** The store jobs and schedules live in, as given (or created). */
   readonly store: Store<Tx>;
+  /**
+   * The store as the scheduler calls it: every call answers within `storeTimeout` or rejects with
+   * a `StoreTimeoutError` (`STORE_TIMEOUT`).
+   */
+  private readonly bounded: Store<Tx>;
   private readonly leader: Leader | undefined;
+  private readonly definer: ScheduleDefiner;
+  /** Silences the scheduler's log lines and hooks once it has stopped. */
+  private readonly gate = new OutputGate();
   private readonly registry = new HandlerRegistry();
   private readonly input: JobInput;
   private readonly hooks: HookRunner;
@@ -86,32 +106,45 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
    * created itself and must close on `stop()`.
    */
   constructor(options: SchedulerOptions<Tx> = {}, owns: { store?: boolean; leader?: boolean } = {}) {
-    this.options = resolveOptions(options as SchedulerOptions);
+    const resolved = resolveOptions(options as SchedulerOptions);
+    this.options = { ...resolved, logger: this.gate.logger(resolved.logger) };
     this.store = options.store ?? (new MemoryStore() as Store<never> as Store<Tx>);
+    this.bounded = new BoundedStore(this.store, this.options.storeTimeout, () => this.storeClosed());
     this.ownsStore = owns.store ?? false;
     this.ownsLeader = owns.leader ?? false;
     this.leader = options.leader;
     this.input = new JobInput(this.options, this.registry);
-    this.hooks = new HookRunner(options.hooks ?? [], this.options.logger);
+    this.hooks = new HookRunner(options.hooks ?? [], this.options.logger, this.gate);
     this.extensions = new Extensions(this.hooks, this.options.logger);
-    const unhandled = new UnhandledNames(this.store, this.options, this.registry);
-    this.pool = new WorkerPool(this.store, this.options, this.registry, this.hooks, unhandled);
+    this.definer = new ScheduleDefiner(this.bounded, this.options, this.registry, this.input, () =>
+      this.runner.trigger(),
+    );
+    const unhandled = new UnhandledNames(this.bounded, this.options, this.registry);
+    this.pool = new WorkerPool(this.bounded, this.options, this.registry, this.hooks, unhandled, () => {
+      // The store's push connection is back after an outage: every loop looks at once, and
+      // leadership is renewed before its lease can lapse.
+      this.runner.trigger();
+      this.maintenance.trigger();
+      this.elector.trigger();
+    });
     this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
     this.runner = new ScheduleRunner(
-      this.store,
+      this.bounded,
       this.options,
       this.hooks,
       this.extensions,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
       (name) => this.registry.has(name),
+      (jobs) => this.input.recheckMetadata(jobs, "tick"),
     );
     this.maintenance = new Maintenance(
-      this.store,
+      this.bounded,
       this.options,
       this.registry,
       this.hooks,
       unhandled,
+      this.definer,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
     );
@@ -205,7 +238,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
    *   the insert joins that transaction.
    */
   async enqueue<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
-    job: NewJob<PayloadOf<Jobs, N, P>> & { name: N },
+    job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
     const [created] = await this.insert([this.input.toRecord(job, "job")], options);
@@ -214,11 +247,14 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
 
   /** Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`). */
   enqueueAt<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
-    job: NewJob<PayloadOf<Jobs, N, P>> & { name: N },
+    job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
     runAt: Date,
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
-    return this.enqueue<P, N>({ ...job, runAt }, options);
+    const timed = { ...(job as NewJob), runAt } as unknown as NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & {
+      name: N;
+    };
+    return this.enqueue<P, N>(timed, options);
   }
 
   /**
@@ -236,33 +272,35 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
     return this.insert(records, options);
   }
 
-  /** The job with that id, or `null`. */
-  getJob<P = unknown>(id: string): Promise<Job<P> | null> {
-    return this.store.getJob(id) as Promise<Job<P> | null>;
+  /**
+   * The job with that id, or `null`.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for an id no job can have (not a string of 1
+   *   to 200 well-formed characters without U+0000).
+   */
+  async getJob<P = unknown>(id: string): Promise<Job<P> | null> {
+    return (await this.bounded.getJob(this.input.jobId(id))) as Job<P> | null;
   }
 
-  /** Lists jobs by status, queue and name, oldest first. */
+  /**
+   * Lists jobs by status, queue and name, oldest first.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad or unknown filter field.
+   */
   async listJobs(filter: JobFilter = {}): Promise<Job[]> {
-    const limit = filter.limit ?? 100;
-    const offset = filter.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new InvalidArgumentError("limit", `expected an integer from 1 to 10000, got ${limit}`);
-    }
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new InvalidArgumentError("offset", `expected an integer >= 0, got ${offset}`);
-    }
-    return this.store.listJobs({ ...filter, limit, offset });
+    return this.bounded.listJobs(this.input.jobFilter(filter));
   }
 
   /**
    * Cancels a job. A waiting job becomes `cancelled`; a running job becomes `cancelled` and its
-   * `ctx.signal` aborts (at once here, at the next lease renewal on another instance). A final job
-   * is returned unchanged.
+   * `ctx.signal` aborts within milliseconds, here or on the instance running it (the store pushes
+   * the cancel). A final job is returned unchanged.
    *
-   * @throws JobNotFoundError
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) for an id
+   *   no job can have.
    */
   async cancel(id: string): Promise<Job> {
-    const job = await this.store.cancelJob(id, new Date(this.now()));
+    const job = await this.bounded.cancelJob(this.input.jobId(id), new Date(this.now()));
     if (!job) throw new JobNotFoundError(id);
     if (job.status === "cancelled") this.pool.cancelLocal(id);
     return job;
@@ -278,7 +316,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
    *   `uniqueKey` is held by another active job of its queue meanwhile.
    */
   async retryJob(id: string): Promise<Job> {
-    const result = await this.store.requeueJob(id, new Date(this.now()));
+    const result = await this.bounded.requeueJob(this.input.jobId(id), new Date(this.now()));
     if (!result) throw new JobNotFoundError(id);
     if (!result.requeued) {
       throw new InvalidArgumentError(
@@ -314,58 +352,37 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   }
 
   /** Starts a fluent recurring schedule: `every(5).minutes().do(name, fn)`. */
-  every(n: number): EveryBuilder {
-    return new EveryBuilder(this, n);
+  every(n: number): EveryBuilder<Jobs> {
+    return new EveryBuilder<Jobs>(this, n);
   }
 
   /** Starts a one-time schedule: `at(date).do(name, fn)`. */
-  at(date: Date): AtBuilder {
-    return new AtBuilder(this, date);
+  at(date: Date): AtBuilder<Jobs> {
+    return new AtBuilder<Jobs>(this, date);
   }
 
   /** Deletes a schedule; jobs it already enqueued still run. Returns whether it existed. */
   async unschedule(name: string): Promise<boolean> {
-    return this.store.deleteSchedule(name);
+    return this.bounded.deleteSchedule(this.input.name(name, "name"));
   }
 
   /** Lists the stored schedules with their next and last run. */
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.store.listSchedules();
+    return this.bounded.listSchedules();
   }
 
-  /** @internal Used by the builders: validates, registers the handler and saves the schedule. */
-  async defineSchedule(
+  /**
+   * @internal Used by `schedule()` and the builders: validates, registers the handler and saves the
+   * schedule (see `ScheduleDefiner`: the latest definition of a name wins, and an instance whose
+   * definition lost follows the stored one, with a warning). Returns the stored record.
+   */
+  defineSchedule(
     name: string,
-    shape: Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">,
+    shape: ScheduleShape,
     handler: HandlerFn | Handler,
     options: ScheduleOptions,
   ): Promise<ScheduleRecord> {
-    const valid = this.input.name(name, "name");
-    const definition = toScheduleDefinition(valid, shape, options, this.input, this.options.misfire);
-    const schedule = compileSchedule(definition);
-    this.registry.register(valid, handler);
-    const now = this.now();
-    const existing = await this.store.getSchedule(valid);
-    if (existing && definitionKey(existing.definition) === definitionKey(definition)) {
-      this.runner.trigger();
-      return existing;
-    }
-    const record: ScheduleRecord = {
-      name: valid,
-      definition,
-      nextRunAt: firstRunAt(definition, schedule, now),
-      lastRunAt: existing?.lastRunAt ?? null,
-      occurrences: 0,
-      createdAt: existing?.createdAt ?? new Date(now),
-      updatedAt: new Date(now),
-    };
-    // A new schedule is created only if absent: instances starting together must not overwrite
-    // each other's record after the leader fired its first tick (that would fire a tick twice).
-    if (!(await this.store.saveSchedule(record, { onlyIfAbsent: existing === null }))) {
-      return this.defineSchedule(name, shape, handler, options);
-    }
-    this.runner.trigger();
-    return record;
+    return this.definer.define(name, shape, handler, options);
   }
 
   /**
@@ -381,9 +398,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
       if ((this.state as SchedulerState) === "running") return;
     }
     this.state = "starting";
+    this.gate.open();
     this.transition = (async () => {
       try {
-        await this.store.ping();
+        await this.bounded.ping();
       } catch (err) {
         this.state = "idle";
         throw err instanceof SchedulerError
@@ -426,29 +444,36 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
    * (`createSchedulerFromEnv`), also when it was never started. After it resolves no handler
    * starts and no hook, timer or log line of this scheduler runs.
    *
-   * It resolves within `timeout` + 1 s (the grace aborted handlers get to settle) + the time the
-   * store takes to answer its last calls (recording outcomes, releasing leadership).
+   * It resolves within `timeout` + 1 s (the grace aborted handlers get to settle) + 3 s (the
+   * store's last calls: recording outcomes, releasing leadership, closing), even when the store
+   * hangs: store calls still pending then are abandoned, and the jobs they concerned are recovered
+   * when their leases expire.
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad `timeout`.
    */
   async stop(options: StopOptions = {}): Promise<void> {
+    assertKnownFields(options, ["timeout"], "options");
     const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
     if (this.transition) await this.transition.catch(() => {});
+    // Real time: what can overrun it is a backend that hangs, and that hangs in real time.
+    const deadline = Date.now() + timeoutMs + ABORT_GRACE_MS + STOP_MARGIN_MS;
     if (this.state === "idle") {
       // Never started (a producer-only process): close what this scheduler created all the same.
       this.state = "stopping";
-      this.transition = this.closeOwned();
+      this.transition = this.closeOwned(deadline);
     } else if (this.state === "running") {
       this.state = "stopping";
+      // Running jobs get `timeout` from now; the loops stop meanwhile, not before it.
+      const jobsEnd = this.now() + timeoutMs;
       this.transition = (async () => {
-        await this.runner.stop();
-        await this.maintenance.stop();
-        await this.pool.stop(timeoutMs);
-        await this.elector.stop();
+        const loops = settleBy(Promise.all([this.runner.stop(), this.maintenance.stop()]), deadline);
+        await this.pool.stop(jobsEnd, deadline);
+        await loops;
+        await settleBy(this.elector.stop(), deadline);
         this.extensions.detachAll();
         if (this.keepAlive) clearInterval(this.keepAlive);
         this.keepAlive = null;
-        await this.closeOwned();
+        await this.closeOwned(deadline);
       })();
     } else {
       return;
@@ -458,34 +483,56 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
     } finally {
       this.transition = null;
       this.state = "stopped";
+      // Whatever was abandoned at the deadline may still settle: it must not log or call hooks.
+      this.gate.close();
     }
   }
 
-  /** Closes the leader and store this scheduler created itself; both closes are attempted. */
-  private async closeOwned(): Promise<void> {
-    try {
-      if (this.ownsLeader) await this.leader?.close?.();
-    } finally {
-      if (this.ownsStore) await this.store.close();
-    }
+  /**
+   * The store was closed under a running scheduler: it never answers again, so the scheduler stops
+   * (once, logged) instead of leaving its loops to fail.
+   */
+  private storeClosed(): void {
+    if (this.state !== "running") return;
+    this.options.logger.error("the store was closed while the scheduler was running; stopping the scheduler");
+    void this.stop({ timeout: 0 }).catch(() => {});
+  }
+
+  /** Closes the leader and store this scheduler created itself (both are attempted), by `deadline`. */
+  private async closeOwned(deadline: number): Promise<void> {
+    const closes: Promise<unknown>[] = [];
+    if (this.ownsLeader && this.leader?.close) closes.push(this.leader.close().catch(() => {}));
+    if (this.ownsStore) closes.push(this.store.close().catch(() => {}));
+    await settleBy(Promise.all(closes), Math.max(deadline, Date.now() + CLOSE_MARGIN_MS));
   }
 
   /** Job counts by status, overall and per queue. */
   stats(): Promise<Stats> {
-    return this.store.stats();
+    return this.bounded.stats();
   }
 
   /**
    * Returns a health check for readiness probes: it resolves when the scheduler is running and the
-   * store answers, and throws otherwise.
+   * store answers within `timeout` (default `"2s"`, in real time), and throws otherwise:
+   * `ShuttingDownError` (`SHUTTING_DOWN`) when not running, `StoreStateLostError`
+   * (`STORE_STATE_LOST`) for 5 minutes after the store was noticed to have lost its data,
+   * `StoreTimeoutError` (`STORE_TIMEOUT`) when the store hangs, `StoreError` (`STORE_ERROR`, or the
+   * store's own code) when it fails.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad `timeout`.
    */
-  healthCheck(): () => Promise<void> {
+  healthCheck(options: { timeout?: Duration } = {}): () => Promise<void> {
+    assertKnownFields(options, ["timeout"], "options");
+    const timeoutMs = parseDuration(options.timeout ?? "2s", "timeout");
     return async () => {
       if (this.state !== "running")
         throw new ShuttingDownError(`the scheduler is ${this.state}, not running`);
+      const lost = this.maintenance.stateLoss();
+      if (lost !== null) throw lost;
       try {
-        await this.store.ping();
+        await new BoundedStore(this.store, timeoutMs).ping();
       } catch (err) {
+        if (err instanceof SchedulerError) throw err;
         throw new StoreError("the store is unreachable", { cause: err });
       }
     };
@@ -494,7 +541,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   /** Deletes completed jobs that finished more than `olderThan` ago; returns how many. The runtime also does this periodically. */
   cleanupCompleted(olderThan: Duration): Promise<number> {
     const ms = parseDuration(olderThan, "olderThan");
-    return this.store.cleanup({
+    return this.bounded.cleanup({
       completedBefore: new Date(this.now() - ms),
       deadBefore: new Date(0),
       cancelledBefore: new Date(0),
@@ -507,12 +554,27 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
     }
     const createOptions =
       options.transaction === undefined ? undefined : { transaction: options.transaction };
-    const jobs = this.extensions.wrapsEnqueue
-      ? await this.extensions.enqueue(records, () => this.store.createJobs(records, createOptions))
-      : await this.store.createJobs(records, createOptions);
+    const jobs = await this.create(records, createOptions).catch((err: unknown) => {
+      // Stores name the key; the queue it is held in is the one of the job that asked for it.
+      if (err instanceof JobAlreadyExistsError && err.queue === null) {
+        const queue = records.find((record) => record.uniqueKey === err.uniqueKey)?.queue ?? null;
+        throw new JobAlreadyExistsError(err.uniqueKey, err.existingJobId, queue);
+      }
+      throw err;
+    });
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.pool.wake();
     return jobs;
+  }
+
+  private create(records: NewJobRecord[], createOptions: CreateJobsOptions<Tx> | undefined): Promise<Job[]> {
+    return this.extensions.wrapsEnqueue
+      ? this.extensions.enqueue(records, () => {
+          // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
+          this.input.recheckMetadata(records, records.length === 1 ? "job" : "jobs");
+          return this.bounded.createJobs(records, createOptions);
+        })
+      : this.bounded.createJobs(records, createOptions);
   }
 }
 

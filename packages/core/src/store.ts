@@ -37,7 +37,8 @@ export interface Store<Tx = unknown> {
    * final is returned unchanged. Returns `null` when the job does not exist.
    *
    * When a `running` job is cancelled, every subscriber (of every instance sharing the store) is
-   * sent a `cancelled` event, so the instance running it aborts its handler at once.
+   * sent a `cancelled` event with the attempt that ran, so the instance running it aborts its
+   * handler at once.
    */
   cancelJob(id: string, now: Date): Promise<Job | null>;
 
@@ -63,7 +64,7 @@ export interface Store<Tx = unknown> {
 
   /**
    * Marks running jobs `completed` (`completedAt = now`, lease cleared), or deletes them when
-   * `removeOnComplete` is set. A ref whose job is not `running` with that `attempt` (its lease was
+   * `removeOnComplete` is set. A ref whose job is not `running` with that `attempt` and `lockedBy` (its lease was
    * taken over, or it was cancelled) is ignored. Returns, in input order, whether each ref was applied.
    */
   completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]>;
@@ -75,7 +76,7 @@ export interface Store<Tx = unknown> {
    * (`completedAt = now`), and, when `deadLetter` is given, its dead-letter job (see
    * {@link deadLetterJob}) is inserted in the same atomic step (never for a job named
    * `deadLetter.name`: a dead-letter job's own death has none). Returns the job afterwards, or
-   * `null` when the ref is stale (not running with that attempt), in which case nothing changes.
+   * `null` when the ref is stale (not running with that attempt and holder), in which case nothing changes.
    */
   failJob(ref: JobRef, options: FailOptions): Promise<Job | null>;
 
@@ -89,7 +90,7 @@ export interface Store<Tx = unknown> {
 
   /**
    * Extends the leases of running jobs to `lockedUntil`. Returns the ids whose lease could not be
-   * renewed (not running with that attempt any more): their handlers should stop.
+   * renewed (not running with that attempt and holder any more): their handlers should stop.
    */
   renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]>;
 
@@ -120,9 +121,11 @@ export interface Store<Tx = unknown> {
   waitingJobNames(options: WaitingNamesOptions): Promise<string[]>;
 
   /**
-   * Creates or replaces a schedule by name. With `onlyIfAbsent`, creates it only when no schedule
-   * of that name exists (atomically: of concurrent creators exactly one succeeds) and leaves an
-   * existing one untouched. Returns whether the schedule was written.
+   * Creates or replaces a schedule by name, atomically, and returns whether it was written. With
+   * `onlyIfAbsent`, only when no schedule of that name exists (of concurrent creators exactly one
+   * succeeds). With `expectDefinition`, only when a schedule of that name exists and its
+   * `definedAt` and `definedBy` are exactly those (a compare-and-set on the definition: of
+   * concurrent writers that read the same record, exactly one succeeds).
    */
   saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean>;
 
@@ -158,6 +161,15 @@ export interface Store<Tx = unknown> {
   ping(): Promise<void>;
 
   /**
+   * The id of the data this store holds: the same as long as the backend keeps its data, and a
+   * new one once it lost it (a restart without persistence, a flush, a failover to an empty
+   * replica, dropped tables). Creates the id when there is none, atomically, so that concurrent
+   * callers on every instance get the same one. The runtime compares it every `lockRefresh` to
+   * notice a loss within seconds.
+   */
+  epoch(): Promise<string>;
+
+  /**
    * Optional push events from every instance sharing the store: `{ type: "jobs", queue }` when
    * jobs may have become available in `queue` (enqueued, made by a tick, retried, requeued,
    * released or recovered), and `{ type: "cancelled", id, queue }` when a running job was
@@ -177,8 +189,16 @@ export interface Store<Tx = unknown> {
 export type StoreEvent =
   /** Jobs may have become available in `queue`. */
   | { readonly type: "jobs"; readonly queue: string }
-  /** The running job `id` of `queue` was cancelled: the instance running it should abort it. */
-  | { readonly type: "cancelled"; readonly id: string; readonly queue: string };
+  /**
+   * Attempt `attempt` of the running job `id` of `queue` was cancelled: the instance running that
+   * attempt should abort it (a later attempt of the same job is not concerned).
+   */
+  | { readonly type: "cancelled"; readonly id: string; readonly queue: string; readonly attempt: number }
+  /**
+   * The store's push connection is (again) in place after it was down: events of the outage were
+   * lost, so a listener should look for work at once.
+   */
+  | { readonly type: "connected" };
 
 /** What {@link Store.requeueJob} did. */
 export interface RequeueResult {
@@ -192,6 +212,14 @@ export interface RequeueResult {
 export interface SaveScheduleOptions {
   /** Write only if no schedule of that name exists. */
   onlyIfAbsent?: boolean;
+  /** Write only if the stored schedule carries this definition stamp (see {@link Store.saveSchedule}). */
+  expectDefinition?: DefinitionStamp;
+}
+
+/** Who defined a schedule's stored definition, and when: compared to decide which definition wins. */
+export interface DefinitionStamp {
+  definedAt: Date;
+  definedBy: string | null;
 }
 
 /** Options of {@link Store.createJobs}. */
@@ -256,13 +284,17 @@ export function insertedJob(record: NewJobRecord): Job {
 }
 
 /**
- * Identifies one attempt of a job: the attempt number is the fencing token of its lease. The
- * queue lets a store address the job directly (on Redis, its keys carry the queue's hash tag).
+ * Identifies one attempt of a job and its lease: the attempt number and the lease holder together
+ * are the fencing token. The holder makes the token unique even when a claim is lost in a crash
+ * of the backend and the same attempt number is handed out again (to another instance). The queue
+ * lets a store address the job directly (on Redis, its keys carry the queue's hash tag).
  */
 export interface JobRef {
   id: string;
   queue: string;
   attempt: number;
+  /** The lease holder of the attempt: the claim's `workerId` (`Job.lockedBy`). */
+  lockedBy: string;
 }
 
 /** Options of {@link Store.claimDueJobs}. */
@@ -444,6 +476,10 @@ export interface ScheduleRecord {
   occurrences: number;
   createdAt: Date;
   updatedAt: Date;
+  /** When this definition was written by `schedule()` (or a builder): the latest definition wins. */
+  definedAt: Date;
+  /** The instance that wrote this definition, or `null` when unknown. */
+  definedBy: string | null;
 }
 
 /** Arguments of {@link Store.fireScheduleTick}. */

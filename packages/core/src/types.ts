@@ -116,9 +116,16 @@ export type JobName<Jobs extends object> = Extract<keyof Jobs, string>;
  */
 export type PayloadOf<Jobs extends object, N extends JobName<Jobs>, P> = [P] extends [never] ? Jobs[N] : P;
 
+/**
+ * A job to enqueue with a payload of type `P`: the payload may be left out only when `P` admits
+ * `undefined` or `null` (an untyped job's `unknown` does).
+ */
+export type NewJobInput<P> = Omit<NewJob<P>, "payload"> &
+  (undefined extends P ? { payload?: P } : null extends P ? { payload?: P } : { payload: P });
+
 /** A job to enqueue whose name is one of `Jobs`' and whose payload has that name's type. */
 export type NewJobOf<Jobs extends object> = {
-  [N in JobName<Jobs>]: NewJob<Jobs[N]> & { name: N };
+  [N in JobName<Jobs>]: NewJobInput<Jobs[N]> & { name: N };
 }[JobName<Jobs>];
 
 /** A logger: `console`, pino and most others fit. */

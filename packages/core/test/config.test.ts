@@ -443,3 +443,26 @@ describe("createSchedulerFromEnv", () => {
     expect(loaded).toEqual([]);
   });
 });
+
+describe("an adapter installed without its client", () => {
+  it("names the missing dependency, not the adapter", async () => {
+    const missingClient = async () => {
+      throw Object.assign(
+        new Error(
+          "Cannot find package 'ioredis' imported from /app/node_modules/@sched/store-redis/dist/index.js",
+        ),
+        {
+          code: "ERR_MODULE_NOT_FOUND",
+        },
+      );
+    };
+    const err = await createSchedulerFromEnv(
+      { SCHEDULER_STORE: "redis", SCHEDULER_REDIS_URL: "redis://127.0.0.1:1" },
+      {},
+      missingClient,
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(AdapterNotInstalledError);
+    expect(err).toMatchObject({ packageName: "@sched/store-redis", missingDependency: "ioredis" });
+    expect(err.message).toContain("npm install ioredis");
+  });
+});

@@ -70,3 +70,60 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/**
+ * A store that passes every call to a `MemoryStore` (`inner`, which `wipe()` replaces by an empty
+ * one, as a backend that lost its data), lets a test hold calls back (`hang`), and lets it push
+ * events to the subscribers (`emit`).
+ */
+export class TestStore {
+  inner = new MemoryStore();
+  /** Calls of these methods never answer while listed. */
+  readonly hang = new Set<string>();
+  private readonly listeners = new Set<(event: import("../src/store.js").StoreEvent) => void>();
+  private unsubscribeInner: (() => void) | null = null;
+
+  constructor() {
+    // biome-ignore lint/correctness/noConstructorReturn: a Proxy stands in for the store.
+    return new Proxy(this, {
+      get: (target, property, receiver) => {
+        if (property in target) return Reflect.get(target, property, receiver);
+        const value = Reflect.get(target.inner, property, target.inner);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (target.hang.has(String(property))) return new Promise(() => {});
+          return value.apply(target.inner, args);
+        };
+      },
+    });
+  }
+
+  /** Replaces the data by an empty store, with a new epoch. */
+  wipe(): void {
+    this.unsubscribeInner?.();
+    this.inner = new MemoryStore();
+    this.unsubscribeInner = this.inner.subscribe((event) => this.emit(event));
+  }
+
+  /** While set, events are lost (as during an outage of the push connection). */
+  muted = false;
+
+  /** Calls every subscriber with `event` (unless muted). */
+  emit(event: import("../src/store.js").StoreEvent): void {
+    if (this.muted) return;
+    for (const listener of this.listeners) listener(event);
+  }
+
+  subscribe(listener: (event: import("../src/store.js").StoreEvent) => void): () => void {
+    if (this.listeners.size === 0) this.unsubscribeInner = this.inner.subscribe((event) => this.emit(event));
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+}
+
+/** A {@link TestStore} typed as the store it stands for. */
+export function testStore(): TestStore & import("../src/store.js").Store<never> {
+  return new TestStore() as TestStore & import("../src/store.js").Store<never>;
+}

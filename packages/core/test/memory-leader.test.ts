@@ -133,7 +133,7 @@ describe("MemoryLeader", () => {
 
   it("rejects a ttl that is not a positive duration", () => {
     expect(() => new MemoryLeader({ ttl: 0 })).toThrow(
-      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "ttl" }),
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "ttl" }),
     );
     expect(() => new MemoryLeader({ ttl: "soon" as never })).toThrow(
       expect.objectContaining({ field: "ttl" }),

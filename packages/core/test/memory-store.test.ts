@@ -123,13 +123,16 @@ describe("MemoryStore heaps", () => {
           entry.attempt = job.attempt;
           const fate = rand();
           if (fate < 0.4) {
-            await store.completeJobs([{ id: job.id, queue: job.queue, attempt: job.attempt }], {
-              now: at(now),
-            });
+            await store.completeJobs(
+              [{ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w" }],
+              {
+                now: at(now),
+              },
+            );
           } else if (fate < 0.8) {
             const retryAt = now + Math.floor(rand() * 1_000) - 200;
             await store.failJob(
-              { id: job.id, queue: job.queue, attempt: job.attempt },
+              { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w" },
               { now: at(now), error: "x", retryAt: at(retryAt) },
             );
             entry.waiting = true;
@@ -209,7 +212,7 @@ describe("MemoryStore copies", () => {
     const [created] = await store.createJobs([newJob({ metadata: { a: "1" } })]);
     const [claimed] = await store.claimDueJobs(claimAt(0));
     const failed = await store.failJob(
-      { id: claimed!.id, queue: "default", attempt: 1 },
+      { id: claimed!.id, queue: "default", attempt: 1, lockedBy: "w" },
       { now: at(1), error: "e", retryAt: at(2) },
     );
     const listed = await store.listJobs({});
@@ -297,6 +300,8 @@ describe("MemoryStore copies", () => {
       occurrences: 0,
       createdAt: at(0),
       updatedAt: at(0),
+      definedAt: at(0),
+      definedBy: null,
     };
     await store.saveSchedule(schedule);
     schedule.nextRunAt.setTime(0);
@@ -366,7 +371,7 @@ describe("MemoryStore behaviour beyond the contract", () => {
     await store.createJobs([newJob({ uniqueKey: "k" })]);
     const [claimed] = await store.claimDueJobs(claimAt(0));
     await store.failJob(
-      { id: claimed!.id, queue: "default", attempt: 1 },
+      { id: claimed!.id, queue: "default", attempt: 1, lockedBy: "w" },
       { now: at(1), error: "e", retryAt: null },
     );
     const [other] = await store.createJobs([newJob({ uniqueKey: "k" })]);
@@ -387,8 +392,10 @@ describe("MemoryStore behaviour beyond the contract", () => {
     const store = new MemoryStore({ removeOnComplete: true });
     await store.createJobs([newJob(), newJob()]);
     const [first, second] = await store.claimDueJobs(claimAt(0));
-    await store.completeJobs([{ id: first!.id, queue: "default", attempt: 1 }], { now: at(1) });
-    await store.completeJobs([{ id: second!.id, queue: "default", attempt: 1 }], {
+    await store.completeJobs([{ id: first!.id, queue: "default", attempt: 1, lockedBy: "w" }], {
+      now: at(1),
+    });
+    await store.completeJobs([{ id: second!.id, queue: "default", attempt: 1, lockedBy: "w" }], {
       now: at(1),
       removeOnComplete: false,
     });
@@ -408,7 +415,7 @@ describe("MemoryStore behaviour beyond the contract", () => {
     const store = new MemoryStore();
     await store.createJobs([newJob(), newJob(), newJob()]);
     const claimed = await store.claimDueJobs(claimAt(0));
-    const ref = (i: number) => ({ id: claimed[i]!.id, queue: "default", attempt: 1 });
+    const ref = (i: number) => ({ id: claimed[i]!.id, queue: "default", attempt: 1, lockedBy: "w" });
     await store.renewLeases([ref(0)], at(300));
     await store.renewLeases([ref(1)], at(100));
     await store.renewLeases([ref(2)], at(200));
@@ -429,13 +436,21 @@ describe("MemoryStore subscribe", () => {
   it("notifies once per queue after inserts, retries, recoveries and requeues", async () => {
     const store = new MemoryStore();
     const heard: string[] = [];
-    store.subscribe((event) => heard.push(event.type === "jobs" ? event.queue : `cancelled ${event.id}`));
+    store.subscribe((event) =>
+      heard.push(
+        event.type === "jobs"
+          ? event.queue
+          : event.type === "cancelled"
+            ? `cancelled ${event.id}`
+            : event.type,
+      ),
+    );
     await store.createJobs([newJob({ queue: "a" }), newJob({ queue: "a" }), newJob({ queue: "b" })]);
     expect(heard).toEqual(["a", "b"]);
     heard.length = 0;
     const claimed = await store.claimDueJobs(claimAt(0, { queues: ["a"] }));
     await store.failJob(
-      { id: claimed[0]!.id, queue: "a", attempt: 1 },
+      { id: claimed[0]!.id, queue: "a", attempt: 1, lockedBy: "w" },
       { now: at(1), error: "e", retryAt: at(5) },
     );
     expect(heard).toEqual(["a"]);
@@ -479,7 +494,7 @@ describe("MemoryStore close", () => {
     store.subscribe?.((event) => heard.push(event.type));
     await store.close();
     await store.close();
-    const ref = { id: "x", queue: "default", attempt: 1 };
+    const ref = { id: "x", queue: "default", attempt: 1, lockedBy: "w" };
     const calls: Array<() => Promise<unknown>> = [
       () => store.createJobs([newJob()]),
       () => store.getJob("x"),
@@ -543,6 +558,8 @@ describe("MemoryStore close", () => {
       occurrences: 0,
       createdAt: at(0),
       updatedAt: at(0),
+      definedAt: at(0),
+      definedBy: null,
     });
     store.subscribe(() => {});
     await store.close();

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/errors.js";
-import { MemoryStore } from "../src/memory/index.js";
+import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import type { SchedulerOptions } from "../src/options.js";
+import { retry } from "../src/retry.js";
 import { createScheduler } from "../src/scheduler.js";
-import type { Logger } from "../src/types.js";
+import type { HandlerFn, Job, Logger, OutgoingJob } from "../src/types.js";
 import { recordingLogger, setup, until } from "./helpers.js";
 
 const build = (options: unknown) => () => createScheduler(options as SchedulerOptions);
@@ -101,5 +102,115 @@ describe("limits cover everything a job carries", () => {
       code: "PAYLOAD_TOO_LARGE",
       field: "job.payload",
     });
+  });
+});
+
+describe("misspelt fields and options are refused everywhere, not ignored", () => {
+  it("enqueue, schedule, register, retry, stop, healthCheck, listJobs, hooks, MemoryStore and MemoryLeader", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    await expect(s.enqueue({ name: "x", maxRetry: 7 } as never)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "job.maxRetry",
+    });
+    await expect(s.enqueue({ name: "x", maxRetry: 7 } as never)).rejects.toThrow(
+      /did you mean job\.maxRetries\?/,
+    );
+    await expect(s.enqueueMany([{ name: "x" }, { name: "y", dealy: "1s" } as never])).rejects.toMatchObject({
+      field: "jobs[1].dealy",
+    });
+    await expect(
+      s.schedule("x", "* * * * *", () => {}, { timezon: "Europe/Berlin" } as never),
+    ).rejects.toMatchObject({
+      field: "options.timezon",
+    });
+    expect(() => s.register("x", () => {}, { retri: {} } as never)).toThrow(
+      expect.objectContaining({ field: "options.retri" }),
+    );
+    expect(() => retry({ intialDelay: "1s" } as never)).toThrow(
+      expect.objectContaining({ field: "retry.intialDelay" }),
+    );
+    await expect(s.listJobs({ stauts: "dead" } as never)).rejects.toMatchObject({ field: "filter.stauts" });
+    await expect(s.listJobs({ status: "deceased" as never })).rejects.toMatchObject({ field: "status" });
+    await expect(s.listJobs({ queue: "a\u0000" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(() => s.healthCheck({ timeot: "1s" } as never)).toThrow(
+      expect.objectContaining({ field: "options.timeot" }),
+    );
+    await expect(s.stop({ timeot: "1s" } as never)).rejects.toMatchObject({ field: "options.timeot" });
+    expect(() => createScheduler({ hooks: [{ onRetri: () => {} }] } as never)).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "hooks[0].onRetri" }),
+    );
+    expect(() => createScheduler({ hooks: [{ onRetry: "yes" }] } as never)).toThrow(
+      expect.objectContaining({ field: "hooks[0].onRetry" }),
+    );
+    expect(() => new MemoryStore({ remove: true } as never)).toThrow(
+      expect.objectContaining({ field: "remove" }),
+    );
+    expect(() => new MemoryLeader({ tll: "1s" } as never)).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "tll" }),
+    );
+  });
+
+  it("a leader given without distributed.enabled is used; with distributed.enabled false it is refused", () => {
+    const leader = new MemoryLeader({ group: new MemoryLeaderGroup() });
+    expect(createScheduler({ leader, logger: recordingLogger() }).options.distributed.enabled).toBe(true);
+    expect(() => createScheduler({ leader, distributed: { enabled: false } })).toThrow(
+      expect.objectContaining({ field: "distributed.enabled" }),
+    );
+  });
+});
+
+describe("lookups take only ids and names a store can keep", () => {
+  it("getJob, cancel, retryJob and unschedule refuse U+0000 and lone surrogates alike on every store", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    for (const id of ["x\u0000", "\ud800", "", "y".repeat(201)]) {
+      await expect(s.getJob(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "id" });
+      await expect(s.cancel(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(s.retryJob(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    await expect(s.unschedule("x\u0000")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(s.getJob(42 as never)).rejects.toMatchObject({ field: "id" });
+    expect(await s.getJob("no-such-job")).toBeNull();
+  });
+});
+
+describe("metadata added by middleware keeps the rules", () => {
+  it("U+0000, a number or too much metadata added by wrapEnqueue is refused before the store sees it", async () => {
+    const store = new MemoryStore();
+    const s = createScheduler({ store, logger: recordingLogger(), maxMetadataBytes: 1024 });
+    let add: Record<string, unknown> = {};
+    s.use(
+      Object.assign((next: HandlerFn) => next, {
+        wrapEnqueue: (jobs: readonly OutgoingJob[], insert: () => Promise<Job[]>) => {
+          for (const job of jobs) Object.assign(job.metadata, add);
+          return insert();
+        },
+      }),
+    );
+    for (const bad of [{ nul: "a\u0000b" }, { num: 5 }, { big: "y".repeat(2000) }]) {
+      add = bad;
+      await expect(s.enqueue({ name: "x" })).rejects.toMatchObject({
+        field: expect.stringMatching(/^job\.metadata/),
+      });
+    }
+    add = { traceparent: "00-abc-def-01" };
+    const job = await s.enqueue({ name: "x" });
+    expect(job.metadata).toEqual({ traceparent: "00-abc-def-01" });
+    expect(await store.listJobs({})).toHaveLength(1);
+  });
+});
+
+describe("a held unique key", () => {
+  it("names the key, the queue and the job holding it", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    const first = await s.enqueue({ name: "x", queue: "emails", uniqueKey: "welcome:42" });
+    await expect(s.enqueue({ name: "x", queue: "emails", uniqueKey: "welcome:42" })).rejects.toMatchObject({
+      code: "JOB_ALREADY_EXISTS",
+      uniqueKey: "welcome:42",
+      queue: "emails",
+      existingJobId: first.id,
+    });
+    await expect(s.enqueue({ name: "x", queue: "emails", uniqueKey: "welcome:42" })).rejects.toThrow(
+      /uniqueKey "welcome:42" in queue "emails"/,
+    );
   });
 });

@@ -30,6 +30,15 @@ describe("a typed job map", () => {
       void s.enqueue({ name: "send_email", payload: { to: 42 } });
       // @ts-expect-error: the payload of another name
       void s.enqueueMany([{ name: "cleanup", payload: { to: "x" } }]);
+      // @ts-expect-error: a payload is required by the map
+      void s.enqueue({ name: "send_email" });
+      // @ts-expect-error: a property the payload type does not have
+      void s.enqueue({ name: "send_email", payload: { to: "a", tpyo: 1 } });
+      const everyFive = s.every(5).minutes();
+      // @ts-expect-error: not a name of the map
+      void everyFive.do("not_in_map", () => {});
+      // @ts-expect-error: not a name of the map
+      void s.at(new Date()).do("not_in_map", () => {});
     };
     expect(typeof mistakes).toBe("function");
     const job = await s.enqueue({ name: "send_email", payload: { to: "a@example.com" } });
@@ -57,7 +66,7 @@ describe("a typed job map", () => {
     const job = await s.enqueue<{ to: string }>({ name: "send_email", payload: { to: "c@example.com" } });
     expectTypeOf(job.payload).toEqualTypeOf<{ to: string }>();
     const untyped = await s.enqueue({ name: "anything", payload: [1, 2] });
-    expectTypeOf(untyped.payload).toEqualTypeOf<number[]>();
+    expectTypeOf(untyped.payload).toEqualTypeOf<unknown>();
     expect(job.payload.to).toBe("c@example.com");
   });
 });

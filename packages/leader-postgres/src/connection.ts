@@ -1,6 +1,7 @@
 import { ConfigError, StoreError } from "@sched/core";
 import pg, { type Pool } from "pg";
 import { readConnectionString } from "./connection-string.js";
+import { redactError } from "./redact-error.js";
 
 /** Where the leader connects, for messages: `host:port` and the secrets messages must not contain. */
 export interface ServerDescription {
@@ -84,7 +85,8 @@ export function errorCode(err: unknown): string | undefined {
 
 /**
  * Wraps a failure of `action` as a {@link StoreError} whose message names the server by
- * `host:port` and never contains the password. The original error stays the `cause`.
+ * `host:port` and never contains the password. The original error stays the `cause` (a copy
+ * without the secrets, should it ever hold one).
  */
 export function toStoreError(err: unknown, action: string, server: ServerDescription): StoreError {
   const detail = err instanceof Error ? err.message : String(err);
@@ -92,25 +94,58 @@ export function toStoreError(err: unknown, action: string, server: ServerDescrip
   const suffix = code !== undefined && !detail.includes(code) ? ` (${code})` : "";
   return new StoreError(
     `PostgresLeader could not ${action} on PostgreSQL at ${server.address}: ${redact(detail, server)}${suffix}`,
-    { cause: err },
+    {
+      cause: redactError(
+        err,
+        [...server.secrets].sort((a, b) => b.length - a.length),
+      ),
+    },
   );
+}
+
+/** The pool a leader owns, and a way to cut its connections when the server hangs. */
+export interface OwnedPool {
+  readonly pool: Pool;
+  /** Destroys the socket of every connection of the pool: statements in flight fail at once. */
+  destroyConnections(): void;
 }
 
 /**
  * Creates the pool the leader owns when given a connection string. The leader runs one statement
- * at a time, so two connections are plenty; `timeoutMs` bounds both connecting and each
- * statement, since a renewal slower than the local lease is worthless. Idle connections do not
- * keep the process alive.
+ * at a time, so two connections are plenty; `timeoutMs` bounds connecting and each statement, on
+ * the client and on the server (`statement_timeout`, which also frees the row lock of a renewal
+ * the client gave up on), since a renewal slower than the local lease is worthless. Idle
+ * connections do not keep the process alive.
  */
-export function createOwnedPool(connectionString: string | undefined, timeoutMs: number): Pool {
-  return new pg.Pool({
+export function createOwnedPool(connectionString: string | undefined, timeoutMs: number): OwnedPool {
+  const clients = new Set<pg.Client>();
+  /** The pool's clients, kept so that their sockets can be destroyed. */
+  class TrackedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      clients.add(this);
+      this.once("end", () => clients.delete(this));
+    }
+  }
+  const pool = new pg.Pool({
     connectionString,
     max: 2,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
     keepAlive: true,
     allowExitOnIdle: true,
     // Names the leader's sessions in pg_stat_activity unless the connection string names them.
     fallback_application_name: "sched-leader-postgres",
+    Client: TrackedClient as unknown as new () => pg.ClientBase,
   });
+  pool.on("remove", (client) => clients.delete(client as pg.Client));
+  return {
+    pool,
+    destroyConnections: () => {
+      for (const client of clients) {
+        (client as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+      }
+    },
+  };
 }

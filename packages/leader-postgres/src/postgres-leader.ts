@@ -1,4 +1,11 @@
-import { ConfigError, LeaseLeader, type LeaseLeaderOptions, StoreError } from "@sched/core";
+import {
+  assertKnownOptions,
+  ConfigError,
+  LeaseLeader,
+  type LeaseLeaderOptions,
+  parseDuration,
+  StoreError,
+} from "@sched/core";
 import type { Pool, QueryConfig } from "pg";
 import {
   assertUsableConnectionString,
@@ -31,8 +38,25 @@ export interface PostgresLeaderOptions extends LeaseLeaderOptions {
   instanceId?: string;
 }
 
+/** Every option of {@link PostgresLeaderOptions}, for the check of unknown names. */
+const OPTION_NAMES = [
+  "connectionString",
+  "pool",
+  "schema",
+  "tablePrefix",
+  "name",
+  "instanceId",
+  "ttl",
+  "logger",
+] as const satisfies ReadonlyArray<keyof PostgresLeaderOptions>;
+
 /** The longest a release waits for the database: it is best effort, as an unreleased lease expires. */
 const RELEASE_TIMEOUT_MS = 5_000;
+/**
+ * How long `close()` waits for its last statements (an acquire in flight, the release) before it
+ * destroys the sockets of the pool it created, and then again for them to end.
+ */
+const CLOSE_GRACE_MS = 1_000;
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
 const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
 
@@ -55,6 +79,9 @@ const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
 export class PostgresLeader extends LeaseLeader {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
+  /** Cuts the connections of the pool the leader created; nothing for a pool you gave. */
+  private readonly destroyConnections: () => void;
+  private closeBounded: Promise<void> | null = null;
   private readonly statements: LeaseStatements;
   private readonly server: ServerDescription;
   /**
@@ -68,17 +95,17 @@ export class PostgresLeader extends LeaseLeader {
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
    *
-   * @throws ConfigError (`CONFIG_INVALID`) naming a bad option: an identifier, the name, the TTL,
-   *   both `pool` and `connectionString`, or a `connectionString` (or the pool's) that is not a
-   *   URL `pg` can parse as a server address, such as `postgres://host:notaport/db` (the string
-   *   is never echoed).
+   * @throws ConfigError (`CONFIG_INVALID`) naming a bad option: an unknown option name (with the
+   *   known one it looks like), an option of the wrong type, an identifier, the name, the TTL, a
+   *   logger without `debug`, `info`, `warn` and `error` functions, both `pool` and
+   *   `connectionString`, or a `connectionString` (or the pool's) that is not a URL `pg` can parse
+   *   as a server address, such as `postgres://host:notaport/db` (the string is never echoed).
    */
   constructor(options: PostgresLeaderOptions = {}) {
+    assertKnownOptions(options, OPTION_NAMES);
+    checkTypes(options);
     if (options.pool !== undefined && options.connectionString !== undefined) {
       throw new ConfigError("pool", "give either connectionString or pool, not both");
-    }
-    if (options.connectionString !== undefined && typeof options.connectionString !== "string") {
-      throw new ConfigError("connectionString", `expected a string, got ${typeof options.connectionString}`);
     }
     if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
       throw new ConfigError("pool", "expected a pg.Pool");
@@ -88,7 +115,12 @@ export class PostgresLeader extends LeaseLeader {
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.server = describeServer(options.connectionString, options.pool);
     this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs));
+    const owned =
+      options.pool === undefined
+        ? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs))
+        : null;
+    this.pool = owned?.pool ?? (options.pool as Pool);
+    this.destroyConnections = owned?.destroyConnections ?? (() => {});
     if (this.ownsPool) {
       // An idle connection that the server closes (restart, pg_terminate_backend) is reported on
       // the pool; without a listener Node.js would crash the process. The pool replaces it.
@@ -203,9 +235,97 @@ export class PostgresLeader extends LeaseLeader {
     }
   }
 
+  /**
+   * Releases the lease if held (ignoring failures: it then expires by its TTL), drops listeners,
+   * and ends the pool the leader created; a pool you gave stays open. Resolves within about 2 s
+   * even when the server hangs: after 1 s the sockets of the leader's own pool are destroyed, so
+   * an acquire or release in flight fails at once (with a pool of yours, they are left to finish
+   * or time out on their own). Idempotent; a closed leader never leads again.
+   */
+  override close(): Promise<void> {
+    this.closeBounded ??= (async () => {
+      const closing = super.close();
+      if (await settlesWithin(closing, CLOSE_GRACE_MS)) return;
+      this.destroyConnections();
+      await settlesWithin(closing, CLOSE_GRACE_MS);
+    })();
+    return this.closeBounded;
+  }
+
   /** Ends the pool the leader created; a pool given as `pool` stays open. */
   protected async closeConnection(): Promise<void> {
-    if (this.ownsPool) await this.pool.end().catch(() => undefined);
+    if (!this.ownsPool) return;
+    const ended = this.pool.end().catch(() => undefined);
+    // A server that hangs never acknowledges the goodbye: cut the sockets that do not end.
+    if (!(await settlesWithin(ended, CLOSE_GRACE_MS))) this.destroyConnections();
+    await ended;
+  }
+}
+
+/**
+ * Refuses an option of the wrong type, naming it (`null` included: it is not "absent"). The
+ * values are checked further where they are used (identifiers, the TTL, the connection string).
+ */
+function checkTypes(options: PostgresLeaderOptions): void {
+  for (const field of ["connectionString", "schema", "tablePrefix", "name", "instanceId"] as const) {
+    const value: unknown = options[field];
+    if (value !== undefined && typeof value !== "string") {
+      throw new ConfigError(field, `expected a string, got ${value === null ? "null" : typeof value}`);
+    }
+  }
+  const ttl: unknown = options.ttl;
+  if (typeof ttl === "string") {
+    try {
+      parseDuration(ttl, "ttl");
+    } catch {
+      // The message would quote the value, which may be anything (a connection string put in the
+      // wrong option): never echo it.
+      throw new ConfigError(
+        "ttl",
+        `expected a duration such as "30s" (a string needs a unit), got a string of ${ttl.length} characters`,
+      );
+    }
+  }
+  if (ttl !== undefined && typeof ttl !== "number" && typeof ttl !== "string") {
+    throw new ConfigError(
+      "ttl",
+      `expected a duration such as "30s" or a number of ms, got ${ttl === null ? "null" : typeof ttl}`,
+    );
+  }
+  checkLogger(options.logger);
+}
+
+/** Refuses a logger that lacks one of the four functions the leader calls. */
+function checkLogger(logger: unknown): void {
+  if (logger === undefined) return;
+  const methods = ["debug", "info", "warn", "error"] as const;
+  const missing = methods.filter(
+    (method) => typeof (logger as Record<string, unknown> | null)?.[method] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(
+      "logger",
+      `expected an object with ${methods.join(", ")} functions; ${missing.join(", ")} missing`,
+    );
+  }
+}
+
+/** Waits for `promise` at most `ms`; resolves whether it settled. Leaves no timer behind. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true as const,
+        () => true as const,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

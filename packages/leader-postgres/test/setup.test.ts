@@ -133,6 +133,18 @@ describe("PostgresLeader options", () => {
     ["connectionString", { connectionString: "postgres://host:notaport/db" }],
     ["connectionString", { connectionString: "not a url" }],
     ["pool", { pool: new pg.Pool({ connectionString: "postgres://host:notaport/db" }) }],
+    ["pool", { pool: null as never }],
+    ["schema", { schema: 5 as never }],
+    ["tablePrefix", { tablePrefix: null as never }],
+    ["name", { name: 7 as never }],
+    ["instanceId", { instanceId: null as never }],
+    ["ttl", { ttl: null as never }],
+    ["ttl", { ttl: {} as never }],
+    ["logger", { logger: {} as never }],
+    ["logger", { logger: { debug() {}, info() {}, warn() {} } as never }],
+    ["logger", { logger: null as never }],
+    ["ttlMs", { ttlMs: 5_000 } as never],
+    ["connectionstring", { connectionstring: connectionString } as never],
   ])("rejects a bad %s: %j", (field, options) => {
     let error: unknown;
     try {
@@ -142,6 +154,24 @@ describe("PostgresLeader options", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).field).toBe(field);
+  });
+
+  it("names the option an unknown name looks like, and lists the known ones", () => {
+    const error = (() => {
+      try {
+        new PostgresLeader({ connectionString, intanceId: "x" } as never);
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(error).toMatchObject({ code: "CONFIG_INVALID", field: "intanceId" });
+    expect(error.message).toContain("did you mean instanceId?");
+    expect(error.message).toContain(
+      "connectionString, pool, schema, tablePrefix, name, instanceId, ttl, logger",
+    );
+    // Options given as undefined are options not given (as fromEnv passes them).
+    void new PostgresLeader({ connectionString, schema: undefined, ttl: undefined }).close();
   });
 
   it("defaults its instance id to the host name and process id", () => {

@@ -1,5 +1,6 @@
 import { StoreError } from "@sched/core";
 import { type Cluster, Redis } from "ioredis";
+import { redact, sanitizedError } from "./redact.js";
 
 /** Where the leader connects, for messages: `host:port` and the secrets messages must not contain. */
 export interface ServerDescription {
@@ -47,20 +48,16 @@ export function describeServer(client: Redis | Cluster, url: string | undefined)
 }
 
 /** Removes every secret of `server` from `text`. */
-export function redact(text: string, server: ServerDescription): string {
-  let result = text;
-  // Longest first, so the URL goes before the password it contains.
-  for (const secret of [...server.secrets].sort((a, b) => b.length - a.length)) {
-    result = result.split(secret).join("***");
-  }
-  return result;
+export function redactServer(text: string, server: ServerDescription): string {
+  return redact(text, server.secrets);
 }
 
 /**
  * Wraps a failure of `action` as a {@link StoreError} whose message names the server by
  * `host:port` and never contains the password. `lastConnectionError` (an owned client's last
  * socket error, such as `connect ECONNREFUSED`) is added when the failure itself does not say
- * why. The original error stays the `cause`.
+ * why. The `cause` is a sanitized copy of the original (`sanitizedError`): no password, no URL,
+ * no command arguments.
  */
 export function toStoreError(
   err: unknown,
@@ -73,8 +70,9 @@ export function toStoreError(
     detail = `${detail} (last connection error: ${lastConnectionError})`;
   }
   return new StoreError(
-    `RedisLeader could not ${action} on Redis at ${server.address}: ${redact(detail, server)}`,
-    { cause: err },
+    `RedisLeader could not ${action} on Redis at ${server.address}: ${redactServer(detail, server)}`,
+    // The driver's error may carry the password (the arguments of the AUTH that failed).
+    { cause: sanitizedError(err, server.secrets) },
   );
 }
 
@@ -83,13 +81,22 @@ export function toStoreError(
  * before. While Redis is unreachable a command fails at the first failed connection attempt
  * (`maxRetriesPerRequest: 0`) instead of waiting in the offline queue, so `acquire()` answers
  * `false` at once; the client keeps reconnecting in the background. `db` overrides the URL's path.
+ * Each command fails after `commandTimeoutMs` (0: no bound) when the server does not answer.
  */
-export function createOwnedClient(url: string | undefined, db: number | undefined, timeoutMs: number): Redis {
+export function createOwnedClient(
+  url: string | undefined,
+  db: number | undefined,
+  timeoutMs: number,
+  commandTimeoutMs: number,
+): Redis {
   const options = {
     lazyConnect: true,
     connectionName: CONNECTION_NAME,
     maxRetriesPerRequest: 0,
     connectTimeout: Math.min(timeoutMs, 10_000),
+    // A server that hangs never closes a connection we end: destroy the socket soon (default 2 s).
+    disconnectTimeout: 500,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
   };
   const client = url === undefined ? new Redis(options) : new Redis(url, options);
   // The URL's path fills `db` when parsed; an explicit option wins. Not connected yet, so it applies.

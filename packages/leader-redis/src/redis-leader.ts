@@ -1,14 +1,23 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError, LeaseLeader, type LeaseLeaderOptions } from "@sched/core";
+import {
+  assertKnownOptions,
+  ConfigError,
+  type Duration,
+  LeaseLeader,
+  type LeaseLeaderOptions,
+  type Logger,
+  parseDuration,
+} from "@sched/core";
 import type { Cluster, Redis } from "ioredis";
 import {
   createOwnedClient,
   describeServer,
-  redact,
+  redactServer,
   type ServerDescription,
   toStoreError,
 } from "./connection.js";
 import { defineLeaseScripts, type LeaseKeys, type LeaseScripts, leaseKeys } from "./lease-scripts.js";
+import { settleWithin } from "./settle-within.js";
 
 /** Options of {@link RedisLeader}. Give `url` or `client`, not both. */
 export interface RedisLeaderOptions extends LeaseLeaderOptions {
@@ -31,10 +40,36 @@ export interface RedisLeaderOptions extends LeaseLeaderOptions {
   name?: string;
   /** This instance's id, the first part of its lease tokens; default `<hostname>-<pid>-<random>`. */
   instanceId?: string;
+  /**
+   * The longest the leader waits for Redis in any call: an acquire or renewal not answered by then
+   * (or by 90% of the TTL, if sooner) fails, and the instance does not lead; a release rejects.
+   * Also set as ioredis's `commandTimeout` on the connection the leader opens from `url`.
+   * Default `"3s"`; `0` leaves acquires bounded by 90% of the TTL only.
+   */
+  commandTimeout?: Duration;
 }
+
+/** Every option name of {@link RedisLeaderOptions}, its own and those of {@link LeaseLeaderOptions}. */
+const OPTION_NAMES = [
+  "url",
+  "client",
+  "keyPrefix",
+  "db",
+  "name",
+  "instanceId",
+  "ttl",
+  "logger",
+  "commandTimeout",
+] as const satisfies ReadonlyArray<keyof RedisLeaderOptions>;
 
 /** The longest a release waits for Redis: it is best effort, as an unreleased lease expires. */
 const RELEASE_TIMEOUT_MS = 5_000;
+/** The longest the release inside `close()` waits: closing must end soon whatever Redis does. */
+const CLOSE_RELEASE_MS = 1_000;
+/** The longest `close()` waits for the answer to QUIT, then for the socket to end (each, ms). */
+const CLOSE_STEP_MS = 1_000;
+/** The default of {@link RedisLeaderOptions.commandTimeout}, in ms. */
+const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 
 /**
  * A {@link Leader} backed by a Redis key: `SET <prefix>{leader:<name>}:lease <token> NX PX <ttl>`,
@@ -68,13 +103,23 @@ export class RedisLeader extends LeaseLeader {
   private token = "";
   /** The last socket error of an owned client, to say why a command failed. */
   private lastConnectionError: string | undefined;
+  /** The longest any call waits for Redis (ms); `Infinity` for no bound of its own. */
+  private readonly commandTimeoutMs: number;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
    *
-   * @throws ConfigError naming a bad option (key prefix, name, TTL, db, or both `client` and `url`).
+   * @throws ConfigError naming a bad option: one it does not know, or a key prefix, name, instance
+   *   id, TTL, db or logger of the wrong type or value, or both `client` and `url`.
    */
   constructor(options: RedisLeaderOptions = {}) {
+    assertKnownOptions(options, OPTION_NAMES);
+    if (options.logger !== undefined && !isLogger(options.logger)) {
+      throw new ConfigError(
+        "logger",
+        "expected an object with debug, info, warn and error functions (pino works)",
+      );
+    }
     if (options.client !== undefined && options.url !== undefined) {
       throw new ConfigError("client", "give either url or client, not both");
     }
@@ -98,16 +143,20 @@ export class RedisLeader extends LeaseLeader {
         throw new ConfigError("db", `expected an integer >= 0, got ${JSON.stringify(options.db)}`);
       }
     }
+    const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
     super("RedisLeader", options);
+    this.commandTimeoutMs = commandTimeoutMs === 0 ? Number.POSITIVE_INFINITY : commandTimeoutMs;
     this.keys = leaseKeys(options.keyPrefix ?? "scheduler:", this.name);
     this.url = options.url;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? createOwnedClient(options.url, options.db, Math.ceil(this.localLeaseMs));
+    this.client =
+      options.client ??
+      createOwnedClient(options.url, options.db, Math.ceil(this.localLeaseMs), commandTimeoutMs);
     if (this.ownsClient) {
       // Without a listener ioredis prints every failed reconnection attempt; remember the last one
       // instead, to say why a command failed.
       this.client.on("error", (err: Error) => {
-        this.lastConnectionError = redact(err.message, this.server());
+        this.lastConnectionError = redactServer(err.message, this.server());
       });
       this.client.on("ready", () => {
         this.lastConnectionError = undefined;
@@ -131,8 +180,9 @@ export class RedisLeader extends LeaseLeader {
     this.token = token;
     let term: number;
     try {
-      // An answer after the local lease it would grant has run out is of no use.
-      const timeoutMs = Math.ceil(this.localLeaseMs);
+      // An answer after the local lease it would grant has run out is of no use; one that takes
+      // longer than commandTimeout is given up on: the server hangs.
+      const timeoutMs = Math.ceil(Math.min(this.localLeaseMs, this.commandTimeoutMs));
       term = renewing
         ? await this.run("renew the lease", timeoutMs, async () =>
             (await this.scripts.renew(this.keys, token, this.ttlMs)) ? this.lease.term : 0,
@@ -176,9 +226,10 @@ export class RedisLeader extends LeaseLeader {
     this.lease.stepDown();
     const token = this.token;
     if (token === "") return;
-    await this.run("release the lease", Math.min(RELEASE_TIMEOUT_MS, Math.ceil(this.localLeaseMs)), () =>
-      this.scripts.release(this.keys, token),
-    );
+    // Inside close() (which sets `closed` first) the release is shorter: closing must end soon.
+    const limit = this.closed ? CLOSE_RELEASE_MS : RELEASE_TIMEOUT_MS;
+    const timeoutMs = Math.ceil(Math.min(limit, this.commandTimeoutMs, this.localLeaseMs));
+    await this.run("release the lease", timeoutMs, () => this.scripts.release(this.keys, token));
     // Deleted, or held by someone else: either way Redis no longer holds this token.
     if (this.token === token) this.token = "";
   }
@@ -204,19 +255,48 @@ export class RedisLeader extends LeaseLeader {
     return `${this.instanceId}:${randomBytes(12).toString("hex")}`;
   }
 
-  /** Ends the connection the leader opened; a `client` you gave stays open. */
+  /**
+   * Ends the connection the leader opened; a `client` you gave stays open. Bounded: a `QUIT` not
+   * answered within a second (the server hangs) is followed by a disconnect, whose socket ioredis
+   * destroys half a second later.
+   */
   protected async closeConnection(): Promise<void> {
     if (!this.ownsClient) return;
+    const client = this.client;
     // QUIT lets the server close the connection after answering what is in flight; a client that
     // is not connected has nothing to flush (and QUIT would wait for a reconnection).
-    if (this.client.status === "ready") {
-      try {
-        await this.client.quit();
-        return;
-      } catch {
-        // Fall through to a hard disconnect.
-      }
+    if (client.status !== "ready") {
+      client.disconnect();
+      return;
     }
-    this.client.disconnect();
+    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+    const quit = client.quit().then(
+      () => true,
+      () => false,
+    );
+    if (!(await settleWithin(quit, CLOSE_STEP_MS))) client.disconnect();
+    if (!(await settleWithin(ended, CLOSE_STEP_MS))) client.disconnect();
   }
+}
+
+/** Whether `value` can be the leader's logger: `debug`, `info`, `warn` and `error` functions. */
+function isLogger(value: unknown): value is Logger {
+  if (value === null || typeof value !== "object") return false;
+  const logger = value as Record<string, unknown>;
+  return ["debug", "info", "warn", "error"].every((level) => typeof logger[level] === "function");
+}
+
+/** Parses `commandTimeout` (default 3 s) into whole ms, reporting a bad one as a {@link ConfigError}. */
+function commandTimeoutOption(value: Duration | undefined): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value ?? DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout");
+  } catch (err) {
+    throw new ConfigError("commandTimeout", (err as Error).message.replace("commandTimeout: ", ""), {
+      cause: err,
+    });
+  }
+  if (ms > 2_147_483_647)
+    throw new ConfigError("commandTimeout", `expected at most 2147483647ms, got ${ms}ms`);
+  return Math.ceil(ms);
 }

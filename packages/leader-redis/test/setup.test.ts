@@ -52,6 +52,21 @@ describe("RedisLeader options", () => {
     [{ url, ttl: 0 }, "ttl"],
     [{ url, ttl: "soon" as never }, "ttl"],
     [{ url, ttl: 2 ** 31 }, "ttl"],
+    // Options it does not know: Sentinel support is not there yet, and a typo must not be ignored.
+    [{ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" } as RedisLeaderOptions, "sentinels"],
+    [{ url, keyprefix: "x:" } as RedisLeaderOptions, "keyprefix"],
+    [{ url, password: "pw" } as RedisLeaderOptions, "password"],
+    // Each known option of the wrong type.
+    [null as unknown as RedisLeaderOptions, "options"],
+    [{ url, keyPrefix: 5 as unknown as string }, "keyPrefix"],
+    [{ url, name: 5 as unknown as string }, "name"],
+    [{ url, instanceId: {} as unknown as string }, "instanceId"],
+    [{ url, db: "1" as unknown as number }, "db"],
+    [{ url, logger: console.log as never }, "logger"],
+    [{ url, logger: { warn() {} } as never }, "logger"],
+    [{ url, commandTimeout: "3" as never }, "commandTimeout"],
+    [{ url, commandTimeout: -1 }, "commandTimeout"],
+    [{ url, commandTimeout: 2 ** 31 }, "commandTimeout"],
   ])("rejects bad options with a ConfigError naming them (%#)", (options, field) => {
     let error: unknown;
     try {
@@ -59,10 +74,17 @@ describe("RedisLeader options", () => {
     } catch (err) {
       error = err;
     } finally {
-      if (options.client instanceof Redis) options.client.disconnect();
+      if (options?.client instanceof Redis) options.client.disconnect();
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(field);
+    expect((error as ConfigError).field).toBe(field);
+  });
+
+  it("names the closest known option of a misspelt one", () => {
+    expect(() => new RedisLeader({ url, keyprefix: "x:" } as RedisLeaderOptions)).toThrow(
+      /keyprefix: .*did you mean keyPrefix\?/,
+    );
   });
 });
 

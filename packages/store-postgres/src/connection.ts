@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { ConfigError } from "@sched/core";
 import pg from "pg";
 import { readConnectionString } from "./connection-string.js";
-import { isConnectionError } from "./errors.js";
+import { isConnectionError, isTimeout } from "./errors.js";
+import type { Timeouts } from "./options.js";
 
 /** How the store connects: the connection options of `PostgresStoreOptions`. */
 export interface ConnectionOptions {
@@ -13,6 +14,12 @@ export interface ConnectionOptions {
   applicationName?: string | undefined;
 }
 
+/**
+ * How long `close()` lets connections end cleanly (the server acknowledges the goodbye) before it
+ * destroys their sockets: a server that hangs never acknowledges it.
+ */
+export const CLOSE_GRACE_MS = 1_000;
+
 /** The store's pool, and what it needs to know about it. */
 export interface StoreConnection {
   /** The pool every statement runs on. */
@@ -21,7 +28,10 @@ export interface StoreConnection {
   readonly clientConfig: pg.ClientConfig;
   /** The `application_name` of the connections the store opens. */
   readonly applicationName: string;
-  /** Ends the pool when the store created it; otherwise only detaches what the store attached. */
+  /**
+   * Ends the pool when the store created it, within about {@link CLOSE_GRACE_MS} even when the
+   * server hangs; otherwise only detaches what the store attached.
+   */
   close(): Promise<void>;
 }
 
@@ -34,7 +44,7 @@ export interface StoreConnection {
  *   cannot parse or would not read as a server (see {@link readConnectionString}); the field is
  *   `connectionString` or `pool`, and the string is never echoed.
  */
-export function openConnection(options: ConnectionOptions): StoreConnection {
+export function openConnection(options: ConnectionOptions, timeouts: Timeouts): StoreConnection {
   if (options.pool !== undefined && options.connectionString !== undefined) {
     throw new ConfigError("pool", "give either a pool or a connectionString, not both");
   }
@@ -73,16 +83,65 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
     ...options.poolConfig,
     application_name: applicationName,
     connectionString: options.connectionString,
+    // pg reads 0 as "no limit" for each of them.
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.queryMs,
   };
-  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 });
+  const clients = new Set<pg.Client>();
+  /** The pool's clients, kept so that `close()` can destroy the sockets that do not end. */
+  class TrackedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      clients.add(this);
+      this.once("end", () => clients.delete(this));
+    }
+  }
+  const pool = new pg.Pool({
+    ...clientConfig,
+    max: options.poolSize ?? options.poolConfig?.max ?? 10,
+    Client: TrackedClient as unknown as new () => pg.ClientBase,
+  });
   // The pool has already discarded a broken idle client; the next statement opens a new one.
   pool.on("error", () => {});
+  pool.on("remove", (client) => clients.delete(client as pg.Client));
   return {
     pool,
     clientConfig,
     applicationName,
-    close: () => pool.end().catch(() => {}),
+    close: async () => {
+      const ended = pool.end().catch(() => {});
+      if (await settlesWithin(ended, CLOSE_GRACE_MS)) return;
+      // The server does not acknowledge (it hangs, or the network dropped it): statements in flight
+      // fail at once, and the pool is done.
+      for (const client of clients) destroySocket(client);
+      await settlesWithin(ended, CLOSE_GRACE_MS);
+    },
   };
+}
+
+/** Destroys the socket of a client (its statements in flight fail, its `end` event follows). */
+export function destroySocket(client: pg.Client): void {
+  (client as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+}
+
+/** Waits for `promise` at most `ms`; resolves whether it settled. Leaves no timer behind. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true as const,
+        () => true as const,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Refuses a connection string `pg` could not use as a server address, without echoing it. */
@@ -118,12 +177,20 @@ const usedClients = new WeakSet<pg.PoolClient>();
  * twice; each statement tolerates that: a second claim leaves the first batch to lease recovery,
  * a second completion or renewal matches nothing, a second insert fails on the duplicate id.)
  * A failure on a fresh connection is reported at once (the server is down).
+ *
+ * A timeout (the connection could not be opened in time, or a statement got no answer) is never
+ * retried: the server hangs, and another try would only double the wait. A connection whose
+ * statement timed out on the client is discarded (its answer may still come, on that connection).
+ * Retries stop once the call has taken `budgetMs` (0: no limit), so a call that keeps finding
+ * broken connections still ends.
  */
 export async function withPoolClient<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
+  budgetMs = 0,
 ): Promise<T> {
   const attempts = (pool.options.max ?? 10) + 1;
+  const started = performance.now();
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     const reused = usedClients.has(client);
@@ -136,8 +203,15 @@ export async function withPoolClient<T>(
     try {
       return await work(client);
     } catch (err) {
+      if (isTimeout(err) !== null) {
+        // A statement the server cancelled itself leaves a usable connection; one the client gave
+        // up on does not.
+        if (isTimeout(err) !== "server") broken ??= toError(err);
+        throw err;
+      }
       if (isConnectionError(err) || !(err instanceof Error)) broken ??= toError(err);
-      if (broken === undefined || !reused || attempt >= attempts) throw err;
+      const outOfTime = budgetMs > 0 && performance.now() - started >= budgetMs;
+      if (broken === undefined || !reused || attempt >= attempts || outOfTime) throw err;
     } finally {
       client.off("error", onError);
       client.release(broken);
@@ -149,8 +223,9 @@ export async function withPoolClient<T>(
 export function queryPool<R extends pg.QueryResultRow>(
   pool: pg.Pool,
   config: pg.QueryConfig,
+  budgetMs = 0,
 ): Promise<pg.QueryResult<R>> {
-  return withPoolClient(pool, (client) => client.query<R>(config));
+  return withPoolClient(pool, (client) => client.query<R>(config), budgetMs);
 }
 
 function toError(value: unknown): Error {

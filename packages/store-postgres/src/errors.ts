@@ -1,5 +1,6 @@
-import { SchedulerError, StoreError } from "@sched/core";
+import { SchedulerError, StoreError, StoreTimeoutError } from "@sched/core";
 import { readConnectionString } from "./connection-string.js";
+import { redact, redactError } from "./redact-error.js";
 
 /** Options of {@link MigrationRequiredError}. */
 export interface MigrationRequiredErrorOptions {
@@ -71,6 +72,11 @@ export interface ConnectionTarget {
   readonly address: string;
   /** Strings that must never appear in a message (the password, the full connection string). */
   readonly secrets: readonly string[];
+  /**
+   * The limits named by timeout errors, in ms: opening a connection, one statement on the server,
+   * and the client's wait for its answer.
+   */
+  readonly timeouts?: { readonly connectMs: number; readonly statementMs: number; readonly queryMs: number };
 }
 
 /** Settings of a `pg` pool or client that say where it connects. */
@@ -86,7 +92,10 @@ interface ConnectionSettings {
  * string's host and port win over `host` and `port`, even when it names none (then `PGHOST` /
  * `PGPORT`, or `localhost:5432`).
  */
-export function connectionTarget(settings: ConnectionSettings): ConnectionTarget {
+export function connectionTarget(
+  settings: ConnectionSettings,
+  timeouts?: ConnectionTarget["timeouts"],
+): ConnectionTarget {
   let host = settings.host;
   let port = settings.port;
   const secrets: string[] = [];
@@ -96,7 +105,7 @@ export function connectionTarget(settings: ConnectionSettings): ConnectionTarget
     const target = readConnectionString(settings.connectionString);
     if (!target.usable) {
       // openConnection refuses such a string; a message must still not guess a server.
-      return { address: "the server of an unusable connection string", secrets };
+      return { address: "the server of an unusable connection string", secrets, timeouts };
     }
     secrets.push(...target.secrets);
     host = target.host;
@@ -109,6 +118,7 @@ export function connectionTarget(settings: ConnectionSettings): ConnectionTarget
     address: `${shownHost}:${port || process.env.PGPORT || 5432}`,
     // Longest first, so that the connection string is replaced before the password inside it.
     secrets: [...new Set(secrets)].filter((secret) => secret !== "").sort((a, b) => b.length - a.length),
+    timeouts,
   };
 }
 
@@ -127,9 +137,26 @@ const CONNECTION_CODES = new Set([
   "57P03", // cannot_connect_now
 ]);
 
-/** Messages of `pg`'s own errors (which have no code) about a lost connection. */
+/** Messages of `pg`'s own errors (which have no code) about a lost connection (timeouts included). */
 const CONNECTION_MESSAGE =
   /Connection terminated|not queryable|timeout exceeded when trying to connect|connection timeout/i;
+
+/** Messages of `pg`'s errors for a connection that could not be opened in time (pool, client). */
+const CONNECT_TIMEOUT_MESSAGE =
+  /^(?:timeout exceeded when trying to connect|Connection terminated due to connection timeout|timeout expired)$/;
+
+/**
+ * Whether `err` is a timeout, and whose: `connect` (no connection within `connectionTimeoutMillis`,
+ * or no free one in the pool), `client` (no answer within `query_timeout`: the connection is
+ * unusable), `server` (the server cancelled the statement at `statement_timeout`); `null` otherwise.
+ */
+export function isTimeout(err: unknown): "connect" | "client" | "server" | null {
+  if (!(err instanceof Error)) return null;
+  if (err.message === "Query read timeout") return "client";
+  if (codeOf(err) === "57014" && /statement timeout/i.test(err.message)) return "server";
+  if (CONNECT_TIMEOUT_MESSAGE.test(err.message)) return "connect";
+  return null;
+}
 
 /** Whether `err` says the connection is unusable (as opposed to a statement the server refused). */
 export function isConnectionError(err: unknown): boolean {
@@ -147,20 +174,30 @@ export function codeOf(err: unknown): string | undefined {
 /**
  * Wraps a driver error as a {@link StoreError} (the original as `cause`) whose message names the
  * operation and, for connection failures, the server's `host:port`, but never a password or the
- * connection string. Errors that are already `SchedulerError`s pass through.
+ * connection string (see {@link redactError} for the cause). A timeout is a
+ * {@link StoreTimeoutError} (`STORE_TIMEOUT`) naming the limit it hit. Errors that are already
+ * `SchedulerError`s pass through.
  */
 export function storeError(err: unknown, operation: string, target: ConnectionTarget): SchedulerError {
   if (err instanceof SchedulerError) return err;
-  const raw = err instanceof Error ? err.message : String(err);
-  let message = raw;
-  for (const secret of target.secrets) message = message.split(secret).join("***");
+  const cause = redactError(err, target.secrets);
+  const timeout = isTimeout(err);
+  if (timeout !== null && target.timeouts !== undefined) {
+    const { connectMs, statementMs, queryMs } = target.timeouts;
+    const ms = timeout === "connect" ? connectMs : timeout === "server" ? statementMs : queryMs;
+    const error = new StoreTimeoutError(`${operation} (PostgreSQL at ${target.address})`, ms);
+    // Set as the standard `cause` is (own, not enumerable): the constructor takes none.
+    Object.defineProperty(error, "cause", { value: cause, writable: true, configurable: true });
+    return error;
+  }
+  const message = redact(err instanceof Error ? err.message : String(err), target.secrets);
   const code = codeOf(err);
   const suffix = code === undefined ? "" : ` [${code}]`;
   if (isConnectionError(err)) {
     return new StoreError(
       `PostgreSQL at ${target.address} is unreachable (${operation}): ${message}${suffix}`,
-      { cause: err },
+      { cause },
     );
   }
-  return new StoreError(`PostgreSQL ${operation} failed: ${message}${suffix}`, { cause: err });
+  return new StoreError(`PostgreSQL ${operation} failed: ${message}${suffix}`, { cause });
 }

@@ -25,6 +25,8 @@ export interface TableNames {
   readonly locks: string;
   /** `"schema"."<prefix>migrations"` */
   readonly migrations: string;
+  /** `"schema"."<prefix>meta"`, named values about the data (its epoch). */
+  readonly meta: string;
   /** `"schema"."<prefix>claim_jobs"`, the claim function. */
   readonly claimJobs: string;
   /** `"schema"."<prefix>next_due_at"`, the function behind `nextDueAt`. */
@@ -64,6 +66,7 @@ export function tableNames(schema: string, prefix: string): TableNames {
     schedules: table("schedules"),
     locks: table("locks"),
     migrations: table("migrations"),
+    meta: table("meta"),
     claimJobs: table("claim_jobs"),
     nextDueAt: table("next_due_at"),
     waitingJobNames: table("waiting_job_names"),

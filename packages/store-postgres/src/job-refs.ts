@@ -1,13 +1,18 @@
 import type { JobRef } from "@sched/core";
 
 /**
- * The ids, queues and attempts of `refs` as three arrays for `unnest`, sorted by id: statements
- * that lock several rows then lock them in one order, so two batches on the same jobs (a
- * completion and a lease renewal) cannot deadlock.
+ * The ids, queues, attempts and lease holders of `refs` as four arrays for `unnest`, sorted by id:
+ * statements that lock several rows then lock them in one order, so two batches on the same jobs
+ * (a completion and a lease renewal) cannot deadlock.
  */
-export function refColumns(refs: readonly JobRef[]): [string[], string[], number[]] {
+export function refColumns(refs: readonly JobRef[]): [string[], string[], number[], string[]] {
   const sorted = [...refs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return [sorted.map((ref) => ref.id), sorted.map((ref) => ref.queue), sorted.map((ref) => ref.attempt)];
+  return [
+    sorted.map((ref) => ref.id),
+    sorted.map((ref) => ref.queue),
+    sorted.map((ref) => ref.attempt),
+    sorted.map((ref) => ref.lockedBy),
+  ];
 }
 
 /**
@@ -27,7 +32,10 @@ export function notApplied(refs: readonly JobRef[], applied: readonly JobRef[]):
   return refs.filter((ref) => !keys.has(refKey(ref))).map((ref) => ref.id);
 }
 
-/** A ref as one string: a queue name holds no tab, so the id after the second one is unambiguous. */
+/**
+ * A ref as one string. A queue name holds no tab, and the holder is JSON-quoted (so a tab in it
+ * is escaped): the id after the third tab is unambiguous.
+ */
 function refKey(ref: JobRef): string {
-  return `${ref.attempt}\t${ref.queue}\t${ref.id}`;
+  return `${ref.attempt}\t${JSON.stringify(ref.lockedBy)}\t${ref.queue}\t${ref.id}`;
 }

@@ -3,7 +3,11 @@ import { type Queryable, withPoolClient } from "./connection.js";
 import { type ConnectionTarget, codeOf, MigrationRequiredError, storeError } from "./errors.js";
 import { migrationLockKey, type TableNames } from "./identifiers.js";
 import { type Migration, renderedMigrations, SCHEMA_VERSION } from "./migrations.js";
+import { CLIENT_GRACE_MS } from "./options.js";
 import type { Queries } from "./queries.js";
+
+/** The longest timer Node.js keeps: what "no limit" means for one statement of a migration. */
+const NO_LIMIT_MS = 2_147_483_647;
 
 /** SQLSTATEs of catalog races between concurrent creators (unique violation, duplicate schema or table). */
 const CREATION_RACES = new Set(["23505", "42P06", "42P07"]);
@@ -26,6 +30,8 @@ export class Migrator {
     private readonly autoMigrate: boolean,
     /** The variable that turns `autoMigrate` on, named in errors, when the store came from the environment. */
     private readonly autoMigrateVariable: () => string | undefined,
+    /** The longest one statement of a migration may run on the server, in ms (0: no limit). */
+    private readonly migrationMs = 0,
   ) {}
 
   /**
@@ -95,23 +101,35 @@ export class Migrator {
     });
   }
 
-  /** One pass of {@link migrate}. */
+  /**
+   * One pass of {@link migrate}. Its statements have the limit of a migration, not of a store call:
+   * one may rewrite a large table, or wait for another instance's migration (the advisory lock).
+   */
   private async migrateOn(client: pg.PoolClient, migrations: readonly Migration[]): Promise<void> {
     const sql = this.sql;
-    await client.query("BEGIN");
+    const clientMs = this.migrationMs === 0 ? NO_LIMIT_MS : this.migrationMs + CLIENT_GRACE_MS;
+    const queryable: Queryable = {
+      query: <R extends pg.QueryResultRow>(config: pg.QueryConfig) =>
+        client.query<R>({ ...config, query_timeout: clientMs } as pg.QueryConfig),
+    };
+    const run = (text: string, values?: unknown[]) =>
+      queryable.query(values === undefined ? { text } : { text, values });
+    await run("BEGIN");
     try {
-      await client.query({ text: sql.migrationLock, values: [migrationLockKey(this.names)] });
-      const schema = await client.query<{ present: boolean }>({
+      // For this transaction only: the pool's connections keep the store's statement timeout.
+      await run(`SET LOCAL statement_timeout = ${Math.floor(this.migrationMs)}`);
+      await run(sql.migrationLock, [migrationLockKey(this.names)]);
+      const schema = await queryable.query<{ present: boolean }>({
         text: sql.schemaExists,
         values: [this.names.schema],
       });
       // Only when missing: CREATE SCHEMA needs a privilege that an existing schema does not.
-      if (!schema.rows[0]?.present) await client.query(sql.createSchema);
-      const current = await schemaVersion(client, sql, this.names);
+      if (!schema.rows[0]?.present) await run(sql.createSchema);
+      const current = await schemaVersion(queryable, sql, this.names);
       for (const migration of migrations) {
-        if (migration.version > current) await client.query(migration.sql);
+        if (migration.version > current) await run(migration.sql);
       }
-      await client.query("COMMIT");
+      await run("COMMIT");
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;

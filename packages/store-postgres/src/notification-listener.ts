@@ -1,7 +1,5 @@
 import type pg from "pg";
-
-/** How long `stop()` waits for a connection to close. */
-const CLOSE_GRACE_MS = 2_000;
+import { CLOSE_GRACE_MS, destroySocket, settlesWithin } from "./connection.js";
 
 /** Options of {@link NotificationListener}. */
 export interface NotificationListenerOptions {
@@ -14,11 +12,18 @@ export interface NotificationListenerOptions {
    * server backend that sent it.
    */
   onNotification: (payload: string, senderPid: number) => void;
-  /** Called each time LISTEN is in place (after the first connect and after every reconnect). */
-  onListening?: () => void;
+  /**
+   * Called each time LISTEN is in place, with `again` true when it follows a connection that was
+   * lost or could not be opened since {@link NotificationListener.start} (notifications sent in
+   * between were missed), false for the first connection.
+   */
+  onListening?: (again: boolean) => void;
   /** First reconnect delay in ms; doubles up to {@link maxBackoffMs}. Default 100. */
   minBackoffMs?: number;
-  /** Longest reconnect delay in ms. Default 5,000. */
+  /**
+   * Longest reconnect delay in ms. Default 1,000: a server that is back is listened to again within
+   * about a second, and a refused connection costs nothing.
+   */
   maxBackoffMs?: number;
 }
 
@@ -31,6 +36,8 @@ export class NotificationListener {
   private client: pg.Client | null = null;
   private active = false;
   private failures = 0;
+  /** Whether a connection was lost (or failed to open) since `start()`: the next LISTEN is a return. */
+  private interrupted = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly closing = new Set<Promise<void>>();
 
@@ -46,6 +53,7 @@ export class NotificationListener {
     if (this.active) return;
     this.active = true;
     this.failures = 0;
+    this.interrupted = false;
     this.connect();
   }
 
@@ -78,7 +86,9 @@ export class NotificationListener {
       .then(() => {
         if (this.client !== client) return;
         this.failures = 0;
-        this.options.onListening?.();
+        const again = this.interrupted;
+        this.interrupted = false;
+        this.options.onListening?.(again);
       }, lost);
   }
 
@@ -88,7 +98,8 @@ export class NotificationListener {
     this.client = null;
     this.dispose(client);
     if (!this.active) return;
-    const { minBackoffMs = 100, maxBackoffMs = 5_000 } = this.options;
+    this.interrupted = true;
+    const { minBackoffMs = 100, maxBackoffMs = 1_000 } = this.options;
     const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(this.failures, 16));
     this.failures++;
     this.retryTimer = setTimeout(() => {
@@ -99,21 +110,17 @@ export class NotificationListener {
 
   /**
    * Ends a client we no longer use; its later errors are swallowed by the listener left on it.
-   * A socket that does not close within {@link CLOSE_GRACE_MS} is abandoned rather than waited for.
+   * A socket that does not close within {@link CLOSE_GRACE_MS} (a server that hangs never
+   * acknowledges the goodbye) is destroyed.
    */
   private dispose(client: pg.Client): void {
     client.removeAllListeners("notification");
     client.on("error", () => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const closed = Promise.race([
-      client.end().catch(() => {}),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_GRACE_MS);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
-      this.closing.delete(closed);
-    });
+    const closed = settlesWithin(client.end(), CLOSE_GRACE_MS)
+      .then((ended) => {
+        if (!ended) destroySocket(client);
+      })
+      .finally(() => this.closing.delete(closed));
     this.closing.add(closed);
   }
 }

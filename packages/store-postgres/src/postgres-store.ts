@@ -44,6 +44,7 @@ import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./e
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";
+import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
   iso,
@@ -58,43 +59,7 @@ import {
 import { uniqueKeyViolation } from "./unique-key-violation.js";
 import { WakeUps } from "./wake-ups.js";
 
-/** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
-export interface PostgresStoreOptions {
-  /** A `postgres://` URL; the store creates its own pool from it and closes it in `close()`. */
-  connectionString?: string;
-  /** A pool you own: the store uses it and leaves it open in `close()`. */
-  pool?: pg.Pool;
-  /** The schema of the store's tables; default `"public"`. Lowercase letters, digits and `_`. */
-  schema?: string;
-  /** Prefix of the store's table names; default `"scheduler_"`. Lowercase letters, digits and `_`, or empty. */
-  tablePrefix?: string;
-  /**
-   * Push events with LISTEN/NOTIFY (default `true`): statements that make jobs available, and the
-   * cancel of a running job, send a NOTIFY, and `subscribe()` LISTENs on one dedicated
-   * connection. With `false`, `subscribe()` only hears this store's own changes: other instances
-   * find jobs by polling, and a job cancelled elsewhere is aborted at its next lease renewal.
-   */
-  notify?: boolean;
-  /**
-   * Most connections of the pool the store creates; default `poolConfig.max`, else 10. Ignored with
-   * `pool`. The scheduler keeps about two statements in flight (a claim and a batch of
-   * acknowledgements) plus occasional maintenance, so a few connections serve many workers.
-   */
-  poolSize?: number;
-  /** More settings of the pool the store creates (ssl, timeouts, …). Ignored with `pool`. */
-  poolConfig?: Omit<pg.PoolConfig, "connectionString">;
-  /**
-   * The `application_name` of the connections the store opens (visible in `pg_stat_activity`);
-   * default `poolConfig.application_name` (or the passed pool's), else `sched-<random>`. A name in
-   * the connection string takes precedence, as always with `pg`.
-   */
-  applicationName?: string;
-  /**
-   * Run {@link PostgresStore.migrate} on first use instead of failing with
-   * `MigrationRequiredError` when the tables are missing or behind; default `false`.
-   */
-  autoMigrate?: boolean;
-}
+export type { PostgresStoreOptions } from "./options.js";
 
 /** `JobStatus` keys of `Stats`, for counting. */
 const STATUSES: readonly JobStatus[] = [
@@ -150,6 +115,8 @@ export class PostgresStore implements Store {
   readonly applicationName: string;
 
   private readonly connection: StoreConnection;
+  /** The time limits of the store's pool: from the options, or a passed pool's own settings. */
+  private readonly timeouts: Timeouts;
   private readonly pool: pg.Pool;
   private readonly names: TableNames;
   private readonly sql: Queries;
@@ -163,22 +130,37 @@ export class PostgresStore implements Store {
   /**
    * Creates the store. No connection is opened until the first call.
    *
-   * @throws ConfigError (`CONFIG_INVALID`) naming `schema` or `tablePrefix` when it is not a valid
-   *   identifier; `pool` when both `connectionString` and `pool` are given, or the pool is not a
-   *   `pg.Pool`; `poolSize` when it is not a positive integer; `connectionString` (or `pool`, for
-   *   the pool's) when it is not a URL `pg` can parse as a server address, such as
-   *   `postgres://host:notaport/db` or `db.internal/app` (the string is never echoed).
+   * @throws ConfigError (`CONFIG_INVALID`) naming the option: an unknown option name (with the
+   *   known one it looks like), an option of the wrong type, `schema` or `tablePrefix` when it is
+   *   not a valid identifier; `pool` when both `connectionString` and `pool` are given, or the pool
+   *   is not a `pg.Pool`; `poolSize` when it is not a positive integer; a timeout that is not a
+   *   duration; `connectionString` (or `pool`, for the pool's) when it is not a URL `pg` can parse
+   *   as a server address, such as `postgres://host:notaport/db` or `db.internal/app` (the string
+   *   is never echoed).
    */
   constructor(options: PostgresStoreOptions = {}) {
+    checkOptions(options);
     this.names = tableNames(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.schema = this.names.schema;
     this.tablePrefix = this.names.prefix;
     this.sql = buildQueries(this.names);
     this.channel = options.notify === false ? null : this.names.channel;
-    this.connection = openConnection(options);
+    const timeouts = resolveTimeouts(options);
+    this.connection = openConnection(options, timeouts);
     this.pool = this.connection.pool;
     this.applicationName = this.connection.applicationName;
-    this.target = connectionTarget(this.connection.clientConfig);
+    // With a pool of yours, its own settings are the limits.
+    const config = this.connection.clientConfig;
+    this.timeouts =
+      options.pool === undefined
+        ? timeouts
+        : {
+            connectMs: config.connectionTimeoutMillis ?? 0,
+            statementMs: config.statement_timeout || 0,
+            queryMs: config.query_timeout ?? 0,
+            migrationMs: timeouts.migrationMs,
+          };
+    this.target = connectionTarget(config, this.timeouts);
     this.migrator = new Migrator(
       this.pool,
       this.names,
@@ -186,6 +168,7 @@ export class PostgresStore implements Store {
       this.target,
       options.autoMigrate ?? false,
       () => autoMigrateVariableOf(this),
+      this.timeouts.migrationMs,
     );
     const listenConfig: pg.ClientConfig = {
       ...this.connection.clientConfig,
@@ -274,7 +257,7 @@ export class PostgresStore implements Store {
     // Other instances hear it through the NOTIFY the statement sent.
     if (row.was_running) {
       this.wakeUps.deliverOwnCancel(
-        { type: "cancelled", id: job.id, queue: job.queue },
+        { type: "cancelled", id: job.id, queue: job.queue, attempt: job.attempt },
         this.channel === null ? null : row.sender_pid,
       );
     }
@@ -349,6 +332,7 @@ export class PostgresStore implements Store {
       MAX_HISTORY,
       this.channel,
       ...deadLetterParams(letter),
+      ref.lockedBy,
     ]);
     const row = rows[0];
     if (row === undefined) return null;
@@ -452,8 +436,21 @@ export class PostgresStore implements Store {
   /** {@inheritDoc @sched/core#Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
+    const params = scheduleParams(schedule);
+    const expected = options?.expectDefinition;
+    if (expected !== undefined) {
+      const definedAt = iso(expected.definedAt, "expectDefinition.definedAt");
+      // Absent and defined as given at once: nothing can match.
+      if (options?.onlyIfAbsent) return false;
+      const { rowCount } = await this.query("saveSchedule", this.sql.replaceScheduleIfDefinedAs, [
+        ...params,
+        definedAt,
+        expected.definedBy,
+      ]);
+      return rowCount === 1;
+    }
     const text = options?.onlyIfAbsent ? this.sql.insertScheduleIfAbsent : this.sql.upsertSchedule;
-    const { rowCount } = await this.query("saveSchedule", text, scheduleParams(schedule));
+    const { rowCount } = await this.query("saveSchedule", text, params);
     return rowCount === 1;
   }
 
@@ -547,6 +544,19 @@ export class PostgresStore implements Store {
   }
 
   /**
+   * The id of the data the store holds (a random UUID, kept in the `<prefix>meta` table): the same
+   * as long as the tables keep their data, a new one once they lost it (emptied, or dropped and
+   * migrated again, or a restored empty database). Created by the first call, atomically: every
+   * instance, however many ask at once, gets the same id. The runtime compares it every
+   * `lockRefresh` to notice a loss within seconds (see `Store.epoch` in `@sched/core`).
+   */
+  async epoch(): Promise<string> {
+    this.assertOpen();
+    const { rows } = await this.query<{ value: string }>("epoch", this.sql.epoch, []);
+    return (rows[0] as { value: string }).value;
+  }
+
+  /**
    * Calls `listener` with `{ type: "jobs", queue }` when jobs may have become available in
    * `queue`, and with `{ type: "cancelled", id, queue }` when a running job was cancelled: at once
    * for this store's own changes, and through LISTEN/NOTIFY for every other instance's (when
@@ -562,14 +572,13 @@ export class PostgresStore implements Store {
 
   /**
    * Closes the LISTEN connection and, when the store created its pool, the pool. A pool passed in
-   * stays open. Idempotent; every later call rejects with a `StoreClosedError` (`STORE_CLOSED`).
+   * stays open. Resolves within about 2 s even when the server hangs: connections that do not end
+   * within 1 s have their sockets destroyed, and the statements still in flight on them fail.
+   * Idempotent; every later call rejects with a `StoreClosedError` (`STORE_CLOSED`).
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    this.closing = (async () => {
-      await this.wakeUps.close();
-      await this.connection.close();
-    })();
+    this.closing = Promise.all([this.wakeUps.close(), this.connection.close()]).then(() => {});
     return this.closing;
   }
 
@@ -582,7 +591,7 @@ export class PostgresStore implements Store {
     this.assertOpen();
     if (!this.migrator.ready) await this.migrator.ensureReady();
     try {
-      return await queryPool<R>(this.pool, { text, values });
+      return await queryPool<R>(this.pool, { text, values }, this.callBudgetMs);
     } catch (err) {
       throw this.wrap(err, operation);
     }
@@ -633,6 +642,12 @@ export class PostgresStore implements Store {
       () => null,
     );
     return new JobAlreadyExistsError(key, holder);
+  }
+
+  /** How long a call keeps retrying on connections that turn out broken (0: no limit). */
+  private get callBudgetMs(): number {
+    const { connectMs, queryMs } = this.timeouts;
+    return connectMs === 0 || queryMs === 0 ? 0 : connectMs + queryMs;
   }
 
   private assertOpen(): void {

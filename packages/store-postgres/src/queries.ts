@@ -48,8 +48,9 @@ function jobColumnsOf(alias: string): string {
   return JOB_COLUMN_NAMES.map((column) => `${alias}.${column}`).join(", ");
 }
 
-/** The columns of a schedule. */
-const SCHEDULE_COLUMNS = "name, definition, next_run_at, last_run_at, occurrences, created_at, updated_at";
+/** The columns of a schedule, in the order of `rows.ts#scheduleParams`. */
+const SCHEDULE_COLUMNS =
+  "name, definition, next_run_at, last_run_at, occurrences, created_at, updated_at, defined_at, defined_by";
 
 /** Rows of new jobs from one JSON array parameter (see `rows.ts#newJobsJson`). */
 function newJobRows(param: string): string {
@@ -135,19 +136,20 @@ export interface Queries {
   readonly claimDueJobs: string;
   /** $1 queue, $2 unique key: the active job holding it. */
   readonly uniqueKeyHolder: string;
-  /** $1 now, $2 ids, $3 queues, $4 attempts. Returns the refs completed. */
+  /** $1 now, $2 ids, $3 queues, $4 attempts, $5 holders. Returns the refs completed. */
   readonly completeJobs: string;
-  /** $1 ids, $2 queues, $3 attempts. Returns the refs deleted. */
+  /** $1 ids, $2 queues, $3 attempts, $4 holders. Returns the refs deleted. */
   readonly completeAndRemoveJobs: string;
   /**
    * $1 id, $2 queue, $3 attempt, $4 now, $5 retryAt or null, $6 error, $7 now as ISO text, $8 max
    * history, $9 channel or null, $10..$13 the dead-letter job's name (null for none), priority,
-   * max retries and timeout, $14 the dead-letter metadata key. Returns the job afterwards.
+   * max retries and timeout, $14 the dead-letter metadata key, $15 the lease holder. Returns the
+   * job afterwards.
    */
   readonly failJob: string;
-  /** $1 now, $2 ids, $3 queues, $4 attempts, $5 channel or null. Returns the refs released. */
+  /** $1 now, $2 ids, $3 queues, $4 attempts, $5 holders, $6 channel or null. Returns the refs released. */
   readonly releaseJobs: string;
-  /** $1 lockedUntil, $2 ids, $3 queues, $4 attempts. Returns the refs renewed. */
+  /** $1 lockedUntil, $2 ids, $3 queues, $4 attempts, $5 holders. Returns the refs renewed. */
   readonly renewLeases: string;
   /**
    * $1 now, $2 limit, $3 now as ISO text, $4 error, $5 max history, $6 channel or null, $7 max
@@ -159,10 +161,15 @@ export interface Queries {
   readonly nextDueAt: string;
   /** $1 queues or null for all, $2 dueBy, $3 most names, $4 most names looked at. Returns `names`. */
   readonly waitingJobNames: string;
-  /** $1..$7 the schedule's columns. Creates or replaces. */
+  /** $1..$9 the schedule's columns. Creates or replaces. */
   readonly upsertSchedule: string;
-  /** $1..$7 the schedule's columns. Creates only when absent. */
+  /** $1..$9 the schedule's columns. Creates only when absent. */
   readonly insertScheduleIfAbsent: string;
+  /**
+   * $1..$9 the schedule's columns, $10 the expected defined_at, $11 the expected defined_by (null
+   * compares as a value). Replaces only a schedule whose definition carries that stamp.
+   */
+  readonly replaceScheduleIfDefinedAs: string;
   /** $1 name. */
   readonly getSchedule: string;
   /** No parameters. */
@@ -180,6 +187,8 @@ export interface Queries {
   readonly stats: string;
   /** No parameters. */
   readonly ping: string;
+  /** No parameters: the id of the data (`epoch`), created when there is none. */
+  readonly epoch: string;
   /** $1 the migrations table's quoted name, to test whether it exists. */
   readonly migrationsTableExists: string;
   /** No parameters: the highest applied migration version. */
@@ -195,10 +204,19 @@ export interface Queries {
 /** Builds the statements for `names`. */
 export function buildQueries(names: TableNames): Queries {
   const { jobs, schedules } = names;
-  /** The refs of a batch (`unnest` of ids, queues and attempts) joined to their current attempts. */
-  const currentAttempts = (ids: string, queues: string, attempts: string) =>
-    `unnest(${ids}::text[], ${queues}::text[], ${attempts}::integer[]) AS ref(id, queue, attempt)
-      WHERE j.id = ref.id AND j.queue = ref.queue AND j.status = 'running' AND j.attempt = ref.attempt`;
+  /**
+   * The refs of a batch (`unnest` of ids, queues, attempts and holders) joined to the attempts that
+   * hold their leases now: the fencing check. The attempt alone is not enough: a claim lost in a
+   * crash of the server (claims commit asynchronously) hands the same attempt number out again,
+   * maybe to another instance; the holder tells the two leases apart.
+   */
+  const currentAttempts = (ids: string, queues: string, attempts: string, holders: string) =>
+    `unnest(${ids}::text[], ${queues}::text[], ${attempts}::integer[], ${holders}::text[])
+        AS ref(id, queue, attempt, locked_by)
+      WHERE j.id = ref.id AND j.queue = ref.queue AND j.status = 'running' AND j.attempt = ref.attempt
+        AND j.locked_by = ref.locked_by`;
+  /** What the fencing statements return: the refs applied, holder included (the row's is cleared). */
+  const appliedRefs = `j.id, j.queue, j.attempt, ref.locked_by AS "lockedBy"`;
   return {
     insertJobs: `WITH inserted AS (
         INSERT INTO ${jobs} (${INSERT_JOB_COLUMNS})
@@ -221,10 +239,11 @@ export function buildQueries(names: TableNames): Queries {
     // The row is locked first to read the status it has when the cancel applies (a claim may have
     // made it running since the statement began). The cancel notification of a running job goes
     // out on commit, to every instance LISTENing, so the one running it aborts its handler. Its
-    // payload, "cancel<TAB><queue><TAB><id>", can never be a queue name (see notifications.ts);
-    // one over NOTIFY's 8000-byte limit is not sent (lease renewal finds the cancel instead). The
-    // last branch reads the snapshot from before the update: it returns the job unchanged exactly
-    // when the first branch changed nothing.
+    // payload, "cancel<TAB><TAB><attempt><TAB><queue><TAB><id>", names the attempt the cancel
+    // fenced off and can never be a queue name (see notifications.ts); one over NOTIFY's 8000-byte
+    // limit is not sent (lease renewal finds the cancel instead). The last branch reads the
+    // snapshot from before the update: it returns the job unchanged exactly when the first branch
+    // changed nothing.
     cancelJob: `WITH target AS (
         SELECT id, status FROM ${jobs} WHERE id = $1 AND ${ACTIVE} FOR UPDATE
       ), cancelled AS (
@@ -235,7 +254,7 @@ export function buildQueries(names: TableNames): Queries {
       ), notified AS (
         SELECT pg_notify($3, message.payload)
         FROM cancelled CROSS JOIN LATERAL (
-          SELECT concat_ws(E'\\t', 'cancel', cancelled.queue, cancelled.id) AS payload
+          SELECT concat_ws(E'\\t', 'cancel', '', cancelled.attempt, cancelled.queue, cancelled.id) AS payload
         ) AS message
         WHERE cancelled.was_running AND $3::text IS NOT NULL AND octet_length(message.payload) < 8000
       )
@@ -265,15 +284,15 @@ export function buildQueries(names: TableNames): Queries {
     claimDueJobs: `SELECT ${JOB_COLUMNS} FROM ${names.claimJobs}($1, $2, $3, $4, $5, $6)
       ORDER BY priority DESC, scheduled_at, id`,
 
-    // The fencing check: only the attempt that holds the lease may record its outcome.
+    // The fencing check: only the attempt and holder of the lease may record its outcome.
     completeJobs: `UPDATE ${jobs} AS j
       SET status = 'completed', completed_at = $1, locked_until = NULL, locked_by = NULL
-      FROM ${currentAttempts("$2", "$3", "$4")}
-      RETURNING j.id, j.queue, j.attempt`,
+      FROM ${currentAttempts("$2", "$3", "$4", "$5")}
+      RETURNING ${appliedRefs}`,
 
     completeAndRemoveJobs: `DELETE FROM ${jobs} AS j
-      USING ${currentAttempts("$1", "$2", "$3")}
-      RETURNING j.id, j.queue, j.attempt`,
+      USING ${currentAttempts("$1", "$2", "$3", "$4")}
+      RETURNING ${appliedRefs}`,
 
     // A retry wakes the queue (the job is due again at retryAt); a death inserts its dead-letter
     // job in the same statement, so the two commit together, and wakes the dead letter's queue.
@@ -287,7 +306,7 @@ export function buildQueries(names: TableNames): Queries {
           locked_until = NULL,
           locked_by = NULL,
           history = ${appendFailure("$6", "$7", "$8")}
-        WHERE id = $1 AND queue = $2 AND status = 'running' AND attempt = $3
+        WHERE id = $1 AND queue = $2 AND status = 'running' AND attempt = $3 AND locked_by = $15
         RETURNING ${JOB_COLUMNS}
       ), letters AS (
         ${insertDeadLetters(jobs, "failed", {
@@ -307,16 +326,16 @@ export function buildQueries(names: TableNames): Queries {
     releaseJobs: `WITH released AS (
         UPDATE ${jobs} AS j
         SET status = 'pending', scheduled_at = $1, locked_until = NULL, locked_by = NULL
-        FROM ${currentAttempts("$2", "$3", "$4")}
-        RETURNING j.id, j.queue, j.attempt
+        FROM ${currentAttempts("$2", "$3", "$4", "$5")}
+        RETURNING ${appliedRefs}
       ), notified AS (
-        ${notifyQueues("released", "$5")}
+        ${notifyQueues("released", "$6")}
       )
-      SELECT id, queue, attempt FROM released WHERE (SELECT count(*) FROM notified) >= 0`,
+      SELECT id, queue, attempt, "lockedBy" FROM released WHERE (SELECT count(*) FROM notified) >= 0`,
 
     renewLeases: `UPDATE ${jobs} AS j SET locked_until = $1
-      FROM ${currentAttempts("$2", "$3", "$4")}
-      RETURNING j.id, j.queue, j.attempt`,
+      FROM ${currentAttempts("$2", "$3", "$4", "$5")}
+      RETURNING ${appliedRefs}`,
 
     // Each expired job counts one more lost lease; one that had already lost $7 becomes dead
     // (keeping its last error, or taking this one) with its dead-letter job, in the same statement;
@@ -359,15 +378,24 @@ export function buildQueries(names: TableNames): Queries {
     waitingJobNames: `SELECT ${names.waitingJobNames}($1, $2, $3, $4) AS names`,
 
     upsertSchedule: `INSERT INTO ${schedules} (${SCHEDULE_COLUMNS})
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
       ON CONFLICT (name) DO UPDATE SET definition = excluded.definition,
         next_run_at = excluded.next_run_at, last_run_at = excluded.last_run_at,
         occurrences = excluded.occurrences, created_at = excluded.created_at,
-        updated_at = excluded.updated_at`,
+        updated_at = excluded.updated_at, defined_at = excluded.defined_at,
+        defined_by = excluded.defined_by`,
 
     insertScheduleIfAbsent: `INSERT INTO ${schedules} (${SCHEDULE_COLUMNS})
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
       ON CONFLICT (name) DO NOTHING`,
+
+    // The compare-and-set on the definition: a concurrent writer blocks on the row, then
+    // re-evaluates the condition on the version the first one committed, finds another stamp and
+    // writes nothing. So of writers that read the same stamp, exactly one succeeds.
+    replaceScheduleIfDefinedAs: `UPDATE ${schedules}
+      SET definition = $2, next_run_at = $3, last_run_at = $4, occurrences = $5, created_at = $6,
+        updated_at = $7, defined_at = $8, defined_by = $9
+      WHERE name = $1 AND defined_at = $10::timestamptz AND defined_by IS NOT DISTINCT FROM $11::text`,
 
     getSchedule: `SELECT ${SCHEDULE_COLUMNS} FROM ${schedules} WHERE name = $1`,
 
@@ -407,6 +435,19 @@ export function buildQueries(names: TableNames): Queries {
     stats: `SELECT queue, status, count(*) AS count FROM ${jobs} GROUP BY queue, status`,
 
     ping: "SELECT 1",
+
+    // Read in the common case. When there is no epoch, one is created; of concurrent creators (a
+    // conflict) each gets the row that won, which DO UPDATE reads even when it was committed after
+    // this statement began, where a plain SELECT would not see it.
+    epoch: `WITH existing AS (
+        SELECT value FROM ${names.meta} WHERE name = 'epoch'
+      ), created AS (
+        INSERT INTO ${names.meta} AS meta (name, value)
+        SELECT 'epoch', gen_random_uuid()::text WHERE NOT EXISTS (SELECT FROM existing)
+        ON CONFLICT (name) DO UPDATE SET value = meta.value
+        RETURNING value
+      )
+      SELECT value FROM existing UNION ALL SELECT value FROM created`,
 
     migrationsTableExists: "SELECT to_regclass($1::text) IS NOT NULL AS present",
 

@@ -41,6 +41,8 @@ export interface ScheduleRow {
   occurrences: string;
   created_at: Date;
   updated_at: Date;
+  defined_at: Date;
+  defined_by: string | null;
 }
 
 /** Turns a jobs row into a {@link Job}. Every object in it is fresh (parsed from the wire). */
@@ -85,6 +87,8 @@ export function toSchedule(row: ScheduleRow): ScheduleRecord {
     occurrences: Number(row.occurrences),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    definedAt: row.defined_at,
+    definedBy: row.defined_by,
   };
 }
 
@@ -98,6 +102,8 @@ export function scheduleParams(schedule: ScheduleRecord): unknown[] {
     schedule.occurrences,
     iso(schedule.createdAt, "createdAt"),
     iso(schedule.updatedAt, "updatedAt"),
+    iso(schedule.definedAt, "definedAt"),
+    schedule.definedBy,
   ];
 }
 

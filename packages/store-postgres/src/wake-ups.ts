@@ -35,6 +35,11 @@ export class WakeUps {
               const event = eventOfPayload(payload);
               if (event !== null) this.deliver(event);
             },
+            // Notifications sent while the connection was down are lost: say so, so that
+            // listeners look for work at once instead of waiting for their next poll.
+            onListening: (again) => {
+              if (again) this.deliver({ type: "connected" });
+            },
           });
   }
 
@@ -62,9 +67,8 @@ export class WakeUps {
 
   /**
    * Delivers the cancel of a running job that this store made, whose notification the server
-   * backend `senderPid` sent (when NOTIFY is on). Its echo through LISTEN is then dropped: a
-   * cancel event names a job, not an attempt, so a late second one could abort the job's next
-   * attempt, if it was retried and claimed here in the meantime.
+   * backend `senderPid` sent (when NOTIFY is on). Its echo through LISTEN is then dropped, so that
+   * listeners hear each cancel once.
    */
   deliverOwnCancel(event: Extract<StoreEvent, { type: "cancelled" }>, senderPid: number | null): void {
     const payload = cancelPayload(event);

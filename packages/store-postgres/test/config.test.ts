@@ -72,7 +72,9 @@ describe("identifiers", () => {
     const schema = schemas.name(`s${"x".repeat(26)}`);
     const store = schemas.store(schema, { tablePrefix: `p${"y".repeat(39)}` });
     const woken: string[] = [];
-    const unsubscribe = store.subscribe((event) => woken.push(event.queue));
+    const unsubscribe = store.subscribe((event) => {
+      if (event.type === "jobs") woken.push(event.queue);
+    });
     try {
       await store.migrate();
       await store.ping();
@@ -96,6 +98,71 @@ describe("identifiers", () => {
     } finally {
       void pool.end();
     }
+  });
+});
+
+describe("options", () => {
+  it("an unknown option name is a ConfigError naming it, with the option it looks like", () => {
+    const typo = configErrorOf(
+      () => new PostgresStore({ connectionString: POSTGRES_URL, statmentTimeout: "1s" } as never),
+    );
+    expect(typo).toMatchObject({ code: "CONFIG_INVALID", field: "statmentTimeout" });
+    expect(typo.message).toContain("did you mean statementTimeout?");
+    const foreign = configErrorOf(() => new PostgresStore({ url: POSTGRES_URL } as never));
+    expect(foreign.field).toBe("url");
+    expect(foreign.message).toContain("connectionString");
+    // An option set to undefined is an option not given.
+    void new PostgresStore({ connectionString: POSTGRES_URL, schema: undefined }).close();
+  });
+
+  it("options that are not an object are a ConfigError", () => {
+    expect(configErrorOf(() => new PostgresStore(null as never)).field).toBe("options");
+    expect(configErrorOf(() => new PostgresStore("postgres://x" as never)).field).toBe("options");
+  });
+
+  const wrongTypes: Array<[string, unknown]> = [
+    ["connectionString", 5432],
+    ["pool", "a pool"],
+    ["schema", 1],
+    ["tablePrefix", null],
+    ["notify", "false"],
+    ["poolSize", "10"],
+    ["poolSize", 1.5],
+    ["poolConfig", "max=5"],
+    ["poolConfig", null],
+    ["poolConfig", { connectionString: POSTGRES_URL }],
+    ["applicationName", { name: "x" }],
+    ["autoMigrate", 1],
+    ["connectionTimeout", "5"],
+    ["connectionTimeout", -1],
+    ["statementTimeout", "soon"],
+    ["statementTimeout", 2 ** 40],
+    ["migrationTimeout", {}],
+  ];
+  for (const [field, value] of wrongTypes) {
+    it(`refuses ${field}: ${JSON.stringify(value)} with a ConfigError naming ${field}`, () => {
+      const connection =
+        field === "pool" || field === "connectionString" ? {} : { connectionString: POSTGRES_URL };
+      const error = configErrorOf(() => new PostgresStore({ ...connection, [field]: value }));
+      expect(error).toMatchObject({ code: "CONFIG_INVALID", field });
+    });
+  }
+
+  it("accepts every option with a value of its type", async () => {
+    const store = new PostgresStore({
+      connectionString: POSTGRES_URL,
+      schema: "public",
+      tablePrefix: "scheduler_",
+      notify: false,
+      poolSize: 2,
+      poolConfig: { max: 3, idleTimeoutMillis: 1_000 },
+      applicationName: "sched-options-test",
+      autoMigrate: false,
+      connectionTimeout: "2s",
+      statementTimeout: 3_000,
+      migrationTimeout: "0",
+    });
+    await store.close();
   });
 });
 

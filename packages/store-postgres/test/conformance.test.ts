@@ -24,4 +24,13 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
   },
   // A second instance: the same schema, a pool and LISTEN connection of its own.
   openPeer: (store) => schemas.store((store as PostgresStore).schema),
+  // Data lost as in a restore of an empty database: every table of the store emptied, its epoch
+  // (in the meta table) included. The migrations table records the schema, not data: it stays.
+  wipe: async (store) => {
+    const { tablePrefix } = store as PostgresStore;
+    const tables = ["jobs", "schedules", "locks", "meta"].map(
+      (table) => `"${schema}"."${tablePrefix}${table}"`,
+    );
+    await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
+  },
 });

@@ -96,7 +96,9 @@ describe("connections terminated by the server", () => {
     const store = schemas.store(schema, { applicationName });
     const producer = schemas.store(schema);
     const heard: string[] = [];
-    const unsubscribe = store.subscribe((event) => heard.push(event.queue));
+    const unsubscribe = store.subscribe((event) =>
+      heard.push(event.type === "jobs" ? event.queue : event.type),
+    );
     try {
       // Fill the pool with idle connections, and get the LISTEN connection up.
       await Promise.all([
@@ -118,7 +120,8 @@ describe("connections terminated by the server", () => {
       expect(await store.getJob(job!.id)).toMatchObject({ status: "pending" });
       expect((await store.stats()).pending).toBeGreaterThanOrEqual(1);
 
-      // The LISTEN connection comes back on its own (a new backend) and delivers again.
+      // The LISTEN connection comes back on its own (a new backend), says so once with a connected
+      // event (notifications sent meanwhile were lost), and delivers again.
       await waitFor(
         async () => {
           const pid = await listenerPid(applicationName);
@@ -126,6 +129,8 @@ describe("connections terminated by the server", () => {
         },
         { timeout: "5s", description: "the LISTEN connection to reconnect" },
       );
+      await waitFor(() => heard.includes("connected"), { timeout: "5s", description: "the connected event" });
+      expect(heard.filter((event) => event === "connected")).toHaveLength(1);
       const queue = uniqueName("q");
       await producer.createJobs([newJob({ queue })]);
       await waitFor(() => heard.includes(queue), {
@@ -213,7 +218,7 @@ describe("errors from the server", () => {
         workerId: "w",
       });
       const dead = await store.failJob(
-        { id: running!.id, queue, attempt: 1 },
+        { id: running!.id, queue, attempt: 1, lockedBy: "w" },
         { now: T0, error: "boom", retryAt: null },
       );
       const [taker] = await store.createJobs([newJob({ uniqueKey: key, queue })]);

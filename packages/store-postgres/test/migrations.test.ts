@@ -49,7 +49,7 @@ async function appliedVersions(schema: string, prefix = "scheduler_"): Promise<n
 }
 
 describe("migrate()", () => {
-  it("creates the schema, the four tables and records the version", async () => {
+  it("creates the schema, the five tables and records the version", async () => {
     const schema = schemas.name();
     const store = schemas.store(schema);
     try {
@@ -57,6 +57,7 @@ describe("migrate()", () => {
       expect(await tablesIn(schema)).toEqual([
         "scheduler_jobs",
         "scheduler_locks",
+        "scheduler_meta",
         "scheduler_migrations",
         "scheduler_schedules",
       ]);
@@ -255,20 +256,26 @@ describe("MIGRATION_REQUIRED", () => {
   });
 });
 
-/** A schema with the tables of release 1 only (migration 001), as that release left them. */
-async function schemaAtVersion1(label = "sched_v1"): Promise<string> {
+/** A schema with the tables of the release that needed migration `version`, as it left them. */
+async function schemaAtVersion(version: number, label: string): Promise<string> {
   const schema = schemas.name(label);
-  const [first] = loadMigrations({ schema });
   const client = await schemas.admin.connect();
   try {
     await client.query(`CREATE SCHEMA "${schema}"`);
-    await client.query("BEGIN");
-    await client.query(first!.sql);
-    await client.query("COMMIT");
+    for (const migration of loadMigrations({ schema }).slice(0, version)) {
+      await client.query("BEGIN");
+      await client.query(migration.sql);
+      await client.query("COMMIT");
+    }
   } finally {
     client.release();
   }
   return schema;
+}
+
+/** A schema with the tables of release 1 only (migration 001), as that release left them. */
+function schemaAtVersion1(label = "sched_v1"): Promise<string> {
+  return schemaAtVersion(1, label);
 }
 
 /** A row as release 1 wrote it, and the lost leases migration 002 should infer for it. */
@@ -446,11 +453,12 @@ describe("upgrading a schema of release 1 (migration 001 only)", () => {
       });
       await store.createJobs([newJob({ queue: "b", uniqueKey: "k" })]);
 
-      // The running job of release 1 finishes under the new fencing check (its queue included).
+      // The running job of release 1 finishes under the new fencing check (its queue and holder included).
       expect(
-        await store.completeJobs([{ id: "running-third-attempt", queue: "default", attempt: 3 }], {
-          now: T0,
-        }),
+        await store.completeJobs(
+          [{ id: "running-third-attempt", queue: "default", attempt: 3, lockedBy: "old-worker" }],
+          { now: T0 },
+        ),
       ).toEqual([true]);
       // And the waiting ones are claimed by name.
       const claimed = await store.claimDueJobs({ ...claimAll(), names: ["v1-job"], queues: ["default"] });
@@ -540,6 +548,85 @@ describe("upgrading a schema of release 1 (migration 001 only)", () => {
         [T0, new Date(T0.getTime() + 60_000)],
       );
       expect(claimed).toEqual([{ id: "from-release-1", attempt: 1, payload: { n: 1 } }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("upgrading a schema of release 2 (migrations 001 and 002)", () => {
+  /** Release 2's insert of a schedule: no definition stamp. */
+  async function insertVersion2Schedule(schema: string, name: string, createdAt: Date): Promise<void> {
+    await schemas.admin.query(
+      `INSERT INTO "${schema}".scheduler_schedules
+         (name, definition, next_run_at, last_run_at, occurrences, created_at, updated_at)
+       VALUES ($1, $2, $3, NULL, 0, $3, $3)`,
+      [name, JSON.stringify({ kind: "cron", expression: "0 2 * * *" }), createdAt],
+    );
+  }
+
+  it("migrate() stamps existing schedules as defined at their creation by no instance, and keeps jobs and schedules", async () => {
+    const schema = await schemaAtVersion(2, "sched_v2");
+    await insertVersion2Schedule(schema, "nightly", T0);
+    const store = schemas.store(schema);
+    try {
+      await expect(store.ping()).rejects.toMatchObject({ code: "MIGRATION_REQUIRED", currentVersion: 2 });
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      expect(await store.getSchedule("nightly")).toMatchObject({
+        name: "nightly",
+        definition: { kind: "cron", expression: "0 2 * * *" },
+        createdAt: T0,
+        definedAt: T0,
+        definedBy: null,
+      });
+      // The stamp is compared as stored, a null holder included.
+      const replacement = {
+        ...(await store.getSchedule("nightly"))!,
+        definedAt: new Date(T0.getTime() + 1),
+        definedBy: "new-instance",
+      };
+      expect(
+        await store.saveSchedule(replacement, { expectDefinition: { definedAt: T0, definedBy: "x" } }),
+      ).toBe(false);
+      expect(
+        await store.saveSchedule(replacement, { expectDefinition: { definedAt: T0, definedBy: null } }),
+      ).toBe(true);
+      const epoch = await store.epoch();
+      expect(epoch).toMatch(/^[0-9a-f-]{36}$/);
+      await store.migrate(); // a no-op now
+      expect(await store.epoch()).toBe(epoch);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("an instance of release 2 still running during a rolling deploy can create and replace schedules on the upgraded tables", async () => {
+    const schema = await schemaAtVersion(2, "sched_v2");
+    const store = schemas.store(schema);
+    try {
+      await store.migrate();
+      const before = new Date();
+      await insertVersion2Schedule(schema, "from-release-2", T0);
+      const created = await store.getSchedule("from-release-2");
+      // A schedule release 2 created is stamped by the server's clock, with no instance.
+      expect(created?.definedBy).toBeNull();
+      expect(created!.definedAt.getTime()).toBeGreaterThanOrEqual(before.getTime() - 60_000);
+      // Release 2's replace leaves the stamp as it was.
+      const stamped = { ...created!, definedAt: T0, definedBy: "new-instance" };
+      await store.saveSchedule(stamped);
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_schedules
+           (name, definition, next_run_at, last_run_at, occurrences, created_at, updated_at)
+         VALUES ('from-release-2', '{"kind":"cron","expression":"0 3 * * *"}', $1, NULL, 0, $1, $1)
+         ON CONFLICT (name) DO UPDATE SET definition = excluded.definition`,
+        [T0],
+      );
+      expect(await store.getSchedule("from-release-2")).toMatchObject({
+        definition: { kind: "cron", expression: "0 3 * * *" },
+        definedAt: T0,
+        definedBy: "new-instance",
+      });
     } finally {
       await store.close();
     }

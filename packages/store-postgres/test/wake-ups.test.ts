@@ -39,7 +39,7 @@ function namedStore(options: Parameters<TestSchemas["store"]>[1] = {}): Postgres
 
 /**
  * Subscribes a recorder and waits until the store's LISTEN connection is in place. `queues` gets
- * the queue of each `jobs` event, `cancelled` "<queue>/<id>" of each `cancelled` event.
+ * the queue of each `jobs` event, `cancelled` "<queue>/<id>/<attempt>" of each `cancelled` event.
  */
 async function listeningRecorder(
   store: PostgresStore,
@@ -48,7 +48,7 @@ async function listeningRecorder(
   const cancelled: string[] = [];
   const unsubscribe = store.subscribe((event) => {
     if (event.type === "jobs") queues.push(event.queue);
-    else cancelled.push(`${event.queue}/${event.id}`);
+    else if (event.type === "cancelled") cancelled.push(`${event.queue}/${event.id}/${event.attempt}`);
   });
   await waitFor(() => isListening(schemas.admin, store.applicationName), {
     timeout: "5s",
@@ -153,6 +153,8 @@ describe("LISTEN/NOTIFY wake-ups", () => {
         occurrences: 0,
         createdAt: T0,
         updatedAt: T0,
+        definedAt: T0,
+        definedBy: null,
       });
       const fired = await actor.fireScheduleTick({
         name,
@@ -198,7 +200,9 @@ describe("LISTEN/NOTIFY wake-ups", () => {
     const listener = namedStore();
     const { queues: remote, unsubscribe: stopRemote } = await listeningRecorder(listener);
     const local: string[] = [];
-    const stopLocal = quiet.subscribe((event) => local.push(event.queue));
+    const stopLocal = quiet.subscribe((event) => {
+      if (event.type === "jobs") local.push(event.queue);
+    });
     try {
       const queue = uniqueName("q");
       await quiet.createJobs([newJob(queue)]);
@@ -222,7 +226,9 @@ describe("LISTEN/NOTIFY wake-ups", () => {
     const stopThrowing = store.subscribe(() => {
       throw new Error("listener failure");
     });
-    const stopRecording = store.subscribe((event) => heard.push(event.queue));
+    const stopRecording = store.subscribe((event) => {
+      if (event.type === "jobs") heard.push(event.queue);
+    });
     try {
       await store.createJobs([newJob("throwing")]);
       expect(heard).toContain("throwing");
@@ -259,7 +265,7 @@ describe("cancel notifications", () => {
       const [waiting] = await operator.createJobs([newJob(queue)]);
       await operator.cancelJob(running.id, T0);
       await operator.cancelJob(waiting!.id, T0);
-      await waitFor(() => cancelled.includes(`${queue}/${running.id}`), {
+      await waitFor(() => cancelled.includes(`${queue}/${running.id}/1`), {
         timeout: "5s",
         description: "the cancelled event",
       });
@@ -267,7 +273,7 @@ describe("cancel notifications", () => {
       const marker = uniqueName("marker");
       await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
       await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
-      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+      expect(cancelled).toEqual([`${queue}/${running.id}/1`]);
     } finally {
       unsubscribe();
       await Promise.all([listener.close(), operator.close()]);
@@ -282,29 +288,37 @@ describe("cancel notifications", () => {
       await store.createJobs([newJob(queue)]);
       const running = await claimOne(store, queue);
       await store.cancelJob(running.id, T0);
-      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+      expect(cancelled).toEqual([`${queue}/${running.id}/1`]);
       // The echo would have arrived before this marker, sent after the cancel committed.
       const marker = uniqueName("marker");
       await schemas.admin.query("SELECT pg_notify($1, $2)", [`sched.${schema}.scheduler_jobs`, marker]);
       await waitFor(() => queues.includes(marker), { timeout: "5s", description: "the marker" });
-      expect(cancelled).toEqual([`${queue}/${running.id}`]);
+      expect(cancelled).toEqual([`${queue}/${running.id}/1`]);
     } finally {
       unsubscribe();
       await store.close();
     }
   });
 
-  it("a plain queue name is a jobs event (as release 1 sends), a cancel payload's id may hold tabs, and a malformed one is ignored", async () => {
+  it("a plain queue name is a jobs event, a cancel names its attempt and its id may hold tabs; the previous release's cancel (no attempt) and malformed ones are ignored", async () => {
     const listener = namedStore();
     const { queues, cancelled, unsubscribe } = await listeningRecorder(listener);
     try {
       const channel = `sched.${schema}.scheduler_jobs`;
-      for (const payload of ["emails", "cancel\tnot-a-cancel", "cancel\tq\tid\twith\ttabs", "last"]) {
+      for (const payload of [
+        "emails",
+        "cancel\tnot-a-cancel",
+        "cancel\tq\tan-old-cancel-without-attempt",
+        "cancel\t\tx\tq\tid",
+        "cancel\t\t7\tq",
+        "cancel\t\t7\tq\tid\twith\ttabs",
+        "last",
+      ]) {
         await schemas.admin.query("SELECT pg_notify($1, $2)", [channel, payload]);
       }
       await waitFor(() => queues.includes("last"), { timeout: "5s", description: "the last notification" });
       expect(queues).toEqual(["emails", "last"]);
-      expect(cancelled).toEqual(["q/id\twith\ttabs"]);
+      expect(cancelled).toEqual(["q/id\twith\ttabs/7"]);
     } finally {
       unsubscribe();
       await listener.close();
@@ -353,14 +367,16 @@ describe("cancel notifications", () => {
       queues.length = 0;
       const letter = { name: "dead", priority: 0, maxRetries: 0, timeout: 1_000 };
       await worker.failJob(
-        { id: dying.id, queue: died, attempt: 1 },
+        { id: dying.id, queue: died, attempt: 1, lockedBy: "w" },
         { now: T0, error: "x", retryAt: null, deadLetter: letter },
       );
       await worker.failJob(
-        { id: retrying.id, queue: retried, attempt: 1 },
+        { id: retrying.id, queue: retried, attempt: 1, lockedBy: "w" },
         { now: T0, error: "x", retryAt: new Date(T0.getTime() + 5_000) },
       );
-      await worker.releaseJobs([{ id: releasing.id, queue: released, attempt: 1 }], { now: T0 });
+      await worker.releaseJobs([{ id: releasing.id, queue: released, attempt: 1, lockedBy: "w" }], {
+        now: T0,
+      });
       await waitFor(() => [died, retried, released].every((queue) => queues.includes(queue)), {
         timeout: "5s",
         description: "wake-ups for the dead letter, the retry and the release",

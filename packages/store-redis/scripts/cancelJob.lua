@@ -6,7 +6,7 @@
 -- @include events
 local id, now, ttl = ARGV[1], ARGV[2], ARGV[3]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name')
+local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'attempt')
 local status = state[1]
 if not status then return false end
 if status == 'completed' or status == 'dead' or status == 'cancelled' then return readJob(key) end
@@ -18,5 +18,5 @@ end
 count(status, -1)
 releaseUnique(state[3], id)
 finish(key, id, 'cancelled', CANCELLED, now, ttl)
-if status == 'running' then publishCancelled(id) end
+if status == 'running' then publishCancelled(id, state[5]) end
 return readJob(key)

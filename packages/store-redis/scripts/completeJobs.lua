@@ -1,17 +1,17 @@
--- completeJobs: marks running jobs completed (or deletes them), fenced by their attempt.
--- ARGV[1] now, ARGV[2] remove ('1' | '0'), ARGV[3] ttl seconds, then id, attempt pairs.
--- Returns 1 or 0 per pair: whether it was applied.
+-- completeJobs: marks running jobs completed (or deletes them), fenced by their attempt and lease
+-- holder. ARGV[1] now, ARGV[2] remove ('1' | '0'), ARGV[3] ttl seconds, then id, attempt, lockedBy
+-- triples. Returns 1 or 0 per triple: whether it was applied.
 -- @include queue
 local now, remove, ttl = ARGV[1], ARGV[2] == '1', ARGV[3]
 local applied = {}
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
-  local state = redis.call('HMGET', key, 'status', 'attempt', 'uniqueKey')
-  if state[1] == 'running' and state[2] == ARGV[i + 1] then
+  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey')
+  if holds(state, ARGV[i + 1], ARGV[i + 2]) then
     redis.call('ZREM', RUNNING, id)
     count('running', -1)
-    releaseUnique(state[3], id)
+    releaseUnique(state[4], id)
     if remove then
       redis.call('DEL', key)
       redis.call('ZREM', CREATED, id)

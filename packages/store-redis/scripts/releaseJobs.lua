@@ -1,19 +1,20 @@
 -- releaseJobs: hands running jobs back to the queue without penalty (pending at now, lease
--- cleared; retryCount, lostLeases, error and history untouched), fenced by their attempt.
--- ARGV[1] now, then id, attempt pairs. Returns 1 or 0 per pair: whether it was applied.
+-- cleared; retryCount, lostLeases, error and history untouched), fenced by their attempt and
+-- lease holder. ARGV[1] now, then id, attempt, lockedBy triples. Returns 1 or 0 per triple:
+-- whether it was applied.
 -- @include queue
 -- @include events
 local now = ARGV[1]
 local applied, released = {}, 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
-  local state = redis.call('HMGET', key, 'status', 'attempt', 'priority', 'name')
-  if state[1] == 'running' and state[2] == ARGV[i + 1] then
+  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'priority', 'name')
+  if holds(state, ARGV[i + 1], ARGV[i + 2]) then
     redis.call('ZREM', RUNNING, id)
     redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
     redis.call('HSET', key, 'status', 'pending', 'scheduledAt', now)
-    enterWaiting(id, state[4], state[3], now)
+    enterWaiting(id, state[5], state[4], now)
     released = released + 1
     applied[#applied + 1] = 1
   else

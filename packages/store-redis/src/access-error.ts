@@ -1,5 +1,6 @@
 import { StoreError } from "@sched/core";
 import type { ConnectionTarget } from "./connection.js";
+import { redact, sanitizedError } from "./redact.js";
 
 /**
  * Whether the server refused a command for the user's ACL rights: `NOPERM` for a command or its
@@ -15,11 +16,10 @@ export function isPermissionError(err: unknown): boolean {
  * reason and the rights to grant; never a password.
  */
 export function accessError(err: unknown, prefix: string, target: ConnectionTarget): StoreError {
-  let reason = err instanceof Error ? err.message : String(err);
-  for (const secret of target.secrets) reason = reason.split(secret).join("***");
+  const reason = redact(err instanceof Error ? err.message : String(err), target.secrets);
   return new StoreError(
     `the Redis user of the RedisStore with keyPrefix "${prefix}" at ${target.address} lacks permissions it needs: ${reason}. ` +
       `Grant it the keys ~${prefix}* and the channels &${prefix}*, and the commands listed under "ACL" in the @sched/store-redis README`,
-    { cause: err },
+    { cause: sanitizedError(err, target.secrets) },
   );
 }

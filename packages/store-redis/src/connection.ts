@@ -1,5 +1,6 @@
-import { ConfigError, SchedulerError, StoreError } from "@sched/core";
+import { ConfigError, SchedulerError, StoreError, StoreTimeoutError } from "@sched/core";
 import { Cluster, Redis } from "ioredis";
+import { redact, sanitizedError } from "./redact.js";
 
 /** Where the store connects, for messages: `host:port`, never credentials. */
 export interface ConnectionTarget {
@@ -27,7 +28,16 @@ export interface ConnectionOptions {
   url?: string | undefined;
   client?: Redis | Cluster | undefined;
   db?: number | undefined;
+  /** ioredis's `commandTimeout` of a client made from `url`, in ms (0: none). */
+  commandTimeoutMs: number;
 }
+
+/**
+ * How long ioredis waits for the server to close a connection it ended before destroying the
+ * socket (ioredis's `disconnectTimeout`, 2 s by default): a server that hangs never closes it, and
+ * `close()` must not wait for that.
+ */
+export const DISCONNECT_TIMEOUT_MS = 500;
 
 /** The URL used when neither `url` nor `client` is given. */
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
@@ -82,6 +92,8 @@ export function openConnection(options: ConnectionOptions): StoreConnection {
     // scheduler's loop backs off and retries, and callers get a clear error.
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...(options.commandTimeoutMs > 0 ? { commandTimeout: options.commandTimeoutMs } : {}),
     ...(options.db === undefined ? {} : { db: options.db }),
   });
   // Without a listener ioredis prints every failed reconnection attempt; the store's callers get
@@ -124,6 +136,12 @@ function clientTarget(client: Redis | Cluster): ConnectionTarget {
   return { address: path ? path : `${host ?? "127.0.0.1"}:${port ?? 6379}`, secrets };
 }
 
+/** The `commandTimeout` a client applies to each command (ms), or 0 for none. */
+export function commandTimeoutOf(client: Redis | Cluster): number {
+  const options = client instanceof Cluster ? client.options.redisOptions : client.options;
+  return options?.commandTimeout ?? 0;
+}
+
 /** Error codes and messages meaning the server cannot be reached or dropped the connection. */
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
@@ -157,8 +175,9 @@ function reasonOf(err: unknown): string {
 }
 
 /**
- * Wraps a driver error as a {@link StoreError} (the original as `cause`) whose message names the
- * operation, the server's `host:port` and why it failed, but never a password or the URL.
+ * Wraps a driver error as a {@link StoreError} whose message names the operation, the server's
+ * `host:port` and why it failed, and whose `cause` is a sanitized copy of the driver's error
+ * (`sanitizedError`): neither holds a password or the URL.
  * Errors that are already `SchedulerError`s pass through.
  *
  * @param err - what the driver threw.
@@ -167,6 +186,8 @@ function reasonOf(err: unknown): string {
  * @param lastConnectionError - the owned client's last socket error
  *   ({@link StoreConnection.lastConnectionError}), used as the reason of a connection failure
  *   when `err` carries no code of its own, as ioredis's "max retries per request" does not.
+ * @param commandTimeoutMs - the store's `commandTimeout`: a command ioredis timed out is a
+ *   `StoreTimeoutError` (`STORE_TIMEOUT`) naming it.
  * @returns a `StoreError` (code `STORE_ERROR`): `Redis at 127.0.0.1:6390 is unreachable (ping):
  *   connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]` for a connection failure, otherwise
  *   `Redis <operation> failed at <host:port>: <reason>`.
@@ -176,19 +197,24 @@ export function storeError(
   operation: string,
   target: ConnectionTarget,
   lastConnectionError?: string,
+  commandTimeoutMs = 0,
 ): SchedulerError {
   if (err instanceof SchedulerError) return err;
+  // ioredis's commandTimeout: the server did not answer one command of the call in time.
+  if (err instanceof Error && err.message === "Command timed out") {
+    return new StoreTimeoutError(operation, commandTimeoutMs);
+  }
   const connectionFailure = isConnectionError(err);
   const reason =
     connectionFailure && codeOf(err) === undefined && lastConnectionError !== undefined
       ? lastConnectionError
       : reasonOf(err);
-  let message = reason;
-  for (const secret of target.secrets) message = message.split(secret).join("***");
+  const message = redact(reason, target.secrets);
+  // The driver's error may carry the password (the arguments of the AUTH that failed): the cause
+  // kept is a sanitized copy.
+  const cause = sanitizedError(err, target.secrets);
   if (connectionFailure) {
-    return new StoreError(`Redis at ${target.address} is unreachable (${operation}): ${message}`, {
-      cause: err,
-    });
+    return new StoreError(`Redis at ${target.address} is unreachable (${operation}): ${message}`, { cause });
   }
-  return new StoreError(`Redis ${operation} failed at ${target.address}: ${message}`, { cause: err });
+  return new StoreError(`Redis ${operation} failed at ${target.address}: ${message}`, { cause });
 }

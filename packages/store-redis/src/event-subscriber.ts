@@ -1,5 +1,6 @@
 import type { StoreEvent } from "@sched/core";
 import { Cluster, type Redis } from "ioredis";
+import { DISCONNECT_TIMEOUT_MS } from "./connection.js";
 import { settleWithin } from "./settle-within.js";
 
 /** Backoff between attempts to subscribe, doubling up to the maximum (ms). */
@@ -12,15 +13,24 @@ const FIRST_ATTEMPT_WAIT_MS = 2_000;
 
 /**
  * Decodes a message of the store's channel (published by the scripts, see
- * `scripts/includes/events.lua`): `j<queue>` or `c<queue>\n<id>`. Anything else (the `p` of a
- * ping) is `null`. A queue name never holds a line break (core validates names).
+ * `scripts/includes/events.lua`): `j<queue>` or `c<queue>\n<attempt>\n<id>`. Anything else (the
+ * `p` of a ping, a message of another version) is `null`. A queue name never holds a line break
+ * (core validates names); the id comes last, so it may hold anything.
  */
 export function decodeStoreEvent(message: string): StoreEvent | null {
   if (message.startsWith("j")) return { type: "jobs", queue: message.slice(1) };
   if (message.startsWith("c")) {
-    const end = message.indexOf("\n");
-    if (end < 0) return null;
-    return { type: "cancelled", queue: message.slice(1, end), id: message.slice(end + 1) };
+    const queueEnd = message.indexOf("\n");
+    const attemptEnd = queueEnd < 0 ? -1 : message.indexOf("\n", queueEnd + 1);
+    if (attemptEnd < 0) return null;
+    const attempt = Number(message.slice(queueEnd + 1, attemptEnd));
+    if (!Number.isInteger(attempt)) return null;
+    return {
+      type: "cancelled",
+      queue: message.slice(1, queueEnd),
+      id: message.slice(attemptEnd + 1),
+      attempt,
+    };
   }
   return null;
 }
@@ -33,7 +43,9 @@ export function decodeStoreEvent(message: string): StoreEvent | null {
  *
  * It runs while at least one listener is subscribed. A first SUBSCRIBE that fails (the server is
  * down) is tried again with backoff; after that ioredis reconnects and subscribes again on its
- * own. Events published while the connection is down are lost: the scheduler's polling covers them.
+ * own. Events published while the connection is down are lost: once it has subscribed again, the
+ * listeners get `{ type: "connected" }` (never after the first SUBSCRIBE), so that they look for
+ * work at once instead of waiting for their next poll.
  */
 export class EventSubscriber {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -46,10 +58,16 @@ export class EventSubscriber {
   private generation = 0;
   /** Connections being closed (by a last unsubscribe or `stop()`), until they have ended. */
   private readonly ending = new Set<Promise<void>>();
+  /** Whether the current connection has subscribed once (after that, a new SUBSCRIBE is a comeback). */
+  private subscribedOnce = false;
+  /** Whether the current connection was lost since it last subscribed. */
+  private lost = false;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly channel: string,
+    /** The store's `commandTimeout` (ms, 0: none), for the connection this subscriber opens. */
+    private readonly commandTimeoutMs: number,
     /** Sees every event before the listeners (the store notes the queues it hears of). */
     private readonly onEvent: (event: StoreEvent) => void,
   ) {}
@@ -99,6 +117,8 @@ export class EventSubscriber {
     this.connection = null;
     this.subscribed = null;
     this.firstAttempt = null;
+    this.subscribedOnce = false;
+    this.lost = false;
     if (connection === null) return Promise.resolve();
     const ended = new Promise<void>((resolve) => connection.once("end", () => resolve()));
     connection.disconnect();
@@ -111,8 +131,7 @@ export class EventSubscriber {
 
   private start(): void {
     const generation = ++this.generation;
-    const connection: Redis | Cluster =
-      this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    const connection = duplicateForEvents(this.client, this.commandTimeoutMs);
     // Failures surface as a retried subscribe; a listener keeps ioredis from printing them.
     connection.on("error", () => {});
     connection.on("message", (channel: string, message: string) => {
@@ -121,7 +140,40 @@ export class EventSubscriber {
       if (event !== null) this.dispatch(event);
     });
     this.connection = connection;
-    this.subscribed = this.subscribe(connection, generation);
+    this.subscribed = this.subscribe(connection, generation).then(() => {
+      if (generation !== this.generation) return;
+      this.subscribedOnce = true;
+      this.watchComebacks(connection, generation);
+    });
+  }
+
+  /**
+   * Announces `connected` each time the connection is back after it was lost. ioredis subscribes
+   * a reconnected connection again by itself; a SUBSCRIBE sent after its own (on the same
+   * connection, so answered after it) says when that is done. A Redis connection reconnects
+   * itself ('close', then 'ready'). A Cluster client subscribes through one node's connection,
+   * which it replaces by a connection to another node when it ends, and is 'ready' again after a
+   * reconnection of the whole client.
+   */
+  private watchComebacks(connection: Redis | Cluster, generation: number): void {
+    const comeBack = (): void => {
+      if (generation !== this.generation || !this.lost) return;
+      connection.subscribe(this.channel).then(
+        () => {
+          if (generation !== this.generation || !this.lost) return;
+          this.lost = false;
+          this.dispatch({ type: "connected" });
+        },
+        // Not back after all: the next reconnection tries again.
+        () => {},
+      );
+    };
+    const lose = (): void => {
+      if (generation === this.generation && this.subscribedOnce) this.lost = true;
+    };
+    connection.on("close", lose);
+    connection.on("ready", comeBack);
+    if (connection instanceof Cluster) watchClusterSubscriber(connection, lose, comeBack);
   }
 
   private async subscribe(connection: Redis | Cluster, generation: number): Promise<void> {
@@ -167,4 +219,53 @@ export class EventSubscriber {
       }
     }
   }
+}
+
+/**
+ * A connection like `client` for the subscriber (which owns it): SUBSCRIBE answered within
+ * `commandTimeoutMs` (0: no bound), and a socket destroyed soon after a disconnect, so that
+ * `stop()` ends it even while the server hangs.
+ */
+function duplicateForEvents(client: Redis | Cluster, commandTimeoutMs: number): Redis | Cluster {
+  const bounds = {
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
+  };
+  if (client instanceof Cluster) {
+    return client.duplicate([], { redisOptions: { ...client.options.redisOptions, ...bounds } });
+  }
+  return client.duplicate(bounds);
+}
+
+/** The part of an ioredis Cluster client that holds its pub/sub connection (not a public API). */
+interface ClusterSubscriberInternals {
+  getInstance(): Redis | null;
+}
+
+/**
+ * Follows the pub/sub connection of a Cluster client: calls `lose` when it ends, and `comeBack`
+ * when the connection the client opens in its place is ready. ioredis exposes no event for this,
+ * so it reads the client's subscriber (`cluster.subscriber.getInstance()`); should a later ioredis
+ * not have it, nothing is followed and polling covers the events lost.
+ */
+function watchClusterSubscriber(cluster: Cluster, lose: () => void, comeBack: () => void): void {
+  const internals = (cluster as unknown as { subscriber?: Partial<ClusterSubscriberInternals> }).subscriber;
+  if (typeof internals?.getInstance !== "function") return;
+  const subscriber = internals as ClusterSubscriberInternals;
+  const followed = new WeakSet<Redis>();
+  const follow = (instance: Redis | null): void => {
+    if (instance === null || followed.has(instance)) return;
+    followed.add(instance);
+    // The client's own 'end' listener, added first, has put the next connection in place.
+    instance.once("end", () => {
+      lose();
+      const next = subscriber.getInstance();
+      if (next === null || next === instance) return;
+      next.once("ready", comeBack);
+      follow(next);
+    });
+  };
+  follow(subscriber.getInstance());
+  // After a reconnection of the whole client, it has a new subscriber connection to follow.
+  cluster.on("ready", () => follow(subscriber.getInstance()));
 }

@@ -1,5 +1,6 @@
 import { ConfigError, configFromEnv } from "@sched/core";
-import { RedisStore, type RedisStoreOptions } from "./redis-store.js";
+import type { RedisStoreOptions } from "./options.js";
+import { RedisStore } from "./redis-store.js";
 
 /**
  * Builds a {@link RedisStore} from `SCHEDULER_REDIS_URL` (required), `SCHEDULER_REDIS_KEY_PREFIX`

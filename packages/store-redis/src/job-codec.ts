@@ -4,6 +4,7 @@ import type {
   Job,
   JobStatus,
   NewJobRecord,
+  SaveScheduleOptions,
   ScheduleRecord,
 } from "@sched/core";
 import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core";
@@ -120,7 +121,7 @@ export function encodeDeadLetter(deadLetter: DeadLetterOptions | null | undefine
   ];
 }
 
-/** The hash fields of a schedule (null dates are left out). */
+/** The hash fields of a schedule (null dates and a null `definedBy` are left out). */
 export function encodeSchedule(schedule: ScheduleRecord): string[] {
   const fields = [
     "name",
@@ -133,13 +134,20 @@ export function encodeSchedule(schedule: ScheduleRecord): string[] {
     String(epochMs(schedule.createdAt, "createdAt")),
     "updatedAt",
     String(epochMs(schedule.updatedAt, "updatedAt")),
+    "definedAt",
+    String(epochMs(schedule.definedAt, "definedAt")),
   ];
+  if (schedule.definedBy !== null) fields.push("definedBy", schedule.definedBy);
   if (schedule.nextRunAt !== null) fields.push("nextRunAt", String(epochMs(schedule.nextRunAt, "nextRunAt")));
   if (schedule.lastRunAt !== null) fields.push("lastRunAt", String(epochMs(schedule.lastRunAt, "lastRunAt")));
   return fields;
 }
 
-/** Builds a schedule from its hash, or `null` when the hash is empty. */
+/**
+ * Builds a schedule from its hash, or `null` when the hash is empty. A schedule stored before
+ * definitions were stamped counts as defined at its `createdAt`, by no one (as `saveSchedule.lua`
+ * compares it).
+ */
 export function decodeSchedule(hash: Record<string, string>): ScheduleRecord | null {
   if (hash.name === undefined || hash.definition === undefined) return null;
   return {
@@ -150,7 +158,26 @@ export function decodeSchedule(hash: Record<string, string>): ScheduleRecord | n
     occurrences: Number(hash.occurrences ?? 0),
     createdAt: new Date(Number(hash.createdAt)),
     updatedAt: new Date(Number(hash.updatedAt)),
+    definedAt: new Date(Number(hash.definedAt ?? hash.createdAt)),
+    definedBy: hash.definedBy ?? null,
   };
+}
+
+/**
+ * The condition arguments of a schedule write (see `scripts/includes/schedule.lua`): condition
+ * (`""`, `"absent"` or `"expect"`), expected `definedAt` in epoch ms, expected `definedBy` (`""`
+ * for null, else `=` and the id).
+ */
+export function encodeScheduleCondition(options: SaveScheduleOptions | undefined): [string, string, string] {
+  const expected = options?.expectDefinition;
+  if (expected !== undefined) {
+    return [
+      "expect",
+      String(epochMs(expected.definedAt, "expectDefinition.definedAt")),
+      expected.definedBy === null ? "" : `=${expected.definedBy}`,
+    ];
+  }
+  return [options?.onlyIfAbsent ? "absent" : "", "", ""];
 }
 
 /**

@@ -79,6 +79,8 @@ export class PrefixKeys {
   readonly schedules: string;
   /** A key that never exists, which `ping` deletes to check that it may write keys of the prefix. */
   readonly probe: string;
+  /** String: the id of the data the prefix holds (`Store.epoch`), lost with the data. */
+  readonly epoch: string;
   /** The pub/sub channel of the store's events (`<prefix>events`). */
   readonly channel: string;
   /** A SCAN (or ACL) pattern matching every key of the prefix, queue keys included. */
@@ -89,6 +91,7 @@ export class PrefixKeys {
     this.queues = `${tagged}queues`;
     this.schedules = `${tagged}schedules`;
     this.probe = `${tagged}probe`;
+    this.epoch = `${tagged}epoch`;
     this.channel = `${prefix}events`;
     // No character a prefix may hold is special in a glob pattern.
     this.pattern = `${prefix}*`;

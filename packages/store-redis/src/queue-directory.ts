@@ -32,6 +32,18 @@ export class QueueDirectory {
     return keys;
   }
 
+  /**
+   * Forgets what this process knows of the queue set: after Redis lost its data (a new epoch) or
+   * came back from an outage, a queue counted as registered here may be missing from the set, and
+   * the cached list may name queues that are gone. The next enqueue to each queue adds it again,
+   * and the next call about every queue reads the set afresh.
+   */
+  forget(): void {
+    this.registered.clear();
+    this.known = new Set();
+    this.knownAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Records queues that hold jobs now (seen in an event, or just written to). */
   noteQueues(queues: Iterable<string>): void {
     for (const queue of queues) this.known.add(queue);

@@ -1,9 +1,9 @@
+import { randomUUID } from "node:crypto";
 import {
   type ClaimOptions,
   type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
-  type Duration,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -15,7 +15,6 @@ import {
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
-  parseDuration,
   type RecoveredLeases,
   type RecoverOptions,
   type ReleaseOptions,
@@ -27,11 +26,12 @@ import {
   type Store,
   StoreClosedError,
   type StoreEvent,
+  StoreTimeoutError,
   type WaitingNamesOptions,
 } from "@sched/core";
 import type { Cluster, Redis } from "ioredis";
 import { accessError, isPermissionError } from "./access-error.js";
-import { type ConnectionTarget, openConnection, storeError } from "./connection.js";
+import { type ConnectionTarget, commandTimeoutOf, openConnection, storeError } from "./connection.js";
 import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
@@ -44,33 +44,19 @@ import {
   type JobReply,
   throwInsertError,
 } from "./job-codec.js";
-import { assertKeyPrefix, DEFAULT_KEY_PREFIX, PrefixKeys } from "./keys.js";
+import { PrefixKeys } from "./keys.js";
+import { type RedisStoreOptions, resolveStoreOptions } from "./options.js";
 import { QueueDirectory } from "./queue-directory.js";
 import { RedisSchedules } from "./schedules.js";
 import { SCRIPTS } from "./scripts.js";
-import { settleWithin } from "./settle-within.js";
+import { answerWithin, settleWithin } from "./settle-within.js";
 
-/** The longest close() waits for one step (the event connection, QUIT, the socket's end) before forcing it. */
-const CLOSE_STEP_MS = 2_000;
+/** The longest close() waits for the answer to QUIT before disconnecting (ms). */
+const QUIT_WAIT_MS = 1_000;
+/** The longest close() waits for the socket to end after QUIT or a disconnect (ms). */
+const END_WAIT_MS = 1_000;
 /** The most lanes (job names) of one queue `waitingJobNames` looks at. */
 const NAMES_BUDGET = 1_000;
-
-/** Options of {@link RedisStore}. */
-export interface RedisStoreOptions {
-  /** A `redis://` or `rediss://` URL; the store creates the client and closes it. Default `redis://127.0.0.1:6379`. */
-  url?: string;
-  /** An ioredis `Redis` or `Cluster` client the application owns; `close()` leaves it open. */
-  client?: Redis | Cluster;
-  /** Prefix of every key and of the channel (`A-Z a-z 0-9 _ . : -`, 1-100 characters); default `"scheduler:"`. */
-  keyPrefix?: string;
-  /** Database number for a client created from `url`. */
-  db?: number;
-  /**
-   * Expiry set on the hash of a finished (completed, dead, cancelled) job, a safety net should
-   * `cleanup` never run; it must exceed your longest retention. Default `"720h"` (30 days); `0` disables it.
-   */
-  finishedJobTtl?: Duration;
-}
 
 /**
  * A {@link Store} on Redis 7 (single node or Cluster). Every change that touches more than one key
@@ -92,18 +78,22 @@ export class RedisStore implements Store {
   private readonly schedules: RedisSchedules;
   private readonly inspection: RedisInspection;
   private readonly ttlSeconds: string;
+  private readonly commandTimeoutMs: number;
   private events: EventSubscriber | null = null;
+  /** The epoch this store last read, `null` before the first. */
+  private knownEpoch: string | null = null;
   private closed = false;
 
   /**
    * Creates the store. Opens no connection until the first call.
    *
-   * @throws ConfigError naming `keyPrefix`, `url`, `client`, `db` or `finishedJobTtl` when invalid.
+   * @throws ConfigError naming an option it does not know, or `keyPrefix`, `url`, `client`, `db`,
+   *   `finishedJobTtl` or `commandTimeout` when invalid.
    */
   constructor(options: RedisStoreOptions = {}) {
-    const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    const ttl = parseDuration(options.finishedJobTtl ?? "720h", "finishedJobTtl");
-    const connection = openConnection(options);
+    const resolved = resolveStoreOptions(options);
+    const prefix = resolved.keyPrefix;
+    const connection = openConnection(resolved.connection);
     this.client = connection.client;
     this.owned = connection.owned;
     this.target = connection.target;
@@ -112,7 +102,8 @@ export class RedisStore implements Store {
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
     this.schedules = new RedisSchedules(this.client, this.prefixKeys, this.directory);
     this.inspection = new RedisInspection(this.client, this.directory);
-    this.ttlSeconds = String(Math.ceil(ttl / 1000));
+    this.ttlSeconds = String(resolved.finishedJobTtlSeconds);
+    this.commandTimeoutMs = resolved.commandTimeoutMs;
   }
 
   /** The prefix of every key of this store. */
@@ -148,6 +139,8 @@ export class RedisStore implements Store {
     });
     return this.call("createJobs", async () => {
       const register = this.directory.registerQueues(groups.map(([queue]) => queue));
+      // Awaited below, maybe only after the script failed: until then its failure is not unhandled.
+      register.catch(() => {});
       const done: Array<[string, NewJobRecord[]]> = [];
       const fresh: string[] = [];
       try {
@@ -304,6 +297,7 @@ export class RedisStore implements Store {
       const reply = await SCRIPTS.failJob.run(this.client, this.directory.keys(ref.queue).scriptKeys, [
         ref.id,
         String(ref.attempt),
+        ref.lockedBy,
         now,
         options.error,
         retryAt,
@@ -511,31 +505,65 @@ export class RedisStore implements Store {
   }
 
   /**
+   * {@inheritDoc Store.epoch}
+   *
+   * The id is kept in the key `<prefix>{#<prefix>}:epoch`, created by one script (`SET NX`, then
+   * `GET`), so it is lost with the data. On a Cluster that key lives in one slot: a loss confined
+   * to other nodes (one primary failing over to an empty replica) leaves it, and is not noticed
+   * here (see the README). A new epoch also makes this store forget the queues it knew.
+   */
+  async epoch(): Promise<string> {
+    this.assertOpen();
+    return this.call("epoch", async () => {
+      const epoch = String(await SCRIPTS.epoch.run(this.client, [this.prefixKeys.epoch], [randomUUID()]));
+      if (this.knownEpoch !== null && this.knownEpoch !== epoch) this.directory.forget();
+      this.knownEpoch = epoch;
+      return epoch;
+    });
+  }
+
+  /**
    * Calls `listener` with every event of the prefix, from every instance: `{ type: "jobs", queue }`
    * when jobs may have become available in `queue` (enqueued, made by a tick, retried, requeued,
-   * released or recovered) and `{ type: "cancelled", id, queue }` when a running job was cancelled.
-   * The scripts that make those changes publish them on `<prefix>events`; the first subscriber
-   * opens one connection (a `duplicate()` of the client) subscribed to it, the last unsubscribe
-   * closes it. Returns an unsubscribe function.
+   * released or recovered), `{ type: "cancelled", id, queue, attempt }` when a running job was
+   * cancelled, and `{ type: "connected" }` when the event connection has subscribed again after it
+   * was lost (events of the outage were lost with it). The scripts that make those changes publish
+   * them on `<prefix>events`; the first subscriber opens one connection (a `duplicate()` of the
+   * client) subscribed to it, the last unsubscribe closes it. Returns an unsubscribe function.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closed) return () => {};
-    this.events ??= new EventSubscriber(this.client, this.prefixKeys.channel, (event) => {
-      if (event.type === "jobs") this.directory.noteQueues([event.queue]);
-    });
+    this.events ??= new EventSubscriber(
+      this.client,
+      this.prefixKeys.channel,
+      this.commandTimeoutMs,
+      (event) => {
+        if (event.type === "jobs") this.directory.noteQueues([event.queue]);
+        // Redis may have lost the queue set during the outage (a restart without persistence).
+        if (event.type === "connected") this.directory.forget();
+      },
+    );
     return this.events.add(listener);
   }
 
-  /** Stops events and closes the client the store created (a client passed in stays open). Idempotent. */
+  /**
+   * Stops events and closes the client the store created (a client passed in stays open).
+   * Idempotent. Resolves within about 1.5 s whatever the server does: a `QUIT` not answered within
+   * a second (the server hangs) is followed by a disconnect, whose socket ioredis destroys half a
+   * second later.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Every wait below is bounded: after a server restart or a killed connection a reply or an
-    // 'end' event may never come, and close() must finish whatever state the server is in.
+    // Every wait below is bounded: after a server restart, a killed connection or while the server
+    // hangs, a reply or an 'end' event may never come, and close() must finish whatever state the
+    // server is in.
     const events = this.events;
     this.events = null;
-    if (events) await events.stop();
-    if (!this.owned) return;
+    await Promise.all([events?.stop(), this.owned ? this.closeClient() : undefined]);
+  }
+
+  private async closeClient(): Promise<void> {
     if (this.client.status !== "ready") {
       // Not connected (never used, or reconnecting to a server that is gone): nothing to flush.
       this.client.disconnect();
@@ -544,23 +572,36 @@ export class RedisStore implements Store {
     // Resolve once the socket is gone, so that close() leaves nothing open behind it.
     const ended = new Promise<void>((resolve) => this.client.once("end", () => resolve()));
     const quit = this.client.quit().catch(() => undefined);
-    if (!(await settleWithin(quit, CLOSE_STEP_MS))) this.client.disconnect();
-    if (!(await settleWithin(ended, CLOSE_STEP_MS))) this.client.disconnect();
+    if (!(await settleWithin(quit, QUIT_WAIT_MS))) this.client.disconnect();
+    if (!(await settleWithin(ended, END_WAIT_MS))) this.client.disconnect();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError("the RedisStore is closed");
   }
 
+  /**
+   * Runs one call of the store, `operation`: bounded by `commandTimeout` as a whole (a
+   * `StoreTimeoutError` past it), its failures wrapped as `StoreError`s that name the server and
+   * never a secret.
+   */
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    // Right after subscribe(), let its SUBSCRIBE land first, so that its listeners hear this change.
-    const subscribing = this.events?.untilSubscribed();
-    if (subscribing) await subscribing;
+    const work = (async () => {
+      // Right after subscribe(), let its SUBSCRIBE land first, so that its listeners hear this change.
+      const subscribing = this.events?.untilSubscribed();
+      if (subscribing) await subscribing;
+      return run();
+    })();
     try {
-      return await run();
+      return await answerWithin(
+        work,
+        this.commandTimeoutMs,
+        () => new StoreTimeoutError(operation, this.commandTimeoutMs),
+      );
     } catch (err) {
       if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.target);
-      throw storeError(err, operation, this.target, this.lastConnectionError());
+      const timeoutMs = this.commandTimeoutMs || commandTimeoutOf(this.client);
+      throw storeError(err, operation, this.target, this.lastConnectionError(), timeoutMs);
     }
   }
 
@@ -577,9 +618,9 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Runs a script that takes `id, attempt` pairs after `args` and answers 1 or 0 for each, once
-   * per queue the refs name (a ref addresses its job's queue directly). Returns whether each ref
-   * was applied, in input order.
+   * Runs a script that takes `id, attempt, lockedBy` triples (the fencing token) after `args` and
+   * answers 1 or 0 for each, once per queue the refs name (a ref addresses its job's queue
+   * directly). Returns whether each ref was applied, in input order.
    */
   private async perQueue(
     refs: readonly JobRef[],
@@ -593,10 +634,10 @@ export class RedisStore implements Store {
     );
     await Promise.all(
       [...groups].map(async ([queue, entries]) => {
-        const pairs = entries.flatMap(({ ref }) => [ref.id, String(ref.attempt)]);
+        const triples = entries.flatMap(({ ref }) => [ref.id, String(ref.attempt), ref.lockedBy]);
         const reply = (await SCRIPTS[script].run(this.client, this.directory.keys(queue).scriptKeys, [
           ...args,
-          ...pairs,
+          ...triples,
         ])) as number[];
         entries.forEach((entry, i) => {
           applied[entry.index] = reply[i] === 1;

@@ -5,9 +5,16 @@ import {
   type ScheduleRecord,
   type ScheduleTick,
 } from "@sched/core";
-import type { Cluster, Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 import { compareIds, groupBy } from "./cross-queue.js";
-import { decodeSchedule, encodeNewJob, encodeSchedule, epochMs, throwInsertError } from "./job-codec.js";
+import {
+  decodeSchedule,
+  encodeNewJob,
+  encodeSchedule,
+  encodeScheduleCondition,
+  epochMs,
+  throwInsertError,
+} from "./job-codec.js";
 import type { PrefixKeys } from "./keys.js";
 import type { QueueDirectory } from "./queue-directory.js";
 import { SCRIPTS } from "./scripts.js";
@@ -25,24 +32,48 @@ export class RedisSchedules {
     private readonly directory: QueueDirectory,
   ) {}
 
-  /** {@inheritDoc Store.saveSchedule} */
+  /**
+   * {@inheritDoc Store.saveSchedule}
+   *
+   * On a single node one script (`saveSchedule.lua`) checks the condition, writes the record and
+   * its registry entry. On a Cluster the registry lives in another slot than the record: the
+   * condition and the write are one script in the record's slot (`writeSchedule.lua`), and the
+   * registry is updated right after.
+   */
   async save(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
+    // Both conditions at once can never hold (as in MemoryStore): nothing to write.
+    if (options?.onlyIfAbsent && options.expectDefinition !== undefined) return false;
     const fields = encodeSchedule(schedule);
+    const condition = encodeScheduleCondition(options);
+    const { name } = schedule;
     const queue = schedule.definition.job.queue;
-    const previous = await this.client.hget(this.prefixKeys.schedules, schedule.name);
-    if (options?.onlyIfAbsent && previous !== null && previous !== queue) {
-      if ((await this.client.exists(this.directory.keys(previous).schedule(schedule.name))) === 1)
-        return false;
+    const key = this.directory.keys(queue).schedule(name);
+    const registry = this.prefixKeys.schedules;
+    if (!(this.client instanceof Cluster)) {
+      const written = await SCRIPTS.saveSchedule.run(
+        this.client,
+        [registry, key],
+        [name, queue, ...condition, ...fields],
+      );
+      return written === 1;
     }
-    const written = await SCRIPTS.saveSchedule.run(
-      this.client,
-      [this.directory.keys(queue).schedule(schedule.name)],
-      [options?.onlyIfAbsent ? "1" : "0", ...fields],
-    );
-    // Written or not, the registry must point at the schedule that exists.
-    await this.client.hset(this.prefixKeys.schedules, schedule.name, queue);
-    if (written === 1 && previous !== null && previous !== queue) {
-      await this.client.del(this.directory.keys(previous).schedule(schedule.name));
+    const previous = await this.client.hget(registry, name);
+    if (previous !== null && previous !== queue) {
+      // The template moved to another queue: the record in the old slot is the one to compare
+      // with; taking it (deleting it) under the condition makes this writer the only one to move it.
+      const oldKey = this.directory.keys(previous).schedule(name);
+      if ((await SCRIPTS.writeSchedule.run(this.client, [oldKey], ["take", ...condition])) === 1) {
+        await SCRIPTS.writeSchedule.run(this.client, [key], ["write", "", "", "", ...fields]);
+        await this.client.hset(registry, name, queue);
+        return true;
+      }
+      if ((await this.client.exists(oldKey)) === 1) return false;
+      // The old record is gone (lost with its slot's data): compare with the new slot's.
+    }
+    const written = await SCRIPTS.writeSchedule.run(this.client, [key], ["write", ...condition, ...fields]);
+    // Written or not, the registry must point at the record that exists.
+    if (written === 1 || (previous !== queue && (await this.client.exists(key)) === 1)) {
+      await this.client.hset(registry, name, queue);
     }
     return written === 1;
   }
@@ -99,6 +130,8 @@ export class RedisSchedules {
       return [other, otherArgs] as const;
     });
     const register = this.directory.registerQueues(tick.jobs.map((job) => job.queue));
+    // Awaited below, maybe only after the script failed: until then its failure is not unhandled.
+    register.catch(() => {});
     const keys = this.directory.keys(queue);
     let reply: Array<string | number>;
     let added: ReadonlySet<string>;

@@ -5,12 +5,14 @@ import claimDueJobs from "../scripts/claimDueJobs.lua";
 import cleanup from "../scripts/cleanup.lua";
 import completeJobs from "../scripts/completeJobs.lua";
 import createJobs from "../scripts/createJobs.lua";
+import epoch from "../scripts/epoch.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
 import deadLetterInclude from "../scripts/includes/dead-letter.lua";
 import eventsInclude from "../scripts/includes/events.lua";
 import lanesInclude from "../scripts/includes/lanes.lua";
 import queueInclude from "../scripts/includes/queue.lua";
+import scheduleInclude from "../scripts/includes/schedule.lua";
 import listJobs from "../scripts/listJobs.lua";
 import nextDueAt from "../scripts/nextDueAt.lua";
 import peekDueJobs from "../scripts/peekDueJobs.lua";
@@ -22,12 +24,14 @@ import renewLeases from "../scripts/renewLeases.lua";
 import requeueJob from "../scripts/requeueJob.lua";
 import saveSchedule from "../scripts/saveSchedule.lua";
 import waitingJobNames from "../scripts/waitingJobNames.lua";
+import writeSchedule from "../scripts/writeSchedule.lua";
 
 const INCLUDES: Record<string, string> = {
   queue: queueInclude,
   lanes: lanesInclude,
   events: eventsInclude,
   "dead-letter": deadLetterInclude,
+  schedule: scheduleInclude,
 };
 
 /** Replaces `-- @include <name>` lines with the shared code of `scripts/includes/<name>.lua`. */
@@ -92,6 +96,8 @@ export const SCRIPTS = {
   removeJobs: new LuaScript("removeJobs", removeJobs, QUEUE_KEYS),
   listJobs: new LuaScript("listJobs", listJobs, QUEUE_KEYS),
   fireScheduleTick: new LuaScript("fireScheduleTick", fireScheduleTick, QUEUE_KEYS + 1),
-  saveSchedule: new LuaScript("saveSchedule", saveSchedule, 1),
+  saveSchedule: new LuaScript("saveSchedule", saveSchedule, 2),
+  writeSchedule: new LuaScript("writeSchedule", writeSchedule, 1),
+  epoch: new LuaScript("epoch", epoch, 1),
   ping: new LuaScript("ping", ping, 2),
 } as const;

@@ -3,7 +3,8 @@ import { storeConformance, waitFor } from "@sched/testing";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { deleteKeys, keysOf, newJob, peerOf, uniquePrefix } from "./helpers.js";
+import { deleteKeys, keysOf, newJob, newSchedule, peerOf, uniquePrefix } from "./helpers.js";
+import { describeScheduleMoves } from "./schedule-moves.js";
 
 // One local 3-node Redis Cluster for the whole file (ports 7100-7102 belong to this package).
 let cluster: RedisCluster;
@@ -27,8 +28,14 @@ storeConformance(
   {
     cleanup: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
     openPeer: (store) => peerOf(store as RedisStore, () => cluster.client()),
+    wipe: async (store) => deleteKeys(client, (store as RedisStore).keyPrefix),
   },
 );
+
+describeScheduleMoves("RedisStore on Redis Cluster", () => ({
+  client,
+  keysOf: (prefix) => keysOf(client, prefix),
+}));
 
 describe("RedisStore on Redis Cluster", () => {
   it("all keys of a queue hash to one slot, and the queues spread over the nodes", async () => {
@@ -51,9 +58,9 @@ describe("RedisStore on Redis Cluster", () => {
         lockedUntil: new Date(Date.now() + 60_000),
         workerId: "w",
       });
-      await store.completeJobs([{ id: running!.id, queue, attempt: 1 }], { now });
+      await store.completeJobs([{ id: running!.id, queue, attempt: 1, lockedBy: "w" }], { now });
       await store.failJob(
-        { id: other!.id, queue, attempt: 1 },
+        { id: other!.id, queue, attempt: 1, lockedBy: "w" },
         {
           now,
           error: "x",
@@ -61,33 +68,9 @@ describe("RedisStore on Redis Cluster", () => {
           deadLetter: { name: "dead", priority: 0, maxRetries: 0, timeout: 1_000 },
         },
       );
-      await store.saveSchedule({
-        name: `${queue}-schedule`,
-        definition: {
-          kind: "interval",
-          every: 1_000,
-          anchor: 0,
-          timezone: "UTC",
-          misfire: "once",
-          maxOccurrences: null,
-          until: null,
-          job: {
-            queue,
-            priority: 0,
-            maxRetries: 0,
-            timeout: 0,
-            payload: null,
-            metadata: {},
-            uniqueKey: null,
-          },
-        },
-        nextRunAt: now,
-        lastRunAt: null,
-        occurrences: 0,
-        createdAt: now,
-        updatedAt: now,
-      });
+      await store.saveSchedule(newSchedule(`${queue}-schedule`, queue, now));
     }
+    await store.epoch();
     const keys = await keysOf(client, keyPrefix);
     expect(keys.every((key) => key.startsWith(keyPrefix))).toBe(true);
     const node = cluster.node(0);
@@ -130,5 +113,34 @@ describe("RedisStore on Redis Cluster", () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
     await Promise.all([...listeners, producing].map((store) => store.close()));
     await deleteKeys(client, keyPrefix);
+  });
+
+  it("after the connection it subscribes on is killed, a listener hears connected once it has subscribed again", async () => {
+    const keyPrefix = uniquePrefix("connected");
+    const store = new RedisStore({ client, keyPrefix });
+    const producer = new RedisStore({ client, keyPrefix });
+    const woken: string[] = [];
+    let connected = 0;
+    const unsubscribe = store.subscribe((event) => {
+      if (event.type === "jobs") woken.push(event.queue);
+      if (event.type === "connected") connected++;
+    });
+    try {
+      await store.ping();
+      expect(connected).toBe(0);
+      // Kill every pub/sub connection of every node: the client subscribes again on some node.
+      for (let i = 0; i < 3; i++) {
+        const node = cluster.node(i);
+        await node.call("CLIENT", "KILL", "TYPE", "pubsub");
+        node.disconnect();
+      }
+      await waitFor(() => connected >= 1, { timeout: "10s", description: "the connected event" });
+      await producer.createJobs([newJob({ queue: "after" })]);
+      await waitFor(() => woken.includes("after"), { timeout: "5s", description: "an event after it" });
+    } finally {
+      unsubscribe();
+      await Promise.all([store.close(), producer.close()]);
+      await deleteKeys(client, keyPrefix);
+    }
   });
 });

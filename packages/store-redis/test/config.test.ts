@@ -1,6 +1,6 @@
-import { createSchedulerFromEnv } from "@sched/core";
+import { ConfigError, createSchedulerFromEnv } from "@sched/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromEnv, RedisStore } from "../src/index.js";
+import { fromEnv, RedisStore, type RedisStoreOptions } from "../src/index.js";
 import { adminClient, deleteKeys, newJob, REDIS_URL, uniquePrefix } from "./helpers.js";
 
 const admin = adminClient();
@@ -66,6 +66,45 @@ describe("fromEnv", () => {
 });
 
 describe("options", () => {
+  /** The ConfigError `new RedisStore(options)` throws, failing the test when it throws none. */
+  function refusal(options: unknown): ConfigError {
+    try {
+      new RedisStore(options as RedisStoreOptions);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return err as ConfigError;
+    }
+    throw new Error(`expected new RedisStore(${JSON.stringify(options)}) to throw`);
+  }
+
+  it("an option it does not know is a ConfigError naming it, never silently ignored", () => {
+    // Sentinel support is not there yet: connecting to 127.0.0.1:6379 instead would be a surprise.
+    const sentinels = refusal({ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" });
+    expect(sentinels).toMatchObject({ code: "CONFIG_INVALID", field: "sentinels" });
+    expect(sentinels.message).toContain("keyPrefix");
+    expect(refusal({ url: REDIS_URL, keyprefix: "x:" })).toMatchObject({ field: "keyprefix" });
+    expect(refusal({ url: REDIS_URL, keyprefix: "x:" }).message).toMatch(/did you mean keyPrefix\?/);
+    expect(refusal({ client: admin, password: "pw" })).toMatchObject({ field: "password" });
+    // An option given as undefined counts as absent.
+    expect(() => new RedisStore({ url: REDIS_URL, db: undefined }).close()).not.toThrow();
+  });
+
+  it("each option of the wrong type is a ConfigError naming it", () => {
+    expect(refusal(null)).toMatchObject({ field: "options" });
+    expect(refusal("redis://localhost")).toMatchObject({ field: "options" });
+    expect(refusal({ url: 6379 })).toMatchObject({ field: "url" });
+    expect(refusal({ url: new URL(REDIS_URL) })).toMatchObject({ field: "url" });
+    expect(refusal({ client: "redis://localhost" })).toMatchObject({ field: "client" });
+    expect(refusal({ keyPrefix: 5 })).toMatchObject({ field: "keyPrefix" });
+    expect(refusal({ url: REDIS_URL, db: "1" })).toMatchObject({ field: "db" });
+    expect(refusal({ finishedJobTtl: "soon" })).toMatchObject({ field: "finishedJobTtl" });
+    expect(refusal({ finishedJobTtl: -1 })).toMatchObject({ field: "finishedJobTtl" });
+    expect(refusal({ finishedJobTtl: true })).toMatchObject({ field: "finishedJobTtl" });
+    expect(refusal({ commandTimeout: "3" })).toMatchObject({ field: "commandTimeout" });
+    expect(refusal({ commandTimeout: -5 })).toMatchObject({ field: "commandTimeout" });
+    expect(refusal({ commandTimeout: 2 ** 31 })).toMatchObject({ field: "commandTimeout" });
+  });
+
   it("a store with no options uses the default prefix and the local server", () => {
     const store = new RedisStore();
     expect(store.keyPrefix).toBe("scheduler:");

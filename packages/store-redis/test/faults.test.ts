@@ -1,13 +1,14 @@
 import { createScheduler, type Job, StoreError } from "@sched/core";
+import { PrivateRedis } from "@sched/test-servers";
 import { recordingLogger, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { newJob, PrivateRedis, uniquePrefix } from "./helpers.js";
+import { newJob, uniquePrefix } from "./helpers.js";
 
-// A server of this file's own, so that it can be killed, restarted empty and have its clients
-// killed without disturbing anything else on the shared development server.
-const server = new PrivateRedis(7190);
+// A server of this file's own, on a free port, so that it can be killed, restarted empty and have
+// its clients killed without disturbing anything else on the shared development server.
+const server = new PrivateRedis();
 let admin: Redis;
 
 beforeAll(async () => {
@@ -18,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   admin?.disconnect();
-  await server.kill();
+  await server.remove();
 });
 
 describe("bad configuration", () => {
@@ -123,8 +124,10 @@ describe("faults of a running server", () => {
     const store = new RedisStore({ url: server.url, keyPrefix });
     const producer = new RedisStore({ url: server.url, keyPrefix });
     const woken: string[] = [];
+    let connected = 0;
     const unsubscribe = store.subscribe((event) => {
       if (event.type === "jobs") woken.push(event.queue);
+      if (event.type === "connected") connected++;
     });
     // The producer is another store: its first event may come before the SUBSCRIBE lands, so
     // probe until one is heard.
@@ -136,8 +139,13 @@ describe("faults of a running server", () => {
       { timeout: "10s", interval: "100ms", description: "an event before the kill" },
     );
 
+    // The first SUBSCRIBE is no comeback.
+    expect(connected).toBe(0);
+
     await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
     await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+    // Once subscribed again, the listeners hear that events may have been lost.
+    await waitFor(() => connected === 1, { timeout: "5s", description: "the connected event" });
     await expect(store.ping()).resolves.toBeUndefined();
     expect(
       await store.claimDueJobs({

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type NewJobRecord, uuidv7Generator } from "@sched/core";
+import { type NewJobRecord, type ScheduleRecord, uuidv7Generator } from "@sched/core";
 import { Cluster, Redis } from "ioredis";
 import { RedisStore } from "../src/index.js";
 
@@ -54,60 +54,6 @@ export function adminClient(): Redis {
   return client;
 }
 
-/** A `redis-server` child process of the test run on `port`, started empty (no persistence). */
-export class PrivateRedis {
-  private child: import("node:child_process").ChildProcess | null = null;
-
-  constructor(readonly port: number) {}
-
-  /** The URL of the server. */
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /**
-   * Starts the server and waits until it answers. A server that exits at once (its port not yet
-   * free after a kill) is started again, so a restart never waits forever.
-   */
-  async start(): Promise<void> {
-    const { spawn } = await import("node:child_process");
-    for (let attempt = 1; ; attempt++) {
-      const child = spawn(
-        "redis-server",
-        ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        { stdio: "ignore" },
-      );
-      this.child = child;
-      const exited = new Promise<"exited">((resolve) => child.once("exit", () => resolve("exited")));
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        retryStrategy: () => 50,
-        maxRetriesPerRequest: null,
-      });
-      probe.on("error", () => {});
-      try {
-        const outcome = await Promise.race([probe.ping(), exited]);
-        if (outcome !== "exited") return;
-      } finally {
-        probe.disconnect();
-      }
-      if (attempt >= 50) throw new Error(`redis-server on port ${this.port} keeps exiting at start`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  /** Kills the server (SIGKILL: nothing is saved) and waits for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (child === null || child.exitCode !== null) return;
-    await new Promise((resolve) => {
-      child.once("exit", resolve);
-      child.kill("SIGKILL");
-    });
-  }
-}
-
 const nextId = uuidv7Generator();
 
 /** A pending job of queue `default` due now, with `overrides` applied. */
@@ -126,6 +72,36 @@ export function newJob(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
     status: "pending",
     metadata: {},
     uniqueKey: null,
+    ...overrides,
+  };
+}
+
+/** A schedule record every second whose ticks go to `queue`, due at `at`, with `overrides` applied. */
+export function newSchedule(
+  name: string,
+  queue: string,
+  at: Date,
+  overrides: Partial<ScheduleRecord> = {},
+): ScheduleRecord {
+  return {
+    name,
+    definition: {
+      kind: "interval",
+      every: 1_000,
+      anchor: 0,
+      timezone: "UTC",
+      misfire: "once",
+      maxOccurrences: null,
+      until: null,
+      job: { queue, priority: 0, maxRetries: 0, timeout: 0, payload: null, metadata: {}, uniqueKey: null },
+    },
+    nextRunAt: at,
+    lastRunAt: null,
+    occurrences: 0,
+    createdAt: at,
+    updatedAt: at,
+    definedAt: at,
+    definedBy: "instance-1",
     ...overrides,
   };
 }

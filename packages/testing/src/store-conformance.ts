@@ -5,6 +5,7 @@ import { describeClaim } from "./store-conformance/claim.js";
 import { describeClosed } from "./store-conformance/closed.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
 import { describeDeadLetters } from "./store-conformance/dead-letters.js";
+import { describeEpoch } from "./store-conformance/epoch.js";
 import type { StoreSuiteContext } from "./store-conformance/fixtures.js";
 import { describeLeases } from "./store-conformance/leases.js";
 import { describeListJobs } from "./store-conformance/list-jobs.js";
@@ -33,6 +34,12 @@ export interface StoreConformanceOptions {
    * instances see of each other's changes (pushed events) need it; without it they are skipped.
    */
   openPeer?: (store: Store) => Promise<Store> | Store;
+  /**
+   * Deletes all the data of `store` on the backend, as a restart without persistence or a flush
+   * would (the store object stays open). The tests of `epoch()` after a loss need it; without it
+   * they are skipped.
+   */
+  wipe?: (store: Store) => Promise<void>;
 }
 
 /**
@@ -66,6 +73,10 @@ export function storeConformance(
       },
       openStore: async () => factory(),
       openPeer: openPeer === undefined ? undefined : async () => openPeer(currentStore()),
+      wipe:
+        options.wipe === undefined
+          ? undefined
+          : () => (options.wipe as (store: Store) => Promise<void>)(currentStore()),
     };
 
     describeCreateJobs(ctx);
@@ -83,6 +94,7 @@ export function storeConformance(
     describeSchedules(ctx);
     describeMaintenance(ctx);
     describeSubscribe(ctx);
+    describeEpoch(ctx);
     describeClosed(ctx);
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { PostgresStore } from "@sched/store-postgres";
 import pg from "pg";
 import { afterAll } from "vitest";
+import { crashSuite } from "./crash-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 import { traceSuite } from "./trace-suite.js";
 
@@ -48,3 +49,4 @@ const backend: BackendUnderTest = {
 
 multiProcessSuite(backend);
 traceSuite(backend);
+crashSuite();

@@ -192,6 +192,56 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
       }
     });
 
+    it("five processes defining one schedule name differently at once agree on one definition, the latest, and the others are told", async () => {
+      const { env, store } = await backend.isolate();
+      await store.close();
+      const dir = logDir();
+      const expressions = ["0 1 * * *", "0 2 * * *", "0 3 * * *", "0 4 * * *", "0 5 * * *"];
+      const instances = expressions.map((expression, i) =>
+        startInstance(dir, `d${i}`, {
+          ...env,
+          MP_MODE: "define",
+          MP_EXPR: expression,
+          MP_LOCK_TTL: String(LOCK_TTL),
+        }),
+      );
+      try {
+        const last = (i: Instance, kind: string) =>
+          i
+            .lines()
+            .filter((l) => l.startsWith(`${kind} `))
+            .at(-1)
+            ?.split(" ");
+        await waitFor(
+          () => instances.every((i) => last(i, "defined") !== undefined),
+          30_000,
+          "every definition",
+        );
+        // Each process later reads what is stored: every one must see the same definition.
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const finals = instances.map((i) => last(i, "stored")?.slice(1).join(" "));
+        expect(new Set(finals).size).toBe(1);
+        const [expression, definedAt, definedBy] = finals[0]!.split(" ");
+        // The stored definition is the latest any process wrote: none was written after it.
+        for (const i of instances) {
+          const [, , at, by] = last(i, "defined")!;
+          if (by === i.id) expect(Number(at)).toBeLessThanOrEqual(Number(definedAt));
+        }
+        const winner = instances.find((i) => i.id === definedBy)!;
+        expect(expressions[instances.indexOf(winner)]).toBe(expression!.replaceAll("_", " "));
+        // Every other process was told, once.
+        for (const i of instances) {
+          const told = i
+            .lines()
+            .filter((l) => l.includes('warn schedule "x" is stored with another definition'));
+          expect(told.length, `warnings of ${i.id}`).toBe(i === winner ? 0 : 1);
+        }
+        noUnhandled(instances);
+      } finally {
+        await Promise.all(instances.map((i) => stopInstance(i)));
+      }
+    });
+
     it("a producer-only process (createSchedulerFromEnv, enqueue, stop without start) exits on its own", async () => {
       const { env, store } = await backend.isolate();
       try {

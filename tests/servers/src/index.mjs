@@ -207,7 +207,11 @@ export class PrivatePostgres {
   /** Freezes the server and every backend (SIGSTOP): connections stay open and nothing answers. */
   freeze() {
     const pid = this.pid();
-    if (pid !== null) signalAll(processTree(pid), "SIGSTOP");
+    if (pid === null) return;
+    // The postmaster first, so that it forks no backend any more; then every process under it,
+    // twice, to catch a backend forked just before the postmaster stopped.
+    signalAll([pid], "SIGSTOP");
+    for (let round = 0; round < 2; round++) signalAll(processTree(pid), "SIGSTOP");
   }
 
   /** Lets a frozen server run again (SIGCONT). */

@@ -167,9 +167,13 @@ function parseFields(
       try {
         CronExpressionParser.parse(alone);
       } catch (fieldError) {
+        // cron-parser reads an open range ("MON-") as a range to NaN: say what is wrong instead.
+        const raw = rawFields[index]!;
+        const detail = /(^|,)[^,]*-($|,|\/)|(^|,)-/.test(raw)
+          ? "a range needs a start and an end, e.g. 1-5"
+          : messageOf(fieldError);
         throw new InvalidScheduleError(
-          `invalid cron expression ${quote(expr)}: ${FIELD_NAMES[index]} field ${quote(rawFields[index]!)} ` +
-            `is invalid (${messageOf(fieldError)})`,
+          `invalid cron expression ${quote(expr)}: ${FIELD_NAMES[index]} field ${quote(raw)} is invalid (${detail})`,
           { cause: fieldError },
         );
       }

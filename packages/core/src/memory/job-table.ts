@@ -51,6 +51,7 @@ export class JobTable {
       record === undefined ||
       record.status !== "running" ||
       record.attempt !== ref.attempt ||
+      record.lockedBy !== ref.lockedBy ||
       record.queue !== ref.queue
     )
       return undefined;

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, systemClock } from "../clock.js";
 import { type Duration, parseDuration } from "../duration.js";
-import { InvalidArgumentError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import type { Leader } from "../leader.js";
+import { assertKnownOptions } from "../option-names.js";
 import { leaseOf, MemoryLeaderGroup, type MemoryLease } from "./leader-group.js";
 
 /** Options of {@link MemoryLeader}. */
@@ -39,12 +40,23 @@ export class MemoryLeader implements Leader {
   private renewedAt = 0;
   private closed = false;
 
-  /** Creates a leader that does not lead until {@link acquire} succeeds. */
+  /**
+   * Creates a leader that does not lead until {@link acquire} succeeds.
+   *
+   * @throws ConfigError (`CONFIG_INVALID`) naming an unknown option or a bad `ttl`.
+   */
   constructor(options: MemoryLeaderOptions = {}) {
+    assertKnownOptions(options, ["instanceId", "name", "ttl", "clock", "group"]);
     this.instanceId = options.instanceId ?? `memory-${randomUUID()}`;
-    this.ttlMs = parseDuration(options.ttl ?? "30s", "ttl");
-    if (this.ttlMs <= 0)
-      throw new InvalidArgumentError("ttl", `expected a positive duration, got ${options.ttl}`);
+    let ttlMs: number;
+    try {
+      ttlMs = parseDuration(options.ttl ?? "30s", "ttl");
+    } catch (err) {
+      throw new ConfigError("ttl", (err as Error).message.replace("ttl: ", ""), { cause: err });
+    }
+    if (ttlMs <= 0)
+      throw new ConfigError("ttl", `expected a positive duration, got ${JSON.stringify(options.ttl)}`);
+    this.ttlMs = ttlMs;
     this.clock = options.clock ?? systemClock;
     this.lease = leaseOf(options.group ?? MemoryLeaderGroup.shared, options.name ?? "scheduler");
   }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
+import { assertKnownOptions } from "../option-names.js";
 import {
   type ClaimOptions,
   type CleanupOptions,
@@ -67,10 +68,12 @@ export class MemoryStore implements Store<never> {
   private readonly schedules = new Map<string, ScheduleRecord>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly removeOnComplete: boolean;
+  private epochId: string | null = null;
   private closed = false;
 
   /** Creates an empty store. */
   constructor(options: MemoryStoreOptions = {}) {
+    assertKnownOptions(options, ["removeOnComplete"]);
     this.removeOnComplete = options.removeOnComplete ?? false;
   }
 
@@ -128,7 +131,8 @@ export class MemoryStore implements Store<never> {
     const wasRunning = record.status === "running";
     // Cancelling a running job also fences off its attempt: its ref no longer matches.
     this.table.finish(record, "cancelled", nowMs);
-    if (wasRunning) this.emit({ type: "cancelled", id: record.id, queue: record.queue });
+    if (wasRunning)
+      this.emit({ type: "cancelled", id: record.id, queue: record.queue, attempt: record.attempt });
     return toJob(record);
   }
 
@@ -315,7 +319,17 @@ export class MemoryStore implements Store<never> {
   /** {@inheritDoc Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
-    if (options?.onlyIfAbsent && this.schedules.has(schedule.name)) return false;
+    const stored = this.schedules.get(schedule.name);
+    if (options?.onlyIfAbsent && stored !== undefined) return false;
+    const expected = options?.expectDefinition;
+    if (
+      expected !== undefined &&
+      (stored === undefined ||
+        stored.definedAt.getTime() !== epochMs(expected.definedAt, "expectDefinition.definedAt") ||
+        stored.definedBy !== expected.definedBy)
+    ) {
+      return false;
+    }
     this.schedules.set(schedule.name, copySchedule(schedule));
     return true;
   }
@@ -408,6 +422,13 @@ export class MemoryStore implements Store<never> {
   /** {@inheritDoc Store.ping} */
   async ping(): Promise<void> {
     this.assertOpen();
+  }
+
+  /** {@inheritDoc Store.epoch} A memory store keeps its data as long as it is open: one id. */
+  async epoch(): Promise<string> {
+    this.assertOpen();
+    this.epochId ??= crypto.randomUUID();
+    return this.epochId;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { InvalidScheduleError } from "../errors.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store.js";
-import type { Handler, HandlerFn } from "../types.js";
+import type { Handler, HandlerFn, JobMap, JobName } from "../types.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
 /** What the builders need from the scheduler. */
@@ -40,7 +40,7 @@ const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "frida
  * await s.every(5).minutes().do("healthcheck", check);
  * await s.every(1).day().at("09:00").do("report", report, { timezone: "America/New_York" });
  */
-export class EveryBuilder {
+export class EveryBuilder<Jobs extends object = JobMap> {
   private unit: Unit | null = null;
   private weekday: number | null = null;
   private time: [number, number, number] | null = null;
@@ -138,13 +138,16 @@ export class EveryBuilder {
     return this;
   }
 
-  /** Registers `handler` under `name` and saves the schedule. Resolves with the stored schedule. */
-  async do(
-    name: string,
-    handler: HandlerFn | Handler,
+  /**
+   * Registers `handler` under `name` and saves the schedule. Resolves with the stored schedule.
+   * With a typed job map, `name` is one of its names and the handler gets that name's payload.
+   */
+  async do<N extends JobName<Jobs>>(
+    name: N,
+    handler: HandlerFn<Jobs[N]> | Handler<Jobs[N]>,
     options: ScheduleOptions = {},
   ): Promise<ScheduleRecord> {
-    return this.registrar.defineSchedule(name, this.definition(), handler, options);
+    return this.registrar.defineSchedule(name, this.definition(), handler as HandlerFn, options);
   }
 
   private definition(): Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor"> {
@@ -197,7 +200,7 @@ export class EveryBuilder {
  * @example
  * await s.at(new Date(Date.now() + 86_400_000)).do("birthday_email", send);
  */
-export class AtBuilder {
+export class AtBuilder<Jobs extends object = JobMap> {
   constructor(
     private readonly registrar: ScheduleRegistrar,
     private readonly date: Date,
@@ -207,12 +210,19 @@ export class AtBuilder {
     }
   }
 
-  /** Registers `handler` under `name` and saves the one-time schedule. */
-  do(name: string, handler: HandlerFn | Handler, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
+  /**
+   * Registers `handler` under `name` and saves the one-time schedule. With a typed job map, `name`
+   * is one of its names.
+   */
+  do<N extends JobName<Jobs>>(
+    name: N,
+    handler: HandlerFn<Jobs[N]> | Handler<Jobs[N]>,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleRecord> {
     return this.registrar.defineSchedule(
       name,
       { kind: "once", anchor: this.date.getTime() },
-      handler,
+      handler as HandlerFn,
       options,
     );
   }

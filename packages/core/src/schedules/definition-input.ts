@@ -1,8 +1,24 @@
 import { validateTimezone } from "../cron/index.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { JobInput } from "../job-input.js";
+import { assertKnownFields } from "../option-names.js";
 import type { MisfirePolicy, ScheduleDefinition } from "../store.js";
 import type { ScheduleOptions } from "./schedule-options.js";
+
+/** Every option of {@link ScheduleOptions}. */
+const SCHEDULE_OPTION_FIELDS = [
+  "queue",
+  "priority",
+  "maxRetries",
+  "timeout",
+  "metadata",
+  "uniqueKey",
+  "timezone",
+  "payload",
+  "misfire",
+  "maxOccurrences",
+  "until",
+] as const satisfies ReadonlyArray<keyof ScheduleOptions>;
 
 /**
  * Validates a schedule's options and builds its stored definition: time zone, misfire policy,
@@ -15,6 +31,7 @@ export function toScheduleDefinition(
   input: JobInput,
   defaultMisfire: MisfirePolicy,
 ): ScheduleDefinition {
+  assertKnownFields(options, SCHEDULE_OPTION_FIELDS, "options");
   const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
   const misfire = options.misfire ?? defaultMisfire;
   if (!["skip", "once", "all"].includes(misfire)) {

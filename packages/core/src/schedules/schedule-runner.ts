@@ -32,6 +32,8 @@ export class ScheduleRunner {
     private readonly onJobsEnqueued: () => void,
     /** Whether this instance has a handler for a schedule's jobs. */
     private readonly hasHandler: (name: string) => boolean,
+    /** Checks the metadata middleware added to a tick's jobs. */
+    private readonly recheckMetadata: (jobs: NewJobRecord[]) => void = () => {},
   ) {
     this.task = new PeriodicTask(
       "firing schedules",
@@ -124,14 +126,16 @@ export class ScheduleRunner {
       },
       uniqueKey: template.uniqueKey,
     }));
-    const fire = () =>
-      this.store.fireScheduleTick({
+    const fire = () => {
+      if (this.extensions.wrapsTick) this.recheckMetadata(jobs);
+      return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,
         nextRunAt: plan.nextRunAt,
         firedAt: new Date(now),
         jobs,
       });
+    };
     const result = this.extensions.wrapsTick
       ? await this.extensions.tick({ schedule: record.name, queue: template.queue, jobs }, fire)
       : await fire();

@@ -1,4 +1,4 @@
-import { toError } from "../errors.js";
+import { isStoreClosed, toError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
 import type { JobRef, Store } from "../store.js";
 
@@ -17,6 +17,8 @@ export class AckBatcher {
   private failures = 0;
   /** Failed store calls since the last one that succeeded. */
   private failuresInRow = 0;
+  /** Set once a call found the store closed: nothing is sent any more. */
+  private closed = false;
   private inFlight: Promise<void> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
 
@@ -30,8 +32,9 @@ export class AckBatcher {
     return this.queued.length + (this.inFlight ? 1 : 0);
   }
 
-  /** Queues the acknowledgement of a completed attempt. */
+  /** Queues the acknowledgement of a completed attempt (dropped once the store was found closed). */
   add(ref: JobRef): void {
+    if (this.closed) return;
     this.queued.push(ref);
     if (this.queued.length >= ACK_BATCH) this.flush();
     else if (this.immediate === null && !this.inFlight) {
@@ -83,6 +86,16 @@ export class AckBatcher {
           }
         },
         async (err: unknown) => {
+          if (isStoreClosed(err)) {
+            // A closed store never takes them: drop them (their jobs are recovered by lease
+            // expiry through another store) instead of retrying for ever.
+            logger.error(
+              `dropping ${batch.length + this.queued.length} acknowledgement(s): the store was closed`,
+            );
+            this.queued = [];
+            this.closed = true;
+            return;
+          }
           this.failures++;
           this.failuresInRow++;
           this.queued.unshift(...batch);

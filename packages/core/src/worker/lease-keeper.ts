@@ -34,6 +34,11 @@ export class LeaseKeeper {
     this.task.start(this.options.distributed.lockRefresh);
   }
 
+  /** Renews at once (after an outage of the store's connection), then every `lockRefresh`. */
+  trigger(): void {
+    this.task.trigger();
+  }
+
   /** Stops renewing and waits for a renewal in flight. */
   stop(): Promise<void> {
     return this.task.stop();

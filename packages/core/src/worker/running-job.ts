@@ -43,7 +43,7 @@ export class RunningJob {
     logger: Logger,
     heartbeat: (running: RunningJob) => Promise<void>,
   ) {
-    this.ref = { id: job.id, queue: job.queue, attempt: job.attempt };
+    this.ref = { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: job.lockedBy ?? "" };
     this.ctx = {
       signal: this.controller.signal,
       attempt: job.attempt,

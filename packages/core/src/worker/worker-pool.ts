@@ -3,7 +3,8 @@ import { isStoreClosed, JobCancelledError, JobTimeoutError, ShuttingDownError, t
 import type { HandlerRegistry } from "../handler-registry.js";
 import type { HookRunner } from "../hooks.js";
 import type { ResolvedOptions } from "../options.js";
-import type { Store, StoreEvent } from "../store.js";
+import { settleBy } from "../settle-by.js";
+import type { JobRef, Store, StoreEvent } from "../store.js";
 import type { HandlerFn, Job } from "../types.js";
 import { deadJobIdOf } from "./dead-letters.js";
 import { DeadlineTracker } from "./deadline-tracker.js";
@@ -11,6 +12,11 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { Outcomes } from "./outcomes.js";
 import { RunningJob } from "./running-job.js";
 import type { UnhandledNames } from "./unhandled-names.js";
+
+/** The fencing reference of a claimed job's attempt. */
+function refOf(job: Job): JobRef {
+  return { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: job.lockedBy ?? "" };
+}
 
 /** How long `stop()` gives aborted handlers to settle before returning their jobs anyway (ms). */
 export const ABORT_GRACE_MS = 1_000;
@@ -50,6 +56,8 @@ export class WorkerPool {
     private readonly handlers: HandlerRegistry,
     private readonly hooks: HookRunner,
     private readonly unhandled: UnhandledNames,
+    /** Called when the store's push connection is back after an outage. */
+    private readonly onReconnected: () => void = () => {},
   ) {
     this.outcomes = new Outcomes(store, options, handlers, hooks, () => this.wake());
     this.leases = new LeaseKeeper(
@@ -111,20 +119,23 @@ export class WorkerPool {
 
   /**
    * Stops claiming; a claim already in flight ends here and its jobs go back to the queue at once.
-   * Waits up to `timeoutMs` for running jobs (their leases still renewed), then aborts the rest with
+   * Waits until `jobsEnd` (clock ms) for running jobs (their leases still renewed), then aborts the rest with
    * a {@link ShuttingDownError}, gives them {@link ABORT_GRACE_MS} to settle, and returns them to the
    * queue without using a retry. Resolves when every outcome is recorded and no timer is left:
    * after that no handler starts and no hook or log line comes from this pool.
    */
-  async stop(timeoutMs: number): Promise<void> {
+  async stop(jobsEnd: number, deadline = Number.POSITIVE_INFINITY): Promise<void> {
     this.active = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.clearIdle();
     if (this.wakeImmediate !== null) clearImmediate(this.wakeImmediate);
     this.wakeImmediate = null;
-    await this.fetching;
-    if (this.inFlight.size > 0 && timeoutMs > 0) await this.waitFor(this.whenIdle(), timeoutMs);
+    // Every wait on the store is bounded by `deadline` (real time): a store that hangs must not
+    // hold stop() beyond it. Work abandoned there is recovered when its leases expire.
+    if (this.fetching) await settleBy(this.fetching, deadline);
+    const remaining = jobsEnd - this.options.clock.now();
+    if (this.inFlight.size > 0 && remaining > 0) await this.waitFor(this.whenIdle(), remaining);
     if (this.inFlight.size > 0) {
       const reason = new ShuttingDownError("the scheduler stopped before the job finished");
       for (const running of this.inFlight.values()) running.abort(reason);
@@ -132,17 +143,35 @@ export class WorkerPool {
       await this.waitFor(this.whenIdle(), ABORT_GRACE_MS);
       for (const running of [...this.inFlight.values()]) this.finish(running, reason);
     }
-    await this.leases.stop();
-    while (this.sideCalls.size > 0) await Promise.allSettled([...this.sideCalls]);
-    await this.outcomes.drain();
+    await settleBy(this.leases.stop(), deadline);
+    await settleBy(
+      (async () => {
+        while (this.sideCalls.size > 0) await Promise.allSettled([...this.sideCalls]);
+        await this.outcomes.drain();
+      })(),
+      deadline,
+    );
     this.deadlines.clear();
   }
 
   private onStoreEvent(event: StoreEvent): void {
     if (event.type === "cancelled") {
-      if (this.cancelLocal(event.id)) {
+      // Only the attempt that was cancelled: a later attempt of the same job runs on.
+      const running = this.inFlight.get(event.id);
+      if (running !== undefined && running.job.attempt === event.attempt) {
+        this.drop(running, new JobCancelledError());
         this.options.logger.debug("a running job was cancelled; aborted it", { jobId: event.id });
       }
+      return;
+    }
+    if (event.type === "connected") {
+      // Back after an outage: whatever was enqueued meanwhile sent no event. Look at once, and
+      // renew the leases of running jobs before they can lapse.
+      this.claimFailures = 0;
+      this.clearIdle();
+      this.wake();
+      this.leases.trigger();
+      this.onReconnected();
       return;
     }
     const queues = this.options.queues;
@@ -208,10 +237,7 @@ export class WorkerPool {
         this.claimFailures = 0;
         if (!this.active) {
           // stop() began while the claim was in flight: nothing may start now.
-          this.outcomes.release(
-            jobs.map((job) => ({ id: job.id, queue: job.queue, attempt: job.attempt })),
-            "claimed while the scheduler was stopping",
-          );
+          this.outcomes.release(jobs.map(refOf), "claimed while the scheduler was stopping");
           return;
         }
         for (const job of jobs) this.run(job);
@@ -274,8 +300,18 @@ export class WorkerPool {
       // Claims name only the handlers registered here, so this is a store that ignored `names`:
       // hand the job back untouched for an instance that can run it.
       this.unhandled.warn(job.name);
-      this.outcomes.release([{ id: job.id, queue: job.queue, attempt: job.attempt }], "no handler here");
+      this.outcomes.release([refOf(job)], "no handler here");
       return;
+    }
+    const already = this.inFlight.get(job.id);
+    if (already !== undefined) {
+      const same = already.ref.attempt === job.attempt && already.ref.lockedBy === job.lockedBy;
+      // The same lease claimed again (the store lost the first claim in a crash and handed the
+      // same attempt to this instance again): the run in progress holds it; start no second one.
+      if (same) return;
+      // Otherwise the run in progress lost its lease (it expired and this instance took the job
+      // over): it is stale, and this claim runs.
+      this.leaseLost(already);
     }
     const now = clock.now();
     const running = new RunningJob(

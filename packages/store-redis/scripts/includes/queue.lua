@@ -53,6 +53,14 @@ local function leaveWaiting(id, name, priority)
   tidyLane(name, priority)
 end
 
+-- Whether a job's { status, attempt, lockedBy } (the first three values of `state`) is the running
+-- attempt `attempt` held by `lockedBy`: the fencing token of a lease (docs/architecture.md §2). The
+-- holder makes it unique even when a claim lost in a crash of Redis hands the same attempt number
+-- out again.
+local function holds(state, attempt, lockedBy)
+  return state[1] == 'running' and state[2] == attempt and state[3] == lockedBy
+end
+
 local function releaseUnique(key, id)
   if key and redis.call('HGET', UNIQUE, key) == id then redis.call('HDEL', UNIQUE, key) end
 end

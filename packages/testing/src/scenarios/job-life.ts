@@ -301,6 +301,12 @@ export async function unstorableTextScenario(store: Store): Promise<void> {
     code: "INVALID_ARGUMENT",
   });
   expect(await store.listJobs({})).toEqual([]);
+  // Lookups too: every store answers them alike, because the scheduler refuses what no id can be.
+  for (const id of ["x\u0000", "\ud800"]) {
+    await expect(s.getJob(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(s.cancel(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  }
+  await expect(s.listJobs({ name: "bad\u0000name" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
 
   const { permanent } = await import("@sched/core");
   const received: Job[] = [];

@@ -80,7 +80,7 @@ export function describeClaim(ctx: StoreSuiteContext): void {
         idsOf(await ctx.store.claimDueJobs(claimAt(at(200), { limit: 1, queues: ["default"] }))),
       ).toEqual([b.id]);
       await ctx.store.failJob(
-        { id: b.id, queue: "default", attempt: 1 },
+        { id: b.id, queue: "default", attempt: 1, lockedBy: "worker-1" },
         { now: at(200), error: "x", retryAt: at(150) },
       );
       expect(idsOf(await ctx.store.claimDueJobs(claimAt(at(50))))).toEqual([a.id]);

@@ -9,7 +9,7 @@ export function describeClosed(ctx: StoreSuiteContext): void {
       await store.createJobs([newJob()]);
       await store.close();
       await store.close();
-      const ref = { id: "x", queue: "default", attempt: 1 };
+      const ref = { id: "x", queue: "default", attempt: 1, lockedBy: "worker-1" };
       const calls: Array<[string, () => Promise<unknown>]> = [
         ["createJobs", () => store.createJobs([newJob()])],
         ["getJob", () => store.getJob("x")],
@@ -55,6 +55,7 @@ export function describeClosed(ctx: StoreSuiteContext): void {
         ],
         ["stats", () => store.stats()],
         ["ping", () => store.ping()],
+        ["epoch", () => store.epoch()],
       ];
       for (const [name, call] of calls) {
         await expect(call(), name).rejects.toMatchObject({ code: "STORE_CLOSED" });

@@ -23,6 +23,11 @@ export interface StoreSuiteContext {
    * caller closes it unless it is the test's store itself.
    */
   readonly openPeer: (() => Promise<Store>) | undefined;
+  /**
+   * Deletes all the data of the running test's store, as a backend that lost its data would (see
+   * `StoreConformanceOptions.wipe`); `undefined` when the suite was given none.
+   */
+  readonly wipe: (() => Promise<void>) | undefined;
 }
 
 /** The fixed instant every test starts from; time is always passed in, never read. Never mutate it. */
@@ -79,7 +84,7 @@ export function claimAt(now: Date = T0, overrides: Partial<ClaimOptions> = {}): 
 
 /** The ref of a claimed job's current attempt. */
 export function refOf(job: Job): JobRef {
-  return { id: job.id, queue: job.queue, attempt: job.attempt };
+  return { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: job.lockedBy ?? "" };
 }
 
 /** The error recovery records in these tests. */
@@ -205,6 +210,8 @@ export function newSchedule(name: string, overrides: Partial<ScheduleRecord> = {
     occurrences: 0,
     createdAt: at(0),
     updatedAt: at(0),
+    definedAt: at(0),
+    definedBy: "instance-1",
     ...overrides,
   };
 }

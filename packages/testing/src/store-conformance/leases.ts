@@ -35,7 +35,7 @@ export function describeLeases(ctx: StoreSuiteContext): void {
           { ...refOf(live), attempt: live.attempt + 1 },
           refOf(completed),
           refOf(pending!),
-          { id: unknown, queue: "live", attempt: 1 },
+          { id: unknown, queue: "live", attempt: 1, lockedBy: "worker-1" },
         ],
         at(90_000),
       );

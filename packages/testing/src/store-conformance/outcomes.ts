@@ -33,7 +33,7 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
         [
           refOf(second),
           { ...refOf(first), attempt: 2 },
-          { id: newId(), queue: "a", attempt: 1 },
+          { id: newId(), queue: "a", attempt: 1, lockedBy: "worker-1" },
           refOf(first),
         ],
         { now: at(10) },
@@ -47,6 +47,17 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
         false,
       ]);
       expect(await ctx.store.getJob(running.id)).toEqual(running);
+    });
+
+    it("a ref that names another lease holder than the job's is not applied (the token is attempt and holder)", async () => {
+      const running = await createRunningJob(ctx.store, { queue: "a" });
+      const other = { ...refOf(running), lockedBy: "another-instance" };
+      expect(await ctx.store.completeJobs([other], { now: at(10) })).toEqual([false]);
+      expect(await ctx.store.failJob(other, { now: at(10), error: "x", retryAt: null })).toBeNull();
+      expect(await ctx.store.releaseJobs([other], { now: at(10) })).toEqual([false]);
+      expect(await ctx.store.renewLeases([other], at(90_000))).toEqual([running.id]);
+      expect(await ctx.store.getJob(running.id)).toEqual(running);
+      expect(await ctx.store.completeJobs([refOf(running)], { now: at(11) })).toEqual([true]);
     });
 
     it("a ref that names another queue than the job's is not applied", async () => {
@@ -141,7 +152,7 @@ export function describeOutcomes(ctx: StoreSuiteContext): void {
       expect(await ctx.store.getJob(pending!.id)).toEqual(pending);
       expect(
         await ctx.store.failJob(
-          { id: newId(), queue: "default", attempt: 1 },
+          { id: newId(), queue: "default", attempt: 1, lockedBy: "worker-1" },
           { now: at(1), error: "x", retryAt: null },
         ),
       ).toBeNull();

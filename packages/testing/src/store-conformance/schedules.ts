@@ -76,6 +76,49 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       expect((await ctx.store.getSchedule("race"))?.occurrences).toBe(winner);
     });
 
+    it("saveSchedule with expectDefinition writes only over the definition it names (compare-and-set)", async () => {
+      const { store } = ctx;
+      const first = newSchedule("cas", { definedAt: at(10), definedBy: "a" });
+      const second = newSchedule("cas", { definedAt: at(20), definedBy: "b", occurrences: 2 });
+      const expectFirst = { definedAt: at(10), definedBy: "a" };
+      expect(await store.saveSchedule(second, { expectDefinition: expectFirst })).toBe(false);
+      expect(await store.getSchedule("cas")).toBeNull();
+      await store.saveSchedule(first);
+      expect(
+        await store.saveSchedule(second, { expectDefinition: { definedAt: at(10), definedBy: "x" } }),
+      ).toBe(false);
+      expect(
+        await store.saveSchedule(second, { expectDefinition: { definedAt: at(11), definedBy: "a" } }),
+      ).toBe(false);
+      expect(await store.getSchedule("cas")).toEqual(first);
+      expect(await store.saveSchedule(second, { expectDefinition: expectFirst })).toBe(true);
+      expect(await store.getSchedule("cas")).toEqual(second);
+      // A null definedBy is a value like any other.
+      const anonymous = newSchedule("cas", { definedAt: at(30), definedBy: null });
+      expect(
+        await store.saveSchedule(anonymous, { expectDefinition: { definedAt: at(20), definedBy: "b" } }),
+      ).toBe(true);
+      const third = newSchedule("cas", { definedAt: at(40), definedBy: "c" });
+      expect(
+        await store.saveSchedule(third, { expectDefinition: { definedAt: at(30), definedBy: null } }),
+      ).toBe(true);
+      expect((await store.getSchedule("cas"))?.definedBy).toBe("c");
+    });
+
+    it("of concurrent writers over the same definition exactly one succeeds", async () => {
+      const { store } = ctx;
+      await store.saveSchedule(newSchedule("race", { definedAt: at(10), definedBy: "a" }));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.saveSchedule(newSchedule("race", { definedAt: at(20 + i), definedBy: `w${i}` }), {
+            expectDefinition: { definedAt: at(10), definedBy: "a" },
+          }),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store.getSchedule("race"))?.definedBy).toBe(`w${results.indexOf(true)}`);
+    });
+
     it("saveSchedule replaces the schedule with the same name", async () => {
       await ctx.store.saveSchedule(newSchedule("sync"));
       const { expression: _cron, ...definition } = newSchedule("sync").definition;

@@ -29,7 +29,7 @@ function recorder(): { queues: string[]; cancelled: string[]; listener: (event: 
     cancelled,
     listener: (event) => {
       if (event.type === "jobs") queues.push(event.queue);
-      else cancelled.push(`${event.queue}/${event.id}`);
+      else if (event.type === "cancelled") cancelled.push(`${event.queue}/${event.id}/${event.attempt}`);
     },
   };
 }
@@ -110,9 +110,9 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
       try {
         await ctx.store.cancelJob(waiting.id, at(1));
         await ctx.store.cancelJob(running.id, at(1));
-        await waitFor(() => cancelled.includes(`busy/${running.id}`), { description: "the cancel event" });
-        // Only running jobs have a handler to abort.
-        expect(cancelled).toEqual([`busy/${running.id}`]);
+        await waitFor(() => cancelled.includes(`busy/${running.id}/1`), { description: "the cancel event" });
+        // Only running jobs have a handler to abort; the event names the attempt that ran.
+        expect(cancelled).toEqual([`busy/${running.id}/1`]);
       } finally {
         unsubscribe();
       }

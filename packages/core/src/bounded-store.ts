@@ -1,0 +1,162 @@
+import { isStoreClosed, StoreTimeoutError } from "./errors.js";
+import type {
+  ClaimOptions,
+  CleanupOptions,
+  CompleteOptions,
+  CreateJobsOptions,
+  FailOptions,
+  FireResult,
+  JobRef,
+  NewJobRecord,
+  NextDueOptions,
+  RecoveredLeases,
+  RecoverOptions,
+  ReleaseOptions,
+  RequeueResult,
+  SaveScheduleOptions,
+  ScheduleRecord,
+  ScheduleTick,
+  Store,
+  StoreEvent,
+  WaitingNamesOptions,
+} from "./store.js";
+import type { Job, JobFilter, Stats } from "./types.js";
+
+/**
+ * Rejects with a {@link StoreTimeoutError} when `call` has not settled within `ms` of real time
+ * (an I/O bound: a hung backend stops in wall-clock time, whatever clock the scheduler runs on).
+ * `onLate` receives the value of a call that settles after the timeout.
+ */
+function within<T>(operation: string, ms: number, call: Promise<T>, onLate?: (value: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new StoreTimeoutError(operation, ms));
+    }, ms);
+    timer.unref?.();
+    call.then(
+      (value) => {
+        clearTimeout(timer);
+        if (timedOut) onLate?.(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!timedOut) reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * A store whose every call answers within `timeoutMs`: the scheduler's view of its store, so
+ * that no public call and no loop waits for ever on a backend that hangs. A claim that answers
+ * after its timeout hands its jobs straight back (without penalty), since nobody runs them.
+ */
+export class BoundedStore<Tx = unknown> implements Store<Tx> {
+  constructor(
+    /** The store wrapped. */
+    readonly inner: Store<Tx>,
+    /** The longest a call may take, in ms. */
+    readonly timeoutMs: number,
+    /** Called when a call finds the store closed (code `STORE_CLOSED`). */
+    private readonly onClosed: () => void = () => {},
+  ) {
+    if (inner.subscribe) {
+      const subscribe = inner.subscribe.bind(inner);
+      this.subscribe = (listener: (event: StoreEvent) => void) => subscribe(listener);
+    }
+  }
+
+  /** {@inheritDoc Store.subscribe} */
+  readonly subscribe?: (listener: (event: StoreEvent) => void) => () => void;
+
+  private bound<T>(operation: string, call: Promise<T>, onLate?: (value: T) => void): Promise<T> {
+    const result = within(operation, this.timeoutMs, call, onLate);
+    result.catch((err: unknown) => {
+      if (isStoreClosed(err)) this.onClosed();
+    });
+    return result;
+  }
+
+  createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions<Tx>): Promise<Job[]> {
+    return this.bound("createJobs", this.inner.createJobs(jobs, options));
+  }
+  getJob(id: string): Promise<Job | null> {
+    return this.bound("getJob", this.inner.getJob(id));
+  }
+  listJobs(filter: JobFilter): Promise<Job[]> {
+    return this.bound("listJobs", this.inner.listJobs(filter));
+  }
+  cancelJob(id: string, now: Date): Promise<Job | null> {
+    return this.bound("cancelJob", this.inner.cancelJob(id, now));
+  }
+  requeueJob(id: string, now: Date): Promise<RequeueResult | null> {
+    return this.bound("requeueJob", this.inner.requeueJob(id, now));
+  }
+  claimDueJobs(options: ClaimOptions): Promise<Job[]> {
+    return this.bound("claimDueJobs", this.inner.claimDueJobs(options), (late) => {
+      if (late.length === 0) return;
+      const refs = late.map((job) => ({
+        id: job.id,
+        queue: job.queue,
+        attempt: job.attempt,
+        lockedBy: job.lockedBy ?? "",
+      }));
+      // Their leases would otherwise expire and count as lost: hand them back now.
+      this.inner.releaseJobs(refs, { now: options.now }).catch(() => {});
+    });
+  }
+  completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]> {
+    return this.bound("completeJobs", this.inner.completeJobs(refs, options));
+  }
+  failJob(ref: JobRef, options: FailOptions): Promise<Job | null> {
+    return this.bound("failJob", this.inner.failJob(ref, options));
+  }
+  releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]> {
+    return this.bound("releaseJobs", this.inner.releaseJobs(refs, options));
+  }
+  renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
+    return this.bound("renewLeases", this.inner.renewLeases(refs, lockedUntil));
+  }
+  recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases> {
+    return this.bound("recoverExpiredLeases", this.inner.recoverExpiredLeases(options));
+  }
+  nextDueAt(options: NextDueOptions): Promise<Date | null> {
+    return this.bound("nextDueAt", this.inner.nextDueAt(options));
+  }
+  waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
+    return this.bound("waitingJobNames", this.inner.waitingJobNames(options));
+  }
+  saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
+    return this.bound("saveSchedule", this.inner.saveSchedule(schedule, options));
+  }
+  getSchedule(name: string): Promise<ScheduleRecord | null> {
+    return this.bound("getSchedule", this.inner.getSchedule(name));
+  }
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.bound("listSchedules", this.inner.listSchedules());
+  }
+  deleteSchedule(name: string): Promise<boolean> {
+    return this.bound("deleteSchedule", this.inner.deleteSchedule(name));
+  }
+  fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
+    return this.bound("fireScheduleTick", this.inner.fireScheduleTick(tick));
+  }
+  cleanup(options: CleanupOptions): Promise<number> {
+    return this.bound("cleanup", this.inner.cleanup(options));
+  }
+  stats(): Promise<Stats> {
+    return this.bound("stats", this.inner.stats());
+  }
+  ping(): Promise<void> {
+    return this.bound("ping", this.inner.ping());
+  }
+  epoch(): Promise<string> {
+    return this.bound("epoch", this.inner.epoch());
+  }
+  close(): Promise<void> {
+    return this.bound("close", this.inner.close());
+  }
+}

@@ -1,0 +1,149 @@
+import type { HandlerRegistry } from "../handler-registry.js";
+import type { JobInput } from "../job-input.js";
+import type { ResolvedOptions } from "../options.js";
+import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store.js";
+import type { Handler, HandlerFn } from "../types.js";
+import { compileSchedule, definitionKey, firstRunAt } from "./definition.js";
+import { toScheduleDefinition } from "./definition-input.js";
+import type { ScheduleOptions } from "./schedule-options.js";
+
+/** The shape of a schedule before its options are applied: what the builders pass. */
+export type ScheduleShape = Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">;
+
+/** Whether stamp `a` comes before `b`: an earlier `definedAt`, or the same and a smaller `definedBy`. */
+export function stampBefore(a: DefinitionStamp, b: DefinitionStamp): boolean {
+  const at = a.definedAt.getTime() - b.definedAt.getTime();
+  if (at !== 0) return at < 0;
+  return (a.definedBy ?? "") < (b.definedBy ?? "");
+}
+
+/** The definition stamp of a stored schedule. */
+function stampOf(record: ScheduleRecord): DefinitionStamp {
+  return { definedAt: record.definedAt, definedBy: record.definedBy };
+}
+
+/**
+ * Defines this instance's schedules in the store, and keeps their definitions: to restore them when
+ * the store lost its state, and to notice when another instance's definition is the stored one.
+ *
+ * One name, one definition: the latest definition wins, judged by when each instance defined it
+ * (`definedAt`, then the instance id), whatever the order in which concurrent writes land. Each
+ * write is a compare-and-set on the stored definition, so two instances can never both believe
+ * their definition is stored; an instance whose definition lost logs a warning and follows the
+ * stored one (the leader fires the stored definition; every instance runs its ticks with its own
+ * handler of that name).
+ */
+export class ScheduleDefiner {
+  /** The definitions this instance made, by name. */
+  private readonly local = new Map<string, ScheduleDefinition>();
+  /** The names already warned about since this instance last defined them. */
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+    private readonly registry: HandlerRegistry,
+    private readonly input: JobInput,
+    private readonly onChange: () => void,
+  ) {}
+
+  /**
+   * Validates a schedule, registers its handler and writes it unless the same definition is stored
+   * (then the stored record, its state included, is kept). Returns the stored record.
+   *
+   * @throws InvalidScheduleError (`INVALID_SCHEDULE`) for a bad expression, time zone or option;
+   *   InvalidArgumentError (`INVALID_ARGUMENT`) for a bad name or job option.
+   */
+  async define(
+    name: string,
+    shape: ScheduleShape,
+    handler: HandlerFn | Handler,
+    options: ScheduleOptions,
+  ): Promise<ScheduleRecord> {
+    const valid = this.input.name(name, "name");
+    const definition = toScheduleDefinition(valid, shape, options, this.input, this.options.misfire);
+    compileSchedule(definition);
+    this.registry.register(valid, handler);
+    this.local.set(valid, definition);
+    this.warned.delete(valid);
+    const record = await this.write(valid, definition);
+    this.onChange();
+    return record;
+  }
+
+  /**
+   * Writes every schedule this instance defined that the store does not hold (after the store lost
+   * its state). Returns the names written.
+   */
+  async restore(): Promise<string[]> {
+    const restored: string[] = [];
+    for (const [name, definition] of this.local) {
+      const record = this.newRecord(name, definition, null);
+      if (await this.store.saveSchedule(record, { onlyIfAbsent: true })) restored.push(name);
+    }
+    if (restored.length > 0) this.onChange();
+    return restored;
+  }
+
+  /**
+   * Compares the stored definitions of this instance's schedules with its own, and warns once per
+   * name whose stored definition differs (another instance defined the name later); defining the
+   * name again resets that.
+   */
+  async check(): Promise<void> {
+    for (const [name, definition] of this.local) {
+      const stored = await this.store.getSchedule(name);
+      if (stored !== null) this.warnIfOther(name, definition, stored);
+    }
+  }
+
+  private async write(name: string, definition: ScheduleDefinition): Promise<ScheduleRecord> {
+    const key = definitionKey(definition);
+    for (;;) {
+      const existing = await this.store.getSchedule(name);
+      // The same definition, e.g. on a restart: keep its state, so it continues where it stopped.
+      if (existing !== null && definitionKey(existing.definition) === key) return existing;
+      const record = this.newRecord(name, definition, existing);
+      if (existing === null) {
+        // Created only if absent: instances starting together must not overwrite each other's
+        // record after the leader fired its first tick (that would fire a tick twice).
+        if (await this.store.saveSchedule(record, { onlyIfAbsent: true })) return record;
+        continue;
+      }
+      if (!stampBefore(stampOf(existing), stampOf(record))) {
+        this.warnIfOther(name, definition, existing);
+        return existing;
+      }
+      if (await this.store.saveSchedule(record, { expectDefinition: stampOf(existing) })) return record;
+      // Another instance wrote meanwhile: read again and decide again.
+    }
+  }
+
+  private newRecord(
+    name: string,
+    definition: ScheduleDefinition,
+    existing: ScheduleRecord | null,
+  ): ScheduleRecord {
+    const now = this.options.clock.now();
+    return {
+      name,
+      definition,
+      nextRunAt: firstRunAt(definition, compileSchedule(definition), now),
+      lastRunAt: existing?.lastRunAt ?? null,
+      occurrences: 0,
+      createdAt: existing?.createdAt ?? new Date(now),
+      updatedAt: new Date(now),
+      definedAt: new Date(now),
+      definedBy: this.options.distributed.instanceId,
+    };
+  }
+
+  private warnIfOther(name: string, definition: ScheduleDefinition, stored: ScheduleRecord): void {
+    if (definitionKey(stored.definition) === definitionKey(definition) || this.warned.has(name)) return;
+    this.warned.add(name);
+    this.options.logger.warn(
+      `schedule "${name}" is stored with another definition, defined later by ${stored.definedBy ?? "another instance"}; this instance follows the stored one`,
+      { schedule: name, definedAt: stored.definedAt.toISOString(), definedBy: stored.definedBy },
+    );
+  }
+}

@@ -1,0 +1,181 @@
+import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core";
+import type pg from "pg";
+
+/** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
+export interface PostgresStoreOptions {
+  /** A `postgres://` URL; the store creates its own pool from it and closes it in `close()`. */
+  connectionString?: string;
+  /**
+   * A pool you own: the store uses it and leaves it open in `close()`. Its own settings apply
+   * (`connectionTimeoutMillis`, `statement_timeout`, `query_timeout`): the store's `poolSize`,
+   * `poolConfig` and timeouts are for the pool it creates.
+   */
+  pool?: pg.Pool;
+  /** The schema of the store's tables; default `"public"`. Lowercase letters, digits and `_`. */
+  schema?: string;
+  /** Prefix of the store's table names; default `"scheduler_"`. Lowercase letters, digits and `_`, or empty. */
+  tablePrefix?: string;
+  /**
+   * Push events with LISTEN/NOTIFY (default `true`): statements that make jobs available, and the
+   * cancel of a running job, send a NOTIFY, and `subscribe()` LISTENs on one dedicated
+   * connection. With `false`, `subscribe()` only hears this store's own changes: other instances
+   * find jobs by polling, and a job cancelled elsewhere is aborted at its next lease renewal.
+   */
+  notify?: boolean;
+  /**
+   * Most connections of the pool the store creates; default `poolConfig.max`, else 10. Ignored with
+   * `pool`. The scheduler keeps about two statements in flight (a claim and a batch of
+   * acknowledgements) plus occasional maintenance, so a few connections serve many workers.
+   */
+  poolSize?: number;
+  /** More settings of the pool the store creates (ssl, keep-alive, …). Ignored with `pool`. */
+  poolConfig?: Omit<pg.PoolConfig, "connectionString">;
+  /**
+   * The `application_name` of the connections the store opens (visible in `pg_stat_activity`);
+   * default `poolConfig.application_name` (or the passed pool's), else `sched-<random>`. A name in
+   * the connection string takes precedence, as always with `pg`.
+   */
+  applicationName?: string;
+  /**
+   * Run {@link PostgresStore.migrate} on first use instead of failing with
+   * `MigrationRequiredError` when the tables are missing or behind; default `false`.
+   */
+  autoMigrate?: boolean;
+  /**
+   * The longest the store waits to open a connection, or for a free one of its pool, before the
+   * call fails with `StoreTimeoutError` (`STORE_TIMEOUT`); default `poolConfig.connectionTimeoutMillis`,
+   * else `"5s"`. `0` waits for ever. Ignored with `pool`.
+   */
+  connectionTimeout?: Duration;
+  /**
+   * The longest one statement may run: the server cancels it then (`statement_timeout`, which
+   * frees its locks), and the store gives up 1 s later if the server does not answer at all (a
+   * server that hangs, or a network that dropped it), closing that connection. Either way the call
+   * fails with `StoreTimeoutError` (`STORE_TIMEOUT`). Default `poolConfig.statement_timeout`, else
+   * `"10s"`; `0` waits for ever. Ignored with `pool`. `migrate()` has its own, `migrationTimeout`.
+   */
+  statementTimeout?: Duration;
+  /**
+   * The longest one statement of {@link PostgresStore.migrate} may run, its wait for another
+   * instance's migration included (a migration may rewrite a large table); default `"15m"`. `0`
+   * waits for ever. Ignored with `pool`.
+   */
+  migrationTimeout?: Duration;
+}
+
+/** Every option of {@link PostgresStoreOptions}, for the check of unknown names. */
+const OPTION_NAMES = [
+  "connectionString",
+  "pool",
+  "schema",
+  "tablePrefix",
+  "notify",
+  "poolSize",
+  "poolConfig",
+  "applicationName",
+  "autoMigrate",
+  "connectionTimeout",
+  "statementTimeout",
+  "migrationTimeout",
+] as const satisfies ReadonlyArray<keyof PostgresStoreOptions>;
+
+/** The longest timer Node.js keeps (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+/** How much longer than the server's statement timeout the client waits for an answer. */
+export const CLIENT_GRACE_MS = 1_000;
+
+/** The time limits of a store, in ms; `0` for none. */
+export interface Timeouts {
+  /** Opening a connection, or waiting for a pooled one (`connectionTimeoutMillis`). */
+  readonly connectMs: number;
+  /** One statement on the server (`statement_timeout`). */
+  readonly statementMs: number;
+  /** One statement as the client waits for it (`query_timeout`): the server's limit plus a grace. */
+  readonly queryMs: number;
+  /** One statement of `migrate()`, on the server. */
+  readonly migrationMs: number;
+}
+
+/**
+ * Refuses an unknown option name and an option of the wrong type, naming it. (The identifiers and
+ * the connection settings are checked further by the code that uses them.)
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming the option.
+ */
+export function checkOptions(options: PostgresStoreOptions): void {
+  assertKnownOptions(options, OPTION_NAMES);
+  for (const name of ["connectionString", "schema", "tablePrefix", "applicationName"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "string") {
+      throw new ConfigError(name, `expected a string, got ${describe(value)}`);
+    }
+  }
+  for (const name of ["notify", "autoMigrate"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
+    }
+  }
+  const { poolConfig } = options;
+  if (
+    poolConfig !== undefined &&
+    (poolConfig === null || typeof poolConfig !== "object" || Array.isArray(poolConfig))
+  ) {
+    throw new ConfigError(
+      "poolConfig",
+      `expected an object of pg.Pool settings, got ${describe(poolConfig)}`,
+    );
+  }
+  if (poolConfig !== undefined && "connectionString" in poolConfig) {
+    throw new ConfigError("poolConfig", "give the connection string as connectionString, not in poolConfig");
+  }
+}
+
+/** The timeouts of `options`, each checked. @throws ConfigError naming a bad one. */
+export function resolveTimeouts(options: PostgresStoreOptions): Timeouts {
+  const config = options.poolConfig ?? {};
+  const connectMs = timeout(options, "connectionTimeout", config.connectionTimeoutMillis ?? 5_000);
+  const statementMs = timeout(options, "statementTimeout", poolStatementTimeout(config) ?? 10_000);
+  const migrationMs = timeout(options, "migrationTimeout", 15 * 60_000);
+  const explicitQuery = options.statementTimeout === undefined ? config.query_timeout : undefined;
+  return {
+    connectMs,
+    statementMs,
+    queryMs: explicitQuery ?? (statementMs === 0 ? 0 : statementMs + CLIENT_GRACE_MS),
+    migrationMs,
+  };
+}
+
+function poolStatementTimeout(config: Omit<pg.PoolConfig, "connectionString">): number | undefined {
+  const value = config.statement_timeout;
+  return value === false ? 0 : value;
+}
+
+function timeout(
+  options: PostgresStoreOptions,
+  name: "connectionTimeout" | "statementTimeout" | "migrationTimeout",
+  fallback: number,
+): number {
+  const value = options[name];
+  const expected = `expected a duration from 0 to ${MAX_TIMEOUT_MS}ms, such as "5s" or 5000 (a string needs a unit)`;
+  let ms: number;
+  try {
+    ms = value === undefined ? fallback : parseDuration(value, name);
+  } catch {
+    // parseDuration's message quotes the value, which may be anything (a connection string put
+    // in the wrong option): never echo it.
+    throw new ConfigError(name, `${expected}, got ${describe(value)}`);
+  }
+  if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS)) throw new ConfigError(name, `${expected}, got ${describe(value)}`);
+  // pg takes whole milliseconds; round up so that a limit is never shorter than asked.
+  return Math.ceil(ms);
+}
+
+/** What `value` is, for a message; never a string's text (it may be a connection string). */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `a string of ${value.length} characters`;
+  if (typeof value === "object" || typeof value === "function") return `a ${typeof value}`;
+  return String(value);
+}

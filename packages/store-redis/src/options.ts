@@ -1,0 +1,105 @@
+import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core";
+import type { Cluster, Redis } from "ioredis";
+import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** A `redis://` or `rediss://` URL; the store creates the client and closes it. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** An ioredis `Redis` or `Cluster` client the application owns; `close()` leaves it open. */
+  client?: Redis | Cluster;
+  /** Prefix of every key and of the channel (`A-Z a-z 0-9 _ . : -`, 1-100 characters); default `"scheduler:"`. */
+  keyPrefix?: string;
+  /** Database number for a client created from `url`. */
+  db?: number;
+  /**
+   * Expiry set on the hash of a finished (completed, dead, cancelled) job, a safety net should
+   * `cleanup` never run; it must exceed your longest retention. Default `"720h"` (30 days); `0` disables it.
+   */
+  finishedJobTtl?: Duration;
+  /**
+   * The longest any call of the store waits for Redis: past it the call rejects with a
+   * `StoreTimeoutError` (`STORE_TIMEOUT`), whatever the client. Also set as ioredis's
+   * `commandTimeout` on the clients the store creates (from `url`, and its event connection).
+   * Default `"3s"`, the store's share of the time `scheduler.stop()` may take; `0` sets no bound
+   * (the scheduler still bounds each call by its `storeTimeout`). One `enqueueMany` batch is one
+   * script per queue and must run within it (30,000 jobs take about 1.5 s).
+   */
+  commandTimeout?: Duration;
+}
+
+/** Every option name of {@link RedisStoreOptions}. */
+const OPTION_NAMES = [
+  "url",
+  "client",
+  "keyPrefix",
+  "db",
+  "finishedJobTtl",
+  "commandTimeout",
+] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
+
+/** The default of {@link RedisStoreOptions.commandTimeout}, in ms. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+/** The longest timer Node.js runs as asked (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** The options of a store, checked, with their defaults. */
+export interface ResolvedStoreOptions {
+  readonly keyPrefix: string;
+  /** `finishedJobTtl` in whole seconds (0: none). */
+  readonly finishedJobTtlSeconds: number;
+  /** `commandTimeout` in whole ms (0: no bound). */
+  readonly commandTimeoutMs: number;
+  /** What `openConnection` needs. */
+  readonly connection: Pick<RedisStoreOptions, "url" | "client" | "db"> & { commandTimeoutMs: number };
+}
+
+/**
+ * Checks the options of a store: no unknown name, each known one of its type.
+ *
+ * @throws ConfigError naming the option: an unknown one, or `url`, `keyPrefix`, `db`,
+ *   `finishedJobTtl` or `commandTimeout` of the wrong type or value (`client` is checked by
+ *   `openConnection`).
+ */
+export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOptions {
+  assertKnownOptions(options, OPTION_NAMES);
+  if (options.url !== undefined && typeof options.url !== "string") {
+    throw new ConfigError("url", `expected a string such as redis://host:6379, got ${kindOf(options.url)}`);
+  }
+  if (options.db !== undefined && !(Number.isInteger(options.db) && options.db >= 0)) {
+    throw new ConfigError("db", `expected an integer >= 0, got ${kindOf(options.db)}`);
+  }
+  const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const ttl = durationOption(options.finishedJobTtl, "720h", "finishedJobTtl");
+  const commandTimeoutMs = Math.ceil(
+    durationOption(options.commandTimeout, DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout"),
+  );
+  if (commandTimeoutMs > MAX_TIMEOUT_MS) {
+    throw new ConfigError(
+      "commandTimeout",
+      `expected at most ${MAX_TIMEOUT_MS}ms, got ${commandTimeoutMs}ms`,
+    );
+  }
+  return {
+    keyPrefix,
+    finishedJobTtlSeconds: Math.ceil(ttl / 1000),
+    commandTimeoutMs,
+    connection: { url: options.url, client: options.client, db: options.db, commandTimeoutMs },
+  };
+}
+
+/** Parses a duration option, reporting a bad one as a {@link ConfigError} like every other option. */
+export function durationOption(value: Duration | undefined, fallback: Duration, field: string): number {
+  try {
+    return parseDuration(value ?? fallback, field);
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
+  }
+}
+
+/** How a bad value is named in a message: its type, or the value itself for numbers and strings. */
+function kindOf(value: unknown): string {
+  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
+  if (value === null) return "null";
+  return typeof value === "object" ? `an object (${value.constructor?.name ?? "Object"})` : typeof value;
+}
