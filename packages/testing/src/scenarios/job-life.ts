@@ -135,6 +135,7 @@ export async function cancelAndRetryScenario(store: Store): Promise<void> {
     for (let round = 1; round <= 3; round++) {
       await waitFor(async () => (await s.getJob(job.id))?.status === "running" && runs === round, {
         description: `run ${round}`,
+        timeout: "10s",
       });
       expect((await s.cancel(job.id)).status).toBe("cancelled");
       expect(await s.retryJob(job.id)).toMatchObject({ status: "pending", retryCount: 0, lostLeases: 0 });
@@ -142,6 +143,7 @@ export async function cancelAndRetryScenario(store: Store): Promise<void> {
     finish = true;
     await waitFor(async () => (await s.getJob(job.id))?.status === "completed", {
       description: "the last run",
+      timeout: "10s",
     });
     expect(runs).toBe(4);
   } finally {
