@@ -17,6 +17,7 @@ import type {
   ScheduleRecord,
   ScheduleTick,
   Store,
+  StoreCapabilities,
   StoreEvent,
   WaitingNamesOptions,
 } from "./store.js";
@@ -67,6 +68,11 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
       const subscribe = inner.subscribe.bind(inner);
       this.subscribe = (listener: (event: StoreEvent) => void) => subscribe(listener);
     }
+  }
+
+  /** {@inheritDoc Store.capabilities} */
+  get capabilities(): StoreCapabilities {
+    return this.inner.capabilities;
   }
 
   /** {@inheritDoc Store.subscribe} */

@@ -1,4 +1,4 @@
-import { ConfigError, configFromEnv } from "@sched/core";
+import { ConfigError, configFromEnv } from "@sched/core/adapter";
 import { PostgresLeader } from "./postgres-leader.js";
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, configFromEnv } from "@sched/core";
+import { ConfigError, configFromEnv } from "@sched/core/adapter";
 import { markConfiguredFromEnvironment } from "./environment-stores.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 

@@ -1,4 +1,4 @@
-import { ConfigError, configFromEnv } from "@sched/core";
+import { ConfigError, configFromEnv } from "@sched/core/adapter";
 import type { RedisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
 

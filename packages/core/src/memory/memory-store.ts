@@ -21,6 +21,7 @@ import {
   type ScheduleRecord,
   type ScheduleTick,
   type Store,
+  type StoreCapabilities,
   type StoreEvent,
   type WaitingNamesOptions,
 } from "../store.js";
@@ -64,6 +65,9 @@ const ignoreIndex = (): void => {};
  * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
  */
 export class MemoryStore implements Store<never> {
+  /** No application transactions; events reach every scheduler sharing this store object. */
+  readonly capabilities: StoreCapabilities = { transactions: false, pushedEvents: true };
+
   private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
