@@ -220,10 +220,20 @@ describe("one schedule name, one definition", () => {
     const logger = recordingLogger();
     const told = () =>
       logger.lines.filter((line) => line.includes('schedule "x" is stored with another definition'));
-    const loser = createScheduler({ store, clock, logger, distributed: { instanceId: "a", lockRefresh: "1s" } });
+    const loser = createScheduler({
+      store,
+      clock,
+      logger,
+      distributed: { instanceId: "a", lockRefresh: "1s" },
+    });
     await loser.schedule("x", "0 1 * * *", () => {});
     await loser.start();
-    const other = createScheduler({ store, clock, logger: recordingLogger(), distributed: { instanceId: "b" } });
+    const other = createScheduler({
+      store,
+      clock,
+      logger: recordingLogger(),
+      distributed: { instanceId: "b" },
+    });
     for (const expression of ["0 2 * * *", "0 3 * * *"]) {
       await clock.advance("1m");
       await other.schedule("x", expression, () => {});
