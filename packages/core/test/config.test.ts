@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { configFromEnv } from "../src/env-config.js";
+import { configFromEnv } from "../src/config/env-config.js";
+import type { SchedulerOptions } from "../src/config/options.js";
 import { AdapterNotInstalledError, ConfigError } from "../src/errors.js";
 import { createSchedulerFromEnv } from "../src/from-env.js";
 import { MemoryStore } from "../src/memory/index.js";
-import type { SchedulerOptions } from "../src/options.js";
 import { createScheduler } from "../src/scheduler.js";
 
 /** The ConfigError `configFromEnv(env)` throws; fails the test when it throws something else or nothing. */

@@ -5,16 +5,9 @@
  * ({@link LeaseLeader}) and the helpers adapters share. Adapter packages import only from here; a
  * check in `pnpm lint` keeps it so (`scripts/check-adapter-imports.mjs`).
  */
-export { type Clock, systemClock, type TimerHandle } from "../clock.js";
-export { type Duration, parseDuration } from "../duration.js";
-export { type Config, configFromEnv, type StoreKind } from "../env-config.js";
+
+export { type Config, configFromEnv, type StoreKind } from "../config/env-config.js";
 export * from "../errors.js";
-export type { Leader } from "../leader.js";
-export { LeaseLeader, type LeaseLeaderOptions } from "../lease-leader.js";
-export { LocalLease } from "../local-lease.js";
-export { assertKnownFields, assertKnownOptions } from "../option-names.js";
-export * from "../store.js";
-export { MAX_ERROR_LENGTH } from "../text.js";
 export {
   ACTIVE_STATUSES,
   type AttemptFailure,
@@ -22,6 +15,14 @@ export {
   type Job,
   type JobFilter,
   type JobStatus,
-  type Logger,
-  type Stats,
-} from "../types.js";
+} from "../jobs/job.js";
+export type { Stats } from "../jobs/stats.js";
+export type { Leader } from "../leader.js";
+export { LeaseLeader, type LeaseLeaderOptions } from "../lease-leader.js";
+export { LocalLease } from "../local-lease.js";
+export type { Logger } from "../logger/logger.js";
+export * from "../store/store.js";
+export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
+export { type Duration, parseDuration } from "../time/duration.js";
+export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
+export { MAX_ERROR_LENGTH } from "../validation/text.js";

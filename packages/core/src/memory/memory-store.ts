@@ -1,6 +1,7 @@
 import { InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
-import { assertKnownOptions } from "../option-names.js";
+import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 import {
   type ClaimOptions,
   type CleanupOptions,
@@ -24,8 +25,8 @@ import {
   type StoreCapabilities,
   type StoreEvent,
   type WaitingNamesOptions,
-} from "../store.js";
-import type { Job, JobFilter, JobStatus, Stats } from "../types.js";
+} from "../store/store.js";
+import { assertKnownOptions } from "../validation/option-names.js";
 import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
 import { appendFailure, JobTable } from "./job-table.js";
 import { emptyCounts, type QueueState } from "./queue-state.js";

@@ -1,5 +1,7 @@
-import type { JobRef } from "../store.js";
-import type { Job, JobContext, Logger } from "../types.js";
+import type { JobContext } from "../jobs/handler.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import type { JobRef } from "../store/store.js";
 
 /** A logger that adds the job's id and name to every line. */
 class JobLogger implements Logger {

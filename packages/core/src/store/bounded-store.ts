@@ -1,4 +1,6 @@
-import { isStoreClosed, StoreTimeoutError } from "./errors.js";
+import { isStoreClosed, StoreTimeoutError } from "../errors.js";
+import type { Job, JobFilter } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 import type {
   ClaimOptions,
   CleanupOptions,
@@ -21,7 +23,6 @@ import type {
   StoreEvent,
   WaitingNamesOptions,
 } from "./store.js";
-import type { Job, JobFilter, Stats } from "./types.js";
 
 /**
  * Rejects with a {@link StoreTimeoutError} when `call` has not settled within `ms` of real time

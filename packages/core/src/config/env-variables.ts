@@ -1,5 +1,5 @@
-import { ConfigError } from "./errors.js";
-import { closestName } from "./option-names.js";
+import { ConfigError } from "../errors.js";
+import { closestName } from "../validation/option-names.js";
 
 /** The stores that keep jobs outside the process, each with settings of its own. */
 type DurableStoreKind = "postgres" | "redis" | "mongodb";

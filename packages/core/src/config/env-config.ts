@@ -1,11 +1,11 @@
-import { type Duration, parseDuration } from "./duration.js";
+import { ConfigError } from "../errors.js";
+import { type Duration, parseDuration } from "../time/duration.js";
 import {
   type EnvVariable,
   isSecretVariable,
   rejectOtherStoresSettings,
   rejectUnknownVariables,
 } from "./env-variables.js";
-import { ConfigError } from "./errors.js";
 import type { SchedulerOptions } from "./options.js";
 
 /** The backends `SCHEDULER_STORE` may name. */

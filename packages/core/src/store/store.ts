@@ -1,4 +1,5 @@
-import type { Job, JobFilter, JobStatus, Stats } from "./types.js";
+import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 
 /**
  * The contract every storage backend implements. `Tx` is the type of the application transaction
