@@ -30,7 +30,6 @@ import { BoundedStore } from "./store/bounded-store.js";
 import type {
   CreateJobsOptions,
   NewJobRecord,
-  ScheduleDefinition,
   ScheduleRecord,
   Store,
 } from "./store/store.js";
