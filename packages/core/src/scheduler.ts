@@ -27,12 +27,7 @@ import { ScheduleDefiner } from "./schedules/schedule-definer.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import { BoundedStore } from "./store/bounded-store.js";
-import type {
-  CreateJobsOptions,
-  NewJobRecord,
-  ScheduleRecord,
-  Store,
-} from "./store/store.js";
+import type { CreateJobsOptions, NewJobRecord, ScheduleRecord, Store } from "./store/store.js";
 import { type Duration, parseDuration } from "./time/duration.js";
 import { settleBy } from "./time/settle-by.js";
 import { assertKnownFields } from "./validation/option-names.js";

@@ -6,7 +6,15 @@
  * check in `pnpm lint` keeps it so (`scripts/check-adapter-imports.mjs`).
  */
 
+export {
+  type BackendEnv,
+  type BackendValue,
+  type BackendVariable,
+  type BackendVariables,
+  readBackendEnv,
+} from "../config/backend-env.js";
 export { type Config, configFromEnv, type StoreKind } from "../config/env-config.js";
+export { type Env, EnvReader } from "../config/env-reader.js";
 export * from "../errors.js";
 export {
   ACTIVE_STATUSES,
