@@ -1,13 +1,13 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Config, configFromEnv, optionsFromConfig } from "./env-config.js";
+import { type Config, configFromEnv, optionsFromConfig } from "./config/env-config.js";
+import type { SchedulerOptions } from "./config/options.js";
 import { AdapterNotInstalledError, ConfigError } from "./errors.js";
 import type { Leader } from "./leader.js";
 import { MemoryLeader, MemoryStore } from "./memory/index.js";
-import type { SchedulerOptions } from "./options.js";
 import { Scheduler } from "./scheduler.js";
-import type { Store } from "./store.js";
+import type { Store } from "./store/store.js";
 
 type Env = Record<string, string | undefined>;
 

@@ -1,24 +1,55 @@
-export { type Clock, systemClock, type TimerHandle } from "./clock.js";
+export { type Config, configFromEnv, type StoreKind } from "./config/env-config.js";
+export type { SchedulerOptions } from "./config/options.js";
 export * from "./cron/index.js";
-export { type Duration, parseDuration } from "./duration.js";
-export { type Config, configFromEnv, type StoreKind } from "./env-config.js";
+export type { Schedule } from "./cron/schedule.js";
 export * from "./errors.js";
 export { createSchedulerFromEnv, type ModuleLoader } from "./from-env.js";
-export type { HandlerOptions } from "./handler-registry.js";
-export { type IdGenerator, uuidv7Generator } from "./ids.js";
+export type { HandlerOptions } from "./handlers/handler-registry.js";
+export {
+  type StandardSchemaV1,
+  type StandardSchemaV1Result,
+  typedHandler,
+} from "./handlers/typed-handler.js";
+export type { Hook } from "./hooks/hook.js";
+export type { Handler, HandlerFn, JobContext } from "./jobs/handler.js";
+export { type IdGenerator, uuidv7Generator } from "./jobs/ids.js";
+export {
+  ACTIVE_STATUSES,
+  type AttemptFailure,
+  FINAL_STATUSES,
+  type Job,
+  type JobFilter,
+  type JobStatus,
+} from "./jobs/job.js";
+export type {
+  JobMap,
+  JobName,
+  JobOptions,
+  NewJob,
+  NewJobInput,
+  NewJobOf,
+  PayloadOf,
+} from "./jobs/new-job.js";
+export type { Stats } from "./jobs/stats.js";
 export type { Leader } from "./leader.js";
 export { LeaseLeader, type LeaseLeaderOptions } from "./lease-leader.js";
 export { LocalLease } from "./local-lease.js";
-export { ManualClock } from "./manual-clock.js";
+export type { Logger } from "./logger/logger.js";
 export * from "./memory/index.js";
 export { chain } from "./middleware/chain.js";
 export { logging } from "./middleware/logging.js";
 export { METRIC_NAMES, type MetricsCollector, metrics } from "./middleware/metrics.js";
+export type {
+  AttachedScheduler,
+  EnqueueWrapper,
+  FiringResult,
+  Middleware,
+  OutgoingJob,
+  ScheduleFiring,
+  TickWrapper,
+} from "./middleware/middleware.js";
 export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
-export { assertKnownFields, assertKnownOptions } from "./option-names.js";
-export type { SchedulerOptions } from "./options.js";
-export { MAX_PAYLOAD_DEPTH } from "./payload.js";
 export {
   type FailureOutcome,
   failureOutcome,
@@ -29,7 +60,7 @@ export {
   type RetryPolicy,
   retry,
   retryAfter,
-} from "./retry.js";
+} from "./retry/retry.js";
 export {
   createScheduler,
   type EnqueueOptions,
@@ -40,7 +71,10 @@ export {
 export { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 export type { ScheduleOptions } from "./schedules/schedule-options.js";
 export { TICK_METADATA } from "./schedules/schedule-runner.js";
-export * from "./store.js";
-export { MAX_ERROR_LENGTH } from "./text.js";
-export { type StandardSchemaV1, type StandardSchemaV1Result, typedHandler } from "./typed-handler.js";
-export * from "./types.js";
+export * from "./store/store.js";
+export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
+export { type Duration, parseDuration } from "./time/duration.js";
+export { ManualClock } from "./time/manual-clock.js";
+export { assertKnownFields, assertKnownOptions } from "./validation/option-names.js";
+export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";
+export { MAX_ERROR_LENGTH } from "./validation/text.js";

@@ -1,5 +1,5 @@
-import { BoundedStore } from "./bounded-store.js";
-import { type Duration, parseDuration } from "./duration.js";
+import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./config/options.js";
+import { JobInput } from "./enqueue/job-input.js";
 import {
   InvalidArgumentError,
   InvalidScheduleError,
@@ -9,39 +9,28 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
-import { checkExtensions, Extensions } from "./extensions.js";
-import { type HandlerOptions, HandlerRegistry } from "./handler-registry.js";
-import { HookRunner } from "./hooks.js";
-import { JobInput } from "./job-input.js";
+import { type HandlerOptions, HandlerRegistry } from "./handlers/handler-registry.js";
+import { HookRunner } from "./hooks/hook-runner.js";
+import type { Handler, HandlerFn } from "./jobs/handler.js";
+import type { Job, JobFilter } from "./jobs/job.js";
+import type { JobMap, JobName, NewJob, NewJobInput, NewJobOf, PayloadOf } from "./jobs/new-job.js";
+import type { Stats } from "./jobs/stats.js";
 import type { Leader } from "./leader.js";
 import { LeaderElector } from "./leader-elector.js";
-import { Maintenance } from "./maintenance.js";
+import { OutputGate } from "./logger/output-gate.js";
+import { Maintenance } from "./maintenance/maintenance.js";
 import { MemoryStore } from "./memory/index.js";
-import { assertKnownFields } from "./option-names.js";
-import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./options.js";
-import { OutputGate } from "./output-gate.js";
-import { AtBuilder, EveryBuilder, type ScheduleRegistrar } from "./schedules/builder.js";
-import { compileSchedule, definitionKey, firstRunAt } from "./schedules/definition.js";
-import { toScheduleDefinition } from "./schedules/definition-input.js";
-import { ScheduleDefiner, type ScheduleShape } from "./schedules/schedule-definer.js";
+import type { Middleware } from "./middleware/middleware.js";
+import { checkMiddlewareMembers, MiddlewareMembers } from "./middleware/middleware-members.js";
+import { AtBuilder, EveryBuilder } from "./schedules/builder.js";
+import { ScheduleDefiner } from "./schedules/schedule-definer.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
-import { settleBy } from "./settle-by.js";
-import type { CreateJobsOptions, NewJobRecord, ScheduleDefinition, ScheduleRecord, Store } from "./store.js";
-import type {
-  Handler,
-  HandlerFn,
-  Job,
-  JobFilter,
-  JobMap,
-  JobName,
-  Middleware,
-  NewJob,
-  NewJobInput,
-  NewJobOf,
-  PayloadOf,
-  Stats,
-} from "./types.js";
+import { BoundedStore } from "./store/bounded-store.js";
+import type { CreateJobsOptions, NewJobRecord, ScheduleRecord, Store } from "./store/store.js";
+import { type Duration, parseDuration } from "./time/duration.js";
+import { settleBy } from "./time/settle-by.js";
+import { assertKnownFields } from "./validation/option-names.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
 
@@ -73,7 +62,7 @@ export interface StopOptions {
  * A scheduler instance: recurring schedules, one-time jobs and queues with a worker pool.
  * Create it with {@link createScheduler}. Several instances may share one store (see docs/architecture.md §4).
  */
-export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements ScheduleRegistrar {
+export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   /** The resolved options. */
   readonly options: ResolvedOptions;
   /** The store jobs and schedules live in, as given (or created). */
@@ -90,7 +79,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   private readonly registry = new HandlerRegistry();
   private readonly input: JobInput;
   private readonly hooks: HookRunner;
-  private readonly extensions: Extensions;
+  private readonly members: MiddlewareMembers;
   private readonly pool: WorkerPool;
   private readonly runner: ScheduleRunner;
   private readonly elector: LeaderElector;
@@ -115,7 +104,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
     this.leader = options.leader;
     this.input = new JobInput(this.options, this.registry);
     this.hooks = new HookRunner(options.hooks ?? [], this.options.logger, this.gate);
-    this.extensions = new Extensions(this.hooks, this.options.logger);
+    this.members = new MiddlewareMembers(this.hooks, this.options.logger);
     this.definer = new ScheduleDefiner(this.bounded, this.options, this.registry, this.input, () =>
       this.runner.trigger(),
     );
@@ -132,7 +121,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
       this.bounded,
       this.options,
       this.hooks,
-      this.extensions,
+      this.members,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
       (name) => this.registry.has(name),
@@ -221,9 +210,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
    * @throws InvalidArgumentError when a middleware is not a function or a member has the wrong type.
    */
   use(...middleware: Middleware[]): this {
-    for (const mw of middleware) if (typeof mw === "function") checkExtensions(mw);
+    for (const mw of middleware) if (typeof mw === "function") checkMiddlewareMembers(mw);
     this.registry.use(middleware);
-    for (const mw of middleware) this.extensions.add(mw);
+    for (const mw of middleware) this.members.add(mw);
     return this;
   }
 
@@ -343,7 +332,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   ): Promise<ScheduleRecord> {
     if (typeof cron !== "string")
       throw new InvalidScheduleError(`cron expression must be a string, got ${typeof cron}`);
-    return this.defineSchedule(
+    return this.definer.define(
       name,
       { kind: "cron", expression: cron.trim() },
       handler as HandlerFn,
@@ -353,12 +342,12 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
 
   /** Starts a fluent recurring schedule: `every(5).minutes().do(name, fn)`. */
   every(n: number): EveryBuilder<Jobs> {
-    return new EveryBuilder<Jobs>(this, n);
+    return new EveryBuilder<Jobs>(this.definer, n);
   }
 
   /** Starts a one-time schedule: `at(date).do(name, fn)`. */
   at(date: Date): AtBuilder<Jobs> {
-    return new AtBuilder<Jobs>(this, date);
+    return new AtBuilder<Jobs>(this.definer, date);
   }
 
   /** Deletes a schedule; jobs it already enqueued still run. Returns whether it existed. */
@@ -369,20 +358,6 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   /** Lists the stored schedules with their next and last run. */
   listSchedules(): Promise<ScheduleRecord[]> {
     return this.bounded.listSchedules();
-  }
-
-  /**
-   * @internal Used by `schedule()` and the builders: validates, registers the handler and saves the
-   * schedule (see `ScheduleDefiner`: the latest definition of a name wins, and an instance whose
-   * definition lost follows the stored one, with a warning). Returns the stored record.
-   */
-  defineSchedule(
-    name: string,
-    shape: ScheduleShape,
-    handler: HandlerFn | Handler,
-    options: ScheduleOptions,
-  ): Promise<ScheduleRecord> {
-    return this.definer.define(name, shape, handler, options);
   }
 
   /**
@@ -420,7 +395,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
       this.runner.start();
       this.maintenance.start();
       this.state = "running";
-      this.extensions.attachAll({
+      this.members.attachAll({
         instanceId: this.instanceId,
         storeKey: this.store,
         now: () => this.now(),
@@ -470,7 +445,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
         await this.pool.stop(jobsEnd, deadline);
         await loops;
         await settleBy(this.elector.stop(), deadline);
-        this.extensions.detachAll();
+        this.members.detachAll();
         if (this.keepAlive) clearInterval(this.keepAlive);
         this.keepAlive = null;
         await this.closeOwned(deadline);
@@ -568,8 +543,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> implements Sc
   }
 
   private create(records: NewJobRecord[], createOptions: CreateJobsOptions<Tx> | undefined): Promise<Job[]> {
-    return this.extensions.wrapsEnqueue
-      ? this.extensions.enqueue(records, () => {
+    return this.members.wrapsEnqueue
+      ? this.members.enqueue(records, () => {
           // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
           this.input.recheckMetadata(records, records.length === 1 ? "job" : "jobs");
           return this.bounded.createJobs(records, createOptions);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { StoreTimeoutError } from "../src/errors.js";
-import { ManualClock } from "../src/manual-clock.js";
 import { MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
-import type { CompleteOptions, JobRef } from "../src/store.js";
+import type { CompleteOptions, JobRef } from "../src/store/store.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { recordingLogger, setup, testStore, turns, until } from "./helpers.js";
 
 /** A memory store whose acknowledgements fail `failures` times, as during an outage. */

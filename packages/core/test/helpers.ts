@@ -1,9 +1,9 @@
+import type { SchedulerOptions } from "../src/config/options.js";
 import { parseCron } from "../src/cron/index.js";
-import { ManualClock } from "../src/manual-clock.js";
+import type { Logger } from "../src/logger/logger.js";
 import { MemoryStore } from "../src/memory/index.js";
-import type { SchedulerOptions } from "../src/options.js";
 import { createScheduler } from "../src/scheduler.js";
-import type { Logger } from "../src/types.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 
 /** A logger that records lines, for assertions. */
 export function recordingLogger(): Logger & { lines: string[] } {
@@ -80,7 +80,7 @@ export class TestStore {
   inner = new MemoryStore();
   /** Calls of these methods never answer while listed. */
   readonly hang = new Set<string>();
-  private readonly listeners = new Set<(event: import("../src/store.js").StoreEvent) => void>();
+  private readonly listeners = new Set<(event: import("../src/store/store.js").StoreEvent) => void>();
   private unsubscribeInner: (() => void) | null = null;
 
   constructor() {
@@ -109,12 +109,12 @@ export class TestStore {
   muted = false;
 
   /** Calls every subscriber with `event` (unless muted). */
-  emit(event: import("../src/store.js").StoreEvent): void {
+  emit(event: import("../src/store/store.js").StoreEvent): void {
     if (this.muted) return;
     for (const listener of this.listeners) listener(event);
   }
 
-  subscribe(listener: (event: import("../src/store.js").StoreEvent) => void): () => void {
+  subscribe(listener: (event: import("../src/store/store.js").StoreEvent) => void): () => void {
     if (this.listeners.size === 0) this.unsubscribeInner = this.inner.subscribe((event) => this.emit(event));
     this.listeners.add(listener);
     return () => {
@@ -124,6 +124,6 @@ export class TestStore {
 }
 
 /** A {@link TestStore} typed as the store it stands for. */
-export function testStore(): TestStore & import("../src/store.js").Store<never> {
-  return new TestStore() as TestStore & import("../src/store.js").Store<never>;
+export function testStore(): TestStore & import("../src/store/store.js").Store<never> {
+  return new TestStore() as TestStore & import("../src/store/store.js").Store<never>;
 }

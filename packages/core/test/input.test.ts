@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "../src/duration.js";
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
-import { uuidv7Generator } from "../src/ids.js";
-import { assertJsonPayload } from "../src/payload.js";
+import { uuidv7Generator } from "../src/jobs/ids.js";
+import { parseDuration } from "../src/time/duration.js";
+import { assertJsonPayload } from "../src/validation/payload.js";
 import { setup } from "./helpers.js";
 
 describe("durations", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { insertedJob, type NewJobRecord } from "../src/store.js";
+import { insertedJob, type NewJobRecord } from "../src/store/store.js";
 
 const record = (payload: unknown): NewJobRecord => ({
   id: "j1",

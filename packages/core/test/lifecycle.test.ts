@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../src/manual-clock.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { deferred, recordingLogger, setup, turns, until } from "./helpers.js";
 
 function activeResources(): string[] {

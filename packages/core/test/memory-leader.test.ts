@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../src/clock.js";
 import { MemoryLeader, MemoryLeaderGroup } from "../src/memory/index.js";
+import type { Clock } from "../src/time/clock.js";
 
 /** A clock that only moves when told to (core cannot use @sched/testing, which depends on it). */
 function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { advance(ms: number): void } {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { uuidv7Generator } from "../src/ids.js";
+import { uuidv7Generator } from "../src/jobs/ids.js";
 import { MemoryStore } from "../src/memory/index.js";
-import type { ClaimOptions, NewJobRecord, Store, StoreEvent } from "../src/store.js";
+import type { ClaimOptions, NewJobRecord, Store, StoreEvent } from "../src/store/store.js";
 import { seededRandom } from "./helpers.js";
 
 const T0 = Date.UTC(2030, 0, 1);

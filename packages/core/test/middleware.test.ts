@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type StandardSchemaV1, typedHandler } from "../src/handlers/typed-handler.js";
 import { chain } from "../src/middleware/chain.js";
 import { logging } from "../src/middleware/logging.js";
 import { METRIC_NAMES, metrics } from "../src/middleware/metrics.js";
+import type { Middleware } from "../src/middleware/middleware.js";
 import { recovery } from "../src/middleware/recovery.js";
 import { timeout } from "../src/middleware/timeout.js";
 import type { Scheduler } from "../src/scheduler.js";
-import { type StandardSchemaV1, typedHandler } from "../src/typed-handler.js";
-import type { Middleware } from "../src/types.js";
 import { recordingLogger, setup, until } from "./helpers.js";
 
 let current: Scheduler | null = null;

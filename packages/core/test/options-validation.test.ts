@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
+import type { SchedulerOptions } from "../src/config/options.js";
 import { ConfigError } from "../src/errors.js";
+import type { HandlerFn } from "../src/jobs/handler.js";
+import type { Job } from "../src/jobs/job.js";
+import type { Logger } from "../src/logger/logger.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
-import type { SchedulerOptions } from "../src/options.js";
-import { retry } from "../src/retry.js";
+import type { OutgoingJob } from "../src/middleware/middleware.js";
+import { retry } from "../src/retry/retry.js";
 import { createScheduler } from "../src/scheduler.js";
-import type { HandlerFn, Job, Logger, OutgoingJob } from "../src/types.js";
 import { recordingLogger, setup, until } from "./helpers.js";
 
 const build = (options: unknown) => () => createScheduler(options as SchedulerOptions);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { JobAlreadyExistsError } from "../src/errors.js";
+import type { Job } from "../src/jobs/job.js";
 import type { Scheduler } from "../src/scheduler.js";
-import type { Job } from "../src/types.js";
 import { deferred, setup, turns, until } from "./helpers.js";
 
 let current: Scheduler | null = null;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { permanent, retry, retryAfter } from "../src/retry.js";
+import type { Job } from "../src/jobs/job.js";
+import { permanent, retry, retryAfter } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
-import type { Job } from "../src/types.js";
 import { setup, turns, until } from "./helpers.js";
 
 let current: Scheduler | null = null;

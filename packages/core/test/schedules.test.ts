@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../src/manual-clock.js";
+import type { Job } from "../src/jobs/job.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import { createScheduler, type Scheduler } from "../src/scheduler.js";
 import { TICK_METADATA } from "../src/schedules/schedule-runner.js";
-import type { Job } from "../src/types.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { recordingLogger, setup, turns, until } from "./helpers.js";
 
 const started: Scheduler[] = [];

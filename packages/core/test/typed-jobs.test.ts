@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { Duration } from "../src/duration.js";
+import type { Job } from "../src/jobs/job.js";
 import { createScheduler } from "../src/scheduler.js";
-import type { Job } from "../src/types.js";
+import type { Duration } from "../src/time/duration.js";
 import { recordingLogger } from "./helpers.js";
 
 // The `@ts-expect-error` lines below are checked by `tsc` (pnpm typecheck): each must not compile.

@@ -1,4 +1,4 @@
-import { ConfigError, StoreError } from "@sched/core";
+import { ConfigError, StoreError } from "@sched/core/adapter";
 import pg, { type Pool } from "pg";
 import { readConnectionString } from "./connection-string.js";
 import { redactError } from "./redact-error.js";

@@ -1,5 +1,25 @@
-import { ConfigError, configFromEnv } from "@sched/core";
+import { type BackendVariables, ConfigError, readBackendEnv } from "@sched/core/adapter";
 import { PostgresLeader } from "./postgres-leader.js";
+
+/**
+ * The PostgreSQL variables: the store and the leader read the same ones, and each accepts them
+ * all. Schema and prefix are lowercase only, so the quoted names the adapters create match
+ * unquoted names in users' SQL.
+ */
+const POSTGRES_VARIABLES = {
+  SCHEDULER_POSTGRES_URL: { kind: "url", protocols: ["postgres:", "postgresql:"] },
+  SCHEDULER_POSTGRES_SCHEMA: {
+    kind: "text",
+    pattern: /^[a-z_][a-z0-9_]{0,40}$/,
+    expected: "a lowercase SQL identifier (a-z, 0-9, _)",
+  },
+  SCHEDULER_POSTGRES_TABLE_PREFIX: {
+    kind: "text",
+    pattern: /^(?:[a-z_][a-z0-9_]{0,39})?$/,
+    expected: "a lowercase identifier start (a-z, 0-9, _)",
+  },
+  SCHEDULER_POSTGRES_AUTO_MIGRATE: { kind: "boolean" },
+} as const satisfies BackendVariables;
 
 /**
  * Creates a {@link PostgresLeader} from `SCHEDULER_*` environment variables, as
@@ -8,14 +28,15 @@ import { PostgresLeader } from "./postgres-leader.js";
  * owns its pool: `close()` ends it. Call `migrate()` (or the store's) before the first `acquire()`.
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the bad or missing variable (the URL is never
- *   echoed): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an unknown
- *   `SCHEDULER_*` name, another store's setting, or a duration without a unit.
+ *   echoed), an unknown `SCHEDULER_POSTGRES_*` name (suggesting the closest one), and as
+ *   `configFromEnv` read with `SCHEDULER_STORE=postgres`: an unknown `SCHEDULER_*` name, another
+ *   store's setting, or a duration without a unit.
  */
 export function fromEnv(env: Record<string, string | undefined> = process.env): PostgresLeader {
   // Read as createSchedulerFromEnv does with SCHEDULER_STORE=postgres, whatever SCHEDULER_STORE says,
   // so the postgres settings are accepted and another store's settings are refused.
-  const config = configFromEnv({ ...env, SCHEDULER_STORE: "postgres" });
-  const url = config.postgres?.url;
+  const { config, settings } = readBackendEnv(env, "postgres", POSTGRES_VARIABLES);
+  const url = settings.SCHEDULER_POSTGRES_URL;
   if (url === undefined) {
     throw new ConfigError(
       "SCHEDULER_POSTGRES_URL",
@@ -25,8 +46,8 @@ export function fromEnv(env: Record<string, string | undefined> = process.env): 
   try {
     return new PostgresLeader({
       connectionString: url,
-      schema: config.postgres?.schema,
-      tablePrefix: config.postgres?.tablePrefix,
+      schema: settings.SCHEDULER_POSTGRES_SCHEMA,
+      tablePrefix: settings.SCHEDULER_POSTGRES_TABLE_PREFIX,
       instanceId: config.distributed?.instanceId,
       ttl: config.distributed?.lockTTL,
     });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError } from "@sched/core";
+import { ConfigError } from "@sched/core/adapter";
 import acquireLease from "./sql/acquire-lease.sql";
 import createLockTable from "./sql/create-lock-table.sql";
 import createSchema from "./sql/create-schema.sql";

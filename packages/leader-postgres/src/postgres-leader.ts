@@ -5,7 +5,7 @@ import {
   type LeaseLeaderOptions,
   parseDuration,
   StoreError,
-} from "@sched/core";
+} from "@sched/core/adapter";
 import type { Pool, QueryConfig } from "pg";
 import {
   assertUsableConnectionString,

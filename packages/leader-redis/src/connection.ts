@@ -1,4 +1,4 @@
-import { StoreError } from "@sched/core";
+import { StoreError } from "@sched/core/adapter";
 import { type Cluster, Redis } from "ioredis";
 import { redact, sanitizedError } from "./redact.js";
 

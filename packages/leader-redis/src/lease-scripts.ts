@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core";
+import { ConfigError } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import acquireLease from "./scripts/acquire-lease.lua";
 import releaseLease from "./scripts/release-lease.lua";

@@ -7,7 +7,7 @@ import {
   type LeaseLeaderOptions,
   type Logger,
   parseDuration,
-} from "@sched/core";
+} from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import {
   createOwnedClient,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "@sched/core";
+import { ConfigError } from "@sched/core/adapter";
 import pg from "pg";
 import { readConnectionString } from "./connection-string.js";
 import { isConnectionError, isTimeout } from "./errors.js";

@@ -1,4 +1,4 @@
-import { SchedulerError, StoreError, StoreTimeoutError } from "@sched/core";
+import { SchedulerError, StoreError, StoreTimeoutError } from "@sched/core/adapter";
 import { readConnectionString } from "./connection-string.js";
 import { redact, redactError } from "./redact-error.js";
 

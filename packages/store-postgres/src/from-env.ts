@@ -1,6 +1,26 @@
-import { ConfigError, configFromEnv } from "@sched/core";
+import { type BackendVariables, ConfigError, readBackendEnv } from "@sched/core/adapter";
 import { markConfiguredFromEnvironment } from "./environment-stores.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
+
+/**
+ * The PostgreSQL variables: the store and the leader read the same ones, and each accepts them
+ * all. Schema and prefix are lowercase only, so the quoted names the adapters create match
+ * unquoted names in users' SQL.
+ */
+const POSTGRES_VARIABLES = {
+  SCHEDULER_POSTGRES_URL: { kind: "url", protocols: ["postgres:", "postgresql:"] },
+  SCHEDULER_POSTGRES_SCHEMA: {
+    kind: "text",
+    pattern: /^[a-z_][a-z0-9_]{0,40}$/,
+    expected: "a lowercase SQL identifier (a-z, 0-9, _)",
+  },
+  SCHEDULER_POSTGRES_TABLE_PREFIX: {
+    kind: "text",
+    pattern: /^(?:[a-z_][a-z0-9_]{0,39})?$/,
+    expected: "a lowercase identifier start (a-z, 0-9, _)",
+  },
+  SCHEDULER_POSTGRES_AUTO_MIGRATE: { kind: "boolean" },
+} as const satisfies BackendVariables;
 
 /** Which environment variable each store option comes from, to name it in errors. */
 const VARIABLE_OF: Record<string, string> = {
@@ -12,35 +32,39 @@ const VARIABLE_OF: Record<string, string> = {
 /**
  * Builds a {@link PostgresStore} from `SCHEDULER_POSTGRES_URL` (required),
  * `SCHEDULER_POSTGRES_SCHEMA`, `SCHEDULER_POSTGRES_TABLE_PREFIX` and
- * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), validated by `configFromEnv`
- * from `@sched/core`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
+ * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), read with `readBackendEnv` from
+ * `@sched/core/adapter`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
  * `overrides` (such as `autoMigrate` or `poolSize`) are applied on top. The store owns its pool.
  * Without auto-migration, a `MigrationRequiredError` (code `MIGRATION_REQUIRED`) from the store
  * says to set `SCHEDULER_POSTGRES_AUTO_MIGRATE=true` (or to run `migrate()`).
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the variable that is missing or does not parse
- *   (never echoing the URL): as `configFromEnv` read with `SCHEDULER_STORE=postgres`, also an
- *   unknown `SCHEDULER_*` name, another store's setting, or a duration without a unit.
+ *   (never echoing the URL), an unknown `SCHEDULER_POSTGRES_*` name (suggesting the closest one), and
+ *   as `configFromEnv` read with `SCHEDULER_STORE=postgres`: an unknown `SCHEDULER_*` name,
+ *   another store's setting, or a duration without a unit.
  */
 export function fromEnv(
   env: Record<string, string | undefined> = process.env,
   overrides: Omit<PostgresStoreOptions, "connectionString" | "pool"> = {},
 ): PostgresStore {
   // Only the PostgreSQL settings matter here, whatever SCHEDULER_STORE says.
-  const config = configFromEnv({ ...env, SCHEDULER_STORE: "postgres" });
-  const url = config.postgres?.url;
+  const { settings } = readBackendEnv(env, "postgres", POSTGRES_VARIABLES);
+  const url = settings.SCHEDULER_POSTGRES_URL;
   if (url === undefined) {
     throw new ConfigError(
       "SCHEDULER_POSTGRES_URL",
       "is required for the PostgreSQL store, e.g. postgres://user:password@host:5432/database",
     );
   }
+  const schema = settings.SCHEDULER_POSTGRES_SCHEMA;
+  const tablePrefix = settings.SCHEDULER_POSTGRES_TABLE_PREFIX;
+  const autoMigrate = settings.SCHEDULER_POSTGRES_AUTO_MIGRATE;
   let store: PostgresStore;
   try {
     store = new PostgresStore({
-      ...(config.postgres?.schema === undefined ? {} : { schema: config.postgres.schema }),
-      ...(config.postgres?.tablePrefix === undefined ? {} : { tablePrefix: config.postgres.tablePrefix }),
-      ...(config.postgres?.autoMigrate === undefined ? {} : { autoMigrate: config.postgres.autoMigrate }),
+      ...(schema === undefined ? {} : { schema }),
+      ...(tablePrefix === undefined ? {} : { tablePrefix }),
+      ...(autoMigrate === undefined ? {} : { autoMigrate }),
       ...overrides,
       connectionString: url,
     });

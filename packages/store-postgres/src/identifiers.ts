@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError } from "@sched/core";
+import { ConfigError } from "@sched/core/adapter";
 
 /**
  * A schema name: a plain lowercase SQL identifier. Lowercase only, so the quoted name we create is

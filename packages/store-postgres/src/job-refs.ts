@@ -1,4 +1,4 @@
-import type { JobRef } from "@sched/core";
+import type { JobRef } from "@sched/core/adapter";
 
 /**
  * The ids, queues, attempts and lease holders of `refs` as four arrays for `unnest`, sorted by id:

@@ -1,4 +1,4 @@
-import type { StoreEvent } from "@sched/core";
+import type { StoreEvent } from "@sched/core/adapter";
 
 /**
  * What the NOTIFY payloads on the store's channel mean (the statements in `queries.ts` send them):

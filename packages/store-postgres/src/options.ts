@@ -1,4 +1,4 @@
-import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core";
+import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
 import type pg from "pg";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */

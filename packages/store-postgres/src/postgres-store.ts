@@ -26,10 +26,11 @@ import {
   type ScheduleTick,
   type Stats,
   type Store,
+  type StoreCapabilities,
   StoreClosedError,
   type StoreEvent,
   type WaitingNamesOptions,
-} from "@sched/core";
+} from "@sched/core/adapter";
 import pg from "pg";
 import {
   isPool,
@@ -107,6 +108,9 @@ const MAX_COUNT = 2 ** 31 - 1;
  * ```
  */
 export class PostgresStore implements Store {
+  /** Enqueues join a `pg` transaction; LISTEN/NOTIFY pushes events between instances. */
+  readonly capabilities: StoreCapabilities = { transactions: true, pushedEvents: true };
+
   /** The validated schema of the store's tables. */
   readonly schema: string;
   /** The validated table prefix. */

@@ -5,7 +5,7 @@ import {
   type JobStatus,
   type NewJobRecord,
   type ScheduleRecord,
-} from "@sched/core";
+} from "@sched/core/adapter";
 
 /** A row of the jobs table as `pg` returns it (json and jsonb parsed, timestamptz as Date, int8 as string). */
 export interface JobRow {

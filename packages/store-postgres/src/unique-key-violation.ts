@@ -1,4 +1,4 @@
-import { StoreError } from "@sched/core";
+import { StoreError } from "@sched/core/adapter";
 
 /**
  * How PostgreSQL words a violation of the unique index on (queue, unique_key). A queue name holds

@@ -1,4 +1,4 @@
-import type { StoreEvent } from "@sched/core";
+import type { StoreEvent } from "@sched/core/adapter";
 import type pg from "pg";
 import { NotificationListener } from "./notification-listener.js";
 import { cancelPayload, eventOfPayload } from "./notifications.js";

@@ -1,4 +1,4 @@
-import { StoreError } from "@sched/core";
+import { StoreError } from "@sched/core/adapter";
 import type { ConnectionTarget } from "./connection.js";
 import { redact, sanitizedError } from "./redact.js";
 

@@ -1,4 +1,4 @@
-import { ConfigError, SchedulerError, StoreError, StoreTimeoutError } from "@sched/core";
+import { ConfigError, SchedulerError, StoreError, StoreTimeoutError } from "@sched/core/adapter";
 import { Cluster, Redis } from "ioredis";
 import { redact, sanitizedError } from "./redact.js";
 

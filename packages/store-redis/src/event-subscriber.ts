@@ -1,4 +1,4 @@
-import type { StoreEvent } from "@sched/core";
+import type { StoreEvent } from "@sched/core/adapter";
 import { Cluster, type Redis } from "ioredis";
 import { DISCONNECT_TIMEOUT_MS } from "./connection.js";
 import { settleWithin } from "./settle-within.js";

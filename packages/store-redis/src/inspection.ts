@@ -1,4 +1,4 @@
-import type { CleanupOptions, Job, JobFilter, Stats } from "@sched/core";
+import type { CleanupOptions, Job, JobFilter, Stats } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { compareIds } from "./cross-queue.js";
 import { decodeJob, epochMs, type JobReply } from "./job-codec.js";

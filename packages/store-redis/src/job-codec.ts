@@ -6,8 +6,8 @@ import type {
   NewJobRecord,
   SaveScheduleOptions,
   ScheduleRecord,
-} from "@sched/core";
-import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core";
+} from "@sched/core/adapter";
+import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter";
 
 /** What a script returns for a job: the fields of {@link JOB_FIELDS}, in order. */
 export type JobReply = ReadonlyArray<string | null>;

@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core";
+import { ConfigError } from "@sched/core/adapter";
 
 /** The pattern a key prefix must match: it is part of every key, so nothing else is allowed in. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;

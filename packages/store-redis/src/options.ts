@@ -1,4 +1,4 @@
-import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core";
+import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 

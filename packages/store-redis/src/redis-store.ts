@@ -24,11 +24,12 @@ import {
   type ScheduleTick,
   type Stats,
   type Store,
+  type StoreCapabilities,
   StoreClosedError,
   type StoreEvent,
   StoreTimeoutError,
   type WaitingNamesOptions,
-} from "@sched/core";
+} from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { accessError, isPermissionError } from "./access-error.js";
 import { type ConnectionTarget, commandTimeoutOf, openConnection, storeError } from "./connection.js";
@@ -69,6 +70,9 @@ const NAMES_BUDGET = 1_000;
  * Redis user needs.
  */
 export class RedisStore implements Store {
+  /** No application transactions; pub/sub pushes events between instances. */
+  readonly capabilities: StoreCapabilities = { transactions: false, pushedEvents: true };
+
   private readonly client: Redis | Cluster;
   private readonly owned: boolean;
   private readonly target: ConnectionTarget;

@@ -4,7 +4,7 @@ import {
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
-} from "@sched/core";
+} from "@sched/core/adapter";
 import { Cluster, type Redis } from "ioredis";
 import { compareIds, groupBy } from "./cross-queue.js";
 import {

@@ -1,8 +1,8 @@
 import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
 import { InvalidArgumentError, InvalidScheduleError } from "../errors.js";
-import type { Schedule } from "../types.js";
 import { type CronFields, compileFields } from "./cron-fields.js";
 import { nextFixedTimeRun, nextIntervalRun } from "./next-run.js";
+import type { Schedule } from "./schedule.js";
 import { validateTimezone, type ZoneOffsets, zoneOffsets } from "./time-zone.js";
 
 /**

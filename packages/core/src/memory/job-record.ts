@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
-import type { NewJobRecord } from "../store.js";
-import type { Job, JobStatus } from "../types.js";
+import type { Job, JobStatus } from "../jobs/job.js";
+import type { NewJobRecord } from "../store/store.js";
 import { copyPayload } from "./payload-copy.js";
 
 /**

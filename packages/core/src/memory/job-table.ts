@@ -1,6 +1,6 @@
 import { InvalidArgumentError, JobAlreadyExistsError } from "../errors.js";
-import { type JobRef, MAX_HISTORY, type NewJobRecord } from "../store.js";
-import type { JobStatus } from "../types.js";
+import type { JobStatus } from "../jobs/job.js";
+import { type JobRef, MAX_HISTORY, type NewJobRecord } from "../store/store.js";
 import { JobRecord } from "./job-record.js";
 import { QueueState } from "./queue-state.js";
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
-import { assertKnownOptions } from "../option-names.js";
+import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 import {
   type ClaimOptions,
   type CleanupOptions,
@@ -21,10 +22,11 @@ import {
   type ScheduleRecord,
   type ScheduleTick,
   type Store,
+  type StoreCapabilities,
   type StoreEvent,
   type WaitingNamesOptions,
-} from "../store.js";
-import type { Job, JobFilter, JobStatus, Stats } from "../types.js";
+} from "../store/store.js";
+import { assertKnownOptions } from "../validation/option-names.js";
 import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
 import { appendFailure, JobTable } from "./job-table.js";
 import { emptyCounts, type QueueState } from "./queue-state.js";
@@ -64,6 +66,9 @@ const ignoreIndex = (): void => {};
  * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
  */
 export class MemoryStore implements Store<never> {
+  /** No application transactions; events reach every scheduler sharing this store object. */
+  readonly capabilities: StoreCapabilities = { transactions: false, pushedEvents: true };
+
   private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();

@@ -1,5 +1,5 @@
 import { IndexedHeap } from "../indexed-heap.js";
-import type { JobStatus } from "../types.js";
+import type { JobStatus } from "../jobs/job.js";
 import { claimsBefore, dueBefore, type JobRecord } from "./job-record.js";
 
 /** Job counts by status. @internal */

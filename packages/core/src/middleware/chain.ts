@@ -1,4 +1,6 @@
-import type { AttachedScheduler, HandlerFn, Hook, Middleware } from "../types.js";
+import type { Hook } from "../hooks/hook.js";
+import type { HandlerFn } from "../jobs/handler.js";
+import type { AttachedScheduler, Middleware } from "./middleware.js";
 
 /**
  * Composes middleware into one: the first wraps all the others, so `chain(a, b)(h)` runs

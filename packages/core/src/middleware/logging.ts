@@ -1,5 +1,6 @@
 import { toError } from "../errors.js";
-import type { Logger, Middleware } from "../types.js";
+import type { Logger } from "../logger/logger.js";
+import type { Middleware } from "./middleware.js";
 
 /**
  * Logs each attempt's start (debug), success (info) and failure (warn) with the job's id, name,

@@ -1,4 +1,4 @@
-import type { Middleware } from "../types.js";
+import type { Middleware } from "./middleware.js";
 
 /**
  * Where the {@link metrics} middleware reports. Adapt it to prom-client, StatsD or anything else;

@@ -1,5 +1,6 @@
 import { toError } from "../errors.js";
-import type { Logger, Middleware } from "../types.js";
+import type { Logger } from "../logger/logger.js";
+import type { Middleware } from "./middleware.js";
 
 /**
  * Turns anything a handler throws (strings, objects, `undefined`) or a synchronous throw into a

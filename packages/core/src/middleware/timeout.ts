@@ -1,6 +1,6 @@
-import { type Duration, parseDuration } from "../duration.js";
 import { JobTimeoutError } from "../errors.js";
-import type { Middleware } from "../types.js";
+import { type Duration, parseDuration } from "../time/duration.js";
+import type { Middleware } from "./middleware.js";
 
 /**
  * Fails an attempt that runs longer than `limit`, aborting the handler's `ctx.signal` with a

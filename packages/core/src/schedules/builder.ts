@@ -1,12 +1,13 @@
 import { InvalidScheduleError } from "../errors.js";
-import type { ScheduleDefinition, ScheduleRecord } from "../store.js";
-import type { Handler, HandlerFn, JobMap, JobName } from "../types.js";
+import type { Handler, HandlerFn } from "../jobs/handler.js";
+import type { JobMap, JobName } from "../jobs/new-job.js";
+import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
-/** What the builders need from the scheduler. */
+/** What the builders need: the scheduler's `ScheduleDefiner`. */
 export interface ScheduleRegistrar {
   /** Saves a schedule built from `definition` (kind, expression, every, anchor) and registers its handler. */
-  defineSchedule(
+  define(
     name: string,
     definition: Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor">,
     handler: HandlerFn | Handler,
@@ -147,7 +148,7 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     handler: HandlerFn<Jobs[N]> | Handler<Jobs[N]>,
     options: ScheduleOptions = {},
   ): Promise<ScheduleRecord> {
-    return this.registrar.defineSchedule(name, this.definition(), handler as HandlerFn, options);
+    return this.registrar.define(name, this.definition(), handler as HandlerFn, options);
   }
 
   private definition(): Pick<ScheduleDefinition, "kind" | "expression" | "every" | "anchor"> {
@@ -219,7 +220,7 @@ export class AtBuilder<Jobs extends object = JobMap> {
     handler: HandlerFn<Jobs[N]> | Handler<Jobs[N]>,
     options: ScheduleOptions = {},
   ): Promise<ScheduleRecord> {
-    return this.registrar.defineSchedule(
+    return this.registrar.define(
       name,
       { kind: "once", anchor: this.date.getTime() },
       handler as HandlerFn,

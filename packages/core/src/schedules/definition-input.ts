@@ -1,8 +1,8 @@
 import { validateTimezone } from "../cron/index.js";
+import type { JobInput } from "../enqueue/job-input.js";
 import { InvalidScheduleError } from "../errors.js";
-import type { JobInput } from "../job-input.js";
-import { assertKnownFields } from "../option-names.js";
-import type { MisfirePolicy, ScheduleDefinition } from "../store.js";
+import type { MisfirePolicy, ScheduleDefinition } from "../store/store.js";
+import { assertKnownFields } from "../validation/option-names.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
 /** Every option of {@link ScheduleOptions}. */

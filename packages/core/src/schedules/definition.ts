@@ -1,7 +1,7 @@
 import { parseCron } from "../cron/index.js";
+import type { Schedule } from "../cron/schedule.js";
 import { InvalidScheduleError } from "../errors.js";
-import type { ScheduleDefinition, ScheduleRecord } from "../store.js";
-import type { Schedule } from "../types.js";
+import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
 
 const DAY_MS = 86_400_000;
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();

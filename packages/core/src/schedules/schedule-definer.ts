@@ -1,8 +1,9 @@
-import type { HandlerRegistry } from "../handler-registry.js";
-import type { JobInput } from "../job-input.js";
-import type { ResolvedOptions } from "../options.js";
-import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store.js";
-import type { Handler, HandlerFn } from "../types.js";
+import type { ResolvedOptions } from "../config/options.js";
+import type { JobInput } from "../enqueue/job-input.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { Handler, HandlerFn } from "../jobs/handler.js";
+import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store/store.js";
+import type { ScheduleRegistrar } from "./builder.js";
 import { compileSchedule, definitionKey, firstRunAt } from "./definition.js";
 import { toScheduleDefinition } from "./definition-input.js";
 import type { ScheduleOptions } from "./schedule-options.js";
@@ -33,7 +34,7 @@ function stampOf(record: ScheduleRecord): DefinitionStamp {
  * stored one (the leader fires the stored definition; every instance runs its ticks with its own
  * handler of that name).
  */
-export class ScheduleDefiner {
+export class ScheduleDefiner implements ScheduleRegistrar {
   /** The definitions this instance made, by name. */
   private readonly local = new Map<string, ScheduleDefinition>();
   /** The names already warned about since this instance last defined them. */
@@ -69,6 +70,11 @@ export class ScheduleDefiner {
     const record = await this.write(valid, definition);
     this.onChange();
     return record;
+  }
+
+  /** The current time of the scheduler's clock, in ms (the anchor of interval schedules). */
+  now(): number {
+    return this.options.clock.now();
   }
 
   /**

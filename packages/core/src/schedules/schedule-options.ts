@@ -1,5 +1,5 @@
-import type { MisfirePolicy } from "../store.js";
-import type { JobOptions } from "../types.js";
+import type { JobOptions } from "../jobs/new-job.js";
+import type { MisfirePolicy } from "../store/store.js";
 
 /** Options of recurring and one-time schedules; the job options apply to every tick's job. */
 export interface ScheduleOptions extends JobOptions {

@@ -1,10 +1,10 @@
+import type { ResolvedOptions } from "../config/options.js";
+import type { Schedule } from "../cron/schedule.js";
 import { toError } from "../errors.js";
-import type { Extensions } from "../extensions.js";
-import type { HookRunner } from "../hooks.js";
-import type { ResolvedOptions } from "../options.js";
-import { PeriodicTask } from "../periodic-task.js";
-import type { NewJobRecord, ScheduleRecord, Store } from "../store.js";
-import type { Schedule } from "../types.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
+import type { MiddlewareMembers } from "../middleware/middleware-members.js";
+import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
+import { PeriodicTask } from "../time/periodic-task.js";
 import { compileSchedule, definitionKey, planTick } from "./definition.js";
 
 /** Metadata keys set on every job a schedule tick makes. */
@@ -27,7 +27,7 @@ export class ScheduleRunner {
     private readonly store: Store,
     private readonly options: ResolvedOptions,
     private readonly hooks: HookRunner,
-    private readonly extensions: Extensions,
+    private readonly members: MiddlewareMembers,
     private readonly isLeader: () => boolean,
     private readonly onJobsEnqueued: () => void,
     /** Whether this instance has a handler for a schedule's jobs. */
@@ -127,7 +127,7 @@ export class ScheduleRunner {
       uniqueKey: template.uniqueKey,
     }));
     const fire = () => {
-      if (this.extensions.wrapsTick) this.recheckMetadata(jobs);
+      if (this.members.wrapsTick) this.recheckMetadata(jobs);
       return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,
@@ -136,8 +136,8 @@ export class ScheduleRunner {
         jobs,
       });
     };
-    const result = this.extensions.wrapsTick
-      ? await this.extensions.tick({ schedule: record.name, queue: template.queue, jobs }, fire)
+    const result = this.members.wrapsTick
+      ? await this.members.tick({ schedule: record.name, queue: template.queue, jobs }, fire)
       : await fire();
     if (!result.fired) return null;
     if (plan.ticks.length === 0) {

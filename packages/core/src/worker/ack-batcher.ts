@@ -1,6 +1,6 @@
+import type { ResolvedOptions } from "../config/options.js";
 import { isStoreClosed, toError } from "../errors.js";
-import type { ResolvedOptions } from "../options.js";
-import type { JobRef, Store } from "../store.js";
+import type { JobRef, Store } from "../store/store.js";
 
 /** Most acknowledgements sent in one store call. */
 const ACK_BATCH = 500;

@@ -1,7 +1,7 @@
-import type { HandlerRegistry } from "../handler-registry.js";
-import type { ResolvedOptions } from "../options.js";
-import { DEAD_LETTER_METADATA, type DeadLetterOptions } from "../store.js";
-import type { Job } from "../types.js";
+import type { ResolvedOptions } from "../config/options.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { Job } from "../jobs/job.js";
+import { DEAD_LETTER_METADATA, type DeadLetterOptions } from "../store/store.js";
 
 /**
  * The dead-letter job a death should carry (see `Store.failJob`), or `null` when there is none:

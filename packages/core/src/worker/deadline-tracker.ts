@@ -1,6 +1,6 @@
-import type { TimerHandle } from "../clock.js";
+import type { ResolvedOptions } from "../config/options.js";
 import { IndexedHeap } from "../indexed-heap.js";
-import type { ResolvedOptions } from "../options.js";
+import type { TimerHandle } from "../time/clock.js";
 import type { RunningJob } from "./running-job.js";
 
 /**

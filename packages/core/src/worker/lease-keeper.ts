@@ -1,7 +1,7 @@
+import type { ResolvedOptions } from "../config/options.js";
 import { JobCancelledError } from "../errors.js";
-import type { ResolvedOptions } from "../options.js";
-import { PeriodicTask } from "../periodic-task.js";
-import type { Store } from "../store.js";
+import type { Store } from "../store/store.js";
+import { PeriodicTask } from "../time/periodic-task.js";
 import type { RunningJob } from "./running-job.js";
 
 /**

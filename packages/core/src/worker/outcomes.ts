@@ -1,10 +1,10 @@
+import type { ResolvedOptions } from "../config/options.js";
 import { toError } from "../errors.js";
-import type { HandlerRegistry } from "../handler-registry.js";
-import type { HookRunner } from "../hooks.js";
-import type { ResolvedOptions } from "../options.js";
-import { failureOutcome, RetryAfterError } from "../retry.js";
-import type { JobRef, Store } from "../store.js";
-import { storableText } from "../text.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
+import { failureOutcome, RetryAfterError } from "../retry/retry.js";
+import type { JobRef, Store } from "../store/store.js";
+import { storableText } from "../validation/text.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { deadLetterOptions } from "./dead-letters.js";
 import type { RunningJob } from "./running-job.js";

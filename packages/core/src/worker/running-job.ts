@@ -1,5 +1,7 @@
-import type { JobRef } from "../store.js";
-import type { Job, JobContext, Logger } from "../types.js";
+import type { JobContext } from "../jobs/handler.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import type { JobRef } from "../store/store.js";
 
 /** A logger that adds the job's id and name to every line. */
 class JobLogger implements Logger {
@@ -24,6 +26,11 @@ class JobLogger implements Logger {
   }
 }
 
+/** The fencing reference of a claimed job's attempt. */
+export function refOf(job: Job): JobRef {
+  return { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: job.lockedBy ?? "" };
+}
+
 /** One attempt in flight: its context, deadline and whether its outcome has been decided. */
 export class RunningJob {
   readonly controller = new AbortController();
@@ -43,7 +50,7 @@ export class RunningJob {
     logger: Logger,
     heartbeat: (running: RunningJob) => Promise<void>,
   ) {
-    this.ref = { id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: job.lockedBy ?? "" };
+    this.ref = refOf(job);
     this.ctx = {
       signal: this.controller.signal,
       attempt: job.attempt,

@@ -1,6 +1,6 @@
-import type { HandlerRegistry } from "../handler-registry.js";
-import type { ResolvedOptions } from "../options.js";
-import type { Store } from "../store.js";
+import type { ResolvedOptions } from "../config/options.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { Store } from "../store/store.js";
 
 /** Most names a check asks the store for. */
 const NAMES_PER_CHECK = 100;

@@ -1,17 +1,17 @@
-import { InvalidArgumentError, toError } from "./errors.js";
-import type { HookRunner } from "./hooks.js";
-import { nest } from "./middleware/chain.js";
+import { InvalidArgumentError, toError } from "../errors.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import { nest } from "./chain.js";
 import type {
   AttachedScheduler,
   EnqueueWrapper,
   FiringResult,
-  Job,
-  Logger,
   Middleware,
   OutgoingJob,
   ScheduleFiring,
   TickWrapper,
-} from "./types.js";
+} from "./middleware.js";
 
 type Attach = NonNullable<Middleware["attach"]>;
 
@@ -19,7 +19,7 @@ type Attach = NonNullable<Middleware["attach"]>;
  * Installs the optional members of middleware (`hooks`, `wrapEnqueue`, `wrapTick`, `attach`) and
  * applies them. The first middleware given is the outermost wrapper, as for handlers.
  */
-export class Extensions {
+export class MiddlewareMembers {
   private readonly enqueueWrappers: EnqueueWrapper[] = [];
   private readonly tickWrappers: TickWrapper[] = [];
   /** The wrappers nested once, when one is added, not at every enqueue or firing. */
@@ -34,7 +34,7 @@ export class Extensions {
     private readonly logger: Logger,
   ) {}
 
-  /** Installs the members `middleware` carries (checked beforehand by {@link checkExtensions}). */
+  /** Installs the members `middleware` carries (checked beforehand by {@link checkMiddlewareMembers}). */
   add(middleware: Middleware): void {
     for (const hook of middleware.hooks ?? []) this.hooks.add(hook);
     if (middleware.wrapEnqueue) {
@@ -104,7 +104,7 @@ export class Extensions {
 }
 
 /** Rejects malformed optional members of a middleware, naming the field. */
-export function checkExtensions(middleware: Middleware): void {
+export function checkMiddlewareMembers(middleware: Middleware): void {
   if (middleware.hooks !== undefined && !Array.isArray(middleware.hooks)) {
     throw new InvalidArgumentError("middleware.hooks", "expected an array of hooks");
   }

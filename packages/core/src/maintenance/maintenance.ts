@@ -1,12 +1,12 @@
-import { SchedulerError, StoreStateLostError } from "./errors.js";
-import type { HandlerRegistry } from "./handler-registry.js";
-import type { HookRunner } from "./hooks.js";
-import type { ResolvedOptions } from "./options.js";
-import { PeriodicTask } from "./periodic-task.js";
-import type { ScheduleDefiner } from "./schedules/schedule-definer.js";
-import type { Store } from "./store.js";
-import { deadLetterOptions } from "./worker/dead-letters.js";
-import type { UnhandledNames } from "./worker/unhandled-names.js";
+import type { ResolvedOptions } from "../config/options.js";
+import { SchedulerError, StoreStateLostError } from "../errors.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
+import type { ScheduleDefiner } from "../schedules/schedule-definer.js";
+import type { Store } from "../store/store.js";
+import { PeriodicTask } from "../time/periodic-task.js";
+import { deadLetterOptions } from "../worker/dead-letters.js";
+import type { UnhandledNames } from "../worker/unhandled-names.js";
 
 /** Most expired leases recovered in one store call. */
 const RECOVER_BATCH = 1000;

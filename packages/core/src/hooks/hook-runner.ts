@@ -1,5 +1,7 @@
-import { toError } from "./errors.js";
-import type { Hook, Job, Logger } from "./types.js";
+import { toError } from "../errors.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import type { Hook } from "./hook.js";
 
 type HookName = keyof Hook;
 

@@ -1,4 +1,6 @@
-import { isStoreClosed, StoreTimeoutError } from "./errors.js";
+import { isStoreClosed, StoreTimeoutError } from "../errors.js";
+import type { Job, JobFilter } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 import type {
   ClaimOptions,
   CleanupOptions,
@@ -17,10 +19,10 @@ import type {
   ScheduleRecord,
   ScheduleTick,
   Store,
+  StoreCapabilities,
   StoreEvent,
   WaitingNamesOptions,
 } from "./store.js";
-import type { Job, JobFilter, Stats } from "./types.js";
 
 /**
  * Rejects with a {@link StoreTimeoutError} when `call` has not settled within `ms` of real time
@@ -67,6 +69,11 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
       const subscribe = inner.subscribe.bind(inner);
       this.subscribe = (listener: (event: StoreEvent) => void) => subscribe(listener);
     }
+  }
+
+  /** {@inheritDoc Store.capabilities} */
+  get capabilities(): StoreCapabilities {
+    return this.inner.capabilities;
   }
 
   /** {@inheritDoc Store.subscribe} */

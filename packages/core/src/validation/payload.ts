@@ -1,4 +1,4 @@
-import { InvalidArgumentError, PayloadTooLargeError } from "./errors.js";
+import { InvalidArgumentError, PayloadTooLargeError } from "../errors.js";
 import { assertStorableString } from "./text.js";
 
 /** The deepest nesting of arrays and objects a payload may have. */

@@ -1,12 +1,13 @@
-import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "./errors.js";
-import type { HandlerRegistry } from "./handler-registry.js";
-import { assertKnownFields } from "./option-names.js";
-import { assertName, type ResolvedOptions } from "./options.js";
-import { assertJsonPayload } from "./payload.js";
-import type { NewJobRecord } from "./store.js";
-import { assertStorableString } from "./text.js";
-import type { JobFilter, JobStatus, NewJob } from "./types.js";
+import { assertName, type ResolvedOptions } from "../config/options.js";
+import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "../errors.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { JobFilter, JobStatus } from "../jobs/job.js";
+import type { NewJob } from "../jobs/new-job.js";
+import type { NewJobRecord } from "../store/store.js";
+import { type Duration, parseDuration } from "../time/duration.js";
+import { assertKnownFields } from "../validation/option-names.js";
+import { assertJsonPayload } from "../validation/payload.js";
+import { assertStorableString } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
 /** The longest job id accepted in a lookup. */

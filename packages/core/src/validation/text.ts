@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** `String.prototype.isWellFormed` / `toWellFormed` (ES2024, in Node.js 20), not in the compiled lib. */
 interface WellFormed {

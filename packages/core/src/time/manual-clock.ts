@@ -1,6 +1,6 @@
+import { InvalidArgumentError, SchedulerError } from "../errors.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError, SchedulerError } from "./errors.js";
 
 interface PendingTimer {
   readonly handle: number;

@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidArgumentError, ShuttingDownError } from "../src/errors.js";
+import type { Job } from "../src/jobs/job.js";
 import { chain } from "../src/middleware/chain.js";
-import { failureOutcome, PermanentError } from "../src/retry.js";
+import type {
+  AttachedScheduler,
+  EnqueueWrapper,
+  Middleware,
+  TickWrapper,
+} from "../src/middleware/middleware.js";
+import { failureOutcome, PermanentError } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
-import type { AttachedScheduler, EnqueueWrapper, Job, Middleware, TickWrapper } from "../src/types.js";
 import { setup, until } from "./helpers.js";
 
 let current: Scheduler | null = null;

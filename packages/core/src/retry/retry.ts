@@ -1,7 +1,7 @@
-import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "./errors.js";
-import { assertKnownFields } from "./option-names.js";
-import type { Job } from "./types.js";
+import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "../errors.js";
+import type { Job } from "../jobs/job.js";
+import { type Duration, parseDuration } from "../time/duration.js";
+import { assertKnownFields } from "../validation/option-names.js";
 
 /** How failed attempts are retried: exponential backoff with jitter, capped. */
 export interface RetryOptions {

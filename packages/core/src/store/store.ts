@@ -1,4 +1,5 @@
-import type { Job, JobFilter, JobStatus, Stats } from "./types.js";
+import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import type { Stats } from "../jobs/stats.js";
 
 /**
  * The contract every storage backend implements. `Tx` is the type of the application transaction
@@ -10,6 +11,12 @@ import type { Job, JobFilter, JobStatus, Stats } from "./types.js";
  * backend alike. Dates round-trip with millisecond precision.
  */
 export interface Store<Tx = unknown> {
+  /**
+   * What this store supports beyond the rules every store keeps. The runtime and the conformance
+   * suite read it: a suite group a store cannot run is reported as skipped, naming the capability.
+   */
+  readonly capabilities: StoreCapabilities;
+
   /**
    * Inserts jobs in one atomic step. A `uniqueKey` admits one job in an active status
    * (`scheduled`, `pending`, `running`, `failed`) **per queue**: the same key may be held in two
@@ -183,6 +190,24 @@ export interface Store<Tx = unknown> {
    * open). Idempotent. Every later call rejects with a `StoreClosedError` (code `STORE_CLOSED`).
    */
   close(): Promise<void>;
+}
+
+/**
+ * What a {@link Store} supports beyond the rules every store keeps (see `storeConformance` in
+ * `@sched/testing`, which skips, by name and reason, the groups a store declares it cannot run).
+ */
+export interface StoreCapabilities {
+  /**
+   * `createJobs` joins an application transaction given as `options.transaction`: the jobs exist
+   * if and only if it commits. Without it, a `transaction` option is refused with
+   * `InvalidArgumentError`.
+   */
+  readonly transactions: boolean;
+  /**
+   * `subscribe` pushes events from every instance sharing the store's data (jobs available, cancels
+   * of running attempts), not only from this store object.
+   */
+  readonly pushedEvents: boolean;
 }
 
 /** An event pushed by a store to its subscribers (see {@link Store.subscribe}). */

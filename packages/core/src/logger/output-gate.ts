@@ -1,4 +1,4 @@
-import type { Logger } from "./types.js";
+import type { Logger } from "./logger.js";
 
 /**
  * Lets a scheduler's log lines and hook calls through while it runs, and drops them once it has

@@ -1,6 +1,7 @@
-import { PayloadValidationError } from "./errors.js";
-import { permanent } from "./retry.js";
-import type { HandlerFn, Job, JobContext } from "./types.js";
+import { PayloadValidationError } from "../errors.js";
+import type { HandlerFn, JobContext } from "../jobs/handler.js";
+import type { Job } from "../jobs/job.js";
+import { permanent } from "../retry/retry.js";
 
 /**
  * The Standard Schema interface (https://standardschema.dev), which zod, valibot, arktype and

@@ -1,9 +1,10 @@
-import { type Duration, parseDuration } from "./duration.js";
-import { InvalidArgumentError } from "./errors.js";
-import { chain } from "./middleware/chain.js";
-import { assertKnownFields } from "./option-names.js";
-import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
-import type { Handler, HandlerFn, Middleware } from "./types.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { Handler, HandlerFn } from "../jobs/handler.js";
+import { chain } from "../middleware/chain.js";
+import type { Middleware } from "../middleware/middleware.js";
+import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
+import { type Duration, parseDuration } from "../time/duration.js";
+import { assertKnownFields } from "../validation/option-names.js";
 
 /** Options of `register`: defaults for jobs of this name. */
 export interface HandlerOptions {

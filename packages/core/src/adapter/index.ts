@@ -1,0 +1,36 @@
+/**
+ * `@sched/core/adapter`: the surface for authors of store and leader adapters, apart from the one
+ * for applications (`@sched/core`). It holds the contracts ({@link Store}, {@link Leader}), the
+ * records they exchange, the errors adapters throw, the lease base every leader adapter stands on
+ * ({@link LeaseLeader}) and the helpers adapters share. Adapter packages import only from here; a
+ * check in `pnpm lint` keeps it so (`scripts/check-adapter-imports.mjs`).
+ */
+
+export {
+  type BackendEnv,
+  type BackendValue,
+  type BackendVariable,
+  type BackendVariables,
+  readBackendEnv,
+} from "../config/backend-env.js";
+export { type Config, configFromEnv, type StoreKind } from "../config/env-config.js";
+export { type Env, EnvReader } from "../config/env-reader.js";
+export * from "../errors.js";
+export {
+  ACTIVE_STATUSES,
+  type AttemptFailure,
+  FINAL_STATUSES,
+  type Job,
+  type JobFilter,
+  type JobStatus,
+} from "../jobs/job.js";
+export type { Stats } from "../jobs/stats.js";
+export type { Leader } from "../leader.js";
+export { LeaseLeader, type LeaseLeaderOptions } from "../lease-leader.js";
+export { LocalLease } from "../local-lease.js";
+export type { Logger } from "../logger/logger.js";
+export * from "../store/store.js";
+export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
+export { type Duration, parseDuration } from "../time/duration.js";
+export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
+export { MAX_ERROR_LENGTH } from "../validation/text.js";

@@ -1,0 +1,416 @@
+import { ConfigError, SchedulerError } from "../errors.js";
+import type { Hook } from "../hooks/hook.js";
+import { type IdGenerator, uuidv7Generator } from "../jobs/ids.js";
+import type { Leader } from "../leader.js";
+import type { Logger } from "../logger/logger.js";
+import type { Middleware } from "../middleware/middleware.js";
+import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
+import type { MisfirePolicy, Store } from "../store/store.js";
+import { type Clock, systemClock } from "../time/clock.js";
+import { type Duration, parseDuration } from "../time/duration.js";
+import { assertKnownOptions } from "../validation/option-names.js";
+
+/** Options of `createScheduler`. Every field is optional. */
+export interface SchedulerOptions<Tx = unknown> {
+  /** Where jobs and schedules live; default a new `MemoryStore`. */
+  store?: Store<Tx>;
+  /** Handlers run concurrently in this instance; default 10. */
+  workers?: number;
+  /** Queues this instance processes; default all queues. */
+  queues?: string[];
+  /** Longest wait between checks for due jobs when no wake-up arrives; default `"1s"`. */
+  pollInterval?: Duration;
+  /** Timeout of handlers that set none; default `"5m"`. `0` disables it. */
+  defaultTimeout?: Duration;
+  /** Retry policy of jobs that set none. */
+  retry?: RetryOptions | RetryPolicy;
+  /** The dead-letter queue. */
+  deadLetter?: {
+    /** Keep dead jobs and call the dead-letter handler; default true. When false, dead jobs are purged at the next cleanup. */
+    enabled?: boolean;
+    /** Name of the dead-letter handler (register a handler under it to be called with each dead job); default `"dead"`. */
+    queue?: string;
+    /** How long dead jobs are kept; default `"168h"`. */
+    retention?: Duration;
+  };
+  /** Several instances sharing one store. */
+  distributed?: {
+    /**
+     * Several instances share the store and only the `leader` fires schedules; default true when a
+     * `leader` is given, else false (this instance always fires them). `false` with a leader is refused.
+     */
+    enabled?: boolean;
+    /** This instance's id; default a random UUID. */
+    instanceId?: string;
+    /** Lease of the leadership and of each running job; default `"30s"`. */
+    lockTTL?: Duration;
+    /** How often leases are renewed; default `"10s"`. Must be less than `lockTTL`. */
+    lockRefresh?: Duration;
+  };
+  /** Leadership; required when `distributed.enabled`. */
+  leader?: Leader;
+  /** Anything with debug/info/warn/error; default `console` (debug suppressed). */
+  logger?: Logger;
+  /** Lifecycle hooks. */
+  hooks?: Hook[];
+  /** Injectable clock for tests; default the system clock. */
+  clock?: Clock;
+  /** How long completed jobs are kept; default `"24h"`. `0` deletes them on completion. */
+  completedRetention?: Duration;
+  /** How often completed/dead/cancelled jobs past retention are purged; default `"1m"`. */
+  cleanupInterval?: Duration;
+  /** Largest payload accepted, in bytes of JSON; default 1 MiB. `0` disables the check. */
+  maxPayloadBytes?: number;
+  /** Largest metadata accepted, in bytes of JSON; default 16 KiB. `0` disables the check. */
+  maxMetadataBytes?: number;
+  /** Reject `enqueue` of job names with no registered handler; default false. */
+  strictHandlers?: boolean;
+  /** Default misfire policy of schedules; default `"once"`. */
+  misfire?: MisfirePolicy;
+  /** How late a tick may fire and still count as on time (for the `skip` policy); default `"1m"`. */
+  misfireGrace?: Duration;
+  /** At most this many catch-up jobs for the `all` misfire policy; default 100. */
+  misfireLimit?: number;
+  /**
+   * The longest any store call may take before it fails with `StoreTimeoutError`
+   * (`STORE_TIMEOUT`), so that no call and no loop waits for ever on a backend that hangs; default
+   * `"10s"`. Measured in real time.
+   */
+  storeTimeout?: Duration;
+  /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
+  maxLeaseRecoveries?: number;
+  /** Most jobs claimed in one store call; default `max(workers, 50)`. */
+  claimBatchSize?: number;
+  /** Job ids; default time-ordered UUIDv7. */
+  idGenerator?: IdGenerator;
+  /** Source of randomness for backoff jitter, in [0, 1); default `Math.random`. */
+  random?: () => number;
+  /** Middleware applied to every handler (same as calling `use`). */
+  middleware?: Middleware[];
+}
+
+/** {@link SchedulerOptions} with defaults applied and durations in ms. */
+export interface ResolvedOptions {
+  workers: number;
+  queues: string[] | null;
+  pollInterval: number;
+  defaultTimeout: number;
+  retry: RetryPolicy;
+  deadLetter: { enabled: boolean; queue: string; retention: number };
+  distributed: { enabled: boolean; instanceId: string; lockTTL: number; lockRefresh: number };
+  logger: Logger;
+  clock: Clock;
+  completedRetention: number;
+  cleanupInterval: number;
+  maxPayloadBytes: number;
+  maxMetadataBytes: number;
+  strictHandlers: boolean;
+  misfire: MisfirePolicy;
+  misfireGrace: number;
+  misfireLimit: number;
+  maxLeaseRecoveries: number;
+  storeTimeout: number;
+  claimBatchSize: number;
+  idGenerator: IdGenerator;
+  random: () => number;
+}
+
+const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+
+/** Validates a job, queue or schedule name. */
+export function assertName(value: unknown, field: string): string {
+  if (typeof value !== "string" || !NAME.test(value)) {
+    throw new ConfigError(
+      field,
+      `${JSON.stringify(value)} is not a valid name; use 1-200 characters from A-Z a-z 0-9 _ . : - /`,
+    );
+  }
+  return value;
+}
+
+function duration(value: Duration | undefined, fallback: Duration, field: string): number {
+  try {
+    return parseDuration(value ?? fallback, field);
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
+  }
+}
+
+function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min)
+    throw new ConfigError(field, `expected an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
+}
+
+/** A console logger without debug noise. */
+const defaultLogger: Logger = {
+  debug() {},
+  info: (m, f) => console.info(`[sched] ${m}`, f ?? ""),
+  warn: (m, f) => console.warn(`[sched] ${m}`, f ?? ""),
+  error: (m, f) => console.error(`[sched] ${m}`, f ?? ""),
+};
+
+/** Every option of {@link SchedulerOptions}, and of its nested objects. */
+const OPTION_NAMES = [
+  "store",
+  "workers",
+  "queues",
+  "pollInterval",
+  "defaultTimeout",
+  "retry",
+  "deadLetter",
+  "distributed",
+  "leader",
+  "logger",
+  "hooks",
+  "clock",
+  "completedRetention",
+  "cleanupInterval",
+  "maxPayloadBytes",
+  "maxMetadataBytes",
+  "strictHandlers",
+  "misfire",
+  "misfireGrace",
+  "misfireLimit",
+  "maxLeaseRecoveries",
+  "storeTimeout",
+  "claimBatchSize",
+  "idGenerator",
+  "random",
+  "middleware",
+] as const satisfies ReadonlyArray<keyof SchedulerOptions>;
+const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
+const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
+const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const HOOK_NAMES = [
+  "beforeJob",
+  "afterJob",
+  "onEnqueue",
+  "onRetry",
+  "onDead",
+  "onRecover",
+] as const satisfies ReadonlyArray<keyof Hook>;
+const STORE_METHODS = [
+  "createJobs",
+  "getJob",
+  "listJobs",
+  "cancelJob",
+  "requeueJob",
+  "claimDueJobs",
+  "completeJobs",
+  "failJob",
+  "releaseJobs",
+  "renewLeases",
+  "recoverExpiredLeases",
+  "nextDueAt",
+  "waitingJobNames",
+  "saveSchedule",
+  "getSchedule",
+  "listSchedules",
+  "deleteSchedule",
+  "fireScheduleTick",
+  "cleanup",
+  "stats",
+  "ping",
+  "close",
+] as const satisfies ReadonlyArray<keyof Store>;
+const LEADER_METHODS = ["isLeader", "acquire", "release", "onLeaderChange"] as const satisfies ReadonlyArray<
+  keyof Leader
+>;
+
+/** Checks that `value` is an object with every method in `methods`. */
+function assertMethods(value: unknown, methods: readonly string[], field: string, hint: string): void {
+  if (value === null || typeof value !== "object") {
+    throw new ConfigError(field, `expected ${hint}, got ${value === null ? "null" : typeof value}`);
+  }
+  const missing = methods.filter(
+    (method) => typeof (value as Record<string, unknown>)[method] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(field, `expected ${hint}; it has no ${missing.join(", ")} method`);
+  }
+}
+
+/**
+ * Wraps a logger so that a logger that throws can never break the scheduler: the line is lost, the
+ * job and the loop go on.
+ */
+export function safeLogger(logger: Logger): Logger {
+  const wrap =
+    (level: (typeof LOG_LEVELS)[number]) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      try {
+        const result: unknown =
+          fields === undefined ? logger[level](message) : logger[level](message, fields);
+        // An async logger that rejects must not become an unhandled rejection.
+        if (
+          result !== null &&
+          typeof result === "object" &&
+          typeof (result as Promise<unknown>).catch === "function"
+        ) {
+          (result as Promise<unknown>).catch(() => {});
+        }
+      } catch {
+        // The logger's failure is its own.
+      }
+    };
+  return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
+}
+
+/**
+ * Applies defaults and validates every option, unknown option names included.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming the option.
+ */
+export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  assertKnownOptions(options, OPTION_NAMES);
+  assertKnownOptions(options.deadLetter, DEAD_LETTER_OPTIONS, "deadLetter");
+  assertKnownOptions(options.distributed, DISTRIBUTED_OPTIONS, "distributed");
+  if (options.retry !== undefined && typeof (options.retry as RetryPolicy).delayFor !== "function") {
+    assertKnownOptions(options.retry, RETRY_OPTIONS, "retry");
+  }
+  if (options.logger !== undefined) {
+    assertMethods(
+      options.logger,
+      LOG_LEVELS,
+      "logger",
+      "an object with debug, info, warn and error methods (console and pino fit)",
+    );
+  }
+  if (options.clock !== undefined) {
+    assertMethods(
+      options.clock,
+      ["now", "setTimeout", "clearTimeout"],
+      "clock",
+      "a Clock (now, setTimeout, clearTimeout)",
+    );
+  }
+  if (options.store !== undefined) {
+    assertMethods(
+      options.store,
+      STORE_METHODS,
+      "store",
+      "a Store of this version of @sched (update the store package if a method is missing)",
+    );
+  }
+  if (options.leader !== undefined) {
+    assertMethods(
+      options.leader,
+      LEADER_METHODS,
+      "leader",
+      "a Leader (isLeader, acquire, release, onLeaderChange)",
+    );
+  }
+  if (
+    options.hooks !== undefined &&
+    (!Array.isArray(options.hooks) || options.hooks.some((h) => h === null || typeof h !== "object"))
+  ) {
+    throw new ConfigError("hooks", "expected an array of hook objects");
+  }
+  for (const [i, hook] of (options.hooks ?? []).entries()) {
+    assertKnownOptions(hook, HOOK_NAMES, `hooks[${i}]`);
+    for (const name of HOOK_NAMES) {
+      if (hook[name] !== undefined && typeof hook[name] !== "function") {
+        throw new ConfigError(`hooks[${i}].${name}`, `expected a function, got ${typeof hook[name]}`);
+      }
+    }
+  }
+  if (options.leader !== undefined && options.distributed?.enabled === false) {
+    throw new ConfigError(
+      "distributed.enabled",
+      "is false while a leader is given: the leader would be ignored and every instance would fire schedules; drop the leader or enable distributed",
+    );
+  }
+  if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
+    throw new ConfigError("middleware", "expected an array of middleware functions");
+  }
+  for (const name of ["idGenerator", "random"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new ConfigError(name, `expected a function, got ${typeof options[name]}`);
+    }
+  }
+  if (options.queues !== undefined && !Array.isArray(options.queues)) {
+    throw new ConfigError("queues", "expected an array of queue names");
+  }
+  const workers = positiveInt(options.workers, 10, "workers");
+  const queues = options.queues ? options.queues.map((q, i) => assertName(q, `queues[${i}]`)) : null;
+  if (queues && queues.length === 0)
+    throw new ConfigError("queues", "expected at least one queue, or leave it unset");
+  const lockTTL = duration(options.distributed?.lockTTL, "30s", "distributed.lockTTL");
+  const lockRefresh = duration(options.distributed?.lockRefresh, "10s", "distributed.lockRefresh");
+  if (lockTTL <= 0) throw new ConfigError("distributed.lockTTL", "must be positive");
+  if (lockRefresh <= 0 || lockRefresh >= lockTTL) {
+    throw new ConfigError(
+      "distributed.lockRefresh",
+      `must be positive and less than lockTTL (${lockTTL}ms), got ${lockRefresh}ms`,
+    );
+  }
+  const pollInterval = duration(options.pollInterval, "1s", "pollInterval");
+  if (pollInterval <= 0) throw new ConfigError("pollInterval", "must be positive");
+  let retryPolicy: RetryPolicy;
+  try {
+    retryPolicy = toRetryPolicy(options.retry);
+  } catch (err) {
+    throw err instanceof SchedulerError && "field" in err
+      ? new ConfigError(String(err.field), err.message.replace(`${String(err.field)}: `, ""), { cause: err })
+      : err;
+  }
+  const misfire = options.misfire ?? "once";
+  if (!["skip", "once", "all"].includes(misfire)) {
+    throw new ConfigError("misfire", `expected "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+  }
+  // A leader given means several instances: it is used without distributed.enabled too.
+  const distributedEnabled = options.distributed?.enabled ?? options.leader !== undefined;
+  if (distributedEnabled && !options.leader) {
+    throw new ConfigError(
+      "leader",
+      "distributed.enabled requires a leader (for example new PostgresLeader(...))",
+    );
+  }
+  const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 0) {
+    throw new ConfigError("maxPayloadBytes", `expected an integer >= 0, got ${maxPayloadBytes}`);
+  }
+  const maxMetadataBytes = options.maxMetadataBytes ?? 16 * 1024;
+  if (!Number.isInteger(maxMetadataBytes) || maxMetadataBytes < 0) {
+    throw new ConfigError("maxMetadataBytes", `expected an integer >= 0, got ${maxMetadataBytes}`);
+  }
+  const storeTimeout = duration(options.storeTimeout, "10s", "storeTimeout");
+  if (storeTimeout <= 0) throw new ConfigError("storeTimeout", "must be positive");
+  const clock = options.clock ?? systemClock;
+  return {
+    workers,
+    queues,
+    pollInterval,
+    defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout"),
+    retry: retryPolicy,
+    deadLetter: {
+      enabled: options.deadLetter?.enabled ?? true,
+      queue: assertName(options.deadLetter?.queue ?? "dead", "deadLetter.queue"),
+      retention: duration(options.deadLetter?.retention, "168h", "deadLetter.retention"),
+    },
+    distributed: {
+      enabled: distributedEnabled,
+      instanceId: options.distributed?.instanceId ?? options.leader?.instanceId ?? crypto.randomUUID(),
+      lockTTL,
+      lockRefresh,
+    },
+    logger: safeLogger(options.logger ?? defaultLogger),
+    clock,
+    completedRetention: duration(options.completedRetention, "24h", "completedRetention"),
+    cleanupInterval: Math.max(1, duration(options.cleanupInterval, "1m", "cleanupInterval")),
+    maxPayloadBytes,
+    maxMetadataBytes,
+    strictHandlers: options.strictHandlers ?? false,
+    misfire,
+    misfireGrace: duration(options.misfireGrace, "1m", "misfireGrace"),
+    misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
+    maxLeaseRecoveries: positiveInt(options.maxLeaseRecoveries, 3, "maxLeaseRecoveries", 0),
+    storeTimeout,
+    claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers, 50), "claimBatchSize"),
+    idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
+    random: options.random ?? Math.random,
+  };
+}

@@ -1,0 +1,23 @@
+import type { Logger } from "../logger/logger.js";
+import type { Job } from "./job.js";
+
+/** What a handler receives besides the job. */
+export interface JobContext {
+  /** Aborts on timeout, on `cancel(id)`, when the lease is lost, and on shutdown past the grace period. */
+  signal: AbortSignal;
+  /** The attempt number, 1 for the first run. */
+  attempt: number;
+  /** A logger scoped to the job. */
+  logger: Logger;
+  /** Renews the job's lease now; long handlers may call it, though the runtime also renews on its own. */
+  heartbeat(): Promise<void>;
+}
+
+/** A job handler function. */
+export type HandlerFn<P = unknown> = (job: Job<P>, ctx: JobContext) => Promise<void> | void;
+
+/** A job handler object. */
+export interface Handler<P = unknown> {
+  /** Runs the job. Throwing fails the attempt. */
+  handle(job: Job<P>, ctx: JobContext): Promise<void> | void;
+}

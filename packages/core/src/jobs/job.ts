@@ -1,0 +1,85 @@
+/**
+ * The states of a job. `scheduled` and `pending` wait to run (the first has a future run time),
+ * `running` is claimed by a worker, `failed` waits for a retry, and `completed`, `dead` and
+ * `cancelled` are final.
+ */
+export type JobStatus = "pending" | "scheduled" | "running" | "completed" | "failed" | "dead" | "cancelled";
+
+/** The statuses in which a job may still run; a `uniqueKey` is held while its job is in one of them. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ["scheduled", "pending", "running", "failed"];
+
+/** The statuses a job never leaves on its own. */
+export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "dead", "cancelled"];
+
+/** One failed attempt, kept in {@link Job.history}. */
+export interface AttemptFailure {
+  /** The attempt number that failed (1 for the first run). */
+  attempt: number;
+  /** The error message. */
+  error: string;
+  /** When the failure was recorded. */
+  failedAt: Date;
+}
+
+/** A job as stored and as handed to handlers. */
+export interface Job<P = unknown> {
+  /** Unique id (a time-ordered UUID, so ids sort in enqueue order). */
+  id: string;
+  /** The handler name. */
+  name: string;
+  /** The JSON payload. */
+  payload: P;
+  /** The queue the job waits in. */
+  queue: string;
+  /** Higher runs first. */
+  priority: number;
+  /** How many times a failed job is retried before it is dead; the job runs at most `maxRetries + 1` times. */
+  maxRetries: number;
+  /** How many failed attempts have been retried so far. */
+  retryCount: number;
+  /** Handler timeout in milliseconds; `0` means no timeout. */
+  timeout: number;
+  /** When the job is (or was) due to run. */
+  scheduledAt: Date;
+  /** When the job was enqueued. */
+  createdAt: Date;
+  /** When the current or last attempt started. */
+  startedAt: Date | null;
+  /** When the job reached a final state. */
+  completedAt: Date | null;
+  /** The last error message, if any. */
+  error: string | null;
+  /** The current state. */
+  status: JobStatus;
+  /** String metadata (tenant, trace context, …). */
+  metadata: Record<string, string>;
+  /** Key that admits only one non-final job, or `null`. */
+  uniqueKey: string | null;
+  /** How many times the job has been claimed; the current attempt number and the lease's fencing token. */
+  attempt: number;
+  /**
+   * How many times the job's lease expired while it ran (the process running it stopped). A job
+   * that loses more than `maxLeaseRecoveries` leases is made dead. Reset by `retryJob`.
+   */
+  lostLeases: number;
+  /** The lease expiry of a running job. */
+  lockedUntil: Date | null;
+  /** The worker instance holding the lease of a running job. */
+  lockedBy: string | null;
+  /** The failed attempts, oldest first. */
+  history: AttemptFailure[];
+}
+
+/** Filter for `listJobs`. */
+export interface JobFilter {
+  /** One status or several. */
+  status?: JobStatus | JobStatus[];
+  /** Only jobs of this queue. */
+  queue?: string;
+  /** Only jobs of this handler name. */
+  name?: string;
+  /** At most this many (default 100, at most 10,000). */
+  limit?: number;
+  /** Skip this many first (default 0). */
+  offset?: number;
+}

@@ -1,0 +1,82 @@
+import { InvalidArgumentError } from "../errors.js";
+
+/** A unit of a {@link DurationString}: milliseconds, seconds, minutes, hours, days. */
+export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
+
+/**
+ * A duration as a string of one to three `<number><unit>` parts: `"500ms"`, `"30s"`, `"5m"`,
+ * `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is refused, but for `"0"`: write `30_000`
+ * or `"30s"`.
+ */
+export type DurationString =
+  | "0"
+  | `${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}${number}${DurationUnit}`;
+
+/** A duration: milliseconds as a number, or a {@link DurationString} such as `"500ms"`, `"30s"`, `"1h30m"`. */
+export type Duration = number | DurationString;
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
+/**
+ * Parses a {@link Duration} into milliseconds.
+ *
+ * @param value - a non-negative number of milliseconds, or a string of `<number><unit>` parts
+ *   (units `ms`, `s`, `m`, `h`, `d`), e.g. `"1h30m"`.
+ * @param field - the option name used in the error message.
+ * @throws InvalidArgumentError when the value is not a finite non-negative duration.
+ */
+export function parseDuration(value: Duration | string, field = "duration"): number {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new InvalidArgumentError(field, `expected a non-negative number of milliseconds, got ${value}`);
+    }
+    return value;
+  }
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(
+      field,
+      `expected a number of milliseconds or a string like "30s", got ${typeof value}`,
+    );
+  }
+  const text = value.trim();
+  // A bare 0 is 0 in every unit: the one number a string may be without one.
+  if (/^0+(\.0+)?$/.test(text)) return 0;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    throw new InvalidArgumentError(
+      field,
+      `"${value}" has no unit; write a number of milliseconds (${text}) or a string with a unit ("${text}ms", "${text}s")`,
+    );
+  }
+  let total = 0;
+  PART.lastIndex = 0;
+  let matched = 0;
+  while (PART.lastIndex < text.length) {
+    const start = PART.lastIndex;
+    const m = PART.exec(text);
+    if (!m || m.index !== start) {
+      throw new InvalidArgumentError(
+        field,
+        `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+      );
+    }
+    total += Number(m[1]) * UNIT_MS[m[2] as string]!;
+    matched++;
+  }
+  if (matched === 0) {
+    throw new InvalidArgumentError(
+      field,
+      `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+    );
+  }
+  return Math.round(total);
+}

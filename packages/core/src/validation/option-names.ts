@@ -1,0 +1,93 @@
+import { ConfigError, InvalidArgumentError } from "../errors.js";
+
+/**
+ * The optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbours each cost 1, so the typo `STOER` is one step from `STORE`.
+ */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const substitution = rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, substitution);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      }
+      row.push(best);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/**
+ * The name of `known` closest to `written`, when it is close enough to be a typo of it: at most
+ * one edit per three characters, rounded up (at least one edit, at most three), case ignored.
+ */
+export function closestName<T extends string>(written: string, known: readonly T[]): T | undefined {
+  const text = written.toLowerCase();
+  const allowed = Math.min(3, Math.max(1, Math.ceil(text.length / 3)));
+  let closest: T | undefined;
+  let closestDistance = Number.POSITIVE_INFINITY;
+  for (const name of known) {
+    const distance = editDistance(text, name.toLowerCase());
+    if (distance < closestDistance) {
+      closest = name;
+      closestDistance = distance;
+    }
+  }
+  return closestDistance <= allowed ? closest : undefined;
+}
+
+/**
+ * Checks that an options object (`value`, found at `path`, e.g. `"distributed"` or `""` for the
+ * top level) has only the names in `known`: a misspelt or foreign option is a mistake that would
+ * otherwise be silently ignored (`new RedisStore({ sentinels })` connecting to 127.0.0.1 instead).
+ * Options whose value is `undefined` count as absent. For adapter authors too.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming the first unknown option (`path.name`), with the
+ *   closest known name when it looks like a typo; or naming `path` when `value` is not an object.
+ */
+export function assertKnownOptions(value: unknown, known: readonly string[], path = ""): void {
+  checkNames(value, known, path, "option", (field, message) => new ConfigError(field, message));
+}
+
+/**
+ * Like {@link assertKnownOptions}, for the fields of a call's input (a job, a filter): a misspelt
+ * field (`maxRetry`) is refused rather than ignored.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the first unknown field, or `path`
+ *   when `value` is not an object.
+ */
+export function assertKnownFields(value: unknown, known: readonly string[], path: string): void {
+  checkNames(value, known, path, "field", (field, message) => new InvalidArgumentError(field, message));
+}
+
+function checkNames(
+  value: unknown,
+  known: readonly string[],
+  path: string,
+  noun: "option" | "field",
+  error: (field: string, message: string) => Error,
+): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw error(path || "options", `expected an object of ${noun}s, got ${got}`);
+  }
+  for (const name of Object.keys(value)) {
+    if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;
+    const field = path ? `${path}.${name}` : name;
+    const suggestion = closestName(name, known);
+    const hint = suggestion === undefined ? "" : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
+    throw error(
+      field,
+      `is not ${noun === "option" ? "an option" : "a field"} here${hint} Known: ${known.join(", ")}`,
+    );
+  }
+}

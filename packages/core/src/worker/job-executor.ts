@@ -1,0 +1,280 @@
+import type { ResolvedOptions } from "../config/options.js";
+import { JobCancelledError, JobTimeoutError, ShuttingDownError, toError } from "../errors.js";
+import type { HandlerRegistry } from "../handlers/handler-registry.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
+import type { HandlerFn } from "../jobs/handler.js";
+import type { Job } from "../jobs/job.js";
+import type { Store } from "../store/store.js";
+import { settleBy } from "../time/settle-by.js";
+import { deadJobIdOf } from "./dead-letters.js";
+import { DeadlineTracker } from "./deadline-tracker.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import type { Outcomes } from "./outcomes.js";
+import { RunningJob, refOf } from "./running-job.js";
+import type { UnhandledNames } from "./unhandled-names.js";
+
+/** How long `stop()` gives aborted handlers to settle before returning their jobs anyway (ms). */
+export const ABORT_GRACE_MS = 1_000;
+
+/**
+ * Runs claimed jobs (River's executor): calls each job's handler with its context, and decides
+ * the attempt's outcome once (`RunningJob.settle`): by its handler, its timeout, a cancel, a lost
+ * lease or shutdown. Outcomes are recorded by {@link Outcomes}, leases kept by
+ * {@link LeaseKeeper}, timeouts kept in one heap with one timer ({@link DeadlineTracker}).
+ *
+ * After a timeout the slot is freed at once, so a handler that never settles cannot hold a slot;
+ * its late result is ignored, and the attempt number fences any late write.
+ */
+export class JobExecutor {
+  private readonly inFlight = new Map<string, RunningJob>();
+  private readonly deadlines: DeadlineTracker;
+  private readonly leases: LeaseKeeper;
+  /** Store calls made for running jobs besides their outcome (dead jobs loaded, lost leases looked up). */
+  private readonly sideCalls = new Set<Promise<unknown>>();
+  /** Resolved when no job is running here; only made while `stop()` waits. */
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ResolvedOptions,
+    private readonly handlers: HandlerRegistry,
+    private readonly hooks: HookRunner,
+    private readonly unhandled: UnhandledNames,
+    private readonly outcomes: Outcomes,
+    /** Called when a slot was freed: another job may be claimed. */
+    private readonly onSlotFreed: () => void,
+  ) {
+    this.leases = new LeaseKeeper(
+      store,
+      options,
+      () => this.inFlight.values(),
+      (running) => this.leaseLost(running),
+    );
+    this.deadlines = new DeadlineTracker(options, (running) => {
+      const err = new JobTimeoutError(running.job.timeout);
+      running.abort(err);
+      this.finish(running, err);
+    });
+  }
+
+  /** Jobs running here now. */
+  get runningCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts renewing the leases of running jobs. */
+  start(): void {
+    this.leases.start();
+  }
+
+  /** Renews the leases of running jobs at once (after an outage of the store's connection). */
+  renewLeasesNow(): void {
+    this.leases.trigger();
+  }
+
+  /** Starts a claimed job; a job without a handler here is handed back untouched. */
+  run(job: Job): void {
+    const { clock, logger } = this.options;
+    const handler = this.handlers.get(job.name);
+    if (!handler) {
+      // Claims name only the handlers registered here, so this is a store that ignored `names`:
+      // hand the job back untouched for an instance that can run it.
+      this.unhandled.warn(job.name);
+      this.outcomes.release([refOf(job)], "no handler here");
+      return;
+    }
+    const already = this.inFlight.get(job.id);
+    if (already !== undefined) {
+      const same = already.ref.attempt === job.attempt && already.ref.lockedBy === job.lockedBy;
+      // The same lease claimed again (the store lost the first claim in a crash and handed the
+      // same attempt to this instance again): the run in progress holds it; start no second one.
+      if (same) return;
+      // Otherwise the run in progress lost its lease (it expired and this instance took the job
+      // over): it is stale, and this claim runs.
+      this.leaseLost(already);
+    }
+    const now = clock.now();
+    const running = new RunningJob(
+      job,
+      now,
+      job.timeout > 0 ? now + job.timeout : Number.POSITIVE_INFINITY,
+      logger,
+      (r) => this.leases.heartbeat(r),
+    );
+    this.inFlight.set(job.id, running);
+    this.deadlines.track(running);
+    if (this.hooks.has("beforeJob")) this.hooks.beforeJob(job);
+    const deadJobId = deadJobIdOf(job, this.options);
+    if (deadJobId === undefined) this.invoke(running, handler.composed, job);
+    else this.runDeadLetter(running, handler.composed, deadJobId);
+  }
+
+  /**
+   * Aborts the attempt of job `id` running here and frees its slot, recording no outcome (the job
+   * was cancelled). With `attempt`, only that attempt: a later attempt of the same job runs on.
+   * Returns whether it ran here.
+   */
+  cancel(id: string, attempt?: number): boolean {
+    const running = this.inFlight.get(id);
+    if (running === undefined || (attempt !== undefined && running.job.attempt !== attempt)) return false;
+    this.drop(running, new JobCancelledError());
+    return true;
+  }
+
+  /**
+   * Waits until `jobsEnd` (clock ms) for running jobs (their leases still renewed), then aborts the
+   * rest with a {@link ShuttingDownError}, gives them {@link ABORT_GRACE_MS} to settle, and records
+   * them as interrupted (back to the queue without using a retry). Then stops renewing leases and
+   * waits, until `deadline` (real time, epoch ms) at most, for the store calls it made.
+   */
+  async stop(jobsEnd: number, deadline: number): Promise<void> {
+    const remaining = jobsEnd - this.options.clock.now();
+    if (this.inFlight.size > 0 && remaining > 0) await this.waitFor(this.whenIdle(), remaining);
+    if (this.inFlight.size > 0) {
+      const reason = new ShuttingDownError("the scheduler stopped before the job finished");
+      for (const running of this.inFlight.values()) running.abort(reason);
+      // A handler that honours its signal settles now; give it a moment to report.
+      await this.waitFor(this.whenIdle(), ABORT_GRACE_MS);
+      for (const running of [...this.inFlight.values()]) this.finish(running, reason);
+    }
+    await settleBy(this.leases.stop(), deadline);
+    await settleBy(
+      (async () => {
+        while (this.sideCalls.size > 0) await Promise.allSettled([...this.sideCalls]);
+      })(),
+      deadline,
+    );
+  }
+
+  /** Forgets every deadline and clears its timer; nothing runs here any more. */
+  clear(): void {
+    this.deadlines.clear();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private waitFor(promise: Promise<unknown>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.options.clock.setTimeout(resolve, ms);
+      promise.then(() => {
+        this.options.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Frees a job's slot, and tells a waiting `stop()` when the last one is freed. */
+  private release(running: RunningJob): void {
+    this.inFlight.delete(running.job.id);
+    this.deadlines.untrack(running);
+    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Calls a handler and settles the attempt with its result. */
+  private invoke(running: RunningJob, fn: HandlerFn, job: Job): void {
+    let result: unknown;
+    try {
+      result = fn(job, running.ctx);
+    } catch (err) {
+      this.finish(running, toError(err));
+      return;
+    }
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as Promise<void>).then === "function"
+    ) {
+      (result as Promise<void>).then(
+        () => this.finish(running, null),
+        (err: unknown) => this.finish(running, toError(err)),
+      );
+    } else {
+      this.finish(running, null);
+    }
+  }
+
+  /**
+   * Runs a dead-letter job: its handler receives the dead job it stands for, read from the store.
+   * A dead job purged meanwhile completes the dead-letter job with a warning.
+   */
+  private runDeadLetter(running: RunningJob, fn: HandlerFn, deadJobId: string): void {
+    this.trackSideCall(
+      this.store.getJob(deadJobId).then(
+        (dead) => {
+          if (running.settled) return;
+          if (dead === null) {
+            this.options.logger.warn(
+              "the job of a dead letter no longer exists; nothing to hand to its handler",
+              {
+                jobId: running.job.id,
+                deadJobId,
+              },
+            );
+            this.finish(running, null);
+            return;
+          }
+          this.invoke(running, fn, dead);
+        },
+        (err: unknown) => this.finish(running, toError(err)),
+      ),
+    );
+  }
+
+  /** Decides an attempt's outcome (once) and frees its slot. */
+  private finish(running: RunningJob, err: Error | null): void {
+    if (!running.settle()) return;
+    this.release(running);
+    if (this.hooks.has("afterJob")) {
+      this.hooks.afterJob(running.job, err, this.options.clock.now() - running.startedAt);
+    }
+    if (err === null) this.outcomes.complete(running);
+    else this.outcomes.fail(running, err);
+    this.onSlotFreed();
+  }
+
+  /** Frees a slot without recording an outcome: the job was cancelled or its lease is gone. */
+  private drop(running: RunningJob, reason: Error): void {
+    running.abort(reason);
+    if (!running.settle()) return;
+    this.release(running);
+    if (this.hooks.has("afterJob")) {
+      this.hooks.afterJob(running.job, reason, this.options.clock.now() - running.startedAt);
+    }
+    this.onSlotFreed();
+  }
+
+  /**
+   * Aborts a job whose lease could not be renewed. A cancel pushed from another instance normally
+   * arrives first; when it did not (the push was lost), the job's status tells a cancel from a
+   * lease taken over after it expired, so that only the latter is logged as a warning.
+   */
+  private leaseLost(running: RunningJob): void {
+    if (running.settled) return;
+    this.drop(running, new JobCancelledError("the job's lease was lost (cancelled, or taken over)"));
+    const { logger } = this.options;
+    const fields = { jobId: running.job.id, name: running.job.name };
+    this.trackSideCall(
+      this.store.getJob(running.job.id).then(
+        (job) => {
+          if (job?.status === "cancelled") logger.debug("a running job was cancelled; aborted it", fields);
+          else
+            logger.warn(
+              "lost the lease of a running job (it expired and was taken over); aborted it",
+              fields,
+            );
+        },
+        () => logger.warn("lost the lease of a running job; aborted it", fields),
+      ),
+    );
+  }
+
+  private trackSideCall(call: Promise<unknown>): void {
+    this.sideCalls.add(call);
+    call.finally(() => this.sideCalls.delete(call));
+  }
+}
