@@ -1,4 +1,4 @@
-import { storeConformance } from "@sched/testing";
+import { storeConformance } from "@sched/testing/conformance";
 import { afterAll, beforeAll } from "vitest";
 import type { PostgresStore } from "../src/index.js";
 import { TestSchemas } from "./helpers.js";
