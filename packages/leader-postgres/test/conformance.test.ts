@@ -1,4 +1,4 @@
-import { leaderConformance } from "@sched/testing";
+import { leaderConformance } from "@sched/testing/conformance";
 import { PostgresLeader } from "../src/index.js";
 import { connectionString, uniqueSchema, useLockTableSchema } from "./postgres.js";
 

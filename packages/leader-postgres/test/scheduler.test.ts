@@ -1,4 +1,4 @@
-import { leaderSchedulerScenarios } from "@sched/testing";
+import { leaderSchedulerScenarios } from "@sched/testing/conformance";
 import { PostgresLeader } from "../src/index.js";
 import { connectionString, uniqueSchema, useLockTableSchema } from "./postgres.js";
 

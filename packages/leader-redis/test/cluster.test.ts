@@ -1,5 +1,6 @@
 import { type RedisCluster, startRedisCluster } from "@sched/redis-cluster";
-import { leaderConformance, recordingLogger } from "@sched/testing";
+import { recordingLogger } from "@sched/testing";
+import { leaderConformance } from "@sched/testing/conformance";
 import type { Cluster, Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisLeader } from "../src/index.js";

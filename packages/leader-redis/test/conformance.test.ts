@@ -1,4 +1,4 @@
-import { leaderConformance } from "@sched/testing";
+import { leaderConformance } from "@sched/testing/conformance";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
 import { RedisLeader } from "../src/index.js";

@@ -1,4 +1,4 @@
-import { leaderSchedulerScenarios } from "@sched/testing";
+import { leaderSchedulerScenarios } from "@sched/testing/conformance";
 import { RedisLeader } from "../src/index.js";
 import { url, useKeyPrefix } from "./redis.js";
 

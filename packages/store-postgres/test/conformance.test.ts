@@ -1,17 +1,20 @@
-import { storeConformance } from "@sched/testing";
+import { storeConformance } from "@sched/testing/conformance";
+import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import type { PostgresStore } from "../src/index.js";
-import { TestSchemas } from "./helpers.js";
+import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 let schema: string;
+// The application's connections, on which the transactions tests run BEGIN.
+const application = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
 
 beforeAll(async () => {
   schema = await schemas.migrated("sched_conf");
 });
 
 afterAll(async () => {
-  await schemas.dropAll();
+  await Promise.all([schemas.dropAll(), application.end()]);
 });
 
 // One migrated schema for the file; each test gets a store of its own and an emptied schema.
@@ -32,5 +35,23 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
       (table) => `"${schema}"."${tablePrefix}${table}"`,
     );
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
+  },
+  // An application transaction: a client of the application's pool after BEGIN, released when it ends.
+  beginTransaction: async () => {
+    const client = await application.connect();
+    try {
+      await client.query("BEGIN");
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    const end = async (statement: "COMMIT" | "ROLLBACK") => {
+      try {
+        await client.query(statement);
+      } finally {
+        client.release();
+      }
+    };
+    return { transaction: client, commit: () => end("COMMIT"), rollback: () => end("ROLLBACK") };
   },
 });

@@ -1,5 +1,6 @@
 import { createScheduler, type Job } from "@sched/core";
-import { runUntilIdle, storeSchedulerScenarios } from "@sched/testing";
+import { runUntilIdle } from "@sched/testing";
+import { storeSchedulerScenarios } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresStore } from "../src/index.js";
 import { TestSchemas } from "./helpers.js";

@@ -1,5 +1,6 @@
 import { type RedisCluster, startRedisCluster } from "@sched/redis-cluster";
-import { storeConformance, waitFor } from "@sched/testing";
+import { waitFor } from "@sched/testing";
+import { storeConformance } from "@sched/testing/conformance";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";

@@ -1,4 +1,4 @@
-import { storeConformance } from "@sched/testing";
+import { storeConformance } from "@sched/testing/conformance";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
 import { RedisStore } from "../src/index.js";

@@ -1,5 +1,6 @@
 import { createScheduler, type Job } from "@sched/core";
-import { runUntilIdle, storeSchedulerScenarios, waitFor } from "@sched/testing";
+import { runUntilIdle, waitFor } from "@sched/testing";
+import { storeSchedulerScenarios } from "@sched/testing/conformance";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";

@@ -79,7 +79,7 @@ export async function handoverScenario<L extends Leader>(
  *
  * @example
  * ```ts
- * import { leaderSchedulerScenarios } from "@sched/testing";
+ * import { leaderSchedulerScenarios } from "@sched/testing/conformance";
  * import { PostgresLeader } from "@sched/leader-postgres";
  *
  * leaderSchedulerScenarios(

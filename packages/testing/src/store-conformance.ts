@@ -1,6 +1,7 @@
 import type { Store } from "@sched/core";
 import { describe } from "vitest";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
+import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
 import { describeClosed } from "./store-conformance/closed.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
@@ -17,8 +18,11 @@ import { describeRelease } from "./store-conformance/release.js";
 import { describeSchedules } from "./store-conformance/schedules.js";
 import { describeSubscribe } from "./store-conformance/subscribe.js";
 import { describeText } from "./store-conformance/text.js";
+import { type ConformanceTransaction, describeTransactions } from "./store-conformance/transactions.js";
 import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
 import { storePerTest } from "./store-per-test.js";
+
+export type { ConformanceTransaction } from "./store-conformance/transactions.js";
 
 /** Options of {@link storeConformance}. */
 export interface StoreConformanceOptions {
@@ -40,6 +44,14 @@ export interface StoreConformanceOptions {
    * they are skipped.
    */
   wipe?: (store: Store) => Promise<void>;
+  /**
+   * Begins an application transaction `store` can join: runs the backend's `BEGIN` on a
+   * connection of its own and returns the handle `createJobs` takes as `options.transaction`, with
+   * `commit()` and `rollback()` (each also releases the connection). Required when the store
+   * declares the `transactions` capability: without it, the tests of transactions fail, naming
+   * this option. Stores without the capability need none; those tests are skipped with the reason.
+   */
+  beginTransaction?: (store: Store) => Promise<ConformanceTransaction>;
 }
 
 /**
@@ -51,9 +63,14 @@ export interface StoreConformanceOptions {
  * closed after the test (after `options.cleanup`, when given). Tests pass fixed instants around
  * 2030-01-01 as `now` and insert jobs with time-ordered (UUID v7) ids.
  *
+ * The suite reads the store's `capabilities`: a group the store does not declare it can run
+ * (`transactions`, `pushedEvents`) is reported as skipped, test by test, with a reason naming the
+ * capability; a test that needs an option the suite was not given (`openPeer`, `wipe`) is skipped
+ * naming the option.
+ *
  * @example
  * ```ts
- * import { storeConformance } from "@sched/testing";
+ * import { storeConformance } from "@sched/testing/conformance";
  * import { MemoryStore } from "@sched/core";
  *
  * storeConformance("MemoryStore", () => new MemoryStore());
@@ -66,19 +83,18 @@ export function storeConformance(
 ): void {
   describe(`${name} store conformance`, () => {
     const currentStore = storePerTest(factory, options.cleanup);
-    const { openPeer } = options;
+    const { openPeer, wipe, beginTransaction } = options;
     const ctx: StoreSuiteContext = {
       get store(): Store {
         return currentStore();
       },
       openStore: async () => factory(),
       openPeer: openPeer === undefined ? undefined : async () => openPeer(currentStore()),
-      wipe:
-        options.wipe === undefined
-          ? undefined
-          : () => (options.wipe as (store: Store) => Promise<void>)(currentStore()),
+      wipe: wipe === undefined ? undefined : () => wipe(currentStore()),
+      beginTransaction: beginTransaction === undefined ? undefined : () => beginTransaction(currentStore()),
     };
 
+    describeCapabilities(ctx);
     describeCreateJobs(ctx);
     describeUniqueKeys(ctx);
     describeText(ctx);
@@ -93,6 +109,7 @@ export function storeConformance(
     describeCancelAndRequeue(ctx);
     describeSchedules(ctx);
     describeMaintenance(ctx);
+    describeTransactions(ctx);
     describeSubscribe(ctx);
     describeEpoch(ctx);
     describeClosed(ctx);

@@ -1,4 +1,4 @@
-import { createScheduler, type Job, type Scheduler, type Store } from "@sched/core";
+import { createScheduler, type Job, type Scheduler, type Store, type StoreCapabilities } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
 import { recordingLogger } from "./recording-logger.js";
 import { runUntilIdle } from "./run-until-idle.js";
@@ -13,6 +13,7 @@ import {
   stopDuringClaimScenario,
   unstorableTextScenario,
 } from "./scenarios/job-life.js";
+import { requireCapability } from "./store-conformance/capabilities.js";
 import { storePerTest } from "./store-per-test.js";
 import { createTestClock, type TestClock } from "./test-clock.js";
 import { waitFor } from "./wait-for.js";
@@ -148,11 +149,14 @@ export async function payloadLimitScenario(store: Store): Promise<void> {
  *
  * `factory` is called before each test and must return an open, **empty** store; the store is
  * closed after the test (after `options.cleanup`, when given). Run it next to {@link storeConformance}: the conformance suite checks
- * each `Store` method, these scenarios the methods working together.
+ * each `Store` method, these scenarios the methods working together. Scenarios that need a
+ * capability the store does not declare (a cancel pushed to another instance needs
+ * `pushedEvents`), or a second instance without `options.openPeer`, are reported as skipped with
+ * the reason.
  *
  * @example
  * ```ts
- * import { storeSchedulerScenarios } from "@sched/testing";
+ * import { storeSchedulerScenarios } from "@sched/testing/conformance";
  * import { MemoryStore } from "@sched/core";
  *
  * storeSchedulerScenarios("MemoryStore", () => new MemoryStore());
@@ -210,16 +214,19 @@ export function storeSchedulerScenarios(
       await stopDuringClaimScenario(current());
     });
 
-    const withPeer = (run: (store: Store, peer: Store) => Promise<void>) => async (test: TestContext) => {
-      if (options.openPeer === undefined) test.skip("no openPeer was given for a second instance");
-      const store = current();
-      const peer = await (options.openPeer as (store: Store) => Promise<Store> | Store)(store);
-      try {
-        await run(store, peer);
-      } finally {
-        if (peer !== store) await peer.close();
-      }
-    };
+    const withPeer =
+      (run: (store: Store, peer: Store) => Promise<void>, needs: readonly (keyof StoreCapabilities)[] = []) =>
+      async (test: TestContext) => {
+        const store = current();
+        for (const capability of needs) requireCapability(store, capability, test);
+        if (options.openPeer === undefined) test.skip("no openPeer was given for a second instance");
+        const peer = await (options.openPeer as (store: Store) => Promise<Store> | Store)(store);
+        try {
+          await run(store, peer);
+        } finally {
+          if (peer !== store) await peer.close();
+        }
+      };
 
     it(
       "a rolling deploy: jobs of a name only the newer instance handles run there, none dies",
@@ -236,7 +243,7 @@ export function storeSchedulerScenarios(
     it(
       "cancel() of a job running on another instance aborts it within milliseconds, without a lease warning",
       { timeout: 30_000 },
-      withPeer(pushedCancelScenario),
+      withPeer(pushedCancelScenario, ["pushedEvents"]),
     );
   });
 }

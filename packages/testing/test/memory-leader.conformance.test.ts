@@ -1,5 +1,5 @@
 import { MemoryLeader, MemoryLeaderGroup } from "@sched/core";
-import { leaderConformance } from "../src/index.js";
+import { leaderConformance } from "../src/conformance/index.js";
 
 // Each test gets its own namespace, and so its own group: leaders of different tests never meet.
 const groups = new Map<string, MemoryLeaderGroup>();

@@ -1,6 +1,6 @@
 import { type Leader, MemoryLeader, MemoryLeaderGroup } from "@sched/core";
 import { describe, expect, it } from "vitest";
-import { type LeaderFactoryOptions, leaderSchedulerScenarios } from "../src/index.js";
+import { type LeaderFactoryOptions, leaderSchedulerScenarios } from "../src/conformance/index.js";
 import { handoverScenario } from "../src/leader-scheduler-scenarios.js";
 
 const groups = new Map<string, MemoryLeaderGroup>();

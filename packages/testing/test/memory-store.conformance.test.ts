@@ -1,4 +1,4 @@
 import { MemoryStore } from "@sched/core";
-import { storeConformance } from "../src/index.js";
+import { storeConformance } from "../src/conformance/index.js";
 
 storeConformance("MemoryStore", () => new MemoryStore(), { openPeer: (store) => store });

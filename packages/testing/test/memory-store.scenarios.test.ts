@@ -1,6 +1,6 @@
 import { MemoryStore, type ScheduleTick, uuidv7Generator } from "@sched/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { storeSchedulerScenarios } from "../src/index.js";
+import { storeSchedulerScenarios } from "../src/conformance/index.js";
 import { payloadLimitScenario, workloadScenario } from "../src/store-scheduler-scenarios.js";
 
 storeSchedulerScenarios("MemoryStore", () => new MemoryStore(), { openPeer: (store) => store });

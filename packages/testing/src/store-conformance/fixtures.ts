@@ -10,6 +10,7 @@ import {
   type Store,
   uuidv7Generator,
 } from "@sched/core";
+import type { ConformanceTransaction } from "./transactions.js";
 
 /** Gives the topic files of the store suite the store of the running test. */
 export interface StoreSuiteContext {
@@ -28,6 +29,12 @@ export interface StoreSuiteContext {
    * `StoreConformanceOptions.wipe`); `undefined` when the suite was given none.
    */
   readonly wipe: (() => Promise<void>) | undefined;
+  /**
+   * Begins an application transaction the running test's store can join (see
+   * `StoreConformanceOptions.beginTransaction`); `undefined` when the suite was given none. The
+   * caller commits or rolls it back.
+   */
+  readonly beginTransaction: (() => Promise<ConformanceTransaction>) | undefined;
 }
 
 /** The fixed instant every test starts from; time is always passed in, never read. Never mutate it. */

@@ -1,6 +1,7 @@
 import type { Store, StoreEvent } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
+import { requireCapability } from "./capabilities.js";
 import {
   at,
   createJobInStatus,
@@ -14,9 +15,13 @@ import {
 
 type Subscribe = NonNullable<Store["subscribe"]>;
 
-/** The store's `subscribe`, or skips the test when the store has none (it is optional). */
+/**
+ * The store's `subscribe`. Skips the test, naming the capability, when the store does not declare
+ * `pushedEvents`; fails it when the store declares them but has no `subscribe`.
+ */
 function subscribeOf(store: Store, test: TestContext): Subscribe {
-  if (store.subscribe === undefined) test.skip();
+  requireCapability(store, "pushedEvents", test);
+  expect(store.subscribe, "a store declaring pushedEvents implements subscribe").toBeTypeOf("function");
   return (store.subscribe as Subscribe).bind(store);
 }
 
@@ -34,7 +39,7 @@ function recorder(): { queues: string[]; cancelled: string[]; listener: (event: 
   };
 }
 
-/** Optional push wake-ups: `subscribe` (skipped for stores without it). */
+/** Pushed events: `subscribe`, run when the store declares the `pushedEvents` capability. */
 export function describeSubscribe(ctx: StoreSuiteContext): void {
   describe("subscribe", () => {
     it("a subscribed listener is called with the queue after createJobs", async (test) => {
