@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { configFromEnv } from "../src/config/env-config.js";
 import type { SchedulerOptions } from "../src/config/options.js";
 import { ConfigError } from "../src/errors.js";
 import type { HandlerFn } from "../src/jobs/handler.js";
@@ -38,6 +39,58 @@ describe("options are validated at construction", () => {
 
   it("an option set to undefined counts as absent", () => {
     expect(() => createScheduler({ workers: undefined, logger: recordingLogger() })).not.toThrow();
+  });
+});
+
+describe("a ConfigError never quotes a value that could be a connection string", () => {
+  const secret = "postgres://app:Hunter-s3cret@db.internal:5432/app";
+  const leaks = (err: unknown): boolean => {
+    for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+      if (String((e as Error).message).includes("Hunter-s3cret")) return true;
+    }
+    return JSON.stringify(err).includes("Hunter-s3cret");
+  };
+  it.each([
+    ["pollInterval", { pollInterval: secret }],
+    ["defaultTimeout", { defaultTimeout: secret }],
+    ["completedRetention", { completedRetention: secret }],
+    ["misfire", { misfire: secret }],
+    ["queues[0]", { queues: [secret] }],
+    ["deadLetter.queue", { deadLetter: { queue: secret } }],
+    ["deadLetter.retention", { deadLetter: { retention: secret } }],
+    ["distributed.lockTTL", { distributed: { lockTTL: secret } }],
+    ["workers", { workers: secret }],
+    ["retry.initialDelay", { retry: { initialDelay: secret } }],
+  ])("%s", (field, options) => {
+    let caught: unknown;
+    try {
+      createScheduler(options as SchedulerOptions);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).field).toBe(field);
+    expect(leaks(caught)).toBe(false);
+  });
+
+  it("in the environment too, while plain words are still quoted to help", () => {
+    for (const name of [
+      "SCHEDULER_LOCK_TTL",
+      "SCHEDULER_WORKERS",
+      "SCHEDULER_INSTANCE_ID",
+      "SCHEDULER_STORE",
+    ]) {
+      let caught: unknown;
+      try {
+        configFromEnv({ [name]: secret });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, name).toBeInstanceOf(ConfigError);
+      expect(leaks(caught), name).toBe(false);
+    }
+    expect(() => configFromEnv({ SCHEDULER_WORKERS: "ten" })).toThrow(/"ten"/);
+    expect(() => createScheduler({ pollInterval: "soon" })).toThrow(/"soon"/);
   });
 });
 

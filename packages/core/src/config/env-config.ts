@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.js";
 import type { Duration } from "../time/duration.js";
+import { isPlainWord } from "../validation/text.js";
 import { type Env, EnvReader } from "./env-reader.js";
 import {
   rejectOtherStoresSettings,
@@ -57,7 +58,7 @@ export function configFromEnv(env: Env = process.env): Config {
   if (!(STORE_KINDS as readonly string[]).includes(storeName)) {
     throw new ConfigError(
       "SCHEDULER_STORE",
-      `expected one of ${STORE_KINDS.join(", ")}, got ${JSON.stringify(storeName)}`,
+      `expected one of ${STORE_KINDS.join(", ")}, got ${isPlainWord(storeName) ? JSON.stringify(storeName) : `a value of ${storeName.length} characters`}`,
     );
   }
   rejectOtherStoresSettings(env, storeName, storeSetting === undefined);

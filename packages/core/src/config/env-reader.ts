@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.js";
 import { type Duration, parseDuration } from "../time/duration.js";
+import { isPlainWord } from "../validation/text.js";
 
 /** An environment: `process.env` or any record of variable names to values. */
 export type Env = Record<string, string | undefined>;
@@ -144,7 +145,8 @@ export class EnvReader {
   }
 
   private show(name: string, value: string): string {
-    // Connection strings may hold passwords: never echo them.
-    return this.isSecret(name) ? "the given value" : JSON.stringify(value);
+    // A value may hold a password even in the wrong variable: only digits are ever echoed.
+    if (this.isSecret(name)) return "the given value";
+    return isPlainWord(value) ? JSON.stringify(value) : `a value of ${value.length} characters`;
   }
 }

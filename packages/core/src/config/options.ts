@@ -9,6 +9,7 @@ import type { MisfirePolicy, Store } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownOptions } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 
 /** Options of `createScheduler`. Every field is optional. */
 export interface SchedulerOptions<Tx = unknown> {
@@ -122,7 +123,7 @@ export function assertName(value: unknown, field: string): string {
   if (typeof value !== "string" || !NAME.test(value)) {
     throw new ConfigError(
       field,
-      `${JSON.stringify(value)} is not a valid name; use 1-200 characters from A-Z a-z 0-9 _ . : - /`,
+      `expected 1-200 characters from A-Z a-z 0-9 _ . : - /, got ${describeValue(value)}`,
     );
   }
   return value;
@@ -132,14 +133,15 @@ function duration(value: Duration | undefined, fallback: Duration, field: string
   try {
     return parseDuration(value ?? fallback, field);
   } catch (err) {
-    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
+    // The parser's message is kept; no cause, so nothing else can carry the value along.
+    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""));
   }
 }
 
 function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min)
-    throw new ConfigError(field, `expected an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}`);
+    throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(v)}`);
   return v;
 }
 
@@ -359,7 +361,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   }
   const misfire = options.misfire ?? "once";
   if (!["skip", "once", "all"].includes(misfire)) {
-    throw new ConfigError("misfire", `expected "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+    throw new ConfigError("misfire", `expected "skip", "once" or "all", got ${describeValue(misfire)}`);
   }
   // A leader given means several instances: it is used without distributed.enabled too.
   const distributedEnabled = options.distributed?.enabled ?? options.leader !== undefined;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { describeValue } from "../validation/text.js";
 
 /** A unit of a {@link DurationString}: milliseconds, seconds, minutes, hours, days. */
 export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
@@ -54,7 +55,7 @@ export function parseDuration(value: Duration | string, field = "duration"): num
   if (/^\d+(\.\d+)?$/.test(text)) {
     throw new InvalidArgumentError(
       field,
-      `"${value}" has no unit; write a number of milliseconds (${text}) or a string with a unit ("${text}ms", "${text}s")`,
+      `"${text}" has no unit; write a number of milliseconds (${text}) or a string with a unit ("${text}ms", "${text}s")`,
     );
   }
   let total = 0;
@@ -66,7 +67,7 @@ export function parseDuration(value: Duration | string, field = "duration"): num
     if (!m || m.index !== start) {
       throw new InvalidArgumentError(
         field,
-        `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+        `${describeValue(value)} is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
       );
     }
     total += Number(m[1]) * UNIT_MS[m[2] as string]!;
@@ -75,7 +76,7 @@ export function parseDuration(value: Duration | string, field = "duration"): num
   if (matched === 0) {
     throw new InvalidArgumentError(
       field,
-      `"${value}" is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
+      `${describeValue(value)} is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
     );
   }
   return Math.round(total);

@@ -46,3 +46,34 @@ export function storableText(text: string, maxLength = MAX_ERROR_LENGTH): string
   if (out.includes(NUL)) out = out.replaceAll(NUL, "\ufffd");
   return wellFormed(out).isWellFormed() ? out : wellFormed(out).toWellFormed();
 }
+
+/** A string plain enough to quote in an error: it cannot be a URL or carry credentials. */
+const PLAIN_WORD = /^[A-Za-z0-9_.+-]{1,32}$/;
+
+/**
+ * Whether `text` may be quoted in an error message: at most 32 letters, digits and `_ . + -`, so
+ * never a connection string or a URL (which hold `:`, `/` or `@`).
+ */
+export function isPlainWord(text: string): boolean {
+  return PLAIN_WORD.test(text);
+}
+
+/**
+ * Describes a value for an error message without quoting a string that could hold a secret: a
+ * value given in the wrong place (a connection string as a duration) must not reach a log.
+ * Numbers, booleans, `null`, `undefined` and plain words ({@link isPlainWord}) are shown; any
+ * other string is described by its length.
+ *
+ * @example `describeValue("postgres://u:pw@h/db")` is `"a string of 20 characters"`; `describeValue("soon")` is `'"soon"'`.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") {
+    if (isPlainWord(value)) return JSON.stringify(value);
+    return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
+  }
+  if (value === null || value === undefined || typeof value === "boolean") return String(value);
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "bigint") return `the bigint ${value}`;
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
