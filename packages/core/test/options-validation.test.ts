@@ -74,15 +74,15 @@ describe("a ConfigError never quotes a value that could be a connection string",
   });
 
   it("in the environment too, while plain words are still quoted to help", () => {
-    for (const name of [
-      "SCHEDULER_LOCK_TTL",
-      "SCHEDULER_WORKERS",
-      "SCHEDULER_INSTANCE_ID",
-      "SCHEDULER_STORE",
-    ]) {
+    for (const [name, value] of [
+      ["SCHEDULER_LOCK_TTL", secret],
+      ["SCHEDULER_WORKERS", secret],
+      ["SCHEDULER_INSTANCE_ID", `${secret} with spaces`],
+      ["SCHEDULER_STORE", secret],
+    ] as const) {
       let caught: unknown;
       try {
-        configFromEnv({ [name]: secret });
+        configFromEnv({ [name]: value });
       } catch (err) {
         caught = err;
       }
