@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Config, configFromEnv, optionsFromConfig } from "./env-config.js";
 import { AdapterNotInstalledError, ConfigError } from "./errors.js";
-import type { Leader } from "./leader.js";
+import type { Leader } from "./leadership/leader.js";
 import { MemoryLeader, MemoryStore } from "./memory/index.js";
 import type { SchedulerOptions } from "./options.js";
 import { Scheduler } from "./scheduler.js";

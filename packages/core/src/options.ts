@@ -2,7 +2,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError, SchedulerError } from "./errors.js";
 import { type IdGenerator, uuidv7Generator } from "./ids.js";
-import type { Leader } from "./leader.js";
+import type { Leader } from "./leadership/leader.js";
 import { assertKnownOptions } from "./option-names.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "./retry.js";
 import type { MisfirePolicy, Store } from "./store.js";

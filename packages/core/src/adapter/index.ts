@@ -9,9 +9,14 @@ export { type Clock, systemClock, type TimerHandle } from "../clock.js";
 export { type Duration, parseDuration } from "../duration.js";
 export { type Config, configFromEnv, type StoreKind } from "../env-config.js";
 export * from "../errors.js";
-export type { Leader } from "../leader.js";
-export { LeaseLeader, type LeaseLeaderOptions } from "../lease-leader.js";
-export { LocalLease } from "../local-lease.js";
+export type { Leader } from "../leadership/leader.js";
+export {
+  type LeaseBackend,
+  LeaseLeader,
+  type LeaseLeaderOptions,
+} from "../leadership/lease-leader.js";
+export { LocalLease } from "../leadership/local-lease.js";
+export { settlesWithin } from "../leadership/settles-within.js";
 export { assertKnownFields, assertKnownOptions } from "../option-names.js";
 export * from "../store.js";
 export { MAX_ERROR_LENGTH } from "../text.js";
