@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { type Config, configFromEnv, optionsFromConfig } from "./config/env-config.js";
 import type { SchedulerOptions } from "./config/options.js";
 import { AdapterNotInstalledError, ConfigError } from "./errors.js";
-import type { Leader } from "./leader.js";
+import type { Leader } from "./leadership/leader.js";
 import { MemoryLeader, MemoryStore } from "./memory/index.js";
 import { Scheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";

@@ -31,9 +31,7 @@ export type {
   PayloadOf,
 } from "./jobs/new-job.js";
 export type { Stats } from "./jobs/stats.js";
-export type { Leader } from "./leader.js";
-export { LeaseLeader, type LeaseLeaderOptions } from "./lease-leader.js";
-export { LocalLease } from "./local-lease.js";
+export type { Leader } from "./leadership/leader.js";
 export type { Logger } from "./logger/logger.js";
 export * from "./memory/index.js";
 export { chain } from "./middleware/chain.js";
@@ -71,10 +69,10 @@ export {
 export { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 export type { ScheduleOptions } from "./schedules/schedule-options.js";
 export { TICK_METADATA } from "./schedules/schedule-runner.js";
-export * from "./store/store.js";
+export type * from "./store/store.js";
+export { DEAD_LETTER_METADATA } from "./store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
 export { type Duration, parseDuration } from "./time/duration.js";
 export { ManualClock } from "./time/manual-clock.js";
-export { assertKnownFields, assertKnownOptions } from "./validation/option-names.js";
 export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";
 export { MAX_ERROR_LENGTH } from "./validation/text.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSchedulerFromEnv } from "../src/from-env.js";
-import type { Leader } from "../src/leader.js";
+import type { Leader } from "../src/leadership/leader.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import { ManualClock } from "../src/time/manual-clock.js";

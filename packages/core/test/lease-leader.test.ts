@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/errors.js";
-import { LeaseLeader, type LeaseLeaderOptions } from "../src/lease-leader.js";
+import { LeaseLeader, type LeaseLeaderOptions } from "../src/leadership/lease-leader.js";
 import { recordingLogger } from "./helpers.js";
 
 /** A lease kept in a variable: enough to drive the common part. */
@@ -13,7 +13,7 @@ class VariableLeader extends LeaseLeader {
   readonly log: string[] = [];
 
   constructor(options: LeaseLeaderOptions = {}) {
-    super("VariableLeader", options);
+    super({ kind: "VariableLeader", commandTimeoutMs: 50 }, options);
   }
 
   /** The protected members, for assertions. */
@@ -21,29 +21,27 @@ class VariableLeader extends LeaseLeader {
     return { ttlMs: this.ttlMs, localLeaseMs: this.localLeaseMs };
   }
 
-  protected async acquireOrRenew(): Promise<boolean> {
-    this.log.push("acquire");
-    try {
-      await this.withTimeout(50, () => (this.hang ? new Promise<void>(() => {}) : Promise.resolve()));
-      if (this.down) throw new Error("backend down");
-    } catch (err) {
-      this.lease.stepDown();
-      this.reportFailure(err as Error);
-      return false;
-    }
-    this.clearFailures();
-    if (this.holder !== null && this.holder !== this.instanceId) return false;
-    if (this.holder === this.instanceId && this.lease.isLeader()) {
-      return this.lease.renew(performance.now() + this.localLeaseMs);
-    }
-    this.holder = this.instanceId;
-    this.lease.gain(++this.term_, performance.now() + this.localLeaseMs);
-    return true;
+  private async reach(): Promise<void> {
+    if (this.hang) await new Promise<void>(() => {});
+    if (this.down) throw new Error("backend down");
   }
 
-  protected async releaseLease(): Promise<void> {
+  protected async elect(): Promise<number | null> {
+    this.log.push("acquire");
+    await this.reach();
+    if (this.holder !== null) return null;
+    this.holder = this.instanceId;
+    return ++this.term_;
+  }
+
+  protected async reelect(term: number): Promise<number | null> {
+    this.log.push("acquire");
+    await this.reach();
+    return this.holder === this.instanceId && term === this.term_ ? term : null;
+  }
+
+  protected async resign(): Promise<void> {
     this.log.push("release");
-    this.lease.stepDown();
     if (this.holder === this.instanceId) this.holder = null;
   }
 

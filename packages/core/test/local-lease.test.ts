@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LocalLease } from "../src/local-lease.js";
+import { LocalLease } from "../src/leadership/local-lease.js";
 
 describe("LocalLease", () => {
   it("leads from gain until its deadline, then steps down and tells listeners once", () => {

@@ -5,6 +5,7 @@ import {
   type LeaseLeaderOptions,
   parseDuration,
   StoreError,
+  settlesWithin,
 } from "@sched/core/adapter";
 import type { Pool, QueryConfig } from "pg";
 import {
@@ -50,12 +51,7 @@ const OPTION_NAMES = [
   "logger",
 ] as const satisfies ReadonlyArray<keyof PostgresLeaderOptions>;
 
-/** The longest a release waits for the database: it is best effort, as an unreleased lease expires. */
-const RELEASE_TIMEOUT_MS = 5_000;
-/**
- * How long `close()` waits for its last statements (an acquire in flight, the release) before it
- * destroys the sockets of the pool it created, and then again for them to end.
- */
+/** How long `close()` waits for the pool it created to end before it destroys the sockets. */
 const CLOSE_GRACE_MS = 1_000;
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
 const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
@@ -69,6 +65,10 @@ const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
  * the runtime calls {@link acquire} every `lockRefresh`. `acquire()` rejects (with a
  * `StoreError`) only when the lock table does not exist: call {@link migrate} first.
  *
+ * `close()` resolves within about 2 s even when the server hangs: after 1 s the sockets of the
+ * leader's own pool are destroyed, so an acquire or release in flight fails at once (with a pool
+ * of yours, they are left to finish or time out on their own).
+ *
  * @example
  * ```ts
  * const leader = new PostgresLeader({ connectionString, ttl: "30s" });
@@ -80,17 +80,9 @@ export class PostgresLeader extends LeaseLeader {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   /** Cuts the connections of the pool the leader created; nothing for a pool you gave. */
-  private readonly destroyConnections: () => void;
-  private closeBounded: Promise<void> | null = null;
+  private readonly destroyOwnedConnections: () => void;
   private readonly statements: LeaseStatements;
   private readonly server: ServerDescription;
-  /**
-   * The last term the database granted this instance, even one it did not act on (an answer that
-   * came too late); it may take that lease back at once after stepping down. `null` before any.
-   */
-  private grantedTerm: number | null = null;
-  /** Whether a statement may have written this instance into the row since the last release. */
-  private mayHoldRow = false;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -111,7 +103,7 @@ export class PostgresLeader extends LeaseLeader {
       throw new ConfigError("pool", "expected a pg.Pool");
     }
     assertUsableConnectionString(options.connectionString, options.pool);
-    super("PostgresLeader", options);
+    super({ kind: "PostgresLeader" }, options);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.server = describeServer(options.connectionString, options.pool);
     this.ownsPool = options.pool === undefined;
@@ -120,7 +112,7 @@ export class PostgresLeader extends LeaseLeader {
         ? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs))
         : null;
     this.pool = owned?.pool ?? (options.pool as Pool);
-    this.destroyConnections = owned?.destroyConnections ?? (() => {});
+    this.destroyOwnedConnections = owned?.destroyConnections ?? (() => {});
     if (this.ownsPool) {
       // An idle connection that the server closes (restart, pg_terminate_backend) is reported on
       // the pool; without a listener Node.js would crash the process. The pool replaces it.
@@ -145,111 +137,41 @@ export class PostgresLeader extends LeaseLeader {
   }
 
   /**
-   * Takes the lease when it is free or expired by the database's clock (with a new, higher term),
-   * or renews it when this instance leads (keeping the term).
-   *
-   * @throws StoreError only when the lock table does not exist: call {@link migrate} first.
+   * Runs the acquire statement as an election: the lease is taken when it is free, expired by the
+   * database's clock, or still holds this instance's `grantedTerm`, with the term raised.
    */
-  protected async acquireOrRenew(): Promise<boolean> {
-    // Renew (keeping the term) only a leadership this instance still holds locally; any other
-    // success is a new leadership with a higher term, so no two leaderships share a term.
-    const leads = this.isLeader();
-    // Taken before the statement is even queued: the server reads clock_timestamp() later, so
-    // `sentAt + ttl` comes no later than the server's `expires_at` (up to the clocks' drift, which
-    // the safety margin covers).
-    const sentAt = performance.now();
-    this.mayHoldRow = true;
-    let term: string | undefined;
-    try {
-      const rows = await this.run<{ term: string }>(
-        "acquire the lease",
-        this.statements.acquireLease,
-        [this.name, this.instanceId, this.ttlMs, this.grantedTerm, leads],
-        // An answer after the local lease it would grant has run out is of no use.
-        Math.ceil(this.localLeaseMs),
-      );
-      term = rows[0]?.term;
-    } catch (err) {
-      this.lease.stepDown();
-      if (err instanceof MissingLockTableError) throw err;
-      this.reportFailure(err as Error);
-      return false;
-    }
-    this.clearFailures();
-    // No row: another instance holds an unexpired lease, and this one has lost its own if it had one.
-    if (term === undefined) {
-      this.lease.stepDown();
-      return false;
-    }
-    const newTerm = Number(term);
-    this.grantedTerm = newTerm;
-    const deadline = sentAt + this.localLeaseMs;
-    // A late answer: the local lease it grants is already over.
-    if (performance.now() >= deadline) {
-      this.lease.stepDown();
-      return false;
-    }
-    if (newTerm === this.lease.term) {
-      // A renewal. If the local lease ran out while it was in flight, the loss was reported:
-      // stay down, and take the lease back with a new term at the next acquire.
-      return this.lease.renew(deadline);
-    }
-    // A different term is a new leadership: the previous one (if any) has ended.
-    this.lease.gain(newTerm, deadline);
-    return true;
+  protected async elect(grantedTerm: number | null): Promise<number | null> {
+    return this.acquireLease(grantedTerm, false);
   }
 
-  /** Steps down, then frees the lease row if this instance may hold it. */
-  protected async releaseLease(): Promise<void> {
-    // Step down first: once release is asked for, this instance must not lead, reachable or not.
-    this.lease.stepDown();
-    if (!this.mayHoldRow) return;
-    await this.run(
-      "release the lease",
-      this.statements.releaseLease,
-      [this.name, this.instanceId],
-      Math.min(RELEASE_TIMEOUT_MS, Math.ceil(this.localLeaseMs)),
-    );
-    this.mayHoldRow = false;
+  /** Runs the acquire statement as a renewal of the leadership `term`, which keeps the term. */
+  protected async reelect(term: number): Promise<number | null> {
+    return this.acquireLease(term, true);
+  }
+
+  /** Frees the lease row if it still names this instance as holder; the term is kept. */
+  protected async resign(): Promise<void> {
+    await this.pool.query({ text: this.statements.releaseLease, values: [this.name, this.instanceId] });
   }
 
   /**
-   * Runs one statement, giving up after `timeoutMs` (also while waiting for a connection of a busy
-   * pool). A statement that still commits after we gave up only writes this instance's own lease,
-   * which its next acquire takes back or which expires.
+   * Names the server by `host:port` (never the password), or reports the missing lock table as a
+   * {@link MissingLockTableError}.
    */
-  private async run<Row extends Record<string, unknown>>(
-    action: string,
-    text: string,
-    values: unknown[],
-    timeoutMs: number,
-  ): Promise<Row[]> {
-    const query: QueryConfig = { text, values };
-    try {
-      const result = await this.withTimeout(timeoutMs, () => this.pool.query<Row>(query));
-      return result.rows;
-    } catch (err) {
-      if (MISSING_TABLE_CODES.has(errorCode(err) ?? ""))
-        throw new MissingLockTableError(this.statements, err);
-      throw toStoreError(err, action, this.server);
-    }
+  protected override describeError(error: unknown, action: string): Error {
+    if (MISSING_TABLE_CODES.has(errorCode(error) ?? ""))
+      return new MissingLockTableError(this.statements, error);
+    return toStoreError(error, action, this.server);
   }
 
-  /**
-   * Releases the lease if held (ignoring failures: it then expires by its TTL), drops listeners,
-   * and ends the pool the leader created; a pool you gave stays open. Resolves within about 2 s
-   * even when the server hangs: after 1 s the sockets of the leader's own pool are destroyed, so
-   * an acquire or release in flight fails at once (with a pool of yours, they are left to finish
-   * or time out on their own). Idempotent; a closed leader never leads again.
-   */
-  override close(): Promise<void> {
-    this.closeBounded ??= (async () => {
-      const closing = super.close();
-      if (await settlesWithin(closing, CLOSE_GRACE_MS)) return;
-      this.destroyConnections();
-      await settlesWithin(closing, CLOSE_GRACE_MS);
-    })();
-    return this.closeBounded;
+  /** A missing lock table rejects `acquire()`: no retry creates it. */
+  protected override isSetupError(error: Error): boolean {
+    return error instanceof MissingLockTableError;
+  }
+
+  /** Cuts the sockets of the pool the leader created, so statements in flight fail at once. */
+  protected override destroyConnections(): void {
+    this.destroyOwnedConnections();
   }
 
   /** Ends the pool the leader created; a pool given as `pool` stays open. */
@@ -257,8 +179,23 @@ export class PostgresLeader extends LeaseLeader {
     if (!this.ownsPool) return;
     const ended = this.pool.end().catch(() => undefined);
     // A server that hangs never acknowledges the goodbye: cut the sockets that do not end.
-    if (!(await settlesWithin(ended, CLOSE_GRACE_MS))) this.destroyConnections();
+    if (!(await settlesWithin(ended, CLOSE_GRACE_MS))) this.destroyOwnedConnections();
     await ended;
+  }
+
+  /**
+   * Runs `acquire-lease.sql` with `term` as the term this instance was granted and `renewing`
+   * whether it still leads with it. Resolves the lease's term when this instance holds it
+   * afterwards, `null` when another holder's unexpired lease stands.
+   */
+  private async acquireLease(term: number | null, renewing: boolean): Promise<number | null> {
+    const query: QueryConfig = {
+      text: this.statements.acquireLease,
+      values: [this.name, this.instanceId, this.ttlMs, term, renewing],
+    };
+    const { rows } = await this.pool.query<{ term: string }>(query);
+    const granted = rows[0]?.term;
+    return granted === undefined ? null : Number(granted);
   }
 }
 
@@ -307,25 +244,6 @@ function checkLogger(logger: unknown): void {
       "logger",
       `expected an object with ${methods.join(", ")} functions; ${missing.join(", ")} missing`,
     );
-  }
-}
-
-/** Waits for `promise` at most `ms`; resolves whether it settled. Leaves no timer behind. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type LeaseLeaderOptions,
   type Logger,
   parseDuration,
+  settlesWithin,
 } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -17,7 +18,6 @@ import {
   toStoreError,
 } from "./connection.js";
 import { defineLeaseScripts, type LeaseKeys, type LeaseScripts, leaseKeys } from "./lease-scripts.js";
-import { settleWithin } from "./settle-within.js";
 
 /** Options of {@link RedisLeader}. Give `url` or `client`, not both. */
 export interface RedisLeaderOptions extends LeaseLeaderOptions {
@@ -62,10 +62,6 @@ const OPTION_NAMES = [
   "commandTimeout",
 ] as const satisfies ReadonlyArray<keyof RedisLeaderOptions>;
 
-/** The longest a release waits for Redis: it is best effort, as an unreleased lease expires. */
-const RELEASE_TIMEOUT_MS = 5_000;
-/** The longest the release inside `close()` waits: closing must end soon whatever Redis does. */
-const CLOSE_RELEASE_MS = 1_000;
 /** The longest `close()` waits for the answer to QUIT, then for the socket to end (each, ms). */
 const CLOSE_STEP_MS = 1_000;
 /** The default of {@link RedisLeaderOptions.commandTimeout}, in ms. */
@@ -93,8 +89,6 @@ export class RedisLeader extends LeaseLeader {
   private readonly ownsClient: boolean;
   private readonly url: string | undefined;
   private readonly scripts: LeaseScripts;
-  /** The highest term Redis granted this instance, even one it did not act on (a late answer). */
-  private grantedTerm = 0;
   /**
    * The token of the current leadership, or of the last attempt to start one: Redis may still hold
    * it after this instance stepped down (or after an answer that came too late), so the next
@@ -103,8 +97,6 @@ export class RedisLeader extends LeaseLeader {
   private token = "";
   /** The last socket error of an owned client, to say why a command failed. */
   private lastConnectionError: string | undefined;
-  /** The longest any call waits for Redis (ms); `Infinity` for no bound of its own. */
-  private readonly commandTimeoutMs: number;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -144,8 +136,14 @@ export class RedisLeader extends LeaseLeader {
       }
     }
     const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
-    super("RedisLeader", options);
-    this.commandTimeoutMs = commandTimeoutMs === 0 ? Number.POSITIVE_INFINITY : commandTimeoutMs;
+    super(
+      {
+        kind: "RedisLeader",
+        // An answer that takes longer than commandTimeout is given up on: the server hangs.
+        commandTimeoutMs: commandTimeoutMs === 0 ? Number.POSITIVE_INFINITY : commandTimeoutMs,
+      },
+      options,
+    );
     this.keys = leaseKeys(options.keyPrefix ?? "scheduler:", this.name);
     this.url = options.url;
     this.ownsClient = options.client === undefined;
@@ -165,86 +163,39 @@ export class RedisLeader extends LeaseLeader {
     this.scripts = defineLeaseScripts(this.client);
   }
 
-  /** Renews a leadership this instance holds (same token, same term), or takes the lease with a new token. */
-  protected async acquireOrRenew(): Promise<boolean> {
-    // Renew (keeping the term) only a leadership this instance still holds locally; any other
-    // success is a new leadership with a new token and a higher term.
-    const renewing = this.isLeader();
-    // Taken before the command is even queued: Redis starts the PX or PEXPIRE later, so
-    // `sentAt + ttl` comes no later than the server's expiry (up to the clocks' drift, which the
-    // safety margin covers).
-    const sentAt = performance.now();
+  /**
+   * Takes the lease with a new token and a new term (above `grantedTerm`, should the counter have
+   * been lost): when it is free, expired, or still holds this instance's previous token.
+   */
+  protected async elect(grantedTerm: number | null): Promise<number | null> {
     const previousToken = this.token;
-    const token = renewing ? previousToken : this.newToken();
+    const token = this.newToken();
     // Recorded before sending: a script that runs after we gave up waiting may still write it.
     this.token = token;
-    let term: number;
-    try {
-      // An answer after the local lease it would grant has run out is of no use; one that takes
-      // longer than commandTimeout is given up on: the server hangs.
-      const timeoutMs = Math.ceil(Math.min(this.localLeaseMs, this.commandTimeoutMs));
-      term = renewing
-        ? await this.run("renew the lease", timeoutMs, async () =>
-            (await this.scripts.renew(this.keys, token, this.ttlMs)) ? this.lease.term : 0,
-          )
-        : await this.run("acquire the lease", timeoutMs, () =>
-            this.scripts.acquire(this.keys, token, this.ttlMs, previousToken, this.grantedTerm),
-          );
-    } catch (err) {
-      this.lease.stepDown();
-      this.reportFailure(err as Error);
-      return false;
-    }
-    this.clearFailures();
-    if (term === 0) {
-      // Held by another leadership (or, for a renewal, ours has expired or was deleted): this
-      // token is not in Redis, and a failed renewal ends the leadership at once.
-      if (!renewing) this.token = previousToken;
-      this.lease.stepDown();
-      return false;
-    }
-    if (!renewing) this.grantedTerm = Math.max(this.grantedTerm, term);
-    const deadline = sentAt + this.localLeaseMs;
-    // A late answer: the local lease it grants is already over. The token stays recorded, so the
-    // next acquire takes the lease back at once.
-    if (performance.now() >= deadline) {
-      this.lease.stepDown();
-      return false;
-    }
-    if (renewing) {
-      // If the local lease ran out while the renewal was in flight, the loss was reported: stay
-      // down, and take the lease back with a new term at the next acquire.
-      return this.lease.renew(deadline);
-    }
-    this.lease.gain(term, deadline);
-    return true;
+    const term = await this.scripts.acquire(this.keys, token, this.ttlMs, previousToken, grantedTerm ?? 0);
+    if (term !== 0) return term;
+    // Held by another leadership: this token was not written, and Redis holds the previous one at
+    // most. Unless a newer attempt has started since (this one having been given up on).
+    if (this.token === token) this.token = previousToken;
+    return null;
   }
 
-  /** Steps down, then deletes the lease if it still holds this instance's token. */
-  protected async releaseLease(): Promise<void> {
-    // Step down first: once release is asked for, this instance must not lead, reachable or not.
-    this.lease.stepDown();
+  /** Extends the lease while it holds the token of the leadership `term`; the term is kept. */
+  protected async reelect(term: number): Promise<number | null> {
+    return (await this.scripts.renew(this.keys, this.token, this.ttlMs)) ? term : null;
+  }
+
+  /** Deletes the lease if it still holds this instance's token. */
+  protected async resign(): Promise<void> {
     const token = this.token;
-    if (token === "") return;
-    // Inside close() (which sets `closed` first) the release is shorter: closing must end soon.
-    const limit = this.closed ? CLOSE_RELEASE_MS : RELEASE_TIMEOUT_MS;
-    const timeoutMs = Math.ceil(Math.min(limit, this.commandTimeoutMs, this.localLeaseMs));
-    await this.run("release the lease", timeoutMs, () => this.scripts.release(this.keys, token));
+    await this.scripts.release(this.keys, token);
     // Deleted, or held by someone else: either way Redis no longer holds this token.
     if (this.token === token) this.token = "";
   }
 
-  /**
-   * Runs one script call, giving up after `timeoutMs` (also while the client waits to connect). A
-   * script that still runs after we gave up only writes this instance's own token, which its next
-   * acquire takes back or which expires.
-   */
-  private async run<T>(action: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-    try {
-      return await this.withTimeout(timeoutMs, call);
-    } catch (err) {
-      throw toStoreError(err, action, this.server(), this.lastConnectionError);
-    }
+  /** Names the server by `host:port` (never the password) and the last connection error. */
+  protected override describeError(error: unknown, action: string): Error {
+    return toStoreError(error, action, this.server(), this.lastConnectionError);
   }
 
   private server(): ServerDescription {
@@ -274,8 +225,8 @@ export class RedisLeader extends LeaseLeader {
       () => true,
       () => false,
     );
-    if (!(await settleWithin(quit, CLOSE_STEP_MS))) client.disconnect();
-    if (!(await settleWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+    if (!(await settlesWithin(quit, CLOSE_STEP_MS))) client.disconnect();
+    if (!(await settlesWithin(ended, CLOSE_STEP_MS))) client.disconnect();
   }
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Leader } from "@sched/core";
+import type { Leader, Logger } from "@sched/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type LeaderFailureHooks, leaderFailureScenarios } from "./leader-failure-scenarios.js";
+import { type RecordingLogger, recordingLogger } from "./recording-logger.js";
 
 /** What the leader factory of {@link leaderConformance} receives. */
 export interface LeaderFactoryOptions {
@@ -13,12 +15,20 @@ export interface LeaderFactoryOptions {
    * leaders of different tests must not (use it as the lease name, key or row).
    */
   namespace: string;
+  /** Where the leader reports failures: pass it as the leader's `logger` (the failure scenarios read it). */
+  logger: Logger;
 }
 
 /** Options of {@link leaderConformance}. */
-export interface LeaderConformanceOptions {
+export interface LeaderConformanceOptions<L extends Leader = Leader> {
   /** The lease TTL the tests use, in milliseconds (default 400). Tests wait for multiples of it. */
   ttlMs?: number;
+  /**
+   * What the backend provides to cause failures (cut or kill connections, stall answers, steal the
+   * lease, refuse connections). A failure scenario whose hook is missing is reported as skipped,
+   * with the hook named.
+   */
+  failures?: LeaderFailureHooks<L>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,11 +39,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * a short real TTL and real waits (each test takes at most about three TTLs).
  *
  * `factory` is called for every leader a test needs; leaders made with the same `namespace`
- * compete for the same lease. Every leader is released and closed after its test.
+ * compete for the same lease; pass `logger` on to the leader. Every leader is released and closed
+ * after its test.
+ *
+ * The failure scenarios (a cut or killed connection, a backend that stalls, a lease taken by
+ * another holder, a refused connection, throttled failure logs, taking back its own lease after
+ * stepping down) run with the hooks given as `options.failures`; each one whose hook is missing is
+ * reported as skipped, naming the hook.
  *
  * @example
  * ```ts
- * import { leaderConformance } from "@sched/testing";
+ * import { leaderConformance } from "@sched/testing/conformance";
  * import { MemoryLeader, MemoryLeaderGroup } from "@sched/core";
  *
  * const groups = new Map<string, MemoryLeaderGroup>();
@@ -43,10 +59,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * });
  * ```
  */
-export function leaderConformance(
+export function leaderConformance<L extends Leader>(
   name: string,
-  factory: (options: LeaderFactoryOptions) => Promise<Leader> | Leader,
-  options: LeaderConformanceOptions = {},
+  factory: (options: LeaderFactoryOptions) => Promise<L> | L,
+  options: LeaderConformanceOptions<L> = {},
 ): void {
   const ttlMs = options.ttlMs ?? 400;
   // Generous enough for a backend round trip, well below the TTL.
@@ -54,10 +70,18 @@ export function leaderConformance(
 
   describe(`${name} leader conformance`, () => {
     let namespace = "";
-    let leaders: Leader[] = [];
+    let leaders: L[] = [];
 
-    const make = async (instanceId: string): Promise<Leader> => {
-      const leader = await factory({ instanceId, ttlMs, namespace });
+    const make = async (
+      instanceId: string,
+      made: { ttlMs?: number; logger?: RecordingLogger } = {},
+    ): Promise<L> => {
+      const leader = await factory({
+        instanceId,
+        ttlMs: made.ttlMs ?? ttlMs,
+        namespace,
+        logger: made.logger ?? recordingLogger(),
+      });
       leaders.push(leader);
       return leader;
     };
@@ -210,11 +234,35 @@ export function leaderConformance(
       expect(seen).toEqual([true, false]);
     });
 
+    it("another process with the same instance id can neither take nor free the lease", async () => {
+      const first = await make("same");
+      const second = await make("same");
+      expect(await first.acquire()).toBe(true);
+      expect(await second.acquire()).toBe(false);
+      await second.release();
+      expect(await first.acquire()).toBe(true);
+      expect(first.isLeader()).toBe(true);
+      expect(await second.acquire()).toBe(false);
+      expect(second.isLeader()).toBe(false);
+    });
+
     it("close can be called more than once", async () => {
       const a = await make("instance-a");
       expect(await a.acquire()).toBe(true);
       await a.close?.();
       await a.close?.();
+    });
+
+    leaderFailureScenarios({
+      hooks: options.failures ?? {},
+      ttlMs,
+      margin,
+      namespace: () => namespace,
+      make,
+      track: (leader) => {
+        leaders.push(leader);
+        return leader;
+      },
     });
   });
 }

@@ -34,7 +34,7 @@ export async function handoverScenario<L extends Leader>(
   const leaders: L[] = [];
   const schedulers: Scheduler[] = [];
   const make = async (instanceId: string): Promise<Scheduler> => {
-    const leader = await factory({ instanceId, ttlMs: TTL_MS, namespace });
+    const leader = await factory({ instanceId, ttlMs: TTL_MS, namespace, logger: recordingLogger() });
     leaders.push(leader);
     const scheduler = createScheduler({
       store,

@@ -25,12 +25,17 @@ export {
   type JobStatus,
 } from "../jobs/job.js";
 export type { Stats } from "../jobs/stats.js";
-export type { Leader } from "../leader.js";
-export { LeaseLeader, type LeaseLeaderOptions } from "../lease-leader.js";
-export { LocalLease } from "../local-lease.js";
+export type { Leader } from "../leadership/leader.js";
+export {
+  type LeaseBackend,
+  LeaseLeader,
+  type LeaseLeaderOptions,
+} from "../leadership/lease-leader.js";
+export { LocalLease } from "../leadership/local-lease.js";
+export { settlesWithin } from "../leadership/settles-within.js";
 export type { Logger } from "../logger/logger.js";
 export * from "../store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
 export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
-export { MAX_ERROR_LENGTH } from "../validation/text.js";
+export { describeValue, isPlainWord, MAX_ERROR_LENGTH } from "../validation/text.js";

@@ -1,7 +1,7 @@
 import { ConfigError, SchedulerError } from "../errors.js";
 import type { Hook } from "../hooks/hook.js";
 import { type IdGenerator, uuidv7Generator } from "../jobs/ids.js";
-import type { Leader } from "../leader.js";
+import type { Leader } from "../leadership/leader.js";
 import type { Logger } from "../logger/logger.js";
 import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { type Clock, systemClock } from "../clock.js";
-import { type Duration, parseDuration } from "../duration.js";
-import { ConfigError } from "../errors.js";
-import type { Leader } from "../leader.js";
-import { assertKnownOptions } from "../option-names.js";
+import { LeaseLeader } from "../leadership/lease-leader.js";
+import { type Clock, systemClock } from "../time/clock.js";
+import type { Duration } from "../time/duration.js";
+import { assertKnownOptions } from "../validation/option-names.js";
 import { leaseOf, MemoryLeaderGroup, type MemoryLease } from "./leader-group.js";
 
 /** Options of {@link MemoryLeader}. */
@@ -24,122 +23,65 @@ export interface MemoryLeaderOptions {
  * A {@link Leader} among the `MemoryLeader`s of one process that share a
  * {@link MemoryLeaderGroup} and a name: a lease with a TTL, judged by the clock. It is passive
  * (no timers): the runtime calls {@link acquire} periodically to take or renew the lease, and
- * {@link isLeader} turns false on its own once the lease lapses.
+ * {@link isLeader} turns false on its own once the lease lapses, exactly `ttl` after the last
+ * renewal (the group and this instance judge by the same clock, so no safety margin is needed).
  */
-export class MemoryLeader implements Leader {
-  /** {@inheritDoc Leader.instanceId} */
-  readonly instanceId: string;
-  private readonly ttlMs: number;
-  private readonly clock: Clock;
+export class MemoryLeader extends LeaseLeader {
   /** The lease shared with the other leaders of the same group and name. */
-  private readonly lease: MemoryLease;
-  private readonly listeners = new Set<(isLeader: boolean, term: number) => void>();
-  private currentTerm = 0;
-  /** Whether this instance believes it leads (until `renewedAt + ttl`). */
-  private leading = false;
-  private renewedAt = 0;
-  private closed = false;
+  private readonly shared: MemoryLease;
+  private readonly clock: Clock;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds.
    *
-   * @throws ConfigError (`CONFIG_INVALID`) naming an unknown option or a bad `ttl`.
+   * @throws ConfigError (`CONFIG_INVALID`) naming an unknown option, a bad `ttl` (a duration of at
+   *   least 1 ms), or a bad `name` or `instanceId` (1-200 characters without NUL).
    */
   constructor(options: MemoryLeaderOptions = {}) {
     assertKnownOptions(options, ["instanceId", "name", "ttl", "clock", "group"]);
-    this.instanceId = options.instanceId ?? `memory-${randomUUID()}`;
-    let ttlMs: number;
-    try {
-      ttlMs = parseDuration(options.ttl ?? "30s", "ttl");
-    } catch (err) {
-      throw new ConfigError("ttl", (err as Error).message.replace("ttl: ", ""), { cause: err });
-    }
-    if (ttlMs <= 0)
-      throw new ConfigError("ttl", `expected a positive duration, got ${JSON.stringify(options.ttl)}`);
-    this.ttlMs = ttlMs;
-    this.clock = options.clock ?? systemClock;
-    this.lease = leaseOf(options.group ?? MemoryLeaderGroup.shared, options.name ?? "scheduler");
+    const clock = options.clock ?? systemClock;
+    super(
+      { kind: "MemoryLeader", timedCalls: false, safetyMargin: 0, now: () => clock.now() },
+      {
+        instanceId: options.instanceId ?? `memory-${randomUUID()}`,
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      },
+    );
+    this.clock = clock;
+    this.shared = leaseOf(options.group ?? MemoryLeaderGroup.shared, this.name);
   }
 
-  /** {@inheritDoc Leader.term} */
-  get term(): number {
-    return this.currentTerm;
-  }
-
-  /** Whether this instance holds the lease and it has not lapsed (`now < last renewal + ttl`). */
-  isLeader(): boolean {
-    return this.checkLease(this.clock.now());
-  }
-
-  /** Takes the lease when it is free or has lapsed (with a new, higher term), or renews it when held. */
-  async acquire(): Promise<boolean> {
-    if (this.closed) return false;
+  /** Takes the lease when it is free or has lapsed by the clock, with the group's next term. */
+  protected async elect(): Promise<number | null> {
     const now = this.clock.now();
-    const lease = this.lease;
-    if (this.checkLease(now)) {
-      lease.expiresAt = now + this.ttlMs;
-      this.renewedAt = now;
-      return true;
-    }
-    if (lease.holder !== null && now < lease.expiresAt) return false;
+    const lease = this.shared;
+    if (lease.holder !== null && now < lease.expiresAt) return null;
     lease.term++;
     lease.holder = this;
     lease.holderId = this.instanceId;
     lease.expiresAt = now + this.ttlMs;
-    this.currentTerm = lease.term;
-    this.renewedAt = now;
-    this.leading = true;
-    this.emit(true);
-    return true;
+    return lease.term;
   }
 
-  /** Frees the lease if this instance holds it, so another can take over at once. */
-  async release(): Promise<void> {
-    const lease = this.lease;
-    if (lease.holder === this) {
-      lease.holder = null;
-      lease.holderId = null;
-      lease.expiresAt = 0;
-    }
-    if (this.leading) {
-      this.leading = false;
-      this.emit(false);
-    }
+  /** Extends the lease while it is still this instance's leadership `term`. */
+  protected async reelect(term: number): Promise<number | null> {
+    const now = this.clock.now();
+    const lease = this.shared;
+    if (lease.holder !== this || lease.term !== term || now >= lease.expiresAt) return null;
+    lease.expiresAt = now + this.ttlMs;
+    return term;
   }
 
-  /** {@inheritDoc Leader.onLeaderChange} */
-  onLeaderChange(listener: (isLeader: boolean, term: number) => void): () => void {
-    const wrapped = (isLeader: boolean, term: number): void => listener(isLeader, term);
-    this.listeners.add(wrapped);
-    return () => {
-      this.listeners.delete(wrapped);
-    };
+  /** Frees the lease if this instance holds it. */
+  protected async resign(): Promise<void> {
+    const lease = this.shared;
+    if (lease.holder !== this) return;
+    lease.holder = null;
+    lease.holderId = null;
+    lease.expiresAt = 0;
   }
 
-  /** Releases the lease and drops listeners. Idempotent; a closed leader never leads again. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.release();
-    this.listeners.clear();
-  }
-
-  /** Whether the lease is still this instance's at `now`; steps down (and tells listeners) once it is not. */
-  private checkLease(now: number): boolean {
-    if (!this.leading) return false;
-    if (this.lease.holder === this && now < this.renewedAt + this.ttlMs) return true;
-    this.leading = false;
-    this.emit(false);
-    return false;
-  }
-
-  private emit(isLeader: boolean): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(isLeader, this.currentTerm);
-      } catch {
-        // A listener's failure must not change who leads.
-      }
-    }
-  }
+  /** Nothing to end: the group lives in this process. */
+  protected async closeConnection(): Promise<void> {}
 }

@@ -9,6 +9,7 @@ export {
   type LeaderFactoryOptions,
   leaderConformance,
 } from "../leader-conformance.js";
+export type { LeaderFailureHooks, LeaderWithConnection } from "../leader-failure-scenarios.js";
 export {
   type LeaderSchedulerScenariosOptions,
   leaderSchedulerScenarios,

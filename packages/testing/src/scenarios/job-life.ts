@@ -283,15 +283,15 @@ export async function unstorableTextScenario(store: Store): Promise<void> {
   }
   const refused: Array<Parameters<Scheduler["enqueue"]>[0]> = [
     { name: "x", payload: { text: "nul \u0000 inside" } },
-    { name: "x", payload: { ["key\u0000"]: 1 } },
+    { name: "x", payload: { "key\u0000": 1 } },
     { name: "x", payload: ["lone \ud800 surrogate"] },
-    { name: "x", payload: { ["\udc00"]: true } },
+    { name: "x", payload: { "\udc00": true } },
     { name: "x", payload: { n: -0 } },
     // biome-ignore lint/suspicious/noSparseArray: a hole is the point of this case.
     { name: "x", payload: [1, , 3] },
     { name: "x", payload: deep },
     { name: "x", metadata: { tenant: "a\u0000b" } },
-    { name: "x", metadata: { ["\ud83d"]: "lone" } },
+    { name: "x", metadata: { "\ud83d": "lone" } },
     { name: "x", uniqueKey: "key\u0000" },
     { name: "x", uniqueKey: "\udfff" },
   ];

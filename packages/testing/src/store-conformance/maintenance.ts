@@ -1,6 +1,6 @@
 import type { Job, JobStatus, Stats } from "@sched/core";
 import { describe, expect, it } from "vitest";
-import { at, codeOf, createJobInStatus, newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
+import { at, createJobInStatus, type StoreSuiteContext } from "./fixtures.js";
 
 const ALL_STATUSES: readonly JobStatus[] = [
   "pending",

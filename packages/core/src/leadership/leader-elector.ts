@@ -1,6 +1,6 @@
+import type { ResolvedOptions } from "../config/options.js";
+import { PeriodicTask } from "../time/periodic-task.js";
 import type { Leader } from "./leader.js";
-import type { ResolvedOptions } from "./options.js";
-import { PeriodicTask } from "./periodic-task.js";
 
 /**
  * Keeps this instance's leadership: acquires or renews the lease every `lockRefresh`. Without

@@ -1,2 +1,0 @@
-/** Re-exports durations for modules that import them from here. */
-export { type Duration, parseDuration } from "./time/duration.js";
