@@ -1,4 +1,4 @@
-import { type DeadLetterOptions, deadLetterJob, insertedJob, type Job } from "@sched/core";
+import { type DeadLetterOptions, deadLetterJob, insertedJob, type Job } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import {
   at,

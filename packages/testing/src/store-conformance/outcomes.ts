@@ -1,4 +1,4 @@
-import { MAX_HISTORY } from "@sched/core";
+import { MAX_HISTORY } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import {
   at,
