@@ -8,22 +8,21 @@ import {
   type Logger,
   parseDuration,
 } from "@sched/core/adapter";
-import type { Cluster, Redis } from "ioredis";
 import {
-  createOwnedClient,
-  describeServer,
-  redactServer,
-  type ServerDescription,
-  toStoreError,
-} from "./connection.js";
+  checkConnectionOptions,
+  closeClient,
+  openConnection,
+  type RedisConnection,
+  storeError,
+} from "@sched/store-redis/connection";
+import type { Cluster, Redis } from "ioredis";
 import { defineLeaseScripts, type LeaseKeys, type LeaseScripts, leaseKeys } from "./lease-scripts.js";
-import { settleWithin } from "./settle-within.js";
 
 /** Options of {@link RedisLeader}. Give `url` or `client`, not both. */
 export interface RedisLeaderOptions extends LeaseLeaderOptions {
   /**
    * A `redis://` or `rediss://` URL. The leader opens (and {@link RedisLeader.close} ends) its own
-   * connection. Without it or `client`, `redis://localhost:6379`.
+   * connection. Without it or `client`, `redis://127.0.0.1:6379`.
    */
   url?: string;
   /**
@@ -66,8 +65,8 @@ const OPTION_NAMES = [
 const RELEASE_TIMEOUT_MS = 5_000;
 /** The longest the release inside `close()` waits: closing must end soon whatever Redis does. */
 const CLOSE_RELEASE_MS = 1_000;
-/** The longest `close()` waits for the answer to QUIT, then for the socket to end (each, ms). */
-const CLOSE_STEP_MS = 1_000;
+/** The name a connection the leader opens shows in `CLIENT LIST`. */
+const CONNECTION_NAME = "sched-leader-redis";
 /** The default of {@link RedisLeaderOptions.commandTimeout}, in ms. */
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 
@@ -90,8 +89,7 @@ export class RedisLeader extends LeaseLeader {
   /** The keys of the lease and of its term counter. */
   readonly keys: LeaseKeys;
   private readonly client: Redis | Cluster;
-  private readonly ownsClient: boolean;
-  private readonly url: string | undefined;
+  private readonly connection: RedisConnection;
   private readonly scripts: LeaseScripts;
   /** The highest term Redis granted this instance, even one it did not act on (a late answer). */
   private grantedTerm = 0;
@@ -101,8 +99,6 @@ export class RedisLeader extends LeaseLeader {
    * acquire may take it back at once and release may delete it. `""` when Redis cannot hold ours.
    */
   private token = "";
-  /** The last socket error of an owned client, to say why a command failed. */
-  private lastConnectionError: string | undefined;
   /** The longest any call waits for Redis (ms); `Infinity` for no bound of its own. */
   private readonly commandTimeoutMs: number;
 
@@ -120,48 +116,20 @@ export class RedisLeader extends LeaseLeader {
         "expected an object with debug, info, warn and error functions (pino works)",
       );
     }
-    if (options.client !== undefined && options.url !== undefined) {
-      throw new ConfigError("client", "give either url or client, not both");
-    }
-    if (options.url !== undefined && typeof options.url !== "string") {
-      throw new ConfigError("url", `expected a string, got ${typeof options.url}`);
-    }
-    if (
-      options.client !== undefined &&
-      typeof (options.client as Partial<Redis> | null)?.defineCommand !== "function"
-    ) {
-      throw new ConfigError("client", "expected an ioredis Redis or Cluster client");
-    }
-    if (options.db !== undefined) {
-      if (options.client !== undefined) {
-        throw new ConfigError(
-          "db",
-          "applies only to the connection opened from url; select it on your client",
-        );
-      }
-      if (!Number.isInteger(options.db) || options.db < 0) {
-        throw new ConfigError("db", `expected an integer >= 0, got ${JSON.stringify(options.db)}`);
-      }
-    }
+    checkConnectionOptions(options);
     const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
     super("RedisLeader", options);
     this.commandTimeoutMs = commandTimeoutMs === 0 ? Number.POSITIVE_INFINITY : commandTimeoutMs;
     this.keys = leaseKeys(options.keyPrefix ?? "scheduler:", this.name);
-    this.url = options.url;
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      createOwnedClient(options.url, options.db, Math.ceil(this.localLeaseMs), commandTimeoutMs);
-    if (this.ownsClient) {
-      // Without a listener ioredis prints every failed reconnection attempt; remember the last one
-      // instead, to say why a command failed.
-      this.client.on("error", (err: Error) => {
-        this.lastConnectionError = redactServer(err.message, this.server());
-      });
-      this.client.on("ready", () => {
-        this.lastConnectionError = undefined;
-      });
-    }
+    // A command fails at the first failed connection attempt instead of waiting in the offline
+    // queue, so acquire() answers false at once; the client keeps reconnecting in the background.
+    this.connection = openConnection(options, {
+      connectionName: CONNECTION_NAME,
+      maxRetriesPerRequest: 0,
+      connectTimeoutMs: Math.min(Math.ceil(this.localLeaseMs), 10_000),
+      commandTimeoutMs,
+    });
+    this.client = this.connection.client;
     this.scripts = defineLeaseScripts(this.client);
   }
 
@@ -243,12 +211,8 @@ export class RedisLeader extends LeaseLeader {
     try {
       return await this.withTimeout(timeoutMs, call);
     } catch (err) {
-      throw toStoreError(err, action, this.server(), this.lastConnectionError);
+      throw storeError(err, action, this.connection);
     }
-  }
-
-  private server(): ServerDescription {
-    return describeServer(this.client, this.url);
   }
 
   private newToken(): string {
@@ -261,21 +225,7 @@ export class RedisLeader extends LeaseLeader {
    * destroys half a second later.
    */
   protected async closeConnection(): Promise<void> {
-    if (!this.ownsClient) return;
-    const client = this.client;
-    // QUIT lets the server close the connection after answering what is in flight; a client that
-    // is not connected has nothing to flush (and QUIT would wait for a reconnection).
-    if (client.status !== "ready") {
-      client.disconnect();
-      return;
-    }
-    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
-    const quit = client.quit().then(
-      () => true,
-      () => false,
-    );
-    if (!(await settleWithin(quit, CLOSE_STEP_MS))) client.disconnect();
-    if (!(await settleWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+    if (this.connection.owned) await closeClient(this.client);
   }
 }
 
