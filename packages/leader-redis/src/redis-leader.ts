@@ -6,11 +6,11 @@ import {
   LeaseLeader,
   type LeaseLeaderOptions,
   type Logger,
-  parseDuration,
 } from "@sched/core/adapter";
 import {
   checkConnectionOptions,
   closeClient,
+  commandTimeoutOption,
   openConnection,
   type RedisConnection,
   storeError,
@@ -67,8 +67,6 @@ const RELEASE_TIMEOUT_MS = 5_000;
 const CLOSE_RELEASE_MS = 1_000;
 /** The name a connection the leader opens shows in `CLIENT LIST`. */
 const CONNECTION_NAME = "sched-leader-redis";
-/** The default of {@link RedisLeaderOptions.commandTimeout}, in ms. */
-const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 
 /**
  * A {@link Leader} backed by a Redis key: `SET <prefix>{leader:<name>}:lease <token> NX PX <ttl>`,
@@ -234,19 +232,4 @@ function isLogger(value: unknown): value is Logger {
   if (value === null || typeof value !== "object") return false;
   const logger = value as Record<string, unknown>;
   return ["debug", "info", "warn", "error"].every((level) => typeof logger[level] === "function");
-}
-
-/** Parses `commandTimeout` (default 3 s) into whole ms, reporting a bad one as a {@link ConfigError}. */
-function commandTimeoutOption(value: Duration | undefined): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value ?? DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout");
-  } catch (err) {
-    throw new ConfigError("commandTimeout", (err as Error).message.replace("commandTimeout: ", ""), {
-      cause: err,
-    });
-  }
-  if (ms > 2_147_483_647)
-    throw new ConfigError("commandTimeout", `expected at most 2147483647ms, got ${ms}ms`);
-  return Math.ceil(ms);
 }

@@ -1,6 +1,11 @@
-import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
+import { assertKnownOptions, type Duration } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
-import { type ConnectionOptions, checkConnectionOptions } from "./connection/index.js";
+import {
+  type ConnectionOptions,
+  checkConnectionOptions,
+  commandTimeoutOption,
+  durationOption,
+} from "./connection/index.js";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 
 /** Options of {@link RedisStore}. */
@@ -39,11 +44,6 @@ const OPTION_NAMES = [
   "commandTimeout",
 ] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
 
-/** The default of {@link RedisStoreOptions.commandTimeout}, in ms. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
-/** The longest timer Node.js runs as asked (about 24.8 days). */
-const MAX_TIMEOUT_MS = 2_147_483_647;
-
 /** The options of a store, checked, with their defaults. */
 export interface ResolvedStoreOptions {
   readonly keyPrefix: string;
@@ -66,28 +66,11 @@ export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOp
   checkConnectionOptions(options);
   const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const ttl = durationOption(options.finishedJobTtl, "720h", "finishedJobTtl");
-  const commandTimeoutMs = Math.ceil(
-    durationOption(options.commandTimeout, DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout"),
-  );
-  if (commandTimeoutMs > MAX_TIMEOUT_MS) {
-    throw new ConfigError(
-      "commandTimeout",
-      `expected at most ${MAX_TIMEOUT_MS}ms, got ${commandTimeoutMs}ms`,
-    );
-  }
+  const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
   return {
     keyPrefix,
     finishedJobTtlSeconds: Math.ceil(ttl / 1000),
     commandTimeoutMs,
     connection: { url: options.url, client: options.client, db: options.db },
   };
-}
-
-/** Parses a duration option, reporting a bad one as a {@link ConfigError} like every other option. */
-export function durationOption(value: Duration | undefined, fallback: Duration, field: string): number {
-  try {
-    return parseDuration(value ?? fallback, field);
-  } catch (err) {
-    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
-  }
 }
