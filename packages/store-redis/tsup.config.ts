@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: { index: "src/index.ts", "connection/index": "src/connection/index.ts" },
   format: ["esm", "cjs"],
   external: ["ioredis", "@sched/core"],
   // The Lua scripts are inlined as strings: nothing is read from disk at runtime.

@@ -6,24 +6,23 @@ import {
   LeaseLeader,
   type LeaseLeaderOptions,
   type Logger,
-  parseDuration,
-  settlesWithin,
 } from "@sched/core/adapter";
-import type { Cluster, Redis } from "ioredis";
 import {
-  createOwnedClient,
-  describeServer,
-  redactServer,
-  type ServerDescription,
-  toStoreError,
-} from "./connection.js";
+  checkConnectionOptions,
+  closeClient,
+  commandTimeoutOption,
+  openConnection,
+  type RedisConnection,
+  storeError,
+} from "@sched/store-redis/connection";
+import type { Cluster, Redis } from "ioredis";
 import { defineLeaseScripts, type LeaseKeys, type LeaseScripts, leaseKeys } from "./lease-scripts.js";
 
 /** Options of {@link RedisLeader}. Give `url` or `client`, not both. */
 export interface RedisLeaderOptions extends LeaseLeaderOptions {
   /**
    * A `redis://` or `rediss://` URL. The leader opens (and {@link RedisLeader.close} ends) its own
-   * connection. Without it or `client`, `redis://localhost:6379`.
+   * connection. Without it or `client`, `redis://127.0.0.1:6379`.
    */
   url?: string;
   /**
@@ -62,10 +61,8 @@ const OPTION_NAMES = [
   "commandTimeout",
 ] as const satisfies ReadonlyArray<keyof RedisLeaderOptions>;
 
-/** The longest `close()` waits for the answer to QUIT, then for the socket to end (each, ms). */
-const CLOSE_STEP_MS = 1_000;
-/** The default of {@link RedisLeaderOptions.commandTimeout}, in ms. */
-const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+/** The name a connection the leader opens shows in `CLIENT LIST`. */
+const CONNECTION_NAME = "sched-leader-redis";
 
 /**
  * A {@link Leader} backed by a Redis key: `SET <prefix>{leader:<name>}:lease <token> NX PX <ttl>`,
@@ -86,8 +83,7 @@ export class RedisLeader extends LeaseLeader {
   /** The keys of the lease and of its term counter. */
   readonly keys: LeaseKeys;
   private readonly client: Redis | Cluster;
-  private readonly ownsClient: boolean;
-  private readonly url: string | undefined;
+  private readonly connection: RedisConnection;
   private readonly scripts: LeaseScripts;
   /**
    * The token of the current leadership, or of the last attempt to start one: Redis may still hold
@@ -95,8 +91,6 @@ export class RedisLeader extends LeaseLeader {
    * acquire may take it back at once and release may delete it. `""` when Redis cannot hold ours.
    */
   private token = "";
-  /** The last socket error of an owned client, to say why a command failed. */
-  private lastConnectionError: string | undefined;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -112,29 +106,7 @@ export class RedisLeader extends LeaseLeader {
         "expected an object with debug, info, warn and error functions (pino works)",
       );
     }
-    if (options.client !== undefined && options.url !== undefined) {
-      throw new ConfigError("client", "give either url or client, not both");
-    }
-    if (options.url !== undefined && typeof options.url !== "string") {
-      throw new ConfigError("url", `expected a string, got ${typeof options.url}`);
-    }
-    if (
-      options.client !== undefined &&
-      typeof (options.client as Partial<Redis> | null)?.defineCommand !== "function"
-    ) {
-      throw new ConfigError("client", "expected an ioredis Redis or Cluster client");
-    }
-    if (options.db !== undefined) {
-      if (options.client !== undefined) {
-        throw new ConfigError(
-          "db",
-          "applies only to the connection opened from url; select it on your client",
-        );
-      }
-      if (!Number.isInteger(options.db) || options.db < 0) {
-        throw new ConfigError("db", `expected an integer >= 0, got ${JSON.stringify(options.db)}`);
-      }
-    }
+    checkConnectionOptions(options);
     const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
     super(
       {
@@ -145,21 +117,15 @@ export class RedisLeader extends LeaseLeader {
       options,
     );
     this.keys = leaseKeys(options.keyPrefix ?? "scheduler:", this.name);
-    this.url = options.url;
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      createOwnedClient(options.url, options.db, Math.ceil(this.localLeaseMs), commandTimeoutMs);
-    if (this.ownsClient) {
-      // Without a listener ioredis prints every failed reconnection attempt; remember the last one
-      // instead, to say why a command failed.
-      this.client.on("error", (err: Error) => {
-        this.lastConnectionError = redactServer(err.message, this.server());
-      });
-      this.client.on("ready", () => {
-        this.lastConnectionError = undefined;
-      });
-    }
+    // A command fails at the first failed connection attempt instead of waiting in the offline
+    // queue, so acquire() answers false at once; the client keeps reconnecting in the background.
+    this.connection = openConnection(options, {
+      connectionName: CONNECTION_NAME,
+      maxRetriesPerRequest: 0,
+      connectTimeoutMs: Math.min(Math.ceil(this.localLeaseMs), 10_000),
+      commandTimeoutMs,
+    });
+    this.client = this.connection.client;
     this.scripts = defineLeaseScripts(this.client);
   }
 
@@ -195,11 +161,7 @@ export class RedisLeader extends LeaseLeader {
 
   /** Names the server by `host:port` (never the password) and the last connection error. */
   protected override describeError(error: unknown, action: string): Error {
-    return toStoreError(error, action, this.server(), this.lastConnectionError);
-  }
-
-  private server(): ServerDescription {
-    return describeServer(this.client, this.url);
+    return storeError(error, action, this.connection);
   }
 
   private newToken(): string {
@@ -212,21 +174,7 @@ export class RedisLeader extends LeaseLeader {
    * destroys half a second later.
    */
   protected async closeConnection(): Promise<void> {
-    if (!this.ownsClient) return;
-    const client = this.client;
-    // QUIT lets the server close the connection after answering what is in flight; a client that
-    // is not connected has nothing to flush (and QUIT would wait for a reconnection).
-    if (client.status !== "ready") {
-      client.disconnect();
-      return;
-    }
-    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
-    const quit = client.quit().then(
-      () => true,
-      () => false,
-    );
-    if (!(await settlesWithin(quit, CLOSE_STEP_MS))) client.disconnect();
-    if (!(await settlesWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+    if (this.connection.owned) await closeClient(this.client);
   }
 }
 
@@ -235,19 +183,4 @@ function isLogger(value: unknown): value is Logger {
   if (value === null || typeof value !== "object") return false;
   const logger = value as Record<string, unknown>;
   return ["debug", "info", "warn", "error"].every((level) => typeof logger[level] === "function");
-}
-
-/** Parses `commandTimeout` (default 3 s) into whole ms, reporting a bad one as a {@link ConfigError}. */
-function commandTimeoutOption(value: Duration | undefined): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value ?? DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout");
-  } catch (err) {
-    throw new ConfigError("commandTimeout", (err as Error).message.replace("commandTimeout: ", ""), {
-      cause: err,
-    });
-  }
-  if (ms > 2_147_483_647)
-    throw new ConfigError("commandTimeout", `expected at most 2147483647ms, got ${ms}ms`);
-  return Math.ceil(ms);
 }

@@ -1,6 +1,5 @@
 import { StoreError } from "@sched/core/adapter";
-import type { ConnectionTarget } from "./connection.js";
-import { redact, sanitizedError } from "./redact.js";
+import { redact, type ServerDescription, sanitizedError } from "./connection/index.js";
 
 /**
  * Whether the server refused a command for the user's ACL rights: `NOPERM` for a command or its
@@ -15,7 +14,7 @@ export function isPermissionError(err: unknown): boolean {
  * and write the keys of its prefix, or publish on its channel. Names the prefix, the server's
  * reason and the rights to grant; never a password.
  */
-export function accessError(err: unknown, prefix: string, target: ConnectionTarget): StoreError {
+export function accessError(err: unknown, prefix: string, target: ServerDescription): StoreError {
   const reason = redact(err instanceof Error ? err.message : String(err), target.secrets);
   return new StoreError(
     `the Redis user of the RedisStore with keyPrefix "${prefix}" at ${target.address} lacks permissions it needs: ${reason}. ` +

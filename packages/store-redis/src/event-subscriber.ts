@@ -1,7 +1,6 @@
 import type { StoreEvent } from "@sched/core/adapter";
-import { Cluster, type Redis } from "ioredis";
-import { DISCONNECT_TIMEOUT_MS } from "./connection.js";
-import { settleWithin } from "./settle-within.js";
+import type { Cluster, Redis } from "ioredis";
+import { DISCONNECT_TIMEOUT_MS, isCluster, settleWithin } from "./connection/index.js";
 
 /** Backoff between attempts to subscribe, doubling up to the maximum (ms). */
 const MIN_BACKOFF = 50;
@@ -173,7 +172,7 @@ export class EventSubscriber {
     };
     connection.on("close", lose);
     connection.on("ready", comeBack);
-    if (connection instanceof Cluster) watchClusterSubscriber(connection, lose, comeBack);
+    if (isCluster(connection)) watchClusterSubscriber(connection, lose, comeBack);
   }
 
   private async subscribe(connection: Redis | Cluster, generation: number): Promise<void> {
@@ -231,7 +230,7 @@ function duplicateForEvents(client: Redis | Cluster, commandTimeoutMs: number): 
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
   };
-  if (client instanceof Cluster) {
+  if (isCluster(client)) {
     return client.duplicate([], { redisOptions: { ...client.options.redisOptions, ...bounds } });
   }
   return client.duplicate(bounds);

@@ -12,7 +12,10 @@ import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter
 /** What a script returns for a job: the fields of {@link JOB_FIELDS}, in order. */
 export type JobReply = ReadonlyArray<string | null>;
 
-/** The hash fields of a job in the order of a {@link JobReply}; `FIELDS` in `scripts/includes/queue.lua`. */
+/**
+ * The hash fields of a job in the order of a {@link JobReply}: the one list of them. The scripts'
+ * `FIELDS` (`-- @include job-fields` in `scripts/includes/queue.lua`) is written from it.
+ */
 export const JOB_FIELDS = [
   "id",
   "name",
@@ -47,35 +50,44 @@ export function epochMs(date: Date, field: string): number {
 const dateOrNull = (value: string | null | undefined): Date | null =>
   value === null || value === undefined ? null : new Date(Number(value));
 
+/** A job's hash field name. */
+type JobField = (typeof JOB_FIELDS)[number];
+
+/** The position of each field in a {@link JobReply}. */
+const FIELD_INDEX = Object.fromEntries(JOB_FIELDS.map((field, i) => [field, i])) as Record<JobField, number>;
+
 /** Builds a `Job` from a script's reply, or `null` when the job does not exist (its id is missing). */
 export function decodeJob(reply: JobReply | null | undefined): Job | null {
-  if (!reply || reply[0] === null || reply[0] === undefined) return null;
-  const history = JSON.parse(reply[20] ?? "[]") as Array<{
+  if (!reply) return null;
+  const field = (name: JobField): string | null => reply[FIELD_INDEX[name]] ?? null;
+  const id = field("id");
+  if (id === null) return null;
+  const history = JSON.parse(field("history") ?? "[]") as Array<{
     attempt: number;
     error: string;
     failedAt: number;
   }>;
   return {
-    id: reply[0],
-    name: reply[1] as string,
-    payload: JSON.parse(reply[2] as string),
-    queue: reply[3] as string,
-    priority: Number(reply[4]),
-    maxRetries: Number(reply[5]),
-    retryCount: Number(reply[6]),
-    timeout: Number(reply[7]),
-    scheduledAt: new Date(Number(reply[8])),
-    createdAt: new Date(Number(reply[9])),
-    startedAt: dateOrNull(reply[10]),
-    completedAt: dateOrNull(reply[11]),
-    error: reply[12] ?? null,
-    status: reply[13] as JobStatus,
-    metadata: JSON.parse(reply[14] as string) as Record<string, string>,
-    uniqueKey: reply[15] ?? null,
-    attempt: Number(reply[16]),
-    lostLeases: Number(reply[17]),
-    lockedUntil: dateOrNull(reply[18]),
-    lockedBy: reply[19] ?? null,
+    id,
+    name: field("name") as string,
+    payload: JSON.parse(field("payload") as string),
+    queue: field("queue") as string,
+    priority: Number(field("priority")),
+    maxRetries: Number(field("maxRetries")),
+    retryCount: Number(field("retryCount")),
+    timeout: Number(field("timeout")),
+    scheduledAt: new Date(Number(field("scheduledAt"))),
+    createdAt: new Date(Number(field("createdAt"))),
+    startedAt: dateOrNull(field("startedAt")),
+    completedAt: dateOrNull(field("completedAt")),
+    error: field("error"),
+    status: field("status") as JobStatus,
+    metadata: JSON.parse(field("metadata") as string) as Record<string, string>,
+    uniqueKey: field("uniqueKey"),
+    attempt: Number(field("attempt")),
+    lostLeases: Number(field("lostLeases")),
+    lockedUntil: dateOrNull(field("lockedUntil")),
+    lockedBy: field("lockedBy"),
     // cjson encodes an empty table as {}; a stored history is never empty once written, but be safe.
     history: Array.isArray(history)
       ? history.map(

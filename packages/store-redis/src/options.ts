@@ -1,5 +1,11 @@
-import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
+import { assertKnownOptions, type Duration } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
+import {
+  type ConnectionOptions,
+  checkConnectionOptions,
+  commandTimeoutOption,
+  durationOption,
+} from "./connection/index.js";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 
 /** Options of {@link RedisStore}. */
@@ -38,11 +44,6 @@ const OPTION_NAMES = [
   "commandTimeout",
 ] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
 
-/** The default of {@link RedisStoreOptions.commandTimeout}, in ms. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
-/** The longest timer Node.js runs as asked (about 24.8 days). */
-const MAX_TIMEOUT_MS = 2_147_483_647;
-
 /** The options of a store, checked, with their defaults. */
 export interface ResolvedStoreOptions {
   readonly keyPrefix: string;
@@ -51,55 +52,25 @@ export interface ResolvedStoreOptions {
   /** `commandTimeout` in whole ms (0: no bound). */
   readonly commandTimeoutMs: number;
   /** What `openConnection` needs. */
-  readonly connection: Pick<RedisStoreOptions, "url" | "client" | "db"> & { commandTimeoutMs: number };
+  readonly connection: ConnectionOptions;
 }
 
 /**
  * Checks the options of a store: no unknown name, each known one of its type.
  *
- * @throws ConfigError naming the option: an unknown one, or `url`, `keyPrefix`, `db`,
- *   `finishedJobTtl` or `commandTimeout` of the wrong type or value (`client` is checked by
- *   `openConnection`).
+ * @throws ConfigError naming the option: an unknown one, or `url`, `client`, `keyPrefix`, `db`,
+ *   `finishedJobTtl` or `commandTimeout` of the wrong type or value (see `checkConnectionOptions`).
  */
 export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOptions {
   assertKnownOptions(options, OPTION_NAMES);
-  if (options.url !== undefined && typeof options.url !== "string") {
-    throw new ConfigError("url", `expected a string such as redis://host:6379, got ${kindOf(options.url)}`);
-  }
-  if (options.db !== undefined && !(Number.isInteger(options.db) && options.db >= 0)) {
-    throw new ConfigError("db", `expected an integer >= 0, got ${kindOf(options.db)}`);
-  }
+  checkConnectionOptions(options);
   const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const ttl = durationOption(options.finishedJobTtl, "720h", "finishedJobTtl");
-  const commandTimeoutMs = Math.ceil(
-    durationOption(options.commandTimeout, DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeout"),
-  );
-  if (commandTimeoutMs > MAX_TIMEOUT_MS) {
-    throw new ConfigError(
-      "commandTimeout",
-      `expected at most ${MAX_TIMEOUT_MS}ms, got ${commandTimeoutMs}ms`,
-    );
-  }
+  const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
   return {
     keyPrefix,
     finishedJobTtlSeconds: Math.ceil(ttl / 1000),
     commandTimeoutMs,
-    connection: { url: options.url, client: options.client, db: options.db, commandTimeoutMs },
+    connection: { url: options.url, client: options.client, db: options.db },
   };
-}
-
-/** Parses a duration option, reporting a bad one as a {@link ConfigError} like every other option. */
-export function durationOption(value: Duration | undefined, fallback: Duration, field: string): number {
-  try {
-    return parseDuration(value ?? fallback, field);
-  } catch (err) {
-    throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""), { cause: err });
-  }
-}
-
-/** How a bad value is named in a message: its type, or the value itself for numbers and strings. */
-function kindOf(value: unknown): string {
-  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
-  if (value === null) return "null";
-  return typeof value === "object" ? `an object (${value.constructor?.name ?? "Object"})` : typeof value;
 }

@@ -32,30 +32,32 @@ import {
 } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { accessError, isPermissionError } from "./access-error.js";
-import { type ConnectionTarget, commandTimeoutOf, openConnection, storeError } from "./connection.js";
-import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
+import {
+  answerWithin,
+  closeClient,
+  commandTimeoutOf,
+  openConnection,
+  type RedisConnection,
+  storeError,
+} from "./connection/index.js";
+import { groupBy } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
-import {
-  decodeJob,
-  encodeDeadLetter,
-  encodeNewJob,
-  epochMs,
-  JOB_FIELDS,
-  type JobReply,
-  throwInsertError,
-} from "./job-codec.js";
+import { decodeJob, encodeDeadLetter, encodeNewJob, epochMs, type JobReply } from "./job-codec.js";
 import { PrefixKeys } from "./keys.js";
 import { type RedisStoreOptions, resolveStoreOptions } from "./options.js";
+import { QueueCalls } from "./queue-calls.js";
 import { QueueDirectory } from "./queue-directory.js";
 import { RedisSchedules } from "./schedules.js";
 import { SCRIPTS } from "./scripts.js";
-import { answerWithin, settleWithin } from "./settle-within.js";
 
-/** The longest close() waits for the answer to QUIT before disconnecting (ms). */
-const QUIT_WAIT_MS = 1_000;
-/** The longest close() waits for the socket to end after QUIT or a disconnect (ms). */
-const END_WAIT_MS = 1_000;
+/** How a client the store makes from `url` behaves, besides its `commandTimeout`. */
+const OWNED_CLIENT = {
+  // Fail a command after two reconnection attempts instead of queueing it for ever: the
+  // scheduler's loop backs off and retries, and callers get a clear error.
+  maxRetriesPerRequest: 2,
+  connectTimeoutMs: 5_000,
+} as const;
 /** The most lanes (job names) of one queue `waitingJobNames` looks at. */
 const NAMES_BUDGET = 1_000;
 
@@ -74,11 +76,10 @@ export class RedisStore implements Store {
   readonly capabilities: StoreCapabilities = { transactions: false, pushedEvents: true };
 
   private readonly client: Redis | Cluster;
-  private readonly owned: boolean;
-  private readonly target: ConnectionTarget;
-  private readonly lastConnectionError: () => string | undefined;
+  private readonly connection: RedisConnection;
   private readonly prefixKeys: PrefixKeys;
   private readonly directory: QueueDirectory;
+  private readonly queueCalls: QueueCalls;
   private readonly schedules: RedisSchedules;
   private readonly inspection: RedisInspection;
   private readonly ttlSeconds: string;
@@ -97,13 +98,14 @@ export class RedisStore implements Store {
   constructor(options: RedisStoreOptions = {}) {
     const resolved = resolveStoreOptions(options);
     const prefix = resolved.keyPrefix;
-    const connection = openConnection(resolved.connection);
-    this.client = connection.client;
-    this.owned = connection.owned;
-    this.target = connection.target;
-    this.lastConnectionError = connection.lastConnectionError;
+    this.connection = openConnection(resolved.connection, {
+      ...OWNED_CLIENT,
+      commandTimeoutMs: resolved.commandTimeoutMs,
+    });
+    this.client = this.connection.client;
     this.prefixKeys = new PrefixKeys(prefix);
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
+    this.queueCalls = new QueueCalls(this.client, this.directory);
     this.schedules = new RedisSchedules(this.client, this.prefixKeys, this.directory);
     this.inspection = new RedisInspection(this.client, this.directory);
     this.ttlSeconds = String(resolved.finishedJobTtlSeconds);
@@ -135,41 +137,13 @@ export class RedisStore implements Store {
       );
     }
     if (jobs.length === 0) return [];
-    const groups = [...groupBy(jobs, (job) => job.queue)];
-    const encoded = groups.map(([, group]) => {
+    const groups = [...groupBy(jobs, (job) => job.queue)].map(([queue, group]) => {
       const args = ["reject"];
       for (const job of group) encodeNewJob(job, args);
-      return args;
+      return [queue, group, args] as const;
     });
     return this.call("createJobs", async () => {
-      const register = this.directory.registerQueues(groups.map(([queue]) => queue));
-      // Awaited below, maybe only after the script failed: until then its failure is not unhandled.
-      register.catch(() => {});
-      const done: Array<[string, NewJobRecord[]]> = [];
-      const fresh: string[] = [];
-      try {
-        for (const [i, [queue, group]] of groups.entries()) {
-          const reply = (await SCRIPTS.createJobs.run(
-            this.client,
-            this.directory.keys(queue).scriptKeys,
-            encoded[i] as string[],
-          )) as string[];
-          throwInsertError(reply);
-          if (reply[0] === "new") fresh.push(queue);
-          done.push([queue, group]);
-        }
-      } catch (err) {
-        // Several queues are several slots: undo the queues already inserted, so the batch is all or nothing.
-        for (const [queue, group] of done) {
-          const ids = group.map((job) => job.id);
-          await SCRIPTS.removeJobs
-            .run(this.client, this.directory.keys(queue).scriptKeys, ids)
-            .catch(() => {});
-        }
-        await register.catch(() => {});
-        throw err;
-      }
-      await this.directory.registerAgain(fresh, await register);
+      await this.queueCalls.createJobs(groups);
       return jobs.map(insertedJob);
     });
   }
@@ -177,10 +151,7 @@ export class RedisStore implements Store {
   /** {@inheritDoc Store.getJob} */
   async getJob(id: string): Promise<Job | null> {
     this.assertOpen();
-    return this.call("getJob", async () => {
-      const hit = await this.directory.find(async (queue) => decodeJob(await this.readJob(queue, id)));
-      return hit?.found ?? null;
-    });
+    return this.call("getJob", () => this.queueCalls.getJob(id));
   }
 
   /**
@@ -193,7 +164,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const nowMs = String(epochMs(now, "now"));
     return this.call("cancelJob", async () => {
-      const queue = await this.locate(id);
+      const queue = await this.queueCalls.locate(id);
       if (queue === null) return null;
       const reply = await SCRIPTS.cancelJob.run(this.client, this.directory.keys(queue).scriptKeys, [
         id,
@@ -209,7 +180,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const nowMs = String(epochMs(now, "now"));
     return this.call("requeueJob", async () => {
-      const queue = await this.locate(id);
+      const queue = await this.queueCalls.locate(id);
       if (queue === null) return null;
       const reply = (await SCRIPTS.requeueJob.run(this.client, this.directory.keys(queue).scriptKeys, [
         id,
@@ -242,41 +213,7 @@ export class RedisStore implements Store {
     return this.call("claimDueJobs", async () => {
       const queues =
         options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
-      if (queues.length === 0) return [];
-      let shares: Array<[string, number]> = [[queues[0] as string, limit]];
-      if (queues.length > 1) {
-        const peeks = (await Promise.all(
-          queues.map((queue) =>
-            SCRIPTS.peekDueJobs.run(this.client, this.directory.keys(queue).scriptKeys, [
-              now,
-              String(limit),
-              ...names,
-            ]),
-          ),
-        )) as string[][];
-        shares = claimShares(queues, peeks, limit);
-      }
-      const replies = (await Promise.all(
-        shares.map(([queue, count]) =>
-          SCRIPTS.claimDueJobs.run(this.client, this.directory.keys(queue).scriptKeys, [
-            now,
-            lockedUntil,
-            workerId,
-            String(count),
-            ...names,
-          ]),
-        ),
-      )) as JobReply[][];
-      const claimed = replies.flat().map((row) => decodeJob(row) as Job);
-      if (replies.length > 1) {
-        claimed.sort((a, b) =>
-          claimOrder(
-            { priority: a.priority, scheduledAt: a.scheduledAt.getTime(), id: a.id },
-            { priority: b.priority, scheduledAt: b.scheduledAt.getTime(), id: b.id },
-          ),
-        );
-      }
-      return claimed;
+      return this.queueCalls.claim(queues, limit, now, [lockedUntil, workerId], names);
     });
   }
 
@@ -287,7 +224,7 @@ export class RedisStore implements Store {
     const remove = options.removeOnComplete ? "1" : "0";
     if (refs.length === 0) return [];
     return this.call("completeJobs", () =>
-      this.perQueue(refs, "completeJobs", [now, remove, this.ttlSeconds]),
+      this.queueCalls.fenced(refs, "completeJobs", [now, remove, this.ttlSeconds]),
     );
   }
 
@@ -318,7 +255,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const now = String(epochMs(options.now, "now"));
     if (refs.length === 0) return [];
-    return this.call("releaseJobs", () => this.perQueue(refs, "releaseJobs", [now]));
+    return this.call("releaseJobs", () => this.queueCalls.fenced(refs, "releaseJobs", [now]));
   }
 
   /** {@inheritDoc Store.renewLeases} */
@@ -327,7 +264,7 @@ export class RedisStore implements Store {
     const until = String(epochMs(lockedUntil, "lockedUntil"));
     if (refs.length === 0) return [];
     return this.call("renewLeases", async () => {
-      const renewed = await this.perQueue(refs, "renewLeases", [until]);
+      const renewed = await this.queueCalls.fenced(refs, "renewLeases", [until]);
       return refs.filter((_, i) => !renewed[i]).map((ref) => ref.id);
     });
   }
@@ -352,45 +289,7 @@ export class RedisStore implements Store {
       this.ttlSeconds,
       ...encodeDeadLetter(options.deadLetter),
     ];
-    return this.call("recoverExpiredLeases", async () => {
-      // The cached list (at most a second old) serves: a queue it misses is recovered next time.
-      const queues = await this.directory.queues(false);
-      const scans = await Promise.all(
-        queues.map((queue) =>
-          this.client.zrangebyscore(
-            this.directory.keys(queue).running,
-            "-inf",
-            now,
-            "WITHSCORES",
-            "LIMIT",
-            0,
-            limit,
-          ),
-        ),
-      );
-      const chosen = oldestExpired(queues, scans, limit);
-      const replies = (await Promise.all(
-        [...groupBy(chosen, (lease) => lease.queue)].map(([queue, leases]) =>
-          SCRIPTS.recoverExpiredLeases.run(this.client, this.directory.keys(queue).scriptKeys, [
-            ...args,
-            ...leases.map((lease) => lease.id),
-          ]),
-        ),
-      )) as Array<[string[], JobReply[]]>;
-      const recovered = new Set(replies.flatMap(([ids]) => ids));
-      const dead = new Map<string, Job>();
-      for (const [, rows] of replies) {
-        for (const row of rows) {
-          const job = decodeJob(row) as Job;
-          dead.set(job.id, job);
-        }
-      }
-      // Both in the order chosen: longest expired first.
-      return {
-        recovered: chosen.filter((lease) => recovered.has(lease.id)).map((lease) => lease.id),
-        dead: chosen.filter((lease) => dead.has(lease.id)).map((lease) => dead.get(lease.id) as Job),
-      };
-    });
+    return this.call("recoverExpiredLeases", () => this.queueCalls.recoverExpired(now, limit, args));
   }
 
   /** {@inheritDoc Store.nextDueAt} */
@@ -401,18 +300,7 @@ export class RedisStore implements Store {
     return this.call("nextDueAt", async () => {
       const queues =
         options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
-      const replies = await Promise.all(
-        queues.map((queue) =>
-          SCRIPTS.nextDueAt.run(this.client, this.directory.keys(queue).scriptKeys, names),
-        ),
-      );
-      let earliest: number | null = null;
-      for (const reply of replies) {
-        if (reply === null) continue;
-        const at = Number(reply);
-        if (earliest === null || at < earliest) earliest = at;
-      }
-      return earliest === null ? null : new Date(earliest);
+      return this.queueCalls.nextDueAt(queues, names);
     });
   }
 
@@ -429,16 +317,7 @@ export class RedisStore implements Store {
     return this.call("waitingJobNames", async () => {
       const queues =
         options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
-      const replies = (await Promise.all(
-        queues.map((queue) =>
-          SCRIPTS.waitingJobNames.run(this.client, this.directory.keys(queue).scriptKeys, [
-            dueBy,
-            String(limit),
-            String(NAMES_BUDGET),
-          ]),
-        ),
-      )) as string[][];
-      return [...new Set(replies.flat())].slice(0, limit);
+      return this.queueCalls.waitingJobNames(queues, dueBy, limit, NAMES_BUDGET);
     });
   }
 
@@ -564,20 +443,7 @@ export class RedisStore implements Store {
     // server is in.
     const events = this.events;
     this.events = null;
-    await Promise.all([events?.stop(), this.owned ? this.closeClient() : undefined]);
-  }
-
-  private async closeClient(): Promise<void> {
-    if (this.client.status !== "ready") {
-      // Not connected (never used, or reconnecting to a server that is gone): nothing to flush.
-      this.client.disconnect();
-      return;
-    }
-    // Resolve once the socket is gone, so that close() leaves nothing open behind it.
-    const ended = new Promise<void>((resolve) => this.client.once("end", () => resolve()));
-    const quit = this.client.quit().catch(() => undefined);
-    if (!(await settleWithin(quit, QUIT_WAIT_MS))) this.client.disconnect();
-    if (!(await settleWithin(ended, END_WAIT_MS))) this.client.disconnect();
+    await Promise.all([events?.stop(), this.connection.owned ? closeClient(this.client) : undefined]);
   }
 
   private assertOpen(): void {
@@ -603,51 +469,9 @@ export class RedisStore implements Store {
         () => new StoreTimeoutError(operation, this.commandTimeoutMs),
       );
     } catch (err) {
-      if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.target);
+      if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.connection.server());
       const timeoutMs = this.commandTimeoutMs || commandTimeoutOf(this.client);
-      throw storeError(err, operation, this.target, this.lastConnectionError(), timeoutMs);
+      throw storeError(err, operation, this.connection, timeoutMs);
     }
-  }
-
-  private readJob(queue: string, id: string): Promise<JobReply> {
-    return this.client.hmget(this.directory.keys(queue).job(id), ...JOB_FIELDS);
-  }
-
-  /** The queue that holds job `id`, or `null`: every queue is asked in one round trip. */
-  private async locate(id: string): Promise<string | null> {
-    const hit = await this.directory.find(async (queue) =>
-      (await this.client.exists(this.directory.keys(queue).job(id))) === 1 ? true : null,
-    );
-    return hit?.queue ?? null;
-  }
-
-  /**
-   * Runs a script that takes `id, attempt, lockedBy` triples (the fencing token) after `args` and
-   * answers 1 or 0 for each, once per queue the refs name (a ref addresses its job's queue
-   * directly). Returns whether each ref was applied, in input order.
-   */
-  private async perQueue(
-    refs: readonly JobRef[],
-    script: "completeJobs" | "releaseJobs" | "renewLeases",
-    args: readonly string[],
-  ): Promise<boolean[]> {
-    const applied: boolean[] = new Array(refs.length);
-    const groups = groupBy(
-      refs.map((ref, index) => ({ ref, index })),
-      (entry) => entry.ref.queue,
-    );
-    await Promise.all(
-      [...groups].map(async ([queue, entries]) => {
-        const triples = entries.flatMap(({ ref }) => [ref.id, String(ref.attempt), ref.lockedBy]);
-        const reply = (await SCRIPTS[script].run(this.client, this.directory.keys(queue).scriptKeys, [
-          ...args,
-          ...triples,
-        ])) as number[];
-        entries.forEach((entry, i) => {
-          applied[entry.index] = reply[i] === 1;
-        });
-      }),
-    );
-    return applied;
   }
 }

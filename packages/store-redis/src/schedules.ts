@@ -5,7 +5,8 @@ import {
   type ScheduleRecord,
   type ScheduleTick,
 } from "@sched/core/adapter";
-import { Cluster, type Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+import { isCluster } from "./connection/index.js";
 import { compareIds, groupBy } from "./cross-queue.js";
 import {
   decodeSchedule,
@@ -36,9 +37,11 @@ export class RedisSchedules {
    * {@inheritDoc Store.saveSchedule}
    *
    * On a single node one script (`saveSchedule.lua`) checks the condition, writes the record and
-   * its registry entry. On a Cluster the registry lives in another slot than the record: the
-   * condition and the write are one script in the record's slot (`writeSchedule.lua`), and the
-   * registry is updated right after.
+   * its registry entry. On a Cluster the registry lives in another slot than the record (which
+   * must share its queue's slot, so that a tick and its jobs are one script): the registry is read,
+   * the condition and the write are one script in the record's slot (`writeSchedule.lua`), and the
+   * registry is written after only when it does not name that queue yet. A schedule whose job
+   * template moved to another queue is taken from the old slot first, by a script of its own.
    */
   async save(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     // Both conditions at once can never hold (as in MemoryStore): nothing to write.
@@ -49,7 +52,7 @@ export class RedisSchedules {
     const queue = schedule.definition.job.queue;
     const key = this.directory.keys(queue).schedule(name);
     const registry = this.prefixKeys.schedules;
-    if (!(this.client instanceof Cluster)) {
+    if (!isCluster(this.client)) {
       const written = await SCRIPTS.saveSchedule.run(
         this.client,
         [registry, key],
@@ -62,19 +65,19 @@ export class RedisSchedules {
       // The template moved to another queue: the record in the old slot is the one to compare
       // with; taking it (deleting it) under the condition makes this writer the only one to move it.
       const oldKey = this.directory.keys(previous).schedule(name);
-      if ((await SCRIPTS.writeSchedule.run(this.client, [oldKey], ["take", ...condition])) === 1) {
+      const taken = await SCRIPTS.writeSchedule.run(this.client, [oldKey], ["take", ...condition]);
+      if (taken === 1) {
         await SCRIPTS.writeSchedule.run(this.client, [key], ["write", "", "", "", ...fields]);
         await this.client.hset(registry, name, queue);
         return true;
       }
-      if ((await this.client.exists(oldKey)) === 1) return false;
+      if (taken === 0) return false;
       // The old record is gone (lost with its slot's data): compare with the new slot's.
     }
     const written = await SCRIPTS.writeSchedule.run(this.client, [key], ["write", ...condition, ...fields]);
-    // Written or not, the registry must point at the record that exists.
-    if (written === 1 || (previous !== queue && (await this.client.exists(key)) === 1)) {
-      await this.client.hset(registry, name, queue);
-    }
+    // Written or not, the registry must point at the record that exists (it already does when
+    // it names this queue).
+    if (previous !== queue && written !== -1) await this.client.hset(registry, name, queue);
     return written === 1;
   }
 

@@ -25,8 +25,13 @@ import requeueJob from "../scripts/requeueJob.lua";
 import saveSchedule from "../scripts/saveSchedule.lua";
 import waitingJobNames from "../scripts/waitingJobNames.lua";
 import writeSchedule from "../scripts/writeSchedule.lua";
+import { JOB_FIELDS } from "./job-codec.js";
+
+/** `FIELDS`, the Lua table of the job's hash fields, from the one list of them ({@link JOB_FIELDS}). */
+const jobFieldsInclude = `local FIELDS = { ${JOB_FIELDS.map((field) => `'${field}'`).join(", ")} }`;
 
 const INCLUDES: Record<string, string> = {
+  "job-fields": jobFieldsInclude,
   queue: queueInclude,
   lanes: lanesInclude,
   events: eventsInclude,
@@ -34,12 +39,15 @@ const INCLUDES: Record<string, string> = {
   schedule: scheduleInclude,
 };
 
-/** Replaces `-- @include <name>` lines with the shared code of `scripts/includes/<name>.lua`. */
+/**
+ * Replaces `-- @include <name>` lines with the shared code of `scripts/includes/<name>.lua` (or
+ * the code written here, `job-fields`), whose own includes are expanded the same way.
+ */
 function expandIncludes(name: string, source: string): string {
   return source.replace(/^-- @include ([\w-]+)\s*$/gm, (_, include: string) => {
     const code = INCLUDES[include];
     if (code === undefined) throw new Error(`script ${name}: unknown include "${include}"`);
-    return code;
+    return expandIncludes(name, code);
   });
 }
 

@@ -21,10 +21,9 @@ local QUEUE = string.sub(base, #PREFIX + 2, -3)
 local NAMES, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
--- The fields returned for a job, in the order the client decodes them (src/job-codec.ts).
-local FIELDS = { 'id', 'name', 'payload', 'queue', 'priority', 'maxRetries', 'retryCount', 'timeout',
-  'scheduledAt', 'createdAt', 'startedAt', 'completedAt', 'error', 'status', 'metadata', 'uniqueKey',
-  'attempt', 'lostLeases', 'lockedUntil', 'lockedBy', 'history' }
+-- FIELDS: the fields returned for a job, in the order the client decodes them, written from
+-- JOB_FIELDS in src/job-codec.ts (the one list of them) when the scripts are loaded.
+-- @include job-fields
 
 local function jobKey(id) return base .. 'job:' .. id end
 local function priosKey(name) return base .. 'prios:' .. name end

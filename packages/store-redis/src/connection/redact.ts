@@ -3,7 +3,7 @@
  * command that failed, arguments included (`err.command.args`): for the `HELLO … AUTH` or `AUTH`
  * of a connection that is the password, for a script call the whole payload. Nothing of it may
  * reach an error thrown or logged, so the cause of every `StoreError` made of a driver error is
- * such a copy. (The same file is in @sched/store-redis and @sched/leader-redis.)
+ * such a copy.
  */
 
 /** How deep a cause chain is copied; what lies deeper is dropped. */

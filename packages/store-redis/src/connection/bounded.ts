@@ -1,0 +1,72 @@
+import type { Cluster, Redis } from "ioredis";
+// For TSDoc links only.
+import type { DISCONNECT_TIMEOUT_MS, openConnection } from "./open.js";
+
+/** Waits for `promise` at most `ms`; resolves whether it settled in time. Leaves no timer behind. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true as const,
+        () => true as const,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Settles like `promise` if it settles within `ms`; otherwise rejects with `timedOut()` at `ms`
+ * and leaves `promise` to settle unobserved. `ms` of 0 waits without a bound. Leaves no timer behind.
+ */
+export function answerWithin<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  if (ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // The call goes on without a caller: its outcome must not surface as an unhandled rejection.
+      promise.catch(() => {});
+      reject(timedOut());
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The longest {@link closeClient} waits for the answer to `QUIT`, then for the socket to end (each, ms). */
+export const CLOSE_STEP_MS = 1_000;
+
+/**
+ * Ends a client made by {@link openConnection}, within about 1.5 s whatever the server does. A
+ * client that is not connected (never used, or reconnecting to a server that is gone) has nothing
+ * to flush and is disconnected. A connected one is sent `QUIT`, which lets the server answer what
+ * is in flight; a `QUIT` not answered within {@link CLOSE_STEP_MS} (the server hangs) is followed
+ * by a disconnect, whose socket ioredis destroys {@link DISCONNECT_TIMEOUT_MS} later. Resolves
+ * once the socket is gone (or after another {@link CLOSE_STEP_MS}, with a last disconnect); never
+ * rejects.
+ */
+export async function closeClient(client: Redis | Cluster): Promise<void> {
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  // Every wait is bounded: after a server restart, a killed connection or while the server hangs,
+  // a reply or an 'end' event may never come.
+  const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+  const quit = client.quit().catch(() => undefined);
+  if (!(await settleWithin(quit, CLOSE_STEP_MS))) client.disconnect();
+  if (!(await settleWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+}

@@ -1,0 +1,26 @@
+/**
+ * `@sched/store-redis/connection`: the connection plumbing of the Redis adapters, shared by
+ * `@sched/store-redis` and `@sched/leader-redis` (and open to other adapters on Redis): a client
+ * made from a URL or given, the checks of those options and of `commandTimeout`, the description of its server for
+ * messages, driver errors turned into `StoreError`s without secrets, and bounded waits and close.
+ *
+ * @packageDocumentation
+ */
+
+export { answerWithin, CLOSE_STEP_MS, closeClient, settleWithin } from "./bounded.js";
+export { commandTimeoutOption, DEFAULT_COMMAND_TIMEOUT_MS, durationOption } from "./command-timeout.js";
+export {
+  type ConnectionOptions,
+  checkConnectionOptions,
+  commandTimeoutOf,
+  DEFAULT_URL,
+  DISCONNECT_TIMEOUT_MS,
+  isCluster,
+  isRedisClient,
+  type OwnedClientSettings,
+  openConnection,
+  type RedisConnection,
+} from "./open.js";
+export { redact, sanitizedError } from "./redact.js";
+export { describeServer, type ServerDescription } from "./server.js";
+export { isConnectionError, storeError } from "./store-error.js";

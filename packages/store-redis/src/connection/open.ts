@@ -1,0 +1,189 @@
+import { ConfigError } from "@sched/core/adapter";
+import { type Cluster, Redis } from "ioredis";
+import { describeServer, type ServerDescription } from "./server.js";
+
+/** The URL a connection is made from when neither `url` nor `client` is given. */
+export const DEFAULT_URL = "redis://127.0.0.1:6379";
+
+/**
+ * How long ioredis waits for the server to close a connection it ended before destroying the
+ * socket (ioredis's `disconnectTimeout`, 2 s by default): a server that hangs never closes it, and
+ * `close()` must not wait for that (ms).
+ */
+export const DISCONNECT_TIMEOUT_MS = 500;
+
+/** The connection options a store or a leader takes from its user. */
+export interface ConnectionOptions {
+  /** A `redis://` or `rediss://` URL to make a client from; default {@link DEFAULT_URL}. */
+  url?: string | undefined;
+  /** An ioredis `Redis` or `Cluster` client the application owns; not with `url` or `db`. */
+  client?: Redis | Cluster | undefined;
+  /** The database of a client made from `url` (it wins over the URL's path); not with `client`. */
+  db?: number | undefined;
+}
+
+/** How a client made from a URL behaves: what differs between the store and the leader. */
+export interface OwnedClientSettings {
+  /** ioredis's `commandTimeout`, in ms (0: none). */
+  readonly commandTimeoutMs: number;
+  /** ioredis's `connectTimeout`, in ms. */
+  readonly connectTimeoutMs: number;
+  /**
+   * ioredis's `maxRetriesPerRequest`: how many reconnection attempts a command waits through
+   * before it fails (0: it fails at the first failed attempt).
+   */
+  readonly maxRetriesPerRequest: number;
+  /** The name the connection shows in `CLIENT LIST`; none when absent. */
+  readonly connectionName?: string;
+}
+
+/** A client, whether its user owns it, and what to say about its server in messages. */
+export interface RedisConnection {
+  /** The client to send commands on. */
+  readonly client: Redis | Cluster;
+  /** Whether the client was made here from a URL: then its user closes it (see `closeClient`). */
+  readonly owned: boolean;
+  /** The server's address and the secrets messages must not contain, read now (a Cluster's current nodes). */
+  server(): ServerDescription;
+  /**
+   * Why the owned client last failed to connect or lost its connection, e.g.
+   * `connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]`; `undefined` once it is ready again, and
+   * always for a client passed in (its `error` events are its owner's). Not yet redacted.
+   */
+  lastConnectionError(): string | undefined;
+}
+
+/**
+ * Whether `value` is an ioredis `Redis` or `Cluster` client. Checked by its methods rather than by
+ * `instanceof`, so a client of another copy of ioredis passes too.
+ */
+export function isRedisClient(value: unknown): value is Redis | Cluster {
+  return typeof (value as Partial<Redis> | null | undefined)?.defineCommand === "function";
+}
+
+/** Whether `client` is an ioredis `Cluster` (checked by its flag, so another copy of ioredis works too). */
+export function isCluster(client: Redis | Cluster): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * Checks the connection options without opening anything: either a client or a URL, a client
+ * that is an ioredis client, a URL that parses with the `redis:` or `rediss:` protocol, a `db`
+ * that is an integer >= 0 and comes without a client.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) with field `client` (both a client and a URL, or not an
+ *   ioredis client), `db` (with a client, or not an integer >= 0) or `url` (not a string, does not
+ *   parse, or another protocol). The URL itself is never quoted.
+ */
+export function checkConnectionOptions(options: ConnectionOptions): void {
+  if (options.client !== undefined) {
+    if (options.url !== undefined) throw new ConfigError("client", "give either a client or a url, not both");
+    if (!isRedisClient(options.client)) {
+      throw new ConfigError("client", "expected an ioredis Redis or Cluster client");
+    }
+    if (options.db !== undefined) {
+      throw new ConfigError("db", "applies only to a client made from url; select the db on your client");
+    }
+    return;
+  }
+  if (options.url !== undefined) parseRedisUrl(options.url);
+  if (options.db !== undefined && !(Number.isInteger(options.db) && options.db >= 0)) {
+    throw new ConfigError("db", `expected an integer >= 0, got ${kindOf(options.db)}`);
+  }
+}
+
+/**
+ * Sets up a client: the one passed in (its owner closes it), or one made from the URL (default
+ * {@link DEFAULT_URL}) with `settings`, owned by the caller. Connects lazily, so it never fails
+ * for the network. An owned client's socket errors are kept for messages
+ * ({@link RedisConnection.lastConnectionError}) instead of being printed by ioredis.
+ *
+ * @throws ConfigError as {@link checkConnectionOptions}.
+ */
+export function openConnection(options: ConnectionOptions, settings: OwnedClientSettings): RedisConnection {
+  checkConnectionOptions(options);
+  if (options.client !== undefined) {
+    const client = options.client;
+    return {
+      client,
+      owned: false,
+      server: () => describeServer(client, undefined),
+      lastConnectionError: () => undefined,
+    };
+  }
+  const url = options.url ?? DEFAULT_URL;
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: settings.maxRetriesPerRequest,
+    connectTimeout: settings.connectTimeoutMs,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...(settings.connectionName === undefined ? {} : { connectionName: settings.connectionName }),
+    ...(settings.commandTimeoutMs > 0 ? { commandTimeout: settings.commandTimeoutMs } : {}),
+  });
+  // The URL's path fills `db` when parsed; the option wins. Not connected yet, so it applies.
+  if (options.db !== undefined) client.options.db = options.db;
+  // Without a listener ioredis prints every failed reconnection attempt; callers get the failures
+  // instead, and the last socket error says why, since the error a command fails with ("max
+  // retries per request", "Connection is closed") does not.
+  let lastConnectionError: string | undefined;
+  client.on("error", (err: unknown) => {
+    lastConnectionError = reasonOf(err);
+  });
+  client.on("ready", () => {
+    lastConnectionError = undefined;
+  });
+  return {
+    client,
+    owned: true,
+    server: () => describeServer(client, url),
+    lastConnectionError: () => lastConnectionError,
+  };
+}
+
+/** The `commandTimeout` a client applies to each command (ms), or 0 for none. */
+export function commandTimeoutOf(client: Redis | Cluster): number {
+  const options = isCluster(client) ? client.options.redisOptions : client.options;
+  return options?.commandTimeout ?? 0;
+}
+
+/** The code of a Node.js or driver error (`ECONNREFUSED`, `ENOTFOUND`), when it has one. */
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code !== "" ? code : undefined;
+}
+
+/** An error's message with its code in brackets: `connect ECONNREFUSED 127.0.0.1:6390 [ECONNREFUSED]`. */
+export function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = codeOf(err);
+  return code === undefined ? message : `${message} [${code}]`;
+}
+
+function parseRedisUrl(url: unknown): URL {
+  if (typeof url !== "string") {
+    throw new ConfigError("url", `expected a string such as redis://host:6379, got ${kindOf(url)}`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      "url",
+      "expected a URL such as redis://host:6379, and the given value does not parse",
+    );
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new ConfigError(
+      "url",
+      `expected a URL starting with redis: or rediss:, got one starting with ${parsed.protocol}`,
+    );
+  }
+  return parsed;
+}
+
+/** How a bad value is named in a message: its type, or the value itself for numbers and strings. */
+function kindOf(value: unknown): string {
+  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
+  if (value === null) return "null";
+  return typeof value === "object" ? `an object (${value.constructor?.name ?? "Object"})` : typeof value;
+}
