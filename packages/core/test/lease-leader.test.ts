@@ -9,11 +9,13 @@ class VariableLeader extends LeaseLeader {
   term_ = 0;
   down = false;
   hang = false;
+  /** While set, every call waits for it. */
+  gate: Promise<void> | null = null;
   connectionClosed = 0;
   readonly log: string[] = [];
 
-  constructor(options: LeaseLeaderOptions = {}) {
-    super({ kind: "VariableLeader", commandTimeoutMs: 50 }, options);
+  constructor(options: LeaseLeaderOptions = {}, commandTimeoutMs = 50) {
+    super({ kind: "VariableLeader", commandTimeoutMs }, options);
   }
 
   /** The protected members, for assertions. */
@@ -23,6 +25,7 @@ class VariableLeader extends LeaseLeader {
 
   private async reach(): Promise<void> {
     if (this.hang) await new Promise<void>(() => {});
+    if (this.gate !== null) await this.gate;
     if (this.down) throw new Error("backend down");
   }
 
@@ -117,5 +120,69 @@ describe("LeaseLeader", () => {
     expect(leader.connectionClosed).toBe(1);
     expect(leader.isLeader()).toBe(false);
     expect(leader.holder).toBeNull();
+  });
+
+  it("close() waits at most 0.5 s for a call in flight, and the late answer makes no leader", async () => {
+    const leader = new VariableLeader({ instanceId: "a" }, 60_000);
+    expect(await leader.acquire()).toBe(true);
+    let answer: () => void = () => {};
+    leader.gate = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const renewal = leader.acquire();
+    // The renewal is sent, and waits for its answer.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(leader.log).toEqual(["acquire", "acquire"]);
+    const started = performance.now();
+    await leader.close();
+    const closedAfter = performance.now() - started;
+    expect(closedAfter).toBeGreaterThanOrEqual(450);
+    expect(closedAfter).toBeLessThan(2_500);
+    expect(leader.connectionClosed).toBe(1);
+    answer();
+    expect(await renewal).toBe(false);
+    expect(leader.isLeader()).toBe(false);
+  });
+
+  it("a logger that throws or returns a rejected promise breaks neither acquire nor close", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const rejecting = async (): Promise<void> => {
+        throw new Error("async logger failed");
+      };
+      const throwing = (): void => {
+        throw new Error("logger failed");
+      };
+      for (const logger of [
+        { debug: rejecting, info: rejecting, warn: rejecting, error: rejecting },
+        { debug: throwing, info: throwing, warn: throwing, error: throwing },
+      ]) {
+        const leader = new VariableLeader({ instanceId: "a", logger });
+        leader.down = true;
+        for (let i = 0; i < 4; i++) expect(await leader.acquire()).toBe(false);
+        await leader.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("a logger without a method, or whose methods cannot be read, is a ConfigError naming logger", () => {
+    const unreadable = Object.defineProperty({}, "debug", {
+      get() {
+        throw new Error("no");
+      },
+    });
+    for (const logger of ["console", { info() {}, warn() {}, error() {} }, unreadable]) {
+      expect(() => new VariableLeader({ logger: logger as never })).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", field: "logger" }),
+      );
+    }
   });
 });

@@ -1,5 +1,6 @@
 import {
   assertKnownOptions,
+  assertLogger,
   ConfigError,
   LeaseLeader,
   type LeaseLeaderOptions,
@@ -229,22 +230,7 @@ function checkTypes(options: PostgresLeaderOptions): void {
       `expected a duration such as "30s" or a number of ms, got ${ttl === null ? "null" : typeof ttl}`,
     );
   }
-  checkLogger(options.logger);
-}
-
-/** Refuses a logger that lacks one of the four functions the leader calls. */
-function checkLogger(logger: unknown): void {
-  if (logger === undefined) return;
-  const methods = ["debug", "info", "warn", "error"] as const;
-  const missing = methods.filter(
-    (method) => typeof (logger as Record<string, unknown> | null)?.[method] !== "function",
-  );
-  if (missing.length > 0) {
-    throw new ConfigError(
-      "logger",
-      `expected an object with ${methods.join(", ")} functions; ${missing.join(", ")} missing`,
-    );
-  }
+  if (options.logger !== undefined) assertLogger(options.logger);
 }
 
 /** The lock table (or its schema) does not exist: a setup error, reported instead of `false`. */

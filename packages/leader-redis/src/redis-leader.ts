@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   assertKnownOptions,
+  assertLogger,
   ConfigError,
   type Duration,
   LeaseLeader,
@@ -100,12 +101,7 @@ export class RedisLeader extends LeaseLeader {
    */
   constructor(options: RedisLeaderOptions = {}) {
     assertKnownOptions(options, OPTION_NAMES);
-    if (options.logger !== undefined && !isLogger(options.logger)) {
-      throw new ConfigError(
-        "logger",
-        "expected an object with debug, info, warn and error functions (pino works)",
-      );
-    }
+    if (options.logger !== undefined) assertLogger(options.logger);
     checkConnectionOptions(options);
     const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
     super(
@@ -176,11 +172,9 @@ export class RedisLeader extends LeaseLeader {
   protected async closeConnection(): Promise<void> {
     if (this.connection.owned) await closeClient(this.client);
   }
-}
 
-/** Whether `value` can be the leader's logger: `debug`, `info`, `warn` and `error` functions. */
-function isLogger(value: unknown): value is Logger {
-  if (value === null || typeof value !== "object") return false;
-  const logger = value as Record<string, unknown>;
-  return ["debug", "info", "warn", "error"].every((level) => typeof logger[level] === "function");
+  /** Drops the socket of the connection the leader opened, so that a call in flight fails at once. */
+  protected override destroyConnections(): void {
+    if (this.connection.owned) this.client.disconnect();
+  }
 }

@@ -181,8 +181,9 @@ export function leaderFailureScenarios<L extends Leader>(context: FailureScenari
       expect(await a.acquire()).toBe(false);
       expect(performance.now() - started).toBeLessThan(ttl);
       expect(a.isLeader()).toBe(false);
-      // Given up on at the end of the local lease: the TTL less 10%.
-      expect(JSON.stringify(logger.lines)).toContain(`no answer within ${Math.ceil(ttl * 0.9)}ms`);
+      // Given up on by the end of the local lease (the TTL less 10%), and reported: by the leader's
+      // own bound, or by a bound of the backend's that ends no later (a server-side timeout).
+      expect(logger.lines.filter((line) => line.level === "warn")).toHaveLength(1);
 
       // The renewal may still have run late, extending a's own lease: a takes it back at once.
       await resume();

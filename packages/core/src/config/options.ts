@@ -3,6 +3,7 @@ import type { Hook } from "../hooks/hook.js";
 import { type IdGenerator, uuidv7Generator } from "../jobs/ids.js";
 import type { Leader } from "../leadership/leader.js";
 import type { Logger } from "../logger/logger.js";
+import { assertLogger, safeLogger } from "../logger/safe-logger.js";
 import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
 import type { MisfirePolicy, Store } from "../store/store.js";
@@ -185,7 +186,6 @@ const OPTION_NAMES = [
 const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
 const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
 const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
-const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const HOOK_NAMES = [
   "beforeJob",
   "afterJob",
@@ -236,32 +236,6 @@ function assertMethods(value: unknown, methods: readonly string[], field: string
 }
 
 /**
- * Wraps a logger so that a logger that throws can never break the scheduler: the line is lost, the
- * job and the loop go on.
- */
-export function safeLogger(logger: Logger): Logger {
-  const wrap =
-    (level: (typeof LOG_LEVELS)[number]) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      try {
-        const result: unknown =
-          fields === undefined ? logger[level](message) : logger[level](message, fields);
-        // An async logger that rejects must not become an unhandled rejection.
-        if (
-          result !== null &&
-          typeof result === "object" &&
-          typeof (result as Promise<unknown>).catch === "function"
-        ) {
-          (result as Promise<unknown>).catch(() => {});
-        }
-      } catch {
-        // The logger's failure is its own.
-      }
-    };
-  return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
-}
-
-/**
  * Applies defaults and validates every option, unknown option names included.
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the option.
@@ -273,14 +247,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (options.retry !== undefined && typeof (options.retry as RetryPolicy).delayFor !== "function") {
     assertKnownOptions(options.retry, RETRY_OPTIONS, "retry");
   }
-  if (options.logger !== undefined) {
-    assertMethods(
-      options.logger,
-      LOG_LEVELS,
-      "logger",
-      "an object with debug, info, warn and error methods (console and pino fit)",
-    );
-  }
+  if (options.logger !== undefined) assertLogger(options.logger);
   if (options.clock !== undefined) {
     assertMethods(
       options.clock,

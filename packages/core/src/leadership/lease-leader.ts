@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ConfigError, StoreError } from "../errors.js";
 import type { Logger } from "../logger/logger.js";
+import { assertLogger, safeLogger } from "../logger/safe-logger.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import type { Leader } from "./leader.js";
 import { LocalLease } from "./local-lease.js";
@@ -16,6 +17,8 @@ const MAX_TTL_MS = 2_147_483_647;
 const SAFETY_MARGIN = 0.1;
 /** The longest a release waits for the backend: it is best effort, as an unreleased lease expires. */
 const RELEASE_TIMEOUT_MS = 5_000;
+/** How long `close()` waits for a call already in flight before it releases the lease anyway. */
+const CLOSE_WAIT_FOR_CALL_MS = 500;
 /** The longest the release inside `close()` waits: closing must end soon whatever the backend does. */
 const CLOSE_RELEASE_TIMEOUT_MS = 1_000;
 /**
@@ -134,7 +137,7 @@ export abstract class LeaseLeader implements Leader {
   /**
    * Checks and keeps the common options.
    *
-   * @throws ConfigError naming a bad name, instance id or TTL.
+   * @throws ConfigError (`CONFIG_INVALID`) naming a bad name, instance id, TTL or logger.
    */
   constructor(backend: LeaseBackend, options: LeaseLeaderOptions) {
     this.kind = backend.kind;
@@ -150,7 +153,9 @@ export abstract class LeaseLeader implements Leader {
     // Backends take whole milliseconds; rounding down keeps their lease no longer than asked.
     this.ttlMs = Math.floor(ttlMs);
     this.localLeaseMs = this.ttlMs * (1 - (backend.safetyMargin ?? SAFETY_MARGIN));
-    this.logger = options.logger ?? consoleWarnings;
+    if (options.logger !== undefined) assertLogger(options.logger);
+    // A logger that throws or rejects (an async one) must never break an acquire or a close.
+    this.logger = safeLogger(options.logger ?? consoleWarnings);
     this.now = backend.now ?? (() => performance.now());
     this.lease = new LocalLease(this.now);
     this.commandTimeoutMs = backend.commandTimeoutMs ?? Number.POSITIVE_INFINITY;
@@ -205,11 +210,12 @@ export abstract class LeaseLeader implements Leader {
   }
 
   /**
-   * Releases the lease if held (waiting at most 1 s, and ignoring failures: it then expires by its
-   * TTL), drops listeners, and ends the connection if the leader opened it ({@link closeConnection});
-   * a client or pool you gave stays open. When the adapter implements {@link destroyConnections},
-   * a close that has not ended within 1 s (a call in flight to a backend that hangs) destroys the
-   * connections and resolves within about 2 s. Idempotent; a closed leader never leads again.
+   * Waits at most 0.5 s for a call in flight (whose answer is then ignored), releases the lease if
+   * held (waiting at most 1 s, and ignoring failures: it then expires by its TTL), drops listeners,
+   * and ends the connection if the leader opened it ({@link closeConnection}); a client or pool you
+   * gave stays open. When the adapter implements {@link destroyConnections}, a close that has not
+   * ended 1 s after the release began (a backend that hangs) destroys the connections, and close
+   * resolves within about 2.5 s in all. Idempotent; a closed leader never leads again.
    */
   close(): Promise<void> {
     this.closing ??= this.closeBounded();
@@ -294,6 +300,11 @@ export abstract class LeaseLeader implements Leader {
     }
     // The backend answered: the next failure is logged as a first one.
     this.failures = 0;
+    if (this.closed) {
+      // close() did not wait for this answer: a closed leader never leads again.
+      this.lease.stepDown();
+      return false;
+    }
     if (term === null) {
       // Held by another leadership (or, for a renewal, ours has expired or was taken): this call
       // wrote nothing, so the backend holds this instance's lease only if it might before.
@@ -331,13 +342,19 @@ export abstract class LeaseLeader implements Leader {
   }
 
   private async closeBounded(): Promise<void> {
-    // Set before anything is awaited, so that acquire calls queued behind the close resolve false.
+    // Set before anything is awaited, so that acquire calls queued behind the close resolve false,
+    // and one in flight does not lead when it answers.
     this.closed = true;
-    const closing = this.serialize(async () => {
+    // A call in flight (an acquire sent to a backend that hangs) is waited for briefly, then
+    // left behind: its answer changes nothing once closed, and it can only have written this
+    // instance's own lease, which the release below deletes or which expires.
+    await settlesWithin(this.tail, CLOSE_WAIT_FOR_CALL_MS);
+    const closing = (async () => {
       await this.stepDownAndResign(CLOSE_RELEASE_TIMEOUT_MS).catch(() => undefined);
       this.lease.clearListeners();
       await this.closeConnection();
-    });
+    })();
+    this.tail = closing.catch(() => undefined);
     if (this.destroyConnections === undefined) return closing;
     if (await settlesWithin(closing, CLOSE_GRACE_MS)) return;
     this.destroyConnections();
