@@ -89,6 +89,57 @@ describe("payloads", () => {
     expect(await s.listJobs()).toEqual([]);
   });
 
+  it("every other bad input is INVALID_ARGUMENT naming its field, never a plain error", async () => {
+    const { s } = setup();
+    const throwingGetter = Object.defineProperty({}, "x", {
+      enumerable: true,
+      get() {
+        throw new Error("getter failed");
+      },
+    });
+    const throwingProxy = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("trap failed");
+        },
+      },
+    );
+    const throwingJob = Object.defineProperty({ name: "j" }, "priority", {
+      enumerable: true,
+      get() {
+        throw new Error("field getter failed");
+      },
+    });
+    const cases: Array<[unknown, RegExp]> = [
+      [{ name: "j", payload: throwingGetter }, /^job\.payload: could not be read/],
+      [{ name: "j", payload: { a: throwingProxy } }, /^job\.payload: could not be read/],
+      [{ name: "j", payload: { [Symbol("s")]: 1, a: 1 } }, /^job\.payload: has a symbol key/],
+      [throwingJob, /^job: could not be read/],
+      [{ name: "j", priority: -0 }, /^job\.priority:/],
+      [{ name: "j", maxRetries: -0 }, /^job\.maxRetries:/],
+      [{ name: "j", runAt: new Date(8.64e15) }, /^job\.runAt: makes a run time outside the years 1 to 9999/],
+      [{ name: "j", runAt: new Date(Date.UTC(-1, 0, 1)) }, /^job\.runAt:/],
+      [{ name: "j", delay: 1e20 }, /^job\.delay: makes a run time outside/],
+    ];
+    for (const [job, message] of cases) {
+      const error = await s.enqueue(job as never).catch((err: unknown) => err);
+      expect(error, String(message)).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message).toMatch(message);
+    }
+    // The first and last milliseconds of the years 1 to 9999 are run times every store keeps.
+    const latest = new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
+    expect((await s.enqueue({ name: "j", runAt: latest })).scheduledAt).toEqual(latest);
+    const earliest = new Date("0001-01-01T00:00:00.000Z");
+    expect((await s.enqueue({ name: "j", runAt: earliest })).scheduledAt).toEqual(earliest);
+    await expect(s.enqueue({ name: "j", runAt: new Date(earliest.getTime() - 1) })).rejects.toThrow(
+      /job\.runAt/,
+    );
+    expect(() => setup({ distributed: { instanceId: "a\u0000b" } })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: "distributed.instanceId" }),
+    );
+  });
+
   it("rejects unknown job names when strictHandlers is on", async () => {
     const { s } = setup({ strictHandlers: true });
     await expect(s.enqueue({ name: "ghost" })).rejects.toMatchObject({ code: "UNKNOWN_HANDLER" });

@@ -10,7 +10,7 @@ import type { MisfirePolicy, Store } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownOptions } from "../validation/option-names.js";
-import { describeValue } from "../validation/text.js";
+import { describeValue, unstorableReason } from "../validation/text.js";
 
 /** Options of `createScheduler`. Every field is optional. */
 export interface SchedulerOptions<Tx = unknown> {
@@ -144,6 +144,21 @@ function positiveInt(value: number | undefined, fallback: number, field: string,
   if (!Number.isInteger(v) || v < min)
     throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(v)}`);
   return v;
+}
+
+/**
+ * Checks the instance id every lease this instance takes is stamped with: 1-200 characters that
+ * every store can keep (no U+0000, no lone surrogate), as leaders require of theirs.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `distributed.instanceId`, never quoting the value.
+ */
+function assertInstanceId(value: unknown): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 200) {
+    throw new ConfigError("distributed.instanceId", `expected 1-200 characters, got ${describeValue(value)}`);
+  }
+  const reason = unstorableReason(value);
+  if (reason !== null) throw new ConfigError("distributed.instanceId", reason);
+  return value;
 }
 
 /** A console logger without debug noise. */
@@ -362,7 +377,9 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     },
     distributed: {
       enabled: distributedEnabled,
-      instanceId: options.distributed?.instanceId ?? options.leader?.instanceId ?? crypto.randomUUID(),
+      instanceId: assertInstanceId(
+        options.distributed?.instanceId ?? options.leader?.instanceId ?? crypto.randomUUID(),
+      ),
       lockTTL,
       lockRefresh,
     },

@@ -6,7 +6,7 @@ import type { NewJob } from "../jobs/new-job.js";
 import type { NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
-import { assertJsonPayload } from "../validation/payload.js";
+import { assertJsonPayload, readSafely } from "../validation/payload.js";
 import { assertStorableString } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -69,8 +69,19 @@ export class JobInput {
     }
   }
 
-  /** Validates `job` (reported as `path` in errors) and resolves it into a record. */
+  /**
+   * Validates `job` (reported as `path` in errors) and resolves it into a record. A job whose
+   * fields cannot be read (a getter or proxy that throws) is an `InvalidArgumentError` too.
+   */
   toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
+    let record: NewJobRecord | undefined;
+    readSafely(path, () => {
+      record = this.readRecord(job, path, strict);
+    });
+    return record as NewJobRecord;
+  }
+
+  private readRecord(job: NewJob, path: string, strict: boolean): NewJobRecord {
     if (job === null || typeof job !== "object" || Array.isArray(job))
       throw new InvalidArgumentError(path, "expected a job object");
     assertKnownFields(job, NEW_JOB_FIELDS, path);
@@ -94,8 +105,10 @@ export class JobInput {
         throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
       }
       scheduledAt = job.runAt.getTime();
+      assertStorableTime(scheduledAt, `${path}.runAt`);
     } else if (job.delay !== undefined) {
       scheduledAt = now + this.duration(job.delay, `${path}.delay`);
+      assertStorableTime(scheduledAt, `${path}.delay`);
     }
     const retry = handler?.retry ?? this.options.retry;
     return {
@@ -195,7 +208,12 @@ export class JobInput {
   }
 
   private priority(value: unknown, field: string): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
+    if (
+      typeof value !== "number" ||
+      !Number.isInteger(value) ||
+      Math.abs(value) > MAX_PRIORITY ||
+      Object.is(value, -0)
+    ) {
       throw new InvalidArgumentError(
         field,
         `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`,
@@ -205,7 +223,13 @@ export class JobInput {
   }
 
   private maxRetries(value: unknown, field: string): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 1000) {
+    if (
+      typeof value !== "number" ||
+      !Number.isInteger(value) ||
+      value < 0 ||
+      value > 1000 ||
+      Object.is(value, -0)
+    ) {
       throw new InvalidArgumentError(field, `expected an integer from 0 to 1000, got ${String(value)}`);
     }
     return value;
@@ -247,5 +271,21 @@ export class JobInput {
     }
     assertStorableString(value, field);
     return value;
+  }
+}
+
+/** The earliest and latest times every store keeps exactly: years 1 to 9999 (UTC), in ms. */
+const EARLIEST_TIME_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
+const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Refuses a run time outside the years 1 to 9999: JavaScript dates reach further, but not every
+ * store can keep those (PostgreSQL cannot read an ISO date with a six-digit year).
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field`.
+ */
+function assertStorableTime(ms: number, field: string): void {
+  if (!(ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS)) {
+    throw new InvalidArgumentError(field, "makes a run time outside the years 1 to 9999 (UTC)");
   }
 }

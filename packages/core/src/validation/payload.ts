@@ -1,4 +1,4 @@
-import { InvalidArgumentError, PayloadTooLargeError } from "../errors.js";
+import { InvalidArgumentError, PayloadTooLargeError, SchedulerError } from "../errors.js";
 import { assertStorableString } from "./text.js";
 
 /** The deepest nesting of arrays and objects a payload may have. */
@@ -15,6 +15,10 @@ export const MAX_PAYLOAD_DEPTH = 100;
  *   PayloadTooLargeError (`PAYLOAD_TOO_LARGE`).
  */
 export function assertJsonPayload(payload: unknown, limitBytes: number): void {
+  readSafely("payload", () => checkPayload(payload, limitBytes));
+}
+
+function checkPayload(payload: unknown, limitBytes: number): void {
   checkValue(payload, "payload", new Set(), 0);
   if (limitBytes > 0 && payload !== null && typeof payload === "object") {
     const json = JSON.stringify(payload);
@@ -77,6 +81,11 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
       `${withArticle(kind)} is not JSON-serialisable without change${hint}`,
     );
   }
+  if (
+    Object.getOwnPropertySymbols(value).some((key) => Object.getOwnPropertyDescriptor(value, key)?.enumerable)
+  ) {
+    throw new InvalidArgumentError(path, "has a symbol key, which JSON drops; use string keys");
+  }
   seen.add(value);
   for (const key of Object.keys(value)) {
     assertStorableString(key, `${path} key ${JSON.stringify(key)}`);
@@ -95,4 +104,18 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
 /** `a` or `an` before `word`, by its first letter: "an object", "a Map", "an undefined". */
 function withArticle(word: string): string {
   return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
+}
+
+/**
+ * Runs `check`, turning anything but a `SchedulerError` (a getter or a proxy trap that
+ * throws while the value is read) into one naming `path`: every bad input gets a typed error.
+ * The thrown error's message is not repeated: it may quote the value.
+ */
+export function readSafely(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof SchedulerError) throw err;
+    throw new InvalidArgumentError(path, "could not be read: a getter or proxy threw while it was checked");
+  }
 }

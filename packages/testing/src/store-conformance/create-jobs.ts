@@ -64,6 +64,22 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
       expect(await ctx.store.getJob(newId())).toBeNull();
     });
 
+    it("run times from the first to the last millisecond of the years 1 to 9999 round-trip exactly", async () => {
+      const earliest = new Date("0001-01-01T00:00:00.000Z");
+      const latest = new Date("9999-12-31T23:59:59.999Z");
+      const jobs = await ctx.store.createJobs([
+        newJob({ scheduledAt: earliest, status: "pending" }),
+        newJob({ scheduledAt: latest, status: "scheduled" }),
+      ]);
+      for (const [job, when] of [
+        [jobs[0], earliest],
+        [jobs[1], latest],
+      ] as const) {
+        expect(job!.scheduledAt.getTime()).toBe(when.getTime());
+        expect((await mustGet(ctx.store, job!.id)).scheduledAt.getTime()).toBe(when.getTime());
+      }
+    });
+
     it("dates round-trip with millisecond precision", async () => {
       const scheduledAt = new Date("2030-01-01T00:00:00.001Z");
       const createdAt = new Date("2029-12-31T23:59:59.999Z");
