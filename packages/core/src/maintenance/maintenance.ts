@@ -120,7 +120,7 @@ export class Maintenance {
     const { clock, logger } = this.options;
     this.lostAt = clock.now();
     logger.error(
-      "the store lost its data (restarted without persistence, flushed, or failed over to an empty replica): jobs stored before are gone; restoring the schedules this instance defines",
+      "the store lost its data (its epoch changed: emptied or recreated tables, a restart without persistence, a flush, or a failover to an empty replica): jobs stored before are gone; restoring the schedules this instance defines",
       { previousEpoch: known, epoch },
     );
     const restored = await this.definer.restore();
