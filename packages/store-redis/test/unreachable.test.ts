@@ -3,7 +3,7 @@ import { StoreError } from "@sched/core";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { uniquePrefix } from "./helpers.js";
+import { REDIS_URL, uniquePrefix } from "./helpers.js";
 
 /** A local TCP port that nothing listens on: one the system just handed out and took back. */
 async function closedPort(): Promise<number> {
@@ -75,3 +75,52 @@ describe("a Redis nothing listens on", () => {
     }
   });
 });
+
+describe("a database the server does not have", () => {
+  it("db or the URL's path out of range: every call fails naming the database, and nothing is written to database 0", async () => {
+    const prefix = uniquePrefix("refused-db");
+    const probe = new Redis(REDIS_URL);
+    try {
+      const databases = Number((await probe.config("GET", "databases"))[1]);
+      for (const store of [
+        new RedisStore({ url: REDIS_URL, db: databases + 83, keyPrefix: prefix }),
+        new RedisStore({ url: `${REDIS_URL.replace(/\/\d*$/, "")}/${databases + 83}`, keyPrefix: prefix }),
+      ]) {
+        try {
+          for (const call of [
+            () => store.ping(),
+            () => store.createJobs([newRecord()]),
+            () => store.epoch(),
+          ]) {
+            const error = await failureOf(call());
+            expect(error.message).toContain(`Redis refused database ${databases + 83}`);
+          }
+        } finally {
+          await store.close();
+        }
+      }
+      expect(await probe.keys(`${prefix}*`)).toEqual([]);
+    } finally {
+      probe.disconnect();
+    }
+  });
+});
+
+/** A job record to insert, as the runtime makes them. */
+function newRecord() {
+  const now = new Date();
+  return {
+    id: `refused-db-${Math.random().toString(36).slice(2)}`,
+    name: "n",
+    payload: null,
+    queue: "default",
+    priority: 0,
+    maxRetries: 0,
+    timeout: 1000,
+    scheduledAt: now,
+    createdAt: now,
+    status: "pending" as const,
+    metadata: {},
+    uniqueKey: null,
+  };
+}

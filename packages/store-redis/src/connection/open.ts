@@ -5,6 +5,9 @@ import { describeServer, type ServerDescription } from "./server.js";
 /** The URL a connection is made from when neither `url` nor `client` is given. */
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
 
+/** The answer of a server to `SELECT` of a database it does not have. */
+const REFUSED_DB = /DB index is out of range|invalid DB index/i;
+
 /**
  * How long ioredis waits for the server to close a connection it ended before destroying the
  * socket (ioredis's `disconnectTimeout`, 2 s by default): a server that hangs never closes it, and
@@ -126,11 +129,19 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
   // instead, and the last socket error says why, since the error a command fails with ("max
   // retries per request", "Connection is closed") does not.
   let lastConnectionError: string | undefined;
+  let refusedDb = false;
   client.on("error", (err: unknown) => {
     lastConnectionError = reasonOf(err);
+    if (REFUSED_DB.test(lastConnectionError)) {
+      // ioredis goes on in database 0 when SELECT fails: stop before any command runs there. The
+      // client stays closed; every call fails, naming the reason.
+      lastConnectionError = `Redis refused database ${client.options.db} (${lastConnectionError}); check the db option or the URL's path`;
+      refusedDb = true;
+      client.disconnect();
+    }
   });
   client.on("ready", () => {
-    lastConnectionError = undefined;
+    if (!refusedDb) lastConnectionError = undefined;
   });
   return {
     client,
