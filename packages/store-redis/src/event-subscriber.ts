@@ -1,6 +1,7 @@
 import type { StoreEvent } from "@sched/core/adapter";
+import { settlesWithin } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
-import { DISCONNECT_TIMEOUT_MS, isCluster, settleWithin } from "./connection/index.js";
+import { DISCONNECT_TIMEOUT_MS, isCluster } from "./connection/index.js";
 
 /** Backoff between attempts to subscribe, doubling up to the maximum (ms). */
 const MIN_BACKOFF = 50;
@@ -92,7 +93,7 @@ export class EventSubscriber {
   untilSubscribed(): Promise<void> | null {
     const first = this.firstAttempt;
     if (first === null) return null;
-    return settleWithin(first, FIRST_ATTEMPT_WAIT_MS).then(() => {});
+    return settlesWithin(first, FIRST_ATTEMPT_WAIT_MS).then(() => {});
   }
 
   /**
@@ -121,7 +122,7 @@ export class EventSubscriber {
     if (connection === null) return Promise.resolve();
     const ended = new Promise<void>((resolve) => connection.once("end", () => resolve()));
     connection.disconnect();
-    const ending = settleWithin(Promise.all([ended, subscribed]), STOP_WAIT_MS).then(() => {
+    const ending = settlesWithin(Promise.all([ended, subscribed]), STOP_WAIT_MS).then(() => {
       this.ending.delete(ending);
     });
     this.ending.add(ending);

@@ -32,11 +32,11 @@ export {
   type LeaseLeaderOptions,
 } from "../leadership/lease-leader.js";
 export { LocalLease } from "../leadership/local-lease.js";
-export { settlesWithin } from "../leadership/settles-within.js";
 export type { Logger } from "../logger/logger.js";
 export { assertLogger, safeLogger } from "../logger/safe-logger.js";
 export * from "../store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
+export { settlesWithin } from "../time/settle-by.js";
 export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
 export { describeValue, isPlainWord, MAX_ERROR_LENGTH } from "../validation/text.js";

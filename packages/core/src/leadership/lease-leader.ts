@@ -4,9 +4,9 @@ import { ConfigError, StoreError } from "../errors.js";
 import type { Logger } from "../logger/logger.js";
 import { assertLogger, safeLogger } from "../logger/safe-logger.js";
 import { type Duration, parseDuration } from "../time/duration.js";
+import { settlesWithin } from "../time/settle-by.js";
 import type { Leader } from "./leader.js";
 import { LocalLease } from "./local-lease.js";
-import { settlesWithin } from "./settles-within.js";
 
 /** The longest lease TTL accepted, as for timers (about 24.8 days). */
 const MAX_TTL_MS = 2_147_483_647;

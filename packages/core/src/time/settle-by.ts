@@ -1,11 +1,12 @@
 /**
- * Waits for `promise` until `deadline` (epoch ms of real time) at most; resolves whether it settled
- * in time (rejections count as settled). Leaves no timer behind.
+ * Waits for `promise` at most `ms` milliseconds; resolves whether it settled by then (a rejection
+ * counts as settled, and is not rethrown). Leaves no timer behind. Used to bound each step of
+ * stopping or closing when a backend may hang.
  */
-export async function settleBy(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => resolve(false), ms);
   });
   try {
     return await Promise.race([
@@ -18,4 +19,12 @@ export async function settleBy(promise: Promise<unknown>, deadline: number): Pro
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Waits for `promise` until `deadline` (epoch ms of real time) at most; resolves whether it settled
+ * in time (rejections count as settled). Leaves no timer behind.
+ */
+export function settleBy(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  return settlesWithin(promise, Math.max(0, deadline - Date.now()));
 }

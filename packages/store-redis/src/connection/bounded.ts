@@ -1,25 +1,7 @@
+import { settlesWithin } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 // For TSDoc links only.
 import type { DISCONNECT_TIMEOUT_MS, openConnection } from "./open.js";
-
-/** Waits for `promise` at most `ms`; resolves whether it settled in time. Leaves no timer behind. */
-export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      timedOut,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Settles like `promise` if it settles within `ms`; otherwise rejects with `timedOut()` at `ms`
@@ -67,6 +49,6 @@ export async function closeClient(client: Redis | Cluster): Promise<void> {
   // a reply or an 'end' event may never come.
   const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
   const quit = client.quit().catch(() => undefined);
-  if (!(await settleWithin(quit, CLOSE_STEP_MS))) client.disconnect();
-  if (!(await settleWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+  if (!(await settlesWithin(quit, CLOSE_STEP_MS))) client.disconnect();
+  if (!(await settlesWithin(ended, CLOSE_STEP_MS))) client.disconnect();
 }

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-export { answerWithin, CLOSE_STEP_MS, closeClient, settleWithin } from "./bounded.js";
+export { answerWithin, CLOSE_STEP_MS, closeClient } from "./bounded.js";
 export { commandTimeoutOption, DEFAULT_COMMAND_TIMEOUT_MS, durationOption } from "./command-timeout.js";
 export {
   type ConnectionOptions,
