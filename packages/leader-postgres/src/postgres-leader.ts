@@ -6,18 +6,20 @@ import {
   parseDuration,
   StoreError,
 } from "@sched/core/adapter";
-import type { Pool, QueryConfig } from "pg";
 import {
-  assertUsableConnectionString,
-  createOwnedPool,
-  describeServer,
-  errorCode,
+  CLOSE_GRACE_MS,
+  type ConnectionTarget,
+  checkConnectionChoice,
+  codeOf,
+  connectionTarget,
+  migrateLockTable,
   redact,
-  type ServerDescription,
-  toStoreError,
-} from "./connection.js";
+  settlesWithin,
+  storeError,
+} from "@sched/store-postgres/connection";
+import type { Pool, QueryConfig } from "pg";
+import { createOwnedPool } from "./leader-pool.js";
 import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
-import { migrateLockTable } from "./migrate-lock-table.js";
 
 /** Options of {@link PostgresLeader}. Give `connectionString` or `pool`, not both. */
 export interface PostgresLeaderOptions extends LeaseLeaderOptions {
@@ -52,11 +54,6 @@ const OPTION_NAMES = [
 
 /** The longest a release waits for the database: it is best effort, as an unreleased lease expires. */
 const RELEASE_TIMEOUT_MS = 5_000;
-/**
- * How long `close()` waits for its last statements (an acquire in flight, the release) before it
- * destroys the sockets of the pool it created, and then again for them to end.
- */
-const CLOSE_GRACE_MS = 1_000;
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
 const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
 
@@ -83,7 +80,7 @@ export class PostgresLeader extends LeaseLeader {
   private readonly destroyConnections: () => void;
   private closeBounded: Promise<void> | null = null;
   private readonly statements: LeaseStatements;
-  private readonly server: ServerDescription;
+  private readonly server: ConnectionTarget;
   /**
    * The last term the database granted this instance, even one it did not act on (an answer that
    * came too late); it may take that lease back at once after stepping down. `null` before any.
@@ -104,16 +101,10 @@ export class PostgresLeader extends LeaseLeader {
   constructor(options: PostgresLeaderOptions = {}) {
     assertKnownOptions(options, OPTION_NAMES);
     checkTypes(options);
-    if (options.pool !== undefined && options.connectionString !== undefined) {
-      throw new ConfigError("pool", "give either connectionString or pool, not both");
-    }
-    if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
-      throw new ConfigError("pool", "expected a pg.Pool");
-    }
-    assertUsableConnectionString(options.connectionString, options.pool);
+    checkConnectionChoice(options);
     super("PostgresLeader", options);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
-    this.server = describeServer(options.connectionString, options.pool);
+    this.server = connectionTarget(options.pool?.options ?? { connectionString: options.connectionString });
     this.ownsPool = options.pool === undefined;
     const owned =
       options.pool === undefined
@@ -126,7 +117,7 @@ export class PostgresLeader extends LeaseLeader {
       // the pool; without a listener Node.js would crash the process. The pool replaces it.
       this.pool.on("error", (err) => {
         this.logger.debug("PostgresLeader: an idle connection failed and was discarded", {
-          error: redact(err.message, this.server),
+          error: redact(err.message, this.server.secrets),
         });
       });
     }
@@ -141,7 +132,7 @@ export class PostgresLeader extends LeaseLeader {
    */
   async migrate(): Promise<void> {
     if (this.closed) throw new StoreError("PostgresLeader is closed; create a new one to migrate");
-    await migrateLockTable(this.pool, this.statements, this.server);
+    await migrateLockTable(this.pool, this.statements.names, this.server);
   }
 
   /**
@@ -229,9 +220,8 @@ export class PostgresLeader extends LeaseLeader {
       const result = await this.withTimeout(timeoutMs, () => this.pool.query<Row>(query));
       return result.rows;
     } catch (err) {
-      if (MISSING_TABLE_CODES.has(errorCode(err) ?? ""))
-        throw new MissingLockTableError(this.statements, err);
-      throw toStoreError(err, action, this.server);
+      if (MISSING_TABLE_CODES.has(codeOf(err) ?? "")) throw new MissingLockTableError(this.statements, err);
+      throw storeError(err, action, this.server);
     }
   }
 
@@ -307,25 +297,6 @@ function checkLogger(logger: unknown): void {
       "logger",
       `expected an object with ${methods.join(", ")} functions; ${missing.join(", ")} missing`,
     );
-  }
-}
-
-/** Waits for `promise` at most `ms`; resolves whether it settled. Leaves no timer behind. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { CLOSE_GRACE_MS, destroySocket, settlesWithin } from "./connection.js";
+import { CLOSE_GRACE_MS, destroySocket, settlesWithin } from "./connection/pool.js";
 
 /** Options of {@link NotificationListener}. */
 export interface NotificationListenerOptions {

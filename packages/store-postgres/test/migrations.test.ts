@@ -127,7 +127,7 @@ describe("migrate()", () => {
 describe("sharing the locks table with @sched/leader-postgres", () => {
   it("migrates a schema where the leader already created the locks table, keeping its rows", async () => {
     const schema = schemas.name();
-    // The leader's own DDL (packages/leader-postgres/src/sql/create-lock-table.sql).
+    // The lease table as PostgresLeader.migrate() creates it (sql/create-lock-table.sql).
     await schemas.admin.query(`CREATE SCHEMA "${schema}"`);
     await schemas.admin.query(`CREATE TABLE IF NOT EXISTS "${schema}"."scheduler_locks" (
       name text PRIMARY KEY, holder text, term bigint NOT NULL DEFAULT 0, expires_at timestamptz)`);
