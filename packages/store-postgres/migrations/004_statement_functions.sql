@@ -7,8 +7,9 @@
 --   * job_refs and holds_lease: a batch of job refs, and the fencing check of a ref against the
 --     job's row (only the attempt and holder of the lease may record its outcome);
 --   * history_with_failure: a job's failure history with one more failure appended;
---   * insert_dead_letters: the dead-letter jobs of jobs that became dead;
---   * notify_queues: one wake-up per distinct queue.
+--   * notify_queues: one wake-up per distinct queue;
+--   * after_failures: the dead-letter jobs of jobs that became dead, and the wake-ups of the
+--     queues where failures made jobs due.
 --
 -- The functions of one line (new_jobs, holds_unique_key, job_refs, holds_lease) are plain
 -- `LANGUAGE sql` that PostgreSQL inlines into the calling statement: plans stay those of the
@@ -88,34 +89,6 @@ AS $history$
   WHERE kept.position > jsonb_array_length(history) + 1 - max_entries
 $history$;
 
--- Inserts the dead-letter job of each job of `jobs` (a JSON array of job rows, as they are after
--- the update) that became dead, unless `letter_name` is null or the job is itself a dead-letter
--- job (named so). The record is core's deadLetterJob(dead, options, now): id
--- `<id>:dead:<attempt>` (core's deadLetterJobId), the dead job's queue, pending at `dead_at`, no
--- payload, metadata `{ [metadata_key]: <id> }`, no unique key. Returns the queues of the jobs
--- inserted; one inserted before (the same death recorded twice) is left alone.
-CREATE OR REPLACE FUNCTION "{{schema}}"."{{prefix}}insert_dead_letters"(
-  jobs json,
-  dead_at timestamptz,
-  letter_name text,
-  letter_priority integer,
-  letter_max_retries integer,
-  letter_timeout_ms bigint,
-  metadata_key text
-) RETURNS SETOF text
-LANGUAGE sql VOLATILE
-AS $dead_letters$
-  INSERT INTO "{{schema}}"."{{prefix}}jobs" (id, name, queue, status, priority, payload, metadata,
-    max_retries, timeout_ms, scheduled_at, created_at, unique_key)
-  SELECT dead.id || ':dead:' || dead.attempt, letter_name, dead.queue, 'pending', letter_priority,
-    NULL, json_build_object(metadata_key, dead.id), letter_max_retries, letter_timeout_ms, dead_at,
-    dead_at, NULL
-  FROM json_to_recordset(jobs) AS dead(id text, queue text, name text, status text, attempt integer)
-  WHERE dead.status = 'dead' AND letter_name IS NOT NULL AND dead.name <> letter_name
-  ON CONFLICT (id) DO NOTHING
-  RETURNING queue
-$dead_letters$;
-
 -- Sends one wake-up per distinct queue of `queues` on `channel`, unless `channel` is null. The
 -- payload is the queue name (see notifications.ts). Returns how many were sent.
 CREATE OR REPLACE FUNCTION "{{schema}}"."{{prefix}}notify_queues"(channel text, queues text[])
@@ -126,5 +99,44 @@ AS $notify$
   FROM (SELECT DISTINCT queue FROM unnest(queues) AS q(queue)) AS woken
   WHERE channel IS NOT NULL
 $notify$;
+
+-- What follows failures, given `jobs` (a JSON array of the failed jobs' id, queue, name, status and
+-- attempt, as they are after the update): inserts the dead-letter job of each job that became
+-- dead, unless `letter_name` is null or the job is itself a dead-letter job (named so), and wakes
+-- on `channel` (unless null) the queues of the jobs due again (failed or pending) and of the dead
+-- letters inserted. Returns how many wake-ups were sent.
+--
+-- A dead letter is core's deadLetterJob(dead, options, now): id `<id>:dead:<attempt>` (core's
+-- deadLetterJobId), the dead job's queue, pending at `dead_at`, no payload, metadata
+-- `{ [metadata_key]: <id> }`, no unique key. One inserted before (the same death recorded twice)
+-- is left alone.
+CREATE OR REPLACE FUNCTION "{{schema}}"."{{prefix}}after_failures"(
+  jobs json,
+  channel text,
+  dead_at timestamptz,
+  letter_name text,
+  letter_priority integer,
+  letter_max_retries integer,
+  letter_timeout_ms bigint,
+  metadata_key text
+) RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $after_failures$
+  WITH failed AS (
+    SELECT * FROM json_to_recordset(jobs) AS f(id text, queue text, name text, status text, attempt integer)
+  ), letters AS (
+    INSERT INTO "{{schema}}"."{{prefix}}jobs" (id, name, queue, status, priority, payload, metadata,
+      max_retries, timeout_ms, scheduled_at, created_at, unique_key)
+    SELECT dead.id || ':dead:' || dead.attempt, letter_name, dead.queue, 'pending', letter_priority,
+      NULL, json_build_object(metadata_key, dead.id), letter_max_retries, letter_timeout_ms, dead_at,
+      dead_at, NULL
+    FROM failed AS dead
+    WHERE dead.status = 'dead' AND letter_name IS NOT NULL AND dead.name <> letter_name
+    ON CONFLICT (id) DO NOTHING
+    RETURNING queue
+  )
+  SELECT "{{schema}}"."{{prefix}}notify_queues"(channel, array(
+    SELECT queue FROM failed WHERE status IN ('failed', 'pending') UNION ALL SELECT queue FROM letters))
+$after_failures$;
 
 INSERT INTO "{{schema}}"."{{prefix}}migrations" (version, name) VALUES (4, '004_statement_functions');

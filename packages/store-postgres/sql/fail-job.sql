@@ -18,11 +18,9 @@ WITH failed AS (
   WHERE id = $1 AND queue = $2
     AND "{{schema}}"."{{prefix}}holds_lease"(status, attempt, locked_by, $3, $15)
   RETURNING *
-), letters AS (
-  SELECT queue FROM "{{schema}}"."{{prefix}}insert_dead_letters"(
-    (SELECT json_agg(failed) FROM failed WHERE status = 'dead'), $4, $10, $11, $12, $13, $14) AS queue
-), notified AS (
-  SELECT "{{schema}}"."{{prefix}}notify_queues"($9, array(
-    SELECT queue FROM failed WHERE status = 'failed' UNION ALL SELECT queue FROM letters)) AS sent
+), followed AS (
+  SELECT "{{schema}}"."{{prefix}}after_failures"(
+    (SELECT json_agg(f) FROM (SELECT id, queue, name, status, attempt FROM failed) AS f),
+    $9, $4, $10, $11, $12, $13, $14) AS sent
 )
-SELECT *, (SELECT sent FROM notified) >= 0 AS notified FROM failed
+SELECT *, (SELECT sent FROM followed) >= 0 AS notified FROM failed

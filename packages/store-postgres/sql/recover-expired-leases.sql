@@ -23,12 +23,10 @@ WITH expired AS (
     history = "{{schema}}"."{{prefix}}history_with_failure"(j.history, j.attempt, $4, $3, $5)
   FROM expired WHERE j.id = expired.id
   RETURNING j.*, expired.locked_until AS expired_at
-), letters AS (
-  SELECT queue FROM "{{schema}}"."{{prefix}}insert_dead_letters"(
-    (SELECT json_agg(recovered) FROM recovered WHERE status = 'dead'), $1, $8, $9, $10, $11, $12) AS queue
-), notified AS (
-  SELECT "{{schema}}"."{{prefix}}notify_queues"($6, array(
-    SELECT queue FROM recovered WHERE status = 'pending' UNION ALL SELECT queue FROM letters)) AS sent
+), followed AS (
+  SELECT "{{schema}}"."{{prefix}}after_failures"(
+    (SELECT json_agg(r) FROM (SELECT id, queue, name, status, attempt FROM recovered) AS r),
+    $6, $1, $8, $9, $10, $11, $12) AS sent
 )
-SELECT *, (SELECT sent FROM notified) >= 0 AS notified FROM recovered
+SELECT *, (SELECT sent FROM followed) >= 0 AS notified FROM recovered
 ORDER BY expired_at, id

@@ -34,7 +34,7 @@ import { fillNames, type TableNames } from "./identifiers.js";
 /**
  * Every SQL statement the store runs, one file each in the package's `sql/` folder, named for
  * its operation; each file says its parameters and what it returns. The schema, and the
- * functions the statements share (the claim, the fencing check, dead letters, wake-ups), live in
+ * functions the statements share (the claim, the fencing check, dead letters and wake-ups), live in
  * `migrations/*.sql`. Table names come from {@link TableNames} (validated and quoted); every value
  * is a bound parameter.
  *
