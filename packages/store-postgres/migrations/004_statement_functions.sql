@@ -90,14 +90,25 @@ AS $history$
 $history$;
 
 -- Sends one wake-up per distinct queue of `queues` on `channel`, unless `channel` is null. The
--- payload is the queue name (see notifications.ts). Returns how many were sent.
+-- payload is the queue name (see notifications.ts). Returns how many were sent. PL/pgSQL, whose
+-- plan is kept for the session: it runs once in every statement that makes jobs available.
 CREATE OR REPLACE FUNCTION "{{schema}}"."{{prefix}}notify_queues"(channel text, queues text[])
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $notify$
-  SELECT count(pg_notify(channel, woken.queue))
-  FROM (SELECT DISTINCT queue FROM unnest(queues) AS q(queue)) AS woken
-  WHERE channel IS NOT NULL
+DECLARE
+  woken text;
+  sent bigint := 0;
+BEGIN
+  IF channel IS NULL THEN
+    RETURN 0;
+  END IF;
+  FOR woken IN SELECT DISTINCT q.queue FROM unnest(queues) AS q(queue) LOOP
+    PERFORM pg_notify(channel, woken);
+    sent := sent + 1;
+  END LOOP;
+  RETURN sent;
+END
 $notify$;
 
 -- What follows failures, given `jobs` (a JSON array of the failed jobs' id, queue, name, status and
