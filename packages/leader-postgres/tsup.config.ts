@@ -3,8 +3,9 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: ["src/index.ts"],
   format: ["esm", "cjs"],
-  external: ["pg", "@sched/core"],
-  // The SQL files are inlined as strings: nothing to locate at run time, in ESM or CommonJS.
+  external: ["pg", "@sched/core", "@sched/store-postgres"],
+  // The statements (sql/*.sql) are inlined as strings, as in @sched/store-postgres: nothing to
+  // locate at run time, in ESM or CommonJS.
   loader: { ".sql": "text" },
   dts: true,
   clean: true,

@@ -1,13 +1,5 @@
-import { defineConfig, type Plugin } from "vitest/config";
-
-/** Imports `.sql` files as their text, as tsup's `text` loader does in the build. */
-const sqlAsText: Plugin = {
-  name: "sql-as-text",
-  transform(code, id) {
-    if (!id.endsWith(".sql")) return null;
-    return { code: `export default ${JSON.stringify(code)};`, map: null };
-  },
-};
+import { defineConfig } from "vitest/config";
+import { sqlAsText } from "../../scripts/vitest-sql-as-text.mjs";
 
 export default defineConfig({
   plugins: [sqlAsText],

@@ -1,9 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: { index: "src/index.ts", "connection/index": "src/connection/index.ts" },
   format: ["esm", "cjs"],
   external: ["pg", "@sched/core"],
+  // The statements (sql/*.sql) are inlined as strings: nothing to locate at run time.
+  loader: { ".sql": "text" },
   dts: true,
   clean: true,
   sourcemap: true,

@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { sqlAsText } from "../../scripts/vitest-sql-as-text.mjs";
 
 export default defineConfig({
+  plugins: [sqlAsText],
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],

@@ -8,18 +8,19 @@ import {
   StoreError,
   settlesWithin,
 } from "@sched/core/adapter";
-import type { Pool, QueryConfig } from "pg";
 import {
-  assertUsableConnectionString,
-  createOwnedPool,
-  describeServer,
-  errorCode,
+  CLOSE_GRACE_MS,
+  type ConnectionTarget,
+  checkConnectionChoice,
+  codeOf,
+  connectionTarget,
+  migrateLockTable,
   redact,
-  type ServerDescription,
-  toStoreError,
-} from "./connection.js";
+  storeError,
+} from "@sched/store-postgres/connection";
+import type { Pool, QueryConfig } from "pg";
+import { createOwnedPool } from "./leader-pool.js";
 import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
-import { migrateLockTable } from "./migrate-lock-table.js";
 
 /** Options of {@link PostgresLeader}. Give `connectionString` or `pool`, not both. */
 export interface PostgresLeaderOptions extends LeaseLeaderOptions {
@@ -52,8 +53,6 @@ const OPTION_NAMES = [
   "logger",
 ] as const satisfies ReadonlyArray<keyof PostgresLeaderOptions>;
 
-/** How long `close()` waits for the pool it created to end before it destroys the sockets. */
-const CLOSE_GRACE_MS = 1_000;
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
 const MISSING_TABLE_CODES = new Set(["42P01", "3F000"]);
 
@@ -83,7 +82,7 @@ export class PostgresLeader extends LeaseLeader {
   /** Cuts the connections of the pool the leader created; nothing for a pool you gave. */
   private readonly destroyOwnedConnections: () => void;
   private readonly statements: LeaseStatements;
-  private readonly server: ServerDescription;
+  private readonly server: ConnectionTarget;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -97,16 +96,10 @@ export class PostgresLeader extends LeaseLeader {
   constructor(options: PostgresLeaderOptions = {}) {
     assertKnownOptions(options, OPTION_NAMES);
     checkTypes(options);
-    if (options.pool !== undefined && options.connectionString !== undefined) {
-      throw new ConfigError("pool", "give either connectionString or pool, not both");
-    }
-    if (options.pool !== undefined && typeof (options.pool as Partial<Pool> | null)?.query !== "function") {
-      throw new ConfigError("pool", "expected a pg.Pool");
-    }
-    assertUsableConnectionString(options.connectionString, options.pool);
+    checkConnectionChoice(options);
     super({ kind: "PostgresLeader" }, options);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
-    this.server = describeServer(options.connectionString, options.pool);
+    this.server = connectionTarget(options.pool?.options ?? { connectionString: options.connectionString });
     this.ownsPool = options.pool === undefined;
     const owned =
       options.pool === undefined
@@ -119,7 +112,7 @@ export class PostgresLeader extends LeaseLeader {
       // the pool; without a listener Node.js would crash the process. The pool replaces it.
       this.pool.on("error", (err) => {
         this.logger.debug("PostgresLeader: an idle connection failed and was discarded", {
-          error: redact(err.message, this.server),
+          error: redact(err.message, this.server.secrets),
         });
       });
     }
@@ -134,7 +127,7 @@ export class PostgresLeader extends LeaseLeader {
    */
   async migrate(): Promise<void> {
     if (this.closed) throw new StoreError("PostgresLeader is closed; create a new one to migrate");
-    await migrateLockTable(this.pool, this.statements, this.server);
+    await migrateLockTable(this.pool, this.statements.names, this.server);
   }
 
   /**
@@ -160,9 +153,9 @@ export class PostgresLeader extends LeaseLeader {
    * {@link MissingLockTableError}.
    */
   protected override describeError(error: unknown, action: string): Error {
-    if (MISSING_TABLE_CODES.has(errorCode(error) ?? ""))
+    if (MISSING_TABLE_CODES.has(codeOf(error) ?? ""))
       return new MissingLockTableError(this.statements, error);
-    return toStoreError(error, action, this.server);
+    return storeError(error, action, this.server);
   }
 
   /** A missing lock table rejects `acquire()`: no retry creates it. */

@@ -87,10 +87,19 @@ function channelName(schema: string, prefix: string): string {
 
 /**
  * A signed 64-bit advisory-lock key (as a decimal string) for migrating the tables of this schema
- * and prefix, so that concurrent `migrate()` calls run one after the other. `@sched/leader-postgres`
- * takes the same key when it creates the shared `<prefix>locks` table: keep the two in step.
+ * and prefix, so that concurrent migrations (the store's, and the lock table's of
+ * `@sched/leader-postgres`) run one after the other.
  */
 export function migrationLockKey(names: TableNames): string {
   const digest = createHash("sha256").update(`sched.migrate.${names.schema}.${names.prefix}`).digest();
   return digest.readBigInt64BE(0).toString();
+}
+
+/**
+ * Fills the validated schema and prefix of `names` into SQL text: `{{schema}}` and `{{prefix}}`,
+ * which the package's SQL files (statements and migrations) always write inside double quotes,
+ * as in `"{{schema}}"."{{prefix}}jobs"`.
+ */
+export function fillNames(sql: string, names: Pick<TableNames, "schema" | "prefix">): string {
+  return sql.replaceAll("{{schema}}", names.schema).replaceAll("{{prefix}}", names.prefix);
 }

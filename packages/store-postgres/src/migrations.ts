@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type TableNames, tableNames } from "./identifiers.js";
+import { fillNames, type TableNames, tableNames } from "./identifiers.js";
 
 /**
  * The migration version this version of the package needs: the number of the last file in
  * `migrations/`. Raise it with every new file.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** One numbered migration, with its placeholders substituted. */
 export interface Migration {
@@ -66,11 +66,6 @@ function readMigrationFiles(): Array<{ version: number; name: string; text: stri
   return files;
 }
 
-/** Substitutes the validated schema and prefix into a migration's text. */
-function render(text: string, names: TableNames): string {
-  return text.replaceAll("{{schema}}", names.schema).replaceAll("{{prefix}}", names.prefix);
-}
-
 /**
  * The package's migrations with `schema` and `tablePrefix` substituted, oldest first, for teams
  * that apply migrations with their own tool. Each must run in one transaction, in order; each
@@ -89,6 +84,6 @@ export function renderedMigrations(names: TableNames): Migration[] {
   return readMigrationFiles().map((file) => ({
     version: file.version,
     name: file.name,
-    sql: render(file.text, names),
+    sql: fillNames(file.text, names),
   }));
 }

@@ -1,6 +1,7 @@
 import type pg from "pg";
-import { type Queryable, withPoolClient } from "./connection.js";
-import { type ConnectionTarget, codeOf, MigrationRequiredError, storeError } from "./errors.js";
+import { type Queryable, withPoolClient } from "./connection/pool.js";
+import { type ConnectionTarget, codeOf, storeError } from "./connection/store-error.js";
+import { MigrationRequiredError } from "./errors.js";
 import { migrationLockKey, type TableNames } from "./identifiers.js";
 import { type Migration, renderedMigrations, SCHEMA_VERSION } from "./migrations.js";
 import { CLIENT_GRACE_MS } from "./options.js";

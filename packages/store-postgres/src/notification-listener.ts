@@ -1,5 +1,6 @@
+import { settlesWithin } from "@sched/core/adapter";
 import type pg from "pg";
-import { CLOSE_GRACE_MS, destroySocket, settlesWithin } from "./connection.js";
+import { CLOSE_GRACE_MS, destroySocket } from "./connection/pool.js";
 
 /** Options of {@link NotificationListener}. */
 export interface NotificationListenerOptions {

@@ -1,5 +1,6 @@
 import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
 import type pg from "pg";
+import type { StatementLimits } from "./connection/pool.js";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
 export interface PostgresStoreOptions {
@@ -85,13 +86,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 export const CLIENT_GRACE_MS = 1_000;
 
 /** The time limits of a store, in ms; `0` for none. */
-export interface Timeouts {
-  /** Opening a connection, or waiting for a pooled one (`connectionTimeoutMillis`). */
-  readonly connectMs: number;
-  /** One statement on the server (`statement_timeout`). */
-  readonly statementMs: number;
-  /** One statement as the client waits for it (`query_timeout`): the server's limit plus a grace. */
-  readonly queryMs: number;
+export interface Timeouts extends StatementLimits {
   /** One statement of `migrate()`, on the server. */
   readonly migrationMs: number;
 }

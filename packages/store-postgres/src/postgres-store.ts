@@ -39,9 +39,9 @@ import {
   type Queryable,
   queryPool,
   type StoreConnection,
-} from "./connection.js";
+} from "./connection/pool.js";
+import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./connection/store-error.js";
 import { autoMigrateVariableOf } from "./environment-stores.js";
-import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./errors.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";

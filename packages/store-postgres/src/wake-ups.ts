@@ -5,7 +5,10 @@ import { cancelPayload, eventOfPayload } from "./notifications.js";
 
 type Listener = (event: StoreEvent) => void;
 
-/** How many echoes of this store's own cancels are waited for at most (the oldest are forgotten). */
+/**
+ * How many echoes of this store's own cancels are waited for, and how many cancels heard first
+ * through LISTEN are remembered, at most (the oldest are forgotten).
+ */
 const MAX_EXPECTED_ECHOES = 1_000;
 
 /**
@@ -21,6 +24,12 @@ export class WakeUps {
    * and payload, with how many are still to come back through LISTEN.
    */
   private readonly expectedEchoes = new Map<string, number>();
+  /**
+   * The cancel notifications heard through LISTEN that no local delivery expected, by sender
+   * backend and payload: the echo of this store's own cancel may come in before the statement's
+   * answer does (they travel on two connections), and then it is the delivery.
+   */
+  private readonly heardCancels = new Map<string, number>();
 
   /** `channel` is `null` when NOTIFY is off: then only the store's own changes are heard. */
   constructor(channel: string | null, createClient: () => pg.Client) {
@@ -33,7 +42,9 @@ export class WakeUps {
             onNotification: (payload, senderPid) => {
               if (this.isOwnEcho(payload, senderPid)) return;
               const event = eventOfPayload(payload);
-              if (event !== null) this.deliver(event);
+              if (event === null) return;
+              if (event.type === "cancelled") count(this.heardCancels, echoKey(payload, senderPid), 1);
+              this.deliver(event);
             },
             // Notifications sent while the connection was down are lost: say so, so that
             // listeners look for work at once instead of waiting for their next poll.
@@ -75,11 +86,9 @@ export class WakeUps {
     // The statement sends none over NOTIFY's limit of 8000 bytes.
     if (senderPid !== null && this.notifications?.started && Buffer.byteLength(payload) < 8000) {
       const key = echoKey(payload, senderPid);
-      if (this.expectedEchoes.size >= MAX_EXPECTED_ECHOES && !this.expectedEchoes.has(key)) {
-        // An echo that never came (LISTEN was reconnecting): forget the oldest.
-        this.expectedEchoes.delete(this.expectedEchoes.keys().next().value as string);
-      }
-      this.expectedEchoes.set(key, (this.expectedEchoes.get(key) ?? 0) + 1);
+      // The echo came first and was delivered then.
+      if (count(this.heardCancels, key, -1)) return;
+      count(this.expectedEchoes, key, 1);
     }
     this.deliver(event);
   }
@@ -96,19 +105,35 @@ export class WakeUps {
   async close(): Promise<void> {
     this.listeners.clear();
     this.expectedEchoes.clear();
+    this.heardCancels.clear();
     await this.notifications?.stop();
   }
 
   /** Whether a notification is the echo of a cancel this store delivered already (and forgets it). */
   private isOwnEcho(payload: string, senderPid: number): boolean {
     if (this.expectedEchoes.size === 0) return false;
-    const key = echoKey(payload, senderPid);
-    const count = this.expectedEchoes.get(key);
-    if (count === undefined) return false;
-    if (count > 1) this.expectedEchoes.set(key, count - 1);
-    else this.expectedEchoes.delete(key);
+    return count(this.expectedEchoes, echoKey(payload, senderPid), -1);
+  }
+}
+
+/**
+ * Adds `by` (1 or -1) to the count of `key` in `counts`, which keeps at most
+ * {@link MAX_EXPECTED_ECHOES} keys (the oldest are forgotten: an echo that never came, as LISTEN
+ * was reconnecting, or a cancel of another instance). Returns whether a count of -1 found one.
+ */
+function count(counts: Map<string, number>, key: string, by: 1 | -1): boolean {
+  const current = counts.get(key) ?? 0;
+  if (by === -1) {
+    if (current === 0) return false;
+    if (current > 1) counts.set(key, current - 1);
+    else counts.delete(key);
     return true;
   }
+  if (counts.size >= MAX_EXPECTED_ECHOES && current === 0) {
+    counts.delete(counts.keys().next().value as string);
+  }
+  counts.set(key, current + 1);
+  return true;
 }
 
 function echoKey(payload: string, senderPid: number): string {

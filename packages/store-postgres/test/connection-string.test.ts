@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { ConfigError, StoreError } from "@sched/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { connectionTarget } from "../src/errors.js";
+import { connectionTarget } from "../src/connection/store-error.js";
 import { PostgresStore } from "../src/index.js";
 
 /** A local TCP port that nothing listens on: one the system just handed out and took back. */

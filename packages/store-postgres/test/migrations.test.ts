@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { uuidv7Generator } from "@sched/core";
 import { waitFor } from "@sched/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { connectionTarget, migrateLockTable, tableNames } from "../src/connection/index.js";
 import { loadMigrations, MigrationRequiredError, PostgresStore, SCHEMA_VERSION } from "../src/index.js";
 import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
@@ -127,7 +128,7 @@ describe("migrate()", () => {
 describe("sharing the locks table with @sched/leader-postgres", () => {
   it("migrates a schema where the leader already created the locks table, keeping its rows", async () => {
     const schema = schemas.name();
-    // The leader's own DDL (packages/leader-postgres/src/sql/create-lock-table.sql).
+    // The lease table as PostgresLeader.migrate() creates it (sql/create-lock-table.sql).
     await schemas.admin.query(`CREATE SCHEMA "${schema}"`);
     await schemas.admin.query(`CREATE TABLE IF NOT EXISTS "${schema}"."scheduler_locks" (
       name text PRIMARY KEY, holder text, term bigint NOT NULL DEFAULT 0, expires_at timestamptz)`);
@@ -143,6 +144,32 @@ describe("sharing the locks table with @sched/leader-postgres", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("the lease table of migrateLockTable (PostgresLeader.migrate) is the one migration 001 creates", async () => {
+    /** The columns and constraints of `<schema>.scheduler_locks`, as the catalog describes them. */
+    const definition = async (schema: string) => {
+      const { rows } = await schemas.admin.query(
+        `SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
+           pg_get_expr(d.adbin, d.adrelid) AS default_value,
+           (SELECT array_agg(pg_get_constraintdef(c.oid)) FROM pg_constraint AS c
+             WHERE c.conrelid = a.attrelid AND a.attnum = ANY (c.conkey)) AS constraints
+         FROM pg_attribute AS a LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+        [`"${schema}"."scheduler_locks"`],
+      );
+      return rows;
+    };
+    const byStore = await schemas.migrated("sched_locks_store");
+    const byLeader = schemas.name("sched_locks_leader");
+    await migrateLockTable(
+      schemas.admin,
+      tableNames(byLeader, "scheduler_"),
+      connectionTarget({ connectionString: POSTGRES_URL }),
+    );
+    expect(await tablesIn(byLeader)).toEqual(["scheduler_locks"]);
+    expect(await definition(byLeader)).toEqual(await definition(byStore));
+    expect(await definition(byLeader)).toHaveLength(4);
   });
 
   it("migrate() waits for the advisory lock the leader takes on the same schema and prefix", async () => {
@@ -633,6 +660,37 @@ describe("upgrading a schema of release 2 (migrations 001 and 002)", () => {
   });
 });
 
+describe("upgrading a schema of release 3 (migrations 001 to 003)", () => {
+  it("migrate() adds the statement functions and keeps the data; the store then runs on the tables", async () => {
+    const schema = await schemaAtVersion(3, "sched_v3");
+    const store = schemas.store(schema);
+    try {
+      await expect(store.ping()).rejects.toBeInstanceOf(MigrationRequiredError);
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, scheduled_at, created_at, attempt)
+         VALUES ('kept', 'migration-test', 'default', 'pending', $1, $1, 0)`,
+        [T0],
+      );
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      const [claimed] = await store.claimDueJobs({
+        now: T0,
+        limit: 1,
+        lockedUntil: new Date(T0.getTime() + 60_000),
+        workerId: "w",
+        queues: null,
+        names: null,
+      });
+      expect(claimed).toMatchObject({ id: "kept", attempt: 1, status: "running" });
+      const ref = { id: "kept", queue: "default", attempt: 1, lockedBy: "w" };
+      expect(await store.completeJobs([ref], { now: T0, removeOnComplete: false })).toEqual([true]);
+      expect(await store.getJob("kept")).toMatchObject({ status: "completed" });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("the SQL files", () => {
   const folder = fileURLToPath(new URL("../migrations/", import.meta.url));
 
@@ -644,9 +702,16 @@ describe("the SQL files", () => {
     for (const file of files) expect(file).toMatch(/^\d{3}_[a-z0-9_]+\.sql$/);
   });
 
-  it("only name the schema and prefix through the quoted placeholders", () => {
-    for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql"))) {
-      const text = readFileSync(`${folder}${file}`, "utf8").replaceAll(/--.*$/gm, "");
+  it("only name the schema and prefix through the quoted placeholders, as the statements do", () => {
+    const statements = fileURLToPath(new URL("../sql/", import.meta.url));
+    const files = [folder, statements].flatMap((dir) =>
+      readdirSync(dir)
+        .filter((name) => name.endsWith(".sql"))
+        .map((name) => `${dir}${name}`),
+    );
+    expect(files.length).toBeGreaterThan(SCHEMA_VERSION + 30);
+    for (const file of files) {
+      const text = readFileSync(file, "utf8").replaceAll(/--.*$/gm, "");
       const unquoted = text.replaceAll('"{{schema}}"', "").replaceAll(/"\{\{prefix\}\}[a-z_]+"/g, "");
       expect(unquoted, file).not.toMatch(/\{\{/);
     }

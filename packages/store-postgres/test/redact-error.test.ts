@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactError } from "../src/redact-error.js";
+import { redactError } from "../src/connection/redact-error.js";
 
 const SECRET = "s3cr3t-pa55";
 const URL = `postgres://app:${SECRET}@db:5432/app`;

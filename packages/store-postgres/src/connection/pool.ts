@@ -1,14 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, settlesWithin } from "@sched/core/adapter";
 import pg from "pg";
 import { readConnectionString } from "./connection-string.js";
-import { isConnectionError, isTimeout } from "./errors.js";
-import type { Timeouts } from "./options.js";
+import { isConnectionError, isTimeout } from "./store-error.js";
 
 /** How the store connects: the connection options of `PostgresStoreOptions`. */
-export interface ConnectionOptions {
-  connectionString?: string | undefined;
-  pool?: pg.Pool | undefined;
+export interface ConnectionOptions extends ConnectionChoice {
   poolSize?: number | undefined;
   poolConfig?: Omit<pg.PoolConfig, "connectionString"> | undefined;
   applicationName?: string | undefined;
@@ -35,16 +32,21 @@ export interface StoreConnection {
   close(): Promise<void>;
 }
 
+/** The settings of `connectionString` and `pool` of a package's options. */
+export interface ConnectionChoice {
+  connectionString?: string | undefined;
+  pool?: pg.Pool | undefined;
+}
+
 /**
- * Sets up the store's pool: the one passed in (left open by `close()`), or one made from the
- * connection string (ended by `close()`). Opens no connection.
+ * Refuses connection options `pg` could not use: both a pool and a connection string, a
+ * connection string that is not a string, a pool that is not a `pg.Pool`, or a connection string
+ * (given, or the pool's) that `pg` cannot parse or would not read as a server (see
+ * {@link readConnectionString}). Never echoes the string.
  *
- * @throws ConfigError (`CONFIG_INVALID`) for both a pool and a connection string, a pool that is
- *   not a `pg.Pool`, a bad `poolSize`, or a connection string (given, or the pool's) that `pg`
- *   cannot parse or would not read as a server (see {@link readConnectionString}); the field is
- *   `connectionString` or `pool`, and the string is never echoed.
+ * @throws ConfigError (`CONFIG_INVALID`) whose field is `connectionString` or `pool`.
  */
-export function openConnection(options: ConnectionOptions, timeouts: Timeouts): StoreConnection {
+export function checkConnectionChoice(options: ConnectionChoice): void {
   if (options.pool !== undefined && options.connectionString !== undefined) {
     throw new ConfigError("pool", "give either a pool or a connectionString, not both");
   }
@@ -54,15 +56,94 @@ export function openConnection(options: ConnectionOptions, timeouts: Timeouts): 
     }
     assertUsable(options.connectionString, "connectionString", "");
   }
+  if (options.pool !== undefined) {
+    if (!isPool(options.pool)) throw new ConfigError("pool", "expected a pg.Pool");
+    const poolString = (options.pool.options as pg.ClientConfig).connectionString;
+    if (typeof poolString === "string") assertUsable(poolString, "pool", "its connectionString ");
+  }
+}
+
+/** The limits of a pool's statements, in ms; `0` for none. */
+export interface StatementLimits {
+  /** Opening a connection, or waiting for a pooled one (`connectionTimeoutMillis`). */
+  readonly connectMs: number;
+  /** One statement on the server (`statement_timeout`, which also frees its locks). */
+  readonly statementMs: number;
+  /** One statement as the client waits for it (`query_timeout`). */
+  readonly queryMs: number;
+}
+
+/** The `pg` settings for `limits` (pg reads 0 as "no limit" for each of them). */
+export function limitSettings(limits: StatementLimits): pg.ClientConfig {
+  return {
+    connectionTimeoutMillis: limits.connectMs,
+    statement_timeout: limits.statementMs,
+    query_timeout: limits.queryMs,
+  };
+}
+
+/** A pool a package created: it ends it, and can cut its connections when the server hangs. */
+export interface OwnedPool {
+  readonly pool: pg.Pool;
+  /** Destroys the socket of every connection of the pool: statements in flight fail at once. */
+  destroyConnections(): void;
+  /**
+   * Ends the pool within about 2 × {@link CLOSE_GRACE_MS} even when the server hangs: the sockets
+   * of connections that did not end after the first grace are destroyed.
+   */
+  end(): Promise<void>;
+}
+
+/**
+ * Creates a pool with `config` that keeps track of its clients, so that {@link OwnedPool.end} can
+ * destroy the sockets that do not end. Opens no connection.
+ */
+export function createPool(config: pg.PoolConfig): OwnedPool {
+  const clients = new Set<pg.Client>();
+  /** The pool's clients, kept so that their sockets can be destroyed. */
+  class TrackedClient extends pg.Client {
+    constructor(clientConfig?: string | pg.ClientConfig) {
+      super(clientConfig);
+      clients.add(this);
+      this.once("end", () => clients.delete(this));
+    }
+  }
+  const pool = new pg.Pool({ ...config, Client: TrackedClient as unknown as new () => pg.ClientBase });
+  pool.on("remove", (client) => clients.delete(client as pg.Client));
+  const destroyConnections = (): void => {
+    for (const client of clients) destroySocket(client);
+  };
+  return {
+    pool,
+    destroyConnections,
+    end: async () => {
+      const ended = pool.end().catch(() => {});
+      if (await settlesWithin(ended, CLOSE_GRACE_MS)) return;
+      // The server does not acknowledge (it hangs, or the network dropped it): statements in flight
+      // fail at once, and the pool is done.
+      destroyConnections();
+      await settlesWithin(ended, CLOSE_GRACE_MS);
+    },
+  };
+}
+
+/**
+ * Sets up the store's pool: the one passed in (left open by `close()`), or one made from the
+ * connection string (ended by `close()`). Opens no connection.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) for both a pool and a connection string, a pool that is
+ *   not a `pg.Pool`, a bad `poolSize`, or a connection string (given, or the pool's) that `pg`
+ *   cannot parse or would not read as a server (see {@link readConnectionString}); the field is
+ *   `connectionString` or `pool`, and the string is never echoed.
+ */
+export function openConnection(options: ConnectionOptions, timeouts: StatementLimits): StoreConnection {
+  checkConnectionChoice(options);
   if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize > 0)) {
     throw new ConfigError("poolSize", `expected a positive integer, got ${String(options.poolSize)}`);
   }
   const randomName = (): string => `sched-${randomBytes(4).toString("hex")}`;
   if (options.pool !== undefined) {
     const pool = options.pool;
-    if (!isPool(pool)) throw new ConfigError("pool", "expected a pg.Pool");
-    const poolString = (pool.options as pg.ClientConfig).connectionString;
-    if (typeof poolString === "string") assertUsable(poolString, "pool", "its connectionString ");
     const clientConfig = { ...(pool.options as pg.ClientConfig) };
     // pg requires an 'error' listener on a pool (an idle client the server drops emits one): add
     // a harmless one while the store is open if the application has none, so it cannot crash.
@@ -83,65 +164,17 @@ export function openConnection(options: ConnectionOptions, timeouts: Timeouts): 
     ...options.poolConfig,
     application_name: applicationName,
     connectionString: options.connectionString,
-    // pg reads 0 as "no limit" for each of them.
-    connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs,
-    query_timeout: timeouts.queryMs,
+    ...limitSettings(timeouts),
   };
-  const clients = new Set<pg.Client>();
-  /** The pool's clients, kept so that `close()` can destroy the sockets that do not end. */
-  class TrackedClient extends pg.Client {
-    constructor(config?: string | pg.ClientConfig) {
-      super(config);
-      clients.add(this);
-      this.once("end", () => clients.delete(this));
-    }
-  }
-  const pool = new pg.Pool({
-    ...clientConfig,
-    max: options.poolSize ?? options.poolConfig?.max ?? 10,
-    Client: TrackedClient as unknown as new () => pg.ClientBase,
-  });
+  const owned = createPool({ ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 });
   // The pool has already discarded a broken idle client; the next statement opens a new one.
-  pool.on("error", () => {});
-  pool.on("remove", (client) => clients.delete(client as pg.Client));
-  return {
-    pool,
-    clientConfig,
-    applicationName,
-    close: async () => {
-      const ended = pool.end().catch(() => {});
-      if (await settlesWithin(ended, CLOSE_GRACE_MS)) return;
-      // The server does not acknowledge (it hangs, or the network dropped it): statements in flight
-      // fail at once, and the pool is done.
-      for (const client of clients) destroySocket(client);
-      await settlesWithin(ended, CLOSE_GRACE_MS);
-    },
-  };
+  owned.pool.on("error", () => {});
+  return { pool: owned.pool, clientConfig, applicationName, close: owned.end };
 }
 
 /** Destroys the socket of a client (its statements in flight fail, its `end` event follows). */
 export function destroySocket(client: pg.Client): void {
   (client as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
-}
-
-/** Waits for `promise` at most `ms`; resolves whether it settled. Leaves no timer behind. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true as const,
-        () => true as const,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Refuses a connection string `pg` could not use as a server address, without echoing it. */

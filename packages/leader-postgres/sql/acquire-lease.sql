@@ -20,7 +20,7 @@
 --
 -- clock_timestamp() is the time of evaluation, after any lock wait; now() would be the start of
 -- the transaction.
-INSERT INTO {{locks_table}} AS lease (name, holder, term, expires_at)
+INSERT INTO "{{schema}}"."{{prefix}}locks" AS lease (name, holder, term, expires_at)
 VALUES ($1, $2, COALESCE($4::bigint, 0) + 1, clock_timestamp() + $3::double precision * interval '1 millisecond')
 ON CONFLICT (name) DO UPDATE
 SET holder = excluded.holder,

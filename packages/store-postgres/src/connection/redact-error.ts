@@ -1,7 +1,6 @@
 /**
  * Keeping secrets (the password, the connection string) out of every error the package throws or
- * logs, the causes it keeps included. A copy of `@sched/store-postgres/src/redact-error.ts`: keep
- * the two in step.
+ * logs, the causes it keeps included.
  */
 
 /** `text` with every one of `secrets` (longest first) replaced by `***`. */

@@ -1,13 +1,33 @@
 import { ConfigError } from "@sched/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { assertUsableConnectionString, describeServer, redact, toStoreError } from "../src/connection.js";
+import {
+  type ConnectionChoice,
+  checkConnectionChoice,
+  connectionTarget,
+  redact,
+  storeError,
+} from "../src/connection/index.js";
 
-describe("describeServer", () => {
+// The plumbing @sched/leader-postgres shares (its tests moved here with the module).
+
+/** Where a connection string or a pool's settings point, as the leader describes its server. */
+function describeServer(connectionString: string | undefined, pool: pg.Pool | undefined) {
+  return connectionTarget(pool?.options ?? { connectionString });
+}
+
+function assertUsableConnectionString(connectionString: string | undefined, pool: pg.Pool | undefined): void {
+  const choice: ConnectionChoice = {};
+  if (connectionString !== undefined) choice.connectionString = connectionString;
+  if (pool !== undefined) choice.pool = pool;
+  checkConnectionChoice(choice);
+}
+
+describe("connectionTarget", () => {
   it("names a connection string's server by host:port and keeps its password secret", () => {
     const server = describeServer("postgres://app:p%40ss@db.internal:6543/app", undefined);
     expect(server.address).toBe("db.internal:6543");
-    expect(redact("failed for p@ss and p%40ss", server)).toBe("failed for *** and ***");
+    expect(redact("failed for p@ss and p%40ss", server.secrets)).toBe("failed for *** and ***");
   });
 
   it("uses the default port, and a socket directory given as the host parameter", () => {
@@ -20,7 +40,7 @@ describe("describeServer", () => {
   it("names a connection string that is not a URL generically, without echoing it", () => {
     const server = describeServer("host=db password=secret", undefined);
     expect(server.address).not.toContain("secret");
-    expect(redact("bad: host=db password=secret", server)).toBe("bad: ***");
+    expect(redact("bad: host=db password=secret", server.secrets)).toBe("bad: ***");
   });
 
   it.each([
@@ -31,7 +51,7 @@ describe("describeServer", () => {
   ])("names %j by the server pg connects to: %s", (connectionString, address, password) => {
     const server = describeServer(connectionString, undefined);
     expect(server.address).toBe(address);
-    expect(redact(`auth failed for ${password}`, server)).toBe("auth failed for ***");
+    expect(redact(`auth failed for ${password}`, server.secrets)).toBe("auth failed for ***");
   });
 
   it("lets a connection string that names no server fall back to PGHOST/PGPORT or localhost:5432, as pg does", async () => {
@@ -54,31 +74,27 @@ describe("describeServer", () => {
     try {
       const server = describeServer(undefined, pool);
       expect(server.address).toBe("db.example:7000");
-      const error = toStoreError(new Error("auth failed for hunter2"), "release the lease", server);
-      expect(error.message).toBe(
-        "PostgresLeader could not release the lease on PostgreSQL at db.example:7000: auth failed for ***",
-      );
+      const error = storeError(new Error("auth failed for hunter2"), "release the lease", server);
+      expect(error.message).toBe("PostgreSQL release the lease failed: auth failed for ***");
       expect(error.cause).toBeInstanceOf(Error);
     } finally {
       await pool.end();
     }
   });
 
-  it("adds the error code when the message lacks it", () => {
+  it("adds the error code, and names the server of a lost connection", () => {
     const server = describeServer("postgres://db/app", undefined);
-    const error = toStoreError(
+    const error = storeError(
       Object.assign(new Error("boom"), { code: "57P01" }),
       "acquire the lease",
       server,
     );
-    expect(error.message).toBe(
-      "PostgresLeader could not acquire the lease on PostgreSQL at db:5432: boom (57P01)",
-    );
-    expect(toStoreError("text", "x", server).message).toMatch(/: text$/);
+    expect(error.message).toBe("PostgreSQL at db:5432 is unreachable (acquire the lease): boom [57P01]");
+    expect(storeError("text", "x", server).message).toMatch(/: text$/);
   });
 });
 
-describe("assertUsableConnectionString", () => {
+describe("checkConnectionChoice", () => {
   it.each([
     ["postgres://host:notaport/db", "port is not a number"],
     ["postgres://user:hunter2@host:99999/db", "port is not a number"],

@@ -1,7 +1,7 @@
 /**
  * Where a connection string points, read the way `pg` reads it (its `pg-connection-string`
  * 2.x `parse`, and `ConnectionParameters`), so that messages name the server `pg` really
- * connects to. `@sched/leader-postgres` keeps a copy of this file: keep the two in step.
+ * connects to.
  */
 
 /** The server a usable connection string points to. */

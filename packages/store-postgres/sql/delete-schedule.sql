@@ -1,0 +1,2 @@
+-- $1 name.
+DELETE FROM "{{schema}}"."{{prefix}}schedules" WHERE name = $1

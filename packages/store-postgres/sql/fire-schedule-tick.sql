@@ -1,0 +1,25 @@
+-- $1 name, $2 expected next_run_at, $3 new next_run_at or null, $4 firedAt, $5 occurrences to add,
+-- $6 json array of new jobs, $7 channel or null. Returns `fired` and the inserted `ids`.
+--
+-- Compare-and-set and insert in one statement, hence one transaction: a concurrent firer blocks on
+-- the schedule's row, then finds next_run_at changed and fires nothing. A job whose unique key its
+-- queue already holds is skipped (the ON CONFLICT clause spells out the unique index's predicate,
+-- holds_unique_key, to match the index).
+WITH fired AS (
+  UPDATE "{{schema}}"."{{prefix}}schedules"
+  SET next_run_at = $3, last_run_at = $4, updated_at = $4, occurrences = occurrences + $5
+  WHERE name = $1 AND next_run_at = $2
+  RETURNING name
+), inserted AS (
+  INSERT INTO "{{schema}}"."{{prefix}}jobs" (id, name, queue, status, priority, payload, metadata,
+    max_retries, timeout_ms, scheduled_at, created_at, unique_key)
+  SELECT * FROM "{{schema}}"."{{prefix}}new_jobs"($6)
+  WHERE EXISTS (SELECT FROM fired)
+  ON CONFLICT (queue, unique_key)
+    WHERE unique_key IS NOT NULL AND status IN ('scheduled', 'pending', 'running', 'failed')
+    DO NOTHING
+  RETURNING id, queue
+)
+SELECT EXISTS (SELECT FROM fired) AS fired,
+  array(SELECT id FROM inserted) AS ids,
+  "{{schema}}"."{{prefix}}notify_queues"($7, array(SELECT queue FROM inserted)) AS notified

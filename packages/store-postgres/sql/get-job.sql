@@ -1,0 +1,2 @@
+-- $1 id.
+SELECT * FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1

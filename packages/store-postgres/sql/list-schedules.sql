@@ -1,0 +1,2 @@
+-- No parameters.
+SELECT * FROM "{{schema}}"."{{prefix}}schedules" ORDER BY name

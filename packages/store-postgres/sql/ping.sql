@@ -1,0 +1,2 @@
+-- No parameters.
+SELECT 1

@@ -1,0 +1,14 @@
+-- $1 id, $2 now, $3 channel or null. Returns the job and whether it was requeued (`requeued`).
+-- A requeued job starts over with a fresh budget: retry_count and lost_leases back to 0 (attempt
+-- keeps rising: it is the fencing token).
+WITH requeued AS (
+  UPDATE "{{schema}}"."{{prefix}}jobs"
+  SET status = 'pending', scheduled_at = $2, retry_count = 0, lost_leases = 0, completed_at = NULL
+  WHERE id = $1 AND status IN ('dead', 'cancelled')
+  RETURNING *
+), notified AS (
+  SELECT "{{schema}}"."{{prefix}}notify_queues"($3, array(SELECT queue FROM requeued)) AS sent
+)
+SELECT *, (SELECT sent FROM notified) >= 0 AS requeued FROM requeued
+UNION ALL
+SELECT *, false FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 AND NOT EXISTS (SELECT FROM requeued)
