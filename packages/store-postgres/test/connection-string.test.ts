@@ -26,6 +26,17 @@ function configErrorOf(make: () => unknown): ConfigError {
 }
 
 describe("a connection string pg cannot use", () => {
+  it("postgres://, postgresql:// and socket: are accepted, in any case", () => {
+    for (const url of [
+      "postgres://h/db",
+      "postgresql://h/db",
+      "POSTGRES://h/db",
+      "socket:/var/run/postgresql",
+    ]) {
+      expect(() => new PostgresStore({ connectionString: url }), url).not.toThrow();
+    }
+  });
+
   it.each([
     ["postgres://host:notaport/db", "port is not a number"],
     ["postgres://user:hunter2@host:99999/db", "port is not a number"],
@@ -36,6 +47,9 @@ describe("a connection string pg cannot use", () => {
     ["not a url hunter2", "is not a URL"],
     ["db.internal:5432/hunter2", "is not a URL"],
     ["host=db.internal password=hunter2", "is not a URL"],
+    ["mysql://secu:hunter2@db.internal:5432/test", "starts with mysql://, not postgres://"],
+    ["redis://:hunter2@db.internal:6379/0", "starts with redis://, not postgres://"],
+    ["http://user:hunter2@db.internal/test", "starts with http://, not postgres://"],
   ])("%j is a ConfigError naming connectionString at construction, without echoing it", (url, problem) => {
     const error = configErrorOf(() => new PostgresStore({ connectionString: url }));
     expect(error.code).toBe("CONFIG_INVALID");

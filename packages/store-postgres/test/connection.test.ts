@@ -75,7 +75,9 @@ describe("connectionTarget", () => {
       const server = describeServer(undefined, pool);
       expect(server.address).toBe("db.example:7000");
       const error = storeError(new Error("auth failed for hunter2"), "release the lease", server);
-      expect(error.message).toBe("PostgreSQL release the lease failed: auth failed for ***");
+      expect(error.message).toBe(
+        "PostgreSQL release the lease failed (at db.example:7000): auth failed for ***",
+      );
       expect(error.cause).toBeInstanceOf(Error);
     } finally {
       await pool.end();

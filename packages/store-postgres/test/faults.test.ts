@@ -179,7 +179,7 @@ describe("errors from the server", () => {
         .createJobs([newJob({ uniqueKey: "nul\u0000byte" })])
         .catch((err: unknown) => err)) as StoreError;
       expect(error).toBeInstanceOf(StoreError);
-      expect(error.message).toMatch(/^PostgreSQL createJobs failed: .*\[22P05\]$/);
+      expect(error.message).toMatch(/^PostgreSQL createJobs failed \(at [^)]+\): .*\[22P05\]$/);
       expect(error.cause).toMatchObject({ code: "22P05" });
       // The connection survived the refused statement.
       await store.ping();

@@ -64,7 +64,8 @@ function parseProblem(text: string): string {
  * @param text - the connection string; it is never put into `problem`.
  * @returns the target `pg` connects to, or why the string is unusable: `pg` cannot parse it
  *   (e.g. a port that is not a number), or it does not start with `scheme://` (or `socket:`), so
- *   that `pg` would read it as a path on a host named `base`, or as a scheme without a host.
+ *   that `pg` would read it as a path on a host named `base`, or as a scheme without a host, or
+ *   its scheme is not `postgres:`, `postgresql:` or `socket:` (`mysql://…` is a mistake).
  */
 export function readConnectionString(text: string): ConnectionStringTarget | UnusableConnectionString {
   if (text.startsWith("/")) {
@@ -76,6 +77,15 @@ export function readConnectionString(text: string): ConnectionStringTarget | Unu
     return {
       usable: false,
       problem: `is not a URL (it does not start with a scheme such as postgres://); expected e.g. ${EXAMPLE}`,
+    };
+  }
+  // pg connects whatever the scheme says (`mysql://` included): refuse one that names another
+  // database, since it is a mistake that would otherwise go to a PostgreSQL server unnoticed.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase() ?? "";
+  if (!["postgres", "postgresql", "socket"].includes(scheme)) {
+    return {
+      usable: false,
+      problem: `starts with ${/^[a-z0-9+.-]{1,20}$/.test(scheme) ? `${scheme}://` : "a scheme"}, not postgres:// or postgresql://; expected e.g. ${EXAMPLE}`,
     };
   }
   const encoded = NEEDS_ENCODING.test(text) ? encodeURI(text).replace(/%25(\d\d)/g, "%$1") : text;

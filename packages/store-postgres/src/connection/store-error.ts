@@ -136,5 +136,7 @@ export function storeError(err: unknown, operation: string, target: ConnectionTa
       { cause },
     );
   }
-  return new StoreError(`PostgreSQL ${operation} failed: ${message}${suffix}`, { cause });
+  return new StoreError(`PostgreSQL ${operation} failed (at ${target.address}): ${message}${suffix}`, {
+    cause,
+  });
 }
