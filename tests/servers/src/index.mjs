@@ -50,6 +50,27 @@ function processTree(pid) {
   return pids;
 }
 
+/**
+ * Waits (at most 2 s) until every process of `pids` that still exists is stopped: state `T` in
+ * `/proc/<pid>/stat`. Synchronous, so that `freeze()` returns with the server frozen.
+ * @param {number[]} pids
+ */
+function waitUntilStopped(pids) {
+  const deadline = Date.now() + 2_000;
+  const stopped = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return /^\S+ \(.*\) [Tt] /.test(stat);
+    } catch {
+      return true; // gone
+    }
+  };
+  while (!pids.every(stopped) && Date.now() < deadline) {
+    // Busy-wait a little: the signals take effect within microseconds.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
+}
+
 /** @param {number[]} pids @param {NodeJS.Signals} signal */
 function signalAll(pids, signal) {
   for (const pid of pids) {
@@ -208,10 +229,14 @@ export class PrivatePostgres {
   freeze() {
     const pid = this.pid();
     if (pid === null) return;
-    // The postmaster first, so that it forks no backend any more; then every process under it,
-    // twice, to catch a backend forked just before the postmaster stopped.
+    // The postmaster first, so that it forks no backend any more. A signal takes effect when the
+    // process next leaves the kernel: wait until it is stopped (a fork in progress may still add a
+    // backend until then), and only then stop every process under it.
     signalAll([pid], "SIGSTOP");
-    for (let round = 0; round < 2; round++) signalAll(processTree(pid), "SIGSTOP");
+    waitUntilStopped([pid]);
+    const tree = processTree(pid);
+    signalAll(tree, "SIGSTOP");
+    waitUntilStopped(tree);
   }
 
   /** Lets a frozen server run again (SIGCONT). */
