@@ -1,25 +1,6 @@
-import { type BackendVariables, ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { POSTGRES_ENV_VARIABLES } from "@sched/store-postgres/connection";
 import { PostgresLeader } from "./postgres-leader.js";
-
-/**
- * The PostgreSQL variables: the store and the leader read the same ones, and each accepts them
- * all. Schema and prefix are lowercase only, so the quoted names the adapters create match
- * unquoted names in users' SQL.
- */
-const POSTGRES_VARIABLES = {
-  SCHEDULER_POSTGRES_URL: { kind: "url", protocols: ["postgres:", "postgresql:"] },
-  SCHEDULER_POSTGRES_SCHEMA: {
-    kind: "text",
-    pattern: /^[a-z_][a-z0-9_]{0,40}$/,
-    expected: "a lowercase SQL identifier (a-z, 0-9, _)",
-  },
-  SCHEDULER_POSTGRES_TABLE_PREFIX: {
-    kind: "text",
-    pattern: /^(?:[a-z_][a-z0-9_]{0,39})?$/,
-    expected: "a lowercase identifier start (a-z, 0-9, _)",
-  },
-  SCHEDULER_POSTGRES_AUTO_MIGRATE: { kind: "boolean" },
-} as const satisfies BackendVariables;
 
 /**
  * Creates a {@link PostgresLeader} from `SCHEDULER_*` environment variables, as
@@ -35,7 +16,7 @@ const POSTGRES_VARIABLES = {
 export function fromEnv(env: Record<string, string | undefined> = process.env): PostgresLeader {
   // Read as createSchedulerFromEnv does with SCHEDULER_STORE=postgres, whatever SCHEDULER_STORE says,
   // so the postgres settings are accepted and another store's settings are refused.
-  const { config, settings } = readBackendEnv(env, "postgres", POSTGRES_VARIABLES);
+  const { config, settings } = readBackendEnv(env, "postgres", POSTGRES_ENV_VARIABLES);
   const url = settings.SCHEDULER_POSTGRES_URL;
   if (url === undefined) {
     throw new ConfigError(

@@ -1,26 +1,7 @@
-import { type BackendVariables, ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { POSTGRES_ENV_VARIABLES } from "./connection/env-variables.js";
 import { markConfiguredFromEnvironment } from "./environment-stores.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
-
-/**
- * The PostgreSQL variables: the store and the leader read the same ones, and each accepts them
- * all. Schema and prefix are lowercase only, so the quoted names the adapters create match
- * unquoted names in users' SQL.
- */
-const POSTGRES_VARIABLES = {
-  SCHEDULER_POSTGRES_URL: { kind: "url", protocols: ["postgres:", "postgresql:"] },
-  SCHEDULER_POSTGRES_SCHEMA: {
-    kind: "text",
-    pattern: /^[a-z_][a-z0-9_]{0,40}$/,
-    expected: "a lowercase SQL identifier (a-z, 0-9, _)",
-  },
-  SCHEDULER_POSTGRES_TABLE_PREFIX: {
-    kind: "text",
-    pattern: /^(?:[a-z_][a-z0-9_]{0,39})?$/,
-    expected: "a lowercase identifier start (a-z, 0-9, _)",
-  },
-  SCHEDULER_POSTGRES_AUTO_MIGRATE: { kind: "boolean" },
-} as const satisfies BackendVariables;
 
 /** Which environment variable each store option comes from, to name it in errors. */
 const VARIABLE_OF: Record<string, string> = {
@@ -48,7 +29,7 @@ export function fromEnv(
   overrides: Omit<PostgresStoreOptions, "connectionString" | "pool"> = {},
 ): PostgresStore {
   // Only the PostgreSQL settings matter here, whatever SCHEDULER_STORE says.
-  const { settings } = readBackendEnv(env, "postgres", POSTGRES_VARIABLES);
+  const { settings } = readBackendEnv(env, "postgres", POSTGRES_ENV_VARIABLES);
   const url = settings.SCHEDULER_POSTGRES_URL;
   if (url === undefined) {
     throw new ConfigError(

@@ -15,6 +15,7 @@ export {
   readConnectionString,
   type UnusableConnectionString,
 } from "./connection-string.js";
+export { POSTGRES_ENV_VARIABLES } from "./env-variables.js";
 export {
   CLOSE_GRACE_MS,
   type ConnectionChoice,

@@ -1,4 +1,4 @@
-import { SchedulerError, StoreError, StoreTimeoutError } from "@sched/core/adapter";
+import { SchedulerError, SOCKET_ERROR_CODES, StoreError, StoreTimeoutError } from "@sched/core/adapter";
 import { readConnectionString } from "./connection-string.js";
 import type { StatementLimits } from "./pool.js";
 import { redact, redactError } from "./redact-error.js";
@@ -61,14 +61,7 @@ export function connectionTarget(
 
 /** Node.js socket errors and SQLSTATEs meaning the server cannot be reached or dropped us. */
 const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
+  ...SOCKET_ERROR_CODES,
   "57P01", // admin_shutdown (pg_terminate_backend)
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now

@@ -1,16 +1,9 @@
-import { SchedulerError, StoreError, StoreTimeoutError } from "@sched/core/adapter";
+import { SchedulerError, SOCKET_ERROR_CODES, StoreError, StoreTimeoutError } from "@sched/core/adapter";
 import { codeOf, type RedisConnection, reasonOf } from "./open.js";
 import { redact, sanitizedError } from "./redact.js";
 
 /** Error codes meaning the server cannot be reached or dropped the connection. */
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EPIPE",
-]);
+const CONNECTION_CODES = new Set(SOCKET_ERROR_CODES);
 /** Messages meaning the same, from ioredis and from a Cluster. */
 const CONNECTION_MESSAGE =
   /max retries per request|Connection is closed|connect ETIMEDOUT|Stream isn't writeable|ECONNREFUSED|LOADING|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i;
