@@ -39,7 +39,9 @@ export const JOB_INDEXES: readonly IndexDescription[] = [
 ];
 
 /** The indexes of the schedules collection. */
-export const SCHEDULE_INDEXES: readonly IndexDescription[] = [{ key: { name: 1 }, name: "schedule_name", unique: true }];
+export const SCHEDULE_INDEXES: readonly IndexDescription[] = [
+  { key: { name: 1 }, name: "schedule_name", unique: true },
+];
 
 /**
  * Creates the collections' indexes. `createIndexes` of an index that exists with the same

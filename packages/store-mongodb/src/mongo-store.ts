@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
-  type CleanupOptions,
   type ClaimOptions,
+  type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
   type DeadLetterOptions,
@@ -137,10 +137,14 @@ export class MongoStore implements Store<ClientSession> {
    *   another definition, missing privileges) or cannot be reached; StoreClosedError after `close()`.
    */
   async migrate(): Promise<void> {
-    await this.run("migrate", async () => {
-      await this.probe();
-      await createIndexes(this.collections, this.settings.operationTimeoutMs);
-    }, false);
+    await this.run(
+      "migrate",
+      async () => {
+        await this.probe();
+        await createIndexes(this.collections, this.settings.operationTimeoutMs);
+      },
+      false,
+    );
   }
 
   /** {@inheritDoc Store.createJobs} */
@@ -164,7 +168,9 @@ export class MongoStore implements Store<ClientSession> {
         if (isDuplicateKeyError(err)) throw await this.conflictOf(jobs, session);
         throw err;
       }
-      if (session === undefined) for (const queue of new Set(jobs.map((job) => job.queue))) this.wakeUps.local({ type: "jobs", queue });
+      if (session === undefined)
+        for (const queue of new Set(jobs.map((job) => job.queue)))
+          this.wakeUps.local({ type: "jobs", queue });
       return jobs.map((job) => jobOf(jobDocumentOf(job, documentIdOf(`job:${job.id}`), false)));
     });
   }
@@ -172,7 +178,7 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.getJob} */
   async getJob(id: string): Promise<Job | null> {
     return this.run("getJob", async () => {
-      const document = await this.collections.jobs.findOne({ _id: documentIdOf(`job:${id}`) }, this.maxTime());
+      const document = await this.collections.jobs.findOne({ id }, this.maxTime());
       return document === null || document.status === STAGED ? null : jobOf(document);
     });
   }
@@ -181,7 +187,12 @@ export class MongoStore implements Store<ClientSession> {
   async listJobs(filter: JobFilter): Promise<Job[]> {
     return this.run("listJobs", async () => {
       const query: Filter<JobDocument> = {};
-      const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
+      const statuses =
+        filter.status === undefined
+          ? undefined
+          : Array.isArray(filter.status)
+            ? filter.status
+            : [filter.status];
       query.status = statuses === undefined ? { $ne: STAGED } : { $in: statuses };
       if (filter.queue !== undefined) query.queue = filter.queue;
       if (filter.name !== undefined) query.name = filter.name;
@@ -219,7 +230,8 @@ export class MongoStore implements Store<ClientSession> {
           { returnDocument: "after", ...this.maxTime() },
         );
         if (after !== null) {
-          if (wasRunning) this.wakeUps.local({ type: "cancelled", id, queue: before.queue, attempt: before.attempt });
+          if (wasRunning)
+            this.wakeUps.local({ type: "cancelled", id, queue: before.queue, attempt: before.attempt });
           return jobOf(after);
         }
         if (tries >= MAX_CONFLICT_RETRIES) throw new Error(`job ${id} kept changing while it was cancelled`);
@@ -233,7 +245,8 @@ export class MongoStore implements Store<ClientSession> {
       for (let tries = 0; ; tries += 1) {
         const before = await this.readJob(id);
         if (before === null) return null;
-        if (before.status !== "dead" && before.status !== "cancelled") return { requeued: false, job: jobOf(before) };
+        if (before.status !== "dead" && before.status !== "cancelled")
+          return { requeued: false, job: jobOf(before) };
         if (before.uniqueKey !== null) {
           const holder = await this.collections.jobs.findOne(
             { queue: before.queue, activeKey: before.uniqueKey, _id: { $ne: before._id } },
@@ -302,7 +315,11 @@ export class MongoStore implements Store<ClientSession> {
         await this.collections.jobs.bulkWrite(
           candidates.map((candidate) => ({
             updateOne: {
-              filter: { _id: candidate._id, status: { $in: [...WAITING_STATUSES] }, attempt: candidate.attempt },
+              filter: {
+                _id: candidate._id,
+                status: { $in: [...WAITING_STATUSES] },
+                attempt: candidate.attempt,
+              },
               update: {
                 $set: { status: "running", startedAt: now, lockedUntil, lockedBy: workerId, fence },
                 $inc: { attempt: 1 },
@@ -311,7 +328,9 @@ export class MongoStore implements Store<ClientSession> {
           })),
           { ordered: true, ...this.maxTime() },
         );
-        const won = await this.collections.jobs.find({ _id: { $in: candidates.map((c) => c._id) }, fence }, this.maxTime()).toArray();
+        const won = await this.collections.jobs
+          .find({ _id: { $in: candidates.map((c) => c._id) }, fence }, this.maxTime())
+          .toArray();
         const byId = new Map(won.map((document) => [document.id, document]));
         for (const candidate of candidates) {
           const document = byId.get(candidate.id);
@@ -337,8 +356,9 @@ export class MongoStore implements Store<ClientSession> {
         this.settings.operationTimeoutMs,
       );
       if (options.removeOnComplete === true) {
-        const ids = refs.filter((_, i) => applied[i]).map((ref) => documentIdOf(`job:${ref.id}`));
-        if (ids.length > 0) await this.collections.jobs.deleteMany({ _id: { $in: ids }, status: "completed" }, this.maxTime());
+        const ids = refs.filter((_, i) => applied[i]).map((ref) => ref.id);
+        if (ids.length > 0)
+          await this.collections.jobs.deleteMany({ id: { $in: ids }, status: "completed" }, this.maxTime());
       }
       return applied;
     });
@@ -349,15 +369,32 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("failJob", async () => {
       const before = await this.collections.jobs.findOne(currentAttemptFilter(ref), this.maxTime());
       if (before === null) return null;
-      const history = [...(before.history ?? []), { attempt: before.attempt, error: options.error, failedAt: options.now }].slice(-MAX_HISTORY);
+      const history = [
+        ...(before.history ?? []),
+        { attempt: before.attempt, error: options.error, failedAt: options.now },
+      ].slice(-MAX_HISTORY);
       const change: UpdateFilter<JobDocument> =
         options.retryAt === null
           ? {
-              $set: { status: "dead", completedAt: options.now, error: options.error, history, lockedUntil: null, lockedBy: null },
+              $set: {
+                status: "dead",
+                completedAt: options.now,
+                error: options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
               $unset: { activeKey: "" },
             }
           : {
-              $set: { status: "failed", scheduledAt: options.retryAt, error: options.error, history, lockedUntil: null, lockedBy: null },
+              $set: {
+                status: "failed",
+                scheduledAt: options.retryAt,
+                error: options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
               $inc: { retryCount: 1 },
             };
       const after = await this.collections.jobs.findOneAndUpdate(currentAttemptFilter(ref), change, {
@@ -365,7 +402,8 @@ export class MongoStore implements Store<ClientSession> {
         ...this.maxTime(),
       });
       if (after === null) return null;
-      if (options.retryAt === null) await this.insertDeadLetter(after, options.deadLetter ?? null, options.now);
+      if (options.retryAt === null)
+        await this.insertDeadLetter(after, options.deadLetter ?? null, options.now);
       else this.wakeUps.local({ type: "jobs", queue: after.queue });
       return jobOf(after);
     });
@@ -380,7 +418,8 @@ export class MongoStore implements Store<ClientSession> {
         () => ({ $set: { status: "pending", scheduledAt: options.now, lockedUntil: null, lockedBy: null } }),
         this.settings.operationTimeoutMs,
       );
-      for (const queue of new Set(refs.filter((_, i) => applied[i]).map((ref) => ref.queue))) this.wakeUps.local({ type: "jobs", queue });
+      for (const queue of new Set(refs.filter((_, i) => applied[i]).map((ref) => ref.queue)))
+        this.wakeUps.local({ type: "jobs", queue });
       return applied;
     });
   }
@@ -388,7 +427,12 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.renewLeases} */
   async renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
     return this.run("renewLeases", async () => {
-      const applied = await applyFenced(this.collections.jobs, refs, () => ({ $set: { lockedUntil } }), this.settings.operationTimeoutMs);
+      const applied = await applyFenced(
+        this.collections.jobs,
+        refs,
+        () => ({ $set: { lockedUntil } }),
+        this.settings.operationTimeoutMs,
+      );
       return refs.filter((_, i) => !applied[i]).map((ref) => ref.id);
     });
   }
@@ -405,11 +449,21 @@ export class MongoStore implements Store<ClientSession> {
       const recovered: string[] = [];
       const dead: Job[] = [];
       for (const before of expired) {
-        const history = [...(before.history ?? []), { attempt: before.attempt, error: options.error, failedAt: now }].slice(-MAX_HISTORY);
+        const history = [
+          ...(before.history ?? []),
+          { attempt: before.attempt, error: options.error, failedAt: now },
+        ].slice(-MAX_HISTORY);
         const dies = before.lostLeases >= options.maxLostLeases;
         const change: UpdateFilter<JobDocument> = dies
           ? {
-              $set: { status: "dead", completedAt: now, error: before.error ?? options.error, history, lockedUntil: null, lockedBy: null },
+              $set: {
+                status: "dead",
+                completedAt: now,
+                error: before.error ?? options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
               $inc: { lostLeases: 1 },
               $unset: { activeKey: "" },
             }
@@ -418,7 +472,13 @@ export class MongoStore implements Store<ClientSession> {
               $inc: { lostLeases: 1 },
             };
         const after = await this.collections.jobs.findOneAndUpdate(
-          { _id: before._id, status: "running", attempt: before.attempt, lockedBy: before.lockedBy, lockedUntil: { $lte: now } },
+          {
+            _id: before._id,
+            status: "running",
+            attempt: before.attempt,
+            lockedBy: before.lockedBy,
+            lockedUntil: { $lte: now },
+          },
           change,
           { returnDocument: "after", ...this.maxTime() },
         );
@@ -440,7 +500,10 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("nextDueAt", async () => {
       if (options.queues?.length === 0 || options.names?.length === 0) return null;
       const [first] = await this.collections.jobs
-        .find(this.waitingFilter(options.queues, options.names, null), { projection: { scheduledAt: 1 }, ...this.maxTime() })
+        .find(this.waitingFilter(options.queues, options.names, null), {
+          projection: { scheduledAt: 1 },
+          ...this.maxTime(),
+        })
         .sort({ scheduledAt: 1 })
         .limit(1)
         .toArray();
@@ -484,7 +547,11 @@ export class MongoStore implements Store<ClientSession> {
       }
       if (options.expectDefinition !== undefined) {
         const result = await this.collections.schedules.updateOne(
-          { _id, definedAt: options.expectDefinition.definedAt, definedBy: options.expectDefinition.definedBy },
+          {
+            _id,
+            definedAt: options.expectDefinition.definedAt,
+            definedBy: options.expectDefinition.definedBy,
+          },
           { $set: fields },
           this.maxTime(),
         );
@@ -492,7 +559,11 @@ export class MongoStore implements Store<ClientSession> {
       }
       for (let tries = 0; ; tries += 1) {
         try {
-          await this.collections.schedules.updateOne({ _id }, { $set: fields }, { upsert: true, ...this.maxTime() });
+          await this.collections.schedules.updateOne(
+            { _id },
+            { $set: fields },
+            { upsert: true, ...this.maxTime() },
+          );
           return true;
         } catch (err) {
           // Two upserts of a new name race: the loser's insert hits the _id index; its update now finds the winner's.
@@ -505,7 +576,10 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.getSchedule} */
   async getSchedule(name: string): Promise<ScheduleRecord | null> {
     return this.run("getSchedule", async () => {
-      const document = await this.collections.schedules.findOne({ _id: documentIdOf(`schedule:${name}`) }, this.maxTime());
+      const document = await this.collections.schedules.findOne(
+        { _id: documentIdOf(`schedule:${name}`) },
+        this.maxTime(),
+      );
       return document === null ? null : scheduleOf(document);
     });
   }
@@ -521,7 +595,10 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.deleteSchedule} */
   async deleteSchedule(name: string): Promise<boolean> {
     return this.run("deleteSchedule", async () => {
-      const result = await this.collections.schedules.deleteOne({ _id: documentIdOf(`schedule:${name}`) }, this.maxTime());
+      const result = await this.collections.schedules.deleteOne(
+        { _id: documentIdOf(`schedule:${name}`) },
+        this.maxTime(),
+      );
       return result.deletedCount === 1;
     });
   }
@@ -540,7 +617,10 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("fireScheduleTick", async () => {
       const scheduleId = documentIdOf(`schedule:${tick.name}`);
       const expected = tick.expectedNextRunAt;
-      const current = await this.collections.schedules.findOne({ _id: scheduleId, nextRunAt: expected }, { projection: { _id: 1 }, ...this.maxTime() });
+      const current = await this.collections.schedules.findOne(
+        { _id: scheduleId, nextRunAt: expected },
+        { projection: { _id: 1 }, ...this.maxTime() },
+      );
       if (current === null) return { fired: false, jobs: [] };
       const stored: JobDocument[] = [];
       const keysOfTick = new Set<string>();
@@ -554,7 +634,8 @@ export class MongoStore implements Store<ClientSession> {
           if (key !== null) keysOfTick.add(key);
           continue;
         }
-        if (job.uniqueKey !== null && (await this.keyHolder(job.queue, job.uniqueKey, undefined)) !== null) continue;
+        if (job.uniqueKey !== null && (await this.keyHolder(job.queue, job.uniqueKey, undefined)) !== null)
+          continue;
         const document = jobDocumentOf(job, documentId, false);
         try {
           await this.collections.jobs.insertOne(document, this.maxTime());
@@ -569,11 +650,15 @@ export class MongoStore implements Store<ClientSession> {
       }
       const result = await this.collections.schedules.updateOne(
         { _id: scheduleId, nextRunAt: expected },
-        { $set: { nextRunAt: tick.nextRunAt, lastRunAt: tick.firedAt, updatedAt: tick.firedAt }, $inc: { occurrences: tick.jobs.length } },
+        {
+          $set: { nextRunAt: tick.nextRunAt, lastRunAt: tick.firedAt, updatedAt: tick.firedAt },
+          $inc: { occurrences: tick.jobs.length },
+        },
         this.maxTime(),
       );
       if (result.matchedCount !== 1) return { fired: false, jobs: [] };
-      for (const queue of new Set(stored.map((document) => document.queue))) this.wakeUps.local({ type: "jobs", queue });
+      for (const queue of new Set(stored.map((document) => document.queue)))
+        this.wakeUps.local({ type: "jobs", queue });
       return { fired: true, jobs: stored.map(jobOf) };
     });
   }
@@ -600,7 +685,10 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("stats", async () => {
       const counts = await this.collections.jobs
         .aggregate<{ _id: { queue: string; status: string }; count: number }>(
-          [{ $match: { status: { $ne: STAGED } } }, { $group: { _id: { queue: "$queue", status: "$status" }, count: { $sum: 1 } } }],
+          [
+            { $match: { status: { $ne: STAGED } } },
+            { $group: { _id: { queue: "$queue", status: "$status" }, count: { $sum: 1 } } },
+          ],
           this.maxTime(),
         )
         .toArray();
@@ -619,9 +707,13 @@ export class MongoStore implements Store<ClientSession> {
 
   /** {@inheritDoc Store.ping} */
   async ping(): Promise<void> {
-    await this.run("ping", async () => {
-      await this.connection.db.command({ ping: 1 });
-    }, false);
+    await this.run(
+      "ping",
+      async () => {
+        await this.connection.db.command({ ping: 1 });
+      },
+      false,
+    );
   }
 
   /** {@inheritDoc Store.epoch} */
@@ -683,7 +775,9 @@ export class MongoStore implements Store<ClientSession> {
     }
     if (pushed) {
       this.wakeUps.watch(this.collections.jobs, (err) => {
-        this.settings.logger?.warn(`MongoStore: the change stream failed; polling until it is opened again: ${storeError(err, "watch", this.connection.server()).message}`);
+        this.settings.logger?.warn(
+          `MongoStore: the change stream failed; polling until it is opened again: ${storeError(err, "watch", this.connection.server()).message}`,
+        );
         if (!this.closed && this.wakeUps.size > 0) setTimeout(() => void this.startWakeUps(), 1_000).unref();
       });
     }
@@ -700,7 +794,8 @@ export class MongoStore implements Store<ClientSession> {
     try {
       return await answerWithin(work, timeoutMs, () => new StoreTimeoutError(operation, timeoutMs));
     } catch (err) {
-      if (this.closed && !(err instanceof StoreTimeoutError)) throw new StoreClosedError("the MongoStore is closed");
+      if (this.closed && !(err instanceof StoreTimeoutError))
+        throw new StoreClosedError("the MongoStore is closed");
       throw storeError(err, operation, this.connection.server(), timeoutMs > 0 ? timeoutMs : undefined);
     }
   }
@@ -726,11 +821,15 @@ export class MongoStore implements Store<ClientSession> {
   }
 
   private async readJob(id: string): Promise<JobDocument | null> {
-    const document = await this.collections.jobs.findOne({ _id: documentIdOf(`job:${id}`) }, this.maxTime());
+    const document = await this.collections.jobs.findOne({ id }, this.maxTime());
     return document === null || document.status === STAGED ? null : document;
   }
 
-  private waitingFilter(queues: readonly string[] | null, names: readonly string[] | null, dueBy: Date | null): Filter<JobDocument> {
+  private waitingFilter(
+    queues: readonly string[] | null,
+    names: readonly string[] | null,
+    dueBy: Date | null,
+  ): Filter<JobDocument> {
     const filter: Filter<JobDocument> = { status: { $in: [...WAITING_STATUSES] } };
     if (dueBy !== null) filter.scheduledAt = { $lte: dueBy };
     if (queues !== null) filter.queue = { $in: [...new Set(queues)] };
@@ -747,10 +846,16 @@ export class MongoStore implements Store<ClientSession> {
     }
     const candidate = session as Partial<ClientSession> | null;
     if (typeof candidate?.inTransaction !== "function" || typeof candidate.endSession !== "function") {
-      throw new InvalidArgumentError("transaction", "expected a ClientSession of the store's MongoClient, inside startTransaction()");
+      throw new InvalidArgumentError(
+        "transaction",
+        "expected a ClientSession of the store's MongoClient, inside startTransaction()",
+      );
     }
     if (!candidate.inTransaction()) {
-      throw new InvalidArgumentError("transaction", "the ClientSession has no transaction in progress: call session.startTransaction() first");
+      throw new InvalidArgumentError(
+        "transaction",
+        "the ClientSession has no transaction in progress: call session.startTransaction() first",
+      );
     }
   }
 
@@ -769,7 +874,10 @@ export class MongoStore implements Store<ClientSession> {
    * Refuses a batch with a unique key an active stored job holds. Only a fast, exact answer
    * (naming the holder): under concurrent enqueues the partial unique index decides.
    */
-  private async refuseHeldKeys(jobs: readonly NewJobRecord[], session: ClientSession | undefined): Promise<void> {
+  private async refuseHeldKeys(
+    jobs: readonly NewJobRecord[],
+    session: ClientSession | undefined,
+  ): Promise<void> {
     for (const job of jobs) {
       if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
       const holder = await this.keyHolder(job.queue, job.uniqueKey, session);
@@ -777,7 +885,11 @@ export class MongoStore implements Store<ClientSession> {
     }
   }
 
-  private async keyHolder(queue: string, uniqueKey: string, session: ClientSession | undefined): Promise<string | null> {
+  private async keyHolder(
+    queue: string,
+    uniqueKey: string,
+    session: ClientSession | undefined,
+  ): Promise<string | null> {
     const holder = await this.collections.jobs.findOne(
       { queue, activeKey: uniqueKey },
       { projection: { id: 1 }, ...(session === undefined ? {} : { session }), ...this.maxTime() },
@@ -786,12 +898,18 @@ export class MongoStore implements Store<ClientSession> {
   }
 
   /** The JobAlreadyExistsError for a batch the server refused with a duplicate key. */
-  private async conflictOf(jobs: readonly NewJobRecord[], session: ClientSession | undefined): Promise<JobAlreadyExistsError> {
+  private async conflictOf(
+    jobs: readonly NewJobRecord[],
+    session: ClientSession | undefined,
+  ): Promise<JobAlreadyExistsError> {
     const ids = new Set(jobs.map((job) => job.id));
     for (const job of jobs) {
       if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
-      const holder = session?.inTransaction() ? null : await this.keyHolder(job.queue, job.uniqueKey, undefined);
-      if (holder !== null && !ids.has(holder)) return new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
+      const holder = session?.inTransaction()
+        ? null
+        : await this.keyHolder(job.queue, job.uniqueKey, undefined);
+      if (holder !== null && !ids.has(holder))
+        return new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
     }
     const keyed = jobs.find((job) => job.uniqueKey !== null && job.uniqueKey !== undefined);
     return new JobAlreadyExistsError(keyed?.uniqueKey ?? jobs[0]?.id ?? "", null, keyed?.queue ?? null);
@@ -823,11 +941,18 @@ export class MongoStore implements Store<ClientSession> {
   }
 
   /** Inserts the dead-letter job of `dead`; a second insert for the same death is refused by its derived `_id`. */
-  private async insertDeadLetter(dead: JobDocument, options: DeadLetterOptions | null, now: Date): Promise<void> {
+  private async insertDeadLetter(
+    dead: JobDocument,
+    options: DeadLetterOptions | null,
+    now: Date,
+  ): Promise<void> {
     if (options === null || dead.name === options.name) return;
     const record = deadLetterJob({ id: dead.id, queue: dead.queue, attempt: dead.attempt }, options, now);
     try {
-      await this.collections.jobs.insertOne(jobDocumentOf(record, documentIdOf(`job:${record.id}`), false), this.maxTime());
+      await this.collections.jobs.insertOne(
+        jobDocumentOf(record, documentIdOf(`job:${record.id}`), false),
+        this.maxTime(),
+      );
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }

@@ -1,4 +1,11 @@
-import { assertKnownOptions, assertLogger, ConfigError, type Duration, type Logger, parseDuration } from "@sched/core/adapter";
+import {
+  assertKnownOptions,
+  assertLogger,
+  ConfigError,
+  type Duration,
+  type Logger,
+  parseDuration,
+} from "@sched/core/adapter";
 import type { MongoClient } from "mongodb";
 import {
   assertCollectionPrefix,
@@ -94,7 +101,8 @@ export function resolveStoreOptions(options: MongoStoreOptions): ResolvedStoreOp
     changeStreams: booleanOption(options.changeStreams, true, "changeStreams"),
     operationTimeoutMs: durationOption(options.operationTimeout, "10s", "operationTimeout"),
     serverSelectionTimeoutMs: durationOption(options.serverSelectionTimeout, "5s", "serverSelectionTimeout"),
-    logger: options.logger === undefined ? undefined : (assertLogger(options.logger, "logger"), options.logger),
+    logger:
+      options.logger === undefined ? undefined : (assertLogger(options.logger, "logger"), options.logger),
   };
 }
 
@@ -109,6 +117,9 @@ function durationOption(value: Duration | undefined, fallback: Duration, field: 
     return parseDuration(value ?? fallback, field);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
+    throw new ConfigError(
+      field,
+      message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message,
+    );
   }
 }

@@ -70,19 +70,31 @@ export class WakeUps {
   }
 
   private onChange(change: ChangeStreamDocument<JobDocument>): void {
-    if (change.operationType !== "insert" && change.operationType !== "update" && change.operationType !== "replace") {
+    if (
+      change.operationType !== "insert" &&
+      change.operationType !== "update" &&
+      change.operationType !== "replace"
+    ) {
       return;
     }
     const document = change.fullDocument;
     if (document === undefined || document === null) return;
     const updated =
-      change.operationType === "update" ? (change.updateDescription.updatedFields as Partial<JobDocument>) : undefined;
+      change.operationType === "update"
+        ? (change.updateDescription.updatedFields as Partial<JobDocument>)
+        : undefined;
     if (updated?.status === "cancelled" && typeof updated.cancelledAttempt === "number") {
-      this.emit({ type: "cancelled", id: document.id, queue: document.queue, attempt: updated.cancelledAttempt });
+      this.emit({
+        type: "cancelled",
+        id: document.id,
+        queue: document.queue,
+        attempt: updated.cancelledAttempt,
+      });
       return;
     }
     const status = updated === undefined ? document.status : updated.status;
-    if (typeof status === "string" && AVAILABLE.has(status)) this.emit({ type: "jobs", queue: document.queue });
+    if (typeof status === "string" && AVAILABLE.has(status))
+      this.emit({ type: "jobs", queue: document.queue });
   }
 
   private emit(event: StoreEvent): void {

@@ -44,7 +44,11 @@ storeConformance("MongoStore", () => open(uniquePrefix("conf")), {
   openPeer: async (store) => {
     const client = deployment.newClient();
     peers.push(client);
-    const peer = new MongoStore({ client, dbName: DB, collectionPrefix: (store as MongoStore).collectionPrefix });
+    const peer = new MongoStore({
+      client,
+      dbName: DB,
+      collectionPrefix: (store as MongoStore).collectionPrefix,
+    });
     await peer.migrate();
     return peer;
   },

@@ -1,7 +1,8 @@
 import type { ConformanceSkip } from "@sched/testing/conformance";
 
 /** Why: MONGODB.md, measured on CongoDB (`@push.rocks/smartmongo` 2.2.0). */
-const NO_UNIQUE_INDEX = "needs a real MongoDB: the CongoDB emulator accepts unique and partial indexes but never enforces them";
+const NO_UNIQUE_INDEX =
+  "needs a real MongoDB: the CongoDB emulator accepts unique and partial indexes but never enforces them";
 
 /**
  * The conformance tests the CongoDB emulator cannot honestly serve, each with its reason. They
@@ -16,7 +17,9 @@ export const EMULATOR_SKIPS: readonly ConformanceSkip[] = [
 /** Prints, once per file, the one line saying what is skipped on this deployment and why. */
 export function reportSkips(kind: "real" | "emulator", what: string): void {
   if (kind === "real") {
-    console.info(`[store-mongodb] ${what}: running against the real MongoDB of SCHED_MONGODB_URL; nothing skipped for the emulator`);
+    console.info(
+      `[store-mongodb] ${what}: running against the real MongoDB of SCHED_MONGODB_URL; nothing skipped for the emulator`,
+    );
     return;
   }
   const reasons = [...new Set(EMULATOR_SKIPS.map((skip) => skip.reason))];
