@@ -698,8 +698,9 @@ export class MongoStore implements Store<ClientSession> {
         const status = _id.status as keyof ReturnType<typeof emptyCounts>;
         if (!(status in stats)) continue;
         stats[status] += count;
-        const queue = (byQueue[_id.queue] ??= emptyCounts());
+        const queue = byQueue[_id.queue] ?? emptyCounts();
         queue[status] += count;
+        byQueue[_id.queue] = queue;
       }
       return stats;
     });

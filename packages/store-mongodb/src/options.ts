@@ -101,9 +101,14 @@ export function resolveStoreOptions(options: MongoStoreOptions): ResolvedStoreOp
     changeStreams: booleanOption(options.changeStreams, true, "changeStreams"),
     operationTimeoutMs: durationOption(options.operationTimeout, "10s", "operationTimeout"),
     serverSelectionTimeoutMs: durationOption(options.serverSelectionTimeout, "5s", "serverSelectionTimeout"),
-    logger:
-      options.logger === undefined ? undefined : (assertLogger(options.logger, "logger"), options.logger),
+    logger: loggerOption(options.logger),
   };
+}
+
+function loggerOption(logger: unknown): Logger | undefined {
+  if (logger === undefined) return undefined;
+  assertLogger(logger, "logger");
+  return logger;
 }
 
 function booleanOption(value: unknown, fallback: boolean, field: string): boolean {
