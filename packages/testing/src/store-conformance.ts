@@ -1,5 +1,6 @@
 import type { Store } from "@sched/core";
 import { describe } from "vitest";
+import { type ConformanceSkip, skipByName } from "./conformance-skips.js";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
 import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
@@ -22,6 +23,7 @@ import { type ConformanceTransaction, describeTransactions } from "./store-confo
 import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
 import { storePerTest } from "./store-per-test.js";
 
+export type { ConformanceSkip } from "./conformance-skips.js";
 export type { ConformanceTransaction } from "./store-conformance/transactions.js";
 
 /** Options of {@link storeConformance}. */
@@ -52,6 +54,14 @@ export interface StoreConformanceOptions {
    * this option. Stores without the capability need none; those tests are skipped with the reason.
    */
   beginTransaction?: (store: Store) => Promise<ConformanceTransaction>;
+  /**
+   * Tests this run of the suite cannot honestly serve, each skipped with its reason: for a backend
+   * reached through an emulator that lacks a feature the test relies on (a unique index it accepts
+   * but never checks). `test` matches a test whose full name (its groups and its own name, joined
+   * by `" > "`) contains it as text, or that it matches as a pattern. A skipped test is reported
+   * as skipped, with the reason, never left out. Default: none.
+   */
+  skip?: readonly ConformanceSkip[];
 }
 
 /**
@@ -82,6 +92,8 @@ export function storeConformance(
   options: StoreConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, () => {
+    // Before the store is opened for the test: a skipped test opens nothing.
+    skipByName(options.skip);
     const currentStore = storePerTest(factory, options.cleanup);
     const { openPeer, wipe, beginTransaction } = options;
     const ctx: StoreSuiteContext = {
