@@ -57,6 +57,7 @@ function processTree(pid) {
  */
 function waitUntilStopped(pids) {
   const deadline = Date.now() + 2_000;
+  /** @param {number} pid */
   const stopped = (pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
