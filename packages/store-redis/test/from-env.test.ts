@@ -1,4 +1,5 @@
 import { ConfigError } from "@sched/core";
+import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { fromEnv } from "../src/index.js";
 import { REDIS_URL } from "./helpers.js";
@@ -69,7 +70,7 @@ describe("fromEnv reads the SCHEDULER_REDIS_* variables", () => {
 
   it("SCHEDULER_REDIS_PASSWORD applies to a URL without one", async () => {
     const store = fromEnv({ SCHEDULER_REDIS_URL: REDIS_URL, SCHEDULER_REDIS_PASSWORD: "pw" });
-    expect(store.redis.options.password).toBe("pw");
+    expect((store.redis as Redis).options.password).toBe("pw");
     await store.close();
   });
 

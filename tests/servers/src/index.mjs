@@ -387,7 +387,8 @@ export class PrivateSentinelGroup {
    * until each knows the replica and the two other Sentinels, so that a failover can happen).
    */
   async start() {
-    const [primary, replica] = this.nodes;
+    const primary = /** @type {PrivateRedis} */ (this.nodes[0]);
+    const replica = /** @type {PrivateRedis} */ (this.nodes[1]);
     await primary.start();
     replica.args = [...replica.args, "--replicaof", "127.0.0.1", String(primary.port)];
     await replica.start();
@@ -400,6 +401,7 @@ export class PrivateSentinelGroup {
       "the replica to sync",
     );
     for (let i = 0; i < 3; i++) {
+      /** @type {{ port: number, dir: string, child: import("node:child_process").ChildProcess | null }} */
       const sentinel = {
         port: await freePort(),
         dir: mkdtempSync(join(tmpdir(), "sched-sentinel-")),
