@@ -14,12 +14,13 @@ import {
   commandTimeoutOption,
   openConnection,
   type RedisConnection,
+  type SentinelAddress,
   storeError,
 } from "@sched/store-redis/connection";
 import type { Cluster, Redis } from "ioredis";
 import { defineLeaseScripts, type LeaseKeys, type LeaseScripts, leaseKeys } from "./lease-scripts.js";
 
-/** Options of {@link RedisLeader}. Give `url` or `client`, not both. */
+/** Options of {@link RedisLeader}. Give one of `url`, `client` and `sentinels`. */
 export interface RedisLeaderOptions extends LeaseLeaderOptions {
   /**
    * A `redis://` or `rediss://` URL. The leader opens (and {@link RedisLeader.close} ends) its own
@@ -34,8 +35,23 @@ export interface RedisLeaderOptions extends LeaseLeaderOptions {
   client?: Redis | Cluster;
   /** Prefix of the leader's keys; default `"scheduler:"`. Letters, digits and `_ . : -`. */
   keyPrefix?: string;
-  /** The database of the connection opened from `url` (overrides the URL's path); not with `client`. */
+  /** The database of the connection opened from `url` or through `sentinels` (overrides the URL's path); not with `client`. */
   db?: number;
+  /**
+   * Redis Sentinel: the Sentinels to ask for the current primary, e.g.
+   * `[{ host: "10.0.0.1", port: 26379 }]`. The leader opens (and `close()` ends) a connection
+   * that follows the primary through failovers. Needs `sentinelName`; not with `url` or `client`.
+   */
+  sentinels?: SentinelAddress[];
+  /**
+   * The name the Sentinels monitor the primary under (`mymaster`); only with `sentinels`. (The
+   * store calls it `name`; here `name` is the leadership's.)
+   */
+  sentinelName?: string;
+  /** The password of the primary and replicas, for the connection the leader opens (`sentinels`, or a `url` without one). */
+  password?: string;
+  /** The password of the Sentinels, when they have one; only with `sentinels`. */
+  sentinelPassword?: string;
   /** The leadership to compete for: leaders with the same prefix and name elect one. Default `"scheduler"`. */
   name?: string;
   /** This instance's id, the first part of its lease tokens; default `<hostname>-<pid>-<random>`. */
@@ -60,6 +76,10 @@ const OPTION_NAMES = [
   "ttl",
   "logger",
   "commandTimeout",
+  "sentinels",
+  "sentinelName",
+  "password",
+  "sentinelPassword",
 ] as const satisfies ReadonlyArray<keyof RedisLeaderOptions>;
 
 /** The name a connection the leader opens shows in `CLIENT LIST`. */
@@ -97,7 +117,8 @@ export class RedisLeader extends LeaseLeader {
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
    *
    * @throws ConfigError naming a bad option: one it does not know, or a key prefix, name, instance
-   *   id, TTL, db or logger of the wrong type or value, or both `client` and `url`.
+   *   id, TTL, db, logger, Sentinel setting or password of the wrong type or value, or options
+   *   that exclude each other (`client`, `url` and `sentinels`; see `checkConnectionOptions`).
    */
   constructor(options: RedisLeaderOptions = {}) {
     assertKnownOptions(options, OPTION_NAMES);

@@ -52,10 +52,18 @@ describe("RedisLeader options", () => {
     [{ url, ttl: 0 }, "ttl"],
     [{ url, ttl: "soon" as never }, "ttl"],
     [{ url, ttl: 2 ** 31 }, "ttl"],
-    // Options it does not know: Sentinel support is not there yet, and a typo must not be ignored.
-    [{ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" } as RedisLeaderOptions, "sentinels"],
+    // Options it does not know (a typo, another library's option) must not be ignored.
     [{ url, keyprefix: "x:" } as RedisLeaderOptions, "keyprefix"],
-    [{ url, password: "pw" } as RedisLeaderOptions, "password"],
+    [{ url, natMap: {} } as RedisLeaderOptions, "natMap"],
+    // Sentinel: `name` is the leadership's, the primary's is `sentinelName`.
+    [{ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" }, "sentinelName"],
+    [{ sentinels: [{ host: "10.0.0.1", port: 26379 }], sentinelName: "m", url }, "url"],
+    [{ sentinels: [], sentinelName: "m" }, "sentinels"],
+    [{ sentinels: [{ host: "10.0.0.1", port: 0 }], sentinelName: "m" }, "sentinels[0].port"],
+    [{ url, sentinelName: "m" }, "sentinelName"],
+    [{ url, sentinelPassword: "pw" }, "sentinelPassword"],
+    [{ client: new Redis({ lazyConnect: true }), password: "pw" }, "password"],
+    [{ url, password: 5 as unknown as string }, "password"],
     // Each known option of the wrong type.
     [null as unknown as RedisLeaderOptions, "options"],
     [{ url, keyPrefix: 5 as unknown as string }, "keyPrefix"],

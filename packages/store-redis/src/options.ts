@@ -5,15 +5,37 @@ import {
   checkConnectionOptions,
   commandTimeoutOption,
   durationOption,
+  type SentinelAddress,
 } from "./connection/index.js";
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
+import { checkWaitForReplicas, type ReplicaWait, type WaitForReplicas } from "./replication.js";
 
-/** Options of {@link RedisStore}. */
+/** Options of {@link RedisStore}. Give one of `url`, `client` and `sentinels`. */
 export interface RedisStoreOptions {
   /** A `redis://` or `rediss://` URL; the store creates the client and closes it. Default `redis://127.0.0.1:6379`. */
   url?: string;
   /** An ioredis `Redis` or `Cluster` client the application owns; `close()` leaves it open. */
   client?: Redis | Cluster;
+  /**
+   * Redis Sentinel: the Sentinels to ask for the current primary, e.g.
+   * `[{ host: "10.0.0.1", port: 26379 }]`. The store creates the client (and closes it), which
+   * follows the primary through failovers. Needs `name`; not with `url` or `client`.
+   */
+  sentinels?: SentinelAddress[];
+  /** The name the Sentinels monitor the primary under (`sentinel monitor <name> …`); only with `sentinels`. */
+  name?: string;
+  /** The password of the primary and replicas, for a client the store creates (`sentinels`, or a `url` without one). */
+  password?: string;
+  /** The password of the Sentinels, when they have one; only with `sentinels`. */
+  sentinelPassword?: string;
+  /**
+   * After each write a caller is told succeeded (`createJobs`, `saveSchedule`, `deleteSchedule`,
+   * `cancelJob`, `requeueJob`), wait until this many replicas have it, for at most `timeout`
+   * (Redis's `WAIT`), e.g. `{ replicas: 1, timeout: "100ms" }`. Short of them the call rejects
+   * with a `StoreError`, the write being on the primary. Bounds what a failover can lose; see the
+   * README. Not on a Cluster client. Default: no wait.
+   */
+  waitForReplicas?: WaitForReplicas;
   /** Prefix of every key and of the channel (`A-Z a-z 0-9 _ . : -`, 1-100 characters); default `"scheduler:"`. */
   keyPrefix?: string;
   /** Database number for a client created from `url`. */
@@ -42,6 +64,11 @@ const OPTION_NAMES = [
   "db",
   "finishedJobTtl",
   "commandTimeout",
+  "sentinels",
+  "name",
+  "password",
+  "sentinelPassword",
+  "waitForReplicas",
 ] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
 
 /** The options of a store, checked, with their defaults. */
@@ -53,24 +80,42 @@ export interface ResolvedStoreOptions {
   readonly commandTimeoutMs: number;
   /** What `openConnection` needs. */
   readonly connection: ConnectionOptions;
+  /** `waitForReplicas`, checked; `null` without it. */
+  readonly replicaWait: ReplicaWait | null;
 }
+
+/** The store's name of the primary's name, for messages (ioredis's term). */
+export const SENTINEL_NAME_OPTION = { sentinelName: "name" } as const;
 
 /**
  * Checks the options of a store: no unknown name, each known one of its type.
  *
  * @throws ConfigError naming the option: an unknown one, or `url`, `client`, `keyPrefix`, `db`,
- *   `finishedJobTtl` or `commandTimeout` of the wrong type or value (see `checkConnectionOptions`).
+ *   `finishedJobTtl`, `commandTimeout`, `sentinels`, `name`, `password`, `sentinelPassword` or
+ *   `waitForReplicas` of the wrong type or value, or given together where they exclude each
+ *   other (see `checkConnectionOptions` and `checkWaitForReplicas`).
  */
 export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOptions {
   assertKnownOptions(options, OPTION_NAMES);
-  checkConnectionOptions(options);
+  const connection: ConnectionOptions = {
+    url: options.url,
+    client: options.client,
+    db: options.db,
+    sentinels: options.sentinels,
+    sentinelName: options.name,
+    password: options.password,
+    sentinelPassword: options.sentinelPassword,
+  };
+  checkConnectionOptions(connection, SENTINEL_NAME_OPTION);
   const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const ttl = durationOption(options.finishedJobTtl, "720h", "finishedJobTtl");
   const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
+  const replicaWait = checkWaitForReplicas(options.waitForReplicas, commandTimeoutMs, options.client);
   return {
     keyPrefix,
     finishedJobTtlSeconds: Math.ceil(ttl / 1000),
     commandTimeoutMs,
-    connection: { url: options.url, client: options.client, db: options.db },
+    connection,
+    replicaWait,
   };
 }

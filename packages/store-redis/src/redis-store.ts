@@ -45,9 +45,10 @@ import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
 import { decodeJob, encodeDeadLetter, encodeNewJob, epochMs, type JobReply } from "./job-codec.js";
 import { PrefixKeys } from "./keys.js";
-import { type RedisStoreOptions, resolveStoreOptions } from "./options.js";
+import { type RedisStoreOptions, resolveStoreOptions, SENTINEL_NAME_OPTION } from "./options.js";
 import { QueueCalls } from "./queue-calls.js";
 import { QueueDirectory } from "./queue-directory.js";
+import { awaitReplicas, type ReplicaWait } from "./replication.js";
 import { RedisSchedules } from "./schedules.js";
 import { SCRIPTS } from "./scripts.js";
 
@@ -84,6 +85,8 @@ export class RedisStore implements Store {
   private readonly inspection: RedisInspection;
   private readonly ttlSeconds: string;
   private readonly commandTimeoutMs: number;
+  /** `waitForReplicas`, checked; `null` when writes are not waited for. */
+  private readonly replicaWait: ReplicaWait | null;
   private events: EventSubscriber | null = null;
   /** The epoch this store last read, `null` before the first. */
   private knownEpoch: string | null = null;
@@ -98,10 +101,12 @@ export class RedisStore implements Store {
   constructor(options: RedisStoreOptions = {}) {
     const resolved = resolveStoreOptions(options);
     const prefix = resolved.keyPrefix;
-    this.connection = openConnection(resolved.connection, {
-      ...OWNED_CLIENT,
-      commandTimeoutMs: resolved.commandTimeoutMs,
-    });
+    this.connection = openConnection(
+      resolved.connection,
+      { ...OWNED_CLIENT, commandTimeoutMs: resolved.commandTimeoutMs },
+      SENTINEL_NAME_OPTION,
+    );
+    this.replicaWait = resolved.replicaWait;
     this.client = this.connection.client;
     this.prefixKeys = new PrefixKeys(prefix);
     this.directory = new QueueDirectory(this.client, this.prefixKeys);
@@ -144,6 +149,7 @@ export class RedisStore implements Store {
     });
     return this.call("createJobs", async () => {
       await this.queueCalls.createJobs(groups);
+      await this.replicated("createJobs");
       return jobs.map(insertedJob);
     });
   }
@@ -171,6 +177,7 @@ export class RedisStore implements Store {
         nowMs,
         this.ttlSeconds,
       ]);
+      await this.replicated("cancelJob");
       return decodeJob(reply as JobReply | null);
     });
   }
@@ -187,6 +194,7 @@ export class RedisStore implements Store {
         nowMs,
       ])) as [string, number | string, JobReply | string] | null;
       if (reply === null) return null;
+      await this.replicated("requeueJob");
       if (reply[0] === "unique")
         throw new JobAlreadyExistsError(reply[1] as string, (reply[2] as string) || null);
       const job = decodeJob(reply[2] as JobReply);
@@ -324,7 +332,11 @@ export class RedisStore implements Store {
   /** {@inheritDoc Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
-    return this.call("saveSchedule", () => this.schedules.save(schedule, options));
+    return this.call("saveSchedule", async () => {
+      const saved = await this.schedules.save(schedule, options);
+      await this.replicated("saveSchedule");
+      return saved;
+    });
   }
 
   /** {@inheritDoc Store.getSchedule} */
@@ -342,7 +354,11 @@ export class RedisStore implements Store {
   /** {@inheritDoc Store.deleteSchedule} */
   async deleteSchedule(name: string): Promise<boolean> {
     this.assertOpen();
-    return this.call("deleteSchedule", () => this.schedules.delete(name));
+    return this.call("deleteSchedule", async () => {
+      const deleted = await this.schedules.delete(name);
+      await this.replicated("deleteSchedule");
+      return deleted;
+    });
   }
 
   /** {@inheritDoc Store.fireScheduleTick} */
@@ -444,6 +460,23 @@ export class RedisStore implements Store {
     const events = this.events;
     this.events = null;
     await Promise.all([events?.stop(), this.connection.owned ? closeClient(this.client) : undefined]);
+  }
+
+  /**
+   * With `waitForReplicas`, waits until enough replicas have the writes of this connection (see
+   * `awaitReplicas`): called after the writes a caller is told succeeded. The worker's writes
+   * (claims, acknowledgements, lease renewals, recoveries, schedule ticks) are not waited for: a
+   * failover that loses one is repaired by lease recovery and at-least-once delivery (see the README).
+   */
+  private async replicated(operation: string): Promise<void> {
+    if (this.replicaWait === null) return;
+    // Not a Cluster: checkWaitForReplicas refuses one, and the store makes none itself.
+    await awaitReplicas(
+      this.client as Redis,
+      this.replicaWait,
+      operation,
+      () => this.connection.server().address,
+    );
   }
 
   private assertOpen(): void {

@@ -1,7 +1,7 @@
 import { ConfigError, createSchedulerFromEnv } from "@sched/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromEnv, RedisStore, type RedisStoreOptions } from "../src/index.js";
-import { adminClient, deleteKeys, newJob, REDIS_URL, uniquePrefix } from "./helpers.js";
+import { adminClient, deleteKeys, newJob, newSchedule, REDIS_URL, uniquePrefix } from "./helpers.js";
 
 const admin = adminClient();
 afterAll(() => admin.quit());
@@ -78,10 +78,10 @@ describe("options", () => {
   }
 
   it("an option it does not know is a ConfigError naming it, never silently ignored", () => {
-    // Sentinel support is not there yet: connecting to 127.0.0.1:6379 instead would be a surprise.
-    const sentinels = refusal({ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" });
-    expect(sentinels).toMatchObject({ code: "CONFIG_INVALID", field: "sentinels" });
-    expect(sentinels.message).toContain("keyPrefix");
+    // Another library's option: connecting to 127.0.0.1:6379 without it would be a surprise.
+    const foreign = refusal({ sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster", natMap: {} });
+    expect(foreign).toMatchObject({ code: "CONFIG_INVALID", field: "natMap" });
+    expect(foreign.message).toContain("keyPrefix");
     expect(refusal({ url: REDIS_URL, keyprefix: "x:" })).toMatchObject({ field: "keyprefix" });
     expect(refusal({ url: REDIS_URL, keyprefix: "x:" }).message).toMatch(/did you mean keyPrefix\?/);
     expect(refusal({ client: admin, password: "pw" })).toMatchObject({ field: "password" });
@@ -103,6 +103,98 @@ describe("options", () => {
     expect(refusal({ commandTimeout: "3" })).toMatchObject({ field: "commandTimeout" });
     expect(refusal({ commandTimeout: -5 })).toMatchObject({ field: "commandTimeout" });
     expect(refusal({ commandTimeout: 2 ** 31 })).toMatchObject({ field: "commandTimeout" });
+  });
+
+  it("the Sentinel options are checked, each error naming the option and never a password", () => {
+    const sentinels = [{ host: "10.0.0.1", port: 26379 }];
+    expect(refusal({ sentinels: [], name: "m" })).toMatchObject({ field: "sentinels" });
+    expect(refusal({ sentinels: "10.0.0.1:26379", name: "m" })).toMatchObject({ field: "sentinels" });
+    expect(refusal({ sentinels: [{ host: "", port: 26379 }], name: "m" })).toMatchObject({
+      field: "sentinels[0].host",
+    });
+    expect(refusal({ sentinels: [{ host: "h", port: 70000 }], name: "m" })).toMatchObject({
+      field: "sentinels[0].port",
+    });
+    expect(refusal({ sentinels })).toMatchObject({ field: "name" });
+    expect(refusal({ sentinels, name: "my master" })).toMatchObject({ field: "name" });
+    expect(refusal({ sentinels, name: "m", url: REDIS_URL })).toMatchObject({ field: "url" });
+    expect(refusal({ sentinels, name: "m", client: admin })).toMatchObject({ field: "client" });
+    expect(refusal({ name: "m", url: REDIS_URL })).toMatchObject({ field: "name" });
+    expect(refusal({ sentinelPassword: "pw", url: REDIS_URL })).toMatchObject({ field: "sentinelPassword" });
+    const emptyPassword = refusal({ sentinels, name: "m", password: "" });
+    expect(emptyPassword).toMatchObject({ field: "password" });
+    const badSentinelPassword = refusal({ sentinels, name: "m", sentinelPassword: 42 });
+    expect(badSentinelPassword).toMatchObject({ field: "sentinelPassword" });
+    // Valid: the client is made lazily, nothing is opened.
+    const store = new RedisStore({
+      sentinels,
+      name: "mymaster",
+      password: "pw",
+      sentinelPassword: "spw",
+      db: 2,
+    });
+    expect(store.redis.options).toMatchObject({
+      name: "mymaster",
+      password: "pw",
+      sentinelPassword: "spw",
+      db: 2,
+    });
+    return store.close();
+  });
+
+  it("a password goes with a url that has none", async () => {
+    const store = new RedisStore({ url: REDIS_URL, password: "pw" });
+    expect(store.redis.options).toMatchObject({ password: "pw" });
+    await store.close();
+  });
+
+  it("waitForReplicas is checked, and refused on a Cluster client", () => {
+    expect(refusal({ waitForReplicas: 1 })).toMatchObject({ field: "waitForReplicas" });
+    expect(refusal({ waitForReplicas: { replicas: 1, timeout: "1s", extra: 1 } })).toMatchObject({
+      field: "waitForReplicas.extra",
+    });
+    expect(refusal({ waitForReplicas: { replicas: 0, timeout: "1s" } })).toMatchObject({
+      field: "waitForReplicas.replicas",
+    });
+    expect(refusal({ waitForReplicas: { replicas: 1 } })).toMatchObject({ field: "waitForReplicas.timeout" });
+    expect(refusal({ waitForReplicas: { replicas: 1, timeout: 0 } })).toMatchObject({
+      field: "waitForReplicas.timeout",
+    });
+    expect(refusal({ waitForReplicas: { replicas: 1, timeout: "soon" } })).toMatchObject({
+      field: "waitForReplicas.timeout",
+    });
+    // The wait ends within commandTimeout, which bounds the write and the wait together.
+    expect(refusal({ waitForReplicas: { replicas: 1, timeout: "3s" } })).toMatchObject({
+      field: "waitForReplicas.timeout",
+    });
+    const cluster = { defineCommand() {}, isCluster: true } as unknown as RedisStoreOptions["client"];
+    expect(refusal({ client: cluster, waitForReplicas: { replicas: 1, timeout: "100ms" } })).toMatchObject({
+      field: "waitForReplicas",
+    });
+  });
+
+  it("with waitForReplicas and no replica, an enqueue rejects once the wait is up", async () => {
+    const keyPrefix = uniquePrefix("no-replica");
+    const store = new RedisStore({
+      url: REDIS_URL,
+      keyPrefix,
+      waitForReplicas: { replicas: 1, timeout: 50 },
+    });
+    try {
+      await expect(store.createJobs([newJob()])).rejects.toMatchObject({
+        code: "STORE_ERROR",
+        message: expect.stringMatching(/only 0 of the 1 replica\(s\) asked for by waitForReplicas/),
+      });
+      await expect(store.saveSchedule(newSchedule("s", "default", new Date()))).rejects.toMatchObject({
+        code: "STORE_ERROR",
+      });
+      await expect(store.deleteSchedule("s")).rejects.toMatchObject({ code: "STORE_ERROR" });
+      // Reads and worker writes do not wait.
+      await expect(store.stats()).resolves.toMatchObject({ pending: 1 });
+    } finally {
+      await deleteKeys(admin, keyPrefix);
+      await store.close();
+    }
   });
 
   it("a store with no options uses the default prefix and the local server", () => {

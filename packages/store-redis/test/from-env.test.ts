@@ -1,4 +1,5 @@
 import { ConfigError } from "@sched/core";
+import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { fromEnv } from "../src/index.js";
 import { REDIS_URL } from "./helpers.js";
@@ -44,17 +45,55 @@ describe("fromEnv reads the SCHEDULER_REDIS_* variables", () => {
     expect(error.message).not.toContain("mymaster");
   });
 
-  it("accepts every Redis variable, including those no code reads yet", async () => {
+  it("builds a store through Sentinels from SCHEDULER_REDIS_SENTINELS, _SENTINEL_NAME and the passwords", async () => {
     const store = fromEnv({
       SCHEDULER_STORE: "redis",
-      SCHEDULER_REDIS_URL: REDIS_URL,
       SCHEDULER_REDIS_KEY_PREFIX: "s:",
       SCHEDULER_REDIS_DB: "1",
-      SCHEDULER_REDIS_SENTINELS: "10.0.0.1:26379,10.0.0.2:26379",
+      SCHEDULER_REDIS_SENTINELS: " 10.0.0.1:26379, [::1]:26380 ,",
       SCHEDULER_REDIS_SENTINEL_NAME: "mymaster",
       SCHEDULER_REDIS_PASSWORD: "pw",
       SCHEDULER_REDIS_SENTINEL_PASSWORD: "pw2",
     });
+    expect(store.redis.options).toMatchObject({
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "::1", port: 26380 },
+      ],
+      name: "mymaster",
+      password: "pw",
+      sentinelPassword: "pw2",
+      db: 1,
+    });
     await store.close();
+  });
+
+  it("SCHEDULER_REDIS_PASSWORD applies to a URL without one", async () => {
+    const store = fromEnv({ SCHEDULER_REDIS_URL: REDIS_URL, SCHEDULER_REDIS_PASSWORD: "pw" });
+    expect((store.redis as Redis).options.password).toBe("pw");
+    await store.close();
+  });
+
+  it("Sentinel variables that do not go together are refused, naming the variable and no password", () => {
+    const sentinels = { SCHEDULER_REDIS_SENTINELS: "10.0.0.1:26379" };
+    expect(configErrorOf({ ...sentinels }).field).toBe("SCHEDULER_REDIS_SENTINEL_NAME");
+    expect(
+      configErrorOf({ ...sentinels, SCHEDULER_REDIS_SENTINEL_NAME: "m", SCHEDULER_REDIS_URL: REDIS_URL })
+        .field,
+    ).toBe("SCHEDULER_REDIS_URL");
+    expect(configErrorOf({ SCHEDULER_REDIS_URL: REDIS_URL, SCHEDULER_REDIS_SENTINEL_NAME: "m" }).field).toBe(
+      "SCHEDULER_REDIS_SENTINEL_NAME",
+    );
+    const password = configErrorOf({
+      SCHEDULER_REDIS_URL: REDIS_URL,
+      SCHEDULER_REDIS_SENTINEL_PASSWORD: "hunter2",
+    });
+    expect(password.field).toBe("SCHEDULER_REDIS_SENTINEL_PASSWORD");
+    expect(password.message).not.toContain("hunter2");
+    for (const list of ["10.0.0.1", "10.0.0.1:0", "host:port", ",", "10.0.0.1:26379,:1"]) {
+      const error = configErrorOf({ SCHEDULER_REDIS_SENTINELS: list, SCHEDULER_REDIS_SENTINEL_NAME: "m" });
+      expect(error.field).toBe("SCHEDULER_REDIS_SENTINELS");
+    }
+    expect(configErrorOf({}).message).toContain("SCHEDULER_REDIS_SENTINELS");
   });
 });

@@ -219,3 +219,35 @@ describe("no secret in any error, cause chain or log of RedisStore", () => {
     }
   });
 });
+
+describe("no Sentinel secret in a description or an error of a client made through Sentinels", () => {
+  it("describeServer names the primary and its Sentinels, and lists both passwords as secrets", async () => {
+    const { describeServer, storeError } = await import("../src/connection/index.js");
+    const client = new Redis({
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "::1", port: 26380 },
+      ],
+      name: "mymaster",
+      password: PASSWORD,
+      sentinelPassword: ACL_PASSWORD,
+      lazyConnect: true,
+    });
+    try {
+      const server = describeServer(client, undefined);
+      expect(server.address).toBe('primary "mymaster" via Sentinel 10.0.0.1:26379,[::1]:26380');
+      expect(server.secrets).toEqual(expect.arrayContaining([PASSWORD, ACL_PASSWORD]));
+      const driverError = Object.assign(new Error(`WRONGPASS for ${ACL_PASSWORD} and ${PASSWORD}`), {
+        command: { name: "auth", args: [ACL_PASSWORD] },
+      });
+      const error = storeError(driverError, "ping", {
+        server: () => server,
+        lastConnectionError: () => undefined,
+      });
+      expect(error.message).toContain('primary "mymaster" via Sentinel');
+      expectNoSecret(error, [PASSWORD, ACL_PASSWORD], "error");
+    } finally {
+      client.disconnect();
+    }
+  });
+});

@@ -53,3 +53,41 @@ export class PrivateRedis {
   /** Kills the server and deletes its folder. */
   remove(): Promise<void>;
 }
+
+/**
+ * A private Redis Sentinel setup: a primary (`nodes[0]` at first), its replica (`nodes[1]`) and
+ * three Sentinels (quorum 2) on free loopback ports, with short failover timings.
+ */
+export class PrivateSentinelGroup {
+  /**
+   * `name`: the primary's name (default `mymaster`); `password`: requirepass and masterauth of the
+   * data nodes; `sentinelPassword`: requirepass of the Sentinels; `downAfterMs` (default 1000) and
+   * `failoverTimeoutMs` (default 3000): the Sentinels' timings.
+   */
+  constructor(options?: {
+    name?: string;
+    password?: string;
+    sentinelPassword?: string;
+    downAfterMs?: number;
+    failoverTimeoutMs?: number;
+  });
+  readonly name: string;
+  readonly password: string | undefined;
+  readonly sentinelPassword: string | undefined;
+  /** The data nodes: `nodes[0]` starts as the primary, `nodes[1]` as its replica. */
+  readonly nodes: PrivateRedis[];
+  /** The Sentinels' addresses, as a client takes them. */
+  readonly sentinelAddresses: Array<{ host: string; port: number }>;
+  /** Starts everything and waits until a failover could happen. */
+  start(): Promise<void>;
+  /** The port of the primary the Sentinels name now. */
+  primaryPort(): Promise<number>;
+  /** The data node the Sentinels name as the primary now. */
+  primary(): Promise<PrivateRedis>;
+  /** Waits until every Sentinel names another primary than the one on `oldPort`, and it answers as one. */
+  waitForFailover(oldPort: number, ms?: number): Promise<void>;
+  /** Sends one command to the server on `port`. */
+  command(port: number, password: string | undefined, args: string[]): Promise<unknown>;
+  /** Kills every process and deletes every folder. */
+  remove(): Promise<void>;
+}

@@ -374,3 +374,190 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A private Redis Sentinel setup: a primary, a replica of it and three Sentinels monitoring the
+ * primary (quorum 2), each on a free loopback port with a folder of its own. Short timings, so
+ * that a failover takes a few seconds: a primary is judged down after `downAfterMs` without an
+ * answer.
+ */
+export class PrivateSentinelGroup {
+  /**
+   * @param {{ name?: string, password?: string, sentinelPassword?: string, downAfterMs?: number, failoverTimeoutMs?: number }} [options]
+   *   `password`: `requirepass` and `masterauth` of the data nodes (the Sentinels get it as
+   *   `auth-pass`); `sentinelPassword`: `requirepass` of the Sentinels.
+   */
+  constructor(options = {}) {
+    this.name = options.name ?? "mymaster";
+    this.password = options.password;
+    this.sentinelPassword = options.sentinelPassword;
+    this.downAfterMs = options.downAfterMs ?? 1000;
+    this.failoverTimeoutMs = options.failoverTimeoutMs ?? 3000;
+    const auth = this.password === undefined ? [] : ["--masterauth", this.password];
+    /** The data nodes: `nodes[0]` starts as the primary, `nodes[1]` as its replica. */
+    this.nodes = [
+      new PrivateRedis({ password: this.password, args: auth }),
+      new PrivateRedis({ password: this.password, args: auth }),
+    ];
+    /** @type {Array<{ port: number, dir: string, child: import("node:child_process").ChildProcess | null }>} */
+    this.sentinels = [];
+  }
+
+  /** The Sentinels' addresses, as a client takes them. */
+  get sentinelAddresses() {
+    return this.sentinels.map((sentinel) => ({ host: "127.0.0.1", port: sentinel.port }));
+  }
+
+  /**
+   * Starts the primary, the replica (waiting until it is in sync) and the Sentinels (waiting
+   * until each knows the replica and the two other Sentinels, so that a failover can happen).
+   */
+  async start() {
+    const primary = /** @type {PrivateRedis} */ (this.nodes[0]);
+    const replica = /** @type {PrivateRedis} */ (this.nodes[1]);
+    await primary.start();
+    replica.args = [...replica.args, "--replicaof", "127.0.0.1", String(primary.port)];
+    await replica.start();
+    await until(
+      async () =>
+        /master_link_status:up/.test(
+          String(await this.command(replica.port, this.password, ["INFO", "replication"])),
+        ),
+      30_000,
+      "the replica to sync",
+    );
+    for (let i = 0; i < 3; i++) {
+      /** @type {{ port: number, dir: string, child: import("node:child_process").ChildProcess | null }} */
+      const sentinel = {
+        port: await freePort(),
+        dir: mkdtempSync(join(tmpdir(), "sched-sentinel-")),
+        child: null,
+      };
+      this.sentinels.push(sentinel);
+      const lines = [
+        `port ${sentinel.port}`,
+        "bind 127.0.0.1",
+        `dir ${sentinel.dir}`,
+        `sentinel monitor ${this.name} 127.0.0.1 ${primary.port} 2`,
+        `sentinel down-after-milliseconds ${this.name} ${this.downAfterMs}`,
+        `sentinel failover-timeout ${this.name} ${this.failoverTimeoutMs}`,
+        `sentinel parallel-syncs ${this.name} 1`,
+      ];
+      if (this.password !== undefined) lines.push(`sentinel auth-pass ${this.name} ${this.password}`);
+      if (this.sentinelPassword !== undefined) {
+        lines.push(`requirepass ${this.sentinelPassword}`, `sentinel sentinel-pass ${this.sentinelPassword}`);
+      }
+      const file = join(sentinel.dir, "sentinel.conf");
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      sentinel.child = spawn("redis-server", [file, "--sentinel"], { stdio: "ignore" });
+    }
+    for (const sentinel of this.sentinels) {
+      await until(
+        async () => {
+          const replicas = await this.command(sentinel.port, this.sentinelPassword, [
+            "SENTINEL",
+            "REPLICAS",
+            this.name,
+          ]);
+          const others = await this.command(sentinel.port, this.sentinelPassword, [
+            "SENTINEL",
+            "SENTINELS",
+            this.name,
+          ]);
+          return (
+            Array.isArray(replicas) && replicas.length === 1 && Array.isArray(others) && others.length === 2
+          );
+        },
+        30_000,
+        `Sentinel on port ${sentinel.port} to know the replica and the other Sentinels`,
+      );
+    }
+  }
+
+  /** The port of the primary the Sentinels name now (`SENTINEL GET-MASTER-ADDR-BY-NAME`). */
+  async primaryPort() {
+    for (const sentinel of this.sentinels) {
+      const reply = await this.command(sentinel.port, this.sentinelPassword, [
+        "SENTINEL",
+        "GET-MASTER-ADDR-BY-NAME",
+        this.name,
+      ]).catch(() => null);
+      if (Array.isArray(reply)) return Number(reply[1]);
+    }
+    throw new Error("no Sentinel answers");
+  }
+
+  /** The data node the Sentinels name as the primary now. */
+  async primary() {
+    const port = await this.primaryPort();
+    const node = this.nodes.find((candidate) => candidate.port === port);
+    if (node === undefined) throw new Error(`the Sentinels name an unknown primary on port ${port}`);
+    return node;
+  }
+
+  /**
+   * Waits until every Sentinel names a primary other than the one on `oldPort`, and that node
+   * answers as a primary (`ROLE`). @param {number} oldPort @param {number} [ms]
+   */
+  async waitForFailover(oldPort, ms = 60_000) {
+    await until(
+      async () => {
+        for (const sentinel of this.sentinels) {
+          const reply = await this.command(sentinel.port, this.sentinelPassword, [
+            "SENTINEL",
+            "GET-MASTER-ADDR-BY-NAME",
+            this.name,
+          ]);
+          if (!Array.isArray(reply) || Number(reply[1]) === oldPort) return false;
+        }
+        const role = await this.command(await this.primaryPort(), this.password, ["ROLE"]);
+        return Array.isArray(role) && role[0] === "master";
+      },
+      ms,
+      `a failover away from port ${oldPort}`,
+    );
+  }
+
+  /**
+   * Sends one command to the server on `port` with a short-lived connection.
+   * @param {number} port @param {string | undefined} password @param {string[]} args
+   */
+  async command(port, password, args) {
+    const { Redis } = await import("ioredis");
+    const client = new Redis({
+      host: "127.0.0.1",
+      port,
+      ...(password === undefined ? {} : { password }),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 1000,
+      commandTimeout: 2000,
+    });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      const [command, ...rest] = args;
+      return await client.call(/** @type {string} */ (command), ...rest);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Kills every process and deletes every folder. */
+  async remove() {
+    for (const sentinel of this.sentinels) {
+      const child = sentinel.child;
+      sentinel.child = null;
+      if (child !== null && child.exitCode === null && child.signalCode === null) {
+        await new Promise((resolve) => {
+          child.once("exit", resolve);
+          child.kill("SIGKILL");
+        });
+      }
+      rmSync(sentinel.dir, { recursive: true, force: true });
+    }
+    this.sentinels = [];
+    for (const node of this.nodes) await node.remove();
+  }
+}

@@ -1,5 +1,6 @@
 import { ConfigError } from "@sched/core/adapter";
 import { type Cluster, Redis } from "ioredis";
+import { checkPassword, checkPrimaryName, checkSentinels, type SentinelAddress } from "./sentinel.js";
 import { describeServer, type ServerDescription } from "./server.js";
 
 /** The URL a connection is made from when neither `url` nor `client` is given. */
@@ -17,12 +18,33 @@ export const DISCONNECT_TIMEOUT_MS = 500;
 
 /** The connection options a store or a leader takes from its user. */
 export interface ConnectionOptions {
-  /** A `redis://` or `rediss://` URL to make a client from; default {@link DEFAULT_URL}. */
+  /** A `redis://` or `rediss://` URL to make a client from; default {@link DEFAULT_URL}. Not with `sentinels`. */
   url?: string | undefined;
-  /** An ioredis `Redis` or `Cluster` client the application owns; not with `url` or `db`. */
+  /** An ioredis `Redis` or `Cluster` client the application owns; not with `url`, `db`, `sentinels` or a password. */
   client?: Redis | Cluster | undefined;
-  /** The database of a client made from `url` (it wins over the URL's path); not with `client`. */
+  /** The database of a client made from `url` or through `sentinels` (it wins over the URL's path); not with `client`. */
   db?: number | undefined;
+  /**
+   * The Sentinels to ask for the current primary (a client is made through them, and finds the
+   * new primary after a failover); not with `url` or `client`. Needs `sentinelName`.
+   */
+  sentinels?: readonly SentinelAddress[] | undefined;
+  /** The name the Sentinels monitor the primary under (`mymaster`); only with `sentinels`. */
+  sentinelName?: string | undefined;
+  /** The password of the data nodes (primary and replicas); with `sentinels`, or with a `url` that has none. */
+  password?: string | undefined;
+  /** The password of the Sentinels themselves; only with `sentinels`. */
+  sentinelPassword?: string | undefined;
+}
+
+/**
+ * The option names a user gives, for messages, where they differ from {@link ConnectionOptions}'s:
+ * the store takes the primary's name as `name` (ioredis's term), the leader as `sentinelName`
+ * (its `name` is the leadership's).
+ */
+export interface ConnectionOptionNames {
+  /** The user's name of {@link ConnectionOptions.sentinelName}; default `sentinelName`. */
+  readonly sentinelName?: string;
 }
 
 /** How a client made from a URL behaves: what differs between the store and the leader. */
@@ -70,41 +92,94 @@ export function isCluster(client: Redis | Cluster): client is Cluster {
 }
 
 /**
- * Checks the connection options without opening anything: either a client or a URL, a client
- * that is an ioredis client, a URL that parses with the `redis:` or `rediss:` protocol, a `db`
- * that is an integer >= 0 and comes without a client.
+ * Checks the connection options without opening anything: a client, a URL or Sentinels (one of
+ * them); a client that is an ioredis client, with no `db` or password (select and authenticate on
+ * your client); a URL that parses with the `redis:` or `rediss:` protocol; Sentinels as
+ * non-empty `{ host, port }` entries, with the primary's name; a `db` that is an integer >= 0;
+ * passwords that are non-empty strings, the Sentinels' only with Sentinels.
  *
- * @throws ConfigError (`CONFIG_INVALID`) with field `client` (both a client and a URL, or not an
- *   ioredis client), `db` (with a client, or not an integer >= 0) or `url` (not a string, does not
- *   parse, or another protocol). The URL itself is never quoted.
+ * @param names - the user's names of options named otherwise here (see {@link ConnectionOptionNames}).
+ * @throws ConfigError (`CONFIG_INVALID`) with field `client` (with a URL or Sentinels, or not an
+ *   ioredis client), `db` (with a client, or not an integer >= 0), `url` (not a string, does not
+ *   parse, another protocol, or with Sentinels), `sentinels` (or `sentinels[i].host`/`.port`),
+ *   the primary's name (missing with Sentinels, given without them, or not a name), `password`
+ *   (with a client, or not a non-empty string) or `sentinelPassword` (without Sentinels, or not a
+ *   non-empty string). The URL and the passwords are never quoted.
  */
-export function checkConnectionOptions(options: ConnectionOptions): void {
+export function checkConnectionOptions(options: ConnectionOptions, names: ConnectionOptionNames = {}): void {
+  const nameField = names.sentinelName ?? "sentinelName";
   if (options.client !== undefined) {
     if (options.url !== undefined) throw new ConfigError("client", "give either a client or a url, not both");
+    if (options.sentinels !== undefined) {
+      throw new ConfigError("client", "give either a client or sentinels, not both");
+    }
     if (!isRedisClient(options.client)) {
       throw new ConfigError("client", "expected an ioredis Redis or Cluster client");
     }
     if (options.db !== undefined) {
-      throw new ConfigError("db", "applies only to a client made from url; select the db on your client");
+      throw new ConfigError(
+        "db",
+        "applies only to a client the store or leader makes; select the db on your client",
+      );
     }
-    return;
+    if (options.password !== undefined) {
+      throw new ConfigError(
+        "password",
+        "applies only to a client the store or leader makes; set it on your client",
+      );
+    }
+  } else if (options.sentinels !== undefined) {
+    if (options.url !== undefined) {
+      throw new ConfigError(
+        "url",
+        "give either a url or sentinels, not both (the Sentinels name the primary)",
+      );
+    }
+    checkSentinels(options.sentinels, "sentinels");
+    if (options.sentinelName === undefined) {
+      throw new ConfigError(
+        nameField,
+        "is required with sentinels: the name the Sentinels monitor the primary under",
+      );
+    }
+    checkPrimaryName(options.sentinelName, nameField);
+  } else if (options.url !== undefined) {
+    parseRedisUrl(options.url);
   }
-  if (options.url !== undefined) parseRedisUrl(options.url);
+  if (options.sentinels === undefined) {
+    if (options.sentinelName !== undefined) throw new ConfigError(nameField, "applies only with sentinels");
+    if (options.sentinelPassword !== undefined) {
+      throw new ConfigError("sentinelPassword", "applies only with sentinels");
+    }
+  }
+  if (options.password !== undefined) checkPassword(options.password, "password");
+  if (options.sentinelPassword !== undefined) checkPassword(options.sentinelPassword, "sentinelPassword");
   if (options.db !== undefined && !(Number.isInteger(options.db) && options.db >= 0)) {
     throw new ConfigError("db", `expected an integer >= 0, got ${kindOf(options.db)}`);
   }
 }
 
 /**
- * Sets up a client: the one passed in (its owner closes it), or one made from the URL (default
- * {@link DEFAULT_URL}) with `settings`, owned by the caller. Connects lazily, so it never fails
- * for the network. An owned client's socket errors are kept for messages
- * ({@link RedisConnection.lastConnectionError}) instead of being printed by ioredis.
+ * Sets up a client: the one passed in (its owner closes it), or one made with `settings` and
+ * owned by the caller: through the Sentinels when `sentinels` are given, otherwise from the URL
+ * (default {@link DEFAULT_URL}). Connects lazily, so it never fails for the network. An owned
+ * client's socket errors are kept for messages ({@link RedisConnection.lastConnectionError})
+ * instead of being printed by ioredis.
+ *
+ * A client made through Sentinels asks them for the primary at each (re)connection, so after a
+ * failover it reconnects to the promoted replica by itself; it checks the server's role, and a
+ * reply `READONLY` (its server was demoted without closing the connection) makes it reconnect,
+ * the command failing. While no Sentinel answers it keeps asking (backoff up to 1 s), and
+ * commands wait for at most their `commandTimeout`.
  *
  * @throws ConfigError as {@link checkConnectionOptions}.
  */
-export function openConnection(options: ConnectionOptions, settings: OwnedClientSettings): RedisConnection {
-  checkConnectionOptions(options);
+export function openConnection(
+  options: ConnectionOptions,
+  settings: OwnedClientSettings,
+  names: ConnectionOptionNames = {},
+): RedisConnection {
+  checkConnectionOptions(options, names);
   if (options.client !== undefined) {
     const client = options.client;
     return {
@@ -114,17 +189,33 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
       lastConnectionError: () => undefined,
     };
   }
-  const url = options.url ?? DEFAULT_URL;
-  const client = new Redis(url, {
+  const common = {
     lazyConnect: true,
     maxRetriesPerRequest: settings.maxRetriesPerRequest,
     connectTimeout: settings.connectTimeoutMs,
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     ...(settings.connectionName === undefined ? {} : { connectionName: settings.connectionName }),
     ...(settings.commandTimeoutMs > 0 ? { commandTimeout: settings.commandTimeoutMs } : {}),
-  });
+  };
+  const url = options.sentinels === undefined ? (options.url ?? DEFAULT_URL) : undefined;
+  const client =
+    url === undefined
+      ? new Redis({
+          ...common,
+          sentinels: (options.sentinels ?? []).map(({ host, port }) => ({ host, port })),
+          name: options.sentinelName as string,
+          role: "master",
+          ...(options.sentinelPassword === undefined ? {} : { sentinelPassword: options.sentinelPassword }),
+          // A Sentinel that does not answer is skipped after this long, as a server would be.
+          sentinelCommandTimeout: settings.connectTimeoutMs,
+          // A primary demoted to a replica (it was cut off while the others failed over) refuses
+          // writes with READONLY without closing the connection: reconnect, asking the Sentinels again.
+          reconnectOnError: (err: Error) => (/^READONLY\b/.test(err.message) ? 1 : false),
+        })
+      : new Redis(url, common);
   // The URL's path fills `db` when parsed; the option wins. Not connected yet, so it applies.
   if (options.db !== undefined) client.options.db = options.db;
+  if (options.password !== undefined) client.options.password = options.password;
   // Without a listener ioredis prints every failed reconnection attempt; callers get the failures
   // instead, and the last socket error says why, since the error a command fails with ("max
   // retries per request", "Connection is closed") does not.

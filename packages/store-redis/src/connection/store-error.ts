@@ -4,9 +4,12 @@ import { redact, sanitizedError } from "./redact.js";
 
 /** Error codes meaning the server cannot be reached or dropped the connection. */
 const CONNECTION_CODES = new Set(SOCKET_ERROR_CODES);
-/** Messages meaning the same, from ioredis and from a Cluster. */
+/**
+ * Messages meaning the same, from ioredis, from a Cluster and from a client made through
+ * Sentinels (no Sentinel answers, or the server was demoted to a replica at a failover).
+ */
 const CONNECTION_MESSAGE =
-  /max retries per request|Connection is closed|connect ETIMEDOUT|Stream isn't writeable|ECONNREFUSED|LOADING|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i;
+  /max retries per request|Connection is closed|connect ETIMEDOUT|Stream isn't writeable|ECONNREFUSED|LOADING|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes|All sentinels are unreachable|^READONLY\b/i;
 
 /** Whether `err` says the connection is unusable (as opposed to a command the server refused). */
 export function isConnectionError(err: unknown): boolean {
