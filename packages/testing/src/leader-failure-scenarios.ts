@@ -179,7 +179,8 @@ export function leaderFailureScenarios<L extends Leader>(context: FailureScenari
       const resume = await stall();
       const started = performance.now();
       expect(await a.acquire()).toBe(false);
-      expect(performance.now() - started).toBeLessThan(ttl);
+      // Given up on at the end of the local lease (450 ms), with room for a loaded machine.
+      expect(performance.now() - started).toBeLessThan(ttl * 0.9 + 250);
       expect(a.isLeader()).toBe(false);
       // Given up on by the end of the local lease (the TTL less 10%), and reported: by the leader's
       // own bound, or by a bound of the backend's that ends no later (a server-side timeout).
