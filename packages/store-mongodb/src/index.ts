@@ -1,2 +1,8 @@
-/** `@sched/store-mongodb`: the MongoDB store of @sched. */
-export { DEFAULT_COLLECTION_PREFIX } from "./connection/index.js";
+/**
+ * `@sched/store-mongodb`: the MongoDB store of @sched ({@link MongoStore}). The connection
+ * plumbing it shares with `@sched/leader-mongodb` is the subpath `@sched/store-mongodb/connection`.
+ *
+ * @packageDocumentation
+ */
+export { MongoStore } from "./mongo-store.js";
+export type { MongoStoreOptions } from "./options.js";

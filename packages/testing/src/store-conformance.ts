@@ -1,5 +1,5 @@
 import type { Store } from "@sched/core";
-import { describe } from "vitest";
+import { beforeEach, describe } from "vitest";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
 import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
@@ -52,6 +52,41 @@ export interface StoreConformanceOptions {
    * this option. Stores without the capability need none; those tests are skipped with the reason.
    */
   beginTransaction?: (store: Store) => Promise<ConformanceTransaction>;
+  /**
+   * Tests this run of the suite cannot honestly serve, each skipped with its reason: for a backend
+   * reached through an emulator that lacks a feature the test relies on (a unique index it accepts
+   * but never checks). `test` matches a test whose full name (its groups and its own name, joined
+   * by `" > "`) contains it as text, or that it matches as a pattern. A skipped test is reported
+   * as skipped, with the reason, never left out. Default: none.
+   */
+  skip?: readonly ConformanceSkip[];
+}
+
+/** A test (or group) of the suite to skip, and why (see {@link StoreConformanceOptions.skip}). */
+export interface ConformanceSkip {
+  /** Text the test's full name contains, or a pattern it matches, e.g. `"unique keys > of 20 concurrent"`. */
+  readonly test: string | RegExp;
+  /** Why it cannot run, e.g. `"the emulator does not enforce unique indexes"`. */
+  readonly reason: string;
+}
+
+/** The reason to skip the test named `fullName`, or `undefined` to run it. */
+export function skipReason(skips: readonly ConformanceSkip[], fullName: string): string | undefined {
+  for (const { test, reason } of skips) {
+    if (typeof test === "string" ? fullName.includes(test) : test.test(fullName)) return reason;
+  }
+  return undefined;
+}
+
+/** A task's name with the names of its groups: `"A store conformance > unique keys > …"`. */
+function fullNameOf(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string {
+  const names: string[] = [task.name];
+  let suite = task.suite as { name: string; suite?: unknown } | undefined;
+  while (suite !== undefined && suite.name !== "") {
+    names.unshift(suite.name);
+    suite = suite.suite as { name: string; suite?: unknown } | undefined;
+  }
+  return names.join(" > ");
 }
 
 /**
@@ -82,6 +117,14 @@ export function storeConformance(
   options: StoreConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, () => {
+    const skips = options.skip ?? [];
+    if (skips.length > 0) {
+      // Before the store is opened for the test: a skipped test opens nothing.
+      beforeEach((context) => {
+        const reason = skipReason(skips, fullNameOf(context.task));
+        if (reason !== undefined) context.skip(reason);
+      });
+    }
     const currentStore = storePerTest(factory, options.cleanup);
     const { openPeer, wipe, beginTransaction } = options;
     const ctx: StoreSuiteContext = {

@@ -15,6 +15,7 @@ export {
   leaderSchedulerScenarios,
 } from "../leader-scheduler-scenarios.js";
 export {
+  type ConformanceSkip,
   type ConformanceTransaction,
   type StoreConformanceOptions,
   storeConformance,

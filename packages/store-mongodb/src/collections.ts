@@ -1,0 +1,57 @@
+import type { Collection, Db, IndexDescription, ObjectId } from "mongodb";
+import type { JobDocument, ScheduleDocument } from "./documents.js";
+
+/** The store's collections, each named `<prefix><name>`. */
+export interface StoreCollections {
+  readonly jobs: Collection<JobDocument>;
+  readonly schedules: Collection<ScheduleDocument>;
+  readonly meta: Collection<{ _id: ObjectId; epoch: string }>;
+}
+
+/** The collections of `prefix` in `db`. */
+export function collectionsOf(db: Db, prefix: string): StoreCollections {
+  return {
+    jobs: db.collection<JobDocument>(`${prefix}jobs`),
+    schedules: db.collection<ScheduleDocument>(`${prefix}schedules`),
+    meta: db.collection<{ _id: ObjectId; epoch: string }>(`${prefix}meta`),
+  };
+}
+
+/**
+ * The indexes of the jobs collection. `unique_active_key` is what makes unique keys hold under
+ * concurrent enqueues: a job carries `activeKey` only while it is active, and the partial filter
+ * (`$type: "string"`, accepted since MongoDB 3.2) leaves every other job out of the index.
+ */
+export const JOB_INDEXES: readonly IndexDescription[] = [
+  { key: { id: 1 }, name: "job_id", unique: true },
+  {
+    key: { queue: 1, activeKey: 1 },
+    name: "unique_active_key",
+    unique: true,
+    partialFilterExpression: { activeKey: { $type: "string" } },
+  },
+  // The claim: waiting jobs of a queue by priority, then run time, then id.
+  { key: { status: 1, queue: 1, priority: -1, scheduledAt: 1, id: 1 }, name: "claim_order" },
+  // Lease recovery (running by lockedUntil) and cleanup (final by completedAt).
+  { key: { status: 1, lockedUntil: 1 }, name: "lease_expiry" },
+  { key: { status: 1, completedAt: 1 }, name: "finished_at" },
+  { key: { createdAt: 1, id: 1 }, name: "created_order" },
+];
+
+/** The indexes of the schedules collection. */
+export const SCHEDULE_INDEXES: readonly IndexDescription[] = [
+  { key: { name: 1 }, name: "schedule_name", unique: true },
+];
+
+/**
+ * Creates the collections' indexes. `createIndexes` of an index that exists with the same
+ * definition does nothing, so any number of instances may run it at once, and again at every
+ * start; an index of the same name with another definition fails (IndexOptionsConflict).
+ *
+ * @throws what the driver throws (callers wrap it with `storeError`).
+ */
+export async function createIndexes(collections: StoreCollections, maxTimeMS: number): Promise<void> {
+  const options = maxTimeMS > 0 ? { maxTimeMS } : {};
+  await collections.jobs.createIndexes([...JOB_INDEXES], options);
+  await collections.schedules.createIndexes([...SCHEDULE_INDEXES], options);
+}

@@ -1,0 +1,966 @@
+import { randomUUID } from "node:crypto";
+import {
+  type ClaimOptions,
+  type CleanupOptions,
+  type CompleteOptions,
+  type CreateJobsOptions,
+  type DeadLetterOptions,
+  deadLetterJob,
+  type FailOptions,
+  type FireResult,
+  InvalidArgumentError,
+  type Job,
+  JobAlreadyExistsError,
+  type JobFilter,
+  type JobRef,
+  MAX_HISTORY,
+  type NewJobRecord,
+  type NextDueOptions,
+  type RecoveredLeases,
+  type RecoverOptions,
+  type ReleaseOptions,
+  type RequeueResult,
+  type SaveScheduleOptions,
+  type ScheduleRecord,
+  type ScheduleTick,
+  type Stats,
+  type Store,
+  type StoreCapabilities,
+  StoreClosedError,
+  type StoreEvent,
+  StoreTimeoutError,
+  type WaitingNamesOptions,
+} from "@sched/core/adapter";
+import type { ClientSession, Filter, ObjectId, UpdateFilter } from "mongodb";
+import { collectionsOf, createIndexes, type StoreCollections } from "./collections.js";
+import {
+  answerWithin,
+  closeConnection,
+  type DeploymentFeatures,
+  isDuplicateKeyError,
+  type MongoConnection,
+  openConnection,
+  probeDeployment,
+  storeError,
+} from "./connection/index.js";
+import {
+  documentIdOf,
+  type JobDocument,
+  jobDocumentOf,
+  jobOf,
+  STAGED,
+  scheduleDocumentOf,
+  scheduleOf,
+  WAITING_STATUSES,
+} from "./documents.js";
+import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
+import { type MongoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./options.js";
+import { WakeUps } from "./wake-ups.js";
+
+/** How many waiting jobs `waitingJobNames` looks at, oldest due first. */
+const NAMES_SCAN_LIMIT = 1_000;
+/** How many times a read-then-write step is tried when another instance changed the job between. */
+const MAX_CONFLICT_RETRIES = 5;
+
+/**
+ * A {@link Store} on MongoDB, with the official `mongodb` driver (v6 or v7). Jobs, schedules and
+ * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta`; the indexes
+ * (`migrate()`, run on first use unless `autoMigrate: false`) include the partial unique index
+ * that enforces unique keys. Claims are conditional updates, so no job is handed out twice;
+ * acknowledgements are one `bulkWrite` per batch; stats, lists and cleanup run in the server.
+ *
+ * What the deployment supports is read at first use (`hello`): on a replica set or a sharded
+ * cluster, `createJobs` joins the application's `ClientSession` transaction and `subscribe` hears
+ * every instance through a change stream; on a standalone server neither (polling covers it).
+ * `capabilities` says which, once the store has connected (before, both are `false`).
+ *
+ * @example
+ * ```ts
+ * const store = new MongoStore({ url: "mongodb://localhost:27017/app" });
+ * await store.migrate();
+ * const scheduler = createScheduler({ store });
+ * ```
+ */
+export class MongoStore implements Store<ClientSession> {
+  /** The prefix of the store's collection names. */
+  readonly collectionPrefix: string;
+  private readonly settings: ResolvedStoreOptions;
+  private readonly connection: MongoConnection;
+  private readonly collections: StoreCollections;
+  private readonly wakeUps = new WakeUps();
+  private features: DeploymentFeatures | undefined;
+  private readiness: Promise<void> | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private wakeUpModeLogged = false;
+
+  /**
+   * Creates the store; nothing is opened until the first call.
+   *
+   * @throws ConfigError (`CONFIG_INVALID`) naming the option at fault (see {@link MongoStoreOptions}).
+   */
+  constructor(options: MongoStoreOptions) {
+    this.settings = resolveStoreOptions(options);
+    this.collectionPrefix = this.settings.collectionPrefix;
+    this.connection = openConnection(this.settings.connection, {
+      serverSelectionTimeoutMs: this.settings.serverSelectionTimeoutMs,
+      connectTimeoutMs: this.settings.serverSelectionTimeoutMs,
+      appName: "sched-store",
+    });
+    this.collections = collectionsOf(this.connection.db, this.collectionPrefix);
+  }
+
+  /**
+   * What this store supports: `transactions` and `pushedEvents` are `true` on a replica set or a
+   * sharded cluster (`pushedEvents` also needs `changeStreams` not set to `false`), `false` on a
+   * standalone server, and `false` until the store first reached its deployment.
+   */
+  get capabilities(): StoreCapabilities {
+    const features = this.features;
+    return {
+      transactions: features?.transactions ?? false,
+      pushedEvents: (features?.changeStreams ?? false) && this.settings.changeStreams,
+    };
+  }
+
+  /** The deployment's features, once the store has reached it (`undefined` before). */
+  get deployment(): DeploymentFeatures | undefined {
+    return this.features;
+  }
+
+  /**
+   * Reads what the deployment supports and creates the indexes (idempotent: any number of
+   * instances may run it at once, at every start). Run it before the first enqueue when
+   * `autoMigrate` is `false`.
+   *
+   * @throws StoreError (`STORE_ERROR`) when the server refuses (an index of the same name with
+   *   another definition, missing privileges) or cannot be reached; StoreClosedError after `close()`.
+   */
+  async migrate(): Promise<void> {
+    await this.run(
+      "migrate",
+      async () => {
+        await this.probe();
+        await createIndexes(this.collections, this.settings.operationTimeoutMs);
+      },
+      false,
+    );
+  }
+
+  /** {@inheritDoc Store.createJobs} */
+  async createJobs(jobs: NewJobRecord[], options: CreateJobsOptions<ClientSession> = {}): Promise<Job[]> {
+    return this.run("createJobs", async () => {
+      const session = options.transaction;
+      if (session !== undefined) this.assertSession(session);
+      if (jobs.length === 0) return [];
+      this.refuseKeysTwiceInBatch(jobs);
+      await this.refuseHeldKeys(jobs, session);
+      const documents = jobs.map((job) => jobDocumentOf(job, documentIdOf(`job:${job.id}`), false));
+      try {
+        if (session !== undefined) {
+          await this.collections.jobs.insertMany(documents, { session, ordered: true });
+        } else if (documents.length === 1) {
+          await this.collections.jobs.insertOne(documents[0] as JobDocument);
+        } else {
+          await this.insertBatch(jobs);
+        }
+      } catch (err) {
+        if (isDuplicateKeyError(err)) throw await this.conflictOf(jobs, session);
+        throw err;
+      }
+      if (session === undefined)
+        for (const queue of new Set(jobs.map((job) => job.queue)))
+          this.wakeUps.local({ type: "jobs", queue });
+      return jobs.map((job) => jobOf(jobDocumentOf(job, documentIdOf(`job:${job.id}`), false)));
+    });
+  }
+
+  /** {@inheritDoc Store.getJob} */
+  async getJob(id: string): Promise<Job | null> {
+    return this.run("getJob", async () => {
+      const document = await this.collections.jobs.findOne({ id }, this.maxTime());
+      return document === null || document.status === STAGED ? null : jobOf(document);
+    });
+  }
+
+  /** {@inheritDoc Store.listJobs} */
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    return this.run("listJobs", async () => {
+      const query: Filter<JobDocument> = {};
+      const statuses =
+        filter.status === undefined
+          ? undefined
+          : Array.isArray(filter.status)
+            ? filter.status
+            : [filter.status];
+      query.status = statuses === undefined ? { $ne: STAGED } : { $in: statuses };
+      if (filter.queue !== undefined) query.queue = filter.queue;
+      if (filter.name !== undefined) query.name = filter.name;
+      const documents = await this.collections.jobs
+        .find(query, this.maxTime())
+        .sort({ createdAt: 1, id: 1 })
+        .skip(filter.offset ?? 0)
+        .limit(filter.limit ?? 100)
+        .toArray();
+      return documents.map(jobOf);
+    });
+  }
+
+  /** {@inheritDoc Store.cancelJob} */
+  async cancelJob(id: string, now: Date): Promise<Job | null> {
+    return this.run("cancelJob", async () => {
+      for (let tries = 0; ; tries += 1) {
+        const before = await this.readJob(id);
+        if (before === null) return null;
+        if (!["scheduled", "pending", "running", "failed"].includes(before.status)) return jobOf(before);
+        const wasRunning = before.status === "running";
+        const update: UpdateFilter<JobDocument> = {
+          $set: {
+            status: "cancelled",
+            completedAt: now,
+            lockedUntil: null,
+            lockedBy: null,
+            ...(wasRunning ? { cancelledAttempt: before.attempt } : {}),
+          },
+          $unset: { activeKey: "" },
+        };
+        const after = await this.collections.jobs.findOneAndUpdate(
+          { _id: before._id, status: before.status, attempt: before.attempt },
+          update,
+          { returnDocument: "after", ...this.maxTime() },
+        );
+        if (after !== null) {
+          if (wasRunning)
+            this.wakeUps.local({ type: "cancelled", id, queue: before.queue, attempt: before.attempt });
+          return jobOf(after);
+        }
+        if (tries >= MAX_CONFLICT_RETRIES) throw new Error(`job ${id} kept changing while it was cancelled`);
+      }
+    });
+  }
+
+  /** {@inheritDoc Store.requeueJob} */
+  async requeueJob(id: string, now: Date): Promise<RequeueResult | null> {
+    return this.run("requeueJob", async () => {
+      for (let tries = 0; ; tries += 1) {
+        const before = await this.readJob(id);
+        if (before === null) return null;
+        if (before.status !== "dead" && before.status !== "cancelled")
+          return { requeued: false, job: jobOf(before) };
+        if (before.uniqueKey !== null) {
+          const holder = await this.collections.jobs.findOne(
+            { queue: before.queue, activeKey: before.uniqueKey, _id: { $ne: before._id } },
+            { projection: { id: 1 }, ...this.maxTime() },
+          );
+          if (holder !== null) throw new JobAlreadyExistsError(before.uniqueKey, holder.id, before.queue);
+        }
+        let after: JobDocument | null;
+        try {
+          after = await this.collections.jobs.findOneAndUpdate(
+            { _id: before._id, status: before.status, attempt: before.attempt },
+            {
+              $set: {
+                status: "pending",
+                scheduledAt: now,
+                retryCount: 0,
+                lostLeases: 0,
+                completedAt: null,
+                ...(before.uniqueKey === null ? {} : { activeKey: before.uniqueKey }),
+              },
+              $unset: { cancelledAttempt: "" },
+            },
+            { returnDocument: "after", ...this.maxTime() },
+          );
+        } catch (err) {
+          if (isDuplicateKeyError(err) && before.uniqueKey !== null) {
+            throw new JobAlreadyExistsError(before.uniqueKey, null, before.queue);
+          }
+          throw err;
+        }
+        if (after !== null) {
+          this.wakeUps.local({ type: "jobs", queue: after.queue });
+          return { requeued: true, job: jobOf(after) };
+        }
+        if (tries >= MAX_CONFLICT_RETRIES) throw new Error(`job ${id} kept changing while it was requeued`);
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.claimDueJobs}
+   *
+   * In batches: the next due jobs are read in claim order, then each is taken by a conditional
+   * update (still waiting, same attempt) in one `bulkWrite`; those another claimer took first are
+   * left out, and the claim reads again until it has `limit` jobs or none are due.
+   */
+  async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
+    return this.run("claimDueJobs", async () => {
+      const { now, lockedUntil, workerId } = options;
+      if (options.limit <= 0 || options.queues?.length === 0 || options.names?.length === 0) return [];
+      const due = this.waitingFilter(options.queues, options.names, now);
+      const claimed: Job[] = [];
+      const passedOver = new Set<string>();
+      while (claimed.length < options.limit) {
+        const want = options.limit - claimed.length;
+        const candidates = await this.collections.jobs
+          .find(passedOver.size === 0 ? due : { ...due, id: { $nin: [...passedOver] } }, {
+            projection: { _id: 1, id: 1, attempt: 1, status: 1 },
+            ...this.maxTime(),
+          })
+          .sort({ priority: -1, scheduledAt: 1, id: 1 })
+          .limit(want)
+          .toArray();
+        if (candidates.length === 0) break;
+        const fence = randomUUID();
+        await this.collections.jobs.bulkWrite(
+          candidates.map((candidate) => ({
+            updateOne: {
+              filter: {
+                _id: candidate._id,
+                status: { $in: [...WAITING_STATUSES] },
+                attempt: candidate.attempt,
+              },
+              update: {
+                $set: { status: "running", startedAt: now, lockedUntil, lockedBy: workerId, fence },
+                $inc: { attempt: 1 },
+              },
+            },
+          })),
+          { ordered: true, ...this.maxTime() },
+        );
+        const won = await this.collections.jobs
+          .find({ _id: { $in: candidates.map((c) => c._id) }, fence }, this.maxTime())
+          .toArray();
+        const byId = new Map(won.map((document) => [document.id, document]));
+        for (const candidate of candidates) {
+          const document = byId.get(candidate.id);
+          if (document !== undefined) claimed.push(jobOf(document));
+          else passedOver.add(candidate.id);
+        }
+        if (candidates.length < want && won.length === candidates.length) break;
+      }
+      return claimed;
+    });
+  }
+
+  /** {@inheritDoc Store.completeJobs} */
+  async completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]> {
+    return this.run("completeJobs", async () => {
+      const applied = await applyFenced(
+        this.collections.jobs,
+        refs,
+        () => ({
+          $set: { status: "completed", completedAt: options.now, lockedUntil: null, lockedBy: null },
+          $unset: { activeKey: "" },
+        }),
+        this.settings.operationTimeoutMs,
+      );
+      if (options.removeOnComplete === true) {
+        const ids = refs.filter((_, i) => applied[i]).map((ref) => ref.id);
+        if (ids.length > 0)
+          await this.collections.jobs.deleteMany({ id: { $in: ids }, status: "completed" }, this.maxTime());
+      }
+      return applied;
+    });
+  }
+
+  /** {@inheritDoc Store.failJob} */
+  async failJob(ref: JobRef, options: FailOptions): Promise<Job | null> {
+    return this.run("failJob", async () => {
+      const before = await this.collections.jobs.findOne(currentAttemptFilter(ref), this.maxTime());
+      if (before === null) return null;
+      const history = [
+        ...(before.history ?? []),
+        { attempt: before.attempt, error: options.error, failedAt: options.now },
+      ].slice(-MAX_HISTORY);
+      const change: UpdateFilter<JobDocument> =
+        options.retryAt === null
+          ? {
+              $set: {
+                status: "dead",
+                completedAt: options.now,
+                error: options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
+              $unset: { activeKey: "" },
+            }
+          : {
+              $set: {
+                status: "failed",
+                scheduledAt: options.retryAt,
+                error: options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
+              $inc: { retryCount: 1 },
+            };
+      const after = await this.collections.jobs.findOneAndUpdate(currentAttemptFilter(ref), change, {
+        returnDocument: "after",
+        ...this.maxTime(),
+      });
+      if (after === null) return null;
+      if (options.retryAt === null)
+        await this.insertDeadLetter(after, options.deadLetter ?? null, options.now);
+      else this.wakeUps.local({ type: "jobs", queue: after.queue });
+      return jobOf(after);
+    });
+  }
+
+  /** {@inheritDoc Store.releaseJobs} */
+  async releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]> {
+    return this.run("releaseJobs", async () => {
+      const applied = await applyFenced(
+        this.collections.jobs,
+        refs,
+        () => ({ $set: { status: "pending", scheduledAt: options.now, lockedUntil: null, lockedBy: null } }),
+        this.settings.operationTimeoutMs,
+      );
+      for (const queue of new Set(refs.filter((_, i) => applied[i]).map((ref) => ref.queue)))
+        this.wakeUps.local({ type: "jobs", queue });
+      return applied;
+    });
+  }
+
+  /** {@inheritDoc Store.renewLeases} */
+  async renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]> {
+    return this.run("renewLeases", async () => {
+      const applied = await applyFenced(
+        this.collections.jobs,
+        refs,
+        () => ({ $set: { lockedUntil } }),
+        this.settings.operationTimeoutMs,
+      );
+      return refs.filter((_, i) => !applied[i]).map((ref) => ref.id);
+    });
+  }
+
+  /** {@inheritDoc Store.recoverExpiredLeases} */
+  async recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases> {
+    return this.run("recoverExpiredLeases", async () => {
+      const { now } = options;
+      const expired = await this.collections.jobs
+        .find({ status: "running", lockedUntil: { $lte: now } }, this.maxTime())
+        .sort({ lockedUntil: 1, id: 1 })
+        .limit(Math.max(0, options.limit))
+        .toArray();
+      const recovered: string[] = [];
+      const dead: Job[] = [];
+      for (const before of expired) {
+        const history = [
+          ...(before.history ?? []),
+          { attempt: before.attempt, error: options.error, failedAt: now },
+        ].slice(-MAX_HISTORY);
+        const dies = before.lostLeases >= options.maxLostLeases;
+        const change: UpdateFilter<JobDocument> = dies
+          ? {
+              $set: {
+                status: "dead",
+                completedAt: now,
+                error: before.error ?? options.error,
+                history,
+                lockedUntil: null,
+                lockedBy: null,
+              },
+              $inc: { lostLeases: 1 },
+              $unset: { activeKey: "" },
+            }
+          : {
+              $set: { status: "pending", scheduledAt: now, history, lockedUntil: null, lockedBy: null },
+              $inc: { lostLeases: 1 },
+            };
+        const after = await this.collections.jobs.findOneAndUpdate(
+          {
+            _id: before._id,
+            status: "running",
+            attempt: before.attempt,
+            lockedBy: before.lockedBy,
+            lockedUntil: { $lte: now },
+          },
+          change,
+          { returnDocument: "after", ...this.maxTime() },
+        );
+        if (after === null) continue;
+        if (dies) {
+          await this.insertDeadLetter(after, options.deadLetter, now);
+          dead.push(jobOf(after));
+        } else {
+          recovered.push(after.id);
+          this.wakeUps.local({ type: "jobs", queue: after.queue });
+        }
+      }
+      return { recovered, dead };
+    });
+  }
+
+  /** {@inheritDoc Store.nextDueAt} */
+  async nextDueAt(options: NextDueOptions): Promise<Date | null> {
+    return this.run("nextDueAt", async () => {
+      if (options.queues?.length === 0 || options.names?.length === 0) return null;
+      const [first] = await this.collections.jobs
+        .find(this.waitingFilter(options.queues, options.names, null), {
+          projection: { scheduledAt: 1 },
+          ...this.maxTime(),
+        })
+        .sort({ scheduledAt: 1 })
+        .limit(1)
+        .toArray();
+      return first?.scheduledAt ?? null;
+    });
+  }
+
+  /** {@inheritDoc Store.waitingJobNames} */
+  async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
+    return this.run("waitingJobNames", async () => {
+      if (options.queues?.length === 0 || options.limit <= 0) return [];
+      const names = await this.collections.jobs
+        .aggregate<{ _id: string }>(
+          [
+            { $match: this.waitingFilter(options.queues, null, options.dueBy) },
+            { $sort: { scheduledAt: 1 } },
+            { $limit: NAMES_SCAN_LIMIT },
+            { $group: { _id: "$name" } },
+            { $limit: options.limit },
+          ],
+          this.maxTime(),
+        )
+        .toArray();
+      return names.map((name) => name._id);
+    });
+  }
+
+  /** {@inheritDoc Store.saveSchedule} */
+  async saveSchedule(schedule: ScheduleRecord, options: SaveScheduleOptions = {}): Promise<boolean> {
+    return this.run("saveSchedule", async () => {
+      const document = scheduleDocumentOf(schedule);
+      const { _id, ...fields } = document;
+      if (options.onlyIfAbsent === true) {
+        try {
+          await this.collections.schedules.insertOne(document, this.maxTime());
+          return true;
+        } catch (err) {
+          if (isDuplicateKeyError(err)) return false;
+          throw err;
+        }
+      }
+      if (options.expectDefinition !== undefined) {
+        const result = await this.collections.schedules.updateOne(
+          {
+            _id,
+            definedAt: options.expectDefinition.definedAt,
+            definedBy: options.expectDefinition.definedBy,
+          },
+          { $set: fields },
+          this.maxTime(),
+        );
+        return result.matchedCount === 1;
+      }
+      for (let tries = 0; ; tries += 1) {
+        try {
+          await this.collections.schedules.updateOne(
+            { _id },
+            { $set: fields },
+            { upsert: true, ...this.maxTime() },
+          );
+          return true;
+        } catch (err) {
+          // Two upserts of a new name race: the loser's insert hits the _id index; its update now finds the winner's.
+          if (!isDuplicateKeyError(err) || tries >= MAX_CONFLICT_RETRIES) throw err;
+        }
+      }
+    });
+  }
+
+  /** {@inheritDoc Store.getSchedule} */
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    return this.run("getSchedule", async () => {
+      const document = await this.collections.schedules.findOne(
+        { _id: documentIdOf(`schedule:${name}`) },
+        this.maxTime(),
+      );
+      return document === null ? null : scheduleOf(document);
+    });
+  }
+
+  /** {@inheritDoc Store.listSchedules} */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.run("listSchedules", async () => {
+      const documents = await this.collections.schedules.find({}, this.maxTime()).sort({ name: 1 }).toArray();
+      return documents.map(scheduleOf);
+    });
+  }
+
+  /** {@inheritDoc Store.deleteSchedule} */
+  async deleteSchedule(name: string): Promise<boolean> {
+    return this.run("deleteSchedule", async () => {
+      const result = await this.collections.schedules.deleteOne(
+        { _id: documentIdOf(`schedule:${name}`) },
+        this.maxTime(),
+      );
+      return result.deletedCount === 1;
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.fireScheduleTick}
+   *
+   * Exactly once without a transaction: each job of a tick is stored under an `_id` derived from
+   * the schedule, the tick's instant and the job's place in the tick, so whichever firer inserts it
+   * first, a second insert of the same tick's job is refused by the `_id` index. The jobs go in
+   * first, then the compare-and-set on `nextRunAt` decides the one firer that reports the tick; a
+   * firer that stops between the two leaves the tick's jobs stored and the tick due, and the next
+   * firer inserts nothing new and advances it.
+   */
+  async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
+    return this.run("fireScheduleTick", async () => {
+      const scheduleId = documentIdOf(`schedule:${tick.name}`);
+      const expected = tick.expectedNextRunAt;
+      const current = await this.collections.schedules.findOne(
+        { _id: scheduleId, nextRunAt: expected },
+        { projection: { _id: 1 }, ...this.maxTime() },
+      );
+      if (current === null) return { fired: false, jobs: [] };
+      const stored: JobDocument[] = [];
+      const keysOfTick = new Set<string>();
+      for (const [index, job] of tick.jobs.entries()) {
+        const documentId = documentIdOf(`tick:${tick.name}:${expected.getTime()}:${index}`);
+        const key = job.uniqueKey === null ? null : `${job.queue}\u0000${job.uniqueKey}`;
+        if (key !== null && keysOfTick.has(key)) continue;
+        const existing = await this.collections.jobs.findOne({ _id: documentId }, this.maxTime());
+        if (existing !== null) {
+          stored.push(existing);
+          if (key !== null) keysOfTick.add(key);
+          continue;
+        }
+        if (job.uniqueKey !== null && (await this.keyHolder(job.queue, job.uniqueKey, undefined)) !== null)
+          continue;
+        const document = jobDocumentOf(job, documentId, false);
+        try {
+          await this.collections.jobs.insertOne(document, this.maxTime());
+          stored.push(document);
+          if (key !== null) keysOfTick.add(key);
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+          // Another firer stored this job first (the _id), or its unique key is held: either way it is not ours to add.
+          const raced = await this.collections.jobs.findOne({ _id: documentId }, this.maxTime());
+          if (raced !== null) stored.push(raced);
+        }
+      }
+      const result = await this.collections.schedules.updateOne(
+        { _id: scheduleId, nextRunAt: expected },
+        {
+          $set: { nextRunAt: tick.nextRunAt, lastRunAt: tick.firedAt, updatedAt: tick.firedAt },
+          $inc: { occurrences: tick.jobs.length },
+        },
+        this.maxTime(),
+      );
+      if (result.matchedCount !== 1) return { fired: false, jobs: [] };
+      for (const queue of new Set(stored.map((document) => document.queue)))
+        this.wakeUps.local({ type: "jobs", queue });
+      return { fired: true, jobs: stored.map(jobOf) };
+    });
+  }
+
+  /** {@inheritDoc Store.cleanup} */
+  async cleanup(options: CleanupOptions): Promise<number> {
+    return this.run("cleanup", async () => {
+      const result = await this.collections.jobs.deleteMany(
+        {
+          $or: [
+            { status: "completed", completedAt: { $lt: options.completedBefore } },
+            { status: "dead", completedAt: { $lt: options.deadBefore } },
+            { status: "cancelled", completedAt: { $lt: options.cancelledBefore } },
+          ],
+        },
+        this.maxTime(),
+      );
+      return result.deletedCount;
+    });
+  }
+
+  /** {@inheritDoc Store.stats} */
+  async stats(): Promise<Stats> {
+    return this.run("stats", async () => {
+      const counts = await this.collections.jobs
+        .aggregate<{ _id: { queue: string; status: string }; count: number }>(
+          [
+            { $match: { status: { $ne: STAGED } } },
+            { $group: { _id: { queue: "$queue", status: "$status" }, count: { $sum: 1 } } },
+          ],
+          this.maxTime(),
+        )
+        .toArray();
+      const stats: Stats = { ...emptyCounts(), byQueue: {} };
+      const byQueue = stats.byQueue as NonNullable<Stats["byQueue"]>;
+      for (const { _id, count } of counts) {
+        const status = _id.status as keyof ReturnType<typeof emptyCounts>;
+        if (!(status in stats)) continue;
+        stats[status] += count;
+        const queue = byQueue[_id.queue] ?? emptyCounts();
+        queue[status] += count;
+        byQueue[_id.queue] = queue;
+      }
+      return stats;
+    });
+  }
+
+  /** {@inheritDoc Store.ping} */
+  async ping(): Promise<void> {
+    await this.run(
+      "ping",
+      async () => {
+        await this.connection.db.command({ ping: 1 });
+      },
+      false,
+    );
+  }
+
+  /** {@inheritDoc Store.epoch} */
+  async epoch(): Promise<string> {
+    return this.run("epoch", async () => {
+      const _id = documentIdOf("meta:epoch");
+      for (let tries = 0; ; tries += 1) {
+        const existing = await this.collections.meta.findOne({ _id }, this.maxTime());
+        if (existing !== null) return existing.epoch;
+        try {
+          await this.collections.meta.insertOne({ _id, epoch: randomUUID() }, this.maxTime());
+        } catch (err) {
+          // A concurrent first caller created it: read theirs.
+          if (!isDuplicateKeyError(err) || tries >= MAX_CONFLICT_RETRIES) throw err;
+        }
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.subscribe}
+   *
+   * With change streams (a replica set or a sharded cluster, `changeStreams` not `false`), the
+   * listener hears every instance; otherwise only this store's own changes. Which one is chosen
+   * when the first listener subscribes, and logged once.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    if (this.closed) throw new StoreClosedError("the MongoStore is closed");
+    const remove = this.wakeUps.add(listener);
+    void this.startWakeUps();
+    return remove;
+  }
+
+  /** {@inheritDoc Store.close} */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      await this.wakeUps.close();
+      await closeConnection(this.connection);
+    })();
+    await this.closing;
+  }
+
+  private async startWakeUps(): Promise<void> {
+    try {
+      await this.ready();
+    } catch {
+      return; // The next call reports the failure; polling covers the wake-ups meanwhile.
+    }
+    if (this.closed || this.wakeUps.size === 0) return;
+    const pushed = this.capabilities.pushedEvents;
+    if (!this.wakeUpModeLogged) {
+      this.wakeUpModeLogged = true;
+      this.settings.logger?.info(
+        pushed
+          ? `MongoStore: wake-ups by change streams on the ${this.features?.topology} deployment`
+          : `MongoStore: wake-ups by polling (${this.settings.changeStreams ? `a ${this.features?.topology} deployment has no change streams` : "changeStreams is false"})`,
+      );
+    }
+    if (pushed) {
+      this.wakeUps.watch(this.collections.jobs, (err) => {
+        this.settings.logger?.warn(
+          `MongoStore: the change stream failed; polling until it is opened again: ${storeError(err, "watch", this.connection.server()).message}`,
+        );
+        if (!this.closed && this.wakeUps.size > 0) setTimeout(() => void this.startWakeUps(), 1_000).unref();
+      });
+    }
+  }
+
+  /** Runs `operation` once the store is ready, bounded by `operationTimeout`, its failures as StoreErrors. */
+  private async run<T>(operation: string, body: () => Promise<T>, needsReady = true): Promise<T> {
+    if (this.closed) throw new StoreClosedError("the MongoStore is closed");
+    const timeoutMs = this.settings.operationTimeoutMs;
+    const work = (async () => {
+      if (needsReady) await this.ready();
+      return body();
+    })();
+    try {
+      return await answerWithin(work, timeoutMs, () => new StoreTimeoutError(operation, timeoutMs));
+    } catch (err) {
+      if (this.closed && !(err instanceof StoreTimeoutError))
+        throw new StoreClosedError("the MongoStore is closed");
+      throw storeError(err, operation, this.connection.server(), timeoutMs > 0 ? timeoutMs : undefined);
+    }
+  }
+
+  /** Reads the deployment's features and, with `autoMigrate`, creates the indexes, once. */
+  private ready(): Promise<void> {
+    this.readiness ??= (async () => {
+      await this.probe();
+      if (this.settings.autoMigrate) await createIndexes(this.collections, this.settings.operationTimeoutMs);
+    })().catch((err: unknown) => {
+      this.readiness = undefined;
+      throw err;
+    });
+    return this.readiness;
+  }
+
+  private async probe(): Promise<void> {
+    this.features ??= await probeDeployment(this.connection.db);
+  }
+
+  private maxTime(): { maxTimeMS?: number } {
+    return this.settings.operationTimeoutMs > 0 ? { maxTimeMS: this.settings.operationTimeoutMs } : {};
+  }
+
+  private async readJob(id: string): Promise<JobDocument | null> {
+    const document = await this.collections.jobs.findOne({ id }, this.maxTime());
+    return document === null || document.status === STAGED ? null : document;
+  }
+
+  private waitingFilter(
+    queues: readonly string[] | null,
+    names: readonly string[] | null,
+    dueBy: Date | null,
+  ): Filter<JobDocument> {
+    const filter: Filter<JobDocument> = { status: { $in: [...WAITING_STATUSES] } };
+    if (dueBy !== null) filter.scheduledAt = { $lte: dueBy };
+    if (queues !== null) filter.queue = { $in: [...new Set(queues)] };
+    if (names !== null) filter.name = { $in: [...new Set(names)] };
+    return filter;
+  }
+
+  private assertSession(session: unknown): asserts session is ClientSession {
+    if (!this.capabilities.transactions) {
+      throw new InvalidArgumentError(
+        "transaction",
+        `this MongoDB deployment (${this.features?.topology ?? "unknown"}) has no transactions: enqueue without one, or use a replica set`,
+      );
+    }
+    const candidate = session as Partial<ClientSession> | null;
+    if (typeof candidate?.inTransaction !== "function" || typeof candidate.endSession !== "function") {
+      throw new InvalidArgumentError(
+        "transaction",
+        "expected a ClientSession of the store's MongoClient, inside startTransaction()",
+      );
+    }
+    if (!candidate.inTransaction()) {
+      throw new InvalidArgumentError(
+        "transaction",
+        "the ClientSession has no transaction in progress: call session.startTransaction() first",
+      );
+    }
+  }
+
+  /** Refuses a batch in which two jobs of one queue share a unique key. */
+  private refuseKeysTwiceInBatch(jobs: readonly NewJobRecord[]): void {
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+      const key = `${job.queue}\u0000${job.uniqueKey}`;
+      if (seen.has(key)) throw new JobAlreadyExistsError(job.uniqueKey, null, job.queue);
+      seen.add(key);
+    }
+  }
+
+  /**
+   * Refuses a batch with a unique key an active stored job holds. Only a fast, exact answer
+   * (naming the holder): under concurrent enqueues the partial unique index decides.
+   */
+  private async refuseHeldKeys(
+    jobs: readonly NewJobRecord[],
+    session: ClientSession | undefined,
+  ): Promise<void> {
+    for (const job of jobs) {
+      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+      const holder = await this.keyHolder(job.queue, job.uniqueKey, session);
+      if (holder !== null) throw new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
+    }
+  }
+
+  private async keyHolder(
+    queue: string,
+    uniqueKey: string,
+    session: ClientSession | undefined,
+  ): Promise<string | null> {
+    const holder = await this.collections.jobs.findOne(
+      { queue, activeKey: uniqueKey },
+      { projection: { id: 1 }, ...(session === undefined ? {} : { session }), ...this.maxTime() },
+    );
+    return holder?.id ?? null;
+  }
+
+  /** The JobAlreadyExistsError for a batch the server refused with a duplicate key. */
+  private async conflictOf(
+    jobs: readonly NewJobRecord[],
+    session: ClientSession | undefined,
+  ): Promise<JobAlreadyExistsError> {
+    const ids = new Set(jobs.map((job) => job.id));
+    for (const job of jobs) {
+      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+      const holder = session?.inTransaction()
+        ? null
+        : await this.keyHolder(job.queue, job.uniqueKey, undefined);
+      if (holder !== null && !ids.has(holder))
+        return new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
+    }
+    const keyed = jobs.find((job) => job.uniqueKey !== null && job.uniqueKey !== undefined);
+    return new JobAlreadyExistsError(keyed?.uniqueKey ?? jobs[0]?.id ?? "", null, keyed?.queue ?? null);
+  }
+
+  /**
+   * Inserts a batch of several jobs all or nothing without a transaction: the jobs go in staged
+   * (no claim, read or count sees them), then take their status together. If the server refuses
+   * one (a duplicate key), the staged jobs of the batch are deleted.
+   */
+  private async insertBatch(jobs: readonly NewJobRecord[]): Promise<void> {
+    const ids: ObjectId[] = jobs.map((job) => documentIdOf(`job:${job.id}`));
+    const staged = jobs.map((job, i) => jobDocumentOf(job, ids[i] as ObjectId, true));
+    try {
+      await this.collections.jobs.insertMany(staged, { ordered: true, ...this.maxTime() });
+    } catch (err) {
+      await this.collections.jobs.deleteMany({ _id: { $in: ids }, status: STAGED }, this.maxTime());
+      throw err;
+    }
+    for (const status of ["pending", "scheduled"] as const) {
+      const of = jobs.flatMap((job, i) => (job.status === status ? [ids[i] as ObjectId] : []));
+      if (of.length === 0) continue;
+      await this.collections.jobs.updateMany(
+        { _id: { $in: of }, status: STAGED },
+        { $set: { status }, $unset: { stagedStatus: "" } },
+        this.maxTime(),
+      );
+    }
+  }
+
+  /** Inserts the dead-letter job of `dead`; a second insert for the same death is refused by its derived `_id`. */
+  private async insertDeadLetter(
+    dead: JobDocument,
+    options: DeadLetterOptions | null,
+    now: Date,
+  ): Promise<void> {
+    if (options === null || dead.name === options.name) return;
+    const record = deadLetterJob({ id: dead.id, queue: dead.queue, attempt: dead.attempt }, options, now);
+    try {
+      await this.collections.jobs.insertOne(
+        jobDocumentOf(record, documentIdOf(`job:${record.id}`), false),
+        this.maxTime(),
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+    this.wakeUps.local({ type: "jobs", queue: dead.queue });
+  }
+}
+
+function emptyCounts(): Omit<Stats, "byQueue"> {
+  return { pending: 0, running: 0, completed: 0, failed: 0, dead: 0, scheduled: 0, cancelled: 0 };
+}

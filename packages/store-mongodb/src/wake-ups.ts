@@ -1,0 +1,109 @@
+import type { StoreEvent } from "@sched/core/adapter";
+import type { ChangeStream, ChangeStreamDocument, Collection } from "mongodb";
+import type { JobDocument } from "./documents.js";
+
+/** The statuses a job becomes claimable in: a change into one of them is a `jobs` event. */
+const AVAILABLE = new Set(["pending", "scheduled", "failed"]);
+
+/**
+ * The listeners of one store, and the change stream that feeds them from every instance when the
+ * deployment has change streams. Without a stream, the store's own changes are told to its own
+ * listeners ({@link WakeUps.local}); other instances find them by polling.
+ */
+export class WakeUps {
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private stream: ChangeStream<JobDocument> | undefined;
+  private streaming = false;
+
+  /** Whether events come from the change stream (then {@link local} tells nobody). */
+  get pushed(): boolean {
+    return this.streaming;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  add(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** How many listeners there are. */
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Tells this store's listeners of its own change, when no change stream does it. */
+  local(event: StoreEvent): void {
+    if (!this.streaming) this.emit(event);
+  }
+
+  /**
+   * Watches `jobs` for inserts and updates that make jobs available or cancel a running attempt.
+   * `onError` hears a stream that failed (it is closed; polling covers the gap).
+   */
+  watch(jobs: Collection<JobDocument>, onError: (err: unknown) => void): void {
+    if (this.stream !== undefined) return;
+    const stream = jobs.watch<JobDocument>(
+      [{ $match: { operationType: { $in: ["insert", "update", "replace"] } } }],
+      { fullDocument: "updateLookup" },
+    );
+    this.stream = stream;
+    this.streaming = true;
+    stream.on("change", (change: ChangeStreamDocument<JobDocument>) => this.onChange(change));
+    stream.on("error", (err: unknown) => {
+      this.streaming = false;
+      this.stream = undefined;
+      stream.close().catch(() => undefined);
+      onError(err);
+    });
+    this.emit({ type: "connected" });
+  }
+
+  /** Closes the change stream, if any. */
+  async close(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    this.streaming = false;
+    this.listeners.clear();
+    if (stream !== undefined) await stream.close().catch(() => undefined);
+  }
+
+  private onChange(change: ChangeStreamDocument<JobDocument>): void {
+    if (
+      change.operationType !== "insert" &&
+      change.operationType !== "update" &&
+      change.operationType !== "replace"
+    ) {
+      return;
+    }
+    const document = change.fullDocument;
+    if (document === undefined || document === null) return;
+    const updated =
+      change.operationType === "update"
+        ? (change.updateDescription.updatedFields as Partial<JobDocument>)
+        : undefined;
+    if (updated?.status === "cancelled" && typeof updated.cancelledAttempt === "number") {
+      this.emit({
+        type: "cancelled",
+        id: document.id,
+        queue: document.queue,
+        attempt: updated.cancelledAttempt,
+      });
+      return;
+    }
+    const status = updated === undefined ? document.status : updated.status;
+    if (typeof status === "string" && AVAILABLE.has(status))
+      this.emit({ type: "jobs", queue: document.queue });
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own; the others still hear the event.
+      }
+    }
+  }
+}
