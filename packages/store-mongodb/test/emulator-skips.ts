@@ -14,17 +14,30 @@ export const EMULATOR_SKIPS: readonly ConformanceSkip[] = [
   { test: "of 20 concurrent enqueues with the same uniqueKey exactly one succeeds", reason: NO_UNIQUE_INDEX },
 ];
 
+/** The scheduler scenarios the emulator cannot honestly serve, each with its reason. */
+export const EMULATOR_SCENARIO_SKIPS: readonly ConformanceSkip[] = [
+  {
+    test: "stop() during a slow claim",
+    reason:
+      "needs change streams (a replica set): the scenario expects the claim an enqueue's wake-up starts, and without pushed events the 50 ms poll's claim, begun before the enqueue, is the one held back",
+  },
+];
+
 /** Prints, once per file, the one line saying what is skipped on this deployment and why. */
-export function reportSkips(kind: "real" | "emulator", what: string): void {
+export function reportSkips(
+  kind: "real" | "emulator",
+  what: string,
+  skips: readonly ConformanceSkip[] = EMULATOR_SKIPS,
+): void {
   if (kind === "real") {
     console.info(
       `[store-mongodb] ${what}: running against the real MongoDB of SCHED_MONGODB_URL; nothing skipped for the emulator`,
     );
     return;
   }
-  const reasons = [...new Set(EMULATOR_SKIPS.map((skip) => skip.reason))];
+  const reasons = [...new Set(skips.map((skip) => skip.reason))];
   console.info(
-    `[store-mongodb] ${what} on the CongoDB emulator (no SCHED_MONGODB_URL): skipped ${EMULATOR_SKIPS.length} test(s) (${EMULATOR_SKIPS.map((skip) => `"${skip.test}"`).join(", ")}): ${reasons.join("; ")}; ` +
+    `[store-mongodb] ${what} on the CongoDB emulator (no SCHED_MONGODB_URL): skipped ${skips.length} test(s) (${skips.map((skip) => `"${skip.test}"`).join(", ")}): ${reasons.join("; ")}; ` +
       "the transactions, change-stream (pushedEvents) and peer-event groups are skipped by capability: a standalone deployment has neither transactions nor change streams",
   );
 }

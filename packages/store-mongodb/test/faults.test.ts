@@ -53,7 +53,11 @@ describe("faults", () => {
           ok: 1,
           n: 0,
           writeErrors: [
-            { index: 0, code: 11000, errmsg: "E11000 duplicate key error collection: faults.scheduler_jobs index: unique_active_key" },
+            {
+              index: 0,
+              code: 11000,
+              errmsg: "E11000 duplicate key error collection: faults.scheduler_jobs index: unique_active_key",
+            },
           ],
         };
       }
@@ -62,7 +66,12 @@ describe("faults", () => {
     store = open(server.url());
     const error = await store.createJobs([job("invoice-42")]).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(JobAlreadyExistsError);
-    expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "invoice-42", existingJobId: "the-winner", queue: "default" });
+    expect(error).toMatchObject({
+      code: "JOB_ALREADY_EXISTS",
+      uniqueKey: "invoice-42",
+      existingJobId: "the-winner",
+      queue: "default",
+    });
   });
 
   it("a primary stepping down under a write is a StoreError saying so, and the next call goes through", async () => {
@@ -79,7 +88,9 @@ describe("faults", () => {
     const error = await store.createJobs([job()]).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe("STORE_ERROR");
-    expect((error as Error).message).toMatch(/MongoDB createJobs failed at 127\.0\.0\.1:\d+: the node is not the primary/);
+    expect((error as Error).message).toMatch(
+      /MongoDB createJobs failed at 127\.0\.0\.1:\d+: the node is not the primary/,
+    );
     expect(((error as Error).cause as { code?: unknown }).code).toBe(10107);
     const [created] = await store.createJobs([job()]);
     expect(created?.id).toBe(job().id);
@@ -105,6 +116,10 @@ describe("faults", () => {
   it("a server that never answers is a StoreTimeoutError within operationTimeout", async () => {
     server = await ScriptedServer.start((name) => (name === "find" ? "hang" : undefined));
     store = new MongoStore({ url: server.url(), autoMigrate: false, operationTimeout: 300 });
-    await expect(store.getJob("x")).rejects.toMatchObject({ code: "STORE_TIMEOUT", operation: "getJob", timeoutMs: 300 });
+    await expect(store.getJob("x")).rejects.toMatchObject({
+      code: "STORE_TIMEOUT",
+      operation: "getJob",
+      timeoutMs: 300,
+    });
   });
 });

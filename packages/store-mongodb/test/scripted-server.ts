@@ -16,12 +16,16 @@ export class ScriptedServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  private constructor(private readonly script: (name: string, command: Document) => ScriptedReply | undefined) {
+  private constructor(
+    private readonly script: (name: string, command: Document) => ScriptedReply | undefined,
+  ) {
     this.server = createServer((socket) => this.serve(socket));
   }
 
   /** Starts a server that answers as `script` says. */
-  static async start(script: (name: string, command: Document) => ScriptedReply | undefined): Promise<ScriptedServer> {
+  static async start(
+    script: (name: string, command: Document) => ScriptedReply | undefined,
+  ): Promise<ScriptedServer> {
     const server = new ScriptedServer(script);
     await new Promise<void>((resolve) => server.server.listen(0, "127.0.0.1", resolve));
     return server;

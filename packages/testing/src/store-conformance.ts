@@ -1,5 +1,6 @@
 import type { Store } from "@sched/core";
-import { beforeEach, describe } from "vitest";
+import { describe } from "vitest";
+import { type ConformanceSkip, skipByName } from "./conformance-skips.js";
 import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js";
 import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
@@ -22,6 +23,7 @@ import { type ConformanceTransaction, describeTransactions } from "./store-confo
 import { describeUniqueKeys } from "./store-conformance/unique-keys.js";
 import { storePerTest } from "./store-per-test.js";
 
+export type { ConformanceSkip } from "./conformance-skips.js";
 export type { ConformanceTransaction } from "./store-conformance/transactions.js";
 
 /** Options of {@link storeConformance}. */
@@ -62,33 +64,6 @@ export interface StoreConformanceOptions {
   skip?: readonly ConformanceSkip[];
 }
 
-/** A test (or group) of the suite to skip, and why (see {@link StoreConformanceOptions.skip}). */
-export interface ConformanceSkip {
-  /** Text the test's full name contains, or a pattern it matches, e.g. `"unique keys > of 20 concurrent"`. */
-  readonly test: string | RegExp;
-  /** Why it cannot run, e.g. `"the emulator does not enforce unique indexes"`. */
-  readonly reason: string;
-}
-
-/** The reason to skip the test named `fullName`, or `undefined` to run it. */
-export function skipReason(skips: readonly ConformanceSkip[], fullName: string): string | undefined {
-  for (const { test, reason } of skips) {
-    if (typeof test === "string" ? fullName.includes(test) : test.test(fullName)) return reason;
-  }
-  return undefined;
-}
-
-/** A task's name with the names of its groups: `"A store conformance > unique keys > …"`. */
-function fullNameOf(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string {
-  const names: string[] = [task.name];
-  let suite = task.suite as { name: string; suite?: unknown } | undefined;
-  while (suite !== undefined && suite.name !== "") {
-    names.unshift(suite.name);
-    suite = suite.suite as { name: string; suite?: unknown } | undefined;
-  }
-  return names.join(" > ");
-}
-
 /**
  * Defines the conformance suite of the {@link Store} contract as a vitest `describe` block named
  * `"<name> store conformance"`. Every rule of `Store` (in `@sched/core`) and of the job's life in
@@ -117,14 +92,8 @@ export function storeConformance(
   options: StoreConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, () => {
-    const skips = options.skip ?? [];
-    if (skips.length > 0) {
-      // Before the store is opened for the test: a skipped test opens nothing.
-      beforeEach((context) => {
-        const reason = skipReason(skips, fullNameOf(context.task));
-        if (reason !== undefined) context.skip(reason);
-      });
-    }
+    // Before the store is opened for the test: a skipped test opens nothing.
+    skipByName(options.skip);
     const currentStore = storePerTest(factory, options.cleanup);
     const { openPeer, wipe, beginTransaction } = options;
     const ctx: StoreSuiteContext = {

@@ -1,5 +1,6 @@
 import { createScheduler, type Job, type Scheduler, type Store, type StoreCapabilities } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
+import { type ConformanceSkip, skipByName } from "./conformance-skips.js";
 import { recordingLogger } from "./recording-logger.js";
 import { runUntilIdle } from "./run-until-idle.js";
 import {
@@ -31,6 +32,11 @@ export interface StoreSchedulerScenariosOptions {
    * without it they are skipped.
    */
   openPeer?: (store: Store) => Promise<Store> | Store;
+  /**
+   * Scenarios this run cannot honestly serve, each skipped with its reason (see
+   * `StoreConformanceOptions.skip`). Default: none.
+   */
+  skip?: readonly ConformanceSkip[];
 }
 
 /**
@@ -168,6 +174,7 @@ export function storeSchedulerScenarios(
   options: StoreSchedulerScenariosOptions = {},
 ): void {
   describe(`${name} in a scheduler`, () => {
+    skipByName(options.skip);
     const current = storePerTest(factory, options.cleanup);
 
     it("runs 300 jobs with retries and dead letters, fires a schedule once per tick, and stops", {
