@@ -1,3 +1,4 @@
+import type { Duration } from "@sched/core";
 import { recordingLogger } from "@sched/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { MongoLeader } from "../src/index.js";
@@ -12,7 +13,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function hangingLeader(ttl: string): Promise<{ leader: MongoLeader; proxy: FaultProxy }> {
+async function hangingLeader(ttl: Duration): Promise<{ leader: MongoLeader; proxy: FaultProxy }> {
   const proxy = await FaultProxy.start(target.address);
   const url = `${urlFor(`mongodb://127.0.0.1:${proxy.port}`, target.dbName)}&directConnection=true`;
   const leader = new MongoLeader({ url, name: uniqueName(), ttl, logger: recordingLogger() });

@@ -54,7 +54,8 @@ export function useMongo(label: string): MongoTarget {
     if (!onRealMongo) {
       emulator = new congodb.CongoServer({ port: 0, host: "127.0.0.1" });
       await emulator.start();
-      const port = (emulator.server?.address() as { port: number }).port;
+      // The port is read from the listening socket: getConnectionUri() reports the requested one, 0.
+      const port = ((emulator as unknown as { server: { address(): { port: number } } }).server.address()).port;
       base = `mongodb://127.0.0.1:${port}`;
     }
     target.url = urlFor(base, target.dbName);
