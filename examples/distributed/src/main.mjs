@@ -59,12 +59,15 @@ const children = INSTANCES.map((id) => {
     env: { ...process.env, SCHED_EXAMPLE_SCHEMA: schema, SCHED_EXAMPLE_INSTANCE: id },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).on("line", (line) => {
-    events.push(JSON.parse(line));
-    const pending = waiters;
-    waiters = [];
-    for (const waiter of pending) waiter();
-  });
+  createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).on(
+    "line",
+    (line) => {
+      events.push(JSON.parse(line));
+      const pending = waiters;
+      waiters = [];
+      for (const waiter of pending) waiter();
+    },
+  );
   return { id, child, exited: new Promise((resolve) => child.once("exit", resolve)) };
 });
 
@@ -84,7 +87,9 @@ try {
   await Promise.all(children.map(({ exited }) => exited));
   log("every instance stopped");
 
-  const leaders = events.filter((e) => e.event === "leadership" && e.isLeader).map((e) => `${e.instance} (term ${e.term})`);
+  const leaders = events
+    .filter((e) => e.event === "leadership" && e.isLeader)
+    .map((e) => `${e.instance} (term ${e.term})`);
   log(`leaders    ${leaders.join(", ")}`);
   const ticks = events.filter((e) => e.event === "tick");
   // The leader fires each tick (enqueues its job); whichever instance is free runs that job.

@@ -37,7 +37,9 @@ describe("examples/with-mongodb", () => {
   it("elects one leader of the two instances, which fires each tick once", (test) => {
     needsServer(test);
     expect(run.stdout).toMatch(/leader {5}[ab] \(term \d+\)/);
-    const ticks = lines.filter((l) => l.includes("tick       heartbeat")).map((l) => l.slice(l.indexOf("tick")));
+    const ticks = lines
+      .filter((l) => l.includes("tick       heartbeat"))
+      .map((l) => l.slice(l.indexOf("tick")));
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     expect(new Set(ticks).size).toBe(ticks.length);
   });

@@ -104,7 +104,11 @@ leaderConformance(
         const leases = target.admin.db(target.dbName).collection("scheduler_leases");
         await leases.updateOne(
           { _id: leaseId(namespace) },
-          { $set: { holder: "intruder", ttlMs: 10_000 }, $inc: { term: 1 }, $currentDate: { renewedAt: true } },
+          {
+            $set: { holder: "intruder", ttlMs: 10_000 },
+            $inc: { term: 1 },
+            $currentDate: { renewedAt: true },
+          },
         );
         return async () => (await leases.findOne({ _id: leaseId(namespace) }))?.holder === "intruder";
       },
@@ -123,4 +127,3 @@ leaderConformance(
     },
   },
 );
-

@@ -1,7 +1,7 @@
 import { waitFor } from "@sched/testing";
 import { MongoClient } from "mongodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type LeaseDocument, leaseId, MongoLeader } from "../src/index.js";
+import { type LeaseDocument, leaseId } from "../src/index.js";
 import { leaderFactory, onRealMongo, sleep, uniqueName, useMongo } from "./mongo.js";
 
 const target = useMongo("lease");
@@ -103,7 +103,10 @@ describe("MongoLeader terms", () => {
     expect(a.collectionName).toBe("other_leases");
     expect(await a.acquire()).toBe(true);
     expect(await b.acquire()).toBe(true);
-    const other = await target.admin.db(target.dbName).collection("other_leases").findOne({ _id: leaseId(name) });
+    const other = await target.admin
+      .db(target.dbName)
+      .collection("other_leases")
+      .findOne({ _id: leaseId(name) });
     expect(other?.holder).toBe("a");
   });
 });
@@ -123,21 +126,24 @@ describe("MongoLeader and the server's clock", () => {
   });
 
   // The emulator runs in this process: its $$NOW is the very clock the test fakes.
-  it.skipIf(!onRealMongo)("ignores the instances' wall clocks: a clock a year ahead takes nothing over (needs a real MongoDB: the emulator's clock is this process's)", async () => {
-    const name = uniqueName();
-    const a = leaders.make({ instanceId: "a", name, ttl: 400 });
-    const b = leaders.make({ instanceId: "b", name, ttl: 400 });
-    expect(await a.acquire()).toBe(true);
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      vi.setSystemTime(Date.now() + 365 * 24 * 3_600_000);
-      expect(await b.acquire()).toBe(false);
+  it.skipIf(!onRealMongo)(
+    "ignores the instances' wall clocks: a clock a year ahead takes nothing over (needs a real MongoDB: the emulator's clock is this process's)",
+    async () => {
+      const name = uniqueName();
+      const a = leaders.make({ instanceId: "a", name, ttl: 400 });
+      const b = leaders.make({ instanceId: "b", name, ttl: 400 });
       expect(await a.acquire()).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
-    expect((await leaseOf(name))?.remainingMs).toBeLessThanOrEqual(400);
-  });
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        vi.setSystemTime(Date.now() + 365 * 24 * 3_600_000);
+        expect(await b.acquire()).toBe(false);
+        expect(await a.acquire()).toBe(true);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await leaseOf(name))?.remainingMs).toBeLessThanOrEqual(400);
+    },
+  );
 
   it("steps down locally before the lease expires on the server", async () => {
     const name = uniqueName();
@@ -156,7 +162,10 @@ describe("MongoLeader.migrate", () => {
     const all = Array.from({ length: 4 }, () => leaders.make({ collectionPrefix: prefix }));
     await Promise.all(all.map((leader) => leader.migrate()));
     await all[0]!.migrate();
-    const names = await target.admin.db(target.dbName).listCollections({ name: `${prefix}leases` }).toArray();
+    const names = await target.admin
+      .db(target.dbName)
+      .listCollections({ name: `${prefix}leases` })
+      .toArray();
     expect(names).toHaveLength(1);
   });
 

@@ -55,7 +55,7 @@ export function useMongo(label: string): MongoTarget {
       emulator = new congodb.CongoServer({ port: 0, host: "127.0.0.1" });
       await emulator.start();
       // The port is read from the listening socket: getConnectionUri() reports the requested one, 0.
-      const port = ((emulator as unknown as { server: { address(): { port: number } } }).server.address()).port;
+      const port = (emulator as unknown as { server: { address(): { port: number } } }).server.address().port;
       base = `mongodb://127.0.0.1:${port}`;
     }
     target.url = urlFor(base, target.dbName);
@@ -64,7 +64,10 @@ export function useMongo(label: string): MongoTarget {
     target.address = (target.admin.options.hosts ?? []).map(String).join(",");
   });
   afterAll(async () => {
-    await target.admin?.db(target.dbName).dropDatabase().catch(() => undefined);
+    await target.admin
+      ?.db(target.dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await target.admin?.close();
     await emulator?.stop();
   });

@@ -46,7 +46,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const proxy of proxies) await proxy.close();
-  for (const db of databases) await admin?.db(db).dropDatabase().catch(() => undefined);
+  for (const db of databases)
+    await admin
+      ?.db(db)
+      .dropDatabase()
+      .catch(() => undefined);
   await admin?.close();
   emulator?.kill("SIGKILL");
 });
