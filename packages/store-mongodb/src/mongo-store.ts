@@ -4,8 +4,6 @@ import {
   type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
-  type DeadLetterOptions,
-  deadLetterJob,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -31,7 +29,7 @@ import {
   StoreTimeoutError,
   type WaitingNamesOptions,
 } from "@sched/core/adapter";
-import type { ClientSession, Filter, ObjectId, UpdateFilter } from "mongodb";
+import type { ClientSession, UpdateFilter } from "mongodb";
 import { collectionsOf, createIndexes, type StoreCollections } from "./collections.js";
 import {
   answerWithin,
@@ -49,16 +47,23 @@ import {
   jobDocumentOf,
   jobOf,
   STAGED,
-  scheduleDocumentOf,
   scheduleOf,
   WAITING_STATUSES,
 } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
+import { cleanup, listJobs, stats, waitingFilter, waitingJobNames } from "./inspection.js";
+import {
+  conflictOf,
+  insertBatch,
+  insertDeadLetter,
+  type JobAccess,
+  refuseHeldKeys,
+  refuseKeysTwiceInBatch,
+} from "./job-inserts.js";
 import { type MongoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./options.js";
+import { fireScheduleTick, saveSchedule } from "./schedules.js";
 import { WakeUps } from "./wake-ups.js";
 
-/** How many waiting jobs `waitingJobNames` looks at, oldest due first. */
-const NAMES_SCAN_LIMIT = 1_000;
 /** How many times a read-then-write step is tried when another instance changed the job between. */
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -153,8 +158,8 @@ export class MongoStore implements Store<ClientSession> {
       const session = options.transaction;
       if (session !== undefined) this.assertSession(session);
       if (jobs.length === 0) return [];
-      this.refuseKeysTwiceInBatch(jobs);
-      await this.refuseHeldKeys(jobs, session);
+      refuseKeysTwiceInBatch(jobs);
+      await refuseHeldKeys(this.access, jobs, session);
       const documents = jobs.map((job) => jobDocumentOf(job, documentIdOf(`job:${job.id}`), false));
       try {
         if (session !== undefined) {
@@ -162,10 +167,10 @@ export class MongoStore implements Store<ClientSession> {
         } else if (documents.length === 1) {
           await this.collections.jobs.insertOne(documents[0] as JobDocument);
         } else {
-          await this.insertBatch(jobs);
+          await insertBatch(this.access, jobs);
         }
       } catch (err) {
-        if (isDuplicateKeyError(err)) throw await this.conflictOf(jobs, session);
+        if (isDuplicateKeyError(err)) throw await conflictOf(this.access, jobs, session);
         throw err;
       }
       if (session === undefined)
@@ -185,25 +190,7 @@ export class MongoStore implements Store<ClientSession> {
 
   /** {@inheritDoc Store.listJobs} */
   async listJobs(filter: JobFilter): Promise<Job[]> {
-    return this.run("listJobs", async () => {
-      const query: Filter<JobDocument> = {};
-      const statuses =
-        filter.status === undefined
-          ? undefined
-          : Array.isArray(filter.status)
-            ? filter.status
-            : [filter.status];
-      query.status = statuses === undefined ? { $ne: STAGED } : { $in: statuses };
-      if (filter.queue !== undefined) query.queue = filter.queue;
-      if (filter.name !== undefined) query.name = filter.name;
-      const documents = await this.collections.jobs
-        .find(query, this.maxTime())
-        .sort({ createdAt: 1, id: 1 })
-        .skip(filter.offset ?? 0)
-        .limit(filter.limit ?? 100)
-        .toArray();
-      return documents.map(jobOf);
-    });
+    return this.run("listJobs", () => listJobs(this.access, filter));
   }
 
   /** {@inheritDoc Store.cancelJob} */
@@ -297,7 +284,7 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("claimDueJobs", async () => {
       const { now, lockedUntil, workerId } = options;
       if (options.limit <= 0 || options.queues?.length === 0 || options.names?.length === 0) return [];
-      const due = this.waitingFilter(options.queues, options.names, now);
+      const due = waitingFilter(options.queues, options.names, now);
       const claimed: Job[] = [];
       const passedOver = new Set<string>();
       while (claimed.length < options.limit) {
@@ -403,8 +390,9 @@ export class MongoStore implements Store<ClientSession> {
       });
       if (after === null) return null;
       if (options.retryAt === null)
-        await this.insertDeadLetter(after, options.deadLetter ?? null, options.now);
-      else this.wakeUps.local({ type: "jobs", queue: after.queue });
+        if (await insertDeadLetter(this.access, after, options.deadLetter ?? null, options.now))
+          this.wakeUps.local({ type: "jobs", queue: after.queue });
+        else this.wakeUps.local({ type: "jobs", queue: after.queue });
       return jobOf(after);
     });
   }
@@ -484,7 +472,8 @@ export class MongoStore implements Store<ClientSession> {
         );
         if (after === null) continue;
         if (dies) {
-          await this.insertDeadLetter(after, options.deadLetter, now);
+          if (await insertDeadLetter(this.access, after, options.deadLetter, now))
+            this.wakeUps.local({ type: "jobs", queue: after.queue });
           dead.push(jobOf(after));
         } else {
           recovered.push(after.id);
@@ -500,7 +489,7 @@ export class MongoStore implements Store<ClientSession> {
     return this.run("nextDueAt", async () => {
       if (options.queues?.length === 0 || options.names?.length === 0) return null;
       const [first] = await this.collections.jobs
-        .find(this.waitingFilter(options.queues, options.names, null), {
+        .find(waitingFilter(options.queues, options.names, null), {
           projection: { scheduledAt: 1 },
           ...this.maxTime(),
         })
@@ -513,64 +502,14 @@ export class MongoStore implements Store<ClientSession> {
 
   /** {@inheritDoc Store.waitingJobNames} */
   async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
-    return this.run("waitingJobNames", async () => {
-      if (options.queues?.length === 0 || options.limit <= 0) return [];
-      const names = await this.collections.jobs
-        .aggregate<{ _id: string }>(
-          [
-            { $match: this.waitingFilter(options.queues, null, options.dueBy) },
-            { $sort: { scheduledAt: 1 } },
-            { $limit: NAMES_SCAN_LIMIT },
-            { $group: { _id: "$name" } },
-            { $limit: options.limit },
-          ],
-          this.maxTime(),
-        )
-        .toArray();
-      return names.map((name) => name._id);
-    });
+    return this.run("waitingJobNames", () => waitingJobNames(this.access, options));
   }
 
   /** {@inheritDoc Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options: SaveScheduleOptions = {}): Promise<boolean> {
-    return this.run("saveSchedule", async () => {
-      const document = scheduleDocumentOf(schedule);
-      const { _id, ...fields } = document;
-      if (options.onlyIfAbsent === true) {
-        try {
-          await this.collections.schedules.insertOne(document, this.maxTime());
-          return true;
-        } catch (err) {
-          if (isDuplicateKeyError(err)) return false;
-          throw err;
-        }
-      }
-      if (options.expectDefinition !== undefined) {
-        const result = await this.collections.schedules.updateOne(
-          {
-            _id,
-            definedAt: options.expectDefinition.definedAt,
-            definedBy: options.expectDefinition.definedBy,
-          },
-          { $set: fields },
-          this.maxTime(),
-        );
-        return result.matchedCount === 1;
-      }
-      for (let tries = 0; ; tries += 1) {
-        try {
-          await this.collections.schedules.updateOne(
-            { _id },
-            { $set: fields },
-            { upsert: true, ...this.maxTime() },
-          );
-          return true;
-        } catch (err) {
-          // Two upserts of a new name race: the loser's insert hits the _id index; its update now finds the winner's.
-          if (!isDuplicateKeyError(err) || tries >= MAX_CONFLICT_RETRIES) throw err;
-        }
-      }
-    });
+    return this.run("saveSchedule", () =>
+      saveSchedule(this.collections.schedules, this.maxTime(), schedule, options),
+    );
   }
 
   /** {@inheritDoc Store.getSchedule} */
@@ -606,57 +545,12 @@ export class MongoStore implements Store<ClientSession> {
   /**
    * {@inheritDoc Store.fireScheduleTick}
    *
-   * Exactly once without a transaction: each job of a tick is stored under an `_id` derived from
-   * the schedule, the tick's instant and the job's place in the tick, so whichever firer inserts it
-   * first, a second insert of the same tick's job is refused by the `_id` index. The jobs go in
-   * first, then the compare-and-set on `nextRunAt` decides the one firer that reports the tick; a
-   * firer that stops between the two leaves the tick's jobs stored and the tick due, and the next
-   * firer inserts nothing new and advances it.
+   * Exactly once without a transaction: see `fireScheduleTick` in `schedules.ts`.
    */
   async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
     return this.run("fireScheduleTick", async () => {
-      const scheduleId = documentIdOf(`schedule:${tick.name}`);
-      const expected = tick.expectedNextRunAt;
-      const current = await this.collections.schedules.findOne(
-        { _id: scheduleId, nextRunAt: expected },
-        { projection: { _id: 1 }, ...this.maxTime() },
-      );
-      if (current === null) return { fired: false, jobs: [] };
-      const stored: JobDocument[] = [];
-      const keysOfTick = new Set<string>();
-      for (const [index, job] of tick.jobs.entries()) {
-        const documentId = documentIdOf(`tick:${tick.name}:${expected.getTime()}:${index}`);
-        const key = job.uniqueKey === null ? null : `${job.queue}\u0000${job.uniqueKey}`;
-        if (key !== null && keysOfTick.has(key)) continue;
-        const existing = await this.collections.jobs.findOne({ _id: documentId }, this.maxTime());
-        if (existing !== null) {
-          stored.push(existing);
-          if (key !== null) keysOfTick.add(key);
-          continue;
-        }
-        if (job.uniqueKey !== null && (await this.keyHolder(job.queue, job.uniqueKey, undefined)) !== null)
-          continue;
-        const document = jobDocumentOf(job, documentId, false);
-        try {
-          await this.collections.jobs.insertOne(document, this.maxTime());
-          stored.push(document);
-          if (key !== null) keysOfTick.add(key);
-        } catch (err) {
-          if (!isDuplicateKeyError(err)) throw err;
-          // Another firer stored this job first (the _id), or its unique key is held: either way it is not ours to add.
-          const raced = await this.collections.jobs.findOne({ _id: documentId }, this.maxTime());
-          if (raced !== null) stored.push(raced);
-        }
-      }
-      const result = await this.collections.schedules.updateOne(
-        { _id: scheduleId, nextRunAt: expected },
-        {
-          $set: { nextRunAt: tick.nextRunAt, lastRunAt: tick.firedAt, updatedAt: tick.firedAt },
-          $inc: { occurrences: tick.jobs.length },
-        },
-        this.maxTime(),
-      );
-      if (result.matchedCount !== 1) return { fired: false, jobs: [] };
+      const stored = await fireScheduleTick(this.collections.schedules, this.access, tick);
+      if (stored === null) return { fired: false, jobs: [] };
       for (const queue of new Set(stored.map((document) => document.queue)))
         this.wakeUps.local({ type: "jobs", queue });
       return { fired: true, jobs: stored.map(jobOf) };
@@ -665,45 +559,12 @@ export class MongoStore implements Store<ClientSession> {
 
   /** {@inheritDoc Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {
-    return this.run("cleanup", async () => {
-      const result = await this.collections.jobs.deleteMany(
-        {
-          $or: [
-            { status: "completed", completedAt: { $lt: options.completedBefore } },
-            { status: "dead", completedAt: { $lt: options.deadBefore } },
-            { status: "cancelled", completedAt: { $lt: options.cancelledBefore } },
-          ],
-        },
-        this.maxTime(),
-      );
-      return result.deletedCount;
-    });
+    return this.run("cleanup", () => cleanup(this.access, options));
   }
 
   /** {@inheritDoc Store.stats} */
   async stats(): Promise<Stats> {
-    return this.run("stats", async () => {
-      const counts = await this.collections.jobs
-        .aggregate<{ _id: { queue: string; status: string }; count: number }>(
-          [
-            { $match: { status: { $ne: STAGED } } },
-            { $group: { _id: { queue: "$queue", status: "$status" }, count: { $sum: 1 } } },
-          ],
-          this.maxTime(),
-        )
-        .toArray();
-      const stats: Stats = { ...emptyCounts(), byQueue: {} };
-      const byQueue = stats.byQueue as NonNullable<Stats["byQueue"]>;
-      for (const { _id, count } of counts) {
-        const status = _id.status as keyof ReturnType<typeof emptyCounts>;
-        if (!(status in stats)) continue;
-        stats[status] += count;
-        const queue = byQueue[_id.queue] ?? emptyCounts();
-        queue[status] += count;
-        byQueue[_id.queue] = queue;
-      }
-      return stats;
-    });
+    return this.run("stats", () => stats(this.access));
   }
 
   /** {@inheritDoc Store.ping} */
@@ -817,6 +678,11 @@ export class MongoStore implements Store<ClientSession> {
     this.features ??= await probeDeployment(this.connection.db);
   }
 
+  /** The jobs collection and the time limit, for the functions of `job-inserts.ts`. */
+  private get access(): JobAccess {
+    return { jobs: this.collections.jobs, maxTime: () => this.maxTime() };
+  }
+
   private maxTime(): { maxTimeMS?: number } {
     return this.settings.operationTimeoutMs > 0 ? { maxTimeMS: this.settings.operationTimeoutMs } : {};
   }
@@ -824,18 +690,6 @@ export class MongoStore implements Store<ClientSession> {
   private async readJob(id: string): Promise<JobDocument | null> {
     const document = await this.collections.jobs.findOne({ id }, this.maxTime());
     return document === null || document.status === STAGED ? null : document;
-  }
-
-  private waitingFilter(
-    queues: readonly string[] | null,
-    names: readonly string[] | null,
-    dueBy: Date | null,
-  ): Filter<JobDocument> {
-    const filter: Filter<JobDocument> = { status: { $in: [...WAITING_STATUSES] } };
-    if (dueBy !== null) filter.scheduledAt = { $lte: dueBy };
-    if (queues !== null) filter.queue = { $in: [...new Set(queues)] };
-    if (names !== null) filter.name = { $in: [...new Set(names)] };
-    return filter;
   }
 
   private assertSession(session: unknown): asserts session is ClientSession {
@@ -859,108 +713,4 @@ export class MongoStore implements Store<ClientSession> {
       );
     }
   }
-
-  /** Refuses a batch in which two jobs of one queue share a unique key. */
-  private refuseKeysTwiceInBatch(jobs: readonly NewJobRecord[]): void {
-    const seen = new Set<string>();
-    for (const job of jobs) {
-      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
-      const key = `${job.queue}\u0000${job.uniqueKey}`;
-      if (seen.has(key)) throw new JobAlreadyExistsError(job.uniqueKey, null, job.queue);
-      seen.add(key);
-    }
-  }
-
-  /**
-   * Refuses a batch with a unique key an active stored job holds. Only a fast, exact answer
-   * (naming the holder): under concurrent enqueues the partial unique index decides.
-   */
-  private async refuseHeldKeys(
-    jobs: readonly NewJobRecord[],
-    session: ClientSession | undefined,
-  ): Promise<void> {
-    for (const job of jobs) {
-      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
-      const holder = await this.keyHolder(job.queue, job.uniqueKey, session);
-      if (holder !== null) throw new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
-    }
-  }
-
-  private async keyHolder(
-    queue: string,
-    uniqueKey: string,
-    session: ClientSession | undefined,
-  ): Promise<string | null> {
-    const holder = await this.collections.jobs.findOne(
-      { queue, activeKey: uniqueKey },
-      { projection: { id: 1 }, ...(session === undefined ? {} : { session }), ...this.maxTime() },
-    );
-    return holder?.id ?? null;
-  }
-
-  /** The JobAlreadyExistsError for a batch the server refused with a duplicate key. */
-  private async conflictOf(
-    jobs: readonly NewJobRecord[],
-    session: ClientSession | undefined,
-  ): Promise<JobAlreadyExistsError> {
-    const ids = new Set(jobs.map((job) => job.id));
-    for (const job of jobs) {
-      if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
-      const holder = session?.inTransaction()
-        ? null
-        : await this.keyHolder(job.queue, job.uniqueKey, undefined);
-      if (holder !== null && !ids.has(holder))
-        return new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
-    }
-    const keyed = jobs.find((job) => job.uniqueKey !== null && job.uniqueKey !== undefined);
-    return new JobAlreadyExistsError(keyed?.uniqueKey ?? jobs[0]?.id ?? "", null, keyed?.queue ?? null);
-  }
-
-  /**
-   * Inserts a batch of several jobs all or nothing without a transaction: the jobs go in staged
-   * (no claim, read or count sees them), then take their status together. If the server refuses
-   * one (a duplicate key), the staged jobs of the batch are deleted.
-   */
-  private async insertBatch(jobs: readonly NewJobRecord[]): Promise<void> {
-    const ids: ObjectId[] = jobs.map((job) => documentIdOf(`job:${job.id}`));
-    const staged = jobs.map((job, i) => jobDocumentOf(job, ids[i] as ObjectId, true));
-    try {
-      await this.collections.jobs.insertMany(staged, { ordered: true, ...this.maxTime() });
-    } catch (err) {
-      await this.collections.jobs.deleteMany({ _id: { $in: ids }, status: STAGED }, this.maxTime());
-      throw err;
-    }
-    for (const status of ["pending", "scheduled"] as const) {
-      const of = jobs.flatMap((job, i) => (job.status === status ? [ids[i] as ObjectId] : []));
-      if (of.length === 0) continue;
-      await this.collections.jobs.updateMany(
-        { _id: { $in: of }, status: STAGED },
-        { $set: { status }, $unset: { stagedStatus: "" } },
-        this.maxTime(),
-      );
-    }
-  }
-
-  /** Inserts the dead-letter job of `dead`; a second insert for the same death is refused by its derived `_id`. */
-  private async insertDeadLetter(
-    dead: JobDocument,
-    options: DeadLetterOptions | null,
-    now: Date,
-  ): Promise<void> {
-    if (options === null || dead.name === options.name) return;
-    const record = deadLetterJob({ id: dead.id, queue: dead.queue, attempt: dead.attempt }, options, now);
-    try {
-      await this.collections.jobs.insertOne(
-        jobDocumentOf(record, documentIdOf(`job:${record.id}`), false),
-        this.maxTime(),
-      );
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
-    this.wakeUps.local({ type: "jobs", queue: dead.queue });
-  }
-}
-
-function emptyCounts(): Omit<Stats, "byQueue"> {
-  return { pending: 0, running: 0, completed: 0, failed: 0, dead: 0, scheduled: 0, cancelled: 0 };
 }

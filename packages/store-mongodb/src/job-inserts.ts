@@ -1,0 +1,123 @@
+import {
+  type DeadLetterOptions,
+  deadLetterJob,
+  JobAlreadyExistsError,
+  type NewJobRecord,
+} from "@sched/core/adapter";
+import type { ClientSession, Collection, ObjectId } from "mongodb";
+import { isDuplicateKeyError } from "./connection/index.js";
+import { documentIdOf, type JobDocument, jobDocumentOf, STAGED } from "./documents.js";
+
+/** The jobs collection, and the time limit each operation is sent with. */
+export interface JobAccess {
+  readonly jobs: Collection<JobDocument>;
+  maxTime(): { maxTimeMS?: number };
+}
+
+/** Refuses a batch in which two jobs of one queue share a unique key. */
+export function refuseKeysTwiceInBatch(jobs: readonly NewJobRecord[]): void {
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+    const key = `${job.queue}\u0000${job.uniqueKey}`;
+    if (seen.has(key)) throw new JobAlreadyExistsError(job.uniqueKey, null, job.queue);
+    seen.add(key);
+  }
+}
+
+/**
+ * Refuses a batch with a unique key an active stored job holds. Only a fast, exact answer
+ * (naming the holder): under concurrent enqueues the partial unique index decides.
+ */
+export async function refuseHeldKeys(
+  access: JobAccess,
+  jobs: readonly NewJobRecord[],
+  session: ClientSession | undefined,
+): Promise<void> {
+  for (const job of jobs) {
+    if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+    const holder = await keyHolder(access, job.queue, job.uniqueKey, session);
+    if (holder !== null) throw new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
+  }
+}
+
+export async function keyHolder(
+  access: JobAccess,
+  queue: string,
+  uniqueKey: string,
+  session: ClientSession | undefined,
+): Promise<string | null> {
+  const holder = await access.jobs.findOne(
+    { queue, activeKey: uniqueKey },
+    { projection: { id: 1 }, ...(session === undefined ? {} : { session }), ...access.maxTime() },
+  );
+  return holder?.id ?? null;
+}
+
+/** The JobAlreadyExistsError for a batch the server refused with a duplicate key. */
+export async function conflictOf(
+  access: JobAccess,
+  jobs: readonly NewJobRecord[],
+  session: ClientSession | undefined,
+): Promise<JobAlreadyExistsError> {
+  const ids = new Set(jobs.map((job) => job.id));
+  for (const job of jobs) {
+    if (job.uniqueKey === null || job.uniqueKey === undefined) continue;
+    const holder = session?.inTransaction()
+      ? null
+      : await keyHolder(access, job.queue, job.uniqueKey, undefined);
+    if (holder !== null && !ids.has(holder))
+      return new JobAlreadyExistsError(job.uniqueKey, holder, job.queue);
+  }
+  const keyed = jobs.find((job) => job.uniqueKey !== null && job.uniqueKey !== undefined);
+  return new JobAlreadyExistsError(keyed?.uniqueKey ?? jobs[0]?.id ?? "", null, keyed?.queue ?? null);
+}
+
+/**
+ * Inserts a batch of several jobs all or nothing without a transaction: the jobs go in staged
+ * (no claim, read or count sees them), then take their status together. If the server refuses
+ * one (a duplicate key), the staged jobs of the batch are deleted.
+ */
+export async function insertBatch(access: JobAccess, jobs: readonly NewJobRecord[]): Promise<void> {
+  const ids: ObjectId[] = jobs.map((job) => documentIdOf(`job:${job.id}`));
+  const staged = jobs.map((job, i) => jobDocumentOf(job, ids[i] as ObjectId, true));
+  try {
+    await access.jobs.insertMany(staged, { ordered: true, ...access.maxTime() });
+  } catch (err) {
+    await access.jobs.deleteMany({ _id: { $in: ids }, status: STAGED }, access.maxTime());
+    throw err;
+  }
+  for (const status of ["pending", "scheduled"] as const) {
+    const of = jobs.flatMap((job, i) => (job.status === status ? [ids[i] as ObjectId] : []));
+    if (of.length === 0) continue;
+    await access.jobs.updateMany(
+      { _id: { $in: of }, status: STAGED },
+      { $set: { status }, $unset: { stagedStatus: "" } },
+      access.maxTime(),
+    );
+  }
+}
+
+/**
+ * Inserts the dead-letter job of `dead` (none without `options`, or for a dead-letter job's own
+ * death); a second insert for the same death is refused by its derived `_id`. Returns whether
+ * there is one.
+ */
+export async function insertDeadLetter(
+  access: JobAccess,
+  dead: JobDocument,
+  options: DeadLetterOptions | null,
+  now: Date,
+): Promise<boolean> {
+  if (options === null || dead.name === options.name) return false;
+  const record = deadLetterJob({ id: dead.id, queue: dead.queue, attempt: dead.attempt }, options, now);
+  try {
+    await access.jobs.insertOne(
+      jobDocumentOf(record, documentIdOf(`job:${record.id}`), false),
+      access.maxTime(),
+    );
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
+  return true;
+}
