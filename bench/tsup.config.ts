@@ -8,7 +8,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
-  // tsup bundles devDependencies: the peers, the PostgreSQL and Redis stores and the OpenTelemetry
+  // tsup bundles devDependencies: the peers, the PostgreSQL, Redis and MongoDB stores and the OpenTelemetry
   // middleware (with the API whose global providers it reads) are loaded from node_modules instead,
   // at run time and only in their own child, so that the bench runs them as built now (not as they
   // were when the bench was) and the profiles map into their sources.
@@ -22,5 +22,9 @@ export default defineConfig({
     "@sched/store-redis",
     "@sched/middleware-otel",
     "@opentelemetry/api",
+    "mongodb",
+    "agenda",
+    "@agendajs/mongo-backend",
+    "@sched/store-mongodb",
   ],
 });

@@ -46,6 +46,11 @@ export interface Group {
   bar: BarCheck[];
   /** Contenders of the group that are the subject with something added; none by default. */
   variants?: SubjectVariant[];
+  /**
+   * Why the group cannot run on this machine (e.g. no server answers), or `null` when it can; the
+   * bench then prints that the group was skipped, with the reason. Always runnable when absent.
+   */
+  unavailable?: () => Promise<string | null>;
 }
 
 const GRAPHILE = ["graphile-worker", "graphile-worker-localqueue"];
@@ -137,6 +142,16 @@ export const GROUPS: Group[] = [
         ratio: 1,
       },
     ],
+  },
+  {
+    name: "mongodb",
+    title: "MongoDB (one server, one database per contender)",
+    sizes: { jobs: 20_000 },
+    subject: "sched-mongodb",
+    contenders: ["agenda", "sched-mongodb"],
+    bar: [],
+    // Only when a MongoDB server answers: this repository's machines have none.
+    unavailable: async () => (await import("./contenders/mongodb.js")).mongoUnavailable(),
   },
 ];
 

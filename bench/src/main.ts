@@ -24,10 +24,18 @@ async function main(): Promise<number> {
     workloads: Object.keys(WORKLOADS),
     groups: GROUPS.map((g) => g.name),
   });
-  const groups = selectGroups(run.contenders, GROUPS, run.groups);
+  const groups: GroupSelection[] = [];
+  for (const selection of selectGroups(run.contenders, GROUPS, run.groups)) {
+    const reason = (await selection.group.unavailable?.()) ?? null;
+    if (reason === null) groups.push(selection);
+    else
+      console.log(
+        `the ${selection.group.name} group (${selection.contenders.join(", ")}) was skipped: ${reason}`,
+      );
+  }
   if (groups.length === 0) {
     throw new Error(
-      `BENCH_CONTENDERS (${run.contenders.join(", ")}) has no contender in BENCH_GROUPS (${run.groups.join(", ")})`,
+      `BENCH_CONTENDERS (${run.contenders.join(", ")}) has no contender in BENCH_GROUPS (${run.groups.join(", ")}) that can run here`,
     );
   }
   // Report order: by group, so a group's contenders run one after another.

@@ -62,7 +62,7 @@ describe("groups", () => {
     expect(only({ BENCH_CONTENDERS: "sched-memory" })).toEqual([[["sched-memory"], "sched-memory"]]);
   });
 
-  it("runs every contender by default: the memory, PostgreSQL and Redis groups", () => {
+  it("runs every contender by default: the memory, PostgreSQL, Redis and MongoDB groups", () => {
     const run = runConfigFromEnv({}, known);
     expect(selectGroups(run.contenders).map((g) => [g.group.name, g.contenders, g.subject])).toEqual([
       ["memory", ["sched-memory", "sched-memory-otel"], "sched-memory"],
@@ -72,6 +72,7 @@ describe("groups", () => {
         "sched-postgres",
       ],
       ["redis", ["bullmq", "sched-redis"], "sched-redis"],
+      ["mongodb", ["agenda", "sched-mongodb"], "sched-mongodb"],
     ]);
   });
 

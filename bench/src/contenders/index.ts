@@ -50,6 +50,16 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     description: "@sched/core, RedisStore, workers 50, defaults otherwise",
     create: async () => (await import("./sched-redis.js")).createContender(),
   },
+  agenda: {
+    description:
+      "Agenda 6.2 (@agendajs/mongo-backend 4.0), concurrency 50, no lock limit, processEvery 1 s, " +
+      "change-stream notifications on a replica set, now() with 100 in flight for bulk (no bulk API)",
+    create: async () => (await import("./agenda.js")).createContender(),
+  },
+  "sched-mongodb": {
+    description: "@sched/core, MongoStore, workers 50, defaults otherwise",
+    create: async () => (await import("./sched-mongodb.js")).createContender(),
+  },
 };
 
 /** The contenders run when `BENCH_CONTENDERS` is not set: all of them. */

@@ -65,12 +65,6 @@ const defaultLoader: ModuleLoader = async (name) => {
   }
 };
 
-/** Stores `SCHEDULER_STORE` may name whose adapter packages are not released yet. */
-const COMING_STORES: Partial<Record<string, string>> = {
-  mongodb:
-    "MongoDB support (@sched/store-mongodb) is coming and not released yet; use postgres, redis or memory",
-};
-
 async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterModule> {
   let mod: unknown;
   try {
@@ -127,8 +121,6 @@ export async function createSchedulerFromEnv(
         ttl: options.distributed?.lockTTL,
       });
   } else {
-    const coming = COMING_STORES[config.store];
-    if (coming !== undefined) throw new ConfigError("SCHEDULER_STORE", coming);
     store = (await (await loadAdapter(`@sched/store-${config.store}`, load)).fromEnv(env)) as Store;
     if (distributed && !overrides.leader) {
       try {

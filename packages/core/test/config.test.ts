@@ -391,19 +391,22 @@ describe("createSchedulerFromEnv", () => {
     );
   });
 
-  it("says that MongoDB support is coming rather than asking to install a package not released yet", async () => {
+  it("loads @sched/store-mongodb and @sched/leader-mongodb for SCHEDULER_STORE=mongodb", async () => {
     const loaded: string[] = [];
-    await expect(
-      createSchedulerFromEnv({ SCHEDULER_STORE: "mongodb" }, {}, async (name) => {
-        loaded.push(name);
-        return {};
-      }),
-    ).rejects.toMatchObject({
-      code: "CONFIG_INVALID",
-      field: "SCHEDULER_STORE",
-      message: /coming and not released yet/,
+    const store = new MemoryStore();
+    const { MemoryLeader, MemoryLeaderGroup } = await import("../src/memory/index.js");
+    const leader = new MemoryLeader({ instanceId: "x", group: new MemoryLeaderGroup() });
+    const env = {
+      SCHEDULER_STORE: "mongodb",
+      SCHEDULER_DISTRIBUTED: "true",
+      SCHEDULER_MONGODB_URL: "mongodb://127.0.0.1:27017/app",
+    };
+    const s = await createSchedulerFromEnv(env, {}, async (name) => {
+      loaded.push(name);
+      return name.includes("store") ? { fromEnv: () => store } : { fromEnv: () => leader };
     });
-    expect(loaded).toEqual([]);
+    expect(loaded).toEqual(["@sched/store-mongodb", "@sched/leader-mongodb"]);
+    await s.stop();
   });
 });
 

@@ -42,5 +42,13 @@ export async function createBackend(env) {
       leader,
     };
   }
+  if (backend === "mongodb") {
+    const { MongoStore } = await import("@sched/store-mongodb");
+    const { MongoLeader } = await import("@sched/leader-mongodb");
+    const url = env.MP_MONGODB_URL ?? "mongodb://127.0.0.1:27017/sched_mp";
+    const store = new MongoStore({ url });
+    const leader = new MongoLeader({ url, instanceId, ttl });
+    return { store, leader };
+  }
   throw new Error(`unknown backend ${backend}`);
 }

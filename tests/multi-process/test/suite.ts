@@ -1,5 +1,5 @@
 import { createScheduler, type Store } from "@sched/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as vitestIt } from "vitest";
 import {
   type Instance,
   killInstance,
@@ -21,11 +21,17 @@ export interface BackendUnderTest {
   /** Fresh, isolated storage (a schema, a key prefix) for one test: the instances' environment and a store on it. */
   isolate(): Promise<{ env: Record<string, string>; store: Store }>;
   /** Environment for a worker whose connections `dropConnections` can find. */
-  traceable(env: Record<string, string>): { env: Record<string, string>; tag: string };
+  traceable(
+    env: Record<string, string>,
+  ): { env: Record<string, string>; tag: string } | Promise<{ env: Record<string, string>; tag: string }>;
   /** Makes the server drop every connection of the worker tagged `tag`; returns how many. */
   dropConnections(tag: string): Promise<number>;
   /** The `SCHEDULER_*` variables that point `createSchedulerFromEnv` at the storage of `env`. */
   schedulerEnv(env: Record<string, string>): Record<string, string>;
+  /** How many jobs the killed-worker test enqueues; default 10,000 (fewer for a slow emulator). */
+  killedWorkerJobs?: number;
+  /** Tests this backend cannot run, by name, with the reason: reported as skipped. */
+  skip?: Readonly<Record<string, string>>;
 }
 
 /** Lines of `kind` ("tick", "start", "done") as { key, id }. */
@@ -58,6 +64,13 @@ async function enqueueWork(store: Store, total: number): Promise<void> {
  * worker is killed, and recovery when the server drops the connections.
  */
 export function multiProcessSuite(backend: BackendUnderTest): void {
+  /** vitest's `it`, skipping (by name, with the reason) the tests the backend lists in `skip`. */
+  const it = (name: string, run: () => Promise<void>): void =>
+    vitestIt(name, async (test) => {
+      const reason = backend.skip?.[name];
+      if (reason !== undefined) test.skip(reason);
+      await run();
+    });
   describe(`${backend.name}, several processes`, () => {
     it("fires every cron tick exactly once while the leader is killed with SIGKILL", async () => {
       const { env, store } = await backend.isolate();
@@ -97,7 +110,7 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
 
     it("loses no job when one of three worker processes is killed mid-run", async () => {
       const { env, store } = await backend.isolate();
-      const total = 10_000;
+      const total = backend.killedWorkerJobs ?? 10_000;
       await enqueueWork(store, total);
       const dir = logDir();
       const instances = ["w1", "w2", "w3"].map((id) =>
@@ -264,7 +277,7 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
       const { env: base, store } = await backend.isolate();
       const total = 3000;
       await enqueueWork(store, total);
-      const { env, tag } = backend.traceable(base);
+      const { env, tag } = await backend.traceable(base);
       const worker = startInstance(logDir(), "w", {
         ...env,
         MP_MODE: "jobs",
