@@ -1,33 +1,6 @@
-import { type BackendVariables, ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { MONGODB_ENV_VARIABLES, MONGODB_VARIABLE_OF_OPTION } from "@sched/store-mongodb/connection";
 import { MongoLeader } from "./mongo-leader.js";
-
-/**
- * The MongoDB variables: the store and the leader read the same ones, and each accepts them all.
- * The URL is read as secret text, not parsed here: a replica set's URL names several hosts
- * (`mongodb://h1:27017,h2:27017/app`), which a WHATWG URL refuses; the leader checks it as the
- * driver reads it.
- */
-const MONGODB_VARIABLES = {
-  SCHEDULER_MONGODB_URL: { kind: "text", secret: true },
-  SCHEDULER_MONGODB_DATABASE: {
-    kind: "text",
-    pattern: /^[^/\\. "$*<>:|?\0]{1,63}$/,
-    expected: 'a database name without / \\ . " $ * < > : | ? or spaces',
-  },
-  SCHEDULER_MONGODB_COLLECTION_PREFIX: {
-    kind: "text",
-    pattern: /^[A-Za-z0-9_.-]{1,60}$/,
-    expected: "1-60 characters of A-Z a-z 0-9 _ . -",
-  },
-  SCHEDULER_MONGODB_AUTO_MIGRATE: { kind: "boolean" },
-} as const satisfies BackendVariables;
-
-/** The option each variable sets, to name the variable when the leader refuses its value. */
-const VARIABLE_OF_OPTION: Record<string, string> = {
-  url: "SCHEDULER_MONGODB_URL",
-  dbName: "SCHEDULER_MONGODB_DATABASE",
-  collectionPrefix: "SCHEDULER_MONGODB_COLLECTION_PREFIX",
-};
 
 /**
  * Creates a {@link MongoLeader} from `SCHEDULER_*` environment variables, as
@@ -43,7 +16,7 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
 export function fromEnv(env: Record<string, string | undefined> = process.env): MongoLeader {
   // Read as createSchedulerFromEnv does with SCHEDULER_STORE=mongodb, whatever SCHEDULER_STORE says,
   // so the mongodb settings are accepted and another store's settings are refused.
-  const { config, settings } = readBackendEnv(env, "mongodb", MONGODB_VARIABLES);
+  const { config, settings } = readBackendEnv(env, "mongodb", MONGODB_ENV_VARIABLES);
   const url = settings.SCHEDULER_MONGODB_URL;
   if (url === undefined) {
     throw new ConfigError(
@@ -61,7 +34,7 @@ export function fromEnv(env: Record<string, string | undefined> = process.env): 
     });
   } catch (err) {
     // The values came from the environment: name the variable, not the option.
-    const variable = err instanceof ConfigError ? VARIABLE_OF_OPTION[err.field] : undefined;
+    const variable = err instanceof ConfigError ? MONGODB_VARIABLE_OF_OPTION[err.field] : undefined;
     if (err instanceof ConfigError && variable !== undefined) {
       throw new ConfigError(variable, err.message.replace(`${err.field}: `, ""), { cause: err });
     }

@@ -4,5 +4,6 @@
  *
  * @packageDocumentation
  */
+export { fromEnv } from "./from-env.js";
 export { MongoStore } from "./mongo-store.js";
 export type { MongoStoreOptions } from "./options.js";

@@ -105,13 +105,4 @@ const backend: BackendUnderTest = {
   },
 };
 
-// createSchedulerFromEnv loads the store's fromEnv: until @sched/store-mongodb exports one, say so.
-const storeModule: Record<string, unknown> = await import("@sched/store-mongodb");
-if (typeof storeModule.fromEnv !== "function") {
-  backend.skip = {
-    "a producer-only process (createSchedulerFromEnv, enqueue, stop without start) exits on its own":
-      "@sched/store-mongodb does not export fromEnv(env) yet, which createSchedulerFromEnv loads",
-  };
-}
-
 multiProcessSuite(backend);

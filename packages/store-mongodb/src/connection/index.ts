@@ -10,6 +10,7 @@
 
 export { answerWithin, CLOSE_STEP_MS, closeConnection } from "./bounded.js";
 export { type DeploymentFeatures, probeDeployment } from "./deployment.js";
+export { MONGODB_ENV_VARIABLES, MONGODB_VARIABLE_OF_OPTION } from "./env-variables.js";
 export { assertCollectionPrefix, assertDatabaseName, DEFAULT_COLLECTION_PREFIX } from "./names.js";
 export {
   type ConnectionOptions,
