@@ -32,7 +32,8 @@ const scheduler = createScheduler({
 leader.onLeaderChange((isLeader, term) => report({ event: "leadership", isLeader, term }));
 
 scheduler.register("send_email", async (/** @type {import("@sched/core").Job<{ n: number }>} */ job) => {
-  await new Promise((resolve) => setTimeout(resolve, 20)); // some work
+  // Some work: long enough that every instance, woken or polling every 200 ms, gets a share.
+  await new Promise((resolve) => setTimeout(resolve, 150));
   report({ event: "worked", job: job.payload.n });
 });
 
