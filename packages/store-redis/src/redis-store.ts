@@ -39,6 +39,7 @@ import {
   openConnection,
   type RedisConnection,
   storeError,
+  timeoutError,
 } from "./connection/index.js";
 import { groupBy } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
@@ -496,10 +497,8 @@ export class RedisStore implements Store {
       return run();
     })();
     try {
-      return await answerWithin(
-        work,
-        this.commandTimeoutMs,
-        () => new StoreTimeoutError(operation, this.commandTimeoutMs),
+      return await answerWithin(work, this.commandTimeoutMs, () =>
+        timeoutError(operation, this.commandTimeoutMs, this.connection),
       );
     } catch (err) {
       if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.connection.server());

@@ -84,6 +84,10 @@ describe("RedisStore through Sentinel", () => {
         (err: unknown) => err as Error,
       );
       expect(error).toMatchObject({ code: "STORE_TIMEOUT" });
+      // The timeout says where, and why the client could not connect.
+      expect(String(error?.message)).toMatch(
+        /Redis at primary "[^"]+" via Sentinel .*; last connection error: /,
+      );
       for (const secret of ["not-the-sentinel-pw!", PASSWORD, SENTINEL_PASSWORD]) {
         expect(String(error?.message)).not.toContain(secret);
         expect(String(error?.stack)).not.toContain(secret);

@@ -33,4 +33,4 @@ export {
   sentinelAddresses,
 } from "./sentinel.js";
 export { describeServer, type ServerDescription } from "./server.js";
-export { isConnectionError, storeError } from "./store-error.js";
+export { isConnectionError, storeError, timeoutError } from "./store-error.js";

@@ -44,7 +44,7 @@ export function storeError(
 ): SchedulerError {
   if (err instanceof SchedulerError) return err;
   if (commandTimeoutMs !== undefined && err instanceof Error && err.message === "Command timed out") {
-    return new StoreTimeoutError(operation, commandTimeoutMs);
+    return timeoutError(operation, commandTimeoutMs, connection);
   }
   const server = connection.server();
   const connectionFailure = isConnectionError(err);
@@ -61,4 +61,24 @@ export function storeError(
     return new StoreError(`Redis at ${server.address} is unreachable (${operation}): ${message}`, { cause });
   }
   return new StoreError(`Redis ${operation} failed at ${server.address}: ${message}`, { cause });
+}
+
+/**
+ * The `StoreTimeoutError` of a call Redis did not answer within `timeoutMs`, naming the server and,
+ * when the client could not connect (a refused Sentinel password, a primary name the Sentinels do
+ * not know, a server that refuses the connection), the last connection error, redacted: a timeout
+ * alone would not say why.
+ *
+ * @returns a `StoreTimeoutError` (code `STORE_TIMEOUT`) whose operation reads e.g.
+ *   `ping (Redis at primary "mymaster" via Sentinel 127.0.0.1:26379; last connection error: …)`.
+ */
+export function timeoutError(
+  operation: string,
+  timeoutMs: number,
+  connection: Pick<RedisConnection, "server" | "lastConnectionError">,
+): StoreTimeoutError {
+  const server = connection.server();
+  const last = connection.lastConnectionError();
+  const detail = last === undefined ? "" : `; last connection error: ${redact(last, server.secrets)}`;
+  return new StoreTimeoutError(`${operation} (Redis at ${server.address}${detail})`, timeoutMs);
 }
