@@ -38,6 +38,7 @@ export { SOCKET_ERROR_CODES } from "../store/socket-errors.js";
 export * from "../store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
-export { settlesWithin } from "../time/settle-by.js";
+export { answerWithin, settlesWithin } from "../time/settle-by.js";
 export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
+export { redact, type SanitizeRules, sanitizedError } from "../validation/sanitized-error.js";
 export { describeValue, isPlainWord, MAX_ERROR_LENGTH } from "../validation/text.js";

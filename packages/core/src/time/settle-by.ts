@@ -28,3 +28,30 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 export function settleBy(promise: Promise<unknown>, deadline: number): Promise<boolean> {
   return settlesWithin(promise, Math.max(0, deadline - Date.now()));
 }
+
+/**
+ * Settles like `promise` if it settles within `ms` milliseconds; otherwise rejects with
+ * `timedOut()` at `ms` and leaves `promise` to settle unobserved (its rejection is then caught, so
+ * it never surfaces as an unhandled rejection). `ms` of 0 or less waits without a bound. Leaves no
+ * timer behind.
+ */
+export function answerWithin<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  if (ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // The call goes on without a caller: its outcome must not surface as an unhandled rejection.
+      promise.catch(() => {});
+      reject(timedOut());
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

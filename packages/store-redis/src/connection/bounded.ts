@@ -1,32 +1,10 @@
-import { settlesWithin } from "@sched/core/adapter";
+import { answerWithin, settlesWithin } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 // For TSDoc links only.
 import type { DISCONNECT_TIMEOUT_MS, openConnection } from "./open.js";
 
-/**
- * Settles like `promise` if it settles within `ms`; otherwise rejects with `timedOut()` at `ms`
- * and leaves `promise` to settle unobserved. `ms` of 0 waits without a bound. Leaves no timer behind.
- */
-export function answerWithin<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
-  if (ms <= 0) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      // The call goes on without a caller: its outcome must not surface as an unhandled rejection.
-      promise.catch(() => {});
-      reject(timedOut());
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
+/** Re-exported from `@sched/core/adapter`, where the bounded waits of every adapter live. */
+export { answerWithin };
 
 /** The longest {@link closeClient} waits for the answer to `QUIT`, then for the socket to end (each, ms). */
 export const CLOSE_STEP_MS = 1_000;
