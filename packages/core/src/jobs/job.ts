@@ -55,6 +55,11 @@ export interface Job<P = unknown> {
   metadata: Record<string, string>;
   /** Key that admits only one non-final job, or `null`. */
   uniqueKey: string | null;
+  /**
+   * The job's group key (a tenant, a user, an account), or `null`. A queue may limit how many jobs
+   * of one group run at once and how many start per window, and claims rotate between groups.
+   */
+  group: string | null;
   /** How many times the job has been claimed; the current attempt number and the lease's fencing token. */
   attempt: number;
   /**

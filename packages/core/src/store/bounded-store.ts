@@ -6,11 +6,16 @@ import type {
   CleanupOptions,
   CompleteOptions,
   CreateJobsOptions,
+  DedupeOptions,
+  DedupeResult,
   FailOptions,
   FireResult,
   JobRef,
   NewJobRecord,
   NextDueOptions,
+  QueuePatch,
+  QueueRecord,
+  RateLimitJobOptions,
   RecoveredLeases,
   RecoverOptions,
   ReleaseOptions,
@@ -95,6 +100,21 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
   }
   listJobs(filter: JobFilter): Promise<Job[]> {
     return this.bound("listJobs", this.inner.listJobs(filter));
+  }
+  createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
+    return this.bound("createDedupedJob", this.inner.createDedupedJob(job, dedupe, now));
+  }
+  updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
+    return this.bound("updateQueue", this.inner.updateQueue(name, patch, now));
+  }
+  getQueue(name: string): Promise<QueueRecord | null> {
+    return this.bound("getQueue", this.inner.getQueue(name));
+  }
+  listQueues(): Promise<QueueRecord[]> {
+    return this.bound("listQueues", this.inner.listQueues());
+  }
+  rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean> {
+    return this.bound("rateLimitJob", this.inner.rateLimitJob(ref, options));
   }
   cancelJob(id: string, now: Date): Promise<Job | null> {
     return this.bound("cancelJob", this.inner.cancelJob(id, now));

@@ -66,6 +66,26 @@ export interface Store<Tx = unknown> {
    * `running` with `attempt + 1`, `startedAt = now`, `lockedUntil`, `lockedBy = workerId`. No job is
    * handed to two concurrent claimers. `queues: []` or `names: []` claims nothing; a queue or name
    * given twice counts once.
+   *
+   * Queue controls (see {@link updateQueue}, {@link rateLimitJob}) hold across every claimer
+   * sharing the store; a claim checks and counts them in the same atomic step as it takes jobs:
+   *
+   * - a `paused` queue, or one pushed back (`limitedUntil > now`), gives no job;
+   * - `concurrency`: at most that many jobs of the queue are `running` after the claim;
+   * - `rateLimit { max, per }`: time is cut into fixed windows of `per` ms from the Unix epoch
+   *   (`[k·per, (k+1)·per)`); at most `max` claims of the queue's jobs fall in the window of `now`
+   *   (every claim counts, a retry's too);
+   * - `group.concurrency` and `group.rateLimit`: the same limits for the jobs of each group key of
+   *   the queue, counted per group; a group pushed back by {@link rateLimitJob} gives no job
+   *   before its time. Jobs without a group are not subject to group limits;
+   * - fairness: within a queue, the due jobs are taken in rounds, one job per group per round, the
+   *   jobs without a group counting as one more group. The groups of a round are ordered by when a
+   *   claim last took a job from them (never first, then least recently; the order of claims, not
+   *   `now`, decides), ties broken by the claim order of their first job; within a group, jobs
+   *   come in claim order. This holds whether or not the queue has controls.
+   *
+   * With several queues in one claim, each queue gives its jobs in its own order; how `limit` is
+   * shared between queues is left to the store.
    */
   claimDueJobs(options: ClaimOptions): Promise<Job[]>;
 
@@ -115,7 +135,9 @@ export interface Store<Tx = unknown> {
   /**
    * The earliest `scheduledAt` of a waiting job (`scheduled`, `pending`, `failed`) in the given
    * queues (all when `null`) with one of the given names (any when `null`), or `null` when none
-   * waits. Lets the runtime sleep until the next job it could claim is due.
+   * waits. Lets the runtime sleep until the next job it could claim is due. Paused queues are left
+   * out; the other controls are not considered (the time returned may be one at which limits
+   * still hold a job back).
    */
   nextDueAt(options: NextDueOptions): Promise<Date | null>;
 
@@ -126,6 +148,53 @@ export interface Store<Tx = unknown> {
    * waiting jobs only (the oldest due first).
    */
   waitingJobNames(options: WaitingNamesOptions): Promise<string[]>;
+
+  /**
+   * Inserts one job under a deduplication window, atomically (see {@link DedupeOptions}). Windows
+   * are kept per queue and key, apart from `uniqueKey` (the runtime refuses a job with both).
+   *
+   * - `throttle`: when a window of the key is open (`now < expiresAt`, the window opened
+   *   `dedupe.ttl` ms before by the job that opened it), nothing is inserted and the result is
+   *   `throttled` with the window's job as it is now (`null` when it has since been deleted).
+   *   Otherwise the job is inserted as given and opens a new window until `now + ttl`.
+   * - `debounce`: when the key's window job is still `scheduled` or `pending`, its payload is
+   *   replaced by `job.payload` and its `scheduledAt` becomes `job.scheduledAt`, but never later
+   *   than the window's opening plus `dedupe.maxWait` (when set); its status follows its new
+   *   `scheduledAt` (`scheduled` when after `now`, else `pending`). The result is `debounced` with
+   *   the job afterwards. Otherwise (no window, or its job is running, final or gone) the job is
+   *   inserted as given (its `scheduledAt` capped the same way from `now`) and opens a new window.
+   *
+   * Of concurrent callers with the same queue and key, exactly one inserts. An inserted job sends
+   * the same wake-ups as {@link createJobs}.
+   */
+  createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult>;
+
+  /**
+   * Writes a queue's controls, creating its record when there is none (not paused, no limits),
+   * and returns the record afterwards. Only the fields present in `patch` change; `null` removes a
+   * limit. `updatedAt = now`. When the queue is (or stays) not paused afterwards, a `jobs` event
+   * for it is sent to every subscriber, so that every instance looks for work at once (a resume
+   * wakes the whole cluster).
+   */
+  updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord>;
+
+  /** The stored controls of a queue, or `null` when it has none. */
+  getQueue(name: string): Promise<QueueRecord | null>;
+
+  /** Every queue with stored controls (see {@link updateQueue}), ordered by name. */
+  listQueues(): Promise<QueueRecord[]>;
+
+  /**
+   * Hands a running job back after its handler reported a rate limit (`rateLimited(delay)`),
+   * without penalty, and pushes back its queue or its group, in one atomic step. When the ref is
+   * current, the job waits again with `scheduledAt = until` (`scheduled` when after `now`, else
+   * `pending`) and its lease cleared; `retryCount`, `lostLeases`, `error` and `history` are kept.
+   * With `scope: "group"` and a job that has a group, that group of the queue is not claimed
+   * before `until`; otherwise (scope `queue`, or a job without group) the whole queue is not
+   * claimed before `until`. A push-back never shortens an earlier, longer one. Returns whether the
+   * ref was current (a stale ref changes nothing).
+   */
+  rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean>;
 
   /**
    * Creates or replaces a schedule by name, atomically, and returns whether it was written. With
@@ -271,6 +340,11 @@ export interface NewJobRecord {
   status: Extract<JobStatus, "pending" | "scheduled">;
   metadata: Record<string, string>;
   uniqueKey: string | null;
+  /**
+   * The job's group key (a tenant, a user, an account); absent or `null` for none. See
+   * {@link Store.claimDueJobs}.
+   */
+  group?: string | null;
 }
 
 /**
@@ -300,6 +374,7 @@ export function insertedJob(record: NewJobRecord): Job {
     status: record.status,
     metadata: { ...record.metadata },
     uniqueKey: record.uniqueKey ?? null,
+    group: record.group ?? null,
     attempt: 0,
     lostLeases: 0,
     lockedUntil: null,
@@ -447,6 +522,7 @@ export function deadLetterJob(
     status: "pending",
     metadata: { [DEAD_LETTER_METADATA]: dead.id },
     uniqueKey: null,
+    group: null,
   };
 }
 
@@ -522,4 +598,75 @@ export interface FireResult {
   fired: boolean;
   /** The jobs inserted (empty when not fired, or when every job's unique key was held). */
   jobs: Job[];
+}
+
+/** A rate limit: at most `max` jobs started per window of `per` ms (see {@link Store.claimDueJobs}). */
+export interface RateLimit {
+  /** Jobs per window, an integer ≥ 1. */
+  max: number;
+  /** The window in ms, an integer ≥ 1. */
+  per: number;
+}
+
+/** The limits that apply to each group key of a queue, counted per group across all instances. */
+export interface GroupLimits {
+  /** The most running jobs of one group, or `null` for no limit. */
+  concurrency: number | null;
+  /** The most jobs of one group started per window, or `null` for no limit. */
+  rateLimit: RateLimit | null;
+}
+
+/** A queue's stored controls (see {@link Store.updateQueue}). */
+export interface QueueRecord {
+  name: string;
+  /** No job of the queue is claimed while paused; running jobs go on, enqueues still land. */
+  paused: boolean;
+  /** The most running jobs of the queue across all instances, or `null` for no limit. */
+  concurrency: number | null;
+  /** The most jobs of the queue started per window across all instances, or `null`. */
+  rateLimit: RateLimit | null;
+  /** Limits per group key, or `null` for none (fair rotation between groups applies anyway). */
+  group: GroupLimits | null;
+  /** The queue is not claimed before this instant (a handler's `rateLimited`), or `null`. */
+  limitedUntil: Date | null;
+  updatedAt: Date;
+}
+
+/** The fields of a queue's controls to change (see {@link Store.updateQueue}); absent ones stay. */
+export interface QueuePatch {
+  paused?: boolean;
+  concurrency?: number | null;
+  rateLimit?: RateLimit | null;
+  group?: GroupLimits | null;
+}
+
+/** Options of {@link Store.rateLimitJob}. */
+export interface RateLimitJobOptions {
+  now: Date;
+  /** When the job, and its queue or group, may be claimed again. */
+  until: Date;
+  /** What is pushed back: the job's group (when it has one) or its whole queue. */
+  scope: "queue" | "group";
+}
+
+/** A deduplication window (see {@link Store.createDedupedJob}). */
+export interface DedupeOptions {
+  /** The key, per queue. */
+  key: string;
+  /** `throttle` drops later jobs of the window; `debounce` folds them into the waiting one. */
+  mode: "throttle" | "debounce";
+  /** The window in ms (`throttle`); the quiet period is the runtime's business (`debounce`). */
+  ttl: number;
+  /** `debounce` only: the latest run time is the window's opening plus this (ms), or `null`. */
+  maxWait: number | null;
+}
+
+/** What {@link Store.createDedupedJob} did. */
+export interface DedupeResult {
+  /** `created`: the job was inserted; `throttled`: dropped; `debounced`: folded into the waiting one. */
+  outcome: "created" | "throttled" | "debounced";
+  /** The id of the window's job (the inserted one when `created`). */
+  jobId: string;
+  /** That job as it is afterwards, or `null` when it no longer exists (`throttled` only). */
+  job: Job | null;
 }
