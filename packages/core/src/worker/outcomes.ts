@@ -98,7 +98,7 @@ export class Outcomes {
         logger.debug("rate limit ignored: the job's lease had been taken over", { jobId: job.id });
         return;
       }
-      logger.info(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
+      logger.debug(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
         jobId: job.id,
         name: job.name,
         queue: job.queue,
