@@ -1,7 +1,7 @@
 // Every name is listed: `export *` of a module that the build puts in a chunk shared with
 // `@sched/core/adapter` would declare the whole chunk's names in the bundled types.
 export { type Config, configFromEnv, type StoreKind } from "./config/env-config.js";
-export type { SchedulerOptions } from "./config/options.js";
+export type { QueueOptions, SchedulerOptions } from "./config/options.js";
 export {
   type CronKind,
   type CronSchedule,
@@ -58,6 +58,7 @@ export {
   type JobStatus,
 } from "./jobs/job.js";
 export type {
+  DedupeInput,
   JobMap,
   JobName,
   JobOptions,
@@ -90,14 +91,18 @@ export type {
 } from "./middleware/middleware.js";
 export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
+export type { GroupLimitsInput, QueueConfig, QueueInfo, RateLimitInput } from "./queues/queue-controls.js";
 export {
   type FailureOutcome,
   failureOutcome,
   PermanentError,
   permanent,
+  RateLimitedError,
+  type RateLimitedOptions,
   RetryAfterError,
   type RetryOptions,
   type RetryPolicy,
+  rateLimited,
   retry,
   retryAfter,
 } from "./retry/retry.js";

@@ -22,12 +22,22 @@ import { Maintenance } from "./maintenance/maintenance.js";
 import { MemoryStore } from "./memory/index.js";
 import type { Middleware } from "./middleware/middleware.js";
 import { checkMiddlewareMembers, MiddlewareMembers } from "./middleware/middleware-members.js";
+import { type QueueConfig, type QueueInfo, queueInfo, queuePatch } from "./queues/queue-controls.js";
 import { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 import { ScheduleDefiner } from "./schedules/schedule-definer.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import { BoundedStore } from "./store/bounded-store.js";
-import type { CreateJobsOptions, NewJobRecord, ScheduleRecord, Store } from "./store/store.js";
+import type {
+  CreateJobsOptions,
+  DedupeOptions,
+  DedupeResult,
+  NewJobRecord,
+  QueueRecord,
+  ScheduleRecord,
+  Store,
+} from "./store/store.js";
+import { insertedJob } from "./store/store.js";
 import { type Duration, parseDuration } from "./time/duration.js";
 import { settleBy } from "./time/settle-by.js";
 import { assertKnownFields } from "./validation/option-names.js";
@@ -230,7 +240,11 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
-    const [created] = await this.insert([this.input.toRecord(job, "job")], options);
+    const record = this.input.toRecord(job, "job");
+    const dedupe = this.input.dedupe(job as NewJob, "job");
+    if (dedupe !== null)
+      return (await this.insertDeduped(record, dedupe, options)) as Job<PayloadOf<Jobs, N, P>>;
+    const [created] = await this.insert([record], options);
     return created as Job<PayloadOf<Jobs, N, P>>;
   }
 
@@ -257,7 +271,14 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     if (jobs.length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
     const records: NewJobRecord[] = new Array(jobs.length);
-    for (let i = 0; i < jobs.length; i++) records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`);
+    for (let i = 0; i < jobs.length; i++) {
+      records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`);
+      if ((jobs[i] as NewJob).dedupe !== undefined)
+        throw new InvalidArgumentError(
+          `jobs[${i}].dedupe`,
+          "deduplication windows are taken by enqueue() only",
+        );
+    }
     return this.insert(records, options);
   }
 
@@ -487,6 +508,91 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   }
 
   /**
+   * Pauses a queue on every instance sharing the store: no instance claims its jobs until
+   * {@link resumeQueue}; running jobs finish, enqueues and schedule ticks still land in it. The
+   * state is stored, so it outlives restarts. Returns the queue afterwards.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name.
+   */
+  async pauseQueue(name: string): Promise<QueueInfo> {
+    const queue = this.input.name(name, "name");
+    return this.describeQueue(await this.bounded.updateQueue(queue, { paused: true }, new Date(this.now())));
+  }
+
+  /**
+   * Resumes a paused queue: every instance sharing the store is woken to claim at once (stores
+   * without pushed events: within `pollInterval`). Returns the queue afterwards.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name.
+   */
+  async resumeQueue(name: string): Promise<QueueInfo> {
+    const queue = this.input.name(name, "name");
+    const record = await this.bounded.updateQueue(queue, { paused: false }, new Date(this.now()));
+    this.pool.wake();
+    return this.describeQueue(record);
+  }
+
+  /**
+   * Sets a queue's limits across all instances, enforced by the store at claim time:
+   * `concurrency` (running jobs of the queue), `rateLimit: { max, per }` (jobs started per fixed
+   * window of `per`, windows aligned to the Unix epoch), and `group: { concurrency, rateLimit }`
+   * (the same per group key). A field left out keeps its stored value; `null` removes the limit.
+   * Returns the queue afterwards.
+   *
+   * @example
+   * await s.configureQueue("emails", { concurrency: 10, rateLimit: { max: 100, per: "1m" }, group: { concurrency: 1 } });
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad field (limits are integers ≥ 1,
+   *   `per` a duration of at least 1 ms).
+   */
+  async configureQueue(name: string, config: QueueConfig): Promise<QueueInfo> {
+    const queue = this.input.name(name, "name");
+    const patch = queuePatch(config);
+    const record = await this.bounded.updateQueue(queue, patch, new Date(this.now()));
+    this.pool.wake();
+    return this.describeQueue(record);
+  }
+
+  /**
+   * A queue's state, limits and job counts (a queue nobody configured shows no limits).
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name.
+   */
+  async getQueue(name: string): Promise<QueueInfo> {
+    const queue = this.input.name(name, "name");
+    const [record, stats] = await Promise.all([this.bounded.getQueue(queue), this.bounded.stats()]);
+    return queueInfo(queue, record, stats.byQueue?.[queue], this.options.queueConcurrency[queue]);
+  }
+
+  /**
+   * Every queue known to the store (configured, or holding jobs) and to this instance (its
+   * `queues` option), ordered by name, with state, limits and counts by status.
+   */
+  async listQueues(): Promise<QueueInfo[]> {
+    const [records, stats] = await Promise.all([this.bounded.listQueues(), this.bounded.stats()]);
+    const byName = new Map(records.map((record) => [record.name, record]));
+    const names = new Set<string>([
+      ...byName.keys(),
+      ...Object.keys(stats.byQueue ?? {}),
+      ...(this.options.queues ?? []),
+    ]);
+    return [...names]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((name) =>
+        queueInfo(name, byName.get(name) ?? null, stats.byQueue?.[name], this.options.queueConcurrency[name]),
+      );
+  }
+
+  private async describeQueue(record: QueueRecord): Promise<QueueInfo> {
+    const stats = await this.bounded.stats();
+    return queueInfo(
+      record.name,
+      record,
+      stats.byQueue?.[record.name],
+      this.options.queueConcurrency[record.name],
+    );
+  }
+
+  /**
    * Returns a health check for readiness probes: it resolves when the scheduler is running and the
    * store answers within `timeout` (default `"2s"`, in real time), and throws otherwise:
    * `ShuttingDownError` (`SHUTTING_DOWN`) when not running, `StoreStateLostError`
@@ -540,6 +646,49 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.pool.wake();
     return jobs;
+  }
+
+  /**
+   * Enqueues one job under a deduplication window (see `NewJob.dedupe`). A debounced job waits
+   * `ttl` from now. Returns the window's job: the new one, the existing one (throttled), or the
+   * waiting one with the new payload and run time (debounced). When a throttled window's job has
+   * already completed and been deleted, the job returned carries its id and status `completed`,
+   * with the fields of the job that was dropped.
+   */
+  private async insertDeduped(
+    record: NewJobRecord,
+    dedupe: DedupeOptions,
+    options: EnqueueOptions<Tx>,
+  ): Promise<Job> {
+    if (this.state === "stopping" || this.state === "stopped") {
+      throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
+    }
+    if (options.transaction !== undefined) {
+      throw new InvalidArgumentError(
+        "transaction",
+        "a job with a deduplication window cannot join a transaction",
+      );
+    }
+    const now = this.now();
+    if (dedupe.mode === "debounce") {
+      record.scheduledAt = new Date(now + dedupe.ttl);
+      record.status = "scheduled";
+    }
+    let outcome: DedupeResult["outcome"] = "created";
+    const call = async (): Promise<Job[]> => {
+      const result = await this.bounded.createDedupedJob(record, dedupe, new Date(now));
+      outcome = result.outcome;
+      return [result.job ?? { ...insertedJob(record), id: result.jobId, status: "completed" }];
+    };
+    const [job] = this.members.wrapsEnqueue
+      ? await this.members.enqueue([record], () => {
+          this.input.recheckMetadata([record], "job");
+          return call();
+        })
+      : await call();
+    if (outcome === "created" && this.hooks.has("onEnqueue")) this.hooks.onEnqueue(job as Job);
+    this.pool.wake();
+    return job as Job;
   }
 
   private create(records: NewJobRecord[], createOptions: CreateJobsOptions<Tx> | undefined): Promise<Job[]> {

@@ -23,6 +23,7 @@ describe("insertedJob", () => {
     expect(job).toEqual({
       ...input,
       retryCount: 0,
+      group: null,
       startedAt: null,
       completedAt: null,
       error: null,

@@ -5,6 +5,7 @@ import { describeCancelAndRequeue } from "./store-conformance/cancel-requeue.js"
 import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
 import { describeClosed } from "./store-conformance/closed.js";
+import { describeControl } from "./store-conformance/control.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
 import { describeDeadLetters } from "./store-conformance/dead-letters.js";
 import { describeEpoch } from "./store-conformance/epoch.js";
@@ -120,6 +121,7 @@ export function storeConformance(
     describeDeadLetters(ctx);
     describeCancelAndRequeue(ctx);
     describeSchedules(ctx);
+    describeControl(ctx);
     describeMaintenance(ctx);
     describeTransactions(ctx);
     describeSubscribe(ctx);

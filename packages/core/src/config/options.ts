@@ -18,8 +18,13 @@ export interface SchedulerOptions<Tx = unknown> {
   store?: Store<Tx>;
   /** Handlers run concurrently in this instance; default 10. */
   workers?: number;
-  /** Queues this instance processes; default all queues. */
-  queues?: string[];
+  /**
+   * Queues this instance processes; default all queues. Either a list of names, or an object by
+   * queue name whose values may cap how many jobs of that queue run at once on this instance
+   * (`{ emails: { concurrency: 5 }, reports: {} }`; `workers` still caps the total). For a limit
+   * across all instances, see `configureQueue`.
+   */
+  queues?: string[] | Record<string, QueueOptions>;
   /** Longest wait between checks for due jobs when no wake-up arrives; default `"1s"`. */
   pollInterval?: Duration;
   /** Timeout of handlers that set none; default `"5m"`. `0` disables it. */
@@ -95,6 +100,8 @@ export interface SchedulerOptions<Tx = unknown> {
 export interface ResolvedOptions {
   workers: number;
   queues: string[] | null;
+  /** Per-instance caps by queue name (from the object form of `queues`); empty when none. */
+  queueConcurrency: Record<string, number>;
   pollInterval: number;
   defaultTimeout: number;
   retry: RetryPolicy;
@@ -315,11 +322,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       throw new ConfigError(name, `expected a function, got ${typeof options[name]}`);
     }
   }
-  if (options.queues !== undefined && !Array.isArray(options.queues)) {
-    throw new ConfigError("queues", "expected an array of queue names");
-  }
   const workers = positiveInt(options.workers, 10, "workers");
-  const queues = options.queues ? options.queues.map((q, i) => assertName(q, `queues[${i}]`)) : null;
+  const { queues, queueConcurrency } = resolveQueues(options.queues);
   if (queues && queues.length === 0)
     throw new ConfigError("queues", "expected at least one queue, or leave it unset");
   const lockTTL = duration(options.distributed?.lockTTL, "30s", "distributed.lockTTL");
@@ -367,6 +371,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   return {
     workers,
     queues,
+    queueConcurrency,
     pollInterval,
     defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout"),
     retry: retryPolicy,
@@ -399,4 +404,49 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
     random: options.random ?? Math.random,
   };
+}
+
+/** Options of one queue in the object form of `queues` (per instance). */
+export interface QueueOptions {
+  /** The most jobs of this queue running at once on this instance (an integer ≥ 1); default no cap beyond `workers`. */
+  concurrency?: number;
+}
+
+function resolveQueues(value: SchedulerOptions["queues"]): {
+  queues: string[] | null;
+  queueConcurrency: Record<string, number>;
+} {
+  const queueConcurrency: Record<string, number> = Object.create(null);
+  if (value === undefined || value === null) return { queues: null, queueConcurrency };
+  if (Array.isArray(value)) {
+    return { queues: value.map((q, i) => assertName(q, `queues[${i}]`)), queueConcurrency };
+  }
+  if (typeof value !== "object") {
+    throw new ConfigError(
+      "queues",
+      "expected an array of queue names, or an object of queue options by name",
+    );
+  }
+  const queues: string[] = [];
+  for (const [name, queueOptions] of Object.entries(value)) {
+    const queue = assertName(name, `queues.${name}`);
+    queues.push(queue);
+    if (queueOptions === undefined || queueOptions === null) continue;
+    if (typeof queueOptions !== "object" || Array.isArray(queueOptions))
+      throw new ConfigError(`queues.${name}`, "expected { concurrency? }");
+    for (const field of Object.keys(queueOptions)) {
+      if (field !== "concurrency")
+        throw new ConfigError(`queues.${name}.${field}`, "unknown option; expected concurrency");
+    }
+    if (queueOptions.concurrency !== undefined) {
+      const cap = queueOptions.concurrency;
+      if (!Number.isInteger(cap) || cap < 1)
+        throw new ConfigError(
+          `queues.${name}.concurrency`,
+          `expected an integer of at least 1, got ${String(cap)}`,
+        );
+      queueConcurrency[queue] = cap;
+    }
+  }
+  return { queues, queueConcurrency };
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerErro
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { JobFilter, JobStatus } from "../jobs/job.js";
 import type { NewJob } from "../jobs/new-job.js";
-import type { NewJobRecord } from "../store/store.js";
+import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { assertJsonPayload, readSafely } from "../validation/payload.js";
@@ -23,6 +23,8 @@ const NEW_JOB_FIELDS = [
   "timeout",
   "metadata",
   "uniqueKey",
+  "group",
+  "dedupe",
   "delay",
   "runAt",
 ] as const satisfies ReadonlyArray<keyof NewJob>;
@@ -130,7 +132,52 @@ export class JobInput {
       status: scheduledAt > now ? "scheduled" : "pending",
       metadata: this.metadata(job.metadata, `${path}.metadata`, this.options.maxMetadataBytes),
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
+      group: this.uniqueKey(job.group, `${path}.group`),
     };
+  }
+
+  /**
+   * Reads a job's `dedupe` field: `null` when absent. Refuses a window together with `uniqueKey`,
+   * and a debounce with `runAt` or `delay` (a debounced job runs `ttl` after the latest enqueue).
+   */
+  dedupe(job: NewJob, path: string): DedupeOptions | null {
+    let options: DedupeOptions | null = null;
+    readSafely(path, () => {
+      const input = job.dedupe;
+      if (input === undefined) return;
+      const field = `${path}.dedupe`;
+      if (input === null || typeof input !== "object" || Array.isArray(input))
+        throw new InvalidArgumentError(field, "expected { key, ttl, mode?, maxWait? }");
+      assertKnownFields(input, ["key", "ttl", "mode", "maxWait"], field);
+      const key = this.uniqueKey(input.key, `${field}.key`);
+      if (key === null)
+        throw new InvalidArgumentError(`${field}.key`, "expected a string of 1 to 255 characters");
+      const mode = input.mode ?? "throttle";
+      if (mode !== "throttle" && mode !== "debounce")
+        throw new InvalidArgumentError(
+          `${field}.mode`,
+          `expected "throttle" or "debounce", got ${String(mode)}`,
+        );
+      const ttl = this.duration(input.ttl, `${field}.ttl`);
+      if (ttl <= 0) throw new InvalidArgumentError(`${field}.ttl`, "expected a duration above 0");
+      let maxWait: number | null = null;
+      if (input.maxWait !== undefined) {
+        if (mode !== "debounce")
+          throw new InvalidArgumentError(`${field}.maxWait`, 'maxWait applies to mode "debounce" only');
+        maxWait = this.duration(input.maxWait, `${field}.maxWait`);
+        if (maxWait < ttl)
+          throw new InvalidArgumentError(`${field}.maxWait`, "expected a duration of at least ttl");
+      }
+      if (job.uniqueKey !== undefined && job.uniqueKey !== null)
+        throw new InvalidArgumentError(field, "a job takes either uniqueKey or dedupe, not both");
+      if (mode === "debounce" && (job.runAt !== undefined || job.delay !== undefined))
+        throw new InvalidArgumentError(
+          field,
+          "a debounced job runs ttl after the latest enqueue; leave out runAt and delay",
+        );
+      options = { key, mode, ttl, maxWait };
+    });
+    return options;
   }
 
   /**

@@ -16,10 +16,34 @@ export interface JobOptions {
   uniqueKey?: string;
 }
 
+/**
+ * A deduplication window of `enqueue` (see the core README, "Deduplication windows"):
+ * `throttle` keeps the first job of each window of `ttl` and drops later ones (returning the kept
+ * job); `debounce` keeps one waiting job per key, runs it `ttl` after the latest enqueue with the
+ * latest payload, and never later than `maxWait` after the first.
+ */
+export interface DedupeInput {
+  /** The key, 1 to 255 characters; windows are kept per queue and key. */
+  key: string;
+  /** The window (`throttle`) or the quiet period (`debounce`): a duration string or ms, > 0. */
+  ttl: Duration;
+  /** Default `"throttle"`. */
+  mode?: "throttle" | "debounce";
+  /** `debounce` only: the longest a job may be pushed back from the first enqueue of its window. */
+  maxWait?: Duration;
+}
+
 /** A job to enqueue. */
 export interface NewJob<P = unknown> extends JobOptions {
   /** The handler name. */
   name: string;
+  /**
+   * The job's group key (a tenant, a user, an account; 1 to 255 characters): the queue's group
+   * limits (`configureQueue`) count per key, and claims rotate between keys.
+   */
+  group?: string;
+  /** A deduplication window (`enqueue` only; not with `uniqueKey`). */
+  dedupe?: DedupeInput;
   /** A JSON-serialisable payload. */
   payload?: P;
   /** Run no earlier than this long from now. */

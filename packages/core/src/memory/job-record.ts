@@ -35,7 +35,8 @@ export class JobRecord {
   readonly idHigh: number;
   readonly idLow: number;
   readonly name: string;
-  readonly payload: unknown;
+  /** Replaced only by a debounce, while the job waits. */
+  payload: unknown;
   readonly queue: string;
   readonly priority: number;
   readonly maxRetries: number;
@@ -43,6 +44,7 @@ export class JobRecord {
   readonly createdAt: number;
   readonly metadata: Record<string, string>;
   readonly uniqueKey: string | null;
+  readonly group: string | null;
   retryCount = 0;
   scheduledAt: number;
   startedAt: number | null = null;
@@ -75,6 +77,7 @@ export class JobRecord {
     this.createdAt = epochMs(input.createdAt, "createdAt");
     this.metadata = { ...input.metadata };
     this.uniqueKey = input.uniqueKey;
+    this.group = input.group ?? null;
     this.status = input.status;
   }
 }
@@ -104,6 +107,7 @@ export function toJob(record: JobRecord): Job {
     status: record.status,
     metadata: { ...record.metadata },
     uniqueKey: record.uniqueKey,
+    group: record.group,
     attempt: record.attempt,
     lostLeases: record.lostLeases,
     lockedUntil: record.lockedUntil === null ? null : new Date(record.lockedUntil),

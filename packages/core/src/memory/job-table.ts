@@ -131,6 +131,25 @@ export class JobTable {
     this.laneOf(record).enter(record);
   }
 
+  /**
+   * Moves a waiting job (or a running one, whose lease is cleared) to wait until `scheduledAt`
+   * with `status`, and with `payload` when given (a debounce).
+   */
+  reschedule(
+    record: JobRecord,
+    status: "pending" | "scheduled",
+    scheduledAt: number,
+    payload?: unknown,
+  ): void {
+    this.laneOf(record).leave(record);
+    this.running.delete(record);
+    this.setStatus(record, status);
+    clearLease(record);
+    record.scheduledAt = scheduledAt;
+    if (payload !== undefined) record.payload = payload;
+    this.laneOf(record).enter(record);
+  }
+
   /** Moves a job to a final status, releasing its unique key. */
   finish(record: JobRecord, status: "completed" | "dead" | "cancelled", now: number): void {
     this.laneOf(record).leave(record);

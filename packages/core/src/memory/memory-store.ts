@@ -8,12 +8,17 @@ import {
   type CompleteOptions,
   type CreateJobsOptions,
   type DeadLetterOptions,
+  type DedupeOptions,
+  type DedupeResult,
   deadLetterJob,
   type FailOptions,
   type FireResult,
   type JobRef,
   type NewJobRecord,
   type NextDueOptions,
+  type QueuePatch,
+  type QueueRecord,
+  type RateLimitJobOptions,
   type RecoveredLeases,
   type RecoverOptions,
   type ReleaseOptions,
@@ -29,7 +34,16 @@ import {
 import { assertKnownOptions } from "../validation/option-names.js";
 import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
 import { appendFailure, JobTable } from "./job-table.js";
+import { copyPayload } from "./payload-copy.js";
+import { QueueControl } from "./queue-controls.js";
 import { emptyCounts, type QueueState } from "./queue-state.js";
+
+/** A deduplication window: the job that opened it, when, and (throttle) when it closes. */
+interface DedupeWindow {
+  jobId: string;
+  openedAt: number;
+  expiresAt: number;
+}
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -71,6 +85,10 @@ export class MemoryStore implements Store<never> {
 
   private readonly table = new JobTable();
   private readonly schedules = new Map<string, ScheduleRecord>();
+  /** Queues with controls or grouped jobs (see {@link QueueControl}). */
+  private readonly controls = new Map<string, QueueControl>();
+  /** Deduplication windows by queue, then key. */
+  private readonly windows = new Map<string, Map<string, DedupeWindow>>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly removeOnComplete: boolean;
   private epochId: string | null = null;
@@ -92,9 +110,98 @@ export class MemoryStore implements Store<never> {
       );
     }
     const records = this.table.prepare(jobs, "reject");
-    this.table.insertAll(records);
+    this.insertAll(records);
     this.notifyInserted(records);
     return records.map(toJob);
+  }
+
+  /** {@inheritDoc Store.createDedupedJob} */
+  async createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    let windows = this.windows.get(job.queue);
+    if (windows === undefined) {
+      windows = new Map();
+      this.windows.set(job.queue, windows);
+    }
+    const open = windows.get(dedupe.key);
+    const held = open === undefined ? undefined : this.table.get(open.jobId);
+    if (open !== undefined && dedupe.mode === "throttle" && nowMs < open.expiresAt) {
+      return { outcome: "throttled", jobId: open.jobId, job: held === undefined ? null : toJob(held) };
+    }
+    const latest = (openedAt: number): number =>
+      dedupe.maxWait === null ? Number.POSITIVE_INFINITY : openedAt + dedupe.maxWait;
+    const requested = epochMs(job.scheduledAt, "scheduledAt");
+    if (
+      open !== undefined &&
+      dedupe.mode === "debounce" &&
+      held !== undefined &&
+      (held.status === "scheduled" || held.status === "pending")
+    ) {
+      const scheduledAt = Math.min(requested, latest(open.openedAt));
+      this.table.reschedule(
+        held,
+        scheduledAt > nowMs ? "scheduled" : "pending",
+        scheduledAt,
+        copyPayload(job.payload),
+      );
+      this.notify(held.queue);
+      return { outcome: "debounced", jobId: held.id, job: toJob(held) };
+    }
+    const scheduledAt = dedupe.mode === "debounce" ? Math.min(requested, latest(nowMs)) : requested;
+    const record: NewJobRecord =
+      scheduledAt === requested
+        ? job
+        : {
+            ...job,
+            scheduledAt: new Date(scheduledAt),
+            status: scheduledAt > nowMs ? "scheduled" : "pending",
+          };
+    const records = this.table.prepare([record], "reject");
+    this.insertAll(records);
+    windows.set(dedupe.key, { jobId: job.id, openedAt: nowMs, expiresAt: nowMs + dedupe.ttl });
+    this.notifyInserted(records);
+    return { outcome: "created", jobId: job.id, job: toJob(records[0] as JobRecord) };
+  }
+
+  /** {@inheritDoc Store.updateQueue} */
+  async updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
+    this.assertOpen();
+    const control = this.controlOf(name);
+    control.apply(patch, epochMs(now, "now"));
+    if (!control.paused) this.notify(name);
+    return control.toRecord();
+  }
+
+  /** {@inheritDoc Store.getQueue} */
+  async getQueue(name: string): Promise<QueueRecord | null> {
+    this.assertOpen();
+    const control = this.controls.get(name);
+    return control?.configured ? control.toRecord() : null;
+  }
+
+  /** {@inheritDoc Store.listQueues} */
+  async listQueues(): Promise<QueueRecord[]> {
+    this.assertOpen();
+    return [...this.controls.values()]
+      .filter((control) => control.configured)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((control) => control.toRecord());
+  }
+
+  /** {@inheritDoc Store.rateLimitJob} */
+  async rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean> {
+    this.assertOpen();
+    const now = epochMs(options.now, "now");
+    const until = epochMs(options.until, "until");
+    const record = this.table.currentAttempt(ref);
+    if (record === undefined) return false;
+    this.table.reschedule(record, until > now ? "scheduled" : "pending", until);
+    const control = this.controlOf(record.queue);
+    if (options.scope === "group" && record.group !== null) control.pushBack(until, record.group);
+    else control.pushBack(until);
+    this.notify(record.queue);
+    return true;
   }
 
   /** {@inheritDoc Store.getJob} */
@@ -168,7 +275,38 @@ export class MemoryStore implements Store<never> {
     const { limit, workerId } = options;
     const claimed: Job[] = [];
     if (!(limit > 0)) return claimed;
-    const states = this.table.selectLanes(options.queues, options.names ?? null);
+    let states = this.table.selectLanes(options.queues, options.names ?? null);
+    if (this.controls.size > 0) {
+      const controlled = new Map<string, QueueState[]>();
+      const plain: QueueState[] = [];
+      for (const state of states) {
+        if (!this.controls.has(state.name)) plain.push(state);
+        else {
+          const lanes = controlled.get(state.name);
+          if (lanes === undefined) controlled.set(state.name, [state]);
+          else lanes.push(state);
+        }
+      }
+      for (const [queue, lanes] of controlled) {
+        if (claimed.length >= limit) return claimed;
+        this.claimControlled(queue, lanes, limit - claimed.length, now, lockedUntil, workerId, claimed);
+      }
+      states = plain;
+    }
+    this.claimPlain(states, limit, now, lockedUntil, workerId, claimed);
+    return claimed;
+  }
+
+  /** Claims from queues without controls: their lanes' heaps give the claim order directly. */
+  private claimPlain(
+    states: QueueState[],
+    limit: number,
+    now: number,
+    lockedUntil: number,
+    workerId: string,
+    claimed: Job[],
+  ): void {
+    if (claimed.length >= limit || states.length === 0) return;
     if (states.length === 1) {
       const state = states[0] as QueueState;
       state.promote(now);
@@ -178,7 +316,7 @@ export class MemoryStore implements Store<never> {
         claimed.push(toJob(head));
         if (claimed.length >= limit) break;
       }
-      return claimed;
+      return;
     }
     // Several lanes: merge their heads so the batch follows the global claim order.
     const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
@@ -199,7 +337,38 @@ export class MemoryStore implements Store<never> {
         merge.push(best);
       }
     }
-    return claimed;
+  }
+
+  /**
+   * Claims from a queue with controls or groups: its due jobs are gathered from its lanes and the
+   * queue's {@link QueueControl} picks them (limits, windows, rotation between groups).
+   */
+  private claimControlled(
+    queue: string,
+    lanes: QueueState[],
+    limit: number,
+    now: number,
+    lockedUntil: number,
+    workerId: string,
+    claimed: Job[],
+  ): void {
+    const control = this.controls.get(queue) as QueueControl;
+    if (control.paused || control.limitedUntil > now) return;
+    const due: JobRecord[] = [];
+    const laneByName = new Map<string, QueueState>();
+    for (const lane of lanes) {
+      laneByName.set(lane.jobName, lane);
+      lane.forEachWaiting((record) => {
+        if (record.scheduledAt <= now) due.push(record);
+      });
+    }
+    const running: JobRecord[] = [];
+    for (const record of this.table.runningJobs()) if (record.queue === queue) running.push(record);
+    for (const record of control.pick(due, running, limit, now)) {
+      (laneByName.get(record.name) as QueueState).leave(record);
+      this.table.start(record, now, lockedUntil, workerId);
+      claimed.push(toJob(record));
+    }
   }
 
   /** {@inheritDoc Store.completeJobs} */
@@ -302,6 +471,7 @@ export class MemoryStore implements Store<never> {
     this.assertOpen();
     let earliest: number | null = null;
     for (const state of this.table.selectLanes(options.queues, options.names ?? null)) {
+      if (this.controls.get(state.name)?.paused) continue;
       const next = state.nextDueAt();
       if (next !== null && (earliest === null || next < earliest)) earliest = next;
     }
@@ -372,7 +542,7 @@ export class MemoryStore implements Store<never> {
     const nextRunAt = tick.nextRunAt === null ? null : new Date(epochMs(tick.nextRunAt, "nextRunAt"));
     // Insert first: a bad job throws before the schedule has changed.
     const records = this.table.prepare(tick.jobs, "skip");
-    this.table.insertAll(records);
+    this.insertAll(records);
     schedule.nextRunAt = nextRunAt;
     schedule.lastRunAt = new Date(firedAt);
     schedule.updatedAt = new Date(firedAt);
@@ -459,6 +629,23 @@ export class MemoryStore implements Store<never> {
     this.listeners.clear();
     this.table.clear();
     this.schedules.clear();
+    this.controls.clear();
+    this.windows.clear();
+  }
+
+  /** Inserts records; a grouped job gives its queue a {@link QueueControl}, so its groups rotate. */
+  private insertAll(records: readonly JobRecord[]): void {
+    this.table.insertAll(records);
+    for (const record of records) if (record.group !== null) this.controlOf(record.queue);
+  }
+
+  private controlOf(queue: string): QueueControl {
+    let control = this.controls.get(queue);
+    if (control === undefined) {
+      control = new QueueControl(queue);
+      this.controls.set(queue, control);
+    }
+    return control;
   }
 
   private assertOpen(): void {
@@ -492,7 +679,7 @@ export class MemoryStore implements Store<never> {
     if (deadLetter === null || record.name === deadLetter.name) return;
     const [letter] = this.table.prepare([deadLetterJob(record, deadLetter, new Date(now))], "skip");
     if (letter === undefined || this.table.get(letter.id) !== undefined) return;
-    this.table.insertAll([letter]);
+    this.insertAll([letter]);
     this.notify(letter.queue);
   }
 }

@@ -127,6 +127,12 @@ export class QueueState {
     return Math.min(delayed.scheduledAt, ready.scheduledAt);
   }
 
+  /** Calls `visit` with every waiting job, in no particular order. */
+  forEachWaiting(visit: (record: JobRecord) => void): void {
+    for (const record of this.delayed.values()) visit(record);
+    for (const record of this.ready.values()) visit(record);
+  }
+
   /** Drops every waiting job from the heaps. */
   clear(): void {
     this.waiting = 0;

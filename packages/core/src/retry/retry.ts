@@ -116,13 +116,59 @@ export function permanent(err: unknown): PermanentError {
   return new PermanentError(err);
 }
 
+/**
+ * Thrown (via {@link rateLimited}) when an external service asks to slow down: the job waits
+ * again without using a retry, and its group (or its whole queue) is not claimed on any instance
+ * before the delay has passed.
+ */
+export class RateLimitedError extends SchedulerError {
+  /** How long the job and its group or queue wait, in ms. */
+  readonly delayMs: number;
+  /** What is pushed back: `group` (the job's group, or its queue when it has none) or `queue`. */
+  readonly scope: "group" | "queue";
+  constructor(delayMs: number, scope: "group" | "queue", message = `rate limited for ${delayMs}ms`) {
+    super("RATE_LIMITED", message);
+    this.delayMs = delayMs;
+    this.scope = scope;
+  }
+}
+
+/** Options of {@link rateLimited}. */
+export interface RateLimitedOptions {
+  /**
+   * `"group"` (default) pushes back the job's group, or its whole queue when the job has no
+   * group; `"queue"` pushes back the whole queue.
+   */
+  scope?: "group" | "queue";
+}
+
+/**
+ * Signals from a handler that an external service is rate limiting: the job goes back to wait
+ * for `delay` (a duration string such as `"30s"`, or ms) without using one of its retries, and no
+ * instance claims a job of its group (or of its queue, with `scope: "queue"`) before then.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad delay or scope.
+ * @example
+ * if (res.status === 429) throw rateLimited(`${res.headers.get("retry-after") ?? 30}s`);
+ */
+export function rateLimited(delay: Duration, options: RateLimitedOptions = {}): RateLimitedError {
+  assertKnownFields(options, ["scope"], "rateLimited options");
+  const scope = options.scope ?? "group";
+  if (scope !== "group" && scope !== "queue")
+    throw new InvalidArgumentError("scope", `expected "group" or "queue", got ${String(scope)}`);
+  const delayMs = parseDuration(delay, "rateLimited delay");
+  if (delayMs < 0) throw new InvalidArgumentError("delay", "expected a duration of at least 0");
+  return new RateLimitedError(delayMs, scope);
+}
+
 /** What becomes of a job whose attempt failed; see {@link failureOutcome}. */
-export type FailureOutcome = "retry" | "dead" | "interrupted";
+export type FailureOutcome = "retry" | "dead" | "interrupted" | "rateLimited";
 
 /**
  * What the runtime does with a job whose attempt failed with `err`: `"interrupted"` when the
  * attempt was stopped by shutdown (the job goes back to the queue at once, not counted as a
  * retry), `"dead"` for a {@link PermanentError} or when the job has used all its retries, and
+ * `"rateLimited"` for a {@link RateLimitedError} (the job waits again, no retry used), and
  * `"retry"` otherwise. `signal` is the attempt's `ctx.signal`. Middleware uses it to label an
  * attempt before the outcome is stored.
  *
@@ -135,6 +181,7 @@ export function failureOutcome(
   signal?: AbortSignal,
 ): FailureOutcome {
   if (err instanceof ShuttingDownError || signal?.reason instanceof ShuttingDownError) return "interrupted";
+  if (err instanceof RateLimitedError) return "rateLimited";
   if (err instanceof PermanentError || job.retryCount >= job.maxRetries) return "dead";
   return "retry";
 }

@@ -9,6 +9,12 @@ import type { Outcomes } from "./outcomes.js";
 import { refOf } from "./running-job.js";
 
 /**
+ * How long the claim loop waits before looking again when a job was due but its claim gave none
+ * (queue controls held it back), in ms.
+ */
+export const BLOCKED_RETRY_MS = 100;
+
+/**
  * The claim loop (River's producer): claims due jobs in batches of at most the free slots, and
  * sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. Claims
  * ask only for the job names registered here. A failed claim is retried with a backoff of 100 ms
@@ -32,6 +38,8 @@ export class JobClaimer {
     private readonly freeSlots: () => number,
     /** Starts a claimed job. */
     private readonly runJob: (job: Job) => void,
+    /** How many jobs of each queue run here now. */
+    private readonly runningByQueue: () => Map<string, number> = () => new Map(),
   ) {}
 
   /** Whether claims are being made (from `start()` until `stop()`, or until the store was found closed). */
@@ -104,16 +112,25 @@ export class JobClaimer {
         const names = this.handlers.names();
         // Nothing is registered yet: register() wakes the pool.
         if (names.length === 0) return;
-        const limit = Math.min(free, claimBatchSize);
+        const plan = this.claimPlan(Math.min(free, claimBatchSize));
+        // Every queue with a cap of its own is at that cap: completions wake the loop.
+        if (plan.limit <= 0) return;
+        const limit = plan.limit;
         const now = clock.now();
-        const jobs = await this.store.claimDueJobs({
-          queues,
-          names,
-          limit,
-          now: new Date(now),
-          lockedUntil: new Date(now + distributed.lockTTL),
-          workerId: distributed.instanceId,
-        });
+        const jobs: Job[] = [];
+        for (const part of plan.parts) {
+          if (jobs.length >= limit) break;
+          const claimed = await this.store.claimDueJobs({
+            queues: part.queues,
+            names,
+            limit: Math.min(part.limit, limit - jobs.length),
+            now: new Date(now),
+            lockedUntil: new Date(now + distributed.lockTTL),
+            workerId: distributed.instanceId,
+          });
+          for (const job of claimed) jobs.push(job);
+          if (!this.isActive) break;
+        }
         this.claimFailures = 0;
         if (!this.isActive) {
           // stop() began while the claim was in flight: nothing may start now.
@@ -149,12 +166,48 @@ export class JobClaimer {
     }
   }
 
-  /** Sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. */
+  /**
+   * How many jobs to claim now, and from which queues: one claim for every queue when no queue
+   * has a per-instance cap (`queues: { name: { concurrency } }`); otherwise one claim per capped
+   * queue, up to its free places here, and one for the others.
+   */
+  private claimPlan(free: number): { limit: number; parts: { queues: string[] | null; limit: number }[] } {
+    const { queues, queueConcurrency } = this.options;
+    if (queues === null) return { limit: free, parts: [{ queues, limit: free }] };
+    const capped = queues.filter((queue) => queueConcurrency[queue] !== undefined);
+    if (capped.length === 0) return { limit: free, parts: [{ queues, limit: free }] };
+    const running = this.runningByQueue();
+    const parts: { queues: string[] | null; limit: number }[] = [];
+    let open = 0;
+    for (const queue of capped) {
+      const room = (queueConcurrency[queue] as number) - (running.get(queue) ?? 0);
+      if (room > 0) {
+        parts.push({ queues: [queue], limit: room });
+        open += room;
+      }
+    }
+    const uncapped = queues.filter((queue) => queueConcurrency[queue] === undefined);
+    if (uncapped.length > 0) {
+      parts.push({ queues: uncapped, limit: free });
+      open = free;
+    }
+    return { limit: Math.min(free, open), parts };
+  }
+
+  /**
+   * Sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. When
+   * a job was due but the claim gave none, queue controls held it back (a cap reached elsewhere,
+   * a rate limit window full, a group pushed back): the loop then looks again after
+   * {@link BLOCKED_RETRY_MS} instead of at once.
+   */
   private async armIdleTimer(names: readonly string[]): Promise<void> {
     const { clock, pollInterval, queues } = this.options;
     let delay = pollInterval;
     const due = await this.store.nextDueAt({ queues, names });
-    if (due) delay = Math.min(delay, Math.max(0, due.getTime() - clock.now()));
+    if (due) {
+      const wait = due.getTime() - clock.now();
+      delay = Math.min(delay, wait > 0 ? wait : BLOCKED_RETRY_MS);
+    }
     if (!this.isActive) return;
     if (delay === 0) this.wantFetch = true;
     else this.setIdle(delay);

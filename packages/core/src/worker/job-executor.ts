@@ -62,6 +62,15 @@ export class JobExecutor {
     return this.inFlight.size;
   }
 
+  /** How many jobs of each queue run here now. */
+  runningByQueue(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const running of this.inFlight.values()) {
+      counts.set(running.job.queue, (counts.get(running.job.queue) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Starts renewing the leases of running jobs. */
   start(): void {
     this.leases.start();

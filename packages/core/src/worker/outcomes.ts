@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import { toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
-import { failureOutcome, RetryAfterError } from "../retry/retry.js";
+import { failureOutcome, type RateLimitedError, RetryAfterError } from "../retry/retry.js";
 import type { JobRef, Store } from "../store/store.js";
 import { storableText } from "../validation/text.js";
 import { AckBatcher } from "./ack-batcher.js";
@@ -83,6 +83,36 @@ export class Outcomes {
     }
   }
 
+  /** A handler reported a rate limit: the job and its group or queue wait, no retry used. */
+  private async recordRateLimit(running: RunningJob, err: RateLimitedError, now: number): Promise<void> {
+    const { logger } = this.options;
+    const job = running.job;
+    const scope = err.scope === "group" && job.group !== null ? "group" : "queue";
+    try {
+      const applied = await this.store.rateLimitJob(running.ref, {
+        now: new Date(now),
+        until: new Date(now + err.delayMs),
+        scope,
+      });
+      if (!applied) {
+        logger.debug("rate limit ignored: the job's lease had been taken over", { jobId: job.id });
+        return;
+      }
+      logger.info(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
+        jobId: job.id,
+        name: job.name,
+        queue: job.queue,
+        ...(scope === "group" ? { group: job.group } : {}),
+      });
+      this.onRequeued();
+    } catch (storeErr) {
+      logger.error("recording a rate limit failed; the job will be recovered when its lease expires", {
+        jobId: job.id,
+        error: toError(storeErr).message,
+      });
+    }
+  }
+
   private async recordFailure(running: RunningJob, err: Error): Promise<void> {
     const { clock, random, retry, logger } = this.options;
     const job = running.job;
@@ -92,6 +122,7 @@ export class Outcomes {
       return this.recordRelease([running.ref], "interrupted by shutdown");
     }
     const now = clock.now();
+    if (outcome === "rateLimited") return this.recordRateLimit(running, err as RateLimitedError, now);
     let retryAt: Date | null = null;
     if (outcome === "retry") {
       const policy = this.handlers.get(job.name)?.retry ?? retry;

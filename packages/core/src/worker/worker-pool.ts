@@ -42,6 +42,7 @@ export class WorkerPool {
       this.outcomes,
       () => options.workers - this.executor.runningCount,
       (job) => this.executor.run(job),
+      () => this.executor.runningByQueue(),
     );
   }
 

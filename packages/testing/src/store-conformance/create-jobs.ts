@@ -36,6 +36,7 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
         status: "scheduled",
         metadata: { tenant: "t1" },
         uniqueKey: "welcome:42",
+        group: null,
         attempt: 0,
         lostLeases: 0,
         lockedUntil: null,

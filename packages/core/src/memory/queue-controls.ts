@@ -1,0 +1,200 @@
+import type { GroupLimits, QueuePatch, QueueRecord, RateLimit } from "../store/store.js";
+import { claimsBefore, type JobRecord } from "./job-record.js";
+
+/** Claims counted in the fixed window of a rate limit that holds `start`. @internal */
+interface Window {
+  start: number;
+  count: number;
+}
+
+/** The stored state of one group key of a queue. @internal */
+interface GroupState {
+  /** The serve sequence of the claim that last took a job of the group; 0 when never. */
+  servedSeq: number;
+  window: Window;
+  /** Epoch ms before which the group gives no job (a handler's `rateLimited`), or 0. */
+  limitedUntil: number;
+}
+
+/**
+ * The controls and claim bookkeeping of one queue. A queue gets one when `updateQueue` writes it
+ * (then `configured`: it is listed by `listQueues`), when a handler pushes it back, or when a
+ * grouped job is inserted in it (its groups then rotate). Queues without one keep the heap-only
+ * claim path.
+ *
+ * @internal
+ */
+export class QueueControl {
+  configured = false;
+  paused = false;
+  concurrency: number | null = null;
+  rateLimit: RateLimit | null = null;
+  group: GroupLimits | null = null;
+  limitedUntil = 0;
+  updatedAt = 0;
+  /** Rises by one for every job a claim takes from a group (the group's `servedSeq`). */
+  private serveSeq = 0;
+  private readonly window: Window = { start: Number.NaN, count: 0 };
+  /** Keyed by group key; `null` stands for the jobs without a group. */
+  private readonly groups = new Map<string | null, GroupState>();
+
+  constructor(readonly name: string) {}
+
+  /** Applies the fields present in `patch`. */
+  apply(patch: QueuePatch, now: number): void {
+    this.configured = true;
+    if (patch.paused !== undefined) this.paused = patch.paused;
+    if (patch.concurrency !== undefined) this.concurrency = patch.concurrency;
+    if (patch.rateLimit !== undefined)
+      this.rateLimit = patch.rateLimit === null ? null : { ...patch.rateLimit };
+    if (patch.group !== undefined) {
+      this.group =
+        patch.group === null
+          ? null
+          : {
+              concurrency: patch.group.concurrency,
+              rateLimit: patch.group.rateLimit === null ? null : { ...patch.group.rateLimit },
+            };
+    }
+    this.updatedAt = now;
+  }
+
+  /** Pushes back the queue (`group` undefined) or one of its groups until `until`, never shortening. */
+  pushBack(until: number, group?: string): void {
+    if (group === undefined) {
+      this.configured = true;
+      this.limitedUntil = Math.max(this.limitedUntil, until);
+    } else {
+      const state = this.groupState(group);
+      state.limitedUntil = Math.max(state.limitedUntil, until);
+    }
+  }
+
+  /** The record `listQueues` and `getQueue` return. */
+  toRecord(): QueueRecord {
+    return {
+      name: this.name,
+      paused: this.paused,
+      concurrency: this.concurrency,
+      rateLimit: this.rateLimit === null ? null : { ...this.rateLimit },
+      group:
+        this.group === null
+          ? null
+          : {
+              concurrency: this.group.concurrency,
+              rateLimit: this.group.rateLimit === null ? null : { ...this.group.rateLimit },
+            },
+      limitedUntil: this.limitedUntil > 0 ? new Date(this.limitedUntil) : null,
+      updatedAt: new Date(this.updatedAt),
+    };
+  }
+
+  /**
+   * Picks, from `due` (the queue's due jobs that the claimer can run), the jobs to claim at `now`,
+   * at most `limit`, in the order the store contract gives (rounds of one job per group, groups
+   * least recently served first), and counts them in the windows and serve order. `running` lists
+   * the queue's running jobs. The caller starts the returned jobs.
+   */
+  pick(due: JobRecord[], running: Iterable<JobRecord>, limit: number, now: number): JobRecord[] {
+    if (this.paused || this.limitedUntil > now) return [];
+    let allowed = limit;
+    const runningByGroup = new Map<string | null, number>();
+    let runningCount = 0;
+    for (const record of running) {
+      runningCount++;
+      runningByGroup.set(record.group, (runningByGroup.get(record.group) ?? 0) + 1);
+    }
+    if (this.concurrency !== null) allowed = Math.min(allowed, this.concurrency - runningCount);
+    if (this.rateLimit !== null)
+      allowed = Math.min(allowed, this.rateLimit.max - windowCount(this.window, this.rateLimit, now));
+    if (allowed <= 0 || due.length === 0) return [];
+
+    due.sort((a, b) => (claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0));
+    const members = new Map<
+      string | null,
+      { jobs: JobRecord[]; next: number; allowed: number; served: number }
+    >();
+    for (const record of due) {
+      let member = members.get(record.group);
+      if (member === undefined) {
+        const groupAllowed = this.groupAllowance(record.group, runningByGroup.get(record.group) ?? 0, now);
+        member = {
+          jobs: [],
+          next: 0,
+          allowed: groupAllowed,
+          served: this.groups.get(record.group)?.servedSeq ?? 0,
+        };
+        members.set(record.group, member);
+      }
+      member.jobs.push(record);
+    }
+    // Map iteration keeps insertion order, which is the claim order of each group's first job:
+    // a stable sort by last service then breaks ties by it.
+    const rotation = [...members.entries()]
+      .filter(([, member]) => member.allowed > 0)
+      .sort(([, a], [, b]) => a.served - b.served);
+    const picked: JobRecord[] = [];
+    while (picked.length < allowed && rotation.length > 0) {
+      for (let i = 0; i < rotation.length && picked.length < allowed; ) {
+        const [group, member] = rotation[i] as [string | null, (typeof rotation)[number][1]];
+        const record = member.jobs[member.next++] as JobRecord;
+        member.allowed--;
+        picked.push(record);
+        this.countClaim(group, now);
+        if (member.allowed <= 0 || member.next >= member.jobs.length) rotation.splice(i, 1);
+        else i++;
+      }
+    }
+    return picked;
+  }
+
+  /** How many more jobs of `group` may start at `now`. */
+  private groupAllowance(group: string | null, running: number, now: number): number {
+    if (group === null) return Number.POSITIVE_INFINITY;
+    const state = this.groups.get(group);
+    if (state !== undefined && state.limitedUntil > now) return 0;
+    let allowed = Number.POSITIVE_INFINITY;
+    const limits = this.group;
+    if (limits?.concurrency != null) allowed = limits.concurrency - running;
+    if (limits?.rateLimit != null && state !== undefined) {
+      allowed = Math.min(allowed, limits.rateLimit.max - windowCount(state.window, limits.rateLimit, now));
+    } else if (limits?.rateLimit != null) {
+      allowed = Math.min(allowed, limits.rateLimit.max);
+    }
+    return allowed;
+  }
+
+  private countClaim(group: string | null, now: number): void {
+    if (this.rateLimit !== null) addToWindow(this.window, this.rateLimit, now);
+    const state = this.groupState(group);
+    state.servedSeq = ++this.serveSeq;
+    if (group !== null && this.group?.rateLimit != null) addToWindow(state.window, this.group.rateLimit, now);
+  }
+
+  private groupState(group: string | null): GroupState {
+    let state = this.groups.get(group);
+    if (state === undefined) {
+      state = { servedSeq: 0, window: { start: Number.NaN, count: 0 }, limitedUntil: 0 };
+      this.groups.set(group, state);
+    }
+    return state;
+  }
+}
+
+/** The start of the fixed window of `limit` that holds `now`: windows are aligned to the Unix epoch. */
+export function windowStart(limit: RateLimit, now: number): number {
+  return Math.floor(now / limit.per) * limit.per;
+}
+
+function windowCount(window: Window, limit: RateLimit, now: number): number {
+  return window.start === windowStart(limit, now) ? window.count : 0;
+}
+
+function addToWindow(window: Window, limit: RateLimit, now: number): void {
+  const start = windowStart(limit, now);
+  if (window.start !== start) {
+    window.start = start;
+    window.count = 0;
+  }
+  window.count++;
+}
