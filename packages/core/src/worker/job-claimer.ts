@@ -206,6 +206,12 @@ export class JobClaimer {
     const due = await this.store.nextDueAt({ queues, names });
     if (due) {
       const wait = due.getTime() - clock.now();
+      if (wait <= 0 && this.outcomes.acksPending) {
+        // Completions of this instance not yet stored may be what holds the limits full.
+        await this.outcomes.settleAcks();
+        if (this.isActive) this.wantFetch = true;
+        return;
+      }
       delay = Math.min(delay, wait > 0 ? wait : BLOCKED_RETRY_MS);
     }
     if (!this.isActive) return;
