@@ -6,9 +6,12 @@ import type { MiddlewareMembers } from "../middleware/middleware-members.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
 import { compileSchedule, definitionKey, planTick } from "./definition.js";
+import { tickJitter } from "./jitter.js";
+import { activeTickJobs, decideOverlap } from "./overlap.js";
+import { controlsOf } from "./schedule-controls.js";
+import { TICK_METADATA } from "./tick-metadata.js";
 
-/** Metadata keys set on every job a schedule tick makes. */
-export const TICK_METADATA = { schedule: "sched.schedule", tick: "sched.tick" } as const;
+export { TICK_METADATA } from "./tick-metadata.js";
 
 /**
  * Turns due schedules into jobs while this instance leads. Each firing is one compare-and-set on
@@ -34,6 +37,10 @@ export class ScheduleRunner {
     private readonly hasHandler: (name: string) => boolean,
     /** Checks the metadata middleware added to a tick's jobs. */
     private readonly recheckMetadata: (jobs: NewJobRecord[]) => void = () => {},
+    /** Cancels an earlier tick's job (overlap `cancelOther`), aborting it here if it runs here. */
+    private readonly cancelJob: (id: string, now: Date) => Promise<void> = async (id, now) => {
+      await store.cancelJob(id, now);
+    },
   ) {
     this.task = new PeriodicTask(
       "firing schedules",
@@ -77,7 +84,8 @@ export class ScheduleRunner {
     let earliest = Number.POSITIVE_INFINITY;
     for (const record of records) {
       if (!this.isLeader()) return undefined;
-      if (!record.nextRunAt) continue;
+      // A paused schedule has no next run (and fires nothing: see ScheduleSteering).
+      if (!record.nextRunAt || controlsOf(record.definition).paused) continue;
       const now = clock.now();
       if (record.nextRunAt.getTime() > now) {
         earliest = Math.min(earliest, record.nextRunAt.getTime());
@@ -108,30 +116,61 @@ export class ScheduleRunner {
     }
     const plan = planTick(record, this.scheduleOf(record), now, { grace: misfireGrace, limit: misfireLimit });
     const template = record.definition.job;
-    const jobs: NewJobRecord[] = plan.ticks.map((tick) => ({
-      id: idGenerator(),
-      name: record.name,
-      payload: template.payload,
-      queue: template.queue,
-      priority: template.priority,
-      maxRetries: template.maxRetries,
-      timeout: template.timeout,
-      scheduledAt: tick,
-      createdAt: new Date(now),
-      status: "pending",
-      metadata: {
-        ...template.metadata,
-        [TICK_METADATA.schedule]: record.name,
-        [TICK_METADATA.tick]: tick.toISOString(),
-      },
-      uniqueKey: template.uniqueKey,
-    }));
+    const controls = controlsOf(record.definition);
+    let ticks = plan.ticks;
+    let nextRunAt = plan.nextRunAt;
+    if (controls.overlap !== "allow" && ticks.length > 0) {
+      // Only the leader makes tick jobs, and it fires one schedule at a time, so this read sees
+      // every tick job there is. What can change before the insert below is only that one of them
+      // becomes final meanwhile: then a tick is held back (skip, bufferOne) that could have run,
+      // the safe side. Two instances that briefly both lead read the same jobs and decide the
+      // same; fireScheduleTick lets only one of them enqueue.
+      const active = await activeTickJobs(this.store, record.name, template.queue);
+      const decision = decideOverlap(controls.overlap, ticks, active);
+      ticks = decision.ticks;
+      // Cancelled before the new job is inserted, so that a uniqueKey of the template is free
+      // for it. Should this firing then lose its compare-and-set (another leader fired the tick,
+      // or the schedule was paused meanwhile), the winner cancelled or would have cancelled the
+      // same jobs.
+      for (const job of decision.cancel) await this.cancelJob(job.id, new Date(now));
+      if (ticks.length < plan.ticks.length) {
+        // Ticks held back make no job and do not count as occurrences; the plan moves past them.
+        const max = record.definition.maxOccurrences;
+        nextRunAt = max !== null && record.occurrences + ticks.length >= max ? null : plan.following;
+        this.options.logger.info("a schedule tick was held back by its overlap policy", {
+          schedule: record.name,
+          overlap: controls.overlap,
+          tick: plan.ticks[plan.ticks.length - 1]?.toISOString(),
+        });
+      }
+    }
+    const jobs: NewJobRecord[] = ticks.map((tick) => {
+      const scheduledAt = new Date(tick.getTime() + tickJitter(record.name, tick.getTime(), controls.jitter));
+      return {
+        id: idGenerator(),
+        name: record.name,
+        payload: template.payload,
+        queue: template.queue,
+        priority: template.priority,
+        maxRetries: template.maxRetries,
+        timeout: template.timeout,
+        scheduledAt,
+        createdAt: new Date(now),
+        status: scheduledAt.getTime() > now ? "scheduled" : "pending",
+        metadata: {
+          ...template.metadata,
+          [TICK_METADATA.schedule]: record.name,
+          [TICK_METADATA.tick]: tick.toISOString(),
+        },
+        uniqueKey: template.uniqueKey,
+      };
+    });
     const fire = () => {
       if (this.members.wrapsTick) this.recheckMetadata(jobs);
       return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,
-        nextRunAt: plan.nextRunAt,
+        nextRunAt,
         firedAt: new Date(now),
         jobs,
       });
@@ -147,6 +186,6 @@ export class ScheduleRunner {
       if (this.hooks.has("onEnqueue")) for (const job of result.jobs) this.hooks.onEnqueue(job);
       this.onJobsEnqueued();
     }
-    return plan.nextRunAt;
+    return nextRunAt;
   }
 }
