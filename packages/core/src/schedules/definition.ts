@@ -160,7 +160,7 @@ export function planTick(
 
 /**
  * Stable JSON of a definition without its anchor, to tell whether a re-registered schedule changed.
- * The paused flag is state, not definition, and is left out; so are the steering fields at their
+ * The paused flag and the buffered tick are state, not definition, and are left out; so are the steering fields at their
  * defaults, so that a definition stored before they existed compares equal to the same one now.
  */
 export function definitionKey(def: ScheduleDefinition): string {
@@ -169,6 +169,7 @@ export function definitionKey(def: ScheduleDefinition): string {
     ...def,
     anchor: def.kind === "once" ? def.anchor : undefined,
     paused: undefined,
+    buffered: undefined,
     overlap: overlap === "allow" ? undefined : overlap,
     jitter: jitter === 0 ? undefined : jitter,
     startAt: startAt ?? undefined,

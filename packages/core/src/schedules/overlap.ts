@@ -5,10 +5,12 @@ import { TICK_METADATA } from "./tick-metadata.js";
 
 /** What a firing does under its overlap policy. */
 export interface OverlapDecision {
-  /** The ticks that make a job (a subset of the due ticks). */
+  /** The ticks that make a job now (a subset of the due ticks). */
   ticks: Date[];
   /** The earlier tick jobs to cancel before the new ones are enqueued. */
   cancel: Job[];
+  /** Under `bufferOne`: the tick to keep until the running job is final, or `null`. */
+  buffer: Date | null;
 }
 
 const PAGE = 1_000;
@@ -42,20 +44,30 @@ export async function activeTickJobs(store: Store, schedule: string, queue: stri
 
 /**
  * Applies an overlap policy to the due ticks of one firing, given the schedule's tick jobs that
- * are not final. Under `skip`, `bufferOne` and `cancelOther` one firing makes at most one job (the
- * latest due tick): several at once would overlap each other.
+ * are not final and whether a tick is already buffered. Under `skip`, `bufferOne` and
+ * `cancelOther` one firing makes at most one job (the latest due tick): several at once would
+ * overlap each other.
  */
-export function decideOverlap(policy: OverlapPolicy, due: Date[], active: readonly Job[]): OverlapDecision {
-  if (policy === "allow" || due.length === 0) return { ticks: due, cancel: [] };
-  const latest = [due[due.length - 1] as Date];
+export function decideOverlap(
+  policy: OverlapPolicy,
+  due: Date[],
+  active: readonly Job[],
+  buffered: boolean,
+): OverlapDecision {
+  const none = { ticks: [], cancel: [], buffer: null };
+  if (policy === "allow" || due.length === 0) return { ticks: due, cancel: [], buffer: null };
+  const latest = due[due.length - 1] as Date;
   switch (policy) {
     case "skip":
-      return { ticks: active.length === 0 ? latest : [], cancel: [] };
+      return active.length === 0 ? { ...none, ticks: [latest] } : none;
     case "bufferOne":
-      return { ticks: active.some((job) => job.status !== "running") ? [] : latest, cancel: [] };
+      if (active.length === 0 && !buffered) return { ...none, ticks: [latest] };
+      // One waits already (a job not yet running, or a buffered tick): this tick makes nothing.
+      if (buffered || active.some((job) => job.status !== "running")) return none;
+      return { ...none, buffer: latest };
     case "cancelOther":
-      return { ticks: latest, cancel: [...active] };
+      return { ticks: [latest], cancel: [...active], buffer: null };
     default:
-      return { ticks: due, cancel: [] };
+      return { ticks: due, cancel: [], buffer: null };
   }
 }

@@ -6,8 +6,8 @@ import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
  *
  * - `"allow"` (default): it enqueues its job all the same;
  * - `"skip"`: it enqueues nothing (the tick still advances the plan);
- * - `"bufferOne"`: it enqueues its job unless one is already waiting (not running), so at most one
- *   waits behind the running one;
+ * - `"bufferOne"`: while a tick's job runs, the next tick is kept (at most one) and its job is
+ *   enqueued once the running one is final; further ticks meanwhile make no job;
  * - `"cancelOther"`: it cancels the running and waiting ones, then enqueues its job.
  *
  * Only jobs made by the schedule's ticks count: a triggered or backfilled run neither holds back a
@@ -32,6 +32,11 @@ export interface ScheduleControls {
   startAt?: number | null;
   /** Whether the schedule is paused (no tick fires); default `false`. Written by pause/resume. */
   paused?: boolean;
+  /**
+   * Under overlap `"bufferOne"`: the tick (epoch ms) whose job waits for the running one to end,
+   * or `null`. Written by the leader; the next leader finds it here.
+   */
+  buffered?: number | null;
 }
 
 /** A stored definition with its steering state. */
@@ -43,6 +48,7 @@ export interface ResolvedControls {
   jitter: number;
   startAt: number | null;
   paused: boolean;
+  buffered: number | null;
 }
 
 /** Reads the steering state of a stored definition, applying the defaults of missing fields. */
@@ -53,6 +59,7 @@ export function controlsOf(definition: ScheduleDefinition): ResolvedControls {
     jitter: typeof def.jitter === "number" && def.jitter > 0 ? def.jitter : 0,
     startAt: typeof def.startAt === "number" ? def.startAt : null,
     paused: def.paused === true,
+    buffered: typeof def.buffered === "number" ? def.buffered : null,
   };
 }
 
