@@ -3,7 +3,6 @@ import {
   type Job,
   type JobContext,
   type OverlapPolicy,
-  parseDuration,
   ScheduleNotFoundError,
   type Scheduler,
   type SchedulerOptions,
@@ -12,7 +11,7 @@ import {
   tickJitter,
 } from "@sched/core";
 import { expect } from "vitest";
-import { recordingLogger } from "../recording-logger.js";
+import { type RecordingLogger, recordingLogger } from "../recording-logger.js";
 import { createTestClock, type TestClock } from "../test-clock.js";
 import { waitFor } from "../wait-for.js";
 
@@ -21,30 +20,43 @@ const iso = (text: string) => new Date(text).toISOString();
 
 /**
  * A scheduler on `store` and `clock`. The runner re-reads schedules every 10 s of clock time, and
- * otherwise sleeps until the next tick, so the tests move the clock in steps.
+ * otherwise sleeps until the next tick.
  */
 function schedulerOn(store: Store, clock: TestClock, options: SchedulerOptions = {}): Scheduler {
-  return createScheduler({ store, clock, logger: recordingLogger(), workers: 5, pollInterval: "10s", ...options });
+  lastLogger = recordingLogger();
+  return createScheduler({
+    store,
+    clock,
+    logger: lastLogger,
+    workers: 5,
+    pollInterval: "10s",
+    // Held jobs run across minutes of clock time: their leases must not lapse between renewals.
+    distributed: { lockTTL: "1h", lockRefresh: "10m" },
+    ...options,
+  });
 }
 
+/** The logger of the scheduler made last, whose warnings and errors a failed wait reports. */
+let lastLogger: RecordingLogger | null = null;
+
 /**
- * Moves the clock `step` at a time, giving the scheduler a few ms of real time after each step,
- * until `condition` holds; fails after `max` of clock time.
+ * Moves the clock to `at` (ISO 8601). Moving it exactly onto a due tick is robust: should the
+ * runner still be busy with an earlier pass, it plans its next one from the clock's time, and
+ * finds the tick due at once.
  */
-async function advanceUntil(
-  clock: TestClock,
-  condition: () => boolean | Promise<boolean>,
-  description: string,
-  step = "1s",
-  max = "2m",
-): Promise<void> {
-  const stepMs = parseDuration(step);
-  const maxMs = parseDuration(max);
-  for (let moved = 0; ; moved += stepMs) {
-    if (await condition()) return;
-    if (moved >= maxMs) throw new Error(`${description}: not after ${max} of clock time`);
-    await clock.advance(stepMs);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+async function advanceTo(clock: TestClock, at: string): Promise<void> {
+  await clock.advance(Math.max(0, Date.parse(at) - clock.now()));
+}
+
+/** Waits in real time for `condition`, reporting the warnings and errors the scheduler logged. */
+async function until(condition: () => boolean | Promise<boolean>, description: string): Promise<void> {
+  try {
+    await waitFor(async () => (await condition()) || undefined, { timeout: "10s", description });
+  } catch (err) {
+    const logged = (lastLogger?.lines ?? []).filter(
+      (line) => line.level === "warn" || line.level === "error",
+    );
+    throw new Error(`${(err as Error).message}; logged: ${JSON.stringify(logged)}`);
   }
 }
 
@@ -72,8 +84,8 @@ export async function pauseResumeScenario(store: Store): Promise<void> {
   try {
     await s.schedule("steered", "*/10 * * * * *", () => {});
     await s.start();
-    await advanceUntil(clock, async () => (await jobsOf(s, "steered")).length === 1, "the first tick");
-    expect(clock.now()).toBeLessThan(Date.parse("2030-01-01T00:00:20.000Z"));
+    await advanceTo(clock, "2030-01-01T00:00:10.000Z");
+    await until(async () => (await jobsOf(s, "steered")).length === 1, "the first tick");
 
     const paused = await s.pauseSchedule("steered");
     expect(paused).toMatchObject({ paused: true, nextRunAt: null, occurrences: 1 });
@@ -90,7 +102,8 @@ export async function pauseResumeScenario(store: Store): Promise<void> {
     const resumed = await s.resumeSchedule("steered");
     expect(resumed.paused).toBe(false);
     expect(resumed.nextRunAt?.toISOString()).toBe(iso("2030-01-01T00:00:50Z"));
-    await advanceUntil(clock, async () => (await jobsOf(s, "steered")).length === 2, "the tick after resume");
+    await advanceTo(clock, "2030-01-01T00:00:50.000Z");
+    await until(async () => (await jobsOf(s, "steered")).length === 2, "the tick after resume");
     expect((await jobsOf(s, "steered")).map((job) => job.tick)).toEqual([
       iso("2030-01-01T00:00:10Z"),
       iso("2030-01-01T00:00:50Z"),
@@ -113,7 +126,12 @@ export async function pauseResumeScenario(store: Store): Promise<void> {
 export async function concurrentPauseScenario(store: Store, peer: Store): Promise<void> {
   const clock = createTestClock(new Date(START));
   const a = createScheduler({ store, clock, logger: recordingLogger(), distributed: { instanceId: "a" } });
-  const b = createScheduler({ store: peer, clock, logger: recordingLogger(), distributed: { instanceId: "b" } });
+  const b = createScheduler({
+    store: peer,
+    clock,
+    logger: recordingLogger(),
+    distributed: { instanceId: "b" },
+  });
   for (let round = 0; round < 5; round++) {
     const name = `contended-${round}`;
     await a.schedule(name, "0 1 * * *", () => {});
@@ -194,7 +212,10 @@ export async function previewBackfillScenario(store: Store): Promise<void> {
     iso("2030-01-04T03:00:00Z"),
   ]);
   for (const bad of [0, 1001, 1.5, Number.NaN]) {
-    await expect(s.previewSchedule("bounded", bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "count" });
+    await expect(s.previewSchedule("bounded", bad)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "count",
+    });
   }
 
   await s.schedule("hourly", "0 * * * *", () => {}, { payload: { report: true } });
@@ -207,9 +228,9 @@ export async function previewBackfillScenario(store: Store): Promise<void> {
   const runs = [iso("2030-01-01T01:00:00Z"), iso("2030-01-01T02:00:00Z"), iso("2030-01-01T03:00:00Z")];
   expect(jobs.map((job) => job.scheduledAt.toISOString())).toEqual(runs);
   expect(jobs.map((job) => job.metadata[TICK_METADATA.tick])).toEqual(runs);
-  expect(jobs.every((job) => job.metadata[TICK_METADATA.origin] === "backfill" && job.status === "pending")).toBe(
-    true,
-  );
+  expect(
+    jobs.every((job) => job.metadata[TICK_METADATA.origin] === "backfill" && job.status === "pending"),
+  ).toBe(true);
   expect(jobs.every((job) => (job.payload as { report: boolean }).report === true)).toBe(true);
   expect((await jobsOf(s, "hourly")).map((job) => job.tick)).toEqual(runs);
   expect(await s.getSchedule("hourly")).toMatchObject({ occurrences: 0, lastRunAt: null });
@@ -246,7 +267,8 @@ export async function jitterStartAtScenario(store: Store): Promise<void> {
     });
     expect((await s.getSchedule("spread"))?.nextRunAt?.toISOString()).toBe(iso("2030-01-01T03:00:00Z"));
     await s.start();
-    await advanceUntil(clock, async () => (await jobsOf(s, "spread")).length === 1, "the tick at 03:00", "5m", "4h");
+    await advanceTo(clock, "2030-01-01T03:00:00.000Z");
+    await until(async () => (await jobsOf(s, "spread")).length === 1, "the tick at 03:00");
     const [job] = await jobsOf(s, "spread");
     const tick = Date.parse("2030-01-01T03:00:00Z");
     const offset = tickJitter("spread", tick, 600_000);
@@ -303,13 +325,23 @@ export async function overlapScenario(store: Store, overlap: OverlapPolicy): Pro
   try {
     await s.schedule("overlapping", "* * * * *", runs.handler, { overlap });
     await s.start();
-    await advanceUntil(clock, () => runs.started.length === 1, "the job of 00:01 to start");
-    const first = runs.started[0] as Job;
-    await advanceUntil(clock, lastRunAfter("2030-01-01T00:03:00Z"), "the ticks of 00:02 and 00:03", "5s");
     const minute = (m: number) => iso(`2030-01-01T00:0${m}:00Z`);
+    await advanceTo(clock, minute(1));
+    await until(() => runs.started.length === 1, "the job of 00:01 to start");
+    const first = runs.started[0] as Job;
+    await advanceTo(clock, minute(2));
+    await until(lastRunAfter(minute(2)), "the tick of 00:02");
+    if (overlap === "bufferOne") {
+      await until(
+        async () => (await s.getSchedule("overlapping"))?.definition.buffered === Date.parse(minute(2)),
+        "the tick of 00:02 to be buffered",
+      );
+    }
+    await advanceTo(clock, minute(3));
+    await until(lastRunAfter(minute(3)), "the tick of 00:03");
     switch (overlap) {
       case "allow": {
-        await waitFor(() => runs.started.length === 3, { timeout: "5s", description: "three runs side by side" });
+        await until(() => runs.started.length === 3, "three runs side by side");
         expect(await ticks()).toEqual([minute(1), minute(2), minute(3)]);
         break;
       }
@@ -317,8 +349,12 @@ export async function overlapScenario(store: Store, overlap: OverlapPolicy): Pro
         await settle();
         expect(await ticks()).toEqual([minute(1)]);
         runs.release(first.id);
-        await waitFor(async () => (await s.getJob(first.id))?.status === "completed", { timeout: "5s" });
-        await advanceUntil(clock, () => runs.started.length === 2, "the job of 00:04", "5s");
+        await until(
+          async () => (await s.getJob(first.id))?.status === "completed",
+          "the first job to complete",
+        );
+        await advanceTo(clock, minute(4));
+        await until(() => runs.started.length === 2, "the job of 00:04");
         expect(await ticks()).toEqual([minute(1), minute(4)]);
         expect((await s.getSchedule("overlapping"))?.occurrences).toBe(2);
         break;
@@ -328,18 +364,28 @@ export async function overlapScenario(store: Store, overlap: OverlapPolicy): Pro
         expect(await ticks()).toEqual([minute(1)]);
         expect((await s.getSchedule("overlapping"))?.definition.buffered).toBe(Date.parse(minute(2)));
         runs.release(first.id);
-        await waitFor(async () => (await s.getJob(first.id))?.status === "completed", { timeout: "5s" });
-        await advanceUntil(clock, () => runs.started.length === 2, "the buffered job of 00:02", "2s", "40s");
+        await until(
+          async () => (await s.getJob(first.id))?.status === "completed",
+          "the first job to complete",
+        );
+        // The runner looks at the buffered tick on each pass, every pollInterval (10 s).
+        for (const second of ["10", "20", "30", "40", "50"]) {
+          await advanceTo(clock, `2030-01-01T00:03:${second}.000Z`);
+          const started = await waitFor(() => runs.started.length === 2 || undefined, {
+            timeout: "1s",
+          }).catch(() => false);
+          if (started) break;
+        }
+        expect(runs.started).toHaveLength(2);
         expect(await ticks()).toEqual([minute(1), minute(2)]);
         expect((await s.getSchedule("overlapping"))?.definition.buffered).toBeNull();
-        expect(clock.now()).toBeLessThan(Date.parse(minute(4)));
         break;
       }
       case "cancelOther": {
-        await waitFor(() => runs.started.length === 3 && runs.aborted.length === 2, {
-          timeout: "5s",
-          description: "each newer run to cancel the one before",
-        });
+        await until(
+          () => runs.started.length === 3 && runs.aborted.length === 2,
+          "each newer run to cancel the one before",
+        );
         const jobs = await jobsOf(s, "overlapping");
         expect(jobs.map((job) => job.tick)).toEqual([minute(1), minute(2), minute(3)]);
         expect(jobs.map((job) => job.status)).toEqual(["cancelled", "cancelled", "running"]);
