@@ -39,7 +39,7 @@ describe("steering options", () => {
         /^overlap must be "allow", "skip", "bufferOne", "cancelOther", got "queue"/,
       ),
     });
-    await expect(s.schedule("a", "* * * * *", fn, { jitter: "soon" })).rejects.toMatchObject({
+    await expect(s.schedule("a", "* * * * *", fn, { jitter: "soon" as never })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
       field: "jitter",
     });
