@@ -9,7 +9,10 @@
  *    second, without using a retry;
  * 4. deduplication windows: `throttle` keeps the first job of a window, `debounce` folds a burst
  *    into one run with the latest payload;
- * 5. `listQueues()` with each queue's state, limits and counts.
+ * 5. `listQueues()` with each queue's state, limits and counts;
+ * 6. a schedule you can steer: a per-second cron whose run lasts 1.5 s with `overlap: "skip"` (no
+ *    tick while the last run is not final), an extra run by `triggerSchedule`, the next runs by
+ *    `previewSchedule`, and `pauseSchedule`.
  *
  * The same calls hold across any number of instances on PostgreSQL, Redis or MongoDB: the store
  * enforces every limit at claim time. Run: `pnpm --filter @sched/example-control start`.
@@ -75,7 +78,21 @@ scheduler.register("reindex", (job) => {
   log(`reindex ran once with payload ${JSON.stringify(job.payload)}`);
 });
 
+// 6. A steerable schedule: each run lasts 1.5 s, so with overlap "skip" every other tick is skipped.
+await scheduler.schedule(
+  "report",
+  "* * * * * *",
+  async (job) => {
+    log(`report run (${job.metadata["sched.origin"] ?? "tick"}) for ${job.metadata["sched.tick"]}`);
+    await sleep(1_500);
+  },
+  { overlap: "skip" },
+);
+
 await scheduler.start();
+const preview = await scheduler.previewSchedule("report", 3);
+log(`report next runs: ${preview.map((date) => date.toISOString()).join(", ")}`);
+await scheduler.triggerSchedule("report");
 
 for (let n = 1; n <= 3; n++) {
   for (const tenant of ["acme", "globex", "initech"]) {
@@ -115,6 +132,8 @@ log(`resuming emails (${waiting} waiting)`);
 await scheduler.resumeQueue("emails");
 
 await sleep(2_000);
+await scheduler.pauseSchedule("report");
+log(`report paused: ${(await scheduler.getSchedule("report"))?.paused}`);
 for (const queue of await scheduler.listQueues()) {
   const limits = [
     queue.paused ? "paused" : "active",

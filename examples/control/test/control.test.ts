@@ -69,6 +69,25 @@ describe("examples/control", () => {
     ]);
   });
 
+  it("skips report ticks while a run is not final, runs the triggered one, previews 1 s apart, pauses", () => {
+    const all = lines(run.stdout);
+    const ticks = all
+      .map((line) => /^report run \(tick\) for (\S+)$/.exec(line.text)?.[1])
+      .filter((iso): iso is string => iso !== undefined)
+      .map((iso) => Date.parse(iso));
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    // Runs last 1.5 s: the tick one second after a run's tick is skipped.
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBeGreaterThanOrEqual(2_000);
+    expect(all.filter((line) => line.text.startsWith("report run (trigger)"))).toHaveLength(1);
+    const preview = /^report next runs: (.*)$/
+      .exec(all.find((line) => line.text.startsWith("report next runs"))!.text)![1]!
+      .split(", ")
+      .map((iso) => Date.parse(iso));
+    expect(preview).toHaveLength(3);
+    expect([preview[1]! - preview[0]!, preview[2]! - preview[1]!]).toEqual([1_000, 1_000]);
+    expect(run.stdout).toContain("report paused: true");
+  });
+
   it("lists the queues with their state and limits", () => {
     expect(run.stdout).toMatch(
       /queue api +active, rate 4\/1000ms, group concurrency 1; completed 9, pending 0/,
