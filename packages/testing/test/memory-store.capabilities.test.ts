@@ -40,6 +40,7 @@ class TransactionalMemoryStore extends MemoryStore {
     return jobs.map(
       (job): Job => ({
         ...job,
+        group: job.group ?? null,
         attempt: 0,
         lostLeases: 0,
         retryCount: 0,
