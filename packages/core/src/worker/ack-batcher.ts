@@ -20,12 +20,19 @@ export class AckBatcher {
   /** Set once a call found the store closed: nothing is sent any more. */
   private closed = false;
   private inFlight: Promise<void> | null = null;
+  /** How many acknowledgement calls have settled (landed or failed) so far. */
+  private settledCalls = 0;
   private immediate: ReturnType<typeof setImmediate> | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly options: ResolvedOptions,
   ) {}
+
+  /** How many acknowledgement calls have settled so far: a change tells that completions landed. */
+  get settled(): number {
+    return this.settledCalls;
+  }
 
   /** Acknowledgements queued or being sent. */
   get pending(): number {
@@ -123,6 +130,7 @@ export class AckBatcher {
         },
       )
       .finally(() => {
+        this.settledCalls++;
         this.inFlight = null;
         if (this.queued.length > 0) this.flush();
       });

@@ -118,6 +118,7 @@ export class JobClaimer {
         // Every queue with a cap of its own is at that cap: completions wake the loop.
         if (plan.limit <= 0) return;
         const limit = plan.limit;
+        const acksBefore = this.outcomes.acksSettled;
         const now = clock.now();
         const jobs: Job[] = [];
         for (const part of plan.parts) {
@@ -144,7 +145,7 @@ export class JobClaimer {
           // Jobs were claimed: their completions will claim again, so the store need not be asked
           // when the next job is due until a claim comes back empty.
           if (jobs.length > 0) this.setIdle(this.options.pollInterval);
-          else await this.armIdleTimer(names, now);
+          else await this.armIdleTimer(names, now, acksBefore);
           return;
         }
       }
@@ -202,7 +203,7 @@ export class JobClaimer {
    * a rate limit window full, a group pushed back): the loop then looks again after
    * {@link BLOCKED_RETRY_MS} instead of at once.
    */
-  private async armIdleTimer(names: readonly string[], claimedAt: number): Promise<void> {
+  private async armIdleTimer(names: readonly string[], claimedAt: number, acksBefore: number): Promise<void> {
     const { clock, pollInterval, queues } = this.options;
     let delay = pollInterval;
     const due = await this.store.nextDueAt({ queues, names });
@@ -210,8 +211,9 @@ export class JobClaimer {
       const wait = due.getTime() - clock.now();
       // Due after the claim looked: it simply became due since; claim again at once below.
       const heldBack = due.getTime() <= claimedAt;
-      if (heldBack && this.outcomes.acksPending) {
-        // Completions of this instance not yet stored may be what holds the limits full.
+      if (heldBack && (this.outcomes.acksPending || this.outcomes.acksSettled !== acksBefore)) {
+        // Completions of this instance, not yet stored or stored while the claim ran, may be what
+        // held the limits full: claim again once they have landed.
         await this.outcomes.settleAcks();
         if (this.isActive) this.wantFetch = true;
         return;

@@ -52,6 +52,11 @@ export class Outcomes {
     return this.acks.pending > 0;
   }
 
+  /** How many acknowledgement calls have settled so far (see {@link AckBatcher.settled}). */
+  get acksSettled(): number {
+    return this.acks.settled;
+  }
+
   /** Sends the queued completions now and waits for them to land (see {@link AckBatcher.settle}). */
   settleAcks(): Promise<void> {
     return this.acks.settle();

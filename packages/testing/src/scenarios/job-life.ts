@@ -389,8 +389,10 @@ export async function stopDuringClaimScenario(store: Store): Promise<void> {
       }
       return async (...args: unknown[]) => {
         if (!slow) return value.apply(target, args);
-        claimStarted();
-        const result = await value.apply(target, args);
+        const result = (await value.apply(target, args)) as Job[];
+        // Only the claim that took the job is the slow one the scenario stops during: a claim that
+        // began before the job was stored (a poll) comes back empty.
+        if (result.length > 0) claimStarted();
         await new Promise((resolve) => setTimeout(resolve, 300));
         return result;
       };
