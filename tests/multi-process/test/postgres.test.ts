@@ -3,6 +3,7 @@ import { PostgresStore } from "@sched/store-postgres";
 import pg from "pg";
 import { afterAll } from "vitest";
 import { crashSuite } from "./crash-suite.js";
+import { controlSuite } from "./control-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 import { traceSuite } from "./trace-suite.js";
 
@@ -50,3 +51,4 @@ const backend: BackendUnderTest = {
 multiProcessSuite(backend);
 traceSuite(backend);
 crashSuite();
+controlSuite(backend);
