@@ -1,4 +1,5 @@
 import type { Collection, Db, IndexDescription, ObjectId } from "mongodb";
+import type { DedupeDocument, GroupDocument, QueueDocument } from "./controls/control-documents.js";
 import type { JobDocument, ScheduleDocument } from "./documents.js";
 
 /** The store's collections, each named `<prefix><name>`. */
@@ -6,6 +7,12 @@ export interface StoreCollections {
   readonly jobs: Collection<JobDocument>;
   readonly schedules: Collection<ScheduleDocument>;
   readonly meta: Collection<{ _id: ObjectId; epoch: string }>;
+  /** Control documents of the queues on the controlled claim path (see `control-documents.ts`). */
+  readonly queues: Collection<QueueDocument>;
+  /** Rotation and limit state of the groups of controlled queues. */
+  readonly groups: Collection<GroupDocument>;
+  /** Deduplication windows, one per queue and key. */
+  readonly dedupe: Collection<DedupeDocument>;
 }
 
 /** The collections of `prefix` in `db`. */
@@ -14,6 +21,9 @@ export function collectionsOf(db: Db, prefix: string): StoreCollections {
     jobs: db.collection<JobDocument>(`${prefix}jobs`),
     schedules: db.collection<ScheduleDocument>(`${prefix}schedules`),
     meta: db.collection<{ _id: ObjectId; epoch: string }>(`${prefix}meta`),
+    queues: db.collection<QueueDocument>(`${prefix}queues`),
+    groups: db.collection<GroupDocument>(`${prefix}groups`),
+    dedupe: db.collection<DedupeDocument>(`${prefix}dedupe`),
   };
 }
 
@@ -32,6 +42,8 @@ export const JOB_INDEXES: readonly IndexDescription[] = [
   },
   // The claim: waiting jobs of a queue by priority, then run time, then id.
   { key: { status: 1, queue: 1, priority: -1, scheduledAt: 1, id: 1 }, name: "claim_order" },
+  // The controlled claim: a group's next jobs, and running jobs counted per group.
+  { key: { status: 1, queue: 1, group: 1, priority: -1, scheduledAt: 1, id: 1 }, name: "group_claim_order" },
   // Lease recovery (running by lockedUntil) and cleanup (final by completedAt).
   { key: { status: 1, lockedUntil: 1 }, name: "lease_expiry" },
   { key: { status: 1, completedAt: 1 }, name: "finished_at" },
@@ -42,6 +54,9 @@ export const JOB_INDEXES: readonly IndexDescription[] = [
 export const SCHEDULE_INDEXES: readonly IndexDescription[] = [
   { key: { name: 1 }, name: "schedule_name", unique: true },
 ];
+
+/** The indexes of the groups collection: a claim reads the groups of one queue. */
+export const GROUP_INDEXES: readonly IndexDescription[] = [{ key: { queue: 1 }, name: "group_queue" }];
 
 /**
  * Creates the collections' indexes. `createIndexes` of an index that exists with the same
@@ -54,4 +69,5 @@ export async function createIndexes(collections: StoreCollections, maxTimeMS: nu
   const options = maxTimeMS > 0 ? { maxTimeMS } : {};
   await collections.jobs.createIndexes([...JOB_INDEXES], options);
   await collections.schedules.createIndexes([...SCHEDULE_INDEXES], options);
+  await collections.groups.createIndexes([...GROUP_INDEXES], options);
 }

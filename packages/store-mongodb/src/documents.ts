@@ -28,6 +28,8 @@ export interface JobDocument {
   status: JobStatus | typeof STAGED;
   metadata: string;
   uniqueKey: string | null;
+  /** The job's group key, or `null` (absent on documents written before groups existed). */
+  group?: string | null;
   activeKey?: string;
   attempt: number;
   lostLeases: number;
@@ -92,6 +94,7 @@ export function jobDocumentOf(record: NewJobRecord, documentId: ObjectId, staged
     status: staged ? STAGED : record.status,
     metadata: JSON.stringify(record.metadata),
     uniqueKey: record.uniqueKey ?? null,
+    group: record.group ?? null,
     attempt: 0,
     lostLeases: 0,
     lockedUntil: null,
@@ -122,6 +125,7 @@ export function jobOf(document: JobDocument): Job {
     status: (document.status === STAGED ? document.stagedStatus : document.status) as JobStatus,
     metadata: JSON.parse(document.metadata) as Record<string, string>,
     uniqueKey: document.uniqueKey ?? null,
+    group: document.group ?? null,
     attempt: document.attempt,
     lostLeases: document.lostLeases,
     lockedUntil: document.lockedUntil ?? null,

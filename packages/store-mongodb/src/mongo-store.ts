@@ -4,6 +4,8 @@ import {
   type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
+  type DedupeOptions,
+  type DedupeResult,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -14,6 +16,9 @@ import {
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
+  type QueuePatch,
+  type QueueRecord,
+  type RateLimitJobOptions,
   type RecoveredLeases,
   type RecoverOptions,
   type ReleaseOptions,
@@ -41,6 +46,19 @@ import {
   probeDeployment,
   storeError,
 } from "./connection/index.js";
+import { ClaimLock } from "./controls/claim-lock.js";
+import { type ControlledClaimAccess, claimControlledQueue } from "./controls/controlled-claim.js";
+import { createDedupedJob, type DedupeAccess } from "./controls/dedupe-windows.js";
+import {
+  controlledQueueNames,
+  ensureControlled,
+  getQueue,
+  listQueues,
+  pausedQueueNames,
+  pushBackGroup,
+  pushBackQueue,
+  updateQueue,
+} from "./controls/queue-controls.js";
 import {
   documentIdOf,
   type JobDocument,
@@ -52,6 +70,7 @@ import {
 } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
 import { cleanup, listJobs, stats, waitingFilter, waitingJobNames } from "./inspection.js";
+import { claimPlainJobs } from "./job-claims.js";
 import {
   conflictOf,
   insertBatch,
@@ -98,6 +117,9 @@ export class MongoStore implements Store<ClientSession> {
   private closed = false;
   private closing: Promise<void> | undefined;
   private wakeUpModeLogged = false;
+  private readonly claimLock: ClaimLock;
+  /** Which controlled queue a claim of several starts with: a different one at every claim. */
+  private claimRotation = 0;
 
   /**
    * Creates the store; nothing is opened until the first call.
@@ -113,6 +135,7 @@ export class MongoStore implements Store<ClientSession> {
       appName: "sched-store",
     });
     this.collections = collectionsOf(this.connection.db, this.collectionPrefix);
+    this.claimLock = new ClaimLock(this.collections.queues, () => this.maxTime());
   }
 
   /**
@@ -160,6 +183,7 @@ export class MongoStore implements Store<ClientSession> {
       if (jobs.length === 0) return [];
       refuseKeysTwiceInBatch(jobs);
       await refuseHeldKeys(this.access, jobs, session);
+      await this.controlGroupedQueues(jobs);
       const documents = jobs.map((job) => jobDocumentOf(job, documentIdOf(`job:${job.id}`), false));
       try {
         if (session !== undefined) {
@@ -276,57 +300,54 @@ export class MongoStore implements Store<ClientSession> {
   /**
    * {@inheritDoc Store.claimDueJobs}
    *
-   * In batches: the next due jobs are read in claim order, then each is taken by a conditional
+   * Queues without a control document (no controls, no grouped job ever enqueued) are claimed by
+   * the plain path: the next due jobs are read in claim order, then each is taken by a conditional
    * update (still waiting, same attempt) in one `bulkWrite`; those another claimer took first are
-   * left out, and the claim reads again until it has `limit` jobs or none are due.
+   * left out, and the claim reads again until it has `limit` jobs or none are due. A queue with a
+   * control document is claimed under its claim lock, which keeps its limits and the rotation
+   * between its groups (see `controlled-claim.ts`). Several queues in one claim: each controlled
+   * queue first gets an even share of `limit` (starting from a queue that changes at every
+   * claim), the plain queues then the rest, and the controlled queues that filled their share
+   * what is left after that.
    */
   async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
     return this.run("claimDueJobs", async () => {
-      const { now, lockedUntil, workerId } = options;
-      if (options.limit <= 0 || options.queues?.length === 0 || options.names?.length === 0) return [];
-      const due = waitingFilter(options.queues, options.names, now);
-      const claimed: Job[] = [];
-      const passedOver = new Set<string>();
-      while (claimed.length < options.limit) {
-        const want = options.limit - claimed.length;
-        const candidates = await this.collections.jobs
-          .find(passedOver.size === 0 ? due : { ...due, id: { $nin: [...passedOver] } }, {
-            projection: { _id: 1, id: 1, attempt: 1, status: 1 },
-            ...this.maxTime(),
-          })
-          .sort({ priority: -1, scheduledAt: 1, id: 1 })
-          .limit(want)
-          .toArray();
-        if (candidates.length === 0) break;
-        const fence = randomUUID();
-        await this.collections.jobs.bulkWrite(
-          candidates.map((candidate) => ({
-            updateOne: {
-              filter: {
-                _id: candidate._id,
-                status: { $in: [...WAITING_STATUSES] },
-                attempt: candidate.attempt,
-              },
-              update: {
-                $set: { status: "running", startedAt: now, lockedUntil, lockedBy: workerId, fence },
-                $inc: { attempt: 1 },
-              },
-            },
-          })),
-          { ordered: true, ...this.maxTime() },
-        );
-        const won = await this.collections.jobs
-          .find({ _id: { $in: candidates.map((c) => c._id) }, fence }, this.maxTime())
-          .toArray();
-        const byId = new Map(won.map((document) => [document.id, document]));
-        for (const candidate of candidates) {
-          const document = byId.get(candidate.id);
-          if (document !== undefined) claimed.push(jobOf(document));
-          else passedOver.add(candidate.id);
-        }
-        if (candidates.length < want && won.length === candidates.length) break;
+      const { limit, names, now } = options;
+      if (limit <= 0 || options.queues?.length === 0 || names?.length === 0) return [];
+      const controlledSet = await controlledQueueNames(
+        this.collections.queues,
+        this.maxTime(),
+        options.queues,
+      );
+      const controlled = [...controlledSet].sort();
+      const plainQueues =
+        options.queues === null
+          ? null
+          : [...new Set(options.queues)].filter((queue) => !controlledSet.has(queue));
+      const hasPlain = plainQueues === null || plainQueues.length > 0;
+      const claimed: JobDocument[] = [];
+      const start = controlled.length === 0 ? 0 : this.claimRotation++ % controlled.length;
+      const turn = [...controlled.slice(start), ...controlled.slice(0, start)];
+      const share = Math.ceil(limit / (turn.length + (hasPlain ? 1 : 0)));
+      const filled: string[] = [];
+      for (const queue of turn) {
+        const want = Math.min(share, limit - claimed.length);
+        const taken = await claimControlledQueue(this.controlAccess, queue, names, want, options);
+        claimed.push(...taken);
+        if (want > 0 && taken.length === want) filled.push(queue);
       }
-      return claimed;
+      if (hasPlain && claimed.length < limit) {
+        const due = waitingFilter(plainQueues, names, now);
+        if (plainQueues === null && controlled.length > 0) due.queue = { $nin: controlled };
+        claimed.push(...(await claimPlainJobs(this.access, due, limit - claimed.length, options)));
+      }
+      for (const queue of filled) {
+        if (claimed.length >= limit) break;
+        claimed.push(
+          ...(await claimControlledQueue(this.controlAccess, queue, names, limit - claimed.length, options)),
+        );
+      }
+      return claimed.map(jobOf);
     });
   }
 
@@ -488,8 +509,18 @@ export class MongoStore implements Store<ClientSession> {
   async nextDueAt(options: NextDueOptions): Promise<Date | null> {
     return this.run("nextDueAt", async () => {
       if (options.queues?.length === 0 || options.names?.length === 0) return null;
+      const paused = await pausedQueueNames(this.collections.queues, this.maxTime(), options.queues);
+      const filter = waitingFilter(options.queues, options.names, null);
+      if (paused.length > 0) {
+        if (options.queues === null) filter.queue = { $nin: paused };
+        else {
+          const open = [...new Set(options.queues)].filter((queue) => !paused.includes(queue));
+          if (open.length === 0) return null;
+          filter.queue = { $in: open };
+        }
+      }
       const [first] = await this.collections.jobs
-        .find(waitingFilter(options.queues, options.names, null), {
+        .find(filter, {
           projection: { scheduledAt: 1 },
           ...this.maxTime(),
         })
@@ -503,6 +534,85 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.waitingJobNames} */
   async waitingJobNames(options: WaitingNamesOptions): Promise<string[]> {
     return this.run("waitingJobNames", () => waitingJobNames(this.access, options));
+  }
+
+  /**
+   * {@inheritDoc Store.createDedupedJob}
+   *
+   * Without a transaction: a window document per queue and key, written only by conditional
+   * writes (see `dedupe-windows.ts` for what a crash between two writes leaves).
+   */
+  async createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
+    return this.run("createDedupedJob", async () => {
+      await this.controlGroupedQueues([job]);
+      const result = await createDedupedJob(this.dedupeAccess, job, dedupe, now);
+      if (result.outcome !== "throttled") this.wakeUps.local({ type: "jobs", queue: job.queue });
+      return result;
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.updateQueue}
+   *
+   * One upsert of the queue's control document; from then on the queue's claims take the
+   * controlled path. With change streams, every instance hears the `jobs` event.
+   */
+  async updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
+    return this.run("updateQueue", async () => {
+      const record = await updateQueue(this.collections.queues, this.maxTime(), name, patch, now);
+      if (!record.paused) this.wakeUps.local({ type: "jobs", queue: name });
+      return record;
+    });
+  }
+
+  /** {@inheritDoc Store.getQueue} */
+  async getQueue(name: string): Promise<QueueRecord | null> {
+    return this.run("getQueue", () => getQueue(this.collections.queues, this.maxTime(), name));
+  }
+
+  /** {@inheritDoc Store.listQueues} */
+  async listQueues(): Promise<QueueRecord[]> {
+    return this.run("listQueues", () => listQueues(this.collections.queues, this.maxTime()));
+  }
+
+  /**
+   * {@inheritDoc Store.rateLimitJob}
+   *
+   * Under the queue's claim lock, so that no controlled claim runs between the job's return to
+   * the queue and the push-back: the job is handed back by a conditional update on its current
+   * attempt, then the queue's control document or the group's document is pushed back (`$max`).
+   * When the lock stays busy (a holder that crashed, until the lock expires), the two writes are
+   * made without it, in the same order; a crash between them leaves the job waiting until `until`
+   * without the push-back of its queue or group.
+   */
+  async rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean> {
+    return this.run("rateLimitJob", async () => {
+      const { now, until } = options;
+      await ensureControlled(this.collections.queues, this.maxTime(), [ref.queue]);
+      const lock = await this.claimLock.acquire(ref.queue, now);
+      try {
+        const after = await this.collections.jobs.findOneAndUpdate(
+          currentAttemptFilter(ref),
+          {
+            $set: {
+              status: until > now ? "scheduled" : "pending",
+              scheduledAt: until,
+              lockedUntil: null,
+              lockedBy: null,
+            },
+          },
+          { returnDocument: "after", ...this.maxTime() },
+        );
+        if (after === null) return false;
+        if (options.scope === "group" && after.group != null)
+          await pushBackGroup(this.collections.groups, this.maxTime(), ref.queue, after.group, until);
+        else await pushBackQueue(this.collections.queues, this.maxTime(), ref.queue, until, now);
+        this.wakeUps.local({ type: "jobs", queue: ref.queue });
+        return true;
+      } finally {
+        if (lock !== null) await this.claimLock.release(ref.queue, lock);
+      }
+    });
   }
 
   /** {@inheritDoc Store.saveSchedule} */
@@ -549,6 +659,7 @@ export class MongoStore implements Store<ClientSession> {
    */
   async fireScheduleTick(tick: ScheduleTick): Promise<FireResult> {
     return this.run("fireScheduleTick", async () => {
+      await this.controlGroupedQueues(tick.jobs);
       const stored = await fireScheduleTick(this.collections.schedules, this.access, tick);
       if (stored === null) return { fired: false, jobs: [] };
       for (const queue of new Set(stored.map((document) => document.queue)))
@@ -636,7 +747,7 @@ export class MongoStore implements Store<ClientSession> {
       );
     }
     if (pushed) {
-      this.wakeUps.watch(this.collections.jobs, (err) => {
+      this.wakeUps.watch(this.collections.jobs, this.collections.queues, (err) => {
         this.settings.logger?.warn(
           `MongoStore: the change stream failed; polling until it is opened again: ${storeError(err, "watch", this.connection.server()).message}`,
         );
@@ -681,6 +792,33 @@ export class MongoStore implements Store<ClientSession> {
   /** The jobs collection and the time limit, for the functions of `job-inserts.ts`. */
   private get access(): JobAccess {
     return { jobs: this.collections.jobs, maxTime: () => this.maxTime() };
+  }
+
+  /** What a controlled claim reads and writes. */
+  private get controlAccess(): ControlledClaimAccess {
+    return {
+      jobs: this.collections.jobs,
+      queues: this.collections.queues,
+      groups: this.collections.groups,
+      lock: this.claimLock,
+      maxTime: () => this.maxTime(),
+    };
+  }
+
+  /** The jobs and deduplication windows, for `dedupe-windows.ts`. */
+  private get dedupeAccess(): DedupeAccess {
+    return { jobs: this.collections.jobs, dedupe: this.collections.dedupe, maxTime: () => this.maxTime() };
+  }
+
+  /**
+   * Gives the queues of grouped jobs a control document before the jobs go in, so that every claim
+   * that can see them takes the controlled path (the rotation between groups).
+   */
+  private async controlGroupedQueues(jobs: readonly NewJobRecord[]): Promise<void> {
+    const grouped = jobs
+      .filter((job) => job.group !== null && job.group !== undefined)
+      .map((job) => job.queue);
+    if (grouped.length > 0) await ensureControlled(this.collections.queues, this.maxTime(), grouped);
   }
 
   private maxTime(): { maxTimeMS?: number } {

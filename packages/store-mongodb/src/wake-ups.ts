@@ -1,5 +1,6 @@
 import type { StoreEvent } from "@sched/core/adapter";
 import type { ChangeStream, ChangeStreamDocument, Collection } from "mongodb";
+import type { QueueDocument } from "./controls/control-documents.js";
 import type { JobDocument } from "./documents.js";
 
 /** The statuses a job becomes claimable in: a change into one of them is a `jobs` event. */
@@ -13,6 +14,7 @@ const AVAILABLE = new Set(["pending", "scheduled", "failed"]);
 export class WakeUps {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private stream: ChangeStream<JobDocument> | undefined;
+  private queueStream: ChangeStream<QueueDocument> | undefined;
   private streaming = false;
 
   /** Whether events come from the change stream (then {@link local} tells nobody). */
@@ -39,10 +41,15 @@ export class WakeUps {
   }
 
   /**
-   * Watches `jobs` for inserts and updates that make jobs available or cancel a running attempt.
-   * `onError` hears a stream that failed (it is closed; polling covers the gap).
+   * Watches `jobs` for inserts and updates that make jobs available or cancel a running attempt,
+   * and `queues` for `updateQueue` writes (a changed `wakeUp`) that leave a queue not paused.
+   * `onError` hears a stream that failed (both are closed; polling covers the gap).
    */
-  watch(jobs: Collection<JobDocument>, onError: (err: unknown) => void): void {
+  watch(
+    jobs: Collection<JobDocument>,
+    queues: Collection<QueueDocument>,
+    onError: (err: unknown) => void,
+  ): void {
     if (this.stream !== undefined) return;
     const stream = jobs.watch<JobDocument>(
       [{ $match: { operationType: { $in: ["insert", "update", "replace"] } } }],
@@ -51,22 +58,53 @@ export class WakeUps {
     this.stream = stream;
     this.streaming = true;
     stream.on("change", (change: ChangeStreamDocument<JobDocument>) => this.onChange(change));
-    stream.on("error", (err: unknown) => {
+    // Only control writes that carry a new `wakeUp` (not the claim lock's, many per second).
+    const queueStream = queues.watch<QueueDocument>(
+      [
+        {
+          $match: {
+            $or: [
+              { operationType: "insert", "fullDocument.wakeUp": { $exists: true } },
+              { operationType: "update", "updateDescription.updatedFields.wakeUp": { $exists: true } },
+            ],
+          },
+        },
+      ],
+      { fullDocument: "updateLookup" },
+    );
+    this.queueStream = queueStream;
+    queueStream.on("change", (change: ChangeStreamDocument<QueueDocument>) => {
+      if (change.operationType !== "insert" && change.operationType !== "update") return;
+      const document = change.fullDocument;
+      if (document !== undefined && document !== null && document.paused !== true)
+        this.emit({ type: "jobs", queue: document.name });
+    });
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
       this.streaming = false;
       this.stream = undefined;
+      this.queueStream = undefined;
       stream.close().catch(() => undefined);
+      queueStream.close().catch(() => undefined);
       onError(err);
-    });
+    };
+    stream.on("error", fail);
+    queueStream.on("error", fail);
     this.emit({ type: "connected" });
   }
 
   /** Closes the change stream, if any. */
   async close(): Promise<void> {
     const stream = this.stream;
+    const queueStream = this.queueStream;
     this.stream = undefined;
+    this.queueStream = undefined;
     this.streaming = false;
     this.listeners.clear();
     if (stream !== undefined) await stream.close().catch(() => undefined);
+    if (queueStream !== undefined) await queueStream.close().catch(() => undefined);
   }
 
   private onChange(change: ChangeStreamDocument<JobDocument>): void {

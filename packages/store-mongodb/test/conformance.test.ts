@@ -29,7 +29,8 @@ async function open(prefix: string): Promise<MongoStore> {
 async function dropAll(store: Store): Promise<void> {
   const prefix = (store as MongoStore).collectionPrefix;
   const db = deployment.client.db(DB);
-  for (const name of ["jobs", "schedules", "meta"]) await db.collection(`${prefix}${name}`).deleteMany({});
+  for (const name of ["jobs", "schedules", "meta", "queues", "groups", "dedupe"])
+    await db.collection(`${prefix}${name}`).deleteMany({});
 }
 
 const skips: ConformanceSkip[] = [];

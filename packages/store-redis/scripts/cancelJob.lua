@@ -6,14 +6,14 @@
 -- @include events
 local id, now, ttl = ARGV[1], ARGV[2], ARGV[3]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'attempt')
+local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'attempt', 'group')
 local status = state[1]
 if not status then return false end
 if status == 'completed' or status == 'dead' or status == 'cancelled' then return readJob(key) end
 if status == 'running' then
-  redis.call('ZREM', RUNNING, id)
+  leaveRunning(id, state[6])
 else
-  leaveWaiting(id, state[4], state[2])
+  leaveWaiting(id, state[4], state[2], state[6])
 end
 count(status, -1)
 releaseUnique(state[3], id)

@@ -1,11 +1,19 @@
 -- claimDueJobs: hands up to `limit` due jobs of one queue, of the names asked for, to a worker in
 -- claim order (priority desc, scheduledAt asc, id asc), each with the next attempt and a lease.
--- Jobs of other names are not looked at (see includes/lanes.lua).
+-- Jobs of other names are not looked at (see includes/lanes.lua). A queue with controls or
+-- grouped jobs (a CONTROL hash) is claimed under its controls, in rounds between its groups (see
+-- includes/controls.lua); every other queue takes the plain path below.
 -- ARGV[1] now, ARGV[2] lockedUntil, ARGV[3] workerId, ARGV[4] limit, ARGV[5..] the job names
 -- (none: any name). Returns the claimed jobs.
 -- @include queue
 -- @include lanes
+-- @include controls
 local now, lockedUntil, workerId = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', CONTROL) == 1 then
+  local ctl = readControls()
+  local picks = planClaim(ctl, tonumber(now), now, tonumber(ARGV[4]), selectLanes(5), wantedNames(5))
+  return applyClaim(ctl, picks, tonumber(now), now, lockedUntil, workerId)
+end
 local due = dueInOrder(selectLanes(5), now, tonumber(ARGV[4]))
 local claimed, left, lanes, touched = {}, {}, {}, {}
 for _, entry in ipairs(due) do

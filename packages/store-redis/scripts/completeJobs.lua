@@ -7,9 +7,9 @@ local applied = {}
 for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
-  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey')
+  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'group')
   if holds(state, ARGV[i + 1], ARGV[i + 2]) then
-    redis.call('ZREM', RUNNING, id)
+    leaveRunning(id, state[5])
     count('running', -1)
     releaseUnique(state[4], id)
     if remove then

@@ -9,17 +9,18 @@
 -- @include dead-letter
 local id, attempt, now, message, retryAt, ttl = ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'priority', 'name')
+local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'priority', 'name',
+  'group')
 if not holds(state, attempt, ARGV[3]) then return false end
 appendFailure(key, attempt, message, now, tonumber(ARGV[8]))
-redis.call('ZREM', RUNNING, id)
+leaveRunning(id, state[7])
 count('running', -1)
 redis.call('HSET', key, 'error', message)
 if retryAt ~= '' then
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   redis.call('HSET', key, 'status', 'failed', 'scheduledAt', retryAt)
   redis.call('HINCRBY', key, 'retryCount', 1)
-  enterWaiting(id, state[6], state[5], retryAt)
+  enterWaiting(id, state[6], state[5], retryAt, state[7])
   count('failed', 1)
   publishJobs()
 else

@@ -16,11 +16,11 @@ for i = 10, #ARGV do
   local id = ARGV[i]
   local key = jobKey(id)
   local state = redis.call('HMGET', key, 'status', 'lockedUntil', 'attempt', 'priority', 'name',
-    'lostLeases', 'error', 'uniqueKey')
+    'lostLeases', 'error', 'uniqueKey', 'group')
   if state[1] == 'running' and tonumber(state[2]) <= tonumber(now) then
     local lost = tonumber(state[6] or '0')
     appendFailure(key, state[3], message, now, maxHistory)
-    redis.call('ZREM', RUNNING, id)
+    leaveRunning(id, state[9])
     count('running', -1)
     redis.call('HSET', key, 'lostLeases', lost + 1)
     if lost >= maxLost then
@@ -32,7 +32,7 @@ for i = 10, #ARGV do
     else
       redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
       redis.call('HSET', key, 'status', 'pending', 'scheduledAt', now)
-      enterWaiting(id, state[5], state[4], now)
+      enterWaiting(id, state[5], state[4], now, state[9])
       count('pending', 1)
       recovered[#recovered + 1] = id
       wake = true

@@ -5,11 +5,11 @@
 local deleted = 0
 for _, id in ipairs(ARGV) do
   local key = jobKey(id)
-  local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name')
+  local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'group')
   local status = state[1]
   if status then
     if status == 'running' then
-      redis.call('ZREM', RUNNING, id)
+      leaveRunning(id, state[5])
     elseif status == 'completed' then
       redis.call('ZREM', COMPLETED, id)
     elseif status == 'dead' then
@@ -17,7 +17,7 @@ for _, id in ipairs(ARGV) do
     elseif status == 'cancelled' then
       redis.call('ZREM', CANCELLED, id)
     else
-      leaveWaiting(id, state[4], state[2])
+      leaveWaiting(id, state[4], state[2], state[5])
     end
     releaseUnique(state[3], id)
     redis.call('ZREM', CREATED, id)

@@ -6,7 +6,7 @@
 -- @include events
 local id, now = ARGV[1], ARGV[2]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name')
+local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'group')
 local status = state[1]
 if not status then return false end
 if status ~= 'dead' and status ~= 'cancelled' then return { 'ok', 0, readJob(key) } end
@@ -20,7 +20,7 @@ redis.call('ZREM', status == 'dead' and DEAD or CANCELLED, id)
 redis.call('PERSIST', key)
 redis.call('HDEL', key, 'completedAt')
 redis.call('HSET', key, 'status', 'pending', 'scheduledAt', now, 'retryCount', 0, 'lostLeases', 0)
-enterWaiting(id, state[4], state[2], now)
+enterWaiting(id, state[4], state[2], now, state[5])
 count(status, -1)
 count('pending', 1)
 publishJobs()

@@ -33,6 +33,7 @@ export const JOB_FIELDS = [
   "status",
   "metadata",
   "uniqueKey",
+  "group",
   "attempt",
   "lostLeases",
   "lockedUntil",
@@ -84,6 +85,7 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
     status: field("status") as JobStatus,
     metadata: JSON.parse(field("metadata") as string) as Record<string, string>,
     uniqueKey: field("uniqueKey"),
+    group: field("group"),
     attempt: Number(field("attempt")),
     lostLeases: Number(field("lostLeases")),
     lockedUntil: dateOrNull(field("lockedUntil")),
@@ -119,6 +121,7 @@ export function encodeNewJob(job: NewJobRecord, out: string[]): void {
     job.status,
     JSON.stringify(job.metadata ?? {}),
     job.uniqueKey === null || job.uniqueKey === undefined ? "" : `=${job.uniqueKey}`,
+    job.group === null || job.group === undefined ? "" : `=${job.group}`,
   );
 }
 

@@ -36,6 +36,8 @@ export class QueueKeys {
   readonly counts: string;
   /** Zset of running job ids scored by lease expiry. */
   readonly running: string;
+  /** Hash of the queue's controls and claim bookkeeping (see `scripts/includes/controls.lua`). */
+  readonly control: string;
 
   constructor(
     prefix: string,
@@ -45,6 +47,7 @@ export class QueueKeys {
     const key = (name: string): string => `${this.base}${name}`;
     this.running = key("running");
     this.counts = key("counts");
+    this.control = key("control");
     this.scriptKeys = [
       key("names"),
       this.running,

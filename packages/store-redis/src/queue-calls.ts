@@ -72,8 +72,10 @@ export class QueueCalls {
 
   /**
    * Claims up to `limit` jobs of `queues` in the claim order. From one queue, one script call;
-   * from several, each queue's due head is peeked at, the claim order merged, and each queue
-   * claims as many jobs as it contributes to the first `limit`.
+   * from several, each queue's due head is peeked at (for a queue under controls: the jobs its
+   * claim would take), the claim order merged, and each queue claims as many jobs as it
+   * contributes to the first `limit`. The jobs come in claim order when no queue has controls,
+   * else queue by queue, each in its own order.
    *
    * @param now - epoch ms, as a script argument.
    * @param claimArgs - `lockedUntil` and `workerId`, as script arguments.
@@ -88,6 +90,8 @@ export class QueueCalls {
   ): Promise<Job[]> {
     if (queues.length === 0) return [];
     let shares: Array<[string, number]> = [[queues[0] as string, limit]];
+    // Whether every queue peeked at is claimed in plain claim order (none has controls or groups).
+    let plain = true;
     if (queues.length > 1) {
       const peeks = (await Promise.all(
         queues.map((queue) =>
@@ -98,7 +102,12 @@ export class QueueCalls {
           ]),
         ),
       )) as string[][];
-      shares = claimShares(queues, peeks, limit);
+      plain = peeks.every((peek) => peek[0] === "plain");
+      shares = claimShares(
+        queues,
+        peeks.map((peek) => peek.slice(1)),
+        limit,
+      );
     }
     const replies = (await Promise.all(
       shares.map(([queue, count]) =>
@@ -111,7 +120,8 @@ export class QueueCalls {
       ),
     )) as JobReply[][];
     const claimed = replies.flat().map((row) => decodeJob(row) as Job);
-    if (replies.length > 1) {
+    // A queue under controls gives its jobs in its own order (rounds between its groups), kept as is.
+    if (replies.length > 1 && plain) {
       claimed.sort((a, b) =>
         claimOrder(
           { priority: a.priority, scheduledAt: a.scheduledAt.getTime(), id: a.id },

@@ -4,6 +4,8 @@ import {
   type CleanupOptions,
   type CompleteOptions,
   type CreateJobsOptions,
+  type DedupeOptions,
+  type DedupeResult,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -15,6 +17,9 @@ import {
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
+  type QueuePatch,
+  type QueueRecord,
+  type RateLimitJobOptions,
   type RecoveredLeases,
   type RecoverOptions,
   type ReleaseOptions,
@@ -41,13 +46,21 @@ import {
   storeError,
   timeoutError,
 } from "./connection/index.js";
-import { groupBy } from "./cross-queue.js";
+import { compareIds, groupBy } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
-import { decodeJob, encodeDeadLetter, encodeNewJob, epochMs, type JobReply } from "./job-codec.js";
+import {
+  decodeJob,
+  encodeDeadLetter,
+  encodeNewJob,
+  epochMs,
+  type JobReply,
+  throwInsertError,
+} from "./job-codec.js";
 import { PrefixKeys } from "./keys.js";
 import { type RedisStoreOptions, resolveStoreOptions, SENTINEL_NAME_OPTION } from "./options.js";
 import { QueueCalls } from "./queue-calls.js";
+import { decodeQueueRecord, encodeDedupe, encodeQueuePatch, pairsToHash } from "./queue-controls.js";
 import { QueueDirectory } from "./queue-directory.js";
 import { awaitReplicas, type ReplicaWait } from "./replication.js";
 import { RedisSchedules } from "./schedules.js";
@@ -327,6 +340,106 @@ export class RedisStore implements Store {
       const queues =
         options.queues === null ? await this.directory.queues(false) : [...new Set(options.queues)];
       return this.queueCalls.waitingJobNames(queues, dueBy, limit, NAMES_BUDGET);
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.createDedupedJob}
+   *
+   * One script on the queue's keys: the window (`Q:dedupe`, key → its job, opening and end) is
+   * read and the job inserted, or the window's job updated, in one step, so of concurrent callers
+   * with one key exactly one inserts.
+   */
+  async createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
+    this.assertOpen();
+    const args = [String(epochMs(now, "now")), ...encodeDedupe(dedupe)];
+    encodeNewJob(job, args);
+    return this.call("createDedupedJob", async () => {
+      const register = this.directory.registerQueues([job.queue]);
+      register.catch(() => {});
+      const reply = (await SCRIPTS.createDedupedJob.run(
+        this.client,
+        this.directory.keys(job.queue).scriptKeys,
+        args,
+      )) as [string, DedupeResult["outcome"], string, JobReply | null];
+      await register.catch(() => {});
+      throwInsertError(reply);
+      await this.directory.registerAgain(reply[0] === "new" ? [job.queue] : [], await register);
+      await this.replicated("createDedupedJob");
+      return { outcome: reply[1], jobId: reply[2], job: decodeJob(reply[3]) };
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.updateQueue}
+   *
+   * One script writes the queue's `Q:control` hash and publishes the wake-up; the queue joins the
+   * prefix's queue set, so that `listQueues` finds it before it ever held a job.
+   */
+  async updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
+    this.assertOpen();
+    const args = [String(epochMs(now, "now")), ...encodeQueuePatch(patch)];
+    return this.call("updateQueue", async () => {
+      const register = this.directory.registerQueues([name]);
+      register.catch(() => {});
+      const reply = (await SCRIPTS.updateQueue.run(this.client, this.directory.keys(name).scriptKeys, args)) as [
+        number,
+        string[],
+      ];
+      await this.directory.registerAgain(reply[0] === 1 ? [name] : [], await register);
+      await this.replicated("updateQueue");
+      return decodeQueueRecord(name, pairsToHash(reply[1])) as QueueRecord;
+    });
+  }
+
+  /** {@inheritDoc Store.getQueue} */
+  async getQueue(name: string): Promise<QueueRecord | null> {
+    this.assertOpen();
+    return this.call("getQueue", async () =>
+      decodeQueueRecord(name, await this.client.hgetall(this.directory.keys(name).control)),
+    );
+  }
+
+  /**
+   * {@inheritDoc Store.listQueues}
+   *
+   * Reads the `Q:control` hash of every queue of the prefix's queue set (one round trip).
+   */
+  async listQueues(): Promise<QueueRecord[]> {
+    this.assertOpen();
+    return this.call("listQueues", async () => {
+      const queues = await this.directory.queues(true);
+      const hashes = await Promise.all(
+        queues.map((queue) => this.client.hgetall(this.directory.keys(queue).control)),
+      );
+      const records: QueueRecord[] = [];
+      hashes.forEach((hash, i) => {
+        const record = decodeQueueRecord(queues[i] as string, hash);
+        if (record !== null) records.push(record);
+      });
+      return records.sort((a, b) => compareIds(a.name, b.name));
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.rateLimitJob}
+   *
+   * One script on the job's queue: the fenced hand-back and the push-back of the queue
+   * (`Q:control`) or of the group (`Q:glimited`) are one step.
+   */
+  async rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean> {
+    this.assertOpen();
+    const args = [
+      ref.id,
+      String(ref.attempt),
+      ref.lockedBy,
+      String(epochMs(options.now, "now")),
+      String(epochMs(options.until, "until")),
+      options.scope,
+    ];
+    return this.call("rateLimitJob", async () => {
+      const reply = await SCRIPTS.rateLimitJob.run(this.client, this.directory.keys(ref.queue).scriptKeys, args);
+      return reply === 1;
     });
   }
 

@@ -4,10 +4,12 @@ import cancelJob from "../scripts/cancelJob.lua";
 import claimDueJobs from "../scripts/claimDueJobs.lua";
 import cleanup from "../scripts/cleanup.lua";
 import completeJobs from "../scripts/completeJobs.lua";
+import createDedupedJob from "../scripts/createDedupedJob.lua";
 import createJobs from "../scripts/createJobs.lua";
 import epoch from "../scripts/epoch.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
+import controlsInclude from "../scripts/includes/controls.lua";
 import deadLetterInclude from "../scripts/includes/dead-letter.lua";
 import eventsInclude from "../scripts/includes/events.lua";
 import lanesInclude from "../scripts/includes/lanes.lua";
@@ -17,12 +19,14 @@ import listJobs from "../scripts/listJobs.lua";
 import nextDueAt from "../scripts/nextDueAt.lua";
 import peekDueJobs from "../scripts/peekDueJobs.lua";
 import ping from "../scripts/ping.lua";
+import rateLimitJob from "../scripts/rateLimitJob.lua";
 import recoverExpiredLeases from "../scripts/recoverExpiredLeases.lua";
 import releaseJobs from "../scripts/releaseJobs.lua";
 import removeJobs from "../scripts/removeJobs.lua";
 import renewLeases from "../scripts/renewLeases.lua";
 import requeueJob from "../scripts/requeueJob.lua";
 import saveSchedule from "../scripts/saveSchedule.lua";
+import updateQueue from "../scripts/updateQueue.lua";
 import waitingJobNames from "../scripts/waitingJobNames.lua";
 import writeSchedule from "../scripts/writeSchedule.lua";
 import { JOB_FIELDS } from "./job-codec.js";
@@ -34,6 +38,7 @@ const INCLUDES: Record<string, string> = {
   "job-fields": jobFieldsInclude,
   queue: queueInclude,
   lanes: lanesInclude,
+  controls: controlsInclude,
   events: eventsInclude,
   "dead-letter": deadLetterInclude,
   schedule: scheduleInclude,
@@ -103,6 +108,9 @@ export const SCRIPTS = {
   cleanup: new LuaScript("cleanup", cleanup, QUEUE_KEYS),
   removeJobs: new LuaScript("removeJobs", removeJobs, QUEUE_KEYS),
   listJobs: new LuaScript("listJobs", listJobs, QUEUE_KEYS),
+  createDedupedJob: new LuaScript("createDedupedJob", createDedupedJob, QUEUE_KEYS),
+  updateQueue: new LuaScript("updateQueue", updateQueue, QUEUE_KEYS),
+  rateLimitJob: new LuaScript("rateLimitJob", rateLimitJob, QUEUE_KEYS),
   fireScheduleTick: new LuaScript("fireScheduleTick", fireScheduleTick, QUEUE_KEYS + 1),
   saveSchedule: new LuaScript("saveSchedule", saveSchedule, 2),
   writeSchedule: new LuaScript("writeSchedule", writeSchedule, 1),

@@ -18,7 +18,7 @@ local function insertDeadLetter(letter, id, name, attempt, now)
   local letterId = id .. ':dead:' .. attempt
   if redis.call('EXISTS', jobKey(letterId)) == 1 then return false end
   insertJob(letterId, letter.name, 'null', letter.priority, letter.maxRetries, letter.timeout, now, now,
-    'pending', cjson.encode({ ['sched.deadLetter'] = id }), nil)
+    'pending', cjson.encode({ ['sched.deadLetter'] = id }), nil, nil)
   count('pending', 1)
   return true
 end

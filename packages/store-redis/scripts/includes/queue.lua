@@ -11,9 +11,10 @@
 --
 -- The waiting jobs of one job name form a lane: one zset per priority in use
 -- (<base>wait:<priority>:<name>, job id scored by scheduledAt) and the zset of those priorities
--- (<base>prios:<name>). Job hashes are <base>job:<id>. They are all named from the base of
--- KEYS[1], `<prefix>{<queue>}:`, which carries the queue's hash tag: every key a script touches is
--- in the slot of KEYS[1].
+-- (<base>prios:<name>). Job hashes are <base>job:<id>. A job with a group waits in its group
+-- instead (see "Groups" below), never in a lane. They are all named from the base of KEYS[1],
+-- `<prefix>{<queue>}:`, which carries the queue's hash tag: every key a script touches is in the
+-- slot of KEYS[1].
 local base = string.sub(KEYS[1], 1, -6)
 -- A key prefix has no '{' (it is validated), so the queue is what lies between it and '}:'.
 local PREFIX = string.match(base, '^[^{]*')
@@ -25,18 +26,50 @@ local NAMES, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
 -- JOB_FIELDS in src/job-codec.ts (the one list of them) when the scripts are loaded.
 -- @include job-fields
 
+-- The queue's controls and claim bookkeeping (see includes/controls.lua). The hash exists once
+-- updateQueue wrote it, a handler pushed the queue or a group back, or a grouped job was inserted:
+-- a claim of a queue without it takes the plain path.
+local CONTROL = base .. 'control'
+-- Groups: the waiting jobs of group g sit in <base>gwait:<priority>:<g> (ids scored by
+-- scheduledAt), one zset per priority in use, listed in <base>gprios:<g>. GROUPS holds the groups
+-- that have waiting jobs, scored by the serve sequence of the claim that last took a job of the
+-- group (0: never), which GSERVED keeps for every group served. GRUNNING counts each group's
+-- running jobs.
+local GROUPS, GSERVED, GRUNNING = base .. 'groups', base .. 'gserved', base .. 'grunning'
+
 local function jobKey(id) return base .. 'job:' .. id end
+local function gpriosKey(group) return base .. 'gprios:' .. group end
+local function gwaitKey(priority, group) return base .. 'gwait:' .. priority .. ':' .. group end
 local function priosKey(name) return base .. 'prios:' .. name end
 local function waitKey(priority, name) return base .. 'wait:' .. priority .. ':' .. name end
 local function readJob(key) return redis.call('HMGET', key, unpack(FIELDS)) end
 local function count(status, delta) redis.call('HINCRBY', COUNTS, status, delta) end
 
--- A waiting job sits in its lane's zset of its priority, scored by scheduledAt; claim order within
--- a priority is then scheduledAt, then id (members of equal score sort bytewise).
-local function enterWaiting(id, name, priority, scheduledAt)
+-- A waiting job sits in its lane's (or its group's) zset of its priority, scored by scheduledAt;
+-- claim order within a priority is then scheduledAt, then id (members of equal score sort
+-- bytewise). `group` is nil (or false, as HMGET gives a missing field) for none.
+local function enterWaiting(id, name, priority, scheduledAt, group)
+  if group then
+    redis.call('ZADD', gwaitKey(priority, group), scheduledAt, id)
+    -- A group that starts waiting takes its place in the rotation, by when it was last served.
+    if redis.call('ZADD', gpriosKey(group), priority, priority) == 1 then
+      redis.call('ZADD', GROUPS, 'NX', redis.call('HGET', GSERVED, group) or 0, group)
+    end
+    -- Grouped jobs make the queue's claims take the controlled path (fair rotation).
+    if redis.call('EXISTS', CONTROL) == 0 then redis.call('HSET', CONTROL, 'serve', 0) end
+    return
+  end
   redis.call('ZADD', waitKey(priority, name), scheduledAt, id)
   -- A priority new to the lane may be the lane's first: the name then starts waiting.
   if redis.call('ZADD', priosKey(name), priority, priority) == 1 then redis.call('SADD', NAMES, name) end
+end
+
+-- Drops the indexes of a group's priority, and the group from the rotation, once they hold no job.
+local function tidyGroup(group, priority)
+  if redis.call('EXISTS', gwaitKey(priority, group)) == 1 then return end
+  local prios = gpriosKey(group)
+  redis.call('ZREM', prios, priority)
+  if redis.call('EXISTS', prios) == 0 then redis.call('ZREM', GROUPS, group) end
 end
 
 -- Drops the indexes of a lane's priority, and of the lane, once they hold no job.
@@ -47,9 +80,20 @@ local function tidyLane(name, priority)
   if redis.call('EXISTS', prios) == 0 then redis.call('SREM', NAMES, name) end
 end
 
-local function leaveWaiting(id, name, priority)
+local function leaveWaiting(id, name, priority, group)
+  if group then
+    redis.call('ZREM', gwaitKey(priority, group), id)
+    tidyGroup(group, priority)
+    return
+  end
   redis.call('ZREM', waitKey(priority, name), id)
   tidyLane(name, priority)
+end
+
+-- A running job stops running: out of the running zset and of its group's running count.
+local function leaveRunning(id, group)
+  redis.call('ZREM', RUNNING, id)
+  if group and redis.call('HINCRBY', GRUNNING, group, -1) <= 0 then redis.call('HDEL', GRUNNING, group) end
 end
 
 -- Whether a job's { status, attempt, lockedBy } (the first three values of `state`) is the running
@@ -81,9 +125,9 @@ local function finish(key, id, status, zset, now, ttl)
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
 
--- Writes a new job (its id is known to be free). uniqueKey is nil for none.
+-- Writes a new job (its id is known to be free). uniqueKey and group are nil for none.
 local function insertJob(id, name, payload, priority, maxRetries, timeout, scheduledAt, createdAt,
-                         status, metadata, uniqueKey)
+                         status, metadata, uniqueKey, group)
   local key = jobKey(id)
   redis.call('HSET', key, 'id', id, 'name', name, 'payload', payload, 'queue', QUEUE,
     'priority', priority, 'maxRetries', maxRetries, 'retryCount', 0, 'timeout', timeout,
@@ -93,13 +137,21 @@ local function insertJob(id, name, payload, priority, maxRetries, timeout, sched
     redis.call('HSET', key, 'uniqueKey', uniqueKey)
     redis.call('HSET', UNIQUE, uniqueKey, id)
   end
+  if group then redis.call('HSET', key, 'group', group) end
   redis.call('ZADD', CREATED, createdAt, id)
-  enterWaiting(id, name, priority, scheduledAt)
+  enterWaiting(id, name, priority, scheduledAt, group)
 end
 
--- New jobs come as 11 arguments each: id, name, payload, priority, maxRetries, timeout,
--- scheduledAt, createdAt, status, metadata, uniqueKey ('' for none, else '=' .. key).
-local JOB_ARGS = 11
+-- An optional string argument: '' for none, else '=' .. value.
+local function optionalArg(value)
+  if value == '' then return nil end
+  return string.sub(value, 2)
+end
+
+-- New jobs come as 12 arguments each: id, name, payload, priority, maxRetries, timeout,
+-- scheduledAt, createdAt, status, metadata, uniqueKey and group (each '' for none, else '=' ..
+-- value).
+local JOB_ARGS = 12
 
 -- Checks a batch of new jobs without changing anything. Returns the offsets of the jobs to insert,
 -- or nil and an error reply. A held uniqueKey rejects the batch ('reject') or skips the job ('skip').
@@ -133,7 +185,7 @@ local function applyInsert(plan)
   for _, o in ipairs(plan) do
     local unique, status = ARGV[o + 10], ARGV[o + 8]
     insertJob(ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6],
-      ARGV[o + 7], status, ARGV[o + 9], unique ~= '' and string.sub(unique, 2) or nil)
+      ARGV[o + 7], status, ARGV[o + 9], optionalArg(unique), optionalArg(ARGV[o + 11]))
     added[status] = (added[status] or 0) + 1
     inserted[#inserted + 1] = ARGV[o]
   end

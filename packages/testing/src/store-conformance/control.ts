@@ -18,7 +18,13 @@ import {
 const groupsOf = (jobs: readonly Job[]): (string | null)[] => jobs.map((job) => job.group);
 
 /** Claims with `limit` at `now` from `queue`, as `workerId`. */
-function claim(store: Store, queue: string, limit: number, now: Date = T0, workerId = "worker-1"): Promise<Job[]> {
+function claim(
+  store: Store,
+  queue: string,
+  limit: number,
+  now: Date = T0,
+  workerId = "worker-1",
+): Promise<Job[]> {
   return store.claimDueJobs(claimAt(now, { queues: [queue], limit, workerId }));
 }
 
@@ -26,7 +32,13 @@ function claim(store: Store, queue: string, limit: number, now: Date = T0, worke
  * Runs `claimers` concurrent claim loops on `queue` at `now` until every one of them gets an
  * empty batch; returns every job claimed.
  */
-async function claimConcurrently(store: Store, queue: string, claimers: number, limit: number, now = T0): Promise<Job[]> {
+async function claimConcurrently(
+  store: Store,
+  queue: string,
+  claimers: number,
+  limit: number,
+  now = T0,
+): Promise<Job[]> {
   const batches = await Promise.all(
     Array.from({ length: claimers }, async (_, worker) => {
       const mine: Job[] = [];
@@ -143,7 +155,11 @@ export function describeControl(ctx: StoreSuiteContext): void {
           updatedAt: at(3),
         });
         expect(await ctx.store.getQueue("emails")).toEqual(updated);
-        const cleared = await ctx.store.updateQueue("emails", { concurrency: null, rateLimit: null, group: null }, at(4));
+        const cleared = await ctx.store.updateQueue(
+          "emails",
+          { concurrency: null, rateLimit: null, group: null },
+          at(4),
+        );
         expect(cleared).toMatchObject({ paused: true, concurrency: null, rateLimit: null, group: null });
       });
 
@@ -315,7 +331,11 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("a group rate limit counts per group and window", async () => {
         await ctx.store.createJobs(newJobs(5, { queue: "grl", group: "a" }));
         await ctx.store.createJobs(newJobs(5, { queue: "grl", group: "b" }));
-        await ctx.store.updateQueue("grl", { group: { concurrency: null, rateLimit: { max: 2, per: 10_000 } } }, at(0));
+        await ctx.store.updateQueue(
+          "grl",
+          { group: { concurrency: null, rateLimit: { max: 2, per: 10_000 } } },
+          at(0),
+        );
         expect(countByGroup(await claim(ctx.store, "grl", 10, at(0)))).toEqual(
           new Map([
             ["a", 2],
@@ -327,8 +347,13 @@ export function describeControl(ctx: StoreSuiteContext): void {
       });
 
       it("concurrent claimers together stay within each group's window max", async () => {
-        for (const group of ["x", "y", "z"]) await ctx.store.createJobs(newJobs(20, { queue: "grl-many", group }));
-        await ctx.store.updateQueue("grl-many", { group: { concurrency: null, rateLimit: { max: 3, per: 60_000 } } }, at(0));
+        for (const group of ["x", "y", "z"])
+          await ctx.store.createJobs(newJobs(20, { queue: "grl-many", group }));
+        await ctx.store.updateQueue(
+          "grl-many",
+          { group: { concurrency: null, rateLimit: { max: 3, per: 60_000 } } },
+          at(0),
+        );
         const claimed = await claimConcurrently(ctx.store, "grl-many", 8, 2);
         expect(countByGroup(claimed)).toEqual(
           new Map([
@@ -344,7 +369,11 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("hands the job back at until without using a retry, and holds back its queue until then", async () => {
         const running = await createRunningJob(ctx.store, { queue: "pushed" });
         await ctx.store.createJobs(newJobs(2, { queue: "pushed" }));
-        const applied = await ctx.store.rateLimitJob(refOf(running), { now: at(1), until: at(30_000), scope: "queue" });
+        const applied = await ctx.store.rateLimitJob(refOf(running), {
+          now: at(1),
+          until: at(30_000),
+          scope: "queue",
+        });
         expect(applied).toBe(true);
         const job = await mustGet(ctx.store, running.id);
         expect(job).toMatchObject({
@@ -380,7 +409,9 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("a stale ref changes nothing", async () => {
         const running = await createRunningJob(ctx.store, { queue: "stale" });
         await ctx.store.completeJobs([refOf(running)], { now: at(1) });
-        expect(await ctx.store.rateLimitJob(refOf(running), { now: at(2), until: at(60_000), scope: "queue" })).toBe(false);
+        expect(
+          await ctx.store.rateLimitJob(refOf(running), { now: at(2), until: at(60_000), scope: "queue" }),
+        ).toBe(false);
         expect((await mustGet(ctx.store, running.id)).status).toBe("completed");
         await ctx.store.createJobs([newJob({ queue: "stale" })]);
         expect(await claim(ctx.store, "stale", 10, at(3))).toHaveLength(1);
@@ -430,12 +461,29 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("debounce: a waiting job takes the latest payload and run time, capped by maxWait", async () => {
         const debounce = { key: "doc:7", mode: "debounce" as const, ttl: 5_000, maxWait: 12_000 };
         const first = newJob({ queue: "db", payload: { v: 1 }, status: "scheduled", scheduledAt: at(5_000) });
-        expect(await ctx.store.createDedupedJob(first, debounce, at(0))).toMatchObject({ outcome: "created" });
-        const second = newJob({ queue: "db", payload: { v: 2 }, status: "scheduled", scheduledAt: at(9_000) });
+        expect(await ctx.store.createDedupedJob(first, debounce, at(0))).toMatchObject({
+          outcome: "created",
+        });
+        const second = newJob({
+          queue: "db",
+          payload: { v: 2 },
+          status: "scheduled",
+          scheduledAt: at(9_000),
+        });
         const folded = await ctx.store.createDedupedJob(second, debounce, at(4_000));
         expect(folded).toMatchObject({ outcome: "debounced", jobId: first.id });
-        expect(folded.job).toMatchObject({ id: first.id, payload: { v: 2 }, scheduledAt: at(9_000), status: "scheduled" });
-        const third = newJob({ queue: "db", payload: { v: 3 }, status: "scheduled", scheduledAt: at(13_000) });
+        expect(folded.job).toMatchObject({
+          id: first.id,
+          payload: { v: 2 },
+          scheduledAt: at(9_000),
+          status: "scheduled",
+        });
+        const third = newJob({
+          queue: "db",
+          payload: { v: 3 },
+          status: "scheduled",
+          scheduledAt: at(13_000),
+        });
         const capped = await ctx.store.createDedupedJob(third, debounce, at(8_000));
         expect(capped.job).toMatchObject({ id: first.id, payload: { v: 3 }, scheduledAt: at(12_000) });
         expect(await ctx.store.getJob(second.id)).toBeNull();
@@ -460,7 +508,9 @@ export function describeControl(ctx: StoreSuiteContext): void {
 
       it("of concurrent callers with one key, exactly one inserts", async () => {
         const results = await Promise.all(
-          Array.from({ length: 12 }, () => ctx.store.createDedupedJob(newJob({ queue: "race" }), throttle, at(0))),
+          Array.from({ length: 12 }, () =>
+            ctx.store.createDedupedJob(newJob({ queue: "race" }), throttle, at(0)),
+          ),
         );
         const created = results.filter((result) => result.outcome === "created");
         expect(created).toHaveLength(1);
