@@ -13,8 +13,9 @@
 //                 "run-start <id> <attempt> <lockedBy> <ms>" then "run-end …" or "run-abort … <reason>"
 //                 (the lease's token is attempt and holder; times are Date.now(), one clock for all)
 //   MP_MODE=control  a "ctl" handler logging "cstart <id> <group or -> <startedAt ms> <ms>" and
-//                 "cend <id> <group or -> <ms>" around a sleep of MP_JOB_MS (startedAt is the claim's
-//                 instant, the one the store counts rate windows by; ms is Date.now())
+//                 "cend <id> <group or -> <ms>" around a sleep of the payload's `ms`, else MP_JOB_MS
+//                 (startedAt is the claim's instant, the one the store counts rate windows by; ms is
+//                 Date.now())
 //
 // MP_LOCK_REFRESH sets lockRefresh (default MP_LOCK_TTL / 4), MP_MAX_LEASE_RECOVERIES
 // maxLeaseRecoveries (default 3).
@@ -103,8 +104,9 @@ if (env.MP_MODE === "define") {
   const jobMs = Number(env.MP_JOB_MS ?? 20);
   scheduler.register("ctl", async (job) => {
     const group = job.group ?? "-";
+    const { ms } = /** @type {{ ms?: number }} */ (job.payload ?? {});
     log(`cstart ${job.id} ${group} ${job.startedAt?.getTime() ?? -1} ${Date.now()}`);
-    await sleep(jobMs);
+    await sleep(ms ?? jobMs);
     log(`cend ${job.id} ${group} ${Date.now()}`);
   });
 } else {

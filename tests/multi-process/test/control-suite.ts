@@ -17,8 +17,8 @@ export interface ControlSizes {
 }
 
 const DEFAULT_SIZES: ControlSizes = {
-  groups: 6,
-  jobsPerGroup: 10,
+  groups: 4,
+  jobsPerGroup: 15,
   rateJobs: 100,
   ratePerSecond: 20,
   concurrencyJobs: 200,
@@ -44,7 +44,13 @@ function runsOf(instances: Instance[]): Run[] {
     for (const line of instance.lines()) {
       const [kind, id, group, a, b] = line.split(" ");
       if (kind === "cstart")
-        open.set(id!, { instance: instance.id, id: id!, group: group!, claimedAt: Number(a), start: Number(b) });
+        open.set(id!, {
+          instance: instance.id,
+          id: id!,
+          group: group!,
+          claimedAt: Number(a),
+          start: Number(b),
+        });
       else if (kind === "cend") {
         const started = open.get(id!);
         if (started) runs.push({ ...started, end: Number(a) });
@@ -96,9 +102,10 @@ async function runThree(
   env: Record<string, string>,
   store: Store,
   config: QueueConfig,
-  jobs: Array<{ group?: string }>,
+  jobs: Array<{ group?: string; runAt?: Date; payload?: { ms: number } }>,
   jobMs: number,
   deadlineMs: number,
+  workers = 20,
 ): Promise<Run[]> {
   const producer = createScheduler({ store });
   await producer.configureQueue("ctl", config);
@@ -109,23 +116,15 @@ async function runThree(
       MP_MODE: "control",
       MP_LOCK_TTL: String(LOCK_TTL),
       MP_JOB_MS: String(jobMs),
-      MP_WORKERS: "20",
+      MP_WORKERS: String(workers),
+      // Idle workers look often, so a group freed on one process is often taken by another.
+      MP_POLL: "25",
     }),
   );
   try {
-    await waitFor(
-      () => instances.every((i) => i.lines().includes("ready")),
-      30_000,
-      "three instances ready",
-    );
-    await producer.enqueueMany(
-      jobs.map((job, n) => ({ name: "ctl", queue: "ctl", payload: { n }, maxRetries: 0, ...job })),
-    );
-    await waitFor(
-      () => runsOf(instances).length >= jobs.length,
-      deadlineMs,
-      `${jobs.length} runs of "ctl"`,
-    );
+    await waitFor(() => instances.every((i) => i.lines().includes("ready")), 30_000, "three instances ready");
+    await producer.enqueueMany(jobs.map((job) => ({ name: "ctl", queue: "ctl", maxRetries: 0, ...job })));
+    await waitFor(() => runsOf(instances).length >= jobs.length, deadlineMs, `${jobs.length} runs of "ctl"`);
     for (const i of instances) expect(await stopInstance(i)).toBe(0);
     for (const i of instances)
       expect(i.lines().filter((l) => l.startsWith("UNHANDLED") || l.startsWith("error "))).toEqual([]);
@@ -152,24 +151,47 @@ export function controlSuite(backend: BackendUnderTest, sizes: Partial<ControlSi
     it("never runs two jobs of one group at once when the group limit is 1", async () => {
       const { env, store } = await backend.isolate();
       try {
-        const jobs = Array.from({ length: s.groups * s.jobsPerGroup }, (_, n) => ({
-          group: `tenant-${n % s.groups}`,
-        }));
-        const runs = await runThree(env, store, { group: { concurrency: 1 } }, jobs, 30, 30_000);
+        // Each group's jobs fall due 40 ms apart and run 20 or 60 ms in turn: after a long one the
+        // next is already due and would overlap it but for the limit; after a short one the group
+        // is idle when its next job falls due, and the processes, all waiting for that instant,
+        // race for it, so the group moves between processes.
+        const base = Date.now() + 1_000;
+        const jobs = Array.from({ length: s.groups * s.jobsPerGroup }, (_, n) => {
+          const g = n % s.groups;
+          const k = Math.floor(n / s.groups);
+          return {
+            group: `tenant-${g}`,
+            runAt: new Date(base + k * 40 + g * 7),
+            payload: { ms: k % 2 ? 60 : 20 },
+          };
+        });
+        const runs = await runThree(env, store, { group: { concurrency: 1 } }, jobs, 30, 30_000, 2);
         const highest = new Map<string, number>();
         for (let g = 0; g < s.groups; g++) {
           const group = `tenant-${g}`;
           highest.set(group, highestConcurrency(runs.filter((r) => r.group === group)));
         }
         const top = Math.max(...highest.values());
+        const processesOf = (group: string) =>
+          new Set(runs.filter((r) => r.group === group).map((r) => r.instance)).size;
+        const movedGroups = [...highest.keys()].filter((group) => processesOf(group) > 1).length;
+        // Consecutive runs of one group on different processes.
+        let handovers = 0;
+        for (const group of highest.keys()) {
+          const ordered = runs.filter((r) => r.group === group).sort((x, y) => x.start - y.start);
+          for (let k = 1; k < ordered.length; k++)
+            if (ordered[k]!.instance !== ordered[k - 1]!.instance) handovers++;
+        }
         console.info(
           `group limit 1: highest concurrency observed per group = ${top} (3 processes, ${backend.name}; ` +
-            `${s.groups} groups × ${s.jobsPerGroup} jobs of 30 ms; runs by process: ${byInstance(runs)}; ` +
-            `all groups together: ${highestConcurrency(runs)})`,
+            `${s.groups} groups × ${s.jobsPerGroup} jobs of 20 or 60 ms due 40 ms apart, 2 workers per process; runs by process: ` +
+            `${byInstance(runs)}; ${movedGroups} groups ran on several processes, ${handovers} hand-overs; all groups together: ${highestConcurrency(runs)})`,
         );
         for (const [group, n] of highest) expect(n, `highest concurrency of ${group}`).toBe(1);
         // The groups ran beside one another: the limit is per group, not on the queue.
-        expect(highestConcurrency(runs)).toBeGreaterThan(1);
+        expect(highestConcurrency(runs.filter((r) => r.group !== "-"))).toBeGreaterThan(1);
+        // Some group ran on more than one process, so the limit was held across processes.
+        expect(movedGroups).toBeGreaterThan(0);
       } finally {
         await store.close();
       }
@@ -196,7 +218,8 @@ export function controlSuite(backend: BackendUnderTest, sizes: Partial<ControlSi
             `(3 processes, ${backend.name}; ${s.rateJobs} jobs over ${claims.size} windows; ` +
             `by handler start instead of claim: ${Math.max(...handlerStarts.values())}; runs by process: ${byInstance(runs)})`,
         );
-        for (const [window, n] of claims) expect(n, `jobs started in window ${window}`).toBeLessThanOrEqual(max);
+        for (const [window, n] of claims)
+          expect(n, `jobs started in window ${window}`).toBeLessThanOrEqual(max);
         // Enough windows were needed: without the limit the jobs would have started within one.
         expect(claims.size).toBeGreaterThanOrEqual(Math.ceil(s.rateJobs / max));
       } finally {
@@ -209,14 +232,18 @@ export function controlSuite(backend: BackendUnderTest, sizes: Partial<ControlSi
       const limit = s.globalConcurrency;
       try {
         const jobs = Array.from({ length: s.concurrencyJobs }, () => ({}));
-        const runs = await runThree(env, store, { concurrency: limit }, jobs, 40, 30_000);
+        // Fewer workers per process than the limit, more in all: only processes together can reach
+        // the limit, and only the store keeps them from passing it.
+        const workers = Math.ceil(limit / 2);
+        const runs = await runThree(env, store, { concurrency: limit }, jobs, 40, 30_000, workers);
         const top = highestConcurrency(runs);
         console.info(
-          `global concurrency ${limit}: highest concurrency observed = ${top} (3 processes × 20 workers, ` +
+          `global concurrency ${limit}: highest concurrency observed = ${top} (3 processes × ${workers} workers, ` +
             `${backend.name}; ${s.concurrencyJobs} jobs of 40 ms; runs by process: ${byInstance(runs)})`,
         );
         expect(top).toBeLessThanOrEqual(limit);
-        expect(top).toBeGreaterThan(1);
+        // Jobs ran on several processes at once.
+        expect(top).toBeGreaterThan(workers);
       } finally {
         await store.close();
       }

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { PostgresStore } from "@sched/store-postgres";
 import pg from "pg";
 import { afterAll } from "vitest";
-import { crashSuite } from "./crash-suite.js";
 import { controlSuite } from "./control-suite.js";
+import { crashSuite } from "./crash-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 import { traceSuite } from "./trace-suite.js";
 
