@@ -83,7 +83,8 @@ export function summarize(
           if (contender === selection.subject) {
             ratios = {};
             for (const peer of peers) {
-              ratios[peer] = ratioOf(value, values.get(peer)?.value ?? null, spec.better);
+              ratios[peer] =
+                spec.compare === false ? null : ratioOf(value, values.get(peer)?.value ?? null, spec.better);
             }
           }
           const target = targetFor(contender, workload.name, spec.key);

@@ -12,6 +12,8 @@ export interface MetricSpec {
   /** `jobs`: a count; `x`: a quotient of two figures of the same run. */
   unit: "jobs/s" | "ms" | "jobs" | "x";
   better: "higher" | "lower";
+  /** `false`: no `vs <peer>` ratio (a figure neither side can be better at, or read against a limit). */
+  compare?: false;
 }
 
 /** The figures one run of a workload produced, by metric key. Extra keys are kept in the JSON only. */
