@@ -4,7 +4,8 @@
 -- Compare-and-set and insert in one statement, hence one transaction: a concurrent firer blocks on
 -- the schedule's row, then finds next_run_at changed and fires nothing. A job whose unique key its
 -- queue already holds is skipped (the ON CONFLICT clause spells out the unique index's predicate,
--- holds_unique_key, to match the index).
+-- holds_unique_key, to match the index). A job with a group gives its queue a row in the queues
+-- table, as in insert-jobs.sql.
 WITH fired AS (
   UPDATE "{{schema}}"."{{prefix}}schedules"
   SET next_run_at = $3, last_run_at = $4, updated_at = $4, occurrences = occurrences + $5
@@ -12,13 +13,19 @@ WITH fired AS (
   RETURNING name
 ), inserted AS (
   INSERT INTO "{{schema}}"."{{prefix}}jobs" (id, name, queue, status, priority, payload, metadata,
-    max_retries, timeout_ms, scheduled_at, created_at, unique_key)
-  SELECT * FROM "{{schema}}"."{{prefix}}new_jobs"($6)
+    max_retries, timeout_ms, scheduled_at, created_at, unique_key, group_key)
+  SELECT * FROM "{{schema}}"."{{prefix}}new_job_rows"($6)
   WHERE EXISTS (SELECT FROM fired)
   ON CONFLICT (queue, unique_key)
     WHERE unique_key IS NOT NULL AND status IN ('scheduled', 'pending', 'running', 'failed')
     DO NOTHING
-  RETURNING id, queue
+  RETURNING id, queue, group_key
+), grouped AS (
+  INSERT INTO "{{schema}}"."{{prefix}}queues" (name)
+  SELECT DISTINCT i.queue FROM inserted AS i
+  WHERE i.group_key IS NOT NULL
+    AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}queues" AS q WHERE q.name = i.queue)
+  ON CONFLICT (name) DO NOTHING
 )
 SELECT EXISTS (SELECT FROM fired) AS fired,
   array(SELECT id FROM inserted) AS ids,

@@ -5,6 +5,8 @@ import {
   type CreateJobsOptions,
   DEAD_LETTER_METADATA,
   type DeadLetterOptions,
+  type DedupeOptions,
+  type DedupeResult,
   type FailOptions,
   type FireResult,
   InvalidArgumentError,
@@ -17,6 +19,10 @@ import {
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
+  type QueuePatch,
+  type QueueRecord,
+  type RateLimit,
+  type RateLimitJobOptions,
   type RecoveredLeases,
   type RecoverOptions,
   type ReleaseOptions,
@@ -52,9 +58,12 @@ import {
   isoOrNull,
   type JobRow,
   newJobsJson,
+  type QueueRow,
   type ScheduleRow,
   scheduleParams,
   toJob,
+  toJobFromJson,
+  toQueue,
   toSchedule,
 } from "./rows.js";
 import { uniqueKeyViolation } from "./unique-key-violation.js";
@@ -437,6 +446,108 @@ export class PostgresStore implements Store {
     return rows[0]?.names ?? [];
   }
 
+  /**
+   * {@inheritDoc @sched/core#Store.createDedupedJob}
+   *
+   * One statement: a PL/pgSQL function (migrations/005_queue_controls.sql) locks the window's row
+   * of the queue and key (creating it when missing), so callers with the same key take turns.
+   */
+  async createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
+    this.assertOpen();
+    const at = iso(now, "now");
+    if (dedupe.mode !== "throttle" && dedupe.mode !== "debounce") {
+      throw new InvalidArgumentError(
+        "dedupe.mode",
+        `expected "throttle" or "debounce", got ${String(dedupe.mode)}`,
+      );
+    }
+    const ttl = wholeMs(dedupe.ttl, "dedupe.ttl", 0);
+    const maxWait = dedupe.maxWait === null ? null : wholeMs(dedupe.maxWait, "dedupe.maxWait", 0);
+    let rows: DedupeRow[];
+    try {
+      ({ rows } = await this.query<DedupeRow>("createDedupedJob", this.sql.createDedupedJob, [
+        newJobsJson([job]),
+        dedupe.key,
+        dedupe.mode,
+        ttl,
+        maxWait,
+        at,
+        this.channel,
+      ]));
+    } catch (err) {
+      throw await this.uniqueKeyConflict(err, null);
+    }
+    const row = rows[0] as DedupeRow;
+    const stored = row.job === null ? null : toJobFromJson(row.job);
+    if (row.outcome !== "throttled" && stored !== null) {
+      this.wakeUps.deliver({ type: "jobs", queue: stored.queue });
+    }
+    return { outcome: row.outcome, jobId: row.window_job_id, job: stored };
+  }
+
+  /** {@inheritDoc @sched/core#Store.updateQueue} */
+  async updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
+    this.assertOpen();
+    const at = iso(now, "now");
+    const given = (field: keyof QueuePatch) => patch[field] !== undefined;
+    const rate = rateLimitParams(patch.rateLimit ?? null, "rateLimit");
+    const group = patch.group ?? null;
+    const groupRate = rateLimitParams(group?.rateLimit ?? null, "group.rateLimit");
+    const { rows } = await this.query<QueueRow>("updateQueue", this.sql.updateQueue, [
+      name,
+      at,
+      this.channel,
+      given("paused"),
+      patch.paused ?? null,
+      given("concurrency"),
+      limitParam(patch.concurrency ?? null, "concurrency"),
+      given("rateLimit"),
+      ...rate,
+      given("group"),
+      group !== null,
+      limitParam(group?.concurrency ?? null, "group.concurrency"),
+      ...groupRate,
+    ]);
+    const record = toQueue(rows[0] as QueueRow);
+    if (!record.paused) this.wakeUps.deliver({ type: "jobs", queue: record.name });
+    return record;
+  }
+
+  /** {@inheritDoc @sched/core#Store.getQueue} */
+  async getQueue(name: string): Promise<QueueRecord | null> {
+    this.assertOpen();
+    const { rows } = await this.query<QueueRow>("getQueue", this.sql.getQueue, [name]);
+    return rows.length === 0 ? null : toQueue(rows[0] as QueueRow);
+  }
+
+  /** {@inheritDoc @sched/core#Store.listQueues} */
+  async listQueues(): Promise<QueueRecord[]> {
+    this.assertOpen();
+    const { rows } = await this.query<QueueRow>("listQueues", this.sql.listQueues, []);
+    return rows.map(toQueue);
+  }
+
+  /** {@inheritDoc @sched/core#Store.rateLimitJob} */
+  async rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean> {
+    this.assertOpen();
+    const now = iso(options.now, "now");
+    const until = iso(options.until, "until");
+    const { rows } = await this.query<{ queue: string }>("rateLimitJob", this.sql.rateLimitJob, [
+      ref.id,
+      ref.queue,
+      ref.attempt,
+      ref.lockedBy,
+      now,
+      until,
+      options.scope === "group" ? "group" : "queue",
+      this.channel,
+    ]);
+    const row = rows[0];
+    if (row === undefined) return false;
+    this.wakeUps.deliver({ type: "jobs", queue: row.queue });
+    return true;
+  }
+
   /** {@inheritDoc @sched/core#Store.saveSchedule} */
   async saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean> {
     this.assertOpen();
@@ -668,6 +779,39 @@ function distinctOrNull(values: readonly string[] | null): string[] | null {
 function deadLetterParams(letter: DeadLetterOptions | null): unknown[] {
   if (letter === null) return [null, null, null, null, DEAD_LETTER_METADATA];
   return [letter.name, letter.priority, letter.maxRetries, letter.timeout, DEAD_LETTER_METADATA];
+}
+
+/** The row of create-deduped-job.sql: the outcome, the window's job id, that job as JSON or null. */
+interface DedupeRow {
+  outcome: DedupeResult["outcome"];
+  window_job_id: string;
+  job: Record<string, unknown> | null;
+}
+
+/** A limit of a queue (an integer of at least 1) or `null`, checked before it reaches SQL. */
+function limitParam(value: number | null, field: string): number | null {
+  if (value === null) return null;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_COUNT) {
+    throw new InvalidArgumentError(field, `expected an integer of at least 1, or null, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A rate limit as its two parameters (max, per in ms), both null for none. */
+function rateLimitParams(limit: RateLimit | null, field: string): [number | null, number | null] {
+  if (limit === null) return [null, null];
+  return [limitParam(limit.max, `${field}.max`), wholeMs(limit.per, `${field}.per`, 1)];
+}
+
+/** A duration in ms: an integer of at least `min`. */
+function wholeMs(value: number, field: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(
+      field,
+      `expected a whole number of milliseconds of at least ${min}, got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 function zeroCounts(): Omit<Stats, "byQueue"> {

@@ -3,21 +3,25 @@ import claimDueJobs from "../sql/claim-due-jobs.sql";
 import cleanup from "../sql/cleanup.sql";
 import completeAndRemoveJobs from "../sql/complete-and-remove-jobs.sql";
 import completeJobs from "../sql/complete-jobs.sql";
+import createDedupedJob from "../sql/create-deduped-job.sql";
 import createSchema from "../sql/create-schema.sql";
 import deleteSchedule from "../sql/delete-schedule.sql";
 import epoch from "../sql/epoch.sql";
 import failJob from "../sql/fail-job.sql";
 import fireScheduleTick from "../sql/fire-schedule-tick.sql";
 import getJob from "../sql/get-job.sql";
+import getQueue from "../sql/get-queue.sql";
 import getSchedule from "../sql/get-schedule.sql";
 import insertJobs from "../sql/insert-jobs.sql";
 import insertScheduleIfAbsent from "../sql/insert-schedule-if-absent.sql";
 import listJobs from "../sql/list-jobs.sql";
+import listQueues from "../sql/list-queues.sql";
 import listSchedules from "../sql/list-schedules.sql";
 import migrationLock from "../sql/migration-lock.sql";
 import migrationsTableExists from "../sql/migrations-table-exists.sql";
 import nextDueAt from "../sql/next-due-at.sql";
 import ping from "../sql/ping.sql";
+import rateLimitJob from "../sql/rate-limit-job.sql";
 import recoverExpiredLeases from "../sql/recover-expired-leases.sql";
 import releaseJobs from "../sql/release-jobs.sql";
 import renewLeases from "../sql/renew-leases.sql";
@@ -27,6 +31,7 @@ import schemaExists from "../sql/schema-exists.sql";
 import schemaVersion from "../sql/schema-version.sql";
 import stats from "../sql/stats.sql";
 import uniqueKeyHolder from "../sql/unique-key-holder.sql";
+import updateQueue from "../sql/update-queue.sql";
 import upsertSchedule from "../sql/upsert-schedule.sql";
 import waitingJobNames from "../sql/waiting-job-names.sql";
 import { fillNames, type TableNames } from "./identifiers.js";
@@ -50,21 +55,25 @@ const STATEMENTS = {
   cleanup,
   completeAndRemoveJobs,
   completeJobs,
+  createDedupedJob,
   createSchema,
   deleteSchedule,
   epoch,
   failJob,
   fireScheduleTick,
   getJob,
+  getQueue,
   getSchedule,
   insertJobs,
   insertScheduleIfAbsent,
   listJobs,
+  listQueues,
   listSchedules,
   migrationLock,
   migrationsTableExists,
   nextDueAt,
   ping,
+  rateLimitJob,
   recoverExpiredLeases,
   releaseJobs,
   renewLeases,
@@ -74,6 +83,7 @@ const STATEMENTS = {
   schemaVersion,
   stats,
   uniqueKeyHolder,
+  updateQueue,
   upsertSchedule,
   waitingJobNames,
 } as const;

@@ -4,6 +4,8 @@ import {
   type Job,
   type JobStatus,
   type NewJobRecord,
+  type QueueRecord,
+  type RateLimit,
   type ScheduleRecord,
 } from "@sched/core/adapter";
 
@@ -25,6 +27,7 @@ export interface JobRow {
   status: JobStatus;
   metadata: Record<string, string>;
   unique_key: string | null;
+  group_key: string | null;
   attempt: number;
   lost_leases: number;
   locked_until: Date | null;
@@ -69,12 +72,66 @@ export function toJob(row: JobRow): Job {
     status: row.status,
     metadata: row.metadata,
     uniqueKey: row.unique_key,
+    group: row.group_key ?? null,
     attempt: row.attempt,
     lostLeases: row.lost_leases,
     lockedUntil: row.locked_until,
     lockedBy: row.locked_by,
     history,
   };
+}
+
+/** The columns of a jobs row that hold a timestamp. */
+const JOB_TIMESTAMPS = ["scheduled_at", "created_at", "started_at", "completed_at", "locked_until"] as const;
+
+/**
+ * Turns a jobs row read as JSON (`row_to_json`, whose timestamps are ISO 8601 text) into a
+ * {@link Job}: for the statements that return a job beside other values.
+ */
+export function toJobFromJson(json: Record<string, unknown>): Job {
+  const row = { ...json } as Record<string, unknown>;
+  for (const column of JOB_TIMESTAMPS) {
+    const value = row[column];
+    row[column] = typeof value === "string" ? new Date(value) : null;
+  }
+  return toJob(row as unknown as JobRow);
+}
+
+/** A row of the queues table (int8 as string). */
+export interface QueueRow {
+  name: string;
+  paused: boolean;
+  concurrency: number | null;
+  rate_max: number | null;
+  rate_per_ms: string | null;
+  has_group_limits: boolean;
+  group_concurrency: number | null;
+  group_rate_max: number | null;
+  group_rate_per_ms: string | null;
+  limited_until: Date | null;
+  updated_at: Date;
+}
+
+/** Turns a queues row (one with stored controls) into a {@link QueueRecord}. */
+export function toQueue(row: QueueRow): QueueRecord {
+  return {
+    name: row.name,
+    paused: row.paused,
+    concurrency: row.concurrency,
+    rateLimit: rateLimitOf(row.rate_max, row.rate_per_ms),
+    group: row.has_group_limits
+      ? {
+          concurrency: row.group_concurrency,
+          rateLimit: rateLimitOf(row.group_rate_max, row.group_rate_per_ms),
+        }
+      : null,
+    limitedUntil: row.limited_until,
+    updatedAt: row.updated_at,
+  };
+}
+
+function rateLimitOf(max: number | null, per: string | null): RateLimit | null {
+  return max === null || per === null ? null : { max, per: Number(per) };
 }
 
 /** Turns a schedules row into a {@link ScheduleRecord}. */
@@ -130,6 +187,7 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
       scheduled_at: iso(job.scheduledAt, "scheduledAt"),
       created_at: iso(job.createdAt, "createdAt"),
       unique_key: job.uniqueKey,
+      group_key: job.group ?? null,
     });
   }
   return `[${rows.join(",")}]`;

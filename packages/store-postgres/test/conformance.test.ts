@@ -21,9 +21,10 @@ afterAll(async () => {
 storeConformance("PostgresStore", () => schemas.store(schema), {
   cleanup: async (store) => {
     const { tablePrefix } = store as PostgresStore;
-    await schemas.admin.query(
-      `TRUNCATE "${schema}"."${tablePrefix}jobs", "${schema}"."${tablePrefix}schedules"`,
+    const tables = ["jobs", "schedules", "queues", "queue_groups", "dedupe_windows"].map(
+      (table) => `"${schema}"."${tablePrefix}${table}"`,
     );
+    await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
   },
   // A second instance: the same schema, a pool and LISTEN connection of its own.
   openPeer: (store) => schemas.store((store as PostgresStore).schema),
@@ -31,7 +32,7 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
   // (in the meta table) included. The migrations table records the schema, not data: it stays.
   wipe: async (store) => {
     const { tablePrefix } = store as PostgresStore;
-    const tables = ["jobs", "schedules", "locks", "meta"].map(
+    const tables = ["jobs", "schedules", "locks", "meta", "queues", "queue_groups", "dedupe_windows"].map(
       (table) => `"${schema}"."${tablePrefix}${table}"`,
     );
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);

@@ -50,16 +50,19 @@ async function appliedVersions(schema: string, prefix = "scheduler_"): Promise<n
 }
 
 describe("migrate()", () => {
-  it("creates the schema, the five tables and records the version", async () => {
+  it("creates the schema, the eight tables and records the version", async () => {
     const schema = schemas.name();
     const store = schemas.store(schema);
     try {
       await store.migrate();
       expect(await tablesIn(schema)).toEqual([
+        "scheduler_dedupe_windows",
         "scheduler_jobs",
         "scheduler_locks",
         "scheduler_meta",
         "scheduler_migrations",
+        "scheduler_queue_groups",
+        "scheduler_queues",
         "scheduler_schedules",
       ]);
       expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
@@ -685,6 +688,68 @@ describe("upgrading a schema of release 3 (migrations 001 to 003)", () => {
       const ref = { id: "kept", queue: "default", attempt: 1, lockedBy: "w" };
       expect(await store.completeJobs([ref], { now: T0, removeOnComplete: false })).toEqual([true]);
       expect(await store.getJob("kept")).toMatchObject({ status: "completed" });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("upgrading a schema of release 4 (migrations 001 to 004)", () => {
+  it("migrate() adds the queue controls and keeps the jobs, which have no group", async () => {
+    const schema = await schemaAtVersion(4, "sched_v4");
+    const store = schemas.store(schema);
+    try {
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, scheduled_at, created_at, attempt)
+         VALUES ('kept', 'migration-test', 'default', 'pending', $1, $1, 0)`,
+        [T0],
+      );
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      expect(await store.getJob("kept")).toMatchObject({ group: null, status: "pending" });
+      await store.updateQueue("default", { concurrency: 1 }, T0);
+      const claim = {
+        now: T0,
+        limit: 5,
+        lockedUntil: new Date(T0.getTime() + 60_000),
+        queues: null,
+        names: null,
+      };
+      expect(await store.claimDueJobs({ ...claim, workerId: "w" })).toMatchObject([
+        { id: "kept", group: null },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("an instance of release 4 still running during a rolling deploy can enqueue, and its jobs have no group", async () => {
+    const schema = await schemaAtVersion(4, "sched_v4");
+    const store = schemas.store(schema);
+    try {
+      await store.migrate();
+      const job = {
+        id: "from-release-4",
+        name: "any",
+        queue: "default",
+        status: "pending",
+        priority: 0,
+        payload: { n: 1 },
+        metadata: {},
+        max_retries: 0,
+        timeout_ms: 0,
+        scheduled_at: T0.toISOString(),
+        created_at: T0.toISOString(),
+        unique_key: null,
+      };
+      // Release 4's insert-jobs statement.
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, priority, payload, metadata,
+           max_retries, timeout_ms, scheduled_at, created_at, unique_key)
+         SELECT * FROM "${schema}".scheduler_new_jobs($1)`,
+        [JSON.stringify([job])],
+      );
+      expect(await store.getJob("from-release-4")).toMatchObject({ group: null, payload: { n: 1 } });
     } finally {
       await store.close();
     }
