@@ -33,6 +33,20 @@ export class JobNotFoundError extends SchedulerError {
   }
 }
 
+/** A schedule name that no stored schedule has (it was never defined, or was unscheduled). */
+export class ScheduleNotFoundError extends SchedulerError {
+  /** The schedule name that was looked up. */
+  readonly scheduleName: string;
+  /** Creates the error for `scheduleName`. */
+  constructor(scheduleName: string) {
+    super(
+      "SCHEDULE_NOT_FOUND",
+      `schedule "${scheduleName}" was not found; define it with schedule(), every() or at() first`,
+    );
+    this.scheduleName = scheduleName;
+  }
+}
+
 /** A cron expression, time zone, interval or date that cannot define a schedule. */
 export class InvalidScheduleError extends SchedulerError {
   /** Creates the error; the message names the bad input. */

@@ -29,6 +29,7 @@ export {
   NotLeaderError,
   PayloadTooLargeError,
   PayloadValidationError,
+  ScheduleNotFoundError,
   SchedulerError,
   type SchedulerErrorOptions,
   ShuttingDownError,
@@ -114,8 +115,16 @@ export {
   type StopOptions,
 } from "./scheduler.js";
 export { AtBuilder, EveryBuilder } from "./schedules/builder.js";
+export { tickJitter } from "./schedules/jitter.js";
+export type {
+  OverlapPolicy,
+  ScheduleControls,
+  ScheduleState,
+  SteeredDefinition,
+} from "./schedules/schedule-controls.js";
 export type { ScheduleOptions } from "./schedules/schedule-options.js";
 export { TICK_METADATA } from "./schedules/schedule-runner.js";
+export type { BackfillRange } from "./schedules/schedule-steering.js";
 export {
   type ClaimOptions,
   type CleanupOptions,

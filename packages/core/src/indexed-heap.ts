@@ -22,11 +22,6 @@ export class IndexedHeap<T> {
     return this.items.length;
   }
 
-  /** Every item, in no particular order (a view: do not change it). */
-  values(): readonly T[] {
-    return this.items;
-  }
-
   /** The first item, without removing it. */
   peek(): T | undefined {
     return this.items[0];

@@ -24,9 +24,11 @@ import type { Middleware } from "./middleware/middleware.js";
 import { checkMiddlewareMembers, MiddlewareMembers } from "./middleware/middleware-members.js";
 import { type QueueConfig, type QueueInfo, queueInfo, queuePatch } from "./queues/queue-controls.js";
 import { AtBuilder, EveryBuilder } from "./schedules/builder.js";
+import type { ScheduleState } from "./schedules/schedule-controls.js";
 import { ScheduleDefiner } from "./schedules/schedule-definer.js";
 import type { ScheduleOptions } from "./schedules/schedule-options.js";
 import { ScheduleRunner } from "./schedules/schedule-runner.js";
+import { type BackfillRange, ScheduleSteering } from "./schedules/schedule-steering.js";
 import { BoundedStore } from "./store/bounded-store.js";
 import type {
   CreateJobsOptions,
@@ -92,6 +94,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   private readonly members: MiddlewareMembers;
   private readonly pool: WorkerPool;
   private readonly runner: ScheduleRunner;
+  private readonly steering: ScheduleSteering;
   private readonly elector: LeaderElector;
   private readonly maintenance: Maintenance;
   private readonly ownsStore: boolean;
@@ -136,6 +139,17 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       () => this.pool.wake(),
       (name) => this.registry.has(name),
       (jobs) => this.input.recheckMetadata(jobs, "tick"),
+      async (id, now) => {
+        const job = await this.bounded.cancelJob(id, now);
+        if (job?.status === "cancelled") this.pool.cancelLocal(id);
+      },
+    );
+    this.steering = new ScheduleSteering(
+      this.bounded,
+      this.options,
+      this.input,
+      (records) => this.insert(records, {}),
+      () => this.runner.trigger(),
     );
     this.maintenance = new Maintenance(
       this.bounded,
@@ -376,9 +390,97 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     return this.bounded.deleteSchedule(this.input.name(name, "name"));
   }
 
-  /** Lists the stored schedules with their next and last run. */
-  listSchedules(): Promise<ScheduleRecord[]> {
-    return this.bounded.listSchedules();
+  /**
+   * Lists the stored schedules, ordered by name, each with its next and last run, its
+   * occurrences and whether it is paused.
+   */
+  listSchedules(): Promise<ScheduleState[]> {
+    return this.steering.list();
+  }
+
+  /**
+   * The stored schedule `name` with its state: `paused`, `nextRunAt` (`null` while paused or once
+   * it has ended), `lastRunAt`, `occurrences`, and its definition (cron or interval, `overlap`,
+   * `jitter` in ms, `startAt` in epoch ms or `null`, the job template). `null` when there is none.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a name no schedule can have.
+   */
+  getSchedule(name: string): Promise<ScheduleState | null> {
+    return this.steering.get(name);
+  }
+
+  /**
+   * Pauses a schedule for every instance: the leader fires none of its ticks until it is resumed
+   * (jobs it already enqueued still run; `triggerSchedule` and `backfillSchedule` still work). The
+   * paused state is stored, so the next leader keeps it, and defining the schedule again
+   * (`schedule()` on a restart, even with a changed definition) keeps it paused. `nextRunAt` is
+   * `null` while paused. Pausing a paused schedule changes nothing. Returns the schedule afterwards.
+   *
+   * @throws ScheduleNotFoundError (`SCHEDULE_NOT_FOUND`) when no schedule has that name;
+   *   InvalidArgumentError (`INVALID_ARGUMENT`) for a name no schedule can have.
+   */
+  pauseSchedule(name: string): Promise<ScheduleState> {
+    return this.steering.pause(name);
+  }
+
+  /**
+   * Resumes a paused schedule: its next run is planned from now, the first planned time after
+   * now (not before its `startAt`). Ticks that fell during the pause are not run, not even as
+   * misfires; `backfillSchedule` runs them if they are wanted. A schedule that ended meanwhile
+   * (`until` passed, `maxOccurrences` reached) stays ended. Resuming a running schedule changes
+   * nothing. Returns the schedule afterwards.
+   *
+   * @throws ScheduleNotFoundError (`SCHEDULE_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`)
+   *   for a name no schedule can have.
+   */
+  resumeSchedule(name: string): Promise<ScheduleState> {
+    return this.steering.resume(name);
+  }
+
+  /**
+   * Enqueues one extra run of a schedule now, from its job template, on any instance (leader or
+   * not), paused or not. The plan is unchanged: `nextRunAt`, `lastRunAt` and `occurrences` stay as
+   * they are, and the overlap policy neither holds it back nor cancels it. The job's metadata has
+   * `sched.schedule` = the name, `sched.tick` = now (ISO 8601) and `sched.origin` = `"trigger"`.
+   * Returns the job.
+   *
+   * @throws ScheduleNotFoundError (`SCHEDULE_NOT_FOUND`); JobAlreadyExistsError
+   *   (`JOB_ALREADY_EXISTS`) when the template's `uniqueKey` is held by an active job;
+   *   ShuttingDownError (`SHUTTING_DOWN`) once the scheduler is stopping.
+   */
+  triggerSchedule(name: string): Promise<Job> {
+    return this.steering.trigger(name);
+  }
+
+  /**
+   * The next `count` planned run times of a schedule, from its stored state: from its
+   * `nextRunAt` on (a time already due when no leader has fired it yet), honouring `startAt`,
+   * `until` and `maxOccurrences` (fewer times when it ends first; none once it has ended). For a
+   * paused schedule, the times it would run at if it were resumed now. These are tick times: with
+   * `jitter`, each tick's job runs up to `jitter` later.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`, field `count`) unless `count` is an integer
+   *   from 1 to 1000; ScheduleNotFoundError (`SCHEDULE_NOT_FOUND`).
+   */
+  previewSchedule(name: string, count: number): Promise<Date[]> {
+    return this.steering.preview(name, count);
+  }
+
+  /**
+   * Enqueues a job for each run time the schedule planned in `[from, to)` (its plan from the
+   * cron or interval, not before `startAt`, not after `until`; `maxOccurrences` does not limit
+   * it), all in one store call, and returns them in run-time order. Each job's `scheduledAt` is
+   * the run time it stands for (so they are due at once and run oldest first), its metadata
+   * `sched.tick` that time and `sched.origin` `"backfill"`; it has no `uniqueKey`. The schedule's
+   * state is unchanged, and the overlap policy does not apply. Works paused or not, on any instance.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `range.from` or `range.to` when not a
+   *   valid Date, `range.to` when not after `from` or after now, `range` when more than 10,000
+   *   runs fall in it; ScheduleNotFoundError (`SCHEDULE_NOT_FOUND`); ShuttingDownError
+   *   (`SHUTTING_DOWN`) once the scheduler is stopping.
+   */
+  backfillSchedule(name: string, range: BackfillRange): Promise<Job[]> {
+    return this.steering.backfill(name, range);
   }
 
   /**

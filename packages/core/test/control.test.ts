@@ -209,7 +209,7 @@ describe("rateLimited", () => {
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toMatchObject({ code: "RATE_LIMITED", delayMs: 30_000, scope: "group" });
     expect(rateLimited(500, { scope: "queue" }).scope).toBe("queue");
-    expect(() => rateLimited("later")).toThrow(InvalidArgumentError);
+    expect(() => rateLimited("later" as never)).toThrow(InvalidArgumentError);
     expect(() => rateLimited("1s", { scope: "tenant" as never })).toThrow(InvalidArgumentError);
     expect(() => rateLimited("1s", { within: 1 } as never)).toThrow(InvalidArgumentError);
   });
@@ -292,7 +292,7 @@ describe("enqueue with group and dedupe", () => {
     });
     await s.start();
     const t0 = clock.now();
-    const dedupe = { key: "doc", ttl: "5s", mode: "debounce" as const, maxWait: "8s" };
+    const dedupe = { key: "doc", ttl: "5s", mode: "debounce", maxWait: "8s" } as const;
     const first = await s.enqueue({ name: "reindex", payload: "a", dedupe });
     expect(first.scheduledAt).toEqual(new Date(t0 + 5_000));
     await clock.advance(4_000);

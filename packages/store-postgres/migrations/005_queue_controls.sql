@@ -208,17 +208,24 @@ BEGIN
         AND j.status IN ('scheduled', 'pending', 'failed')
       ORDER BY j.group_key LIMIT 1
     ) AS next
+  ), running_groups AS (
+    -- The running jobs of each group, in one range scan of jobs_running_group (only with a group
+    -- concurrency limit).
+    SELECT r.group_key, count(*) AS running_count FROM "{{schema}}"."{{prefix}}jobs" AS r
+    WHERE control.group_concurrency IS NOT NULL AND r.queue = queue_name AND r.group_key IS NOT NULL
+      AND r.status = 'running'
+    GROUP BY r.group_key
   ), allowances AS (
     -- Each group's state and how many jobs it may give.
     SELECT g.group_key, s.last_served, least(budget,
       CASE WHEN control.group_concurrency IS NULL THEN budget
-        ELSE control.group_concurrency - (SELECT count(*) FROM "{{schema}}"."{{prefix}}jobs" AS r
-          WHERE r.queue = queue_name AND r.group_key = g.group_key AND r.status = 'running') END,
+        ELSE control.group_concurrency - coalesce(rg.running_count, 0) END,
       CASE WHEN control.group_rate_max IS NULL THEN budget
         WHEN s.window_start_ms = group_window THEN control.group_rate_max - s.window_claims
         ELSE control.group_rate_max END) AS allowance
     FROM groups AS g
     LEFT JOIN "{{schema}}"."{{prefix}}queue_groups" AS s ON s.queue = queue_name AND s.group_key = g.group_key
+    LEFT JOIN running_groups AS rg ON rg.group_key = g.group_key
     WHERE s.limited_until IS NULL OR s.limited_until <= claim_now
   ), picks AS (
     -- Up to its allowance of each group's due jobs, in claim order, numbered from 1 (its round).

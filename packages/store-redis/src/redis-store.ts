@@ -382,10 +382,11 @@ export class RedisStore implements Store {
     return this.call("updateQueue", async () => {
       const register = this.directory.registerQueues([name]);
       register.catch(() => {});
-      const reply = (await SCRIPTS.updateQueue.run(this.client, this.directory.keys(name).scriptKeys, args)) as [
-        number,
-        string[],
-      ];
+      const reply = (await SCRIPTS.updateQueue.run(
+        this.client,
+        this.directory.keys(name).scriptKeys,
+        args,
+      )) as [number, string[]];
       await this.directory.registerAgain(reply[0] === 1 ? [name] : [], await register);
       await this.replicated("updateQueue");
       return decodeQueueRecord(name, pairsToHash(reply[1])) as QueueRecord;
@@ -438,7 +439,11 @@ export class RedisStore implements Store {
       options.scope,
     ];
     return this.call("rateLimitJob", async () => {
-      const reply = await SCRIPTS.rateLimitJob.run(this.client, this.directory.keys(ref.queue).scriptKeys, args);
+      const reply = await SCRIPTS.rateLimitJob.run(
+        this.client,
+        this.directory.keys(ref.queue).scriptKeys,
+        args,
+      );
       return reply === 1;
     });
   }

@@ -4,7 +4,8 @@ import { durationOption } from "./connection/index.js";
 
 /**
  * The `waitForReplicas` option of the store: after each write a caller is told succeeded
- * (`createJobs`, `saveSchedule`, `deleteSchedule`, `cancelJob`, `requeueJob`), wait until
+ * (`createJobs`, `createDedupedJob`, `updateQueue`, `saveSchedule`, `deleteSchedule`, `cancelJob`,
+ * `requeueJob`), wait until
  * `replicas` replicas have it, for at most `timeout` (Redis's `WAIT`).
  */
 export interface WaitForReplicas {

@@ -75,7 +75,9 @@ describe("queue controls on Redis", () => {
   it("a queue rate limit counts claims in fixed windows aligned to the epoch", async () => {
     const store = open();
     await store.updateQueue("q", { rateLimit: { max: 2, per: 1_000 } }, at(0));
-    await store.createJobs([0, 1, 2, 3, 4].map((i) => newJob({ id: `j${i}`, queue: "q", scheduledAt: at(0) })));
+    await store.createJobs(
+      [0, 1, 2, 3, 4].map((i) => newJob({ id: `j${i}`, queue: "q", scheduledAt: at(0) })),
+    );
     expect(await claim(store, 10, at(500))).toHaveLength(2);
     expect(await claim(store, 10, at(999))).toHaveLength(0);
     expect(await claim(store, 10, at(1_000))).toHaveLength(2);

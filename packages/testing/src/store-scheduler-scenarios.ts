@@ -14,6 +14,14 @@ import {
   stopDuringClaimScenario,
   unstorableTextScenario,
 } from "./scenarios/job-life.js";
+import {
+  concurrentPauseScenario,
+  jitterStartAtScenario,
+  overlapScenario,
+  pauseResumeScenario,
+  previewBackfillScenario,
+  triggerScenario,
+} from "./scenarios/schedule-steering.js";
 import { requireCapability } from "./store-conformance/capabilities.js";
 import { storePerTest } from "./store-per-test.js";
 import { createTestClock, type TestClock } from "./test-clock.js";
@@ -151,7 +159,10 @@ export async function payloadLimitScenario(store: Store): Promise<void> {
  *   exactly once per tick over six ticks, on the tick; the stats add up, the schedule's
  *   `occurrences` match, and the scheduler stops;
  * - a payload over `maxPayloadBytes`, alone or in a batch, is rejected with `PAYLOAD_TOO_LARGE`
- *   and nothing of the batch is stored.
+ *   and nothing of the batch is stored;
+ * - schedules you can steer: pause and resume (kept across a re-definition, and against a
+ *   concurrent re-definition on another instance), trigger, preview, backfill, `startAt` and
+ *   `jitter`, and each overlap policy (`allow`, `skip`, `bufferOne`, `cancelOther`).
  *
  * `factory` is called before each test and must return an open, **empty** store; the store is
  * closed after the test (after `options.cleanup`, when given). Run it next to {@link storeConformance}: the conformance suite checks
@@ -221,6 +232,40 @@ export function storeSchedulerScenarios(
       await stopDuringClaimScenario(current());
     });
 
+    describe("schedules you can steer", () => {
+      it("a paused schedule fires no tick, stays paused when defined again, and resumes from now", {
+        timeout: 30_000,
+      }, async () => {
+        await pauseResumeScenario(current());
+      });
+
+      it("triggerSchedule runs once now from any instance, paused or not, and leaves the plan as it was", {
+        timeout: 30_000,
+      }, async () => {
+        await triggerScenario(current());
+      });
+
+      it("previewSchedule honours startAt and until; backfillSchedule enqueues each run of a past range", {
+        timeout: 30_000,
+      }, async () => {
+        await previewBackfillScenario(current());
+      });
+
+      it("startAt holds back earlier ticks and jitter delays each tick's job by its derived offset", {
+        timeout: 30_000,
+      }, async () => {
+        await jitterStartAtScenario(current());
+      });
+
+      for (const overlap of ["allow", "skip", "bufferOne", "cancelOther"] as const) {
+        it(`overlap "${overlap}": what the ticks do while the previous tick's job still runs`, {
+          timeout: 30_000,
+        }, async () => {
+          await overlapScenario(current(), overlap);
+        });
+      }
+    });
+
     const withPeer =
       (run: (store: Store, peer: Store) => Promise<void>, needs: readonly (keyof StoreCapabilities)[] = []) =>
       async (test: TestContext) => {
@@ -251,6 +296,12 @@ export function storeSchedulerScenarios(
       "cancel() of a job running on another instance aborts it within milliseconds, without a lease warning",
       { timeout: 30_000 },
       withPeer(pushedCancelScenario, ["pushedEvents"]),
+    );
+
+    it(
+      "pausing a schedule while another instance defines it anew keeps both changes, whatever the order",
+      { timeout: 30_000 },
+      withPeer(concurrentPauseScenario),
     );
   });
 }

@@ -17,8 +17,10 @@ import { QueueState } from "./queue-state.js";
  */
 export class JobTable {
   private readonly jobs = new Map<string, JobRecord>();
-  /** queue → job name → lane. */
+  /** queue → job name → lane, for jobs without a group. */
   private readonly lanes = new Map<string, Map<string, QueueState>>();
+  /** queue → group → job name → lane, for grouped jobs. */
+  private readonly groupLanes = new Map<string, Map<string, Map<string, QueueState>>>();
   /** queue → uniqueKey → id of the job in an active status holding it. */
   private readonly uniqueKeys = new Map<string, Map<string, string>>();
   /** Running jobs, for lease recovery (there are about as many as busy workers). */
@@ -42,6 +44,26 @@ export class JobTable {
   /** Every lane that has held a job. */
   *allLanes(): IterableIterator<QueueState> {
     for (const byName of this.lanes.values()) yield* byName.values();
+    for (const byGroup of this.groupLanes.values())
+      for (const byName of byGroup.values()) yield* byName.values();
+  }
+
+  /**
+   * The lanes of one queue with the job names given (every name when `null`), by group: the
+   * lanes of jobs without a group under `null`. Groups without such a lane are left out.
+   */
+  lanesByGroup(queue: string, names: readonly string[] | null): Map<string | null, QueueState[]> {
+    const wanted = names === null ? null : new Set(names);
+    const byGroup = new Map<string | null, QueueState[]>();
+    const add = (group: string | null, byName: Map<string, QueueState>): void => {
+      const lanes: QueueState[] = [];
+      for (const lane of byName.values()) if (wanted === null || wanted.has(lane.jobName)) lanes.push(lane);
+      if (lanes.length > 0) byGroup.set(group, lanes);
+    };
+    const plain = this.lanes.get(queue);
+    if (plain !== undefined) add(null, plain);
+    for (const [group, byName] of this.groupLanes.get(queue) ?? []) add(group, byName);
+    return byGroup;
   }
 
   /** The record if `ref` is its current running attempt: the fencing check of docs/architecture.md §2. */
@@ -176,11 +198,9 @@ export class JobTable {
    */
   selectLanes(queues: readonly string[] | null, names: readonly string[] | null): QueueState[] {
     const lanes: QueueState[] = [];
-    const byQueue =
-      queues === null ? [...this.lanes.values()] : [...new Set(queues)].map((queue) => this.lanes.get(queue));
+    const selected = queues === null ? [...this.lanes.keys(), ...this.groupLanes.keys()] : queues;
     const wanted = names === null ? null : new Set(names);
-    for (const byName of byQueue) {
-      if (byName === undefined) continue;
+    const add = (byName: Map<string, QueueState>): void => {
       if (wanted === null) {
         for (const lane of byName.values()) lanes.push(lane);
       } else if (wanted.size < byName.size) {
@@ -191,6 +211,12 @@ export class JobTable {
       } else {
         for (const lane of byName.values()) if (wanted.has(lane.jobName)) lanes.push(lane);
       }
+    };
+    for (const queue of new Set(selected)) {
+      const byName = this.lanes.get(queue);
+      if (byName !== undefined) add(byName);
+      const byGroup = this.groupLanes.get(queue);
+      if (byGroup !== undefined) for (const grouped of byGroup.values()) add(grouped);
     }
     return lanes;
   }
@@ -199,6 +225,7 @@ export class JobTable {
   clear(): void {
     for (const lane of this.allLanes()) lane.clear();
     this.lanes.clear();
+    this.groupLanes.clear();
     this.jobs.clear();
     this.uniqueKeys.clear();
     this.running.clear();
@@ -228,14 +255,28 @@ export class JobTable {
   }
 
   private laneOf(record: JobRecord): QueueState {
-    let byName = this.lanes.get(record.queue);
-    if (byName === undefined) {
-      byName = new Map();
-      this.lanes.set(record.queue, byName);
+    let byName: Map<string, QueueState> | undefined;
+    if (record.group === null) {
+      byName = this.lanes.get(record.queue);
+      if (byName === undefined) {
+        byName = new Map();
+        this.lanes.set(record.queue, byName);
+      }
+    } else {
+      let byGroup = this.groupLanes.get(record.queue);
+      if (byGroup === undefined) {
+        byGroup = new Map();
+        this.groupLanes.set(record.queue, byGroup);
+      }
+      byName = byGroup.get(record.group);
+      if (byName === undefined) {
+        byName = new Map();
+        byGroup.set(record.group, byName);
+      }
     }
     let lane = byName.get(record.name);
     if (lane === undefined) {
-      lane = new QueueState(record.queue, record.name);
+      lane = new QueueState(record.queue, record.name, record.group);
       byName.set(record.name, lane);
     }
     return lane;

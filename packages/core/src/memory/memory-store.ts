@@ -277,19 +277,23 @@ export class MemoryStore implements Store<never> {
     if (!(limit > 0)) return claimed;
     let states = this.table.selectLanes(options.queues, options.names ?? null);
     if (this.controls.size > 0) {
-      const controlled = new Map<string, QueueState[]>();
+      const controlled = new Set<string>();
       const plain: QueueState[] = [];
       for (const state of states) {
-        if (!this.controls.has(state.name)) plain.push(state);
-        else {
-          const lanes = controlled.get(state.name);
-          if (lanes === undefined) controlled.set(state.name, [state]);
-          else lanes.push(state);
-        }
+        if (this.controls.has(state.name)) controlled.add(state.name);
+        else plain.push(state);
       }
-      for (const [queue, lanes] of controlled) {
+      for (const queue of controlled) {
         if (claimed.length >= limit) return claimed;
-        this.claimControlled(queue, lanes, limit - claimed.length, now, lockedUntil, workerId, claimed);
+        this.claimControlled(
+          queue,
+          options.names ?? null,
+          limit - claimed.length,
+          now,
+          lockedUntil,
+          workerId,
+          claimed,
+        );
       }
       states = plain;
     }
@@ -340,12 +344,12 @@ export class MemoryStore implements Store<never> {
   }
 
   /**
-   * Claims from a queue with controls or groups: its due jobs are gathered from its lanes and the
-   * queue's {@link QueueControl} picks them (limits, windows, rotation between groups).
+   * Claims from a queue with controls or grouped jobs: its {@link QueueControl} takes the jobs from
+   * its lanes by group (limits, windows, rotation between groups).
    */
   private claimControlled(
     queue: string,
-    lanes: QueueState[],
+    names: readonly string[] | null,
     limit: number,
     now: number,
     lockedUntil: number,
@@ -353,22 +357,12 @@ export class MemoryStore implements Store<never> {
     claimed: Job[],
   ): void {
     const control = this.controls.get(queue) as QueueControl;
-    if (control.paused || control.limitedUntil > now) return;
-    const due: JobRecord[] = [];
-    const laneByName = new Map<string, QueueState>();
-    for (const lane of lanes) {
-      laneByName.set(lane.jobName, lane);
-      lane.forEachWaiting((record) => {
-        if (record.scheduledAt <= now) due.push(record);
-      });
-    }
     const running: JobRecord[] = [];
     for (const record of this.table.runningJobs()) if (record.queue === queue) running.push(record);
-    for (const record of control.pick(due, running, limit, now)) {
-      (laneByName.get(record.name) as QueueState).leave(record);
+    control.claim(this.table.lanesByGroup(queue, names), running, limit, now, (record) => {
       this.table.start(record, now, lockedUntil, workerId);
       claimed.push(toJob(record));
-    }
+    });
   }
 
   /** {@inheritDoc Store.completeJobs} */

@@ -1,5 +1,34 @@
 import type { GroupLimits, QueuePatch, QueueRecord, RateLimit } from "../store/store.js";
 import { claimsBefore, type JobRecord } from "./job-record.js";
+import type { QueueState } from "./queue-state.js";
+
+/** A group's next due job and the lane it waits in. */
+interface Head {
+  lane: QueueState;
+  record: JobRecord;
+}
+
+/** A group taking part in a claim's rotation. */
+interface Member {
+  group: string | null;
+  lanes: QueueState[];
+  head: Head | undefined;
+  /** How many more jobs of the group this claim may take. */
+  allowed: number;
+  /** The group's serve sequence before this claim (0: never served). */
+  served: number;
+}
+
+/** The first due job of a group across its lanes (one lane per job name), in claim order. */
+function headOf(member: Member, now: number): Head | undefined {
+  let best: Head | undefined;
+  for (const lane of member.lanes) {
+    const record = lane.dueHead(now);
+    if (record !== undefined && (best === undefined || claimsBefore(record, best.record)))
+      best = { lane, record };
+  }
+  return best;
+}
 
 /** Claims counted in the fixed window of a rate limit that holds `start`. @internal */
 interface Window {
@@ -90,13 +119,19 @@ export class QueueControl {
   }
 
   /**
-   * Picks, from `due` (the queue's due jobs that the claimer can run), the jobs to claim at `now`,
-   * at most `limit`, in the order the store contract gives (rounds of one job per group, groups
-   * least recently served first), and counts them in the windows and serve order. `running` lists
-   * the queue's running jobs. The caller starts the returned jobs.
+   * Claims for this queue at `now`, at most `limit` jobs, in the order of the store contract
+   * (rounds of one job per group, the least recently served group first), and counts them in the
+   * windows and the serve order. `lanes` are the queue's lanes the claimer can run, by group;
+   * `running` its running jobs; `take` starts a job (it has left its lane).
    */
-  pick(due: JobRecord[], running: Iterable<JobRecord>, limit: number, now: number): JobRecord[] {
-    if (this.paused || this.limitedUntil > now) return [];
+  claim(
+    lanes: Map<string | null, QueueState[]>,
+    running: Iterable<JobRecord>,
+    limit: number,
+    now: number,
+    take: (record: JobRecord) => void,
+  ): void {
+    if (this.paused || this.limitedUntil > now) return;
     let allowed = limit;
     const runningByGroup = new Map<string | null, number>();
     let runningCount = 0;
@@ -107,45 +142,42 @@ export class QueueControl {
     if (this.concurrency !== null) allowed = Math.min(allowed, this.concurrency - runningCount);
     if (this.rateLimit !== null)
       allowed = Math.min(allowed, this.rateLimit.max - windowCount(this.window, this.rateLimit, now));
-    if (allowed <= 0 || due.length === 0) return [];
+    if (allowed <= 0) return;
 
-    due.sort((a, b) => (claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0));
-    const members = new Map<
-      string | null,
-      { jobs: JobRecord[]; next: number; allowed: number; served: number }
-    >();
-    for (const record of due) {
-      let member = members.get(record.group);
-      if (member === undefined) {
-        const groupAllowed = this.groupAllowance(record.group, runningByGroup.get(record.group) ?? 0, now);
-        member = {
-          jobs: [],
-          next: 0,
-          allowed: groupAllowed,
-          served: this.groups.get(record.group)?.servedSeq ?? 0,
-        };
-        members.set(record.group, member);
-      }
-      member.jobs.push(record);
+    const rotation: Member[] = [];
+    for (const [group, groupLanes] of lanes) {
+      const groupAllowed = this.groupAllowance(group, runningByGroup.get(group) ?? 0, now);
+      if (groupAllowed <= 0) continue;
+      const member: Member = {
+        group,
+        lanes: groupLanes,
+        head: undefined,
+        allowed: groupAllowed,
+        served: this.groups.get(group)?.servedSeq ?? 0,
+      };
+      for (const lane of groupLanes) lane.promote(now);
+      member.head = headOf(member, now);
+      if (member.head !== undefined) rotation.push(member);
     }
-    // Map iteration keeps insertion order, which is the claim order of each group's first job:
-    // a stable sort by last service then breaks ties by it.
-    const rotation = [...members.entries()]
-      .filter(([, member]) => member.allowed > 0)
-      .sort(([, a], [, b]) => a.served - b.served);
-    const picked: JobRecord[] = [];
-    while (picked.length < allowed && rotation.length > 0) {
-      for (let i = 0; i < rotation.length && picked.length < allowed; ) {
-        const [group, member] = rotation[i] as [string | null, (typeof rotation)[number][1]];
-        const record = member.jobs[member.next++] as JobRecord;
+    rotation.sort(
+      (a, b) =>
+        a.served - b.served || (claimsBefore((a.head as Head).record, (b.head as Head).record) ? -1 : 1),
+    );
+    let taken = 0;
+    while (taken < allowed && rotation.length > 0) {
+      for (let i = 0; i < rotation.length && taken < allowed; ) {
+        const member = rotation[i] as Member;
+        const { lane, record } = member.head as Head;
+        lane.leave(record);
+        take(record);
+        taken++;
         member.allowed--;
-        picked.push(record);
-        this.countClaim(group, now);
-        if (member.allowed <= 0 || member.next >= member.jobs.length) rotation.splice(i, 1);
+        this.countClaim(member.group, now);
+        member.head = member.allowed > 0 ? headOf(member, now) : undefined;
+        if (member.head === undefined) rotation.splice(i, 1);
         else i++;
       }
     }
-    return picked;
   }
 
   /** How many more jobs of `group` may start at `now`. */

@@ -18,7 +18,8 @@ const setReadySlot = (record: JobRecord, index: number): void => {
 };
 
 /**
- * The waiting jobs and status counts of one lane: the jobs of one name in one queue.
+ * The waiting jobs and status counts of one lane: the jobs of one name in one queue (and, for
+ * grouped jobs, of one group).
  *
  * While every waiting job of the queue has the same priority (the common case), claim order is
  * due order, and one heap in due order (`delayed`) serves both claims and {@link nextDueAt}.
@@ -55,10 +56,12 @@ export class QueueState {
   /**
    * @param name - the queue name.
    * @param jobName - the job name.
+   * @param group - the group key of the lane's jobs, or `null` for jobs without a group.
    */
   constructor(
     readonly name: string,
     readonly jobName: string,
+    readonly group: string | null = null,
   ) {}
 
   /** Adds a job that has just started waiting. Its `scheduledAt` must not change until it leaves. */
@@ -125,12 +128,6 @@ export class QueueState {
     if (delayed === undefined) return ready === undefined ? null : ready.scheduledAt;
     if (ready === undefined) return delayed.scheduledAt;
     return Math.min(delayed.scheduledAt, ready.scheduledAt);
-  }
-
-  /** Calls `visit` with every waiting job, in no particular order. */
-  forEachWaiting(visit: (record: JobRecord) => void): void {
-    for (const record of this.delayed.values()) visit(record);
-    for (const record of this.ready.values()) visit(record);
   }
 
   /** Drops every waiting job from the heaps. */

@@ -2,7 +2,9 @@ import { validateTimezone } from "../cron/index.js";
 import type { JobInput } from "../enqueue/job-input.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { MisfirePolicy, ScheduleDefinition } from "../store/store.js";
+import { parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { OVERLAP_POLICIES, type OverlapPolicy, type SteeredDefinition } from "./schedule-controls.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
 /** Every option of {@link ScheduleOptions}. */
@@ -18,11 +20,19 @@ const SCHEDULE_OPTION_FIELDS = [
   "misfire",
   "maxOccurrences",
   "until",
+  "overlap",
+  "jitter",
+  "startAt",
 ] as const satisfies ReadonlyArray<keyof ScheduleOptions>;
+
+/** The longest jitter a schedule may have (ms): a day. */
+const MAX_JITTER_MS = 86_400_000;
 
 /**
  * Validates a schedule's options and builds its stored definition: time zone, misfire policy,
- * end conditions, and the template of every tick's job (validated like an enqueued job).
+ * start and end conditions, overlap policy, jitter, and the template of every tick's job
+ * (validated like an enqueued job). A new definition is not paused; the definer carries the
+ * stored paused state over.
  */
 export function toScheduleDefinition(
   name: string,
@@ -30,7 +40,7 @@ export function toScheduleDefinition(
   options: ScheduleOptions,
   input: JobInput,
   defaultMisfire: MisfirePolicy,
-): ScheduleDefinition {
+): SteeredDefinition {
   assertKnownFields(options, SCHEDULE_OPTION_FIELDS, "options");
   const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
   const misfire = options.misfire ?? defaultMisfire;
@@ -44,6 +54,35 @@ export function toScheduleDefinition(
   if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
     throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
   }
+  const overlap: OverlapPolicy = options.overlap ?? "allow";
+  if (!OVERLAP_POLICIES.includes(overlap)) {
+    throw new InvalidScheduleError(
+      `overlap must be ${OVERLAP_POLICIES.map((p) => JSON.stringify(p)).join(", ")}, got ${JSON.stringify(overlap)}`,
+    );
+  }
+  const jitter = Math.floor(parseDuration(options.jitter ?? 0, "jitter"));
+  if (jitter > MAX_JITTER_MS) {
+    throw new InvalidScheduleError(`jitter must be at most 24h (${MAX_JITTER_MS} ms), got ${jitter} ms`);
+  }
+  const { startAt } = options;
+  if (startAt !== undefined && (!(startAt instanceof Date) || Number.isNaN(startAt.getTime()))) {
+    throw new InvalidScheduleError(`startAt must be a valid Date, got ${String(startAt)}`);
+  }
+  if (startAt !== undefined && until !== undefined && startAt.getTime() > until.getTime()) {
+    throw new InvalidScheduleError(
+      `startAt (${startAt.toISOString()}) is after until (${until.toISOString()}): the schedule would never run`,
+    );
+  }
+  if (startAt !== undefined && shape.kind === "once" && startAt.getTime() > (shape.anchor ?? 0)) {
+    throw new InvalidScheduleError(
+      `startAt (${startAt.toISOString()}) is after the one-time run (${new Date(shape.anchor ?? 0).toISOString()}): it would never run`,
+    );
+  }
+  // An interval schedule with a start time runs at `startAt` and every interval after it.
+  const anchored =
+    startAt !== undefined && shape.kind === "interval" && shape.every !== undefined
+      ? { ...shape, anchor: startAt.getTime() - shape.every }
+      : shape;
   const record = input.toRecord(
     {
       name,
@@ -59,7 +98,7 @@ export function toScheduleDefinition(
     false,
   );
   return {
-    ...shape,
+    ...anchored,
     timezone,
     misfire,
     maxOccurrences: maxOccurrences ?? null,
@@ -73,5 +112,9 @@ export function toScheduleDefinition(
       metadata: record.metadata,
       uniqueKey: record.uniqueKey,
     },
+    overlap,
+    jitter,
+    startAt: startAt ? startAt.getTime() : null,
+    paused: false,
   };
 }

@@ -2,6 +2,7 @@ import { parseCron } from "../cron/index.js";
 import type { Schedule } from "../cron/schedule.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
+import { controlsOf } from "./schedule-controls.js";
 
 const DAY_MS = 86_400_000;
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -75,10 +76,15 @@ export function compileSchedule(def: ScheduleDefinition): Schedule {
   }
 }
 
-/** The first run time of a new schedule created at `now`. */
+/**
+ * The first run time of a new schedule created at `now`: never before its `startAt`, never after
+ * its `until`. (A one-time schedule runs at its time even when that has passed.)
+ */
 export function firstRunAt(def: ScheduleDefinition, schedule: Schedule, now: number): Date | null {
   if (def.kind === "once") return new Date(def.anchor ?? now);
-  const first = schedule.next(new Date(now));
+  const { startAt } = controlsOf(def);
+  // `next` is strictly after its argument: from `startAt - 1` the first run may be `startAt` itself.
+  const first = schedule.next(new Date(startAt === null ? now : Math.max(now, startAt - 1)));
   if (first && def.until !== null && first.getTime() > def.until) return null;
   return first;
 }
@@ -89,6 +95,11 @@ export interface TickPlan {
   ticks: Date[];
   /** The schedule's next run after this firing, or `null` when it has ended. */
   nextRunAt: Date | null;
+  /**
+   * The next run after this firing, ignoring `maxOccurrences`: the next run when fewer than
+   * `ticks` make a job (an overlap policy held some back, and those do not count).
+   */
+  following: Date | null;
 }
 
 /** Settings of the misfire policy. */
@@ -138,17 +149,31 @@ export function planTick(
     ticks = ticks.filter((t) => t.getTime() <= until);
     if (next && next.getTime() > until) next = null;
   }
+  const following = next;
   if (def.maxOccurrences !== null) {
     const remaining = Math.max(0, def.maxOccurrences - record.occurrences);
     ticks = ticks.slice(0, remaining);
     if (record.occurrences + ticks.length >= def.maxOccurrences) next = null;
   }
-  return { ticks, nextRunAt: next };
+  return { ticks, nextRunAt: next, following };
 }
 
-/** Stable JSON of a definition without its anchor, to tell whether a re-registered schedule changed. */
+/**
+ * Stable JSON of a definition without its anchor, to tell whether a re-registered schedule changed.
+ * The paused flag and the buffered tick are state, not definition, and are left out; so are the steering fields at their
+ * defaults, so that a definition stored before they existed compares equal to the same one now.
+ */
 export function definitionKey(def: ScheduleDefinition): string {
-  return stableStringify({ ...def, anchor: def.kind === "once" ? def.anchor : undefined });
+  const { overlap, jitter, startAt } = controlsOf(def);
+  return stableStringify({
+    ...def,
+    anchor: def.kind === "once" ? def.anchor : undefined,
+    paused: undefined,
+    buffered: undefined,
+    overlap: overlap === "allow" ? undefined : overlap,
+    jitter: jitter === 0 ? undefined : jitter,
+    startAt: startAt ?? undefined,
+  });
 }
 
 function stableStringify(value: unknown): string {

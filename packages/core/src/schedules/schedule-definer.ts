@@ -6,6 +6,7 @@ import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from 
 import type { ScheduleRegistrar } from "./builder.js";
 import { compileSchedule, definitionKey, firstRunAt } from "./definition.js";
 import { toScheduleDefinition } from "./definition-input.js";
+import { controlsOf, type SteeredDefinition } from "./schedule-controls.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
 /** The shape of a schedule before its options are applied: what the builders pass. */
@@ -116,7 +117,9 @@ export class ScheduleDefiner implements ScheduleRegistrar {
         if (await this.store.saveSchedule(record, { onlyIfAbsent: true })) return record;
         continue;
       }
-      if (!stampBefore(stampOf(existing), stampOf(record))) {
+      // This instance's own earlier write is superseded by its later call, even within the same ms
+      // (or after a pause or resume advanced the stored stamp).
+      if (existing.definedBy !== record.definedBy && !stampBefore(stampOf(existing), stampOf(record))) {
         this.warnIfOther(name, definition, existing);
         return existing;
       }
@@ -131,16 +134,25 @@ export class ScheduleDefiner implements ScheduleRegistrar {
     existing: ScheduleRecord | null,
   ): ScheduleRecord {
     const now = this.options.clock.now();
+    const definedBy = this.options.distributed.instanceId;
+    // A new definition keeps the stored paused state: pausing is an operator's decision that a
+    // restart or a deploy with a changed definition must not undo.
+    const paused = existing !== null && controlsOf(existing.definition).paused;
+    // Stamps of one instance only move forward, so its later write is told apart from its earlier one.
+    const definedAt =
+      existing !== null && existing.definedBy === definedBy
+        ? Math.max(now, existing.definedAt.getTime() + 1)
+        : now;
     return {
       name,
-      definition,
-      nextRunAt: firstRunAt(definition, compileSchedule(definition), now),
+      definition: { ...definition, paused } as SteeredDefinition,
+      nextRunAt: paused ? null : firstRunAt(definition, compileSchedule(definition), now),
       lastRunAt: existing?.lastRunAt ?? null,
       occurrences: 0,
       createdAt: existing?.createdAt ?? new Date(now),
       updatedAt: new Date(now),
-      definedAt: new Date(now),
-      definedBy: this.options.distributed.instanceId,
+      definedAt: new Date(definedAt),
+      definedBy,
     };
   }
 

@@ -5,10 +5,14 @@ import type { HookRunner } from "../hooks/hook-runner.js";
 import type { MiddlewareMembers } from "../middleware/middleware-members.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
+import { writeBufferedTick } from "./buffered-tick.js";
 import { compileSchedule, definitionKey, planTick } from "./definition.js";
+import { tickJitter } from "./jitter.js";
+import { activeTickJobs, decideOverlap } from "./overlap.js";
+import { controlsOf } from "./schedule-controls.js";
+import { TICK_METADATA } from "./tick-metadata.js";
 
-/** Metadata keys set on every job a schedule tick makes. */
-export const TICK_METADATA = { schedule: "sched.schedule", tick: "sched.tick" } as const;
+export { TICK_METADATA } from "./tick-metadata.js";
 
 /**
  * Turns due schedules into jobs while this instance leads. Each firing is one compare-and-set on
@@ -34,6 +38,10 @@ export class ScheduleRunner {
     private readonly hasHandler: (name: string) => boolean,
     /** Checks the metadata middleware added to a tick's jobs. */
     private readonly recheckMetadata: (jobs: NewJobRecord[]) => void = () => {},
+    /** Cancels an earlier tick's job (overlap `cancelOther`), aborting it here if it runs here. */
+    private readonly cancelJob: (id: string, now: Date) => Promise<void> = async (id, now) => {
+      await store.cancelJob(id, now);
+    },
   ) {
     this.task = new PeriodicTask(
       "firing schedules",
@@ -77,6 +85,19 @@ export class ScheduleRunner {
     let earliest = Number.POSITIVE_INFINITY;
     for (const record of records) {
       if (!this.isLeader()) return undefined;
+      const controls = controlsOf(record.definition);
+      // A paused schedule has no next run (and fires nothing: see ScheduleSteering).
+      if (controls.paused) continue;
+      if (controls.buffered !== null) {
+        try {
+          await this.releaseBuffered(record, controls.buffered);
+        } catch (err) {
+          this.options.logger.error("enqueuing a buffered schedule tick failed; it will be tried again", {
+            schedule: record.name,
+            error: toError(err).message,
+          });
+        }
+      }
       if (!record.nextRunAt) continue;
       const now = clock.now();
       if (record.nextRunAt.getTime() > now) {
@@ -97,7 +118,7 @@ export class ScheduleRunner {
   }
 
   private async fire(record: ScheduleRecord, now: number): Promise<Date | null> {
-    const { misfireGrace, misfireLimit, idGenerator } = this.options;
+    const { misfireGrace, misfireLimit } = this.options;
     if (!this.hasHandler(record.name) && !this.warnedUndefined.has(record.name)) {
       // Another instance may define it (a rolling deploy): fire it, its jobs wait for that instance.
       this.warnedUndefined.add(record.name);
@@ -108,30 +129,51 @@ export class ScheduleRunner {
     }
     const plan = planTick(record, this.scheduleOf(record), now, { grace: misfireGrace, limit: misfireLimit });
     const template = record.definition.job;
-    const jobs: NewJobRecord[] = plan.ticks.map((tick) => ({
-      id: idGenerator(),
-      name: record.name,
-      payload: template.payload,
-      queue: template.queue,
-      priority: template.priority,
-      maxRetries: template.maxRetries,
-      timeout: template.timeout,
-      scheduledAt: tick,
-      createdAt: new Date(now),
-      status: "pending",
-      metadata: {
-        ...template.metadata,
-        [TICK_METADATA.schedule]: record.name,
-        [TICK_METADATA.tick]: tick.toISOString(),
-      },
-      uniqueKey: template.uniqueKey,
-    }));
+    const controls = controlsOf(record.definition);
+    let ticks = plan.ticks;
+    let nextRunAt = plan.nextRunAt;
+    let buffer: Date | null = null;
+    if (controls.overlap !== "allow" && ticks.length > 0) {
+      // Only the leader makes tick jobs, and it fires one schedule at a time, so this read sees
+      // every tick job there is. What can change before the insert below is only that one of them
+      // becomes final meanwhile: then a tick is held back (skip, bufferOne) that could have run,
+      // the safe side. Two instances that briefly both lead read the same jobs and decide the
+      // same; fireScheduleTick lets only one of them enqueue.
+      const active = await activeTickJobs(this.store, record.name, template.queue);
+      const decision = decideOverlap(controls.overlap, ticks, active, controls.buffered !== null);
+      ticks = decision.ticks;
+      buffer = decision.buffer;
+      // Cancelled before the new job is inserted, so that a uniqueKey of the template is free
+      // for it. Should this firing then lose its compare-and-set (another leader fired the tick,
+      // or the schedule was paused meanwhile), the winner cancelled or would have cancelled the
+      // same jobs.
+      for (const job of decision.cancel) await this.cancelJob(job.id, new Date(now));
+      if (ticks.length < plan.ticks.length) {
+        // Ticks held back make no job and do not count as occurrences; the plan moves past them.
+        // A buffered tick counts toward maxOccurrences (its job runs later), though not in
+        // `occurrences`, which the store counts from the jobs a firing inserts.
+        const max = record.definition.maxOccurrences;
+        const counted = ticks.length + (buffer === null ? 0 : 1);
+        nextRunAt = max !== null && record.occurrences + counted >= max ? null : plan.following;
+        this.options.logger.info(
+          buffer === null
+            ? "a schedule tick was held back by its overlap policy"
+            : "a schedule tick is buffered until the running one is final",
+          {
+            schedule: record.name,
+            overlap: controls.overlap,
+            tick: plan.ticks[plan.ticks.length - 1]?.toISOString(),
+          },
+        );
+      }
+    }
+    const jobs = ticks.map((tick) => this.tickJob(record, tick, now));
     const fire = () => {
       if (this.members.wrapsTick) this.recheckMetadata(jobs);
       return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,
-        nextRunAt: plan.nextRunAt,
+        nextRunAt,
         firedAt: new Date(now),
         jobs,
       });
@@ -147,6 +189,58 @@ export class ScheduleRunner {
       if (this.hooks.has("onEnqueue")) for (const job of result.jobs) this.hooks.onEnqueue(job);
       this.onJobsEnqueued();
     }
-    return plan.nextRunAt;
+    if (buffer !== null) {
+      await writeBufferedTick(
+        this.store,
+        record.name,
+        definitionKey(record.definition),
+        null,
+        buffer.getTime(),
+        now,
+      );
+    }
+    return nextRunAt;
+  }
+
+  /**
+   * Enqueues the job of a buffered tick (overlap `bufferOne`) once none of the schedule's tick
+   * jobs is active any more. The buffered tick is cleared first (a compare-and-set), then the job
+   * inserted: should this instance stop in between, that one run is lost rather than run twice.
+   * Looked at on every pass of the runner, so at least every `pollInterval`.
+   */
+  private async releaseBuffered(record: ScheduleRecord, tick: number): Promise<void> {
+    const queue = record.definition.job.queue;
+    if ((await activeTickJobs(this.store, record.name, queue)).length > 0) return;
+    const now = this.options.clock.now();
+    const key = definitionKey(record.definition);
+    if (!(await writeBufferedTick(this.store, record.name, key, tick, null, now))) return;
+    const jobs = await this.store.createJobs([this.tickJob(record, new Date(tick), now)]);
+    if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
+    this.onJobsEnqueued();
+  }
+
+  /** The job of `record`'s tick at `tick`: the template, delayed by the tick's jitter. */
+  private tickJob(record: ScheduleRecord, tick: Date, now: number): NewJobRecord {
+    const template = record.definition.job;
+    const jitter = controlsOf(record.definition).jitter;
+    const scheduledAt = new Date(tick.getTime() + tickJitter(record.name, tick.getTime(), jitter));
+    return {
+      id: this.options.idGenerator(),
+      name: record.name,
+      payload: template.payload,
+      queue: template.queue,
+      priority: template.priority,
+      maxRetries: template.maxRetries,
+      timeout: template.timeout,
+      scheduledAt,
+      createdAt: new Date(now),
+      status: scheduledAt.getTime() > now ? "scheduled" : "pending",
+      metadata: {
+        ...template.metadata,
+        [TICK_METADATA.schedule]: record.name,
+        [TICK_METADATA.tick]: tick.toISOString(),
+      },
+      uniqueKey: template.uniqueKey,
+    };
   }
 }

@@ -46,6 +46,18 @@ export class AckBatcher {
   }
 
   /**
+   * Sends what is queued now (without waiting for the next turn of the event loop) and waits for
+   * the call in flight to settle. For a claim that found a queue's limits full while completions
+   * of this instance were still unsent: they free places once they land.
+   */
+  async settle(): Promise<void> {
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+    this.flush();
+    await this.inFlight;
+  }
+
+  /**
    * Sends everything queued and waits until it has landed, giving up after `maxFailures` failed
    * calls in a row: acknowledgements that cannot be sent are dropped (logged), and their jobs run
    * again once their leases expire, as at-least-once delivery allows. Stopping never hangs on a

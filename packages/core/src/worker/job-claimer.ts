@@ -9,8 +9,8 @@ import type { Outcomes } from "./outcomes.js";
 import { refOf } from "./running-job.js";
 
 /**
- * How long the claim loop waits before looking again when a job was due but its claim gave none
- * (queue controls held it back), in ms.
+ * How long the claim loop waits, in real time, before looking again when a job was due but its
+ * claim gave none (queue controls held it back, or another instance took it), in ms.
  */
 export const BLOCKED_RETRY_MS = 100;
 
@@ -22,6 +22,8 @@ export const BLOCKED_RETRY_MS = 100;
  */
 export class JobClaimer {
   private idleTimer: TimerHandle | null = null;
+  /** The real-time re-check after a claim held back by queue controls (see {@link BLOCKED_RETRY_MS}). */
+  private blockedTimer: ReturnType<typeof setTimeout> | null = null;
   private wakeImmediate: ReturnType<typeof setImmediate> | null = null;
   /** The claim loop while it runs: `stop()` waits for it, so no claim outlives `stop()`. */
   private fetching: Promise<void> | null = null;
@@ -142,7 +144,7 @@ export class JobClaimer {
           // Jobs were claimed: their completions will claim again, so the store need not be asked
           // when the next job is due until a claim comes back empty.
           if (jobs.length > 0) this.setIdle(this.options.pollInterval);
-          else await this.armIdleTimer(names);
+          else await this.armIdleTimer(names, now);
           return;
         }
       }
@@ -200,13 +202,33 @@ export class JobClaimer {
    * a rate limit window full, a group pushed back): the loop then looks again after
    * {@link BLOCKED_RETRY_MS} instead of at once.
    */
-  private async armIdleTimer(names: readonly string[]): Promise<void> {
+  private async armIdleTimer(names: readonly string[], claimedAt: number): Promise<void> {
     const { clock, pollInterval, queues } = this.options;
     let delay = pollInterval;
     const due = await this.store.nextDueAt({ queues, names });
     if (due) {
       const wait = due.getTime() - clock.now();
-      delay = Math.min(delay, wait > 0 ? wait : BLOCKED_RETRY_MS);
+      // Due after the claim looked: it simply became due since; claim again at once below.
+      const heldBack = due.getTime() <= claimedAt;
+      if (heldBack && this.outcomes.acksPending) {
+        // Completions of this instance not yet stored may be what holds the limits full.
+        await this.outcomes.settleAcks();
+        if (this.isActive) this.wantFetch = true;
+        return;
+      }
+      if (heldBack) {
+        // Held back by queue controls: look again soon. The wait is real time, not the clock's:
+        // it is a re-check of the store, and a test clock that only moves when work is idle
+        // must not stall it.
+        if (!this.isActive) return;
+        this.setIdle(pollInterval);
+        this.blockedTimer = setTimeout(() => {
+          this.blockedTimer = null;
+          this.wake();
+        }, BLOCKED_RETRY_MS);
+        return;
+      }
+      delay = Math.min(delay, Math.max(0, wait));
     }
     if (!this.isActive) return;
     if (delay === 0) this.wantFetch = true;
@@ -224,5 +246,7 @@ export class JobClaimer {
   private clearIdle(): void {
     if (this.idleTimer !== null) this.options.clock.clearTimeout(this.idleTimer);
     this.idleTimer = null;
+    if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
+    this.blockedTimer = null;
   }
 }

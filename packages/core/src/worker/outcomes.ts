@@ -47,6 +47,16 @@ export class Outcomes {
     this.track(this.recordFailure(running, err));
   }
 
+  /** Whether completions of this instance are queued or being sent. */
+  get acksPending(): boolean {
+    return this.acks.pending > 0;
+  }
+
+  /** Sends the queued completions now and waits for them to land (see {@link AckBatcher.settle}). */
+  settleAcks(): Promise<void> {
+    return this.acks.settle();
+  }
+
   /** Hands jobs back to the queue without any penalty; `why` is logged at debug level. */
   release(refs: readonly JobRef[], why: string): void {
     if (refs.length === 0) return;
@@ -98,7 +108,7 @@ export class Outcomes {
         logger.debug("rate limit ignored: the job's lease had been taken over", { jobId: job.id });
         return;
       }
-      logger.info(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
+      logger.debug(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
         jobId: job.id,
         name: job.name,
         queue: job.queue,
