@@ -18,6 +18,18 @@ export interface WorkloadConfig {
   delayedJobs: number;
   /** How far ahead the delayed jobs are due, in ms (`BENCH_DELAY_MS`, default 1,000). */
   delayMs: number;
+  /** Jobs of the `groups` and `global-concurrency` workloads (`BENCH_CONTROL_JOBS`, default 20,000). */
+  controlJobs: number;
+  /** Group keys the `groups` workload spreads its jobs over (`BENCH_GROUP_KEYS`, default 100). */
+  groupKeys: number;
+  /** The limit of the `global-concurrency` workload (`BENCH_GLOBAL_CONCURRENCY`, default 10). */
+  globalConcurrency: number;
+  /** Jobs of the `rate-limit` workload (`BENCH_RATE_JOBS`, default 5,000). */
+  rateJobs: number;
+  /** Its limit: jobs started per window (`BENCH_RATE_MAX`, default 1,000)… */
+  rateMax: number;
+  /** …of this many ms (`BENCH_RATE_PER_MS`, default 1,000). */
+  ratePerMs: number;
 }
 
 /** What the orchestrator runs. */
@@ -81,6 +93,12 @@ export function workloadConfigFromEnv(env: Env, group?: SizeDefaults): WorkloadC
     latencyRate: positiveInt(env, "BENCH_RATE", d.latencyRate ?? 100),
     delayedJobs: positiveInt(env, "BENCH_DELAYED_JOBS", d.delayedJobs ?? 2_000),
     delayMs: positiveInt(env, "BENCH_DELAY_MS", d.delayMs ?? 1_000),
+    controlJobs: positiveInt(env, "BENCH_CONTROL_JOBS", d.controlJobs ?? 20_000),
+    groupKeys: positiveInt(env, "BENCH_GROUP_KEYS", d.groupKeys ?? 100),
+    globalConcurrency: positiveInt(env, "BENCH_GLOBAL_CONCURRENCY", d.globalConcurrency ?? 10),
+    rateJobs: positiveInt(env, "BENCH_RATE_JOBS", d.rateJobs ?? 5_000),
+    rateMax: positiveInt(env, "BENCH_RATE_MAX", d.rateMax ?? 1_000),
+    ratePerMs: positiveInt(env, "BENCH_RATE_PER_MS", d.ratePerMs ?? 1_000),
   };
 }
 

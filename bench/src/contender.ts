@@ -14,18 +14,40 @@ export interface BenchJob {
   i: number;
   /** Run no earlier than this instant; absent means "as soon as possible". */
   runAt?: Date;
+  /** The job's group key (a tenant); only given to contenders that support `groups`. */
+  group?: string;
 }
 
 /**
  * The workload's handler. A contender must call it as the first statement of its own handler,
- * once for every attempt, with the job's payload; the call is where latency is measured.
+ * once for every attempt, with the job's payload; the call is where latency is measured. A
+ * contender that supports queue controls also passes the instant its library stamped the job
+ * as started (its claim, epoch ms), which the rate-limit workload counts windows by.
  */
-export type BenchHandler = (payload: BenchPayload) => void;
+export type BenchHandler = (payload: BenchPayload, startedAt?: number) => void;
+
+/** A queue control a contender can apply (see {@link QueueControls}). */
+export type Control = "groups" | "globalConcurrency" | "rateLimit";
+
+/**
+ * Queue controls a workload asks for, enforced by the library across all its workers. Only
+ * given to contenders that list the control in their registry entry (`contenders/index.ts`).
+ */
+export interface QueueControls {
+  /** Running jobs of the queue at most, across all workers. */
+  globalConcurrency?: number;
+  /** Jobs started per window of `perMs` at most, across all workers. */
+  rateLimit?: { max: number; perMs: number };
+  /** Running jobs of one group key at most (jobs carry `group`). */
+  groupConcurrency?: number;
+}
 
 /** How the worker side of a contender is configured; given to `setup`, used by `startWorker`. */
 export interface WorkerSettings {
   /** Handlers run at once, at most. */
   concurrency: number;
+  /** Queue controls to apply before anything is enqueued; none when absent. */
+  controls?: QueueControls;
 }
 
 /**

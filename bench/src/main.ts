@@ -67,7 +67,9 @@ async function main(): Promise<number> {
     console.log(
       `  ${g.group.name}: throughput ${sizes.jobs.toLocaleString("en-US")} jobs; idle latency ${sizes.latencySamples} ` +
         `samples at ${sizes.latencyRate}/s after ${sizes.latencyWarmup} warm-up; delayed ${sizes.delayedJobs} jobs due ` +
-        `in ${sizes.delayMs} ms; concurrency ${sizes.concurrency}`,
+        `in ${sizes.delayMs} ms; concurrency ${sizes.concurrency}; groups ${sizes.controlJobs.toLocaleString("en-US")} jobs ` +
+        `over ${sizes.groupKeys} keys; global concurrency ${sizes.globalConcurrency}; rate limit ` +
+        `${sizes.rateJobs.toLocaleString("en-US")} jobs at ${sizes.rateMax} per ${sizes.ratePerMs} ms`,
     );
     for (const name of g.contenders) console.log(`    ${name}: ${CONTENDERS[name]?.description ?? ""}`);
   }
@@ -80,6 +82,8 @@ async function main(): Promise<number> {
   for (let r = 1; r <= run.runs; r++) {
     for (const workload of workloads) {
       for (const contender of contenders) {
+        // A workload that needs a queue control the contender lacks (BullMQ has no groups) is not run.
+        if (workload.needs && !(CONTENDERS[contender]?.controls ?? []).includes(workload.needs)) continue;
         const result = await runChild(node, contender, workload.name, r, run.childTimeoutMs);
         results.push(result);
         const summary = result.ok

@@ -72,11 +72,19 @@ export function summarize(
           const failed = results.filter(
             (r) => !r.ok && r.contender === contender && r.workload === workload.name,
           );
+          // Not run at all (the contender lacks the control the workload needs): no figure, no row.
+          if (
+            runs.length === 0 &&
+            failed.length === 0 &&
+            !results.some((r) => r.contender === contender && r.workload === workload.name)
+          )
+            continue;
           let ratios: Record<string, number | null> | null = null;
           if (contender === selection.subject) {
             ratios = {};
             for (const peer of peers) {
-              ratios[peer] = ratioOf(value, values.get(peer)?.value ?? null, spec.better);
+              ratios[peer] =
+                spec.compare === false ? null : ratioOf(value, values.get(peer)?.value ?? null, spec.better);
             }
           }
           const target = targetFor(contender, workload.name, spec.key);
@@ -292,7 +300,8 @@ export function renderVariant(variant: VariantResult): string {
 
 /** A figure as shown: thousands separators for rates, finer decimals for small times. */
 export function formatValue(value: number, unit: MetricSpec["unit"]): string {
-  if (unit === "jobs/s") return Math.round(value).toLocaleString("en-US");
+  if (unit === "jobs/s" || unit === "jobs") return Math.round(value).toLocaleString("en-US");
+  if (unit === "x") return value.toFixed(2);
   const digits = Math.abs(value) < 10 ? 2 : Math.abs(value) < 100 ? 1 : 0;
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }

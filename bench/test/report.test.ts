@@ -420,3 +420,40 @@ describe("variants of the subject", () => {
     }
   });
 });
+
+describe("queue-control workloads", () => {
+  const rate = WORKLOADS["rate-limit"]!;
+  const groups = WORKLOADS.groups!;
+  const redisLike: Group = { ...pgGroup, name: "r", contenders: ["bull", "sched"], bar: [] };
+  const rateFigures = (limit: number, highest: number, sliding: number, pace: number) => ({
+    limit,
+    highestPerWindow: highest,
+    highestSliding: sliding,
+    startedPerSec: pace,
+  });
+
+  it("leaves out a workload a contender did not run, instead of showing it failed", () => {
+    const figures = summarize(
+      [result("sched", "groups", { plainPerSec: 10, groupedPerSec: 5, groupedShare: 0.5 })],
+      [groups],
+      [select(redisLike)],
+    );
+    expect(figures.filter((f) => f.contender === "bull")).toEqual([]);
+    expect(figureOf(figures, "sched", "groups", "groupedShare").value).toBe(0.5);
+  });
+
+  it("gives no ratio on figures read against the limit, and orients the others", () => {
+    const figures = summarize(
+      [
+        result("bull", "rate-limit", rateFigures(1000, 1100, 1400, 1050)),
+        result("sched", "rate-limit", rateFigures(1000, 1000, 2000, 1000)),
+      ],
+      [rate],
+      [select(redisLike)],
+    );
+    expect(figureOf(figures, "sched", "rate-limit", "limit").ratios).toEqual({ bull: null });
+    expect(figureOf(figures, "sched", "rate-limit", "startedPerSec").ratios).toEqual({ bull: null });
+    expect(figureOf(figures, "sched", "rate-limit", "highestPerWindow").ratios).toEqual({ bull: 1.1 });
+    expect(figureOf(figures, "sched", "rate-limit", "highestSliding").ratios).toEqual({ bull: 0.7 });
+  });
+});

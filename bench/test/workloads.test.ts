@@ -14,6 +14,12 @@ const tiny: WorkloadConfig = {
   latencyRate: 200,
   delayedJobs: 200,
   delayMs: 300,
+  controlJobs: 2_000,
+  groupKeys: 20,
+  globalConcurrency: 5,
+  rateJobs: 700,
+  rateMax: 200,
+  ratePerMs: 200,
 };
 
 const inProcess = ["sched-memory"];

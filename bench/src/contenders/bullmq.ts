@@ -34,6 +34,7 @@ export function createContender(): Contender {
   let queue: Queue<BenchPayload> | null = null;
   let worker: Worker<BenchPayload> | null = null;
   let concurrency = 50;
+  let limiter: { max: number; duration: number } | undefined;
 
   const started = (): Queue<BenchPayload> => {
     if (!queue) throw new Error("bullmq: setup() was not called");
@@ -43,11 +44,20 @@ export function createContender(): Contender {
   return {
     async setup(settings: WorkerSettings) {
       concurrency = settings.concurrency;
+      const controls = settings.controls ?? {};
+      // Groups are a feature of BullMQ Pro, not of the open-source BullMQ measured here.
+      if (controls.groupConcurrency !== undefined) throw new Error("bullmq: groups need BullMQ Pro");
+      // BullMQ's rate limiter is a Worker option, counted in Redis across every worker of the queue.
+      limiter = controls.rateLimit
+        ? { max: controls.rateLimit.max, duration: controls.rateLimit.perMs }
+        : undefined;
       await deleteKeys(url, [KEYS]);
       const q = new Queue<BenchPayload>(QUEUE, { connection, prefix: PREFIX });
       q.on("error", (err) => console.error(`bullmq queue error: ${err.message}`));
       queue = q;
       await q.waitUntilReady();
+      // The queue's global concurrency, kept in Redis: every worker of the queue obeys it.
+      if (controls.globalConcurrency !== undefined) await q.setGlobalConcurrency(controls.globalConcurrency);
     },
     async enqueueBulk(jobs) {
       const q = started();
@@ -69,9 +79,9 @@ export function createContender(): Contender {
       const w = new Worker<BenchPayload>(
         QUEUE,
         async (job) => {
-          handler(job.data);
+          handler(job.data, job.processedOn);
         },
-        { connection, prefix: PREFIX, concurrency },
+        { connection, prefix: PREFIX, concurrency, ...(limiter ? { limiter } : {}) },
       );
       w.on("error", (err) => console.error(`bullmq worker error: ${err.message}`));
       worker = w;

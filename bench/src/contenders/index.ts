@@ -1,4 +1,4 @@
-import type { Contender } from "../contender.js";
+import type { Contender, Control } from "../contender.js";
 
 /** A contender the bench knows: how to describe it and how to load it (only in the child that runs it). */
 export interface ContenderEntry {
@@ -6,7 +6,11 @@ export interface ContenderEntry {
   description: string;
   /** Loads the module lazily, so a peer's dependencies are only loaded in its own process. */
   create(): Promise<Contender>;
+  /** The queue controls it applies (`WorkerSettings.controls`); a workload needing another is not run for it. */
+  controls?: readonly Control[];
 }
+
+const ALL_CONTROLS: readonly Control[] = ["groups", "globalConcurrency", "rateLimit"];
 
 /**
  * Every contender by name; `groups.ts` says which are compared with which. To add one, write `contenders/<name>.ts` exporting `createContender()`, list it here and in
@@ -16,6 +20,7 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   "sched-memory": {
     description: "@sched/core, MemoryStore, default settings",
     create: async () => (await import("./sched-memory.js")).createContender(),
+    controls: ALL_CONTROLS,
   },
   "sched-memory-otel": {
     description:
@@ -39,16 +44,20 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   "sched-postgres": {
     description: "@sched/core, PostgresStore, workers 50, claimBatchSize 50, default pollInterval",
     create: async () => (await import("./sched-postgres.js")).createContender(),
+    controls: ALL_CONTROLS,
   },
   bullmq: {
     description:
       "BullMQ 6.7 (ioredis 6), one Worker with concurrency 50, addBulk() in chunks of 1,000 for bulk, " +
       "delay option for jobs due later",
     create: async () => (await import("./bullmq.js")).createContender(),
+    // Groups are BullMQ Pro only.
+    controls: ["globalConcurrency", "rateLimit"],
   },
   "sched-redis": {
     description: "@sched/core, RedisStore, workers 50, defaults otherwise",
     create: async () => (await import("./sched-redis.js")).createContender(),
+    controls: ALL_CONTROLS,
   },
   agenda: {
     description:
@@ -59,6 +68,7 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   "sched-mongodb": {
     description: "@sched/core, MongoStore, workers 50, defaults otherwise",
     create: async () => (await import("./sched-mongodb.js")).createContender(),
+    controls: ALL_CONTROLS,
   },
 };
 

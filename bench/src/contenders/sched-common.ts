@@ -4,9 +4,16 @@ import type { BenchHandler, BenchJob, BenchPayload, Contender, WorkerSettings } 
 /** The one job name every @sched contender registers and enqueues. */
 const JOB_NAME = "bench_noop";
 
+/** The queue the jobs go to (the default one): its controls are set when a workload asks for some. */
+const QUEUE = "default";
+
 function toNewJob(job: BenchJob): NewJob<BenchPayload> {
   const payload: BenchPayload = { i: job.i };
-  return job.runAt ? { name: JOB_NAME, payload, runAt: job.runAt } : { name: JOB_NAME, payload };
+  const newJob: NewJob<BenchPayload> = job.runAt
+    ? { name: JOB_NAME, payload, runAt: job.runAt }
+    : { name: JOB_NAME, payload };
+  if (job.group !== undefined) newJob.group = job.group;
+  return newJob;
 }
 
 /** What differs between the @sched contenders: the store, and how it is prepared and cleaned up. */
@@ -48,6 +55,16 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
       await backend.migrate?.(store);
       scheduler = createScheduler({ store, workers: settings.concurrency });
       if (middleware.length > 0) scheduler.use(...middleware);
+      const controls = settings.controls;
+      if (controls) {
+        await scheduler.configureQueue(QUEUE, {
+          ...(controls.globalConcurrency ? { concurrency: controls.globalConcurrency } : {}),
+          ...(controls.rateLimit
+            ? { rateLimit: { max: controls.rateLimit.max, per: controls.rateLimit.perMs } }
+            : {}),
+          ...(controls.groupConcurrency ? { group: { concurrency: controls.groupConcurrency } } : {}),
+        });
+      }
     },
     async enqueueBulk(jobs) {
       await started().enqueueMany(jobs.map(toNewJob));
@@ -58,7 +75,7 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
     async startWorker(handler: BenchHandler) {
       const s = started();
       s.register<BenchPayload>(JOB_NAME, async (job) => {
-        handler(job.payload);
+        handler(job.payload, job.startedAt?.getTime());
       });
       await s.start();
     },

@@ -1,5 +1,5 @@
 import type { WorkloadConfig } from "../config.js";
-import type { BenchHandler, Contender } from "../contender.js";
+import type { BenchHandler, Contender, Control } from "../contender.js";
 import type { PhaseProbe } from "../probe.js";
 import { sleep } from "../timing.js";
 
@@ -9,8 +9,11 @@ export interface MetricSpec {
   key: string;
   /** Label in the report. */
   label: string;
-  unit: "jobs/s" | "ms";
+  /** `jobs`: a count; `x`: a quotient of two figures of the same run. */
+  unit: "jobs/s" | "ms" | "jobs" | "x";
   better: "higher" | "lower";
+  /** `false`: no `vs <peer>` ratio (a figure neither side can be better at, or read against a limit). */
+  compare?: false;
 }
 
 /** The figures one run of a workload produced, by metric key. Extra keys are kept in the JSON only. */
@@ -23,6 +26,8 @@ export interface Workload {
   title: string;
   /** The figures shown in the table, in order. */
   metrics: MetricSpec[];
+  /** The queue control it needs: contenders without it (`contenders/index.ts`) do not run it. */
+  needs?: Control;
   /** Runs once; `probe` marks the timed phases (for optional CPU profiling). */
   run(contender: Contender, config: WorkloadConfig, probe: PhaseProbe): Promise<Metrics>;
 }

@@ -12,6 +12,10 @@
 //   MP_MODE=fencing  a "fence" handler that runs MP_JOB_MS unless its signal aborts it, logging
 //                 "run-start <id> <attempt> <lockedBy> <ms>" then "run-end …" or "run-abort … <reason>"
 //                 (the lease's token is attempt and holder; times are Date.now(), one clock for all)
+//   MP_MODE=control  a "ctl" handler logging "cstart <id> <group or -> <startedAt ms> <ms>" and
+//                 "cend <id> <group or -> <ms>" around a sleep of the payload's `ms`, else MP_JOB_MS
+//                 (startedAt is the claim's instant, the one the store counts rate windows by; ms is
+//                 Date.now())
 //
 // MP_LOCK_REFRESH sets lockRefresh (default MP_LOCK_TTL / 4), MP_MAX_LEASE_RECOVERIES
 // maxLeaseRecoveries (default 3).
@@ -95,6 +99,15 @@ if (env.MP_MODE === "define") {
     const reason = aborted instanceof Error ? aborted.name : String(aborted);
     log(`run-abort ${token} ${Date.now()} ${reason}`);
     throw aborted;
+  });
+} else if (env.MP_MODE === "control") {
+  const jobMs = Number(env.MP_JOB_MS ?? 20);
+  scheduler.register("ctl", async (job) => {
+    const group = job.group ?? "-";
+    const { ms } = /** @type {{ ms?: number }} */ (job.payload ?? {});
+    log(`cstart ${job.id} ${group} ${job.startedAt?.getTime() ?? -1} ${Date.now()}`);
+    await sleep(ms ?? jobMs);
+    log(`cend ${job.id} ${group} ${Date.now()}`);
   });
 } else {
   const jobMs = Number(env.MP_JOB_MS ?? 5);

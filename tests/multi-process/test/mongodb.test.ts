@@ -6,6 +6,7 @@ import { MongoStore } from "@sched/store-mongodb";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll } from "vitest";
 import { FaultProxy } from "../src/fault-proxy.js";
+import { controlSuite } from "./control-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 
 /**
@@ -106,3 +107,5 @@ const backend: BackendUnderTest = {
 };
 
 multiProcessSuite(backend);
+// The emulator scans its documents in JavaScript on every claim: fewer jobs keep each test short.
+controlSuite(backend, REAL_URL === undefined ? { rateJobs: 60, concurrencyJobs: 80 } : {});

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { PostgresStore } from "@sched/store-postgres";
 import pg from "pg";
 import { afterAll } from "vitest";
+import { controlSuite } from "./control-suite.js";
 import { crashSuite } from "./crash-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 import { traceSuite } from "./trace-suite.js";
@@ -50,3 +51,4 @@ const backend: BackendUnderTest = {
 multiProcessSuite(backend);
 traceSuite(backend);
 crashSuite();
+controlSuite(backend);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { RedisStore } from "@sched/store-redis";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
+import { controlSuite } from "./control-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 import { traceSuite } from "./trace-suite.js";
 
@@ -55,3 +56,4 @@ const backend: BackendUnderTest = {
 
 multiProcessSuite(backend);
 traceSuite(backend);
+controlSuite(backend);
