@@ -444,17 +444,20 @@ BEGIN
       window_start_ms = CASE WHEN q.rate_max IS NULL THEN q.window_start_ms ELSE queue_window END
     WHERE q.name = queue_name;
 
-    INSERT INTO "{{schema}}"."{{prefix}}queue_groups" AS s
-      (queue, group_key, last_served, window_start_ms, window_claims)
-    SELECT queue_name, c.group_key, control.claims + max(c.position), group_window, count(*)
-    FROM unnest(claimed_groups, claimed_positions) AS c(group_key, position)
-    WHERE c.group_key IS NOT NULL
-    GROUP BY c.group_key
-    ON CONFLICT (queue, group_key) DO UPDATE SET last_served = excluded.last_served,
-      window_claims = CASE WHEN excluded.window_start_ms IS NULL THEN s.window_claims
-        WHEN s.window_start_ms = excluded.window_start_ms THEN s.window_claims + excluded.window_claims
-        ELSE excluded.window_claims END,
-      window_start_ms = coalesce(excluded.window_start_ms, s.window_start_ms);
+    -- Every served group has its row: it was a member of the rotation.
+    UPDATE "{{schema}}"."{{prefix}}queue_groups" AS s
+    SET last_served = c.last_served,
+      window_claims = CASE WHEN group_window IS NULL THEN s.window_claims
+        WHEN s.window_start_ms = group_window THEN s.window_claims + c.claimed
+        ELSE c.claimed END,
+      window_start_ms = coalesce(group_window, s.window_start_ms)
+    FROM (
+      SELECT u.group_key, control.claims + max(u.position) AS last_served, count(*) AS claimed
+      FROM unnest(claimed_groups, claimed_positions) AS u(group_key, position)
+      WHERE u.group_key IS NOT NULL
+      GROUP BY u.group_key
+    ) AS c
+    WHERE s.queue = queue_name AND s.group_key = c.group_key;
   END IF;
 
   -- 6. Drained groups leave the rotation, checked again in this statement's snapshot: a job
