@@ -232,6 +232,9 @@ $rotation_member$;
 --      the counters written: the queue's `claims` and window, each served group's `last_served`
 --      (the position of its last job in this claim) and window;
 --   6. the groups visited with no job waiting or running leave the rotation.
+--
+-- Its statements keep one generic plan each (plan_cache_mode): with sequential and bitmap scans
+-- off, their plans do not depend on the values, and a custom plan would plan them on every claim.
 CREATE FUNCTION "{{schema}}"."{{prefix}}claim_controlled_queue"(
   queue_name text,
   claim_now timestamptz,
