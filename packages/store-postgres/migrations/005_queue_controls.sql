@@ -73,7 +73,30 @@ CREATE TABLE "{{schema}}"."{{prefix}}queue_groups" (
   limited_until timestamptz,
   window_start_ms bigint,
   window_claims integer NOT NULL DEFAULT 0,
+  -- Whether the group is in the rotation, the groups a claim visits: true from the claim that
+  -- reads its arrival (see group_arrivals) until a claim finds no job of it waiting or running.
+  waiting boolean NOT NULL DEFAULT true,
   CONSTRAINT "{{prefix}}queue_groups_pkey" PRIMARY KEY (queue, group_key)
+);
+
+-- The rotation of a queue in the order a claim visits it: least recently served first (the groups
+-- never served, last_served null, are read apart and ordered by their first due job).
+CREATE INDEX "{{prefix}}queue_groups_rotation"
+  ON "{{schema}}"."{{prefix}}queue_groups" (queue, last_served)
+  WHERE waiting;
+
+-- One row per statement that made jobs of a group wait (an enqueue, a schedule tick, a
+-- deduplicated insert, a requeue) and per group, until the next claim of the queue reads it and
+-- puts the group (back) in the rotation. Appending takes no lock that a claim or another enqueue
+-- waits for, and a row is read once its statement commits: a claim that took a group out of the
+-- rotation without seeing a job being enqueued in it meanwhile finds the job's row next time.
+-- Jobs that go back to waiting from running (a retry, a release, a lost lease, a push-back) need
+-- none: a group with a running job stays in the rotation.
+CREATE TABLE "{{schema}}"."{{prefix}}group_arrivals" (
+  queue text COLLATE "C" NOT NULL,
+  id bigint GENERATED ALWAYS AS IDENTITY,
+  group_key text COLLATE "C" NOT NULL,
+  CONSTRAINT "{{prefix}}group_arrivals_pkey" PRIMARY KEY (queue, id)
 );
 
 CREATE TABLE "{{schema}}"."{{prefix}}dedupe_windows" (
@@ -133,6 +156,56 @@ AS $waiting_queues$
   SELECT coalesce(array_agg(queues.queue), '{}') FROM queues
 $waiting_queues$;
 
+-- One member of a queue's rotation as a claim sees it: how many jobs the group may give
+-- (`allowance`: none while it is pushed back, else at most budget, group_concurrency minus its
+-- running jobs and group_rate_max minus its window's claims), its first due job with one of
+-- job_names in claim order (looked up only when allowance > 0), and whether it is `drained`: no job
+-- of it waits or runs. A set-returning SQL function, so that the planner inlines it into the
+-- claim's queries: a member costs a few index probes (jobs_running_group, jobs_claim_group).
+CREATE FUNCTION "{{schema}}"."{{prefix}}rotation_member"(
+  queue_name text,
+  member_group text,
+  member_limited_until timestamptz,
+  member_window_start_ms bigint,
+  member_window_claims integer,
+  claim_now timestamptz,
+  job_names text[],
+  budget bigint,
+  group_concurrency integer,
+  group_rate_max integer,
+  group_window bigint
+) RETURNS TABLE (allowance bigint, head_id text, head_priority integer,
+  head_scheduled_at timestamptz, drained boolean)
+LANGUAGE sql STABLE
+AS $rotation_member$
+  SELECT a.allowance, h.id, h.priority, h.scheduled_at,
+    h.id IS NULL
+      AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}jobs" AS w
+        WHERE w.queue = queue_name AND w.group_key = member_group
+          AND w.status IN ('scheduled', 'pending', 'failed'))
+      AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}jobs" AS r
+        WHERE r.queue = queue_name AND r.group_key = member_group AND r.status = 'running')
+  FROM (
+    SELECT CASE WHEN member_limited_until > claim_now THEN 0 ELSE least(budget,
+      CASE WHEN group_concurrency IS NULL THEN budget
+        ELSE group_concurrency - (SELECT count(*) FROM (
+          SELECT FROM "{{schema}}"."{{prefix}}jobs" AS r
+          WHERE r.queue = queue_name AND r.group_key = member_group AND r.status = 'running'
+          LIMIT group_concurrency) AS running) END,
+      CASE WHEN group_rate_max IS NULL THEN budget
+        WHEN member_window_start_ms = group_window THEN group_rate_max - member_window_claims
+        ELSE group_rate_max END) END AS allowance
+  ) AS a
+  LEFT JOIN LATERAL (
+    SELECT j.id, j.priority, j.scheduled_at FROM "{{schema}}"."{{prefix}}jobs" AS j
+    WHERE a.allowance > 0 AND j.queue = queue_name AND j.group_key = member_group
+      AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
+      AND (job_names IS NULL OR j.name = ANY (job_names))
+    ORDER BY j.priority DESC, j.scheduled_at, j.id
+    LIMIT 1
+  ) AS h ON true
+$rotation_member$;
+
 -- Claims up to batch_size due jobs of one queue that has a row in <prefix>queues, with one of
 -- job_names (every name when NULL), under the queue's controls; returns them in claim order. See
 -- Store.claimDueJobs in @sched/core for the rules.
@@ -143,16 +216,25 @@ $waiting_queues$;
 --
 --   1. the queue's budget: none when paused or pushed back; at most `concurrency` minus its
 --      running jobs; at most `rate_max` minus the claims already in the current window;
---   2. the groups with due jobs (a loose index scan over jobs_claim_group, one descent per
---      group), the jobs without group counting as one more group. Each group gives at most its
---      own budget (group concurrency minus its running jobs, group rate minus its window's
---      claims; none while pushed back; unlimited for the jobs without group), read from its due
---      jobs in claim order;
---   3. rounds: the n-th job of every group comes before the (n+1)-th of any; within a round, groups
---      in the order of their last claim (never first), ties by their first job's claim order;
---   4. the first `budget` of them are leased (a row changed meanwhile, say cancelled, is passed
---      over), and the counters written: the queue's `claims` and window, each served group's
---      `last_served` (the position of its last job in this claim) and window.
+--   2. the groups of the queue's arrivals join the rotation (<prefix>queue_groups.waiting);
+--   3. round one: the members of the rotation are visited in its order, the groups never served
+--      first (by their first due job's claim order), then by last_served through
+--      queue_groups_rotation, the jobs without group as one more member at their own place
+--      (ungrouped_served). Each member gives its first due job when its own limits leave it any
+--      (group concurrency minus its running jobs, group rate minus its window's claims; none while
+--      pushed back; unlimited for the jobs without group). The visit stops once budget members
+--      gave a job: a claim reads the members it takes and the ones it passes over before them
+--      (held back by their limits, or with no due job), not the whole rotation;
+--   4. only when round one leaves budget unfilled, every member having been visited: further
+--      rounds, the n-th job of every member before the (n+1)-th of any, in the same order, each
+--      member read up to its allowance (and never more than the rest of the budget could take);
+--   5. the chosen jobs are leased (a row changed meanwhile, say cancelled, is passed over), and
+--      the counters written: the queue's `claims` and window, each served group's `last_served`
+--      (the position of its last job in this claim) and window;
+--   6. the groups visited with no job waiting or running leave the rotation.
+--
+-- Its statements keep one generic plan each (plan_cache_mode): with sequential and bitmap scans
+-- off, their plans do not depend on the values, and a custom plan would plan them on every claim.
 CREATE FUNCTION "{{schema}}"."{{prefix}}claim_controlled_queue"(
   queue_name text,
   claim_now timestamptz,
@@ -164,6 +246,7 @@ CREATE FUNCTION "{{schema}}"."{{prefix}}claim_controlled_queue"(
 LANGUAGE plpgsql VOLATILE
 SET enable_seqscan = off
 SET enable_bitmapscan = off
+SET plan_cache_mode = force_generic_plan
 AS $claim_controlled$
 DECLARE
   control "{{schema}}"."{{prefix}}queues"%ROWTYPE;
@@ -171,6 +254,19 @@ DECLARE
   running bigint;
   queue_window bigint;
   group_window bigint;
+  ungrouped_id text;
+  ungrouped_priority integer;
+  ungrouped_scheduled_at timestamptz;
+  ungrouped_due boolean;
+  rotation refcursor;
+  member record;
+  served record;
+  fetched boolean;
+  member_groups text[] := '{}';
+  member_heads text[] := '{}';
+  member_allowances bigint[] := '{}';
+  drained_groups text[] := '{}';
+  chosen_ids text[];
   claimed_ids text[];
   claimed_groups text[];
   claimed_positions bigint[];
@@ -196,125 +292,192 @@ BEGIN
     group_window := "{{schema}}"."{{prefix}}window_start_ms"(claim_now, control.group_rate_per_ms);
   END IF;
 
-  WITH RECURSIVE groups AS (
-    (SELECT j.group_key FROM "{{schema}}"."{{prefix}}jobs" AS j
-      WHERE j.queue = queue_name AND j.group_key IS NOT NULL
-        AND j.status IN ('scheduled', 'pending', 'failed')
-      ORDER BY j.group_key LIMIT 1)
-    UNION ALL
-    SELECT next.group_key FROM groups CROSS JOIN LATERAL (
-      SELECT j.group_key FROM "{{schema}}"."{{prefix}}jobs" AS j
-      WHERE j.queue = queue_name AND j.group_key > groups.group_key
-        AND j.status IN ('scheduled', 'pending', 'failed')
-      ORDER BY j.group_key LIMIT 1
-    ) AS next
-  ), running_groups AS (
-    -- The running jobs of each group, in one range scan of jobs_running_group (only with a group
-    -- concurrency limit).
-    SELECT r.group_key, count(*) AS running_count FROM "{{schema}}"."{{prefix}}jobs" AS r
-    WHERE control.group_concurrency IS NOT NULL AND r.queue = queue_name AND r.group_key IS NOT NULL
-      AND r.status = 'running'
-    GROUP BY r.group_key
-  ), allowances AS (
-    -- Each group's state and how many jobs it may give.
-    SELECT g.group_key, s.last_served, least(budget,
-      CASE WHEN control.group_concurrency IS NULL THEN budget
-        ELSE control.group_concurrency - coalesce(rg.running_count, 0) END,
-      CASE WHEN control.group_rate_max IS NULL THEN budget
-        WHEN s.window_start_ms = group_window THEN control.group_rate_max - s.window_claims
-        ELSE control.group_rate_max END) AS allowance
-    FROM groups AS g
-    LEFT JOIN "{{schema}}"."{{prefix}}queue_groups" AS s ON s.queue = queue_name AND s.group_key = g.group_key
-    LEFT JOIN running_groups AS rg ON rg.group_key = g.group_key
-    WHERE s.limited_until IS NULL OR s.limited_until <= claim_now
-  ), picks AS (
-    -- Up to its allowance of each group's due jobs, in claim order, numbered from 1 (its round).
-    SELECT a.group_key, a.last_served, p.id, p.round,
-      first_value(p.priority) OVER head AS head_priority,
-      first_value(p.scheduled_at) OVER head AS head_scheduled_at,
-      first_value(p.id) OVER head AS head_id
-    FROM allowances AS a CROSS JOIN LATERAL (
-      SELECT d.id, d.priority, d.scheduled_at,
-        row_number() OVER (ORDER BY d.priority DESC, d.scheduled_at, d.id) AS round
-      FROM (
-        SELECT j.id, j.priority, j.scheduled_at FROM "{{schema}}"."{{prefix}}jobs" AS j
-        WHERE j.queue = queue_name AND j.group_key = a.group_key
-          AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
-          AND (job_names IS NULL OR j.name = ANY (job_names))
-        ORDER BY j.priority DESC, j.scheduled_at, j.id
-        LIMIT greatest(a.allowance, 0)
-      ) AS d
-    ) AS p
-    WHERE a.allowance > 0
-    WINDOW head AS (PARTITION BY a.group_key ORDER BY p.round)
-    UNION ALL
-    -- The jobs without group: one more group, without group limits.
-    SELECT NULL, control.ungrouped_served, p.id, p.round,
-      first_value(p.priority) OVER head, first_value(p.scheduled_at) OVER head,
-      first_value(p.id) OVER head
-    FROM (
-      SELECT d.id, d.priority, d.scheduled_at,
-        row_number() OVER (ORDER BY d.priority DESC, d.scheduled_at, d.id) AS round
-      FROM (
-        SELECT j.id, j.priority, j.scheduled_at FROM "{{schema}}"."{{prefix}}jobs" AS j
-        WHERE j.queue = queue_name AND j.group_key IS NULL
-          AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
-          AND (job_names IS NULL OR j.name = ANY (job_names))
-        ORDER BY j.priority DESC, j.scheduled_at, j.id
-        LIMIT budget
-      ) AS d
-    ) AS p
-    WINDOW head AS (ORDER BY p.round)
-  ), chosen AS (
-    SELECT picks.id, picks.group_key,
-      row_number() OVER (ORDER BY picks.round, picks.last_served NULLS FIRST, picks.head_priority DESC,
-        picks.head_scheduled_at, picks.head_id) AS position
-    FROM picks
-    ORDER BY position
-    LIMIT budget
-  ), claimed AS (
-    UPDATE "{{schema}}"."{{prefix}}jobs" AS j
-    SET status = 'running', attempt = j.attempt + 1, started_at = claim_now,
-      locked_until = lease_until, locked_by = worker_id
-    FROM chosen
-    WHERE j.id = chosen.id AND j.status IN ('scheduled', 'pending', 'failed')
-      AND j.scheduled_at <= claim_now
-    RETURNING j.id, j.group_key, chosen.position
+  -- 2. Arrivals: a group new to the queue gets its row (waiting), one that had left the rotation
+  -- comes back. An arrival committed after this statement's snapshot stays for the next claim.
+  WITH arrived AS (
+    DELETE FROM "{{schema}}"."{{prefix}}group_arrivals" AS a WHERE a.queue = queue_name
+    RETURNING a.group_key
   )
-  SELECT array_agg(c.id ORDER BY c.position), array_agg(c.group_key ORDER BY c.position),
-    array_agg(c.position ORDER BY c.position)
-  INTO claimed_ids, claimed_groups, claimed_positions
-  FROM claimed AS c;
+  INSERT INTO "{{schema}}"."{{prefix}}queue_groups" AS s (queue, group_key)
+  SELECT DISTINCT queue_name, arrived.group_key FROM arrived
+  ON CONFLICT (queue, group_key) DO UPDATE SET waiting = true WHERE NOT s.waiting;
+
+  -- 3. Round one. The jobs without group are a member without group limits.
+  SELECT j.id, j.priority, j.scheduled_at
+  INTO ungrouped_id, ungrouped_priority, ungrouped_scheduled_at
+  FROM "{{schema}}"."{{prefix}}jobs" AS j
+  WHERE j.queue = queue_name AND j.group_key IS NULL
+    AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
+    AND (job_names IS NULL OR j.name = ANY (job_names))
+  -- group_key first: the order of jobs_claim_group, so that the planner reads that index (an
+  -- IS NULL condition does not make the column a constant of the order, as = would).
+  ORDER BY j.group_key, j.priority DESC, j.scheduled_at, j.id
+  LIMIT 1;
+  ungrouped_due := FOUND;
+
+  -- The members never served, by their first due job's claim order (the ones without a due job,
+  -- last, only to find the drained ones).
+  OPEN rotation FOR
+    SELECT m.group_key, m.allowance, m.head_id, m.drained FROM (
+      SELECT s.group_key, h.allowance, h.head_id, h.head_priority, h.head_scheduled_at, h.drained
+      FROM "{{schema}}"."{{prefix}}queue_groups" AS s
+      CROSS JOIN LATERAL "{{schema}}"."{{prefix}}rotation_member"(queue_name, s.group_key,
+        s.limited_until, s.window_start_ms, s.window_claims, claim_now, job_names, budget,
+        control.group_concurrency, control.group_rate_max, group_window) AS h
+      WHERE s.queue = queue_name AND s.waiting AND s.last_served IS NULL
+      UNION ALL
+      SELECT NULL, budget, ungrouped_id, ungrouped_priority, ungrouped_scheduled_at, false
+      WHERE ungrouped_due AND control.ungrouped_served IS NULL
+    ) AS m
+    ORDER BY m.head_priority DESC NULLS LAST, m.head_scheduled_at, m.head_id COLLATE "C";
+  LOOP
+    FETCH rotation INTO member;
+    EXIT WHEN NOT FOUND;
+    IF member.head_id IS NOT NULL THEN
+      member_groups := array_append(member_groups, member.group_key);
+      member_heads := array_append(member_heads, member.head_id);
+      member_allowances := array_append(member_allowances, member.allowance);
+      EXIT WHEN cardinality(member_heads) >= budget;
+    ELSIF member.drained THEN
+      drained_groups := array_append(drained_groups, member.group_key);
+    END IF;
+  END LOOP;
+  CLOSE rotation;
+
+  -- The members served before, least recently first: an index scan of queue_groups_rotation,
+  -- read one member at a time, up to the one that fills the budget.
+  IF cardinality(member_heads) < budget THEN
+    ungrouped_due := ungrouped_due AND control.ungrouped_served IS NOT NULL;
+    OPEN rotation FOR
+      SELECT s.group_key, s.last_served, h.allowance, h.head_id, h.drained
+      FROM "{{schema}}"."{{prefix}}queue_groups" AS s
+      CROSS JOIN LATERAL "{{schema}}"."{{prefix}}rotation_member"(queue_name, s.group_key,
+        s.limited_until, s.window_start_ms, s.window_claims, claim_now, job_names, budget,
+        control.group_concurrency, control.group_rate_max, group_window) AS h
+      WHERE s.queue = queue_name AND s.waiting AND s.last_served IS NOT NULL
+      ORDER BY s.last_served;
+    LOOP
+      FETCH rotation INTO served;
+      fetched := FOUND;
+      -- The jobs without group take their place before the first group served after them.
+      IF ungrouped_due THEN
+        IF fetched THEN
+          ungrouped_due := served.last_served < control.ungrouped_served;
+        ELSE
+          ungrouped_due := false;
+        END IF;
+        IF NOT ungrouped_due THEN
+          member_groups := array_append(member_groups, NULL::text);
+          member_heads := array_append(member_heads, ungrouped_id);
+          member_allowances := array_append(member_allowances, budget);
+          EXIT WHEN cardinality(member_heads) >= budget;
+        END IF;
+      END IF;
+      EXIT WHEN NOT fetched;
+      IF served.head_id IS NOT NULL THEN
+        member_groups := array_append(member_groups, served.group_key);
+        member_heads := array_append(member_heads, served.head_id);
+        member_allowances := array_append(member_allowances, served.allowance);
+        EXIT WHEN cardinality(member_heads) >= budget;
+      ELSIF served.drained THEN
+        drained_groups := array_append(drained_groups, served.group_key);
+      END IF;
+    END LOOP;
+    CLOSE rotation;
+  END IF;
+
+  chosen_ids := member_heads;
+  IF cardinality(member_heads) < budget AND 1 < ANY (member_allowances) THEN
+    -- 4. Further rounds: every member was visited. A member gives at most what the others leave
+    -- of the budget after their first job each.
+    SELECT array_agg(p.id ORDER BY p.round, p.rank) INTO chosen_ids FROM (
+      SELECT d.id, d.round, m.rank
+      FROM unnest(member_groups, member_allowances) WITH ORDINALITY AS m(group_key, allowance, rank)
+      CROSS JOIN LATERAL (
+        SELECT e.id, row_number() OVER (ORDER BY e.priority DESC, e.scheduled_at, e.id) AS round
+        FROM (
+          (SELECT j.id, j.priority, j.scheduled_at FROM "{{schema}}"."{{prefix}}jobs" AS j
+            WHERE m.group_key IS NOT NULL AND j.queue = queue_name AND j.group_key = m.group_key
+              AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
+              AND (job_names IS NULL OR j.name = ANY (job_names))
+            ORDER BY j.priority DESC, j.scheduled_at, j.id
+            LIMIT least(m.allowance, budget - cardinality(member_heads) + 1))
+          UNION ALL
+          (SELECT j.id, j.priority, j.scheduled_at FROM "{{schema}}"."{{prefix}}jobs" AS j
+            WHERE m.group_key IS NULL AND j.queue = queue_name AND j.group_key IS NULL
+              AND j.status IN ('scheduled', 'pending', 'failed') AND j.scheduled_at <= claim_now
+              AND (job_names IS NULL OR j.name = ANY (job_names))
+            ORDER BY j.group_key, j.priority DESC, j.scheduled_at, j.id
+            LIMIT budget - cardinality(member_heads) + 1)
+        ) AS e
+      ) AS d
+      ORDER BY d.round, m.rank
+      LIMIT budget
+    ) AS p;
+  END IF;
+
+  -- 5. Lease the chosen jobs, numbered from 1 in claim order.
+  IF cardinality(chosen_ids) > 0 THEN
+    WITH claimed AS (
+      UPDATE "{{schema}}"."{{prefix}}jobs" AS j
+      SET status = 'running', attempt = j.attempt + 1, started_at = claim_now,
+        locked_until = lease_until, locked_by = worker_id
+      FROM unnest(chosen_ids) WITH ORDINALITY AS chosen(id, position)
+      WHERE j.id = chosen.id AND j.status IN ('scheduled', 'pending', 'failed')
+        AND j.scheduled_at <= claim_now
+      RETURNING j.id, j.group_key, chosen.position
+    )
+    SELECT array_agg(c.id ORDER BY c.position), array_agg(c.group_key ORDER BY c.position),
+      array_agg(c.position ORDER BY c.position)
+    INTO claimed_ids, claimed_groups, claimed_positions
+    FROM claimed AS c;
+  END IF;
+
+  IF claimed_ids IS NOT NULL THEN
+    -- The counters: positions run from 1, so the claim's jobs are numbered claims + 1, claims + 2,
+    -- ... in claim order (a job passed over leaves a gap, which keeps the order).
+    UPDATE "{{schema}}"."{{prefix}}queues" AS q
+    SET claims = q.claims + claimed_positions[cardinality(claimed_positions)],
+      ungrouped_served = coalesce((SELECT control.claims + max(c.position)
+        FROM unnest(claimed_groups, claimed_positions) AS c(group_key, position)
+        WHERE c.group_key IS NULL), q.ungrouped_served),
+      window_claims = CASE WHEN q.rate_max IS NULL THEN q.window_claims
+        WHEN q.window_start_ms = queue_window THEN q.window_claims + cardinality(claimed_ids)
+        ELSE cardinality(claimed_ids) END,
+      window_start_ms = CASE WHEN q.rate_max IS NULL THEN q.window_start_ms ELSE queue_window END
+    WHERE q.name = queue_name;
+
+    -- Every served group has its row: it was a member of the rotation.
+    UPDATE "{{schema}}"."{{prefix}}queue_groups" AS s
+    SET last_served = c.last_served,
+      window_claims = CASE WHEN group_window IS NULL THEN s.window_claims
+        WHEN s.window_start_ms = group_window THEN s.window_claims + c.claimed
+        ELSE c.claimed END,
+      window_start_ms = coalesce(group_window, s.window_start_ms)
+    FROM (
+      SELECT u.group_key, control.claims + max(u.position) AS last_served, count(*) AS claimed
+      FROM unnest(claimed_groups, claimed_positions) AS u(group_key, position)
+      WHERE u.group_key IS NOT NULL
+      GROUP BY u.group_key
+    ) AS c
+    WHERE s.queue = queue_name AND s.group_key = c.group_key;
+  END IF;
+
+  -- 6. Drained groups leave the rotation, checked again in this statement's snapshot: a job
+  -- enqueued in one since then brings it back through its arrival.
+  IF cardinality(drained_groups) > 0 THEN
+    UPDATE "{{schema}}"."{{prefix}}queue_groups" AS s SET waiting = false
+    WHERE s.queue = queue_name AND s.group_key = ANY (drained_groups) AND s.waiting
+      AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}jobs" AS w
+        WHERE w.queue = queue_name AND w.group_key = s.group_key
+          AND w.status IN ('scheduled', 'pending', 'failed'))
+      AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}jobs" AS r
+        WHERE r.queue = queue_name AND r.group_key = s.group_key AND r.status = 'running');
+  END IF;
 
   IF claimed_ids IS NULL THEN
     RETURN;
   END IF;
-
-  -- The counters: positions run from 1, so the claim's jobs are numbered claims + 1, claims + 2, ...
-  -- in claim order (a job passed over leaves a gap, which keeps the order).
-  UPDATE "{{schema}}"."{{prefix}}queues" AS q
-  SET claims = q.claims + claimed_positions[cardinality(claimed_positions)],
-    ungrouped_served = coalesce((SELECT control.claims + max(c.position)
-      FROM unnest(claimed_groups, claimed_positions) AS c(group_key, position)
-      WHERE c.group_key IS NULL), q.ungrouped_served),
-    window_claims = CASE WHEN q.rate_max IS NULL THEN q.window_claims
-      WHEN q.window_start_ms = queue_window THEN q.window_claims + cardinality(claimed_ids)
-      ELSE cardinality(claimed_ids) END,
-    window_start_ms = CASE WHEN q.rate_max IS NULL THEN q.window_start_ms ELSE queue_window END
-  WHERE q.name = queue_name;
-
-  INSERT INTO "{{schema}}"."{{prefix}}queue_groups" AS s
-    (queue, group_key, last_served, window_start_ms, window_claims)
-  SELECT queue_name, c.group_key, control.claims + max(c.position), group_window, count(*)
-  FROM unnest(claimed_groups, claimed_positions) AS c(group_key, position)
-  WHERE c.group_key IS NOT NULL
-  GROUP BY c.group_key
-  ON CONFLICT (queue, group_key) DO UPDATE SET last_served = excluded.last_served,
-    window_claims = CASE WHEN excluded.window_start_ms IS NULL THEN s.window_claims
-      WHEN s.window_start_ms = excluded.window_start_ms THEN s.window_claims + excluded.window_claims
-      ELSE excluded.window_claims END,
-    window_start_ms = coalesce(excluded.window_start_ms, s.window_start_ms);
-
   RETURN QUERY
   SELECT j.* FROM unnest(claimed_ids) WITH ORDINALITY AS c(id, n)
   JOIN "{{schema}}"."{{prefix}}jobs" AS j ON j.id = c.id
@@ -484,6 +647,7 @@ BEGIN
   RETURNING * INTO stored;
   IF stored.group_key IS NOT NULL THEN
     INSERT INTO "{{schema}}"."{{prefix}}queues" (name) VALUES (stored.queue) ON CONFLICT (name) DO NOTHING;
+    INSERT INTO "{{schema}}"."{{prefix}}group_arrivals" (queue, group_key) VALUES (stored.queue, stored.group_key);
   END IF;
   PERFORM "{{schema}}"."{{prefix}}notify_queues"(channel, ARRAY[stored.queue]);
   RETURN QUERY SELECT 'created'::text, stored.id::text, row_to_json(stored);

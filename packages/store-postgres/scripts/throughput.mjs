@@ -11,6 +11,11 @@
  *
  *   node packages/store-postgres/scripts/throughput.mjs
  *   JOBS=20000 WORKERS=50 CLAIM_BATCH=200 node packages/store-postgres/scripts/throughput.mjs
+ *
+ * With JOB_GROUPS=n, job i gets the group `g<i mod n>`, and with GROUP_CONCURRENCY=c as well the
+ * queue is configured with `group: { concurrency: c }` first (claims of a controlled queue):
+ *
+ *   JOB_GROUPS=100 GROUP_CONCURRENCY=1 node packages/store-postgres/scripts/throughput.mjs
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -25,6 +30,8 @@ const batch = Number(env.BATCH ?? jobs);
 const workers = Number(env.WORKERS ?? 50);
 const claimBatchSize = env.CLAIM_BATCH ? Number(env.CLAIM_BATCH) : undefined;
 const poolSize = Number(env.POOL_SIZE ?? 10);
+const groups = env.JOB_GROUPS ? Number(env.JOB_GROUPS) : undefined;
+const groupConcurrency = env.GROUP_CONCURRENCY ? Number(env.GROUP_CONCURRENCY) : undefined;
 const schema = `sched_bench_${randomBytes(4).toString("hex")}`;
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
 
@@ -53,11 +60,19 @@ try {
     }
   });
 
+  if (groupConcurrency !== undefined) {
+    await scheduler.configureQueue("default", { group: { concurrency: groupConcurrency } });
+  }
+
   const enqueueStart = performance.now();
   for (let from = 0; from < jobs; from += batch) {
     const size = Math.min(batch, jobs - from);
     await scheduler.enqueueMany(
-      Array.from({ length: size }, (_, k) => ({ name: "noop", payload: { i: from + k } })),
+      Array.from({ length: size }, (_, k) => ({
+        name: "noop",
+        payload: { i: from + k },
+        ...(groups === undefined ? {} : { group: `g${(from + k) % groups}` }),
+      })),
     );
   }
   const enqueueMs = performance.now() - enqueueStart;
@@ -75,6 +90,8 @@ try {
       workers,
       claimBatchSize: claimBatchSize ?? "default",
       poolSize,
+      groups: groups ?? null,
+      groupConcurrency: groupConcurrency ?? null,
       bulkEnqueuePerSec: Math.round((jobs / enqueueMs) * 1000),
       processedPerSec: Math.round((jobs / processMs) * 1000),
       enqueueMs: Math.round(enqueueMs),

@@ -26,6 +26,10 @@ WITH fired AS (
   WHERE i.group_key IS NOT NULL
     AND NOT EXISTS (SELECT FROM "{{schema}}"."{{prefix}}queues" AS q WHERE q.name = i.queue)
   ON CONFLICT (name) DO NOTHING
+), arrived AS (
+  -- The groups of the inserted jobs (re)join their queue's rotation at its next claim.
+  INSERT INTO "{{schema}}"."{{prefix}}group_arrivals" (queue, group_key)
+  SELECT DISTINCT i.queue, i.group_key FROM inserted AS i WHERE i.group_key IS NOT NULL
 )
 SELECT EXISTS (SELECT FROM fired) AS fired,
   array(SELECT id FROM inserted) AS ids,

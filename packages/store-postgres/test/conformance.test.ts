@@ -21,7 +21,7 @@ afterAll(async () => {
 storeConformance("PostgresStore", () => schemas.store(schema), {
   cleanup: async (store) => {
     const { tablePrefix } = store as PostgresStore;
-    const tables = ["jobs", "schedules", "queues", "queue_groups", "dedupe_windows"].map(
+    const tables = ["jobs", "schedules", "queues", "queue_groups", "group_arrivals", "dedupe_windows"].map(
       (table) => `"${schema}"."${tablePrefix}${table}"`,
     );
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
@@ -32,9 +32,16 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
   // (in the meta table) included. The migrations table records the schema, not data: it stays.
   wipe: async (store) => {
     const { tablePrefix } = store as PostgresStore;
-    const tables = ["jobs", "schedules", "locks", "meta", "queues", "queue_groups", "dedupe_windows"].map(
-      (table) => `"${schema}"."${tablePrefix}${table}"`,
-    );
+    const tables = [
+      "jobs",
+      "schedules",
+      "locks",
+      "meta",
+      "queues",
+      "queue_groups",
+      "group_arrivals",
+      "dedupe_windows",
+    ].map((table) => `"${schema}"."${tablePrefix}${table}"`);
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
   },
   // An application transaction: a client of the application's pool after BEGIN, released when it ends.

@@ -50,13 +50,14 @@ async function appliedVersions(schema: string, prefix = "scheduler_"): Promise<n
 }
 
 describe("migrate()", () => {
-  it("creates the schema, the eight tables and records the version", async () => {
+  it("creates the schema, the nine tables and records the version", async () => {
     const schema = schemas.name();
     const store = schemas.store(schema);
     try {
       await store.migrate();
       expect(await tablesIn(schema)).toEqual([
         "scheduler_dedupe_windows",
+        "scheduler_group_arrivals",
         "scheduler_jobs",
         "scheduler_locks",
         "scheduler_meta",
