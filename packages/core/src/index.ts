@@ -96,6 +96,7 @@ export type { GroupLimitsInput, QueueConfig, QueueInfo, RateLimitInput } from ".
 export {
   type FailureOutcome,
   failureOutcome,
+  MAX_RATE_LIMITED_MS,
   PermanentError,
   permanent,
   RateLimitedError,

@@ -622,14 +622,19 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   }
 
   /**
-   * Resumes a paused queue: every instance sharing the store is woken to claim at once (stores
-   * without pushed events: within `pollInterval`). Returns the queue afterwards.
+   * Resumes a queue: lifts a pause and every push-back of the queue and of its groups (a handler's
+   * `rateLimited`), and wakes every instance sharing the store to claim at once (stores without
+   * pushed events: within `pollInterval`). Returns the queue afterwards.
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name.
    */
   async resumeQueue(name: string): Promise<QueueInfo> {
     const queue = this.input.name(name, "name");
-    const record = await this.bounded.updateQueue(queue, { paused: false }, new Date(this.now()));
+    const record = await this.bounded.updateQueue(
+      queue,
+      { paused: false, limitedUntil: null },
+      new Date(this.now()),
+    );
     this.pool.wake();
     return this.describeQueue(record);
   }
@@ -649,6 +654,15 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   async configureQueue(name: string, config: QueueConfig): Promise<QueueInfo> {
     const queue = this.input.name(name, "name");
     const patch = queuePatch(config);
+    if (patch.group != null && config.group != null) {
+      // `group` fields left out keep their stored values, as the top-level fields do.
+      const stored = (await this.bounded.getQueue(queue))?.group ?? null;
+      const concurrency =
+        config.group.concurrency === undefined ? (stored?.concurrency ?? null) : patch.group.concurrency;
+      const rateLimit =
+        config.group.rateLimit === undefined ? (stored?.rateLimit ?? null) : patch.group.rateLimit;
+      patch.group = concurrency === null && rateLimit === null ? null : { concurrency, rateLimit };
+    }
     const record = await this.bounded.updateQueue(queue, patch, new Date(this.now()));
     this.pool.wake();
     return this.describeQueue(record);
@@ -662,7 +676,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   async getQueue(name: string): Promise<QueueInfo> {
     const queue = this.input.name(name, "name");
     const [record, stats] = await Promise.all([this.bounded.getQueue(queue), this.bounded.stats()]);
-    return queueInfo(queue, record, stats.byQueue?.[queue], this.options.queueConcurrency[queue]);
+    return queueInfo(queue, record, stats.byQueue?.[queue], this.options.queueConcurrency[queue], this.now());
   }
 
   /**
@@ -677,10 +691,17 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       ...Object.keys(stats.byQueue ?? {}),
       ...(this.options.queues ?? []),
     ]);
+    const now = this.now();
     return [...names]
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((name) =>
-        queueInfo(name, byName.get(name) ?? null, stats.byQueue?.[name], this.options.queueConcurrency[name]),
+        queueInfo(
+          name,
+          byName.get(name) ?? null,
+          stats.byQueue?.[name],
+          this.options.queueConcurrency[name],
+          now,
+        ),
       );
   }
 
@@ -691,6 +712,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       record,
       stats.byQueue?.[record.name],
       this.options.queueConcurrency[record.name],
+      this.now(),
     );
   }
 

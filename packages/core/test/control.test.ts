@@ -76,7 +76,11 @@ describe("configureQueue and listQueues", () => {
     const second = await s.configureQueue("emails", { concurrency: null });
     expect(second).toMatchObject({ concurrency: null, rateLimit: { max: 100, per: 60_000 } });
     const third = await s.configureQueue("emails", { group: { concurrency: 2 } });
-    expect(third.group).toEqual({ concurrency: 2, rateLimit: null });
+    expect(third.group).toEqual({ concurrency: 2, rateLimit: { max: 5, per: 1_000 } });
+    const fourth = await s.configureQueue("emails", { group: { rateLimit: null } });
+    expect(fourth.group).toEqual({ concurrency: 2, rateLimit: null });
+    const fifth = await s.configureQueue("emails", { group: { concurrency: null } });
+    expect(fifth.group).toBeNull();
   });
 
   it("refuses bad limits, naming the field", async () => {
@@ -210,6 +214,10 @@ describe("rateLimited", () => {
     expect(err).toMatchObject({ code: "RATE_LIMITED", delayMs: 30_000, scope: "group" });
     expect(rateLimited(500, { scope: "queue" }).scope).toBe("queue");
     expect(() => rateLimited("later" as never)).toThrow(InvalidArgumentError);
+    expect(() => rateLimited(0)).toThrow(/delay/);
+    expect(() => rateLimited(-5)).toThrow(/delay/);
+    expect(() => rateLimited(2 ** 53)).toThrow(/delay/);
+    expect(rateLimited("24d").delayMs).toBe(24 * 86_400_000);
     expect(() => rateLimited("1s", { scope: "tenant" as never })).toThrow(InvalidArgumentError);
     expect(() => rateLimited("1s", { within: 1 } as never)).toThrow(InvalidArgumentError);
   });
@@ -263,6 +271,30 @@ describe("rateLimited", () => {
   });
 });
 
+describe("resumeQueue lifts push-backs", () => {
+  it("a queue pushed back for an hour runs again at once after resumeQueue; a past push-back shows as null", async () => {
+    const { s, clock } = setup();
+    current = s;
+    let calls = 0;
+    s.register("call", () => {
+      calls++;
+      if (calls === 1) throw rateLimited("1h", { scope: "queue" });
+    });
+    await s.enqueue({ name: "call" });
+    await s.start();
+    await until(async () => (await s.getQueue("default")).limitedUntil !== null);
+    await s.enqueue({ name: "call" });
+    await turns(50);
+    expect(calls).toBe(1);
+    const resumed = await s.resumeQueue("default");
+    expect(resumed.limitedUntil).toBeNull();
+    await until(() => calls === 2);
+    await clock.advance("2h");
+    await until(() => calls === 3);
+    expect((await s.getQueue("default")).limitedUntil).toBeNull();
+  });
+});
+
 describe("enqueue with group and dedupe", () => {
   it("checks the group key", async () => {
     const { s } = setup();
@@ -309,6 +341,8 @@ describe("enqueue with group and dedupe", () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ dedupe: { key: "", ttl: "1s" } }, /dedupe\.key/],
       [{ dedupe: { key: "k", ttl: "0s" } }, /dedupe\.ttl/],
+      [{ dedupe: { key: "k", ttl: 1e20 } }, /job\.dedupe\.ttl/],
+      [{ dedupe: { key: "k", ttl: "1s", mode: "debounce", maxWait: 1e20 } }, /job\.dedupe\.maxWait/],
       [{ dedupe: { key: "k", ttl: "1s", mode: "drop" } }, /dedupe\.mode/],
       [{ dedupe: { key: "k", ttl: "1s", maxWait: "5s" } }, /dedupe\.maxWait/],
       [{ dedupe: { key: "k", ttl: "5s", mode: "debounce", maxWait: "1s" } }, /dedupe\.maxWait/],

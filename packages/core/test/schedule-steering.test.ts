@@ -40,8 +40,11 @@ describe("steering options", () => {
       ),
     });
     await expect(s.schedule("a", "* * * * *", fn, { jitter: "soon" as never })).rejects.toMatchObject({
-      code: "INVALID_ARGUMENT",
-      field: "jitter",
+      code: "INVALID_SCHEDULE",
+      message: expect.stringMatching(/^jitter: /),
+    });
+    await expect(s.schedule("a", "* * * * *", fn, { jitter: -1 })).rejects.toMatchObject({
+      code: "INVALID_SCHEDULE",
     });
     await expect(s.schedule("a", "* * * * *", fn, { jitter: "25h" })).rejects.toThrow(
       /jitter must be at most 24h/,

@@ -560,6 +560,14 @@ export class MongoStore implements Store<ClientSession> {
   async updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord> {
     return this.run("updateQueue", async () => {
       const record = await updateQueue(this.collections.queues, this.maxTime(), name, patch, now);
+      if (patch.limitedUntil === null) {
+        // The groups' push-backs are lifted with the queue's (they live in the groups' documents).
+        await this.collections.groups.updateMany(
+          { queue: name, limitedUntil: { $ne: null } },
+          { $set: { limitedUntil: null } },
+          this.maxTime(),
+        );
+      }
       if (!record.paused) this.wakeUps.local({ type: "jobs", queue: name });
       return record;
     });

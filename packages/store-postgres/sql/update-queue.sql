@@ -1,6 +1,7 @@
 -- $1 name, $2 now, $3 channel or null; then, for each field of the patch, whether it is given and
 -- its value (null removes a limit): $4/$5 paused, $6/$7 concurrency, $8/$9/$10 rate limit (given,
--- max, per ms), $11/$12/$13/$14/$15 group limits (given, set, concurrency, rate max, rate per ms).
+-- max, per ms), $11/$12/$13/$14/$15 group limits (given, set, concurrency, rate max, rate per ms);
+-- $16 whether to lift the push-backs of the queue and of its groups.
 -- Returns the queue's row afterwards; a queue not paused afterwards is woken on $3.
 WITH updated AS (
   INSERT INTO "{{schema}}"."{{prefix}}queues" AS q (name, paused, concurrency, rate_max, rate_per_ms,
@@ -16,8 +17,12 @@ WITH updated AS (
     group_concurrency = CASE WHEN $11::boolean THEN excluded.group_concurrency ELSE q.group_concurrency END,
     group_rate_max = CASE WHEN $11::boolean THEN excluded.group_rate_max ELSE q.group_rate_max END,
     group_rate_per_ms = CASE WHEN $11::boolean THEN excluded.group_rate_per_ms ELSE q.group_rate_per_ms END,
+    limited_until = CASE WHEN $16::boolean THEN NULL ELSE q.limited_until END,
     updated_at = excluded.updated_at
   RETURNING q.*
+), groups_lifted AS (
+  UPDATE "{{schema}}"."{{prefix}}queue_groups" AS g SET limited_until = NULL
+  WHERE $16::boolean AND g.queue = $1 AND g.limited_until IS NOT NULL
 )
 SELECT *, "{{schema}}"."{{prefix}}notify_queues"($3, array(SELECT name FROM updated WHERE NOT paused)) >= 0
   AS notified

@@ -507,6 +507,7 @@ export class PostgresStore implements Store {
       group !== null,
       limitParam(group?.concurrency ?? null, "group.concurrency"),
       ...groupRate,
+      patch.limitedUntil === null,
     ]);
     const record = toQueue(rows[0] as QueueRow);
     if (!record.paused) this.wakeUps.deliver({ type: "jobs", queue: record.name });

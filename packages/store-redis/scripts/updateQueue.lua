@@ -7,6 +7,10 @@
 -- @include events
 local fresh = redis.call('EXISTS', CONTROL) == 0 and redis.call('EXISTS', COUNTS) == 0
 for i = 2, #ARGV, 2 do
+  if ARGV[i] == 'limitedUntil' then
+    -- Lifting the queue's push-back lifts its groups' too (the key of GLIMITED in includes/controls.lua).
+    redis.call('DEL', base .. 'glimited')
+  end
   if ARGV[i + 1] == '' then
     redis.call('HDEL', CONTROL, ARGV[i])
   else

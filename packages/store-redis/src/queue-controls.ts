@@ -15,6 +15,8 @@ export function encodeQueuePatch(patch: QueuePatch): string[] {
     const [max, per] = rate(patch.rateLimit);
     pairs.push("rateMax", max, "ratePer", per);
   }
+  // Lifts the queue's push-back; updateQueue.lua also empties GLIMITED, the groups' push-backs.
+  if (patch.limitedUntil === null) pairs.push("limitedUntil", "");
   if (patch.group !== undefined) {
     const group = patch.group;
     const [max, per] = rate(group?.rateLimit ?? null);

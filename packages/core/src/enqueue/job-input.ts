@@ -10,6 +10,8 @@ import { assertJsonPayload, readSafely } from "../validation/payload.js";
 import { assertStorableString } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
+/** The longest deduplication window (`ttl`, `maxWait`) every store keeps, in ms (2^31 − 1). */
+const MAX_WINDOW_MS = 2 ** 31 - 1;
 /** The longest job id accepted in a lookup. */
 const MAX_ID_LENGTH = 200;
 
@@ -159,14 +161,21 @@ export class JobInput {
           `expected "throttle" or "debounce", got ${String(mode)}`,
         );
       const ttl = this.duration(input.ttl, `${field}.ttl`);
-      if (ttl <= 0) throw new InvalidArgumentError(`${field}.ttl`, "expected a duration above 0");
+      if (!(ttl >= 1 && ttl <= MAX_WINDOW_MS))
+        throw new InvalidArgumentError(
+          `${field}.ttl`,
+          `expected a duration of 1 ms to about 24 days, got ${ttl} ms`,
+        );
       let maxWait: number | null = null;
       if (input.maxWait !== undefined) {
         if (mode !== "debounce")
           throw new InvalidArgumentError(`${field}.maxWait`, 'maxWait applies to mode "debounce" only');
         maxWait = this.duration(input.maxWait, `${field}.maxWait`);
-        if (maxWait < ttl)
-          throw new InvalidArgumentError(`${field}.maxWait`, "expected a duration of at least ttl");
+        if (!(maxWait >= ttl && maxWait <= MAX_WINDOW_MS))
+          throw new InvalidArgumentError(
+            `${field}.maxWait`,
+            `expected a duration of ttl to about 24 days, got ${maxWait} ms`,
+          );
       }
       if (job.uniqueKey !== undefined && job.uniqueKey !== null)
         throw new InvalidArgumentError(field, "a job takes either uniqueKey or dedupe, not both");

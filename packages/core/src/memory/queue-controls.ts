@@ -85,6 +85,10 @@ export class QueueControl {
               rateLimit: patch.group.rateLimit === null ? null : { ...patch.group.rateLimit },
             };
     }
+    if (patch.limitedUntil === null) {
+      this.limitedUntil = 0;
+      for (const state of this.groups.values()) state.limitedUntil = 0;
+    }
     this.updatedAt = now;
   }
 

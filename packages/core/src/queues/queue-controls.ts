@@ -44,7 +44,10 @@ export interface QueueInfo {
   rateLimit: RateLimit | null;
   /** The limits per group key, or `null`. */
   group: GroupLimits | null;
-  /** The queue is not claimed before this instant (a handler's `rateLimited`), or `null`. */
+  /**
+   * The queue is not claimed before this instant (a handler's `rateLimited` with scope `queue`),
+   * or `null`. Push-backs of single groups are not shown; `resumeQueue` lifts both kinds.
+   */
   limitedUntil: Date | null;
   /** This instance's own cap for the queue (the object form of the `queues` option), or `null`. */
   localConcurrency: number | null;
@@ -80,20 +83,25 @@ export function queuePatch(config: QueueConfig): QueuePatch {
   return patch;
 }
 
-/** Joins a stored record (or none) with the queue's counts and this instance's cap. */
+/**
+ * Joins a stored record (or none) with the queue's counts and this instance's cap; a push-back
+ * that has passed by `now` (epoch ms) shows as `null`.
+ */
 export function queueInfo(
   name: string,
   record: QueueRecord | null,
   counts: Omit<Stats, "byQueue"> | undefined,
   localConcurrency: number | undefined,
+  now: number,
 ): QueueInfo {
+  const limitedUntil = record?.limitedUntil ?? null;
   return {
     name,
     paused: record?.paused ?? false,
     concurrency: record?.concurrency ?? null,
     rateLimit: record?.rateLimit ?? null,
     group: record?.group ?? null,
-    limitedUntil: record?.limitedUntil ?? null,
+    limitedUntil: limitedUntil !== null && limitedUntil.getTime() > now ? limitedUntil : null,
     localConcurrency: localConcurrency ?? null,
     counts: counts ?? {
       pending: 0,

@@ -133,6 +133,9 @@ export class RateLimitedError extends SchedulerError {
   }
 }
 
+/** The longest delay `rateLimited` takes, in ms (2^31 − 1, about 24.8 days). */
+export const MAX_RATE_LIMITED_MS = 2 ** 31 - 1;
+
 /** Options of {@link rateLimited}. */
 export interface RateLimitedOptions {
   /**
@@ -144,10 +147,12 @@ export interface RateLimitedOptions {
 
 /**
  * Signals from a handler that an external service is rate limiting: the job goes back to wait
- * for `delay` (a duration string such as `"30s"`, or ms) without using one of its retries, and no
+ * for `delay` (a duration string such as `"30s"`, or ms; 1 ms to about 24 days, see
+ * {@link MAX_RATE_LIMITED_MS}) without using one of its retries, and no
  * instance claims a job of its group (or of its queue, with `scope: "queue"`) before then.
  *
- * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad delay or scope.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad delay (not a duration, below 1 ms or
+ *   above {@link MAX_RATE_LIMITED_MS}) or scope.
  * @example
  * if (res.status === 429) throw rateLimited(`${res.headers.get("retry-after") ?? 30}s`);
  */
@@ -157,7 +162,11 @@ export function rateLimited(delay: Duration, options: RateLimitedOptions = {}): 
   if (scope !== "group" && scope !== "queue")
     throw new InvalidArgumentError("scope", `expected "group" or "queue", got ${String(scope)}`);
   const delayMs = parseDuration(delay, "rateLimited delay");
-  if (delayMs < 0) throw new InvalidArgumentError("delay", "expected a duration of at least 0");
+  if (!(delayMs >= 1 && delayMs <= MAX_RATE_LIMITED_MS))
+    throw new InvalidArgumentError(
+      "delay",
+      `expected a duration of 1 ms to about 24 days (${MAX_RATE_LIMITED_MS} ms), got ${delayMs} ms`,
+    );
   return new RateLimitedError(delayMs, scope);
 }
 

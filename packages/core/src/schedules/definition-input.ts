@@ -60,7 +60,16 @@ export function toScheduleDefinition(
       `overlap must be ${OVERLAP_POLICIES.map((p) => JSON.stringify(p)).join(", ")}, got ${JSON.stringify(overlap)}`,
     );
   }
-  const jitter = Math.floor(parseDuration(options.jitter ?? 0, "jitter"));
+  let jitter: number;
+  try {
+    jitter = Math.floor(parseDuration(options.jitter ?? 0, "jitter"));
+  } catch (err) {
+    // Every schedule option refuses bad input alike: an InvalidScheduleError naming the option.
+    throw new InvalidScheduleError(
+      `jitter: ${err instanceof Error ? err.message.replace(/^jitter: /, "") : String(err)}`,
+    );
+  }
+  if (jitter < 0) throw new InvalidScheduleError(`jitter must be at least 0, got ${jitter} ms`);
   if (jitter > MAX_JITTER_MS) {
     throw new InvalidScheduleError(`jitter must be at most 24h (${MAX_JITTER_MS} ms), got ${jitter} ms`);
   }

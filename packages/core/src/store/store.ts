@@ -638,6 +638,8 @@ export interface QueuePatch {
   concurrency?: number | null;
   rateLimit?: RateLimit | null;
   group?: GroupLimits | null;
+  /** `null` lifts every push-back ({@link Store.rateLimitJob}) of the queue and of its groups. */
+  limitedUntil?: null;
 }
 
 /** Options of {@link Store.rateLimitJob}. */

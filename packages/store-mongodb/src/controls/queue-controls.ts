@@ -15,7 +15,7 @@ import {
 const MAX_UPSERT_TRIES = 5;
 
 /** The fields of `QueuePatch` a store writes. */
-const PATCH_FIELDS = ["paused", "concurrency", "rateLimit", "group"] as const;
+const PATCH_FIELDS = ["paused", "concurrency", "rateLimit", "group", "limitedUntil"] as const;
 
 /**
  * Runs an upsert again when it lost the race to insert a new document (the `_id` index refused

@@ -406,6 +406,23 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(await claim(ctx.store, "longest", 10, at(10_000))).toHaveLength(2);
       });
 
+      it("updateQueue with limitedUntil null lifts the push-backs of the queue and of its groups", async () => {
+        const queueJob = await createRunningJob(ctx.store, { queue: "lift" });
+        const groupJob = await createRunningJob(ctx.store, { queue: "lift-g", group: "slow" });
+        await ctx.store.rateLimitJob(refOf(queueJob), { now: at(1), until: at(3_600_000), scope: "queue" });
+        await ctx.store.rateLimitJob(refOf(groupJob), { now: at(1), until: at(3_600_000), scope: "group" });
+        await ctx.store.createJobs(newJobs(2, { queue: "lift", scheduledAt: at(1) }));
+        await ctx.store.createJobs(newJobs(2, { queue: "lift-g", group: "slow", scheduledAt: at(1) }));
+        expect(await claim(ctx.store, "lift", 10, at(2))).toEqual([]);
+        expect(await claim(ctx.store, "lift-g", 10, at(2))).toEqual([]);
+        const lifted = await ctx.store.updateQueue("lift", { limitedUntil: null }, at(3));
+        expect(lifted.limitedUntil).toBeNull();
+        await ctx.store.updateQueue("lift-g", { limitedUntil: null }, at(3));
+        // The handed-back jobs themselves still wait for their own run time; the others run now.
+        expect(await claim(ctx.store, "lift", 10, at(4))).toHaveLength(2);
+        expect(await claim(ctx.store, "lift-g", 10, at(4))).toHaveLength(2);
+      });
+
       it("a stale ref changes nothing", async () => {
         const running = await createRunningJob(ctx.store, { queue: "stale" });
         await ctx.store.completeJobs([refOf(running)], { now: at(1) });
