@@ -146,7 +146,11 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       busy: this.pool.runningCount,
       leader: this.elector.isLeader(),
     }));
-    this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
+    this.elector = new LeaderElector(this.leader, this.options, () => {
+      this.runner.trigger();
+      // The presence record says who leads: renew it now rather than at the next heartbeat.
+      this.presence.trigger();
+    });
     this.runner = new ScheduleRunner(
       this.bounded,
       this.options,
@@ -362,6 +366,21 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    */
   async deleteJobs(selector: JobSelector): Promise<number> {
     return this.bounded.deleteJobs(this.input.jobSelector(selector, true));
+  }
+
+  /**
+   * Deletes one job that is not running (cancel a running job first). Returns it as it was.
+   *
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
+   *   job is running, or for an id no job can have.
+   */
+  async deleteJob(id: string): Promise<Job> {
+    const checked = this.input.jobId(id);
+    const deleted = await this.bounded.deleteJob(checked);
+    if (deleted) return deleted;
+    const job = await this.bounded.getJob(checked);
+    if (!job) throw new JobNotFoundError(id);
+    throw new InvalidArgumentError("id", `job ${id} is ${job.status}; cancel it before deleting it`);
   }
 
   /**
@@ -630,7 +649,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       this.runner.start();
       this.maintenance.start();
       this.recorder.start();
-      this.presence.start();
+      // The first presence record is written before start() resolves, so listInstances shows it.
+      await this.presence.start();
       this.state = "running";
       this.members.attachAll({
         instanceId: this.instanceId,

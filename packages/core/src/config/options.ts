@@ -222,6 +222,7 @@ const STORE_METHODS = [
   "listJobs",
   "retryJobs",
   "deleteJobs",
+  "deleteJob",
   "promoteJob",
   "saveInstance",
   "removeInstance",

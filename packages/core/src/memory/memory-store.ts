@@ -309,6 +309,16 @@ export class MemoryStore implements Store<never> {
     return deleted;
   }
 
+  /** {@inheritDoc Store.deleteJob} */
+  async deleteJob(id: string): Promise<Job | null> {
+    this.assertOpen();
+    const record = this.table.get(id);
+    if (record === undefined || record.status === "running") return null;
+    const job = toJob(record);
+    this.table.delete(record);
+    return job;
+  }
+
   /** {@inheritDoc Store.promoteJob} */
   async promoteJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();

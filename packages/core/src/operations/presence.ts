@@ -44,9 +44,25 @@ export class Presence {
     );
   }
 
-  start(): void {
+  /**
+   * Writes the first record (a failure is logged; the heartbeat goes on trying) and starts the
+   * heartbeat.
+   */
+  async start(): Promise<void> {
     this.startedAt = this.options.clock.now();
-    this.task.start();
+    try {
+      await this.beat();
+    } catch (err) {
+      this.options.logger.warn("recording this instance's presence failed; retrying with the heartbeat", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    this.task.start(PRESENCE_INTERVAL_MS);
+  }
+
+  /** Renews the record soon (leadership changed). */
+  trigger(): void {
+    this.task.trigger();
   }
 
   /** Stops the heartbeat and removes the record, giving up at `deadline` (epoch ms, real time). */

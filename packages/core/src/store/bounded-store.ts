@@ -110,6 +110,9 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
   deleteJobs(selector: JobSelector): Promise<number> {
     return this.bound("deleteJobs", this.inner.deleteJobs(selector));
   }
+  deleteJob(id: string): Promise<Job | null> {
+    return this.bound("deleteJob", this.inner.deleteJob(id));
+  }
   promoteJob(id: string, now: Date): Promise<Job | null> {
     return this.bound("promoteJob", this.inner.promoteJob(id, now));
   }

@@ -61,6 +61,13 @@ export interface Store<Tx = unknown> {
   deleteJobs(selector: JobSelector): Promise<number>;
 
   /**
+   * Deletes one job unless it is `running` (a running job is left to finish or to be cancelled
+   * first), releasing its unique key. Returns the job as it was, or `null` when it does not exist
+   * or is running (then it is left as it is).
+   */
+  deleteJob(id: string): Promise<Job | null>;
+
+  /**
    * Makes a waiting job due now: a `scheduled` or `failed` job becomes `pending` with
    * `scheduledAt = now` (its counters unchanged). A job in any other status is returned
    * unchanged. Returns `null` when the job does not exist. Sends a `jobs` event when it moved.

@@ -104,6 +104,21 @@ export function describeOperations(ctx: StoreSuiteContext): void {
       });
     });
 
+    describe("deleteJob", () => {
+      it("deletes one job that is not running, frees its unique key, and returns it as it was", async () => {
+        const [pending] = await ctx.store.createJobs([newJob({ queue: "dj", uniqueKey: "k" })]);
+        const deleted = await ctx.store.deleteJob(pending!.id);
+        expect(deleted).toEqual(pending);
+        expect(await ctx.store.getJob(pending!.id)).toBeNull();
+        await ctx.store.createJobs([newJob({ queue: "dj", uniqueKey: "k" })]);
+        const running = await createRunningJob(ctx.store, { queue: "dj2" });
+        expect(await ctx.store.deleteJob(running.id)).toBeNull();
+        expect((await mustGet(ctx.store, running.id)).status).toBe("running");
+        expect(await ctx.store.deleteJob("no-such-job")).toBeNull();
+        expect((await ctx.store.stats()).byQueue?.dj).toMatchObject({ pending: 1 });
+      });
+    });
+
     describe("promoteJob", () => {
       it("makes a scheduled job due now; other statuses are returned unchanged; unknown is null", async () => {
         const [later] = await ctx.store.createJobs([

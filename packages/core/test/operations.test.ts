@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { InvalidArgumentError, JobNotFoundError } from "../src/errors.js";
+import { permanent } from "../src/retry/retry.js";
+import type { Scheduler } from "../src/scheduler.js";
+import { CORE_VERSION } from "../src/version.js";
+import { deferred, setup, until } from "./helpers.js";
+
+let current: Scheduler | null = null;
+afterEach(async () => {
+  await current?.stop({ timeout: 0 });
+  current = null;
+});
+
+describe("listJobs pages", () => {
+  it("walks every job by cursor, newest first too, and refuses a forged cursor", async () => {
+    const { s, clock } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push((await s.enqueue({ name: "j", payload: i })).id);
+      await clock.advance(1);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await s.listJobs({ limit: 3, cursor, order: "desc" });
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual([...ids].reverse());
+    await expect(s.listJobs({ cursor: "bm9wZQ" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "cursor",
+    });
+    await expect(s.listJobs({ order: "up" as never })).rejects.toThrow(/order/);
+    await expect(s.listJobs({ from: new Date("x") })).rejects.toThrow(/from/);
+  });
+});
+
+describe("bulk operations", () => {
+  it("retryJobs moves dead jobs back; deleteJobs refuses an empty selector; deleteJob and promoteJob act on one", async () => {
+    const { s, clock } = setup();
+    current = s;
+    s.register("boom", () => {
+      throw permanent(new Error("no"));
+    });
+    s.register("later", () => {});
+    const dead = await s.enqueue({ name: "boom", queue: "q" });
+    await s.start();
+    await until(async () => (await s.getJob(dead.id))?.status === "dead");
+    expect(await s.retryJobs({ status: "dead", queue: "q" })).toBe(1);
+    expect((await s.getJob(dead.id))?.retryCount).toBe(0);
+    await until(async () => (await s.getJob(dead.id))?.status === "dead");
+    await expect(s.deleteJobs({})).rejects.toThrow(/at least one/);
+    expect(await s.deleteJobs({ status: "dead" })).toBe(1);
+    const scheduled = await s.enqueue({ name: "later", delay: "1h" });
+    const promoted = await s.promoteJob(scheduled.id);
+    expect(promoted).toMatchObject({ status: "pending", scheduledAt: new Date(clock.now()) });
+    await until(async () => (await s.getJob(scheduled.id))?.status === "completed");
+    await expect(s.promoteJob(scheduled.id)).rejects.toThrow(InvalidArgumentError);
+    await expect(s.promoteJob("missing")).rejects.toThrow(JobNotFoundError);
+    expect((await s.deleteJob(scheduled.id)).id).toBe(scheduled.id);
+    await expect(s.deleteJob(scheduled.id)).rejects.toThrow(JobNotFoundError);
+  });
+
+  it("deleteJob refuses a running job", async () => {
+    const { s } = setup();
+    current = s;
+    const gate = deferred();
+    s.register("slow", () => gate.promise);
+    const job = await s.enqueue({ name: "slow" });
+    await s.start();
+    await until(async () => (await s.getJob(job.id))?.status === "running");
+    await expect(s.deleteJob(job.id)).rejects.toThrow(/cancel it/);
+    gate.resolve();
+  });
+});
+
+describe("instances and throughput", () => {
+  it("a running scheduler is listed with its presence, and removed on stop", async () => {
+    const a = setup({ workers: 4, queues: ["q"] });
+    const b = setup({ store: a.store, clock: a.clock });
+    await a.s.start();
+    await b.s.start();
+    const listed = await a.s.listInstances();
+    expect(listed.map((instance) => instance.id).sort()).toEqual([a.s.instanceId, b.s.instanceId].sort());
+    expect(listed.find((instance) => instance.id === a.s.instanceId)).toMatchObject({
+      pid: process.pid,
+      version: CORE_VERSION,
+      workers: 4,
+      queues: ["q"],
+      busy: 0,
+      leader: true,
+    });
+    await b.s.stop({ timeout: 0 });
+    expect((await a.s.listInstances()).map((instance) => instance.id)).toEqual([a.s.instanceId]);
+    await a.s.stop({ timeout: 0 });
+    expect(await a.store.listInstances(new Date(a.clock.now()))).toEqual([]);
+  });
+
+  it("throughput counts completed and failed attempts per minute", async () => {
+    const { s, clock } = setup();
+    current = s;
+    s.register("ok", () => {});
+    s.register("bad", () => {
+      throw permanent(new Error("no"));
+    });
+    const since = new Date(clock.now());
+    await s.start();
+    for (let i = 0; i < 3; i++) await s.enqueue({ name: "ok", queue: "a" });
+    await s.enqueue({ name: "bad", queue: "b" });
+    await until(async () => (await s.stats()).completed === 3 && (await s.stats()).dead === 1);
+    await clock.advance("1m");
+    await s.enqueue({ name: "ok", queue: "a" });
+    await until(async () => (await s.stats()).completed === 4);
+    const all = await s.throughput({ since });
+    expect(all).toEqual([
+      { minute: since, completed: 3, failed: 1 },
+      { minute: new Date(since.getTime() + 60_000), completed: 1, failed: 0 },
+    ]);
+    expect(await s.throughput({ queue: "b", since })).toEqual([{ minute: since, completed: 0, failed: 1 }]);
+    await expect(s.throughput({ since: "yesterday" as never })).rejects.toThrow(/since/);
+  });
+});
