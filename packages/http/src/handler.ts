@@ -143,7 +143,7 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
   queueRoutes(app, parts.deps);
   jobRoutes(app, parts.deps);
   scheduleRoutes(app, parts.deps);
-  if (parts.dashboard) dashboardRoutes(app, parts.basePath, parts.assets);
+  if (parts.dashboard) dashboardRoutes(root, app, parts.basePath, parts.assets);
 
   for (const route of root.routes) {
     if (route.method === "ALL") continue;
@@ -178,7 +178,7 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
 };
 
 /** Serves the dashboard's files, publicly: they hold no data, and the page asks for a token. */
-function dashboardRoutes(app: Api, basePath: string, source: AssetSource | undefined): void {
+function dashboardRoutes(root: Api, app: Api, basePath: string, source: AssetSource | undefined): void {
   const assets = dashboardLoader(source);
   const notInstalled = () =>
     jsonError(
@@ -194,18 +194,22 @@ function dashboardRoutes(app: Api, basePath: string, source: AssetSource | undef
     return new Response(asset.body, {
       headers: {
         "content-type": asset.type,
-        "cache-control": path.startsWith("/assets/") ? "public, max-age=3600" : "no-cache",
+        // The file names carry no content hash: a browser must check for a newer build each time.
+        "cache-control": "no-cache",
         "x-frame-options": "DENY",
         "content-security-policy":
           "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
       },
     });
   };
-  app.get("/", (c) => {
-    // The page's relative asset links need the trailing slash under a base path.
-    if (basePath !== "" && !new URL(c.req.url).pathname.endsWith("/")) return c.redirect(`${basePath}/`, 308);
-    return file("/index.html");
-  });
+  if (basePath === "") {
+    app.get("/", () => file("/index.html"));
+  } else {
+    // The page's links (`assets/app.js`, `api/…`) are relative: under a base path they need the
+    // trailing slash to resolve inside it.
+    app.get("/", (c) => c.redirect(`${basePath}/`, 308));
+    root.get(`${basePath}/`, () => file("/index.html"));
+  }
   app.get("/assets/*", (c) => {
     const prefix = `${basePath}/assets/`;
     const path = new URL(c.req.url).pathname;

@@ -6,4 +6,4 @@ export { HttpError } from "./http-error.js";
 export { type RunningServer, type ServeOptions, serve, toNodeListener } from "./node-server.js";
 export { HIDDEN, type PayloadSetting, REDACTED } from "./payload-view.js";
 export { MAX_BODY_BYTES } from "./request-input.js";
-export type { Instance, JobPageFilter, JobSelector, OperableScheduler, ThroughputPoint } from "./scheduler-surface.js";
+export type { OperableScheduler } from "./scheduler-surface.js";

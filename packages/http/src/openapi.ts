@@ -131,7 +131,6 @@ const schemas: Record<string, Schema> = {
     },
   },
   Count: { type: "object", required: ["count"], properties: { count } },
-  Deleted: { type: "object", required: ["deleted"], properties: { deleted: { const: true } } },
   Schedule: {
     type: "object",
     required: ["name", "definition", "paused", "nextRunAt", "lastRunAt"],
@@ -287,7 +286,6 @@ const API: Record<string, Record<string, Operation>> = {
   },
   "/api/jobs/{id}": {
     get: { summary: "A job", response: ref("Job") },
-    delete: { summary: "Delete a job that is not running", response: ref("Deleted"), write: true },
   },
   "/api/jobs/{id}/retry": { post: { summary: "Retry a dead or cancelled job", response: ref("Job"), write: true } },
   "/api/jobs/{id}/cancel": { post: { summary: "Cancel a job", response: ref("Job"), write: true } },

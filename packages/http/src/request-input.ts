@@ -1,6 +1,6 @@
 import type { JobStatus } from "@sched/core";
 import { HttpError } from "./http-error.js";
-import type { JobSelector } from "./scheduler-surface.js";
+import type { JobSelector } from "@sched/core";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -53,14 +53,6 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
     return c.json(payloads.job(job));
   });
 
-  api.delete("/api/jobs/:id", async (c) => {
-    await act(c, deps, "job.delete", c.req.param("id"), async () => {
-      const id = jobIdParam(c.req.param("id"));
-      if (!(await scheduler.deleteJob(id))) throw new HttpError(404, "JOB_NOT_FOUND", `job "${id}" was not found`);
-    });
-    return c.json({ deleted: true });
-  });
-
   const single = [
     ["retry", (id: string) => scheduler.retryJob(id)],
     ["cancel", (id: string) => scheduler.cancel(id)],
