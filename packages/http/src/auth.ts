@@ -60,7 +60,8 @@ export class TokenTable {
     }
     const fields = Object.keys(auth);
     const unknown = fields.filter((field) => field !== "tokens");
-    if (unknown.length > 0) throw new ConfigError("auth", `unknown field(s) ${unknown.join(", ")}; expected tokens`);
+    if (unknown.length > 0)
+      throw new ConfigError("auth", `unknown field(s) ${unknown.join(", ")}; expected tokens`);
     const tokens = (auth as { tokens?: unknown }).tokens;
     if (tokens === null || typeof tokens !== "object" || Array.isArray(tokens)) {
       throw new ConfigError("auth.tokens", 'expected an object such as { "<token>": "read" }');
@@ -107,10 +108,16 @@ function sessionOf(grant: unknown, index: number, label: string): Session {
   if (grant !== null && typeof grant === "object" && !Array.isArray(grant)) {
     const { role, name, ...rest } = grant as { role?: unknown; name?: unknown };
     if (Object.keys(rest).length > 0)
-      throw new ConfigError(label, `unknown field(s) ${Object.keys(rest).join(", ")}; expected role and name`);
+      throw new ConfigError(
+        label,
+        `unknown field(s) ${Object.keys(rest).join(", ")}; expected role and name`,
+      );
     if (role !== "read" && role !== "write") throw new ConfigError(label, 'role: expected "read" or "write"');
     if (typeof name !== "string" || !NAME.test(name))
-      throw new ConfigError(label, "name: expected 1 to 100 printable ASCII characters, not starting or ending with a space");
+      throw new ConfigError(
+        label,
+        "name: expected 1 to 100 printable ASCII characters, not starting or ending with a space",
+      );
     return { role, name };
   }
   throw new ConfigError(label, 'expected "read", "write" or { role, name }');

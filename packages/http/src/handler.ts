@@ -41,7 +41,7 @@ export interface HttpHandlerOptions {
 
 const OPTION_FIELDS = ["scheduler", "auth", "basePath", "payloads", "cors", "audit", "dashboard", "assets"];
 const SCHEDULER_METHODS = ["now", "stats", "listQueues", "listJobs", "getJob", "listSchedules"] as const;
-const BASE_PATH = /^(?:\/[A-Za-z0-9._~\-]+)+$/;
+const BASE_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
 
 /**
  * Creates the HTTP API of a scheduler as a standard `(request: Request) => Promise<Response>`
@@ -61,16 +61,22 @@ const BASE_PATH = /^(?:\/[A-Za-z0-9._~\-]+)+$/;
  *   unknown option, a bad `basePath`, `payloads` or `cors`, or a missing scheduler.
  */
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
-  if (options === null || typeof options !== "object") throw new ConfigError("options", "expected { scheduler, auth }");
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("options", "expected { scheduler, auth }");
   const unknown = Object.keys(options).filter((field) => !OPTION_FIELDS.includes(field));
   if (unknown.length > 0)
-    throw new ConfigError("options", `unknown option(s) ${unknown.join(", ")}; expected ${OPTION_FIELDS.join(", ")}`);
+    throw new ConfigError(
+      "options",
+      `unknown option(s) ${unknown.join(", ")}; expected ${OPTION_FIELDS.join(", ")}`,
+    );
   const tokens = new TokenTable(options.auth);
   const scheduler = options.scheduler;
   if (
     scheduler === null ||
     typeof scheduler !== "object" ||
-    SCHEDULER_METHODS.some((method) => typeof (scheduler as unknown as Record<string, unknown>)[method] !== "function")
+    SCHEDULER_METHODS.some(
+      (method) => typeof (scheduler as unknown as Record<string, unknown>)[method] !== "function",
+    )
   ) {
     throw new ConfigError("scheduler", "expected a Scheduler from @sched/core");
   }
@@ -82,7 +88,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     throw new ConfigError("audit", "expected a function that receives each audit entry");
   if (options.dashboard !== undefined && typeof options.dashboard !== "boolean")
     throw new ConfigError("dashboard", "expected true or false");
-  if (options.assets !== undefined && !(options.assets instanceof Map) && typeof options.assets !== "function")
+  if (
+    options.assets !== undefined &&
+    !(options.assets instanceof Map) &&
+    typeof options.assets !== "function"
+  )
     throw new ConfigError("assets", "expected a Map of path → { body, type }, or a function returning one");
   const deps: RouteDeps = {
     scheduler,
@@ -125,9 +135,14 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
   const authenticate: MiddlewareHandler<{ Variables: { session: Session } }> = async (c, next) => {
     const session = parts.tokens.authenticate(c.req.header("authorization") ?? null);
     if (session === null) {
-      throw new HttpError(401, "UNAUTHORIZED", "send Authorization: Bearer <token> with a token the server knows", {
-        "www-authenticate": 'Bearer realm="sched"',
-      });
+      throw new HttpError(
+        401,
+        "UNAUTHORIZED",
+        "send Authorization: Bearer <token> with a token the server knows",
+        {
+          "www-authenticate": 'Bearer realm="sched"',
+        },
+      );
     }
     c.set("session", session);
     await next();
@@ -138,7 +153,9 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
   const document = JSON.stringify(
     openApiDocument(parts.basePath, typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0", parts.dashboard),
   );
-  app.get("/openapi.json", (c) => c.body(document, 200, { "content-type": "application/json; charset=utf-8" }));
+  app.get("/openapi.json", (c) =>
+    c.body(document, 200, { "content-type": "application/json; charset=utf-8" }),
+  );
   statusRoutes(app, parts.deps);
   queueRoutes(app, parts.deps);
   jobRoutes(app, parts.deps);
@@ -150,7 +167,11 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
     const pattern = route.path
       .split("/")
       .map((segment) =>
-        segment === "*" ? ".+" : segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+        segment === "*"
+          ? ".+"
+          : segment.startsWith(":")
+            ? "[^/]+"
+            : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
       )
       .join("/");
     methodsByRoute.push({ pattern: new RegExp(`^${pattern}$`), method: route.method });
@@ -160,9 +181,14 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
     const allowed = [...new Set(methodsByRoute.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length > 0) {
       if (allowed.includes("GET")) allowed.push("HEAD");
-      return jsonError(405, "METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, {
-        allow: allowed.join(", "),
-      });
+      return jsonError(
+        405,
+        "METHOD_NOT_ALLOWED",
+        `${c.req.method} is not allowed here; use ${allowed.join(", ")}`,
+        {
+          allow: allowed.join(", "),
+        },
+      );
     }
     return jsonError(404, "NOT_FOUND", "no such endpoint; see openapi.json");
   });
@@ -220,7 +246,11 @@ function dashboardRoutes(root: Api, app: Api, basePath: string, source: AssetSou
 function corsOrigins(option: unknown): string[] | null {
   if (option === undefined) return null;
   const origins = (option as { origins?: unknown } | null)?.origins;
-  if (!Array.isArray(origins) || origins.length === 0 || Object.keys(option as object).some((k) => k !== "origins"))
+  if (
+    !Array.isArray(origins) ||
+    origins.length === 0 ||
+    Object.keys(option as object).some((k) => k !== "origins")
+  )
     throw new ConfigError("cors", 'expected { origins: ["https://ops.example.com", …] }');
   for (const origin of origins) {
     if (origin === "*") continue;

@@ -25,10 +25,20 @@ export interface RunningServer {
 /**
  * A Node `(req, res)` listener for `handler`, for `node:http`, Express, Connect or Fastify (with
  * `reply.hijack()`): it turns the incoming message into a `Request` and writes the `Response`
- * back. Node's global `Request` and `Response` are left as they are.
+ * back. Node's global `Request` and `Response` are left as they are. Under Express's
+ * `app.use("/path", …)` the full URL (`req.originalUrl`) is used, so give the handler
+ * `basePath: "/path"`.
  */
-export function toNodeListener(handler: HttpHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return getRequestListener(handler, { overrideGlobalObjects: false });
+export function toNodeListener(
+  handler: HttpHandler,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const listener = getRequestListener(handler, { overrideGlobalObjects: false });
+  return (req, res) => {
+    // Express strips the mount path from `req.url` and keeps the full one here.
+    const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
+    if (typeof original === "string") req.url = original;
+    return listener(req, res);
+  };
 }
 
 /**
@@ -43,7 +53,8 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
   const host = options.host ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new ConfigError("port", `expected an integer from 0 to 65535, got ${String(port)}`);
-  if (typeof host !== "string" || host.length === 0) throw new ConfigError("host", "expected a host name or address");
+  if (typeof host !== "string" || host.length === 0)
+    throw new ConfigError("host", "expected a host name or address");
   const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

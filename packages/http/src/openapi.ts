@@ -19,7 +19,10 @@ const counts: Schema = {
 const rateLimit: Schema = {
   type: ["object", "null"],
   required: ["max", "per"],
-  properties: { max: { type: "integer", minimum: 1 }, per: { type: "integer", minimum: 1, description: "ms" } },
+  properties: {
+    max: { type: "integer", minimum: 1 },
+    per: { type: "integer", minimum: 1, description: "ms" },
+  },
 };
 
 const schemas: Record<string, Schema> = {
@@ -39,10 +42,25 @@ const schemas: Record<string, Schema> = {
     required: ["role", "name"],
     properties: { role: { enum: ["read", "write"] }, name: { type: "string" } },
   },
-  Stats: { ...counts, properties: { ...(counts.properties as Schema), byQueue: { type: "object", additionalProperties: counts } } },
+  Stats: {
+    ...counts,
+    properties: {
+      ...(counts.properties as Schema),
+      byQueue: { type: "object", additionalProperties: counts },
+    },
+  },
   QueueInfo: {
     type: "object",
-    required: ["name", "paused", "concurrency", "rateLimit", "group", "limitedUntil", "localConcurrency", "counts"],
+    required: [
+      "name",
+      "paused",
+      "concurrency",
+      "rateLimit",
+      "group",
+      "limitedUntil",
+      "localConcurrency",
+      "counts",
+    ],
     properties: {
       name: { type: "string" },
       paused: { type: "boolean" },
@@ -85,7 +103,9 @@ const schemas: Record<string, Schema> = {
     properties: {
       id: { type: "string" },
       name: { type: "string" },
-      payload: { description: 'The JSON payload, or "[hidden]", or with fields "[redacted]" (the payloads option).' },
+      payload: {
+        description: 'The JSON payload, or "[hidden]", or with fields "[redacted]" (the payloads option).',
+      },
       queue: { type: "string" },
       priority: { type: "integer" },
       maxRetries: { type: "integer" },
@@ -148,7 +168,10 @@ const schemas: Record<string, Schema> = {
     },
   },
   ScheduleWithNext: {
-    allOf: [ref("Schedule"), { type: "object", required: ["next"], properties: { next: { type: "array", items: dateTime } } }],
+    allOf: [
+      ref("Schedule"),
+      { type: "object", required: ["next"], properties: { next: { type: "array", items: dateTime } } },
+    ],
   },
   Instance: {
     type: "object",
@@ -249,13 +272,22 @@ const API: Record<string, Record<string, Operation>> = {
   "/api/overview": {
     get: { summary: "Counts, queues, instances and the leader", response: ref("Overview") },
   },
-  "/api/queues": { get: { summary: "Every queue with its state, limits and counts", response: array("QueueInfo") } },
+  "/api/queues": {
+    get: { summary: "Every queue with its state, limits and counts", response: array("QueueInfo") },
+  },
   "/api/queues/{name}": {
     get: { summary: "A queue", response: ref("QueueInfo") },
-    patch: { summary: "Set a queue's limits", response: ref("QueueInfo"), write: true, body: ref("QueueConfig") },
+    patch: {
+      summary: "Set a queue's limits",
+      response: ref("QueueInfo"),
+      write: true,
+      body: ref("QueueConfig"),
+    },
   },
   "/api/queues/{name}/pause": { post: { summary: "Pause a queue", response: ref("QueueInfo"), write: true } },
-  "/api/queues/{name}/resume": { post: { summary: "Resume a queue", response: ref("QueueInfo"), write: true } },
+  "/api/queues/{name}/resume": {
+    post: { summary: "Resume a queue", response: ref("QueueInfo"), write: true },
+  },
   "/api/jobs": {
     get: {
       summary: "A page of jobs, by cursor",
@@ -274,7 +306,12 @@ const API: Record<string, Record<string, Operation>> = {
     },
   },
   "/api/jobs/retry": {
-    post: { summary: "Retry every dead or cancelled job matching", response: ref("Count"), write: true, body: ref("JobSelector") },
+    post: {
+      summary: "Retry every dead or cancelled job matching",
+      response: ref("Count"),
+      write: true,
+      body: ref("JobSelector"),
+    },
   },
   "/api/jobs/delete": {
     post: {
@@ -287,7 +324,9 @@ const API: Record<string, Record<string, Operation>> = {
   "/api/jobs/{id}": {
     get: { summary: "A job", response: ref("Job") },
   },
-  "/api/jobs/{id}/retry": { post: { summary: "Retry a dead or cancelled job", response: ref("Job"), write: true } },
+  "/api/jobs/{id}/retry": {
+    post: { summary: "Retry a dead or cancelled job", response: ref("Job"), write: true },
+  },
   "/api/jobs/{id}/cancel": { post: { summary: "Cancel a job", response: ref("Job"), write: true } },
   "/api/jobs/{id}/promote": {
     post: { summary: "Run a scheduled or failed-waiting job now", response: ref("Job"), write: true },
@@ -300,8 +339,12 @@ const API: Record<string, Record<string, Operation>> = {
       query: [["preview", { type: "integer", minimum: 0, maximum: 100, default: 5 }, "How many next runs."]],
     },
   },
-  "/api/schedules/{name}/pause": { post: { summary: "Pause a schedule", response: ref("Schedule"), write: true } },
-  "/api/schedules/{name}/resume": { post: { summary: "Resume a schedule", response: ref("Schedule"), write: true } },
+  "/api/schedules/{name}/pause": {
+    post: { summary: "Pause a schedule", response: ref("Schedule"), write: true },
+  },
+  "/api/schedules/{name}/resume": {
+    post: { summary: "Resume a schedule", response: ref("Schedule"), write: true },
+  },
   "/api/schedules/{name}/trigger": {
     post: { summary: "Run a schedule's job now", response: ref("Job"), write: true },
   },
@@ -335,7 +378,10 @@ export function openApiDocument(basePath: string, version: string, dashboard: bo
     "/openapi.json": {
       get: {
         summary: "This document",
-        responses: { "200": { description: "OK", content: { "application/json": { schema: { type: "object" } } } }, "401": ERRORS["401"] },
+        responses: {
+          "200": { description: "OK", content: { "application/json": { schema: { type: "object" } } } },
+          "401": ERRORS["401"],
+        },
       },
     },
   };
@@ -350,7 +396,14 @@ export function openApiDocument(basePath: string, version: string, dashboard: bo
       summary,
       security: [],
       ...(pathParams.length > 0
-        ? { parameters: pathParams.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })) }
+        ? {
+            parameters: pathParams.map((name) => ({
+              name,
+              in: "path",
+              required: true,
+              schema: { type: "string" },
+            })),
+          }
         : {}),
       responses: {
         "200": { description: "The file" },

@@ -47,7 +47,10 @@ export class PayloadView {
         return;
       }
     }
-    throw new ConfigError("payloads", 'expected "show", "hide" or { redact: ["dot.path", …] } with at least one path');
+    throw new ConfigError(
+      "payloads",
+      'expected "show", "hide" or { redact: ["dot.path", …] } with at least one path',
+    );
   }
 
   /** The payload as the API shows it. */
@@ -70,7 +73,10 @@ export class PayloadView {
     const definition = schedule.definition;
     return {
       ...schedule,
-      definition: { ...definition, job: { ...definition.job, payload: this.payload(definition.job.payload) } },
+      definition: {
+        ...definition,
+        job: { ...definition.job, payload: this.payload(definition.job.payload) },
+      },
     };
   }
 }

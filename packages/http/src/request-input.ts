@@ -1,6 +1,5 @@
-import type { JobStatus } from "@sched/core";
+import type { JobSelector, JobStatus } from "@sched/core";
 import { HttpError } from "./http-error.js";
-import type { JobSelector } from "@sched/core";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -75,7 +74,8 @@ export class QueryParams {
           `unknown query parameter "${clip(key)}"; expected ${allowed.length === 0 ? "none" : allowed.join(", ")}`,
         );
       }
-      if (this.values.has(key)) throw new HttpError(400, "INVALID_QUERY", `query parameter "${key}" is given twice`);
+      if (this.values.has(key))
+        throw new HttpError(400, "INVALID_QUERY", `query parameter "${key}" is given twice`);
       this.values.set(key, value);
     }
   }
@@ -84,8 +84,7 @@ export class QueryParams {
   text(key: string, max = 200): string | undefined {
     const value = this.values.get(key);
     if (value === undefined) return undefined;
-    if (value.length === 0 || value.length > max)
-      throw invalid(key, `expected 1 to ${max} characters`);
+    if (value.length === 0 || value.length > max) throw invalid(key, `expected 1 to ${max} characters`);
     return value;
   }
 
@@ -116,7 +115,8 @@ export class QueryParams {
   choice<T extends string>(key: string, choices: readonly T[]): T | undefined {
     const value = this.values.get(key);
     if (value === undefined) return undefined;
-    if (!(choices as readonly string[]).includes(value)) throw invalid(key, `expected one of ${choices.join(", ")}`);
+    if (!(choices as readonly string[]).includes(value))
+      throw invalid(key, `expected one of ${choices.join(", ")}`);
     return value as T;
   }
 

@@ -7,6 +7,8 @@ import type { Scheduler } from "@sched/core";
 export type OperableScheduler = Pick<
   Scheduler,
   | "now"
+  | "instanceId"
+  | "isLeader"
   | "stats"
   | "listQueues"
   | "getQueue"

@@ -30,10 +30,18 @@ describe("closed by default", () => {
     expect(refused({ scheduler, auth: { tokens: { "has spaces in this token": "read" } } }).field).toBe(
       "auth.tokens (token 1)",
     );
-    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: "admin" } } }).message).toContain('{ role, name }');
-    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: { role: "write" } } } }).message).toContain("name");
-    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: { role: "write", name: "a", x: 1 } } } }).message).toContain("x");
-    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: "write" }, users: [] } }).field).toBe("auth");
+    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: "admin" } } }).message).toContain(
+      "{ role, name }",
+    );
+    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: { role: "write" } } } }).message).toContain(
+      "name",
+    );
+    expect(
+      refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: { role: "write", name: "a", x: 1 } } } }).message,
+    ).toContain("x");
+    expect(refused({ scheduler, auth: { tokens: { [WRITE_TOKEN]: "write" }, users: [] } }).field).toBe(
+      "auth",
+    );
     expect(refused({ scheduler, auth: "open" }).field).toBe("auth");
   });
 
@@ -44,7 +52,9 @@ describe("closed by default", () => {
     expect(refused({ scheduler, auth, basePath: "scheduler/" }).field).toBe("basePath");
     expect(refused({ scheduler, auth, payloads: "mask" }).field).toBe("payloads");
     expect(refused({ scheduler, auth, payloads: { redact: ["a..b"] } }).field).toBe("payloads.redact[0]");
-    expect(refused({ scheduler, auth, cors: { origins: ["https://ops.example.com/path"] } }).field).toBe("cors");
+    expect(refused({ scheduler, auth, cors: { origins: ["https://ops.example.com/path"] } }).field).toBe(
+      "cors",
+    );
     expect(refused({ scheduler, auth, cors: {} }).field).toBe("cors");
     expect(refused({ scheduler, auth, audit: "log" }).field).toBe("audit");
     expect(refused({ scheduler, auth, dashboard: "yes" }).field).toBe("dashboard");
@@ -81,7 +91,9 @@ describe("closed by default", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
 
     const open = createHttpHandler({ scheduler, auth, cors: { origins: ["https://ops.example.com"] } });
-    const allowed = await call(open, "GET", "/api/session", { headers: { origin: "https://ops.example.com" } });
+    const allowed = await call(open, "GET", "/api/session", {
+      headers: { origin: "https://ops.example.com" },
+    });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://ops.example.com");
     const other = await call(open, "GET", "/api/session", { headers });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();

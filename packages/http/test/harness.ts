@@ -1,5 +1,10 @@
 import { createScheduler, type Logger, type Scheduler, type SchedulerOptions } from "@sched/core";
-import { type AuditEntry, createHttpHandler, type HttpHandler, type HttpHandlerOptions } from "../src/index.js";
+import {
+  type AuditEntry,
+  createHttpHandler,
+  type HttpHandler,
+  type HttpHandlerOptions,
+} from "../src/index.js";
 
 /** A write token and a read token of the tests. */
 export const WRITE_TOKEN = "write-token-0123456789abcdef";
@@ -9,8 +14,17 @@ export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The dashboard's files, as the tests inject them. */
 export const FAKE_ASSETS = new Map([
-  ["/index.html", { body: new TextEncoder().encode("<!doctype html><title>dash</title>"), type: "text/html; charset=utf-8" }],
-  ["/assets/app.js", { body: new TextEncoder().encode("console.log(1)"), type: "text/javascript; charset=utf-8" }],
+  [
+    "/index.html",
+    {
+      body: new TextEncoder().encode("<!doctype html><title>dash</title>"),
+      type: "text/html; charset=utf-8",
+    },
+  ],
+  [
+    "/assets/app.js",
+    { body: new TextEncoder().encode("console.log(1)"), type: "text/javascript; charset=utf-8" },
+  ],
 ]);
 
 /** A handler over `scheduler` with a write token named `ops` and a read token; audit entries go to `audit`. */
@@ -28,10 +42,14 @@ export function handlerFor(
   });
 }
 
+/** A JSON answer as the tests read it: any shape, checked by the assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and checked by the assertions
+export type Json = any;
+
 export interface CallOptions {
   token?: string | null;
   body?: unknown;
-  rawBody?: BodyInit;
+  rawBody?: NonNullable<RequestInit["body"]>;
   headers?: Record<string, string>;
 }
 
@@ -41,17 +59,21 @@ export async function call(
   method: string,
   path: string,
   options: CallOptions = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Json }> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? WRITE_TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
-  let body: BodyInit | undefined = options.rawBody;
+  let body: NonNullable<RequestInit["body"]> | undefined = options.rawBody;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers["content-type"] ??= "application/json";
   }
   const response = await handler(
-    new Request(`http://localhost${path}`, { method, headers, ...(body === undefined ? {} : { body, duplex: "half" }) } as RequestInit),
+    new Request(`http://localhost${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body, duplex: "half" }),
+    } as RequestInit),
   );
   const text = await response.text();
   let parsed: unknown = text;

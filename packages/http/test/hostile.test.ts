@@ -1,7 +1,7 @@
 import type { Scheduler } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES } from "../src/index.js";
-import { call, handlerFor, startedScheduler } from "./harness.js";
+import { call, handlerFor, type Json, startedScheduler } from "./harness.js";
 
 let scheduler: Scheduler;
 let handler: HttpHandler;
@@ -30,7 +30,7 @@ async function state(): Promise<string> {
 }
 
 async function expectRefused(
-  request: Promise<{ status: number; headers: Headers; body: any }>,
+  request: Promise<{ status: number; headers: Headers; body: Json }>,
   status: number,
   code: string,
 ): Promise<void> {
@@ -47,10 +47,21 @@ async function expectRefused(
 
 describe("hostile requests get a 4xx JSON error and change nothing", () => {
   it("no token, an unknown token, or a malformed Authorization header: 401", async () => {
-    await expectRefused(call(handler, "POST", "/api/queues/emails/pause", { token: null }), 401, "UNAUTHORIZED");
-    await expectRefused(call(handler, "POST", "/api/queues/emails/pause", { token: "x".repeat(28) }), 401, "UNAUTHORIZED");
     await expectRefused(
-      call(handler, "POST", "/api/queues/emails/pause", { token: null, headers: { authorization: "Basic b3BzOm9wcw==" } }),
+      call(handler, "POST", "/api/queues/emails/pause", { token: null }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", { token: "x".repeat(28) }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", {
+        token: null,
+        headers: { authorization: "Basic b3BzOm9wcw==" },
+      }),
       401,
       "UNAUTHORIZED",
     );
@@ -73,14 +84,21 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     // The URL parser removes `..` segments before routing; what is left must be a route.
     await expectRefused(call(handler, "POST", "/api/jobs/../../queues/emails/x"), 404, "NOT_FOUND");
     await expectRefused(call(handler, "POST", "/api/jobs/%2e%2e/cancel"), 404, "NOT_FOUND");
-    await expectRefused(call(handler, "GET", "/assets/..%2f..%2fpackage.json", { token: null }), 404, "NOT_FOUND");
+    await expectRefused(
+      call(handler, "GET", "/assets/..%2f..%2fpackage.json", { token: null }),
+      404,
+      "NOT_FOUND",
+    );
     await expectRefused(call(handler, "GET", "/assets/../../etc/passwd", { token: null }), 404, "NOT_FOUND");
   });
 
   it("a body over 1 MiB: 413, whether its length is declared or not", async () => {
     const huge = JSON.stringify({ queue: "emails", pad: "x".repeat(MAX_BODY_BYTES) });
     await expectRefused(
-      call(handler, "POST", "/api/jobs/delete", { rawBody: huge, headers: { "content-type": "application/json" } }),
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: huge,
+        headers: { "content-type": "application/json" },
+      }),
       413,
       "BODY_TOO_LARGE",
     );
@@ -96,7 +114,10 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       },
     });
     await expectRefused(
-      call(handler, "PATCH", "/api/queues/emails", { rawBody: stream, headers: { "content-type": "application/json" } }),
+      call(handler, "PATCH", "/api/queues/emails", {
+        rawBody: stream,
+        headers: { "content-type": "application/json" },
+      }),
       413,
       "BODY_TOO_LARGE",
     );
@@ -105,18 +126,45 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
 
   it("bad JSON, a body that is not JSON, or not an object: 400 or 415", async () => {
     const json = { "content-type": "application/json" };
-    await expectRefused(call(handler, "POST", "/api/jobs/delete", { rawBody: "{bad", headers: json }), 400, "INVALID_JSON");
     await expectRefused(
-      call(handler, "POST", "/api/jobs/delete", { rawBody: "queue=emails", headers: { "content-type": "application/x-www-form-urlencoded" } }),
+      call(handler, "POST", "/api/jobs/delete", { rawBody: "{bad", headers: json }),
+      400,
+      "INVALID_JSON",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: "queue=emails",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
       415,
       "UNSUPPORTED_MEDIA_TYPE",
     );
     await expectRefused(call(handler, "PATCH", "/api/queues/emails", { body: [1, 2] }), 400, "INVALID_BODY");
-    await expectRefused(call(handler, "POST", "/api/jobs/delete", { body: { queue: "emails", evil: 1 } }), 400, "INVALID_BODY");
-    await expectRefused(call(handler, "POST", "/api/jobs/retry", { body: { status: "zombie" } }), 400, "INVALID_BODY");
-    await expectRefused(call(handler, "POST", "/api/jobs/delete", { body: { from: "yesterday" } }), 400, "INVALID_BODY");
-    await expectRefused(call(handler, "PATCH", "/api/queues/emails", { body: { concurrency: "lots" } }), 400, "INVALID_ARGUMENT");
-    await expectRefused(call(handler, "PATCH", "/api/queues/emails", { body: { __proto__: { x: 1 }, nope: 1 } }), 400, "INVALID_ARGUMENT");
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { body: { queue: "emails", evil: 1 } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/retry", { body: { status: "zombie" } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { body: { from: "yesterday" } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", { body: { concurrency: "lots" } }),
+      400,
+      "INVALID_ARGUMENT",
+    );
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", { body: { __proto__: { x: 1 }, nope: 1 } }),
+      400,
+      "INVALID_ARGUMENT",
+    );
   });
 
   it("wrong methods: 405 with Allow", async () => {
@@ -155,7 +203,11 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       expect(response.status, query).toBe(400);
       expect(["INVALID_QUERY", "INVALID_ARGUMENT"]).toContain(response.body.error.code);
     }
-    await expectRefused(call(handler, "GET", "/api/throughput?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"), 400, "INVALID_QUERY");
+    await expectRefused(
+      call(handler, "GET", "/api/throughput?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"),
+      400,
+      "INVALID_QUERY",
+    );
     await expectRefused(call(handler, "GET", "/api/schedules/nightly?preview=101"), 400, "INVALID_QUERY");
     await expectRefused(call(handler, "GET", "/api/audit?limit=-1"), 400, "INVALID_QUERY");
   });

@@ -55,7 +55,9 @@ describe("the OpenAPI document", () => {
 
   it("resolves every schema reference", async () => {
     const response = await call(handlerFor(scheduler), "GET", "/openapi.json");
-    const refs = [...JSON.stringify(response.body).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);
+    const refs = [...JSON.stringify(response.body).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
+      (m) => m[1]!,
+    );
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(response.body.components.schemas[name], name).toBeDefined();
   });

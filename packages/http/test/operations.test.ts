@@ -29,18 +29,31 @@ describe.each(kinds)("on the $name store", (kind) => {
 
   it("lists jobs page by page with the cursor, filtered by queue, status and time", async () => {
     const jobs = [];
-    for (let i = 0; i < 5; i++) jobs.push(await scheduler.enqueue({ name: "send", queue: "emails", payload: { i } }));
+    for (let i = 0; i < 5; i++)
+      jobs.push(await scheduler.enqueue({ name: "send", queue: "emails", payload: { i } }));
     await scheduler.enqueue({ name: "build", queue: "reports" });
 
     const first = await call(handler, "GET", "/api/jobs?queue=emails&limit=2");
     expect(first.status).toBe(200);
     expect(first.body.jobs.map((job: { id: string }) => job.id)).toEqual([jobs[0]!.id, jobs[1]!.id]);
     expect(typeof first.body.jobs[0].createdAt).toBe("string");
-    const second = await call(handler, "GET", `/api/jobs?queue=emails&limit=2&cursor=${first.body.nextCursor}`);
+    const second = await call(
+      handler,
+      "GET",
+      `/api/jobs?queue=emails&limit=2&cursor=${first.body.nextCursor}`,
+    );
     expect(second.body.jobs.map((job: { id: string }) => job.id)).toEqual([jobs[2]!.id, jobs[3]!.id]);
-    const newest = await call(handler, "GET", "/api/jobs?queue=emails&order=desc&limit=1&status=pending,scheduled");
+    const newest = await call(
+      handler,
+      "GET",
+      "/api/jobs?queue=emails&order=desc&limit=1&status=pending,scheduled",
+    );
     expect(newest.body.jobs[0].id).toBe(jobs[4]!.id);
-    const none = await call(handler, "GET", `/api/jobs?queue=emails&from=${new Date(Date.now() + 60_000).toISOString()}`);
+    const none = await call(
+      handler,
+      "GET",
+      `/api/jobs?queue=emails&from=${new Date(Date.now() + 60_000).toISOString()}`,
+    );
     expect(none.body).toEqual({ jobs: [], nextCursor: null });
   });
 
@@ -91,7 +104,9 @@ describe.each(kinds)("on the $name store", (kind) => {
     const deadList = await call(handler, "GET", "/api/jobs?status=dead");
     expect(deadList.body.jobs).toHaveLength(2);
     await scheduler.pauseQueue("work");
-    const retried = await call(handler, "POST", "/api/jobs/retry", { body: { queue: "work", status: "dead" } });
+    const retried = await call(handler, "POST", "/api/jobs/retry", {
+      body: { queue: "work", status: "dead" },
+    });
     expect(retried.body).toEqual({ count: 2 });
     expect((await scheduler.getJob(dead[0]!.id))!.status).toBe("pending");
 
@@ -147,20 +162,27 @@ describe.each(kinds)("on the $name store", (kind) => {
     expect(await scheduler.getJob(job.id)).toMatchObject({ status: "pending" });
     expect(await scheduler.getQueue("emails")).toMatchObject({ paused: false, concurrency: null });
     expect(audit).toHaveLength(writes.length);
-    expect(audit.every((entry) => entry.who === "token-2" && !entry.ok && entry.error === "FORBIDDEN")).toBe(true);
+    expect(audit.every((entry) => entry.who === "token-2" && !entry.ok && entry.error === "FORBIDDEN")).toBe(
+      true,
+    );
     expect((await call(handler, "GET", "/api/audit", { token: READ_TOKEN })).status).toBe(403);
   });
 
   it("shows the overview with this instance as the leader", async () => {
     await scheduler.enqueue({ name: "send", queue: "emails" });
     await until(() => scheduler.isLeader, "leadership");
+    await until(async () => (await scheduler.listInstances()).length > 0, "the presence record");
     const overview = await call(handler, "GET", "/api/overview");
     expect(overview.status).toBe(200);
     expect(overview.body.stats.pending).toBe(1);
     expect(overview.body.leader).toBe(scheduler.instanceId);
-    expect(overview.body.instances.map((instance: { id: string }) => instance.id)).toContain(scheduler.instanceId);
+    expect(overview.body.instances.map((instance: { id: string }) => instance.id)).toContain(
+      scheduler.instanceId,
+    );
     expect(Date.parse(overview.body.now)).toBeGreaterThan(0);
-    expect((await call(handler, "GET", "/api/instances")).body[0]).toMatchObject({ id: scheduler.instanceId });
+    expect((await call(handler, "GET", "/api/instances")).body[0]).toMatchObject({
+      id: scheduler.instanceId,
+    });
   });
 
   it("counts completed and failed jobs per minute", async () => {
@@ -170,7 +192,9 @@ describe.each(kinds)("on the $name store", (kind) => {
     await until(async () => (await scheduler.getJob(job.id))?.status === "completed", "the job to complete");
     const points = await call(handler, "GET", `/api/throughput?queue=work&since=${since}`);
     expect(points.status).toBe(200);
-    expect(points.body.reduce((sum: number, point: { completed: number }) => sum + point.completed, 0)).toBe(1);
+    expect(points.body.reduce((sum: number, point: { completed: number }) => sum + point.completed, 0)).toBe(
+      1,
+    );
     expect(typeof points.body[0].minute).toBe("string");
   });
 });
@@ -194,7 +218,11 @@ describe("schedules (memory store)", () => {
       const triggered = await call(handler, "POST", "/api/schedules/nightly/trigger");
       expect(triggered.body).toMatchObject({ name: "nightly", payload: { kind: "daily" } });
       expect((await call(handler, "GET", "/api/schedules/missing")).status).toBe(404);
-      expect(audit.map((entry) => entry.action)).toEqual(["schedule.pause", "schedule.resume", "schedule.trigger"]);
+      expect(audit.map((entry) => entry.action)).toEqual([
+        "schedule.pause",
+        "schedule.resume",
+        "schedule.trigger",
+      ]);
     } finally {
       await scheduler.stop();
     }

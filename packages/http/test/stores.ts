@@ -24,7 +24,8 @@ export function postgres(): StoreKind {
   const schema = `sched_http_${randomBytes(6).toString("hex")}`;
   return {
     name: "postgres",
-    create: () => new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 3 }),
+    create: () =>
+      new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 3 }),
     async cleanup() {
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();

@@ -60,7 +60,9 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   ] as const;
   for (const [action, run] of single) {
     api.post(`/api/jobs/:id/${action}`, async (c) => {
-      const job = await act(c, deps, `job.${action}`, c.req.param("id"), () => run(jobIdParam(c.req.param("id"))));
+      const job = await act(c, deps, `job.${action}`, c.req.param("id"), () =>
+        run(jobIdParam(c.req.param("id"))),
+      );
       return c.json(payloads.job(job));
     });
   }

@@ -40,7 +40,11 @@ export async function act<T>(
   };
   if (session.role !== "write") {
     deps.audit.record({ ...entry, ok: false, error: "FORBIDDEN" });
-    throw new HttpError(403, "FORBIDDEN", `${action} needs a token with the write role; this one may only read`);
+    throw new HttpError(
+      403,
+      "FORBIDDEN",
+      `${action} needs a token with the write role; this one may only read`,
+    );
   }
   try {
     const result = await run();
@@ -56,5 +60,9 @@ export async function act<T>(
 /** Refuses the request (403) unless its token has the `write` role. */
 export function requireWrite(c: ApiContext, what: string): void {
   if (c.get("session").role !== "write")
-    throw new HttpError(403, "FORBIDDEN", `${what} needs a token with the write role; this one may only read`);
+    throw new HttpError(
+      403,
+      "FORBIDDEN",
+      `${what} needs a token with the write role; this one may only read`,
+    );
 }

@@ -22,7 +22,10 @@ export function statusRoutes(api: Api, deps: RouteDeps): void {
       scheduler.listQueues(),
       scheduler.listInstances(),
     ]);
-    const leader = instances.find((instance) => instance.leader)?.id ?? null;
+    // This instance knows its own leadership at once; the others' records say it within a heartbeat.
+    const leader = scheduler.isLeader
+      ? scheduler.instanceId
+      : (instances.find((instance) => instance.leader)?.id ?? null);
     return c.json({ stats, queues, instances, leader, now: new Date(scheduler.now()) });
   });
 
@@ -35,10 +38,13 @@ export function statusRoutes(api: Api, deps: RouteDeps): void {
     const query = new QueryParams(c.req.url, ["queue", "since", "until"]);
     const queue = query.name("queue");
     const until = query.date("until");
-    const since = query.date("since") ?? new Date((until?.getTime() ?? scheduler.now()) - DEFAULT_THROUGHPUT_SPAN_MS);
+    const since =
+      query.date("since") ?? new Date((until?.getTime() ?? scheduler.now()) - DEFAULT_THROUGHPUT_SPAN_MS);
     if (until !== undefined && until.getTime() < since.getTime())
       throw new HttpError(400, "INVALID_QUERY", "until: expected a date at or after since");
-    return c.json(await scheduler.throughput({ since, ...(until ? { until } : {}), ...(queue ? { queue } : {}) }));
+    return c.json(
+      await scheduler.throughput({ since, ...(until ? { until } : {}), ...(queue ? { queue } : {}) }),
+    );
   });
 
   api.get("/api/audit", (c) => {
