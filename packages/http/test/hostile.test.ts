@@ -1,0 +1,229 @@
+import type { Scheduler } from "@sched/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES } from "../src/index.js";
+import { call, handlerFor, type Json, startedScheduler } from "./harness.js";
+
+let scheduler: Scheduler;
+let handler: HttpHandler;
+const audit: AuditEntry[] = [];
+let jobId: string;
+
+beforeAll(async () => {
+  scheduler = await startedScheduler({ queues: ["none"] });
+  handler = handlerFor(scheduler, {}, audit);
+  jobId = (await scheduler.enqueue({ name: "send", queue: "emails", payload: { n: 1 } })).id;
+  await scheduler.schedule("nightly", "0 3 * * *", () => {});
+});
+
+afterAll(async () => {
+  await scheduler.stop();
+});
+
+/** Everything a request could change: jobs, queues, schedules. */
+async function state(): Promise<string> {
+  const [jobs, queues, schedules] = await Promise.all([
+    scheduler.listJobs({ limit: 1000 }),
+    scheduler.listQueues(),
+    scheduler.listSchedules(),
+  ]);
+  return JSON.stringify({ jobs, queues, schedules });
+}
+
+async function expectRefused(
+  request: Promise<{ status: number; headers: Headers; body: Json }>,
+  status: number,
+  code: string,
+): Promise<void> {
+  const before = await state();
+  const auditBefore = audit.filter((entry) => entry.ok).length;
+  const response = await request;
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(response.body.error.code).toBe(code);
+  expect(typeof response.body.error.message).toBe("string");
+  expect(await state()).toBe(before);
+  expect(audit.filter((entry) => entry.ok).length).toBe(auditBefore);
+}
+
+describe("hostile requests get a 4xx JSON error and change nothing", () => {
+  it("no token, an unknown token, or a malformed Authorization header: 401", async () => {
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", { token: null }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", { token: "x".repeat(28) }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", {
+        token: null,
+        headers: { authorization: "Basic b3BzOm9wcw==" },
+      }),
+      401,
+      "UNAUTHORIZED",
+    );
+    const response = await call(handler, "GET", "/openapi.json", { token: null });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="sched"');
+  });
+
+  it("malformed ids and names: 400", async () => {
+    for (const id of ["..%2f..", "a%2fb", "a%5cb", "a%00b", "a%252fb", "x".repeat(201)]) {
+      await expectRefused(call(handler, "POST", `/api/jobs/${id}/cancel`), 400, "INVALID_ID");
+    }
+    await expectRefused(call(handler, "GET", "/api/jobs/..%2f..%2fetc%2fpasswd"), 400, "INVALID_ID");
+    await expectRefused(call(handler, "POST", "/api/queues/emails%2f..%2fx/pause"), 400, "INVALID_NAME");
+    await expectRefused(call(handler, "POST", "/api/queues/a%20b/pause"), 400, "INVALID_NAME");
+    await expectRefused(call(handler, "POST", "/api/schedules/%3Cscript%3E/trigger"), 400, "INVALID_NAME");
+  });
+
+  it("path traversal resolves inside the API or nowhere: never to a file", async () => {
+    // The URL parser removes `..` segments before routing; what is left must be a route.
+    await expectRefused(call(handler, "POST", "/api/jobs/../../queues/emails/x"), 404, "NOT_FOUND");
+    await expectRefused(call(handler, "POST", "/api/jobs/%2e%2e/cancel"), 404, "NOT_FOUND");
+    await expectRefused(
+      call(handler, "GET", "/assets/..%2f..%2fpackage.json", { token: null }),
+      404,
+      "NOT_FOUND",
+    );
+    await expectRefused(call(handler, "GET", "/assets/../../etc/passwd", { token: null }), 404, "NOT_FOUND");
+  });
+
+  it("a body over 1 MiB: 413, whether its length is declared or not", async () => {
+    const huge = JSON.stringify({ queue: "emails", pad: "x".repeat(MAX_BODY_BYTES) });
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: huge,
+        headers: { "content-type": "application/json" },
+      }),
+      413,
+      "BODY_TOO_LARGE",
+    );
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_BODY_BYTES * 2) controller.close();
+        else {
+          sent += chunk.byteLength;
+          controller.enqueue(chunk);
+        }
+      },
+    });
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", {
+        rawBody: stream,
+        headers: { "content-type": "application/json" },
+      }),
+      413,
+      "BODY_TOO_LARGE",
+    );
+    expect(sent).toBeLessThan(MAX_BODY_BYTES * 2);
+  });
+
+  it("bad JSON, a body that is not JSON, or not an object: 400 or 415", async () => {
+    const json = { "content-type": "application/json" };
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { rawBody: "{bad", headers: json }),
+      400,
+      "INVALID_JSON",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: "queue=emails",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
+    await expectRefused(call(handler, "PATCH", "/api/queues/emails", { body: [1, 2] }), 400, "INVALID_BODY");
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { body: { queue: "emails", evil: 1 } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/retry", { body: { status: "zombie" } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { body: { from: "yesterday" } }),
+      400,
+      "INVALID_BODY",
+    );
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", { body: { concurrency: "lots" } }),
+      400,
+      "INVALID_ARGUMENT",
+    );
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", { body: { __proto__: { x: 1 }, nope: 1 } }),
+      400,
+      "INVALID_ARGUMENT",
+    );
+  });
+
+  it("wrong methods: 405 with Allow", async () => {
+    const response = await call(handler, "DELETE", "/api/queues/emails");
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, PATCH, HEAD");
+    await expectRefused(call(handler, "GET", "/api/queues/emails/pause"), 405, "METHOD_NOT_ALLOWED");
+    await expectRefused(call(handler, "PUT", `/api/jobs/${jobId}`), 405, "METHOD_NOT_ALLOWED");
+    await expectRefused(call(handler, "POST", "/openapi.json"), 405, "METHOD_NOT_ALLOWED");
+    await expectRefused(call(handler, "OPTIONS", "/api/jobs"), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  it("unknown routes: 404", async () => {
+    await expectRefused(call(handler, "GET", "/api/nothing"), 404, "NOT_FOUND");
+    await expectRefused(call(handler, "POST", `/api/jobs/${jobId}/explode`), 404, "NOT_FOUND");
+    await expectRefused(call(handler, "GET", "/api/queues/"), 404, "NOT_FOUND");
+    await expectRefused(call(handler, "GET", "/.env", { token: null }), 404, "NOT_FOUND");
+  });
+
+  it("bad query values: 400", async () => {
+    for (const query of [
+      "limit=0",
+      "limit=1001",
+      "limit=ten",
+      "limit=1&limit=2",
+      "status=zombie",
+      "status=pending,",
+      "order=sideways",
+      "from=2026-13-45",
+      "to=now",
+      "cursor=not-a-cursor",
+      "queue=a%20b",
+      "unknown=1",
+    ]) {
+      const response = await call(handler, "GET", `/api/jobs?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(["INVALID_QUERY", "INVALID_ARGUMENT"]).toContain(response.body.error.code);
+    }
+    await expectRefused(
+      call(handler, "GET", "/api/throughput?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"),
+      400,
+      "INVALID_QUERY",
+    );
+    await expectRefused(call(handler, "GET", "/api/schedules/nightly?preview=101"), 400, "INVALID_QUERY");
+    await expectRefused(call(handler, "GET", "/api/audit?limit=-1"), 400, "INVALID_QUERY");
+  });
+
+  it("a failure inside the scheduler is a 503 or 500 that tells nothing of its cause", async () => {
+    const broken = handlerFor({
+      ...scheduler,
+      now: () => Date.now(),
+      listJobs: () => Promise.reject(new Error("connect ECONNREFUSED postgres://admin:secret@db:5432")),
+      listQueues: () => scheduler.listQueues(),
+      stats: () => scheduler.stats(),
+      getJob: (id: string) => scheduler.getJob(id),
+      listSchedules: () => scheduler.listSchedules(),
+    } as unknown as Scheduler);
+    const response = await call(broken, "GET", "/api/jobs");
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(response.body)).not.toContain("secret");
+  });
+});
