@@ -1,3 +1,4 @@
+import type { Store } from "@sched/core";
 import type { Command } from "commander";
 import type { ModuleLoader } from "./load-module.js";
 import type { Output } from "./output.js";
@@ -14,6 +15,8 @@ export interface CommandContext {
   readonly load: ModuleLoader;
   /** Ends `sched serve`; without it, SIGINT or SIGTERM does. */
   readonly signal?: AbortSignal;
+  /** A store to use instead of the one the environment selects (left open). */
+  readonly store?: Store;
 }
 
 /** The options every command takes. */
@@ -34,7 +37,7 @@ export async function withSession(
   body: (session: Session, flags: GlobalFlags) => Promise<void>,
 ): Promise<void> {
   const flags = flagsOf(command);
-  const session = await openSession(environmentWith(context.env, flags), context.output);
+  const session = await openSession(environmentWith(context.env, flags), context.output, context.store);
   try {
     await body(session, flags);
   } finally {

@@ -1,3 +1,4 @@
+import type { Store } from "@sched/core";
 import { Command, CommanderError } from "commander";
 import { registerDeadCommands } from "./commands/dead.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
@@ -32,6 +33,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Imports optional packages (`@sched/http`); a seam for tests. */
   load?: ModuleLoader;
+  /**
+   * A store to use instead of the one the `SCHEDULER_*` variables select, e.g. an application's own
+   * in an admin script; it is left open.
+   */
+  store?: Store;
 }
 
 /** Builds the `sched` command tree for one run. */
@@ -90,6 +96,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     now: options.now ?? Date.now,
     load: options.load ?? loadInstalledModule,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.store === undefined ? {} : { store: options.store }),
   };
   const program = createProgram(context);
   if (argv.length === 0) {

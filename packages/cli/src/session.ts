@@ -1,4 +1,4 @@
-import { configFromEnv, createSchedulerFromEnv, type Logger, type StoreKind } from "@sched/core";
+import { configFromEnv, createSchedulerFromEnv, type Logger, type Store, type StoreKind } from "@sched/core";
 import { usageError } from "./exit-codes.js";
 import type { OperationsScheduler } from "./operations-api.js";
 import type { Output } from "./output.js";
@@ -77,18 +77,20 @@ function stderrLogger(output: Output): Logger {
 /**
  * Opens the store the environment selects through a scheduler that is not started: no worker,
  * no schedule loop, no leader election, no heartbeat. Leadership is left off whatever
- * `SCHEDULER_DISTRIBUTED` says, so that no leader package is needed.
+ * `SCHEDULER_DISTRIBUTED` says, so that no leader package is needed. With `store`, that store is
+ * used instead of the one the environment selects, and left open.
  *
  * @throws ConfigError (`CONFIG_INVALID`) for a bad `SCHEDULER_*` setting; AdapterNotInstalledError
  *   (`ADAPTER_NOT_INSTALLED`) when the store's package is missing.
  */
-export async function openSession(env: Env, output: Output): Promise<Session> {
+export async function openSession(env: Env, output: Output, store?: Store): Promise<Session> {
   const storeKind = configFromEnv(env).store;
   const scheduler = await createSchedulerFromEnv(env, {
     logger: stderrLogger(output),
     distributed: { enabled: false },
+    ...(store === undefined ? {} : { store }),
   });
-  if (storeKind === "memory") {
+  if (storeKind === "memory" && store === undefined) {
     output.err(
       "sched: warning: the store is memory (SCHEDULER_STORE unset?): this process has its own empty store; " +
         "set SCHEDULER_STORE and its URL, or pass --store and --url",

@@ -109,7 +109,7 @@ async function diagnose(
   };
   let session: Session;
   try {
-    session = await openSession(env, context.output);
+    session = await openSession(env, context.output, context.store);
   } catch (err) {
     add("config", "problem", messageOf(err));
     return { ok: false, store: null, checks };
