@@ -80,6 +80,13 @@ try {
     `@sched/middleware-otel: ${run("node", ["otel.cjs"], project).trim()}, ${run("node", ["otel.mjs"], project).trim()}`,
   );
 
+  // @sched/cli: the `sched` binary as npm linked it, on an (empty) memory store.
+  const sched = join(project, "node_modules", ".bin", "sched");
+  const listed = JSON.parse(run(sched, ["jobs", "list", "--json"], project));
+  if (!Array.isArray(listed.jobs) || listed.nextCursor !== null)
+    throw new Error(`sched jobs list --json printed ${JSON.stringify(listed)}`);
+  console.log(`@sched/cli: sched ${run(sched, ["--version"], project).trim()} runs from the tarball`);
+
   for (const { pkg } of packages) {
     const cjs = run(
       "node",

@@ -25,6 +25,11 @@ const ENV_VARIABLES = [
   "SCHEDULER_INSTANCE_ID",
   "SCHEDULER_LOCK_TTL",
   "SCHEDULER_LOCK_REFRESH",
+  // Read by `sched serve` of @sched/cli, not by core; known here so that a process configured for
+  // both does not fail as if they were typos.
+  "SCHEDULER_HTTP_PORT",
+  "SCHEDULER_HTTP_HOST",
+  "SCHEDULER_HTTP_TOKENS",
 ] as const;
 
 /** The backends `SCHEDULER_STORE` may name. */

@@ -1,0 +1,250 @@
+import { parseDuration } from "@sched/core";
+import type { Command } from "commander";
+import { type CommandContext, flagsOf, print } from "../context.js";
+import { CliError, ExitCode, usageError } from "../exit-codes.js";
+import { formatSpan } from "../format.js";
+import type { Instance } from "../operations-api.js";
+import { type Column, renderTable } from "../output.js";
+import { environmentWith, openSession, type Session } from "../session.js";
+import { readStoreClock, type StoreClockReading } from "../store-clock.js";
+
+/**
+ * How often a running scheduler renews its presence record (`lastSeenAt`), as @sched/core does:
+ * a healthy instance's last heartbeat is at most this old, give or take the clocks' skew.
+ */
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+
+/** The outcome of one check of `sched doctor`. */
+export interface DoctorCheck {
+  check: string;
+  status: "ok" | "warning" | "problem" | "skipped";
+  detail: string;
+}
+
+/** What `sched doctor --json` prints. */
+export interface DoctorReport {
+  /** Whether no check found a problem (warnings allowed). */
+  ok: boolean;
+  store: string | null;
+  checks: DoctorCheck[];
+}
+
+const CHECK_COLUMNS: readonly Column<DoctorCheck>[] = [
+  { header: "CHECK", cell: (check) => check.check },
+  { header: "STATUS", cell: (check) => check.status },
+  { header: "DETAIL", cell: (check) => check.detail },
+];
+
+/** `promise`, or a rejection naming `what` once `ms` passed; the timer never outlives it. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${formatSpan(ms)}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+interface DoctorFlags {
+  maxSkew: string;
+  timeout: string;
+}
+
+/** `sched doctor`: connectivity, migrations, leader, clock skew. Exit code 4 when a check finds a problem. */
+export function registerDoctorCommand(program: Command, context: CommandContext): void {
+  program
+    .command("doctor")
+    .description(
+      "check the store connection, migrations, the leader, and clock skew between this machine, the store and the instances",
+    )
+    .option("--max-skew <duration>", "the clock skew tolerated before it is a problem", "2s")
+    .option("--timeout <duration>", "how long each check may wait for the store", "5s")
+    .action(async (_options: unknown, command: Command) => {
+      const flags = flagsOf<DoctorFlags>(command);
+      const maxSkew = durationFlag("--max-skew", flags.maxSkew);
+      const timeout = durationFlag("--timeout", flags.timeout);
+      if (timeout <= 0) throw usageError("--timeout: must be positive");
+      const report = await diagnose(context, environmentWith(context.env, flags), { maxSkew, timeout });
+      print(context, flags, report, () =>
+        [
+          renderTable(report.checks, CHECK_COLUMNS, ""),
+          "",
+          report.ok ? "no problems found" : "problems found",
+        ].join("\n"),
+      );
+      if (!report.ok)
+        throw new CliError(ExitCode.problems, "DOCTOR_PROBLEMS", "sched doctor found problems", {});
+    });
+}
+
+function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value, flag);
+  } catch {
+    throw usageError(`${flag}: expected a duration such as 500ms, 2s or 1m, got "${value}"`);
+  }
+}
+
+/** Runs every check and returns the report; never throws for what it finds. */
+async function diagnose(
+  context: CommandContext,
+  env: Record<string, string | undefined>,
+  limits: { maxSkew: number; timeout: number },
+): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const add = (check: string, status: DoctorCheck["status"], detail: string): void => {
+    checks.push({ check, status, detail });
+  };
+  let session: Session;
+  try {
+    session = await openSession(env, context.output, context.store);
+  } catch (err) {
+    add("config", "problem", messageOf(err));
+    return { ok: false, store: null, checks };
+  }
+  try {
+    add("config", "ok", `store ${session.storeKind}`);
+    const reachable = await checkConnection(session, limits.timeout, add);
+    if (!reachable) {
+      for (const check of ["instances", "leader", "clock"])
+        add(check, "skipped", "the store is not reachable");
+    } else {
+      const instances = await checkInstances(session, limits.timeout, add);
+      const clock = await checkStoreClock(context, session, limits, add);
+      if (instances !== null) checkHeartbeats(instances, clock, context.now(), limits.maxSkew, add);
+    }
+  } finally {
+    await session.close();
+  }
+  return { ok: checks.every((check) => check.status !== "problem"), store: session.storeKind, checks };
+}
+
+type Add = (check: string, status: DoctorCheck["status"], detail: string) => void;
+
+/** `connectivity` and `migrations`: whether the store answers, and whether its tables are current. */
+async function checkConnection(session: Session, timeout: number, add: Add): Promise<boolean> {
+  const hasMigrations = typeof (session.scheduler.store as { migrate?: unknown }).migrate === "function";
+  try {
+    await within(session.scheduler.store.ping(), timeout, "the store");
+    add("connectivity", "ok", `the ${session.storeKind} store answers`);
+    add("migrations", "ok", hasMigrations ? "applied" : `none needed by the ${session.storeKind} store`);
+    return true;
+  } catch (err) {
+    if (codeOf(err) === "MIGRATION_REQUIRED") {
+      add("connectivity", "ok", `the ${session.storeKind} store answers`);
+      add("migrations", "problem", `${messageOf(err)} (run: sched migrate)`);
+      return false;
+    }
+    add("connectivity", "problem", messageOf(err));
+    add("migrations", "skipped", "the store is not reachable");
+    return false;
+  }
+}
+
+/** `instances` and `leader`: who runs, and whether exactly one of them leads. */
+async function checkInstances(session: Session, timeout: number, add: Add): Promise<Instance[] | null> {
+  let instances: Instance[];
+  try {
+    instances = await within(session.scheduler.listInstances(), timeout, "the store");
+  } catch (err) {
+    add("instances", "problem", messageOf(err));
+    add("leader", "skipped", "the instances could not be listed");
+    return null;
+  }
+  add(
+    "instances",
+    instances.length === 0 ? "warning" : "ok",
+    instances.length === 0 ? "no scheduler is running on this store" : `${instances.length} running`,
+  );
+  const leaders = instances.filter((instance) => instance.leader);
+  if (leaders.length === 1) add("leader", "ok", `${(leaders[0] as Instance).id} leads`);
+  else if (leaders.length === 0)
+    add("leader", "problem", "no instance leads: schedules do not fire and expired leases are not recovered");
+  else
+    add(
+      "leader",
+      "problem",
+      `${leaders.length} instances claim to lead: ${leaders.map((l) => l.id).join(", ")}`,
+    );
+  return instances;
+}
+
+/** `clock`: this machine's clock against the store server's. */
+async function checkStoreClock(
+  context: CommandContext,
+  session: Session,
+  limits: { maxSkew: number; timeout: number },
+  add: Add,
+): Promise<StoreClockReading | null> {
+  let reading: StoreClockReading | null;
+  try {
+    reading = await within(
+      readStoreClock(session, context.load, () => context.now()),
+      limits.timeout,
+      "the store clock",
+    );
+  } catch (err) {
+    add("clock", "problem", `the store's clock could not be read: ${messageOf(err)}`);
+    return null;
+  }
+  if (reading === null) {
+    add("clock", "skipped", `the ${session.storeKind} store has no server clock to compare`);
+    return null;
+  }
+  const skew = reading.serverTime.getTime() - reading.localTime;
+  const margin = reading.roundTripMs / 2;
+  const detail = `${reading.source} is ${describeOffset(skew)} this machine's clock (±${formatSpan(margin)})`;
+  add("clock", Math.abs(skew) - margin > limits.maxSkew ? "problem" : "ok", detail);
+  return reading;
+}
+
+function describeOffset(ms: number): string {
+  if (Math.abs(ms) < 1) return "in step with";
+  return ms > 0 ? `${formatSpan(ms)} ahead of` : `${formatSpan(-ms)} behind`;
+}
+
+/**
+ * `heartbeats`: each instance's last heartbeat against the reference clock (the store's when it
+ * has one, else this machine's). A heartbeat ahead of the reference means the instance's clock
+ * is ahead; one older than the heartbeat interval means its clock is behind, or it stalls.
+ */
+function checkHeartbeats(
+  instances: readonly Instance[],
+  clock: StoreClockReading | null,
+  localNow: number,
+  maxSkew: number,
+  add: Add,
+): void {
+  if (instances.length === 0) return;
+  // The reference time now: the store's clock, carried forward from its reading.
+  const reference = clock === null ? localNow : clock.serverTime.getTime() + (localNow - clock.localTime);
+  const against = clock === null ? "this machine's clock" : clock.source;
+  const findings: string[] = [];
+  for (const instance of instances) {
+    const offset = instance.lastSeenAt.getTime() - reference;
+    if (offset > maxSkew) {
+      findings.push(`${instance.id}: clock ahead of ${against} by at least ${formatSpan(offset)}`);
+    } else if (-offset > HEARTBEAT_INTERVAL_MS + maxSkew) {
+      findings.push(
+        `${instance.id}: last heartbeat ${formatSpan(-offset)} ago by ${against} (its clock is behind, or it stalls)`,
+      );
+    }
+  }
+  if (findings.length === 0) {
+    add("heartbeats", "ok", `${instances.length} instance(s) within ${formatSpan(maxSkew)} of ${against}`);
+  } else {
+    add("heartbeats", "problem", findings.join("; "));
+  }
+}

@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { type CommandContext, flagsOf, print, withSession } from "../context.js";
+import { instanceColumns } from "../instance-view.js";
+import { renderTable } from "../output.js";
+import { QUEUE_COLUMNS } from "./queues.js";
+
+/** `sched status`: queues with counts, instances, the leader. */
+export function registerStatusCommand(program: Command, context: CommandContext): void {
+  program
+    .command("status")
+    .description("queues with their job counts, running instances and the leader")
+    .action(async (_options: unknown, command: Command) => {
+      const flags = flagsOf(command);
+      await withSession(context, command, async (session) => {
+        const [queues, instances] = await Promise.all([
+          session.scheduler.listQueues(),
+          session.scheduler.listInstances(),
+        ]);
+        const leader = instances.find((instance) => instance.leader)?.id ?? null;
+        const now = context.now();
+        print(context, flags, { store: session.storeKind, queues, instances, leader }, () =>
+          [
+            `store: ${session.storeKind}`,
+            `leader: ${leader ?? "none"}`,
+            "",
+            renderTable(queues, QUEUE_COLUMNS, "no queues"),
+            "",
+            renderTable(instances, instanceColumns(now), "no running instances"),
+          ].join("\n"),
+        );
+      });
+    });
+}

@@ -1,0 +1,115 @@
+import { type JobStatus, parseDuration } from "@sched/core";
+import type { Command } from "commander";
+import { usageError } from "./exit-codes.js";
+import type { JobPageRequest, JobSelector } from "./operations-api.js";
+
+const STATUSES: readonly JobStatus[] = [
+  "pending",
+  "scheduled",
+  "running",
+  "completed",
+  "failed",
+  "dead",
+  "cancelled",
+];
+
+/** The job filter flags as commander parses them. */
+export interface JobFilterFlags {
+  queue?: string;
+  name?: string;
+  status?: string;
+  group?: string;
+  since?: string;
+  until?: string;
+}
+
+/** The paging flags of `jobs list`. */
+export interface JobPageFlags extends JobFilterFlags {
+  limit?: string;
+  cursor?: string;
+  order?: string;
+}
+
+/** Adds `--queue --name --status --group --since --until` to `command`. */
+export function withJobFilters(command: Command, what = "jobs"): Command {
+  return command
+    .option("--queue <queue>", `only ${what} of this queue`)
+    .option("--name <name>", `only ${what} of this handler name`)
+    .option("--status <status>", `only ${what} in these statuses, comma-separated (${STATUSES.join(", ")})`)
+    .option("--group <group>", `only ${what} of this group key`)
+    .option(
+      "--since <time>",
+      `only ${what} created at or after: an ISO date, or a duration ago (1h, 30m, 7d)`,
+    )
+    .option("--until <time>", `only ${what} created before: an ISO date, or a duration ago`);
+}
+
+/**
+ * A point in time from a flag: an ISO 8601 date (`2026-05-01`, `2026-05-01T12:00:00Z`), or a
+ * duration before `now` (`90s`, `1h30m`, `7d`).
+ *
+ * @throws CliError (usage) naming the flag when the value is neither.
+ */
+export function parseTimeFlag(flag: string, value: string, now: number): Date {
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms)) return new Date(ms);
+  } else if (/^\d/.test(value)) {
+    try {
+      return new Date(now - parseDuration(value, flag));
+    } catch {
+      // Reported below, with what is expected.
+    }
+  }
+  throw usageError(`${flag}: expected an ISO date (2026-05-01T12:00:00Z) or a duration ago (1h, 30m, 7d)`);
+}
+
+/** The statuses of `--status a,b`. @throws CliError (usage) for an unknown status. */
+export function parseStatuses(value: string): JobStatus[] {
+  const statuses = value
+    .split(",")
+    .map((status) => status.trim())
+    .filter(Boolean);
+  for (const status of statuses) {
+    if (!(STATUSES as readonly string[]).includes(status)) {
+      throw usageError(`--status: unknown status "${status}"; expected ${STATUSES.join(", ")}`);
+    }
+  }
+  if (statuses.length === 0) throw usageError("--status: expected at least one status");
+  return statuses as JobStatus[];
+}
+
+/** The selector the filter flags describe; fields without a flag are left out. */
+export function selectorOf(flags: JobFilterFlags, now: number): JobSelector {
+  const selector: JobSelector = {};
+  if (flags.queue !== undefined) selector.queue = flags.queue;
+  if (flags.name !== undefined) selector.name = flags.name;
+  if (flags.group !== undefined) selector.group = flags.group;
+  if (flags.status !== undefined) {
+    const statuses = parseStatuses(flags.status);
+    selector.status = statuses.length === 1 ? (statuses[0] as JobStatus) : statuses;
+  }
+  if (flags.since !== undefined) selector.from = parseTimeFlag("--since", flags.since, now);
+  if (flags.until !== undefined) selector.to = parseTimeFlag("--until", flags.until, now);
+  return selector;
+}
+
+/** The page request the paging flags describe. @throws CliError (usage) for a bad value. */
+export function pageRequestOf(flags: JobPageFlags, now: number): JobPageRequest {
+  const request: JobPageRequest = selectorOf(flags, now);
+  if (flags.limit !== undefined) {
+    const limit = Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw usageError(`--limit: expected an integer from 1 to 1000, got "${flags.limit}"`);
+    }
+    request.limit = limit;
+  }
+  if (flags.cursor !== undefined) request.cursor = flags.cursor;
+  if (flags.order !== undefined) {
+    if (flags.order !== "asc" && flags.order !== "desc") {
+      throw usageError(`--order: expected asc or desc, got "${flags.order}"`);
+    }
+    request.order = flags.order;
+  }
+  return request;
+}

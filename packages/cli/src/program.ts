@@ -1,0 +1,119 @@
+import type { Store } from "@sched/core";
+import { Command, CommanderError } from "commander";
+import { registerDeadCommands } from "./commands/dead.js";
+import { registerDoctorCommand } from "./commands/doctor.js";
+import { registerJobCommands } from "./commands/jobs.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerQueueCommands } from "./commands/queues.js";
+import { registerScheduleCommands } from "./commands/schedules.js";
+import { registerServeCommand } from "./commands/serve.js";
+import { registerStatusCommand } from "./commands/status.js";
+import type { CommandContext } from "./context.js";
+import { classify, ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { loadInstalledModule, type ModuleLoader } from "./load-module.js";
+import type { Output } from "./output.js";
+import type { Env } from "./session.js";
+
+declare const __VERSION__: string;
+
+/** The version of this package, as built. */
+export const VERSION: string = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0";
+
+/** Where `run` reads its settings and writes its output; each defaults to the process's. */
+export interface RunOptions {
+  /** The environment with the `SCHEDULER_*` settings; `process.env` by default. */
+  env?: Env;
+  /** Receives standard output, one call per result (without the trailing newline). */
+  stdout?: (text: string) => void;
+  /** Receives standard error, one call per message (without the trailing newline). */
+  stderr?: (text: string) => void;
+  /** The current time in ms since the epoch; `Date.now` by default. */
+  now?: () => number;
+  /** Ends `sched serve`; by default SIGINT or SIGTERM does. */
+  signal?: AbortSignal;
+  /** Imports optional packages (`@sched/http`); a seam for tests. */
+  load?: ModuleLoader;
+  /**
+   * A store to use instead of the one the `SCHEDULER_*` variables select, e.g. an application's own
+   * in an admin script; it is left open.
+   */
+  store?: Store;
+}
+
+/** Builds the `sched` command tree for one run. */
+export function createProgram(context: CommandContext): Command {
+  const program = new Command("sched")
+    .description(
+      "Inspect and operate @sched schedulers. Settings come from the SCHEDULER_* variables or the flags.",
+    )
+    .version(VERSION, "-V, --version")
+    .option("--store <store>", "the store: memory, postgres, redis or mongodb (SCHEDULER_STORE)")
+    .option("--url <url>", "the store's URL (SCHEDULER_<STORE>_URL); prefer the variable, flags show in ps")
+    .option("--schema <schema>", "PostgreSQL schema (SCHEDULER_POSTGRES_SCHEMA)")
+    .option("--table-prefix <prefix>", "PostgreSQL table prefix (SCHEDULER_POSTGRES_TABLE_PREFIX)")
+    .option("--key-prefix <prefix>", "Redis key prefix (SCHEDULER_REDIS_KEY_PREFIX)")
+    .option("--json", "print results as JSON, for scripts")
+    .showHelpAfterError("(run sched --help for usage)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 doctor found problems.",
+    );
+  registerMigrateCommand(program, context);
+  registerStatusCommand(program, context);
+  registerJobCommands(program, context);
+  registerDeadCommands(program, context);
+  registerQueueCommands(program, context);
+  registerScheduleCommands(program, context);
+  registerDoctorCommand(program, context);
+  registerServeCommand(program, context);
+  const configure = (command: Command): void => {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => context.output.out(text.replace(/\n$/, "")),
+      writeErr: (text) => context.output.err(text.replace(/\n$/, "")),
+    });
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
+  return program;
+}
+
+/**
+ * Runs `sched` with `argv` (the arguments after the program name) and resolves with its exit code
+ * (see {@link ExitCode}); never calls `process.exit`. Errors are printed on standard error as
+ * `sched: <message>`, or with `--json` as `{ "error": { "code", "message" } }`; messages never
+ * hold connection strings or tokens.
+ *
+ * @example
+ * const code = await run(["jobs", "list", "--status", "dead", "--json"], { env: process.env });
+ */
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<ExitCodeValue> {
+  const stdout = options.stdout ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const stderr = options.stderr ?? ((text: string) => process.stderr.write(`${text}\n`));
+  const output: Output = { out: stdout, err: stderr };
+  const context: CommandContext = {
+    env: options.env ?? process.env,
+    output,
+    now: options.now ?? Date.now,
+    load: options.load ?? loadInstalledModule,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+  };
+  const program = createProgram(context);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.usage;
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with code 0; every other commander error is a usage error, already printed.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const { exitCode, code, message } = classify(err);
+    if (argv.includes("--json")) stderr(JSON.stringify({ error: { code, message } }));
+    else stderr(`sched: ${message}`);
+    return exitCode;
+  }
+}

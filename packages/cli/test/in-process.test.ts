@@ -1,0 +1,228 @@
+import { createScheduler, MemoryStore, type Scheduler } from "@sched/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quiet, runInProcess, SECRET_PAYLOAD, seed } from "./fixture.js";
+
+// The command code run in this process against one memory store shared with a running scheduler
+// (the binary's tests, against PostgreSQL and Redis, are in binary.test.ts).
+let store: MemoryStore;
+let s: Scheduler;
+let ids: Awaited<ReturnType<typeof seed>>;
+const sched = (...argv: string[]) => runInProcess(argv, { store });
+
+beforeAll(async () => {
+  store = new MemoryStore();
+  s = createScheduler({ store, logger: quiet, pollInterval: "20ms" });
+  ids = await seed(s);
+});
+
+afterAll(async () => {
+  await s.stop({ timeout: 0 });
+  await store.close();
+});
+
+describe("sched in process", () => {
+  it("prints help with exit code 0 and usage errors with exit code 2", async () => {
+    const help = await sched("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 doctor");
+    expect((await sched()).code).toBe(2);
+    const unknown = await sched("frobnicate");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command");
+    expect((await sched("jobs", "list", "--limit", "0")).code).toBe(2);
+    expect((await sched("jobs", "list", "--status", "exploded")).code).toBe(2);
+    expect((await sched("jobs", "list", "--since", "yesterday")).code).toBe(2);
+    expect((await sched("jobs", "list", "--order", "sideways")).code).toBe(2);
+    expect((await sched("--version")).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("status lists queues with counts and the running instance as leader", async () => {
+    const human = await sched("status");
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/emails\s+active\s+0\s+0\s+0\s+0\s+1\s+2/);
+    expect(human.stdout).toContain(`leader: ${s.instanceId}`);
+    const json = JSON.parse((await sched("status", "--json")).stdout);
+    expect(json.leader).toBe(s.instanceId);
+    expect(json.instances).toHaveLength(1);
+    expect(json.queues.map((q: { name: string }) => q.name)).toEqual(["emails", "reports"]);
+    expect(json.queues[0].counts).toMatchObject({ dead: 1, completed: 2 });
+  });
+
+  it("jobs list filters, pages by cursor and hides payloads unless --payload", async () => {
+    const all = await sched("jobs", "list");
+    expect(all.code).toBe(0);
+    expect(all.stdout.split("\n")).toHaveLength(6);
+    expect(all.stdout).not.toContain("payload-secret");
+    const first = JSON.parse((await sched("jobs", "list", "--json", "--limit", "2")).stdout);
+    expect(first.jobs).toHaveLength(2);
+    expect(first.jobs[0].payload).toBeUndefined();
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = JSON.parse(
+      (await sched("jobs", "list", "--json", "--limit", "2", "--cursor", first.nextCursor)).stdout,
+    );
+    expect(second.jobs[0].id).not.toBe(first.jobs[0].id);
+    const more = await sched("jobs", "list", "--limit", "2");
+    expect(more.stderr).toContain("--cursor ");
+    const reports = JSON.parse(
+      (await sched("jobs", "list", "--json", "--queue", "reports", "--group", "t1")).stdout,
+    );
+    expect(reports.jobs.map((j: { id: string }) => j.id)).toEqual([ids.pending]);
+    const statuses = JSON.parse((await sched("jobs", "list", "--json", "--status", "dead,scheduled")).stdout);
+    expect(statuses.jobs.map((j: { status: string }) => j.status).sort()).toEqual(["dead", "scheduled"]);
+    const desc = JSON.parse(
+      (await sched("jobs", "list", "--json", "--order", "desc", "--since", "1h")).stdout,
+    );
+    expect(desc.jobs[0].id).toBe(ids.scheduled);
+    const future = JSON.parse((await sched("jobs", "list", "--json", "--since", "2999-01-01")).stdout);
+    expect(future.jobs).toEqual([]);
+    expect((await sched("jobs", "list", "--until", "2000-01-01")).stdout).toBe("no jobs match");
+    const shown = JSON.parse((await sched("jobs", "list", "--json", "--name", "boom", "--payload")).stdout);
+    expect(shown.jobs[0].payload).toEqual(SECRET_PAYLOAD);
+  });
+
+  it("jobs get shows a job with its failed attempts, exit code 3 when there is none", async () => {
+    const human = await sched("jobs", "get", ids.dead);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("status:");
+    expect(human.stdout).toContain("kaboom");
+    expect(human.stdout).toContain("payload: hidden");
+    expect(human.stdout).not.toContain("payload-secret");
+    expect((await sched("jobs", "get", ids.dead, "--payload")).stdout).toContain("payload-secret-4242");
+    const json = JSON.parse((await sched("jobs", "get", ids.dead, "--json")).stdout);
+    expect(json).toMatchObject({ id: ids.dead, status: "dead", name: "boom" });
+    expect(json.payload).toBeUndefined();
+    const missing = await sched("jobs", "get", "no-such-job", "--json");
+    expect(missing.code).toBe(3);
+    expect(JSON.parse(missing.stderr)).toEqual({
+      error: { code: "JOB_NOT_FOUND", message: expect.any(String) },
+    });
+  });
+
+  it("jobs promote, cancel and retry change one job; retry refuses a job that is not dead", async () => {
+    const promoted = await sched("jobs", "promote", ids.scheduled, "--json");
+    expect(promoted.code).toBe(0);
+    expect(JSON.parse(promoted.stdout).status).toBe("pending");
+    const refused = await sched("jobs", "retry", ids.scheduled);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("only dead or cancelled jobs can be retried");
+    const cancelled = await sched("jobs", "cancel", ids.scheduled);
+    expect(cancelled.stdout).toBe(`job ${ids.scheduled} is cancelled`);
+    const retried = await sched("jobs", "retry", ids.scheduled);
+    expect(retried.stdout).toBe(`retried job ${ids.scheduled}: now pending`);
+    expect((await sched("jobs", "retry", "no-such-job")).code).toBe(3);
+    expect((await sched("jobs", "retry", ids.scheduled, "--queue", "x")).code).toBe(2);
+    expect((await sched("jobs", "retry")).code).toBe(2);
+    expect((await sched("jobs", "cancel", "no-such-job")).code).toBe(3);
+  });
+
+  it("queues pause and resume; queues list shows the state", async () => {
+    expect((await sched("queues", "pause", "reports")).stdout).toBe("queue reports is paused");
+    const list = JSON.parse((await sched("queues", "list", "--json")).stdout);
+    expect(list.find((q: { name: string }) => q.name === "reports").paused).toBe(true);
+    expect((await sched("queues", "list")).stdout).toMatch(/reports\s+paused/);
+    expect((await sched("queues", "resume", "reports", "--json")).stdout).toContain('"paused": false');
+  });
+
+  it("schedules list, next, pause, resume and trigger; an unknown schedule exits 3", async () => {
+    const list = await sched("schedules", "list");
+    expect(list.stdout).toMatch(/nightly\s+active\s+0 3 \* \* \*/);
+    const json = JSON.parse((await sched("schedules", "list", "--json")).stdout);
+    expect(json[0].definition.job.payload).toBeUndefined();
+    const withPayload = JSON.parse((await sched("schedules", "list", "--json", "--payload")).stdout);
+    expect(withPayload[0].definition.job.payload).toEqual(SECRET_PAYLOAD);
+    const next = JSON.parse((await sched("schedules", "next", "nightly", "-n", "3", "--json")).stdout);
+    expect(next.next).toHaveLength(3);
+    expect(next.next[0]).toMatch(/T03:00:00\.000Z$/);
+    expect((await sched("schedules", "next", "nightly")).stdout.split("\n")).toHaveLength(5);
+    expect((await sched("schedules", "next", "nightly", "-n", "0")).code).toBe(2);
+    expect((await sched("schedules", "pause", "nightly")).stdout).toBe("schedule nightly is paused");
+    expect((await sched("schedules", "resume", "nightly")).stdout).toBe("schedule nightly is active");
+    const triggered = await sched("schedules", "trigger", "nightly", "--json");
+    expect(JSON.parse(triggered.stdout).name).toBe("nightly");
+    expect(triggered.stdout).not.toContain("payload-secret");
+    expect((await sched("schedules", "trigger", "nightly")).stdout).toMatch(
+      /^schedule nightly enqueued job /,
+    );
+    expect((await sched("schedules", "pause", "missing")).code).toBe(3);
+  });
+
+  it("doctor passes with a leader and reports no store clock for memory", async () => {
+    const human = await sched("doctor");
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("no problems found");
+    const report = JSON.parse((await sched("doctor", "--json")).stdout);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c: { check: string }) => c.check)).toEqual([
+      "config",
+      "connectivity",
+      "migrations",
+      "instances",
+      "leader",
+      "clock",
+      "heartbeats",
+    ]);
+    expect((await sched("doctor", "--max-skew", "soon")).code).toBe(2);
+    expect((await sched("doctor", "--timeout", "0")).code).toBe(2);
+  });
+
+  it("doctor finds a heartbeat from the future (a clock ahead) and exits 4", async () => {
+    const result = await runInProcess(["doctor", "--json"], { store, now: () => Date.now() - 60_000 });
+    expect(result.code).toBe(4);
+    const report = JSON.parse(result.stdout);
+    expect(report.checks.find((c: { check: string }) => c.check === "heartbeats")).toMatchObject({
+      status: "problem",
+      detail: expect.stringContaining("clock ahead"),
+    });
+  });
+
+  it("dead retry-all and jobs retry by filter move dead jobs back; jobs delete needs a filter and --yes", async () => {
+    expect((await sched("jobs", "delete", "--status", "completed")).code).toBe(2);
+    expect((await sched("jobs", "delete", "--yes")).code).toBe(2);
+    const none = JSON.parse((await sched("dead", "retry-all", "--queue", "reports", "--json")).stdout);
+    expect(none).toEqual({ count: 0 });
+    const retried = await sched("dead", "retry-all", "--queue", "emails", "--name", "boom");
+    expect(retried.stdout).toBe("retried 1 dead job");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const byFilter = await sched("jobs", "retry", "--status", "dead", "--json");
+    expect(JSON.parse(byFilter.stdout)).toEqual({ count: 1 });
+    const deleted = await sched(
+      "jobs",
+      "delete",
+      "--status",
+      "completed",
+      "--queue",
+      "emails",
+      "--yes",
+      "--json",
+    );
+    expect(JSON.parse(deleted.stdout)).toEqual({ count: 2 });
+    expect(
+      (await sched("jobs", "delete", "--status", "completed", "--queue", "emails", "--yes")).stdout,
+    ).toBe("deleted 0 jobs");
+  });
+
+  it("migrate says the memory store has nothing to migrate", async () => {
+    const result = await sched("migrate", "--json");
+    expect(JSON.parse(result.stdout)).toEqual({ store: "memory", migrated: false });
+  });
+
+  it("refuses connection flags the store does not take, and bad SCHEDULER_* settings, with exit code 2", async () => {
+    expect((await runInProcess(["status", "--url", "redis://x"])).code).toBe(2);
+    expect((await runInProcess(["status", "--store", "redis", "--schema", "s"])).code).toBe(2);
+    expect((await runInProcess(["status", "--store", "postgres", "--key-prefix", "p"])).code).toBe(2);
+    expect((await runInProcess(["status", "--table-prefix", "p"])).code).toBe(2);
+    const typo = await runInProcess(["status"], { env: { SCHEDULER_STOER: "redis" } });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("SCHEDULER_STORE");
+    const doctor = await runInProcess(["doctor", "--json"], { env: { SCHEDULER_STORE: "oracle" } });
+    expect(doctor.code).toBe(4);
+    expect(JSON.parse(doctor.stdout).checks[0]).toMatchObject({ check: "config", status: "problem" });
+  });
+
+  it("warns that a memory store from the environment is empty and private to the process", async () => {
+    const result = await runInProcess(["jobs", "list"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("the store is memory");
+    expect(result.stdout).toBe("no jobs match");
+  });
+});
