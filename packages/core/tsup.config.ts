@@ -1,4 +1,9 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 export default defineConfig({
   entry: { index: "src/index.ts", "adapter/index": "src/adapter/index.ts" },
@@ -7,4 +12,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
+  // The version a scheduler reports in its presence record (see src/version.ts).
+  define: { __SCHED_CORE_VERSION__: JSON.stringify(version) },
 });

@@ -48,6 +48,7 @@ export {
   typedHandler,
 } from "./handlers/typed-handler.js";
 export type { Hook } from "./hooks/hook.js";
+export { decodeJobCursor, encodeJobCursor, type JobCursor } from "./jobs/cursor.js";
 export type { Handler, HandlerFn, JobContext } from "./jobs/handler.js";
 export { type IdGenerator, uuidv7Generator } from "./jobs/ids.js";
 export {
@@ -56,6 +57,8 @@ export {
   FINAL_STATUSES,
   type Job,
   type JobFilter,
+  type JobPage,
+  type JobSelector,
   type JobStatus,
 } from "./jobs/job.js";
 export type {
@@ -92,6 +95,7 @@ export type {
 } from "./middleware/middleware.js";
 export { recovery } from "./middleware/recovery.js";
 export { timeout } from "./middleware/timeout.js";
+export type { InstanceInfo, ThroughputPoint } from "./operations/presence.js";
 export type { GroupLimitsInput, QueueConfig, QueueInfo, RateLimitInput } from "./queues/queue-controls.js";
 export {
   type FailureOutcome,
@@ -141,6 +145,7 @@ export {
   type FailOptions,
   type FireResult,
   type GroupLimits,
+  type InstanceRecord,
   insertedJob,
   type JobRef,
   MAX_HISTORY,
@@ -162,6 +167,8 @@ export {
   type Store,
   type StoreCapabilities,
   type StoreEvent,
+  type ThroughputQuery,
+  type ThroughputSample,
   type WaitingNamesOptions,
 } from "./store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
@@ -169,3 +176,4 @@ export { type Duration, parseDuration } from "./time/duration.js";
 export { ManualClock } from "./time/manual-clock.js";
 export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";
 export { MAX_ERROR_LENGTH } from "./validation/text.js";
+export { CORE_VERSION } from "./version.js";

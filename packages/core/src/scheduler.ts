@@ -12,7 +12,7 @@ import {
 import { type HandlerOptions, HandlerRegistry } from "./handlers/handler-registry.js";
 import { HookRunner } from "./hooks/hook-runner.js";
 import type { Handler, HandlerFn } from "./jobs/handler.js";
-import type { Job, JobFilter } from "./jobs/job.js";
+import type { Job, JobFilter, JobPage, JobSelector } from "./jobs/job.js";
 import type { JobMap, JobName, NewJob, NewJobInput, NewJobOf, PayloadOf } from "./jobs/new-job.js";
 import type { Stats } from "./jobs/stats.js";
 import type { Leader } from "./leadership/leader.js";
@@ -22,6 +22,8 @@ import { Maintenance } from "./maintenance/maintenance.js";
 import { MemoryStore } from "./memory/index.js";
 import type { Middleware } from "./middleware/middleware.js";
 import { checkMiddlewareMembers, MiddlewareMembers } from "./middleware/middleware-members.js";
+import { type InstanceInfo, Presence, type ThroughputPoint } from "./operations/presence.js";
+import { ThroughputRecorder } from "./operations/throughput-recorder.js";
 import { type QueueConfig, type QueueInfo, queueInfo, queuePatch } from "./queues/queue-controls.js";
 import { AtBuilder, EveryBuilder } from "./schedules/builder.js";
 import type { ScheduleState } from "./schedules/schedule-controls.js";
@@ -97,6 +99,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   private readonly steering: ScheduleSteering;
   private readonly elector: LeaderElector;
   private readonly maintenance: Maintenance;
+  private readonly recorder: ThroughputRecorder;
+  private readonly presence: Presence;
   private readonly ownsStore: boolean;
   private readonly ownsLeader: boolean;
   private state: SchedulerState = "idle";
@@ -122,13 +126,26 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       this.runner.trigger(),
     );
     const unhandled = new UnhandledNames(this.bounded, this.options, this.registry);
-    this.pool = new WorkerPool(this.bounded, this.options, this.registry, this.hooks, unhandled, () => {
-      // The store's push connection is back after an outage: every loop looks at once, and
-      // leadership is renewed before its lease can lapse.
-      this.runner.trigger();
-      this.maintenance.trigger();
-      this.elector.trigger();
-    });
+    this.recorder = new ThroughputRecorder(this.bounded, this.options);
+    this.pool = new WorkerPool(
+      this.bounded,
+      this.options,
+      this.registry,
+      this.hooks,
+      unhandled,
+      () => {
+        // The store's push connection is back after an outage: every loop looks at once, and
+        // leadership is renewed before its lease can lapse.
+        this.runner.trigger();
+        this.maintenance.trigger();
+        this.elector.trigger();
+      },
+      this.recorder,
+    );
+    this.presence = new Presence(this.bounded, this.options, () => ({
+      busy: this.pool.runningCount,
+      leader: this.elector.isLeader(),
+    }));
     this.elector = new LeaderElector(this.leader, this.options, () => this.runner.trigger());
     this.runner = new ScheduleRunner(
       this.bounded,
@@ -307,12 +324,107 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   }
 
   /**
-   * Lists jobs by status, queue and name, oldest first.
+   * A page of jobs, by status, queue, name, group and creation time (`from <= createdAt < to`),
+   * oldest first (or newest first with `order: "desc"`), at most `limit` (default 100, at most
+   * 10,000). Pass the page's `nextCursor` as `cursor` for the next page (keyset paging: a deep page
+   * costs what the first does); `nextCursor` is `null` on the last page.
    *
-   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad or unknown filter field.
+   * @example
+   * let cursor: string | null = null;
+   * do { const page = await s.listJobs({ status: "dead", cursor }); cursor = page.nextCursor; } while (cursor);
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad or unknown filter field, or a
+   *   cursor that is not a page's `nextCursor`.
    */
-  async listJobs(filter: JobFilter = {}): Promise<Job[]> {
+  async listJobs(filter: JobFilter = {}): Promise<JobPage> {
     return this.bounded.listJobs(this.input.jobFilter(filter));
+  }
+
+  /**
+   * Retries, in bulk, the dead and cancelled jobs the selector matches (`status` narrows to those
+   * two): each goes back to `pending` with a fresh budget, as {@link retryJob} does; a job whose
+   * `uniqueKey` is held meanwhile stays. Returns how many were retried.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field.
+   */
+  async retryJobs(selector: JobSelector = {}): Promise<number> {
+    const checked = this.input.jobSelector(selector, false);
+    const count = await this.bounded.retryJobs(checked, new Date(this.now()));
+    if (count > 0) this.pool.wake();
+    return count;
+  }
+
+  /**
+   * Deletes, in bulk, the jobs the selector matches, except running ones. Returns how many were
+   * deleted.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field, or for an empty
+   *   selector (deleting every job takes an explicit `status`).
+   */
+  async deleteJobs(selector: JobSelector): Promise<number> {
+    return this.bounded.deleteJobs(this.input.jobSelector(selector, true));
+  }
+
+  /**
+   * Makes a scheduled job (or a failed one waiting for its retry) due now. Returns it afterwards.
+   *
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
+   *   job is not waiting for a later run time, or for an id no job can have.
+   */
+  async promoteJob(id: string): Promise<Job> {
+    const before = await this.bounded.getJob(this.input.jobId(id));
+    if (!before) throw new JobNotFoundError(id);
+    if (before.status !== "scheduled" && before.status !== "failed") {
+      throw new InvalidArgumentError(
+        "id",
+        `job ${id} is ${before.status}; only scheduled or failed jobs can be promoted`,
+      );
+    }
+    const job = await this.bounded.promoteJob(before.id, new Date(this.now()));
+    if (!job) throw new JobNotFoundError(id);
+    this.pool.wake();
+    return job;
+  }
+
+  /**
+   * The scheduler instances running on this store (each records its presence while it runs,
+   * renewed every 10 s; one that died drops out after 30 s), ordered by id.
+   */
+  async listInstances(): Promise<InstanceInfo[]> {
+    const records = await this.bounded.listInstances(new Date(this.now()));
+    return records.map(({ expiresAt: _expiresAt, ...instance }) => instance);
+  }
+
+  /**
+   * Completed and failed attempts per minute since `since` (and before `until`), of one queue or
+   * of all, ordered by minute. Every instance adds its counts every 10 s (this one's are added
+   * first); the store keeps two days of them.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name or date.
+   */
+  async throughput(options: { queue?: string; since: Date; until?: Date }): Promise<ThroughputPoint[]> {
+    assertKnownFields(options, ["queue", "since", "until"], "options");
+    const queue = options.queue === undefined ? null : this.input.name(options.queue, "queue");
+    for (const field of ["since", "until"] as const) {
+      const value = options[field];
+      if (value === undefined && field === "until") continue;
+      if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+        throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
+    }
+    await this.recorder.flush().catch(() => {});
+    const samples = await this.bounded.throughput({
+      queue,
+      since: options.since,
+      ...(options.until === undefined ? {} : { until: options.until }),
+    });
+    const byMinute = new Map<number, ThroughputPoint>();
+    for (const sample of samples) {
+      const minute = sample.minute.getTime();
+      const point = byMinute.get(minute) ?? { minute: new Date(minute), completed: 0, failed: 0 };
+      point.completed += sample.completed;
+      point.failed += sample.failed;
+      byMinute.set(minute, point);
+    }
+    return [...byMinute.values()].sort((a, b) => a.minute.getTime() - b.minute.getTime());
   }
 
   /**
@@ -517,6 +629,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       this.pool.start();
       this.runner.start();
       this.maintenance.start();
+      this.recorder.start();
+      this.presence.start();
       this.state = "running";
       this.members.attachAll({
         instanceId: this.instanceId,
@@ -567,6 +681,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         const loops = settleBy(Promise.all([this.runner.stop(), this.maintenance.stop()]), deadline);
         await this.pool.stop(jobsEnd, deadline);
         await loops;
+        await settleBy(this.recorder.stop(), deadline);
+        await this.presence.stop(deadline);
         await settleBy(this.elector.stop(), deadline);
         this.members.detachAll();
         if (this.keepAlive) clearInterval(this.keepAlive);

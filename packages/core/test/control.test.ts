@@ -312,7 +312,7 @@ describe("enqueue with group and dedupe", () => {
     await clock.advance(10_000);
     const third = await s.enqueue({ name: "reindex", payload: 3, dedupe: { key: "user:42", ttl: "10s" } });
     expect(third.id).not.toBe(first.id);
-    expect((await s.listJobs({ name: "reindex" })).length).toBe(2);
+    expect((await s.listJobs({ name: "reindex" })).jobs.length).toBe(2);
   });
 
   it("debounce runs once, ttl after the latest enqueue, with the latest payload, within maxWait", async () => {
@@ -358,6 +358,6 @@ describe("enqueue with group and dedupe", () => {
     await expect(s.enqueueMany([{ name: "j", dedupe: { key: "k", ttl: "1s" } }])).rejects.toThrow(
       /jobs\[0\]\.dedupe/,
     );
-    expect(await s.listJobs()).toEqual([]);
+    expect((await s.listJobs()).jobs).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ describe("payloads", () => {
     await expect(s.enqueueMany([{ name: "ok" }, { name: "j", payload: () => 1 }])).rejects.toThrow(
       /jobs\[1\].payload/,
     );
-    expect(await s.listJobs()).toEqual([]);
+    expect((await s.listJobs()).jobs).toEqual([]);
   });
 
   it("every other bad input is INVALID_ARGUMENT naming its field, never a plain error", async () => {

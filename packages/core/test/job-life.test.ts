@@ -78,7 +78,7 @@ describe("stop() of a scheduler that never started", () => {
     const s = createScheduler({ store, logger: recordingLogger() });
     await s.enqueue({ name: "produced" });
     await s.stop();
-    expect(await store.listJobs({})).toHaveLength(1);
+    expect((await store.listJobs({})).jobs).toHaveLength(1);
   });
 });
 
@@ -215,8 +215,8 @@ describe("schedules whose code was removed", () => {
     await newer.start();
     try {
       for (let i = 0; i < 3; i++) await clock.advance("1m");
-      await until(async () => (await store.listJobs({ name: "retired" })).length >= 2);
-      const ticks = await store.listJobs({ name: "retired" });
+      await until(async () => (await store.listJobs({ name: "retired" })).jobs.length >= 2);
+      const ticks = (await store.listJobs({ name: "retired" })).jobs;
       expect(ticks.every((job) => job.status === "pending" && job.attempt === 0)).toBe(true);
       expect(
         logger.lines.filter((line) => line.includes('schedule "retired" is stored but not defined here')),

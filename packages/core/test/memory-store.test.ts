@@ -215,7 +215,7 @@ describe("MemoryStore copies", () => {
       { id: claimed!.id, queue: "default", attempt: 1, lockedBy: "w" },
       { now: at(1), error: "e", retryAt: at(2) },
     );
-    const listed = await store.listJobs({});
+    const listed = (await store.listJobs({})).jobs;
     const got = await store.getJob(created!.id);
     const snapshot = await store.getJob(created!.id);
     for (const job of [created!, claimed!, failed!, listed[0]!, got!]) {
@@ -326,7 +326,7 @@ describe("MemoryStore input checks", () => {
       field: "payload",
     });
     await expect(store.createJobs([newJob({ payload: 1n })])).rejects.toMatchObject({ field: "payload" });
-    expect(await store.listJobs({})).toEqual([]);
+    expect((await store.listJobs({})).jobs).toEqual([]);
   });
 
   it("rejects an invalid date, naming the field", async () => {
@@ -347,15 +347,14 @@ describe("MemoryStore input checks", () => {
     await expect(store.createJobs([newJob({ id: job.id })])).rejects.toMatchObject({ field: "id" });
     const twin = newJob();
     await expect(store.createJobs([twin, { ...twin }])).rejects.toMatchObject({ field: "id" });
-    expect(await store.listJobs({})).toHaveLength(1);
+    expect((await store.listJobs({})).jobs).toHaveLength(1);
   });
 
   it("clamps listJobs paging to sane bounds", async () => {
     const store = new MemoryStore();
     await store.createJobs([newJob(), newJob()]);
-    expect(await store.listJobs({ limit: -5 })).toEqual([]);
-    expect(await store.listJobs({ offset: -5 })).toHaveLength(2);
-    expect(await store.listJobs({ limit: 50_000 })).toHaveLength(2);
+    expect((await store.listJobs({ limit: -5 })).jobs).toHaveLength(1);
+    expect((await store.listJobs({ limit: 50_000 })).jobs).toHaveLength(2);
   });
 
   it("a claim with a limit of zero claims nothing", async () => {

@@ -83,7 +83,7 @@ describe("queued jobs", () => {
     await expect(s.enqueueMany([{ name: "c" }, { name: "d", uniqueKey: "k1" }])).rejects.toBeInstanceOf(
       JobAlreadyExistsError,
     );
-    expect((await s.listJobs()).map((j) => j.name)).toEqual(["a", "b"]);
+    expect((await s.listJobs()).jobs.map((j) => j.name)).toEqual(["a", "b"]);
     expect(await s.enqueueMany([])).toEqual([]);
   });
 
@@ -96,7 +96,7 @@ describe("queued jobs", () => {
     const err = await s.enqueue({ name: "u", uniqueKey: "welcome:42" }).catch((e) => e);
     expect(err).toBeInstanceOf(JobAlreadyExistsError);
     expect(err.code).toBe("JOB_ALREADY_EXISTS");
-    expect(await s.listJobs()).toHaveLength(1);
+    expect((await s.listJobs()).jobs).toHaveLength(1);
     await s.start();
     await until(async () => (await s.getJob(first.id))?.status === "running");
     await expect(s.enqueue({ name: "u", uniqueKey: "welcome:42" })).rejects.toBeInstanceOf(
@@ -181,11 +181,15 @@ describe("queued jobs", () => {
       { name: "b", queue: "q2" },
       { name: "a", queue: "q2" },
     ]);
-    expect((await s.listJobs({ name: "a" })).map((j) => j.queue)).toEqual(["q1", "q2"]);
-    expect((await s.listJobs({ queue: "q2" })).map((j) => j.name)).toEqual(["b", "a"]);
-    expect((await s.listJobs({ status: "pending", limit: 1, offset: 1 })).map((j) => j.name)).toEqual(["b"]);
+    expect((await s.listJobs({ name: "a" })).jobs.map((j) => j.queue)).toEqual(["q1", "q2"]);
+    expect((await s.listJobs({ queue: "q2" })).jobs.map((j) => j.name)).toEqual(["b", "a"]);
+    const first = await s.listJobs({ status: "pending", limit: 1 });
+    expect(first.jobs.map((j) => j.name)).toEqual(["a"]);
+    const second = await s.listJobs({ status: "pending", limit: 1, cursor: first.nextCursor });
+    expect(second.jobs.map((j) => j.name)).toEqual(["b"]);
     await expect(s.listJobs({ limit: 0 })).rejects.toThrow(/limit/);
-    await expect(s.listJobs({ offset: -1 })).rejects.toThrow(/offset/);
+    await expect(s.listJobs({ offset: 1 } as never)).rejects.toThrow(/offset/);
+    await expect(s.listJobs({ cursor: "not-a-cursor" })).rejects.toThrow(/cursor/);
   });
 
   it("reports stats by status and queue", async () => {
@@ -281,6 +285,6 @@ describe("transactions", () => {
     await expect(s.enqueue({ name: "j" }, { transaction: {} })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
-    expect(await s.listJobs()).toEqual([]);
+    expect((await s.listJobs()).jobs).toEqual([]);
   });
 });

@@ -238,11 +238,11 @@ describe("failures", () => {
     });
     await s.start();
     const job = await s.enqueue({ name: "f", maxRetries: 0 });
-    await until(async () => (await store.listJobs({ name: "dead", status: "dead" })).length === 1);
+    await until(async () => (await store.listJobs({ name: "dead", status: "dead" })).jobs.length === 1);
     expect((await s.getJob(job.id))?.status).toBe("dead");
     // The handler received the dead job, twice (a first attempt and one retry).
     expect(calls).toEqual([job.id, job.id]);
-    const [letter] = await store.listJobs({ name: "dead" });
+    const [letter] = (await store.listJobs({ name: "dead" })).jobs;
     expect(letter).toMatchObject({
       id: `${job.id}:dead:1`,
       queue: job.queue,
@@ -251,7 +251,7 @@ describe("failures", () => {
     });
     expect(letter?.metadata).toEqual({ "sched.deadLetter": job.id });
     // No dead letter for the dead letter.
-    expect(await store.listJobs({})).toHaveLength(2);
+    expect((await store.listJobs({})).jobs).toHaveLength(2);
     expect(logger.lines.some((l) => l.includes("hook afterJob threw"))).toBe(true);
   });
 });

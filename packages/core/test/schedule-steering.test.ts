@@ -210,6 +210,6 @@ describe("unknown schedules and stopped schedulers", () => {
     await s.start();
     await s.stop({ timeout: 0 });
     await expect(s.triggerSchedule("late")).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
-    expect(await store.listJobs({})).toEqual([]);
+    expect((await store.listJobs({})).jobs).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ function track(s: Scheduler): Scheduler {
 }
 
 async function ticksOf(s: Scheduler, name: string): Promise<string[]> {
-  const jobs = await s.listJobs({ name, limit: 10_000 });
+  const jobs = (await s.listJobs({ name, limit: 10_000 })).jobs;
   return jobs.map((j) => j.scheduledAt.toISOString()).sort();
 }
 

@@ -15,6 +15,7 @@ import { describeListJobs } from "./store-conformance/list-jobs.js";
 import { describeLostLeases } from "./store-conformance/lost-leases.js";
 import { describeMaintenance } from "./store-conformance/maintenance.js";
 import { describeNames } from "./store-conformance/names.js";
+import { describeOperations } from "./store-conformance/operations.js";
 import { describeOutcomes } from "./store-conformance/outcomes.js";
 import { describeRelease } from "./store-conformance/release.js";
 import { describeSchedules } from "./store-conformance/schedules.js";
@@ -122,6 +123,7 @@ export function storeConformance(
     describeCancelAndRequeue(ctx);
     describeSchedules(ctx);
     describeControl(ctx);
+    describeOperations(ctx);
     describeMaintenance(ctx);
     describeTransactions(ctx);
     describeSubscribe(ctx);

@@ -147,7 +147,7 @@ export async function payloadLimitScenario(store: Store): Promise<void> {
   await expect(
     s.enqueueMany([{ name: "fine" }, { name: "big", payload: "y".repeat(5000) }]),
   ).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
-  expect((await store.listJobs({})).map((job) => job.name)).toEqual(["small"]);
+  expect((await store.listJobs({})).jobs.map((job) => job.name)).toEqual(["small"]);
 }
 
 /**

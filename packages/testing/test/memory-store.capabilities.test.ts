@@ -32,7 +32,7 @@ class TransactionalMemoryStore extends MemoryStore {
     }
     for (const job of jobs) {
       if (job.uniqueKey === null) continue;
-      const holders = await this.listJobs({ queue: job.queue, status: [...ACTIVE_STATUSES] });
+      const holders = (await this.listJobs({ queue: job.queue, status: [...ACTIVE_STATUSES] })).jobs;
       const holder = holders.find((stored) => stored.uniqueKey === job.uniqueKey);
       if (holder !== undefined) throw new JobAlreadyExistsError(job.uniqueKey, holder.id, job.queue);
     }

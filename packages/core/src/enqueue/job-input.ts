@@ -1,7 +1,8 @@
 import { assertName, type ResolvedOptions } from "../config/options.js";
 import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
-import type { JobFilter, JobStatus } from "../jobs/job.js";
+import { decodeJobCursor } from "../jobs/cursor.js";
+import type { JobFilter, JobSelector, JobStatus } from "../jobs/job.js";
 import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration } from "../time/duration.js";
@@ -32,7 +33,10 @@ const NEW_JOB_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof NewJob>;
 
 /** The fields of a `listJobs` filter. */
-const FILTER_FIELDS = ["status", "queue", "name", "limit", "offset"] as const satisfies ReadonlyArray<
+const SELECTOR_FIELDS = ["status", "queue", "name", "group", "from", "to"] as const satisfies ReadonlyArray<
+  keyof JobSelector
+>;
+const FILTER_FIELDS = [...SELECTOR_FIELDS, "limit", "cursor", "order"] as const satisfies ReadonlyArray<
   keyof JobFilter
 >;
 
@@ -204,28 +208,55 @@ export class JobInput {
     return value;
   }
 
-  /** Checks a `listJobs` filter and applies its defaults (limit 100, offset 0). */
-  jobFilter(filter: JobFilter): JobFilter & { limit: number; offset: number } {
+  /**
+   * Checks a `listJobs` filter and applies its defaults (limit 100, order `asc`).
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the bad field.
+   */
+  jobFilter(filter: JobFilter): JobFilter & { limit: number } {
     if (filter === null || typeof filter !== "object" || Array.isArray(filter)) {
-      throw new InvalidArgumentError(
-        "filter",
-        "expected an object with status, queue, name, limit or offset",
-      );
+      throw new InvalidArgumentError("filter", `expected an object with ${FILTER_FIELDS.join(", ")}`);
     }
     assertKnownFields(filter, FILTER_FIELDS, "filter");
+    const selector = this.readSelector(filter);
     const limit = filter.limit ?? 100;
-    const offset = filter.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
       throw new InvalidArgumentError(
         "limit",
         `expected an integer from 1 to 10000, got ${JSON.stringify(limit)}`,
       );
     }
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new InvalidArgumentError("offset", `expected an integer >= 0, got ${JSON.stringify(offset)}`);
+    const order = filter.order ?? "asc";
+    if (order !== "asc" && order !== "desc") {
+      throw new InvalidArgumentError("order", `expected "asc" or "desc", got ${JSON.stringify(order)}`);
     }
-    if (filter.status !== undefined) {
-      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+    const cursor = filter.cursor ?? null;
+    if (cursor !== null) decodeJobCursor(cursor);
+    return { ...selector, limit, order, cursor };
+  }
+
+  /**
+   * Checks the selector of a bulk operation (`retryJobs`, `deleteJobs`); with `nonEmpty`, at
+   * least one field must be given.
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the bad field.
+   */
+  jobSelector(selector: JobSelector, nonEmpty: boolean): JobSelector {
+    if (selector === null || typeof selector !== "object" || Array.isArray(selector)) {
+      throw new InvalidArgumentError("filter", `expected an object with ${SELECTOR_FIELDS.join(", ")}`);
+    }
+    assertKnownFields(selector, SELECTOR_FIELDS, "filter");
+    const checked = this.readSelector(selector);
+    if (nonEmpty && Object.values(checked).every((value) => value === undefined)) {
+      throw new InvalidArgumentError("filter", `give at least one of ${SELECTOR_FIELDS.join(", ")}`);
+    }
+    return checked;
+  }
+
+  private readSelector(selector: JobSelector): JobSelector {
+    const checked: JobSelector = {};
+    if (selector.status !== undefined) {
+      const statuses = Array.isArray(selector.status) ? selector.status : [selector.status];
       for (const status of statuses) {
         if (!STATUSES.includes(status)) {
           throw new InvalidArgumentError(
@@ -234,10 +265,23 @@ export class JobInput {
           );
         }
       }
+      checked.status = [...new Set(statuses)];
     }
-    if (filter.queue !== undefined) this.name(filter.queue, "queue");
-    if (filter.name !== undefined) this.name(filter.name, "name");
-    return { ...filter, limit, offset };
+    if (selector.queue !== undefined) checked.queue = this.name(selector.queue, "queue");
+    if (selector.name !== undefined) checked.name = this.name(selector.name, "name");
+    if (selector.group !== undefined) {
+      const group = this.uniqueKey(selector.group, "group");
+      if (group !== null) checked.group = group;
+    }
+    for (const field of ["from", "to"] as const) {
+      const value = selector[field];
+      if (value === undefined) continue;
+      if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+        throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
+      assertStorableTime(value.getTime(), field);
+      checked[field] = new Date(value.getTime());
+    }
+    return checked;
   }
 
   /**

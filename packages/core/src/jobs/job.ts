@@ -75,16 +75,42 @@ export interface Job<P = unknown> {
   history: AttemptFailure[];
 }
 
-/** Filter for `listJobs`. */
-export interface JobFilter {
+/**
+ * The jobs a bulk operation or a listing selects: every field given must match (absent: any).
+ * `from` and `to` bound `createdAt` (`from <= createdAt < to`).
+ */
+export interface JobSelector {
   /** One status or several. */
   status?: JobStatus | JobStatus[];
   /** Only jobs of this queue. */
   queue?: string;
   /** Only jobs of this handler name. */
   name?: string;
+  /** Only jobs of this group key. */
+  group?: string;
+  /** Only jobs created at or after this instant. */
+  from?: Date;
+  /** Only jobs created before this instant. */
+  to?: Date;
+}
+
+/**
+ * A page request of `listJobs`: a {@link JobSelector} with keyset paging on (`createdAt`, `id`).
+ * A page starts after the job its `cursor` names (the `nextCursor` of the previous page), so a
+ * deep page costs what the first does and jobs added meanwhile never shift it.
+ */
+export interface JobFilter extends JobSelector {
   /** At most this many (default 100, at most 10,000). */
   limit?: number;
-  /** Skip this many first (default 0). */
-  offset?: number;
+  /** Where the page starts: the previous page's `nextCursor`; absent or `null` for the first page. */
+  cursor?: string | null;
+  /** `asc` (default): oldest first, by `createdAt` then id; `desc`: newest first. */
+  order?: "asc" | "desc";
+}
+
+/** A page of `listJobs`. */
+export interface JobPage<P = unknown> {
+  jobs: Job<P>[];
+  /** The cursor of the next page, or `null` when this page is the last. */
+  nextCursor: string | null;
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
-import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import { decodeJobCursor, encodeJobCursor } from "../jobs/cursor.js";
+import type { Job, JobFilter, JobPage, JobSelector, JobStatus } from "../jobs/job.js";
 import type { Stats } from "../jobs/stats.js";
 import {
   type ClaimOptions,
@@ -13,6 +14,7 @@ import {
   deadLetterJob,
   type FailOptions,
   type FireResult,
+  type InstanceRecord,
   type JobRef,
   type NewJobRecord,
   type NextDueOptions,
@@ -29,6 +31,8 @@ import {
   type Store,
   type StoreCapabilities,
   type StoreEvent,
+  type ThroughputQuery,
+  type ThroughputSample,
   type WaitingNamesOptions,
 } from "../store/store.js";
 import { assertKnownOptions } from "../validation/option-names.js";
@@ -56,6 +60,29 @@ export interface MemoryStoreOptions {
 
 const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 10_000;
+
+/** Whether a record matches a selector. */
+function selectorTest(selector: JobSelector): (record: JobRecord) => boolean {
+  const statuses =
+    selector.status === undefined
+      ? null
+      : new Set(Array.isArray(selector.status) ? selector.status : [selector.status]);
+  const from = selector.from === undefined ? null : epochMs(selector.from, "from");
+  const to = selector.to === undefined ? null : epochMs(selector.to, "to");
+  return (record) =>
+    (statuses === null || statuses.has(record.status)) &&
+    (selector.queue === undefined || record.queue === selector.queue) &&
+    (selector.name === undefined || record.name === selector.name) &&
+    (selector.group === undefined || record.group === selector.group) &&
+    (from === null || record.createdAt >= from) &&
+    (to === null || record.createdAt < to);
+}
+
+/** The listing order of `record` against the job at (`createdAt`, `id`): negative when before. */
+function compareListed(record: JobRecord, createdAt: number, id: string): number {
+  if (record.createdAt !== createdAt) return record.createdAt - createdAt;
+  return record.id < id ? -1 : record.id > id ? 1 : 0;
+}
 
 /** A queue's next due job, while claims across several queues are merged. */
 interface ClaimCandidate {
@@ -87,6 +114,13 @@ export class MemoryStore implements Store<never> {
   private readonly schedules = new Map<string, ScheduleRecord>();
   /** Queues with controls or grouped jobs (see {@link QueueControl}). */
   private readonly controls = new Map<string, QueueControl>();
+  /** Presence records of scheduler instances, by id. */
+  private readonly instances = new Map<string, InstanceRecord>();
+  /** Throughput history by minute and queue. */
+  private readonly history = new Map<
+    string,
+    { queue: string; minute: number; completed: number; failed: number }
+  >();
   /** Deduplication windows by queue, then key. */
   private readonly windows = new Map<string, Map<string, DedupeWindow>>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -212,23 +246,140 @@ export class MemoryStore implements Store<never> {
   }
 
   /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
+  async listJobs(filter: JobFilter): Promise<JobPage> {
     this.assertOpen();
-    const statuses =
-      filter.status === undefined
-        ? null
-        : new Set(Array.isArray(filter.status) ? filter.status : [filter.status]);
-    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
-    const offset = Math.max(filter.offset ?? 0, 0);
+    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 1), MAX_LIST_LIMIT);
+    const descending = filter.order === "desc";
+    const after = filter.cursor == null ? null : decodeJobCursor(filter.cursor);
     const matches: JobRecord[] = [];
+    const select = selectorTest(filter);
     for (const record of this.table.all()) {
-      if (statuses !== null && !statuses.has(record.status)) continue;
-      if (filter.queue !== undefined && record.queue !== filter.queue) continue;
-      if (filter.name !== undefined && record.name !== filter.name) continue;
+      if (!select(record)) continue;
+      if (after !== null) {
+        const order = compareListed(record, after.createdAt, after.id);
+        if (descending ? order >= 0 : order <= 0) continue;
+      }
       matches.push(record);
     }
-    matches.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return matches.slice(offset, offset + limit).map(toJob);
+    matches.sort((a, b) => (descending ? -1 : 1) * compareListed(a, b.createdAt, b.id));
+    const page = matches.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page.map(toJob),
+      nextCursor:
+        page.length === limit && last !== undefined
+          ? encodeJobCursor({ createdAt: new Date(last.createdAt), id: last.id })
+          : null,
+    };
+  }
+
+  /** {@inheritDoc Store.retryJobs} */
+  async retryJobs(selector: JobSelector, now: Date): Promise<number> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    const select = selectorTest(selector);
+    let moved = 0;
+    for (const record of [...this.table.all()]) {
+      if ((record.status !== "dead" && record.status !== "cancelled") || !select(record)) continue;
+      try {
+        this.table.retakeKey(record);
+      } catch {
+        continue;
+      }
+      record.retryCount = 0;
+      record.lostLeases = 0;
+      record.completedAt = null;
+      this.table.wait(record, "pending", nowMs);
+      this.notify(record.queue);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** {@inheritDoc Store.deleteJobs} */
+  async deleteJobs(selector: JobSelector): Promise<number> {
+    this.assertOpen();
+    const select = selectorTest(selector);
+    let deleted = 0;
+    for (const record of [...this.table.all()]) {
+      if (record.status === "running" || !select(record)) continue;
+      this.table.delete(record);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** {@inheritDoc Store.promoteJob} */
+  async promoteJob(id: string, now: Date): Promise<Job | null> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    const record = this.table.get(id);
+    if (record === undefined) return null;
+    if (record.status === "scheduled" || record.status === "failed") {
+      this.table.reschedule(record, "pending", nowMs);
+      this.notify(record.queue);
+    }
+    return toJob(record);
+  }
+
+  /** {@inheritDoc Store.saveInstance} */
+  async saveInstance(instance: InstanceRecord): Promise<void> {
+    this.assertOpen();
+    this.instances.set(instance.id, structuredClone(instance));
+  }
+
+  /** {@inheritDoc Store.removeInstance} */
+  async removeInstance(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.instances.delete(id);
+  }
+
+  /** {@inheritDoc Store.listInstances} */
+  async listInstances(now: Date): Promise<InstanceRecord[]> {
+    this.assertOpen();
+    const nowMs = epochMs(now, "now");
+    const live: InstanceRecord[] = [];
+    for (const [id, instance] of this.instances) {
+      if (instance.expiresAt.getTime() > nowMs) live.push(structuredClone(instance));
+      else this.instances.delete(id);
+    }
+    return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** {@inheritDoc Store.addThroughput} */
+  async addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void> {
+    this.assertOpen();
+    const keep = epochMs(keepSince, "keepSince");
+    for (const sample of samples) {
+      const minute = epochMs(sample.minute, "minute");
+      const key = `${minute}\u0000${sample.queue}`;
+      const stored = this.history.get(key);
+      if (stored === undefined) {
+        this.history.set(key, {
+          queue: sample.queue,
+          minute,
+          completed: sample.completed,
+          failed: sample.failed,
+        });
+      } else {
+        stored.completed += sample.completed;
+        stored.failed += sample.failed;
+      }
+    }
+    for (const [key, stored] of this.history) if (stored.minute < keep) this.history.delete(key);
+  }
+
+  /** {@inheritDoc Store.throughput} */
+  async throughput(query: ThroughputQuery): Promise<ThroughputSample[]> {
+    this.assertOpen();
+    const since = epochMs(query.since, "since");
+    const until = query.until === undefined ? Number.POSITIVE_INFINITY : epochMs(query.until, "until");
+    return [...this.history.values()]
+      .filter(
+        (s) => s.minute >= since && s.minute < until && (query.queue === null || s.queue === query.queue),
+      )
+      .sort((a, b) => a.minute - b.minute || (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0))
+      .map((s) => ({ queue: s.queue, minute: new Date(s.minute), completed: s.completed, failed: s.failed }));
   }
 
   /** {@inheritDoc Store.cancelJob} */
@@ -625,6 +776,8 @@ export class MemoryStore implements Store<never> {
     this.schedules.clear();
     this.controls.clear();
     this.windows.clear();
+    this.instances.clear();
+    this.history.clear();
   }
 
   /** Inserts records; a grouped job gives its queue a {@link QueueControl}, so its groups rotate. */

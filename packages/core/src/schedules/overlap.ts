@@ -22,15 +22,16 @@ const PAGE = 1_000;
  */
 export async function activeTickJobs(store: Store, schedule: string, queue: string): Promise<Job[]> {
   const found: Job[] = [];
-  for (let offset = 0; ; offset += PAGE) {
+  let cursor: string | null = null;
+  do {
     const page = await store.listJobs({
       name: schedule,
       queue,
       status: ["scheduled", "pending", "running", "failed"],
       limit: PAGE,
-      offset,
+      cursor,
     });
-    for (const job of page) {
+    for (const job of page.jobs) {
       if (
         job.metadata[TICK_METADATA.schedule] === schedule &&
         job.metadata[TICK_METADATA.origin] === undefined
@@ -38,8 +39,9 @@ export async function activeTickJobs(store: Store, schedule: string, queue: stri
         found.push(job);
       }
     }
-    if (page.length < PAGE) return found;
-  }
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return found;
 }
 
 /**

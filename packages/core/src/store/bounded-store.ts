@@ -1,5 +1,5 @@
 import { isStoreClosed, StoreTimeoutError } from "../errors.js";
-import type { Job, JobFilter } from "../jobs/job.js";
+import type { Job, JobFilter, JobPage, JobSelector } from "../jobs/job.js";
 import type { Stats } from "../jobs/stats.js";
 import type {
   ClaimOptions,
@@ -10,6 +10,7 @@ import type {
   DedupeResult,
   FailOptions,
   FireResult,
+  InstanceRecord,
   JobRef,
   NewJobRecord,
   NextDueOptions,
@@ -26,6 +27,8 @@ import type {
   Store,
   StoreCapabilities,
   StoreEvent,
+  ThroughputQuery,
+  ThroughputSample,
   WaitingNamesOptions,
 } from "./store.js";
 
@@ -98,8 +101,32 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
   getJob(id: string): Promise<Job | null> {
     return this.bound("getJob", this.inner.getJob(id));
   }
-  listJobs(filter: JobFilter): Promise<Job[]> {
+  listJobs(filter: JobFilter): Promise<JobPage> {
     return this.bound("listJobs", this.inner.listJobs(filter));
+  }
+  retryJobs(selector: JobSelector, now: Date): Promise<number> {
+    return this.bound("retryJobs", this.inner.retryJobs(selector, now));
+  }
+  deleteJobs(selector: JobSelector): Promise<number> {
+    return this.bound("deleteJobs", this.inner.deleteJobs(selector));
+  }
+  promoteJob(id: string, now: Date): Promise<Job | null> {
+    return this.bound("promoteJob", this.inner.promoteJob(id, now));
+  }
+  saveInstance(instance: InstanceRecord): Promise<void> {
+    return this.bound("saveInstance", this.inner.saveInstance(instance));
+  }
+  removeInstance(id: string): Promise<boolean> {
+    return this.bound("removeInstance", this.inner.removeInstance(id));
+  }
+  listInstances(now: Date): Promise<InstanceRecord[]> {
+    return this.bound("listInstances", this.inner.listInstances(now));
+  }
+  addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void> {
+    return this.bound("addThroughput", this.inner.addThroughput(samples, keepSince));
+  }
+  throughput(query: ThroughputQuery): Promise<ThroughputSample[]> {
+    return this.bound("throughput", this.inner.throughput(query));
   }
   createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
     return this.bound("createDedupedJob", this.inner.createDedupedJob(job, dedupe, now));

@@ -1,4 +1,4 @@
-import type { Job, JobFilter, JobStatus } from "../jobs/job.js";
+import type { Job, JobFilter, JobPage, JobSelector, JobStatus } from "../jobs/job.js";
 import type { Stats } from "../jobs/stats.js";
 
 /**
@@ -35,8 +35,62 @@ export interface Store<Tx = unknown> {
   /** Returns the job, or `null` when there is none with that id. */
   getJob(id: string): Promise<Job | null>;
 
-  /** Lists jobs matching the filter, ordered by `createdAt` then id; at most `limit` (default 100). */
-  listJobs(filter: JobFilter): Promise<Job[]>;
+  /**
+   * A page of the jobs matching the filter (see {@link JobSelector}), ordered by `createdAt`
+   * then id (ascending, or descending with `order: "desc"`), at most `limit` (default 100). With a
+   * `cursor` (made by `encodeJobCursor`, checked by the runtime), the page starts strictly after
+   * the job it names in that order, whether or not that job still exists. `nextCursor` names the
+   * page's last job when the page is full (`limit` jobs), else `null` (a full last page may be
+   * followed by an empty one). A store reads about `limit` jobs per page however deep it is (an
+   * index on the order), not every job before the cursor.
+   */
+  listJobs(filter: JobFilter): Promise<JobPage>;
+
+  /**
+   * Moves every `dead` and `cancelled` job matching `selector` (its `status`, when given, is
+   * intersected with those two) back to `pending` as {@link requeueJob} does, job by job: a job
+   * whose `uniqueKey` is held meanwhile by another active job of its queue stays as it is. Returns
+   * how many were moved. Sends a `jobs` event for each queue that got jobs.
+   */
+  retryJobs(selector: JobSelector, now: Date): Promise<number>;
+
+  /**
+   * Deletes every job matching `selector` that is not `running` (a running job is left to finish
+   * or to be cancelled first), releasing its unique key. Returns how many were deleted.
+   */
+  deleteJobs(selector: JobSelector): Promise<number>;
+
+  /**
+   * Makes a waiting job due now: a `scheduled` or `failed` job becomes `pending` with
+   * `scheduledAt = now` (its counters unchanged). A job in any other status is returned
+   * unchanged. Returns `null` when the job does not exist. Sends a `jobs` event when it moved.
+   */
+  promoteJob(id: string, now: Date): Promise<Job | null>;
+
+  /** Creates or replaces the presence record of a running scheduler instance (a heartbeat). */
+  saveInstance(instance: InstanceRecord): Promise<void>;
+
+  /** Deletes an instance's presence record; returns whether it existed. */
+  removeInstance(id: string): Promise<boolean>;
+
+  /**
+   * The presence records whose `expiresAt` is after `now`, ordered by id; a store may delete the
+   * others on the way.
+   */
+  listInstances(now: Date): Promise<InstanceRecord[]>;
+
+  /**
+   * Adds completed and failed counts to the per-minute, per-queue throughput history (the counts
+   * of a sample are added to those stored for its queue and minute), and deletes the minutes
+   * before `keepSince`, so the history stays bounded whatever the job retention.
+   */
+  addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void>;
+
+  /**
+   * The stored throughput samples of minutes in `[since, until)` (`until` absent: up to now), of
+   * one queue or of all (`queue: null`), ordered by minute then queue.
+   */
+  throughput(query: ThroughputQuery): Promise<ThroughputSample[]>;
 
   /**
    * Cancels a job. A `scheduled`, `pending`, `failed` or `running` job becomes `cancelled`
@@ -230,7 +284,10 @@ export interface Store<Tx = unknown> {
    */
   cleanup(options: CleanupOptions): Promise<number>;
 
-  /** Counts jobs by status, overall and per queue (`byQueue` is always set; empty queues may be left out). */
+  /**
+   * Counts jobs by status, overall and per queue (`byQueue` is always set; empty queues may be left
+   * out). A store keeps these counts as jobs change, so that reading them does not scan the jobs.
+   */
   stats(): Promise<Stats>;
 
   /** Resolves when the backend answers; rejects otherwise. */
@@ -671,4 +728,50 @@ export interface DedupeResult {
   jobId: string;
   /** That job as it is afterwards, or `null` when it no longer exists (`throttled` only). */
   job: Job | null;
+}
+
+/** The presence record of a running scheduler instance (see {@link Store.saveInstance}). */
+export interface InstanceRecord {
+  /** The instance id (`distributed.instanceId`). */
+  id: string;
+  /** The machine's host name. */
+  host: string;
+  /** The process id. */
+  pid: number;
+  /** The version of `@sched/core` it runs. */
+  version: string;
+  /** The queues it processes, or `null` for every queue. */
+  queues: string[] | null;
+  /** How many jobs it may run at once. */
+  workers: number;
+  /** How many jobs it runs now. */
+  busy: number;
+  /** Whether it is the leader (fires schedules). */
+  leader: boolean;
+  startedAt: Date;
+  /** The last heartbeat. */
+  lastSeenAt: Date;
+  /** When the record counts as stale (a process that stopped without removing it). */
+  expiresAt: Date;
+}
+
+/** Completed and failed counts of one queue in one minute (see {@link Store.addThroughput}). */
+export interface ThroughputSample {
+  queue: string;
+  /** The start of the minute (a whole minute, UTC). */
+  minute: Date;
+  /** Attempts completed in that minute. */
+  completed: number;
+  /** Attempts failed in that minute (each failed attempt, retried or not). */
+  failed: number;
+}
+
+/** Arguments of {@link Store.throughput}. */
+export interface ThroughputQuery {
+  /** One queue, or `null` for every queue. */
+  queue: string | null;
+  /** The first minute wanted. */
+  since: Date;
+  /** The end (exclusive), or absent for no end. */
+  until?: Date;
 }

@@ -28,6 +28,8 @@ export class Outcomes {
     private readonly hooks: HookRunner,
     /** Called when a job may be claimable again (a retry or a hand-back). */
     private readonly onRequeued: () => void,
+    /** Counts completed and failed attempts for the throughput history. */
+    private readonly throughput?: { completed(queue: string): void; failed(queue: string): void },
   ) {
     this.acks = new AckBatcher(store, options);
   }
@@ -40,6 +42,7 @@ export class Outcomes {
   /** Acknowledges a completed attempt (batched). */
   complete(running: RunningJob): void {
     this.acks.add(running.ref);
+    this.throughput?.completed(running.job.queue);
   }
 
   /** Records a failed attempt: retry with backoff, dead (with its dead-letter job), or interrupted. */
@@ -157,6 +160,7 @@ export class Outcomes {
         logger.debug("failure ignored: the job's lease had been taken over", { jobId: job.id });
         return;
       }
+      this.throughput?.failed(job.queue);
       const fields = { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt, error };
       if (retryAt) {
         logger.warn(`job failed; retrying in ${retryAt.getTime() - now}ms`, fields);

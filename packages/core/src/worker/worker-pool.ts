@@ -30,8 +30,10 @@ export class WorkerPool {
     unhandled: UnhandledNames,
     /** Called when the store's push connection is back after an outage. */
     private readonly onReconnected: () => void = () => {},
+    /** Counts completed and failed attempts for the throughput history. */
+    throughput?: { completed(queue: string): void; failed(queue: string): void },
   ) {
-    this.outcomes = new Outcomes(store, options, handlers, hooks, () => this.wake());
+    this.outcomes = new Outcomes(store, options, handlers, hooks, () => this.wake(), throughput);
     this.executor = new JobExecutor(store, options, handlers, hooks, unhandled, this.outcomes, () =>
       this.wake(),
     );

@@ -62,7 +62,7 @@ async function until(condition: () => boolean | Promise<boolean>, description: s
 
 /** The jobs `s` holds for schedule `name`, oldest tick first, with their tick time. */
 async function jobsOf(s: Scheduler, name: string): Promise<Array<Job & { tick: string }>> {
-  const jobs = await s.listJobs({ name, limit: 1_000 });
+  const jobs = (await s.listJobs({ name, limit: 1_000 })).jobs;
   return jobs
     .map((job) => ({ ...job, tick: job.metadata[TICK_METADATA.tick] ?? "" }))
     .sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));

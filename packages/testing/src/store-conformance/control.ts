@@ -76,7 +76,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(plain!.group).toBeNull();
         expect((await mustGet(ctx.store, grouped!.id)).group).toBe("tenant-42");
         expect((await mustGet(ctx.store, plain!.id)).group).toBeNull();
-        const listed = await ctx.store.listJobs({ queue: "g" });
+        const listed = (await ctx.store.listJobs({ queue: "g" })).jobs;
         expect(new Map(listed.map((job) => [job.id, job.group]))).toEqual(
           new Map([
             [grouped!.id, "tenant-42"],
@@ -454,7 +454,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
           outcome: "created",
           jobId: third.id,
         });
-        expect((await ctx.store.listJobs({ queue: "dd" })).map((job) => job.id).sort()).toEqual(
+        expect((await ctx.store.listJobs({ queue: "dd" })).jobs.map((job) => job.id).sort()).toEqual(
           [first.id, third.id].sort(),
         );
       });
@@ -505,7 +505,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(capped.job).toMatchObject({ id: first.id, payload: { v: 3 }, scheduledAt: at(12_000) });
         expect(await ctx.store.getJob(second.id)).toBeNull();
         expect(await ctx.store.getJob(third.id)).toBeNull();
-        expect((await ctx.store.listJobs({ queue: "db" })).map((job) => job.id)).toEqual([first.id]);
+        expect((await ctx.store.listJobs({ queue: "db" })).jobs.map((job) => job.id)).toEqual([first.id]);
         expect(await claim(ctx.store, "db", 5, at(11_999))).toEqual([]);
         expect((await claim(ctx.store, "db", 5, at(12_000))).map((job) => job.payload)).toEqual([{ v: 3 }]);
       });
@@ -532,7 +532,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
         const created = results.filter((result) => result.outcome === "created");
         expect(created).toHaveLength(1);
         expect(new Set(results.map((result) => result.jobId))).toEqual(new Set([created[0]!.jobId]));
-        expect(await ctx.store.listJobs({ queue: "race" })).toHaveLength(1);
+        expect((await ctx.store.listJobs({ queue: "race" })).jobs).toHaveLength(1);
       });
     });
   });

@@ -58,7 +58,7 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
 
     it("createJobs with an empty list inserts nothing and returns an empty list", async () => {
       expect(await ctx.store.createJobs([])).toEqual([]);
-      expect(await ctx.store.listJobs({})).toEqual([]);
+      expect((await ctx.store.listJobs({})).jobs).toEqual([]);
     });
 
     it("getJob returns null for an id that was never stored", async () => {

@@ -72,14 +72,14 @@ export function describeDeadLetters(ctx: StoreSuiteContext): void {
           deadLetter: DEAD_LETTER,
         }),
       ).toBeNull();
-      expect(await store.listJobs({})).toHaveLength(1);
+      expect((await store.listJobs({})).jobs).toHaveLength(1);
     });
 
     it("the death of a dead-letter job has no dead letter of its own", async () => {
       const { store } = ctx;
       const running = await createRunningJob(store, { name: "dead" });
       await store.failJob(refOf(running), { now: at(1), error: "x", retryAt: null, deadLetter: DEAD_LETTER });
-      expect(await store.listJobs({})).toHaveLength(1);
+      expect((await store.listJobs({})).jobs).toHaveLength(1);
     });
 
     it("a death after retryJob inserts a second dead-letter job, named for that attempt", async () => {
@@ -90,7 +90,7 @@ export function describeDeadLetters(ctx: StoreSuiteContext): void {
       const [second] = await store.claimDueJobs(claimAt(at(2), { names: ["conformance-job"] }));
       expect(second!.attempt).toBe(2);
       await store.failJob(refOf(second!), { now: at(3), error: "y", retryAt: null, deadLetter: DEAD_LETTER });
-      const letters = await store.listJobs({ name: "dead" });
+      const letters = (await store.listJobs({ name: "dead" })).jobs;
       expect(letters.map((job) => job.id).sort()).toEqual(
         [`${first.id}:dead:1`, `${first.id}:dead:2`].sort(),
       );
@@ -112,7 +112,7 @@ export function describeDeadLetters(ctx: StoreSuiteContext): void {
       const { store } = ctx;
       const running = await createRunningJob(store, { name: "dead" });
       await recover(store, running.lockedUntil!, 100, { maxLostLeases: 0, deadLetter: DEAD_LETTER });
-      expect(await store.listJobs({})).toHaveLength(1);
+      expect((await store.listJobs({})).jobs).toHaveLength(1);
     });
   });
 }

@@ -33,7 +33,7 @@ export function describeEpoch(ctx: StoreSuiteContext): void {
       const after = await ctx.store.epoch();
       expect(after).not.toBe(before);
       expect(await ctx.store.epoch()).toBe(after);
-      expect(await ctx.store.listJobs({})).toEqual([]);
+      expect((await ctx.store.listJobs({})).jobs).toEqual([]);
     });
   });
 }

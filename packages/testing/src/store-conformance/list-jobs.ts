@@ -30,7 +30,7 @@ async function seed(store: Store): Promise<Fixture> {
 }
 
 async function idsOf(store: Store, filter: Parameters<Store["listJobs"]>[0]): Promise<string[]> {
-  return (await store.listJobs(filter)).map((job) => job.id);
+  return (await store.listJobs(filter)).jobs.map((job) => job.id);
 }
 
 /** listJobs: filters, order, paging. */
@@ -87,20 +87,71 @@ export function describeListJobs(ctx: StoreSuiteContext): void {
       expect(await idsOf(ctx.store, {})).toEqual([ids[1], ids[2], ids[3], ids[0]]);
     });
 
-    it("listJobs applies limit and offset after ordering", async () => {
-      const inputs = Array.from({ length: 10 }, (_, i) => newJob({ createdAt: at(i) }));
-      await ctx.store.createJobs([...inputs].reverse());
-      const ids = inputs.map((job) => job.id);
-      expect(await idsOf(ctx.store, { limit: 3 })).toEqual(ids.slice(0, 3));
-      expect(await idsOf(ctx.store, { limit: 3, offset: 4 })).toEqual(ids.slice(4, 7));
-      expect(await idsOf(ctx.store, { offset: 8 })).toEqual(ids.slice(8));
-      expect(await idsOf(ctx.store, { offset: 20 })).toEqual([]);
+    it("pages by cursor: every job exactly once in order, ascending and descending, ties in id order", async () => {
+      const ids = Array.from({ length: 23 }, () => newId());
+      // Pairs share a createdAt, so the cursor must carry the id too.
+      await ctx.store.createJobs(
+        [...ids].reverse().map((id) => newJob({ id, createdAt: at(Math.floor(ids.indexOf(id) / 2)) })),
+      );
+      for (const order of ["asc", "desc"] as const) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await ctx.store.listJobs({ limit: 5, cursor, order });
+          seen.push(...page.jobs.map((job) => job.id));
+          expect(page.jobs.length === 5 ? page.nextCursor : null).toBe(page.nextCursor);
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor !== null && pages < 20);
+        expect(seen).toEqual(order === "asc" ? ids : [...ids].reverse());
+      }
+    });
+
+    it("a full last page is followed by an empty page without a cursor", async () => {
+      await ctx.store.createJobs(Array.from({ length: 4 }, (_, i) => newJob({ createdAt: at(i) })));
+      const first = await ctx.store.listJobs({ limit: 4 });
+      expect(first.jobs).toHaveLength(4);
+      expect(first.nextCursor).not.toBeNull();
+      expect(await ctx.store.listJobs({ limit: 4, cursor: first.nextCursor })).toEqual({
+        jobs: [],
+        nextCursor: null,
+      });
+      const partial = await ctx.store.listJobs({ limit: 5 });
+      expect(partial.nextCursor).toBeNull();
+    });
+
+    it("a page starts after its cursor's job even when that job was deleted, and new jobs do not shift it", async () => {
+      const inputs = Array.from({ length: 6 }, (_, i) =>
+        newJob({ createdAt: at(10 + i), status: "pending" }),
+      );
+      await ctx.store.createJobs(inputs);
+      const first = await ctx.store.listJobs({ limit: 3 });
+      await ctx.store.cancelJob(inputs[2]!.id, at(100));
+      await ctx.store.cleanup({ completedBefore: at(0), deadBefore: at(0), cancelledBefore: at(1_000) });
+      await ctx.store.createJobs([newJob({ createdAt: at(1) }), newJob({ createdAt: at(99) })]);
+      const second = await ctx.store.listJobs({ limit: 3, cursor: first.nextCursor });
+      expect(second.jobs.map((job) => job.id)).toEqual(inputs.slice(3, 6).map((job) => job.id));
+    });
+
+    it("filters by group and by a createdAt range [from, to), with the other filters", async () => {
+      const a1 = newJob({ queue: "g", group: "t1", createdAt: at(1) });
+      const a2 = newJob({ queue: "g", group: "t1", createdAt: at(5) });
+      const b1 = newJob({ queue: "g", group: "t2", createdAt: at(5) });
+      const none = newJob({ queue: "g", createdAt: at(7) });
+      await ctx.store.createJobs([a1, a2, b1, none]);
+      expect(await idsOf(ctx.store, { group: "t1" })).toEqual([a1.id, a2.id]);
+      expect(await idsOf(ctx.store, { from: at(5) })).toEqual([a2.id, b1.id].sort().concat(none.id));
+      expect(await idsOf(ctx.store, { from: at(1), to: at(5) })).toEqual([a1.id]);
+      expect(
+        await idsOf(ctx.store, { queue: "g", group: "t2", status: ["pending", "dead"], to: at(6) }),
+      ).toEqual([b1.id]);
     });
 
     it("listJobs returns at most 100 jobs when no limit is given", async () => {
       await ctx.store.createJobs(Array.from({ length: 120 }, (_, i) => newJob({ createdAt: at(i) })));
-      expect(await ctx.store.listJobs({})).toHaveLength(100);
-      expect(await ctx.store.listJobs({ limit: 1_000 })).toHaveLength(120);
+      expect((await ctx.store.listJobs({})).jobs).toHaveLength(100);
+      expect((await ctx.store.listJobs({ limit: 1_000 })).jobs).toHaveLength(120);
     });
   });
 }

@@ -226,7 +226,7 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       expect(results.filter((result) => !result.fired).every((result) => result.jobs.length === 0)).toBe(
         true,
       );
-      expect(await ctx.store.listJobs({ limit: 1_000 })).toHaveLength(1);
+      expect((await ctx.store.listJobs({ limit: 1_000 })).jobs).toHaveLength(1);
       expect(await ctx.store.getSchedule("s")).toMatchObject({ nextRunAt: at(120_000), occurrences: 1 });
     });
 

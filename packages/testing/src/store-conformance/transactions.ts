@@ -138,7 +138,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
         const created = await ctx.store.createJobs(jobs, { transaction: tx.transaction });
         expect(created.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
         for (const job of created) expect(await ctx.store.getJob(job.id)).toBeNull();
-        expect(await ctx.store.listJobs({ queue: "tx" })).toEqual([]);
+        expect((await ctx.store.listJobs({ queue: "tx" })).jobs).toEqual([]);
         await tx.commit();
         for (const job of jobs) {
           expect(await ctx.store.getJob(job.id)).toMatchObject({
@@ -157,7 +157,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
         await ctx.store.createJobs(jobs, { transaction: tx.transaction });
         await tx.rollback();
         for (const job of jobs) expect(await ctx.store.getJob(job.id)).toBeNull();
-        expect(await ctx.store.listJobs({ queue: "tx" })).toEqual([]);
+        expect((await ctx.store.listJobs({ queue: "tx" })).jobs).toEqual([]);
       });
     });
 
@@ -168,7 +168,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
           ctx.store.createJobs([newJob({ queue: "tx", uniqueKey: "k" })], { transaction: tx.transaction }),
         ).rejects.toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "k", existingJobId: holder!.id });
         await tx.rollback();
-        expect((await ctx.store.listJobs({ queue: "tx" })).map((job) => job.id)).toEqual([holder!.id]);
+        expect((await ctx.store.listJobs({ queue: "tx" })).jobs.map((job) => job.id)).toEqual([holder!.id]);
       });
     });
 
@@ -212,7 +212,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
         const error = await rejectionOf(() => ctx.store.createJobs([newJob()], { transaction }));
         expect(error).toBeInstanceOf(InvalidArgumentError);
         expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
-        expect(await ctx.store.listJobs({})).toEqual([]);
+        expect((await ctx.store.listJobs({})).jobs).toEqual([]);
       });
     }
 
@@ -225,7 +225,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
       const error = await rejectionOf(() => ctx.store.createJobs([newJob()], { transaction }));
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
-      expect(await ctx.store.listJobs({})).toEqual([]);
+      expect((await ctx.store.listJobs({})).jobs).toEqual([]);
     });
   });
 }

@@ -20,7 +20,7 @@ async function expectAlreadyExists(call: () => Promise<unknown>, key: string): P
 }
 
 async function totalJobs(store: Store): Promise<number> {
-  return (await store.listJobs({ limit: 10_000 })).length;
+  return (await store.listJobs({ limit: 10_000 })).jobs.length;
 }
 
 /** Unique keys: one active job per key (docs/architecture.md §2). */
@@ -148,7 +148,7 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
       const rejected = results.filter((result) => result.status === "rejected");
       expect(fulfilled).toHaveLength(1);
       for (const result of rejected) expect(codeOf(result.reason)).toBe("JOB_ALREADY_EXISTS");
-      const stored = await store.listJobs({ limit: 10_000 });
+      const stored = (await store.listJobs({ limit: 10_000 })).jobs;
       expect(stored).toHaveLength(1);
       expect(stored[0]!.uniqueKey).toBe("race");
     });

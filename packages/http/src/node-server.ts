@@ -1,0 +1,66 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer, getRequestListener } from "@hono/node-server";
+import { ConfigError } from "@sched/core";
+import type { HttpHandler } from "./handler.js";
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** The TCP port (default 3000; `0` picks a free one). */
+  port?: number;
+  /** The interface to listen on (default `127.0.0.1`: this machine only; `0.0.0.0` for all). */
+  host?: string;
+}
+
+/** A server started by {@link serve}. */
+export interface RunningServer {
+  /** The address it answers at, such as `http://127.0.0.1:3000`. */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+  /** Stops listening and closes every connection; resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * A Node `(req, res)` listener for `handler`, for `node:http`, Express, Connect or Fastify (with
+ * `reply.hijack()`): it turns the incoming message into a `Request` and writes the `Response`
+ * back. Node's global `Request` and `Response` are left as they are.
+ */
+export function toNodeListener(handler: HttpHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return getRequestListener(handler, { overrideGlobalObjects: false });
+}
+
+/**
+ * Serves `handler` on its own Node HTTP server (what `sched serve` runs). Resolves once it
+ * listens.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) for a bad port or host; the listen error (such as
+ *   `EADDRINUSE`) when the port is taken.
+ */
+export async function serve(handler: HttpHandler, options: ServeOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? 3000;
+  const host = options.host ?? "127.0.0.1";
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError("port", `expected an integer from 0 to 65535, got ${String(port)}`);
+  if (typeof host !== "string" || host.length === 0) throw new ConfigError("host", "expected a host name or address");
+  const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,241 @@
+import type { JobStatus } from "@sched/core";
+import { HttpError } from "./http-error.js";
+import type { JobSelector } from "./scheduler-surface.js";
+
+/** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const STATUSES: readonly JobStatus[] = [
+  "pending",
+  "scheduled",
+  "running",
+  "completed",
+  "failed",
+  "dead",
+  "cancelled",
+];
+
+// What @sched/core accepts as a queue or schedule name.
+const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A job id from the path. Ids are opaque strings, but a path segment that decodes to a path
+ * (`/`, `\`, a `.` or `..` segment), to an escape (`%`, from a double encoding) or to control
+ * characters is refused before it reaches the store.
+ *
+ * @throws HttpError 400 `INVALID_ID`.
+ */
+export function jobIdParam(value: string): string {
+  if (
+    value.length === 0 ||
+    value.length > 200 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    /[/\\%\u0000-\u001f\u007f]/.test(value) ||
+    value === "." ||
+    value === ".."
+  ) {
+    throw new HttpError(400, "INVALID_ID", "the job id in the path is malformed");
+  }
+  return value;
+}
+
+/**
+ * A queue or schedule name from the path: 1-200 characters of `A-Z a-z 0-9 _ . : - /` (names
+ * with `/` are sent encoded, `%2F`), without `.` or `..` segments.
+ *
+ * @throws HttpError 400 `INVALID_NAME`.
+ */
+export function nameParam(value: string, what: "queue" | "schedule"): string {
+  if (!NAME.test(value) || value.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new HttpError(
+      400,
+      "INVALID_NAME",
+      `the ${what} name in the path is malformed: expected 1-200 characters of A-Z a-z 0-9 _ . : - /`,
+    );
+  }
+  return value;
+}
+
+/** The query of a request, checked against the parameters a route takes. */
+export class QueryParams {
+  private readonly values = new Map<string, string>();
+
+  /**
+   * Reads the query of `url`.
+   *
+   * @throws HttpError 400 `INVALID_QUERY` for a parameter the route does not take, or one given twice.
+   */
+  constructor(url: string, allowed: readonly string[]) {
+    for (const [key, value] of new URL(url).searchParams) {
+      if (!allowed.includes(key)) {
+        throw new HttpError(
+          400,
+          "INVALID_QUERY",
+          `unknown query parameter "${clip(key)}"; expected ${allowed.length === 0 ? "none" : allowed.join(", ")}`,
+        );
+      }
+      if (this.values.has(key)) throw new HttpError(400, "INVALID_QUERY", `query parameter "${key}" is given twice`);
+      this.values.set(key, value);
+    }
+  }
+
+  /** A string parameter of 1 to `max` characters, or `undefined` when absent. */
+  text(key: string, max = 200): string | undefined {
+    const value = this.values.get(key);
+    if (value === undefined) return undefined;
+    if (value.length === 0 || value.length > max)
+      throw invalid(key, `expected 1 to ${max} characters`);
+    return value;
+  }
+
+  /** A queue or job name parameter, or `undefined`. */
+  name(key: string): string | undefined {
+    const value = this.values.get(key);
+    if (value === undefined) return undefined;
+    if (!NAME.test(value)) throw invalid(key, "expected 1-200 characters of A-Z a-z 0-9 _ . : - /");
+    return value;
+  }
+
+  /** An integer parameter in `[min, max]`, or `undefined`. */
+  integer(key: string, min: number, max: number): number | undefined {
+    const value = this.values.get(key);
+    if (value === undefined) return undefined;
+    if (!/^\d{1,10}$/.test(value) || Number(value) < min || Number(value) > max)
+      throw invalid(key, `expected an integer from ${min} to ${max}`);
+    return Number(value);
+  }
+
+  /** An ISO 8601 date parameter, or `undefined`. */
+  date(key: string): Date | undefined {
+    const value = this.values.get(key);
+    return value === undefined ? undefined : isoDate(value, key);
+  }
+
+  /** One of `choices`, or `undefined`. */
+  choice<T extends string>(key: string, choices: readonly T[]): T | undefined {
+    const value = this.values.get(key);
+    if (value === undefined) return undefined;
+    if (!(choices as readonly string[]).includes(value)) throw invalid(key, `expected one of ${choices.join(", ")}`);
+    return value as T;
+  }
+
+  /** A comma-separated list of job statuses, or `undefined`. */
+  statuses(key: string): JobStatus[] | undefined {
+    const value = this.values.get(key);
+    return value === undefined ? undefined : statusList(value.split(","), key);
+  }
+}
+
+/** Parses an ISO 8601 date (`2026-01-31`, `2026-01-31T12:00:00Z`, with an offset). */
+export function isoDate(value: unknown, field: string, code = "INVALID_QUERY"): Date {
+  if (typeof value !== "string" || !ISO_DATE.test(value) || !Number.isFinite(Date.parse(value)))
+    throw invalid(field, "expected an ISO 8601 date such as 2026-01-31T12:00:00Z", code);
+  return new Date(value);
+}
+
+/** Checks a list of job statuses. */
+export function statusList(values: readonly unknown[], field: string, code = "INVALID_QUERY"): JobStatus[] {
+  if (values.length === 0 || values.length > STATUSES.length)
+    throw invalid(field, `expected 1 to ${STATUSES.length} of ${STATUSES.join(", ")}`, code);
+  for (const value of values) {
+    if (!(STATUSES as readonly unknown[]).includes(value))
+      throw invalid(field, `expected statuses from ${STATUSES.join(", ")}`, code);
+  }
+  return values as JobStatus[];
+}
+
+/**
+ * The JSON body of a request: `undefined` when it has none, else the parsed value.
+ *
+ * @throws HttpError 413 `BODY_TOO_LARGE` past {@link MAX_BODY_BYTES} (stopping reading there),
+ *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json`, 400 `INVALID_JSON`.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const length = request.headers.get("content-length");
+  if (length !== null && (!/^\d+$/.test(length) || Number(length) > MAX_BODY_BYTES)) throw tooLarge();
+  if (request.body === null) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (size === 0) return undefined;
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json(?:\s*;|$)/i.test(type))
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "INVALID_JSON", "the body is not valid JSON");
+  }
+}
+
+/**
+ * The job selector of a bulk operation's body: `{ queue?, name?, status?, group?, from?, to? }`
+ * (`status` one or a list, `from`/`to` ISO dates bounding `createdAt`).
+ *
+ * @throws HttpError 400 `INVALID_BODY` naming the bad field.
+ */
+export function jobSelectorBody(body: unknown): JobSelector {
+  const fields = objectBody(body, "{ queue?, name?, status?, group?, from?, to? }");
+  const selector: JobSelector = {};
+  for (const [key, value] of Object.entries(fields)) {
+    switch (key) {
+      case "queue":
+      case "name":
+        if (typeof value !== "string" || !NAME.test(value))
+          throw invalid(key, "expected 1-200 characters of A-Z a-z 0-9 _ . : - /", "INVALID_BODY");
+        selector[key] = value;
+        break;
+      case "group":
+        if (typeof value !== "string" || value.length === 0 || value.length > 200)
+          throw invalid(key, "expected 1 to 200 characters", "INVALID_BODY");
+        selector.group = value;
+        break;
+      case "status":
+        selector.status = statusList(Array.isArray(value) ? value : [value], key, "INVALID_BODY");
+        break;
+      case "from":
+      case "to":
+        selector[key] = isoDate(value, key, "INVALID_BODY");
+        break;
+      default:
+        throw new HttpError(
+          400,
+          "INVALID_BODY",
+          `unknown field "${clip(key)}"; expected queue, name, status, group, from, to`,
+        );
+    }
+  }
+  return selector;
+}
+
+/** The body as an object, or `{}` when there is none. */
+export function objectBody(body: unknown, expected: string): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw new HttpError(400, "INVALID_BODY", `expected a JSON object: ${expected}`);
+  return body as Record<string, unknown>;
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, "BODY_TOO_LARGE", `the body is over ${MAX_BODY_BYTES} bytes`);
+}
+
+function invalid(field: string, message: string, code = "INVALID_QUERY"): HttpError {
+  return new HttpError(400, code, `${field}: ${message}`);
+}
+
+function clip(text: string): string {
+  return text.length > 50 ? `${text.slice(0, 50)}…` : text;
+}

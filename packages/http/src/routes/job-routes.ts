@@ -1,0 +1,75 @@
+import { HttpError } from "../http-error.js";
+import { jobIdParam, jobSelectorBody, QueryParams, readJsonBody } from "../request-input.js";
+import { type Api, act, type RouteDeps } from "./route-kit.js";
+
+const LIST_PARAMS = ["queue", "name", "status", "group", "from", "to", "limit", "cursor", "order"] as const;
+
+/** `/api/jobs`: list by cursor, read, retry, cancel, promote and delete jobs, one or in bulk. */
+export function jobRoutes(api: Api, deps: RouteDeps): void {
+  const { scheduler, payloads } = deps;
+
+  api.get("/api/jobs", async (c) => {
+    const query = new QueryParams(c.req.url, LIST_PARAMS);
+    const page = await scheduler.listJobs({
+      queue: query.name("queue"),
+      name: query.name("name"),
+      status: query.statuses("status"),
+      group: query.text("group"),
+      from: query.date("from"),
+      to: query.date("to"),
+      limit: query.integer("limit", 1, 1000),
+      cursor: query.text("cursor", 600) ?? null,
+      order: query.choice("order", ["asc", "desc"] as const),
+    });
+    return c.json({ jobs: page.jobs.map((job) => payloads.job(job)), nextCursor: page.nextCursor });
+  });
+
+  // The bulk routes are registered before `/api/jobs/:id/…`; their paths have one segment fewer,
+  // so neither shadows the other.
+  api.post("/api/jobs/retry", async (c) => {
+    const body = await readJsonBody(c.req.raw);
+    const count = await act(c, deps, "jobs.retry", JSON.stringify(body ?? {}), () =>
+      scheduler.retryJobs(jobSelectorBody(body)),
+    );
+    return c.json({ count });
+  });
+
+  api.post("/api/jobs/delete", async (c) => {
+    const body = await readJsonBody(c.req.raw);
+    const count = await act(c, deps, "jobs.delete", JSON.stringify(body ?? {}), async () => {
+      const selector = jobSelectorBody(body);
+      if (Object.keys(selector).length === 0)
+        throw new HttpError(400, "INVALID_BODY", "give at least one of queue, name, status, group, from, to");
+      return scheduler.deleteJobs(selector);
+    });
+    return c.json({ count });
+  });
+
+  api.get("/api/jobs/:id", async (c) => {
+    new QueryParams(c.req.url, []);
+    const id = jobIdParam(c.req.param("id"));
+    const job = await scheduler.getJob(id);
+    if (job === null) throw new HttpError(404, "JOB_NOT_FOUND", `job "${id}" was not found`);
+    return c.json(payloads.job(job));
+  });
+
+  api.delete("/api/jobs/:id", async (c) => {
+    await act(c, deps, "job.delete", c.req.param("id"), async () => {
+      const id = jobIdParam(c.req.param("id"));
+      if (!(await scheduler.deleteJob(id))) throw new HttpError(404, "JOB_NOT_FOUND", `job "${id}" was not found`);
+    });
+    return c.json({ deleted: true });
+  });
+
+  const single = [
+    ["retry", (id: string) => scheduler.retryJob(id)],
+    ["cancel", (id: string) => scheduler.cancel(id)],
+    ["promote", (id: string) => scheduler.promoteJob(id)],
+  ] as const;
+  for (const [action, run] of single) {
+    api.post(`/api/jobs/:id/${action}`, async (c) => {
+      const job = await act(c, deps, `job.${action}`, c.req.param("id"), () => run(jobIdParam(c.req.param("id"))));
+      return c.json(payloads.job(job));
+    });
+  }
+}
