@@ -48,7 +48,10 @@ export function App() {
   const context = useMemo<AppContext | null>(
     () =>
       signIn.state === "signed-in"
-        ? { session: signIn.session, notify: (text, error = false) => setNotice({ text, error }) }
+        ? {
+            session: signIn.session,
+            notify: (text, error = false) => setNotice(text === null ? null : { text, error }),
+          }
         : null,
     [signIn],
   );

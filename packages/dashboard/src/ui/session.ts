@@ -5,8 +5,8 @@ import type { Session } from "./wire.js";
 /** The signed-in session, and how pages report the outcome of an action. */
 export interface AppContext {
   session: Session;
-  /** Shows a message in the page's banner (`error: true` for a failure). */
-  notify: (text: string, error?: boolean) => void;
+  /** Shows a message in the page's banner (`error: true` for a failure); `null` clears it. */
+  notify: (text: string | null, error?: boolean) => void;
 }
 
 export const SessionContext = createContext<AppContext | null>(null);

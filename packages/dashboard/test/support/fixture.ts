@@ -1,13 +1,47 @@
-// A real scheduler on PostgreSQL (its own schema) holding jobs in every state the pages show,
-// and schedules, served through @sched/http with a read token and a write token.
+// A real scheduler holding jobs in every state the pages show, and schedules, served through
+// @sched/http with a read token and a write token. Its store is PostgreSQL (a schema of its own,
+// dropped at the end) unless SCHED_DASHBOARD_STORE=memory.
 import { randomBytes } from "node:crypto";
-import { createScheduler, type Job, type Scheduler } from "@sched/core";
+import { createScheduler, type Job, MemoryStore, type Scheduler, type Store } from "@sched/core";
 import { createHttpHandler, type RunningServer, serve } from "@sched/http";
-import { PostgresStore } from "@sched/store-postgres";
-import pg from "pg";
 import { dashboardAssets } from "../../dist/index.js";
 
 const POSTGRES_URL = process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
+
+/** The backend the tests run on: `postgres` (default) or `memory`. */
+export const BACKEND = process.env.SCHED_DASHBOARD_STORE === "memory" ? "memory" : "postgres";
+
+interface Backend {
+  store: Store;
+  /** Closes the store and removes what it stored. */
+  drop: () => Promise<void>;
+}
+
+async function openBackend(): Promise<Backend> {
+  if (BACKEND === "memory") {
+    const store = new MemoryStore();
+    return { store, drop: () => store.close() };
+  }
+  // Loaded only here, so the memory run needs no database driver.
+  const { PostgresStore } = await import("@sched/store-postgres");
+  const { default: pg } = await import("pg");
+  const schema = `sched_dashboard_${randomBytes(6).toString("hex")}`;
+  const store = new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 4 });
+  return {
+    store,
+    drop: async () => {
+      await store.close();
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      try {
+        await admin.query("SET client_min_messages = warning");
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
 
 /** The tokens the server accepts. */
 export const WRITE_TOKEN = "dashboard-test-write-token-0123456789";
@@ -42,8 +76,7 @@ export async function until(what: string, check: () => Promise<boolean>, ms = 15
  * `heartbeat` (every hour).
  */
 export async function startFixture(): Promise<Fixture> {
-  const schema = `sched_dashboard_${randomBytes(6).toString("hex")}`;
-  const store = new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 4 });
+  const { store, drop } = await openBackend();
   const scheduler = createScheduler({
     store,
     logger: quiet,
@@ -68,15 +101,7 @@ export async function startFixture(): Promise<Fixture> {
     release();
     await server?.close();
     await scheduler.stop();
-    await store.close();
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    try {
-      await admin.query("SET client_min_messages = warning");
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
+    await drop();
   };
 
   try {

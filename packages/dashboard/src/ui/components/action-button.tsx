@@ -25,6 +25,8 @@ export function ActionButton(props: ActionButtonProps) {
   const go = async () => {
     setArmed(false);
     setBusy(true);
+    // The banner shows the outcome of this action only.
+    notify(null);
     try {
       const message = await props.run();
       if (message !== undefined) notify(message);
