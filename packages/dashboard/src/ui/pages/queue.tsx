@@ -1,0 +1,216 @@
+import { useState } from "preact/hooks";
+import { api } from "../api.js";
+import { ActionButton } from "../components/action-button.js";
+import { JobTable } from "../components/job-table.js";
+import { LoadState } from "../components/load-state.js";
+import { PagerControls, usePager } from "../components/pager.js";
+import { formatDuration, formatTime } from "../format.js";
+import { href } from "../router.js";
+import { useCanWrite } from "../session.js";
+import { useResource } from "../use-resource.js";
+import { type JobStatus, type Queue, STATUSES } from "../wire.js";
+
+const PAGE_SIZE = 25;
+
+/**
+ * One queue: its jobs of one status, page by page, its pause state and its limits. The app keys
+ * it by queue and status, so another tab starts again at page 1.
+ */
+export function QueuePage({ name, status }: { name: string; status: JobStatus }) {
+  const canWrite = useCanWrite();
+  const pager = usePager();
+  const queue = useResource(() => api.queue(name), [name], 5000);
+  const jobs = useResource(
+    () => api.jobs({ queue: name, status, limit: PAGE_SIZE, cursor: pager.cursor }),
+    [name, status, pager.cursor],
+  );
+  const info = queue.data;
+
+  const reloadAll = async () => {
+    await Promise.all([queue.reload(), jobs.reload()]);
+  };
+
+  return (
+    <section data-testid="page-queue">
+      <h1>
+        Queue <span data-testid="queue-name">{name}</span>{" "}
+        {info && (
+          <span class={`badge ${info.paused ? "paused" : ""}`} data-testid="queue-state">
+            {info.paused ? "paused" : "active"}
+          </span>
+        )}
+      </h1>
+      <LoadState resource={queue} />
+      {info && canWrite && (
+        <div class="toolbar">
+          {info.paused ? (
+            <ActionButton
+              testid="queue-resume"
+              label="Resume"
+              run={async () => {
+                await api.resumeQueue(name);
+                await queue.reload();
+                return `Queue ${name} resumed`;
+              }}
+            />
+          ) : (
+            <ActionButton
+              testid="queue-pause"
+              label="Pause"
+              run={async () => {
+                await api.pauseQueue(name);
+                await queue.reload();
+                return `Queue ${name} paused`;
+              }}
+            />
+          )}
+        </div>
+      )}
+
+      <nav class="tabs">
+        {STATUSES.map((s) => (
+          <a
+            key={s}
+            class={`tab ${s === status ? "active" : ""}`}
+            href={href({ page: "queue", name, status: s })}
+            data-testid={`status-tab-${s}`}
+          >
+            {s} <span class="count">{info?.counts[s] ?? "·"}</span>
+          </a>
+        ))}
+      </nav>
+      <LoadState resource={jobs} />
+      {jobs.data && (
+        <>
+          <JobTable
+            jobs={jobs.data.jobs}
+            testid="jobs-table"
+            actions={
+              canWrite && status === "dead"
+                ? (job) => (
+                    <ActionButton
+                      testid="row-retry"
+                      label="Retry"
+                      run={async () => {
+                        await api.jobAction(job.id, "retry");
+                        await reloadAll();
+                        return `Job ${job.id} retried`;
+                      }}
+                    />
+                  )
+                : undefined
+            }
+          />
+          <PagerControls pager={pager} nextCursor={jobs.data.nextCursor} />
+        </>
+      )}
+
+      {info && <Limits queue={info} canWrite={canWrite} onSaved={queue.reload} />}
+    </section>
+  );
+}
+
+function rate(limit: { max: number; per: number } | null | undefined): string {
+  return limit ? `${limit.max} per ${formatDuration(limit.per)}` : "none";
+}
+
+/** The queue's limits, and a form to change them for a write session. */
+function Limits({
+  queue,
+  canWrite,
+  onSaved,
+}: {
+  queue: Queue;
+  canWrite: boolean;
+  onSaved: () => Promise<void>;
+}) {
+  return (
+    <div class="card">
+      <h2>Limits</h2>
+      <dl class="fields" data-testid="limits-view">
+        <dt>Concurrency</dt>
+        <dd data-testid="limit-concurrency-value">{queue.concurrency ?? "none"}</dd>
+        <dt>Rate limit</dt>
+        <dd data-testid="limit-rate-value">{rate(queue.rateLimit)}</dd>
+        <dt>Per group concurrency</dt>
+        <dd data-testid="limit-group-concurrency-value">{queue.group?.concurrency ?? "none"}</dd>
+        <dt>Per group rate limit</dt>
+        <dd data-testid="limit-group-rate-value">{rate(queue.group?.rateLimit)}</dd>
+        <dt>This instance's cap</dt>
+        <dd>{queue.localConcurrency ?? "none"}</dd>
+        <dt>Pushed back until</dt>
+        <dd>{formatTime(queue.limitedUntil)}</dd>
+      </dl>
+      {canWrite && <LimitsForm queue={queue} onSaved={onSaved} />}
+    </div>
+  );
+}
+
+/** Reads an optional positive integer field; empty means "no limit". */
+function optionalInt(value: string): number | null {
+  const trimmed = value.trim();
+  return trimmed === "" ? null : Number(trimmed);
+}
+
+function LimitsForm({ queue, onSaved }: { queue: Queue; onSaved: () => Promise<void> }) {
+  const text = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+  const [fields, setFields] = useState(() => ({
+    concurrency: text(queue.concurrency),
+    rateMax: text(queue.rateLimit?.max),
+    ratePer: text(queue.rateLimit?.per),
+    groupConcurrency: text(queue.group?.concurrency),
+    groupRateMax: text(queue.group?.rateLimit?.max),
+    groupRatePer: text(queue.group?.rateLimit?.per),
+  }));
+  const field = (key: keyof typeof fields, label: string, testid: string) => (
+    <label>
+      {label}
+      <input
+        type="number"
+        min="1"
+        value={fields[key]}
+        data-testid={testid}
+        onInput={(event) => setFields({ ...fields, [key]: (event.target as HTMLInputElement).value })}
+      />
+    </label>
+  );
+  const rateOf = (max: string, per: string) => {
+    const m = optionalInt(max);
+    const p = optionalInt(per);
+    return m === null || p === null ? null : { max: m, per: p };
+  };
+
+  return (
+    <form class="limits-form" data-testid="limits-form" onSubmit={(event) => event.preventDefault()}>
+      <div class="form-row">
+        {field("concurrency", "Concurrency", "limit-concurrency")}
+        {field("rateMax", "Rate: jobs", "limit-rate-max")}
+        {field("ratePer", "per ms", "limit-rate-per")}
+      </div>
+      <div class="form-row">
+        {field("groupConcurrency", "Per group concurrency", "limit-group-concurrency")}
+        {field("groupRateMax", "Per group rate: jobs", "limit-group-rate-max")}
+        {field("groupRatePer", "per ms", "limit-group-rate-per")}
+      </div>
+      <p class="muted">Leave a field empty for no limit.</p>
+      <ActionButton
+        testid="limits-save"
+        label="Save limits"
+        run={async () => {
+          const groupConcurrency = optionalInt(fields.groupConcurrency);
+          const groupRate = rateOf(fields.groupRateMax, fields.groupRatePer);
+          await api.configureQueue(queue.name, {
+            concurrency: optionalInt(fields.concurrency),
+            rateLimit: rateOf(fields.rateMax, fields.ratePer),
+            group:
+              groupConcurrency === null && groupRate === null
+                ? null
+                : { concurrency: groupConcurrency, rateLimit: groupRate },
+          });
+          await onSaved();
+          return `Limits of ${queue.name} saved`;
+        }}
+      />
+    </form>
+  );
+}

@@ -1,0 +1,487 @@
+// The dashboard in a real browser (Debian's chromium via playwright-core), served by @sched/http
+// in front of a real PostgreSQL-backed scheduler with jobs in every state.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "./support/browser.js";
+import { type Fixture, READ_TOKEN, startFixture, WRITE_TOKEN } from "./support/fixture.js";
+
+let fixture: Fixture;
+let browser: Browser;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fixture?.close();
+});
+
+/** A fresh tab signed in with `token`, at `hash`. */
+async function open(token: string, hash = "#/"): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${fixture.server.url}/${hash}`);
+  await page.getByTestId("login-token").fill(token);
+  await page.getByTestId("login-submit").click();
+  await page.getByTestId("session-role").waitFor();
+  return page;
+}
+
+/** The ids of the job rows shown in `table`, in order. */
+async function rowIds(page: Page, table: string): Promise<string[]> {
+  return page
+    .getByTestId(table)
+    .getByTestId("job-row")
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-job-id") ?? ""));
+}
+
+const WRITE_CONTROLS = [
+  "queue-pause",
+  "queue-resume",
+  "limits-form",
+  "limits-save",
+  "row-retry",
+  "job-actions",
+  "job-retry",
+  "job-cancel",
+  "job-promote",
+  "job-delete",
+  "schedule-pause",
+  "schedule-resume",
+  "schedule-trigger",
+  "dead-retry",
+  "dead-delete",
+  "dead-retry-all",
+  "dead-delete-all",
+];
+
+async function writeControlsOn(page: Page): Promise<string[]> {
+  const found: string[] = [];
+  for (const id of WRITE_CONTROLS) if ((await page.getByTestId(id).count()) > 0) found.push(id);
+  return found;
+}
+
+describe("signing in", () => {
+  it("the page asks for a token and refuses one the server does not know", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${fixture.server.url}/`);
+      await page.getByTestId("login-token").fill("not-a-token");
+      await page.getByTestId("login-submit").click();
+      await expect(page.getByTestId("login-error").textContent()).resolves.toContain("not accepted");
+      expect(await page.getByTestId("page-overview").count()).toBe(0);
+      await screenshot(page, "login");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("the token is kept for the tab only, and signing out forgets it", async () => {
+    const page = await open(WRITE_TOKEN);
+    try {
+      expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(WRITE_TOKEN);
+      expect(await page.evaluate(() => Object.values(localStorage))).not.toContain(WRITE_TOKEN);
+      await expect(page.getByTestId("session-name").textContent()).resolves.toBe("ops");
+      await page.reload();
+      await page.getByTestId("page-overview").waitFor();
+      await page.getByTestId("logout").click();
+      await page.getByTestId("login-form").waitFor();
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("pages render the scheduler's data", () => {
+  it("overview: queues with their counts, throughput, instances and the leader", async () => {
+    const page = await open(READ_TOKEN);
+    try {
+      const stats = await fixture.scheduler.stats();
+      await expect(page.getByTestId("stat-completed").textContent()).resolves.toBe(String(stats.completed));
+      await expect(page.getByTestId("stat-dead").textContent()).resolves.toBe("1");
+      await expect(page.getByTestId("stat-pending").textContent()).resolves.toBe(String(stats.pending));
+      const emails = page.locator('[data-testid="queue-row"][data-queue="emails"]');
+      await expect(emails.getByTestId("queue-count-completed").textContent()).resolves.toBe("3");
+      await expect(emails.getByTestId("queue-count-dead").textContent()).resolves.toBe("1");
+      await expect(emails.getByTestId("queue-count-scheduled").textContent()).resolves.toBe("1");
+      const bulk = page.locator('[data-testid="queue-row"][data-queue="bulk"]');
+      await expect(bulk.getByTestId("queue-count-pending").textContent()).resolves.toBe("30");
+      await expect(bulk.textContent()).resolves.toContain("paused");
+      const reports = page.locator('[data-testid="queue-row"][data-queue="reports"]');
+      await expect(reports.getByTestId("queue-count-running").textContent()).resolves.toBe("1");
+
+      await page.getByTestId("throughput-chart").locator("canvas").waitFor();
+      await expect(page.getByTestId("throughput-completed").textContent()).resolves.toBe("3");
+      const history = await fixture.scheduler.throughput({ since: new Date(Date.now() - 3_600_000) });
+      const failed = history.reduce((sum, point) => sum + point.failed, 0);
+      expect(failed).toBeGreaterThan(0);
+      await expect(page.getByTestId("throughput-failed").textContent()).resolves.toBe(String(failed));
+
+      const instances = await fixture.scheduler.listInstances();
+      expect(instances.length).toBe(1);
+      await page.locator(`[data-testid="instance-row"][data-instance-id="${instances[0]!.id}"]`).waitFor();
+      await expect(page.getByTestId("leader").textContent()).resolves.toBe(fixture.scheduler.instanceId);
+      await screenshot(page, "overview");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("queue: jobs by state, paged by cursor with next and back", async () => {
+    const page = await open(READ_TOKEN, "#/queues/bulk?status=pending");
+    try {
+      await page.getByTestId("jobs-table").waitFor();
+      const first = await rowIds(page, "jobs-table");
+      expect(first).toEqual(fixture.jobs.bulk.slice(0, 25));
+      await expect(page.getByTestId("status-tab-pending").textContent()).resolves.toContain("30");
+      await expect(page.getByTestId("queue-state").textContent()).resolves.toBe("paused");
+      await screenshot(page, "queue");
+
+      await page.getByTestId("page-next").click();
+      await expect(page.getByTestId("page-number").textContent()).resolves.toBe("page 2");
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 5);
+      expect(await rowIds(page, "jobs-table")).toEqual(fixture.jobs.bulk.slice(25));
+      expect(await page.getByTestId("page-next").isDisabled()).toBe(true);
+
+      await page.getByTestId("page-back").click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 25);
+      expect(await rowIds(page, "jobs-table")).toEqual(first);
+
+      await page.getByTestId("status-tab-completed").click();
+      await page.getByTestId("jobs-table-empty").waitFor();
+      await page.goto(`${fixture.server.url}/#/queues/emails?status=completed`);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 3);
+      expect((await rowIds(page, "jobs-table")).sort()).toEqual([...fixture.jobs.completed].sort());
+      await expect(page.getByTestId("limit-concurrency-value").textContent()).resolves.toBe("none");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("job: payload, metadata and the attempts with their errors", async () => {
+    const page = await open(READ_TOKEN, `#/jobs/${fixture.jobs.dead}`);
+    try {
+      await expect(page.getByTestId("job-status").textContent()).resolves.toBe("dead");
+      await expect(page.getByTestId("job-name").textContent()).resolves.toBe("send-email");
+      const payload = JSON.parse((await page.getByTestId("job-payload").textContent()) ?? "");
+      expect(payload).toEqual({ to: "bounce@example.com", fail: true });
+      const metadata = await page.getByTestId("metadata-row").allTextContents();
+      expect(metadata.sort()).toEqual(["campaignspring", "tenantacme"]);
+      const attempts = page.getByTestId("attempts-timeline").getByTestId("attempt-item");
+      await expect(attempts.count()).resolves.toBe(2);
+      const errors = await page.getByTestId("attempt-error").allTextContents();
+      expect(errors).toEqual([
+        "SMTP 550 mailbox unavailable: bounce@example.com",
+        "SMTP 550 mailbox unavailable: bounce@example.com",
+      ]);
+      expect(await attempts.evaluateAll((items) => items.map((i) => i.getAttribute("data-attempt")))).toEqual(
+        ["1", "2"],
+      );
+      await screenshot(page, "job");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("schedules: next run, last run and the next runs to come", async () => {
+    const page = await open(READ_TOKEN, "#/schedules");
+    try {
+      const stored = await fixture.scheduler.listSchedules();
+      const rows = page.getByTestId("schedule-row");
+      await expect(rows.count()).resolves.toBe(stored.length);
+      const nightly = page.locator('[data-testid="schedule-row"][data-schedule="nightly-digest"]');
+      await expect(nightly.textContent()).resolves.toContain("0 3 * * *");
+      await expect(nightly.getByTestId("schedule-last-run").textContent()).resolves.toBe("never");
+      await nightly.getByTestId("schedule-preview").click();
+      const next = await page
+        .getByTestId("schedule-next-item")
+        .evaluateAll((items) => items.map((i) => i.getAttribute("data-at")));
+      const expected = (await fixture.scheduler.previewSchedule("nightly-digest", 5)).map((d) =>
+        d.toISOString(),
+      );
+      expect(next).toEqual(expected);
+      await screenshot(page, "schedules");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("dead letters: the dead jobs of every queue", async () => {
+    const page = await open(READ_TOKEN, "#/dead");
+    try {
+      await page.getByTestId("dead-table").waitFor();
+      expect(await rowIds(page, "dead-table")).toEqual([fixture.jobs.dead]);
+      await expect(page.getByTestId("dead-count").textContent()).resolves.toBe("1");
+      await expect(page.getByTestId("dead-table").textContent()).resolves.toContain("SMTP 550");
+      await screenshot(page, "dead-letters");
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("a read-only session", () => {
+  it("sees no write control on any page", async () => {
+    const page = await open(READ_TOKEN);
+    try {
+      await expect(page.getByTestId("session-role").textContent()).resolves.toBe("read only");
+      const hashes = [
+        "#/",
+        "#/queues/emails?status=dead",
+        "#/queues/bulk?status=pending",
+        `#/jobs/${fixture.jobs.dead}`,
+        `#/jobs/${fixture.jobs.scheduled}`,
+        "#/schedules",
+        "#/dead",
+      ];
+      for (const hash of hashes) {
+        await page.goto(`${fixture.server.url}/${hash}`);
+        await page.locator('[data-testid^="page-"]').first().waitFor();
+        await page.locator("table, [data-testid$='-empty']").first().waitFor();
+        expect(await writeControlsOn(page), hash).toEqual([]);
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("is refused by the API (403) when it sends an action anyway, and nothing changes", async () => {
+    const page = await open(READ_TOKEN);
+    try {
+      const statuses = await page.evaluate(
+        async ({ token, dead }) => {
+          const post = (path: string, body?: unknown) =>
+            fetch(path, {
+              method: "POST",
+              headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+              body: body === undefined ? null : JSON.stringify(body),
+            }).then((r) => r.status);
+          return [
+            await post(`api/jobs/${dead}/retry`),
+            await post("api/queues/emails/pause"),
+            await post("api/jobs/retry", { status: "dead" }),
+            await post("api/schedules/heartbeat/trigger"),
+            await fetch(`api/jobs/${dead}`, {
+              method: "DELETE",
+              headers: { authorization: `Bearer ${token}` },
+            }).then((r) => r.status),
+          ];
+        },
+        { token: READ_TOKEN, dead: fixture.jobs.dead },
+      );
+      expect(statuses).toEqual([403, 403, 403, 403, 403]);
+      expect((await fixture.scheduler.getJob(fixture.jobs.dead))?.status).toBe("dead");
+      expect((await fixture.scheduler.getQueue("emails")).paused).toBe(false);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("a write session acts", () => {
+  it("pauses and resumes a queue, and sets its limits", async () => {
+    const page = await open(WRITE_TOKEN, "#/queues/emails?status=completed");
+    try {
+      await page.getByTestId("queue-pause").click();
+      await page.getByTestId("queue-resume").waitFor();
+      expect((await fixture.scheduler.getQueue("emails")).paused).toBe(true);
+      await page.getByTestId("queue-resume").click();
+      await page.getByTestId("queue-pause").waitFor();
+      expect((await fixture.scheduler.getQueue("emails")).paused).toBe(false);
+
+      await page.getByTestId("limit-concurrency").fill("3");
+      await page.getByTestId("limit-rate-max").fill("10");
+      await page.getByTestId("limit-rate-per").fill("60000");
+      await page.getByTestId("limits-save").click();
+      await page.getByTestId("notice").filter({ hasText: "saved" }).waitFor();
+      const queue = await fixture.scheduler.getQueue("emails");
+      expect(queue.concurrency).toBe(3);
+      expect(queue.rateLimit).toEqual({ max: 10, per: 60_000 });
+      await expect(page.getByTestId("limit-concurrency-value").textContent()).resolves.toBe("3");
+      await page.getByTestId("limit-concurrency").fill("");
+      await page.getByTestId("limit-rate-max").fill("");
+      await page.getByTestId("limits-save").click();
+      await page.getByTestId("notice").filter({ hasText: "saved" }).waitFor();
+      await fixture.until(
+        "the limits are removed",
+        async () => (await fixture.scheduler.getQueue("emails")).concurrency === null,
+      );
+      expect((await fixture.scheduler.getQueue("emails")).rateLimit).toBeNull();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("promotes a scheduled job, so it runs now", async () => {
+    const job = await fixture.scheduler.enqueue({
+      name: "send-email",
+      queue: "emails",
+      payload: { to: "p@example.com" },
+      delay: "2h",
+    });
+    const page = await open(WRITE_TOKEN, `#/jobs/${job.id}`);
+    try {
+      await expect(page.getByTestId("job-status").textContent()).resolves.toBe("scheduled");
+      await page.getByTestId("job-promote").click();
+      await fixture.until(
+        "the promoted job completes",
+        async () => (await fixture.scheduler.getJob(job.id))?.status === "completed",
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("cancels a waiting job and retries it", async () => {
+    const job = await fixture.scheduler.enqueue({
+      name: "send-email",
+      queue: "emails",
+      payload: { to: "c@example.com" },
+      delay: "2h",
+    });
+    const page = await open(WRITE_TOKEN, `#/jobs/${job.id}`);
+    try {
+      await page.getByTestId("job-cancel").click();
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="job-status"]')?.textContent === "cancelled",
+      );
+      expect((await fixture.scheduler.getJob(job.id))?.status).toBe("cancelled");
+      await page.getByTestId("job-retry").click();
+      await fixture.until(
+        "the retried job completes",
+        async () => (await fixture.scheduler.getJob(job.id))?.status === "completed",
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("deletes a job after a confirmation", async () => {
+    const job = await fixture.scheduler.enqueue({
+      name: "send-email",
+      queue: "emails",
+      payload: { to: "d@example.com" },
+      delay: "2h",
+    });
+    const page = await open(WRITE_TOKEN, `#/jobs/${job.id}`);
+    try {
+      await page.getByTestId("job-delete").click();
+      expect(await fixture.scheduler.getJob(job.id)).not.toBeNull();
+      await page.getByTestId("job-delete-confirm").click();
+      await fixture.until(
+        "the job is deleted",
+        async () => (await fixture.scheduler.getJob(job.id)) === null,
+      );
+      await page.getByTestId("page-queue").waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("pauses, resumes and triggers a schedule", async () => {
+    const page = await open(WRITE_TOKEN, "#/schedules");
+    try {
+      const row = page.locator('[data-testid="schedule-row"][data-schedule="nightly-digest"]');
+      await row.getByTestId("schedule-pause").click();
+      await row.getByTestId("schedule-resume").waitFor();
+      expect((await fixture.scheduler.getSchedule("nightly-digest"))?.paused).toBe(true);
+      await expect(row.getByTestId("schedule-next-run").textContent()).resolves.toBe("—");
+      await row.getByTestId("schedule-resume").click();
+      await row.getByTestId("schedule-pause").waitFor();
+      expect((await fixture.scheduler.getSchedule("nightly-digest"))?.paused).toBe(false);
+
+      const before = (await fixture.scheduler.listJobs({ name: "nightly-digest", limit: 1000 })).jobs.length;
+      await row.getByTestId("schedule-trigger").click();
+      await page.getByTestId("notice").filter({ hasText: "triggered" }).waitFor();
+      await fixture.until(
+        "the triggered run is enqueued",
+        async () =>
+          (await fixture.scheduler.listJobs({ name: "nightly-digest", limit: 1000 })).jobs.length ===
+          before + 1,
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("retries one dead job, retries all, deletes one and deletes all", async () => {
+    const dead: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      dead.push(
+        (
+          await fixture.scheduler.enqueue({
+            name: "sync-crm",
+            queue: "emails",
+            payload: { i },
+            maxRetries: 0,
+          })
+        ).id,
+      );
+    }
+    for (const id of dead) {
+      await fixture.until(
+        `job ${id} is dead`,
+        async () => (await fixture.scheduler.getJob(id))?.status === "dead",
+      );
+    }
+    const rows = () => page.getByTestId("dead-table").getByTestId("job-row").count();
+    const page = await open(WRITE_TOKEN, "#/dead?queue=emails");
+    try {
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 4);
+      await expect(page.getByTestId("dead-count").textContent()).resolves.toBe("4");
+
+      // one: sync-crm always fails, so with no retries left it is dead again after one more attempt
+      await page
+        .locator(`[data-testid="job-row"][data-job-id="${dead[0]}"]`)
+        .getByTestId("dead-retry")
+        .click();
+      await page.getByTestId("notice").filter({ hasText: "retried" }).waitFor();
+      await fixture.until("the retried job ran again", async () => {
+        const job = await fixture.scheduler.getJob(dead[0]!);
+        return job?.status === "dead" && job.history.length === 2;
+      });
+
+      // all of the queue
+      await page.reload();
+      await page.getByTestId("dead-table").waitFor();
+      await page.getByTestId("dead-retry-all").click();
+      await page
+        .getByTestId("notice")
+        .filter({ hasText: /^\d+ job\(s\) retried/ })
+        .waitFor();
+      await fixture.until("every dead job of emails ran again", async () => {
+        const job = await fixture.scheduler.getJob(dead[2]!);
+        return job?.status === "dead" && job.history.length === 2;
+      });
+      await fixture.until(
+        "the retried jobs are dead again",
+        async () => (await fixture.scheduler.getQueue("emails")).counts.dead === 4,
+      );
+
+      // one, after a confirmation
+      await page.reload();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 4);
+      const row = page.locator(`[data-testid="job-row"][data-job-id="${dead[1]}"]`);
+      await row.getByTestId("dead-delete").click();
+      expect(await fixture.scheduler.getJob(dead[1]!)).not.toBeNull();
+      await row.getByTestId("dead-delete-confirm").click();
+      await fixture.until(
+        "the dead job is deleted",
+        async () => (await fixture.scheduler.getJob(dead[1]!)) === null,
+      );
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 3);
+
+      // all, after a confirmation
+      await page.getByTestId("dead-delete-all").click();
+      await page.getByTestId("dead-delete-all-confirm").click();
+      await page.getByTestId("notice").filter({ hasText: "3 job(s) deleted" }).waitFor();
+      expect((await fixture.scheduler.getQueue("emails")).counts.dead).toBe(0);
+      await page.getByTestId("dead-table-empty").waitFor();
+      expect(await rows()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+});
