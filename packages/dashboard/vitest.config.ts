@@ -8,6 +8,13 @@ export default defineConfig({
     reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    coverage: {
+      provider: "v8",
+      // The Node side; the UI (src/ui) runs in the browser and is tested there (tests/dashboard).
+      include: ["src/**/*.ts"],
+      exclude: ["src/ui/**"],
+      reporter: ["text-summary", "json-summary"],
+      thresholds: { lines: 80 },
+    },
   },
 });

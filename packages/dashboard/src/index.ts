@@ -37,7 +37,7 @@ let loaded: Promise<Map<string, DashboardAsset>> | undefined;
  *   files, which a published package always has.
  */
 export function dashboardAssets(): Promise<Map<string, DashboardAsset>> {
-  loaded ??= readAssets().catch((error: unknown) => {
+  loaded ??= readAssets(fileURLToPath(new URL("./ui/", import.meta.url))).catch((error: unknown) => {
     loaded = undefined;
     throw new Error("@sched/dashboard: the built UI files are missing (dist/ui); build the package first", {
       cause: error,
@@ -46,8 +46,12 @@ export function dashboardAssets(): Promise<Map<string, DashboardAsset>> {
   return loaded;
 }
 
-async function readAssets(): Promise<Map<string, DashboardAsset>> {
-  const root = fileURLToPath(new URL("./ui/", import.meta.url));
+/**
+ * Reads every file under `root` (a built UI folder) as a dashboard asset. @internal
+ *
+ * @throws Error when `root` holds no `index.html`, or what `fs` throws.
+ */
+export async function readAssets(root: string): Promise<Map<string, DashboardAsset>> {
   const assets = new Map<string, DashboardAsset>();
   for (const file of await listFiles(root)) {
     const path = `/${relative(root, file).split(sep).join("/")}`;

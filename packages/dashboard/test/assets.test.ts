@@ -1,5 +1,10 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { dashboardAssets } from "../dist/index.js";
+import { dashboardAssets as builtAssets } from "../dist/index.js";
+import { readAssets, dashboardAssets as sourceAssets } from "../src/index.js";
+
+/** The built UI read by the source module (for coverage of src/), the same files as the package's. */
+const dashboardAssets = () => readAssets(fileURLToPath(new URL("../dist/ui/", import.meta.url)));
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
@@ -35,8 +40,27 @@ describe("dashboardAssets", () => {
     expect(js).toContain("uplot");
     expect(js.length).toBeGreaterThan(20_000);
   });
+});
 
-  it("returns the same files on every call", async () => {
-    expect(await dashboardAssets()).toBe(await dashboardAssets());
+describe("the built package", () => {
+  it("dashboardAssets of the built entry serves the same files as the source reads", async () => {
+    const built = await builtAssets();
+    expect([...built.keys()].sort()).toEqual([...(await dashboardAssets()).keys()].sort());
+    expect(await builtAssets()).toBe(built);
+  });
+
+  it("readAssets refuses a folder without index.html", async () => {
+    await expect(readAssets(fileURLToPath(new URL("../dist/ui/assets/", import.meta.url)))).rejects.toThrow(
+      /index\.html/,
+    );
+  });
+});
+
+describe("dashboardAssets of the source module", () => {
+  it("reads the folder beside the module once and keeps the map", async () => {
+    // Beside src/index.ts lies the UI's source folder, whose index.html is the page template.
+    const first = await sourceAssets();
+    expect(first.has("/index.html")).toBe(true);
+    expect(await sourceAssets()).toBe(first);
   });
 });

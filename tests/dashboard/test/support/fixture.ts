@@ -3,8 +3,8 @@
 // dropped at the end) unless SCHED_DASHBOARD_STORE=memory.
 import { randomBytes } from "node:crypto";
 import { createScheduler, type Job, MemoryStore, type Scheduler, type Store } from "@sched/core";
+import { dashboardAssets } from "@sched/dashboard";
 import { createHttpHandler, type RunningServer, serve } from "@sched/http";
-import { dashboardAssets } from "../../dist/index.js";
 
 const POSTGRES_URL = process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 
