@@ -323,6 +323,11 @@ const API: Record<string, Record<string, Operation>> = {
   },
   "/api/jobs/{id}": {
     get: { summary: "A job", response: ref("Job") },
+    delete: {
+      summary: "Delete a job that is not running; returns it as it was",
+      response: ref("Job"),
+      write: true,
+    },
   },
   "/api/jobs/{id}/retry": {
     post: { summary: "Retry a dead or cancelled job", response: ref("Job"), write: true },

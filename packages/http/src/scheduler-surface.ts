@@ -20,6 +20,7 @@ export type OperableScheduler = Pick<
   | "cancel"
   | "retryJob"
   | "promoteJob"
+  | "deleteJob"
   | "retryJobs"
   | "deleteJobs"
   | "listSchedules"

@@ -73,10 +73,17 @@ describe.each(kinds)("on the $name store", (kind) => {
     expect(promoted.body.status).toBe("pending");
     expect((await scheduler.getJob(later.id))!.status).toBe("pending");
 
+    const deleted = await call(handler, "DELETE", `/api/jobs/${later.id}`);
+    expect(deleted.body).toMatchObject({ id: later.id, status: "pending" });
+    expect(await scheduler.getJob(later.id)).toBeNull();
+    expect((await call(handler, "DELETE", `/api/jobs/${later.id}`)).status).toBe(404);
+
     expect(audit.map((entry) => [entry.who, entry.action, entry.target, entry.ok])).toEqual([
       ["ops", "job.cancel", job.id, true],
       ["ops", "job.retry", job.id, true],
       ["ops", "job.promote", later.id, true],
+      ["ops", "job.delete", later.id, true],
+      ["ops", "job.delete", later.id, false],
     ]);
   });
 
@@ -148,6 +155,7 @@ describe.each(kinds)("on the $name store", (kind) => {
       ["POST", `/api/jobs/${job.id}/cancel`],
       ["POST", `/api/jobs/${job.id}/retry`],
       ["POST", `/api/jobs/${job.id}/promote`],
+      ["DELETE", `/api/jobs/${job.id}`],
       ["POST", "/api/jobs/retry", { queue: "emails" }],
       ["POST", "/api/jobs/delete", { queue: "emails" }],
       ["POST", "/api/schedules/nightly/pause"],

@@ -53,6 +53,14 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
     return c.json(payloads.job(job));
   });
 
+  api.delete("/api/jobs/:id", async (c) => {
+    new QueryParams(c.req.url, []);
+    const job = await act(c, deps, "job.delete", c.req.param("id"), () =>
+      scheduler.deleteJob(jobIdParam(c.req.param("id"))),
+    );
+    return c.json(payloads.job(job));
+  });
+
   const single = [
     ["retry", (id: string) => scheduler.retryJob(id)],
     ["cancel", (id: string) => scheduler.cancel(id)],
