@@ -16,12 +16,15 @@ export {
 export { type Config, configFromEnv, type StoreKind } from "../config/env-config.js";
 export { type Env, EnvReader } from "../config/env-reader.js";
 export * from "../errors.js";
+export { decodeJobCursor, encodeJobCursor, type JobCursor } from "../jobs/cursor.js";
 export {
   ACTIVE_STATUSES,
   type AttemptFailure,
   FINAL_STATUSES,
   type Job,
   type JobFilter,
+  type JobPage,
+  type JobSelector,
   type JobStatus,
 } from "../jobs/job.js";
 export type { Stats } from "../jobs/stats.js";
