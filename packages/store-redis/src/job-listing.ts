@@ -84,13 +84,20 @@ export class JobListing {
     // One queue's script returns its jobs at once; across queues, only the jobs that make the
     // page are read, after the merge.
     const inline = queues.length === 1;
-    let after: Position | null = cursor === null ? null : { createdAt: String(cursor.createdAt), id: cursor.id };
+    let after: Position | null =
+      cursor === null ? null : { createdAt: String(cursor.createdAt), id: cursor.id };
     const jobs: Job[] = [];
     while (jobs.length < limit) {
       const want = limit - jobs.length;
       const lists = await Promise.all(
         queues.map((queue) =>
-          this.collect(queue, [statuses.join(","), ...selector, descending ? "desc" : "asc"], after, want, inline),
+          this.collect(
+            queue,
+            [statuses.join(","), ...selector, descending ? "desc" : "asc"],
+            after,
+            want,
+            inline,
+          ),
         ),
       );
       const merged = lists

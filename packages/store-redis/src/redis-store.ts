@@ -54,7 +54,6 @@ import {
 import { compareIds, groupBy } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
-import { JobListing } from "./job-listing.js";
 import {
   decodeJob,
   encodeDeadLetter,
@@ -63,6 +62,7 @@ import {
   type JobReply,
   throwInsertError,
 } from "./job-codec.js";
+import { JobListing } from "./job-listing.js";
 import { PrefixKeys } from "./keys.js";
 import { type RedisStoreOptions, resolveStoreOptions, SENTINEL_NAME_OPTION } from "./options.js";
 import { RedisPresence } from "./presence.js";
