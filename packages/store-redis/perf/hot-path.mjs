@@ -1,8 +1,10 @@
 // The store's hot path alone (not a test): enqueue N jobs in batches of 1,000, then claim them
 // 50 at a time and complete each batch, timing each phase. Run after `pnpm build`:
-// node perf/hot-path.mjs [N] [rounds]
+// node perf/hot-path.mjs [N] [rounds]. STORE_DIST names another build to measure (a path
+// relative to this file), to compare two versions on one server.
 import { Redis } from "ioredis";
-import { RedisStore } from "../dist/index.js";
+
+const { RedisStore } = await import(process.env.STORE_DIST ?? "../dist/index.js");
 
 const total = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
