@@ -6,7 +6,7 @@
 -- @include events
 local id, now, ttl = ARGV[1], ARGV[2], ARGV[3]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'attempt', 'group')
+local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'attempt', 'group', 'createdAt')
 local status = state[1]
 if not status then return false end
 if status == 'completed' or status == 'dead' or status == 'cancelled' then return readJob(key) end
@@ -17,6 +17,6 @@ else
 end
 count(status, -1)
 releaseUnique(state[3], id)
-finish(key, id, 'cancelled', CANCELLED, now, ttl)
+finish(key, id, status, 'cancelled', CANCELLED, now, ttl, state[7])
 if status == 'running' then publishCancelled(id, state[5]) end
 return readJob(key)

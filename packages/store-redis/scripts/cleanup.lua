@@ -27,6 +27,7 @@ for _, final in ipairs(finals) do
     dropWindow(id, cutoff)
     redis.call('DEL', jobKey(id))
     redis.call('ZREM', CREATED, id)
+    redis.call('ZREM', listedKey(status), id)
     redis.call('ZREM', zset, id)
   end
   if #ids > 0 then count(status, -#ids) end

@@ -7,16 +7,17 @@ local applied = {}
 for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
-  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'group')
+  local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'group', 'createdAt')
   if holds(state, ARGV[i + 1], ARGV[i + 2]) then
     leaveRunning(id, state[5])
     count('running', -1)
     releaseUnique(state[4], id)
     if remove then
       redis.call('DEL', key)
+      relist(id, state[6], 'running', nil)
       redis.call('ZREM', CREATED, id)
     else
-      finish(key, id, 'completed', COMPLETED, now, ttl)
+      finish(key, id, 'running', 'completed', COMPLETED, now, ttl, state[6])
     end
     applied[#applied + 1] = 1
   else

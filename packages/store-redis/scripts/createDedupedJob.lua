@@ -25,7 +25,7 @@ if window and mode == 'throttle' and now < tonumber(window[3]) then
 end
 if window and mode == 'debounce' then
   local key = jobKey(window[1])
-  local state = redis.call('HMGET', key, 'status', 'priority', 'name', 'group')
+  local state = redis.call('HMGET', key, 'status', 'priority', 'name', 'group', 'createdAt')
   if state[1] == 'scheduled' or state[1] == 'pending' then
     local at = tonumber(ARGV[JOB + 6])
     if maxWait then at = math.min(at, tonumber(window[2]) + maxWait) end
@@ -34,6 +34,7 @@ if window and mode == 'debounce' then
     redis.call('HSET', key, 'payload', ARGV[JOB + 2], 'scheduledAt', ms(at), 'status', status)
     enterWaiting(window[1], state[3], state[2], ms(at), state[4])
     if status ~= state[1] then
+      relist(window[1], state[5], state[1], status)
       count(state[1], -1)
       count(status, 1)
     end

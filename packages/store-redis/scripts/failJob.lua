@@ -10,7 +10,7 @@
 local id, attempt, now, message, retryAt, ttl = ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local key = jobKey(id)
 local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'priority', 'name',
-  'group')
+  'group', 'createdAt')
 if not holds(state, attempt, ARGV[3]) then return false end
 appendFailure(key, attempt, message, now, tonumber(ARGV[8]))
 leaveRunning(id, state[7])
@@ -21,11 +21,12 @@ if retryAt ~= '' then
   redis.call('HSET', key, 'status', 'failed', 'scheduledAt', retryAt)
   redis.call('HINCRBY', key, 'retryCount', 1)
   enterWaiting(id, state[6], state[5], retryAt, state[7])
+  relist(id, state[8], 'running', 'failed')
   count('failed', 1)
   publishJobs()
 else
   releaseUnique(state[4], id)
-  finish(key, id, 'dead', DEAD, now, ttl)
+  finish(key, id, 'running', 'dead', DEAD, now, ttl, state[8])
   if insertDeadLetter(deadLetterArgs(9), id, state[6], attempt, now) then publishJobs() end
 end
 return readJob(key)

@@ -9,7 +9,8 @@
 local id, now, untilArg, scope = ARGV[1], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local untilMs = tonumber(untilArg)
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'priority', 'name', 'group')
+local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'priority', 'name', 'group',
+  'createdAt')
 if not holds(state, ARGV[2], ARGV[3]) then return 0 end
 local group = state[6]
 leaveRunning(id, group)
@@ -17,6 +18,7 @@ local status = untilMs > now and 'scheduled' or 'pending'
 redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
 redis.call('HSET', key, 'status', status, 'scheduledAt', untilArg)
 enterWaiting(id, state[5], state[4], untilArg, group)
+relist(id, state[7], 'running', status)
 count('running', -1)
 count(status, 1)
 if scope == 'group' and group then

@@ -16,7 +16,7 @@ for i = 10, #ARGV do
   local id = ARGV[i]
   local key = jobKey(id)
   local state = redis.call('HMGET', key, 'status', 'lockedUntil', 'attempt', 'priority', 'name',
-    'lostLeases', 'error', 'uniqueKey', 'group')
+    'lostLeases', 'error', 'uniqueKey', 'group', 'createdAt')
   if state[1] == 'running' and tonumber(state[2]) <= tonumber(now) then
     local lost = tonumber(state[6] or '0')
     appendFailure(key, state[3], message, now, maxHistory)
@@ -26,13 +26,14 @@ for i = 10, #ARGV do
     if lost >= maxLost then
       if not state[7] then redis.call('HSET', key, 'error', message) end
       releaseUnique(state[8], id)
-      finish(key, id, 'dead', DEAD, now, ttl)
+      finish(key, id, 'running', 'dead', DEAD, now, ttl, state[10])
       if insertDeadLetter(letter, id, state[5], state[3], now) then wake = true end
       dead[#dead + 1] = readJob(key)
     else
       redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
       redis.call('HSET', key, 'status', 'pending', 'scheduledAt', now)
       enterWaiting(id, state[5], state[4], now, state[9])
+      relist(id, state[10], 'running', 'pending')
       count('pending', 1)
       recovered[#recovered + 1] = id
       wake = true

@@ -4,24 +4,14 @@
 -- { 'unique', key, holderId }, or false when the job does not exist.
 -- @include queue
 -- @include events
+-- @include requeue
 local id, now = ARGV[1], ARGV[2]
 local key = jobKey(id)
-local state = redis.call('HMGET', key, 'status', 'priority', 'uniqueKey', 'name', 'group')
+local state = redis.call('HMGET', key, unpack(REQUEUE_FIELDS))
 local status = state[1]
 if not status then return false end
 if status ~= 'dead' and status ~= 'cancelled' then return { 'ok', 0, readJob(key) } end
-local uniqueKey = state[3]
-if uniqueKey then
-  local holder = redis.call('HGET', UNIQUE, uniqueKey)
-  if holder and holder ~= id then return { 'unique', uniqueKey, holder } end
-  redis.call('HSET', UNIQUE, uniqueKey, id)
-end
-redis.call('ZREM', status == 'dead' and DEAD or CANCELLED, id)
-redis.call('PERSIST', key)
-redis.call('HDEL', key, 'completedAt')
-redis.call('HSET', key, 'status', 'pending', 'scheduledAt', now, 'retryCount', 0, 'lostLeases', 0)
-enterWaiting(id, state[4], state[2], now, state[5])
-count(status, -1)
-count('pending', 1)
+local held = requeue(id, key, state, now)
+if held then return { 'unique', held[1], held[2] } end
 publishJobs()
 return { 'ok', 1, readJob(key) }

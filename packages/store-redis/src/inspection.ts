@@ -1,12 +1,9 @@
-import type { CleanupOptions, Job, JobFilter, Stats } from "@sched/core/adapter";
+import type { CleanupOptions, Stats } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
-import { compareIds } from "./cross-queue.js";
-import { decodeJob, epochMs, type JobReply } from "./job-codec.js";
+import { epochMs } from "./job-codec.js";
 import type { QueueDirectory } from "./queue-directory.js";
 import { SCRIPTS } from "./scripts.js";
 
-const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 10_000;
 /** The most finished jobs one cleanup script deletes: each script stays short. */
 const CLEANUP_BATCH = 1_000;
 
@@ -21,8 +18,7 @@ const zeroCounts = () => ({
 });
 
 /**
- * What a {@link RedisStore} does over every queue for operators and upkeep: `listJobs`, `stats`
- * and `cleanup` run per queue (each queue is its own slot) against the queue set read afresh, and
+ * What a {@link RedisStore} does over every queue for upkeep: `stats` and `cleanup` run per queue (each queue is its own slot) against the queue set read afresh, and
  * are merged here.
  */
 export class RedisInspection {
@@ -30,31 +26,6 @@ export class RedisInspection {
     private readonly client: Redis | Cluster,
     private readonly directory: QueueDirectory,
   ) {}
-
-  /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
-    const statuses =
-      filter.status === undefined
-        ? ""
-        : `,${(Array.isArray(filter.status) ? filter.status : [filter.status]).join(",")},`;
-    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIST_LIMIT, 0), MAX_LIST_LIMIT);
-    const offset = Math.max(filter.offset ?? 0, 0);
-    if (limit === 0 || statuses === ",,") return [];
-    const queues = filter.queue === undefined ? await this.directory.queues(true) : [filter.queue];
-    const args = [statuses, filter.name === undefined ? "" : `=${filter.name}`, String(offset + limit)];
-    const replies = await Promise.all(
-      queues.map((queue) => SCRIPTS.listJobs.run(this.client, this.directory.keys(queue).scriptKeys, args)),
-    );
-    const found: Array<{ createdAt: number; job: Job }> = [];
-    for (const reply of replies as Array<Array<string | JobReply>>) {
-      for (let i = 0; i < reply.length; i += 2) {
-        const job = decodeJob(reply[i + 1] as JobReply);
-        if (job !== null) found.push({ createdAt: Number(reply[i]), job });
-      }
-    }
-    found.sort((a, b) => a.createdAt - b.createdAt || compareIds(a.job.id, b.job.id));
-    return found.slice(offset, offset + limit).map((entry) => entry.job);
-  }
 
   /** {@inheritDoc Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {

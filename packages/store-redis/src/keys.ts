@@ -84,6 +84,14 @@ export class PrefixKeys {
   readonly probe: string;
   /** String: the id of the data the prefix holds (`Store.epoch`), lost with the data. */
   readonly epoch: string;
+  /** Hash of instance id → `<expiresAt ms> <presence record JSON>` (`Store.saveInstance`). */
+  readonly instances: string;
+  /**
+   * The throughput history (`Store.addThroughput`): two hashes of `<minute ms>|<queue>` → completed
+   * and → failed counts, and the zset of those fields scored by minute (the `KEYS` of
+   * `scripts/addThroughput.lua`).
+   */
+  readonly throughput: readonly string[];
   /** The pub/sub channel of the store's events (`<prefix>events`). */
   readonly channel: string;
   /** A SCAN (or ACL) pattern matching every key of the prefix, queue keys included. */
@@ -95,6 +103,8 @@ export class PrefixKeys {
     this.schedules = `${tagged}schedules`;
     this.probe = `${tagged}probe`;
     this.epoch = `${tagged}epoch`;
+    this.instances = `${tagged}instances`;
+    this.throughput = [`${tagged}tp:completed`, `${tagged}tp:failed`, `${tagged}tp:minutes`];
     this.channel = `${prefix}events`;
     // No character a prefix may hold is special in a glob pattern.
     this.pattern = `${prefix}*`;

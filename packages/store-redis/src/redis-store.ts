@@ -8,12 +8,15 @@ import {
   type DedupeResult,
   type FailOptions,
   type FireResult,
+  type InstanceRecord,
   InvalidArgumentError,
   insertedJob,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
+  type JobPage,
   type JobRef,
+  type JobSelector,
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
@@ -33,6 +36,8 @@ import {
   StoreClosedError,
   type StoreEvent,
   StoreTimeoutError,
+  type ThroughputQuery,
+  type ThroughputSample,
   type WaitingNamesOptions,
 } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
@@ -57,14 +62,17 @@ import {
   type JobReply,
   throwInsertError,
 } from "./job-codec.js";
+import { JobListing } from "./job-listing.js";
 import { PrefixKeys } from "./keys.js";
 import { type RedisStoreOptions, resolveStoreOptions, SENTINEL_NAME_OPTION } from "./options.js";
+import { RedisPresence } from "./presence.js";
 import { QueueCalls } from "./queue-calls.js";
 import { decodeQueueRecord, encodeDedupe, encodeQueuePatch, pairsToHash } from "./queue-controls.js";
 import { QueueDirectory } from "./queue-directory.js";
 import { awaitReplicas, type ReplicaWait } from "./replication.js";
 import { RedisSchedules } from "./schedules.js";
 import { SCRIPTS } from "./scripts.js";
+import { ThroughputHistory } from "./throughput-history.js";
 
 /** How a client the store makes from `url` behaves, besides its `commandTimeout`. */
 const OWNED_CLIENT = {
@@ -97,6 +105,9 @@ export class RedisStore implements Store {
   private readonly queueCalls: QueueCalls;
   private readonly schedules: RedisSchedules;
   private readonly inspection: RedisInspection;
+  private readonly listing: JobListing;
+  private readonly presence: RedisPresence;
+  private readonly history: ThroughputHistory;
   private readonly ttlSeconds: string;
   private readonly commandTimeoutMs: number;
   /** `waitForReplicas`, checked; `null` when writes are not waited for. */
@@ -127,6 +138,9 @@ export class RedisStore implements Store {
     this.queueCalls = new QueueCalls(this.client, this.directory);
     this.schedules = new RedisSchedules(this.client, this.prefixKeys, this.directory);
     this.inspection = new RedisInspection(this.client, this.directory);
+    this.listing = new JobListing(this.client, this.directory);
+    this.presence = new RedisPresence(this.client, this.prefixKeys);
+    this.history = new ThroughputHistory(this.client, this.prefixKeys);
     this.ttlSeconds = String(resolved.finishedJobTtlSeconds);
     this.commandTimeoutMs = resolved.commandTimeoutMs;
   }
@@ -486,10 +500,91 @@ export class RedisStore implements Store {
     return this.call("fireScheduleTick", () => this.schedules.fire(tick));
   }
 
-  /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
+  /**
+   * {@inheritDoc Store.listJobs}
+   *
+   * Each queue keeps a listing index per status (`Q:listed:<status>`, ids scored by `createdAt`);
+   * a page asks each queue for at most the jobs it still lacks after the cursor (one script per
+   * queue, a rank lookup then a read in order), merges them and reads the jobs that made the page.
+   * A `name` or `group` filter is checked job by job within the selected indexes.
+   */
+  async listJobs(filter: JobFilter): Promise<JobPage> {
     this.assertOpen();
-    return this.call("listJobs", () => this.inspection.listJobs(filter));
+    return this.call("listJobs", () => this.listing.listJobs(filter));
+  }
+
+  /**
+   * {@inheritDoc Store.retryJobs}
+   *
+   * Scripts of at most 500 index entries each, per queue and per final status selected.
+   */
+  async retryJobs(selector: JobSelector, now: Date): Promise<number> {
+    this.assertOpen();
+    return this.call("retryJobs", async () => {
+      const moved = await this.listing.retryJobs(selector, now);
+      await this.replicated("retryJobs");
+      return moved;
+    });
+  }
+
+  /**
+   * {@inheritDoc Store.deleteJobs}
+   *
+   * Scripts of at most 500 index entries each, per queue and per status selected.
+   */
+  async deleteJobs(selector: JobSelector): Promise<number> {
+    this.assertOpen();
+    return this.call("deleteJobs", async () => {
+      const deleted = await this.listing.deleteJobs(selector);
+      await this.replicated("deleteJobs");
+      return deleted;
+    });
+  }
+
+  /** {@inheritDoc Store.promoteJob} */
+  async promoteJob(id: string, now: Date): Promise<Job | null> {
+    this.assertOpen();
+    const nowMs = String(epochMs(now, "now"));
+    return this.call("promoteJob", async () => {
+      const queue = await this.queueCalls.locate(id);
+      if (queue === null) return null;
+      const reply = await SCRIPTS.promoteJob.run(this.client, this.directory.keys(queue).scriptKeys, [
+        id,
+        nowMs,
+      ]);
+      await this.replicated("promoteJob");
+      return decodeJob(reply as JobReply | null);
+    });
+  }
+
+  /** {@inheritDoc Store.saveInstance} */
+  async saveInstance(instance: InstanceRecord): Promise<void> {
+    this.assertOpen();
+    return this.call("saveInstance", () => this.presence.save(instance));
+  }
+
+  /** {@inheritDoc Store.removeInstance} */
+  async removeInstance(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.call("removeInstance", () => this.presence.remove(id));
+  }
+
+  /** {@inheritDoc Store.listInstances} */
+  async listInstances(now: Date): Promise<InstanceRecord[]> {
+    this.assertOpen();
+    return this.call("listInstances", () => this.presence.list(now));
+  }
+
+  /** {@inheritDoc Store.addThroughput} */
+  async addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void> {
+    this.assertOpen();
+    return this.call("addThroughput", () => this.history.add(samples, keepSince));
+  }
+
+  /** {@inheritDoc Store.throughput} */
+  async throughput(query: ThroughputQuery): Promise<ThroughputSample[]> {
+    this.assertOpen();
+    return this.call("throughput", () => this.history.query(query));
   }
 
   /** {@inheritDoc Store.cleanup} */

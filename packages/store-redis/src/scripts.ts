@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
+import addThroughput from "../scripts/addThroughput.lua";
 import cancelJob from "../scripts/cancelJob.lua";
 import claimDueJobs from "../scripts/claimDueJobs.lua";
 import cleanup from "../scripts/cleanup.lua";
 import completeJobs from "../scripts/completeJobs.lua";
 import createDedupedJob from "../scripts/createDedupedJob.lua";
 import createJobs from "../scripts/createJobs.lua";
+import deleteJobs from "../scripts/deleteJobs.lua";
 import epoch from "../scripts/epoch.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
@@ -14,18 +16,26 @@ import deadLetterInclude from "../scripts/includes/dead-letter.lua";
 import eventsInclude from "../scripts/includes/events.lua";
 import lanesInclude from "../scripts/includes/lanes.lua";
 import queueInclude from "../scripts/includes/queue.lua";
+import removalInclude from "../scripts/includes/removal.lua";
+import requeueInclude from "../scripts/includes/requeue.lua";
 import scheduleInclude from "../scripts/includes/schedule.lua";
+import selectionInclude from "../scripts/includes/selection.lua";
+import listInstances from "../scripts/listInstances.lua";
 import listJobs from "../scripts/listJobs.lua";
+import migrateListing from "../scripts/migrateListing.lua";
 import nextDueAt from "../scripts/nextDueAt.lua";
 import peekDueJobs from "../scripts/peekDueJobs.lua";
 import ping from "../scripts/ping.lua";
+import promoteJob from "../scripts/promoteJob.lua";
 import rateLimitJob from "../scripts/rateLimitJob.lua";
 import recoverExpiredLeases from "../scripts/recoverExpiredLeases.lua";
 import releaseJobs from "../scripts/releaseJobs.lua";
 import removeJobs from "../scripts/removeJobs.lua";
 import renewLeases from "../scripts/renewLeases.lua";
 import requeueJob from "../scripts/requeueJob.lua";
+import retryJobs from "../scripts/retryJobs.lua";
 import saveSchedule from "../scripts/saveSchedule.lua";
+import throughput from "../scripts/throughput.lua";
 import updateQueue from "../scripts/updateQueue.lua";
 import waitingJobNames from "../scripts/waitingJobNames.lua";
 import writeSchedule from "../scripts/writeSchedule.lua";
@@ -42,6 +52,9 @@ const INCLUDES: Record<string, string> = {
   events: eventsInclude,
   "dead-letter": deadLetterInclude,
   schedule: scheduleInclude,
+  requeue: requeueInclude,
+  removal: removalInclude,
+  selection: selectionInclude,
 };
 
 /**
@@ -108,6 +121,10 @@ export const SCRIPTS = {
   cleanup: new LuaScript("cleanup", cleanup, QUEUE_KEYS),
   removeJobs: new LuaScript("removeJobs", removeJobs, QUEUE_KEYS),
   listJobs: new LuaScript("listJobs", listJobs, QUEUE_KEYS),
+  migrateListing: new LuaScript("migrateListing", migrateListing, QUEUE_KEYS),
+  retryJobs: new LuaScript("retryJobs", retryJobs, QUEUE_KEYS),
+  deleteJobs: new LuaScript("deleteJobs", deleteJobs, QUEUE_KEYS),
+  promoteJob: new LuaScript("promoteJob", promoteJob, QUEUE_KEYS),
   createDedupedJob: new LuaScript("createDedupedJob", createDedupedJob, QUEUE_KEYS),
   updateQueue: new LuaScript("updateQueue", updateQueue, QUEUE_KEYS),
   rateLimitJob: new LuaScript("rateLimitJob", rateLimitJob, QUEUE_KEYS),
@@ -116,4 +133,7 @@ export const SCRIPTS = {
   writeSchedule: new LuaScript("writeSchedule", writeSchedule, 1),
   epoch: new LuaScript("epoch", epoch, 1),
   ping: new LuaScript("ping", ping, 2),
+  listInstances: new LuaScript("listInstances", listInstances, 1),
+  addThroughput: new LuaScript("addThroughput", addThroughput, 3),
+  throughput: new LuaScript("throughput", throughput, 3),
 } as const;

@@ -32,6 +32,8 @@ const COMMANDS = [
   "zrem",
   "zrange",
   "zrangebyscore",
+  "zcount",
+  "zcard",
 ];
 
 const admin = adminClient();
@@ -122,7 +124,7 @@ describe("a Redis user limited by ACL", () => {
       });
       expect(deadLettered).toEqual([broken.id]);
       expect((await operator.stats()).dead).toBe(1);
-      expect(((await operator.listJobs({ name: "work" })).jobs).length).toBe(3);
+      expect((await operator.listJobs({ name: "work" })).jobs.length).toBe(3);
       expect(await operator.cancel(broken.id)).toMatchObject({ status: "dead" });
       const far = new Date(Date.now() + 86_400_000);
       await s.stop({ timeout: 0 });

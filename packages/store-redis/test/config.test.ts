@@ -223,7 +223,7 @@ describe("options", () => {
       field: "id",
     });
     expect(await store.getJob(fresh.id)).toBeNull();
-    expect(((await store.listJobs({})).jobs).map((j) => j.id)).toEqual([job.id]);
+    expect((await store.listJobs({})).jobs.map((j) => j.id)).toEqual([job.id]);
     await deleteKeys(admin, keyPrefix);
     await store.close();
   });

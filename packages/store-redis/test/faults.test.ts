@@ -184,7 +184,7 @@ describe("scripts", () => {
 
     await admin.script("FLUSH");
     expect(await store.createJobs([newJob()])).toHaveLength(1);
-    expect(((await store.listJobs({})).jobs).length).toBe(6);
+    expect((await store.listJobs({})).jobs.length).toBe(6);
     await store.close();
   });
 });

@@ -108,10 +108,13 @@ describe("createScheduler({ store: RedisStore })", () => {
     expect((await keysOf(admin, store.keyPrefix)).length).toBeGreaterThan(2_000);
     const far = new Date(Date.now() + 86_400_000);
     expect(await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far })).toBe(2_000);
-    // Left: the queue set, the epoch and one counts hash per queue.
+    // Left: the queue set, the epoch, one counts hash per queue, and the throughput history (its
+    // two hashes and its zset of minutes, bounded by the history's retention).
     const left = await keysOf(admin, store.keyPrefix);
-    expect(left.length).toBeLessThanOrEqual(5);
-    expect(left.every((key) => /:(queues|epoch|counts)$/.test(key))).toBe(true);
+    expect(left.length).toBeLessThanOrEqual(8);
+    expect(left.every((key) => /:(queues|epoch|counts|tp:completed|tp:failed|tp:minutes)$/.test(key))).toBe(
+      true,
+    );
     await store.close();
   });
 });

@@ -5,7 +5,8 @@
 -- KEYS[3] completed zset: job id scored by completedAt
 -- KEYS[4] dead      zset: job id scored by completedAt
 -- KEYS[5] cancelled zset: job id scored by completedAt
--- KEYS[6] created   zset: every job id scored by createdAt (listJobs order: createdAt, then id)
+-- KEYS[6] created   zset: the all-jobs listing index of earlier versions, kept only until
+--                   migrateListing.lua has moved its ids to the status indexes (LISTED below)
 -- KEYS[7] unique    hash: uniqueKey -> id of the active job holding it
 -- KEYS[8] counts    hash: status -> number of jobs
 --
@@ -38,6 +39,15 @@ local CONTROL = base .. 'control'
 local GROUPS, GSERVED, GRUNNING = base .. 'groups', base .. 'gserved', base .. 'grunning'
 
 local function jobKey(id) return base .. 'job:' .. id end
+-- The listing index of a status: <base>listed:<status>, job ids scored by createdAt, so that
+-- members of equal score sort by id: the listJobs order. Every job is in the index of its status.
+local function listedKey(status) return base .. 'listed:' .. status end
+-- A job changes status `from` -> `to` (either nil for none): it moves between listing indexes.
+local function relist(id, createdAt, from, to)
+  if from == to then return end
+  if from then redis.call('ZREM', listedKey(from), id) end
+  if to then redis.call('ZADD', listedKey(to), createdAt, id) end
+end
 local function gpriosKey(group) return base .. 'gprios:' .. group end
 local function gwaitKey(priority, group) return base .. 'gwait:' .. priority .. ':' .. group end
 local function priosKey(name) return base .. 'prios:' .. name end
@@ -117,10 +127,12 @@ local function appendFailure(key, attempt, message, now, maxHistory)
 end
 
 -- A finished job keeps its hash until cleanup; the TTL is a safety net should cleanup never run.
-local function finish(key, id, status, zset, now, ttl)
+-- `from` is the status it leaves (already uncounted by the caller), `createdAt` its listing score.
+local function finish(key, id, from, status, zset, now, ttl, createdAt)
   redis.call('HSET', key, 'status', status, 'completedAt', now)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   redis.call('ZADD', zset, now, id)
+  relist(id, createdAt, from, status)
   count(status, 1)
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
@@ -138,7 +150,7 @@ local function insertJob(id, name, payload, priority, maxRetries, timeout, sched
     redis.call('HSET', UNIQUE, uniqueKey, id)
   end
   if group then redis.call('HSET', key, 'group', group) end
-  redis.call('ZADD', CREATED, createdAt, id)
+  redis.call('ZADD', listedKey(status), createdAt, id)
   enterWaiting(id, name, priority, scheduledAt, group)
 end
 
