@@ -541,6 +541,18 @@ export class RedisStore implements Store {
     });
   }
 
+  /** {@inheritDoc Store.deleteJob} */
+  async deleteJob(id: string): Promise<Job | null> {
+    this.assertOpen();
+    return this.call("deleteJob", async () => {
+      const queue = await this.queueCalls.locate(id);
+      if (queue === null) return null;
+      const reply = await SCRIPTS.deleteJob.run(this.client, this.directory.keys(queue).scriptKeys, [id]);
+      await this.replicated("deleteJob");
+      return decodeJob(reply as JobReply | null);
+    });
+  }
+
   /** {@inheritDoc Store.promoteJob} */
   async promoteJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();

@@ -26,6 +26,7 @@ import migrateListing from "../scripts/migrateListing.lua";
 import nextDueAt from "../scripts/nextDueAt.lua";
 import peekDueJobs from "../scripts/peekDueJobs.lua";
 import ping from "../scripts/ping.lua";
+import deleteJob from "../scripts/deleteJob.lua";
 import promoteJob from "../scripts/promoteJob.lua";
 import rateLimitJob from "../scripts/rateLimitJob.lua";
 import recoverExpiredLeases from "../scripts/recoverExpiredLeases.lua";
@@ -125,6 +126,7 @@ export const SCRIPTS = {
   retryJobs: new LuaScript("retryJobs", retryJobs, QUEUE_KEYS),
   deleteJobs: new LuaScript("deleteJobs", deleteJobs, QUEUE_KEYS),
   promoteJob: new LuaScript("promoteJob", promoteJob, QUEUE_KEYS),
+  deleteJob: new LuaScript("deleteJob", deleteJob, QUEUE_KEYS),
   createDedupedJob: new LuaScript("createDedupedJob", createDedupedJob, QUEUE_KEYS),
   updateQueue: new LuaScript("updateQueue", updateQueue, QUEUE_KEYS),
   rateLimitJob: new LuaScript("rateLimitJob", rateLimitJob, QUEUE_KEYS),
