@@ -1,6 +1,6 @@
-import type { CleanupOptions, Job, JobFilter, Stats, WaitingNamesOptions } from "@sched/core/adapter";
+import type { CleanupOptions, Stats, WaitingNamesOptions } from "@sched/core/adapter";
 import type { Filter } from "mongodb";
-import { type JobDocument, jobOf, STAGED, WAITING_STATUSES } from "./documents.js";
+import { type JobDocument, STAGED, WAITING_STATUSES } from "./documents.js";
 import type { JobAccess } from "./job-inserts.js";
 
 /** How many waiting jobs `waitingJobNames` looks at, oldest due first. */
@@ -17,27 +17,6 @@ export function waitingFilter(
   if (queues !== null) filter.queue = { $in: [...new Set(queues)] };
   if (names !== null) filter.name = { $in: [...new Set(names)] };
   return filter;
-}
-
-/**
- * Lists jobs in the server, ordered by `createdAt` then id (see `Store.listJobs`); staged jobs are left out.
- *
- * @throws what the driver throws (the store wraps it).
- */
-export async function listJobs(access: JobAccess, filter: JobFilter): Promise<Job[]> {
-  const query: Filter<JobDocument> = {};
-  const statuses =
-    filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
-  query.status = statuses === undefined ? { $ne: STAGED } : { $in: statuses };
-  if (filter.queue !== undefined) query.queue = filter.queue;
-  if (filter.name !== undefined) query.name = filter.name;
-  const documents = await access.jobs
-    .find(query, access.maxTime())
-    .sort({ createdAt: 1, id: 1 })
-    .skip(filter.offset ?? 0)
-    .limit(filter.limit ?? 100)
-    .toArray();
-  return documents.map(jobOf);
 }
 
 /**

@@ -16,6 +16,7 @@ export {
 export { type Config, configFromEnv, type StoreKind } from "../config/env-config.js";
 export { type Env, EnvReader } from "../config/env-reader.js";
 export * from "../errors.js";
+export { decodeJobCursor, encodeJobCursor, type JobCursor } from "../jobs/cursor.js";
 export {
   ACTIVE_STATUSES,
   type AttemptFailure,
@@ -26,7 +27,6 @@ export {
   type JobSelector,
   type JobStatus,
 } from "../jobs/job.js";
-export { decodeJobCursor, encodeJobCursor, type JobCursor } from "../jobs/cursor.js";
 export type { Stats } from "../jobs/stats.js";
 export type { Leader } from "../leadership/leader.js";
 export {
