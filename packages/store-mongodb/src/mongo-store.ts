@@ -65,14 +65,7 @@ import {
   pushBackQueue,
   updateQueue,
 } from "./controls/queue-controls.js";
-import {
-  documentIdOf,
-  type JobDocument,
-  jobDocumentOf,
-  jobOf,
-  STAGED,
-  scheduleOf,
-} from "./documents.js";
+import { documentIdOf, type JobDocument, jobDocumentOf, jobOf, STAGED, scheduleOf } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
 import { cleanup, stats, waitingFilter, waitingJobNames } from "./inspection.js";
 import { claimPlainJobs } from "./job-claims.js";
