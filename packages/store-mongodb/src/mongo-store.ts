@@ -89,7 +89,8 @@ const MAX_CONFLICT_RETRIES = 5;
 
 /**
  * A {@link Store} on MongoDB, with the official `mongodb` driver (v6 or v7). Jobs, schedules and
- * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta`; the indexes
+ * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta` (queue
+ * controls, instance presence and throughput history in collections of their own); the indexes
  * (`migrate()`, run on first use unless `autoMigrate: false`) include the partial unique index
  * that enforces unique keys. Claims are conditional updates, so no job is handed out twice;
  * acknowledgements are one `bulkWrite` per batch; stats, lists and cleanup run in the server.
