@@ -1,6 +1,8 @@
 import type { Collection, Db, IndexDescription, ObjectId } from "mongodb";
 import type { DedupeDocument, GroupDocument, QueueDocument } from "./controls/control-documents.js";
 import type { JobDocument, ScheduleDocument } from "./documents.js";
+import type { InstanceDocument } from "./presence.js";
+import type { ThroughputDocument } from "./throughput-history.js";
 
 /** The store's collections, each named `<prefix><name>`. */
 export interface StoreCollections {
@@ -13,6 +15,10 @@ export interface StoreCollections {
   readonly groups: Collection<GroupDocument>;
   /** Deduplication windows, one per queue and key. */
   readonly dedupe: Collection<DedupeDocument>;
+  /** Presence records of running scheduler instances. */
+  readonly instances: Collection<InstanceDocument>;
+  /** Completed and failed counts per queue and minute. */
+  readonly throughput: Collection<ThroughputDocument>;
 }
 
 /** The collections of `prefix` in `db`. */
@@ -24,6 +30,8 @@ export function collectionsOf(db: Db, prefix: string): StoreCollections {
     queues: db.collection<QueueDocument>(`${prefix}queues`),
     groups: db.collection<GroupDocument>(`${prefix}groups`),
     dedupe: db.collection<DedupeDocument>(`${prefix}dedupe`),
+    instances: db.collection<InstanceDocument>(`${prefix}instances`),
+    throughput: db.collection<ThroughputDocument>(`${prefix}throughput`),
   };
 }
 
@@ -47,7 +55,11 @@ export const JOB_INDEXES: readonly IndexDescription[] = [
   // Lease recovery (running by lockedUntil) and cleanup (final by completedAt).
   { key: { status: 1, lockedUntil: 1 }, name: "lease_expiry" },
   { key: { status: 1, completedAt: 1 }, name: "finished_at" },
+  // Listing pages (keyset on createdAt, id): all jobs, a queue's, a status's, a queue's in some statuses.
   { key: { createdAt: 1, id: 1 }, name: "created_order" },
+  { key: { queue: 1, createdAt: 1, id: 1 }, name: "queue_created_order" },
+  { key: { status: 1, createdAt: 1, id: 1 }, name: "status_created_order" },
+  { key: { queue: 1, status: 1, createdAt: 1, id: 1 }, name: "queue_status_created_order" },
 ];
 
 /** The indexes of the schedules collection. */
@@ -57,6 +69,11 @@ export const SCHEDULE_INDEXES: readonly IndexDescription[] = [
 
 /** The indexes of the groups collection: a claim reads the groups of one queue. */
 export const GROUP_INDEXES: readonly IndexDescription[] = [{ key: { queue: 1 }, name: "group_queue" }];
+
+/** The indexes of the throughput history: a range of minutes, of one queue or all. */
+export const THROUGHPUT_INDEXES: readonly IndexDescription[] = [
+  { key: { minute: 1, queue: 1 }, name: "throughput_minute" },
+];
 
 /**
  * Creates the collections' indexes. `createIndexes` of an index that exists with the same
@@ -70,4 +87,5 @@ export async function createIndexes(collections: StoreCollections, maxTimeMS: nu
   await collections.jobs.createIndexes([...JOB_INDEXES], options);
   await collections.schedules.createIndexes([...SCHEDULE_INDEXES], options);
   await collections.groups.createIndexes([...GROUP_INDEXES], options);
+  await collections.throughput.createIndexes([...THROUGHPUT_INDEXES], options);
 }

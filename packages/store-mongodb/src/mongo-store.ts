@@ -8,11 +8,14 @@ import {
   type DedupeResult,
   type FailOptions,
   type FireResult,
+  type InstanceRecord,
   InvalidArgumentError,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
+  type JobPage,
   type JobRef,
+  type JobSelector,
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
@@ -32,9 +35,12 @@ import {
   StoreClosedError,
   type StoreEvent,
   StoreTimeoutError,
+  type ThroughputQuery,
+  type ThroughputSample,
   type WaitingNamesOptions,
 } from "@sched/core/adapter";
 import type { ClientSession, UpdateFilter } from "mongodb";
+import { deleteJobs, retryJobs } from "./bulk-operations.js";
 import { collectionsOf, createIndexes, type StoreCollections } from "./collections.js";
 import {
   answerWithin,
@@ -59,17 +65,9 @@ import {
   pushBackQueue,
   updateQueue,
 } from "./controls/queue-controls.js";
-import {
-  documentIdOf,
-  type JobDocument,
-  jobDocumentOf,
-  jobOf,
-  STAGED,
-  scheduleOf,
-  WAITING_STATUSES,
-} from "./documents.js";
+import { documentIdOf, type JobDocument, jobDocumentOf, jobOf, STAGED, scheduleOf } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
-import { cleanup, listJobs, stats, waitingFilter, waitingJobNames } from "./inspection.js";
+import { cleanup, stats, waitingFilter, waitingJobNames } from "./inspection.js";
 import { claimPlainJobs } from "./job-claims.js";
 import {
   conflictOf,
@@ -79,8 +77,11 @@ import {
   refuseHeldKeys,
   refuseKeysTwiceInBatch,
 } from "./job-inserts.js";
+import { listJobPage } from "./job-listing.js";
 import { type MongoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./options.js";
+import { listInstances, type PresenceAccess, removeInstance, saveInstance } from "./presence.js";
 import { fireScheduleTick, saveSchedule } from "./schedules.js";
+import { addThroughput, type ThroughputAccess, throughput } from "./throughput-history.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** How many times a read-then-write step is tried when another instance changed the job between. */
@@ -88,7 +89,8 @@ const MAX_CONFLICT_RETRIES = 5;
 
 /**
  * A {@link Store} on MongoDB, with the official `mongodb` driver (v6 or v7). Jobs, schedules and
- * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta`; the indexes
+ * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta` (queue
+ * controls, instance presence and throughput history in collections of their own); the indexes
  * (`migrate()`, run on first use unless `autoMigrate: false`) include the partial unique index
  * that enforces unique keys. Claims are conditional updates, so no job is handed out twice;
  * acknowledgements are one `bulkWrite` per batch; stats, lists and cleanup run in the server.
@@ -212,9 +214,74 @@ export class MongoStore implements Store<ClientSession> {
     });
   }
 
-  /** {@inheritDoc Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
-    return this.run("listJobs", () => listJobs(this.access, filter));
+  /**
+   * {@inheritDoc Store.listJobs}
+   *
+   * Keyset paging in the server: the cursor bounds `createdAt`, read through the indexes on the
+   * order (`created_order`, and its variants led by queue, status, or both).
+   */
+  async listJobs(filter: JobFilter): Promise<JobPage> {
+    return this.run("listJobs", () => listJobPage(this.access, filter));
+  }
+
+  /**
+   * {@inheritDoc Store.retryJobs}
+   *
+   * Jobs without a unique key in one `updateMany`; keyed jobs one by one, as `requeueJob` moves them.
+   */
+  async retryJobs(selector: JobSelector, now: Date): Promise<number> {
+    return this.run("retryJobs", async () => {
+      const { moved, queues } = await retryJobs(this.access, selector, now);
+      for (const queue of queues) this.wakeUps.local({ type: "jobs", queue });
+      return moved;
+    });
+  }
+
+  /** {@inheritDoc Store.deleteJobs} */
+  async deleteJobs(selector: JobSelector): Promise<number> {
+    return this.run("deleteJobs", () => deleteJobs(this.access, selector));
+  }
+
+  /** {@inheritDoc Store.promoteJob} */
+  async promoteJob(id: string, now: Date): Promise<Job | null> {
+    return this.run("promoteJob", async () => {
+      const after = await this.collections.jobs.findOneAndUpdate(
+        { id, status: { $in: ["scheduled", "failed"] } },
+        { $set: { status: "pending", scheduledAt: now } },
+        { returnDocument: "after", ...this.maxTime() },
+      );
+      if (after !== null) {
+        this.wakeUps.local({ type: "jobs", queue: after.queue });
+        return jobOf(after);
+      }
+      const current = await this.readJob(id);
+      return current === null ? null : jobOf(current);
+    });
+  }
+
+  /** {@inheritDoc Store.saveInstance} */
+  async saveInstance(instance: InstanceRecord): Promise<void> {
+    return this.run("saveInstance", () => saveInstance(this.presenceAccess, instance));
+  }
+
+  /** {@inheritDoc Store.removeInstance} */
+  async removeInstance(id: string): Promise<boolean> {
+    return this.run("removeInstance", () => removeInstance(this.presenceAccess, id));
+  }
+
+  /** {@inheritDoc Store.listInstances} */
+  async listInstances(now: Date): Promise<InstanceRecord[]> {
+    return this.run("listInstances", () => listInstances(this.presenceAccess, now));
+  }
+
+  /** {@inheritDoc Store.addThroughput} */
+  async addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void> {
+    return this.run("addThroughput", () => addThroughput(this.throughputAccess, samples, keepSince));
+  }
+
+  /** {@inheritDoc Store.throughput} */
+  async throughput(query: ThroughputQuery): Promise<ThroughputSample[]> {
+    return this.run("throughput", () => throughput(this.throughputAccess, query));
   }
 
   /** {@inheritDoc Store.cancelJob} */
@@ -800,6 +867,16 @@ export class MongoStore implements Store<ClientSession> {
   /** The jobs collection and the time limit, for the functions of `job-inserts.ts`. */
   private get access(): JobAccess {
     return { jobs: this.collections.jobs, maxTime: () => this.maxTime() };
+  }
+
+  /** The presence records, for `presence.ts`. */
+  private get presenceAccess(): PresenceAccess {
+    return { instances: this.collections.instances, maxTime: () => this.maxTime() };
+  }
+
+  /** The throughput history, for `throughput-history.ts`. */
+  private get throughputAccess(): ThroughputAccess {
+    return { throughput: this.collections.throughput, maxTime: () => this.maxTime() };
   }
 
   /** What a controlled claim reads and writes. */

@@ -172,7 +172,7 @@ describe("MongoStore queue controls", () => {
     const created = results.filter((result) => result.outcome === "created");
     expect(created).toHaveLength(1);
     for (const result of results) expect(result.jobId).toBe(created[0]?.jobId);
-    expect((await stores[0]?.listJobs({}))?.map((each) => each.id)).toEqual([created[0]?.jobId]);
+    expect((await stores[0]?.listJobs({}))?.jobs.map((each) => each.id)).toEqual([created[0]?.jobId]);
     const later = await (stores[0] as MongoStore).createDedupedJob(job(), dedupe, at(10_000));
     expect(later.outcome).toBe("created");
   });
