@@ -87,6 +87,9 @@ import { WakeUps } from "./wake-ups.js";
 /** How many times a read-then-write step is tried when another instance changed the job between. */
 const MAX_CONFLICT_RETRIES = 5;
 
+/** The statuses `deleteJob` deletes: every one but running (and staged, which is never listed). */
+const DELETABLE_STATUSES = ["scheduled", "pending", "failed", "completed", "dead", "cancelled"] as const;
+
 /**
  * A {@link Store} on MongoDB, with the official `mongodb` driver (v6 or v7). Jobs, schedules and
  * the store's epoch live in `<prefix>jobs`, `<prefix>schedules` and `<prefix>meta` (queue
@@ -240,6 +243,17 @@ export class MongoStore implements Store<ClientSession> {
   /** {@inheritDoc Store.deleteJobs} */
   async deleteJobs(selector: JobSelector): Promise<number> {
     return this.run("deleteJobs", () => deleteJobs(this.access, selector));
+  }
+
+  /** {@inheritDoc Store.deleteJob} One conditional delete: a running or staged job is left. */
+  async deleteJob(id: string): Promise<Job | null> {
+    return this.run("deleteJob", async () => {
+      const deleted = await this.collections.jobs.findOneAndDelete(
+        { id, status: { $in: [...DELETABLE_STATUSES] } },
+        this.maxTime(),
+      );
+      return deleted === null ? null : jobOf(deleted);
+    });
   }
 
   /** {@inheritDoc Store.promoteJob} */
