@@ -22,8 +22,11 @@ export {
   FINAL_STATUSES,
   type Job,
   type JobFilter,
+  type JobPage,
+  type JobSelector,
   type JobStatus,
 } from "../jobs/job.js";
+export { decodeJobCursor, encodeJobCursor, type JobCursor } from "../jobs/cursor.js";
 export type { Stats } from "../jobs/stats.js";
 export type { Leader } from "../leadership/leader.js";
 export {
