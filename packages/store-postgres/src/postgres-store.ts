@@ -7,6 +7,7 @@ import {
   type DeadLetterOptions,
   type DedupeOptions,
   type DedupeResult,
+  encodeJobCursor,
   type FailOptions,
   type FireResult,
   type InstanceRecord,
@@ -14,7 +15,6 @@ import {
   insertedJob,
   type Job,
   JobAlreadyExistsError,
-  encodeJobCursor,
   type JobFilter,
   type JobPage,
   type JobRef,
@@ -57,7 +57,6 @@ import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";
-import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
 import {
   type InstanceRow,
   instanceParams,
@@ -68,6 +67,7 @@ import {
   toInstance,
   toThroughputSample,
 } from "./operation-rows.js";
+import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
   iso,
@@ -330,7 +330,9 @@ export class PostgresStore implements Store {
   /** {@inheritDoc @sched/core#Store.listInstances} */
   async listInstances(now: Date): Promise<InstanceRecord[]> {
     this.assertOpen();
-    const { rows } = await this.query<InstanceRow>("listInstances", this.sql.listInstances, [iso(now, "now")]);
+    const { rows } = await this.query<InstanceRow>("listInstances", this.sql.listInstances, [
+      iso(now, "now"),
+    ]);
     return rows.map(toInstance);
   }
 

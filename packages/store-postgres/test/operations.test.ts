@@ -50,7 +50,7 @@ async function countedJobs(queues: string[]): Promise<Record<string, Record<stri
     [queues],
   );
   const counts: Record<string, Record<string, number>> = {};
-  for (const row of rows) (counts[row.queue] ??= {})[row.status] = row.n;
+  for (const row of rows) counts[row.queue] = { ...counts[row.queue], [row.status]: row.n };
   return counts;
 }
 
@@ -60,7 +60,7 @@ async function keptCounts(queues: string[]): Promise<Record<string, Record<strin
   const counts: Record<string, Record<string, number>> = {};
   for (const queue of queues) {
     for (const [status, n] of Object.entries(byQueue[queue] ?? {})) {
-      if (n !== 0) (counts[queue] ??= {})[status] = n;
+      if (n !== 0) counts[queue] = { ...counts[queue], [status]: n };
     }
   }
   return counts;
