@@ -1,8 +1,9 @@
 -- @sched/store-postgres, migration 006: what operators read and do (issue 15).
 --
 --   * listing indexes: jobs by (status, created_at, id), by (queue, status, created_at, id), and the
---     jobs with a group by (group_key, status, created_at, id), so that a page of listJobs reads
---     about `limit` rows per listed status, however deep (keyset paging, see sql/list-jobs.sql);
+--     jobs with a group by (group_key, status, created_at, id), running jobs left out, so that a
+--     page of listJobs reads about `limit` rows per listed status, however deep (keyset paging,
+--     see sql/list-jobs.sql);
 --   * job counts kept as jobs change, so that stats() does not scan the jobs: statement-level
 --     triggers on the jobs table append one row per (queue, status) whose count a statement
 --     changed to <prefix>job_count_deltas (an append: no lock another writer waits for), and
@@ -17,15 +18,21 @@
 -- Instances of the previous release keep working during a rolling deploy: the triggers count
 -- their changes too.
 
+-- Running jobs are left out of the listing indexes: a claim then adds no entry to them (only the
+-- insert and the final status of a job do), and the running jobs, as many as the workers of every
+-- instance, are listed through the lease index (jobs_lease of 001_init.sql) and sorted.
 CREATE INDEX "{{prefix}}jobs_list_status"
-  ON "{{schema}}"."{{prefix}}jobs" (status, created_at, id);
+  ON "{{schema}}"."{{prefix}}jobs" (status, created_at, id)
+  WHERE status IN ('scheduled', 'pending', 'failed', 'completed', 'dead', 'cancelled');
 
 CREATE INDEX "{{prefix}}jobs_list_queue"
-  ON "{{schema}}"."{{prefix}}jobs" (queue, status, created_at, id);
+  ON "{{schema}}"."{{prefix}}jobs" (queue, status, created_at, id)
+  WHERE status IN ('scheduled', 'pending', 'failed', 'completed', 'dead', 'cancelled');
 
 CREATE INDEX "{{prefix}}jobs_list_group"
   ON "{{schema}}"."{{prefix}}jobs" (group_key, status, created_at, id)
-  WHERE group_key IS NOT NULL;
+  WHERE group_key IS NOT NULL
+    AND status IN ('scheduled', 'pending', 'failed', 'completed', 'dead', 'cancelled');
 
 -- The folded counts: one row per queue and status with jobs (rows that fall to 0 are deleted).
 CREATE TABLE "{{schema}}"."{{prefix}}job_counts" (
