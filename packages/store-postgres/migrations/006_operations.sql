@@ -34,7 +34,9 @@ CREATE INDEX "{{prefix}}jobs_list_group"
   WHERE group_key IS NOT NULL
     AND status IN ('scheduled', 'pending', 'failed', 'completed', 'dead', 'cancelled');
 
--- The folded counts: one row per queue and status with jobs (rows that fall to 0 are deleted).
+-- The folded counts: one row per queue and status that ever had jobs. A row that falls to 0 is
+-- kept (they are at most 7 per queue): deleting it would lock rows out of the (queue, status)
+-- order that keeps concurrent folds from deadlocking.
 CREATE TABLE "{{schema}}"."{{prefix}}job_counts" (
   queue text COLLATE "C" NOT NULL,
   status text NOT NULL,
@@ -144,7 +146,6 @@ BEGIN
   INSERT INTO "{{schema}}"."{{prefix}}job_counts" AS c (queue, status, n)
   SELECT s.queue, s.status, s.n FROM summed AS s WHERE s.n <> 0 ORDER BY s.queue, s.status
   ON CONFLICT (queue, status) DO UPDATE SET n = c.n + excluded.n;
-  DELETE FROM "{{schema}}"."{{prefix}}job_counts" WHERE n = 0;
 END
 $fold$;
 
