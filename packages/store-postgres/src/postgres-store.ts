@@ -7,14 +7,18 @@ import {
   type DeadLetterOptions,
   type DedupeOptions,
   type DedupeResult,
+  encodeJobCursor,
   type FailOptions,
   type FireResult,
+  type InstanceRecord,
   InvalidArgumentError,
   insertedJob,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
+  type JobPage,
   type JobRef,
+  type JobSelector,
   type JobStatus,
   MAX_HISTORY,
   type NewJobRecord,
@@ -35,6 +39,8 @@ import {
   type StoreCapabilities,
   StoreClosedError,
   type StoreEvent,
+  type ThroughputQuery,
+  type ThroughputSample,
   type WaitingNamesOptions,
 } from "@sched/core/adapter";
 import pg from "pg";
@@ -51,6 +57,16 @@ import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
 import { Migrator } from "./migrator.js";
+import {
+  type InstanceRow,
+  instanceParams,
+  listParams,
+  selectorParams,
+  type ThroughputRow,
+  throughputParams,
+  toInstance,
+  toThroughputSample,
+} from "./operation-rows.js";
 import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
@@ -81,8 +97,6 @@ const STATUSES: readonly JobStatus[] = [
   "dead",
   "cancelled",
 ];
-const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 10_000;
 /** SQLSTATEs meaning the tables (or schema) are not there. */
 const MISSING_RELATION = new Set(["42P01", "3F000"]);
 /**
@@ -239,21 +253,107 @@ export class PostgresStore implements Store {
     return rows.length === 0 ? null : toJob(rows[0] as JobRow);
   }
 
-  /** {@inheritDoc @sched/core#Store.listJobs} */
-  async listJobs(filter: JobFilter): Promise<Job[]> {
+  /**
+   * {@inheritDoc @sched/core#Store.listJobs}
+   *
+   * Keyset paging through the listing indexes of migrations/006_operations.sql: one ordered index
+   * range per listed status (by queue, by group, or across queues), merged, so a deep page reads
+   * about what the first does. A `name` filter is applied on those ranges (no index leads with
+   * the name): a page of a rare name reads past the jobs of other names.
+   */
+  async listJobs(filter: JobFilter): Promise<JobPage> {
     this.assertOpen();
-    const statuses =
-      filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
-    const limit = Math.min(Math.max(Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT), 0), MAX_LIST_LIMIT);
-    const offset = Math.min(Math.max(Math.floor(filter.offset ?? 0), 0), MAX_COUNT);
-    const { rows } = await this.query<JobRow>("listJobs", this.sql.listJobs, [
-      statuses,
-      filter.queue ?? null,
-      filter.name ?? null,
-      limit,
-      offset,
+    const { values, limit } = listParams(filter);
+    const text = filter.order === "desc" ? this.sql.listJobsDesc : this.sql.listJobs;
+    const { rows } = await this.query<JobRow>("listJobs", text, values);
+    const jobs = rows.map(toJob);
+    const last = jobs[jobs.length - 1];
+    return { jobs, nextCursor: jobs.length === limit && last !== undefined ? encodeJobCursor(last) : null };
+  }
+
+  /**
+   * {@inheritDoc @sched/core#Store.retryJobs}
+   *
+   * One statement (retry_jobs in migrations/006_operations.sql): a set-based update, or, when an
+   * enqueue took a unique key meanwhile, one subtransaction per job.
+   */
+  async retryJobs(selector: JobSelector, now: Date): Promise<number> {
+    this.assertOpen();
+    const { rows } = await this.query<{ moved_queue: string; moved: string }>(
+      "retryJobs",
+      this.sql.retryJobs,
+      [...selectorParams(selector), iso(now, "now"), this.channel],
+    );
+    let moved = 0;
+    for (const row of rows) {
+      moved += Number(row.moved);
+      this.wakeUps.deliver({ type: "jobs", queue: row.moved_queue });
+    }
+    return moved;
+  }
+
+  /** {@inheritDoc @sched/core#Store.deleteJobs} */
+  async deleteJobs(selector: JobSelector): Promise<number> {
+    this.assertOpen();
+    const { rowCount } = await this.query("deleteJobs", this.sql.deleteJobs, selectorParams(selector));
+    return rowCount ?? 0;
+  }
+
+  /** {@inheritDoc @sched/core#Store.promoteJob} */
+  async promoteJob(id: string, now: Date): Promise<Job | null> {
+    this.assertOpen();
+    const { rows } = await this.query<JobRow & { promoted: boolean }>("promoteJob", this.sql.promoteJob, [
+      id,
+      iso(now, "now"),
+      this.channel,
     ]);
-    return rows.map(toJob);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const job = toJob(row);
+    if (row.promoted) this.wakeUps.deliver({ type: "jobs", queue: job.queue });
+    return job;
+  }
+
+  /** {@inheritDoc @sched/core#Store.saveInstance} */
+  async saveInstance(instance: InstanceRecord): Promise<void> {
+    this.assertOpen();
+    await this.query("saveInstance", this.sql.saveInstance, instanceParams(instance));
+  }
+
+  /** {@inheritDoc @sched/core#Store.removeInstance} */
+  async removeInstance(id: string): Promise<boolean> {
+    this.assertOpen();
+    const { rowCount } = await this.query("removeInstance", this.sql.removeInstance, [id]);
+    return rowCount === 1;
+  }
+
+  /** {@inheritDoc @sched/core#Store.listInstances} */
+  async listInstances(now: Date): Promise<InstanceRecord[]> {
+    this.assertOpen();
+    const { rows } = await this.query<InstanceRow>("listInstances", this.sql.listInstances, [
+      iso(now, "now"),
+    ]);
+    return rows.map(toInstance);
+  }
+
+  /** {@inheritDoc @sched/core#Store.addThroughput} */
+  async addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void> {
+    this.assertOpen();
+    await this.query("addThroughput", this.sql.addThroughput, [
+      ...throughputParams(samples),
+      iso(keepSince, "keepSince"),
+    ]);
+  }
+
+  /** {@inheritDoc @sched/core#Store.throughput} */
+  async throughput(query: ThroughputQuery): Promise<ThroughputSample[]> {
+    this.assertOpen();
+    const { rows } = await this.query<ThroughputRow>("throughput", this.sql.throughput, [
+      query.queue,
+      iso(query.since, "since"),
+      query.until === undefined ? null : iso(query.until, "until"),
+    ]);
+    return rows.map(toThroughputSample);
   }
 
   /** {@inheritDoc @sched/core#Store.cancelJob} */
@@ -623,13 +723,22 @@ export class PostgresStore implements Store {
       iso(options.deadBefore, "deadBefore"),
       iso(options.cancelledBefore, "cancelledBefore"),
     ]);
+    // The periodic maintenance folds the appended count changes, so they stay few even when
+    // nobody reads stats().
+    await this.query("cleanup", this.sql.foldJobCounts, []);
     return rowCount ?? 0;
   }
 
-  /** {@inheritDoc @sched/core#Store.stats} */
+  /**
+   * {@inheritDoc @sched/core#Store.stats}
+   *
+   * Reads the counts that triggers on the jobs table keep per queue and status (see
+   * migrations/006_operations.sql), folding the changes appended since the last read: no scan of
+   * the jobs.
+   */
   async stats(): Promise<Stats> {
     this.assertOpen();
-    // count(*) is a bigint, which pg returns as a string.
+    // The counts are bigints, which pg returns as strings.
     const { rows } = await this.query<{ queue: string; status: JobStatus; count: string }>(
       "stats",
       this.sql.stats,

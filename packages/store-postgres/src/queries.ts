@@ -1,3 +1,4 @@
+import addThroughput from "../sql/add-throughput.sql";
 import cancelJob from "../sql/cancel-job.sql";
 import claimDueJobs from "../sql/claim-due-jobs.sql";
 import cleanup from "../sql/cleanup.sql";
@@ -5,31 +6,40 @@ import completeAndRemoveJobs from "../sql/complete-and-remove-jobs.sql";
 import completeJobs from "../sql/complete-jobs.sql";
 import createDedupedJob from "../sql/create-deduped-job.sql";
 import createSchema from "../sql/create-schema.sql";
+import deleteJobs from "../sql/delete-jobs.sql";
 import deleteSchedule from "../sql/delete-schedule.sql";
 import epoch from "../sql/epoch.sql";
 import failJob from "../sql/fail-job.sql";
 import fireScheduleTick from "../sql/fire-schedule-tick.sql";
+import foldJobCounts from "../sql/fold-job-counts.sql";
 import getJob from "../sql/get-job.sql";
 import getQueue from "../sql/get-queue.sql";
 import getSchedule from "../sql/get-schedule.sql";
 import insertJobs from "../sql/insert-jobs.sql";
 import insertScheduleIfAbsent from "../sql/insert-schedule-if-absent.sql";
+import listInstances from "../sql/list-instances.sql";
 import listJobs from "../sql/list-jobs.sql";
+import listJobsDesc from "../sql/list-jobs-desc.sql";
 import listQueues from "../sql/list-queues.sql";
 import listSchedules from "../sql/list-schedules.sql";
 import migrationLock from "../sql/migration-lock.sql";
 import migrationsTableExists from "../sql/migrations-table-exists.sql";
 import nextDueAt from "../sql/next-due-at.sql";
 import ping from "../sql/ping.sql";
+import promoteJob from "../sql/promote-job.sql";
 import rateLimitJob from "../sql/rate-limit-job.sql";
 import recoverExpiredLeases from "../sql/recover-expired-leases.sql";
 import releaseJobs from "../sql/release-jobs.sql";
+import removeInstance from "../sql/remove-instance.sql";
 import renewLeases from "../sql/renew-leases.sql";
 import replaceScheduleIfDefinedAs from "../sql/replace-schedule-if-defined-as.sql";
 import requeueJob from "../sql/requeue-job.sql";
+import retryJobs from "../sql/retry-jobs.sql";
+import saveInstance from "../sql/save-instance.sql";
 import schemaExists from "../sql/schema-exists.sql";
 import schemaVersion from "../sql/schema-version.sql";
 import stats from "../sql/stats.sql";
+import throughput from "../sql/throughput.sql";
 import uniqueKeyHolder from "../sql/unique-key-holder.sql";
 import updateQueue from "../sql/update-queue.sql";
 import upsertSchedule from "../sql/upsert-schedule.sql";
@@ -50,6 +60,7 @@ import { fillNames, type TableNames } from "./identifiers.js";
  * delivered when it commits, and not at all when it rolls back.
  */
 const STATEMENTS = {
+  addThroughput,
   cancelJob,
   claimDueJobs,
   cleanup,
@@ -57,31 +68,40 @@ const STATEMENTS = {
   completeJobs,
   createDedupedJob,
   createSchema,
+  deleteJobs,
   deleteSchedule,
   epoch,
   failJob,
   fireScheduleTick,
+  foldJobCounts,
   getJob,
   getQueue,
   getSchedule,
   insertJobs,
   insertScheduleIfAbsent,
+  listInstances,
   listJobs,
+  listJobsDesc,
   listQueues,
   listSchedules,
   migrationLock,
   migrationsTableExists,
   nextDueAt,
   ping,
+  promoteJob,
   rateLimitJob,
   recoverExpiredLeases,
   releaseJobs,
+  removeInstance,
   renewLeases,
   replaceScheduleIfDefinedAs,
   requeueJob,
+  retryJobs,
+  saveInstance,
   schemaExists,
   schemaVersion,
   stats,
+  throughput,
   uniqueKeyHolder,
   updateQueue,
   upsertSchedule,

@@ -21,9 +21,18 @@ afterAll(async () => {
 storeConformance("PostgresStore", () => schemas.store(schema), {
   cleanup: async (store) => {
     const { tablePrefix } = store as PostgresStore;
-    const tables = ["jobs", "schedules", "queues", "queue_groups", "group_arrivals", "dedupe_windows"].map(
-      (table) => `"${schema}"."${tablePrefix}${table}"`,
-    );
+    const tables = [
+      "jobs",
+      "schedules",
+      "queues",
+      "queue_groups",
+      "group_arrivals",
+      "dedupe_windows",
+      "job_counts",
+      "job_count_deltas",
+      "instances",
+      "throughput",
+    ].map((table) => `"${schema}"."${tablePrefix}${table}"`);
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
   },
   // A second instance: the same schema, a pool and LISTEN connection of its own.
@@ -41,6 +50,10 @@ storeConformance("PostgresStore", () => schemas.store(schema), {
       "queue_groups",
       "group_arrivals",
       "dedupe_windows",
+      "job_counts",
+      "job_count_deltas",
+      "instances",
+      "throughput",
     ].map((table) => `"${schema}"."${tablePrefix}${table}"`);
     await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
   },

@@ -50,7 +50,7 @@ async function appliedVersions(schema: string, prefix = "scheduler_"): Promise<n
 }
 
 describe("migrate()", () => {
-  it("creates the schema, the nine tables and records the version", async () => {
+  it("creates the schema, the thirteen tables and records the version", async () => {
     const schema = schemas.name();
     const store = schemas.store(schema);
     try {
@@ -58,6 +58,9 @@ describe("migrate()", () => {
       expect(await tablesIn(schema)).toEqual([
         "scheduler_dedupe_windows",
         "scheduler_group_arrivals",
+        "scheduler_instances",
+        "scheduler_job_count_deltas",
+        "scheduler_job_counts",
         "scheduler_jobs",
         "scheduler_locks",
         "scheduler_meta",
@@ -65,6 +68,7 @@ describe("migrate()", () => {
         "scheduler_queue_groups",
         "scheduler_queues",
         "scheduler_schedules",
+        "scheduler_throughput",
       ]);
       expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
       await store.ping();
@@ -751,6 +755,42 @@ describe("upgrading a schema of release 4 (migrations 001 to 004)", () => {
         [JSON.stringify([job])],
       );
       expect(await store.getJob("from-release-4")).toMatchObject({ group: null, payload: { n: 1 } });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("upgrading a schema of release 5 (migrations 001 to 005)", () => {
+  it("migrate() counts the jobs already there, and the counts then follow every change", async () => {
+    const schema = await schemaAtVersion(5, "sched_v5");
+    const store = schemas.store(schema);
+    try {
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, scheduled_at, created_at, completed_at)
+         SELECT 'job-' || i, 'migration-test', CASE WHEN i % 3 = 0 THEN 'b' ELSE 'a' END,
+           CASE WHEN i % 2 = 0 THEN 'completed' ELSE 'pending' END, $1::timestamptz,
+           $1::timestamptz + i * interval '1 ms', CASE WHEN i % 2 = 0 THEN $1::timestamptz END
+         FROM generate_series(1, 12) AS i`,
+        [T0],
+      );
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      const stats = await store.stats();
+      // a: 1 2 4 5 7 8 10 11 (pending: 1 5 7 11; completed: 2 4 8 10); b: 3 6 9 12 (pending: 3 9).
+      expect(stats).toMatchObject({ pending: 6, completed: 6 });
+      expect(stats.byQueue?.a).toMatchObject({ pending: 4, completed: 4 });
+      expect(stats.byQueue?.b).toMatchObject({ pending: 2, completed: 2 });
+      // A statement of release 5 (which knows nothing of the counts) is counted by the triggers.
+      await schemas.admin.query(
+        `DELETE FROM "${schema}".scheduler_jobs WHERE queue = 'b' AND status = 'pending'`,
+      );
+      expect((await store.stats()).byQueue?.b).toMatchObject({ pending: 0, completed: 2 });
+      const page = await store.listJobs({ queue: "a", status: "completed", limit: 3 });
+      expect(page.jobs.map((job) => job.id)).toEqual(["job-2", "job-4", "job-8"]);
+      expect(
+        (await store.listJobs({ queue: "a", status: "completed", cursor: page.nextCursor })).jobs,
+      ).toHaveLength(1);
     } finally {
       await store.close();
     }

@@ -1,0 +1,15 @@
+-- $1 id, $2 now, $3 channel or null. Returns the job, made pending and due now when it was
+-- scheduled or failed (`promoted` true, its queue woken), else unchanged (`promoted` false). The
+-- last branch reads the snapshot from before the update: it returns the job exactly when the
+-- first branch changed nothing.
+WITH promoted AS (
+  UPDATE "{{schema}}"."{{prefix}}jobs"
+  SET status = 'pending', scheduled_at = $2
+  WHERE id = $1 AND status IN ('scheduled', 'failed')
+  RETURNING *
+), notified AS (
+  SELECT "{{schema}}"."{{prefix}}notify_queues"($3, array(SELECT queue FROM promoted)) AS sent
+)
+SELECT *, (SELECT sent FROM notified) >= 0 AS promoted FROM promoted
+UNION ALL
+SELECT *, false FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 AND NOT EXISTS (SELECT FROM promoted)
