@@ -299,6 +299,14 @@ export class PostgresStore implements Store {
     return rowCount ?? 0;
   }
 
+  /** {@inheritDoc @sched/core#Store.deleteJob} */
+  async deleteJob(id: string): Promise<Job | null> {
+    this.assertOpen();
+    const { rows } = await this.query<JobRow>("deleteJob", this.sql.deleteJob, [id]);
+    const row = rows[0];
+    return row === undefined ? null : toJob(row);
+  }
+
   /** {@inheritDoc @sched/core#Store.promoteJob} */
   async promoteJob(id: string, now: Date): Promise<Job | null> {
     this.assertOpen();

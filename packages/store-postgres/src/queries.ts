@@ -26,6 +26,7 @@ import migrationLock from "../sql/migration-lock.sql";
 import migrationsTableExists from "../sql/migrations-table-exists.sql";
 import nextDueAt from "../sql/next-due-at.sql";
 import ping from "../sql/ping.sql";
+import deleteJob from "../sql/delete-job.sql";
 import promoteJob from "../sql/promote-job.sql";
 import rateLimitJob from "../sql/rate-limit-job.sql";
 import recoverExpiredLeases from "../sql/recover-expired-leases.sql";
@@ -89,6 +90,7 @@ const STATEMENTS = {
   nextDueAt,
   ping,
   promoteJob,
+  deleteJob,
   rateLimitJob,
   recoverExpiredLeases,
   releaseJobs,

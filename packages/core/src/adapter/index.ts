@@ -27,7 +27,6 @@ export {
   type JobSelector,
   type JobStatus,
 } from "../jobs/job.js";
-export { decodeJobCursor, encodeJobCursor, type JobCursor } from "../jobs/cursor.js";
 export type { Stats } from "../jobs/stats.js";
 export type { Leader } from "../leadership/leader.js";
 export {
