@@ -45,7 +45,14 @@ function processTree(pid) {
   for (let i = 0; i < pids.length; i++) {
     const children = `/proc/${pids[i]}/task/${pids[i]}/children`;
     if (!existsSync(children)) continue;
-    for (const child of readFileSync(children, "utf8").split(/\s+/).filter(Boolean)) pids.push(Number(child));
+    let listed = "";
+    try {
+      listed = readFileSync(children, "utf8");
+    } catch {
+      // The process ended between the check and the read: it has no children left to find.
+      continue;
+    }
+    for (const child of listed.split(/\s+/).filter(Boolean)) pids.push(Number(child));
   }
   return pids;
 }
