@@ -159,7 +159,10 @@ export function crashSuite(): void {
         // Every job completes.
         await waitFor(
           async () => {
-            const done = (await store.listJobs({ status: "completed", limit: 1_000 })).jobs.catch(() => []);
+            const done = await store
+              .listJobs({ status: "completed", limit: 1_000 })
+              .then((page) => page.jobs)
+              .catch(() => []);
             return done.length === ids.length;
           },
           120_000,

@@ -193,7 +193,7 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
             .every((l) => l.includes(" dead doomed")),
         ).toBe(true);
         await waitFor(
-          async () => ((await store.listJobs({ name: "dead", status: "completed" })).jobs).length === 5,
+          async () => (await store.listJobs({ name: "dead", status: "completed" })).jobs.length === 5,
           10_000,
           "the dead-letter jobs to complete",
         );
