@@ -1,17 +1,9 @@
-import { type JobStatus, parseDuration } from "@sched/core";
+import { JOB_STATUSES, type JobStatus, parseDuration } from "@sched/core";
 import type { Command } from "commander";
 import { usageError } from "./exit-codes.js";
 import type { JobPageRequest, JobSelector } from "./operations-api.js";
 
-const STATUSES: readonly JobStatus[] = [
-  "pending",
-  "scheduled",
-  "running",
-  "completed",
-  "failed",
-  "dead",
-  "cancelled",
-];
+const STATUSES: readonly JobStatus[] = JOB_STATUSES;
 
 /** The job filter flags as commander parses them. */
 export interface JobFilterFlags {

@@ -40,12 +40,15 @@ function missingPackageOf(err: unknown): string | null {
 }
 
 /**
- * Imports an adapter package as the application would. A bare `import(name)` resolves from
- * @sched/core's own folder, which finds the package only where dependencies are hoisted (npm,
- * yarn); pnpm keeps each package's dependencies beside it, so the adapter the application installed
- * is found from the application's folders instead: the main script's, then the working directory.
+ * Imports an optional package (an adapter, `@sched/http`) as the application would. A bare
+ * `import(name)` resolves from @sched/core's own folder, which finds the package only where
+ * dependencies are hoisted (npm, yarn); pnpm keeps each package's dependencies beside it, so the
+ * package the application installed is found from the application's folders instead: the main
+ * script's, then the working directory.
+ *
+ * @throws the import's error (code `ERR_MODULE_NOT_FOUND` when it is found nowhere).
  */
-const defaultLoader: ModuleLoader = async (name) => {
+export const loadInstalledModule: ModuleLoader = async (name) => {
   try {
     return await import(name);
   } catch (err) {
@@ -106,7 +109,7 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
 export async function createSchedulerFromEnv(
   env: Env = process.env,
   overrides: SchedulerOptions = {},
-  load: ModuleLoader = defaultLoader,
+  load: ModuleLoader = loadInstalledModule,
 ): Promise<Scheduler> {
   const config: Config = configFromEnv(env);
   const options: SchedulerOptions = { ...optionsFromConfig(config), ...overrides };

@@ -40,7 +40,7 @@ export {
   toError,
   UnknownHandlerError,
 } from "./errors.js";
-export { createSchedulerFromEnv, type ModuleLoader } from "./from-env.js";
+export { createSchedulerFromEnv, loadInstalledModule, type ModuleLoader } from "./from-env.js";
 export type { HandlerOptions } from "./handlers/handler-registry.js";
 export {
   type StandardSchemaV1,
@@ -55,6 +55,7 @@ export {
   ACTIVE_STATUSES,
   type AttemptFailure,
   FINAL_STATUSES,
+  JOB_STATUSES,
   type Job,
   type JobFilter,
   type JobPage,

@@ -1,18 +1,10 @@
-import type { JobSelector, JobStatus } from "@sched/core";
+import { JOB_STATUSES, type JobSelector, type JobStatus } from "@sched/core";
 import { HttpError } from "./http-error.js";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const STATUSES: readonly JobStatus[] = [
-  "pending",
-  "scheduled",
-  "running",
-  "completed",
-  "failed",
-  "dead",
-  "cancelled",
-];
+const STATUSES: readonly JobStatus[] = JOB_STATUSES;
 
 // What @sched/core accepts as a queue or schedule name.
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;

@@ -5,6 +5,17 @@
  */
 export type JobStatus = "pending" | "scheduled" | "running" | "completed" | "failed" | "dead" | "cancelled";
 
+/** Every status of a job, in the order of its life. */
+export const JOB_STATUSES: readonly JobStatus[] = [
+  "scheduled",
+  "pending",
+  "running",
+  "failed",
+  "completed",
+  "dead",
+  "cancelled",
+];
+
 /** The statuses in which a job may still run; a `uniqueKey` is held while its job is in one of them. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["scheduled", "pending", "running", "failed"];
 
