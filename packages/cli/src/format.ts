@@ -9,7 +9,7 @@ export function formatSpan(ms: number): string {
   const abs = Math.abs(ms);
   const sign = ms < 0 ? "-" : "";
   if (abs < 1000) return `${sign}${Math.round(abs)}ms`;
-  const s = Math.floor(abs / 1000);
+  const s = Math.round(abs / 1000);
   if (s < 60) return `${sign}${s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${sign}${m}m${s % 60 ? `${s % 60}s` : ""}`;

@@ -90,6 +90,7 @@ describe("instances and throughput", () => {
       queues: ["q"],
       busy: 0,
       leader: true,
+      distributed: false,
     });
     await b.s.stop({ timeout: 0 });
     expect((await a.s.listInstances()).map((instance) => instance.id)).toEqual([a.s.instanceId]);

@@ -175,7 +175,18 @@ const schemas: Record<string, Schema> = {
   },
   Instance: {
     type: "object",
-    required: ["id", "host", "pid", "version", "queues", "workers", "busy", "leader", "lastSeenAt"],
+    required: [
+      "id",
+      "host",
+      "pid",
+      "version",
+      "queues",
+      "workers",
+      "busy",
+      "leader",
+      "distributed",
+      "lastSeenAt",
+    ],
     properties: {
       id: { type: "string" },
       host: { type: "string" },
@@ -184,7 +195,11 @@ const schemas: Record<string, Schema> = {
       queues: { type: ["array", "null"], items: { type: "string" } },
       workers: { type: "integer" },
       busy: { type: "integer" },
-      leader: { type: "boolean" },
+      leader: {
+        type: "boolean",
+        description: "Fires schedules: the elected leader, or any instance without distributed mode.",
+      },
+      distributed: { type: "boolean", description: "Takes part in leader election." },
       startedAt: dateTime,
       lastSeenAt: dateTime,
     },

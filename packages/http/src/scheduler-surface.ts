@@ -9,6 +9,8 @@ export type OperableScheduler = Pick<
   | "now"
   | "instanceId"
   | "isLeader"
+  | "running"
+  | "options"
   | "stats"
   | "listQueues"
   | "getQueue"

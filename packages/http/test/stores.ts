@@ -19,19 +19,23 @@ export interface StoreKind {
 
 export const memory: StoreKind = { name: "memory", create: () => undefined, cleanup: async () => {} };
 
-/** PostgreSQL, one schema per test file. */
+/** PostgreSQL, one schema per store created (per test). */
 export function postgres(): StoreKind {
-  const schema = `sched_http_${randomBytes(6).toString("hex")}`;
+  const schemas: string[] = [];
   return {
     name: "postgres",
-    create: () =>
-      new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 3 }),
+    create: () => {
+      const schema = `sched_http_${randomBytes(6).toString("hex")}`;
+      schemas.push(schema);
+      return new PostgresStore({ connectionString: POSTGRES_URL, schema, autoMigrate: true, poolSize: 3 });
+    },
     async cleanup() {
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();
       try {
         await admin.query("SET client_min_messages = warning");
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        for (const schema of schemas.splice(0))
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await admin.end();
       }
@@ -39,21 +43,27 @@ export function postgres(): StoreKind {
   };
 }
 
-/** Redis, one key prefix per test file. */
+/** Redis, one key prefix per store created (per test). */
 export function redis(): StoreKind {
-  const keyPrefix = `sched-test:http:${randomBytes(5).toString("hex")}:`;
+  const prefixes: string[] = [];
   return {
     name: "redis",
-    create: () => new RedisStore({ url: REDIS_URL, keyPrefix }),
+    create: () => {
+      const keyPrefix = `sched-test:http:${randomBytes(5).toString("hex")}:`;
+      prefixes.push(keyPrefix);
+      return new RedisStore({ url: REDIS_URL, keyPrefix });
+    },
     async cleanup() {
       const admin = new Redis(REDIS_URL);
       try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await admin.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
-          cursor = next;
-          if (keys.length > 0) await admin.del(...keys);
-        } while (cursor !== "0");
+        for (const keyPrefix of prefixes.splice(0)) {
+          let cursor = "0";
+          do {
+            const [next, keys] = await admin.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
+            cursor = next;
+            if (keys.length > 0) await admin.del(...keys);
+          } while (cursor !== "0");
+        }
       } finally {
         await admin.quit();
       }

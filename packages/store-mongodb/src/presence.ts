@@ -14,6 +14,7 @@ export interface InstanceDocument {
   workers: number;
   busy: number;
   leader: boolean;
+  distributed: boolean;
   startedAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
@@ -48,6 +49,7 @@ export async function saveInstance(access: PresenceAccess, instance: InstanceRec
     workers: instance.workers,
     busy: instance.busy,
     leader: instance.leader,
+    distributed: instance.distributed,
     startedAt: instance.startedAt,
     lastSeenAt: instance.lastSeenAt,
     expiresAt: instance.expiresAt,
@@ -91,6 +93,7 @@ export async function listInstances(access: PresenceAccess, now: Date): Promise<
     workers: document.workers,
     busy: document.busy,
     leader: document.leader,
+    distributed: document.distributed,
     startedAt: document.startedAt,
     lastSeenAt: document.lastSeenAt,
     expiresAt: document.expiresAt,

@@ -179,6 +179,7 @@ CREATE TABLE "{{schema}}"."{{prefix}}instances" (
   workers integer NOT NULL,
   busy integer NOT NULL,
   leader boolean NOT NULL,
+  distributed boolean NOT NULL,
   started_at timestamptz NOT NULL,
   last_seen_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,

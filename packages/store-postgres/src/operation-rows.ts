@@ -62,6 +62,7 @@ export interface InstanceRow {
   workers: number;
   busy: number;
   leader: boolean;
+  distributed: boolean;
   started_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -78,6 +79,7 @@ export function toInstance(row: InstanceRow): InstanceRecord {
     workers: row.workers,
     busy: row.busy,
     leader: row.leader,
+    distributed: row.distributed,
     startedAt: row.started_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
@@ -98,6 +100,7 @@ export function instanceParams(instance: InstanceRecord): unknown[] {
     iso(instance.startedAt, "startedAt"),
     iso(instance.lastSeenAt, "lastSeenAt"),
     iso(instance.expiresAt, "expiresAt"),
+    instance.distributed,
   ];
 }
 

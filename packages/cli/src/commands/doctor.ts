@@ -168,16 +168,23 @@ async function checkInstances(session: Session, timeout: number, add: Add): Prom
     instances.length === 0 ? "warning" : "ok",
     instances.length === 0 ? "no scheduler is running on this store" : `${instances.length} running`,
   );
-  const leaders = instances.filter((instance) => instance.leader);
-  if (leaders.length === 1) add("leader", "ok", `${(leaders[0] as Instance).id} leads`);
-  else if (leaders.length === 0)
+  // Instances without distributed mode each fire schedules (a compare-and-set keeps every tick to
+  // one job); only the ones that elect a leader must have exactly one.
+  const electing = instances.filter((instance) => instance.distributed);
+  const solo = instances.filter((instance) => !instance.distributed);
+  const leaders = electing.filter((instance) => instance.leader);
+  if (electing.length === 0 && solo.length > 0)
+    add("leader", "ok", `no leader election: each of ${solo.length} instance(s) fires schedules`);
+  else if (leaders.length === 1) add("leader", "ok", `${(leaders[0] as Instance).id} leads`);
+  else if (leaders.length === 0 && electing.length > 0)
     add("leader", "problem", "no instance leads: schedules do not fire and expired leases are not recovered");
-  else
+  else if (leaders.length > 1)
     add(
       "leader",
       "problem",
       `${leaders.length} instances claim to lead: ${leaders.map((l) => l.id).join(", ")}`,
     );
+  else add("leader", "warning", "no instance runs: nothing fires schedules");
   return instances;
 }
 

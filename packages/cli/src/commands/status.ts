@@ -16,7 +16,11 @@ export function registerStatusCommand(program: Command, context: CommandContext)
           session.scheduler.listQueues(),
           session.scheduler.listInstances(),
         ]);
-        const leader = instances.find((instance) => instance.leader)?.id ?? null;
+        // The elected leader; without leader election, the one instance running (several such
+        // instances each fire schedules, and none leads).
+        const leader =
+          instances.find((instance) => instance.leader && instance.distributed)?.id ??
+          (instances.length === 1 && !instances[0]?.distributed ? (instances[0]?.id ?? null) : null);
         const now = context.now();
         print(context, flags, { store: session.storeKind, queues, instances, leader }, () =>
           [

@@ -86,6 +86,7 @@ export class Presence {
       workers: this.options.workers,
       busy,
       leader,
+      distributed: this.options.distributed.enabled,
       startedAt: new Date(this.startedAt),
       lastSeenAt: new Date(now),
       expiresAt: new Date(now + PRESENCE_TTL_MS),

@@ -753,8 +753,13 @@ export interface InstanceRecord {
   workers: number;
   /** How many jobs it runs now. */
   busy: number;
-  /** Whether it is the leader (fires schedules). */
+  /**
+   * Whether it fires schedules: the leader when `distributed` is on (one instance at a time), or
+   * every instance when it is off.
+   */
   leader: boolean;
+  /** Whether it takes part in leader election (`distributed.enabled`). */
+  distributed: boolean;
   startedAt: Date;
   /** The last heartbeat. */
   lastSeenAt: Date;

@@ -22,10 +22,15 @@ export function statusRoutes(api: Api, deps: RouteDeps): void {
       scheduler.listQueues(),
       scheduler.listInstances(),
     ]);
-    // This instance knows its own leadership at once; the others' records say it within a heartbeat.
-    const leader = scheduler.isLeader
-      ? scheduler.instanceId
-      : (instances.find((instance) => instance.leader)?.id ?? null);
+    // The elected leader among the running instances; without leader election, the one instance
+    // running (several such instances each fire schedules, and none leads). The handler's own
+    // scheduler knows its leadership before its record says it, but only while it runs.
+    const solo = instances.length === 1 && !instances[0]?.distributed ? (instances[0]?.id ?? null) : null;
+    const own =
+      scheduler.running && scheduler.options.distributed.enabled && scheduler.isLeader
+        ? scheduler.instanceId
+        : null;
+    const leader = instances.find((instance) => instance.leader && instance.distributed)?.id ?? own ?? solo;
     return c.json({ stats, queues, instances, leader, now: new Date(scheduler.now()) });
   });
 

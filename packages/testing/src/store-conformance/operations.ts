@@ -23,6 +23,7 @@ function instance(id: string, seenAt: Date, overrides: Partial<InstanceRecord> =
     workers: 10,
     busy: 3,
     leader: false,
+    distributed: true,
     startedAt: at(0),
     lastSeenAt: seenAt,
     expiresAt: new Date(seenAt.getTime() + 30_000),
@@ -167,11 +168,13 @@ export function describeOperations(ctx: StoreSuiteContext): void {
     describe("instances", () => {
       it("saveInstance writes and replaces a record; listInstances leaves out expired ones, ordered by id", async () => {
         await ctx.store.saveInstance(instance("b", at(0)));
-        await ctx.store.saveInstance(instance("a", at(0), { leader: true, queues: null }));
+        await ctx.store.saveInstance(
+          instance("a", at(0), { leader: true, queues: null, distributed: false }),
+        );
         await ctx.store.saveInstance(instance("b", at(20_000), { busy: 7 }));
         const listed = await ctx.store.listInstances(at(25_000));
         expect(listed).toEqual([
-          instance("a", at(0), { leader: true, queues: null }),
+          instance("a", at(0), { leader: true, queues: null, distributed: false }),
           instance("b", at(20_000), { busy: 7 }),
         ]);
         expect((await ctx.store.listInstances(at(40_000))).map((i) => i.id)).toEqual(["b"]);
