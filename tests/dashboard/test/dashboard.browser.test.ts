@@ -190,11 +190,14 @@ describe("pages render the scheduler's data", () => {
     try {
       const stored = await fixture.scheduler.listSchedules();
       const rows = page.getByTestId("schedule-row");
+      await rows.first().waitFor();
       await expect(rows.count()).resolves.toBe(stored.length);
       const nightly = page.locator('[data-testid="schedule-row"][data-schedule="nightly-digest"]');
       await expect(nightly.textContent()).resolves.toContain("0 3 * * *");
       await expect(nightly.getByTestId("schedule-last-run").textContent()).resolves.toBe("never");
       await nightly.getByTestId("schedule-preview").click();
+      // The next runs arrive from the API after the click.
+      await page.getByTestId("schedule-next-item").first().waitFor();
       const next = await page
         .getByTestId("schedule-next-item")
         .evaluateAll((items) => items.map((i) => i.getAttribute("data-at")));
