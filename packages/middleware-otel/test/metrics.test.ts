@@ -267,6 +267,12 @@ describe("resources", () => {
     await s.stop();
     await t.shutdown();
     await until(() => activeResources().length <= before.length);
-    expect(activeResources()).toEqual(before);
+    // Nothing of this test's is left: each kind of resource is at most as many as before (a timer
+    // an earlier test left behind may end meanwhile, so there may be fewer).
+    const countOf = (list: string[]) =>
+      list.reduce((m, r) => m.set(r, (m.get(r) ?? 0) + 1), new Map<string, number>());
+    const left = countOf(activeResources());
+    const had = countOf(before);
+    for (const [kind, n] of left) expect(n, kind).toBeLessThanOrEqual(had.get(kind) ?? 0);
   });
 });
