@@ -216,7 +216,11 @@ describe("pages render the scheduler's data", () => {
     try {
       await page.getByTestId("dead-table").waitFor();
       expect(await rowIds(page, "dead-table")).toEqual([fixture.jobs.dead]);
-      await expect(page.getByTestId("dead-count").textContent()).resolves.toBe("1");
+      // The count arrives with its own request; wait for it rather than read a placeholder.
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid="dead-count"]')?.textContent === n,
+        "1",
+      );
       await expect(page.getByTestId("dead-table").textContent()).resolves.toContain("SMTP 550");
       await screenshot(page, "dead-letters");
     } finally {
@@ -433,7 +437,11 @@ describe("a write session acts", () => {
     const page = await open(WRITE_TOKEN, "#/dead?queue=emails");
     try {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 4);
-      await expect(page.getByTestId("dead-count").textContent()).resolves.toBe("4");
+      // The count arrives with its own request; wait for it rather than read a placeholder.
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid="dead-count"]')?.textContent === n,
+        "4",
+      );
 
       // one: sync-crm always fails, so with no retries left it is dead again after one more attempt
       await page
