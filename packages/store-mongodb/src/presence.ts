@@ -3,22 +3,8 @@ import type { Collection, ObjectId } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
 import { documentIdOf } from "./documents.js";
 
-/** An instance's presence record as stored; `_id` is derived from its id. */
-export interface InstanceDocument {
-  _id: ObjectId;
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  queues: string[] | null;
-  workers: number;
-  busy: number;
-  leader: boolean;
-  distributed: boolean;
-  startedAt: Date;
-  lastSeenAt: Date;
-  expiresAt: Date;
-}
+/** An instance's presence record as stored: the record itself, with `_id` derived from its id. */
+export type InstanceDocument = InstanceRecord & { _id: ObjectId };
 
 /** The instances collection, and the time limit each operation is sent with. */
 export interface PresenceAccess {

@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimOptions, Job, JobRef, NewJobRecord } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MongoStore } from "../src/index.js";
-import { startDeployment, type TestDeployment, uniquePrefix } from "./servers.js";
+import type { MongoStore } from "../src/index.js";
+import {
+  storesOnOnePrefix as sharedStoresOnOnePrefix,
+  startDeployment,
+  type TestDeployment,
+} from "./servers.js";
 
 // The store-specific side of queue controls on MongoDB: the claim lock between instances, the
 // control and group documents, and the operators they rely on ($max, $first after $sort), on the
@@ -22,19 +26,9 @@ afterAll(async () => {
   await deployment?.stop();
 });
 
-async function storesOnOnePrefix(count: number): Promise<MongoStore[]> {
-  const prefix = uniquePrefix("ctl");
-  const stores: MongoStore[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const client = i === 0 ? deployment.client : deployment.newClient();
-    if (i > 0) opened.push(client);
-    const store = new MongoStore({ client, dbName: DB, collectionPrefix: prefix });
-    opened.push(store);
-    await store.migrate();
-    stores.push(store);
-  }
-  return stores;
-}
+/** `count` stores on one fresh prefix, as `count` instances would open them. */
+const storesOnOnePrefix = (count: number): Promise<MongoStore[]> =>
+  sharedStoresOnOnePrefix(deployment, DB, "ctl", count, opened);
 
 let sequence = 0;
 function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {

@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { encodeJobCursor, type NewJobRecord } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MongoStore } from "../src/index.js";
-import { startDeployment, type TestDeployment, uniquePrefix } from "./servers.js";
+import type { MongoStore } from "../src/index.js";
+import {
+  storesOnOnePrefix as sharedStoresOnOnePrefix,
+  startDeployment,
+  type TestDeployment,
+} from "./servers.js";
 
 // The store-specific side of the operations surface on MongoDB: how a cursor's bound meets the
 // selector's createdAt range, retryJobs over keyed and unkeyed jobs together, staged batches left
@@ -23,19 +27,9 @@ afterAll(async () => {
   await deployment?.stop();
 });
 
-async function storesOnOnePrefix(count: number): Promise<MongoStore[]> {
-  const prefix = uniquePrefix("ops");
-  const stores: MongoStore[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const client = i === 0 ? deployment.client : deployment.newClient();
-    if (i > 0) opened.push(client);
-    const store = new MongoStore({ client, dbName: DB, collectionPrefix: prefix });
-    opened.push(store);
-    await store.migrate();
-    stores.push(store);
-  }
-  return stores;
-}
+/** `count` stores on one fresh prefix, as `count` instances would open them. */
+const storesOnOnePrefix = (count: number): Promise<MongoStore[]> =>
+  sharedStoresOnOnePrefix(deployment, DB, "ops", count, opened);
 
 let sequence = 0;
 function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {

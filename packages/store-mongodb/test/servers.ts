@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { congodb } from "@push.rocks/smartmongo";
 import { MongoClient } from "mongodb";
+import { MongoStore } from "../src/index.js";
 
 /** The URL of a real MongoDB (a replica set, server 6.0 or later) to run against, when set. */
 export const REAL_MONGODB_URL = process.env.SCHEDULER_MONGODB_URL ?? process.env.SCHED_MONGODB_URL;
@@ -49,4 +50,29 @@ export async function startDeployment(): Promise<TestDeployment> {
 /** A collection prefix no other test uses. */
 export function uniquePrefix(label: string): string {
   return `t_${label}_${randomUUID().slice(0, 8)}_`;
+}
+
+/**
+ * `count` migrated stores on one fresh collection prefix of `dbName`, as `count` instances would
+ * open them: the first on the deployment's client, each other on a client of its own. Every store
+ * and extra client is pushed to `opened`, for the test file to close.
+ */
+export async function storesOnOnePrefix(
+  deployment: TestDeployment,
+  dbName: string,
+  label: string,
+  count: number,
+  opened: { close(): Promise<void> }[],
+): Promise<MongoStore[]> {
+  const prefix = uniquePrefix(label);
+  const stores: MongoStore[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const client = i === 0 ? deployment.client : deployment.newClient();
+    if (i > 0) opened.push(client);
+    const store = new MongoStore({ client, dbName, collectionPrefix: prefix });
+    opened.push(store);
+    await store.migrate();
+    stores.push(store);
+  }
+  return stores;
 }
