@@ -1,10 +1,10 @@
+import { FaultProxy } from "@sched/test-servers";
 import { waitFor } from "@sched/testing";
 import { leaderConformance } from "@sched/testing/conformance";
 import { MongoClient } from "mongodb";
 import { afterEach, describe, it } from "vitest";
 import { leaseId, MongoLeader } from "../src/index.js";
 import { onRealMongo, urlFor, useMongo } from "./mongo.js";
-import { FaultProxy } from "./proxy.js";
 
 const target = useMongo("conformance");
 const where = onRealMongo ? "a real MongoDB" : "the CongoDB emulator";

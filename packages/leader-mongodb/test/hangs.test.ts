@@ -1,9 +1,9 @@
 import type { Duration } from "@sched/core";
+import { FaultProxy } from "@sched/test-servers";
 import { recordingLogger } from "@sched/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { MongoLeader } from "../src/index.js";
 import { uniqueName, urlFor, useMongo } from "./mongo.js";
-import { FaultProxy } from "./proxy.js";
 
 // A server that hangs: a proxy holds every answer, with the connections left open, so only the
 // leader's own limits end a call.

@@ -292,12 +292,24 @@ describe("MIGRATION_REQUIRED", () => {
 });
 
 /** A schema with the tables of the release that needed migration `version`, as it left them. */
-async function schemaAtVersion(version: number, label: string): Promise<string> {
+function schemaAtVersion(version: number, label: string): Promise<string> {
+  return schemaMigratedByHand(label, { upTo: version });
+}
+
+/**
+ * A new schema with the migrations up to `upTo` (default: all) applied by hand, each in its own
+ * transaction, as a DBA applying the SQL files would.
+ */
+async function schemaMigratedByHand(
+  label: string,
+  options: { upTo?: number; tablePrefix?: string } = {},
+): Promise<string> {
   const schema = schemas.name(label);
+  const migrations = loadMigrations({ schema, tablePrefix: options.tablePrefix });
   const client = await schemas.admin.connect();
   try {
     await client.query(`CREATE SCHEMA "${schema}"`);
-    for (const migration of loadMigrations({ schema }).slice(0, version)) {
+    for (const migration of migrations.slice(0, options.upTo ?? migrations.length)) {
       await client.query("BEGIN");
       await client.query(migration.sql);
       await client.query("COMMIT");
@@ -824,18 +836,7 @@ describe("the SQL files", () => {
   });
 
   it("apply cleanly by hand, and a store then accepts the tables", async () => {
-    const schema = schemas.name("sched_byhand");
-    const client = await schemas.admin.connect();
-    try {
-      await client.query(`CREATE SCHEMA "${schema}"`);
-      for (const migration of loadMigrations({ schema, tablePrefix: "jobs_" })) {
-        await client.query("BEGIN");
-        await client.query(migration.sql);
-        await client.query("COMMIT");
-      }
-    } finally {
-      client.release();
-    }
+    const schema = await schemaMigratedByHand("sched_byhand", { tablePrefix: "jobs_" });
     expect(await appliedVersions(schema, "jobs_")).toEqual(ALL_VERSIONS);
     const store = schemas.store(schema, { tablePrefix: "jobs_" });
     try {

@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { MongoStore } from "@sched/store-mongodb";
+import { FaultProxy } from "@sched/test-servers";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll } from "vitest";
-import { FaultProxy } from "../src/fault-proxy.js";
 import { controlSuite } from "./control-suite.js";
 import { type BackendUnderTest, multiProcessSuite } from "./suite.js";
 

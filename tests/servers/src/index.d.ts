@@ -91,3 +91,25 @@ export class PrivateSentinelGroup {
   /** Kills every process and deletes every folder. */
   remove(): Promise<void>;
 }
+
+/**
+ * A TCP proxy in front of a server, to do to a client's connections what a network or a server
+ * can do to them: drop them all, or hold up every answer. Listens on a free port of 127.0.0.1.
+ */
+export class FaultProxy {
+  private constructor(upstreamHost: string, upstreamPort: number);
+  /** Starts a proxy to `address` (`host:port`, the first of a comma-separated list). */
+  static start(address: string): Promise<FaultProxy>;
+  /** The port it listens on. */
+  readonly port: number;
+  /** How many connections are open through it. */
+  readonly openConnections: number;
+  /** Destroys every open connection; new ones are accepted. */
+  dropConnections(): void;
+  /** Holds every answer of the server until {@link FaultProxy.resume}. */
+  stall(): void;
+  /** Delivers the held answers and forwards again. */
+  resume(): void;
+  /** Drops every connection and stops listening. */
+  close(): Promise<void>;
+}

@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+export { FaultProxy } from "./fault-proxy.mjs";
+
 /** @returns {Promise<number>} a TCP port on 127.0.0.1 that nothing listens on now. */
 export function freePort() {
   return new Promise((resolve, reject) => {
