@@ -26,5 +26,8 @@ export default defineConfig({
     "agenda",
     "@agendajs/mongo-backend",
     "@sched/store-mongodb",
+    // The charts of the growth curves and the soak (orchestrator only).
+    "@observablehq/plot",
+    "linkedom",
   ],
 });

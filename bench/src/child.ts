@@ -5,13 +5,14 @@
 import { workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS } from "./contenders/index.js";
 import { groupOf } from "./groups.js";
+import { GROWTH_WORKLOADS } from "./growth/workloads.js";
 import { noProbe, profilingProbe } from "./probe.js";
 import { type ChildReport, RESULT_MARKER } from "./protocol.js";
 import { WORKLOADS } from "./workloads/index.js";
 
 async function runOne(contenderName: string, workloadName: string): Promise<ChildReport> {
   const entry = CONTENDERS[contenderName];
-  const workload = WORKLOADS[workloadName];
+  const workload = WORKLOADS[workloadName] ?? GROWTH_WORKLOADS[workloadName];
   if (!entry) throw new Error(`unknown contender ${JSON.stringify(contenderName)}`);
   if (!workload) throw new Error(`unknown workload ${JSON.stringify(workloadName)}`);
   const contender = await entry.create();

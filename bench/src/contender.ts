@@ -48,6 +48,11 @@ export interface WorkerSettings {
   concurrency: number;
   /** Queue controls to apply before anything is enqueued; none when absent. */
   controls?: QueueControls;
+  /**
+   * Keep what an earlier `teardown({ keepData: true })` left in the store (the growth curves'
+   * pre-filled rows) instead of starting empty. Only contenders with {@link Contender.claimLatencies} honour it.
+   */
+  keepData?: boolean;
 }
 
 /**
@@ -63,8 +68,21 @@ export interface Contender {
   enqueueOne(job: BenchJob): Promise<void>;
   /** Starts processing: resolves once the worker is running (it may already be running jobs). */
   startWorker(handler: BenchHandler): Promise<void>;
-  /** Stops the worker and closes every connection, timer and listener it opened. */
-  teardown(): Promise<void>;
+  /**
+   * Stops the worker and closes every connection, timer and listener it opened. With `keepData`
+   * the store and its rows stay for the next `setup({ keepData: true })` (growth curves only).
+   */
+  teardown(options?: { keepData?: boolean }): Promise<void>;
+  /**
+   * @sched contenders only: how long each claim from the store took since the last `setup`, in ms
+   * (`performance.now()` around the store's `claimDueJobs`).
+   */
+  claimLatencies?(): readonly number[];
+  /**
+   * @sched contenders only: the bytes the store's data takes on its server now (tables with their
+   * indexes on PostgreSQL, `used_memory` on Redis), or `null` where it cannot be read.
+   */
+  storeBytes?(): Promise<number | null>;
 }
 
 /** A contender's module: how the registry creates it. */

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
 import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
 import { GROUPS, type GroupSelection, peersOf, selectGroups } from "./groups.js";
+import { runGrowth, runSoak } from "./growth/run.js";
 import { resolveNodeBinary } from "./node-binary.js";
 import type { RunResult } from "./protocol.js";
 import { evaluateBar, evaluateVariants, formatValue, renderReport, summarize } from "./report.js";
@@ -18,6 +19,11 @@ import { WORKLOADS, type Workload } from "./workloads/index.js";
 const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
 
 async function main(): Promise<number> {
+  const mode = process.env.BENCH_MODE?.trim() || "compare";
+  if (mode === "growth") return runGrowth(resolveNodeBinary(process.env), process.env);
+  if (mode === "soak") return runSoak(resolveNodeBinary(process.env), process.env);
+  if (mode !== "compare")
+    throw new Error(`BENCH_MODE must be compare, growth or soak, got ${JSON.stringify(mode)}`);
   const run = runConfigFromEnv(process.env, {
     contenders: Object.keys(CONTENDERS),
     defaultContenders: DEFAULT_CONTENDERS,

@@ -9,7 +9,8 @@ const CHILD_SCRIPT = fileURLToPath(new URL("./child.js", import.meta.url));
 /**
  * Runs `workload` for `contender` in a fresh Node.js process on `node`, so that contenders never
  * share a heap, a JIT profile or leftover timers. The child's own output goes to our stderr,
- * prefixed; its result line is parsed. A child that exceeds `timeoutMs` is killed.
+ * prefixed; its result line is parsed. A child that exceeds `timeoutMs` is killed. `env` is
+ * added to this process's environment for the child.
  */
 export function runChild(
   node: NodeBinary,
@@ -17,11 +18,12 @@ export function runChild(
   workload: string,
   run: number,
   timeoutMs: number,
+  env: Record<string, string> = {},
 ): Promise<RunResult> {
   const started = performance.now();
   const child = spawn(node.path, ["--expose-gc", CHILD_SCRIPT, contender, workload], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   const prefix = `[${contender} ${workload}#${run}] `;
   let report: ChildReport | null = null;

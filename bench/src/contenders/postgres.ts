@@ -36,3 +36,21 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
     await client.end();
   }
 }
+
+/** The bytes the tables of `schema` take with their indexes and TOAST (`pg_total_relation_size`). */
+export async function schemaBytes(url: string, schema: string): Promise<number> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
+  const pg = createRequire(import.meta.url)("pg") as PgModule;
+  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-size" });
+  await client.connect();
+  try {
+    const result = (await client.query(
+      `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '${schema}' AND c.relkind IN ('r', 'm')`,
+    )) as { rows: Array<{ bytes: string }> };
+    return Number(result.rows[0]?.bytes ?? 0);
+  } finally {
+    await client.end();
+  }
+}

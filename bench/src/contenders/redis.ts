@@ -46,3 +46,20 @@ export async function deleteKeys(url: string, prefixes: readonly string[]): Prom
   }
   return deleted;
 }
+
+/** The server's `used_memory` (`INFO memory`), in bytes: everything on it, not one prefix's keys. */
+export async function usedMemory(url: string): Promise<number> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectionName: "sched-bench-size",
+  });
+  await client.connect();
+  try {
+    const info = await client.info("memory");
+    const match = /^used_memory:(\d+)/m.exec(info);
+    return match ? Number(match[1]) : 0;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -31,6 +31,21 @@ export interface SchedBackend<S extends Store> {
   clean?(): Promise<void>;
   /** Installed with `use()` before anything is enqueued; none by default. */
   middleware?: readonly Middleware[];
+  /** The bytes the store's data takes on its server (see `Contender.storeBytes`); `null` when unknown. */
+  storeBytes?(store: S): Promise<number | null>;
+}
+
+/** Times every `claimDueJobs` of `store` into `into` (ms), keeping the store's own method. */
+function timeClaims(store: Store, into: () => number[]): void {
+  const claim = store.claimDueJobs.bind(store);
+  store.claimDueJobs = async (options) => {
+    const started = performance.now();
+    try {
+      return await claim(options);
+    } finally {
+      into().push(performance.now() - started);
+    }
+  };
 }
 
 /**
@@ -42,6 +57,7 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
   const middleware = backend.middleware ?? [];
   let scheduler: Scheduler | null = null;
   let store: S | null = null;
+  let claims: number[] = [];
 
   const started = (): Scheduler => {
     if (!scheduler) throw new Error(`${backend.name}: setup() was not called`);
@@ -50,9 +66,13 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
 
   return {
     async setup(settings: WorkerSettings) {
-      await backend.clean?.();
-      store = backend.createStore();
-      await backend.migrate?.(store);
+      claims = [];
+      if (!(settings.keepData && store)) {
+        await backend.clean?.();
+        store = backend.createStore();
+        timeClaims(store, () => claims);
+        await backend.migrate?.(store);
+      }
       scheduler = createScheduler({ store, workers: settings.concurrency });
       if (middleware.length > 0) scheduler.use(...middleware);
       const controls = settings.controls;
@@ -79,7 +99,12 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
       });
       await s.start();
     },
-    async teardown() {
+    async teardown(options) {
+      if (options?.keepData) {
+        await scheduler?.stop({ timeout: "5s" });
+        scheduler = null;
+        return;
+      }
       try {
         await scheduler?.stop({ timeout: "5s" });
         await store?.close();
@@ -88,6 +113,11 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
         store = null;
         await backend.clean?.();
       }
+    },
+    claimLatencies: () => claims,
+    async storeBytes() {
+      if (!store || !backend.storeBytes) return null;
+      return backend.storeBytes(store);
     },
   };
 }

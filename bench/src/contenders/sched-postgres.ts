@@ -1,6 +1,6 @@
 import { PostgresStore } from "@sched/store-postgres";
 import type { Contender } from "../contender.js";
-import { dropSchema, postgresUrl } from "./postgres.js";
+import { dropSchema, postgresUrl, schemaBytes } from "./postgres.js";
 import { createSchedContender } from "./sched-common.js";
 
 const SCHEMA = "bench_sched";
@@ -18,5 +18,6 @@ export function createContender(): Contender {
     createStore: () => new PostgresStore({ connectionString: url, schema: SCHEMA }),
     migrate: (store) => store.migrate(),
     clean: () => dropSchema(url, SCHEMA),
+    storeBytes: () => schemaBytes(url, SCHEMA),
   });
 }

@@ -1,6 +1,6 @@
 import { RedisStore } from "@sched/store-redis";
 import type { Contender } from "../contender.js";
-import { deleteKeys, redisUrl } from "./redis.js";
+import { deleteKeys, redisUrl, usedMemory } from "./redis.js";
 import { createSchedContender } from "./sched-common.js";
 
 /** The store's key prefix: every key of the store starts with it. */
@@ -20,5 +20,6 @@ export function createContender(): Contender {
     clean: async () => {
       await deleteKeys(url, [KEY_PREFIX]);
     },
+    storeBytes: () => usedMemory(url),
   });
 }
