@@ -90,7 +90,15 @@ export const GROUPS: Group[] = [
         peer: "graphile-worker (best of its 2 configs)",
         contenders: GRAPHILE,
         op: ">=",
-        ratio: 1,
+        ratio: 2,
+      },
+      {
+        workload: "throughput",
+        metric: "enqueuePerSec",
+        peer: "graphile-worker (best of its 2 configs)",
+        contenders: GRAPHILE,
+        op: ">=",
+        ratio: 1.5,
       },
       {
         workload: "throughput",
@@ -131,7 +139,7 @@ export const GROUPS: Group[] = [
         peer: "bullmq",
         contenders: ["bullmq"],
         op: ">=",
-        ratio: 1,
+        ratio: 2,
       },
       {
         workload: "idle-latency",
