@@ -57,7 +57,9 @@ describe("the Redis group", () => {
     expect(table).toMatch(
       /processed\s+bullmq\s+10,000\s+jobs\/s\n\s+sched-redis\s+25,000\s+jobs\/s\s+2\.50x\n/,
     );
-    expect(table).toMatch(/p99\s+bullmq\s+2\.00\s+ms\n\s+sched-redis\s+1\.60\s+ms\s+1\.25x\s+<= 3\.00\s+PASS\n/);
+    expect(table).toMatch(
+      /p99\s+bullmq\s+2\.00\s+ms\n\s+sched-redis\s+1\.60\s+ms\s+1\.25x\s+<= 3\.00\s+PASS\n/,
+    );
   });
 
   it("passes the bar with processed >= 2x BullMQ's and a lower idle p99", () => {
@@ -70,7 +72,9 @@ describe("the Redis group", () => {
     ]);
     const report = renderReport(figures, [s], bar);
     expect(report).toMatch(/bar of sched-redis\s+sched-redis\s+peer/);
-    expect(report).toMatch(/processed >= 2x bullmq\s+25,000 jobs\/s\s+10,000 jobs\/s\s+bullmq\s+2\.50x\s+PASS/);
+    expect(report).toMatch(
+      /processed >= 2x bullmq\s+25,000 jobs\/s\s+10,000 jobs\/s\s+bullmq\s+2\.50x\s+PASS/,
+    );
     expect(report).toMatch(/p99 < bullmq\s+1\.60 ms\s+2\.00 ms\s+bullmq\s+1\.25x\s+PASS/);
   });
 

@@ -28,17 +28,41 @@ export interface RunningServer {
  * back. Node's global `Request` and `Response` are left as they are. Under Express's
  * `app.use("/path", …)` the full URL (`req.originalUrl`) is used, so give the handler
  * `basePath: "/path"`.
+ *
+ * Mount it before any body parser (`express.json()`, `bodyParser`): a request whose body a
+ * middleware already read is answered 500 `BODY_ALREADY_READ` and changes nothing, rather than
+ * being taken as a request without a body.
  */
 export function toNodeListener(
   handler: HttpHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const listener = getRequestListener(handler, { overrideGlobalObjects: false });
-  return (req, res) => {
+  return async (req, res) => {
     // Express strips the mount path from `req.url` and keeps the full one here.
     const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
     if (typeof original === "string") req.url = original;
+    if (bodyAlreadyRead(req)) {
+      res.writeHead(500, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: "BODY_ALREADY_READ",
+            message:
+              "the request body was read by a middleware mounted before @sched/http (a body parser such as express.json()); mount the handler before it",
+          },
+        }),
+      );
+      return;
+    }
     return listener(req, res);
   };
+}
+
+/** Whether `req` declares a body that something already consumed from its stream. */
+function bodyAlreadyRead(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  const declared = (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+  return declared && req.readableEnded;
 }
 
 /**

@@ -322,7 +322,7 @@ const API: Record<string, Record<string, Operation>> = {
   },
   "/api/jobs/retry": {
     post: {
-      summary: "Retry every dead or cancelled job matching",
+      summary: "Retry every dead or cancelled job matching (an empty filter is refused)",
       response: ref("Count"),
       write: true,
       body: ref("JobSelector"),

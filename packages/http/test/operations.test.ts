@@ -111,6 +111,13 @@ describe.each(kinds)("on the $name store", (kind) => {
     const deadList = await call(handler, "GET", "/api/jobs?status=dead");
     expect(deadList.body.jobs).toHaveLength(2);
     await scheduler.pauseQueue("work");
+    // Neither an empty filter nor a missing body means "every dead job".
+    for (const body of [{}, undefined]) {
+      const refusedRetry = await call(handler, "POST", "/api/jobs/retry", body === undefined ? {} : { body });
+      expect(refusedRetry.status).toBe(400);
+      expect(refusedRetry.body.error.code).toBe("INVALID_BODY");
+    }
+    expect((await scheduler.getJob(dead[0]!.id))!.status).toBe("dead");
     const retried = await call(handler, "POST", "/api/jobs/retry", {
       body: { queue: "work", status: "dead" },
     });

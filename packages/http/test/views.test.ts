@@ -188,6 +188,32 @@ describe("servers", () => {
     }
   });
 
+  it("refuses, changing nothing, a body that a parser mounted ahead of it already read", async () => {
+    const app = express();
+    app.use(express.json());
+    app.use("/scheduler", toNodeListener(handlerFor(scheduler, { basePath: "/scheduler" })));
+    const listening = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => listening.once("listening", resolve));
+    const { port } = listening.address() as { port: number };
+    const before = await scheduler.getQueue("billing");
+    try {
+      const patched = await fetch(`http://127.0.0.1:${port}/scheduler/api/queues/billing`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${WRITE_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ concurrency: 7 }),
+      });
+      expect(patched.status).toBe(500);
+      expect(((await patched.json()) as { error: { code: string } }).error.code).toBe("BODY_ALREADY_READ");
+      expect(await scheduler.getQueue("billing")).toEqual(before);
+      // Requests without a body still work behind the parser.
+      const read = await get(`http://127.0.0.1:${port}/scheduler/api/queues/billing`);
+      expect(read.status).toBe(200);
+    } finally {
+      listening.closeAllConnections();
+      await new Promise((resolve) => listening.close(resolve));
+    }
+  });
+
   it("mounts in Fastify under a path", async () => {
     const app = Fastify();
     const listener = toNodeListener(handlerFor(scheduler, { basePath: "/scheduler" }));

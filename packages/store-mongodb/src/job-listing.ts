@@ -71,11 +71,13 @@ export async function listJobPage(access: JobAccess, filter: JobFilter): Promise
   const documents = await access.jobs
     .find(query, access.maxTime())
     .sort({ createdAt: direction, id: direction })
-    .limit(limit)
+    // One more than the page: whether a job follows it decides `nextCursor`.
+    .limit(limit + 1)
     .toArray();
-  const last = documents[documents.length - 1];
+  const page = documents.slice(0, limit);
+  const last = page[page.length - 1];
   return {
-    jobs: documents.map(jobOf),
-    nextCursor: documents.length === limit && last !== undefined ? encodeJobCursor(last) : null,
+    jobs: page.map(jobOf),
+    nextCursor: documents.length > limit && last !== undefined ? encodeJobCursor(last) : null,
   };
 }

@@ -46,7 +46,8 @@ export function listParams(filter: JobFilter): { values: unknown[]; limit: numbe
       ...selectorParams(filter),
       after === null ? null : new Date(after.createdAt).toISOString(),
       after === null ? null : after.id,
-      limit,
+      // One more than the page: whether a job follows it decides `nextCursor`.
+      limit + 1,
     ],
     limit,
   };

@@ -266,9 +266,9 @@ export class PostgresStore implements Store {
     const { values, limit } = listParams(filter);
     const text = filter.order === "desc" ? this.sql.listJobsDesc : this.sql.listJobs;
     const { rows } = await this.query<JobRow>("listJobs", text, values);
-    const jobs = rows.map(toJob);
+    const jobs = rows.slice(0, limit).map(toJob);
     const last = jobs[jobs.length - 1];
-    return { jobs, nextCursor: jobs.length === limit && last !== undefined ? encodeJobCursor(last) : null };
+    return { jobs, nextCursor: rows.length > limit && last !== undefined ? encodeJobCursor(last) : null };
   }
 
   /**

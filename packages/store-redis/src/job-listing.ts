@@ -87,8 +87,10 @@ export class JobListing {
     let after: Position | null =
       cursor === null ? null : { createdAt: String(cursor.createdAt), id: cursor.id };
     const jobs: Job[] = [];
-    while (jobs.length < limit) {
-      const want = limit - jobs.length;
+    // One more than the page: whether a job follows it decides `nextCursor`.
+    const wanted = limit + 1;
+    while (jobs.length < wanted) {
+      const want = wanted - jobs.length;
       const lists = await Promise.all(
         queues.map((queue) =>
           this.collect(
@@ -112,8 +114,12 @@ export class JobListing {
       const last = merged[merged.length - 1] as Listed;
       after = { createdAt: last.createdAt, id: last.id };
     }
-    const last = jobs[jobs.length - 1];
-    return { jobs, nextCursor: jobs.length === limit && last !== undefined ? encodeJobCursor(last) : null };
+    const page = jobs.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page,
+      nextCursor: jobs.length > limit && last !== undefined ? encodeJobCursor(last) : null,
+    };
   }
 
   /** {@inheritDoc Store.retryJobs} */

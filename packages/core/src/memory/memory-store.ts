@@ -267,7 +267,7 @@ export class MemoryStore implements Store<never> {
     return {
       jobs: page.map(toJob),
       nextCursor:
-        page.length === limit && last !== undefined
+        matches.length > limit && last !== undefined
           ? encodeJobCursor({ createdAt: new Date(last.createdAt), id: last.id })
           : null,
     };

@@ -40,8 +40,8 @@ export interface Store<Tx = unknown> {
    * then id (ascending, or descending with `order: "desc"`), at most `limit` (default 100). With a
    * `cursor` (made by `encodeJobCursor`, checked by the runtime), the page starts strictly after
    * the job it names in that order, whether or not that job still exists. `nextCursor` names the
-   * page's last job when the page is full (`limit` jobs), else `null` (a full last page may be
-   * followed by an empty one). A store reads about `limit` jobs per page however deep it is (an
+   * page's last job when at least one more job matches after it, else `null`: the last page,
+   * full or not, has none (a store reads `limit + 1` jobs to know). A store reads about `limit` jobs per page however deep it is (an
    * index on the order), not every job before the cursor.
    */
   listJobs(filter: JobFilter): Promise<JobPage>;

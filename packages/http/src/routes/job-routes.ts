@@ -1,3 +1,4 @@
+import type { JobSelector } from "@sched/core";
 import { HttpError } from "../http-error.js";
 import { jobIdParam, jobSelectorBody, QueryParams, readJsonBody } from "../request-input.js";
 import { type Api, act, type RouteDeps } from "./route-kit.js";
@@ -28,20 +29,19 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   // so neither shadows the other.
   api.post("/api/jobs/retry", async (c) => {
     const body = await readJsonBody(c.req.raw);
-    const count = await act(c, deps, "jobs.retry", JSON.stringify(body ?? {}), () =>
-      scheduler.retryJobs(jobSelectorBody(body)),
-    );
+    const count = await act(c, deps, "jobs.retry", JSON.stringify(body ?? {}), async () => {
+      // An empty body must not mean "everything": a lost body would then retry every dead job.
+      const selector = nonEmpty(jobSelectorBody(body));
+      return scheduler.retryJobs(selector);
+    });
     return c.json({ count });
   });
 
   api.post("/api/jobs/delete", async (c) => {
     const body = await readJsonBody(c.req.raw);
-    const count = await act(c, deps, "jobs.delete", JSON.stringify(body ?? {}), async () => {
-      const selector = jobSelectorBody(body);
-      if (Object.keys(selector).length === 0)
-        throw new HttpError(400, "INVALID_BODY", "give at least one of queue, name, status, group, from, to");
-      return scheduler.deleteJobs(selector);
-    });
+    const count = await act(c, deps, "jobs.delete", JSON.stringify(body ?? {}), async () =>
+      scheduler.deleteJobs(nonEmpty(jobSelectorBody(body))),
+    );
     return c.json({ count });
   });
 
@@ -74,4 +74,19 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
       return c.json(payloads.job(job));
     });
   }
+}
+
+/**
+ * `selector` when it names at least one field: bulk routes refuse an empty one.
+ *
+ * @throws HttpError 400 `INVALID_BODY` for `{}` or no body.
+ */
+function nonEmpty(selector: JobSelector): JobSelector {
+  if (Object.keys(selector).length === 0)
+    throw new HttpError(
+      400,
+      "INVALID_BODY",
+      'give at least one of queue, name, status, group, from, to (all dead jobs: {"status":"dead"})',
+    );
+  return selector;
 }

@@ -30,7 +30,9 @@ export function JobTable({ jobs, testid, actions }: JobTableProps) {
           <th>Name</th>
           <th>Queue</th>
           <th>Status</th>
-          <th>Attempt</th>
+          <th title="retries used of the most allowed since the job was enqueued or last retried by hand">
+            Retries
+          </th>
           <th>Created</th>
           <th>Scheduled</th>
           <th>Error</th>
@@ -50,8 +52,8 @@ export function JobTable({ jobs, testid, actions }: JobTableProps) {
             <td>
               <StatusBadge status={job.status} />
             </td>
-            <td>
-              {job.attempt}/{job.maxRetries + 1}
+            <td title={`attempt ${job.attempt}`} data-testid="job-retries">
+              {job.retryCount}/{job.maxRetries}
             </td>
             <td title={formatTime(job.createdAt)}>{formatRelative(job.createdAt, now)}</td>
             <td title={formatTime(job.scheduledAt)}>{formatRelative(job.scheduledAt, now)}</td>
