@@ -1,14 +1,27 @@
 import type { Store } from "@sched/core";
 import type { Command } from "commander";
 import type { ModuleLoader } from "./load-module.js";
+import { Messages } from "./messages.js";
 import type { Output } from "./output.js";
-import { type ConnectionFlags, type Env, environmentWith, openSession, type Session } from "./session.js";
+import {
+  attributeToFlags,
+  type ConnectionFlags,
+  type Env,
+  environmentWith,
+  openSession,
+  type Session,
+} from "./session.js";
 
 /** What every command is given: where it reads its settings and writes its output. */
 export interface CommandContext {
   /** The environment (`process.env` for the binary). */
   readonly env: Env;
   readonly output: Output;
+  /**
+   * Whether `--json` was given: messages on standard error are then JSON objects, one a line
+   * (see {@link Messages}). Decided from the arguments before parsing; `false` when left out.
+   */
+  readonly json?: boolean;
   /** The current time in ms since the epoch: for `--since 1h` and ages. */
   now(): number;
   /** Imports an optional package (`@sched/http`); a seam for tests. */
@@ -30,16 +43,27 @@ export function flagsOf<T extends object>(command: Command): GlobalFlags & T {
   return command.optsWithGlobals() as GlobalFlags & T;
 }
 
-/** Opens a session for `command`, runs `body` with it, and closes it whatever happens. */
+/** The messages of this run (text, or JSON lines with `--json`), on standard error. */
+export function messagesOf(context: CommandContext): Messages {
+  return new Messages(context.output, context.json === true);
+}
+
+/**
+ * Opens a session for `command`, runs `body` with it, and closes it whatever happens. An error
+ * about a value a flag gave names the flag, not its variable.
+ */
 export async function withSession(
   context: CommandContext,
   command: Command,
   body: (session: Session, flags: GlobalFlags) => Promise<void>,
 ): Promise<void> {
   const flags = flagsOf(command);
-  const session = await openSession(environmentWith(context.env, flags), context.output, context.store);
+  const settings = environmentWith(context.env, flags);
+  const session = await openSession(settings, messagesOf(context), context.store);
   try {
     await body(session, flags);
+  } catch (err) {
+    throw attributeToFlags(err, settings.flagOf);
   } finally {
     await session.close();
   }

@@ -1,5 +1,5 @@
-import type { Store } from "@sched/core";
-import { Command, CommanderError } from "commander";
+import type { Store, StoreKind } from "@sched/core";
+import { Command, CommanderError, Option } from "commander";
 import { registerDeadCommands } from "./commands/dead.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerJobCommands } from "./commands/jobs.js";
@@ -11,6 +11,7 @@ import { registerStatusCommand } from "./commands/status.js";
 import type { CommandContext } from "./context.js";
 import { classify, ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { loadInstalledModule, type ModuleLoader } from "./load-module.js";
+import { Messages, wantsJson } from "./messages.js";
 import type { Output } from "./output.js";
 import type { Env } from "./session.js";
 
@@ -40,23 +41,44 @@ export interface RunOptions {
   store?: Store;
 }
 
-/** Builds the `sched` command tree for one run. */
-export function createProgram(context: CommandContext): Command {
+/** The stores `--store` takes, as `SCHEDULER_STORE` does. */
+const STORE_KINDS: readonly StoreKind[] = ["memory", "postgres", "redis", "mongodb"];
+
+/** The `code` printed with `--json` for each usage error commander reports. */
+const CODE_OF_PARSE_ERROR: Record<string, string> = {
+  "commander.unknownOption": "UNKNOWN_OPTION",
+  "commander.unknownCommand": "UNKNOWN_COMMAND",
+  "commander.missingArgument": "MISSING_ARGUMENT",
+  "commander.optionMissingArgument": "MISSING_OPTION_VALUE",
+  "commander.missingMandatoryOptionValue": "MISSING_OPTION_VALUE",
+  "commander.invalidArgument": "INVALID_VALUE",
+  "commander.excessArguments": "EXCESS_ARGUMENTS",
+  "commander.conflictingOption": "CONFLICTING_OPTIONS",
+  "commander.help": "MISSING_COMMAND",
+};
+
+/** A command tree, and the last command that reported a parse error (for its message). */
+interface ProgramParts {
+  program: Command;
+  failedCommand(): Command | null;
+}
+
+function buildProgram(context: CommandContext): ProgramParts {
   const program = new Command("sched")
     .description(
       "Inspect and operate @sched schedulers. Settings come from the SCHEDULER_* variables or the flags.",
     )
     .version(VERSION, "-V, --version")
-    .option("--store <store>", "the store: memory, postgres, redis or mongodb (SCHEDULER_STORE)")
+    .addOption(new Option("--store <store>", "the store (SCHEDULER_STORE)").choices([...STORE_KINDS]))
     .option("--url <url>", "the store's URL (SCHEDULER_<STORE>_URL); prefer the variable, flags show in ps")
     .option("--schema <schema>", "PostgreSQL schema (SCHEDULER_POSTGRES_SCHEMA)")
     .option("--table-prefix <prefix>", "PostgreSQL table prefix (SCHEDULER_POSTGRES_TABLE_PREFIX)")
     .option("--key-prefix <prefix>", "Redis key prefix (SCHEDULER_REDIS_KEY_PREFIX)")
-    .option("--json", "print results as JSON, for scripts")
+    .option("--json", "print results as JSON, and messages on stderr as JSON lines, for scripts")
     .showHelpAfterError("(run sched --help for usage)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 doctor found problems.",
+      "\nExit codes: 0 ok, 1 failure or refused, 2 usage error, 3 not found, 4 doctor found problems.",
     );
   registerMigrateCommand(program, context);
   registerStatusCommand(program, context);
@@ -66,22 +88,48 @@ export function createProgram(context: CommandContext): Command {
   registerScheduleCommands(program, context);
   registerDoctorCommand(program, context);
   registerServeCommand(program, context);
+  let failed: Command | null = null;
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({
       writeOut: (text) => context.output.out(text.replace(/\n$/, "")),
-      writeErr: (text) => context.output.err(text.replace(/\n$/, "")),
+      // Commander writes only parse errors and the help that follows them here (asked-for help
+      // goes to writeOut). With --json, `run` reports the error as one JSON object instead.
+      writeErr: (text) => {
+        failed = command;
+        if (context.json !== true) context.output.err(text.replace(/\n$/, ""));
+      },
     });
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
-  return program;
+  return { program, failedCommand: () => failed };
+}
+
+/** Builds the `sched` command tree for one run. */
+export function createProgram(context: CommandContext): Command {
+  return buildProgram(context).program;
+}
+
+/** The message of a parse error commander reported, without its `error: ` prefix. */
+function parseErrorMessage(err: CommanderError, failed: Command | null): string {
+  if (err.code === "commander.help") {
+    // A command that only groups others (`sched jobs`) was given none of them.
+    const command = failed;
+    const path: string[] = [];
+    for (let at: Command | null = command; at !== null; at = at.parent) path.unshift(at.name());
+    const names = (command?.commands ?? []).map((sub) => sub.name()).filter((name) => name !== "help");
+    return `${path.join(" ") || "sched"} needs a command: ${names.join(", ")}`;
+  }
+  return err.message.replace(/^error: /, "");
 }
 
 /**
  * Runs `sched` with `argv` (the arguments after the program name) and resolves with its exit code
  * (see {@link ExitCode}); never calls `process.exit`. Errors are printed on standard error as
- * `sched: <message>`, or with `--json` as `{ "error": { "code", "message" } }`; messages never
- * hold connection strings or tokens.
+ * `sched: <message>`, or with `--json` as one line `{ "error": { "code", "message" } }`, parse
+ * errors too (`UNKNOWN_OPTION`, `UNKNOWN_COMMAND`, `MISSING_ARGUMENT`, `INVALID_VALUE`, …, exit
+ * code 2); with `--json` warnings are JSON lines as well (`{ "warning": { "message" } }`).
+ * Messages never hold connection strings or tokens.
  *
  * @example
  * const code = await run(["jobs", "list", "--status", "dead", "--json"], { env: process.env });
@@ -90,15 +138,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(`${text}\n`));
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(`${text}\n`));
   const output: Output = { out: stdout, err: stderr };
+  const json = wantsJson(argv);
   const context: CommandContext = {
     env: options.env ?? process.env,
     output,
+    json,
     now: options.now ?? Date.now,
     load: options.load ?? loadInstalledModule,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.store === undefined ? {} : { store: options.store }),
   };
-  const program = createProgram(context);
+  const messages = new Messages(output, json);
+  const { program, failedCommand } = buildProgram(context);
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.usage;
@@ -108,12 +159,15 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version end with code 0; every other commander error is a usage error, already printed.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Help and version end with code 0; every other commander error is a usage error, printed
+      // already as text, or now as JSON.
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json)
+        messages.error(CODE_OF_PARSE_ERROR[err.code] ?? "USAGE", parseErrorMessage(err, failedCommand()));
+      return ExitCode.usage;
     }
     const { exitCode, code, message } = classify(err);
-    if (argv.includes("--json")) stderr(JSON.stringify({ error: { code, message } }));
-    else stderr(`sched: ${message}`);
+    messages.error(code, message);
     return exitCode;
   }
 }

@@ -1,7 +1,7 @@
 import { configFromEnv, createSchedulerFromEnv, type Logger, type Store, type StoreKind } from "@sched/core";
-import { usageError } from "./exit-codes.js";
+import { CliError, classify, usageError } from "./exit-codes.js";
+import type { Messages } from "./messages.js";
 import type { OperationsScheduler } from "./operations-api.js";
-import type { Output } from "./output.js";
 
 /** The environment `sched` reads its `SCHEDULER_*` settings from. */
 export type Env = Record<string, string | undefined>;
@@ -21,35 +21,81 @@ export interface ConnectionFlags {
 }
 
 /**
- * The environment with the connection flags applied over it: a flag wins over its variable.
+ * The settings of one run: the environment with the connection flags applied over it, and which
+ * `SCHEDULER_*` values came from a flag, so that a message about a value names where it was set.
+ */
+export interface Settings {
+  /** The environment, each flag's value in place of its variable's. */
+  readonly env: Env;
+  /** The flag that set each variable it set: `SCHEDULER_POSTGRES_SCHEMA` → `--schema`. */
+  readonly flagOf: ReadonlyMap<string, string>;
+}
+
+/**
+ * The environment with the connection flags applied over it: a flag wins over its variable, and
+ * is recorded in {@link Settings.flagOf}.
  *
  * @throws CliError (usage) for a flag the selected store does not take (`--schema` with Redis).
  */
-export function environmentWith(env: Env, flags: ConnectionFlags): Env {
+export function environmentWith(env: Env, flags: ConnectionFlags): Settings {
   const result: Env = { ...env };
-  if (flags.store !== undefined) result.SCHEDULER_STORE = flags.store;
+  const flagOf = new Map<string, string>();
+  const set = (variable: string, flag: string, value: string): void => {
+    result[variable] = value;
+    flagOf.set(variable, flag);
+  };
+  if (flags.store !== undefined) set("SCHEDULER_STORE", "--store", flags.store);
   const kind = (result.SCHEDULER_STORE ?? "memory").trim().toLowerCase() || "memory";
+  const storeFrom = flagOf.has("SCHEDULER_STORE") ? "--store" : "SCHEDULER_STORE";
   const only = (flag: string, store: string): void => {
     if (kind !== store)
-      throw usageError(`${flag} is a setting of the ${store} store, but the store is ${kind}`);
+      throw usageError(`${flag} is a setting of the ${store} store, but ${storeFrom} is ${kind}`);
   };
   if (flags.url !== undefined) {
     if (kind === "memory") throw usageError("--url needs --store postgres, redis or mongodb");
-    result[`SCHEDULER_${kind.toUpperCase()}_URL`] = flags.url;
+    set(`SCHEDULER_${kind.toUpperCase()}_URL`, "--url", flags.url);
   }
   if (flags.schema !== undefined) {
     only("--schema", "postgres");
-    result.SCHEDULER_POSTGRES_SCHEMA = flags.schema;
+    set("SCHEDULER_POSTGRES_SCHEMA", "--schema", flags.schema);
   }
   if (flags.tablePrefix !== undefined) {
     only("--table-prefix", "postgres");
-    result.SCHEDULER_POSTGRES_TABLE_PREFIX = flags.tablePrefix;
+    set("SCHEDULER_POSTGRES_TABLE_PREFIX", "--table-prefix", flags.tablePrefix);
   }
   if (flags.keyPrefix !== undefined) {
     only("--key-prefix", "redis");
-    result.SCHEDULER_REDIS_KEY_PREFIX = flags.keyPrefix;
+    set("SCHEDULER_REDIS_KEY_PREFIX", "--key-prefix", flags.keyPrefix);
   }
-  return result;
+  return { env: result, flagOf };
+}
+
+/**
+ * `message` with each variable a flag set named as that flag: `SCHEDULER_POSTGRES_SCHEMA: expected
+ * …` becomes `--schema: expected …` when `--schema` gave the value. `NAME=value` advice becomes
+ * `--flag value`. Variables set in the environment keep their names.
+ */
+export function nameSources(message: string, flagOf: ReadonlyMap<string, string>): string {
+  let named = message;
+  for (const [variable, flag] of flagOf) {
+    named = named
+      .replace(new RegExp(`\\b${variable}=`, "g"), `${flag} `)
+      .replace(new RegExp(`\\b${variable}\\b`, "g"), flag);
+  }
+  return named;
+}
+
+/**
+ * The error `err` with its message naming the flags that set the values it is about (see
+ * {@link nameSources}): a {@link CliError} with the exit code and `code` {@link classify} gives
+ * `err`, and `err` as its cause. `err` itself when its message names no variable a flag set.
+ */
+export function attributeToFlags(err: unknown, flagOf: ReadonlyMap<string, string>): unknown {
+  if (err instanceof CliError || !(err instanceof Error) || flagOf.size === 0) return err;
+  const message = nameSources(err.message, flagOf);
+  if (message === err.message) return err;
+  const { exitCode, code } = classify(err);
+  return new CliError(exitCode, code, message, { cause: err });
 }
 
 /** An open connection to the store, through a scheduler that is never started. */
@@ -60,39 +106,49 @@ export interface Session {
   readonly storeKind: StoreKind;
   /** The environment the session was opened with (flags applied). */
   readonly env: Env;
+  /** The flag that set each variable a flag set (see {@link Settings.flagOf}). */
+  readonly flagOf: ReadonlyMap<string, string>;
   /** Closes the store; idempotent. */
   close(): Promise<void>;
 }
 
 /** A logger that writes warnings and errors to standard error, without their fields. */
-function stderrLogger(output: Output): Logger {
+function stderrLogger(messages: Messages): Logger {
   return {
     debug() {},
     info() {},
-    warn: (message) => output.err(`sched: warning: ${message}`),
-    error: (message) => output.err(`sched: error: ${message}`),
+    warn: (message) => messages.warning(message),
+    error: (message) => messages.warning(message, "error"),
   };
 }
 
 /**
- * Opens the store the environment selects through a scheduler that is not started: no worker,
+ * Opens the store the settings select through a scheduler that is not started: no worker,
  * no schedule loop, no leader election, no heartbeat. Leadership is left off whatever
  * `SCHEDULER_DISTRIBUTED` says, so that no leader package is needed. With `store`, that store is
  * used instead of the one the environment selects, and left open.
  *
- * @throws ConfigError (`CONFIG_INVALID`) for a bad `SCHEDULER_*` setting; AdapterNotInstalledError
+ * @throws ConfigError (`CONFIG_INVALID`) for a bad `SCHEDULER_*` setting, or a CliError (usage,
+ *   code `CONFIG_INVALID`) naming the flag when a flag gave the bad value; AdapterNotInstalledError
  *   (`ADAPTER_NOT_INSTALLED`) when the store's package is missing.
  */
-export async function openSession(env: Env, output: Output, store?: Store): Promise<Session> {
-  const storeKind = configFromEnv(env).store;
-  const scheduler = await createSchedulerFromEnv(env, {
-    logger: stderrLogger(output),
-    distributed: { enabled: false },
-    ...(store === undefined ? {} : { store }),
-  });
+export async function openSession(settings: Settings, messages: Messages, store?: Store): Promise<Session> {
+  const env = settings.env;
+  let storeKind: StoreKind;
+  let scheduler: Awaited<ReturnType<typeof createSchedulerFromEnv>>;
+  try {
+    storeKind = configFromEnv(env).store;
+    scheduler = await createSchedulerFromEnv(env, {
+      logger: stderrLogger(messages),
+      distributed: { enabled: false },
+      ...(store === undefined ? {} : { store }),
+    });
+  } catch (err) {
+    throw attributeToFlags(err, settings.flagOf);
+  }
   if (storeKind === "memory" && store === undefined) {
-    output.err(
-      "sched: warning: the store is memory (SCHEDULER_STORE unset?): this process has its own empty store; " +
+    messages.warning(
+      "the store is memory (SCHEDULER_STORE unset?): this process has its own empty store; " +
         "set SCHEDULER_STORE and its URL, or pass --store and --url",
     );
   }
@@ -101,6 +157,7 @@ export async function openSession(env: Env, output: Output, store?: Store): Prom
     scheduler: scheduler as unknown as OperationsScheduler,
     storeKind,
     env,
+    flagOf: settings.flagOf,
     close: () => {
       closed ??= scheduler.stop({ timeout: 0 });
       return closed;

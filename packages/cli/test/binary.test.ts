@@ -1,11 +1,13 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSchedulerFromEnv, type Scheduler } from "@sched/core";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { quiet, type Result, runInProcess, SECRET_PAYLOAD, seed } from "./fixture.js";
+import { quiet, type Result, runInProcess, SECRET_PAYLOAD, seed, until } from "./fixture.js";
 
 // The built `sched` binary run as a child process against PostgreSQL and Redis (one schema / key
 // prefix per run), with jobs seeded by a scheduler running in this process.
@@ -13,6 +15,9 @@ const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const PG_URL = process.env.SCHED_TEST_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 const REDIS_URL = process.env.SCHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
+const READ_TOKEN = "r-0123456789abcdef";
+const WRITE_TOKEN = "w-0123456789abcdef";
+const DOCTOR_CHECKS = ["config", "connectivity", "migrations", "instances", "leader", "clock", "heartbeats"];
 
 /** The process environment without any SCHEDULER_* setting of the machine running the tests. */
 function baseEnv(): Record<string, string | undefined> {
@@ -33,9 +38,69 @@ function runBinary(argv: string[], env: Record<string, string>): Promise<Result>
   });
 }
 
+/** The lines a run printed on stderr, each parsed as JSON (a line that is not JSON fails the test). */
+function jsonLines(stderr: string): unknown[] {
+  return stderr === "" ? [] : stderr.split("\n").map((line) => JSON.parse(line));
+}
+
+/** The one JSON error object a `--json` run printed on stderr, checked to be the only line. */
+function jsonError(result: Result): { code: string; message: string } {
+  const lines = jsonLines(result.stderr);
+  expect(lines).toHaveLength(1);
+  const error = (lines[0] as { error?: { code: string; message: string } }).error;
+  expect(error).toEqual({ code: expect.any(String), message: expect.any(String) });
+  return error as { code: string; message: string };
+}
+
+/** A running `sched serve`, its URL, and how to stop it (SIGTERM) and collect what it printed. */
+interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<Result>;
+}
+
+/**
+ * Starts `sched serve` as a child process and resolves once it prints the address it serves on
+ * (with --json, the `info` line's `url`); rejects with what it printed if it exits first.
+ */
+function startServe(argv: string[], env: Record<string, string>): Promise<ServeProcess> {
+  const child = spawn("node", [BIN, "serve", "--port", "0", ...argv], {
+    env: { ...baseEnv(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += String(chunk);
+  });
+  const exited = new Promise<Result>((resolve) => {
+    child.on("exit", (code) =>
+      resolve({ code: code ?? -1, stdout: stdout.trimEnd(), stderr: stderr.trimEnd() }),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    child.stderr?.on("data", (chunk) => {
+      stderr += String(chunk);
+      const url = /serving the HTTP API and dashboard on (http:\/\/[^\s"]+)/.exec(stderr)?.[1];
+      if (url !== undefined)
+        resolve({
+          url,
+          child,
+          stop: () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+    });
+    exited.then((result) => reject(new Error(`sched serve exited with ${result.code}: ${result.stderr}`)));
+  });
+}
+
 interface Backend {
   name: string;
   env: Record<string, string>;
+  /** A connection flag, a value its store refuses, and the variable the flag stands for. */
+  badSetting: { flag: string; value: string; variable: string };
   secret: string;
   clock: string;
   cleanup(): Promise<void>;
@@ -49,6 +114,7 @@ const backends: Backend[] = [
       SCHEDULER_POSTGRES_URL: PG_URL,
       SCHEDULER_POSTGRES_SCHEMA: `cli_${suffix}`,
     },
+    badSetting: { flag: "--schema", value: "Bad-Schema", variable: "SCHEDULER_POSTGRES_SCHEMA" },
     secret: PG_URL,
     clock: "PostgreSQL now()",
     async cleanup() {
@@ -65,6 +131,7 @@ const backends: Backend[] = [
       SCHEDULER_REDIS_URL: REDIS_URL,
       SCHEDULER_REDIS_KEY_PREFIX: `cli-${suffix}:`,
     },
+    badSetting: { flag: "--key-prefix", value: "a b", variable: "SCHEDULER_REDIS_KEY_PREFIX" },
     secret: REDIS_URL,
     clock: "Redis TIME",
     async cleanup() {
@@ -207,6 +274,216 @@ describe.each(backends)("the sched binary against $name", (backend) => {
     expect(result.code).toBe(4);
     expect(result.stdout).toMatch(/connectivity\s+problem/);
     expect(result.stdout + result.stderr).not.toContain("hunter2");
+    // Every check is reported; those that need the store say so.
+    const json = await runBinary(["doctor", "--timeout", "2s", "--json"], {
+      ...backend.env,
+      [`SCHEDULER_${backend.name.toUpperCase()}_URL`]: url,
+    });
+    const checks = JSON.parse(json.stdout).checks as { check: string; status: string; detail: string }[];
+    expect(checks.map((c) => c.check)).toEqual(DOCTOR_CHECKS);
+    for (const check of checks.slice(2))
+      expect(check).toMatchObject({ status: "skipped", detail: expect.stringContaining("not reachable") });
+  });
+
+  it("single-job actions exit 3 for a missing job, 1 for a job in a status they do not apply to, 2 for a malformed id", async () => {
+    const missing = "0190e0e0-0000-7000-8000-000000000000";
+    for (const action of ["retry", "cancel", "promote"]) {
+      const result = await sched("jobs", action, missing, "--json");
+      expect(result.code).toBe(3);
+      expect(jsonError(result).code).toBe("JOB_NOT_FOUND");
+    }
+    expect((await sched("jobs", "delete", missing, "--yes")).code).toBe(3);
+    expect((await sched("jobs", "promote", "x".repeat(300))).code).toBe(2);
+
+    // ids.pending waits in a queue no handler of `s` serves: it is pending.
+    const promote = await sched("jobs", "promote", ids.pending, "--json");
+    expect(promote.code).toBe(1);
+    expect(jsonError(promote)).toEqual({
+      code: "NOT_PROMOTABLE",
+      message: expect.stringContaining(`job ${ids.pending} is pending`),
+    });
+    const retry = await sched("jobs", "retry", ids.pending);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain("only dead or cancelled jobs can be retried");
+
+    const done = await s.enqueue({ name: "ok", queue: "ops" });
+    await until(async () => (await s.getJob(done.id))?.status === "completed");
+    const cancel = await sched("jobs", "cancel", done.id, "--json");
+    expect(cancel.code).toBe(1);
+    expect(jsonError(cancel).code).toBe("NOT_CANCELLABLE");
+    expect((await s.getJob(done.id))?.status).toBe("completed");
+
+    s.register(
+      "hang",
+      (_job, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve())),
+    );
+    const running = await s.enqueue({ name: "hang", queue: "ops" });
+    await until(async () => (await s.getJob(running.id))?.status === "running");
+    const remove = await sched("jobs", "delete", running.id, "--yes", "--json");
+    expect(remove.code).toBe(1);
+    expect(jsonError(remove)).toEqual({
+      code: "NOT_DELETABLE",
+      message: expect.stringContaining("cancel it"),
+    });
+    expect((await sched("jobs", "cancel", running.id)).stdout).toBe(`job ${running.id} is cancelled`);
+    expect((await sched("jobs", "cancel", running.id)).code).toBe(0);
+    expect((await sched("jobs", "promote", running.id)).code).toBe(1);
+    expect((await sched("jobs", "delete", running.id)).code).toBe(2);
+    expect((await sched("jobs", "delete", running.id, "--yes")).stdout).toBe(
+      `deleted job ${running.id} (it was cancelled)`,
+    );
+    expect(await s.getJob(running.id)).toBeNull();
+  });
+
+  it("an action on a store that cannot be reached exits 1, naming no secret", async () => {
+    const url =
+      backend.name === "postgres"
+        ? "postgres://root:hunter2@127.0.0.1:1/test"
+        : "redis://:hunter2@127.0.0.1:1";
+    const result = await runBinary(["jobs", "promote", ids.scheduled, "--json"], {
+      ...backend.env,
+      [`SCHEDULER_${backend.name.toUpperCase()}_URL`]: url,
+    });
+    expect(result.code).toBe(1);
+    expect(jsonLines(result.stderr).at(-1)).toEqual({ error: expect.anything() });
+    expect(result.stderr).not.toContain("hunter2");
+  });
+
+  it("queues pause and resume refuse a queue the store does not know, and create none", async () => {
+    for (const action of ["pause", "resume"]) {
+      const typo = await sched("queues", action, "reprots", "--json");
+      expect(typo.code).toBe(3);
+      const error = jsonError(typo);
+      expect(error.code).toBe("QUEUE_NOT_FOUND");
+      expect(error.message).toMatch(/known queues: (.+, )?emails, (.+, )?reports/);
+      expect(error.message).toContain("--create");
+    }
+    expect((await s.listQueues()).map((queue) => queue.name)).not.toContain("reprots");
+    expect((await sched("queues", "pause", "bad/name?")).code).toBe(2);
+    expect((await sched("queues", "pause", "later", "--create")).stdout).toBe("queue later is paused");
+    expect((await s.getQueue("later")).paused).toBe(true);
+    expect((await sched("queues", "resume", "later")).stdout).toBe("queue later is active");
+  });
+
+  it("schedules commands refuse an unknown schedule with exit 3, listing the known ones, and create none", async () => {
+    for (const argv of [["pause"], ["resume"], ["trigger"], ["next"]]) {
+      const typo = await sched("schedules", ...argv, "nightyl", "--json");
+      expect(typo.code).toBe(3);
+      expect(jsonError(typo)).toEqual({
+        code: "SCHEDULE_NOT_FOUND",
+        message: expect.stringContaining("known schedules: nightly"),
+      });
+    }
+    expect((await s.listSchedules()).map((schedule) => schedule.name)).toEqual(["nightly"]);
+  });
+
+  it("a bad connection setting names the flag it came from, or the variable", async () => {
+    const { flag, value, variable } = backend.badSetting;
+    const fromFlag = await sched(flag, value, "status");
+    expect(fromFlag.code).toBe(2);
+    expect(fromFlag.stderr).toMatch(new RegExp(`^sched: ${flag}: `));
+    expect(fromFlag.stderr).not.toContain(variable);
+    const fromVariable = await runBinary(["status", "--json"], { ...backend.env, [variable]: value });
+    expect(fromVariable.code).toBe(2);
+    expect(jsonError(fromVariable)).toEqual({
+      code: "CONFIG_INVALID",
+      message: expect.stringMatching(new RegExp(`^${variable}: `)),
+    });
+    const url = await sched("--url", "not a url", "status");
+    expect(url.stderr).toMatch(/^sched: --url: /);
+    expect(url.stderr).not.toContain("not a url");
+  });
+
+  it("serve redacts payload fields and appends write actions to an audit log file, from flags", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sched-audit-"));
+    const file = join(dir, "audit.jsonl");
+    try {
+      const server = await startServe(["--redact", "apiKey", "--audit-log", file], {
+        ...backend.env,
+        SCHEDULER_HTTP_TOKENS: `viewer:read:${READ_TOKEN},ops:write:${WRITE_TOKEN}`,
+      });
+      const get = await fetch(`${server.url}/api/jobs/${ids.scheduled}`, {
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
+      expect(await get.json()).toMatchObject({ id: ids.scheduled, payload: { apiKey: "[redacted]" } });
+      const pause = await fetch(`${server.url}/api/queues/reports/pause`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+      });
+      expect(pause.status).toBe(200);
+      const refused = await fetch(`${server.url}/api/queues/reports/resume`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
+      expect(refused.status).toBe(403);
+      const stopped = await server.stop();
+      expect(stopped.code).toBe(0);
+      const entries = readFileSync(file, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(entries).toEqual([
+        { at: expect.any(String), who: "ops", action: "queue.pause", target: "reports", ok: true },
+        expect.objectContaining({ who: "viewer", target: "reports", ok: false, error: "FORBIDDEN" }),
+      ]);
+      expect(readFileSync(file, "utf8")).not.toContain(WRITE_TOKEN);
+      // Appended, not overwritten, by the next run; payloads hidden from the variables.
+      const again = await startServe(["--json"], {
+        ...backend.env,
+        SCHEDULER_HTTP_TOKENS: `ops:write:${WRITE_TOKEN}`,
+        SCHEDULER_HTTP_HIDE_PAYLOADS: "true",
+        SCHEDULER_HTTP_AUDIT_LOG: file,
+      });
+      const hidden = await fetch(`${again.url}/api/jobs/${ids.scheduled}`, {
+        headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+      });
+      expect(((await hidden.json()) as { payload: unknown }).payload).toBe("[hidden]");
+      await fetch(`${again.url}/api/queues/reports/resume`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+      });
+      const ended = await again.stop();
+      expect(ended.code).toBe(0);
+      expect(jsonLines(ended.stderr)).toEqual([
+        { info: { message: expect.stringContaining("serving"), url: again.url } },
+        { info: { message: "stopped" } },
+      ]);
+      const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+      expect(lines).toHaveLength(3);
+      expect(JSON.parse(lines[2] as string)).toMatchObject({ action: "queue.resume", ok: true });
+      expect((await s.getQueue("reports")).paused).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("serve refuses an audit log it cannot write (exit 1) and contradicting payload settings (exit 2), naming their source", async () => {
+    const env = { ...backend.env, SCHEDULER_HTTP_TOKENS: `write:${WRITE_TOKEN}`, SCHEDULER_HTTP_PORT: "0" };
+    const unwritable = await runBinary(["serve", "--audit-log", "/nonexistent-dir/audit.jsonl"], env);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toMatch(/^sched: --audit-log: cannot open "\/nonexistent-dir\/audit.jsonl"/);
+    const fromVariable = await runBinary(["serve", "--json"], {
+      ...env,
+      SCHEDULER_HTTP_AUDIT_LOG: "/nonexistent-dir/audit.jsonl",
+    });
+    expect(fromVariable.code).toBe(1);
+    expect(jsonError(fromVariable)).toEqual({
+      code: "AUDIT_LOG_UNWRITABLE",
+      message: expect.stringMatching(/^SCHEDULER_HTTP_AUDIT_LOG: /),
+    });
+    expect((await runBinary(["serve", "--hide-payloads", "--redact", "a"], env)).code).toBe(2);
+    const both = await runBinary(["serve"], {
+      ...env,
+      SCHEDULER_HTTP_HIDE_PAYLOADS: "yes",
+      SCHEDULER_HTTP_REDACT: "a.b",
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("SCHEDULER_HTTP_HIDE_PAYLOADS=true and SCHEDULER_HTTP_REDACT");
+    const path = await runBinary(["serve", "--redact", "user..email"], env);
+    expect(path.stderr).toMatch(/^sched: --redact: "user..email"/);
+    const port = await runBinary(["serve"], { ...env, SCHEDULER_HTTP_PORT: "http" });
+    expect(port.stderr).toMatch(/^sched: SCHEDULER_HTTP_PORT: /);
+    expect((await runBinary(["serve", "--port", "99999"], env)).stderr).toMatch(/^sched: --port: /);
   });
 });
 
@@ -216,5 +493,67 @@ describe("the sched binary", () => {
     const help = await runBinary(["jobs", "--help"], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("retry");
+  });
+
+  it.each([
+    [["jobs", "list", "--frob"], "UNKNOWN_OPTION", "--frob"],
+    [["jobs", "get"], "MISSING_ARGUMENT", "'id'"],
+    [["frobnicate"], "UNKNOWN_COMMAND", "frobnicate"],
+    [["jobs", "list", "--order", "sideways"], "INVALID_VALUE", "asc, desc"],
+    [["--store", "oracle", "status"], "INVALID_VALUE", "memory, postgres, redis, mongodb"],
+    [["jobs", "list", "--cursor"], "MISSING_OPTION_VALUE", "--cursor"],
+    [["jobs", "get", "a", "b"], "EXCESS_ARGUMENTS", "get"],
+    [["jobs"], "MISSING_COMMAND", "sched jobs needs a command: list, get"],
+    [["jobs", "list", "--limit", "x"], "USAGE", "--limit"],
+    [["jobs", "delete", "--status", "dead"], "USAGE", "--yes"],
+  ])("with --json, %j is one JSON error on stderr (%s), exit 2", async (argv, code, words) => {
+    const result = await runBinary([...argv, "--json"], {});
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(jsonError(result)).toEqual({ code, message: expect.stringContaining(words) });
+    // Without --json, the same error is text.
+    const text = await runBinary(argv, {});
+    expect(text.code).toBe(2);
+    expect(text.stderr).not.toContain("{");
+  });
+
+  it("with --json, warnings are JSON lines too", async () => {
+    const result = await runBinary(["jobs", "get", "no-such-job", "--json"], {});
+    expect(result.code).toBe(3);
+    expect(jsonLines(result.stderr)).toEqual([
+      { warning: { message: expect.stringContaining("the store is memory") } },
+      { error: { code: "JOB_NOT_FOUND", message: 'job "no-such-job" was not found' } },
+    ]);
+  });
+});
+
+describe("sched doctor on a PostgreSQL schema without the migrations", () => {
+  const env = {
+    SCHEDULER_STORE: "postgres",
+    SCHEDULER_POSTGRES_URL: PG_URL,
+    SCHEDULER_POSTGRES_SCHEMA: `cli_unmigrated_${suffix}`,
+  };
+
+  it("reports the migrations as the problem, still reads the clock, and skips what needs the tables, saying why", async () => {
+    const result = await runBinary(["doctor", "--json"], env);
+    expect(result.code).toBe(4);
+    const checks = JSON.parse(result.stdout).checks as { check: string; status: string; detail: string }[];
+    expect(checks.map((c) => c.check)).toEqual(DOCTOR_CHECKS);
+    const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
+    expect(byName.connectivity?.status).toBe("ok");
+    expect(byName.migrations).toMatchObject({
+      status: "problem",
+      detail: expect.stringContaining("sched migrate"),
+    });
+    expect(byName.clock).toMatchObject({ status: "ok", detail: expect.stringContaining("PostgreSQL now()") });
+    for (const name of ["instances", "leader", "heartbeats"])
+      expect(byName[name]).toMatchObject({
+        status: "skipped",
+        detail: expect.stringContaining("not migrated"),
+      });
+    expect(result.stdout).not.toContain("not reachable");
+    const status = await runBinary(["status"], env);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain("run sched migrate");
   });
 });

@@ -24,7 +24,9 @@ describe("sched in process", () => {
   it("prints help with exit code 0 and usage errors with exit code 2", async () => {
     const help = await sched("--help");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 doctor");
+    expect(help.stdout).toContain(
+      "Exit codes: 0 ok, 1 failure or refused, 2 usage error, 3 not found, 4 doctor found problems",
+    );
     expect((await sched()).code).toBe(2);
     const unknown = await sched("frobnicate");
     expect(unknown.code).toBe(2);
@@ -34,6 +36,25 @@ describe("sched in process", () => {
     expect((await sched("jobs", "list", "--since", "yesterday")).code).toBe(2);
     expect((await sched("jobs", "list", "--order", "sideways")).code).toBe(2);
     expect((await sched("--version")).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("with --json, parse errors are one JSON object on stderr, with exit code 2", async () => {
+    const cases: [string[], string][] = [
+      [["jobs", "list", "--frob"], "UNKNOWN_OPTION"],
+      [["nope"], "UNKNOWN_COMMAND"],
+      [["schedules"], "MISSING_COMMAND"],
+      [["jobs", "retry", "a", "b"], "EXCESS_ARGUMENTS"],
+    ];
+    for (const [argv, code] of cases) {
+      const result = await sched(...argv, "--json");
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stderr)).toEqual({ error: { code, message: expect.any(String) } });
+    }
+    expect(JSON.parse((await sched("--json")).stderr).error.message).toBe(
+      "sched needs a command: migrate, status, jobs, dead, queues, schedules, doctor, serve",
+    );
+    // After --, --json is an argument, not the flag.
+    expect((await sched("jobs", "get", "--", "--json")).stderr).toMatch(/^sched: /);
   });
 
   it("status lists queues with counts and the running instance as leader", async () => {
@@ -121,6 +142,27 @@ describe("sched in process", () => {
     expect(list.find((q: { name: string }) => q.name === "reports").paused).toBe(true);
     expect((await sched("queues", "list")).stdout).toMatch(/reports\s+paused/);
     expect((await sched("queues", "resume", "reports", "--json")).stdout).toContain('"paused": false');
+  });
+
+  it("a queue is known by its jobs, its stored state, or a running instance that serves it", async () => {
+    const other = createScheduler({
+      store,
+      logger: quiet,
+      queues: ["nightly-exports"],
+      pollInterval: "20ms",
+    });
+    await other.start();
+    try {
+      expect((await sched("queues", "pause", "nightly-exports")).stdout).toBe(
+        "queue nightly-exports is paused",
+      );
+      expect((await sched("queues", "resume", "nightly-exports")).code).toBe(0);
+    } finally {
+      await other.stop({ timeout: 0 });
+    }
+    const unknown = await sched("queues", "pause", "nightly-exprots");
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("known queues: emails, nightly-exports, reports");
   });
 
   it("schedules list, next, pause, resume and trigger; an unknown schedule exits 3", async () => {

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MemoryStore } from "@sched/core";
 import { describe, expect, it } from "vitest";
 import { parseTokens } from "../src/commands/serve.js";
+import { parseRedactPaths, serveSettings } from "../src/commands/serve-settings.js";
 import { runInProcess } from "./fixture.js";
 
 const TOKEN = "w-0123456789abcdef";
@@ -76,5 +80,95 @@ describe("sched serve", () => {
     expect(closed).toBe(true);
     expect((await runInProcess(["serve", "--port", "70000"], { env })).code).toBe(2);
     await store.close();
+  });
+
+  it("reads the payload and audit settings from flags over variables, naming the source of a bad value", () => {
+    const base = { SCHEDULER_HTTP_TOKENS: `write:${TOKEN}` };
+    expect(serveSettings({}, base)).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      payloads: "show",
+      auditLog: null,
+    });
+    expect(
+      serveSettings(
+        { redact: " user.email, *.card ", auditLog: "a.jsonl" },
+        { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "true", SCHEDULER_HTTP_AUDIT_LOG: "b.jsonl" },
+      ),
+    ).toMatchObject({
+      payloads: { redact: ["user.email", "*.card"] },
+      payloadsFrom: "--redact",
+      auditLog: "a.jsonl",
+      auditLogFrom: "--audit-log",
+    });
+    expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "on" }).payloads).toBe("hide");
+    expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "off" }).payloads).toBe("show");
+    expect(serveSettings({ hidePayloads: true }, { ...base, SCHEDULER_HTTP_REDACT: "a" }).payloads).toBe(
+      "hide",
+    );
+    expect(serveSettings({}, { ...base, SCHEDULER_HTTP_REDACT: "a,b.c" })).toMatchObject({
+      payloads: { redact: ["a", "b.c"] },
+      payloadsFrom: "SCHEDULER_HTTP_REDACT",
+    });
+    expect(() => serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "maybe" })).toThrow(
+      /^SCHEDULER_HTTP_HIDE_PAYLOADS: expected true or false/,
+    );
+    expect(() => serveSettings({ host: " " }, base)).toThrow(/^--host: /);
+    expect(() => serveSettings({ auditLog: " " }, base)).toThrow(/^--audit-log: /);
+    expect(() => parseRedactPaths(" , ", "--redact")).toThrow(/^--redact: expected comma-separated/);
+    expect(() => parseRedactPaths("a,,b", "SCHEDULER_HTTP_REDACT")).toThrow(/^SCHEDULER_HTTP_REDACT: "" /);
+  });
+
+  it("hands the payload setting and an audit sink to @sched/http; the sink appends JSON lines to the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sched-serve-"));
+    const file = join(dir, "audit.jsonl");
+    const store = new MemoryStore();
+    const controller = new AbortController();
+    let options: { payloads?: unknown; audit?: (entry: unknown) => unknown } = {};
+    const http = {
+      createHttpHandler: (given: typeof options) => {
+        options = given;
+        return () => new Response("ok");
+      },
+      serve: () => {
+        options.audit?.({ at: new Date(0), who: "ops", action: "queue.pause", target: "a", ok: true });
+        options.audit?.({ at: new Date(1), who: "ops", action: "queue.resume", target: "a", ok: true });
+        setTimeout(() => controller.abort(), 20);
+        return { url: "http://127.0.0.1:1", close: async () => {} };
+      },
+    };
+    try {
+      const result = await runInProcess(["serve", "--hide-payloads", "--audit-log", file], {
+        env,
+        store,
+        signal: controller.signal,
+        load: async () => http,
+      });
+      expect(result.code).toBe(0);
+      expect(options.payloads).toBe("hide");
+      expect(
+        readFileSync(file, "utf8")
+          .trimEnd()
+          .split("\n")
+          .map((line) => JSON.parse(line).action),
+      ).toEqual(["queue.pause", "queue.resume"]);
+      // A bad setting @sched/http refuses names where it came from.
+      const refusing = {
+        ...http,
+        createHttpHandler: () => {
+          throw Object.assign(new Error("payloads.redact[0]: bad path"), { field: "payloads.redact[0]" });
+        },
+      };
+      const refused = await runInProcess(["serve", "--redact", "a"], {
+        env,
+        store,
+        load: async () => refusing,
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe("sched: --redact: bad path");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+    }
   });
 });

@@ -113,6 +113,22 @@ describe("configFromEnv", () => {
       expect(error.message).not.toContain(value);
     });
 
+    it("knows the variables sched serve of @sched/cli reads, so that an application sharing them starts", () => {
+      expect(
+        configFromEnv({
+          SCHEDULER_HTTP_PORT: "8080",
+          SCHEDULER_HTTP_HOST: "127.0.0.1",
+          SCHEDULER_HTTP_TOKENS: "write:0123456789abcdef",
+          SCHEDULER_HTTP_REDACT: "user.email",
+          SCHEDULER_HTTP_HIDE_PAYLOADS: "true",
+          SCHEDULER_HTTP_AUDIT_LOG: "/var/log/sched-audit.jsonl",
+        }),
+      ).toEqual({ store: "memory" });
+      expect(configErrorOf({ SCHEDULER_HTTP_AUDITLOG: "x" }).message).toContain(
+        "did you mean SCHEDULER_HTTP_AUDIT_LOG?",
+      );
+    });
+
     it("rejects an unknown name far from every known one without a guess", () => {
       const error = configErrorOf({ SCHEDULER_THREADS: "4" });
       expect(error.field).toBe("SCHEDULER_THREADS");

@@ -1,11 +1,12 @@
 import { parseDuration } from "@sched/core";
 import type { Command } from "commander";
-import { type CommandContext, flagsOf, print } from "../context.js";
+import { type CommandContext, flagsOf, messagesOf, print } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { formatSpan } from "../format.js";
+import { migrationAdvice } from "../migration-advice.js";
 import type { Instance } from "../operations-api.js";
 import { type Column, renderTable } from "../output.js";
-import { environmentWith, openSession, type Session } from "../session.js";
+import { attributeToFlags, environmentWith, openSession, type Session, type Settings } from "../session.js";
 import { readStoreClock, type StoreClockReading } from "../store-clock.js";
 
 /**
@@ -16,8 +17,11 @@ export const HEARTBEAT_INTERVAL_MS = 10_000;
 
 /** The outcome of one check of `sched doctor`. */
 export interface DoctorCheck {
+  /** One of {@link DOCTOR_CHECKS}. */
   check: string;
+  /** `skipped` when the check could not run; `detail` then says why. */
   status: "ok" | "warning" | "problem" | "skipped";
+  /** What the check found, or why it was skipped; never a connection string. */
   detail: string;
 }
 
@@ -97,33 +101,60 @@ function durationFlag(flag: string, value: string): number {
   }
 }
 
-/** Runs every check and returns the report; never throws for what it finds. */
+/** The checks of `sched doctor`, in the order they are reported; every report lists each one. */
+export const DOCTOR_CHECKS = [
+  "config",
+  "connectivity",
+  "migrations",
+  "instances",
+  "leader",
+  "clock",
+  "heartbeats",
+] as const;
+
+/**
+ * Runs every check and returns the report; never throws for what it finds. Each check reports
+ * its own finding; one that cannot run is `skipped` with the reason (the check it depends on).
+ */
 async function diagnose(
   context: CommandContext,
-  env: Record<string, string | undefined>,
+  settings: Settings,
   limits: { maxSkew: number; timeout: number },
 ): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  const add = (check: string, status: DoctorCheck["status"], detail: string): void => {
+  const add: Add = (check, status, detail) => {
     checks.push({ check, status, detail });
+  };
+  const skipRest = (reason: string): void => {
+    for (const check of DOCTOR_CHECKS)
+      if (!checks.some((done) => done.check === check)) add(check, "skipped", reason);
   };
   let session: Session;
   try {
-    session = await openSession(env, context.output, context.store);
+    session = await openSession(settings, messagesOf(context), context.store);
   } catch (err) {
     add("config", "problem", messageOf(err));
+    skipRest("the settings are not valid (see config)");
     return { ok: false, store: null, checks };
   }
   try {
     add("config", "ok", `store ${session.storeKind}`);
-    const reachable = await checkConnection(session, limits.timeout, add);
-    if (!reachable) {
-      for (const check of ["instances", "leader", "clock"])
-        add(check, "skipped", "the store is not reachable");
+    const state = await checkConnection(session, limits.timeout, add);
+    if (state === "unreachable") {
+      skipRest("the store is not reachable (see connectivity)");
     } else {
-      const instances = await checkInstances(session, limits.timeout, add);
+      let instances: Instance[] | null = null;
+      let noInstances = "the instances could not be listed (see instances)";
+      if (state === "unmigrated") {
+        noInstances = "the store's tables are not migrated (see migrations): run sched migrate";
+        add("instances", "skipped", noInstances);
+        add("leader", "skipped", noInstances);
+      } else {
+        instances = await checkInstances(session, limits.timeout, add);
+      }
+      // The server's clock needs no tables: it is read whether or not the migrations are applied.
       const clock = await checkStoreClock(context, session, limits, add);
-      if (instances !== null) checkHeartbeats(instances, clock, context.now(), limits.maxSkew, add);
+      checkHeartbeats(instances, noInstances, clock, context.now(), limits.maxSkew, add);
     }
   } finally {
     await session.close();
@@ -131,25 +162,32 @@ async function diagnose(
   return { ok: checks.every((check) => check.status !== "problem"), store: session.storeKind, checks };
 }
 
-type Add = (check: string, status: DoctorCheck["status"], detail: string) => void;
+type Add = (check: (typeof DOCTOR_CHECKS)[number], status: DoctorCheck["status"], detail: string) => void;
 
-/** `connectivity` and `migrations`: whether the store answers, and whether its tables are current. */
-async function checkConnection(session: Session, timeout: number, add: Add): Promise<boolean> {
+/**
+ * `connectivity` and `migrations`: whether the store answers, and whether its tables are current.
+ * A store that answers but whose tables are missing or behind is `unmigrated`.
+ */
+async function checkConnection(
+  session: Session,
+  timeout: number,
+  add: Add,
+): Promise<"ok" | "unmigrated" | "unreachable"> {
   const hasMigrations = typeof (session.scheduler.store as { migrate?: unknown }).migrate === "function";
   try {
     await within(session.scheduler.store.ping(), timeout, "the store");
     add("connectivity", "ok", `the ${session.storeKind} store answers`);
     add("migrations", "ok", hasMigrations ? "applied" : `none needed by the ${session.storeKind} store`);
-    return true;
+    return "ok";
   } catch (err) {
     if (codeOf(err) === "MIGRATION_REQUIRED") {
       add("connectivity", "ok", `the ${session.storeKind} store answers`);
-      add("migrations", "problem", `${messageOf(err)} (run: sched migrate)`);
-      return false;
+      add("migrations", "problem", migrationAdvice(err));
+      return "unmigrated";
     }
-    add("connectivity", "problem", messageOf(err));
-    add("migrations", "skipped", "the store is not reachable");
-    return false;
+    add("connectivity", "problem", messageOf(attributeToFlags(err, session.flagOf)));
+    add("migrations", "skipped", "the store is not reachable (see connectivity)");
+    return "unreachable";
   }
 }
 
@@ -160,7 +198,7 @@ async function checkInstances(session: Session, timeout: number, add: Add): Prom
     instances = await within(session.scheduler.listInstances(), timeout, "the store");
   } catch (err) {
     add("instances", "problem", messageOf(err));
-    add("leader", "skipped", "the instances could not be listed");
+    add("leader", "skipped", "the instances could not be listed (see instances)");
     return null;
   }
   add(
@@ -226,15 +264,25 @@ function describeOffset(ms: number): string {
  * `heartbeats`: each instance's last heartbeat against the reference clock (the store's when it
  * has one, else this machine's). A heartbeat ahead of the reference means the instance's clock
  * is ahead; one older than the heartbeat interval means its clock is behind, or it stalls.
+ * Skipped, saying why, without instances to check (`instances` is `null` when they could not be
+ * listed, for the reason `unlisted`).
  */
 function checkHeartbeats(
-  instances: readonly Instance[],
+  instances: readonly Instance[] | null,
+  unlisted: string,
   clock: StoreClockReading | null,
   localNow: number,
   maxSkew: number,
   add: Add,
 ): void {
-  if (instances.length === 0) return;
+  if (instances === null) {
+    add("heartbeats", "skipped", unlisted);
+    return;
+  }
+  if (instances.length === 0) {
+    add("heartbeats", "skipped", "no scheduler is running on this store (see instances)");
+    return;
+  }
   // The reference time now: the store's clock, carried forward from its reading.
   const reference = clock === null ? localNow : clock.serverTime.getTime() + (localNow - clock.localTime);
   const against = clock === null ? "this machine's clock" : clock.source;

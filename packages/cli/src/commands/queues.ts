@@ -1,8 +1,10 @@
 import type { QueueInfo } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
+import { notFound } from "../exit-codes.js";
 import { formatSpan } from "../format.js";
 import { type Column, renderTable } from "../output.js";
+import type { Session } from "../session.js";
 
 /** The columns of a queue listing: state, limits and counts by status. */
 export const QUEUE_COLUMNS: readonly Column<QueueInfo>[] = [
@@ -26,7 +28,7 @@ function limitsOf(queue: QueueInfo): string {
   return parts.length === 0 ? "-" : parts.join(", ");
 }
 
-/** `sched queues list|pause|resume`. */
+/** `sched queues list|pause|resume`; pause and resume refuse a queue the store does not know. */
 export function registerQueueCommands(program: Command, context: CommandContext): void {
   const queues = program.command("queues").description("list, pause and resume queues");
 
@@ -49,9 +51,16 @@ export function registerQueueCommands(program: Command, context: CommandContext)
           ? "stop every instance from claiming the queue's jobs (running ones finish)"
           : "let instances claim the queue's jobs again, lifting any push-back",
       )
+      .option(
+        "--create",
+        action === "pause"
+          ? "pause a queue the store does not know yet (before its first job)"
+          : "resume a queue the store does not know yet",
+      )
       .action(async (name: string, _options: unknown, command: Command) => {
-        const flags = flagsOf(command);
+        const flags = flagsOf<{ create?: boolean }>(command);
         await withSession(context, command, async (session) => {
+          if (flags.create !== true) await requireKnownQueue(session, name, action);
           const queue =
             action === "pause"
               ? await session.scheduler.pauseQueue(name)
@@ -60,4 +69,43 @@ export function registerQueueCommands(program: Command, context: CommandContext)
         });
       });
   }
+}
+
+/** The most queue names a not-found message lists. */
+const LISTED_QUEUES = 20;
+
+/**
+ * Refuses a queue the store does not know: none of its jobs, no stored state or limits, and no
+ * running instance names it. Pausing such a name (a typo, usually) would store a record for a
+ * queue that never existed; `--create` asks for that on purpose.
+ *
+ * @throws CliError (not found, code `QUEUE_NOT_FOUND`) listing the known queues;
+ *   InvalidArgumentError (`INVALID_ARGUMENT`, a usage error) for a name no queue can have.
+ */
+export async function requireKnownQueue(session: Session, name: string, action: string): Promise<void> {
+  // getQueue checks the name first: a malformed one is a usage error, not an unknown queue.
+  await session.scheduler.getQueue(name);
+  const [known, instances] = await Promise.all([
+    session.scheduler.listQueues(),
+    session.scheduler.listInstances(),
+  ]);
+  const names = new Set([
+    ...known.map((queue) => queue.name),
+    ...instances.flatMap((instance) => instance.queues ?? []),
+  ]);
+  if (names.has(name)) return;
+  const sorted = [...names].sort();
+  const listed =
+    sorted.length === 0
+      ? "the store knows no queue yet"
+      : `known queues: ${sorted.slice(0, LISTED_QUEUES).join(", ")}${
+          sorted.length > LISTED_QUEUES
+            ? `, and ${sorted.length - LISTED_QUEUES} more (sched queues list)`
+            : ""
+        }`;
+  throw notFound(
+    "QUEUE_NOT_FOUND",
+    `queue "${name}" is not known to the store (no jobs, no settings, no instance serves it); ${listed}. ` +
+      `Add --create to ${action} it anyway`,
+  );
 }

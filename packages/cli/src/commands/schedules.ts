@@ -1,9 +1,10 @@
 import type { ScheduleState } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
-import { usageError } from "../exit-codes.js";
+import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { formatSpan, formatTime } from "../format.js";
 import { type Column, renderTable } from "../output.js";
+import type { Session } from "../session.js";
 
 /** When a schedule runs, in a few words: `0 9 * * 1 (Europe/Paris)`, `every 30s`, `once at …`. */
 function describeDefinition(schedule: ScheduleState): string {
@@ -73,7 +74,7 @@ export function registerScheduleCommands(program: Command, context: CommandConte
         throw usageError(`--count: expected an integer from 1 to 100, got "${flags.count}"`);
       }
       await withSession(context, command, async (session) => {
-        const next = await session.scheduler.previewSchedule(name, count);
+        const next = await onSchedule(session, name, () => session.scheduler.previewSchedule(name, count));
         print(context, flags, { name, next }, () =>
           next.length === 0
             ? `schedule ${name} has no next run`
@@ -89,10 +90,11 @@ export function registerScheduleCommands(program: Command, context: CommandConte
       .action(async (name: string, _options: unknown, command: Command) => {
         const flags = flagsOf(command);
         await withSession(context, command, async (session) => {
-          const schedule =
+          const schedule = await onSchedule(session, name, () =>
             action === "pause"
-              ? await session.scheduler.pauseSchedule(name)
-              : await session.scheduler.resumeSchedule(name);
+              ? session.scheduler.pauseSchedule(name)
+              : session.scheduler.resumeSchedule(name),
+          );
           print(
             context,
             flags,
@@ -109,9 +111,44 @@ export function registerScheduleCommands(program: Command, context: CommandConte
     .action(async (name: string, _options: unknown, command: Command) => {
       const flags = flagsOf(command);
       await withSession(context, command, async (session) => {
-        const job = await session.scheduler.triggerSchedule(name);
+        const job = await onSchedule(session, name, () => session.scheduler.triggerSchedule(name));
         const { payload: _payload, ...shown } = job;
         print(context, flags, shown, () => `schedule ${name} enqueued job ${job.id}`);
       });
     });
+}
+
+/** The most schedule names a not-found message lists. */
+const LISTED_SCHEDULES = 20;
+
+/**
+ * Runs `body`, a call on schedule `name`. When no schedule has that name (the store changes
+ * nothing then), the error lists the schedules there are, for a typo.
+ *
+ * @throws CliError (not found, code `SCHEDULE_NOT_FOUND`) when the schedule does not exist;
+ *   whatever `body` throws otherwise.
+ */
+async function onSchedule<T>(session: Session, name: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== "SCHEDULE_NOT_FOUND") throw err;
+    const names = (await session.scheduler.listSchedules()).map((schedule) => schedule.name).sort();
+    const listed =
+      names.length === 0
+        ? "the store has no schedules"
+        : `known schedules: ${names.slice(0, LISTED_SCHEDULES).join(", ")}${
+            names.length > LISTED_SCHEDULES
+              ? `, and ${names.length - LISTED_SCHEDULES} more (sched schedules list)`
+              : ""
+          }`;
+    throw new CliError(
+      ExitCode.notFound,
+      "SCHEDULE_NOT_FOUND",
+      `schedule "${name}" was not found; ${listed}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

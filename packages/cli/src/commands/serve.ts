@@ -1,13 +1,25 @@
 import type { Command } from "commander";
-import { type CommandContext, flagsOf, withSession } from "../context.js";
+import { AuditFile } from "../audit-file.js";
+import { type CommandContext, flagsOf, messagesOf, withSession } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { isModuleNotFound } from "../load-module.js";
+import {
+  type PayloadSetting,
+  type ServeFlags,
+  type ServeSettings,
+  serveSettings,
+  type TokenGrant,
+} from "./serve-settings.js";
 
-/** A token's grant, as `createHttpHandler` of @sched/http takes it. */
-export type TokenGrant = "read" | "write" | { role: "read" | "write"; name: string };
+export { parseTokens, type TokenGrant } from "./serve-settings.js";
 
 interface HttpModule {
-  createHttpHandler(options: { scheduler: unknown; auth: { tokens: Record<string, TokenGrant> } }): unknown;
+  createHttpHandler(options: {
+    scheduler: unknown;
+    auth: { tokens: Record<string, TokenGrant> };
+    payloads: PayloadSetting;
+    audit?: (entry: unknown) => unknown;
+  }): unknown;
   serve(handler: unknown, options: { port: number; host: string }): unknown;
 }
 
@@ -17,49 +29,6 @@ interface RunningServer {
   port?: number;
   address?: () => unknown;
   close?: (callback?: (err?: Error) => void) => unknown;
-}
-
-/**
- * The tokens of `SCHEDULER_HTTP_TOKENS`: comma-separated `<role>:<token>` or
- * `<name>:<role>:<token>` entries, the role `read` or `write`. Tokens are never echoed.
- *
- * @throws CliError (usage) naming the entry by position when it does not parse.
- */
-export function parseTokens(value: string): Record<string, TokenGrant> {
-  const tokens: Record<string, TokenGrant> = {};
-  value
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .forEach((entry, index) => {
-      const parts = entry.split(":");
-      const named = parts[0] !== "read" && parts[0] !== "write";
-      const name = named ? parts[0] : undefined;
-      const role = named ? parts[1] : parts[0];
-      const token = parts.slice(named ? 2 : 1).join(":");
-      if ((role !== "read" && role !== "write") || token.length < 16) {
-        throw usageError(
-          `SCHEDULER_HTTP_TOKENS: entry ${index + 1} must be <role>:<token> or <name>:<role>:<token>, ` +
-            "the role read or write and the token at least 16 characters",
-        );
-      }
-      tokens[token] = name === undefined || name === "" ? role : { role, name };
-    });
-  if (Object.keys(tokens).length === 0) {
-    throw usageError(
-      "sched serve needs SCHEDULER_HTTP_TOKENS (e.g. write:<a long random token>): the HTTP API is closed without tokens",
-    );
-  }
-  return tokens;
-}
-
-function portOf(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw usageError(`port: expected an integer from 0 to 65535, got "${value}"`);
-  }
-  return port;
 }
 
 /** The address a running server listens on, for the log line. */
@@ -108,11 +77,19 @@ export function registerServeCommand(program: Command, context: CommandContext):
     )
     .option("--port <port>", "the port (default SCHEDULER_HTTP_PORT, else 8080)")
     .option("--host <host>", "the interface (default SCHEDULER_HTTP_HOST, else 127.0.0.1)")
+    .option(
+      "--redact <paths>",
+      'replace these payload fields by "[redacted]", comma-separated dot paths such as user.email,card.number (default SCHEDULER_HTTP_REDACT)',
+    )
+    .option("--hide-payloads", 'replace every payload by "[hidden]" (default SCHEDULER_HTTP_HIDE_PAYLOADS)')
+    .option(
+      "--audit-log <file>",
+      "append each write action to this file as a JSON line (default SCHEDULER_HTTP_AUDIT_LOG)",
+    )
     .action(async (_options: unknown, command: Command) => {
-      const flags = flagsOf<{ port?: string; host?: string }>(command);
-      const tokens = parseTokens(context.env.SCHEDULER_HTTP_TOKENS ?? "");
-      const port = portOf(flags.port ?? context.env.SCHEDULER_HTTP_PORT, 8080);
-      const host = flags.host ?? (context.env.SCHEDULER_HTTP_HOST?.trim() || "127.0.0.1");
+      const flags = flagsOf<ServeFlags>(command);
+      const settings = serveSettings(flags, context.env);
+      const messages = messagesOf(context);
       let http: HttpModule;
       try {
         http = (await context.load("@sched/http")) as HttpModule;
@@ -133,15 +110,51 @@ export function registerServeCommand(program: Command, context: CommandContext):
         );
       }
       await withSession(context, command, async (session) => {
-        const handler = http.createHttpHandler({ scheduler: session.scheduler, auth: { tokens } });
-        const server = (await http.serve(handler, { port, host })) as RunningServer;
-        context.output.err(`sched: serving the HTTP API and dashboard on ${addressOf(server, host, port)}`);
+        const audit =
+          settings.auditLog === null
+            ? null
+            : await AuditFile.open(settings.auditLog, settings.auditLogFrom ?? "--audit-log", messages);
         try {
-          await untilStopped(context.signal);
+          const handler = attributed(settings, () =>
+            http.createHttpHandler({
+              scheduler: session.scheduler,
+              auth: { tokens: settings.tokens },
+              payloads: settings.payloads,
+              ...(audit === null ? {} : { audit: (entry: unknown) => audit.append(entry) }),
+            }),
+          );
+          const server = (await http.serve(handler, {
+            port: settings.port,
+            host: settings.host,
+          })) as RunningServer;
+          const url = addressOf(server, settings.host, settings.port);
+          messages.info(`serving the HTTP API and dashboard on ${url}`, { url });
+          try {
+            await untilStopped(context.signal);
+          } finally {
+            await closeServer(server);
+          }
         } finally {
-          await closeServer(server);
+          await audit?.close();
         }
-        context.output.err("sched: stopped");
+        messages.info("stopped");
       });
     });
+}
+
+/**
+ * Runs `build`; a ConfigError of @sched/http about the payload setting names the flag or variable
+ * it came from (a usage error), not the option of the handler.
+ */
+function attributed<T>(settings: ServeSettings, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    const field = (err as { field?: unknown } | null)?.field;
+    if (typeof field === "string" && field.startsWith("payloads") && settings.payloadsFrom !== null) {
+      const detail = (err as Error).message.slice(field.length + 2);
+      throw usageError(`${settings.payloadsFrom}: ${detail}`);
+    }
+    throw err;
+  }
 }
