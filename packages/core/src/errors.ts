@@ -143,6 +143,24 @@ export class InvalidArgumentError extends SchedulerError {
 }
 
 /**
+ * An action on one job that its status does not allow, such as promoting a completed job or
+ * retrying a pending one: the message names the job, its status and the statuses the action
+ * applies to.
+ */
+export class InvalidJobStateError extends SchedulerError {
+  /** The job's id. */
+  readonly jobId: string;
+  /** The job's status when the action was refused. */
+  readonly status: string;
+  /** Creates the error for job `jobId` found in `status`. */
+  constructor(jobId: string, status: string, message: string, options?: SchedulerErrorOptions) {
+    super("INVALID_JOB_STATE", message, options);
+    this.jobId = jobId;
+    this.status = status;
+  }
+}
+
+/**
  * A part of a job (its `payload`, or its `metadata`) whose JSON encoding is larger than the
  * configured limit (`maxPayloadBytes`, `maxMetadataBytes`).
  */

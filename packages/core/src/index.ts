@@ -20,6 +20,7 @@ export {
   AdapterNotInstalledError,
   ConfigError,
   InvalidArgumentError,
+  InvalidJobStateError,
   InvalidScheduleError,
   isStoreClosed,
   JobAlreadyExistsError,

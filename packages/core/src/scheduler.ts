@@ -2,6 +2,7 @@ import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./c
 import { JobInput } from "./enqueue/job-input.js";
 import {
   InvalidArgumentError,
+  InvalidJobStateError,
   InvalidScheduleError,
   JobAlreadyExistsError,
   JobNotFoundError,
@@ -371,8 +372,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   /**
    * Deletes one job that is not running (cancel a running job first). Returns it as it was.
    *
-   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
-   *   job is running, or for an id no job can have.
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidJobStateError (`INVALID_JOB_STATE`) when the
+   *   job is running; InvalidArgumentError (`INVALID_ARGUMENT`) for an id no job can have.
    */
   async deleteJob(id: string): Promise<Job> {
     const checked = this.input.jobId(id);
@@ -380,21 +381,27 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     if (deleted) return deleted;
     const job = await this.bounded.getJob(checked);
     if (!job) throw new JobNotFoundError(id);
-    throw new InvalidArgumentError("id", `job ${id} is ${job.status}; cancel it before deleting it`);
+    throw new InvalidJobStateError(
+      id,
+      job.status,
+      `job ${id} is ${job.status}; cancel it before deleting it`,
+    );
   }
 
   /**
    * Makes a scheduled job (or a failed one waiting for its retry) due now. Returns it afterwards.
    *
-   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
-   *   job is not waiting for a later run time, or for an id no job can have.
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidJobStateError (`INVALID_JOB_STATE`) when the
+   *   job is not waiting for a later run time; InvalidArgumentError (`INVALID_ARGUMENT`) for an id
+   *   no job can have.
    */
   async promoteJob(id: string): Promise<Job> {
     const before = await this.bounded.getJob(this.input.jobId(id));
     if (!before) throw new JobNotFoundError(id);
     if (before.status !== "scheduled" && before.status !== "failed") {
-      throw new InvalidArgumentError(
-        "id",
+      throw new InvalidJobStateError(
+        id,
+        before.status,
         `job ${id} is ${before.status}; only scheduled or failed jobs can be promoted`,
       );
     }
@@ -466,7 +473,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * `lostLeases` are reset (its `attempt`, the fencing token, keeps rising). It runs again as soon
    * as a worker is free.
    *
-   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidArgumentError (`INVALID_ARGUMENT`) when the
+   * @throws JobNotFoundError (`JOB_NOT_FOUND`); InvalidJobStateError (`INVALID_JOB_STATE`) when the
    *   job is neither dead nor cancelled; JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) when its
    *   `uniqueKey` is held by another active job of its queue meanwhile.
    */
@@ -474,8 +481,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     const result = await this.bounded.requeueJob(this.input.jobId(id), new Date(this.now()));
     if (!result) throw new JobNotFoundError(id);
     if (!result.requeued) {
-      throw new InvalidArgumentError(
-        "id",
+      throw new InvalidJobStateError(
+        id,
+        result.job.status,
         `job ${id} is ${result.job.status}; only dead or cancelled jobs can be retried`,
       );
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InvalidArgumentError, JobNotFoundError } from "../src/errors.js";
+import { InvalidJobStateError, JobNotFoundError } from "../src/errors.js";
 import { permanent } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
 import { CORE_VERSION } from "../src/version.js";
@@ -56,7 +56,11 @@ describe("bulk operations", () => {
     const promoted = await s.promoteJob(scheduled.id);
     expect(promoted).toMatchObject({ status: "pending", scheduledAt: new Date(clock.now()) });
     await until(async () => (await s.getJob(scheduled.id))?.status === "completed");
-    await expect(s.promoteJob(scheduled.id)).rejects.toThrow(InvalidArgumentError);
+    await expect(s.promoteJob(scheduled.id)).rejects.toThrow(InvalidJobStateError);
+    await expect(s.promoteJob(scheduled.id)).rejects.toMatchObject({
+      code: "INVALID_JOB_STATE",
+      status: "completed",
+    });
     await expect(s.promoteJob("missing")).rejects.toThrow(JobNotFoundError);
     expect((await s.deleteJob(scheduled.id)).id).toBe(scheduled.id);
     await expect(s.deleteJob(scheduled.id)).rejects.toThrow(JobNotFoundError);
@@ -70,7 +74,7 @@ describe("bulk operations", () => {
     const job = await s.enqueue({ name: "slow" });
     await s.start();
     await until(async () => (await s.getJob(job.id))?.status === "running");
-    await expect(s.deleteJob(job.id)).rejects.toThrow(/cancel it/);
+    await expect(s.deleteJob(job.id)).rejects.toMatchObject({ code: "INVALID_JOB_STATE", status: "running" });
     gate.resolve();
   });
 });

@@ -275,7 +275,11 @@ describe("cancel and retryJob", () => {
     expect(retried.retryCount).toBe(0);
     await until(async () => (await s.getJob(job.id))?.status === "completed");
     expect(runs).toBe(2);
-    await expect(s.retryJob(job.id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(s.retryJob(job.id)).rejects.toMatchObject({
+      code: "INVALID_JOB_STATE",
+      jobId: job.id,
+      status: "completed",
+    });
   });
 });
 

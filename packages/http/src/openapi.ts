@@ -242,13 +242,22 @@ const errorResponse = (description: string) => ({
 const ERRORS = {
   "400": errorResponse("A malformed id, name, query or body."),
   "401": errorResponse("No token, or an unknown one."),
-  "404": errorResponse("No such job or schedule."),
+  "404": errorResponse(
+    "No such job, schedule or queue (a queue without jobs, settings or an instance serving it).",
+  ),
 };
 const WRITE_ERRORS = {
   ...ERRORS,
   "403": errorResponse("The token may only read."),
   "409": errorResponse("The action conflicts with the job's state."),
 };
+
+/** `?create=true`: act on a queue the store does not know yet (else 404 `QUEUE_NOT_FOUND`). */
+const createQuery: [string, Schema, string] = [
+  "create",
+  { enum: ["true", "false"], default: "false" },
+  "Act on a queue that has no jobs, settings or instance yet (else 404).",
+];
 
 interface Operation {
   summary: string;
@@ -297,11 +306,14 @@ const API: Record<string, Record<string, Operation>> = {
       response: ref("QueueInfo"),
       write: true,
       body: ref("QueueConfig"),
+      query: [createQuery],
     },
   },
-  "/api/queues/{name}/pause": { post: { summary: "Pause a queue", response: ref("QueueInfo"), write: true } },
+  "/api/queues/{name}/pause": {
+    post: { summary: "Pause a queue", response: ref("QueueInfo"), write: true, query: [createQuery] },
+  },
   "/api/queues/{name}/resume": {
-    post: { summary: "Resume a queue", response: ref("QueueInfo"), write: true },
+    post: { summary: "Resume a queue", response: ref("QueueInfo"), write: true, query: [createQuery] },
   },
   "/api/jobs": {
     get: {
@@ -347,7 +359,13 @@ const API: Record<string, Record<string, Operation>> = {
   "/api/jobs/{id}/retry": {
     post: { summary: "Retry a dead or cancelled job", response: ref("Job"), write: true },
   },
-  "/api/jobs/{id}/cancel": { post: { summary: "Cancel a job", response: ref("Job"), write: true } },
+  "/api/jobs/{id}/cancel": {
+    post: {
+      summary: "Cancel a waiting or running job (409 once it finished)",
+      response: ref("Job"),
+      write: true,
+    },
+  },
   "/api/jobs/{id}/promote": {
     post: { summary: "Run a scheduled or failed-waiting job now", response: ref("Job"), write: true },
   },

@@ -87,13 +87,22 @@ describe.each(kinds)("on the $name store", (kind) => {
     ]);
   });
 
-  it("answers 404 for a job that does not exist, and 400 when retrying a job that is not dead", async () => {
+  it("answers 404 for a job that does not exist, and 409 for an action its status does not allow", async () => {
     expect((await call(handler, "GET", "/api/jobs/0190a000-0000-7000-8000-000000000000")).status).toBe(404);
     const job = await scheduler.enqueue({ name: "send", queue: "emails" });
     const refused = await call(handler, "POST", `/api/jobs/${job.id}/retry`);
-    expect(refused.status).toBe(400);
-    expect(refused.body.error.code).toBe("INVALID_ARGUMENT");
-    expect(audit.at(-1)).toMatchObject({ action: "job.retry", ok: false, error: "INVALID_ARGUMENT" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("INVALID_JOB_STATE");
+    expect(audit.at(-1)).toMatchObject({ action: "job.retry", ok: false, error: "INVALID_JOB_STATE" });
+    const notPromotable = await call(handler, "POST", `/api/jobs/${job.id}/promote`);
+    expect([notPromotable.status, notPromotable.body.error.code]).toEqual([409, "INVALID_JOB_STATE"]);
+    // A finished job is not cancelled: 409, and it stays as it was.
+    scheduler.register("ping", () => {});
+    const done = await scheduler.enqueue({ name: "ping", queue: "work" });
+    await until(async () => (await scheduler.getJob(done.id))?.status === "completed", "the job to complete");
+    const late = await call(handler, "POST", `/api/jobs/${done.id}/cancel`);
+    expect([late.status, late.body.error.code]).toEqual([409, "INVALID_JOB_STATE"]);
+    expect((await scheduler.getJob(done.id))!.status).toBe("completed");
   });
 
   it("retries every dead job of a queue and deletes jobs by filter in bulk", async () => {
@@ -151,6 +160,20 @@ describe.each(kinds)("on the $name store", (kind) => {
     const bad = await call(handler, "PATCH", "/api/queues/emails", { body: { concurrency: 0 } });
     expect(bad.status).toBe(400);
     expect((await scheduler.getQueue("emails")).concurrency).toBe(3);
+    // A typo does not leave a record of a queue that never existed; ?create=true asks for one.
+    const before = (await scheduler.listQueues()).map((queue) => queue.name);
+    for (const [method, path, body] of [
+      ["POST", "/api/queues/emials/pause"],
+      ["POST", "/api/queues/emials/resume"],
+      ["PATCH", "/api/queues/emials", { concurrency: 2 }],
+    ] as Array<[string, string, unknown?]>) {
+      const unknown = await call(handler, method, path, body === undefined ? {} : { body });
+      expect([unknown.status, unknown.body.error.code]).toEqual([404, "QUEUE_NOT_FOUND"]);
+    }
+    expect((await scheduler.listQueues()).map((queue) => queue.name)).toEqual(before);
+    const created = await call(handler, "POST", "/api/queues/reports/pause?create=true");
+    expect(created.body).toMatchObject({ name: "reports", paused: true });
+    expect((await call(handler, "POST", "/api/queues/emails/pause?create=maybe")).status).toBe(400);
   });
 
   it("refuses every write action to a read token, records the refusal, and changes nothing", async () => {

@@ -211,9 +211,8 @@ async function actOnJob(session: Session, id: string, action: JobAction): Promis
   try {
     after = await action.run(session.scheduler, id);
   } catch (err) {
-    // The id is well formed (getJob took it): INVALID_ARGUMENT now means the job moved meanwhile
-    // to a status the action does not apply to.
-    if ((err as { code?: unknown } | null)?.code !== "INVALID_ARGUMENT") throw err;
+    // The job moved meanwhile to a status the action does not apply to.
+    if ((err as { code?: unknown } | null)?.code !== "INVALID_JOB_STATE") throw err;
     const now = await session.scheduler.getJob(id);
     if (now === null) throw jobNotFound(id);
     throw refusalOf(action, id, now.status);

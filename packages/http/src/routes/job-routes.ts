@@ -68,9 +68,17 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   ] as const;
   for (const [action, run] of single) {
     api.post(`/api/jobs/:id/${action}`, async (c) => {
-      const job = await act(c, deps, `job.${action}`, c.req.param("id"), () =>
-        run(jobIdParam(c.req.param("id"))),
-      );
+      const job = await act(c, deps, `job.${action}`, c.req.param("id"), async () => {
+        const after = await run(jobIdParam(c.req.param("id")));
+        // Cancelling a job that finished meanwhile leaves it as it is: a conflict, not a success.
+        if (action === "cancel" && after.status !== "cancelled")
+          throw new HttpError(
+            409,
+            "INVALID_JOB_STATE",
+            `job ${after.id} is ${after.status}; only waiting or running jobs can be cancelled`,
+          );
+        return after;
+      });
       return c.json(payloads.job(job));
     });
   }

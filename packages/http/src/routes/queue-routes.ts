@@ -1,6 +1,33 @@
 import type { QueueConfig } from "@sched/core";
+import { HttpError } from "../http-error.js";
 import { nameParam, objectBody, QueryParams, readJsonBody } from "../request-input.js";
 import { type Api, act, type RouteDeps } from "./route-kit.js";
+
+/**
+ * The queue named in the path, when the store knows it (it has jobs or settings, or a running
+ * instance serves it) or the request asks to create it (`?create=true`): a typo must not leave a
+ * record of a queue that never existed.
+ *
+ * @throws HttpError 404 `QUEUE_NOT_FOUND` for an unknown queue; 400 for a bad name or query.
+ */
+async function knownQueue(deps: RouteDeps, url: string, raw: string): Promise<string> {
+  const create = new QueryParams(url, ["create"]).choice("create", ["true", "false"] as const) === "true";
+  const name = nameParam(raw, "queue");
+  if (create) return name;
+  const [queues, instances] = await Promise.all([
+    deps.scheduler.listQueues(),
+    deps.scheduler.listInstances(),
+  ]);
+  const known =
+    queues.some((queue) => queue.name === name) || instances.some((i) => i.queues?.includes(name));
+  if (!known)
+    throw new HttpError(
+      404,
+      "QUEUE_NOT_FOUND",
+      `queue "${name}" has no jobs, no settings and no instance serving it; add ?create=true to act on it anyway`,
+    );
+  return name;
+}
 
 /** `/api/queues`: list, read, pause, resume and configure queues. */
 export function queueRoutes(api: Api, deps: RouteDeps): void {
@@ -19,7 +46,7 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
   api.patch("/api/queues/:name", async (c) =>
     c.json(
       await act(c, deps, "queue.configure", c.req.param("name"), async () => {
-        const name = nameParam(c.req.param("name"), "queue");
+        const name = await knownQueue(deps, c.req.url, c.req.param("name"));
         const config = objectBody(await readJsonBody(c.req.raw), "{ concurrency?, rateLimit?, group? }");
         return scheduler.configureQueue(name, config as QueueConfig);
       }),
@@ -28,16 +55,16 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
 
   api.post("/api/queues/:name/pause", async (c) =>
     c.json(
-      await act(c, deps, "queue.pause", c.req.param("name"), () =>
-        scheduler.pauseQueue(nameParam(c.req.param("name"), "queue")),
+      await act(c, deps, "queue.pause", c.req.param("name"), async () =>
+        scheduler.pauseQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
       ),
     ),
   );
 
   api.post("/api/queues/:name/resume", async (c) =>
     c.json(
-      await act(c, deps, "queue.resume", c.req.param("name"), () =>
-        scheduler.resumeQueue(nameParam(c.req.param("name"), "queue")),
+      await act(c, deps, "queue.resume", c.req.param("name"), async () =>
+        scheduler.resumeQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
       ),
     ),
   );

@@ -157,7 +157,7 @@ export async function retryJobRefusalScenario(store: Store): Promise<void> {
   const pending = await s.enqueue({ name: "waiting" });
   const scheduled = await s.enqueue({ name: "later", delay: "1h" });
   for (const job of [pending, scheduled]) {
-    await expect(s.retryJob(job.id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(s.retryJob(job.id)).rejects.toMatchObject({ code: "INVALID_JOB_STATE", status: job.status });
     expect(await s.getJob(job.id)).toEqual(job);
   }
   await expect(s.retryJob("no-such-job")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
