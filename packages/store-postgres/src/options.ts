@@ -81,6 +81,8 @@ export interface PostgresStoreOptions {
    * server that hangs, or a network that dropped it), closing that connection. Either way the call
    * fails with `StoreTimeoutError` (`STORE_TIMEOUT`). Default `poolConfig.statement_timeout`, else
    * `"10s"`; `0` waits for ever. Ignored with `pool`. `migrate()` has its own, `migrationTimeout`.
+   * With `poolMode: "transaction"` only the client's limit (1 s later) applies: the server's is the
+   * role's own `statement_timeout`.
    */
   statementTimeout?: Duration;
   /**

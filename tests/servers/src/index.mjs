@@ -1,7 +1,7 @@
 // @ts-check
-// Private database servers for fault tests. Each runs as a child of the test process on a free
-// loopback port, in a folder of its own, and can be killed, restarted, frozen (SIGSTOP) and
-// emptied without touching the shared development servers.
+// Private database servers (and a PgBouncer in front of one) for fault tests. Each runs as a child
+// of the test process on a free loopback port, in a folder of its own, and can be killed,
+// restarted, frozen (SIGSTOP) and emptied without touching the shared development servers.
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
