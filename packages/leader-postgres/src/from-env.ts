@@ -1,11 +1,13 @@
 import { ConfigError, readBackendEnv } from "@sched/core/adapter";
-import { POSTGRES_ENV_VARIABLES } from "@sched/store-postgres/connection";
+import { POSTGRES_ENV_VARIABLES, type PoolMode } from "@sched/store-postgres/connection";
 import { PostgresLeader } from "./postgres-leader.js";
 
 /**
  * Creates a {@link PostgresLeader} from `SCHEDULER_*` environment variables, as
  * `createSchedulerFromEnv` does: `SCHEDULER_POSTGRES_URL` (required), `SCHEDULER_POSTGRES_SCHEMA`,
- * `SCHEDULER_POSTGRES_TABLE_PREFIX`, `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL`. The leader
+ * `SCHEDULER_POSTGRES_TABLE_PREFIX`, `SCHEDULER_POSTGRES_POOL_MODE` (the `poolMode` option),
+ * `SCHEDULER_INSTANCE_ID` and `SCHEDULER_LOCK_TTL` (`SCHEDULER_POSTGRES_LISTEN_URL` is the
+ * store's, accepted and unused: the leader never LISTENs). The leader
  * owns its pool: `close()` ends it. Call `migrate()` (or the store's) before the first `acquire()`.
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the bad or missing variable (the URL is never
@@ -29,6 +31,7 @@ export function fromEnv(env: Record<string, string | undefined> = process.env): 
       connectionString: url,
       schema: settings.SCHEDULER_POSTGRES_SCHEMA,
       tablePrefix: settings.SCHEDULER_POSTGRES_TABLE_PREFIX,
+      poolMode: settings.SCHEDULER_POSTGRES_POOL_MODE as PoolMode | undefined,
       instanceId: config.distributed?.instanceId,
       ttl: config.distributed?.lockTTL,
     });

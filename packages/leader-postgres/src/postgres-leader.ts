@@ -12,13 +12,15 @@ import {
   CLOSE_GRACE_MS,
   type ConnectionTarget,
   checkConnectionChoice,
+  checkPoolMode,
   codeOf,
   connectionTarget,
   migrateLockTable,
+  type PoolMode,
   redact,
   storeError,
 } from "@sched/store-postgres/connection";
-import type { Pool, QueryConfig } from "pg";
+import type { Pool, QueryConfig, QueryResult, QueryResultRow } from "pg";
 import { createOwnedPool } from "./leader-pool.js";
 import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
 
@@ -39,6 +41,16 @@ export interface PostgresLeaderOptions extends LeaseLeaderOptions {
   name?: string;
   /** This instance's id, stored as the lease's holder; default `<hostname>-<pid>-<random>`. */
   instanceId?: string;
+  /**
+   * How the server at `connectionString` (or `pool`'s) pools connections (PgBouncer's
+   * `pool_mode`): `"session"` (default) for PostgreSQL itself or a pooler in session mode,
+   * `"transaction"` for PgBouncer (or pgcat, Supavisor, RDS Proxy) in transaction mode. The lease
+   * is a row, never a session lock, so it works through either; with `"transaction"` the pool the
+   * leader creates sends no `statement_timeout` at connection start (PgBouncer refuses it), and
+   * each statement runs in a transaction of its own that sets it with `SET LOCAL`, so the server
+   * still cancels a renewal the leader gave up on.
+   */
+  poolMode?: PoolMode;
 }
 
 /** Every option of {@link PostgresLeaderOptions}, for the check of unknown names. */
@@ -51,6 +63,7 @@ const OPTION_NAMES = [
   "instanceId",
   "ttl",
   "logger",
+  "poolMode",
 ] as const satisfies ReadonlyArray<keyof PostgresLeaderOptions>;
 
 /** `undefined_table` and `invalid_schema_name`: the lock table was never migrated. */
@@ -83,6 +96,9 @@ export class PostgresLeader extends LeaseLeader {
   private readonly destroyOwnedConnections: () => void;
   private readonly statements: LeaseStatements;
   private readonly server: ConnectionTarget;
+  private readonly poolMode: PoolMode;
+  /** The server-side limit of one statement behind a transaction pool, in ms (the local lease). */
+  private readonly statementMs: number;
 
   /**
    * Creates a leader that does not lead until {@link acquire} succeeds. Connects lazily.
@@ -97,13 +113,16 @@ export class PostgresLeader extends LeaseLeader {
     assertKnownOptions(options, OPTION_NAMES);
     checkTypes(options);
     checkConnectionChoice(options);
+    checkPoolMode(options.poolMode);
     super({ kind: "PostgresLeader" }, options);
+    this.poolMode = options.poolMode ?? "session";
+    this.statementMs = Math.ceil(this.localLeaseMs);
     this.statements = leaseStatements(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.server = connectionTarget(options.pool?.options ?? { connectionString: options.connectionString });
     this.ownsPool = options.pool === undefined;
     const owned =
       options.pool === undefined
-        ? createOwnedPool(options.connectionString, Math.ceil(this.localLeaseMs))
+        ? createOwnedPool(options.connectionString, this.statementMs, this.poolMode)
         : null;
     this.pool = owned?.pool ?? (options.pool as Pool);
     this.destroyOwnedConnections = owned?.destroyConnections ?? (() => {});
@@ -145,7 +164,7 @@ export class PostgresLeader extends LeaseLeader {
 
   /** Frees the lease row if it still names this instance as holder; the term is kept. */
   protected async resign(): Promise<void> {
-    await this.pool.query({ text: this.statements.releaseLease, values: [this.name, this.instanceId] });
+    await this.run({ text: this.statements.releaseLease, values: [this.name, this.instanceId] });
   }
 
   /**
@@ -187,9 +206,34 @@ export class PostgresLeader extends LeaseLeader {
       text: this.statements.acquireLease,
       values: [this.name, this.instanceId, this.ttlMs, term, renewing],
     };
-    const { rows } = await this.pool.query<{ term: string }>(query);
+    const { rows } = await this.run<{ term: string }>(query);
     const granted = rows[0]?.term;
     return granted === undefined ? null : Number(granted);
+  }
+
+  /**
+   * Runs one lease statement. Behind a transaction pool it runs in a transaction of its own whose
+   * `SET LOCAL statement_timeout` bounds it on the server, as the startup setting of the leader's
+   * pool does otherwise (a setting of the session would stay with a server session other clients
+   * get next): `BEGIN` and the setting go in one round trip, so the statement costs three.
+   */
+  private async run<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
+    if (this.poolMode === "session") return this.pool.query<R>(query);
+    const client = await this.pool.connect();
+    let failure: unknown;
+    try {
+      await client.query(`BEGIN; SET LOCAL statement_timeout = ${this.statementMs}`);
+      const result = await client.query<R>(query);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      failure = err;
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      // A client whose statement failed may be broken (or its answer may still come): discard it.
+      client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
+    }
   }
 }
 

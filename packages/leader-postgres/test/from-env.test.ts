@@ -10,8 +10,16 @@ describe("fromEnv reads the SCHEDULER_POSTGRES_* variables", () => {
       SCHEDULER_POSTGRES_SCHEMA: "jobs",
       SCHEDULER_POSTGRES_TABLE_PREFIX: "s_",
       SCHEDULER_POSTGRES_AUTO_MIGRATE: "true",
+      SCHEDULER_POSTGRES_POOL_MODE: "transaction",
+      SCHEDULER_POSTGRES_LISTEN_URL: connectionString,
     });
     await leader.close();
+  });
+
+  it("names SCHEDULER_POSTGRES_POOL_MODE when it is neither session nor transaction", () => {
+    expect(() =>
+      fromEnv({ SCHEDULER_POSTGRES_URL: connectionString, SCHEDULER_POSTGRES_POOL_MODE: "statement" }),
+    ).toThrow(/^SCHEDULER_POSTGRES_POOL_MODE: expected session or transaction/);
   });
 
   it("suggests for a misspelt name the closest known one, and names a bad value's variable", () => {

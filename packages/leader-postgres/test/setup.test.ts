@@ -168,7 +168,7 @@ describe("PostgresLeader options", () => {
     expect(error).toMatchObject({ code: "CONFIG_INVALID", field: "intanceId" });
     expect(error.message).toContain("did you mean instanceId?");
     expect(error.message).toContain(
-      "connectionString, pool, schema, tablePrefix, name, instanceId, ttl, logger",
+      "connectionString, pool, schema, tablePrefix, name, instanceId, ttl, logger, poolMode",
     );
     // Options given as undefined are options not given (as fromEnv passes them).
     void new PostgresLeader({ connectionString, schema: undefined, ttl: undefined }).close();

@@ -1,5 +1,6 @@
 import { ConfigError, readBackendEnv } from "@sched/core/adapter";
 import { POSTGRES_ENV_VARIABLES } from "./connection/env-variables.js";
+import type { PoolMode } from "./connection/pool.js";
 import { markConfiguredFromEnvironment } from "./environment-stores.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 
@@ -8,12 +9,17 @@ const VARIABLE_OF: Record<string, string> = {
   connectionString: "SCHEDULER_POSTGRES_URL",
   schema: "SCHEDULER_POSTGRES_SCHEMA",
   tablePrefix: "SCHEDULER_POSTGRES_TABLE_PREFIX",
+  poolMode: "SCHEDULER_POSTGRES_POOL_MODE",
+  listenConnectionString: "SCHEDULER_POSTGRES_LISTEN_URL",
 };
 
 /**
  * Builds a {@link PostgresStore} from `SCHEDULER_POSTGRES_URL` (required),
- * `SCHEDULER_POSTGRES_SCHEMA`, `SCHEDULER_POSTGRES_TABLE_PREFIX` and
- * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), read with `readBackendEnv` from
+ * `SCHEDULER_POSTGRES_SCHEMA`, `SCHEDULER_POSTGRES_TABLE_PREFIX`,
+ * `SCHEDULER_POSTGRES_AUTO_MIGRATE` (migrate on first use), `SCHEDULER_POSTGRES_POOL_MODE`
+ * (`session` or `transaction`: the `poolMode` option) and `SCHEDULER_POSTGRES_LISTEN_URL` (the
+ * `listenConnectionString` option, a direct connection for LISTEN behind a transaction pool),
+ * read with `readBackendEnv` from
  * `@sched/core/adapter`. `createSchedulerFromEnv` calls it when `SCHEDULER_STORE=postgres`.
  * `overrides` (such as `autoMigrate` or `poolSize`) are applied on top. The store owns its pool.
  * Without auto-migration, a `MigrationRequiredError` (code `MIGRATION_REQUIRED`) from the store
@@ -40,12 +46,16 @@ export function fromEnv(
   const schema = settings.SCHEDULER_POSTGRES_SCHEMA;
   const tablePrefix = settings.SCHEDULER_POSTGRES_TABLE_PREFIX;
   const autoMigrate = settings.SCHEDULER_POSTGRES_AUTO_MIGRATE;
+  const poolMode = settings.SCHEDULER_POSTGRES_POOL_MODE as PoolMode | undefined;
+  const listenConnectionString = settings.SCHEDULER_POSTGRES_LISTEN_URL;
   let store: PostgresStore;
   try {
     store = new PostgresStore({
       ...(schema === undefined ? {} : { schema }),
       ...(tablePrefix === undefined ? {} : { tablePrefix }),
       ...(autoMigrate === undefined ? {} : { autoMigrate }),
+      ...(poolMode === undefined ? {} : { poolMode }),
+      ...(listenConnectionString === undefined ? {} : { listenConnectionString }),
       ...overrides,
       connectionString: url,
     });

@@ -1,6 +1,11 @@
 import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
 import type pg from "pg";
-import type { StatementLimits } from "./connection/pool.js";
+import {
+  checkConnectionString,
+  checkPoolMode,
+  type PoolMode,
+  type StatementLimits,
+} from "./connection/pool.js";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
 export interface PostgresStoreOptions {
@@ -23,6 +28,28 @@ export interface PostgresStoreOptions {
    * find jobs by polling, and a job cancelled elsewhere is aborted at its next lease renewal.
    */
   notify?: boolean;
+  /**
+   * How the server at `connectionString` (or `pool`'s) pools connections (PgBouncer's
+   * `pool_mode`): `"session"` (default) for PostgreSQL itself or a pooler in session mode,
+   * `"transaction"` for PgBouncer (or pgcat, Supavisor, RDS Proxy) in transaction mode. With
+   * `"transaction"` the store relies on no session state there: the pool it creates sends no
+   * `statement_timeout` at connection start (PgBouncer refuses it; set the server-side limit on
+   * the role instead, see the README's "Behind PgBouncer"), and it never LISTENs through that
+   * pool: it LISTENs on `listenConnectionString`, or, without one, other instances' changes are
+   * found by polling (`capabilities.pushedEvents` is then `false`). Every statement of the store
+   * is one transaction, so nothing else changes.
+   */
+  poolMode?: PoolMode;
+  /**
+   * A `postgres://` URL that reaches PostgreSQL directly (or through a session-mode pool), for the
+   * one connection that LISTENs for other instances' wake-ups and cancels; every statement still
+   * runs on `connectionString` or `pool`. Use it behind a transaction pool (`poolMode:
+   * "transaction"`), where LISTEN does not work. Default: the LISTEN connection goes where the
+   * pool goes (none with `poolMode: "transaction"`). The other settings of the pool's connections
+   * (`poolConfig`: ssl, a password the URL lacks) apply to it too; the URL's own values win.
+   * Refused with `notify: false`, which listens nowhere.
+   */
+  listenConnectionString?: string;
   /**
    * Most connections of the pool the store creates; default `poolConfig.max`, else 10. Ignored with
    * `pool`. The scheduler keeps about two statements in flight (a claim and a batch of
@@ -54,6 +81,8 @@ export interface PostgresStoreOptions {
    * server that hangs, or a network that dropped it), closing that connection. Either way the call
    * fails with `StoreTimeoutError` (`STORE_TIMEOUT`). Default `poolConfig.statement_timeout`, else
    * `"10s"`; `0` waits for ever. Ignored with `pool`. `migrate()` has its own, `migrationTimeout`.
+   * With `poolMode: "transaction"` only the client's limit (1 s later) applies: the server's is the
+   * role's own `statement_timeout`.
    */
   statementTimeout?: Duration;
   /**
@@ -71,6 +100,8 @@ const OPTION_NAMES = [
   "schema",
   "tablePrefix",
   "notify",
+  "poolMode",
+  "listenConnectionString",
   "poolSize",
   "poolConfig",
   "applicationName",
@@ -110,6 +141,14 @@ export function checkOptions(options: PostgresStoreOptions): void {
     if (value !== undefined && typeof value !== "boolean") {
       throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
     }
+  }
+  checkPoolMode(options.poolMode);
+  checkConnectionString(options.listenConnectionString, "listenConnectionString");
+  if (options.listenConnectionString !== undefined && options.notify === false) {
+    throw new ConfigError(
+      "listenConnectionString",
+      "has no use with notify: false, which listens nowhere; remove one of them",
+    );
   }
   const { poolConfig } = options;
   if (

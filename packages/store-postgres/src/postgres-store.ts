@@ -56,6 +56,7 @@ import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./c
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
+import { listenClientConfig } from "./listen-connection.js";
 import { Migrator } from "./migrator.js";
 import {
   type InstanceRow,
@@ -119,6 +120,10 @@ const MAX_COUNT = 2 ** 31 - 1;
  * dead-letter job. Statements that make jobs available, and the cancel of a running job, send a
  * NOTIFY on commit; `subscribe()` LISTENs on one dedicated connection that reconnects on its own.
  *
+ * No statement relies on session state (every one is a transaction of its own; the migration's
+ * lock is transaction-scoped), so the store runs behind PgBouncer in transaction mode with
+ * `poolMode: "transaction"`, LISTENing on a direct `listenConnectionString`.
+ *
  * Call {@link migrate} once (it is idempotent and safe to run from many instances at once), or
  * apply the SQL files in `migrations/` with your own tool. Until then, calls reject with
  * `MigrationRequiredError`.
@@ -131,8 +136,12 @@ const MAX_COUNT = 2 ** 31 - 1;
  * ```
  */
 export class PostgresStore implements Store {
-  /** Enqueues join a `pg` transaction; LISTEN/NOTIFY pushes events between instances. */
-  readonly capabilities: StoreCapabilities = { transactions: true, pushedEvents: true };
+  /**
+   * Enqueues join a `pg` transaction; LISTEN/NOTIFY pushes events between instances, unless the
+   * store listens nowhere (`notify: false`, or `poolMode: "transaction"` without a
+   * `listenConnectionString`): then `pushedEvents` is `false`.
+   */
+  readonly capabilities: StoreCapabilities;
 
   /** The validated schema of the store's tables. */
   readonly schema: string;
@@ -161,9 +170,10 @@ export class PostgresStore implements Store {
    *   known one it looks like), an option of the wrong type, `schema` or `tablePrefix` when it is
    *   not a valid identifier; `pool` when both `connectionString` and `pool` are given, or the pool
    *   is not a `pg.Pool`; `poolSize` when it is not a positive integer; a timeout that is not a
-   *   duration; `connectionString` (or `pool`, for the pool's) when it is not a URL `pg` can parse
-   *   as a server address, such as `postgres://host:notaport/db` or `db.internal/app` (the string
-   *   is never echoed).
+   *   duration; `connectionString` (or `pool`, for the pool's) or `listenConnectionString` when it
+   *   is not a URL `pg` can parse as a server address, such as `postgres://host:notaport/db` or
+   *   `db.internal/app` (the string is never echoed); `poolMode` other than `"session"` or
+   *   `"transaction"`; `listenConnectionString` with `notify: false`.
    */
   constructor(options: PostgresStoreOptions = {}) {
     checkOptions(options);
@@ -197,12 +207,12 @@ export class PostgresStore implements Store {
       () => autoMigrateVariableOf(this),
       this.timeouts.migrationMs,
     );
-    const listenConfig: pg.ClientConfig = {
-      ...this.connection.clientConfig,
-      application_name: this.applicationName,
-      keepAlive: true,
-    };
-    this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+    const listenConfig = listenClientConfig(options, this.connection);
+    this.capabilities = { transactions: true, pushedEvents: listenConfig !== null };
+    this.wakeUps = new WakeUps(
+      this.channel,
+      listenConfig === null ? null : () => new pg.Client(listenConfig),
+    );
   }
 
   /**
@@ -793,10 +803,10 @@ export class PostgresStore implements Store {
    * Calls `listener` with `{ type: "jobs", queue }` when jobs may have become available in
    * `queue`, and with `{ type: "cancelled", id, queue }` when a running job was cancelled: at once
    * for this store's own changes, and through LISTEN/NOTIFY for every other instance's (when
-   * `notify` is on; a `jobs` event of its own may then come twice, a cancel of its own comes
-   * once). The first subscription opens
-   * the dedicated LISTEN connection, the last unsubscription closes it. A listener that throws is
-   * ignored. Returns the unsubscribe function.
+   * the store listens, see `capabilities.pushedEvents`; a `jobs` event of its own may then come
+   * twice, a cancel of its own comes once). The first subscription opens the dedicated LISTEN
+   * connection (to `listenConnectionString` when given), the last unsubscription closes it. A
+   * listener that throws is ignored. Returns the unsubscribe function.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closing !== null) return () => {};

@@ -31,10 +31,14 @@ export class WakeUps {
    */
   private readonly heardCancels = new Map<string, number>();
 
-  /** `channel` is `null` when NOTIFY is off: then only the store's own changes are heard. */
-  constructor(channel: string | null, createClient: () => pg.Client) {
+  /**
+   * `channel` is `null` when NOTIFY is off, and `createClient` when the store LISTENs nowhere
+   * (behind a transaction pool without a direct connection): then only the store's own changes
+   * are heard.
+   */
+  constructor(channel: string | null, createClient: (() => pg.Client) | null) {
     this.notifications =
-      channel === null
+      channel === null || createClient === null
         ? null
         : new NotificationListener({
             channel,

@@ -2,6 +2,7 @@ import { ConfigError, createSchedulerFromEnv } from "@sched/core";
 import { waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { limitSettings } from "../src/connection/index.js";
 import { fromEnv, MigrationRequiredError, PostgresStore } from "../src/index.js";
 import { POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
@@ -138,6 +139,10 @@ describe("options", () => {
     ["statementTimeout", "soon"],
     ["statementTimeout", 2 ** 40],
     ["migrationTimeout", {}],
+    ["poolMode", "statement"],
+    ["poolMode", true],
+    ["listenConnectionString", 5432],
+    ["listenConnectionString", "postgres://host:notaport/db"],
   ];
   for (const [field, value] of wrongTypes) {
     it(`refuses ${field}: ${JSON.stringify(value)} with a ConfigError naming ${field}`, () => {
@@ -161,8 +166,71 @@ describe("options", () => {
       connectionTimeout: "2s",
       statementTimeout: 3_000,
       migrationTimeout: "0",
+      poolMode: "session",
     });
     await store.close();
+  });
+});
+
+describe("poolMode and listenConnectionString", () => {
+  it('poolMode: "transaction" without listenConnectionString listens nowhere: pushedEvents is false', async () => {
+    const stores = [
+      new PostgresStore({ connectionString: POSTGRES_URL, poolMode: "transaction" }),
+      new PostgresStore({ pool: schemas.admin, poolMode: "transaction" }),
+      new PostgresStore({ connectionString: POSTGRES_URL, notify: false }),
+    ];
+    for (const store of stores)
+      expect(store.capabilities).toEqual({ transactions: true, pushedEvents: false });
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it("listens with listenConnectionString, in either pool mode, and by default in session mode", async () => {
+    const stores = [
+      new PostgresStore({ connectionString: POSTGRES_URL }),
+      new PostgresStore({ connectionString: POSTGRES_URL, poolMode: "session" }),
+      new PostgresStore({
+        connectionString: POSTGRES_URL,
+        poolMode: "transaction",
+        listenConnectionString: POSTGRES_URL,
+      }),
+      new PostgresStore({
+        pool: schemas.admin,
+        poolMode: "transaction",
+        listenConnectionString: POSTGRES_URL,
+      }),
+    ];
+    for (const store of stores) expect(store.capabilities.pushedEvents).toBe(true);
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it("refuses listenConnectionString with notify: false, and never echoes a bad one", () => {
+    const error = configErrorOf(
+      () =>
+        new PostgresStore({
+          connectionString: POSTGRES_URL,
+          notify: false,
+          listenConnectionString: POSTGRES_URL,
+        }),
+    );
+    expect(error).toMatchObject({ field: "listenConnectionString" });
+    expect(error.message).toContain("notify: false");
+    const secret = "mysql://admin:hunter2secret@db:3306/app";
+    const bad = configErrorOf(
+      () => new PostgresStore({ connectionString: POSTGRES_URL, listenConnectionString: secret }),
+    );
+    expect(bad.field).toBe("listenConnectionString");
+    expect(bad.message).not.toContain("hunter2secret");
+  });
+
+  it('poolMode: "transaction" leaves statement_timeout out of the settings pg sends at connection start', () => {
+    const limits = { connectMs: 5_000, statementMs: 7_000, queryMs: 8_000 };
+    expect(limitSettings(limits, "transaction")).toEqual({
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 0,
+      query_timeout: 8_000,
+    });
+    expect(limitSettings(limits, "session").statement_timeout).toBe(7_000);
+    expect(limitSettings(limits).statement_timeout).toBe(7_000);
   });
 });
 
@@ -222,6 +290,39 @@ describe("fromEnv", () => {
     expect(error.field).toBe("SCHEDULER_POSTGRES_URL");
     expect(error.message).toContain("is not a URL");
     expect(error.message).not.toContain("db.internal");
+  });
+
+  it("reads SCHEDULER_POSTGRES_POOL_MODE and SCHEDULER_POSTGRES_LISTEN_URL", async () => {
+    const polling = fromEnv({
+      SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+      SCHEDULER_POSTGRES_POOL_MODE: "transaction",
+    });
+    const listening = fromEnv({
+      SCHEDULER_POSTGRES_URL: POSTGRES_URL,
+      SCHEDULER_POSTGRES_POOL_MODE: "transaction",
+      SCHEDULER_POSTGRES_LISTEN_URL: POSTGRES_URL,
+    });
+    expect(polling.capabilities.pushedEvents).toBe(false);
+    expect(listening.capabilities.pushedEvents).toBe(true);
+    await Promise.all([polling.close(), listening.close()]);
+    const bad = configErrorOf(() =>
+      fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_POOL_MODE: "statement" }),
+    );
+    expect(bad.field).toBe("SCHEDULER_POSTGRES_POOL_MODE");
+    expect(bad.message).toContain("session or transaction");
+    const secret = "postgres://u:hunter2secret@db:notaport/app";
+    const badUrl = configErrorOf(() =>
+      fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_LISTEN_URL: secret }),
+    );
+    expect(badUrl.field).toBe("SCHEDULER_POSTGRES_LISTEN_URL");
+    expect(badUrl.message).not.toContain("hunter2secret");
+    const unused = configErrorOf(() =>
+      fromEnv(
+        { SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_LISTEN_URL: POSTGRES_URL },
+        { notify: false },
+      ),
+    );
+    expect(unused.field).toBe("SCHEDULER_POSTGRES_LISTEN_URL");
   });
 
   it("names SCHEDULER_POSTGRES_SCHEMA and SCHEDULER_POSTGRES_TABLE_PREFIX when they are invalid", () => {

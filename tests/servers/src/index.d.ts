@@ -33,6 +33,47 @@ export class PrivatePostgres {
   remove(): Promise<void>;
 }
 
+/**
+ * A private PgBouncer in front of a PostgreSQL server, on its own loopback port, with its
+ * configuration and log in a temporary folder. Clients log in without a password (`auth_type =
+ * trust`). As root it runs as the `postgres` user (PgBouncer refuses to run as root).
+ */
+export class PrivatePgBouncer {
+  /**
+   * `target`: the server's URL (default `SCHED_POSTGRES_URL`, else `postgres://root@127.0.0.1:5432/test`);
+   * its database is served under the same name. `poolMode`: default `transaction`. `poolSize`:
+   * `default_pool_size` (default 20). `settings`: more `[pgbouncer]` settings.
+   */
+  constructor(options?: {
+    target?: string;
+    poolMode?: "session" | "transaction" | "statement";
+    poolSize?: number;
+    settings?: Record<string, string>;
+  });
+  /** Whether PgBouncer is installed here. */
+  static available(): boolean;
+  /** The installed PgBouncer's version, such as `1.18.0`. */
+  static version(): string;
+  readonly port: number;
+  readonly poolMode: "session" | "transaction" | "statement";
+  /** The URL of the served database through PgBouncer (no password: trust). */
+  readonly url: string;
+  /** The URL of PgBouncer's admin console. */
+  readonly adminUrl: string;
+  /** PgBouncer's log so far. */
+  log(): string;
+  /** Writes the configuration and starts PgBouncer; resolves once it serves the database. */
+  start(): Promise<void>;
+  /** Whether PgBouncer serves the database. */
+  ready(): Promise<boolean>;
+  /** Runs a command on the admin console (`SHOW POOLS`); returns its rows. */
+  admin(command: string): Promise<Array<Record<string, unknown>>>;
+  /** Stops PgBouncer at once (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Stops PgBouncer and deletes its folder. */
+  remove(): Promise<void>;
+}
+
 /** A private `redis-server` (no persistence unless asked), its own port. */
 export class PrivateRedis {
   /** `password` sets requirepass; `args` are more redis-server arguments; `port` a fixed port. */

@@ -1,7 +1,7 @@
 // @ts-check
-// Private database servers for fault tests. Each runs as a child of the test process on a free
-// loopback port, in a folder of its own, and can be killed, restarted, frozen (SIGSTOP) and
-// emptied without touching the shared development servers.
+// Private database servers (and a PgBouncer in front of one) for fault tests. Each runs as a child
+// of the test process on a free loopback port, in a folder of its own, and can be killed,
+// restarted, frozen (SIGSTOP) and emptied without touching the shared development servers.
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -285,6 +285,197 @@ function postgresUser() {
   if (line === undefined) throw new Error("there is no postgres user to run a private PostgreSQL as");
   const [, , uid, gid] = line.split(":");
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Where Debian (and most distributions) install PgBouncer; the first that exists is used. */
+const PGBOUNCER_BIN = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"].find((file) =>
+  existsSync(file),
+);
+
+/**
+ * A private PgBouncer in front of a PostgreSQL server, on its own loopback port, with its
+ * configuration and log in a temporary folder. Clients log in without a password (`auth_type =
+ * trust`, the user listed in its `auth_file`); PgBouncer logs in to the server as the target URL
+ * says. PgBouncer refuses to run as root: as root it runs as the `postgres` user (`-u`), which
+ * owns its folder.
+ */
+export class PrivatePgBouncer {
+  /**
+   * @param {{ target?: string, poolMode?: "session" | "transaction" | "statement", poolSize?: number, settings?: Record<string, string> }} [options]
+   *   `target`: the server's URL (default `SCHED_POSTGRES_URL`, else the development server
+   *   `postgres://root@127.0.0.1:5432/test`); its database is the one PgBouncer serves, under the
+   *   same name. `poolMode` (default `transaction`), `poolSize`: server connections per user and
+   *   database (`default_pool_size`, default 20); `settings`: more `[pgbouncer]` settings.
+   */
+  constructor(options = {}) {
+    const target = new URL(
+      options.target ?? process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test",
+    );
+    this.targetHost = target.hostname || "127.0.0.1";
+    this.targetPort = Number(target.port || 5432);
+    this.user = decodeURIComponent(target.username) || "root";
+    this.targetPassword = decodeURIComponent(target.password);
+    this.database = decodeURIComponent(target.pathname.slice(1)) || this.user;
+    this.poolMode = options.poolMode ?? "transaction";
+    this.poolSize = options.poolSize ?? 20;
+    this.settings = options.settings ?? {};
+    this.port = 0;
+    this.dir = "";
+    /** @type {import("node:child_process").ChildProcess | null} */
+    this.child = null;
+  }
+
+  /** Whether PgBouncer is installed here. */
+  static available() {
+    return PGBOUNCER_BIN !== undefined;
+  }
+
+  /** The installed PgBouncer's version, such as `1.18.0`. */
+  static version() {
+    if (PGBOUNCER_BIN === undefined)
+      throw new Error("PgBouncer is not installed (apt-get install pgbouncer)");
+    const text = execFileSync(PGBOUNCER_BIN, ["--version"], { encoding: "utf8" });
+    const match = /PgBouncer (\d+\.\d+\.\d+)/.exec(text);
+    if (match === null) throw new Error(`cannot read PgBouncer's version from: ${text}`);
+    return /** @type {string} */ (match[1]);
+  }
+
+  /** The URL of the served database through PgBouncer, as the target's user (no password: trust). */
+  get url() {
+    return `postgres://${encodeURIComponent(this.user)}@127.0.0.1:${this.port}/${encodeURIComponent(this.database)}`;
+  }
+
+  /** The URL of PgBouncer's admin console (`SHOW POOLS`, `SHOW SERVERS`, ...). */
+  get adminUrl() {
+    return `postgres://${encodeURIComponent(this.user)}@127.0.0.1:${this.port}/pgbouncer`;
+  }
+
+  /** PgBouncer's log so far (for a failing test's message). */
+  log() {
+    const file = join(this.dir, "pgbouncer.log");
+    return this.dir !== "" && existsSync(file) ? readFileSync(file, "utf8") : "";
+  }
+
+  /** Writes the configuration and starts PgBouncer; resolves once it serves the database. */
+  async start() {
+    if (PGBOUNCER_BIN === undefined)
+      throw new Error("PgBouncer is not installed (apt-get install pgbouncer)");
+    if (this.child !== null) return;
+    if (this.dir === "") {
+      this.port = await freePort();
+      this.dir = mkdtempSync(join(tmpdir(), "sched-pgbouncer-"));
+    }
+    const [major = 0, minor = 0] = PrivatePgBouncer.version().split(".").map(Number);
+    const server = [
+      `host=${this.targetHost}`,
+      `port=${this.targetPort}`,
+      `dbname=${this.database}`,
+      `user=${this.user}`,
+      ...(this.targetPassword === "" ? [] : [`password=${this.targetPassword}`]),
+    ].join(" ");
+    const settings = {
+      listen_addr: "127.0.0.1",
+      listen_port: String(this.port),
+      unix_socket_dir: "",
+      auth_type: "trust",
+      auth_file: join(this.dir, "users.txt"),
+      admin_users: this.user,
+      pool_mode: this.poolMode,
+      default_pool_size: String(this.poolSize),
+      max_client_conn: "1000",
+      logfile: join(this.dir, "pgbouncer.log"),
+      // pg sends none of these, but other clients (psql, JDBC) do.
+      ignore_startup_parameters: "extra_float_digits",
+      // From 1.21, PgBouncer can keep protocol-level prepared statements apart per client; 1.22
+      // turns it on by default. Off, as in the releases most deployments run, so that a test can
+      // show what a named statement does through a transaction pool.
+      ...(major > 1 || (major === 1 && minor >= 21) ? { max_prepared_statements: "0" } : {}),
+      ...this.settings,
+    };
+    const lines = [
+      "[databases]",
+      `${this.database} = ${server}`,
+      "[pgbouncer]",
+      ...Object.entries(settings).map(([key, value]) => `${key} = ${value}`),
+    ];
+    const config = join(this.dir, "pgbouncer.ini");
+    writeFileSync(config, `${lines.join("\n")}\n`);
+    writeFileSync(join(this.dir, "users.txt"), `"${this.user}" ""\n`);
+    const args = [config];
+    if (isRoot) {
+      // PgBouncer will not run as root: it switches to the postgres user, who must own its log.
+      const { uid, gid } = postgresUser();
+      for (const file of [this.dir, config, join(this.dir, "users.txt")]) chownSync(file, uid, gid);
+      args.unshift("-u", "postgres");
+    }
+    const child = spawn(PGBOUNCER_BIN, ["-q", ...args], { stdio: "ignore" });
+    this.child = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        this.child = null;
+        throw new Error(`PgBouncer exited at start:\n${this.log()}`);
+      }
+      if (await this.ready()) return;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`PgBouncer on port ${this.port} did not serve within 30 s:\n${this.log()}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Whether PgBouncer serves the database (a statement goes through to the server). */
+  async ready() {
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /**
+   * Runs a command on PgBouncer's admin console (`SHOW POOLS`, `SHOW SERVERS`); returns its rows.
+   * The console speaks only the simple query protocol.
+   * @param {string} command
+   */
+  async admin(command) {
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: this.adminUrl });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const result = await client.query(command);
+      return result.rows;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** Stops PgBouncer at once (SIGTERM: its clients' connections are closed) and waits for it to exit. */
+  async stop() {
+    const child = this.child;
+    this.child = null;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.kill("SIGTERM");
+    });
+  }
+
+  /** Stops PgBouncer and deletes its folder. */
+  async remove() {
+    await this.stop();
+    if (this.dir !== "") rmSync(this.dir, { recursive: true, force: true });
+    this.dir = "";
+  }
 }
 
 /** A private `redis-server` (no persistence unless asked), its own port. */

@@ -19,4 +19,10 @@ export const POSTGRES_ENV_VARIABLES = {
     expected: "a lowercase identifier start (a-z, 0-9, _)",
   },
   SCHEDULER_POSTGRES_AUTO_MIGRATE: { kind: "boolean" },
+  SCHEDULER_POSTGRES_POOL_MODE: {
+    kind: "text",
+    pattern: /^(?:session|transaction)$/,
+    expected: "session or transaction (PgBouncer's pool_mode of the server at SCHEDULER_POSTGRES_URL)",
+  },
+  SCHEDULER_POSTGRES_LISTEN_URL: { kind: "url", protocols: ["postgres:", "postgresql:"] },
 } as const satisfies BackendVariables;

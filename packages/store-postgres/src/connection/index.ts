@@ -20,10 +20,13 @@ export {
   CLOSE_GRACE_MS,
   type ConnectionChoice,
   checkConnectionChoice,
+  checkPoolMode,
   createPool,
   isPool,
   limitSettings,
   type OwnedPool,
+  POOL_MODES,
+  type PoolMode,
   type StatementLimits,
 } from "./pool.js";
 export { redact, redactError } from "./redact-error.js";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError, settlesWithin } from "@sched/core/adapter";
+import { ConfigError, describeValue, settlesWithin } from "@sched/core/adapter";
 import pg from "pg";
 import { readConnectionString } from "./connection-string.js";
 import { isConnectionError, isTimeout } from "./store-error.js";
@@ -9,6 +9,43 @@ export interface ConnectionOptions extends ConnectionChoice {
   poolSize?: number | undefined;
   poolConfig?: Omit<pg.PoolConfig, "connectionString"> | undefined;
   applicationName?: string | undefined;
+  poolMode?: PoolMode | undefined;
+}
+
+/**
+ * How the server at the connection string (or the pool's) hands out server sessions, in
+ * PgBouncer's terms (`pool_mode`): `"session"` when each connection is a session of its own
+ * (PostgreSQL itself, or a pooler in session mode), `"transaction"` when a connection gets a server
+ * session only for the length of each transaction (PgBouncer, pgcat, Supavisor, Odyssey or RDS
+ * Proxy in transaction mode). Through a transaction pool nothing may rely on session state: no
+ * setting sent at connection start (PgBouncer refuses `statement_timeout` there), no `LISTEN`, no
+ * session advisory lock, no named prepared statement.
+ */
+export type PoolMode = "session" | "transaction";
+
+/** The pool modes, for checks and messages. */
+export const POOL_MODES: readonly PoolMode[] = ["session", "transaction"];
+
+/**
+ * Refuses a `poolMode` that is not one of {@link POOL_MODES}.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `poolMode`.
+ */
+export function checkPoolMode(value: unknown): asserts value is PoolMode | undefined {
+  if (value === undefined || POOL_MODES.includes(value as PoolMode)) return;
+  throw new ConfigError("poolMode", `expected "session" or "transaction", got ${describeValue(value)}`);
+}
+
+/**
+ * Refuses a connection string `pg` could not use as a server address (see
+ * {@link readConnectionString}), or a value that is not a string, without echoing it.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `field`.
+ */
+export function checkConnectionString(value: unknown, field: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "string") throw new ConfigError(field, `expected a string, got ${typeof value}`);
+  assertUsable(value, field, "");
 }
 
 /**
@@ -73,11 +110,18 @@ export interface StatementLimits {
   readonly queryMs: number;
 }
 
-/** The `pg` settings for `limits` (pg reads 0 as "no limit" for each of them). */
-export function limitSettings(limits: StatementLimits): pg.ClientConfig {
+/**
+ * The `pg` settings for `limits` (pg reads 0 as "no limit" for each of them). `pg` sends
+ * `statement_timeout` as a startup parameter, which a transaction pool refuses (PgBouncer closes
+ * the connection with `unsupported startup parameter: statement_timeout`) or, told to ignore it,
+ * would not apply: with `poolMode` `"transaction"` it is left out, and the server-side limit is
+ * the role's or database's own (`ALTER ROLE ... SET statement_timeout`) or a `SET LOCAL` inside a
+ * transaction.
+ */
+export function limitSettings(limits: StatementLimits, poolMode: PoolMode = "session"): pg.ClientConfig {
   return {
     connectionTimeoutMillis: limits.connectMs,
-    statement_timeout: limits.statementMs,
+    statement_timeout: poolMode === "transaction" ? 0 : limits.statementMs,
     query_timeout: limits.queryMs,
   };
 }
@@ -164,7 +208,7 @@ export function openConnection(options: ConnectionOptions, timeouts: StatementLi
     ...options.poolConfig,
     application_name: applicationName,
     connectionString: options.connectionString,
-    ...limitSettings(timeouts),
+    ...limitSettings(timeouts, options.poolMode),
   };
   const owned = createPool({ ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 });
   // The pool has already discarded a broken idle client; the next statement opens a new one.

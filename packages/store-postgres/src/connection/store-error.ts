@@ -67,6 +67,16 @@ const CONNECTION_CODES = new Set([
   "57P03", // cannot_connect_now
 ]);
 
+/**
+ * PgBouncer's refusal of a setting `pg` sent at connection start (`statement_timeout`, which a
+ * store or leader sends unless told it is behind a transaction pool).
+ */
+const POOLER_REFUSED_SETTING = /unsupported startup parameter/i;
+
+/** What to do about {@link POOLER_REFUSED_SETTING}, appended to the message. */
+const POOL_MODE_HINT =
+  '; behind PgBouncer in transaction mode set poolMode: "transaction" (SCHEDULER_POSTGRES_POOL_MODE=transaction), which sends no statement_timeout at connection start';
+
 /** Messages of `pg`'s own errors (which have no code) about a lost connection (timeouts included). */
 const CONNECTION_MESSAGE =
   /Connection terminated|not queryable|timeout exceeded when trying to connect|connection timeout/i;
@@ -122,7 +132,8 @@ export function storeError(err: unknown, operation: string, target: ConnectionTa
   }
   const message = redact(err instanceof Error ? err.message : String(err), target.secrets);
   const code = codeOf(err);
-  const suffix = code === undefined ? "" : ` [${code}]`;
+  const suffix =
+    (code === undefined ? "" : ` [${code}]`) + (POOLER_REFUSED_SETTING.test(message) ? POOL_MODE_HINT : "");
   if (isConnectionError(err)) {
     return new StoreError(
       `PostgreSQL at ${target.address} is unreachable (${operation}): ${message}${suffix}`,
