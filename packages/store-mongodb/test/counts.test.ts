@@ -182,10 +182,10 @@ describe("MongoStore job counts", () => {
     expect(countsIn(await store.stats(), "t").pending).toBe(3);
     expect(countsIn(await store.stats(), "u").scheduled).toBe(1);
     // A fold that stopped after adding the first delta, before deleting it: it is counted once.
-    await counts.updateOne(
-      { kind: "queue", queue: "t" },
-      { $inc: { pending: 2, version: 1 }, $push: { folded: deltas[0] } } as unknown as UpdateFilter<Document>,
-    );
+    await counts.updateOne({ kind: "queue", queue: "t" }, {
+      $inc: { pending: 2, version: 1 },
+      $push: { folded: deltas[0] },
+    } as unknown as UpdateFilter<Document>);
     expect(countsIn(await store.stats(), "t").pending).toBe(3);
     const far = new Date(0);
     await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far });
