@@ -496,9 +496,12 @@ export class MongoStore implements Store<ClientSession> {
       refs.forEach((ref, i) => {
         if (!applied[i]) return;
         changes.move(ref.queue, "running", "completed");
-        completed.set(ref.queue, [...(completed.get(ref.queue) ?? []), ref.id]);
+        const ids = completed.get(ref.queue) ?? [];
+        ids.push(ref.id);
+        completed.set(ref.queue, ids);
       });
       await this.counts.write(changes);
+      // Removed per queue, so that each deleted count is that queue's change.
       if (options.removeOnComplete === true) {
         for (const [queue, ids] of completed) {
           const removed = await this.collections.jobs.deleteMany(
