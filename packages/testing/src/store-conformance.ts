@@ -6,6 +6,7 @@ import { describeCapabilities } from "./store-conformance/capabilities.js";
 import { describeClaim } from "./store-conformance/claim.js";
 import { describeClosed } from "./store-conformance/closed.js";
 import { describeControl } from "./store-conformance/control.js";
+import { describeCounts } from "./store-conformance/counts.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
 import { describeDeadLetters } from "./store-conformance/dead-letters.js";
 import { describeEpoch } from "./store-conformance/epoch.js";
@@ -124,6 +125,7 @@ export function storeConformance(
     describeSchedules(ctx);
     describeControl(ctx);
     describeOperations(ctx);
+    describeCounts(ctx);
     describeMaintenance(ctx);
     describeTransactions(ctx);
     describeSubscribe(ctx);

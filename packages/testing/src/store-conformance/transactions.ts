@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Store, type StoreEvent } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
 import { requireCapability } from "./capabilities.js";
-import { newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
+import { at, newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
 
 /**
  * An application transaction opened for the suite by `StoreConformanceOptions.beginTransaction`:
@@ -159,6 +159,28 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
         for (const job of jobs) expect(await ctx.store.getJob(job.id)).toBeNull();
         expect((await ctx.store.listJobs({ queue: "tx" })).jobs).toEqual([]);
       });
+    });
+
+    it("stats count a transaction's jobs once it commits, and never those of one rolled back", async (test) => {
+      await withTransaction(ctx, test, async (tx) => {
+        await ctx.store.createJobs([newJob({ queue: "tx-counted" }), newJob({ queue: "tx-counted" })], {
+          transaction: tx.transaction,
+        });
+        await tx.commit();
+      });
+      await withTransaction(ctx, test, async (tx) => {
+        await ctx.store.createJobs([newJob({ queue: "tx-counted" }), newJob({ queue: "tx-dropped" })], {
+          transaction: tx.transaction,
+        });
+        await tx.rollback();
+      });
+      await ctx.store.createJobs([
+        newJob({ queue: "tx-counted", status: "scheduled", scheduledAt: at(60_000) }),
+      ]);
+      const stats = await ctx.store.stats();
+      expect(stats.byQueue?.["tx-counted"]).toMatchObject({ pending: 2, scheduled: 1 });
+      expect(stats.byQueue?.["tx-dropped"]?.pending ?? 0).toBe(0);
+      expect(stats).toMatchObject({ pending: 2, scheduled: 1 });
     });
 
     it("a unique-key conflict inside a transaction is JobAlreadyExistsError naming the key and the job holding it", async (test) => {
