@@ -26,9 +26,9 @@ for _, entry in ipairs(due) do
     lanes[#lanes + 1] = entry
   end
   local job = jobKey(id)
-  local state = redis.call('HMGET', job, 'status', 'attempt', 'createdAt')
+  local state = redis.call('HMGET', job, 'status', 'attempt')
   left[state[1]] = (left[state[1]] or 0) + 1
-  relist(id, state[3], state[1], 'running')
+  relist(id, nil, state[1], 'running')
   redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
     'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
   redis.call('ZADD', RUNNING, lockedUntil, id)

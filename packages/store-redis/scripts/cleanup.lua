@@ -17,6 +17,8 @@ local function dropWindow(id, cutoff)
     redis.call('HDEL', DEDUPE, dedupeKey)
   end
 end
+-- Earlier versions kept a listing index of running jobs, which nothing updates any more.
+redis.call('DEL', listedKey('running'))
 local batch = tonumber(ARGV[4])
 local deleted = 0
 local finals = { { COMPLETED, 'completed', ARGV[1] }, { DEAD, 'dead', ARGV[2] }, { CANCELLED, 'cancelled', ARGV[3] } }

@@ -13,8 +13,8 @@ for i = 4, #ARGV, 3 do
     count('running', -1)
     releaseUnique(state[4], id)
     if remove then
+      -- A running job has no listing index (see listedKey in includes/queue.lua).
       redis.call('DEL', key)
-      relist(id, state[6], 'running', nil)
       redis.call('ZREM', CREATED, id)
     else
       finish(key, id, 'running', 'completed', COMPLETED, now, ttl, state[6])

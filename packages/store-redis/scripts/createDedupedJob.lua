@@ -3,17 +3,22 @@
 -- job while that one still waits (scheduled or pending): new payload, new scheduledAt capped at
 -- the window's opening plus maxWait. Otherwise the job is inserted and opens a new window.
 -- DEDUPE hash: key -> JSON [jobId, openedAt, expiresAt, mode] (epoch ms as strings).
--- ARGV[1] now, ARGV[2] mode, ARGV[3] key, ARGV[4] ttl ms, ARGV[5] maxWait ms ('' = none), then the
--- JOB_ARGS arguments of the job. Returns { 'ok' | 'new' (see createJobs.lua), outcome, jobId,
--- job or false }, or an error reply { 'unique', key, holderId } / { 'duplicate-id', id }.
+-- KEYS[1..8] the queue, KEYS[9] (optional) the prefix's queue set (see registerQueue).
+-- ARGV[1] now, ARGV[2] mode, ARGV[3] key, ARGV[4] ttl ms, ARGV[5] maxWait ms ('' = none), ARGV[6]
+-- the event's token ('' for none, see includes/events.lua), then the JOB_ARGS arguments of the
+-- job. Publishes a jobs event when a job was inserted or a debounced job became pending.
+-- Returns { 'ok' | 'new' (see createJobs.lua), outcome, jobId, job or false }, or an error reply
+-- { 'unique', key, holderId } / { 'duplicate-id', id }.
 -- @include queue
 -- @include events
 local DEDUPE = base .. 'dedupe'
-local JOB = 6
+local JOB = 7
+local token = ARGV[6]
 local now, mode, dedupeKey, ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local maxWait = ARGV[5] ~= '' and tonumber(ARGV[5]) or nil
 local fresh = redis.call('EXISTS', COUNTS) == 0
 local marker = fresh and 'new' or 'ok'
+registerQueue(8)
 local function ms(value) return string.format('%.17g', value) end
 
 local stored = redis.call('HGET', DEDUPE, dedupeKey)
@@ -38,7 +43,7 @@ if window and mode == 'debounce' then
       count(state[1], -1)
       count(status, 1)
     end
-    if status == 'pending' then publishJobs() end
+    if status == 'pending' then publishJobs(token) end
     return { marker, 'debounced', window[1], readJob(key) }
   end
 end
@@ -53,5 +58,5 @@ applyInsert(plan)
 local id = ARGV[JOB]
 redis.call('HSET', DEDUPE, dedupeKey, cjson.encode({ id, ms(now), ms(now + ttl), mode }))
 redis.call('HSET', jobKey(id), 'dedupeKey', dedupeKey)
-publishJobs()
+publishJobs(token)
 return { marker, 'created', id, readJob(jobKey(id)) }

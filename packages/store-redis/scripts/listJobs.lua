@@ -1,6 +1,6 @@
 -- listJobs (read-only): the next jobs of one queue in listing order after a keyset position that
--- match a selector, merged from the listing indexes of the statuses asked for (see
--- includes/selection.lua). At most `want` jobs, having looked at most `budget` index entries, so a
+-- match a selector, merged from the listing indexes of the statuses asked for (running jobs from
+-- RUNNING, sorted here; see includes/selection.lua). At most `want` jobs, having looked at most `budget` index entries, so a
 -- selective name or group filter never holds the server for long: the client calls again from
 -- the position returned.
 -- ARGV[1] statuses (comma-separated), ARGV[2..5] the selector (name, group, from, to), ARGV[6]
@@ -20,7 +20,7 @@ local want, budget, withJobs = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] =
 local chunk = math.max(math.min(want, 1000), 16)
 local readers = {}
 for status in string.gmatch(ARGV[1], '[^,]+') do
-  readers[#readers + 1] = openReader(listedKey(status), sel, desc, after)
+  readers[#readers + 1] = openStatusReader(status, sel, desc, after)
 end
 local reply = { 'done', '', '' }
 local found = 0

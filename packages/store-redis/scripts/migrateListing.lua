@@ -6,7 +6,7 @@ local entries = redis.call('ZRANGE', CREATED, 0, tonumber(ARGV[1]) - 1, 'WITHSCO
 for i = 1, #entries, 2 do
   local id = entries[i]
   local status = redis.call('HGET', jobKey(id), 'status')
-  if status then redis.call('ZADD', listedKey(status), entries[i + 1], id) end
+  relist(id, entries[i + 1], nil, status)
   redis.call('ZREM', CREATED, id)
 end
 return redis.call('ZCARD', CREATED)

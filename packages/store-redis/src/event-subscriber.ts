@@ -2,6 +2,7 @@ import type { StoreEvent } from "@sched/core/adapter";
 import { settlesWithin } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { DISCONNECT_TIMEOUT_MS, isCluster } from "./connection/index.js";
+import { OwnEvents } from "./own-events.js";
 
 /** Backoff between attempts to subscribe, doubling up to the maximum (ms). */
 const MIN_BACKOFF = 50;
@@ -13,12 +14,15 @@ const FIRST_ATTEMPT_WAIT_MS = 2_000;
 
 /**
  * Decodes a message of the store's channel (published by the scripts, see
- * `scripts/includes/events.lua`): `j<queue>` or `c<queue>\n<attempt>\n<id>`. Anything else (the
- * `p` of a ping, a message of another version) is `null`. A queue name never holds a line break
- * (core validates names); the id comes last, so it may hold anything.
+ * `scripts/includes/events.lua`): `j<queue>`, `j<queue>\n<token>` or `c<queue>\n<attempt>\n<id>`.
+ * Anything else (the `p` of a ping, a message of another version) is `null`. A queue name never
+ * holds a line break (core validates names); the id comes last, so it may hold anything.
  */
 export function decodeStoreEvent(message: string): StoreEvent | null {
-  if (message.startsWith("j")) return { type: "jobs", queue: message.slice(1) };
+  if (message.startsWith("j")) {
+    const queueEnd = message.indexOf("\n");
+    return { type: "jobs", queue: queueEnd < 0 ? message.slice(1) : message.slice(1, queueEnd) };
+  }
   if (message.startsWith("c")) {
     const queueEnd = message.indexOf("\n");
     const attemptEnd = queueEnd < 0 ? -1 : message.indexOf("\n", queueEnd + 1);
@@ -35,6 +39,12 @@ export function decodeStoreEvent(message: string): StoreEvent | null {
   return null;
 }
 
+/** The token of a jobs message `j<queue>\n<token>` (the store call that published it), or `null`. */
+export function jobsEventToken(message: string): string | null {
+  const queueEnd = message.indexOf("\n");
+  return message.startsWith("j") && queueEnd >= 0 ? message.slice(queueEnd + 1) : null;
+}
+
 /**
  * Receives the store's events on one dedicated connection (a duplicate of the store's client)
  * subscribed to the prefix's channel, and calls every listener with each. Every instance's
@@ -46,8 +56,13 @@ export function decodeStoreEvent(message: string): StoreEvent | null {
  * own. Events published while the connection is down are lost: once it has subscribed again, the
  * listeners get `{ type: "connected" }` (never after the first SUBSCRIBE), so that they look for
  * work at once instead of waiting for their next poll.
+ *
+ * The jobs events of this store's own enqueues go through {@link OwnEvents}: each is delivered
+ * once, at the call's reply, and its echo on the connection is dropped.
  */
 export class EventSubscriber {
+  /** The events of this store's own enqueues (see {@link OwnEvents}). */
+  readonly own = new OwnEvents((event) => this.dispatch(event));
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private connection: Redis | Cluster | null = null;
   private subscribed: Promise<void> | null = null;
@@ -82,6 +97,11 @@ export class EventSubscriber {
       if (!this.listeners.delete(wrapped)) return;
       if (this.listeners.size === 0) void this.disconnect();
     };
+  }
+
+  /** Whether any listener is subscribed. */
+  get listening(): boolean {
+    return this.listeners.size > 0;
   }
 
   /**
@@ -137,7 +157,11 @@ export class EventSubscriber {
     connection.on("message", (channel: string, message: string) => {
       if (channel !== this.channel || generation !== this.generation) return;
       const event = decodeStoreEvent(message);
-      if (event !== null) this.dispatch(event);
+      if (event === null) return;
+      const token = event.type === "jobs" ? jobsEventToken(message) : null;
+      // The echo of this store's own enqueue: its reply delivers it (see OwnEvents).
+      if (token !== null && !this.own.heard(token)) return;
+      this.dispatch(event);
     });
     this.connection = connection;
     this.subscribed = this.subscribe(connection, generation).then(() => {

@@ -2,6 +2,7 @@ import type { Job, JobRef, NewJobRecord, RecoveredLeases } from "@sched/core/ada
 import type { Cluster, Redis } from "ioredis";
 import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
 import { decodeJob, JOB_FIELDS, type JobReply, throwInsertError } from "./job-codec.js";
+import type { OwnEvents } from "./own-events.js";
 import type { QueueDirectory } from "./queue-directory.js";
 import { SCRIPTS } from "./scripts.js";
 
@@ -21,37 +22,61 @@ export class QueueCalls {
   ) {}
 
   /**
-   * Inserts a batch, one script call per queue (`args` per queue, `createJobs.lua`). All or nothing:
-   * when a queue's insert fails, the queues already inserted are undone. The queues are added to
-   * the prefix's queue set alongside.
+   * Inserts a batch: one script call per queue (`createJobs.lua`, with `args` per queue whose
+   * event token, ARGV[2], is left empty and filled here), all sent at once. On a single server each
+   * script also registers its queue and publishes the wake-up, so a batch costs one command per
+   * queue; on a Cluster the queues this process has not registered yet are added alongside. All
+   * or nothing: when a queue's insert fails, the queues inserted are undone. With `own` (the
+   * store has listeners), each call's jobs event reaches them at its reply (see {@link OwnEvents}).
    */
-  async createJobs(groups: ReadonlyArray<readonly [string, NewJobRecord[], string[]]>): Promise<void> {
+  async createJobs(
+    groups: ReadonlyArray<readonly [string, NewJobRecord[], string[]]>,
+    own: OwnEvents | null,
+  ): Promise<void> {
     const register = this.directory.registerQueues(groups.map(([queue]) => queue));
-    // Awaited below, maybe only after the script failed: until then its failure is not unhandled.
+    // Awaited below, maybe only after a script failed: until then its failure is not unhandled.
     register.catch(() => {});
-    const done: Array<[string, NewJobRecord[]]> = [];
-    const fresh: string[] = [];
-    try {
-      for (const [queue, group, args] of groups) {
-        const reply = (await SCRIPTS.createJobs.run(
-          this.client,
-          this.directory.keys(queue).scriptKeys,
-          args,
-        )) as string[];
-        throwInsertError(reply);
-        if (reply[0] === "new") fresh.push(queue);
-        done.push([queue, group]);
-      }
-    } catch (err) {
-      // Several queues are several slots: undo the queues already inserted, so the batch is all or nothing.
-      for (const [queue, group] of done) {
+    const results = await Promise.allSettled(groups.map(([queue, , args]) => this.insert(queue, args, own)));
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure !== undefined) {
+      // Several queues are several slots: undo the queues inserted, so the batch is all or nothing.
+      for (const [i, result] of results.entries()) {
+        if (result.status === "rejected") continue;
+        const [queue, group] = groups[i] as readonly [string, NewJobRecord[], string[]];
         const ids = group.map((job) => job.id);
         await SCRIPTS.removeJobs.run(this.client, this.directory.keys(queue).scriptKeys, ids).catch(() => {});
       }
       await register.catch(() => {});
+      throw failure.reason;
+    }
+    const fresh = groups.filter((_, i) => (results[i] as PromiseFulfilledResult<boolean>).value);
+    await this.directory.registerAgain(
+      fresh.map(([queue]) => queue),
+      await register,
+    );
+  }
+
+  /**
+   * Inserts one queue's jobs (`createJobs.lua` with `args`). Resolves with whether the queue was
+   * new to Redis; rejects with the insert's error (`JobAlreadyExistsError`, a duplicate id).
+   */
+  private async insert(queue: string, args: string[], own: OwnEvents | null): Promise<boolean> {
+    const token = own?.begin(queue) ?? "";
+    args[1] = token;
+    let reply: string[];
+    try {
+      reply = (await SCRIPTS.createJobs.run(
+        this.client,
+        this.directory.registeringKeys(this.directory.keys(queue).scriptKeys),
+        args,
+      )) as string[];
+    } catch (err) {
+      own?.failed(token);
       throw err;
     }
-    await this.directory.registerAgain(fresh, await register);
+    own?.replied(token, queue, reply[0] === "new" || reply[0] === "ok");
+    throwInsertError(reply);
+    return reply[0] === "new";
   }
 
   /** The job `id` of whichever queue holds it, or `null`: every queue is asked in one round trip. */

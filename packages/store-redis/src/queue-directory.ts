@@ -1,14 +1,22 @@
 import type { Cluster, Redis } from "ioredis";
+import { isCluster } from "./connection/index.js";
 import { type PrefixKeys, QueueKeys } from "./keys.js";
 
 /** How long the cached list of queues serves claims before it is read again (ms). */
 const QUEUES_FRESH_FOR = 1_000;
+
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Knows the queues of a prefix. Calls about one queue (claims of a queue, and everything done
  * with a `JobRef`, which names its queue) need no lookup; calls about every queue use the
  * prefix's queue set, cached for a second. Only a job looked up by id alone (`getJob`,
  * `cancelJob`, `requeueJob`) is searched for in every queue, in one round trip.
+ *
+ * A queue joins the queue set when jobs are inserted into it (or its controls are written). On a
+ * single server the script that inserts them adds it, in the same command (the set's key passed
+ * after the queue's, see {@link QueueDirectory.registeringKeys}); on a Cluster the set lives in
+ * another slot than the queue, so this process adds each queue with a command of its own, once.
  */
 export class QueueDirectory {
   private readonly keysByQueue = new Map<string, QueueKeys>();
@@ -16,11 +24,25 @@ export class QueueDirectory {
   private readonly registered = new Set<string>();
   private known = new Set<string>();
   private knownAt = Number.NEGATIVE_INFINITY;
+  /** Whether the scripts that insert jobs add their queue to the queue set (not on a Cluster). */
+  private readonly scriptsRegister: boolean;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly prefixKeys: PrefixKeys,
-  ) {}
+  ) {
+    this.scriptsRegister = !isCluster(client);
+  }
+
+  /**
+   * The keys for a script that inserts jobs into a queue (or writes its controls) and registers
+   * it: `keys`, the script's own, then the queue set's on a single server (the script adds the
+   * queue to it); on a Cluster `keys` alone, and the client registers the queue
+   * ({@link registerQueues}).
+   */
+  registeringKeys(keys: readonly string[]): readonly string[] {
+    return this.scriptsRegister ? [...keys, this.prefixKeys.queues] : keys;
+  }
 
   /** The keys of `queue`. */
   keys(queue: string): QueueKeys {
@@ -50,11 +72,16 @@ export class QueueDirectory {
   }
 
   /**
-   * Adds to the prefix's queue set the `queues` this process has not added yet (an enqueue sends
-   * this with its script, so a queue is registered once per process, not at every enqueue).
-   * Resolves with the queues it added.
+   * On a Cluster, adds to the prefix's queue set the `queues` this process has not added yet (an
+   * enqueue sends this with its script, so a queue is registered once per process, not at every
+   * enqueue). Resolves with the queues it added. On a single server the scripts register their
+   * queues ({@link registeringKeys}): this only notes them, and sends nothing.
    */
   async registerQueues(queues: Iterable<string>): Promise<ReadonlySet<string>> {
+    if (this.scriptsRegister) {
+      this.noteQueues(queues);
+      return NONE;
+    }
     const missing = new Set<string>();
     for (const queue of queues) if (!this.registered.has(queue)) missing.add(queue);
     if (missing.size > 0) await this.addQueues(missing);
@@ -62,11 +89,13 @@ export class QueueDirectory {
   }
 
   /**
-   * Adds queues a script found new to Redis (their counts hash did not exist) to the queue set
-   * again, unless `justAdded` holds them: the set may have been lost with the data (a restart
-   * without persistence, a flush) while this process still counted them as added.
+   * On a Cluster, adds queues a script found new to Redis (their counts hash did not exist) to the
+   * queue set again, unless `justAdded` holds them: the set may have been lost with the data (a
+   * restart without persistence, a flush) while this process still counted them as added. On a
+   * single server the script did it.
    */
   async registerAgain(queues: readonly string[], justAdded: ReadonlySet<string>): Promise<void> {
+    if (this.scriptsRegister) return;
     const again = queues.filter((queue) => !justAdded.has(queue));
     if (again.length > 0) await this.addQueues(again);
   }

@@ -65,6 +65,7 @@ import {
 import { JobListing } from "./job-listing.js";
 import { PrefixKeys } from "./keys.js";
 import { type RedisStoreOptions, resolveStoreOptions, SENTINEL_NAME_OPTION } from "./options.js";
+import type { OwnEvents } from "./own-events.js";
 import { RedisPresence } from "./presence.js";
 import { QueueCalls } from "./queue-calls.js";
 import { decodeQueueRecord, encodeDedupe, encodeQueuePatch, pairsToHash } from "./queue-controls.js";
@@ -158,8 +159,10 @@ export class RedisStore implements Store {
   /**
    * {@inheritDoc Store.createJobs}
    *
-   * One script call per queue, which also publishes the jobs event; the first enqueue to a queue
-   * in this process also adds the queue to the prefix's queue set, in the same round trip.
+   * One command per queue: a script that inserts the queue's jobs, adds the queue to the prefix's
+   * queue set and publishes the jobs event (the calls for several queues are sent together). On
+   * a Cluster the queue set lives in another slot: the first enqueue to a queue in this process
+   * also adds the queue to it, with a command of its own sent alongside.
    */
   async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
     this.assertOpen();
@@ -171,12 +174,13 @@ export class RedisStore implements Store {
     }
     if (jobs.length === 0) return [];
     const groups = [...groupBy(jobs, (job) => job.queue)].map(([queue, group]) => {
-      const args = ["reject"];
+      // The event token (ARGV[2]) is filled in when the call is sent.
+      const args = ["reject", ""];
       for (const job of group) encodeNewJob(job, args);
       return [queue, group, args] as const;
     });
     return this.call("createJobs", async () => {
-      await this.queueCalls.createJobs(groups);
+      await this.queueCalls.createJobs(groups, this.ownEvents());
       await this.replicated("createJobs");
       return jobs.map(insertedJob);
     });
@@ -362,25 +366,44 @@ export class RedisStore implements Store {
    *
    * One script on the queue's keys: the window (`Q:dedupe`, key → its job, opening and end) is
    * read and the job inserted, or the window's job updated, in one step, so of concurrent callers
-   * with one key exactly one inserts.
+   * with one key exactly one inserts. The script also registers the queue and publishes the jobs
+   * event (on a Cluster the queue is registered as by `createJobs`).
    */
   async createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult> {
     this.assertOpen();
-    const args = [String(epochMs(now, "now")), ...encodeDedupe(dedupe)];
+    // The event token (ARGV[6]) is filled in when the call is sent.
+    const args = [String(epochMs(now, "now")), ...encodeDedupe(dedupe), ""];
     encodeNewJob(job, args);
     return this.call("createDedupedJob", async () => {
       const register = this.directory.registerQueues([job.queue]);
       register.catch(() => {});
-      const reply = (await SCRIPTS.createDedupedJob.run(
-        this.client,
-        this.directory.keys(job.queue).scriptKeys,
-        args,
-      )) as [string, DedupeResult["outcome"], string, JobReply | null];
+      const own = this.ownEvents();
+      const token = own?.begin(job.queue) ?? "";
+      args[5] = token;
+      let reply: [string, DedupeResult["outcome"], string, JobReply | null];
+      try {
+        reply = (await SCRIPTS.createDedupedJob.run(
+          this.client,
+          this.directory.registeringKeys(this.directory.keys(job.queue).scriptKeys),
+          args,
+        )) as [string, DedupeResult["outcome"], string, JobReply | null];
+      } catch (err) {
+        own?.failed(token);
+        throw err;
+      }
+      const inserted = reply[0] === "ok" || reply[0] === "new";
+      const found = inserted ? decodeJob(reply[3]) : null;
+      // The script published when it inserted the job, or made the window's job pending.
+      own?.replied(
+        token,
+        job.queue,
+        inserted && (reply[1] === "created" || (reply[1] === "debounced" && found?.status === "pending")),
+      );
       await register.catch(() => {});
       throwInsertError(reply);
       await this.directory.registerAgain(reply[0] === "new" ? [job.queue] : [], await register);
       await this.replicated("createDedupedJob");
-      return { outcome: reply[1], jobId: reply[2], job: decodeJob(reply[3]) };
+      return { outcome: reply[1], jobId: reply[2], job: found };
     });
   }
 
@@ -398,7 +421,7 @@ export class RedisStore implements Store {
       register.catch(() => {});
       const reply = (await SCRIPTS.updateQueue.run(
         this.client,
-        this.directory.keys(name).scriptKeys,
+        this.directory.registeringKeys(this.directory.keys(name).scriptKeys),
         args,
       )) as [number, string[]];
       await this.directory.registerAgain(reply[0] === 1 ? [name] : [], await register);
@@ -686,6 +709,11 @@ export class RedisStore implements Store {
     const events = this.events;
     this.events = null;
     await Promise.all([events?.stop(), this.connection.owned ? closeClient(this.client) : undefined]);
+  }
+
+  /** The follower of this store's own events while it has listeners, else `null` (no token is sent). */
+  private ownEvents(): OwnEvents | null {
+    return this.events?.listening ? this.events.own : null;
   }
 
   /**

@@ -128,7 +128,7 @@ export class RedisSchedules {
     const args = [expected, nextRunAt, firedAt, String(tick.jobs.length)];
     for (const job of own) encodeNewJob(job, args);
     const foreign = [...groups].map(([other, group]) => {
-      const otherArgs = ["skip"];
+      const otherArgs = ["skip", ""];
       for (const job of group) encodeNewJob(job, otherArgs);
       return [other, otherArgs] as const;
     });
@@ -141,7 +141,7 @@ export class RedisSchedules {
     try {
       reply = (await SCRIPTS.fireScheduleTick.run(
         this.client,
-        [...keys.scriptKeys, keys.schedule(tick.name)],
+        this.directory.registeringKeys([...keys.scriptKeys, keys.schedule(tick.name)]),
         args,
       )) as Array<string | number>;
     } finally {
@@ -154,7 +154,7 @@ export class RedisSchedules {
     for (const [other, otherArgs] of foreign) {
       const otherReply = (await SCRIPTS.createJobs.run(
         this.client,
-        this.directory.keys(other).scriptKeys,
+        this.directory.registeringKeys(this.directory.keys(other).scriptKeys),
         otherArgs,
       )) as string[];
       throwInsertError(otherReply);

@@ -12,6 +12,7 @@ import deleteJobs from "../scripts/deleteJobs.lua";
 import epoch from "../scripts/epoch.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
+import bulkInclude from "../scripts/includes/bulk.lua";
 import controlsInclude from "../scripts/includes/controls.lua";
 import deadLetterInclude from "../scripts/includes/dead-letter.lua";
 import eventsInclude from "../scripts/includes/events.lua";
@@ -56,6 +57,7 @@ const INCLUDES: Record<string, string> = {
   requeue: requeueInclude,
   removal: removalInclude,
   selection: selectionInclude,
+  bulk: bulkInclude,
 };
 
 /**
@@ -81,23 +83,32 @@ export class LuaScript {
     /** The command the script is, named like its file. */
     readonly name: string,
     source: string,
-    /** How many leading arguments are keys. */
+    /**
+     * How many leading arguments are keys, at least: a script may take optional keys after them
+     * (the prefix's queue set, see `registerQueue` in `scripts/includes/queue.lua`).
+     */
     readonly numberOfKeys: number,
   ) {
     this.source = expandIncludes(name, source);
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 
-  /** Runs the script; a server that lost its script cache (a restart, `SCRIPT FLUSH`) gets it again. */
+  /**
+   * Runs the script with `keys` (its own, then any optional ones) and `args`; a server that lost
+   * its script cache (a restart, `SCRIPT FLUSH`) gets it again.
+   */
   async run(client: Redis | Cluster, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (keys.length < this.numberOfKeys) {
+      throw new Error(`script ${this.name}: ${this.numberOfKeys} keys expected, got ${keys.length}`);
+    }
     // One array argument (ioredis flattens it): spreading a bulk insert's hundreds of thousands
     // of arguments into the call would overflow the JavaScript stack.
     const keysAndArgs = keys.concat(args);
     try {
-      return await client.evalsha(this.sha, this.numberOfKeys, keysAndArgs);
+      return await client.evalsha(this.sha, keys.length, keysAndArgs);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      return client.eval(this.source, this.numberOfKeys, keysAndArgs);
+      return client.eval(this.source, keys.length, keysAndArgs);
     }
   }
 }

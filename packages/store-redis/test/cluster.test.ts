@@ -91,6 +91,29 @@ describe("RedisStore on Redis Cluster", () => {
     await store.close();
   });
 
+  it("a batch over queues of every node registers each queue from the client, and a listener of the enqueuing store hears each once", async () => {
+    const keyPrefix = uniquePrefix("register");
+    const store = new RedisStore({ client, keyPrefix });
+    const queues = Array.from({ length: 12 }, (_, i) => `queue-${i}`);
+    const heard: string[] = [];
+    const unsubscribe = store.subscribe((event) => {
+      if (event.type === "jobs") heard.push(event.queue);
+    });
+    // The queue set lives in the slot of {#<prefix>}: a script of a queue cannot write it.
+    await store.createJobs(queues.map((queue) => newJob({ queue })));
+    expect((await client.smembers(`${keyPrefix}{#${keyPrefix}}:queues`)).sort()).toEqual([...queues].sort());
+    expect([...heard].sort()).toEqual([...queues].sort());
+    // The echoes come on the subscribed connection after the replies, and are dropped.
+    await store.createJobs([newJob({ queue: queues[0] as string })]);
+    const peer = peerOf(store, () => cluster.client());
+    await peer.createJobs([newJob({ queue: "marker" })]);
+    await waitFor(() => heard.includes("marker"), { timeout: "5s", description: "the peer's event" });
+    expect(heard.length).toBe(queues.length + 2);
+    unsubscribe();
+    await Promise.all([store.close(), peer.close()]);
+    await deleteKeys(client, keyPrefix);
+  });
+
   it("events published by scripts on every node reach the subscribers of every instance", async () => {
     const keyPrefix = uniquePrefix("events");
     const listening = new RedisStore({ client, keyPrefix });

@@ -189,60 +189,6 @@ describe("scripts", () => {
   });
 });
 
-describe("round trips", () => {
-  it("an enqueue is one command (the queue is registered once per process), a claim of one queue one more", async () => {
-    const store = new RedisStore({ url: server.url, keyPrefix: uniquePrefix("commands") });
-    // Load the scripts first, so that no NOSCRIPT retry is counted below.
-    await store.createJobs([newJob({ queue: "warm-up" })]);
-    await store.claimDueJobs({
-      queues: ["warm-up"],
-      names: null,
-      limit: 1,
-      now: new Date(Date.now() + 1_000),
-      lockedUntil: new Date(Date.now() + 60_000),
-      workerId: "w",
-    });
-    // MONITOR sees every command; those a script calls come from "lua", the others from a client.
-    const monitor = await admin.duplicate().monitor();
-    const sent: string[] = [];
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      if (source !== "lua")
-        sent.push(
-          args
-            .slice(0, args[0]?.toLowerCase() === "echo" ? 2 : 1)
-            .join(" ")
-            .toLowerCase(),
-        );
-    });
-    let marks = 0;
-    /** The commands sent by `action`: an ECHO after it, seen by MONITOR, closes the window. */
-    const commandsOf = async (action: () => Promise<unknown>): Promise<string[]> => {
-      const start = sent.length;
-      await action();
-      const mark = `echo mark-${marks++}`;
-      await admin.echo(mark.slice(5));
-      await waitFor(() => sent.includes(mark), { description: "the monitor to catch up" });
-      return sent.slice(start, sent.indexOf(mark));
-    };
-    const enqueue = () => store.createJobs([newJob({ queue: "emails" })]);
-    expect((await commandsOf(enqueue)).sort()).toEqual(["evalsha", "sadd"]);
-    for (let i = 0; i < 4; i++) expect(await commandsOf(enqueue)).toEqual(["evalsha"]);
-    const claim = () =>
-      store.claimDueJobs({
-        queues: ["emails"],
-        names: ["test-job"],
-        limit: 10,
-        now: new Date(Date.now() + 1_000),
-        lockedUntil: new Date(Date.now() + 60_000),
-        workerId: "w",
-      });
-    expect(await commandsOf(claim)).toEqual(["evalsha"]);
-    expect((await store.stats()).running).toBe(6);
-    monitor.disconnect();
-    await store.close();
-  });
-});
-
 describe("clients", () => {
   it("a client passed in stays open after close(); one made from the url is closed", async () => {
     const user = new Redis(server.url);

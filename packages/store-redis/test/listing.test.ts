@@ -36,11 +36,17 @@ const claim = (store: RedisStore, queue: string, limit: number, now = at(0)) =>
   store.claimDueJobs({ queues: [queue], names: null, limit, now, lockedUntil: at(60_000), workerId: "w" });
 const ref = (job: Job) => ({ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w" });
 
-/** Each status's listing index of `queue`, as Redis holds it. */
+/**
+ * Each status's listing index of `queue`, as Redis holds it. Running jobs have none: they are
+ * listed from `Q:running`, which holds them all, and `Q:listed:running` never exists.
+ */
 async function listingIndexes(store: RedisStore, queue: string): Promise<Record<string, string[]>> {
+  const base = `${store.keyPrefix}{${queue}}:`;
+  expect(await client.exists(`${base}listed:running`)).toBe(0);
   const indexes: Record<string, string[]> = {};
   for (const status of STATUSES) {
-    const ids = await client.zrange(`${store.keyPrefix}{${queue}}:listed:${status}`, "0", "-1");
+    const key = status === "running" ? `${base}running` : `${base}listed:${status}`;
+    const ids = await client.zrange(key, "0", "-1");
     if (ids.length > 0) indexes[status] = ids.sort();
   }
   return indexes;
@@ -114,6 +120,58 @@ describe("listing indexes on Redis", () => {
     const far = at(10_000_000);
     await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far });
     expect(await listingIndexes(store, "q")).toEqual(await byStatus(store, ids));
+  });
+
+  it("running jobs page in listing order from Q:running, with a cursor, both orders and a createdAt range", async () => {
+    const store = open();
+    // Claimed in another order than the listing's: priority first, and createdAt ties broken by id.
+    const created = [3, 1, 2, 1, 0, 5];
+    const jobs = created.map((ms, i) =>
+      newJob({ id: `r${i}`, queue: "q", createdAt: at(ms), priority: i, name: i % 2 ? "odd" : "even" }),
+    );
+    await store.createJobs([...jobs, newJob({ id: "waiting", queue: "q", createdAt: at(2) })]);
+    await store.claimDueJobs({
+      queues: ["q"],
+      names: ["odd", "even"],
+      limit: 6,
+      now: at(0),
+      lockedUntil: at(60_000),
+      workerId: "w",
+    });
+    const order = ["r4", "r1", "r3", "r2", "r0", "r5"];
+    const pages = async (filter: Parameters<RedisStore["listJobs"]>[0]): Promise<string[][]> => {
+      const out: string[][] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.listJobs({ ...filter, cursor, limit: 2 });
+        out.push(page.jobs.map((job) => job.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      return out;
+    };
+    expect((await pages({ status: "running" })).flat()).toEqual(order);
+    expect((await pages({ status: "running", order: "desc" })).flat()).toEqual([...order].reverse());
+    expect((await pages({ status: "running", from: at(1), to: at(3) })).flat()).toEqual(["r1", "r3", "r2"]);
+    expect((await pages({ status: "running", name: "odd" })).flat()).toEqual(["r1", "r3", "r5"]);
+    expect((await pages({ status: ["running", "pending"] })).flat()).toEqual([
+      "r4",
+      "r1",
+      "r3",
+      "r2",
+      "waiting",
+      "r0",
+      "r5",
+    ]);
+  });
+
+  it("cleanup deletes the listing index of running jobs that earlier versions kept", async () => {
+    const store = open();
+    await store.createJobs([newJob({ queue: "q" })]);
+    const stale = `${store.keyPrefix}{q}:listed:running`;
+    await client.zadd(stale, 1, "gone");
+    const far = at(10_000_000);
+    await store.cleanup({ completedBefore: far, deadBefore: far, cancelledBefore: far });
+    expect(await client.exists(stale)).toBe(0);
   });
 
   it("pages across queues hold every job exactly once, in order, when createdAt ties across queues", async () => {

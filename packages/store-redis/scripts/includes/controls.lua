@@ -197,9 +197,9 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
     end
     emptied[#emptied + 1] = entry
     local job = jobKey(id)
-    local state = redis.call('HMGET', job, 'status', 'attempt', 'createdAt')
+    local state = redis.call('HMGET', job, 'status', 'attempt')
     left[state[1]] = (left[state[1]] or 0) + 1
-    relist(id, state[3], state[1], 'running')
+    relist(id, nil, state[1], 'running')
     redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
       'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
     redis.call('ZADD', RUNNING, lockedUntil, id)

@@ -39,14 +39,28 @@ local CONTROL = base .. 'control'
 local GROUPS, GSERVED, GRUNNING = base .. 'groups', base .. 'gserved', base .. 'grunning'
 
 local function jobKey(id) return base .. 'job:' .. id end
+
+-- Adds the queue to the prefix's queue set (P:queues) when the caller passed that set's key after
+-- the script's `own` keys: on a single server a script that inserts jobs registers its queue
+-- itself, in the same command; on a Cluster the set lives in another slot, and the client adds
+-- the queue with a command of its own (see src/queue-directory.ts).
+local function registerQueue(own)
+  local queues = KEYS[own + 1]
+  if queues then redis.call('SADD', queues, QUEUE) end
+end
 -- The listing index of a status: <base>listed:<status>, job ids scored by createdAt, so that
--- members of equal score sort by id: the listJobs order. Every job is in the index of its status.
+-- members of equal score sort by id: the listJobs order. Every job is in the index of its status,
+-- except a running job: RUNNING holds every running job already (as many as the workers hold), and
+-- a listing sorts those itself (see openRunningReader in includes/selection.lua), so that a claim
+-- writes no listing index and a completion only adds the job to its final status's.
 local function listedKey(status) return base .. 'listed:' .. status end
+local function listed(status) return status and status ~= 'running' end
 -- A job changes status `from` -> `to` (either nil for none): it moves between listing indexes.
+-- `createdAt` is needed only when `to` has an index (nil otherwise).
 local function relist(id, createdAt, from, to)
   if from == to then return end
-  if from then redis.call('ZREM', listedKey(from), id) end
-  if to then redis.call('ZADD', listedKey(to), createdAt, id) end
+  if listed(from) then redis.call('ZREM', listedKey(from), id) end
+  if listed(to) then redis.call('ZADD', listedKey(to), createdAt, id) end
 end
 local function gpriosKey(group) return base .. 'gprios:' .. group end
 local function gwaitKey(priority, group) return base .. 'gwait:' .. priority .. ':' .. group end

@@ -21,7 +21,7 @@ local function removeJob(id, key, state)
   end
   releaseUnique(state[3], id)
   redis.call('ZREM', CREATED, id)
-  redis.call('ZREM', listedKey(status), id)
+  relist(id, nil, status, nil)
   redis.call('DEL', key)
   count(status, -1)
 end

@@ -88,3 +88,31 @@ local function listedBefore(a, b, desc)
   if desc then return bytesBefore(b.id, a.id) end
   return bytesBefore(a.id, b.id)
 end
+
+-- A reader of the running jobs in listing order, as openReader gives one of a listing index:
+-- running jobs have none (see listedKey in includes/queue.lua), so this one reads RUNNING, which
+-- holds every running job of the queue (as many as the workers hold), and sorts them by
+-- (createdAt, id), keeping those after `after` and within the selector's createdAt range.
+local function openRunningReader(sel, desc, after)
+  local from, to = tonumber(sel.from), tonumber(sel.to)
+  local start = after and { at = tonumber(after.score), id = after.id } or nil
+  local buffer = {}
+  for _, id in ipairs(redis.call('ZRANGE', RUNNING, 0, -1)) do
+    local createdAt = redis.call('HGET', jobKey(id), 'createdAt')
+    if createdAt then
+      local entry = { id = id, score = createdAt, at = tonumber(createdAt) }
+      if (not from or entry.at >= from) and (not to or entry.at < to)
+        and (not start or listedBefore(start, entry, desc)) then
+        buffer[#buffer + 1] = entry
+      end
+    end
+  end
+  table.sort(buffer, function(a, b) return listedBefore(a, b, desc) end)
+  return { desc = desc, lo = 0, hi = 0, buffer = buffer, at = 1 }
+end
+
+-- The reader of `status` in listing order (see openReader).
+local function openStatusReader(status, sel, desc, after)
+  if status == 'running' then return openRunningReader(sel, desc, after) end
+  return openReader(listedKey(status), sel, desc, after)
+end
