@@ -62,6 +62,17 @@ export interface PostgresStoreOptions {
    * waits for ever. Ignored with `pool`.
    */
   migrationTimeout?: Duration;
+  /**
+   * After how many jobs ended through this store (completed, failed or dead) it runs `VACUUM` on
+   * the jobs table, in the background on one pooled connection; also after a cleanup that deleted
+   * jobs. Default `10000`; `0` leaves vacuuming to autovacuum. Each job leaves two dead row versions
+   * behind (claims and completions cannot be HOT updates), which slow every claim until a vacuum
+   * removes them; autovacuum comes at most once a minute by default. A vacuum blocks no claim,
+   * enqueue or acknowledgement, and skips a table that another vacuum holds; it is bounded by
+   * `statementTimeout`. Needs the connecting role to own the tables (otherwise PostgreSQL skips it
+   * with a warning). See the README's "Table layout and maintenance".
+   */
+  vacuumEvery?: number;
 }
 
 /** Every option of {@link PostgresStoreOptions}, for the check of unknown names. */
@@ -78,6 +89,7 @@ const OPTION_NAMES = [
   "connectionTimeout",
   "statementTimeout",
   "migrationTimeout",
+  "vacuumEvery",
 ] as const satisfies ReadonlyArray<keyof PostgresStoreOptions>;
 
 /** The longest timer Node.js keeps (about 24.8 days). */
@@ -110,6 +122,13 @@ export function checkOptions(options: PostgresStoreOptions): void {
     if (value !== undefined && typeof value !== "boolean") {
       throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
     }
+  }
+  const { vacuumEvery } = options;
+  if (vacuumEvery !== undefined && !(Number.isSafeInteger(vacuumEvery) && vacuumEvery >= 0)) {
+    throw new ConfigError(
+      "vacuumEvery",
+      `expected a whole number of jobs, 0 or more, got ${describe(vacuumEvery)}`,
+    );
   }
   const { poolConfig } = options;
   if (

@@ -45,6 +45,7 @@ import {
 } from "@sched/core/adapter";
 import pg from "pg";
 import {
+  CLOSE_GRACE_MS,
   isPool,
   isQueryable,
   openConnection,
@@ -56,6 +57,7 @@ import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./c
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
+import { JobTableVacuum } from "./job-table-vacuum.js";
 import { Migrator } from "./migrator.js";
 import {
   type InstanceRow,
@@ -106,6 +108,8 @@ const MISSING_RELATION = new Set(["42P01", "3F000"]);
 const WAITING_NAMES_SCANNED = 1_000;
 /** LIMIT and OFFSET are bigint in SQL; keep JavaScript numbers well inside. */
 const MAX_COUNT = 2 ** 31 - 1;
+/** Jobs ended between two vacuums of the jobs table by default (`vacuumEvery`). */
+const DEFAULT_VACUUM_EVERY = 10_000;
 
 /**
  * A {@link Store} on PostgreSQL 13 or later: durable jobs and schedules shared by every instance
@@ -152,6 +156,7 @@ export class PostgresStore implements Store {
   private readonly channel: string | null;
   private readonly migrator: Migrator;
   private readonly wakeUps: WakeUps;
+  private readonly vacuum: JobTableVacuum;
   private closing: Promise<void> | null = null;
 
   /**
@@ -203,6 +208,11 @@ export class PostgresStore implements Store {
       keepAlive: true,
     };
     this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+    this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
+      this.closing === null
+        ? queryPool(this.pool, { text: this.sql.vacuumJobs }, this.callBudgetMs)
+        : Promise.resolve(),
+    );
   }
 
   /**
@@ -432,6 +442,7 @@ export class PostgresStore implements Store {
     const { rows } = options.removeOnComplete
       ? await this.query<JobRef>("completeJobs", this.sql.completeAndRemoveJobs, columns)
       : await this.query<JobRef>("completeJobs", this.sql.completeJobs, [now, ...columns]);
+    this.vacuum.jobsEnded(rows.length);
     return appliedInOrder(refs, rows);
   }
 
@@ -457,6 +468,7 @@ export class PostgresStore implements Store {
     ]);
     const row = rows[0];
     if (row === undefined) return null;
+    this.vacuum.jobsEnded(1);
     const job = toJob(row);
     if (job.status === "failed" || (letter !== null && job.name !== letter.name)) {
       this.wakeUps.deliver({ type: "jobs", queue: job.queue });
@@ -734,6 +746,8 @@ export class PostgresStore implements Store {
     // The periodic maintenance folds the appended count changes, so they stay few even when
     // nobody reads stats().
     await this.query("cleanup", this.sql.foldJobCounts, []);
+    // The deleted rows' space (heap and index pages) becomes reusable once vacuumed.
+    if ((rowCount ?? 0) > 0) this.vacuum.start();
     return rowCount ?? 0;
   }
 
@@ -811,7 +825,11 @@ export class PostgresStore implements Store {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    this.closing = Promise.all([this.wakeUps.close(), this.connection.close()]).then(() => {});
+    // A vacuum in flight gets a moment to finish before its connection is closed under it.
+    this.closing = Promise.all([
+      this.wakeUps.close(),
+      this.vacuum.settled(CLOSE_GRACE_MS).then(() => this.connection.close()),
+    ]).then(() => {});
     return this.closing;
   }
 

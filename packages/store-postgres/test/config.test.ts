@@ -138,6 +138,9 @@ describe("options", () => {
     ["statementTimeout", "soon"],
     ["statementTimeout", 2 ** 40],
     ["migrationTimeout", {}],
+    ["vacuumEvery", -1],
+    ["vacuumEvery", 2.5],
+    ["vacuumEvery", "10000"],
   ];
   for (const [field, value] of wrongTypes) {
     it(`refuses ${field}: ${JSON.stringify(value)} with a ConfigError naming ${field}`, () => {
