@@ -133,7 +133,11 @@ async function main(): Promise<void> {
     store.claimDueJobs = async (options) => {
       const at = performance.now();
       const claimed = await claimDueJobs(options);
-      if (claimed.length > 0) (claimMs[phase] ??= []).push(performance.now() - at);
+      if (claimed.length > 0) {
+        const times = claimMs[phase] ?? [];
+        times.push(performance.now() - at);
+        claimMs[phase] = times;
+      }
       return claimed;
     };
 

@@ -67,7 +67,9 @@ export interface PostgresStoreOptions {
    * the jobs table, in the background on one pooled connection; also after a cleanup that deleted
    * jobs. Default `10000`; `0` leaves vacuuming to autovacuum. Each job leaves two dead row versions
    * behind (claims and completions cannot be HOT updates), which slow every claim until a vacuum
-   * removes them; autovacuum comes at most once a minute by default. A vacuum blocks no claim,
+   * removes them; autovacuum comes at most once a minute by default. After a vacuum that took `d`,
+   * the next waits at least 9·`d` (a vacuum reads every index whole, so it costs more the more
+   * finished jobs are kept): at most about a tenth of the time is spent vacuuming. A vacuum blocks no claim,
    * enqueue or acknowledgement, and skips a table that another vacuum holds; it is bounded by
    * `statementTimeout`. Needs the connecting role to own the tables (otherwise PostgreSQL skips it
    * with a warning). See the README's "Table layout and maintenance".
