@@ -64,7 +64,7 @@ export interface PostgresStoreOptions {
   migrationTimeout?: Duration;
   /**
    * After how many jobs ended through this store (completed, failed or dead) it runs `VACUUM` on
-   * the jobs table, in the background on one pooled connection; also after a cleanup that deleted
+   * the jobs table, in the background on a connection of its own (not one of the pool's, so a small pool is never held up by it; count one more connection per instance); also after a cleanup that deleted
    * jobs. Default `10000`; `0` leaves vacuuming to autovacuum. Each job leaves two dead row versions
    * behind (claims and completions cannot be HOT updates), which slow every claim until a vacuum
    * removes them; autovacuum comes at most once a minute by default. After a vacuum that took `d`,

@@ -46,6 +46,7 @@ import {
 import pg from "pg";
 import {
   CLOSE_GRACE_MS,
+  destroySocket,
   isPool,
   isQueryable,
   openConnection,
@@ -157,6 +158,8 @@ export class PostgresStore implements Store {
   private readonly migrator: Migrator;
   private readonly wakeUps: WakeUps;
   private readonly vacuum: JobTableVacuum;
+  /** The connection of the vacuum in flight, if any. */
+  private vacuumClient: pg.Client | null = null;
   private closing: Promise<void> | null = null;
 
   /**
@@ -208,11 +211,33 @@ export class PostgresStore implements Store {
       keepAlive: true,
     };
     this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+    const vacuumConfig: pg.ClientConfig = {
+      ...this.connection.clientConfig,
+      application_name: this.applicationName,
+    };
     this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
-      this.closing === null
-        ? queryPool(this.pool, { text: this.sql.vacuumJobs }, this.callBudgetMs)
-        : Promise.resolve(),
+      this.vacuumJobTable(vacuumConfig),
     );
+  }
+
+  /**
+   * Runs sql/vacuum-jobs.sql on a connection of its own, closed afterwards: a vacuum may take a
+   * while on a large table, and must not hold one of the pool's connections (with a small pool,
+   * claims and acknowledgements would wait for it).
+   */
+  private async vacuumJobTable(config: pg.ClientConfig): Promise<void> {
+    if (this.closing !== null) return;
+    const client = new pg.Client(config);
+    // A connection error also rejects the statement in flight, which is what reports it.
+    client.on("error", () => {});
+    this.vacuumClient = client;
+    try {
+      await client.connect();
+      await client.query(this.sql.vacuumJobs);
+    } finally {
+      this.vacuumClient = null;
+      await client.end().catch(() => {});
+    }
   }
 
   /**
@@ -825,10 +850,14 @@ export class PostgresStore implements Store {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    // A vacuum in flight gets a moment to finish before its connection is closed under it.
+    // A vacuum in flight gets a moment to finish before its connection is cut.
     this.closing = Promise.all([
       this.wakeUps.close(),
-      this.vacuum.settled(CLOSE_GRACE_MS).then(() => this.connection.close()),
+      this.connection.close(),
+      this.vacuum.settled(CLOSE_GRACE_MS).then(() => {
+        if (this.vacuumClient !== null) destroySocket(this.vacuumClient);
+        return this.vacuum.settled(CLOSE_GRACE_MS);
+      }),
     ]).then(() => {});
     return this.closing;
   }
