@@ -58,7 +58,8 @@ export interface PostgresStoreOptions {
   statementTimeout?: Duration;
   /**
    * The longest one statement of {@link PostgresStore.migrate} may run, its wait for another
-   * instance's migration included (a migration may rewrite a large table); default `"15m"`. `0`
+   * instance's migration included (a migration may rewrite a large table), and the longest the
+   * store's vacuum of the jobs table may run (see `vacuumEvery`); default `"15m"`. `0`
    * waits for ever. Ignored with `pool`.
    */
   migrationTimeout?: Duration;
@@ -71,7 +72,7 @@ export interface PostgresStoreOptions {
    * the next waits at least 9·`d` (a vacuum reads every index whole, so it costs more the more
    * finished jobs are kept): at most about a tenth of the time is spent vacuuming. A vacuum blocks no claim,
    * enqueue or acknowledgement, and skips a table that another vacuum holds; it is bounded by
-   * `statementTimeout`. Needs the connecting role to own the tables (otherwise PostgreSQL skips it
+   * `migrationTimeout` (a vacuum after a large cleanup may outlast any other statement). Needs the connecting role to own the tables (otherwise PostgreSQL skips it
    * with a warning). See the README's "Table layout and maintenance".
    */
   vacuumEvery?: number;

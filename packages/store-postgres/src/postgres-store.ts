@@ -70,7 +70,13 @@ import {
   toInstance,
   toThroughputSample,
 } from "./operation-rows.js";
-import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
+import {
+  CLIENT_GRACE_MS,
+  checkOptions,
+  type PostgresStoreOptions,
+  resolveTimeouts,
+  type Timeouts,
+} from "./options.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
   iso,
@@ -211,9 +217,14 @@ export class PostgresStore implements Store {
       keepAlive: true,
     };
     this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+    // A vacuum is maintenance, as a migration is: after a cleanup of a large table it may take
+    // longer than any statement of the hot path, and one cut off by statementTimeout loses its work.
+    const migrationMs = this.timeouts.migrationMs;
     const vacuumConfig: pg.ClientConfig = {
       ...this.connection.clientConfig,
       application_name: this.applicationName,
+      statement_timeout: migrationMs,
+      query_timeout: migrationMs === 0 ? 0 : migrationMs + CLIENT_GRACE_MS,
     };
     this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
       this.vacuumJobTable(vacuumConfig),
