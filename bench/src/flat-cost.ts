@@ -12,7 +12,9 @@
  * `FLAT_PREFILL=M` first inserts M completed jobs (one INSERT ... SELECT, then VACUUM ANALYZE, as
  * autovacuum would have left a table that filled over time): the same run against a table that
  * already holds many finished jobs. `FLAT_WORKERS` sets the workers (default 50),
- * `FLAT_VACUUM_EVERY` the store's `vacuumEvery` (unset: its default; 0: off). The schema
+ * `FLAT_VACUUM_EVERY` the store's `vacuumEvery` (unset: its default; 0: off), and
+ * `FLAT_AFTER_MIGRATE_SQL` a file of SQL run right after `migrate()` (an experiment on the table
+ * layout, such as `bench/sql/flat-cost-partitioned.sql`). The schema
  * `bench_flat` is dropped before and after the run.
  *
  * ```sh
@@ -20,6 +22,7 @@
  * FLAT_JOBS=100000 FLAT_PREFILL=200000 node bench/dist/flat-cost.js
  * ```
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createScheduler, type Job } from "@sched/core";
 import { PostgresStore } from "@sched/store-postgres";
@@ -111,6 +114,8 @@ async function main(): Promise<void> {
   });
   try {
     await store.migrate();
+    const layoutSql = process.env.FLAT_AFTER_MIGRATE_SQL?.trim();
+    if (layoutSql) await client.query(readFileSync(layoutSql, "utf8"));
     if (prefill > 0) {
       const started = performance.now();
       await client.query(`
