@@ -87,10 +87,24 @@ export interface PostgresStoreOptions {
   statementTimeout?: Duration;
   /**
    * The longest one statement of {@link PostgresStore.migrate} may run, its wait for another
-   * instance's migration included (a migration may rewrite a large table); default `"15m"`. `0`
+   * instance's migration included (a migration may rewrite a large table), and the longest the
+   * store's vacuum of the jobs table may run (see `vacuumEvery`); default `"15m"`. `0`
    * waits for ever. Ignored with `pool`.
    */
   migrationTimeout?: Duration;
+  /**
+   * After how many jobs ended through this store (completed, failed or dead) it runs `VACUUM` on
+   * the jobs table, in the background on a connection of its own (not one of the pool's, so a small pool is never held up by it; count one more connection per instance); also after a cleanup that deleted
+   * jobs. Default `10000`; `0` leaves vacuuming to autovacuum. Each job leaves two dead row versions
+   * behind (claims and completions cannot be HOT updates), which slow every claim until a vacuum
+   * removes them; autovacuum comes at most once a minute by default. After a vacuum that took `d`,
+   * the next waits at least 9·`d` (a vacuum reads every index whole, so it costs more the more
+   * finished jobs are kept): at most about a tenth of the time is spent vacuuming. A vacuum blocks no claim,
+   * enqueue or acknowledgement, and skips a table that another vacuum holds; it is bounded by
+   * `migrationTimeout` (a vacuum after a large cleanup may outlast any other statement). Needs the connecting role to own the tables (otherwise PostgreSQL skips it
+   * with a warning). See the README's "Table layout and maintenance".
+   */
+  vacuumEvery?: number;
 }
 
 /** Every option of {@link PostgresStoreOptions}, for the check of unknown names. */
@@ -109,6 +123,7 @@ const OPTION_NAMES = [
   "connectionTimeout",
   "statementTimeout",
   "migrationTimeout",
+  "vacuumEvery",
 ] as const satisfies ReadonlyArray<keyof PostgresStoreOptions>;
 
 /** The longest timer Node.js keeps (about 24.8 days). */
@@ -142,12 +157,20 @@ export function checkOptions(options: PostgresStoreOptions): void {
       throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
     }
   }
+<<<<<<< HEAD
   checkPoolMode(options.poolMode);
   checkConnectionString(options.listenConnectionString, "listenConnectionString");
   if (options.listenConnectionString !== undefined && options.notify === false) {
     throw new ConfigError(
       "listenConnectionString",
       "has no use with notify: false, which listens nowhere; remove one of them",
+=======
+  const { vacuumEvery } = options;
+  if (vacuumEvery !== undefined && !(Number.isSafeInteger(vacuumEvery) && vacuumEvery >= 0)) {
+    throw new ConfigError(
+      "vacuumEvery",
+      `expected a whole number of jobs, 0 or more, got ${describe(vacuumEvery)}`,
+>>>>>>> pg-flat
     );
   }
   const { poolConfig } = options;

@@ -45,6 +45,8 @@ import {
 } from "@sched/core/adapter";
 import pg from "pg";
 import {
+  CLOSE_GRACE_MS,
+  destroySocket,
   isPool,
   isQueryable,
   openConnection,
@@ -56,7 +58,11 @@ import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./c
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
+<<<<<<< HEAD
 import { listenClientConfig } from "./listen-connection.js";
+=======
+import { JobTableVacuum } from "./job-table-vacuum.js";
+>>>>>>> pg-flat
 import { Migrator } from "./migrator.js";
 import {
   type InstanceRow,
@@ -68,7 +74,13 @@ import {
   toInstance,
   toThroughputSample,
 } from "./operation-rows.js";
-import { checkOptions, type PostgresStoreOptions, resolveTimeouts, type Timeouts } from "./options.js";
+import {
+  CLIENT_GRACE_MS,
+  checkOptions,
+  type PostgresStoreOptions,
+  resolveTimeouts,
+  type Timeouts,
+} from "./options.js";
 import { buildQueries, type Queries } from "./queries.js";
 import {
   iso,
@@ -107,6 +119,8 @@ const MISSING_RELATION = new Set(["42P01", "3F000"]);
 const WAITING_NAMES_SCANNED = 1_000;
 /** LIMIT and OFFSET are bigint in SQL; keep JavaScript numbers well inside. */
 const MAX_COUNT = 2 ** 31 - 1;
+/** Jobs ended between two vacuums of the jobs table by default (`vacuumEvery`). */
+const DEFAULT_VACUUM_EVERY = 10_000;
 
 /**
  * A {@link Store} on PostgreSQL 13 or later: durable jobs and schedules shared by every instance
@@ -161,6 +175,9 @@ export class PostgresStore implements Store {
   private readonly channel: string | null;
   private readonly migrator: Migrator;
   private readonly wakeUps: WakeUps;
+  private readonly vacuum: JobTableVacuum;
+  /** The connection of the vacuum in flight, if any. */
+  private vacuumClient: pg.Client | null = null;
   private closing: Promise<void> | null = null;
 
   /**
@@ -207,12 +224,53 @@ export class PostgresStore implements Store {
       () => autoMigrateVariableOf(this),
       this.timeouts.migrationMs,
     );
+<<<<<<< HEAD
     const listenConfig = listenClientConfig(options, this.connection);
     this.capabilities = { transactions: true, pushedEvents: listenConfig !== null };
     this.wakeUps = new WakeUps(
       this.channel,
       listenConfig === null ? null : () => new pg.Client(listenConfig),
     );
+=======
+    const listenConfig: pg.ClientConfig = {
+      ...this.connection.clientConfig,
+      application_name: this.applicationName,
+      keepAlive: true,
+    };
+    this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
+    // A vacuum is maintenance, as a migration is: after a cleanup of a large table it may take
+    // longer than any statement of the hot path, and one cut off by statementTimeout loses its work.
+    const migrationMs = this.timeouts.migrationMs;
+    const vacuumConfig: pg.ClientConfig = {
+      ...this.connection.clientConfig,
+      application_name: this.applicationName,
+      statement_timeout: migrationMs,
+      query_timeout: migrationMs === 0 ? 0 : migrationMs + CLIENT_GRACE_MS,
+    };
+    this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
+      this.vacuumJobTable(vacuumConfig),
+    );
+  }
+
+  /**
+   * Runs sql/vacuum-jobs.sql on a connection of its own, closed afterwards: a vacuum may take a
+   * while on a large table, and must not hold one of the pool's connections (with a small pool,
+   * claims and acknowledgements would wait for it).
+   */
+  private async vacuumJobTable(config: pg.ClientConfig): Promise<void> {
+    if (this.closing !== null) return;
+    const client = new pg.Client(config);
+    // A connection error also rejects the statement in flight, which is what reports it.
+    client.on("error", () => {});
+    this.vacuumClient = client;
+    try {
+      await client.connect();
+      await client.query(this.sql.vacuumJobs);
+    } finally {
+      this.vacuumClient = null;
+      await client.end().catch(() => {});
+    }
+>>>>>>> pg-flat
   }
 
   /**
@@ -442,6 +500,7 @@ export class PostgresStore implements Store {
     const { rows } = options.removeOnComplete
       ? await this.query<JobRef>("completeJobs", this.sql.completeAndRemoveJobs, columns)
       : await this.query<JobRef>("completeJobs", this.sql.completeJobs, [now, ...columns]);
+    this.vacuum.jobsEnded(rows.length);
     return appliedInOrder(refs, rows);
   }
 
@@ -467,6 +526,7 @@ export class PostgresStore implements Store {
     ]);
     const row = rows[0];
     if (row === undefined) return null;
+    this.vacuum.jobsEnded(1);
     const job = toJob(row);
     if (job.status === "failed" || (letter !== null && job.name !== letter.name)) {
       this.wakeUps.deliver({ type: "jobs", queue: job.queue });
@@ -744,6 +804,8 @@ export class PostgresStore implements Store {
     // The periodic maintenance folds the appended count changes, so they stay few even when
     // nobody reads stats().
     await this.query("cleanup", this.sql.foldJobCounts, []);
+    // The deleted rows' space (heap and index pages) becomes reusable once vacuumed.
+    if ((rowCount ?? 0) > 0) this.vacuum.start();
     return rowCount ?? 0;
   }
 
@@ -821,7 +883,15 @@ export class PostgresStore implements Store {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    this.closing = Promise.all([this.wakeUps.close(), this.connection.close()]).then(() => {});
+    // A vacuum in flight gets a moment to finish before its connection is cut.
+    this.closing = Promise.all([
+      this.wakeUps.close(),
+      this.connection.close(),
+      this.vacuum.settled(CLOSE_GRACE_MS).then(() => {
+        if (this.vacuumClient !== null) destroySocket(this.vacuumClient);
+        return this.vacuum.settled(CLOSE_GRACE_MS);
+      }),
+    ]).then(() => {});
     return this.closing;
   }
 

@@ -44,6 +44,7 @@ import throughput from "../sql/throughput.sql";
 import uniqueKeyHolder from "../sql/unique-key-holder.sql";
 import updateQueue from "../sql/update-queue.sql";
 import upsertSchedule from "../sql/upsert-schedule.sql";
+import vacuumJobs from "../sql/vacuum-jobs.sql";
 import waitingJobNames from "../sql/waiting-job-names.sql";
 import { fillNames, type TableNames } from "./identifiers.js";
 
@@ -107,6 +108,7 @@ const STATEMENTS = {
   uniqueKeyHolder,
   updateQueue,
   upsertSchedule,
+  vacuumJobs,
   waitingJobNames,
 } as const;
 

@@ -143,6 +143,9 @@ describe("options", () => {
     ["poolMode", true],
     ["listenConnectionString", 5432],
     ["listenConnectionString", "postgres://host:notaport/db"],
+    ["vacuumEvery", -1],
+    ["vacuumEvery", 2.5],
+    ["vacuumEvery", "10000"],
   ];
   for (const [field, value] of wrongTypes) {
     it(`refuses ${field}: ${JSON.stringify(value)} with a ConfigError naming ${field}`, () => {

@@ -809,6 +809,98 @@ describe("upgrading a schema of release 5 (migrations 001 to 005)", () => {
   });
 });
 
+describe("upgrading a schema of release 6 (migrations 001 to 006)", () => {
+  it("migrate() keeps jobs of every status and their counts, tunes the table's maintenance, and the store runs on it", async () => {
+    const schema = await schemaAtVersion(6, "sched_v6");
+    const store = schemas.store(schema);
+    try {
+      const statuses = ["scheduled", "pending", "running", "failed", "completed", "dead", "cancelled"];
+      await schemas.admin.query(
+        `INSERT INTO "${schema}".scheduler_jobs (id, name, queue, status, attempt, scheduled_at, created_at,
+           started_at, completed_at, locked_until, locked_by, unique_key, group_key)
+         SELECT 'job-' || s.status, 'migration-test', 'default', s.status,
+           CASE WHEN s.status IN ('scheduled', 'pending') THEN 0 ELSE 1 END,
+           $1::timestamptz, $1::timestamptz, $1::timestamptz,
+           CASE WHEN s.status IN ('completed', 'dead', 'cancelled') THEN $1::timestamptz END,
+           CASE WHEN s.status = 'running' THEN $1::timestamptz + interval '1 hour' END,
+           CASE WHEN s.status = 'running' THEN 'old-worker' END,
+           'key-' || s.status, CASE WHEN s.status = 'failed' THEN 'g' END
+         FROM unnest($2::text[]) AS s(status)`,
+        [T0, statuses],
+      );
+      const rowsOf = async () =>
+        (
+          await schemas.admin.query<{ job: unknown }>(
+            `SELECT row_to_json(j) AS job FROM "${schema}".scheduler_jobs AS j ORDER BY j.id`,
+          )
+        ).rows.map((row) => row.job);
+      const before = await rowsOf();
+      expect(before).toHaveLength(statuses.length);
+
+      await store.migrate();
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      expect(await rowsOf()).toEqual(before);
+      const stats = await store.stats();
+      for (const status of statuses) expect(stats[status as keyof typeof stats]).toBe(1);
+      const { rows: options } = await schemas.admin.query<{ table: string; options: string[] }>(
+        `SELECT c.relname AS table, c.reloptions AS options FROM pg_class AS c
+         JOIN pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relname IN ('scheduler_jobs', 'scheduler_job_count_deltas') ORDER BY 1`,
+        [schema],
+      );
+      expect(options.map((row) => row.table)).toEqual(["scheduler_job_count_deltas", "scheduler_jobs"]);
+      for (const row of options) {
+        expect(row.options).toEqual(
+          expect.arrayContaining(["vacuum_truncate=false", "autovacuum_vacuum_cost_delay=0"]),
+        );
+      }
+
+      // The functions still serve the old rows: the due jobs are claimed, the unique keys of the
+      // active ones still held, and a completion and a cleanup are counted.
+      const claimed = await store.claimDueJobs({
+        queues: null,
+        names: null,
+        limit: 10,
+        now: new Date(T0.getTime() + 1_000),
+        lockedUntil: new Date(T0.getTime() + 60_000),
+        workerId: "new-worker",
+      });
+      expect(claimed.map((job) => job.id).sort()).toEqual(["job-failed", "job-pending", "job-scheduled"]);
+      await expect(store.createJobs([{ ...newJob({ uniqueKey: "key-running" }) }])).rejects.toMatchObject({
+        code: "JOB_ALREADY_EXISTS",
+      });
+      const refs = claimed.map((job) => ({
+        id: job.id,
+        queue: job.queue,
+        attempt: job.attempt,
+        lockedBy: "new-worker",
+      }));
+      expect(await store.completeJobs(refs, { now: new Date(T0.getTime() + 2_000) })).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      expect(await store.stats()).toMatchObject({
+        scheduled: 0,
+        pending: 0,
+        failed: 0,
+        running: 1,
+        completed: 4,
+      });
+      expect(
+        await store.cleanup({
+          completedBefore: new Date(T0.getTime() + 3_000),
+          deadBefore: T0,
+          cancelledBefore: T0,
+        }),
+      ).toBe(4);
+      expect(await store.stats()).toMatchObject({ running: 1, completed: 0, dead: 1, cancelled: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("the SQL files", () => {
   const folder = fileURLToPath(new URL("../migrations/", import.meta.url));
 

@@ -1,0 +1,114 @@
+import { uuidv7Generator } from "@sched/core";
+import { afterAll, describe, expect, it } from "vitest";
+import type { PostgresStoreOptions } from "../src/index.js";
+import { TestSchemas } from "./helpers.js";
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+
+const nextId = uuidv7Generator();
+const T0 = new Date("2030-01-01T00:00:00.000Z");
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+function newJob() {
+  return {
+    id: nextId(),
+    name: "work",
+    payload: null,
+    queue: "default",
+    priority: 0,
+    maxRetries: 0,
+    timeout: 0,
+    scheduledAt: T0,
+    createdAt: T0,
+    status: "pending" as const,
+    metadata: {},
+    uniqueKey: null,
+  };
+}
+
+/** How many times the jobs table of `schema` was vacuumed by a VACUUM statement (not autovacuum). */
+async function vacuumCount(schema: string): Promise<number> {
+  const { rows } = await schemas.admin.query<{ n: string }>(
+    "SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'scheduler_jobs'",
+    [schema],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Runs `jobs` jobs through a store with `options`: enqueued, claimed, then all but one completed
+ * and the last one failed for good. Then closes the store, which waits for a vacuum in flight.
+ * Returns the schema.
+ */
+async function runJobs(jobs: number, options: PostgresStoreOptions): Promise<string> {
+  const schema = await schemas.migrated("sched_vacuum");
+  const store = schemas.store(schema, options);
+  try {
+    await store.createJobs(Array.from({ length: jobs }, newJob));
+    const claimed = await store.claimDueJobs({
+      queues: null,
+      names: null,
+      limit: jobs,
+      now: at(1),
+      lockedUntil: at(60_000),
+      workerId: "w1",
+    });
+    expect(claimed).toHaveLength(jobs);
+    const refs = claimed.map((job) => ({
+      id: job.id,
+      queue: job.queue,
+      attempt: job.attempt,
+      lockedBy: job.lockedBy ?? "",
+    }));
+    const last = refs.pop();
+    expect(await store.completeJobs(refs, { now: at(2) })).toEqual(refs.map(() => true));
+    if (last !== undefined) {
+      expect(await store.failJob(last, { now: at(2), error: "boom", retryAt: null })).toMatchObject({
+        status: "dead",
+      });
+    }
+  } finally {
+    await store.close();
+  }
+  return schema;
+}
+
+describe("the store's vacuum of the jobs table", () => {
+  it("vacuums the jobs table once vacuumEvery jobs have ended (completed or dead)", async () => {
+    const schema = await runJobs(4, { vacuumEvery: 4 });
+    expect(await vacuumCount(schema)).toBe(1);
+  });
+
+  it("does not vacuum before vacuumEvery jobs have ended", async () => {
+    const schema = await runJobs(4, { vacuumEvery: 5 });
+    expect(await vacuumCount(schema)).toBe(0);
+  });
+
+  it("vacuums after a cleanup that deleted jobs, however few", async () => {
+    const schema = await runJobs(3, { vacuumEvery: 1_000 });
+    expect(await vacuumCount(schema)).toBe(0);
+    let removed = 0;
+    const store = schemas.store(schema, { vacuumEvery: 1_000 });
+    try {
+      removed = await store.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) });
+    } finally {
+      await store.close();
+    }
+    expect(removed).toBe(3);
+    expect(await vacuumCount(schema)).toBe(1);
+  });
+
+  it("never vacuums with vacuumEvery 0, not even after a cleanup", async () => {
+    const schema = await runJobs(3, { vacuumEvery: 0 });
+    const store = schemas.store(schema, { vacuumEvery: 0 });
+    try {
+      expect(await store.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) })).toBe(
+        3,
+      );
+    } finally {
+      await store.close();
+    }
+    expect(await vacuumCount(schema)).toBe(0);
+  });
+});
