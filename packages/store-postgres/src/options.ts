@@ -157,20 +157,19 @@ export function checkOptions(options: PostgresStoreOptions): void {
       throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
     }
   }
-<<<<<<< HEAD
   checkPoolMode(options.poolMode);
   checkConnectionString(options.listenConnectionString, "listenConnectionString");
   if (options.listenConnectionString !== undefined && options.notify === false) {
     throw new ConfigError(
       "listenConnectionString",
       "has no use with notify: false, which listens nowhere; remove one of them",
-=======
+    );
+  }
   const { vacuumEvery } = options;
   if (vacuumEvery !== undefined && !(Number.isSafeInteger(vacuumEvery) && vacuumEvery >= 0)) {
     throw new ConfigError(
       "vacuumEvery",
       `expected a whole number of jobs, 0 or more, got ${describe(vacuumEvery)}`,
->>>>>>> pg-flat
     );
   }
   const { poolConfig } = options;

@@ -58,11 +58,8 @@ import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./c
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
-<<<<<<< HEAD
-import { listenClientConfig } from "./listen-connection.js";
-=======
 import { JobTableVacuum } from "./job-table-vacuum.js";
->>>>>>> pg-flat
+import { listenClientConfig } from "./listen-connection.js";
 import { Migrator } from "./migrator.js";
 import {
   type InstanceRow,
@@ -224,27 +221,20 @@ export class PostgresStore implements Store {
       () => autoMigrateVariableOf(this),
       this.timeouts.migrationMs,
     );
-<<<<<<< HEAD
     const listenConfig = listenClientConfig(options, this.connection);
     this.capabilities = { transactions: true, pushedEvents: listenConfig !== null };
     this.wakeUps = new WakeUps(
       this.channel,
       listenConfig === null ? null : () => new pg.Client(listenConfig),
     );
-=======
-    const listenConfig: pg.ClientConfig = {
-      ...this.connection.clientConfig,
-      application_name: this.applicationName,
-      keepAlive: true,
-    };
-    this.wakeUps = new WakeUps(this.channel, () => new pg.Client(listenConfig));
     // A vacuum is maintenance, as a migration is: after a cleanup of a large table it may take
     // longer than any statement of the hot path, and one cut off by statementTimeout loses its work.
+    // Behind a transaction pool no startup setting may be sent: the client-side limit remains.
     const migrationMs = this.timeouts.migrationMs;
     const vacuumConfig: pg.ClientConfig = {
       ...this.connection.clientConfig,
       application_name: this.applicationName,
-      statement_timeout: migrationMs,
+      ...(options.poolMode === "transaction" ? {} : { statement_timeout: migrationMs }),
       query_timeout: migrationMs === 0 ? 0 : migrationMs + CLIENT_GRACE_MS,
     };
     this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
@@ -270,7 +260,6 @@ export class PostgresStore implements Store {
       this.vacuumClient = null;
       await client.end().catch(() => {});
     }
->>>>>>> pg-flat
   }
 
   /**
