@@ -121,7 +121,10 @@ describe("growth point on PostgreSQL", () => {
     process.env.BENCH_POINT_JOBS = "300";
     process.env.BENCH_POINT_CONCURRENCY = "10";
     process.env.BENCH_POINT_PREFILL = "200";
-    const contender = await CONTENDERS["sched-postgres"]!.create();
+    // A schema of this test's own: never the one a running `pnpm bench` uses.
+    const contender = (await import("../src/contenders/sched-postgres.js")).createContender(
+      `bench_test_growth_${process.pid}`,
+    );
     const metrics = await growthPoint.run(contender, tinyConfig, noProbe);
     expect(metrics).toMatchObject({ jobs: 300, prefill: 200 });
     // 500 finished rows with their indexes, the migrations' tables and functions: well over 100 kB.
@@ -136,7 +139,10 @@ describe("soak on Redis", () => {
     process.env.BENCH_SOAK_RATE = "200";
     process.env.BENCH_SOAK_SAMPLE_SECONDS = "1";
     process.env.BENCH_SOAK_OUT = out;
-    const contender = await CONTENDERS["sched-redis"]!.create();
+    // A key prefix of this test's own: never the one a running `pnpm bench` uses.
+    const contender = (await import("../src/contenders/sched-redis.js")).createContender(
+      `bench_test_soak_${process.pid}:`,
+    );
     const metrics = await soak.run(contender, tinyConfig, noProbe);
     expect(metrics.jobs).toBe(400);
     expect(metrics.storeMiB).toBeGreaterThan(0);

@@ -11,13 +11,13 @@ const SCHEMA = "bench_sched";
  * `pollInterval` stay at their defaults (`max(workers, 50)` = 50 and 1 s): see the README for why
  * that is its best. The handler is `async`, as users write them; it calls the workload's handler first.
  */
-export function createContender(): Contender {
+export function createContender(schema = SCHEMA): Contender {
   const url = postgresUrl();
   return createSchedContender({
     name: "sched-postgres",
-    createStore: () => new PostgresStore({ connectionString: url, schema: SCHEMA }),
+    createStore: () => new PostgresStore({ connectionString: url, schema }),
     migrate: (store) => store.migrate(),
-    clean: () => dropSchema(url, SCHEMA),
-    storeBytes: () => schemaBytes(url, SCHEMA),
+    clean: () => dropSchema(url, schema),
+    storeBytes: () => schemaBytes(url, schema),
   });
 }

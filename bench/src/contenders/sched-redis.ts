@@ -12,13 +12,13 @@ const KEY_PREFIX = "bench_sched:";
  * bench's concurrency, 50). The handler is `async`, as users write them; it calls the workload's
  * handler first.
  */
-export function createContender(): Contender {
+export function createContender(keyPrefix = KEY_PREFIX): Contender {
   const url = redisUrl();
   return createSchedContender({
     name: "sched-redis",
-    createStore: () => new RedisStore({ url, keyPrefix: KEY_PREFIX }),
+    createStore: () => new RedisStore({ url, keyPrefix }),
     clean: async () => {
-      await deleteKeys(url, [KEY_PREFIX]);
+      await deleteKeys(url, [keyPrefix]);
     },
     storeBytes: () => usedMemory(url),
   });
