@@ -27,12 +27,16 @@ for _, entry in ipairs(due) do
   end
   local job = jobKey(id)
   local state = redis.call('HMGET', job, 'status', 'attempt')
-  left[state[1]] = (left[state[1]] or 0) + 1
-  relist(id, nil, state[1], 'running')
-  redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
-    'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
-  redis.call('ZADD', RUNNING, lockedUntil, id)
-  claimed[#claimed + 1] = readJob(job)
+  -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves
+  -- a stray entry, dropped above: nothing to claim or count.
+  if state[1] then
+    left[state[1]] = (left[state[1]] or 0) + 1
+    relist(id, nil, state[1], 'running')
+    redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
+      'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
+    redis.call('ZADD', RUNNING, lockedUntil, id)
+    claimed[#claimed + 1] = readJob(job)
+  end
 end
 for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
 for status, n in pairs(left) do count(status, -n) end

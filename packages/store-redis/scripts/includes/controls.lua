@@ -191,23 +191,27 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
     local id, member = entry.id, entry.member
     if member.group then
       redis.call('ZREM', gwaitKey(entry.priority, member.group), id)
-      redis.call('HINCRBY', GRUNNING, member.group, 1)
     else
       redis.call('ZREM', waitKey(entry.priority, entry.name), id)
     end
     emptied[#emptied + 1] = entry
     local job = jobKey(id)
     local state = redis.call('HMGET', job, 'status', 'attempt')
-    left[state[1]] = (left[state[1]] or 0) + 1
-    relist(id, nil, state[1], 'running')
-    redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
-      'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
-    redis.call('ZADD', RUNNING, lockedUntil, id)
-    claimed[#claimed + 1] = readJob(job)
-    serve = serve + 1
-    if not member.served then members[#members + 1] = member end
-    member.served = serve
-    member.claims = (member.claims or 0) + 1
+    -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back)
+    -- leaves a stray entry, dropped above: nothing to claim, count or hold a group's place for.
+    if state[1] then
+      if member.group then redis.call('HINCRBY', GRUNNING, member.group, 1) end
+      left[state[1]] = (left[state[1]] or 0) + 1
+      relist(id, nil, state[1], 'running')
+      redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
+        'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
+      redis.call('ZADD', RUNNING, lockedUntil, id)
+      claimed[#claimed + 1] = readJob(job)
+      serve = serve + 1
+      if not member.served then members[#members + 1] = member end
+      member.served = serve
+      member.claims = (member.claims or 0) + 1
+    end
   end
   if #claimed == 0 then return claimed end
   for _, member in ipairs(members) do
