@@ -478,7 +478,17 @@ describe.each(backends)("the sched binary against $name", (backend) => {
       SCHEDULER_HTTP_REDACT: "a.b",
     });
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain("SCHEDULER_HTTP_HIDE_PAYLOADS=true and SCHEDULER_HTTP_REDACT");
+    expect(both.stderr).toContain("SCHEDULER_HTTP_HIDE_PAYLOADS and SCHEDULER_HTTP_REDACT contradict");
+    // A flag does not quietly weaken what a variable asked for, nor the other way round.
+    const mixed = await runBinary(["serve", "--redact", "user.email"], {
+      ...env,
+      SCHEDULER_HTTP_HIDE_PAYLOADS: "true",
+    });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain("SCHEDULER_HTTP_HIDE_PAYLOADS and --redact contradict");
+    const reversed = await runBinary(["serve", "--hide-payloads"], { ...env, SCHEDULER_HTTP_REDACT: "a.b" });
+    expect(reversed.code).toBe(2);
+    expect(reversed.stderr).toContain("--hide-payloads and SCHEDULER_HTTP_REDACT contradict");
     const path = await runBinary(["serve", "--redact", "user..email"], env);
     expect(path.stderr).toMatch(/^sched: --redact: "user..email"/);
     const port = await runBinary(["serve"], { ...env, SCHEDULER_HTTP_PORT: "http" });

@@ -83,10 +83,21 @@ describe("payloads", () => {
     await expect(s.enqueue({ name: "j", uniqueKey: "" })).rejects.toThrow(/uniqueKey/);
     await expect(s.enqueue({ name: "" })).rejects.toThrow(/name/);
     await expect(s.enqueue({ name: "j", queue: "a b" })).rejects.toThrow(/queue/);
+    // A dot segment cannot be named by a URL path (the HTTP API, the dashboard): refused up front.
+    for (const name of [".", "..", "../..", "x/../y", "a/./b"]) {
+      await expect(s.enqueue({ name: "j", queue: name })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(s.enqueue({ name })).rejects.toThrow(/between slashes/);
+    }
+    // Dots inside a part are fine.
+    for (const queue of ["a.b", "...", "x/.y", "v1.2/emails", ".hidden"]) {
+      expect((await s.enqueue({ name: "j", queue })).queue).toBe(queue);
+    }
     await expect(s.enqueueMany([{ name: "ok" }, { name: "j", payload: () => 1 }])).rejects.toThrow(
       /jobs\[1\].payload/,
     );
-    expect((await s.listJobs()).jobs).toEqual([]);
+    expect((await s.listJobs()).jobs.map((job) => job.queue).sort()).toEqual(
+      ["...", ".hidden", "a.b", "v1.2/emails", "x/.y"].sort(),
+    );
   });
 
   it("every other bad input is INVALID_ARGUMENT naming its field, never a plain error", async () => {

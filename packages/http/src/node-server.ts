@@ -10,6 +10,12 @@ export interface ServeOptions {
   port?: number;
   /** The interface to listen on (default `127.0.0.1`: this machine only; `0.0.0.0` for all). */
   host?: string;
+  /**
+   * How long `close()` lets requests in flight finish, in ms (default 10,000): their actions
+   * complete and are answered (and audited) before the server closes; past it their
+   * connections are cut, and `close()` still waits for their handlers to return.
+   */
+  closeTimeout?: number;
 }
 
 /** A server started by {@link serve}. */
@@ -18,7 +24,10 @@ export interface RunningServer {
   url: string;
   /** The port it listens on. */
   port: number;
-  /** Stops listening and closes every connection; resolves once the server is closed. */
+  /**
+   * Stops listening, lets requests in flight finish (up to `closeTimeout`), then closes every
+   * connection; resolves once the server is closed and no handler runs any more.
+   */
   close(): Promise<void>;
 }
 
@@ -79,7 +88,30 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
     throw new ConfigError("port", `expected an integer from 0 to 65535, got ${String(port)}`);
   if (typeof host !== "string" || host.length === 0)
     throw new ConfigError("host", "expected a host name or address");
-  const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
+  const closeTimeout = options.closeTimeout ?? 10_000;
+  if (!Number.isInteger(closeTimeout) || closeTimeout < 0)
+    throw new ConfigError(
+      "closeTimeout",
+      `expected a whole number of ms, 0 or more, got ${String(closeTimeout)}`,
+    );
+  // Handlers in flight, so that close() can wait for them: a request answered after the server
+  // was told to close has still done its work (and written its audit entry).
+  const running = new Set<Promise<Response>>();
+  const tracked: HttpHandler = (request) => {
+    const answer = handler(request);
+    running.add(answer);
+    const forget = () => running.delete(answer);
+    answer.then(forget, forget);
+    return answer;
+  };
+  const server = createAdaptorServer({ fetch: tracked, overrideGlobalObjects: false }) as Server;
+  // Responses not yet written out: a handler that returned has not necessarily been answered.
+  const answering = new Set<Promise<void>>();
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+    const done = new Promise<void>((resolve) => res.once("close", () => resolve()));
+    answering.add(done);
+    done.then(() => answering.delete(done));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -92,10 +124,29 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
   return {
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+      });
+      server.closeIdleConnections();
+      await settledWithin([...answering, ...running], closeTimeout);
+      server.closeAllConnections();
+      await closed;
+      // Handlers whose connections were cut still finish their action.
+      await Promise.allSettled([...running]);
+    },
   };
+}
+
+/** Resolves when every promise of `promises` has settled, or after `ms`, whichever comes first. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -160,6 +160,48 @@ describe("servers", () => {
     await expect(get(`${server.url}/api/session`)).rejects.toThrow();
   });
 
+  it("serve()'s close() lets a request in flight finish, and cuts one past closeTimeout", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let finished = 0;
+    const slow = async (request: Request): Promise<Response> => {
+      await gate;
+      finished++;
+      return new Response(new URL(request.url).pathname);
+    };
+    const server = await serve(slow, { port: 0, closeTimeout: 5_000 });
+    const answer = fetch(`${server.url}/slow`).then((response) => response.text());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = server.close();
+    setTimeout(release, 200);
+    await closing;
+    expect(await answer).toBe("/slow");
+    expect(finished).toBe(1);
+    await expect(fetch(`${server.url}/late`)).rejects.toThrow();
+
+    let never = () => {};
+    const hung = await serve(
+      () =>
+        new Promise<Response>((resolve) => {
+          never = () => resolve(new Response("late"));
+        }),
+      { port: 0, closeTimeout: 100 },
+    );
+    const cut = fetch(`${hung.url}/`).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = hung.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Past closeTimeout the connection is cut; close() waits for the handler itself to return.
+    expect(await cut).toBeInstanceOf(Error);
+    never();
+    await closed;
+    await expect(serve(slow, { port: 0, closeTimeout: -1 })).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+    });
+  });
+
   it("serve() refuses a bad port", async () => {
     await expect(serve(handlerFor(scheduler), { port: 70_000 })).rejects.toMatchObject({
       code: "CONFIG_INVALID",

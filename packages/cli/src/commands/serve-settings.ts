@@ -134,25 +134,31 @@ function booleanOf(setting: Sourced<string>): boolean {
 }
 
 /**
- * How payloads are shown. The flags `--hide-payloads` and `--redact` win over both variables
- * (`SCHEDULER_HTTP_HIDE_PAYLOADS`, `SCHEDULER_HTTP_REDACT`); two settings at the same level are
- * refused, since they contradict each other.
+ * How payloads are shown: all (the default), hidden (`--hide-payloads`,
+ * `SCHEDULER_HTTP_HIDE_PAYLOADS=true`) or with fields redacted (`--redact`,
+ * `SCHEDULER_HTTP_REDACT`). Hiding and redacting, from flags or variables in any mix, are refused
+ * together: a flag must not quietly weaken what a variable asked for, nor the other way round.
+ * For one setting, the flag wins over its variable.
  */
 function payloadsOf(flags: ServeFlags, env: Env): { payloads: PayloadSetting; from: string | null } {
-  if (flags.hidePayloads === true && flags.redact !== undefined)
-    throw usageError("--hide-payloads and --redact contradict each other: give one");
-  if (flags.hidePayloads === true) return { payloads: "hide", from: "--hide-payloads" };
-  if (flags.redact !== undefined)
-    return { payloads: { redact: parseRedactPaths(flags.redact, "--redact") }, from: "--redact" };
-  const hide = variable(env, "SCHEDULER_HTTP_HIDE_PAYLOADS");
-  const redact = variable(env, "SCHEDULER_HTTP_REDACT");
-  const hidden = hide !== undefined && booleanOf(hide);
-  if (hidden && redact !== undefined)
-    throw usageError(
-      "SCHEDULER_HTTP_HIDE_PAYLOADS=true and SCHEDULER_HTTP_REDACT contradict each other: set one",
-    );
-  if (hidden) return { payloads: "hide", from: "SCHEDULER_HTTP_HIDE_PAYLOADS" };
-  if (redact !== undefined)
+  const hideVariable = variable(env, "SCHEDULER_HTTP_HIDE_PAYLOADS");
+  const redactVariable = variable(env, "SCHEDULER_HTTP_REDACT");
+  const hideFrom =
+    flags.hidePayloads === true
+      ? "--hide-payloads"
+      : hideVariable !== undefined && booleanOf(hideVariable)
+        ? hideVariable.from
+        : null;
+  const redact =
+    flags.redact !== undefined
+      ? { value: flags.redact, from: "--redact" }
+      : redactVariable === undefined
+        ? null
+        : { value: redactVariable.value, from: redactVariable.from };
+  if (hideFrom !== null && redact !== null)
+    throw usageError(`${hideFrom} and ${redact.from} contradict each other: give one`);
+  if (hideFrom !== null) return { payloads: "hide", from: hideFrom };
+  if (redact !== null)
     return { payloads: { redact: parseRedactPaths(redact.value, redact.from) }, from: redact.from };
   return { payloads: "show", from: null };
 }

@@ -126,12 +126,24 @@ export interface ResolvedOptions {
 
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 
-/** Validates a job, queue or schedule name. */
+/**
+ * Validates a job, queue or schedule name: 1-200 characters from `A-Z a-z 0-9 _ . : - /`, with no
+ * `/`-separated part that is `.` or `..` (a URL path could not name it: RFC 3986 §5.2.4 removes
+ * such dot segments, so the HTTP API and the dashboard could never reach it).
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `field`.
+ */
 export function assertName(value: unknown, field: string): string {
   if (typeof value !== "string" || !NAME.test(value)) {
     throw new ConfigError(
       field,
       `expected 1-200 characters from A-Z a-z 0-9 _ . : - /, got ${describeValue(value)}`,
+    );
+  }
+  if (value.split("/").some((part) => part === "." || part === "..")) {
+    throw new ConfigError(
+      field,
+      `a "." or ".." between slashes cannot be a name's part (a URL cannot name it), got ${describeValue(value)}`,
     );
   }
   return value;
