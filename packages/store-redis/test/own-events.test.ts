@@ -110,6 +110,15 @@ describe("the events of a store's own enqueues", () => {
     const peerHeard: StoreEvent[] = [];
     store.subscribe((event) => heard.push(event));
     peer.subscribe((event) => peerHeard.push(event));
+    // A subscription is in place once it heard the other store's enqueue: wait for both.
+    const queued = (events: StoreEvent[], queue: string) =>
+      events.some((event) => (event as { queue?: string }).queue === queue);
+    await peer.createJobs([newJob({ queue: "warm-peer" })]);
+    await waitFor(() => queued(heard, "warm-peer"), { description: "the store's subscription" });
+    await store.createJobs([newJob({ queue: "warm-store" })]);
+    await waitFor(() => queued(peerHeard, "warm-store"), { description: "the peer's subscription" });
+    heard.length = 0;
+    peerHeard.length = 0;
     await store.createJobs([newJob({ queue: "a" }), newJob({ queue: "a" })]);
     expect(heard).toEqual([jobsOf("a")]);
     // Published after the echo of the enqueue above, so heard after it, on the same connection.
