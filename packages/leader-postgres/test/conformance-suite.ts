@@ -41,6 +41,16 @@ export function postgresLeaderConformance(connection: LeaderConnection): void {
   const locksTable = `"${schema}".scheduler_locks`;
   const poolMode = connection.poolMode === undefined ? {} : { poolMode: connection.poolMode };
 
+  /** The options every leader of a test gets: the file's schema and the test's lease. */
+  const leaseOf = ({ instanceId, ttlMs, namespace, logger }: LeaderFactoryOptions) => ({
+    ...poolMode,
+    schema,
+    instanceId,
+    ttl: ttlMs,
+    name: namespace,
+    logger,
+  });
+
   /** Pools and blocking sessions a test opened, ended after it. */
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -48,21 +58,14 @@ export function postgresLeaderConformance(connection: LeaderConnection): void {
   });
 
   // The server terminates the leader's idle sessions, found by their application_name.
-  const killIdleConnections = async ({
-    instanceId,
-    ttlMs,
-    namespace,
-  }: LeaderFactoryOptions): Promise<LeaderWithConnection<PostgresLeader>> => {
+  const killIdleConnections = async (
+    options: LeaderFactoryOptions,
+  ): Promise<LeaderWithConnection<PostgresLeader>> => {
     const applicationName = `leader-${randomUUID().slice(0, 8)}`;
     const logger: RecordingLogger = recordingLogger();
     const leader = new PostgresLeader({
       connectionString: withApplicationName(applicationName),
-      ...poolMode,
-      schema,
-      instanceId,
-      ttl: ttlMs,
-      name: namespace,
-      logger,
+      ...leaseOf({ ...options, logger }),
     });
     const act = async (): Promise<void> => {
       await admin.query(
@@ -76,16 +79,7 @@ export function postgresLeaderConformance(connection: LeaderConnection): void {
 
   leaderConformance(
     connection.label,
-    ({ instanceId, ttlMs, namespace, logger }) =>
-      new PostgresLeader({
-        connectionString: connection.url(),
-        ...poolMode,
-        schema,
-        instanceId,
-        ttl: ttlMs,
-        name: namespace,
-        logger,
-      }),
+    (options) => new PostgresLeader({ connectionString: connection.url(), ...leaseOf(options) }),
     {
       ttlMs: 400,
       failures: {
@@ -93,31 +87,16 @@ export function postgresLeaderConformance(connection: LeaderConnection): void {
           return connection.address();
         },
         // A pool of the test's own, ended behind the leader's back.
-        cutConnection: async ({ instanceId, ttlMs, namespace, logger }) => {
+        cutConnection: async (options) => {
           const pool = new pg.Pool({ connectionString: connection.url() });
-          const leader = new PostgresLeader({
-            pool,
-            ...poolMode,
-            schema,
-            instanceId,
-            ttl: ttlMs,
-            name: namespace,
-            logger,
-          });
+          const leader = new PostgresLeader({ pool, ...leaseOf(options) });
           return { leader, act: () => pool.end() };
         },
         ...(connection.killIdleConnections === true ? { killIdleConnections } : {}),
         // Another session (on the server directly) holds the lease row locked, so the renewal waits.
-        stallBackend: async ({ instanceId, ttlMs, namespace, logger }) => {
-          const leader = new PostgresLeader({
-            connectionString: connection.url(),
-            ...poolMode,
-            schema,
-            instanceId,
-            ttl: ttlMs,
-            name: namespace,
-            logger,
-          });
+        stallBackend: async (options) => {
+          const leader = new PostgresLeader({ connectionString: connection.url(), ...leaseOf(options) });
+          const { namespace } = options;
           const stall = async (): Promise<() => Promise<void>> => {
             const blocker = await admin.connect();
             await blocker.query("BEGIN");
@@ -148,16 +127,11 @@ export function postgresLeaderConformance(connection: LeaderConnection): void {
             return rows[0]?.holder === "intruder";
           };
         },
-        refusedLeader: ({ instanceId, ttlMs, namespace, logger }) => {
+        refusedLeader: (options) => {
           const secret = "s3cr3t-Pa55";
           const leader = new PostgresLeader({
             connectionString: `postgres://someone:${secret}@127.0.0.1:1/test`,
-            ...poolMode,
-            schema,
-            instanceId,
-            ttl: ttlMs,
-            name: namespace,
-            logger,
+            ...leaseOf(options),
           });
           return { leader, address: "127.0.0.1:1", secret };
         },
