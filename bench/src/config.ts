@@ -50,14 +50,31 @@ export interface RunConfig {
 
 type Env = Record<string, string | undefined>;
 
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw.replaceAll("_", ""));
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+/**
+ * The integer in `env[name]` (`_` allowed between digits, as in `1_000_000`), at least `min`
+ * (default 1); `fallback` when the variable is unset or blank.
+ *
+ * @throws Error naming the variable when its value is not an integer >= `min`, or when it is
+ *   unset or blank and there is no `fallback`.
+ */
+export function integerFromEnv(
+  env: Env,
+  name: string,
+  { min = 1, fallback }: { min?: number; fallback?: number } = {},
+): number {
+  const raw = env[name] ?? "";
+  const blank = raw.trim() === "";
+  if (blank && fallback !== undefined) return fallback;
+  const value = blank ? Number.NaN : Number(raw.replaceAll("_", ""));
+  if (!Number.isInteger(value) || value < min) {
+    const wanted = min === 1 ? "a positive integer" : `an integer >= ${min}`;
+    throw new Error(`${name} must be ${wanted}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  return integerFromEnv(env, name, { fallback });
 }
 
 function list(env: Env, name: string, fallback: readonly string[], known: readonly string[]): string[] {

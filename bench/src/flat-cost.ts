@@ -26,6 +26,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createScheduler, type Job } from "@sched/core";
 import { PostgresStore } from "@sched/store-postgres";
+import { integerFromEnv } from "./config.js";
 import { dropSchema, postgresUrl } from "./contenders/postgres.js";
 
 const SCHEMA = "bench_flat";
@@ -42,12 +43,7 @@ interface PgModule {
 }
 
 function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw.replaceAll("_", ""));
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
-  return value;
+  return integerFromEnv(process.env, name, { min: 0, fallback });
 }
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -1,3 +1,4 @@
+import { integerFromEnv } from "../config.js";
 import type { BenchHandler, BenchJob, BenchPayload, Contender } from "../contender.js";
 import { distribution } from "../stats.js";
 import { collectGarbage, signal, within } from "../timing.js";
@@ -18,18 +19,12 @@ export interface GrowthPoint {
 
 type Env = Record<string, string | undefined>;
 
-function count(env: Env, name: string, min: number): number {
-  const value = Number((env[name] ?? "").replaceAll("_", ""));
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return value;
-}
-
 /** The point a growth child measures, from `BENCH_POINT_JOBS`, `BENCH_POINT_CONCURRENCY` and `BENCH_POINT_PREFILL`. */
 export function pointFromEnv(env: Env): GrowthPoint {
   return {
-    jobs: count(env, "BENCH_POINT_JOBS", 1),
-    concurrency: count(env, "BENCH_POINT_CONCURRENCY", 1),
-    prefill: count(env, "BENCH_POINT_PREFILL", 0),
+    jobs: integerFromEnv(env, "BENCH_POINT_JOBS"),
+    concurrency: integerFromEnv(env, "BENCH_POINT_CONCURRENCY"),
+    prefill: integerFromEnv(env, "BENCH_POINT_PREFILL", { min: 0, fallback: 0 }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { integerFromEnv } from "../config.js";
 import type { BenchPayload } from "../contender.js";
 import { sleep } from "../timing.js";
 import type { Workload } from "../workloads/index.js";
@@ -17,22 +18,13 @@ export interface SoakConfig {
   concurrency: number;
 }
 
-function positive(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw.replaceAll("_", ""));
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
-
 /** Reads the soak's settings from the environment. */
 export function soakConfigFromEnv(env: Env): SoakConfig {
   return {
-    seconds: positive(env, "BENCH_SOAK_SECONDS", 300),
-    rate: positive(env, "BENCH_SOAK_RATE", 500),
-    sampleSeconds: positive(env, "BENCH_SOAK_SAMPLE_SECONDS", 5),
-    concurrency: positive(env, "BENCH_CONCURRENCY", 50),
+    seconds: integerFromEnv(env, "BENCH_SOAK_SECONDS", { fallback: 300 }),
+    rate: integerFromEnv(env, "BENCH_SOAK_RATE", { fallback: 500 }),
+    sampleSeconds: integerFromEnv(env, "BENCH_SOAK_SAMPLE_SECONDS", { fallback: 5 }),
+    concurrency: integerFromEnv(env, "BENCH_CONCURRENCY", { fallback: 50 }),
   };
 }
 

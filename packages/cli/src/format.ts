@@ -25,3 +25,22 @@ export function formatAge(date: Date | null | undefined, now: number): string {
   const ms = now - date.getTime();
   return ms >= 0 ? `${formatSpan(ms)} ago` : `in ${formatSpan(-ms)}`;
 }
+
+/** The most names a not-found message lists. */
+const LISTED_NAMES = 20;
+
+/**
+ * The part of a not-found message that lists the names there are, for a typo: `known <what>: a, b`
+ * (the first 20 of `sorted`, then `, and N more (<listCommand>)`), or `none` when there are none.
+ */
+export function knownNames(
+  sorted: readonly string[],
+  what: string,
+  listCommand: string,
+  none: string,
+): string {
+  if (sorted.length === 0) return none;
+  const more =
+    sorted.length > LISTED_NAMES ? `, and ${sorted.length - LISTED_NAMES} more (${listCommand})` : "";
+  return `known ${what}: ${sorted.slice(0, LISTED_NAMES).join(", ")}${more}`;
+}

@@ -1,12 +1,7 @@
-import { randomUUID } from "node:crypto";
-import type { ClaimOptions, Job, JobRef, NewJobRecord } from "@sched/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ClaimOptions, Job, JobRef } from "@sched/core";
+import { describe, expect, it } from "vitest";
 import type { MongoStore } from "../src/index.js";
-import {
-  storesOnOnePrefix as sharedStoresOnOnePrefix,
-  startDeployment,
-  type TestDeployment,
-} from "./servers.js";
+import { job, storesOnOnePrefix as sharedStoresOnOnePrefix, useDeployment } from "./servers.js";
 
 // The store-specific side of queue controls on MongoDB: the claim lock between instances, the
 // control and group documents, and the operators they rely on ($max, $first after $sort), on the
@@ -15,40 +10,12 @@ import {
 const DB = "sched_controls";
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
-let deployment: TestDeployment;
-const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  deployment = await startDeployment();
-});
-afterAll(async () => {
-  for (const each of opened) await each.close();
-  await deployment?.stop();
-});
+const files = useDeployment();
+const { opened } = files;
 
 /** `count` stores on one fresh prefix, as `count` instances would open them. */
 const storesOnOnePrefix = (count: number): Promise<MongoStore[]> =>
-  sharedStoresOnOnePrefix(deployment, DB, "ctl", count, opened);
-
-let sequence = 0;
-function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
-  sequence += 1;
-  return {
-    id: `job-${String(sequence).padStart(6, "0")}-${randomUUID().slice(0, 4)}`,
-    name: "work",
-    payload: { n: sequence },
-    queue: "q",
-    priority: 0,
-    maxRetries: 3,
-    timeout: 1_000,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending",
-    metadata: {},
-    uniqueKey: null,
-    ...overrides,
-  };
-}
+  sharedStoresOnOnePrefix(files.deployment, DB, "ctl", count, opened);
 
 function claim(now: Date, overrides: Partial<ClaimOptions> = {}): ClaimOptions {
   return { queues: null, names: null, limit: 10, now, lockedUntil: at(60_000), workerId: "w", ...overrides };

@@ -1,10 +1,9 @@
-import { randomUUID } from "node:crypto";
-import type { NewJobRecord, Stats } from "@sched/core";
+import type { Stats } from "@sched/core";
 import { type RecordingLogger, recordingLogger } from "@sched/testing";
 import { type Collection, type Document, ObjectId, type UpdateFilter } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MongoStore } from "../src/index.js";
-import { startDeployment, type TestDeployment, uniquePrefix } from "./servers.js";
+import { job, uniquePrefix, useDeployment } from "./servers.js";
 
 // The job counts stats() reads from <prefix>counts: that it reads them (a count changed by hand
 // shows), that a recount corrects them only once a queue held still between two recounts, what a
@@ -16,23 +15,15 @@ const T0 = new Date("2030-01-01T00:00:00.000Z");
 /** The stores' operation timeout: a recount rewrites a queue that held still twice as long. */
 const TIMEOUT_MS = 1_000;
 const SETTLE_MS = 2 * TIMEOUT_MS;
-let deployment: TestDeployment;
-const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  deployment = await startDeployment();
-});
-afterAll(async () => {
-  for (const each of opened) await each.close();
-  await deployment?.stop();
-});
+const files = useDeployment();
+const { opened } = files;
 
 async function openStore(
   prefix = uniquePrefix("counts"),
   options: { logger?: RecordingLogger } = {},
 ): Promise<MongoStore> {
   const store = new MongoStore({
-    client: deployment.client,
+    client: files.deployment.client,
     dbName: DB,
     collectionPrefix: prefix,
     operationTimeout: TIMEOUT_MS,
@@ -44,30 +35,12 @@ async function openStore(
 }
 
 function collection(store: MongoStore, name: "jobs" | "counts"): Collection<Document> {
-  return deployment.client.db(DB).collection(`${store.collectionPrefix}${name}`);
+  return files.deployment.client.db(DB).collection(`${store.collectionPrefix}${name}`);
 }
 
 /** The kept counts document of `queue`. */
 async function countsDocument(store: MongoStore, queue: string): Promise<Document | null> {
   return collection(store, "counts").findOne({ kind: "queue", queue });
-}
-
-function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
-  return {
-    id: randomUUID(),
-    name: "work",
-    payload: null,
-    queue: "q",
-    priority: 0,
-    maxRetries: 3,
-    timeout: 1_000,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending",
-    metadata: {},
-    uniqueKey: null,
-    ...overrides,
-  };
 }
 
 /** The counts of `queue` in `stats`, all zero when it is left out. */
@@ -217,7 +190,7 @@ describe("MongoStore job counts", () => {
 
   it("after two instances raced over the same jobs, every kept count equals the jobs' own (none below zero)", async () => {
     const here = await openStore();
-    const client = deployment.newClient();
+    const client = files.deployment.newClient();
     opened.push(client);
     const there = new MongoStore({ client, dbName: DB, collectionPrefix: here.collectionPrefix });
     opened.push(there);

@@ -1,12 +1,7 @@
-import { randomUUID } from "node:crypto";
-import { encodeJobCursor, type NewJobRecord } from "@sched/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeJobCursor } from "@sched/core";
+import { describe, expect, it } from "vitest";
 import type { MongoStore } from "../src/index.js";
-import {
-  storesOnOnePrefix as sharedStoresOnOnePrefix,
-  startDeployment,
-  type TestDeployment,
-} from "./servers.js";
+import { job, storesOnOnePrefix as sharedStoresOnOnePrefix, useDeployment } from "./servers.js";
 
 // The store-specific side of the operations surface on MongoDB: how a cursor's bound meets the
 // selector's createdAt range, retryJobs over keyed and unkeyed jobs together, staged batches left
@@ -16,40 +11,12 @@ import {
 const DB = "sched_operations";
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
-let deployment: TestDeployment;
-const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  deployment = await startDeployment();
-});
-afterAll(async () => {
-  for (const each of opened) await each.close();
-  await deployment?.stop();
-});
+const files = useDeployment();
+const { opened } = files;
 
 /** `count` stores on one fresh prefix, as `count` instances would open them. */
 const storesOnOnePrefix = (count: number): Promise<MongoStore[]> =>
-  sharedStoresOnOnePrefix(deployment, DB, "ops", count, opened);
-
-let sequence = 0;
-function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
-  sequence += 1;
-  return {
-    id: `job-${String(sequence).padStart(6, "0")}-${randomUUID().slice(0, 4)}`,
-    name: "work",
-    payload: null,
-    queue: "q",
-    priority: 0,
-    maxRetries: 3,
-    timeout: 1_000,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending",
-    metadata: {},
-    uniqueKey: null,
-    ...overrides,
-  };
-}
+  sharedStoresOnOnePrefix(files.deployment, DB, "ops", count, opened);
 
 async function ids(store: MongoStore, filter: Parameters<MongoStore["listJobs"]>[0]): Promise<string[]> {
   return (await store.listJobs(filter)).jobs.map((each) => each.id);
@@ -102,7 +69,7 @@ describe("MongoStore operations", () => {
   it("bulk operations and listings never see a staged batch", async () => {
     const [store] = (await storesOnOnePrefix(1)) as [MongoStore];
     const staged = job({ queue: "s" });
-    const db = deployment.client.db(DB);
+    const db = files.deployment.client.db(DB);
     await store.createJobs([job({ queue: "s" })]);
     // A batch whose insert is still under way: its documents are staged (see job-inserts.ts).
     await db.collection(`${store.collectionPrefix}jobs`).insertOne({

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { congodb } from "@push.rocks/smartmongo";
+import type { NewJobRecord } from "@sched/core";
+import { newJob } from "@sched/testing/conformance";
 import { MongoClient } from "mongodb";
+import { afterAll, beforeAll } from "vitest";
 import { MongoStore } from "../src/index.js";
 
 /** The URL of a real MongoDB (a replica set, server 6.0 or later) to run against, when set. */
@@ -47,6 +50,9 @@ export async function startDeployment(): Promise<TestDeployment> {
   };
 }
 
+/** A store or client a test file closes after its tests. */
+type Closable = { close(): Promise<void> };
+
 /** A collection prefix no other test uses. */
 export function uniquePrefix(label: string): string {
   return `t_${label}_${randomUUID().slice(0, 8)}_`;
@@ -75,4 +81,35 @@ export async function storesOnOnePrefix(
     stores.push(store);
   }
   return stores;
+}
+
+/**
+ * Starts the deployment before the test file's tests (as `deployment`); after them closes what
+ * the tests pushed to `opened` (stores, clients), in order, and stops the deployment.
+ */
+export function useDeployment(): { readonly deployment: TestDeployment; readonly opened: Closable[] } {
+  let deployment: TestDeployment | undefined;
+  const opened: Closable[] = [];
+  beforeAll(async () => {
+    deployment = await startDeployment();
+  });
+  afterAll(async () => {
+    for (const each of opened) await each.close();
+    await deployment?.stop();
+  });
+  return {
+    get deployment(): TestDeployment {
+      if (deployment === undefined) throw new Error("the deployment starts before the tests");
+      return deployment;
+    },
+    opened,
+  };
+}
+
+/**
+ * A pending job record due at 2030-01-01T00:00:00.000Z in queue `q`, named `work`, with no payload
+ * and a 1 s timeout (the rest as `newJob` of the conformance suite); `overrides` replace any field.
+ */
+export function job(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
+  return newJob({ name: "work", queue: "q", payload: null, timeout: 1_000, ...overrides });
 }

@@ -1,16 +1,16 @@
 // PostgresStore behind PgBouncer in transaction mode (`pool_mode = transaction`): a private
 // PgBouncer on a free port in front of the test server. The conformance suite runs through it in
 // pgbouncer-conformance.test.ts; these tests show each path and what breaks without the options.
-import { createScheduler, type NewJobRecord, uuidv7Generator } from "@sched/core";
+import { createScheduler, type NewJobRecord } from "@sched/core";
 import { PrivatePgBouncer } from "@sched/test-servers";
 import { waitFor } from "@sched/testing";
+import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore, type PostgresStoreOptions, SCHEMA_VERSION } from "../src/index.js";
 import { isListening, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const bouncer = new PrivatePgBouncer({ target: POSTGRES_URL, poolSize: 10 });
 const schemas = new TestSchemas();
-const nextId = uuidv7Generator();
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 let schema: string;
@@ -59,21 +59,7 @@ function directUrl(applicationName: string): string {
 }
 
 function newJob(queue: string, overrides: Partial<NewJobRecord> = {}): NewJobRecord {
-  return {
-    id: nextId(),
-    name: "bounced",
-    payload: { n: 1 },
-    queue,
-    priority: 0,
-    maxRetries: 3,
-    timeout: 60_000,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending",
-    metadata: {},
-    uniqueKey: null,
-    ...overrides,
-  };
+  return fixtureJob({ name: "bounced", queue, timeout: 60_000, ...overrides });
 }
 
 /** The application names of PgBouncer's clients now (`SHOW CLIENTS`). */

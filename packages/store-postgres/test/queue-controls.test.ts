@@ -1,3 +1,4 @@
+import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresStore } from "../src/index.js";
 import { TestSchemas } from "./helpers.js";
@@ -17,22 +18,9 @@ afterAll(async () => {
   await schemas.dropAll();
 });
 
+/** Pending job `id` of `queue` (in `group`), named `work`, with no payload, no retries and no timeout. */
 function newJob(id: string, queue: string, group: string | null = null) {
-  return {
-    id,
-    name: "work",
-    payload: null,
-    queue,
-    priority: 0,
-    maxRetries: 0,
-    timeout: 0,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending" as const,
-    metadata: {},
-    uniqueKey: null,
-    group,
-  };
+  return fixtureJob({ id, name: "work", payload: null, queue, maxRetries: 0, timeout: 0, group });
 }
 
 /** The queues that have a row in the queues table: the ones claimed under their controls. */

@@ -1,4 +1,4 @@
-import { uuidv7Generator } from "@sched/core";
+import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresStoreOptions } from "../src/index.js";
 import { TestSchemas } from "./helpers.js";
@@ -6,25 +6,12 @@ import { TestSchemas } from "./helpers.js";
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
-const nextId = uuidv7Generator();
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
+/** A pending job of queue `default`, named `work`, with no payload, no retries and no timeout. */
 function newJob() {
-  return {
-    id: nextId(),
-    name: "work",
-    payload: null,
-    queue: "default",
-    priority: 0,
-    maxRetries: 0,
-    timeout: 0,
-    scheduledAt: T0,
-    createdAt: T0,
-    status: "pending" as const,
-    metadata: {},
-    uniqueKey: null,
-  };
+  return fixtureJob({ name: "work", payload: null, maxRetries: 0, timeout: 0 });
 }
 
 /** How many times the jobs table of `schema` was vacuumed by a VACUUM statement (not autovacuum). */

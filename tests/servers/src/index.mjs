@@ -40,6 +40,27 @@ async function until(probe, ms, what) {
   }
 }
 
+/**
+ * Whether a PostgreSQL connection to `url` opens within 1 s and answers `SELECT 1`; the client
+ * is ended either way.
+ * @param {string} url
+ * @returns {Promise<boolean>}
+ */
+async function answersSelect(url) {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** The pids of `pid` and all its descendants (from /proc). @param {number} pid */
 function processTree(pid) {
   /** @type {number[]} */
@@ -193,18 +214,7 @@ export class PrivatePostgres {
 
   /** Whether the server accepts connections. */
   async ready() {
-    const pg = (await import("pg")).default;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
+    return answersSelect(this.url);
   }
 
   /** The postmaster's pid, while it runs. */
@@ -427,18 +437,7 @@ export class PrivatePgBouncer {
 
   /** Whether PgBouncer serves the database (a statement goes through to the server). */
   async ready() {
-    const pg = (await import("pg")).default;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
+    return answersSelect(this.url);
   }
 
   /**

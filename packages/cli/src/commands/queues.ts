@@ -2,7 +2,7 @@ import type { QueueInfo } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
 import { notFound } from "../exit-codes.js";
-import { formatSpan } from "../format.js";
+import { formatSpan, knownNames } from "../format.js";
 import { type Column, renderTable } from "../output.js";
 import type { Session } from "../session.js";
 
@@ -71,9 +71,6 @@ export function registerQueueCommands(program: Command, context: CommandContext)
   }
 }
 
-/** The most queue names a not-found message lists. */
-const LISTED_QUEUES = 20;
-
 /**
  * Refuses a queue the store does not know: none of its jobs, no stored state or limits, and no
  * running instance names it. Pausing such a name (a typo, usually) would store a record for a
@@ -95,14 +92,7 @@ export async function requireKnownQueue(session: Session, name: string, action: 
   ]);
   if (names.has(name)) return;
   const sorted = [...names].sort();
-  const listed =
-    sorted.length === 0
-      ? "the store knows no queue yet"
-      : `known queues: ${sorted.slice(0, LISTED_QUEUES).join(", ")}${
-          sorted.length > LISTED_QUEUES
-            ? `, and ${sorted.length - LISTED_QUEUES} more (sched queues list)`
-            : ""
-        }`;
+  const listed = knownNames(sorted, "queues", "sched queues list", "the store knows no queue yet");
   throw notFound(
     "QUEUE_NOT_FOUND",
     `queue "${name}" is not known to the store (no jobs, no settings, no instance serves it); ${listed}. ` +

@@ -2,7 +2,7 @@ import type { ScheduleState } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
-import { formatSpan, formatTime } from "../format.js";
+import { formatSpan, formatTime, knownNames } from "../format.js";
 import { type Column, renderTable } from "../output.js";
 import type { Session } from "../session.js";
 
@@ -118,9 +118,6 @@ export function registerScheduleCommands(program: Command, context: CommandConte
     });
 }
 
-/** The most schedule names a not-found message lists. */
-const LISTED_SCHEDULES = 20;
-
 /**
  * Runs `body`, a call on schedule `name`. When no schedule has that name (the store changes
  * nothing then), the error lists the schedules there are, for a typo.
@@ -134,14 +131,7 @@ async function onSchedule<T>(session: Session, name: string, body: () => Promise
   } catch (err) {
     if ((err as { code?: unknown } | null)?.code !== "SCHEDULE_NOT_FOUND") throw err;
     const names = (await session.scheduler.listSchedules()).map((schedule) => schedule.name).sort();
-    const listed =
-      names.length === 0
-        ? "the store has no schedules"
-        : `known schedules: ${names.slice(0, LISTED_SCHEDULES).join(", ")}${
-            names.length > LISTED_SCHEDULES
-              ? `, and ${names.length - LISTED_SCHEDULES} more (sched schedules list)`
-              : ""
-          }`;
+    const listed = knownNames(names, "schedules", "sched schedules list", "the store has no schedules");
     throw new CliError(
       ExitCode.notFound,
       "SCHEDULE_NOT_FOUND",

@@ -1,6 +1,6 @@
 import type { Stats } from "@sched/core/adapter";
 import { type AnyBulkWriteOperation, type ClientSession, type Collection, ObjectId } from "mongodb";
-import { isDuplicateKeyError } from "../connection/index.js";
+import { bulkUpsert } from "../upserts.js";
 import {
   COUNTED_STATUSES,
   type CountChanges,
@@ -11,9 +11,6 @@ import {
   type StatusCounts,
   zeroCounts,
 } from "./count-documents.js";
-
-/** How many times a count write is sent again when a concurrent first upsert of a queue won the `_id`. */
-const MAX_UPSERT_RETRIES = 3;
 
 /**
  * The job counts kept in `<prefix>counts`, which `stats()` reads instead of counting jobs.
@@ -89,27 +86,14 @@ export class JobCounts {
   }
 
   private async increment(entries: [string, Partial<StatusCounts>][]): Promise<void> {
-    let pending = entries;
-    for (let tries = 0; pending.length > 0; tries += 1) {
-      const operations: AnyBulkWriteOperation<CountsDocument>[] = pending.map(([queue, counts]) => ({
-        updateOne: {
-          filter: { _id: queueCountsId(queue) },
-          update: { $inc: { ...counts, version: 1 }, $setOnInsert: { kind: "queue", queue } },
-          upsert: true,
-        },
-      }));
-      try {
-        await this.collection.bulkWrite(operations, { ordered: false, ...this.maxTime() });
-        pending = [];
-      } catch (err) {
-        // Two first writes of a queue's counts meet on the `_id` index: the refused one is sent again.
-        if (!isDuplicateKeyError(err) || tries >= MAX_UPSERT_RETRIES) throw err;
-        const refused = new Set(
-          ((err as { writeErrors?: { index: number }[] }).writeErrors ?? []).map((write) => write.index),
-        );
-        pending = pending.filter((_, index) => refused.has(index));
-      }
-    }
+    const operations: AnyBulkWriteOperation<CountsDocument>[] = entries.map(([queue, counts]) => ({
+      updateOne: {
+        filter: { _id: queueCountsId(queue) },
+        update: { $inc: { ...counts, version: 1 }, $setOnInsert: { kind: "queue", queue } },
+        upsert: true,
+      },
+    }));
+    await bulkUpsert(this.collection, operations, () => this.maxTime());
   }
 }
 

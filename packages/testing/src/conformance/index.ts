@@ -14,6 +14,7 @@ export {
   type LeaderSchedulerScenariosOptions,
   leaderSchedulerScenarios,
 } from "../leader-scheduler-scenarios.js";
+export { newJob } from "../store-conformance/fixtures.js";
 export {
   type ConformanceSkip,
   type ConformanceTransaction,

@@ -52,7 +52,13 @@ export function newId(): string {
   return nextId();
 }
 
-/** A pending job due at `T0`, with `overrides` applied. */
+/**
+ * A new job record for `Store.createJobs`: pending, due and created at `T0`
+ * (2030-01-01T00:00:00.000Z), with a new time-ordered id (UUIDv7: ids made later sort after ids
+ * made earlier), name `conformance-job`, payload `{ n: 1 }`, queue `default`, priority 0,
+ * `maxRetries` 3, `timeout` 30,000 ms, empty metadata and no unique key; `overrides` replace any
+ * of these fields.
+ */
 export function newJob(overrides: Partial<NewJobRecord> = {}): NewJobRecord {
   return {
     id: newId(),
