@@ -25,18 +25,10 @@ for _, entry in ipairs(due) do
     touched[lane] = true
     lanes[#lanes + 1] = entry
   end
-  local job = jobKey(id)
-  local state = redis.call('HMGET', job, 'status', 'attempt')
+  local state = redis.call('HMGET', jobKey(id), 'status', 'attempt')
   -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves
   -- a stray entry, dropped above: nothing to claim or count.
-  if state[1] then
-    left[state[1]] = (left[state[1]] or 0) + 1
-    relist(id, nil, state[1], 'running')
-    redis.call('HSET', job, 'status', 'running', 'startedAt', now, 'lockedUntil', lockedUntil,
-      'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
-    redis.call('ZADD', RUNNING, lockedUntil, id)
-    claimed[#claimed + 1] = readJob(job)
-  end
+  if state[1] then leaseJob(id, state, now, lockedUntil, workerId, claimed, left) end
 end
 for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
 for status, n in pairs(left) do count(status, -n) end

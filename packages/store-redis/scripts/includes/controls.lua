@@ -181,6 +181,19 @@ local function planClaim(ctl, now, nowArg, limit, lanes, wanted)
   return picks
 end
 
+-- Leases job `id`, whose hash holds `state` (its status and attempt), to `workerId` until
+-- `lockedUntil`: running from `nowArg` with the next attempt, counted off its former status in
+-- `left`, and appended to `claimed`. Shared by the plain claim and the claim under controls.
+local function leaseJob(id, state, nowArg, lockedUntil, workerId, claimed, left)
+  local job = jobKey(id)
+  left[state[1]] = (left[state[1]] or 0) + 1
+  relist(id, nil, state[1], 'running')
+  redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
+    'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
+  redis.call('ZADD', RUNNING, lockedUntil, id)
+  claimed[#claimed + 1] = readJob(job)
+end
+
 -- Claims the planned jobs (see planClaim): each becomes running with the next attempt and a lease,
 -- and is counted in the serve order, the queue's and its group's windows and its group's running
 -- count. Returns the claimed jobs.
@@ -195,18 +208,12 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
       redis.call('ZREM', waitKey(entry.priority, entry.name), id)
     end
     emptied[#emptied + 1] = entry
-    local job = jobKey(id)
-    local state = redis.call('HMGET', job, 'status', 'attempt')
+    local state = redis.call('HMGET', jobKey(id), 'status', 'attempt')
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back)
     -- leaves a stray entry, dropped above: nothing to claim, count or hold a group's place for.
     if state[1] then
       if member.group then redis.call('HINCRBY', GRUNNING, member.group, 1) end
-      left[state[1]] = (left[state[1]] or 0) + 1
-      relist(id, nil, state[1], 'running')
-      redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
-        'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
-      redis.call('ZADD', RUNNING, lockedUntil, id)
-      claimed[#claimed + 1] = readJob(job)
+      leaseJob(id, state, nowArg, lockedUntil, workerId, claimed, left)
       serve = serve + 1
       if not member.served then members[#members + 1] = member end
       member.served = serve
