@@ -1,7 +1,6 @@
 import type { JobSelector, JobStatus } from "@sched/core/adapter";
 import type { Filter, ObjectId } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
-import { CountChanges } from "./counts/count-documents.js";
 import type { JobDocument } from "./documents.js";
 import type { JobAccess } from "./job-inserts.js";
 import { selectorFilter } from "./job-listing.js";
@@ -19,36 +18,11 @@ export interface RetriedJobs {
 }
 
 /**
- * The (queue, status) pairs of the jobs `filter` matches, by one `$group` in the server: a bulk
- * write then runs once per pair with both in its filter, so that what the server reports it
- * changed is exactly that queue's and status's count change.
- *
- * @throws what the driver throws.
- */
-export async function queueStatusPairs(
-  access: JobAccess,
-  filter: Filter<JobDocument>,
-): Promise<{ queue: string; status: JobStatus }[]> {
-  const pairs = await access.jobs
-    .aggregate<{ _id: { queue: string; status: JobStatus } }>(
-      [
-        { $match: filter },
-        { $sort: { queue: 1, status: 1 } },
-        { $group: { _id: { queue: "$queue", status: "$status" } } },
-      ],
-      access.maxTime(),
-    )
-    .toArray();
-  return pairs.map((pair) => pair._id);
-}
-
-/**
  * Moves the dead and cancelled jobs `selector` matches back to `pending` (see `Store.retryJobs`).
- * Jobs without a unique key move by one `updateMany` per queue and status they are in (each
- * document's change is atomic; the status in the filter keeps a job changed meanwhile out, and
- * the modified count is the count change). A keyed job moves alone: the active holder of its key
- * is looked up first, and the partial unique index refuses the move when a holder appeared
- * between, so a job whose key is held stays as it is.
+ * Jobs without a unique key move in one `updateMany` (each document's change is atomic; the
+ * status in the filter keeps a job changed meanwhile out). A keyed job moves alone: the active
+ * holder of its key is looked up first, and the partial unique index refuses the move when a
+ * holder appeared between, so a job whose key is held stays as it is.
  *
  * @throws what the driver throws (the store wraps it).
  */
@@ -62,19 +36,15 @@ export async function retryJobs(access: JobAccess, selector: JobSelector, now: D
     lostLeases: 0,
     completedAt: null,
   };
-  const changes = new CountChanges();
   const unkeyed: Filter<JobDocument> = { ...base, uniqueKey: null };
-  let moved = 0;
-  for (const { queue, status } of await queueStatusPairs(access, unkeyed)) {
-    const plain = await access.jobs.updateMany(
-      { ...unkeyed, queue, status },
-      { $set: reset, $unset: { cancelledAttempt: "" } },
-      access.maxTime(),
-    );
-    await access.counts.write(changes.move(queue, status, "pending", plain.modifiedCount));
-    moved += plain.modifiedCount;
-    if (plain.modifiedCount > 0) queues.add(queue);
-  }
+  const unkeyedQueues = (await access.jobs.distinct("queue", unkeyed, access.maxTime())) as string[];
+  const plain = await access.jobs.updateMany(
+    unkeyed,
+    { $set: reset, $unset: { cancelledAttempt: "" } },
+    access.maxTime(),
+  );
+  let moved = plain.modifiedCount;
+  if (moved > 0) for (const queue of unkeyedQueues) queues.add(queue);
   const keyed = access.jobs.find(
     { ...base, uniqueKey: { $type: "string" } },
     { projection: { _id: 1, queue: 1, uniqueKey: 1, status: 1 }, ...access.maxTime() },
@@ -93,7 +63,6 @@ export async function retryJobs(access: JobAccess, selector: JobSelector, now: D
         access.maxTime(),
       );
       if (result.modifiedCount === 1) {
-        await access.counts.write(changes.move(queue, status, "pending"));
         moved += 1;
         queues.add(queue);
       }
@@ -119,32 +88,13 @@ async function keyHeldByOther(
 
 /**
  * Deletes the jobs `selector` matches that are not running (staged ones, of a batch still going
- * in, are never matched) by one `deleteMany` per queue and status they are in (see
- * `Store.deleteJobs`); each one's deleted count is the count change. A deleted job's unique key
- * goes with its document.
+ * in, are never matched),
+ * in one `deleteMany` (see `Store.deleteJobs`). A deleted job's unique key goes with its document.
  *
  * @throws what the driver throws (the store wraps it).
  */
 export async function deleteJobs(access: JobAccess, selector: JobSelector): Promise<number> {
-  return deleteByQueueAndStatus(access, selectorFilter(selector, DELETABLE));
-}
-
-/**
- * Deletes the jobs `filter` matches by one `deleteMany` per queue and status, writing each one's
- * count change after it; returns how many were deleted.
- *
- * @throws what the driver throws.
- */
-export async function deleteByQueueAndStatus(
-  access: JobAccess,
-  filter: Filter<JobDocument>,
-): Promise<number> {
-  const changes = new CountChanges();
-  let deleted = 0;
-  for (const { queue, status } of await queueStatusPairs(access, filter)) {
-    const result = await access.jobs.deleteMany({ ...filter, queue, status }, access.maxTime());
-    await access.counts.write(changes.add(queue, status, -result.deletedCount));
-    deleted += result.deletedCount;
-  }
-  return deleted;
+  const filter = selectorFilter(selector, DELETABLE);
+  const result = await access.jobs.deleteMany(filter, access.maxTime());
+  return result.deletedCount;
 }

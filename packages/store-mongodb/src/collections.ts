@@ -1,6 +1,5 @@
 import type { Collection, Db, IndexDescription, ObjectId } from "mongodb";
 import type { DedupeDocument, GroupDocument, QueueDocument } from "./controls/control-documents.js";
-import type { CountsDocument } from "./counts/count-documents.js";
 import type { JobDocument, ScheduleDocument } from "./documents.js";
 import type { InstanceDocument } from "./presence.js";
 import type { ThroughputDocument } from "./throughput-history.js";
@@ -20,8 +19,6 @@ export interface StoreCollections {
   readonly instances: Collection<InstanceDocument>;
   /** Completed and failed counts per queue and minute. */
   readonly throughput: Collection<ThroughputDocument>;
-  /** The job counts per queue and status that `stats()` reads (see `counts/job-counts.ts`). */
-  readonly counts: Collection<CountsDocument>;
 }
 
 /** The collections of `prefix` in `db`. */
@@ -35,7 +32,6 @@ export function collectionsOf(db: Db, prefix: string): StoreCollections {
     dedupe: db.collection<DedupeDocument>(`${prefix}dedupe`),
     instances: db.collection<InstanceDocument>(`${prefix}instances`),
     throughput: db.collection<ThroughputDocument>(`${prefix}throughput`),
-    counts: db.collection<CountsDocument>(`${prefix}counts`),
   };
 }
 
@@ -80,15 +76,6 @@ export const THROUGHPUT_INDEXES: readonly IndexDescription[] = [
 ];
 
 /**
- * The indexes of the job counts: a recount finds the delta documents (of all queues, or of one).
- * Creating it also creates the collection, which a transaction's first delta insert needs on
- * servers before 4.4 (they cannot create a collection inside a transaction).
- */
-export const COUNT_INDEXES: readonly IndexDescription[] = [
-  { key: { kind: 1, queue: 1 }, name: "count_kind" },
-];
-
-/**
  * Creates the collections' indexes. `createIndexes` of an index that exists with the same
  * definition does nothing, so any number of instances may run it at once, and again at every
  * start; an index of the same name with another definition fails (IndexOptionsConflict).
@@ -101,5 +88,4 @@ export async function createIndexes(collections: StoreCollections, maxTimeMS: nu
   await collections.schedules.createIndexes([...SCHEDULE_INDEXES], options);
   await collections.groups.createIndexes([...GROUP_INDEXES], options);
   await collections.throughput.createIndexes([...THROUGHPUT_INDEXES], options);
-  await collections.counts.createIndexes([...COUNT_INDEXES], options);
 }

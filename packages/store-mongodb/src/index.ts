@@ -4,8 +4,6 @@
  *
  * @packageDocumentation
  */
-
-export type { RecountResult } from "./counts/recount.js";
 export { fromEnv } from "./from-env.js";
 export { MongoStore } from "./mongo-store.js";
 export type { MongoStoreOptions } from "./options.js";

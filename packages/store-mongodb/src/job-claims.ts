@@ -1,35 +1,24 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimOptions } from "@sched/core/adapter";
 import type { Filter, ObjectId } from "mongodb";
-import { CountChanges } from "./counts/count-documents.js";
-import type { JobDocument } from "./documents.js";
-import { appliedWithoutTrace } from "./fenced-writes.js";
+import { type JobDocument, WAITING_STATUSES } from "./documents.js";
 import type { JobAccess } from "./job-inserts.js";
 
-/**
- * A due job chosen for a claim, as read: taken only if it is still in that status at that
- * attempt (the status also says which count the claim moves the job from).
- */
+/** A due job chosen for a claim, as read: taken only if it is still waiting at that attempt. */
 export interface ClaimCandidate {
   _id: ObjectId;
   id: string;
   attempt: number;
-  status: JobDocument["status"];
-  queue: string;
 }
-
-/** The fields of a job document a {@link ClaimCandidate} is read from. */
-export const CANDIDATE_PROJECTION = { _id: 1, id: 1, attempt: 1, status: 1, queue: 1 } as const;
 
 /** The claim order: highest priority first, then earliest run time, then smallest id. */
 export const CLAIM_ORDER = { priority: -1, scheduledAt: 1, id: 1 } as const;
 
 /**
- * Takes `candidates` for `options.workerId` in one `bulkWrite` of conditional updates (same
- * waiting status, same attempt), so a job another claimer took first (or that another call moved
- * meanwhile) is left out. Each update writes a token of this call (`fence`); the jobs carrying it
- * afterwards are the ones taken, and their counts move from the status they were read in to
- * `running`. Returns them in the candidates' order.
+ * Takes `candidates` for `options.workerId` in one `bulkWrite` of conditional updates (still
+ * waiting, same attempt), so a job another claimer took first is left out. Each update writes a
+ * token of this call (`fence`); the jobs carrying it afterwards are the ones taken. Returns them
+ * in the candidates' order.
  *
  * @throws what the driver throws.
  */
@@ -41,10 +30,10 @@ export async function takeCandidates(
   if (candidates.length === 0) return [];
   const { now, lockedUntil, workerId } = options;
   const fence = randomUUID();
-  const result = await access.jobs.bulkWrite(
+  await access.jobs.bulkWrite(
     candidates.map((candidate) => ({
       updateOne: {
-        filter: { _id: candidate._id, status: candidate.status, attempt: candidate.attempt },
+        filter: { _id: candidate._id, status: { $in: [...WAITING_STATUSES] }, attempt: candidate.attempt },
         update: {
           $set: { status: "running", startedAt: now, lockedUntil, lockedBy: workerId, fence },
           $inc: { attempt: 1 },
@@ -53,27 +42,14 @@ export async function takeCandidates(
     })),
     { ordered: true, ...access.maxTime() },
   );
-  if (result.matchedCount === 0) return [];
-  const read = await access.jobs
-    .find({ _id: { $in: candidates.map((candidate) => candidate._id) } }, access.maxTime())
+  const won = await access.jobs
+    .find({ _id: { $in: candidates.map((candidate) => candidate._id) }, fence }, access.maxTime())
     .toArray();
-  const byId = new Map(read.map((document) => [document.id, document]));
-  const changes = new CountChanges();
-  const taken = candidates.flatMap((candidate) => {
+  const byId = new Map(won.map((document) => [document.id, document]));
+  return candidates.flatMap((candidate) => {
     const document = byId.get(candidate.id);
-    if (document?.fence !== fence) return [];
-    changes.move(document.queue, candidate.status, "running");
-    return [document];
+    return document === undefined ? [] : [document];
   });
-  // A job taken here, then cancelled and deleted by other calls before the read, is not handed
-  // out (it is gone), but its claim happened and is counted.
-  const gone = candidates.flatMap((candidate, index) => (byId.has(candidate.id) ? [] : [index]));
-  for (const index of appliedWithoutTrace(candidates, gone, result.matchedCount - taken.length)) {
-    const candidate = candidates[index] as ClaimCandidate;
-    changes.move(candidate.queue, candidate.status, "running");
-  }
-  await access.counts.write(changes);
-  return taken;
 }
 
 /**
@@ -95,7 +71,7 @@ export async function claimPlainJobs(
     const want = limit - claimed.length;
     const candidates = await access.jobs
       .find(passedOver.size === 0 ? due : { ...due, id: { $nin: [...passedOver] } }, {
-        projection: CANDIDATE_PROJECTION,
+        projection: { _id: 1, id: 1, attempt: 1 },
         ...access.maxTime(),
       })
       .sort(CLAIM_ORDER)

@@ -6,15 +6,11 @@ import {
 } from "@sched/core/adapter";
 import type { ClientSession, Collection, ObjectId } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
-import { CountChanges } from "./counts/count-documents.js";
-import type { JobCounts } from "./counts/job-counts.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, STAGED } from "./documents.js";
 
-/** The jobs collection, the kept job counts, and the time limit each operation is sent with. */
+/** The jobs collection, and the time limit each operation is sent with. */
 export interface JobAccess {
   readonly jobs: Collection<JobDocument>;
-  /** Where every job write adds the count changes it made (see `counts/job-counts.ts`). */
-  readonly counts: JobCounts;
   maxTime(): { maxTimeMS?: number };
 }
 
@@ -79,9 +75,8 @@ export async function conflictOf(
 
 /**
  * Inserts a batch of several jobs all or nothing without a transaction: the jobs go in staged
- * (no claim, read or count sees them), then take their status together, one `updateMany` per
- * queue and status (so that each one's modified count is that queue's count change). If the
- * server refuses one (a duplicate key), the staged jobs of the batch are deleted.
+ * (no claim, read or count sees them), then take their status together. If the server refuses
+ * one (a duplicate key), the staged jobs of the batch are deleted.
  */
 export async function insertBatch(access: JobAccess, jobs: readonly NewJobRecord[]): Promise<void> {
   const ids: ObjectId[] = jobs.map((job) => documentIdOf(`job:${job.id}`));
@@ -92,35 +87,27 @@ export async function insertBatch(access: JobAccess, jobs: readonly NewJobRecord
     await access.jobs.deleteMany({ _id: { $in: ids }, status: STAGED }, access.maxTime());
     throw err;
   }
-  const groups = new Map<string, { queue: string; status: NewJobRecord["status"]; ids: ObjectId[] }>();
-  jobs.forEach((job, i) => {
-    const key = `${job.status}\u0000${job.queue}`;
-    const group = groups.get(key) ?? { queue: job.queue, status: job.status, ids: [] };
-    group.ids.push(ids[i] as ObjectId);
-    groups.set(key, group);
-  });
-  const changes = new CountChanges();
-  for (const { queue, status, ids: of } of groups.values()) {
-    const shown = await access.jobs.updateMany(
+  for (const status of ["pending", "scheduled"] as const) {
+    const of = jobs.flatMap((job, i) => (job.status === status ? [ids[i] as ObjectId] : []));
+    if (of.length === 0) continue;
+    await access.jobs.updateMany(
       { _id: { $in: of }, status: STAGED },
       { $set: { status }, $unset: { stagedStatus: "" } },
       access.maxTime(),
     );
-    await access.counts.write(changes.add(queue, status, shown.modifiedCount));
   }
 }
 
 /**
  * Inserts the dead-letter job of `dead` (none without `options`, or for a dead-letter job's own
- * death); a second insert for the same death is refused by its derived `_id`. Records the insert
- * in `changes`. Returns whether there is one.
+ * death); a second insert for the same death is refused by its derived `_id`. Returns whether
+ * there is one.
  */
 export async function insertDeadLetter(
   access: JobAccess,
   dead: JobDocument,
   options: DeadLetterOptions | null,
   now: Date,
-  changes: CountChanges,
 ): Promise<boolean> {
   if (options === null || dead.name === options.name) return false;
   const record = deadLetterJob({ id: dead.id, queue: dead.queue, attempt: dead.attempt }, options, now);
@@ -129,7 +116,6 @@ export async function insertDeadLetter(
       jobDocumentOf(record, documentIdOf(`job:${record.id}`), false),
       access.maxTime(),
     );
-    changes.add(record.queue, record.status);
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
   }

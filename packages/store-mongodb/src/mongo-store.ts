@@ -65,19 +65,9 @@ import {
   pushBackQueue,
   updateQueue,
 } from "./controls/queue-controls.js";
-import { CountChanges } from "./counts/count-documents.js";
-import { JobCounts, statsOf } from "./counts/job-counts.js";
-import {
-  countJobs,
-  ensureCountState,
-  hasNoJobs,
-  type RecountAccess,
-  Recounter,
-  type RecountResult,
-} from "./counts/recount.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, jobOf, STAGED, scheduleOf } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
-import { cleanup, waitingFilter, waitingJobNames } from "./inspection.js";
+import { cleanup, stats, waitingFilter, waitingJobNames } from "./inspection.js";
 import { claimPlainJobs } from "./job-claims.js";
 import {
   conflictOf,
@@ -97,12 +87,6 @@ import { WakeUps } from "./wake-ups.js";
 /** How many times a read-then-write step is tried when another instance changed the job between. */
 const MAX_CONFLICT_RETRIES = 5;
 
-/** How long (ms) a recount `cleanup` runs may take when `operationTimeout` is 0 (unbounded). */
-const UNBOUNDED_RECOUNT_BUDGET_MS = 5_000;
-
-/** The settle time of recounts when `operationTimeout` is 0 (see `Recounter`). */
-const UNBOUNDED_SETTLE_MS = 60_000;
-
 /** The statuses `deleteJob` deletes: every one but running (and staged, which is never listed). */
 const DELETABLE_STATUSES = ["scheduled", "pending", "failed", "completed", "dead", "cancelled"] as const;
 
@@ -112,9 +96,7 @@ const DELETABLE_STATUSES = ["scheduled", "pending", "failed", "completed", "dead
  * controls, instance presence and throughput history in collections of their own); the indexes
  * (`migrate()`, run on first use unless `autoMigrate: false`) include the partial unique index
  * that enforces unique keys. Claims are conditional updates, so no job is handed out twice;
- * acknowledgements are one `bulkWrite` per batch; lists and cleanup run in the server. `stats()`
- * reads job counts kept in `<prefix>counts` (one `$inc` after each job write), which `cleanup()`
- * checks against the jobs and corrects ({@link MongoStore.recountJobs}).
+ * acknowledgements are one `bulkWrite` per batch; stats, lists and cleanup run in the server.
  *
  * What the deployment supports is read at first use (`hello`): on a replica set or a sharded
  * cluster, `createJobs` joins the application's `ClientSession` transaction and `subscribe` hears
@@ -143,8 +125,6 @@ export class MongoStore implements Store<ClientSession> {
   private readonly claimLock: ClaimLock;
   /** Which controlled queue a claim of several starts with: a different one at every claim. */
   private claimRotation = 0;
-  private readonly counts: JobCounts;
-  private readonly recounter: Recounter;
 
   /**
    * Creates the store; nothing is opened until the first call.
@@ -161,16 +141,6 @@ export class MongoStore implements Store<ClientSession> {
     });
     this.collections = collectionsOf(this.connection.db, this.collectionPrefix);
     this.claimLock = new ClaimLock(this.collections.queues, () => this.maxTime());
-    this.counts = new JobCounts(
-      this.collections.counts,
-      () => this.maxTime(),
-      (err) =>
-        this.settings.logger?.warn(
-          `MongoStore: a job count was not written (stats() may be off until cleanup() recounts): ${storeError(err, "count", this.connection.server()).message}`,
-        ),
-    );
-    const timeout = this.settings.operationTimeoutMs;
-    this.recounter = new Recounter(timeout > 0 ? 2 * timeout : UNBOUNDED_SETTLE_MS);
   }
 
   /**
@@ -192,9 +162,9 @@ export class MongoStore implements Store<ClientSession> {
   }
 
   /**
-   * Reads what the deployment supports, creates the indexes and, on a store without one yet,
-   * the state of the job counts (idempotent: any number of instances may run it at once, at every
-   * start). Run it before the first enqueue when `autoMigrate` is `false`.
+   * Reads what the deployment supports and creates the indexes (idempotent: any number of
+   * instances may run it at once, at every start). Run it before the first enqueue when
+   * `autoMigrate` is `false`.
    *
    * @throws StoreError (`STORE_ERROR`) when the server refuses (an index of the same name with
    *   another definition, missing privileges) or cannot be reached; StoreClosedError after `close()`.
@@ -205,7 +175,6 @@ export class MongoStore implements Store<ClientSession> {
       async () => {
         await this.probe();
         await createIndexes(this.collections, this.settings.operationTimeoutMs);
-        await this.startCounting();
       },
       false,
     );
@@ -224,13 +193,8 @@ export class MongoStore implements Store<ClientSession> {
       try {
         if (session !== undefined) {
           await this.collections.jobs.insertMany(documents, { session, ordered: true });
-          const changes = new CountChanges();
-          for (const job of jobs) changes.add(job.queue, job.status);
-          await this.counts.writeInTransaction(changes, session);
         } else if (documents.length === 1) {
-          const [document] = documents as [JobDocument];
-          await this.collections.jobs.insertOne(document);
-          await this.counts.write(new CountChanges().add(document.queue, document.status));
+          await this.collections.jobs.insertOne(documents[0] as JobDocument);
         } else {
           await insertBatch(this.access, jobs);
         }
@@ -288,30 +252,21 @@ export class MongoStore implements Store<ClientSession> {
         { id, status: { $in: [...DELETABLE_STATUSES] } },
         this.maxTime(),
       );
-      if (deleted === null) return null;
-      await this.counts.write(new CountChanges().add(deleted.queue, deleted.status, -1));
-      return jobOf(deleted);
+      return deleted === null ? null : jobOf(deleted);
     });
   }
 
-  /**
-   * {@inheritDoc Store.promoteJob}
-   *
-   * One conditional `findOneAndUpdate` that returns the job as it was (for the status its count
-   * moves from); the job returned is that with the two fields the update sets.
-   */
+  /** {@inheritDoc Store.promoteJob} */
   async promoteJob(id: string, now: Date): Promise<Job | null> {
     return this.run("promoteJob", async () => {
-      const change = { status: "pending" as const, scheduledAt: now };
-      const before = await this.collections.jobs.findOneAndUpdate(
+      const after = await this.collections.jobs.findOneAndUpdate(
         { id, status: { $in: ["scheduled", "failed"] } },
-        { $set: change },
-        { returnDocument: "before", ...this.maxTime() },
+        { $set: { status: "pending", scheduledAt: now } },
+        { returnDocument: "after", ...this.maxTime() },
       );
-      if (before !== null) {
-        await this.counts.write(new CountChanges().move(before.queue, before.status, change.status));
-        this.wakeUps.local({ type: "jobs", queue: before.queue });
-        return jobOf({ ...before, ...change });
+      if (after !== null) {
+        this.wakeUps.local({ type: "jobs", queue: after.queue });
+        return jobOf(after);
       }
       const current = await this.readJob(id);
       return current === null ? null : jobOf(current);
@@ -367,7 +322,6 @@ export class MongoStore implements Store<ClientSession> {
           { returnDocument: "after", ...this.maxTime() },
         );
         if (after !== null) {
-          await this.counts.write(new CountChanges().move(after.queue, before.status, after.status));
           if (wasRunning)
             this.wakeUps.local({ type: "cancelled", id, queue: before.queue, attempt: before.attempt });
           return jobOf(after);
@@ -416,7 +370,6 @@ export class MongoStore implements Store<ClientSession> {
           throw err;
         }
         if (after !== null) {
-          await this.counts.write(new CountChanges().move(after.queue, before.status, after.status));
           this.wakeUps.local({ type: "jobs", queue: after.queue });
           return { requeued: true, job: jobOf(after) };
         }
@@ -491,25 +444,10 @@ export class MongoStore implements Store<ClientSession> {
         }),
         this.settings.operationTimeoutMs,
       );
-      const changes = new CountChanges();
-      const completed = new Map<string, string[]>();
-      refs.forEach((ref, i) => {
-        if (!applied[i]) return;
-        changes.move(ref.queue, "running", "completed");
-        const ids = completed.get(ref.queue) ?? [];
-        ids.push(ref.id);
-        completed.set(ref.queue, ids);
-      });
-      await this.counts.write(changes);
-      // Removed per queue, so that each deleted count is that queue's change.
       if (options.removeOnComplete === true) {
-        for (const [queue, ids] of completed) {
-          const removed = await this.collections.jobs.deleteMany(
-            { id: { $in: ids }, queue, status: "completed" },
-            this.maxTime(),
-          );
-          await this.counts.write(changes.add(queue, "completed", -removed.deletedCount));
-        }
+        const ids = refs.filter((_, i) => applied[i]).map((ref) => ref.id);
+        if (ids.length > 0)
+          await this.collections.jobs.deleteMany({ id: { $in: ids }, status: "completed" }, this.maxTime());
       }
       return applied;
     });
@@ -553,13 +491,10 @@ export class MongoStore implements Store<ClientSession> {
         ...this.maxTime(),
       });
       if (after === null) return null;
-      const changes = new CountChanges().move(after.queue, "running", after.status);
-      await this.counts.write(changes);
-      if (options.retryAt === null) {
-        await insertDeadLetter(this.access, after, options.deadLetter ?? null, options.now, changes);
-        await this.counts.write(changes);
-        this.wakeUps.local({ type: "jobs", queue: after.queue });
-      }
+      if (options.retryAt === null)
+        if (await insertDeadLetter(this.access, after, options.deadLetter ?? null, options.now))
+          this.wakeUps.local({ type: "jobs", queue: after.queue });
+        else this.wakeUps.local({ type: "jobs", queue: after.queue });
       return jobOf(after);
     });
   }
@@ -573,11 +508,6 @@ export class MongoStore implements Store<ClientSession> {
         () => ({ $set: { status: "pending", scheduledAt: options.now, lockedUntil: null, lockedBy: null } }),
         this.settings.operationTimeoutMs,
       );
-      const changes = new CountChanges();
-      refs.forEach((ref, i) => {
-        if (applied[i]) changes.move(ref.queue, "running", "pending");
-      });
-      await this.counts.write(changes);
       for (const queue of new Set(refs.filter((_, i) => applied[i]).map((ref) => ref.queue)))
         this.wakeUps.local({ type: "jobs", queue });
       return applied;
@@ -643,12 +573,9 @@ export class MongoStore implements Store<ClientSession> {
           { returnDocument: "after", ...this.maxTime() },
         );
         if (after === null) continue;
-        const changes = new CountChanges().move(after.queue, "running", after.status);
-        await this.counts.write(changes);
         if (dies) {
-          const lettered = await insertDeadLetter(this.access, after, options.deadLetter, now, changes);
-          await this.counts.write(changes);
-          if (lettered) this.wakeUps.local({ type: "jobs", queue: after.queue });
+          if (await insertDeadLetter(this.access, after, options.deadLetter, now))
+            this.wakeUps.local({ type: "jobs", queue: after.queue });
           dead.push(jobOf(after));
         } else {
           recovered.push(after.id);
@@ -766,7 +693,6 @@ export class MongoStore implements Store<ClientSession> {
           { returnDocument: "after", ...this.maxTime() },
         );
         if (after === null) return false;
-        await this.counts.write(new CountChanges().move(after.queue, "running", after.status));
         if (options.scope === "group" && after.group != null)
           await pushBackGroup(this.collections.groups, this.maxTime(), ref.queue, after.group, until);
         else await pushBackQueue(this.collections.queues, this.maxTime(), ref.queue, until, now);
@@ -831,74 +757,14 @@ export class MongoStore implements Store<ClientSession> {
     });
   }
 
-  /**
-   * {@inheritDoc Store.cleanup}
-   *
-   * One `deleteMany` per queue and status, each followed by its count change; then a recount
-   * ({@link MongoStore.recountJobs}) within what is left of half the `operationTimeout` (5 s when
-   * it is 0). A recount that fails is logged (`logger.warn`) and leaves the deletions standing.
-   */
+  /** {@inheritDoc Store.cleanup} */
   async cleanup(options: CleanupOptions): Promise<number> {
-    return this.run("cleanup", async () => {
-      const started = performance.now();
-      const deleted = await cleanup(this.access, options);
-      const timeout = this.settings.operationTimeoutMs;
-      const budget = timeout > 0 ? timeout / 2 : UNBOUNDED_RECOUNT_BUDGET_MS;
-      try {
-        await this.recounter.recount(this.recountAccess, started + budget);
-      } catch (err) {
-        this.settings.logger?.warn(
-          `MongoStore: the job counts were not recounted: ${storeError(err, "recount", this.connection.server()).message}`,
-        );
-      }
-      return deleted;
-    });
+    return this.run("cleanup", () => cleanup(this.access, options));
   }
 
-  /**
-   * {@inheritDoc Store.stats}
-   *
-   * One read of `<prefix>counts`: the counts kept per queue, plus the delta documents of committed
-   * transactions not folded yet. Their cost grows with the number of queues, not of jobs. While
-   * the counts are not trusted (a store that held jobs before it kept counts, or whose counts
-   * were deleted, until a recount verified every queue) it counts the jobs instead, from the
-   * (`queue`, `status`) index keys: one key per job.
-   *
-   * How exact: every job write is followed by its count write, so the counts are the jobs' once
-   * both landed. A process that stops between the two (or a count write that fails, logged with
-   * `logger.warn`) leaves a queue's counts off by that change until a recount corrects it: the
-   * `cleanup()` that follows one at least twice the `operationTimeout` earlier with no change of
-   * the queue between them (see {@link MongoStore.recountJobs}).
-   */
+  /** {@inheritDoc Store.stats} */
   async stats(): Promise<Stats> {
-    return this.run("stats", async () => {
-      const kept = await this.counts.read();
-      return kept ?? statsOf(await countJobs(this.recountAccess, null));
-    });
-  }
-
-  /**
-   * Compares the job counts `stats()` reads with the jobs and corrects them; `cleanup()` runs it
-   * after its deletions, within a time budget, so there is no need to call it in normal use.
-   *
-   * First the count changes of committed application transactions (delta documents) are added
-   * to their queues' counts. Then each queue's jobs are counted from the (`queue`, `status`) index
-   * keys and compared with its kept counts. A queue's counts are rewritten only when this store
-   * saw, at two recounts at least twice the `operationTimeout` apart (60 s when it is 0), the
-   * same counts of its jobs and no count write in between: a count write still in flight is then
-   * older than any store call lasts, so the rewrite cannot undo a change that is about to be
-   * counted. A queue whose jobs change between every two recounts keeps its counts until it has
-   * such a quiet spell. Once every queue has been verified, the counts are trusted (see `stats`).
-   *
-   * @returns which queues were verified and which of them corrected, and whether the counts are trusted.
-   * @throws StoreError (`STORE_ERROR`) when the server refuses or cannot be reached;
-   *   StoreTimeoutError (`STORE_TIMEOUT`) past `operationTimeout`; StoreClosedError after `close()`.
-   */
-  async recountJobs(): Promise<RecountResult> {
-    return this.run("recountJobs", () => {
-      const timeout = this.settings.operationTimeoutMs;
-      return this.recounter.recount(this.recountAccess, timeout > 0 ? performance.now() + timeout / 2 : null);
-    });
+    return this.run("stats", () => stats(this.access));
   }
 
   /** {@inheritDoc Store.ping} */
@@ -1001,7 +867,6 @@ export class MongoStore implements Store<ClientSession> {
     this.readiness ??= (async () => {
       await this.probe();
       if (this.settings.autoMigrate) await createIndexes(this.collections, this.settings.operationTimeoutMs);
-      await this.startCounting();
     })().catch((err: unknown) => {
       this.readiness = undefined;
       throw err;
@@ -1013,23 +878,9 @@ export class MongoStore implements Store<ClientSession> {
     this.features ??= await probeDeployment(this.connection.db);
   }
 
-  /**
-   * Writes the state of the job counts when the store has none: trusted when the jobs
-   * collection is empty (a new store counts every job from its insert), else not until a recount
-   * verified every queue. Runs before the store's first job write.
-   */
-  private async startCounting(): Promise<void> {
-    await ensureCountState(this.recountAccess, () => hasNoJobs(this.recountAccess));
-  }
-
-  /** The jobs collection, the kept counts and the time limit, for the functions of `job-inserts.ts`. */
+  /** The jobs collection and the time limit, for the functions of `job-inserts.ts`. */
   private get access(): JobAccess {
-    return { jobs: this.collections.jobs, counts: this.counts, maxTime: () => this.maxTime() };
-  }
-
-  /** What a recount reads and writes (see `counts/recount.ts`). */
-  private get recountAccess(): RecountAccess {
-    return { jobs: this.collections.jobs, counts: this.collections.counts, maxTime: () => this.maxTime() };
+    return { jobs: this.collections.jobs, maxTime: () => this.maxTime() };
   }
 
   /** The presence records, for `presence.ts`. */
@@ -1046,7 +897,6 @@ export class MongoStore implements Store<ClientSession> {
   private get controlAccess(): ControlledClaimAccess {
     return {
       jobs: this.collections.jobs,
-      counts: this.counts,
       queues: this.collections.queues,
       groups: this.collections.groups,
       lock: this.claimLock,
@@ -1056,12 +906,7 @@ export class MongoStore implements Store<ClientSession> {
 
   /** The jobs and deduplication windows, for `dedupe-windows.ts`. */
   private get dedupeAccess(): DedupeAccess {
-    return {
-      jobs: this.collections.jobs,
-      counts: this.counts,
-      dedupe: this.collections.dedupe,
-      maxTime: () => this.maxTime(),
-    };
+    return { jobs: this.collections.jobs, dedupe: this.collections.dedupe, maxTime: () => this.maxTime() };
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { SaveScheduleOptions, ScheduleRecord, ScheduleTick } from "@sched/core/adapter";
 import type { Collection } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
-import { CountChanges } from "./counts/count-documents.js";
 import {
   documentIdOf,
   type JobDocument,
@@ -68,8 +67,8 @@ export async function saveSchedule(
  * tick's job is refused by the `_id` index. The jobs go in first, then the compare-and-set on
  * `nextRunAt` decides the one firer that reports the tick; a firer that stops between the two
  * leaves the tick's jobs stored and the tick due, and the next firer inserts nothing new and
- * advances it. A job whose unique key is held is skipped. Each job this caller inserts is counted
- * right after its insert. Returns the tick's stored jobs when this caller won, or `null`.
+ * advances it. A job whose unique key is held is skipped. Returns the tick's stored jobs when this
+ * caller won, or `null`.
  *
  * @throws what the driver throws (the store wraps it).
  */
@@ -102,7 +101,6 @@ export async function fireScheduleTick(
     const document = jobDocumentOf(job, documentId, false);
     try {
       await access.jobs.insertOne(document, access.maxTime());
-      await access.counts.write(new CountChanges().add(document.queue, document.status));
       stored.push(document);
       if (key !== null) keysOfTick.add(key);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { ThroughputQuery, ThroughputSample } from "@sched/core/adapter";
 import type { AnyBulkWriteOperation, Collection, Filter, ObjectId } from "mongodb";
+import { isDuplicateKeyError } from "./connection/index.js";
 import { documentIdOf } from "./documents.js";
-import { bulkUpsert } from "./upserts.js";
 
 /** The counts of one queue in one minute; `_id` is derived from the minute and the queue. */
 export interface ThroughputDocument {
@@ -18,6 +18,9 @@ export interface ThroughputAccess {
   maxTime(): { maxTimeMS?: number };
 }
 
+/** How many times a batch is sent again when a concurrent first upsert of a minute won the `_id`. */
+const MAX_UPSERT_RETRIES = 3;
+
 /**
  * Adds the samples' counts to their minute's document (`$inc` on an upsert keyed by the derived
  * `_id`, one unordered `bulkWrite`), then deletes the minutes before `keepSince` (see
@@ -31,9 +34,9 @@ export async function addThroughput(
   samples: readonly ThroughputSample[],
   keepSince: Date,
 ): Promise<void> {
-  const operations: AnyBulkWriteOperation<ThroughputDocument>[] = samples
-    .filter((sample) => sample.completed !== 0 || sample.failed !== 0)
-    .map((sample) => ({
+  let pending = samples.filter((sample) => sample.completed !== 0 || sample.failed !== 0);
+  for (let tries = 0; pending.length > 0; tries += 1) {
+    const operations: AnyBulkWriteOperation<ThroughputDocument>[] = pending.map((sample) => ({
       updateOne: {
         filter: { _id: documentIdOf(`throughput:${sample.minute.getTime()}:${sample.queue}`) },
         update: {
@@ -43,7 +46,17 @@ export async function addThroughput(
         upsert: true,
       },
     }));
-  await bulkUpsert(access.throughput, operations, () => access.maxTime());
+    try {
+      await access.throughput.bulkWrite(operations, { ordered: false, ...access.maxTime() });
+      pending = [];
+    } catch (err) {
+      if (!isDuplicateKeyError(err) || tries >= MAX_UPSERT_RETRIES) throw err;
+      const refused = new Set(
+        ((err as { writeErrors?: { index: number }[] }).writeErrors ?? []).map((write) => write.index),
+      );
+      pending = pending.filter((_, index) => refused.has(index));
+    }
+  }
   await access.throughput.deleteMany({ minute: { $lt: keepSince } }, access.maxTime());
 }
 

@@ -29,17 +29,7 @@ async function open(prefix: string): Promise<MongoStore> {
 async function dropAll(store: Store): Promise<void> {
   const prefix = (store as MongoStore).collectionPrefix;
   const db = deployment.client.db(DB);
-  for (const name of [
-    "jobs",
-    "schedules",
-    "meta",
-    "queues",
-    "groups",
-    "dedupe",
-    "instances",
-    "throughput",
-    "counts",
-  ])
+  for (const name of ["jobs", "schedules", "meta", "queues", "groups", "dedupe", "instances", "throughput"])
     await db.collection(`${prefix}${name}`).deleteMany({});
 }
 

@@ -6,10 +6,8 @@ export type ScriptedReply = Document | "drop" | "hang";
 
 /**
  * A tiny MongoDB wire responder for faults a real server cannot be made to produce on demand: it
- * answers the handshake and `hello` as a standalone 7.0 server, a read of the store's count state
- * (`find` on `<prefix>counts`, which every store reads once before its first call) as a store
- * whose counts are trusted, and every other command as `script` says (`{ ok: 1 }` when it returns
- * `undefined`). Speaks OP_MSG, and OP_QUERY for the
+ * answers the handshake and `hello` as a standalone 7.0 server, and every other command as
+ * `script` says (`{ ok: 1 }` when it returns `undefined`). Speaks OP_MSG, and OP_QUERY for the
  * driver's first handshake. Listens on a free port of 127.0.0.1.
  */
 export class ScriptedServer {
@@ -84,12 +82,7 @@ export class ScriptedServer {
     const name = Object.keys(command)[0] ?? "";
     this.received.push({ name, command });
     const isHello = name === "hello" || name === "ismaster" || name === "isMaster";
-    const isCountState = name === "find" && String(command.find).endsWith("counts");
-    const reply = isHello
-      ? HELLO
-      : isCountState
-        ? cursorReply(`${String(command.$db)}.${String(command.find)}`, [{ kind: "state", trusted: true }])
-        : (this.script(name, command) ?? { ok: 1 });
+    const reply = isHello ? HELLO : (this.script(name, command) ?? { ok: 1 });
     if (reply === "drop") {
       socket.destroy();
       return;

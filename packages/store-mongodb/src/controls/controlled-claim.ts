@@ -2,7 +2,7 @@ import type { ClaimOptions } from "@sched/core/adapter";
 import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
 import type { JobDocument } from "../documents.js";
 import { waitingFilter } from "../inspection.js";
-import { CANDIDATE_PROJECTION, CLAIM_ORDER, type ClaimCandidate, takeCandidates } from "../job-claims.js";
+import { CLAIM_ORDER, type ClaimCandidate, takeCandidates } from "../job-claims.js";
 import type { JobAccess } from "../job-inserts.js";
 import type { ClaimLock } from "./claim-lock.js";
 import {
@@ -136,7 +136,6 @@ async function groupCandidates(
       headDocument: ClaimCandidate["_id"];
       headId: string;
       headAttempt: number;
-      headStatus: JobDocument["status"];
       headPriority: number;
       headAt: Date;
       count: number;
@@ -150,7 +149,6 @@ async function groupCandidates(
             headDocument: { $first: "$_id" },
             headId: { $first: "$id" },
             headAttempt: { $first: "$attempt" },
-            headStatus: { $first: "$status" },
             headPriority: { $first: "$priority" },
             headAt: { $first: "$scheduledAt" },
             count: { $sum: 1 },
@@ -188,8 +186,6 @@ async function groupCandidates(
         _id: head.headDocument,
         id: head.headId,
         attempt: head.headAttempt,
-        status: head.headStatus,
-        queue,
         priority: head.headPriority,
         scheduledAt: head.headAt,
       },
@@ -240,7 +236,10 @@ async function pickInRounds(
       continue;
     }
     const jobs = await access.jobs
-      .find({ ...due, group: group.group }, { projection: CANDIDATE_PROJECTION, ...access.maxTime() })
+      .find(
+        { ...due, group: group.group },
+        { projection: { _id: 1, id: 1, attempt: 1 }, ...access.maxTime() },
+      )
       .sort(CLAIM_ORDER)
       .limit(group.take)
       .toArray();
@@ -252,10 +251,7 @@ async function pickInRounds(
     for (const group of groups) {
       const job = jobsOf.get(group)?.[round];
       if (job !== undefined && round < group.take)
-        picks.push({
-          job: { _id: job._id, id: job.id, attempt: job.attempt, status: job.status, queue: job.queue },
-          group,
-        });
+        picks.push({ job: { _id: job._id, id: job.id, attempt: job.attempt }, group });
     }
   return picks;
 }

@@ -6,7 +6,6 @@ import {
 } from "@sched/core/adapter";
 import type { Collection } from "mongodb";
 import { isDuplicateKeyError } from "../connection/index.js";
-import { CountChanges } from "../counts/count-documents.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, jobOf, STAGED } from "../documents.js";
 import type { JobAccess } from "../job-inserts.js";
 import { type DedupeDocument, dedupeDocumentId } from "./control-documents.js";
@@ -100,7 +99,6 @@ export async function createDedupedJob(
         continue;
       }
       staged = null;
-      await access.counts.write(new CountChanges().add(shown.queue, shown.status));
       return { outcome: "created", jobId: job.id, job: jobOf(shown) };
     }
     throw new Error(`the deduplication window ${dedupe.key} of queue ${job.queue} kept changing`);
@@ -168,9 +166,8 @@ async function settledJob(access: DedupeAccess, jobId: string): Promise<JobDocum
 
 /**
  * Folds `job` into the waiting window job `held`: its payload, and its run time capped at the
- * window's opening plus `maxWait`, conditional on it still in the status and at the attempt it
- * was read in (so that its count moves from that status to the new one). Returns the job after,
- * or `null` when a claimer (or a cancel, or another fold) changed it first.
+ * window's opening plus `maxWait`, conditional on it still waiting at that attempt. Returns the
+ * job after, or `null` when a claimer (or a cancel) changed it first.
  */
 async function foldInto(
   access: DedupeAccess,
@@ -181,8 +178,8 @@ async function foldInto(
   now: Date,
 ): Promise<JobDocument | null> {
   const scheduledAt = cappedRunTime(job.scheduledAt, dedupe, openedAt.getTime());
-  const folded = await access.jobs.findOneAndUpdate(
-    { _id: held._id, status: held.status, attempt: held.attempt },
+  return access.jobs.findOneAndUpdate(
+    { _id: held._id, status: { $in: ["scheduled", "pending"] }, attempt: held.attempt },
     {
       $set: {
         payload: JSON.stringify(job.payload ?? null),
@@ -192,7 +189,4 @@ async function foldInto(
     },
     { returnDocument: "after", ...access.maxTime() },
   );
-  if (folded !== null)
-    await access.counts.write(new CountChanges().move(folded.queue, held.status, folded.status));
-  return folded;
 }
