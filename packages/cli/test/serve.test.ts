@@ -93,7 +93,7 @@ describe("sched serve", () => {
     expect(
       serveSettings(
         { redact: " user.email, *.card ", auditLog: "a.jsonl" },
-        { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "true", SCHEDULER_HTTP_AUDIT_LOG: "b.jsonl" },
+        { ...base, SCHEDULER_HTTP_REDACT: "other.field", SCHEDULER_HTTP_AUDIT_LOG: "b.jsonl" },
       ),
     ).toMatchObject({
       payloads: { redact: ["user.email", "*.card"] },
@@ -103,9 +103,16 @@ describe("sched serve", () => {
     });
     expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "on" }).payloads).toBe("hide");
     expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "off" }).payloads).toBe("show");
-    expect(serveSettings({ hidePayloads: true }, { ...base, SCHEDULER_HTTP_REDACT: "a" }).payloads).toBe(
-      "hide",
+    // Hiding and redacting contradict each other from any mix of flags and variables.
+    expect(() =>
+      serveSettings({ redact: "user.email" }, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "true" }),
+    ).toThrow(/^SCHEDULER_HTTP_HIDE_PAYLOADS and --redact contradict/);
+    expect(() => serveSettings({ hidePayloads: true }, { ...base, SCHEDULER_HTTP_REDACT: "a" })).toThrow(
+      /^--hide-payloads and SCHEDULER_HTTP_REDACT contradict/,
     );
+    expect(
+      serveSettings({ redact: "a" }, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "false" }).payloads,
+    ).toEqual({ redact: ["a"] });
     expect(serveSettings({}, { ...base, SCHEDULER_HTTP_REDACT: "a,b.c" })).toMatchObject({
       payloads: { redact: ["a", "b.c"] },
       payloadsFrom: "SCHEDULER_HTTP_REDACT",
