@@ -136,6 +136,7 @@ export {
   type ClaimOptions,
   type CleanupOptions,
   type CompleteOptions,
+  type CreatedAndClaimed,
   type CreateJobsOptions,
   DEAD_LETTER_METADATA,
   type DeadLetterOptions,

@@ -34,6 +34,7 @@ import { ScheduleRunner } from "./schedules/schedule-runner.js";
 import { type BackfillRange, ScheduleSteering } from "./schedules/schedule-steering.js";
 import { BoundedStore } from "./store/bounded-store.js";
 import type {
+  ClaimOptions,
   CreateJobsOptions,
   DedupeOptions,
   DedupeResult,
@@ -903,16 +904,34 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     }
     const createOptions =
       options.transaction === undefined ? undefined : { transaction: options.transaction };
-    const jobs = await this.create(records, createOptions).catch((err: unknown) => {
+    // Workers idle here: claim in the insert's round trip (outside an application transaction,
+    // whose jobs must not start before it commits).
+    const claim =
+      createOptions === undefined &&
+      this.bounded.createJobsAndClaim !== undefined &&
+      records.some((record) => record.status === "pending")
+        ? this.pool.enqueueClaim(records.length)
+        : null;
+    let claimed: Job[] = [];
+    let jobs: Job[];
+    try {
+      jobs = await this.create(records, createOptions, claim, (taken) => {
+        claimed = taken;
+      });
+    } catch (err) {
+      // Jobs leased before a middleware failed after the insert exist and are this instance's.
+      if (claim !== null) this.pool.enqueueClaimed(claim, claimed);
       // Stores name the key; the queue it is held in is the one of the job that asked for it.
       if (err instanceof JobAlreadyExistsError && err.queue === null) {
         const queue = records.find((record) => record.uniqueKey === err.uniqueKey)?.queue ?? null;
         throw new JobAlreadyExistsError(err.uniqueKey, err.existingJobId, queue);
       }
       throw err;
-    });
+    }
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
-    this.pool.wake();
+    if (claim !== null) this.pool.enqueueClaimed(claim, claimed);
+    // Every new job started here: the claim loop has nothing new to look at.
+    if (!startedAll(records, claimed)) this.pool.wake();
     return jobs;
   }
 
@@ -959,15 +978,39 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     return job as Job;
   }
 
-  private create(records: NewJobRecord[], createOptions: CreateJobsOptions<Tx> | undefined): Promise<Job[]> {
+  /**
+   * Inserts the records through the enqueue middleware; with `claim`, in the same round trip as
+   * that claim, whose jobs go to `onClaimed`.
+   */
+  private create(
+    records: NewJobRecord[],
+    createOptions: CreateJobsOptions<Tx> | undefined,
+    claim: ClaimOptions | null,
+    onClaimed: (claimed: Job[]) => void,
+  ): Promise<Job[]> {
+    const insert = async (): Promise<Job[]> => {
+      const createAndClaim = this.bounded.createJobsAndClaim;
+      if (claim === null || createAndClaim === undefined)
+        return this.bounded.createJobs(records, createOptions);
+      const result = await createAndClaim(records, claim);
+      onClaimed(result.claimed);
+      return result.jobs;
+    };
     return this.members.wrapsEnqueue
       ? this.members.enqueue(records, () => {
           // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
           this.input.recheckMetadata(records, records.length === 1 ? "job" : "jobs");
-          return this.bounded.createJobs(records, createOptions);
+          return insert();
         })
-      : this.bounded.createJobs(records, createOptions);
+      : insert();
   }
+}
+
+/** Whether every record was due and is among the claimed jobs (started here at once). */
+function startedAll(records: readonly NewJobRecord[], claimed: readonly Job[]): boolean {
+  if (claimed.length < records.length) return false;
+  const ids = new Set(claimed.map((job) => job.id));
+  return records.every((record) => record.status === "pending" && ids.has(record.id));
 }
 
 /**

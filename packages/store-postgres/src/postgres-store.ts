@@ -2,6 +2,7 @@ import {
   type ClaimOptions,
   type CleanupOptions,
   type CompleteOptions,
+  type CreatedAndClaimed,
   type CreateJobsOptions,
   DEAD_LETTER_METADATA,
   type DeadLetterOptions,
@@ -301,6 +302,47 @@ export class PostgresStore implements Store {
     // Inside the caller's transaction, wake-ups wait for its commit (the NOTIFY does).
     if (transaction === undefined) this.wakeUps.deliverQueuesOf(created);
     return created;
+  }
+
+  /**
+   * {@inheritDoc @sched/core#Store.createJobsAndClaim}
+   *
+   * One statement (`create_jobs_and_claim`, migrations/008_enqueue_claim.sql): the insert and
+   * the claim commit together, with the server's `synchronous_commit` (the claim alone commits
+   * without waiting for the WAL flush). NOTIFY goes only to the queues where a new job is left
+   * waiting.
+   *
+   * @throws JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) for a held unique key (nothing inserted
+   *   or claimed); StoreError (`STORE_ERROR`) naming `createJobs` when the statement fails.
+   */
+  async createJobsAndClaim(jobs: NewJobRecord[], claim: ClaimOptions): Promise<CreatedAndClaimed> {
+    this.assertOpen();
+    const limit = Math.min(Math.floor(claim.limit), MAX_COUNT);
+    if (jobs.length === 0 || !(limit > 0) || claim.queues?.length === 0 || claim.names?.length === 0) {
+      return { jobs: await this.createJobs(jobs), claimed: [] };
+    }
+    const now = iso(claim.now, "now");
+    const lockedUntil = iso(claim.lockedUntil, "lockedUntil");
+    let rows: JobRow[];
+    try {
+      ({ rows } = await this.query<JobRow>("createJobs", this.sql.createJobsAndClaim, [
+        newJobsJson(jobs),
+        this.channel,
+        now,
+        limit,
+        lockedUntil,
+        claim.workerId,
+        distinctOrNull(claim.queues),
+        distinctOrNull(claim.names),
+      ]));
+    } catch (err) {
+      throw await this.uniqueKeyConflict(err, null);
+    }
+    const claimed = rows.map(toJob);
+    const created = jobs.map(insertedJob);
+    const taken = new Set(claimed.map((job) => job.id));
+    this.wakeUps.deliverQueuesOf(created.filter((job) => !taken.has(job.id)));
+    return { jobs: created, claimed };
   }
 
   /** {@inheritDoc @sched/core#Store.getJob} */

@@ -5,6 +5,7 @@ import cleanup from "../sql/cleanup.sql";
 import completeAndRemoveJobs from "../sql/complete-and-remove-jobs.sql";
 import completeJobs from "../sql/complete-jobs.sql";
 import createDedupedJob from "../sql/create-deduped-job.sql";
+import createJobsAndClaim from "../sql/create-jobs-and-claim.sql";
 import createSchema from "../sql/create-schema.sql";
 import deleteJob from "../sql/delete-job.sql";
 import deleteJobs from "../sql/delete-jobs.sql";
@@ -69,6 +70,7 @@ const STATEMENTS = {
   completeAndRemoveJobs,
   completeJobs,
   createDedupedJob,
+  createJobsAndClaim,
   createSchema,
   deleteJobs,
   deleteSchedule,

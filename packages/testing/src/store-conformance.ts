@@ -7,6 +7,7 @@ import { describeClaim } from "./store-conformance/claim.js";
 import { describeClosed } from "./store-conformance/closed.js";
 import { describeControl } from "./store-conformance/control.js";
 import { describeCounts } from "./store-conformance/counts.js";
+import { describeCreateAndClaim } from "./store-conformance/create-and-claim.js";
 import { describeCreateJobs } from "./store-conformance/create-jobs.js";
 import { describeDeadLetters } from "./store-conformance/dead-letters.js";
 import { describeEpoch } from "./store-conformance/epoch.js";
@@ -115,6 +116,7 @@ export function storeConformance(
     describeText(ctx);
     describeListJobs(ctx);
     describeClaim(ctx);
+    describeCreateAndClaim(ctx);
     describeNames(ctx);
     describeOutcomes(ctx);
     describeRelease(ctx);

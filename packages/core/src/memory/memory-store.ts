@@ -7,6 +7,7 @@ import {
   type ClaimOptions,
   type CleanupOptions,
   type CompleteOptions,
+  type CreatedAndClaimed,
   type CreateJobsOptions,
   type DeadLetterOptions,
   type DedupeOptions,
@@ -147,6 +148,18 @@ export class MemoryStore implements Store<never> {
     this.insertAll(records);
     this.notifyInserted(records);
     return records.map(toJob);
+  }
+
+  /** {@inheritDoc Store.createJobsAndClaim} */
+  async createJobsAndClaim(jobs: NewJobRecord[], claim: ClaimOptions): Promise<CreatedAndClaimed> {
+    this.assertOpen();
+    const records = this.table.prepare(jobs, "reject");
+    this.insertAll(records);
+    const created = records.map(toJob);
+    const claimed = await this.claimDueJobs(claim);
+    const taken = new Set(claimed.map((job) => job.id));
+    this.notifyInserted(records.filter((record) => !taken.has(record.id)));
+    return { jobs: created, claimed };
   }
 
   /** {@inheritDoc Store.createDedupedJob} */

@@ -5,6 +5,7 @@ import type {
   ClaimOptions,
   CleanupOptions,
   CompleteOptions,
+  CreatedAndClaimed,
   CreateJobsOptions,
   DedupeOptions,
   DedupeResult,
@@ -77,6 +78,29 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
       const subscribe = inner.subscribe.bind(inner);
       this.subscribe = (listener: (event: StoreEvent) => void) => subscribe(listener);
     }
+    if (inner.createJobsAndClaim) {
+      const createAndClaim = inner.createJobsAndClaim.bind(inner);
+      this.createJobsAndClaim = (jobs, claim) =>
+        this.bound("createJobs", createAndClaim(jobs, claim), (late) =>
+          this.releaseLate(late.claimed, claim.now),
+        );
+    }
+  }
+
+  /** {@inheritDoc Store.createJobsAndClaim} */
+  readonly createJobsAndClaim?: (jobs: NewJobRecord[], claim: ClaimOptions) => Promise<CreatedAndClaimed>;
+
+  /** Hands back jobs a claim leased after its call timed out: nobody runs them. */
+  private releaseLate(late: readonly Job[], now: Date): void {
+    if (late.length === 0) return;
+    const refs = late.map((job) => ({
+      id: job.id,
+      queue: job.queue,
+      attempt: job.attempt,
+      lockedBy: job.lockedBy ?? "",
+    }));
+    // Their leases would otherwise expire and count as lost: hand them back now.
+    this.inner.releaseJobs(refs, { now }).catch(() => {});
   }
 
   /** {@inheritDoc Store.capabilities} */
@@ -153,17 +177,9 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
     return this.bound("requeueJob", this.inner.requeueJob(id, now));
   }
   claimDueJobs(options: ClaimOptions): Promise<Job[]> {
-    return this.bound("claimDueJobs", this.inner.claimDueJobs(options), (late) => {
-      if (late.length === 0) return;
-      const refs = late.map((job) => ({
-        id: job.id,
-        queue: job.queue,
-        attempt: job.attempt,
-        lockedBy: job.lockedBy ?? "",
-      }));
-      // Their leases would otherwise expire and count as lost: hand them back now.
-      this.inner.releaseJobs(refs, { now: options.now }).catch(() => {});
-    });
+    return this.bound("claimDueJobs", this.inner.claimDueJobs(options), (late) =>
+      this.releaseLate(late, options.now),
+    );
   }
   completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]> {
     return this.bound("completeJobs", this.inner.completeJobs(refs, options));

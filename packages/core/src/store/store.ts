@@ -32,6 +32,23 @@ export interface Store<Tx = unknown> {
    */
   createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions<Tx>): Promise<Job[]>;
 
+  /**
+   * Optional: inserts `jobs` as {@link createJobs} does, then claims as {@link claimDueJobs} does
+   * with `claim`, in one round trip to the backend. The claim runs after the insert and sees the
+   * new jobs; it keeps every rule of `claimDueJobs` (claim order across old and new jobs, names,
+   * queues, queue controls, fairness between groups), so it may hand out an older job rather than
+   * a new one. The runtime calls it when an enqueue finds this instance's workers idle, so that a
+   * new job starts without a separate claim (enqueue-to-start is then one round trip).
+   *
+   * If the insert fails (`JobAlreadyExistsError` for a held unique key), nothing is inserted and
+   * nothing is claimed. A `jobs` event is sent for each queue that has a new job left waiting; a
+   * store may leave out the queues whose new jobs were all claimed here. Returns the new jobs as
+   * created (in input order, as `createJobs` returns them) and the claimed jobs, as
+   * `claimDueJobs` returns them. A store without it is used through `createJobs` and
+   * `claimDueJobs`; the conformance suite skips its tests, naming the method.
+   */
+  createJobsAndClaim?(jobs: NewJobRecord[], claim: ClaimOptions): Promise<CreatedAndClaimed>;
+
   /** Returns the job, or `null` when there is none with that id. */
   getJob(id: string): Promise<Job | null>;
 
@@ -378,6 +395,14 @@ export interface SaveScheduleOptions {
 export interface DefinitionStamp {
   definedAt: Date;
   definedBy: string | null;
+}
+
+/** What {@link Store.createJobsAndClaim} returns. */
+export interface CreatedAndClaimed {
+  /** The new jobs as created, in input order (as {@link Store.createJobs} returns them). */
+  jobs: Job[];
+  /** The jobs the claim leased (new or older ones), as {@link Store.claimDueJobs} returns them. */
+  claimed: Job[];
 }
 
 /** Options of {@link Store.createJobs}. */

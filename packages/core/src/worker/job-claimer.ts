@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import { isStoreClosed, toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Job } from "../jobs/job.js";
-import type { Store } from "../store/store.js";
+import type { ClaimOptions, Store } from "../store/store.js";
 import type { TimerHandle } from "../time/clock.js";
 import { settleBy } from "../time/settle-by.js";
 import type { Outcomes } from "./outcomes.js";
@@ -30,6 +30,8 @@ export class JobClaimer {
   private wantFetch = false;
   private claimFailures = 0;
   private isActive = false;
+  /** Slots held for claims made by enqueues in flight (see {@link enqueueClaim}). */
+  private reserved = 0;
 
   constructor(
     private readonly store: Store,
@@ -67,6 +69,59 @@ export class JobClaimer {
       this.wakeImmediate = null;
       this.fetch();
     });
+  }
+
+  /**
+   * The claim an enqueue of `count` jobs may make for this instance in the same round trip as its
+   * insert (`Store.createJobsAndClaim`), or `null` when the claim loop is not idle (a claim is in
+   * flight or asked for: it will take the new jobs), no slot is free, no handler is registered, or
+   * this instance caps some of its queues (`queues: { name: { concurrency } }`). The claim asks
+   * for the registered names from this instance's queues, at most `count`, the free slots and
+   * `claimBatchSize` jobs, leased for `lockTTL` ms; its slots stay reserved until
+   * {@link enqueueClaimed} is called with the result, which must happen exactly once.
+   */
+  enqueueClaim(count: number): ClaimOptions | null {
+    if (!this.isActive || this.fetching !== null || this.wakeImmediate !== null || this.wantFetch)
+      return null;
+    const free = this.free();
+    if (free <= 0) return null;
+    const names = this.handlers.names();
+    if (names.length === 0) return null;
+    const plan = this.claimPlan(Math.min(free, this.options.claimBatchSize, count));
+    const part = plan.parts[0];
+    if (plan.parts.length !== 1 || part === undefined || plan.limit <= 0) return null;
+    const { clock, distributed } = this.options;
+    const now = clock.now();
+    this.reserved += plan.limit;
+    return {
+      queues: part.queues,
+      names,
+      limit: plan.limit,
+      now: new Date(now),
+      lockedUntil: new Date(now + distributed.lockTTL),
+      workerId: distributed.instanceId,
+    };
+  }
+
+  /**
+   * Ends an enqueue's claim (see {@link enqueueClaim}): frees its reserved slots and starts the
+   * jobs it leased (`[]` when the enqueue failed), or hands them back at once when claiming
+   * stopped meanwhile.
+   */
+  enqueueClaimed(claim: ClaimOptions, claimed: readonly Job[]): void {
+    this.reserved -= claim.limit;
+    if (!this.isActive) {
+      if (claimed.length > 0) {
+        this.outcomes.release(claimed.map(refOf), "claimed while the scheduler was stopping");
+      }
+      return;
+    }
+    for (const job of claimed) this.runJob(job);
+  }
+
+  /** How many more jobs may be claimed now: the free slots less those enqueues reserved. */
+  private free(): number {
+    return this.freeSlots() - this.reserved;
   }
 
   /**
@@ -108,7 +163,7 @@ export class JobClaimer {
     try {
       for (;;) {
         if (!this.isActive) return;
-        const free = this.freeSlots();
+        const free = this.free();
         if (free <= 0) return;
         this.wantFetch = false;
         const names = this.handlers.names();

@@ -1,7 +1,8 @@
 import type { ResolvedOptions } from "../config/options.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
-import type { Store, StoreEvent } from "../store/store.js";
+import type { Job } from "../jobs/job.js";
+import type { ClaimOptions, Store, StoreEvent } from "../store/store.js";
 import { settleBy } from "../time/settle-by.js";
 import { JobClaimer } from "./job-claimer.js";
 import { JobExecutor } from "./job-executor.js";
@@ -72,6 +73,16 @@ export class WorkerPool {
   /** Asks for a claim soon; many calls in one turn of the event loop make one claim. */
   wake(): void {
     this.claimer.wake();
+  }
+
+  /** See {@link JobClaimer.enqueueClaim}. */
+  enqueueClaim(count: number): ClaimOptions | null {
+    return this.claimer.enqueueClaim(count);
+  }
+
+  /** See {@link JobClaimer.enqueueClaimed}. */
+  enqueueClaimed(claim: ClaimOptions, claimed: readonly Job[]): void {
+    this.claimer.enqueueClaimed(claim, claimed);
   }
 
   /** Aborts a job running here because it was cancelled; frees its slot. Returns whether it ran here. */
