@@ -24,6 +24,8 @@ export class QueueDirectory {
   private readonly registered = new Set<string>();
   private known = new Set<string>();
   private knownAt = Number.NEGATIVE_INFINITY;
+  /** The read of the queue set {@link queuesAtOnce} started, until it is answered. */
+  private refreshing: Promise<void> | null = null;
   /** Whether the scripts that insert jobs add their queue to the queue set (not on a Cluster). */
   private readonly scriptsRegister: boolean;
 
@@ -113,6 +115,25 @@ export class QueueDirectory {
    */
   async queues(fresh: boolean): Promise<string[]> {
     if (fresh || Date.now() - this.knownAt > QUEUES_FRESH_FOR) this.learn(await this.readQueues());
+    return [...this.known];
+  }
+
+  /**
+   * The queues {@link queues} would give, without waiting for Redis: `null` before the set was
+   * first read (then call `queues`). A list older than a second serves as it is, with the queues
+   * seen since (in events and enqueues), while the set is read again alongside: an enqueue that
+   * claims (`createJobsAndClaim`) stays one round trip after an idle spell.
+   */
+  queuesAtOnce(): string[] | null {
+    if (this.knownAt === Number.NEGATIVE_INFINITY) return null;
+    if (this.refreshing === null && Date.now() - this.knownAt > QUEUES_FRESH_FOR) {
+      this.refreshing = this.readQueues()
+        .then((members) => this.learn(members))
+        .catch(() => {})
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }
     return [...this.known];
   }
 

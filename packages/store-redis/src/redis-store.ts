@@ -3,6 +3,7 @@ import {
   type ClaimOptions,
   type CleanupOptions,
   type CompleteOptions,
+  type CreatedAndClaimed,
   type CreateJobsOptions,
   type DedupeOptions,
   type DedupeResult,
@@ -184,6 +185,57 @@ export class RedisStore implements Store {
       await this.replicated("createJobs");
       return jobs.map(insertedJob);
     });
+  }
+
+  /**
+   * {@inheritDoc @sched/core#Store.createJobsAndClaim}
+   *
+   * When every job goes to one queue and the claim covers that queue alone (`queues` naming only
+   * it, or `null` while the queues known to the store are that one: the list `claimDueJobs` uses,
+   * not waited for when over a second old but read again alongside), this is one command: a
+   * script (`createJobsAndClaim.lua`) that inserts the jobs as `createJobs` does, registers the
+   * queue, then claims from it as `claimDueJobs` does (the same Lua, `scripts/includes/claim.lua`,
+   * older jobs and queue controls included). A held `uniqueKey` ends the script before the claim:
+   * nothing is inserted, nothing is leased. The script publishes the queue's `jobs` event only
+   * when a new job is left waiting (not claimed); this store's listeners hear it at the reply,
+   * once (see `OwnEvents`). A batch over several queues, or a claim that spans other queues (a
+   * queue is a Cluster slot of its own), is `createJobs` then `claimDueJobs`: two round trips or
+   * more, with the events of `createJobs`.
+   *
+   * @throws JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) for a held unique key: nothing inserted or
+   *   claimed. InvalidArgumentError (`INVALID_ARGUMENT`) for a job id that exists or a payload
+   *   that is not JSON. StoreError (`STORE_ERROR`) naming `createJobsAndClaim` when Redis fails,
+   *   StoreTimeoutError past `commandTimeout`.
+   */
+  async createJobsAndClaim(jobs: NewJobRecord[], claim: ClaimOptions): Promise<CreatedAndClaimed> {
+    this.assertOpen();
+    const queue = jobs[0]?.queue;
+    const oneQueue =
+      queue !== undefined &&
+      claim.limit > 0 &&
+      claim.names?.length !== 0 &&
+      jobs.every((job) => job.queue === queue) &&
+      (claim.queues === null || (claim.queues.length > 0 && claim.queues.every((q) => q === queue)));
+    if (oneQueue) {
+      const now = String(epochMs(claim.now, "now"));
+      const lockedUntil = String(epochMs(claim.lockedUntil, "lockedUntil"));
+      const names = claim.names === null ? [] : [...new Set(claim.names)];
+      // The event token (ARGV[5]) is filled in when the call is sent.
+      const args = [now, lockedUntil, claim.workerId, String(claim.limit), "", String(jobs.length)];
+      for (const job of jobs) encodeNewJob(job, args);
+      for (const name of names) args.push(name);
+      const claimed = await this.call("createJobsAndClaim", async () => {
+        // Any other queue known makes the claim span queues (slots): not one script.
+        if (claim.queues === null) {
+          const known = this.directory.queuesAtOnce() ?? (await this.directory.queues(false));
+          if (known.some((q) => q !== queue)) return null;
+        }
+        return this.insertAndClaim(queue, args);
+      });
+      if (claimed !== null) return { jobs: jobs.map(insertedJob), claimed };
+    }
+    const created = await this.createJobs(jobs);
+    return { jobs: created, claimed: await this.claimDueJobs(claim) };
   }
 
   /** {@inheritDoc Store.getJob} */
@@ -709,6 +761,38 @@ export class RedisStore implements Store {
     const events = this.events;
     this.events = null;
     await Promise.all([events?.stop(), this.connection.owned ? closeClient(this.client) : undefined]);
+  }
+
+  /**
+   * Runs `createJobsAndClaim.lua` on `queue` with `args` (its event token, ARGV[5], filled in
+   * here); returns the claimed jobs, or throws the insert's error (nothing inserted or claimed).
+   */
+  private async insertAndClaim(queue: string, args: string[]): Promise<Job[]> {
+    const register = this.directory.registerQueues([queue]);
+    // Awaited below, maybe only after the script failed: until then its failure is not unhandled.
+    register.catch(() => {});
+    const own = this.ownEvents();
+    const token = own?.begin(queue) ?? "";
+    args[4] = token;
+    let reply: [string, number, JobReply[]] | string[];
+    try {
+      reply = (await SCRIPTS.createJobsAndClaim.run(
+        this.client,
+        this.directory.registeringKeys(this.directory.keys(queue).scriptKeys),
+        args,
+      )) as [string, number, JobReply[]] | string[];
+    } catch (err) {
+      own?.failed(token);
+      throw err;
+    }
+    const inserted = reply[0] === "ok" || reply[0] === "new";
+    // The script published only when a new job was left waiting.
+    own?.replied(token, queue, inserted && reply[1] === 1);
+    await register.catch(() => {});
+    throwInsertError(reply);
+    await this.directory.registerAgain(reply[0] === "new" ? [queue] : [], await register);
+    await this.replicated("createJobsAndClaim");
+    return (reply[2] as JobReply[]).map((row) => decodeJob(row) as Job);
   }
 
   /** The follower of this store's own events while it has listeners, else `null` (no token is sent). */

@@ -7,12 +7,14 @@ import cleanup from "../scripts/cleanup.lua";
 import completeJobs from "../scripts/completeJobs.lua";
 import createDedupedJob from "../scripts/createDedupedJob.lua";
 import createJobs from "../scripts/createJobs.lua";
+import createJobsAndClaim from "../scripts/createJobsAndClaim.lua";
 import deleteJob from "../scripts/deleteJob.lua";
 import deleteJobs from "../scripts/deleteJobs.lua";
 import epoch from "../scripts/epoch.lua";
 import failJob from "../scripts/failJob.lua";
 import fireScheduleTick from "../scripts/fireScheduleTick.lua";
 import bulkInclude from "../scripts/includes/bulk.lua";
+import claimInclude from "../scripts/includes/claim.lua";
 import controlsInclude from "../scripts/includes/controls.lua";
 import deadLetterInclude from "../scripts/includes/dead-letter.lua";
 import eventsInclude from "../scripts/includes/events.lua";
@@ -51,6 +53,7 @@ const INCLUDES: Record<string, string> = {
   queue: queueInclude,
   lanes: lanesInclude,
   controls: controlsInclude,
+  claim: claimInclude,
   events: eventsInclude,
   "dead-letter": deadLetterInclude,
   schedule: scheduleInclude,
@@ -120,6 +123,7 @@ const QUEUE_KEYS = 8;
 export const SCRIPTS = {
   createJobs: new LuaScript("createJobs", createJobs, QUEUE_KEYS),
   claimDueJobs: new LuaScript("claimDueJobs", claimDueJobs, QUEUE_KEYS),
+  createJobsAndClaim: new LuaScript("createJobsAndClaim", createJobsAndClaim, QUEUE_KEYS),
   peekDueJobs: new LuaScript("peekDueJobs", peekDueJobs, QUEUE_KEYS),
   nextDueAt: new LuaScript("nextDueAt", nextDueAt, QUEUE_KEYS),
   waitingJobNames: new LuaScript("waitingJobNames", waitingJobNames, QUEUE_KEYS),

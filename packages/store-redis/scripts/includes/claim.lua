@@ -1,0 +1,37 @@
+-- The claim of one queue (inlined where a script says "-- @include claim", after "-- @include
+-- queue", "-- @include lanes" and "-- @include controls"): Store.claimDueJobs on one queue, shared
+-- by claimDueJobs.lua and createJobsAndClaim.lua. A queue with controls or grouped jobs (a CONTROL
+-- hash) is claimed under its controls, in rounds between its groups (see includes/controls.lua);
+-- every other queue takes the plain path below.
+
+-- Hands up to `limit` due jobs of the names ARGV[namesFrom..] (none: any name) to `workerId` in
+-- claim order (priority desc, scheduledAt asc, id asc), each with the next attempt and a lease
+-- until `lockedUntil`. `now` and `lockedUntil` are the epoch-ms arguments as given. Returns the
+-- claimed jobs.
+local function claimDue(now, lockedUntil, workerId, limit, namesFrom)
+  if redis.call('EXISTS', CONTROL) == 1 then
+    local ctl = readControls()
+    local picks = planClaim(ctl, tonumber(now), now, limit, selectLanes(namesFrom), wantedNames(namesFrom))
+    return applyClaim(ctl, picks, tonumber(now), now, lockedUntil, workerId)
+  end
+  local due = dueInOrder(selectLanes(namesFrom), now, limit)
+  local claimed, left, lanes, touched = {}, {}, {}, {}
+  for _, entry in ipairs(due) do
+    local id = entry.id
+    redis.call('ZREM', waitKey(entry.priority, entry.name), id)
+    -- A priority holds no space: this names the lane's zset of that priority without ambiguity.
+    local lane = entry.priority .. ' ' .. entry.name
+    if not touched[lane] then
+      touched[lane] = true
+      lanes[#lanes + 1] = entry
+    end
+    local state = redis.call('HMGET', jobKey(id), 'status', 'attempt')
+    -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves
+    -- a stray entry, dropped above: nothing to claim or count.
+    if state[1] then leaseJob(id, state, now, lockedUntil, workerId, claimed, left) end
+  end
+  for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
+  for status, n in pairs(left) do count(status, -n) end
+  if #claimed > 0 then count('running', #claimed) end
+  return claimed
+end
