@@ -22,12 +22,8 @@ if not plan then return err end
 local inserted = applyInsert(plan)
 registerQueue(8)
 local claimed = claimDue(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), 7 + n * JOB_ARGS)
-local idField = 1
-for i, field in ipairs(FIELDS) do
-  if field == 'id' then idField = i end
-end
 local taken = {}
-for _, job in ipairs(claimed) do taken[job[idField]] = true end
+for _, job in ipairs(claimed) do taken[job[FIELD_AT.id]] = true end
 local published = 0
 for _, id in ipairs(inserted) do
   if not taken[id] then

@@ -25,10 +25,9 @@ local function claimDue(now, lockedUntil, workerId, limit, namesFrom)
       touched[lane] = true
       lanes[#lanes + 1] = entry
     end
-    local state = redis.call('HMGET', jobKey(id), 'status', 'attempt')
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves
     -- a stray entry, dropped above: nothing to claim or count.
-    if state[1] then leaseJob(id, state, now, lockedUntil, workerId, claimed, left) end
+    leaseJob(id, now, lockedUntil, workerId, claimed, left)
   end
   for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
   for status, n in pairs(left) do count(status, -n) end

@@ -181,17 +181,29 @@ local function planClaim(ctl, now, nowArg, limit, lanes, wanted)
   return picks
 end
 
--- Leases job `id`, whose hash holds `state` (its status and attempt), to `workerId` until
--- `lockedUntil`: running from `nowArg` with the next attempt, counted off its former status in
--- `left`, and appended to `claimed`. Shared by the plain claim and the claim under controls.
-local function leaseJob(id, state, nowArg, lockedUntil, workerId, claimed, left)
+-- Leases job `id` to `workerId` until `lockedUntil` (claimed at `nowArg`) with its next attempt:
+-- status running, out of its listing index, into RUNNING. Appends the job, as readJob returns it,
+-- to `claimed`, and counts the status it left in `left`. Returns false, changing nothing, when the
+-- job's hash is gone (evicted under maxmemory, or deleted behind the store's back).
+local function leaseJob(id, nowArg, lockedUntil, workerId, claimed, left)
   local job = jobKey(id)
-  left[state[1]] = (left[state[1]] or 0) + 1
-  relist(id, nil, state[1], 'running')
+  -- One read: the job as it was, patched below with what the lease changes.
+  local fields = readJob(job)
+  local status = fields[FIELD_AT.status]
+  if not status then return false end
+  local attempt = tostring(tonumber(fields[FIELD_AT.attempt]) + 1)
+  left[status] = (left[status] or 0) + 1
+  relist(id, nil, status, 'running')
   redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
-    'lockedBy', workerId, 'attempt', tonumber(state[2]) + 1)
+    'lockedBy', workerId, 'attempt', attempt)
   redis.call('ZADD', RUNNING, lockedUntil, id)
-  claimed[#claimed + 1] = readJob(job)
+  fields[FIELD_AT.status] = 'running'
+  fields[FIELD_AT.startedAt] = nowArg
+  fields[FIELD_AT.lockedUntil] = lockedUntil
+  fields[FIELD_AT.lockedBy] = workerId
+  fields[FIELD_AT.attempt] = attempt
+  claimed[#claimed + 1] = fields
+  return true
 end
 
 -- Claims the planned jobs (see planClaim): each becomes running with the next attempt and a lease,
@@ -208,12 +220,10 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
       redis.call('ZREM', waitKey(entry.priority, entry.name), id)
     end
     emptied[#emptied + 1] = entry
-    local state = redis.call('HMGET', jobKey(id), 'status', 'attempt')
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back)
     -- leaves a stray entry, dropped above: nothing to claim, count or hold a group's place for.
-    if state[1] then
+    if leaseJob(id, nowArg, lockedUntil, workerId, claimed, left) then
       if member.group then redis.call('HINCRBY', GRUNNING, member.group, 1) end
-      leaseJob(id, state, nowArg, lockedUntil, workerId, claimed, left)
       serve = serve + 1
       if not member.served then members[#members + 1] = member end
       member.served = serve
