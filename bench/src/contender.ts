@@ -83,6 +83,12 @@ export interface Contender {
    * indexes on PostgreSQL, `used_memory` on Redis), or `null` where it cannot be read.
    */
   storeBytes?(): Promise<number | null>;
+  /**
+   * @sched contenders only: waits until the maintenance the store started in the background (the
+   * PostgreSQL store's own VACUUM of its jobs table) has ended, as a store at rest; resolves at
+   * once where there is none.
+   */
+  settle?(): Promise<void>;
 }
 
 /** A contender's module: how the registry creates it. */

@@ -54,3 +54,30 @@ export async function schemaBytes(url: string, schema: string): Promise<number> 
     await client.end();
   }
 }
+
+/**
+ * Waits until no VACUUM of a table of `schema` is running (`pg_stat_progress_vacuum`), polling every
+ * 100 ms, for at most `maxMs` ms: the store's own vacuum (or autovacuum) started by earlier work.
+ * Returns how long it waited, in ms.
+ */
+export async function vacuumsEnded(url: string, schema: string, maxMs = 600_000): Promise<number> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
+  const pg = createRequire(import.meta.url)("pg") as PgModule;
+  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-settle" });
+  await client.connect();
+  const started = performance.now();
+  try {
+    for (;;) {
+      const result = (await client.query(
+        `SELECT count(*)::int AS running FROM pg_stat_progress_vacuum p
+           JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = '${schema}'`,
+      )) as { rows: Array<{ running: number }> };
+      const waited = performance.now() - started;
+      if ((result.rows[0]?.running ?? 0) === 0 || waited >= maxMs) return waited;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -33,6 +33,8 @@ export interface SchedBackend<S extends Store> {
   middleware?: readonly Middleware[];
   /** The bytes the store's data takes on its server (see `Contender.storeBytes`); `null` when unknown. */
   storeBytes?(store: S): Promise<number | null>;
+  /** Waits for the store's background maintenance to end (see `Contender.settle`). */
+  settle?(): Promise<void>;
 }
 
 /** Times every `claimDueJobs` of `store` into `into` (ms), keeping the store's own method. */
@@ -115,6 +117,9 @@ export function createSchedContender<S extends Store>(backend: SchedBackend<S>):
       }
     },
     claimLatencies: () => claims,
+    async settle() {
+      await backend.settle?.();
+    },
     async storeBytes() {
       if (!store || !backend.storeBytes) return null;
       return backend.storeBytes(store);

@@ -1,6 +1,6 @@
 import { PostgresStore } from "@sched/store-postgres";
 import type { Contender } from "../contender.js";
-import { dropSchema, postgresUrl, schemaBytes } from "./postgres.js";
+import { dropSchema, postgresUrl, schemaBytes, vacuumsEnded } from "./postgres.js";
 import { createSchedContender } from "./sched-common.js";
 
 const SCHEMA = "bench_sched";
@@ -19,5 +19,8 @@ export function createContender(schema = SCHEMA): Contender {
     migrate: (store) => store.migrate(),
     clean: () => dropSchema(url, schema),
     storeBytes: () => schemaBytes(url, schema),
+    settle: async () => {
+      await vacuumsEnded(url, schema);
+    },
   });
 }

@@ -71,7 +71,9 @@ function exactlyOnce(from: number, to: number) {
 
 /**
  * One point of the growth curves (`BENCH_MODE=growth`): runs `prefill` jobs through the store
- * first (they stay as finished rows, at the default retention), then bulk-enqueues `jobs` no-op
+ * first (they stay as finished rows, at the default retention) and waits until the maintenance
+ * they started in the background has ended (`Contender.settle`: the PostgreSQL store's VACUUM of
+ * its jobs table), then bulk-enqueues `jobs` no-op
  * jobs and times their processing from `startWorker` to the last start, as `throughput` does,
  * with every claim from the store timed. Only @sched contenders can run it (it reads their claims).
  */
@@ -94,6 +96,8 @@ export const growthPoint: Workload = {
       await contender.teardown({ keepData: true });
       if (prefill.faults() > 0)
         throw new Error(`${prefill.faults()} pre-fill job(s) ran twice or were unknown`);
+      // A store at rest holding the finished rows: the vacuum the pre-fill started has ended.
+      await contender.settle?.();
     }
     await contender.setup({ concurrency: point.concurrency, keepData: true });
     try {
