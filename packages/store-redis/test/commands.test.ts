@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { StoreEvent } from "@sched/core/adapter";
 import { PrivateRedis } from "@sched/test-servers";
 import { waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
+import { CommandMonitor } from "./command-monitor.js";
 import { newJob, uniquePrefix } from "./helpers.js";
 
 // A server of this file's own, watched with MONITOR: what each store call sends is read from the
@@ -12,17 +12,14 @@ import { newJob, uniquePrefix } from "./helpers.js";
 // coming from "lua", and are not counted: they are part of the one command that ran the script).
 const server = new PrivateRedis();
 let admin: Redis;
-let monitor: Redis;
-const received: Array<{ source: string; args: string[] }> = [];
+let monitor: CommandMonitor;
 const stores: RedisStore[] = [];
 
 beforeAll(async () => {
   await server.start();
   admin = new Redis(server.url);
-  monitor = await new Redis(server.url).monitor();
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
-    received.push({ source, args });
-  });
+  monitor = new CommandMonitor(server.url);
+  await monitor.start();
 });
 
 afterEach(async () => {
@@ -30,7 +27,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  monitor?.disconnect();
+  monitor?.stop();
   await admin?.quit();
   await server.remove();
 });
@@ -39,38 +36,6 @@ function open(keyPrefix = uniquePrefix("commands")): RedisStore {
   const store = new RedisStore({ url: server.url, keyPrefix });
   stores.push(store);
   return store;
-}
-
-/** Sends a marker on `client` and waits until the monitor has seen it; returns its position. */
-async function mark(client: Redis, address: string): Promise<number> {
-  const marker = `marker-${randomBytes(6).toString("hex")}`;
-  await client.echo(marker);
-  return waitFor(
-    () => {
-      const at = received.findIndex(
-        (entry) =>
-          entry.source === address && entry.args[0]?.toLowerCase() === "echo" && entry.args[1] === marker,
-      );
-      return at >= 0 ? at : null;
-    },
-    { description: `the monitor to see ${marker}` },
-  );
-}
-
-/**
- * The names of the commands (lower case, in order) the store's connection sent to the server
- * while `action` ran.
- */
-async function commandsOf(store: RedisStore, action: () => Promise<unknown>): Promise<string[]> {
-  const client = store.redis as Redis;
-  const address = /\baddr=(\S+)/.exec(String(await client.client("INFO")))?.[1] as string;
-  const from = await mark(client, address);
-  await action();
-  const to = await mark(client, address);
-  return received
-    .slice(from + 1, to)
-    .filter((entry) => entry.source === address)
-    .map((entry) => (entry.args[0] as string).toLowerCase());
 }
 
 /**
@@ -113,7 +78,7 @@ describe("what an enqueue and a claim cost on Redis", () => {
     const events: StoreEvent[] = [];
     store.subscribe((event) => events.push(event));
     const job = newJob({ queue: "fresh" });
-    expect(await commandsOf(store, () => store.createJobs([job]))).toEqual(["evalsha"]);
+    expect(await monitor.commandsOf(store, () => store.createJobs([job]))).toEqual(["evalsha"]);
     expect(events).toEqual([{ type: "jobs", queue: "fresh" }]);
     expect(await admin.sismember(`${keyPrefix}{#${keyPrefix}}:queues`, "fresh")).toBe(1);
     // Another instance finds the queue, and the job in it, through the queue set.
@@ -125,13 +90,15 @@ describe("what an enqueue and a claim cost on Redis", () => {
   it("a later single enqueue is one command too", async () => {
     const store = open();
     await store.createJobs([newJob({ queue: "q" })]);
-    expect(await commandsOf(store, () => store.createJobs([newJob({ queue: "q" })]))).toEqual(["evalsha"]);
+    expect(await monitor.commandsOf(store, () => store.createJobs([newJob({ queue: "q" })]))).toEqual([
+      "evalsha",
+    ]);
   });
 
   it("a batch of N jobs to one queue is one command", async () => {
     const store = open();
     const jobs = Array.from({ length: 500 }, () => newJob({ queue: "bulk" }));
-    expect(await commandsOf(store, () => store.createJobs(jobs))).toEqual(["evalsha"]);
+    expect(await monitor.commandsOf(store, () => store.createJobs(jobs))).toEqual(["evalsha"]);
     expect((await store.stats()).byQueue?.bulk?.pending).toBe(500);
   });
 
@@ -140,7 +107,11 @@ describe("what an enqueue and a claim cost on Redis", () => {
     const store = open(keyPrefix);
     const queues = ["a", "b", "c"];
     const jobs = queues.flatMap((queue) => Array.from({ length: 10 }, () => newJob({ queue })));
-    expect(await commandsOf(store, () => store.createJobs(jobs))).toEqual(["evalsha", "evalsha", "evalsha"]);
+    expect(await monitor.commandsOf(store, () => store.createJobs(jobs))).toEqual([
+      "evalsha",
+      "evalsha",
+      "evalsha",
+    ]);
     expect((await admin.smembers(`${keyPrefix}{#${keyPrefix}}:queues`)).sort()).toEqual(queues);
   });
 
@@ -149,10 +120,12 @@ describe("what an enqueue and a claim cost on Redis", () => {
     const store = open(keyPrefix);
     const dedupe = { mode: "throttle", key: "once", ttl: 60_000, maxWait: null } as const;
     expect(
-      await commandsOf(store, () => store.createDedupedJob(newJob({ queue: "deduped" }), dedupe, new Date())),
+      await monitor.commandsOf(store, () =>
+        store.createDedupedJob(newJob({ queue: "deduped" }), dedupe, new Date()),
+      ),
     ).toEqual(["evalsha"]);
     expect(
-      await commandsOf(store, () => store.updateQueue("configured", { concurrency: 2 }, new Date())),
+      await monitor.commandsOf(store, () => store.updateQueue("configured", { concurrency: 2 }, new Date())),
     ).toEqual(["evalsha"]);
     expect((await admin.smembers(`${keyPrefix}{#${keyPrefix}}:queues`)).sort()).toEqual([
       "configured",
@@ -165,7 +138,7 @@ describe("what an enqueue and a claim cost on Redis", () => {
     await store.createJobs(Array.from({ length: 5 }, () => newJob({ queue: "claimed" })));
     let claimed = 0;
     expect(
-      await commandsOf(store, async () => {
+      await monitor.commandsOf(store, async () => {
         claimed = (await store.claimDueJobs(claimOf("claimed"))).length;
       }),
     ).toEqual(["evalsha"]);

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { type ClaimOptions, JobAlreadyExistsError, type StoreEvent } from "@sched/core/adapter";
 import { PrivateRedis } from "@sched/test-servers";
 import { waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
+import { CommandMonitor } from "./command-monitor.js";
 import { newJob, uniquePrefix } from "./helpers.js";
 
 // createJobsAndClaim: the insert and the claim of one queue in one script call. A server of this
@@ -12,17 +12,14 @@ import { newJob, uniquePrefix } from "./helpers.js";
 // from "lua" and are not counted.
 const server = new PrivateRedis();
 let admin: Redis;
-let monitor: Redis;
-const received: Array<{ source: string; args: string[] }> = [];
+let monitor: CommandMonitor;
 const stores: RedisStore[] = [];
 
 beforeAll(async () => {
   await server.start();
   admin = new Redis(server.url);
-  monitor = await new Redis(server.url).monitor();
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
-    received.push({ source, args });
-  });
+  monitor = new CommandMonitor(server.url);
+  await monitor.start();
   // Loads the scripts, so that the first call of each below is one EVALSHA (not NOSCRIPT + EVAL).
   const warm = open();
   await warm.createJobsAndClaim([newJob({ queue: "warm-up" })], claimOf(["warm-up"]));
@@ -35,7 +32,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  monitor?.disconnect();
+  monitor?.stop();
   await admin?.quit();
   await server.remove();
 });
@@ -57,35 +54,6 @@ function claimOf(queues: string[] | null, overrides: Partial<ClaimOptions> = {})
     workerId: "w",
     ...overrides,
   };
-}
-
-/** Sends a marker on `client` and waits until the monitor has seen it; returns its position. */
-async function mark(client: Redis, address: string): Promise<number> {
-  const marker = `marker-${randomBytes(6).toString("hex")}`;
-  await client.echo(marker);
-  return waitFor(
-    () => {
-      const at = received.findIndex(
-        (entry) =>
-          entry.source === address && entry.args[0]?.toLowerCase() === "echo" && entry.args[1] === marker,
-      );
-      return at >= 0 ? at : null;
-    },
-    { description: `the monitor to see ${marker}` },
-  );
-}
-
-/** The names of the commands (lower case, in order) the store's connection sent while `action` ran. */
-async function commandsOf(store: RedisStore, action: () => Promise<unknown>): Promise<string[]> {
-  const client = store.redis as Redis;
-  const address = /\baddr=(\S+)/.exec(String(await client.client("INFO")))?.[1] as string;
-  const from = await mark(client, address);
-  await action();
-  const to = await mark(client, address);
-  return received
-    .slice(from + 1, to)
-    .filter((entry) => entry.source === address)
-    .map((entry) => (entry.args[0] as string).toLowerCase());
 }
 
 /**
@@ -124,7 +92,7 @@ describe("createJobsAndClaim on Redis", () => {
     const job = newJob({ queue: "q" });
     let result: Awaited<ReturnType<RedisStore["createJobsAndClaim"]>> | undefined;
     expect(
-      await commandsOf(store, async () => {
+      await monitor.commandsOf(store, async () => {
         result = await store.createJobsAndClaim([job], claimOf(["q"]));
       }),
     ).toEqual(["evalsha"]);
@@ -142,7 +110,7 @@ describe("createJobsAndClaim on Redis", () => {
     const job = newJob({ queue: "q" });
     let claimed: string[] = [];
     expect(
-      await commandsOf(store, async () => {
+      await monitor.commandsOf(store, async () => {
         claimed = (await store.createJobsAndClaim([job], claimOf(null))).claimed.map((found) => found.id);
       }),
     ).toEqual(["evalsha"]);
@@ -157,7 +125,7 @@ describe("createJobsAndClaim on Redis", () => {
     let claimed: string[] = [];
     // Both sent at once: the script does not wait for SMEMBERS's answer.
     expect(
-      await commandsOf(store, async () => {
+      await monitor.commandsOf(store, async () => {
         claimed = (await store.createJobsAndClaim([job], claimOf(null))).claimed.map((found) => found.id);
       }),
     ).toEqual(["smembers", "evalsha"]);
