@@ -4,28 +4,24 @@
 -- @include queue
 local now, remove, ttl = ARGV[1], ARGV[2] == '1', ARGV[3]
 local applied = {}
--- The counts change once for the batch.
-local ended, completed = 0, 0
 for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
   local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'group', 'createdAt')
   if holds(state, ARGV[i + 1], ARGV[i + 2]) then
     leaveRunning(id, state[5])
-    ended = ended + 1
+    count('running', -1)
     releaseUnique(state[4], id)
     if remove then
       -- A running job has no listing index (see listedKey in includes/queue.lua).
       redis.call('DEL', key)
       redis.call('ZREM', CREATED, id)
     else
-      completed = finish(key, id, 'running', 'completed', COMPLETED, now, ttl, state[6], completed)
+      finish(key, id, 'running', 'completed', COMPLETED, now, ttl, state[6])
     end
     applied[#applied + 1] = 1
   else
     applied[#applied + 1] = 0
   end
 end
-if ended > 0 then count('running', -ended) end
-if completed > 0 then count('completed', completed) end
 return applied

@@ -45,8 +45,14 @@ import waitingJobNames from "../scripts/waitingJobNames.lua";
 import writeSchedule from "../scripts/writeSchedule.lua";
 import { JOB_FIELDS } from "./job-codec.js";
 
-/** `FIELDS`, the Lua table of the job's hash fields, from the one list of them ({@link JOB_FIELDS}). */
-const jobFieldsInclude = `local FIELDS = { ${JOB_FIELDS.map((field) => `'${field}'`).join(", ")} }`;
+/**
+ * `FIELDS`, the Lua table of the job's hash fields, and `FIELD_AT`, each field's position in it,
+ * from the one list of them ({@link JOB_FIELDS}).
+ */
+const jobFieldsInclude = [
+  `local FIELDS = { ${JOB_FIELDS.map((field) => `'${field}'`).join(", ")} }`,
+  `local FIELD_AT = { ${JOB_FIELDS.map((field, i) => `${field} = ${i + 1}`).join(", ")} }`,
+].join("\n");
 
 const INCLUDES: Record<string, string> = {
   "job-fields": jobFieldsInclude,

@@ -25,10 +25,8 @@ local NAMES, RUNNING, COMPLETED, DEAD, CANCELLED, CREATED, UNIQUE, COUNTS =
 
 -- FIELDS: the fields returned for a job, in the order the client decodes them, written from
 -- JOB_FIELDS in src/job-codec.ts (the one list of them) when the scripts are loaded.
+-- FIELD_AT: the position of each field in FIELDS (and in what readJob returns), written likewise.
 -- @include job-fields
--- The position of each field in FIELDS (and in what readJob returns).
-local FIELD_AT = {}
-for i, field in ipairs(FIELDS) do FIELD_AT[field] = i end
 
 -- The queue's controls and claim bookkeeping (see includes/controls.lua). The hash exists once
 -- updateQueue wrote it, a handler pushed the queue or a group back, or a grouped job was inserted:
@@ -145,16 +143,13 @@ end
 
 -- A finished job keeps its hash until cleanup; the TTL is a safety net should cleanup never run.
 -- `from` is the status it leaves (already uncounted by the caller), `createdAt` its listing score.
--- The job is counted in `status` at once, or, with `uncounted` (a number), left to the caller,
--- who counts a batch in one step: finish then returns `uncounted` + 1.
-local function finish(key, id, from, status, zset, now, ttl, createdAt, uncounted)
+local function finish(key, id, from, status, zset, now, ttl, createdAt)
   redis.call('HSET', key, 'status', status, 'completedAt', now)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   redis.call('ZADD', zset, now, id)
   relist(id, createdAt, from, status)
-  if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
-  if uncounted then return uncounted + 1 end
   count(status, 1)
+  if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
 
 -- Writes a new job (its id is known to be free). uniqueKey and group are nil for none.
