@@ -22,37 +22,46 @@ interface PgModule {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Runs `DROP SCHEMA IF EXISTS <schema> CASCADE` on a connection of its own. */
-export async function dropSchema(url: string, schema: string): Promise<void> {
+/**
+ * Runs `run` on a connection of its own (named `applicationName`) to the server at `url`, for the
+ * plain schema name `schema` (refused otherwise: it is written into the SQL), and closes it.
+ */
+async function onSchema<T>(
+  url: string,
+  schema: string,
+  applicationName: string,
+  run: (client: PgClient) => Promise<T>,
+): Promise<T> {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
   const pg = createRequire(import.meta.url)("pg") as PgModule;
-  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-cleanup" });
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
   await client.connect();
   try {
-    // Quiet: "schema does not exist, skipping" is a NOTICE, not an error.
-    await client.query("SET client_min_messages = warning");
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    return await run(client);
   } finally {
     await client.end();
   }
 }
 
+/** Runs `DROP SCHEMA IF EXISTS <schema> CASCADE` on a connection of its own. */
+export function dropSchema(url: string, schema: string): Promise<void> {
+  return onSchema(url, schema, "sched-bench-cleanup", async (client) => {
+    // Quiet: "schema does not exist, skipping" is a NOTICE, not an error.
+    await client.query("SET client_min_messages = warning");
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+}
+
 /** The bytes the tables of `schema` take with their indexes and TOAST (`pg_total_relation_size`). */
-export async function schemaBytes(url: string, schema: string): Promise<number> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
-  const pg = createRequire(import.meta.url)("pg") as PgModule;
-  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-size" });
-  await client.connect();
-  try {
+export function schemaBytes(url: string, schema: string): Promise<number> {
+  return onSchema(url, schema, "sched-bench-size", async (client) => {
     const result = (await client.query(
       `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = '${schema}' AND c.relkind IN ('r', 'm')`,
     )) as { rows: Array<{ bytes: string }> };
     return Number(result.rows[0]?.bytes ?? 0);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -60,13 +69,9 @@ export async function schemaBytes(url: string, schema: string): Promise<number> 
  * 100 ms, for at most `maxMs` ms: the store's own vacuum (or autovacuum) started by earlier work.
  * Returns how long it waited, in ms.
  */
-export async function vacuumsEnded(url: string, schema: string, maxMs = 600_000): Promise<number> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`not a plain schema name: ${JSON.stringify(schema)}`);
-  const pg = createRequire(import.meta.url)("pg") as PgModule;
-  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-settle" });
-  await client.connect();
-  const started = performance.now();
-  try {
+export function vacuumsEnded(url: string, schema: string, maxMs = 600_000): Promise<number> {
+  return onSchema(url, schema, "sched-bench-settle", async (client) => {
+    const started = performance.now();
     for (;;) {
       const result = (await client.query(
         `SELECT count(*)::int AS running FROM pg_stat_progress_vacuum p
@@ -77,7 +82,5 @@ export async function vacuumsEnded(url: string, schema: string, maxMs = 600_000)
       if ((result.rows[0]?.running ?? 0) === 0 || waited >= maxMs) return waited;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
