@@ -4,9 +4,9 @@
 -- grouped jobs (a CONTROL hash) is claimed under its controls, in rounds between its groups (see
 -- includes/controls.lua and includes/claim.lua).
 -- ARGV[1] now, ARGV[2] lockedUntil, ARGV[3] workerId, ARGV[4] limit, ARGV[5..] the job names
--- (none: any name). Returns the claimed jobs.
+-- (none: any name). Returns the claimed jobs as one JSON text (encodeJobs in includes/claim.lua).
 -- @include queue
 -- @include lanes
 -- @include controls
 -- @include claim
-return claimDue(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), 5)
+return encodeJobs(claimDue(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), 5))

@@ -8,8 +8,9 @@
 -- ARGV[1] now, ARGV[2] lockedUntil, ARGV[3] workerId, ARGV[4] limit, ARGV[5] the event's token
 -- ('' for none, see includes/events.lua), ARGV[6] n, the number of new jobs, then JOB_ARGS
 -- arguments per job, then the job names to claim (none: any name).
--- Returns { 'ok' | 'new', published (1 | 0), { claimed job... } }, 'new' when the queue was new to
--- Redis (see createJobs.lua), or the error reply of createJobs.lua.
+-- Returns { 'ok' | 'new', published (1 | 0), the claimed jobs as one JSON text (encodeJobs in
+-- includes/claim.lua) }, 'new' when the queue was new to Redis (see createJobs.lua), or the error
+-- reply of createJobs.lua.
 -- @include queue
 -- @include lanes
 -- @include controls
@@ -32,4 +33,4 @@ for _, id in ipairs(inserted) do
     break
   end
 end
-return { fresh and 'new' or 'ok', published, claimed }
+return { fresh and 'new' or 'ok', published, encodeJobs(claimed) }

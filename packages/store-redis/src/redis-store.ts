@@ -57,6 +57,7 @@ import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
 import {
   decodeJob,
+  decodeJobList,
   encodeDeadLetter,
   encodeNewJob,
   epochMs,
@@ -774,13 +775,13 @@ export class RedisStore implements Store {
     const own = this.ownEvents();
     const token = own?.begin(queue) ?? "";
     args[4] = token;
-    let reply: [string, number, JobReply[]] | string[];
+    let reply: [string, number, string] | string[];
     try {
       reply = (await SCRIPTS.createJobsAndClaim.run(
         this.client,
         this.directory.registeringKeys(this.directory.keys(queue).scriptKeys),
         args,
-      )) as [string, number, JobReply[]] | string[];
+      )) as [string, number, string] | string[];
     } catch (err) {
       own?.failed(token);
       throw err;
@@ -792,7 +793,7 @@ export class RedisStore implements Store {
     throwInsertError(reply);
     await this.directory.registerAgain(reply[0] === "new" ? [queue] : [], await register);
     await this.replicated("createJobsAndClaim");
-    return (reply[2] as JobReply[]).map((row) => decodeJob(row) as Job);
+    return decodeJobList(reply[2] as string);
   }
 
   /** The follower of this store's own events while it has listeners, else `null` (no token is sent). */

@@ -4,6 +4,14 @@
 -- hash) is claimed under its controls, in rounds between its groups (see includes/controls.lua);
 -- every other queue takes the plain path below.
 
+-- The claimed jobs as one JSON text, an array of job replies (fields in FIELDS order, a missing one
+-- false): one string to write and to read, where an array of arrays costs both sides a value per
+-- field (decodeJobList in src/job-codec.ts reads it).
+local function encodeJobs(jobs)
+  if #jobs == 0 then return '[]' end
+  return cjson.encode(jobs)
+end
+
 -- Hands up to `limit` due jobs of the names ARGV[namesFrom..] (none: any name) to `workerId` in
 -- claim order (priority desc, scheduledAt asc, id asc), each with the next attempt and a lease
 -- until `lockedUntil`. `now` and `lockedUntil` are the epoch-ms arguments as given. Returns the

@@ -107,6 +107,30 @@ export function describeText(ctx: StoreSuiteContext): void {
       expect(JSON.stringify(stored!.definition)).toBe(JSON.stringify(schedule.definition));
     });
 
+    it("a claimed job, tricky text in every field and a failure in its history, is the job getJob reads", async () => {
+      const { store } = ctx;
+      const fields = (i: number) => ({
+        payload: { text: TRICKY_STRINGS, i },
+        metadata: { [TRICKY_STRINGS[2]!]: TRICKY_STRINGS[5]!, empty: "" },
+        uniqueKey: TRICKY_STRINGS[(i % 12) + 1]!,
+      });
+      const [first] = await store.createJobs([newJob({ ...fields(0), priority: 7, maxRetries: 3 })]);
+      const [running] = await store.claimDueJobs(claimAt(T0));
+      await store.failJob(refOf(running!), { now: at(1), error: TRICKY_STRINGS[4]!, retryAt: at(2) });
+      const [again] = await store.claimDueJobs(claimAt(at(3)));
+      expect(again).toEqual(await mustGet(store, first!.id));
+      expect(again!.history.map((entry) => entry.error)).toEqual([TRICKY_STRINGS[4]]);
+      expect(again!.error).toBe(TRICKY_STRINGS[4]);
+      expect(again!.completedAt).toBeNull();
+      if (typeof store.createJobsAndClaim === "function") {
+        const job = newJob({ ...fields(1), queue: "text-claim" });
+        const { claimed } = await store.createJobsAndClaim([job], claimAt(at(4), { queues: ["text-claim"] }));
+        expect(claimed).toHaveLength(1);
+        expect(claimed[0]).toEqual(await mustGet(store, job.id));
+        expect(claimed[0]!.payload).toEqual(job.payload);
+      }
+    });
+
     it("an error message of any storable text, up to the runtime's limit, is recorded exactly", async () => {
       const { store } = ctx;
       const messages = [
