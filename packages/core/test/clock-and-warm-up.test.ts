@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { NextDueOptions } from "../src/store/store.js";
+import { systemClock } from "../src/time/clock.js";
+import { WARM_UP_MS } from "../src/worker/job-claimer.js";
+import { setup, turns, until } from "./helpers.js";
+
+describe("systemClock timers fire when their wait has passed, not late by the host's oversleep", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a long wait wakes 1/64 of it early, then sleeps the rest: it fires at its time, not before", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const sleeps = vi.spyOn(globalThis, "setTimeout");
+    const fired: number[] = [];
+    const start = performance.now();
+    systemClock.setTimeout(() => fired.push(performance.now() - start), 1_000);
+    // The first stage: all but 1/64 of the wait.
+    expect(sleeps.mock.calls.map((call) => call[1])).toEqual([1_000 - 1_000 / 64]);
+    vi.advanceTimersByTime(984);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    // Woke early on purpose: a second timer for the rest, nothing fired yet.
+    expect(fired).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(14);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual([1_000]);
+    expect(vi.getTimerCount()).toBe(0);
+    // Two sleeps: the rest was measured on the monotonic clock when the first ended.
+    expect(sleeps.mock.calls.map((call) => Math.round(call[1] as number))).toEqual([984, 16]);
+  });
+
+  it("a short wait is one timer, and clearTimeout cancels a timer in either stage", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const fired: string[] = [];
+    systemClock.setTimeout(() => fired.push("short"), 30);
+    vi.advanceTimersByTime(29);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(["short"]);
+
+    const early = systemClock.setTimeout(() => fired.push("cleared in stage 1"), 10_000);
+    vi.advanceTimersByTime(5_000);
+    systemClock.clearTimeout(early);
+    const late = systemClock.setTimeout(() => fired.push("cleared in stage 2"), 6_400);
+    vi.advanceTimersByTime(6_350);
+    expect(vi.getTimerCount()).toBe(1);
+    systemClock.clearTimeout(late);
+    vi.advanceTimersByTime(20_000);
+    expect(fired).toEqual(["short"]);
+    expect(vi.getTimerCount()).toBe(0);
+    // Handles it did not make are ignored.
+    systemClock.clearTimeout(undefined);
+    systemClock.clearTimeout(42);
+    systemClock.clearTimeout({});
+  });
+
+  it("a wait out of range is clamped: negative or NaN fires at once", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const fired: string[] = [];
+    systemClock.setTimeout(() => fired.push("negative"), -5);
+    systemClock.setTimeout(() => fired.push("nan"), Number.NaN);
+    vi.advanceTimersByTime(1);
+    expect(fired.sort()).toEqual(["nan", "negative"]);
+  });
+});
+
+describe("the claim loop looks at the store just before a due job's time", () => {
+  it(`reads nextDueAt ${WARM_UP_MS} ms before the due time, then claims at it`, async () => {
+    const { s, clock, store } = setup({ pollInterval: "10s" });
+    const calls: Array<[string, number]> = [];
+    const nextDueAt = store.nextDueAt.bind(store);
+    store.nextDueAt = (options: NextDueOptions) => {
+      calls.push(["nextDueAt", clock.now()]);
+      return nextDueAt(options);
+    };
+    const claim = store.claimDueJobs.bind(store);
+    store.claimDueJobs = (options) => {
+      calls.push(["claim", clock.now()]);
+      return claim(options);
+    };
+    const ran: number[] = [];
+    s.register("later", async () => {
+      ran.push(clock.now());
+    });
+    await s.start();
+    const t0 = clock.now();
+    await s.enqueue({ name: "later", payload: {}, runAt: new Date(t0 + 1_000) });
+    await turns();
+    calls.length = 0;
+    await clock.advance(1_000 - WARM_UP_MS - 1);
+    expect(calls).toEqual([]);
+    await clock.advance(1);
+    expect(calls).toEqual([["nextDueAt", t0 + 1_000 - WARM_UP_MS]]);
+    await clock.advance(WARM_UP_MS);
+    await until(() => ran.length === 1);
+    expect(calls[1]).toEqual(["claim", t0 + 1_000]);
+    expect(ran).toEqual([t0 + 1_000]);
+    await s.stop();
+  });
+
+  it("no look for a wait under twice the warm-up, nor for a poll; none after stop()", async () => {
+    const { s, clock, store } = setup({ pollInterval: "1s" });
+    let looks = 0;
+    const nextDueAt = store.nextDueAt.bind(store);
+    store.nextDueAt = (options: NextDueOptions) => {
+      looks++;
+      return nextDueAt(options);
+    };
+    s.register("soon", async () => {});
+    await s.start();
+    await turns();
+    // Idle: the loop polls every second and reads nextDueAt only after each empty claim.
+    const before = looks;
+    await clock.advance(1_000);
+    await turns();
+    expect(looks).toBe(before + 1);
+    // A job due in 2 × WARM_UP_MS - 1 ms: no look ahead of it.
+    const t0 = clock.now();
+    await s.enqueue({ name: "soon", payload: {}, runAt: new Date(t0 + 2 * WARM_UP_MS - 1) });
+    await turns();
+    const afterEnqueue = looks;
+    await clock.advance(2 * WARM_UP_MS - 2);
+    expect(looks).toBe(afterEnqueue);
+    // A job due later, then stop(): the look ahead of it is cancelled with the loop.
+    await clock.advance(10);
+    await turns();
+    await s.enqueue({ name: "soon", payload: {}, runAt: new Date(clock.now() + 500) });
+    await turns();
+    await s.stop();
+    const atStop = looks;
+    await clock.advance(1_000);
+    expect(looks).toBe(atStop);
+  });
+});
