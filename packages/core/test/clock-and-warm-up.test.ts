@@ -10,30 +10,63 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 
   it("a long wait wakes 1/64 of it early, then sleeps the rest: it fires at its time, not before", () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    vi.useFakeTimers();
     const sleeps = vi.spyOn(globalThis, "setTimeout");
     const fired: number[] = [];
-    const start = performance.now();
-    systemClock.setTimeout(() => fired.push(performance.now() - start), 1_000);
+    const start = Date.now();
+    systemClock.setTimeout(() => fired.push(Date.now() - start), 1_000);
     // The first stage: all but 1/64 of the wait.
-    expect(sleeps.mock.calls.map((call) => call[1])).toEqual([1_000 - 1_000 / 64]);
-    vi.advanceTimersByTime(984);
+    expect(sleeps.mock.calls.map((call) => call[1])).toEqual([984]);
+    vi.advanceTimersByTime(983);
     expect(fired).toEqual([]);
     vi.advanceTimersByTime(1);
     // Woke early on purpose: a second timer for the rest, nothing fired yet.
     expect(fired).toEqual([]);
-    expect(vi.getTimerCount()).toBe(1);
-    vi.advanceTimersByTime(14);
+    expect(sleeps.mock.calls.map((call) => call[1])).toEqual([984, 16]);
+    vi.advanceTimersByTime(15);
     expect(fired).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(fired).toEqual([1_000]);
     expect(vi.getTimerCount()).toBe(0);
-    // Two sleeps: the rest was measured on the monotonic clock when the first ended.
-    expect(sleeps.mock.calls.map((call) => Math.round(call[1] as number))).toEqual([984, 16]);
+  });
+
+  it("a stage that overslept sleeps only what is left; a clock set back cannot hold it longer", () => {
+    vi.useFakeTimers();
+    const fired: number[] = [];
+    const start = Date.now();
+    systemClock.setTimeout(() => fired.push(Date.now() - start), 6_400);
+    // The host overslept the first stage by 60 ms (its end reads 60 ms later): 40 ms are left.
+    vi.setSystemTime(start + 60);
+    vi.advanceTimersByTime(6_300);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(39);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual([6_400]);
+
+    // The wall clock set back an hour while the first stage slept: the rest is still 1/64 of the wait.
+    const again = Date.now();
+    const late: number[] = [];
+    systemClock.setTimeout(() => late.push(Date.now()), 6_400);
+    vi.setSystemTime(again - 3_600_000);
+    vi.advanceTimersByTime(6_300 + 99);
+    expect(late).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(late).toHaveLength(1);
+  });
+
+  it("with only setTimeout faked (Date real), a wait still ends after its fake time", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const fired: string[] = [];
+    systemClock.setTimeout(() => fired.push("done"), 2_000);
+    vi.advanceTimersByTime(1_999);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(["done"]);
   });
 
   it("a short wait is one timer, and clearTimeout cancels a timer in either stage", () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    vi.useFakeTimers();
     const fired: string[] = [];
     systemClock.setTimeout(() => fired.push("short"), 30);
     vi.advanceTimersByTime(29);
@@ -58,7 +91,7 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 
   it("a wait out of range is clamped: negative or NaN fires at once", () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    vi.useFakeTimers();
     const fired: string[] = [];
     systemClock.setTimeout(() => fired.push("negative"), -5);
     systemClock.setTimeout(() => fired.push("nan"), Number.NaN);

@@ -21,8 +21,8 @@ const MAX_TIMER_MS = 2_147_483_647;
  * How early a long wait of {@link systemClock} first wakes, as a share of the wait: an operating
  * system (a virtual machine above all) oversleeps in proportion to the sleep, about 1% measured
  * on a 2-core VM (a 1 s timer fired 9–12 ms late). Waking 1/64 of the wait early and sleeping the
- * rest again, down to waits under {@link PRECISE_BELOW_MS}, brings the lateness under a
- * millisecond for two or three timers.
+ * rest brings the lateness under a millisecond for waits up to a minute or so (the rest of a
+ * wait oversleeps by 1% of 1/64 of it).
  */
 const EARLY_SHARE = 64;
 
@@ -36,29 +36,35 @@ interface SystemTimer {
 
 /**
  * The real clock: `Date.now()` and unref'd Node.js timers. A timer fires once its wait has passed
- * on the monotonic clock (`performance.now()`), within about a millisecond: a long wait first
- * sleeps all but 1/64 of it and then the rest ({@link EARLY_SHARE}), so the oversleep of the
- * operating system does not make schedules and delayed jobs late. Waits are clamped to
- * 0–2,147,483,647 ms.
+ * on `Date.now()`, within about a millisecond: a long wait first sleeps all but 1/64 of it, then
+ * what is left of it by `Date.now()` ({@link EARLY_SHARE}), so the oversleep of the operating
+ * system does not make schedules and delayed jobs late. The second sleep is never longer than the
+ * part the first one left out (a wall clock set back cannot hold a timer), and both stages follow
+ * fake timers that fake `Date` with `setTimeout`. Waits are clamped to 0–2,147,483,647 ms.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
     const wait = Math.max(0, Math.min(ms, MAX_TIMER_MS)) || 0;
-    const end = performance.now() + wait;
     const handle: SystemTimer = { timer: null };
-    const arm = (remaining: number): void => {
-      const sleep = remaining < PRECISE_BELOW_MS ? remaining : remaining - remaining / EARLY_SHARE;
-      handle.timer = setTimeout(() => {
-        const left = end - performance.now();
-        // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
-        if (left >= 1) return arm(left);
-        handle.timer = null;
-        fn();
-      }, sleep);
-      handle.timer.unref?.();
+    const fire = (): void => {
+      handle.timer = null;
+      fn();
     };
-    arm(wait);
+    if (wait < PRECISE_BELOW_MS) {
+      handle.timer = setTimeout(fire, wait);
+    } else {
+      const end = Date.now() + wait;
+      const rest = Math.ceil(wait / EARLY_SHARE);
+      handle.timer = setTimeout(() => {
+        const left = Math.ceil(Math.min(end - Date.now(), rest));
+        // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
+        if (left < 1) return fire();
+        handle.timer = setTimeout(fire, left);
+        handle.timer.unref?.();
+      }, wait - rest);
+    }
+    handle.timer.unref?.();
     return handle;
   },
   clearTimeout(handle) {
