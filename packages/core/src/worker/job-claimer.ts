@@ -173,7 +173,7 @@ export class JobClaimer {
   }
 
   private async claimLoop(): Promise<void> {
-    const { clock, queues, claimBatchSize, distributed, logger } = this.options;
+    const { clock, claimBatchSize, distributed, logger } = this.options;
     try {
       for (;;) {
         if (!this.isActive) return;

@@ -134,7 +134,7 @@ export class Outcomes {
   private async recordFailure(running: RunningJob, err: Error): Promise<void> {
     const { clock, random, retry, logger } = this.options;
     const job = running.job;
-    const outcome = failureOutcome(job, err, running.controller.signal);
+    const outcome = failureOutcome(job, err, running.signal);
     if (outcome === "interrupted") {
       // Interrupted by shutdown, not by its own fault: back to the queue at once, no retry used.
       return this.recordRelease([running.ref], "interrupted by shutdown");
