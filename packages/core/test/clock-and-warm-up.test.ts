@@ -1,8 +1,17 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NextDueOptions } from "../src/store/store.js";
 import { systemClock } from "../src/time/clock.js";
-import { WARM_UP_MS } from "../src/worker/job-claimer.js";
+import { WARM_UP_MS } from "../src/time/warm-up.js";
 import { setup, turns, until } from "./helpers.js";
+
+/**
+ * Fake timers that systemClock takes for real ones: the marker `@sinonjs/fake-timers` puts on its
+ * functions is removed, so that the two stages of a long wait can be stepped through.
+ */
+function fakeTimersUnmarked(config?: Parameters<typeof vi.useFakeTimers>[0]): void {
+  vi.useFakeTimers(config);
+  delete (globalThis.setTimeout as { clock?: unknown }).clock;
+}
 
 describe("systemClock timers fire when their wait has passed, not late by the host's oversleep", () => {
   afterEach(() => {
@@ -10,7 +19,7 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 
   it("a long wait wakes 1/64 of it early, then sleeps the rest: it fires at its time, not before", () => {
-    vi.useFakeTimers();
+    fakeTimersUnmarked();
     const sleeps = vi.spyOn(globalThis, "setTimeout");
     const fired: number[] = [];
     const start = Date.now();
@@ -31,7 +40,7 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 
   it("a stage that overslept sleeps only what is left; a clock set back cannot hold it longer", () => {
-    vi.useFakeTimers();
+    fakeTimersUnmarked();
     const fired: number[] = [];
     const start = Date.now();
     systemClock.setTimeout(() => fired.push(Date.now() - start), 6_400);
@@ -56,7 +65,7 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 
   it("with only setTimeout faked (Date real), a wait still ends after its fake time", () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    fakeTimersUnmarked({ toFake: ["setTimeout", "clearTimeout"] });
     const fired: string[] = [];
     systemClock.setTimeout(() => fired.push("done"), 2_000);
     vi.advanceTimersByTime(1_999);
@@ -65,8 +74,20 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
     expect(fired).toEqual(["done"]);
   });
 
-  it("a short wait is one timer, and clearTimeout cancels a timer in either stage", () => {
+  it("under fake timers a long wait is one timer: stepping one timer fires it", () => {
     vi.useFakeTimers();
+    const fired: string[] = [];
+    systemClock.setTimeout(() => fired.push("long"), 1_000);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersToNextTimer();
+    expect(fired).toEqual(["long"]);
+    systemClock.setTimeout(() => fired.push("pending"), 60_000);
+    vi.runOnlyPendingTimers();
+    expect(fired).toEqual(["long", "pending"]);
+  });
+
+  it("a short wait is one timer, and clearTimeout cancels a timer in either stage", () => {
+    fakeTimersUnmarked();
     const fired: string[] = [];
     systemClock.setTimeout(() => fired.push("short"), 30);
     vi.advanceTimersByTime(29);
@@ -166,5 +187,37 @@ describe("the claim loop looks at the store just before a due job's time", () =>
     const atStop = looks;
     await clock.advance(1_000);
     expect(looks).toBe(atStop);
+  });
+});
+
+describe("the leader pings the store just before a schedule's next run", () => {
+  it(`pings ${WARM_UP_MS} ms before the tick, fires at it, and pings no more after stop()`, async () => {
+    const { s, clock, store } = setup({ pollInterval: "1m" });
+    const pings: number[] = [];
+    const ping = store.ping.bind(store);
+    store.ping = () => {
+      pings.push(clock.now());
+      return ping();
+    };
+    const ran: number[] = [];
+    await s.schedule("tick", "*/10 * * * * *", async () => {
+      ran.push(clock.now());
+    });
+    await s.start();
+    await turns();
+    const t0 = clock.now();
+    const tick = Math.ceil((t0 + 1) / 10_000) * 10_000;
+    pings.length = 0;
+    await clock.advance(tick - t0 - WARM_UP_MS - 1);
+    expect(pings).toEqual([]);
+    await clock.advance(1);
+    expect(pings).toEqual([tick - WARM_UP_MS]);
+    await clock.advance(WARM_UP_MS);
+    await until(() => ran.length === 1);
+    expect(ran).toEqual([tick]);
+    await s.stop();
+    const atStop = pings.length;
+    await clock.advance(60_000);
+    expect(pings).toHaveLength(atStop);
   });
 });

@@ -62,3 +62,30 @@ describe("a job's context is made when the handler reads it", () => {
     await s.stop();
   });
 });
+
+describe("middleware may put its own signal and logger in the context", () => {
+  it("ctx.logger and ctx.signal assigned by middleware are what the handler reads", async () => {
+    const { s, logger } = setup();
+    const own = new AbortController();
+    const seen = deferred<{ signal: AbortSignal; same: boolean }>();
+    s.use((next) => async (job, ctx) => {
+      ctx.logger = { ...logger, info: (message) => logger.info(`[tenant] ${message}`) };
+      ctx.signal = AbortSignal.any([ctx.signal, own.signal]);
+      return next(job, ctx);
+    });
+    s.register("wrapped", async (_job, ctx) => {
+      ctx.logger.info("inside");
+      const first = ctx.signal;
+      seen.resolve({ signal: first, same: first === ctx.signal });
+    });
+    await s.start();
+    await s.enqueue({ name: "wrapped", payload: {} });
+    const { signal, same } = await seen.promise;
+    expect(same).toBe(true);
+    expect(signal.aborted).toBe(false);
+    own.abort(new Error("tenant gone"));
+    expect(signal.aborted).toBe(true);
+    expect(logger.lines).toContain("info [tenant] inside");
+    await s.stop();
+  });
+});

@@ -11,7 +11,7 @@ import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter
 
 /**
  * What a script returns for a job: the fields of {@link JOB_FIELDS}, in order. A missing field is
- * `null` in a RESP reply and `false` in a JSON-encoded list of jobs (see {@link decodeJobList}).
+ * `null` in a RESP reply and `false` in a JSON-encoded list of jobs (see {@link decodeClaimed}).
  */
 export type JobReply = ReadonlyArray<string | null | false>;
 
@@ -110,12 +110,13 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
 }
 
 /**
- * The jobs of a script that returns them as one JSON text (`encodeJobs` in
- * `scripts/includes/claim.lua`): an array of {@link JobReply}. One string decodes far faster than
- * a RESP array of arrays, and Redis writes it faster too.
+ * The jobs a claim script returns (`encodeJobs` in `scripts/includes/claim.lua`): one JSON text,
+ * an array of {@link JobReply}, for jobs of little text (one string decodes far faster than a RESP
+ * array of arrays, and Redis writes it faster too), or the RESP array itself for jobs of much
+ * text (cjson would escape their payloads' JSON again).
  */
-export function decodeJobList(reply: string): Job[] {
-  const rows = JSON.parse(reply) as JobReply[];
+export function decodeClaimed(reply: string | readonly JobReply[]): Job[] {
+  const rows = typeof reply === "string" ? (JSON.parse(reply) as JobReply[]) : reply;
   return rows.map((row) => decodeJob(row) as Job);
 }
 

@@ -1,7 +1,7 @@
 import type { Job, JobRef, NewJobRecord, RecoveredLeases } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { claimOrder, claimShares, groupBy, oldestExpired } from "./cross-queue.js";
-import { decodeJob, decodeJobList, JOB_FIELDS, type JobReply, throwInsertError } from "./job-codec.js";
+import { decodeClaimed, decodeJob, JOB_FIELDS, type JobReply, throwInsertError } from "./job-codec.js";
 import type { OwnEvents } from "./own-events.js";
 import type { QueueDirectory } from "./queue-directory.js";
 import { SCRIPTS } from "./scripts.js";
@@ -143,8 +143,8 @@ export class QueueCalls {
           ...names,
         ]),
       ),
-    )) as string[];
-    const claimed = replies.flatMap(decodeJobList);
+    )) as Array<string | JobReply[]>;
+    const claimed = replies.flatMap((reply) => decodeClaimed(reply));
     // A queue under controls gives its jobs in its own order (rounds between its groups), kept as is.
     if (replies.length > 1 && plain) {
       claimed.sort((a, b) =>

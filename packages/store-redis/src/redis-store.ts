@@ -56,8 +56,8 @@ import { compareIds, groupBy } from "./cross-queue.js";
 import { EventSubscriber } from "./event-subscriber.js";
 import { RedisInspection } from "./inspection.js";
 import {
+  decodeClaimed,
   decodeJob,
-  decodeJobList,
   encodeDeadLetter,
   encodeNewJob,
   epochMs,
@@ -775,13 +775,13 @@ export class RedisStore implements Store {
     const own = this.ownEvents();
     const token = own?.begin(queue) ?? "";
     args[4] = token;
-    let reply: [string, number, string] | string[];
+    let reply: [string, number, string | JobReply[]] | string[];
     try {
       reply = (await SCRIPTS.createJobsAndClaim.run(
         this.client,
         this.directory.registeringKeys(this.directory.keys(queue).scriptKeys),
         args,
-      )) as [string, number, string] | string[];
+      )) as [string, number, string | JobReply[]] | string[];
     } catch (err) {
       own?.failed(token);
       throw err;
@@ -793,7 +793,7 @@ export class RedisStore implements Store {
     throwInsertError(reply);
     await this.directory.registerAgain(reply[0] === "new" ? [queue] : [], await register);
     await this.replicated("createJobsAndClaim");
-    return decodeJobList(reply[2] as string);
+    return decodeClaimed(reply[2] as string | JobReply[]);
   }
 
   /** The follower of this store's own events while it has listeners, else `null` (no token is sent). */

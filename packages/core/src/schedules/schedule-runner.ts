@@ -5,6 +5,7 @@ import type { HookRunner } from "../hooks/hook-runner.js";
 import type { MiddlewareMembers } from "../middleware/middleware-members.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
+import { WarmUp } from "../time/warm-up.js";
 import { writeBufferedTick } from "./buffered-tick.js";
 import { compileSchedule, definitionKey, planTick } from "./definition.js";
 import { tickJitter } from "./jitter.js";
@@ -18,11 +19,13 @@ export { TICK_METADATA } from "./tick-metadata.js";
  * Turns due schedules into jobs while this instance leads. Each firing is one compare-and-set on
  * the stored schedule together with the enqueue of its jobs (`Store.fireScheduleTick`), so a tick
  * fires exactly once even if two instances briefly both believe they lead (docs/architecture.md §4).
- * Sleeps until the earliest next run, and re-reads the store every `pollInterval` to see
- * schedules that other instances added or changed.
+ * Sleeps until the earliest next run (pinging the store just before it, see {@link WarmUp}), and
+ * re-reads the store every `pollInterval` to see schedules that other instances added or changed.
  */
 export class ScheduleRunner {
   private readonly task: PeriodicTask;
+  /** The ping just before the earliest next run, so that its firing finds the server awake. */
+  private readonly warmUp: WarmUp;
   private readonly compiled = new Map<string, { key: string; schedule: Schedule }>();
   /** Stored schedules this instance has no handler for, already warned about. */
   private readonly warnedUndefined = new Set<string>();
@@ -50,6 +53,9 @@ export class ScheduleRunner {
       () => this.fireDue(),
       options.logger,
     );
+    this.warmUp = new WarmUp(options.clock, async () => {
+      if (this.isLeader()) await store.ping();
+    });
   }
 
   /** Starts firing. */
@@ -62,9 +68,11 @@ export class ScheduleRunner {
     this.task.trigger();
   }
 
-  /** Stops firing and waits for a firing in progress. */
-  stop(): Promise<void> {
-    return this.task.stop();
+  /** Stops firing and waits for a firing (and a ping before one) in progress. */
+  async stop(): Promise<void> {
+    await this.task.stop();
+    this.warmUp.clear();
+    await this.warmUp.pending;
   }
 
   /** The compiled schedule of a record, cached by definition. */
@@ -77,8 +85,18 @@ export class ScheduleRunner {
     return schedule;
   }
 
-  /** Fires every due schedule once; returns ms until the earliest next run. */
+  /**
+   * Fires every due schedule once; returns ms until the earliest next run, and arms the ping
+   * before it when the task will wake for it (sooner than `pollInterval`).
+   */
   private async fireDue(): Promise<number | undefined> {
+    this.warmUp.clear();
+    const wait = await this.fireDueSchedules();
+    if (wait !== undefined && wait < this.options.pollInterval) this.warmUp.before(wait);
+    return wait;
+  }
+
+  private async fireDueSchedules(): Promise<number | undefined> {
     if (!this.isLeader()) return undefined;
     const { clock } = this.options;
     const records = await this.store.listSchedules();

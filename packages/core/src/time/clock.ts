@@ -35,12 +35,22 @@ interface SystemTimer {
 }
 
 /**
- * The real clock: `Date.now()` and unref'd Node.js timers. A timer fires once its wait has passed
- * on `Date.now()`, within about a millisecond: a long wait first sleeps all but 1/64 of it, then
- * what is left of it by `Date.now()` ({@link EARLY_SHARE}), so the oversleep of the operating
- * system does not make schedules and delayed jobs late. The second sleep is never longer than the
- * part the first one left out (a wall clock set back cannot hold a timer), and both stages follow
- * fake timers that fake `Date` with `setTimeout`. Waits are clamped to 0–2,147,483,647 ms.
+ * Whether `setTimeout` is a fake timer (`@sinonjs/fake-timers`, which vitest and Jest use, marks
+ * its functions with their `clock`): fake timers do not oversleep, and a test that steps them one
+ * timer at a time (`vi.runOnlyPendingTimers()`) expects one timer per wait.
+ */
+function fakeTimers(): boolean {
+  return (setTimeout as { clock?: unknown }).clock !== undefined;
+}
+
+/**
+ * The real clock: `Date.now()` and unref'd Node.js timers. A timer fires when its wait has passed,
+ * to the millisecond (`Date.now()` counts whole ms, so a timer may read one earlier): a long wait
+ * first sleeps all but 1/64 of it, then what is left of it by `Date.now()` ({@link EARLY_SHARE}),
+ * so the oversleep of the operating system does not make schedules and delayed jobs late. The
+ * second sleep is never longer than the part the first one left out (a wall clock set back cannot
+ * hold a timer). Under fake timers a wait is one timer, as before. Waits are clamped to
+ * 0–2,147,483,647 ms.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -51,7 +61,7 @@ export const systemClock: Clock = {
       handle.timer = null;
       fn();
     };
-    if (wait < PRECISE_BELOW_MS) {
+    if (wait < PRECISE_BELOW_MS || fakeTimers()) {
       handle.timer = setTimeout(fire, wait);
     } else {
       const end = Date.now() + wait;

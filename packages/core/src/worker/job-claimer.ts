@@ -5,6 +5,7 @@ import type { Job } from "../jobs/job.js";
 import type { ClaimOptions, Store } from "../store/store.js";
 import type { TimerHandle } from "../time/clock.js";
 import { settleBy } from "../time/settle-by.js";
+import { WarmUp } from "../time/warm-up.js";
 import type { Outcomes } from "./outcomes.js";
 import { refOf } from "./running-job.js";
 
@@ -15,15 +16,6 @@ import { refOf } from "./running-job.js";
 export const BLOCKED_RETRY_MS = 100;
 
 /**
- * How long before a due job's time the claim loop pings the store, in ms, when it sleeps until
- * then (for waits of at least twice as long). A server and host that idled answer their first
- * call slowly: on a 2-core VM a round trip after 1 s of quiet took 11–14 ms on Redis and 10–24 ms
- * on PostgreSQL, and 1–3.5 ms when a ping had gone 25 ms before. The ping makes the claim at the
- * due time a warm round trip, so that a delayed job starts on time.
- */
-export const WARM_UP_MS = 25;
-
-/**
  * The claim loop (River's producer): claims due jobs in batches of at most the free slots, and
  * sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. Claims
  * ask only for the job names registered here. A failed claim is retried with a backoff of 100 ms
@@ -31,10 +23,8 @@ export const WARM_UP_MS = 25;
  */
 export class JobClaimer {
   private idleTimer: TimerHandle | null = null;
-  /** The ping before a due job's time (see {@link WARM_UP_MS}). */
-  private warmTimer: TimerHandle | null = null;
-  /** The warm-up ping in flight: `stop()` waits for it. */
-  private warming: Promise<void> | null = null;
+  /** The look at the store just before a due job's claim (see {@link WarmUp}). */
+  private readonly warmUp: WarmUp;
   /** The real-time re-check after a claim held back by queue controls (see {@link BLOCKED_RETRY_MS}). */
   private blockedTimer: ReturnType<typeof setTimeout> | null = null;
   private wakeImmediate: ReturnType<typeof setImmediate> | null = null;
@@ -57,7 +47,12 @@ export class JobClaimer {
     private readonly runJob: (job: Job) => void,
     /** How many jobs of each queue run here now. */
     private readonly runningByQueue: () => Map<string, number> = () => new Map(),
-  ) {}
+  ) {
+    // nextDueAt reads what the claim will: the server, the connection and the index are awake.
+    this.warmUp = new WarmUp(options.clock, async () => {
+      if (this.isActive) await store.nextDueAt({ queues: options.queues, names: handlers.names() });
+    });
+  }
 
   /** Whether claims are being made (from `start()` until `stop()`, or until the store was found closed). */
   get active(): boolean {
@@ -158,7 +153,8 @@ export class JobClaimer {
     this.wakeImmediate = null;
     // A store that hangs must not hold stop() beyond the deadline.
     if (this.fetching) await settleBy(this.fetching, deadline);
-    if (this.warming) await settleBy(this.warming, deadline);
+    const warming = this.warmUp.pending;
+    if (warming) await settleBy(warming, deadline);
   }
 
   private fetch(): void {
@@ -307,43 +303,23 @@ export class JobClaimer {
   }
 
   /**
-   * Sleeps `delay` ms, then claims. With `dueJob` (the sleep ends when a job is due), pings the
-   * store {@link WARM_UP_MS} before, so that the claim finds the server awake.
+   * Sleeps `delay` ms, then claims. With `dueJob` (the sleep ends when a job is due), looks at the
+   * store just before (see {@link WarmUp}), so that the claim finds the server awake.
    */
   private setIdle(delay: number, dueJob = false): void {
     this.clearIdle();
-    const { clock } = this.options;
-    this.idleTimer = clock.setTimeout(() => {
+    this.idleTimer = this.options.clock.setTimeout(() => {
       this.idleTimer = null;
       this.wake();
     }, delay);
-    if (dueJob && delay >= 2 * WARM_UP_MS) {
-      this.warmTimer = clock.setTimeout(() => {
-        this.warmTimer = null;
-        this.warmUp();
-      }, delay - WARM_UP_MS);
-    }
-  }
-
-  /** Pings the store before a due job's claim (see {@link WARM_UP_MS}); a failure is left to the claim. */
-  private warmUp(): void {
-    if (!this.isActive || this.warming !== null) return;
-    const { queues } = this.options;
-    this.warming = this.store
-      .nextDueAt({ queues, names: this.handlers.names() })
-      .then(() => {})
-      .catch(() => {})
-      .finally(() => {
-        this.warming = null;
-      });
+    if (dueJob) this.warmUp.before(delay);
   }
 
   private clearIdle(): void {
     const { clock } = this.options;
     if (this.idleTimer !== null) clock.clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.warmTimer !== null) clock.clearTimeout(this.warmTimer);
-    this.warmTimer = null;
+    this.warmUp.clear();
     if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
     this.blockedTimer = null;
   }

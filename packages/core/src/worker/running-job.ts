@@ -58,15 +58,23 @@ export class RunningJob {
   ) {
     this.ref = refOf(job);
     const running = this;
-    let jobLogger: JobLogger | null = null;
+    // What middleware put in place of the signal or logger (ctx is the handler's to change).
+    let signal: AbortSignal | null = null;
+    let jobLogger: Logger | null = null;
     this.ctx = {
       get signal() {
-        return running.signal;
+        return signal ?? running.signal;
+      },
+      set signal(value: AbortSignal) {
+        signal = value;
       },
       attempt: job.attempt,
       get logger() {
         jobLogger ??= new JobLogger(logger, job);
         return jobLogger;
+      },
+      set logger(value: Logger) {
+        jobLogger = value;
       },
       heartbeat: () => heartbeat(this),
     };

@@ -4,11 +4,23 @@
 -- hash) is claimed under its controls, in rounds between its groups (see includes/controls.lua);
 -- every other queue takes the plain path below.
 
+-- Claims whose jobs hold more text than this (bytes of payload, metadata, history and error) go
+-- back as an array of job replies instead of one JSON text: cjson escapes the JSON of a payload
+-- again (up to twice its bytes, and three times slower to write and read for 1 MiB payloads),
+-- which only the many small values of small jobs repay.
+local JSON_REPLY_MAX = 65536
+
 -- The claimed jobs as one JSON text, an array of job replies (fields in FIELDS order, a missing one
 -- false): one string to write and to read, where an array of arrays costs both sides a value per
--- field (decodeJobList in src/job-codec.ts reads it).
+-- field (decodeClaimed in src/job-codec.ts reads either). Jobs of much text: the array itself.
 local function encodeJobs(jobs)
   if #jobs == 0 then return '[]' end
+  local size = 0
+  for _, job in ipairs(jobs) do
+    size = size + #(job[FIELD_AT.payload] or '') + #(job[FIELD_AT.metadata] or '')
+      + #(job[FIELD_AT.history] or '') + #(job[FIELD_AT.error] or '')
+    if size > JSON_REPLY_MAX then return jobs end
+  end
   return cjson.encode(jobs)
 end
 
