@@ -21,9 +21,10 @@ describe("createJobsAndClaim on PostgreSQL", () => {
     await client.connect();
     try {
       await client.query("BEGIN");
-      const job = JSON.stringify([
-        {
-          id: nextId(),
+      // Two jobs: the insert-then-claim way (one job alone may be inserted running, see below).
+      const job = JSON.stringify(
+        [nextId(), nextId()].map((id) => ({
+          id,
           name: "sync",
           queue: "default",
           status: "pending",
@@ -36,8 +37,8 @@ describe("createJobsAndClaim on PostgreSQL", () => {
           created_at: T0.toISOString(),
           unique_key: null,
           group_key: null,
-        },
-      ]);
+        })),
+      );
       const { rows } = await client.query(
         `SELECT id, status FROM "${schema}"."scheduler_create_jobs_and_claim"($1, NULL, $2, 1, $3, 'w', NULL, NULL)`,
         [job, T0.toISOString(), new Date(T0.getTime() + 60_000).toISOString()],
@@ -121,5 +122,137 @@ describe("createJobsAndClaim on PostgreSQL", () => {
     } finally {
       await store.close();
     }
+  });
+
+  describe("one new job the claim would hand out alone is inserted running (migration 009)", () => {
+    const LEASE = new Date(T0.getTime() + 60_000);
+
+    /** Calls create_jobs_and_claim for `job` in a transaction; returns the row and its count changes. */
+    async function createAndClaimOne(
+      job: ReturnType<typeof newJob>,
+      claim: { queues?: string[] | null; names?: string[] | null; limit?: number; before?: string } = {},
+    ): Promise<{ rows: Record<string, unknown>[]; deltas: [string, number][]; commit: string }> {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query("BEGIN");
+        if (claim.before !== undefined) await client.query(claim.before);
+        const json = JSON.stringify([
+          {
+            id: job.id,
+            name: job.name,
+            queue: job.queue,
+            status: job.status,
+            priority: job.priority,
+            payload: job.payload,
+            metadata: job.metadata,
+            max_retries: job.maxRetries,
+            timeout_ms: job.timeout,
+            scheduled_at: job.scheduledAt.toISOString(),
+            created_at: job.createdAt.toISOString(),
+            unique_key: job.uniqueKey,
+            group_key: job.group ?? null,
+          },
+        ]);
+        const { rows } = await client.query(
+          `SELECT * FROM "${schema}"."scheduler_create_jobs_and_claim"($1, NULL, $2, $3, $4, 'w-1', $5, $6)`,
+          [
+            json,
+            T0.toISOString(),
+            claim.limit ?? 10,
+            LEASE.toISOString(),
+            claim.queues ?? null,
+            claim.names ?? null,
+          ],
+        );
+        const { rows: deltas } = await client.query(
+          `SELECT status, n::int FROM "${schema}"."scheduler_job_count_deltas" WHERE queue = $1 ORDER BY status, n`,
+          [job.queue],
+        );
+        const { rows: setting } = await client.query("SHOW synchronous_commit");
+        return {
+          rows,
+          deltas: deltas.map((row) => [row.status, row.n]),
+          commit: setting[0]?.synchronous_commit,
+        };
+      } finally {
+        await client.query("ROLLBACK").catch(() => {});
+        await client.end();
+      }
+    }
+
+    /** The columns of a claimed row that do not depend on the job's id or queue. */
+    function comparable(row: Record<string, unknown> | undefined): Record<string, unknown> {
+      const { id: _id, queue: _queue, ...rest } = row ?? {};
+      return rest;
+    }
+
+    it("one row version and one count change, the same row the insert-then-claim way gives", async () => {
+      const fields = { name: "direct", payload: { a: [1, "x"] }, metadata: { trace: "t" }, priority: 3 };
+      const direct = await createAndClaimOne(newJob({ ...fields, queue: "direct-a" }), { names: ["direct"] });
+      expect(direct.rows.map((row) => [row.status, row.attempt])).toEqual([["running", 1]]);
+      expect(direct.deltas).toEqual([["running", 1]]);
+      // The insert commits with the server's synchronous_commit: the new job is durable.
+      expect(direct.commit).toBe("on");
+
+      // A job due later waiting in the claim's scope sends the same input the general way.
+      const general = await createAndClaimOne(newJob({ ...fields, queue: "direct-b" }), {
+        names: ["direct"],
+        before: `INSERT INTO "${schema}"."scheduler_jobs" (id, name, queue, status, scheduled_at, created_at)
+          VALUES ('waits-later', 'direct', 'direct-c', 'scheduled', '2031-01-01', now())`,
+      });
+      expect(general.deltas).toEqual([
+        ["pending", -1],
+        ["pending", 1],
+        ["running", 1],
+      ]);
+      expect(comparable(direct.rows[0])).toEqual(comparable(general.rows[0]));
+      expect(direct.rows[0]).toMatchObject({
+        locked_by: "w-1",
+        started_at: T0,
+        locked_until: LEASE,
+        payload: { a: [1, "x"] },
+        metadata: { trace: "t" },
+      });
+    });
+
+    it("goes the general way for a job due later, in a group, outside the claim, or in a queue with a row", async () => {
+      const cases: [string, ReturnType<typeof newJob>, Parameters<typeof createAndClaimOne>[1]][] = [
+        [
+          "due later",
+          newJob({ queue: "g-1", status: "scheduled", scheduledAt: new Date(T0.getTime() + 1) }),
+          {},
+        ],
+        ["in a group", newJob({ queue: "g-2", group: "tenant" }), {}],
+        ["another name", newJob({ queue: "g-3" }), { names: ["not-this-one"] }],
+        ["another queue", newJob({ queue: "g-4" }), { queues: ["not-this-one"] }],
+        [
+          "queue with a row",
+          newJob({ queue: "g-5" }),
+          { before: `INSERT INTO "${schema}"."scheduler_queues" (name) VALUES ('g-5')` },
+        ],
+        ["limit 0", newJob({ queue: "g-6" }), { limit: 0 }],
+      ];
+      for (const [label, job, claim] of cases) {
+        const { deltas } = await createAndClaimOne(job, claim);
+        expect([label, deltas.some(([status, n]) => status !== "running" && n > 0)]).toEqual([label, true]);
+      }
+    });
+
+    it("a waiting job elsewhere (another name, another queue) does not stop the direct way", async () => {
+      const before = `INSERT INTO "${schema}"."scheduler_jobs" (id, name, queue, status, scheduled_at, created_at)
+        VALUES ('other-1', 'other-name', 'scope-q', 'pending', '2029-01-01', now()),
+               ('other-2', 'scoped', 'other-q', 'pending', '2029-01-01', now())`;
+      const byName = await createAndClaimOne(newJob({ name: "scoped", queue: "scope-q" }), {
+        names: ["scoped"],
+        queues: ["scope-q"],
+        before,
+      });
+      expect(byName.deltas).toEqual([
+        ["pending", 1],
+        ["running", 1],
+      ]);
+      expect(byName.rows.map((row) => row.name)).toEqual(["scoped"]);
+    });
   });
 });

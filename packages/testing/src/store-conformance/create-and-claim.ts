@@ -148,6 +148,67 @@ export function describeCreateAndClaim(ctx: StoreSuiteContext): void {
       expect((await mustGet(ctx.store, second.id)).status).toBe("pending");
     });
 
+    it("one new job with a job due later waiting: the new job is claimed, the later one waits", async (test) => {
+      const createAndClaim = createAndClaimOf(ctx.store, test);
+      const later = newJob({ scheduledAt: at(60_000), status: "scheduled", priority: 9 });
+      await ctx.store.createJobs([later]);
+      const fresh = newJob();
+      const result = await createAndClaim([fresh], claimAt(T0, { limit: 5 }));
+      expect(result.claimed.map((job) => [job.id, job.status, job.attempt])).toEqual([
+        [fresh.id, "running", 1],
+      ]);
+      expect(await mustGet(ctx.store, later.id)).toMatchObject({ status: "scheduled", attempt: 0 });
+    });
+
+    it("one new job and a due job of lower priority waiting: both are claimed, in claim order", async (test) => {
+      const createAndClaim = createAndClaimOf(ctx.store, test);
+      const stored = newJob({ priority: -1, scheduledAt: at(-1_000) });
+      await ctx.store.createJobs([stored]);
+      const fresh = newJob();
+      const result = await createAndClaim([fresh], claimAt(T0, { limit: 2 }));
+      expect(result.claimed.map((job) => job.id)).toEqual([fresh.id, stored.id]);
+    });
+
+    it("one new job in a group, or in a queue whose stored controls do not hold it back, is claimed", async (test) => {
+      const createAndClaim = createAndClaimOf(ctx.store, test);
+      await ctx.store.updateQueue("roomy", { concurrency: 5 }, at(-10));
+      const grouped = newJob({ queue: "tenants", group: "acme" });
+      const roomy = newJob({ queue: "roomy" });
+      for (const job of [grouped, roomy]) {
+        const result = await createAndClaim([job], claimAt(T0, { queues: [job.queue] }));
+        expect(result.claimed.map((claimed) => [claimed.id, claimed.status])).toEqual([[job.id, "running"]]);
+      }
+      expect((await mustGet(ctx.store, grouped.id)).group).toBe("acme");
+    });
+
+    it("one new job with the unique key of a running job: throws JobAlreadyExistsError, claims nothing", async (test) => {
+      const createAndClaim = createAndClaimOf(ctx.store, test);
+      const holder = newJob({ uniqueKey: "nightly-9" });
+      expect((await createAndClaim([holder], claimAt(T0))).claimed.map((job) => job.id)).toEqual([holder.id]);
+      const clash = newJob({ uniqueKey: "nightly-9" });
+      const error = await rejectionOf(() => createAndClaim([clash], claimAt(at(1))));
+      expect(error).toBeInstanceOf(JobAlreadyExistsError);
+      expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "nightly-9" });
+      expect(await ctx.store.getJob(clash.id)).toBeNull();
+      expect(await mustGet(ctx.store, holder.id)).toMatchObject({ status: "running", attempt: 1 });
+      // Once the holder completes, the key is free again.
+      expect(
+        await ctx.store.completeJobs([refOf(await mustGet(ctx.store, holder.id))], { now: at(2) }),
+      ).toEqual([true]);
+      const again = newJob({ uniqueKey: "nightly-9" });
+      expect((await createAndClaim([again], claimAt(at(3)))).claimed.map((job) => job.id)).toEqual([
+        again.id,
+      ]);
+    });
+
+    it("a new job claimed at once counts as running, never as pending", async (test) => {
+      const createAndClaim = createAndClaimOf(ctx.store, test);
+      await createAndClaim([newJob({ queue: "counted" })], claimAt(T0, { queues: ["counted"] }));
+      const stats = await ctx.store.stats();
+      expect(stats.byQueue?.counted).toMatchObject({ pending: 0, running: 1, scheduled: 0 });
+      expect(stats).toMatchObject({ pending: 0, running: 1 });
+    });
+
     it("sends a jobs event for a queue whose new job is left waiting", async (test) => {
       const createAndClaim = createAndClaimOf(ctx.store, test);
       const subscribe = ctx.store.subscribe;
