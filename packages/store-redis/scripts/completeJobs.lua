@@ -3,25 +3,35 @@
 -- triples. Returns 1 or 0 per triple: whether it was applied.
 -- @include queue
 local now, remove, ttl = ARGV[1], ARGV[2] == '1', ARGV[3]
-local applied = {}
+-- The zset changes of all the jobs are applied at the end, one ZREM or ZADD per zset (applyMoves).
+local applied, moves, done = {}, newMoves(), 0
 for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   local key = jobKey(id)
   local state = redis.call('HMGET', key, 'status', 'attempt', 'lockedBy', 'uniqueKey', 'group', 'createdAt')
   if holds(state, ARGV[i + 1], ARGV[i + 2]) then
-    leaveRunning(id, state[5])
-    count('running', -1)
+    moveOut(moves, RUNNING, id)
+    leaveGroupRunning(state[5])
     releaseUnique(state[4], id)
     if remove then
       -- A running job has no listing index (see listedKey in includes/queue.lua).
       redis.call('DEL', key)
-      redis.call('ZREM', CREATED, id)
+      moveOut(moves, CREATED, id)
     else
-      finish(key, id, 'running', 'completed', COMPLETED, now, ttl, state[6])
+      -- finish() for many jobs: the hash now (a repeated id then no longer holds), the rest below.
+      finishHash(key, 'completed', now, ttl)
+      moveIn(moves, COMPLETED, now, id)
+      moveIn(moves, listedKey('completed'), state[6], id)
     end
+    done = done + 1
     applied[#applied + 1] = 1
   else
     applied[#applied + 1] = 0
   end
+end
+applyMoves(moves)
+if done > 0 then
+  count('running', -done)
+  if not remove then count('completed', done) end
 end
 return applied

@@ -35,10 +35,10 @@ local function claimDue(now, lockedUntil, workerId, limit, namesFrom)
     return applyClaim(ctl, picks, tonumber(now), now, lockedUntil, workerId)
   end
   local due = dueInOrder(selectLanes(namesFrom), now, limit)
-  local claimed, left, lanes, touched = {}, {}, {}, {}
+  local claimed, left, lanes, touched, moves = {}, {}, {}, {}, newMoves()
   for _, entry in ipairs(due) do
     local id = entry.id
-    redis.call('ZREM', waitKey(entry.priority, entry.name), id)
+    moveOut(moves, waitKey(entry.priority, entry.name), id)
     -- A priority holds no space: this names the lane's zset of that priority without ambiguity.
     local lane = entry.priority .. ' ' .. entry.name
     if not touched[lane] then
@@ -46,9 +46,10 @@ local function claimDue(now, lockedUntil, workerId, limit, namesFrom)
       lanes[#lanes + 1] = entry
     end
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves
-    -- a stray entry, dropped above: nothing to claim or count.
-    leaseJob(id, now, lockedUntil, workerId, claimed, left)
+    -- a stray entry, dropped all the same: nothing to claim or count.
+    leaseJob(id, now, lockedUntil, workerId, claimed, left, moves)
   end
+  applyMoves(moves)
   for _, entry in ipairs(lanes) do tidyLane(entry.name, entry.priority) end
   for status, n in pairs(left) do count(status, -n) end
   if #claimed > 0 then count('running', #claimed) end

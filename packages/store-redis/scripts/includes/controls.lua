@@ -182,10 +182,12 @@ local function planClaim(ctl, now, nowArg, limit, lanes, wanted)
 end
 
 -- Leases job `id` to `workerId` until `lockedUntil` (claimed at `nowArg`) with its next attempt:
--- status running, out of its listing index, into RUNNING. Appends the job, as readJob returns it,
--- to `claimed`, and counts the status it left in `left`. Returns false, changing nothing, when the
--- job's hash is gone (evicted under maxmemory, or deleted behind the store's back).
-local function leaseJob(id, nowArg, lockedUntil, workerId, claimed, left)
+-- status running. Appends the job, as readJob returns it, to `claimed`, and counts the status it
+-- left in `left`. Its moves out of its listing index and into RUNNING are added to `moves` (see
+-- newMoves in includes/queue.lua), which the caller applies once for all the jobs it leases.
+-- Returns false, changing nothing, when the job's hash is gone (evicted under maxmemory, or
+-- deleted behind the store's back).
+local function leaseJob(id, nowArg, lockedUntil, workerId, claimed, left, moves)
   local job = jobKey(id)
   -- One read: the job as it was, patched below with what the lease changes.
   local fields = readJob(job)
@@ -193,10 +195,10 @@ local function leaseJob(id, nowArg, lockedUntil, workerId, claimed, left)
   if not status then return false end
   local attempt = tostring(tonumber(fields[FIELD_AT.attempt]) + 1)
   left[status] = (left[status] or 0) + 1
-  relist(id, nil, status, 'running')
+  if listed(status) then moveOut(moves, listedKey(status), id) end
   redis.call('HSET', job, 'status', 'running', 'startedAt', nowArg, 'lockedUntil', lockedUntil,
     'lockedBy', workerId, 'attempt', attempt)
-  redis.call('ZADD', RUNNING, lockedUntil, id)
+  moveIn(moves, RUNNING, lockedUntil, id)
   fields[FIELD_AT.status] = 'running'
   fields[FIELD_AT.startedAt] = nowArg
   fields[FIELD_AT.lockedUntil] = lockedUntil
@@ -210,19 +212,19 @@ end
 -- and is counted in the serve order, the queue's and its group's windows and its group's running
 -- count. Returns the claimed jobs.
 local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
-  local claimed, left, emptied, members = {}, {}, {}, {}
+  local claimed, left, emptied, members, moves = {}, {}, {}, {}, newMoves()
   local serve = ctl.serve
   for _, entry in ipairs(picks) do
     local id, member = entry.id, entry.member
     if member.group then
-      redis.call('ZREM', gwaitKey(entry.priority, member.group), id)
+      moveOut(moves, gwaitKey(entry.priority, member.group), id)
     else
-      redis.call('ZREM', waitKey(entry.priority, entry.name), id)
+      moveOut(moves, waitKey(entry.priority, entry.name), id)
     end
     emptied[#emptied + 1] = entry
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back)
-    -- leaves a stray entry, dropped above: nothing to claim, count or hold a group's place for.
-    if leaseJob(id, nowArg, lockedUntil, workerId, claimed, left) then
+    -- leaves a stray entry, dropped below: nothing to claim, count or hold a group's place for.
+    if leaseJob(id, nowArg, lockedUntil, workerId, claimed, left, moves) then
       if member.group then redis.call('HINCRBY', GRUNNING, member.group, 1) end
       serve = serve + 1
       if not member.served then members[#members + 1] = member end
@@ -230,6 +232,7 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
       member.claims = (member.claims or 0) + 1
     end
   end
+  applyMoves(moves)
   if #claimed == 0 then return claimed end
   for _, member in ipairs(members) do
     if member.group then

@@ -63,6 +63,43 @@ local function relist(id, createdAt, from, to)
   if listed(from) then redis.call('ZREM', listedKey(from), id) end
   if listed(to) then redis.call('ZADD', listedKey(to), createdAt, id) end
 end
+-- Batched sorted-set changes: a script that moves many jobs collects the members it takes out of
+-- and puts into each zset, then applies them with one ZREM and one ZADD per zset (in chunks of
+-- MOVE_CHUNK values: unpack is bounded by Lua's stack) instead of a call per job. Removals are
+-- applied before additions, zsets in the order first named.
+local MOVE_CHUNK = 4000
+local function newMoves() return { keys = {}, out = {}, into = {} } end
+local function movesOf(moves, side, key)
+  local list = moves[side][key]
+  if not list then
+    list = {}
+    moves[side][key] = list
+    moves.keys[#moves.keys + 1] = { side, key }
+  end
+  return list
+end
+local function moveOut(moves, key, id)
+  local list = movesOf(moves, 'out', key)
+  list[#list + 1] = id
+end
+local function moveIn(moves, key, score, id)
+  local list = movesOf(moves, 'into', key)
+  list[#list + 1] = score
+  list[#list + 1] = id
+end
+local function applyMoves(moves)
+  for _, side in ipairs({ 'out', 'into' }) do
+    local command = side == 'out' and 'ZREM' or 'ZADD'
+    for _, named in ipairs(moves.keys) do
+      if named[1] == side then
+        local list = moves[side][named[2]]
+        for i = 1, #list, MOVE_CHUNK do
+          redis.call(command, named[2], unpack(list, i, math.min(i + MOVE_CHUNK - 1, #list)))
+        end
+      end
+    end
+  end
+end
 local function gpriosKey(group) return base .. 'gprios:' .. group end
 local function gwaitKey(priority, group) return base .. 'gwait:' .. priority .. ':' .. group end
 local function priosKey(name) return base .. 'prios:' .. name end
@@ -115,10 +152,15 @@ local function leaveWaiting(id, name, priority, group)
   tidyLane(name, priority)
 end
 
+-- A running job of `group` (nil or false for none) stops running: out of its group's running count.
+local function leaveGroupRunning(group)
+  if group and redis.call('HINCRBY', GRUNNING, group, -1) <= 0 then redis.call('HDEL', GRUNNING, group) end
+end
+
 -- A running job stops running: out of the running zset and of its group's running count.
 local function leaveRunning(id, group)
   redis.call('ZREM', RUNNING, id)
-  if group and redis.call('HINCRBY', GRUNNING, group, -1) <= 0 then redis.call('HDEL', GRUNNING, group) end
+  leaveGroupRunning(group)
 end
 
 -- Whether a job's { status, attempt, lockedBy } (the first three values of `state`) is the running
@@ -143,13 +185,18 @@ end
 
 -- A finished job keeps its hash until cleanup; the TTL is a safety net should cleanup never run.
 -- `from` is the status it leaves (already uncounted by the caller), `createdAt` its listing score.
-local function finish(key, id, from, status, zset, now, ttl, createdAt)
+-- finishHash is the job's own part: its hash. finish() also puts the job in `zset` and in the
+-- listing index of `status`, and counts it.
+local function finishHash(key, status, now, ttl)
   redis.call('HSET', key, 'status', status, 'completedAt', now)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
+  if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
+end
+local function finish(key, id, from, status, zset, now, ttl, createdAt)
+  finishHash(key, status, now, ttl)
   redis.call('ZADD', zset, now, id)
   relist(id, createdAt, from, status)
   count(status, 1)
-  if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
 
 -- Writes a new job (its id is known to be free). uniqueKey and group are nil for none.
