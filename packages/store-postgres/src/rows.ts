@@ -172,6 +172,18 @@ export function scheduleParams(schedule: ScheduleRecord): unknown[] {
  */
 export function newJobsJson(jobs: readonly NewJobRecord[]): string {
   const rows = new Array<string>(jobs.length);
+  // The jobs of one enqueueMany mostly share their instants: each is written once.
+  let lastMs = Number.NaN;
+  let lastIso = "";
+  const isoOnce = (date: Date, field: string): string => {
+    // An invalid date (NaN) never equals lastMs: iso() refuses it.
+    const ms = date instanceof Date ? date.getTime() : Number.NaN;
+    if (ms !== lastMs) {
+      lastIso = iso(date, field);
+      lastMs = ms;
+    }
+    return lastIso;
+  };
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i] as NewJobRecord;
     rows[i] = JSON.stringify({
@@ -184,8 +196,8 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
       metadata: job.metadata,
       max_retries: job.maxRetries,
       timeout_ms: job.timeout,
-      scheduled_at: iso(job.scheduledAt, "scheduledAt"),
-      created_at: iso(job.createdAt, "createdAt"),
+      scheduled_at: isoOnce(job.scheduledAt, "scheduledAt"),
+      created_at: isoOnce(job.createdAt, "createdAt"),
       unique_key: job.uniqueKey,
       group_key: job.group ?? null,
     });

@@ -38,11 +38,9 @@ local function claimDue(now, lockedUntil, workerId, limit, namesFrom)
   local claimed, left, lanes, touched, moves = {}, {}, {}, {}, newMoves()
   for _, entry in ipairs(due) do
     local id = entry.id
-    moveOut(moves, waitKey(entry.priority, entry.name), id)
-    -- A priority holds no space: this names the lane's zset of that priority without ambiguity.
-    local lane = entry.priority .. ' ' .. entry.name
-    if not touched[lane] then
-      touched[lane] = true
+    moveOut(moves, entry.lane, id)
+    if not touched[entry.lane] then
+      touched[entry.lane] = true
       lanes[#lanes + 1] = entry
     end
     -- A job whose hash is gone (evicted under maxmemory, or deleted behind the store's back) leaves

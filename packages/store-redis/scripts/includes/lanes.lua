@@ -41,7 +41,8 @@ local function claimOrder(a, b)
 end
 
 -- Up to `limit` due jobs (scheduledAt <= now) of `lanes` in claim order: priority desc, then
--- scheduledAt, then id. Each as { id, name, priority, scheduledAt (as stored), at (a number) }.
+-- scheduledAt, then id. Each as { id, name, priority, lane (the key of its zset), scheduledAt (as
+-- stored), at (a number) }.
 local function dueInOrder(lanes, now, limit)
   local found = {}
   if limit <= 0 then return found end
@@ -61,10 +62,10 @@ local function dueInOrder(lanes, now, limit)
   for _, priority in ipairs(priorities) do
     local group, batch = lanesOf[priority], {}
     for _, name in ipairs(group) do
-      local entries = redis.call('ZRANGEBYSCORE', waitKey(priority, name), '-inf', now, 'WITHSCORES',
-        'LIMIT', 0, limit - #found)
+      local lane = waitKey(priority, name)
+      local entries = redis.call('ZRANGEBYSCORE', lane, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit - #found)
       for i = 1, #entries, 2 do
-        batch[#batch + 1] = { id = entries[i], name = name, priority = priority,
+        batch[#batch + 1] = { id = entries[i], name = name, priority = priority, lane = lane,
           scheduledAt = entries[i + 1], at = tonumber(entries[i + 1]) }
       end
     end

@@ -54,7 +54,15 @@ end
 -- except a running job: RUNNING holds every running job already (as many as the workers hold), and
 -- a listing sorts those itself (see openRunningReader in includes/selection.lua), so that a claim
 -- writes no listing index and a completion only adds the job to its final status's.
-local function listedKey(status) return base .. 'listed:' .. status end
+local LISTED = {}
+local function listedKey(status)
+  local key = LISTED[status]
+  if not key then
+    key = base .. 'listed:' .. status
+    LISTED[status] = key
+  end
+  return key
+end
 local function listed(status) return status and status ~= 'running' end
 -- A job changes status `from` -> `to` (either nil for none): it moves between listing indexes.
 -- `createdAt` is needed only when `to` has an index (nil otherwise).
