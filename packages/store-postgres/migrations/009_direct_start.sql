@@ -8,12 +8,45 @@
 --
 --     "Alone" is checked, not assumed. The job must be due, without group, of a queue without a
 --     row in <prefix>queues (no controls, no rotation), within the claim's queues and names, and
---     no other waiting job of those queues and names may be due (next_due_at, 002_job_life.sql):
---     the claim would then have taken exactly this job, so the result is the same row, with the
+--     no other job of those queues and names may be waiting, due or not (jobs_waiting_in): the
+--     claim would then have taken exactly this job, so the result is the same row, with the
 --     same lease, attempt and counts. Otherwise the function does what 008 did.
 --
--- Placeholders as in 001_init.sql. Only a function is replaced (same arguments, same result):
--- quick on any table size, no lock on the tables; instances of the previous release call it too.
+-- Placeholders as in 001_init.sql. One function is added and one replaced (same arguments, same
+-- result): quick on any table size, no lock on the tables; instances of the previous release call
+-- the replaced one too.
+
+-- Whether any job of job_names (every name when NULL) in queue_names (every queue when NULL) is
+-- waiting (scheduled, pending or failed), due or not: one descent of claim_name, claim_queue_name
+-- or claim_group per name or queue, to its first entry. Index scans are pinned, as in claim_jobs
+-- (001_init.sql): statistics taken during a backlog that has since drained would otherwise make
+-- a sequential scan of the whole table (finished jobs included) look cheap.
+CREATE FUNCTION "{{schema}}"."{{prefix}}jobs_waiting_in"(queue_names text[], job_names text[])
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+AS $waiting_in$
+BEGIN
+  IF queue_names IS NULL AND job_names IS NULL THEN
+    RETURN EXISTS (
+      SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
+      WHERE j.status IN ('scheduled', 'pending', 'failed'));
+  ELSIF queue_names IS NULL THEN
+    RETURN EXISTS (
+      SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
+      WHERE j.name = ANY (job_names) AND j.status IN ('scheduled', 'pending', 'failed'));
+  ELSIF job_names IS NULL THEN
+    RETURN EXISTS (
+      SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
+      WHERE j.queue = ANY (queue_names) AND j.status IN ('scheduled', 'pending', 'failed'));
+  END IF;
+  RETURN EXISTS (
+    SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
+    WHERE j.queue = ANY (queue_names) AND j.name = ANY (job_names)
+      AND j.status IN ('scheduled', 'pending', 'failed'));
+END
+$waiting_in$;
 
 CREATE OR REPLACE FUNCTION "{{schema}}"."{{prefix}}create_jobs_and_claim"(
   jobs json,
@@ -47,26 +80,7 @@ BEGIN
         SELECT FROM "{{schema}}"."{{prefix}}queues" AS q WHERE q.name = new_job.queue
       )
     THEN
-      -- No other job of the claim's queues and names is waiting (due or not): one descent of
-      -- claim_name, claim_queue_name or claim_group per name or queue, to its first entry.
-      IF queue_names IS NULL AND job_names IS NULL THEN
-        waiting := EXISTS (
-          SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
-          WHERE j.status IN ('scheduled', 'pending', 'failed'));
-      ELSIF queue_names IS NULL THEN
-        waiting := EXISTS (
-          SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
-          WHERE j.name = ANY (job_names) AND j.status IN ('scheduled', 'pending', 'failed'));
-      ELSIF job_names IS NULL THEN
-        waiting := EXISTS (
-          SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
-          WHERE j.queue = ANY (queue_names) AND j.status IN ('scheduled', 'pending', 'failed'));
-      ELSE
-        waiting := EXISTS (
-          SELECT FROM "{{schema}}"."{{prefix}}jobs" AS j
-          WHERE j.queue = ANY (queue_names) AND j.name = ANY (job_names)
-            AND j.status IN ('scheduled', 'pending', 'failed'));
-      END IF;
+      waiting := "{{schema}}"."{{prefix}}jobs_waiting_in"(queue_names, job_names);
       IF NOT waiting THEN
         -- Committed with the server's synchronous_commit, as every insert of a job.
         RETURN QUERY

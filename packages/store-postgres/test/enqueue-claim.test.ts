@@ -256,3 +256,74 @@ describe("createJobsAndClaim on PostgreSQL", () => {
     });
   });
 });
+
+describe("the direct way's look for waiting jobs after a backlog drained (stale statistics)", () => {
+  it("descends an index, never reads the table: no sequential scan of the jobs table", async () => {
+    const stale = await schemas.migrated("sched_enqclaim_stale");
+    const table = `"${stale}"."scheduler_jobs"`;
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      // Statistics taken while 30,000 jobs waited, then the backlog finished; autovacuum kept
+      // from analysing again, as it would be until its next round.
+      await client.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+      await client.query(
+        `INSERT INTO ${table} (id, name, queue, status, scheduled_at, created_at)
+         SELECT 'b' || g, 'work', 'q' || (g % 4), 'pending', now() - interval '1 hour', now()
+         FROM generate_series(1, 30000) AS g`,
+      );
+      await client.query(`ANALYZE ${table}`);
+      await client.query(`UPDATE ${table} SET status = 'completed', completed_at = now()`);
+      await client.query(`VACUUM ${table}`);
+
+      const lease = new Date(T0.getTime() + 60_000).toISOString();
+      for (const [queues, names] of [
+        [null, ["work"]],
+        [["q1"], ["work"]],
+        [["q1"], null],
+        [null, null],
+      ] as const) {
+        await client.query("BEGIN");
+        try {
+          // The view holds this session's counts not yet flushed: compare before and after.
+          const scansOf = async (): Promise<number> => {
+            const { rows: scans } = await client.query(
+              `SELECT seq_scan::int AS seq FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname = 'scheduler_jobs'`,
+              [stale],
+            );
+            return scans[0]?.seq ?? 0;
+          };
+          const before = await scansOf();
+          const job = newJob({ name: "work", queue: "q1" });
+          const json = JSON.stringify([
+            {
+              id: job.id,
+              name: job.name,
+              queue: job.queue,
+              status: "pending",
+              priority: 0,
+              payload: null,
+              metadata: {},
+              max_retries: 0,
+              timeout_ms: 0,
+              scheduled_at: T0.toISOString(),
+              created_at: T0.toISOString(),
+              unique_key: null,
+              group_key: null,
+            },
+          ]);
+          const { rows } = await client.query(
+            `SELECT id, status FROM "${stale}"."scheduler_create_jobs_and_claim"($1, NULL, $2, 5, $3, 'w', $4, $5)`,
+            [json, T0.toISOString(), lease, queues, names],
+          );
+          expect(rows).toEqual([{ id: job.id, status: "running" }]);
+          expect([queues, names, (await scansOf()) - before]).toEqual([queues, names, 0]);
+        } finally {
+          await client.query("ROLLBACK");
+        }
+      }
+    } finally {
+      await client.end();
+    }
+  });
+});

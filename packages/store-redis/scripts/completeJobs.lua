@@ -21,7 +21,9 @@ for i = 4, #ARGV, 3 do
       -- finish() for many jobs: the hash now (a repeated id then no longer holds), the rest below.
       finishHash(key, 'completed', now, ttl)
       moveIn(moves, COMPLETED, now, id)
-      moveIn(moves, listedKey('completed'), state[6], id)
+      -- A hash without createdAt (written behind the store's back) must not fail the batch's
+      -- ZADD after every hash changed: it is listed as created now.
+      moveIn(moves, listedKey('completed'), state[6] or now, id)
     end
     done = done + 1
     applied[#applied + 1] = 1

@@ -64,4 +64,25 @@ describe("claims and completions of more jobs than one chunk of a sorted-set cal
     const page = await store.listJobs({ queue: "bulk", status: "completed", limit: 3 });
     expect(page.jobs.map((job) => job.status)).toEqual(["completed", "completed", "completed"]);
   });
+
+  it("a running job whose hash lost createdAt does not fail the completion of the others", async () => {
+    const now = new Date();
+    const jobs = Array.from({ length: 3 }, () =>
+      newJob({ queue: "damaged", scheduledAt: now, createdAt: now }),
+    );
+    await store.createJobs(jobs);
+    const claimed = await store.claimDueJobs(claimOptions(new Date(now.getTime() + 1), 3, ["damaged"]));
+    expect(claimed).toHaveLength(3);
+    await client.hdel(`${store.keyPrefix}{damaged}:job:${claimed[1]?.id}`, "createdAt");
+    const refs = claimed.map((job) => ({
+      id: job.id,
+      queue: job.queue,
+      attempt: job.attempt,
+      lockedBy: "w-batch",
+    }));
+    expect(await store.completeJobs(refs, { now: new Date(now.getTime() + 2) })).toEqual([true, true, true]);
+    expect(await client.zcard(`${store.keyPrefix}{damaged}:running`)).toBe(0);
+    expect(await client.zcard(`${store.keyPrefix}{damaged}:listed:completed`)).toBe(3);
+    expect((await store.stats()).byQueue?.damaged).toMatchObject({ running: 0, completed: 3 });
+  });
 });
