@@ -299,7 +299,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
 
   /**
    * Enqueues many jobs in one store round trip. All or nothing: if one is invalid or its
-   * `uniqueKey` is held, none is enqueued.
+   * `uniqueKey` is held, none is enqueued. The jobs share one instant: their `createdAt`, and the
+   * `scheduledAt` of those without `runAt` or `delay` (a `delay` counts from it).
    *
    * @throws the errors of {@link enqueue}, naming the job's index (`jobs[3].payload`).
    */
@@ -308,8 +309,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     if (jobs.length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
     const records: NewJobRecord[] = new Array(jobs.length);
+    // One instant for the batch: its jobs are created together.
+    const now = this.now();
     for (let i = 0; i < jobs.length; i++) {
-      records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`);
+      records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`, undefined, now);
       if ((jobs[i] as NewJob).dedupe !== undefined)
         throw new InvalidArgumentError(
           `jobs[${i}].dedupe`,

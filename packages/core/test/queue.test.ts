@@ -87,6 +87,24 @@ describe("queued jobs", () => {
     expect(await s.enqueueMany([])).toEqual([]);
   });
 
+  it("the jobs of one enqueueMany share one instant, however long reading them takes", async () => {
+    const { clock } = setup();
+    // A clock that moves 1 ms on every read: one read for the whole batch gives one instant.
+    let reads = 0;
+    const ticking = {
+      now: () => clock.now() + reads++,
+      setTimeout: clock.setTimeout.bind(clock),
+      clearTimeout: clock.clearTimeout.bind(clock),
+    };
+    const { s } = setup({ clock: ticking });
+    current = s;
+    const jobs = await s.enqueueMany([{ name: "a" }, { name: "b" }, { name: "c", delay: 10 }]);
+    const created = new Set(jobs.map((job) => job.createdAt.getTime()));
+    expect(created.size).toBe(1);
+    const [at] = created;
+    expect(jobs.map((job) => job.scheduledAt.getTime() - (at as number))).toEqual([0, 0, 10]);
+  });
+
   it("a unique key admits one unfinished job and is free again once it completes", async () => {
     const { s } = setup();
     current = s;

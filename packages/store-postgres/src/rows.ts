@@ -165,13 +165,41 @@ export function scheduleParams(schedule: ScheduleRecord): unknown[] {
 }
 
 /**
- * New jobs as the single JSON array parameter the insert statements read with
- * `json_to_recordset`: one string, however many jobs, so a bulk insert costs one statement. The
- * payload and metadata land in `json` columns, which keep their text (and so their key order)
- * exactly as `JSON.stringify` wrote it.
+ * The columns of a new job that may be shared by all the jobs of a batch, with how each is read
+ * from a record: a string or number compared as is and written with `JSON.stringify`, or, for
+ * `metadata`, JSON text written as it is.
+ */
+const SHARED_COLUMNS: readonly {
+  readonly key: string;
+  readonly raw?: true;
+  readonly of: (job: NewJobRecord, iso: (date: Date, field: string) => string) => string | number | null;
+}[] = [
+  { key: "name", of: (job) => job.name },
+  { key: "queue", of: (job) => job.queue },
+  { key: "status", of: (job) => job.status },
+  { key: "priority", of: (job) => job.priority },
+  { key: "metadata", raw: true, of: (job) => JSON.stringify(job.metadata ?? {}) },
+  { key: "max_retries", of: (job) => job.maxRetries },
+  { key: "timeout_ms", of: (job) => job.timeout },
+  { key: "scheduled_at", of: (job, iso) => iso(job.scheduledAt, "scheduledAt") },
+  { key: "created_at", of: (job, iso) => iso(job.createdAt, "createdAt") },
+  { key: "unique_key", of: (job) => job.uniqueKey ?? null },
+  { key: "group_key", of: (job) => job.group ?? null },
+];
+
+/**
+ * New jobs as the single JSON parameter the insert statements read with `new_job_rows`
+ * (migrations 005 and 009): one string, however many jobs, so a bulk insert costs one statement.
+ * One job is a JSON array of one object. Two jobs or more take the columnar form, which sends and
+ * parses about a fifth of the text for jobs that share most of their fields (one `enqueueMany`):
+ * `{ "c": { column: value shared by every job }, "ix": { column: its position in each row },
+ * "r": [[id, payload, ...the values of the columns in "ix"], ...] }`. The payload and metadata
+ * land in `json` columns, which keep their text (and so their key order) exactly as
+ * `JSON.stringify` wrote it.
+ *
+ * @throws InvalidArgumentError naming `scheduledAt` or `createdAt` when a job's date is invalid.
  */
 export function newJobsJson(jobs: readonly NewJobRecord[]): string {
-  const rows = new Array<string>(jobs.length);
   // The jobs of one enqueueMany mostly share their instants: each is written once.
   let lastMs = Number.NaN;
   let lastIso = "";
@@ -184,9 +212,10 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
     }
     return lastIso;
   };
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i] as NewJobRecord;
-    rows[i] = JSON.stringify({
+  if (jobs.length < 2) {
+    const job = jobs[0];
+    if (job === undefined) return "[]";
+    return `[${JSON.stringify({
       id: job.id,
       name: job.name,
       queue: job.queue,
@@ -200,9 +229,46 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
       created_at: isoOnce(job.createdAt, "createdAt"),
       unique_key: job.uniqueKey,
       group_key: job.group ?? null,
-    });
+    })}]`;
   }
-  return `[${rows.join(",")}]`;
+  const first = jobs[0] as NewJobRecord;
+  const firstValues = SHARED_COLUMNS.map((column) => column.of(first, isoOnce));
+  const varying = new Array<boolean>(SHARED_COLUMNS.length).fill(false);
+  for (let i = 1; i < jobs.length; i++) {
+    const job = jobs[i] as NewJobRecord;
+    for (let k = 0; k < SHARED_COLUMNS.length; k++) {
+      if (
+        !varying[k] &&
+        (SHARED_COLUMNS[k] as (typeof SHARED_COLUMNS)[number]).of(job, isoOnce) !== firstValues[k]
+      ) {
+        varying[k] = true;
+      }
+    }
+  }
+  const shared: string[] = [];
+  const positions: string[] = [];
+  const perRow: (typeof SHARED_COLUMNS)[number][] = [];
+  for (let k = 0; k < SHARED_COLUMNS.length; k++) {
+    const column = SHARED_COLUMNS[k] as (typeof SHARED_COLUMNS)[number];
+    if (varying[k]) {
+      positions.push(`"${column.key}":${2 + perRow.length}`);
+      perRow.push(column);
+    } else {
+      const value = firstValues[k] as string | number | null;
+      shared.push(`"${column.key}":${column.raw ? value : JSON.stringify(value)}`);
+    }
+  }
+  const rows = new Array<string>(jobs.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as NewJobRecord;
+    let row = `[${JSON.stringify(job.id)},${JSON.stringify(job.payload ?? null)}`;
+    for (const column of perRow) {
+      const value = column.of(job, isoOnce);
+      row += `,${column.raw ? value : JSON.stringify(value)}`;
+    }
+    rows[i] = `${row}]`;
+  }
+  return `{"c":{${shared.join(",")}},"ix":{${positions.join(",")}},"r":[${rows.join(",")}]}`;
 }
 
 /**

@@ -78,18 +78,25 @@ export class JobInput {
   }
 
   /**
-   * Validates `job` (reported as `path` in errors) and resolves it into a record. A job whose
-   * fields cannot be read (a getter or proxy that throws) is an `InvalidArgumentError` too.
+   * Validates `job` (reported as `path` in errors) and resolves it into a record created at `now`
+   * (epoch ms; the clock's time by default: the jobs of one `enqueueMany` share one instant, as the
+   * rows of one statement do). A job whose fields cannot be read (a getter or proxy that throws) is
+   * an `InvalidArgumentError` too.
    */
-  toRecord(job: NewJob, path: string, strict = this.options.strictHandlers): NewJobRecord {
+  toRecord(
+    job: NewJob,
+    path: string,
+    strict = this.options.strictHandlers,
+    now: number = this.options.clock.now(),
+  ): NewJobRecord {
     let record: NewJobRecord | undefined;
     readSafely(path, () => {
-      record = this.readRecord(job, path, strict);
+      record = this.readRecord(job, path, strict, now);
     });
     return record as NewJobRecord;
   }
 
-  private readRecord(job: NewJob, path: string, strict: boolean): NewJobRecord {
+  private readRecord(job: NewJob, path: string, strict: boolean, now: number): NewJobRecord {
     if (job === null || typeof job !== "object" || Array.isArray(job))
       throw new InvalidArgumentError(path, "expected a job object");
     assertKnownFields(job, NEW_JOB_FIELDS, path);
@@ -106,7 +113,6 @@ export class JobInput {
         throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`);
       throw err;
     }
-    const now = this.options.clock.now();
     let scheduledAt = now;
     if (job.runAt !== undefined) {
       if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {

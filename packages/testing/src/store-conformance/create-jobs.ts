@@ -1,3 +1,4 @@
+import { insertedJob, type NewJobRecord } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import { at, claimAt, mustGet, newId, newJob, refOf, type StoreSuiteContext, T0 } from "./fixtures.js";
 
@@ -54,6 +55,48 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
       expect(created.map((job) => job.id)).toEqual(inputs.map((job) => job.id));
       expect(created.map((job) => job.name)).toEqual(inputs.map((job) => job.name));
       for (const input of inputs) expect((await mustGet(ctx.store, input.id)).name).toBe(input.name);
+    });
+
+    it("a batch whose jobs share some fields and differ in others stores each job as given", async () => {
+      const tricky = 'a "quoted" \\ back\\slash, a\nnew line, a\ttab, \\N, null, ✓ 🎉';
+      const base = {
+        name: "batch-job",
+        queue: "batch",
+        priority: 2,
+        maxRetries: 4,
+        timeout: 9_000,
+        scheduledAt: at(500),
+        createdAt: at(-500),
+        status: "scheduled" as const,
+        metadata: { tenant: tricky },
+        uniqueKey: null,
+        group: null,
+      };
+      // Each field differs in one job of a batch of three, and is shared in every other batch.
+      const differing: Partial<NewJobRecord>[] = [
+        { name: "other-name" },
+        { queue: "other-queue" },
+        { priority: -7 },
+        { maxRetries: 0 },
+        { timeout: 1 },
+        { scheduledAt: at(-100), status: "pending" },
+        { createdAt: at(-1_000) },
+        { metadata: { tenant: "other", [tricky]: tricky } },
+        { uniqueKey: `key ${tricky}` },
+        { group: `group ${tricky}` },
+      ];
+      const payloads: unknown[] = [null, tricky, { nested: [tricky, 1.5, null, { deep: true }] }];
+      const batches = differing.map((change) =>
+        payloads.map((payload, i) => newJob({ ...base, payload, ...(i === 1 ? change : {}) })),
+      );
+      // And a batch where every field but the id and payload is shared.
+      batches.push(payloads.map((payload) => newJob({ ...base, payload })));
+      for (const batch of batches) {
+        const created = await ctx.store.createJobs(batch);
+        const expected = batch.map(insertedJob);
+        expect(created).toEqual(expected);
+        for (const job of expected) expect(await ctx.store.getJob(job.id)).toEqual(job);
+      }
     });
 
     it("createJobs with an empty list inserts nothing and returns an empty list", async () => {
