@@ -54,15 +54,18 @@ AS $new_job_rows$
     coalesce((e ->> ix.created_at)::timestamptz, c.created_at),
     CASE WHEN ix.unique_key IS NULL THEN c.unique_key ELSE e ->> ix.unique_key END,
     CASE WHEN ix.group_key IS NULL THEN c.group_key ELSE e ->> ix.group_key END
-  FROM json_to_record(CASE WHEN json_typeof(jobs) = 'object' THEN jobs -> 'c' END) AS c(name text,
-      queue text, status text, priority integer, metadata json, max_retries integer,
-      timeout_ms bigint, scheduled_at timestamptz, created_at timestamptz, unique_key text,
-      group_key text),
-    json_to_record(CASE WHEN json_typeof(jobs) = 'object' THEN jobs -> 'ix' END) AS ix(name integer,
-      queue integer, status integer, priority integer, metadata integer, max_retries integer,
-      timeout_ms integer, scheduled_at integer, created_at integer, unique_key integer,
-      group_key integer),
-    json_array_elements(CASE WHEN json_typeof(jobs) = 'object' THEN jobs -> 'r' END) AS e
+  -- OFFSET 0 keeps the parameter out of the planner's reach: the statement's plan would otherwise
+  -- read the whole JSON text while planning (a constant once inlined), on top of the execution.
+  FROM (SELECT jobs AS j OFFSET 0) AS src
+    CROSS JOIN LATERAL json_to_record(CASE WHEN json_typeof(src.j) = 'object' THEN src.j -> 'c' END)
+      AS c(name text, queue text, status text, priority integer, metadata json,
+        max_retries integer, timeout_ms bigint, scheduled_at timestamptz, created_at timestamptz,
+        unique_key text, group_key text)
+    CROSS JOIN LATERAL json_to_record(CASE WHEN json_typeof(src.j) = 'object' THEN src.j -> 'ix' END)
+      AS ix(name integer, queue integer, status integer, priority integer, metadata integer,
+        max_retries integer, timeout_ms integer, scheduled_at integer, created_at integer,
+        unique_key integer, group_key integer)
+    CROSS JOIN LATERAL json_array_elements(CASE WHEN json_typeof(src.j) = 'object' THEN src.j -> 'r' END) AS e
 $new_job_rows$;
 
 -- Whether any job of job_names (every name when NULL) in queue_names (every queue when NULL) is
