@@ -1,13 +1,13 @@
-import { createScheduler, uuidv7Generator } from "@sched/core";
+import { createScheduler } from "@sched/core";
 import { waitFor } from "@sched/testing";
 import { newJob } from "@sched/testing/conformance";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newJobsJson } from "../src/rows.js";
 import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 let schema: string;
-const nextId = uuidv7Generator();
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 
 beforeAll(async () => {
@@ -22,22 +22,10 @@ describe("createJobsAndClaim on PostgreSQL", () => {
     try {
       await client.query("BEGIN");
       // Two jobs: the insert-then-claim way (one job alone may be inserted running, see below).
-      const job = JSON.stringify(
-        [nextId(), nextId()].map((id) => ({
-          id,
-          name: "sync",
-          queue: "default",
-          status: "pending",
-          priority: 0,
-          payload: null,
-          metadata: {},
-          max_retries: 0,
-          timeout_ms: 0,
-          scheduled_at: T0.toISOString(),
-          created_at: T0.toISOString(),
-          unique_key: null,
-          group_key: null,
-        })),
+      const job = newJobsJson(
+        [0, 1].map(() =>
+          newJob({ name: "sync", payload: null, maxRetries: 0, timeout: 0, scheduledAt: T0, createdAt: T0 }),
+        ),
       );
       const { rows } = await client.query(
         `SELECT id, status FROM "${schema}"."scheduler_create_jobs_and_claim"($1, NULL, $2, 1, $3, 'w', NULL, NULL)`,
@@ -137,23 +125,7 @@ describe("createJobsAndClaim on PostgreSQL", () => {
       try {
         await client.query("BEGIN");
         if (claim.before !== undefined) await client.query(claim.before);
-        const json = JSON.stringify([
-          {
-            id: job.id,
-            name: job.name,
-            queue: job.queue,
-            status: job.status,
-            priority: job.priority,
-            payload: job.payload,
-            metadata: job.metadata,
-            max_retries: job.maxRetries,
-            timeout_ms: job.timeout,
-            scheduled_at: job.scheduledAt.toISOString(),
-            created_at: job.createdAt.toISOString(),
-            unique_key: job.uniqueKey,
-            group_key: job.group ?? null,
-          },
-        ]);
+        const json = newJobsJson([job]);
         const { rows } = await client.query(
           `SELECT * FROM "${schema}"."scheduler_create_jobs_and_claim"($1, NULL, $2, $3, $4, 'w-1', $5, $6)`,
           [
@@ -295,23 +267,7 @@ describe("the direct way's look for waiting jobs after a backlog drained (stale 
           };
           const before = await scansOf();
           const job = newJob({ name: "work", queue: "q1" });
-          const json = JSON.stringify([
-            {
-              id: job.id,
-              name: job.name,
-              queue: job.queue,
-              status: "pending",
-              priority: 0,
-              payload: null,
-              metadata: {},
-              max_retries: 0,
-              timeout_ms: 0,
-              scheduled_at: T0.toISOString(),
-              created_at: T0.toISOString(),
-              unique_key: null,
-              group_key: null,
-            },
-          ]);
+          const json = newJobsJson([{ ...job, scheduledAt: T0, createdAt: T0, payload: null }]);
           const { rows } = await client.query(
             `SELECT id, status FROM "${stale}"."scheduler_create_jobs_and_claim"($1, NULL, $2, 5, $3, 'w', $4, $5)`,
             [json, T0.toISOString(), lease, queues, names],
