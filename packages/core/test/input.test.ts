@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
 import { uuidv7Generator } from "../src/jobs/ids.js";
-import { parseDuration } from "../src/time/duration.js";
+import { parseDuration, parseTimeout } from "../src/time/duration.js";
 import { assertJsonPayload } from "../src/validation/payload.js";
 import { setup } from "./helpers.js";
 
@@ -32,6 +32,33 @@ describe("durations", () => {
       expect(() => parseDuration(input as string, "pollInterval")).toThrow(/^pollInterval: /);
     },
   );
+});
+
+describe("job timeouts", () => {
+  it("are whole milliseconds, rounded up, wherever they are given", async () => {
+    expect(parseTimeout(1.5)).toBe(2);
+    expect(parseTimeout("0.0015s")).toBe(2);
+    expect(parseTimeout(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    const { s } = setup({ defaultTimeout: 2.2 });
+    s.register("named", async () => {}, { timeout: 0.5 });
+    const [own, handlers, fallback] = await s.enqueueMany([
+      { name: "named", timeout: 10.01 },
+      { name: "named" },
+      { name: "other" },
+    ]);
+    expect([own?.timeout, handlers?.timeout, fallback?.timeout]).toEqual([11, 1, 3]);
+  });
+
+  it("longer than 2^53 - 1 ms are refused, naming the field", async () => {
+    expect(() => parseTimeout(2 ** 53, "timeout")).toThrow(/^timeout: expected at most 9007199254740991 ms/);
+    const { s } = setup();
+    await expect(s.enqueue({ name: "x", timeout: 1e21 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "job.timeout",
+    });
+    expect(() => s.register("x", async () => {}, { timeout: 2 ** 63 })).toThrow(InvalidArgumentError);
+    expect(() => setup({ defaultTimeout: 1e300 })).toThrow(/defaultTimeout: expected at most/);
+  });
 });
 
 describe("payloads", () => {

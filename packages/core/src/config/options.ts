@@ -8,7 +8,7 @@ import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
 import type { MisfirePolicy, Store } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
-import { type Duration, parseDuration } from "../time/duration.js";
+import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { assertKnownOptions } from "../validation/option-names.js";
 import { describeValue, unstorableReason } from "../validation/text.js";
 
@@ -149,9 +149,14 @@ export function assertName(value: unknown, field: string): string {
   return value;
 }
 
-function duration(value: Duration | undefined, fallback: Duration, field: string): number {
+function duration(
+  value: Duration | undefined,
+  fallback: Duration,
+  field: string,
+  parse: (value: Duration, field: string) => number = parseDuration,
+): number {
   try {
-    return parseDuration(value ?? fallback, field);
+    return parse(value ?? fallback, field);
   } catch (err) {
     // The parser's message is kept; no cause, so nothing else can carry the value along.
     throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""));
@@ -399,7 +404,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     queues,
     queueConcurrency,
     pollInterval,
-    defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout"),
+    defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout", parseTimeout),
     retry: retryPolicy,
     deadLetter: {
       enabled: options.deadLetter?.enabled ?? true,

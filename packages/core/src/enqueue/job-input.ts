@@ -5,7 +5,7 @@ import { decodeJobCursor } from "../jobs/cursor.js";
 import type { JobFilter, JobSelector, JobStatus } from "../jobs/job.js";
 import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
-import { type Duration, parseDuration } from "../time/duration.js";
+import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { assertJsonPayload, readSafely } from "../validation/payload.js";
 import { assertStorableString } from "../validation/text.js";
@@ -137,7 +137,7 @@ export class JobInput {
       ),
       timeout:
         job.timeout !== undefined
-          ? this.duration(job.timeout, `${path}.timeout`)
+          ? this.timeout(job.timeout, `${path}.timeout`)
           : (handler?.timeout ?? this.options.defaultTimeout),
       scheduledAt: new Date(scheduledAt),
       createdAt: new Date(now),
@@ -308,6 +308,14 @@ export class JobInput {
   duration(value: Duration, field: string): number {
     try {
       return parseDuration(value, field);
+    } catch (err) {
+      throw invalid(err, field);
+    }
+  }
+
+  private timeout(value: Duration, field: string): number {
+    try {
+      return parseTimeout(value, field);
     } catch (err) {
       throw invalid(err, field);
     }

@@ -3,7 +3,7 @@ import type { Handler, HandlerFn } from "../jobs/handler.js";
 import { chain } from "../middleware/chain.js";
 import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
-import { type Duration, parseDuration } from "../time/duration.js";
+import { type Duration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
 
 /** Options of `register`: defaults for jobs of this name. */
@@ -72,7 +72,7 @@ export class HandlerRegistry {
       fn,
       composed: this.compose(fn),
       maxRetries,
-      timeout: options.timeout === undefined ? undefined : parseDuration(options.timeout, "timeout"),
+      timeout: options.timeout === undefined ? undefined : parseTimeout(options.timeout, "timeout"),
       retry: options.retry === undefined ? undefined : toRetryPolicy(options.retry),
       queue: options.queue,
       priority,

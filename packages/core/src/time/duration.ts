@@ -81,3 +81,26 @@ export function parseDuration(value: Duration | string, field = "duration"): num
   }
   return Math.round(total);
 }
+
+/** The longest job timeout: the largest whole number of milliseconds a JavaScript number holds exactly (about 285,000 years). */
+export const MAX_JOB_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Parses a job's timeout (a {@link Duration}) into whole milliseconds, rounded up so that a limit
+ * is never shorter than asked (`1.5` is 2 ms): every store keeps it exactly (PostgreSQL as a
+ * `bigint`).
+ *
+ * @param field - the option name used in the error message.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field` when the value is not a
+ *   duration (see {@link parseDuration}) or is longer than {@link MAX_JOB_TIMEOUT_MS}.
+ */
+export function parseTimeout(value: Duration | string, field = "timeout"): number {
+  const ms = Math.ceil(parseDuration(value, field));
+  if (ms > MAX_JOB_TIMEOUT_MS) {
+    throw new InvalidArgumentError(
+      field,
+      `expected at most ${MAX_JOB_TIMEOUT_MS} ms (about 285,000 years), got ${describeValue(value)}`,
+    );
+  }
+  return ms;
+}
