@@ -169,11 +169,12 @@ export function scheduleParams(schedule: ScheduleRecord): unknown[] {
  * from a record: a string or number compared as is and written with `JSON.stringify`, or, for
  * `metadata`, JSON text written as it is.
  */
-const SHARED_COLUMNS: readonly {
+interface SharedColumn {
   readonly key: string;
   readonly raw?: true;
   readonly of: (job: NewJobRecord, iso: (date: Date, field: string) => string) => string | number | null;
-}[] = [
+}
+const SHARED_COLUMNS: readonly SharedColumn[] = [
   { key: "name", of: (job) => job.name },
   { key: "queue", of: (job) => job.queue },
   { key: "status", of: (job) => job.status },
@@ -212,24 +213,15 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
     }
     return lastIso;
   };
+  const valueJson = (column: SharedColumn, value: string | number | null): string =>
+    column.raw ? (value as string) : JSON.stringify(value);
   if (jobs.length < 2) {
     const job = jobs[0];
     if (job === undefined) return "[]";
-    return `[${JSON.stringify({
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      status: job.status,
-      priority: job.priority,
-      payload: job.payload ?? null,
-      metadata: job.metadata,
-      max_retries: job.maxRetries,
-      timeout_ms: job.timeout,
-      scheduled_at: isoOnce(job.scheduledAt, "scheduledAt"),
-      created_at: isoOnce(job.createdAt, "createdAt"),
-      unique_key: job.uniqueKey,
-      group_key: job.group ?? null,
-    })}]`;
+    const fields = SHARED_COLUMNS.map(
+      (column) => `"${column.key}":${valueJson(column, column.of(job, isoOnce))}`,
+    );
+    return `[{"id":${JSON.stringify(job.id)},"payload":${JSON.stringify(job.payload ?? null)},${fields.join(",")}}]`;
   }
   const first = jobs[0] as NewJobRecord;
   const firstValues = SHARED_COLUMNS.map((column) => column.of(first, isoOnce));
@@ -237,35 +229,28 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
   for (let i = 1; i < jobs.length; i++) {
     const job = jobs[i] as NewJobRecord;
     for (let k = 0; k < SHARED_COLUMNS.length; k++) {
-      if (
-        !varying[k] &&
-        (SHARED_COLUMNS[k] as (typeof SHARED_COLUMNS)[number]).of(job, isoOnce) !== firstValues[k]
-      ) {
+      if (!varying[k] && (SHARED_COLUMNS[k] as SharedColumn).of(job, isoOnce) !== firstValues[k]) {
         varying[k] = true;
       }
     }
   }
   const shared: string[] = [];
   const positions: string[] = [];
-  const perRow: (typeof SHARED_COLUMNS)[number][] = [];
+  const perRow: SharedColumn[] = [];
   for (let k = 0; k < SHARED_COLUMNS.length; k++) {
-    const column = SHARED_COLUMNS[k] as (typeof SHARED_COLUMNS)[number];
+    const column = SHARED_COLUMNS[k] as SharedColumn;
     if (varying[k]) {
       positions.push(`"${column.key}":${2 + perRow.length}`);
       perRow.push(column);
     } else {
-      const value = firstValues[k] as string | number | null;
-      shared.push(`"${column.key}":${column.raw ? value : JSON.stringify(value)}`);
+      shared.push(`"${column.key}":${valueJson(column, firstValues[k] as string | number | null)}`);
     }
   }
   const rows = new Array<string>(jobs.length);
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i] as NewJobRecord;
     let row = `[${JSON.stringify(job.id)},${JSON.stringify(job.payload ?? null)}`;
-    for (const column of perRow) {
-      const value = column.of(job, isoOnce);
-      row += `,${column.raw ? value : JSON.stringify(value)}`;
-    }
+    for (const column of perRow) row += `,${valueJson(column, column.of(job, isoOnce))}`;
     rows[i] = `${row}]`;
   }
   return `{"c":{${shared.join(",")}},"ix":{${positions.join(",")}},"r":[${rows.join(",")}]}`;
