@@ -86,8 +86,18 @@ export interface SchedulerOptions<Tx = unknown> {
   storeTimeout?: Duration;
   /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
   maxLeaseRecoveries?: number;
-  /** Most jobs claimed in one store call; default `max(workers, 50)`. */
+  /** Most jobs claimed in one store call; default `max(workers + prefetch, 50)`. */
   claimBatchSize?: number;
+  /**
+   * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `workers`; `0`
+   * claims only for free slots). A claim asks for more than the free slots only while jobs end
+   * quickly: at most as many as ended during the previous claim's round trip, so the next jobs are
+   * in hand when slots free up instead of one round trip later (the local queue of
+   * graphile-worker, RabbitMQ's prefetch count). A job that waits longer than `min(1s, lockTTL / 4)`
+   * goes back to the queue; waiting jobs go back at `stop()`. Off while a queue has a
+   * per-instance cap (`queues: { name: { concurrency } }`).
+   */
+  prefetch?: number;
   /** Job ids; default time-ordered UUIDv7. */
   idGenerator?: IdGenerator;
   /** Source of randomness for backoff jitter, in [0, 1); default `Math.random`. */
@@ -120,6 +130,7 @@ export interface ResolvedOptions {
   maxLeaseRecoveries: number;
   storeTimeout: number;
   claimBatchSize: number;
+  prefetch: number;
   idGenerator: IdGenerator;
   random: () => number;
 }
@@ -218,6 +229,7 @@ const OPTION_NAMES = [
   "maxLeaseRecoveries",
   "storeTimeout",
   "claimBatchSize",
+  "prefetch",
   "idGenerator",
   "random",
   "middleware",
@@ -354,6 +366,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     }
   }
   const workers = positiveInt(options.workers, 10, "workers");
+  const prefetch = positiveInt(options.prefetch, workers, "prefetch", 0);
   const { queues, queueConcurrency } = resolveQueues(options.queues);
   if (queues && queues.length === 0)
     throw new ConfigError("queues", "expected at least one queue, or leave it unset");
@@ -431,7 +444,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
     maxLeaseRecoveries: positiveInt(options.maxLeaseRecoveries, 3, "maxLeaseRecoveries", 0),
     storeTimeout,
-    claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers, 50), "claimBatchSize"),
+    claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers + prefetch, 50), "claimBatchSize"),
+    prefetch,
     idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
     random: options.random ?? Math.random,
   };

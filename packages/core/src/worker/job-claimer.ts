@@ -15,6 +15,12 @@ import { refOf } from "./running-job.js";
  */
 export const BLOCKED_RETRY_MS = 100;
 
+/** The longest a prefetched job waits here for a free slot before it goes back to the queue (ms; at most `lockTTL / 4`). */
+export const PREFETCH_MAX_WAIT_MS = 1_000;
+
+/** The weight of the newest sample in the moving averages of run and claim times. */
+const EWMA_WEIGHT = 0.2;
+
 /**
  * The claim loop (River's producer): claims due jobs in batches of at most the free slots, and
  * sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. Claims
@@ -35,6 +41,13 @@ export class JobClaimer {
   private isActive = false;
   /** Slots held for claims made by enqueues in flight (see {@link enqueueClaim}). */
   private reserved = 0;
+  /** Prefetched jobs waiting for a free slot, oldest first, with when they arrived (clock ms). */
+  private readonly waiting: Array<{ job: Job; since: number }> = [];
+  private drainQueued = false;
+  private waitTimer: TimerHandle | null = null;
+  /** Moving averages of how long jobs ran here and how long a claim took (clock ms); null before the first. */
+  private avgRunMs: number | null = null;
+  private avgClaimMs: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -125,11 +138,121 @@ export class JobClaimer {
       return;
     }
     for (const job of claimed) this.runJob(job);
+    // Slots the claim held and did not use may serve prefetched jobs.
+    this.startWaiting();
   }
 
-  /** How many more jobs may be claimed now: the free slots less those enqueues reserved. */
+  /** How many more jobs may be claimed now: the free slots less those enqueues reserved and prefetched jobs hold. */
   private free(): number {
-    return this.freeSlots() - this.reserved;
+    return this.freeSlots() - this.reserved - this.waiting.length;
+  }
+
+  /** Prefetched jobs waiting here for a free slot. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * How many jobs a claim may take beyond the free slots (see the `prefetch` option): as many of
+   * the running jobs as are expected to end during the claim's round trip, judged from the moving
+   * averages of run and claim times, at most `prefetch` waiting in all. None while a queue has a
+   * per-instance cap, or before a job has ended here.
+   */
+  private prefetchRoom(): number {
+    const { prefetch, queueConcurrency } = this.options;
+    if (prefetch === 0 || this.avgRunMs === null || this.avgClaimMs === null) return 0;
+    if (Object.keys(queueConcurrency).length > 0) return 0;
+    // Little's law: `workers` slots each free up once per average run time.
+    const expected =
+      this.avgRunMs === 0 ? prefetch : Math.floor((this.options.workers * this.avgClaimMs) / this.avgRunMs);
+    return Math.max(0, Math.min(prefetch - this.waiting.length, expected));
+  }
+
+  /**
+   * A job that ran here ended (its slot is free again) after running since `startedAt` (clock
+   * ms): starts the prefetched jobs that now have a slot, and asks for a claim.
+   */
+  slotFreed(startedAt: number): void {
+    const ran = Math.max(0, this.options.clock.now() - startedAt);
+    this.avgRunMs = this.avgRunMs === null ? ran : this.avgRunMs + (ran - this.avgRunMs) * EWMA_WEIGHT;
+    if (this.waiting.length > 0 && !this.drainQueued) {
+      this.drainQueued = true;
+      // After the code that freed the slot has finished, not inside it.
+      queueMicrotask(() => {
+        this.drainQueued = false;
+        this.startWaiting();
+      });
+    }
+    this.wake();
+  }
+
+  /**
+   * Drops the prefetched job `id` (of `attempt`, when given) that was cancelled before it started.
+   * Returns whether it was waiting here.
+   */
+  dropWaiting(id: string, attempt?: number): boolean {
+    const at = this.waiting.findIndex(
+      (w) => w.job.id === id && (attempt === undefined || w.job.attempt === attempt),
+    );
+    if (at < 0) return false;
+    this.waiting.splice(at, 1);
+    if (this.waiting.length === 0) this.clearWaitTimer();
+    return true;
+  }
+
+  /** Starts a claimed job if a slot is free (after the prefetched ones), else keeps it waiting. */
+  private startOrWait(job: Job): void {
+    if (this.waiting.length === 0 && this.freeSlots() - this.reserved > 0) {
+      this.runJob(job);
+      return;
+    }
+    this.waiting.push({ job, since: this.options.clock.now() });
+    this.startWaiting();
+    this.armWaitTimer();
+  }
+
+  /** Starts prefetched jobs, oldest first, while slots are free. */
+  private startWaiting(): void {
+    if (!this.isActive) return;
+    while (this.waiting.length > 0 && this.freeSlots() - this.reserved > 0) {
+      const next = this.waiting.shift();
+      if (next !== undefined) this.runJob(next.job);
+    }
+    if (this.waiting.length === 0) this.clearWaitTimer();
+  }
+
+  /** How long a prefetched job may wait for a slot (ms). */
+  private maxWait(): number {
+    return Math.max(1, Math.min(PREFETCH_MAX_WAIT_MS, Math.floor(this.options.distributed.lockTTL / 4)));
+  }
+
+  private armWaitTimer(): void {
+    if (this.waitTimer !== null || this.waiting.length === 0) return;
+    const { clock } = this.options;
+    const oldest = this.waiting[0] as { since: number };
+    const delay = Math.max(0, oldest.since + this.maxWait() - clock.now());
+    this.waitTimer = clock.setTimeout(() => {
+      this.waitTimer = null;
+      this.returnStale();
+    }, delay);
+  }
+
+  private clearWaitTimer(): void {
+    if (this.waitTimer !== null) this.options.clock.clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+  }
+
+  /** Hands back to the queue the prefetched jobs that waited `maxWait()` without a slot. */
+  private returnStale(): void {
+    const limit = this.options.clock.now() - this.maxWait();
+    let stale = 0;
+    while (stale < this.waiting.length && (this.waiting[stale] as { since: number }).since <= limit) stale++;
+    const refs = this.waiting.splice(0, stale).map((w) => refOf(w.job));
+    this.outcomes.release(refs, "prefetched, but no slot was free in time");
+    // The jobs running here take longer than the ones that ended: prefetch no more until shorter
+    // runs bring the average down again.
+    this.avgRunMs = Math.max(this.avgRunMs ?? 0, this.maxWait());
+    this.armWaitTimer();
   }
 
   /**
@@ -153,6 +276,9 @@ export class JobClaimer {
     this.wakeImmediate = null;
     // A store that hangs must not hold stop() beyond the deadline.
     if (this.fetching) await settleBy(this.fetching, deadline);
+    this.clearWaitTimer();
+    const waiting = this.waiting.splice(0).map((w) => refOf(w.job));
+    this.outcomes.release(waiting, "claimed while the scheduler was stopping");
     const warming = this.warmUp.pending;
     if (warming) await settleBy(warming, deadline);
   }
@@ -173,7 +299,7 @@ export class JobClaimer {
     try {
       for (;;) {
         if (!this.isActive) return;
-        const free = this.free();
+        const free = this.free() + this.prefetchRoom();
         if (free <= 0) return;
         this.wantFetch = false;
         const names = this.handlers.names();
@@ -205,7 +331,10 @@ export class JobClaimer {
           this.outcomes.release(jobs.map(refOf), "claimed while the scheduler was stopping");
           return;
         }
-        for (const job of jobs) this.runJob(job);
+        const took = Math.max(0, clock.now() - now);
+        this.avgClaimMs =
+          this.avgClaimMs === null ? took : this.avgClaimMs + (took - this.avgClaimMs) * EWMA_WEIGHT;
+        for (const job of jobs) this.startOrWait(job);
         if (jobs.length < limit && !this.wantFetch) {
           // Jobs were claimed: their completions will claim again, so the store need not be asked
           // when the next job is due until a claim comes back empty.

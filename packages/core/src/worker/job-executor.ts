@@ -41,8 +41,8 @@ export class JobExecutor {
     private readonly hooks: HookRunner,
     private readonly unhandled: UnhandledNames,
     private readonly outcomes: Outcomes,
-    /** Called when a slot was freed: another job may be claimed. */
-    private readonly onSlotFreed: () => void,
+    /** Called when a slot was freed (by a job started at `startedAt`, clock ms): another job may be claimed. */
+    private readonly onSlotFreed: (startedAt: number) => void,
   ) {
     this.leases = new LeaseKeeper(
       store,
@@ -243,7 +243,7 @@ export class JobExecutor {
     }
     if (err === null) this.outcomes.complete(running);
     else this.outcomes.fail(running, err);
-    this.onSlotFreed();
+    this.onSlotFreed(running.startedAt);
   }
 
   /** Frees a slot without recording an outcome: the job was cancelled or its lease is gone. */
@@ -254,7 +254,7 @@ export class JobExecutor {
     if (this.hooks.has("afterJob")) {
       this.hooks.afterJob(running.job, reason, this.options.clock.now() - running.startedAt);
     }
-    this.onSlotFreed();
+    this.onSlotFreed(running.startedAt);
   }
 
   /**

@@ -35,8 +35,8 @@ export class WorkerPool {
     throughput?: { completed(queue: string): void; failed(queue: string): void },
   ) {
     this.outcomes = new Outcomes(store, options, handlers, hooks, () => this.wake(), throughput);
-    this.executor = new JobExecutor(store, options, handlers, hooks, unhandled, this.outcomes, () =>
-      this.wake(),
+    this.executor = new JobExecutor(store, options, handlers, hooks, unhandled, this.outcomes, (startedAt) =>
+      this.claimer.slotFreed(startedAt),
     );
     this.claimer = new JobClaimer(
       store,
@@ -59,7 +59,7 @@ export class WorkerPool {
    * and unsent acknowledgements.
    */
   get pendingWork(): number {
-    return this.executor.runningCount + this.outcomes.pending;
+    return this.executor.runningCount + this.claimer.waitingCount + this.outcomes.pending;
   }
 
   /** Starts claiming. */
@@ -87,7 +87,7 @@ export class WorkerPool {
 
   /** Aborts a job running here because it was cancelled; frees its slot. Returns whether it ran here. */
   cancelLocal(id: string): boolean {
-    return this.executor.cancel(id);
+    return this.executor.cancel(id) || this.claimer.dropWaiting(id);
   }
 
   /**
@@ -111,7 +111,10 @@ export class WorkerPool {
   private onStoreEvent(event: StoreEvent): void {
     if (event.type === "cancelled") {
       // Only the attempt that was cancelled: a later attempt of the same job runs on.
-      if (this.executor.cancel(event.id, event.attempt)) {
+      if (
+        this.executor.cancel(event.id, event.attempt) ||
+        this.claimer.dropWaiting(event.id, event.attempt)
+      ) {
         this.options.logger.debug("a running job was cancelled; aborted it", { jobId: event.id });
       }
       return;

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "../src/config/options.js";
+import { ConfigError } from "../src/errors.js";
+import type { Job } from "../src/jobs/job.js";
+import type { MemoryStore } from "../src/memory/index.js";
+import type { Duration } from "../src/time/duration.js";
+import { deferred, setup, turns, until } from "./helpers.js";
+
+/** Records the limit of every claim of the claim loop, and how many of the store's jobs were running then. */
+function recordClaims(store: MemoryStore) {
+  const limits: number[] = [];
+  const claim = store.claimDueJobs.bind(store);
+  store.claimDueJobs = (options) => {
+    limits.push(options.limit);
+    return claim(options);
+  };
+  return limits;
+}
+
+/** Enqueues `n` jobs of `name` with payload `{ i }`, i = 0 … n - 1, due now, in that order. */
+async function enqueueNumbered(s: ReturnType<typeof setup>["s"], name: string, n: number): Promise<Job[]> {
+  return s.enqueueMany(Array.from({ length: n }, (_, i) => ({ name, payload: { i } })));
+}
+
+describe("prefetch: claimed jobs waiting here for a free slot", () => {
+  it("claims beyond the free slots while jobs end quickly, never runs more than `workers` at once, and runs every job once", async () => {
+    const { s, store } = setup({ workers: 2, prefetch: 4 });
+    const limits = recordClaims(store);
+    const runs: number[] = [];
+    let running = 0;
+    let most = 0;
+    s.register<{ i: number }>("quick", async (job) => {
+      running++;
+      most = Math.max(most, running);
+      runs.push(job.payload.i);
+      await turns(1);
+      running--;
+    });
+    await enqueueNumbered(s, "quick", 40);
+    await s.start();
+    await until(() => runs.length === 40);
+    await s.stop();
+    expect([...runs].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(most).toBeLessThanOrEqual(2);
+    // The first claim knows no run time yet: only the free slots. Later ones add the prefetch.
+    expect(limits[0]).toBe(2);
+    expect(Math.max(...limits)).toBeGreaterThan(2);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(6);
+    for (const job of (await s.listJobs({ status: "completed", limit: 100 })).jobs) {
+      expect(job.attempt).toBe(1);
+    }
+  });
+
+  it("prefetch: 0 claims only for free slots", async () => {
+    const { s, store } = setup({ workers: 2, prefetch: 0 });
+    const limits = recordClaims(store);
+    let ran = 0;
+    s.register("quick", async () => {
+      ran++;
+    });
+    await enqueueNumbered(s, "quick", 20);
+    await s.start();
+    await until(() => ran === 20);
+    await s.stop();
+    expect(limits.length).toBeGreaterThan(0);
+    for (const limit of limits) expect(limit).toBeLessThanOrEqual(2);
+  });
+
+  /**
+   * One worker; job 0 ends at once (a run time of 0 ms), job 1 waits for `gate`: the claims made
+   * meanwhile prefetch jobs 2 and 3, which wait here for the slot.
+   */
+  async function busyWithPrefetched(options: { lockTTL?: Duration } = {}) {
+    const ctx = setup({
+      workers: 1,
+      prefetch: 2,
+      ...(options.lockTTL ? { distributed: { lockTTL: options.lockTTL, lockRefresh: "500ms" } } : {}),
+    });
+    const gate = deferred();
+    const started: number[] = [];
+    ctx.s.register<{ i: number }>("job", async (job) => {
+      started.push(job.payload.i);
+      if (job.payload.i === 1) await gate.promise;
+    });
+    const jobs = await enqueueNumbered(ctx.s, "job", 5);
+    await ctx.s.start();
+    await until(() => started.includes(1));
+    await until(async () => (await ctx.store.getJob(jobs[3]?.id as string))?.status === "running");
+    await turns();
+    expect(started).toEqual([0, 1]);
+    return { ...ctx, gate, started, jobs };
+  }
+
+  it("starts prefetched jobs in claim order once a slot frees up", async () => {
+    const { s, gate, started } = await busyWithPrefetched();
+    gate.resolve();
+    await until(() => started.length === 5);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    await s.stop();
+  });
+
+  it("hands prefetched jobs back to the queue at stop(), without using a retry", async () => {
+    const { s, store, gate, started, jobs } = await busyWithPrefetched();
+    const stopping = s.stop();
+    await until(async () => (await store.getJob(jobs[2]?.id as string))?.status === "pending");
+    expect((await store.getJob(jobs[3]?.id as string))?.status).toBe("pending");
+    gate.resolve();
+    await stopping;
+    expect(started).toEqual([0, 1]);
+    for (const job of [jobs[2], jobs[3]]) {
+      expect(await store.getJob(job?.id as string)).toMatchObject({
+        status: "pending",
+        retryCount: 0,
+        lockedBy: null,
+      });
+    }
+  });
+
+  it("hands a prefetched job back after min(1s, lockTTL / 4) without a slot, and prefetches no more while runs are that long", async () => {
+    const { s, store, clock, gate, started, jobs } = await busyWithPrefetched({ lockTTL: "2s" });
+    await clock.advance(499);
+    await turns();
+    expect((await store.getJob(jobs[2]?.id as string))?.status).toBe("running");
+    await clock.advance(1);
+    await until(async () => (await store.getJob(jobs[2]?.id as string))?.status === "pending");
+    await turns();
+    for (const job of [jobs[2], jobs[3], jobs[4]]) {
+      expect(await store.getJob(job?.id as string)).toMatchObject({
+        status: "pending",
+        retryCount: 0,
+        lockedBy: null,
+      });
+    }
+    gate.resolve();
+    await until(() => started.length === 5);
+    // Handed back with scheduledAt = now: job 4, never claimed, is ahead of them now.
+    expect(started).toEqual([0, 1, 4, 2, 3]);
+    await s.stop();
+  });
+
+  it("never starts a prefetched job that was cancelled while it waited", async () => {
+    const { s, store, gate, started, jobs } = await busyWithPrefetched();
+    const target = jobs[2]?.id as string;
+    expect((await s.cancel(target)).status).toBe("cancelled");
+    gate.resolve();
+    await until(() => started.length === 4);
+    await turns();
+    expect(started).toEqual([0, 1, 3, 4]);
+    expect((await store.getJob(target))?.status).toBe("cancelled");
+    await s.stop();
+  });
+
+  it("defaults to `workers` prefetched jobs and claims of max(workers + prefetch, 50); refuses a negative or fractional prefetch", () => {
+    expect(resolveOptions({ workers: 10 })).toMatchObject({ prefetch: 10, claimBatchSize: 50 });
+    expect(resolveOptions({ workers: 40 })).toMatchObject({ prefetch: 40, claimBatchSize: 80 });
+    expect(resolveOptions({ workers: 40, prefetch: 0 })).toMatchObject({ prefetch: 0, claimBatchSize: 50 });
+    for (const prefetch of [-1, 1.5, Number.NaN]) {
+      expect(() => resolveOptions({ prefetch })).toThrow(ConfigError);
+    }
+    try {
+      resolveOptions({ prefetch: -1 });
+    } catch (err) {
+      expect(err).toMatchObject({ code: "CONFIG_INVALID", field: "prefetch" });
+    }
+  });
+});
