@@ -766,7 +766,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    */
   async pauseQueue(name: string): Promise<QueueInfo> {
     const queue = this.input.name(name, "name");
-    return this.describeQueue(await this.bounded.updateQueue(queue, { paused: true }, new Date(this.now())));
+    const record = await this.bounded.updateQueue(queue, { paused: true }, new Date(this.now()));
+    // Jobs of the queue prefetched here are handed back rather than started.
+    this.pool.queuePaused(queue);
+    return this.describeQueue(record);
   }
 
   /**

@@ -3,6 +3,7 @@ import { resolveOptions } from "../src/config/options.js";
 import { ConfigError } from "../src/errors.js";
 import type { Job } from "../src/jobs/job.js";
 import type { MemoryStore } from "../src/memory/index.js";
+import { rateLimited } from "../src/retry/retry.js";
 import type { Duration } from "../src/time/duration.js";
 import { deferred, setup, turns, until } from "./helpers.js";
 
@@ -70,11 +71,13 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
    * One worker; job 0 ends at once (a run time of 0 ms), job 1 waits for `gate`: the claims made
    * meanwhile prefetch jobs 2 and 3, which wait here for the slot.
    */
-  async function busyWithPrefetched(options: { lockTTL?: Duration } = {}) {
+  async function busyWithPrefetched(options: { lockTTL?: Duration; lockRefresh?: Duration } = {}) {
     const ctx = setup({
       workers: 1,
       prefetch: 2,
-      ...(options.lockTTL ? { distributed: { lockTTL: options.lockTTL, lockRefresh: "500ms" } } : {}),
+      ...(options.lockTTL
+        ? { distributed: { lockTTL: options.lockTTL, lockRefresh: options.lockRefresh ?? "500ms" } }
+        : {}),
     });
     const gate = deferred();
     const started: number[] = [];
@@ -135,6 +138,78 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     await until(() => started.length === 5);
     // Handed back with scheduledAt = now: job 4, never claimed, is ahead of them now.
     expect(started).toEqual([0, 1, 4, 2, 3]);
+    await s.stop();
+  });
+
+  it("waits at most half of lockTTL - lockRefresh, so that the lease of its claim still holds when renewals reach it", async () => {
+    // lockTTL 4 s, lockRefresh 3.5 s: a job claimed just after a renewal and started just before
+    // the next would be renewed only 3.5 s after it started; it may wait 250 ms, not 1 s.
+    const { s, store, clock, gate, started, jobs } = await busyWithPrefetched({
+      lockTTL: "4s",
+      lockRefresh: "3500ms",
+    });
+    await clock.advance(249);
+    await turns();
+    expect((await store.getJob(jobs[2]?.id as string))?.status).toBe("running");
+    await clock.advance(1);
+    await until(async () => (await store.getJob(jobs[2]?.id as string))?.status === "pending");
+    gate.resolve();
+    await until(() => started.length === 5);
+    await s.stop();
+  });
+
+  it("prefetches nothing when lockTTL - lockRefresh leaves under 2 ms to wait", async () => {
+    const { s, store } = setup({
+      workers: 1,
+      prefetch: 5,
+      distributed: { lockTTL: "1000ms", lockRefresh: "999ms" },
+    });
+    const limits = recordClaims(store);
+    let ran = 0;
+    s.register("quick", async () => {
+      ran++;
+    });
+    await enqueueNumbered(s, "quick", 10);
+    await s.start();
+    await until(() => ran === 10);
+    await s.stop();
+    for (const limit of limits) expect(limit).toBeLessThanOrEqual(1);
+  });
+
+  it("hands the prefetched jobs of a queue back when a handler here pushes the queue back (rateLimited)", async () => {
+    const { s, store } = setup({ workers: 1, prefetch: 2 });
+    const gate = deferred();
+    const started: number[] = [];
+    s.register<{ i: number }>("job", async (job) => {
+      started.push(job.payload.i);
+      if (job.payload.i === 1) {
+        await gate.promise;
+        throw rateLimited("5s", { scope: "queue" });
+      }
+    });
+    const jobs = await enqueueNumbered(s, "job", 4);
+    await s.start();
+    await until(async () => (await store.getJob(jobs[3]?.id as string))?.status === "running");
+    expect(started).toEqual([0, 1]);
+    gate.resolve();
+    await until(async () => (await store.getJob(jobs[3]?.id as string))?.status === "pending");
+    await turns();
+    // Held back with the queue: none of them started.
+    expect(started).toEqual([0, 1]);
+    expect(await store.getJob(jobs[2]?.id as string)).toMatchObject({ status: "pending", retryCount: 0 });
+    await s.stop();
+  });
+
+  it("hands the prefetched jobs of a queue back when pauseQueue() is called here", async () => {
+    const { s, store, gate, started, jobs } = await busyWithPrefetched();
+    await s.pauseQueue("default");
+    expect(await store.getJob(jobs[2]?.id as string)).toMatchObject({ status: "pending", retryCount: 0 });
+    gate.resolve();
+    await until(async () => (await store.getJob(jobs[1]?.id as string))?.status === "completed");
+    await turns();
+    expect(started).toEqual([0, 1]);
+    await s.resumeQueue("default");
+    await until(() => started.length === 5);
     await s.stop();
   });
 

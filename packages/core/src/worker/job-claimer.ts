@@ -160,12 +160,13 @@ export class JobClaimer {
    */
   private prefetchRoom(): number {
     const { prefetch, queueConcurrency } = this.options;
-    if (prefetch === 0 || this.avgRunMs === null || this.avgClaimMs === null) return 0;
+    if (prefetch === 0 || this.avgRunMs === null || this.avgClaimMs === null || this.maxWait() < 1) return 0;
     if (Object.keys(queueConcurrency).length > 0) return 0;
     // Little's law: `workers` slots each free up once per average run time.
     const expected =
       this.avgRunMs === 0 ? prefetch : Math.floor((this.options.workers * this.avgClaimMs) / this.avgRunMs);
-    return Math.max(0, Math.min(prefetch - this.waiting.length, expected));
+    // The claim's limit already counts the jobs waiting (see free()).
+    return Math.max(0, Math.min(prefetch, expected));
   }
 
   /**
@@ -221,9 +222,30 @@ export class JobClaimer {
     if (this.waiting.length === 0) this.clearWaitTimer();
   }
 
-  /** How long a prefetched job may wait for a slot (ms). */
+  /**
+   * How long a prefetched job may wait for a slot (ms): {@link PREFETCH_MAX_WAIT_MS}, at most a
+   * quarter of `lockTTL`, and at most half of `lockTTL - lockRefresh`, so that the lease it got at
+   * its claim is still held when the renewals of running jobs (every `lockRefresh`) first reach
+   * it. Below 1 ms, nothing is prefetched.
+   */
   private maxWait(): number {
-    return Math.max(1, Math.min(PREFETCH_MAX_WAIT_MS, Math.floor(this.options.distributed.lockTTL / 4)));
+    const { lockTTL, lockRefresh } = this.options.distributed;
+    return Math.min(PREFETCH_MAX_WAIT_MS, Math.floor(lockTTL / 4), Math.floor((lockTTL - lockRefresh) / 2));
+  }
+
+  /** Hands back to the queue, at once, the prefetched jobs `match` picks (`why` is logged). */
+  handBack(match: (job: Job) => boolean, why: string): void {
+    const picked: Job[] = [];
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const waiting = this.waiting[i] as { job: Job };
+      if (match(waiting.job)) {
+        picked.unshift(waiting.job);
+        this.waiting.splice(i, 1);
+      }
+    }
+    if (picked.length === 0) return;
+    if (this.waiting.length === 0) this.clearWaitTimer();
+    this.outcomes.release(picked.map(refOf), why);
   }
 
   private armWaitTimer(): void {
@@ -247,11 +269,14 @@ export class JobClaimer {
     const limit = this.options.clock.now() - this.maxWait();
     let stale = 0;
     while (stale < this.waiting.length && (this.waiting[stale] as { since: number }).since <= limit) stale++;
-    const refs = this.waiting.splice(0, stale).map((w) => refOf(w.job));
-    this.outcomes.release(refs, "prefetched, but no slot was free in time");
-    // The jobs running here take longer than the ones that ended: prefetch no more until shorter
-    // runs bring the average down again.
-    this.avgRunMs = Math.max(this.avgRunMs ?? 0, this.maxWait());
+    if (stale > 0) {
+      const refs = this.waiting.splice(0, stale).map((w) => refOf(w.job));
+      this.outcomes.release(refs, "prefetched, but no slot was free in time");
+      // The jobs running here take longer than the ones that ended: prefetch no more until
+      // shorter runs bring the average down again.
+      this.avgRunMs = Math.max(this.avgRunMs ?? 0, this.maxWait());
+    }
+    // Armed for the job that is now the oldest (the one it was armed for may have started).
     this.armWaitTimer();
   }
 

@@ -30,6 +30,11 @@ export class Outcomes {
     private readonly onRequeued: () => void,
     /** Counts completed and failed attempts for the throughput history. */
     private readonly throughput?: { completed(queue: string): void; failed(queue: string): void },
+    /**
+     * Called, before the store is told, when a handler pushed back its job's queue (`group`
+     * null) or group (a handler's `rateLimited`).
+     */
+    private readonly onPushedBack: (queue: string, group: string | null) => void = () => {},
   ) {
     this.acks = new AckBatcher(store, options);
   }
@@ -106,6 +111,7 @@ export class Outcomes {
     const { logger } = this.options;
     const job = running.job;
     const scope = err.scope === "group" && job.group !== null ? "group" : "queue";
+    this.onPushedBack(job.queue, scope === "group" ? job.group : null);
     try {
       const applied = await this.store.rateLimitJob(running.ref, {
         now: new Date(now),

@@ -34,7 +34,19 @@ export class WorkerPool {
     /** Counts completed and failed attempts for the throughput history. */
     throughput?: { completed(queue: string): void; failed(queue: string): void },
   ) {
-    this.outcomes = new Outcomes(store, options, handlers, hooks, () => this.wake(), throughput);
+    this.outcomes = new Outcomes(
+      store,
+      options,
+      handlers,
+      hooks,
+      () => this.wake(),
+      throughput,
+      (queue, group) =>
+        this.claimer.handBack(
+          (job) => job.queue === queue && (group === null || job.group === group),
+          group === null ? "its queue was pushed back" : "its group was pushed back",
+        ),
+    );
     this.executor = new JobExecutor(store, options, handlers, hooks, unhandled, this.outcomes, (startedAt) =>
       this.claimer.slotFreed(startedAt),
     );
@@ -83,6 +95,11 @@ export class WorkerPool {
   /** See {@link JobClaimer.enqueueClaimed}. */
   enqueueClaimed(claim: ClaimOptions, claimed: readonly Job[]): void {
     this.claimer.enqueueClaimed(claim, claimed);
+  }
+
+  /** Hands the prefetched jobs of `queue` back to the queue at once (it was paused). */
+  queuePaused(queue: string): void {
+    this.claimer.handBack((job) => job.queue === queue, "its queue was paused");
   }
 
   /** Aborts a job running here because it was cancelled; frees its slot. Returns whether it ran here. */
