@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../src/config/options.js";
 import { ConfigError } from "../src/errors.js";
 import type { Job } from "../src/jobs/job.js";
-import type { MemoryStore } from "../src/memory/index.js";
+import { MemoryStore } from "../src/memory/index.js";
 import { rateLimited } from "../src/retry/retry.js";
 import type { Duration } from "../src/time/duration.js";
 import { deferred, setup, turns, until } from "./helpers.js";
@@ -225,10 +225,19 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     await s.stop();
   });
 
-  it("defaults to `workers` prefetched jobs and claims of max(workers + prefetch, 50); refuses a negative or fractional prefetch", () => {
+  it("defaults to `workers` prefetched jobs, claims of max(workers, 50), or max(workers + prefetch, 50) on a store with large claims; refuses a negative or fractional prefetch", () => {
     expect(resolveOptions({ workers: 10 })).toMatchObject({ prefetch: 10, claimBatchSize: 50 });
-    expect(resolveOptions({ workers: 40 })).toMatchObject({ prefetch: 40, claimBatchSize: 80 });
-    expect(resolveOptions({ workers: 40, prefetch: 0 })).toMatchObject({ prefetch: 0, claimBatchSize: 50 });
+    expect(resolveOptions({ workers: 80 })).toMatchObject({ prefetch: 80, claimBatchSize: 80 });
+    const store = new MemoryStore();
+    expect(resolveOptions({ workers: 40, store })).toMatchObject({ prefetch: 40, claimBatchSize: 50 });
+    const large = Object.assign(new MemoryStore(), {
+      capabilities: { ...store.capabilities, largeClaims: true },
+    });
+    expect(resolveOptions({ workers: 40, store: large })).toMatchObject({ prefetch: 40, claimBatchSize: 80 });
+    expect(resolveOptions({ workers: 40, prefetch: 0, store: large })).toMatchObject({
+      prefetch: 0,
+      claimBatchSize: 50,
+    });
     for (const prefetch of [-1, 1.5, Number.NaN]) {
       expect(() => resolveOptions({ prefetch })).toThrow(ConfigError);
     }

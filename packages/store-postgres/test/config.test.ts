@@ -183,7 +183,7 @@ describe("poolMode and listenConnectionString", () => {
       new PostgresStore({ connectionString: POSTGRES_URL, notify: false }),
     ];
     for (const store of stores)
-      expect(store.capabilities).toEqual({ transactions: true, pushedEvents: false });
+      expect(store.capabilities).toEqual({ transactions: true, pushedEvents: false, largeClaims: true });
     await Promise.all(stores.map((store) => store.close()));
   });
 

@@ -86,7 +86,11 @@ export interface SchedulerOptions<Tx = unknown> {
   storeTimeout?: Duration;
   /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
   maxLeaseRecoveries?: number;
-  /** Most jobs claimed in one store call; default `max(workers + prefetch, 50)`. */
+  /**
+   * Most jobs claimed in one store call; default `max(workers, 50)`, or `max(workers + prefetch,
+   * 50)` on a store whose claims cost mostly per call (`store.capabilities.largeClaims`, e.g.
+   * PostgreSQL).
+   */
   claimBatchSize?: number;
   /**
    * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `workers`; `0`
@@ -444,7 +448,11 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
     maxLeaseRecoveries: positiveInt(options.maxLeaseRecoveries, 3, "maxLeaseRecoveries", 0),
     storeTimeout,
-    claimBatchSize: positiveInt(options.claimBatchSize, Math.max(workers + prefetch, 50), "claimBatchSize"),
+    claimBatchSize: positiveInt(
+      options.claimBatchSize,
+      Math.max(workers + (options.store?.capabilities.largeClaims === true ? prefetch : 0), 50),
+      "claimBatchSize",
+    ),
     prefetch,
     idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
     random: options.random ?? Math.random,
