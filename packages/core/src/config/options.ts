@@ -95,11 +95,13 @@ export interface SchedulerOptions<Tx = unknown> {
   /**
    * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `workers`; `0`
    * claims only for free slots). A claim asks for more than the free slots only while jobs end
-   * quickly: at most as many as ended during the previous claim's round trip, so the next jobs are
-   * in hand when slots free up instead of one round trip later (the local queue of
-   * graphile-worker, RabbitMQ's prefetch count). A job that waits longer than `min(1s, lockTTL / 4)`
-   * goes back to the queue; waiting jobs go back at `stop()`. Off while a queue has a
-   * per-instance cap (`queues: { name: { concurrency } }`).
+   * quickly: as many as are expected to end during its round trip (Little's law over moving
+   * averages of run and claim times), so the next jobs are in hand when slots free up instead of
+   * one round trip later (the local queue of graphile-worker, RabbitMQ's prefetch count). Waiting
+   * jobs go back to the queue, no retry used, at `stop()`, on `pauseQueue()` here, on a handler's
+   * `rateLimited` for their queue or group, and after waiting the least of 1 s, `lockTTL / 4` and
+   * `(lockTTL - lockRefresh) / 2` (ms). Off while a queue has a per-instance cap
+   * (`queues: { name: { concurrency } }`).
    */
   prefetch?: number;
   /** Job ids; default time-ordered UUIDv7. */

@@ -15,14 +15,18 @@ import { refOf } from "./running-job.js";
  */
 export const BLOCKED_RETRY_MS = 100;
 
-/** The longest a prefetched job waits here for a free slot before it goes back to the queue (ms; at most `lockTTL / 4`). */
+/**
+ * The longest a prefetched job waits here for a free slot before it goes back to the queue (ms;
+ * less when `lockTTL` is short, see `JobClaimer.maxWait`).
+ */
 export const PREFETCH_MAX_WAIT_MS = 1_000;
 
 /** The weight of the newest sample in the moving averages of run and claim times. */
 const EWMA_WEIGHT = 0.2;
 
 /**
- * The claim loop (River's producer): claims due jobs in batches of at most the free slots, and
+ * The claim loop (River's producer): claims due jobs in batches of at most the free slots (plus,
+ * while jobs end quickly, some that wait here for a slot: the `prefetch` option), and
  * sleeps until the next claimable job is due, a wake-up arrives, or `pollInterval` passes. Claims
  * ask only for the job names registered here. A failed claim is retried with a backoff of 100 ms
  * doubling up to 30 s; a closed store ends the loop for good.
@@ -192,13 +196,21 @@ export class JobClaimer {
    * Returns whether it was waiting here.
    */
   dropWaiting(id: string, attempt?: number): boolean {
-    const at = this.waiting.findIndex(
-      (w) => w.job.id === id && (attempt === undefined || w.job.attempt === attempt),
-    );
-    if (at < 0) return false;
-    this.waiting.splice(at, 1);
+    return this.take((job) => job.id === id && (attempt === undefined || job.attempt === attempt)).length > 0;
+  }
+
+  /** Removes from the waiting jobs those `match` picks, and returns them in claim order. */
+  private take(match: (job: Job) => boolean): Job[] {
+    const taken: Job[] = [];
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const waiting = this.waiting[i] as { job: Job };
+      if (match(waiting.job)) {
+        taken.unshift(waiting.job);
+        this.waiting.splice(i, 1);
+      }
+    }
     if (this.waiting.length === 0) this.clearWaitTimer();
-    return true;
+    return taken;
   }
 
   /** Starts a claimed job if a slot is free (after the prefetched ones), else keeps it waiting. */
@@ -235,17 +247,7 @@ export class JobClaimer {
 
   /** Hands back to the queue, at once, the prefetched jobs `match` picks (`why` is logged). */
   handBack(match: (job: Job) => boolean, why: string): void {
-    const picked: Job[] = [];
-    for (let i = this.waiting.length - 1; i >= 0; i--) {
-      const waiting = this.waiting[i] as { job: Job };
-      if (match(waiting.job)) {
-        picked.unshift(waiting.job);
-        this.waiting.splice(i, 1);
-      }
-    }
-    if (picked.length === 0) return;
-    if (this.waiting.length === 0) this.clearWaitTimer();
-    this.outcomes.release(picked.map(refOf), why);
+    this.outcomes.release(this.take(match).map(refOf), why);
   }
 
   private armWaitTimer(): void {
