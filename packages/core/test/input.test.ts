@@ -50,6 +50,9 @@ describe("job timeouts", () => {
   });
 
   it("longer than 2^53 - 1 ms are refused, naming the field", async () => {
+    // Strings too, from their exact value (parseDuration rounds them to the nearest ms).
+    expect([parseTimeout("1.4ms"), parseTimeout("0.0015s"), parseTimeout("2ms")]).toEqual([2, 2, 2]);
+    expect(parseDuration("1.4ms")).toBe(1);
     expect(() => parseTimeout(2 ** 53, "timeout")).toThrow(/^timeout: expected at most 9007199254740991 ms/);
     const { s } = setup();
     await expect(s.enqueue({ name: "x", timeout: 1e21 })).rejects.toMatchObject({

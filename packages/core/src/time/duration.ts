@@ -37,6 +37,12 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
  * @throws InvalidArgumentError when the value is not a finite non-negative duration.
  */
 export function parseDuration(value: Duration | string, field = "duration"): number {
+  // A number of milliseconds is kept as given; a string's sum of parts, to the nearest ms.
+  return typeof value === "number" ? durationMs(value, field) : Math.round(durationMs(value, field));
+}
+
+/** The milliseconds of `value`, unrounded (see {@link parseDuration} for the rules and errors). */
+function durationMs(value: Duration | string, field: string): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       throw new InvalidArgumentError(field, `expected a non-negative number of milliseconds, got ${value}`);
@@ -79,7 +85,7 @@ export function parseDuration(value: Duration | string, field = "duration"): num
       `${describeValue(value)} is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
     );
   }
-  return Math.round(total);
+  return total;
 }
 
 /** The longest job timeout: the largest whole number of milliseconds a JavaScript number holds exactly (about 285,000 years). */
@@ -95,7 +101,8 @@ export const MAX_JOB_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
  *   duration (see {@link parseDuration}) or is longer than {@link MAX_JOB_TIMEOUT_MS}.
  */
 export function parseTimeout(value: Duration | string, field = "timeout"): number {
-  const ms = Math.ceil(parseDuration(value, field));
+  // Rounded up from the exact value: a string such as "1.4ms" must not become a shorter limit.
+  const ms = Math.ceil(durationMs(value, field));
   if (ms > MAX_JOB_TIMEOUT_MS) {
     throw new InvalidArgumentError(
       field,
