@@ -1,0 +1,145 @@
+import { newJob } from "@sched/testing/conformance";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { POSTGRES_URL, TestSchemas } from "./helpers.js";
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+
+const T0 = new Date("2030-01-01T00:00:00.000Z");
+
+/**
+ * The plans auto_explain logs for the statements run inside the functions called by `calls`, run
+ * in order on one connection (the plans of one connection are what plpgsql caches).
+ */
+async function nestedPlans(calls: Array<[string, unknown[]]>): Promise<string[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  const plans: string[] = [];
+  client.on("notice", (notice) => {
+    if (notice.message?.includes("Query Text:")) plans.push(notice.message);
+  });
+  try {
+    await client.query("LOAD 'auto_explain'");
+    await client.query(
+      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_verbose = on; SET client_min_messages = log",
+    );
+    for (const [sql, values] of calls) await client.query(sql, values);
+  } finally {
+    await client.end();
+  }
+  return plans;
+}
+
+/** `count` waiting jobs of one name, inserted through the store; then the table is analysed. */
+async function seeded(count: number): Promise<string> {
+  const schema = await schemas.migrated("sched_stmt_plans");
+  const store = schemas.store(schema);
+  try {
+    await store.createJobs(
+      Array.from({ length: count }, () => newJob({ name: "a", createdAt: T0, scheduledAt: T0 })),
+    );
+  } finally {
+    await store.close();
+  }
+  // Statistics taken while no job runs: the partial indexes of running jobs look empty.
+  await schemas.admin.query(`ANALYZE "${schema}".scheduler_jobs`);
+  return schema;
+}
+
+describe("the plans of enqueues and completions (migration 011)", () => {
+  it("plans the insert of new jobs once per connection (a generic plan)", async () => {
+    const schema = await seeded(0);
+    const insert = `SELECT "${schema}".scheduler_create_jobs($1, NULL)`;
+    const calls: Array<[string, unknown[]]> = [1, 2, 3].map((i) => [
+      insert,
+      [JSON.stringify([{ ...jobJson(`job-${i}`) }])],
+    ]);
+    const plans = (await nestedPlans(calls)).filter((plan) => plan.includes("WITH inserted AS"));
+    expect(plans).toHaveLength(3);
+    for (const plan of plans) {
+      // A generic plan shows the function's variables as parameters ($n), a custom plan their values.
+      expect(plan).toMatch(/json_typeof\(\$1\)/);
+      expect(plan).not.toContain("job-");
+    }
+    const { rows } = await schemas.admin.query(
+      `SELECT id, status FROM "${schema}".scheduler_jobs ORDER BY id`,
+    );
+    expect(rows).toEqual([1, 2, 3].map((i) => ({ id: `job-${i}`, status: "pending" })));
+  });
+
+  for (const remove of [false, true]) {
+    const fn = remove ? "complete_and_remove_jobs" : "complete_jobs";
+    it(`${fn}: finds each job by primary key in a generic plan, even when statistics say no job runs`, async () => {
+      const schema = await seeded(300);
+      const store = schemas.store(schema);
+      let claimed: Awaited<ReturnType<typeof store.claimDueJobs>>;
+      try {
+        claimed = await store.claimDueJobs({
+          now: T0,
+          limit: 300,
+          lockedUntil: new Date(T0.getTime() + 60_000),
+          workerId: "w1",
+          queues: null,
+          names: null,
+        });
+      } finally {
+        await store.close();
+      }
+      expect(claimed).toHaveLength(300);
+      const args = remove ? "$1, $2, $3, $4" : "$5, $1, $2, $3, $4";
+      const sql = `SELECT * FROM "${schema}".scheduler_${fn}(${args})`;
+      const calls: Array<[string, unknown[]]> = [0, 1, 2].map((k) => {
+        const part = claimed.slice(k * 100, (k + 1) * 100);
+        // The third batch holds the wrong holder: fenced off, nothing changes.
+        const holder = k === 2 ? "w2" : "w1";
+        const values: unknown[] = [
+          part.map((job) => job.id),
+          part.map((job) => job.queue),
+          part.map((job) => job.attempt),
+          part.map(() => holder),
+        ];
+        return [sql, remove ? values : [...values, T0]];
+      });
+      const plans = (await nestedPlans(calls)).filter((plan) =>
+        plan.includes(remove ? "DELETE FROM" : "SET status = 'completed'"),
+      );
+      expect(plans).toHaveLength(3);
+      for (const plan of plans) {
+        expect(plan).toContain("Index Scan using scheduler_jobs_pkey");
+        expect(plan).not.toMatch(/jobs_lease|jobs_running_group|Hash Join|Merge Join|Seq Scan/);
+        expect(plan).not.toContain(claimed[0]?.id);
+      }
+      const { rows } = await schemas.admin.query(
+        `SELECT status, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY status ORDER BY status`,
+      );
+      expect(rows).toEqual(
+        remove
+          ? [{ status: "running", n: 100 }]
+          : [
+              { status: "completed", n: 200 },
+              { status: "running", n: 100 },
+            ],
+      );
+    });
+  }
+});
+
+/** One new job as a JSON object of new_job_rows() (009_direct_start.sql). */
+function jobJson(id: string): Record<string, unknown> {
+  return {
+    id,
+    name: "a",
+    queue: "default",
+    status: "pending",
+    priority: 0,
+    payload: {},
+    metadata: {},
+    max_retries: 0,
+    timeout_ms: 1000,
+    scheduled_at: T0.toISOString(),
+    created_at: T0.toISOString(),
+    unique_key: null,
+    group_key: null,
+  };
+}
