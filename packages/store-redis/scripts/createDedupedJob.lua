@@ -11,7 +11,6 @@
 -- { 'unique', key, holderId } / { 'duplicate-id', id }.
 -- @include queue
 -- @include events
-local DEDUPE = base .. 'dedupe'
 local JOB = 7
 local token = ARGV[6]
 local now, mode, dedupeKey, ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])

@@ -41,8 +41,11 @@ export interface RedisStoreOptions {
   /** Database number for a client created from `url`. */
   db?: number;
   /**
-   * Expiry set on the hash of a finished (completed, dead, cancelled) job, a safety net should
-   * `cleanup` never run; it must exceed your longest retention. Default `"720h"` (30 days); `0` disables it.
+   * The age of a finished job past which it goes even if `cleanup` never runs (a safety net; it
+   * must exceed your longest retention): a dead or cancelled job's hash expires after it, and each
+   * completion of a queue deletes that queue's completed jobs older than it (as many as it
+   * completed and 10 more, with their listing entries and counts). A duration (string or ms),
+   * rounded up to whole seconds. Default `"720h"` (30 days); `0` disables it.
    */
   finishedJobTtl?: Duration;
   /**

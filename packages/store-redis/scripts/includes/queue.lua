@@ -191,14 +191,22 @@ local function appendFailure(key, attempt, message, now, maxHistory)
   redis.call('HSET', key, 'history', cjson.encode(history))
 end
 
--- A finished job keeps its hash until cleanup; the TTL is a safety net should cleanup never run.
--- `from` is the status it leaves (already uncounted by the caller), `createdAt` its listing score.
--- finishHash is the job's own part: its hash. finish() also puts the job in `zset` and in the
--- listing index of `status`, and counts it.
+-- A finished job keeps its hash until cleanup. The safety net should cleanup never run
+-- (finishedJobTtl, `ttl` seconds, 0 for none): a dead or cancelled job's hash expires after it; a
+-- completed job is deleted by a later completion in its queue (see deleteFinished), which costs a
+-- completion no EXPIRE per job. `from` is the status it leaves (already uncounted by the caller),
+-- `createdAt` its listing score. finishHash is the job's own part: its hash. finish() also puts
+-- the job in `zset` and in the listing index of `status`, and counts it.
 local function finishHash(key, status, now, ttl)
   redis.call('HSET', key, 'status', status, 'completedAt', now)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
+end
+-- finishHash for a completion, one command per job: lockedUntil and lockedBy stay in the hash,
+-- where only a running job's are read (holds() checks the status first; decodeJob in
+-- src/job-codec.ts gives them as null for any other status), and nothing expires (see above).
+local function completeHash(key, now)
+  redis.call('HSET', key, 'status', 'completed', 'completedAt', now)
 end
 local function finish(key, id, from, status, zset, now, ttl, createdAt)
   finishHash(key, status, now, ttl)
@@ -273,4 +281,34 @@ local function applyInsert(plan)
   end
   for status, n in pairs(added) do count(status, n) end
   return inserted
+end
+
+-- Deduplication windows (see createDedupedJob.lua): key -> JSON [jobId, openedAt, expiresAt, mode].
+local DEDUPE = base .. 'dedupe'
+-- A deleted job's deduplication window goes with it once it can no longer hold anything back: a
+-- debounce window, or a throttle window that closed before `cutoff`.
+local function dropWindow(id, cutoff)
+  local dedupeKey = redis.call('HGET', jobKey(id), 'dedupeKey')
+  if not dedupeKey then return end
+  local stored = redis.call('HGET', DEDUPE, dedupeKey)
+  if not stored then return end
+  local window = cjson.decode(stored)
+  if window[1] == id and (window[4] == 'debounce' or tonumber(window[3]) < tonumber(cutoff)) then
+    redis.call('HDEL', DEDUPE, dedupeKey)
+  end
+end
+-- Deletes up to `limit` jobs of final status `status` (its zset `zset`, scored by completedAt)
+-- that finished before `cutoff` (epoch ms), with their listing entries, deduplication windows and
+-- count. A job whose hash already expired still leaves its indexes here. Returns how many.
+local function deleteFinished(zset, status, cutoff, limit)
+  local ids = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. cutoff, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    dropWindow(id, cutoff)
+    redis.call('DEL', jobKey(id))
+    redis.call('ZREM', CREATED, id)
+    redis.call('ZREM', listedKey(status), id)
+    redis.call('ZREM', zset, id)
+  end
+  if #ids > 0 then count(status, -#ids) end
+  return #ids
 end
