@@ -6,7 +6,7 @@
 --     and planning cost more than running them for small batches: enqueueing one job, 0.29 ms to
 --     parse and 0.69-1.06 ms to plan against 0.37 ms to run; completing a batch of about 150
 --     jobs, 0.66 ms to parse and plan against 3.8 ms to run. They move unchanged into
---     create_jobs(), complete_jobs() and complete_and_remove_jobs(), whose plans are generic
+--     create_jobs(), complete_jobs() and remove_completed_jobs(), whose plans are generic
 --     (plan_cache_mode = force_generic_plan, as claim_jobs_all_queues in
 --     010_generic_claim_plans.sql): made once per connection and kept until the tables'
 --     statistics change. A generic plan does not know the batch size, so the completions are kept
@@ -90,7 +90,7 @@ $complete_jobs$;
 
 -- Deletes the jobs of the refs whose lease they hold, fenced as complete_jobs(). Returns the refs
 -- deleted.
-CREATE FUNCTION "{{schema}}"."{{prefix}}complete_and_remove_jobs"(
+CREATE FUNCTION "{{schema}}"."{{prefix}}remove_completed_jobs"(
   ids text[],
   queues text[],
   attempts integer[],
@@ -102,7 +102,7 @@ SET enable_bitmapscan = off
 SET enable_hashjoin = off
 SET enable_mergejoin = off
 SET plan_cache_mode = force_generic_plan
-AS $complete_and_remove$
+AS $remove_completed$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
@@ -113,6 +113,6 @@ BEGIN
       ELSE false END
   RETURNING j.id, j.queue, j.attempt, ref.locked_by;
 END
-$complete_and_remove$;
+$remove_completed$;
 
 INSERT INTO "{{schema}}"."{{prefix}}migrations" (version, name) VALUES (11, '011_cached_statement_plans');

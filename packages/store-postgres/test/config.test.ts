@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, createSchedulerFromEnv } from "@sched/core";
 import { waitFor } from "@sched/testing";
 import pg from "pg";
@@ -84,6 +87,22 @@ describe("identifiers", () => {
       unsubscribe();
       await store.close();
     }
+  });
+
+  it("names no table, index or function longer than 63 bytes with the longest prefix", () => {
+    const dir = fileURLToPath(new URL("../migrations/", import.meta.url));
+    const names = new Set<string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql"))) {
+      for (const match of readFileSync(join(dir, file), "utf8").matchAll(
+        /"\{\{prefix\}\}([A-Za-z0-9_]+)"/g,
+      )) {
+        names.add(match[1] as string);
+      }
+    }
+    expect(names.size).toBeGreaterThan(40);
+    const longest = `p${"y".repeat(39)}`;
+    const tooLong = [...names].filter((name) => Buffer.byteLength(longest + name) > 63);
+    expect(tooLong).toEqual([]);
   });
 
   it("rejects both a pool and a connection string, and a pool that is not a pool", () => {

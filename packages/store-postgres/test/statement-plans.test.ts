@@ -69,7 +69,7 @@ describe("the plans of enqueues and completions (migration 011)", () => {
   });
 
   for (const remove of [false, true]) {
-    const fn = remove ? "complete_and_remove_jobs" : "complete_jobs";
+    const fn = remove ? "remove_completed_jobs" : "complete_jobs";
     it(`${fn}: finds each job by primary key in a generic plan, even when statistics say no job runs`, async () => {
       const schema = await seeded(300);
       const store = schemas.store(schema);

@@ -69,8 +69,6 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
   };
   const id = field("id");
   if (id === null) return null;
-  const status = field("status") as JobStatus;
-  const running = status === "running";
   const history = JSON.parse(field("history") ?? "[]") as Array<{
     attempt: number;
     error: string;
@@ -90,15 +88,14 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
     startedAt: dateOrNull(field("startedAt")),
     completedAt: dateOrNull(field("completedAt")),
     error: field("error"),
-    status,
+    status: field("status") as JobStatus,
     metadata: JSON.parse(field("metadata") as string) as Record<string, string>,
     uniqueKey: field("uniqueKey"),
     group: field("group"),
     attempt: Number(field("attempt")),
     lostLeases: Number(field("lostLeases")),
-    // A completion leaves the lease's fields in the hash (completeJobs.lua): only a running job has one.
-    lockedUntil: running ? dateOrNull(field("lockedUntil")) : null,
-    lockedBy: running ? field("lockedBy") : null,
+    lockedUntil: dateOrNull(field("lockedUntil")),
+    lockedBy: field("lockedBy"),
     // cjson encodes an empty table as {}; a stored history is never empty once written, but be safe.
     history: Array.isArray(history)
       ? history.map(

@@ -44,8 +44,10 @@ export interface RedisStoreOptions {
    * The age of a finished job past which it goes even if `cleanup` never runs (a safety net; it
    * must exceed your longest retention): a dead or cancelled job's hash expires after it, and each
    * completion of a queue deletes that queue's completed jobs older than it (as many as it
-   * completed and 10 more, with their listing entries and counts). A duration (string or ms),
-   * rounded up to whole seconds. Default `"720h"` (30 days); `0` disables it.
+   * completed and 10 more, with their listing entries and counts; measured on the completing
+   * instance's clock; the shortest non-zero value among the instances completing a queue's jobs
+   * applies). A duration (string or ms), rounded up to whole seconds. Default `"720h"` (30 days);
+   * `0` disables it.
    */
   finishedJobTtl?: Duration;
   /**

@@ -202,11 +202,10 @@ local function finishHash(key, status, now, ttl)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
--- finishHash for a completion, one command per job: lockedUntil and lockedBy stay in the hash,
--- where only a running job's are read (holds() checks the status first; decodeJob in
--- src/job-codec.ts gives them as null for any other status), and nothing expires (see above).
+-- finishHash for a completion: nothing expires (see above).
 local function completeHash(key, now)
   redis.call('HSET', key, 'status', 'completed', 'completedAt', now)
+  redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
 end
 local function finish(key, id, from, status, zset, now, ttl, createdAt)
   finishHash(key, status, now, ttl)
