@@ -1,35 +1,15 @@
 import { newJob } from "@sched/testing/conformance";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { POSTGRES_URL, TestSchemas } from "./helpers.js";
+import { nestedPlans, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 
-/**
- * The plans auto_explain logs for the statements run inside the claim functions when `sql` is run
- * `times` times on one connection (the plans of one connection are what plpgsql caches).
- */
-async function nestedPlans(sql: string, values: unknown[], times: number): Promise<string[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  const plans: string[] = [];
-  client.on("notice", (notice) => {
-    if (notice.message?.includes("Query Text:")) plans.push(notice.message);
-  });
-  try {
-    await client.query("LOAD 'auto_explain'");
-    await client.query(
-      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log",
-    );
-    for (let i = 0; i < times; i++) await client.query(sql, values);
-  } finally {
-    await client.end();
-  }
-  return plans;
-}
+/** The plans of `sql` run `times` times on one connection (see nestedPlans). */
+const repeatedPlans = (sql: string, values: unknown[], times: number) =>
+  nestedPlans(Array.from({ length: times }, () => [sql, values] as const));
 
 /** The plans of the claim's UPDATE among `plans`. */
 const updates = (plans: string[]) => plans.filter((plan) => plan.includes("SET status = 'running'"));
@@ -50,7 +30,7 @@ describe("the plans of claims (migration 010)", () => {
     const claim = `SELECT id FROM "${schema}".scheduler_claim_due_jobs($1, 5, $2, 'w1', NULL, $3)`;
     const lease = new Date(T0.getTime() + 60_000);
     for (const names of [["a"], ["a", "b"], null]) {
-      const plans = updates(await nestedPlans(claim, [T0, lease, names], 3));
+      const plans = updates(await repeatedPlans(claim, [T0, lease, names], 3));
       expect(plans).toHaveLength(3);
       for (const plan of plans) {
         // A generic plan shows the function's variables as parameters ($n), a custom plan their values.
@@ -74,7 +54,7 @@ describe("the plans of claims (migration 010)", () => {
     }
     const claim = `SELECT id FROM "${schema}".scheduler_claim_due_jobs($1, 5, $2, 'w1', $3, $4)`;
     const plans = updates(
-      await nestedPlans(claim, [T0, new Date(T0.getTime() + 60_000), ["default"], ["a"]], 2),
+      await repeatedPlans(claim, [T0, new Date(T0.getTime() + 60_000), ["default"], ["a"]], 2),
     );
     expect(plans).toHaveLength(2);
     for (const plan of plans) expect(plan).toMatch(/scheduled_at <= '2030-01-01/);

@@ -72,3 +72,27 @@ export async function isListening(admin: pg.Pool, applicationName: string): Prom
   );
   return (rows[0]?.n ?? 0) > 0;
 }
+
+/**
+ * The plans auto_explain logs (as notices, verbose) for the statements run inside the functions
+ * that `calls` call, run in order on one new connection: the plans of one connection are what
+ * plpgsql caches.
+ */
+export async function nestedPlans(calls: ReadonlyArray<readonly [string, unknown[]]>): Promise<string[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  const plans: string[] = [];
+  client.on("notice", (notice) => {
+    if (notice.message?.includes("Query Text:")) plans.push(notice.message);
+  });
+  try {
+    await client.query("LOAD 'auto_explain'");
+    await client.query(
+      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_verbose = on; SET client_min_messages = log",
+    );
+    for (const [sql, values] of calls) await client.query(sql, values);
+  } finally {
+    await client.end();
+  }
+  return plans;
+}

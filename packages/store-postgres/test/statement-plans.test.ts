@@ -1,35 +1,11 @@
 import { newJob } from "@sched/testing/conformance";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { POSTGRES_URL, TestSchemas } from "./helpers.js";
+import { nestedPlans, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
 const T0 = new Date("2030-01-01T00:00:00.000Z");
-
-/**
- * The plans auto_explain logs for the statements run inside the functions called by `calls`, run
- * in order on one connection (the plans of one connection are what plpgsql caches).
- */
-async function nestedPlans(calls: Array<[string, unknown[]]>): Promise<string[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  const plans: string[] = [];
-  client.on("notice", (notice) => {
-    if (notice.message?.includes("Query Text:")) plans.push(notice.message);
-  });
-  try {
-    await client.query("LOAD 'auto_explain'");
-    await client.query(
-      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_verbose = on; SET client_min_messages = log",
-    );
-    for (const [sql, values] of calls) await client.query(sql, values);
-  } finally {
-    await client.end();
-  }
-  return plans;
-}
 
 /** `count` waiting jobs of one name, inserted through the store; then the table is analysed. */
 async function seeded(count: number): Promise<string> {
