@@ -42,7 +42,8 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     create: async () => (await import("./graphile-worker.js")).createContender("localQueue"),
   },
   "sched-postgres": {
-    description: "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 50, claimBatchSize 100)",
+    description:
+      "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 50, claimBatchSize 100)",
     create: async () => (await import("./sched-postgres.js")).createContender(),
     controls: ALL_CONTROLS,
   },
