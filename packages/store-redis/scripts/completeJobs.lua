@@ -19,7 +19,8 @@ for i = 4, #ARGV, 3 do
       moveOut(moves, CREATED, id)
     else
       -- finish() for many jobs: the hash now (a repeated id then no longer holds), the rest below.
-      completeHash(key, now)
+      -- No expiry: the safety net for completed jobs is deleteFinished below (see finishHash).
+      finishHash(key, 'completed', now, 0)
       moveIn(moves, COMPLETED, now, id)
       -- A hash without createdAt (written behind the store's back) must not fail the batch's
       -- ZADD after every hash changed: it is listed as created now.

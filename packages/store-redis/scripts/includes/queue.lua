@@ -202,11 +202,6 @@ local function finishHash(key, status, now, ttl)
   redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) end
 end
--- finishHash for a completion: nothing expires (see above).
-local function completeHash(key, now)
-  redis.call('HSET', key, 'status', 'completed', 'completedAt', now)
-  redis.call('HDEL', key, 'lockedUntil', 'lockedBy')
-end
 local function finish(key, id, from, status, zset, now, ttl, createdAt)
   finishHash(key, status, now, ttl)
   redis.call('ZADD', zset, now, id)
