@@ -88,6 +88,40 @@ describe("payloads", () => {
     expect(() => assertJsonPayload(a, 0)).toThrow(/payload.self: is a circular reference/);
   });
 
+  it("names the path after arrays and siblings it has left, and a shared (not circular) object passes", () => {
+    const shared = { k: 1 };
+    expect(() => assertJsonPayload({ a: [shared, [shared]], b: shared }, 0)).not.toThrow();
+    expect(() => assertJsonPayload({ a: [1, [2, { c: 3 }]], b: { c: [0, Number.NaN] } }, 0)).toThrow(
+      /^payload\.b\.c\[1\]: NaN/,
+    );
+    expect(() => assertJsonPayload({ a: { "bad\u0000key": 1 } }, 0)).toThrow(
+      /^payload\.a key "bad\\u0000key"/,
+    );
+    expect(() => assertJsonPayload([{ x: "ok" }, { y: "\ud800" }], 0)).toThrow(
+      /^payload\[1\]\.y: contains a lone/,
+    );
+    expect(() => assertJsonPayload([0, -0], 0)).toThrow(/^payload\[1\]: is -0/);
+    const deep: unknown[] = [];
+    let at = deep;
+    for (let i = 0; i < 100; i++) at = (at[0] = []) as unknown[];
+    expect(() => assertJsonPayload(deep, 0)).toThrow(/nested deeper than 100/);
+  });
+
+  it("measures the exact size whenever its bound could exceed the limit", () => {
+    // Each control character takes 6 bytes of JSON (\u0001): 20 of them are 122 bytes.
+    const escaped = "\u0001".repeat(20);
+    expect(JSON.stringify({ s: escaped }).length).toBe(128);
+    expect(() => assertJsonPayload({ s: escaped }, 127)).toThrow(/128 bytes.*over the limit of 127/);
+    expect(() => assertJsonPayload({ s: escaped }, 128)).not.toThrow();
+    expect(() => assertJsonPayload(escaped, 121)).toThrow(PayloadTooLargeError);
+    expect(() => assertJsonPayload(escaped, 122)).not.toThrow();
+    // Numbers at their longest, and keys, count as their JSON does.
+    const numbers = { longest: -1.2345678901234567e-308, k: [1e21, 5e-324] };
+    const size = JSON.stringify(numbers).length;
+    expect(() => assertJsonPayload(numbers, size - 1)).toThrow(PayloadTooLargeError);
+    expect(() => assertJsonPayload(numbers, size)).not.toThrow();
+  });
+
   it("enforces the size limit in bytes", () => {
     expect(() => assertJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
     expect(() => assertJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);
@@ -114,7 +148,7 @@ describe("payloads", () => {
     await expect(s.enqueue({ name: "" })).rejects.toThrow(/name/);
     await expect(s.enqueue({ name: "j", queue: "a b" })).rejects.toThrow(/queue/);
     // A dot segment cannot be named by a URL path (the HTTP API, the dashboard): refused up front.
-    for (const name of [".", "..", "../..", "x/../y", "a/./b"]) {
+    for (const name of [".", "..", "../..", "x/../y", "a/./b", "./a", "a/..", "a/b/."]) {
       await expect(s.enqueue({ name: "j", queue: name })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
       await expect(s.enqueue({ name })).rejects.toThrow(/between slashes/);
     }

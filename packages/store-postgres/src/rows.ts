@@ -179,7 +179,7 @@ const SHARED_COLUMNS: readonly SharedColumn[] = [
   { key: "queue", of: (job) => job.queue },
   { key: "status", of: (job) => job.status },
   { key: "priority", of: (job) => job.priority },
-  { key: "metadata", raw: true, of: (job) => JSON.stringify(job.metadata ?? {}) },
+  { key: "metadata", raw: true, of: (job) => metadataJson(job.metadata) },
   { key: "max_retries", of: (job) => job.maxRetries },
   { key: "timeout_ms", of: (job) => job.timeout },
   { key: "scheduled_at", of: (job, iso) => iso(job.scheduledAt, "scheduledAt") },
@@ -187,6 +187,13 @@ const SHARED_COLUMNS: readonly SharedColumn[] = [
   { key: "unique_key", of: (job) => job.uniqueKey ?? null },
   { key: "group_key", of: (job) => job.group ?? null },
 ];
+
+/** Metadata as JSON text: `{}` without building it for the usual empty object. */
+function metadataJson(metadata: Record<string, string> | undefined): string {
+  if (metadata === undefined || metadata === null) return "{}";
+  for (const key in metadata) if (Object.hasOwn(metadata, key)) return JSON.stringify(metadata);
+  return "{}";
+}
 
 /**
  * New jobs as the single JSON parameter the insert statements read with `new_job_rows`

@@ -142,6 +142,8 @@ export interface ResolvedOptions {
 }
 
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+/** A part of a name between slashes (or at either end) that is "." or "..". */
+const DOT_PART = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
 /**
  * Validates a job, queue or schedule name: 1-200 characters from `A-Z a-z 0-9 _ . : - /`, with no
@@ -157,7 +159,7 @@ export function assertName(value: unknown, field: string): string {
       `expected 1-200 characters from A-Z a-z 0-9 _ . : - /, got ${describeValue(value)}`,
     );
   }
-  if (value.split("/").some((part) => part === "." || part === "..")) {
+  if (value.includes(".") && DOT_PART.test(value)) {
     throw new ConfigError(
       field,
       `a "." or ".." between slashes cannot be a name's part (a URL cannot name it), got ${describeValue(value)}`,

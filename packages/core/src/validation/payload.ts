@@ -1,5 +1,5 @@
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError } from "../errors.js";
-import { assertStorableString } from "./text.js";
+import { assertStorableString, isStorable } from "./text.js";
 
 /** The deepest nesting of arrays and objects a payload may have. */
 export const MAX_PAYLOAD_DEPTH = 100;
@@ -19,57 +19,86 @@ export function assertJsonPayload(payload: unknown, limitBytes: number): void {
 }
 
 function checkPayload(payload: unknown, limitBytes: number): void {
-  checkValue(payload, "payload", new Set(), 0);
-  if (limitBytes > 0 && payload !== null && typeof payload === "object") {
+  const walk: Walk = { path: [], ancestors: [] };
+  const bound = checkValue(payload, walk, 0);
+  // Most payloads are far below the limit: the bound spares them a JSON.stringify.
+  if (limitBytes > 0 && bound > limitBytes && payload !== null && typeof payload === "object") {
     const json = JSON.stringify(payload);
     // Byte length only matters when the character count could exceed the limit.
     const size = json.length * 3 > limitBytes ? Buffer.byteLength(json, "utf8") : json.length;
     if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
-  } else if (limitBytes > 0 && typeof payload === "string") {
+  } else if (limitBytes > 0 && bound > limitBytes && typeof payload === "string") {
     const size = Buffer.byteLength(JSON.stringify(payload), "utf8");
     if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
   }
 }
 
-function checkValue(value: unknown, path: string, seen: Set<object>, depth: number): void {
+/**
+ * Where the check is: the keys and indexes from the payload down to the value (formatted only
+ * for an error), and the arrays and objects above it (a cycle returns to one of them).
+ */
+interface Walk {
+  path: (string | number)[];
+  ancestors: object[];
+}
+
+/** The path of the value being checked, as errors name it: `payload.items[2].id`. */
+function pathOf(walk: Walk): string {
+  let out = "payload";
+  for (const step of walk.path) out += typeof step === "number" ? `[${step}]` : `.${step}`;
+  return out;
+}
+
+/** The longest JSON text of a finite number: `-1.2345678901234567e-308`. */
+const MAX_NUMBER_JSON = 24;
+
+/**
+ * Checks `value` and returns an upper bound of the UTF-8 bytes of its JSON: a string's code unit
+ * takes at most 6 (`\uXXXX`), so a payload whose bound is within the limit needs no measuring.
+ */
+function checkValue(value: unknown, walk: Walk, depth: number): number {
   switch (typeof value) {
     case "string":
-      assertStorableString(value, path);
-      return;
+      if (!isStorable(value)) assertStorableString(value, pathOf(walk));
+      return value.length * 6 + 2;
     case "boolean":
-      return;
+      return 5;
     case "number":
       if (!Number.isFinite(value)) {
         throw new InvalidArgumentError(
-          path,
+          pathOf(walk),
           `${value} is not JSON-serialisable; use a finite number or null`,
         );
       }
-      if (Object.is(value, -0)) throw new InvalidArgumentError(path, "is -0, which JSON stores as 0; use 0");
-      return;
+      if (Object.is(value, -0))
+        throw new InvalidArgumentError(pathOf(walk), "is -0, which JSON stores as 0; use 0");
+      return MAX_NUMBER_JSON;
     case "object":
       break;
     default:
-      throw new InvalidArgumentError(path, `${withArticle(typeof value)} is not JSON-serialisable`);
+      throw new InvalidArgumentError(pathOf(walk), `${withArticle(typeof value)} is not JSON-serialisable`);
   }
-  if (value === null) return;
+  if (value === null) return 4;
   if (depth >= MAX_PAYLOAD_DEPTH) {
     throw new InvalidArgumentError(
-      path,
+      pathOf(walk),
       `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`,
     );
   }
-  if (seen.has(value))
-    throw new InvalidArgumentError(path, "is a circular reference, which JSON cannot encode");
+  if (walk.ancestors.includes(value))
+    throw new InvalidArgumentError(pathOf(walk), "is a circular reference, which JSON cannot encode");
+  let bound = 2;
   if (Array.isArray(value)) {
-    seen.add(value);
+    walk.ancestors.push(value);
     for (let i = 0; i < value.length; i++) {
+      walk.path.push(i);
       if (!(i in value))
-        throw new InvalidArgumentError(`${path}[${i}]`, "is a hole, which JSON turns into null; use null");
-      checkValue(value[i], `${path}[${i}]`, seen, depth + 1);
+        throw new InvalidArgumentError(pathOf(walk), "is a hole, which JSON turns into null; use null");
+      bound += checkValue(value[i], walk, depth + 1) + 1;
+      walk.path.pop();
     }
-    seen.delete(value);
-    return;
+    walk.ancestors.pop();
+    return bound;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
@@ -77,28 +106,30 @@ function checkValue(value: unknown, path: string, seen: Set<object>, depth: numb
     const hint =
       value instanceof Date ? "; pass date.toISOString() instead" : "; use plain objects and arrays";
     throw new InvalidArgumentError(
-      path,
+      pathOf(walk),
       `${withArticle(kind)} is not JSON-serialisable without change${hint}`,
     );
   }
-  if (
-    Object.getOwnPropertySymbols(value).some((key) => Object.getOwnPropertyDescriptor(value, key)?.enumerable)
-  ) {
-    throw new InvalidArgumentError(path, "has a symbol key, which JSON drops; use string keys");
+  const symbols = Object.getOwnPropertySymbols(value);
+  if (symbols.length > 0 && symbols.some((key) => Object.getOwnPropertyDescriptor(value, key)?.enumerable)) {
+    throw new InvalidArgumentError(pathOf(walk), "has a symbol key, which JSON drops; use string keys");
   }
-  seen.add(value);
+  walk.ancestors.push(value);
   for (const key of Object.keys(value)) {
-    assertStorableString(key, `${path} key ${JSON.stringify(key)}`);
+    if (!isStorable(key)) assertStorableString(key, `${pathOf(walk)} key ${JSON.stringify(key)}`);
     const v = (value as Record<string, unknown>)[key];
+    walk.path.push(key);
     if (v === undefined) {
       throw new InvalidArgumentError(
-        `${path}.${key}`,
+        pathOf(walk),
         "is undefined, which JSON drops; omit the key or use null",
       );
     }
-    checkValue(v, `${path}.${key}`, seen, depth + 1);
+    bound += key.length * 6 + 4 + checkValue(v, walk, depth + 1);
+    walk.path.pop();
   }
-  seen.delete(value);
+  walk.ancestors.pop();
+  return bound;
 }
 
 /** `a` or `an` before `word`, by its first letter: "an object", "a Map", "an undefined". */

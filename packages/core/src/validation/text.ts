@@ -31,9 +31,16 @@ export function unstorableReason(text: string): string | null {
  * @throws InvalidArgumentError naming `field` when it contains U+0000 or a lone surrogate.
  */
 export function assertStorableString(text: string, field: string): void {
-  // The common case costs two scans of the string and no allocation.
-  if (!text.includes(NUL) && wellFormed(text).isWellFormed()) return;
+  if (isStorable(text)) return;
   throw new InvalidArgumentError(field, unstorableReason(text) as string);
+}
+
+/**
+ * Whether every store keeps `text` unchanged (see {@link assertStorableString}): two scans of the
+ * string and no allocation, so a caller can build the field's name only for an error.
+ */
+export function isStorable(text: string): boolean {
+  return !text.includes(NUL) && wellFormed(text).isWellFormed();
 }
 
 /**

@@ -57,6 +57,22 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
       await store.createJobs([newJob({ uniqueKey: "free-1" })]);
     });
 
+    it("a bulk of 1,000 whose last job conflicts inserts none of the batch and returns no jobs", async () => {
+      const { store } = ctx;
+      await store.createJobs([newJob({ uniqueKey: "taken-late" })]);
+      const batch = Array.from({ length: 999 }, (_, i) => newJob({ uniqueKey: `free-late-${i}` }));
+      batch.push(newJob({ uniqueKey: "taken-late" }));
+      await expectAlreadyExists(() => store.createJobs(batch), "taken-late");
+      expect(await totalJobs(store)).toBe(1);
+      // The same batch without the conflict goes in whole, and each job reads back as returned.
+      const created = await store.createJobs(batch.slice(0, 999));
+      expect(created.map((job) => job.uniqueKey)).toEqual(batch.slice(0, 999).map((job) => job.uniqueKey));
+      expect(await totalJobs(store)).toBe(1000);
+      for (const index of [0, 500, 998]) {
+        expect(await store.getJob((created[index] as Job).id)).toEqual(created[index]);
+      }
+    });
+
     it("a bulk in which two jobs share a uniqueKey inserts none of the batch", async () => {
       const { store } = ctx;
       const batch = [newJob({ uniqueKey: "dup" }), newJob({ uniqueKey: null }), newJob({ uniqueKey: "dup" })];
