@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { JobCancelledError, JobTimeoutError } from "../src/errors.js";
 import { deferred, setup, turns, until } from "./helpers.js";
@@ -86,6 +87,70 @@ describe("middleware may put its own signal and logger in the context", () => {
     own.abort(new Error("tenant gone"));
     expect(signal.aborted).toBe(true);
     expect(logger.lines).toContain("info [tenant] inside");
+    await s.stop();
+  });
+});
+
+describe("a context behaves as an object with four own fields", () => {
+  it("spread, keys, `in`, destructuring and fields of middleware's own work; freezing and deleting are refused", async () => {
+    const { s } = setup();
+    const own = new AbortController();
+    const seen = deferred<Record<string, unknown>>();
+    let original: Record<string, unknown> | null = null;
+    s.use((next) => async (job, ctx) => {
+      original = ctx as unknown as Record<string, unknown>;
+      (ctx as unknown as Record<string, unknown>).tenant = "acme";
+      // A copy made with spread keeps every field, the one middleware added included.
+      return next(job, { ...ctx, signal: own.signal });
+    });
+    s.register("ctx", async (_job, ctx) => {
+      const { heartbeat, attempt, logger } = ctx;
+      const copy = { ...ctx } as unknown as Record<string, unknown>;
+      seen.resolve({
+        keys: Object.keys(ctx),
+        copyKeys: Object.keys(copy),
+        inSignal: "signal" in ctx,
+        attempt,
+        sameSignal: ctx.signal === own.signal,
+        hasLogger: typeof logger.info === "function",
+        heartbeat: await heartbeat().then(() => "renewed"),
+        tenant: copy.tenant,
+        json: JSON.parse(JSON.stringify({ attempt: ctx.attempt, tenant: copy.tenant })),
+      });
+    });
+    await s.start();
+    await s.enqueue({ name: "ctx", payload: { secret: "s3cret" } });
+    expect(await seen.promise).toEqual({
+      keys: ["signal", "attempt", "logger", "heartbeat", "tenant"],
+      copyKeys: ["signal", "attempt", "logger", "heartbeat", "tenant"],
+      inSignal: true,
+      attempt: 1,
+      sameSignal: true,
+      hasLogger: true,
+      heartbeat: "renewed",
+      tenant: "acme",
+      json: { attempt: 1, tenant: "acme" },
+    });
+    const ctx = original as unknown as Record<string, unknown>;
+    expect(Object.keys(ctx)).toEqual(["signal", "attempt", "logger", "heartbeat", "tenant"]);
+    expect(ctx.tenant).toBe("acme");
+    ctx.attempt = 7;
+    expect(ctx.attempt).toBe(7);
+    Object.defineProperty(ctx, "attempt", { value: 9, writable: true, enumerable: true, configurable: true });
+    expect(ctx.attempt).toBe(9);
+    expect(() => Object.defineProperty(ctx, "signal", { get: () => null })).toThrow(TypeError);
+    Object.defineProperty(ctx, "region", { value: "eu", enumerable: true, configurable: true });
+    expect(Object.getOwnPropertyDescriptor(ctx, "region")?.value).toBe("eu");
+    expect(Object.getOwnPropertyDescriptor(ctx, "attempt")).toMatchObject({ value: 9, enumerable: true });
+    ctx.attempt = 7;
+    expect(() => Object.freeze(ctx)).toThrow(TypeError);
+    expect(() => delete ctx.signal).toThrow(TypeError);
+    expect(delete ctx.tenant).toBe(true);
+    expect("tenant" in ctx).toBe(false);
+    // Printing a context shows its fields, not the job it runs (whose payload may be secret).
+    const printed = inspect(ctx);
+    expect(printed).toContain("attempt: 7");
+    expect(printed).not.toContain("s3cret");
     await s.stop();
   });
 });

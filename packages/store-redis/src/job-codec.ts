@@ -58,44 +58,42 @@ const dateOrNull = (value: string | null | undefined): Date | null =>
 type JobField = (typeof JOB_FIELDS)[number];
 
 /** The position of each field in a {@link JobReply}. */
-const FIELD_INDEX = Object.fromEntries(JOB_FIELDS.map((field, i) => [field, i])) as Record<JobField, number>;
+const F = Object.fromEntries(JOB_FIELDS.map((field, i) => [field, i])) as Record<JobField, number>;
 
 /** Builds a `Job` from a script's reply, or `null` when the job does not exist (its id is missing). */
 export function decodeJob(reply: JobReply | null | undefined): Job | null {
   if (!reply) return null;
-  const field = (name: JobField): string | null => {
-    const value = reply[FIELD_INDEX[name]];
-    return typeof value === "string" ? value : null;
-  };
-  const id = field("id");
+  const id = text(reply, F.id);
   if (id === null) return null;
-  const history = JSON.parse(field("history") ?? "[]") as Array<{
-    attempt: number;
-    error: string;
-    failedAt: number;
-  }>;
+  const storedHistory = text(reply, F.history);
+  // Most jobs have failed no attempt and carry no metadata: nothing to parse for them.
+  const history =
+    storedHistory === null || storedHistory === "[]" || storedHistory === "{}"
+      ? []
+      : (JSON.parse(storedHistory) as Array<{ attempt: number; error: string; failedAt: number }>);
+  const metadata = text(reply, F.metadata) as string;
   return {
     id,
-    name: field("name") as string,
-    payload: JSON.parse(field("payload") as string),
-    queue: field("queue") as string,
-    priority: Number(field("priority")),
-    maxRetries: Number(field("maxRetries")),
-    retryCount: Number(field("retryCount")),
-    timeout: Number(field("timeout")),
-    scheduledAt: new Date(Number(field("scheduledAt"))),
-    createdAt: new Date(Number(field("createdAt"))),
-    startedAt: dateOrNull(field("startedAt")),
-    completedAt: dateOrNull(field("completedAt")),
-    error: field("error"),
-    status: field("status") as JobStatus,
-    metadata: JSON.parse(field("metadata") as string) as Record<string, string>,
-    uniqueKey: field("uniqueKey"),
-    group: field("group"),
-    attempt: Number(field("attempt")),
-    lostLeases: Number(field("lostLeases")),
-    lockedUntil: dateOrNull(field("lockedUntil")),
-    lockedBy: field("lockedBy"),
+    name: text(reply, F.name) as string,
+    payload: JSON.parse(text(reply, F.payload) as string),
+    queue: text(reply, F.queue) as string,
+    priority: Number(text(reply, F.priority)),
+    maxRetries: Number(text(reply, F.maxRetries)),
+    retryCount: Number(text(reply, F.retryCount)),
+    timeout: Number(text(reply, F.timeout)),
+    scheduledAt: new Date(Number(text(reply, F.scheduledAt))),
+    createdAt: new Date(Number(text(reply, F.createdAt))),
+    startedAt: dateOrNull(text(reply, F.startedAt)),
+    completedAt: dateOrNull(text(reply, F.completedAt)),
+    error: text(reply, F.error),
+    status: text(reply, F.status) as JobStatus,
+    metadata: metadata === "{}" ? {} : (JSON.parse(metadata) as Record<string, string>),
+    uniqueKey: text(reply, F.uniqueKey),
+    group: text(reply, F.group),
+    attempt: Number(text(reply, F.attempt)),
+    lostLeases: Number(text(reply, F.lostLeases)),
+    lockedUntil: dateOrNull(text(reply, F.lockedUntil)),
+    lockedBy: text(reply, F.lockedBy),
     // cjson encodes an empty table as {}; a stored history is never empty once written, but be safe.
     history: Array.isArray(history)
       ? history.map(
@@ -107,6 +105,12 @@ export function decodeJob(reply: JobReply | null | undefined): Job | null {
         )
       : [],
   };
+}
+
+/** A field of a reply as text, or `null` when missing (`null` in RESP, `false` from cjson). */
+function text(reply: JobReply, index: number): string | null {
+  const value = reply[index];
+  return typeof value === "string" ? value : null;
 }
 
 /**

@@ -1,7 +1,12 @@
 import type { Logger } from "../logger/logger.js";
 import type { Job } from "./job.js";
 
-/** What a handler receives besides the job. */
+/**
+ * What a handler receives besides the job. Its four fields are own and enumerable, so a middleware may
+ * pass on a copy (`{ ...ctx, signal }`) or assign them (`ctx.logger = ...`) and add fields of its
+ * own; `signal` and `logger` are made when first read. A context cannot be frozen, nor its four
+ * fields deleted (`TypeError`).
+ */
 export interface JobContext {
   /** Aborts on timeout, on `cancel(id)`, when the lease is lost, and on shutdown past the grace period. */
   signal: AbortSignal;

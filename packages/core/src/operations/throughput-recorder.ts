@@ -15,6 +15,8 @@ const MINUTE_MS = 60_000;
  */
 export class ThroughputRecorder {
   private counts = new Map<string, ThroughputSample>();
+  /** The sample counted last, while it is in `counts`. */
+  private last: ThroughputSample | null = null;
   private readonly task: PeriodicTask;
 
   constructor(
@@ -55,6 +57,7 @@ export class ThroughputRecorder {
     if (this.counts.size === 0) return;
     const samples = [...this.counts.values()];
     this.counts = new Map();
+    this.last = null;
     const now = this.options.clock.now();
     try {
       await this.store.addThroughput(samples, new Date(now - THROUGHPUT_RETENTION_MS));
@@ -70,7 +73,13 @@ export class ThroughputRecorder {
   }
 
   private sample(queue: string): ThroughputSample {
-    return this.sampleAt(queue, Math.floor(this.options.clock.now() / MINUTE_MS) * MINUTE_MS);
+    const minute = Math.floor(this.options.clock.now() / MINUTE_MS) * MINUTE_MS;
+    // Most attempts in a row count in the same queue and minute: no key to build for them.
+    const last = this.last;
+    if (last !== null && last.queue === queue && last.minute.getTime() === minute) return last;
+    const sample = this.sampleAt(queue, minute);
+    this.last = sample;
+    return sample;
   }
 
   private sampleAt(queue: string, minute: number): ThroughputSample {

@@ -31,6 +31,8 @@ export class JobExecutor {
   private readonly leases: LeaseKeeper;
   /** Store calls made for running jobs besides their outcome (dead jobs loaded, lost leases looked up). */
   private readonly sideCalls = new Set<Promise<unknown>>();
+  /** `ctx.heartbeat()` of every job: one function, not one per job. */
+  private readonly heartbeat = (running: RunningJob): Promise<void> => this.leases.heartbeat(running);
   /** Resolved when no job is running here; only made while `stop()` waits. */
   private idleWaiters: Array<() => void> = [];
 
@@ -108,7 +110,7 @@ export class JobExecutor {
       now,
       job.timeout > 0 ? now + job.timeout : Number.POSITIVE_INFINITY,
       logger,
-      (r) => this.leases.heartbeat(r),
+      this.heartbeat,
     );
     this.inFlight.set(job.id, running);
     this.deadlines.track(running);
