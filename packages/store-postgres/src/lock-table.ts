@@ -4,6 +4,7 @@ import createSchema from "../sql/create-schema.sql";
 import findLockTable from "../sql/find-lock-table.sql";
 import migrationLock from "../sql/migration-lock.sql";
 import { type ConnectionTarget, codeOf, storeError } from "./connection/store-error.js";
+import { DEFAULT_TYPES } from "./connection/type-parsers.js";
 import { fillNames, migrationLockKey, type TableNames } from "./identifiers.js";
 
 /**
@@ -50,10 +51,11 @@ async function migrateOnce(pool: pg.Pool, names: TableNames): Promise<void> {
   try {
     await client.query("BEGIN");
     await client.query(migrationLock, [migrationLockKey(names)]);
-    const { rows } = await client.query<{ schema_exists: boolean; table_exists: boolean }>(findLockTable, [
-      names.schema,
-      names.locks,
-    ]);
+    const { rows } = await client.query<{ schema_exists: boolean; table_exists: boolean }>({
+      text: findLockTable,
+      values: [names.schema, names.locks],
+      types: DEFAULT_TYPES,
+    });
     if (!rows[0]?.table_exists) {
       // Only when missing: CREATE SCHEMA needs a privilege that an existing schema does not.
       if (!rows[0]?.schema_exists) await client.query(fillNames(createSchema, names));

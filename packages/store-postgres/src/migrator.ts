@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type Queryable, withPoolClient } from "./connection/pool.js";
 import { type ConnectionTarget, codeOf, storeError } from "./connection/store-error.js";
+import { DEFAULT_TYPES } from "./connection/type-parsers.js";
 import { MigrationRequiredError } from "./errors.js";
 import { migrationLockKey, type TableNames } from "./identifiers.js";
 import { type Migration, renderedMigrations, SCHEMA_VERSION } from "./migrations.js";
@@ -111,7 +112,7 @@ export class Migrator {
     const clientMs = this.migrationMs === 0 ? NO_LIMIT_MS : this.migrationMs + CLIENT_GRACE_MS;
     const queryable: Queryable = {
       query: <R extends pg.QueryResultRow>(config: pg.QueryConfig) =>
-        client.query<R>({ ...config, query_timeout: clientMs } as pg.QueryConfig),
+        client.query<R>({ ...config, query_timeout: clientMs, types: DEFAULT_TYPES } as pg.QueryConfig),
     };
     const run = (text: string, values?: unknown[]) =>
       queryable.query(values === undefined ? { text } : { text, values });
@@ -143,8 +144,9 @@ async function schemaVersion(client: Queryable, sql: Queries, names: TableNames)
   const exists = await client.query<{ present: boolean }>({
     text: sql.migrationsTableExists,
     values: [names.migrations],
+    types: DEFAULT_TYPES,
   });
   if (!exists.rows[0]?.present) return 0;
-  const { rows } = await client.query<{ version: number }>({ text: sql.schemaVersion });
+  const { rows } = await client.query<{ version: number }>({ text: sql.schemaVersion, types: DEFAULT_TYPES });
   return rows[0]?.version ?? 0;
 }

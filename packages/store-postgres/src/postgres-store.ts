@@ -56,6 +56,7 @@ import {
   type StoreConnection,
 } from "./connection/pool.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./connection/store-error.js";
+import { DEFAULT_TYPES } from "./connection/type-parsers.js";
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
@@ -940,7 +941,7 @@ export class PostgresStore implements Store {
     this.assertOpen();
     if (!this.migrator.ready) await this.migrator.ensureReady();
     try {
-      return await queryPool<R>(this.pool, { text, values }, this.callBudgetMs);
+      return await queryPool<R>(this.pool, { text, values, types: DEFAULT_TYPES }, this.callBudgetMs);
     } catch (err) {
       throw this.wrap(err, operation);
     }

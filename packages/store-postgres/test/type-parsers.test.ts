@@ -1,0 +1,88 @@
+import { Scheduler } from "@sched/core";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_TYPES } from "../src/connection/type-parsers.js";
+import { TestSchemas } from "./helpers.js";
+
+const schemas = new TestSchemas();
+
+/** What an application might set for its own statements: every pool of the process gets it. */
+const APPLICATION_PARSERS: Array<[number, (value: string) => unknown]> = [
+  [1184, (value) => `text:${value}`], // timestamptz as text
+  [114, (value) => `text:${value}`], // json as text
+  [3802, (value) => `text:${value}`], // jsonb as text
+  [20, (value) => Number(value)], // int8 as a number
+  [23, (value) => `int:${value}`], // int4 as text
+  [16, (value) => `bool:${value}`], // boolean as text
+  [1009, (value) => `array:${value}`], // text[] as text
+];
+const saved = APPLICATION_PARSERS.map(([oid]) => [oid, pg.types.getTypeParser(oid, "text")] as const);
+
+afterAll(async () => {
+  for (const [oid, parse] of saved) pg.types.setTypeParser(oid, "text", parse as (value: string) => unknown);
+  await schemas.dropAll();
+});
+
+describe("the store reads with pg's default parsers, whatever the application set", () => {
+  it("jobs, queues, schedules and counts keep their types under an application's setTypeParser", async () => {
+    const schema = await schemas.migrated("sched_type_parsers");
+    for (const [oid, parse] of APPLICATION_PARSERS) pg.types.setTypeParser(oid, "text", parse);
+    // The application's own statements do see its parsers.
+    const own = await schemas.admin.query("SELECT now() AS at, '{\"a\":1}'::json AS j, 5::int4 AS n");
+    expect(own.rows[0]).toMatchObject({ at: expect.stringMatching(/^text:/), j: 'text:{"a":1}', n: "int:5" });
+
+    const store = schemas.store(schema);
+    const s = new Scheduler({ store, workers: 2 });
+    try {
+      const ran = new Promise<{ attempt: unknown; payload: unknown; startedAt: unknown }>((resolve) => {
+        s.register<{ n: number }>("typed", async (job, ctx) => {
+          resolve({ attempt: ctx.attempt, payload: job.payload, startedAt: job.startedAt });
+        });
+      });
+      const later = await s.enqueue({
+        name: "typed",
+        payload: { n: 1 },
+        metadata: { tenant: "acme" },
+        priority: 3,
+        runAt: new Date(Date.now() + 3_600_000),
+      });
+      const read = await s.getJob(later.id);
+      expect(read?.scheduledAt).toBeInstanceOf(Date);
+      expect(read?.scheduledAt.getTime()).toBe(later.scheduledAt.getTime());
+      expect(read?.createdAt).toBeInstanceOf(Date);
+      expect(read?.payload).toEqual({ n: 1 });
+      expect(read?.metadata).toEqual({ tenant: "acme" });
+      expect(read?.priority).toBe(3);
+      expect(read?.history).toEqual([]);
+      const page = await s.listJobs({ status: "scheduled" });
+      expect(page.jobs.map((job) => job.id)).toEqual([later.id]);
+      expect(page.jobs[0]?.scheduledAt).toBeInstanceOf(Date);
+
+      await s.start();
+      await s.enqueue({ name: "typed", payload: { n: 2 } });
+      const seen = await ran;
+      expect(seen.attempt).toBe(1);
+      expect(seen.payload).toEqual({ n: 2 });
+      expect(seen.startedAt).toBeInstanceOf(Date);
+
+      await s.pauseQueue("default");
+      const queue = await s.getQueue("default");
+      expect(queue?.paused).toBe(true);
+      const stats = await s.stats();
+      expect(typeof stats.scheduled).toBe("number");
+      expect(stats.scheduled).toBe(1);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("DEFAULT_TYPES gives pg's own parsers, and the text as sent for a type without one", () => {
+    pg.types.setTypeParser(1184, "text", (value: string) => `text:${value}`);
+    const at = DEFAULT_TYPES.getTypeParser(1184)("2030-01-01 00:00:00.123+00");
+    expect(at).toEqual(new Date("2030-01-01T00:00:00.123Z"));
+    expect(DEFAULT_TYPES.getTypeParser(3802)('{"a":[1]}')).toEqual({ a: [1] });
+    expect(DEFAULT_TYPES.getTypeParser(20)("9007199254740993")).toBe("9007199254740993");
+    expect(DEFAULT_TYPES.getTypeParser(1009)("{a,b}")).toEqual(["a", "b"]);
+    expect(DEFAULT_TYPES.getTypeParser(2_000_000)("as sent")).toBe("as sent");
+  });
+});
