@@ -1,5 +1,5 @@
 import { ConfigError } from "@sched/core/adapter";
-import { type Db, MongoClient } from "mongodb";
+import { type Db, type DbOptions, MongoClient } from "mongodb";
 import { assertDatabaseName } from "./names.js";
 import { redact } from "./redact.js";
 import { describeServer, type ServerDescription } from "./server.js";
@@ -102,6 +102,21 @@ export function checkConnectionOptions(options: ConnectionOptions): string {
 }
 
 /**
+ * How the store's database reads and writes BSON, whatever the client (an application's, or the
+ * URL's options) is set to: numbers as JavaScript numbers (not `Int32`/`Double`/`Long` objects or
+ * bigints), binary data as `Binary`, regular expressions as `RegExp`, documents parsed. A database
+ * handle's options override the client's for every collection the store opens on it.
+ */
+const STORE_BSON_OPTIONS: DbOptions = {
+  promoteValues: true,
+  promoteLongs: true,
+  promoteBuffers: false,
+  useBigInt64: false,
+  bsonRegExp: false,
+  raw: false,
+};
+
+/**
  * Sets up a client: the one passed in (its owner closes it), or one made from the URL with
  * `settings`, owned by the caller. The driver connects on the first operation, so this never
  * fails for the network.
@@ -113,7 +128,12 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
   const dbName = checkConnectionOptions(options);
   if (options.client !== undefined) {
     const client = options.client;
-    return { client, db: client.db(dbName), owned: false, server: () => describeServer(client, undefined) };
+    return {
+      client,
+      db: client.db(dbName, STORE_BSON_OPTIONS),
+      owned: false,
+      server: () => describeServer(client, undefined),
+    };
   }
   const url = options.url as string;
   let client: MongoClient;
@@ -129,5 +149,10 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError("url", `the driver refused the URL: ${redact(reason, secrets)}`);
   }
-  return { client, db: client.db(dbName), owned: true, server: () => describeServer(client, url) };
+  return {
+    client,
+    db: client.db(dbName, STORE_BSON_OPTIONS),
+    owned: true,
+    server: () => describeServer(client, url),
+  };
 }
