@@ -1,4 +1,6 @@
-import { ConfigError, createSchedulerFromEnv } from "@sched/core";
+import { ConfigError, createSchedulerFromEnv, Scheduler } from "@sched/core";
+import { waitFor } from "@sched/testing";
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromEnv, RedisStore, type RedisStoreOptions } from "../src/index.js";
 import { adminClient, deleteKeys, newJob, newSchedule, REDIS_URL, uniquePrefix } from "./helpers.js";
@@ -87,6 +89,52 @@ describe("options", () => {
     expect(refusal({ client: admin, password: "pw" })).toMatchObject({ field: "password" });
     // An option given as undefined counts as absent.
     expect(() => new RedisStore({ url: REDIS_URL, db: undefined }).close()).not.toThrow();
+  });
+
+  it("a client that turns integer replies into strings is refused; a url asking for it gets numbers", async () => {
+    const stringy = new Redis(REDIS_URL, { stringNumbers: true, lazyConnect: true });
+    try {
+      const refused = refusal({ client: stringy });
+      expect(refused).toMatchObject({ code: "CONFIG_INVALID", field: "client" });
+      expect(refused.message).toContain("stringNumbers");
+    } finally {
+      stringy.disconnect();
+    }
+    // ioredis reads options from a URL's query: the store's own client keeps integer replies as numbers.
+    const keyPrefix = uniquePrefix("string_numbers");
+    const store = new RedisStore({ url: `${REDIS_URL}?stringNumbers=true`, keyPrefix });
+    const scheduler = new Scheduler({ store });
+    try {
+      let ran = 0;
+      scheduler.register("x", async () => {
+        ran++;
+      });
+      await scheduler.start();
+      const job = await scheduler.enqueue({ name: "x" });
+      await waitFor(async () => (await scheduler.getJob(job.id))?.status === "completed");
+      expect(ran).toBe(1);
+      const stats = await scheduler.stats();
+      expect(stats.completed).toBe(1);
+      expect(typeof stats.completed).toBe("number");
+      // The store's own answers built from integer replies: a completion applied, a schedule written.
+      await store.createJobs([newJob({ id: "sn-1" })]);
+      const [claimed] = await store.claimDueJobs({
+        now: new Date(),
+        limit: 1,
+        lockedUntil: new Date(Date.now() + 30_000),
+        workerId: "w",
+        queues: null,
+        names: null,
+      });
+      expect(claimed?.id).toBe("sn-1");
+      const ref = { id: "sn-1", queue: "default", attempt: 1, lockedBy: "w" };
+      expect(await store.completeJobs([ref], { now: new Date(), removeOnComplete: false })).toEqual([true]);
+      expect(await store.saveSchedule(newSchedule("sn-schedule", "default", new Date()))).toBe(true);
+      expect(await store.deleteSchedule("sn-schedule")).toBe(true);
+    } finally {
+      await scheduler.stop();
+      await deleteKeys(admin, keyPrefix);
+    }
   });
 
   it("each option of the wrong type is a ConfigError naming it", () => {

@@ -99,8 +99,8 @@ export function isCluster(client: Redis | Cluster): client is Cluster {
  * passwords that are non-empty strings, the Sentinels' only with Sentinels.
  *
  * @param names - the user's names of options named otherwise here (see {@link ConnectionOptionNames}).
- * @throws ConfigError (`CONFIG_INVALID`) with field `client` (with a URL or Sentinels, or not an
- *   ioredis client), `db` (with a client, or not an integer >= 0), `url` (not a string, does not
+ * @throws ConfigError (`CONFIG_INVALID`) with field `client` (with a URL or Sentinels, not an
+ *   ioredis client, or one with `stringNumbers`), `db` (with a client, or not an integer >= 0), `url` (not a string, does not
  *   parse, another protocol, or with Sentinels), `sentinels` (or `sentinels[i].host`/`.port`),
  *   the primary's name (missing with Sentinels, given without them, or not a name), `password`
  *   (with a client, or not a non-empty string) or `sentinelPassword` (without Sentinels, or not a
@@ -115,6 +115,15 @@ export function checkConnectionOptions(options: ConnectionOptions, names: Connec
     }
     if (!isRedisClient(options.client)) {
       throw new ConfigError("client", "expected an ioredis Redis or Cluster client");
+    }
+    const clientOptions = isCluster(options.client)
+      ? options.client.options?.redisOptions
+      : options.client.options;
+    if (clientOptions?.stringNumbers) {
+      throw new ConfigError(
+        "client",
+        "has stringNumbers set, which turns Redis's integer replies into strings the store and leader read as numbers; pass a client without it (or a url)",
+      );
     }
     if (options.db !== undefined) {
       throw new ConfigError(
@@ -216,6 +225,9 @@ export function openConnection(
   // The URL's path fills `db` when parsed; the option wins. Not connected yet, so it applies.
   if (options.db !== undefined) client.options.db = options.db;
   if (options.password !== undefined) client.options.password = options.password;
+  // Integer replies as numbers: a URL's query (?stringNumbers=true) wins over a constructor option,
+  // so it is set here, before the first connection reads it (see checkConnectionOptions).
+  client.options.stringNumbers = false;
   // Without a listener ioredis prints every failed reconnection attempt; callers get the failures
   // instead, and the last socket error says why, since the error a command fails with ("max
   // retries per request", "Connection is closed") does not.
