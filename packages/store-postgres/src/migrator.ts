@@ -1,3 +1,4 @@
+import { ConfigError } from "@sched/core/adapter";
 import type pg from "pg";
 import { type Queryable, withPoolClient } from "./connection/pool.js";
 import { type ConnectionTarget, codeOf, storeError } from "./connection/store-error.js";
@@ -50,6 +51,7 @@ export class Migrator {
         // Another migrator outside our lock (a store with another prefix, the leader) created the
         // schema or a table at the same moment; a second pass finds it.
         if (attempt < 3 && CREATION_RACES.has(codeOf(err) ?? "")) continue;
+        if (err instanceof ConfigError) throw err;
         throw storeError(err, "migrate", this.target);
       }
     }
@@ -87,6 +89,7 @@ export class Migrator {
     try {
       version = await withPoolClient(this.pool, (client) => schemaVersion(client, this.sql, this.names));
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw storeError(err, "checking the schema version", this.target);
     }
     if (version < SCHEMA_VERSION) {
@@ -139,8 +142,30 @@ export class Migrator {
   }
 }
 
+/**
+ * Refuses sessions whose DateStyle is not ISO: `pg` reads timestamps only in that form, and would
+ * give every date of a job as `null`. The store's own pools set it (see createPool); a pool passed
+ * in (`pool` option) keeps the application's settings.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`, field `pool`) naming the DateStyle and how to set it.
+ */
+async function assertIsoDates(client: Queryable): Promise<void> {
+  const { rows } = await client.query<{ style: string }>({
+    text: "SELECT current_setting('DateStyle') AS style",
+    types: DEFAULT_TYPES,
+  });
+  const style = rows[0]?.style ?? "";
+  if (!style.startsWith("ISO")) {
+    throw new ConfigError(
+      "pool",
+      `its connections show dates as DateStyle ${JSON.stringify(style)}, and the store reads them only as ISO; run SET DateStyle TO ISO on each of its connections (the pool's connect event) or give the store a connectionString`,
+    );
+  }
+}
+
 /** The applied migration version of `names`, 0 when the migrations table does not exist. */
 async function schemaVersion(client: Queryable, sql: Queries, names: TableNames): Promise<number> {
+  await assertIsoDates(client);
   const exists = await client.query<{ present: boolean }>({
     text: sql.migrationsTableExists,
     values: [names.migrations],

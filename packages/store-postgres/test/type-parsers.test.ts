@@ -2,7 +2,8 @@ import { Scheduler } from "@sched/core";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_TYPES } from "../src/connection/type-parsers.js";
-import { TestSchemas } from "./helpers.js";
+import { PostgresStore } from "../src/index.js";
+import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 
@@ -84,5 +85,57 @@ describe("the store reads with pg's default parsers, whatever the application se
     expect(DEFAULT_TYPES.getTypeParser(20)("9007199254740993")).toBe("9007199254740993");
     expect(DEFAULT_TYPES.getTypeParser(1009)("{a,b}")).toEqual(["a", "b"]);
     expect(DEFAULT_TYPES.getTypeParser(2_000_000)("as sent")).toBe("as sent");
+  });
+});
+
+describe("the store reads timestamps in ISO form, whatever the sessions' DateStyle", () => {
+  /** A connection string whose sessions show dates as `SQL, DMY` in India's time zone. */
+  const withSessionOptions = (url: string): string => {
+    const parsed = new URL(url);
+    parsed.searchParams.set("options", "-c DateStyle=SQL,DMY -c TimeZone=Asia/Kolkata");
+    return parsed.toString();
+  };
+
+  it("its own pool sets DateStyle on each connection: dates read back exact", async () => {
+    const schema = await schemas.migrated("sched_datestyle");
+    const store = new PostgresStore({
+      connectionString: withSessionOptions(POSTGRES_URL),
+      schema,
+      poolSize: 2,
+    });
+    const s = new Scheduler({ store });
+    try {
+      const at = new Date(Date.now() + 3_600_000 + 123);
+      const job = await s.enqueue({ name: "dated", runAt: at });
+      const read = await s.getJob(job.id);
+      expect(read?.scheduledAt).toEqual(at);
+      expect(read?.createdAt).toEqual(job.createdAt);
+      expect((await s.listJobs({ status: "scheduled" })).jobs[0]?.scheduledAt).toEqual(at);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("a pool passed in whose sessions use another DateStyle is refused, naming how to fix it", async () => {
+    const schema = await schemas.migrated("sched_datestyle_pool");
+    const pool = new pg.Pool({ connectionString: withSessionOptions(POSTGRES_URL), max: 1 });
+    const store = new PostgresStore({ pool, schema });
+    try {
+      const refused = await store.getJob("any").then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({ code: "CONFIG_INVALID", field: "pool" });
+      expect((refused as Error).message).toContain("SET DateStyle TO ISO");
+      // Once the application sets it on its connections, the same store works.
+      pool.on("connect", (client) => {
+        client.query("SET DateStyle TO ISO").catch(() => {});
+      });
+      await pool.query("SET DateStyle TO ISO");
+      expect(await store.getJob("any")).toBeNull();
+    } finally {
+      await store.close();
+      await pool.end();
+    }
   });
 });

@@ -138,6 +138,9 @@ export interface OwnedPool {
   end(): Promise<void>;
 }
 
+/** Sets the session's DateStyle to ISO: the only form of timestamps `pg` parses. */
+export const ISO_DATES = "SET DateStyle TO ISO";
+
 /**
  * Creates a pool with `config` that keeps track of its clients, so that {@link OwnedPool.end} can
  * destroy the sockets that do not end. Opens no connection.
@@ -154,6 +157,12 @@ export function createPool(config: pg.PoolConfig): OwnedPool {
   }
   const pool = new pg.Pool({ ...config, Client: TrackedClient as unknown as new () => pg.ClientBase });
   pool.on("remove", (client) => clients.delete(client as pg.Client));
+  // Timestamps are read in the ISO form (see ISO_DATES), whatever the database's or role's
+  // DateStyle: queued before the first statement the new connection is handed out for. A
+  // transaction pool (PgBouncer) keeps DateStyle per client and sets it on each server connection.
+  pool.on("connect", (client) => {
+    client.query(ISO_DATES).catch(() => {});
+  });
   const destroyConnections = (): void => {
     for (const client of clients) destroySocket(client);
   };
