@@ -14,13 +14,16 @@ export function createOwnedPool(
   timeoutMs: number,
   poolMode: PoolMode,
 ): OwnedPool {
-  return createPool({
-    connectionString,
-    max: 2,
-    ...limitSettings({ connectMs: timeoutMs, statementMs: timeoutMs, queryMs: timeoutMs }, poolMode),
-    keepAlive: true,
-    allowExitOnIdle: true,
-    // Names the leader's sessions in pg_stat_activity unless the connection string names them.
-    fallback_application_name: "sched-leader-postgres",
-  });
+  return createPool(
+    {
+      connectionString,
+      max: 2,
+      ...limitSettings({ connectMs: timeoutMs, statementMs: timeoutMs, queryMs: timeoutMs }, poolMode),
+      keepAlive: true,
+      allowExitOnIdle: true,
+      // Names the leader's sessions in pg_stat_activity unless the connection string names them.
+      fallback_application_name: "sched-leader-postgres",
+    },
+    poolMode,
+  );
 }

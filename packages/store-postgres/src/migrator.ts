@@ -35,6 +35,8 @@ export class Migrator {
     private readonly autoMigrateVariable: () => string | undefined,
     /** The longest one statement of a migration may run on the server, in ms (0: no limit). */
     private readonly migrationMs = 0,
+    /** The option a ConfigError about the sessions' settings names: `pool`, or `connectionString`. */
+    private readonly settingsField = "connectionString",
   ) {}
 
   /**
@@ -87,7 +89,9 @@ export class Migrator {
     if (this.autoMigrate) return this.migrate();
     let version: number;
     try {
-      version = await withPoolClient(this.pool, (client) => schemaVersion(client, this.sql, this.names));
+      version = await withPoolClient(this.pool, (client) =>
+        schemaVersion(client, this.sql, this.names, this.settingsField),
+      );
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       throw storeError(err, "checking the schema version", this.target);
@@ -130,7 +134,7 @@ export class Migrator {
       });
       // Only when missing: CREATE SCHEMA needs a privilege that an existing schema does not.
       if (!schema.rows[0]?.present) await run(sql.createSchema);
-      const current = await schemaVersion(queryable, sql, this.names);
+      const current = await schemaVersion(queryable, sql, this.names, this.settingsField);
       for (const migration of migrations) {
         if (migration.version > current) await run(migration.sql);
       }
@@ -143,29 +147,43 @@ export class Migrator {
 }
 
 /**
- * Refuses sessions whose DateStyle is not ISO: `pg` reads timestamps only in that form, and would
- * give every date of a job as `null`. The store's own pools set it (see createPool); a pool passed
- * in (`pool` option) keeps the application's settings.
+ * Refuses sessions the store cannot work in: a DateStyle other than ISO (`pg` reads timestamps only
+ * in that form, and would give every date of a job as `null`), or a default isolation above READ
+ * COMMITTED (concurrent claims and completions would fail with serialization errors). The pools
+ * the store makes set both on a session pool, and DateStyle behind a transaction pool (see
+ * sessionSettings); a pool passed in keeps the application's settings.
  *
- * @throws ConfigError (`CONFIG_INVALID`, field `pool`) naming the DateStyle and how to set it.
+ * @throws ConfigError (`CONFIG_INVALID`, field `field`) naming the setting and how to change it.
  */
-async function assertIsoDates(client: Queryable): Promise<void> {
-  const { rows } = await client.query<{ style: string }>({
-    text: "SELECT current_setting('DateStyle') AS style",
+async function assertSessionSettings(client: Queryable, field: string): Promise<void> {
+  const { rows } = await client.query<{ style: string; isolation: string }>({
+    text: "SELECT current_setting('DateStyle') AS style, current_setting('default_transaction_isolation') AS isolation",
     types: DEFAULT_TYPES,
   });
   const style = rows[0]?.style ?? "";
   if (!style.startsWith("ISO")) {
     throw new ConfigError(
-      "pool",
+      field,
       `its connections show dates as DateStyle ${JSON.stringify(style)}, and the store reads them only as ISO; run SET DateStyle TO ISO on each of its connections (the pool's connect event) or give the store a connectionString`,
+    );
+  }
+  const isolation = rows[0]?.isolation ?? "";
+  if (isolation !== "read committed" && isolation !== "read uncommitted") {
+    throw new ConfigError(
+      field,
+      `its connections run statements at ${isolation} isolation by default, where concurrent claims and completions fail with serialization errors; the store's statements need read committed: ALTER ROLE ... SET default_transaction_isolation = 'read committed' for the store's role, or SET it on each connection of the pool`,
     );
   }
 }
 
 /** The applied migration version of `names`, 0 when the migrations table does not exist. */
-async function schemaVersion(client: Queryable, sql: Queries, names: TableNames): Promise<number> {
-  await assertIsoDates(client);
+async function schemaVersion(
+  client: Queryable,
+  sql: Queries,
+  names: TableNames,
+  settingsField: string,
+): Promise<number> {
+  await assertSessionSettings(client, settingsField);
   const exists = await client.query<{ present: boolean }>({
     text: sql.migrationsTableExists,
     values: [names.migrations],

@@ -223,6 +223,7 @@ export class PostgresStore implements Store {
       options.autoMigrate ?? false,
       () => autoMigrateVariableOf(this),
       this.timeouts.migrationMs,
+      options.pool === undefined ? "connectionString" : "pool",
     );
     const listenConfig = listenClientConfig(options, this.connection);
     // A claim is one statement and its commit, about 1 ms whatever its size up to hundreds of jobs.

@@ -139,3 +139,80 @@ describe("the store reads timestamps in ISO form, whatever the sessions' DateSty
     }
   });
 });
+
+describe("the store's statements run at read committed, whatever the sessions' default isolation", () => {
+  const serializable = (url: string): string => {
+    const parsed = new URL(url);
+    parsed.searchParams.set("options", "-c default_transaction_isolation=serializable");
+    return parsed.toString();
+  };
+
+  it("its own session pool sets read committed: two instances claim and complete without serialization errors", async () => {
+    const schema = await schemas.migrated("sched_isolation");
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => errors.push(message),
+      error: (message: string, fields?: Record<string, unknown>) =>
+        errors.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    };
+    const n = 1_500;
+    const seen = new Set<number>();
+    let runs = 0;
+    const instances = [0, 1].map(
+      () =>
+        new Scheduler({
+          store: new PostgresStore({ connectionString: serializable(POSTGRES_URL), schema, poolSize: 4 }),
+          workers: 20,
+          logger,
+        }),
+    );
+    try {
+      for (const s of instances) {
+        s.register<{ i: number }>("x", async (job) => {
+          runs++;
+          seen.add(job.payload.i);
+        });
+        await s.start();
+      }
+      await Promise.all(
+        Array.from({ length: 30 }, (_, batch) =>
+          (instances[batch % 2] as Scheduler).enqueueMany(
+            Array.from({ length: n / 30 }, (_, i) => ({ name: "x", payload: { i: batch * (n / 30) + i } })),
+          ),
+        ),
+      );
+      const deadline = Date.now() + 30_000;
+      while (seen.size < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen.size).toBe(n);
+      expect(runs).toBe(n);
+      expect(errors.filter((line) => line.includes("40001"))).toEqual([]);
+    } finally {
+      for (const s of instances) await s.stop();
+    }
+  });
+
+  it("a pool passed in, or a transaction pool, whose sessions default to serializable is refused", async () => {
+    const schema = await schemas.migrated("sched_isolation_pool");
+    const pool = new pg.Pool({ connectionString: serializable(POSTGRES_URL), max: 1 });
+    const store = new PostgresStore({ pool, schema });
+    const behindTransactionPool = new PostgresStore({
+      connectionString: serializable(POSTGRES_URL),
+      schema,
+      poolMode: "transaction",
+    });
+    try {
+      const refused = await store.getJob("any").catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: "CONFIG_INVALID", field: "pool" });
+      expect((refused as Error).message).toContain("serializable");
+      const refusedToo = await behindTransactionPool.getJob("any").catch((err: unknown) => err);
+      expect(refusedToo).toMatchObject({ code: "CONFIG_INVALID", field: "connectionString" });
+      expect((refusedToo as Error).message).toContain("ALTER ROLE");
+    } finally {
+      await store.close();
+      await behindTransactionPool.close();
+      await pool.end();
+    }
+  });
+});

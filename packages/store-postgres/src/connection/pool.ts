@@ -138,14 +138,27 @@ export interface OwnedPool {
   end(): Promise<void>;
 }
 
-/** Sets the session's DateStyle to ISO: the only form of timestamps `pg` parses. */
-export const ISO_DATES = "SET DateStyle TO ISO";
+/**
+ * What each new connection of a pool the packages make runs first, whatever the database's, role's
+ * or connection string's defaults: timestamps in ISO form (the only one `pg` parses), and, on a
+ * session pool, statements at READ COMMITTED (under REPEATABLE READ or SERIALIZABLE concurrent
+ * claims and completions fail with serialization errors and are retried). Behind a transaction
+ * pool only DateStyle is set: PgBouncer keeps it per client, while a default isolation set there
+ * would stay on a server connection other clients get next.
+ */
+export function sessionSettings(poolMode: PoolMode = "session"): string {
+  return poolMode === "transaction"
+    ? "SET DateStyle TO ISO"
+    : "SET DateStyle TO ISO; SET default_transaction_isolation TO 'read committed'";
+}
 
 /**
  * Creates a pool with `config` that keeps track of its clients, so that {@link OwnedPool.end} can
- * destroy the sockets that do not end. Opens no connection.
+ * destroy the sockets that do not end, and gives each new connection the settings of
+ * {@link sessionSettings} for `poolMode`. Opens no connection.
  */
-export function createPool(config: pg.PoolConfig): OwnedPool {
+export function createPool(config: pg.PoolConfig, poolMode: PoolMode = "session"): OwnedPool {
+  const settings = sessionSettings(poolMode);
   const clients = new Set<pg.Client>();
   /** The pool's clients, kept so that their sockets can be destroyed. */
   class TrackedClient extends pg.Client {
@@ -157,11 +170,9 @@ export function createPool(config: pg.PoolConfig): OwnedPool {
   }
   const pool = new pg.Pool({ ...config, Client: TrackedClient as unknown as new () => pg.ClientBase });
   pool.on("remove", (client) => clients.delete(client as pg.Client));
-  // Timestamps are read in the ISO form (see ISO_DATES), whatever the database's or role's
-  // DateStyle: queued before the first statement the new connection is handed out for. A
-  // transaction pool (PgBouncer) keeps DateStyle per client and sets it on each server connection.
+  // See sessionSettings: queued before the first statement the new connection is handed out for.
   pool.on("connect", (client) => {
-    client.query(ISO_DATES).catch(() => {});
+    client.query(settings).catch(() => {});
   });
   const destroyConnections = (): void => {
     for (const client of clients) destroySocket(client);
@@ -219,7 +230,10 @@ export function openConnection(options: ConnectionOptions, timeouts: StatementLi
     connectionString: options.connectionString,
     ...limitSettings(timeouts, options.poolMode),
   };
-  const owned = createPool({ ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 });
+  const owned = createPool(
+    { ...clientConfig, max: options.poolSize ?? options.poolConfig?.max ?? 10 },
+    options.poolMode,
+  );
   // The pool has already discarded a broken idle client; the next statement opens a new one.
   owned.pool.on("error", () => {});
   return { pool: owned.pool, clientConfig, applicationName, close: owned.end };
