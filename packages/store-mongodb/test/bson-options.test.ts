@@ -1,6 +1,7 @@
 import { Scheduler } from "@sched/core";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openConnection } from "../src/connection/index.js";
 import { MongoStore } from "../src/index.js";
 import { startDeployment, type TestDeployment, uniquePrefix } from "./servers.js";
 
@@ -48,5 +49,37 @@ describe("the store reads BSON its own way, whatever the application's client is
       await s.stop();
       await store.close();
     }
+  });
+});
+
+describe("the store's database handle reads from the primary and has its writes acknowledged", () => {
+  const settings = { serverSelectionTimeoutMs: 1_000, connectTimeoutMs: 1_000 };
+
+  it("a client reading from secondaries with w: 0 gives the store a primary, majority handle; its own options stay", async () => {
+    const client = new MongoClient("mongodb://127.0.0.1:1/", {
+      readPreference: "secondary",
+      writeConcern: { w: 0 },
+    });
+    const { db } = openConnection({ client, dbName: "sched_options" }, settings);
+    expect(db.readPreference.mode).toBe("primary");
+    expect(db.writeConcern?.w).toBe("majority");
+    expect(db.bsonOptions).toMatchObject({ promoteValues: true, promoteLongs: true, useBigInt64: false });
+    // The application's client keeps what it asked for.
+    expect(client.readPreference.mode).toBe("secondary");
+    expect(client.writeConcern?.w).toBe(0);
+    await client.close();
+  });
+
+  it("an acknowledged write concern of the client is kept, and a URL's options are treated alike", async () => {
+    const client = new MongoClient("mongodb://127.0.0.1:1/", { writeConcern: { w: 1 } });
+    expect(openConnection({ client, dbName: "sched_options" }, settings).db.writeConcern?.w).toBe(1);
+    await client.close();
+    const owned = openConnection(
+      { url: "mongodb://127.0.0.1:1/sched_options?w=0&readPreference=secondaryPreferred" },
+      settings,
+    );
+    expect(owned.db.readPreference.mode).toBe("primary");
+    expect(owned.db.writeConcern?.w).toBe("majority");
+    await owned.client.close();
   });
 });

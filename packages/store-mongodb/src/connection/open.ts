@@ -117,6 +117,22 @@ const STORE_BSON_OPTIONS: DbOptions = {
 };
 
 /**
+ * The options of the store's database handle on `client`: its BSON options (above), reads from the
+ * primary (a claim, a lease or a job just written must be read back as written; a client reading
+ * from secondaries would see them late), and acknowledged writes when the client's are not
+ * (`w: 0` would let an insert, a completion or a lease be lost without an error): MongoDB's own
+ * default, `majority`. A client's acknowledged write concern (`w: 1`, `majority`, a tag) is kept.
+ */
+function storeDbOptions(client: MongoClient): DbOptions {
+  const unacknowledged = client.writeConcern?.w === 0;
+  return {
+    ...STORE_BSON_OPTIONS,
+    readPreference: "primary",
+    ...(unacknowledged ? { writeConcern: { ...client.writeConcern, w: "majority" } } : {}),
+  };
+}
+
+/**
  * Sets up a client: the one passed in (its owner closes it), or one made from the URL with
  * `settings`, owned by the caller. The driver connects on the first operation, so this never
  * fails for the network.
@@ -130,7 +146,7 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
     const client = options.client;
     return {
       client,
-      db: client.db(dbName, STORE_BSON_OPTIONS),
+      db: client.db(dbName, storeDbOptions(client)),
       owned: false,
       server: () => describeServer(client, undefined),
     };
@@ -151,7 +167,7 @@ export function openConnection(options: ConnectionOptions, settings: OwnedClient
   }
   return {
     client,
-    db: client.db(dbName, STORE_BSON_OPTIONS),
+    db: client.db(dbName, storeDbOptions(client)),
     owned: true,
     server: () => describeServer(client, url),
   };
