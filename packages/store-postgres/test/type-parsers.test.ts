@@ -17,6 +17,13 @@ const APPLICATION_PARSERS: Array<[number, (value: string) => unknown]> = [
   [16, (value) => `bool:${value}`], // boolean as text
   [1009, (value) => `array:${value}`], // text[] as text
 ];
+/** `url` with the session settings `options` (libpq's `options` parameter: `-c name=value ...`). */
+function withOptions(url: string, options: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", options);
+  return parsed.toString();
+}
+
 const saved = APPLICATION_PARSERS.map(([oid]) => [oid, pg.types.getTypeParser(oid, "text")] as const);
 
 afterAll(async () => {
@@ -90,11 +97,8 @@ describe("the store reads with pg's default parsers, whatever the application se
 
 describe("the store reads timestamps in ISO form, whatever the sessions' DateStyle", () => {
   /** A connection string whose sessions show dates as `SQL, DMY` in India's time zone. */
-  const withSessionOptions = (url: string): string => {
-    const parsed = new URL(url);
-    parsed.searchParams.set("options", "-c DateStyle=SQL,DMY -c TimeZone=Asia/Kolkata");
-    return parsed.toString();
-  };
+  const withSessionOptions = (url: string): string =>
+    withOptions(url, "-c DateStyle=SQL,DMY -c TimeZone=Asia/Kolkata");
 
   it("its own pool sets DateStyle on each connection: dates read back exact", async () => {
     const schema = await schemas.migrated("sched_datestyle");
@@ -141,11 +145,8 @@ describe("the store reads timestamps in ISO form, whatever the sessions' DateSty
 });
 
 describe("the store's statements run at read committed, whatever the sessions' default isolation", () => {
-  const serializable = (url: string): string => {
-    const parsed = new URL(url);
-    parsed.searchParams.set("options", "-c default_transaction_isolation=serializable");
-    return parsed.toString();
-  };
+  const serializable = (url: string): string =>
+    withOptions(url, "-c default_transaction_isolation=serializable");
 
   it("its own session pool sets read committed: two instances claim and complete without serialization errors", async () => {
     const schema = await schemas.migrated("sched_isolation");
