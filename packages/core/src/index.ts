@@ -150,6 +150,7 @@ export {
   type GroupLimits,
   type InstanceRecord,
   insertedJob,
+  insertedJobFromJson,
   type JobRef,
   MAX_HISTORY,
   type MisfirePolicy,

@@ -116,7 +116,13 @@ describe("payloads", () => {
     expect(() => assertJsonPayload(escaped, 121)).toThrow(PayloadTooLargeError);
     expect(() => assertJsonPayload(escaped, 122)).not.toThrow();
     // Numbers at their longest, and keys, count as their JSON does.
-    const numbers = { longest: -1.2345678901234567e-308, k: [1e21, 5e-324] };
+    const numbers = { longest: -1.2345678901234567e-308, k: [1e21, 5e-324, -0.0000012345678901234567] };
+    // The longest number there is: every one of an array counts in full.
+    const longest = Array(1_000).fill(-0.0000012345678901234567);
+    const longestSize = JSON.stringify(longest).length;
+    expect(longestSize).toBe(2 + 1_000 * 25 + 999);
+    expect(() => assertJsonPayload(longest, longestSize - 1)).toThrow(PayloadTooLargeError);
+    expect(() => assertJsonPayload(longest, longestSize)).not.toThrow();
     const size = JSON.stringify(numbers).length;
     expect(() => assertJsonPayload(numbers, size - 1)).toThrow(PayloadTooLargeError);
     expect(() => assertJsonPayload(numbers, size)).not.toThrow();

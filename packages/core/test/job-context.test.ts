@@ -119,7 +119,7 @@ describe("a context behaves as an object with four own fields", () => {
       });
     });
     await s.start();
-    await s.enqueue({ name: "ctx", payload: { secret: "s3cret" } });
+    await s.enqueue({ name: "ctx", payload: "card=s3cret" });
     expect(await seen.promise).toEqual({
       keys: ["signal", "attempt", "logger", "heartbeat", "tenant"],
       copyKeys: ["signal", "attempt", "logger", "heartbeat", "tenant"],
@@ -151,6 +151,10 @@ describe("a context behaves as an object with four own fields", () => {
     const printed = inspect(ctx);
     expect(printed).toContain("attempt: 7");
     expect(printed).not.toContain("s3cret");
+    expect(inspect(ctx, { depth: 10 })).not.toContain("s3cret");
+    // The job's logger, made by the handler above, prints and serialises without its job.
+    expect(inspect(ctx.logger, { depth: 10 })).toBe("[job logger]");
+    expect(JSON.stringify({ ...ctx, signal: undefined })).not.toContain("s3cret");
     await s.stop();
   });
 });

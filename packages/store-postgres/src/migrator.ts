@@ -171,7 +171,7 @@ async function assertSessionSettings(client: Queryable, field: string): Promise<
   if (isolation !== "read committed" && isolation !== "read uncommitted") {
     throw new ConfigError(
       field,
-      `its connections run statements at ${isolation} isolation by default, where concurrent claims and completions fail with serialization errors; the store's statements need read committed: ALTER ROLE ... SET default_transaction_isolation = 'read committed' for the store's role, or SET it on each connection of the pool`,
+      `its connections run statements at ${isolation} isolation by default, where concurrent claims and completions fail with serialization errors; the store's statements need read committed: ALTER ROLE ... SET default_transaction_isolation = 'read committed' for the store's role${field === "pool" ? ", or SET it on each connection of your pool (its connect event)" : " (behind a transaction pool the store cannot set it per session)"}`,
     );
   }
 }

@@ -14,6 +14,7 @@ import {
   type InstanceRecord,
   InvalidArgumentError,
   insertedJob,
+  insertedJobFromJson,
   type Job,
   JobAlreadyExistsError,
   type JobFilter,
@@ -291,7 +292,9 @@ export class PostgresStore implements Store {
       );
     }
     if (jobs.length === 0) return [];
-    const values = [newJobsJson(jobs), this.channel];
+    // The payloads as written: the jobs returned carry those, whatever the caller does meanwhile.
+    const payloads: string[] = [];
+    const values = [newJobsJson(jobs, payloads), this.channel];
     const insert =
       transaction === undefined
         ? this.query("createJobs", this.sql.insertJobs, values)
@@ -303,7 +306,9 @@ export class PostgresStore implements Store {
       () => null,
       (err: unknown) => ({ err }),
     );
-    const created = await buildWhileSent(jobs, insertedJob);
+    const created = await buildWhileSent(jobs, (record, i) =>
+      insertedJobFromJson(record, payloads[i] as string),
+    );
     const failed = await failure;
     if (failed !== null) throw await this.uniqueKeyConflict(failed.err, null);
     // Inside the caller's transaction, wake-ups wait for its commit (the NOTIFY does).
@@ -331,9 +336,10 @@ export class PostgresStore implements Store {
     const now = iso(claim.now, "now");
     const lockedUntil = iso(claim.lockedUntil, "lockedUntil");
     let rows: JobRow[];
+    const payloads: string[] = [];
     try {
       ({ rows } = await this.query<JobRow>("createJobs", this.sql.createJobsAndClaim, [
-        newJobsJson(jobs),
+        newJobsJson(jobs, payloads),
         this.channel,
         now,
         limit,
@@ -346,7 +352,7 @@ export class PostgresStore implements Store {
       throw await this.uniqueKeyConflict(err, null);
     }
     const claimed = rows.map(toJob);
-    const created = jobs.map(insertedJob);
+    const created = jobs.map((record, i) => insertedJobFromJson(record, payloads[i] as string));
     const taken = new Set(claimed.map((job) => job.id));
     this.wakeUps.deliverQueuesOf(created.filter((job) => !taken.has(job.id)));
     return { jobs: created, claimed };
@@ -826,7 +832,7 @@ export class PostgresStore implements Store {
     const row = rows[0] as { fired: boolean; ids: string[] };
     if (!row.fired) return { fired: false, jobs: [] };
     const inserted = new Set(row.ids);
-    const jobs = tick.jobs.filter((job) => inserted.has(job.id)).map(insertedJob);
+    const jobs = tick.jobs.filter((job) => inserted.has(job.id)).map((job) => insertedJob(job));
     this.wakeUps.deliverQueuesOf(jobs);
     return { fired: true, jobs };
   }
@@ -1016,7 +1022,7 @@ const BUILD_WHILE_SENT_FROM = 64;
  * server inserts while this process builds the jobs it returns (both take milliseconds for
  * thousands of jobs). A small batch is built at once: the turn would only add to its latency.
  */
-async function buildWhileSent<T, R>(items: readonly T[], build: (item: T) => R): Promise<R[]> {
+async function buildWhileSent<T, R>(items: readonly T[], build: (item: T, index: number) => R): Promise<R[]> {
   if (items.length >= BUILD_WHILE_SENT_FROM) await new Promise<void>((resolve) => setImmediate(resolve));
   return items.map(build);
 }

@@ -205,9 +205,11 @@ function metadataJson(metadata: Record<string, string> | undefined): string {
  * land in `json` columns, which keep their text (and so their key order) exactly as
  * `JSON.stringify` wrote it.
  *
+ * With `payloads`, the JSON of each job's payload as written is pushed to it, in order.
+ *
  * @throws InvalidArgumentError naming `scheduledAt` or `createdAt` when a job's date is invalid.
  */
-export function newJobsJson(jobs: readonly NewJobRecord[]): string {
+export function newJobsJson(jobs: readonly NewJobRecord[], payloads?: string[]): string {
   // The jobs of one enqueueMany mostly share their instants: each is written once.
   let lastMs = Number.NaN;
   let lastIso = "";
@@ -228,7 +230,9 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
     const fields = SHARED_COLUMNS.map(
       (column) => `"${column.key}":${valueJson(column, column.of(job, isoOnce))}`,
     );
-    return `[{"id":${JSON.stringify(job.id)},"payload":${JSON.stringify(job.payload ?? null)},${fields.join(",")}}]`;
+    const payload = JSON.stringify(job.payload ?? null);
+    payloads?.push(payload);
+    return `[{"id":${JSON.stringify(job.id)},"payload":${payload},${fields.join(",")}}]`;
   }
   const first = jobs[0] as NewJobRecord;
   const firstValues = SHARED_COLUMNS.map((column) => column.of(first, isoOnce));
@@ -256,7 +260,9 @@ export function newJobsJson(jobs: readonly NewJobRecord[]): string {
   const rows = new Array<string>(jobs.length);
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i] as NewJobRecord;
-    let row = `[${JSON.stringify(job.id)},${JSON.stringify(job.payload ?? null)}`;
+    const payload = JSON.stringify(job.payload ?? null);
+    payloads?.push(payload);
+    let row = `[${JSON.stringify(job.id)},${payload}`;
     for (const column of perRow) row += `,${valueJson(column, column.of(job, isoOnce))}`;
     rows[i] = `${row}]`;
   }

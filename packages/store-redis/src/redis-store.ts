@@ -181,10 +181,13 @@ export class RedisStore implements Store {
       for (const job of group) encodeNewJob(job, args);
       return [queue, group, args] as const;
     });
+    // Built with the payloads just encoded: what is returned is what is stored, whatever the caller
+    // does to its objects while the call is out.
+    const created = jobs.map((job) => insertedJob(job));
     return this.call("createJobs", async () => {
       await this.queueCalls.createJobs(groups, this.ownEvents());
       await this.replicated("createJobs");
-      return jobs.map(insertedJob);
+      return created;
     });
   }
 
@@ -225,6 +228,8 @@ export class RedisStore implements Store {
       const args = [now, lockedUntil, claim.workerId, String(claim.limit), "", String(jobs.length)];
       for (const job of jobs) encodeNewJob(job, args);
       for (const name of names) args.push(name);
+      // As in createJobs: built with the payloads just encoded.
+      const created = jobs.map((job) => insertedJob(job));
       const claimed = await this.call("createJobsAndClaim", async () => {
         // Any other queue known makes the claim span queues (slots): not one script.
         if (claim.queues === null) {
@@ -233,7 +238,7 @@ export class RedisStore implements Store {
         }
         return this.insertAndClaim(queue, args);
       });
-      if (claimed !== null) return { jobs: jobs.map(insertedJob), claimed };
+      if (claimed !== null) return { jobs: created, claimed };
     }
     const created = await this.createJobs(jobs);
     return { jobs: created, claimed: await this.claimDueJobs(claim) };

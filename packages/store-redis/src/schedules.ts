@@ -162,6 +162,9 @@ export class RedisSchedules {
       for (const id of otherReply.slice(1)) inserted.add(id);
     }
     await this.directory.registerAgain(fresh, added);
-    return { fired: true, jobs: tick.jobs.filter((job) => inserted.has(job.id)).map(insertedJob) };
+    return {
+      fired: true,
+      jobs: tick.jobs.filter((job) => inserted.has(job.id)).map((job) => insertedJob(job)),
+    };
   }
 }

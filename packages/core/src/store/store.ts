@@ -453,10 +453,27 @@ export interface NewJobRecord {
  */
 export function insertedJob(record: NewJobRecord): Job {
   const payload = record.payload ?? null;
+  return insertedJobAsWritten(
+    record,
+    typeof payload === "object" && payload !== null ? JSON.parse(JSON.stringify(payload)) : payload,
+  );
+}
+
+/**
+ * {@link insertedJob} with the payload parsed from `payloadJson`, the payload's JSON as the store
+ * wrote it: the job returned carries what was stored, even if the caller changed its payload
+ * object while the insert was out (build the jobs before an `await`, or with this). For store
+ * adapters.
+ */
+export function insertedJobFromJson(record: NewJobRecord, payloadJson: string): Job {
+  return insertedJobAsWritten(record, JSON.parse(payloadJson));
+}
+
+function insertedJobAsWritten(record: NewJobRecord, payload: unknown): Job {
   return {
     id: record.id,
     name: record.name,
-    payload: typeof payload === "object" && payload !== null ? JSON.parse(JSON.stringify(payload)) : payload,
+    payload,
     queue: record.queue,
     priority: record.priority,
     maxRetries: record.maxRetries,

@@ -49,8 +49,11 @@ function pathOf(walk: Walk): string {
   return out;
 }
 
-/** The longest JSON text of a finite number: `-1.2345678901234567e-308`. */
-const MAX_NUMBER_JSON = 24;
+/**
+ * The longest JSON text of a finite number: 25 characters (`-0.0000012345678901234567`: 17
+ * significant digits written in full down to 1e-6, and a sign).
+ */
+const MAX_NUMBER_JSON = 25;
 
 /**
  * Checks `value` and returns an upper bound of the UTF-8 bytes of its JSON: a string's code unit

@@ -9,6 +9,13 @@ class JobLogger implements Logger {
     private readonly base: Logger,
     private readonly job: Job,
   ) {}
+  /** Printed or serialised (`console.log(ctx)`, `JSON.stringify(ctx)`), it shows no job: payloads may be secret. */
+  toJSON(): string {
+    return "[job logger]";
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[job logger]";
+  }
   private fields(extra?: Record<string, unknown>): Record<string, unknown> {
     return { jobId: this.job.id, name: this.job.name, ...extra };
   }

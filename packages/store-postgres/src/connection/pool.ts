@@ -168,11 +168,22 @@ export function createPool(config: pg.PoolConfig, poolMode: PoolMode = "session"
       this.once("end", () => clients.delete(this));
     }
   }
-  const pool = new pg.Pool({ ...config, Client: TrackedClient as unknown as new () => pg.ClientBase });
+  /** Connections whose settings ran in `onConnect`, before they were handed out. */
+  const settled = new WeakSet<object>();
+  const pool = new pg.Pool({
+    ...config,
+    Client: TrackedClient as unknown as new () => pg.ClientBase,
+    // pg-pool 3.14 (pg 8.23) and later await this before handing the connection out.
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(settings);
+      settled.add(client);
+    },
+  } as unknown as pg.PoolConfig);
   pool.on("remove", (client) => clients.delete(client as pg.Client));
-  // See sessionSettings: queued before the first statement the new connection is handed out for.
+  // An earlier pg-pool has no onConnect: queued before the first statement the connection is
+  // handed out for (see sessionSettings).
   pool.on("connect", (client) => {
-    client.query(settings).catch(() => {});
+    if (!settled.has(client)) client.query(settings).catch(() => {});
   });
   const destroyConnections = (): void => {
     for (const client of clients) destroySocket(client);

@@ -93,11 +93,28 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
       batches.push(payloads.map((payload) => newJob({ ...base, payload })));
       for (const batch of batches) {
         const created = await ctx.store.createJobs(batch);
-        const expected = batch.map(insertedJob);
+        const expected = batch.map((job) => insertedJob(job));
         expect(created).toEqual(expected);
         for (const job of expected) expect(await ctx.store.getJob(job.id)).toEqual(job);
       }
     });
+
+    for (const size of [1, 100]) {
+      it(`the ${size === 1 ? "job" : `${size} jobs`} createJobs returns carry the payloads stored, though the caller changes its objects meanwhile`, async () => {
+        const { store } = ctx;
+        const payload = { v: "at call", list: [1] };
+        const batch = Array.from({ length: size }, () => newJob({ payload }));
+        const pending = store.createJobs(batch);
+        // The caller goes on with its object while the insert is out.
+        payload.v = "changed after the call";
+        payload.list.push(2);
+        const created = await pending;
+        for (const index of [0, size - 1]) {
+          const job = created[index] as NonNullable<(typeof created)[number]>;
+          expect(job.payload).toEqual((await mustGet(store, job.id)).payload);
+        }
+      });
+    }
 
     it("createJobs with an empty list inserts nothing and returns an empty list", async () => {
       expect(await ctx.store.createJobs([])).toEqual([]);
