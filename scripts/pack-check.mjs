@@ -53,14 +53,17 @@ try {
     await s.enqueue({ name: "hello" });
     for (let i = 0; i < 100 && !ran; i++) await new Promise((r) => setTimeout(r, 10));
     await s.stop();
-    if (!ran) throw new Error("the job did not run");`;
+    if (!ran) throw new Error("the job did not run");
+    // One copy of each class for both entry points: an adapter's error is the application's.
+    if (adapter.ConfigError !== sched.ConfigError || !(new adapter.StoreError("x", "y") instanceof sched.SchedulerError))
+      throw new Error("@sched/core and @sched/core/adapter carry different error classes");`;
   writeFileSync(
     join(project, "core.cjs"),
-    `const sched = require("@sched/core");\n(async () => {${job}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
+    `const sched = require("@sched/core");\nconst adapter = require("@sched/core/adapter");\n(async () => {${job}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
   );
   writeFileSync(
     join(project, "core.mjs"),
-    `import * as sched from "@sched/core";\n${job}\nconsole.log("import ok");`,
+    `import * as sched from "@sched/core";\nimport * as adapter from "@sched/core/adapter";\n${job}\nconsole.log("import ok");`,
   );
   console.log(
     `@sched/core: ${run("node", ["core.cjs"], project).trim()}, ${run("node", ["core.mjs"], project).trim()}`,
@@ -70,11 +73,11 @@ try {
   const otelJob = job.replace('s.register("hello"', 's.use(otel.otel());\n    s.register("hello"');
   writeFileSync(
     join(project, "otel.cjs"),
-    `const sched = require("@sched/core");\nconst otel = require("@sched/middleware-otel");\n(async () => {${otelJob}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
+    `const sched = require("@sched/core");\nconst adapter = require("@sched/core/adapter");\nconst otel = require("@sched/middleware-otel");\n(async () => {${otelJob}\n console.log("require ok"); })().catch((e) => { console.error(e); process.exitCode = 1; });`,
   );
   writeFileSync(
     join(project, "otel.mjs"),
-    `import * as sched from "@sched/core";\nimport * as otel from "@sched/middleware-otel";\n${otelJob}\nconsole.log("import ok");`,
+    `import * as sched from "@sched/core";\nimport * as adapter from "@sched/core/adapter";\nimport * as otel from "@sched/middleware-otel";\n${otelJob}\nconsole.log("import ok");`,
   );
   console.log(
     `@sched/middleware-otel: ${run("node", ["otel.cjs"], project).trim()}, ${run("node", ["otel.mjs"], project).trim()}`,

@@ -10,6 +10,9 @@ export default defineConfig({
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
+  // Shared chunks in both formats: one copy of each class (the errors above all) for the two entry
+  // points, so `instanceof` holds across `@sched/core` and `@sched/core/adapter` from require too.
+  splitting: true,
   sourcemap: true,
   target: "node20",
   // The version a scheduler reports in its presence record (see src/version.ts).

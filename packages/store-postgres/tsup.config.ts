@@ -8,6 +8,8 @@ export default defineConfig({
   loader: { ".sql": "text" },
   dts: true,
   clean: true,
+  // Shared chunks in both formats: one copy of each module for both entry points (see @sched/core).
+  splitting: true,
   sourcemap: true,
   target: "node20",
   // The CommonJS build gets `import.meta.url`, which locates migrations/ beside dist/.

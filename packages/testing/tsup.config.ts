@@ -6,6 +6,8 @@ export default defineConfig({
   external: ["vitest", "@sched/core"],
   dts: true,
   clean: true,
+  // Shared chunks in both formats: one copy of each module for both entry points (see @sched/core).
+  splitting: true,
   sourcemap: true,
   target: "node20",
 });
