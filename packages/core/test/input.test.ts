@@ -103,7 +103,11 @@ describe("payloads", () => {
     expect(() => assertJsonPayload([0, -0], 0)).toThrow(/^payload\[1\]: is -0/);
     const deep: unknown[] = [];
     let at = deep;
-    for (let i = 0; i < 100; i++) at = (at[0] = []) as unknown[];
+    for (let i = 0; i < 100; i++) {
+      const inner: unknown[] = [];
+      at[0] = inner;
+      at = inner;
+    }
     expect(() => assertJsonPayload(deep, 0)).toThrow(/nested deeper than 100/);
   });
 
