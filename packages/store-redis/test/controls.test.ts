@@ -1,27 +1,15 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { RedisStore } from "../src/index.js";
-import { adminClient, deleteKeys, keysOf, newJob, uniquePrefix } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import type { RedisStore } from "../src/index.js";
+import { keysOf, newJob, storesOnOneClient } from "./helpers.js";
 
-const client = adminClient();
-const stores: RedisStore[] = [];
+const stores = storesOnOneClient("ctl");
+const { client } = stores;
 const T0 = Date.UTC(2030, 0, 1);
 const at = (ms: number) => new Date(T0 + ms);
 
 function open(): RedisStore {
-  const store = new RedisStore({ client, keyPrefix: uniquePrefix("ctl") });
-  stores.push(store);
-  return store;
+  return stores.open();
 }
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) {
-    await deleteKeys(client, store.keyPrefix);
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await client.quit();
-});
 
 const claim = (store: RedisStore, limit: number, now = at(0), queues: string[] | null = ["q"]) =>
   store.claimDueJobs({ queues, names: null, limit, now, lockedUntil: at(60_000), workerId: "w" });

@@ -1,28 +1,16 @@
 import type { Duration, Job } from "@sched/core/adapter";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { RedisStore } from "../src/index.js";
-import { adminClient, deleteKeys, newJob, uniquePrefix } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import type { RedisStore } from "../src/index.js";
+import { newJob, storesOnOneClient } from "./helpers.js";
 
-const client = adminClient();
-const stores: RedisStore[] = [];
+const stores = storesOnOneClient("finished");
+const { client } = stores;
 const T0 = Date.UTC(2030, 0, 1);
 const at = (ms: number) => new Date(T0 + ms);
 
 function open(finishedJobTtl: Duration): RedisStore {
-  const store = new RedisStore({ client, keyPrefix: uniquePrefix("finished"), finishedJobTtl });
-  stores.push(store);
-  return store;
+  return stores.open({ finishedJobTtl });
 }
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) {
-    await deleteKeys(client, store.keyPrefix);
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await client.quit();
-});
 
 const ref = (job: Job) => ({ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w" });
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type NewJobRecord, type ScheduleRecord, uuidv7Generator } from "@sched/core";
 import { Cluster, Redis } from "ioredis";
-import { RedisStore } from "../src/index.js";
+import { afterAll, afterEach } from "vitest";
+import { RedisStore, type RedisStoreOptions } from "../src/index.js";
 
 /** The server the tests use: `SCHED_REDIS_URL`, or the local development server. */
 export const REDIS_URL = process.env.SCHED_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -52,6 +53,36 @@ export function adminClient(): Redis {
   const client = new Redis(REDIS_URL, { lazyConnect: true });
   client.on("error", () => {});
   return client;
+}
+
+/**
+ * The stores of a test file, on one client: `open()` makes one under a new prefix starting with
+ * `label` (with `options`); after each test their keys are deleted and they are closed, and the
+ * client is closed after the file.
+ */
+export function storesOnOneClient(label: string): {
+  client: Redis;
+  open(options?: Partial<RedisStoreOptions>): RedisStore;
+} {
+  const client = adminClient();
+  const stores: RedisStore[] = [];
+  afterEach(async () => {
+    for (const store of stores.splice(0)) {
+      await deleteKeys(client, store.keyPrefix);
+      await store.close();
+    }
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+  return {
+    client,
+    open(options = {}) {
+      const store = new RedisStore({ client, keyPrefix: uniquePrefix(label), ...options });
+      stores.push(store);
+      return store;
+    },
+  };
 }
 
 const nextId = uuidv7Generator();

@@ -5,32 +5,20 @@ import {
   type Job,
   type JobStatus,
 } from "@sched/core/adapter";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { RedisStore } from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import type { RedisStore } from "../src/index.js";
 import { SCRIPTS } from "../src/scripts.js";
-import { adminClient, deleteKeys, newJob, uniquePrefix } from "./helpers.js";
+import { newJob, storesOnOneClient } from "./helpers.js";
 
-const client = adminClient();
-const stores: RedisStore[] = [];
+const stores = storesOnOneClient("list");
+const { client } = stores;
 const T0 = Date.UTC(2030, 0, 1);
 const at = (ms: number) => new Date(T0 + ms);
 const STATUSES: readonly JobStatus[] = [...ACTIVE_STATUSES, ...FINAL_STATUSES];
 
 function open(): RedisStore {
-  const store = new RedisStore({ client, keyPrefix: uniquePrefix("list") });
-  stores.push(store);
-  return store;
+  return stores.open();
 }
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) {
-    await deleteKeys(client, store.keyPrefix);
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await client.quit();
-});
 
 const claim = (store: RedisStore, queue: string, limit: number, now = at(0)) =>
   store.claimDueJobs({ queues: [queue], names: null, limit, now, lockedUntil: at(60_000), workerId: "w" });
