@@ -45,14 +45,14 @@ interface ContextState {
   heartbeat: () => Promise<void>;
 }
 
-/**
- * What a context proxies: fields middleware adds land on it, its own fields are kept out of sight
- * (a private field: not listed, spread or printed).
- */
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 /** Reads a context's target through its proxy (for this module only). */
 const TARGET = Symbol("contextTarget");
 
+/**
+ * What a context proxies: fields middleware adds land on it, its own fields are kept out of sight
+ * (a private field: not listed, spread or printed).
+ */
 class ContextTarget {
   readonly #state: ContextState;
   constructor(state: ContextState) {
@@ -65,10 +65,11 @@ class ContextTarget {
   static describe(target: ContextTarget): Record<string, unknown> {
     const state = target.#state;
     return {
-      signal: state.signal ?? state.running.signal,
-      attempt: state.attempt,
+      signal: readField(state, "signal"),
+      attempt: readField(state, "attempt"),
+      // Not made here: printing a context does not make its logger.
       logger: state.logger ?? "[job logger]",
-      heartbeat: state.heartbeat,
+      heartbeat: readField(state, "heartbeat"),
       ...target,
     };
   }
