@@ -212,17 +212,23 @@ export class PostgresLeader extends LeaseLeader {
   }
 
   /**
-   * Runs one lease statement. Behind a transaction pool it runs in a transaction of its own whose
-   * `SET LOCAL statement_timeout` bounds it on the server, as the startup setting of the leader's
-   * pool does otherwise (a setting of the session would stay with a server session other clients
-   * get next): `BEGIN` and the setting go in one round trip, so the statement costs three.
+   * Runs one lease statement. On the session pool the leader made, whose connections start at
+   * READ COMMITTED with a `statement_timeout`, it runs as it is. Otherwise (a pool you gave, or a
+   * transaction pool, whose sessions may default to SERIALIZABLE or REPEATABLE READ, where a
+   * renewal that waited for a concurrent acquirer's row lock would fail with a serialization
+   * error and cost the leadership) it runs in a transaction of its own begun at READ COMMITTED,
+   * the isolation the statement is written for, with a `SET LOCAL statement_timeout` that bounds
+   * it on the server (a setting of the session would stay with a server session other clients get
+   * next): `BEGIN` and the setting go in one round trip, so the statement costs three.
    */
   private async run<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
-    if (this.poolMode === "session") return this.pool.query<R>(query);
+    if (this.poolMode === "session" && this.ownsPool) return this.pool.query<R>(query);
     const client = await this.pool.connect();
     let failure: unknown;
     try {
-      await client.query(`BEGIN; SET LOCAL statement_timeout = ${this.statementMs}`);
+      await client.query(
+        `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = ${this.statementMs}`,
+      );
       const result = await client.query<R>(query);
       await client.query("COMMIT");
       return result;

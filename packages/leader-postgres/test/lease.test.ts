@@ -1,5 +1,6 @@
 import { StoreError } from "@sched/core";
-import { waitFor } from "@sched/testing";
+import { recordingLogger, waitFor } from "@sched/testing";
+import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PostgresLeader } from "../src/index.js";
 import {
@@ -151,6 +152,42 @@ describe("PostgresLeader without its table", () => {
       expect(leader.isLeader()).toBe(false);
     } finally {
       await leader.close();
+    }
+  });
+});
+
+describe("PostgresLeader on a pool of yours whose sessions default to serializable", () => {
+  it("renews through a concurrent writer's row lock instead of failing with 40001 and stepping down", async () => {
+    const name = uniqueName();
+    const pool = new pg.Pool({ connectionString, max: 2, options: "-c default_transaction_isolation=serializable" });
+    const logger = recordingLogger();
+    const a = leaders.make({ pool, instanceId: "a", name, logger });
+    const blocker = await admin.connect();
+    try {
+      expect(await a.acquire()).toBe(true);
+      const term = a.term;
+      // A concurrent writer (another instance's acquire) holds the lease row while a renews.
+      await blocker.query("BEGIN");
+      await blocker.query(`UPDATE "${schema}".scheduler_locks SET expires_at = expires_at WHERE name = $1`, [name]);
+      const renewal = a.acquire();
+      await waitFor(
+        async () =>
+          (
+            await admin.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND backend_type = 'client backend' AND datname = current_database() AND query LIKE '-- Acquires or renews the lease%'",
+            )
+          ).rows[0]?.n === 1,
+        { description: "the renewal to wait on the row lock" },
+      );
+      await blocker.query("COMMIT");
+      expect(await renewal).toBe(true);
+      expect(a.term).toBe(term);
+      expect(logger.lines.filter((line) => line.level !== "debug")).toEqual([]);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+      await leaders.closeAll();
+      await pool.end();
     }
   });
 });
