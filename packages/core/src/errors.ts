@@ -165,18 +165,29 @@ export class InvalidJobStateError extends SchedulerError {
  * configured limit (`maxPayloadBytes`, `maxMetadataBytes`).
  */
 export class PayloadTooLargeError extends SchedulerError {
-  /** The encoded size in bytes. */
+  /** The encoded size in bytes; a lower bound when {@link atLeast} is set. */
   readonly size: number;
   /** The configured limit in bytes. */
   readonly limit: number;
   /** The part over its limit, e.g. `payload`, `metadata` or `jobs[3].metadata`. */
   readonly field: string;
-  /** Creates the error for `field` of `size` bytes over `limit`. */
-  constructor(size: number, limit: number, field = "payload") {
-    super("PAYLOAD_TOO_LARGE", `${field} is ${size} bytes as JSON, over the limit of ${limit} bytes`);
+  /**
+   * Whether `size` is only what was counted before the check stopped: a value shared under many
+   * keys is written out once per key, so its JSON can be far larger than the object graph.
+   */
+  readonly atLeast: boolean;
+  /** Creates the error for `field` of `size` bytes (at least `size`, with `atLeast`) over `limit`. */
+  constructor(size: number, limit: number, field = "payload", atLeast = false) {
+    super(
+      "PAYLOAD_TOO_LARGE",
+      atLeast
+        ? `${field} is over the limit of ${limit} bytes as JSON (the check stopped after counting ${size}; a value shared under many keys is written out once per key)`
+        : `${field} is ${size} bytes as JSON, over the limit of ${limit} bytes`,
+    );
     this.size = size;
     this.limit = limit;
     this.field = field;
+    this.atLeast = atLeast;
   }
 }
 

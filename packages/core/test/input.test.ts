@@ -132,6 +132,42 @@ describe("payloads", () => {
     expect(() => assertJsonPayload(numbers, size)).not.toThrow();
   });
 
+  it("names keys that are not identifiers in brackets, so no two paths read alike", () => {
+    expect(() => assertJsonPayload({ "a.b": Number.NaN }, 0)).toThrow(/^payload\["a\.b"\]: NaN/);
+    expect(() => assertJsonPayload({ a: { b: Number.NaN } }, 0)).toThrow(/^payload\.a\.b: NaN/);
+    expect(() => assertJsonPayload({ "": [Number.NaN] }, 0)).toThrow(/^payload\[""\]\[0\]: NaN/);
+    expect(() => assertJsonPayload({ 'q"x': { $ok_1: null, "1st": new Map() } }, 0)).toThrow(
+      /^payload\["q\\"x"\]\["1st"\]: a Map/,
+    );
+  });
+
+  it("size-checks a payload that is a bare number or boolean", () => {
+    expect(() => assertJsonPayload(-0.0000012345678901234567, 24)).toThrow(/25 bytes.*over the limit of 24/);
+    expect(() => assertJsonPayload(-0.0000012345678901234567, 25)).not.toThrow();
+    expect(() => assertJsonPayload(false, 4)).toThrow(/5 bytes.*over the limit of 4/);
+    expect(() => assertJsonPayload(12, 4)).not.toThrow();
+  });
+
+  it("stops at the limit on a value shared under many keys, whose JSON doubles with each level", () => {
+    // 60 levels of { a: x, b: x }: JSON of 2^60 copies; checking (or writing) it in full never ends.
+    let shared: Record<string, unknown> = { leaf: "x" };
+    for (let i = 0; i < 60; i++) shared = { a: shared, b: shared };
+    let error: unknown;
+    try {
+      assertJsonPayload(shared, 1024 * 1024);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ code: "PAYLOAD_TOO_LARGE", atLeast: true, limit: 1024 * 1024 });
+    expect((error as PayloadTooLargeError).size).toBeGreaterThan(1024 * 1024);
+    expect((error as Error).message).toMatch(/^payload is over the limit of 1048576 bytes as JSON/);
+    // A few shared levels within the limit pass, as their JSON does.
+    let small: Record<string, unknown> = { leaf: "x" };
+    for (let i = 0; i < 8; i++) small = { a: small, b: small };
+    expect(() => assertJsonPayload(small, JSON.stringify(small).length)).not.toThrow();
+  });
+
   it("enforces the size limit in bytes", () => {
     expect(() => assertJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
     expect(() => assertJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);

@@ -110,7 +110,7 @@ export class JobInput {
       if (err instanceof InvalidArgumentError)
         throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
       if (err instanceof PayloadTooLargeError)
-        throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`);
+        throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`, err.atLeast);
       throw err;
     }
     let scheduledAt = now;

@@ -19,16 +19,13 @@ export function assertJsonPayload(payload: unknown, limitBytes: number): void {
 }
 
 function checkPayload(payload: unknown, limitBytes: number): void {
-  const walk: Walk = { path: [], ancestors: [] };
+  const walk: Walk = { path: [], ancestors: [], least: 0, limit: limitBytes > 0 ? limitBytes : Infinity };
   const bound = checkValue(payload, walk, 0);
   // Most payloads are far below the limit: the bound spares them a JSON.stringify.
-  if (limitBytes > 0 && bound > limitBytes && payload !== null && typeof payload === "object") {
+  if (limitBytes > 0 && bound > limitBytes) {
     const json = JSON.stringify(payload);
     // Byte length only matters when the character count could exceed the limit.
     const size = json.length * 3 > limitBytes ? Buffer.byteLength(json, "utf8") : json.length;
-    if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
-  } else if (limitBytes > 0 && bound > limitBytes && typeof payload === "string") {
-    const size = Buffer.byteLength(JSON.stringify(payload), "utf8");
     if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
   }
 }
@@ -40,13 +37,37 @@ function checkPayload(payload: unknown, limitBytes: number): void {
 interface Walk {
   path: (string | number)[];
   ancestors: object[];
+  /**
+   * A lower bound of the UTF-8 bytes of the JSON of what was walked so far (a code unit takes at
+   * least one byte): an object graph that shares a value under many keys is written out once per
+   * key, so its JSON can grow as 2^depth; the walk stops once this passes `limit`.
+   */
+  least: number;
+  /** The limit in bytes, `Infinity` for none. */
+  limit: number;
 }
 
-/** The path of the value being checked, as errors name it: `payload.items[2].id`. */
+/** A key printed as it is after a dot: `payload.items`; others in brackets, `payload["a.b"]`. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * The path of the value being checked, as errors name it: `payload.items[2].id`; a key that is
+ * not an identifier is quoted in brackets (`payload["a.b"]`, `payload[""]`), so that no two
+ * paths read alike.
+ */
 function pathOf(walk: Walk): string {
   let out = "payload";
-  for (const step of walk.path) out += typeof step === "number" ? `[${step}]` : `.${step}`;
+  for (const step of walk.path) {
+    if (typeof step === "number") out += `[${step}]`;
+    else out += PLAIN_KEY.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+  }
   return out;
+}
+
+/** Counts `bytes` more of JSON for certain, and stops the walk once the limit is passed. */
+function atLeast(walk: Walk, bytes: number): void {
+  walk.least += bytes;
+  if (walk.least > walk.limit) throw new PayloadTooLargeError(walk.least, walk.limit, "payload", true);
 }
 
 /**
@@ -63,6 +84,7 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
   switch (typeof value) {
     case "string":
       if (!isStorable(value)) assertStorableString(value, pathOf(walk));
+      walk.least += value.length;
       return value.length * 6 + 2;
     case "boolean":
       return 5;
@@ -90,6 +112,8 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
   }
   if (walk.ancestors.includes(value))
     throw new InvalidArgumentError(pathOf(walk), "is a circular reference, which JSON cannot encode");
+  // Each array and object is counted once per place it appears, as JSON writes it.
+  atLeast(walk, 2);
   let bound = 2;
   if (Array.isArray(value)) {
     walk.ancestors.push(value);
@@ -128,6 +152,7 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
         "is undefined, which JSON drops; omit the key or use null",
       );
     }
+    walk.least += key.length;
     bound += key.length * 6 + 4 + checkValue(v, walk, depth + 1);
     walk.path.pop();
   }
