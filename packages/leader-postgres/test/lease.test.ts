@@ -159,7 +159,11 @@ describe("PostgresLeader without its table", () => {
 describe("PostgresLeader on a pool of yours whose sessions default to serializable", () => {
   it("renews through a concurrent writer's row lock instead of failing with 40001 and stepping down", async () => {
     const name = uniqueName();
-    const pool = new pg.Pool({ connectionString, max: 2, options: "-c default_transaction_isolation=serializable" });
+    const pool = new pg.Pool({
+      connectionString,
+      max: 2,
+      options: "-c default_transaction_isolation=serializable",
+    });
     const logger = recordingLogger();
     const a = leaders.make({ pool, instanceId: "a", name, logger });
     const blocker = await admin.connect();
@@ -168,7 +172,9 @@ describe("PostgresLeader on a pool of yours whose sessions default to serializab
       const term = a.term;
       // A concurrent writer (another instance's acquire) holds the lease row while a renews.
       await blocker.query("BEGIN");
-      await blocker.query(`UPDATE "${schema}".scheduler_locks SET expires_at = expires_at WHERE name = $1`, [name]);
+      await blocker.query(`UPDATE "${schema}".scheduler_locks SET expires_at = expires_at WHERE name = $1`, [
+        name,
+      ]);
       const renewal = a.acquire();
       await waitFor(
         async () =>

@@ -119,6 +119,36 @@ describe("createScheduler({ store: RedisStore })", () => {
   });
 });
 
+describe("claim size", () => {
+  it("claims take the free slots and the prefetch at once (largeClaims): workers 50 claim up to 100", async () => {
+    const store = newStore("large-claims");
+    expect(store.capabilities.largeClaims).toBe(true);
+    const scheduler = createScheduler({ store, logger: quiet, workers: 50 });
+    expect(scheduler.options.claimBatchSize).toBe(100);
+    const claimed: number[] = [];
+    const claim = store.claimDueJobs.bind(store);
+    store.claimDueJobs = async (options) => {
+      const jobs = await claim(options);
+      claimed.push(jobs.length);
+      return jobs;
+    };
+    let ran = 0;
+    scheduler.register("short", async () => {
+      ran++;
+    });
+    await scheduler.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ name: "short", payload: { n } })));
+    try {
+      await scheduler.start();
+      await waitFor(() => ran === 2_000, { timeout: "20s", description: "2,000 jobs to run" });
+      // Once jobs have ended here, a claim takes the 50 free slots and up to 50 to wait for one.
+      expect(Math.max(...claimed)).toBeGreaterThan(50);
+      expect(Math.max(...claimed)).toBeLessThanOrEqual(100);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
 describe("bulk enqueue", () => {
   it("enqueues 30,000 jobs in one enqueueMany call", async () => {
     const store = newStore("bulk");

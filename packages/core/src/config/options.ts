@@ -88,8 +88,8 @@ export interface SchedulerOptions<Tx = unknown> {
   maxLeaseRecoveries?: number;
   /**
    * Most jobs claimed in one store call; default `max(workers, 50)`, or `max(workers + prefetch,
-   * 50)` on a store whose claims cost mostly per call (`store.capabilities.largeClaims`, e.g.
-   * PostgreSQL).
+   * 50)` on a store whose claims cost mostly per call (`store.capabilities.largeClaims`:
+   * PostgreSQL and Redis).
    */
   claimBatchSize?: number;
   /**
