@@ -52,6 +52,35 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     }
   });
 
+  it("a claim that would only top up a little of the prefetch waits for the next job to end and goes out with its slot", async () => {
+    // Handlers that end a turn after they start (any async handler): without the wait, the claim
+    // loop asked again at once for the few prefetch places its last claim left, so claims
+    // alternated between nearly a whole batch and a handful.
+    const { s, store } = setup({ workers: 10, prefetch: 10, claimBatchSize: 20 });
+    const limits = recordClaims(store);
+    // Answers a turn later, as a store over a network does.
+    const answer = store.claimDueJobs.bind(store);
+    store.claimDueJobs = async (options) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return answer(options);
+    };
+    let ran = 0;
+    s.register<{ i: number }>("quick", async (job) => {
+      // One job in ten ends a turn later than the others.
+      if (job.payload.i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+      ran++;
+    });
+    await enqueueNumbered(s, "quick", 400);
+    await s.start();
+    await until(() => ran === 400);
+    await s.stop();
+    expect(limits.length).toBeGreaterThan(2);
+    // Half the prefetch (5) at least, every claim: the first takes the free slots, the others
+    // the freed slots and the prefetch together.
+    expect(Math.min(...limits)).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...limits)).toBe(20);
+  });
+
   it("prefetch: 0 claims only for free slots", async () => {
     const { s, store } = setup({ workers: 2, prefetch: 0 });
     const limits = recordClaims(store);

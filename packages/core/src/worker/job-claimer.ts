@@ -174,6 +174,20 @@ export class JobClaimer {
   }
 
   /**
+   * Whether a claim that would only top up the prefetch by `room` jobs (no slot is free) waits for
+   * the next job that ends here instead: one does soon (jobs run here, and each that ends wakes the
+   * claim loop), and its claim takes the freed slots and the room together. Without this, handlers
+   * that end a turn after they start (any `async` handler) made claims alternate between nearly a
+   * whole batch and the few jobs the prefetch lacked after it, each a store call of its own (on
+   * Redis, 95 then 5, again and again). A top-up of at least half the prefetch (or of
+   * `claimBatchSize`) is claimed at once.
+   */
+  private deferTopUp(room: number): boolean {
+    const running = this.options.workers - this.freeSlots();
+    return running > 0 && room < Math.min(this.options.prefetch, this.options.claimBatchSize) / 2;
+  }
+
+  /**
    * A job that ran here ended (its slot is free again) after running since `startedAt` (clock
    * ms): starts the prefetched jobs that now have a slot, and asks for a claim.
    */
@@ -326,8 +340,10 @@ export class JobClaimer {
     try {
       for (;;) {
         if (!this.isActive) return;
-        const free = this.free() + this.prefetchRoom();
+        const slots = this.free();
+        const free = slots + this.prefetchRoom();
         if (free <= 0) return;
+        if (slots <= 0 && this.deferTopUp(free)) return;
         this.wantFetch = false;
         const names = this.handlers.names();
         // Nothing is registered yet: register() wakes the pool.
