@@ -43,7 +43,7 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   },
   "sched-postgres": {
     description:
-      "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 50, claimBatchSize 100)",
+      "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 150, claimBatchSize 100)",
     create: async () => (await import("./sched-postgres.js")).createContender(),
     controls: ALL_CONTROLS,
   },
@@ -56,7 +56,7 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     controls: ["globalConcurrency", "rateLimit"],
   },
   "sched-redis": {
-    description: "@sched/core, RedisStore, workers 50, defaults otherwise (prefetch 50, claimBatchSize 100)",
+    description: "@sched/core, RedisStore, workers 50, defaults otherwise (prefetch 150, claimBatchSize 100)",
     create: async () => (await import("./sched-redis.js")).createContender(),
     controls: ALL_CONTROLS,
   },

@@ -9,7 +9,7 @@ const KEY_PREFIX = "bench_sched:";
 /**
  * @sched/core with `RedisStore` (`@sched/store-redis`), its keys under a prefix of their own
  * (`bench_sched:`, deleted before and after the run), at its defaults except `workers` (the
- * bench's concurrency, 50): `prefetch` 50, `claimBatchSize` 100 (RedisStore declares
+ * bench's concurrency, 50): `prefetch` 150, `claimBatchSize` 100 (RedisStore declares
  * `largeClaims`). The handler is `async`, as users write them; it calls the workload's handler
  * first.
  */

@@ -254,15 +254,28 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     await s.stop();
   });
 
-  it("defaults to `workers` prefetched jobs, claims of max(workers, 50), or max(workers + prefetch, 50) on a store with large claims; refuses a negative or fractional prefetch", () => {
-    expect(resolveOptions({ workers: 10 })).toMatchObject({ prefetch: 10, claimBatchSize: 50 });
-    expect(resolveOptions({ workers: 80 })).toMatchObject({ prefetch: 80, claimBatchSize: 80 });
+  it("defaults to 3 × workers prefetched jobs, claims of max(workers, 50), or max(workers + min(prefetch, workers), 50) on a store with large claims; refuses a negative or fractional prefetch", () => {
+    expect(resolveOptions({ workers: 10 })).toMatchObject({ prefetch: 30, claimBatchSize: 50 });
+    expect(resolveOptions({ workers: 80 })).toMatchObject({ prefetch: 240, claimBatchSize: 80 });
     const store = new MemoryStore();
-    expect(resolveOptions({ workers: 40, store })).toMatchObject({ prefetch: 40, claimBatchSize: 50 });
+    expect(resolveOptions({ workers: 40, store })).toMatchObject({ prefetch: 120, claimBatchSize: 50 });
     const large = Object.assign(new MemoryStore(), {
       capabilities: { ...store.capabilities, largeClaims: true },
     });
-    expect(resolveOptions({ workers: 40, store: large })).toMatchObject({ prefetch: 40, claimBatchSize: 80 });
+    // Claims of twice the workers; the prefetch holds the waiting half of one claim and the whole
+    // of the next, which is sent while this one's jobs run.
+    expect(resolveOptions({ workers: 40, store: large })).toMatchObject({
+      prefetch: 120,
+      claimBatchSize: 80,
+    });
+    expect(resolveOptions({ workers: 50, store: large })).toMatchObject({
+      prefetch: 150,
+      claimBatchSize: 100,
+    });
+    expect(resolveOptions({ workers: 40, prefetch: 10, store: large })).toMatchObject({
+      prefetch: 10,
+      claimBatchSize: 50,
+    });
     expect(resolveOptions({ workers: 40, prefetch: 0, store: large })).toMatchObject({
       prefetch: 0,
       claimBatchSize: 50,

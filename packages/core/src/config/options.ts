@@ -87,14 +87,15 @@ export interface SchedulerOptions<Tx = unknown> {
   /** How many times a job whose lease expired (its process died) is run again before it is dead; default 3. */
   maxLeaseRecoveries?: number;
   /**
-   * Most jobs claimed in one store call; default `max(workers, 50)`, or `max(workers + prefetch,
-   * 50)` on a store whose claims cost mostly per call (`store.capabilities.largeClaims`:
-   * PostgreSQL and Redis).
+   * Most jobs claimed in one store call; default `max(workers, 50)`, or `max(workers +
+   * min(prefetch, workers), 50)` (twice the workers with the default prefetch) on a store whose
+   * claims cost mostly per call (`store.capabilities.largeClaims`: PostgreSQL and Redis).
    */
   claimBatchSize?: number;
   /**
-   * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `workers`; `0`
-   * claims only for free slots). A claim asks for more than the free slots only while jobs end
+   * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `3 × workers`:
+   * the waiting half of one claim of twice the workers and the whole of the next, which is then
+   * sent while the first one's jobs run; `0` claims only for free slots). A claim asks for more than the free slots only while jobs end
    * quickly: as many as are expected to end during its round trip (Little's law over moving
    * averages of run and claim times), so the next jobs are in hand when slots free up instead of
    * one round trip later (the local queue of graphile-worker, RabbitMQ's prefetch count). Waiting
@@ -374,7 +375,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     }
   }
   const workers = positiveInt(options.workers, 10, "workers");
-  const prefetch = positiveInt(options.prefetch, workers, "prefetch", 0);
+  const prefetch = positiveInt(options.prefetch, 3 * workers, "prefetch", 0);
   const { queues, queueConcurrency } = resolveQueues(options.queues);
   if (queues && queues.length === 0)
     throw new ConfigError("queues", "expected at least one queue, or leave it unset");
@@ -454,7 +455,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     storeTimeout,
     claimBatchSize: positiveInt(
       options.claimBatchSize,
-      Math.max(workers + (options.store?.capabilities.largeClaims === true ? prefetch : 0), 50),
+      Math.max(
+        workers + (options.store?.capabilities.largeClaims === true ? Math.min(prefetch, workers) : 0),
+        50,
+      ),
       "claimBatchSize",
     ),
     prefetch,
