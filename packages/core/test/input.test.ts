@@ -168,6 +168,34 @@ describe("payloads", () => {
     expect(() => assertJsonPayload(small, JSON.stringify(small).length)).not.toThrow();
   });
 
+  it("stops as soon as a string shared under many places passes the limit", () => {
+    const big = "x".repeat(1 << 20);
+    let error: unknown;
+    try {
+      assertJsonPayload(new Array(600).fill(big), 1024 * 1024);
+    } catch (err) {
+      error = err;
+    }
+    // Not a full JSON.stringify of 600 MiB (which failed as "could not be read").
+    expect(error).toMatchObject({ code: "PAYLOAD_TOO_LARGE", atLeast: true });
+  });
+
+  it("checks a value shared at every level once, with no limit too, and counts it once per place", () => {
+    let shared: Record<string, unknown> = { leaf: "x" };
+    for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
+    // No limit (0): checked, not walked 2^40 times.
+    expect(() => assertJsonPayload(shared, 0)).not.toThrow();
+    let bad: Record<string, unknown> = { leaf: Number.NaN };
+    for (let i = 0; i < 40; i++) bad = { a: bad, b: bad };
+    expect(() => assertJsonPayload(bad, 0)).toThrow(/NaN is not JSON-serialisable/);
+    // 12 shared levels (4,096 copies of the leaf as JSON): the remembered parts count as written.
+    let counted: Record<string, unknown> = { leaf: "é", n: [1, 2] };
+    for (let i = 0; i < 12; i++) counted = { a: counted, b: [counted] };
+    const size = Buffer.byteLength(JSON.stringify(counted), "utf8");
+    expect(() => assertJsonPayload(counted, size)).not.toThrow();
+    expect(() => assertJsonPayload(counted, size - 1)).toThrow(PayloadTooLargeError);
+  });
+
   it("enforces the size limit in bytes", () => {
     expect(() => assertJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
     expect(() => assertJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);

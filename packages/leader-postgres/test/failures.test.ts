@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { StoreError } from "@sched/core";
 import { recordingLogger, waitFor } from "@sched/testing";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { PostgresLeader } from "../src/index.js";
 import {
@@ -79,6 +80,32 @@ describe("PostgresLeader when renewals fail", () => {
       expect((error as StoreError).message).not.toContain(secret);
     } finally {
       await leader.close();
+    }
+  });
+});
+
+describe("PostgresLeader closed during an acquire", () => {
+  it("logs nothing about the acquire that close() stopped waiting for", async () => {
+    const name = uniqueName();
+    const applicationName = `leader-${randomUUID().slice(0, 8)}`;
+    const pool = new pg.Pool({ connectionString: withApplicationName(applicationName), max: 2 });
+    const logger = recordingLogger();
+    const leader = new PostgresLeader({ pool, schema, name, instanceId: "a", ttl: 3_000, logger });
+    const blocker = await admin.connect();
+    try {
+      expect(await leader.acquire()).toBe(true);
+      await blocker.query("BEGIN");
+      await blocker.query(`SELECT * FROM "${schema}".scheduler_locks WHERE name = $1 FOR UPDATE`, [name]);
+      const renewal = leader.acquire();
+      await waitingBackend(applicationName);
+      await leader.close();
+      // The renewal gives up at 90% of the TTL, after close() resolved.
+      expect(await renewal).toBe(false);
+      expect(logger.lines.filter((line) => line.level === "warn" || line.level === "error")).toEqual([]);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+      await pool.end();
     }
   });
 });

@@ -377,6 +377,8 @@ export abstract class LeaseLeader implements Leader {
 
   /** Logs a failed election or renewal: the first three, then every 20th while the outage lasts. */
   private reportFailure(error: Error): void {
+    // An acquire that close() gave up waiting for fails after it: the leader is gone, nothing to report.
+    if (this.closed) return;
     this.failures++;
     const level = this.failures <= 3 || this.failures % 20 === 0 ? "warn" : "debug";
     this.logger[level](`${this.kind} "${this.name}" could not acquire or renew its lease; not leading`, {

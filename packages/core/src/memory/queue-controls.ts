@@ -223,12 +223,14 @@ export function windowStart(limit: RateLimit, now: number): number {
 }
 
 function windowCount(window: Window, limit: RateLimit, now: number): number {
-  return window.start === windowStart(limit, now) ? window.count : 0;
+  // A claim whose `now` lies in an earlier window than the stored one (a clock behind, a claim that
+  // waited) counts in the stored window: a window only moves forward (NaN, none yet, compares false).
+  return window.start >= windowStart(limit, now) ? window.count : 0;
 }
 
 function addToWindow(window: Window, limit: RateLimit, now: number): void {
   const start = windowStart(limit, now);
-  if (window.start !== start) {
+  if (!(window.start >= start)) {
     window.start = start;
     window.count = 0;
   }

@@ -19,7 +19,14 @@ export function assertJsonPayload(payload: unknown, limitBytes: number): void {
 }
 
 function checkPayload(payload: unknown, limitBytes: number): void {
-  const walk: Walk = { path: [], ancestors: [], least: 0, limit: limitBytes > 0 ? limitBytes : Infinity };
+  const walk: Walk = {
+    path: [],
+    ancestors: [],
+    least: 0,
+    limit: limitBytes > 0 ? limitBytes : Infinity,
+    visits: 0,
+    memo: null,
+  };
   const bound = checkValue(payload, walk, 0);
   // Most payloads are far below the limit: the bound spares them a JSON.stringify.
   if (limitBytes > 0 && bound > limitBytes) {
@@ -45,7 +52,19 @@ interface Walk {
   least: number;
   /** The limit in bytes, `Infinity` for none. */
   limit: number;
+  /** Arrays and objects entered so far. */
+  visits: number;
+  /**
+   * Once {@link MEMO_AFTER} arrays and objects were entered: the bounds of each one checked
+   * since, so that a value shared under many keys is checked once and counted once per place it
+   * appears (as JSON writes it), instead of walked again each time (2^depth walks for a value
+   * shared at every level, with no limit to stop them).
+   */
+  memo: Map<object, { bound: number; least: number }> | null;
 }
+
+/** Arrays and objects a walk enters before it remembers the ones it has checked. */
+const MEMO_AFTER = 1_000;
 
 /** A key printed as it is after a dot: `payload.items`; others in brackets, `payload["a.b"]`. */
 const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
@@ -84,7 +103,7 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
   switch (typeof value) {
     case "string":
       if (!isStorable(value)) assertStorableString(value, pathOf(walk));
-      walk.least += value.length;
+      atLeast(walk, value.length);
       return value.length * 6 + 2;
     case "boolean":
       return 5;
@@ -112,6 +131,20 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
   }
   if (walk.ancestors.includes(value))
     throw new InvalidArgumentError(pathOf(walk), "is a circular reference, which JSON cannot encode");
+  const known = walk.memo?.get(value);
+  if (known !== undefined) {
+    atLeast(walk, known.least);
+    return known.bound;
+  }
+  if (++walk.visits > MEMO_AFTER && walk.memo === null) walk.memo = new Map();
+  const leastBefore = walk.least;
+  const bound = checkContainer(value, walk, depth);
+  walk.memo?.set(value, { bound, least: walk.least - leastBefore });
+  return bound;
+}
+
+/** {@link checkValue} of an array or object that is not null, nor too deep, nor a cycle. */
+function checkContainer(value: object, walk: Walk, depth: number): number {
   // Each array and object is counted once per place it appears, as JSON writes it.
   atLeast(walk, 2);
   let bound = 2;

@@ -123,11 +123,23 @@ export function windowStartOf(now: Date, per: number): number {
   return Math.floor(now.getTime() / per) * per;
 }
 
-/** How many claims a stored window counter holds for the window of `now` (0 when it counts another window). */
+/**
+ * The start (epoch ms) of the window a claim at `now` counts in: the one that holds `now`, or the
+ * stored one when that is later. A claim whose `now` lies in an earlier window (an instance whose
+ * clock is behind, a claim that waited) counts in the stored window: a window only moves forward.
+ */
+export function windowOf(state: { windowStart: number }, now: Date, per: number): number {
+  return Math.max(windowStartOf(now, per), state.windowStart);
+}
+
+/**
+ * How many claims a stored window counter holds for the window a claim at `now` counts in (0 when
+ * `now` is in a later window than the stored one; see {@link windowOf}).
+ */
 export function claimsInWindow(
   state: { windowStart: number; windowCount: number },
   now: Date,
   per: number,
 ): number {
-  return state.windowStart === windowStartOf(now, per) ? state.windowCount : 0;
+  return state.windowStart >= windowStartOf(now, per) ? state.windowCount : 0;
 }

@@ -11,7 +11,7 @@ import {
   groupDocumentId,
   type QueueDocument,
   queueDocumentId,
-  windowStartOf,
+  windowOf,
 } from "./control-documents.js";
 
 /** What a controlled claim reads and writes. */
@@ -271,7 +271,7 @@ async function countClaims(
 ): Promise<boolean> {
   const queueChange: Partial<QueueDocument> = { served: control.served + picks.length };
   if (control.rateLimit !== null) {
-    queueChange.windowStart = windowStartOf(now, control.rateLimit.per);
+    queueChange.windowStart = windowOf(control, now, control.rateLimit.per);
     queueChange.windowCount = claimsInWindow(control, now, control.rateLimit.per) + picks.length;
   }
   const result = await access.queues.updateOne(
@@ -295,7 +295,7 @@ async function countClaims(
     const onInsert: Partial<GroupDocument> = { queue, group: group.group, limitedUntil: null };
     if (groupRate !== null && group.group !== null) {
       const state = group.state ?? { windowStart: 0, windowCount: 0 };
-      set.windowStart = windowStartOf(now, groupRate.per);
+      set.windowStart = windowOf(state, now, groupRate.per);
       set.windowCount = claimsInWindow(state, now, groupRate.per) + (takes.get(group) ?? 0);
     } else {
       onInsert.windowStart = 0;
@@ -329,7 +329,7 @@ async function giveBackCounts(
       {
         _id: queueDocumentId(queue),
         claimHolder: token,
-        windowStart: windowStartOf(now, control.rateLimit.per),
+        windowStart: windowOf(control, now, control.rateLimit.per),
       },
       { $inc: { windowCount: -lost } },
       access.maxTime(),
@@ -340,7 +340,10 @@ async function giveBackCounts(
   for (const pick of picks) {
     if (takenIds.has(pick.job.id) || pick.group.group === null) continue;
     await access.groups.updateOne(
-      { _id: groupDocumentId(queue, pick.group.group), windowStart: windowStartOf(now, groupRate.per) },
+      {
+        _id: groupDocumentId(queue, pick.group.group),
+        windowStart: windowOf(pick.group.state ?? { windowStart: 0 }, now, groupRate.per),
+      },
       { $inc: { windowCount: -1 } },
       access.maxTime(),
     );

@@ -19,9 +19,18 @@ local GROUP_CHUNK = 100
 -- The start of the fixed window of `per` ms that holds `now`: windows are aligned to the Unix epoch.
 local function windowStart(now, per) return now - (now % per) end
 
+-- The window a claim at `now` counts in: the one that holds `now`, or the stored one (its start,
+-- or nil) when that is later. A claim whose `now` lies in an earlier window (an instance whose
+-- clock is behind, a claim that waited) counts in the stored window: a window only moves forward.
+local function windowOf(start, now, per)
+  local current, stored = windowStart(now, per), tonumber(start)
+  if stored and stored > current then return stored end
+  return current
+end
+
 -- The claims a window stored as (start, count) holds at `now`: 0 once `now` is in a later window.
 local function windowCount(start, count, now, per)
-  if start and tonumber(start) == windowStart(now, per) then return tonumber(count) end
+  if start and tonumber(start) >= windowStart(now, per) then return tonumber(count) end
   return 0
 end
 
@@ -240,7 +249,9 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
       redis.call('ZADD', GROUPS, 'XX', member.served, member.group)
       if ctl.groupRateMax then
         local count = groupWindowCount(ctl, member.window, now) + member.claims
-        redis.call('HSET', GWINDOW, member.group, string.format('%.17g %d', windowStart(now, ctl.groupRatePer), count))
+        local start = member.window and string.match(member.window, '^(%S+) ')
+        redis.call('HSET', GWINDOW, member.group,
+          string.format('%.17g %d', windowOf(start, now, ctl.groupRatePer), count))
       end
     else
       redis.call('HSET', CONTROL, 'nogroupServed', member.served)
@@ -249,7 +260,8 @@ local function applyClaim(ctl, picks, now, nowArg, lockedUntil, workerId)
   redis.call('HSET', CONTROL, 'serve', serve)
   if ctl.rateMax then
     local count = windowCount(ctl.winStart, ctl.winCount, now, ctl.ratePer) + #claimed
-    redis.call('HSET', CONTROL, 'winStart', string.format('%.17g', windowStart(now, ctl.ratePer)), 'winCount', count)
+    redis.call('HSET', CONTROL, 'winStart', string.format('%.17g', windowOf(ctl.winStart, now, ctl.ratePer)),
+      'winCount', count)
   end
   for _, entry in ipairs(emptied) do
     if entry.member.group then tidyGroup(entry.member.group, entry.priority) else tidyLane(entry.name, entry.priority) end

@@ -328,6 +328,32 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(claimed).toHaveLength(11);
       });
 
+      it("a claim whose now lies in an earlier window than the last claim's counts in the later one: a window only moves forward", async () => {
+        await ctx.store.createJobs(newJobs(30, { queue: "rl-late", scheduledAt: at(-20_000) }));
+        await ctx.store.updateQueue("rl-late", { rateLimit: { max: 5, per: 10_000 } }, at(-20_000));
+        // T0 starts a window; a claim from an instance whose clock is behind (or one that waited
+        // for the queue) comes in with T0 - 1 ms, after a claim at T0 + 1 ms.
+        expect(await claim(ctx.store, "rl-late", 100, at(1), "a")).toHaveLength(5);
+        expect(await claim(ctx.store, "rl-late", 100, at(-1), "b")).toEqual([]);
+        expect(await claim(ctx.store, "rl-late", 100, at(2), "c")).toEqual([]);
+        expect(await claim(ctx.store, "rl-late", 100, at(-1), "b")).toEqual([]);
+        expect(await claim(ctx.store, "rl-late", 100, at(3), "a")).toEqual([]);
+        expect(await claim(ctx.store, "rl-late", 100, at(10_000), "a")).toHaveLength(5);
+      });
+
+      it("the same holds for each group's window", async () => {
+        await ctx.store.createJobs(newJobs(10, { queue: "grl-late", group: "g", scheduledAt: at(-20_000) }));
+        await ctx.store.updateQueue(
+          "grl-late",
+          { group: { concurrency: null, rateLimit: { max: 2, per: 10_000 } } },
+          at(-20_000),
+        );
+        expect(await claim(ctx.store, "grl-late", 10, at(1), "a")).toHaveLength(2);
+        expect(await claim(ctx.store, "grl-late", 10, at(-1), "b")).toEqual([]);
+        expect(await claim(ctx.store, "grl-late", 10, at(2), "a")).toEqual([]);
+        expect(await claim(ctx.store, "grl-late", 10, at(10_000), "a")).toHaveLength(2);
+      });
+
       it("a group rate limit counts per group and window", async () => {
         await ctx.store.createJobs(newJobs(5, { queue: "grl", group: "a" }));
         await ctx.store.createJobs(newJobs(5, { queue: "grl", group: "b" }));
