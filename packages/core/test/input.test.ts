@@ -183,8 +183,14 @@ describe("payloads", () => {
   it("checks a value shared at every level once, with no limit too, and counts it once per place", () => {
     let shared: Record<string, unknown> = { leaf: "x" };
     for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
-    // No limit (0): checked, not walked 2^40 times.
-    expect(() => assertJsonPayload(shared, 0)).not.toThrow();
+    // No limit (0): checked, not walked 2^40 times; its JSON (2^40 copies) is longer than any
+    // string JavaScript can hold, so no store could write it: refused all the same.
+    expect(() => assertJsonPayload(shared, 0)).toThrow(
+      expect.objectContaining({ code: "PAYLOAD_TOO_LARGE", atLeast: true, limit: 2 ** 29 - 24 }),
+    );
+    let fits: Record<string, unknown> = { leaf: "x" };
+    for (let i = 0; i < 16; i++) fits = { a: fits, b: fits };
+    expect(() => assertJsonPayload(fits, 0)).not.toThrow();
     let bad: Record<string, unknown> = { leaf: Number.NaN };
     for (let i = 0; i < 40; i++) bad = { a: bad, b: bad };
     expect(() => assertJsonPayload(bad, 0)).toThrow(/NaN is not JSON-serialisable/);
@@ -194,6 +200,27 @@ describe("payloads", () => {
     const size = Buffer.byteLength(JSON.stringify(counted), "utf8");
     expect(() => assertJsonPayload(counted, size)).not.toThrow();
     expect(() => assertJsonPayload(counted, size - 1)).toThrow(PayloadTooLargeError);
+  });
+
+  it("metadata over its limit is refused as soon as its count passes the limit", async () => {
+    const { s } = setup({ maxMetadataBytes: 16 * 1024 });
+    const metadata = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [`k${i}`, `${"x".repeat(1 << 20)}${i}`]),
+    );
+    await expect(s.enqueue({ name: "j", metadata })).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+      atLeast: true,
+      field: "job.metadata",
+    });
+    // At the limit exactly it passes; one byte over it does not.
+    const exact = { k: "x".repeat(100) };
+    const size = JSON.stringify(exact).length;
+    const { s: atLimit } = setup({ maxMetadataBytes: size });
+    await expect(atLimit.enqueue({ name: "j", metadata: exact })).resolves.toMatchObject({ metadata: exact });
+    const { s: under } = setup({ maxMetadataBytes: size - 1 });
+    await expect(under.enqueue({ name: "j", metadata: exact })).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+    });
   });
 
   it("enforces the size limit in bytes", () => {

@@ -359,10 +359,16 @@ export class JobInput {
       throw new InvalidArgumentError(field, "expected a plain object of string values");
     }
     const out: Record<string, string> = {};
+    // A lower bound of the JSON's bytes (a code unit takes at least one): the check stops as soon
+    // as it passes the limit, instead of measuring all of a huge input.
+    let least = 1;
     for (const [k, v] of Object.entries(value)) {
       assertStorableString(k, `${field} key ${JSON.stringify(k)}`);
       if (typeof v !== "string")
         throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
+      least += k.length + v.length + 6;
+      if (limitBytes > 0 && least > limitBytes)
+        throw new PayloadTooLargeError(least, limitBytes, field, true);
       assertStorableString(v, `${field}.${k}`);
       // An own "__proto__" key must stay data, not become the prototype.
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });

@@ -23,7 +23,7 @@ function checkPayload(payload: unknown, limitBytes: number): void {
     path: [],
     ancestors: [],
     least: 0,
-    limit: limitBytes > 0 ? limitBytes : Infinity,
+    limit: limitBytes > 0 ? limitBytes : MAX_JSON_LENGTH,
     visits: 0,
     memo: null,
   };
@@ -50,7 +50,7 @@ interface Walk {
    * key, so its JSON can grow as 2^depth; the walk stops once this passes `limit`.
    */
   least: number;
-  /** The limit in bytes, `Infinity` for none. */
+  /** The limit in bytes ({@link MAX_JSON_LENGTH} when `maxPayloadBytes` is 0). */
   limit: number;
   /** Arrays and objects entered so far. */
   visits: number;
@@ -62,6 +62,13 @@ interface Walk {
    */
   memo: Map<object, { bound: number; least: number }> | null;
 }
+
+/**
+ * The longest string V8 holds (2^29 - 24 code units): a payload whose JSON would be longer cannot be
+ * written by any store (its serialisation would fail, or run for ever on a value shared at every
+ * level), so it is refused even when `maxPayloadBytes` is 0.
+ */
+const MAX_JSON_LENGTH = 2 ** 29 - 24;
 
 /** Arrays and objects a walk enters before it remembers the ones it has checked. */
 const MEMO_AFTER = 1_000;
