@@ -102,7 +102,8 @@ export class RedisStore implements Store {
    * No application transactions; pub/sub pushes events between instances. `largeClaims`: each
    * claim is one script call whose fixed cost (the write and read of the call on both sides, the
    * script's lookups of the queue's lanes) is about that of 20-30 jobs, so claims that take the
-   * prefetch too go faster (the default `claimBatchSize` is then `max(workers + prefetch, 50)`).
+   * prefetch too go faster (the default `claimBatchSize` is then `max(workers + min(prefetch,
+   * workers), 50)`).
    */
   readonly capabilities: StoreCapabilities = { transactions: false, pushedEvents: true, largeClaims: true };
 

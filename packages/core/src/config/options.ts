@@ -95,8 +95,8 @@ export interface SchedulerOptions<Tx = unknown> {
   /**
    * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `3 × workers`:
    * the waiting half of one claim of twice the workers and the whole of the next, which is then
-   * sent while the first one's jobs run; `0` claims only for free slots). A claim asks for more than the free slots only while jobs end
-   * quickly: as many as are expected to end during its round trip (Little's law over moving
+   * sent while the first one's jobs run; `0` claims only for free slots). A claim asks for more
+   * than the free slots only while jobs end quickly: as many as are expected to end during its round trip (Little's law over moving
    * averages of run and claim times), so the next jobs are in hand when slots free up instead of
    * one round trip later (the local queue of graphile-worker, RabbitMQ's prefetch count). Waiting
    * jobs go back to the queue, no retry used, at `stop()`, on `pauseQueue()` here, on a handler's
