@@ -434,7 +434,7 @@ describe("MIGRATION_REQUIRED on the environment path", () => {
     const store = fromEnv({ SCHEDULER_POSTGRES_URL: POSTGRES_URL, SCHEDULER_POSTGRES_SCHEMA: schema });
     try {
       await store.stats();
-      await schemas.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await schemas.drop(schema);
       const error = await store.stats().catch((err: unknown) => err);
       expect(error).toMatchObject({ code: "MIGRATION_REQUIRED" });
       expect((error as Error).message).toContain("set SCHEDULER_POSTGRES_AUTO_MIGRATE=true");

@@ -62,7 +62,7 @@ export function postgresStoreConformance(connection: StoreConnection): void {
   async function truncate(store: Store, tables: readonly string[]): Promise<void> {
     const { schema: on, tablePrefix } = store as PostgresStore;
     const names = tables.map((table) => `"${on}"."${tablePrefix}${table}"`);
-    await schemas.admin.query(`TRUNCATE ${names.join(", ")}`);
+    await schemas.locking(`TRUNCATE ${names.join(", ")}`);
   }
 
   storeConformance(connection.label, () => connection.open(schema), {

@@ -50,6 +50,30 @@ export class TestSchemas {
     return new PostgresStore({ connectionString: POSTGRES_URL, schema, poolSize: 4, ...options });
   }
 
+  /**
+   * Drops `schema` now, under stores that may still be running on it: see {@link TestSchemas.locking}.
+   */
+  drop(schema: string): Promise<void> {
+    return this.locking(`DROP SCHEMA "${schema}" CASCADE`);
+  }
+
+  /**
+   * Runs a statement that takes strong locks on several tables (DROP … CASCADE, TRUNCATE) under
+   * stores still running on them. It locks the tables one by one, in an order a running claim or
+   * lease statement can cross, so the server may pick it as a deadlock victim (40P01): it is tried
+   * again then, up to ten times.
+   */
+  async locking(sql: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.admin.query(sql);
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "40P01" || attempt >= 10) throw error;
+      }
+    }
+  }
+
   /** Drops every schema made here, and closes the admin pool. */
   async dropAll(): Promise<void> {
     try {

@@ -283,7 +283,7 @@ describe("MIGRATION_REQUIRED", () => {
     const store = schemas.store(schema);
     try {
       await store.ping();
-      await schemas.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await schemas.drop(schema);
       await expect(store.getJob("x")).rejects.toMatchObject({ code: "MIGRATION_REQUIRED" });
     } finally {
       await store.close();

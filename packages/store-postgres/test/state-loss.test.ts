@@ -61,7 +61,7 @@ describe("a store that lost its data under a running scheduler", () => {
 
     const lostAt = Date.now();
     const tables = ["jobs", "schedules", "locks", "meta"].map((table) => `"${schema}".scheduler_${table}`);
-    await schemas.admin.query(`TRUNCATE ${tables.join(", ")}`);
+    await schemas.locking(`TRUNCATE ${tables.join(", ")}`);
 
     const noticedAfter = await lossNoticed(logger, lostAt);
     expect(noticedAfter).toBeLessThan(3_000);
@@ -87,7 +87,7 @@ describe("a store that lost its data under a running scheduler", () => {
     const health = scheduler.healthCheck();
     await health();
 
-    await schemas.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await schemas.drop(schema);
     // Calls fail with MIGRATION_REQUIRED meanwhile; an operator (or a deploy) migrates again.
     await waitFor(() => logger.lines.some((line) => line.level === "error"), {
       timeout: "10s",
