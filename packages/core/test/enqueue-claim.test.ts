@@ -9,7 +9,7 @@ import { deferred, turns, until } from "./helpers.js";
 /** A MemoryStore that records its claims: those of the claim loop and those made with an enqueue. */
 function countingStore(gate: Promise<void> = Promise.resolve()) {
   const store = new MemoryStore();
-  const calls = { claims: 0, enqueueClaims: [] as ClaimOptions[], creates: 0 };
+  const calls = { claims: 0, enqueueClaims: [] as ClaimOptions[], creates: 0, nextDueAts: 0 };
   let inEnqueue = false;
   const claim = store.claimDueJobs.bind(store);
   store.claimDueJobs = (options) => {
@@ -26,6 +26,11 @@ function countingStore(gate: Promise<void> = Promise.resolve()) {
     const result = await pending;
     await gate;
     return result;
+  };
+  const nextDue = store.nextDueAt.bind(store);
+  store.nextDueAt = (options) => {
+    calls.nextDueAts++;
+    return nextDue(options);
   };
   const create = store.createJobs.bind(store);
   store.createJobs = (jobs, options) => {
@@ -177,5 +182,76 @@ describe("an enqueue into idle workers claims in the insert's round trip", () =>
     expect(ran).toEqual([]);
     const stored = await store.getJob(job.id);
     expect(stored).toMatchObject({ status: "pending", attempt: 1, lockedBy: null });
+  });
+});
+
+describe("an idle claim loop stays settled while the jobs enqueued here start with their enqueue", () => {
+  it("a job that started with its enqueue and ended asks the store for nothing more", async () => {
+    const { store, calls } = countingStore();
+    // Only wake-ups claim: the poll is an hour away.
+    const s = createScheduler({ store, workers: 4, pollInterval: "1h" });
+    let ended = 0;
+    s.register("mail", async () => {
+      ended++;
+    });
+    await s.start();
+    await until(() => calls.nextDueAts > 0);
+    await turns();
+    const before = { claims: calls.claims, nextDueAts: calls.nextDueAts };
+    for (let i = 1; i <= 5; i++) {
+      const job = await s.enqueue({ name: "mail", payload: { i } });
+      await until(async () => ended === i && (await s.getJob(job.id))?.status === "completed");
+      await turns();
+    }
+    expect(calls.enqueueClaims).toHaveLength(5);
+    // Each job's end asked for no claim, and so no nextDueAt after an empty one either.
+    expect({ claims: calls.claims, nextDueAts: calls.nextDueAts }).toEqual(before);
+    await s.stop();
+  });
+
+  it("still claims at once what a job's end makes claimable: its retry, its dead letter, a job held back by a limit", async () => {
+    const { store, calls } = countingStore();
+    // No store events either: the claim loop must wake itself.
+    (store as { subscribe?: unknown }).subscribe = undefined;
+    const s = createScheduler({
+      store,
+      workers: 4,
+      pollInterval: "1h",
+      retry: { initialDelay: "20ms", multiplier: 1, maxAttempts: 2 },
+    });
+    const runs: string[] = [];
+    s.register("flaky", async (job) => {
+      runs.push(`flaky ${job.attempt}`);
+      throw new Error("boom");
+    });
+    s.register("dead", async () => {
+      runs.push("dead letter");
+    });
+    const release = deferred();
+    s.register("capped", async (job) => {
+      runs.push(`capped ${job.payload}`);
+      if (job.payload === 1) await release.promise;
+    });
+    await s.configureQueue("one-at-a-time", { concurrency: 1 });
+    await s.start();
+    await until(() => calls.nextDueAts > 0);
+    await turns();
+    // Started by its enqueue, with no retry: its dead letter, inserted with the failure, is
+    // claimable at once. No poll within the hour, and no store event, would find it.
+    await s.enqueue({ name: "flaky", maxRetries: 0 });
+    await until(() => runs.includes("dead letter"), 3_000);
+    expect(runs).toEqual(["flaky 1", "dead letter"]);
+    // The retry 20 ms later, then the dead letter.
+    await s.enqueue({ name: "flaky" });
+    await until(() => runs.filter((run) => run === "dead letter").length === 2, 3_000);
+    expect(runs).toEqual(["flaky 1", "dead letter", "flaky 1", "flaky 2", "dead letter"]);
+    await s.enqueue({ name: "capped", payload: 1, queue: "one-at-a-time" });
+    await until(() => runs.includes("capped 1"));
+    await s.enqueue({ name: "capped", payload: 2, queue: "one-at-a-time" });
+    await turns();
+    expect(runs).not.toContain("capped 2");
+    release.resolve();
+    await until(() => runs.includes("capped 2"), 3_000);
+    await s.stop();
   });
 });

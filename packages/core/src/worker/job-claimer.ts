@@ -52,6 +52,12 @@ export class JobClaimer {
   /** Moving averages of how long jobs ran here and how long a claim took (clock ms); null before the first. */
   private avgRunMs: number | null = null;
   private avgClaimMs: number | null = null;
+  /**
+   * The last claim came back empty without queue controls holding a due job back, the store said
+   * when the next job is due, and the idle timer waits for that (or `pollInterval`); nothing has
+   * woken the loop since. A job that ends here then asks for no claim (see {@link slotFreed}).
+   */
+  private settled = false;
 
   constructor(
     private readonly store: Store,
@@ -84,6 +90,7 @@ export class JobClaimer {
 
   /** Asks for a claim soon; many calls in one turn of the event loop make one claim. */
   wake(): void {
+    this.settled = false;
     if (!this.isActive) return;
     if (this.fetching) {
       this.wantFetch = true;
@@ -189,7 +196,12 @@ export class JobClaimer {
 
   /**
    * A job that ran here ended (its slot is free again) after running since `startedAt` (clock
-   * ms): starts the prefetched jobs that now have a slot, and asks for a claim.
+   * ms): starts the prefetched jobs that now have a slot, and asks for a claim, unless the loop is
+   * settled (the last claim found nothing, and nothing woke it since: an enqueue whose jobs all
+   * started here, as one into idle workers does, leaves it settled). The job's end makes no other
+   * job claimable: its retry or release wakes the loop through its outcome, and a job held back by
+   * queue controls keeps the loop from settling. Without this, each job into idle workers cost two
+   * more store calls after it ended (a claim that found nothing, then `nextDueAt`).
    */
   slotFreed(startedAt: number): void {
     const ran = Math.max(0, this.options.clock.now() - startedAt);
@@ -202,6 +214,7 @@ export class JobClaimer {
         this.startWaiting();
       });
     }
+    if (this.settled && this.waiting.length === 0) return;
     this.wake();
   }
 
@@ -470,8 +483,13 @@ export class JobClaimer {
       delay = Math.min(delay, Math.max(0, wait));
     }
     if (!this.isActive) return;
-    if (delay === 0) this.wantFetch = true;
-    else this.setIdle(delay, delay < pollInterval);
+    if (delay === 0) {
+      this.wantFetch = true;
+      return;
+    }
+    this.setIdle(delay, delay < pollInterval);
+    // A wake-up during nextDueAt asked for another claim: not settled.
+    this.settled = !this.wantFetch;
   }
 
   /**

@@ -26,7 +26,7 @@ export class Outcomes {
     private readonly options: ResolvedOptions,
     private readonly handlers: HandlerRegistry,
     private readonly hooks: HookRunner,
-    /** Called when a job may be claimable again (a retry or a hand-back). */
+    /** Called when a job may be claimable (a retry, a hand-back, a dead letter). */
     private readonly onRequeued: () => void,
     /** Counts completed and failed attempts for the throughput history. */
     private readonly throughput?: { completed(queue: string): void; failed(queue: string): void },
@@ -175,6 +175,8 @@ export class Outcomes {
       } else {
         logger.warn("job is dead (no retries left, or a permanent error)", fields);
         if (this.hooks.has("onDead")) this.hooks.onDead(updated, err);
+        // Its dead-letter job, inserted with the failure, is claimable now.
+        if (this.options.deadLetter.enabled) this.onRequeued();
       }
     } catch (storeErr) {
       // The lease will expire and another attempt will run: nothing is lost.
