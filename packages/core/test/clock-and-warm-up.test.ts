@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { NextDueOptions } from "../src/store/store.js";
-import { systemClock } from "../src/time/clock.js";
+import { MemoryStore } from "../src/memory/index.js";
+import { createScheduler } from "../src/scheduler.js";
+import type { ClaimOptions, NextDueOptions } from "../src/store/store.js";
+import { type Clock, systemClock } from "../src/time/clock.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { WARM_UP_MS } from "../src/time/warm-up.js";
 import { setup, turns, until } from "./helpers.js";
 
@@ -121,7 +124,79 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
   });
 });
 
-describe("the claim loop looks at the store just before a due job's time", () => {
+describe("the claim loop at a due job's time", () => {
+  /** A store that records the claim loop's claims (limit and clock time) and its nextDueAt calls. */
+  function recording(clock: Clock) {
+    const store = new MemoryStore();
+    const calls: Array<[string, number, number?]> = [];
+    const claim = store.claimDueJobs.bind(store);
+    store.claimDueJobs = (options: ClaimOptions) => {
+      calls.push(["claim", clock.now(), options.limit]);
+      return claim(options);
+    };
+    const nextDueAt = store.nextDueAt.bind(store);
+    store.nextDueAt = (options: NextDueOptions) => {
+      calls.push(["nextDueAt", clock.now()]);
+      return nextDueAt(options);
+    };
+    return { store, calls };
+  }
+
+  it("claims the first due job alone when nothing runs here, then the rest at once", async () => {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const { store, calls } = recording(clock);
+    const s = createScheduler({ clock, store, workers: 10, pollInterval: "10s" });
+    const ran: number[] = [];
+    s.register("later", async () => {
+      ran.push(clock.now());
+    });
+    await s.start();
+    const due = clock.now() + 1_000;
+    await s.enqueueMany(Array.from({ length: 5 }, () => ({ name: "later", runAt: new Date(due) })));
+    await turns();
+    calls.length = 0;
+    await clock.advance(1_000);
+    await until(() => ran.length === 5);
+    expect(ran).toEqual([due, due, due, due, due]);
+    const claims = calls.filter(([call]) => call === "claim");
+    // The first job starts after a claim of one; the next claim, without waiting, takes the rest.
+    expect(claims[0]).toEqual(["claim", due, 1]);
+    expect(claims[1]?.[1]).toBe(due);
+    expect(claims[1]?.[2]).toBeGreaterThanOrEqual(4);
+    await s.stop();
+  });
+
+  it("a timer that wakes a millisecond early does not claim before the due time", async () => {
+    const manual = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    // Long waits that end a millisecond early by now(), as systemClock's may (Date.now() counts
+    // whole ms); short ones end on time.
+    const clock: Clock = {
+      now: () => manual.now(),
+      setTimeout: (fn, ms) => manual.setTimeout(fn, ms >= 64 ? ms - 1 : ms),
+      clearTimeout: (handle) => manual.clearTimeout(handle),
+    };
+    const { store, calls } = recording(clock);
+    const s = createScheduler({ clock, store, workers: 10, pollInterval: "10s" });
+    const ran: number[] = [];
+    s.register("later", async () => {
+      ran.push(clock.now());
+    });
+    await s.start();
+    await turns();
+    const due = clock.now() + 1_000;
+    await s.enqueue({ name: "later", runAt: new Date(due) });
+    await turns();
+    calls.length = 0;
+    await manual.advance(1_000);
+    await until(() => ran.length === 1);
+    expect(ran).toEqual([due]);
+    // The warm-up look, then one claim at the due time: no empty claim a millisecond before it.
+    const claims = calls.filter(([call]) => call === "claim");
+    expect(claims[0]?.[1]).toBe(due);
+    expect(calls.filter(([call, at]) => call === "claim" && at < due)).toEqual([]);
+    await s.stop();
+  });
+
   it(`reads nextDueAt ${WARM_UP_MS} ms before the due time, then claims at it`, async () => {
     const { s, clock, store } = setup({ pollInterval: "10s" });
     const calls: Array<[string, number]> = [];

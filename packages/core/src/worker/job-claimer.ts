@@ -58,6 +58,13 @@ export class JobClaimer {
    * woken the loop since. A job that ends here then asks for no claim (see {@link slotFreed}).
    */
   private settled = false;
+  /**
+   * The idle timer ended because a job is due. With nothing running here, the next claim takes
+   * only that job, and the one after it, at once, the rest: the first job due starts a one-job
+   * claim after its due time instead of a whole batch's (on PostgreSQL here, 50 jobs were about
+   * 6 ms, one about 2), and the others start one round trip later.
+   */
+  private dueWake = false;
 
   constructor(
     private readonly store: Store,
@@ -361,7 +368,10 @@ export class JobClaimer {
         const names = this.handlers.names();
         // Nothing is registered yet: register() wakes the pool.
         if (names.length === 0) return;
-        const plan = this.claimPlan(Math.min(free, claimBatchSize));
+        // Woken for a due job with nothing running here: claim that one first (see dueWake).
+        const first = this.dueWake && slots === this.options.workers;
+        this.dueWake = false;
+        const plan = this.claimPlan(first ? 1 : Math.min(free, claimBatchSize));
         // Every queue with a cap of its own is at that cap: completions wake the loop.
         if (plan.limit <= 0) return;
         const limit = plan.limit;
@@ -487,22 +497,31 @@ export class JobClaimer {
       this.wantFetch = true;
       return;
     }
-    this.setIdle(delay, delay < pollInterval);
+    this.setIdle(delay, due !== null && delay < pollInterval ? due.getTime() : null);
     // A wake-up during nextDueAt asked for another claim: not settled.
     this.settled = !this.wantFetch;
   }
 
   /**
-   * Sleeps `delay` ms, then claims. With `dueJob` (the sleep ends when a job is due), looks at the
-   * store just before (see {@link WarmUp}), so that the claim finds the server awake.
+   * Sleeps `delay` ms, then claims. With `dueAt` (the sleep ends when a job is due, clock ms),
+   * looks at the store just before (see {@link WarmUp}), so that the claim finds the server awake,
+   * and claims no earlier than `dueAt` by the clock: a timer may read a millisecond early (see
+   * `systemClock`), and a claim then would find the job not yet due (it cost an empty claim and a
+   * `nextDueAt` before the claim that took it).
    */
-  private setIdle(delay: number, dueJob = false): void {
+  private setIdle(delay: number, dueAt: number | null = null): void {
     this.clearIdle();
-    this.idleTimer = this.options.clock.setTimeout(() => {
+    const { clock } = this.options;
+    this.idleTimer = clock.setTimeout(() => {
       this.idleTimer = null;
+      if (dueAt !== null && clock.now() < dueAt) {
+        this.setIdle(dueAt - clock.now(), dueAt);
+        return;
+      }
       this.wake();
+      this.dueWake = dueAt !== null;
     }, delay);
-    if (dueJob) this.warmUp.before(delay);
+    if (dueAt !== null) this.warmUp.before(delay);
   }
 
   private clearIdle(): void {
