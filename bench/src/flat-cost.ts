@@ -85,6 +85,20 @@ async function jobsTableBuffers(client: PgClient): Promise<number> {
   return Number(rows[0]?.buffers ?? 0);
 }
 
+/**
+ * Shared buffers read or hit so far, per relation of the jobs table: `heap` and each index by name
+ * without the table's prefix (pg_statio_user_tables, pg_statio_user_indexes).
+ */
+async function buffersByRelation(client: PgClient): Promise<Map<string, number>> {
+  const { rows } = await client.query(`
+    SELECT 'heap' AS relation, (coalesce(heap_blks_hit, 0) + coalesce(heap_blks_read, 0))::float8 AS buffers
+    FROM pg_statio_user_tables WHERE schemaname = '${SCHEMA}' AND relname = 'scheduler_jobs'
+    UNION ALL
+    SELECT substr(indexrelname, length('scheduler_jobs_') + 1), (coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0))::float8
+    FROM pg_statio_user_indexes WHERE schemaname = '${SCHEMA}' AND relname = 'scheduler_jobs'`);
+  return new Map(rows.map((row) => [String(row.relation), Number(row.buffers)]));
+}
+
 function formatSizes(label: string, sizes: TableSizes): string {
   return `${label.padEnd(16)} heap ${sizes.heapMb.toFixed(1).padStart(7)} MB  indexes ${sizes.indexMb
     .toFixed(1)
@@ -154,9 +168,15 @@ async function main(): Promise<void> {
 
     const runPhase = async (
       index: number,
-    ): Promise<{ perSec: number; enqueueMs: number; buffersPerJob: number }> => {
+    ): Promise<{
+      perSec: number;
+      enqueueMs: number;
+      buffersPerJob: number;
+      byRelation: Map<string, number>;
+    }> => {
       phase = index;
       const buffersBefore = await jobsTableBuffers(client);
+      const relationsBefore = await buffersByRelation(client);
       const done = new Promise<void>((resolve) => {
         reached = resolve;
       });
@@ -173,7 +193,16 @@ async function main(): Promise<void> {
       const perSec = fifth / ((performance.now() - started) / 1000);
       // Statistics reach the shared counters up to a second after their transaction.
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      return { perSec, enqueueMs, buffersPerJob: ((await jobsTableBuffers(client)) - buffersBefore) / fifth };
+      const byRelation = new Map<string, number>();
+      for (const [relation, buffers] of await buffersByRelation(client)) {
+        byRelation.set(relation, (buffers - (relationsBefore.get(relation) ?? 0)) / fifth);
+      }
+      return {
+        perSec,
+        enqueueMs,
+        buffersPerJob: ((await jobsTableBuffers(client)) - buffersBefore) / fifth,
+        byRelation,
+      };
     };
 
     const results: Array<{
@@ -181,13 +210,14 @@ async function main(): Promise<void> {
       perSec: number;
       enqueueMs: number;
       buffersPerJob: number;
+      byRelation: Map<string, number>;
       p50: number;
       p99: number;
     }> = [];
     const record = (
       label: string,
       index: number,
-      outcome: { perSec: number; enqueueMs: number; buffersPerJob: number },
+      outcome: { perSec: number; enqueueMs: number; buffersPerJob: number; byRelation: Map<string, number> },
     ): void => {
       const sorted = (claimMs[index] ?? []).slice().sort((a, b) => a - b);
       results.push({ label, ...outcome, p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
@@ -220,6 +250,20 @@ async function main(): Promise<void> {
         )
           .toFixed(2)
           .padStart(9)}  ${r.buffersPerJob.toFixed(1).padStart(11)}`,
+      );
+    }
+    // Where the buffers of each phase went: the heap and each index, per job (the store's vacuums
+    // included, which read every index whole).
+    const relations = [...(first?.byRelation.keys() ?? [])].filter((relation) =>
+      results.some((r) => (r.byRelation.get(relation) ?? 0) >= 0.05),
+    );
+    console.log(`buffers/job by relation: ${["phase".padEnd(14), ...relations].join("  ")}`);
+    for (const r of results) {
+      const cells = relations.map((relation) =>
+        (r.byRelation.get(relation) ?? 0).toFixed(1).padStart(relation.length),
+      );
+      console.log(
+        `${" ".repeat("buffers/job by relation: ".length)}${[r.label.padEnd(14), ...cells].join("  ")}`,
       );
     }
     console.log(`cleanupCompleted removed ${removed} jobs in ${cleanupMs.toFixed(0)} ms`);

@@ -17,24 +17,49 @@
  * (the retention), not only with the dead versions: after a vacuum that took `d` ms, the next one
  * waits at least {@link REST_FACTOR}·`d` ms after it, so a store spends at most about a tenth of
  * the time vacuuming however large the table.
+ *
+ * A vacuum also records how many live rows the table holds (pg_class.reltuples), and the planner
+ * scales that by the table's current size: a vacuum that finds the table (nearly) empty, as after
+ * a cleanup of every finished job, with its pages kept (`vacuum_truncate` is off), leaves a
+ * density of zero rows per page, and every plan made after it takes the table for empty however
+ * much it refills. A join of the table with a batch (a claim's lease of its jobs, an
+ * acknowledgement of its refs) then read the whole table for each batch: after a cleanup of
+ * 20,000 jobs, the next 4,000 ran at an eighth of the rate. So after a vacuum that leaves fewer
+ * than {@link NEARLY_EMPTY_ROWS} live rows, the table is analysed once {@link ANALYZE_AFTER_JOBS}
+ * more jobs were inserted or ended through the store (plans made before are made again then).
  */
 export class JobTableVacuum {
   private ended = 0;
+  /** Jobs still to be inserted or ended before the table is analysed; `null`: none is due. */
+  private analyzeIn: number | null = null;
   private running: Promise<void> | null = null;
   /** No vacuum starts before this instant (`now()` ms). */
   private restUntil = Number.NEGATIVE_INFINITY;
 
   /**
-   * @param every Jobs ended between two vacuums; 0 turns the vacuum off.
-   * @param vacuum Runs the VACUUM statement (sql/vacuum-jobs.sql); its failures are ignored (a
-   *   vacuum is maintenance: a later one, or autovacuum, does the work).
+   * @param every Jobs ended between two vacuums; 0 turns the vacuum (and the analyze) off.
+   * @param vacuum Runs the VACUUM statement (sql/vacuum-jobs.sql) and resolves with the live rows
+   *   the table's statistics then hold (sql/jobs-live-rows.sql; -1 when unknown); its failures are
+   *   ignored (a vacuum is maintenance: a later one, or autovacuum, does the work).
    * @param now A monotonic clock in ms, for the rest between two vacuums.
+   * @param analyze Runs sql/analyze-jobs.sql; its failures are ignored too.
    */
   constructor(
     private readonly every: number,
-    private readonly vacuum: () => Promise<unknown>,
+    private readonly vacuum: () => Promise<number>,
     private readonly now: () => number = () => performance.now(),
+    private readonly analyze: () => Promise<unknown> = async () => {},
   ) {}
+
+  /**
+   * Counts `count` jobs inserted: they count towards the analyze due after a vacuum that left the
+   * table nearly empty.
+   */
+  jobsInserted(count: number): void {
+    if (this.analyzeIn === null || count <= 0) return;
+    this.analyzeIn -= count;
+    if (this.analyzeIn <= 0) this.startAnalyze();
+  }
 
   /**
    * Counts `count` jobs that ended; starts a vacuum once `every` have since the last one and the
@@ -44,6 +69,7 @@ export class JobTableVacuum {
     if (this.every === 0 || count <= 0) return;
     this.ended += count;
     if (this.ended >= this.every && this.now() >= this.restUntil) this.start();
+    else this.jobsInserted(count);
   }
 
   /** Starts a vacuum now (whatever the rest), unless one is running or the vacuum is off. */
@@ -51,12 +77,26 @@ export class JobTableVacuum {
     if (this.every === 0 || this.running !== null) return;
     this.ended = 0;
     const started = this.now();
-    const finish = (): void => {
+    const finish = (live?: number): void => {
       const ended = this.now();
       this.restUntil = ended + REST_FACTOR * (ended - started);
       this.running = null;
+      // A vacuum that saw enough rows set a density the table refills at; one that saw (almost)
+      // none did not: analyse once the table has refilled.
+      this.analyzeIn =
+        live !== undefined && live >= 0 && live < NEARLY_EMPTY_ROWS ? ANALYZE_AFTER_JOBS : null;
     };
-    this.running = this.vacuum().then(finish, finish);
+    this.running = this.vacuum().then(finish, () => finish());
+  }
+
+  /** Analyses the table now, unless a vacuum or analyze is running (a vacuum re-arms it). */
+  private startAnalyze(): void {
+    if (this.running !== null) return;
+    this.analyzeIn = null;
+    const finish = (): void => {
+      this.running = null;
+    };
+    this.running = this.analyze().then(finish, finish);
   }
 
   /**
@@ -76,3 +116,9 @@ export class JobTableVacuum {
 
 /** How many times its own duration a vacuum is followed by a rest (9: at most a tenth of the time). */
 export const REST_FACTOR = 9;
+
+/** Fewer live rows than this after a vacuum, and the table is analysed once it has refilled. */
+export const NEARLY_EMPTY_ROWS = 1_000;
+
+/** Jobs inserted or ended after a vacuum that left the table nearly empty, before it is analysed. */
+export const ANALYZE_AFTER_JOBS = 1_000;

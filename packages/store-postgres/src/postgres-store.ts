@@ -243,25 +243,31 @@ export class PostgresStore implements Store {
       ...(options.poolMode === "transaction" ? {} : { statement_timeout: migrationMs }),
       query_timeout: migrationMs === 0 ? 0 : migrationMs + CLIENT_GRACE_MS,
     };
-    this.vacuum = new JobTableVacuum(options.vacuumEvery ?? DEFAULT_VACUUM_EVERY, () =>
-      this.vacuumJobTable(vacuumConfig),
+    this.vacuum = new JobTableVacuum(
+      options.vacuumEvery ?? DEFAULT_VACUUM_EVERY,
+      () => this.vacuumJobTable(vacuumConfig, this.sql.vacuumJobs),
+      undefined,
+      () => this.vacuumJobTable(vacuumConfig, this.sql.analyzeJobs),
     );
   }
 
   /**
-   * Runs sql/vacuum-jobs.sql on a connection of its own, closed afterwards: a vacuum may take a
-   * while on a large table, and must not hold one of the pool's connections (with a small pool,
-   * claims and acknowledgements would wait for it).
+   * Runs `maintenance` (sql/vacuum-jobs.sql or sql/analyze-jobs.sql) on a connection of its own,
+   * closed afterwards: a vacuum may take a while on a large table, and must not hold one of the
+   * pool's connections (with a small pool, claims and acknowledgements would wait for it).
+   * Resolves with the live rows the table's statistics hold afterwards (-1 when unknown).
    */
-  private async vacuumJobTable(config: pg.ClientConfig): Promise<void> {
-    if (this.closing !== null) return;
+  private async vacuumJobTable(config: pg.ClientConfig, maintenance: string): Promise<number> {
+    if (this.closing !== null) return -1;
     const client = new pg.Client(config);
     // A connection error also rejects the statement in flight, which is what reports it.
     client.on("error", () => {});
     this.vacuumClient = client;
     try {
       await client.connect();
-      await client.query(this.sql.vacuumJobs);
+      await client.query(maintenance);
+      const { rows } = await client.query<{ live: number }>(this.sql.jobsLiveRows);
+      return Number(rows[0]?.live ?? -1);
     } finally {
       this.vacuumClient = null;
       await client.end().catch(() => {});
@@ -311,6 +317,7 @@ export class PostgresStore implements Store {
     );
     const failed = await failure;
     if (failed !== null) throw await this.uniqueKeyConflict(failed.err, null);
+    this.vacuum.jobsInserted(created.length);
     // Inside the caller's transaction, wake-ups wait for its commit (the NOTIFY does).
     if (transaction === undefined) this.wakeUps.deliverQueuesOf(created);
     return created;
@@ -351,6 +358,7 @@ export class PostgresStore implements Store {
     } catch (err) {
       throw await this.uniqueKeyConflict(err, null);
     }
+    this.vacuum.jobsInserted(jobs.length);
     const claimed = rows.map(toJob);
     const created = jobs.map((record, i) => insertedJobFromJson(record, payloads[i] as string));
     const taken = new Set(claimed.map((job) => job.id));

@@ -1,4 +1,5 @@
 import addThroughput from "../sql/add-throughput.sql";
+import analyzeJobs from "../sql/analyze-jobs.sql";
 import cancelJob from "../sql/cancel-job.sql";
 import claimDueJobs from "../sql/claim-due-jobs.sql";
 import cleanup from "../sql/cleanup.sql";
@@ -19,6 +20,7 @@ import getQueue from "../sql/get-queue.sql";
 import getSchedule from "../sql/get-schedule.sql";
 import insertJobs from "../sql/insert-jobs.sql";
 import insertScheduleIfAbsent from "../sql/insert-schedule-if-absent.sql";
+import jobsLiveRows from "../sql/jobs-live-rows.sql";
 import listInstances from "../sql/list-instances.sql";
 import listJobs from "../sql/list-jobs.sql";
 import listJobsDesc from "../sql/list-jobs-desc.sql";
@@ -111,6 +113,8 @@ const STATEMENTS = {
   updateQueue,
   upsertSchedule,
   vacuumJobs,
+  analyzeJobs,
+  jobsLiveRows,
   waitingJobNames,
 } as const;
 

@@ -1,30 +1,84 @@
 import { describe, expect, it } from "vitest";
-import { JobTableVacuum, REST_FACTOR } from "../src/job-table-vacuum.js";
+import {
+  ANALYZE_AFTER_JOBS,
+  JobTableVacuum,
+  NEARLY_EMPTY_ROWS,
+  REST_FACTOR,
+} from "../src/job-table-vacuum.js";
 
-/** A vacuum whose runs the test ends by hand, on a clock the test moves. */
+/**
+ * A vacuum whose runs the test ends by hand (with the live rows they leave, 50,000 unless told),
+ * on a clock the test moves; analyzes are counted, and end at once.
+ */
 function harness(every: number) {
   let clock = 0;
-  const runs: Array<() => void> = [];
+  const runs: Array<(live: number) => void> = [];
+  let analyzes = 0;
   const vacuum = new JobTableVacuum(
     every,
-    () => new Promise<void>((resolve) => runs.push(resolve)),
+    () => new Promise<number>((resolve) => runs.push(resolve)),
     () => clock,
+    async () => {
+      analyzes++;
+    },
   );
   return {
     vacuum,
     runs,
+    get analyzes() {
+      return analyzes;
+    },
     advance(ms: number) {
       clock += ms;
     },
     /** Ends the vacuum in flight and lets its promise settle. */
-    async finish() {
-      runs.at(-1)?.();
+    async finish(live = 50_000) {
+      runs.at(-1)?.(live);
       await vacuum.settled(1_000);
     },
   };
 }
 
 describe("JobTableVacuum", () => {
+  it("after a vacuum that left the table nearly empty, analyzes it once it has refilled", async () => {
+    const h = harness(10_000);
+    h.vacuum.start();
+    await h.finish(NEARLY_EMPTY_ROWS - 1);
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS - 10);
+    expect(h.analyzes).toBe(0);
+    // Ended jobs count too.
+    h.vacuum.jobsEnded(10);
+    expect(h.analyzes).toBe(1);
+    await h.vacuum.settled(1_000);
+    // Once.
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS * 5);
+    expect(h.analyzes).toBe(1);
+  });
+
+  it("no analyze after a vacuum that saw enough rows, or whose statistics are unknown", async () => {
+    const h = harness(10_000);
+    h.vacuum.start();
+    await h.finish(NEARLY_EMPTY_ROWS);
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS * 5);
+    h.vacuum.start();
+    await h.finish(-1);
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS * 5);
+    expect(h.analyzes).toBe(0);
+    expect(h.runs).toHaveLength(2);
+  });
+
+  it("an analyze due while a vacuum runs waits for it; that vacuum decides again", async () => {
+    const h = harness(10_000);
+    h.vacuum.start();
+    await h.finish(0);
+    h.vacuum.start();
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS);
+    expect(h.analyzes).toBe(0);
+    await h.finish(5);
+    h.vacuum.jobsInserted(ANALYZE_AFTER_JOBS);
+    expect(h.analyzes).toBe(1);
+  });
+
   it("starts a vacuum once `every` jobs ended, and counts again from zero", async () => {
     const h = harness(10);
     h.vacuum.jobsEnded(6);

@@ -1,7 +1,8 @@
+import { waitFor } from "@sched/testing";
 import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresStoreOptions } from "../src/index.js";
-import { TestSchemas } from "./helpers.js";
+import { nestedPlans, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -12,6 +13,15 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 /** A pending job of queue `default`, named `work`, with no payload, no retries and no timeout. */
 function newJob() {
   return fixtureJob({ name: "work", payload: null, maxRetries: 0, timeout: 0 });
+}
+
+/** How many times the jobs table of `schema` was analyzed by an ANALYZE statement (not autovacuum). */
+async function analyzeCount(schema: string): Promise<number> {
+  const { rows } = await schemas.admin.query<{ n: string }>(
+    "SELECT analyze_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'scheduler_jobs'",
+    [schema],
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** How many times the jobs table of `schema` was vacuumed by a VACUUM statement (not autovacuum). */
@@ -97,5 +107,66 @@ describe("the store's vacuum of the jobs table", () => {
       await store.close();
     }
     expect(await vacuumCount(schema)).toBe(0);
+  });
+
+  it("after a cleanup that emptied the table, analyzes it once it refilled: a batch's acknowledgement reads its batch, not the table", async () => {
+    const schema = await runJobs(3_000, { vacuumEvery: 100_000 });
+    const store = schemas.store(schema, { vacuumEvery: 100_000 });
+    let claimed: Awaited<ReturnType<typeof store.claimDueJobs>> = [];
+    try {
+      expect(await store.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) })).toBe(
+        3_000,
+      );
+      // The cleanup's vacuum saw no live row in the table's pages (which it keeps): the planner
+      // then takes the table for empty however much it refills.
+      await waitFor(async () => (await vacuumCount(schema)) === 1, {
+        timeout: "10s",
+        description: "the cleanup's vacuum",
+      });
+      await store.createJobs(Array.from({ length: 1_500 }, newJob));
+      claimed = await store.claimDueJobs({
+        queues: null,
+        names: null,
+        limit: 1_500,
+        now: at(10),
+        lockedUntil: at(60_000),
+        workerId: "w1",
+      });
+      expect(claimed).toHaveLength(1_500);
+      // 1,500 jobs inserted since: the store analyzed the table.
+      await waitFor(async () => (await analyzeCount(schema)) === 1, {
+        timeout: "10s",
+        description: "the analyze",
+      });
+    } finally {
+      await store.close();
+    }
+    const { rows } = await schemas.admin.query<{ live: number }>(
+      "SELECT reltuples::float8 AS live FROM pg_class WHERE oid = $1::regclass",
+      [`"${schema}".scheduler_jobs`],
+    );
+    expect(rows[0]?.live).toBeGreaterThan(1_000);
+    // A completion of 100 refs, planned on a new connection: each ref found by primary key, not
+    // the whole table read for each (a nested loop over the table with the refs as its inner side).
+    const part = claimed.slice(0, 100);
+    const plans = (
+      await nestedPlans([
+        [
+          `SELECT * FROM "${schema}".scheduler_complete_jobs($5, $1, $2, $3, $4)`,
+          [
+            part.map((job) => job.id),
+            part.map((job) => job.queue),
+            part.map((job) => job.attempt),
+            part.map(() => "w1"),
+            at(20),
+          ],
+        ],
+      ])
+    ).filter((plan) => plan.includes("SET status = 'completed'"));
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatch(
+      /Index Scan using scheduler_jobs_pkey[^\n]*\n\s*Output:[^\n]*\n\s*Index Cond: \(j\.id = /,
+    );
+    expect(plans[0]).not.toContain("Join Filter");
   });
 });
