@@ -125,7 +125,10 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
 });
 
 describe("the claim loop at a due job's time", () => {
-  /** A store that records the claim loop's claims (limit and clock time) and its nextDueAt calls. */
+  /**
+   * A scheduler (10 workers) on a store that records the claim loop's claims (clock time and
+   * limit) and its nextDueAt calls; `ran` holds the clock time each job of `later` started.
+   */
   function recording(clock: Clock) {
     const store = new MemoryStore();
     const calls: Array<[string, number, number?]> = [];
@@ -139,17 +142,17 @@ describe("the claim loop at a due job's time", () => {
       calls.push(["nextDueAt", clock.now()]);
       return nextDueAt(options);
     };
-    return { store, calls };
-  }
-
-  it("claims the first due job alone when nothing runs here, then the rest at once", async () => {
-    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
-    const { store, calls } = recording(clock);
     const s = createScheduler({ clock, store, workers: 10, pollInterval: "10s" });
     const ran: number[] = [];
     s.register("later", async () => {
       ran.push(clock.now());
     });
+    return { s, calls, ran };
+  }
+
+  it("claims the first due job alone when nothing runs here, then the rest at once", async () => {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const { s, calls, ran } = recording(clock);
     await s.start();
     const due = clock.now() + 1_000;
     await s.enqueueMany(Array.from({ length: 5 }, () => ({ name: "later", runAt: new Date(due) })));
@@ -175,12 +178,7 @@ describe("the claim loop at a due job's time", () => {
       setTimeout: (fn, ms) => manual.setTimeout(fn, ms >= 64 ? ms - 1 : ms),
       clearTimeout: (handle) => manual.clearTimeout(handle),
     };
-    const { store, calls } = recording(clock);
-    const s = createScheduler({ clock, store, workers: 10, pollInterval: "10s" });
-    const ran: number[] = [];
-    s.register("later", async () => {
-      ran.push(clock.now());
-    });
+    const { s, calls, ran } = recording(clock);
     await s.start();
     await turns();
     const due = clock.now() + 1_000;
