@@ -4,6 +4,7 @@ import type { Job } from "../src/jobs/job.js";
 import { MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import type { ClaimOptions } from "../src/store/store.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { deferred, turns, until } from "./helpers.js";
 
 /** A MemoryStore that records its claims: those of the claim loop and those made with an enqueue. */
@@ -252,6 +253,81 @@ describe("an idle claim loop stays settled while the jobs enqueued here start wi
     expect(runs).not.toContain("capped 2");
     release.resolve();
     await until(() => runs.includes("capped 2"), 3_000);
+    await s.stop();
+  });
+
+  it("a wake-up that came while a failed enqueue held the free slots still claims", async () => {
+    const { store, calls } = countingStore();
+    const s = createScheduler({ store, workers: 1, pollInterval: "1h" });
+    const gate = deferred();
+    s.use(
+      Object.assign((next: HandlerFn) => next, {
+        wrapEnqueue: async (
+          jobs: readonly { name: string }[],
+          insert: () => Promise<Job[]>,
+        ): Promise<Job[]> => {
+          if (jobs[0]?.name !== "refused") return insert();
+          await gate.promise;
+          throw new Error("refused by the middleware");
+        },
+      }),
+    );
+    const ran: string[] = [];
+    s.register("refused", async () => {});
+    s.register("task", async (job) => {
+      ran.push(job.id);
+    });
+    await s.start();
+    await until(() => calls.nextDueAts > 0);
+    await turns();
+    // The enqueue holds the free slot for its claim while its middleware waits...
+    const refused = s.enqueue({ name: "refused" });
+    await turns();
+    // ...when another instance enqueues a job: its wake-up finds no free slot here.
+    const producer = createScheduler({ store });
+    const other = await producer.enqueue({ name: "task" });
+    await turns();
+    gate.resolve();
+    await expect(refused).rejects.toThrow("refused by the middleware");
+    await until(() => ran.includes(other.id), 2_000);
+    await s.stop();
+  });
+});
+
+describe("a claim that took some of the jobs it asked for", () => {
+  it("does not make a job due while those run wait for them or for the poll", async () => {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const s = createScheduler({ clock, store: new MemoryStore(), workers: 4, pollInterval: "1h" });
+    const release = deferred();
+    const started: Array<[string, number]> = [];
+    s.register("long", async () => {
+      started.push(["long", clock.now()]);
+      await release.promise;
+    });
+    s.register("short", async () => {
+      started.push(["short", clock.now()]);
+    });
+    await s.start();
+    await turns();
+    const due = clock.now() + 1_000;
+    await s.enqueueMany([
+      { name: "long", runAt: new Date(due) },
+      { name: "long", runAt: new Date(due) },
+      { name: "short", runAt: new Date(due + 300) },
+    ]);
+    await turns();
+    await clock.advance(1_000);
+    await until(() => started.length === 2);
+    await turns();
+    // Two of four workers run long jobs; the short one is due 300 ms later.
+    await clock.advance(300);
+    await until(() => started.length === 3, 2_000);
+    expect(started).toEqual([
+      ["long", due],
+      ["long", due],
+      ["short", due + 300],
+    ]);
+    release.resolve();
     await s.stop();
   });
 });

@@ -158,6 +158,9 @@ export class JobClaimer {
     for (const job of claimed) this.runJob(job);
     // Slots the claim held and did not use may serve prefetched jobs.
     this.startWaiting();
+    // A wake-up that came while the claim held them found no free slot and claimed nothing (a
+    // job enqueued elsewhere meanwhile): claim now, as it would have (a failed enqueue frees all).
+    if (claimed.length < claim.limit) this.wake();
   }
 
   /** How many more jobs may be claimed now: the free slots less those enqueues reserved and prefetched jobs hold. */
@@ -402,10 +405,10 @@ export class JobClaimer {
           this.avgClaimMs === null ? took : this.avgClaimMs + (took - this.avgClaimMs) * EWMA_WEIGHT;
         for (const job of jobs) this.startOrWait(job);
         if (jobs.length < limit && !this.wantFetch) {
-          // Jobs were claimed: their completions will claim again, so the store need not be asked
-          // when the next job is due until a claim comes back empty.
-          if (jobs.length > 0) this.setIdle(this.options.pollInterval);
-          else await this.armIdleTimer(names, now, acksBefore);
+          // Nothing more is due now: sleep until the next job is due. Also after a claim that took
+          // some jobs: their completions claim again, but they may run long, and a job due before
+          // they end must not wait for them (or for the poll) while slots are free.
+          await this.armIdleTimer(names, now, acksBefore, jobs.length > 0);
           return;
         }
       }
@@ -463,7 +466,12 @@ export class JobClaimer {
    * a rate limit window full, a group pushed back): the loop then looks again after
    * {@link BLOCKED_RETRY_MS} instead of at once.
    */
-  private async armIdleTimer(names: readonly string[], claimedAt: number, acksBefore: number): Promise<void> {
+  private async armIdleTimer(
+    names: readonly string[],
+    claimedAt: number,
+    acksBefore: number,
+    claimedSome = false,
+  ): Promise<void> {
     const { clock, pollInterval, queues } = this.options;
     let delay = pollInterval;
     const due = await this.store.nextDueAt({ queues, names });
@@ -498,8 +506,9 @@ export class JobClaimer {
       return;
     }
     this.setIdle(delay, due !== null && delay < pollInterval ? due.getTime() : null);
-    // A wake-up during nextDueAt asked for another claim: not settled.
-    this.settled = !this.wantFetch;
+    // Jobs just claimed end here and claim again; a wake-up during nextDueAt asked for another
+    // claim: not settled.
+    this.settled = !claimedSome && !this.wantFetch;
   }
 
   /**
