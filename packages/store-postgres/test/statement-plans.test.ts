@@ -101,6 +101,38 @@ describe("the plans of enqueues and completions (migration 011)", () => {
   }
 });
 
+describe("the store's functions run without JIT (migration 013)", () => {
+  it("a claim compiles nothing even where every statement's cost passes jit_above_cost", async (ctx) => {
+    const schema = await seeded(300);
+    // JIT must be there to be turned off: a plain statement of the same session compiles.
+    const control = await nestedPlans([
+      ["SET jit_above_cost = 0", []],
+      ["SELECT sum(i) FROM generate_series(1, 10) AS i", []],
+    ]);
+    if (!control.some((plan) => plan.includes("JIT:"))) {
+      ctx.skip("this PostgreSQL server has no JIT (llvmjit) to turn off");
+      return;
+    }
+    const claim = `SELECT * FROM "${schema}".scheduler_claim_due_jobs($1, 100, $2, 'w1', NULL, NULL)`;
+    const plans = await nestedPlans([
+      ["SET jit_above_cost = 0", []],
+      [claim, [T0, new Date(T0.getTime() + 60_000)]],
+    ]);
+    // The statements the functions run (the call itself is the test's own, in its session).
+    const nested = plans.filter((plan) => !plan.includes("scheduler_claim_due_jobs($1"));
+    expect(nested.some((plan) => plan.includes("UPDATE") && plan.includes("scheduler_jobs"))).toBe(true);
+    for (const plan of nested) expect(plan).not.toContain("JIT:");
+    const { rows } = await schemas.admin.query<{ name: string; config: string[] | null }>(
+      `SELECT p.proname AS name, p.proconfig AS config FROM pg_proc AS p
+       JOIN pg_language AS l ON l.oid = p.prolang
+       WHERE p.pronamespace = $1::regnamespace AND l.lanname = 'plpgsql' ORDER BY p.proname`,
+      [schema],
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    expect(rows.filter((row) => !(row.config ?? []).includes("jit=off")).map((row) => row.name)).toEqual([]);
+  });
+});
+
 /** One new job as a JSON object of new_job_rows() (009_direct_start.sql). */
 function jobJson(id: string): Record<string, unknown> {
   return {
