@@ -133,6 +133,34 @@ describe("the store's functions run without JIT (migration 013)", () => {
   });
 });
 
+describe("migration 013 names the store's own functions", () => {
+  it("a store whose prefix starts another's migrates beside it, and the application's functions keep their settings", async () => {
+    const schema = schemas.name("sched_jit_prefixes");
+    await schemas.admin.query(`CREATE SCHEMA "${schema}"`);
+    // An application's function that shares the prefix.
+    await schemas.admin.query(
+      `CREATE FUNCTION "${schema}".a_audit() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$`,
+    );
+    const stores = ["a_", "a_b_"].map((tablePrefix) => schemas.store(schema, { tablePrefix }));
+    try {
+      // At the same time: each migration takes the lock of its own prefix only.
+      await Promise.all(stores.map((store) => store.migrate()));
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+    const { rows } = await schemas.admin.query<{ name: string; config: string[] | null }>(
+      `SELECT p.proname AS name, p.proconfig AS config FROM pg_proc AS p
+       JOIN pg_language AS l ON l.oid = p.prolang
+       WHERE p.pronamespace = $1::regnamespace AND l.lanname = 'plpgsql'`,
+      [schema],
+    );
+    expect(rows.find((row) => row.name === "a_audit")?.config).toBeNull();
+    const store = rows.filter((row) => row.name !== "a_audit");
+    expect(store.length).toBe(44);
+    expect(store.filter((row) => !(row.config ?? []).includes("jit=off"))).toEqual([]);
+  });
+});
+
 /** One new job as a JSON object of new_job_rows() (009_direct_start.sql). */
 function jobJson(id: string): Record<string, unknown> {
   return {
