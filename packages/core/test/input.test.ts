@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
+import type { HandlerFn, Job } from "../src/index.js";
 import { uuidv7Generator } from "../src/jobs/ids.js";
 import { parseDuration, parseTimeout } from "../src/time/duration.js";
-import { assertJsonPayload } from "../src/validation/payload.js";
-import { setup } from "./helpers.js";
+import { checkedJsonPayload } from "../src/validation/payload.js";
+import { setup, turns } from "./helpers.js";
 
 describe("durations", () => {
   it.each([
@@ -66,8 +67,8 @@ describe("job timeouts", () => {
 
 describe("payloads", () => {
   it("accepts JSON values", () => {
-    expect(() => assertJsonPayload({ a: [1, "x", null, true, { b: 2.5 }], ü: "✓" }, 1000)).not.toThrow();
-    expect(() => assertJsonPayload(null, 10)).not.toThrow();
+    expect(() => checkedJsonPayload({ a: [1, "x", null, true, { b: 2.5 }], ü: "✓" }, 1000)).not.toThrow();
+    expect(() => checkedJsonPayload(null, 10)).not.toThrow();
   });
 
   it.each([
@@ -79,28 +80,28 @@ describe("payloads", () => {
     [{ m: new Map() }, /payload.m: a Map/],
     [[1, Symbol("s")], /payload\[1\]: a symbol/],
   ])("rejects %o naming the path", (payload, message) => {
-    expect(() => assertJsonPayload(payload, 0)).toThrow(message);
+    expect(() => checkedJsonPayload(payload, 0)).toThrow(message);
   });
 
   it("rejects cycles", () => {
     const a: Record<string, unknown> = {};
     a.self = a;
-    expect(() => assertJsonPayload(a, 0)).toThrow(/payload.self: is a circular reference/);
+    expect(() => checkedJsonPayload(a, 0)).toThrow(/payload.self: is a circular reference/);
   });
 
   it("names the path after arrays and siblings it has left, and a shared (not circular) object passes", () => {
     const shared = { k: 1 };
-    expect(() => assertJsonPayload({ a: [shared, [shared]], b: shared }, 0)).not.toThrow();
-    expect(() => assertJsonPayload({ a: [1, [2, { c: 3 }]], b: { c: [0, Number.NaN] } }, 0)).toThrow(
+    expect(() => checkedJsonPayload({ a: [shared, [shared]], b: shared }, 0)).not.toThrow();
+    expect(() => checkedJsonPayload({ a: [1, [2, { c: 3 }]], b: { c: [0, Number.NaN] } }, 0)).toThrow(
       /^payload\.b\.c\[1\]: NaN/,
     );
-    expect(() => assertJsonPayload({ a: { "bad\u0000key": 1 } }, 0)).toThrow(
+    expect(() => checkedJsonPayload({ a: { "bad\u0000key": 1 } }, 0)).toThrow(
       /^payload\.a key "bad\\u0000key"/,
     );
-    expect(() => assertJsonPayload([{ x: "ok" }, { y: "\ud800" }], 0)).toThrow(
+    expect(() => checkedJsonPayload([{ x: "ok" }, { y: "\ud800" }], 0)).toThrow(
       /^payload\[1\]\.y: contains a lone/,
     );
-    expect(() => assertJsonPayload([0, -0], 0)).toThrow(/^payload\[1\]: is -0/);
+    expect(() => checkedJsonPayload([0, -0], 0)).toThrow(/^payload\[1\]: is -0/);
     const deep: unknown[] = [];
     let at = deep;
     for (let i = 0; i < 100; i++) {
@@ -108,44 +109,44 @@ describe("payloads", () => {
       at[0] = inner;
       at = inner;
     }
-    expect(() => assertJsonPayload(deep, 0)).toThrow(/nested deeper than 100/);
+    expect(() => checkedJsonPayload(deep, 0)).toThrow(/nested deeper than 100/);
   });
 
   it("measures the exact size whenever its bound could exceed the limit", () => {
     // Each control character takes 6 bytes of JSON (\u0001): 20 of them are 122 bytes.
     const escaped = "\u0001".repeat(20);
     expect(JSON.stringify({ s: escaped }).length).toBe(128);
-    expect(() => assertJsonPayload({ s: escaped }, 127)).toThrow(/128 bytes.*over the limit of 127/);
-    expect(() => assertJsonPayload({ s: escaped }, 128)).not.toThrow();
-    expect(() => assertJsonPayload(escaped, 121)).toThrow(PayloadTooLargeError);
-    expect(() => assertJsonPayload(escaped, 122)).not.toThrow();
+    expect(() => checkedJsonPayload({ s: escaped }, 127)).toThrow(/128 bytes.*over the limit of 127/);
+    expect(() => checkedJsonPayload({ s: escaped }, 128)).not.toThrow();
+    expect(() => checkedJsonPayload(escaped, 121)).toThrow(PayloadTooLargeError);
+    expect(() => checkedJsonPayload(escaped, 122)).not.toThrow();
     // Numbers at their longest, and keys, count as their JSON does.
     const numbers = { longest: -1.2345678901234567e-308, k: [1e21, 5e-324, -0.0000012345678901234567] };
     // The longest number there is: every one of an array counts in full.
     const longest = Array(1_000).fill(-0.0000012345678901234567);
     const longestSize = JSON.stringify(longest).length;
     expect(longestSize).toBe(2 + 1_000 * 25 + 999);
-    expect(() => assertJsonPayload(longest, longestSize - 1)).toThrow(PayloadTooLargeError);
-    expect(() => assertJsonPayload(longest, longestSize)).not.toThrow();
+    expect(() => checkedJsonPayload(longest, longestSize - 1)).toThrow(PayloadTooLargeError);
+    expect(() => checkedJsonPayload(longest, longestSize)).not.toThrow();
     const size = JSON.stringify(numbers).length;
-    expect(() => assertJsonPayload(numbers, size - 1)).toThrow(PayloadTooLargeError);
-    expect(() => assertJsonPayload(numbers, size)).not.toThrow();
+    expect(() => checkedJsonPayload(numbers, size - 1)).toThrow(PayloadTooLargeError);
+    expect(() => checkedJsonPayload(numbers, size)).not.toThrow();
   });
 
   it("names keys that are not identifiers in brackets, so no two paths read alike", () => {
-    expect(() => assertJsonPayload({ "a.b": Number.NaN }, 0)).toThrow(/^payload\["a\.b"\]: NaN/);
-    expect(() => assertJsonPayload({ a: { b: Number.NaN } }, 0)).toThrow(/^payload\.a\.b: NaN/);
-    expect(() => assertJsonPayload({ "": [Number.NaN] }, 0)).toThrow(/^payload\[""\]\[0\]: NaN/);
-    expect(() => assertJsonPayload({ 'q"x': { $ok_1: null, "1st": new Map() } }, 0)).toThrow(
+    expect(() => checkedJsonPayload({ "a.b": Number.NaN }, 0)).toThrow(/^payload\["a\.b"\]: NaN/);
+    expect(() => checkedJsonPayload({ a: { b: Number.NaN } }, 0)).toThrow(/^payload\.a\.b: NaN/);
+    expect(() => checkedJsonPayload({ "": [Number.NaN] }, 0)).toThrow(/^payload\[""\]\[0\]: NaN/);
+    expect(() => checkedJsonPayload({ 'q"x': { $ok_1: null, "1st": new Map() } }, 0)).toThrow(
       /^payload\["q\\"x"\]\["1st"\]: a Map/,
     );
   });
 
   it("size-checks a payload that is a bare number or boolean", () => {
-    expect(() => assertJsonPayload(-0.0000012345678901234567, 24)).toThrow(/25 bytes.*over the limit of 24/);
-    expect(() => assertJsonPayload(-0.0000012345678901234567, 25)).not.toThrow();
-    expect(() => assertJsonPayload(false, 4)).toThrow(/5 bytes.*over the limit of 4/);
-    expect(() => assertJsonPayload(12, 4)).not.toThrow();
+    expect(() => checkedJsonPayload(-0.0000012345678901234567, 24)).toThrow(/25 bytes.*over the limit of 24/);
+    expect(() => checkedJsonPayload(-0.0000012345678901234567, 25)).not.toThrow();
+    expect(() => checkedJsonPayload(false, 4)).toThrow(/5 bytes.*over the limit of 4/);
+    expect(() => checkedJsonPayload(12, 4)).not.toThrow();
   });
 
   it("stops at the limit on a value shared under many keys, whose JSON doubles with each level", () => {
@@ -154,7 +155,7 @@ describe("payloads", () => {
     for (let i = 0; i < 60; i++) shared = { a: shared, b: shared };
     let error: unknown;
     try {
-      assertJsonPayload(shared, 1024 * 1024);
+      checkedJsonPayload(shared, 1024 * 1024);
     } catch (err) {
       error = err;
     }
@@ -165,14 +166,14 @@ describe("payloads", () => {
     // A few shared levels within the limit pass, as their JSON does.
     let small: Record<string, unknown> = { leaf: "x" };
     for (let i = 0; i < 8; i++) small = { a: small, b: small };
-    expect(() => assertJsonPayload(small, JSON.stringify(small).length)).not.toThrow();
+    expect(() => checkedJsonPayload(small, JSON.stringify(small).length)).not.toThrow();
   });
 
   it("stops as soon as a string shared under many places passes the limit", () => {
     const big = "x".repeat(1 << 20);
     let error: unknown;
     try {
-      assertJsonPayload(new Array(600).fill(big), 1024 * 1024);
+      checkedJsonPayload(new Array(600).fill(big), 1024 * 1024);
     } catch (err) {
       error = err;
     }
@@ -185,21 +186,21 @@ describe("payloads", () => {
     for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
     // No limit (0): checked, not walked 2^40 times; its JSON (2^40 copies) is longer than any
     // string JavaScript can hold, so no store could write it: refused all the same.
-    expect(() => assertJsonPayload(shared, 0)).toThrow(
+    expect(() => checkedJsonPayload(shared, 0)).toThrow(
       expect.objectContaining({ code: "PAYLOAD_TOO_LARGE", atLeast: true, limit: 2 ** 29 - 24 }),
     );
     let fits: Record<string, unknown> = { leaf: "x" };
     for (let i = 0; i < 16; i++) fits = { a: fits, b: fits };
-    expect(() => assertJsonPayload(fits, 0)).not.toThrow();
+    expect(() => checkedJsonPayload(fits, 0)).not.toThrow();
     let bad: Record<string, unknown> = { leaf: Number.NaN };
     for (let i = 0; i < 40; i++) bad = { a: bad, b: bad };
-    expect(() => assertJsonPayload(bad, 0)).toThrow(/NaN is not JSON-serialisable/);
+    expect(() => checkedJsonPayload(bad, 0)).toThrow(/NaN is not JSON-serialisable/);
     // 12 shared levels (4,096 copies of the leaf as JSON): the remembered parts count as written.
     let counted: Record<string, unknown> = { leaf: "é", n: [1, 2] };
     for (let i = 0; i < 12; i++) counted = { a: counted, b: [counted] };
     const size = Buffer.byteLength(JSON.stringify(counted), "utf8");
-    expect(() => assertJsonPayload(counted, size)).not.toThrow();
-    expect(() => assertJsonPayload(counted, size - 1)).toThrow(PayloadTooLargeError);
+    expect(() => checkedJsonPayload(counted, size)).not.toThrow();
+    expect(() => checkedJsonPayload(counted, size - 1)).toThrow(PayloadTooLargeError);
   });
 
   it("metadata over its limit is refused as soon as its count passes the limit", async () => {
@@ -224,9 +225,9 @@ describe("payloads", () => {
   });
 
   it("enforces the size limit in bytes", () => {
-    expect(() => assertJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
-    expect(() => assertJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);
-    expect(() => assertJsonPayload({ s: "x".repeat(10) }, 50)).not.toThrow();
+    expect(() => checkedJsonPayload({ s: "x".repeat(100) }, 50)).toThrow(PayloadTooLargeError);
+    expect(() => checkedJsonPayload("é".repeat(30), 50)).toThrow(/over the limit of 50 bytes/);
+    expect(() => checkedJsonPayload({ s: "x".repeat(10) }, 50)).not.toThrow();
   });
 
   it("enqueue rejects a bad payload, a bad field or an oversized payload and stores nothing", async () => {
@@ -314,6 +315,74 @@ describe("payloads", () => {
     expect(() => setup({ distributed: { instanceId: "a\u0000b" } })).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID", field: "distributed.instanceId" }),
     );
+  });
+
+  it("stores the payload as checked: each property is read once, and later changes do not reach the store", async () => {
+    const { s } = setup();
+    // A getter that answers small to the check and large to anything that reads it again.
+    let reads = 0;
+    const twoFaced = Object.defineProperty({}, "body", {
+      enumerable: true,
+      get() {
+        reads++;
+        return reads === 1 ? "small" : "x".repeat(2 * 1024 * 1024);
+      },
+    });
+    const first = await s.enqueue({ name: "j", payload: twoFaced });
+    expect(reads).toBe(1);
+    expect(first.payload).toEqual({ body: "small" });
+    expect((await s.getJob(first.id))?.payload).toEqual({ body: "small" });
+
+    // A proxy whose array changes length between reads.
+    let lengthReads = 0;
+    const growing = new Proxy([1, 2], {
+      get(target, key, receiver) {
+        if (key === "length") return ++lengthReads === 1 ? 2 : 200_000;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const second = await s.enqueue({ name: "j", payload: { list: growing } });
+    expect((await s.getJob(second.id))?.payload).toEqual({ list: [1, 2] });
+
+    // A toJSON that the check cannot see (not enumerable) is not what gets stored.
+    const hiddenToJson = Object.defineProperty({ a: 1 }, "toJSON", {
+      enumerable: false,
+      value: () => ({ a: "x".repeat(2 * 1024 * 1024) }),
+    });
+    const third = await s.enqueue({ name: "j", payload: { nested: hiddenToJson } });
+    expect(third.payload).toEqual({ nested: { a: 1 } });
+    expect((await s.getJob(third.id))?.payload).toEqual({ nested: { a: 1 } });
+
+    // The caller changes the payload while the insert is out (an enqueue middleware awaits).
+    const slow = Object.assign((next: HandlerFn) => next, {
+      wrapEnqueue: async (_jobs: unknown, insert: () => Promise<Job[]>): Promise<Job[]> => {
+        await turns(2);
+        return insert();
+      },
+    });
+    s.use(slow);
+    const payload = { to: "a@example.com", tags: ["x"] };
+    const pending = s.enqueue({ name: "j", payload });
+    payload.to = "b@example.com";
+    payload.tags.push("y");
+    const fourth = await pending;
+    expect(fourth.payload).toEqual({ to: "a@example.com", tags: ["x"] });
+    expect((await s.getJob(fourth.id))?.payload).toEqual({ to: "a@example.com", tags: ["x"] });
+  });
+
+  it("the checked copy keeps an own __proto__ key as data and shares nothing with the input", () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": [{"b": 1}]}') as Record<string, unknown>;
+    const copy = checkedJsonPayload(input, 0) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(["__proto__", "a"]);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(input));
+    expect(copy.a).not.toBe(input.a);
+    expect((copy.a as unknown[])[0]).not.toBe((input.a as unknown[])[0]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Many places holding one object: the copy's JSON is the input's, once per place.
+    const shared = { v: "s" };
+    const many = Array.from({ length: 3000 }, () => shared);
+    expect(JSON.stringify(checkedJsonPayload(many, 0))).toBe(JSON.stringify(many));
   });
 
   it("rejects unknown job names when strictHandlers is on", async () => {

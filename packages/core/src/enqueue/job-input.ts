@@ -7,7 +7,7 @@ import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
-import { assertJsonPayload, readSafely } from "../validation/payload.js";
+import { checkedJsonPayload, readSafely } from "../validation/payload.js";
 import { assertStorableString } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -103,9 +103,13 @@ export class JobInput {
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);
-    const payload = job.payload === undefined ? null : job.payload;
+    let payload: unknown;
     try {
-      assertJsonPayload(payload, this.options.maxPayloadBytes);
+      // The copy as checked is what is stored (see checkedJsonPayload).
+      payload = checkedJsonPayload(
+        job.payload === undefined ? null : job.payload,
+        this.options.maxPayloadBytes,
+      );
     } catch (err) {
       if (err instanceof InvalidArgumentError)
         throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));

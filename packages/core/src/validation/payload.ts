@@ -8,17 +8,28 @@ export const MAX_PAYLOAD_DEPTH = 100;
  * Checks that a payload survives a JSON round trip through every store unchanged (plain objects,
  * arrays, strings, finite numbers, booleans, null, nested at most {@link MAX_PAYLOAD_DEPTH}
  * deep; strings and keys well-formed Unicode without U+0000) and that its JSON is at most
- * `limitBytes`. Rejecting a Date, Map, class instance, function, BigInt, NaN, cycle or a string
- * a store would alter at enqueue time is kinder than a handler that later receives something else.
+ * `limitBytes`, and returns a copy of it as checked: plain objects and arrays holding what each
+ * key and index held when it was read. Rejecting a Date, Map, class instance, function, BigInt,
+ * NaN, cycle or a string a store would alter at enqueue time is kinder than a handler that later
+ * receives something else.
+ *
+ * The copy is what is stored. Each property is read once, so a getter or proxy that answers
+ * differently on a second read, a non-enumerable `toJSON` (which `JSON.stringify` would call
+ * though the check never sees it), or a caller changing the object while the insert is out
+ * cannot put anything in the store but what was checked.
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the path of the bad value;
  *   PayloadTooLargeError (`PAYLOAD_TOO_LARGE`).
  */
-export function assertJsonPayload(payload: unknown, limitBytes: number): void {
-  readSafely("payload", () => checkPayload(payload, limitBytes));
+export function checkedJsonPayload(payload: unknown, limitBytes: number): unknown {
+  let copy: unknown;
+  readSafely("payload", () => {
+    copy = checkPayload(payload, limitBytes);
+  });
+  return copy;
 }
 
-function checkPayload(payload: unknown, limitBytes: number): void {
+function checkPayload(payload: unknown, limitBytes: number): unknown {
   const walk: Walk = {
     path: [],
     ancestors: [],
@@ -27,14 +38,15 @@ function checkPayload(payload: unknown, limitBytes: number): void {
     visits: 0,
     memo: null,
   };
-  const bound = checkValue(payload, walk, 0);
+  const { bound, copy } = checkValue(payload, walk, 0);
   // Most payloads are far below the limit: the bound spares them a JSON.stringify.
   if (limitBytes > 0 && bound > limitBytes) {
-    const json = JSON.stringify(payload);
+    const json = JSON.stringify(copy);
     // Byte length only matters when the character count could exceed the limit.
     const size = json.length * 3 > limitBytes ? Buffer.byteLength(json, "utf8") : json.length;
     if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
   }
+  return copy;
 }
 
 /**
@@ -60,7 +72,13 @@ interface Walk {
    * appears (as JSON writes it), instead of walked again each time (2^depth walks for a value
    * shared at every level, with no limit to stop them).
    */
-  memo: Map<object, { bound: number; least: number }> | null;
+  memo: Map<object, Checked & { least: number }> | null;
+}
+
+/** What {@link checkValue} returns: an upper bound of the UTF-8 bytes of a value's JSON, and its copy. */
+interface Checked {
+  bound: number;
+  copy: unknown;
 }
 
 /**
@@ -103,17 +121,18 @@ function atLeast(walk: Walk, bytes: number): void {
 const MAX_NUMBER_JSON = 25;
 
 /**
- * Checks `value` and returns an upper bound of the UTF-8 bytes of its JSON: a string's code unit
- * takes at most 6 (`\uXXXX`), so a payload whose bound is within the limit needs no measuring.
+ * Checks `value` and returns its copy with an upper bound of the UTF-8 bytes of its JSON: a
+ * string's code unit takes at most 6 (`\uXXXX`), so a payload whose bound is within the limit
+ * needs no measuring.
  */
-function checkValue(value: unknown, walk: Walk, depth: number): number {
+function checkValue(value: unknown, walk: Walk, depth: number): Checked {
   switch (typeof value) {
     case "string":
       if (!isStorable(value)) assertStorableString(value, pathOf(walk));
       atLeast(walk, value.length);
-      return value.length * 6 + 2;
+      return { bound: value.length * 6 + 2, copy: value };
     case "boolean":
-      return 5;
+      return { bound: 5, copy: value };
     case "number":
       if (!Number.isFinite(value)) {
         throw new InvalidArgumentError(
@@ -123,13 +142,13 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
       }
       if (Object.is(value, -0))
         throw new InvalidArgumentError(pathOf(walk), "is -0, which JSON stores as 0; use 0");
-      return MAX_NUMBER_JSON;
+      return { bound: MAX_NUMBER_JSON, copy: value };
     case "object":
       break;
     default:
       throw new InvalidArgumentError(pathOf(walk), `${withArticle(typeof value)} is not JSON-serialisable`);
   }
-  if (value === null) return 4;
+  if (value === null) return { bound: 4, copy: null };
   if (depth >= MAX_PAYLOAD_DEPTH) {
     throw new InvalidArgumentError(
       pathOf(walk),
@@ -141,31 +160,36 @@ function checkValue(value: unknown, walk: Walk, depth: number): number {
   const known = walk.memo?.get(value);
   if (known !== undefined) {
     atLeast(walk, known.least);
-    return known.bound;
+    return known;
   }
   if (++walk.visits > MEMO_AFTER && walk.memo === null) walk.memo = new Map();
   const leastBefore = walk.least;
-  const bound = checkContainer(value, walk, depth);
-  walk.memo?.set(value, { bound, least: walk.least - leastBefore });
-  return bound;
+  const checked = checkContainer(value, walk, depth);
+  walk.memo?.set(value, { ...checked, least: walk.least - leastBefore });
+  return checked;
 }
 
 /** {@link checkValue} of an array or object that is not null, nor too deep, nor a cycle. */
-function checkContainer(value: object, walk: Walk, depth: number): number {
+function checkContainer(value: object, walk: Walk, depth: number): Checked {
   // Each array and object is counted once per place it appears, as JSON writes it.
   atLeast(walk, 2);
   let bound = 2;
   if (Array.isArray(value)) {
     walk.ancestors.push(value);
-    for (let i = 0; i < value.length; i++) {
+    // The length is read once: a proxy's could change between reads.
+    const length = value.length;
+    const copy: unknown[] = new Array(length);
+    for (let i = 0; i < length; i++) {
       walk.path.push(i);
       if (!(i in value))
         throw new InvalidArgumentError(pathOf(walk), "is a hole, which JSON turns into null; use null");
-      bound += checkValue(value[i], walk, depth + 1) + 1;
+      const item = checkValue(value[i], walk, depth + 1);
+      bound += item.bound + 1;
+      copy[i] = item.copy;
       walk.path.pop();
     }
     walk.ancestors.pop();
-    return bound;
+    return { bound, copy };
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
@@ -182,6 +206,7 @@ function checkContainer(value: object, walk: Walk, depth: number): number {
     throw new InvalidArgumentError(pathOf(walk), "has a symbol key, which JSON drops; use string keys");
   }
   walk.ancestors.push(value);
+  const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (!isStorable(key)) assertStorableString(key, `${pathOf(walk)} key ${JSON.stringify(key)}`);
     const v = (value as Record<string, unknown>)[key];
@@ -193,11 +218,21 @@ function checkContainer(value: object, walk: Walk, depth: number): number {
       );
     }
     walk.least += key.length;
-    bound += key.length * 6 + 4 + checkValue(v, walk, depth + 1);
+    const item = checkValue(v, walk, depth + 1);
+    bound += key.length * 6 + 4 + item.bound;
+    // An own "__proto__" key (JSON.parse makes them) must stay data, not become the prototype.
+    if (key === "__proto__")
+      Object.defineProperty(copy, key, {
+        value: item.copy,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else copy[key] = item.copy;
     walk.path.pop();
   }
   walk.ancestors.pop();
-  return bound;
+  return { bound, copy };
 }
 
 /** `a` or `an` before `word`, by its first letter: "an object", "a Map", "an undefined". */
