@@ -144,6 +144,36 @@ describe("the store reads timestamps in ISO form, whatever the sessions' DateSty
   });
 });
 
+describe("a DateStyle set later on a connection the store shares", () => {
+  it("fails the statement that reads a time, saying why, instead of returning a job without its times", async () => {
+    const schema = await schemas.migrated("sched_datestyle_later");
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    const store = new PostgresStore({ pool, schema });
+    const s = new Scheduler({ store });
+    try {
+      const at = new Date(Date.now() + 3_600_000);
+      const job = await s.enqueue({ name: "dated", runAt: at });
+      expect((await s.getJob(job.id))?.scheduledAt).toEqual(at);
+      // The application changes the session of the one connection, after the store's check.
+      await pool.query("SET DateStyle TO SQL, DMY");
+      const refused = await s.getJob(job.id).then(
+        (read) => read,
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({ code: "STORE_ERROR" });
+      expect((refused as Error).message).toMatch(/not in ISO form: a statement on this connection set DateStyle/);
+      await expect(s.listJobs({ status: "scheduled" })).rejects.toThrow(/SET DateStyle TO ISO/);
+      // Set back, the same store reads the job again.
+      await pool.query("SET DateStyle TO ISO");
+      expect((await s.getJob(job.id))?.scheduledAt).toEqual(at);
+    } finally {
+      await s.stop();
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
 describe("the store's statements run at read committed, whatever the sessions' default isolation", () => {
   const serializable = (url: string): string =>
     withOptions(url, "-c default_transaction_isolation=serializable");
