@@ -56,9 +56,7 @@ export class JobTableVacuum {
    * table nearly empty.
    */
   jobsInserted(count: number): void {
-    if (this.analyzeIn === null || count <= 0) return;
-    this.analyzeIn -= count;
-    if (this.analyzeIn <= 0) this.startAnalyze();
+    this.countTowardsAnalyze(count);
   }
 
   /**
@@ -69,7 +67,14 @@ export class JobTableVacuum {
     if (this.every === 0 || count <= 0) return;
     this.ended += count;
     if (this.ended >= this.every && this.now() >= this.restUntil) this.start();
-    else this.jobsInserted(count);
+    else this.countTowardsAnalyze(count);
+  }
+
+  /** Counts `count` jobs inserted or ended towards the analyze due, if one is; starts it once due. */
+  private countTowardsAnalyze(count: number): void {
+    if (this.analyzeIn === null || count <= 0) return;
+    this.analyzeIn -= count;
+    if (this.analyzeIn <= 0) this.startAnalyze();
   }
 
   /** Starts a vacuum now (whatever the rest), unless one is running or the vacuum is off. */

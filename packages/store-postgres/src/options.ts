@@ -1,4 +1,11 @@
-import { assertKnownOptions, ConfigError, type Duration, parseDuration } from "@sched/core/adapter";
+import {
+  assertKnownOptions,
+  assertLogger,
+  ConfigError,
+  type Duration,
+  type Logger,
+  parseDuration,
+} from "@sched/core/adapter";
 import type pg from "pg";
 import {
   checkConnectionString,
@@ -101,10 +108,18 @@ export interface PostgresStoreOptions {
    * the next waits at least 9·`d` (a vacuum reads every index whole, so it costs more the more
    * finished jobs are kept): at most about a tenth of the time is spent vacuuming. A vacuum blocks no claim,
    * enqueue or acknowledgement, and skips a table that another vacuum holds; it is bounded by
-   * `migrationTimeout` (a vacuum after a large cleanup may outlast any other statement). Needs the connecting role to own the tables (otherwise PostgreSQL skips it
-   * with a warning). See the README's "Table layout and maintenance".
+   * `migrationTimeout` (a vacuum after a large cleanup may outlast any other statement). Needs a
+   * role that may vacuum the tables (their owner, the database's owner, a superuser, or on
+   * PostgreSQL 17 a role with MAINTAIN on them): for any other role the store checks once, does not
+   * vacuum, and says so through `logger`. See the README's "Roles and privileges" and "Table layout
+   * and maintenance".
    */
   vacuumEvery?: number;
+  /**
+   * Where the store says, once, that it leaves the jobs table's vacuum to autovacuum because its
+   * role may not vacuum the table (see `vacuumEvery`); default none.
+   */
+  logger?: Logger;
 }
 
 /** Every option of {@link PostgresStoreOptions}, for the check of unknown names. */
@@ -124,6 +139,7 @@ const OPTION_NAMES = [
   "statementTimeout",
   "migrationTimeout",
   "vacuumEvery",
+  "logger",
 ] as const satisfies ReadonlyArray<keyof PostgresStoreOptions>;
 
 /** The longest timer Node.js keeps (about 24.8 days). */
@@ -172,6 +188,7 @@ export function checkOptions(options: PostgresStoreOptions): void {
       `expected a whole number of jobs, 0 or more, got ${describe(vacuumEvery)}`,
     );
   }
+  if (options.logger !== undefined) assertLogger(options.logger, "logger");
   const { poolConfig } = options;
   if (
     poolConfig !== undefined &&

@@ -22,6 +22,7 @@ import {
   type JobRef,
   type JobSelector,
   type JobStatus,
+  type Logger,
   MAX_HISTORY,
   type NewJobRecord,
   type NextDueOptions,
@@ -179,6 +180,12 @@ export class PostgresStore implements Store {
   private readonly vacuum: JobTableVacuum;
   /** The connection of the vacuum in flight, if any. */
   private vacuumClient: pg.Client | null = null;
+  /**
+   * Whether the store leaves its vacuum and analyze undone because its role may not run them;
+   * `null` until the first maintenance checks.
+   */
+  private maintenanceRefused: boolean | null = null;
+  private readonly logger: Logger | undefined;
   private closing: Promise<void> | null = null;
 
   /**
@@ -243,30 +250,59 @@ export class PostgresStore implements Store {
       ...(options.poolMode === "transaction" ? {} : { statement_timeout: migrationMs }),
       query_timeout: migrationMs === 0 ? 0 : migrationMs + CLIENT_GRACE_MS,
     };
+    this.logger = options.logger;
     this.vacuum = new JobTableVacuum(
       options.vacuumEvery ?? DEFAULT_VACUUM_EVERY,
-      () => this.vacuumJobTable(vacuumConfig, this.sql.vacuumJobs),
+      () => this.maintainJobTable(vacuumConfig, this.sql.vacuumJobs, true),
       undefined,
-      () => this.vacuumJobTable(vacuumConfig, this.sql.analyzeJobs),
+      () => this.maintainJobTable(vacuumConfig, this.sql.analyzeJobs, false),
     );
   }
 
   /**
    * Runs `maintenance` (sql/vacuum-jobs.sql or sql/analyze-jobs.sql) on a connection of its own,
    * closed afterwards: a vacuum may take a while on a large table, and must not hold one of the
-   * pool's connections (with a small pool, claims and acknowledgements would wait for it).
-   * Resolves with the live rows the table's statistics hold afterwards (-1 when unknown).
+   * pool's connections (with a small pool, claims and acknowledgements would wait for it). With
+   * `readLiveRows`, resolves with the live rows the table's statistics hold afterwards
+   * (sql/jobs-live-rows.sql); otherwise, and when unknown, with -1.
+   *
+   * The first time, it checks whether the role may vacuum the tables at all
+   * (sql/may-maintain-jobs.sql). PostgreSQL skips the VACUUM of a role that may not, with a
+   * warning in the server's log: such a store opens no more maintenance connections, and says so
+   * once through the `logger` option.
    */
-  private async vacuumJobTable(config: pg.ClientConfig, maintenance: string): Promise<number> {
-    if (this.closing !== null) return -1;
+  private async maintainJobTable(
+    config: pg.ClientConfig,
+    maintenance: string,
+    readLiveRows: boolean,
+  ): Promise<number> {
+    if (this.closing !== null || this.maintenanceRefused === true) return -1;
     const client = new pg.Client(config);
     // A connection error also rejects the statement in flight, which is what reports it.
     client.on("error", () => {});
     this.vacuumClient = client;
     try {
       await client.connect();
+      if (this.maintenanceRefused === null) {
+        const { rows } = await client.query<{ allowed: boolean | null }>({
+          text: this.sql.mayMaintainJobs,
+          types: DEFAULT_TYPES,
+        });
+        this.maintenanceRefused = rows[0]?.allowed === false;
+        if (this.maintenanceRefused) {
+          this.logger?.warn(
+            "the store does not vacuum or analyze its jobs table: its role may not (PostgreSQL allows the table's owner, the database's owner, a superuser, or on version 17 a role with MAINTAIN); autovacuum's settings for the table keep it lean instead",
+            { schema: this.schema, table: `${this.tablePrefix}jobs` },
+          );
+          return -1;
+        }
+      }
       await client.query(maintenance);
-      const { rows } = await client.query<{ live: number }>(this.sql.jobsLiveRows);
+      if (!readLiveRows) return -1;
+      const { rows } = await client.query<{ live: number }>({
+        text: this.sql.jobsLiveRows,
+        types: DEFAULT_TYPES,
+      });
       return Number(rows[0]?.live ?? -1);
     } finally {
       this.vacuumClient = null;

@@ -26,6 +26,7 @@ import listJobs from "../sql/list-jobs.sql";
 import listJobsDesc from "../sql/list-jobs-desc.sql";
 import listQueues from "../sql/list-queues.sql";
 import listSchedules from "../sql/list-schedules.sql";
+import mayMaintainJobs from "../sql/may-maintain-jobs.sql";
 import migrationLock from "../sql/migration-lock.sql";
 import migrationsTableExists from "../sql/migrations-table-exists.sql";
 import nextDueAt from "../sql/next-due-at.sql";
@@ -115,6 +116,7 @@ const STATEMENTS = {
   vacuumJobs,
   analyzeJobs,
   jobsLiveRows,
+  mayMaintainJobs,
   waitingJobNames,
 } as const;
 

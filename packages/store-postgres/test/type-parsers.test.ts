@@ -161,7 +161,9 @@ describe("a DateStyle set later on a connection the store shares", () => {
         (err: unknown) => err,
       );
       expect(refused).toMatchObject({ code: "STORE_ERROR" });
-      expect((refused as Error).message).toMatch(/not in ISO form: a statement on this connection set DateStyle/);
+      expect((refused as Error).message).toMatch(
+        /not in ISO form: a statement on this connection set DateStyle/,
+      );
       await expect(s.listJobs({ status: "scheduled" })).rejects.toThrow(/SET DateStyle TO ISO/);
       // Set back, the same store reads the job again.
       await pool.query("SET DateStyle TO ISO");

@@ -2,7 +2,7 @@ import { waitFor } from "@sched/testing";
 import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresStoreOptions } from "../src/index.js";
-import { nestedPlans, TestSchemas } from "./helpers.js";
+import { nestedPlans, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -107,6 +107,88 @@ describe("the store's vacuum of the jobs table", () => {
       await store.close();
     }
     expect(await vacuumCount(schema)).toBe(0);
+  });
+
+  it("a role that may not vacuum the tables runs with the README's grants; the store checks once, does not vacuum, and says so once", async () => {
+    const schema = await schemas.migrated("sched_vacuum_role");
+    const role = uniqueName("sched_app");
+    // The grants the README's "Roles and privileges" lists for a role that does not own the tables.
+    await schemas.admin.query(`CREATE ROLE "${role}" LOGIN`);
+    await schemas.admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+    await schemas.admin.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`,
+    );
+    const url = new URL(POSTGRES_URL);
+    url.username = role;
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string, fields?: Record<string, unknown>) => warnings.push([message, fields]),
+      error() {},
+    };
+    const store = schemas.store(schema, { connectionString: url.toString(), vacuumEvery: 2, logger });
+    try {
+      for (let round = 0; round < 3; round++) {
+        await store.createJobs(Array.from({ length: 4 }, newJob));
+        const claimed = await store.claimDueJobs({
+          queues: null,
+          names: null,
+          limit: 4,
+          now: at(1),
+          lockedUntil: at(60_000),
+          workerId: "w1",
+        });
+        const refs = claimed.map((job) => ({
+          id: job.id,
+          queue: job.queue,
+          attempt: job.attempt,
+          lockedBy: "w1",
+        }));
+        expect(await store.completeJobs(refs, { now: at(2) })).toEqual([true, true, true, true]);
+        expect(
+          await store.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) }),
+        ).toBe(4);
+        await waitFor(() => warnings.length > 0, { timeout: 5_000 });
+      }
+    } finally {
+      await store.close();
+      await schemas.admin.query(`DROP OWNED BY "${role}"`);
+      await schemas.admin.query(`DROP ROLE "${role}"`);
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.[0]).toMatch(/does not vacuum or analyze its jobs table: its role may not/);
+    expect(warnings[0]?.[1]).toEqual({ schema, table: "scheduler_jobs" });
+    expect(await vacuumCount(schema)).toBe(0);
+
+    // The owner's store vacuums, and says nothing.
+    const owned = schemas.store(schema, { vacuumEvery: 2, logger });
+    try {
+      await owned.createJobs([newJob()]);
+      expect(await owned.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) })).toBe(
+        0,
+      );
+      await owned.createJobs([newJob()]);
+      const claimed = await owned.claimDueJobs({
+        queues: null,
+        names: null,
+        limit: 2,
+        now: at(1),
+        lockedUntil: at(60_000),
+        workerId: "w1",
+      });
+      const refs = claimed.map((job) => ({
+        id: job.id,
+        queue: job.queue,
+        attempt: job.attempt,
+        lockedBy: "w1",
+      }));
+      await owned.completeJobs(refs, { now: at(2) });
+    } finally {
+      await owned.close();
+    }
+    expect(await vacuumCount(schema)).toBe(1);
+    expect(warnings).toHaveLength(1);
   });
 
   it("after a cleanup that emptied the table, analyzes it once it refilled: a batch's acknowledgement reads its batch, not the table", async () => {
