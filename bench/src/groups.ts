@@ -28,6 +28,12 @@ export interface SubjectVariant {
   contender: string;
   /** What the line is called, e.g. `otel no-op overhead`. */
   label: string;
+  /**
+   * `floor`: not the subject with something added but the least the server allows for the same
+   * work (contenders/floor.ts); its line gives its own figures and how many times them the
+   * subject's are. `variant` when absent.
+   */
+  kind?: "variant" | "floor";
   /** The figures the line shows, in order, each with its short name on the line. */
   figures: Array<{ workload: string; metric: string; label: string }>;
 }
@@ -82,7 +88,7 @@ export const GROUPS: Group[] = [
     title: "PostgreSQL (one server, one schema per contender)",
     sizes: { jobs: 20_000 },
     subject: "sched-postgres",
-    contenders: ["pg-boss", ...GRAPHILE, "sched-postgres"],
+    contenders: ["pg-boss", ...GRAPHILE, "sched-postgres", "postgres-floor"],
     bar: [
       {
         workload: "throughput",
@@ -125,13 +131,24 @@ export const GROUPS: Group[] = [
         ratio: 1,
       },
     ],
+    variants: [
+      {
+        contender: "postgres-floor",
+        kind: "floor",
+        label: "server floor, one INSERT and COMMIT per job",
+        figures: [
+          { workload: "idle-latency", metric: "p50", label: "idle p50" },
+          { workload: "idle-latency", metric: "p99", label: "idle p99" },
+        ],
+      },
+    ],
   },
   {
     name: "redis",
     title: "Redis (one server, one key prefix per contender)",
     sizes: { jobs: 20_000 },
     subject: "sched-redis",
-    contenders: ["bullmq", "sched-redis"],
+    contenders: ["bullmq", "sched-redis", "redis-floor"],
     bar: [
       {
         workload: "throughput",
@@ -148,6 +165,17 @@ export const GROUPS: Group[] = [
         contenders: ["bullmq"],
         op: ">",
         ratio: 1,
+      },
+    ],
+    variants: [
+      {
+        contender: "redis-floor",
+        kind: "floor",
+        label: "server floor, one SET per job",
+        figures: [
+          { workload: "idle-latency", metric: "p50", label: "idle p50" },
+          { workload: "idle-latency", metric: "p99", label: "idle p99" },
+        ],
       },
     ],
   },

@@ -7,7 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, workloadConfigFromEnv } from "./config.js";
-import { CONTENDERS, DEFAULT_CONTENDERS } from "./contenders/index.js";
+import { CONTENDERS, DEFAULT_CONTENDERS, runsWorkload } from "./contenders/index.js";
 import { GROUPS, type GroupSelection, peersOf, selectGroups } from "./groups.js";
 import { runGrowth, runSoak } from "./growth/run.js";
 import { resolveNodeBinary } from "./node-binary.js";
@@ -88,8 +88,9 @@ async function main(): Promise<number> {
   for (let r = 1; r <= run.runs; r++) {
     for (const workload of workloads) {
       for (const contender of contenders) {
-        // A workload that needs a queue control the contender lacks (BullMQ has no groups) is not run.
-        if (workload.needs && !(CONTENDERS[contender]?.controls ?? []).includes(workload.needs)) continue;
+        // A workload that needs a queue control the contender lacks (BullMQ has no groups), or
+        // that a server floor does not measure, is not run.
+        if (!runsWorkload(contender, workload)) continue;
         const result = await runChild(node, contender, workload.name, r, run.childTimeoutMs);
         results.push(result);
         const summary = result.ok

@@ -242,6 +242,8 @@ export interface VariantResult {
   contender: string;
   subject: string;
   label: string;
+  /** See `SubjectVariant.kind`. */
+  kind: "variant" | "floor";
   figures: VariantFigure[];
 }
 
@@ -282,6 +284,7 @@ export function evaluateVariants(figures: readonly Figure[], selection: GroupSel
         contender: variant.contender,
         subject,
         label: variant.label,
+        kind: variant.kind ?? "variant",
         figures: shown,
       });
     }
@@ -294,8 +297,22 @@ export function evaluateVariants(figures: readonly Figure[], selection: GroupSel
  * 0.98x, …, idle p99 1.02x`; `-` where a figure is missing.
  */
 export function renderVariant(variant: VariantResult): string {
+  if (variant.kind === "floor") return renderFloor(variant);
   const figures = variant.figures.map((f) => `${f.label} ${formatRatio(f.quotient)}`).join(", ");
   return `${variant.label} (${variant.contender} ÷ ${variant.subject}): ${figures}`;
+}
+
+/**
+ * A server floor as one line: `server floor, one INSERT and COMMIT per job (postgres-floor): idle
+ * p50 0.95 ms, idle p99 2.10 ms; sched-postgres ÷ floor: 1.60x, 1.70x`; `-` where a figure is
+ * missing.
+ */
+function renderFloor(floor: VariantResult): string {
+  const own = floor.figures
+    .map((f) => `${f.label} ${f.value === null ? "-" : `${formatValue(f.value, f.unit)} ${f.unit}`}`)
+    .join(", ");
+  const times = floor.figures.map((f) => formatRatio(f.quotient === null ? null : 1 / f.quotient)).join(", ");
+  return `${floor.label} (${floor.contender}): ${own}; ${floor.subject} ÷ floor: ${times}`;
 }
 
 /** A figure as shown: thousands separators for rates, finer decimals for small times. */

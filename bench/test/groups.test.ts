@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runConfigFromEnv, workloadConfigFromEnv } from "../src/config.js";
-import { CONTENDERS, DEFAULT_CONTENDERS } from "../src/contenders/index.js";
+import { CONTENDERS, DEFAULT_CONTENDERS, runsWorkload } from "../src/contenders/index.js";
 import { GROUPS, groupOf, peersOf, selectGroups } from "../src/groups.js";
 import { WORKLOADS } from "../src/workloads/index.js";
 
@@ -50,6 +50,28 @@ describe("groups", () => {
     expect(postgres && peersOf(postgres)).toEqual(["pg-boss"]);
   });
 
+  it("measures each durable server's floor beside its group, idle latency only, not as a peer", () => {
+    for (const [floor, subject] of [
+      ["postgres-floor", "sched-postgres"],
+      ["redis-floor", "sched-redis"],
+    ] as const) {
+      const group = groupOf(floor);
+      expect(group.subject).toBe(subject);
+      expect(group.variants?.find((v) => v.contender === floor)?.kind).toBe("floor");
+      const [selection] = selectGroups(group.contenders);
+      expect(selection && peersOf(selection)).not.toContain(floor);
+      expect(Object.keys(WORKLOADS).filter((w) => runsWorkload(floor, WORKLOADS[w]!))).toEqual([
+        "idle-latency",
+      ]);
+    }
+    // Queues run every workload, less those needing a control they lack.
+    expect(Object.keys(WORKLOADS).filter((w) => runsWorkload("sched-postgres", WORKLOADS[w]!))).toEqual(
+      Object.keys(WORKLOADS),
+    );
+    expect(runsWorkload("bullmq", WORKLOADS.groups!)).toBe(false);
+    expect(runsWorkload("no-such-contender", WORKLOADS.throughput!)).toBe(false);
+  });
+
   it("runs the OpenTelemetry variant alone or beside sched-memory with BENCH_CONTENDERS", () => {
     const only = (env: Record<string, string>) => {
       const run = runConfigFromEnv(env, known);
@@ -68,10 +90,10 @@ describe("groups", () => {
       ["memory", ["sched-memory", "sched-memory-otel"], "sched-memory"],
       [
         "postgres",
-        ["pg-boss", "graphile-worker", "graphile-worker-localqueue", "sched-postgres"],
+        ["pg-boss", "graphile-worker", "graphile-worker-localqueue", "sched-postgres", "postgres-floor"],
         "sched-postgres",
       ],
-      ["redis", ["bullmq", "sched-redis"], "sched-redis"],
+      ["redis", ["bullmq", "sched-redis", "redis-floor"], "sched-redis"],
       ["mongodb", ["agenda", "sched-mongodb"], "sched-mongodb"],
     ]);
   });
@@ -91,10 +113,10 @@ describe("groups", () => {
       const run = runConfigFromEnv(env, known);
       return selectGroups(run.contenders, GROUPS, run.groups).map((g) => [g.group.name, g.contenders]);
     };
-    expect(only({ BENCH_GROUPS: "redis" })).toEqual([["redis", ["bullmq", "sched-redis"]]]);
+    expect(only({ BENCH_GROUPS: "redis" })).toEqual([["redis", ["bullmq", "sched-redis", "redis-floor"]]]);
     expect(only({ BENCH_GROUPS: "redis,memory" })).toEqual([
       ["memory", ["sched-memory", "sched-memory-otel"]],
-      ["redis", ["bullmq", "sched-redis"]],
+      ["redis", ["bullmq", "sched-redis", "redis-floor"]],
     ]);
     expect(only({ BENCH_GROUPS: "redis", BENCH_CONTENDERS: "sched-redis,pg-boss" })).toEqual([
       ["redis", ["sched-redis"]],

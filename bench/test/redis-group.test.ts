@@ -36,7 +36,10 @@ function redisResults(): RunResult[] {
 
 describe("the Redis group", () => {
   it("compares sched-redis with BullMQ, on the same sizes as the PostgreSQL group", () => {
-    expect(redis).toMatchObject({ subject: "sched-redis", contenders: ["bullmq", "sched-redis"] });
+    expect(redis).toMatchObject({
+      subject: "sched-redis",
+      contenders: ["bullmq", "sched-redis", "redis-floor"],
+    });
     expect(redis.sizes).toEqual(GROUPS.find((g) => g.name === "postgres")?.sizes);
     expect(selection().subject).toBe("sched-redis");
     expect(selection(["bullmq"]).subject).toBeNull();

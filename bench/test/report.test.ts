@@ -421,6 +421,46 @@ describe("variants of the subject", () => {
   });
 });
 
+describe("a server's floor", () => {
+  const group: Group = {
+    name: "postgres",
+    title: "PostgreSQL",
+    sizes: {},
+    subject: "sched",
+    contenders: ["boss", "sched", "floor"],
+    bar: [],
+    variants: [
+      {
+        contender: "floor",
+        kind: "floor",
+        label: "server floor, one INSERT and COMMIT per job",
+        figures: [
+          { workload: "idle-latency", metric: "p50", label: "idle p50" },
+          { workload: "idle-latency", metric: "p99", label: "idle p99" },
+        ],
+      },
+    ],
+  };
+
+  it("prints the floor's own figures and how many times them the subject's are, and is no peer", () => {
+    const selection = select(group);
+    const figures = summarize(
+      [
+        result("boss", "idle-latency", { p50: 3, p95: 5, p99: 6, max: 9 }),
+        result("sched", "idle-latency", { p50: 1.5, p95: 2, p99: 3.2, max: 5 }),
+        result("floor", "idle-latency", { p50: 1, p95: 1.5, p99: 2, max: 4 }),
+      ],
+      [latency],
+      [selection],
+    );
+    expect(Object.keys(figureOf(figures, "sched", "idle-latency", "p99").ratios ?? {})).toEqual(["boss"]);
+    const report = renderReport(figures, [selection], []);
+    expect(report.split("\n").at(-1)).toBe(
+      "server floor, one INSERT and COMMIT per job (floor): idle p50 1.00 ms, idle p99 2.00 ms; sched ÷ floor: 1.50x, 1.60x",
+    );
+  });
+});
+
 describe("queue-control workloads", () => {
   const rate = WORKLOADS["rate-limit"]!;
   const groups = WORKLOADS.groups!;

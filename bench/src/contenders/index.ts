@@ -8,6 +8,16 @@ export interface ContenderEntry {
   create(): Promise<Contender>;
   /** The queue controls it applies (`WorkerSettings.controls`); a workload needing another is not run for it. */
   controls?: readonly Control[];
+  /** The only workloads it runs (names of `workloads/index.ts`); every workload when absent. */
+  workloads?: readonly string[];
+}
+
+/** Whether `contender` runs `workload` (a known contender with no `workloads` runs all). */
+export function runsWorkload(contender: string, workload: { name: string; needs?: Control }): boolean {
+  const entry = CONTENDERS[contender];
+  if (!entry) return false;
+  if (entry.workloads && !entry.workloads.includes(workload.name)) return false;
+  return !workload.needs || (entry.controls ?? []).includes(workload.needs);
 }
 
 const ALL_CONTROLS: readonly Control[] = ["groups", "globalConcurrency", "rateLimit"];
@@ -47,6 +57,13 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     create: async () => (await import("./sched-postgres.js")).createContender(),
     controls: ALL_CONTROLS,
   },
+  "postgres-floor": {
+    description:
+      "not a queue: one INSERT of the job into a table with only a bigint key and its COMMIT (synchronous_commit on), " +
+      "on one connection, the handler called when it returns; idle latency only",
+    create: async () => (await import("./floor.js")).createPostgresFloor(),
+    workloads: ["idle-latency"],
+  },
   bullmq: {
     description:
       "BullMQ 6.7 (ioredis 6), one Worker with concurrency 50, addBulk() in chunks of 1,000 for bulk, " +
@@ -59,6 +76,12 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
     description: "@sched/core, RedisStore, workers 50, defaults otherwise (prefetch 150, claimBatchSize 100)",
     create: async () => (await import("./sched-redis.js")).createContender(),
     controls: ALL_CONTROLS,
+  },
+  "redis-floor": {
+    description:
+      "not a queue: one SET of the job's payload, the handler called when it returns; idle latency only",
+    create: async () => (await import("./floor.js")).createRedisFloor(),
+    workloads: ["idle-latency"],
   },
   agenda: {
     description:
