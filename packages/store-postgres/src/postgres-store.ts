@@ -58,7 +58,12 @@ import {
   type StoreConnection,
 } from "./connection/pool.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./connection/store-error.js";
-import { DEFAULT_TYPES } from "./connection/type-parsers.js";
+import {
+  DEFAULT_TYPES,
+  LEASING_TYPES,
+  UnreadableTime,
+  unreadableTimeMessage,
+} from "./connection/type-parsers.js";
 import { autoMigrateVariableOf } from "./environment-stores.js";
 import { type TableNames, tableNames } from "./identifiers.js";
 import { appliedInOrder, notApplied, refColumns } from "./job-refs.js";
@@ -86,6 +91,7 @@ import { buildQueries, type Queries } from "./queries.js";
 import {
   iso,
   isoOrNull,
+  JOB_TIMESTAMPS,
   type JobRow,
   newJobsJson,
   type QueueRow,
@@ -381,20 +387,28 @@ export class PostgresStore implements Store {
     let rows: JobRow[];
     const payloads: string[] = [];
     try {
-      ({ rows } = await this.query<JobRow>("createJobs", this.sql.createJobsAndClaim, [
-        newJobsJson(jobs, payloads),
-        this.channel,
-        now,
-        limit,
-        lockedUntil,
-        claim.workerId,
-        distinctOrNull(claim.queues),
-        distinctOrNull(claim.names),
-      ]));
+      ({ rows } = await this.query<JobRow>(
+        "createJobs",
+        this.sql.createJobsAndClaim,
+        [
+          newJobsJson(jobs, payloads),
+          this.channel,
+          now,
+          limit,
+          lockedUntil,
+          claim.workerId,
+          distinctOrNull(claim.queues),
+          distinctOrNull(claim.names),
+        ],
+        LEASING_TYPES,
+      ));
     } catch (err) {
       throw await this.uniqueKeyConflict(err, null);
     }
     this.vacuum.jobsInserted(jobs.length);
+    // The jobs are created; leases whose times cannot be read are handed back, to be claimed
+    // (and reported) by the claim loop.
+    if ((await this.handBackUnreadable(rows, claim.now)) !== null) rows = [];
     const claimed = rows.map(toJob);
     const created = jobs.map((record, i) => insertedJobFromJson(record, payloads[i] as string));
     const taken = new Set(claimed.map((job) => job.id));
@@ -568,15 +582,49 @@ export class PostgresStore implements Store {
     if (!(limit > 0) || options.queues?.length === 0 || options.names?.length === 0) return [];
     const now = iso(options.now, "now");
     const lockedUntil = iso(options.lockedUntil, "lockedUntil");
-    const { rows } = await this.query<JobRow>("claimDueJobs", this.sql.claimDueJobs, [
-      now,
-      limit,
-      lockedUntil,
-      options.workerId,
-      distinctOrNull(options.queues),
-      distinctOrNull(options.names),
-    ]);
+    const { rows } = await this.query<JobRow>(
+      "claimDueJobs",
+      this.sql.claimDueJobs,
+      [
+        now,
+        limit,
+        lockedUntil,
+        options.workerId,
+        distinctOrNull(options.queues),
+        distinctOrNull(options.names),
+      ],
+      LEASING_TYPES,
+    );
+    const unreadable = await this.handBackUnreadable(rows, options.now);
+    if (unreadable !== null)
+      throw this.wrap(new Error(unreadableTimeMessage(unreadable.text)), "claimDueJobs");
     return rows.map(toJob);
+  }
+
+  /**
+   * After a claim read with {@link LEASING_TYPES}: when a time of its rows could not be read (a
+   * DateStyle other than ISO on the connection, see connection/type-parsers.ts), hands every job
+   * it leased back at once (releaseJobs: no attempt or lost lease charged) and returns the first
+   * such time; `null` when every row was read. A hand-back that fails leaves the leases to expire.
+   */
+  private async handBackUnreadable(rows: readonly JobRow[], now: Date): Promise<UnreadableTime | null> {
+    let unreadable: UnreadableTime | null = null;
+    for (const row of rows) {
+      for (const column of JOB_TIMESTAMPS) {
+        const value: unknown = row[column];
+        if (value instanceof UnreadableTime) unreadable ??= value;
+      }
+      if (unreadable !== null) break;
+    }
+    if (unreadable === null) return null;
+    const refs = rows.map((row) => ({
+      id: row.id,
+      queue: row.queue,
+      attempt: row.attempt,
+      lockedBy: row.locked_by ?? "",
+    }));
+    await this.releaseJobs(refs, { now }).catch(() => {});
+    return unreadable;
   }
 
   /** {@inheritDoc @sched/core#Store.completeJobs} */
@@ -988,11 +1036,12 @@ export class PostgresStore implements Store {
     operation: string,
     text: string,
     values: unknown[],
+    types: typeof DEFAULT_TYPES | typeof LEASING_TYPES = DEFAULT_TYPES,
   ): Promise<pg.QueryResult<R>> {
     this.assertOpen();
     if (!this.migrator.ready) await this.migrator.ensureReady();
     try {
-      return await queryPool<R>(this.pool, { text, values, types: DEFAULT_TYPES }, this.callBudgetMs);
+      return await queryPool<R>(this.pool, { text, values, types }, this.callBudgetMs);
     } catch (err) {
       throw this.wrap(err, operation);
     }

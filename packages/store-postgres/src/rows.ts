@@ -82,7 +82,13 @@ export function toJob(row: JobRow): Job {
 }
 
 /** The columns of a jobs row that hold a timestamp. */
-const JOB_TIMESTAMPS = ["scheduled_at", "created_at", "started_at", "completed_at", "locked_until"] as const;
+export const JOB_TIMESTAMPS = [
+  "scheduled_at",
+  "created_at",
+  "started_at",
+  "completed_at",
+  "locked_until",
+] as const;
 
 /**
  * Turns a jobs row read as JSON (`row_to_json`, whose timestamps are ISO 8601 text) into a
@@ -92,9 +98,38 @@ export function toJobFromJson(json: Record<string, unknown>): Job {
   const row = { ...json } as Record<string, unknown>;
   for (const column of JOB_TIMESTAMPS) {
     const value = row[column];
-    row[column] = typeof value === "string" ? new Date(value) : null;
+    row[column] = typeof value === "string" ? parseJsonTimestamp(value) : null;
   }
   return toJob(row as unknown as JobRow);
+}
+
+/**
+ * A `timestamptz` as PostgreSQL writes it in JSON: ISO 8601 whatever the DateStyle, but in the
+ * session's TimeZone, whose offset may have seconds (local mean time: `-00:44:30` in
+ * Africa/Monrovia until 1972), and with a year past 9999 or a ` BC` suffix for the first and last
+ * days of the years 1 to 9999 east or west of UTC. `Date` parses none of those.
+ */
+const JSON_TIMESTAMP =
+  /^(\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?)( BC)?$/;
+
+/**
+ * Reads a timestamp of a JSON value PostgreSQL wrote (see {@link JSON_TIMESTAMP}) to the
+ * millisecond (microseconds are cut, as `pg` does). Text in another form is left to `Date`.
+ */
+export function parseJsonTimestamp(text: string): Date {
+  const match = JSON_TIMESTAMP.exec(text);
+  if (match === null) return new Date(text);
+  const [, year, month, day, hour, minute, second, fraction, zone, sign, offH, offM, offS, bc] = match;
+  const date = new Date(0);
+  // setUTCFullYear: Date.UTC would take the years 0-99 as 1900-1999. ISO year 0 is 1 BC.
+  const fullYear = bc === undefined ? Number(year) : 1 - Number(year);
+  date.setUTCFullYear(fullYear, Number(month) - 1, Number(day));
+  // In whole microseconds first: 0.29 * 1000 is 289.99999999999994.
+  const micros = Number((fraction ?? "").padEnd(6, "0"));
+  date.setUTCHours(Number(hour), Number(minute), Number(second), Math.floor(micros / 1000));
+  if (zone === "Z" || sign === undefined) return date;
+  const offsetSeconds = Number(offH) * 3600 + Number(offM ?? 0) * 60 + Number(offS ?? 0);
+  return new Date(date.getTime() - (sign === "-" ? -1 : 1) * offsetSeconds * 1000);
 }
 
 /** A row of the queues table (int8 as string). */

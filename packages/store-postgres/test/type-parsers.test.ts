@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_TYPES } from "../src/connection/type-parsers.js";
 import { PostgresStore } from "../src/index.js";
+import { parseJsonTimestamp } from "../src/rows.js";
 import { POSTGRES_URL, TestSchemas } from "./helpers.js";
 
 const schemas = new TestSchemas();
@@ -172,6 +173,143 @@ describe("a DateStyle set later on a connection the store shares", () => {
       await s.stop();
       await store.close();
       await pool.end();
+    }
+  });
+});
+
+describe("a claim on a connection whose DateStyle was set later", () => {
+  it("hands its jobs back at once (no lease left to expire as lost) and fails saying why; the job runs once DateStyle is ISO again", async () => {
+    const schema = await schemas.migrated("sched_datestyle_claim");
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    const store = new PostgresStore({ pool, schema, notify: false });
+    const now = new Date();
+    const claim = {
+      queues: null,
+      names: null,
+      limit: 10,
+      now,
+      lockedUntil: new Date(now.getTime() + 60_000),
+      workerId: "w1",
+    };
+    const record = (id: string) => ({
+      id,
+      name: "work",
+      payload: { id },
+      queue: "default",
+      priority: 0,
+      maxRetries: 0,
+      timeout: 0,
+      scheduledAt: now,
+      createdAt: now,
+      status: "pending" as const,
+      metadata: {},
+      uniqueKey: null,
+      group: null,
+    });
+    const state = async (id: string) => {
+      // As text: this file's other tests change how every pool of the process reads int4.
+      const { rows } = await schemas.admin.query<{
+        status: string;
+        locked_by: string | null;
+        lost_leases: string;
+      }>(`SELECT status, locked_by, lost_leases::text FROM "${schema}".scheduler_jobs WHERE id = $1`, [id]);
+      return rows[0];
+    };
+    try {
+      await store.createJobs([record("a")]);
+      await pool.query("SET DateStyle TO German");
+      // A claim: its statement leased the job, then its times could not be read.
+      await expect(store.claimDueJobs(claim)).rejects.toMatchObject({
+        code: "STORE_ERROR",
+        message: expect.stringMatching(/not in ISO form: a statement on this connection set DateStyle/),
+      });
+      expect(await state("a")).toEqual({ status: "pending", locked_by: null, lost_leases: "0" });
+      // An enqueue that claims in its round trip: the job is created, its lease handed back.
+      const created = await store.createJobsAndClaim([record("b")], { ...claim, limit: 1, names: ["work"] });
+      expect(created.jobs.map((job) => job.id)).toEqual(["b"]);
+      expect(created.claimed).toEqual([]);
+      expect(await state("b")).toEqual({ status: "pending", locked_by: null, lost_leases: "0" });
+      // Set back, a claim takes both, with every time read.
+      await pool.query("SET DateStyle TO ISO");
+      const claimed = await store.claimDueJobs({ ...claim, now: new Date() });
+      expect(claimed.map((job) => job.id).sort()).toEqual(["a", "b"]);
+      for (const job of claimed) {
+        expect(job.status).toBe("running");
+        expect(job.scheduledAt).toBeInstanceOf(Date);
+        expect(job.lockedUntil).toEqual(claim.lockedUntil);
+      }
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
+describe("times in JSON, in every session TimeZone", () => {
+  const zones = [
+    "UTC",
+    "Africa/Monrovia", // -00:44:30 until 1972
+    "America/New_York",
+    "America/St_Johns",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "Pacific/Kiritimati",
+    "Europe/Amsterdam", // +00:19:32 before 1937
+  ];
+  const times = [
+    "0001-01-01T00:00:00.000Z",
+    "0001-01-01T00:00:00.001Z",
+    "1800-06-15T12:34:56.290Z",
+    "1937-06-30T23:59:59.999Z",
+    "1969-12-31T23:59:59.999Z",
+    "1970-01-01T00:00:00.000Z",
+    "2026-11-30T19:00:00.123Z",
+    "9999-12-31T23:59:59.999Z",
+  ];
+
+  it("parseJsonTimestamp reads what PostgreSQL writes, offsets with seconds, years past 9999 and BC included", async () => {
+    const client = await schemas.admin.connect();
+    try {
+      for (const zone of zones) {
+        await client.query(`SET TimeZone TO '${zone}'`);
+        for (const time of times) {
+          const { rows } = await client.query<{ json: string }>(
+            "SELECT to_json($1::timestamptz)::text AS json",
+            [time],
+          );
+          const text = JSON.parse(rows[0]?.json ?? "null") as string;
+          expect(parseJsonTimestamp(text).toISOString(), `${zone} ${text}`).toBe(time);
+        }
+      }
+      // Microseconds are cut to the millisecond, as pg does.
+      expect(parseJsonTimestamp("2026-11-30T19:00:00.123999+00:00").toISOString()).toBe(
+        "2026-11-30T19:00:00.123Z",
+      );
+    } finally {
+      await client.query("RESET TimeZone");
+      client.release();
+    }
+  });
+
+  it("a deduplicated enqueue returns its times exact in a session TimeZone whose offset has seconds", async () => {
+    const schema = await schemas.migrated("sched_json_zone");
+    const store = new PostgresStore({
+      connectionString: withOptions(POSTGRES_URL, "-c TimeZone=Africa/Monrovia"),
+      schema,
+      poolSize: 1,
+    });
+    const s = new Scheduler({ store });
+    try {
+      const runAt = new Date(0);
+      const job = await s.enqueue({ name: "dated", runAt, dedupe: { key: "k", ttl: "1h" } });
+      expect(job.scheduledAt).toEqual(runAt);
+      const again = await s.enqueue({ name: "dated", runAt, dedupe: { key: "k", ttl: "1h" } });
+      expect(again.id).toBe(job.id);
+      expect(again.scheduledAt).toEqual(runAt);
+      expect(again.createdAt).toEqual(job.createdAt);
+    } finally {
+      await s.stop();
     }
   });
 });
