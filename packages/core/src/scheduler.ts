@@ -161,7 +161,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       () => this.elector.isLeader(),
       () => this.pool.wake(),
       (name) => this.registry.has(name),
-      (jobs) => this.input.recheckMetadata(jobs, "tick"),
+      (jobs) => this.input.recheckMiddlewareChanges(jobs, "tick"),
       async (id, now) => {
         const job = await this.bounded.cancelJob(id, now);
         if (job?.status === "cancelled") this.pool.cancelLocal(id);
@@ -975,7 +975,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     };
     const [job] = this.members.wrapsEnqueue
       ? await this.members.enqueue([record], () => {
-          this.input.recheckMetadata([record], "job");
+          this.input.recheckMiddlewareChanges([record], "job");
           return call();
         })
       : await call();
@@ -1005,7 +1005,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     return this.members.wrapsEnqueue
       ? this.members.enqueue(records, () => {
           // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
-          this.input.recheckMetadata(records, records.length === 1 ? "job" : "jobs");
+          this.input.recheckMiddlewareChanges(records, records.length === 1 ? "job" : "jobs");
           return insert();
         })
       : insert();

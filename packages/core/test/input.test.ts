@@ -112,6 +112,22 @@ describe("payloads", () => {
     expect(() => checkedJsonPayload(deep, 0)).toThrow(/nested deeper than 100/);
   });
 
+  it("refuses nesting past the limit made of a value checked earlier higher up (after 1,000 containers it is remembered)", () => {
+    // levels[i] is i + 1 arrays deep; levels[99] is the deepest allowed on its own.
+    const levels: unknown[][] = [[]];
+    for (let i = 1; i < 1000; i++) levels.push([levels[i - 1]]);
+    const filler = Array.from({ length: 1001 }, () => []);
+    expect(() => checkedJsonPayload([filler, levels[98]], 0)).not.toThrow();
+    expect(() => checkedJsonPayload([filler, levels[99]], 0)).toThrow(/is nested deeper than 100/);
+    expect(() => checkedJsonPayload([filler, ...levels], 0)).toThrow(/is nested deeper than 100/);
+    // Checked first at the top, then met again deeper down.
+    const shared = levels[50] as unknown[];
+    let wrapped: unknown = shared;
+    for (let i = 0; i < 60; i++) wrapped = [wrapped];
+    expect(() => checkedJsonPayload([filler, shared, wrapped], 0)).toThrow(/is nested deeper than 100/);
+    expect(() => checkedJsonPayload([filler, shared, [[shared]]], 0)).not.toThrow();
+  });
+
   it("measures the exact size whenever its bound could exceed the limit", () => {
     // Each control character takes 6 bytes of JSON (\u0001): 20 of them are 122 bytes.
     const escaped = "\u0001".repeat(20);

@@ -229,16 +229,18 @@ describe("MemoryStore copies", () => {
     expect(await store.getJob(created!.id)).toEqual(snapshot);
   });
 
-  it("copies payloads on insert, and returns the stored payload (to be treated as read-only) on reads", async () => {
+  it("copies payloads on insert and on every read: no two callers share one", async () => {
     const store = new MemoryStore();
     const payload = { nested: { list: [1, 2] } };
     const [created] = await store.createJobs([newJob({ payload })]);
     payload.nested.list.push(3);
     expect(created!.payload).toEqual({ nested: { list: [1, 2] } });
     expect(created!.payload).not.toBe(payload);
-    // Documented trade-off: reads share the stored payload instead of copying it on the hot path.
     const [claimed] = await store.claimDueJobs(claimAt(0));
-    expect(claimed!.payload).toBe(created!.payload);
+    expect(claimed!.payload).toEqual({ nested: { list: [1, 2] } });
+    expect(claimed!.payload).not.toBe(created!.payload);
+    (claimed!.payload as { nested: { list: number[] } }).nested.list.push(4);
+    expect((await store.getJob(claimed!.id))!.payload).toEqual({ nested: { list: [1, 2] } });
   });
 
   it("payloads that are not plain JSON data are copied too", async () => {

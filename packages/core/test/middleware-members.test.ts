@@ -10,7 +10,7 @@ import type {
 } from "../src/middleware/middleware.js";
 import { failureOutcome, PermanentError } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
-import { setup, until } from "./helpers.js";
+import { setup, turns, until } from "./helpers.js";
 
 let current: Scheduler | null = null;
 afterEach(async () => {
@@ -55,6 +55,36 @@ describe("middleware members", () => {
     ]);
   });
 
+  it("a payload wrapEnqueue replaces is checked as the caller's was, and its checked copy is stored", async () => {
+    const { s } = setup({ maxPayloadBytes: 100 });
+    current = s;
+    let replacement: unknown = null;
+    s.use(
+      withMembers({
+        wrapEnqueue: async (jobs, insert) => {
+          for (const job of jobs) (job as { payload: unknown }).payload = replacement;
+          return insert();
+        },
+      }),
+    );
+    replacement = { when: new Date(0) };
+    await expect(s.enqueue({ name: "j", payload: { ok: true } })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "job.payload.when",
+    });
+    replacement = "x".repeat(200);
+    await expect(s.enqueueMany([{ name: "j" }, { name: "j" }])).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+      field: "jobs[0].payload",
+    });
+    expect((await s.listJobs()).jobs).toEqual([]);
+    const fine = { list: [1] };
+    replacement = fine;
+    const job = await s.enqueue({ name: "j", payload: { ok: true } });
+    fine.list.push(2);
+    expect((await s.getJob(job.id))?.payload).toEqual({ list: [1] });
+  });
+
   it("wrapEnqueue sees a failed insert as a rejection", async () => {
     const { s } = setup();
     current = s;
@@ -96,6 +126,43 @@ describe("middleware members", () => {
     await until(() => seen.length === 1);
     expect(firings).toEqual(["beat:1:true:1"]);
     expect(seen[0]?.metadata.firing).toBe("beat/default");
+  });
+
+  it("a tick job's payload wrapTick replaces is checked: a bad one fails the firing, a good one is stored as checked", async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => errors.push(message),
+      error: (message: string, fields?: Record<string, unknown>) =>
+        errors.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    };
+    const { s, clock } = setup({ logger });
+    current = s;
+    let replacement: unknown = { when: new Date(0) };
+    const wrapTick: TickWrapper = async (firing, fire) => {
+      for (const job of firing.jobs) (job as { payload: unknown }).payload = replacement;
+      return fire();
+    };
+    const seen: unknown[] = [];
+    s.use(withMembers({ wrapTick }));
+    await s.schedule("beat", "*/10 * * * * *", (job) => {
+      seen.push(job.payload);
+    });
+    await s.start();
+    await clock.advance("10s");
+    await until(() =>
+      errors.some((line) => line.includes("tick.payload.when: a Date is not JSON-serialisable")),
+    );
+    expect(seen).toEqual([]);
+    replacement = { n: 1 };
+    // The firing is tried again on a later pass of the leader.
+    for (let i = 0; i < 12 && seen.length === 0; i++) {
+      await clock.advance("10s");
+      await turns();
+    }
+    await until(() => seen.length >= 1);
+    expect(seen[0]).toEqual({ n: 1 });
   });
 
   it("hooks carried by a middleware are installed with it", async () => {

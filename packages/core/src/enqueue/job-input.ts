@@ -63,6 +63,9 @@ function invalid(err: unknown, field: string): InvalidArgumentError {
  * and stamps id, times and status.
  */
 export class JobInput {
+  /** The payload each record was given when it was checked (see {@link recheckMiddlewareChanges}). */
+  private readonly checkedPayloads = new WeakMap<NewJobRecord, unknown>();
+
   constructor(
     private readonly options: ResolvedOptions,
     private readonly registry: HandlerRegistry,
@@ -103,20 +106,7 @@ export class JobInput {
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);
-    let payload: unknown;
-    try {
-      // The copy as checked is what is stored (see checkedJsonPayload).
-      payload = checkedJsonPayload(
-        job.payload === undefined ? null : job.payload,
-        this.options.maxPayloadBytes,
-      );
-    } catch (err) {
-      if (err instanceof InvalidArgumentError)
-        throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
-      if (err instanceof PayloadTooLargeError)
-        throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`, err.atLeast);
-      throw err;
-    }
+    const payload = this.payload(job.payload === undefined ? null : job.payload, path);
     let scheduledAt = now;
     if (job.runAt !== undefined) {
       if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
@@ -129,7 +119,7 @@ export class JobInput {
       assertStorableTime(scheduledAt, `${path}.delay`);
     }
     const retry = handler?.retry ?? this.options.retry;
-    return {
+    const record: NewJobRecord = {
       id: this.options.idGenerator(),
       name,
       payload,
@@ -150,6 +140,24 @@ export class JobInput {
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
       group: this.uniqueKey(job.group, `${path}.group`),
     };
+    this.checkedPayloads.set(record, payload);
+    return record;
+  }
+
+  /**
+   * The copy of `value` as checked (see checkedJsonPayload), which is what is stored; errors name
+   * `path`'s payload.
+   */
+  private payload(value: unknown, path: string): unknown {
+    try {
+      return checkedJsonPayload(value, this.options.maxPayloadBytes);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError)
+        throw new InvalidArgumentError(`${path}.${err.field}`, err.message.replace(`${err.field}: `, ""));
+      if (err instanceof PayloadTooLargeError)
+        throw new PayloadTooLargeError(err.size, err.limit, `${path}.payload`, err.atLeast);
+      throw err;
+    }
   }
 
   /**
@@ -295,16 +303,21 @@ export class JobInput {
   }
 
   /**
-   * Checks metadata that middleware (`wrapEnqueue`, `wrapTick`) added after the job was checked:
-   * the same rules as the caller's own metadata.
+   * Checks what middleware (`wrapEnqueue`, `wrapTick`) changed after the job was checked, by the
+   * same rules as the caller's own: its metadata, and a payload it replaced (one it changed in
+   * place is trusted, as middleware is; the copy of a replacement is what is stored).
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) or PayloadTooLargeError (`PAYLOAD_TOO_LARGE`) naming the field.
    */
-  recheckMetadata(records: readonly NewJobRecord[], path: string): void {
+  recheckMiddlewareChanges(records: readonly NewJobRecord[], path: string): void {
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as NewJobRecord;
-      const field = records.length === 1 ? `${path}.metadata` : `${path}[${i}].metadata`;
-      record.metadata = this.metadata(record.metadata, field, this.options.maxMetadataBytes);
+      const at = records.length === 1 ? path : `${path}[${i}]`;
+      record.metadata = this.metadata(record.metadata, `${at}.metadata`, this.options.maxMetadataBytes);
+      if (!this.checkedPayloads.has(record) || !Object.is(this.checkedPayloads.get(record), record.payload)) {
+        record.payload = this.payload(record.payload, at);
+        this.checkedPayloads.set(record, record.payload);
+      }
     }
   }
 

@@ -93,7 +93,8 @@ export function toJob(record: JobRecord): Job {
   return {
     id: record.id,
     name: record.name,
-    payload: record.payload,
+    // A copy: a caller or handler changing the job's payload must not change the stored one.
+    payload: copyPayload(record.payload),
     queue: record.queue,
     priority: record.priority,
     maxRetries: record.maxRetries,

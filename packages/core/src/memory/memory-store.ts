@@ -102,10 +102,9 @@ const ignoreIndex = (): void => {};
  * with respect to the others. Waiting jobs are kept in binary heaps per queue, so creating,
  * claiming and completing a job cost O(log n).
  *
- * Copies: a job's payload is deep-copied when it is inserted, and every
- * returned `Job` is a fresh object with its own dates, metadata and history, so changing it
- * never changes the store. The returned `payload`, however, is the stored object itself, not a
- * copy (copying it on every claim would dominate the hot path): treat payloads as read-only.
+ * Copies: a job's payload is deep-copied when it is inserted, and every returned `Job` is a
+ * fresh object with its own payload, dates, metadata and history, so changing it never changes
+ * the store (as on every other store, whose jobs are read from the server).
  */
 export class MemoryStore implements Store<never> {
   /** No application transactions; events reach every scheduler sharing this store object. */

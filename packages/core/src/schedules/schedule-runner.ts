@@ -40,7 +40,7 @@ export class ScheduleRunner {
     /** Whether this instance has a handler for a schedule's jobs. */
     private readonly hasHandler: (name: string) => boolean,
     /** Checks the metadata middleware added to a tick's jobs. */
-    private readonly recheckMetadata: (jobs: NewJobRecord[]) => void = () => {},
+    private readonly recheckMiddlewareChanges: (jobs: NewJobRecord[]) => void = () => {},
     /** Cancels an earlier tick's job (overlap `cancelOther`), aborting it here if it runs here. */
     private readonly cancelJob: (id: string, now: Date) => Promise<void> = async (id, now) => {
       await store.cancelJob(id, now);
@@ -187,7 +187,7 @@ export class ScheduleRunner {
     }
     const jobs = ticks.map((tick) => this.tickJob(record, tick, now));
     const fire = () => {
-      if (this.members.wrapsTick) this.recheckMetadata(jobs);
+      if (this.members.wrapsTick) this.recheckMiddlewareChanges(jobs);
       return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,

@@ -75,10 +75,14 @@ interface Walk {
   memo: Map<object, Checked & { least: number }> | null;
 }
 
-/** What {@link checkValue} returns: an upper bound of the UTF-8 bytes of a value's JSON, and its copy. */
+/**
+ * What {@link checkValue} returns: an upper bound of the UTF-8 bytes of a value's JSON, its copy,
+ * and its height (the levels of arrays and objects in it, itself included: 0 for a string).
+ */
 interface Checked {
   bound: number;
   copy: unknown;
+  height: number;
 }
 
 /**
@@ -130,9 +134,9 @@ function checkValue(value: unknown, walk: Walk, depth: number): Checked {
     case "string":
       if (!isStorable(value)) assertStorableString(value, pathOf(walk));
       atLeast(walk, value.length);
-      return { bound: value.length * 6 + 2, copy: value };
+      return { bound: value.length * 6 + 2, copy: value, height: 0 };
     case "boolean":
-      return { bound: 5, copy: value };
+      return { bound: 5, copy: value, height: 0 };
     case "number":
       if (!Number.isFinite(value)) {
         throw new InvalidArgumentError(
@@ -142,13 +146,13 @@ function checkValue(value: unknown, walk: Walk, depth: number): Checked {
       }
       if (Object.is(value, -0))
         throw new InvalidArgumentError(pathOf(walk), "is -0, which JSON stores as 0; use 0");
-      return { bound: MAX_NUMBER_JSON, copy: value };
+      return { bound: MAX_NUMBER_JSON, copy: value, height: 0 };
     case "object":
       break;
     default:
       throw new InvalidArgumentError(pathOf(walk), `${withArticle(typeof value)} is not JSON-serialisable`);
   }
-  if (value === null) return { bound: 4, copy: null };
+  if (value === null) return { bound: 4, copy: null, height: 0 };
   if (depth >= MAX_PAYLOAD_DEPTH) {
     throw new InvalidArgumentError(
       pathOf(walk),
@@ -159,6 +163,13 @@ function checkValue(value: unknown, walk: Walk, depth: number): Checked {
     throw new InvalidArgumentError(pathOf(walk), "is a circular reference, which JSON cannot encode");
   const known = walk.memo?.get(value);
   if (known !== undefined) {
+    // Checked once where it first appeared, maybe higher up: here it must fit below `depth` too.
+    if (depth + known.height > MAX_PAYLOAD_DEPTH) {
+      throw new InvalidArgumentError(
+        pathOf(walk),
+        `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`,
+      );
+    }
     atLeast(walk, known.least);
     return known;
   }
@@ -179,17 +190,19 @@ function checkContainer(value: object, walk: Walk, depth: number): Checked {
     // The length is read once: a proxy's could change between reads.
     const length = value.length;
     const copy: unknown[] = new Array(length);
+    let below = 0;
     for (let i = 0; i < length; i++) {
       walk.path.push(i);
       if (!(i in value))
         throw new InvalidArgumentError(pathOf(walk), "is a hole, which JSON turns into null; use null");
       const item = checkValue(value[i], walk, depth + 1);
       bound += item.bound + 1;
+      if (item.height > below) below = item.height;
       copy[i] = item.copy;
       walk.path.pop();
     }
     walk.ancestors.pop();
-    return { bound, copy };
+    return { bound, copy, height: below + 1 };
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
@@ -207,6 +220,7 @@ function checkContainer(value: object, walk: Walk, depth: number): Checked {
   }
   walk.ancestors.push(value);
   const copy: Record<string, unknown> = {};
+  let below = 0;
   for (const key of Object.keys(value)) {
     if (!isStorable(key)) assertStorableString(key, `${pathOf(walk)} key ${JSON.stringify(key)}`);
     const v = (value as Record<string, unknown>)[key];
@@ -220,6 +234,7 @@ function checkContainer(value: object, walk: Walk, depth: number): Checked {
     walk.least += key.length;
     const item = checkValue(v, walk, depth + 1);
     bound += key.length * 6 + 4 + item.bound;
+    if (item.height > below) below = item.height;
     // An own "__proto__" key (JSON.parse makes them) must stay data, not become the prototype.
     if (key === "__proto__")
       Object.defineProperty(copy, key, {
@@ -232,7 +247,7 @@ function checkContainer(value: object, walk: Walk, depth: number): Checked {
     walk.path.pop();
   }
   walk.ancestors.pop();
-  return { bound, copy };
+  return { bound, copy, height: below + 1 };
 }
 
 /** `a` or `an` before `word`, by its first letter: "an object", "a Map", "an undefined". */

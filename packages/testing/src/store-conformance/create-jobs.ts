@@ -116,6 +116,31 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
       });
     }
 
+    it("a job the store returns is the caller's: changing its payload, metadata or dates changes nothing stored", async () => {
+      const { store } = ctx;
+      const [created] = await store.createJobs([
+        newJob({ payload: { v: "stored", list: [1] }, metadata: { k: "stored" }, scheduledAt: at(0) }),
+      ]);
+      const id = (created as NonNullable<typeof created>).id;
+      const mutate = (job: { payload: unknown; metadata: Record<string, string>; scheduledAt: Date }) => {
+        const payload = job.payload as { v: string; list: number[] };
+        payload.v = "changed";
+        payload.list.push(2);
+        job.metadata.k = "changed";
+        job.scheduledAt.setTime(0);
+      };
+      mutate(created as NonNullable<typeof created>);
+      mutate(await mustGet(store, id));
+      for (const listed of (await store.listJobs({})).jobs) mutate(listed);
+      const [claimed] = await store.claimDueJobs(claimAt(at(1)));
+      expect(claimed?.id).toBe(id);
+      mutate(claimed as NonNullable<typeof claimed>);
+      const stored = await mustGet(store, id);
+      expect(stored.payload).toEqual({ v: "stored", list: [1] });
+      expect(stored.metadata).toEqual({ k: "stored" });
+      expect(stored.scheduledAt.getTime()).toBe(at(0).getTime());
+    });
+
     it("createJobs with an empty list inserts nothing and returns an empty list", async () => {
       expect(await ctx.store.createJobs([])).toEqual([]);
       expect((await ctx.store.listJobs({})).jobs).toEqual([]);
