@@ -23,6 +23,18 @@ function schedulerOn(
   return { s, logger };
 }
 
+/** What a failed wait of {@link cancelAndRetryScenario} reports: the runs and the job's state. */
+function describeRun(runs: number, job: Job | null, clock: TestClock): string {
+  const state = job && {
+    status: job.status,
+    attempt: job.attempt,
+    lockedBy: job.lockedBy,
+    scheduledAt: job.scheduledAt,
+    lockedUntil: job.lockedUntil,
+  };
+  return `runs ${runs}, job ${JSON.stringify(state)}, clock ${new Date(clock.now()).toISOString()}`;
+}
+
 /** A promise that never settles unless the handler's signal aborts it. */
 function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((_resolve, reject) => {
@@ -136,6 +148,9 @@ export async function cancelAndRetryScenario(store: Store): Promise<void> {
       await waitFor(async () => (await s.getJob(job.id))?.status === "running" && runs === round, {
         description: `run ${round}`,
         timeout: "10s",
+      }).catch(async (err) => {
+        const j = await s.getJob(job.id);
+        throw new Error(`${(err as Error).message}; ${describeRun(runs, j, clock)}`);
       });
       expect((await s.cancel(job.id)).status).toBe("cancelled");
       expect(await s.retryJob(job.id)).toMatchObject({ status: "pending", retryCount: 0, lostLeases: 0 });
@@ -144,6 +159,9 @@ export async function cancelAndRetryScenario(store: Store): Promise<void> {
     await waitFor(async () => (await s.getJob(job.id))?.status === "completed", {
       description: "the last run",
       timeout: "10s",
+    }).catch(async (err) => {
+      const j = await s.getJob(job.id);
+      throw new Error(`${(err as Error).message}; ${describeRun(runs, j, clock)}`);
     });
     expect(runs).toBe(4);
   } finally {

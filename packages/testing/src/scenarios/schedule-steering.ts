@@ -385,7 +385,13 @@ export async function overlapScenario(store: Store, overlap: OverlapPolicy): Pro
         await until(
           () => runs.started.length === 3 && runs.aborted.length === 2,
           "each newer run to cancel the one before",
-        );
+        ).catch(async (err) => {
+          const jobs = await jobsOf(s, "overlapping");
+          const states = jobs.map((j) => [j.tick, j.status, j.attempt, j.lockedBy]);
+          throw new Error(
+            `${(err as Error).message}; started ${runs.started.length}, aborted ${runs.aborted.length}, jobs ${JSON.stringify(states)}`,
+          );
+        });
         const jobs = await jobsOf(s, "overlapping");
         expect(jobs.map((job) => job.tick)).toEqual([minute(1), minute(2), minute(3)]);
         expect(jobs.map((job) => job.status)).toEqual(["cancelled", "cancelled", "running"]);
