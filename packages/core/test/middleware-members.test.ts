@@ -10,7 +10,7 @@ import type {
 } from "../src/middleware/middleware.js";
 import { failureOutcome, PermanentError } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
-import { setup, turns, until } from "./helpers.js";
+import { recordingLogger, setup, turns, until } from "./helpers.js";
 
 let current: Scheduler | null = null;
 afterEach(async () => {
@@ -62,7 +62,7 @@ describe("middleware members", () => {
     s.use(
       withMembers({
         wrapEnqueue: async (jobs, insert) => {
-          for (const job of jobs) (job as { payload: unknown }).payload = replacement;
+          for (const job of jobs) (job as unknown as { payload: unknown }).payload = replacement;
           return insert();
         },
       }),
@@ -129,19 +129,13 @@ describe("middleware members", () => {
   });
 
   it("a tick job's payload wrapTick replaces is checked: a bad one fails the firing, a good one is stored as checked", async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn: (message: string) => errors.push(message),
-      error: (message: string, fields?: Record<string, unknown>) =>
-        errors.push(`${message} ${JSON.stringify(fields ?? {})}`),
-    };
+    const logger = recordingLogger();
+    const errors = logger.lines;
     const { s, clock } = setup({ logger });
     current = s;
     let replacement: unknown = { when: new Date(0) };
     const wrapTick: TickWrapper = async (firing, fire) => {
-      for (const job of firing.jobs) (job as { payload: unknown }).payload = replacement;
+      for (const job of firing.jobs) (job as unknown as { payload: unknown }).payload = replacement;
       return fire();
     };
     const seen: unknown[] = [];

@@ -1,4 +1,5 @@
 import { Scheduler } from "@sched/core";
+import { newJob } from "@sched/testing/conformance";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_TYPES } from "../src/connection/type-parsers.js";
@@ -191,21 +192,8 @@ describe("a claim on a connection whose DateStyle was set later", () => {
       lockedUntil: new Date(now.getTime() + 60_000),
       workerId: "w1",
     };
-    const record = (id: string) => ({
-      id,
-      name: "work",
-      payload: { id },
-      queue: "default",
-      priority: 0,
-      maxRetries: 0,
-      timeout: 0,
-      scheduledAt: now,
-      createdAt: now,
-      status: "pending" as const,
-      metadata: {},
-      uniqueKey: null,
-      group: null,
-    });
+    const record = (id: string) =>
+      newJob({ id, name: "work", payload: { id }, scheduledAt: now, createdAt: now });
     const state = async (id: string) => {
       // As text: this file's other tests change how every pool of the process reads int4.
       const { rows } = await schemas.admin.query<{

@@ -1,7 +1,7 @@
 import { waitFor } from "@sched/testing";
 import { newJob as fixtureJob } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
-import type { PostgresStoreOptions } from "../src/index.js";
+import type { PostgresStore, PostgresStoreOptions } from "../src/index.js";
 import { nestedPlans, POSTGRES_URL, TestSchemas, uniqueName } from "./helpers.js";
 
 const schemas = new TestSchemas();
@@ -31,6 +31,20 @@ async function vacuumCount(schema: string): Promise<number> {
     [schema],
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+/** Claims up to `limit` due jobs for worker `w1` and completes them; the completions' results. */
+async function claimAndComplete(store: PostgresStore, limit: number): Promise<boolean[]> {
+  const claimed = await store.claimDueJobs({
+    queues: null,
+    names: null,
+    limit,
+    now: at(1),
+    lockedUntil: at(60_000),
+    workerId: "w1",
+  });
+  const refs = claimed.map((job) => ({ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w1" }));
+  return store.completeJobs(refs, { now: at(2) });
 }
 
 /**
@@ -131,21 +145,7 @@ describe("the store's vacuum of the jobs table", () => {
     try {
       for (let round = 0; round < 3; round++) {
         await store.createJobs(Array.from({ length: 4 }, newJob));
-        const claimed = await store.claimDueJobs({
-          queues: null,
-          names: null,
-          limit: 4,
-          now: at(1),
-          lockedUntil: at(60_000),
-          workerId: "w1",
-        });
-        const refs = claimed.map((job) => ({
-          id: job.id,
-          queue: job.queue,
-          attempt: job.attempt,
-          lockedBy: "w1",
-        }));
-        expect(await store.completeJobs(refs, { now: at(2) })).toEqual([true, true, true, true]);
+        expect(await claimAndComplete(store, 4)).toEqual([true, true, true, true]);
         expect(
           await store.cleanup({ completedBefore: at(3), deadBefore: at(3), cancelledBefore: at(3) }),
         ).toBe(4);
@@ -169,21 +169,7 @@ describe("the store's vacuum of the jobs table", () => {
         0,
       );
       await owned.createJobs([newJob()]);
-      const claimed = await owned.claimDueJobs({
-        queues: null,
-        names: null,
-        limit: 2,
-        now: at(1),
-        lockedUntil: at(60_000),
-        workerId: "w1",
-      });
-      const refs = claimed.map((job) => ({
-        id: job.id,
-        queue: job.queue,
-        attempt: job.attempt,
-        lockedBy: "w1",
-      }));
-      await owned.completeJobs(refs, { now: at(2) });
+      expect(await claimAndComplete(owned, 2)).toEqual([true, true]);
     } finally {
       await owned.close();
     }
