@@ -61,6 +61,19 @@ export interface Group {
 
 const GRAPHILE = ["graphile-worker", "graphile-worker-localqueue"];
 
+/** A server floor (contenders/floor.ts) as a group's variant: its idle p50 and p99 beside the subject's. */
+function floor(contender: string, label: string): SubjectVariant {
+  return {
+    contender,
+    kind: "floor",
+    label,
+    figures: [
+      { workload: "idle-latency", metric: "p50", label: "idle p50" },
+      { workload: "idle-latency", metric: "p99", label: "idle p99" },
+    ],
+  };
+}
+
 /** The groups, in report order. */
 export const GROUPS: Group[] = [
   {
@@ -131,17 +144,7 @@ export const GROUPS: Group[] = [
         ratio: 1,
       },
     ],
-    variants: [
-      {
-        contender: "postgres-floor",
-        kind: "floor",
-        label: "server floor, one INSERT and COMMIT per job",
-        figures: [
-          { workload: "idle-latency", metric: "p50", label: "idle p50" },
-          { workload: "idle-latency", metric: "p99", label: "idle p99" },
-        ],
-      },
-    ],
+    variants: [floor("postgres-floor", "server floor, one INSERT and COMMIT per job")],
   },
   {
     name: "redis",
@@ -167,17 +170,7 @@ export const GROUPS: Group[] = [
         ratio: 1,
       },
     ],
-    variants: [
-      {
-        contender: "redis-floor",
-        kind: "floor",
-        label: "server floor, one SET per job",
-        figures: [
-          { workload: "idle-latency", metric: "p50", label: "idle p50" },
-          { workload: "idle-latency", metric: "p99", label: "idle p99" },
-        ],
-      },
-    ],
+    variants: [floor("redis-floor", "server floor, one SET per job")],
   },
   {
     name: "mongodb",
