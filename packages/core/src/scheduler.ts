@@ -1,5 +1,5 @@
 import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./config/options.js";
-import { JobInput } from "./enqueue/job-input.js";
+import { assertStorableTime, JobInput } from "./enqueue/job-input.js";
 import {
   InvalidArgumentError,
   InvalidJobStateError,
@@ -964,6 +964,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     }
     const now = this.now();
     if (dedupe.mode === "debounce") {
+      assertStorableTime(now + dedupe.ttl, "job.dedupe.ttl");
       record.scheduledAt = new Date(now + dedupe.ttl);
       record.status = "scheduled";
     }

@@ -360,4 +360,15 @@ describe("enqueue with group and dedupe", () => {
     );
     expect((await s.listJobs()).jobs).toEqual([]);
   });
+
+  it("refuses a debounce whose run time would pass the year 9999, naming dedupe.ttl", async () => {
+    const { s, clock } = setup();
+    clock.set(new Date("9999-12-31T23:59:59.000Z"));
+    const err = await s
+      .enqueue({ name: "j", dedupe: { key: "k", ttl: "5s", mode: "debounce" } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err).toMatchObject({ field: "job.dedupe.ttl" });
+    expect((await s.listJobs()).jobs).toEqual([]);
+  });
 });

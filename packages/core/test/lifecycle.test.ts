@@ -408,6 +408,70 @@ describe("maintenance", () => {
   });
 });
 
+describe("the backoff of failed claims", () => {
+  it("holds against wake-ups: enqueues and events meanwhile make no claim before the backoff ends", async () => {
+    const { s, clock, store, logger } = setup({ pollInterval: "1h" });
+    const original = store.claimDueJobs.bind(store);
+    let failing = true;
+    let claims = 0;
+    store.claimDueJobs = async (options) => {
+      claims++;
+      if (failing) throw new Error("connection reset");
+      return original(options);
+    };
+    const ran: string[] = [];
+    s.register("j", () => {
+      ran.push("j");
+    });
+    await s.start();
+    await until(() => claims === 1);
+    await turns();
+    // The first backoff is 100 ms: every enqueue wakes the loop, none of them claims.
+    for (let i = 0; i < 20; i++) await s.enqueue({ name: "j", delay: "1h" });
+    await turns(50);
+    expect(claims).toBe(1);
+    await clock.advance(100);
+    await until(() => claims === 2);
+    // The second backoff is 200 ms.
+    for (let i = 0; i < 20; i++) await s.enqueue({ name: "j", delay: "1h" });
+    await clock.advance(150);
+    await turns(50);
+    expect(claims).toBe(2);
+    failing = false;
+    await s.enqueue({ name: "j" });
+    await clock.advance(50);
+    await until(() => ran.length === 1);
+    expect(logger.lines.filter((l) => l.includes("claiming jobs failed"))).toHaveLength(2);
+    // Claims succeed again: a wake-up claims at once.
+    await s.enqueue({ name: "j" });
+    await until(() => ran.length === 2);
+    await s.stop();
+  });
+
+  it("a scheduler stopped during a backoff claims at once when started again", async () => {
+    const { s, store, clock } = setup({ pollInterval: "1h" });
+    const original = store.claimDueJobs.bind(store);
+    let failures = 1;
+    store.claimDueJobs = async (options) => {
+      if (failures-- > 0) throw new Error("connection reset");
+      return original(options);
+    };
+    const ran: string[] = [];
+    s.register("j", () => {
+      ran.push("j");
+    });
+    await s.start();
+    await until(() => failures === 0);
+    await turns();
+    await s.stop();
+    // Enqueued by a scheduler that does not run jobs: only a claim of the restarted loop starts it.
+    await createScheduler({ store, clock }).enqueue({ name: "j" });
+    await s.start();
+    await until(() => ran.length === 1);
+    await s.stop();
+  });
+});
+
 describe("stop with a store that is down", () => {
   it("does not hang on acknowledgements the store will not take", async () => {
     const store = new MemoryStore();

@@ -85,6 +85,40 @@ describe("middleware members", () => {
     expect((await s.getJob(job.id))?.payload).toEqual({ list: [1] });
   });
 
+  it("a payload wrapEnqueue changes in place is checked again too", async () => {
+    const { s } = setup();
+    current = s;
+    let change: (payload: Record<string, unknown>) => void = () => {};
+    s.use(
+      withMembers({
+        wrapEnqueue: async (jobs, insert) => {
+          for (const job of jobs) change((job as unknown as { payload: Record<string, unknown> }).payload);
+          return insert();
+        },
+      }),
+    );
+    for (const [key, value, field] of [
+      ["n", 10n, "job.payload.n"],
+      ["self", null, "job.payload.self"],
+      ["s", "a\u0000b", "job.payload.s"],
+    ] as const) {
+      change = (p) => {
+        // null stands for the payload itself: a cycle.
+        p[key] = value ?? p;
+      };
+      await expect(s.enqueue({ name: "j", payload: {} })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        field,
+      });
+    }
+    expect((await s.listJobs()).jobs).toEqual([]);
+    change = (p) => {
+      p.added = "by middleware";
+    };
+    const job = await s.enqueue({ name: "j", payload: { own: 1 } });
+    expect((await s.getJob(job.id))?.payload).toEqual({ own: 1, added: "by middleware" });
+  });
+
   it("wrapEnqueue sees a failed insert as a rejection", async () => {
     const { s } = setup();
     current = s;

@@ -1,4 +1,5 @@
 import { Scheduler } from "@sched/core";
+import { waitFor } from "@sched/testing";
 import { newJob } from "@sched/testing/conformance";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -227,6 +228,48 @@ describe("a claim on a connection whose DateStyle was set later", () => {
         expect(job.lockedUntil).toEqual(claim.lockedUntil);
       }
     } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
+describe("a scheduler whose only connection had its DateStyle changed", () => {
+  it("backs off its claims (no storm of claims and hand-backs), and runs the job once DateStyle is ISO again", async () => {
+    const schema = await schemas.migrated("sched_datestyle_backoff");
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    const store = new PostgresStore({ pool, schema, notify: false });
+    let claims = 0;
+    const claim = store.claimDueJobs.bind(store);
+    store.claimDueJobs = (options) => {
+      claims++;
+      return claim(options);
+    };
+    const s = new Scheduler({
+      store,
+      pollInterval: "200ms",
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const ran: number[] = [];
+    s.register("work", async (job) => {
+      ran.push(job.attempt);
+    });
+    try {
+      await s.start();
+      await pool.query("SET DateStyle TO German");
+      const job = await s.enqueue({ name: "work", payload: { n: 1 } });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Backoffs of 100, 200, 400 and 800 ms: a handful of claims in 1.5 s, not hundreds.
+      expect(claims).toBeGreaterThan(0);
+      expect(claims).toBeLessThanOrEqual(8);
+      expect(ran).toEqual([]);
+      await pool.query("SET DateStyle TO ISO");
+      await waitFor(() => ran.length === 1, { timeout: "10s" });
+      expect(ran[0]).toBeLessThanOrEqual(claims + 1);
+      const stored = await s.getJob(job.id);
+      expect(stored).toMatchObject({ status: "completed", lostLeases: 0 });
+    } finally {
+      await s.stop();
       await store.close();
       await pool.end();
     }

@@ -63,9 +63,6 @@ function invalid(err: unknown, field: string): InvalidArgumentError {
  * and stamps id, times and status.
  */
 export class JobInput {
-  /** The payload each record was given when it was checked (see {@link recheckMiddlewareChanges}). */
-  private readonly checkedPayloads = new WeakMap<NewJobRecord, unknown>();
-
   constructor(
     private readonly options: ResolvedOptions,
     private readonly registry: HandlerRegistry,
@@ -140,7 +137,6 @@ export class JobInput {
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
       group: this.uniqueKey(job.group, `${path}.group`),
     };
-    this.checkedPayloads.set(record, payload);
     return record;
   }
 
@@ -303,9 +299,9 @@ export class JobInput {
   }
 
   /**
-   * Checks what middleware (`wrapEnqueue`, `wrapTick`) changed after the job was checked, by the
-   * same rules as the caller's own: its metadata, and a payload it replaced (one it changed in
-   * place is trusted, as middleware is; the copy of a replacement is what is stored).
+   * Checks what middleware (`wrapEnqueue`, `wrapTick`) may have changed after the job was checked,
+   * by the same rules as the caller's own: its metadata and its payload, replaced or changed in
+   * place (the copy of what it left is what is stored).
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) or PayloadTooLargeError (`PAYLOAD_TOO_LARGE`) naming the field.
    */
@@ -314,10 +310,7 @@ export class JobInput {
       const record = records[i] as NewJobRecord;
       const at = records.length === 1 ? path : `${path}[${i}]`;
       record.metadata = this.metadata(record.metadata, `${at}.metadata`, this.options.maxMetadataBytes);
-      if (!this.checkedPayloads.has(record) || !Object.is(this.checkedPayloads.get(record), record.payload)) {
-        record.payload = this.payload(record.payload, at);
-        this.checkedPayloads.set(record, record.payload);
-      }
+      record.payload = this.payload(record.payload, at);
     }
   }
 
@@ -421,7 +414,7 @@ const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field`.
  */
-function assertStorableTime(ms: number, field: string): void {
+export function assertStorableTime(ms: number, field: string): void {
   if (!(ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS)) {
     throw new InvalidArgumentError(field, "makes a run time outside the years 1 to 9999 (UTC)");
   }

@@ -42,6 +42,13 @@ export class JobClaimer {
   private fetching: Promise<void> | null = null;
   private wantFetch = false;
   private claimFailures = 0;
+  /**
+   * After a failed claim, no claim is made before this instant (clock ms): wake-ups meanwhile (an
+   * enqueue, an event, a job's end, the store's own hand-back of what a failed claim leased) wait
+   * for the backoff's timer instead of claiming at once. `reconnected()` and a claim that succeeds
+   * end it.
+   */
+  private backoffUntil = 0;
   private isActive = false;
   /** Slots held for claims made by enqueues in flight (see {@link enqueueClaim}). */
   private reserved = 0;
@@ -92,6 +99,7 @@ export class JobClaimer {
   /** Starts claiming. */
   start(): void {
     this.isActive = true;
+    this.backoffUntil = 0;
     this.wake();
   }
 
@@ -99,6 +107,8 @@ export class JobClaimer {
   wake(): void {
     this.settled = false;
     if (!this.isActive) return;
+    // The backoff's timer claims when it ends (see backoffUntil).
+    if (this.claimFailures > 0 && this.options.clock.now() < this.backoffUntil) return;
     if (this.fetching) {
       this.wantFetch = true;
       return;
@@ -325,6 +335,7 @@ export class JobClaimer {
    */
   reconnected(): void {
     this.claimFailures = 0;
+    this.backoffUntil = 0;
     this.clearIdle();
     this.wake();
   }
@@ -423,6 +434,7 @@ export class JobClaimer {
       }
       this.claimFailures++;
       const delay = Math.min(30_000, 100 * 2 ** Math.min(this.claimFailures - 1, 9));
+      this.backoffUntil = this.options.clock.now() + delay;
       const log = this.claimFailures <= 3 || this.claimFailures % 20 === 0 ? "error" : "debug";
       logger[log](`claiming jobs failed; retrying in ${delay}ms`, {
         error: toError(err).message,
@@ -527,6 +539,8 @@ export class JobClaimer {
         this.setIdle(dueAt - clock.now(), dueAt);
         return;
       }
+      // A backoff's timer ends it, even read a millisecond early.
+      this.backoffUntil = 0;
       this.wake();
       this.dueWake = dueAt !== null;
     }, delay);
