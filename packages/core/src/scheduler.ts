@@ -935,6 +935,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       throw err;
     }
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
+    // Outside an application transaction the insert has committed: the store answers.
+    if (createOptions === undefined) this.pool.storeAnswered();
     if (claim !== null) this.pool.enqueueClaimed(claim, claimed);
     // Every new job started here: the claim loop has nothing new to look at.
     if (!startedAll(records, claimed)) this.pool.wake();
@@ -981,6 +983,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         })
       : await call();
     if (outcome === "created" && this.hooks.has("onEnqueue")) this.hooks.onEnqueue(job as Job);
+    this.pool.storeAnswered();
     this.pool.wake();
     return job as Job;
   }

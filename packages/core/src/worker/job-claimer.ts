@@ -45,8 +45,8 @@ export class JobClaimer {
   /**
    * After a failed claim, no claim is made before this instant (clock ms): wake-ups meanwhile (an
    * enqueue, an event, a job's end, the store's own hand-back of what a failed claim leased) wait
-   * for the backoff's timer instead of claiming at once. `reconnected()` and a claim that succeeds
-   * end it.
+   * for the backoff's timer instead of claiming at once. `reconnected()`, `storeAnswered()`, a
+   * claim that succeeds and `start()` end it.
    */
   private backoffUntil = 0;
   private isActive = false;
@@ -333,6 +333,17 @@ export class JobClaimer {
    * Claims at once after the store's connection came back: whatever was enqueued during the outage
    * sent no event, and the backoff of failed claims no longer applies.
    */
+  /**
+   * The store took a write of this instance (an enqueue) after claims had failed: it answers
+   * again, so the backoff ends and the next wake-up claims. A store without connection events
+   * (`StoreCapabilities.pushedEvents` false) would otherwise leave jobs waiting for the rest of a
+   * backoff of up to 30 s after an outage. A store that takes enqueues but keeps failing claims
+   * makes one more claim per enqueue, not a loop of its own.
+   */
+  storeAnswered(): void {
+    if (this.claimFailures > 0) this.backoffUntil = 0;
+  }
+
   reconnected(): void {
     this.claimFailures = 0;
     this.backoffUntil = 0;

@@ -87,6 +87,11 @@ export class WorkerPool {
     this.claimer.wake();
   }
 
+  /** See {@link JobClaimer.storeAnswered}. */
+  storeAnswered(): void {
+    this.claimer.storeAnswered();
+  }
+
   /** See {@link JobClaimer.enqueueClaim}. */
   enqueueClaim(count: number): ClaimOptions | null {
     return this.claimer.enqueueClaim(count);
