@@ -409,41 +409,89 @@ describe("maintenance", () => {
 });
 
 describe("the backoff of failed claims", () => {
-  it("holds against wake-ups: store events meanwhile make no claim; this instance's enqueue (the store answers) ends it", async () => {
-    const { s, clock, store, logger } = setup({ pollInterval: "1h" });
+  it("holds against a job's end; a store event or this instance's enqueue (the store answers) ends it", async () => {
+    const { s, clock, store, logger } = setup({ pollInterval: "10s", workers: 2 });
     const original = store.claimDueJobs.bind(store);
-    let failing = true;
+    let failing = false;
     let claims = 0;
     store.claimDueJobs = async (options) => {
       claims++;
       if (failing) throw new Error("connection reset");
       return original(options);
     };
+    const release = deferred();
     const ran: string[] = [];
+    s.register("long", async () => {
+      await release.promise;
+    });
     s.register("j", () => {
       ran.push("j");
     });
-    // Enqueues of another instance reach this one as store events.
+    // Enqueued by another instance: the long job is claimed by the loop, not by an enqueue.
     const producer = createScheduler({ store, clock });
+    await producer.enqueue({ name: "long" });
     await s.start();
-    await until(() => claims === 1);
+    await until(async () => (await store.stats()).running === 1);
+    // The poll's claim fails: a backoff of 100 ms begins.
+    failing = true;
+    const before = claims;
+    await clock.advance("10s");
+    await until(() => claims === before + 1);
     await turns();
-    // The first backoff is 100 ms: every event wakes the loop, none of them claims.
-    for (let i = 0; i < 20; i++) await producer.enqueue({ name: "j" });
+    // The long job ends: its slot is free, but no claim is made during the backoff.
+    release.resolve();
+    await until(async () => (await store.stats()).completed === 1);
     await turns(50);
-    expect(claims).toBe(1);
-    await clock.advance(100);
-    await until(() => claims === 2);
-    // The second backoff is 200 ms; events again make no claim.
-    for (let i = 0; i < 20; i++) await producer.enqueue({ name: "j" });
-    await clock.advance(150);
+    expect(claims).toBe(before + 1);
+    // Another instance's enqueue arrives as a store event: the store answers, the loop claims.
+    failing = false;
+    await producer.enqueue({ name: "j" });
+    await until(() => ran.length === 1);
+    // Again with this instance's own enqueue ending a backoff.
     await turns(50);
-    expect(claims).toBe(2);
-    // An enqueue of this instance went through: the store answers, the backoff ends.
+    failing = true;
+    const mid = claims;
+    await clock.advance("10s");
+    await until(() => claims === mid + 1);
     failing = false;
     await s.enqueue({ name: "j", delay: "1h" });
-    await until(() => ran.length === 40);
+    await producer.enqueue({ name: "j" });
+    await until(() => ran.length === 2);
     expect(logger.lines.filter((l) => l.includes("claiming jobs failed"))).toHaveLength(2);
+    await s.stop();
+  });
+
+  it("starts the jobs the first parts of a claim leased when a later part fails", async () => {
+    const { s, clock, store } = setup({
+      pollInterval: "1h",
+      workers: 5,
+      queues: { capped: { concurrency: 2 }, other: {} },
+    });
+    const original = store.claimDueJobs.bind(store);
+    let calls = 0;
+    store.claimDueJobs = async (options) => {
+      calls++;
+      // The second part of the first claim fails.
+      if (calls === 2) throw new Error("connection reset");
+      return original(options);
+    };
+    const ran: number[] = [];
+    s.register("j", (job) => {
+      ran.push((job.payload as { i: number }).i);
+    });
+    const producer = createScheduler({ store, clock });
+    await producer.enqueue({ name: "j", queue: "capped", payload: { i: 1 } });
+    await producer.enqueue({ name: "j", queue: "other", payload: { i: 2 } });
+    await s.start();
+    await until(() => ran.includes(1));
+    await clock.advance(100);
+    await until(() => ran.includes(2));
+    expect(ran.sort()).toEqual([1, 2]);
+    const jobs = (await store.listJobs({})).jobs;
+    expect(jobs.map((job) => [job.status, job.attempt, job.lostLeases])).toEqual([
+      ["completed", 1, 0],
+      ["completed", 1, 0],
+    ]);
     await s.stop();
   });
 

@@ -604,7 +604,7 @@ export class PostgresStore implements Store {
   /**
    * After a claim read with {@link LEASING_TYPES}: when a time of its rows could not be read (a
    * DateStyle other than ISO on the connection, see connection/type-parsers.ts), hands every job
-   * it leased back at once (releaseJobs: no attempt or lost lease charged) and returns the first
+   * it leased back at once (as releaseJobs, without a wake-up: no lost lease charged) and returns the first
    * such time; `null` when every row was read. A hand-back that fails leaves the leases to expire.
    */
   private async handBackUnreadable(rows: readonly JobRow[], now: Date): Promise<UnreadableTime | null> {
@@ -623,7 +623,11 @@ export class PostgresStore implements Store {
       attempt: row.attempt,
       lockedBy: row.locked_by ?? "",
     }));
-    await this.releaseJobs(refs, { now }).catch(() => {});
+    // Without a wake-up, here or elsewhere: this instance's claim loop, woken, would claim them
+    // again at once (its backoff ends on events); the others find them when they next claim.
+    await this.query("releaseJobs", this.sql.releaseJobs, [iso(now, "now"), ...refColumns(refs), null]).catch(
+      () => {},
+    );
     return unreadable;
   }
 

@@ -334,11 +334,12 @@ export class JobClaimer {
    * sent no event, and the backoff of failed claims no longer applies.
    */
   /**
-   * The store took a write of this instance (an enqueue) after claims had failed: it answers
-   * again, so the backoff ends and the next wake-up claims. A store without connection events
-   * (`StoreCapabilities.pushedEvents` false) would otherwise leave jobs waiting for the rest of a
-   * backoff of up to 30 s after an outage. A store that takes enqueues but keeps failing claims
-   * makes one more claim per enqueue, not a loop of its own.
+   * The store took a write after claims had failed (an enqueue of this instance, or one of another
+   * instance that arrived as a store event): it answers again, so the backoff ends and the next
+   * wake-up claims. Otherwise jobs would wait for the rest of a backoff of up to 30 s after an
+   * outage that the store's connection events do not report (no events, or an event connection of
+   * its own that stayed up). A store that takes enqueues but keeps failing claims makes one more
+   * claim per enqueue, not a loop of its own: what a failed claim hands back sends no event.
    */
   storeAnswered(): void {
     if (this.claimFailures > 0) this.backoffUntil = 0;
@@ -382,6 +383,9 @@ export class JobClaimer {
 
   private async claimLoop(): Promise<void> {
     const { clock, claimBatchSize, distributed, logger } = this.options;
+    // Jobs leased by the parts of a claim that went through, until they are started: a later part
+    // that fails must not leave them leased to no one (they would wait for their lease to expire).
+    let inHand: Job[] = [];
     try {
       for (;;) {
         if (!this.isActive) return;
@@ -403,6 +407,7 @@ export class JobClaimer {
         const acksBefore = this.outcomes.acksSettled;
         const now = clock.now();
         const jobs: Job[] = [];
+        inHand = jobs;
         for (const part of plan.parts) {
           if (jobs.length >= limit) break;
           const claimed = await this.store.claimDueJobs({
@@ -417,6 +422,7 @@ export class JobClaimer {
           if (!this.isActive) break;
         }
         this.claimFailures = 0;
+        inHand = [];
         if (!this.isActive) {
           // stop() began while the claim was in flight: nothing may start now.
           this.outcomes.release(jobs.map(refOf), "claimed while the scheduler was stopping");
@@ -435,6 +441,10 @@ export class JobClaimer {
         }
       }
     } catch (err) {
+      if (inHand.length > 0) {
+        if (this.isActive) for (const job of inHand) this.startOrWait(job);
+        else this.outcomes.release(inHand.map(refOf), "claimed while the scheduler was stopping");
+      }
       if (!this.isActive) return;
       if (isStoreClosed(err)) {
         this.isActive = false;

@@ -149,6 +149,9 @@ export class WorkerPool {
       this.onReconnected();
       return;
     }
+    // A job became claimable: the store answers (a backoff of failed claims ends, see
+    // JobClaimer.storeAnswered).
+    this.claimer.storeAnswered();
     const queues = this.options.queues;
     if (!queues || queues.includes(event.queue)) this.wake();
   }
