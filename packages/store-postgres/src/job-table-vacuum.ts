@@ -32,6 +32,11 @@ export class JobTableVacuum {
   private ended = 0;
   /** Jobs still to be inserted or ended before the table is analysed; `null`: none is due. */
   private analyzeIn: number | null = null;
+  /**
+   * Jobs inserted or ended since the vacuum in flight started (0 when none runs): they count
+   * towards the analyze that vacuum may make due when it ends.
+   */
+  private sinceVacuumStarted: number | null = null;
   private running: Promise<void> | null = null;
   /** No vacuum starts before this instant (`now()` ms). */
   private restUntil = Number.NEGATIVE_INFINITY;
@@ -72,7 +77,9 @@ export class JobTableVacuum {
 
   /** Counts `count` jobs inserted or ended towards the analyze due, if one is; starts it once due. */
   private countTowardsAnalyze(count: number): void {
-    if (this.analyzeIn === null || count <= 0) return;
+    if (count <= 0) return;
+    if (this.sinceVacuumStarted !== null) this.sinceVacuumStarted += count;
+    if (this.analyzeIn === null) return;
     this.analyzeIn -= count;
     if (this.analyzeIn <= 0) this.startAnalyze();
   }
@@ -81,15 +88,19 @@ export class JobTableVacuum {
   start(): void {
     if (this.every === 0 || this.running !== null) return;
     this.ended = 0;
+    this.sinceVacuumStarted = 0;
     const started = this.now();
     const finish = (live?: number): void => {
       const ended = this.now();
       this.restUntil = ended + REST_FACTOR * (ended - started);
       this.running = null;
+      const meanwhile = this.sinceVacuumStarted ?? 0;
+      this.sinceVacuumStarted = null;
       // A vacuum that saw enough rows set a density the table refills at; one that saw (almost)
-      // none did not: analyse once the table has refilled.
+      // none did not: analyse once the table has refilled, counting the jobs since it started.
       this.analyzeIn =
-        live !== undefined && live >= 0 && live < NEARLY_EMPTY_ROWS ? ANALYZE_AFTER_JOBS : null;
+        live !== undefined && live >= 0 && live < NEARLY_EMPTY_ROWS ? ANALYZE_AFTER_JOBS - meanwhile : null;
+      if (this.analyzeIn !== null && this.analyzeIn <= 0) this.startAnalyze();
     };
     this.running = this.vacuum().then(finish, () => finish());
   }
