@@ -43,10 +43,10 @@ export class JobClaimer {
   private wantFetch = false;
   private claimFailures = 0;
   /**
-   * After a failed claim, no claim is made before this instant (clock ms): wake-ups meanwhile (an
-   * enqueue, an event, a job's end, the store's own hand-back of what a failed claim leased) wait
-   * for the backoff's timer instead of claiming at once. `reconnected()`, `storeAnswered()`, a
-   * claim that succeeds and `start()` end it.
+   * After a failed claim, no claim is made before this instant (clock ms): wake-ups meanwhile that
+   * do not show the store answers again (a job's end, a re-check of held-back jobs) wait for the
+   * backoff's timer instead of claiming at once. `reconnected()`, `storeAnswered()` (an enqueue, a
+   * store event), a claim that succeeds and `start()` end it.
    */
   private backoffUntil = 0;
   private isActive = false;
@@ -330,10 +330,6 @@ export class JobClaimer {
   }
 
   /**
-   * Claims at once after the store's connection came back: whatever was enqueued during the outage
-   * sent no event, and the backoff of failed claims no longer applies.
-   */
-  /**
    * The store took a write after claims had failed (an enqueue of this instance, or one of another
    * instance that arrived as a store event): it answers again, so the backoff ends and the next
    * wake-up claims. Otherwise jobs would wait for the rest of a backoff of up to 30 s after an
@@ -345,6 +341,10 @@ export class JobClaimer {
     if (this.claimFailures > 0) this.backoffUntil = 0;
   }
 
+  /**
+   * Claims at once after the store's connection came back: whatever was enqueued during the outage
+   * sent no event, and the backoff of failed claims no longer applies.
+   */
   reconnected(): void {
     this.claimFailures = 0;
     this.backoffUntil = 0;
