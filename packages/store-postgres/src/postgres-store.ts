@@ -625,9 +625,7 @@ export class PostgresStore implements Store {
     }));
     // Without a wake-up, here or elsewhere: this instance's claim loop, woken, would claim them
     // again at once (its backoff ends on events); the others find them when they next claim.
-    await this.query("releaseJobs", this.sql.releaseJobs, [iso(now, "now"), ...refColumns(refs), null]).catch(
-      () => {},
-    );
+    await this.release(refs, iso(now, "now"), null).catch(() => {});
     return unreadable;
   }
 
@@ -679,13 +677,22 @@ export class PostgresStore implements Store {
     this.assertOpen();
     const now = iso(options.now, "now");
     if (refs.length === 0) return [];
+    const rows = await this.release(refs, now, this.channel);
+    this.wakeUps.deliverQueuesOf(rows);
+    return appliedInOrder(refs, rows);
+  }
+
+  /**
+   * Runs sql/release-jobs.sql for `refs` at `now` (ISO text), notifying `channel` (none when
+   * `null`); returns the refs released.
+   */
+  private async release(refs: readonly JobRef[], now: string, channel: string | null): Promise<JobRef[]> {
     const { rows } = await this.query<JobRef>("releaseJobs", this.sql.releaseJobs, [
       now,
       ...refColumns(refs),
-      this.channel,
+      channel,
     ]);
-    this.wakeUps.deliverQueuesOf(rows);
-    return appliedInOrder(refs, rows);
+    return rows;
   }
 
   /** {@inheritDoc @sched/core#Store.renewLeases} */

@@ -116,7 +116,7 @@ export class JobInput {
       assertStorableTime(scheduledAt, `${path}.delay`);
     }
     const retry = handler?.retry ?? this.options.retry;
-    const record: NewJobRecord = {
+    return {
       id: this.options.idGenerator(),
       name,
       payload,
@@ -137,7 +137,6 @@ export class JobInput {
       uniqueKey: this.uniqueKey(job.uniqueKey, `${path}.uniqueKey`),
       group: this.uniqueKey(job.group, `${path}.group`),
     };
-    return record;
   }
 
   /**
