@@ -398,9 +398,12 @@ export async function stopDuringClaimScenario(store: Store): Promise<void> {
     claimStarted = resolve;
   });
   let slow = false;
-  // The real store, with claims held back for a moment, as a slow network would.
+  // The real store, with claims held back for a moment, as a slow network would. Without its
+  // enqueue-and-claim: an enqueue into idle workers would otherwise start the job in its own round
+  // trip whenever no claim is in flight, and no claim would ever take it (the wait below hung).
   const slowStore = new Proxy(store, {
     get(target, property, receiver) {
+      if (property === "createJobsAndClaim") return undefined;
       const value = Reflect.get(target, property, receiver);
       if (property !== "claimDueJobs" || typeof value !== "function") {
         return typeof value === "function" ? value.bind(target) : value;
