@@ -101,6 +101,75 @@ describe("the plans of enqueues and completions (migration 011)", () => {
   }
 });
 
+describe("the waiting check of an enqueue into an idle worker (migration 014)", () => {
+  it("is one claim-index descent per lane, planned once per connection, whatever the backlog of other lanes", async () => {
+    // 300 waiting jobs of name "a" in queue "default", analysed: statistics on which a custom plan
+    // costs less than a generic one, on which a generic EXISTS planned for its first row reads
+    // them all through jobs_list_status, and on which (one queue seen) a queue matched by
+    // equality cannot tell claim_queue_name from claim_name filtered by queue.
+    const schema = await seeded(300);
+    const lease = new Date(T0.getTime() + 60_000);
+    const cases = [
+      { queues: null, names: ["b"], index: "claim_name", direct: true },
+      // Jobs of "a" wait in scope: the enqueue goes the general way.
+      { queues: null, names: null, index: "claim_name", direct: false },
+      { queues: ["other"], names: ["b"], index: "claim_queue_name", direct: true },
+      // Jobs of "a" wait in the queue, none of "b": the descent is bounded by the name too.
+      { queues: ["default"], names: ["b"], index: "claim_queue_name", direct: true },
+      { queues: ["other"], names: null, index: "claim_queue_name", direct: true },
+      // Jobs of "a" wait in the queue: the general way.
+      { queues: ["default"], names: null, index: "claim_queue_name", direct: false },
+    ];
+    for (const [k, { queues, names, index, direct }] of cases.entries()) {
+      const enqueue = `SELECT id, status FROM "${schema}".scheduler_create_jobs_and_claim($1, NULL, $2, 10, $3, 'w1', $4, $5)`;
+      const queue = queues?.[0] ?? "other";
+      const calls: Array<[string, unknown[]]> = [1, 2, 3, 4, 5, 6, 7].map((i) => [
+        enqueue,
+        [JSON.stringify([{ ...jobJson(`b-${k}-${i}`), name: "b", queue }]), T0, lease, queues, names],
+      ]);
+      // The check's statement (the only one ordered like a claim index, LIMIT 1, per lane).
+      const statement =
+        /Query Text: SELECT FROM (unnest\((job|queue)_names\)|\S+scheduler_jobs" AS j\s+WHERE j\.status IN \('scheduled', 'pending', 'failed'\)\s+ORDER BY j\.name,)/;
+      const plans = (await nestedPlans(calls)).filter((plan) => statement.test(plan));
+      expect([k, plans.length]).toEqual([k, 7]);
+      for (const plan of plans) {
+        expect([k, plan]).not.toEqual([k, expect.stringMatching(/list_status|Sort|Seq Scan|Filter/)]);
+        expect([k, plan]).toEqual([
+          k,
+          expect.stringMatching(
+            new RegExp(`Limit[^\\n]*\\n[^\\n]*\\n\\s*-> {2}Index Only Scan using scheduler_jobs_${index} `),
+          ),
+        ]);
+        if (queues !== null && names === null) {
+          expect([k, plan]).toEqual([
+            k,
+            expect.stringContaining("Index Cond: ((j.queue >= q.queue) AND (j.queue <= q.queue))"),
+          ]);
+        }
+        if (queues !== null && names !== null) {
+          expect([k, plan]).toEqual([
+            k,
+            expect.stringMatching(
+              /Index Cond: \(\(j\.queue >= q\.queue\) AND \(j\.queue = q\.queue\) AND \(j\.name = n\.name\)\)/,
+            ),
+          ]);
+        }
+        // A generic plan shows the function's arguments as parameters ($n), a custom plan their values.
+        expect([k, plan]).not.toEqual([k, expect.stringMatching(/\{(b|other|default)\}/)]);
+        if (names !== null || queues !== null) {
+          expect([k, plan]).toEqual([k, expect.stringMatching(/Function Call: unnest\(\$\d\)/)]);
+        }
+      }
+      const { rows } = await schemas.admin.query(
+        `SELECT status, count(*)::int AS n FROM "${schema}".scheduler_jobs WHERE id LIKE $1 GROUP BY 1`,
+        [`b-${k}-%`],
+      );
+      // Claimed in the insert's own statement, or left waiting behind the jobs of "a".
+      expect([k, rows]).toEqual([k, [{ status: direct ? "running" : "pending", n: 7 }]]);
+    }
+  });
+});
+
 describe("the store's functions run without JIT (migration 013)", () => {
   it("a claim compiles nothing even where every statement's cost passes jit_above_cost", async (ctx) => {
     const schema = await seeded(300);
