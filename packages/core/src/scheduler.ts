@@ -358,7 +358,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   async retryJobs(selector: JobSelector = {}): Promise<number> {
     const checked = this.input.jobSelector(selector, false);
     const count = await this.bounded.retryJobs(checked, new Date(this.now()));
-    if (count > 0) this.pool.wake();
+    if (count > 0) this.claimNow();
     return count;
   }
 
@@ -411,7 +411,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     }
     const job = await this.bounded.promoteJob(before.id, new Date(this.now()));
     if (!job) throw new JobNotFoundError(id);
-    this.pool.wake();
+    this.claimNow();
     return job;
   }
 
@@ -491,7 +491,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         `job ${id} is ${result.job.status}; only dead or cancelled jobs can be retried`,
       );
     }
-    this.pool.wake();
+    this.claimNow();
     return result.job;
   }
 
@@ -786,7 +786,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       { paused: false, limitedUntil: null },
       new Date(this.now()),
     );
-    this.pool.wake();
+    this.claimNow();
     return this.describeQueue(record);
   }
 
@@ -815,7 +815,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       patch.group = concurrency === null && rateLimit === null ? null : { concurrency, rateLimit };
     }
     const record = await this.bounded.updateQueue(queue, patch, new Date(this.now()));
-    this.pool.wake();
+    this.claimNow();
     return this.describeQueue(record);
   }
 
@@ -904,6 +904,18 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     });
   }
 
+  /**
+   * After a write of this scheduler that may have made jobs claimable went through (a retry, a
+   * promotion, a queue resumed or its limits changed, a deduplicated enqueue): the store answers,
+   * so a backoff of failed claims ends (see `JobClaimer.storeAnswered`), and the loop claims.
+   * Without it, a store that pushes no event for the write left those jobs until the backoff's
+   * timer.
+   */
+  private claimNow(): void {
+    this.pool.storeAnswered();
+    this.pool.wake();
+  }
+
   private async insert(records: NewJobRecord[], options: EnqueueOptions<Tx>): Promise<Job[]> {
     if (this.state === "stopping" || this.state === "stopped") {
       throw new ShuttingDownError("the scheduler is stopping or stopped; it accepts no new jobs");
@@ -983,8 +995,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         })
       : await call();
     if (outcome === "created" && this.hooks.has("onEnqueue")) this.hooks.onEnqueue(job as Job);
-    this.pool.storeAnswered();
-    this.pool.wake();
+    this.claimNow();
     return job as Job;
   }
 

@@ -461,6 +461,74 @@ describe("the backoff of failed claims", () => {
     await s.stop();
   });
 
+  for (const write of ["retryJob", "retryJobs", "promoteJob", "resumeQueue", "configureQueue"] as const) {
+    it(`${write} that goes through ends it, on a store that pushes no events`, async () => {
+      const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+      const store = new MemoryStore();
+      // No store events: only this instance's own write can tell that the store answers.
+      Object.assign(store, { subscribe: undefined });
+      const s = createScheduler({
+        clock,
+        store,
+        logger: recordingLogger(),
+        pollInterval: "10s",
+        retry: { maxAttempts: 1 },
+      });
+      const original = store.claimDueJobs.bind(store);
+      let failing = false;
+      let claims = 0;
+      store.claimDueJobs = async (options) => {
+        claims++;
+        if (failing) throw new Error("connection reset");
+        return original(options);
+      };
+      const ran: string[] = [];
+      s.register("j", (job) => {
+        ran.push(job.id);
+        if (ran.length === 1 && (write === "retryJob" || write === "retryJobs")) throw new Error("dies");
+      });
+      const release = deferred();
+      s.register("long", () => release.promise);
+      await s.start();
+      // The job to make claimable, waiting for the write.
+      let id: string;
+      if (write === "retryJob" || write === "retryJobs") {
+        id = (await s.enqueue({ name: "j" })).id;
+        await until(async () => (await store.getJob(id))?.status === "dead");
+      } else if (write === "promoteJob") {
+        id = (await s.enqueue({ name: "j", delay: "1h" })).id;
+      } else if (write === "resumeQueue") {
+        await s.pauseQueue("q");
+        id = (await s.enqueue({ name: "j", queue: "q" })).id;
+      } else {
+        // One job of the queue runs and holds its only slot; the next waits for the limit to rise.
+        await s.configureQueue("q", { concurrency: 1 });
+        await s.enqueue({ name: "long", queue: "q" });
+        await until(async () => (await store.stats()).running === 1);
+        id = (await s.enqueue({ name: "j", queue: "q" })).id;
+      }
+      await turns(50);
+      // The poll's claim fails: a backoff begins, and the clock stands still.
+      failing = true;
+      const before = claims;
+      await clock.advance("10s");
+      await until(() => claims === before + 1);
+      await turns();
+      failing = false;
+      if (write === "retryJob") await s.retryJob(id);
+      else if (write === "retryJobs") expect(await s.retryJobs({ status: "dead" })).toBe(1);
+      else if (write === "promoteJob") await s.promoteJob(id);
+      else if (write === "resumeQueue") await s.resumeQueue("q");
+      else await s.configureQueue("q", { concurrency: 2 });
+      // Started at once, the clock still standing (a retried job runs a second time).
+      const runs = write === "retryJob" || write === "retryJobs" ? 2 : 1;
+      await until(() => ran.filter((ranId) => ranId === id).length === runs, 2000);
+      await until(async () => (await store.getJob(id))?.status === "completed");
+      release.resolve();
+      await s.stop();
+    });
+  }
+
   it("starts the jobs the first parts of a claim leased when a later part fails", async () => {
     const { s, clock, store } = setup({
       pollInterval: "1h",

@@ -45,8 +45,8 @@ export class JobClaimer {
   /**
    * After a failed claim, no claim is made before this instant (clock ms): wake-ups meanwhile that
    * do not show the store answers again (a job's end, a re-check of held-back jobs) wait for the
-   * backoff's timer instead of claiming at once. `reconnected()`, `storeAnswered()` (an enqueue, a
-   * store event), a claim that succeeds and `start()` end it.
+   * backoff's timer instead of claiming at once. `reconnected()`, `storeAnswered()` (an enqueue or
+   * another write of this instance, a store event), a claim that succeeds and `start()` end it.
    */
   private backoffUntil = 0;
   private isActive = false;
@@ -330,7 +330,8 @@ export class JobClaimer {
   }
 
   /**
-   * The store took a write after claims had failed (an enqueue of this instance, or one of another
+   * The store took a write after claims had failed (an enqueue of this instance or another write
+   * of it that may make jobs claimable, such as a retry or a queue resumed, or a write of another
    * instance that arrived as a store event): it answers again, so the backoff ends and the next
    * wake-up claims. Otherwise jobs would wait for the rest of a backoff of up to 30 s after an
    * outage that the store's connection events do not report (no events, or an event connection of
