@@ -408,17 +408,22 @@ describe("maintenance", () => {
   });
 });
 
+/** Makes `store`'s claims fail with a connection error while `failing` is set; counts them. */
+function switchableClaims(store: MemoryStore): { failing: boolean; claims: number } {
+  const state = { failing: false, claims: 0 };
+  const original = store.claimDueJobs.bind(store);
+  store.claimDueJobs = async (options) => {
+    state.claims++;
+    if (state.failing) throw new Error("connection reset");
+    return original(options);
+  };
+  return state;
+}
+
 describe("the backoff of failed claims", () => {
   it("holds against a job's end; a store event or this instance's enqueue (the store answers) ends it", async () => {
     const { s, clock, store, logger } = setup({ pollInterval: "10s", workers: 2 });
-    const original = store.claimDueJobs.bind(store);
-    let failing = false;
-    let claims = 0;
-    store.claimDueJobs = async (options) => {
-      claims++;
-      if (failing) throw new Error("connection reset");
-      return original(options);
-    };
+    const claimsOf = switchableClaims(store);
     const release = deferred();
     const ran: string[] = [];
     s.register("long", async () => {
@@ -433,27 +438,27 @@ describe("the backoff of failed claims", () => {
     await s.start();
     await until(async () => (await store.stats()).running === 1);
     // The poll's claim fails: a backoff of 100 ms begins.
-    failing = true;
-    const before = claims;
+    claimsOf.failing = true;
+    const before = claimsOf.claims;
     await clock.advance("10s");
-    await until(() => claims === before + 1);
+    await until(() => claimsOf.claims === before + 1);
     await turns();
     // The long job ends: its slot is free, but no claim is made during the backoff.
     release.resolve();
     await until(async () => (await store.stats()).completed === 1);
     await turns(50);
-    expect(claims).toBe(before + 1);
+    expect(claimsOf.claims).toBe(before + 1);
     // Another instance's enqueue arrives as a store event: the store answers, the loop claims.
-    failing = false;
+    claimsOf.failing = false;
     await producer.enqueue({ name: "j" });
     await until(() => ran.length === 1);
     // Again with this instance's own enqueue ending a backoff.
     await turns(50);
-    failing = true;
-    const mid = claims;
+    claimsOf.failing = true;
+    const mid = claimsOf.claims;
     await clock.advance("10s");
-    await until(() => claims === mid + 1);
-    failing = false;
+    await until(() => claimsOf.claims === mid + 1);
+    claimsOf.failing = false;
     await s.enqueue({ name: "j", delay: "1h" });
     await producer.enqueue({ name: "j" });
     await until(() => ran.length === 2);
@@ -474,14 +479,7 @@ describe("the backoff of failed claims", () => {
         pollInterval: "10s",
         retry: { maxAttempts: 1 },
       });
-      const original = store.claimDueJobs.bind(store);
-      let failing = false;
-      let claims = 0;
-      store.claimDueJobs = async (options) => {
-        claims++;
-        if (failing) throw new Error("connection reset");
-        return original(options);
-      };
+      const claimsOf = switchableClaims(store);
       const ran: string[] = [];
       s.register("j", (job) => {
         ran.push(job.id);
@@ -509,12 +507,12 @@ describe("the backoff of failed claims", () => {
       }
       await turns(50);
       // The poll's claim fails: a backoff begins, and the clock stands still.
-      failing = true;
-      const before = claims;
+      claimsOf.failing = true;
+      const before = claimsOf.claims;
       await clock.advance("10s");
-      await until(() => claims === before + 1);
+      await until(() => claimsOf.claims === before + 1);
       await turns();
-      failing = false;
+      claimsOf.failing = false;
       if (write === "retryJob") await s.retryJob(id);
       else if (write === "retryJobs") expect(await s.retryJobs({ status: "dead" })).toBe(1);
       else if (write === "promoteJob") await s.promoteJob(id);
