@@ -33,7 +33,7 @@ export class JobTableVacuum {
   /** Jobs still to be inserted or ended before the table is analysed; `null`: none is due. */
   private analyzeIn: number | null = null;
   /**
-   * Jobs inserted or ended since the vacuum in flight started (0 when none runs): they count
+   * Jobs inserted or ended since the vacuum in flight started (`null` when none runs): they count
    * towards the analyze that vacuum may make due when it ends.
    */
   private sinceVacuumStarted: number | null = null;
