@@ -24,6 +24,12 @@ export class QueueDirectory {
   private readonly registered = new Set<string>();
   private known = new Set<string>();
   private knownAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When each queue was last noted (see {@link noteQueues}), as a count of notes: a read of the
+   * queue set keeps the queues noted after it was sent, which its answer may lack.
+   */
+  private readonly noted = new Map<string, number>();
+  private notes = 0;
   /** The read of the queue set {@link queuesAtOnce} started, until it is answered. */
   private refreshing: Promise<void> | null = null;
   /** Whether the scripts that insert jobs add their queue to the queue set (not on a Cluster). */
@@ -66,11 +72,19 @@ export class QueueDirectory {
     this.registered.clear();
     this.known = new Set();
     this.knownAt = Number.NEGATIVE_INFINITY;
+    this.noted.clear();
   }
 
-  /** Records queues that hold jobs now (seen in an event, or just written to). */
+  /**
+   * Records queues that hold jobs now (seen in an event, or just written to). A read of the queue
+   * set answered later keeps them even when it was sent before they joined the set (see
+   * {@link learn}).
+   */
   noteQueues(queues: Iterable<string>): void {
-    for (const queue of queues) this.known.add(queue);
+    for (const queue of queues) {
+      this.known.add(queue);
+      this.noted.set(queue, ++this.notes);
+    }
   }
 
   /**
@@ -114,7 +128,10 @@ export class QueueDirectory {
    * second old (plus queues seen since) serves, which keeps the claim path to one round trip.
    */
   async queues(fresh: boolean): Promise<string[]> {
-    if (fresh || Date.now() - this.knownAt > QUEUES_FRESH_FOR) this.learn(await this.readQueues());
+    if (fresh || Date.now() - this.knownAt > QUEUES_FRESH_FOR) {
+      const sentAt = this.notes;
+      this.learn(await this.readQueues(), sentAt);
+    }
     return [...this.known];
   }
 
@@ -127,8 +144,9 @@ export class QueueDirectory {
   queuesAtOnce(): string[] | null {
     if (this.knownAt === Number.NEGATIVE_INFINITY) return null;
     if (this.refreshing === null && Date.now() - this.knownAt > QUEUES_FRESH_FOR) {
+      const sentAt = this.notes;
       this.refreshing = this.readQueues()
-        .then((members) => this.learn(members))
+        .then((members) => this.learn(members, sentAt))
         .catch(() => {})
         .finally(() => {
           this.refreshing = null;
@@ -144,8 +162,9 @@ export class QueueDirectory {
    */
   async find<T>(probe: (queue: string) => Promise<T | null>): Promise<{ queue: string; found: T } | null> {
     const cached = [...this.known];
+    const sentAt = this.notes;
     const [members, ...answers] = await Promise.all([this.readQueues(), ...cached.map(probe)]);
-    this.learn(members);
+    this.learn(members, sentAt);
     const hit = answers.findIndex((answer) => answer !== null);
     if (hit >= 0) return { queue: cached[hit] as string, found: answers[hit] as T };
     const seen = new Set(cached);
@@ -159,8 +178,16 @@ export class QueueDirectory {
     return this.client.smembers(this.prefixKeys.queues);
   }
 
-  private learn(members: readonly string[]): void {
+  /**
+   * Takes the queue set's `members`, read by a call sent when {@link notes} was `sentAt`, as the
+   * queues known here, with the queues noted since: an enqueue of another instance can add a
+   * queue, and its event note it here, between the read and its answer. Without them, a worker
+   * that heard of the queue only through that event forgot it for a second (the list serves that
+   * long), and its claims and `nextDueAt` left the new jobs waiting for the next poll.
+   */
+  private learn(members: readonly string[], sentAt: number): void {
     this.knownAt = Date.now();
     this.known = new Set(members);
+    for (const [queue, at] of this.noted) if (at > sentAt) this.known.add(queue);
   }
 }
