@@ -35,6 +35,7 @@ import {
   StoreClosedError,
   type StoreEvent,
   StoreTimeoutError,
+  settlesWithin,
   type ThroughputQuery,
   type ThroughputSample,
   type WaitingNamesOptions,
@@ -82,7 +83,7 @@ import { type MongoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions 
 import { listInstances, type PresenceAccess, removeInstance, saveInstance } from "./presence.js";
 import { fireScheduleTick, saveSchedule } from "./schedules.js";
 import { addThroughput, type ThroughputAccess, throughput } from "./throughput-history.js";
-import { WakeUps } from "./wake-ups.js";
+import { FIRST_WATCH_WAIT_MS, WakeUps } from "./wake-ups.js";
 
 /** How many times a read-then-write step is tried when another instance changed the job between. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -117,6 +118,8 @@ export class MongoStore implements Store<ClientSession> {
   private readonly connection: MongoConnection;
   private readonly collections: StoreCollections;
   private readonly wakeUps = new WakeUps();
+  /** The start of the wake-ups by the first subscribe(), until the change streams are open (see {@link run}). */
+  private watching: Promise<void> | null = null;
   private features: DeploymentFeatures | undefined;
   private readiness: Promise<void> | undefined;
   private closed = false;
@@ -805,7 +808,13 @@ export class MongoStore implements Store<ClientSession> {
   subscribe(listener: (event: StoreEvent) => void): () => void {
     if (this.closed) throw new StoreClosedError("the MongoStore is closed");
     const remove = this.wakeUps.add(listener);
-    void this.startWakeUps();
+    const starting = this.startWakeUps();
+    if (this.watching === null) {
+      this.watching = starting;
+      void starting.finally(() => {
+        if (this.watching === starting) this.watching = null;
+      });
+    }
     return remove;
   }
 
@@ -842,6 +851,8 @@ export class MongoStore implements Store<ClientSession> {
         );
         if (!this.closed && this.wakeUps.size > 0) setTimeout(() => void this.startWakeUps(), 1_000).unref();
       });
+      // The calls made meanwhile wait for the streams' cursors (see WakeUps.untilWatching).
+      await this.wakeUps.untilWatching();
     }
   }
 
@@ -851,6 +862,10 @@ export class MongoStore implements Store<ClientSession> {
     const timeoutMs = this.settings.operationTimeoutMs;
     const work = (async () => {
       if (needsReady) await this.ready();
+      // Right after subscribe(), let the change streams open first (bounded): every change another
+      // instance makes after this call is then heard, none falls before a stream's start.
+      const watching = this.watching;
+      if (needsReady && watching !== null) await settlesWithin(watching, FIRST_WATCH_WAIT_MS);
       return body();
     })();
     try {

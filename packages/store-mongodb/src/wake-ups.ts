@@ -3,6 +3,9 @@ import type { ChangeStream, ChangeStreamDocument, Collection } from "mongodb";
 import type { QueueDocument } from "./controls/control-documents.js";
 import type { JobDocument } from "./documents.js";
 
+/** The longest the store's calls wait for a new change stream's first answer (ms). */
+export const FIRST_WATCH_WAIT_MS = 2_000;
+
 /** The statuses a job becomes claimable in: a change into one of them is a `jobs` event. */
 const AVAILABLE = new Set(["pending", "scheduled", "failed"]);
 
@@ -16,6 +19,12 @@ export class WakeUps {
   private stream: ChangeStream<JobDocument> | undefined;
   private queueStream: ChangeStream<QueueDocument> | undefined;
   private streaming = false;
+  /**
+   * Until both streams of {@link watch} have their first answer from the server (their cursors
+   * are open), have failed, or {@link FIRST_WATCH_WAIT_MS} has passed: a promise that settles
+   * then, and its end.
+   */
+  private opening: { done: Promise<void>; end: () => void } | null = null;
 
   /** Whether events come from the change stream (then {@link local} tells nobody). */
   get pushed(): boolean {
@@ -92,7 +101,55 @@ export class WakeUps {
     };
     stream.on("error", fail);
     queueStream.on("error", fail);
+    this.followOpening(stream, queueStream);
     this.emit({ type: "connected" });
+  }
+
+  /**
+   * While the change streams just opened by {@link watch} have not had their first answer (at most
+   * {@link FIRST_WATCH_WAIT_MS}): a promise that settles when they have (never rejects); otherwise
+   * `null`. A change committed before a stream's cursor is open is not in the stream, so the store
+   * waits for this before its calls: whatever another instance changes after such a call is heard.
+   */
+  untilWatching(): Promise<void> | null {
+    return this.opening?.done ?? null;
+  }
+
+  /**
+   * Follows the first answers of the two streams: {@link untilWatching} waits for them.
+   * When the wait's bound ends first, the calls went on without the streams, and changes made
+   * before the streams opened were missed: their opening is then announced as `connected`.
+   */
+  private followOpening(stream: ChangeStream<JobDocument>, queueStream: ChangeStream<QueueDocument>): void {
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    let timedOut = false;
+    let waiting = 2;
+    const end = (): void => {
+      clearTimeout(timer);
+      if (this.opening?.done === done) this.opening = null;
+      settle();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      end();
+    }, FIRST_WATCH_WAIT_MS);
+    const opened = (): void => {
+      waiting--;
+      if (waiting > 0) return;
+      if (timedOut && this.stream === stream) this.emit({ type: "connected" });
+      end();
+    };
+    // The driver (6.x) does not pass its cursors' `init` on to the stream; the resume token it
+    // takes from the first answer (postBatchResumeToken) is the first sign of an open cursor.
+    stream.once("resumeTokenChanged", opened);
+    queueStream.once("resumeTokenChanged", opened);
+    // A stream that fails ends the wait: polling covers the gap until it is opened again.
+    stream.once("error", end);
+    queueStream.once("error", end);
+    this.opening = { done, end };
   }
 
   /** Closes the change stream, if any. */
@@ -102,6 +159,7 @@ export class WakeUps {
     this.stream = undefined;
     this.queueStream = undefined;
     this.streaming = false;
+    this.opening?.end();
     this.listeners.clear();
     if (stream !== undefined) await stream.close().catch(() => undefined);
     if (queueStream !== undefined) await queueStream.close().catch(() => undefined);

@@ -2,6 +2,9 @@ import { settlesWithin } from "@sched/core/adapter";
 import type pg from "pg";
 import { CLOSE_GRACE_MS, destroySocket } from "./connection/pool.js";
 
+/** The longest store calls wait for the first LISTEN after `start()` (ms). */
+export const FIRST_LISTEN_WAIT_MS = 2_000;
+
 /** Options of {@link NotificationListener}. */
 export interface NotificationListenerOptions {
   /** The channel to LISTEN on (validated; quoted here). */
@@ -41,6 +44,15 @@ export class NotificationListener {
   private interrupted = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly closing = new Set<Promise<void>>();
+  /**
+   * The first connection's LISTEN since `start()`, until it has been answered or has failed
+   * (`settle` ends it); `null` afterwards.
+   */
+  private firstAttempt: {
+    done: Promise<void>;
+    settle: () => void;
+    timer: ReturnType<typeof setTimeout>;
+  } | null = null;
 
   constructor(private readonly options: NotificationListenerOptions) {}
 
@@ -55,12 +67,43 @@ export class NotificationListener {
     this.active = true;
     this.failures = 0;
     this.interrupted = false;
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    // Bounded: a server that neither answers nor refuses holds no call for longer than this. The
+    // calls go on without the LISTEN, so its later arrival is announced as a return (`again`).
+    const timer = setTimeout(() => {
+      this.interrupted = true;
+      this.firstAttemptOver();
+    }, FIRST_LISTEN_WAIT_MS);
+    this.firstAttempt = { done, settle, timer };
     this.connect();
+  }
+
+  /**
+   * While the first LISTEN since {@link start} is neither answered nor failed, and for at most
+   * {@link FIRST_LISTEN_WAIT_MS} after `start()`: a promise that settles when that is over (never
+   * rejects); otherwise `null`. A NOTIFY committed before the LISTEN is answered never reaches
+   * this connection, so the store waits for this before its calls (see `PostgresStore`):
+   * whatever another instance commits after such a call is heard.
+   */
+  untilListening(): Promise<void> | null {
+    return this.firstAttempt?.done ?? null;
+  }
+
+  /** Ends the wait for the first LISTEN (see {@link untilListening}), when there is one. */
+  private firstAttemptOver(): void {
+    if (this.firstAttempt === null) return;
+    clearTimeout(this.firstAttempt.timer);
+    this.firstAttempt.settle();
+    this.firstAttempt = null;
   }
 
   /** Closes the connection and cancels any reconnect. Resolves once the socket is closed. */
   async stop(): Promise<void> {
     this.active = false;
+    this.firstAttemptOver();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const client = this.client;
@@ -89,6 +132,7 @@ export class NotificationListener {
         this.failures = 0;
         const again = this.interrupted;
         this.interrupted = false;
+        this.firstAttemptOver();
         this.options.onListening?.(again);
       }, lost);
   }
@@ -96,6 +140,9 @@ export class NotificationListener {
   /** Drops a broken (or replaced) client and, while active, schedules a reconnect. */
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
+    // The first attempt failed: calls go on (polling covers the gap until a LISTEN is in place,
+    // and the listeners then hear `again`).
+    this.firstAttemptOver();
     this.client = null;
     this.dispose(client);
     if (!this.active) return;

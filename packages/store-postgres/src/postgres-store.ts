@@ -1051,6 +1051,16 @@ export class PostgresStore implements Store {
   ): Promise<pg.QueryResult<R>> {
     this.assertOpen();
     if (!this.migrator.ready) await this.migrator.ensureReady();
+    // Right after subscribe(), let the LISTEN land first (bounded): every change another instance
+    // commits after this call is then heard. A worker's first claim came back empty while the
+    // LISTEN connection was still opening, and an enqueue committed in between sent its NOTIFY to
+    // no one: the job waited for the next poll (a cancel, for the next lease renewal).
+    const listening = this.wakeUps.untilListening();
+    if (listening !== null) {
+      await listening;
+      // close() ends the wait: the call must not go on to a pool that is ending.
+      this.assertOpen();
+    }
     try {
       return await queryPool<R>(this.pool, { text, values, types }, this.callBudgetMs);
     } catch (err) {

@@ -58,6 +58,15 @@ export class WakeUps {
           });
   }
 
+  /**
+   * While the LISTEN connection's first LISTEN is unanswered (neither in place nor failed, and
+   * for at most 2 s): a promise that settles when it is; otherwise `null` (see
+   * `NotificationListener.untilListening`).
+   */
+  untilListening(): Promise<void> | null {
+    return this.notifications?.untilListening() ?? null;
+  }
+
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: Listener): () => void {
     // Wrapped so that the same function subscribed twice is called twice and unsubscribes separately.

@@ -55,6 +55,14 @@ describe("createJobsAndClaim on PostgreSQL", () => {
       claims++;
       return claim(options);
     };
+    // The claim loop is idle once the nextDueAt after its first claim has been answered.
+    let looked = 0;
+    const nextDueAt = store.nextDueAt.bind(store);
+    store.nextDueAt = async (options) => {
+      const due = await nextDueAt(options);
+      looked++;
+      return due;
+    };
     const s = createScheduler({ store, workers: 4 });
     let claimsAtStart = -1;
     const started: string[] = [];
@@ -68,8 +76,7 @@ describe("createJobsAndClaim on PostgreSQL", () => {
     listener.on("notification", (message) => heard.push(message.payload ?? ""));
     try {
       await s.start();
-      await waitFor(() => claims > 0);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(() => claims > 0 && looked > 0);
       const channel = (store as unknown as { channel: string | null }).channel;
       expect(channel).toEqual(expect.any(String));
       await listener.query(`LISTEN "${channel}"`);

@@ -156,6 +156,41 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
       }
     });
 
+    it("after subscribe(), whatever another instance changes once a call of this store has returned is heard", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      if (ctx.openPeer === undefined) test.skip("the suite was given no openPeer");
+      const other = await (ctx.openPeer as () => Promise<Store>)();
+      try {
+        // Each round subscribes anew (a first subscriber opens the push connection, which may
+        // take longer than a call: a store that has just subscribed must not answer before it
+        // can hear), then another instance enqueues and cancels a running job.
+        for (let round = 0; round < 3; round++) {
+          const running = await createRunningJob(ctx.store, { queue: `running-${round}` });
+          const { queues, cancelled, listener } = recorder();
+          const unsubscribe = subscribe(listener);
+          try {
+            // The call a scheduler makes first: a claim, here of nothing.
+            expect(await ctx.store.getJob(`none-${round}`)).toBeNull();
+            await other.createJobs([newJob({ queue: `later-${round}` })]);
+            await other.cancelJob(running.id, at(1));
+            await waitFor(
+              () =>
+                queues.includes(`later-${round}`) &&
+                cancelled.includes(`running-${round}/${running.id}/${running.attempt}`),
+              {
+                description: `round ${round}: the other instance's enqueue and cancel to be heard`,
+                timeout: "5s",
+              },
+            );
+          } finally {
+            unsubscribe();
+          }
+        }
+      } finally {
+        if (other !== ctx.store) await other.close();
+      }
+    });
+
     it("an unsubscribed listener is no longer called", async (test) => {
       const subscribe = subscribeOf(ctx.store, test);
       const first = recorder();
