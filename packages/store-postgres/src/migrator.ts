@@ -15,6 +15,12 @@ const NO_LIMIT_MS = 2_147_483_647;
 /** SQLSTATEs of catalog races between concurrent creators (unique violation, duplicate schema or table). */
 const CREATION_RACES = new Set(["23505", "42P06", "42P07"]);
 
+/** SQLSTATE `deadlock_detected`. */
+const DEADLOCK_DETECTED = "40P01";
+
+/** The most passes of a migration that deadlocks (see {@link Migrator.migrate}). */
+const MAX_DEADLOCK_PASSES = 5;
+
 /**
  * The store's tables over time: applies the migration files (`migrate`), and checks once, lazily,
  * that the tables are at the version this package needs before the store's first statement
@@ -41,7 +47,8 @@ export class Migrator {
 
   /**
    * Applies the migrations not applied yet, in one transaction under an advisory lock on the
-   * schema and prefix. Retried when it collides with a creator outside that lock.
+   * schema and prefix. Retried when it collides with a creator outside that lock, and (up to five
+   * passes in all) when PostgreSQL ends it as a deadlock's victim.
    */
   async migrate(): Promise<void> {
     const migrations = renderedMigrations(this.names);
@@ -53,6 +60,10 @@ export class Migrator {
         // Another migrator outside our lock (a store with another prefix, the leader) created the
         // schema or a table at the same moment; a second pass finds it.
         if (attempt < 3 && CREATION_RACES.has(codeOf(err) ?? "")) continue;
+        // PostgreSQL chose this migration as a deadlock's victim (a migration that locks the jobs
+        // table more strongly after reading it, as several before 015 do, against claims of
+        // running instances): everything was rolled back, and another pass may go through.
+        if (attempt < MAX_DEADLOCK_PASSES && codeOf(err) === DEADLOCK_DETECTED) continue;
         if (err instanceof ConfigError) throw err;
         throw storeError(err, "migrate", this.target);
       }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { uuidv7Generator } from "@sched/core";
 import { waitFor } from "@sched/testing";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectionTarget, migrateLockTable, tableNames } from "../src/connection/index.js";
 import { loadMigrations, MigrationRequiredError, PostgresStore, SCHEMA_VERSION } from "../src/index.js";
@@ -897,6 +898,76 @@ describe("upgrading a schema of release 6 (migrations 001 to 006)", () => {
       expect(await store.stats()).toMatchObject({ running: 1, completed: 0, dead: 1, cancelled: 1 });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("upgrading a schema of release 14 while its instances claim (migration 015)", () => {
+  it("migrate() goes through while claims from a controlled queue run, and neither side deadlocks", async () => {
+    for (let round = 0; round < 2; round++) {
+      const schema = await schemaAtVersion(14, "sched_v14_live");
+      const fn = (name: string) => `"${schema}".scheduler_${name}`;
+      // 20,000 grouped jobs of a controlled queue, inserted as release 14 does.
+      const jobs = Array.from({ length: 20_000 }, (_, i) => ({
+        id: `live-${round}-${String(i).padStart(5, "0")}`,
+        name: "a",
+        queue: "ctl",
+        status: "pending",
+        priority: 0,
+        payload: {},
+        metadata: {},
+        max_retries: 0,
+        timeout_ms: 60_000,
+        scheduled_at: T0.toISOString(),
+        created_at: T0.toISOString(),
+        unique_key: null,
+        group_key: `g${i % 200}`,
+      }));
+      await schemas.admin.query(`SELECT ${fn("create_jobs")}($1, NULL)`, [JSON.stringify(jobs)]);
+      await schemas.admin.query(`UPDATE ${fn("queues")} SET concurrency = 100000, group_concurrency = 1000`);
+      // Three instances of release 14 claim (the functions they call), one transaction each.
+      let claiming = true;
+      const failures: string[] = [];
+      let claimed = 0;
+      const claimer = async (worker: string) => {
+        // A connection of its own: the test's pool stays free for its own statements.
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        try {
+          while (claiming) {
+            try {
+              const { rowCount } = await client.query(
+                `SELECT id FROM ${fn("claim_due_jobs")}($1, 20, $2, $3, ARRAY['ctl'], ARRAY['a'])`,
+                [T0, new Date(T0.getTime() + 600_000), worker],
+              );
+              claimed += rowCount ?? 0;
+            } catch (err) {
+              failures.push((err as Error).message);
+            }
+          }
+        } finally {
+          await client.end();
+        }
+      };
+      const claimers = ["w1", "w2", "w3"].map(claimer);
+      await waitFor(() => claimed > 100, { timeout: "10s", description: "claims to run" });
+      const store = schemas.store(schema);
+      try {
+        await store.migrate();
+        expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+      } finally {
+        claiming = false;
+        await Promise.all(claimers);
+        await store.close();
+      }
+      expect([round, failures]).toEqual([round, []]);
+      // Every job claimed once at most: none lost, none doubled.
+      const { rows } = await schemas.admin.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY 1 ORDER BY 1`,
+      );
+      const running = rows.find((row) => row.status === "running")?.n ?? 0;
+      expect(running).toBe(claimed);
+      expect(rows.reduce((sum, row) => sum + row.n, 0)).toBe(20_000);
     }
   });
 });

@@ -1,3 +1,4 @@
+import type { NewJobRecord } from "@sched/core/adapter";
 import { newJob } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import { nestedPlans, TestSchemas } from "./helpers.js";
@@ -167,6 +168,131 @@ describe("the waiting check of an enqueue into an idle worker (migration 014)", 
       // Claimed in the insert's own statement, or left waiting behind the jobs of "a".
       expect([k, rows]).toEqual([k, [{ status: direct ? "running" : "pending", n: 7 }]]);
     }
+  });
+});
+
+describe("claims from a controlled queue (migration 015)", () => {
+  /**
+   * A controlled queue "ctl" holding 300 waiting jobs of name "a" in group "g1" and 300 without
+   * group, analysed (one group and one name seen: statistics on which an equality on the group or
+   * the name tells no index from another), plus `extra`.
+   */
+  async function controlled(extra: NewJobRecord[]): Promise<string> {
+    const schema = await schemas.migrated("sched_ctl_plans");
+    const store = schemas.store(schema);
+    try {
+      await store.updateQueue("ctl", { concurrency: 1000 }, T0);
+      const at = { createdAt: T0, scheduledAt: T0, queue: "ctl", name: "a" };
+      await store.createJobs([
+        ...Array.from({ length: 300 }, () => newJob({ ...at, group: "g1" })),
+        ...Array.from({ length: 300 }, () => newJob(at)),
+      ]);
+      if (extra.length > 0) await store.createJobs(extra);
+    } finally {
+      await store.close();
+    }
+    await schemas.admin.query(`ANALYZE "${schema}".scheduler_jobs`);
+    return schema;
+  }
+
+  it("reads one lane per name for the jobs without group and for each group, never the jobs of other names", async () => {
+    const at = { createdAt: T0, scheduledAt: T0, queue: "ctl", name: "b" };
+    const b = [
+      newJob({ ...at, id: "b-1", priority: 1 }),
+      newJob({ ...at, id: "b-2" }),
+      newJob({ ...at, id: "b-3", group: "g1" }),
+      newJob({ ...at, id: "b-4", group: "g1" }),
+    ];
+    const schema = await controlled(b);
+    const claim = `SELECT id FROM "${schema}".scheduler_claim_due_jobs($1, 10, $2, 'w1', $3, ARRAY['b', 'b'])`;
+    const lease = new Date(T0.getTime() + 60_000);
+    const calls: Array<[string, unknown[]]> = [];
+    for (const queues of [["ctl"], null]) {
+      calls.push(["BEGIN", []], [claim, [T0, lease, queues]], ["ROLLBACK", []]);
+    }
+    const plans = await nestedPlans(calls);
+    const ungroupedHead = plans.filter((plan) =>
+      /j\.group_key IS NULL AND j\.name = n\.name[\s\S]*LIMIT 1\n\s+\) AS l/.test(plan),
+    );
+    const rotation = plans.filter((plan) => plan.includes("rotation_member"));
+    const rounds = plans.filter((plan) => plan.includes("array_agg(p.id ORDER BY p.round, p.rank)"));
+    expect([ungroupedHead.length, rotation.length, rounds.length]).toEqual([2, 4, 2]);
+    for (const plan of [...ungroupedHead, ...rounds]) {
+      expect(plan).toMatch(
+        /Index Only Scan using scheduler_jobs_claim_group_name[^\n]*\n[^\n]*\n\s*Index Cond: \(\(j(_\d)?\.queue = \$\d+\) AND \(j(_\d)?\.group_key IS NULL\) AND \(j(_\d)?\.name = n(_\d)?\.name\)/,
+      );
+    }
+    for (const plan of [...rotation, ...rounds]) {
+      expect(plan).toMatch(
+        /Index Only Scan using scheduler_jobs_claim_group_name[^\n]*\n[^\n]*\n\s*Index Cond: \(\(j(_\d)?\.queue = \$\d+\) AND \(j(_\d)?\.group_key >= [sm]\.group_key\) AND \(j(_\d)?\.group_key = [sm]\.group_key\) AND \(j(_\d)?\.name = n(_\d)?\.name\)/,
+      );
+    }
+    for (const plan of [...ungroupedHead, ...rotation, ...rounds]) {
+      // No job is read to be filtered by its name, and no whole lane is read.
+      expect(plan).not.toMatch(/Filter: [^\n]*\.name\b|Seq Scan|claim_queue_name|jobs_list_/);
+    }
+    // The claim itself: the two members alternate, each in its own order, every job once.
+    const store = schemas.store(schema);
+    try {
+      const claimed = await store.claimDueJobs({
+        now: T0,
+        limit: 10,
+        lockedUntil: lease,
+        workerId: "w1",
+        queues: ["ctl"],
+        names: ["b", "b"],
+      });
+      expect(claimed.map((job) => job.id)).toEqual(["b-1", "b-3", "b-2", "b-4"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a claim for any name takes the same jobs in the same order as one naming every name", async () => {
+    // Two identical queues of jobs of three names, with and without groups and priorities.
+    const jobs = (prefix: string): NewJobRecord[] =>
+      Array.from({ length: 60 }, (_, i) =>
+        newJob({
+          id: `${prefix}-${String(i).padStart(2, "0")}`,
+          queue: "ctl",
+          name: ["a", "b", "c"][i % 3] as string,
+          group: i % 4 === 0 ? null : `g${i % 5}`,
+          priority: i % 7 === 0 ? 5 : 0,
+          createdAt: T0,
+          scheduledAt: new Date(T0.getTime() + (i % 11)),
+        }),
+      );
+    const orders: string[][] = [];
+    for (const names of [null, ["c", "a", "b"]]) {
+      const schema = await controlled([]);
+      const store = schemas.store(schema);
+      try {
+        await store.createJobs(jobs("x"));
+        const order: string[] = [];
+        for (;;) {
+          const claimed = await store.claimDueJobs({
+            now: new Date(T0.getTime() + 100),
+            limit: 7,
+            lockedUntil: new Date(T0.getTime() + 60_000),
+            workerId: "w1",
+            queues: ["ctl"],
+            names,
+          });
+          if (claimed.length === 0) break;
+          order.push(...claimed.map((job) => job.id));
+          await store.completeJobs(
+            claimed.map((job) => ({ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w1" })),
+            { now: new Date(T0.getTime() + 100) },
+          );
+        }
+        orders.push(order.filter((id) => id.startsWith("x-")));
+      } finally {
+        await store.close();
+      }
+    }
+    expect(orders[0]).toHaveLength(60);
+    expect(new Set(orders[0]).size).toBe(60);
+    expect(orders[0]).toEqual(orders[1]);
   });
 });
 
