@@ -183,6 +183,12 @@ export class PostgresStore implements Store {
   private readonly channel: string | null;
   private readonly migrator: Migrator;
   private readonly wakeUps: WakeUps;
+  /**
+   * Aborted (with a `StoreClosedError`) when `close()` begins: calls still waiting for a pooled
+   * connection then fail at once, where the ending pool would leave them waiting until its
+   * connection timeout.
+   */
+  private readonly closed = new AbortController();
   private readonly vacuum: JobTableVacuum;
   /** The connection of the vacuum in flight, if any. */
   private vacuumClient: pg.Client | null = null;
@@ -1030,6 +1036,7 @@ export class PostgresStore implements Store {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    this.closed.abort(new StoreClosedError("the PostgresStore is closed; create a new one"));
     // A vacuum in flight gets a moment to finish before its connection is cut.
     this.closing = Promise.all([
       this.wakeUps.close(),
@@ -1062,7 +1069,7 @@ export class PostgresStore implements Store {
       this.assertOpen();
     }
     try {
-      return await queryPool<R>(this.pool, { text, values, types }, this.callBudgetMs);
+      return await queryPool<R>(this.pool, { text, values, types }, this.callBudgetMs, this.closed.signal);
     } catch (err) {
       throw this.wrap(err, operation);
     }

@@ -293,17 +293,19 @@ const usedClients = new WeakSet<pg.PoolClient>();
  * retried: the server hangs, and another try would only double the wait. A connection whose
  * statement timed out on the client is discarded (its answer may still come, on that connection).
  * Retries stop once the call has taken `budgetMs` (0: no limit), so a call that keeps finding
- * broken connections still ends.
+ * broken connections still ends. A call still waiting for a client when `abandon` is aborted fails
+ * with its reason at once.
  */
 export async function withPoolClient<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
   budgetMs = 0,
+  abandon?: AbortSignal,
 ): Promise<T> {
   const attempts = (pool.options.max ?? 10) + 1;
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
+    const client = await connectUnless(pool, abandon);
     const reused = usedClients.has(client);
     usedClients.add(client);
     let broken: Error | undefined;
@@ -335,8 +337,44 @@ export function queryPool<R extends pg.QueryResultRow>(
   pool: pg.Pool,
   config: pg.QueryConfig,
   budgetMs = 0,
+  abandon?: AbortSignal,
 ): Promise<pg.QueryResult<R>> {
-  return withPoolClient(pool, (client) => client.query<R>(config), budgetMs);
+  return withPoolClient(pool, (client) => client.query<R>(config), budgetMs, abandon);
+}
+
+/**
+ * A client of `pool`, or the abort reason of `signal` when it is aborted first (the owner is
+ * closing: `pool.end()` leaves a caller waiting for a client until the pool's connection timeout);
+ * a client that arrives after that goes back to the pool at once.
+ */
+function connectUnless(pool: pg.Pool, signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+  if (signal === undefined) return pool.connect();
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    pool.connect().then(
+      (client) => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) client.release();
+        else {
+          settled = true;
+          resolve(client);
+        }
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) return;
+        settled = true;
+        reject(err);
+      },
+    );
+  });
 }
 
 function toError(value: unknown): Error {

@@ -61,5 +61,24 @@ export function describeClosed(ctx: StoreSuiteContext): void {
         await expect(call(), name).rejects.toMatchObject({ code: "STORE_CLOSED" });
       }
     });
+
+    it("calls made just before close() end with their answer or STORE_CLOSED, never by timing out", async () => {
+      const store = await ctx.openStore();
+      // A store that has answered before (its connections are open), as a scheduler's is at stop.
+      await store.createJobs([newJob()]);
+      const started = Date.now();
+      const calls = [store.getJob("x"), store.stats(), store.listSchedules(), store.claimDueJobs(claimAt())];
+      const outcomes = calls.map((call) =>
+        call.then(
+          () => "answered",
+          (err: unknown) => (err as { code?: string }).code ?? String(err),
+        ),
+      );
+      await store.close();
+      for (const outcome of await Promise.all(outcomes))
+        expect(["answered", "STORE_CLOSED"]).toContain(outcome);
+      // Not held until a connection or command timeout (5 s and more by default).
+      expect(Date.now() - started).toBeLessThan(4_000);
+    });
   });
 }
