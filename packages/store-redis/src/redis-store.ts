@@ -850,6 +850,10 @@ export class RedisStore implements Store {
         timeoutError(operation, this.commandTimeoutMs, this.connection),
       );
     } catch (err) {
+      // close() began while the call was under way: a command it sent after the QUIT failed with
+      // "Connection is closed", which says nothing more than that.
+      if (this.closed && !(err instanceof StoreTimeoutError))
+        throw new StoreClosedError("the RedisStore is closed");
       if (isPermissionError(err)) throw accessError(err, this.prefixKeys.prefix, this.connection.server());
       const timeoutMs = this.commandTimeoutMs || commandTimeoutOf(this.client);
       throw storeError(err, operation, this.connection, timeoutMs);
