@@ -1039,6 +1039,45 @@ describe("migrate() failures", () => {
       await store.close();
     }
   });
+
+  it("a migration that PostgreSQL ends as a deadlock's victim runs again and goes through", async () => {
+    const schema = await schemaAtVersion(14, "sched_deadlock");
+    // Another session holds the jobs table (a lock migration 015's LOCK TABLE waits for) and then
+    // asks for the migrations table, which the migration has read: a cycle. The migration waits
+    // first, so its deadlock check (after deadlock_timeout) finds the cycle and ends it.
+    const other = new pg.Client({ connectionString: POSTGRES_URL });
+    await other.connect();
+    const store = schemas.store(schema, { poolSize: 1 });
+    try {
+      await other.query("SET deadlock_timeout = '60s'");
+      await other.query("BEGIN");
+      await other.query(`LOCK TABLE "${schema}".scheduler_jobs IN SHARE MODE`);
+      let settled = false;
+      const migrating = store.migrate().finally(() => {
+        settled = true;
+      });
+      migrating.catch(() => {});
+      await waitFor(
+        async () => {
+          const { rows } = await schemas.admin.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_locks
+             WHERE relation = '"${schema}".scheduler_jobs'::regclass AND NOT granted`,
+          );
+          return (rows[0]?.n ?? 0) > 0;
+        },
+        { timeout: "10s", description: "the migration to wait for the jobs table" },
+      );
+      // Granted only once the migration's transaction has ended: it was the victim.
+      await other.query(`LOCK TABLE "${schema}".scheduler_migrations IN ACCESS EXCLUSIVE MODE`);
+      expect(settled).toBe(false);
+      await other.query("ROLLBACK");
+      await migrating;
+      expect(await appliedVersions(schema)).toEqual(ALL_VERSIONS);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  });
 });
 
 function claimAll() {
