@@ -171,6 +171,24 @@ describe("the waiting check of an enqueue into an idle worker (migration 014)", 
   });
 });
 
+/** The ids of one claim of up to 10 jobs of `names` from queue "ctl" at T0, by a store of its own. */
+async function claimedIds(schema: string, names: string[]): Promise<string[]> {
+  const store = schemas.store(schema);
+  try {
+    const claimed = await store.claimDueJobs({
+      now: T0,
+      limit: 10,
+      lockedUntil: new Date(T0.getTime() + 60_000),
+      workerId: "w1",
+      queues: ["ctl"],
+      names,
+    });
+    return claimed.map((job) => job.id);
+  } finally {
+    await store.close();
+  }
+}
+
 describe("claims from a controlled queue (migration 015)", () => {
   /**
    * A controlled queue "ctl" holding 300 waiting jobs of name "a" in group "g1" and 300 without
@@ -232,20 +250,7 @@ describe("claims from a controlled queue (migration 015)", () => {
       expect(plan).not.toMatch(/Filter: [^\n]*\.name\b|Seq Scan|claim_queue_name|jobs_list_/);
     }
     // The claim itself: the two members alternate, each in its own order, every job once.
-    const store = schemas.store(schema);
-    try {
-      const claimed = await store.claimDueJobs({
-        now: T0,
-        limit: 10,
-        lockedUntil: lease,
-        workerId: "w1",
-        queues: ["ctl"],
-        names: ["b", "b"],
-      });
-      expect(claimed.map((job) => job.id)).toEqual(["b-1", "b-3", "b-2", "b-4"]);
-    } finally {
-      await store.close();
-    }
+    expect(await claimedIds(schema, ["b", "b"])).toEqual(["b-1", "b-3", "b-2", "b-4"]);
   });
 
   it("a claim for any name takes the same jobs in the same order as one naming every name", async () => {
@@ -263,7 +268,10 @@ describe("claims from a controlled queue (migration 015)", () => {
         }),
       );
     const orders: string[][] = [];
-    for (const names of [null, ["c", "a", "b"]]) {
+    // Three names (a lane each), and the same with seven names no job has (more than eight names:
+    // the lanes of the names waiting in each group, migration 016).
+    const many = ["c", "a", "b", ...Array.from({ length: 7 }, (_, i) => `absent-${i}`)];
+    for (const names of [null, ["c", "a", "b"], many]) {
       const schema = await controlled([]);
       const store = schemas.store(schema);
       try {
@@ -293,6 +301,100 @@ describe("claims from a controlled queue (migration 015)", () => {
     expect(orders[0]).toHaveLength(60);
     expect(new Set(orders[0]).size).toBe(60);
     expect(orders[0]).toEqual(orders[1]);
+    expect(orders[2]).toEqual(orders[1]);
+  });
+});
+
+describe("claims from a controlled queue by a worker of many names (migration 016)", () => {
+  /** Names no job has, after `first`: a worker registering `count` names in all. */
+  const registered = (first: string, count: number): string[] => [
+    first,
+    ...Array.from({ length: count - 1 }, (_, i) => `other-${String(i).padStart(3, "0")}`),
+  ];
+
+  it("finds which of its names wait in the queue with one descent of jobs_claim_queue_name each, never reading a job to filter it by name", async () => {
+    const schema = await schemas.migrated("sched_many_names_plans");
+    const store = schemas.store(schema);
+    try {
+      await store.updateQueue("ctl", { concurrency: 1000 }, T0);
+      const at = { createdAt: T0, scheduledAt: T0, queue: "ctl" };
+      await store.createJobs([
+        ...Array.from({ length: 300 }, () => newJob({ ...at, name: "a", group: "g1" })),
+        ...Array.from({ length: 300 }, () => newJob({ ...at, name: "other-005x" })),
+        newJob({ ...at, id: "b-1", name: "b", group: "g2", priority: 1 }),
+        newJob({ ...at, id: "b-2", name: "b", group: "g2" }),
+        newJob({ ...at, id: "b-3", name: "b", group: "g3" }),
+      ]);
+    } finally {
+      await store.close();
+    }
+    await schemas.admin.query(`ANALYZE "${schema}".scheduler_jobs`);
+    const names = registered("b", 12);
+    const claim = `SELECT id FROM "${schema}".scheduler_claim_due_jobs($1, 10, $2, 'w1', ARRAY['ctl'], $3)`;
+    const lease = new Date(T0.getTime() + 60_000);
+    const plans = await nestedPlans([
+      ["BEGIN", []],
+      [claim, [T0, lease, names]],
+      ["ROLLBACK", []],
+    ]);
+    const walk = plans.filter((plan) => plan.includes("j.name >= wanted[wanted_at]"));
+    // Names wanted "b", "other-000" ... "other-010"; waiting "a", "b", "other-005x": the walk finds
+    // "b", then "other-005x" from "other-000" (the wanted names up to "other-005" skipped), then
+    // nothing from "other-006". The lanes after it are only the one of "b".
+    expect(walk).toHaveLength(3);
+    for (const plan of walk) {
+      expect(plan).toMatch(
+        /Index Only Scan using scheduler_jobs_claim_queue_name[^\n]*\n[^\n]*\n\s*Index Cond: \(\(j\.queue >= \$\d+\) AND \(j\.queue <= \$\d+\) AND \(j\.name >= \(\$\d+\)\[\$\d+\]\)\)/,
+      );
+      expect(plan).not.toMatch(/Filter:|Sort|Seq Scan/);
+    }
+    expect(await claimedIds(schema, names)).toEqual(["b-1", "b-3", "b-2"]);
+  });
+
+  it("a claim reads as much of the table for a worker of 300 names as for one of 9, when the groups hold one", async () => {
+    const schema = await schemas.migrated("sched_many_names_cost");
+    const store = schemas.store(schema);
+    try {
+      await store.updateQueue("ctl", { concurrency: 1000 }, T0);
+      const at = { createdAt: T0, scheduledAt: T0, queue: "ctl", name: "a" };
+      await store.createJobs(
+        Array.from({ length: 400 }, (_, i) =>
+          newJob({ ...at, group: `g${String(i % 200).padStart(3, "0")}` }),
+        ),
+      );
+    } finally {
+      await store.close();
+    }
+    await schemas.admin.query(`ANALYZE "${schema}".scheduler_jobs`);
+    const lease = new Date(T0.getTime() + 60_000);
+    const buffers = async (names: string[]): Promise<number> => {
+      const client = await schemas.admin.connect();
+      try {
+        let hits = 0;
+        // Twice, the second counted: the first plans the statements and reads the catalogs.
+        for (let round = 0; round < 2; round++) {
+          await client.query("BEGIN");
+          const { rows } = await client.query<{ "QUERY PLAN": string }>(
+            `EXPLAIN (ANALYZE, BUFFERS, COSTS false, TIMING false, FORMAT TEXT)
+             SELECT id FROM "${schema}".scheduler_claim_due_jobs($1, 100, $2, 'w1', ARRAY['ctl'], $3)`,
+            [T0, lease, names],
+          );
+          await client.query("ROLLBACK");
+          const line = rows
+            .map((row) => row["QUERY PLAN"])
+            .find((text) => /Buffers: shared hit=\d+/.test(text));
+          hits = Number(/shared hit=(\d+)/.exec(line ?? "")?.[1] ?? Number.NaN);
+        }
+        return hits;
+      } finally {
+        client.release();
+      }
+    };
+    const few = await buffers(registered("a", 9));
+    const many = await buffers(registered("a", 300));
+    expect(few).toBeGreaterThan(0);
+    // One lane per registered name in each of the 100 groups visited would be 29,100 more descents.
+    expect(many).toBeLessThan(few * 1.5);
   });
 });
 
