@@ -53,7 +53,7 @@ export const CONTENDERS: Record<string, ContenderEntry> = {
   },
   "sched-postgres": {
     description:
-      "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 150, claimBatchSize 100)",
+      "@sched/core, PostgresStore, workers 50, defaults otherwise (prefetch 150, claimBatchSize 200)",
     create: async () => (await import("./sched-postgres.js")).createContender(),
     controls: ALL_CONTROLS,
   },

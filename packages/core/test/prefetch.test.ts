@@ -254,7 +254,7 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     await s.stop();
   });
 
-  it("defaults to 3 × workers prefetched jobs, claims of max(workers, 50), or max(workers + min(prefetch, workers), 50) on a store with large claims; refuses a negative or fractional prefetch", () => {
+  it("defaults to 3 × workers prefetched jobs, claims of max(workers, 50), max(workers + min(prefetch, workers), 50) on a store with large claims, or max(workers + prefetch, 50) with whole-prefetch claims; refuses a negative or fractional prefetch", () => {
     expect(resolveOptions({ workers: 10 })).toMatchObject({ prefetch: 30, claimBatchSize: 50 });
     expect(resolveOptions({ workers: 80 })).toMatchObject({ prefetch: 240, claimBatchSize: 80 });
     const store = new MemoryStore();
@@ -278,6 +278,33 @@ describe("prefetch: claimed jobs waiting here for a free slot", () => {
     });
     expect(resolveOptions({ workers: 40, prefetch: 0, store: large })).toMatchObject({
       prefetch: 0,
+      claimBatchSize: 50,
+    });
+    // The whole prefetch in one claim: the free slots and every job the prefetch may hold.
+    const whole = Object.assign(new MemoryStore(), {
+      capabilities: { ...store.capabilities, largeClaims: true, wholePrefetchClaims: true },
+    });
+    expect(resolveOptions({ workers: 50, store: whole })).toMatchObject({
+      prefetch: 150,
+      claimBatchSize: 200,
+    });
+    expect(resolveOptions({ workers: 40, prefetch: 20, store: whole })).toMatchObject({
+      prefetch: 20,
+      claimBatchSize: 60,
+    });
+    expect(resolveOptions({ workers: 10, prefetch: 0, store: whole })).toMatchObject({
+      prefetch: 0,
+      claimBatchSize: 50,
+    });
+    expect(resolveOptions({ workers: 50, claimBatchSize: 70, store: whole })).toMatchObject({
+      claimBatchSize: 70,
+    });
+    // Without largeClaims the flag sizes nothing.
+    const alone = Object.assign(new MemoryStore(), {
+      capabilities: { ...store.capabilities, wholePrefetchClaims: true },
+    });
+    expect(resolveOptions({ workers: 50, store: alone })).toMatchObject({
+      prefetch: 150,
       claimBatchSize: 50,
     });
     for (const prefetch of [-1, 1.5, Number.NaN]) {

@@ -160,8 +160,10 @@ export class PostgresStore implements Store {
   /**
    * Enqueues join a `pg` transaction; LISTEN/NOTIFY pushes events between instances, unless the
    * store listens nowhere (`notify: false`, or `poolMode: "transaction"` without a
-   * `listenConnectionString`): then `pushedEvents` is `false`. `largeClaims`: a claim is one
-   * statement and its commit, so the runtime's default claim size takes the prefetch too.
+   * `listenConnectionString`): then `pushedEvents` is `false`. `largeClaims` and
+   * `wholePrefetchClaims`: a claim is one statement and its commit, and the server runs one
+   * instance's claims one after another, so the runtime's default claim takes the free slots and
+   * the whole prefetch at once (`max(workers + prefetch, 50)`: 200 for 50 workers).
    */
   readonly capabilities: StoreCapabilities;
 
@@ -247,7 +249,12 @@ export class PostgresStore implements Store {
     );
     const listenConfig = listenClientConfig(options, this.connection);
     // A claim is one statement and its commit, about 1 ms whatever its size up to hundreds of jobs.
-    this.capabilities = { transactions: true, pushedEvents: listenConfig !== null, largeClaims: true };
+    this.capabilities = {
+      transactions: true,
+      pushedEvents: listenConfig !== null,
+      largeClaims: true,
+      wholePrefetchClaims: true,
+    };
     this.wakeUps = new WakeUps(
       this.channel,
       listenConfig === null ? null : () => new pg.Client(listenConfig),

@@ -202,7 +202,12 @@ describe("poolMode and listenConnectionString", () => {
       new PostgresStore({ connectionString: POSTGRES_URL, notify: false }),
     ];
     for (const store of stores)
-      expect(store.capabilities).toEqual({ transactions: true, pushedEvents: false, largeClaims: true });
+      expect(store.capabilities).toEqual({
+        transactions: true,
+        pushedEvents: false,
+        largeClaims: true,
+        wholePrefetchClaims: true,
+      });
     await Promise.all(stores.map((store) => store.close()));
   });
 

@@ -206,7 +206,12 @@ describe("PostgresStore behind PgBouncer in transaction mode", () => {
   it("without listenConnectionString nothing LISTENs: pushedEvents is false, the store hears its own changes, and a scheduler finds other instances' jobs by polling", async () => {
     const worker = pooled();
     const producer = pooled();
-    expect(worker.capabilities).toEqual({ transactions: true, pushedEvents: false, largeClaims: true });
+    expect(worker.capabilities).toEqual({
+      transactions: true,
+      pushedEvents: false,
+      largeClaims: true,
+      wholePrefetchClaims: true,
+    });
     const own: string[] = [];
     const unsubscribe = worker.subscribe((event) => {
       if (event.type === "jobs") own.push(event.queue);

@@ -1,5 +1,5 @@
 import { createScheduler, type Job } from "@sched/core";
-import { runUntilIdle } from "@sched/testing";
+import { runUntilIdle, waitFor } from "@sched/testing";
 import { storeSchedulerScenarios } from "@sched/testing/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresStore } from "../src/index.js";
@@ -36,6 +36,38 @@ describe("createScheduler({ store: PostgresStore })", () => {
     } finally {
       await worker.stop();
       await Promise.all([producerStore.close(), workerStore.close()]);
+    }
+  });
+});
+
+describe("claim size", () => {
+  it("a claim takes the free slots and the whole prefetch (largeClaims, wholePrefetchClaims): workers 50 claim up to 200", async () => {
+    const store = schemas.store(await schemas.migrated("sched_claims"));
+    expect(store.capabilities).toMatchObject({ largeClaims: true, wholePrefetchClaims: true });
+    const scheduler = createScheduler({ store, logger: quiet, workers: 50 });
+    expect(scheduler.options).toMatchObject({ prefetch: 150, claimBatchSize: 200 });
+    const claimed: number[] = [];
+    const claim = store.claimDueJobs.bind(store);
+    store.claimDueJobs = async (options) => {
+      const jobs = await claim(options);
+      claimed.push(jobs.length);
+      return jobs;
+    };
+    let ran = 0;
+    scheduler.register("short", async () => {
+      ran++;
+    });
+    await scheduler.enqueueMany(Array.from({ length: 4_000 }, (_, n) => ({ name: "short", payload: { n } })));
+    try {
+      await scheduler.start();
+      await waitFor(() => ran === 4_000, { timeout: "30s", description: "4,000 jobs to run" });
+      // Once jobs have ended here, a claim takes the free slots and more than as many again to wait
+      // (twice the workers would stop at 100), never more than the slots and the prefetch.
+      expect(Math.max(...claimed)).toBeGreaterThan(100);
+      expect(Math.max(...claimed)).toBeLessThanOrEqual(200);
+    } finally {
+      await scheduler.stop();
+      await store.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import type { Logger } from "../logger/logger.js";
 import { assertLogger, safeLogger } from "../logger/safe-logger.js";
 import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
-import type { MisfirePolicy, Store } from "../store/store.js";
+import type { MisfirePolicy, Store, StoreCapabilities } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { assertKnownOptions } from "../validation/option-names.js";
@@ -89,13 +89,15 @@ export interface SchedulerOptions<Tx = unknown> {
   /**
    * Most jobs claimed in one store call; default `max(workers, 50)`, or `max(workers +
    * min(prefetch, workers), 50)` (twice the workers with the default prefetch) on a store whose
-   * claims cost mostly per call (`store.capabilities.largeClaims`: PostgreSQL and Redis).
+   * claims cost mostly per call (`store.capabilities.largeClaims`: Redis), or `max(workers +
+   * prefetch, 50)` on one that also declares `wholePrefetchClaims` (PostgreSQL).
    */
   claimBatchSize?: number;
   /**
    * Most claimed jobs that may wait here for a free slot (an integer ≥ 0; default `3 × workers`:
-   * the waiting half of one claim of twice the workers and the whole of the next, which is then
-   * sent while the first one's jobs run; `0` claims only for free slots). A claim asks for more
+   * on a store with `largeClaims`, the waiting half of one claim of twice the workers and the whole
+   * of the next, which is then sent while the first one's jobs run, or, with `wholePrefetchClaims`,
+   * the waiting three quarters of one claim; `0` claims only for free slots). A claim asks for more
    * than the free slots only while jobs end quickly: as many as are expected to end during its round trip (Little's law over moving
    * averages of run and claim times), so the next jobs are in hand when slots free up instead of
    * one round trip later (the local queue of graphile-worker, RabbitMQ's prefetch count). Waiting
@@ -181,6 +183,20 @@ function duration(
     // The parser's message is kept; no cause, so nothing else can carry the value along.
     throw new ConfigError(field, (err as Error).message.replace(`${field}: `, ""));
   }
+}
+
+/**
+ * How many jobs the default claim takes beyond one per worker: none on most stores; on a store
+ * with `largeClaims`, as many again as the workers (the prefetch then has room for the next
+ * claim), or the whole prefetch with `wholePrefetchClaims` (see {@link StoreCapabilities}).
+ */
+function claimedAhead(
+  capabilities: StoreCapabilities | undefined,
+  workers: number,
+  prefetch: number,
+): number {
+  if (capabilities?.largeClaims !== true) return 0;
+  return capabilities.wholePrefetchClaims === true ? prefetch : Math.min(prefetch, workers);
 }
 
 function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
@@ -455,10 +471,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     storeTimeout,
     claimBatchSize: positiveInt(
       options.claimBatchSize,
-      Math.max(
-        workers + (options.store?.capabilities.largeClaims === true ? Math.min(prefetch, workers) : 0),
-        50,
-      ),
+      Math.max(workers + claimedAhead(options.store?.capabilities, workers, prefetch), 50),
       "claimBatchSize",
     ),
     prefetch,

@@ -359,12 +359,22 @@ export interface StoreCapabilities {
    */
   readonly pushedEvents: boolean;
   /**
-   * A claim costs mostly per call (one statement and its commit) and little per job, so fewer,
-   * larger claims go faster: the runtime's default `claimBatchSize` then takes the free slots and
-   * the whole prefetch at once (`max(workers + prefetch, 50)`) instead of `max(workers, 50)`.
-   * Optional; absent means false.
+   * A claim costs mostly per call (one statement and its commit, one script call) and little per
+   * job, so fewer, larger claims go faster: the runtime's default `claimBatchSize` is then
+   * `max(workers + min(prefetch, workers), 50)` (twice the workers with the default prefetch)
+   * instead of `max(workers, 50)`, and the prefetch has room for the next claim, sent while one
+   * claim's jobs run. Optional; absent means false.
    */
   readonly largeClaims?: boolean;
+  /**
+   * With {@link largeClaims}: the default `claimBatchSize` takes the free slots and the whole
+   * prefetch at once, `max(workers + prefetch, 50)` (four times the workers with the default
+   * prefetch), instead of twice the workers. For a store whose server runs the claims of one
+   * instance one after another and gains little from a next claim sent early, so that fewer
+   * claims of more jobs go faster (PostgreSQL). What a claim may hold waiting is bounded by the
+   * prefetch either way. Optional; absent means false; ignored without `largeClaims`.
+   */
+  readonly wholePrefetchClaims?: boolean;
 }
 
 /** An event pushed by a store to its subscribers (see {@link Store.subscribe}). */
