@@ -111,16 +111,22 @@ export function multiProcessSuite(backend: BackendUnderTest): void {
     it("loses no job when one of three worker processes is killed mid-run", async () => {
       const { env, store } = await backend.isolate();
       const total = backend.killedWorkerJobs ?? 10_000;
-      await enqueueWork(store, total);
       const dir = logDir();
       const instances = ["w1", "w2", "w3"].map((id) =>
         startInstance(dir, id, { ...env, MP_MODE: "jobs", MP_LOCK_TTL: String(LOCK_TTL), MP_JOB_MS: "2" }),
       );
       try {
+        // The work goes in once every worker is started: a process that started late (a loaded
+        // machine) could otherwise find the others done with every job before its first claim.
+        await waitFor(
+          () => instances.every((i) => i.lines().includes("ready")),
+          30_000,
+          "the three workers to start",
+        );
+        await enqueueWork(store, total);
         const done = () => instances.flatMap((i) => parse(i.lines(), "done")).length;
         const victim = instances[0]!;
-        // A process that starts late (a loaded machine) may find a quarter of the jobs done before
-        // its first claim: wait for the victim's first job as well, so that the kill is mid-run for it.
+        // Wait for the victim's first job as well, so that the kill is mid-run for it.
         await waitFor(
           () => done() >= total / 4 && parse(victim.lines(), "done").length > 0,
           60_000,
