@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   type ClaimOptions,
   type CleanupOptions,
@@ -188,9 +189,10 @@ export class PostgresStore implements Store {
   /**
    * Aborted (with a `StoreClosedError`) when `close()` begins: calls still waiting for a pooled
    * connection then fail at once, where the ending pool would leave them waiting until its
-   * connection timeout.
+   * connection timeout. Every call waiting for a connection listens to it, so it takes any number
+   * of listeners (Node's default warns past 10).
    */
-  private readonly closed = new AbortController();
+  private readonly closed = unboundedAbortController();
   private readonly vacuum: JobTableVacuum;
   /** The connection of the vacuum in flight, if any. */
   private vacuumClient: pg.Client | null = null;
@@ -1200,4 +1202,11 @@ function wholeMs(value: number, field: string, min: number): number {
 
 function zeroCounts(): Omit<Stats, "byQueue"> {
   return { pending: 0, scheduled: 0, running: 0, completed: 0, failed: 0, dead: 0, cancelled: 0 };
+}
+
+/** An `AbortController` whose signal takes any number of listeners without a warning. */
+function unboundedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

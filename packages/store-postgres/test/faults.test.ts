@@ -249,3 +249,24 @@ describe("errors from the server", () => {
     }
   });
 });
+
+describe("many calls at once", () => {
+  it("50 calls waiting for 2 pooled connections all answer, with no MaxListenersExceededWarning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on("warning", onWarning);
+    const store = schemas.store(await schemas.migrated("sched_many_calls"), { poolSize: 2 });
+    try {
+      const found = await Promise.all(Array.from({ length: 50 }, () => store.getJob(nextId())));
+      expect(found).toEqual(Array.from({ length: 50 }, () => null));
+      // Warnings are emitted on the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+      await store.close();
+    }
+  });
+});
