@@ -7,8 +7,8 @@
 -- commit, to every instance LISTENing, so the one running it aborts its handler. Its payload,
 -- "cancel<TAB><TAB><attempt><TAB><queue><TAB><id>", names the attempt the cancel fenced off and can
 -- never be a queue name (see notifications.ts); one over NOTIFY's 8000-byte limit is not sent
--- (lease renewal finds the cancel instead). The last branch reads the snapshot from before the
--- update: it returns the job unchanged exactly when the first branch changed nothing.
+-- (lease renewal finds the cancel instead). The last branch returns the job unchanged exactly when
+-- the first branch changed nothing, as last committed.
 WITH target AS (
   SELECT id, status FROM "{{schema}}"."{{prefix}}jobs"
   WHERE id = $1 AND "{{schema}}"."{{prefix}}holds_unique_key"(status)
@@ -28,5 +28,10 @@ WITH target AS (
 SELECT *, pg_backend_pid() AS sender_pid, (SELECT count(*) FROM notified) >= 0 AS notified
 FROM cancelled
 UNION ALL
-SELECT *, false, NULL, true FROM "{{schema}}"."{{prefix}}jobs"
-WHERE id = $1 AND NOT EXISTS (SELECT FROM cancelled)
+-- FOR SHARE: the row as last committed. The statement's snapshot may predate a change committed
+-- while this statement waited for the row (a completion, a claim): reading the row without the lock
+-- would return its former status.
+SELECT *, false, NULL, true FROM (
+  SELECT * FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 FOR SHARE
+) AS latest
+WHERE NOT EXISTS (SELECT FROM cancelled)

@@ -15,4 +15,10 @@ WITH requeued AS (
 )
 SELECT *, (SELECT sent FROM notified) >= 0 AS requeued FROM requeued
 UNION ALL
-SELECT *, false FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 AND NOT EXISTS (SELECT FROM requeued)
+-- FOR SHARE: the row as last committed. The statement's snapshot may predate a change committed
+-- while this statement waited for the row (another requeue, a retry): reading the row without the
+-- lock would return its former status.
+SELECT *, false FROM (
+  SELECT * FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 FOR SHARE
+) AS latest
+WHERE NOT EXISTS (SELECT FROM requeued)
