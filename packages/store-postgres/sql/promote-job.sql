@@ -12,7 +12,7 @@ WITH promoted AS (
 SELECT *, (SELECT sent FROM notified) >= 0 AS promoted FROM promoted
 UNION ALL
 -- FOR SHARE: the row as last committed. The statement's snapshot may predate a change committed
--- while this statement waited for the row (a completion, a claim): reading the row without the lock
+-- while this statement waited for the row (a claim, a cancel): reading the row without the lock
 -- would return its former status.
 SELECT *, false FROM (
   SELECT * FROM "{{schema}}"."{{prefix}}jobs" WHERE id = $1 FOR SHARE
