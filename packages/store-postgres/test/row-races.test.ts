@@ -1,3 +1,4 @@
+import type { JobRef } from "@sched/core/adapter";
 import { newJob } from "@sched/testing/conformance";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -126,6 +127,137 @@ describe("a call that waits for a row another transaction changes returns the ro
         store.cancelJob(id, T0),
       );
       expect(returned).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("statements that change several running jobs lock them in one order (by id)", () => {
+  /**
+   * Two running jobs, "a-…" and "b-…", in a table analysed while 300 jobs waited and none ran
+   * (statistics on which a plan may read the index of running jobs first, in its order). "b" is
+   * claimed first (a higher priority), so its row comes before "a"'s in the table and in that
+   * index, while "a" comes first by id. Returns their refs by id.
+   */
+  async function twoRunning(store: PostgresStore): Promise<JobRef[]> {
+    await store.createJobs(
+      Array.from({ length: 300 }, () => newJob({ name: "bulk", createdAt: T0, scheduledAt: T0 })),
+    );
+    await schemas.admin.query(`ANALYZE "${store.schema}".scheduler_jobs`);
+    const suffix = Math.random().toString(36).slice(2);
+    await store.createJobs([
+      newJob({ id: `a-${suffix}`, name: "pair", priority: 0, createdAt: T0, scheduledAt: T0 }),
+      newJob({ id: `b-${suffix}`, name: "pair", priority: 10, createdAt: T0, scheduledAt: T0 }),
+    ]);
+    const pair = await store.claimDueJobs({
+      now: T0,
+      limit: 2,
+      lockedUntil: LEASE,
+      workerId: "w1",
+      queues: null,
+      names: ["pair"],
+    });
+    expect(pair.map((job) => job.id)).toEqual([`b-${suffix}`, `a-${suffix}`]);
+    return pair
+      .map((job) => ({ id: job.id, queue: job.queue, attempt: job.attempt, lockedBy: "w1" }))
+      .reverse();
+  }
+
+  /**
+   * Holds a lock on the row of `first` (the first by id) in another session, starts `earlier`,
+   * then `later`, each once the one before had time to reach its rows and wait, and lets go. The
+   * session that waited first takes the row first; `later` must not hold the other row meanwhile.
+   */
+  async function afterLock<A, B>(
+    store: PostgresStore,
+    first: JobRef,
+    earlier: () => Promise<A>,
+    later: () => Promise<B>,
+  ): Promise<[A, B]> {
+    const other = new pg.Client({ connectionString: POSTGRES_URL });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(`SELECT FROM "${store.schema}".scheduler_jobs WHERE id = $1 FOR UPDATE`, [first.id]);
+      const a = earlier();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const b = later();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.query("COMMIT");
+      return await Promise.all([a, b]);
+    } finally {
+      await other.end();
+    }
+  }
+
+  it("a completion and a lease renewal of the same jobs do not deadlock", async () => {
+    const store = schemas.store(await schemas.migrated("sched_lock_order"));
+    try {
+      const refs = await twoRunning(store);
+      const [completed, notRenewed] = await afterLock(
+        store,
+        refs[0]!,
+        () => store.completeJobs(refs, { now: T0 }),
+        () => store.renewLeases(refs, new Date(LEASE.getTime() + 60_000)),
+      );
+      expect(completed).toEqual([true, true]);
+      // Completed before the renewal reached them: no longer running, so not renewed.
+      expect(notRenewed).toEqual(refs.map((ref) => ref.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a lease renewal and a completion of the same jobs do not deadlock", async () => {
+    const store = schemas.store(await schemas.migrated("sched_lock_order"));
+    try {
+      const refs = await twoRunning(store);
+      const lease = new Date(LEASE.getTime() + 60_000);
+      const [notRenewed, completed] = await afterLock(
+        store,
+        refs[0]!,
+        () => store.renewLeases(refs, lease),
+        () => store.completeJobs(refs, { now: T0 }),
+      );
+      expect(notRenewed).toEqual([]);
+      expect(completed).toEqual([true, true]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a release and a completion of the same jobs do not deadlock", async () => {
+    const store = schemas.store(await schemas.migrated("sched_lock_order"));
+    try {
+      const refs = await twoRunning(store);
+      const [released, completed] = await afterLock(
+        store,
+        refs[0]!,
+        () => store.releaseJobs(refs, { now: T0 }),
+        () => store.completeJobs(refs, { now: T0 }),
+      );
+      expect(released).toEqual([true, true]);
+      // Released first: the completion is fenced off.
+      expect(completed).toEqual([false, false]);
+      for (const ref of refs) expect((await store.getJob(ref.id))?.status).toBe("pending");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a completion and a release of the same jobs do not deadlock", async () => {
+    const store = schemas.store(await schemas.migrated("sched_lock_order"));
+    try {
+      const refs = await twoRunning(store);
+      const [completed, released] = await afterLock(
+        store,
+        refs[0]!,
+        () => store.completeJobs(refs, { now: T0 }),
+        () => store.releaseJobs(refs, { now: T0 }),
+      );
+      expect(completed).toEqual([true, true]);
+      expect(released).toEqual([false, false]);
     } finally {
       await store.close();
     }

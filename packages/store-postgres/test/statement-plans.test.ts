@@ -48,59 +48,120 @@ describe("the plans of enqueues and completions (migration 011)", () => {
   for (const remove of [false, true]) {
     const fn = remove ? "remove_completed_jobs" : "complete_jobs";
     it(`${fn}: finds each job by primary key in a generic plan, even when statistics say no job runs`, async () => {
-      const schema = await seeded(300);
-      const store = schemas.store(schema);
-      let claimed: Awaited<ReturnType<typeof store.claimDueJobs>>;
-      try {
-        claimed = await store.claimDueJobs({
-          now: T0,
-          limit: 300,
-          lockedUntil: new Date(T0.getTime() + 60_000),
-          workerId: "w1",
-          queues: null,
-          names: null,
-        });
-      } finally {
-        await store.close();
-      }
-      expect(claimed).toHaveLength(300);
-      const args = remove ? "$1, $2, $3, $4" : "$5, $1, $2, $3, $4";
-      const sql = `SELECT * FROM "${schema}".scheduler_${fn}(${args})`;
-      const calls: Array<[string, unknown[]]> = [0, 1, 2].map((k) => {
-        const part = claimed.slice(k * 100, (k + 1) * 100);
-        // The third batch holds the wrong holder: fenced off, nothing changes.
-        const holder = k === 2 ? "w2" : "w1";
-        const values: unknown[] = [
-          part.map((job) => job.id),
-          part.map((job) => job.queue),
-          part.map((job) => job.attempt),
-          part.map(() => holder),
-        ];
-        return [sql, remove ? values : [...values, T0]];
-      });
-      const plans = (await nestedPlans(calls)).filter((plan) =>
-        plan.includes(remove ? "DELETE FROM" : "SET status = 'completed'"),
-      );
-      expect(plans).toHaveLength(3);
-      for (const plan of plans) {
-        expect(plan).toContain("Index Scan using scheduler_jobs_pkey");
-        expect(plan).not.toMatch(/jobs_lease|jobs_running_group|Hash Join|Merge Join|Seq Scan/);
-        expect(plan).not.toContain(claimed[0]?.id);
-      }
-      const { rows } = await schemas.admin.query(
-        `SELECT status, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY status ORDER BY status`,
-      );
-      expect(rows).toEqual(
-        remove
+      await expectRefPlans({
+        fn,
+        args: remove ? "$1, $2, $3, $4" : "$5, $1, $2, $3, $4",
+        extra: remove ? [] : [T0],
+        marker: remove ? "DELETE FROM" : "SET status = 'completed'",
+        after: remove
           ? [{ status: "running", n: 100 }]
           : [
               { status: "completed", n: 200 },
               { status: "running", n: 100 },
             ],
-      );
+      });
     });
   }
 });
+
+describe("the plans of lease renewals and releases (migration 018)", () => {
+  it("renew_leases: finds each job by primary key in a generic plan, even when statistics say no job runs", async () => {
+    const renewed = new Date(T0.getTime() + 120_000);
+    const schema = await expectRefPlans({
+      fn: "renew_leases",
+      args: "$5, $1, $2, $3, $4",
+      extra: [renewed],
+      marker: "SET locked_until = lease_until",
+      after: [{ status: "running", n: 300 }],
+    });
+    const { rows } = await schemas.admin.query(
+      `SELECT locked_until = $1 AS renewed, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY 1 ORDER BY 1`,
+      [renewed],
+    );
+    expect(rows).toEqual([
+      { renewed: false, n: 100 },
+      { renewed: true, n: 200 },
+    ]);
+  });
+
+  it("release_jobs: finds each job by primary key in a generic plan, even when statistics say no job runs", async () => {
+    await expectRefPlans({
+      fn: "release_jobs",
+      args: "$5, $1, $2, $3, $4, NULL",
+      extra: [T0],
+      marker: "SET status = 'pending'",
+      after: [
+        { status: "pending", n: 200 },
+        { status: "running", n: 100 },
+      ],
+    });
+  });
+});
+
+/**
+ * Claims 300 jobs of a table analysed while they waited, then calls `fn` (a function of refs: ids,
+ * queues, attempts and holders as $1-$4, then `extra` from $5) three times on one connection, with
+ * 100 refs each; the third batch names the wrong holder (fenced off, nothing changes). Asserts that
+ * each call's statement (the one containing `marker`) reads each job through the primary key in a
+ * generic plan, in the order of the refs (the refs' function scan outside, a nested loop), and that
+ * the jobs' statuses end as `after`. Returns the schema.
+ */
+async function expectRefPlans(options: {
+  fn: string;
+  args: string;
+  extra: unknown[];
+  marker: string;
+  after: Array<{ status: string; n: number }>;
+}): Promise<string> {
+  const schema = await seeded(300);
+  const store = schemas.store(schema);
+  let claimed: Awaited<ReturnType<typeof store.claimDueJobs>>;
+  try {
+    claimed = await store.claimDueJobs({
+      now: T0,
+      limit: 300,
+      lockedUntil: new Date(T0.getTime() + 60_000),
+      workerId: "w1",
+      queues: null,
+      names: null,
+    });
+  } finally {
+    await store.close();
+  }
+  expect(claimed).toHaveLength(300);
+  const sql = `SELECT * FROM "${schema}".scheduler_${options.fn}(${options.args})`;
+  const calls: Array<[string, unknown[]]> = [0, 1, 2].map((k) => {
+    const part = claimed
+      .slice(k * 100, (k + 1) * 100)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const holder = k === 2 ? "w2" : "w1";
+    return [
+      sql,
+      [
+        part.map((job) => job.id),
+        part.map((job) => job.queue),
+        part.map((job) => job.attempt),
+        part.map(() => holder),
+        ...options.extra,
+      ],
+    ];
+  });
+  const plans = (await nestedPlans(calls)).filter((plan) => plan.includes(options.marker));
+  expect(plans).toHaveLength(3);
+  for (const plan of plans) {
+    // The refs outside, each job found inside: rows are changed (and locked) in the refs' order.
+    expect(plan).toMatch(
+      /Nested Loop[\s\S]*?-> {2}Function Scan on unnest[\s\S]*?-> {2}Index Scan using scheduler_jobs_pkey/,
+    );
+    expect(plan).not.toMatch(/jobs_lease|jobs_running_group|Hash Join|Merge Join|Seq Scan/);
+    expect(plan).not.toContain(claimed[0]?.id);
+  }
+  const { rows } = await schemas.admin.query(
+    `SELECT status, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY status ORDER BY status`,
+  );
+  expect(rows).toEqual(options.after);
+  return schema;
+}
 
 describe("the waiting check of an enqueue into an idle worker (migration 014)", () => {
   it("is one claim-index descent per lane, planned once per connection, whatever the backlog of other lanes", async () => {
@@ -468,7 +529,7 @@ describe("migration 013 names the store's own functions", () => {
     );
     expect(rows.find((row) => row.name === "a_audit")?.config).toBeNull();
     const store = rows.filter((row) => row.name !== "a_audit");
-    expect(store.length).toBe(44);
+    expect(store.length).toBe(48);
     expect(store.filter((row) => !(row.config ?? []).includes("jit=off"))).toEqual([]);
   });
 });
