@@ -57,6 +57,12 @@ export interface Group {
    * bench then prints that the group was skipped, with the reason. Always runnable when absent.
    */
   unavailable?: () => Promise<string | null>;
+  /**
+   * Run by the bench before each child of the group (each contender × workload × run), outside
+   * every measurement: brings the server to the same quiet state for every contender. None when
+   * absent.
+   */
+  settle?: () => Promise<void>;
 }
 
 const GRAPHILE = ["graphile-worker", "graphile-worker-localqueue"];
@@ -145,6 +151,9 @@ export const GROUPS: Group[] = [
       },
     ],
     variants: [floor("postgres-floor", "server floor, one INSERT and COMMIT per job")],
+    // The writes of the runs before (their dirty pages) are flushed before each run, so that no
+    // checkpoint started by them writes during another contender's measurement.
+    settle: async () => (await import("./contenders/postgres.js")).checkpoint(),
   },
   {
     name: "redis",

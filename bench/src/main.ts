@@ -91,6 +91,7 @@ async function main(): Promise<number> {
         // A workload that needs a queue control the contender lacks (BullMQ has no groups), or
         // that a server floor does not measure, is not run.
         if (!runsWorkload(contender, workload)) continue;
+        await groups.find((g) => g.contenders.includes(contender))?.group.settle?.();
         const result = await runChild(node, contender, workload.name, r, run.childTimeoutMs);
         results.push(result);
         const summary = result.ok

@@ -52,6 +52,31 @@ export function dropSchema(url: string, schema: string): Promise<void> {
   });
 }
 
+/**
+ * Runs `CHECKPOINT` on the server at `url` (default {@link postgresUrl}): every dirty page is
+ * written and flushed now, and the next timed checkpoint is `checkpoint_timeout` away. A role
+ * that may not (neither a superuser nor, on PostgreSQL 15 and later, a member of
+ * `pg_checkpoint`) gets a warning once and the bench goes on without it.
+ */
+export async function checkpoint(url: string = postgresUrl()): Promise<void> {
+  if (checkpointRefused) return;
+  const pg = createRequire(import.meta.url)("pg") as PgModule;
+  const client = new pg.Client({ connectionString: url, application_name: "sched-bench-settle" });
+  await client.connect();
+  try {
+    await client.query("CHECKPOINT");
+  } catch (err) {
+    checkpointRefused = true;
+    console.error(
+      `  (no CHECKPOINT before each PostgreSQL run: ${err instanceof Error ? err.message : String(err)})`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+let checkpointRefused = false;
+
 /** The bytes the tables of `schema` take with their indexes and TOAST (`pg_total_relation_size`). */
 export function schemaBytes(url: string, schema: string): Promise<number> {
   return onSchema(url, schema, "sched-bench-size", async (client) => {
