@@ -205,6 +205,10 @@ describe("sched in process", () => {
     ]);
     expect((await sched("doctor", "--max-skew", "soon")).code).toBe(2);
     expect((await sched("doctor", "--timeout", "0")).code).toBe(2);
+    // Past one Node.js timer's longest wait: the checks would time out at once.
+    const long = await sched("doctor", "--timeout", "30d");
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("at most 24d");
   });
 
   it("doctor finds a heartbeat from the future (a clock ahead) and exits 4", async () => {

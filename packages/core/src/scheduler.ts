@@ -827,7 +827,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   async getQueue(name: string): Promise<QueueInfo> {
     const queue = this.input.name(name, "name");
     const [record, stats] = await Promise.all([this.bounded.getQueue(queue), this.bounded.stats()]);
-    return queueInfo(queue, record, stats.byQueue?.[queue], this.options.queueConcurrency[queue], this.now());
+    return queueInfo(queue, record, countsOf(stats, queue), this.options.queueConcurrency[queue], this.now());
   }
 
   /**
@@ -849,7 +849,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         queueInfo(
           name,
           byName.get(name) ?? null,
-          stats.byQueue?.[name],
+          countsOf(stats, name),
           this.options.queueConcurrency[name],
           now,
         ),
@@ -861,7 +861,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     return queueInfo(
       record.name,
       record,
-      stats.byQueue?.[record.name],
+      countsOf(stats, record.name),
       this.options.queueConcurrency[record.name],
       this.now(),
     );
@@ -1056,4 +1056,13 @@ export function createScheduler<Jobs extends object = JobMap, Tx = never>(
   options: SchedulerOptions<Tx> = {},
 ): Scheduler<Jobs, Tx> {
   return new Scheduler<Jobs, Tx>(options);
+}
+
+/**
+ * The counts of `queue` in `stats`, read as an own entry: a queue named `constructor` or
+ * `toString` must not find what a plain object inherits (a store may return one).
+ */
+function countsOf(stats: Stats, queue: string): Omit<Stats, "byQueue"> | undefined {
+  const byQueue = stats.byQueue;
+  return byQueue !== undefined && Object.hasOwn(byQueue, queue) ? byQueue[queue] : undefined;
 }

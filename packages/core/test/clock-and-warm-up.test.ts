@@ -3,6 +3,7 @@ import { MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import type { ClaimOptions, NextDueOptions } from "../src/store/store.js";
 import { type Clock, systemClock } from "../src/time/clock.js";
+import { setLongTimeout } from "../src/time/long-timeout.js";
 import { ManualClock } from "../src/time/manual-clock.js";
 import { WARM_UP_MS } from "../src/time/warm-up.js";
 import { setup, turns, until } from "./helpers.js";
@@ -65,6 +66,48 @@ describe("systemClock timers fire when their wait has passed, not late by the ho
     expect(late).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(late).toHaveLength(1);
+  });
+
+  it("a wait past one Node.js timer's limit (2^31 - 1 ms) fires at its time, not at once; Infinity never", () => {
+    fakeTimersUnmarked();
+    const fired: number[] = [];
+    const start = Date.now();
+    const days30 = 30 * 86_400_000;
+    systemClock.setTimeout(() => fired.push(Date.now() - start), days30);
+    systemClock.setTimeout(() => fired.push(-1), Number.POSITIVE_INFINITY);
+    vi.advanceTimersByTime(2_147_483_647);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(days30 - 2_147_483_647 - 1);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual([days30]);
+    // Cleared in its second step, it never fires.
+    const cleared = systemClock.setTimeout(() => fired.push(-2), days30);
+    vi.advanceTimersByTime(2_147_483_648);
+    systemClock.clearTimeout(cleared);
+    vi.advanceTimersByTime(days30);
+    expect(fired).toEqual([days30]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("setLongTimeout sleeps a long wait in steps, and clear() stops it in any step", () => {
+    vi.useFakeTimers();
+    const fired: string[] = [];
+    const days30 = 30 * 86_400_000;
+    setLongTimeout(() => fired.push("long"), days30);
+    const stopped = setLongTimeout(() => fired.push("stopped"), days30);
+    setLongTimeout(() => fired.push("never"), Number.POSITIVE_INFINITY);
+    setLongTimeout(() => fired.push("negative"), -5);
+    vi.advanceTimersByTime(0);
+    expect(fired).toEqual(["negative"]);
+    vi.advanceTimersByTime(2_147_483_648);
+    stopped.clear();
+    stopped.clear();
+    vi.advanceTimersByTime(days30 - 2_147_483_649);
+    expect(fired).toEqual(["negative"]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(["negative", "long"]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("with only setTimeout faked (Date real), a wait still ends after its fake time", () => {

@@ -119,6 +119,37 @@ describe("configureQueue and listQueues", () => {
     });
     expect(queues[2]?.counts.pending).toBe(0);
   });
+
+  it("queues named like Object.prototype's members have their own counts and pollute nothing", async () => {
+    const { s } = setup({ queues: { toString: {}, valueOf: { concurrency: 1 } } });
+    await s.enqueue({ name: "j", queue: "__proto__" });
+    await s.enqueue({ name: "j", queue: "__proto__", delay: "1h" });
+    await s.configureQueue("constructor", { concurrency: 2 });
+    const queues = await s.listQueues();
+    expect(queues.map((queue) => queue.name)).toEqual(["__proto__", "constructor", "toString", "valueOf"]);
+    expect(queues[0]?.counts).toMatchObject({ pending: 1, scheduled: 1, running: 0 });
+    // No jobs: zero counts, not what a plain object inherits under these names.
+    for (const queue of queues.slice(1)) {
+      expect(queue.counts, queue.name).toEqual({
+        pending: 0,
+        running: 0,
+        completed: 0,
+        failed: 0,
+        dead: 0,
+        scheduled: 0,
+        cancelled: 0,
+      });
+    }
+    expect(queues[1]).toMatchObject({ concurrency: 2, localConcurrency: null });
+    expect(queues[2]).toMatchObject({ localConcurrency: null });
+    expect(queues[3]).toMatchObject({ localConcurrency: 1 });
+    expect((await s.getQueue("hasOwnProperty")).counts.pending).toBe(0);
+    expect((await s.getQueue("__proto__")).counts.pending).toBe(1);
+    const stats = await s.stats();
+    expect(Object.keys(stats.byQueue ?? {})).toEqual(["__proto__"]);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(({} as Record<string, unknown>).pending).toBeUndefined();
+  });
 });
 
 describe("per-instance queue concurrency", () => {

@@ -56,6 +56,36 @@ describe("start and stop", () => {
     expect((await s.getJob(job.id))?.status).toBe("completed");
   });
 
+  it("waits past one Node.js timer's longest wait are kept whole: stop timeout and storeTimeout of 30 days", async () => {
+    // One timer of 30 days fires after 1 ms: stop() returned with the job still running, and
+    // every store call timed out at once.
+    // Every store call takes 5 ms, more than the 1 ms such a timer waits.
+    const memory = new MemoryStore();
+    const slow = new Proxy(memory, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const result = value.apply(target, args);
+          if (!(result instanceof Promise)) return result;
+          return new Promise((resolve) => setTimeout(resolve, 5)).then(() => result);
+        };
+      },
+    });
+    const { s } = setup({ store: slow, storeTimeout: "30d" });
+    let finished = false;
+    s.register("slowish", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      finished = true;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "slowish" });
+    await until(async () => (await s.getJob(job.id))?.status === "running");
+    await s.stop({ timeout: "30d" });
+    expect(finished).toBe(true);
+    expect((await s.getJob(job.id))?.status).toBe("completed");
+  });
+
   it("stop aborts jobs still running after the timeout and returns them to the queue", async () => {
     const clock = new ManualClock();
     const store = new MemoryStore();

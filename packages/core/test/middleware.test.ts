@@ -86,6 +86,14 @@ describe("middleware", () => {
     await expect(Promise.resolve(timeout(0)(() => {})({} as never, ctx))).resolves.toBeUndefined();
   });
 
+  it("timeout keeps a limit past one Node.js timer's longest wait (24.8 days) whole", async () => {
+    // One timer of 30 days would fire after 1 ms: the attempt failed at once.
+    const slowish = timeout("30d")(() => new Promise<void>((resolve) => setTimeout(resolve, 30)));
+    const logger = recordingLogger();
+    const ctx = { signal: new AbortController().signal, attempt: 1, logger, heartbeat: async () => {} };
+    await expect(Promise.resolve(slowish({} as never, ctx))).resolves.toBeUndefined();
+  });
+
   it("metrics counts outcomes and records durations with bounded labels", async () => {
     const { s } = setup();
     current = s;

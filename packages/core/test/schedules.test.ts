@@ -227,6 +227,54 @@ describe("bad schedules", () => {
     });
     expect(await s.listSchedules()).toEqual([]);
   });
+
+  it("refuses a schedule whose times fall outside the years 1 to 9999, the instants every store keeps", async () => {
+    const { s } = setup();
+    const fn = () => {};
+    const far = new Date("+020000-01-01T00:00:00.000Z");
+    const early = new Date("-000500-01-01T00:00:00.000Z");
+    const refusals: [string, () => Promise<unknown>, RegExp][] = [
+      ["at(year 20000)", () => s.at(far).do("r_at", fn), /first run \(\+020000-01-01/],
+      [
+        "startAt",
+        () => s.schedule("r_start", "0 0 * * *", fn, { startAt: far }),
+        /startAt .*years 1 to 9999/,
+      ],
+      ["until", () => s.schedule("r_until", "0 0 * * *", fn, { until: far }), /until .*years 1 to 9999/],
+      ["early startAt", () => s.schedule("r_early", "0 0 * * *", fn, { startAt: early }), /startAt/],
+      ["every(1e10).minutes()", () => s.every(1e10).minutes().do("r_every", fn), /first run/],
+      ["every(1e300).minutes()", () => s.every(1e300).minutes().do("r_huge", fn), /first run \(\S+ ms\)/],
+    ];
+    for (const [label, define, message] of refusals) {
+      const err = await define().catch((e: unknown) => e);
+      expect(err, label).toMatchObject({ code: "INVALID_SCHEDULE" });
+      expect((err as Error).message, label).toMatch(message);
+    }
+    expect(await s.listSchedules()).toEqual([]);
+    // A backfill range reaching before the year 1 is refused too.
+    await s.every(1).hours().do("hourly", fn);
+    await expect(s.backfillSchedule("hourly", { from: early, to: new Date(0) })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+  });
+
+  it("an interval schedule whose next run would pass the year 9999 ends there", async () => {
+    const clock = new ManualClock(new Date("9999-12-31T22:00:00.000Z"));
+    const s = track(createScheduler({ clock, store: new MemoryStore(), ...slow }));
+    const ran: string[] = [];
+    await s
+      .every(1)
+      .hours()
+      .do("last_hours", (job) => {
+        ran.push(job.scheduledAt.toISOString());
+      });
+    await s.start();
+    await clock.advance(3 * 3_600_000);
+    await until(() => ran.length === 1);
+    await turns(50);
+    expect(ran).toEqual(["9999-12-31T23:00:00.000Z"]);
+    expect((await s.getSchedule("last_hours"))?.nextRunAt).toBeNull();
+  });
 });
 
 describe("several instances", () => {

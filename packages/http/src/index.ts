@@ -5,5 +5,5 @@ export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from "./
 export { HttpError } from "./http-error.js";
 export { type RunningServer, type ServeOptions, serve, toNodeListener } from "./node-server.js";
 export { HIDDEN, type PayloadSetting, REDACTED } from "./payload-view.js";
-export { MAX_BODY_BYTES } from "./request-input.js";
+export { MAX_BODY_BYTES, MAX_BODY_DEPTH } from "./request-input.js";
 export type { OperableScheduler } from "./scheduler-surface.js";

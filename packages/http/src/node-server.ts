@@ -4,6 +4,9 @@ import { createAdaptorServer, getRequestListener } from "@hono/node-server";
 import { ConfigError } from "@sched/core";
 import type { HttpHandler } from "./handler.js";
 
+/** The longest `closeTimeout` (ms): the longest wait one Node.js timer takes. */
+const MAX_CLOSE_TIMEOUT_MS = 2_147_483_647;
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   /** The TCP port (default 3000; `0` picks a free one). */
@@ -13,7 +16,8 @@ export interface ServeOptions {
   /**
    * How long `close()` lets requests in flight finish, in ms (default 10,000): their actions
    * complete and are answered (and audited) before the server closes; past it their
-   * connections are cut, and `close()` still waits for their handlers to return.
+   * connections are cut, and `close()` still waits for their handlers to return. At most
+   * 2,147,483,647 (about 24.8 days).
    */
   closeTimeout?: number;
 }
@@ -78,7 +82,7 @@ function bodyAlreadyRead(req: IncomingMessage): boolean {
  * Serves `handler` on its own Node HTTP server (what `sched serve` runs). Resolves once it
  * listens.
  *
- * @throws ConfigError (`CONFIG_INVALID`) for a bad port or host; the listen error (such as
+ * @throws ConfigError (`CONFIG_INVALID`) for a bad port, host or closeTimeout; the listen error (such as
  *   `EADDRINUSE`) when the port is taken.
  */
 export async function serve(handler: HttpHandler, options: ServeOptions = {}): Promise<RunningServer> {
@@ -89,10 +93,11 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
   if (typeof host !== "string" || host.length === 0)
     throw new ConfigError("host", "expected a host name or address");
   const closeTimeout = options.closeTimeout ?? 10_000;
-  if (!Number.isInteger(closeTimeout) || closeTimeout < 0)
+  // At most one Node.js timer's longest wait: a longer one would fire at once.
+  if (!Number.isInteger(closeTimeout) || closeTimeout < 0 || closeTimeout > MAX_CLOSE_TIMEOUT_MS)
     throw new ConfigError(
       "closeTimeout",
-      `expected a whole number of ms, 0 or more, got ${String(closeTimeout)}`,
+      `expected a whole number of ms from 0 to ${MAX_CLOSE_TIMEOUT_MS}, got ${String(closeTimeout)}`,
     );
   // Handlers in flight, so that close() can wait for them: a request answered after the server
   // was told to close has still done its work (and written its audit entry).

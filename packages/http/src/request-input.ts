@@ -138,10 +138,37 @@ export function statusList(values: readonly unknown[], field: string, code = "IN
 }
 
 /**
+ * The deepest nesting of arrays and objects a request body may have. Every body the API takes is
+ * a flat object (a selector, a queue's limits); a deeper one is refused before it is parsed, so
+ * that nothing that walks it recursively later (validation, the audit log's copy) runs out of
+ * stack.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether the JSON text `text` nests arrays and objects deeper than `max` (strings skipped). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
  * The JSON body of a request: `undefined` when it has none, else the parsed value.
  *
  * @throws HttpError 413 `BODY_TOO_LARGE` past {@link MAX_BODY_BYTES} (stopping reading there),
- *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json`, 400 `INVALID_JSON`.
+ *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json`, 400 `INVALID_JSON`
+ *   for a body that is not JSON or nests deeper than {@link MAX_BODY_DEPTH}.
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const length = request.headers.get("content-length");
@@ -165,6 +192,13 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   if (!/^application\/json(?:\s*;|$)/i.test(type))
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
   const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    throw new HttpError(
+      400,
+      "INVALID_JSON",
+      `the body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`,
+    );
+  }
   try {
     return JSON.parse(text);
   } catch {

@@ -1,6 +1,6 @@
 import type { Scheduler } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES } from "../src/index.js";
+import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES, MAX_BODY_DEPTH } from "../src/index.js";
 import { call, handlerFor, type Json, startedScheduler } from "./harness.js";
 
 let scheduler: Scheduler;
@@ -164,6 +164,37 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       call(handler, "PATCH", "/api/queues/emails", { body: { __proto__: { x: 1 }, nope: 1 } }),
       400,
       "INVALID_ARGUMENT",
+    );
+  });
+
+  it("a body nested deeper than MAX_BODY_DEPTH: 400 INVALID_JSON on every body route, at any depth", async () => {
+    const json = { "content-type": "application/json" };
+    const nested = (depth: number, open = "[", close = "]") =>
+      `{"status":"dead","queue":${open.repeat(depth)}${close.repeat(depth)}}`;
+    for (const [method, path] of [
+      ["POST", "/api/jobs/retry"],
+      ["POST", "/api/jobs/delete"],
+      ["PATCH", "/api/queues/emails"],
+    ] as const) {
+      // 10,000 levels made the audit log's copy of the body run out of stack: a 500.
+      for (const rawBody of [nested(10_000), nested(100_000), nested(MAX_BODY_DEPTH, '{"a":', "}")]) {
+        await expectRefused(call(handler, method, path, { rawBody, headers: json }), 400, "INVALID_JSON");
+      }
+    }
+    // Brackets inside strings are not nesting; escaped quotes do not end a string.
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: JSON.stringify({ queue: `x"${"[".repeat(100)}` }),
+        headers: json,
+      }),
+      400,
+      "INVALID_BODY",
+    );
+    // Exactly the limit still parses (then fails as a selector would).
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { rawBody: nested(MAX_BODY_DEPTH - 1), headers: json }),
+      400,
+      "INVALID_BODY",
     );
   });
 

@@ -200,6 +200,10 @@ describe("servers", () => {
     await expect(serve(slow, { port: 0, closeTimeout: -1 })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
     });
+    // Past one Node.js timer's longest wait, the wait would end at once.
+    await expect(serve(slow, { port: 0, closeTimeout: 2_147_483_648 })).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+    });
   });
 
   it("serve() refuses a bad port", async () => {

@@ -82,7 +82,8 @@ export async function stats(access: JobAccess): Promise<Stats> {
       access.maxTime(),
     )
     .toArray();
-  const stats: Stats = { ...emptyCounts(), byQueue: {} };
+  // Keyed by queue names, which may be `__proto__` or `constructor`: no prototype to reach.
+  const stats: Stats = { ...emptyCounts(), byQueue: Object.create(null) };
   const byQueue = stats.byQueue as NonNullable<Stats["byQueue"]>;
   for (const { _id, count } of counts) {
     const status = _id.status as keyof ReturnType<typeof emptyCounts>;

@@ -987,7 +987,8 @@ export class PostgresStore implements Store {
       [],
     );
     const total = zeroCounts();
-    const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
+    // Keyed by queue names, which may be `__proto__` or `constructor`: no prototype to reach.
+    const byQueue: Record<string, Omit<Stats, "byQueue">> = Object.create(null);
     for (const row of rows) {
       if (!STATUSES.includes(row.status)) continue;
       const count = Number(row.count);

@@ -61,7 +61,8 @@ export class RedisInspection {
       queues.map((queue) => this.client.hgetall(this.directory.keys(queue).counts)),
     );
     const total = zeroCounts();
-    const byQueue: NonNullable<Stats["byQueue"]> = {};
+    // Keyed by queue names, which may be `__proto__` or `constructor`: no prototype to reach.
+    const byQueue: NonNullable<Stats["byQueue"]> = Object.create(null);
     hashes.forEach((hash, q) => {
       const counts = zeroCounts();
       let any = false;

@@ -79,7 +79,9 @@ export function registerDoctorCommand(program: Command, context: CommandContext)
       const flags = flagsOf<DoctorFlags>(command);
       const maxSkew = durationFlag("--max-skew", flags.maxSkew);
       const timeout = durationFlag("--timeout", flags.timeout);
-      if (timeout <= 0) throw usageError("--timeout: must be positive");
+      // One Node.js timer waits at most 2^31 - 1 ms; a longer wait would end at once.
+      if (timeout <= 0 || timeout > 2_147_483_647)
+        throw usageError("--timeout: must be positive and at most 24d");
       const report = await diagnose(context, environmentWith(context.env, flags), { maxSkew, timeout });
       print(context, flags, report, () =>
         [

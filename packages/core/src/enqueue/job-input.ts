@@ -408,13 +408,26 @@ const EARLIEST_TIME_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
 const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
- * Refuses a run time outside the years 1 to 9999: JavaScript dates reach further, but not every
- * store can keep those (PostgreSQL cannot read an ISO date with a six-digit year).
+ * Whether every store keeps the instant `ms` (epoch ms) exactly: the years 1 to 9999 (UTC).
+ * JavaScript dates reach further, but PostgreSQL cannot read an ISO date with a six-digit year.
+ */
+export function isStorableTime(ms: number): boolean {
+  return ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS;
+}
+
+/** The instant `ms` (epoch ms) as ISO text, or as the number when no Date holds it. */
+export function describeTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString();
+}
+
+/**
+ * Refuses a run time outside the years 1 to 9999 (see {@link isStorableTime}).
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field`.
  */
 export function assertStorableTime(ms: number, field: string): void {
-  if (!(ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS)) {
+  if (!isStorableTime(ms)) {
     throw new InvalidArgumentError(field, "makes a run time outside the years 1 to 9999 (UTC)");
   }
 }

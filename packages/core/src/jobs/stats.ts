@@ -14,6 +14,9 @@ export interface Stats {
   scheduled: number;
   /** Jobs cancelled and not yet purged. */
   cancelled: number;
-  /** The same counts per queue. */
+  /**
+   * The same counts per queue, keyed by queue name. An object without a prototype (a queue may be
+   * named `__proto__` or `constructor`): read it with `Object.hasOwn`, `Object.keys` or `in`.
+   */
   byQueue?: Record<string, Omit<Stats, "byQueue">>;
 }

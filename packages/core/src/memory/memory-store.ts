@@ -746,7 +746,8 @@ export class MemoryStore implements Store<never> {
   async stats(): Promise<Stats> {
     this.assertOpen();
     const total = emptyCounts();
-    const byQueue: Record<string, Omit<Stats, "byQueue">> = {};
+    // Keyed by queue names, which may be `__proto__` or `constructor`: no prototype to reach.
+    const byQueue: Record<string, Omit<Stats, "byQueue">> = Object.create(null);
     for (const lane of this.table.allLanes()) {
       let jobsInLane = 0;
       for (const status of Object.keys(total) as JobStatus[]) jobsInLane += lane.counts[status];

@@ -1,5 +1,6 @@
 import { validateTimezone } from "../cron/index.js";
 import type { JobInput } from "../enqueue/job-input.js";
+import { describeTime, isStorableTime } from "../enqueue/job-input.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { MisfirePolicy, ScheduleDefinition } from "../store/store.js";
 import { parseDuration } from "../time/duration.js";
@@ -54,6 +55,11 @@ export function toScheduleDefinition(
   if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
     throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
   }
+  if (until !== undefined && !isStorableTime(until.getTime())) {
+    throw new InvalidScheduleError(
+      `until (${describeTime(until.getTime())}) is outside the years 1 to 9999 (UTC)`,
+    );
+  }
   const overlap: OverlapPolicy = options.overlap ?? "allow";
   if (!OVERLAP_POLICIES.includes(overlap)) {
     throw new InvalidScheduleError(
@@ -76,6 +82,11 @@ export function toScheduleDefinition(
   const { startAt } = options;
   if (startAt !== undefined && (!(startAt instanceof Date) || Number.isNaN(startAt.getTime()))) {
     throw new InvalidScheduleError(`startAt must be a valid Date, got ${String(startAt)}`);
+  }
+  if (startAt !== undefined && !isStorableTime(startAt.getTime())) {
+    throw new InvalidScheduleError(
+      `startAt (${describeTime(startAt.getTime())}) is outside the years 1 to 9999 (UTC)`,
+    );
   }
   if (startAt !== undefined && until !== undefined && startAt.getTime() > until.getTime()) {
     throw new InvalidScheduleError(

@@ -1,5 +1,6 @@
 import { parseCron } from "../cron/index.js";
 import type { Schedule } from "../cron/schedule.js";
+import { describeTime, isStorableTime } from "../enqueue/job-input.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
 import { controlsOf } from "./schedule-controls.js";
@@ -27,8 +28,39 @@ function localDayNumber(instant: number, timezone: string): number {
 /**
  * Turns a stored definition into a {@link Schedule}. Cron and `daily` schedules are wall-clock
  * (docs/architecture.md §3); `interval` schedules are fixed real-time steps from their anchor, ignoring DST.
+ * A run after the year 9999 (UTC) is none: the schedule ends there, as no store keeps that time.
+ *
+ * @throws InvalidScheduleError (`INVALID_SCHEDULE`) for a bad expression, time zone or interval.
  */
 export function compileSchedule(def: ScheduleDefinition): Schedule {
+  const schedule = compileUnbounded(def);
+  return {
+    next(after) {
+      const next = schedule.next(after);
+      return next !== null && isStorableTime(next.getTime()) ? next : null;
+    },
+  };
+}
+
+/**
+ * The first run time of a new schedule created at `now` (see {@link firstRunAt}).
+ *
+ * @throws InvalidScheduleError (`INVALID_SCHEDULE`) when that run falls outside the years 1 to
+ *   9999 (UTC), the instants every store keeps (a one-time run in the year 20000, an interval of
+ *   10^10 minutes): the schedule could not be stored, or would never run.
+ */
+export function storableFirstRunAt(def: ScheduleDefinition, now: number): Date | null {
+  const first = firstRunAt(def, compileUnbounded(def), now);
+  if (first !== null && !isStorableTime(first.getTime())) {
+    throw new InvalidScheduleError(
+      `its first run (${describeTime(first.getTime())}) falls outside the years 1 to 9999 (UTC)`,
+    );
+  }
+  return first;
+}
+
+/** {@link compileSchedule} without the bound on the years. */
+function compileUnbounded(def: ScheduleDefinition): Schedule {
   switch (def.kind) {
     case "cron":
       return parseCron(def.expression ?? "", { timezone: def.timezone });

@@ -4,7 +4,7 @@ import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store/store.js";
 import type { ScheduleRegistrar } from "./builder.js";
-import { compileSchedule, definitionKey, firstRunAt } from "./definition.js";
+import { definitionKey, storableFirstRunAt } from "./definition.js";
 import { toScheduleDefinition } from "./definition-input.js";
 import { controlsOf, type SteeredDefinition } from "./schedule-controls.js";
 import type { ScheduleOptions } from "./schedule-options.js";
@@ -53,8 +53,8 @@ export class ScheduleDefiner implements ScheduleRegistrar {
    * Validates a schedule, registers its handler and writes it unless the same definition is stored
    * (then the stored record, its state included, is kept). Returns the stored record.
    *
-   * @throws InvalidScheduleError (`INVALID_SCHEDULE`) for a bad expression, time zone or option;
-   *   InvalidArgumentError (`INVALID_ARGUMENT`) for a bad name or job option.
+   * @throws InvalidScheduleError (`INVALID_SCHEDULE`) for a bad expression, time zone or option,
+   *   or a first run outside the years 1 to 9999 (UTC); InvalidArgumentError (`INVALID_ARGUMENT`) for a bad name or job option.
    */
   async define(
     name: string,
@@ -64,7 +64,8 @@ export class ScheduleDefiner implements ScheduleRegistrar {
   ): Promise<ScheduleRecord> {
     const valid = this.input.name(name, "name");
     const definition = toScheduleDefinition(valid, shape, options, this.input, this.options.misfire);
-    compileSchedule(definition);
+    // Refused before the handler is registered: a bad expression, or a first run no store keeps.
+    storableFirstRunAt(definition, this.options.clock.now());
     this.registry.register(valid, handler);
     this.local.set(valid, definition);
     this.warned.delete(valid);
@@ -143,10 +144,12 @@ export class ScheduleDefiner implements ScheduleRegistrar {
       existing !== null && existing.definedBy === definedBy
         ? Math.max(now, existing.definedAt.getTime() + 1)
         : now;
+    // Checked paused or not: resuming must not find a schedule that cannot run.
+    const first = storableFirstRunAt(definition, now);
     return {
       name,
       definition: { ...definition, paused } as SteeredDefinition,
-      nextRunAt: paused ? null : firstRunAt(definition, compileSchedule(definition), now),
+      nextRunAt: paused ? null : first,
       lastRunAt: existing?.lastRunAt ?? null,
       occurrences: 0,
       createdAt: existing?.createdAt ?? new Date(now),

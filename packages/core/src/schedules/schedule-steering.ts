@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
-import type { JobInput } from "../enqueue/job-input.js";
+import { assertStorableTime, type JobInput } from "../enqueue/job-input.js";
 import { InvalidArgumentError, ScheduleNotFoundError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
@@ -199,10 +199,11 @@ export class ScheduleSteering {
   }
 }
 
-/** The epoch ms of a valid Date, or InvalidArgumentError naming `field`. */
+/** The epoch ms of a valid Date in the years 1 to 9999 (UTC), or InvalidArgumentError naming `field`. */
 function validDate(value: unknown, field: string): number {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
   }
+  assertStorableTime(value.getTime(), field);
   return value.getTime();
 }

@@ -1,6 +1,7 @@
 import { isStoreClosed, StoreTimeoutError } from "../errors.js";
 import type { Job, JobFilter, JobPage, JobSelector } from "../jobs/job.js";
 import type { Stats } from "../jobs/stats.js";
+import { setLongTimeout } from "../time/long-timeout.js";
 import type {
   ClaimOptions,
   CleanupOptions,
@@ -41,19 +42,22 @@ import type {
 function within<T>(operation: string, ms: number, call: Promise<T>, onLate?: (value: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(new StoreTimeoutError(operation, ms));
-    }, ms);
-    timer.unref?.();
+    const timer = setLongTimeout(
+      () => {
+        timedOut = true;
+        reject(new StoreTimeoutError(operation, ms));
+      },
+      ms,
+      { unref: true },
+    );
     call.then(
       (value) => {
-        clearTimeout(timer);
+        timer.clear();
         if (timedOut) onLate?.(value);
         else resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timer.clear();
         if (!timedOut) reject(err);
       },
     );

@@ -14,8 +14,7 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The longest wait a Node.js timer takes (2^31 - 1 ms); longer ones are clamped to it. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from "./long-timeout.js";
 
 /**
  * How early a long wait of {@link systemClock} first wakes, as a share of the wait: an operating
@@ -44,37 +43,46 @@ function fakeTimers(): boolean {
 }
 
 /**
+ * Arms `handle` to call `fire` after `wait` ms (see {@link systemClock}): a wait past one Node.js
+ * timer's limit ({@link MAX_TIMER_MS}) sleeps that limit first, then arms the rest.
+ */
+function armSystemTimer(handle: SystemTimer, wait: number, fire: () => void): void {
+  if (wait === Number.POSITIVE_INFINITY) return;
+  if (wait > MAX_TIMER_MS) {
+    handle.timer = setTimeout(() => armSystemTimer(handle, wait - MAX_TIMER_MS, fire), MAX_TIMER_MS);
+  } else if (wait < PRECISE_BELOW_MS || fakeTimers()) {
+    handle.timer = setTimeout(fire, wait);
+  } else {
+    const end = Date.now() + wait;
+    const rest = Math.ceil(wait / EARLY_SHARE);
+    handle.timer = setTimeout(() => {
+      const left = Math.ceil(Math.min(end - Date.now(), rest));
+      // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
+      if (left < 1) return fire();
+      handle.timer = setTimeout(fire, left);
+      handle.timer.unref?.();
+    }, wait - rest);
+  }
+  handle.timer?.unref?.();
+}
+
+/**
  * The real clock: `Date.now()` and unref'd Node.js timers. A timer fires when its wait has passed,
  * to the millisecond (`Date.now()` counts whole ms, so a timer may read one earlier): a long wait
  * first sleeps all but 1/64 of it, then what is left of it by `Date.now()` ({@link EARLY_SHARE}),
  * so the oversleep of the operating system does not make schedules and delayed jobs late. The
  * second sleep is never longer than the part the first one left out (a wall clock set back cannot
- * hold a timer). Under fake timers a wait is one timer, as before. Waits are clamped to
- * 0–2,147,483,647 ms.
+ * hold a timer). Under fake timers a wait is one timer, as before. A negative or `NaN` wait is 0;
+ * a wait past 2^31 - 1 ms (one Node.js timer's limit) is slept in steps, and `Infinity` never fires.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const wait = Math.max(0, Math.min(ms, MAX_TIMER_MS)) || 0;
     const handle: SystemTimer = { timer: null };
-    const fire = (): void => {
+    armSystemTimer(handle, Math.max(0, ms) || 0, () => {
       handle.timer = null;
       fn();
-    };
-    if (wait < PRECISE_BELOW_MS || fakeTimers()) {
-      handle.timer = setTimeout(fire, wait);
-    } else {
-      const end = Date.now() + wait;
-      const rest = Math.ceil(wait / EARLY_SHARE);
-      handle.timer = setTimeout(() => {
-        const left = Math.ceil(Math.min(end - Date.now(), rest));
-        // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
-        if (left < 1) return fire();
-        handle.timer = setTimeout(fire, left);
-        handle.timer.unref?.();
-      }, wait - rest);
-    }
-    handle.timer.unref?.();
+    });
     return handle;
   },
   clearTimeout(handle) {

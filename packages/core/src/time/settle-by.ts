@@ -1,12 +1,14 @@
+import { type LongTimeout, setLongTimeout } from "./long-timeout.js";
+
 /**
  * Waits for `promise` at most `ms` milliseconds; resolves whether it settled by then (a rejection
  * counts as settled, and is not rethrown). Leaves no timer behind. Used to bound each step of
  * stopping or closing when a backend may hang.
  */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimeout | undefined;
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    timer = setLongTimeout(() => resolve(false), ms);
   });
   try {
     return await Promise.race([
@@ -17,7 +19,7 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
       late,
     ]);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }
 
@@ -38,18 +40,18 @@ export function settleBy(promise: Promise<unknown>, deadline: number): Promise<b
 export function answerWithin<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   if (ms <= 0) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       // The call goes on without a caller: its outcome must not surface as an unhandled rejection.
       promise.catch(() => {});
       reject(timedOut());
     }, ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timer.clear();
         reject(err);
       },
     );

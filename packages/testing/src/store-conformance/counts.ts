@@ -155,6 +155,30 @@ export function describeCounts(ctx: StoreSuiteContext): void {
       await expectCountsOfJobs(store, "a deletion of every job that is not running");
     });
 
+    it("queues named like Object.prototype's members are counted as their own entries", async () => {
+      // Queue names a plain object would resolve to its prototype: counting them by assignment
+      // into `{}` changed the prototype of every object of the process, or read inherited members.
+      const { store } = ctx;
+      const names = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+      await store.createJobs([
+        ...names.map((queue) => newJob({ queue })),
+        newJob({ queue: "__proto__", status: "scheduled", scheduledAt: at(3_600_000) }),
+      ]);
+      const stats = await store.stats();
+      const byQueue = stats.byQueue ?? {};
+      expect(Object.keys(byQueue).sort()).toEqual([...names].sort());
+      for (const queue of names) {
+        expect(Object.hasOwn(byQueue, queue), `an own entry for queue ${queue}`).toBe(true);
+        const expected = { ...zero(), pending: 1, scheduled: queue === "__proto__" ? 1 : 0 };
+        expect({ ...Object.getOwnPropertyDescriptor(byQueue, queue)?.value }).toEqual(expected);
+      }
+      expect(stats.pending).toBe(4);
+      expect(stats.scheduled).toBe(1);
+      // Nothing reached Object.prototype.
+      expect(Object.keys(Object.prototype)).toEqual([]);
+      expect(({} as Record<string, unknown>).pending).toBeUndefined();
+    });
+
     it("stats stay exact while two instances race over the same jobs", async () => {
       const here = ctx.store;
       const there = ctx.openPeer === undefined ? here : await ctx.openPeer();
