@@ -46,7 +46,8 @@ export interface MongoStoreOptions {
   operationTimeout?: Duration;
   /**
    * How long an operation waits for a usable server (the driver's `serverSelectionTimeoutMS`, for
-   * the client the store creates); default `"5s"`.
+   * the client the store creates); default `"5s"`, at most 2,147,483,647 ms (the driver waits with
+   * one Node.js timer, which fires a longer wait at once).
    */
   serverSelectionTimeout?: Duration;
   /** Where the store says, once, whether it wakes up by change streams or by polling; default none. */
@@ -100,7 +101,7 @@ export function resolveStoreOptions(options: MongoStoreOptions): ResolvedStoreOp
     autoMigrate: booleanOption(options.autoMigrate, true, "autoMigrate"),
     changeStreams: booleanOption(options.changeStreams, true, "changeStreams"),
     operationTimeoutMs: durationOption(options.operationTimeout, "10s", "operationTimeout"),
-    serverSelectionTimeoutMs: durationOption(options.serverSelectionTimeout, "5s", "serverSelectionTimeout"),
+    serverSelectionTimeoutMs: timerOption(options.serverSelectionTimeout, "5s", "serverSelectionTimeout"),
     logger: loggerOption(options.logger),
   };
 }
@@ -115,6 +116,13 @@ function booleanOption(value: unknown, fallback: boolean, field: string): boolea
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") throw new ConfigError(field, `expected true or false, got ${typeof value}`);
   return value;
+}
+
+/** A duration one Node.js timer can wait: at most 2^31 - 1 ms. @throws ConfigError naming `field`. */
+function timerOption(value: Duration | undefined, fallback: Duration, field: string): number {
+  const ms = durationOption(value, fallback, field);
+  if (ms > 2_147_483_647) throw new ConfigError(field, `expected at most 2147483647ms, got ${ms}ms`);
+  return ms;
 }
 
 function durationOption(value: Duration | undefined, fallback: Duration, field: string): number {

@@ -27,6 +27,14 @@ describe("options", () => {
     expect(configErrorOf({ url: "mongodb://h/app", colectionPrefix: "x_" }).field).toBe("colectionPrefix");
   });
 
+  it("a serverSelectionTimeout past one Node.js timer's longest wait is a ConfigError naming it", () => {
+    // The driver waits with one timer, which fires a longer wait at once.
+    const error = configErrorOf({ url: "mongodb://h/app", serverSelectionTimeout: "30d" });
+    expect(error.field).toBe("serverSelectionTimeout");
+    expect(error.message).toContain("2147483647");
+    expect(() => new MongoStore({ url: "mongodb://h/app", serverSelectionTimeout: "24d" })).not.toThrow();
+  });
+
   it("a URL of another scheme is a ConfigError on url that does not quote the URL", () => {
     const error = configErrorOf({ url: "postgres://user:hunter2@h/app" });
     expect(error.field).toBe("url");
