@@ -8,6 +8,7 @@
  */
 
 export { answerWithin, CLOSE_STEP_MS, closeClient } from "./bounded.js";
+export { isCluster, isRedisClient } from "./client-kind.js";
 export { commandTimeoutOption, DEFAULT_COMMAND_TIMEOUT_MS, durationOption } from "./command-timeout.js";
 export { REDIS_VARIABLES, type RedisEnvConnection, redisConnectionFromEnv } from "./env.js";
 export {
@@ -17,8 +18,6 @@ export {
   commandTimeoutOf,
   DEFAULT_URL,
   DISCONNECT_TIMEOUT_MS,
-  isCluster,
-  isRedisClient,
   type OwnedClientSettings,
   openConnection,
   type RedisConnection,

@@ -1,5 +1,6 @@
 import { ConfigError } from "@sched/core/adapter";
 import { type Cluster, Redis } from "ioredis";
+import { isCluster, isRedisClient } from "./client-kind.js";
 import { checkPassword, checkPrimaryName, checkSentinels, type SentinelAddress } from "./sentinel.js";
 import { describeServer, type ServerDescription } from "./server.js";
 
@@ -76,19 +77,6 @@ export interface RedisConnection {
    * always for a client passed in (its `error` events are its owner's). Not yet redacted.
    */
   lastConnectionError(): string | undefined;
-}
-
-/**
- * Whether `value` is an ioredis `Redis` or `Cluster` client. Checked by its methods rather than by
- * `instanceof`, so a client of another copy of ioredis passes too.
- */
-export function isRedisClient(value: unknown): value is Redis | Cluster {
-  return typeof (value as Partial<Redis> | null | undefined)?.defineCommand === "function";
-}
-
-/** Whether `client` is an ioredis `Cluster` (checked by its flag, so another copy of ioredis works too). */
-export function isCluster(client: Redis | Cluster): client is Cluster {
-  return (client as { isCluster?: unknown }).isCluster === true;
 }
 
 /**

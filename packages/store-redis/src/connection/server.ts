@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
-import { isCluster } from "./open.js";
+import { isCluster } from "./client-kind.js";
 import { sentinelAddresses } from "./sentinel.js";
 
 /** Where a client connects, for messages: its address, and the secrets messages must not contain. */
