@@ -114,6 +114,14 @@ describe("pages render the scheduler's data", () => {
 
       await page.getByTestId("throughput-chart").locator("canvas").waitFor();
       await expect(page.getByTestId("throughput-completed").textContent()).resolves.toBe("3");
+      // The time axis drawn spans the last hour, ending with the current minute (with few minutes
+      // of data it ran from one year to another).
+      const chart = page.locator("[data-testid=throughput-chart] .chart");
+      await page.waitForFunction(() => document.querySelector(".chart[data-x-max]") !== null);
+      const xMin = Number(await chart.getAttribute("data-x-min"));
+      const xMax = Number(await chart.getAttribute("data-x-max"));
+      expect(xMax - xMin).toBe(59 * 60);
+      expect(Math.abs(xMax - Math.floor(Date.now() / 60_000) * 60)).toBeLessThanOrEqual(120);
       const history = await fixture.scheduler.throughput({ since: new Date(Date.now() - 3_600_000) });
       const failed = history.reduce((sum, point) => sum + point.failed, 0);
       expect(failed).toBeGreaterThan(0);

@@ -1,17 +1,18 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { lastHourData, MINUTES } from "../throughput-grid.js";
 import type { ThroughputPoint } from "../wire.js";
 
-/** Completed and failed jobs per minute as two lines (uPlot draws on a canvas). */
+/**
+ * Completed and failed jobs per minute over the last hour, as two lines (uPlot draws on a
+ * canvas). The drawn time range is on the element as `data-x-min` and `data-x-max` (epoch
+ * seconds).
+ */
 export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
 
-  const data = (): uPlot.AlignedData => [
-    points.map((p) => new Date(p.minute).getTime() / 1000),
-    points.map((p) => p.completed),
-    points.map((p) => p.failed),
-  ];
+  const data = (): uPlot.AlignedData => lastHourData(points, Date.now());
 
   useEffect(() => {
     const element = container.current;
@@ -20,7 +21,19 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
       {
         width: Math.max(element.clientWidth, 300),
         height: 220,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1)] } },
+        scales: {
+          // The whole grid of minutes, not the range of the minutes that had jobs.
+          x: { time: true, range: (u) => [u.data[0][0] ?? 0, u.data[0][MINUTES - 1] ?? 0] },
+          y: { range: (_u, _min, max) => [0, Math.max(max, 1)] },
+        },
+        hooks: {
+          draw: [
+            (u) => {
+              element.dataset.xMin = String(u.scales.x?.min);
+              element.dataset.xMax = String(u.scales.x?.max);
+            },
+          ],
+        },
         series: [
           {},
           { label: "completed", stroke: "#2f9e44", fill: "rgba(47,158,68,0.12)", width: 2 },
