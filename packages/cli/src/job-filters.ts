@@ -40,21 +40,34 @@ export function withJobFilters(command: Command, what = "jobs"): Command {
  * A point in time from a flag: an ISO 8601 date (`2026-05-01`, `2026-05-01T12:00:00Z`), or a
  * duration before `now` (`90s`, `1h30m`, `7d`).
  *
- * @throws CliError (usage) naming the flag when the value is neither.
+ * @throws CliError (usage) naming the flag when the value is neither, or is outside the years 1 to
+ *   9999 (UTC).
  */
 export function parseTimeFlag(flag: string, value: string, now: number): Date {
+  let ms = Number.NaN;
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const ms = Date.parse(value);
-    if (Number.isFinite(ms)) return new Date(ms);
+    ms = Date.parse(value);
   } else if (/^\d/.test(value)) {
     try {
-      return new Date(now - parseDuration(value, flag));
+      ms = now - parseDuration(value, flag);
     } catch {
       // Reported below, with what is expected.
     }
   }
-  throw usageError(`${flag}: expected an ISO date (2026-05-01T12:00:00Z) or a duration ago (1h, 30m, 7d)`);
+  if (!Number.isFinite(ms)) {
+    throw usageError(`${flag}: expected an ISO date (2026-05-01T12:00:00Z) or a duration ago (1h, 30m, 7d)`);
+  }
+  // The instants every store keeps; a filter past them would be refused by the store, naming its
+  // own field rather than the flag.
+  if (ms < EARLIEST_TIME_MS || ms > LATEST_TIME_MS) {
+    throw usageError(`${flag}: ${value} is outside the years 1 to 9999 (UTC)`);
+  }
+  return new Date(ms);
 }
+
+/** The first and last instants of the years 1 to 9999 (UTC), in ms. */
+const EARLIEST_TIME_MS = -62_135_596_800_000;
+const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** The statuses of `--status a,b`. @throws CliError (usage) for an unknown status. */
 export function parseStatuses(value: string): JobStatus[] {

@@ -34,6 +34,17 @@ describe("sched in process", () => {
     expect((await sched("jobs", "list", "--limit", "0")).code).toBe(2);
     expect((await sched("jobs", "list", "--status", "exploded")).code).toBe(2);
     expect((await sched("jobs", "list", "--since", "yesterday")).code).toBe(2);
+    // Outside the years 1 to 9999: refused naming the flag, not the store's field.
+    for (const [flag, value] of [
+      ["--since", "0000-06-01"],
+      ["--since", "99999999999999999d"],
+      ["--until", "+010000-01-01T00:00:00Z"],
+    ]) {
+      const refused = await sched("jobs", "list", flag as string, value as string);
+      expect(refused.code, value).toBe(2);
+      expect(refused.stderr, value).toContain(flag);
+      expect(refused.stderr, value).not.toContain("from");
+    }
     expect((await sched("jobs", "list", "--order", "sideways")).code).toBe(2);
     expect((await sched("--version")).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });

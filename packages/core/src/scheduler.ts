@@ -1,5 +1,5 @@
 import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./config/options.js";
-import { assertStorableTime, JobInput } from "./enqueue/job-input.js";
+import { assertStorableTime, JobInput, storableDate } from "./enqueue/job-input.js";
 import {
   InvalidArgumentError,
   InvalidJobStateError,
@@ -441,10 +441,11 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
     }
     await this.recorder.flush().catch(() => {});
+    // A bound past the years 1 to 9999 holds no sample: the nearest instant within them is exact.
     const samples = await this.bounded.throughput({
       queue,
-      since: options.since,
-      ...(options.until === undefined ? {} : { until: options.until }),
+      since: storableDate(options.since.getTime()),
+      ...(options.until === undefined ? {} : { until: storableDate(options.until.getTime()) }),
     });
     const byMinute = new Map<number, ThroughputPoint>();
     for (const sample of samples) {
@@ -894,11 +895,17 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     };
   }
 
-  /** Deletes completed jobs that finished more than `olderThan` ago; returns how many. The runtime also does this periodically. */
+  /**
+   * Deletes completed jobs that finished more than `olderThan` ago; returns how many. The runtime
+   * also does this periodically. An `olderThan` reaching before the year 1 deletes nothing.
+   *
+   * @param olderThan A duration (ms, or a string such as `"7d"`).
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`, field `olderThan`) for a bad duration.
+   */
   cleanupCompleted(olderThan: Duration): Promise<number> {
     const ms = parseDuration(olderThan, "olderThan");
     return this.bounded.cleanup({
-      completedBefore: new Date(this.now() - ms),
+      completedBefore: storableDate(this.now() - ms),
       deadBefore: new Date(0),
       cancelledBefore: new Date(0),
     });

@@ -243,7 +243,11 @@ describe("bad schedules", () => {
       ["until", () => s.schedule("r_until", "0 0 * * *", fn, { until: far }), /until .*years 1 to 9999/],
       ["early startAt", () => s.schedule("r_early", "0 0 * * *", fn, { startAt: early }), /startAt/],
       ["every(1e10).minutes()", () => s.every(1e10).minutes().do("r_every", fn), /first run/],
-      ["every(1e300).minutes()", () => s.every(1e300).minutes().do("r_huge", fn), /first run \(\S+ ms\)/],
+      [
+        "every(1e300).minutes()",
+        () => s.every(1e300).minutes().do("r_huge", fn),
+        /first run \(a time beyond any Date\)/,
+      ],
     ];
     for (const [label, define, message] of refusals) {
       const err = await define().catch((e: unknown) => e);

@@ -415,10 +415,22 @@ export function isStorableTime(ms: number): boolean {
   return ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS;
 }
 
-/** The instant `ms` (epoch ms) as ISO text, or as the number when no Date holds it. */
+/** The instant `ms` (epoch ms) as ISO text, or as words when no Date holds it. */
 export function describeTime(ms: number): string {
   const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString();
+  return Number.isNaN(date.getTime()) ? "a time beyond any Date" : date.toISOString();
+}
+
+/**
+ * The instant `ms` (epoch ms) as a Date within the years 1 to 9999 (UTC), the instants every store
+ * keeps: an instant past them is the nearest one within them. For instants the runtime computes
+ * from a duration the user set (a lease of `lockTTL`, a retry delay, a retention): a lease that
+ * outlasts the year 9999 never expires, a retention that reaches before the year 1 deletes nothing,
+ * as they would if stores kept every instant.
+ */
+export function storableDate(ms: number): Date {
+  if (Number.isNaN(ms)) return new Date(LATEST_TIME_MS);
+  return new Date(Math.min(LATEST_TIME_MS, Math.max(EARLIEST_TIME_MS, ms)));
 }
 
 /**

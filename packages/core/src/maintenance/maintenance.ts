@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { storableDate } from "../enqueue/job-input.js";
 import { SchedulerError, StoreStateLostError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
@@ -170,9 +171,9 @@ export class Maintenance {
     const { clock, completedRetention, deadLetter } = this.options;
     const now = clock.now();
     const removed = await this.store.cleanup({
-      completedBefore: new Date(now - completedRetention),
-      deadBefore: new Date(now - (deadLetter.enabled ? deadLetter.retention : 0)),
-      cancelledBefore: new Date(now - completedRetention),
+      completedBefore: storableDate(now - completedRetention),
+      deadBefore: storableDate(now - (deadLetter.enabled ? deadLetter.retention : 0)),
+      cancelledBefore: storableDate(now - completedRetention),
     });
     if (removed > 0) this.options.logger.debug(`removed ${removed} finished job(s) past retention`);
   }

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { storableDate } from "../enqueue/job-input.js";
 import { isStoreClosed, toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Job } from "../jobs/job.js";
@@ -147,7 +148,7 @@ export class JobClaimer {
       names,
       limit: plan.limit,
       now: new Date(now),
-      lockedUntil: new Date(now + distributed.lockTTL),
+      lockedUntil: storableDate(now + distributed.lockTTL),
       workerId: distributed.instanceId,
     };
   }
@@ -416,7 +417,7 @@ export class JobClaimer {
             names,
             limit: Math.min(part.limit, limit - jobs.length),
             now: new Date(now),
-            lockedUntil: new Date(now + distributed.lockTTL),
+            lockedUntil: storableDate(now + distributed.lockTTL),
             workerId: distributed.instanceId,
           });
           for (const job of claimed) jobs.push(job);

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { storableDate } from "../enqueue/job-input.js";
 import { JobCancelledError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
@@ -72,6 +73,6 @@ export class LeaseKeeper {
   }
 
   private lockedUntil(): Date {
-    return new Date(this.options.clock.now() + this.options.distributed.lockTTL);
+    return storableDate(this.options.clock.now() + this.options.distributed.lockTTL);
   }
 }

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { storableDate } from "../enqueue/job-input.js";
 import { toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
@@ -115,7 +116,7 @@ export class Outcomes {
     try {
       const applied = await this.store.rateLimitJob(running.ref, {
         now: new Date(now),
-        until: new Date(now + err.delayMs),
+        until: storableDate(now + err.delayMs),
         scope,
       });
       if (!applied) {
@@ -152,7 +153,7 @@ export class Outcomes {
       const policy = this.handlers.get(job.name)?.retry ?? retry;
       const delay =
         err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);
-      retryAt = new Date(now + delay);
+      retryAt = storableDate(now + delay);
     }
     const error = storableText(err.message);
     try {

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { storableDate } from "../enqueue/job-input.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Store } from "../store/store.js";
 
@@ -26,7 +27,7 @@ export class UnhandledNames {
     const { clock, queues, distributed } = this.options;
     const names = await this.store.waitingJobNames({
       queues,
-      dueBy: new Date(clock.now() - distributed.lockTTL),
+      dueBy: storableDate(clock.now() - distributed.lockTTL),
       limit: NAMES_PER_CHECK,
     });
     for (const name of names) {
