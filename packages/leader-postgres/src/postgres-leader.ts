@@ -225,6 +225,13 @@ export class PostgresLeader extends LeaseLeader {
     if (this.poolMode === "session" && this.ownsPool) return this.pool.query<R>(query);
     const client = await this.pool.connect();
     let failure: unknown;
+    // A connection lost while the client is out of the pool (between statements, or cut by
+    // close()) is reported as an 'error' event on the client, which ends the process when nothing
+    // listens. The statement in flight fails on its own; the client is then discarded below.
+    const onError = (err: Error): void => {
+      failure ??= err;
+    };
+    client.on("error", onError);
     try {
       await client.query(
         `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = ${this.statementMs}`,
@@ -238,6 +245,7 @@ export class PostgresLeader extends LeaseLeader {
       throw err;
     } finally {
       // A client whose statement failed may be broken (or its answer may still come): discard it.
+      client.off("error", onError);
       client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
     }
   }

@@ -64,6 +64,33 @@ describe("a PostgresLeader whose server hangs", () => {
     expect(leader.isLeader()).toBe(false);
   });
 
+  it("in transaction pool mode too: close() with a renewal in flight resolves, and the process lives on", async () => {
+    // The lease statements then run on a client taken from the pool; its connection, cut by
+    // close() mid-statement, reported an 'error' on the client that nothing listened to, which
+    // ended the process ("Connection terminated unexpectedly").
+    const crashes: unknown[] = [];
+    const onUncaught = (err: unknown): void => {
+      crashes.push(err);
+    };
+    process.on("uncaughtException", onUncaught);
+    try {
+      const leader = leaderOf({ ttl: "30s", poolMode: "transaction", name: "transaction-mode-close" });
+      expect(await leader.acquire()).toBe(true);
+      server.freeze();
+      const renewal = leader.acquire();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const close = await timed(() => leader.close());
+      expect(close.ms).toBeLessThan(2_000 + SLACK_MS);
+      expect(await renewal).toBe(false);
+      server.thaw();
+      // Late socket events of the cut connections, if any, come now.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(crashes).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+  });
+
   it("close() of a leader on a pool you gave resolves within about 2 s too, and leaves the pool open", async () => {
     const pool = new pg.Pool({ connectionString: server.url, max: 2 });
     pool.on("error", () => {});

@@ -48,6 +48,12 @@ export async function migrateLockTable(
 async function migrateOnce(pool: pg.Pool, names: TableNames): Promise<void> {
   const client = await pool.connect();
   let failure: unknown;
+  // A connection lost while the client is out of the pool is an 'error' event on the client,
+  // which ends the process when nothing listens; the statement in flight fails on its own.
+  const onError = (err: Error): void => {
+    failure ??= err;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     await client.query(migrationLock, [migrationLockKey(names)]);
@@ -68,6 +74,7 @@ async function migrateOnce(pool: pg.Pool, names: TableNames): Promise<void> {
     throw err;
   } finally {
     // A client that failed may be broken: passing the error makes the pool discard it.
+    client.off("error", onError);
     client.release(failure instanceof Error ? failure : undefined);
   }
 }
