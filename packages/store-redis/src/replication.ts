@@ -84,6 +84,6 @@ export async function awaitReplicas(
   throw new StoreError(
     `Redis ${operation} at ${address()} was written on the primary, but only ${acknowledged} of the ` +
       `${wait.replicas} replica(s) asked for by waitForReplicas acknowledged it within ${wait.timeoutMs}ms: ` +
-      "a failover now could lose it. It stays on the primary; a retry may repeat it (give jobs a uniqueKey to make a retried enqueue safe)",
+      "a failover now could lose it. It stays on the primary; a retry may repeat it (a uniqueKey refuses the retry while the first job is active; a throttle dedupe window returns the first job for its whole ttl, also after it ended)",
   );
 }

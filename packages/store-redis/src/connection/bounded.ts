@@ -28,5 +28,8 @@ export async function closeClient(client: Redis | Cluster): Promise<void> {
   const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
   const quit = client.quit().catch(() => undefined);
   if (!(await settlesWithin(quit, CLOSE_STEP_MS))) client.disconnect();
-  if (!(await settlesWithin(ended, CLOSE_STEP_MS))) client.disconnect();
+  await settlesWithin(ended, CLOSE_STEP_MS);
+  // Also after a clean QUIT: it ends the connection to the server, not what the client's connector
+  // holds besides (through Sentinels, the connections that listen for +switch-master).
+  client.disconnect();
 }
