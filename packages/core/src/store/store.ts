@@ -602,6 +602,11 @@ export interface CompleteOptions {
 /** Options of {@link Store.failJob}. */
 export interface FailOptions {
   now: Date;
+  /**
+   * The attempt's error message, as the runtime records it: at most 8,192 UTF-16 code units,
+   * without U+0000 or a lone surrogate (the runtime replaces them), so every store keeps it as
+   * given. A store may refuse other text (PostgreSQL cannot keep U+0000).
+   */
   error: string;
   /** When to retry, or `null` to make the job dead. */
   retryAt: Date | null;
