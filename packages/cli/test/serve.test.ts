@@ -27,6 +27,24 @@ describe("sched serve", () => {
     });
   });
 
+  it("refuses a token given twice, and two tokens of one name (exit 2), never echoing a token", async () => {
+    // The last entry's grant won: a token also listed read-only could write.
+    const twice = await runInProcess(["serve"], {
+      env: { ...env, SCHEDULER_HTTP_TOKENS: `alice:write:${TOKEN},bob:read:${TOKEN}` },
+    });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("entry 2 repeats the token of entry 1");
+    expect(twice.stderr).not.toContain(TOKEN);
+    // One name for two tokens (given twice, or a token's automatic name token-<n>): the audit log
+    // could not tell them apart.
+    for (const tokens of [`ops:write:${TOKEN},ops:read:${TOKEN}x`, `write:${TOKEN},token-1:read:${TOKEN}x`]) {
+      const named = await runInProcess(["serve"], { env: { ...env, SCHEDULER_HTTP_TOKENS: tokens } });
+      expect(named.code, tokens).toBe(2);
+      expect(named.stderr, tokens).toContain("give each token a name of its own");
+      expect(named.stderr, tokens).not.toContain(TOKEN);
+    }
+  });
+
   it("fails with a clear message when @sched/http is not installed", async () => {
     const missing = Object.assign(new Error("Cannot find package '@sched/http'"), {
       code: "ERR_MODULE_NOT_FOUND",

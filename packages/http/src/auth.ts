@@ -46,7 +46,8 @@ export class TokenTable {
    * Checks the `auth` option.
    *
    * @throws ConfigError (`CONFIG_INVALID`, field `auth` or `auth.tokens`) when it is missing, has
-   *   no token, or a token or grant is malformed; the message never quotes a token.
+   *   no token, a token or grant is malformed, or two tokens have one name (a token without a
+   *   name is `token-<n>`, its position); the message never quotes a token.
    */
   constructor(auth: unknown) {
     if (auth === undefined || auth === null) {
@@ -78,6 +79,18 @@ export class TokenTable {
         );
       }
       return { digest: digestOf(token), session: sessionOf(grant, index, label) };
+    });
+    // The audit log tells actions apart by name: two tokens of one name (given twice, or a given
+    // name that is another token's automatic `token-<n>`) would make them one.
+    const named = new Map<string, number>();
+    this.known.forEach(({ session }, index) => {
+      const first = named.get(session.name);
+      if (first !== undefined)
+        throw new ConfigError(
+          `auth.tokens (token ${index + 1})`,
+          `the name ${JSON.stringify(session.name)} is token ${first + 1}'s too; give each token a name of its own`,
+        );
+      named.set(session.name, index);
     });
   }
 

@@ -45,6 +45,27 @@ describe("closed by default", () => {
     expect(refused({ scheduler, auth: "open" }).field).toBe("auth");
   });
 
+  it("refuses two tokens of one name, which the audit log could not tell apart", () => {
+    const same = refused({
+      scheduler,
+      auth: {
+        tokens: {
+          [WRITE_TOKEN]: { role: "write", name: "ops" },
+          [READ_TOKEN]: { role: "read", name: "ops" },
+        },
+      },
+    });
+    expect(same.field).toBe("auth.tokens (token 2)");
+    expect(same.message).toContain('"ops" is token 1\'s too');
+    // A given name that is another token's automatic one (token-<n>, its position).
+    const automatic = refused({
+      scheduler,
+      auth: { tokens: { [WRITE_TOKEN]: "write", [READ_TOKEN]: { role: "read", name: "token-1" } } },
+    });
+    expect(automatic.message).toContain('"token-1"');
+    expect(`${same.message}${automatic.message}`).not.toContain(WRITE_TOKEN);
+  });
+
   it("refuses unknown options and malformed settings", () => {
     const auth = { tokens: { [WRITE_TOKEN]: "write" as const } };
     expect(refused({ scheduler, auth, open: true }).message).toContain("open");

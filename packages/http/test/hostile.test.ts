@@ -1,7 +1,7 @@
 import type { Scheduler } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES, MAX_BODY_DEPTH } from "../src/index.js";
-import { call, handlerFor, type Json, startedScheduler } from "./harness.js";
+import { call, handlerFor, type Json, READ_TOKEN, startedScheduler } from "./harness.js";
 
 let scheduler: Scheduler;
 let handler: HttpHandler;
@@ -196,6 +196,63 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       400,
       "INVALID_BODY",
     );
+  });
+
+  it("a query parameter a write route does not take: 400 INVALID_QUERY, audited, nothing done", async () => {
+    // `?dryRun=true` was ignored and the action ran.
+    const json = { "content-type": "application/json" };
+    const routes: [string, string, Record<string, unknown> | undefined][] = [
+      ["POST", "/api/jobs/delete?dryRun=true", { queue: "emails" }],
+      ["POST", "/api/jobs/retry?dryRun=true", { status: "dead" }],
+      ["POST", `/api/jobs/${jobId}/cancel?dryRun=true`, undefined],
+      ["POST", `/api/jobs/${jobId}/retry?x=1`, undefined],
+      ["POST", `/api/jobs/${jobId}/promote?x=1`, undefined],
+      ["DELETE", `/api/jobs/${jobId}?dryRun=true`, undefined],
+      ["POST", "/api/queues/emails/pause?dryRun=true", undefined],
+      ["PATCH", "/api/queues/emails?dryRun=true", { concurrency: 2 }],
+      ["POST", "/api/schedules/nightly/trigger?dryRun=true", undefined],
+      ["POST", "/api/schedules/nightly/pause?dryRun=true", undefined],
+    ];
+    for (const [method, path, body] of routes) {
+      const recorded = audit.length;
+      await expectRefused(
+        call(
+          handler,
+          method,
+          path,
+          body === undefined ? {} : { rawBody: JSON.stringify(body), headers: json },
+        ),
+        400,
+        "INVALID_QUERY",
+      );
+      expect(audit.slice(recorded), path).toMatchObject([{ ok: false, error: "INVALID_QUERY" }]);
+    }
+  });
+
+  it("a read token's bulk action is refused (403) and audited, whatever its body", async () => {
+    // The body was read before the role: a malformed one answered 400, and nothing was audited.
+    const json = { "content-type": "application/json" };
+    for (const rawBody of ["{bad", JSON.stringify({ status: "dead" })]) {
+      for (const path of ["/api/jobs/delete", "/api/jobs/retry"]) {
+        const recorded = audit.length;
+        await expectRefused(
+          call(handler, "POST", path, { token: READ_TOKEN, rawBody, headers: json }),
+          403,
+          "FORBIDDEN",
+        );
+        expect(audit.slice(recorded), path).toMatchObject([
+          { ok: false, error: "FORBIDDEN", target: "(body not read)" },
+        ]);
+      }
+    }
+    // A write token's malformed body is audited too, with the error it got.
+    const recorded = audit.length;
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", { rawBody: "{bad", headers: json }),
+      400,
+      "INVALID_JSON",
+    );
+    expect(audit.slice(recorded)).toMatchObject([{ ok: false, error: "INVALID_JSON" }]);
   });
 
   it("wrong methods: 405 with Allow", async () => {

@@ -62,7 +62,9 @@ function pick(
  *   no token.
  */
 export function parseTokens(value: string): Record<string, TokenGrant> {
-  const tokens: Record<string, TokenGrant> = {};
+  const tokens: Record<string, TokenGrant> = Object.create(null);
+  /** The entry (from 1) that gave each token. */
+  const entries = new Map<string, number>();
   value
     .split(",")
     .map((entry) => entry.trim())
@@ -79,6 +81,15 @@ export function parseTokens(value: string): Record<string, TokenGrant> {
             "the role read or write and the token at least 16 characters",
         );
       }
+      // The same token twice would take the grant of its last entry: a token listed read-only
+      // could silently write. The token itself is never echoed.
+      if (Object.hasOwn(tokens, token)) {
+        const first = entries.get(token) as number;
+        throw usageError(
+          `SCHEDULER_HTTP_TOKENS: entry ${index + 1} repeats the token of entry ${first}; give each token once`,
+        );
+      }
+      entries.set(token, index + 1);
       tokens[token] = name === undefined || name === "" ? role : { role, name };
     });
   if (Object.keys(tokens).length === 0) {

@@ -27,20 +27,38 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
 
   // The bulk routes are registered before `/api/jobs/:id/…`; their paths have one segment fewer,
   // so neither shadows the other.
+  // The body is read after the role is checked (a read token's attempt is refused and audited
+  // whatever it sends); the audit entry names it once read.
   api.post("/api/jobs/retry", async (c) => {
-    const body = await readJsonBody(c.req.raw);
-    const count = await act(c, deps, "jobs.retry", JSON.stringify(body ?? {}), async () => {
-      // An empty body must not mean "everything": a lost body would then retry every dead job.
-      const selector = nonEmpty(jobSelectorBody(body));
-      return scheduler.retryJobs(selector);
-    });
+    let target = BODY_NOT_READ;
+    const count = await act(
+      c,
+      deps,
+      "jobs.retry",
+      () => target,
+      async () => {
+        const body = await readJsonBody(c.req.raw);
+        target = JSON.stringify(body ?? {});
+        // An empty body must not mean "everything": a lost body would then retry every dead job.
+        const selector = nonEmpty(jobSelectorBody(body));
+        return scheduler.retryJobs(selector);
+      },
+    );
     return c.json({ count });
   });
 
   api.post("/api/jobs/delete", async (c) => {
-    const body = await readJsonBody(c.req.raw);
-    const count = await act(c, deps, "jobs.delete", JSON.stringify(body ?? {}), async () =>
-      scheduler.deleteJobs(nonEmpty(jobSelectorBody(body))),
+    let target = BODY_NOT_READ;
+    const count = await act(
+      c,
+      deps,
+      "jobs.delete",
+      () => target,
+      async () => {
+        const body = await readJsonBody(c.req.raw);
+        target = JSON.stringify(body ?? {});
+        return scheduler.deleteJobs(nonEmpty(jobSelectorBody(body)));
+      },
     );
     return c.json({ count });
   });
@@ -54,7 +72,6 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   });
 
   api.delete("/api/jobs/:id", async (c) => {
-    new QueryParams(c.req.url, []);
     const job = await act(c, deps, "job.delete", c.req.param("id"), () =>
       scheduler.deleteJob(jobIdParam(c.req.param("id"))),
     );
@@ -83,6 +100,9 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
     });
   }
 }
+
+/** The audit target of a bulk action whose body was not read (its token may not write). */
+const BODY_NOT_READ = "(body not read)";
 
 /**
  * `selector` when it names at least one field: bulk routes refuse an empty one.

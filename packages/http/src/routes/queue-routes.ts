@@ -29,6 +29,9 @@ async function knownQueue(deps: RouteDeps, url: string, raw: string): Promise<st
   return name;
 }
 
+/** The query parameters a queue action takes: `create` (see {@link knownQueue}). */
+const QUEUE_ACTION_PARAMS = ["create"] as const;
+
 /** `/api/queues`: list, read, pause, resume and configure queues. */
 export function queueRoutes(api: Api, deps: RouteDeps): void {
   const { scheduler } = deps;
@@ -45,26 +48,43 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
 
   api.patch("/api/queues/:name", async (c) =>
     c.json(
-      await act(c, deps, "queue.configure", c.req.param("name"), async () => {
-        const name = await knownQueue(deps, c.req.url, c.req.param("name"));
-        const config = objectBody(await readJsonBody(c.req.raw), "{ concurrency?, rateLimit?, group? }");
-        return scheduler.configureQueue(name, config as QueueConfig);
-      }),
+      await act(
+        c,
+        deps,
+        "queue.configure",
+        c.req.param("name"),
+        async () => {
+          const name = await knownQueue(deps, c.req.url, c.req.param("name"));
+          const config = objectBody(await readJsonBody(c.req.raw), "{ concurrency?, rateLimit?, group? }");
+          return scheduler.configureQueue(name, config as QueueConfig);
+        },
+        QUEUE_ACTION_PARAMS,
+      ),
     ),
   );
 
   api.post("/api/queues/:name/pause", async (c) =>
     c.json(
-      await act(c, deps, "queue.pause", c.req.param("name"), async () =>
-        scheduler.pauseQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
+      await act(
+        c,
+        deps,
+        "queue.pause",
+        c.req.param("name"),
+        async () => scheduler.pauseQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
+        QUEUE_ACTION_PARAMS,
       ),
     ),
   );
 
   api.post("/api/queues/:name/resume", async (c) =>
     c.json(
-      await act(c, deps, "queue.resume", c.req.param("name"), async () =>
-        scheduler.resumeQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
+      await act(
+        c,
+        deps,
+        "queue.resume",
+        c.req.param("name"),
+        async () => scheduler.resumeQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
+        QUEUE_ACTION_PARAMS,
       ),
     ),
   );

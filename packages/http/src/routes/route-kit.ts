@@ -4,6 +4,7 @@ import type { AuditLog } from "../audit-log.js";
 import type { Session } from "../auth.js";
 import { HttpError } from "../http-error.js";
 import type { PayloadView } from "../payload-view.js";
+import { QueryParams } from "../request-input.js";
 import type { OperableScheduler } from "../scheduler-surface.js";
 
 /** The Hono app of the API: each authenticated request carries its session. */
@@ -22,24 +23,29 @@ export interface RouteDeps {
 /**
  * Runs a write action for the request's session: refuses it (403) unless the token has the
  * `write` role, and records the attempt in the audit log either way, with its outcome. Input is
- * checked inside `run`, after the role, so a read token learns nothing from the answer.
+ * checked after the role, so a read token learns nothing from the answer: first the query, which
+ * may hold only the parameters in `query` (none by default; another one is a 400
+ * `INVALID_QUERY`, so that a parameter the route ignores, such as `?dryRun=true`, never goes
+ * unnoticed while the action runs), then whatever `run` reads (the body included). `target` is
+ * what the audit entry names; a function is read when the entry is recorded, so a route can name
+ * a body it reads inside `run`.
  */
 export async function act<T>(
   c: ApiContext,
   deps: RouteDeps,
   action: string,
-  target: string,
+  target: string | (() => string),
   run: () => Promise<T>,
+  query: readonly string[] = [],
 ): Promise<T> {
   const session = c.get("session");
-  const entry = {
-    at: new Date(deps.scheduler.now()),
-    who: session.name,
-    action,
-    target: target.length > 200 ? `${target.slice(0, 200)}…` : target,
+  const at = new Date(deps.scheduler.now());
+  const entry = () => {
+    const text = typeof target === "string" ? target : target();
+    return { at, who: session.name, action, target: text.length > 200 ? `${text.slice(0, 200)}…` : text };
   };
   if (session.role !== "write") {
-    deps.audit.record({ ...entry, ok: false, error: "FORBIDDEN" });
+    deps.audit.record({ ...entry(), ok: false, error: "FORBIDDEN" });
     throw new HttpError(
       403,
       "FORBIDDEN",
@@ -47,12 +53,13 @@ export async function act<T>(
     );
   }
   try {
+    new QueryParams(c.req.url, query);
     const result = await run();
-    deps.audit.record({ ...entry, ok: true });
+    deps.audit.record({ ...entry(), ok: true });
     return result;
   } catch (err) {
     const code = err instanceof HttpError || err instanceof SchedulerError ? err.code : "INTERNAL_ERROR";
-    deps.audit.record({ ...entry, ok: false, error: code });
+    deps.audit.record({ ...entry(), ok: false, error: code });
     throw err;
   }
 }
