@@ -26,42 +26,30 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   });
 
   // The bulk routes are registered before `/api/jobs/:id/…`; their paths have one segment fewer,
-  // so neither shadows the other.
-  // The body is read after the role is checked (a read token's attempt is refused and audited
-  // whatever it sends); the audit entry names it once read.
-  api.post("/api/jobs/retry", async (c) => {
-    let target = BODY_NOT_READ;
-    const count = await act(
-      c,
-      deps,
-      "jobs.retry",
-      () => target,
-      async () => {
-        const body = await readJsonBody(c.req.raw);
-        target = JSON.stringify(body ?? {});
-        // An empty body must not mean "everything": a lost body would then retry every dead job.
-        const selector = nonEmpty(jobSelectorBody(body));
-        return scheduler.retryJobs(selector);
-      },
-    );
-    return c.json({ count });
-  });
-
-  api.post("/api/jobs/delete", async (c) => {
-    let target = BODY_NOT_READ;
-    const count = await act(
-      c,
-      deps,
-      "jobs.delete",
-      () => target,
-      async () => {
-        const body = await readJsonBody(c.req.raw);
-        target = JSON.stringify(body ?? {});
-        return scheduler.deleteJobs(nonEmpty(jobSelectorBody(body)));
-      },
-    );
-    return c.json({ count });
-  });
+  // so neither shadows the other. The body is read after the role is checked (a read token's
+  // attempt is refused and audited whatever it sends); the audit entry names it once read.
+  const bulk = [
+    ["retry", (selector: JobSelector) => scheduler.retryJobs(selector)],
+    ["delete", (selector: JobSelector) => scheduler.deleteJobs(selector)],
+  ] as const;
+  for (const [action, run] of bulk) {
+    api.post(`/api/jobs/${action}`, async (c) => {
+      let target = BODY_NOT_READ;
+      const count = await act(
+        c,
+        deps,
+        `jobs.${action}`,
+        () => target,
+        async () => {
+          const body = await readJsonBody(c.req.raw);
+          target = JSON.stringify(body ?? {});
+          // An empty body must not mean "everything": a lost body would then act on every job.
+          return run(nonEmpty(jobSelectorBody(body)));
+        },
+      );
+      return c.json({ count });
+    });
+  }
 
   api.get("/api/jobs/:id", async (c) => {
     new QueryParams(c.req.url, []);

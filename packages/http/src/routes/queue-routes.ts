@@ -63,29 +63,22 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
     ),
   );
 
-  api.post("/api/queues/:name/pause", async (c) =>
-    c.json(
-      await act(
-        c,
-        deps,
-        "queue.pause",
-        c.req.param("name"),
-        async () => scheduler.pauseQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
-        QUEUE_ACTION_PARAMS,
+  const controls = [
+    ["pause", (name: string) => scheduler.pauseQueue(name)],
+    ["resume", (name: string) => scheduler.resumeQueue(name)],
+  ] as const;
+  for (const [action, run] of controls) {
+    api.post(`/api/queues/:name/${action}`, async (c) =>
+      c.json(
+        await act(
+          c,
+          deps,
+          `queue.${action}`,
+          c.req.param("name"),
+          async () => run(await knownQueue(deps, c.req.url, c.req.param("name"))),
+          QUEUE_ACTION_PARAMS,
+        ),
       ),
-    ),
-  );
-
-  api.post("/api/queues/:name/resume", async (c) =>
-    c.json(
-      await act(
-        c,
-        deps,
-        "queue.resume",
-        c.req.param("name"),
-        async () => scheduler.resumeQueue(await knownQueue(deps, c.req.url, c.req.param("name"))),
-        QUEUE_ACTION_PARAMS,
-      ),
-    ),
-  );
+    );
+  }
 }
