@@ -110,13 +110,25 @@ describe("the events of a store's own enqueues", () => {
     const peerHeard: StoreEvent[] = [];
     store.subscribe((event) => heard.push(event));
     peer.subscribe((event) => peerHeard.push(event));
-    // A subscription is in place once it heard the other store's enqueue: wait for both.
+    // A subscription is in place once it heard the other store's enqueue: wait for both. An
+    // enqueue published before the listening store's SUBSCRIBE landed is never heard (a busy
+    // machine took over 2 s to land it), so each round sends one of its own, until the latest is
+    // heard: every earlier one has then come or never will (one connection keeps their order).
     const queued = (events: StoreEvent[], queue: string) =>
       events.some((event) => (event as { queue?: string }).queue === queue);
-    await peer.createJobs([newJob({ queue: "warm-peer" })]);
-    await waitFor(() => queued(heard, "warm-peer"), { description: "the store's subscription" });
-    await store.createJobs([newJob({ queue: "warm-store" })]);
-    await waitFor(() => queued(peerHeard, "warm-store"), { description: "the peer's subscription" });
+    const warm = async (sender: RedisStore, events: StoreEvent[], label: string): Promise<void> => {
+      for (let round = 1; ; round++) {
+        await sender.createJobs([newJob({ queue: `${label}-${round}` })]);
+        const heardIt = await waitFor(() => queued(events, `${label}-${round}`), { timeout: "500ms" }).then(
+          () => true,
+          () => false,
+        );
+        if (heardIt) return;
+        if (round >= 20) throw new Error(`no enqueue of ${label} heard in 20 rounds`);
+      }
+    };
+    await warm(peer, heard, "warm-peer");
+    await warm(store, peerHeard, "warm-store");
     heard.length = 0;
     peerHeard.length = 0;
     await store.createJobs([newJob({ queue: "a" }), newJob({ queue: "a" })]);
