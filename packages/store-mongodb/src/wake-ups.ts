@@ -1,4 +1,4 @@
-import type { StoreEvent } from "@sched/core/adapter";
+import { type BoundedWait, boundedWait, type StoreEvent } from "@sched/core/adapter";
 import type { ChangeStream, ChangeStreamDocument, Collection } from "mongodb";
 import type { QueueDocument } from "./controls/control-documents.js";
 import type { JobDocument } from "./documents.js";
@@ -21,10 +21,9 @@ export class WakeUps {
   private streaming = false;
   /**
    * Until both streams of {@link watch} have their first answer from the server (their cursors
-   * are open), have failed, or {@link FIRST_WATCH_WAIT_MS} has passed: a promise that settles
-   * then, and its end.
+   * are open), have failed, or {@link FIRST_WATCH_WAIT_MS} has passed: the wait for that.
    */
-  private opening: { done: Promise<void>; end: () => void } | null = null;
+  private opening: BoundedWait | null = null;
 
   /** Whether events come from the change stream (then {@link local} tells nobody). */
   get pushed(): boolean {
@@ -112,7 +111,8 @@ export class WakeUps {
    * waits for this before its calls: whatever another instance changes after such a call is heard.
    */
   untilWatching(): Promise<void> | null {
-    return this.opening?.done ?? null;
+    const opening = this.opening;
+    return opening?.pending ? opening.done : null;
   }
 
   /**
@@ -121,21 +121,12 @@ export class WakeUps {
    * before the streams opened were missed: their opening is then announced as `connected`.
    */
   private followOpening(stream: ChangeStream<JobDocument>, queueStream: ChangeStream<QueueDocument>): void {
-    let settle: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
     let timedOut = false;
     let waiting = 2;
-    const end = (): void => {
-      clearTimeout(timer);
-      if (this.opening?.done === done) this.opening = null;
-      settle();
-    };
-    const timer = setTimeout(() => {
+    const opening = boundedWait(FIRST_WATCH_WAIT_MS, () => {
       timedOut = true;
-      end();
-    }, FIRST_WATCH_WAIT_MS);
+    });
+    const end = opening.release;
     const opened = (): void => {
       waiting--;
       if (waiting > 0) return;
@@ -149,7 +140,7 @@ export class WakeUps {
     // A stream that fails ends the wait: polling covers the gap until it is opened again.
     stream.once("error", end);
     queueStream.once("error", end);
-    this.opening = { done, end };
+    this.opening = opening;
   }
 
   /** Closes the change stream, if any. */
@@ -159,7 +150,7 @@ export class WakeUps {
     this.stream = undefined;
     this.queueStream = undefined;
     this.streaming = false;
-    this.opening?.end();
+    this.opening?.release();
     this.listeners.clear();
     if (stream !== undefined) await stream.close().catch(() => undefined);
     if (queueStream !== undefined) await queueStream.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { settlesWithin } from "@sched/core/adapter";
+import { type BoundedWait, boundedWait, settlesWithin } from "@sched/core/adapter";
 import type pg from "pg";
 import { CLOSE_GRACE_MS, destroySocket } from "./connection/pool.js";
 
@@ -45,14 +45,10 @@ export class NotificationListener {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly closing = new Set<Promise<void>>();
   /**
-   * The first connection's LISTEN since `start()`, until it has been answered or has failed
-   * (`settle` ends it); `null` afterwards.
+   * The wait for the first connection's LISTEN since `start()`: released when it has been
+   * answered or has failed, ended by its bound otherwise; `null` once released.
    */
-  private firstAttempt: {
-    done: Promise<void>;
-    settle: () => void;
-    timer: ReturnType<typeof setTimeout>;
-  } | null = null;
+  private firstAttempt: BoundedWait | null = null;
 
   constructor(private readonly options: NotificationListenerOptions) {}
 
@@ -67,17 +63,11 @@ export class NotificationListener {
     this.active = true;
     this.failures = 0;
     this.interrupted = false;
-    let settle: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
     // Bounded: a server that neither answers nor refuses holds no call for longer than this. The
     // calls go on without the LISTEN, so its later arrival is announced as a return (`again`).
-    const timer = setTimeout(() => {
+    this.firstAttempt = boundedWait(FIRST_LISTEN_WAIT_MS, () => {
       this.interrupted = true;
-      this.firstAttemptOver();
-    }, FIRST_LISTEN_WAIT_MS);
-    this.firstAttempt = { done, settle, timer };
+    });
     this.connect();
   }
 
@@ -89,14 +79,13 @@ export class NotificationListener {
    * whatever another instance commits after such a call is heard.
    */
   untilListening(): Promise<void> | null {
-    return this.firstAttempt?.done ?? null;
+    const first = this.firstAttempt;
+    return first?.pending ? first.done : null;
   }
 
   /** Ends the wait for the first LISTEN (see {@link untilListening}), when there is one. */
   private firstAttemptOver(): void {
-    if (this.firstAttempt === null) return;
-    clearTimeout(this.firstAttempt.timer);
-    this.firstAttempt.settle();
+    this.firstAttempt?.release();
     this.firstAttempt = null;
   }
 

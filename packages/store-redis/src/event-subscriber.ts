@@ -1,5 +1,5 @@
 import type { StoreEvent } from "@sched/core/adapter";
-import { settlesWithin } from "@sched/core/adapter";
+import { type BoundedWait, boundedWait, settlesWithin } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import { DISCONNECT_TIMEOUT_MS, isCluster } from "./connection/index.js";
 import { OwnEvents } from "./own-events.js";
@@ -66,8 +66,11 @@ export class EventSubscriber {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private connection: Redis | Cluster | null = null;
   private subscribed: Promise<void> | null = null;
-  /** The first SUBSCRIBE of the connection, until it has been answered (either way). */
-  private firstAttempt: Promise<void> | null = null;
+  /**
+   * The wait for the connection's first SUBSCRIBE: released when it has been answered (either
+   * way), ended by its bound ({@link FIRST_ATTEMPT_WAIT_MS}) otherwise.
+   */
+  private firstAttempt: BoundedWait | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private wakeRetry: (() => void) | null = null;
   private generation = 0;
@@ -106,14 +109,13 @@ export class EventSubscriber {
 
   /**
    * While the connection's first SUBSCRIBE is unanswered: a promise that settles when it is (at
-   * most {@link FIRST_ATTEMPT_WAIT_MS} later); afterwards `null`. The store waits for it before
+   * most {@link FIRST_ATTEMPT_WAIT_MS} after it was sent); afterwards `null`. The store waits for it before
    * its calls, so that a listener hears the events of every change the store makes after
    * `subscribe()` returned (a message published before the SUBSCRIBE is lost).
    */
   untilSubscribed(): Promise<void> | null {
     const first = this.firstAttempt;
-    if (first === null) return null;
-    return settlesWithin(first, FIRST_ATTEMPT_WAIT_MS).then(() => {});
+    return first?.pending ? first.done : null;
   }
 
   /**
@@ -136,6 +138,7 @@ export class EventSubscriber {
     const subscribed = this.subscribed;
     this.connection = null;
     this.subscribed = null;
+    this.firstAttempt?.release();
     this.firstAttempt = null;
     this.subscribedOnce = false;
     this.lost = false;
@@ -203,14 +206,9 @@ export class EventSubscriber {
   private async subscribe(connection: Redis | Cluster, generation: number): Promise<void> {
     let backoff = MIN_BACKOFF;
     let attempt: Promise<unknown> = connection.subscribe(this.channel);
-    const first = attempt.then(
-      () => {},
-      () => {},
-    );
+    const first = boundedWait(FIRST_ATTEMPT_WAIT_MS);
     this.firstAttempt = first;
-    void first.then(() => {
-      if (this.firstAttempt === first) this.firstAttempt = null;
-    });
+    void attempt.then(first.release, first.release);
     while (generation === this.generation) {
       try {
         await attempt;

@@ -39,6 +39,7 @@ export type { Logger } from "../logger/logger.js";
 export { assertLogger, safeLogger } from "../logger/safe-logger.js";
 export { SOCKET_ERROR_CODES } from "../store/socket-errors.js";
 export * from "../store/store.js";
+export { type BoundedWait, boundedWait } from "../time/bounded-wait.js";
 export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
 export { answerWithin, settlesWithin } from "../time/settle-by.js";
