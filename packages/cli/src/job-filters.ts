@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type JobStatus, parseDuration } from "@sched/core";
+import { isStorableTime, JOB_STATUSES, type JobStatus, parseDuration } from "@sched/core";
 import type { Command } from "commander";
 import { usageError } from "./exit-codes.js";
 import type { JobPageRequest, JobSelector } from "./operations-api.js";
@@ -59,15 +59,11 @@ export function parseTimeFlag(flag: string, value: string, now: number): Date {
   }
   // The instants every store keeps; a filter past them would be refused by the store, naming its
   // own field rather than the flag.
-  if (ms < EARLIEST_TIME_MS || ms > LATEST_TIME_MS) {
+  if (!isStorableTime(ms)) {
     throw usageError(`${flag}: ${value} is outside the years 1 to 9999 (UTC)`);
   }
   return new Date(ms);
 }
-
-/** The first and last instants of the years 1 to 9999 (UTC), in ms. */
-const EARLIEST_TIME_MS = -62_135_596_800_000;
-const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** The statuses of `--status a,b`. @throws CliError (usage) for an unknown status. */
 export function parseStatuses(value: string): JobStatus[] {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { isStorableTime } from "../src/index.js";
 import { MemoryStore } from "../src/memory/index.js";
 import { retryAfter } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
@@ -90,5 +91,18 @@ describe("instants the runtime computes from long durations stay within the year
     });
     expect(points.reduce((sum, point) => sum + point.completed, 0)).toBe(1);
     expect(refused).toEqual([]);
+  });
+});
+
+describe("isStorableTime", () => {
+  it("takes exactly the instants of the years 1 to 9999 (UTC)", () => {
+    expect(isStorableTime(EARLIEST)).toBe(true);
+    expect(isStorableTime(LATEST)).toBe(true);
+    expect(isStorableTime(0)).toBe(true);
+    expect(isStorableTime(EARLIEST - 1)).toBe(false);
+    expect(isStorableTime(LATEST + 1)).toBe(false);
+    expect(isStorableTime(Number.NaN)).toBe(false);
+    expect(isStorableTime(Number.POSITIVE_INFINITY)).toBe(false);
+    expect(isStorableTime(Number.NEGATIVE_INFINITY)).toBe(false);
   });
 });

@@ -408,8 +408,12 @@ const EARLIEST_TIME_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
 const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
- * Whether every store keeps the instant `ms` (epoch ms) exactly: the years 1 to 9999 (UTC).
- * JavaScript dates reach further, but PostgreSQL cannot read an ISO date with a six-digit year.
+ * Whether every store keeps the instant `ms` (epoch ms) exactly: the years 1 to 9999 (UTC), from
+ * 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z. JavaScript dates reach further, but
+ * PostgreSQL cannot read an ISO date with a six-digit year. The runtime refuses a run time, a
+ * schedule bound or a filter instant outside them (`InvalidArgumentError` or
+ * `InvalidScheduleError`); tools that take instants from users check them with this first.
+ * `NaN` and `±Infinity` are not storable.
  */
 export function isStorableTime(ms: number): boolean {
   return ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS;

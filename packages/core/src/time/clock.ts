@@ -14,7 +14,7 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-import { MAX_TIMER_MS } from "./long-timeout.js";
+import { type LongTimeout, setLongTimeout } from "./long-timeout.js";
 
 /**
  * How early a long wait of {@link systemClock} first wakes, as a share of the wait: an operating
@@ -28,9 +28,12 @@ const EARLY_SHARE = 64;
 /** Waits shorter than this (ms) are slept in one go: their oversleep is under a millisecond. */
 const PRECISE_BELOW_MS = 64;
 
-/** A {@link systemClock} timer: the Node.js timer of its current stage, `null` once fired or cleared. */
+/** {@link systemClock}'s timers never keep the process alive. */
+const UNREF = { unref: true } as const;
+
+/** A {@link systemClock} timer: the stage it is in (`clear()` cancels it). */
 interface SystemTimer {
-  timer: ReturnType<typeof setTimeout> | null;
+  stage: LongTimeout;
 }
 
 /**
@@ -43,27 +46,29 @@ function fakeTimers(): boolean {
 }
 
 /**
- * Arms `handle` to call `fire` after `wait` ms (see {@link systemClock}): a wait past one Node.js
- * timer's limit ({@link MAX_TIMER_MS}) sleeps that limit first, then arms the rest.
+ * Calls `fire` after `wait` ms (see {@link systemClock}): all but 1/64 of the wait first, then
+ * what is left of it by `Date.now()`. Each stage is a `setLongTimeout`, so a wait past one Node.js
+ * timer's limit (2^31 - 1 ms) is slept in steps, and `Infinity` never fires.
  */
-function armSystemTimer(handle: SystemTimer, wait: number, fire: () => void): void {
-  if (wait === Number.POSITIVE_INFINITY) return;
-  if (wait > MAX_TIMER_MS) {
-    handle.timer = setTimeout(() => armSystemTimer(handle, wait - MAX_TIMER_MS, fire), MAX_TIMER_MS);
-  } else if (wait < PRECISE_BELOW_MS || fakeTimers()) {
-    handle.timer = setTimeout(fire, wait);
-  } else {
-    const end = Date.now() + wait;
-    const rest = Math.ceil(wait / EARLY_SHARE);
-    handle.timer = setTimeout(() => {
-      const left = Math.ceil(Math.min(end - Date.now(), rest));
-      // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
-      if (left < 1) return fire();
-      handle.timer = setTimeout(fire, left);
-      handle.timer.unref?.();
-    }, wait - rest);
+function armSystemTimer(wait: number, fire: () => void): SystemTimer {
+  if (wait < PRECISE_BELOW_MS || wait === Number.POSITIVE_INFINITY || fakeTimers()) {
+    return { stage: setLongTimeout(fire, wait, UNREF) };
   }
-  handle.timer?.unref?.();
+  const end = Date.now() + wait;
+  const rest = Math.ceil(wait / EARLY_SHARE);
+  const handle: SystemTimer = {
+    stage: setLongTimeout(
+      () => {
+        const left = Math.ceil(Math.min(end - Date.now(), rest));
+        // Woke early on purpose: sleep the rest (Node.js timers count whole milliseconds).
+        if (left < 1) return fire();
+        handle.stage = setLongTimeout(fire, left, UNREF);
+      },
+      wait - rest,
+      UNREF,
+    ),
+  };
+  return handle;
 }
 
 /**
@@ -78,17 +83,10 @@ function armSystemTimer(handle: SystemTimer, wait: number, fire: () => void): vo
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const handle: SystemTimer = { timer: null };
-    armSystemTimer(handle, Math.max(0, ms) || 0, () => {
-      handle.timer = null;
-      fn();
-    });
-    return handle;
+    return armSystemTimer(Math.max(0, ms) || 0, fn);
   },
   clearTimeout(handle) {
-    if (typeof handle !== "object" || handle === null || !("timer" in handle)) return;
-    const timer = handle as SystemTimer;
-    if (timer.timer !== null) clearTimeout(timer.timer);
-    timer.timer = null;
+    if (typeof handle !== "object" || handle === null || !("stage" in handle)) return;
+    (handle as SystemTimer).stage.clear();
   },
 };
