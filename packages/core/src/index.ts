@@ -16,6 +16,7 @@ export {
   Yearly,
 } from "./cron/index.js";
 export type { Schedule } from "./cron/schedule.js";
+export { isStorableTime } from "./enqueue/job-input.js";
 export {
   AdapterNotInstalledError,
   ConfigError,
@@ -176,7 +177,6 @@ export {
   type WaitingNamesOptions,
 } from "./store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
-export { isStorableTime } from "./enqueue/job-input.js";
 export { type Duration, MAX_JOB_TIMEOUT_MS, parseDuration, parseTimeout } from "./time/duration.js";
 export { ManualClock } from "./time/manual-clock.js";
 export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";
