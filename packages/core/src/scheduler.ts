@@ -118,6 +118,14 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     this.options = { ...resolved, logger: this.gate.logger(resolved.logger) };
     this.store = options.store ?? (new MemoryStore() as Store<never> as Store<Tx>);
     this.bounded = new BoundedStore(this.store, this.options.storeTimeout, () => this.storeClosed());
+    // The loops' view of the store: once stop() has resolved, a retry or a last flush that outlived
+    // its deadline is refused here instead of reaching the backend of a stopped scheduler.
+    const loops = new BoundedStore(
+      this.store,
+      this.options.storeTimeout,
+      () => this.storeClosed(),
+      () => this.gate.opened,
+    );
     this.ownsStore = owns.store ?? false;
     this.ownsLeader = owns.leader ?? false;
     this.leader = options.leader;
@@ -127,10 +135,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     this.definer = new ScheduleDefiner(this.bounded, this.options, this.registry, this.input, () =>
       this.runner.trigger(),
     );
-    const unhandled = new UnhandledNames(this.bounded, this.options, this.registry);
-    this.recorder = new ThroughputRecorder(this.bounded, this.options);
+    const unhandled = new UnhandledNames(loops, this.options, this.registry);
+    this.recorder = new ThroughputRecorder(loops, this.options);
     this.pool = new WorkerPool(
-      this.bounded,
+      loops,
       this.options,
       this.registry,
       this.hooks,
@@ -144,7 +152,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       },
       this.recorder,
     );
-    this.presence = new Presence(this.bounded, this.options, () => ({
+    this.presence = new Presence(loops, this.options, () => ({
       busy: this.pool.runningCount,
       leader: this.elector.isLeader(),
     }));
@@ -154,7 +162,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       this.presence.trigger();
     });
     this.runner = new ScheduleRunner(
-      this.bounded,
+      loops,
       this.options,
       this.hooks,
       this.members,
@@ -163,7 +171,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       (name) => this.registry.has(name),
       (jobs) => this.input.recheckMiddlewareChanges(jobs, "tick"),
       async (id, now) => {
-        const job = await this.bounded.cancelJob(id, now);
+        const job = await loops.cancelJob(id, now);
         if (job?.status === "cancelled") this.pool.cancelLocal(id);
       },
     );
@@ -175,7 +183,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       () => this.runner.trigger(),
     );
     this.maintenance = new Maintenance(
-      this.bounded,
+      loops,
       this.options,
       this.registry,
       this.hooks,
@@ -684,10 +692,13 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * Stops: no new claims (a claim in flight when `stop()` begins ends inside it, its jobs returned
    * to the queue at once), waits for running jobs up to `timeout` (default 30 s) while still
    * renewing their leases, then aborts the rest (their `ctx.signal` fires with a
-   * `ShuttingDownError`) and returns them to the queue at once without using a retry. Then it
+   * `ShuttingDownError`) and returns them to the queue at once without using a retry (also a job
+   * whose handler returns normally once aborted: its work may be undone). Then it
    * releases leadership, clears every timer and closes the store and leader it created itself
    * (`createSchedulerFromEnv`), also when it was never started. After it resolves no handler
-   * starts and no hook, timer or log line of this scheduler runs.
+   * starts, no hook, timer or log line of this scheduler runs, and its loops send nothing more to
+   * the store (what is still unsent then, such as acknowledgements, is dropped: those jobs are
+   * recovered when their leases expire).
    *
    * It resolves within `timeout` + 1 s (the grace aborted handlers get to settle) + 3 s (the
    * store's last calls: recording outcomes, releasing leadership, closing), even when the store

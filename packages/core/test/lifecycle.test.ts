@@ -126,6 +126,68 @@ describe("start and stop", () => {
     await next.stop();
   });
 
+  it("stop interrupts a job whose handler returns when its signal aborts: pending again, not completed", async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore();
+    const ends: (Error | null)[] = [];
+    const s = createScheduler({
+      clock,
+      store,
+      logger: recordingLogger(),
+      hooks: [{ afterJob: (_job, err) => void ends.push(err) }],
+    });
+    // The usual loop: do a step, return early once the signal has aborted, work left undone.
+    s.register(
+      "loop",
+      (_job, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve())),
+    );
+    await s.start();
+    const job = await s.enqueue({ name: "loop" });
+    await until(async () => (await s.getJob(job.id))?.status === "running");
+    const stopping = s.stop({ timeout: "5s" });
+    await clock.advance("5s");
+    await stopping;
+    expect(await store.getJob(job.id)).toMatchObject({ status: "pending", retryCount: 0, error: null });
+    expect(ends).toHaveLength(1);
+    expect(ends[0]?.name).toBe("ShuttingDownError");
+  });
+
+  it("sends nothing to the store once stop() has resolved, though its last calls went unanswered", async () => {
+    const store = new MemoryStore();
+    let frozen = false;
+    let stopped = false;
+    const afterStop: string[] = [];
+    // While frozen, every call hangs, as on a server that stopped answering; calls made after
+    // stop() resolved are recorded.
+    const hanging = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== "function" || key === "subscribe") return value;
+        return (...args: unknown[]) => {
+          if (stopped) afterStop.push(String(key));
+          if (frozen && key !== "close") return new Promise(() => {});
+          return value.apply(target, args);
+        };
+      },
+    });
+    // Each call times out after 2 s: the acknowledgement's three tries outlast stop()'s deadline
+    // (timeout + 1 s + 3 s), and the throughput recorder's last flush starts after it.
+    const s = createScheduler({ store: hanging, logger: recordingLogger(), storeTimeout: "2s" });
+    const finish = deferred();
+    s.register("held", () => finish.promise);
+    await s.start();
+    const job = await s.enqueue({ name: "held" });
+    await until(async () => (await store.getJob(job.id))?.status === "running");
+    frozen = true;
+    finish.resolve();
+    await s.stop({ timeout: "100ms" });
+    stopped = true;
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(afterStop).toEqual([]);
+    // The acknowledgement never landed: the job is recovered when its lease expires.
+    expect((await store.getJob(job.id))?.status).toBe("running");
+  }, 20_000);
+
   it("leaves no timer or handle behind after stop", async () => {
     const before = activeResources();
     const s = createScheduler({ logger: recordingLogger(), pollInterval: "20ms" });

@@ -237,8 +237,12 @@ export class JobExecutor {
   }
 
   /** Decides an attempt's outcome (once) and frees its slot. */
-  private finish(running: RunningJob, err: Error | null): void {
+  private finish(running: RunningJob, result: Error | null): void {
     if (!running.settle()) return;
+    // A handler that returns after stop() aborted it (`if (ctx.signal.aborted) return;`) may have
+    // left its work undone: the attempt was interrupted, as when it throws, and runs again.
+    const aborted = running.abortedWith;
+    const err = result === null && aborted instanceof ShuttingDownError ? aborted : result;
     this.release(running);
     if (this.hooks.has("afterJob")) {
       this.hooks.afterJob(running.job, err, this.options.clock.now() - running.startedAt);

@@ -226,6 +226,11 @@ export class RunningJob {
     return true;
   }
 
+  /** Why the attempt was aborted (the first reason), or `null` while it was not. */
+  get abortedWith(): Error | null {
+    return this.abortReason;
+  }
+
   /** Aborts the handler's signal (once: the first reason stays). */
   abort(reason: Error): void {
     if (this.abortReason !== null) return;
