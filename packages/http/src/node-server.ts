@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, getRequestListener } from "@hono/node-server";
-import { ConfigError } from "@sched/core";
+import { ConfigError, type Duration, parseDuration } from "@sched/core";
 import type { HttpHandler } from "./handler.js";
 
 /** The longest `closeTimeout` (ms): the longest wait one Node.js timer takes. */
@@ -14,12 +14,12 @@ export interface ServeOptions {
   /** The interface to listen on (default `127.0.0.1`: this machine only; `0.0.0.0` for all). */
   host?: string;
   /**
-   * How long `close()` lets requests in flight finish, in ms (default 10,000): their actions
-   * complete and are answered (and audited) before the server closes; past it their
-   * connections are cut, and `close()` still waits for their handlers to return. At most
-   * 2,147,483,647 (about 24.8 days).
+   * How long `close()` lets requests in flight finish: ms, or a duration string such as `"30s"`
+   * (default 10,000 ms). Their actions complete and are answered (and audited) before the server
+   * closes; past it their connections are cut, and `close()` still waits for their handlers to
+   * return. At most 2,147,483,647 ms (about 24.8 days).
    */
-  closeTimeout?: number;
+  closeTimeout?: Duration;
 }
 
 /** A server started by {@link serve}. */
@@ -30,7 +30,8 @@ export interface RunningServer {
   port: number;
   /**
    * Stops listening, lets requests in flight finish (up to `closeTimeout`), then closes every
-   * connection; resolves once the server is closed and no handler runs any more.
+   * connection; resolves once the server is closed and no handler runs any more. Idempotent: a
+   * later call returns the same promise.
    */
   close(): Promise<void>;
 }
@@ -92,13 +93,7 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
     throw new ConfigError("port", `expected an integer from 0 to 65535, got ${String(port)}`);
   if (typeof host !== "string" || host.length === 0)
     throw new ConfigError("host", "expected a host name or address");
-  const closeTimeout = options.closeTimeout ?? 10_000;
-  // At most one Node.js timer's longest wait: a longer one would fire at once.
-  if (!Number.isInteger(closeTimeout) || closeTimeout < 0 || closeTimeout > MAX_CLOSE_TIMEOUT_MS)
-    throw new ConfigError(
-      "closeTimeout",
-      `expected a whole number of ms from 0 to ${MAX_CLOSE_TIMEOUT_MS}, got ${String(closeTimeout)}`,
-    );
+  const closeTimeout = closeTimeoutOf(options.closeTimeout);
   // Handlers in flight, so that close() can wait for them: a request answered after the server
   // was told to close has still done its work (and written its audit entry).
   const running = new Set<Promise<Response>>();
@@ -124,23 +119,45 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
       resolve();
     });
   });
+  let closing: Promise<void> | null = null;
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
-    close: async () => {
-      const closed = new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-      });
-      server.closeIdleConnections();
-      await settledWithin([...answering, ...running], closeTimeout);
-      server.closeAllConnections();
-      await closed;
-      // Handlers whose connections were cut still finish their action.
-      await Promise.allSettled([...running]);
+    close: () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+        });
+        server.closeIdleConnections();
+        await settledWithin([...answering, ...running], closeTimeout);
+        server.closeAllConnections();
+        await closed;
+        // Handlers whose connections were cut still finish their action.
+        await Promise.allSettled([...running]);
+      })();
+      return closing;
     },
   };
+}
+
+/**
+ * `closeTimeout` in ms: default 10,000; a duration at most one Node.js timer's longest wait (a
+ * longer one would fire at once).
+ */
+function closeTimeoutOf(value: Duration | undefined): number {
+  const expected = `expected ms or a duration string ("30s") from 0 to ${MAX_CLOSE_TIMEOUT_MS} ms`;
+  if (value === undefined) return 10_000;
+  let ms: number;
+  try {
+    ms = parseDuration(value, "closeTimeout");
+  } catch {
+    throw new ConfigError("closeTimeout", `${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  if (!Number.isInteger(ms) || ms > MAX_CLOSE_TIMEOUT_MS)
+    throw new ConfigError("closeTimeout", `${expected}, got ${String(value)}`);
+  return ms;
 }
 
 /** Resolves when every promise of `promises` has settled, or after `ms`, whichever comes first. */

@@ -206,6 +206,21 @@ describe("servers", () => {
     });
   });
 
+  it("serve() takes closeTimeout as a duration string, and its close() may be called again", async () => {
+    const server = await serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout: "2s" });
+    expect(await (await fetch(`${server.url}/`)).text()).toBe("ok");
+    const first = server.close();
+    const second = server.close();
+    expect(second).toBe(first);
+    await Promise.all([first, second]);
+    await expect(server.close()).resolves.toBeUndefined();
+    for (const closeTimeout of ["soon", "25d", "-1s"]) {
+      await expect(serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout })).rejects.toMatchObject(
+        { code: "CONFIG_INVALID" },
+      );
+    }
+  });
+
   it("serve() refuses a bad port", async () => {
     await expect(serve(handlerFor(scheduler), { port: 70_000 })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
