@@ -58,3 +58,25 @@ export function oneLine(text: string, max = 200): string {
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
+
+/**
+ * The characters a terminal acts on rather than shows: the C0 controls but line feed and tab (an
+ * escape starts cursor moves, colours, window titles and OSC 8 links; a carriage return rewrites
+ * the line), DEL, the C1 controls (U+009B is an escape of its own), and the bidirectional
+ * formatting characters that reorder the text after them (Unicode UAX #9: U+061C, U+200E, U+200F,
+ * U+202A to U+202E, U+2066 to U+2069).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is matched
+const TERMINAL_CONTROLS =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every character a terminal would act on ({@link TERMINAL_CONTROLS}) written as its
+ * escape, `\u001b` for ESC: what `sched` prints shows job data (names, groups, unique keys,
+ * metadata, errors, payloads) as text, whoever wrote it, and never moves the cursor, retitles the
+ * window or reorders the line. In JSON output such a character can only stand inside a string,
+ * where the escape is the same character to a JSON parser.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

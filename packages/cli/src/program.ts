@@ -12,7 +12,7 @@ import type { CommandContext } from "./context.js";
 import { classify, ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { loadInstalledModule, type ModuleLoader } from "./load-module.js";
 import { Messages, wantsJson } from "./messages.js";
-import type { Output } from "./output.js";
+import { type Output, terminalSafe } from "./output.js";
 import type { Env } from "./session.js";
 
 declare const __VERSION__: string;
@@ -137,7 +137,12 @@ function parseErrorMessage(err: CommanderError, failed: Command | null): string 
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<ExitCodeValue> {
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(`${text}\n`));
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(`${text}\n`));
-  const output: Output = { out: stdout, err: stderr };
+  // Every line goes out terminal-safe: job data and arguments echoed in messages are shown, not
+  // obeyed (an escape sequence in a group or a unique key would otherwise reach the terminal).
+  const output: Output = {
+    out: (text) => stdout(terminalSafe(text)),
+    err: (text) => stderr(terminalSafe(text)),
+  };
   const json = wantsJson(argv);
   const context: CommandContext = {
     env: options.env ?? process.env,

@@ -68,6 +68,41 @@ describe("sched in process", () => {
     expect((await sched("jobs", "get", "--", "--json")).stderr).toMatch(/^sched: /);
   });
 
+  it("prints job data and echoed arguments terminal-safe: escapes, C1 and bidi controls are shown, not obeyed", async () => {
+    const own = new MemoryStore();
+    const producer = createScheduler({ store: own, logger: quiet });
+    const hostile = {
+      group: "g\u001b[2J\u001b]0;pwned\u0007",
+      uniqueKey: "k\u001b]8;;https://evil.example\u001b\\link\u001b]8;;\u001b\\\r",
+      metadata: { "\u001b[31mkey": "v\u009b31m", file: "invoice\u202egnp.exe" },
+    };
+    const job = await producer.enqueue({
+      name: "hostile",
+      queue: "q",
+      payload: { x: "\u001bc" },
+      ...hostile,
+    });
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    for (const argv of [
+      ["jobs", "get", job.id],
+      ["jobs", "get", job.id, "--payload"],
+      ["jobs", "list", "--queue", "q"],
+      ["jobs", "list", "--status", "\u001b[2Jdead"],
+      ["jobs", "get", "\u001b[2J"],
+      ["frob\u009bnicate"],
+    ]) {
+      const result = await runInProcess(argv, { store: own });
+      expect(result.stdout + result.stderr, argv.join(" ")).not.toMatch(controls);
+    }
+    const human = await runInProcess(["jobs", "get", job.id], { store: own });
+    expect(human.stdout).toContain("g\\u001b[2J\\u001b]0;pwned\\u0007");
+    // JSON output stays the same data: the escapes are JSON's own.
+    const json = await runInProcess(["jobs", "get", job.id, "--payload", "--json"], { store: own });
+    expect(json.stdout).not.toMatch(controls);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ...hostile, payload: { x: "\u001bc" } });
+    await own.close();
+  });
+
   it("status lists queues with counts and the running instance as leader", async () => {
     const human = await sched("status");
     expect(human.code).toBe(0);
