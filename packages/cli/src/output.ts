@@ -66,8 +66,8 @@ export function oneLine(text: string, max = 200): string {
  * formatting characters that reorder the text after them (Unicode UAX #9: U+061C, U+200E, U+200F,
  * U+202A to U+202E, U+2066 to U+2069).
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is matched
 const TERMINAL_CONTROLS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is matched
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -82,6 +82,7 @@ describe("sched in process", () => {
       payload: { x: "\u001bc" },
       ...hostile,
     });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
     const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
     for (const argv of [
       ["jobs", "get", job.id],
