@@ -215,9 +215,9 @@ describe("servers", () => {
     await Promise.all([first, second]);
     await expect(server.close()).resolves.toBeUndefined();
     for (const closeTimeout of ["soon", "25d", "-1s"]) {
-      await expect(serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout })).rejects.toMatchObject(
-        { code: "CONFIG_INVALID" },
-      );
+      await expect(
+        serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout }),
+      ).rejects.toMatchObject({ code: "CONFIG_INVALID" });
     }
   });
 
