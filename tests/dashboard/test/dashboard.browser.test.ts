@@ -315,6 +315,20 @@ describe("a write session acts", () => {
       expect(queue.concurrency).toBe(3);
       expect(queue.rateLimit).toEqual({ max: 10, per: 60_000 });
       await expect(page.getByTestId("limit-concurrency-value").textContent()).resolves.toBe("3");
+      // What is not a whole number of at least 1 is refused, never taken as "no limit".
+      for (const bad of ["-", "1e999", "2.5", "0", "99999999999999999999"]) {
+        await page.getByTestId("limit-concurrency").fill(bad);
+        await page.getByTestId("limits-save").click();
+        await page.getByTestId("notice-error").filter({ hasText: "Concurrency" }).waitFor();
+      }
+      await page.getByTestId("limit-concurrency").fill("3");
+      await page.getByTestId("limit-rate-per").fill("");
+      await page.getByTestId("limits-save").click();
+      await page.getByTestId("notice-error").filter({ hasText: "per ms is needed" }).waitFor();
+      const unchanged = await fixture.scheduler.getQueue("emails");
+      expect(unchanged.concurrency).toBe(3);
+      expect(unchanged.rateLimit).toEqual({ max: 10, per: 60_000 });
+      await page.getByTestId("limit-rate-per").fill("60000");
       await page.getByTestId("limit-concurrency").fill("");
       await page.getByTestId("limit-rate-max").fill("");
       await page.getByTestId("limits-save").click();
@@ -499,6 +513,41 @@ describe("a write session acts", () => {
       expect((await fixture.scheduler.getQueue("emails")).counts.dead).toBe(0);
       await page.getByTestId("dead-table-empty").waitFor();
       expect(await rows()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("job data of any length", () => {
+  it("a 200-character queue name and an 8 KB error without spaces stay within the window", async () => {
+    const queue = `wide-${"q".repeat(195)}`;
+    const job = await fixture.scheduler.enqueue({
+      name: "send-email",
+      queue,
+      payload: { to: "x".repeat(8_000), fail: true },
+      maxRetries: 0,
+    });
+    await fixture.until(
+      "the job is dead",
+      async () => (await fixture.scheduler.getJob(job.id))?.status === "dead",
+    );
+    const page = await open(WRITE_TOKEN);
+    try {
+      for (const [hash, shown] of [
+        ["#/", "queue-row"],
+        [`#/queues/${queue}?status=dead`, "job-row"],
+        [`#/jobs/${job.id}`, "job-status"],
+        [`#/dead?queue=${queue}`, "job-row"],
+      ] as const) {
+        await page.goto(`${fixture.server.url}/${hash}`);
+        await page.getByTestId(shown).first().waitFor();
+        const widths = await page.evaluate(() => ({
+          page: document.documentElement.scrollWidth,
+          window: window.innerWidth,
+        }));
+        expect(widths.page, hash).toBeLessThanOrEqual(widths.window);
+      }
     } finally {
       await page.close();
     }

@@ -146,10 +146,21 @@ function Limits({
   );
 }
 
-/** Reads an optional positive integer field; empty means "no limit". */
-function optionalInt(value: string): number | null {
+/**
+ * Reads an optional limit field: empty means "no limit"; otherwise a whole number from 1 to
+ * 2^53 - 1 written in digits. Anything else (`-`, `1e999`, `2.5`) is refused with an error naming
+ * the field, never taken as "no limit".
+ */
+function optionalInt(value: string, label: string): number | null {
   const trimmed = value.trim();
-  return trimmed === "" ? null : Number(trimmed);
+  if (trimmed === "") return null;
+  const n = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new Error(
+      `${label}: expected a whole number of at least 1, or empty for no limit; got "${trimmed}"`,
+    );
+  }
+  return n;
 }
 
 function LimitsForm({ queue, onSaved }: { queue: Queue; onSaved: () => Promise<void> }) {
@@ -166,18 +177,22 @@ function LimitsForm({ queue, onSaved }: { queue: Queue; onSaved: () => Promise<v
     <label>
       {label}
       <input
-        type="number"
-        min="1"
+        type="text"
+        inputMode="numeric"
         value={fields[key]}
         data-testid={testid}
         onInput={(event) => setFields({ ...fields, [key]: (event.target as HTMLInputElement).value })}
       />
     </label>
   );
-  const rateOf = (max: string, per: string) => {
-    const m = optionalInt(max);
-    const p = optionalInt(per);
-    return m === null || p === null ? null : { max: m, per: p };
+  // A rate needs its jobs: without them there is none (the window is then ignored); with them,
+  // the window is required.
+  const rateOf = (max: string, per: string, label: string) => {
+    const m = optionalInt(max, `${label}: jobs`);
+    const p = optionalInt(per, `${label}: per ms`);
+    if (m === null) return null;
+    if (p === null) throw new Error(`${label}: per ms is needed with a number of jobs`);
+    return { max: m, per: p };
   };
 
   return (
@@ -197,11 +212,13 @@ function LimitsForm({ queue, onSaved }: { queue: Queue; onSaved: () => Promise<v
         testid="limits-save"
         label="Save limits"
         run={async () => {
-          const groupConcurrency = optionalInt(fields.groupConcurrency);
-          const groupRate = rateOf(fields.groupRateMax, fields.groupRatePer);
+          const concurrency = optionalInt(fields.concurrency, "Concurrency");
+          const rateLimit = rateOf(fields.rateMax, fields.ratePer, "Rate");
+          const groupConcurrency = optionalInt(fields.groupConcurrency, "Per group concurrency");
+          const groupRate = rateOf(fields.groupRateMax, fields.groupRatePer, "Per group rate");
           await api.configureQueue(queue.name, {
-            concurrency: optionalInt(fields.concurrency),
-            rateLimit: rateOf(fields.rateMax, fields.ratePer),
+            concurrency,
+            rateLimit,
             group:
               groupConcurrency === null && groupRate === null
                 ? null
