@@ -1,4 +1,4 @@
-import { isStorableTime, JOB_STATUSES, type JobStatus, parseDuration } from "@sched/core";
+import { isStorableTime, isValidIsoCalendar, JOB_STATUSES, type JobStatus, parseDuration } from "@sched/core";
 import type { Command } from "commander";
 import { usageError } from "./exit-codes.js";
 import type { JobPageRequest, JobSelector } from "./operations-api.js";
@@ -40,13 +40,14 @@ export function withJobFilters(command: Command, what = "jobs"): Command {
  * A point in time from a flag: an ISO 8601 date (`2026-05-01`, `2026-05-01T12:00:00Z`), or a
  * duration before `now` (`90s`, `1h30m`, `7d`).
  *
- * @throws CliError (usage) naming the flag when the value is neither, or is outside the years 1 to
- *   9999 (UTC).
+ * @throws CliError (usage) naming the flag when the value is neither (a date that does not exist,
+ *   such as `2026-02-30`, included), or is outside the years 1 to 9999 (UTC).
  */
 export function parseTimeFlag(flag: string, value: string, now: number): Date {
   let ms = Number.NaN;
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    ms = Date.parse(value);
+    // Date.parse rolls 2026-02-30 over to March 2: a date that does not exist is refused.
+    if (isValidIsoCalendar(value)) ms = Date.parse(value);
   } else if (/^\d/.test(value)) {
     try {
       ms = now - parseDuration(value, flag);

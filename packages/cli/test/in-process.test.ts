@@ -34,6 +34,13 @@ describe("sched in process", () => {
     expect((await sched("jobs", "list", "--limit", "0")).code).toBe(2);
     expect((await sched("jobs", "list", "--status", "exploded")).code).toBe(2);
     expect((await sched("jobs", "list", "--since", "yesterday")).code).toBe(2);
+    // A date that does not exist is refused, not rolled over to the next month.
+    for (const value of ["2026-02-30", "2026-04-31T00:00:00Z", "2026-01-01T25:00:00Z"]) {
+      const refused = await sched("jobs", "list", "--since", value);
+      expect(refused.code, value).toBe(2);
+      expect(refused.stderr, value).toContain("--since");
+    }
+    expect((await sched("jobs", "list", "--since", "2024-02-29")).code).toBe(0);
     // Outside the years 1 to 9999: refused naming the flag, not the store's field.
     for (const [flag, value] of [
       ["--since", "0000-06-01"],

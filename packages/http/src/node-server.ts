@@ -1,6 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer, getRequestListener } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { ConfigError, type Duration, parseDuration } from "@sched/core";
 import type { HttpHandler } from "./handler.js";
 
@@ -45,7 +45,9 @@ export interface RunningServer {
  *
  * Mount it before any body parser (`express.json()`, `bodyParser`): a request whose body a
  * middleware already read is answered 500 `BODY_ALREADY_READ` and changes nothing, rather than
- * being taken as a request without a body.
+ * being taken as a request without a body. A request whose path has a `.` or `..` segment
+ * (also `%2e`) is answered 400 `INVALID_PATH`: the `Request`'s URL would have it resolved, and
+ * reach another route than the one the path names.
  */
 export function toNodeListener(
   handler: HttpHandler,
@@ -55,21 +57,43 @@ export function toNodeListener(
     // Express strips the mount path from `req.url` and keeps the full one here.
     const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
     if (typeof original === "string") req.url = original;
+    if (hasDotSegment(req.url ?? "/")) {
+      // The Request's URL resolves them: `/api/jobs/x/../../queues/q/pause` would reach another
+      // route than the one a proxy in front saw (it may allow paths by prefix).
+      answerError(
+        res,
+        400,
+        "INVALID_PATH",
+        "the path has a . or .. segment; send the path of the route itself",
+      );
+      return;
+    }
     if (bodyAlreadyRead(req)) {
-      res.writeHead(500, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-      res.end(
-        JSON.stringify({
-          error: {
-            code: "BODY_ALREADY_READ",
-            message:
-              "the request body was read by a middleware mounted before @sched/http (a body parser such as express.json()); mount the handler before it",
-          },
-        }),
+      answerError(
+        res,
+        500,
+        "BODY_ALREADY_READ",
+        "the request body was read by a middleware mounted before @sched/http (a body parser such as express.json()); mount the handler before it",
       );
       return;
     }
     return listener(req, res);
   };
+}
+
+/** Writes the API's JSON error `{ error: { code, message } }` with `status`. */
+function answerError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
+/** A `.` or `..` segment in the path of a request target, written plainly or percent-encoded (`%2e`). */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** Whether the path of `target` (a request's `url`, before any `?`) has a dot segment. */
+function hasDotSegment(target: string): boolean {
+  const end = target.search(/[?#]/);
+  return DOT_SEGMENT.test(end === -1 ? target : target.slice(0, end));
 }
 
 /** Whether `req` declares a body that something already consumed from its stream. */
@@ -104,7 +128,7 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
     answer.then(forget, forget);
     return answer;
   };
-  const server = createAdaptorServer({ fetch: tracked, overrideGlobalObjects: false }) as Server;
+  const server = createServer(toNodeListener(tracked));
   // Responses not yet written out: a handler that returned has not necessarily been answered.
   const answering = new Set<Promise<void>>();
   server.on("request", (_req: IncomingMessage, res: ServerResponse) => {

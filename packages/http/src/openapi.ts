@@ -240,15 +240,20 @@ const errorResponse = (description: string) => ({
 });
 
 const ERRORS = {
-  "400": errorResponse("A malformed id, name, query or body."),
+  "400": errorResponse(
+    "A malformed id, name, query or body, or a path with a . or .. segment (INVALID_PATH, from serve() and toNodeListener).",
+  ),
   "401": errorResponse("No token, or an unknown one."),
   "404": errorResponse(
     "No such job, schedule or queue (a queue without jobs, settings or an instance serving it).",
   ),
+  "405": errorResponse("A method the path does not take (the Allow header lists those it does)."),
+  "503": errorResponse("The store did not answer: unreachable, closed or timed out (STORE_ERROR)."),
 };
+const FORBIDDEN = { "403": errorResponse("The token may only read.") };
 const WRITE_ERRORS = {
   ...ERRORS,
-  "403": errorResponse("The token may only read."),
+  ...FORBIDDEN,
   "409": errorResponse("The action conflicts with the job's state."),
 };
 
@@ -263,6 +268,8 @@ interface Operation {
   summary: string;
   response: Schema;
   write?: boolean;
+  /** A read that needs the write role all the same (403 for a read token). */
+  writeRole?: boolean;
   query?: Array<[name: string, schema: Schema, description: string]>;
   body?: Schema;
 }
@@ -282,7 +289,13 @@ function operation(op: Operation, pathParams: string[]): Schema {
     responses: {
       "200": { description: "OK", content: { "application/json": { schema: op.response } } },
       ...(op.write ? WRITE_ERRORS : ERRORS),
-      ...(op.body ? { "413": errorResponse("The body is over 1 MiB.") } : {}),
+      ...(op.writeRole ? FORBIDDEN : {}),
+      ...(op.body
+        ? {
+            "413": errorResponse("The body is over 1 MiB."),
+            "415": errorResponse("A body that is not sent as application/json."),
+          }
+        : {}),
     },
   };
 }
@@ -402,6 +415,7 @@ const API: Record<string, Record<string, Operation>> = {
     get: {
       summary: "The recent write actions, newest first (needs the write role)",
       response: array("AuditEntry"),
+      writeRole: true,
       query: [["limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "How many."]],
     },
   },
@@ -455,7 +469,12 @@ export function openApiDocument(basePath: string, version: string, dashboard: bo
   }
   return {
     openapi: "3.1.0",
-    info: { title: "@sched HTTP API", version },
+    info: {
+      title: "@sched HTTP API",
+      version,
+      description:
+        "Errors are JSON { error: { code, message } }. Node's HTTP server itself answers 431, without that body, to request headers over 16 KB (a URL that long included).",
+    },
     servers: [{ url: basePath === "" ? "/" : basePath }],
     security: [{ bearer: [] }],
     components: {

@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type JobSelector, type JobStatus } from "@sched/core";
+import { isValidIsoCalendar, JOB_STATUSES, type JobSelector, type JobStatus } from "@sched/core";
 import { HttpError } from "./http-error.js";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
@@ -58,7 +58,9 @@ export class QueryParams {
    * @throws HttpError 400 `INVALID_QUERY` for a parameter the route does not take, or one given twice.
    */
   constructor(url: string, allowed: readonly string[]) {
-    for (const [key, value] of new URL(url).searchParams) {
+    const parsed = new URL(url);
+    assertWellEncoded(parsed.search);
+    for (const [key, value] of parsed.searchParams) {
       if (!allowed.includes(key)) {
         throw new HttpError(
           400,
@@ -78,6 +80,15 @@ export class QueryParams {
     if (value === undefined) return undefined;
     if (value.length === 0 || value.length > max) throw invalid(key, `expected 1 to ${max} characters`);
     return value;
+  }
+
+  /**
+   * A group key parameter, or `undefined`: what @sched/core accepts as a group, 1 to
+   * {@link MAX_GROUP_LENGTH} characters of well-formed text without U+0000.
+   */
+  group(key: string): string | undefined {
+    const value = this.values.get(key);
+    return value === undefined ? undefined : groupKey(value, key, "INVALID_QUERY");
   }
 
   /** A queue or job name parameter, or `undefined`. */
@@ -119,9 +130,56 @@ export class QueryParams {
   }
 }
 
+/** A UTF-16 surrogate without its other half: text no store keeps. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The longest group key @sched/core accepts, in characters. */
+export const MAX_GROUP_LENGTH = 255;
+
+/** A group key as @sched/core accepts it: 1 to 255 characters of well-formed text without U+0000. */
+function groupKey(value: unknown, field: string, code: string): string {
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.length > MAX_GROUP_LENGTH ||
+    value.includes("\u0000") ||
+    LONE_SURROGATE.test(value)
+  ) {
+    throw invalid(
+      field,
+      `expected 1 to ${MAX_GROUP_LENGTH} characters of well-formed text without U+0000`,
+      code,
+    );
+  }
+  return value;
+}
+
+/**
+ * Refuses a query (`?…`, as `URL.search` gives it) whose percent-encoding is not UTF-8: a
+ * malformed escape (`%E0%A4%A`) or an encoded lone surrogate (`%ED%A0%80`), which
+ * `URLSearchParams` would turn into U+FFFD and so into another value than the one sent.
+ *
+ * @throws HttpError 400 `INVALID_QUERY`.
+ */
+function assertWellEncoded(search: string): void {
+  for (const part of search.slice(1).split(/[&=]/)) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, " "));
+    } catch {
+      throw new HttpError(400, "INVALID_QUERY", "the query is not well-formed percent-encoded UTF-8");
+    }
+  }
+}
+
 /** Parses an ISO 8601 date (`2026-01-31`, `2026-01-31T12:00:00Z`, with an offset). */
 export function isoDate(value: unknown, field: string, code = "INVALID_QUERY"): Date {
-  if (typeof value !== "string" || !ISO_DATE.test(value) || !Number.isFinite(Date.parse(value)))
+  if (
+    typeof value !== "string" ||
+    !ISO_DATE.test(value) ||
+    // Date.parse rolls 2026-02-30 over to March 2: a date that does not exist is refused.
+    !isValidIsoCalendar(value) ||
+    !Number.isFinite(Date.parse(value))
+  )
     throw invalid(field, "expected an ISO 8601 date such as 2026-01-31T12:00:00Z", code);
   return new Date(value);
 }
@@ -224,9 +282,7 @@ export function jobSelectorBody(body: unknown): JobSelector {
         selector[key] = value;
         break;
       case "group":
-        if (typeof value !== "string" || value.length === 0 || value.length > 200)
-          throw invalid(key, "expected 1 to 200 characters", "INVALID_BODY");
-        selector.group = value;
+        selector.group = groupKey(value, key, "INVALID_BODY");
         break;
       case "status":
         selector.status = statusList(Array.isArray(value) ? value : [value], key, "INVALID_BODY");

@@ -265,6 +265,19 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     await expectRefused(call(handler, "OPTIONS", "/api/jobs"), 405, "METHOD_NOT_ALLOWED");
   });
 
+  it("a group of up to 255 characters is a filter like any other, as in @sched/core", async () => {
+    const group = `g${"x".repeat(254)}`;
+    await scheduler.enqueue({ name: "send", queue: "grouped", group });
+    const response = await call(handler, "GET", `/api/jobs?group=${group}`);
+    expect(response.status).toBe(200);
+    expect(response.body.jobs.map((job: Json) => job.group)).toEqual([group]);
+  });
+
+  it("a queue the store does not know: 404 QUEUE_NOT_FOUND, not an empty queue", async () => {
+    await expectRefused(call(handler, "GET", "/api/queues/never_seen_zz"), 404, "QUEUE_NOT_FOUND");
+    expect((await call(handler, "GET", "/api/queues/emails")).status).toBe(200);
+  });
+
   it("unknown routes: 404", async () => {
     await expectRefused(call(handler, "GET", "/api/nothing"), 404, "NOT_FOUND");
     await expectRefused(call(handler, "POST", `/api/jobs/${jobId}/explode`), 404, "NOT_FOUND");
@@ -286,6 +299,15 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       "cursor=not-a-cursor",
       "queue=a%20b",
       "unknown=1",
+      // Dates that do not exist (Date.parse would roll them over to March 2 and May 1).
+      "from=2026-02-30",
+      "to=2026-04-31T00:00:00Z",
+      "from=2026-01-01T24:00:00Z",
+      // Percent-encoding that is not UTF-8: a lone surrogate, a cut escape.
+      "group=%ED%A0%80",
+      "group=%E0%A4%A",
+      `group=${"g".repeat(256)}`,
+      "group=a%00b",
     ]) {
       const response = await call(handler, "GET", `/api/jobs?${query}`);
       expect(response.status, query).toBe(400);

@@ -4,7 +4,7 @@ import { AuditLog } from "../src/audit-log.js";
 import { TokenTable } from "../src/auth.js";
 import { buildApp } from "../src/handler.js";
 import { PayloadView } from "../src/payload-view.js";
-import { call, handlerFor, quiet, WRITE_TOKEN } from "./harness.js";
+import { call, handlerFor, quiet, READ_TOKEN, WRITE_TOKEN } from "./harness.js";
 
 const scheduler = createScheduler({ logger: quiet });
 
@@ -52,6 +52,25 @@ describe("the OpenAPI document", () => {
       expect(documentRoutes(response.body)).toEqual(routes);
     });
   }
+
+  it("lists the error statuses the API answers: 403 for a read token at /api/audit, 503, 415 for bodies", async () => {
+    const document = (await call(handlerFor(scheduler), "GET", "/openapi.json")).body;
+    const responses = (path: string, method: string) => Object.keys(document.paths[path][method].responses);
+    expect(responses("/api/audit", "get")).toContain("403");
+    expect(responses("/api/queues", "get")).not.toContain("403");
+    for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, unknown>>)) {
+      if (!path.startsWith("/api/")) continue;
+      for (const method of Object.keys(methods)) {
+        expect(responses(path, method), `${method} ${path}`).toEqual(
+          expect.arrayContaining(["400", "401", "405", "503"]),
+        );
+      }
+    }
+    expect(responses("/api/queues/{name}", "patch")).toEqual(expect.arrayContaining(["403", "413", "415"]));
+    // And the server does answer them.
+    const read = await call(handlerFor(scheduler), "GET", "/api/audit", { token: READ_TOKEN });
+    expect(read.status).toBe(403);
+  });
 
   it("resolves every schema reference", async () => {
     const response = await call(handlerFor(scheduler), "GET", "/openapi.json");

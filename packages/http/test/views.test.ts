@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createScheduler, type Scheduler } from "@sched/core";
 import express from "express";
 import Fastify from "fastify";
@@ -216,8 +217,63 @@ describe("servers", () => {
     await expect(server.close()).resolves.toBeUndefined();
     for (const closeTimeout of ["soon", "25d", "-1s"]) {
       await expect(
-        serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout }),
+        serve(() => Promise.resolve(new Response("ok")), { port: 0, closeTimeout: closeTimeout as "1s" }),
       ).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+    }
+  });
+
+  it("serve() and toNodeListener refuse a path with a . or .. segment (400 INVALID_PATH), so it never reaches another route", async () => {
+    // fetch() and new Request() resolve dot segments themselves: the raw path is sent by hand.
+    const raw = (url: string, method: string, path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const target = new URL(url);
+        const req = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            method,
+            path,
+            headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (chunk) => {
+              body += chunk;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    const server = await serve(handlerFor(scheduler), { port: 0 });
+    const based = await serve(handlerFor(scheduler, { basePath: "/scheduler" }), { port: 0 });
+    const app = express();
+    app.use("/scheduler", toNodeListener(handlerFor(scheduler, { basePath: "/scheduler" })));
+    const mounted = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => mounted.once("listening", resolve));
+    const mountedUrl = `http://127.0.0.1:${(mounted.address() as { port: number }).port}`;
+    try {
+      for (const [url, method, path] of [
+        [server.url, "POST", `/api/jobs/${jobId}/../../queues/billing/pause`],
+        [server.url, "POST", "/api/jobs/x/%2e%2e/%2E%2E/queues/billing/pause"],
+        [server.url, "GET", "/api/queues/.%2e/session"],
+        [server.url, "GET", "/api/./session"],
+        [mountedUrl, "POST", "/scheduler/api/jobs/x/../../queues/billing/pause"],
+        [based.url, "GET", "/x/../scheduler/api/session"],
+      ] as const) {
+        const answer = await raw(url, method, path);
+        expect(answer.status, path).toBe(400);
+        expect(JSON.parse(answer.body).error.code, path).toBe("INVALID_PATH");
+      }
+      expect((await scheduler.getQueue("billing")).paused).toBe(false);
+      // A dot inside a segment is no dot segment.
+      expect((await raw(server.url, "GET", `/api/jobs/${jobId}`)).status).toBe(200);
+      expect((await raw(server.url, "GET", "/api/queues/billing.v2")).status).toBe(404);
+    } finally {
+      await server.close();
+      await based.close();
+      await new Promise((resolve) => mounted.close(resolve));
     }
   });
 

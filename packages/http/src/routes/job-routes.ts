@@ -15,7 +15,7 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
       queue: query.name("queue"),
       name: query.name("name"),
       status: query.statuses("status"),
-      group: query.text("group"),
+      group: query.group("group"),
       from: query.date("from"),
       to: query.date("to"),
       limit: query.integer("limit", 1, 1000),

@@ -14,6 +14,17 @@ async function knownQueue(deps: RouteDeps, url: string, raw: string): Promise<st
   const create = new QueryParams(url, ["create"]).choice("create", ["true", "false"] as const) === "true";
   const name = nameParam(raw, "queue");
   if (create) return name;
+  await assertKnown(deps, name, "; add ?create=true to act on it anyway");
+  return name;
+}
+
+/**
+ * Refuses a queue the store does not know: no jobs, no settings and no running instance serving
+ * it (a typo in a URL reads as an error, not as an empty queue).
+ *
+ * @throws HttpError 404 `QUEUE_NOT_FOUND`; the message ends with `hint`.
+ */
+async function assertKnown(deps: RouteDeps, name: string, hint = ""): Promise<void> {
   const [queues, instances] = await Promise.all([
     deps.scheduler.listQueues(),
     deps.scheduler.listInstances(),
@@ -24,9 +35,8 @@ async function knownQueue(deps: RouteDeps, url: string, raw: string): Promise<st
     throw new HttpError(
       404,
       "QUEUE_NOT_FOUND",
-      `queue "${name}" has no jobs, no settings and no instance serving it; add ?create=true to act on it anyway`,
+      `queue "${name}" has no jobs, no settings and no instance serving it${hint}`,
     );
-  return name;
 }
 
 /** The query parameters a queue action takes: `create` (see {@link knownQueue}). */
@@ -43,7 +53,9 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
 
   api.get("/api/queues/:name", async (c) => {
     new QueryParams(c.req.url, []);
-    return c.json(await scheduler.getQueue(nameParam(c.req.param("name"), "queue")));
+    const name = nameParam(c.req.param("name"), "queue");
+    await assertKnown(deps, name);
+    return c.json(await scheduler.getQueue(name));
   });
 
   api.patch("/api/queues/:name", async (c) =>
