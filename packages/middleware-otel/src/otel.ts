@@ -276,7 +276,9 @@ export function otel(options: OtelOptions = {}): Middleware {
             [ATTR.destination]: job.queue,
             [ATTR.messageId]: job.id,
             [ATTR.jobName]: job.name,
-            [ATTR.attempt]: job.attempt,
+            // The attempt of this run: for a dead-letter run, the dead-letter job's (the job
+            // handed to the handler is the dead job, whose last attempt it was).
+            [ATTR.attempt]: ctx.attempt,
           },
         },
         parent,

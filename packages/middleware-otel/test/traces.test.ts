@@ -231,6 +231,39 @@ describe("traces", () => {
     }
   });
 
+  it("a dead-letter handler that fails and is retried: one dead_letter span per run, with its attempt", async () => {
+    const t = newTelemetry();
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const s = newScheduler({ clock, random: () => 0.5, retry: { initialDelay: "1s", jitter: 0 } });
+    s.use(otel({ tracerProvider: t.tracerProvider }));
+    s.register("charge", () => {
+      throw new Error("card declined");
+    });
+    let runs = 0;
+    s.register(
+      "dead",
+      () => {
+        runs++;
+        if (runs === 1) throw new Error("alerting is down");
+      },
+      { maxRetries: 1 },
+    );
+    await s.start();
+    const job = await s.enqueue({ name: "charge", maxRetries: 0 });
+    await until(() => runs === 1);
+    await until(() => t.spans("dead_letter default").length === 1);
+    await clock.advance("1s");
+    await until(() => runs === 2);
+    await until(() => t.spans("dead_letter default").length === 2);
+    const deadRuns = t
+      .spans("dead_letter default")
+      .sort((a, b) => Number(a.attributes[ATTR.attempt]) - Number(b.attributes[ATTR.attempt]));
+    expect(deadRuns.map((run) => run.attributes[ATTR.attempt])).toEqual([1, 2]);
+    expect(deadRuns.map((run) => run.attributes[ATTR.outcome])).toEqual(["failed", "completed"]);
+    expect(deadRuns.map((run) => run.attributes[ATTR.messageId])).toEqual([job.id, job.id]);
+    expect(deadRuns[0]?.status.message).toBe("alerting is down");
+  });
+
   it("each schedule firing is a root span whose context the tick's jobs carry", async () => {
     const t = newTelemetry();
     const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
