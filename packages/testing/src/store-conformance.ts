@@ -19,6 +19,7 @@ import { describeMaintenance } from "./store-conformance/maintenance.js";
 import { describeNames } from "./store-conformance/names.js";
 import { describeOperations } from "./store-conformance/operations.js";
 import { describeOutcomes } from "./store-conformance/outcomes.js";
+import { describeRecords } from "./store-conformance/records.js";
 import { describeRelease } from "./store-conformance/release.js";
 import { describeSchedules } from "./store-conformance/schedules.js";
 import { describeSubscribe } from "./store-conformance/subscribe.js";
@@ -126,6 +127,7 @@ export function storeConformance(
     describeCancelAndRequeue(ctx);
     describeSchedules(ctx);
     describeControl(ctx);
+    describeRecords(ctx);
     describeOperations(ctx);
     describeCounts(ctx);
     describeMaintenance(ctx);

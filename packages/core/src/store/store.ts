@@ -8,7 +8,22 @@ import type { Stats } from "../jobs/stats.js";
  * passed in. Every rule here is checked by `storeConformance` in `@sched/testing`.
  *
  * Time is always passed in (`now`), never read by the store, so that a test clock drives every
- * backend alike. Dates round-trip with millisecond precision.
+ * backend alike. Dates round-trip with millisecond precision: every `Date` a store keeps (a job's,
+ * a schedule's, a queue's `limitedUntil` and `updatedAt`, an instance's) comes back to the
+ * millisecond, and comparisons with `now` are exact to the millisecond.
+ *
+ * Records are the caller's: what a store returns (jobs, schedules, queue records, instances,
+ * throughput samples) shares no object with what it keeps or with what the caller passed in, so
+ * a caller changing one changes nothing stored.
+ *
+ * Errors: every method rejects with a `StoreClosedError` (`STORE_CLOSED`) after {@link close}, and
+ * with a `StoreError` (`STORE_ERROR`, the driver's error as `cause`, a message without secrets)
+ * when the backend fails (connection lost, server error); the other errors are named on each
+ * method. Throw the classes of `@sched/core/adapter` (the same classes as `@sched/core`'s), never a
+ * plain `Error` carrying a code. The CommonJS and the ES module builds of `@sched/core` have
+ * separate classes (the dual-package hazard): `instanceof` holds only within one module system, so
+ * match errors on `err.code`, and load `@sched/core/adapter` the way the application loads
+ * `@sched/core` (the runtime checks some errors, such as a unique-key conflict, with `instanceof`).
  */
 export interface Store<Tx = unknown> {
   /**
@@ -29,6 +44,14 @@ export interface Store<Tx = unknown> {
    * With `options.transaction` (a backend-specific handle, such as a `pg` client inside `BEGIN`),
    * the insert joins that transaction: the jobs exist if and only if it commits, and wake-ups are
    * sent on commit. A store that cannot join transactions throws `InvalidArgumentError`.
+   *
+   * @throws JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) for a held unique key, with `uniqueKey`
+   *   (and `existingJobId` and `queue` when the store knows them); nothing is inserted.
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`, `field: "transaction"`) for a transaction
+   *   the store cannot join (`null`, a plain object, any value without the `transactions`
+   *   capability); nothing is inserted.
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`, the
+   *   driver's error as `cause`) when the backend fails.
    */
   createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions<Tx>): Promise<Job[]>;
 
@@ -46,10 +69,20 @@ export interface Store<Tx = unknown> {
    * created (in input order, as `createJobs` returns them) and the claimed jobs, as
    * `claimDueJobs` returns them. A store without it is used through `createJobs` and
    * `claimDueJobs`; the conformance suite skips its tests, naming the method.
+   *
+   * @throws JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) for a held unique key, with
+   *   `uniqueKey`; nothing is inserted and nothing is claimed.
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   createJobsAndClaim?(jobs: NewJobRecord[], claim: ClaimOptions): Promise<CreatedAndClaimed>;
 
-  /** Returns the job, or `null` when there is none with that id. */
+  /**
+   * Returns the job, or `null` when there is none with that id.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   getJob(id: string): Promise<Job | null>;
 
   /**
@@ -58,8 +91,14 @@ export interface Store<Tx = unknown> {
    * `cursor` (made by `encodeJobCursor`, checked by the runtime), the page starts strictly after
    * the job it names in that order, whether or not that job still exists. `nextCursor` names the
    * page's last job when at least one more job matches after it, else `null`: the last page,
-   * full or not, has none (a store reads `limit + 1` jobs to know). A store reads about `limit` jobs per page however deep it is (an
-   * index on the order), not every job before the cursor.
+   * full or not, has none (a store reads `limit + 1` jobs to know). A store reads about `limit`
+   * jobs per page however deep it is (an index on the order), not every job before the cursor.
+   * The runtime checks `limit` before any store sees it (an integer from 1 to 10,000, else
+   * `InvalidArgumentError`), so a store need not clamp it (the stores of this repository clamp
+   * to 1–10,000 all the same).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   listJobs(filter: JobFilter): Promise<JobPage>;
 
@@ -68,12 +107,18 @@ export interface Store<Tx = unknown> {
    * intersected with those two) back to `pending` as {@link requeueJob} does, job by job: a job
    * whose `uniqueKey` is held meanwhile by another active job of its queue stays as it is. Returns
    * how many were moved. Sends a `jobs` event for each queue that got jobs.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   retryJobs(selector: JobSelector, now: Date): Promise<number>;
 
   /**
    * Deletes every job matching `selector` that is not `running` (a running job is left to finish
    * or to be cancelled first), releasing its unique key. Returns how many were deleted.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   deleteJobs(selector: JobSelector): Promise<number>;
 
@@ -81,6 +126,9 @@ export interface Store<Tx = unknown> {
    * Deletes one job unless it is `running` (a running job is left to finish or to be cancelled
    * first), releasing its unique key. Returns the job as it was, or `null` when it does not exist
    * or is running (then it is left as it is).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   deleteJob(id: string): Promise<Job | null>;
 
@@ -88,18 +136,34 @@ export interface Store<Tx = unknown> {
    * Makes a waiting job due now: a `scheduled` or `failed` job becomes `pending` with
    * `scheduledAt = now` (its counters unchanged). A job in any other status is returned
    * unchanged. Returns `null` when the job does not exist. Sends a `jobs` event when it moved.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   promoteJob(id: string, now: Date): Promise<Job | null>;
 
-  /** Creates or replaces the presence record of a running scheduler instance (a heartbeat). */
+  /**
+   * Creates or replaces the presence record of a running scheduler instance (a heartbeat).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   saveInstance(instance: InstanceRecord): Promise<void>;
 
-  /** Deletes an instance's presence record; returns whether it existed. */
+  /**
+   * Deletes an instance's presence record; returns whether it existed.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   removeInstance(id: string): Promise<boolean>;
 
   /**
    * The presence records whose `expiresAt` is after `now`, ordered by id; a store may delete the
    * others on the way.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   listInstances(now: Date): Promise<InstanceRecord[]>;
 
@@ -107,12 +171,18 @@ export interface Store<Tx = unknown> {
    * Adds completed and failed counts to the per-minute, per-queue throughput history (the counts
    * of a sample are added to those stored for its queue and minute), and deletes the minutes
    * before `keepSince`, so the history stays bounded whatever the job retention.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   addThroughput(samples: readonly ThroughputSample[], keepSince: Date): Promise<void>;
 
   /**
    * The stored throughput samples of minutes in `[since, until)` (`until` absent: up to now), of
    * one queue or of all (`queue: null`), ordered by minute then queue.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   throughput(query: ThroughputQuery): Promise<ThroughputSample[]>;
 
@@ -124,15 +194,26 @@ export interface Store<Tx = unknown> {
    * When a `running` job is cancelled, every subscriber (of every instance sharing the store) is
    * sent a `cancelled` event with the attempt that ran, so the instance running it aborts its
    * handler at once.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   cancelJob(id: string, now: Date): Promise<Job | null>;
 
   /**
    * Moves a `dead` or `cancelled` job back to `pending` with a fresh budget (`scheduledAt = now`,
-   * `retryCount = 0`, `lostLeases = 0`, `completedAt = null`; `attempt` keeps rising). Returns the
+   * `retryCount = 0`, `lostLeases = 0`, `completedAt = null`; `attempt` keeps rising; `error` and
+   * `history` are kept, the record of the attempts before), and sends a `jobs` event for its
+   * queue. Returns the
    * job as it is afterwards with `requeued: true`, or unchanged with `requeued: false` when it was
    * in another status; `null` when it does not exist. If its `uniqueKey` was taken meanwhile by
    * another active job of its queue, throws `JobAlreadyExistsError` and leaves the job as it was.
+   *
+   * @throws JobAlreadyExistsError (`JOB_ALREADY_EXISTS`) when another active job of its queue
+   *   took its `uniqueKey` meanwhile, with `uniqueKey` (and `existingJobId` when known); the job
+   *   is left as it was.
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   requeueJob(id: string, now: Date): Promise<RequeueResult | null>;
 
@@ -164,6 +245,9 @@ export interface Store<Tx = unknown> {
    *
    * With several queues in one claim, each queue gives its jobs in its own order; how `limit` is
    * shared between queues is left to the store.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   claimDueJobs(options: ClaimOptions): Promise<Job[]>;
 
@@ -171,6 +255,9 @@ export interface Store<Tx = unknown> {
    * Marks running jobs `completed` (`completedAt = now`, lease cleared), or deletes them when
    * `removeOnComplete` is set. A ref whose job is not `running` with that `attempt` and `lockedBy` (its lease was
    * taken over, or it was cancelled) is ignored. Returns, in input order, whether each ref was applied.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   completeJobs(refs: readonly JobRef[], options: CompleteOptions): Promise<boolean[]>;
 
@@ -180,8 +267,13 @@ export interface Store<Tx = unknown> {
    * with `scheduledAt = retryAt` and `retryCount + 1`; with `retryAt = null` it becomes `dead`
    * (`completedAt = now`), and, when `deadLetter` is given, its dead-letter job (see
    * {@link deadLetterJob}) is inserted in the same atomic step (never for a job named
-   * `deadLetter.name`: a dead-letter job's own death has none). Returns the job afterwards, or
-   * `null` when the ref is stale (not running with that attempt and holder), in which case nothing changes.
+   * `deadLetter.name`: a dead-letter job's own death has none). A dead-letter job inserted sends
+   * a `jobs` event for its queue, as {@link createJobs} does; so does a job made `failed`. Returns
+   * the job afterwards, or `null` when the ref is stale (not running with that attempt and
+   * holder), in which case nothing changes.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   failJob(ref: JobRef, options: FailOptions): Promise<Job | null>;
 
@@ -190,23 +282,36 @@ export interface Store<Tx = unknown> {
    * `pending` with `scheduledAt = now` and its lease cleared; `retryCount`, `lostLeases`, `error`
    * and `history` stay as they are. For attempts interrupted by a shutdown and for claims an
    * instance cannot run. A stale ref is ignored. Returns, in input order, whether each was applied.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   releaseJobs(refs: readonly JobRef[], options: ReleaseOptions): Promise<boolean[]>;
 
   /**
    * Extends the leases of running jobs to `lockedUntil`. Returns the ids whose lease could not be
    * renewed (not running with that attempt and holder any more): their handlers should stop.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   renewLeases(refs: readonly JobRef[], lockedUntil: Date): Promise<string[]>;
 
   /**
    * Recovers running jobs whose `lockedUntil <= now` (their process stopped), at most `limit` of
-   * them, longest expired first, each in one atomic step: `lostLeases + 1`, lease cleared, and a
+   * them: when more have expired, those with the earliest `lockedUntil` (ties: the smallest id),
+   * so that a small limit still makes progress on the oldest. Each is recovered in one atomic
+   * step: `lostLeases + 1`, lease cleared, and a
    * `history` entry with `error` appended. A job that had already lost `maxLostLeases` leases
    * becomes `dead` (`completedAt = now`; its `error` is kept, or set to `error` when it had none;
    * with `deadLetter`, its dead-letter job is inserted in the same step, unless the job is itself
    * named `deadLetter.name`); every other one becomes
-   * `pending` with `scheduledAt = now`. Returns the ids returned to the queue and the jobs made dead.
+   * `pending` with `scheduledAt = now`. A `jobs` event is sent for each queue that got a job back
+   * or a dead-letter job. Returns the ids returned to the queue and the jobs made dead, each list
+   * in that order (earliest `lockedUntil` first).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   recoverExpiredLeases(options: RecoverOptions): Promise<RecoveredLeases>;
 
@@ -216,6 +321,9 @@ export interface Store<Tx = unknown> {
    * waits. Lets the runtime sleep until the next job it could claim is due. Paused queues are left
    * out; the other controls are not considered (the time returned may be one at which limits
    * still hold a job back).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   nextDueAt(options: NextDueOptions): Promise<Date | null>;
 
@@ -224,6 +332,9 @@ export interface Store<Tx = unknown> {
    * in the given queues (all when `null`), at most `limit` names, in no particular order. Lets an
    * instance notice job names that it has no handler for. A store may look at a bounded number of
    * waiting jobs only (the oldest due first).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   waitingJobNames(options: WaitingNamesOptions): Promise<string[]>;
 
@@ -240,26 +351,47 @@ export interface Store<Tx = unknown> {
    *   than the window's opening plus `dedupe.maxWait` (when set); its status follows its new
    *   `scheduledAt` (`scheduled` when after `now`, else `pending`). The result is `debounced` with
    *   the job afterwards. Otherwise (no window, or its job is running, final or gone) the job is
-   *   inserted as given (its `scheduledAt` capped the same way from `now`) and opens a new window.
+   *   inserted as given (its `scheduledAt` capped the same way from `now`: at most
+   *   `now + maxWait`, and `pending` when that is not after `now`) and opens a new window.
+   *
+   * A throttle window ends at `expiresAt`. A debounce window has no end in time (`ttl` plays no
+   * part in it): it stays open while its job waits (`scheduled` or `pending`) and ends when that
+   * job is claimed, finished, cancelled or deleted; the next job of the key then opens a new one.
    *
    * Of concurrent callers with the same queue and key, exactly one inserts. An inserted job sends
    * the same wake-ups as {@link createJobs}.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   createDedupedJob(job: NewJobRecord, dedupe: DedupeOptions, now: Date): Promise<DedupeResult>;
 
   /**
    * Writes a queue's controls, creating its record when there is none (not paused, no limits),
-   * and returns the record afterwards. Only the fields present in `patch` change; `null` removes a
-   * limit. `updatedAt = now`. When the queue is (or stays) not paused afterwards, a `jobs` event
-   * for it is sent to every subscriber, so that every instance looks for work at once (a resume
-   * wakes the whole cluster).
+   * and returns the record afterwards. Only the fields present in `patch` change; a field set to
+   * `undefined` counts as absent (it changes nothing); `null` removes a limit. `updatedAt = now`.
+   * When the queue is (or stays) not paused afterwards, a `jobs` event for it is sent to every
+   * subscriber, so that every instance looks for work at once (a resume wakes the whole cluster).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   updateQueue(name: string, patch: QueuePatch, now: Date): Promise<QueueRecord>;
 
-  /** The stored controls of a queue, or `null` when it has none. */
+  /**
+   * The stored controls of a queue, or `null` when it has none.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   getQueue(name: string): Promise<QueueRecord | null>;
 
-  /** Every queue with stored controls (see {@link updateQueue}), ordered by name. */
+  /**
+   * Every queue with stored controls (see {@link updateQueue}), ordered by name.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   listQueues(): Promise<QueueRecord[]>;
 
   /**
@@ -269,8 +401,15 @@ export interface Store<Tx = unknown> {
    * `pending`) and its lease cleared; `retryCount`, `lostLeases`, `error` and `history` are kept.
    * With `scope: "group"` and a job that has a group, that group of the queue is not claimed
    * before `until`; otherwise (scope `queue`, or a job without group) the whole queue is not
-   * claimed before `until`. A push-back never shortens an earlier, longer one. Returns whether the
-   * ref was current (a stale ref changes nothing).
+   * claimed before `until`. A push-back never shortens an earlier, longer one, of the queue or of
+   * the group. A queue pushed back that had no stored controls gets a record (not paused, no
+   * limits, `limitedUntil = until`), which {@link getQueue} and {@link listQueues} return from
+   * then on; a group push-back gives the queue no record they return. Returns whether the ref was current: a
+   * stale ref (not `running` with that attempt and holder in that queue, such as one of an
+   * attempt another worker re-claimed) changes nothing and pushes nothing back.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   rateLimitJob(ref: JobRef, options: RateLimitJobOptions): Promise<boolean>;
 
@@ -280,16 +419,34 @@ export interface Store<Tx = unknown> {
    * succeeds). With `expectDefinition`, only when a schedule of that name exists and its
    * `definedAt` and `definedBy` are exactly those (a compare-and-set on the definition: of
    * concurrent writers that read the same record, exactly one succeeds).
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   saveSchedule(schedule: ScheduleRecord, options?: SaveScheduleOptions): Promise<boolean>;
 
-  /** Returns a schedule by name, or `null`. */
+  /**
+   * Returns a schedule by name, or `null`.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   getSchedule(name: string): Promise<ScheduleRecord | null>;
 
-  /** Lists all schedules, ordered by name. */
+  /**
+   * Lists all schedules, ordered by name.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   listSchedules(): Promise<ScheduleRecord[]>;
 
-  /** Deletes a schedule; returns whether it existed. */
+  /**
+   * Deletes a schedule; returns whether it existed.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
+   */
   deleteSchedule(name: string): Promise<boolean>;
 
   /**
@@ -298,6 +455,9 @@ export interface Store<Tx = unknown> {
    * `occurrences + jobs.length`, `updatedAt = firedAt`, and inserts `jobs`. A job whose
    * `uniqueKey` is held (by a stored job or an earlier job of the same tick) is skipped but still
    * counts as an occurrence: the tick fired. Of concurrent firers of the same tick exactly one wins.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   fireScheduleTick(tick: ScheduleTick): Promise<FireResult>;
 
@@ -305,16 +465,29 @@ export interface Store<Tx = unknown> {
    * Deletes `completed` jobs with `completedAt < completedBefore`, `dead` jobs with
    * `completedAt < deadBefore` and `cancelled` jobs with `completedAt < cancelledBefore`.
    * Returns how many were deleted.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   cleanup(options: CleanupOptions): Promise<number>;
 
   /**
    * Counts jobs by status, overall and per queue (`byQueue` is always set; empty queues may be left
    * out). A store keeps these counts as jobs change, so that reading them does not scan the jobs.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   stats(): Promise<Stats>;
 
-  /** Resolves when the backend answers; rejects otherwise. */
+  /**
+   * Resolves when the backend answers; rejects otherwise.
+   *
+   * @throws StoreError (`STORE_ERROR`, naming the server, never a password) when the backend
+   *   cannot be reached or refuses the store's commands; a store may throw a more specific
+   *   `SchedulerError` for a state the user must fix (PostgreSQL's `MigrationRequiredError` for
+   *   tables missing or behind). StoreClosedError (`STORE_CLOSED`) after {@link close}.
+   */
   ping(): Promise<void>;
 
   /**
@@ -323,14 +496,17 @@ export interface Store<Tx = unknown> {
    * replica, dropped tables). Creates the id when there is none, atomically, so that concurrent
    * callers on every instance get the same one. The runtime compares it every `lockRefresh` to
    * notice a loss within seconds.
+   *
+   * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
+   *   when the backend fails.
    */
   epoch(): Promise<string>;
 
   /**
    * Optional push events from every instance sharing the store: `{ type: "jobs", queue }` when
    * jobs may have become available in `queue` (enqueued, made by a tick, retried, requeued,
-   * released or recovered), and `{ type: "cancelled", id, queue }` when a running job was
-   * cancelled. Returns an unsubscribe function. Polling covers stores without it (and events lost
+   * released, recovered, a dead-letter job inserted, a queue resumed), and
+   * `{ type: "cancelled", id, queue }` when a running job was cancelled. Returns an unsubscribe function. Polling covers stores without it (and events lost
    * while a connection was down).
    */
   subscribe?(listener: (event: StoreEvent) => void): () => void;
@@ -338,6 +514,8 @@ export interface Store<Tx = unknown> {
   /**
    * Releases every connection and timer the store opened (a client passed in by the user stays
    * open). Idempotent. Every later call rejects with a `StoreClosedError` (code `STORE_CLOSED`).
+   *
+   * @throws never `StoreClosedError`: a second `close()` resolves.
    */
   close(): Promise<void>;
 }

@@ -1,16 +1,20 @@
 import type { Job, JobStatus, Store } from "@sched/core";
+import { JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import {
   at,
   claimAt,
   createJobInStatus,
   createRunningJob,
+  expectSchedulerError,
   mustGet,
   newId,
+  newJob,
   nextDue,
   recover,
   recoveredIds,
   refOf,
+  rejectionOf,
   type StoreSuiteContext,
 } from "./fixtures.js";
 
@@ -126,6 +130,20 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
         expect(await ctx.store.getJob(job.id)).toEqual(job);
       });
     }
+
+    it("requeueJob of a job whose unique key another active job took meanwhile throws JobAlreadyExistsError and leaves it as it was", async () => {
+      const running = await createRunningJob(ctx.store, { queue: "rq-key", uniqueKey: "k" });
+      const dead = await ctx.store.failJob(refOf(running), { now: at(1), error: "boom", retryAt: null });
+      const [holder] = await ctx.store.createJobs([newJob({ queue: "rq-key", uniqueKey: "k" })]);
+      expectSchedulerError(
+        await rejectionOf(() => ctx.store.requeueJob(running.id, at(2))),
+        JobAlreadyExistsError,
+        "JOB_ALREADY_EXISTS",
+        { uniqueKey: "k" },
+      );
+      expect(await ctx.store.getJob(running.id)).toEqual(dead);
+      expect(await ctx.store.getJob(holder!.id)).toEqual(holder);
+    });
 
     it("requeueJob returns null for a job that does not exist", async () => {
       expect(await ctx.store.requeueJob(newId(), at(1))).toBeNull();

@@ -4,6 +4,7 @@ import {
   at,
   claimAt,
   createRunningJob,
+  failBeyond,
   mustGet,
   newId,
   newJob,
@@ -174,12 +175,16 @@ export function describeClaim(ctx: StoreSuiteContext): void {
       const { store } = ctx;
       const inputs = Array.from({ length: 500 }, (_, i) => newJob({ priority: i % 7, queue: `q${i % 3}` }));
       await store.createJobs(inputs);
+      // Every batch that is not empty takes at least one of the 500 jobs: more such batches than
+      // jobs mean a claim hands out jobs it does not lease, and the loops would never end.
+      let batches = 0;
       const claimedBy = await Promise.all(
         Array.from({ length: 10 }, async (_, worker) => {
           const mine: string[] = [];
           for (;;) {
             const batch = await store.claimDueJobs(claimAt(T0, { limit: 50, workerId: `worker-${worker}` }));
             if (batch.length === 0) return mine;
+            failBeyond(++batches, inputs.length, "claims that returned jobs out of 500 jobs");
             for (const job of batch) {
               expect(job.lockedBy).toBe(`worker-${worker}`);
               mine.push(job.id);

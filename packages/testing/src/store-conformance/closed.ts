@@ -1,5 +1,15 @@
+import { StoreClosedError } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
-import { at, claimAt, newJob, newSchedule, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  claimAt,
+  codeOf,
+  expectSchedulerError,
+  newJob,
+  newSchedule,
+  rejectionOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 /** After `close()`, every call rejects with STORE_CLOSED, so that a scheduler stops instead of retrying. */
 export function describeClosed(ctx: StoreSuiteContext): void {
@@ -58,7 +68,9 @@ export function describeClosed(ctx: StoreSuiteContext): void {
         ["epoch", () => store.epoch()],
       ];
       for (const [name, call] of calls) {
-        await expect(call(), name).rejects.toMatchObject({ code: "STORE_CLOSED" });
+        const error = await rejectionOf(call);
+        expect(codeOf(error), name).toBe("STORE_CLOSED");
+        expectSchedulerError(error, StoreClosedError, "STORE_CLOSED");
       }
     });
 

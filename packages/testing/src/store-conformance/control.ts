@@ -6,10 +6,12 @@ import {
   at,
   claimAt,
   createRunningJob,
+  failBeyond,
   mustGet,
   newJob,
   newJobs,
   nextDue,
+  recover,
   refOf,
   type StoreSuiteContext,
   T0,
@@ -30,21 +32,26 @@ function claim(
 
 /**
  * Runs `claimers` concurrent claim loops on `queue` at `now` until every one of them gets an
- * empty batch; returns every job claimed.
+ * empty batch; returns every job claimed. `seeded` is how many jobs the queue holds: more batches
+ * with jobs than that fail the test (a claim that hands out jobs without leasing them would
+ * otherwise loop forever).
  */
 async function claimConcurrently(
   store: Store,
   queue: string,
   claimers: number,
   limit: number,
+  seeded: number,
   now = T0,
 ): Promise<Job[]> {
+  let claims = 0;
   const batches = await Promise.all(
     Array.from({ length: claimers }, async (_, worker) => {
       const mine: Job[] = [];
       for (;;) {
         const batch = await claim(store, queue, limit, now, `worker-${worker}`);
         if (batch.length === 0) return mine;
+        failBeyond(++claims, seeded, `claims that returned jobs of queue ${queue} (${seeded} jobs)`);
         mine.push(...batch);
       }
     }),
@@ -272,7 +279,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("concurrent claimers together never exceed the queue's concurrency", async () => {
         await ctx.store.createJobs(newJobs(100, { queue: "global" }));
         await ctx.store.updateQueue("global", { concurrency: 7 }, at(0));
-        const claimed = await claimConcurrently(ctx.store, "global", 8, 3);
+        const claimed = await claimConcurrently(ctx.store, "global", 8, 3, 100);
         expect(claimed).toHaveLength(7);
         expect(new Set(claimed.map((job) => job.id)).size).toBe(7);
         expect((await ctx.store.stats()).byQueue?.global?.running).toBe(7);
@@ -301,7 +308,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
         const groups = Array.from({ length: 12 }, (_, i) => `tenant-${i}`);
         for (const group of groups) await ctx.store.createJobs(newJobs(5, { queue: "strict", group }));
         await ctx.store.updateQueue("strict", { group: { concurrency: 1, rateLimit: null } }, at(0));
-        const claimed = await claimConcurrently(ctx.store, "strict", 8, 4);
+        const claimed = await claimConcurrently(ctx.store, "strict", 8, 4, 60);
         expect(claimed).toHaveLength(12);
         expect([...countByGroup(claimed).values()].every((count) => count === 1)).toBe(true);
         expect(new Set(groupsOf(claimed))).toEqual(new Set(groups));
@@ -324,7 +331,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
       it("concurrent claimers together stay within the window's max", async () => {
         await ctx.store.createJobs(newJobs(60, { queue: "rl-many" }));
         await ctx.store.updateQueue("rl-many", { rateLimit: { max: 11, per: 60_000 } }, at(0));
-        const claimed = await claimConcurrently(ctx.store, "rl-many", 8, 2);
+        const claimed = await claimConcurrently(ctx.store, "rl-many", 8, 2, 60);
         expect(claimed).toHaveLength(11);
       });
 
@@ -380,7 +387,7 @@ export function describeControl(ctx: StoreSuiteContext): void {
           { group: { concurrency: null, rateLimit: { max: 3, per: 60_000 } } },
           at(0),
         );
-        const claimed = await claimConcurrently(ctx.store, "grl-many", 8, 2);
+        const claimed = await claimConcurrently(ctx.store, "grl-many", 8, 2, 60);
         expect(countByGroup(claimed)).toEqual(
           new Map([
             ["x", 3],
@@ -432,6 +439,50 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(await claim(ctx.store, "longest", 10, at(10_000))).toHaveLength(2);
       });
 
+      it("with scope group, a later, shorter push-back of the group does not shorten an earlier one", async () => {
+        const first = await createRunningJob(ctx.store, { queue: "glongest", group: "slow" });
+        const second = await createRunningJob(ctx.store, { queue: "glongest", group: "slow" });
+        await ctx.store.createJobs(newJobs(2, { queue: "glongest", group: "slow", scheduledAt: at(1) }));
+        await ctx.store.rateLimitJob(refOf(first), { now: at(1), until: at(10_000), scope: "group" });
+        await ctx.store.rateLimitJob(refOf(second), { now: at(2), until: at(3_000), scope: "group" });
+        expect(await claim(ctx.store, "glongest", 10, at(3_000))).toEqual([]);
+        expect(await claim(ctx.store, "glongest", 10, at(9_999))).toEqual([]);
+        expect(await claim(ctx.store, "glongest", 10, at(10_000))).toHaveLength(4);
+      });
+
+      it("a push-back keeps its milliseconds: the queue's limitedUntil and the claims it holds back", async () => {
+        const running = await createRunningJob(ctx.store, { queue: "ms-pushed" });
+        await ctx.store.createJobs(newJobs(2, { queue: "ms-pushed", scheduledAt: at(1) }));
+        await ctx.store.rateLimitJob(refOf(running), { now: at(1), until: at(30_007), scope: "queue" });
+        expect((await ctx.store.getQueue("ms-pushed"))?.limitedUntil).toEqual(at(30_007));
+        expect((await ctx.store.listQueues()).find((q) => q.name === "ms-pushed")?.limitedUntil).toEqual(
+          at(30_007),
+        );
+        expect(await claim(ctx.store, "ms-pushed", 10, at(30_006))).toEqual([]);
+        expect(await claim(ctx.store, "ms-pushed", 10, at(30_007))).toHaveLength(3);
+      });
+
+      it("a push-back of a queue without stored controls gives it a record, listed by listQueues; a group push-back does not", async () => {
+        const running = await createRunningJob(ctx.store, { queue: "unconfigured" });
+        expect(await ctx.store.getQueue("unconfigured")).toBeNull();
+        await ctx.store.rateLimitJob(refOf(running), { now: at(1), until: at(5_000), scope: "queue" });
+        const expected = {
+          name: "unconfigured",
+          paused: false,
+          concurrency: null,
+          rateLimit: null,
+          group: null,
+          limitedUntil: at(5_000),
+        };
+        expect(await ctx.store.getQueue("unconfigured")).toMatchObject(expected);
+        expect(await ctx.store.listQueues()).toMatchObject([expected]);
+        // A group pushed back is not its queue's record.
+        const grouped = await createRunningJob(ctx.store, { queue: "grouped", group: "g" });
+        await ctx.store.rateLimitJob(refOf(grouped), { now: at(1), until: at(5_000), scope: "group" });
+        expect(await ctx.store.getQueue("grouped")).toBeNull();
+        expect((await ctx.store.listQueues()).map((queue) => queue.name)).toEqual(["unconfigured"]);
+      });
+
       it("updateQueue with limitedUntil null lifts the push-backs of the queue and of its groups", async () => {
         const queueJob = await createRunningJob(ctx.store, { queue: "lift" });
         const groupJob = await createRunningJob(ctx.store, { queue: "lift-g", group: "slow" });
@@ -447,6 +498,32 @@ export function describeControl(ctx: StoreSuiteContext): void {
         // The handed-back jobs themselves still wait for their own run time; the others run now.
         expect(await claim(ctx.store, "lift", 10, at(4))).toHaveLength(2);
         expect(await claim(ctx.store, "lift-g", 10, at(4))).toHaveLength(2);
+      });
+
+      it("a ref of an attempt another worker re-claimed changes nothing, whatever its scope", async () => {
+        const first = await createRunningJob(ctx.store, { queue: "reclaimed", group: "g" });
+        expect(await recover(ctx.store, first.lockedUntil!)).toMatchObject({ recovered: [first.id] });
+        const [second] = await claim(ctx.store, "reclaimed", 1, first.lockedUntil!, "worker-2");
+        expect(second).toMatchObject({ id: first.id, attempt: 2, lockedBy: "worker-2" });
+        await ctx.store.createJobs(newJobs(2, { queue: "reclaimed", group: "g" }));
+        const stale = [
+          refOf(first), // the attempt before
+          { ...refOf(second!), lockedBy: "worker-1" }, // this attempt, another holder
+          { ...refOf(second!), queue: "elsewhere" }, // this attempt and holder, another queue
+        ];
+        for (const ref of stale) {
+          for (const scope of ["queue", "group"] as const) {
+            expect(
+              await ctx.store.rateLimitJob(ref, { now: at(70_000), until: at(3_600_000), scope }),
+              `rateLimitJob(${JSON.stringify(ref)}, scope ${scope})`,
+            ).toBe(false);
+          }
+        }
+        expect(await mustGet(ctx.store, first.id)).toEqual(second);
+        expect(await ctx.store.getQueue("reclaimed")).toBeNull();
+        expect(await ctx.store.getQueue("elsewhere")).toBeNull();
+        // Neither the queue nor the group was pushed back.
+        expect(await claim(ctx.store, "reclaimed", 10, at(70_001))).toHaveLength(2);
       });
 
       it("a stale ref changes nothing", async () => {
@@ -534,6 +611,29 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect((await ctx.store.listJobs({ queue: "db" })).jobs.map((job) => job.id)).toEqual([first.id]);
         expect(await claim(ctx.store, "db", 5, at(11_999))).toEqual([]);
         expect((await claim(ctx.store, "db", 5, at(12_000))).map((job) => job.payload)).toEqual([{ v: 3 }]);
+      });
+
+      it("debounce: a job that opens a window is inserted due by now + maxWait at the latest", async () => {
+        const debounce = { key: "new", mode: "debounce" as const, ttl: 5_000, maxWait: 10_005 };
+        const late = newJob({ queue: "db-cap", status: "scheduled", scheduledAt: at(60_000) });
+        const created = await ctx.store.createDedupedJob(late, debounce, at(1_000));
+        const capped = { id: late.id, scheduledAt: at(11_005), status: "scheduled" };
+        expect(created).toMatchObject({ outcome: "created", jobId: late.id, job: capped });
+        expect(await mustGet(ctx.store, late.id)).toMatchObject(capped);
+        expect(await claim(ctx.store, "db-cap", 5, at(11_004))).toEqual([]);
+        expect(await claim(ctx.store, "db-cap", 5, at(11_005))).toHaveLength(1);
+        // With maxWait 0 the job is due at once: pending, not scheduled.
+        const now = { key: "now", mode: "debounce" as const, ttl: 5_000, maxWait: 0 };
+        const due = newJob({ queue: "db-cap", status: "scheduled", scheduledAt: at(60_000) });
+        expect((await ctx.store.createDedupedJob(due, now, at(2_000))).job).toMatchObject({
+          scheduledAt: at(2_000),
+          status: "pending",
+        });
+        expect(await mustGet(ctx.store, due.id)).toMatchObject({ scheduledAt: at(2_000), status: "pending" });
+        // A job due before the cap keeps its own run time.
+        const soon = newJob({ queue: "db-cap", status: "scheduled", scheduledAt: at(4_000) });
+        const kept = await ctx.store.createDedupedJob(soon, { ...debounce, key: "soon" }, at(3_000));
+        expect(kept.job).toMatchObject({ scheduledAt: at(4_000), status: "scheduled" });
       });
 
       it("debounce: once the window's job runs, the next one opens a new window", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   at,
   claimAt,
+  failBeyond,
   newJob,
   newJobs,
   newSchedule,
@@ -24,7 +25,10 @@ async function countsOfJobs(store: Store): Promise<{ overall: Counts; byQueue: M
   const overall = zero();
   const byQueue = new Map<string, Counts>();
   let cursor: string | null = null;
+  let pages = 0;
   do {
+    // No test here stores 100,000 jobs: a cursor that never ends must fail, not loop forever.
+    failBeyond(++pages, 100, "pages of listJobs({ limit: 1000 }) with a nextCursor");
     const page = await store.listJobs({ limit: 1_000, cursor });
     for (const job of page.jobs) {
       overall[job.status] += 1;

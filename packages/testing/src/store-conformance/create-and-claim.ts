@@ -1,9 +1,11 @@
-import { JobAlreadyExistsError, type Store, type StoreEvent } from "@sched/core";
+import type { Store, StoreEvent } from "@sched/core";
+import { JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
 import {
   at,
   claimAt,
+  expectSchedulerError,
   mustGet,
   newJob,
   newJobs,
@@ -119,8 +121,7 @@ export function describeCreateAndClaim(ctx: StoreSuiteContext): void {
       const other = newJob();
       const clash = newJob({ uniqueKey: "report-7" });
       const error = await rejectionOf(() => createAndClaim([other, clash], claimAt(T0)));
-      expect(error).toBeInstanceOf(JobAlreadyExistsError);
-      expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "report-7" });
+      expectSchedulerError(error, JobAlreadyExistsError, "JOB_ALREADY_EXISTS", { uniqueKey: "report-7" });
       expect(await ctx.store.getJob(other.id)).toBeNull();
       expect(await ctx.store.getJob(clash.id)).toBeNull();
       // The claim did not run: the job already waiting is still waiting.
@@ -187,8 +188,7 @@ export function describeCreateAndClaim(ctx: StoreSuiteContext): void {
       expect((await createAndClaim([holder], claimAt(T0))).claimed.map((job) => job.id)).toEqual([holder.id]);
       const clash = newJob({ uniqueKey: "nightly-9" });
       const error = await rejectionOf(() => createAndClaim([clash], claimAt(at(1))));
-      expect(error).toBeInstanceOf(JobAlreadyExistsError);
-      expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "nightly-9" });
+      expectSchedulerError(error, JobAlreadyExistsError, "JOB_ALREADY_EXISTS", { uniqueKey: "nightly-9" });
       expect(await ctx.store.getJob(clash.id)).toBeNull();
       expect(await mustGet(ctx.store, holder.id)).toMatchObject({ status: "running", attempt: 1 });
       // Once the holder completes, the key is free again.

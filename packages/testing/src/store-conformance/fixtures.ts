@@ -10,6 +10,7 @@ import {
   type Store,
   uuidv7Generator,
 } from "@sched/core";
+import { expect } from "vitest";
 import type { ConformanceTransaction } from "./transactions.js";
 
 /** Gives the topic files of the store suite the store of the running test. */
@@ -242,4 +243,37 @@ export async function rejectionOf(fn: () => Promise<unknown>): Promise<unknown> 
 /** The `code` of a thrown value, when it has one. */
 export function codeOf(error: unknown): unknown {
   return typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+}
+
+/** A class of `@sched/core`'s errors, such as `JobAlreadyExistsError`. */
+export type SchedulerErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Fails unless `error` is an `errorClass` with `code`, and has the `fields` given. The class is
+ * checked with `instanceof`, or by its `name` for an error of another copy of `@sched/core` (a
+ * store built for CommonJS loads the CommonJS build, whose classes are not the ES module build's:
+ * the dual-package hazard). A plain `Error` carrying the right `code` fails: callers (and the
+ * runtime) may test the class.
+ */
+export function expectSchedulerError(
+  error: unknown,
+  errorClass: SchedulerErrorClass,
+  code: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const sameClass = error instanceof errorClass || (error instanceof Error && error.name === errorClass.name);
+  expect(
+    sameClass,
+    `expected a ${errorClass.name}, got ${error instanceof Error ? error.name : typeof error}: ${String(error)}`,
+  ).toBe(true);
+  expect(error).toMatchObject({ code, ...fields });
+}
+
+/**
+ * Fails the test, naming what ran away, once `count` passes `bound`: for loops that end only when a
+ * store answers as it should (an empty claim, a page without cursor), so that a store that never
+ * does fails the test instead of looping until the test times out or the process runs out of memory.
+ */
+export function failBeyond(count: number, bound: number, what: string): void {
+  if (count > bound) throw new Error(`${what}: more than ${bound}, which no conforming store reaches`);
 }

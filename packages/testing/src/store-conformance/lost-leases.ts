@@ -1,3 +1,4 @@
+import type { Job } from "@sched/core";
 import { describe, expect, it } from "vitest";
 import {
   at,
@@ -101,6 +102,27 @@ export function describeLostLeases(ctx: StoreSuiteContext): void {
       });
       // A dead job holds no unique key.
       await store.createJobs([newJob({ uniqueKey: "held" })]);
+    });
+
+    it("recoverExpiredLeases with a limit takes the longest-expired leases first, and returns them in that order", async () => {
+      const { store } = ctx;
+      // Claimed in id order, with leases that expire in another order.
+      const expiries = [30_005, 10_002, 20_003, 10_001, 40_000];
+      const jobs: Job[] = [];
+      for (const expiry of expiries) {
+        jobs.push(await createRunningJob(store, {}, at(0)));
+        await store.renewLeases([refOf(jobs[jobs.length - 1]!)], at(expiry));
+      }
+      const byExpiry = expiries
+        .map((expiry, i) => ({ expiry, id: jobs[i]!.id }))
+        .sort((a, b) => a.expiry - b.expiry)
+        .map((lease) => lease.id);
+      expect((await recover(store, at(50_000), 2)).recovered).toEqual(byExpiry.slice(0, 2));
+      expect((await recover(store, at(50_000), 2)).recovered).toEqual(byExpiry.slice(2, 4));
+      // Dead ones count in the same order.
+      expect((await recover(store, at(50_000), 1, { maxLostLeases: 0 })).dead.map((job) => job.id)).toEqual(
+        byExpiry.slice(4),
+      );
     });
 
     it("recoverExpiredLeases counts recovered and dead jobs together against its limit", async () => {

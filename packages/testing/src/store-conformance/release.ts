@@ -1,5 +1,16 @@
+import { JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
-import { at, claimAt, createRunningJob, mustGet, newJob, refOf, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  claimAt,
+  createRunningJob,
+  expectSchedulerError,
+  mustGet,
+  newJob,
+  refOf,
+  rejectionOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
 /**
  * releaseJobs: a hand-back without penalty (an attempt interrupted by shutdown, a claim an
@@ -42,9 +53,12 @@ export function describeRelease(ctx: StoreSuiteContext): void {
       const { store } = ctx;
       const running = await createRunningJob(store, { uniqueKey: "k" });
       await store.releaseJobs([refOf(running)], { now: at(1) });
-      await expect(store.createJobs([newJob({ uniqueKey: "k" })])).rejects.toMatchObject({
-        code: "JOB_ALREADY_EXISTS",
-      });
+      expectSchedulerError(
+        await rejectionOf(() => store.createJobs([newJob({ uniqueKey: "k" })])),
+        JobAlreadyExistsError,
+        "JOB_ALREADY_EXISTS",
+        { uniqueKey: "k" },
+      );
     });
   });
 }

@@ -1,4 +1,4 @@
-import type { Store, StoreEvent } from "@sched/core";
+import type { DeadLetterOptions, Store, StoreEvent } from "@sched/core";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
 import { requireCapability } from "./capabilities.js";
@@ -14,6 +14,8 @@ import {
 } from "./fixtures.js";
 
 type Subscribe = NonNullable<Store["subscribe"]>;
+
+const DEAD_LETTER: DeadLetterOptions = { name: "letters", priority: 0, maxRetries: 1, timeout: 1_000 };
 
 /**
  * The store's `subscribe`. Skips the test, naming the capability, when the store does not declare
@@ -100,6 +102,53 @@ export function describeSubscribe(ctx: StoreSuiteContext): void {
         await recover(ctx.store, recovered.lockedUntil!);
         await waitFor(() => ["released", "retried", "recovered"].every((q) => queues.includes(q)), {
           description: "wake-ups for queues released, retried and recovered",
+        });
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("retryJobs sends a jobs event for each queue that got jobs back", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      await createJobInStatus(ctx.store, "dead", "retry-a");
+      await createJobInStatus(ctx.store, "cancelled", "retry-b");
+      await createJobInStatus(ctx.store, "dead", "retry-c");
+      const { queues, listener } = recorder();
+      const unsubscribe = subscribe(listener);
+      try {
+        expect(await ctx.store.retryJobs({}, at(10))).toBe(3);
+        await waitFor(() => ["retry-a", "retry-b", "retry-c"].every((queue) => queues.includes(queue)), {
+          description: "wake-ups for queues retry-a, retry-b and retry-c",
+        });
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("a dead-letter job inserted with a death (failJob, recoverExpiredLeases) sends a jobs event for its queue", async (test) => {
+      const subscribe = subscribeOf(ctx.store, test);
+      const failing = await createRunningJob(ctx.store, { queue: "letters-fail" });
+      const expiring = await createRunningJob(ctx.store, { queue: "letters-recover" });
+      const { queues, listener } = recorder();
+      const unsubscribe = subscribe(listener);
+      try {
+        await ctx.store.failJob(refOf(failing), {
+          now: at(1),
+          error: "fatal",
+          retryAt: null,
+          deadLetter: DEAD_LETTER,
+        });
+        // Made dead, not recovered: the only job of the queue left waiting is the dead letter.
+        const { dead, recovered } = await recover(ctx.store, expiring.lockedUntil!, 100, {
+          maxLostLeases: 0,
+          deadLetter: DEAD_LETTER,
+        });
+        expect({ dead: dead.map((job) => job.id), recovered }).toEqual({
+          dead: [expiring.id],
+          recovered: [],
+        });
+        await waitFor(() => queues.includes("letters-fail") && queues.includes("letters-recover"), {
+          description: "wake-ups for the dead letters' queues letters-fail and letters-recover",
         });
       } finally {
         unsubscribe();

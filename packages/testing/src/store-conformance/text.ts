@@ -1,13 +1,16 @@
 import { MAX_ERROR_LENGTH } from "@sched/core";
+import { JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import {
   at,
   claimAt,
   createRunningJob,
+  expectSchedulerError,
   mustGet,
   newJob,
   newSchedule,
   refOf,
+  rejectionOf,
   type StoreSuiteContext,
   T0,
 } from "./fixtures.js";
@@ -83,10 +86,12 @@ export function describeText(ctx: StoreSuiteContext): void {
       }
       // Each key is held exactly as given: the same keys again all conflict.
       for (const uniqueKey of keys) {
-        await expect(store.createJobs([newJob({ uniqueKey })])).rejects.toMatchObject({
-          code: "JOB_ALREADY_EXISTS",
-          uniqueKey,
-        });
+        expectSchedulerError(
+          await rejectionOf(() => store.createJobs([newJob({ uniqueKey })])),
+          JobAlreadyExistsError,
+          "JOB_ALREADY_EXISTS",
+          { uniqueKey },
+        );
       }
     });
 

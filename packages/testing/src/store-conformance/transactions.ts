@@ -1,8 +1,9 @@
-import { InvalidArgumentError, type Store, type StoreEvent } from "@sched/core";
+import type { Store, StoreEvent } from "@sched/core";
+import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
 import { requireCapability } from "./capabilities.js";
-import { at, newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
+import { at, expectSchedulerError, newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
 
 /**
  * An application transaction opened for the suite by `StoreConformanceOptions.beginTransaction`:
@@ -186,9 +187,13 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
     it("a unique-key conflict inside a transaction is JobAlreadyExistsError naming the key and the job holding it", async (test) => {
       await withTransaction(ctx, test, async (tx) => {
         const [holder] = await ctx.store.createJobs([newJob({ queue: "tx", uniqueKey: "k" })]);
-        await expect(
+        const error = await rejectionOf(() =>
           ctx.store.createJobs([newJob({ queue: "tx", uniqueKey: "k" })], { transaction: tx.transaction }),
-        ).rejects.toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: "k", existingJobId: holder!.id });
+        );
+        expectSchedulerError(error, JobAlreadyExistsError, "JOB_ALREADY_EXISTS", {
+          uniqueKey: "k",
+          existingJobId: holder!.id,
+        });
         await tx.rollback();
         expect((await ctx.store.listJobs({ queue: "tx" })).jobs.map((job) => job.id)).toEqual([holder!.id]);
       });
@@ -232,8 +237,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
     for (const [label, transaction] of NOT_TRANSACTIONS) {
       it(`${label} as the transaction is refused with InvalidArgumentError, and nothing is inserted`, async () => {
         const error = await rejectionOf(() => ctx.store.createJobs([newJob()], { transaction }));
-        expect(error).toBeInstanceOf(InvalidArgumentError);
-        expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
+        expectSchedulerError(error, InvalidArgumentError, "INVALID_ARGUMENT", { field: "transaction" });
         expect((await ctx.store.listJobs({})).jobs).toEqual([]);
       });
     }
@@ -245,8 +249,7 @@ export function describeTransactions(ctx: StoreSuiteContext): void {
       // What would be a transaction on another backend (a client with a query method).
       const transaction = { query: async () => ({ rows: [] }) };
       const error = await rejectionOf(() => ctx.store.createJobs([newJob()], { transaction }));
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
+      expectSchedulerError(error, InvalidArgumentError, "INVALID_ARGUMENT", { field: "transaction" });
       expect((await ctx.store.listJobs({})).jobs).toEqual([]);
     });
   });

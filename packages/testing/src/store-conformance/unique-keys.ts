@@ -1,10 +1,11 @@
 import type { Job, Store } from "@sched/core";
+import { JobAlreadyExistsError } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import {
   at,
   claimAt,
-  codeOf,
   createRunningJob,
+  expectSchedulerError,
   newJob,
   refOf,
   rejectionOf,
@@ -12,11 +13,11 @@ import {
   T0,
 } from "./fixtures.js";
 
-/** Expects `call` to reject with JOB_ALREADY_EXISTS naming `key`. */
+/** Expects `call` to reject with a JobAlreadyExistsError (JOB_ALREADY_EXISTS) naming `key`. */
 async function expectAlreadyExists(call: () => Promise<unknown>, key: string): Promise<void> {
-  const error = await rejectionOf(call);
-  expect(codeOf(error)).toBe("JOB_ALREADY_EXISTS");
-  expect((error as { uniqueKey?: unknown }).uniqueKey).toBe(key);
+  expectSchedulerError(await rejectionOf(call), JobAlreadyExistsError, "JOB_ALREADY_EXISTS", {
+    uniqueKey: key,
+  });
 }
 
 async function totalJobs(store: Store): Promise<number> {
@@ -163,7 +164,10 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
       const fulfilled = results.filter((result) => result.status === "fulfilled");
       const rejected = results.filter((result) => result.status === "rejected");
       expect(fulfilled).toHaveLength(1);
-      for (const result of rejected) expect(codeOf(result.reason)).toBe("JOB_ALREADY_EXISTS");
+      for (const result of rejected)
+        expectSchedulerError(result.reason, JobAlreadyExistsError, "JOB_ALREADY_EXISTS", {
+          uniqueKey: "race",
+        });
       const stored = (await store.listJobs({ limit: 10_000 })).jobs;
       expect(stored).toHaveLength(1);
       expect(stored[0]!.uniqueKey).toBe("race");
