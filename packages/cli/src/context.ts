@@ -1,4 +1,4 @@
-import type { Store } from "@sched/core";
+import type { Job, JobFilter, JobSelector, Store } from "@sched/core";
 import type { Command } from "commander";
 import type { ModuleLoader } from "./load-module.js";
 import { Messages } from "./messages.js";
@@ -77,4 +77,27 @@ export function print(
   human: () => string,
 ): void {
   context.output.out(flags.json ? JSON.stringify(value, null, 2) : human());
+}
+
+/**
+ * After a bulk retry begun at `started`: warns (on stderr) when jobs the selector matched are
+ * still dead or cancelled since before it, which happens to a job whose `uniqueKey` an active job
+ * holds (it stays, and is not counted). A job that ran again and ended meanwhile is not one of
+ * them. The first page of 100 matching jobs is read to tell.
+ */
+export async function warnOfJobsLeft(
+  context: CommandContext,
+  scheduler: { listJobs(filter: JobFilter): Promise<{ jobs: readonly Job[] }> },
+  selector: JobSelector,
+  started: Date,
+): Promise<void> {
+  const status = selector.status ?? ["dead", "cancelled"];
+  const page = await scheduler.listJobs({ ...selector, status, limit: 100 } as JobFilter);
+  const left = page.jobs.filter(
+    (job) => job.uniqueKey !== null && (job.completedAt === null || job.completedAt < started),
+  );
+  if (left.length === 0) return;
+  messagesOf(context).warning(
+    `some jobs the filters select stay ${left[0]?.status}: an active job holds their uniqueKey (such as job ${left[0]?.id})`,
+  );
 }

@@ -1,6 +1,6 @@
 import { createScheduler, MemoryStore, type Scheduler } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { quiet, runInProcess, SECRET_PAYLOAD, seed } from "./fixture.js";
+import { quiet, runInProcess, SECRET_PAYLOAD, seed, until } from "./fixture.js";
 
 // The command code run in this process against one memory store shared with a running scheduler
 // (the binary's tests, against PostgreSQL and Redis, are in binary.test.ts).
@@ -273,6 +273,36 @@ describe("sched in process", () => {
       status: "problem",
       detail: expect.stringContaining("clock ahead"),
     });
+  });
+
+  it("a bulk retry says so when jobs stay dead because an active job holds their uniqueKey", async () => {
+    const own = new MemoryStore();
+    const worker = createScheduler({ store: own, logger: quiet, pollInterval: "20ms" });
+    worker.register("fails", () => {
+      throw new Error("no");
+    });
+    await worker.start();
+    const dead = await worker.enqueue({ name: "fails", queue: "held", uniqueKey: "k", maxRetries: 0 });
+    await until(async () => (await own.getJob(dead.id))?.status === "dead");
+    await worker.stop({ timeout: 0 });
+    // Another job now holds the key: the dead one cannot come back while it is active.
+    const producer = createScheduler({ store: own, logger: quiet });
+    await producer.enqueue({ name: "fails", queue: "held", uniqueKey: "k" });
+    for (const argv of [
+      ["dead", "retry-all", "--queue", "held"],
+      ["jobs", "retry", "--queue", "held", "--status", "dead"],
+    ]) {
+      const result = await runInProcess(argv, { store: own });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^retried 0 /);
+      expect(result.stderr).toContain(
+        `stay dead: an active job holds their uniqueKey (such as job ${dead.id})`,
+      );
+      const json = await runInProcess([...argv, "--json"], { store: own });
+      expect(JSON.parse(json.stdout)).toEqual({ count: 0 });
+      expect(JSON.parse(json.stderr).warning.message).toContain(dead.id);
+    }
+    await own.close();
   });
 
   it("dead retry-all and jobs retry by filter move dead jobs back; jobs delete needs a filter and --yes", async () => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type CommandContext, flagsOf, print, withSession } from "../context.js";
+import { type CommandContext, flagsOf, print, warnOfJobsLeft, withSession } from "../context.js";
 import type { JobSelector } from "../operations-api.js";
 
 /** `sched dead retry-all [--queue] [--name]`. */
@@ -16,8 +16,10 @@ export function registerDeadCommands(program: Command, context: CommandContext):
       if (flags.queue !== undefined) selector.queue = flags.queue;
       if (flags.name !== undefined) selector.name = flags.name;
       await withSession(context, command, async (session) => {
+        const started = new Date();
         const count = await session.scheduler.retryJobs(selector);
         print(context, flags, { count }, () => `retried ${count} dead job${count === 1 ? "" : "s"}`);
+        await warnOfJobsLeft(context, session.scheduler, selector, started);
       });
     });
 }

@@ -1,6 +1,6 @@
 import { JOB_STATUSES, type Job, type JobStatus } from "@sched/core";
 import { type Command, Option } from "commander";
-import { type CommandContext, flagsOf, print, withSession } from "../context.js";
+import { type CommandContext, flagsOf, print, warnOfJobsLeft, withSession } from "../context.js";
 import { type CliError, notFound, refusal, usageError } from "../exit-codes.js";
 import {
   type JobFilterFlags,
@@ -81,8 +81,10 @@ export function registerJobCommands(program: Command, context: CommandContext): 
         return;
       }
       requireFilter(selector, "sched jobs retry");
+      const started = new Date();
       const count = await session.scheduler.retryJobs(selector);
       print(context, flags, { count }, () => `retried ${count} job${count === 1 ? "" : "s"}`);
+      await warnOfJobsLeft(context, session.scheduler, selector, started);
     });
   });
 

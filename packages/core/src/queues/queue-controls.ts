@@ -118,7 +118,10 @@ export function queueInfo(
 function limit(value: unknown, field: string): number | null {
   if (value === null) return null;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1)
-    throw new InvalidArgumentError(field, `expected an integer of at least 1, or null, got ${String(value)}`);
+    throw new InvalidArgumentError(
+      field,
+      `expected an integer from 1 to ${2 ** 31 - 1}, or null, got ${String(value)}`,
+    );
   return value;
 }
 
