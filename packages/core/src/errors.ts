@@ -279,9 +279,22 @@ export class StoreStateLostError extends SchedulerError {
   }
 }
 
-/** Whether `err` says the store was closed (code `STORE_CLOSED`). */
+/**
+ * Whether `err` says the store was closed (code `STORE_CLOSED`). Read by `code`, not by class: a
+ * store built against the other module format of `@sched/core` (CommonJS beside ES modules) throws
+ * errors of its own copy of the classes.
+ */
 export function isStoreClosed(err: unknown): boolean {
-  return err instanceof SchedulerError && err.code === "STORE_CLOSED";
+  return hasErrorCode(err, "STORE_CLOSED");
+}
+
+/**
+ * Whether `err` is an `Error` whose `code` is `code` (such as `JOB_ALREADY_EXISTS`), whichever
+ * copy of the error classes made it: `instanceof` fails across the CommonJS and ES module builds
+ * of `@sched/core`, `code` does not.
+ */
+export function hasErrorCode(err: unknown, code: string): err is Error & { code: string } {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
 }
 
 /** A payload rejected by the schema given to `typedHandler`. The job goes to the dead-letter queue. */

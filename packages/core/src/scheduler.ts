@@ -1,6 +1,7 @@
 import { type ResolvedOptions, resolveOptions, type SchedulerOptions } from "./config/options.js";
 import { assertStorableTime, JobInput, storableDate } from "./enqueue/job-input.js";
 import {
+  hasErrorCode,
   InvalidArgumentError,
   InvalidJobStateError,
   InvalidScheduleError,
@@ -958,9 +959,14 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       // Jobs leased before a middleware failed after the insert exist and are this instance's.
       if (claim !== null) this.pool.enqueueClaimed(claim, claimed);
       // Stores name the key; the queue it is held in is the one of the job that asked for it.
-      if (err instanceof JobAlreadyExistsError && err.queue === null) {
-        const queue = records.find((record) => record.uniqueKey === err.uniqueKey)?.queue ?? null;
-        throw new JobAlreadyExistsError(err.uniqueKey, err.existingJobId, queue);
+      // By code: a store built against the other module format throws its own copy of the class.
+      if (hasErrorCode(err, "JOB_ALREADY_EXISTS")) {
+        const held = err as Error &
+          Partial<Pick<JobAlreadyExistsError, "uniqueKey" | "existingJobId" | "queue">>;
+        const uniqueKey = held.uniqueKey ?? "";
+        const queue = held.queue ?? records.find((record) => record.uniqueKey === uniqueKey)?.queue ?? null;
+        if (!(err instanceof JobAlreadyExistsError) || err.queue === null)
+          throw new JobAlreadyExistsError(uniqueKey, held.existingJobId ?? null, queue);
       }
       throw err;
     }
