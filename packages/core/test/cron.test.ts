@@ -183,8 +183,14 @@ describe("parseCron in UTC", () => {
     expect(cronRuns("0 0 * 2 1#5", "2015-06-01T00:00:00Z", 1)).toEqual(["2016-02-29T00:00:00.000Z"]);
   });
 
-  it("returns null when nothing matches within the 8-year search horizon", () => {
-    expect(parseCron("0 0 * 2 1#5").next(new Date("2026-01-01T00:00:00Z"))).toBeNull();
+  it("finds one decades ahead: the search covers the Gregorian calendar's 400-year cycle", () => {
+    // An expression that matches at all is never "no run": a schedule of it would never fire.
+    expect(cronRuns("0 0 * 2 1#5", "2026-01-01T00:00:00Z", 2)).toEqual([
+      "2044-02-29T00:00:00.000Z",
+      "2072-02-29T00:00:00.000Z",
+    ]);
+    // Across 2100, which is no leap year: 2072, then 2112 (not 2100).
+    expect(cronRuns("0 0 * 2 1#5", "2073-01-01T00:00:00Z", 1)).toEqual(["2112-02-29T00:00:00.000Z"]);
   });
 });
 

@@ -196,6 +196,37 @@ describe("misfire policy", () => {
     expect(ticks[0]).toBe("2030-01-01T00:01:00.000Z");
   });
 
+  it("with `until`, the catch-up is the latest missed tick before it, not none", async () => {
+    for (const [policy, expected] of [
+      ["once", ["2030-01-01T00:05:00.000Z"]],
+      [
+        "all",
+        [
+          "2030-01-01T00:01:00.000Z",
+          "2030-01-01T00:02:00.000Z",
+          "2030-01-01T00:03:00.000Z",
+          "2030-01-01T00:04:00.000Z",
+          "2030-01-01T00:05:00.000Z",
+        ],
+      ],
+    ] as const) {
+      const { s, clock, store } = setup();
+      track(s);
+      const name = `u-${policy}`;
+      // Every minute until 00:05:30; ten minutes pass while no instance runs.
+      await s.schedule(name, "* * * * *", () => {}, {
+        misfire: policy,
+        until: new Date("2030-01-01T00:05:30Z"),
+      });
+      await clock.advance("10m");
+      await s.start();
+      await until(async () => (await store.getSchedule(name))?.nextRunAt === null);
+      await until(async () => (await ticksOf(s, name)).length === expected.length);
+      await turns(50);
+      expect(await ticksOf(s, name), policy).toEqual(expected);
+    }
+  });
+
   it("`skip` fires none of the missed ticks and goes on with the next", async () => {
     const { ticks, next } = await missed("skip");
     expect(ticks).toEqual([]);
@@ -216,6 +247,10 @@ describe("bad schedules", () => {
     expect(() => s.every(-5)).toThrow(/positive integer/);
     expect(() => s.every(1.5)).toThrow(/positive integer/);
     expect(() => s.every(1).day().at("25:00")).toThrow(/HH:MM/);
+    // A second weekday or time would silently replace the first: refused.
+    expect(() => s.every(1).week().monday().friday()).toThrow(/already runs on mondays/);
+    expect(() => s.every(1).day().at("09:00").at("17:00")).toThrow(/already runs at 09:00:00/);
+    expect(() => s.every(1).week().monday().monday()).not.toThrow();
     expect(() => s.every(1).minutes().monday()).toThrow(/week/);
     expect(() => s.every(1).minutes().hours()).toThrow(/already has the unit/);
     await expect(s.every(1).minutes().at("09:00").do("a", fn)).rejects.toThrow(/at\(time\) needs/);

@@ -25,7 +25,8 @@ export interface CronSchedule extends Schedule {
   readonly kind: CronKind;
   /**
    * The first run strictly after `after`, on a whole second; `null` only when nothing matches
-   * within the next 8 years (e.g. `0 0 * 2 1#5`, the fifth Monday of February, is that rare).
+   * within the next 400 years, the Gregorian calendar's cycle, that is never (an expression as rare
+   * as `0 0 * 2 1#5`, the fifth Monday of February, next runs in 2044).
    */
   next(after: Date): Date | null;
 }

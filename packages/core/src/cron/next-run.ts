@@ -10,11 +10,12 @@ const SECOND_MS = 1_000;
 const DAY_MS = 86_400_000;
 
 /**
- * How far ahead a search looks before it answers "never". Every expression cron-parser accepts
- * matches within 8 years (29 February needs 4; `#5` in February after a leap-year Monday is
- * the rare exception), and the cap keeps a pathological one from scanning indefinitely.
+ * How far ahead a search looks before it answers "never": 400 years, the cycle after which the
+ * Gregorian calendar repeats its dates and weekdays, so an expression that matches at all matches
+ * within it (`0 0 * 2 1#5`, the fifth Monday of February, comes only every 28 years or so: 2044,
+ * 2072). A search is by calendar, not by second: even the whole horizon takes milliseconds.
  */
-const SEARCH_HORIZON_MS = 8 * 366 * DAY_MS;
+const SEARCH_HORIZON_MS = 400 * 366 * DAY_MS;
 
 /**
  * The next run of an **interval** expression strictly after `afterMs`: the first whole-second

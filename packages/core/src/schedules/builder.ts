@@ -124,7 +124,12 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     return this.setWeekday(0);
   }
 
-  /** At a wall-clock time `"HH:MM"` or `"HH:MM:SS"` (24-hour) in the schedule's time zone. Needs day(s) or week(s). */
+  /**
+   * At a wall-clock time `"HH:MM"` or `"HH:MM:SS"` (24-hour) in the schedule's time zone. Needs
+   * day(s) or week(s). Once per schedule.
+   *
+   * @throws InvalidScheduleError (`INVALID_SCHEDULE`) for a malformed time, or a second `at()`.
+   */
   at(time: string): this {
     const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(typeof time === "string" ? time.trim() : "");
     const h = Number(m?.[1]);
@@ -133,6 +138,12 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     if (!m || h > 23 || min > 59 || s > 59) {
       throw new InvalidScheduleError(
         `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${JSON.stringify(time)}`,
+      );
+    }
+    // One time per schedule: a second at() would silently replace the first.
+    if (this.time !== null) {
+      throw new InvalidScheduleError(
+        `at(${JSON.stringify(time)}): this schedule already runs at ${this.time.map((n) => String(n).padStart(2, "0")).join(":")}; define one schedule per time (or use a cron expression such as "0 9,17 * * *")`,
       );
     }
     this.time = [h, min, s];
@@ -188,6 +199,12 @@ export class EveryBuilder<Jobs extends object = JobMap> {
   private setWeekday(day: number): this {
     if (this.unit && this.unit !== "week") {
       throw new InvalidScheduleError(`.${WEEKDAYS[day]}() needs .week(s)(), not .${this.unit}s()`);
+    }
+    // One weekday per schedule: a second one would silently replace the first.
+    if (this.weekday !== null && this.weekday !== day) {
+      throw new InvalidScheduleError(
+        `.${WEEKDAYS[day]}(): this schedule already runs on ${WEEKDAYS[this.weekday]}s; define one schedule per weekday (or use a cron expression such as "0 10 * * 1,5")`,
+      );
     }
     this.unit = "week";
     this.weekday = day;

@@ -165,22 +165,22 @@ export function planTick(
   if (next && next.getTime() <= now) {
     next = schedule.next(new Date(now));
   }
+  // Ticks after `until` are none: the policy chooses among those before it (a catch-up of
+  // "once" is the latest missed tick that `until` allows, not one past it).
+  const until = def.until;
+  const missed = until === null ? due : due.filter((t) => t.getTime() <= until);
   let ticks: Date[];
   switch (def.misfire) {
     case "all":
-      ticks = due.slice(0, settings.limit);
+      ticks = missed.slice(0, settings.limit);
       break;
     case "skip":
-      ticks = due.length === 1 && now - due[0]!.getTime() <= settings.grace ? due : [];
+      ticks = missed.length === 1 && now - missed[0]!.getTime() <= settings.grace ? missed : [];
       break;
     default:
-      ticks = due.length > 0 ? [due[due.length - 1]!] : [];
+      ticks = missed.length > 0 ? [missed[missed.length - 1]!] : [];
   }
-  if (def.until !== null) {
-    const until = def.until;
-    ticks = ticks.filter((t) => t.getTime() <= until);
-    if (next && next.getTime() > until) next = null;
-  }
+  if (until !== null && next && next.getTime() > until) next = null;
   const following = next;
   if (def.maxOccurrences !== null) {
     const remaining = Math.max(0, def.maxOccurrences - record.occurrences);
