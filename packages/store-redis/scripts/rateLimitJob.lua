@@ -32,6 +32,8 @@ else
     redis.call('HSET', CONTROL, 'limitedUntil', untilArg)
   end
   redis.call('HSET', CONTROL, 'configured', '1')
+  -- A record made here was updated now; an existing one keeps its time.
+  redis.call('HSETNX', CONTROL, 'updatedAt', ARGV[4])
 end
 if status == 'pending' then publishJobs() end
 return 1

@@ -244,8 +244,8 @@ export class MemoryStore implements Store<never> {
     if (record === undefined) return false;
     this.table.reschedule(record, until > now ? "scheduled" : "pending", until);
     const control = this.controlOf(record.queue);
-    if (options.scope === "group" && record.group !== null) control.pushBack(until, record.group);
-    else control.pushBack(until);
+    if (options.scope === "group" && record.group !== null) control.pushBack(until, now, record.group);
+    else control.pushBack(until, now);
     this.notify(record.queue);
     return true;
   }

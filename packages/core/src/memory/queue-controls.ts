@@ -92,9 +92,13 @@ export class QueueControl {
     this.updatedAt = now;
   }
 
-  /** Pushes back the queue (`group` undefined) or one of its groups until `until`, never shortening. */
-  pushBack(until: number, group?: string): void {
+  /**
+   * Pushes back the queue (`group` undefined) or one of its groups until `until`, never
+   * shortening. A queue record made here was updated at `now`; an existing one keeps its time.
+   */
+  pushBack(until: number, now: number, group?: string): void {
     if (group === undefined) {
+      if (!this.configured) this.updatedAt = now;
       this.configured = true;
       this.limitedUntil = Math.max(this.limitedUntil, until);
     } else {

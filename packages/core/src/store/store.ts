@@ -403,7 +403,7 @@ export interface Store<Tx = unknown> {
    * before `until`; otherwise (scope `queue`, or a job without group) the whole queue is not
    * claimed before `until`. A push-back never shortens an earlier, longer one, of the queue or of
    * the group. A queue pushed back that had no stored controls gets a record (not paused, no
-   * limits, `limitedUntil = until`), which {@link getQueue} and {@link listQueues} return from
+   * limits, `limitedUntil = until`, `updatedAt = now`), which {@link getQueue} and {@link listQueues} return from
    * then on; a group push-back gives the queue no record they return. Returns whether the ref was current: a
    * stale ref (not `running` with that attempt and holder in that queue, such as one of an
    * attempt another worker re-claimed) changes nothing and pushes nothing back.

@@ -464,8 +464,10 @@ export function describeControl(ctx: StoreSuiteContext): void {
 
       it("a push-back of a queue without stored controls gives it a record, listed by listQueues; a group push-back does not", async () => {
         const running = await createRunningJob(ctx.store, { queue: "unconfigured" });
+        const again = await createRunningJob(ctx.store, { queue: "unconfigured" });
         expect(await ctx.store.getQueue("unconfigured")).toBeNull();
-        await ctx.store.rateLimitJob(refOf(running), { now: at(1), until: at(5_000), scope: "queue" });
+        await ctx.store.rateLimitJob(refOf(running), { now: at(1_001), until: at(5_000), scope: "queue" });
+        // The record is made by this push-back: updated at its `now`.
         const expected = {
           name: "unconfigured",
           paused: false,
@@ -473,9 +475,13 @@ export function describeControl(ctx: StoreSuiteContext): void {
           rateLimit: null,
           group: null,
           limitedUntil: at(5_000),
+          updatedAt: at(1_001),
         };
         expect(await ctx.store.getQueue("unconfigured")).toMatchObject(expected);
         expect(await ctx.store.listQueues()).toMatchObject([expected]);
+        // A later, longer push-back moves limitedUntil (whether it also moves updatedAt is the store's).
+        await ctx.store.rateLimitJob(refOf(again), { now: at(2_002), until: at(6_000), scope: "queue" });
+        expect((await ctx.store.getQueue("unconfigured"))?.limitedUntil).toEqual(at(6_000));
         // A group pushed back is not its queue's record.
         const grouped = await createRunningJob(ctx.store, { queue: "grouped", group: "g" });
         await ctx.store.rateLimitJob(refOf(grouped), { now: at(1), until: at(5_000), scope: "group" });
