@@ -342,6 +342,11 @@ const API: Record<string, Record<string, Operation>> = {
         ["limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."],
         ["cursor", { type: "string" }, "The nextCursor of the previous page."],
         ["order", { enum: ["asc", "desc"], default: "asc" }, "Oldest or newest first."],
+        [
+          "payloads",
+          { enum: ["show", "hide"], default: "show" },
+          'hide: each payload is "[hidden]" (a list view needs none, and they may be large).',
+        ],
       ],
     },
   },

@@ -36,6 +36,15 @@ describe("payloads", () => {
     expect((await call(handler, "GET", "/api/jobs?queue=billing")).body.jobs[0].payload).toBe(HIDDEN);
   });
 
+  it("are left out of a page with ?payloads=hide, whatever the handler shows; a bad value is a 400", async () => {
+    const page = await call(handlerFor(scheduler), "GET", "/api/jobs?queue=billing&payloads=hide");
+    expect(page.status).toBe(200);
+    expect(page.body.jobs.map((job: { payload: unknown }) => job.payload)).toEqual([HIDDEN]);
+    const shown = await call(handlerFor(scheduler), "GET", "/api/jobs?queue=billing&payloads=show");
+    expect(shown.body.jobs[0].payload.user.email).toBe("a@b.c");
+    expect((await call(handlerFor(scheduler), "GET", "/api/jobs?payloads=none")).status).toBe(400);
+  });
+
   it("are redacted by dot path, through arrays and with * for any key, without changing the stored job", async () => {
     const handler = handlerFor(scheduler, {
       payloads: { redact: ["user.email", "cards.number", "nothing.here"] },

@@ -139,6 +139,12 @@ describe("pages render the scheduler's data", () => {
 
   it("queue: jobs by state, paged by cursor with next and back", async () => {
     const page = await open(READ_TOKEN, "#/queues/bulk?status=pending");
+    const pages: { url: string; payloads: unknown[] }[] = [];
+    page.on("response", async (response) => {
+      if (!new URL(response.url()).pathname.endsWith("/api/jobs")) return;
+      const body = (await response.json()) as { jobs: { payload: unknown }[] };
+      pages.push({ url: response.url(), payloads: body.jobs.map((job) => job.payload) });
+    });
     try {
       await page.getByTestId("jobs-table").waitFor();
       const first = await rowIds(page, "jobs-table");
@@ -163,6 +169,12 @@ describe("pages render the scheduler's data", () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 3);
       expect((await rowIds(page, "jobs-table")).sort()).toEqual([...fixture.jobs.completed].sort());
       await expect(page.getByTestId("limit-concurrency-value").textContent()).resolves.toBe("none");
+      // The list pages come without payloads, which the rows do not show.
+      expect(pages.length).toBeGreaterThan(2);
+      for (const listed of pages) {
+        expect(listed.url).toContain("payloads=hide");
+        for (const payload of listed.payloads) expect(payload).toBe("[hidden]");
+      }
     } finally {
       await page.close();
     }

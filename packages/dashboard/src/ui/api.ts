@@ -96,7 +96,8 @@ export const api = {
   resumeQueue: (name: string) => request<unknown>("POST", `queues/${segment(name)}/resume`),
   configureQueue: (name: string, config: unknown) =>
     request<Queue>("PATCH", `queues/${segment(name)}`, config),
-  jobs: (query: JobQuery) => request<JobPage>("GET", withQuery("jobs", { ...query })),
+  // List views show no payload: the page is fetched without them (they may be large).
+  jobs: (query: JobQuery) => request<JobPage>("GET", withQuery("jobs", { ...query, payloads: "hide" })),
   job: (id: string) => request<Job>("GET", `jobs/${segment(id)}`),
   jobAction: (id: string, action: "retry" | "cancel" | "promote") =>
     request<unknown>("POST", `jobs/${segment(id)}/${action}`),

@@ -1,9 +1,21 @@
 import type { JobSelector } from "@sched/core";
 import { HttpError } from "../http-error.js";
+import { HIDDEN } from "../payload-view.js";
 import { jobIdParam, jobSelectorBody, QueryParams, readJsonBody } from "../request-input.js";
 import { type Api, act, type RouteDeps } from "./route-kit.js";
 
-const LIST_PARAMS = ["queue", "name", "status", "group", "from", "to", "limit", "cursor", "order"] as const;
+const LIST_PARAMS = [
+  "queue",
+  "name",
+  "status",
+  "group",
+  "from",
+  "to",
+  "limit",
+  "cursor",
+  "order",
+  "payloads",
+] as const;
 
 /** `/api/jobs`: list by cursor, read, retry, cancel, promote and delete jobs, one or in bulk. */
 export function jobRoutes(api: Api, deps: RouteDeps): void {
@@ -11,6 +23,8 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
 
   api.get("/api/jobs", async (c) => {
     const query = new QueryParams(c.req.url, LIST_PARAMS);
+    // `payloads=hide`: a page without its payloads (what a list view shows), which may be large.
+    const hide = query.choice("payloads", ["show", "hide"] as const) === "hide";
     const page = await scheduler.listJobs({
       queue: query.name("queue"),
       name: query.name("name"),
@@ -22,7 +36,10 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
       cursor: query.text("cursor", 600) ?? null,
       order: query.choice("order", ["asc", "desc"] as const),
     });
-    return c.json({ jobs: page.jobs.map((job) => payloads.job(job)), nextCursor: page.nextCursor });
+    return c.json({
+      jobs: page.jobs.map((job) => (hide ? { ...job, payload: HIDDEN } : payloads.job(job))),
+      nextCursor: page.nextCursor,
+    });
   });
 
   // The bulk routes are registered before `/api/jobs/:id/…`; their paths have one segment fewer,
