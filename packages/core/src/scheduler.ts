@@ -48,6 +48,7 @@ import { insertedJob } from "./store/store.js";
 import { type Duration, parseDuration } from "./time/duration.js";
 import { settleBy } from "./time/settle-by.js";
 import { assertKnownFields } from "./validation/option-names.js";
+import { describeValue } from "./validation/text.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
 
@@ -67,6 +68,19 @@ export interface EnqueueOptions<Tx = unknown> {
    * transactions reject it.
    */
   transaction?: Tx;
+}
+
+/**
+ * Refuses enqueue options that are not an object of known fields: a misspelt `transaction`
+ * would otherwise commit the job outside the caller's transaction.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `options` or the unknown field.
+ */
+function checkEnqueueOptions(options: unknown): void {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new InvalidArgumentError("options", `expected { transaction? }, got ${describeValue(options)}`);
+  }
+  assertKnownFields(options, ["transaction"], "options");
 }
 
 /** Options of {@link Scheduler.stop}. */
@@ -251,7 +265,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     options: HandlerOptions = {},
   ): this {
     const valid = this.input.name(name, "name");
-    if (options.queue !== undefined) this.input.name(options.queue, "queue");
+    if (options?.queue !== undefined) this.input.name(options.queue, "queue");
     this.registry.register(valid, handler as HandlerFn, options);
     // Claims ask only for registered names: jobs of this one may be waiting already.
     this.pool.wake();
@@ -286,6 +300,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
+    checkEnqueueOptions(options);
     const record = this.input.toRecord(job, "job");
     const dedupe = this.input.dedupe(job as NewJob, "job");
     if (dedupe !== null)
@@ -294,12 +309,22 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     return created as Job<PayloadOf<Jobs, N, P>>;
   }
 
-  /** Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`). */
+  /**
+   * Enqueues a job to run at `runAt` (a shorthand for `enqueue({ ...job, runAt })`).
+   *
+   * @throws the errors of {@link enqueue}; InvalidArgumentError (`INVALID_ARGUMENT`) when `runAt`
+   *   is not a Date (an `undefined` one would run the job now).
+   */
   enqueueAt<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
     job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
     runAt: Date,
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
+    if (!(runAt instanceof Date)) {
+      return Promise.reject(
+        new InvalidArgumentError("runAt", `expected a Date, got ${describeValue(runAt)}`),
+      );
+    }
     const timed = { ...(job as NewJob), runAt } as unknown as NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & {
       name: N;
     };
@@ -314,6 +339,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * @throws the errors of {@link enqueue}, naming the job's index (`jobs[3].payload`).
    */
   async enqueueMany(jobs: NewJobOf<Jobs>[], options: EnqueueOptions<Tx> = {}): Promise<Job[]> {
+    checkEnqueueOptions(options);
     if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
     if (jobs.length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.

@@ -305,7 +305,7 @@ describe("configFromEnv", () => {
 
 describe("createScheduler options", () => {
   it.each([
-    [{ workers: 0 }, /workers: expected an integer >= 1, got 0/],
+    [{ workers: 0 }, /workers: expected an integer from 1 to 1000000, got 0/],
     [{ pollInterval: "fast" }, /pollInterval/],
     [
       { distributed: { lockTTL: "10s", lockRefresh: "10s" } },

@@ -65,6 +65,10 @@ describe("LeaseLeader", () => {
     expect(() => new VariableLeader({ ttl: "30d" })).toThrow(/ttl/);
     expect(() => new VariableLeader({ name: "" })).toThrow(/name/);
     expect(() => new VariableLeader({ instanceId: "a\u0000b" })).toThrow(/instanceId/);
+    // A backend rewrites a lone surrogate: "lead\ud800" and "lead\udc00" would share one lease.
+    expect(() => new VariableLeader({ name: "lead\ud800" })).toThrow(/name: .*lone surrogate/);
+    expect(() => new VariableLeader({ instanceId: "\udc00a" })).toThrow(/instanceId: .*lone surrogate/);
+    expect(new VariableLeader({ name: "lead\ud83d\ude00" }).name).toBe("lead\ud83d\ude00");
   });
 
   it("acquires, renews keeping the term, releases, and tells listeners", async () => {

@@ -28,8 +28,22 @@ describe("options are validated at construction", () => {
     [{ hooks: [null] }, "hooks", /array of hook objects/],
     [{ idGenerator: "uuid" }, "idGenerator", /a function/],
     [{ queues: "emails" }, "queues", /array of queue names/],
-    [{ maxMetadataBytes: -1 }, "maxMetadataBytes", /integer >= 0/],
+    [{ maxMetadataBytes: -1 }, "maxMetadataBytes", /integer from 0 to 2147483647/],
     [[], "options", /an object of options/],
+    // Booleans are booleans: the string "false" would be true.
+    [{ deadLetter: { enabled: "false" } }, "deadLetter.enabled", /true or false/],
+    [{ strictHandlers: "no" }, "strictHandlers", /true or false/],
+    [{ distributed: { enabled: "false" } }, "distributed.enabled", /true or false/],
+    // Counts have a ceiling: 1e21 is an integer no store takes.
+    [{ workers: 1e21 }, "workers", /from 1 to 1000000/],
+    [{ prefetch: 2e6 }, "prefetch", /from 0 to 1000000/],
+    [{ claimBatchSize: 1e21 }, "claimBatchSize", /from 1 to 1000000/],
+    [{ misfireLimit: 1e21 }, "misfireLimit", /from 1 to 1000000/],
+    [{ maxPayloadBytes: 1e21 }, "maxPayloadBytes", /from 0 to 2147483647/],
+    [{ cleanupInterval: 0 }, "cleanupInterval", /must be positive/],
+    [{ retry: null }, "retry", /got null/],
+    [{ retry: { maxAttempts: 5000 } }, "retry.maxAttempts", /from 1 to 1001/],
+    [{ pollInterval: `${"1".repeat(400)}s` }, "pollInterval", /longer than any duration/],
   ])("%o is a ConfigError naming %s", (options, field, message) => {
     expect(build(options)).toThrow(ConfigError);
     expect(build(options)).toThrow(

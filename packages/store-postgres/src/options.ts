@@ -68,7 +68,8 @@ export interface PostgresStoreOptions {
   /**
    * The `application_name` of the connections the store opens (visible in `pg_stat_activity`);
    * default `poolConfig.application_name` (or the passed pool's), else `sched-<random>`. A name in
-   * the connection string takes precedence, as always with `pg`.
+   * the connection string takes precedence, as always with `pg`. 1 to 63 printable ASCII
+   * characters (what the server keeps of it as `application_name`).
    */
   applicationName?: string;
   /**
@@ -166,6 +167,17 @@ export function checkOptions(options: PostgresStoreOptions): void {
     if (value !== undefined && typeof value !== "string") {
       throw new ConfigError(name, `expected a string, got ${describe(value)}`);
     }
+  }
+  // The server refuses the startup packet of a name with NUL, and cuts one past 63 bytes.
+  const appName = options.applicationName;
+  if (
+    appName !== undefined &&
+    (appName.length === 0 || appName.length > 63 || /[^\x20-\x7e]/.test(appName))
+  ) {
+    throw new ConfigError(
+      "applicationName",
+      `expected 1 to 63 printable ASCII characters, got ${appName.length === 0 ? "an empty string" : `a string of ${appName.length} characters`}`,
+    );
   }
   for (const name of ["notify", "autoMigrate"] as const) {
     const value = options[name];

@@ -152,6 +152,8 @@ describe("options", () => {
     ["poolConfig", null],
     ["poolConfig", { connectionString: POSTGRES_URL }],
     ["applicationName", { name: "x" }],
+    ["applicationName", "a\u0000b"],
+    ["applicationName", "x".repeat(64)],
     ["autoMigrate", 1],
     ["connectionTimeout", "5"],
     ["connectionTimeout", -1],

@@ -1,4 +1,4 @@
-import { assertKnownOptions, type Duration } from "@sched/core/adapter";
+import { assertKnownOptions, ConfigError, type Duration } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import {
   type ConnectionOptions,
@@ -100,6 +100,9 @@ export const SENTINEL_NAME_OPTION = { sentinelName: "name" } as const;
  *   `waitForReplicas` of the wrong type or value, or given together where they exclude each
  *   other (see `checkConnectionOptions` and `checkWaitForReplicas`).
  */
+/** The longest `finishedJobTtl`: 2^31 - 1 seconds (about 68 years), in ms. */
+const MAX_FINISHED_JOB_TTL_MS = (2 ** 31 - 1) * 1000;
+
 export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOptions {
   assertKnownOptions(options, OPTION_NAMES);
   const connection: ConnectionOptions = {
@@ -114,6 +117,13 @@ export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOp
   checkConnectionOptions(connection, SENTINEL_NAME_OPTION);
   const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const ttl = durationOption(options.finishedJobTtl, "720h", "finishedJobTtl");
+  // Redis takes expiry times up to about 2^63 ms; a bound of 2^31 - 1 s (68 years) keeps far from it.
+  if (ttl > MAX_FINISHED_JOB_TTL_MS) {
+    throw new ConfigError(
+      "finishedJobTtl",
+      `expected at most ${MAX_FINISHED_JOB_TTL_MS / 1000} s (about 68 years), got ${ttl} ms`,
+    );
+  }
   const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);
   const replicaWait = checkWaitForReplicas(options.waitForReplicas, commandTimeoutMs, options.client);
   return {

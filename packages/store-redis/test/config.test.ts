@@ -148,6 +148,9 @@ describe("options", () => {
     expect(refusal({ finishedJobTtl: "soon" })).toMatchObject({ field: "finishedJobTtl" });
     expect(refusal({ finishedJobTtl: -1 })).toMatchObject({ field: "finishedJobTtl" });
     expect(refusal({ finishedJobTtl: true })).toMatchObject({ field: "finishedJobTtl" });
+    // Past what Redis takes as an expiry, every cancel would fail.
+    expect(refusal({ finishedJobTtl: 1e21 })).toMatchObject({ field: "finishedJobTtl" });
+    expect(refusal({ db: 1e21 })).toMatchObject({ field: "db" });
     expect(refusal({ commandTimeout: "3" })).toMatchObject({ field: "commandTimeout" });
     expect(refusal({ commandTimeout: -5 })).toMatchObject({ field: "commandTimeout" });
     expect(refusal({ commandTimeout: 2 ** 31 })).toMatchObject({ field: "commandTimeout" });

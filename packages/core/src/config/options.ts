@@ -171,6 +171,24 @@ export function assertName(value: unknown, field: string): string {
   return value;
 }
 
+/** A duration option that must be above 0 ms. */
+function positiveDuration(value: Duration | undefined, fallback: Duration, field: string): number {
+  const ms = duration(value, fallback, field);
+  if (ms <= 0) throw new ConfigError(field, "must be positive");
+  return ms;
+}
+
+/**
+ * `random` kept within [0, 1): what a user's function returns outside it (NaN, 5) would stretch
+ * every jittered delay past what was asked, or park a job until the year 9999.
+ */
+function unitInterval(random: () => number): () => number {
+  return () => {
+    const r = random();
+    return r >= 0 && r < 1 ? r : r >= 1 ? 1 - Number.EPSILON : 0;
+  };
+}
+
 function duration(
   value: Duration | undefined,
   fallback: Duration,
@@ -199,11 +217,28 @@ function claimedAhead(
   return capabilities.wholePrefetchClaims === true ? prefetch : Math.min(prefetch, workers);
 }
 
-function positiveInt(value: number | undefined, fallback: number, field: string, min = 1): number {
+/** The largest count an option takes (workers, prefetch, claim sizes, limits): one million. */
+export const MAX_COUNT_OPTION = 1_000_000;
+
+function positiveInt(
+  value: number | undefined,
+  fallback: number,
+  field: string,
+  min = 1,
+  max = MAX_COUNT_OPTION,
+): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min)
-    throw new ConfigError(field, `expected an integer >= ${min}, got ${describeValue(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new ConfigError(field, `expected an integer from ${min} to ${max}, got ${describeValue(v)}`);
   return v;
+}
+
+/** A boolean option: `true` or `false`, not a string such as `"false"` (which would be true). */
+function bool(value: unknown, fallback: boolean, field: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean")
+    throw new ConfigError(field, `expected true or false, got ${describeValue(value)}`);
+  return value;
 }
 
 /**
@@ -334,6 +369,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   assertKnownOptions(options, OPTION_NAMES);
   assertKnownOptions(options.deadLetter, DEAD_LETTER_OPTIONS, "deadLetter");
   assertKnownOptions(options.distributed, DISTRIBUTED_OPTIONS, "distributed");
+  if (options.retry === null)
+    throw new ConfigError("retry", "expected retry options or a RetryPolicy, got null");
   if (options.retry !== undefined && typeof (options.retry as RetryPolicy).delayFor !== "function") {
     assertKnownOptions(options.retry, RETRY_OPTIONS, "retry");
   }
@@ -376,6 +413,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       }
     }
   }
+  bool(options.distributed?.enabled, false, "distributed.enabled");
   if (options.leader !== undefined && options.distributed?.enabled === false) {
     throw new ConfigError(
       "distributed.enabled",
@@ -426,14 +464,20 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       "distributed.enabled requires a leader (for example new PostgresLeader(...))",
     );
   }
-  const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
-  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 0) {
-    throw new ConfigError("maxPayloadBytes", `expected an integer >= 0, got ${maxPayloadBytes}`);
-  }
-  const maxMetadataBytes = options.maxMetadataBytes ?? 16 * 1024;
-  if (!Number.isInteger(maxMetadataBytes) || maxMetadataBytes < 0) {
-    throw new ConfigError("maxMetadataBytes", `expected an integer >= 0, got ${maxMetadataBytes}`);
-  }
+  const maxPayloadBytes = positiveInt(
+    options.maxPayloadBytes,
+    1024 * 1024,
+    "maxPayloadBytes",
+    0,
+    2 ** 31 - 1,
+  );
+  const maxMetadataBytes = positiveInt(
+    options.maxMetadataBytes,
+    16 * 1024,
+    "maxMetadataBytes",
+    0,
+    2 ** 31 - 1,
+  );
   const storeTimeout = duration(options.storeTimeout, "10s", "storeTimeout");
   if (storeTimeout <= 0) throw new ConfigError("storeTimeout", "must be positive");
   const clock = options.clock ?? systemClock;
@@ -445,7 +489,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     defaultTimeout: duration(options.defaultTimeout, "5m", "defaultTimeout", parseTimeout),
     retry: retryPolicy,
     deadLetter: {
-      enabled: options.deadLetter?.enabled ?? true,
+      enabled: bool(options.deadLetter?.enabled, true, "deadLetter.enabled"),
       queue: assertName(options.deadLetter?.queue ?? "dead", "deadLetter.queue"),
       retention: duration(options.deadLetter?.retention, "168h", "deadLetter.retention"),
     },
@@ -460,10 +504,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     logger: safeLogger(options.logger ?? defaultLogger),
     clock,
     completedRetention: duration(options.completedRetention, "24h", "completedRetention"),
-    cleanupInterval: Math.max(1, duration(options.cleanupInterval, "1m", "cleanupInterval")),
+    cleanupInterval: positiveDuration(options.cleanupInterval, "1m", "cleanupInterval"),
     maxPayloadBytes,
     maxMetadataBytes,
-    strictHandlers: options.strictHandlers ?? false,
+    strictHandlers: bool(options.strictHandlers, false, "strictHandlers"),
     misfire,
     misfireGrace: duration(options.misfireGrace, "1m", "misfireGrace"),
     misfireLimit: positiveInt(options.misfireLimit, 100, "misfireLimit"),
@@ -476,7 +520,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     ),
     prefetch,
     idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
-    random: options.random ?? Math.random,
+    random: options.random === undefined ? Math.random : unitInterval(options.random),
   };
 }
 

@@ -59,13 +59,20 @@ export class HandlerRegistry {
         "handler",
         `expected a function or an object with handle(), got ${typeof handler}`,
       );
+    if (options === null || typeof options !== "object" || Array.isArray(options)) {
+      throw new InvalidArgumentError("options", "expected an object of handler options, or nothing");
+    }
     assertKnownFields(options, HANDLER_OPTION_FIELDS, "options");
     const { maxRetries, priority } = options;
-    if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
-      throw new InvalidArgumentError("maxRetries", `expected an integer >= 0, got ${maxRetries}`);
+    // The ranges a job takes: defaults out of them would fail every later enqueue instead.
+    if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 1000)) {
+      throw new InvalidArgumentError("maxRetries", `expected an integer from 0 to 1000, got ${maxRetries}`);
     }
-    if (priority !== undefined && !Number.isInteger(priority)) {
-      throw new InvalidArgumentError("priority", `expected an integer, got ${priority}`);
+    if (priority !== undefined && (!Number.isInteger(priority) || Math.abs(priority) > 2 ** 31 - 1)) {
+      throw new InvalidArgumentError(
+        "priority",
+        `expected an integer from -${2 ** 31 - 1} to ${2 ** 31 - 1}, got ${priority}`,
+      );
     }
     const entry: RegisteredHandler = {
       name,

@@ -1,4 +1,4 @@
-import { PayloadValidationError } from "../errors.js";
+import { InvalidArgumentError, PayloadValidationError } from "../errors.js";
 import type { HandlerFn, JobContext } from "../jobs/handler.js";
 import type { Job } from "../jobs/job.js";
 import { permanent } from "../retry/retry.js";
@@ -33,6 +33,7 @@ export type StandardSchemaV1Result<Output> =
  * validated first (and may be transformed); a payload that fails validation is a permanent
  * error: the job goes to the dead-letter queue with a {@link PayloadValidationError}, unretried.
  *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `fn` or `schema` when it is not one.
  * @example
  * s.register("welcome", typedHandler(async (p: { userId: number }) => send(p.userId), UserSchema));
  */
@@ -40,6 +41,21 @@ export function typedHandler<T>(
   fn: (payload: T, job: Job<T>, ctx: JobContext) => Promise<void> | void,
   schema?: StandardSchemaV1<unknown, T>,
 ): HandlerFn {
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(
+      "fn",
+      `expected a function of (payload, job, ctx), got ${fn === null ? "null" : typeof fn}`,
+    );
+  }
+  if (
+    schema !== undefined &&
+    typeof (schema as Partial<StandardSchemaV1> | null)?.["~standard"]?.validate !== "function"
+  ) {
+    throw new InvalidArgumentError(
+      "schema",
+      "expected a Standard Schema (an object whose ~standard.validate is a function), or nothing",
+    );
+  }
   if (!schema) return (job, ctx) => fn(job.payload as T, job as Job<T>, ctx);
   return async (job, ctx) => {
     const result = await schema["~standard"].validate(job.payload);

@@ -412,19 +412,31 @@ async function withTimeout<T>(timeoutMs: number, call: () => Promise<T>): Promis
   }
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Validates a name or instance id: any 1-200 characters except NUL. The value is never quoted in
- * the error: a connection string given by mistake must not end up in a log.
+ * Validates a name or instance id: any 1-200 characters except NUL and lone surrogates (which a
+ * backend rewrites, so that two names would share one lease). The value is never quoted in the
+ * error: a connection string given by mistake must not end up in a log.
  */
 function checkText(value: unknown, field: string): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 200 || value.includes("\u0000")) {
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.length > 200 ||
+    value.includes("\u0000") ||
+    LONE_SURROGATE.test(value)
+  ) {
     const got =
       typeof value !== "string"
         ? typeof value
         : value.includes("\u0000")
           ? "one with NUL"
-          : `${value.length} characters`;
-    throw new ConfigError(field, `expected 1-200 characters without NUL, got ${got}`);
+          : LONE_SURROGATE.test(value)
+            ? "one with a lone surrogate"
+            : `${value.length} characters`;
+    throw new ConfigError(field, `expected 1-200 characters without NUL or lone surrogates, got ${got}`);
   }
   return value;
 }

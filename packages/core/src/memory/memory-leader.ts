@@ -35,7 +35,7 @@ export class MemoryLeader extends LeaseLeader {
    * Creates a leader that does not lead until {@link acquire} succeeds.
    *
    * @throws ConfigError (`CONFIG_INVALID`) naming an unknown option, a bad `ttl` (a duration of at
-   *   least 1 ms), or a bad `name` or `instanceId` (1-200 characters without NUL).
+   *   least 1 ms), or a bad `name` or `instanceId` (1-200 characters without NUL or lone surrogates).
    */
   constructor(options: MemoryLeaderOptions = {}) {
     assertKnownOptions(options, ["instanceId", "name", "ttl", "clock", "group"]);

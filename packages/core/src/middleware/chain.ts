@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors.js";
 import type { Hook } from "../hooks/hook.js";
 import type { HandlerFn } from "../jobs/handler.js";
 import type { AttachedScheduler, Middleware } from "./middleware.js";
@@ -7,10 +8,19 @@ import type { AttachedScheduler, Middleware } from "./middleware.js";
  * `a` around `b` around `h`. The optional members of the parts (`hooks`, `wrapEnqueue`,
  * `wrapTick`, `attach`) are kept, in the same order.
  *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `middleware[i]` when a part is not a function.
  * @example
  * s.use(chain(recovery(logger), logging(logger)));
  */
 export function chain(...middleware: Middleware[]): Middleware {
+  middleware.forEach((mw, i) => {
+    if (typeof mw !== "function") {
+      throw new InvalidArgumentError(
+        `middleware[${i}]`,
+        `expected a middleware function, got ${mw === null ? "null" : typeof mw}`,
+      );
+    }
+  });
   const composed = (next: HandlerFn) => {
     let handler = next;
     for (let i = middleware.length - 1; i >= 0; i--) handler = middleware[i]!(handler);

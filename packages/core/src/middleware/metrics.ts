@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors.js";
 import type { Middleware } from "./middleware.js";
 
 /**
@@ -23,8 +24,18 @@ export const METRIC_NAMES = {
 /**
  * Counts attempts started, completed and failed, and records their duration and their delay
  * (start minus scheduled time) in seconds, labelled by job name and queue.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `collector` when it lacks a method.
  */
 export function metrics(collector: MetricsCollector): Middleware {
+  for (const method of ["increment", "observe"] as const) {
+    if (typeof (collector as Partial<MetricsCollector> | null)?.[method] !== "function") {
+      throw new InvalidArgumentError(
+        "collector",
+        `expected a MetricsCollector with increment() and observe(); it has no ${method}()`,
+      );
+    }
+  }
   return (next) => async (job, ctx) => {
     const labels = { name: job.name, queue: job.queue };
     collector.increment(METRIC_NAMES.started, labels);

@@ -43,8 +43,12 @@ export interface RetryPolicy {
 export function retry(options: RetryOptions = {}): RetryPolicy {
   assertKnownFields(options, ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"], "retry");
   const maxAttempts = options.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new InvalidArgumentError("retry.maxAttempts", `expected an integer >= 1, got ${maxAttempts}`);
+  // A job takes at most 1000 retries (`maxRetries`): more attempts could never be enqueued.
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1001) {
+    throw new InvalidArgumentError(
+      "retry.maxAttempts",
+      `expected an integer from 1 to 1001 (at most 1000 retries), got ${maxAttempts}`,
+    );
   }
   const initialDelay = parseDuration(options.initialDelay ?? "1s", "retry.initialDelay");
   const maxDelay = parseDuration(options.maxDelay ?? "1h", "retry.maxDelay");
@@ -99,11 +103,20 @@ export class PermanentError extends SchedulerError {
  * Wraps an error so the job is retried after `delay` rather than the backoff delay
  * (still counting against `maxRetries`).
  *
+ * @param delay - ms or a duration string, at most about 24 days (2^31 - 1 ms).
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a delay that is no duration or is longer.
  * @example
  * if (res.status === 429) throw retryAfter(new Error("rate limited"), res.headers.get("retry-after") + "s");
  */
 export function retryAfter(err: unknown, delay: Duration): RetryAfterError {
-  return new RetryAfterError(err, parseDuration(delay, "retryAfter delay"));
+  const delayMs = parseDuration(delay, "retryAfter delay");
+  if (delayMs > MAX_RATE_LIMITED_MS) {
+    throw new InvalidArgumentError(
+      "retryAfter delay",
+      `expected at most about 24 days (${MAX_RATE_LIMITED_MS} ms), got ${delayMs} ms`,
+    );
+  }
+  return new RetryAfterError(err, delayMs);
 }
 
 /**

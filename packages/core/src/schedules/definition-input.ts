@@ -49,8 +49,13 @@ export function toScheduleDefinition(
     throw new InvalidScheduleError(`misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
   }
   const { maxOccurrences, until } = options;
-  if (maxOccurrences !== undefined && (!Number.isInteger(maxOccurrences) || maxOccurrences < 1)) {
-    throw new InvalidScheduleError(`maxOccurrences must be an integer >= 1, got ${maxOccurrences}`);
+  if (
+    maxOccurrences !== undefined &&
+    (!Number.isInteger(maxOccurrences) || maxOccurrences < 1 || maxOccurrences > 2 ** 31 - 1)
+  ) {
+    throw new InvalidScheduleError(
+      `maxOccurrences must be an integer from 1 to ${2 ** 31 - 1}, got ${maxOccurrences}`,
+    );
   }
   if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
     throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
@@ -91,6 +96,11 @@ export function toScheduleDefinition(
   if (startAt !== undefined && until !== undefined && startAt.getTime() > until.getTime()) {
     throw new InvalidScheduleError(
       `startAt (${startAt.toISOString()}) is after until (${until.toISOString()}): the schedule would never run`,
+    );
+  }
+  if (until !== undefined && shape.kind === "once" && until.getTime() < (shape.anchor ?? 0)) {
+    throw new InvalidScheduleError(
+      `until (${until.toISOString()}) is before the one-time run (${new Date(shape.anchor ?? 0).toISOString()}): it would never run`,
     );
   }
   if (startAt !== undefined && shape.kind === "once" && startAt.getTime() > (shape.anchor ?? 0)) {

@@ -85,6 +85,13 @@ function durationMs(value: Duration | string, field: string): number {
       `${describeValue(value)} is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
     );
   }
+  // Digits enough overflow a number: "1111…1s" would be Infinity.
+  if (!Number.isFinite(total)) {
+    throw new InvalidArgumentError(
+      field,
+      `${describeValue(value)} is longer than any duration a number holds`,
+    );
+  }
   return total;
 }
 

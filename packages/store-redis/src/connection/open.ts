@@ -151,8 +151,11 @@ export function checkConnectionOptions(options: ConnectionOptions, names: Connec
   }
   if (options.password !== undefined) checkPassword(options.password, "password");
   if (options.sentinelPassword !== undefined) checkPassword(options.sentinelPassword, "sentinelPassword");
-  if (options.db !== undefined && !(Number.isInteger(options.db) && options.db >= 0)) {
-    throw new ConfigError("db", `expected an integer >= 0, got ${kindOf(options.db)}`);
+  if (
+    options.db !== undefined &&
+    !(Number.isInteger(options.db) && options.db >= 0 && options.db <= 2 ** 31 - 1)
+  ) {
+    throw new ConfigError("db", `expected an integer from 0 to ${2 ** 31 - 1}, got ${kindOf(options.db)}`);
   }
 }
 

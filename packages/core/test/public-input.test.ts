@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../src/errors.js";
+import { typedHandler } from "../src/handlers/typed-handler.js";
+import { MemoryStore } from "../src/memory/index.js";
+import { chain } from "../src/middleware/chain.js";
+import { logging } from "../src/middleware/logging.js";
+import { metrics } from "../src/middleware/metrics.js";
+import { recovery } from "../src/middleware/recovery.js";
+import { retryAfter } from "../src/retry/retry.js";
+import { createScheduler } from "../src/scheduler.js";
+import { parseDuration } from "../src/time/duration.js";
+import { recordingLogger, setup, until } from "./helpers.js";
+
+describe("bad input to the public API is refused where it is given", () => {
+  it("enqueue options: a misspelt transaction, or options that are no object", async () => {
+    const { s } = setup();
+    for (const options of [{ transacton: {} }, null, "x", []]) {
+      await expect(s.enqueue({ name: "a" }, options as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.enqueueMany([{ name: "a" }], options as never)).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(s.enqueueAt({ name: "a" }, new Date(), options as never)).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+    }
+    await expect(s.enqueue({ name: "a" }, { transacton: {} } as never)).rejects.toThrow(
+      /options\.transacton/,
+    );
+    // enqueueAt without a Date would run the job now.
+    await expect(s.enqueueAt({ name: "a" }, undefined as never)).rejects.toMatchObject({ field: "runAt" });
+    expect((await s.listJobs()).jobs).toEqual([]);
+  });
+
+  it("register: options out of the ranges a job takes, or null", () => {
+    const { s } = setup();
+    const fn = () => {};
+    expect(() => s.register("a", fn, { maxRetries: 5000 })).toThrow(
+      /maxRetries: expected an integer from 0 to 1000/,
+    );
+    expect(() => s.register("a", fn, { priority: 2 ** 31 })).toThrow(/priority: expected an integer from/);
+    expect(() => s.register("a", fn, null as never)).toThrow(InvalidArgumentError);
+  });
+
+  it("a one-time schedule whose until is before its run, or maxOccurrences past 2^31 - 1", async () => {
+    const { s } = setup();
+    const runAt = new Date("2030-01-02T00:00:00Z");
+    await expect(
+      s.at(runAt).do("once", () => {}, { until: new Date("2030-01-01T12:00:00Z") }),
+    ).rejects.toThrow(/until .* is before the one-time run/);
+    await expect(s.schedule("many", "* * * * *", () => {}, { maxOccurrences: 1e21 })).rejects.toThrow(
+      /maxOccurrences must be an integer from 1/,
+    );
+    expect(await s.listSchedules()).toEqual([]);
+  });
+
+  it("middleware factories check what they are given", () => {
+    expect(() => logging("x" as never)).toThrow(/logger/);
+    expect(() => logging(null as never)).toThrow(/logger/);
+    expect(() => recovery({} as never)).toThrow(/logger/);
+    expect(() => metrics({ increment: 1 } as never)).toThrow(/no increment/);
+    expect(() => chain(1 as never)).toThrow(/middleware\[0\]/);
+    expect(() => typedHandler("x" as never)).toThrow(/fn/);
+    expect(() => typedHandler(() => {}, {} as never)).toThrow(/Standard Schema/);
+    expect(() => recovery()).not.toThrow();
+  });
+
+  it("durations: no Infinity from a long string, retryAfter at most 2^31 - 1 ms", () => {
+    expect(() => parseDuration(`${"1".repeat(400)}s`)).toThrow(/longer than any duration/);
+    expect(() => retryAfter(new Error("x"), 1e21)).toThrow(/at most about 24 days/);
+    expect(retryAfter(new Error("x"), "1h").delayMs).toBe(3_600_000);
+  });
+
+  it("a random that leaves [0, 1) cannot stretch a retry delay: NaN counts as 0, 5 as just under 1", async () => {
+    for (const [random, most] of [
+      [() => Number.NaN, 10_000],
+      [() => 5, 15_000],
+    ] as const) {
+      const store = new MemoryStore();
+      const s = createScheduler({
+        store,
+        logger: recordingLogger(),
+        random,
+        retry: { initialDelay: "10s", jitter: 0.5 },
+      });
+      s.register("flaky", () => {
+        throw new Error("no");
+      });
+      await s.start();
+      const job = await s.enqueue({ name: "flaky", maxRetries: 1 });
+      await until(async () => (await store.getJob(job.id))?.status === "failed");
+      const failed = await store.getJob(job.id);
+      await s.stop({ timeout: 0 });
+      const wait = (failed?.scheduledAt.getTime() ?? 0) - (failed?.completedAt?.getTime() ?? Date.now());
+      expect(wait).toBeLessThanOrEqual(most);
+      expect(wait).toBeGreaterThan(1_000);
+    }
+  });
+});
