@@ -42,8 +42,13 @@ try {
   await admin.db("admin").command({ ping: 1 });
 } catch {
   await admin.close();
+  // The host only: the URL may carry a password.
+  let host = "the URL given";
+  try {
+    host = new URL(server).host;
+  } catch {}
   console.log(
-    "skipped: no MongoDB server answered (set SCHED_MONGODB_URL to run this example, e.g. mongodb://127.0.0.1:27017)",
+    `skipped: no MongoDB server answered at ${host} (SCHED_MONGODB_URL, default mongodb://127.0.0.1:27017)`,
   );
   process.exit(0);
 }

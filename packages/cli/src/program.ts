@@ -96,7 +96,8 @@ function buildProgram(context: CommandContext): ProgramParts {
       // goes to writeOut). With --json, `run` reports the error as one JSON object instead.
       writeErr: (text) => {
         failed = command;
-        if (context.json !== true) context.output.err(text.replace(/\n$/, ""));
+        // Every message on stderr reads `sched: …`, commander's parse errors too.
+        if (context.json !== true) context.output.err(text.replace(/\n$/, "").replace(/^error: /, "sched: "));
       },
     });
     for (const sub of command.commands) configure(sub);

@@ -567,3 +567,18 @@ describe("sched doctor on a PostgreSQL schema without the migrations", () => {
     expect(status.stderr).toContain("run sched migrate");
   });
 });
+
+describe("the sched binary's output", () => {
+  it("stops quietly when its reader closes the pipe early (sched --help | head -1)", async () => {
+    const child = spawn("node", [BIN, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    // The reader is gone before the help is written, as when `head -1` has had its line.
+    child.stdout?.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
+});

@@ -30,7 +30,7 @@ describe("sched in process", () => {
     expect((await sched()).code).toBe(2);
     const unknown = await sched("frobnicate");
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown command");
+    expect(unknown.stderr).toMatch(/^sched: unknown command 'frobnicate'/);
     expect((await sched("jobs", "list", "--limit", "0")).code).toBe(2);
     expect((await sched("jobs", "list", "--status", "exploded")).code).toBe(2);
     expect((await sched("jobs", "list", "--since", "yesterday")).code).toBe(2);

@@ -99,6 +99,10 @@ describe("the server named in messages is the one pg connects to", () => {
       );
       expect(connectionTarget({ connectionString: "postgres://user@/app" }).address).toBe("localhost:5432");
       expect(connectionTarget({ host: "h", port: 7 }).address).toBe("h:7");
+      // Nothing given (an unset DATABASE_URL): the address says it is pg's default.
+      expect(connectionTarget({ connectionString: undefined }).address).toBe(
+        "localhost:5432 (pg's default: no connectionString, host or PGHOST was given)",
+      );
     } finally {
       if (before.host !== undefined) process.env.PGHOST = before.host;
       if (before.port !== undefined) process.env.PGPORT = before.port;

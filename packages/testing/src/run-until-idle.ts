@@ -32,7 +32,10 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * await runUntilIdle(s, { clock }); // runs the job and its retries
  * ```
  */
-export async function runUntilIdle(scheduler: Scheduler, options: RunUntilIdleOptions = {}): Promise<void> {
+export async function runUntilIdle<Jobs extends object, Tx>(
+  scheduler: Scheduler<Jobs, Tx>,
+  options: RunUntilIdleOptions = {},
+): Promise<void> {
   const { clock } = options;
   const deadline = Date.now() + parseDuration(options.timeout ?? "10s", "timeout");
   const advanceLimit = (clock?.now() ?? 0) + parseDuration(options.maxAdvance ?? "24h", "maxAdvance");

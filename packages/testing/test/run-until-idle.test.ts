@@ -23,6 +23,22 @@ describe("runUntilIdle", () => {
     expect(ran).toBe(30);
   });
 
+  it("takes a scheduler of a typed job map (a type error before)", async () => {
+    interface Jobs {
+      welcome: { userId: number };
+    }
+    const typed = createScheduler<Jobs>({ logger: quiet });
+    const seen: number[] = [];
+    typed.register("welcome", (job) => {
+      seen.push(job.payload.userId);
+    });
+    await typed.start();
+    await typed.enqueue({ name: "welcome", payload: { userId: 7 } });
+    await runUntilIdle(typed);
+    expect(seen).toEqual([7]);
+    await typed.stop({ timeout: 0 });
+  });
+
   it("with a clock, runs retries with backoff through to the dead-letter queue without sleeping", async () => {
     const clock = createTestClock();
     s = createScheduler({ clock, logger: quiet, retry: { initialDelay: "1m", maxAttempts: 4 } });

@@ -51,8 +51,11 @@ export function connectionTarget(
   const hostName = host || process.env.PGHOST || "localhost";
   // An IPv6 address in brackets, so that its port stays apart: [::1]:5432.
   const shownHost = hostName.includes(":") && !hostName.startsWith("/") ? `[${hostName}]` : hostName;
+  // Nothing said where to connect (`connectionString: process.env.DATABASE_URL` with the variable
+  // unset): the message says so, or it names a server nobody chose.
+  const unset = !settings.connectionString && !settings.host && !process.env.PGHOST;
   return {
-    address: `${shownHost}:${port || process.env.PGPORT || 5432}`,
+    address: `${shownHost}:${port || process.env.PGPORT || 5432}${unset ? " (pg's default: no connectionString, host or PGHOST was given)" : ""}`,
     // Longest first, so that the connection string is replaced before the password inside it.
     secrets: [...new Set(secrets)].filter((secret) => secret !== "").sort((a, b) => b.length - a.length),
     timeouts,
