@@ -41,6 +41,7 @@ describe("options are validated at construction", () => {
     [{ misfireLimit: 1e21 }, "misfireLimit", /from 1 to 1000000/],
     [{ maxPayloadBytes: 1e21 }, "maxPayloadBytes", /from 0 to 2147483647/],
     [{ cleanupInterval: 0 }, "cleanupInterval", /must be positive/],
+    [{ middleware: [1] }, "middleware[0]", /a middleware function/],
     [{ retry: null }, "retry", /got null/],
     [{ retry: { maxAttempts: 5000 } }, "retry.maxAttempts", /from 1 to 1001/],
     [{ pollInterval: `${"1".repeat(400)}s` }, "pollInterval", /longer than any duration/],

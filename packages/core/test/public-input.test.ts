@@ -53,6 +53,14 @@ describe("bad input to the public API is refused where it is given", () => {
     expect(await s.listSchedules()).toEqual([]);
   });
 
+  it("use() checks a middleware's hooks as the hooks option does", () => {
+    const { s } = setup();
+    const mw = Object.assign((next: never) => next, { hooks: [{ befroeJob: () => {} }] });
+    expect(() => s.use(mw as never)).toThrow(/middleware\.hooks\[0\]\.befroeJob/);
+    const bad = Object.assign((next: never) => next, { hooks: [{ afterJob: 1 }] });
+    expect(() => s.use(bad as never)).toThrow(/middleware\.hooks\[0\]\.afterJob: expected a function/);
+  });
+
   it("middleware factories check what they are given", () => {
     expect(() => logging("x" as never)).toThrow(/logger/);
     expect(() => logging(null as never)).toThrow(/logger/);

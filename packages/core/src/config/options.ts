@@ -1,5 +1,5 @@
 import { ConfigError, SchedulerError } from "../errors.js";
-import type { Hook } from "../hooks/hook.js";
+import { HOOK_NAMES, type Hook } from "../hooks/hook.js";
 import { type IdGenerator, uuidv7Generator } from "../jobs/ids.js";
 import type { Leader } from "../leadership/leader.js";
 import type { Logger } from "../logger/logger.js";
@@ -297,14 +297,6 @@ const OPTION_NAMES = [
 const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
 const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
 const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
-const HOOK_NAMES = [
-  "beforeJob",
-  "afterJob",
-  "onEnqueue",
-  "onRetry",
-  "onDead",
-  "onRecover",
-] as const satisfies ReadonlyArray<keyof Hook>;
 const STORE_METHODS = [
   "createJobs",
   "getJob",
@@ -422,6 +414,11 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   }
   if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
     throw new ConfigError("middleware", "expected an array of middleware functions");
+  }
+  for (const [i, mw] of (options.middleware ?? []).entries()) {
+    if (typeof mw !== "function") {
+      throw new ConfigError(`middleware[${i}]`, `expected a middleware function, got ${describeValue(mw)}`);
+    }
   }
   for (const name of ["idGenerator", "random"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {

@@ -15,3 +15,13 @@ export interface Hook {
   /** After expired leases were recovered (their process died); `count` jobs went back to pending. */
   onRecover?(count: number): void;
 }
+
+/** The hooks a hook object may have. */
+export const HOOK_NAMES = [
+  "beforeJob",
+  "afterJob",
+  "onEnqueue",
+  "onRetry",
+  "onDead",
+  "onRecover",
+] as const satisfies ReadonlyArray<keyof Hook>;

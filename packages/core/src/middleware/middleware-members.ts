@@ -1,7 +1,9 @@
 import { InvalidArgumentError, toError } from "../errors.js";
+import { HOOK_NAMES } from "../hooks/hook.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
+import { assertKnownFields } from "../validation/option-names.js";
 import { nest } from "./chain.js";
 import type {
   AttachedScheduler,
@@ -107,6 +109,21 @@ export class MiddlewareMembers {
 export function checkMiddlewareMembers(middleware: Middleware): void {
   if (middleware.hooks !== undefined && !Array.isArray(middleware.hooks)) {
     throw new InvalidArgumentError("middleware.hooks", "expected an array of hooks");
+  }
+  // Each hook as the `hooks` option takes it: a misspelt name (`befroeJob`) would never run.
+  for (const [i, hook] of (middleware.hooks ?? []).entries()) {
+    if (hook === null || typeof hook !== "object") {
+      throw new InvalidArgumentError(`middleware.hooks[${i}]`, "expected a hook object");
+    }
+    assertKnownFields(hook, HOOK_NAMES, `middleware.hooks[${i}]`);
+    for (const name of HOOK_NAMES) {
+      if (hook[name] !== undefined && typeof hook[name] !== "function") {
+        throw new InvalidArgumentError(
+          `middleware.hooks[${i}].${name}`,
+          `expected a function, got ${typeof hook[name]}`,
+        );
+      }
+    }
   }
   for (const key of ["wrapEnqueue", "wrapTick", "attach"] as const) {
     const value = middleware[key];
