@@ -48,6 +48,23 @@ describe("recurring schedules", () => {
     expect(seen[0]?.metadata[TICK_METADATA.tick]).toBe("2030-01-01T00:00:10.000Z");
   });
 
+  it("a template's own sched.* metadata does not pass for the runtime's: tick jobs carry only theirs", async () => {
+    const { s, clock } = setup();
+    track(s);
+    const seen: Job[] = [];
+    await s.schedule("forged", "*/10 * * * * *", (job) => void seen.push(job), {
+      metadata: { "sched.origin": "backfill", "sched.schedule": "other", team: "ops" },
+    });
+    await s.start();
+    await clock.advance("10s");
+    await until(() => seen.length === 1);
+    expect(seen[0]?.metadata).toEqual({
+      team: "ops",
+      [TICK_METADATA.schedule]: "forged",
+      [TICK_METADATA.tick]: "2030-01-01T00:00:10.000Z",
+    });
+  });
+
   it("runs a wall-clock daily schedule in its time zone", async () => {
     const { s, clock } = setup(slow);
     track(s);

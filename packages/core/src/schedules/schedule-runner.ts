@@ -11,7 +11,7 @@ import { compileSchedule, definitionKey, planTick } from "./definition.js";
 import { tickJitter } from "./jitter.js";
 import { activeTickJobs, decideOverlap } from "./overlap.js";
 import { controlsOf } from "./schedule-controls.js";
-import { TICK_METADATA } from "./tick-metadata.js";
+import { TICK_METADATA, templateMetadata } from "./tick-metadata.js";
 
 export { TICK_METADATA } from "./tick-metadata.js";
 
@@ -254,7 +254,7 @@ export class ScheduleRunner {
       createdAt: new Date(now),
       status: scheduledAt.getTime() > now ? "scheduled" : "pending",
       metadata: {
-        ...template.metadata,
+        ...templateMetadata(template.metadata),
         [TICK_METADATA.schedule]: record.name,
         [TICK_METADATA.tick]: tick.toISOString(),
       },

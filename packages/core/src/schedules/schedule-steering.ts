@@ -12,7 +12,7 @@ import {
   type SteeredDefinition,
   scheduleState,
 } from "./schedule-controls.js";
-import { TICK_METADATA } from "./tick-metadata.js";
+import { TICK_METADATA, templateMetadata } from "./tick-metadata.js";
 
 /** The range of {@link ScheduleSteering.backfill}: the run times in `[from, to)`. */
 export interface BackfillRange {
@@ -150,7 +150,7 @@ export class ScheduleSteering {
       createdAt: new Date(now),
       status: "pending",
       metadata: {
-        ...template.metadata,
+        ...templateMetadata(template.metadata),
         [TICK_METADATA.schedule]: record.name,
         [TICK_METADATA.tick]: run.toISOString(),
         [TICK_METADATA.origin]: origin,

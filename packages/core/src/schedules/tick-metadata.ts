@@ -10,3 +10,14 @@ export const TICK_METADATA = {
    */
   origin: "sched.origin",
 } as const;
+
+/**
+ * A schedule's job template metadata without the keys the runtime sets ({@link TICK_METADATA}):
+ * a template carrying `sched.origin` would otherwise mark every tick's job as a trigger or a
+ * backfill, which the overlap policy then ignores.
+ */
+export function templateMetadata(metadata: Record<string, string>): Record<string, string> {
+  const own: Record<string, string> = { ...metadata };
+  for (const key of Object.values(TICK_METADATA)) delete own[key];
+  return own;
+}
