@@ -538,6 +538,7 @@ describe("job data of any length", () => {
       name: "send-email",
       queue,
       payload: { to: "x".repeat(8_000), fail: true },
+      metadata: { file: "invoice\u202egnp.exe" },
       maxRetries: 0,
     });
     await fixture.until(
@@ -560,6 +561,11 @@ describe("job data of any length", () => {
         }));
         expect(widths.page, hash).toBeLessThanOrEqual(widths.window);
       }
+      // A right-to-left override in job data is shown, not obeyed.
+      await page.goto(`${fixture.server.url}/#/jobs/${job.id}`);
+      await expect(page.getByTestId("metadata-row").first().textContent()).resolves.toContain(
+        "invoice⟨U+202E⟩gnp.exe",
+      );
     } finally {
       await page.close();
     }

@@ -30,7 +30,22 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 86_400_000)}d`;
 }
 
-/** A JSON value, indented. */
+/**
+ * The characters that reorder the text after them (Unicode UAX #9: U+061C, U+200E, U+200F,
+ * U+202A to U+202E, U+2066 to U+2069), or that render as nothing (U+200B to U+200D, U+2060,
+ * U+FEFF).
+ */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/**
+ * Job data as shown: each character that would reorder the text after it or render as nothing is
+ * written as `⟨U+202E⟩`, so that `invoice\u202Egnp.exe` reads as written, not as `invoiceexe.png`.
+ */
+export function shown(text: string): string {
+  return text.replace(INVISIBLE, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`);
+}
+
+/** A JSON value, indented, shown as {@link shown} says. */
 export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) ?? "undefined";
+  return shown(JSON.stringify(value, null, 2) ?? "undefined");
 }

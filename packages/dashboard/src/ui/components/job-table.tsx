@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { formatRelative, formatTime } from "../format.js";
+import { formatRelative, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import type { Job } from "../wire.js";
 import { StatusBadge } from "./status-badge.js";
@@ -57,8 +57,8 @@ export function JobTable({ jobs, testid, actions }: JobTableProps) {
             </td>
             <td title={formatTime(job.createdAt)}>{formatRelative(job.createdAt, now)}</td>
             <td title={formatTime(job.scheduledAt)}>{formatRelative(job.scheduledAt, now)}</td>
-            <td class="error-cell" title={job.error ?? ""}>
-              {job.error ?? ""}
+            <td class="error-cell" title={shown(job.error ?? "")}>
+              {shown(job.error ?? "")}
             </td>
             {actions !== undefined && <td class="actions">{actions(job)}</td>}
           </tr>

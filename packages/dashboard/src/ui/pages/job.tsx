@@ -3,7 +3,7 @@ import { api } from "../api.js";
 import { ActionButton } from "../components/action-button.js";
 import { LoadState } from "../components/load-state.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { formatDuration, formatJson, formatTime } from "../format.js";
+import { formatDuration, formatJson, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
@@ -96,8 +96,8 @@ export function JobPage({ id }: { id: string }) {
                 <tbody>
                   {Object.entries(data.metadata).map(([key, value]) => (
                     <tr key={key} data-testid="metadata-row">
-                      <th>{key}</th>
-                      <td class="mono">{value}</td>
+                      <th>{shown(key)}</th>
+                      <td class="mono">{shown(value)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -116,8 +116,8 @@ function JobFields({ job }: { job: Job }) {
     ["attempt", String(job.attempt)],
     ["retries", `${job.retryCount} of ${job.maxRetries}`],
     ["timeout", job.timeout === 0 ? "none" : formatDuration(job.timeout)],
-    ["group", job.group ?? "—"],
-    ["uniqueKey", job.uniqueKey ?? "—"],
+    ["group", job.group === null ? "—" : shown(job.group)],
+    ["uniqueKey", job.uniqueKey === null ? "—" : shown(job.uniqueKey)],
     ["created", formatTime(job.createdAt)],
     ["scheduled", formatTime(job.scheduledAt)],
     ["started", formatTime(job.startedAt)],
@@ -125,7 +125,7 @@ function JobFields({ job }: { job: Job }) {
     ["lockedBy", job.lockedBy ?? "—"],
     ["lockedUntil", formatTime(job.lockedUntil)],
     ["lostLeases", String(job.lostLeases)],
-    ["error", job.error ?? "—"],
+    ["error", job.error === null ? "—" : shown(job.error)],
   ];
   return (
     <dl class="fields">
@@ -160,7 +160,7 @@ function AttemptTimeline({ job }: { job: Job }) {
         >
           <span class="when">{formatTime(entry.failedAt)}</span> attempt {entry.attempt} failed
           <pre class="code error" data-testid="attempt-error">
-            {entry.error}
+            {shown(entry.error)}
           </pre>
         </li>
       ))}
@@ -191,7 +191,7 @@ function currentAttempt(job: Job): { at: string | null; text: string } {
     case "completed":
       return { at: job.completedAt, text: "completed" };
     case "dead":
-      return { at: job.completedAt, text: `dead: ${job.error ?? ""}` };
+      return { at: job.completedAt, text: `dead: ${shown(job.error ?? "")}` };
     case "cancelled":
       return { at: job.completedAt, text: "cancelled" };
     default:
