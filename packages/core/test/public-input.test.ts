@@ -31,6 +31,12 @@ describe("bad input to the public API is refused where it is given", () => {
     expect((await s.listJobs()).jobs).toEqual([]);
   });
 
+  it("a filter's group of null is refused, not taken for every group", async () => {
+    const { s } = setup();
+    await expect(s.listJobs({ group: null } as never)).rejects.toMatchObject({ field: "group" });
+    await expect(s.retryJobs({ group: null } as never)).rejects.toMatchObject({ field: "group" });
+  });
+
   it("register: options out of the ranges a job takes, or null", () => {
     const { s } = setup();
     const fn = () => {};

@@ -283,6 +283,13 @@ export class JobInput {
     if (selector.queue !== undefined) checked.queue = this.name(selector.queue, "queue");
     if (selector.name !== undefined) checked.name = this.name(selector.name, "name");
     if (selector.group !== undefined) {
+      // null is no group key: it must not quietly mean "every group".
+      if (selector.group === null) {
+        throw new InvalidArgumentError(
+          "group",
+          "expected a group key of 1 to 255 characters, got null; leave group out for every group",
+        );
+      }
       const group = this.uniqueKey(selector.group, "group");
       if (group !== null) checked.group = group;
     }
