@@ -31,6 +31,15 @@ describe("bad input to the public API is refused where it is given", () => {
     expect((await s.listJobs()).jobs).toEqual([]);
   });
 
+  it("an unknown time zone is quoted cut short and escaped in the message", async () => {
+    const { s } = setup();
+    const refused = await s
+      .schedule("tz", "* * * * *", () => {}, { timezone: `Mars/${"x".repeat(5000)}\u0000` })
+      .catch((err: Error) => err);
+    expect((refused as Error).message.length).toBeLessThan(300);
+    expect((refused as Error).message).not.toContain("\u0000");
+  });
+
   it("a filter's group of null is refused, not taken for every group", async () => {
     const { s } = setup();
     await expect(s.listJobs({ group: null } as never)).rejects.toMatchObject({ field: "group" });

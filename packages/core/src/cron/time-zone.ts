@@ -77,14 +77,18 @@ export function validateTimezone(tz: string, field = "timezone"): string {
     return canonical;
   } catch (error) {
     throw new InvalidScheduleError(
-      `${field}: unknown time zone "${tz}"; use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC"`,
+      `${field}: unknown time zone ${describe(tz)}; use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC"`,
       { cause: error },
     );
   }
 }
 
+/** A value for a message: a string quoted, cut to 60 characters, its control characters escaped. */
 function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value}"`;
+  if (typeof value === "string") {
+    const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(cut);
+  }
   return value === null ? "null" : typeof value;
 }
 
