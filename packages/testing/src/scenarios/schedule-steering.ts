@@ -337,6 +337,11 @@ export async function overlapScenario(store: Store, overlap: OverlapPolicy): Pro
         "the tick of 00:02 to be buffered",
       );
     }
+    if (overlap === "cancelOther") {
+      // The job of 00:02 must have started before 00:03 comes: a slow claim would otherwise leave
+      // it waiting, and the tick of 00:03 cancel it before it ran (which is right, but another case).
+      await until(() => runs.started.length === 2, "the job of 00:02 to start");
+    }
     await advanceTo(clock, minute(3));
     await until(lastRunAfter(minute(3)), "the tick of 00:03");
     switch (overlap) {
