@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../src/errors.js";
 import { typedHandler } from "../src/handlers/typed-handler.js";
-import { MemoryStore } from "../src/memory/index.js";
+import { MemoryLeader, MemoryStore } from "../src/memory/index.js";
 import { chain } from "../src/middleware/chain.js";
 import { logging } from "../src/middleware/logging.js";
 import { metrics } from "../src/middleware/metrics.js";
@@ -38,6 +38,12 @@ describe("bad input to the public API is refused where it is given", () => {
       .catch((err: Error) => err);
     expect((refused as Error).message.length).toBeLessThan(300);
     expect((refused as Error).message).not.toContain("\u0000");
+  });
+
+  it("the memory store and leader check their options' types", () => {
+    expect(() => new MemoryStore({ removeOnComplete: "yes" } as never)).toThrow(/removeOnComplete/);
+    expect(() => new MemoryLeader({ clock: {} } as never)).toThrow(/clock/);
+    expect(() => new MemoryLeader({ group: {} } as never)).toThrow(/group/);
   });
 
   it("a filter's group of null is refused, not taken for every group", async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ConfigError } from "../errors.js";
 import { LeaseLeader } from "../leadership/lease-leader.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import type { Duration } from "../time/duration.js";
@@ -40,6 +41,12 @@ export class MemoryLeader extends LeaseLeader {
   constructor(options: MemoryLeaderOptions = {}) {
     assertKnownOptions(options, ["instanceId", "name", "ttl", "clock", "group"]);
     const clock = options.clock ?? systemClock;
+    if (typeof (clock as Partial<Clock> | null)?.now !== "function") {
+      throw new ConfigError("clock", "expected a Clock (now, setTimeout, clearTimeout)");
+    }
+    if (options.group !== undefined && !(options.group instanceof MemoryLeaderGroup)) {
+      throw new ConfigError("group", "expected a MemoryLeaderGroup");
+    }
     super(
       { kind: "MemoryLeader", timedCalls: false, safetyMargin: 0, now: () => clock.now() },
       {

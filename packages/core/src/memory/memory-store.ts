@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StoreClosedError } from "../errors.js";
+import { ConfigError, InvalidArgumentError, StoreClosedError } from "../errors.js";
 import { IndexedHeap } from "../indexed-heap.js";
 import { decodeJobCursor, encodeJobCursor } from "../jobs/cursor.js";
 import type { Job, JobFilter, JobPage, JobSelector, JobStatus } from "../jobs/job.js";
@@ -131,6 +131,10 @@ export class MemoryStore implements Store<never> {
   /** Creates an empty store. */
   constructor(options: MemoryStoreOptions = {}) {
     assertKnownOptions(options, ["removeOnComplete"]);
+    const remove: unknown = options.removeOnComplete;
+    if (remove !== undefined && typeof remove !== "boolean") {
+      throw new ConfigError("removeOnComplete", `expected true or false, got ${typeof remove}`);
+    }
     this.removeOnComplete = options.removeOnComplete ?? false;
   }
 
