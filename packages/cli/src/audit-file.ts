@@ -1,11 +1,12 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { CliError, ExitCode } from "./exit-codes.js";
 import type { Messages } from "./messages.js";
+import { terminalSafe } from "./output.js";
 
 /**
  * The audit log of `sched serve` in a file: each write action @sched/http records (`{ at, who,
  * action, target, ok, error? }`, `at` an ISO date) appended as one JSON line, in the order they
- * were recorded. The file is opened for appending (created with mode 0600 when missing) before
+ * were recorded, with the characters a terminal acts on escaped (see `terminalSafe`). The file is opened for appending (created with mode 0600 when missing) before
  * the server listens, so a path that cannot be written stops `sched serve` at once; a write that
  * fails later fails no request (the action is done by then) and is reported on standard error.
  */
@@ -41,7 +42,9 @@ export class AuditFile {
 
   /** Appends `entry` as one JSON line, after every entry appended before it. */
   append(entry: unknown): void {
-    const line = `${JSON.stringify(entry)}\n`;
+    // Terminal-safe, as everything `sched` prints: an operator reads the file with cat or tail -f,
+    // and a target comes from the request (JSON leaves C1 and bidi characters raw).
+    const line = `${terminalSafe(JSON.stringify(entry))}\n`;
     this.pending = this.pending
       .then(() => this.handle.appendFile(line, "utf8"))
       .catch((err: unknown) => {

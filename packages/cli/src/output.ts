@@ -52,10 +52,13 @@ export function renderFields(fields: readonly (readonly [string, string])[]): st
   return fields.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}  ${value}`).join("\n");
 }
 
-/** `text` on one line, control characters shown as spaces, cut to `max` characters with an ellipsis. */
+/**
+ * `text` on one line (line breaks and tabs as spaces), the other characters a terminal acts on
+ * written as their escapes ({@link terminalSafe}, here so that a table's columns are measured as
+ * printed), cut to `max` characters with an ellipsis.
+ */
 export function oneLine(text: string, max = 200): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  const flat = terminalSafe(text.replace(/[\r\n\t]+/g, " "));
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

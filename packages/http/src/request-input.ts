@@ -249,7 +249,13 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json(?:\s*;|$)/i.test(type))
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  let text: string;
+  try {
+    // Strict: bytes that are not UTF-8 would otherwise be read as U+FFFD, another value than sent.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, "INVALID_JSON", "the body is not UTF-8");
+  }
   if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
     throw new HttpError(
       400,

@@ -278,6 +278,53 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     expect((await call(handler, "GET", "/api/queues/emails")).status).toBe(200);
   });
 
+  it("a body on an action that takes none is refused, and nothing is done", async () => {
+    const json = { "content-type": "application/json" };
+    await expectRefused(
+      call(handler, "POST", "/api/schedules/nightly/trigger", { rawBody: "{bad", headers: json }),
+      400,
+      "INVALID_JSON",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", {
+        rawBody: "x".repeat(2 * 1024 * 1024),
+        headers: json,
+      }),
+      413,
+      "BODY_TOO_LARGE",
+    );
+    await expectRefused(
+      call(handler, "POST", "/api/queues/emails/pause", {
+        rawBody: "pause",
+        headers: { "content-type": "text/plain" },
+      }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
+    await expectRefused(
+      call(handler, "POST", `/api/jobs/${jobId}/cancel`, { body: { force: true } }),
+      400,
+      "INVALID_BODY",
+    );
+    // No body, an empty one, {} or null: no body.
+    expect((await call(handler, "POST", "/api/queues/emails/pause", { body: {} })).status).toBe(200);
+    expect(
+      (await call(handler, "POST", "/api/queues/emails/resume", { rawBody: "null", headers: json })).status,
+    ).toBe(200);
+  });
+
+  it("a body that is not UTF-8 is refused, not read as U+FFFD", async () => {
+    const bytes = Buffer.concat([Buffer.from('{"group":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: bytes,
+        headers: { "content-type": "application/json" },
+      }),
+      400,
+      "INVALID_JSON",
+    );
+  });
+
   it("unknown routes: 404", async () => {
     await expectRefused(call(handler, "GET", "/api/nothing"), 404, "NOT_FOUND");
     await expectRefused(call(handler, "POST", `/api/jobs/${jobId}/explode`), 404, "NOT_FOUND");

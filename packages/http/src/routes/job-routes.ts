@@ -63,6 +63,8 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
           // An empty body must not mean "everything": a lost body would then act on every job.
           return run(nonEmpty(jobSelectorBody(body)));
         },
+        [],
+        true,
       );
       return c.json({ count });
     });

@@ -71,6 +71,7 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
           return scheduler.configureQueue(name, config as QueueConfig);
         },
         QUEUE_ACTION_PARAMS,
+        true,
       ),
     ),
   );

@@ -4,7 +4,7 @@ import type { AuditLog } from "../audit-log.js";
 import type { Session } from "../auth.js";
 import { HttpError } from "../http-error.js";
 import type { PayloadView } from "../payload-view.js";
-import { QueryParams } from "../request-input.js";
+import { QueryParams, readJsonBody } from "../request-input.js";
 import type { OperableScheduler } from "../scheduler-surface.js";
 
 /** The Hono app of the API: each authenticated request carries its session. */
@@ -28,7 +28,9 @@ export interface RouteDeps {
  * `INVALID_QUERY`, so that a parameter the route ignores, such as `?dryRun=true`, never goes
  * unnoticed while the action runs), then whatever `run` reads (the body included). `target` is
  * what the audit entry names; a function is read when the entry is recorded, so a route can name
- * a body it reads inside `run`.
+ * a body it reads inside `run`. A route whose `run` reads no body (`readsBody` false) refuses one
+ * before it acts: a body it would ignore (bad JSON, 2 MB of it, another content type) must not
+ * look accepted; an empty one, `{}` or `null` is no body.
  */
 export async function act<T>(
   c: ApiContext,
@@ -37,6 +39,7 @@ export async function act<T>(
   target: string | (() => string),
   run: () => Promise<T>,
   query: readonly string[] = [],
+  readsBody = false,
 ): Promise<T> {
   const session = c.get("session");
   const at = new Date(deps.scheduler.now());
@@ -54,6 +57,7 @@ export async function act<T>(
   }
   try {
     new QueryParams(c.req.url, query);
+    if (!readsBody) await noBody(c.req.raw);
     const result = await run();
     deps.audit.record({ ...entry(), ok: true });
     return result;
@@ -72,4 +76,15 @@ export function requireWrite(c: ApiContext, what: string): void {
       "FORBIDDEN",
       `${what} needs a token with the write role; this one may only read`,
     );
+}
+
+/**
+ * Refuses a body on a route that takes none, with the answers a body route gives (413 over
+ * 1 MiB, 415 not JSON, 400 bad JSON), or 400 `INVALID_BODY` for JSON other than `{}` or `null`.
+ */
+async function noBody(request: Request): Promise<void> {
+  const body = await readJsonBody(request);
+  if (body === undefined || body === null) return;
+  if (typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0) return;
+  throw new HttpError(400, "INVALID_BODY", "this action takes no body");
 }
