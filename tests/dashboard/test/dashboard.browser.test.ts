@@ -341,8 +341,13 @@ describe("a write session acts", () => {
       expect(unchanged.concurrency).toBe(3);
       expect(unchanged.rateLimit).toEqual({ max: 10, per: 60_000 });
       await page.getByTestId("limit-rate-per").fill("60000");
-      await page.getByTestId("limit-concurrency").fill("");
+      // A window without its jobs is refused too, rather than saved as no rate limit.
       await page.getByTestId("limit-rate-max").fill("");
+      await page.getByTestId("limits-save").click();
+      await page.getByTestId("notice-error").filter({ hasText: "jobs is needed" }).waitFor();
+      expect((await fixture.scheduler.getQueue("emails")).rateLimit).toEqual({ max: 10, per: 60_000 });
+      await page.getByTestId("limit-concurrency").fill("");
+      await page.getByTestId("limit-rate-per").fill("");
       await page.getByTestId("limits-save").click();
       await page.getByTestId("notice").filter({ hasText: "saved" }).waitFor();
       await fixture.until(
@@ -545,6 +550,7 @@ describe("job data of any length", () => {
       "the job is dead",
       async () => (await fixture.scheduler.getJob(job.id))?.status === "dead",
     );
+    await fixture.scheduler.schedule(`wide-${"s".repeat(195)}`, "0 3 * * *", () => {}, { queue });
     const page = await open(WRITE_TOKEN);
     try {
       for (const [hash, shown] of [
@@ -552,6 +558,7 @@ describe("job data of any length", () => {
         [`#/queues/${queue}?status=dead`, "job-row"],
         [`#/jobs/${job.id}`, "job-status"],
         [`#/dead?queue=${queue}`, "job-row"],
+        ["#/schedules", "schedule-row"],
       ] as const) {
         await page.goto(`${fixture.server.url}/${hash}`);
         await page.getByTestId(shown).first().waitFor();
@@ -560,12 +567,30 @@ describe("job data of any length", () => {
           window: window.innerWidth,
         }));
         expect(widths.page, hash).toBeLessThanOrEqual(widths.window);
+        // And the page's own short words (headings, badges, times) keep to one line.
+        const broken = await page.evaluate(() => {
+          const out: string[] = [];
+          for (const el of document.querySelectorAll("th, td, span, a")) {
+            if (el.children.length > 0) continue;
+            const text = el.textContent?.trim() ?? "";
+            if (!/^[A-Za-z]{3,12}$/.test(text)) continue;
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+            if (lines > 1) out.push(`${text} (${lines} lines)`);
+          }
+          return out;
+        });
+        expect(broken, hash).toEqual([]);
       }
       // A right-to-left override in job data is shown, not obeyed.
       await page.goto(`${fixture.server.url}/#/jobs/${job.id}`);
       await expect(page.getByTestId("metadata-row").first().textContent()).resolves.toContain(
         "invoice⟨U+202E⟩gnp.exe",
       );
+      // Also in what a crafted link puts on the page.
+      await page.goto(`${fixture.server.url}/#/jobs/${encodeURIComponent("\u202efdp.exe")}`);
+      await expect(page.getByTestId("job-id").textContent()).resolves.toBe("⟨U+202E⟩fdp.exe");
     } finally {
       await page.close();
     }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { api, storedToken, storeToken, UNAUTHORIZED_EVENT } from "./api.js";
+import { shown } from "./format.js";
 import { DeadLettersPage } from "./pages/dead-letters.js";
 import { JobPage } from "./pages/job.js";
 import { LoginPage } from "./pages/login.js";
@@ -114,7 +115,7 @@ export function App() {
           data-testid={notice.error ? "notice-error" : "notice"}
           role="status"
         >
-          {notice.text}
+          {shown(notice.text)}
           <button type="button" class="close" aria-label="Dismiss" onClick={() => setNotice(null)}>
             ×
           </button>

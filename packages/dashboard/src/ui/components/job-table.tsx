@@ -55,8 +55,12 @@ export function JobTable({ jobs, testid, actions }: JobTableProps) {
             <td title={`attempt ${job.attempt}`} data-testid="job-retries">
               {job.retryCount}/{job.maxRetries}
             </td>
-            <td title={formatTime(job.createdAt)}>{formatRelative(job.createdAt, now)}</td>
-            <td title={formatTime(job.scheduledAt)}>{formatRelative(job.scheduledAt, now)}</td>
+            <td class="nowrap" title={formatTime(job.createdAt)}>
+              {formatRelative(job.createdAt, now)}
+            </td>
+            <td class="nowrap" title={formatTime(job.scheduledAt)}>
+              {formatRelative(job.scheduledAt, now)}
+            </td>
             <td class="error-cell" title={shown(job.error ?? "")}>
               {shown(job.error ?? "")}
             </td>

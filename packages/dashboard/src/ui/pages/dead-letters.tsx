@@ -3,6 +3,7 @@ import { ActionButton } from "../components/action-button.js";
 import { JobTable } from "../components/job-table.js";
 import { LoadState } from "../components/load-state.js";
 import { PagerControls, usePager } from "../components/pager.js";
+import { shown } from "../format.js";
 import { href } from "../router.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
@@ -25,7 +26,7 @@ export function DeadLettersPage({ queue }: { queue: string | null }) {
         ? queues.data.stats.dead
         : (queues.data.queues.find((q) => q.name === queue)?.counts.dead ?? 0);
   const filter = queue === null ? { status: "dead" } : { status: "dead", queue };
-  const scope = queue === null ? "every queue" : `queue ${queue}`;
+  const scope = queue === null ? "every queue" : `queue ${shown(queue)}`;
 
   const reloadAll = async () => {
     pager.reset();

@@ -30,7 +30,7 @@ export function JobPage({ id }: { id: string }) {
       <h1>
         Job{" "}
         <span class="mono" data-testid="job-id">
-          {id}
+          {shown(id)}
         </span>
       </h1>
       <LoadState resource={job} />

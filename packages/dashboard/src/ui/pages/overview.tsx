@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { LoadState } from "../components/load-state.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
-import { formatRelative, formatTime } from "../format.js";
+import { formatRelative, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import { useResource } from "../use-resource.js";
 import { STATUSES } from "../wire.js";
@@ -91,7 +91,7 @@ export function OverviewPage() {
           <p>
             Leader:{" "}
             <strong class="mono" data-testid="leader">
-              {data.leader ?? "none"}
+              {data.leader === null ? "none" : shown(data.leader)}
             </strong>
           </p>
           {data.instances.length === 0 ? (
@@ -116,8 +116,8 @@ export function OverviewPage() {
               <tbody>
                 {data.instances.map((instance) => (
                   <tr key={instance.id} data-testid="instance-row" data-instance-id={instance.id}>
-                    <td class="mono">{instance.id}</td>
-                    <td>{instance.host}</td>
+                    <td class="mono">{shown(instance.id)}</td>
+                    <td>{shown(instance.host)}</td>
                     <td>{instance.pid}</td>
                     <td>{instance.version}</td>
                     <td>{instance.queues === null ? "all" : instance.queues.join(", ")}</td>
@@ -125,7 +125,9 @@ export function OverviewPage() {
                       {instance.busy}/{instance.workers}
                     </td>
                     <td>{instance.leader ? <span class="badge leader">leader</span> : ""}</td>
-                    <td title={formatTime(instance.startedAt)}>{formatRelative(instance.startedAt, now)}</td>
+                    <td class="nowrap" title={formatTime(instance.startedAt)}>
+                      {formatRelative(instance.startedAt, now)}
+                    </td>
                     <td title={formatTime(instance.lastSeenAt)}>
                       {formatRelative(instance.lastSeenAt, now)}
                     </td>

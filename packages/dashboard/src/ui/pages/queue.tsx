@@ -4,7 +4,7 @@ import { ActionButton } from "../components/action-button.js";
 import { JobTable } from "../components/job-table.js";
 import { LoadState } from "../components/load-state.js";
 import { PagerControls, usePager } from "../components/pager.js";
-import { formatDuration, formatTime } from "../format.js";
+import { formatDuration, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
@@ -33,7 +33,7 @@ export function QueuePage({ name, status }: { name: string; status: JobStatus })
   return (
     <section data-testid="page-queue">
       <h1>
-        Queue <span data-testid="queue-name">{name}</span>{" "}
+        Queue <span data-testid="queue-name">{shown(name)}</span>{" "}
         {info && (
           <span class={`badge ${info.paused ? "paused" : ""}`} data-testid="queue-state">
             {info.paused ? "paused" : "active"}
@@ -185,12 +185,13 @@ function LimitsForm({ queue, onSaved }: { queue: Queue; onSaved: () => Promise<v
       />
     </label>
   );
-  // A rate needs its jobs: without them there is none (the window is then ignored); with them,
-  // the window is required.
+  // A rate is its jobs and its window, both or neither (neither: no rate limit).
   const rateOf = (max: string, per: string, label: string) => {
     const m = optionalInt(max, `${label}: jobs`);
     const p = optionalInt(per, `${label}: per ms`);
-    if (m === null) return null;
+    if (m === null && p === null) return null;
+    if (m === null)
+      throw new Error(`${label}: jobs is needed with a window (per ms); clear both for no limit`);
     if (p === null) throw new Error(`${label}: per ms is needed with a number of jobs`);
     return { max: m, per: p };
   };

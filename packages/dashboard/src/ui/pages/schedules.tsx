@@ -97,7 +97,7 @@ function ScheduleRow({ schedule, now, canWrite, reload }: RowProps) {
             ? "—"
             : `${formatTime(schedule.nextRunAt)} (${formatRelative(schedule.nextRunAt, now)})`}
         </td>
-        <td data-testid="schedule-last-run" title={formatTime(schedule.lastRunAt)}>
+        <td class="nowrap" data-testid="schedule-last-run" title={formatTime(schedule.lastRunAt)}>
           {schedule.lastRunAt === null ? "never" : formatRelative(schedule.lastRunAt, now)}
         </td>
         <td class="num" data-testid="schedule-runs">
