@@ -81,8 +81,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     throw new ConfigError("scheduler", "expected a Scheduler from @sched/core");
   }
   const basePath = options.basePath ?? "";
-  if (basePath !== "" && !BASE_PATH.test(basePath))
-    throw new ConfigError("basePath", 'expected a path such as "/scheduler" (no trailing slash), or ""');
+  if (basePath !== "" && (!BASE_PATH.test(basePath) || /(?:^|\/)\.{1,2}(?:\/|$)/.test(basePath)))
+    throw new ConfigError(
+      "basePath",
+      'expected a path such as "/scheduler" (no trailing slash, no . or .. segment), or ""',
+    );
   const origins = corsOrigins(options.cors);
   if (options.audit !== undefined && typeof options.audit !== "function")
     throw new ConfigError("audit", "expected a function that receives each audit entry");
@@ -94,6 +97,22 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     typeof options.assets !== "function"
   )
     throw new ConfigError("assets", "expected a Map of path → { body, type }, or a function returning one");
+  if (options.assets instanceof Map) {
+    for (const [path, asset] of options.assets) {
+      const file = asset as Partial<{ body: unknown; type: unknown }> | null;
+      if (
+        typeof path !== "string" ||
+        !path.startsWith("/") ||
+        !(file?.body instanceof Uint8Array) ||
+        typeof file.type !== "string"
+      ) {
+        throw new ConfigError(
+          "assets",
+          `expected each entry as "/path" → { body: Uint8Array, type: "media/type" }; ${JSON.stringify(String(path)).slice(0, 80)} is not`,
+        );
+      }
+    }
+  }
   const deps: RouteDeps = {
     scheduler,
     payloads: new PayloadView(options.payloads),

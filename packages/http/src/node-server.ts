@@ -48,10 +48,18 @@ export interface RunningServer {
  * being taken as a request without a body. A request whose path has a `.` or `..` segment
  * (also `%2e`) is answered 400 `INVALID_PATH`: the `Request`'s URL would have it resolved, and
  * reach another route than the one the path names.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming `handler` when it is not a function.
  */
 export function toNodeListener(
   handler: HttpHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  if (typeof handler !== "function") {
+    throw new ConfigError(
+      "handler",
+      `expected the handler of createHttpHandler(), got ${handler === null ? "null" : typeof handler}`,
+    );
+  }
   const listener = getRequestListener(handler, { overrideGlobalObjects: false });
   return async (req, res) => {
     // Express strips the mount path from `req.url` and keeps the full one here.
@@ -107,10 +115,27 @@ function bodyAlreadyRead(req: IncomingMessage): boolean {
  * Serves `handler` on its own Node HTTP server (what `sched serve` runs). Resolves once it
  * listens.
  *
- * @throws ConfigError (`CONFIG_INVALID`) for a bad port, host or closeTimeout; the listen error (such as
+ * @throws ConfigError (`CONFIG_INVALID`) for a handler that is not one, an unknown option, or a bad
+ *   port, host or closeTimeout; the listen error (such as
  *   `EADDRINUSE`) when the port is taken.
  */
 export async function serve(handler: HttpHandler, options: ServeOptions = {}): Promise<RunningServer> {
+  if (typeof handler !== "function") {
+    throw new ConfigError(
+      "handler",
+      `expected the handler of createHttpHandler(), got ${handler === null ? "null" : typeof handler}`,
+    );
+  }
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ConfigError("options", "expected { port?, host?, closeTimeout? }");
+  }
+  const unknown = Object.keys(options).filter((key) => !["port", "host", "closeTimeout"].includes(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown[0] as string,
+      "is not an option of serve(); expected port, host or closeTimeout",
+    );
+  }
   const port = options.port ?? 3000;
   const host = options.host ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65_535)

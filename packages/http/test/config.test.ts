@@ -71,6 +71,9 @@ describe("closed by default", () => {
     expect(refused({ scheduler, auth, open: true }).message).toContain("open");
     expect(refused({ auth }).field).toBe("scheduler");
     expect(refused({ scheduler, auth, basePath: "scheduler/" }).field).toBe("basePath");
+    // A dot segment: serve() refuses every such path, so the handler could never be reached.
+    expect(refused({ scheduler, auth, basePath: "/a/../b" }).field).toBe("basePath");
+    expect(refused({ scheduler, auth, assets: new Map([["/index.html", "x"]]) }).field).toBe("assets");
     expect(refused({ scheduler, auth, payloads: "mask" }).field).toBe("payloads");
     expect(refused({ scheduler, auth, payloads: { redact: ["a..b"] } }).field).toBe("payloads.redact[0]");
     expect(refused({ scheduler, auth, cors: { origins: ["https://ops.example.com/path"] } }).field).toBe(

@@ -286,10 +286,17 @@ describe("servers", () => {
     }
   });
 
-  it("serve() refuses a bad port", async () => {
+  it("serve() refuses a bad port, an unknown option or no handler; toNodeListener no handler", async () => {
     await expect(serve(handlerFor(scheduler), { port: 70_000 })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
     });
+    await expect(serve(handlerFor(scheduler), { port: 0, hots: "0.0.0.0" } as never)).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      field: "hots",
+    });
+    await expect(serve(handlerFor(scheduler), "x" as never)).rejects.toMatchObject({ field: "options" });
+    await expect(serve("not a handler" as never, { port: 0 })).rejects.toMatchObject({ field: "handler" });
+    expect(() => toNodeListener(42 as never)).toThrow(expect.objectContaining({ field: "handler" }));
   });
 
   it("mounts in Express under a path", async () => {
