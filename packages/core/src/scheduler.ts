@@ -467,6 +467,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name or date.
    */
   async throughput(options: { queue?: string; since: Date; until?: Date }): Promise<ThroughputPoint[]> {
+    if (options === null || typeof options !== "object" || Array.isArray(options)) {
+      throw new InvalidArgumentError("options", "expected { since, until?, queue? }");
+    }
     assertKnownFields(options, ["queue", "since", "until"], "options");
     const queue = options.queue === undefined ? null : this.input.name(options.queue, "queue");
     for (const field of ["since", "until"] as const) {

@@ -42,6 +42,8 @@ describe("options are validated at construction", () => {
     [{ maxPayloadBytes: 1e21 }, "maxPayloadBytes", /from 0 to 2147483647/],
     [{ cleanupInterval: 0 }, "cleanupInterval", /must be positive/],
     [{ middleware: [1] }, "middleware[0]", /a middleware function/],
+    [{ queues: ["a", "a"] }, "queues[1]", /a second time/],
+    [{ queues: { a: { concurrency: 1e21 } } }, "queues.a.concurrency", /from 1 to 1000000/],
     [{ retry: null }, "retry", /got null/],
     [{ retry: { maxAttempts: 5000 } }, "retry.maxAttempts", /from 1 to 1001/],
     [{ pollInterval: `${"1".repeat(400)}s` }, "pollInterval", /longer than any duration/],

@@ -52,6 +52,21 @@ describe("bad input to the public API is refused where it is given", () => {
     await expect(s.retryJobs({ group: null } as never)).rejects.toMatchObject({ field: "group" });
   });
 
+  it("throughput() without options is an InvalidArgumentError, not a TypeError", async () => {
+    const { s } = setup();
+    await expect((s.throughput as (o?: unknown) => Promise<unknown>)()).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+  });
+
+  it("a job with both runAt and delay is refused: one would be ignored", async () => {
+    const { s } = setup();
+    await expect(
+      s.enqueue({ name: "a", delay: "1h", runAt: new Date(Date.now() + 86_400_000) }),
+    ).rejects.toThrow(/job\.delay: give runAt or delay, not both/);
+    await expect(s.enqueueAt({ name: "a", delay: "1h" }, new Date())).rejects.toThrow(/not both/);
+  });
+
   it("register: options out of the ranges a job takes, or null", () => {
     const { s } = setup();
     const fn = () => {};

@@ -534,7 +534,10 @@ function resolveQueues(value: SchedulerOptions["queues"]): {
   const queueConcurrency: Record<string, number> = Object.create(null);
   if (value === undefined || value === null) return { queues: null, queueConcurrency };
   if (Array.isArray(value)) {
-    return { queues: value.map((q, i) => assertName(q, `queues[${i}]`)), queueConcurrency };
+    const queues = value.map((q, i) => assertName(q, `queues[${i}]`));
+    const twice = queues.findIndex((q, i) => queues.indexOf(q) !== i);
+    if (twice !== -1) throw new ConfigError(`queues[${twice}]`, `names "${queues[twice]}" a second time`);
+    return { queues, queueConcurrency };
   }
   if (typeof value !== "object") {
     throw new ConfigError(
@@ -555,10 +558,10 @@ function resolveQueues(value: SchedulerOptions["queues"]): {
     }
     if (queueOptions.concurrency !== undefined) {
       const cap = queueOptions.concurrency;
-      if (!Number.isInteger(cap) || cap < 1)
+      if (!Number.isInteger(cap) || cap < 1 || cap > MAX_COUNT_OPTION)
         throw new ConfigError(
           `queues.${name}.concurrency`,
-          `expected an integer of at least 1, got ${String(cap)}`,
+          `expected an integer from 1 to ${MAX_COUNT_OPTION}, got ${String(cap)}`,
         );
       queueConcurrency[queue] = cap;
     }

@@ -105,6 +105,10 @@ export class JobInput {
     if (!handler && strict) throw new UnknownHandlerError(name);
     const payload = this.payload(job.payload === undefined ? null : job.payload, path);
     let scheduledAt = now;
+    if (job.runAt !== undefined && job.delay !== undefined) {
+      // One of them would be ignored without a word.
+      throw new InvalidArgumentError(`${path}.delay`, "give runAt or delay, not both");
+    }
     if (job.runAt !== undefined) {
       if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
         throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
