@@ -93,6 +93,9 @@ export function selectorOf(flags: JobFilterFlags, now: number): JobSelector {
   }
   if (flags.since !== undefined) selector.from = parseTimeFlag("--since", flags.since, now);
   if (flags.until !== undefined) selector.to = parseTimeFlag("--until", flags.until, now);
+  if (selector.from !== undefined && selector.to !== undefined && selector.to < selector.from) {
+    throw usageError("--until: is before --since, so nothing could match");
+  }
   return selector;
 }
 
@@ -100,7 +103,7 @@ export function selectorOf(flags: JobFilterFlags, now: number): JobSelector {
 export function pageRequestOf(flags: JobPageFlags, now: number): JobPageRequest {
   const request: JobPageRequest = selectorOf(flags, now);
   if (flags.limit !== undefined) {
-    const limit = Number(flags.limit);
+    const limit = decimalInteger(flags.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw usageError(`--limit: expected an integer from 1 to 1000, got "${flags.limit}"`);
     }
@@ -114,4 +117,12 @@ export function pageRequestOf(flags: JobPageFlags, now: number): JobPageRequest 
     request.order = flags.order;
   }
   return request;
+}
+
+/**
+ * A flag's value as a whole number written in decimal digits, or `NaN`: `Number()` would also take
+ * `0x10`, `1e3`, `4.7344e4` and `" 7"`, which the HTTP API refuses.
+ */
+export function decimalInteger(text: string): number {
+  return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
 }

@@ -41,6 +41,17 @@ describe("sched in process", () => {
       expect(refused.stderr, value).toContain("--since");
     }
     expect((await sched("jobs", "list", "--since", "2024-02-29")).code).toBe(0);
+    // Numbers in decimal digits only, as the HTTP API takes them; a window that ends before it starts.
+    for (const argv of [
+      ["jobs", "list", "--limit", "0x10"],
+      ["jobs", "list", "--limit", "1e3"],
+      ["jobs", "list", "--limit", " 7"],
+      ["schedules", "next", "nightly", "-n", "2e0"],
+      ["jobs", "list", "--since", "1h", "--until", "2h"],
+    ]) {
+      expect((await sched(...argv)).code, argv.join(" ")).toBe(2);
+    }
+    expect((await sched("jobs", "list", "--limit", "7")).code).toBe(0);
     // Outside the years 1 to 9999: refused naming the flag, not the store's field.
     for (const [flag, value] of [
       ["--since", "0000-06-01"],

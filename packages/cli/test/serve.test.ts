@@ -120,6 +120,11 @@ describe("sched serve", () => {
       auditLogFrom: "--audit-log",
     });
     expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "on" }).payloads).toBe("hide");
+    // A port in decimal digits only: 4.7344e4 is no port someone typed on purpose.
+    for (const port of ["4.7344e4", "0x1f90", " 80"]) {
+      expect(() => serveSettings({ port }, base), port).toThrow(/expected an integer from 0 to 65535/);
+    }
+    expect(serveSettings({ port: "8081" }, base).port).toBe(8081);
     expect(serveSettings({}, { ...base, SCHEDULER_HTTP_HIDE_PAYLOADS: "off" }).payloads).toBe("show");
     // Hiding and redacting contradict each other from any mix of flags and variables.
     expect(() =>

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { formatSpan, formatTime, knownNames } from "../format.js";
+import { decimalInteger } from "../job-filters.js";
 import { type Column, renderTable } from "../output.js";
 import type { Session } from "../session.js";
 
@@ -69,7 +70,7 @@ export function registerScheduleCommands(program: Command, context: CommandConte
     .option("-n, --count <n>", "how many run times (1-100, default 5)", "5")
     .action(async (name: string, _options: unknown, command: Command) => {
       const flags = flagsOf<{ count: string }>(command);
-      const count = Number(flags.count);
+      const count = decimalInteger(flags.count);
       if (!Number.isInteger(count) || count < 1 || count > 100) {
         throw usageError(`--count: expected an integer from 1 to 100, got "${flags.count}"`);
       }

@@ -1,4 +1,5 @@
 import { usageError } from "../exit-codes.js";
+import { decimalInteger } from "../job-filters.js";
 import type { Env } from "../session.js";
 
 /** A token's grant, as `createHttpHandler` of @sched/http takes it. */
@@ -102,8 +103,8 @@ export function parseTokens(value: string): Record<string, TokenGrant> {
 
 function portOf(setting: Sourced<string> | undefined, fallback: number): number {
   if (setting === undefined) return fallback;
-  const port = Number(setting.value);
-  if (setting.value.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = decimalInteger(setting.value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw usageError(`${setting.from}: expected an integer from 0 to 65535, got "${setting.value}"`);
   }
   return port;
