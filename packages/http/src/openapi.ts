@@ -478,7 +478,7 @@ export function openApiDocument(basePath: string, version: string, dashboard: bo
       title: "@sched HTTP API",
       version,
       description:
-        "Errors are JSON { error: { code, message } }. Node's HTTP server itself answers 431, without that body, to request headers over 16 KB (a URL that long included).",
+        "Errors are JSON { error: { code, message } }. Every path answers 405 to a method it does not take (the dashboard's files and this document included). Mounted with serve() or toNodeListener(), a path with a . or .. segment is a 400 INVALID_PATH, and a request whose body a middleware read first a 500 BODY_ALREADY_READ. Node's HTTP server itself answers 431, without that body, to request headers over 16 KB (a URL that long included).",
     },
     servers: [{ url: basePath === "" ? "/" : basePath }],
     security: [{ bearer: [] }],
