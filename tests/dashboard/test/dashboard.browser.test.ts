@@ -570,13 +570,14 @@ describe("job data of any length", () => {
         // And the page's own short words (headings, badges, times) keep to one line.
         const broken = await page.evaluate(() => {
           const out: string[] = [];
-          for (const el of document.querySelectorAll("th, td, span, a")) {
+          for (const el of Array.from(document.querySelectorAll("th, td, span, a"))) {
             if (el.children.length > 0) continue;
             const text = el.textContent?.trim() ?? "";
             if (!/^[A-Za-z]{3,12}$/.test(text)) continue;
             const range = document.createRange();
             range.selectNodeContents(el);
-            const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+            const lines = new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top)))
+              .size;
             if (lines > 1) out.push(`${text} (${lines} lines)`);
           }
           return out;
