@@ -181,5 +181,5 @@ export { type Duration, MAX_JOB_TIMEOUT_MS, parseDuration, parseTimeout } from "
 export { isValidIsoCalendar } from "./time/iso-calendar.js";
 export { ManualClock } from "./time/manual-clock.js";
 export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";
-export { MAX_ERROR_LENGTH } from "./validation/text.js";
+export { isStorable as isStorableText, MAX_ERROR_LENGTH } from "./validation/text.js";
 export { CORE_VERSION } from "./version.js";

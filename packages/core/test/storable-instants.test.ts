@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isStorableTime } from "../src/index.js";
+import { isStorableText, isStorableTime } from "../src/index.js";
 import { MemoryStore } from "../src/memory/index.js";
 import { retryAfter } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
@@ -104,5 +104,14 @@ describe("isStorableTime", () => {
     expect(isStorableTime(Number.NaN)).toBe(false);
     expect(isStorableTime(Number.POSITIVE_INFINITY)).toBe(false);
     expect(isStorableTime(Number.NEGATIVE_INFINITY)).toBe(false);
+  });
+});
+
+describe("isStorableText", () => {
+  it("takes text every store keeps unchanged: no U+0000, no lone surrogate", () => {
+    expect(isStorableText("group-1 ✓ 😀")).toBe(true);
+    expect(isStorableText("a\u0000b")).toBe(false);
+    expect(isStorableText("lead\ud800")).toBe(false);
+    expect(isStorableText("\udc00lead")).toBe(false);
   });
 });

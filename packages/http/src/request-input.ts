@@ -1,4 +1,10 @@
-import { isValidIsoCalendar, JOB_STATUSES, type JobSelector, type JobStatus } from "@sched/core";
+import {
+  isStorableText,
+  isValidIsoCalendar,
+  JOB_STATUSES,
+  type JobSelector,
+  type JobStatus,
+} from "@sched/core";
 import { HttpError } from "./http-error.js";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
@@ -130,9 +136,6 @@ export class QueryParams {
   }
 }
 
-/** A UTF-16 surrogate without its other half: text no store keeps. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** The longest group key @sched/core accepts, in characters. */
 export const MAX_GROUP_LENGTH = 255;
 
@@ -142,8 +145,7 @@ function groupKey(value: unknown, field: string, code: string): string {
     typeof value !== "string" ||
     value.length === 0 ||
     value.length > MAX_GROUP_LENGTH ||
-    value.includes("\u0000") ||
-    LONE_SURROGATE.test(value)
+    !isStorableText(value)
   ) {
     throw invalid(
       field,

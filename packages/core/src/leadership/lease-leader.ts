@@ -5,6 +5,7 @@ import type { Logger } from "../logger/logger.js";
 import { assertLogger, safeLogger } from "../logger/safe-logger.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { settlesWithin } from "../time/settle-by.js";
+import { isStorable } from "../validation/text.js";
 import type { Leader } from "./leader.js";
 import { LocalLease } from "./local-lease.js";
 
@@ -412,28 +413,19 @@ async function withTimeout<T>(timeoutMs: number, call: () => Promise<T>): Promis
   }
 }
 
-/** A UTF-16 surrogate without its other half. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * Validates a name or instance id: any 1-200 characters except NUL and lone surrogates (which a
  * backend rewrites, so that two names would share one lease). The value is never quoted in the
  * error: a connection string given by mistake must not end up in a log.
  */
 function checkText(value: unknown, field: string): string {
-  if (
-    typeof value !== "string" ||
-    value.length === 0 ||
-    value.length > 200 ||
-    value.includes("\u0000") ||
-    LONE_SURROGATE.test(value)
-  ) {
+  if (typeof value !== "string" || value.length === 0 || value.length > 200 || !isStorable(value)) {
     const got =
       typeof value !== "string"
         ? typeof value
         : value.includes("\u0000")
           ? "one with NUL"
-          : LONE_SURROGATE.test(value)
+          : !isStorable(value)
             ? "one with a lone surrogate"
             : `${value.length} characters`;
     throw new ConfigError(field, `expected 1-200 characters without NUL or lone surrogates, got ${got}`);

@@ -36,8 +36,11 @@ export function assertStorableString(text: string, field: string): void {
 }
 
 /**
- * Whether every store keeps `text` unchanged (see {@link assertStorableString}): two scans of the
- * string and no allocation, so a caller can build the field's name only for an error.
+ * Whether every store keeps `text` unchanged: no U+0000 (which PostgreSQL refuses) and no lone
+ * UTF-16 surrogate (which UTF-8 cannot encode, so two texts would become one). Two scans of the
+ * string and no allocation, so a caller can build the field's name only for an error. Exported
+ * from `@sched/core` as `isStorableText`, for tools that take text from people (an HTTP query, a
+ * leader's name).
  */
 export function isStorable(text: string): boolean {
   return !text.includes(NUL) && wellFormed(text).isWellFormed();
