@@ -54,6 +54,10 @@ describe("options are validated at construction", () => {
     );
   });
 
+  it("the largest workers taken leaves prefetch and claimBatchSize at defaults within the ceiling", () => {
+    expect(() => createScheduler({ workers: 1_000_000, logger: recordingLogger() })).not.toThrow();
+  });
+
   it("an option set to undefined counts as absent", () => {
     expect(() => createScheduler({ workers: undefined, logger: recordingLogger() })).not.toThrow();
   });

@@ -426,7 +426,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     }
   }
   const workers = positiveInt(options.workers, 10, "workers");
-  const prefetch = positiveInt(options.prefetch, 3 * workers, "prefetch", 0);
+  // Defaults derived from workers stay within the ceiling a value given may reach.
+  const prefetch = positiveInt(options.prefetch, Math.min(3 * workers, MAX_COUNT_OPTION), "prefetch", 0);
   const { queues, queueConcurrency } = resolveQueues(options.queues);
   if (queues && queues.length === 0)
     throw new ConfigError("queues", "expected at least one queue, or leave it unset");
@@ -512,7 +513,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     storeTimeout,
     claimBatchSize: positiveInt(
       options.claimBatchSize,
-      Math.max(workers + claimedAhead(options.store?.capabilities, workers, prefetch), 50),
+      Math.min(
+        Math.max(workers + claimedAhead(options.store?.capabilities, workers, prefetch), 50),
+        MAX_COUNT_OPTION,
+      ),
       "claimBatchSize",
     ),
     prefetch,
