@@ -440,8 +440,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       `must be positive and less than lockTTL (${lockTTL}ms), got ${lockRefresh}ms`,
     );
   }
-  const pollInterval = duration(options.pollInterval, "1s", "pollInterval");
-  if (pollInterval <= 0) throw new ConfigError("pollInterval", "must be positive");
+  const pollInterval = positiveDuration(options.pollInterval, "1s", "pollInterval");
   let retryPolicy: RetryPolicy;
   try {
     retryPolicy = toRetryPolicy(options.retry);
@@ -476,8 +475,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     0,
     2 ** 31 - 1,
   );
-  const storeTimeout = duration(options.storeTimeout, "10s", "storeTimeout");
-  if (storeTimeout <= 0) throw new ConfigError("storeTimeout", "must be positive");
+  const storeTimeout = positiveDuration(options.storeTimeout, "10s", "storeTimeout");
   const clock = options.clock ?? systemClock;
   return {
     workers,
