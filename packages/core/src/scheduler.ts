@@ -77,10 +77,7 @@ export interface EnqueueOptions<Tx = unknown> {
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `options` or the unknown field.
  */
 function checkEnqueueOptions(options: unknown): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError("options", `expected { transaction? }, got ${describeValue(options)}`);
-  }
-  assertKnownFields(options, ["transaction"], "options");
+  assertKnownFields(options, ["transaction"], "options", { shape: "{ transaction? }" });
 }
 
 /** Options of {@link Scheduler.stop}. */
@@ -467,16 +464,15 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name or date.
    */
   async throughput(options: { queue?: string; since: Date; until?: Date }): Promise<ThroughputPoint[]> {
-    if (options === null || typeof options !== "object" || Array.isArray(options)) {
-      throw new InvalidArgumentError("options", "expected { since, until?, queue? }");
-    }
-    assertKnownFields(options, ["queue", "since", "until"], "options");
+    assertKnownFields(options, ["queue", "since", "until"], "options", {
+      shape: "{ since, until?, queue? }",
+    });
     const queue = options.queue === undefined ? null : this.input.name(options.queue, "queue");
     for (const field of ["since", "until"] as const) {
       const value = options[field];
       if (value === undefined && field === "until") continue;
       if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-        throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
+        throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
     }
     await this.recorder.flush().catch(() => {});
     // A bound past the years 1 to 9999 holds no sample: the nearest instant within them is exact.

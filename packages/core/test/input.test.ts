@@ -17,6 +17,8 @@ describe("durations", () => {
     ["1h30m", 5_400_000],
     ["2d", 172_800_000],
     ["1.5s", 1500],
+    ["1d2h3m4s5ms", 93_784_005],
+    [" 30s ", 30_000],
   ])("parses %s as %i ms", (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
@@ -26,6 +28,14 @@ describe("durations", () => {
       /^timeout: "250" has no unit; .*\(250\).*"250ms", "250s"/,
     );
   });
+
+  it.each([["1h1h", /repeats a unit/], ["30m1h", /misorders a unit/], ["1s500ms1s", /misorders a unit/], ["5s5s", /repeats/]])(
+    "refuses %s: a unit twice or out of order",
+    (input, message) => {
+      expect(() => parseDuration(input, "lockTTL")).toThrow(message);
+      expect(() => parseDuration(input, "lockTTL")).toThrow(/^lockTTL: /);
+    },
+  );
 
   it.each([["soon"], ["5 minutes"], ["-1s"], [""], ["1h30"], [-1], [Number.NaN], [Number.POSITIVE_INFINITY]])(
     "rejects %s naming the field",

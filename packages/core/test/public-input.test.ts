@@ -140,3 +140,46 @@ describe("bad input to the public API is refused where it is given", () => {
     }
   });
 });
+
+describe("a bad value of any type is named in the error, and naming it never throws", () => {
+  // BigInt made JSON.stringify throw, a Symbol made a template literal throw, and an object
+  // without a prototype made String() throw: each turned the refusal into a TypeError.
+  const hostile: [string, unknown][] = [
+    ["a bigint", 10n],
+    ["a symbol", Symbol("x")],
+    ["an object without a prototype", Object.create(null)],
+    ["NaN", Number.NaN],
+  ];
+  const s = createScheduler({ store: new MemoryStore() });
+  const calls: [string, (v: unknown) => unknown][] = [
+    ["listJobs limit", (v) => s.listJobs({ limit: v as number })],
+    ["listJobs order", (v) => s.listJobs({ order: v as "asc" })],
+    ["listJobs status", (v) => s.listJobs({ status: v as "pending" })],
+    ["listJobs status list", (v) => s.listJobs({ status: [v as "pending"] })],
+    ["schedule misfire", (v) => s.schedule("m", "* * * * *", () => {}, { misfire: v as "skip" })],
+    ["schedule overlap", (v) => s.schedule("o", "* * * * *", () => {}, { overlap: v as "allow" })],
+    ["schedule maxOccurrences", (v) => s.schedule("x", "* * * * *", () => {}, { maxOccurrences: v as number })],
+    ["schedule until", (v) => s.schedule("u", "* * * * *", () => {}, { until: v as Date })],
+    ["every(n)", (v) => s.every(v as number)],
+    ["every().at()", (v) => s.every(1).day().at(v as string)],
+    ["register maxRetries", (v) => s.register("r", () => {}, { maxRetries: v as number })],
+    ["register priority", (v) => s.register("p", () => {}, { priority: v as number })],
+    ["retry multiplier", (v) => s.register("q", () => {}, { retry: { multiplier: v as number } })],
+    ["enqueue runAt", (v) => s.enqueue({ name: "r", runAt: v as Date })],
+    ["throughput since", (v) => s.throughput({ since: v as Date })],
+  ];
+  for (const [call, run] of calls) {
+    it.each(hostile)(`${call}: %s`, async (_label, value) => {
+      let thrown: unknown;
+      try {
+        await run(value);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(Error);
+      expect((thrown as Error).constructor.name).not.toBe("TypeError");
+      expect((thrown as { code?: string }).code).toMatch(/^INVALID_(ARGUMENT|SCHEDULE)$/);
+      if (typeof value === "number") expect((thrown as Error).message).toContain("NaN");
+    });
+  }
+});

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { ConfigError, type Duration, parseDuration } from "@sched/core";
+import { describeValue } from "@sched/core/adapter";
 import type { HttpHandler } from "./handler.js";
 
 /** The longest `closeTimeout` (ms): the longest wait one Node.js timer takes. */
@@ -139,7 +140,7 @@ export async function serve(handler: HttpHandler, options: ServeOptions = {}): P
   const port = options.port ?? 3000;
   const host = options.host ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new ConfigError("port", `expected an integer from 0 to 65535, got ${String(port)}`);
+    throw new ConfigError("port", `expected an integer from 0 to 65535, got ${describeValue(port)}`);
   if (typeof host !== "string" || host.length === 0)
     throw new ConfigError("host", "expected a host name or address");
   const closeTimeout = closeTimeoutOf(options.closeTimeout);
@@ -202,10 +203,10 @@ function closeTimeoutOf(value: Duration | undefined): number {
   try {
     ms = parseDuration(value, "closeTimeout");
   } catch {
-    throw new ConfigError("closeTimeout", `${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new ConfigError("closeTimeout", `${expected}, got ${describeValue(value)}`);
   }
   if (!Number.isInteger(ms) || ms > MAX_CLOSE_TIMEOUT_MS)
-    throw new ConfigError("closeTimeout", `${expected}, got ${String(value)}`);
+    throw new ConfigError("closeTimeout", `${expected}, got ${describeValue(value)}`);
   return ms;
 }
 

@@ -34,6 +34,7 @@ import {
   parseDuration,
   type TickWrapper,
 } from "@sched/core";
+import { describeValue } from "@sched/core/adapter";
 import { ATTR, MESSAGING_SYSTEM, METRICS, SECONDS_BUCKETS } from "./names.js";
 import { StatsCache } from "./stats-cache.js";
 import { w3cTraceContext } from "./trace-context.js";
@@ -90,7 +91,7 @@ export function otel(options: OtelOptions = {}): Middleware {
   if (consumerContext !== "parent" && consumerContext !== "link") {
     throw new InvalidArgumentError(
       "consumerContext",
-      `expected "parent" or "link", got ${JSON.stringify(consumerContext)}`,
+      `expected "parent" or "link", got ${describeValue(consumerContext)}`,
     );
   }
   const version = typeof __VERSION__ === "string" ? __VERSION__ : undefined;

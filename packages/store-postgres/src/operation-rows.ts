@@ -1,5 +1,6 @@
 import {
   decodeJobCursor,
+  describeValue,
   type InstanceRecord,
   InvalidArgumentError,
   type JobFilter,
@@ -117,7 +118,10 @@ export function throughputParams(samples: readonly ThroughputSample[]): unknown[
       ["failed", sample.failed],
     ] as const) {
       if (!Number.isSafeInteger(count) || count < 0) {
-        throw new InvalidArgumentError(field, `expected a whole count of at least 0, got ${String(count)}`);
+        throw new InvalidArgumentError(
+          field,
+          `expected a whole count of at least 0, got ${describeValue(count)}`,
+        );
       }
     }
     queues.push(sample.queue);

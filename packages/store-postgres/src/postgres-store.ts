@@ -9,6 +9,7 @@ import {
   type DeadLetterOptions,
   type DedupeOptions,
   type DedupeResult,
+  describeValue,
   encodeJobCursor,
   type FailOptions,
   type FireResult,
@@ -798,7 +799,7 @@ export class PostgresStore implements Store {
     if (dedupe.mode !== "throttle" && dedupe.mode !== "debounce") {
       throw new InvalidArgumentError(
         "dedupe.mode",
-        `expected "throttle" or "debounce", got ${String(dedupe.mode)}`,
+        `expected "throttle" or "debounce", got ${describeValue(dedupe.mode)}`,
       );
     }
     const ttl = wholeMs(dedupe.ttl, "dedupe.ttl", 0);
@@ -1179,7 +1180,10 @@ interface DedupeRow {
 function limitParam(value: number | null, field: string): number | null {
   if (value === null) return null;
   if (!Number.isInteger(value) || value < 1 || value > MAX_COUNT) {
-    throw new InvalidArgumentError(field, `expected an integer of at least 1, or null, got ${String(value)}`);
+    throw new InvalidArgumentError(
+      field,
+      `expected an integer of at least 1, or null, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -1195,7 +1199,7 @@ function wholeMs(value: number, field: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new InvalidArgumentError(
       field,
-      `expected a whole number of milliseconds of at least ${min}, got ${String(value)}`,
+      `expected a whole number of milliseconds of at least ${min}, got ${describeValue(value)}`,
     );
   }
   return value;

@@ -1,5 +1,6 @@
 import {
   type AttemptFailure,
+  describeValue,
   InvalidArgumentError,
   type Job,
   type JobStatus,
@@ -311,7 +312,7 @@ export function newJobsJson(jobs: readonly NewJobRecord[], payloads?: string[]):
  */
 export function iso(date: Date, field = "date"): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
+    throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(date)}`);
   }
   return date.toISOString();
 }

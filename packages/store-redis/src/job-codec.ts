@@ -7,7 +7,7 @@ import type {
   SaveScheduleOptions,
   ScheduleRecord,
 } from "@sched/core/adapter";
-import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter";
+import { describeValue, InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter";
 
 /**
  * What a script returns for a job: the fields of {@link JOB_FIELDS}, in order. A missing field is
@@ -47,7 +47,8 @@ export const JOB_FIELDS = [
 /** Reads a `Date` as epoch ms, rejecting invalid dates. */
 export function epochMs(date: Date, field: string): number {
   const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(date)}`);
   return ms;
 }
 

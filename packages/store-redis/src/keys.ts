@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 
 /** The pattern a key prefix must match: it is part of every key, so nothing else is allowed in. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -15,7 +15,7 @@ export function assertKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== "string" || !KEY_PREFIX_PATTERN.test(prefix)) {
     throw new ConfigError(
       "keyPrefix",
-      `expected 1-100 characters from A-Z a-z 0-9 _ . : -, got ${JSON.stringify(prefix)}`,
+      `expected 1-100 characters from A-Z a-z 0-9 _ . : -, got ${typeof prefix === "string" ? JSON.stringify(prefix) : describeValue(prefix)}`,
     );
   }
   return prefix;

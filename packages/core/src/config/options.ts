@@ -563,7 +563,7 @@ function resolveQueues(value: SchedulerOptions["queues"]): {
       if (!Number.isInteger(cap) || cap < 1 || cap > MAX_COUNT_OPTION)
         throw new ConfigError(
           `queues.${name}.concurrency`,
-          `expected an integer from 1 to ${MAX_COUNT_OPTION}, got ${String(cap)}`,
+          `expected an integer from 1 to ${MAX_COUNT_OPTION}, got ${describeValue(cap)}`,
         );
       queueConcurrency[queue] = cap;
     }

@@ -8,7 +8,7 @@ import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
-import { assertStorableString } from "../validation/text.js";
+import { assertStorableString, describeValue } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
 /** The longest deduplication window (`ttl`, `maxWait`) every store keeps, in ms (2^31 − 1). */
@@ -111,7 +111,10 @@ export class JobInput {
     }
     if (job.runAt !== undefined) {
       if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
-        throw new InvalidArgumentError(`${path}.runAt`, `expected a valid Date, got ${String(job.runAt)}`);
+        throw new InvalidArgumentError(
+          `${path}.runAt`,
+          `expected a valid Date, got ${describeValue(job.runAt)}`,
+        );
       }
       scheduledAt = job.runAt.getTime();
       assertStorableTime(scheduledAt, `${path}.runAt`);
@@ -240,12 +243,12 @@ export class JobInput {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
       throw new InvalidArgumentError(
         "limit",
-        `expected an integer from 1 to 10000, got ${JSON.stringify(limit)}`,
+        `expected an integer from 1 to 10000, got ${describeValue(limit)}`,
       );
     }
     const order = filter.order ?? "asc";
     if (order !== "asc" && order !== "desc") {
-      throw new InvalidArgumentError("order", `expected "asc" or "desc", got ${JSON.stringify(order)}`);
+      throw new InvalidArgumentError("order", `expected "asc" or "desc", got ${describeValue(order)}`);
     }
     const cursor = filter.cursor ?? null;
     if (cursor !== null) decodeJobCursor(cursor);
@@ -278,7 +281,7 @@ export class JobInput {
         if (!STATUSES.includes(status)) {
           throw new InvalidArgumentError(
             "status",
-            `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
+            `expected one of ${STATUSES.join(", ")}, got ${describeValue(status)}`,
           );
         }
       }

@@ -5,6 +5,7 @@ import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
 import { type Duration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 
 /** Options of `register`: defaults for jobs of this name. */
 export interface HandlerOptions {
@@ -59,19 +60,21 @@ export class HandlerRegistry {
         "handler",
         `expected a function or an object with handle(), got ${typeof handler}`,
       );
-    if (options === null || typeof options !== "object" || Array.isArray(options)) {
-      throw new InvalidArgumentError("options", "expected an object of handler options, or nothing");
-    }
-    assertKnownFields(options, HANDLER_OPTION_FIELDS, "options");
+    assertKnownFields(options, HANDLER_OPTION_FIELDS, "options", {
+      shape: "an object of handler options, or nothing",
+    });
     const { maxRetries, priority } = options;
     // The ranges a job takes: defaults out of them would fail every later enqueue instead.
     if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 1000)) {
-      throw new InvalidArgumentError("maxRetries", `expected an integer from 0 to 1000, got ${maxRetries}`);
+      throw new InvalidArgumentError(
+        "maxRetries",
+        `expected an integer from 0 to 1000, got ${describeValue(maxRetries)}`,
+      );
     }
     if (priority !== undefined && (!Number.isInteger(priority) || Math.abs(priority) > 2 ** 31 - 1)) {
       throw new InvalidArgumentError(
         "priority",
-        `expected an integer from -${2 ** 31 - 1} to ${2 ** 31 - 1}, got ${priority}`,
+        `expected an integer from -${2 ** 31 - 1} to ${2 ** 31 - 1}, got ${describeValue(priority)}`,
       );
     }
     const entry: RegisteredHandler = {

@@ -3,6 +3,7 @@ import type { Stats } from "../jobs/stats.js";
 import type { GroupLimits, QueuePatch, QueueRecord, RateLimit } from "../store/store.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 
 /** A rate limit as `configureQueue` takes it: `max` jobs started per `per`. */
 export interface RateLimitInput {
@@ -120,7 +121,7 @@ function limit(value: unknown, field: string): number | null {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1)
     throw new InvalidArgumentError(
       field,
-      `expected an integer from 1 to ${2 ** 31 - 1}, or null, got ${String(value)}`,
+      `expected an integer from 1 to ${2 ** 31 - 1}, or null, got ${describeValue(value)}`,
     );
   return value;
 }

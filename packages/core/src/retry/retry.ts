@@ -2,6 +2,7 @@ import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "../erro
 import type { Job } from "../jobs/job.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 
 /** How failed attempts are retried: exponential backoff with jitter, capped. */
 export interface RetryOptions {
@@ -47,18 +48,24 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1001) {
     throw new InvalidArgumentError(
       "retry.maxAttempts",
-      `expected an integer from 1 to 1001 (at most 1000 retries), got ${maxAttempts}`,
+      `expected an integer from 1 to 1001 (at most 1000 retries), got ${describeValue(maxAttempts)}`,
     );
   }
   const initialDelay = parseDuration(options.initialDelay ?? "1s", "retry.initialDelay");
   const maxDelay = parseDuration(options.maxDelay ?? "1h", "retry.maxDelay");
   const multiplier = options.multiplier ?? 2;
   if (!Number.isFinite(multiplier) || multiplier < 1) {
-    throw new InvalidArgumentError("retry.multiplier", `expected a number >= 1, got ${multiplier}`);
+    throw new InvalidArgumentError(
+      "retry.multiplier",
+      `expected a number >= 1, got ${describeValue(multiplier)}`,
+    );
   }
   const jitter = options.jitter ?? 0.2;
   if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
-    throw new InvalidArgumentError("retry.jitter", `expected a number from 0 to 1, got ${jitter}`);
+    throw new InvalidArgumentError(
+      "retry.jitter",
+      `expected a number from 0 to 1, got ${describeValue(jitter)}`,
+    );
   }
   return {
     maxAttempts,
@@ -173,7 +180,7 @@ export function rateLimited(delay: Duration, options: RateLimitedOptions = {}): 
   assertKnownFields(options, ["scope"], "rateLimited options");
   const scope = options.scope ?? "group";
   if (scope !== "group" && scope !== "queue")
-    throw new InvalidArgumentError("scope", `expected "group" or "queue", got ${String(scope)}`);
+    throw new InvalidArgumentError("scope", `expected "group" or "queue", got ${describeValue(scope)}`);
   const delayMs = parseDuration(delay, "rateLimited delay");
   if (!(delayMs >= 1 && delayMs <= MAX_RATE_LIMITED_MS))
     throw new InvalidArgumentError(

@@ -2,6 +2,7 @@ import { InvalidScheduleError } from "../errors.js";
 import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { JobMap, JobName } from "../jobs/new-job.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
+import { describeValue } from "../validation/text.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
 /** What the builders need: the scheduler's `ScheduleDefiner`. */
@@ -51,7 +52,7 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     private readonly n: number,
   ) {
     if (!Number.isInteger(n) || n <= 0) {
-      throw new InvalidScheduleError(`every(n): n must be a positive integer, got ${n}`);
+      throw new InvalidScheduleError(`every(n): n must be a positive integer, got ${describeValue(n)}`);
     }
   }
 
@@ -137,7 +138,7 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     const s = Number(m?.[3] ?? 0);
     if (!m || h > 23 || min > 59 || s > 59) {
       throw new InvalidScheduleError(
-        `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${JSON.stringify(time)}`,
+        `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${typeof time === "string" && time.length <= 20 ? JSON.stringify(time) : describeValue(time)}`,
       );
     }
     // One time per schedule: a second at() would silently replace the first.
@@ -224,7 +225,7 @@ export class AtBuilder<Jobs extends object = JobMap> {
     private readonly date: Date,
   ) {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-      throw new InvalidScheduleError(`at(date): expected a valid Date, got ${String(date)}`);
+      throw new InvalidScheduleError(`at(date): expected a valid Date, got ${describeValue(date)}`);
     }
   }
 

@@ -5,6 +5,7 @@ import { InvalidScheduleError } from "../errors.js";
 import type { MisfirePolicy, ScheduleDefinition } from "../store/store.js";
 import { parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 import { OVERLAP_POLICIES, type OverlapPolicy, type SteeredDefinition } from "./schedule-controls.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
@@ -46,7 +47,7 @@ export function toScheduleDefinition(
   const timezone = validateTimezone(options.timezone ?? "UTC", "timezone");
   const misfire = options.misfire ?? defaultMisfire;
   if (!["skip", "once", "all"].includes(misfire)) {
-    throw new InvalidScheduleError(`misfire must be "skip", "once" or "all", got ${JSON.stringify(misfire)}`);
+    throw new InvalidScheduleError(`misfire must be "skip", "once" or "all", got ${describeValue(misfire)}`);
   }
   const { maxOccurrences, until } = options;
   if (
@@ -54,11 +55,11 @@ export function toScheduleDefinition(
     (!Number.isInteger(maxOccurrences) || maxOccurrences < 1 || maxOccurrences > 2 ** 31 - 1)
   ) {
     throw new InvalidScheduleError(
-      `maxOccurrences must be an integer from 1 to ${2 ** 31 - 1}, got ${maxOccurrences}`,
+      `maxOccurrences must be an integer from 1 to ${2 ** 31 - 1}, got ${describeValue(maxOccurrences)}`,
     );
   }
   if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
-    throw new InvalidScheduleError(`until must be a valid Date, got ${String(until)}`);
+    throw new InvalidScheduleError(`until must be a valid Date, got ${describeValue(until)}`);
   }
   if (until !== undefined && !isStorableTime(until.getTime())) {
     throw new InvalidScheduleError(
@@ -68,7 +69,7 @@ export function toScheduleDefinition(
   const overlap: OverlapPolicy = options.overlap ?? "allow";
   if (!OVERLAP_POLICIES.includes(overlap)) {
     throw new InvalidScheduleError(
-      `overlap must be ${OVERLAP_POLICIES.map((p) => JSON.stringify(p)).join(", ")}, got ${JSON.stringify(overlap)}`,
+      `overlap must be ${OVERLAP_POLICIES.map((p) => JSON.stringify(p)).join(", ")}, got ${describeValue(overlap)}`,
     );
   }
   let jitter: number;
@@ -86,7 +87,7 @@ export function toScheduleDefinition(
   }
   const { startAt } = options;
   if (startAt !== undefined && (!(startAt instanceof Date) || Number.isNaN(startAt.getTime()))) {
-    throw new InvalidScheduleError(`startAt must be a valid Date, got ${String(startAt)}`);
+    throw new InvalidScheduleError(`startAt must be a valid Date, got ${describeValue(startAt)}`);
   }
   if (startAt !== undefined && !isStorableTime(startAt.getTime())) {
     throw new InvalidScheduleError(

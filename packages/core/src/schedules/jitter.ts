@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { describeValue } from "../validation/text.js";
 
 /**
  * The delay of the job of `schedule`'s tick at `tickMs`, in ms: an offset in `[0, jitterMs)`
@@ -14,11 +15,11 @@ import { InvalidArgumentError } from "../errors.js";
 export function tickJitter(schedule: string, tick: number | Date, jitterMs: number): number {
   const tickMs = tick instanceof Date ? tick.getTime() : tick;
   if (typeof tickMs !== "number" || !Number.isFinite(tickMs))
-    throw new InvalidArgumentError("tick", `expected a Date or epoch ms, got ${String(tick)}`);
+    throw new InvalidArgumentError("tick", `expected a Date or epoch ms, got ${describeValue(tick)}`);
   if (typeof jitterMs !== "number" || Number.isNaN(jitterMs) || jitterMs < 0)
     throw new InvalidArgumentError(
       "jitterMs",
-      `expected a number of ms of at least 0, got ${String(jitterMs)}`,
+      `expected a number of ms of at least 0, got ${describeValue(jitterMs)}`,
     );
   if (!(jitterMs > 0)) return 0;
   const text = `${schedule}\u0000${tickMs}`;

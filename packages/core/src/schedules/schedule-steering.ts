@@ -4,6 +4,7 @@ import { InvalidArgumentError, ScheduleNotFoundError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { describeValue } from "../validation/text.js";
 import { compileSchedule } from "./definition.js";
 import { MAX_BACKFILL, MAX_PREVIEW, previewRuns, resumedNextRunAt, runsBetween } from "./run-plan.js";
 import {
@@ -76,7 +77,7 @@ export class ScheduleSteering {
     if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW) {
       throw new InvalidArgumentError(
         "count",
-        `expected an integer from 1 to ${MAX_PREVIEW}, got ${String(count)}`,
+        `expected an integer from 1 to ${MAX_PREVIEW}, got ${describeValue(count)}`,
       );
     }
     const record = await this.require(name);
@@ -202,7 +203,7 @@ export class ScheduleSteering {
 /** The epoch ms of a valid Date in the years 1 to 9999 (UTC), or InvalidArgumentError naming `field`. */
 function validDate(value: unknown, field: string): number {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
+    throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
   }
   assertStorableTime(value.getTime(), field);
   return value.getTime();

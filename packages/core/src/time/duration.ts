@@ -5,9 +5,10 @@ import { describeValue } from "../validation/text.js";
 export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
 
 /**
- * A duration as a string of one to three `<number><unit>` parts: `"500ms"`, `"30s"`, `"5m"`,
- * `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is refused, but for `"0"`: write `30_000`
- * or `"30s"`.
+ * A duration as a string of `<number><unit>` parts, the units from the largest down, each at most
+ * once: `"500ms"`, `"30s"`, `"5m"`, `"1h30m"`, `"1d2h30m"`. A string without a unit (`"30"`) is
+ * refused, but for `"0"`: write `30_000` or `"30s"`. A unit written twice or out of order
+ * (`"1h1h"`, `"30m1h"`) is refused as a likely typo.
  */
 export type DurationString =
   | "0"
@@ -28,13 +29,18 @@ const UNIT_MS: Record<string, number> = {
 
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
 
+/** The units from the largest down: the order a string's parts must follow. */
+const UNIT_ORDER: readonly string[] = ["d", "h", "m", "s", "ms"];
+
 /**
  * Parses a {@link Duration} into milliseconds.
  *
  * @param value - a non-negative number of milliseconds, or a string of `<number><unit>` parts
- *   (units `ms`, `s`, `m`, `h`, `d`), e.g. `"1h30m"`.
+ *   (units `d`, `h`, `m`, `s`, `ms`, each at most once and in that order), e.g. `"1h30m"`;
+ *   whitespace around the string is ignored.
  * @param field - the option name used in the error message.
- * @throws InvalidArgumentError when the value is not a finite non-negative duration.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field` when the value is not a finite
+ *   non-negative duration, or a string repeats a unit or puts a smaller one first.
  */
 export function parseDuration(value: Duration | string, field = "duration"): number {
   // A number of milliseconds is kept as given; a string's sum of parts, to the nearest ms.
@@ -67,6 +73,7 @@ function durationMs(value: Duration | string, field: string): number {
   let total = 0;
   PART.lastIndex = 0;
   let matched = 0;
+  let lastUnit = -1;
   while (PART.lastIndex < text.length) {
     const start = PART.lastIndex;
     const m = PART.exec(text);
@@ -76,6 +83,14 @@ function durationMs(value: Duration | string, field: string): number {
         `${describeValue(value)} is not a duration; use milliseconds or a string like "500ms", "30s", "5m", "1h30m"`,
       );
     }
+    const unit = UNIT_ORDER.indexOf(m[2] as string);
+    if (unit <= lastUnit) {
+      throw new InvalidArgumentError(
+        field,
+        `${describeValue(value)} ${unit === lastUnit ? "repeats" : "misorders"} a unit; write each unit once, from days down to milliseconds ("1h30m", "1m30s")`,
+      );
+    }
+    lastUnit = unit;
     total += Number(m[1]) * UNIT_MS[m[2] as string]!;
     matched++;
   }

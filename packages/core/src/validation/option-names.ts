@@ -1,4 +1,5 @@
 import { ConfigError, InvalidArgumentError } from "../errors.js";
+import { describeValue } from "./text.js";
 
 /**
  * The optimal string alignment distance: insertions, deletions, substitutions and swaps of two
@@ -59,13 +60,26 @@ export function assertKnownOptions(value: unknown, known: readonly string[], pat
 
 /**
  * Like {@link assertKnownOptions}, for the fields of a call's input (a job, a filter): a misspelt
- * field (`maxRetry`) is refused rather than ignored.
+ * field (`maxRetry`) is refused rather than ignored. `undefined` passes (the input is optional)
+ * unless `required` gives the shape to name in the error (`"{ since, until?, queue? }"`).
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the first unknown field, or `path`
- *   when `value` is not an object.
+ *   when `value` is not an object (or is `undefined` and `required` is given).
  */
-export function assertKnownFields(value: unknown, known: readonly string[], path: string): void {
-  checkNames(value, known, path, "field", (field, message) => new InvalidArgumentError(field, message));
+export function assertKnownFields(
+  value: unknown,
+  known: readonly string[],
+  path: string,
+  required?: { shape: string },
+): void {
+  const error = (field: string, message: string) => new InvalidArgumentError(field, message);
+  if (
+    required !== undefined &&
+    (value === undefined || value === null || typeof value !== "object" || Array.isArray(value))
+  ) {
+    throw error(path, `expected ${required.shape}, got ${describeValue(value)}`);
+  }
+  checkNames(value, known, path, "field", error);
 }
 
 function checkNames(

@@ -71,8 +71,9 @@ export function isPlainWord(text: string): boolean {
 /**
  * Describes a value for an error message without quoting a string that could hold a secret: a
  * value given in the wrong place (a connection string as a duration) must not reach a log.
- * Numbers, booleans, `null`, `undefined` and plain words ({@link isPlainWord}) are shown; any
- * other string is described by its length.
+ * Numbers (`NaN` as `NaN`), booleans, `null`, `undefined`, bigints, Dates and plain words
+ * ({@link isPlainWord}) are shown; any other string is described by its length, any other value
+ * by its type. It never throws, whatever the value (a `Symbol`, an object without a prototype).
  *
  * @example `describeValue("postgres://u:pw@h/db")` is `"a string of 20 characters"`; `describeValue("soon")` is `'"soon"'`.
  */
@@ -85,5 +86,15 @@ export function describeValue(value: unknown): string {
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "bigint") return `the bigint ${value}`;
   if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) {
+    let ms: number;
+    try {
+      ms = value.getTime();
+    } catch {
+      // Object.create(Date.prototype) passes instanceof, and its getTime() throws.
+      return "an object";
+    }
+    return Number.isNaN(ms) ? "an invalid Date" : `the Date ${new Date(ms).toISOString()}`;
+  }
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

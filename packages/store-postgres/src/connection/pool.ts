@@ -214,7 +214,7 @@ export function createPool(config: pg.PoolConfig, poolMode: PoolMode = "session"
 export function openConnection(options: ConnectionOptions, timeouts: StatementLimits): StoreConnection {
   checkConnectionChoice(options);
   if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize > 0)) {
-    throw new ConfigError("poolSize", `expected a positive integer, got ${String(options.poolSize)}`);
+    throw new ConfigError("poolSize", `expected a positive integer, got ${describeValue(options.poolSize)}`);
   }
   const randomName = (): string => `sched-${randomBytes(4).toString("hex")}`;
   if (options.pool !== undefined) {
