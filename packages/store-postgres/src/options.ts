@@ -3,6 +3,7 @@ import {
   assertLogger,
   ConfigError,
   type Duration,
+  describeValue,
   type Logger,
   parseDuration,
 } from "@sched/core/adapter";
@@ -165,7 +166,7 @@ export function checkOptions(options: PostgresStoreOptions): void {
   for (const name of ["connectionString", "schema", "tablePrefix", "applicationName"] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== "string") {
-      throw new ConfigError(name, `expected a string, got ${describe(value)}`);
+      throw new ConfigError(name, `expected a string, got ${describeValue(value)}`);
     }
   }
   // The server refuses the startup packet of a name with NUL, and cuts one past 63 bytes.
@@ -182,7 +183,7 @@ export function checkOptions(options: PostgresStoreOptions): void {
   for (const name of ["notify", "autoMigrate"] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== "boolean") {
-      throw new ConfigError(name, `expected true or false, got ${describe(value)}`);
+      throw new ConfigError(name, `expected true or false, got ${describeValue(value)}`);
     }
   }
   checkPoolMode(options.poolMode);
@@ -197,7 +198,7 @@ export function checkOptions(options: PostgresStoreOptions): void {
   if (vacuumEvery !== undefined && !(Number.isSafeInteger(vacuumEvery) && vacuumEvery >= 0)) {
     throw new ConfigError(
       "vacuumEvery",
-      `expected a whole number of jobs, 0 or more, got ${describe(vacuumEvery)}`,
+      `expected a whole number of jobs, 0 or more, got ${describeValue(vacuumEvery)}`,
     );
   }
   if (options.logger !== undefined) assertLogger(options.logger, "logger");
@@ -208,7 +209,7 @@ export function checkOptions(options: PostgresStoreOptions): void {
   ) {
     throw new ConfigError(
       "poolConfig",
-      `expected an object of pg.Pool settings, got ${describe(poolConfig)}`,
+      `expected an object of pg.Pool settings, got ${describeValue(poolConfig)}`,
     );
   }
   if (poolConfig !== undefined && "connectionString" in poolConfig) {
@@ -249,18 +250,10 @@ function timeout(
   } catch {
     // parseDuration's message quotes the value, which may be anything (a connection string put
     // in the wrong option): never echo it.
-    throw new ConfigError(name, `${expected}, got ${describe(value)}`);
+    throw new ConfigError(name, `${expected}, got ${describeValue(value)}`);
   }
-  if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS)) throw new ConfigError(name, `${expected}, got ${describe(value)}`);
+  if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS))
+    throw new ConfigError(name, `${expected}, got ${describeValue(value)}`);
   // pg takes whole milliseconds; round up so that a limit is never shorter than asked.
   return Math.ceil(ms);
-}
-
-/** What `value` is, for a message; never a string's text (it may be a connection string). */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `a string of ${value.length} characters`;
-  if (typeof value === "object" || typeof value === "function") return `a ${typeof value}`;
-  return String(value);
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 import { type Cluster, Redis } from "ioredis";
 import { isCluster, isRedisClient } from "./client-kind.js";
 import { checkPassword, checkPrimaryName, checkSentinels, type SentinelAddress } from "./sentinel.js";
@@ -155,7 +155,10 @@ export function checkConnectionOptions(options: ConnectionOptions, names: Connec
     options.db !== undefined &&
     !(Number.isInteger(options.db) && options.db >= 0 && options.db <= 2 ** 31 - 1)
   ) {
-    throw new ConfigError("db", `expected an integer from 0 to ${2 ** 31 - 1}, got ${kindOf(options.db)}`);
+    throw new ConfigError(
+      "db",
+      `expected an integer from 0 to ${2 ** 31 - 1}, got ${describeValue(options.db)}`,
+    );
   }
 }
 
@@ -272,7 +275,7 @@ export function reasonOf(err: unknown): string {
 
 function parseRedisUrl(url: unknown): URL {
   if (typeof url !== "string") {
-    throw new ConfigError("url", `expected a string such as redis://host:6379, got ${kindOf(url)}`);
+    throw new ConfigError("url", `expected a string such as redis://host:6379, got ${describeValue(url)}`);
   }
   let parsed: URL;
   try {
@@ -290,11 +293,4 @@ function parseRedisUrl(url: unknown): URL {
     );
   }
   return parsed;
-}
-
-/** How a bad value is named in a message: its type, or the value itself for numbers and strings. */
-function kindOf(value: unknown): string {
-  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
-  if (value === null) return "null";
-  return typeof value === "object" ? `an object (${value.constructor?.name ?? "Object"})` : typeof value;
 }
