@@ -15,6 +15,7 @@ import {
   checkPoolMode,
   codeOf,
   connectionTarget,
+  inTransaction,
   migrateLockTable,
   type PoolMode,
   redact,
@@ -223,31 +224,11 @@ export class PostgresLeader extends LeaseLeader {
    */
   private async run<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
     if (this.poolMode === "session" && this.ownsPool) return this.pool.query<R>(query);
-    const client = await this.pool.connect();
-    let failure: unknown;
-    // A connection lost while the client is out of the pool (between statements, or cut by
-    // close()) is reported as an 'error' event on the client, which ends the process when nothing
-    // listens. The statement in flight fails on its own; the client is then discarded below.
-    const onError = (err: Error): void => {
-      failure ??= err;
-    };
-    client.on("error", onError);
-    try {
-      await client.query(
-        `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = ${this.statementMs}`,
-      );
-      const result = await client.query<R>(query);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      failure = err;
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      // A client whose statement failed may be broken (or its answer may still come): discard it.
-      client.off("error", onError);
-      client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
-    }
+    return inTransaction(
+      this.pool,
+      (client) => client.query<R>(query),
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = ${this.statementMs}`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import createLockTable from "../sql/create-lock-table.sql";
 import createSchema from "../sql/create-schema.sql";
 import findLockTable from "../sql/find-lock-table.sql";
 import migrationLock from "../sql/migration-lock.sql";
+import { inTransaction } from "./connection/pool.js";
 import { type ConnectionTarget, codeOf, storeError } from "./connection/store-error.js";
 import { DEFAULT_TYPES } from "./connection/type-parsers.js";
 import { fillNames, migrationLockKey, type TableNames } from "./identifiers.js";
@@ -46,16 +47,7 @@ export async function migrateLockTable(
 }
 
 async function migrateOnce(pool: pg.Pool, names: TableNames): Promise<void> {
-  const client = await pool.connect();
-  let failure: unknown;
-  // A connection lost while the client is out of the pool is an 'error' event on the client,
-  // which ends the process when nothing listens; the statement in flight fails on its own.
-  const onError = (err: Error): void => {
-    failure ??= err;
-  };
-  client.on("error", onError);
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     await client.query(migrationLock, [migrationLockKey(names)]);
     const { rows } = await client.query<{ schema_exists: boolean; table_exists: boolean }>({
       text: findLockTable,
@@ -67,14 +59,5 @@ async function migrateOnce(pool: pg.Pool, names: TableNames): Promise<void> {
       if (!rows[0]?.schema_exists) await client.query(fillNames(createSchema, names));
       await client.query(fillNames(createLockTable, names));
     }
-    await client.query("COMMIT");
-  } catch (err) {
-    failure = err;
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    // A client that failed may be broken: passing the error makes the pool discard it.
-    client.off("error", onError);
-    client.release(failure instanceof Error ? failure : undefined);
-  }
+  });
 }

@@ -22,6 +22,7 @@ export {
   checkConnectionChoice,
   checkPoolMode,
   createPool,
+  inTransaction,
   isPool,
   limitSettings,
   type OwnedPool,

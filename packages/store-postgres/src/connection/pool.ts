@@ -332,6 +332,42 @@ export async function withPoolClient<T>(
   }
 }
 
+/**
+ * Runs `work` in one transaction on a client of `pool`: `begin` (default `BEGIN`; it may carry
+ * `SET LOCAL` settings in the same round trip), then `work`, then `COMMIT`; on any failure a
+ * `ROLLBACK` and the client is discarded rather than returned to the pool (it may be broken, or an
+ * answer may still come). A connection lost while the client is out of the pool is an `'error'`
+ * event on the client, which ends the process when nothing listens: it is listened to for the
+ * whole call. No retry: the caller decides.
+ *
+ * @throws whatever `pool.connect()`, the statements or `work` throw (driver errors as they come).
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  begin = "BEGIN",
+): Promise<T> {
+  const client = await pool.connect();
+  let failure: Error | true | undefined;
+  const onError = (err: Error): void => {
+    failure ??= err;
+  };
+  client.on("error", onError);
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    failure ??= err instanceof Error ? err : true;
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.off("error", onError);
+    client.release(failure);
+  }
+}
+
 /** Runs one statement on a pooled connection (see {@link withPoolClient}). */
 export function queryPool<R extends pg.QueryResultRow>(
   pool: pg.Pool,
