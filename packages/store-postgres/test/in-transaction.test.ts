@@ -19,7 +19,8 @@ describe("inTransaction", () => {
       pool,
       async (client) => {
         await client.query(`INSERT INTO ${table} VALUES (1)`);
-        return (await client.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0]?.t;
+        return (await client.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0]
+          ?.t;
       },
       "BEGIN; SET LOCAL statement_timeout = 1234",
     );
