@@ -29,13 +29,15 @@ describe("durations", () => {
     );
   });
 
-  it.each([["1h1h", /repeats a unit/], ["30m1h", /misorders a unit/], ["1s500ms1s", /misorders a unit/], ["5s5s", /repeats/]])(
-    "refuses %s: a unit twice or out of order",
-    (input, message) => {
-      expect(() => parseDuration(input, "lockTTL")).toThrow(message);
-      expect(() => parseDuration(input, "lockTTL")).toThrow(/^lockTTL: /);
-    },
-  );
+  it.each([
+    ["1h1h", /repeats a unit/],
+    ["30m1h", /misorders a unit/],
+    ["1s500ms1s", /misorders a unit/],
+    ["5s5s", /repeats/],
+  ])("refuses %s: a unit twice or out of order", (input, message) => {
+    expect(() => parseDuration(input, "lockTTL")).toThrow(message);
+    expect(() => parseDuration(input, "lockTTL")).toThrow(/^lockTTL: /);
+  });
 
   it.each([["soon"], ["5 minutes"], ["-1s"], [""], ["1h30"], [-1], [Number.NaN], [Number.POSITIVE_INFINITY]])(
     "rejects %s naming the field",

@@ -158,10 +158,20 @@ describe("a bad value of any type is named in the error, and naming it never thr
     ["listJobs status list", (v) => s.listJobs({ status: [v as "pending"] })],
     ["schedule misfire", (v) => s.schedule("m", "* * * * *", () => {}, { misfire: v as "skip" })],
     ["schedule overlap", (v) => s.schedule("o", "* * * * *", () => {}, { overlap: v as "allow" })],
-    ["schedule maxOccurrences", (v) => s.schedule("x", "* * * * *", () => {}, { maxOccurrences: v as number })],
+    [
+      "schedule maxOccurrences",
+      (v) => s.schedule("x", "* * * * *", () => {}, { maxOccurrences: v as number }),
+    ],
     ["schedule until", (v) => s.schedule("u", "* * * * *", () => {}, { until: v as Date })],
     ["every(n)", (v) => s.every(v as number)],
-    ["every().at()", (v) => s.every(1).day().at(v as string)],
+    [
+      "every().at()",
+      (v) =>
+        s
+          .every(1)
+          .day()
+          .at(v as string),
+    ],
     ["register maxRetries", (v) => s.register("r", () => {}, { maxRetries: v as number })],
     ["register priority", (v) => s.register("p", () => {}, { priority: v as number })],
     ["retry multiplier", (v) => s.register("q", () => {}, { retry: { multiplier: v as number } })],
