@@ -203,6 +203,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       this.definer,
       () => this.elector.isLeader(),
       () => this.pool.wake(),
+      (waitMs) => this.pool.settleOutcomes(waitMs),
     );
     if (options.middleware) this.use(...options.middleware);
   }

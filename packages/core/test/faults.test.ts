@@ -4,7 +4,7 @@ import { MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import type { CompleteOptions, JobRef } from "../src/store/store.js";
 import { ManualClock } from "../src/time/manual-clock.js";
-import { recordingLogger, setup, testStore, turns, until } from "./helpers.js";
+import { deferred, recordingLogger, setup, testStore, turns, until } from "./helpers.js";
 
 /** A memory store whose acknowledgements fail `failures` times, as during an outage. */
 class FlakyAcks extends MemoryStore {
@@ -306,6 +306,105 @@ describe("pushed events", () => {
     store.emit({ type: "connected" });
     await until(() => ran.length === 1);
     expect(ran).toEqual([job.id]);
+    await s.stop({ timeout: 0 });
+  });
+});
+
+/** A memory store whose outcome, lease and claim calls fail while `down` is set, as in an outage. */
+function outageStore() {
+  const inner = new MemoryStore();
+  const failing = new Set([
+    "claimDueJobs",
+    "completeJobs",
+    "failJob",
+    "releaseJobs",
+    "rateLimitJob",
+    "renewLeases",
+    "recoverExpiredLeases",
+  ]);
+  const state = { down: false };
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (state.down && failing.has(String(prop))) return Promise.reject(new Error("connection refused"));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, inner, state };
+}
+
+describe("outcomes recorded across an outage", () => {
+  it("a failure the store could not take is retried: no extra run, its error kept, no lost lease", async () => {
+    const { store, inner, state } = outageStore();
+    const { s, clock, logger } = setup({ store });
+    const gate = deferred();
+    let runs = 0;
+    s.register(
+      "boom",
+      async () => {
+        runs++;
+        await gate.promise;
+        throw new Error("handler failure dies");
+      },
+      { maxRetries: 0 },
+    );
+    await s.start();
+    const job = await s.enqueue({ name: "boom" });
+    await until(() => runs === 1);
+    state.down = true;
+    gate.resolve();
+    await until(() => logger.lines.some((l) => l.includes("recording a failed attempt failed; retrying")));
+    for (let i = 0; i < 6; i++) {
+      await clock.advance("500ms");
+      await turns(3);
+    }
+    state.down = false;
+    for (let i = 0; i < 4; i++) {
+      await clock.advance("500ms");
+      await turns(3);
+    }
+    await until(async () => (await inner.getJob(job.id))?.status === "dead");
+    const dead = await inner.getJob(job.id);
+    expect(runs).toBe(1);
+    expect(dead).toMatchObject({ status: "dead", attempt: 1, lostLeases: 0, error: "handler failure dies" });
+    expect(logger.lines.some((l) => l.includes("recording a failed attempt worked after"))).toBe(true);
+    await s.stop({ timeout: 0 });
+  });
+
+  it("after an outage longer than the lease, this instance's unrecorded completion lands before it recovers leases", async () => {
+    const { store, inner, state } = outageStore();
+    const { s, clock } = setup({ store, distributed: { lockTTL: "2s", lockRefresh: "1s" } });
+    const gate = deferred();
+    let runs = 0;
+    s.register("work", async () => {
+      runs++;
+      await gate.promise;
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "work" });
+    await until(() => runs === 1);
+    state.down = true;
+    gate.resolve();
+    for (let i = 0; i < 8; i++) {
+      await clock.advance("500ms");
+      await turns(3);
+    }
+    // The store is back and says so (as a push connection that reconnects does): every loop
+    // looks at once, lease recovery too, while the acknowledgement waits for its next retry.
+    state.down = false;
+    (inner as unknown as { emit(event: { type: "connected" }): void }).emit({ type: "connected" });
+    for (let i = 0; i < 8; i++) {
+      await turns(5);
+      await clock.advance("250ms");
+    }
+    await until(async () => (await inner.getJob(job.id))?.status === "completed");
+    expect({ runs, lostLeases: (await inner.getJob(job.id))?.lostLeases }).toEqual({
+      runs: 1,
+      lostLeases: 0,
+    });
     await s.stop({ timeout: 0 });
   });
 });

@@ -74,8 +74,9 @@ export interface Job<P = unknown> {
   /** How many times the job has been claimed; the current attempt number and the lease's fencing token. */
   attempt: number;
   /**
-   * How many times the job's lease expired while it ran (the process running it stopped). A job
-   * that loses more than `maxLeaseRecoveries` leases is made dead. Reset by `retryJob`.
+   * How many times the job's lease expired while it ran: the instance running it stopped, stalled
+   * past its lease, or could not reach the store to renew it or to record the attempt's outcome. A
+   * job that loses more than `maxLeaseRecoveries` leases is made dead. Reset by `retryJob`.
    */
   lostLeases: number;
   /** The lease expiry of a running job. */

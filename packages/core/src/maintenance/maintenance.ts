@@ -13,7 +13,11 @@ import type { UnhandledNames } from "../worker/unhandled-names.js";
 const RECOVER_BATCH = 1000;
 
 /** The history entry of a lost lease (and the error of a job that died of lost leases alone). */
-export const LEASE_EXPIRED_ERROR = "lease expired (the process running the job stopped)";
+export const LEASE_EXPIRED_ERROR =
+  "lease expired (the instance running the job stopped, stalled or could not reach the store)";
+
+/** The longest a recovery waits for this instance's own outcomes to be recorded (ms). */
+const SETTLE_BEFORE_RECOVERY_MS = 1_000;
 
 /** How long `healthCheck()` reports a loss of the store's data after it was noticed (ms). */
 export const STATE_LOSS_REPORTED_FOR = 5 * 60_000;
@@ -45,6 +49,11 @@ export class Maintenance {
     private readonly definer: ScheduleDefiner,
     private readonly isLeader: () => boolean,
     private readonly onRecovered: () => void,
+    /**
+     * Waits (at most the ms given) for this instance's own outcomes to be recorded before a
+     * recovery: after an outage, its finished attempts are recorded rather than recovered as lost.
+     */
+    private readonly settleOwnOutcomes: (waitMs: number) => Promise<void> = async () => {},
   ) {
     const { clock, logger, distributed, cleanupInterval } = options;
     this.recovery = new PeriodicTask(
@@ -133,6 +142,9 @@ export class Maintenance {
 
   private async recover(): Promise<number | undefined> {
     const { clock, logger, maxLeaseRecoveries } = this.options;
+    // An attempt that ended here while the store was out waits for its record (a completion or
+    // a failure being retried): recovering its lease first would run it again.
+    await this.settleOwnOutcomes(SETTLE_BEFORE_RECOVERY_MS);
     const { recovered, dead } = await this.store.recoverExpiredLeases({
       now: new Date(clock.now()),
       limit: RECOVER_BATCH,
@@ -148,15 +160,18 @@ export class Maintenance {
       this.onRecovered();
     }
     for (const job of dead) {
-      logger.warn(`job is dead: its lease expired ${job.lostLeases} times (the process running it stopped)`, {
-        jobId: job.id,
-        name: job.name,
-        queue: job.queue,
-      });
+      logger.warn(
+        `job is dead: its lease expired ${job.lostLeases} times (the instance running it stopped, stalled or could not reach the store)`,
+        {
+          jobId: job.id,
+          name: job.name,
+          queue: job.queue,
+        },
+      );
       if (this.hooks.has("onDead")) {
         const err = new SchedulerError(
           "LEASE_EXPIRED",
-          `the job's lease expired ${job.lostLeases} times (the process running it stopped)`,
+          `the job's lease expired ${job.lostLeases} times (the instance running it stopped, stalled or could not reach the store)`,
         );
         this.hooks.onDead(job, err);
       }

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from "../config/options.js";
 import { storableDate } from "../enqueue/job-input.js";
-import { toError } from "../errors.js";
+import { isStoreClosed, toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import { failureOutcome, type RateLimitedError, RetryAfterError } from "../retry/retry.js";
@@ -10,6 +10,9 @@ import { AckBatcher } from "./ack-batcher.js";
 import { deadLetterOptions } from "./dead-letters.js";
 import type { RunningJob } from "./running-job.js";
 
+/** How long a failed outcome call waits before it is tried again (ms), as acknowledgements do. */
+const OUTCOME_RETRY_MS = 500;
+
 /**
  * Records the outcome of each attempt in the store: completions in batches, failures through the
  * retry policy (retry, dead with its dead-letter job, or interrupted), and hand-backs of jobs this
@@ -17,10 +20,19 @@ import type { RunningJob } from "./running-job.js";
  *
  * No outcome here ever spends a retry it should not: an attempt interrupted by shutdown, and a
  * job handed back, return to `pending` through `Store.releaseJobs`, their counters untouched.
+ *
+ * A store call that fails (an outage) is tried again every {@link OUTCOME_RETRY_MS} ms, like the
+ * acknowledgements, until it lands, the store is closed, twice `lockTTL` has passed (by then the
+ * lease has expired and the job has been, or will be, recovered: a later call would be ignored by
+ * its fencing token anyway), or, once stopping, three calls in a row failed. Giving up earlier
+ * would let the lease expire with the attempt unrecorded: the job would run again past its retry
+ * budget, its error replaced by the lease's.
  */
 export class Outcomes {
   private readonly acks: AckBatcher;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Set by {@link drain}: failing calls give up after three tries in a row. */
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -83,8 +95,63 @@ export class Outcomes {
    * store that is down.
    */
   async drain(): Promise<void> {
+    this.stopping = true;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.acks.drain();
+  }
+
+  /**
+   * Sends queued acknowledgements and waits for the outcomes being recorded, for at most `waitMs`
+   * (real time): for lease recovery to run after them, so that it does not take back a job this
+   * instance ran but has not recorded yet (after an outage) and run it again.
+   */
+  async settle(waitMs: number): Promise<void> {
+    if (this.pending === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    try {
+      await Promise.race([Promise.allSettled([this.acks.settle(), ...this.inFlight]), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs one outcome call of the store, trying again after a failure (see the class comment).
+   * Resolves `{ ok: false }` when it gave up, having logged why, with `lost` saying what follows.
+   */
+  private async persist<T>(
+    what: string,
+    jobIds: readonly string[],
+    lost: string,
+    call: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    const { clock, logger, distributed } = this.options;
+    const started = clock.now();
+    for (let failures = 0; ; ) {
+      try {
+        const value = await call();
+        if (failures > 0) logger.info(`${what} worked after ${failures} failed attempt(s)`, { jobIds });
+        return { ok: true, value };
+      } catch (storeErr) {
+        failures++;
+        const error = toError(storeErr).message;
+        if (
+          isStoreClosed(storeErr) ||
+          (this.stopping && failures >= 3) ||
+          clock.now() - started >= 2 * distributed.lockTTL
+        ) {
+          logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
+          return { ok: false };
+        }
+        // An outage fails a call every 500 ms: log the first few, then one in 20, like other loops.
+        const level = failures <= 3 || failures % 20 === 0 ? "error" : "debug";
+        logger[level](`${what} failed; retrying`, { jobIds, error, failures });
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, OUTCOME_RETRY_MS));
+      }
+    }
   }
 
   private track(op: Promise<unknown>): void {
@@ -94,17 +161,17 @@ export class Outcomes {
 
   private async recordRelease(refs: readonly JobRef[], why: string): Promise<void> {
     const { clock, logger } = this.options;
-    try {
-      await this.store.releaseJobs(refs, { now: new Date(clock.now()) });
-      logger.debug(`returned ${refs.length} job(s) to the queue: ${why}`, { jobIds: refs.map((r) => r.id) });
-      this.onRequeued();
-    } catch (storeErr) {
+    const jobIds = refs.map((r) => r.id);
+    const released = await this.persist(
+      "returning jobs to the queue",
+      jobIds,
       // Their leases expire and any instance recovers them: nothing is lost.
-      logger.error("returning jobs to the queue failed; they will be recovered when their leases expire", {
-        jobIds: refs.map((r) => r.id),
-        error: toError(storeErr).message,
-      });
-    }
+      "they will be recovered when their leases expire",
+      () => this.store.releaseJobs(refs, { now: new Date(clock.now()) }),
+    );
+    if (!released.ok) return;
+    logger.debug(`returned ${refs.length} job(s) to the queue: ${why}`, { jobIds });
+    this.onRequeued();
   }
 
   /** A handler reported a rate limit: the job and its group or queue wait, no retry used. */
@@ -113,29 +180,30 @@ export class Outcomes {
     const job = running.job;
     const scope = err.scope === "group" && job.group !== null ? "group" : "queue";
     this.onPushedBack(job.queue, scope === "group" ? job.group : null);
-    try {
-      const applied = await this.store.rateLimitJob(running.ref, {
-        now: new Date(now),
-        until: storableDate(now + err.delayMs),
-        scope,
-      });
-      if (!applied) {
-        logger.debug("rate limit ignored: the job's lease had been taken over", { jobId: job.id });
-        return;
-      }
-      logger.debug(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
-        jobId: job.id,
-        name: job.name,
-        queue: job.queue,
-        ...(scope === "group" ? { group: job.group } : {}),
-      });
-      this.onRequeued();
-    } catch (storeErr) {
-      logger.error("recording a rate limit failed; the job will be recovered when its lease expires", {
-        jobId: job.id,
-        error: toError(storeErr).message,
-      });
+    const recorded = await this.persist(
+      "recording a rate limit",
+      [job.id],
+      "the job will be recovered when its lease expires",
+      () =>
+        this.store.rateLimitJob(running.ref, {
+          now: new Date(now),
+          until: storableDate(now + err.delayMs),
+          scope,
+        }),
+    );
+    if (!recorded.ok) return;
+    const applied = recorded.value;
+    if (!applied) {
+      logger.debug("rate limit ignored: the job's lease had been taken over", { jobId: job.id });
+      return;
     }
+    logger.debug(`rate limited: the job's ${scope} waits ${err.delayMs}ms`, {
+      jobId: job.id,
+      name: job.name,
+      queue: job.queue,
+      ...(scope === "group" ? { group: job.group } : {}),
+    });
+    this.onRequeued();
   }
 
   private async recordFailure(running: RunningJob, err: Error): Promise<void> {
@@ -156,35 +224,35 @@ export class Outcomes {
       retryAt = storableDate(now + delay);
     }
     const error = storableText(err.message);
-    try {
-      const updated = await this.store.failJob(running.ref, {
-        now: new Date(now),
-        error,
-        retryAt,
-        deadLetter: retryAt === null ? deadLetterOptions(this.options, this.handlers) : null,
-      });
-      if (!updated) {
-        logger.debug("failure ignored: the job's lease had been taken over", { jobId: job.id });
-        return;
-      }
-      this.throughput?.failed(job.queue);
-      const fields = { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt, error };
-      if (retryAt) {
-        logger.warn(`job failed; retrying in ${retryAt.getTime() - now}ms`, fields);
-        if (this.hooks.has("onRetry")) this.hooks.onRetry(updated, job.attempt, err);
-        this.onRequeued();
-      } else {
-        logger.warn("job is dead (no retries left, or a permanent error)", fields);
-        if (this.hooks.has("onDead")) this.hooks.onDead(updated, err);
-        // Its dead-letter job, inserted with the failure, is claimable now.
-        if (this.options.deadLetter.enabled) this.onRequeued();
-      }
-    } catch (storeErr) {
-      // The lease will expire and another attempt will run: nothing is lost.
-      logger.error("recording a failed attempt failed; the job will be recovered when its lease expires", {
-        jobId: job.id,
-        error: toError(storeErr).message,
-      });
+    const recorded = await this.persist(
+      "recording a failed attempt",
+      [job.id],
+      "the job will be recovered when its lease expires",
+      () =>
+        this.store.failJob(running.ref, {
+          now: new Date(now),
+          error,
+          retryAt,
+          deadLetter: retryAt === null ? deadLetterOptions(this.options, this.handlers) : null,
+        }),
+    );
+    if (!recorded.ok) return;
+    const updated = recorded.value;
+    if (!updated) {
+      logger.debug("failure ignored: the job's lease had been taken over", { jobId: job.id });
+      return;
+    }
+    this.throughput?.failed(job.queue);
+    const fields = { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt, error };
+    if (retryAt) {
+      logger.warn(`job failed; retrying in ${retryAt.getTime() - now}ms`, fields);
+      if (this.hooks.has("onRetry")) this.hooks.onRetry(updated, job.attempt, err);
+      this.onRequeued();
+    } else {
+      logger.warn("job is dead (no retries left, or a permanent error)", fields);
+      if (this.hooks.has("onDead")) this.hooks.onDead(updated, err);
+      // Its dead-letter job, inserted with the failure, is claimable now.
+      if (this.options.deadLetter.enabled) this.onRequeued();
     }
   }
 }

@@ -82,6 +82,14 @@ export class WorkerPool {
     this.claimer.start();
   }
 
+  /**
+   * Waits, at most `waitMs` (real time), for the outcomes of this instance's finished attempts to
+   * be recorded (see {@link Outcomes.settle}).
+   */
+  settleOutcomes(waitMs: number): Promise<void> {
+    return this.outcomes.settle(waitMs);
+  }
+
   /** Asks for a claim soon; many calls in one turn of the event loop make one claim. */
   wake(): void {
     this.claimer.wake();

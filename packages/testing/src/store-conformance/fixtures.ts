@@ -102,7 +102,8 @@ export function refOf(job: Job): JobRef {
 }
 
 /** The error recovery records in these tests. */
-export const LEASE_EXPIRED = "lease expired (the process running the job stopped)";
+export const LEASE_EXPIRED =
+  "lease expired (the instance running the job stopped, stalled or could not reach the store)";
 
 /**
  * Calls `recoverExpiredLeases` at `now` (up to `limit` jobs, at most 3 lost leases, no dead
