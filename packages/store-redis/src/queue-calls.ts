@@ -26,13 +26,27 @@ export class QueueCalls {
    * event token, ARGV[2], is left empty and filled here), all sent at once. On a single server each
    * script also registers its queue and publishes the wake-up, so a batch costs one command per
    * queue; on a Cluster the queues this process has not registered yet are added alongside. All
-   * or nothing: when a queue's insert fails, the queues inserted are undone. With `own` (the
-   * store has listeners), each call's jobs event reaches them at its reply (see {@link OwnEvents}).
+   * or nothing: a batch over several queues with a unique key is first checked in every queue
+   * (`checkJobs.lua`, one more round trip, nothing written), so that a held key (or a taken id)
+   * refuses it before any job exists that a worker could claim; when a queue's insert still fails
+   * (a key taken by another enqueue between the check and the insert, a taken id in a batch
+   * without keys), the queues inserted are undone. With
+   * `own` (the store has listeners), each call's jobs event reaches them at its reply (see
+   * {@link OwnEvents}).
    */
   async createJobs(
     groups: ReadonlyArray<readonly [string, NewJobRecord[], string[]]>,
     own: OwnEvents | null,
   ): Promise<void> {
+    // Only a unique key can be held by another job: a taken id needs a caller that makes ids twice.
+    if (groups.length > 1 && groups.some(([, jobs]) => jobs.some((job) => job.uniqueKey !== null))) {
+      const checks = (await Promise.all(
+        groups.map(([queue, , args]) =>
+          SCRIPTS.checkJobs.run(this.client, this.directory.keys(queue).scriptKeys, args),
+        ),
+      )) as string[][];
+      for (const reply of checks) throwInsertError(reply);
+    }
     const register = this.directory.registerQueues(groups.map(([queue]) => queue));
     // Awaited below, maybe only after a script failed: until then its failure is not unhandled.
     register.catch(() => {});

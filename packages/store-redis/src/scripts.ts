@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import addThroughput from "../scripts/addThroughput.lua";
 import cancelJob from "../scripts/cancelJob.lua";
+import checkJobs from "../scripts/checkJobs.lua";
 import claimDueJobs from "../scripts/claimDueJobs.lua";
 import cleanup from "../scripts/cleanup.lua";
 import completeJobs from "../scripts/completeJobs.lua";
@@ -128,6 +129,7 @@ const QUEUE_KEYS = 8;
 /** Every script of the store, loaded once per process. */
 export const SCRIPTS = {
   createJobs: new LuaScript("createJobs", createJobs, QUEUE_KEYS),
+  checkJobs: new LuaScript("checkJobs", checkJobs, QUEUE_KEYS),
   claimDueJobs: new LuaScript("claimDueJobs", claimDueJobs, QUEUE_KEYS),
   createJobsAndClaim: new LuaScript("createJobsAndClaim", createJobsAndClaim, QUEUE_KEYS),
   peekDueJobs: new LuaScript("peekDueJobs", peekDueJobs, QUEUE_KEYS),

@@ -115,6 +115,14 @@ describe("what an enqueue and a claim cost on Redis", () => {
     expect((await admin.smembers(`${keyPrefix}{#${keyPrefix}}:queues`)).sort()).toEqual(queues);
   });
 
+  it("a batch over K queues with a unique key is first checked in every queue: 2K commands", async () => {
+    const store = open(uniquePrefix("spread-unique"));
+    const jobs = ["a", "b", "c"].flatMap((queue) => [newJob({ queue }), newJob({ queue, uniqueKey: queue })]);
+    // This call loads checkJobs.lua (NOSCRIPT, then EVAL); the next one is counted.
+    await store.createJobs([newJob({ queue: "x", uniqueKey: "w" }), newJob({ queue: "y" })]);
+    expect(await monitor.commandsOf(store, () => store.createJobs(jobs))).toEqual(Array(6).fill("evalsha"));
+  });
+
   it("a deduplicated enqueue and a queue's controls are one command each, the queue registered", async () => {
     const keyPrefix = uniquePrefix("others");
     const store = open(keyPrefix);

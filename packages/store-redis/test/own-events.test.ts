@@ -160,6 +160,38 @@ describe("the events of a store's own enqueues", () => {
     expect(heard).toEqual([jobsOf("marker")]);
   });
 
+  it("a batch over several queues refused for a held key inserts nothing anywhere: no event, nothing to claim", async () => {
+    const store = open();
+    const heard: StoreEvent[] = [];
+    store.subscribe((event) => heard.push(event));
+    await store.createJobs([newJob({ queue: "held", uniqueKey: "k" })]);
+    heard.length = 0;
+    for (let i = 0; i < 20; i++) {
+      // The refused queue comes last, so that the other queues' parts would be inserted first.
+      await expect(
+        store.createJobs([
+          newJob({ queue: `free-${i % 3}` }),
+          newJob({ queue: `other-${i % 2}` }),
+          newJob({ queue: "held", uniqueKey: "k" }),
+        ]),
+      ).rejects.toMatchObject({ code: "JOB_ALREADY_EXISTS" });
+    }
+    const peer = openPeer(store);
+    const claimed = await peer.claimDueJobs({
+      now: new Date(Date.now() + 60_000),
+      lockedUntil: new Date(Date.now() + 120_000),
+      workerId: "w",
+      limit: 100,
+      queues: ["free-0", "free-1", "free-2", "other-0", "other-1"],
+      names: null,
+    });
+    expect(claimed).toEqual([]);
+    // A marker from another store shows that nothing else came before it.
+    await peer.createJobs([newJob({ queue: "marker" })]);
+    await waitFor(() => heard.length > 0, { description: "the marker" });
+    expect(heard).toEqual([jobsOf("marker")]);
+  });
+
   it("a deduplicated enqueue gives an event when it inserts the job, none when the window throttles it", async () => {
     const store = open();
     const heard: StoreEvent[] = [];
