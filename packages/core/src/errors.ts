@@ -216,11 +216,25 @@ export class JobTimeoutError extends SchedulerError {
   }
 }
 
-/** The reason a job's `ctx.signal` aborts when the job is cancelled or its lease was lost. */
+/** The reason a job's `ctx.signal` aborts when the job is cancelled (`cancel(id)`, here or elsewhere). */
 export class JobCancelledError extends SchedulerError {
   /** Creates the error; `message` says why the job stopped. */
   constructor(message = "job was cancelled") {
     super("JOB_CANCELLED", message);
+  }
+}
+
+/**
+ * The reason a job's `ctx.signal` aborts when this instance lost the job's lease without a cancel:
+ * the lease expired (the process stalled, or could not reach the store to renew it) and the job
+ * was recovered, or taken over by another worker. The attempt's outcome will be ignored (its
+ * fencing token is stale); another attempt runs, or will. Not a `JobCancelledError`: cleanup meant
+ * for a cancelled job should not run for a job that goes on elsewhere.
+ */
+export class LeaseLostError extends SchedulerError {
+  /** Creates the error; `message` says how the lease was lost. */
+  constructor(message = "the job's lease was lost: it expired and the job was taken over") {
+    super("LEASE_LOST", message);
   }
 }
 

@@ -28,6 +28,7 @@ export {
   JobCancelledError,
   JobNotFoundError,
   JobTimeoutError,
+  LeaseLostError,
   NotLeaderError,
   PayloadTooLargeError,
   PayloadValidationError,

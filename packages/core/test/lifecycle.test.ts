@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { JobCancelledError, LeaseLostError } from "../src/errors.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import { ManualClock } from "../src/time/manual-clock.js";
@@ -440,11 +441,66 @@ describe("leases", () => {
     await clock.advance("10s");
     await until(() => reason !== null);
     expect((reason as Error).message).toMatch(/lease was lost/);
+    // Not a cancel: cleanup meant for a cancelled job must not run for a job that goes on elsewhere.
+    expect(reason).toBeInstanceOf(LeaseLostError);
+    expect(reason).not.toBeInstanceOf(JobCancelledError);
+    expect((reason as LeaseLostError).code).toBe("LEASE_LOST");
     await until(() => logger.lines.some((line) => line.startsWith("warn lost the lease")));
     gate.resolve();
     await turns();
     expect(await store.getJob(job.id)).toMatchObject({ status: "running", attempt: 2, lockedBy: "other" });
     await s.stop();
+  });
+
+  it("ctx.heartbeat() after a takeover rejects with the LeaseLostError the signal carries; after a cancel, with a JobCancelledError", async () => {
+    for (const lostBy of ["takeover", "cancel"] as const) {
+      const { s, clock, store } = setup({ distributed: { lockTTL: "30s", lockRefresh: "10s" } });
+      const beat = deferred();
+      let heartbeatError: unknown = null;
+      let signalReason: unknown = null;
+      s.register("beating", async (_job, ctx) => {
+        await beat.promise;
+        await ctx.heartbeat().catch((err: unknown) => {
+          heartbeatError = err;
+        });
+        signalReason = ctx.signal.reason;
+      });
+      await s.start();
+      const job = await s.enqueue({ name: "beating" });
+      await until(async () => (await store.getJob(job.id))?.status === "running");
+      const later = new Date(clock.now() + 3_600_000);
+      if (lostBy === "takeover") {
+        await store.recoverExpiredLeases({
+          now: later,
+          limit: 10,
+          maxLostLeases: 3,
+          error: "lost",
+          deadLetter: null,
+        });
+        await store.claimDueJobs({
+          queues: null,
+          names: null,
+          limit: 1,
+          now: later,
+          lockedUntil: new Date(later.getTime() + 30_000),
+          workerId: "other",
+        });
+      } else {
+        // Cancelled in the store, its push lost: the renewal is refused with no event first.
+        const events = store as unknown as { emit: (event: unknown) => void };
+        const emit = events.emit;
+        events.emit = () => {};
+        const cancelled = await store.cancelJob(job.id, new Date(clock.now()));
+        events.emit = emit;
+        expect(cancelled?.status).toBe("cancelled");
+      }
+      beat.resolve();
+      await until(() => heartbeatError !== null);
+      expect(heartbeatError).toBe(signalReason);
+      if (lostBy === "takeover") expect(heartbeatError).toBeInstanceOf(LeaseLostError);
+      else expect(heartbeatError).toBeInstanceOf(JobCancelledError);
+      await s.stop({ timeout: 0 });
+    }
   });
 });
 

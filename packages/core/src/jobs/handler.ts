@@ -8,7 +8,11 @@ import type { Job } from "./job.js";
  * fields deleted (`TypeError`).
  */
 export interface JobContext {
-  /** Aborts on timeout, on `cancel(id)`, when the lease is lost, and on shutdown past the grace period. */
+  /**
+   * Aborts on timeout (`JobTimeoutError`), on `cancel(id)` (`JobCancelledError`), when the lease
+   * is lost to a takeover (`LeaseLostError`), and on shutdown past the grace period
+   * (`ShuttingDownError`); `signal.reason` is that error.
+   */
   signal: AbortSignal;
   /** The attempt number, 1 for the first run. */
   attempt: number;

@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from "../config/options.js";
-import { JobCancelledError, JobTimeoutError, ShuttingDownError, toError } from "../errors.js";
+import { JobCancelledError, JobTimeoutError, LeaseLostError, ShuttingDownError, toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import type { HandlerFn } from "../jobs/handler.js";
@@ -102,7 +102,7 @@ export class JobExecutor {
       if (same) return;
       // Otherwise the run in progress lost its lease (it expired and this instance took the job
       // over): it is stale, and this claim runs.
-      this.leaseLost(already);
+      this.leaseLost(already, new LeaseLostError());
     }
     const now = clock.now();
     const running = new RunningJob(
@@ -264,26 +264,44 @@ export class JobExecutor {
   }
 
   /**
-   * Aborts a job whose lease could not be renewed. A cancel pushed from another instance normally
-   * arrives first; when it did not (the push was lost), the job's status tells a cancel from a
-   * lease taken over after it expired, so that only the latter is logged as a warning.
+   * Aborts a job whose lease is gone. With `reason` (this instance claimed the job again, under a
+   * new attempt) at once. Otherwise its renewal was refused: a cancel pushed from another
+   * instance normally arrives first; when it did not (the push was lost), the job's record tells
+   * a cancel (a `JobCancelledError`, logged at debug level) from a lease taken over after it
+   * expired (a `LeaseLostError`, logged as a warning), and the handler is aborted once it is read.
    */
-  private leaseLost(running: RunningJob): void {
+  private leaseLost(running: RunningJob, reason?: Error): void {
     if (running.settled) return;
-    this.drop(running, new JobCancelledError("the job's lease was lost (cancelled, or taken over)"));
     const { logger } = this.options;
     const fields = { jobId: running.job.id, name: running.job.name };
+    if (reason !== undefined) {
+      this.drop(running, reason);
+      logger.warn("lost the lease of a running job (it expired and was taken over); aborted it", fields);
+      return;
+    }
     this.trackSideCall(
       this.store.getJob(running.job.id).then(
         (job) => {
-          if (job?.status === "cancelled") logger.debug("a running job was cancelled; aborted it", fields);
-          else
+          if (job?.status === "cancelled" && job.attempt === running.job.attempt) {
+            this.drop(running, new JobCancelledError());
+            logger.debug("a running job was cancelled; aborted it", fields);
+          } else {
+            this.drop(running, new LeaseLostError());
             logger.warn(
               "lost the lease of a running job (it expired and was taken over); aborted it",
               fields,
             );
+          }
         },
-        () => logger.warn("lost the lease of a running job; aborted it", fields),
+        () => {
+          this.drop(
+            running,
+            new LeaseLostError(
+              "the job's lease was lost (cancelled or taken over: the store could not be asked which)",
+            ),
+          );
+          logger.warn("lost the lease of a running job; aborted it", fields);
+        },
       ),
     );
   }

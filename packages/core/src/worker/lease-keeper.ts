@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from "../config/options.js";
 import { storableDate } from "../enqueue/job-input.js";
-import { JobCancelledError } from "../errors.js";
+import { JobCancelledError, LeaseLostError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
 import type { RunningJob } from "./running-job.js";
@@ -48,14 +48,22 @@ export class LeaseKeeper {
   /**
    * Renews one job's lease now (`ctx.heartbeat()`).
    *
-   * @throws JobCancelledError (`JOB_CANCELLED`) when the job no longer runs here or its lease is gone.
+   * @throws the reason the job's `ctx.signal` aborted with when the lease is gone or the job no
+   *   longer runs here: JobCancelledError (`JOB_CANCELLED`) for a cancel, LeaseLostError
+   *   (`LEASE_LOST`) for a lease taken over, or the attempt's earlier abort reason.
    */
   async heartbeat(running: RunningJob): Promise<void> {
-    if (running.settled) throw new JobCancelledError("the job is no longer running here");
+    if (running.settled)
+      throw running.abortedWith ?? new JobCancelledError("the job is no longer running here");
     const lost = await this.store.renewLeases([running.ref], this.lockedUntil());
     if (lost.length > 0) {
       this.onLost(running);
-      throw new JobCancelledError("the job's lease was lost (cancelled, or taken over by another worker)");
+      // The executor reads whether it was a cancel or a takeover, then aborts the attempt.
+      const signal = running.signal;
+      if (!signal.aborted && !running.settled) {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      }
+      throw running.abortedWith ?? new LeaseLostError();
     }
   }
 
