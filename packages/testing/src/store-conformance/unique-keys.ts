@@ -81,6 +81,39 @@ export function describeUniqueKeys(ctx: StoreSuiteContext): void {
       expect(await totalJobs(store)).toBe(0);
     });
 
+    it("a bulk over several queues refused for a held key is never claimable, even by claims running alongside it", async () => {
+      const { store } = ctx;
+      await store.createJobs([newJob({ queue: "held", uniqueKey: "k" })]);
+      let stop = false;
+      let claimed = 0;
+      let claims = 0;
+      const claimer = (async () => {
+        // Bounded: a store whose enqueues never settle must not keep this loop alive.
+        while (!stop && claims < 10_000) {
+          claims++;
+          claimed += (await store.claimDueJobs(claimAt(T0, { queues: ["free-a", "free-b"] }))).length;
+        }
+      })();
+      try {
+        for (let i = 0; i < 30; i++) {
+          await expectAlreadyExists(
+            () =>
+              store.createJobs([
+                newJob({ queue: "free-a" }),
+                newJob({ queue: "free-b" }),
+                newJob({ queue: "held", uniqueKey: "k" }),
+              ]),
+            "k",
+          );
+        }
+      } finally {
+        stop = true;
+        await claimer;
+      }
+      expect(claimed).toBe(0);
+      expect(await totalJobs(store)).toBe(1);
+    });
+
     it("a uniqueKey is unique within its queue: the same key may be held in two queues at once", async () => {
       const { store } = ctx;
       const [emails] = await store.createJobs([newJob({ uniqueKey: "user:42", queue: "emails" })]);
