@@ -255,3 +255,17 @@ describe("failures", () => {
     expect(logger.lines.some((l) => l.includes("hook afterJob threw"))).toBe(true);
   });
 });
+
+describe("jitter at the cap", () => {
+  it("delays that reached maxDelay still spread, and none passes it", () => {
+    const p = retry({ initialDelay: "1s", multiplier: 2, maxDelay: "10s", jitter: 0.2 });
+    const at = (r: number) => p.delayFor(20, () => r);
+    expect(at(0.999_999)).toBeLessThanOrEqual(10_000);
+    expect(at(0.999_999)).toBeGreaterThan(9_990);
+    expect(at(0)).toBe(Math.round((10_000 / 1.1) * 0.9));
+    expect(new Set([0, 0.25, 0.5, 0.75].map(at)).size).toBe(4);
+    // Below the cap, the jitter is ±10% of the delay as before.
+    expect(p.delayFor(1, () => 0)).toBe(900);
+    expect(p.delayFor(1, () => 0.5)).toBe(1_000);
+  });
+});

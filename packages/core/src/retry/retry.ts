@@ -27,8 +27,10 @@ export interface RetryPolicy {
   readonly jitter: number;
   /**
    * The delay in ms before retrying after failed attempt number `attempt` (1 for the first run):
-   * `initialDelay × multiplier^(attempt-1)`, jittered, capped at `maxDelay`.
-   * `random` returns a number in [0, 1).
+   * `initialDelay × multiplier^(attempt-1)`, at most `maxDelay ÷ (1 + jitter/2)`, then jittered by
+   * ±`jitter/2` of itself, so that no delay passes `maxDelay` and delays at the cap still spread
+   * (from `maxDelay × (1 - jitter/2) ÷ (1 + jitter/2)` to `maxDelay`). `random` returns a number in
+   * [0, 1).
    */
   delayFor(attempt: number, random?: () => number): number;
 }
@@ -74,9 +76,13 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
     multiplier,
     jitter,
     delayFor(attempt, random = Math.random) {
-      const base = initialDelay * multiplier ** Math.max(0, attempt - 1);
-      const jittered = base * (1 - jitter / 2 + jitter * random());
-      return Math.round(Math.min(maxDelay, jittered));
+      // The jitter's whole range stays under maxDelay: capping after the jitter would put every
+      // retry past the cap on maxDelay exactly, all of them at once.
+      const base = Math.min(
+        initialDelay * multiplier ** Math.max(0, attempt - 1),
+        maxDelay / (1 + jitter / 2),
+      );
+      return Math.round(Math.min(maxDelay, base * (1 - jitter / 2 + jitter * random())));
     },
   };
 }
