@@ -12,7 +12,12 @@ export interface Hook {
   onRetry?(job: Job, attempt: number, err: Error): void;
   /** After a job became dead. */
   onDead?(job: Job, err: Error): void;
-  /** After expired leases were recovered (their process died); `count` jobs went back to pending. */
+  /**
+   * After expired leases were recovered (their instance stopped, stalled or lost the store);
+   * `count` jobs went back to pending. A job that lost too many leases (`maxLeaseRecoveries`) is
+   * made dead instead: it is not counted here, and `onDead` is called for it with a
+   * `SchedulerError` of code `LEASE_EXPIRED`.
+   */
   onRecover?(count: number): void;
 }
 
