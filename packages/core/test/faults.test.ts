@@ -106,6 +106,42 @@ describe("a store that hangs", () => {
     expect(logger.lines.length).toBe(lines);
   }, 15_000);
 
+  it("stop() keeps its bound when a claim hangs and a handler ignores its signal", async () => {
+    const store = testStore();
+    const s = createScheduler({
+      store,
+      logger: recordingLogger(),
+      storeTimeout: "1h",
+      workers: 2,
+      pollInterval: "20ms",
+    });
+    let started = false;
+    s.register("stubborn", async () => {
+      started = true;
+      await new Promise((resolve) => setTimeout(resolve, 8_000).unref());
+    });
+    await s.start();
+    await s.enqueue({ name: "stubborn" });
+    await until(() => started);
+    // Every store call hangs from now on.
+    for (const method of [
+      "claimDueJobs",
+      "createJobs",
+      "completeJobs",
+      "failJob",
+      "releaseJobs",
+      "renewLeases",
+    ])
+      store.hang.add(method);
+    // A free slot and a 20 ms poll: a claim is in flight, and never answers.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const t0 = Date.now();
+    await s.stop({ timeout: "200ms" });
+    // timeout + 1 s for handlers to honour the abort + 3 s for the store: the abort's second is
+    // not spent after the store's share (a hung claim held the executor's stop to the deadline).
+    expect(Date.now() - t0).toBeLessThan(200 + 1_000 + 3_000 + 400);
+  }, 15_000);
+
   it("a claim that answers after its timeout hands its jobs back without penalty", async () => {
     const store = testStore();
     const real = store.inner;

@@ -363,13 +363,21 @@ export class JobClaimer {
     this.clearIdle();
     if (this.wakeImmediate !== null) clearImmediate(this.wakeImmediate);
     this.wakeImmediate = null;
+    // The prefetched jobs go back at once, not after a claim in flight (which may hang); a claim
+    // that answers now releases its own jobs instead of adding to them.
+    this.clearWaitTimer();
+    this.releaseWaiting();
     // A store that hangs must not hold stop() beyond the deadline.
     if (this.fetching) await settleBy(this.fetching, deadline);
-    this.clearWaitTimer();
-    const waiting = this.waiting.splice(0).map((w) => refOf(w.job));
-    this.outcomes.release(waiting, "claimed while the scheduler was stopping");
+    this.releaseWaiting();
     const warming = this.warmUp.pending;
     if (warming) await settleBy(warming, deadline);
+  }
+
+  /** Hands the prefetched jobs back to the queue (stopping). */
+  private releaseWaiting(): void {
+    const waiting = this.waiting.splice(0).map((w) => refOf(w.job));
+    this.outcomes.release(waiting, "claimed while the scheduler was stopping");
   }
 
   private fetch(): void {

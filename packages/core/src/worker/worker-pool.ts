@@ -132,8 +132,10 @@ export class WorkerPool {
   async stop(jobsEnd: number, deadline = Number.POSITIVE_INFINITY): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    await this.claimer.stop(deadline);
-    await this.executor.stop(jobsEnd, deadline);
+    // Side by side: a claim that hangs (waited for until `deadline`) must not hold back the
+    // running jobs' timeout and abort, which would then come only after the deadline. A claim that
+    // answers after stop() began starts nothing (its jobs go back to the queue).
+    await Promise.all([this.claimer.stop(deadline), this.executor.stop(jobsEnd, deadline)]);
     await settleBy(this.outcomes.drain(), deadline);
     this.executor.clear();
   }
