@@ -22,6 +22,11 @@ export interface NotificationListenerOptions {
    * between were missed), false for the first connection.
    */
   onListening?: (again: boolean) => void;
+  /**
+   * Called each time the connection failed or was lost while listening was wanted, with the
+   * error (when the driver gave one) and how many attempts in a row have failed (1 for the first).
+   */
+  onFailure?: (error: unknown, failures: number) => void;
   /** First reconnect delay in ms; doubles up to {@link maxBackoffMs}. Default 100. */
   minBackoffMs?: number;
   /**
@@ -34,7 +39,7 @@ export interface NotificationListenerOptions {
 /**
  * Holds one dedicated connection that LISTENs on a channel, and reconnects with exponential
  * backoff when it breaks (server restart, `pg_terminate_backend`, network loss). Errors never
- * escape: a broken connection is replaced, not reported, since polling covers the gap.
+ * escape: a broken connection is replaced (polling covers the gap) and reported to `onFailure`.
  */
 export class NotificationListener {
   private client: pg.Client | null = null;
@@ -105,7 +110,7 @@ export class NotificationListener {
     const client = this.options.createClient();
     this.client = client;
     // Every failure of this client, whenever it happens, comes through here exactly once.
-    const lost = (): void => this.lost(client);
+    const lost = (err?: unknown): void => this.lost(client, err);
     client.on("error", lost);
     client.on("end", lost);
     client.on("notification", (message) => {
@@ -127,7 +132,7 @@ export class NotificationListener {
   }
 
   /** Drops a broken (or replaced) client and, while active, schedules a reconnect. */
-  private lost(client: pg.Client): void {
+  private lost(client: pg.Client, err?: unknown): void {
     if (this.client !== client) return;
     // The first attempt failed: calls go on (polling covers the gap until a LISTEN is in place,
     // and the listeners then hear `again`).
@@ -139,6 +144,11 @@ export class NotificationListener {
     const { minBackoffMs = 100, maxBackoffMs = 1_000 } = this.options;
     const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(this.failures, 16));
     this.failures++;
+    try {
+      this.options.onFailure?.(err, this.failures);
+    } catch {
+      // A report that fails is its own: the reconnect goes on.
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.active) this.connect();

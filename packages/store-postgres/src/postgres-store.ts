@@ -46,6 +46,7 @@ import {
   type StoreEvent,
   type ThroughputQuery,
   type ThroughputSample,
+  toError,
   type WaitingNamesOptions,
 } from "@sched/core/adapter";
 import pg from "pg";
@@ -59,6 +60,7 @@ import {
   queryPool,
   type StoreConnection,
 } from "./connection/pool.js";
+import { redact } from "./connection/redact-error.js";
 import { type ConnectionTarget, codeOf, connectionTarget, storeError } from "./connection/store-error.js";
 import {
   DEFAULT_TYPES,
@@ -258,9 +260,52 @@ export class PostgresStore implements Store {
       largeClaims: true,
       wholePrefetchClaims: true,
     };
+    const listenTarget = listenConfig === null ? null : connectionTarget(listenConfig);
+    const listenSource =
+      options.listenConnectionString === undefined
+        ? "the store's connection settings"
+        : "listenConnectionString";
     this.wakeUps = new WakeUps(
       this.channel,
       listenConfig === null ? null : () => new pg.Client(listenConfig),
+      {
+        // A LISTEN connection that cannot be opened (a wrong listenConnectionString) leaves every
+        // wake-up and cancel from other instances to polling: say so, as other loops do (the first
+        // three failures in a row, then one in 20), without the connection string.
+        failed: (error, failures) => {
+          if (!(failures <= 3 || failures % 20 === 0)) return;
+          this.logger?.warn(
+            `the LISTEN connection (${listenSource}) failed; jobs and cancels of other instances are noticed by polling until it is back`,
+            {
+              address: listenTarget?.address,
+              error: redact(
+                toError(error ?? new Error("the connection ended")).message,
+                listenTarget?.secrets ?? [],
+              ),
+              failures,
+            },
+          );
+        },
+        back: (failures) => {
+          this.logger?.info(`the LISTEN connection is back after ${failures} failed attempt(s)`, {
+            address: listenTarget?.address,
+          });
+        },
+        sendProbe: async (payload) => {
+          await queryPool(
+            this.pool,
+            { text: "SELECT pg_notify($1, $2)", values: [this.channel, payload] },
+            this.callBudgetMs,
+            this.closed.signal,
+          );
+        },
+        deaf: () => {
+          this.logger?.warn(
+            `the LISTEN connection (${listenSource}) hears none of the store's notifications: it listens where they do not arrive (PgBouncer in transaction mode, or another database); jobs and cancels of other instances are noticed by polling`,
+            { address: listenTarget?.address },
+          );
+        },
+      },
     );
     // A vacuum is maintenance, as a migration is: after a cleanup of a large table it may take
     // longer than any statement of the hot path, and one cut off by statementTimeout loses its work.

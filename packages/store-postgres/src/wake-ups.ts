@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { StoreEvent } from "@sched/core/adapter";
 import type pg from "pg";
 import { NotificationListener } from "./notification-listener.js";
@@ -10,6 +11,34 @@ type Listener = (event: StoreEvent) => void;
  * through LISTEN are remembered, at most (the oldest are forgotten).
  */
 const MAX_EXPECTED_ECHOES = 1_000;
+
+/**
+ * How long a LISTEN connection may take to hear the probe the store sends it once it listens
+ * (ms): longer, and it listens where the store's notifications do not arrive.
+ */
+export const PROBE_WAIT_MS = 5_000;
+
+/**
+ * The payload of a probe: `probe<TAB><token>`. A release before probes reads it as a queue name
+ * and wakes its claims once, to find nothing.
+ */
+const PROBE_PREFIX = "probe\t";
+
+/** What the store does for the LISTEN connection's health (see {@link WakeUps}). */
+export interface ListenHealth {
+  /** The connection failed or was lost; `failures` in a row so far. */
+  failed(error: unknown, failures: number): void;
+  /** It listens again after `failures` failed attempts. */
+  back(failures: number): void;
+  /** Sends `payload` on the channel through the store's pool (`pg_notify`). */
+  sendProbe(payload: string): Promise<void>;
+  /**
+   * The probe sent when it began listening was not heard within {@link PROBE_WAIT_MS}: it listens
+   * in a session that does not get the store's notifications (PgBouncer in transaction mode,
+   * another database).
+   */
+  deaf(): void;
+}
 
 /**
  * The store's event listeners: called at once for the store's own changes, and through
@@ -30,13 +59,22 @@ export class WakeUps {
    * answer does (they travel on two connections), and then it is the delivery.
    */
   private readonly heardCancels = new Map<string, number>();
+  /** The probe's payload while it is awaited, else `null`. */
+  private probe: string | null = null;
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
    * `channel` is `null` when NOTIFY is off, and `createClient` when the store LISTENs nowhere
    * (behind a transaction pool without a direct connection): then only the store's own changes
    * are heard.
    */
-  constructor(channel: string | null, createClient: (() => pg.Client) | null) {
+  constructor(
+    channel: string | null,
+    createClient: (() => pg.Client) | null,
+    /** Told of the LISTEN connection's failures, its return, and whether it hears the store. */
+    private readonly health: ListenHealth | null = null,
+  ) {
+    let failuresInRow = 0;
     this.notifications =
       channel === null || createClient === null
         ? null
@@ -44,6 +82,10 @@ export class WakeUps {
             channel,
             createClient,
             onNotification: (payload, senderPid) => {
+              if (payload.startsWith(PROBE_PREFIX)) {
+                if (payload === this.probe) this.endProbe();
+                return;
+              }
               if (this.isOwnEcho(payload, senderPid)) return;
               const event = eventOfPayload(payload);
               if (event === null) return;
@@ -53,7 +95,15 @@ export class WakeUps {
             // Notifications sent while the connection was down are lost: say so, so that
             // listeners look for work at once instead of waiting for their next poll.
             onListening: (again) => {
+              if (failuresInRow > 0) this.health?.back(failuresInRow);
+              failuresInRow = 0;
+              this.startProbe();
               if (again) this.deliver({ type: "connected" });
+            },
+            onFailure: (error, failures) => {
+              failuresInRow = failures;
+              this.endProbe();
+              this.health?.failed(error, failures);
             },
           });
   }
@@ -74,7 +124,10 @@ export class WakeUps {
     this.listeners.add(wrapped);
     this.notifications?.start();
     return () => {
-      if (this.listeners.delete(wrapped) && this.listeners.size === 0) void this.notifications?.stop();
+      if (this.listeners.delete(wrapped) && this.listeners.size === 0) {
+        this.endProbe();
+        void this.notifications?.stop();
+      }
     };
   }
 
@@ -114,8 +167,40 @@ export class WakeUps {
     for (const queue of queues) this.deliver({ type: "jobs", queue });
   }
 
+  /**
+   * Sends a probe on the channel through the store's pool, and reports the connection deaf when
+   * it has not heard it within {@link PROBE_WAIT_MS}. A probe that cannot be sent proves nothing:
+   * nothing is reported.
+   */
+  private startProbe(): void {
+    const health = this.health;
+    if (health === null) return;
+    this.endProbe();
+    const payload = `${PROBE_PREFIX}${randomBytes(8).toString("hex")}`;
+    this.probe = payload;
+    const timer = setTimeout(() => {
+      if (this.probeTimer !== timer) return;
+      this.probeTimer = null;
+      this.probe = null;
+      health.deaf();
+    }, PROBE_WAIT_MS);
+    timer.unref();
+    this.probeTimer = timer;
+    health.sendProbe(payload).catch(() => {
+      if (this.probe === payload) this.endProbe();
+    });
+  }
+
+  /** Stops waiting for the probe. */
+  private endProbe(): void {
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.probe = null;
+  }
+
   /** Drops every listener and closes the LISTEN connection. */
   async close(): Promise<void> {
+    this.endProbe();
     this.listeners.clear();
     this.expectedEchoes.clear();
     this.heardCancels.clear();

@@ -138,10 +138,11 @@ export function storeError(err: unknown, operation: string, target: ConnectionTa
   const suffix =
     (code === undefined ? "" : ` [${code}]`) + (POOLER_REFUSED_SETTING.test(message) ? POOL_MODE_HINT : "");
   if (isConnectionError(err)) {
-    return new StoreError(
-      `PostgreSQL at ${target.address} is unreachable (${operation}): ${message}${suffix}`,
-      { cause },
-    );
+    // A pooler that refuses a startup setting was reached: it said no.
+    const state = POOLER_REFUSED_SETTING.test(message) ? "refused the connection" : "is unreachable";
+    return new StoreError(`PostgreSQL at ${target.address} ${state} (${operation}): ${message}${suffix}`, {
+      cause,
+    });
   }
   return new StoreError(`PostgreSQL ${operation} failed (at ${target.address}): ${message}${suffix}`, {
     cause,
