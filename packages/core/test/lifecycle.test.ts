@@ -421,22 +421,7 @@ describe("leases", () => {
     const job = await s.enqueue({ name: "lost" });
     await until(async () => (await store.getJob(job.id))?.status === "running");
     // Another instance, whose clock runs far ahead, saw the lease expired and took the job over.
-    const later = new Date(clock.now() + 3_600_000);
-    await store.recoverExpiredLeases({
-      now: later,
-      limit: 10,
-      maxLostLeases: 3,
-      error: "lost",
-      deadLetter: null,
-    });
-    const [takeover] = await store.claimDueJobs({
-      queues: null,
-      names: null,
-      limit: 1,
-      now: later,
-      lockedUntil: new Date(later.getTime() + 30_000),
-      workerId: "other",
-    });
+    const takeover = await takeOver(store, clock.now() + 3_600_000);
     expect(takeover).toMatchObject({ id: job.id, attempt: 2 });
     await clock.advance("10s");
     await until(() => reason !== null);
@@ -468,23 +453,8 @@ describe("leases", () => {
       await s.start();
       const job = await s.enqueue({ name: "beating" });
       await until(async () => (await store.getJob(job.id))?.status === "running");
-      const later = new Date(clock.now() + 3_600_000);
       if (lostBy === "takeover") {
-        await store.recoverExpiredLeases({
-          now: later,
-          limit: 10,
-          maxLostLeases: 3,
-          error: "lost",
-          deadLetter: null,
-        });
-        await store.claimDueJobs({
-          queues: null,
-          names: null,
-          limit: 1,
-          now: later,
-          lockedUntil: new Date(later.getTime() + 30_000),
-          workerId: "other",
-        });
+        await takeOver(store, clock.now() + 3_600_000);
       } else {
         // Cancelled in the store, its push lost: the renewal is refused with no event first.
         const events = store as unknown as { emit: (event: unknown) => void };
@@ -752,3 +722,21 @@ describe("stop with a store that is down", () => {
     expect(logger.lines.some((l) => l.includes("dropping 1 acknowledgement(s)"))).toBe(true);
   });
 });
+
+/**
+ * What another instance whose clock reads `nowMs` (epoch ms) does to a job whose lease it sees
+ * expired: recovers it and claims it as worker "other". Returns the job it took.
+ */
+async function takeOver(store: MemoryStore, nowMs: number) {
+  const now = new Date(nowMs);
+  await store.recoverExpiredLeases({ now, limit: 10, maxLostLeases: 3, error: "lost", deadLetter: null });
+  const [taken] = await store.claimDueJobs({
+    queues: null,
+    names: null,
+    limit: 1,
+    now,
+    lockedUntil: new Date(nowMs + 30_000),
+    workerId: "other",
+  });
+  return taken;
+}
