@@ -997,7 +997,8 @@ export interface InstanceRecord {
   busy: number;
   /**
    * Whether it fires schedules: the leader when `distributed` is on (one instance at a time), or
-   * every instance when it is off.
+   * every instance when it is off. As of its last heartbeat: a leader that died says so until its
+   * record expires, beside the new leader's (whose `lastSeenAt` is later).
    */
   leader: boolean;
   /** Whether it takes part in leader election (`distributed.enabled`). */
