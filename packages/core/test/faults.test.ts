@@ -444,3 +444,36 @@ describe("outcomes recorded across an outage", () => {
     await s.stop({ timeout: 0 });
   });
 });
+
+describe("stop() during an outage", () => {
+  it("the hand-back of an interrupted job is tried again while stop()'s bound allows, and lands when the store is back", async () => {
+    const { store, inner, state } = outageStore();
+    const s = createScheduler({ store, logger: recordingLogger() });
+    let started = false;
+    s.register("long", async (_job, ctx) => {
+      started = true;
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "long", maxRetries: 0 });
+    await until(() => started);
+    // The store refuses every call at once (connection refused), for 1.8 s: more than three
+    // tries 500 ms apart, well within stop()'s bound.
+    state.down = true;
+    const back = setTimeout(() => {
+      state.down = false;
+    }, 1_800);
+    try {
+      await s.stop({ timeout: "100ms" });
+    } finally {
+      clearTimeout(back);
+      state.down = false;
+    }
+    expect(await inner.getJob(job.id)).toMatchObject({
+      status: "pending",
+      attempt: 1,
+      retryCount: 0,
+      lostLeases: 0,
+    });
+  }, 15_000);
+});

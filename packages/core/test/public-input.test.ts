@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { configFromEnv } from "../src/config/env-config.js";
 import { InvalidArgumentError } from "../src/errors.js";
 import { typedHandler } from "../src/handlers/typed-handler.js";
 import { MemoryLeader, MemoryStore } from "../src/memory/index.js";
@@ -177,6 +178,10 @@ describe("a bad value of any type is named in the error, and naming it never thr
     ["retry multiplier", (v) => s.register("q", () => {}, { retry: { multiplier: v as number } })],
     ["enqueue runAt", (v) => s.enqueue({ name: "r", runAt: v as Date })],
     ["throughput since", (v) => s.throughput({ since: v as Date })],
+    ["listJobs from", (v) => s.listJobs({ from: v as Date })],
+    ["listJobs to", (v) => s.listJobs({ to: v as Date })],
+    ["enqueue priority", (v) => s.enqueue({ name: "r", priority: v as number })],
+    ["enqueue maxRetries", (v) => s.enqueue({ name: "r", maxRetries: v as number })],
   ];
   for (const [call, run] of calls) {
     it.each(hostile)(`${call}: %s`, async (_label, value) => {
@@ -192,4 +197,21 @@ describe("a bad value of any type is named in the error, and naming it never thr
       if (typeof value === "number") expect((thrown as Error).message).toContain("NaN");
     });
   }
+});
+
+describe("configFromEnv: a variable that is not a string", () => {
+  it.each([
+    ["a bigint", 10n],
+    ["a symbol", Symbol("x")],
+    ["an object without a prototype", Object.create(null)],
+    ["NaN", Number.NaN],
+  ])("%s is a ConfigError naming the variable", (_label, value) => {
+    let thrown: unknown;
+    try {
+      configFromEnv({ SCHEDULER_LOCK_TTL: value as never });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "CONFIG_INVALID", field: "SCHEDULER_LOCK_TTL" });
+  });
 });

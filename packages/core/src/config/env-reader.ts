@@ -1,6 +1,6 @@
 import { ConfigError } from "../errors.js";
 import { type Duration, parseDuration } from "../time/duration.js";
-import { isPlainWord } from "../validation/text.js";
+import { describeValue, isPlainWord } from "../validation/text.js";
 
 /** An environment: `process.env` or any record of variable names to values. */
 export type Env = Record<string, string | undefined>;
@@ -18,10 +18,21 @@ export class EnvReader {
     private readonly isSecret: (name: string) => boolean = () => false,
   ) {}
 
-  /** The trimmed value of `name`, or `undefined` when it is unset or empty. */
+  /**
+   * The trimmed value of `name`, or `undefined` when it is unset or empty.
+   *
+   * @throws ConfigError (`CONFIG_INVALID`, `field` = `name`) when the value is not a string (an
+   *   environment given as an object holds strings only).
+   */
   text(name: string): string | undefined {
-    const value = this.env[name];
+    const value: unknown = this.env[name];
     if (value === undefined) return undefined;
+    if (typeof value !== "string") {
+      throw new ConfigError(
+        name,
+        `expected a string, as environment variables are, got ${describeValue(value)}`,
+      );
+    }
     const trimmed = value.trim();
     return trimmed === "" ? undefined : trimmed;
   }

@@ -78,8 +78,12 @@ function closestKnownName(unknown: string, known: readonly string[]): string | u
   return match === undefined ? undefined : `${PREFIX}${match}`;
 }
 
-function isSet(value: string | undefined): boolean {
-  return value !== undefined && value.trim() !== "";
+/**
+ * Whether a variable is set: neither unset nor empty. A value that is no string counts as set; it
+ * is refused where it is read.
+ */
+function isSet(value: unknown): boolean {
+  return value !== undefined && (typeof value !== "string" || value.trim() !== "");
 }
 
 /** The names bearing `prefix` set to a non-empty value in `env`, sorted. */

@@ -304,7 +304,7 @@ export class JobInput {
       const value = selector[field];
       if (value === undefined) continue;
       if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-        throw new InvalidArgumentError(field, `expected a valid Date, got ${String(value)}`);
+        throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
       assertStorableTime(value.getTime(), field);
       checked[field] = new Date(value.getTime());
     }
@@ -353,7 +353,7 @@ export class JobInput {
     ) {
       throw new InvalidArgumentError(
         field,
-        `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${String(value)}`,
+        `expected an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${describeValue(value)}`,
       );
     }
     return value;
@@ -367,7 +367,10 @@ export class JobInput {
       value > 1000 ||
       Object.is(value, -0)
     ) {
-      throw new InvalidArgumentError(field, `expected an integer from 0 to 1000, got ${String(value)}`);
+      throw new InvalidArgumentError(
+        field,
+        `expected an integer from 0 to 1000, got ${describeValue(value)}`,
+      );
     }
     return value;
   }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, SchedulerError } from "../errors.js";
+import { describeValue } from "../validation/text.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import { type Duration, parseDuration } from "./duration.js";
 
@@ -24,7 +25,7 @@ function toEpochMs(value: Date | number, field: string): number {
   if (typeof ms !== "number" || !Number.isFinite(ms)) {
     throw new InvalidArgumentError(
       field,
-      `expected a valid Date or epoch milliseconds, got ${String(value)}`,
+      `expected a valid Date or epoch milliseconds, got ${describeValue(value)}`,
     );
   }
   return ms;

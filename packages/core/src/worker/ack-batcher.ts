@@ -23,6 +23,10 @@ export class AckBatcher {
   /** How many acknowledgement calls have settled (landed or failed) so far. */
   private settledCalls = 0;
   private immediate: ReturnType<typeof setImmediate> | null = null;
+  /** Set by {@link abandon}: nothing is sent or waited for any more. */
+  private abandoned = false;
+  /** Ends the wait before the next try of a failed call, when one is waiting. */
+  private wakeRetry: (() => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -65,15 +69,18 @@ export class AckBatcher {
   }
 
   /**
-   * Sends everything queued and waits until it has landed, giving up after `maxFailures` failed
-   * calls in a row: acknowledgements that cannot be sent are dropped (logged), and their jobs run
-   * again once their leases expire, as at-least-once delivery allows. Stopping never hangs on a
-   * store that is down.
+   * Sends everything queued and waits until it has landed, giving up once `deadline` (real time,
+   * epoch ms) has passed, or, without one, after three failed calls in a row: acknowledgements
+   * that cannot be sent are dropped (logged), and their jobs run again once their leases expire,
+   * as at-least-once delivery allows. Stopping never hangs on a store that is down.
    */
-  async drain(maxFailures = 3): Promise<void> {
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
     const failuresBefore = this.failures;
     while (this.queued.length > 0 || this.inFlight) {
-      if (this.failures - failuresBefore >= maxFailures) {
+      const outOfTime = Number.isFinite(deadline)
+        ? Date.now() >= deadline
+        : this.failures - failuresBefore >= 3;
+      if (this.abandoned || (outOfTime && this.failures > failuresBefore)) {
         this.options.logger.error(
           `dropping ${this.queued.length} acknowledgement(s) the store would not take; those jobs will run again when their leases expire`,
         );
@@ -87,8 +94,25 @@ export class AckBatcher {
     this.immediate = null;
   }
 
+  /**
+   * Gives up what is queued (stop()'s deadline passed): a wait before a retry ends at once and
+   * nothing is sent again, so no timer is left. Those jobs run again once their leases expire.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.queued = [];
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+    this.wakeRetry?.();
+  }
+
+  /** Sends again after {@link abandon} (the scheduler started again). */
+  resume(): void {
+    this.abandoned = false;
+  }
+
   private flush(): void {
-    if (this.inFlight || this.queued.length === 0) return;
+    if (this.abandoned || this.inFlight || this.queued.length === 0) return;
     const batch = this.queued.splice(0, ACK_BATCH);
     const { clock, completedRetention, logger } = this.options;
     this.inFlight = this.store
@@ -126,13 +150,24 @@ export class AckBatcher {
             failures: n,
             waiting: this.queued.length,
           });
-          await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+          if (this.abandoned) return;
+          await new Promise<void>((resolve) => {
+            const timer = clock.setTimeout(() => {
+              this.wakeRetry = null;
+              resolve();
+            }, 500);
+            this.wakeRetry = () => {
+              clock.clearTimeout(timer);
+              this.wakeRetry = null;
+              resolve();
+            };
+          });
         },
       )
       .finally(() => {
         this.settledCalls++;
         this.inFlight = null;
-        if (this.queued.length > 0) this.flush();
+        if (this.queued.length > 0 && !this.abandoned) this.flush();
       });
   }
 }

@@ -24,15 +24,21 @@ const OUTCOME_RETRY_MS = 500;
  * A store call that fails (an outage) is tried again every {@link OUTCOME_RETRY_MS} ms, like the
  * acknowledgements, until it lands, the store is closed, twice `lockTTL` has passed (by then the
  * lease has expired and the job has been, or will be, recovered: a later call would be ignored by
- * its fencing token anyway), or, once stopping, three calls in a row failed. Giving up earlier
+ * its fencing token anyway), or, once stopping, `stop()`'s deadline passed. Giving up earlier
  * would let the lease expire with the attempt unrecorded: the job would run again past its retry
  * budget, its error replaced by the lease's.
  */
 export class Outcomes {
   private readonly acks: AckBatcher;
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Set by {@link drain}: failing calls give up after three tries in a row. */
+  /** Set by {@link drain}: failing calls give up at its deadline. */
   private stopping = false;
+  /** The real time (epoch ms) by which {@link drain} must be over; failing calls give up then. */
+  private giveUpAt = Number.POSITIVE_INFINITY;
+  /** Set by {@link abandon}: no call is tried again. */
+  private abandoned = false;
+  /** Wakes every call waiting to be tried again (see {@link abandon}). */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
@@ -94,10 +100,30 @@ export class Outcomes {
    * row are dropped (their jobs run again once their leases expire), so this never hangs on a
    * store that is down.
    */
-  async drain(): Promise<void> {
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
+    this.giveUpAt = deadline;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    await this.acks.drain();
+    await this.acks.drain(deadline);
+  }
+
+  /** Records outcomes again after a stop (the scheduler started again). */
+  resume(): void {
+    this.stopping = false;
+    this.giveUpAt = Number.POSITIVE_INFINITY;
+    this.abandoned = false;
+    this.acks.resume();
+  }
+
+  /**
+   * Gives up every outcome still being tried (stop()'s deadline passed): their waits end at once
+   * and no call is sent again, so no timer is left. Their jobs are recovered when their leases
+   * expire.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.acks.abandon();
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /**
@@ -138,20 +164,39 @@ export class Outcomes {
       } catch (storeErr) {
         failures++;
         const error = toError(storeErr).message;
-        if (
+        const giveUp = (): boolean =>
           isStoreClosed(storeErr) ||
-          (this.stopping && failures >= 3) ||
-          clock.now() - started >= 2 * distributed.lockTTL
-        ) {
+          this.abandoned ||
+          (this.stopping && Date.now() >= this.giveUpAt) ||
+          clock.now() - started >= 2 * distributed.lockTTL;
+        if (giveUp()) {
           logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
           return { ok: false };
         }
         // An outage fails a call every 500 ms: log the first few, then one in 20, like other loops.
         const level = failures <= 3 || failures % 20 === 0 ? "error" : "debug";
         logger[level](`${what} failed; retrying`, { jobIds, error, failures });
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, OUTCOME_RETRY_MS));
+        await this.sleep(OUTCOME_RETRY_MS);
+        if (this.abandoned) {
+          logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
+          return { ok: false };
+        }
       }
     }
+  }
+
+  /** Waits `ms` on the clock, or until {@link abandon}. */
+  private sleep(ms: number): Promise<void> {
+    const { clock } = this.options;
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clock.clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = clock.setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private track(op: Promise<unknown>): void {

@@ -9,6 +9,12 @@ import { JobExecutor } from "./job-executor.js";
 import { Outcomes } from "./outcomes.js";
 import type { UnhandledNames } from "./unhandled-names.js";
 
+/**
+ * How long stop() keeps trying outcomes the store refuses (ms, real time): the store's share of
+ * stop()'s bound, enough for a connection that is being re-established.
+ */
+const OUTCOME_DRAIN_MS = 3_000;
+
 export { ABORT_GRACE_MS } from "./job-executor.js";
 
 /**
@@ -78,6 +84,7 @@ export class WorkerPool {
   start(): void {
     if (this.claimer.active) return;
     this.unsubscribe = this.store.subscribe?.((event) => this.onStoreEvent(event)) ?? null;
+    this.outcomes.resume();
     this.executor.start();
     this.claimer.start();
   }
@@ -136,7 +143,11 @@ export class WorkerPool {
     // running jobs' timeout and abort, which would then come only after the deadline. A claim that
     // answers after stop() began starts nothing (its jobs go back to the queue).
     await Promise.all([this.claimer.stop(deadline), this.executor.stop(jobsEnd, deadline)]);
-    await settleBy(this.outcomes.drain(), deadline);
+    // Outcomes the store refuses are tried again for a few seconds (an outage as short as a
+    // restart), not until a deadline that a long `timeout` puts far away.
+    await settleBy(this.outcomes.drain(Math.min(deadline, Date.now() + OUTCOME_DRAIN_MS)), deadline);
+    // Past the deadline: what is still being tried is given up (no timer is left behind).
+    this.outcomes.abandon();
     this.executor.clear();
   }
 
