@@ -1,6 +1,7 @@
 import type { ResolvedOptions } from "../config/options.js";
 import { isStoreClosed, toError } from "../errors.js";
 import type { JobRef, Store } from "../store/store.js";
+import { wakeableDelay } from "../time/wakeable-delay.js";
 
 /** Most acknowledgements sent in one store call. */
 const ACK_BATCH = 500;
@@ -151,17 +152,10 @@ export class AckBatcher {
             waiting: this.queued.length,
           });
           if (this.abandoned) return;
-          await new Promise<void>((resolve) => {
-            const timer = clock.setTimeout(() => {
-              this.wakeRetry = null;
-              resolve();
-            }, 500);
-            this.wakeRetry = () => {
-              clock.clearTimeout(timer);
-              this.wakeRetry = null;
-              resolve();
-            };
-          });
+          const delay = wakeableDelay(clock, 500);
+          this.wakeRetry = delay.wake;
+          await delay.done;
+          this.wakeRetry = null;
         },
       )
       .finally(() => {

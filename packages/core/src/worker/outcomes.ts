@@ -5,6 +5,7 @@ import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import { failureOutcome, type RateLimitedError, RetryAfterError } from "../retry/retry.js";
 import type { JobRef, Store } from "../store/store.js";
+import { wakeableDelay } from "../time/wakeable-delay.js";
 import { storableText } from "../validation/text.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { deadLetterOptions } from "./dead-letters.js";
@@ -186,17 +187,11 @@ export class Outcomes {
   }
 
   /** Waits `ms` on the clock, or until {@link abandon}. */
-  private sleep(ms: number): Promise<void> {
-    const { clock } = this.options;
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clock.clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = clock.setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+  private async sleep(ms: number): Promise<void> {
+    const delay = wakeableDelay(this.options.clock, ms);
+    this.sleepers.add(delay.wake);
+    await delay.done;
+    this.sleepers.delete(delay.wake);
   }
 
   private track(op: Promise<unknown>): void {
