@@ -267,11 +267,20 @@ export class StoreTimeoutError extends SchedulerError {
   readonly operation: string;
   /** The timeout, in ms. */
   readonly timeoutMs: number;
-  /** Creates the error for `operation` after `timeoutMs`. */
-  constructor(operation: string, timeoutMs: number) {
-    super("STORE_TIMEOUT", `the store did not answer ${operation} within ${timeoutMs}ms`);
+  /** Where the store keeps its data (its `describeServer()`), or `null` when it does not say. */
+  readonly server: string | null;
+  /**
+   * Creates the error for `operation` after `timeoutMs`, naming `server` (an address without
+   * secrets, from the store's `describeServer()`) when given.
+   */
+  constructor(operation: string, timeoutMs: number, server?: string) {
+    super(
+      "STORE_TIMEOUT",
+      `the store${server === undefined ? "" : ` (${server})`} did not answer ${operation} within ${timeoutMs}ms`,
+    );
     this.operation = operation;
     this.timeoutMs = timeoutMs;
+    this.server = server ?? null;
   }
 }
 

@@ -47,7 +47,10 @@ import type {
 import { insertedJob } from "./store/store.js";
 import { type Duration, parseDuration } from "./time/duration.js";
 import { settleBy } from "./time/settle-by.js";
+import { dateMs, isDate } from "./validation/dates.js";
 import { assertKnownFields } from "./validation/option-names.js";
+import { readSafely } from "./validation/payload.js";
+import { readOptions } from "./validation/read-options.js";
 import { describeValue } from "./validation/text.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
@@ -125,7 +128,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * Prefer {@link createScheduler}. `owns` says which of the given store and leader the scheduler
    * created itself and must close on `stop()`.
    */
-  constructor(options: SchedulerOptions<Tx> = {}, owns: { store?: boolean; leader?: boolean } = {}) {
+  constructor(given: SchedulerOptions<Tx> = {}, owns: { store?: boolean; leader?: boolean } = {}) {
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const options = readOptions(given, "", "option");
     const resolved = resolveOptions(options as SchedulerOptions);
     this.options = { ...resolved, logger: this.gate.logger(resolved.logger) };
     this.store = options.store ?? (new MemoryStore() as Store<never> as Store<Tx>);
@@ -260,8 +265,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   register<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
     name: N,
     handler: HandlerFn<PayloadOf<Jobs, N, P>> | Handler<PayloadOf<Jobs, N, P>>,
-    options: HandlerOptions = {},
+    given: HandlerOptions = {},
   ): this {
+    const options = readOptions(given, "options");
     const valid = this.input.name(name, "name");
     if (options?.queue !== undefined) this.input.name(options.queue, "queue");
     this.registry.register(valid, handler as HandlerFn, options);
@@ -296,8 +302,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    */
   async enqueue<P extends Jobs[N] = never, N extends JobName<Jobs> = JobName<Jobs>>(
     job: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N },
-    options: EnqueueOptions<Tx> = {},
+    given: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
+    const options = readOptions(given, "options");
     checkEnqueueOptions(options);
     const record = this.input.toRecord(job, "job");
     const dedupe = this.input.dedupe(job as NewJob, "job");
@@ -318,14 +325,19 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     runAt: Date,
     options: EnqueueOptions<Tx> = {},
   ): Promise<Job<PayloadOf<Jobs, N, P>>> {
-    if (!(runAt instanceof Date)) {
+    if (!isDate(runAt)) {
       return Promise.reject(
         new InvalidArgumentError("runAt", `expected a Date, got ${describeValue(runAt)}`),
       );
     }
-    const timed = { ...(job as NewJob), runAt } as unknown as NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & {
-      name: N;
-    };
+    let timed!: NewJobInput<NoInfer<PayloadOf<Jobs, N, P>>> & { name: N };
+    try {
+      timed = { ...(job as NewJob), runAt } as unknown as typeof timed;
+    } catch {
+      return Promise.reject(
+        new InvalidArgumentError("job", "could not be read: a getter or proxy threw while it was read"),
+      );
+    }
     return this.enqueue<P, N>(timed, options);
   }
 
@@ -336,17 +348,26 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *
    * @throws the errors of {@link enqueue}, naming the job's index (`jobs[3].payload`).
    */
-  async enqueueMany(jobs: NewJobOf<Jobs>[], options: EnqueueOptions<Tx> = {}): Promise<Job[]> {
+  async enqueueMany(jobs: NewJobOf<Jobs>[], given: EnqueueOptions<Tx> = {}): Promise<Job[]> {
+    const options = readOptions(given, "options");
     checkEnqueueOptions(options);
-    if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
-    if (jobs.length === 0) return [];
+    let length = 0;
+    readSafely("jobs", () => {
+      if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
+      length = jobs.length;
+    });
+    if (length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
-    const records: NewJobRecord[] = new Array(jobs.length);
+    const records: NewJobRecord[] = new Array(length);
     // One instant for the batch: its jobs are created together.
     const now = this.now();
-    for (let i = 0; i < jobs.length; i++) {
-      records[i] = this.input.toRecord(jobs[i] as NewJob, `jobs[${i}]`, undefined, now);
-      if ((jobs[i] as NewJob).dedupe !== undefined)
+    for (let i = 0; i < length; i++) {
+      let job: NewJob | undefined;
+      readSafely(`jobs[${i}]`, () => {
+        job = jobs[i] as NewJob;
+      });
+      records[i] = this.input.toRecord(job as NewJob, `jobs[${i}]`, undefined, now);
+      if ((job as NewJob).dedupe !== undefined)
         throw new InvalidArgumentError(
           `jobs[${i}].dedupe`,
           "deduplication windows are taken by enqueue() only",
@@ -378,7 +399,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *   cursor that is not a page's `nextCursor`.
    */
   async listJobs(filter: JobFilter = {}): Promise<JobPage> {
-    return this.bounded.listJobs(this.input.jobFilter(filter));
+    return this.bounded.listJobs(this.input.jobFilter(readOptions(filter, "filter")));
   }
 
   /**
@@ -389,7 +410,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field.
    */
   async retryJobs(selector: JobSelector = {}): Promise<number> {
-    const checked = this.input.jobSelector(selector, false);
+    const checked = this.input.jobSelector(readOptions(selector, "selector"), false);
     const count = await this.bounded.retryJobs(checked, new Date(this.now()));
     if (count > 0) this.claimNow();
     return count;
@@ -403,7 +424,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *   selector (deleting every job takes an explicit `status`).
    */
   async deleteJobs(selector: JobSelector): Promise<number> {
-    return this.bounded.deleteJobs(this.input.jobSelector(selector, true));
+    return this.bounded.deleteJobs(this.input.jobSelector(readOptions(selector, "selector"), true));
   }
 
   /**
@@ -464,7 +485,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name or date.
    */
-  async throughput(options: { queue?: string; since: Date; until?: Date }): Promise<ThroughputPoint[]> {
+  async throughput(given: { queue?: string; since: Date; until?: Date }): Promise<ThroughputPoint[]> {
+    const options = readOptions(given, "options");
     assertKnownFields(options, ["queue", "since", "until"], "options", {
       shape: "{ since, until?, queue? }",
     });
@@ -472,7 +494,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     for (const field of ["since", "until"] as const) {
       const value = options[field];
       if (value === undefined && field === "until") continue;
-      if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+      if (Number.isNaN(dateMs(value)))
         throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
     }
     await this.recorder.flush().catch(() => {});
@@ -734,7 +756,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad `timeout`.
    */
-  async stop(options: StopOptions = {}): Promise<void> {
+  async stop(given: StopOptions = {}): Promise<void> {
+    const options = readOptions(given, "options");
     assertKnownFields(options, ["timeout"], "options");
     const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
     if (this.transition) await this.transition.catch(() => {});
@@ -841,7 +864,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad field (limits are integers ≥ 1,
    *   `per` a duration of at least 1 ms).
    */
-  async configureQueue(name: string, config: QueueConfig): Promise<QueueInfo> {
+  async configureQueue(name: string, given: QueueConfig): Promise<QueueInfo> {
+    const config = readOptions(given, "config");
     const queue = this.input.name(name, "name");
     const patch = queuePatch(config);
     if (patch.group != null && config.group != null) {
@@ -916,7 +940,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad `timeout`.
    */
-  healthCheck(options: { timeout?: Duration } = {}): () => Promise<void> {
+  healthCheck(given: { timeout?: Duration } = {}): () => Promise<void> {
+    const options = readOptions(given, "options");
     assertKnownFields(options, ["timeout"], "options");
     const timeoutMs = parseDuration(options.timeout ?? "2s", "timeout");
     return async () => {

@@ -57,6 +57,35 @@ describe("a store that hangs", () => {
     await expect(s.getJob("x")).rejects.toBeInstanceOf(StoreTimeoutError);
   });
 
+  it("STORE_TIMEOUT names the server the store describes, and only what it describes", async () => {
+    const store = testStore();
+    const s = createScheduler({ store, logger: recordingLogger(), storeTimeout: "50ms" });
+    store.hang.add("getJob");
+    // The memory store describes no server: the message says only "the store".
+    const plain = await s.getJob("x").catch((err: unknown) => err);
+    expect(plain).toMatchObject({ code: "STORE_TIMEOUT", server: null });
+    expect((plain as Error).message).toBe("the store did not answer getJob within 50ms");
+    const described = store as unknown as { describeServer: () => string };
+    described.describeServer = () => "TestDB at 10.0.0.7:4000";
+    const named = await s.getJob("x").catch((err: unknown) => err);
+    expect(named).toMatchObject({ code: "STORE_TIMEOUT", server: "TestDB at 10.0.0.7:4000" });
+    expect((named as Error).message).toBe(
+      "the store (TestDB at 10.0.0.7:4000) did not answer getJob within 50ms",
+    );
+    // A describeServer that throws or answers nothing usable is left out, never the error.
+    for (const bad of [
+      () => {
+        throw new Error("secret");
+      },
+      () => "",
+      () => 42,
+    ]) {
+      (store as unknown as { describeServer: unknown }).describeServer = bad;
+      const err = await s.getJob("x").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "STORE_TIMEOUT", server: null });
+    }
+  });
+
   it("healthCheck reports it unhealthy within its timeout", async () => {
     const store = testStore();
     const { s } = setup({ store });

@@ -1,4 +1,5 @@
 import { ConfigError } from "@sched/core";
+import { readOptions } from "@sched/core/adapter";
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { type AuditEntry, AuditLog } from "./audit-log.js";
@@ -60,7 +61,9 @@ const BASE_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
  * @throws ConfigError (`CONFIG_INVALID`) without `auth`, for a malformed token or grant, an
  *   unknown option, a bad `basePath`, `payloads` or `cors`, or a missing scheduler.
  */
-export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
+export function createHttpHandler(given: HttpHandlerOptions): HttpHandler {
+  // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+  const options = readOptions(given, "", "option");
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "expected { scheduler, auth }");
   const unknown = Object.keys(options).filter((field) => !OPTION_FIELDS.includes(field));

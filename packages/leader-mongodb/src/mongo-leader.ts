@@ -6,6 +6,7 @@ import {
   LeaseLeader,
   type LeaseLeaderOptions,
   parseDuration,
+  readOptions,
   StoreError,
 } from "@sched/core/adapter";
 import {
@@ -116,7 +117,9 @@ export class MongoLeader extends LeaseLeader {
    *   never quoted), a database name or collection prefix MongoDB refuses, a name, instance id,
    *   TTL, command timeout or logger of the wrong type or value.
    */
-  constructor(options: MongoLeaderOptions = {}) {
+  constructor(given: MongoLeaderOptions = {}) {
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const options = readOptions(given, "", "option");
     assertKnownOptions(options, OPTION_NAMES);
     if (options.logger !== undefined) assertLogger(options.logger);
     const commandTimeoutMs = commandTimeoutOption(options.commandTimeout);

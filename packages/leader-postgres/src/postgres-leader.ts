@@ -5,6 +5,7 @@ import {
   LeaseLeader,
   type LeaseLeaderOptions,
   parseDuration,
+  readOptions,
   StoreError,
   settlesWithin,
 } from "@sched/core/adapter";
@@ -110,7 +111,9 @@ export class PostgresLeader extends LeaseLeader {
    *   `connectionString`, or a `connectionString` (or the pool's) that is not a URL `pg` can parse
    *   as a server address, such as `postgres://host:notaport/db` (the string is never echoed).
    */
-  constructor(options: PostgresLeaderOptions = {}) {
+  constructor(given: PostgresLeaderOptions = {}) {
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const options = readOptions(given, "", "option");
     assertKnownOptions(options, OPTION_NAMES);
     checkTypes(options);
     checkConnectionChoice(options);

@@ -7,6 +7,7 @@ import {
   LeaseLeader,
   type LeaseLeaderOptions,
   type Logger,
+  readOptions,
 } from "@sched/core/adapter";
 import {
   checkConnectionOptions,
@@ -120,7 +121,9 @@ export class RedisLeader extends LeaseLeader {
    *   id, TTL, db, logger, Sentinel setting or password of the wrong type or value, or options
    *   that exclude each other (`client`, `url` and `sentinels`; see `checkConnectionOptions`).
    */
-  constructor(options: RedisLeaderOptions = {}) {
+  constructor(given: RedisLeaderOptions = {}) {
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const options = readOptions(given, "", "option");
     assertKnownOptions(options, OPTION_NAMES);
     if (options.logger !== undefined) assertLogger(options.logger);
     checkConnectionOptions(options);

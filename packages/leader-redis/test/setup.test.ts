@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError } from "@sched/core";
-import { recordingLogger, waitFor } from "@sched/testing";
+import { recordingLogger, UNREADABLE_MESSAGE, unreadableOptions, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromEnv, RedisLeader, type RedisLeaderOptions } from "../src/index.js";
@@ -26,6 +26,20 @@ function urlWithDb(db: number): string {
 }
 
 describe("RedisLeader options", () => {
+  it("refuses options that throw when read with a ConfigError, never the caller's error", () => {
+    for (const [label, options] of unreadableOptions({ url } as RedisLeaderOptions)) {
+      let thrown: unknown;
+      try {
+        new RedisLeader(options);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, label).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message, label).toMatch(/could not be read/);
+      expect((thrown as Error).message, label).not.toContain(UNREADABLE_MESSAGE);
+    }
+  });
+
   it("has defaults: prefix scheduler:, name scheduler, an instance id with the host name", () => {
     const leader = new RedisLeader({ url });
     expect(leader.name).toBe("scheduler");

@@ -34,7 +34,7 @@ import {
   parseDuration,
   type TickWrapper,
 } from "@sched/core";
-import { describeValue } from "@sched/core/adapter";
+import { describeValue, readOptions } from "@sched/core/adapter";
 import { ATTR, MESSAGING_SYSTEM, METRICS, SECONDS_BUCKETS } from "./names.js";
 import { StatsCache } from "./stats-cache.js";
 import { w3cTraceContext } from "./trace-context.js";
@@ -85,7 +85,8 @@ export interface OtelOptions {
  *
  * @throws InvalidArgumentError for a bad `statsCacheTtl` or `consumerContext`.
  */
-export function otel(options: OtelOptions = {}): Middleware {
+export function otel(given: OtelOptions = {}): Middleware {
+  const options = readOptions(given, "options");
   const ttlMs = parseDuration(options.statsCacheTtl ?? "15s", "statsCacheTtl");
   const consumerContext = options.consumerContext ?? "parent";
   if (consumerContext !== "parent" && consumerContext !== "link") {

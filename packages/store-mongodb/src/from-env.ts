@@ -1,4 +1,4 @@
-import { ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { ConfigError, readBackendEnv, readOptions } from "@sched/core/adapter";
 import { MONGODB_ENV_VARIABLES, MONGODB_VARIABLE_OF_OPTION } from "./connection/env-variables.js";
 import { MongoStore } from "./mongo-store.js";
 import type { MongoStoreOptions } from "./options.js";
@@ -36,7 +36,7 @@ export function fromEnv(
       ...(dbName === undefined ? {} : { dbName }),
       ...(collectionPrefix === undefined ? {} : { collectionPrefix }),
       ...(autoMigrate === undefined ? {} : { autoMigrate }),
-      ...overrides,
+      ...readOptions(overrides, "overrides", "option"),
       url,
     });
   } catch (err) {

@@ -26,6 +26,7 @@ import {
   type RecoverOptions,
   type ReleaseOptions,
   type RequeueResult,
+  readOptions,
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
@@ -135,7 +136,8 @@ export class MongoStore implements Store<ClientSession> {
    * @throws ConfigError (`CONFIG_INVALID`) naming the option at fault (see {@link MongoStoreOptions}).
    */
   constructor(options: MongoStoreOptions) {
-    this.settings = resolveStoreOptions(options);
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    this.settings = resolveStoreOptions(readOptions(options, "", "option"));
     this.collectionPrefix = this.settings.collectionPrefix;
     this.connection = openConnection(this.settings.connection, {
       serverSelectionTimeoutMs: this.settings.serverSelectionTimeoutMs,
@@ -181,6 +183,16 @@ export class MongoStore implements Store<ClientSession> {
       },
       false,
     );
+  }
+
+  /**
+   * {@inheritDoc Store.describeServer}
+   *
+   * `MongoDB at host:port` (the hosts of a replica set), as the store's errors name it (never a
+   * password or the URL).
+   */
+  describeServer(): string {
+    return `MongoDB at ${this.connection.server().address}`;
   }
 
   /** {@inheritDoc Store.createJobs} */

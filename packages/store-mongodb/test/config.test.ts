@@ -1,4 +1,5 @@
 import { ConfigError, StoreError } from "@sched/core";
+import { UNREADABLE_MESSAGE, unreadableOptions } from "@sched/testing";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -23,6 +24,22 @@ function configErrorOf(options: unknown): ConfigError {
 }
 
 describe("options", () => {
+  it("refuses options that throw when read with a ConfigError, never the caller's error", () => {
+    for (const [label, options] of unreadableOptions({
+      url: "mongodb://127.0.0.1:27017/app",
+    } as MongoStoreOptions)) {
+      let thrown: unknown;
+      try {
+        new MongoStore(options);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, label).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message, label).toMatch(/could not be read/);
+      expect((thrown as Error).message, label).not.toContain(UNREADABLE_MESSAGE);
+    }
+  });
+
   it("an unknown option is a ConfigError naming it", () => {
     expect(configErrorOf({ url: "mongodb://h/app", colectionPrefix: "x_" }).field).toBe("colectionPrefix");
   });
@@ -93,6 +110,15 @@ describe("options", () => {
 });
 
 describe("secrets", () => {
+  it("the store describes its server by its hosts, without the user or password", async () => {
+    const store = new MongoStore({ url: "mongodb://sched:s3cr%40t@h1:27017,h2:27018/app" });
+    try {
+      expect(store.describeServer()).toBe("MongoDB at h1:27017,h2:27018");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("an unreachable server is a StoreError naming the hosts, without the password anywhere", async () => {
     const store = new MongoStore({
       url: "mongodb://sched:s3cr%40t@127.0.0.1:1/app?serverMonitoringMode=poll",

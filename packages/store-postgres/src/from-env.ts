@@ -1,4 +1,4 @@
-import { ConfigError, readBackendEnv } from "@sched/core/adapter";
+import { ConfigError, readBackendEnv, readOptions } from "@sched/core/adapter";
 import { POSTGRES_ENV_VARIABLES } from "./connection/env-variables.js";
 import type { PoolMode } from "./connection/pool.js";
 import { markConfiguredFromEnvironment } from "./environment-stores.js";
@@ -56,7 +56,7 @@ export function fromEnv(
       ...(autoMigrate === undefined ? {} : { autoMigrate }),
       ...(poolMode === undefined ? {} : { poolMode }),
       ...(listenConnectionString === undefined ? {} : { listenConnectionString }),
-      ...overrides,
+      ...readOptions(overrides, "overrides", "option"),
       connectionString: url,
     });
   } catch (err) {

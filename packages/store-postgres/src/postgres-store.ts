@@ -36,6 +36,7 @@ import {
   type RecoverOptions,
   type ReleaseOptions,
   type RequeueResult,
+  readOptions,
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
@@ -53,6 +54,7 @@ import pg from "pg";
 import {
   CLOSE_GRACE_MS,
   destroySocket,
+  isOutsideTransaction,
   isPool,
   isQueryable,
   openConnection,
@@ -219,7 +221,9 @@ export class PostgresStore implements Store {
    *   `db.internal/app` (the string is never echoed); `poolMode` other than `"session"` or
    *   `"transaction"`; `listenConnectionString` with `notify: false`.
    */
-  constructor(options: PostgresStoreOptions = {}) {
+  constructor(given: PostgresStoreOptions = {}) {
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const options = readOptions(given, "", "option");
     checkOptions(options);
     this.names = tableNames(options.schema ?? "public", options.tablePrefix ?? "scheduler_");
     this.schema = this.names.schema;
@@ -390,6 +394,16 @@ export class PostgresStore implements Store {
     await this.migrator.migrate();
   }
 
+  /**
+   * {@inheritDoc @sched/core#Store.describeServer}
+   *
+   * `PostgreSQL at host:port`, as the store's errors name it (never the password or the
+   * connection string).
+   */
+  describeServer(): string {
+    return `PostgreSQL at ${this.target.address}`;
+  }
+
   /** {@inheritDoc @sched/core#Store.createJobs} */
   async createJobs(jobs: NewJobRecord[], options?: CreateJobsOptions): Promise<Job[]> {
     this.assertOpen();
@@ -398,6 +412,13 @@ export class PostgresStore implements Store {
       throw new InvalidArgumentError(
         "transaction",
         "expected a pg client (a PoolClient or Client) on which you ran BEGIN; a pool cannot hold a transaction",
+      );
+    }
+    if (transaction !== undefined && isOutsideTransaction(transaction)) {
+      // The insert would commit at once, whatever the caller's transaction does next.
+      throw new InvalidArgumentError(
+        "transaction",
+        "the client is not in a transaction: run BEGIN on it first (the jobs would commit at once otherwise)",
       );
     }
     if (jobs.length === 0) return [];

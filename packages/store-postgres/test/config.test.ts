@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, createSchedulerFromEnv } from "@sched/core";
-import { waitFor } from "@sched/testing";
+import { ConfigError, createScheduler, createSchedulerFromEnv } from "@sched/core";
+import { recordingLogger, UNREADABLE_MESSAGE, unreadableOptions, waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { limitSettings } from "../src/connection/index.js";
@@ -122,6 +122,38 @@ describe("identifiers", () => {
 });
 
 describe("options", () => {
+  it("the store describes its server by host and port, without the user or password", async () => {
+    const store = new PostgresStore({ connectionString: "postgres://sched:hunter2@db.internal:6543/app" });
+    try {
+      expect(store.describeServer()).toBe("PostgreSQL at db.internal:6543");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses options that throw when read with a ConfigError, never the caller's error", () => {
+    for (const [label, options] of unreadableOptions({ connectionString: POSTGRES_URL })) {
+      let thrown: unknown;
+      try {
+        new PostgresStore(options);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, label).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message, label).toMatch(/could not be read/);
+      expect((thrown as Error).message, label).not.toContain(UNREADABLE_MESSAGE);
+    }
+    for (const [label, env] of unreadableOptions({ SCHEDULER_POSTGRES_URL: POSTGRES_URL })) {
+      expect(configErrorOf(() => fromEnv(env)).message, label).toMatch(/could not be read/);
+    }
+    for (const [label, overrides] of unreadableOptions({ schema: "s" })) {
+      const env = { SCHEDULER_POSTGRES_URL: POSTGRES_URL };
+      expect(configErrorOf(() => fromEnv(env, overrides)).message, label).toMatch(
+        /^overrides.*could not be read/,
+      );
+    }
+  });
+
   it("an unknown option name is a ConfigError naming it, with the option it looks like", () => {
     const typo = configErrorOf(
       () => new PostgresStore({ connectionString: POSTGRES_URL, statmentTimeout: "1s" } as never),
@@ -530,6 +562,38 @@ describe("pool ownership", () => {
       await guarded.end();
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe("enqueue in the caller's transaction", () => {
+  it("a client outside a transaction is refused before anything is written; after BEGIN (awaited or not) it joins", async () => {
+    const schema = await schemas.migrated();
+    const store = schemas.store(schema);
+    const s = createScheduler({ store, logger: recordingLogger() });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      // Never ran BEGIN: the job would have committed at once, whatever the caller did next.
+      const refused = await s.enqueue({ name: "x" }, { transaction: client }).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: "INVALID_ARGUMENT", field: "transaction" });
+      expect((await s.listJobs()).jobs).toEqual([]);
+      // After COMMIT the client is outside a transaction again.
+      await client.query("BEGIN");
+      await s.enqueue({ name: "committed" }, { transaction: client });
+      await client.query("COMMIT");
+      await expect(s.enqueueMany([{ name: "y" }], { transaction: client })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+      });
+      // A BEGIN sent without awaiting it is answered before the insert: the job joins it.
+      void client.query("BEGIN");
+      await s.enqueue({ name: "rolled-back" }, { transaction: client });
+      await client.query("ROLLBACK");
+      expect((await s.listJobs()).jobs.map((job) => job.name)).toEqual(["committed"]);
+    } finally {
+      await client.end();
+      await s.stop();
+      await store.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { readBackendEnv } from "@sched/core/adapter";
+import { readBackendEnv, readOptions } from "@sched/core/adapter";
 import { REDIS_VARIABLES, redisConnectionFromEnv } from "./connection/index.js";
 import type { RedisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
@@ -30,6 +30,6 @@ export function fromEnv(
   return new RedisStore({
     ...connection,
     ...(sentinelName === undefined ? {} : { name: sentinelName }),
-    ...overrides,
+    ...readOptions(overrides, "overrides", "option"),
   });
 }

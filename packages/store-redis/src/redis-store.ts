@@ -28,6 +28,7 @@ import {
   type RecoverOptions,
   type ReleaseOptions,
   type RequeueResult,
+  readOptions,
   type SaveScheduleOptions,
   type ScheduleRecord,
   type ScheduleTick,
@@ -133,7 +134,8 @@ export class RedisStore implements Store {
    *   `finishedJobTtl` or `commandTimeout` when invalid.
    */
   constructor(options: RedisStoreOptions = {}) {
-    const resolved = resolveStoreOptions(options);
+    // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+    const resolved = resolveStoreOptions(readOptions(options, "", "option"));
     const prefix = resolved.keyPrefix;
     this.connection = openConnection(
       resolved.connection,
@@ -162,6 +164,16 @@ export class RedisStore implements Store {
   /** The ioredis client the store sends commands on. */
   get redis(): Redis | Cluster {
     return this.client;
+  }
+
+  /**
+   * {@inheritDoc Store.describeServer}
+   *
+   * `Redis at host:port` (the primaries of a Cluster, or the primary's name and its Sentinels), as
+   * the store's errors name it (never a password or the URL).
+   */
+  describeServer(): string {
+    return `Redis at ${this.connection.server().address}`;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ConfigError, createSchedulerFromEnv, Scheduler } from "@sched/core";
-import { waitFor } from "@sched/testing";
+import { UNREADABLE_MESSAGE, unreadableOptions, waitFor } from "@sched/testing";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromEnv, RedisStore, type RedisStoreOptions } from "../src/index.js";
@@ -68,6 +68,29 @@ describe("fromEnv", () => {
 });
 
 describe("options", () => {
+  it("the store describes its server by host and port, without the password", async () => {
+    const store = new RedisStore({ url: "redis://:hunter2@127.0.0.1:1/0" });
+    try {
+      expect(store.describeServer()).toBe("Redis at 127.0.0.1:1");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses options that throw when read with a ConfigError, never the caller's error", () => {
+    for (const [label, options] of unreadableOptions({ url: REDIS_URL } as RedisStoreOptions)) {
+      let thrown: unknown;
+      try {
+        new RedisStore(options);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, label).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message, label).toMatch(/could not be read/);
+      expect((thrown as Error).message, label).not.toContain(UNREADABLE_MESSAGE);
+    }
+  });
+
   /** The ConfigError `new RedisStore(options)` throws, failing the test when it throws none. */
   function refusal(options: unknown): ConfigError {
     try {

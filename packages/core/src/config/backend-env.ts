@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { readOptions } from "../validation/read-options.js";
 import { type Config, configFromEnv } from "./env-config.js";
 import { type Env, EnvReader } from "./env-reader.js";
 import { backendPrefix, type DurableStoreKind, rejectUnknownNames } from "./env-variables.js";
@@ -54,10 +55,12 @@ export interface BackendEnv<Vars extends BackendVariables> {
  *   not parse. The values of URLs and secret variables are never echoed.
  */
 export function readBackendEnv<Vars extends BackendVariables>(
-  env: Env,
+  given: Env,
   store: DurableStoreKind,
   variables: Vars,
 ): BackendEnv<Vars> {
+  // Read once: a getter or proxy that throws is a ConfigError naming the variable.
+  const env = readOptions(given, "", "option");
   const prefix = backendPrefix(store);
   const names = Object.keys(variables);
   const stray = names.find((name) => !name.startsWith(prefix));

@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.js";
 import type { Duration } from "../time/duration.js";
+import { readOptions } from "../validation/read-options.js";
 import { isPlainWord } from "../validation/text.js";
 import { type Env, EnvReader } from "./env-reader.js";
 import {
@@ -48,7 +49,9 @@ function compact<T extends object>(value: T): T | undefined {
  *   `SCHEDULER_STORE=postgres`; a duration without a unit; a value that does not parse or is out
  *   of range. Connection strings and passwords are never echoed.
  */
-export function configFromEnv(env: Env = process.env): Config {
+export function configFromEnv(given: Env = process.env): Config {
+  // Read once: a getter or proxy that throws is a ConfigError naming the variable.
+  const env = readOptions(given, "", "option");
   const vars = new EnvReader(env);
   const storeSetting = vars.text("SCHEDULER_STORE");
   const storeName = (storeSetting ?? "memory").toLowerCase();

@@ -1,5 +1,6 @@
 import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
 import { InvalidArgumentError, InvalidScheduleError } from "../errors.js";
+import { dateMs } from "../validation/dates.js";
 import { describeValue } from "../validation/text.js";
 import { type CronFields, compileFields } from "./cron-fields.js";
 import { nextFixedTimeRun, nextIntervalRun } from "./next-run.js";
@@ -224,7 +225,7 @@ class ParsedCronSchedule implements CronSchedule {
   }
 
   next(after: Date): Date | null {
-    const afterMs = after instanceof Date ? after.getTime() : Number.NaN;
+    const afterMs = dateMs(after);
     if (Number.isNaN(afterMs)) {
       throw new InvalidArgumentError("after", `expected a valid Date, got ${describeValue(after)}`);
     }

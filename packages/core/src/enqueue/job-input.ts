@@ -1,11 +1,17 @@
 import { assertName, type ResolvedOptions } from "../config/options.js";
-import { InvalidArgumentError, PayloadTooLargeError, toError, UnknownHandlerError } from "../errors.js";
+import {
+  InvalidArgumentError,
+  PayloadTooLargeError,
+  SchedulerError,
+  UnknownHandlerError,
+} from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import { decodeJobCursor } from "../jobs/cursor.js";
 import type { JobFilter, JobSelector, JobStatus } from "../jobs/job.js";
 import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
+import { dateMs } from "../validation/dates.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
 import { assertStorableString, describeValue } from "../validation/text.js";
@@ -50,11 +56,17 @@ const STATUSES: readonly JobStatus[] = [
   "cancelled",
 ];
 
-/** Re-throws a validation failure as an `InvalidArgumentError` naming `field`. */
+/**
+ * Re-throws a validation failure as an `InvalidArgumentError` naming `field`: another
+ * `SchedulerError`'s message is kept (a `ConfigError` of a shared check); anything else, thrown by
+ * a getter or a proxy of the value, is not repeated (it may quote a secret).
+ */
 function invalid(err: unknown, field: string): InvalidArgumentError {
-  return err instanceof InvalidArgumentError
-    ? err
-    : new InvalidArgumentError(field, toError(err).message.replace(/^[^:]+: /, ""), { cause: err });
+  if (err instanceof InvalidArgumentError) return err;
+  if (err instanceof SchedulerError) {
+    return new InvalidArgumentError(field, err.message.replace(/^[^:]+: /, ""));
+  }
+  return new InvalidArgumentError(field, "could not be read: a getter or proxy threw while it was read");
 }
 
 /**
@@ -110,13 +122,14 @@ export class JobInput {
       throw new InvalidArgumentError(`${path}.delay`, "give runAt or delay, not both");
     }
     if (job.runAt !== undefined) {
-      if (!(job.runAt instanceof Date) || Number.isNaN(job.runAt.getTime())) {
+      const runAtMs = dateMs(job.runAt);
+      if (Number.isNaN(runAtMs)) {
         throw new InvalidArgumentError(
           `${path}.runAt`,
           `expected a valid Date, got ${describeValue(job.runAt)}`,
         );
       }
-      scheduledAt = job.runAt.getTime();
+      scheduledAt = runAtMs;
       assertStorableTime(scheduledAt, `${path}.runAt`);
     } else if (job.delay !== undefined) {
       scheduledAt = now + this.duration(job.delay, `${path}.delay`);
@@ -303,10 +316,11 @@ export class JobInput {
     for (const field of ["from", "to"] as const) {
       const value = selector[field];
       if (value === undefined) continue;
-      if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+      const ms = dateMs(value);
+      if (Number.isNaN(ms))
         throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
-      assertStorableTime(value.getTime(), field);
-      checked[field] = new Date(value.getTime());
+      assertStorableTime(ms, field);
+      checked[field] = new Date(ms);
     }
     return checked;
   }

@@ -5,6 +5,7 @@ import type { Middleware } from "../middleware/middleware.js";
 import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/retry.js";
 import { type Duration, parseTimeout } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { readSafely } from "../validation/payload.js";
 import { describeValue } from "../validation/text.js";
 
 /** Options of `register`: defaults for jobs of this name. */
@@ -52,14 +53,17 @@ export class HandlerRegistry {
 
   /** Registers (or replaces) the handler of `name`. */
   register(name: string, handler: HandlerFn | Handler, options: HandlerOptions = {}): RegisteredHandler {
-    let fn: HandlerFn;
-    if (typeof handler === "function") fn = handler;
-    else if (handler && typeof handler.handle === "function") fn = (job, ctx) => handler.handle(job, ctx);
-    else
-      throw new InvalidArgumentError(
-        "handler",
-        `expected a function or an object with handle(), got ${typeof handler}`,
-      );
+    let fn: HandlerFn | undefined;
+    // A getter or proxy that throws while the handler is checked is the caller's bad argument.
+    readSafely("handler", () => {
+      if (typeof handler === "function") fn = handler;
+      else if (handler && typeof handler.handle === "function") fn = (job, ctx) => handler.handle(job, ctx);
+      else
+        throw new InvalidArgumentError(
+          "handler",
+          `expected a function or an object with handle(), got ${typeof handler}`,
+        );
+    });
     assertKnownFields(options, HANDLER_OPTION_FIELDS, "options", {
       shape: "an object of handler options, or nothing",
     });
@@ -77,10 +81,11 @@ export class HandlerRegistry {
         `expected an integer from -${2 ** 31 - 1} to ${2 ** 31 - 1}, got ${describeValue(priority)}`,
       );
     }
+    const checkedFn = fn as HandlerFn;
     const entry: RegisteredHandler = {
       name,
-      fn,
-      composed: this.compose(fn),
+      fn: checkedFn,
+      composed: this.compose(checkedFn),
       maxRetries,
       timeout: options.timeout === undefined ? undefined : parseTimeout(options.timeout, "timeout"),
       retry: options.retry === undefined ? undefined : toRetryPolicy(options.retry),

@@ -2,6 +2,7 @@ import { InvalidArgumentError, PayloadValidationError } from "../errors.js";
 import type { HandlerFn, JobContext } from "../jobs/handler.js";
 import type { Job } from "../jobs/job.js";
 import { permanent } from "../retry/retry.js";
+import { readSafely } from "../validation/payload.js";
 
 /**
  * The Standard Schema interface (https://standardschema.dev), which zod, valibot, arktype and
@@ -47,15 +48,18 @@ export function typedHandler<T>(
       `expected a function of (payload, job, ctx), got ${fn === null ? "null" : typeof fn}`,
     );
   }
-  if (
-    schema !== undefined &&
-    typeof (schema as Partial<StandardSchemaV1> | null)?.["~standard"]?.validate !== "function"
-  ) {
-    throw new InvalidArgumentError(
-      "schema",
-      "expected a Standard Schema (an object whose ~standard.validate is a function), or nothing",
-    );
-  }
+  // A getter or proxy that throws while the schema is checked is the caller's bad argument.
+  readSafely("schema", () => {
+    if (
+      schema !== undefined &&
+      typeof (schema as Partial<StandardSchemaV1> | null)?.["~standard"]?.validate !== "function"
+    ) {
+      throw new InvalidArgumentError(
+        "schema",
+        "expected a Standard Schema (an object whose ~standard.validate is a function), or nothing",
+      );
+    }
+  });
   if (!schema) return (job, ctx) => fn(job.payload as T, job as Job<T>, ctx);
   return async (job, ctx) => {
     const result = await schema["~standard"].validate(job.payload);

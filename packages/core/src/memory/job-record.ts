@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Job, JobStatus } from "../jobs/job.js";
 import type { NewJobRecord } from "../store/store.js";
+import { dateMs } from "../validation/dates.js";
 import { copyPayload } from "./payload-copy.js";
 
 /**
@@ -157,7 +158,7 @@ export function dueBefore(a: JobRecord, b: JobRecord): boolean {
 
 /** Reads a `Date` as epoch ms, rejecting invalid dates. @internal */
 export function epochMs(date: Date, field: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
+  const ms = dateMs(date);
   if (Number.isNaN(ms)) throw new InvalidArgumentError(field, `expected a valid Date, got ${String(date)}`);
   return ms;
 }

@@ -4,6 +4,7 @@ import { LeaseLeader } from "../leadership/lease-leader.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import type { Duration } from "../time/duration.js";
 import { assertKnownOptions } from "../validation/option-names.js";
+import { readOptions } from "../validation/read-options.js";
 import { leaseOf, MemoryLeaderGroup, type MemoryLease } from "./leader-group.js";
 
 /** Options of {@link MemoryLeader}. */
@@ -38,7 +39,8 @@ export class MemoryLeader extends LeaseLeader {
    * @throws ConfigError (`CONFIG_INVALID`) naming an unknown option, a bad `ttl` (a duration of at
    *   least 1 ms), or a bad `name` or `instanceId` (1-200 characters without NUL or lone surrogates).
    */
-  constructor(options: MemoryLeaderOptions = {}) {
+  constructor(given: MemoryLeaderOptions = {}) {
+    const options = readOptions(given, "", "option");
     assertKnownOptions(options, ["instanceId", "name", "ttl", "clock", "group"]);
     const clock = options.clock ?? systemClock;
     if (typeof (clock as Partial<Clock> | null)?.now !== "function") {

@@ -37,6 +37,7 @@ import {
   type WaitingNamesOptions,
 } from "../store/store.js";
 import { assertKnownOptions } from "../validation/option-names.js";
+import { readOptions } from "../validation/read-options.js";
 import { claimsBefore, epochMs, type JobRecord, toJob } from "./job-record.js";
 import { appendFailure, JobTable } from "./job-table.js";
 import { copyPayload } from "./payload-copy.js";
@@ -129,7 +130,8 @@ export class MemoryStore implements Store<never> {
   private closed = false;
 
   /** Creates an empty store. */
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(given: MemoryStoreOptions = {}) {
+    const options = readOptions(given, "", "option");
     assertKnownOptions(options, ["removeOnComplete"]);
     const remove: unknown = options.removeOnComplete;
     if (remove !== undefined && typeof remove !== "boolean") {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { readSafely } from "../validation/payload.js";
 import type { Middleware } from "./middleware.js";
 
 /**
@@ -28,14 +29,17 @@ export const METRIC_NAMES = {
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `collector` when it lacks a method.
  */
 export function metrics(collector: MetricsCollector): Middleware {
-  for (const method of ["increment", "observe"] as const) {
-    if (typeof (collector as Partial<MetricsCollector> | null)?.[method] !== "function") {
-      throw new InvalidArgumentError(
-        "collector",
-        `expected a MetricsCollector with increment() and observe(); it has no ${method}()`,
-      );
+  // A getter or proxy that throws while the collector is checked is the caller's bad argument.
+  readSafely("collector", () => {
+    for (const method of ["increment", "observe"] as const) {
+      if (typeof (collector as Partial<MetricsCollector> | null)?.[method] !== "function") {
+        throw new InvalidArgumentError(
+          "collector",
+          `expected a MetricsCollector with increment() and observe(); it has no ${method}()`,
+        );
+      }
     }
-  }
+  });
   return (next) => async (job, ctx) => {
     const labels = { name: job.name, queue: job.queue };
     collector.increment(METRIC_NAMES.started, labels);

@@ -2,6 +2,7 @@ import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "../erro
 import type { Job } from "../jobs/job.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { readOptions } from "../validation/read-options.js";
 import { describeValue } from "../validation/text.js";
 
 /** How failed attempts are retried: exponential backoff with jitter, capped. */
@@ -43,7 +44,8 @@ export interface RetryPolicy {
  * s.register("sync", fn, { retry: retry({ initialDelay: "5s", multiplier: 3 }) });
  * @throws InvalidArgumentError naming the bad field.
  */
-export function retry(options: RetryOptions = {}): RetryPolicy {
+export function retry(given: RetryOptions = {}): RetryPolicy {
+  const options = readOptions(given, "retry");
   assertKnownFields(options, ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"], "retry");
   const maxAttempts = options.maxAttempts ?? 3;
   // A job takes at most 1000 retries (`maxRetries`): more attempts could never be enqueued.
@@ -182,7 +184,8 @@ export interface RateLimitedOptions {
  * @example
  * if (res.status === 429) throw rateLimited(`${res.headers.get("retry-after") ?? 30}s`);
  */
-export function rateLimited(delay: Duration, options: RateLimitedOptions = {}): RateLimitedError {
+export function rateLimited(delay: Duration, given: RateLimitedOptions = {}): RateLimitedError {
+  const options = readOptions(given, "rateLimited options");
   assertKnownFields(options, ["scope"], "rateLimited options");
   const scope = options.scope ?? "group";
   if (scope !== "group" && scope !== "queue")

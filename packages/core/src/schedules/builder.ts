@@ -2,6 +2,7 @@ import { InvalidScheduleError } from "../errors.js";
 import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { JobMap, JobName } from "../jobs/new-job.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
+import { dateMs } from "../validation/dates.js";
 import { describeValue } from "../validation/text.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
@@ -224,7 +225,7 @@ export class AtBuilder<Jobs extends object = JobMap> {
     private readonly registrar: ScheduleRegistrar,
     private readonly date: Date,
   ) {
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    if (Number.isNaN(dateMs(date))) {
       throw new InvalidScheduleError(`at(date): expected a valid Date, got ${describeValue(date)}`);
     }
   }

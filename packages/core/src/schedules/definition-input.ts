@@ -4,6 +4,7 @@ import { describeTime, isStorableTime } from "../enqueue/job-input.js";
 import { InvalidScheduleError } from "../errors.js";
 import type { MisfirePolicy, ScheduleDefinition } from "../store/store.js";
 import { parseDuration } from "../time/duration.js";
+import { dateMs } from "../validation/dates.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { describeValue } from "../validation/text.js";
 import { OVERLAP_POLICIES, type OverlapPolicy, type SteeredDefinition } from "./schedule-controls.js";
@@ -58,7 +59,7 @@ export function toScheduleDefinition(
       `maxOccurrences must be an integer from 1 to ${2 ** 31 - 1}, got ${describeValue(maxOccurrences)}`,
     );
   }
-  if (until !== undefined && (!(until instanceof Date) || Number.isNaN(until.getTime()))) {
+  if (until !== undefined && Number.isNaN(dateMs(until))) {
     throw new InvalidScheduleError(`until must be a valid Date, got ${describeValue(until)}`);
   }
   if (until !== undefined && !isStorableTime(until.getTime())) {
@@ -86,7 +87,7 @@ export function toScheduleDefinition(
     throw new InvalidScheduleError(`jitter must be at most 24h (${MAX_JITTER_MS} ms), got ${jitter} ms`);
   }
   const { startAt } = options;
-  if (startAt !== undefined && (!(startAt instanceof Date) || Number.isNaN(startAt.getTime()))) {
+  if (startAt !== undefined && Number.isNaN(dateMs(startAt))) {
     throw new InvalidScheduleError(`startAt must be a valid Date, got ${describeValue(startAt)}`);
   }
   if (startAt !== undefined && !isStorableTime(startAt.getTime())) {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { dateMs } from "../validation/dates.js";
 import { describeValue } from "../validation/text.js";
 
 /**
@@ -13,7 +14,7 @@ import { describeValue } from "../validation/text.js";
  * tickJitter("nightly", Date.parse("2030-01-01T03:00:00Z"), 30_000); // the same number every time, < 30000
  */
 export function tickJitter(schedule: string, tick: number | Date, jitterMs: number): number {
-  const tickMs = tick instanceof Date ? tick.getTime() : tick;
+  const tickMs = typeof tick === "number" ? tick : dateMs(tick);
   if (typeof tickMs !== "number" || !Number.isFinite(tickMs))
     throw new InvalidArgumentError("tick", `expected a Date or epoch ms, got ${describeValue(tick)}`);
   if (typeof jitterMs !== "number" || Number.isNaN(jitterMs) || jitterMs < 0)

@@ -3,6 +3,7 @@ import type { JobInput } from "../enqueue/job-input.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store/store.js";
+import { readOptions } from "../validation/read-options.js";
 import type { ScheduleRegistrar } from "./builder.js";
 import { definitionKey, storableFirstRunAt } from "./definition.js";
 import { toScheduleDefinition } from "./definition-input.js";
@@ -60,8 +61,9 @@ export class ScheduleDefiner implements ScheduleRegistrar {
     name: string,
     shape: ScheduleShape,
     handler: HandlerFn | Handler,
-    options: ScheduleOptions,
+    given: ScheduleOptions,
   ): Promise<ScheduleRecord> {
+    const options = readOptions(given, "options");
     const valid = this.input.name(name, "name");
     const definition = toScheduleDefinition(valid, shape, options, this.input, this.options.misfire);
     // Refused before the handler is registered: a bad expression, or a first run no store keeps.

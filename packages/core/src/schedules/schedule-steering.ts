@@ -3,7 +3,9 @@ import { assertStorableTime, type JobInput } from "../enqueue/job-input.js";
 import { InvalidArgumentError, ScheduleNotFoundError } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import type { NewJobRecord, ScheduleRecord, Store } from "../store/store.js";
+import { dateMs } from "../validation/dates.js";
 import { assertKnownFields } from "../validation/option-names.js";
+import { readOptions } from "../validation/read-options.js";
 import { describeValue } from "../validation/text.js";
 import { compileSchedule } from "./definition.js";
 import { MAX_BACKFILL, MAX_PREVIEW, previewRuns, resumedNextRunAt, runsBetween } from "./run-plan.js";
@@ -85,7 +87,8 @@ export class ScheduleSteering {
   }
 
   /** Enqueues the runs planned in `[from, to)` (see `Scheduler.backfillSchedule`). */
-  async backfill(name: string, range: BackfillRange): Promise<Job[]> {
+  async backfill(name: string, given: BackfillRange): Promise<Job[]> {
+    const range = readOptions(given, "range");
     if (typeof range !== "object" || range === null) {
       throw new InvalidArgumentError("range", "expected { from: Date, to: Date }");
     }
@@ -202,9 +205,10 @@ export class ScheduleSteering {
 
 /** The epoch ms of a valid Date in the years 1 to 9999 (UTC), or InvalidArgumentError naming `field`. */
 function validDate(value: unknown, field: string): number {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+  const ms = dateMs(value);
+  if (Number.isNaN(ms)) {
     throw new InvalidArgumentError(field, `expected a valid Date, got ${describeValue(value)}`);
   }
-  assertStorableTime(value.getTime(), field);
-  return value.getTime();
+  assertStorableTime(ms, field);
+  return ms;
 }

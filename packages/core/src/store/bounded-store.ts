@@ -39,13 +39,19 @@ import type {
  * (an I/O bound: a hung backend stops in wall-clock time, whatever clock the scheduler runs on).
  * `onLate` receives the value of a call that settles after the timeout.
  */
-function within<T>(operation: string, ms: number, call: Promise<T>, onLate?: (value: T) => void): Promise<T> {
+function within<T>(
+  operation: string,
+  ms: number,
+  call: Promise<T>,
+  server: () => string | undefined,
+  onLate?: (value: T) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
     const timer = setLongTimeout(
       () => {
         timedOut = true;
-        reject(new StoreTimeoutError(operation, ms));
+        reject(new StoreTimeoutError(operation, ms, server()));
       },
       ms,
       { unref: true },
@@ -116,6 +122,21 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
     this.inner.releaseJobs(refs, { now }).catch(() => {});
   }
 
+  /** {@inheritDoc Store.describeServer} */
+  describeServer(): string | undefined {
+    return this.server();
+  }
+
+  /** The inner store's {@link Store.describeServer}, or `undefined` when it has none or it throws. */
+  private server(): string | undefined {
+    try {
+      const described: unknown = this.inner.describeServer?.();
+      return typeof described === "string" && described !== "" ? described : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** {@inheritDoc Store.capabilities} */
   get capabilities(): StoreCapabilities {
     return this.inner.capabilities;
@@ -128,7 +149,7 @@ export class BoundedStore<Tx = unknown> implements Store<Tx> {
     if (!this.admits()) {
       return Promise.reject(new StoreClosedError(`${operation} was not sent: the scheduler has stopped`));
     }
-    const result = within(operation, this.timeoutMs, call(), onLate);
+    const result = within(operation, this.timeoutMs, call(), () => this.server(), onLate);
     result.catch((err: unknown) => {
       if (isStoreClosed(err)) this.onClosed();
     });

@@ -33,6 +33,14 @@ export interface Store<Tx = unknown> {
   readonly capabilities: StoreCapabilities;
 
   /**
+   * Where this store keeps its data, for messages: a backend and an address without a password
+   * or a connection string (`PostgreSQL at db.internal:5432/app`, `Redis at 10.0.0.1:6379`).
+   * Optional. The runtime names it in a `StoreTimeoutError` (`STORE_TIMEOUT`), read when the
+   * error is made. Must not throw.
+   */
+  describeServer?(): string | undefined;
+
+  /**
    * Inserts jobs in one atomic step. A `uniqueKey` admits one job in an active status
    * (`scheduled`, `pending`, `running`, `failed`) **per queue**: the same key may be held in two
    * queues at once (the queue is the unit of atomicity on every backend). If any job of the batch

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, SchedulerError } from "../errors.js";
+import { dateMs } from "../validation/dates.js";
 import { describeValue } from "../validation/text.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import { type Duration, parseDuration } from "./duration.js";
@@ -21,7 +22,7 @@ async function settle(): Promise<void> {
 }
 
 function toEpochMs(value: Date | number, field: string): number {
-  const ms = value instanceof Date ? value.getTime() : value;
+  const ms = typeof value === "number" ? value : dateMs(value);
   if (typeof ms !== "number" || !Number.isFinite(ms)) {
     throw new InvalidArgumentError(
       field,

@@ -85,11 +85,20 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined || typeof value === "boolean") return String(value);
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "bigint") return `the bigint ${value}`;
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) {
+  let array: boolean;
+  let date: boolean;
+  try {
+    array = Array.isArray(value);
+    date = !array && value instanceof Date;
+  } catch {
+    // A revoked proxy, or a proxy whose getPrototypeOf trap throws: it cannot be looked into.
+    return "a proxy that cannot be read";
+  }
+  if (array) return "an array";
+  if (date) {
     let ms: number;
     try {
-      ms = value.getTime();
+      ms = (value as Date).getTime();
     } catch {
       // Object.create(Date.prototype) passes instanceof, and its getTime() throws.
       return "an object";

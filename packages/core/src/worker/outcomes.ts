@@ -170,18 +170,15 @@ export class Outcomes {
           this.abandoned ||
           (this.stopping && Date.now() >= this.giveUpAt) ||
           clock.now() - started >= 2 * distributed.lockTTL;
-        if (giveUp()) {
-          logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
-          return { ok: false };
+        if (!giveUp()) {
+          // An outage fails a call every 500 ms: log the first few, then one in 20, like other loops.
+          const level = failures <= 3 || failures % 20 === 0 ? "error" : "debug";
+          logger[level](`${what} failed; retrying`, { jobIds, error, failures });
+          await this.sleep(OUTCOME_RETRY_MS);
+          if (!this.abandoned) continue;
         }
-        // An outage fails a call every 500 ms: log the first few, then one in 20, like other loops.
-        const level = failures <= 3 || failures % 20 === 0 ? "error" : "debug";
-        logger[level](`${what} failed; retrying`, { jobIds, error, failures });
-        await this.sleep(OUTCOME_RETRY_MS);
-        if (this.abandoned) {
-          logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
-          return { ok: false };
-        }
+        logger.error(`${what} failed; ${lost}`, { jobIds, error, failures });
+        return { ok: false };
       }
     }
   }

@@ -427,6 +427,23 @@ export function isPool(value: unknown): boolean {
   );
 }
 
+/**
+ * Whether `client` is certainly outside a transaction block: no query of it is in flight or
+ * queued (`readyForQuery`), and the server's last ReadyForQuery said idle (`"I"`, from
+ * `getTransactionStatus()`, which `pg` has had since 8.21; PostgreSQL protocol, ReadyForQuery
+ * message). False whenever that cannot be told: an older `pg`, another client shape, or a `BEGIN`
+ * sent and not yet answered (a caller may queue it without awaiting).
+ */
+export function isOutsideTransaction(client: Queryable): boolean {
+  const status = client as { readyForQuery?: unknown; getTransactionStatus?: unknown };
+  if (status.readyForQuery !== true || typeof status.getTransactionStatus !== "function") return false;
+  try {
+    return (status.getTransactionStatus as () => unknown).call(client) === "I";
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `value` can run a query: a `pg` client (or anything shaped like one). */
 export function isQueryable(value: unknown): value is Queryable {
   return typeof value === "object" && value !== null && typeof (value as Queryable).query === "function";

@@ -1,0 +1,32 @@
+/**
+ * Options objects that throw when they are read, for testing that a constructor or call turns a
+ * caller's broken input into its own typed error (`ConfigError` or `InvalidArgumentError`) instead
+ * of letting the caller's error out: `base` with one more enumerable property (`unreadable`) whose
+ * getter throws, and a proxy of `base` whose every trap throws. Each throws a plain `Error` whose
+ * message, `"secret-in-a-getter"`, must not appear in the error reported.
+ *
+ * @param base - The options the test would otherwise pass (copied, not changed).
+ * @returns Two `[label, options]` pairs, typed as `base`.
+ * @example
+ * for (const [label, options] of unreadableOptions({ url })) {
+ *   expect(() => new MyStore(options), label).toThrow(ConfigError);
+ * }
+ */
+export function unreadableOptions<T extends object>(base: T): Array<[label: string, options: T]> {
+  const fail = (): never => {
+    throw new Error(UNREADABLE_MESSAGE);
+  };
+  const getter = { ...base };
+  Object.defineProperty(getter, "unreadable", { enumerable: true, get: fail });
+  const proxy = new Proxy(
+    { ...base },
+    { ownKeys: fail, get: fail, has: fail, getOwnPropertyDescriptor: fail, getPrototypeOf: fail },
+  );
+  return [
+    ["a getter that throws", getter],
+    ["a proxy whose traps throw", proxy],
+  ];
+}
+
+/** The message of the errors {@link unreadableOptions} throws. */
+export const UNREADABLE_MESSAGE = "secret-in-a-getter";
