@@ -48,8 +48,14 @@ export function renderJson(value: unknown): string {
 
 /** Renders `[label, value]` pairs as aligned `label  value` lines. */
 export function renderFields(fields: readonly (readonly [string, string])[]): string {
-  const width = Math.max(...fields.map(([label]) => label.length));
-  return fields.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}  ${value}`).join("\n");
+  // Every label and value on its one line: a metadata key with a line break must not print a
+  // line that reads as another field.
+  const lines = fields.map(([label, value]) => [
+    oneLine(label, Number.POSITIVE_INFINITY),
+    oneLine(value, Number.POSITIVE_INFINITY),
+  ]);
+  const width = Math.max(...lines.map(([label]) => (label as string).length));
+  return lines.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}  ${value}`).join("\n");
 }
 
 /**

@@ -115,6 +115,18 @@ describe("sched in process", () => {
     }
     const human = await runInProcess(["jobs", "get", job.id], { store: own });
     expect(human.stdout).toContain("g\\u001b[2J\\u001b]0;pwned\\u0007");
+    // A metadata key or value with a line break prints no line of its own that reads as a field.
+    const forged = await producer.enqueue({
+      name: "forged",
+      queue: "q",
+      metadata: { "k\nstatus:        completed": "v\nfinished:  never", plain: "x" },
+    });
+    const forgedView = (await runInProcess(["jobs", "get", forged.id], { store: own })).stdout;
+    expect(forgedView.split("\n").filter((line) => line.startsWith("status:"))).toEqual([
+      expect.stringMatching(/^status:\s+pending$/),
+    ]);
+    expect(forgedView).not.toMatch(/^finished:\s+never/m);
+    expect(forgedView).toContain("metadata k status:        completed:");
     // JSON output stays the same data: the escapes are JSON's own.
     const json = await runInProcess(["jobs", "get", job.id, "--payload", "--json"], { store: own });
     expect(json.stdout).not.toMatch(controls);

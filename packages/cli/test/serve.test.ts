@@ -41,6 +41,8 @@ describe("sched serve", () => {
       const named = await runInProcess(["serve"], { env: { ...env, SCHEDULER_HTTP_TOKENS: tokens } });
       expect(named.code, tokens).toBe(2);
       expect(named.stderr, tokens).toContain("give each token a name of its own");
+      expect(named.stderr, tokens).toContain("SCHEDULER_HTTP_TOKENS (entry 2): ");
+      expect(named.stderr, tokens).not.toContain("auth.tokens");
       expect(named.stderr, tokens).not.toContain(TOKEN);
     }
   });

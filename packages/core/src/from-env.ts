@@ -8,6 +8,7 @@ import type { Leader } from "./leadership/leader.js";
 import { MemoryLeader, MemoryStore } from "./memory/index.js";
 import { Scheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
+import { readOptions } from "./validation/read-options.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -107,10 +108,13 @@ async function loadAdapter(name: string, load: ModuleLoader): Promise<AdapterMod
  *   adapter's `fromEnv` throws.
  */
 export async function createSchedulerFromEnv(
-  env: Env = process.env,
-  overrides: SchedulerOptions = {},
+  given: Env = process.env,
+  givenOverrides: SchedulerOptions = {},
   load: ModuleLoader = loadInstalledModule,
 ): Promise<Scheduler> {
+  // Read once: a getter or proxy that throws is a ConfigError, and the adapters see what was read.
+  const env = readOptions(given, "", "option");
+  const overrides = readOptions(givenOverrides, "overrides", "option");
   const config: Config = configFromEnv(env);
   const options: SchedulerOptions = { ...optionsFromConfig(config), ...overrides };
   const distributed = options.distributed?.enabled ?? false;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readBackendEnv } from "../src/config/backend-env.js";
 import { configFromEnv } from "../src/config/env-config.js";
 import { ConfigError, InvalidArgumentError, JobNotFoundError } from "../src/errors.js";
+import { createSchedulerFromEnv } from "../src/from-env.js";
 import { typedHandler } from "../src/handlers/typed-handler.js";
 import { MemoryLeader, MemoryStore } from "../src/memory/index.js";
 import { metrics } from "../src/middleware/metrics.js";
@@ -167,6 +168,13 @@ describe("options that throw when read are refused with a typed error at every e
         expect(thrown).toBeInstanceOf(ConfigError);
         expect((thrown as ConfigError).message).toMatch(/could not be read/);
       }
+    });
+
+    it(`createSchedulerFromEnv refuses ${label} as its variables or overrides with ConfigError`, async () => {
+      await expect(createSchedulerFromEnv(hostile({ SCHEDULER_WORKERS: "2" }))).rejects.toThrow(ConfigError);
+      await expect(createSchedulerFromEnv({}, hostile({ workers: 2 }))).rejects.toThrow(
+        /^overrides.*could not be read/,
+      );
     });
 
     it(`the scheduler's calls refuse ${label} with InvalidArgumentError, and nothing is written`, async () => {

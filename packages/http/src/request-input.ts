@@ -5,6 +5,7 @@ import {
   type JobSelector,
   type JobStatus,
 } from "@sched/core";
+import { isPlainWord } from "@sched/core/adapter";
 import { HttpError } from "./http-error.js";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
@@ -224,11 +225,55 @@ function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 /**
+ * The first key that appears twice in one object of the JSON text `text` (keys compared as
+ * decoded, so `"a"` and `"\u0061"` are the same key), or `null`. `text` must be valid JSON.
+ * `JSON.parse` keeps the last of repeated keys where other parsers (a proxy's, a firewall's) keep
+ * the first (RFC 8259 §4: names "SHOULD be unique"): a body with one is refused rather than read
+ * one way here and another way upstream.
+ */
+export function repeatedKey(text: string): string | null {
+  // One entry per open container: the keys seen so far of an object, null for an array.
+  const open: (Set<string> | null)[] = [];
+  let atKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      if (atKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        const keys = open[open.length - 1] as Set<string>;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        atKey = false;
+      }
+    } else if (c === 0x7b) {
+      open.push(new Set());
+      atKey = true;
+    } else if (c === 0x5b) {
+      open.push(null);
+      atKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      open.pop();
+      atKey = false;
+    } else if (c === 0x2c) {
+      atKey = open[open.length - 1] instanceof Set;
+    }
+  }
+  return null;
+}
+
+/**
  * The JSON body of a request: `undefined` when it has none, else the parsed value.
  *
  * @throws HttpError 413 `BODY_TOO_LARGE` past {@link MAX_BODY_BYTES} (stopping reading there),
  *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json`, 400 `INVALID_JSON`
- *   for a body that is not JSON or nests deeper than {@link MAX_BODY_DEPTH}.
+ *   for a body that is not JSON, nests deeper than {@link MAX_BODY_DEPTH}, or repeats a key in one
+ *   object ({@link repeatedKey}).
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const length = request.headers.get("content-length");
@@ -265,11 +310,21 @@ export async function readJsonBody(request: Request): Promise<unknown> {
       `the body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`,
     );
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new HttpError(400, "INVALID_JSON", "the body is not valid JSON");
   }
+  const repeated = repeatedKey(text);
+  if (repeated !== null) {
+    throw new HttpError(
+      400,
+      "INVALID_JSON",
+      `the body repeats the key ${isPlainWord(repeated) ? JSON.stringify(repeated) : `of ${repeated.length} characters`} in one object: give each key once`,
+    );
+  }
+  return body;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Scheduler } from "@sched/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditEntry, type HttpHandler, MAX_BODY_BYTES, MAX_BODY_DEPTH } from "../src/index.js";
+import { repeatedKey } from "../src/request-input.js";
 import { call, handlerFor, type Json, READ_TOKEN, startedScheduler } from "./harness.js";
 
 let scheduler: Scheduler;
@@ -165,6 +166,32 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       400,
       "INVALID_ARGUMENT",
     );
+  });
+
+  it("a body that repeats a key in one object: 400 INVALID_JSON, nothing done", async () => {
+    const json = { "content-type": "application/json" };
+    // JSON.parse keeps the last "queue"; a proxy reading the first would see another request.
+    for (const rawBody of [
+      '{"queue":"zz","status":"dead","queue":"emails"}',
+      '{"status":"dead","queue":"emails","\\u0071ueue":"zz"}',
+      '{"status":["dead"],"queue":"emails","from":"2020-01-01T00:00:00.000Z","from":"2021-01-01T00:00:00.000Z"}',
+    ]) {
+      for (const path of ["/api/jobs/retry", "/api/jobs/delete"]) {
+        await expectRefused(call(handler, "POST", path, { rawBody, headers: json }), 400, "INVALID_JSON");
+      }
+    }
+    await expectRefused(
+      call(handler, "PATCH", "/api/queues/emails", {
+        rawBody: '{"rateLimit":{"max":1,"per":"1s","max":1000}}',
+        headers: json,
+      }),
+      400,
+      "INVALID_JSON",
+    );
+    // The same key in two objects, or a key's text inside a value, is no repetition.
+    expect(repeatedKey('{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":"\\"a\\":"}')).toBeNull();
+    expect(repeatedKey('{"a":1,"b":{"c":1,"c":2}}')).toBe("c");
+    expect(repeatedKey('[{"x":1},{"y":2,"y":3}]')).toBe("y");
   });
 
   it("a body nested deeper than MAX_BODY_DEPTH: 400 INVALID_JSON on every body route, at any depth", async () => {

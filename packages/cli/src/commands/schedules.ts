@@ -67,7 +67,7 @@ export function registerScheduleCommands(program: Command, context: CommandConte
   schedules
     .command("next <name>")
     .description("the next run times of a schedule")
-    .option("-n, --count <n>", "how many run times (1-100, default 5)", "5")
+    .option("-n, --count <n>", "how many run times (1-100)", "5")
     .action(async (name: string, _options: unknown, command: Command) => {
       const flags = flagsOf<{ count: string }>(command);
       const count = decimalInteger(flags.count);

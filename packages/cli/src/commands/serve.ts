@@ -143,8 +143,9 @@ export function registerServeCommand(program: Command, context: CommandContext):
 }
 
 /**
- * Runs `build`; a ConfigError of @sched/http about the payload setting names the flag or variable
- * it came from (a usage error), not the option of the handler.
+ * Runs `build`; a ConfigError of @sched/http about the payload setting or a token names the flag
+ * or variable it came from (a usage error: `SCHEDULER_HTTP_TOKENS (entry 2)`), not the option of
+ * the handler.
  */
 function attributed<T>(settings: ServeSettings, build: () => T): T {
   try {
@@ -154,6 +155,12 @@ function attributed<T>(settings: ServeSettings, build: () => T): T {
     if (typeof field === "string" && field.startsWith("payloads") && settings.payloadsFrom !== null) {
       const detail = (err as Error).message.slice(field.length + 2);
       throw usageError(`${settings.payloadsFrom}: ${detail}`);
+    }
+    if (typeof field === "string" && field.startsWith("auth.tokens")) {
+      // Tokens come from SCHEDULER_HTTP_TOKENS only: "auth.tokens (token 2)" is its entry 2.
+      const detail = (err as Error).message.slice(field.length + 2);
+      const entry = /^auth\.tokens \(token (\d+)\)$/.exec(field)?.[1];
+      throw usageError(`SCHEDULER_HTTP_TOKENS${entry === undefined ? "" : ` (entry ${entry})`}: ${detail}`);
     }
     throw err;
   }

@@ -98,7 +98,7 @@ function checkNames(
     if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;
     const field = path ? `${path}.${name}` : name;
     const suggestion = closestName(name, known);
-    const hint = suggestion === undefined ? "" : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
+    const hint = suggestion === undefined ? "." : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
     throw error(
       field,
       `is not ${noun === "option" ? "an option" : "a field"} here${hint} Known: ${known.join(", ")}`,
