@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { ConfigError, type Duration, parseDuration } from "@sched/core";
-import { describeValue } from "@sched/core/adapter";
+import { describeValue, readOptions } from "@sched/core/adapter";
 import type { HttpHandler } from "./handler.js";
 
 /** The longest `closeTimeout` (ms): the longest wait one Node.js timer takes. */
@@ -120,7 +120,9 @@ function bodyAlreadyRead(req: IncomingMessage): boolean {
  *   port, host or closeTimeout; the listen error (such as
  *   `EADDRINUSE`) when the port is taken.
  */
-export async function serve(handler: HttpHandler, options: ServeOptions = {}): Promise<RunningServer> {
+export async function serve(handler: HttpHandler, given: ServeOptions = {}): Promise<RunningServer> {
+  // Read once: a getter or proxy that throws is a ConfigError, and the checks see what is kept.
+  const options = readOptions(given, "", "option");
   if (typeof handler !== "function") {
     throw new ConfigError(
       "handler",

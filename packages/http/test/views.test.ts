@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { createScheduler, type Scheduler } from "@sched/core";
+import { UNREADABLE_MESSAGE, unreadableOptions } from "@sched/testing";
 import express from "express";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -214,6 +215,12 @@ describe("servers", () => {
     await expect(serve(slow, { port: 0, closeTimeout: 2_147_483_648 })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
     });
+    // Options that throw when read: a ConfigError, never the caller's error, and no server.
+    for (const [label, options] of unreadableOptions({ port: 0 })) {
+      const err = await serve(slow, options).catch((e: unknown) => e);
+      expect(err, label).toMatchObject({ code: "CONFIG_INVALID" });
+      expect((err as Error).message, label).not.toContain(UNREADABLE_MESSAGE);
+    }
   });
 
   it("serve() takes closeTimeout as a duration string, and its close() may be called again", async () => {
