@@ -1,5 +1,5 @@
 import { ConfigError, createScheduler } from "@sched/core";
-import { UNREADABLE_MESSAGE, unreadableOptions } from "@sched/testing";
+import { unreadableRefusals } from "@sched/testing";
 import { describe, expect, it } from "vitest";
 import { createHttpHandler, type HttpHandlerOptions } from "../src/index.js";
 import { call, quiet, READ_TOKEN, WRITE_TOKEN } from "./harness.js";
@@ -17,14 +17,11 @@ function refused(options: unknown): ConfigError {
 }
 
 describe("closed by default", () => {
-  it("refuses options that throw when read with a ConfigError, never the caller's error", () => {
-    for (const [label, options] of unreadableOptions({
-      scheduler,
-      auth: { tokens: { [READ_TOKEN]: "read" } },
-    } as HttpHandlerOptions)) {
-      const err = refused(options);
-      expect(err.message, label).toMatch(/could not be read/);
-      expect(err.message, label).not.toContain(UNREADABLE_MESSAGE);
+  it("refuses options that throw when read with a ConfigError, never the caller's error", async () => {
+    const base = { scheduler, auth: { tokens: { [READ_TOKEN]: "read" } } } as HttpHandlerOptions;
+    for (const [label, err] of await unreadableRefusals((options) => createHttpHandler(options), base)) {
+      expect(err, label).toBeInstanceOf(ConfigError);
+      expect((err as Error).message, label).toMatch(/could not be read/);
     }
   });
 

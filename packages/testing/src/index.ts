@@ -7,5 +7,5 @@ export { ManualClock } from "@sched/core";
 export { type LogLine, type RecordingLogger, recordingLogger } from "./recording-logger.js";
 export { type RunUntilIdleOptions, runUntilIdle } from "./run-until-idle.js";
 export { createTestClock, type TestClock } from "./test-clock.js";
-export { UNREADABLE_MESSAGE, unreadableOptions } from "./unreadable-options.js";
+export { UNREADABLE_MESSAGE, unreadableOptions, unreadableRefusals } from "./unreadable-options.js";
 export { type WaitForOptions, waitFor } from "./wait-for.js";

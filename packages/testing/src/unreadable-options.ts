@@ -30,3 +30,39 @@ export function unreadableOptions<T extends object>(base: T): Array<[label: stri
 
 /** The message of the errors {@link unreadableOptions} throws. */
 export const UNREADABLE_MESSAGE = "secret-in-a-getter";
+
+/**
+ * Calls `make` with each of the {@link unreadableOptions} of `base` and returns what it threw,
+ * as `[label, error]` pairs, for the test to check the class and code (`ConfigError`,
+ * `InvalidArgumentError`). `make` may return a promise; its rejection counts as thrown.
+ *
+ * @throws Error (a plain one, failing the test) when `make` did not throw, threw the caller's
+ *   own error, or repeated its message ({@link UNREADABLE_MESSAGE}) in what it threw.
+ * @example
+ * for (const [label, err] of await unreadableRefusals((o) => new MyStore(o), { url })) {
+ *   expect(err, label).toBeInstanceOf(ConfigError);
+ * }
+ */
+export async function unreadableRefusals<T extends object>(
+  make: (options: T) => unknown,
+  base: T,
+): Promise<Array<[label: string, error: unknown]>> {
+  const refusals: Array<[string, unknown]> = [];
+  for (const [label, options] of unreadableOptions(base)) {
+    let thrown: unknown;
+    let threw = false;
+    try {
+      await make(options);
+    } catch (err) {
+      thrown = err;
+      threw = true;
+    }
+    if (!threw) throw new Error(`${label}: the options were accepted`);
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    if (message.includes(UNREADABLE_MESSAGE)) {
+      throw new Error(`${label}: the caller's error came out, or its message was repeated: ${message}`);
+    }
+    refusals.push([label, thrown]);
+  }
+  return refusals;
+}
