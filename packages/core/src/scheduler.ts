@@ -50,7 +50,7 @@ import { settleBy } from "./time/settle-by.js";
 import { dateMs, isDate } from "./validation/dates.js";
 import { assertKnownFields } from "./validation/option-names.js";
 import { readSafely } from "./validation/payload.js";
-import { readOptions } from "./validation/read-options.js";
+import { readOptions, unreadableError } from "./validation/read-options.js";
 import { describeValue } from "./validation/text.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
@@ -334,9 +334,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     try {
       timed = { ...(job as NewJob), runAt } as unknown as typeof timed;
     } catch {
-      return Promise.reject(
-        new InvalidArgumentError("job", "could not be read: a getter or proxy threw while it was read"),
-      );
+      return Promise.reject(unreadableError("job"));
     }
     return this.enqueue<P, N>(timed, options);
   }
@@ -351,27 +349,32 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   async enqueueMany(jobs: NewJobOf<Jobs>[], given: EnqueueOptions<Tx> = {}): Promise<Job[]> {
     const options = readOptions(given, "options");
     checkEnqueueOptions(options);
-    let length = 0;
-    readSafely("jobs", () => {
+    // The array read once, element by element, in one guarded pass: a proxy or getter that
+    // throws is the caller's bad argument, named by the element it was reading.
+    let list: NewJob[] = [];
+    let reading = -1;
+    try {
       if (!Array.isArray(jobs)) throw new InvalidArgumentError("jobs", "expected an array of jobs");
-      length = jobs.length;
-    });
-    if (length === 0) return [];
+      const length = jobs.length;
+      list = new Array(length);
+      for (reading = 0; reading < length; reading++) list[reading] = jobs[reading] as NewJob;
+    } catch (err) {
+      throw err instanceof SchedulerError ? err : unreadableError(reading < 0 ? "jobs" : `jobs[${reading}]`);
+    }
+    if (list.length === 0) return [];
     // A for loop, not map: map skips the holes of a sparse array, which must be refused too.
-    const records: NewJobRecord[] = new Array(length);
+    const records: NewJobRecord[] = new Array(list.length);
     // One instant for the batch: its jobs are created together.
     const now = this.now();
-    for (let i = 0; i < length; i++) {
-      let job: NewJob | undefined;
-      readSafely(`jobs[${i}]`, () => {
-        job = jobs[i] as NewJob;
+    for (let i = 0; i < list.length; i++) {
+      const path = `jobs[${i}]`;
+      records[i] = this.input.toRecord(list[i] as NewJob, path, undefined, now);
+      let dedupe: unknown;
+      readSafely(path, () => {
+        dedupe = (list[i] as NewJob).dedupe;
       });
-      records[i] = this.input.toRecord(job as NewJob, `jobs[${i}]`, undefined, now);
-      if ((job as NewJob).dedupe !== undefined)
-        throw new InvalidArgumentError(
-          `jobs[${i}].dedupe`,
-          "deduplication windows are taken by enqueue() only",
-        );
+      if (dedupe !== undefined)
+        throw new InvalidArgumentError(`${path}.dedupe`, "deduplication windows are taken by enqueue() only");
     }
     return this.insert(records, options);
   }

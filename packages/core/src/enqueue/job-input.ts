@@ -14,6 +14,7 @@ import { type Duration, parseDuration, parseTimeout } from "../time/duration.js"
 import { dateMs } from "../validation/dates.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
+import { unreadableError } from "../validation/read-options.js";
 import { assertStorableString, describeValue } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -66,7 +67,7 @@ function invalid(err: unknown, field: string): InvalidArgumentError {
   if (err instanceof SchedulerError) {
     return new InvalidArgumentError(field, err.message.replace(/^[^:]+: /, ""));
   }
-  return new InvalidArgumentError(field, "could not be read: a getter or proxy threw while it was read");
+  return unreadableError(field);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError } from "../errors.js";
+import { unreadableError } from "./read-options.js";
 import { assertStorableString, isStorable } from "./text.js";
 
 /** The deepest nesting of arrays and objects a payload may have. */
@@ -265,6 +266,6 @@ export function readSafely(path: string, check: () => void): void {
     check();
   } catch (err) {
     if (err instanceof SchedulerError) throw err;
-    throw new InvalidArgumentError(path, "could not be read: a getter or proxy threw while it was checked");
+    throw unreadableError(path);
   }
 }

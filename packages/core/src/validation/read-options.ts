@@ -115,8 +115,20 @@ function read(source: object, key: string | number, path: string, kind: OptionsK
 }
 
 function unreadable(err: unknown, path: string, kind: OptionsKind): Error {
-  if (err instanceof SchedulerError) return err;
-  const field = path === "" ? "options" : path;
+  return err instanceof SchedulerError ? err : unreadableError(path === "" ? "options" : path, kind);
+}
+
+/**
+ * The error for a value at `path` that a getter or proxy trap made unreadable: a `ConfigError`
+ * (`kind` `"option"`) or an `InvalidArgumentError` (`"field"`, the default). The thrown error is
+ * neither repeated nor kept: its message may quote a secret.
+ */
+export function unreadableError(path: string, kind?: "field"): InvalidArgumentError;
+export function unreadableError(path: string, kind: OptionsKind): ConfigError | InvalidArgumentError;
+export function unreadableError(
+  path: string,
+  kind: OptionsKind = "field",
+): ConfigError | InvalidArgumentError {
   const message = "could not be read: a getter or proxy threw while it was read";
-  return kind === "option" ? new ConfigError(field, message) : new InvalidArgumentError(field, message);
+  return kind === "option" ? new ConfigError(path, message) : new InvalidArgumentError(path, message);
 }
