@@ -227,6 +227,21 @@ describe("misspelt fields and options are refused everywhere, not ignored", () =
     );
   });
 
+  it("an unknown name that is not a plain word is quoted, escaped and cut, never printed raw", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    const forged = "x\nERROR injected line\u0000";
+    const error = await s.enqueue({ name: "x", [forged]: 1 } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: `job[${JSON.stringify(forged)}]` });
+    expect((error as Error).message.includes("\n") || (error as Error).message.includes("\u0000")).toBe(false);
+    const long = "k".repeat(10_000);
+    expect(() => new MemoryStore({ [long]: 1 } as never)).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", field: `options[${JSON.stringify(`${"k".repeat(64)}…`)}]` }),
+    );
+    expect(() => createScheduler({ "workers ": 1 } as never)).toThrow(
+      expect.objectContaining({ field: 'options["workers "]', message: expect.stringMatching(/did you mean workers\?/) }),
+    );
+  });
+
   it("a leader given without distributed.enabled is used; with distributed.enabled false it is refused", () => {
     const leader = new MemoryLeader({ group: new MemoryLeaderGroup() });
     expect(createScheduler({ leader, logger: recordingLogger() }).options.distributed.enabled).toBe(true);

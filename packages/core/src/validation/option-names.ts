@@ -82,6 +82,23 @@ export function assertKnownFields(
   checkNames(value, known, path, "field", error);
 }
 
+/** A name that can be printed as written after a dot (`options.workers`). */
+const PLAIN_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+
+/** The longest part of an unknown name an error quotes. */
+const MAX_QUOTED_NAME = 64;
+
+/**
+ * The path of the option `name` under `path` for an error: `path.name` for a plain name, else the
+ * name quoted as JSON (control characters escaped, at most 64 characters and `…`) in brackets, so
+ * that a key holding a line break or a long text cannot forge or flood the message.
+ */
+function fieldPath(path: string, name: string): string {
+  if (PLAIN_NAME.test(name)) return path ? `${path}.${name}` : name;
+  const cut = name.length > MAX_QUOTED_NAME ? `${name.slice(0, MAX_QUOTED_NAME)}…` : name;
+  return `${path || "options"}[${JSON.stringify(cut)}]`;
+}
+
 function checkNames(
   value: unknown,
   known: readonly string[],
@@ -96,7 +113,7 @@ function checkNames(
   }
   for (const name of Object.keys(value)) {
     if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;
-    const field = path ? `${path}.${name}` : name;
+    const field = fieldPath(path, name);
     const suggestion = closestName(name, known);
     const hint = suggestion === undefined ? "." : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
     throw error(
