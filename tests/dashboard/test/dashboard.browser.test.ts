@@ -247,6 +247,21 @@ describe("pages render the scheduler's data", () => {
       await page.close();
     }
   });
+
+  it("a hash with no page names it as it was written", async () => {
+    const page = await open(READ_TOKEN, "#/bogus");
+    try {
+      await page.getByTestId("page-not-found").waitFor();
+      await expect(page.getByTestId("page-not-found").textContent()).resolves.toContain(
+        "No page at #/bogus.",
+      );
+      await page.goto(`${fixture.server.url}/#bogus`);
+      await expect(page.getByTestId("not-found-path").textContent()).resolves.toBe("#bogus");
+      await screenshot(page, "not-found");
+    } finally {
+      await page.close();
+    }
+  });
 });
 
 describe("a read-only session", () => {

@@ -145,7 +145,8 @@ function Page({ route }: { route: Route }) {
         <section data-testid="page-not-found">
           <h1>Not found</h1>
           <p>
-            No page at <code>#/{route.path}</code>. <a href="#/">Overview</a>
+            No page at <code data-testid="not-found-path">{shown(href(route))}</code>.{" "}
+            <a href="#/">Overview</a>
           </p>
         </section>
       );

@@ -9,7 +9,11 @@ export type Route =
   | { page: "job"; id: string }
   | { page: "schedules" }
   | { page: "dead"; queue: string | null }
-  | { page: "not-found"; path: string };
+  | {
+      page: "not-found";
+      /** The hash's path as written, after `#` and before any `?` (`"/bogus"` for `#/bogus`). */
+      path: string;
+    };
 
 /** The route of a location hash such as `#/queues/emails?status=dead`. */
 export function parseRoute(hash: string): Route {
@@ -56,7 +60,8 @@ export function href(route: Route): string {
     case "dead":
       return route.queue === null ? "#/dead" : `#/dead?queue=${encodeURIComponent(route.queue)}`;
     case "not-found":
-      return `#/${route.path}`;
+      // The path keeps its own leading slash (or its lack of one): `#/bogus` links to itself.
+      return `#${route.path}`;
   }
 }
 
