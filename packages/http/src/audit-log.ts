@@ -6,7 +6,12 @@ export interface AuditEntry {
   who: string;
   /** What was asked, such as `queue.pause`, `job.retry`, `jobs.delete`. */
   action: string;
-  /** What it applied to: a queue or schedule name, a job id, or the bulk filter as JSON. */
+  /**
+   * What it applied to: a queue or schedule name, a job id, or a bulk action's body as it was
+   * sent, written as JSON (`{"status":"dead"}`, or `null` or `[1]`, which are refused), else
+   * `(no body)`, `(body refused)` (not JSON this API reads: `error` says why) or `(body not read)`
+   * (the token may not write). Cut to 200 characters.
+   */
   target: string;
   /** Whether it was done. */
   ok: boolean;

@@ -227,7 +227,11 @@ const schemas: Record<string, Schema> = {
       at: dateTime,
       who: { type: "string", description: "The token's name." },
       action: { type: "string" },
-      target: { type: "string" },
+      target: {
+        type: "string",
+        description:
+          "A queue or schedule name, a job id, or a bulk action's body as sent, as JSON (null and [1] too); else (no body), (body refused) when it is not JSON the API reads, or (body not read) when the token may not write. At most 200 characters and an ellipsis.",
+      },
       ok: { type: "boolean" },
       error: { type: "string" },
     },
@@ -241,7 +245,7 @@ const errorResponse = (description: string) => ({
 
 const ERRORS = {
   "400": errorResponse(
-    "A malformed id, name, query or body, or a path with a . or .. segment (INVALID_PATH, from serve() and toNodeListener).",
+    "A malformed id (INVALID_ID), name (INVALID_NAME), query parameter (INVALID_QUERY), JSON body (INVALID_JSON) or body field (INVALID_BODY), or a path with a . or .. segment (INVALID_PATH, from serve() and toNodeListener()). The message starts with the name of the bad parameter or field.",
   ),
   "401": errorResponse("No token, or an unknown one."),
   "404": errorResponse(

@@ -162,15 +162,29 @@ function groupKey(value: unknown, field: string, code: string): string {
  * malformed escape (`%E0%A4%A`) or an encoded lone surrogate (`%ED%A0%80`), which
  * `URLSearchParams` would turn into U+FFFD and so into another value than the one sent.
  *
- * @throws HttpError 400 `INVALID_QUERY`.
+ * @throws HttpError 400 `INVALID_QUERY` naming the parameter (or saying that its name is bad).
  */
 function assertWellEncoded(search: string): void {
-  for (const part of search.slice(1).split(/[&=]/)) {
-    try {
-      decodeURIComponent(part.replace(/\+/g, " "));
-    } catch {
-      throw new HttpError(400, "INVALID_QUERY", "the query is not well-formed percent-encoded UTF-8");
-    }
+  for (const pair of search.slice(1).split("&")) {
+    const [rawKey = "", ...rawValue] = pair.split("=");
+    const key = decodedQueryPart(rawKey);
+    if (key === null)
+      throw new HttpError(
+        400,
+        "INVALID_QUERY",
+        "a query parameter's name is not well-formed percent-encoded UTF-8",
+      );
+    if (decodedQueryPart(rawValue.join("=")) === null)
+      throw invalid(clip(key), "not well-formed percent-encoded UTF-8");
+  }
+}
+
+/** A part of a query as `URLSearchParams` reads it, or `null` when its escapes are not UTF-8. */
+function decodedQueryPart(part: string): string | null {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, " "));
+  } catch {
+    return null;
   }
 }
 

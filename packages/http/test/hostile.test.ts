@@ -159,13 +159,52 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     await expectRefused(
       call(handler, "PATCH", "/api/queues/emails", { body: { concurrency: "lots" } }),
       400,
-      "INVALID_ARGUMENT",
+      "INVALID_BODY",
     );
     await expectRefused(
       call(handler, "PATCH", "/api/queues/emails", { body: { __proto__: { x: 1 }, nope: 1 } }),
       400,
-      "INVALID_ARGUMENT",
+      "INVALID_BODY",
     );
+  });
+
+  it("a value only the scheduler can check is a bad query or body, named as the request named it", async () => {
+    for (const [method, path, body, code, message] of [
+      ["GET", "/api/jobs?cursor=garbage", undefined, "INVALID_QUERY", /^cursor: expected the nextCursor/],
+      ["GET", "/api/jobs?from=0000-01-01", undefined, "INVALID_QUERY", /^from: /],
+      [
+        "PATCH",
+        "/api/queues/emails",
+        { concurrency: 0 },
+        "INVALID_BODY",
+        /^concurrency: expected an integer/,
+      ],
+      ["PATCH", "/api/queues/emails", { nope: 1 }, "INVALID_BODY", /^nope: is not a field here/],
+      [
+        "PATCH",
+        "/api/queues/emails",
+        { rateLimit: { max: 1, duration: 1 } },
+        "INVALID_BODY",
+        /^rateLimit\.duration: /,
+      ],
+      [
+        "PATCH",
+        "/api/queues/emails",
+        { group: { concurrency: -1 } },
+        "INVALID_BODY",
+        /^group\.concurrency: /,
+      ],
+      ["POST", "/api/jobs/retry", { status: "pending" }, "INVALID_BODY", /^status: only dead or cancelled/],
+      ["POST", "/api/jobs/delete", { from: "0000-01-01T00:00:00Z" }, "INVALID_BODY", /^from: /],
+    ] as const) {
+      const before = await state();
+      const response = await call(handler, method, path, body === undefined ? {} : { body });
+      expect(response.status, path).toBe(400);
+      expect(response.body.error.code, `${path} ${JSON.stringify(body)}`).toBe(code);
+      expect(response.body.error.message, path).toMatch(message);
+      expect(await state()).toBe(before);
+      if (method !== "GET") expect(audit.at(-1)).toMatchObject({ ok: false, error: code });
+    }
   });
 
   it("a body that repeats a key in one object: 400 INVALID_JSON, nothing done", async () => {
@@ -279,7 +318,30 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       400,
       "INVALID_JSON",
     );
-    expect(audit.slice(recorded)).toMatchObject([{ ok: false, error: "INVALID_JSON" }]);
+    expect(audit.slice(recorded)).toMatchObject([
+      { ok: false, error: "INVALID_JSON", target: "(body refused)" },
+    ]);
+  });
+
+  it("a bulk action's audit entry names the body as it was sent, whatever its shape", async () => {
+    const json = { "content-type": "application/json" };
+    for (const [rawBody, target] of [
+      ["null", "null"],
+      ["[1,2]", "[1,2]"],
+      ["5", "5"],
+      ['"dead"', '"dead"'],
+      ["{}", "{}"],
+      ["", "(no body)"],
+      ['{ "status" : "zombie" }', '{"status":"zombie"}'],
+    ] as const) {
+      const recorded = audit.length;
+      await expectRefused(
+        call(handler, "POST", "/api/jobs/retry", rawBody === "" ? {} : { rawBody, headers: json }),
+        400,
+        "INVALID_BODY",
+      );
+      expect(audit.slice(recorded), rawBody).toMatchObject([{ ok: false, error: "INVALID_BODY", target }]);
+    }
   });
 
   it("wrong methods: 405 with Allow", async () => {
@@ -385,7 +447,9 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     ]) {
       const response = await call(handler, "GET", `/api/jobs?${query}`);
       expect(response.status, query).toBe(400);
-      expect(["INVALID_QUERY", "INVALID_ARGUMENT"]).toContain(response.body.error.code);
+      expect(response.body.error.code, query).toBe("INVALID_QUERY");
+      // The message names the parameter, whether this package or the scheduler refused it.
+      expect(response.body.error.message, query).toContain(query.split("=")[0]);
     }
     await expectRefused(
       call(handler, "GET", "/api/throughput?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"),
@@ -394,6 +458,7 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     );
     await expectRefused(call(handler, "GET", "/api/schedules/nightly?preview=101"), 400, "INVALID_QUERY");
     await expectRefused(call(handler, "GET", "/api/audit?limit=-1"), 400, "INVALID_QUERY");
+    await expectRefused(call(handler, "GET", "/api/jobs?%ED%A0%80=1"), 400, "INVALID_QUERY");
   });
 
   it("a failure inside the scheduler is a 503 or 500 that tells nothing of its cause", async () => {

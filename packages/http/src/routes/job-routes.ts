@@ -2,6 +2,7 @@ import type { JobSelector } from "@sched/core";
 import { HttpError } from "../http-error.js";
 import { HIDDEN } from "../payload-view.js";
 import { jobIdParam, jobSelectorBody, QueryParams, readJsonBody } from "../request-input.js";
+import { refusedInput } from "./refused-input.js";
 import { type Api, act, type RouteDeps } from "./route-kit.js";
 
 const LIST_PARAMS = [
@@ -25,7 +26,7 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
     const query = new QueryParams(c.req.url, LIST_PARAMS);
     // `payloads=hide`: a page without its payloads (what a list view shows), which may be large.
     const hide = query.choice("payloads", ["show", "hide"] as const) === "hide";
-    const page = await scheduler.listJobs({
+    const options = {
       queue: query.name("queue"),
       name: query.name("name"),
       status: query.statuses("status"),
@@ -35,7 +36,9 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
       limit: query.integer("limit", 1, 1000),
       cursor: query.text("cursor", 600) ?? null,
       order: query.choice("order", ["asc", "desc"] as const),
-    });
+    };
+    // The scheduler checks what only it can read (a cursor it made): a bad one is a bad query.
+    const page = await refusedInput("query", () => scheduler.listJobs(options));
     return c.json({
       jobs: page.jobs.map((job) => (hide ? { ...job, payload: HIDDEN } : payloads.job(job))),
       nextCursor: page.nextCursor,
@@ -58,10 +61,14 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
         `jobs.${action}`,
         () => target,
         async () => {
+          target = BODY_REFUSED;
           const body = await readJsonBody(c.req.raw);
-          target = JSON.stringify(body ?? {});
+          // What was sent, as sent: `null` or `[1]` must not read as `{}`, a filter of everything.
+          target = body === undefined ? NO_BODY : JSON.stringify(body);
           // An empty body must not mean "everything": a lost body would then act on every job.
-          return run(nonEmpty(jobSelectorBody(body)));
+          const selector = nonEmpty(jobSelectorBody(body));
+          // The scheduler's own rules (retry takes dead or cancelled jobs only) refuse a body field.
+          return refusedInput("body", () => run(selector), ["selector", "filter"]);
         },
         [],
         true,
@@ -110,6 +117,10 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
 
 /** The audit target of a bulk action whose body was not read (its token may not write). */
 const BODY_NOT_READ = "(body not read)";
+/** The audit target of a bulk action whose body is not JSON this API reads (its error says why). */
+const BODY_REFUSED = "(body refused)";
+/** The audit target of a bulk action sent without a body. */
+const NO_BODY = "(no body)";
 
 /**
  * `selector` when it names at least one field: bulk routes refuse an empty one.

@@ -1,6 +1,7 @@
 import type { QueueConfig } from "@sched/core";
 import { HttpError } from "../http-error.js";
 import { nameParam, objectBody, QueryParams, readJsonBody } from "../request-input.js";
+import { refusedInput } from "./refused-input.js";
 import { type Api, act, type RouteDeps } from "./route-kit.js";
 
 /**
@@ -68,7 +69,10 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
         async () => {
           const name = await knownQueue(deps, c.req.url, c.req.param("name"));
           const config = objectBody(await readJsonBody(c.req.raw), "{ concurrency?, rateLimit?, group? }");
-          return scheduler.configureQueue(name, config as QueueConfig);
+          // The scheduler checks the limits; it names the body `config` (`config.bogus`).
+          return refusedInput("body", () => scheduler.configureQueue(name, config as QueueConfig), [
+            "config",
+          ]);
         },
         QUEUE_ACTION_PARAMS,
         true,
