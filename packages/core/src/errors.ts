@@ -56,8 +56,9 @@ export class InvalidScheduleError extends SchedulerError {
 }
 
 /**
- * An enqueue whose `uniqueKey` is already held by a job of the same queue that is not final.
- * Nothing was created.
+ * An enqueue (or a retry of a dead or cancelled job) whose `uniqueKey` is already held by a job
+ * of the same queue that is not final (scheduled, pending, failed waiting for its retry, or
+ * running). Nothing was created or moved. The key is quoted as JSON in the message.
  */
 export class JobAlreadyExistsError extends SchedulerError {
   /** The unique key that is taken. */
@@ -70,7 +71,7 @@ export class JobAlreadyExistsError extends SchedulerError {
   constructor(uniqueKey: string, existingJobId: string | null = null, queue: string | null = null) {
     super(
       "JOB_ALREADY_EXISTS",
-      `a job with uniqueKey "${uniqueKey}"${queue === null ? "" : ` in queue "${queue}"`} is already scheduled, pending or running${
+      `uniqueKey ${JSON.stringify(uniqueKey)}${queue === null ? "" : ` in queue "${queue}"`} is held by a job that is scheduled, pending, failed (waiting for its retry) or running${
         existingJobId ? ` (job ${existingJobId})` : ""
       }`,
     );

@@ -14,7 +14,7 @@ import {
 import { type HandlerOptions, HandlerRegistry } from "./handlers/handler-registry.js";
 import { HookRunner } from "./hooks/hook-runner.js";
 import type { Handler, HandlerFn } from "./jobs/handler.js";
-import type { Job, JobFilter, JobPage, JobSelector } from "./jobs/job.js";
+import type { Job, JobFilter, JobPage, JobSelector, JobStatus } from "./jobs/job.js";
 import type { JobMap, JobName, NewJob, NewJobInput, NewJobOf, PayloadOf } from "./jobs/new-job.js";
 import type { Stats } from "./jobs/stats.js";
 import type { Leader } from "./leadership/leader.js";
@@ -410,10 +410,20 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * two): each goes back to `pending` with a fresh budget, as {@link retryJob} does; a job whose
    * `uniqueKey` is held meanwhile stays. Returns how many were retried.
    *
-   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field.
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field, or `status`
+   *   when it names a status other than `dead` and `cancelled` (no other job can be retried, so
+   *   such a selector is a mistake rather than a request for nothing).
    */
   async retryJobs(selector: JobSelector = {}): Promise<number> {
     const checked = this.input.jobSelector(readOptions(selector, "selector"), false);
+    const statuses: JobStatus[] = checked.status === undefined ? [] : [checked.status].flat();
+    const wrong = statuses.find((status) => status !== "dead" && status !== "cancelled");
+    if (wrong !== undefined) {
+      throw new InvalidArgumentError(
+        "status",
+        `only dead or cancelled jobs can be retried, got "${wrong}" (promoteJob runs a waiting job now)`,
+      );
+    }
     const count = await this.bounded.retryJobs(checked, new Date(this.now()));
     if (count > 0) this.claimNow();
     return count;
@@ -840,7 +850,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   /**
    * Resumes a queue: lifts a pause and every push-back of the queue and of its groups (a handler's
    * `rateLimited`), and wakes every instance sharing the store to claim at once (stores without
-   * pushed events: within `pollInterval`). Returns the queue afterwards.
+   * pushed events: within `pollInterval`). The job whose handler threw `rateLimited` keeps its own
+   * wait (it is `scheduled` until its delay ends); {@link promoteJob} runs it now. Returns the queue
+   * afterwards.
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) for a bad queue name.
    */

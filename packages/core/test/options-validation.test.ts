@@ -7,7 +7,7 @@ import type { Job } from "../src/jobs/job.js";
 import type { Logger } from "../src/logger/logger.js";
 import { MemoryLeader, MemoryLeaderGroup, MemoryStore } from "../src/memory/index.js";
 import type { OutgoingJob } from "../src/middleware/middleware.js";
-import { retry } from "../src/retry/retry.js";
+import { rateLimited, retry } from "../src/retry/retry.js";
 import { createScheduler } from "../src/scheduler.js";
 import { recordingLogger, setup, until } from "./helpers.js";
 
@@ -302,7 +302,41 @@ describe("a held unique key", () => {
       existingJobId: first.id,
     });
     await expect(s.enqueue({ name: "x", queue: "emails", uniqueKey: "welcome:42" })).rejects.toThrow(
-      /uniqueKey "welcome:42" in queue "emails"/,
+      /uniqueKey "welcome:42" in queue "emails" is held by a job that is scheduled, pending, failed/,
     );
+  });
+
+  it("a retry refused for a held key names its queue too, and a key with a line break is escaped", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    const key = "line\nbreak";
+    const first = await s.enqueue({ name: "x", queue: "emails", uniqueKey: key });
+    await s.cancel(first.id);
+    const second = await s.enqueue({ name: "x", queue: "emails", uniqueKey: key });
+    const error = await s.retryJob(first.id).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: key, queue: "emails", existingJobId: second.id });
+    expect((error as Error).message).toContain('uniqueKey "line\\nbreak" in queue "emails"');
+  });
+});
+
+describe("retryJobs refuses a status no job can be retried from", () => {
+  it("completed, running or any waiting status is INVALID_ARGUMENT naming status; dead and cancelled pass", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    for (const status of ["completed", "running", "pending", "scheduled", "failed"] as const) {
+      await expect(s.retryJobs({ status })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "status" });
+      await expect(s.retryJobs({ status: ["dead", status] })).rejects.toThrow(
+        new RegExp(`only dead or cancelled jobs can be retried, got "${status}"`),
+      );
+    }
+    expect(await s.retryJobs({ status: ["dead", "cancelled"] })).toBe(0);
+  });
+});
+
+describe("durations and rateLimited name what is wrong", () => {
+  it("Infinity and negative numbers say why; every bad rateLimited delay is field delay", () => {
+    expect(() => retry({ initialDelay: Number.POSITIVE_INFINITY })).toThrow(/got Infinity \(not finite\)/);
+    expect(() => retry({ initialDelay: -5 })).toThrow(/got -5 \(negative\)/);
+    for (const delay of [0, "30d", -1, "forever", Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => rateLimited(delay as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "delay" }));
+    }
   });
 });

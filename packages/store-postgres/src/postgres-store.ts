@@ -1196,7 +1196,7 @@ export class PostgresStore implements Store {
       ({ rows }) => rows[0]?.id ?? null,
       () => null,
     );
-    return new JobAlreadyExistsError(key, holder);
+    return new JobAlreadyExistsError(key, holder, queue);
   }
 
   /** How long a call keeps retrying on connections that turn out broken (0: no limit). */

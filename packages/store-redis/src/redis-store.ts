@@ -304,7 +304,7 @@ export class RedisStore implements Store {
       if (reply === null) return null;
       await this.replicated("requeueJob");
       if (reply[0] === "unique")
-        throw new JobAlreadyExistsError(reply[1] as string, (reply[2] as string) || null);
+        throw new JobAlreadyExistsError(reply[1] as string, (reply[2] as string) || null, queue);
       const job = decodeJob(reply[2] as JobReply);
       return job === null ? null : { requeued: reply[1] === 1, job };
     });

@@ -96,7 +96,7 @@ export class JobTable {
         const batchKey = `${job.queue}\u0000${key}`;
         if (held !== undefined || batchKeys?.has(batchKey)) {
           if (onConflict === "skip") continue;
-          throw new JobAlreadyExistsError(key, held ?? null);
+          throw new JobAlreadyExistsError(key, held ?? null, job.queue);
         }
         batchKeys ??= new Set();
         batchKeys.add(batchKey);
@@ -188,7 +188,7 @@ export class JobTable {
     if (key === null) return;
     const keys = this.keysOf(record.queue);
     const holder = keys.get(key);
-    if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder);
+    if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder, record.queue);
     keys.set(key, record.id);
   }
 

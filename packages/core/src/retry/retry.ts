@@ -190,7 +190,7 @@ export function rateLimited(delay: Duration, given: RateLimitedOptions = {}): Ra
   const scope = options.scope ?? "group";
   if (scope !== "group" && scope !== "queue")
     throw new InvalidArgumentError("scope", `expected "group" or "queue", got ${describeValue(scope)}`);
-  const delayMs = parseDuration(delay, "rateLimited delay");
+  const delayMs = parseDuration(delay, "delay");
   if (!(delayMs >= 1 && delayMs <= MAX_RATE_LIMITED_MS))
     throw new InvalidArgumentError(
       "delay",

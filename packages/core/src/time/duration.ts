@@ -51,7 +51,11 @@ export function parseDuration(value: Duration | string, field = "duration"): num
 function durationMs(value: Duration | string, field: string): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
-      throw new InvalidArgumentError(field, `expected a non-negative number of milliseconds, got ${value}`);
+      const why = Number.isNaN(value) ? "" : value < 0 ? " (negative)" : " (not finite)";
+      throw new InvalidArgumentError(
+        field,
+        `expected a finite number of milliseconds, 0 or more, got ${describeValue(value)}${why}`,
+      );
     }
     return value;
   }

@@ -131,7 +131,7 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
       });
     }
 
-    it("requeueJob of a job whose unique key another active job took meanwhile throws JobAlreadyExistsError and leaves it as it was", async () => {
+    it("requeueJob of a job whose unique key another active job took meanwhile throws JobAlreadyExistsError naming the key, its queue and its holder, and leaves it as it was", async () => {
       const running = await createRunningJob(ctx.store, { queue: "rq-key", uniqueKey: "k" });
       const dead = await ctx.store.failJob(refOf(running), { now: at(1), error: "boom", retryAt: null });
       const [holder] = await ctx.store.createJobs([newJob({ queue: "rq-key", uniqueKey: "k" })]);
@@ -139,7 +139,7 @@ export function describeCancelAndRequeue(ctx: StoreSuiteContext): void {
         await rejectionOf(() => ctx.store.requeueJob(running.id, at(2))),
         JobAlreadyExistsError,
         "JOB_ALREADY_EXISTS",
-        { uniqueKey: "k" },
+        { uniqueKey: "k", queue: "rq-key", existingJobId: holder!.id },
       );
       expect(await ctx.store.getJob(running.id)).toEqual(dead);
       expect(await ctx.store.getJob(holder!.id)).toEqual(holder);
