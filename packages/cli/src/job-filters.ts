@@ -22,6 +22,25 @@ export interface JobPageFlags extends JobFilterFlags {
   order?: string;
 }
 
+/**
+ * The flag that gives each field of a job selector or page request, so that the scheduler's
+ * refusal of a value names the flag (see `namingFlags`): `from` is `--since`, `to` `--until`.
+ */
+export const FLAG_OF_JOB_FIELD: Readonly<Record<string, string>> = {
+  queue: "--queue",
+  name: "--name",
+  status: "--status",
+  group: "--group",
+  from: "--since",
+  to: "--until",
+  limit: "--limit",
+  cursor: "--cursor",
+  order: "--order",
+};
+
+/** The values of `--order`. */
+const ORDERS = ["asc", "desc"] as const;
+
 /** Adds `--queue --name --status --group --since --until` to `command`. */
 export function withJobFilters(command: Command, what = "jobs"): Command {
   return command
@@ -112,7 +131,7 @@ export function pageRequestOf(flags: JobPageFlags, now: number): JobPageRequest 
   if (flags.cursor !== undefined) request.cursor = flags.cursor;
   if (flags.order !== undefined) {
     if (flags.order !== "asc" && flags.order !== "desc") {
-      throw usageError(`--order: expected asc or desc, got "${flags.order}"`);
+      throw usageError(`--order: expected one of ${ORDERS.join(", ")}, got "${flags.order}"`);
     }
     request.order = flags.order;
   }

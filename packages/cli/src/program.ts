@@ -1,5 +1,5 @@
-import type { Store, StoreKind } from "@sched/core";
-import { Command, CommanderError, Option } from "commander";
+import type { Store } from "@sched/core";
+import { Command, CommanderError } from "commander";
 import { registerDeadCommands } from "./commands/dead.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerJobCommands } from "./commands/jobs.js";
@@ -13,7 +13,7 @@ import { classify, ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { loadInstalledModule, type ModuleLoader } from "./load-module.js";
 import { Messages, wantsJson } from "./messages.js";
 import { type Output, terminalSafe } from "./output.js";
-import type { Env } from "./session.js";
+import { type Env, STORE_KINDS } from "./session.js";
 
 declare const __VERSION__: string;
 
@@ -41,9 +41,6 @@ export interface RunOptions {
   store?: Store;
 }
 
-/** The stores `--store` takes, as `SCHEDULER_STORE` does. */
-const STORE_KINDS: readonly StoreKind[] = ["memory", "postgres", "redis", "mongodb"];
-
 /** The `code` printed with `--json` for each usage error commander reports. */
 const CODE_OF_PARSE_ERROR: Record<string, string> = {
   "commander.unknownOption": "UNKNOWN_OPTION",
@@ -51,7 +48,6 @@ const CODE_OF_PARSE_ERROR: Record<string, string> = {
   "commander.missingArgument": "MISSING_ARGUMENT",
   "commander.optionMissingArgument": "MISSING_OPTION_VALUE",
   "commander.missingMandatoryOptionValue": "MISSING_OPTION_VALUE",
-  "commander.invalidArgument": "INVALID_VALUE",
   "commander.excessArguments": "EXCESS_ARGUMENTS",
   "commander.conflictingOption": "CONFLICTING_OPTIONS",
   "commander.help": "MISSING_COMMAND",
@@ -69,7 +65,8 @@ function buildProgram(context: CommandContext): ProgramParts {
       "Inspect and operate @sched schedulers. Settings come from the SCHEDULER_* variables or the flags.",
     )
     .version(VERSION, "-V, --version")
-    .addOption(new Option("--store <store>", "the store (SCHEDULER_STORE)").choices([...STORE_KINDS]))
+    // Checked with the other settings (not by commander), so that a bad value reads as theirs do.
+    .option("--store <store>", `the store: ${STORE_KINDS.join(", ")} (SCHEDULER_STORE)`)
     .option("--url <url>", "the store's URL (SCHEDULER_<STORE>_URL); prefer the variable, flags show in ps")
     .option("--schema <schema>", "PostgreSQL schema (SCHEDULER_POSTGRES_SCHEMA)")
     .option("--table-prefix <prefix>", "PostgreSQL table prefix (SCHEDULER_POSTGRES_TABLE_PREFIX)")
@@ -128,8 +125,9 @@ function parseErrorMessage(err: CommanderError, failed: Command | null): string 
  * Runs `sched` with `argv` (the arguments after the program name) and resolves with its exit code
  * (see {@link ExitCode}); never calls `process.exit`. Errors are printed on standard error as
  * `sched: <message>`, or with `--json` as one line `{ "error": { "code", "message" } }`, parse
- * errors too (`UNKNOWN_OPTION`, `UNKNOWN_COMMAND`, `MISSING_ARGUMENT`, `INVALID_VALUE`, …, exit
- * code 2); with `--json` warnings are JSON lines as well (`{ "warning": { "message" } }`).
+ * errors too (`UNKNOWN_OPTION`, `UNKNOWN_COMMAND`, `MISSING_ARGUMENT`, …, exit code 2); a bad
+ * value of a flag is a usage error (exit code 2) whose message starts with the flag (`--order: …`),
+ * whoever checked it; with `--json` warnings are JSON lines as well (`{ "warning": { "message" } }`).
  * Messages never hold connection strings or tokens.
  *
  * @example

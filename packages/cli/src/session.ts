@@ -1,4 +1,5 @@
 import { configFromEnv, createSchedulerFromEnv, type Logger, type Store, type StoreKind } from "@sched/core";
+import { isPlainWord } from "@sched/core/adapter";
 import { CliError, classify, usageError } from "./exit-codes.js";
 import type { Messages } from "./messages.js";
 import type { OperationsScheduler } from "./operations-api.js";
@@ -31,11 +32,15 @@ export interface Settings {
   readonly flagOf: ReadonlyMap<string, string>;
 }
 
+/** The stores `--store` takes, as `SCHEDULER_STORE` does. */
+export const STORE_KINDS: readonly StoreKind[] = ["memory", "postgres", "redis", "mongodb"];
+
 /**
  * The environment with the connection flags applied over it: a flag wins over its variable, and
  * is recorded in {@link Settings.flagOf}.
  *
- * @throws CliError (usage) for a flag the selected store does not take (`--schema` with Redis).
+ * @throws CliError (usage) naming the flag: a `--store` that is no store (`--store: expected one
+ *   of …`), or a flag the selected store does not take (`--schema` with Redis).
  */
 export function environmentWith(env: Env, flags: ConnectionFlags): Settings {
   const result: Env = { ...env };
@@ -44,15 +49,25 @@ export function environmentWith(env: Env, flags: ConnectionFlags): Settings {
     result[variable] = value;
     flagOf.set(variable, flag);
   };
-  if (flags.store !== undefined) set("SCHEDULER_STORE", "--store", flags.store);
+  if (flags.store !== undefined) {
+    // Named before the flags that depend on it, which would otherwise speak of a store "sqlite".
+    if (!(STORE_KINDS as readonly string[]).includes(flags.store.trim().toLowerCase())) {
+      // Only a plain word is echoed: a misplaced connection string must not be.
+      const got = isPlainWord(flags.store)
+        ? JSON.stringify(flags.store)
+        : `a value of ${flags.store.length} characters`;
+      throw usageError(`--store: expected one of ${STORE_KINDS.join(", ")}, got ${got}`);
+    }
+    set("SCHEDULER_STORE", "--store", flags.store);
+  }
   const kind = (result.SCHEDULER_STORE ?? "memory").trim().toLowerCase() || "memory";
   const storeFrom = flagOf.has("SCHEDULER_STORE") ? "--store" : "SCHEDULER_STORE";
   const only = (flag: string, store: string): void => {
     if (kind !== store)
-      throw usageError(`${flag} is a setting of the ${store} store, but ${storeFrom} is ${kind}`);
+      throw usageError(`${flag}: a setting of the ${store} store, but ${storeFrom} is ${kind}`);
   };
   if (flags.url !== undefined) {
-    if (kind === "memory") throw usageError("--url needs --store postgres, redis or mongodb");
+    if (kind === "memory") throw usageError("--url: needs --store postgres, redis or mongodb");
     set(`SCHEDULER_${kind.toUpperCase()}_URL`, "--url", flags.url);
   }
   if (flags.schema !== undefined) {
@@ -112,6 +127,24 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/**
+ * The warning of a run on the memory store: it holds nothing between runs, so this process sees
+ * an empty store of its own. Whether `SCHEDULER_STORE` was left unset is said only when it was;
+ * a store chosen with `--store memory` or `SCHEDULER_STORE=memory` is named by where it was chosen.
+ */
+function memoryStoreWarning(settings: Settings): string {
+  const given = settings.env.SCHEDULER_STORE;
+  if (given !== undefined && given.trim() !== "") {
+    const chosenBy = settings.flagOf.has("SCHEDULER_STORE") ? `--store ${given}` : `SCHEDULER_STORE=${given}`;
+    return `the store is memory (${chosenBy}): it holds nothing between runs, so this process has its own empty store`;
+  }
+  return (
+    `the store is memory (SCHEDULER_STORE is ${given === undefined ? "unset" : "empty"}): this process ` +
+    "has its own empty store, which holds nothing between runs; set SCHEDULER_STORE and its URL, or " +
+    "pass --store and --url"
+  );
+}
+
 /** A logger that writes warnings and errors to standard error, without their fields. */
 function stderrLogger(messages: Messages): Logger {
   return {
@@ -146,12 +179,7 @@ export async function openSession(settings: Settings, messages: Messages, store?
   } catch (err) {
     throw attributeToFlags(err, settings.flagOf);
   }
-  if (storeKind === "memory" && store === undefined) {
-    messages.warning(
-      "the store is memory (SCHEDULER_STORE unset?): this process has its own empty store; " +
-        "set SCHEDULER_STORE and its URL, or pass --store and --url",
-    );
-  }
+  if (storeKind === "memory" && store === undefined) messages.warning(memoryStoreWarning(settings));
   let closed: Promise<void> | null = null;
   return {
     scheduler: scheduler as unknown as OperationsScheduler,

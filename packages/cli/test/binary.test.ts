@@ -56,6 +56,8 @@ function jsonError(result: Result): { code: string; message: string } {
 interface ServeProcess {
   url: string;
   child: ChildProcess;
+  /** What it printed on stderr so far. */
+  stderr(): string;
   stop(): Promise<Result>;
 }
 
@@ -86,6 +88,7 @@ function startServe(argv: string[], env: Record<string, string>): Promise<ServeP
         resolve({
           url,
           child,
+          stderr: () => stderr,
           stop: () => {
             child.kill("SIGTERM");
             return exited;
@@ -250,6 +253,13 @@ describe.each(backends)("the sched binary against $name", (backend) => {
     const result = await sched("doctor", "--json");
     const report = JSON.parse(result.stdout);
     expect(report.checks.find((c: { check: string }) => c.check === "clock").detail).toContain(backend.clock);
+    // The clock line states the skew and its limit; the heartbeat line the heartbeats' age.
+    expect(report.checks.find((c: { check: string }) => c.check === "clock").detail).toMatch(
+      /\(±\d+(ms|s)\), within --max-skew 2s$/,
+    );
+    expect(report.checks.find((c: { check: string }) => c.check === "heartbeats").detail).toContain(
+      `oldest heartbeat`,
+    );
     expect(report).toMatchObject({ ok: true, store: backend.name });
     expect(result.code).toBe(0);
     // In process too, with this machine's clock an hour ahead of the store's.
@@ -394,6 +404,35 @@ describe.each(backends)("the sched binary against $name", (backend) => {
     expect(url.stderr).not.toContain("not a url");
   });
 
+  it("serve starts on a store it cannot reach and says so in one warning naming the server, never its URL", async () => {
+    const variable = `SCHEDULER_${backend.name.toUpperCase()}_URL`;
+    const url =
+      backend.name === "postgres"
+        ? "postgres://root:hunter2@127.0.0.1:1/test"
+        : "redis://:hunter2@127.0.0.1:1";
+    const server = await startServe(["--json"], {
+      ...backend.env,
+      [variable]: url,
+      SCHEDULER_HTTP_TOKENS: `ops:write:${WRITE_TOKEN}`,
+    });
+    await until(async () => server.stderr().includes("could not be reached"), 20_000);
+    const queues = await fetch(`${server.url}/api/queues`, {
+      headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+    });
+    expect(queues.status).toBe(503);
+    const stopped = await server.stop();
+    expect(stopped.code).toBe(0);
+    const warnings = jsonLines(stopped.stderr).filter((line) => "warning" in (line as object));
+    expect(warnings).toEqual([{ warning: { message: expect.any(String) } }]);
+    const message = (warnings[0] as { warning: { message: string } }).warning.message;
+    expect(message).toMatch(
+      new RegExp(
+        `^${backend.name === "postgres" ? "PostgreSQL" : "Redis"} at 127\\.0\\.0\\.1:1\\b.* could not be reached at startup \\(STORE_[A-Z_]+\\): serving anyway; the API answers 503 until it can reach it$`,
+      ),
+    );
+    expect(stopped.stderr).not.toContain("hunter2");
+  });
+
   it("serve redacts payload fields and appends write actions to an audit log file, from flags", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sched-audit-"));
     const file = join(dir, "audit.jsonl");
@@ -509,8 +548,12 @@ describe("the sched binary", () => {
     [["jobs", "list", "--frob"], "UNKNOWN_OPTION", "--frob"],
     [["jobs", "get"], "MISSING_ARGUMENT", "'id'"],
     [["frobnicate"], "UNKNOWN_COMMAND", "frobnicate"],
-    [["jobs", "list", "--order", "sideways"], "INVALID_VALUE", "asc, desc"],
-    [["--store", "oracle", "status"], "INVALID_VALUE", "memory, postgres, redis, mongodb"],
+    [["jobs", "list", "--order", "sideways"], "USAGE", '--order: expected one of asc, desc, got "sideways"'],
+    [
+      ["--store", "oracle", "status"],
+      "USAGE",
+      '--store: expected one of memory, postgres, redis, mongodb, got "oracle"',
+    ],
     [["jobs", "list", "--cursor"], "MISSING_OPTION_VALUE", "--cursor"],
     [["jobs", "get", "a", "b"], "EXCESS_ARGUMENTS", "get"],
     [["jobs"], "MISSING_COMMAND", "sched jobs needs a command: list, get"],
@@ -565,6 +608,18 @@ describe("sched doctor on a PostgreSQL schema without the migrations", () => {
     const status = await runBinary(["status"], env);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain("run sched migrate");
+  });
+
+  it("sched serve starts, and warns once that the tables are not migrated", async () => {
+    const server = await startServe([], { ...env, SCHEDULER_HTTP_TOKENS: `ops:write:${WRITE_TOKEN}` });
+    await until(async () => server.stderr().includes("MIGRATION_REQUIRED"), 20_000);
+    const stopped = await server.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr.split("\n").filter((line) => line.startsWith("sched: warning:"))).toEqual([
+      expect.stringMatching(
+        /^sched: warning: PostgreSQL at 127\.0\.0\.1:5432\b.* answers, but its tables are not migrated \(MIGRATION_REQUIRED\): run sched migrate; serving anyway, and the API fails until then$/,
+      ),
+    ]);
   });
 });
 

@@ -67,6 +67,47 @@ describe("sched in process", () => {
     expect((await sched("--version")).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("every error caused by a flag's value names the flag, whoever checks the value", async () => {
+    const cases: [string[], string][] = [
+      [["jobs", "list", "--queue", "bad queue"], "--queue: expected 1-200 characters"],
+      [["jobs", "list", "--name", "bad name"], "--name: expected 1-200 characters"],
+      [["jobs", "list", "--group", ""], "--group: expected a string of 1 to 255 characters"],
+      [["jobs", "list", "--cursor", "garbage"], "--cursor: expected the nextCursor of a previous page"],
+      [["jobs", "list", "--limit", "0"], '--limit: expected an integer from 1 to 1000, got "0"'],
+      [["jobs", "list", "--order", "sideways"], '--order: expected one of asc, desc, got "sideways"'],
+      [["jobs", "retry", "--status", "pending"], "--status: only dead or cancelled jobs can be retried"],
+      [["jobs", "retry", "--queue", "bad queue"], "--queue: expected 1-200 characters"],
+      [["jobs", "delete", "--name", "bad name", "--yes"], "--name: expected 1-200 characters"],
+      [["dead", "retry-all", "--queue", "bad queue"], "--queue: expected 1-200 characters"],
+      [["dead", "retry-all", "--name", "bad name"], "--name: expected 1-200 characters"],
+      [
+        ["--store", "sqlite", "status"],
+        '--store: expected one of memory, postgres, redis, mongodb, got "sqlite"',
+      ],
+      [["--store", "redis", "--schema", "s", "status"], "--schema: a setting of the postgres store"],
+      [["--url", "redis://x", "status"], "--url: needs --store postgres, redis or mongodb"],
+    ];
+    for (const [argv, message] of cases) {
+      const text = await sched(...argv);
+      expect(text.code, argv.join(" ")).toBe(2);
+      expect(text.stderr.split("\n").at(-1), argv.join(" ")).toMatch(
+        new RegExp(`^sched: ${escaped(message)}`),
+      );
+      // The same message as one JSON line, as every other usage error.
+      const json = await sched(...argv, "--json");
+      expect(json.code, argv.join(" ")).toBe(2);
+      const { error } = JSON.parse(json.stderr.split("\n").at(-1) as string);
+      expect(error.message, argv.join(" ")).toMatch(new RegExp(`^${escaped(message)}`));
+    }
+    // A --store that is not a plain word (a connection string in the wrong flag) is not echoed.
+    const url = await sched("--store", "postgres://u:hunter2@h/db", "status");
+    expect(url.code).toBe(2);
+    expect(url.stderr).toContain("--store: expected one of");
+    expect(url.stderr).not.toContain("hunter2");
+    // Commander's own wording for a value it checked is gone.
+    expect((await sched("jobs", "list", "--order", "up")).stderr).not.toContain("Allowed choices");
+  });
+
   it("with --json, parse errors are one JSON object on stderr, with exit code 2", async () => {
     const cases: [string[], string][] = [
       [["jobs", "list", "--frob"], "UNKNOWN_OPTION"],
@@ -139,6 +180,10 @@ describe("sched in process", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/emails\s+active\s+0\s+0\s+0\s+0\s+1\s+2/);
     expect(human.stdout).toContain(`leader: ${s.instanceId}`);
+    // BUSY is read from the heartbeat: the table says so, and how often it is renewed.
+    expect(human.stdout.split("\n").at(-1)).toBe(
+      "BUSY and LEADER are as of each instance's last heartbeat (LAST SEEN), renewed every 10s",
+    );
     const json = JSON.parse((await sched("status", "--json")).stdout);
     expect(json.leader).toBe(s.instanceId);
     expect(json.instances).toHaveLength(1);
@@ -288,6 +333,16 @@ describe("sched in process", () => {
     expect(long.stderr).toContain("at most 24d");
   });
 
+  it("doctor's heartbeat line states the oldest heartbeat's age against its limit, not a skew", async () => {
+    const report = JSON.parse((await sched("doctor", "--json", "--max-skew", "0")).stdout);
+    const heartbeats = report.checks.find((c: { check: string }) => c.check === "heartbeats");
+    expect(heartbeats.status).toBe("ok");
+    expect(heartbeats.detail).toMatch(
+      /^1 instance\(s\); oldest heartbeat \d+(ms|s) old by this machine's clock \(limit 10s: the 10s interval \+ --max-skew 0ms\); none ahead of it by more than 0ms$/,
+    );
+    expect(heartbeats.detail).not.toContain("within 0ms of");
+  });
+
   it("doctor finds a heartbeat from the future (a clock ahead) and exits 4", async () => {
     const result = await runInProcess(["doctor", "--json"], { store, now: () => Date.now() - 60_000 });
     expect(result.code).toBe(4);
@@ -375,7 +430,29 @@ describe("sched in process", () => {
   it("warns that a memory store from the environment is empty and private to the process", async () => {
     const result = await runInProcess(["jobs", "list"]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("the store is memory");
+    expect(result.stderr).toContain("the store is memory (SCHEDULER_STORE is unset)");
+    expect(result.stderr).toContain("holds nothing between runs");
     expect(result.stdout).toBe("no jobs match");
   });
+
+  it("hints at an unset SCHEDULER_STORE only when it is unset, and names where memory was chosen", async () => {
+    for (const [argv, env, chosenBy] of [
+      [["--store", "memory", "queues", "list"], {}, "(--store memory)"],
+      [["queues", "list"], { SCHEDULER_STORE: "memory" }, "(SCHEDULER_STORE=memory)"],
+    ] as const) {
+      const result = await runInProcess([...argv], { env });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `sched: warning: the store is memory ${chosenBy}: it holds nothing between runs, so this process has its own empty store`,
+      );
+      expect(result.stderr).not.toContain("unset");
+    }
+    const empty = await runInProcess(["queues", "list"], { env: { SCHEDULER_STORE: "" } });
+    expect(empty.stderr).toContain("(SCHEDULER_STORE is empty)");
+  });
 });
+
+/** `text` as a literal in a regular expression. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

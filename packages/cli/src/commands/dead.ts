@@ -1,6 +1,10 @@
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, warnOfJobsLeft, withSession } from "../context.js";
+import { namingFlags } from "../flag-errors.js";
 import type { JobSelector } from "../operations-api.js";
+
+/** The flags of `dead retry-all`, by the selector field each gives. */
+const DEAD_FLAGS = { queue: "--queue", name: "--name" };
 
 /** `sched dead retry-all [--queue] [--name]`. */
 export function registerDeadCommands(program: Command, context: CommandContext): void {
@@ -17,7 +21,7 @@ export function registerDeadCommands(program: Command, context: CommandContext):
       if (flags.name !== undefined) selector.name = flags.name;
       await withSession(context, command, async (session) => {
         const started = new Date();
-        const count = await session.scheduler.retryJobs(selector);
+        const count = await namingFlags(DEAD_FLAGS, () => session.scheduler.retryJobs(selector));
         print(context, flags, { count }, () => `retried ${count} dead job${count === 1 ? "" : "s"}`);
         await warnOfJobsLeft(context, session.scheduler, selector, started);
       });

@@ -3,17 +3,12 @@ import type { Command } from "commander";
 import { type CommandContext, flagsOf, messagesOf, print } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { formatSpan } from "../format.js";
+import { HEARTBEAT_INTERVAL_MS } from "../instance-view.js";
 import { migrationAdvice } from "../migration-advice.js";
 import type { Instance } from "../operations-api.js";
 import { type Column, renderTable } from "../output.js";
 import { attributeToFlags, environmentWith, openSession, type Session, type Settings } from "../session.js";
 import { readStoreClock, type StoreClockReading } from "../store-clock.js";
-
-/**
- * How often a running scheduler renews its presence record (`lastSeenAt`), as @sched/core does:
- * a healthy instance's last heartbeat is at most this old, give or take the clocks' skew.
- */
-export const HEARTBEAT_INTERVAL_MS = 10_000;
 
 /** The outcome of one check of `sched doctor`. */
 export interface DoctorCheck {
@@ -252,8 +247,11 @@ async function checkStoreClock(
   }
   const skew = reading.serverTime.getTime() - reading.localTime;
   const margin = reading.roundTripMs / 2;
-  const detail = `${reading.source} is ${describeOffset(skew)} this machine's clock (±${formatSpan(margin)})`;
-  add("clock", Math.abs(skew) - margin > limits.maxSkew ? "problem" : "ok", detail);
+  const over = Math.abs(skew) - margin > limits.maxSkew;
+  const detail =
+    `${reading.source} is ${describeOffset(skew)} this machine's clock (±${formatSpan(margin)}), ` +
+    `${over ? "over" : "within"} --max-skew ${formatSpan(limits.maxSkew)}`;
+  add("clock", over ? "problem" : "ok", detail);
   return reading;
 }
 
@@ -264,10 +262,12 @@ function describeOffset(ms: number): string {
 
 /**
  * `heartbeats`: each instance's last heartbeat against the reference clock (the store's when it
- * has one, else this machine's). A heartbeat ahead of the reference means the instance's clock
- * is ahead; one older than the heartbeat interval means its clock is behind, or it stalls.
- * Skipped, saying why, without instances to check (`instances` is `null` when they could not be
- * listed, for the reason `unlisted`).
+ * has one, else this machine's). A heartbeat ahead of the reference by more than `maxSkew` means
+ * the instance's clock is ahead; one older than the heartbeat interval plus `maxSkew` means its
+ * clock is behind, or it stalls. The finding says what was measured: the oldest heartbeat's age
+ * against that limit (the skew of this machine's clock is the `clock` check's). Skipped, saying
+ * why, without instances to check (`instances` is `null` when they could not be listed, for the
+ * reason `unlisted`).
  */
 function checkHeartbeats(
   instances: readonly Instance[] | null,
@@ -289,18 +289,27 @@ function checkHeartbeats(
   const reference = clock === null ? localNow : clock.serverTime.getTime() + (localNow - clock.localTime);
   const against = clock === null ? "this machine's clock" : clock.source;
   const findings: string[] = [];
+  const maxAge = HEARTBEAT_INTERVAL_MS + maxSkew;
+  let oldest = 0;
   for (const instance of instances) {
+    oldest = Math.max(oldest, reference - instance.lastSeenAt.getTime());
     const offset = instance.lastSeenAt.getTime() - reference;
     if (offset > maxSkew) {
       findings.push(`${instance.id}: clock ahead of ${against} by at least ${formatSpan(offset)}`);
-    } else if (-offset > HEARTBEAT_INTERVAL_MS + maxSkew) {
+    } else if (-offset > maxAge) {
       findings.push(
         `${instance.id}: last heartbeat ${formatSpan(-offset)} ago by ${against} (its clock is behind, or it stalls)`,
       );
     }
   }
   if (findings.length === 0) {
-    add("heartbeats", "ok", `${instances.length} instance(s) within ${formatSpan(maxSkew)} of ${against}`);
+    add(
+      "heartbeats",
+      "ok",
+      `${instances.length} instance(s); oldest heartbeat ${formatSpan(oldest)} old by ${against} ` +
+        `(limit ${formatSpan(maxAge)}: the ${formatSpan(HEARTBEAT_INTERVAL_MS)} interval + --max-skew ` +
+        `${formatSpan(maxSkew)}); none ahead of it by more than ${formatSpan(maxSkew)}`,
+    );
   } else {
     add("heartbeats", "problem", findings.join("; "));
   }

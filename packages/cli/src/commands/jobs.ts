@@ -1,8 +1,10 @@
 import { JOB_STATUSES, type Job, type JobStatus } from "@sched/core";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, warnOfJobsLeft, withSession } from "../context.js";
 import { type CliError, notFound, refusal, usageError } from "../exit-codes.js";
+import { namingFlags } from "../flag-errors.js";
 import {
+  FLAG_OF_JOB_FIELD,
   type JobFilterFlags,
   type JobPageFlags,
   pageRequestOf,
@@ -28,18 +30,14 @@ export function registerJobCommands(program: Command, context: CommandContext): 
   withJobFilters(jobs.command("list").description("list jobs, oldest first, a page at a time"))
     .option("--limit <n>", "at most this many jobs (1-1000, default 100)")
     .option("--cursor <cursor>", "the page after the one that printed this cursor")
-    .addOption(
-      new Option("--order <order>", "oldest first (asc, the default) or newest first").choices([
-        "asc",
-        "desc",
-      ]),
-    )
+    // Checked with the other flags (not by commander), so that a bad value reads as theirs do.
+    .option("--order <order>", "oldest first (asc, the default) or newest first (desc)")
     .option("--payload", "include the payloads (hidden by default)")
     .action(async (_options: unknown, command: Command) => {
       const flags = flagsOf<JobPageFlags & PayloadFlag>(command);
       const request = pageRequestOf(flags, context.now());
       await withSession(context, command, async (session) => {
-        const page = await session.scheduler.listJobs(request);
+        const page = await namingFlags(FLAG_OF_JOB_FIELD, () => session.scheduler.listJobs(request));
         const shown = page.jobs.map((job) => jobView(job, flags.payload === true));
         print(context, flags, { jobs: shown, nextCursor: page.nextCursor }, () =>
           renderTable(page.jobs, JOB_COLUMNS, "no jobs match"),
@@ -82,7 +80,7 @@ export function registerJobCommands(program: Command, context: CommandContext): 
       }
       requireFilter(selector, "sched jobs retry");
       const started = new Date();
-      const count = await session.scheduler.retryJobs(selector);
+      const count = await namingFlags(FLAG_OF_JOB_FIELD, () => session.scheduler.retryJobs(selector));
       print(context, flags, { count }, () => `retried ${count} job${count === 1 ? "" : "s"}`);
       await warnOfJobsLeft(context, session.scheduler, selector, started);
     });
@@ -138,7 +136,7 @@ export function registerJobCommands(program: Command, context: CommandContext): 
           );
           return;
         }
-        const count = await session.scheduler.deleteJobs(selector);
+        const count = await namingFlags(FLAG_OF_JOB_FIELD, () => session.scheduler.deleteJobs(selector));
         print(context, flags, { count }, () => `deleted ${count} job${count === 1 ? "" : "s"}`);
       });
     });

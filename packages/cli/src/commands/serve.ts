@@ -3,6 +3,8 @@ import { AuditFile } from "../audit-file.js";
 import { type CommandContext, flagsOf, messagesOf, withSession } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { isModuleNotFound } from "../load-module.js";
+import type { Messages } from "../messages.js";
+import type { Session } from "../session.js";
 import {
   type PayloadSetting,
   type ServeFlags,
@@ -109,37 +111,75 @@ export function registerServeCommand(program: Command, context: CommandContext):
           "the installed @sched/http has no createHttpHandler and serve; install a version that matches @sched/cli",
         );
       }
-      await withSession(context, command, async (session) => {
-        const audit =
-          settings.auditLog === null
-            ? null
-            : await AuditFile.open(settings.auditLog, settings.auditLogFrom ?? "--audit-log", messages);
-        try {
-          const handler = attributed(settings, () =>
-            http.createHttpHandler({
-              scheduler: session.scheduler,
-              auth: { tokens: settings.tokens },
-              payloads: settings.payloads,
-              ...(audit === null ? {} : { audit: (entry: unknown) => audit.append(entry) }),
-            }),
-          );
-          const server = (await http.serve(handler, {
-            port: settings.port,
-            host: settings.host,
-          })) as RunningServer;
-          const url = addressOf(server, settings.host, settings.port);
-          messages.info(`serving the HTTP API and dashboard on ${url}`, { url });
+      let stopping = false;
+      let pinged: Promise<void> = Promise.resolve();
+      try {
+        await runServer();
+      } finally {
+        stopping = true;
+        // A ping still waiting settles when the session closes the store: it must not outlive it.
+        await pinged;
+      }
+      async function runServer(): Promise<void> {
+        await withSession(context, command, async (session) => {
+          const audit =
+            settings.auditLog === null
+              ? null
+              : await AuditFile.open(settings.auditLog, settings.auditLogFrom ?? "--audit-log", messages);
           try {
-            await untilStopped(context.signal);
+            const handler = attributed(settings, () =>
+              http.createHttpHandler({
+                scheduler: session.scheduler,
+                auth: { tokens: settings.tokens },
+                payloads: settings.payloads,
+                ...(audit === null ? {} : { audit: (entry: unknown) => audit.append(entry) }),
+              }),
+            );
+            // The store is pinged once beside the server's start: serving goes on either way (the
+            // API answers 503 while the store is away), but a store that is not there is said.
+            pinged = warnIfUnusable(session, messages, () => stopping);
+            const server = (await http.serve(handler, {
+              port: settings.port,
+              host: settings.host,
+            })) as RunningServer;
+            const url = addressOf(server, settings.host, settings.port);
+            messages.info(`serving the HTTP API and dashboard on ${url}`, { url });
+            try {
+              await untilStopped(context.signal);
+            } finally {
+              stopping = true;
+              await closeServer(server);
+            }
           } finally {
-            await closeServer(server);
+            await audit?.close();
           }
-        } finally {
-          await audit?.close();
-        }
-        messages.info("stopped");
-      });
+          messages.info("stopped");
+        });
+      }
     });
+}
+
+/**
+ * Pings the session's store once and warns, in one line, when it cannot be used: the server (its
+ * `describeServer()`, never a connection string), the error's code, and what the API answers
+ * meanwhile. Says nothing once `stopped()` (a ping cut short by the store's close is no finding).
+ * Never throws.
+ */
+async function warnIfUnusable(session: Session, messages: Messages, stopped: () => boolean): Promise<void> {
+  try {
+    await session.scheduler.store.ping();
+  } catch (err) {
+    if (stopped()) return;
+    const store = session.scheduler.store as { describeServer?: () => string | undefined };
+    const server = store.describeServer?.() ?? `the ${session.storeKind} store`;
+    const code = (err as { code?: unknown } | null)?.code;
+    const named = typeof code === "string" && /^[A-Z0-9_]{1,64}$/.test(code) ? code : "ERROR";
+    messages.warning(
+      named === "MIGRATION_REQUIRED"
+        ? `${server} answers, but its tables are not migrated (${named}): run sched migrate; serving anyway, and the API fails until then`
+        : `${server} could not be reached at startup (${named}): serving anyway; the API answers 503 until it can reach it`,
+    );
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
-import { instanceColumns } from "../instance-view.js";
+import { AS_OF_HEARTBEAT, instanceColumns } from "../instance-view.js";
 import { renderTable } from "../output.js";
 import { QUEUE_COLUMNS } from "./queues.js";
 
@@ -30,6 +30,7 @@ export function registerStatusCommand(program: Command, context: CommandContext)
             renderTable(queues, QUEUE_COLUMNS, "no queues"),
             "",
             renderTable(instances, instanceColumns(now), "no running instances"),
+            ...(instances.length === 0 ? [] : [AS_OF_HEARTBEAT]),
           ].join("\n"),
         );
       });
