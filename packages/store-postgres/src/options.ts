@@ -8,12 +8,8 @@ import {
   parseDuration,
 } from "@sched/core/adapter";
 import type pg from "pg";
-import {
-  checkConnectionString,
-  checkPoolMode,
-  type PoolMode,
-  type StatementLimits,
-} from "./connection/pool.js";
+import { checkConnectionString, checkPoolMode, type PoolMode } from "./connection/pool.js";
+import type { StatementLimits } from "./connection/statement-limits.js";
 
 /** Options of {@link PostgresStore}. Give `connectionString` or `pool` (or neither, for `pg`'s `PG*` defaults). */
 export interface PostgresStoreOptions {

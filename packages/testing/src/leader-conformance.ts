@@ -1,23 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { Leader, Logger } from "@sched/core";
+import type { Leader } from "@sched/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type LeaderFailureHooks, leaderFailureScenarios } from "./leader-failure-scenarios.js";
-import { type RecordingLogger, recordingLogger } from "./recording-logger.js";
+import {
+  type LeaderFactoryOptions,
+  type LeaderFailureHooks,
+  leaderFailureScenarios,
+} from "./leader-failure-scenarios.js";
 
-/** What the leader factory of {@link leaderConformance} receives. */
-export interface LeaderFactoryOptions {
-  /** The instance id the leader must report. */
-  instanceId: string;
-  /** The lease TTL in milliseconds. */
-  ttlMs: number;
-  /**
-   * A name unique to the running test: leaders made for the same test compete for one lease;
-   * leaders of different tests must not (use it as the lease name, key or row).
-   */
-  namespace: string;
-  /** Where the leader reports failures: pass it as the leader's `logger` (the failure scenarios read it). */
-  logger: Logger;
-}
+export type { LeaderFactoryOptions } from "./leader-failure-scenarios.js";
+import { type RecordingLogger, recordingLogger } from "./recording-logger.js";
 
 /** Options of {@link leaderConformance}. */
 export interface LeaderConformanceOptions<L extends Leader = Leader> {

@@ -1,8 +1,22 @@
-import { type Leader, StoreError } from "@sched/core";
+import { type Leader, type Logger, StoreError } from "@sched/core";
 import { expect, it, type TestContext } from "vitest";
-import type { LeaderFactoryOptions } from "./leader-conformance.js";
 import { type RecordingLogger, recordingLogger } from "./recording-logger.js";
 import { waitFor } from "./wait-for.js";
+
+/** What the leader factory of `leaderConformance` receives. */
+export interface LeaderFactoryOptions {
+  /** The instance id the leader must report. */
+  instanceId: string;
+  /** The lease TTL in milliseconds. */
+  ttlMs: number;
+  /**
+   * A name unique to the running test: leaders made for the same test compete for one lease;
+   * leaders of different tests must not (use it as the lease name, key or row).
+   */
+  namespace: string;
+  /** Where the leader reports failures: pass it as the leader's `logger` (the failure scenarios read it). */
+  logger: Logger;
+}
 
 /** A leader made by a failure hook, and what the hook can do to its connection. */
 export interface LeaderWithConnection<L extends Leader = Leader> {

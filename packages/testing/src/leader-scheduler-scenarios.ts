@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createScheduler, type Leader, MemoryStore, type Scheduler } from "@sched/core";
 import { describe, expect, it } from "vitest";
-import type { LeaderFactoryOptions } from "./leader-conformance.js";
+import type { LeaderFactoryOptions } from "./leader-failure-scenarios.js";
 import { recordingLogger } from "./recording-logger.js";
 import { waitFor } from "./wait-for.js";
 

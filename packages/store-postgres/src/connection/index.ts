@@ -28,9 +28,9 @@ export {
   type OwnedPool,
   POOL_MODES,
   type PoolMode,
-  type StatementLimits,
 } from "./pool.js";
 export { redact, redactError } from "./redact-error.js";
+export type { StatementLimits } from "./statement-limits.js";
 export {
   type ConnectionTarget,
   codeOf,

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConfigError, describeValue, settlesWithin } from "@sched/core/adapter";
 import pg from "pg";
 import { readConnectionString } from "./connection-string.js";
+import type { StatementLimits } from "./statement-limits.js";
 import { isConnectionError, isTimeout } from "./store-error.js";
 
 /** How the store connects: the connection options of `PostgresStoreOptions`. */
@@ -98,16 +99,6 @@ export function checkConnectionChoice(options: ConnectionChoice): void {
     const poolString = (options.pool.options as pg.ClientConfig).connectionString;
     if (typeof poolString === "string") assertUsable(poolString, "pool", "its connectionString ");
   }
-}
-
-/** The limits of a pool's statements, in ms; `0` for none. */
-export interface StatementLimits {
-  /** Opening a connection, or waiting for a pooled one (`connectionTimeoutMillis`). */
-  readonly connectMs: number;
-  /** One statement on the server (`statement_timeout`, which also frees its locks). */
-  readonly statementMs: number;
-  /** One statement as the client waits for it (`query_timeout`). */
-  readonly queryMs: number;
 }
 
 /**

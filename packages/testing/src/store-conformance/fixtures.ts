@@ -11,7 +11,22 @@ import {
   uuidv7Generator,
 } from "@sched/core";
 import { expect } from "vitest";
-import type { ConformanceTransaction } from "./transactions.js";
+
+/**
+ * An application transaction opened for the suite by `StoreConformanceOptions.beginTransaction`:
+ * the handle the store joins, and the two ways to end it.
+ */
+export interface ConformanceTransaction {
+  /**
+   * What the suite passes as `createJobs(jobs, { transaction })`: the backend's transaction handle
+   * (for PostgreSQL, a `pg` client on which `BEGIN` was run).
+   */
+  readonly transaction: unknown;
+  /** Commits the transaction, then releases what `beginTransaction` opened for it. */
+  commit(): Promise<void>;
+  /** Rolls the transaction back, then releases what `beginTransaction` opened for it. */
+  rollback(): Promise<void>;
+}
 
 /** Gives the topic files of the store suite the store of the running test. */
 export interface StoreSuiteContext {

@@ -3,23 +3,16 @@ import { InvalidArgumentError, JobAlreadyExistsError } from "@sched/core/adapter
 import { describe, expect, it, type TestContext } from "vitest";
 import { waitFor } from "../wait-for.js";
 import { requireCapability } from "./capabilities.js";
-import { at, expectSchedulerError, newJob, rejectionOf, type StoreSuiteContext } from "./fixtures.js";
+import {
+  at,
+  type ConformanceTransaction,
+  expectSchedulerError,
+  newJob,
+  rejectionOf,
+  type StoreSuiteContext,
+} from "./fixtures.js";
 
-/**
- * An application transaction opened for the suite by `StoreConformanceOptions.beginTransaction`:
- * the handle the store joins, and the two ways to end it.
- */
-export interface ConformanceTransaction {
-  /**
-   * What the suite passes as `createJobs(jobs, { transaction })`: the backend's transaction handle
-   * (for PostgreSQL, a `pg` client on which `BEGIN` was run).
-   */
-  readonly transaction: unknown;
-  /** Commits the transaction, then releases what `beginTransaction` opened for it. */
-  commit(): Promise<void>;
-  /** Rolls the transaction back, then releases what `beginTransaction` opened for it. */
-  rollback(): Promise<void>;
-}
+export type { ConformanceTransaction } from "./fixtures.js";
 
 /**
  * Opens a transaction for the running test, which must end it; `withTransaction` rolls back one
