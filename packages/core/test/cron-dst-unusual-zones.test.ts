@@ -203,3 +203,36 @@ describe("Pacific/Chatham (+12:45 / +13:45)", () => {
     ]);
   });
 });
+
+// Pacific/Apia skipped a whole day: at 24:00 on Thursday 2011-12-29 (-10:00, 2011-12-30T10:00Z)
+// its clocks went to 00:00 on Saturday 2011-12-31 (+14:00). A jump of 3 hours or more is not a DST
+// change, and its skipped times do not fire (Vixie cron catches up only on shorter jumps).
+describe("Pacific/Apia (a skipped day)", () => {
+  const zone = "Pacific/Apia";
+
+  it("runs a daily job once a day: nothing for the missing Friday, once on the Saturday", () => {
+    expect(cronRuns("0 12 * * *", "2011-12-28T12:00:00Z", 4, zone)).toEqual([
+      "2011-12-28T22:00:00.000Z", // 12:00 -10:00 on Wednesday 28 December
+      "2011-12-29T22:00:00.000Z", // 12:00 -10:00 on Thursday 29 December
+      "2011-12-30T22:00:00.000Z", // 12:00 +14:00 on Saturday 31 December
+      "2011-12-31T22:00:00.000Z", // 12:00 +14:00 on 1 January
+    ]);
+  });
+
+  it("never runs a Friday or 30 December job on the Saturday", () => {
+    expect(cronRuns("0 12 * * 5", "2011-12-28T12:00:00Z", 1, zone)).toEqual([
+      "2012-01-05T22:00:00.000Z", // 12:00 +14:00 on Friday 6 January 2012
+    ]);
+    expect(cronRuns("0 12 30 12 *", "2011-12-28T12:00:00Z", 1, zone)).toEqual([
+      "2012-12-29T22:00:00.000Z", // 12:00 +14:00 on 30 December 2012
+    ]);
+  });
+
+  it("an interval expression skips the missing day's hours too", () => {
+    expect(cronRuns("0 */12 * * *", "2011-12-29T12:00:00Z", 3, zone)).toEqual([
+      "2011-12-29T22:00:00.000Z", // 12:00 -10:00 on 29 December
+      "2011-12-30T10:00:00.000Z", // 00:00 +14:00 on 31 December
+      "2011-12-30T22:00:00.000Z", // 12:00 +14:00 on 31 December
+    ]);
+  });
+});

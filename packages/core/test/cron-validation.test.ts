@@ -65,7 +65,7 @@ describe("parseCron validation", () => {
     ["0 0 * * tue-mon", "tue-mon"],
     ["0 0 * * 5-2", "5-2"],
     ["0 0 * * SAT-FRI", "SAT-FRI"],
-    ["0 0 * * 1,SUN-MON", "1,SUN-MON"],
+    ["0 0 * * 1,TUE-MON", "1,TUE-MON"],
     ["0 0 * * 8-0", "8-0"],
     ["0 0 * * SAT-SUN/0", "SAT-SUN/0"],
     ["0 0 0 * * SAT-THU", "SAT-THU"],
@@ -147,5 +147,19 @@ describe("validateTimezone", () => {
   it("rejects a zone name that is not a string", () => {
     const error = thrownBy(() => validateTimezone(undefined as unknown as string));
     expect(error.message).toContain("undefined");
+  });
+});
+
+describe("cron-parser's puzzling refusals are said plainly", () => {
+  it.each([
+    ["0 0 * * MONDAY", "day-of-week", "MONDAY", /first three letters/],
+    ["0 0 1 JANUARY *", "month", "JANUARY", /first three letters/],
+    ["/5 * * * *", "minute", "/5", /a step follows \* or a range/],
+    ["0 0 * * 1,/2", "day-of-week", "1,/2", /a step follows \* or a range/],
+  ])("%j", (expr, field, value, detail) => {
+    const error = thrownBy(() => parseCron(expr));
+    expect(error.code).toBe("INVALID_SCHEDULE");
+    expect(error.message).toContain(`${field} field ${JSON.stringify(value)}`);
+    expect(error.message).toMatch(detail);
   });
 });

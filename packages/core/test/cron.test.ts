@@ -59,6 +59,21 @@ describe("parseCron in UTC", () => {
     ]);
   });
 
+  it("reads a list as the union of its elements, which may overlap, as Vixie cron does", () => {
+    const from = "2026-01-01T00:00:00Z";
+    expect(cronRuns("*/15,30 * * * *", from, 5)).toEqual(cronRuns("*/15 * * * *", from, 5));
+    expect(cronRuns("0-10,5 * * * *", from, 12)).toEqual(cronRuns("0-10 * * * *", from, 12));
+    expect(cronRuns("0 0 1,1 * *", from, 2)).toEqual(cronRuns("0 0 1 * *", from, 2));
+    expect(cronRuns("0 0 * * 1-3,2", from, 4)).toEqual(cronRuns("0 0 * * 1-3", from, 4));
+    for (const sundays of ["0,7", "sun,7", "7,sun", "*/2,7", "sat-sun,sun", "1,SUN-MON"]) {
+      const plain = { "*/2,7": "0,2,4,6", "sat-sun,sun": "0,6", "1,SUN-MON": "0,1" }[sundays] ?? "0";
+      expect(cronRuns(`0 0 * * ${sundays}`, from, 4)).toEqual(cronRuns(`0 0 * * ${plain}`, from, 4));
+    }
+    // The expression is kept as written, and its kind and day rule still read the raw fields.
+    expect(parseCron("*/15,30 * * * *").expression).toBe("*/15,30 * * * *");
+    expect(parseCron("*/15,30 * * * *").kind).toBe("interval");
+  });
+
   it("treats day-of-week 7 as Sunday, like 0", () => {
     // 2026-01-04 is a Sunday.
     expect(cronRuns("0 0 * * 7", "2026-01-01T00:00:00Z", 2)).toEqual(

@@ -11,7 +11,8 @@ import { validateTimezone, type ZoneOffsets, zoneOffsets } from "./time-zone.js"
  * How a cron expression behaves across DST changes (docs/architecture.md §3).
  * - `fixed-time`: no `*` and no step in the second, minute and hour fields. Wall-clock
  *   semantics: a repeated local time fires once (first pass), a skipped one fires at the end of
- *   the gap, the same day.
+ *   the gap, the same day (not at all when the jump is 3 hours or more, a zone moving its
+ *   calendar: Vixie cron catches up only after shorter ones).
  * - `interval`: everything else. Real-time semantics: fires on both passes of a repeated hour and
  *   skips local times that do not exist.
  */
@@ -79,7 +80,7 @@ const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
 export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
   const timezone = validateTimezone(opts.timezone ?? opts.tz ?? "UTC", "timezone");
   const rawFields = splitFields(expr);
-  const parserFields = rawFields.map((raw, index) => (index === 5 ? sundayEndsAtSeven(raw) : raw));
+  const parserFields = rawFields.map((raw, index) => unionOfList(index === 5 ? sundayEndsAtSeven(raw) : raw, index));
   const fields = compileFields(parseFields(expr, rawFields, parserFields), rawFields[3]!, rawFields[5]!);
   const kind = classify(rawFields);
   return new ParsedCronSchedule(expr, timezone, kind, fields, zoneOffsets(timezone));
@@ -116,6 +117,43 @@ function splitFields(expr: string): string[] {
     }
   });
   return rawFields;
+}
+
+/** cron-parser's names of the six fields, seconds first. */
+const PARSER_FIELDS = ["second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek"] as const;
+
+/** A list element whose values are not plain numbers: `L`, `5L`, `1#2`, `?`. */
+const SPECIAL_ELEMENT = /#|\?|^\d*L$/i;
+
+/**
+ * A list field as cron-parser accepts it. Vixie cron reads a list as the union of its elements, so
+ * elements may overlap (`*\/15,30`, `1-5,3`, `0,7`: Sunday twice); cron-parser refuses a value
+ * listed twice. A list whose elements overlap is written as the sorted union of their values
+ * (day-of-week 7 as 0); any other field is left as written, and so is a list with an element
+ * cron-parser refuses alone (its error then names the field) or whose values are not plain
+ * numbers (`L`, `5L`, `1#2`).
+ */
+function unionOfList(field: string, index: number): string {
+  if (!field.includes(",")) return field;
+  const union = new Set<number>();
+  let listed = 0;
+  for (const element of field.split(",")) {
+    if (element === "" || SPECIAL_ELEMENT.test(element)) return field;
+    const alone = PARSER_FIELDS.map((_, other) => (other === index ? element : "*")).join(" ");
+    let values: readonly (number | string)[];
+    try {
+      values = CronExpressionParser.parse(alone).fields[PARSER_FIELDS[index]!].values;
+    } catch {
+      return field;
+    }
+    for (const value of values) {
+      if (typeof value !== "number") return field;
+      union.add(index === 5 ? value % 7 : value);
+      listed++;
+    }
+  }
+  if (union.size === listed) return field;
+  return [...union].sort((a, b) => a - b).join(",");
 }
 
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -174,7 +212,11 @@ function parseFields(
         const raw = rawFields[index]!;
         const detail = /(^|,)[^,]*-($|,|\/)|(^|,)-/.test(raw)
           ? "a range needs a start and an end, e.g. 1-5"
-          : messageOf(fieldError);
+          : /[a-z]{4,}/i.test(raw)
+            ? "names are written with their first three letters, e.g. MON or JAN"
+            : /(^|,)\//.test(raw)
+              ? "a step follows * or a range, e.g. */5 or 0-30/5"
+              : messageOf(fieldError);
         throw new InvalidScheduleError(
           `invalid cron expression ${quote(expr)}: ${FIELD_NAMES[index]} field ${quote(raw)} is invalid (${detail})`,
           { cause: fieldError },

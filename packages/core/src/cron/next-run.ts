@@ -41,9 +41,18 @@ export function nextIntervalRun(fields: CronFields, zone: ZoneOffsets, afterMs: 
   return null;
 }
 
+/**
+ * The longest forward jump whose skipped wall times still fire at its end: under 3 hours, as Vixie
+ * cron catches up after a clock that moved forward by less than that (a DST change, 30 minutes to
+ * 2 hours anywhere). A longer jump is a change of the zone's day itself (Pacific/Apia skipped all of
+ * 2011-12-30): the times it skipped are not run, or a daily job would run twice the next day, or a
+ * Friday job on a Saturday.
+ */
+const CATCH_UP_LIMIT_MS = 3 * 3_600_000;
+
 /** How one naive wall time maps onto real time in a zone. */
 interface ResolvedWallTime {
-  /** The instant a fixed-time run for this wall time fires at. */
+  /** The instant a fixed-time run for this wall time fires at; `NaN` when it does not fire. */
   readonly instant: number;
   /**
    * Set when the wall time is repeated (fall back) or missing (spring forward): the transition
@@ -81,7 +90,10 @@ function resolveWallTime(zone: ZoneOffsets, wall: number): ResolvedWallTime {
   // the two candidates; the run fires at the transition, the first instant after the gap.
   const transition = zone.nextTransitionAfter(withOffsetAfter, withOffsetBefore);
   if (transition === Number.POSITIVE_INFINITY) return { instant: withOffsetBefore };
-  return { instant: transition, range: { transition, wallAfter: transition + offsetAfter } };
+  const range = { transition, wallAfter: transition + offsetAfter };
+  // A jump of 3 hours or more skips the wall time for good (see CATCH_UP_LIMIT_MS).
+  if (offsetAfter - offsetBefore >= CATCH_UP_LIMIT_MS) return { instant: Number.NaN, range };
+  return { instant: transition, range };
 }
 
 /**
@@ -106,8 +118,11 @@ export function nextFixedTimeRun(fields: CronFields, zone: ZoneOffsets, afterMs:
     if (resolved.instant > after) return resolved.instant;
     wall = match + SECOND_MS;
     // Once `after` is past the transition, every other wall time of the same repeated or missing
-    // range resolves at or before `after` too, so none of them can be the answer.
+    // range resolves at or before `after` too, so none of them can be the answer; a wall time
+    // skipped for good (NaN) takes the rest of its missing range with it.
     const range = resolved.range;
-    if (range !== undefined && range.transition <= after) wall = Math.max(wall, range.wallAfter);
+    if (range !== undefined && (range.transition <= after || Number.isNaN(resolved.instant))) {
+      wall = Math.max(wall, range.wallAfter);
+    }
   }
 }
