@@ -34,6 +34,28 @@ describe("listJobs pages", () => {
     await expect(s.listJobs({ order: "up" as never })).rejects.toThrow(/order/);
     await expect(s.listJobs({ from: new Date("x") })).rejects.toThrow(/from/);
   });
+
+  it("refuses a cursor given with the other order: it would page backwards", async () => {
+    const { s, clock } = setup();
+    for (let i = 0; i < 5; i++) {
+      await s.enqueue({ name: "j", payload: i });
+      await clock.advance(1);
+    }
+    const ascending = (await s.listJobs({ limit: 2 })).nextCursor;
+    const descending = (await s.listJobs({ limit: 2, order: "desc" })).nextCursor;
+    expect(ascending).not.toBeNull();
+    expect(descending).not.toBeNull();
+    await expect(s.listJobs({ limit: 2, order: "desc", cursor: ascending })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "cursor",
+      message: expect.stringContaining('pass order "asc" with it'),
+    });
+    await expect(s.listJobs({ limit: 2, cursor: descending })).rejects.toMatchObject({
+      field: "cursor",
+      message: expect.stringContaining('pass order "desc" with it'),
+    });
+    expect((await s.listJobs({ limit: 2, order: "desc", cursor: descending })).jobs).toHaveLength(2);
+  });
 });
 
 describe("bulk operations", () => {

@@ -78,6 +78,6 @@ export async function listJobPage(access: JobAccess, filter: JobFilter): Promise
   const last = page[page.length - 1];
   return {
     jobs: page.map(jobOf),
-    nextCursor: documents.length > limit && last !== undefined ? encodeJobCursor(last) : null,
+    nextCursor: documents.length > limit && last !== undefined ? encodeJobCursor(last, filter.order) : null,
   };
 }

@@ -118,7 +118,7 @@ export class JobListing {
     const last = page[page.length - 1];
     return {
       jobs: page,
-      nextCursor: jobs.length > limit && last !== undefined ? encodeJobCursor(last) : null,
+      nextCursor: jobs.length > limit && last !== undefined ? encodeJobCursor(last, filter.order) : null,
     };
   }
 

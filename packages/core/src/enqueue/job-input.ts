@@ -265,7 +265,13 @@ export class JobInput {
       throw new InvalidArgumentError("order", `expected "asc" or "desc", got ${describeValue(order)}`);
     }
     const cursor = filter.cursor ?? null;
-    if (cursor !== null) decodeJobCursor(cursor);
+    if (cursor !== null && decodeJobCursor(cursor).order !== order) {
+      const other = order === "asc" ? "desc" : "asc";
+      throw new InvalidArgumentError(
+        "cursor",
+        `this cursor continues pages in ${other === "asc" ? "ascending" : "descending"} order: pass order "${other}" with it, or start again without a cursor`,
+      );
+    }
     return { ...selector, limit, order, cursor };
   }
 

@@ -5,20 +5,28 @@ import type { Job } from "./job.js";
 export interface JobCursor {
   createdAt: number;
   id: string;
+  /** The order of the pages the cursor continues; a cursor given with the other order is refused. */
+  order: "asc" | "desc";
 }
 
 const MAX_CURSOR_LENGTH = 600;
 
+/** Marks a cursor of descending pages; one of ascending pages has no mark (the earlier format). */
+const DESCENDING_MARK = "d";
+
 /**
- * The cursor that makes the next page start after `job` (keyset paging on `createdAt`, then id).
- * Opaque to users: base64url of `<createdAt ms>:<id>`. Stores build `nextCursor` with it.
+ * The cursor that makes the next page start after `job` (keyset paging on `createdAt`, then id),
+ * for pages in `order` (default `"asc"`). Opaque to users: base64url of `<createdAt ms>:<id>`,
+ * with a leading `d` for descending pages, so that a cursor is never read in the other order
+ * (it would page backwards). Stores build `nextCursor` with it, passing the filter's `order`.
  */
-export function encodeJobCursor(job: Pick<Job, "createdAt" | "id">): string {
-  return Buffer.from(`${job.createdAt.getTime()}:${job.id}`, "utf8").toString("base64url");
+export function encodeJobCursor(job: Pick<Job, "createdAt" | "id">, order: "asc" | "desc" = "asc"): string {
+  const mark = order === "desc" ? DESCENDING_MARK : "";
+  return Buffer.from(`${mark}${job.createdAt.getTime()}:${job.id}`, "utf8").toString("base64url");
 }
 
 /**
- * Reads a cursor made by {@link encodeJobCursor}.
+ * Reads a cursor made by {@link encodeJobCursor}, with the order of the pages it continues.
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`, field `cursor`) for anything else.
  */
@@ -27,13 +35,15 @@ export function decodeJobCursor(cursor: string): JobCursor {
     new InvalidArgumentError("cursor", "expected the nextCursor of a previous page");
   if (typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH) throw bad();
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const marked = Buffer.from(cursor, "base64url").toString("utf8");
+  const order = marked.startsWith(DESCENDING_MARK) ? "desc" : "asc";
+  const text = order === "desc" ? marked.slice(DESCENDING_MARK.length) : marked;
   const colon = text.indexOf(":");
   if (colon <= 0) throw bad();
   const createdAt = Number(text.slice(0, colon));
   const id = text.slice(colon + 1);
   if (!Number.isSafeInteger(createdAt) || id.length === 0 || id.length > 200 || id.includes("\u0000"))
     throw bad();
-  if (encodeJobCursor({ createdAt: new Date(createdAt), id }) !== cursor) throw bad();
-  return { createdAt, id };
+  if (encodeJobCursor({ createdAt: new Date(createdAt), id }, order) !== cursor) throw bad();
+  return { createdAt, id, order };
 }

@@ -286,7 +286,7 @@ export class MemoryStore implements Store<never> {
       jobs: page.map(toJob),
       nextCursor:
         matches.length > limit && last !== undefined
-          ? encodeJobCursor({ createdAt: new Date(last.createdAt), id: last.id })
+          ? encodeJobCursor({ createdAt: new Date(last.createdAt), id: last.id }, filter.order)
           : null,
     };
   }

@@ -96,9 +96,10 @@ export interface Store<Tx = unknown> {
   /**
    * A page of the jobs matching the filter (see {@link JobSelector}), ordered by `createdAt`
    * then id (ascending, or descending with `order: "desc"`), at most `limit` (default 100). With a
-   * `cursor` (made by `encodeJobCursor`, checked by the runtime), the page starts strictly after
-   * the job it names in that order, whether or not that job still exists. `nextCursor` names the
-   * page's last job when at least one more job matches after it, else `null`: the last page,
+   * `cursor` (made by `encodeJobCursor`, checked by the runtime, which refuses one of the other
+   * order), the page starts strictly after the job it names in that order, whether or not that job
+   * still exists. `nextCursor`, made by `encodeJobCursor(job, filter.order)`, names the page's
+   * last job when at least one more job matches after it, else `null`: the last page,
    * full or not, has none (a store reads `limit + 1` jobs to know). A store reads about `limit`
    * jobs per page however deep it is (an index on the order), not every job before the cursor.
    * The runtime checks `limit` before any store sees it (an integer from 1 to 10,000, else

@@ -1,4 +1,5 @@
 import type { Store } from "@sched/core";
+import { decodeJobCursor } from "@sched/core/adapter";
 import { describe, expect, it } from "vitest";
 import { at, createRunningJob, newId, newJob, refOf, type StoreSuiteContext } from "./fixtures.js";
 
@@ -87,7 +88,7 @@ export function describeListJobs(ctx: StoreSuiteContext): void {
       expect(await idsOf(ctx.store, {})).toEqual([ids[1], ids[2], ids[3], ids[0]]);
     });
 
-    it("pages by cursor: every job exactly once in order, ascending and descending, ties in id order", async () => {
+    it("pages by cursor: every job exactly once in order, ascending and descending, ties in id order; each cursor carries its order", async () => {
       const ids = Array.from({ length: 23 }, () => newId());
       // Pairs share a createdAt, so the cursor must carry the id too.
       await ctx.store.createJobs(
@@ -100,6 +101,8 @@ export function describeListJobs(ctx: StoreSuiteContext): void {
         do {
           const page = await ctx.store.listJobs({ limit: 5, cursor, order });
           seen.push(...page.jobs.map((job) => job.id));
+          // The cursor names its order (encodeJobCursor(job, order)): the runtime refuses it with the other.
+          if (page.nextCursor !== null) expect(decodeJobCursor(page.nextCursor).order).toBe(order);
           // A cursor only when more jobs follow: 23 jobs make 4 full pages with one and a last of 3.
           expect(page.nextCursor !== null).toBe(pages < 4);
           expect(page.jobs).toHaveLength(pages < 4 ? 5 : 3);
