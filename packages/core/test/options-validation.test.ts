@@ -232,13 +232,21 @@ describe("misspelt fields and options are refused everywhere, not ignored", () =
     const forged = "x\nERROR injected line\u0000";
     const error = await s.enqueue({ name: "x", [forged]: 1 } as never).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: `job[${JSON.stringify(forged)}]` });
-    expect((error as Error).message.includes("\n") || (error as Error).message.includes("\u0000")).toBe(false);
+    expect((error as Error).message.includes("\n") || (error as Error).message.includes("\u0000")).toBe(
+      false,
+    );
     const long = "k".repeat(10_000);
     expect(() => new MemoryStore({ [long]: 1 } as never)).toThrow(
-      expect.objectContaining({ code: "CONFIG_INVALID", field: `options[${JSON.stringify(`${"k".repeat(64)}…`)}]` }),
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        field: `options[${JSON.stringify(`${"k".repeat(64)}…`)}]`,
+      }),
     );
     expect(() => createScheduler({ "workers ": 1 } as never)).toThrow(
-      expect.objectContaining({ field: 'options["workers "]', message: expect.stringMatching(/did you mean workers\?/) }),
+      expect.objectContaining({
+        field: 'options["workers "]',
+        message: expect.stringMatching(/did you mean workers\?/),
+      }),
     );
   });
 
@@ -313,7 +321,12 @@ describe("a held unique key", () => {
     await s.cancel(first.id);
     const second = await s.enqueue({ name: "x", queue: "emails", uniqueKey: key });
     const error = await s.retryJob(first.id).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "JOB_ALREADY_EXISTS", uniqueKey: key, queue: "emails", existingJobId: second.id });
+    expect(error).toMatchObject({
+      code: "JOB_ALREADY_EXISTS",
+      uniqueKey: key,
+      queue: "emails",
+      existingJobId: second.id,
+    });
     expect((error as Error).message).toContain('uniqueKey "line\\nbreak" in queue "emails"');
   });
 });
@@ -322,7 +335,10 @@ describe("retryJobs refuses a status no job can be retried from", () => {
   it("completed, running or any waiting status is INVALID_ARGUMENT naming status; dead and cancelled pass", async () => {
     const s = createScheduler({ logger: recordingLogger() });
     for (const status of ["completed", "running", "pending", "scheduled", "failed"] as const) {
-      await expect(s.retryJobs({ status })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "status" });
+      await expect(s.retryJobs({ status })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        field: "status",
+      });
       await expect(s.retryJobs({ status: ["dead", status] })).rejects.toThrow(
         new RegExp(`only dead or cancelled jobs can be retried, got "${status}"`),
       );
@@ -336,7 +352,9 @@ describe("durations and rateLimited name what is wrong", () => {
     expect(() => retry({ initialDelay: Number.POSITIVE_INFINITY })).toThrow(/got Infinity \(not finite\)/);
     expect(() => retry({ initialDelay: -5 })).toThrow(/got -5 \(negative\)/);
     for (const delay of [0, "30d", -1, "forever", Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => rateLimited(delay as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "delay" }));
+      expect(() => rateLimited(delay as never)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", field: "delay" }),
+      );
     }
   });
 });

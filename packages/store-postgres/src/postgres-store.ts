@@ -520,7 +520,10 @@ export class PostgresStore implements Store {
     const { rows } = await this.query<JobRow>("listJobs", text, values);
     const jobs = rows.slice(0, limit).map(toJob);
     const last = jobs[jobs.length - 1];
-    return { jobs, nextCursor: rows.length > limit && last !== undefined ? encodeJobCursor(last, filter.order) : null };
+    return {
+      jobs,
+      nextCursor: rows.length > limit && last !== undefined ? encodeJobCursor(last, filter.order) : null,
+    };
   }
 
   /**

@@ -8,6 +8,7 @@ import {
 } from "./leader-failure-scenarios.js";
 
 export type { LeaderFactoryOptions } from "./leader-failure-scenarios.js";
+
 import { type RecordingLogger, recordingLogger } from "./recording-logger.js";
 
 /** Options of {@link leaderConformance}. */

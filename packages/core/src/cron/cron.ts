@@ -80,7 +80,9 @@ const HASHED_VALUE = /(?<![A-Za-z])H(?![A-Za-z])/;
 export function parseCron(expr: string, opts: ParseCronOptions = {}): CronSchedule {
   const timezone = validateTimezone(opts.timezone ?? opts.tz ?? "UTC", "timezone");
   const rawFields = splitFields(expr);
-  const parserFields = rawFields.map((raw, index) => unionOfList(index === 5 ? sundayEndsAtSeven(raw) : raw, index));
+  const parserFields = rawFields.map((raw, index) =>
+    unionOfList(index === 5 ? sundayEndsAtSeven(raw) : raw, index),
+  );
   const fields = compileFields(parseFields(expr, rawFields, parserFields), rawFields[3]!, rawFields[5]!);
   const kind = classify(rawFields);
   return new ParsedCronSchedule(expr, timezone, kind, fields, zoneOffsets(timezone));

@@ -188,7 +188,8 @@ export class JobTable {
     if (key === null) return;
     const keys = this.keysOf(record.queue);
     const holder = keys.get(key);
-    if (holder !== undefined && holder !== record.id) throw new JobAlreadyExistsError(key, holder, record.queue);
+    if (holder !== undefined && holder !== record.id)
+      throw new JobAlreadyExistsError(key, holder, record.queue);
     keys.set(key, record.id);
   }
 

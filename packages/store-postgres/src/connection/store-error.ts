@@ -1,7 +1,7 @@
 import { SchedulerError, SOCKET_ERROR_CODES, StoreError, StoreTimeoutError } from "@sched/core/adapter";
 import { readConnectionString } from "./connection-string.js";
-import type { StatementLimits } from "./statement-limits.js";
 import { redact, redactError } from "./redact-error.js";
+import type { StatementLimits } from "./statement-limits.js";
 
 /** Where the store connects, for messages: `host:port`, never credentials. */
 export interface ConnectionTarget {
