@@ -25,7 +25,13 @@ export async function namingFlags<T>(
     if (!message.startsWith(`${field}: `)) throw err;
     const named = flagNamed(field, flagOfField);
     if (named === null) throw err;
-    throw new CliError(ExitCode.usage, code, `${named}: ${message.slice(field.length + 2)}`, { cause: err });
+    // The scheduler names its options as code spells them (`order "desc"`): say the flag instead.
+    const detail = message
+      .slice(field.length + 2)
+      .replace(/\border "(asc|desc)"/g, (whole, order: string) =>
+        Object.hasOwn(flagOfField, "order") ? `${flagOfField.order} ${order}` : whole,
+      );
+    throw new CliError(ExitCode.usage, code, `${named}: ${detail}`, { cause: err });
   }
 }
 

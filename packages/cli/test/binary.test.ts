@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -402,6 +403,24 @@ describe.each(backends)("the sched binary against $name", (backend) => {
     const url = await sched("--url", "not a url", "status");
     expect(url.stderr).toMatch(/^sched: --url: /);
     expect(url.stderr).not.toContain("not a url");
+  });
+
+  it("serve that cannot listen exits 1 with that error alone: no warning about a store that is fine", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = await runBinary(["serve", "--host", "127.0.0.1", "--port", port], {
+        ...backend.env,
+        SCHEDULER_HTTP_TOKENS: `ops:write:${WRITE_TOKEN}`,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/EADDRINUSE|in use/);
+      expect(result.stderr).not.toContain("could not be reached");
+      expect(result.stderr).not.toContain("STORE_CLOSED");
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it("serve starts on a store it cannot reach and says so in one warning naming the server, never its URL", async () => {

@@ -206,6 +206,28 @@ describe("sched in process", () => {
     expect(second.jobs[0].id).not.toBe(first.jobs[0].id);
     const more = await sched("jobs", "list", "--limit", "2");
     expect(more.stderr).toContain("--cursor ");
+    expect(more.stderr).not.toContain("--order");
+    // Descending pages: the hint keeps the order, and a cursor given without it names the flag.
+    const newest = await sched("jobs", "list", "--limit", "2", "--order", "desc");
+    const hint = /add --cursor (\S+) --order desc/.exec(newest.stderr);
+    expect(hint, newest.stderr).not.toBeNull();
+    const followed = await sched(
+      "jobs",
+      "list",
+      "--json",
+      "--limit",
+      "2",
+      "--order",
+      "desc",
+      "--cursor",
+      hint![1]!,
+    );
+    expect(followed.code).toBe(0);
+    const forgotten = await sched("jobs", "list", "--limit", "2", "--cursor", hint![1]!);
+    expect(forgotten.code).toBe(2);
+    expect(forgotten.stderr).toContain(
+      "--cursor: this cursor continues pages in descending order: pass --order desc",
+    );
     const reports = JSON.parse(
       (await sched("jobs", "list", "--json", "--queue", "reports", "--group", "t1")).stdout,
     );

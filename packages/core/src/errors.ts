@@ -1,3 +1,4 @@
+import { quoteText } from "./validation/quote.js";
 /**
  * Every error thrown by the public API is a {@link SchedulerError} with a stable `code`.
  * Codes are part of the public contract: match on `err.code`, not on messages.
@@ -71,7 +72,7 @@ export class JobAlreadyExistsError extends SchedulerError {
   constructor(uniqueKey: string, existingJobId: string | null = null, queue: string | null = null) {
     super(
       "JOB_ALREADY_EXISTS",
-      `uniqueKey ${JSON.stringify(uniqueKey)}${queue === null ? "" : ` in queue "${queue}"`} is held by a job that is scheduled, pending, failed (waiting for its retry) or running${
+      `uniqueKey ${quoteText(uniqueKey, 255)}${queue === null ? "" : ` in queue "${queue}"`} is held by a job that is scheduled, pending, failed (waiting for its retry) or running${
         existingJobId ? ` (job ${existingJobId})` : ""
       }`,
     );

@@ -433,11 +433,19 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
    * Deletes, in bulk, the jobs the selector matches, except running ones. Returns how many were
    * deleted.
    *
-   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field, or for an empty
-   *   selector (deleting every job takes an explicit `status`).
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field, for an empty
+   *   selector (deleting every job takes an explicit `status`), or naming `status` when it is
+   *   `running` (running jobs are never deleted: cancel them first).
    */
   async deleteJobs(selector: JobSelector): Promise<number> {
-    return this.bounded.deleteJobs(this.input.jobSelector(readOptions(selector, "selector"), true));
+    const checked = this.input.jobSelector(readOptions(selector, "selector"), true);
+    if (checked.status !== undefined && [checked.status].flat().includes("running")) {
+      throw new InvalidArgumentError(
+        "status",
+        `running jobs are never deleted, got "running" (cancel them first, then delete the cancelled jobs)`,
+      );
+    }
+    return this.bounded.deleteJobs(checked);
   }
 
   /**

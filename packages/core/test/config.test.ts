@@ -91,6 +91,16 @@ describe("configFromEnv", () => {
   });
 
   describe("variable names", () => {
+    it("quotes a name that is not a plain variable name, escaped and cut, never raw", () => {
+      const forged = `SCHEDULER_X\nERROR forged${"y".repeat(5_000)}`;
+      const error = configErrorOf({ [forged]: "1", "SCHEDULER_\u2028": "1" });
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.field).toBe(JSON.stringify(`${forged.slice(0, 64)}…`));
+      expect(/[\n\u2028]/.test(error.message)).toBe(false);
+      expect(error.message.length).toBeLessThan(400);
+      expect(error.message).toContain('also unknown: "SCHEDULER_\\u2028"');
+    });
+
     it("rejects an unknown SCHEDULER_* name, suggesting the known name it is a typo of", () => {
       const error = configErrorOf({ SCHEDULER_STOER: "postgres" });
       expect(error.code).toBe("CONFIG_INVALID");

@@ -55,6 +55,29 @@ describe("listJobs pages", () => {
       message: expect.stringContaining('pass order "desc" with it'),
     });
     expect((await s.listJobs({ limit: 2, order: "desc", cursor: descending })).jobs).toHaveLength(2);
+    // A cursor of descending pages made before cursors named their order reads as ascending: the
+    // message says it may be one.
+    const { encodeJobCursor } = await import("../src/jobs/cursor.js");
+    const job = (await s.listJobs({ limit: 1 })).jobs[0]!;
+    await expect(s.listJobs({ order: "desc", cursor: encodeJobCursor(job) })).rejects.toThrow(
+      /or was made before cursors named their order/,
+    );
+    expect(() => encodeJobCursor(job, "sideways" as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "order" }),
+    );
+  });
+
+  it("deleteJobs refuses a selector of running jobs, which are never deleted", async () => {
+    const { s } = setup();
+    await s.enqueue({ name: "j" });
+    for (const status of ["running", ["pending", "running"]] as const) {
+      await expect(s.deleteJobs({ status: status as never })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        field: "status",
+        message: expect.stringContaining("running jobs are never deleted"),
+      });
+    }
+    expect(await s.deleteJobs({ status: "pending" })).toBe(1);
   });
 });
 

@@ -242,6 +242,10 @@ describe("misspelt fields and options are refused everywhere, not ignored", () =
         field: `options[${JSON.stringify(`${"k".repeat(64)}…`)}]`,
       }),
     );
+    // JSON keeps U+2028 and bidirectional controls as they are: they are escaped too.
+    expect(() => new MemoryStore({ "a\u2028b\u202e": 1 } as never)).toThrow(
+      expect.objectContaining({ field: 'options["a\\u2028b\\u202e"]' }),
+    );
     expect(() => createScheduler({ "workers ": 1 } as never)).toThrow(
       expect.objectContaining({
         field: 'options["workers "]',

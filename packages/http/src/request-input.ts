@@ -396,5 +396,13 @@ function invalid(field: string, message: string, code = "INVALID_QUERY"): HttpEr
 }
 
 function clip(text: string): string {
-  return text.length > 50 ? `${text.slice(0, 50)}…` : text;
+  const cut = text.length > 50 ? `${text.slice(0, 50)}…` : text;
+  // Escaped as in a JSON string, line and direction marks too: a name from the request must not
+  // break or reorder the line a log writes.
+  return JSON.stringify(cut)
+    .slice(1, -1)
+    .replace(
+      /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }

@@ -295,6 +295,19 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     }
   });
 
+  it("an unknown parameter or body field is quoted escaped: a line break or direction mark cannot break the log line", async () => {
+    const query = await call(handler, "GET", "/api/jobs?x%0AERROR%E2%80%AE=1");
+    expect(query.status).toBe(400);
+    const queryMessage = (query.body as { error: { message: string } }).error.message;
+    expect(queryMessage).toContain('unknown query parameter "x\\nERROR\\u202e"');
+    expect(/[\n\u202e]/.test(queryMessage)).toBe(false);
+    const body = await call(handler, "POST", "/api/jobs/delete", { body: { "a\nb\u2028": 1 } });
+    expect(body.status).toBe(400);
+    const bodyMessage = (body.body as { error: { message: string } }).error.message;
+    expect(bodyMessage).toContain('unknown field "a\\nb\\u2028"');
+    expect(/[\n\u2028]/.test(bodyMessage)).toBe(false);
+  });
+
   it("a read token's bulk action is refused (403) and audited, whatever its body", async () => {
     // The body was read before the role: a malformed one answered 400, and nothing was audited.
     const json = { "content-type": "application/json" };

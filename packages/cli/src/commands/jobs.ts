@@ -43,7 +43,9 @@ export function registerJobCommands(program: Command, context: CommandContext): 
           renderTable(page.jobs, JOB_COLUMNS, "no jobs match"),
         );
         if (!flags.json && page.nextCursor !== null) {
-          context.output.err(`more jobs: add --cursor ${page.nextCursor}`);
+          // A cursor continues pages in its own order: the hint keeps --order desc with it.
+          const order = flags.order === "desc" ? " --order desc" : "";
+          context.output.err(`more jobs: add --cursor ${page.nextCursor}${order}`);
         }
       });
     });

@@ -138,10 +138,17 @@ export function registerServeCommand(program: Command, context: CommandContext):
             // The store is pinged once beside the server's start: serving goes on either way (the
             // API answers 503 while the store is away), but a store that is not there is said.
             pinged = warnIfUnusable(session, messages, () => stopping);
-            const server = (await http.serve(handler, {
-              port: settings.port,
-              host: settings.host,
-            })) as RunningServer;
+            let server: RunningServer;
+            try {
+              server = (await http.serve(handler, {
+                port: settings.port,
+                host: settings.host,
+              })) as RunningServer;
+            } catch (err) {
+              // No server: the store is closed next, and a ping it cuts short is no finding.
+              stopping = true;
+              throw err;
+            }
             const url = addressOf(server, settings.host, settings.port);
             messages.info(`serving the HTTP API and dashboard on ${url}`, { url });
             try {
@@ -169,10 +176,10 @@ async function warnIfUnusable(session: Session, messages: Messages, stopped: () 
   try {
     await session.scheduler.store.ping();
   } catch (err) {
-    if (stopped()) return;
+    const code = (err as { code?: unknown } | null)?.code;
+    if (stopped() || code === "STORE_CLOSED") return;
     const store = session.scheduler.store as { describeServer?: () => string | undefined };
     const server = store.describeServer?.() ?? `the ${session.storeKind} store`;
-    const code = (err as { code?: unknown } | null)?.code;
     const named = typeof code === "string" && /^[A-Z0-9_]{1,64}$/.test(code) ? code : "ERROR";
     messages.warning(
       named === "MIGRATION_REQUIRED"

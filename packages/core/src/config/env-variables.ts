@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.js";
 import { closestName } from "../validation/option-names.js";
+import { quoteText } from "../validation/quote.js";
 
 const PREFIX = "SCHEDULER_";
 
@@ -120,8 +121,8 @@ export function rejectUnknownNames(
   const closest = closestKnownName(first, known);
   const hint =
     closest === undefined ? `the known variables are listed in ${where}` : `did you mean ${closest}?`;
-  const alsoUnknown = others.length === 0 ? "" : ` (also unknown: ${others.join(", ")})`;
-  throw new ConfigError(first, `is not a variable @sched reads; ${hint}${alsoUnknown}`);
+  const alsoUnknown = others.length === 0 ? "" : ` (also unknown: ${others.map(shownName).join(", ")})`;
+  throw new ConfigError(shownName(first), `is not a variable @sched reads; ${hint}${alsoUnknown}`);
 }
 
 /**
@@ -169,4 +170,9 @@ export function rejectOtherStoresSettings(
         `${current}; set SCHEDULER_STORE=${owner}, or unset ${name}`,
     );
   }
+}
+
+/** A variable's name as written when it looks like one (`SCHEDULER_WORKERS`), else quoted and cut. */
+function shownName(name: string): string {
+  return /^[A-Za-z0-9_]{1,64}$/.test(name) ? name : quoteText(name);
 }

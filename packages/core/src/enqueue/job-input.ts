@@ -269,7 +269,9 @@ export class JobInput {
       const other = order === "asc" ? "desc" : "asc";
       throw new InvalidArgumentError(
         "cursor",
-        `this cursor continues pages in ${other === "asc" ? "ascending" : "descending"} order: pass order "${other}" with it, or start again without a cursor`,
+        other === "asc"
+          ? `this cursor continues pages in ascending order, or was made before cursors named their order: pass order "asc" with it, or start again without a cursor`
+          : `this cursor continues pages in descending order: pass order "desc" with it, or start again without a cursor`,
       );
     }
     return { ...selector, limit, order, cursor };

@@ -19,8 +19,14 @@ const DESCENDING_MARK = "d";
  * for pages in `order` (default `"asc"`). Opaque to users: base64url of `<createdAt ms>:<id>`,
  * with a leading `d` for descending pages, so that a cursor is never read in the other order
  * (it would page backwards). Stores build `nextCursor` with it, passing the filter's `order`.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`, field `order`) for an order other than
+ *   `"asc"` and `"desc"`.
  */
 export function encodeJobCursor(job: Pick<Job, "createdAt" | "id">, order: "asc" | "desc" = "asc"): string {
+  if (order !== "asc" && order !== "desc") {
+    throw new InvalidArgumentError("order", `expected "asc" or "desc", got ${typeof order}`);
+  }
   const mark = order === "desc" ? DESCENDING_MARK : "";
   return Buffer.from(`${mark}${job.createdAt.getTime()}:${job.id}`, "utf8").toString("base64url");
 }

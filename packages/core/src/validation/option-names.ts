@@ -1,4 +1,5 @@
 import { ConfigError, InvalidArgumentError } from "../errors.js";
+import { quoteText } from "./quote.js";
 import { describeValue } from "./text.js";
 
 /**
@@ -95,8 +96,7 @@ const MAX_QUOTED_NAME = 64;
  */
 function fieldPath(path: string, name: string): string {
   if (PLAIN_NAME.test(name)) return path ? `${path}.${name}` : name;
-  const cut = name.length > MAX_QUOTED_NAME ? `${name.slice(0, MAX_QUOTED_NAME)}…` : name;
-  return `${path || "options"}[${JSON.stringify(cut)}]`;
+  return `${path || "options"}[${quoteText(name, MAX_QUOTED_NAME)}]`;
 }
 
 function checkNames(
