@@ -69,6 +69,10 @@ describe("parseCron in UTC", () => {
       const plain = { "*/2,7": "0,2,4,6", "sat-sun,sun": "0,6", "1,SUN-MON": "0,1" }[sundays] ?? "0";
       expect(cronRuns(`0 0 * * ${sundays}`, from, 4)).toEqual(cronRuns(`0 0 * * ${plain}`, from, 4));
     }
+    // L elements too: each once, beside the union of the numbers.
+    expect(cronRuns("0 0 L,L * *", from, 3)).toEqual(cronRuns("0 0 L * *", from, 3));
+    expect(cronRuns("0 0 1,L,1 * *", from, 4)).toEqual(cronRuns("0 0 1,L * *", from, 4));
+    expect(cronRuns("0 0 * * 5L,5l,1", from, 4)).toEqual(cronRuns("0 0 * * 1,5L", from, 4));
     // The expression is kept as written, and its kind and day rule still read the raw fields.
     expect(parseCron("*/15,30 * * * *").expression).toBe("*/15,30 * * * *");
     expect(parseCron("*/15,30 * * * *").kind).toBe("interval");

@@ -355,7 +355,8 @@ describe("durations and rateLimited name what is wrong", () => {
   it("Infinity and negative numbers say why; every bad rateLimited delay is field delay", () => {
     expect(() => retry({ initialDelay: Number.POSITIVE_INFINITY })).toThrow(/got Infinity \(not finite\)/);
     expect(() => retry({ initialDelay: -5 })).toThrow(/got -5 \(negative\)/);
-    for (const delay of [0, "30d", -1, "forever", Number.NaN, Number.POSITIVE_INFINITY]) {
+    expect(() => rateLimited(null as never)).toThrow(/got null$/);
+    for (const delay of [0, "30d", -1, "forever", Number.NaN, Number.POSITIVE_INFINITY, null, {}]) {
       expect(() => rateLimited(delay as never)).toThrow(
         expect.objectContaining({ code: "INVALID_ARGUMENT", field: "delay" }),
       );

@@ -124,23 +124,32 @@ function splitFields(expr: string): string[] {
 /** cron-parser's names of the six fields, seconds first. */
 const PARSER_FIELDS = ["second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek"] as const;
 
-/** A list element whose values are not plain numbers: `L`, `5L`, `1#2`, `?`. */
-const SPECIAL_ELEMENT = /#|\?|^\d*L$/i;
+/** A list element that names the last day (`L`) or the last such weekday (`5L`) of the month. */
+const LAST_ELEMENT = /^\d*L$/i;
+
+/** A list element cron-parser reads only alone or not in a list: `1#2`, `?`. */
+const UNLISTABLE_ELEMENT = /#|\?/;
 
 /**
  * A list field as cron-parser accepts it. Vixie cron reads a list as the union of its elements, so
- * elements may overlap (`*\/15,30`, `1-5,3`, `0,7`: Sunday twice); cron-parser refuses a value
- * listed twice. A list whose elements overlap is written as the sorted union of their values
- * (day-of-week 7 as 0); any other field is left as written, and so is a list with an element
- * cron-parser refuses alone (its error then names the field) or whose values are not plain
- * numbers (`L`, `5L`, `1#2`).
+ * elements may overlap (`*\/15,30`, `1-5,3`, `0,7`: Sunday twice, `L,L`); cron-parser refuses a
+ * value listed twice. A list whose elements overlap is written as the sorted union of their
+ * values (day-of-week 7 as 0), then its `L` elements, each once; any other field is left as
+ * written, and so is a list with an element cron-parser refuses alone (its error then names the
+ * field) or takes in no list (`1#2`, `?`).
  */
 function unionOfList(field: string, index: number): string {
   if (!field.includes(",")) return field;
   const union = new Set<number>();
+  const lasts = new Set<string>();
   let listed = 0;
   for (const element of field.split(",")) {
-    if (element === "" || SPECIAL_ELEMENT.test(element)) return field;
+    if (element === "" || UNLISTABLE_ELEMENT.test(element)) return field;
+    if (LAST_ELEMENT.test(element)) {
+      lasts.add(element.toUpperCase());
+      listed++;
+      continue;
+    }
     const alone = PARSER_FIELDS.map((_, other) => (other === index ? element : "*")).join(" ");
     let values: readonly (number | string)[];
     try {
@@ -154,8 +163,8 @@ function unionOfList(field: string, index: number): string {
       listed++;
     }
   }
-  if (union.size === listed) return field;
-  return [...union].sort((a, b) => a - b).join(",");
+  if (union.size + lasts.size === listed) return field;
+  return [...[...union].sort((a, b) => a - b), ...lasts].join(",");
 }
 
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;

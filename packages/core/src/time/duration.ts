@@ -62,7 +62,7 @@ function durationMs(value: Duration | string, field: string): number {
   if (typeof value !== "string") {
     throw new InvalidArgumentError(
       field,
-      `expected a number of milliseconds or a string like "30s", got ${typeof value}`,
+      `expected a number of milliseconds or a string like "30s", got ${describeValue(value)}`,
     );
   }
   const text = value.trim();
