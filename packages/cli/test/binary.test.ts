@@ -632,11 +632,16 @@ describe("sched doctor on a PostgreSQL schema without the migrations", () => {
   it("sched serve starts, and warns once that the tables are not migrated", async () => {
     const server = await startServe([], { ...env, SCHEDULER_HTTP_TOKENS: `ops:write:${WRITE_TOKEN}` });
     await until(async () => server.stderr().includes("MIGRATION_REQUIRED"), 20_000);
+    const jobs = await fetch(`${server.url}/api/jobs`, {
+      headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+    });
+    expect(jobs.status).toBe(503);
+    expect(await jobs.json()).toMatchObject({ error: { code: "MIGRATION_REQUIRED" } });
     const stopped = await server.stop();
     expect(stopped.code).toBe(0);
     expect(stopped.stderr.split("\n").filter((line) => line.startsWith("sched: warning:"))).toEqual([
       expect.stringMatching(
-        /^sched: warning: PostgreSQL at 127\.0\.0\.1:5432\b.* answers, but its tables are not migrated \(MIGRATION_REQUIRED\): run sched migrate; serving anyway, and the API fails until then$/,
+        /^sched: warning: PostgreSQL at 127\.0\.0\.1:5432\b.* answers, but its tables are not migrated \(MIGRATION_REQUIRED\): run sched migrate; serving anyway, and the API answers 503 MIGRATION_REQUIRED until then$/,
       ),
     ]);
   });

@@ -38,6 +38,12 @@ const STATUS_OF_CODE: Record<string, number> = {
   STORE_TIMEOUT: 503,
   STORE_ERROR: 503,
   STORE_STATE_LOST: 503,
+  MIGRATION_REQUIRED: 503,
+};
+
+/** What a 503 says, by code: never the store's own message, which may name its address. */
+const UNAVAILABLE_MESSAGE: Record<string, string> = {
+  MIGRATION_REQUIRED: "the scheduler's store is not migrated; run `sched migrate` (or the store's migrate())",
 };
 
 /**
@@ -51,7 +57,10 @@ export function errorResponse(err: unknown): Response {
     const status = STATUS_OF_CODE[err.code];
     if (status !== undefined) {
       // A store failure's message may name the backend's address; the code says enough.
-      const message = status === 503 ? "the scheduler's store is unavailable; try again later" : err.message;
+      const message =
+        status === 503
+          ? (UNAVAILABLE_MESSAGE[err.code] ?? "the scheduler's store is unavailable; try again later")
+          : err.message;
       return jsonError(status, err.code, message);
     }
   }

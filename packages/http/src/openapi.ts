@@ -252,7 +252,9 @@ const ERRORS = {
     "No such job, schedule or queue (a queue without jobs, settings or an instance serving it).",
   ),
   "405": errorResponse("A method the path does not take (the Allow header lists those it does)."),
-  "503": errorResponse("The store did not answer: unreachable, closed or timed out (STORE_ERROR)."),
+  "503": errorResponse(
+    "The store did not answer: unreachable, closed or timed out (STORE_ERROR, STORE_TIMEOUT, STORE_CLOSED), or its tables are not migrated (MIGRATION_REQUIRED).",
+  ),
 };
 const FORBIDDEN = { "403": errorResponse("The token may only read.") };
 const WRITE_ERRORS = {

@@ -474,6 +474,27 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     await expectRefused(call(handler, "GET", "/api/jobs?%ED%A0%80=1"), 400, "INVALID_QUERY");
   });
 
+  it("a PostgreSQL store whose tables are not migrated: 503 MIGRATION_REQUIRED saying what to run", async () => {
+    const { PostgresStore } = await import("@sched/store-postgres");
+    const { createScheduler } = await import("@sched/core");
+    const store = new PostgresStore({
+      connectionString: process.env.SCHED_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test",
+      schema: `http_unmigrated_${process.pid}`,
+      poolSize: 1,
+    });
+    const unmigrated = createScheduler({ store });
+    try {
+      const response = await call(handlerFor(unmigrated), "GET", "/api/jobs");
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({
+        error: { code: "MIGRATION_REQUIRED", message: expect.stringContaining("sched migrate") },
+      });
+      expect(JSON.stringify(response.body)).not.toContain("127.0.0.1");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a failure inside the scheduler is a 503 or 500 that tells nothing of its cause", async () => {
     const broken = handlerFor({
       ...scheduler,

@@ -183,7 +183,7 @@ async function warnIfUnusable(session: Session, messages: Messages, stopped: () 
     const named = typeof code === "string" && /^[A-Z0-9_]{1,64}$/.test(code) ? code : "ERROR";
     messages.warning(
       named === "MIGRATION_REQUIRED"
-        ? `${server} answers, but its tables are not migrated (${named}): run sched migrate; serving anyway, and the API fails until then`
+        ? `${server} answers, but its tables are not migrated (${named}): run sched migrate; serving anyway, and the API answers 503 MIGRATION_REQUIRED until then`
         : `${server} could not be reached at startup (${named}): serving anyway; the API answers 503 until it can reach it`,
     );
   }
