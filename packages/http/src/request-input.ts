@@ -5,7 +5,7 @@ import {
   type JobSelector,
   type JobStatus,
 } from "@sched/core";
-import { isPlainWord } from "@sched/core/adapter";
+import { isPlainWord, quoteText } from "@sched/core/adapter";
 import { HttpError } from "./http-error.js";
 
 /** The largest request body read, in bytes (1 MiB); a larger one is refused with 413. */
@@ -72,7 +72,7 @@ export class QueryParams {
         throw new HttpError(
           400,
           "INVALID_QUERY",
-          `unknown query parameter "${clip(key)}"; expected ${allowed.length === 0 ? "none" : allowed.join(", ")}`,
+          `unknown query parameter ${quoteText(key, 50)}; expected ${allowed.length === 0 ? "none" : allowed.join(", ")}`,
         );
       }
       if (this.values.has(key))
@@ -175,7 +175,7 @@ function assertWellEncoded(search: string): void {
         "a query parameter's name is not well-formed percent-encoded UTF-8",
       );
     if (decodedQueryPart(rawValue.join("=")) === null)
-      throw invalid(clip(key), "not well-formed percent-encoded UTF-8");
+      throw invalid(quoteText(key, 50).slice(1, -1), "not well-formed percent-encoded UTF-8");
   }
 }
 
@@ -372,7 +372,7 @@ export function jobSelectorBody(body: unknown): JobSelector {
         throw new HttpError(
           400,
           "INVALID_BODY",
-          `unknown field "${clip(key)}"; expected queue, name, status, group, from, to`,
+          `unknown field ${quoteText(key, 50)}; expected queue, name, status, group, from, to`,
         );
     }
   }
@@ -393,16 +393,4 @@ function tooLarge(): HttpError {
 
 function invalid(field: string, message: string, code = "INVALID_QUERY"): HttpError {
   return new HttpError(400, code, `${field}: ${message}`);
-}
-
-function clip(text: string): string {
-  const cut = text.length > 50 ? `${text.slice(0, 50)}…` : text;
-  // Escaped as in a JSON string, line and direction marks too: a name from the request must not
-  // break or reorder the line a log writes.
-  return JSON.stringify(cut)
-    .slice(1, -1)
-    .replace(
-      /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
 }

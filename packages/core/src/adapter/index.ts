@@ -44,6 +44,7 @@ export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
 export { answerWithin, settlesWithin } from "../time/settle-by.js";
 export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
+export { quoteText } from "../validation/quote.js";
 export { type OptionsKind, readOptions } from "../validation/read-options.js";
 export { redact, type SanitizeRules, sanitizedError } from "../validation/sanitized-error.js";
 export { describeValue, isPlainWord, MAX_ERROR_LENGTH } from "../validation/text.js";
