@@ -19,6 +19,12 @@ describe("options are validated at construction", () => {
     [{ distributed: { lockTtl: "30s" } }, "distributed.lockTtl", /did you mean distributed\.lockTTL\?/],
     [{ deadLetter: { retension: "1h" } }, "deadLetter.retension", /did you mean deadLetter\.retention\?/],
     [{ retry: { maxAttempt: 3 } }, "retry.maxAttempt", /did you mean retry\.maxAttempts\?/],
+    // A shortened name, and the names other queues give to an option.
+    [{ log: console }, "log", /did you mean logger\?/],
+    [{ poll: "1s" }, "poll", /did you mean pollInterval\?/],
+    [{ concurrency: 5 }, "concurrency", /did you mean workers\?/],
+    [{ connection: {} }, "connection", /did you mean store\?/],
+    [{ removeOnComplete: true }, "removeOnComplete", /did you mean completedRetention\?/],
     [{ sentinels: [] }, "sentinels", /is not an option here/],
     [{ logger: "console" }, "logger", /debug, info, warn and error/],
     [{ logger: { info() {}, warn() {}, error() {} } }, "logger", /no debug method/],
@@ -192,6 +198,19 @@ describe("misspelt fields and options are refused everywhere, not ignored", () =
     await expect(s.enqueue({ name: "x", maxRetry: 7 } as never)).rejects.toThrow(
       /did you mean job\.maxRetries\?/,
     );
+    // The names other queues give to a job's fields point to @sched's.
+    for (const [foreign, meant] of [
+      ["attempts", "maxRetries"],
+      ["data", "payload"],
+      ["singletonKey", "uniqueKey"],
+      ["jobKey", "uniqueKey"],
+      ["startAfter", "runAt"],
+      ["queueName", "queue"],
+    ]) {
+      await expect(s.enqueue({ name: "x", [foreign as string]: 1 } as never)).rejects.toThrow(
+        new RegExp(`^job\\.${foreign}: is not a field here; did you mean job\\.${meant}\\?`),
+      );
+    }
     await expect(s.enqueueMany([{ name: "x" }, { name: "y", dealy: "1s" } as never])).rejects.toMatchObject({
       field: "jobs[1].dealy",
     });

@@ -4,6 +4,7 @@ import {
   ConfigError,
   type Duration,
   describeValue,
+  type ForeignNames,
   type Logger,
   parseDuration,
 } from "@sched/core/adapter";
@@ -151,6 +152,9 @@ export interface Timeouts extends StatementLimits {
   readonly migrationMs: number;
 }
 
+/** Names other queues' PostgreSQL options have, with the option of a store meant (pg-boss's `max`). */
+const FOREIGN_OPTION_NAMES: ForeignNames = { max: "poolSize", maxPoolSize: "poolSize" };
+
 /**
  * Refuses an unknown option name and an option of the wrong type, naming it. (The identifiers and
  * the connection settings are checked further by the code that uses them.)
@@ -158,7 +162,7 @@ export interface Timeouts extends StatementLimits {
  * @throws ConfigError (`CONFIG_INVALID`) naming the option.
  */
 export function checkOptions(options: PostgresStoreOptions): void {
-  assertKnownOptions(options, OPTION_NAMES);
+  assertKnownOptions(options, OPTION_NAMES, "", FOREIGN_OPTION_NAMES);
   for (const name of ["connectionString", "schema", "tablePrefix", "applicationName"] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== "string") {

@@ -155,6 +155,14 @@ describe("options", () => {
     );
     expect(typo).toMatchObject({ code: "CONFIG_INVALID", field: "statmentTimeout" });
     expect(typo.message).toContain("did you mean statementTimeout?");
+    // pg-boss's and graphile-worker's names for the pool's size point to the store's.
+    for (const name of ["max", "maxPoolSize"]) {
+      const sized = configErrorOf(
+        () => new PostgresStore({ connectionString: POSTGRES_URL, [name]: 5 } as never),
+      );
+      expect(sized).toMatchObject({ code: "CONFIG_INVALID", field: name });
+      expect(sized.message).toContain("did you mean poolSize?");
+    }
     const foreign = configErrorOf(() => new PostgresStore({ url: POSTGRES_URL } as never));
     expect(foreign.field).toBe("url");
     expect(foreign.message).toContain("connectionString");

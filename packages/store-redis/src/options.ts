@@ -1,4 +1,4 @@
-import { assertKnownOptions, ConfigError, type Duration } from "@sched/core/adapter";
+import { assertKnownOptions, ConfigError, type Duration, type ForeignNames } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import {
   type ConnectionOptions,
@@ -89,6 +89,12 @@ export interface ResolvedStoreOptions {
   readonly replicaWait: ReplicaWait | null;
 }
 
+/** The longest `finishedJobTtl`: 2^31 - 1 seconds (about 68 years), in ms. */
+const MAX_FINISHED_JOB_TTL_MS = (2 ** 31 - 1) * 1000;
+
+/** Names other queues' Redis options have, with the option of a store meant (BullMQ's `connection`). */
+const FOREIGN_OPTION_NAMES: ForeignNames = { connection: "client", prefix: "keyPrefix" };
+
 /** The store's name of the primary's name, for messages (ioredis's term). */
 export const SENTINEL_NAME_OPTION = { sentinelName: "name" } as const;
 
@@ -100,11 +106,8 @@ export const SENTINEL_NAME_OPTION = { sentinelName: "name" } as const;
  *   `waitForReplicas` of the wrong type or value, or given together where they exclude each
  *   other (see `checkConnectionOptions` and `checkWaitForReplicas`).
  */
-/** The longest `finishedJobTtl`: 2^31 - 1 seconds (about 68 years), in ms. */
-const MAX_FINISHED_JOB_TTL_MS = (2 ** 31 - 1) * 1000;
-
 export function resolveStoreOptions(options: RedisStoreOptions): ResolvedStoreOptions {
-  assertKnownOptions(options, OPTION_NAMES);
+  assertKnownOptions(options, OPTION_NAMES, "", FOREIGN_OPTION_NAMES);
   const connection: ConnectionOptions = {
     url: options.url,
     client: options.client,

@@ -104,6 +104,11 @@ describe("options", () => {
     expect(foreign.message).toContain("keyPrefix");
     expect(refusal({ url: REDIS_URL, keyprefix: "x:" })).toMatchObject({ field: "keyprefix" });
     expect(refusal({ url: REDIS_URL, keyprefix: "x:" }).message).toMatch(/did you mean keyPrefix\?/);
+    // BullMQ's names for a connection and a key prefix point to the store's.
+    expect(refusal({ connection: { host: "127.0.0.1" } }).message).toMatch(
+      /^connection: .*did you mean client\?/,
+    );
+    expect(refusal({ url: REDIS_URL, prefix: "x:" }).message).toMatch(/did you mean keyPrefix\?/);
     expect(refusal({ client: admin, password: "pw" })).toMatchObject({ field: "password" });
     // An option given as undefined counts as absent.
     expect(() => new RedisStore({ url: REDIS_URL, db: undefined }).close()).not.toThrow();

@@ -43,7 +43,11 @@ export { type BoundedWait, boundedWait } from "../time/bounded-wait.js";
 export { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
 export { type Duration, parseDuration } from "../time/duration.js";
 export { answerWithin, settlesWithin } from "../time/settle-by.js";
-export { assertKnownFields, assertKnownOptions } from "../validation/option-names.js";
+export {
+  assertKnownFields,
+  assertKnownOptions,
+  type ForeignNames,
+} from "../validation/option-names.js";
 export { quoteText } from "../validation/quote.js";
 export { type OptionsKind, readOptions } from "../validation/read-options.js";
 export { redact, type SanitizeRules, sanitizedError } from "../validation/sanitized-error.js";

@@ -9,7 +9,7 @@ import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/ret
 import type { MisfirePolicy, Store, StoreCapabilities } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
-import { assertKnownOptions } from "../validation/option-names.js";
+import { assertKnownOptions, type ForeignNames } from "../validation/option-names.js";
 import { describeValue, unstorableReason } from "../validation/text.js";
 
 /** Options of `createScheduler`. Every field is optional. */
@@ -294,6 +294,14 @@ const OPTION_NAMES = [
   "random",
   "middleware",
 ] as const satisfies ReadonlyArray<keyof SchedulerOptions>;
+/** Names other job queues give to options of {@link SchedulerOptions}, with the option meant. */
+const FOREIGN_OPTION_NAMES: ForeignNames = {
+  concurrency: "workers",
+  connection: "store",
+  timeout: "defaultTimeout",
+  removeOnComplete: "completedRetention",
+  pollingIntervalSeconds: "pollInterval",
+};
 const DEAD_LETTER_OPTIONS = ["enabled", "queue", "retention"] as const;
 const DISTRIBUTED_OPTIONS = ["enabled", "instanceId", "lockTTL", "lockRefresh"] as const;
 const RETRY_OPTIONS = ["maxAttempts", "initialDelay", "maxDelay", "multiplier", "jitter"] as const;
@@ -358,7 +366,7 @@ function assertMethods(value: unknown, methods: readonly string[], field: string
  * @throws ConfigError (`CONFIG_INVALID`) naming the option.
  */
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
-  assertKnownOptions(options, OPTION_NAMES);
+  assertKnownOptions(options, OPTION_NAMES, "", FOREIGN_OPTION_NAMES);
   assertKnownOptions(options.deadLetter, DEAD_LETTER_OPTIONS, "deadLetter");
   assertKnownOptions(options.distributed, DISTRIBUTED_OPTIONS, "distributed");
   if (options.retry === null)

@@ -12,7 +12,7 @@ import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { dateMs } from "../validation/dates.js";
-import { assertKnownFields } from "../validation/option-names.js";
+import { assertKnownFields, type ForeignNames } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
 import { unreadableError } from "../validation/read-options.js";
 import { assertStorableString, describeValue } from "../validation/text.js";
@@ -38,6 +38,20 @@ const NEW_JOB_FIELDS = [
   "delay",
   "runAt",
 ] as const satisfies ReadonlyArray<keyof NewJob>;
+
+/** Names other job queues give to fields of {@link NewJob}, with the field meant. */
+const FOREIGN_JOB_FIELDS: ForeignNames = {
+  data: "payload",
+  queueName: "queue",
+  attempts: "maxRetries",
+  maxAttempts: "maxRetries",
+  retryLimit: "maxRetries",
+  jobId: "uniqueKey",
+  jobKey: "uniqueKey",
+  singletonKey: "uniqueKey",
+  startAfter: "runAt",
+  expireInSeconds: "timeout",
+};
 
 /** The fields of a `listJobs` filter. */
 const SELECTOR_FIELDS = ["status", "queue", "name", "group", "from", "to"] as const satisfies ReadonlyArray<
@@ -112,7 +126,7 @@ export class JobInput {
   private readRecord(job: NewJob, path: string, strict: boolean, now: number): NewJobRecord {
     if (job === null || typeof job !== "object" || Array.isArray(job))
       throw new InvalidArgumentError(path, "expected a job object");
-    assertKnownFields(job, NEW_JOB_FIELDS, path);
+    assertKnownFields(job, NEW_JOB_FIELDS, path, undefined, FOREIGN_JOB_FIELDS);
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);

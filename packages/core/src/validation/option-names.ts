@@ -30,6 +30,8 @@ export function editDistance(a: string, b: string): number {
 /**
  * The name of `known` closest to `written`, when it is close enough to be a typo of it: at most
  * one edit per three characters, rounded up (at least one edit, at most three), case ignored.
+ * Failing that, the one name of `known` that `written` (three characters or more) begins, as a
+ * shortened name (`log` for `logger`, `poll` for `pollInterval`); none when several do.
  */
 export function closestName<T extends string>(written: string, known: readonly T[]): T | undefined {
   const text = written.toLowerCase();
@@ -43,26 +45,44 @@ export function closestName<T extends string>(written: string, known: readonly T
       closestDistance = distance;
     }
   }
-  return closestDistance <= allowed ? closest : undefined;
+  if (closestDistance <= allowed) return closest;
+  if (text.length < 3) return undefined;
+  const longer = known.filter((name) => name.length > text.length && name.toLowerCase().startsWith(text));
+  return longer.length === 1 ? longer[0] : undefined;
 }
+
+/**
+ * Names other job queues give to options and fields that @sched names otherwise, keyed by that
+ * name, each to the @sched name to suggest in its place (`concurrency` → `workers`). Only names that
+ * are not @sched's own at that place belong here.
+ */
+export type ForeignNames = Readonly<Record<string, string>>;
 
 /**
  * Checks that an options object (`value`, found at `path`, e.g. `"distributed"` or `""` for the
  * top level) has only the names in `known`: a misspelt or foreign option is a mistake that would
  * otherwise be silently ignored (`new RedisStore({ sentinels })` connecting to 127.0.0.1 instead).
- * Options whose value is `undefined` count as absent. For adapter authors too.
+ * Options whose value is `undefined` count as absent. For adapter authors too. `foreign` maps names
+ * other queues use (`concurrency`) to the option to suggest instead (`workers`).
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the first unknown option (`path.name`), with the
- *   closest known name when it looks like a typo; or naming `path` when `value` is not an object.
+ *   known name it stands for in `foreign`, or the closest known name when it looks like a typo or
+ *   a shortened name; or naming `path` when `value` is not an object.
  */
-export function assertKnownOptions(value: unknown, known: readonly string[], path = ""): void {
-  checkNames(value, known, path, "option", (field, message) => new ConfigError(field, message));
+export function assertKnownOptions(
+  value: unknown,
+  known: readonly string[],
+  path = "",
+  foreign: ForeignNames = {},
+): void {
+  checkNames(value, known, path, "option", (field, message) => new ConfigError(field, message), foreign);
 }
 
 /**
  * Like {@link assertKnownOptions}, for the fields of a call's input (a job, a filter): a misspelt
  * field (`maxRetry`) is refused rather than ignored. `undefined` passes (the input is optional)
  * unless `required` gives the shape to name in the error (`"{ since, until?, queue? }"`).
+ * `foreign` as for {@link assertKnownOptions} (`attempts` → `maxRetries`).
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the first unknown field, or `path`
  *   when `value` is not an object (or is `undefined` and `required` is given).
@@ -72,6 +92,7 @@ export function assertKnownFields(
   known: readonly string[],
   path: string,
   required?: { shape: string },
+  foreign: ForeignNames = {},
 ): void {
   const error = (field: string, message: string) => new InvalidArgumentError(field, message);
   if (
@@ -80,7 +101,7 @@ export function assertKnownFields(
   ) {
     throw error(path, `expected ${required.shape}, got ${describeValue(value)}`);
   }
-  checkNames(value, known, path, "field", error);
+  checkNames(value, known, path, "field", error, foreign);
 }
 
 /** A name that can be printed as written after a dot (`options.workers`). */
@@ -105,6 +126,7 @@ function checkNames(
   path: string,
   noun: "option" | "field",
   error: (field: string, message: string) => Error,
+  foreign: ForeignNames,
 ): void {
   if (value === undefined) return;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -114,7 +136,8 @@ function checkNames(
   for (const name of Object.keys(value)) {
     if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;
     const field = fieldPath(path, name);
-    const suggestion = closestName(name, known);
+    const stands = Object.hasOwn(foreign, name) ? foreign[name] : undefined;
+    const suggestion = stands !== undefined && known.includes(stands) ? stands : closestName(name, known);
     const hint = suggestion === undefined ? "." : `; did you mean ${path ? `${path}.` : ""}${suggestion}?`;
     throw error(
       field,
