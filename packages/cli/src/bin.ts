@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { wantsJson } from "./messages.js";
+import { messageLine } from "./output.js";
 import { run } from "./program.js";
 
 const argv = process.argv.slice(2);
@@ -16,7 +17,7 @@ run(argv).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageLine(err instanceof Error ? err.message : String(err));
     process.stderr.write(
       wantsJson(argv) ? `${JSON.stringify({ error: { code: "ERROR", message } })}\n` : `sched: ${message}\n`,
     );

@@ -1,10 +1,10 @@
-import type { Output } from "./output.js";
+import { messageLine, type Output } from "./output.js";
 
 /**
  * Messages on standard error. For people each is a line `sched: <message>` (`sched: warning: …`);
  * with `--json` each is one JSON object on a line of its own, so that a script can parse every
  * line: `{"error":{"code","message"}}`, `{"warning":{"message"}}`, `{"info":{"message",…}}`.
- * Messages never hold connection strings or tokens.
+ * Messages never hold connection strings or tokens, and each is one line (see messageLine).
  */
 export class Messages {
   constructor(
@@ -14,7 +14,8 @@ export class Messages {
   ) {}
 
   /** An error the run ends with; `code` is a stable name such as `JOB_NOT_FOUND` or `USAGE`. */
-  error(code: string, message: string): void {
+  error(code: string, text: string): void {
+    const message = messageLine(text);
     this.output.err(this.json ? JSON.stringify({ error: { code, message } }) : `sched: ${message}`);
   }
 
@@ -23,12 +24,14 @@ export class Messages {
    * for people (`sched: error: …` for an error the scheduler logged); JSON has `warning` either way,
    * so that the one `error` object is the one the run ends with.
    */
-  warning(message: string, label: "warning" | "error" = "warning"): void {
+  warning(text: string, label: "warning" | "error" = "warning"): void {
+    const message = messageLine(text);
     this.output.err(this.json ? JSON.stringify({ warning: { message } }) : `sched: ${label}: ${message}`);
   }
 
   /** Progress; `fields` are added to the JSON object (such as a server's `url`). */
-  info(message: string, fields: Record<string, unknown> = {}): void {
+  info(text: string, fields: Record<string, unknown> = {}): void {
+    const message = messageLine(text);
     this.output.err(this.json ? JSON.stringify({ info: { message, ...fields } }) : `sched: ${message}`);
   }
 }

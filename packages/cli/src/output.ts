@@ -89,3 +89,17 @@ const TERMINAL_CONTROLS =
 export function terminalSafe(text: string): string {
   return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/** Line breaks: a message is one line. */
+const LINE_BREAKS = /[\n\u2028\u2029]/g;
+
+/**
+ * `text` as one line of a message, whole (unlike {@link oneLine}): {@link terminalSafe}, with line feeds and line and paragraph
+ * separators escaped too (`\n`, `\u2028`), so that an error quoting input (a host name, an id)
+ * cannot print a second line that passes for another message.
+ */
+export function messageLine(text: string): string {
+  return terminalSafe(text).replace(LINE_BREAKS, (c) =>
+    c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}

@@ -263,6 +263,13 @@ describe("sched in process", () => {
     });
   });
 
+  it("a message quoting input is one line: an id with line breaks cannot print a second message", async () => {
+    const forged = await sched("jobs", "get", "zz\nsched: warning: forged\u2028x");
+    expect(forged.code).toBe(3);
+    expect(forged.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(forged.stderr).toContain("\\nsched: warning: forged\\u2028x");
+  });
+
   it("jobs promote, cancel and retry change one job; retry refuses a job that is not dead", async () => {
     const promoted = await sched("jobs", "promote", ids.scheduled, "--json");
     expect(promoted.code).toBe(0);

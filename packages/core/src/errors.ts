@@ -29,7 +29,7 @@ export class JobNotFoundError extends SchedulerError {
   readonly jobId: string;
   /** Creates the error for `jobId`. */
   constructor(jobId: string) {
-    super("JOB_NOT_FOUND", `job "${jobId}" was not found`);
+    super("JOB_NOT_FOUND", `job ${quoteText(jobId, 200)} was not found`);
     this.jobId = jobId;
   }
 }
@@ -42,7 +42,7 @@ export class ScheduleNotFoundError extends SchedulerError {
   constructor(scheduleName: string) {
     super(
       "SCHEDULE_NOT_FOUND",
-      `schedule "${scheduleName}" was not found; define it with schedule(), every() or at() first`,
+      `schedule ${quoteText(scheduleName, 200)} was not found; define it with schedule(), every() or at() first`,
     );
     this.scheduleName = scheduleName;
   }
@@ -72,8 +72,8 @@ export class JobAlreadyExistsError extends SchedulerError {
   constructor(uniqueKey: string, existingJobId: string | null = null, queue: string | null = null) {
     super(
       "JOB_ALREADY_EXISTS",
-      `uniqueKey ${quoteText(uniqueKey, 255)}${queue === null ? "" : ` in queue "${queue}"`} is held by a job that is scheduled, pending, failed (waiting for its retry) or running${
-        existingJobId ? ` (job ${existingJobId})` : ""
+      `uniqueKey ${quoteText(uniqueKey, 255)}${queue === null ? "" : ` in queue ${quoteText(queue, 200)}`} is held by a job that is scheduled, pending, failed (waiting for its retry) or running${
+        existingJobId ? ` (job ${quoteText(existingJobId, 200)})` : ""
       }`,
     );
     this.uniqueKey = uniqueKey;
@@ -201,7 +201,7 @@ export class UnknownHandlerError extends SchedulerError {
   constructor(jobName: string) {
     super(
       "UNKNOWN_HANDLER",
-      `no handler is registered for job name "${jobName}"; call register("${jobName}", handler) first`,
+      `no handler is registered for job name ${quoteText(jobName, 200)}; call register(${quoteText(jobName, 200)}, handler) first`,
     );
     this.jobName = jobName;
   }

@@ -307,6 +307,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     const options = readOptions(given, "options");
     checkEnqueueOptions(options);
     const record = this.input.toRecord(job, "job");
+    this.input.refuseReservedMetadata(record, "job");
     const dedupe = this.input.dedupe(job as NewJob, "job");
     if (dedupe !== null)
       return (await this.insertDeduped(record, dedupe, options)) as Job<PayloadOf<Jobs, N, P>>;
@@ -369,6 +370,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     for (let i = 0; i < list.length; i++) {
       const path = `jobs[${i}]`;
       records[i] = this.input.toRecord(list[i] as NewJob, path, undefined, now);
+      this.input.refuseReservedMetadata(records[i] as NewJobRecord, path);
       let dedupe: unknown;
       readSafely(path, () => {
         dedupe = (list[i] as NewJob).dedupe;

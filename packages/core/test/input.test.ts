@@ -320,7 +320,8 @@ describe("payloads", () => {
       [{ name: "j", payload: throwingGetter }, /^job\.payload: could not be read/],
       [{ name: "j", payload: { a: throwingProxy } }, /^job\.payload: could not be read/],
       [{ name: "j", payload: { [Symbol("s")]: 1, a: 1 } }, /^job\.payload: has a symbol key/],
-      [throwingJob, /^job: could not be read/],
+      // A getter that throws is named by its field.
+      [throwingJob, /^job\.priority: could not be read/],
       [{ name: "j", priority: -0 }, /^job\.priority:/],
       [{ name: "j", maxRetries: -0 }, /^job\.maxRetries:/],
       [{ name: "j", runAt: new Date(8.64e15) }, /^job\.runAt: makes a run time outside the years 1 to 9999/],
@@ -343,6 +344,78 @@ describe("payloads", () => {
     expect(() => setup({ distributed: { instanceId: "a\u0000b" } })).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID", field: "distributed.instanceId" }),
     );
+  });
+
+  it("a getter that throws is named by its path: a job's field, a metadata key, a dedupe field", async () => {
+    const { s } = setup();
+    const throwing = (key: string, base: Record<string, unknown> = {}) =>
+      Object.defineProperty(base, key, {
+        enumerable: true,
+        get() {
+          throw new Error("secret");
+        },
+      });
+    for (const [job, field] of [
+      [throwing("queue", { name: "x" }), "job.queue"],
+      [throwing("payload", { name: "x" }), "job.payload"],
+      [{ name: "x", metadata: throwing("tenant") }, "job.metadata.tenant"],
+      [{ name: "x", metadata: throwing("a b") }, 'job.metadata["a b"]'],
+      [{ name: "x", dedupe: throwing("key", { ttl: "1s" }) }, "job.dedupe.key"],
+    ] as const) {
+      const error = await s.enqueue(job as never).catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field });
+      expect((error as Error).message).not.toContain("secret");
+    }
+  });
+
+  it("a key, id or expression taken from input cannot break the line of the error that names it", async () => {
+    const { s } = setup();
+    const unsafe = /[\n\r\u2028\u2029\u202e]/;
+    const refusals: Error[] = [];
+    const refused = async (call: () => Promise<unknown>) => {
+      const error = await call().then(
+        () => new Error("accepted"),
+        (err: unknown) => err as Error,
+      );
+      refusals.push(error);
+      return error;
+    };
+    for (const id of ["abc\n2026-01-01 ERROR forged", "a\r\nb", "a\u2028b", "a\u202eb"]) {
+      const error = await refused(() => s.cancel(id));
+      expect(error).toMatchObject({ code: "JOB_NOT_FOUND" });
+    }
+    const metadata = await refused(() => s.enqueue({ name: "x", metadata: { "k\nforged": 1 as never } }));
+    expect(metadata).toMatchObject({ field: 'job.metadata["k\\nforged"]' });
+    const mode = await refused(() =>
+      s.enqueue({ name: "x", dedupe: { key: "k", ttl: "1s", mode: "x\ny" as never } }),
+    );
+    expect(mode).toMatchObject({ field: "job.dedupe.mode" });
+    const cron = await refused(() => s.schedule("x", "* * * * \u2028FORGED", () => {}));
+    expect(cron).toMatchObject({ code: "INVALID_SCHEDULE" });
+    expect(cron.message).toContain("\\u2028");
+    for (const error of refusals) {
+      expect(error.message, error.message).not.toMatch(unsafe);
+      expect((error as { field?: string }).field ?? "").not.toMatch(unsafe);
+    }
+  });
+
+  it("a job cannot carry @sched's own metadata (sched.*): it would pass for a schedule's tick", async () => {
+    const { s } = setup();
+    for (const key of ["sched.schedule", "sched.tick", "sched.origin", "sched.other"]) {
+      await expect(
+        s.enqueue({ name: "tick", delay: "1h", metadata: { [key]: "tick" } }),
+      ).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        field: `job.metadata["${key}"]`,
+      });
+      await expect(
+        s.enqueueMany([{ name: "a" }, { name: "tick", metadata: { team: "ops", [key]: "tick" } }]),
+      ).rejects.toMatchObject({ field: `jobs[1].metadata["${key}"]` });
+    }
+    expect((await s.listJobs({})).jobs).toEqual([]);
+    await expect(s.enqueue({ name: "tick", metadata: { "schedule.sched": "x" } })).resolves.toMatchObject({
+      metadata: { "schedule.sched": "x" },
+    });
   });
 
   it("stores the payload as checked: each property is read once, and later changes do not reach the store", async () => {

@@ -188,6 +188,44 @@ describe("limits cover everything a job carries", () => {
   });
 });
 
+describe("an option or field inherited from a polluted Object.prototype is refused, never read", () => {
+  it("createScheduler, enqueue, listJobs and MemoryStore name it", async () => {
+    const s = createScheduler({ logger: recordingLogger() });
+    const proto = Object.prototype as Record<string, unknown>;
+    const polluted = async (name: string, call: () => unknown) => {
+      proto[name] = name === "workers" ? 3 : "polluted";
+      try {
+        return await Promise.resolve().then(call);
+      } catch (err) {
+        return err;
+      } finally {
+        delete proto[name];
+      }
+    };
+    expect(await polluted("workers", () => createScheduler({}))).toMatchObject({
+      code: "CONFIG_INVALID",
+      field: "workers",
+      message: expect.stringMatching(/Object\.prototype has a property of this name/),
+    });
+    expect(await polluted("queue", () => s.enqueue({ name: "x" }))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "job.queue",
+    });
+    expect(await polluted("status", () => s.listJobs({}))).toMatchObject({ field: "filter.status" });
+    expect(await polluted("removeOnComplete", () => new MemoryStore({}))).toMatchObject({
+      field: "removeOnComplete",
+    });
+    // Without the pollution, the same calls are accepted; an object without a prototype inherits nothing.
+    await expect(s.enqueue({ name: "x" })).resolves.toMatchObject({ queue: "default" });
+    expect(
+      await polluted("queue", () => s.enqueue(Object.assign(Object.create(null), { name: "x" }))),
+    ).toMatchObject({
+      queue: "default",
+    });
+    await s.stop();
+  });
+});
+
 describe("misspelt fields and options are refused everywhere, not ignored", () => {
   it("enqueue, schedule, register, retry, stop, healthCheck, listJobs, hooks, MemoryStore and MemoryLeader", async () => {
     const s = createScheduler({ logger: recordingLogger() });

@@ -285,7 +285,8 @@ export function repeatedKey(text: string): string | null {
  * The JSON body of a request: `undefined` when it has none, else the parsed value.
  *
  * @throws HttpError 413 `BODY_TOO_LARGE` past {@link MAX_BODY_BYTES} (stopping reading there),
- *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json`, 400 `INVALID_JSON`
+ *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json` or is declared in a
+ *   charset other than UTF-8, 400 `INVALID_JSON`
  *   for a body that is not JSON, nests deeper than {@link MAX_BODY_DEPTH}, or repeats a key in one
  *   object ({@link repeatedKey}).
  */
@@ -310,6 +311,15 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json(?:\s*;|$)/i.test(type))
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+  // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset holds other bytes than
+  // UTF-8 would read, so it is refused rather than read as another value than was meant.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw new HttpError(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "send the body as application/json in UTF-8 (charset=utf-8, or no charset)",
+    );
   let text: string;
   try {
     // Strict: bytes that are not UTF-8 would otherwise be read as U+FFFD, another value than sent.

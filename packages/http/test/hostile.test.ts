@@ -140,6 +140,25 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       415,
       "UNSUPPORTED_MEDIA_TYPE",
     );
+    // JSON is UTF-8: a body declared in another charset is refused, not read as UTF-8.
+    for (const type of ["application/json; charset=latin1", 'application/json;charset="ISO-8859-1"']) {
+      await expectRefused(
+        call(handler, "POST", "/api/jobs/delete", {
+          rawBody: '{"queue":"emails"}',
+          headers: { "content-type": type },
+        }),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+      );
+    }
+    await expectRefused(
+      call(handler, "POST", "/api/jobs/delete", {
+        rawBody: '{"queue":"emails","evil":1}',
+        headers: { "content-type": "application/json; charset=UTF-8" },
+      }),
+      400,
+      "INVALID_BODY",
+    );
     await expectRefused(call(handler, "PATCH", "/api/queues/emails", { body: [1, 2] }), 400, "INVALID_BODY");
     await expectRefused(
       call(handler, "POST", "/api/jobs/delete", { body: { queue: "emails", evil: 1 } }),

@@ -183,6 +183,20 @@ describe("PostgresLeader options", () => {
     void new PostgresLeader({ connectionString, schema: undefined, ttl: undefined }).close();
   });
 
+  it("describes a connection string put where a name goes, never quoting it", () => {
+    for (const field of ["schema", "tablePrefix"] as const) {
+      let error: ConfigError | undefined;
+      try {
+        new PostgresLeader({ connectionString, [field]: "postgres://app:hunter2@db:5432/app" });
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error).toMatchObject({ code: "CONFIG_INVALID", field });
+      expect(error?.message).toContain("got a string of 34 characters");
+      expect(error?.message).not.toContain("hunter2");
+    }
+  });
+
   it("defaults its instance id to the host name and process id", () => {
     const leader = leaders.make({});
     expect(leader.instanceId.startsWith(`${hostname()}-${process.pid}-`)).toBe(true);

@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 import acquireLease from "./scripts/acquire-lease.lua";
 import releaseLease from "./scripts/release-lease.lua";
@@ -36,7 +36,7 @@ export function leaseKeys(keyPrefix: string, name: string): LeaseKeys {
   if (typeof keyPrefix !== "string" || !KEY_PREFIX.test(keyPrefix)) {
     throw new ConfigError(
       "keyPrefix",
-      `${JSON.stringify(keyPrefix)} is not a valid key prefix; use 0-100 letters, digits and _ . : -`,
+      `expected 0-100 characters from A-Z a-z 0-9 _ . : -, got ${describeValue(keyPrefix)}`,
     );
   }
   const tagged = `${keyPrefix}{leader:${name}}`;

@@ -98,6 +98,12 @@ describe("RedisLeader options", () => {
     expect((error as ConfigError).field).toBe(field);
   });
 
+  it("describes a connection string put where the key prefix goes, never quoting it", () => {
+    expect(() => new RedisLeader({ url, keyPrefix: "redis://:hunter2@cache:6379" })).toThrow(
+      /^keyPrefix: expected 0-100 characters from A-Z a-z 0-9 _ \. : -, got a string of 27 characters$/,
+    );
+  });
+
   it("names the closest known option of a misspelt one", () => {
     expect(() => new RedisLeader({ url, keyprefix: "x:" } as RedisLeaderOptions)).toThrow(
       /keyprefix: .*did you mean keyPrefix\?/,

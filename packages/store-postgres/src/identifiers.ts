@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 
 /**
  * A schema name: a plain lowercase SQL identifier. Lowercase only, so the quoted name we create is
@@ -49,13 +49,13 @@ export function tableNames(schema: string, prefix: string): TableNames {
   if (typeof schema !== "string" || !SCHEMA_NAME.test(schema) || schema.startsWith("pg_")) {
     throw new ConfigError(
       "schema",
-      `${JSON.stringify(schema)} is not a valid schema name; use 1-41 characters from a-z, 0-9 and _, starting with a letter or _ (and not pg_)`,
+      `expected 1-41 characters from a-z, 0-9 and _, starting with a letter or _ (and not pg_), got ${describeValue(schema)}`,
     );
   }
   if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
     throw new ConfigError(
       "tablePrefix",
-      `${JSON.stringify(prefix)} is not a valid table prefix; use 0-40 characters from a-z, 0-9 and _, starting with a letter or _`,
+      `expected 0-40 characters from a-z, 0-9 and _, starting with a letter or _, got ${describeValue(prefix)}`,
     );
   }
   const table = (name: string) => `"${schema}"."${prefix}${name}"`;

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, createScheduler, createSchedulerFromEnv } from "@sched/core";
+import { describeValue } from "@sched/core/adapter";
 import { recordingLogger, unreadableOptions, unreadableRefusals, waitFor } from "@sched/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -47,7 +48,8 @@ describe("identifiers", () => {
       const error = configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, schema }));
       expect(error.code).toBe("CONFIG_INVALID");
       expect(error.field).toBe("schema");
-      expect(error.message).toContain(JSON.stringify(schema));
+      // Quoted when a plain word, else described (it may be a connection string put there).
+      expect(error.message).toContain(describeValue(schema));
     });
   }
 
@@ -55,7 +57,7 @@ describe("identifiers", () => {
     it(`rejects the table prefix ${JSON.stringify(tablePrefix)} at construction, naming it`, () => {
       const error = configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, tablePrefix }));
       expect(error.field).toBe("tablePrefix");
-      expect(error.message).toContain(JSON.stringify(tablePrefix));
+      expect(error.message).toContain(describeValue(tablePrefix));
     });
   }
 
@@ -284,6 +286,32 @@ describe("poolMode and listenConnectionString", () => {
     );
     expect(bad.field).toBe("listenConnectionString");
     expect(bad.message).not.toContain("hunter2secret");
+    // A connection string that every object inherits (a polluted Object.prototype) is refused.
+    (Object.prototype as Record<string, unknown>).connectionString = "postgres://evil@10.9.9.9/app";
+    try {
+      expect(configErrorOf(() => new PostgresStore({ schema: "polluted" }))).toMatchObject({
+        code: "CONFIG_INVALID",
+        field: "connectionString",
+      });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).connectionString;
+    }
+    // A connection string put where a name goes is described, never quoted.
+    for (const field of ["schema", "tablePrefix"] as const) {
+      const misplaced = configErrorOf(
+        () =>
+          new PostgresStore({
+            connectionString: POSTGRES_URL,
+            [field]: "postgres://app:hunter2@db:5432/app",
+          }),
+      );
+      expect(misplaced).toMatchObject({ code: "CONFIG_INVALID", field });
+      expect(misplaced.message).toContain("got a string of 34 characters");
+      expect(misplaced.message).not.toContain("hunter2");
+    }
+    expect(
+      configErrorOf(() => new PostgresStore({ connectionString: POSTGRES_URL, schema: "Bad" })).message,
+    ).toContain('got "Bad"');
   });
 
   it('poolMode: "transaction" leaves statement_timeout out of the settings pg sends at connection start', () => {

@@ -15,7 +15,7 @@ export function assertKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== "string" || !KEY_PREFIX_PATTERN.test(prefix)) {
     throw new ConfigError(
       "keyPrefix",
-      `expected 1-100 characters from A-Z a-z 0-9 _ . : -, got ${typeof prefix === "string" ? JSON.stringify(prefix) : describeValue(prefix)}`,
+      `expected 1-100 characters from A-Z a-z 0-9 _ . : -, got ${describeValue(prefix)}`,
     );
   }
   return prefix;

@@ -29,7 +29,20 @@ describe("bad configuration", () => {
         expect.objectContaining({ code: "CONFIG_INVALID", field: "keyPrefix" }),
       );
     }
-    expect(() => new RedisStore({ keyPrefix: "a b" })).toThrow(/keyPrefix: .*"a b"/);
+    expect(() => new RedisStore({ keyPrefix: "a+b" })).toThrow(/keyPrefix: .*got "a\+b"/);
+    // A URL that every object inherits (a polluted Object.prototype) is refused.
+    (Object.prototype as Record<string, unknown>).url = "redis://10.9.9.9:6379";
+    try {
+      expect(() => new RedisStore({})).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", field: "url" }),
+      );
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).url;
+    }
+    // A connection string put where the prefix goes is described, never quoted.
+    expect(() => new RedisStore({ keyPrefix: "redis://:hunter2@cache:6379" })).toThrow(
+      /^keyPrefix: .*got a string of 27 characters$/,
+    );
   });
 
   it("both a client and a url, a db with a client, or a bad url are ConfigErrors", () => {

@@ -94,6 +94,13 @@ describe("fromEnv reads the SCHEDULER_REDIS_* variables", () => {
       const error = configErrorOf({ SCHEDULER_REDIS_SENTINELS: list, SCHEDULER_REDIS_SENTINEL_NAME: "m" });
       expect(error.field).toBe("SCHEDULER_REDIS_SENTINELS");
     }
+    // A URL with a password given as the Sentinel list is named by its place, not quoted.
+    const url = configErrorOf({
+      SCHEDULER_REDIS_SENTINELS: "10.0.0.1:26379, redis://:hunter2@cache:6379",
+      SCHEDULER_REDIS_SENTINEL_NAME: "m",
+    });
+    expect(url.message).toMatch(/entry 2 of 2 is a string of 27 characters$/);
+    expect(url.message).not.toContain("hunter2");
     expect(configErrorOf({}).message).toContain("SCHEDULER_REDIS_SENTINELS");
   });
 });

@@ -1,6 +1,7 @@
 import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
 import { InvalidArgumentError, InvalidScheduleError } from "../errors.js";
 import { dateMs } from "../validation/dates.js";
+import { quoteText } from "../validation/quote.js";
 import { describeValue } from "../validation/text.js";
 import { type CronFields, compileFields } from "./cron-fields.js";
 import { nextFixedTimeRun, nextIntervalRun } from "./next-run.js";
@@ -255,7 +256,7 @@ function classify(rawFields: readonly string[]): CronKind {
 }
 
 function quote(text: string): string {
-  return JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
+  return quoteText(text, 120);
 }
 
 function messageOf(error: unknown): string {

@@ -1,4 +1,5 @@
 import { InvalidScheduleError } from "../errors.js";
+import { quoteText } from "../validation/quote.js";
 
 /**
  * UTC offsets of IANA time zones, read from `Intl` (docs/architecture.md §3).
@@ -86,8 +87,7 @@ export function validateTimezone(tz: string, field = "timezone"): string {
 /** A value for a message: a string quoted, cut to 60 characters, its control characters escaped. */
 function describe(value: unknown): string {
   if (typeof value === "string") {
-    const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(cut);
+    return quoteText(value, 60);
   }
   return value === null ? "null" : typeof value;
 }

@@ -14,7 +14,8 @@ import { type Duration, parseDuration, parseTimeout } from "../time/duration.js"
 import { dateMs } from "../validation/dates.js";
 import { assertKnownFields, type ForeignNames } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
-import { unreadableError } from "../validation/read-options.js";
+import { keyPath, quoteText } from "../validation/quote.js";
+import { readFields, readOptions, unreadableError } from "../validation/read-options.js";
 import { assertStorableString, describeValue } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -38,6 +39,9 @@ const NEW_JOB_FIELDS = [
   "delay",
   "runAt",
 ] as const satisfies ReadonlyArray<keyof NewJob>;
+
+/** Metadata keys @sched sets itself (see TICK_METADATA); an enqueued job may not carry them. */
+const RESERVED_METADATA_PREFIX = "sched.";
 
 /** Names other job queues give to fields of {@link NewJob}, with the field meant. */
 const FOREIGN_JOB_FIELDS: ForeignNames = {
@@ -123,10 +127,12 @@ export class JobInput {
     return record as NewJobRecord;
   }
 
-  private readRecord(job: NewJob, path: string, strict: boolean, now: number): NewJobRecord {
-    if (job === null || typeof job !== "object" || Array.isArray(job))
+  private readRecord(given: NewJob, path: string, strict: boolean, now: number): NewJobRecord {
+    if (given === null || typeof given !== "object" || Array.isArray(given))
       throw new InvalidArgumentError(path, "expected a job object");
-    assertKnownFields(job, NEW_JOB_FIELDS, path, undefined, FOREIGN_JOB_FIELDS);
+    assertKnownFields(given, NEW_JOB_FIELDS, path, undefined, FOREIGN_JOB_FIELDS);
+    // Each field read once, a getter that throws named by its field.
+    const job = readFields(given, NEW_JOB_FIELDS, path) as NewJob;
     const name = this.name(job.name, `${path}.name`);
     const handler = this.registry.get(name);
     if (!handler && strict) throw new UnknownHandlerError(name);
@@ -197,11 +203,13 @@ export class JobInput {
   dedupe(job: NewJob, path: string): DedupeOptions | null {
     let options: DedupeOptions | null = null;
     readSafely(path, () => {
-      const input = job.dedupe;
-      if (input === undefined) return;
       const field = `${path}.dedupe`;
-      if (input === null || typeof input !== "object" || Array.isArray(input))
+      const fields = readFields(job, ["dedupe", "uniqueKey", "runAt", "delay"], path);
+      const given = fields.dedupe;
+      if (given === undefined) return;
+      if (given === null || typeof given !== "object" || Array.isArray(given))
         throw new InvalidArgumentError(field, "expected { key, ttl, mode?, maxWait? }");
+      const input = readOptions(given, field) as NonNullable<NewJob["dedupe"]>;
       assertKnownFields(input, ["key", "ttl", "mode", "maxWait"], field);
       const key = this.uniqueKey(input.key, `${field}.key`);
       if (key === null)
@@ -210,7 +218,7 @@ export class JobInput {
       if (mode !== "throttle" && mode !== "debounce")
         throw new InvalidArgumentError(
           `${field}.mode`,
-          `expected "throttle" or "debounce", got ${String(mode)}`,
+          `expected "throttle" or "debounce", got ${describeValue(mode)}`,
         );
       const ttl = this.duration(input.ttl, `${field}.ttl`);
       if (!(ttl >= 1 && ttl <= MAX_WINDOW_MS))
@@ -229,9 +237,9 @@ export class JobInput {
             `expected a duration of ttl to about 24 days, got ${maxWait} ms`,
           );
       }
-      if (job.uniqueKey !== undefined && job.uniqueKey !== null)
+      if (fields.uniqueKey !== undefined && fields.uniqueKey !== null)
         throw new InvalidArgumentError(field, "a job takes either uniqueKey or dedupe, not both");
-      if (mode === "debounce" && (job.runAt !== undefined || job.delay !== undefined))
+      if (mode === "debounce" && (fields.runAt !== undefined || fields.delay !== undefined))
         throw new InvalidArgumentError(
           field,
           "a debounced job runs ttl after the latest enqueue; leave out runAt and delay",
@@ -349,6 +357,23 @@ export class JobInput {
   }
 
   /**
+   * Refuses a job enqueued by the caller whose metadata has a key of @sched's own (`sched.`): one
+   * carrying `sched.schedule` would pass for a tick of that schedule, which its overlap policy
+   * would wait for (`skip`) or cancel (`cancelOther`). (A schedule's template drops such keys.)
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `path.metadata` and the key.
+   */
+  refuseReservedMetadata(record: NewJobRecord, path: string): void {
+    for (const key of Object.keys(record.metadata)) {
+      if (!key.startsWith(RESERVED_METADATA_PREFIX)) continue;
+      throw new InvalidArgumentError(
+        keyPath(`${path}.metadata`, key),
+        `metadata keys starting with "${RESERVED_METADATA_PREFIX}" are set by @sched alone (sched.schedule, sched.tick and sched.origin on the jobs of schedules, sched.deadLetter on dead letters); use another key`,
+      );
+    }
+  }
+
+  /**
    * Checks what middleware (`wrapEnqueue`, `wrapTick`) may have changed after the job was checked,
    * by the same rules as the caller's own: its metadata and its payload, replaced or changed in
    * place (the copy of what it left is what is stored).
@@ -417,7 +442,15 @@ export class JobInput {
     if (typeof value !== "object" || Array.isArray(value)) {
       throw new InvalidArgumentError(field, "expected an object of string values");
     }
-    const proto: unknown = Object.getPrototypeOf(value);
+    let proto: unknown;
+    let keys: string[];
+    try {
+      proto = Object.getPrototypeOf(value);
+      keys = Object.keys(value);
+    } catch {
+      // A proxy whose trap throws: its message is not repeated (it may quote the value).
+      throw unreadableError(field);
+    }
     if (proto !== Object.prototype && proto !== null) {
       throw new InvalidArgumentError(field, "expected a plain object of string values");
     }
@@ -425,14 +458,21 @@ export class JobInput {
     // A lower bound of the JSON's bytes (a code unit takes at least one): the check stops as soon
     // as it passes the limit, instead of measuring all of a huge input.
     let least = 1;
-    for (const [k, v] of Object.entries(value)) {
-      assertStorableString(k, `${field} key ${JSON.stringify(k)}`);
-      if (typeof v !== "string")
-        throw new InvalidArgumentError(`${field}.${k}`, `expected a string, got ${typeof v}`);
+    for (const k of keys) {
+      const at = keyPath(field, k);
+      assertStorableString(k, `${field} key ${quoteText(k, 64)}`);
+      let v: unknown;
+      try {
+        v = (value as Record<string, unknown>)[k];
+      } catch (err) {
+        if (err instanceof SchedulerError) throw err;
+        throw unreadableError(at);
+      }
+      if (typeof v !== "string") throw new InvalidArgumentError(at, `expected a string, got ${typeof v}`);
       least += k.length + v.length + 6;
       if (limitBytes > 0 && least > limitBytes)
         throw new PayloadTooLargeError(least, limitBytes, field, true);
-      assertStorableString(v, `${field}.${k}`);
+      assertStorableString(v, at);
       // An own "__proto__" key must stay data, not become the prototype.
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     }

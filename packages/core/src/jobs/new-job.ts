@@ -10,7 +10,12 @@ export interface JobOptions {
   maxRetries?: number;
   /** Handler timeout; default the handler's or the scheduler's `defaultTimeout`. `0` disables it. */
   timeout?: Duration;
-  /** String metadata carried with the job. */
+  /**
+   * String metadata carried with the job. Keys starting with `sched.` are @sched's own (the
+   * `sched.schedule`, `sched.tick` and `sched.origin` of a schedule's jobs, `sched.deadLetter` of
+   * a dead letter): a job given one is refused with an `InvalidArgumentError`
+   * (`INVALID_ARGUMENT`) naming the key.
+   */
   metadata?: Record<string, string>;
   /** Only one non-final job may hold this key. */
   uniqueKey?: string;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, JobAlreadyExistsError } from "../errors.js";
 import type { JobStatus } from "../jobs/job.js";
 import { type JobRef, MAX_HISTORY, type NewJobRecord } from "../store/store.js";
+import { quoteText } from "../validation/quote.js";
 import { JobRecord } from "./job-record.js";
 import { QueueState } from "./queue-state.js";
 
@@ -296,5 +297,5 @@ function clearLease(record: JobRecord): void {
 }
 
 function duplicateId(id: string): InvalidArgumentError {
-  return new InvalidArgumentError("id", `a job with id "${id}" already exists`);
+  return new InvalidArgumentError("id", `a job with id ${quoteText(id, 200)} already exists`);
 }

@@ -3,6 +3,7 @@ import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { JobMap, JobName } from "../jobs/new-job.js";
 import type { ScheduleDefinition, ScheduleRecord } from "../store/store.js";
 import { dateMs } from "../validation/dates.js";
+import { quoteText } from "../validation/quote.js";
 import { describeValue } from "../validation/text.js";
 import type { ScheduleOptions } from "./schedule-options.js";
 
@@ -139,7 +140,7 @@ export class EveryBuilder<Jobs extends object = JobMap> {
     const s = Number(m?.[3] ?? 0);
     if (!m || h > 23 || min > 59 || s > 59) {
       throw new InvalidScheduleError(
-        `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${typeof time === "string" && time.length <= 20 ? JSON.stringify(time) : describeValue(time)}`,
+        `at(time): expected "HH:MM" or "HH:MM:SS" (24-hour), got ${typeof time === "string" && time.length <= 20 ? quoteText(time, 20) : describeValue(time)}`,
       );
     }
     // One time per schedule: a second at() would silently replace the first.

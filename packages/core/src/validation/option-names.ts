@@ -1,5 +1,5 @@
 import { ConfigError, InvalidArgumentError } from "../errors.js";
-import { quoteText } from "./quote.js";
+import { keyPath } from "./quote.js";
 import { describeValue } from "./text.js";
 
 /**
@@ -67,7 +67,8 @@ export type ForeignNames = Readonly<Record<string, string>>;
  *
  * @throws ConfigError (`CONFIG_INVALID`) naming the first unknown option (`path.name`), with the
  *   known name it stands for in `foreign`, or the closest known name when it looks like a typo or
- *   a shortened name; or naming `path` when `value` is not an object.
+ *   a shortened name; or naming `path` when `value` is not an object; or naming a known option
+ *   that `value` would inherit from `Object.prototype` (a prototype pollution), never read.
  */
 export function assertKnownOptions(
   value: unknown,
@@ -85,7 +86,8 @@ export function assertKnownOptions(
  * `foreign` as for {@link assertKnownOptions} (`attempts` → `maxRetries`).
  *
  * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming the first unknown field, or `path`
- *   when `value` is not an object (or is `undefined` and `required` is given).
+ *   when `value` is not an object (or is `undefined` and `required` is given), or a known field
+ *   that `value` would inherit from `Object.prototype` (a prototype pollution), never read.
  */
 export function assertKnownFields(
   value: unknown,
@@ -104,20 +106,13 @@ export function assertKnownFields(
   checkNames(value, known, path, "field", error, foreign);
 }
 
-/** A name that can be printed as written after a dot (`options.workers`). */
-const PLAIN_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
-
-/** The longest part of an unknown name an error quotes. */
-const MAX_QUOTED_NAME = 64;
-
 /**
  * The path of the option `name` under `path` for an error: `path.name` for a plain name, else the
- * name quoted as JSON (control characters escaped, at most 64 characters and `…`) in brackets, so
- * that a key holding a line break or a long text cannot forge or flood the message.
+ * name quoted (see keyPath) in brackets, so that a key holding a line break or a long text cannot
+ * forge or flood the message.
  */
 function fieldPath(path: string, name: string): string {
-  if (PLAIN_NAME.test(name)) return path ? `${path}.${name}` : name;
-  return `${path || "options"}[${quoteText(name, MAX_QUOTED_NAME)}]`;
+  return path ? keyPath(path, name) : keyPath("options", name).replace(/^options\./, "");
 }
 
 function checkNames(
@@ -132,6 +127,16 @@ function checkNames(
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
     throw error(path || "options", `expected an object of ${noun}s, got ${got}`);
+  }
+  for (const name of known) {
+    // Object.prototype holds no name @sched reads: one there was put by a prototype pollution, and
+    // every object would inherit it (a connection string, a queue). Refused, never read.
+    if (Object.hasOwn(Object.prototype, name) && !Object.hasOwn(value, name) && name in value) {
+      throw error(
+        fieldPath(path, name),
+        `is not given, but Object.prototype has a property of this name, which every object inherits; @sched reads only an object's own ${noun}s (was Object.prototype modified?)`,
+      );
+    }
   }
   for (const name of Object.keys(value)) {
     if (known.includes(name) || (value as Record<string, unknown>)[name] === undefined) continue;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError } from "../errors.js";
+import { keyPath } from "./quote.js";
 import { unreadableError } from "./read-options.js";
 import { assertStorableString, isStorable } from "./text.js";
 
@@ -97,18 +98,15 @@ const MAX_JSON_LENGTH = 2 ** 29 - 24;
 const MEMO_AFTER = 1_000;
 
 /** A key printed as it is after a dot: `payload.items`; others in brackets, `payload["a.b"]`. */
-const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
-
 /**
  * The path of the value being checked, as errors name it: `payload.items[2].id`; a key that is
- * not an identifier is quoted in brackets (`payload["a.b"]`, `payload[""]`), so that no two
- * paths read alike.
+ * not an identifier is quoted in brackets (`payload["a.b"]`, `payload[""]`; see keyPath).
  */
 function pathOf(walk: Walk): string {
   let out = "payload";
   for (const step of walk.path) {
     if (typeof step === "number") out += `[${step}]`;
-    else out += PLAIN_KEY.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+    else out = keyPath(out, step);
   }
   return out;
 }

@@ -14,3 +14,15 @@ export function quoteText(text: string, max = 64): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/** A key that can be printed as written after a dot (`job.metadata.tenant`). */
+const PLAIN_KEY = /^[A-Za-z_$][\w$]{0,63}$/;
+
+/**
+ * The path of the key `key` under `base` for an error: `base.key` for an identifier of at most 64
+ * characters, else the key quoted by {@link quoteText} in brackets (`job.metadata["a.b"]`,
+ * `payload[""]`), so that a key taken from input can neither break the line nor pass for a path.
+ */
+export function keyPath(base: string, key: string): string {
+  return PLAIN_KEY.test(key) ? `${base}.${key}` : `${base}[${quoteText(key, 64)}]`;
+}

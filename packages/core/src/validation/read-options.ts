@@ -96,6 +96,30 @@ function copyValue(
   return copy;
 }
 
+/**
+ * The fields `names` of `value`, each read once (an absent one as `undefined`), without copying
+ * what they hold: for an input whose fields are checked one by one (a job), where a copy of every
+ * nested value (a payload) would cost more than the check. A getter or proxy trap that throws is
+ * reported naming that field (`job.queue`), as {@link readOptions} does.
+ *
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `path.field` whose read threw; a
+ *   `SchedulerError` thrown by a getter passes through unchanged.
+ */
+export function readFields<K extends string>(
+  value: object,
+  names: readonly K[],
+  path: string,
+): { [key in K]?: unknown } {
+  // No prototype: a field not given reads as undefined, never as a property Object.prototype got.
+  const fields: { [key in K]?: unknown } = Object.create(null);
+  for (const name of names) {
+    const at = path === "" ? name : `${path}.${name}`;
+    const item = read(value, name, at, "field");
+    if (item !== undefined) fields[name] = item;
+  }
+  return fields;
+}
+
 function copyItem(
   item: unknown,
   path: string,

@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 
 /** The characters a collection prefix may hold: letters, digits, `_`, `.` and `-`. */
 const PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,60}$/;
@@ -18,11 +18,11 @@ export function assertCollectionPrefix(prefix: unknown, field = "collectionPrefi
   if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
     throw new ConfigError(
       field,
-      `expected 1-60 characters of A-Z a-z 0-9 _ . -, got ${typeof prefix === "string" ? JSON.stringify(prefix) : typeof prefix}`,
+      `expected 1-60 characters of A-Z a-z 0-9 _ . -, got ${describeValue(prefix)}`,
     );
   }
   if (prefix.startsWith("system.") || prefix.startsWith(".")) {
-    throw new ConfigError(field, `must not start with "system." or ".", got ${JSON.stringify(prefix)}`);
+    throw new ConfigError(field, `must not start with "system." or ".", got ${describeValue(prefix)}`);
   }
   return prefix;
 }
@@ -42,7 +42,7 @@ export function assertDatabaseName(name: unknown, field = "dbName"): string {
   ) {
     throw new ConfigError(
       field,
-      `expected a database name of 1-63 bytes without / \\ . " $ * < > : | ? or spaces, got ${typeof name === "string" ? JSON.stringify(name) : typeof name}`,
+      `expected a database name of 1-63 bytes without / \\ . " $ * < > : | ? or spaces, got ${describeValue(name)}`,
     );
   }
   return name;

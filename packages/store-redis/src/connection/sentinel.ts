@@ -1,4 +1,4 @@
-import { ConfigError } from "@sched/core/adapter";
+import { ConfigError, describeValue } from "@sched/core/adapter";
 
 /** One Sentinel process: where to ask which server is the primary. */
 export interface SentinelAddress {
@@ -72,7 +72,8 @@ export function checkPassword(value: unknown, field: string): string {
  * entries ignored; an IPv6 address goes in brackets (`[::1]:26379`).
  *
  * @param field - the variable's name for messages.
- * @throws ConfigError (`CONFIG_INVALID`) with `field`, quoting the entry that does not parse.
+ * @throws ConfigError (`CONFIG_INVALID`) with `field`, naming the entry that does not parse by its
+ *   place (quoted only when it is a plain word: an entry may be a connection string by mistake).
  */
 export function parseSentinelList(text: string, field: string): SentinelAddress[] {
   const entries = text
@@ -80,13 +81,13 @@ export function parseSentinelList(text: string, field: string): SentinelAddress[
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "");
   if (entries.length === 0) throw new ConfigError(field, "expected host:port entries separated by commas");
-  return entries.map((entry) => {
+  return entries.map((entry, i) => {
     const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(entry);
     const port = Number(match?.[3]);
     if (match === null || !(port >= 1 && port <= 65_535)) {
       throw new ConfigError(
         field,
-        `expected host:port entries separated by commas, got ${JSON.stringify(entry)}`,
+        `expected host:port entries separated by commas; entry ${i + 1} of ${entries.length} is ${describeValue(entry)}`,
       );
     }
     return { host: (match[1] ?? match[2]) as string, port };
