@@ -158,6 +158,14 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     program.outputHelp();
     return ExitCode.usage;
   }
+  const repeated = repeatedFlag(argv);
+  if (repeated !== null) {
+    messages.error(
+      "USAGE",
+      `${repeated} is given more than once; give it once (one value is kept, not both)`,
+    );
+    return ExitCode.usage;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
     return ExitCode.ok;
@@ -174,4 +182,21 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     messages.error(code, message);
     return exitCode;
   }
+}
+
+/**
+ * The first long flag `argv` gives twice before any `--` (`--queue a --queue=b`), or `null`: the
+ * parser would keep the last value without a word, where the HTTP API refuses a repeated
+ * parameter. A flag's value that looks like a flag (`--name --queue`) counts as one.
+ */
+export function repeatedFlag(argv: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const arg of argv) {
+    if (arg === "--") break;
+    const flag = /^(--[A-Za-z][\w-]*)(?:=|$)/.exec(arg)?.[1];
+    if (flag === undefined) continue;
+    if (seen.has(flag)) return flag;
+    seen.add(flag);
+  }
+  return null;
 }

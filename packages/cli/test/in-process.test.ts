@@ -263,6 +263,20 @@ describe("sched in process", () => {
     });
   });
 
+  it("a flag given twice is a usage error naming it, not the last value kept", async () => {
+    for (const args of [
+      ["jobs", "list", "--queue=a", "--queue", "b"],
+      ["jobs", "list", "--json", "--json"],
+    ]) {
+      const result = await sched(...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--(queue|json) is given more than once/);
+    }
+    expect((await sched("jobs", "list", "--queue", "a", "--", "--queue")).stderr).not.toContain(
+      "more than once",
+    );
+  });
+
   it("a message quoting input is one line: an id with line breaks cannot print a second message", async () => {
     const forged = await sched("jobs", "get", "zz\nsched: warning: forged\u2028x");
     expect(forged.code).toBe(3);
