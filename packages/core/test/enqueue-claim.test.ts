@@ -331,3 +331,25 @@ describe("a claim that took some of the jobs it asked for", () => {
     await s.stop();
   });
 });
+
+describe("jobs that start one another without I/O leave the event loop turning", () => {
+  it("a handler that enqueues its next job on MemoryStore lets timers run and stop() end it", async () => {
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const s = createScheduler({ store: new MemoryStore(), workers: 5, logger: quiet });
+    let runs = 0;
+    // Each enqueue is claimed in its own call (no I/O): without a bound, the chain would run in
+    // promise callbacks alone, and the timer below would never fire.
+    s.register("again", async () => {
+      runs++;
+      await s.enqueue({ name: "again" });
+    });
+    await s.start();
+    await s.enqueue({ name: "again" });
+    const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(runs), 50));
+    expect(fired).toBeGreaterThan(0);
+    await s.stop({ timeout: 0 });
+    const after = runs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runs).toBe(after);
+  });
+});

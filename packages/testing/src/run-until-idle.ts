@@ -10,7 +10,11 @@ export interface RunUntilIdleOptions {
   clock?: ManualClock;
   /** With `clock`: advance at most this far in total (default `"24h"`). */
   maxAdvance?: Duration;
-  /** Give up after this much real time (default `"10s"`), rejecting with code `IDLE_TIMEOUT`. */
+  /**
+   * Give up after this much real time (default `"10s"`), rejecting with code `IDLE_TIMEOUT`; also
+   * while `clock` is being advanced (a job that comes back without end, whose retries are never
+   * counted, would otherwise be followed to `maxAdvance`).
+   */
   timeout?: Duration;
 }
 
@@ -43,8 +47,27 @@ export async function runUntilIdle<Jobs extends object, Tx>(
   // Idle must be seen twice in a row: the two reads run on different connections of a store, so a
   // change that commits between them (a failure recorded, a claim) can make one look idle.
   let idleSeen = 0;
+  // Advances of the clock to a next due job: many, in a run that does not end, are a job that
+  // keeps coming back (a store that never counts its retries).
+  let advances = 0;
   for (;;) {
     for (let i = 0; i < 5; i++) await turn();
+    // Checked at every round, advancing or not: a run that keeps advancing the clock must end too.
+    if (Date.now() > deadline) {
+      const [stats, due] = await Promise.all([
+        scheduler.store.stats(),
+        scheduler.store.nextDueAt({ queues, names: scheduler.handlerNames }),
+      ]);
+      const dueNow = due !== null && due.getTime() <= scheduler.now();
+      throw new SchedulerError(
+        "IDLE_TIMEOUT",
+        `the scheduler did not become idle in time: ${stats.running} running, ${dueNow ? "jobs" : "no job"} due${
+          advances > 0
+            ? `, after ${advances} advance${advances === 1 ? "" : "s"} of the clock to a next due job`
+            : ""
+        }; is it started, does a handler hang, or does a job come back without end (retries not counted)?`,
+      );
+    }
     // localWork covers what the store cannot see yet: failures being recorded, dead-letter
     // jobs being resolved, acknowledgements not yet sent. Read before the store, so that work
     // that lands meanwhile is seen by the store's reads.
@@ -62,14 +85,9 @@ export async function runUntilIdle<Jobs extends object, Tx>(
       idleSeen = 0;
       if (!clock || due === null || due.getTime() > advanceLimit) return;
       await clock.advance(due.getTime() - clock.now());
+      advances++;
       continue;
     }
     idleSeen = 0;
-    if (Date.now() > deadline) {
-      throw new SchedulerError(
-        "IDLE_TIMEOUT",
-        `the scheduler did not become idle in time: ${stats.running} running, ${dueNow ? "jobs" : "no job"} due; is it started, and does a handler hang?`,
-      );
-    }
   }
 }

@@ -79,4 +79,28 @@ describe("runUntilIdle", () => {
     await s.enqueue({ name: "hang" });
     await expect(runUntilIdle(s, { timeout: "200ms" })).rejects.toMatchObject({ code: "IDLE_TIMEOUT" });
   });
+
+  it("rejects with IDLE_TIMEOUT while advancing the clock after a job that comes back without end", async () => {
+    const clock = createTestClock();
+    const scheduler = createScheduler({ clock, logger: quiet });
+    s = scheduler;
+    let runs = 0;
+    // Each run enqueues the next a second later: as a store that never counts retries would.
+    scheduler.register("forever", async () => {
+      runs++;
+      await scheduler.enqueue({ name: "forever", delay: "1s" });
+    });
+    await s.start();
+    await s.enqueue({ name: "forever" });
+    const started = Date.now();
+    const error = await runUntilIdle(s, { clock, timeout: "300ms", maxAdvance: "30d" }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toMatchObject({ code: "IDLE_TIMEOUT" });
+    expect((error as Error).message).toMatch(/advances? of the clock to a next due job/);
+    // It gave up at its timeout, not after following the job through 30 days of retries.
+    expect(runs).toBeGreaterThan(1);
+    expect(runs).toBeLessThan(30 * 86_400);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });

@@ -17,6 +17,14 @@ import type { UnhandledNames } from "./unhandled-names.js";
 export const ABORT_GRACE_MS = 1_000;
 
 /**
+ * The most handlers started in one turn of the event loop; later ones start at the next turn.
+ * A store that answers without I/O (MemoryStore) could otherwise chain claims, starts and enqueues
+ * in promise callbacks alone (a handler that enqueues its next job, claimed in the same call),
+ * and no timer, I/O callback or `stop()` would run again.
+ */
+export const MAX_STARTS_PER_TURN = 1_000;
+
+/**
  * Runs claimed jobs (River's executor): calls each job's handler with its context, and decides
  * the attempt's outcome once (`RunningJob.settle`): by its handler, its timeout, a cancel, a lost
  * lease or shutdown. Outcomes are recorded by {@link Outcomes}, leases kept by
@@ -35,6 +43,10 @@ export class JobExecutor {
   private readonly heartbeat = (running: RunningJob): Promise<void> => this.leases.heartbeat(running);
   /** Resolved when no job is running here; only made while `stop()` waits. */
   private idleWaiters: Array<() => void> = [];
+  /** Handlers started since the event loop last turned (see {@link MAX_STARTS_PER_TURN}). */
+  private startsThisTurn = 0;
+  /** Resets {@link startsThisTurn} when the event loop turns. */
+  private turnEnd: ReturnType<typeof setImmediate> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -116,8 +128,31 @@ export class JobExecutor {
     this.deadlines.track(running);
     if (this.hooks.has("beforeJob")) this.hooks.beforeJob(job);
     const deadJobId = deadJobIdOf(job, this.options);
-    if (deadJobId === undefined) this.invoke(running, handler.composed, job);
-    else this.runDeadLetter(running, handler.composed, deadJobId);
+    this.startInTurn(() => {
+      // Started later: a cancel, a lost lease or a stop meanwhile settled it.
+      if (running.settled || this.inFlight.get(job.id) !== running) return;
+      if (deadJobId === undefined) this.invoke(running, handler.composed, job);
+      else this.runDeadLetter(running, handler.composed, deadJobId);
+    });
+  }
+
+  /**
+   * Calls `start` now, or at the next turn of the event loop once {@link MAX_STARTS_PER_TURN}
+   * handlers started in this one.
+   */
+  private startInTurn(start: () => void): void {
+    if (this.turnEnd === null) {
+      this.turnEnd = setImmediate(() => {
+        this.turnEnd = null;
+        this.startsThisTurn = 0;
+      });
+    }
+    if (this.startsThisTurn < MAX_STARTS_PER_TURN) {
+      this.startsThisTurn++;
+      start();
+      return;
+    }
+    setImmediate(() => this.startInTurn(start));
   }
 
   /**

@@ -170,6 +170,29 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(cleared).toMatchObject({ paused: true, concurrency: null, rateLimit: null, group: null });
       });
 
+      it("updateQueue takes a field set to undefined as absent: it changes nothing", async () => {
+        const controls = {
+          paused: true,
+          concurrency: 4,
+          rateLimit: { max: 10, per: 60_000 },
+          group: { concurrency: 1, rateLimit: null },
+        };
+        await ctx.store.updateQueue("emails", controls, at(1));
+        const after = await ctx.store.updateQueue(
+          "emails",
+          {
+            paused: undefined,
+            concurrency: undefined,
+            rateLimit: undefined,
+            group: undefined,
+            limitedUntil: undefined,
+          },
+          at(2),
+        );
+        expect(after, "updateQueue with every field undefined").toMatchObject(controls);
+        expect(await ctx.store.getQueue("emails")).toMatchObject(controls);
+      });
+
       it("listQueues lists every queue with stored controls, ordered by name", async () => {
         await ctx.store.updateQueue("zeta", { paused: true }, at(1));
         await ctx.store.updateQueue("alpha", { concurrency: 2 }, at(1));
