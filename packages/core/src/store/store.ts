@@ -242,7 +242,9 @@ export interface Store<Tx = unknown> {
    * - `concurrency`: at most that many jobs of the queue are `running` after the claim;
    * - `rateLimit { max, per }`: time is cut into fixed windows of `per` ms from the Unix epoch
    *   (`[k·per, (k+1)·per)`); at most `max` claims of the queue's jobs fall in the window of `now`
-   *   (every claim counts, a retry's too);
+   *   (every claim counts, a retry's too). A window only moves forward: a claim whose `now` lies in
+   *   an earlier window than the queue's last claim (a clock behind another instance's) counts in
+   *   that later window;
    * - `group.concurrency` and `group.rateLimit`: the same limits for the jobs of each group key of
    *   the queue, counted per group; a group pushed back by {@link rateLimitJob} gives no job
    *   before its time. Jobs without a group are not subject to group limits;
