@@ -170,4 +170,27 @@ describe("instances and throughput", () => {
     expect(await s.throughput({ queue: "b", since })).toEqual([{ minute: since, completed: 0, failed: 1 }]);
     await expect(s.throughput({ since: "yesterday" as never })).rejects.toThrow(/since/);
   });
+
+  it("throughput does not count a completion the store ignored (its lease taken over, its job cancelled)", async () => {
+    const { s, store, clock } = setup();
+    current = s;
+    let ran = 0;
+    s.register("ok", () => {
+      ran++;
+    });
+    // The store refuses every completion, as it does one whose attempt was fenced off.
+    const completeJobs = store.completeJobs.bind(store);
+    let refused = 0;
+    store.completeJobs = async (refs, options) => {
+      refused += refs.length;
+      await completeJobs([], options);
+      return refs.map(() => false);
+    };
+    const since = new Date(clock.now());
+    await s.start();
+    await s.enqueue({ name: "ok" });
+    await until(() => ran === 1 && refused === 1);
+    await until(() => s.localWork === 0);
+    expect(await s.throughput({ since })).toEqual([]);
+  });
 });

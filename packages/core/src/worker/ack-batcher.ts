@@ -32,6 +32,8 @@ export class AckBatcher {
   constructor(
     private readonly store: Store,
     private readonly options: ResolvedOptions,
+    /** Called for each completion the store applied (not one whose lease was taken over). */
+    private readonly onApplied: (ref: JobRef) => void = () => {},
   ) {}
 
   /** How many acknowledgement calls have settled so far: a change tells that completions landed. */
@@ -120,7 +122,11 @@ export class AckBatcher {
       .completeJobs(batch, { now: new Date(clock.now()), removeOnComplete: completedRetention === 0 })
       .then(
         (applied) => {
-          const stale = applied.filter((a) => !a).length;
+          let stale = 0;
+          for (let i = 0; i < batch.length; i++) {
+            if (applied[i] === true) this.onApplied(batch[i] as JobRef);
+            else stale++;
+          }
           if (stale > 0) logger.debug(`${stale} completion(s) ignored: their lease had been taken over`);
           if (this.failuresInRow > 0) {
             logger.info(

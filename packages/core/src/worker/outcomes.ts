@@ -56,7 +56,9 @@ export class Outcomes {
      */
     private readonly onPushedBack: (queue: string, group: string | null) => void = () => {},
   ) {
-    this.acks = new AckBatcher(store, options);
+    // An attempt counts as completed once the store applied it: not one whose lease was taken
+    // over or whose job was cancelled meanwhile (the store ignores its completion).
+    this.acks = new AckBatcher(store, options, (ref) => this.throughput?.completed(ref.queue));
   }
 
   /** Outcomes not yet recorded: store calls in flight and acknowledgements not yet sent. */
@@ -67,7 +69,6 @@ export class Outcomes {
   /** Acknowledges a completed attempt (batched). */
   complete(running: RunningJob): void {
     this.acks.add(running.ref);
-    this.throughput?.completed(running.job.queue);
   }
 
   /** Records a failed attempt: retry with backoff, dead (with its dead-letter job), or interrupted. */
