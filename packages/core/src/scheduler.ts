@@ -49,8 +49,7 @@ import { type Duration, parseDuration } from "./time/duration.js";
 import { settleBy } from "./time/settle-by.js";
 import { dateMs, isDate } from "./validation/dates.js";
 import { assertKnownFields } from "./validation/option-names.js";
-import { readSafely } from "./validation/payload.js";
-import { readOptions, unreadableError } from "./validation/read-options.js";
+import { readFields, readOptions, unreadableError } from "./validation/read-options.js";
 import { describeValue } from "./validation/text.js";
 import { UnhandledNames } from "./worker/unhandled-names.js";
 import { ABORT_GRACE_MS, WorkerPool } from "./worker/worker-pool.js";
@@ -371,10 +370,8 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       const path = `jobs[${i}]`;
       records[i] = this.input.toRecord(list[i] as NewJob, path, undefined, now);
       this.input.refuseReservedMetadata(records[i] as NewJobRecord, path);
-      let dedupe: unknown;
-      readSafely(path, () => {
-        dedupe = (list[i] as NewJob).dedupe;
-      });
+      // Read once more, as every field: a getter that throws is named by its field.
+      const { dedupe } = readFields(list[i] as NewJob, ["dedupe"], path);
       if (dedupe !== undefined)
         throw new InvalidArgumentError(`${path}.dedupe`, "deduplication windows are taken by enqueue() only");
     }

@@ -366,6 +366,10 @@ describe("payloads", () => {
       expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field });
       expect((error as Error).message).not.toContain("secret");
     }
+    const many = await s
+      .enqueueMany([throwing("dedupe", { name: "x" })] as never)
+      .catch((err: unknown) => err);
+    expect(many).toMatchObject({ code: "INVALID_ARGUMENT", field: "jobs[0].dedupe" });
   });
 
   it("a key, id or expression taken from input cannot break the line of the error that names it", async () => {
