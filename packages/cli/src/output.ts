@@ -94,9 +94,9 @@ export function terminalSafe(text: string): string {
 const LINE_BREAKS = /[\n\u2028\u2029]/g;
 
 /**
- * `text` as one line of a message, whole (unlike {@link oneLine}): {@link terminalSafe}, with line feeds and line and paragraph
- * separators escaped too (`\n`, `\u2028`), so that an error quoting input (a host name, an id)
- * cannot print a second line that passes for another message.
+ * `text` as one line of a message, whole (unlike {@link oneLine}): {@link terminalSafe}, with line
+ * feeds and line and paragraph separators escaped too (`\n`, `\u2028`), so that an error quoting
+ * input (a host name, an id) cannot print a second line that passes for another message.
  */
 export function messageLine(text: string): string {
   return terminalSafe(text).replace(LINE_BREAKS, (c) =>

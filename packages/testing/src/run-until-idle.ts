@@ -52,22 +52,6 @@ export async function runUntilIdle<Jobs extends object, Tx>(
   let advances = 0;
   for (;;) {
     for (let i = 0; i < 5; i++) await turn();
-    // Checked at every round, advancing or not: a run that keeps advancing the clock must end too.
-    if (Date.now() > deadline) {
-      const [stats, due] = await Promise.all([
-        scheduler.store.stats(),
-        scheduler.store.nextDueAt({ queues, names: scheduler.handlerNames }),
-      ]);
-      const dueNow = due !== null && due.getTime() <= scheduler.now();
-      throw new SchedulerError(
-        "IDLE_TIMEOUT",
-        `the scheduler did not become idle in time: ${stats.running} running, ${dueNow ? "jobs" : "no job"} due${
-          advances > 0
-            ? `, after ${advances} advance${advances === 1 ? "" : "s"} of the clock to a next due job`
-            : ""
-        }; is it started, does a handler hang, or does a job come back without end (retries not counted)?`,
-      );
-    }
     // localWork covers what the store cannot see yet: failures being recorded, dead-letter
     // jobs being resolved, acknowledgements not yet sent. Read before the store, so that work
     // that lands meanwhile is seen by the store's reads.
@@ -79,6 +63,17 @@ export async function runUntilIdle<Jobs extends object, Tx>(
     ]);
     const now = scheduler.now();
     const dueNow = due !== null && due.getTime() <= now;
+    // Checked at every round, advancing or not: a run that keeps advancing the clock must end too.
+    if (Date.now() > deadline) {
+      throw new SchedulerError(
+        "IDLE_TIMEOUT",
+        `the scheduler did not become idle in time: ${stats.running} running, ${dueNow ? "jobs" : "no job"} due${
+          advances > 0
+            ? `, after ${advances} advance${advances === 1 ? "" : "s"} of the clock to a next due job`
+            : ""
+        }; is it started, does a handler hang, or does a job come back without end (retries not counted)?`,
+      );
+    }
     if (stats.running === 0 && !dueNow && localWork === 0 && scheduler.localWork === 0) {
       idleSeen++;
       if (idleSeen < 2) continue;

@@ -15,7 +15,7 @@ import { dateMs } from "../validation/dates.js";
 import { assertKnownFields, type ForeignNames } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
 import { keyPath, quoteText } from "../validation/quote.js";
-import { readFields, readOptions, unreadableError } from "../validation/read-options.js";
+import { readField, readFields, readOptions, unreadableError } from "../validation/read-options.js";
 import { assertStorableString, describeValue } from "../validation/text.js";
 
 const MAX_PRIORITY = 2 ** 31 - 1;
@@ -461,13 +461,7 @@ export class JobInput {
     for (const k of keys) {
       const at = keyPath(field, k);
       assertStorableString(k, `${field} key ${quoteText(k, 64)}`);
-      let v: unknown;
-      try {
-        v = (value as Record<string, unknown>)[k];
-      } catch (err) {
-        if (err instanceof SchedulerError) throw err;
-        throw unreadableError(at);
-      }
+      const v = readField(value, k, at);
       if (typeof v !== "string") throw new InvalidArgumentError(at, `expected a string, got ${typeof v}`);
       least += k.length + v.length + 6;
       if (limitBytes > 0 && least > limitBytes)

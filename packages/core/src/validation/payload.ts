@@ -97,7 +97,6 @@ const MAX_JSON_LENGTH = 2 ** 29 - 24;
 /** Arrays and objects a walk enters before it remembers the ones it has checked. */
 const MEMO_AFTER = 1_000;
 
-/** A key printed as it is after a dot: `payload.items`; others in brackets, `payload["a.b"]`. */
 /**
  * The path of the value being checked, as errors name it: `payload.items[2].id`; a key that is
  * not an identifier is quoted in brackets (`payload["a.b"]`, `payload[""]`; see keyPath).

@@ -130,6 +130,16 @@ function copyItem(
   return item !== null && typeof item === "object" ? copyValue(item, path, kind, depth + 1, copies) : item;
 }
 
+/**
+ * `source[key]`, read once; a getter or proxy trap that throws is reported naming `path`, as
+ * {@link readOptions} does (a `SchedulerError` passes through unchanged).
+ *
+ * @throws ConfigError or InvalidArgumentError (by `kind`, default `"field"`) naming `path`.
+ */
+export function readField(source: object, key: string, path: string, kind: OptionsKind = "field"): unknown {
+  return read(source, key, path, kind);
+}
+
 function read(source: object, key: string | number, path: string, kind: OptionsKind): unknown {
   try {
     return (source as Record<string | number, unknown>)[key];
