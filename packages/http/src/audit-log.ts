@@ -10,7 +10,8 @@ export interface AuditEntry {
    * What it applied to: a queue or schedule name, a job id, or a bulk action's body as it was
    * sent, written as JSON (`{"status":"dead"}`, or `null` or `[1]`, which are refused), else
    * `(no body)`, `(body refused)` (not JSON this API reads: `error` says why) or `(body not read)`
-   * (the token may not write). Cut to 200 characters.
+   * (the token may not write). Cut to 200 characters; control characters, line and paragraph
+   * separators and bidirectional controls are written as `\uXXXX`, so an entry is one line.
    */
   target: string;
   /** Whether it was done. */

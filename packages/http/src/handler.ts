@@ -8,6 +8,7 @@ import { type AssetSource, dashboardLoader } from "./dashboard-assets.js";
 import { errorResponse, HttpError, jsonError } from "./http-error.js";
 import { openApiDocument } from "./openapi.js";
 import { type PayloadSetting, PayloadView } from "./payload-view.js";
+import { QueryParams } from "./request-input.js";
 import { jobRoutes } from "./routes/job-routes.js";
 import { queueRoutes } from "./routes/queue-routes.js";
 import type { Api, RouteDeps } from "./routes/route-kit.js";
@@ -140,7 +141,7 @@ export interface AppParts {
 export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session } }> {
   const root = new Hono<{ Variables: { session: Session } }>();
   const app: Api = parts.basePath === "" ? root : root.basePath(parts.basePath);
-  const methodsByRoute: Array<{ pattern: RegExp; method: string }> = [];
+  const methodsByRoute: Array<{ pattern: RegExp; method: string; literal: boolean }> = [];
 
   if (parts.origins !== null) {
     app.use(
@@ -175,9 +176,11 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
   const document = JSON.stringify(
     openApiDocument(parts.basePath, typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0", parts.dashboard),
   );
-  app.get("/openapi.json", (c) =>
-    c.body(document, 200, { "content-type": "application/json; charset=utf-8" }),
-  );
+  app.get("/openapi.json", (c) => {
+    // It takes no parameter: one is a mistake to report (as on every route), not to ignore.
+    new QueryParams(c.req.url, []);
+    return c.body(document, 200, { "content-type": "application/json; charset=utf-8" });
+  });
   statusRoutes(app, parts.deps);
   queueRoutes(app, parts.deps);
   jobRoutes(app, parts.deps);
@@ -196,11 +199,19 @@ export function buildApp(parts: AppParts): Hono<{ Variables: { session: Session 
             : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
       )
       .join("/");
-    methodsByRoute.push({ pattern: new RegExp(`^${pattern}$`), method: route.method });
+    methodsByRoute.push({
+      pattern: new RegExp(`^${pattern}$`),
+      method: route.method,
+      literal: !/[:*]/.test(route.path),
+    });
   }
   root.notFound((c) => {
     const path = new URL(c.req.url).pathname;
-    const allowed = [...new Set(methodsByRoute.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const matching = methodsByRoute.filter((r) => r.pattern.test(path));
+    // A path that is a route of its own (`/api/jobs/retry`) answers with that route's methods, not
+    // with those of a route it also matches by a parameter (`/api/jobs/:id`).
+    const routes = matching.some((r) => r.literal) ? matching.filter((r) => r.literal) : matching;
+    const allowed = [...new Set(routes.map((r) => r.method))];
     if (allowed.length > 0) {
       if (allowed.includes("GET")) allowed.push("HEAD");
       return jsonError(

@@ -355,6 +355,19 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     ]);
   });
 
+  it("an audit target from the request is one line: controls and separators escaped", async () => {
+    for (const [path, target] of [
+      ["/api/jobs/a%0Aok%20job.retry/cancel", "a\\u000aok job.retry"],
+      ["/api/queues/q%0D%E2%80%A8x/pause", "q\\u000d\\u2028x"],
+      ["/api/schedules/%E2%80%AEnightly/trigger", "\\u202enightly"],
+    ] as const) {
+      const recorded = audit.length;
+      const response = await call(handler, "POST", path);
+      expect(response.status, path).toBeGreaterThanOrEqual(400);
+      expect(audit.slice(recorded), path).toMatchObject([{ ok: false, target }]);
+    }
+  });
+
   it("a bulk action's audit entry names the body as it was sent, whatever its shape", async () => {
     const json = { "content-type": "application/json" };
     for (const [rawBody, target] of [
@@ -384,6 +397,20 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     await expectRefused(call(handler, "PUT", `/api/jobs/${jobId}`), 405, "METHOD_NOT_ALLOWED");
     await expectRefused(call(handler, "POST", "/openapi.json"), 405, "METHOD_NOT_ALLOWED");
     await expectRefused(call(handler, "OPTIONS", "/api/jobs"), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  it("a bulk route's path with another method: 405 Allow: POST, not a job named like it", async () => {
+    for (const path of ["/api/jobs/retry", "/api/jobs/delete"]) {
+      for (const method of ["GET", "DELETE", "PATCH", "PUT"]) {
+        const response = await call(handler, method, path);
+        expect(response.status, `${method} ${path}`).toBe(405);
+        expect(response.body.error.code).toBe("METHOD_NOT_ALLOWED");
+        expect(response.headers.get("allow"), `${method} ${path}`).toBe("POST");
+      }
+    }
+    // A path that only a parameter route matches keeps that route's methods.
+    const response = await call(handler, "PUT", `/api/jobs/${jobId}`);
+    expect(response.headers.get("allow")).toBe("GET, DELETE, HEAD");
   });
 
   it("a group of up to 255 characters is a filter like any other, as in @sched/core", async () => {

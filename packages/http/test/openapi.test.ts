@@ -80,4 +80,11 @@ describe("the OpenAPI document", () => {
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(response.body.components.schemas[name], name).toBeDefined();
   });
+
+  it("takes no query parameter: one is a 400 INVALID_QUERY, as on every route", async () => {
+    const response = await call(handlerFor(scheduler), "GET", "/openapi.json?version=3.1");
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("INVALID_QUERY");
+    expect(response.body.error.message).toContain("version");
+  });
 });

@@ -78,6 +78,7 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   }
 
   api.get("/api/jobs/:id", async (c) => {
+    notBulkPath(c.req.param("id"), "GET");
     new QueryParams(c.req.url, []);
     const id = jobIdParam(c.req.param("id"));
     const job = await scheduler.getJob(id);
@@ -86,6 +87,7 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
   });
 
   api.delete("/api/jobs/:id", async (c) => {
+    notBulkPath(c.req.param("id"), "DELETE");
     const job = await act(c, deps, "job.delete", c.req.param("id"), () =>
       scheduler.deleteJob(jobIdParam(c.req.param("id"))),
     );
@@ -113,6 +115,20 @@ export function jobRoutes(api: Api, deps: RouteDeps): void {
       return c.json(payloads.job(job));
     });
   }
+}
+
+/**
+ * Refuses `GET` or `DELETE` of a bulk route's path (`/api/jobs/retry`, `/api/jobs/delete`): no job
+ * has such an id (ids are UUIDs the scheduler makes), so the caller meant the bulk route, which
+ * takes `POST` only.
+ *
+ * @throws HttpError 405 `METHOD_NOT_ALLOWED` with `Allow: POST`.
+ */
+function notBulkPath(id: string, method: string): void {
+  if (id === "retry" || id === "delete")
+    throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here; use POST`, {
+      allow: "POST",
+    });
 }
 
 /** The audit target of a bulk action whose body was not read (its token may not write). */

@@ -45,7 +45,8 @@ export async function act<T>(
   const at = new Date(deps.scheduler.now());
   const entry = () => {
     const text = typeof target === "string" ? target : target();
-    return { at, who: session.name, action, target: text.length > 200 ? `${text.slice(0, 200)}…` : text };
+    const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    return { at, who: session.name, action, target: oneLine(cut) };
   };
   if (session.role !== "write") {
     deps.audit.record({ ...entry(), ok: false, error: "FORBIDDEN" });
@@ -66,6 +67,18 @@ export async function act<T>(
     deps.audit.record({ ...entry(), ok: false, error: code });
     throw err;
   }
+}
+
+/** Control characters, line and paragraph separators and bidirectional controls. */
+const UNSAFE_IN_A_LINE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `text` with its control characters, line and paragraph separators and bidirectional controls
+ * written as `\uXXXX` escapes: an audit target comes from the request (a path segment is decoded,
+ * so `%0A` is a line feed), and a sink that writes one entry per line must get one line.
+ */
+function oneLine(text: string): string {
+  return text.replace(UNSAFE_IN_A_LINE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Refuses the request (403) unless its token has the `write` role. */

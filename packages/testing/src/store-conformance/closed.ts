@@ -7,6 +7,7 @@ import {
   expectSchedulerError,
   newJob,
   newSchedule,
+  refOf,
   rejectionOf,
   type StoreSuiteContext,
 } from "./fixtures.js";
@@ -74,6 +75,31 @@ export function describeClosed(ctx: StoreSuiteContext): void {
       }
     });
 
+    it("close() leaves no timer or socket of its own open", async () => {
+      // A store opened and closed first: what the suite's harness opens once (an admin connection,
+      // a shared client) is then counted in the baseline, not against this store.
+      await (await ctx.openStore()).close();
+      await settle();
+      const before = activeHandles();
+      const store = await ctx.openStore();
+      await store.createJobs([newJob()]);
+      const [claimed] = await store.claimDueJobs(claimAt());
+      if (claimed) await store.completeJobs([refOf(claimed)], { now: at(1) });
+      await store.stats();
+      // Still subscribed at close(): close() releases what the subscription opened too.
+      store.subscribe?.(() => {});
+      await store.nextDueAt({ queues: null, names: null });
+      await store.close();
+      // A socket's close and a timer's clearing may take a turn or two of the event loop.
+      const deadline = Date.now() + 2_000;
+      let after = activeHandles();
+      while (Date.now() < deadline && leaked(before, after).length > 0) {
+        await settle();
+        after = activeHandles();
+      }
+      expect(leaked(before, after), "timers and sockets left open by close() (type: count)").toEqual([]);
+    });
+
     it("calls made just before close() end with their answer or STORE_CLOSED, never by timing out", async () => {
       const store = await ctx.openStore();
       // A store that has answered before (its connections are open), as a scheduler's is at stop.
@@ -93,4 +119,29 @@ export function describeClosed(ctx: StoreSuiteContext): void {
       expect(Date.now() - started).toBeLessThan(4_000);
     });
   });
+}
+
+/** The types of resource that keep the process alive, each with how many there are. */
+function activeHandles(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) {
+    if (type !== "Timeout" && type !== "TCPSocketWrap" && type !== "PipeWrap") continue;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Each type of which `after` holds more than `before`, as `type: increase`. */
+function leaked(before: Map<string, number>, after: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [type, count] of after) {
+    const increase = count - (before.get(type) ?? 0);
+    if (increase > 0) out.push(`${type}: ${increase}`);
+  }
+  return out;
+}
+
+/** Lets pending closes and cleared timers take effect. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
 }
