@@ -6,7 +6,7 @@ import { fillNames, type TableNames, tableNames } from "./identifiers.js";
  * The migration version this version of the package needs: the number of the last file in
  * `migrations/`. Raise it with every new file.
  */
-export const SCHEMA_VERSION = 18;
+export const SCHEMA_VERSION = 19;
 
 /** One numbered migration, with its placeholders substituted. */
 export interface Migration {

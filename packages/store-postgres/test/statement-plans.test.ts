@@ -529,7 +529,7 @@ describe("migration 013 names the store's own functions", () => {
     );
     expect(rows.find((row) => row.name === "a_audit")?.config).toBeNull();
     const store = rows.filter((row) => row.name !== "a_audit");
-    expect(store.length).toBe(48);
+    expect(store.length).toBe(50);
     expect(store.filter((row) => !(row.config ?? []).includes("jit=off"))).toEqual([]);
   });
 });

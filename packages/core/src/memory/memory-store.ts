@@ -454,30 +454,69 @@ export class MemoryStore implements Store<never> {
     const { limit, workerId } = options;
     const claimed: Job[] = [];
     if (!(limit > 0)) return claimed;
-    let states = this.table.selectLanes(options.queues, options.names ?? null);
+    const names = options.names ?? null;
+    const states = this.table.selectLanes(options.queues, names);
+    const controlled = new Set<string>();
+    const plain: QueueState[] = [];
     if (this.controls.size > 0) {
-      const controlled = new Set<string>();
-      const plain: QueueState[] = [];
       for (const state of states) {
         if (this.controls.has(state.name)) controlled.add(state.name);
         else plain.push(state);
       }
-      for (const queue of controlled) {
-        if (claimed.length >= limit) return claimed;
-        this.claimControlled(
-          queue,
-          options.names ?? null,
-          limit - claimed.length,
-          now,
-          lockedUntil,
-          workerId,
-          claimed,
-        );
-      }
-      states = plain;
     }
-    this.claimPlain(states, limit, now, lockedUntil, workerId, claimed);
+    if (controlled.size === 0) {
+      this.claimPlain(states, limit, now, lockedUntil, workerId, claimed);
+      return claimed;
+    }
+    // `limit` is shared in claim order: each queue with controls first takes at most as many jobs
+    // as it holds among the first `limit` due jobs of all the queues (its controls may take
+    // fewer), the queues without controls take the rest, and what is still left goes to the
+    // queues with controls again. A queue with controls and a backlog then never takes a whole
+    // claim while other queues hold jobs due before its own.
+    const oneQueue = plain.length === 0 && controlled.size === 1;
+    const shares = oneQueue ? null : this.claimShares(states, limit, now);
+    for (const queue of controlled) {
+      const share = Math.min(shares === null ? limit : (shares.get(queue) ?? 0), limit - claimed.length);
+      if (share > 0) this.claimControlled(queue, names, share, now, lockedUntil, workerId, claimed);
+    }
+    this.claimPlain(plain, limit, now, lockedUntil, workerId, claimed);
+    for (const queue of controlled) {
+      if (claimed.length >= limit) break;
+      this.claimControlled(queue, names, limit - claimed.length, now, lockedUntil, workerId, claimed);
+    }
     return claimed;
+  }
+
+  /**
+   * How many of the first `limit` due jobs of `states`' lanes, in claim order, each queue holds:
+   * read by taking the lanes' heads in turn, as {@link claimPlain} does, and putting them back.
+   */
+  private claimShares(states: QueueState[], limit: number, now: number): Map<string, number> {
+    const shares = new Map<string, number>();
+    const taken: Array<[QueueState, JobRecord]> = [];
+    const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
+    for (const state of states) {
+      state.promote(now);
+      const head = state.dueHead(now);
+      if (head !== undefined) merge.push({ state, head });
+    }
+    try {
+      while (taken.length < limit) {
+        const best = merge.pop();
+        if (best === undefined) break;
+        best.state.leave(best.head);
+        taken.push([best.state, best.head]);
+        shares.set(best.state.name, (shares.get(best.state.name) ?? 0) + 1);
+        const next = best.state.dueHead(now);
+        if (next !== undefined) {
+          best.head = next;
+          merge.push(best);
+        }
+      }
+    } finally {
+      for (const [state, record] of taken) state.enter(record);
+    }
+    return shares;
   }
 
   /** Claims from queues without controls: their lanes' heaps give the claim order directly. */

@@ -254,8 +254,12 @@ export interface Store<Tx = unknown> {
    *   `now`, decides), ties broken by the claim order of their first job; within a group, jobs
    *   come in claim order. This holds whether or not the queue has controls.
    *
-   * With several queues in one claim, each queue gives its jobs in its own order; how `limit` is
-   * shared between queues is left to the store.
+   * With several queues in one claim, each queue gives its jobs in its own order, and `limit` is
+   * shared in claim order: each queue gives as many jobs as it holds among the first `limit` due
+   * jobs of all the queues in claim order (priority, `scheduledAt`, id), as far as its controls
+   * allow; what a queue held back by its controls leaves goes to the others. A queue with controls
+   * or groups and a backlog never takes a whole claim while other queues hold jobs due before its
+   * own. How the jobs of a batch are ordered across queues is left to the store.
    *
    * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
    *   when the backend fails.

@@ -299,6 +299,94 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect(claimed.filter((job) => job.queue === "many")).toHaveLength(4);
       });
 
+      it("queues with controls or groups share a claim's limit in claim order: a higher priority elsewhere goes first", async () => {
+        // "grouped" has a grouped job (so it is claimed under its rotation) and a capped one, both
+        // at priority 0; "urgent" and "plain" have higher priorities. A claim of 3 over all of
+        // them takes the 3 first jobs of the claim order, whichever queue holds them.
+        await ctx.store.createJobs([
+          newJob({ queue: "grouped", group: "g1" }),
+          newJob({ queue: "grouped", group: "g2" }),
+          newJob({ queue: "capped" }),
+        ]);
+        await ctx.store.updateQueue("capped", { concurrency: 10 }, at(0));
+        const urgent = newJob({ queue: "urgent", priority: 10 });
+        const plain = [newJob({ queue: "plain", priority: 5 }), newJob({ queue: "plain", priority: 5 })];
+        await ctx.store.createJobs([urgent, ...plain]);
+        await ctx.store.updateQueue("urgent", { concurrency: 10 }, at(0));
+        for (const queues of [null, ["grouped", "capped", "plain", "urgent"]]) {
+          // At a time after the release below, which makes its jobs due again at at(1).
+          const claimed = await ctx.store.claimDueJobs(claimAt(at(10), { queues, limit: 3 }));
+          expect(claimed.map((job) => job.queue).sort(), `queues ${JSON.stringify(queues)}`).toEqual([
+            "plain",
+            "plain",
+            "urgent",
+          ]);
+          await ctx.store.releaseJobs(claimed.map(refOf), { now: at(1) });
+        }
+      });
+
+      it("a queue with controls does not take a whole claim while other queues hold earlier jobs", async () => {
+        // Its backlog is bigger than the claim, and its name sorts first: each queue still gives as
+        // many jobs as it has among the first `limit` of the claim order (earlier scheduledAt).
+        await ctx.store.createJobs(newJobs(6, { queue: "a-busy", scheduledAt: at(-1_000) }));
+        await ctx.store.updateQueue("a-busy", { concurrency: 100 }, at(0));
+        await ctx.store.createJobs(newJobs(3, { queue: "b-plain", scheduledAt: at(-3_000) }));
+        await ctx.store.createJobs(newJobs(3, { queue: "c-grouped", group: "g", scheduledAt: at(-2_000) }));
+        const claimed = await ctx.store.claimDueJobs(claimAt(T0, { queues: null, limit: 8 }));
+        const count = (queue: string) => claimed.filter((job) => job.queue === queue).length;
+        expect([count("b-plain"), count("c-grouped"), count("a-busy")]).toEqual([3, 3, 2]);
+      });
+
+      it("what a held-back queue leaves of its share goes to the others", async () => {
+        // "early" holds the earliest jobs but may run one at a time: the rest of the claim is
+        // filled from the other queues, controlled or not.
+        await ctx.store.createJobs(newJobs(5, { queue: "early", scheduledAt: at(-5_000) }));
+        await ctx.store.updateQueue("early", { concurrency: 1 }, at(0));
+        await ctx.store.createJobs(newJobs(2, { queue: "later-plain", scheduledAt: at(-1_000) }));
+        await ctx.store.createJobs(
+          newJobs(2, { queue: "later-grouped", group: "g", scheduledAt: at(-1_000) }),
+        );
+        const claimed = await ctx.store.claimDueJobs(claimAt(T0, { queues: null, limit: 5 }));
+        const count = (queue: string) => claimed.filter((job) => job.queue === queue).length;
+        expect([count("early"), count("later-plain"), count("later-grouped")]).toEqual([1, 2, 2]);
+      });
+
+      it("concurrent claimers over several queues with controls take each job once, within the limits, and never fail", async () => {
+        // Each claim shares its batch between the queues, and may come back to a queue for what is
+        // left: claimers that take several queues' locks in different orders must not deadlock.
+        const queues = ["c1", "c2", "c3", "p1"];
+        await ctx.store.createJobs(newJobs(20, { queue: "c1" }));
+        await ctx.store.createJobs(newJobs(20, { queue: "c2" }));
+        await ctx.store.createJobs(newJobs(20, { queue: "c3", group: "g" }));
+        await ctx.store.createJobs(newJobs(20, { queue: "p1" }));
+        await ctx.store.updateQueue("c1", { concurrency: 7 }, at(0));
+        await ctx.store.updateQueue("c2", { concurrency: 100 }, at(0));
+        let claims = 0;
+        const batches = await Promise.all(
+          Array.from({ length: 6 }, async (_, worker) => {
+            const mine: Job[] = [];
+            for (;;) {
+              // Each claimer lists the queues in an order of its own.
+              const order = queues.map((_, i) => queues[(i + worker) % queues.length] as string);
+              const batch = await ctx.store.claimDueJobs(
+                claimAt(T0, {
+                  queues: worker % 2 === 0 ? order : null,
+                  limit: 4,
+                  workerId: `worker-${worker}`,
+                }),
+              );
+              if (batch.length === 0) return mine;
+              failBeyond(++claims, 67, "claims that returned jobs (67 jobs can be claimed)");
+              mine.push(...batch);
+            }
+          }),
+        );
+        const claimed = batches.flat();
+        expect(new Set(claimed.map((job) => job.id)).size).toBe(claimed.length);
+        const count = (queue: string) => claimed.filter((job) => job.queue === queue).length;
+        expect(queues.map(count)).toEqual([7, 20, 20, 20]);
+      });
+
       it("concurrent claimers together never exceed the queue's concurrency", async () => {
         await ctx.store.createJobs(newJobs(100, { queue: "global" }));
         await ctx.store.updateQueue("global", { concurrency: 7 }, at(0));
