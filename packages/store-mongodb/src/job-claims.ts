@@ -86,3 +86,25 @@ export async function claimPlainJobs(
   }
   return claimed;
 }
+
+/**
+ * How many of the first `limit` jobs matching `due`, in claim order, each queue holds: the share
+ * of a claim over several queues that each one gives (see `Store.claimDueJobs`). Reads the jobs'
+ * queues only, without taking them.
+ *
+ * @throws what the driver throws (the store wraps it).
+ */
+export async function claimShares(
+  access: JobAccess,
+  due: Filter<JobDocument>,
+  limit: number,
+): Promise<Map<string, number>> {
+  const heads = await access.jobs
+    .find(due, { projection: { _id: 0, queue: 1 }, ...access.maxTime() })
+    .sort(CLAIM_ORDER)
+    .limit(limit)
+    .toArray();
+  const shares = new Map<string, number>();
+  for (const head of heads) shares.set(head.queue, (shares.get(head.queue) ?? 0) + 1);
+  return shares;
+}

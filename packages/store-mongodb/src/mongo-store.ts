@@ -70,7 +70,7 @@ import {
 import { documentIdOf, type JobDocument, jobDocumentOf, jobOf, STAGED, scheduleOf } from "./documents.js";
 import { applyFenced, currentAttemptFilter } from "./fenced-writes.js";
 import { cleanup, stats, waitingFilter, waitingJobNames } from "./inspection.js";
-import { claimPlainJobs } from "./job-claims.js";
+import { claimPlainJobs, claimShares } from "./job-claims.js";
 import {
   conflictOf,
   insertBatch,
@@ -401,10 +401,11 @@ export class MongoStore implements Store<ClientSession> {
    * update (still waiting, same attempt) in one `bulkWrite`; those another claimer took first are
    * left out, and the claim reads again until it has `limit` jobs or none are due. A queue with a
    * control document is claimed under its claim lock, which keeps its limits and the rotation
-   * between its groups (see `controlled-claim.ts`). Several queues in one claim: each controlled
-   * queue first gets an even share of `limit` (starting from a queue that changes at every
-   * claim), the plain queues then the rest, and the controlled queues that filled their share
-   * what is left after that.
+   * between its groups (see `controlled-claim.ts`). Several queues in one claim share `limit` in
+   * claim order: the first `limit` due jobs of all of them, read in claim order (ids only), are
+   * counted per queue; each controlled queue first takes at most its count (starting from a queue
+   * that changes at every claim), the plain queues then the rest, and the controlled queues that
+   * were not held back by their limits what is left after that.
    */
   async claimDueJobs(options: ClaimOptions): Promise<Job[]> {
     return this.run("claimDueJobs", async () => {
@@ -424,13 +425,21 @@ export class MongoStore implements Store<ClientSession> {
       const claimed: JobDocument[] = [];
       const start = controlled.length === 0 ? 0 : this.claimRotation++ % controlled.length;
       const turn = [...controlled.slice(start), ...controlled.slice(0, start)];
-      const share = Math.ceil(limit / (turn.length + (hasPlain ? 1 : 0)));
+      const shares =
+        turn.length + (hasPlain ? 1 : 0) > 1
+          ? await claimShares(this.access, waitingFilter(options.queues, names, now), limit)
+          : null;
+      // The controlled queues that may give more than they gave: not held back by their limits.
       const filled: string[] = [];
       for (const queue of turn) {
-        const want = Math.min(share, limit - claimed.length);
+        const want = Math.min(shares === null ? limit : (shares.get(queue) ?? 0), limit - claimed.length);
+        if (want <= 0) {
+          filled.push(queue);
+          continue;
+        }
         const taken = await claimControlledQueue(this.controlAccess, queue, names, want, options);
         claimed.push(...taken);
-        if (want > 0 && taken.length === want) filled.push(queue);
+        if (taken.length === want) filled.push(queue);
       }
       if (hasPlain && claimed.length < limit) {
         const due = waitingFilter(plainQueues, names, now);
