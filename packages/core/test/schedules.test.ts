@@ -244,6 +244,39 @@ describe("misfire policy", () => {
     }
   });
 
+  it("`once` after more missed ticks than misfireLimit: the catch-up is still the latest, by now and by until", async () => {
+    for (const [untilAt, expected] of [
+      [null, "2030-01-01T03:20:00.000Z"],
+      ["2030-01-01T02:07:30Z", "2030-01-01T02:07:00.000Z"],
+    ] as const) {
+      // 200 ticks missed, 10 the most walked one by one: the catch-up is found from now.
+      const { s, clock, store } = setup({ misfireLimit: 10 });
+      track(s);
+      await s.schedule("o", "* * * * *", () => {}, {
+        misfire: "once",
+        ...(untilAt === null ? {} : { until: new Date(untilAt) }),
+      });
+      await clock.advance("200m");
+      await s.start();
+      await until(async () => (await ticksOf(s, "o")).length === 1);
+      await turns(50);
+      expect(await ticksOf(s, "o"), String(untilAt)).toEqual([expected]);
+      const next = (await store.getSchedule("o"))?.nextRunAt?.toISOString() ?? null;
+      expect(next, String(untilAt)).toBe(untilAt === null ? "2030-01-01T03:21:00.000Z" : null);
+    }
+  });
+
+  it("`once` with a second-level cron down for a day reads about one gap of ticks, not the day's", async () => {
+    const { s, clock } = setup({ misfireLimit: 5 });
+    track(s);
+    await s.schedule("sec", "*/7 * * * * *", () => {}, { misfire: "once" });
+    await clock.advance("1d");
+    await s.start();
+    await until(async () => (await ticksOf(s, "sec")).length === 1);
+    // 2030-01-02T00:00:00 is a tick of */7 (seconds 0, 7, …, 56 of each minute).
+    expect(await ticksOf(s, "sec")).toEqual(["2030-01-02T00:00:00.000Z"]);
+  });
+
   it("`skip` fires none of the missed ticks and goes on with the next", async () => {
     const { ticks, next } = await missed("skip");
     expect(ticks).toEqual([]);
@@ -380,5 +413,72 @@ describe("several instances", () => {
     const ticks = await ticksOf(b, "tick");
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(ticks[0]).toBe("2030-01-01T00:00:01.000Z");
+  });
+});
+
+describe("a definition replaced while the leader fires", () => {
+  /** A store that runs `beforeFire` once, just before the next tick is fired. */
+  class InterruptedStore extends MemoryStore {
+    beforeFire: (() => Promise<unknown>) | null = null;
+    override async fireScheduleTick(...args: Parameters<MemoryStore["fireScheduleTick"]>) {
+      const hook = this.beforeFire;
+      this.beforeFire = null;
+      if (hook !== null) await hook();
+      return super.fireScheduleTick(...args);
+    }
+  }
+
+  function pair() {
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const store = new InterruptedStore();
+    const group = new MemoryLeaderGroup();
+    const make = (id: string) =>
+      track(
+        createScheduler({
+          clock,
+          store,
+          logger: recordingLogger(),
+          leader: new MemoryLeader({ instanceId: id, group, clock, ttl: "30s" }),
+          distributed: { enabled: true, instanceId: id, lockTTL: "30s", lockRefresh: "10s" },
+        }),
+      );
+    return { clock, store, a: make("a"), b: make("b") };
+  }
+
+  async function ticksWithPayload(s: Scheduler, name: string): Promise<string[]> {
+    const jobs = (await s.listJobs({ name, limit: 1000 })).jobs;
+    return jobs.map((job) => `${job.scheduledAt.toISOString()} ${JSON.stringify(job.payload)}`).sort();
+  }
+
+  it("the tick due fires once, with the stored definition's template, not the one the leader read", async () => {
+    const { clock, store, a, b } = pair();
+    await a.schedule("report", "* * * * * *", () => {}, { payload: { v: 0 } });
+    await a.start();
+    expect(a.isLeader).toBe(true);
+    // Another instance redefines it (same timing, new payload) after the leader read it for the
+    // tick of 00:00:01 and before that tick is stored.
+    store.beforeFire = () => b.schedule("report", "* * * * * *", () => {}, { payload: { v: 1 } });
+    await clock.advance("1s");
+    await until(async () => (await ticksWithPayload(a, "report")).length >= 1);
+    await clock.advance("2s");
+    await until(async () => (await ticksWithPayload(a, "report")).length >= 3);
+    expect(await ticksWithPayload(a, "report")).toEqual([
+      '2030-01-01T00:00:01.000Z {"v":1}',
+      '2030-01-01T00:00:02.000Z {"v":1}',
+      '2030-01-01T00:00:03.000Z {"v":1}',
+    ]);
+  });
+
+  it("a definition with the same timing keeps its next run; another timing starts afresh", async () => {
+    const { clock, a } = pair();
+    await a.schedule("nightly", "0 3 * * *", () => {}, { payload: { v: 0 } });
+    const first = (await a.getSchedule("nightly"))?.nextRunAt;
+    expect(first?.toISOString()).toBe("2030-01-01T03:00:00.000Z");
+    await clock.advance("5h");
+    // The 03:00 tick is due and not fired yet (no instance was started): a new template keeps it.
+    await a.schedule("nightly", "0 3 * * *", () => {}, { payload: { v: 1 } });
+    expect((await a.getSchedule("nightly"))?.nextRunAt).toEqual(first);
+    await a.schedule("nightly", "0 4 * * *", () => {}, { payload: { v: 1 } });
+    expect((await a.getSchedule("nightly"))?.nextRunAt?.toISOString()).toBe("2030-01-02T04:00:00.000Z");
   });
 });

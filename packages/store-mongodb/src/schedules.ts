@@ -1,5 +1,5 @@
 import type { SaveScheduleOptions, ScheduleRecord, ScheduleTick } from "@sched/core/adapter";
-import type { Collection } from "mongodb";
+import type { Collection, Filter } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
 import {
   documentIdOf,
@@ -79,10 +79,13 @@ export async function fireScheduleTick(
 ): Promise<JobDocument[] | null> {
   const scheduleId = documentIdOf(`schedule:${tick.name}`);
   const expected = tick.expectedNextRunAt;
-  const current = await schedules.findOne(
-    { _id: scheduleId, nextRunAt: expected },
-    { projection: { _id: 1 }, ...access.maxTime() },
-  );
+  // The compare-and-set: the tick still due, and (when given) the definition the jobs were made of.
+  const due: Filter<ScheduleDocument> = { _id: scheduleId, nextRunAt: expected };
+  if (tick.expectedDefinition !== undefined) {
+    due.definedAt = tick.expectedDefinition.definedAt;
+    due.definedBy = tick.expectedDefinition.definedBy;
+  }
+  const current = await schedules.findOne(due, { projection: { _id: 1 }, ...access.maxTime() });
   if (current === null) return null;
   const stored: JobDocument[] = [];
   const keysOfTick = new Set<string>();
@@ -111,7 +114,7 @@ export async function fireScheduleTick(
     }
   }
   const result = await schedules.updateOne(
-    { _id: scheduleId, nextRunAt: expected },
+    due,
     {
       $set: { nextRunAt: tick.nextRunAt, lastRunAt: tick.firedAt, updatedAt: tick.firedAt },
       $inc: { occurrences: tick.jobs.length },

@@ -1,5 +1,6 @@
 -- $1 name, $2 expected next_run_at, $3 new next_run_at or null, $4 firedAt, $5 occurrences to add,
--- $6 json array of new jobs, $7 channel or null. Returns `fired` and the inserted `ids`.
+-- $6 json array of new jobs, $7 channel or null, $8 the expected defined_at (null: any definition),
+-- $9 the expected defined_by (null compares as a value). Returns `fired` and the inserted `ids`.
 --
 -- Compare-and-set and insert in one statement, hence one transaction: a concurrent firer blocks on
 -- the schedule's row, then finds next_run_at changed and fires nothing. A job whose unique key its
@@ -10,6 +11,7 @@ WITH fired AS (
   UPDATE "{{schema}}"."{{prefix}}schedules"
   SET next_run_at = $3, last_run_at = $4, updated_at = $4, occurrences = occurrences + $5
   WHERE name = $1 AND next_run_at = $2
+    AND ($8::timestamptz IS NULL OR (defined_at = $8::timestamptz AND defined_by IS NOT DISTINCT FROM $9::text))
   RETURNING name
 ), inserted AS (
   INSERT INTO "{{schema}}"."{{prefix}}jobs" (id, name, queue, status, priority, payload, metadata,

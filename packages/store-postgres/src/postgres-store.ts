@@ -1015,6 +1015,10 @@ export class PostgresStore implements Store {
         tick.jobs.length,
         newJobsJson(tick.jobs),
         this.channel,
+        tick.expectedDefinition === undefined
+          ? null
+          : iso(tick.expectedDefinition.definedAt, "expectedDefinition.definedAt"),
+        tick.expectedDefinition?.definedBy ?? null,
       ],
     );
     const row = rows[0] as { fired: boolean; ids: string[] };

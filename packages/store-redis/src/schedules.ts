@@ -125,7 +125,15 @@ export class RedisSchedules {
     const groups = groupBy(tick.jobs, (job) => job.queue);
     const own = groups.get(queue) ?? [];
     groups.delete(queue);
-    const args = [expected, nextRunAt, firedAt, String(tick.jobs.length)];
+    const args = [
+      expected,
+      nextRunAt,
+      firedAt,
+      String(tick.jobs.length),
+      ...encodeScheduleCondition(
+        tick.expectedDefinition === undefined ? undefined : { expectDefinition: tick.expectedDefinition },
+      ),
+    ];
     for (const job of own) encodeNewJob(job, args);
     const foreign = [...groups].map(([other, group]) => {
       const otherArgs = ["skip", ""];

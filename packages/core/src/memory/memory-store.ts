@@ -751,6 +751,14 @@ export class MemoryStore implements Store<never> {
     if (schedule?.nextRunAt == null || schedule.nextRunAt.getTime() !== expected) {
       return { fired: false, jobs: [] };
     }
+    const stamp = tick.expectedDefinition;
+    if (
+      stamp !== undefined &&
+      (schedule.definedAt.getTime() !== epochMs(stamp.definedAt, "expectedDefinition.definedAt") ||
+        schedule.definedBy !== stamp.definedBy)
+    ) {
+      return { fired: false, jobs: [] };
+    }
     const nextRunAt = tick.nextRunAt === null ? null : new Date(epochMs(tick.nextRunAt, "nextRunAt"));
     // Insert first: a bad job throws before the schedule has changed.
     const records = this.table.prepare(tick.jobs, "skip");

@@ -162,6 +162,8 @@ export function planTick(
     due.push(next);
     next = schedule.next(next);
   }
+  // Whether the walk stopped at its bound with ticks left before `now`.
+  const cut = next !== null && next.getTime() <= now;
   if (next && next.getTime() <= now) {
     next = schedule.next(new Date(now));
   }
@@ -177,8 +179,13 @@ export function planTick(
     case "skip":
       ticks = missed.length === 1 && now - missed[0]!.getTime() <= settings.grace ? missed : [];
       break;
-    default:
-      ticks = missed.length > 0 ? [missed[missed.length - 1]!] : [];
+    default: {
+      // The latest missed tick: past the walk's bound when it was cut short, found from `now`.
+      const last = cut
+        ? latestTickBy(schedule, Math.min(now, until ?? now), due[0]!)
+        : missed[missed.length - 1];
+      ticks = last === undefined ? [] : [last];
+    }
   }
   if (until !== null && next && next.getTime() > until) next = null;
   const following = next;
@@ -188,6 +195,35 @@ export function planTick(
     if (record.occurrences + ticks.length >= def.maxOccurrences) next = null;
   }
   return { ticks, nextRunAt: next, following };
+}
+
+/**
+ * The latest tick of `schedule` at or before `bound` (epoch ms) and not before `first`, a tick
+ * (`undefined` when `first` is after `bound`): looks back from `bound` in doubling steps (1 s, 2 s, 4 s, …) until a step holds a tick, then
+ * walks forward from there, so it reads about as many ticks as one gap between ticks holds,
+ * however long ago `first` was.
+ */
+function latestTickBy(schedule: Schedule, bound: number, first: Date): Date | undefined {
+  if (first.getTime() > bound) return undefined;
+  for (let step = 1000; ; step *= 2) {
+    const from = bound - step;
+    if (from < first.getTime()) break;
+    const found = schedule.next(new Date(from));
+    if (found === null || found.getTime() > bound) continue;
+    let latest = found;
+    for (let after = schedule.next(latest); after !== null && after.getTime() <= bound; ) {
+      latest = after;
+      after = schedule.next(latest);
+    }
+    return latest;
+  }
+  // No tick within a step back from `bound` after `first`: walk from `first` itself.
+  let latest = first;
+  for (let after = schedule.next(latest); after !== null && after.getTime() <= bound; ) {
+    latest = after;
+    after = schedule.next(latest);
+  }
+  return latest;
 }
 
 /**
@@ -203,6 +239,26 @@ export function definitionKey(def: ScheduleDefinition): string {
     paused: undefined,
     buffered: undefined,
     overlap: overlap === "allow" ? undefined : overlap,
+    jitter: jitter === 0 ? undefined : jitter,
+    startAt: startAt ?? undefined,
+  });
+}
+
+/**
+ * The part of a definition that decides when its ticks fall: kind, expression or interval, the
+ * run time of a `once`, time zone, end time, jitter and start. Two definitions with the same
+ * timing key tick at the same instants; they may differ in their job template, misfire and
+ * overlap policies or `maxOccurrences`.
+ */
+export function timingKey(def: ScheduleDefinition): string {
+  const { jitter, startAt } = controlsOf(def);
+  return stableStringify({
+    kind: def.kind,
+    expression: def.expression,
+    every: def.every,
+    anchor: def.kind === "once" ? def.anchor : undefined,
+    timezone: def.timezone,
+    until: def.until,
     jitter: jitter === 0 ? undefined : jitter,
     startAt: startAt ?? undefined,
   });

@@ -5,7 +5,7 @@ import type { Handler, HandlerFn } from "../jobs/handler.js";
 import type { DefinitionStamp, ScheduleDefinition, ScheduleRecord, Store } from "../store/store.js";
 import { readOptions } from "../validation/read-options.js";
 import type { ScheduleRegistrar } from "./builder.js";
-import { definitionKey, storableFirstRunAt } from "./definition.js";
+import { definitionKey, storableFirstRunAt, timingKey } from "./definition.js";
 import { toScheduleDefinition } from "./definition-input.js";
 import { controlsOf, type SteeredDefinition } from "./schedule-controls.js";
 import type { ScheduleOptions } from "./schedule-options.js";
@@ -148,10 +148,19 @@ export class ScheduleDefiner implements ScheduleRegistrar {
         : now;
     // Checked paused or not: resuming must not find a schedule that cannot run.
     const first = storableFirstRunAt(definition, now);
+    // The same timing with another template or policy keeps the stored next run: a tick that fell
+    // due before this write, and that the leader has not fired yet, fires with the new template
+    // instead of being skipped (the next run computed from now would be past it).
+    const kept =
+      existing !== null &&
+      existing.nextRunAt !== null &&
+      timingKey(existing.definition) === timingKey(definition)
+        ? existing.nextRunAt
+        : null;
     return {
       name,
       definition: { ...definition, paused } as SteeredDefinition,
-      nextRunAt: paused ? null : first,
+      nextRunAt: paused ? null : (kept ?? first),
       lastRunAt: existing?.lastRunAt ?? null,
       occurrences: 0,
       createdAt: existing?.createdAt ?? new Date(now),

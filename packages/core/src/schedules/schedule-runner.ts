@@ -194,12 +194,20 @@ export class ScheduleRunner {
         nextRunAt,
         firedAt: new Date(now),
         jobs,
+        // The jobs are made from this definition: a replacement stored since must not fire as it.
+        expectedDefinition: { definedAt: record.definedAt, definedBy: record.definedBy },
       });
     };
     const result = this.members.wrapsTick
       ? await this.members.tick({ schedule: record.name, queue: template.queue, jobs }, fire)
       : await fire();
-    if (!result.fired) return null;
+    if (!result.fired) {
+      // The record changed since it was read (another leader fired the tick, or the schedule was
+      // redefined or paused): its stored next run is when to look again, at once when it is due,
+      // rather than a whole pollInterval later.
+      const stored = await this.store.getSchedule(record.name);
+      return stored === null || controlsOf(stored.definition).paused ? null : stored.nextRunAt;
+    }
     if (plan.ticks.length === 0) {
       this.options.logger.info("skipped missed schedule ticks (misfire policy)", { schedule: record.name });
     }

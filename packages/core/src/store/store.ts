@@ -466,7 +466,8 @@ export interface Store<Tx = unknown> {
 
   /**
    * Fires one tick of a schedule, atomically: only if the stored `nextRunAt` equals
-   * `expectedNextRunAt` (compare-and-set), sets `nextRunAt`, `lastRunAt = firedAt`,
+   * `expectedNextRunAt` (compare-and-set), and, when `expectedDefinition` is given, the stored
+   * definition carries that stamp, sets `nextRunAt`, `lastRunAt = firedAt`,
    * `occurrences + jobs.length`, `updatedAt = firedAt`, and inserts `jobs`. A job whose
    * `uniqueKey` is held (by a stored job or an earlier job of the same tick) is skipped but still
    * counts as an occurrence: the tick fired. Of concurrent firers of the same tick exactly one wins.
@@ -911,6 +912,14 @@ export interface ScheduleTick {
   nextRunAt: Date | null;
   firedAt: Date;
   jobs: NewJobRecord[];
+  /**
+   * The definition stamp of the record the jobs were made from: when given, the tick fires only if
+   * the stored definition still carries it (`definedAt` and `definedBy`, compared as
+   * {@link SaveScheduleOptions.expectDefinition} compares them). A definition replaced after the
+   * firer read the schedule (with the same timing, so the same `nextRunAt`) must not fire with the
+   * replaced one's template.
+   */
+  expectedDefinition?: DefinitionStamp;
 }
 
 /** Result of {@link Store.fireScheduleTick}. */

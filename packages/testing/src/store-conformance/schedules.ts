@@ -189,6 +189,38 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       });
     });
 
+    it("a tick with expectedDefinition fires only while the stored definition carries that stamp", async () => {
+      // The firer read the schedule defined by instance-a at 0; instance-b then replaced it with
+      // the same timing (the same nextRunAt) and a new template: the tick made from the old one
+      // must not fire.
+      const read = newSchedule("s", { definedAt: at(0), definedBy: "instance-a" });
+      await ctx.store.saveSchedule(read);
+      const replaced = newSchedule("s", {
+        definedAt: at(5),
+        definedBy: "instance-b",
+        definition: { ...read.definition, job: { ...read.definition.job, payload: { v: 2 } } },
+      });
+      await ctx.store.saveSchedule(replaced);
+      const stale = tickOf("s", { expectedDefinition: { definedAt: at(0), definedBy: "instance-a" } });
+      expect(await ctx.store.fireScheduleTick(stale)).toEqual({ fired: false, jobs: [] });
+      expect(await ctx.store.getJob(stale.jobs[0]!.id)).toBeNull();
+      expect(await ctx.store.getSchedule("s")).toEqual(replaced);
+      // The same stamp by another instance, or a null one, is another definition too.
+      for (const definedBy of ["instance-a", null]) {
+        const other = tickOf("s", { expectedDefinition: { definedAt: at(5), definedBy } });
+        expect((await ctx.store.fireScheduleTick(other)).fired, String(definedBy)).toBe(false);
+      }
+      const fresh = tickOf("s", { expectedDefinition: { definedAt: at(5), definedBy: "instance-b" } });
+      expect((await ctx.store.fireScheduleTick(fresh)).fired).toBe(true);
+      expect(await mustGet(ctx.store, fresh.jobs[0]!.id)).toMatchObject({ status: "pending" });
+    });
+
+    it("a tick with expectedDefinition fires a schedule defined by no one when the stamp's definedBy is null", async () => {
+      await ctx.store.saveSchedule(newSchedule("s", { definedAt: at(7), definedBy: null }));
+      const tick = tickOf("s", { expectedDefinition: { definedAt: at(7), definedBy: null } });
+      expect((await ctx.store.fireScheduleTick(tick)).fired).toBe(true);
+    });
+
     it("a tick that already fired does not fire again", async () => {
       await ctx.store.saveSchedule(newSchedule("s"));
       expect((await ctx.store.fireScheduleTick(tickOf("s"))).fired).toBe(true);
