@@ -469,6 +469,25 @@ describe("a definition replaced while the leader fires", () => {
     ]);
   });
 
+  it("a firing that loses although nothing changed waits for the next pass instead of looping", async () => {
+    class RefusingStore extends MemoryStore {
+      fires = 0;
+      override async fireScheduleTick() {
+        this.fires++;
+        return { fired: false, jobs: [] };
+      }
+    }
+    const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
+    const store = new RefusingStore();
+    const s = track(createScheduler({ clock, store, logger: recordingLogger() }));
+    await s.schedule("stuck", "* * * * * *", () => {});
+    await s.start();
+    await clock.advance("1s");
+    await until(() => store.fires >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.fires).toBe(1);
+  });
+
   it("a definition with the same timing keeps its next run; another timing starts afresh", async () => {
     const { clock, a } = pair();
     await a.schedule("nightly", "0 3 * * *", () => {}, { payload: { v: 0 } });

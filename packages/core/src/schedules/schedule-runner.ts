@@ -206,7 +206,14 @@ export class ScheduleRunner {
       // redefined or paused): its stored next run is when to look again, at once when it is due,
       // rather than a whole pollInterval later.
       const stored = await this.store.getSchedule(record.name);
-      return stored === null || controlsOf(stored.definition).paused ? null : stored.nextRunAt;
+      if (stored === null || controlsOf(stored.definition).paused) return null;
+      // Nothing changed, yet the firing lost (a store that failed its compare-and-set): not at
+      // once again, which would loop on the store; the next pass is a pollInterval away.
+      const unchanged =
+        stored.nextRunAt?.getTime() === record.nextRunAt?.getTime() &&
+        stored.definedAt.getTime() === record.definedAt.getTime() &&
+        stored.definedBy === record.definedBy;
+      return unchanged ? null : stored.nextRunAt;
     }
     if (plan.ticks.length === 0) {
       this.options.logger.info("skipped missed schedule ticks (misfire policy)", { schedule: record.name });
