@@ -21,6 +21,25 @@ async function ticksOf(s: Scheduler, name: string): Promise<string[]> {
   return jobs.map((j) => j.scheduledAt.toISOString()).sort();
 }
 
+/**
+ * Two instances `a` and `b` on `store`, electing a leader between them with a lease of `ttl` ms
+ * (renewed every third of it); `a`, started first, leads.
+ */
+function leaderPair(clock: ManualClock, store: MemoryStore, ttl: number): [Scheduler, Scheduler] {
+  const group = new MemoryLeaderGroup();
+  const make = (id: string) =>
+    track(
+      createScheduler({
+        clock,
+        store,
+        logger: recordingLogger(),
+        leader: new MemoryLeader({ instanceId: id, group, clock, ttl }),
+        distributed: { enabled: true, instanceId: id, lockTTL: ttl, lockRefresh: ttl / 3 },
+      }),
+    );
+  return [make("a"), make("b")];
+}
+
 /** Long advances of the manual clock: few background timers to step through. */
 const slow = {
   pollInterval: "1h",
@@ -385,20 +404,7 @@ describe("several instances", () => {
 
   it("only the leader fires; when it stops, another instance takes over", async () => {
     const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
-    const store = new MemoryStore();
-    const group = new MemoryLeaderGroup();
-    const make = (id: string) =>
-      track(
-        createScheduler({
-          clock,
-          store,
-          logger: recordingLogger(),
-          leader: new MemoryLeader({ instanceId: id, group, clock, ttl: "3s" }),
-          distributed: { enabled: true, instanceId: id, lockTTL: "3s", lockRefresh: "1s" },
-        }),
-      );
-    const a = make("a");
-    const b = make("b");
+    const [a, b] = leaderPair(clock, new MemoryStore(), 3_000);
     for (const s of [a, b]) await s.schedule("tick", "* * * * * *", () => {});
     await a.start();
     await b.start();
@@ -431,18 +437,8 @@ describe("a definition replaced while the leader fires", () => {
   function pair() {
     const clock = new ManualClock(new Date("2030-01-01T00:00:00.000Z"));
     const store = new InterruptedStore();
-    const group = new MemoryLeaderGroup();
-    const make = (id: string) =>
-      track(
-        createScheduler({
-          clock,
-          store,
-          logger: recordingLogger(),
-          leader: new MemoryLeader({ instanceId: id, group, clock, ttl: "30s" }),
-          distributed: { enabled: true, instanceId: id, lockTTL: "30s", lockRefresh: "10s" },
-        }),
-      );
-    return { clock, store, a: make("a"), b: make("b") };
+    const [a, b] = leaderPair(clock, store, 30_000);
+    return { clock, store, a, b };
   }
 
   async function ticksWithPayload(s: Scheduler, name: string): Promise<string[]> {
