@@ -96,6 +96,35 @@ const candidateBefore = (a: ClaimCandidate, b: ClaimCandidate): boolean => claim
 const ignoreIndex = (): void => {};
 
 /**
+ * Takes up to `limit` due jobs at `now` out of `states`' lanes in the global claim order (their
+ * heads merged), handing each to `take` once it has left its lane.
+ */
+function takeInClaimOrder(
+  states: readonly QueueState[],
+  limit: number,
+  now: number,
+  take: (state: QueueState, record: JobRecord) => void,
+): void {
+  const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
+  for (const state of states) {
+    state.promote(now);
+    const head = state.dueHead(now);
+    if (head !== undefined) merge.push({ state, head });
+  }
+  for (let taken = 0; taken < limit; taken++) {
+    const best = merge.pop();
+    if (best === undefined) return;
+    best.state.leave(best.head);
+    take(best.state, best.head);
+    const next = best.state.dueHead(now);
+    if (next !== undefined) {
+      best.head = next;
+      merge.push(best);
+    }
+  }
+}
+
+/**
  * The default, zero-dependency {@link Store}: everything lives in this process's memory and is
  * lost when it exits, so it suits development, tests and single-process deployments.
  *
@@ -489,30 +518,16 @@ export class MemoryStore implements Store<never> {
 
   /**
    * How many of the first `limit` due jobs of `states`' lanes, in claim order, each queue holds:
-   * read by taking the lanes' heads in turn, as {@link claimPlain} does, and putting them back.
+   * read by taking them as a claim would ({@link takeInClaimOrder}) and putting them back.
    */
   private claimShares(states: QueueState[], limit: number, now: number): Map<string, number> {
     const shares = new Map<string, number>();
     const taken: Array<[QueueState, JobRecord]> = [];
-    const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
-    for (const state of states) {
-      state.promote(now);
-      const head = state.dueHead(now);
-      if (head !== undefined) merge.push({ state, head });
-    }
     try {
-      while (taken.length < limit) {
-        const best = merge.pop();
-        if (best === undefined) break;
-        best.state.leave(best.head);
-        taken.push([best.state, best.head]);
-        shares.set(best.state.name, (shares.get(best.state.name) ?? 0) + 1);
-        const next = best.state.dueHead(now);
-        if (next !== undefined) {
-          best.head = next;
-          merge.push(best);
-        }
-      }
+      takeInClaimOrder(states, limit, now, (state, record) => {
+        taken.push([state, record]);
+        shares.set(state.name, (shares.get(state.name) ?? 0) + 1);
+      });
     } finally {
       for (const [state, record] of taken) state.enter(record);
     }
@@ -540,25 +555,10 @@ export class MemoryStore implements Store<never> {
       }
       return;
     }
-    // Several lanes: merge their heads so the batch follows the global claim order.
-    const merge = new IndexedHeap<ClaimCandidate>(candidateBefore, ignoreIndex);
-    for (const state of states) {
-      state.promote(now);
-      const head = state.dueHead(now);
-      if (head !== undefined) merge.push({ state, head });
-    }
-    while (claimed.length < limit) {
-      const best = merge.pop();
-      if (best === undefined) break;
-      best.state.leave(best.head);
-      this.table.start(best.head, now, lockedUntil, workerId);
-      claimed.push(toJob(best.head));
-      const next = best.state.dueHead(now);
-      if (next !== undefined) {
-        best.head = next;
-        merge.push(best);
-      }
-    }
+    takeInClaimOrder(states, limit - claimed.length, now, (_, record) => {
+      this.table.start(record, now, lockedUntil, workerId);
+      claimed.push(toJob(record));
+    });
   }
 
   /**
