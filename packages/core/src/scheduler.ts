@@ -576,9 +576,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   /**
    * Runs `handler` on a cron schedule: 5 fields, 6 with leading seconds, or a macro such as
    * `@daily`. Re-defining a schedule with the same definition (e.g. on restart) keeps its state,
-   * so it continues where it stopped; a changed definition starts afresh (`occurrences` from 0;
-   * the next run from now, unless only the job template or policies changed: then the stored next
-   * run is kept, so a due tick fires with the new template).
+   * so it continues where it stopped; a changed definition starts afresh (`occurrences` from 0,
+   * the next run from now), unless only the job template or policies changed: then the stored next
+   * run and `occurrences` are kept, so a due tick fires with the new template.
    *
    * @throws InvalidScheduleError for an invalid expression or time zone.
    */

@@ -423,14 +423,21 @@ describe("several instances", () => {
 });
 
 describe("a definition replaced while the leader fires", () => {
-  /** A store that runs `beforeFire` once, just before the next tick is fired. */
+  /** A store that runs `beforeFire` (`beforeSave`) once, just before the next tick is fired (saved). */
   class InterruptedStore extends MemoryStore {
     beforeFire: (() => Promise<unknown>) | null = null;
+    beforeSave: (() => Promise<unknown>) | null = null;
     override async fireScheduleTick(...args: Parameters<MemoryStore["fireScheduleTick"]>) {
       const hook = this.beforeFire;
       this.beforeFire = null;
       if (hook !== null) await hook();
       return super.fireScheduleTick(...args);
+    }
+    override async saveSchedule(...args: Parameters<MemoryStore["saveSchedule"]>) {
+      const hook = this.beforeSave;
+      this.beforeSave = null;
+      if (hook !== null) await hook();
+      return super.saveSchedule(...args);
     }
   }
 
@@ -462,6 +469,45 @@ describe("a definition replaced while the leader fires", () => {
       '2030-01-01T00:00:01.000Z {"v":1}',
       '2030-01-01T00:00:02.000Z {"v":1}',
       '2030-01-01T00:00:03.000Z {"v":1}',
+    ]);
+  });
+
+  it("a redefinition that read the schedule before the leader fired its tick does not put the tick back", async () => {
+    const { clock, store, a, b } = pair();
+    await a.schedule("report", "*/10 * * * * *", () => {}, { payload: { v: 1 } });
+    await a.start();
+    await clock.advance("9500ms");
+    // b reads the schedule (next run 00:00:10, not yet due); the leader fires that tick before b's
+    // write lands. b's write, which keeps the next run it read, must fail and be made again.
+    store.beforeSave = async () => {
+      await clock.advance("1s");
+      await until(async () => (await ticksWithPayload(a, "report")).length === 1);
+    };
+    await b.schedule("report", "*/10 * * * * *", () => {}, { payload: { v: 2 } });
+    expect((await a.getSchedule("report"))?.nextRunAt?.toISOString()).toBe("2030-01-01T00:00:20.000Z");
+    await clock.advance("10s");
+    await until(async () => (await ticksWithPayload(a, "report")).length >= 2);
+    await turns(50);
+    expect(await ticksWithPayload(a, "report")).toEqual([
+      '2030-01-01T00:00:10.000Z {"v":1}',
+      '2030-01-01T00:00:20.000Z {"v":2}',
+    ]);
+  });
+
+  it("a redefinition of the template keeps the count of occurrences: maxOccurrences still holds", async () => {
+    const { clock, a } = pair();
+    await a.schedule("thrice", "* * * * * *", () => {}, { payload: { v: 1 }, maxOccurrences: 3 });
+    await a.start();
+    await clock.advance("2s");
+    await until(async () => (await ticksWithPayload(a, "thrice")).length === 2);
+    await a.schedule("thrice", "* * * * * *", () => {}, { payload: { v: 2 }, maxOccurrences: 3 });
+    await clock.advance("5s");
+    await until(async () => (await a.getSchedule("thrice"))?.nextRunAt === null);
+    await turns(50);
+    expect(await ticksWithPayload(a, "thrice")).toEqual([
+      '2030-01-01T00:00:01.000Z {"v":1}',
+      '2030-01-01T00:00:02.000Z {"v":1}',
+      '2030-01-01T00:00:03.000Z {"v":2}',
     ]);
   });
 

@@ -43,6 +43,7 @@ export async function saveSchedule(
         _id,
         definedAt: options.expectDefinition.definedAt,
         definedBy: options.expectDefinition.definedBy,
+        ...(options.expectNextRunAt === undefined ? {} : { nextRunAt: options.expectNextRunAt }),
       },
       { $set: fields },
       maxTime,

@@ -968,10 +968,13 @@ export class PostgresStore implements Store {
       const definedAt = iso(expected.definedAt, "expectDefinition.definedAt");
       // Absent and defined as given at once: nothing can match.
       if (options?.onlyIfAbsent) return false;
+      const next = options?.expectNextRunAt;
       const { rowCount } = await this.query("saveSchedule", this.sql.replaceScheduleIfDefinedAs, [
         ...params,
         definedAt,
         expected.definedBy,
+        next !== undefined,
+        next === undefined ? null : isoOrNull(next, "expectNextRunAt"),
       ]);
       return rowCount === 1;
     }

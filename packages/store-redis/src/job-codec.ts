@@ -208,8 +208,11 @@ export function decodeSchedule(hash: Record<string, string>): ScheduleRecord | n
 export function encodeScheduleCondition(options: SaveScheduleOptions | undefined): [string, string, string] {
   const expected = options?.expectDefinition;
   if (expected !== undefined) {
+    const next = options?.expectNextRunAt;
     return [
-      "expect",
+      next === undefined
+        ? "expect"
+        : `expect:${next === null ? "" : String(epochMs(next, "expectNextRunAt"))}`,
       String(epochMs(expected.definedAt, "expectDefinition.definedAt")),
       expected.definedBy === null ? "" : `=${expected.definedBy}`,
     ];

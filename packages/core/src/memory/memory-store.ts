@@ -717,6 +717,11 @@ export class MemoryStore implements Store<never> {
     ) {
       return false;
     }
+    const next = options?.expectNextRunAt;
+    if (expected !== undefined && next !== undefined) {
+      const want = next === null ? null : epochMs(next, "expectNextRunAt");
+      if ((stored?.nextRunAt?.getTime() ?? null) !== want) return false;
+    }
     this.schedules.set(schedule.name, copySchedule(schedule));
     return true;
   }

@@ -126,7 +126,13 @@ export class ScheduleDefiner implements ScheduleRegistrar {
         this.warnIfOther(name, definition, existing);
         return existing;
       }
-      if (await this.store.saveSchedule(record, { expectDefinition: stampOf(existing) })) return record;
+      // The stored next run too: the record keeps it or follows it, so a tick fired since the read
+      // must fail this write (the next read computes from the advanced one), not be put back.
+      const written = await this.store.saveSchedule(record, {
+        expectDefinition: stampOf(existing),
+        expectNextRunAt: existing.nextRunAt,
+      });
+      if (written) return record;
       // Another instance wrote meanwhile: read again and decide again.
     }
   }
@@ -148,9 +154,9 @@ export class ScheduleDefiner implements ScheduleRegistrar {
         : now;
     // Checked paused or not: resuming must not find a schedule that cannot run.
     const first = storableFirstRunAt(definition, now);
-    // The same timing with another template or policy keeps the stored next run: a tick that fell
-    // due before this write, and that the leader has not fired yet, fires with the new template
-    // instead of being skipped (the next run computed from now would be past it).
+    // The same timing with another template or policy keeps the stored next run and count: a tick
+    // that fell due before this write, and that the leader has not fired yet, fires with the new
+    // template instead of being skipped (the next run computed from now would be past it).
     const kept =
       existing !== null &&
       existing.nextRunAt !== null &&
@@ -162,7 +168,8 @@ export class ScheduleDefiner implements ScheduleRegistrar {
       definition: { ...definition, paused } as SteeredDefinition,
       nextRunAt: paused ? null : (kept ?? first),
       lastRunAt: existing?.lastRunAt ?? null,
-      occurrences: 0,
+      // The same timing continues its count too: `maxOccurrences` counts the ticks already fired.
+      occurrences: kept === null ? 0 : (existing?.occurrences ?? 0),
       createdAt: existing?.createdAt ?? new Date(now),
       updatedAt: new Date(now),
       definedAt: new Date(definedAt),

@@ -433,7 +433,9 @@ export interface Store<Tx = unknown> {
    * `onlyIfAbsent`, only when no schedule of that name exists (of concurrent creators exactly one
    * succeeds). With `expectDefinition`, only when a schedule of that name exists and its
    * `definedAt` and `definedBy` are exactly those (a compare-and-set on the definition: of
-   * concurrent writers that read the same record, exactly one succeeds).
+   * concurrent writers that read the same record, exactly one succeeds), and, with
+   * `expectNextRunAt` as well, only when its `nextRunAt` is that too (a tick fired since the read
+   * fails the write).
    *
    * @throws StoreClosedError (`STORE_CLOSED`) after {@link close}; StoreError (`STORE_ERROR`)
    *   when the backend fails.
@@ -600,6 +602,12 @@ export interface SaveScheduleOptions {
   onlyIfAbsent?: boolean;
   /** Write only if the stored schedule carries this definition stamp (see {@link Store.saveSchedule}). */
   expectDefinition?: DefinitionStamp;
+  /**
+   * With `expectDefinition`: write only if the stored `nextRunAt` is also exactly this (`null`:
+   * none, the schedule ended or is paused). A record computed from a read (a redefinition that
+   * keeps the next run) then cannot put back a tick that a leader fired since.
+   */
+  expectNextRunAt?: Date | null;
 }
 
 /** Who defined a schedule's stored definition, and when: compared to decide which definition wins. */

@@ -105,6 +105,34 @@ export function describeSchedules(ctx: StoreSuiteContext): void {
       expect((await store.getSchedule("cas"))?.definedBy).toBe("c");
     });
 
+    it("saveSchedule with expectDefinition and expectNextRunAt writes only while the next run is that too", async () => {
+      const { store } = ctx;
+      const stamp = { definedAt: at(10), definedBy: "a" };
+      await store.saveSchedule(newSchedule("next", { ...stamp, nextRunAt: at(60_000) }));
+      // A leader fired the tick of 60 s since the writer read the schedule: the write must fail.
+      const fired = await store.fireScheduleTick(tickOf("next"));
+      expect(fired.fired).toBe(true);
+      const stale = newSchedule("next", { definedAt: at(20), definedBy: "b", nextRunAt: at(60_000) });
+      expect(await store.saveSchedule(stale, { expectDefinition: stamp, expectNextRunAt: at(60_000) })).toBe(
+        false,
+      );
+      expect((await store.getSchedule("next"))?.nextRunAt).toEqual(at(120_000));
+      const fresh = newSchedule("next", { definedAt: at(20), definedBy: "b", nextRunAt: at(120_000) });
+      expect(await store.saveSchedule(fresh, { expectDefinition: stamp, expectNextRunAt: at(120_000) })).toBe(
+        true,
+      );
+      expect(await store.getSchedule("next")).toEqual(fresh);
+      // A null next run (ended or paused) is a value like any other.
+      const ended = newSchedule("ended", { ...stamp, nextRunAt: null });
+      await store.saveSchedule(ended);
+      const later = newSchedule("ended", { definedAt: at(30), definedBy: "c", nextRunAt: at(5_000) });
+      expect(await store.saveSchedule(later, { expectDefinition: stamp, expectNextRunAt: at(1) })).toBe(
+        false,
+      );
+      expect(await store.saveSchedule(later, { expectDefinition: stamp, expectNextRunAt: null })).toBe(true);
+      expect((await store.getSchedule("ended"))?.nextRunAt).toEqual(at(5_000));
+    });
+
     it("of concurrent writers over the same definition exactly one succeeds", async () => {
       const { store } = ctx;
       await store.saveSchedule(newSchedule("race", { definedAt: at(10), definedBy: "a" }));
