@@ -177,6 +177,26 @@ describe("per-instance queue concurrency", () => {
     expect(peak.emails).toBe(2);
   });
 
+  it("a capped queue with a backlog does not hold back a higher-priority job of another queue", async () => {
+    for (const prefetch of [0, 4]) {
+      const { s } = setup({ workers: 2, prefetch, queues: { bulk: { concurrency: 2 }, urgent: {} } });
+      current = s;
+      const started: string[] = [];
+      s.register("j", async (job) => {
+        started.push(job.queue);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      });
+      await s.enqueueMany(Array.from({ length: 40 }, () => ({ name: "j", queue: "bulk" })));
+      await s.enqueue({ name: "j", queue: "urgent", priority: 10 });
+      await s.start();
+      await until(async () => (await s.stats()).completed === 41);
+      // Among the first two started (one claim's worth of workers), not after the 40 others.
+      expect(started.slice(0, 2), `prefetch ${prefetch}`).toContain("urgent");
+      await s.stop({ timeout: 0 });
+      current = null;
+    }
+  });
+
   it("refuses a bad per-queue concurrency or an unknown queue option", () => {
     expect(() => setup({ queues: { emails: { concurrency: 0 } } })).toThrow(ConfigError);
     expect(() => setup({ queues: { emails: { limit: 1 } as never } })).toThrow(/queues\.emails\.limit/);

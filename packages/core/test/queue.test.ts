@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { JobAlreadyExistsError } from "../src/errors.js";
 import type { Job } from "../src/jobs/job.js";
+import { MemoryStore } from "../src/memory/index.js";
 import type { Scheduler } from "../src/scheduler.js";
 import { deferred, setup, turns, until } from "./helpers.js";
 
@@ -308,5 +309,34 @@ describe("transactions", () => {
       code: "INVALID_ARGUMENT",
     });
     expect((await s.listJobs()).jobs).toEqual([]);
+  });
+});
+
+describe("the order of a claimed batch", () => {
+  it("jobs claimed together start in claim order across queues, whatever order the store returns them in", async () => {
+    // A store that returns a batch queue by queue, in name order (as a store may: the contract
+    // leaves the order across queues to it).
+    class QueueByQueueStore extends MemoryStore {
+      override async claimDueJobs(...args: Parameters<MemoryStore["claimDueJobs"]>) {
+        const jobs = await super.claimDueJobs(...args);
+        return [...jobs].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+      }
+    }
+    const { s } = setup({ store: new QueueByQueueStore(), workers: 4 });
+    current = s;
+    const started: string[] = [];
+    s.register("j", async (job) => {
+      started.push(`${job.queue}:${job.priority}`);
+    });
+    await s.start();
+    // Enqueued into idle workers: claimed with their insert, all four in one batch.
+    await s.enqueueMany([
+      { name: "j", queue: "a", priority: 0 },
+      { name: "j", queue: "a", priority: 0 },
+      { name: "j", queue: "b", priority: 10 },
+      { name: "j", queue: "a", priority: 5 },
+    ]);
+    await until(async () => (await s.stats()).completed === 4);
+    expect(started).toEqual(["b:10", "a:5", "a:0", "a:0"]);
   });
 });

@@ -166,7 +166,7 @@ export class JobClaimer {
       }
       return;
     }
-    for (const job of claimed) this.runJob(job);
+    for (const job of inClaimOrder(claimed)) this.runJob(job);
     // Slots the claim held and did not use may serve prefetched jobs.
     this.startWaiting();
     // A wake-up that came while the claim held them found no free slot and claimed nothing (a
@@ -418,12 +418,18 @@ export class JobClaimer {
         const now = clock.now();
         const jobs: Job[] = [];
         inHand = jobs;
+        // Several parts (queues with caps of their own): each is asked for as many as it may give,
+        // not for what the parts before it left, and the batch is then taken in claim order below;
+        // a capped queue with a backlog would otherwise fill every claim and hold back the
+        // earlier or higher-priority jobs of the other queues. What this takes beyond `limit`
+        // (at most the capped queues' free places) waits as prefetched jobs do.
+        const several = plan.parts.length > 1;
         for (const part of plan.parts) {
-          if (jobs.length >= limit) break;
+          if (!several && jobs.length >= limit) break;
           const claimed = await this.store.claimDueJobs({
             queues: part.queues,
             names,
-            limit: Math.min(part.limit, limit - jobs.length),
+            limit: several ? Math.min(part.limit, limit) : Math.min(part.limit, limit - jobs.length),
             now: new Date(now),
             lockedUntil: storableDate(now + distributed.lockTTL),
             workerId: distributed.instanceId,
@@ -441,7 +447,7 @@ export class JobClaimer {
         const took = Math.max(0, clock.now() - now);
         this.avgClaimMs =
           this.avgClaimMs === null ? took : this.avgClaimMs + (took - this.avgClaimMs) * EWMA_WEIGHT;
-        for (const job of jobs) this.startOrWait(job);
+        for (const job of inClaimOrder(jobs)) this.startOrWait(job);
         if (jobs.length < limit && !this.wantFetch) {
           // Nothing more is due now: sleep until the next job is due. Also after a claim that took
           // some jobs: their completions claim again, but they may run long, and a job due before
@@ -486,6 +492,8 @@ export class JobClaimer {
     const capped = queues.filter((queue) => queueConcurrency[queue] !== undefined);
     if (capped.length === 0) return { limit: free, parts: [{ queues, limit: free }] };
     const running = this.runningByQueue();
+    // Jobs claimed here and waiting for a slot will run here too: they take places of their queue.
+    for (const { job } of this.waiting) running.set(job.queue, (running.get(job.queue) ?? 0) + 1);
     const parts: { queues: string[] | null; limit: number }[] = [];
     let open = 0;
     for (const queue of capped) {
@@ -586,4 +594,43 @@ export class JobClaimer {
     if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
     this.blockedTimer = null;
   }
+}
+
+/** The claim order of docs/architecture.md §2: higher priority, then earlier scheduledAt, then id. */
+function claimsFirst(a: Job, b: Job): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  const at = a.scheduledAt.getTime() - b.scheduledAt.getTime();
+  if (at !== 0) return at < 0;
+  return a.id < b.id;
+}
+
+/**
+ * A claimed batch in claim order across its queues: each queue's jobs keep the order the store
+ * gave them (a queue with groups gives them in rounds between its groups), and the queues are
+ * merged by their next job, so that a higher-priority or earlier job of one queue starts before
+ * the later ones of another (a store may return a batch queue by queue).
+ */
+function inClaimOrder(jobs: readonly Job[]): Job[] {
+  if (jobs.length < 2) return [...jobs];
+  const byQueue = new Map<string, Job[]>();
+  for (const job of jobs) {
+    const own = byQueue.get(job.queue);
+    if (own === undefined) byQueue.set(job.queue, [job]);
+    else own.push(job);
+  }
+  if (byQueue.size === 1) return [...jobs];
+  const lanes = [...byQueue.values()];
+  const next = new Array<number>(lanes.length).fill(0);
+  const out: Job[] = [];
+  while (out.length < jobs.length) {
+    let best = -1;
+    for (let i = 0; i < lanes.length; i++) {
+      const head = (lanes[i] as Job[])[next[i] as number];
+      if (head === undefined) continue;
+      if (best === -1 || claimsFirst(head, (lanes[best] as Job[])[next[best] as number] as Job)) best = i;
+    }
+    out.push((lanes[best] as Job[])[next[best] as number] as Job);
+    next[best] = (next[best] as number) + 1;
+  }
+  return out;
 }
