@@ -511,6 +511,31 @@ describe("a definition replaced while the leader fires", () => {
     ]);
   });
 
+  it("a redefinition of the template keeps a paused schedule's count, and an ended schedule ended", async () => {
+    const { clock, a } = pair();
+    await a.schedule("paused", "* * * * * *", () => {}, { payload: { v: 1 }, maxOccurrences: 3 });
+    await a.schedule("ended", "* * * * * *", () => {}, { payload: { v: 1 }, maxOccurrences: 2 });
+    await a.start();
+    await clock.advance("2s");
+    await until(async () => (await ticksWithPayload(a, "paused")).length === 2);
+    await until(async () => (await a.getSchedule("ended"))?.nextRunAt === null);
+    await a.pauseSchedule("paused");
+    await a.schedule("paused", "* * * * * *", () => {}, { payload: { v: 2 }, maxOccurrences: 3 });
+    await a.schedule("ended", "* * * * * *", () => {}, { payload: { v: 2 }, maxOccurrences: 2 });
+    expect(await a.getSchedule("paused")).toMatchObject({ occurrences: 2, nextRunAt: null });
+    expect(await a.getSchedule("ended")).toMatchObject({ occurrences: 2, nextRunAt: null });
+    await a.resumeSchedule("paused");
+    await clock.advance("5s");
+    await until(async () => (await a.getSchedule("paused"))?.nextRunAt === null);
+    await turns(50);
+    expect((await ticksWithPayload(a, "paused")).map((tick) => tick.slice(-7))).toEqual([
+      '{"v":1}',
+      '{"v":1}',
+      '{"v":2}',
+    ]);
+    expect(await ticksWithPayload(a, "ended")).toHaveLength(2);
+  });
+
   it("a firing that loses although nothing changed waits for the next pass instead of looping", async () => {
     class RefusingStore extends MemoryStore {
       fires = 0;

@@ -154,22 +154,18 @@ export class ScheduleDefiner implements ScheduleRegistrar {
         : now;
     // Checked paused or not: resuming must not find a schedule that cannot run.
     const first = storableFirstRunAt(definition, now);
-    // The same timing with another template or policy keeps the stored next run and count: a tick
-    // that fell due before this write, and that the leader has not fired yet, fires with the new
-    // template instead of being skipped (the next run computed from now would be past it).
-    const kept =
-      existing !== null &&
-      existing.nextRunAt !== null &&
-      timingKey(existing.definition) === timingKey(definition)
-        ? existing.nextRunAt
-        : null;
+    // The same timing with another template or policy keeps the stored state: the next run, so
+    // that a tick that fell due before this write and that the leader has not fired yet fires
+    // with the new template (the next run computed from now would be past it); the count of
+    // occurrences, which `maxOccurrences` goes by; and an end (a schedule that ended stays ended,
+    // as a paused one stays paused).
+    const sameTiming = existing !== null && timingKey(existing.definition) === timingKey(definition);
     return {
       name,
       definition: { ...definition, paused } as SteeredDefinition,
-      nextRunAt: paused ? null : (kept ?? first),
+      nextRunAt: paused ? null : sameTiming ? existing.nextRunAt : first,
       lastRunAt: existing?.lastRunAt ?? null,
-      // The same timing continues its count too: `maxOccurrences` counts the ticks already fired.
-      occurrences: kept === null ? 0 : (existing?.occurrences ?? 0),
+      occurrences: sameTiming ? existing.occurrences : 0,
       createdAt: existing?.createdAt ?? new Date(now),
       updatedAt: new Date(now),
       definedAt: new Date(definedAt),

@@ -73,6 +73,8 @@ export class JobClaimer {
    * 6 ms, one about 2), and the others start one round trip later.
    */
   private dueWake = false;
+  /** Which part of a claim over queues with caps of their own goes first (see claimLoop). */
+  private partTurn = 0;
 
   constructor(
     private readonly store: Store,
@@ -418,24 +420,35 @@ export class JobClaimer {
         const now = clock.now();
         const jobs: Job[] = [];
         inHand = jobs;
-        // Several parts (queues with caps of their own): each is asked for as many as it may give,
-        // not for what the parts before it left, and the batch is then taken in claim order below;
-        // a capped queue with a backlog would otherwise fill every claim and hold back the
-        // earlier or higher-priority jobs of the other queues. What this takes beyond `limit`
-        // (at most the capped queues' free places) waits as prefetched jobs do.
-        const several = plan.parts.length > 1;
-        for (const part of plan.parts) {
-          if (!several && jobs.length >= limit) break;
-          const claimed = await this.store.claimDueJobs({
-            queues: part.queues,
-            names,
-            limit: several ? Math.min(part.limit, limit) : Math.min(part.limit, limit - jobs.length),
-            now: new Date(now),
-            lockedUntil: storableDate(now + distributed.lockTTL),
-            workerId: distributed.instanceId,
-          });
-          for (const job of claimed) jobs.push(job);
-          if (!this.isActive) break;
+        // Several parts (queues with caps of their own) take turns: each is first asked for an
+        // even share of `limit`, starting from another part at every claim, then the parts that
+        // gave their whole share for what is left. A capped queue with a backlog, asked first with
+        // the whole limit, would otherwise take every claim and hold back the other queues.
+        const parts = rotate(plan.parts, this.partTurn++);
+        const share = Math.ceil(limit / parts.length);
+        const gave = new Array<number>(parts.length).fill(0);
+        for (const pass of parts.length > 1 ? [0, 1] : [1]) {
+          for (let i = 0; i < parts.length && jobs.length < limit && this.isActive; i++) {
+            const part = parts[i] as { queues: string[] | null; limit: number };
+            // The second pass asks again only a part that gave all it was asked for.
+            if (pass === 1 && parts.length > 1 && gave[i] !== Math.min(part.limit, share)) continue;
+            const want = Math.min(
+              part.limit - (gave[i] as number),
+              limit - jobs.length,
+              pass === 0 ? share : limit,
+            );
+            if (want <= 0) continue;
+            const claimed = await this.store.claimDueJobs({
+              queues: part.queues,
+              names,
+              limit: want,
+              now: new Date(now),
+              lockedUntil: storableDate(now + distributed.lockTTL),
+              workerId: distributed.instanceId,
+            });
+            gave[i] = (gave[i] as number) + claimed.length;
+            for (const job of claimed) jobs.push(job);
+          }
         }
         this.claimFailures = 0;
         inHand = [];
@@ -594,6 +607,12 @@ export class JobClaimer {
     if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
     this.blockedTimer = null;
   }
+}
+
+/** `items` from the one at `turn` (modulo their number) on, then those before it. */
+function rotate<T>(items: readonly T[], turn: number): T[] {
+  const start = turn % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
 }
 
 /** The claim order of docs/architecture.md §2: higher priority, then earlier scheduledAt, then id. */
