@@ -164,9 +164,7 @@ export function planTick(
   }
   // Whether the walk stopped at its bound with ticks left before `now`.
   const cut = next !== null && next.getTime() <= now;
-  if (next && next.getTime() <= now) {
-    next = schedule.next(new Date(now));
-  }
+  if (cut) next = schedule.next(new Date(now));
   // Ticks after `until` are none: the policy chooses among those before it (a catch-up of
   // "once" is the latest missed tick that `until` allows, not one past it).
   const until = def.until;
@@ -199,26 +197,23 @@ export function planTick(
 
 /**
  * The latest tick of `schedule` at or before `bound` (epoch ms) and not before `first`, a tick
- * (`undefined` when `first` is after `bound`): looks back from `bound` in doubling steps (1 s, 2 s, 4 s, …) until a step holds a tick, then
- * walks forward from there, so it reads about as many ticks as one gap between ticks holds,
- * however long ago `first` was.
+ * (`undefined` when `first` is after `bound`): looks back from `bound` in doubling steps (1 s, 2 s,
+ * 4 s, …) until a step holds a tick, then walks forward from there, so it reads about as many
+ * ticks as one gap between ticks holds, however long ago `first` was.
  */
 function latestTickBy(schedule: Schedule, bound: number, first: Date): Date | undefined {
   if (first.getTime() > bound) return undefined;
-  for (let step = 1000; ; step *= 2) {
-    const from = bound - step;
-    if (from < first.getTime()) break;
-    const found = schedule.next(new Date(from));
-    if (found === null || found.getTime() > bound) continue;
-    let latest = found;
-    for (let after = schedule.next(latest); after !== null && after.getTime() <= bound; ) {
-      latest = after;
-      after = schedule.next(latest);
-    }
-    return latest;
+  for (let step = 1000; bound - step >= first.getTime(); step *= 2) {
+    const found = schedule.next(new Date(bound - step));
+    if (found !== null && found.getTime() <= bound) return lastTickBy(schedule, found, bound);
   }
   // No tick within a step back from `bound` after `first`: walk from `first` itself.
-  let latest = first;
+  return lastTickBy(schedule, first, bound);
+}
+
+/** The last tick of `schedule` from the tick `from` on that is at or before `bound` (epoch ms). */
+function lastTickBy(schedule: Schedule, from: Date, bound: number): Date {
+  let latest = from;
   for (let after = schedule.next(latest); after !== null && after.getTime() <= bound; ) {
     latest = after;
     after = schedule.next(latest);

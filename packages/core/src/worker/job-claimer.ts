@@ -426,28 +426,27 @@ export class JobClaimer {
         // the whole limit, would otherwise take every claim and hold back the other queues.
         const parts = rotate(plan.parts, this.partTurn++);
         const share = Math.ceil(limit / parts.length);
-        const gave = new Array<number>(parts.length).fill(0);
-        for (const pass of parts.length > 1 ? [0, 1] : [1]) {
-          for (let i = 0; i < parts.length && jobs.length < limit && this.isActive; i++) {
+        const gave = parts.map(() => 0);
+        const ask = async (i: number, want: number): Promise<void> => {
+          const part = parts[i] as { queues: string[] | null; limit: number };
+          const asked = Math.min(want, part.limit - (gave[i] as number), limit - jobs.length);
+          if (asked <= 0 || !this.isActive) return;
+          const claimed = await this.store.claimDueJobs({
+            queues: part.queues,
+            names,
+            limit: asked,
+            now: new Date(now),
+            lockedUntil: storableDate(now + distributed.lockTTL),
+            workerId: distributed.instanceId,
+          });
+          gave[i] = (gave[i] as number) + claimed.length;
+          for (const job of claimed) jobs.push(job);
+        };
+        for (let i = 0; i < parts.length; i++) await ask(i, share);
+        if (parts.length > 1) {
+          for (let i = 0; i < parts.length; i++) {
             const part = parts[i] as { queues: string[] | null; limit: number };
-            // The second pass asks again only a part that gave all it was asked for.
-            if (pass === 1 && parts.length > 1 && gave[i] !== Math.min(part.limit, share)) continue;
-            const want = Math.min(
-              part.limit - (gave[i] as number),
-              limit - jobs.length,
-              pass === 0 ? share : limit,
-            );
-            if (want <= 0) continue;
-            const claimed = await this.store.claimDueJobs({
-              queues: part.queues,
-              names,
-              limit: want,
-              now: new Date(now),
-              lockedUntil: storableDate(now + distributed.lockTTL),
-              workerId: distributed.instanceId,
-            });
-            gave[i] = (gave[i] as number) + claimed.length;
-            for (const job of claimed) jobs.push(job);
+            if (gave[i] === Math.min(share, part.limit)) await ask(i, limit);
           }
         }
         this.claimFailures = 0;
