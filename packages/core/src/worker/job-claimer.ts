@@ -628,15 +628,16 @@ function claimsFirst(a: Job, b: Job): boolean {
  * merged by their next job, so that a higher-priority or earlier job of one queue starts before
  * the later ones of another (a store may return a batch queue by queue).
  */
-function inClaimOrder(jobs: readonly Job[]): Job[] {
-  if (jobs.length < 2) return [...jobs];
+function inClaimOrder(jobs: readonly Job[]): readonly Job[] {
+  // One queue (every claim without caps over a single queue): the store's order, as given.
+  const first = jobs[0]?.queue;
+  if (jobs.every((job) => job.queue === first)) return jobs;
   const byQueue = new Map<string, Job[]>();
   for (const job of jobs) {
     const own = byQueue.get(job.queue);
     if (own === undefined) byQueue.set(job.queue, [job]);
     else own.push(job);
   }
-  if (byQueue.size === 1) return [...jobs];
   const lanes = [...byQueue.values()];
   const next = new Array<number>(lanes.length).fill(0);
   const out: Job[] = [];
