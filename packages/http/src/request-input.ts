@@ -287,8 +287,8 @@ export function repeatedKey(text: string): string | null {
  * @throws HttpError 413 `BODY_TOO_LARGE` past {@link MAX_BODY_BYTES} (stopping reading there),
  *   415 `UNSUPPORTED_MEDIA_TYPE` for a body that is not `application/json` or is declared in a
  *   charset other than UTF-8, 400 `INVALID_JSON`
- *   for a body that is not JSON, nests deeper than {@link MAX_BODY_DEPTH}, or repeats a key in one
- *   object ({@link repeatedKey}).
+ *   for a body that is not JSON, nests deeper than {@link MAX_BODY_DEPTH}, holds a number past a
+ *   double's range (`1e400`), or repeats a key in one object ({@link repeatedKey}).
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const length = request.headers.get("content-length");
@@ -340,6 +340,13 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new HttpError(400, "INVALID_JSON", "the body is not valid JSON");
   }
+  if (holdsOverflow(body)) {
+    throw new HttpError(
+      400,
+      "INVALID_JSON",
+      "the body holds a number beyond the range of a double (about ±1.8e308), which would be read as another value",
+    );
+  }
   const repeated = repeatedKey(text);
   if (repeated !== null) {
     throw new HttpError(
@@ -349,6 +356,21 @@ export async function readJsonBody(request: Request): Promise<unknown> {
     );
   }
   return body;
+}
+
+/**
+ * Whether a parsed JSON value holds a number that `JSON.parse` read as `Infinity` or `-Infinity`
+ * (`1e400`): RFC 8259 §6 lets a parser limit the range, and past a double's the value would be
+ * another one (it is written back as `null`). Walks at most {@link MAX_BODY_DEPTH} levels, as
+ * the body was checked for before.
+ */
+function holdsOverflow(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (typeof value !== "object" || value === null) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (holdsOverflow(item)) return true;
+  }
+  return false;
 }
 
 /**

@@ -252,6 +252,33 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
     expect(repeatedKey('[{"x":1},{"y":2,"y":3}]')).toBe("y");
   });
 
+  it("a number past a double's range: 400 INVALID_JSON, audited as refused, nothing done", async () => {
+    // JSON.parse reads 1e400 as Infinity, written back as null: the audit showed another body.
+    const json = { "content-type": "application/json" };
+    const before = await state();
+    for (const [method, path, rawBody] of [
+      ["POST", "/api/jobs/delete", '{"status":"dead","queue":1e400}'],
+      ["POST", "/api/jobs/retry", '{"status":["dead"],"queue":{"a":[-1E+999]}}'],
+      ["PATCH", "/api/queues/emails", '{"concurrency":1e309}'],
+      ["PATCH", "/api/queues/emails", '{"rateLimit":{"max":2,"per":"1s"},"x":[0,[1e400]]}'],
+    ] as const) {
+      const recorded = audit.length;
+      const response = await call(handler, method, path, { rawBody, headers: json });
+      expect(response.status, rawBody).toBe(400);
+      expect(response.body.error.code, rawBody).toBe("INVALID_JSON");
+      expect(response.body.error.message).toMatch(/beyond the range of a double/);
+      const target = path.startsWith("/api/queues/") ? "emails" : "(body refused)";
+      expect(audit.slice(recorded), rawBody).toMatchObject([{ ok: false, error: "INVALID_JSON", target }]);
+    }
+    expect(await state()).toBe(before);
+    // The largest double and the smallest subnormal are numbers like any other.
+    const response = await call(handler, "PATCH", "/api/queues/emails", {
+      rawBody: '{"concurrency":1.7976931348623157e308}',
+      headers: json,
+    });
+    expect(response.body.error.code).toBe("INVALID_BODY");
+  });
+
   it("a body nested deeper than MAX_BODY_DEPTH: 400 INVALID_JSON on every body route, at any depth", async () => {
     const json = { "content-type": "application/json" };
     const nested = (depth: number, open = "[", close = "]") =>
