@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { wantsJson } from "./messages.js";
-import { messageLine } from "./output.js";
+import { Messages, wantsJson } from "./messages.js";
 import { run } from "./program.js";
 
 const argv = process.argv.slice(2);
@@ -11,16 +10,24 @@ for (const stream of [process.stdout, process.stderr]) {
     if (err.code !== "EPIPE") throw err;
   });
 }
+// A warning of Node.js or of a library (the pg driver's about `sslmode`) is a message like any
+// other: one line, and with --json one JSON object, instead of Node's text of several lines that
+// a script reading JSON lines could not parse.
+const messages = new Messages(
+  { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) },
+  wantsJson(argv),
+);
+process.removeAllListeners("warning");
+process.on("warning", (warning) =>
+  messages.warning(warning.name === "Warning" ? warning.message : `${warning.name}: ${warning.message}`),
+);
 // The exit code is set, not forced: the process ends once everything the command opened is closed.
 run(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const message = messageLine(err instanceof Error ? err.message : String(err));
-    process.stderr.write(
-      wantsJson(argv) ? `${JSON.stringify({ error: { code: "ERROR", message } })}\n` : `sched: ${message}\n`,
-    );
+    messages.error("ERROR", err instanceof Error ? err.message : String(err));
     process.exitCode = 1;
   },
 );

@@ -1,4 +1,4 @@
-import type { Job } from "@sched/core";
+import { formatDuration, type Job } from "@sched/core";
 import { formatTime } from "./format.js";
 import { type Column, oneLine, renderFields, renderJson } from "./output.js";
 
@@ -36,7 +36,7 @@ export function renderJob(job: Job, withPayload: boolean): string {
     ["unique key", job.uniqueKey ?? "-"],
     ["attempt", String(job.attempt)],
     ["retries", `${job.retryCount} of ${job.maxRetries}`],
-    ["timeout", job.timeout === 0 ? "none" : `${job.timeout}ms`],
+    ["timeout", job.timeout === 0 ? "none" : formatDuration(job.timeout)],
     ["created", formatTime(job.createdAt)],
     ["scheduled", formatTime(job.scheduledAt)],
     ["started", formatTime(job.startedAt)],

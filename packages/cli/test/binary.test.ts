@@ -597,6 +597,24 @@ describe("the sched binary", () => {
       { error: { code: "JOB_NOT_FOUND", message: 'job "no-such-job" was not found' } },
     ]);
   });
+
+  it("with --json, a warning of Node.js or of a library is a JSON line too, not Node's text", async () => {
+    // The pg driver warns about sslmode=require with process.emitWarning: several lines of text
+    // came before the JSON error line.
+    const url = new URL(PG_URL);
+    url.password = "hunter2";
+    url.searchParams.set("sslmode", "require");
+    const env = { SCHEDULER_STORE: "postgres", SCHEDULER_POSTGRES_URL: url.toString() };
+    const result = await runBinary(["status", "--json"], env);
+    expect(result.code).toBe(1);
+    const lines = jsonLines(result.stderr);
+    expect(lines[0]).toEqual({ warning: { message: expect.stringContaining("SECURITY WARNING") } });
+    expect(lines.at(-1)).toEqual({ error: { code: "STORE_ERROR", message: expect.any(String) } });
+    expect(result.stderr).not.toContain("hunter2");
+    // Without --json it is one line of text, as every other warning.
+    const text = await runBinary(["status"], env);
+    expect(text.stderr.split("\n")[0]).toMatch(/^sched: warning: SECURITY WARNING: .*\\n/);
+  });
 });
 
 describe("sched doctor on a PostgreSQL schema without the migrations", () => {

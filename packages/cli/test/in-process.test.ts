@@ -309,6 +309,27 @@ describe("sched in process", () => {
     expect((await sched("queues", "resume", "reports", "--json")).stdout).toContain('"paused": false');
   });
 
+  it("shows a setting's duration exactly: a rate limit's window, an interval, a timeout", async () => {
+    // 1,500 ms was shown as 2s and 3,599,999 ms as 1h: another setting than the one stored.
+    await s.configureQueue("window-a", { rateLimit: { max: 3, per: 1500 } });
+    await s.configureQueue("window-b", { rateLimit: { max: 3, per: 3_599_999 } });
+    await s
+      .every(90)
+      .seconds()
+      .do("every-90s", async () => {});
+    const job = await s.enqueue({ name: "never", queue: "window-a", timeout: "1m30.5s" });
+    try {
+      const list = (await sched("queues", "list")).stdout;
+      expect(list).toMatch(/window-a .*3\/1\.5s/);
+      expect(list).toMatch(/window-b .*3\/59m59\.999s/);
+      expect((await sched("schedules", "list")).stdout).toMatch(/every-90s .*every 1m30s/);
+      expect((await sched("jobs", "get", job.id)).stdout).toMatch(/^timeout: +1m30\.5s$/m);
+    } finally {
+      await s.cancel(job.id);
+      await s.unschedule("every-90s");
+    }
+  });
+
   it("a queue is known by its jobs, its stored state, or a running instance that serves it", async () => {
     const other = createScheduler({
       store,

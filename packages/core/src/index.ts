@@ -178,7 +178,13 @@ export {
   type WaitingNamesOptions,
 } from "./store/store.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
-export { type Duration, MAX_JOB_TIMEOUT_MS, parseDuration, parseTimeout } from "./time/duration.js";
+export {
+  type Duration,
+  formatDuration,
+  MAX_JOB_TIMEOUT_MS,
+  parseDuration,
+  parseTimeout,
+} from "./time/duration.js";
 export { isValidIsoCalendar } from "./time/iso-calendar.js";
 export { ManualClock } from "./time/manual-clock.js";
 export { MAX_PAYLOAD_DEPTH } from "./validation/payload.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
 import type { HandlerFn, Job } from "../src/index.js";
 import { uuidv7Generator } from "../src/jobs/ids.js";
-import { parseDuration, parseTimeout } from "../src/time/duration.js";
+import { formatDuration, parseDuration, parseTimeout } from "../src/time/duration.js";
 import { checkedJsonPayload } from "../src/validation/payload.js";
 import { setup, turns } from "./helpers.js";
 
@@ -45,6 +45,46 @@ describe("durations", () => {
       expect(() => parseDuration(input as string, "pollInterval")).toThrow(/^pollInterval: /);
     },
   );
+});
+
+describe("formatDuration", () => {
+  it.each([
+    [0, "0ms"],
+    [1, "1ms"],
+    [450, "450ms"],
+    [1000, "1s"],
+    [1500, "1.5s"],
+    [1050, "1.05s"],
+    [60_500, "1m500ms"],
+    [61_000, "1m1s"],
+    [90_000, "1m30s"],
+    [150_000, "2m30s"],
+    [3_599_999, "59m59.999s"],
+    [3_600_000, "1h"],
+    [5_400_000, "1h30m"],
+    [90_000_000, "1d1h"],
+    [93_784_005, "1d2h3m4.005s"],
+    [86_400_000 + 5, "1d5ms"],
+    [0.5, "0.5ms"],
+  ])("writes %i ms as %s, exactly", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(Math.round(ms));
+  });
+
+  it("reads back every whole number of ms it writes, never rounded", () => {
+    // Spread over the ranges of each unit (a seeded walk: the same values every run).
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 48_271) % 2_147_483_647;
+      const ms = seed % (i < 1000 ? 3_600_000 : 40 * 86_400_000);
+      expect(parseDuration(formatDuration(ms)), String(ms)).toBe(ms);
+    }
+  });
+
+  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY]])("refuses %s naming the field", (ms) => {
+    expect(() => formatDuration(ms, "rateLimit.per")).toThrow(InvalidArgumentError);
+    expect(() => formatDuration(ms, "rateLimit.per")).toThrow(/^rateLimit\.per: /);
+  });
 });
 
 describe("job timeouts", () => {

@@ -39,13 +39,21 @@ export function jobIdParam(value: string): string {
 }
 
 /**
+ * Whether `value` is a queue, schedule or job name as the scheduler takes it: 1-200 characters
+ * of `A-Z a-z 0-9 _ . : - /`, and no `.` or `..` between slashes (a URL cannot name it).
+ */
+function isName(value: string): boolean {
+  return NAME.test(value) && !value.split("/").some((segment) => segment === "." || segment === "..");
+}
+
+/**
  * A queue or schedule name from the path: 1-200 characters of `A-Z a-z 0-9 _ . : - /` (names
  * with `/` are sent encoded, `%2F`), without `.` or `..` segments.
  *
  * @throws HttpError 400 `INVALID_NAME`.
  */
 export function nameParam(value: string, what: "queue" | "schedule"): string {
-  if (!NAME.test(value) || value.split("/").some((segment) => segment === "." || segment === "..")) {
+  if (!isName(value)) {
     throw new HttpError(
       400,
       "INVALID_NAME",
@@ -102,7 +110,11 @@ export class QueryParams {
   name(key: string): string | undefined {
     const value = this.values.get(key);
     if (value === undefined) return undefined;
-    if (!NAME.test(value)) throw invalid(key, "expected 1-200 characters of A-Z a-z 0-9 _ . : - /");
+    if (!isName(value))
+      throw invalid(
+        key,
+        'expected 1-200 characters of A-Z a-z 0-9 _ . : - /, no "." or ".." between slashes',
+      );
     return value;
   }
 

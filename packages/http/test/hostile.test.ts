@@ -542,6 +542,17 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
       400,
       "INVALID_QUERY",
     );
+    // A name the scheduler refuses is a bad query on every route that takes one (throughput's
+    // queue answered INVALID_ARGUMENT).
+    for (const path of ["/api/throughput", "/api/jobs"]) {
+      for (const query of ["queue=a/../b", "queue=.%2Fx", "queue=..", "name=a/./b"]) {
+        if (path === "/api/throughput" && query.startsWith("name=")) continue;
+        const response = await call(handler, "GET", `${path}?${query}`);
+        expect(response.status, `${path}?${query}`).toBe(400);
+        expect(response.body.error.code, `${path}?${query}`).toBe("INVALID_QUERY");
+        expect(response.body.error.message).toMatch(/^(queue|name): .*"\." or "\.\." between slashes/);
+      }
+    }
     await expectRefused(call(handler, "GET", "/api/schedules/nightly?preview=101"), 400, "INVALID_QUERY");
     await expectRefused(call(handler, "GET", "/api/audit?limit=-1"), 400, "INVALID_QUERY");
     await expectRefused(call(handler, "GET", "/api/jobs?%ED%A0%80=1"), 400, "INVALID_QUERY");

@@ -512,6 +512,12 @@ describe("a write session acts", () => {
       await page.reload();
       await page.getByTestId("dead-table").waitFor();
       await page.getByTestId("dead-retry-all").click();
+      // A bulk action asks first, naming what it acts on; nothing is retried before.
+      await expect(page.getByTestId("dead-retry-all-confirm").textContent()).resolves.toBe(
+        "Retry all 4 dead in queue emails",
+      );
+      expect((await fixture.scheduler.getQueue("emails")).counts.dead).toBe(4);
+      await page.getByTestId("dead-retry-all-confirm").click();
       await page
         .getByTestId("notice")
         .filter({ hasText: /^\d+ job\(s\) retried/ })
@@ -538,8 +544,11 @@ describe("a write session acts", () => {
       );
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-row"]').length === 3);
 
-      // all, after a confirmation
+      // all, after a confirmation naming the count
       await page.getByTestId("dead-delete-all").click();
+      await expect(page.getByTestId("dead-delete-all-confirm").textContent()).resolves.toBe(
+        "Delete all 3 dead in queue emails",
+      );
       await page.getByTestId("dead-delete-all-confirm").click();
       await page.getByTestId("notice").filter({ hasText: "3 job(s) deleted" }).waitFor();
       expect((await fixture.scheduler.getQueue("emails")).counts.dead).toBe(0);
@@ -547,6 +556,94 @@ describe("a write session acts", () => {
       expect(await rows()).toBe(0);
     } finally {
       await page.close();
+    }
+  });
+});
+
+describe("pages follow changes made elsewhere", () => {
+  /** Makes `n` dead jobs in `queue` (sync-crm always fails; no retries) and returns their ids. */
+  async function deadJobs(queue: string, n: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const { id } = await fixture.scheduler.enqueue({
+        name: "sync-crm",
+        queue,
+        payload: { i },
+        maxRetries: 0,
+      });
+      ids.push(id);
+    }
+    for (const id of ids) {
+      await fixture.until(
+        `job ${id} is dead`,
+        async () => (await fixture.scheduler.getJob(id))?.status === "dead",
+      );
+    }
+    return ids;
+  }
+
+  const rowCount = (page: Page, n: number) =>
+    page.waitForFunction((want) => document.querySelectorAll('[data-testid="job-row"]').length === want, n, {
+      timeout: 15_000,
+    });
+
+  it("a queue's list and the dead letters reload with their counts; a refused row action drops the row", async () => {
+    // The lists were loaded once: a tab counting 6 dead jobs listed 3, and "Delete all" deleted
+    // jobs the page never showed.
+    const first = await deadJobs("stale", 2);
+    const queuePage = await open(WRITE_TOKEN, "#/queues/stale?status=dead");
+    const deadPage = await open(WRITE_TOKEN, "#/dead?queue=stale");
+    try {
+      await rowCount(queuePage, 2);
+      await rowCount(deadPage, 2);
+      const more = await deadJobs("stale", 2);
+      await rowCount(queuePage, 4);
+      await rowCount(deadPage, 4);
+      expect(await rowIds(deadPage, "dead-table")).toEqual(expect.arrayContaining([...first, ...more]));
+      await deadPage.waitForFunction(
+        () => document.querySelector('[data-testid="dead-count"]')?.textContent === "4",
+        undefined,
+        { timeout: 15_000 },
+      );
+      // A job deleted elsewhere: its row's action is refused (404), and the row goes at once.
+      const gone = first[0] as string;
+      await fixture.scheduler.deleteJob(gone);
+      expect(await fixture.scheduler.getJob(gone)).toBeNull();
+      await deadPage
+        .locator(`[data-testid="job-row"][data-job-id="${gone}"]`)
+        .getByTestId("dead-retry")
+        .click();
+      await deadPage.getByTestId("notice-error").waitFor();
+      expect(await rowIds(deadPage, "dead-table")).not.toContain(gone);
+      expect(await rowIds(deadPage, "dead-table")).toHaveLength(3);
+    } finally {
+      await queuePage.close();
+      await deadPage.close();
+      await fixture.scheduler.deleteJobs({ queue: "stale", status: "dead" });
+    }
+  });
+
+  it("a job's page shows a change made elsewhere, and offers the actions of its new state", async () => {
+    const job = await fixture.scheduler.enqueue({
+      name: "send-email",
+      queue: "emails",
+      payload: { to: "elsewhere@example.com" },
+      delay: "2h",
+    });
+    const page = await open(WRITE_TOKEN, `#/jobs/${job.id}`);
+    try {
+      await page.getByTestId("job-cancel").waitFor();
+      await fixture.scheduler.cancel(job.id);
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="job-status"]')?.textContent === "cancelled",
+        undefined,
+        { timeout: 15_000 },
+      );
+      await page.getByTestId("job-retry").waitFor();
+      expect(await page.getByTestId("job-cancel").count()).toBe(0);
+    } finally {
+      await page.close();
+      await fixture.scheduler.deleteJob(job.id);
     }
   });
 });

@@ -1,8 +1,8 @@
-import type { QueueInfo } from "@sched/core";
+import { formatDuration, type QueueInfo } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
 import { notFound } from "../exit-codes.js";
-import { formatSpan, knownNames } from "../format.js";
+import { knownNames } from "../format.js";
 import { type Column, renderTable } from "../output.js";
 import type { Session } from "../session.js";
 
@@ -23,7 +23,7 @@ export const QUEUE_COLUMNS: readonly Column<QueueInfo>[] = [
 function limitsOf(queue: QueueInfo): string {
   const parts: string[] = [];
   if (queue.concurrency !== null) parts.push(`concurrency ${queue.concurrency}`);
-  if (queue.rateLimit !== null) parts.push(`${queue.rateLimit.max}/${formatSpan(queue.rateLimit.per)}`);
+  if (queue.rateLimit !== null) parts.push(`${queue.rateLimit.max}/${formatDuration(queue.rateLimit.per)}`);
   if (queue.group !== null) parts.push("per-group limits");
   return parts.length === 0 ? "-" : parts.join(", ");
 }

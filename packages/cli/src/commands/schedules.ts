@@ -1,8 +1,8 @@
-import type { ScheduleState } from "@sched/core";
+import { formatDuration, type ScheduleState } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, print, withSession } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
-import { formatSpan, formatTime, knownNames } from "../format.js";
+import { formatTime, knownNames } from "../format.js";
 import { decimalInteger } from "../job-filters.js";
 import { type Column, renderTable } from "../output.js";
 import type { Session } from "../session.js";
@@ -15,7 +15,7 @@ function describeDefinition(schedule: ScheduleState): string {
     case "cron":
       return `${definition.expression ?? "?"}${zone}`;
     case "interval":
-      return `every ${formatSpan(definition.every ?? 0)}`;
+      return `every ${formatDuration(definition.every ?? 0)}`;
     case "once":
       return `once at ${formatTime(definition.anchor === undefined ? null : new Date(definition.anchor))}`;
     case "daily":

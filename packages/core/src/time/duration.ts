@@ -47,6 +47,36 @@ export function parseDuration(value: Duration | string, field = "duration"): num
   return typeof value === "number" ? durationMs(value, field) : Math.round(durationMs(value, field));
 }
 
+/**
+ * Writes a number of milliseconds as the shortest {@link Duration} string that
+ * {@link parseDuration} reads back as the same number: `0ms`, `450ms`, `1.5s`, `1m30s`,
+ * `59m59.999s`, `1h30m`, `1d1h`. Exact, never rounded: for showing what a setting holds (a rate
+ * limit's window, an interval, a timeout), where `2m` for 90,000 ms would be another value. A
+ * fraction of a millisecond is written in the `ms` part (`0.5ms`, `1s0.5ms`), which a string
+ * reads back to the nearest ms.
+ *
+ * @param ms - a finite number of milliseconds, 0 or more.
+ * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming `field` for a negative, `NaN` or
+ *   infinite value.
+ */
+export function formatDuration(ms: number, field = "ms"): string {
+  durationMs(ms, field);
+  if (ms === 0) return "0ms";
+  let rest = ms;
+  let text = "";
+  for (const unit of ["d", "h", "m", "s"] as const) {
+    const size = UNIT_MS[unit] as number;
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (unit === "s" && count > 0 && rest > 0 && Number.isInteger(rest)) {
+      // 1.5s rather than 1s500ms: the thousandths, without trailing zeros.
+      return `${text}${count}.${String(rest).padStart(3, "0").replace(/0+$/, "")}s`;
+    }
+    if (count > 0) text += `${count}${unit}`;
+  }
+  return rest > 0 ? `${text}${rest}ms` : text;
+}
+
 /** The milliseconds of `value`, unrounded (see {@link parseDuration} for the rules and errors). */
 function durationMs(value: Duration | string, field: string): number {
   if (typeof value === "number") {

@@ -21,7 +21,36 @@ export function formatRelative(iso: string | null | undefined, now: number): str
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-/** A duration in ms as `450ms`, `12s`, `5m`, `3h`, `2d`. */
+/**
+ * A setting's duration in ms, exactly, as the shortest duration string that reads back as the
+ * same number (`@sched/core`'s `formatDuration`): `450ms`, `1.5s`, `1m30s`, `59m59.999s`,
+ * `1h30m`, `1d1h`. A rate limit's window or a timeout shown rounded would be another setting.
+ */
+export function formatExactDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return String(ms);
+  if (ms === 0) return "0ms";
+  let rest = ms;
+  let text = "";
+  for (const [unit, size] of UNITS) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (unit === "s" && count > 0 && rest > 0 && Number.isInteger(rest)) {
+      return `${text}${count}.${String(rest).padStart(3, "0").replace(/0+$/, "")}s`;
+    }
+    if (count > 0) text += `${count}${unit}`;
+  }
+  return rest > 0 ? `${text}${rest}ms` : text;
+}
+
+/** The units of {@link formatExactDuration}, from the largest down, with their ms. */
+const UNITS = [
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+] as const;
+
+/** An age or a span in ms, rounded to one unit: `450ms`, `12s`, `5m`, `3h`, `2d`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Math.round(ms / 1000)}s`;

@@ -1,5 +1,6 @@
 import { HttpError } from "../http-error.js";
 import { QueryParams } from "../request-input.js";
+import { refusedInput } from "./refused-input.js";
 import { type Api, type RouteDeps, requireWrite } from "./route-kit.js";
 
 /** The default span of `/api/throughput` when `since` is not given: the last hour. */
@@ -48,7 +49,9 @@ export function statusRoutes(api: Api, deps: RouteDeps): void {
     if (until !== undefined && until.getTime() < since.getTime())
       throw new HttpError(400, "INVALID_QUERY", "until: expected a date at or after since");
     return c.json(
-      await scheduler.throughput({ since, ...(until ? { until } : {}), ...(queue ? { queue } : {}) }),
+      await refusedInput("query", () =>
+        scheduler.throughput({ since, ...(until ? { until } : {}), ...(queue ? { queue } : {}) }),
+      ),
     );
   });
 

@@ -7,8 +7,17 @@ export interface ActionButtonProps {
   label: string;
   /** Runs the action; its resolved string, if any, is shown as the success message. */
   run: () => Promise<string | undefined>;
-  /** Ask for a second click before running (for deletions). */
+  /** Ask for a second click before running (for deletions and bulk actions). */
   confirm?: boolean;
+  /** The second click's label, `Confirm <label>` by default (a bulk action names its count). */
+  confirmLabel?: string;
+  /** Called when a first click arms the confirmation (to load the count it names afresh). */
+  onArm?: () => void;
+  /**
+   * Runs after the action, whether it succeeded or failed (a reload: an action refused because
+   * another operator changed the job meanwhile must not leave the stale row shown).
+   */
+  after?: () => Promise<void>;
   danger?: boolean;
   disabled?: boolean;
 }
@@ -34,7 +43,13 @@ export function ActionButton(props: ActionButtonProps) {
       notify(error instanceof Error ? error.message : String(error), true);
     } finally {
       setBusy(false);
+      await props.after?.().catch(() => {});
     }
+  };
+
+  const arm = () => {
+    setArmed(true);
+    props.onArm?.();
   };
 
   const className = `button${props.danger ? " danger" : ""}`;
@@ -42,7 +57,7 @@ export function ActionButton(props: ActionButtonProps) {
     return (
       <span class="confirm">
         <button type="button" class="button danger" data-testid={`${props.testid}-confirm`} onClick={go}>
-          Confirm {props.label.toLowerCase()}
+          {props.confirmLabel ?? `Confirm ${props.label.toLowerCase()}`}
         </button>
         <button type="button" class="button ghost" onClick={() => setArmed(false)}>
           Keep
@@ -56,7 +71,7 @@ export function ActionButton(props: ActionButtonProps) {
       class={className}
       data-testid={props.testid}
       disabled={busy || props.disabled}
-      onClick={props.confirm ? () => setArmed(true) : go}
+      onClick={props.confirm ? arm : go}
     >
       {busy ? "…" : props.label}
     </button>

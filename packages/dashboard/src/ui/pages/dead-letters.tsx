@@ -10,14 +10,20 @@ import { useResource } from "../use-resource.js";
 
 const PAGE_SIZE = 25;
 
+/** How often the count and the list are loaded again, in ms. */
+const REFRESH_MS = 5000;
+
 /** Dead jobs of every queue or of one, with retry and delete one by one or all at once. */
 export function DeadLettersPage({ queue }: { queue: string | null }) {
   const canWrite = useCanWrite();
   const pager = usePager();
-  const queues = useResource(() => api.overview(), []);
+  // Both refresh: a count or a list left as first loaded would show other jobs than a bulk
+  // action then acts on.
+  const queues = useResource(() => api.overview(), [], REFRESH_MS);
   const jobs = useResource(
     () => api.jobs({ status: "dead", queue: queue ?? undefined, limit: PAGE_SIZE, cursor: pager.cursor }),
     [queue, pager.cursor],
+    REFRESH_MS,
   );
   const deadCount =
     queues.data === undefined
@@ -63,24 +69,29 @@ export function DeadLettersPage({ queue }: { queue: string | null }) {
             <ActionButton
               testid="dead-retry-all"
               label="Retry all"
+              confirm
+              confirmLabel={`Retry all ${deadCount ?? "·"} dead in ${scope}`}
+              onArm={() => void queues.reload()}
               disabled={deadCount === 0}
               run={async () => {
                 const { count } = await api.retryJobs(filter);
-                await reloadAll();
                 return `${count} job(s) retried`;
               }}
+              after={reloadAll}
             />
             <ActionButton
               testid="dead-delete-all"
               label="Delete all"
               danger
               confirm
+              confirmLabel={`Delete all ${deadCount ?? "·"} dead in ${scope}`}
+              onArm={() => void queues.reload()}
               disabled={deadCount === 0}
               run={async () => {
                 const { count } = await api.deleteJobs(filter);
-                await reloadAll();
                 return `${count} job(s) deleted`;
               }}
+              after={reloadAll}
             />
           </>
         )}
@@ -100,9 +111,9 @@ export function DeadLettersPage({ queue }: { queue: string | null }) {
                         label="Retry"
                         run={async () => {
                           await api.jobAction(job.id, "retry");
-                          await reloadAll();
                           return `Job ${job.id} retried`;
                         }}
+                        after={reloadAll}
                       />
                       <ActionButton
                         testid="dead-delete"
@@ -111,9 +122,9 @@ export function DeadLettersPage({ queue }: { queue: string | null }) {
                         confirm
                         run={async () => {
                           await api.deleteJob(job.id);
-                          await reloadAll();
                           return `Job ${job.id} deleted`;
                         }}
+                        after={reloadAll}
                       />
                     </>
                   )

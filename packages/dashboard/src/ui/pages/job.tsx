@@ -3,11 +3,14 @@ import { api } from "../api.js";
 import { ActionButton } from "../components/action-button.js";
 import { LoadState } from "../components/load-state.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { formatDuration, formatJson, formatTime, shown } from "../format.js";
+import { formatExactDuration, formatJson, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
 import type { Job, JobStatus } from "../wire.js";
+
+/** How often the job is loaded again, in ms. */
+const REFRESH_MS = 5000;
 
 const CAN_RETRY: readonly JobStatus[] = ["dead", "cancelled"];
 const CAN_CANCEL: readonly JobStatus[] = ["pending", "scheduled", "running", "failed"];
@@ -16,12 +19,12 @@ const CAN_PROMOTE: readonly JobStatus[] = ["scheduled", "failed"];
 /** One job: its fields, payload, metadata, attempts with their errors, and the actions its state allows. */
 export function JobPage({ id }: { id: string }) {
   const canWrite = useCanWrite();
-  const job = useResource(() => api.job(id), [id]);
+  // Refreshed: another operator's cancel or retry shows here, and the actions follow the state.
+  const job = useResource(() => api.job(id), [id], REFRESH_MS);
   const data = job.data;
 
   const act = (action: "retry" | "cancel" | "promote", done: string) => async () => {
     await api.jobAction(id, action);
-    await job.reload();
     return `Job ${done}`;
   };
 
@@ -46,13 +49,29 @@ export function JobPage({ id }: { id: string }) {
           {canWrite && (
             <div class="toolbar" data-testid="job-actions">
               {CAN_RETRY.includes(data.status) && (
-                <ActionButton testid="job-retry" label="Retry" run={act("retry", "retried")} />
+                <ActionButton
+                  testid="job-retry"
+                  label="Retry"
+                  run={act("retry", "retried")}
+                  after={job.reload}
+                />
               )}
               {CAN_PROMOTE.includes(data.status) && (
-                <ActionButton testid="job-promote" label="Run now" run={act("promote", "promoted")} />
+                <ActionButton
+                  testid="job-promote"
+                  label="Run now"
+                  run={act("promote", "promoted")}
+                  after={job.reload}
+                />
               )}
               {CAN_CANCEL.includes(data.status) && (
-                <ActionButton testid="job-cancel" label="Cancel" danger run={act("cancel", "cancelled")} />
+                <ActionButton
+                  testid="job-cancel"
+                  label="Cancel"
+                  danger
+                  run={act("cancel", "cancelled")}
+                  after={job.reload}
+                />
               )}
               {data.status !== "running" && (
                 <ActionButton
@@ -115,7 +134,7 @@ function JobFields({ job }: { job: Job }) {
     ["priority", String(job.priority)],
     ["attempt", String(job.attempt)],
     ["retries", `${job.retryCount} of ${job.maxRetries}`],
-    ["timeout", job.timeout === 0 ? "none" : formatDuration(job.timeout)],
+    ["timeout", job.timeout === 0 ? "none" : formatExactDuration(job.timeout)],
     ["group", job.group === null ? "—" : shown(job.group)],
     ["uniqueKey", job.uniqueKey === null ? "—" : shown(job.uniqueKey)],
     ["created", formatTime(job.createdAt)],

@@ -4,13 +4,16 @@ import { ActionButton } from "../components/action-button.js";
 import { JobTable } from "../components/job-table.js";
 import { LoadState } from "../components/load-state.js";
 import { PagerControls, usePager } from "../components/pager.js";
-import { formatDuration, formatTime, shown } from "../format.js";
+import { formatExactDuration, formatTime, shown } from "../format.js";
 import { href } from "../router.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
 import { type JobStatus, type Queue, STATUSES } from "../wire.js";
 
 const PAGE_SIZE = 25;
+
+/** How often the queue and its list of jobs are loaded again, in ms. */
+const REFRESH_MS = 5000;
 
 /**
  * One queue: its jobs of one status, page by page, its pause state and its limits. The app keys
@@ -19,10 +22,12 @@ const PAGE_SIZE = 25;
 export function QueuePage({ name, status }: { name: string; status: JobStatus }) {
   const canWrite = useCanWrite();
   const pager = usePager();
-  const queue = useResource(() => api.queue(name), [name], 5000);
+  // The list refreshes with the counts: a list left as first loaded disagreed with its tab's count.
+  const queue = useResource(() => api.queue(name), [name], REFRESH_MS);
   const jobs = useResource(
     () => api.jobs({ queue: name, status, limit: PAGE_SIZE, cursor: pager.cursor }),
     [name, status, pager.cursor],
+    REFRESH_MS,
   );
   const info = queue.data;
 
@@ -93,9 +98,9 @@ export function QueuePage({ name, status }: { name: string; status: JobStatus })
                       label="Retry"
                       run={async () => {
                         await api.jobAction(job.id, "retry");
-                        await reloadAll();
                         return `Job ${job.id} retried`;
                       }}
+                      after={reloadAll}
                     />
                   )
                 : undefined
@@ -111,7 +116,7 @@ export function QueuePage({ name, status }: { name: string; status: JobStatus })
 }
 
 function rate(limit: { max: number; per: number } | null | undefined): string {
-  return limit ? `${limit.max} per ${formatDuration(limit.per)}` : "none";
+  return limit ? `${limit.max} per ${formatExactDuration(limit.per)}` : "none";
 }
 
 /** The queue's limits, and a form to change them for a write session. */

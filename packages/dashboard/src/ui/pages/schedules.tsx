@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ActionButton } from "../components/action-button.js";
 import { LoadState } from "../components/load-state.js";
-import { formatDuration, formatRelative, formatTime } from "../format.js";
+import { formatExactDuration, formatRelative, formatTime } from "../format.js";
 import { useCanWrite } from "../session.js";
 import { useResource } from "../use-resource.js";
 import type { Schedule } from "../wire.js";
@@ -61,7 +61,7 @@ function describe(schedule: Schedule): string {
     case "cron":
       return `cron ${def.expression ?? ""} (${def.timezone})`;
     case "interval":
-      return `every ${formatDuration(def.every ?? 0)}`;
+      return `every ${formatExactDuration(def.every ?? 0)}`;
     case "daily":
       return `every ${def.every ?? 1} day(s) at ${def.expression ?? ""} (${def.timezone})`;
     case "once":
