@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, PayloadTooLargeError, SchedulerError, toError } from "../src/errors.js";
-import type { HandlerFn, Job } from "../src/index.js";
+import { createScheduler, type HandlerFn, type Job, MemoryStore, permanent } from "../src/index.js";
 import { uuidv7Generator } from "../src/jobs/ids.js";
 import { formatDuration, parseDuration, parseTimeout } from "../src/time/duration.js";
 import { checkedJsonPayload } from "../src/validation/payload.js";
-import { setup, turns } from "./helpers.js";
+import { recordingLogger, setup, turns, until } from "./helpers.js";
 
 describe("durations", () => {
   it.each([
@@ -576,5 +576,86 @@ describe("ids", () => {
     t = 1_000;
     const b = next();
     expect(b > a).toBe(true);
+  });
+});
+
+describe("ids an idGenerator makes", () => {
+  it.each([
+    ["an empty string", ""],
+    ["201 characters", "a".repeat(201)],
+    ["a number", 5],
+    ["undefined", undefined],
+    ["U+0000", "a\u0000b"],
+    ["a lone surrogate", "a\ud800"],
+    ["a dead letter's id", "v:dead:1"],
+    ["a slash", "tenant/42"],
+    ["a percent sign", "50%"],
+    ["a line feed", "a\nb"],
+    ["..", ".."],
+  ])("refuses %s before any store sees it: INVALID_ARGUMENT naming idGenerator", async (_, id) => {
+    // Such ids were stored, and then no lookup could reach their jobs (the stores kept them
+    // differently: 5 or "5", U+FFFD for the surrogate); "v:dead:1" took another job's dead letter.
+    const { s, store } = setup({ idGenerator: () => id as string });
+    const refused = await s.enqueue({ name: "x", delay: "1h" }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(InvalidArgumentError);
+    expect(refused).toMatchObject({ code: "INVALID_ARGUMENT", field: "idGenerator" });
+    await expect(s.enqueueMany([{ name: "x" }, { name: "y" }])).rejects.toMatchObject({
+      field: "idGenerator",
+    });
+    expect((await store.listJobs({})).jobs).toEqual([]);
+  });
+
+  it("takes any other id, and a dead letter of a 200-character id is found by its longer id", async () => {
+    const id = "j".repeat(200);
+    const ids = [id, "dead:1", "a:dead:x", "ünïcödé.ok"];
+    const s = createScheduler({
+      store: new MemoryStore(),
+      logger: recordingLogger(),
+      pollInterval: "10ms",
+      idGenerator: () => ids.shift() as string,
+    });
+    s.register("x", async () => {
+      throw permanent(new Error("no"));
+    });
+    s.register("dead", async () => {});
+    const job = await s.enqueue({ name: "x" });
+    expect(job.id).toBe(id);
+    for (const other of ["dead:1", "a:dead:x", "ünïcödé.ok"]) {
+      expect((await s.enqueue({ name: "later", delay: "1h" })).id).toBe(other);
+    }
+    await s.start();
+    await until(async () => (await s.getJob(id))?.status === "dead");
+    await until(async () => (await s.getJob(`${id}:dead:1`)) !== null);
+    expect((await s.getJob(`${id}:dead:1`))?.name).toBe("dead");
+    await s.stop({ timeout: 0 });
+  });
+});
+
+describe("fractions and -0 in a job's times", () => {
+  it("a delay is kept to the nearest ms, as its string is, and the status follows the rounded instant", async () => {
+    const { s, clock } = setup();
+    const now = clock.now();
+    for (const [delay, after, status] of [
+      [0.4, 0, "pending"],
+      [0.999, 1, "scheduled"],
+      [1.5, 2, "scheduled"],
+      ["1.5ms", 2, "scheduled"],
+      [-0, 0, "pending"],
+    ] as const) {
+      const job = await s.enqueue({ name: "x", delay });
+      expect(job.scheduledAt.getTime() - now, String(delay)).toBe(after);
+      expect(job.status, String(delay)).toBe(status);
+    }
+  });
+
+  it("a timeout of -0 is 0 (none), as every store returns it", async () => {
+    const { s } = setup();
+    const job = await s.enqueue({ name: "x", timeout: -0 });
+    expect(Object.is(job.timeout, 0)).toBe(true);
+    expect(Object.is((await s.getJob(job.id))?.timeout, 0)).toBe(true);
+    expect(Object.is(parseDuration(-0), 0)).toBe(true);
   });
 });

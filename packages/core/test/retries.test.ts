@@ -22,6 +22,19 @@ describe("retry policy", () => {
     expect(p.delayFor(1, () => 0.999999)).toBe(1100);
   });
 
+  it("gives a number of 0 ms or more for every attempt, whatever the settings", () => {
+    // 0 × Infinity is NaN: with initialDelay 0 and a power past a double's range, a job was
+    // parked until the year 9999.
+    expect(retry({ initialDelay: 0, multiplier: 1e308 }).delayFor(3)).toBe(0);
+    expect(retry({ initialDelay: 0, multiplier: 3, maxAttempts: 1001 }).delayFor(648)).toBe(0);
+    const huge = retry({ initialDelay: 1, multiplier: 1e308, maxDelay: "1h", jitter: 0 });
+    expect(huge.delayFor(1000)).toBe(3_600_000);
+    for (const r of [Number.NaN, -1, 2, Number.POSITIVE_INFINITY]) {
+      const delay = retry({ initialDelay: 1000, jitter: 0.2 }).delayFor(1, () => r);
+      expect(delay, String(r)).toBe(1000);
+    }
+  });
+
   it("rejects bad settings naming the field", () => {
     expect(() => retry({ maxAttempts: 0 })).toThrow(/retry.maxAttempts/);
     expect(() => retry({ multiplier: 0.5 })).toThrow(/retry.multiplier/);
@@ -82,6 +95,53 @@ describe("failures", () => {
     for (let i = 0; i < 6; i++) await clock.advance("1m");
     await until(async () => (await s.getJob(job.id))?.status === "dead");
     expect(runs).toBe(5);
+  });
+
+  it("a retry policy or a random that throws, or a policy's NaN delay, still records the failure", async () => {
+    // A `random` that threw was an unhandled rejection: the failure was never recorded, and the
+    // job came back only when its lease expired, as a lost lease.
+    const policies = [
+      { random: () => 0.5, retry: { ...retry(), delayFor: () => Number.NaN } },
+      {
+        random: () => 0.5,
+        retry: {
+          ...retry(),
+          delayFor: () => {
+            throw new Error("policy down");
+          },
+        },
+      },
+      {
+        random: () => {
+          throw new Error("rng down");
+        },
+        retry: retry({ initialDelay: 10 }),
+      },
+    ];
+    for (const [i, options] of policies.entries()) {
+      const { s, clock, logger } = setup(options);
+      current = s;
+      let runs = 0;
+      s.register("f", () => {
+        runs++;
+        throw new Error("handler failed");
+      });
+      await s.start();
+      const job = await s.enqueue({ name: "f", maxRetries: 1 });
+      await until(async () => (await s.getJob(job.id))?.status === "failed");
+      const failed = await s.getJob(job.id);
+      expect(failed).toMatchObject({ retryCount: 1, lostLeases: 0, error: "handler failed" });
+      // The default backoff's first delay (1 s, no jitter), never the year 9999.
+      expect(failed!.scheduledAt.getTime() - clock.now()).toBeLessThanOrEqual(1000);
+      await clock.advance("2s");
+      await until(async () => (await s.getJob(job.id))?.status === "dead");
+      expect(runs).toBe(2);
+      if (i < 2) {
+        expect(logger.lines.some((line) => line.includes("retrying after the default backoff"))).toBe(true);
+      }
+      await s.stop({ timeout: 0 });
+      current = null;
+    }
   });
 
   it("retryAfter sets the next delay", async () => {

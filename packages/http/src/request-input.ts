@@ -27,7 +27,8 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 export function jobIdParam(value: string): string {
   if (
     value.length === 0 ||
-    value.length > 200 ||
+    // A job id is at most 200; its dead letter's adds `:dead:<attempt>` (core's lookups take 232).
+    value.length > 232 ||
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
     /[/\\%\u0000-\u001f\u007f]/.test(value) ||
     value === "." ||

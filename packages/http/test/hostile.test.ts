@@ -72,9 +72,11 @@ describe("hostile requests get a 4xx JSON error and change nothing", () => {
   });
 
   it("malformed ids and names: 400", async () => {
-    for (const id of ["..%2f..", "a%2fb", "a%5cb", "a%00b", "a%252fb", "x".repeat(201)]) {
+    for (const id of ["..%2f..", "a%2fb", "a%5cb", "a%00b", "a%252fb", "x".repeat(233)]) {
       await expectRefused(call(handler, "POST", `/api/jobs/${id}/cancel`), 400, "INVALID_ID");
     }
+    // A 200-character id's dead letter (`<id>:dead:<attempt>`) is a job id the path takes.
+    await expectRefused(call(handler, "GET", `/api/jobs/${"x".repeat(200)}:dead:1001`), 404, "JOB_NOT_FOUND");
     await expectRefused(call(handler, "GET", "/api/jobs/..%2f..%2fetc%2fpasswd"), 400, "INVALID_ID");
     await expectRefused(call(handler, "POST", "/api/queues/emails%2f..%2fx/pause"), 400, "INVALID_NAME");
     await expectRefused(call(handler, "POST", "/api/queues/a%20b/pause"), 400, "INVALID_NAME");

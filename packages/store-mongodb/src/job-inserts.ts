@@ -1,8 +1,10 @@
 import {
   type DeadLetterOptions,
   deadLetterJob,
+  InvalidArgumentError,
   JobAlreadyExistsError,
   type NewJobRecord,
+  quoteText,
 } from "@sched/core/adapter";
 import type { ClientSession, Collection, ObjectId } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
@@ -59,7 +61,16 @@ export async function conflictOf(
   access: JobAccess,
   jobs: readonly NewJobRecord[],
   session: ClientSession | undefined,
-): Promise<JobAlreadyExistsError> {
+): Promise<JobAlreadyExistsError | InvalidArgumentError> {
+  // A job of the batch whose id was already stored (read without the session: what is committed,
+  // so none of the batch's own writes): refused as on every store, INVALID_ARGUMENT naming id.
+  const stored = await access.jobs.findOne(
+    { _id: { $in: jobs.map((job) => documentIdOf(`job:${job.id}`)) }, status: { $ne: STAGED } },
+    { projection: { id: 1 }, ...access.maxTime() },
+  );
+  if (stored !== null) {
+    return new InvalidArgumentError("id", `a job with id ${quoteText(stored.id, 200)} already exists`);
+  }
   const ids = new Set(jobs.map((job) => job.id));
   for (const job of jobs) {
     if (job.uniqueKey === null || job.uniqueKey === undefined) continue;

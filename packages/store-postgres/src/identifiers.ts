@@ -35,6 +35,8 @@ export interface TableNames {
   readonly waitingJobNames: string;
   /** The name of the unique index on `(queue, unique_key)` (unquoted), to recognise its violations. */
   readonly uniqueKeyIndex: string;
+  /** The name of the jobs table's primary key (unquoted), to recognise a duplicate id. */
+  readonly jobsPrimaryKey: string;
   /** The LISTEN/NOTIFY channel of this schema and prefix (unquoted, at most 63 bytes). */
   readonly channel: string;
 }
@@ -71,6 +73,7 @@ export function tableNames(schema: string, prefix: string): TableNames {
     nextDueAt: table("next_due_at"),
     waitingJobNames: table("waiting_job_names"),
     uniqueKeyIndex: `${prefix}jobs_unique_key`,
+    jobsPrimaryKey: `${prefix}jobs_pkey`,
     channel: channelName(schema, prefix),
   };
 }

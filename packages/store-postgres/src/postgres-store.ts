@@ -108,7 +108,7 @@ import {
   toQueue,
   toSchedule,
 } from "./rows.js";
-import { uniqueKeyViolation } from "./unique-key-violation.js";
+import { duplicateIdError, uniqueKeyViolation } from "./unique-key-violation.js";
 import { WakeUps } from "./wake-ups.js";
 
 export type { PostgresStoreOptions } from "./options.js";
@@ -1188,6 +1188,8 @@ export class PostgresStore implements Store {
    * be found, the job holding it. `requeuedId` is the job being requeued (its own key is the one).
    */
   private async uniqueKeyConflict(err: unknown, requeuedId: string | null): Promise<unknown> {
+    const duplicate = duplicateIdError(err, this.names.jobsPrimaryKey);
+    if (duplicate !== null) return duplicate;
     const violation = uniqueKeyViolation(err, this.names.uniqueKeyIndex);
     if (violation === null) return err;
     let queue: string | undefined = violation.held?.queue;

@@ -1,4 +1,4 @@
-import { StoreError } from "@sched/core/adapter";
+import { InvalidArgumentError, quoteText, StoreError } from "@sched/core/adapter";
 
 /**
  * How PostgreSQL words a violation of the unique index on (queue, unique_key). A queue name holds
@@ -25,4 +25,28 @@ export function uniqueKeyViolation(err: unknown, indexName: string): UniqueKeyVi
   if (cause?.code !== "23505" || cause.constraint !== indexName) return null;
   const detail = DETAIL.exec(String(cause.detail ?? ""));
   return { held: detail === null ? null : { queue: detail[1] as string, key: detail[2] as string } };
+}
+
+/** How PostgreSQL words a violation of the jobs table's primary key. */
+const ID_DETAIL = /^Key \(id\)=\((.*)\) already exists\.$/s;
+
+/**
+ * The error a job whose id is already stored gets, as on every store: `InvalidArgumentError`
+ * (`INVALID_ARGUMENT`) naming `id`, when `err` (a driver error, or a `StoreError` wrapping one)
+ * is a violation of the primary key named `primaryKey`; `null` for any other error.
+ */
+export function duplicateIdError(err: unknown, primaryKey: string): InvalidArgumentError | null {
+  const cause = (err instanceof StoreError ? err.cause : err) as {
+    code?: unknown;
+    constraint?: unknown;
+    detail?: unknown;
+  } | null;
+  if (cause?.code !== "23505" || cause.constraint !== primaryKey) return null;
+  const id = ID_DETAIL.exec(String(cause.detail ?? ""))?.[1];
+  return new InvalidArgumentError(
+    "id",
+    id === undefined
+      ? "a job with one of these ids already exists"
+      : `a job with id ${quoteText(id, 200)} already exists`,
+  );
 }

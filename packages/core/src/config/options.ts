@@ -9,6 +9,7 @@ import { type RetryOptions, type RetryPolicy, toRetryPolicy } from "../retry/ret
 import type { MisfirePolicy, Store, StoreCapabilities } from "../store/store.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
+import { checkedIdGenerator } from "../validation/job-id.js";
 import { assertKnownOptions, type ForeignNames } from "../validation/option-names.js";
 import { describeValue, unstorableReason } from "../validation/text.js";
 
@@ -107,9 +108,18 @@ export interface SchedulerOptions<Tx = unknown> {
    * (`queues: { name: { concurrency } }`).
    */
   prefetch?: number;
-  /** Job ids; default time-ordered UUIDv7. */
+  /**
+   * Job ids; default time-ordered UUIDv7. Each id it makes must be a string of 1 to 200
+   * characters with no U+0000, lone surrogate, `/`, `\`, `%` or control character, not `.` or
+   * `..` (the HTTP API's job paths carry it), and not ending in `:dead:<number>` (a dead letter's
+   * id); otherwise the enqueue fails with InvalidArgumentError (`INVALID_ARGUMENT`) naming
+   * `idGenerator`, and nothing is stored.
+   */
   idGenerator?: IdGenerator;
-  /** Source of randomness for backoff jitter, in [0, 1); default `Math.random`. */
+  /**
+   * Source of randomness for backoff jitter, in [0, 1); default `Math.random`. A value outside
+   * is clamped into the range; a call that throws counts as 0.5 (no jitter).
+   */
   random?: () => number;
   /** Middleware applied to every handler (same as calling `use`). */
   middleware?: Middleware[];
@@ -184,7 +194,14 @@ function positiveDuration(value: Duration | undefined, fallback: Duration, field
  */
 function unitInterval(random: () => number): () => number {
   return () => {
-    const r = random();
+    let r: number;
+    try {
+      r = random();
+    } catch {
+      // A `random` that throws must not lose the failure being recorded (it ended the process
+      // with an unhandled rejection): the middle of the range, no jitter either way.
+      return 0.5;
+    }
     return r >= 0 && r < 1 ? r : r >= 1 ? 1 - Number.EPSILON : 0;
   };
 }
@@ -526,7 +543,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       "claimBatchSize",
     ),
     prefetch,
-    idGenerator: options.idGenerator ?? uuidv7Generator(() => clock.now()),
+    idGenerator:
+      options.idGenerator === undefined
+        ? uuidv7Generator(() => clock.now())
+        : checkedIdGenerator(options.idGenerator),
     random: options.random === undefined ? Math.random : unitInterval(options.random),
   };
 }

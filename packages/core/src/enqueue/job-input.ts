@@ -12,6 +12,7 @@ import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
 import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
 import { dateMs } from "../validation/dates.js";
+import { MAX_LOOKUP_ID_LENGTH } from "../validation/job-id.js";
 import { assertKnownFields, type ForeignNames } from "../validation/option-names.js";
 import { checkedJsonPayload, readSafely } from "../validation/payload.js";
 import { keyPath, quoteText } from "../validation/quote.js";
@@ -22,7 +23,6 @@ const MAX_PRIORITY = 2 ** 31 - 1;
 /** The longest deduplication window (`ttl`, `maxWait`) every store keeps, in ms (2^31 − 1). */
 const MAX_WINDOW_MS = 2 ** 31 - 1;
 /** The longest job id accepted in a lookup. */
-const MAX_ID_LENGTH = 200;
 
 /** The fields of a job to enqueue. */
 const NEW_JOB_FIELDS = [
@@ -153,7 +153,9 @@ export class JobInput {
       scheduledAt = runAtMs;
       assertStorableTime(scheduledAt, `${path}.runAt`);
     } else if (job.delay !== undefined) {
-      scheduledAt = now + this.duration(job.delay, `${path}.delay`);
+      // To the nearest ms, as a delay string is read ("1.5ms"), and before the status is chosen:
+      // a delay of 0.4 ms gave a "scheduled" job due at the instant it was created.
+      scheduledAt = Math.round(now + this.duration(job.delay, `${path}.delay`));
       assertStorableTime(scheduledAt, `${path}.delay`);
     }
     const retry = handler?.retry ?? this.options.retry;
@@ -250,14 +252,15 @@ export class JobInput {
   }
 
   /**
-   * Checks an id given to a lookup (`getJob`, `cancel`, `retryJob`): a string of 1 to 200
-   * characters that every store can keep, so every store answers a lookup alike.
+   * Checks an id given to a lookup (`getJob`, `cancel`, `retryJob`): a string of 1 to 232
+   * characters (a job's id of at most 200, or its dead letter's, `<id>:dead:<attempt>`) that every
+   * store can keep, so every store answers a lookup alike.
    */
   jobId(value: unknown): string {
-    if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    if (typeof value !== "string" || value.length === 0 || value.length > MAX_LOOKUP_ID_LENGTH) {
       throw new InvalidArgumentError(
         "id",
-        `expected a job id of 1 to ${MAX_ID_LENGTH} characters, got ${typeof value === "string" ? `one of ${value.length}` : typeof value}`,
+        `expected a job id of 1 to ${MAX_LOOKUP_ID_LENGTH} characters, got ${typeof value === "string" ? `one of ${value.length}` : typeof value}`,
       );
     }
     assertStorableString(value, "id");

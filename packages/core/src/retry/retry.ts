@@ -80,11 +80,13 @@ export function retry(given: RetryOptions = {}): RetryPolicy {
     delayFor(attempt, random = Math.random) {
       // The jitter's whole range stays under maxDelay: capping after the jitter would put every
       // retry past the cap on maxDelay exactly, all of them at once.
-      const base = Math.min(
-        initialDelay * multiplier ** Math.max(0, attempt - 1),
-        maxDelay / (1 + jitter / 2),
-      );
-      return Math.round(Math.min(maxDelay, base * (1 - jitter / 2 + jitter * random())));
+      // An initialDelay of 0 stays 0 however large the power (0 × Infinity is NaN, which parked a
+      // job until the year 9999).
+      const grown = initialDelay === 0 ? 0 : initialDelay * multiplier ** Math.max(0, attempt - 1);
+      const base = Math.min(grown, maxDelay / (1 + jitter / 2));
+      const r = random();
+      const unit = r >= 0 && r <= 1 ? r : 0.5;
+      return Math.round(Math.min(maxDelay, base * (1 - jitter / 2 + jitter * unit)));
     },
   };
 }

@@ -87,7 +87,8 @@ function durationMs(value: Duration | string, field: string): number {
         `expected a finite number of milliseconds, 0 or more, got ${describeValue(value)}${why}`,
       );
     }
-    return value;
+    // -0 ms is 0 ms: kept as 0, as every store would return it (one kept -0, the others 0).
+    return value === 0 ? 0 : value;
   }
   if (typeof value !== "string") {
     throw new InvalidArgumentError(

@@ -3,7 +3,13 @@ import { storableDate } from "../enqueue/job-input.js";
 import { isStoreClosed, toError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
-import { failureOutcome, type RateLimitedError, RetryAfterError } from "../retry/retry.js";
+import {
+  failureOutcome,
+  type RateLimitedError,
+  RetryAfterError,
+  type RetryPolicy,
+  retry as retryPolicy,
+} from "../retry/retry.js";
 import type { JobRef, Store } from "../store/store.js";
 import { wakeableDelay } from "../time/wakeable-delay.js";
 import { storableText } from "../validation/text.js";
@@ -258,7 +264,14 @@ export class Outcomes {
     if (outcome === "retry") {
       const policy = this.handlers.get(job.name)?.retry ?? retry;
       const delay =
-        err instanceof RetryAfterError ? err.delayMs : policy.delayFor(job.retryCount + 1, random);
+        err instanceof RetryAfterError
+          ? err.delayMs
+          : backoffDelay(policy, job.retryCount + 1, random, (why) =>
+              logger.error(`the retry policy ${why}; retrying after the default backoff`, {
+                jobId: job.id,
+                name: job.name,
+              }),
+            );
       retryAt = storableDate(now + delay);
     }
     const error = storableText(err.message);
@@ -293,4 +306,32 @@ export class Outcomes {
       if (this.options.deadLetter.enabled) this.onRequeued();
     }
   }
+}
+
+/** The default backoff, for a policy that gives no delay (see {@link backoffDelay}). */
+const DEFAULT_BACKOFF = retryPolicy();
+
+/**
+ * The delay before retry `attempt` (ms): the policy's when it is a number of 0 ms or more. A
+ * policy of the user's (any object with `delayFor`) that throws or gives `NaN`, a negative or an
+ * infinite delay gets the default backoff instead, and `warn` says why: the failure is recorded
+ * either way (a throw here was an unhandled rejection, and the job came back only when its lease
+ * expired).
+ */
+function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number,
+  warn: (why: string) => void,
+): number {
+  let delay: unknown;
+  try {
+    delay = policy.delayFor(attempt, random);
+  } catch (err) {
+    warn(`threw (${toError(err).message})`);
+    return DEFAULT_BACKOFF.delayFor(attempt, () => 0.5);
+  }
+  if (typeof delay === "number" && delay >= 0 && Number.isFinite(delay)) return delay;
+  warn(`gave ${String(delay)} ms`);
+  return DEFAULT_BACKOFF.delayFor(attempt, () => 0.5);
 }

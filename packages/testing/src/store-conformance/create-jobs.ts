@@ -146,6 +146,32 @@ export function describeCreateJobs(ctx: StoreSuiteContext): void {
       expect((await ctx.store.listJobs({})).jobs).toEqual([]);
     });
 
+    it("a job whose id is already stored is refused with INVALID_ARGUMENT naming id; nothing of its batch is stored", async () => {
+      // PostgreSQL answered STORE_ERROR (its primary key's violation), the other stores INVALID_ARGUMENT.
+      const { store } = ctx;
+      const first = newJob({ name: "first", payload: { v: 1 } });
+      await store.createJobs([first]);
+      for (const batch of [
+        [newJob({ id: first.id, name: "again", payload: { v: 2 } })],
+        [newJob({ name: "new-a" }), newJob({ id: first.id, name: "again" }), newJob({ name: "new-b" })],
+      ]) {
+        const refused = await store.createJobs(batch).then(
+          () => null,
+          (err: unknown) => err,
+        );
+        expect(refused, `a batch of ${batch.length}`).toMatchObject({
+          code: "INVALID_ARGUMENT",
+          field: "id",
+          message: expect.stringContaining(first.id),
+        });
+        for (const job of batch) {
+          if (job.id !== first.id) expect(await store.getJob(job.id)).toBeNull();
+        }
+      }
+      expect(await store.getJob(first.id)).toMatchObject({ name: "first", payload: { v: 1 } });
+      expect((await store.listJobs({})).jobs).toHaveLength(1);
+    });
+
     it("getJob returns null for an id that was never stored", async () => {
       expect(await ctx.store.getJob(newId())).toBeNull();
     });
