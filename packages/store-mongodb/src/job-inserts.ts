@@ -6,7 +6,7 @@ import {
   type NewJobRecord,
   quoteText,
 } from "@sched/core/adapter";
-import type { ClientSession, Collection, ObjectId } from "mongodb";
+import { type ClientSession, type Collection, ObjectId } from "mongodb";
 import { isDuplicateKeyError } from "./connection/index.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, STAGED } from "./documents.js";
 
@@ -61,15 +61,19 @@ export async function conflictOf(
   access: JobAccess,
   jobs: readonly NewJobRecord[],
   session: ClientSession | undefined,
+  err?: unknown,
 ): Promise<JobAlreadyExistsError | InvalidArgumentError> {
-  // A job of the batch whose id was already stored (read without the session: what is committed,
-  // so none of the batch's own writes): refused as on every store, INVALID_ARGUMENT naming id.
-  const stored = await access.jobs.findOne(
-    { _id: { $in: jobs.map((job) => documentIdOf(`job:${job.id}`)) }, status: { $ne: STAGED } },
-    { projection: { id: 1 }, ...access.maxTime() },
-  );
-  if (stored !== null) {
-    return new InvalidArgumentError("id", `a job with id ${quoteText(stored.id, 200)} already exists`);
+  // A job of the batch whose id was already stored (the violation is of the `_id` index): refused
+  // as on every store, INVALID_ARGUMENT naming id.
+  if (err !== undefined && violatesIdIndex(err)) {
+    const taken = duplicateDocumentId(err);
+    const job = taken === undefined ? undefined : jobs.find((j) => documentIdOf(`job:${j.id}`).equals(taken));
+    return new InvalidArgumentError(
+      "id",
+      job === undefined
+        ? "a job with one of these ids already exists"
+        : `a job with id ${quoteText(job.id, 200)} already exists`,
+    );
   }
   const ids = new Set(jobs.map((job) => job.id));
   for (const job of jobs) {
@@ -131,4 +135,33 @@ export async function insertDeadLetter(
     if (!isDuplicateKeyError(err)) throw err;
   }
   return true;
+}
+
+/** The duplicate-key errors of `err`: itself, and each of its write errors (a bulk insert's). */
+function duplicateKeyErrors(err: unknown): { keyPattern?: unknown; keyValue?: unknown; errmsg?: unknown }[] {
+  const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
+  return [err, ...list].filter((item) => (item as { code?: unknown } | null)?.code === 11000) as {
+    keyPattern?: unknown;
+    keyValue?: unknown;
+    errmsg?: unknown;
+  }[];
+}
+
+/** Whether a duplicate key of `err` is on the `_id` index (a job id taken), not a unique key. */
+function violatesIdIndex(err: unknown): boolean {
+  return duplicateKeyErrors(err).some((item) => {
+    const pattern = item.keyPattern as Record<string, unknown> | undefined;
+    if (pattern !== undefined && pattern !== null) return Object.keys(pattern).join() === "_id";
+    return / index: _id_ /.test(String(item.errmsg ?? ""));
+  });
+}
+
+/** The `_id` a duplicate-key error of `err` names, when the server gave it. */
+function duplicateDocumentId(err: unknown): ObjectId | undefined {
+  for (const item of duplicateKeyErrors(err)) {
+    const id = (item.keyValue as { _id?: unknown } | undefined)?._id;
+    if (id instanceof ObjectId) return id;
+  }
+  return undefined;
 }

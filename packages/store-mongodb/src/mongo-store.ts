@@ -214,7 +214,7 @@ export class MongoStore implements Store<ClientSession> {
           await insertBatch(this.access, jobs);
         }
       } catch (err) {
-        if (isDuplicateKeyError(err)) throw await conflictOf(this.access, jobs, session);
+        if (isDuplicateKeyError(err)) throw await conflictOf(this.access, jobs, session, err);
         throw err;
       }
       if (session === undefined)

@@ -1,5 +1,6 @@
-import { JobAlreadyExistsError, StoreError } from "@sched/core";
+import { InvalidArgumentError, JobAlreadyExistsError, StoreError } from "@sched/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { documentIdOf } from "../src/documents.js";
 import { MongoStore } from "../src/index.js";
 import { cursorReply, ScriptedServer } from "./scripted-server.js";
 
@@ -72,6 +73,37 @@ describe("faults", () => {
       existingJobId: "the-winner",
       queue: "default",
     });
+  });
+
+  it("a duplicate of the _id index (a job id already stored) is INVALID_ARGUMENT naming id, as on every store", async () => {
+    // It was a JobAlreadyExistsError naming the id as a unique key; the other stores answer
+    // INVALID_ARGUMENT (the conformance rule, which needs a real server to run here).
+    const taken = job();
+    const documentId = documentIdOf(`job:${taken.id}`);
+    server = await ScriptedServer.start((name) => {
+      if (name === "find") return cursorReply("faults.scheduler_jobs", []);
+      if (name === "insert") {
+        return {
+          ok: 1,
+          n: 0,
+          writeErrors: [
+            {
+              index: 0,
+              code: 11000,
+              keyPattern: { _id: 1 },
+              keyValue: { _id: documentId },
+              errmsg: `E11000 duplicate key error collection: faults.scheduler_jobs index: _id_ dup key: { _id: ObjectId('${documentId.toHexString()}') }`,
+            },
+          ],
+        };
+      }
+      return undefined;
+    });
+    store = open(server.url());
+    const error = await store.createJobs([taken]).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: "INVALID_ARGUMENT", field: "id" });
+    expect((error as Error).message).toContain(taken.id);
   });
 
   it("a primary stepping down under a write is a StoreError saying so, and the next call goes through", async () => {
