@@ -56,7 +56,10 @@ export async function keyHolder(
   return holder?.id ?? null;
 }
 
-/** The JobAlreadyExistsError for a batch the server refused with a duplicate key. */
+/**
+ * The error of a batch the server refused with a duplicate key: `InvalidArgumentError` naming `id`
+ * for a job id already stored, else `JobAlreadyExistsError` naming the unique key and its holder.
+ */
 export async function conflictOf(
   access: JobAccess,
   jobs: readonly NewJobRecord[],
@@ -65,7 +68,8 @@ export async function conflictOf(
 ): Promise<JobAlreadyExistsError | InvalidArgumentError> {
   // A job of the batch whose id was already stored (the violation is of the `_id` index): refused
   // as on every store, INVALID_ARGUMENT naming id.
-  if (err !== undefined && violatesIdIndex(err)) {
+  const index = err === undefined ? "unknown" : violatedIndex(err);
+  if (index === "id") {
     const taken = duplicateDocumentId(err);
     const job = taken === undefined ? undefined : jobs.find((j) => documentIdOf(`job:${j.id}`).equals(taken));
     return new InvalidArgumentError(
@@ -74,6 +78,17 @@ export async function conflictOf(
         ? "a job with one of these ids already exists"
         : `a job with id ${quoteText(job.id, 200)} already exists`,
     );
+  }
+  if (index === "unknown") {
+    // A server that names no index: the ids the batch holds already (read without the session:
+    // what is committed, so none of the batch's own writes).
+    const stored = await access.jobs.findOne(
+      { _id: { $in: jobs.map((job) => documentIdOf(`job:${job.id}`)) }, status: { $ne: STAGED } },
+      { projection: { id: 1 }, ...access.maxTime() },
+    );
+    if (stored !== null) {
+      return new InvalidArgumentError("id", `a job with id ${quoteText(stored.id, 200)} already exists`);
+    }
   }
   const ids = new Set(jobs.map((job) => job.id));
   for (const job of jobs) {
@@ -148,13 +163,25 @@ function duplicateKeyErrors(err: unknown): { keyPattern?: unknown; keyValue?: un
   }[];
 }
 
-/** Whether a duplicate key of `err` is on the `_id` index (a job id taken), not a unique key. */
-function violatesIdIndex(err: unknown): boolean {
-  return duplicateKeyErrors(err).some((item) => {
-    const pattern = item.keyPattern as Record<string, unknown> | undefined;
-    if (pattern !== undefined && pattern !== null) return Object.keys(pattern).join() === "_id";
-    return / index: _id_ /.test(String(item.errmsg ?? ""));
-  });
+/**
+ * Which index a duplicate key of `err` is on, as the server says (`keyPattern`, or the index
+ * named in its message): `"id"` for `_id` (a job id taken), `"other"` for a unique key's,
+ * `"unknown"` when it says neither.
+ */
+function violatedIndex(err: unknown): "id" | "other" | "unknown" {
+  let known = false;
+  for (const item of duplicateKeyErrors(err)) {
+    const pattern = item.keyPattern as Record<string, unknown> | undefined | null;
+    const named = / index: (\S+)/.exec(String(item.errmsg ?? ""))?.[1];
+    if (pattern !== undefined && pattern !== null) {
+      if (Object.keys(pattern).join() === "_id") return "id";
+      known = true;
+    } else if (named !== undefined) {
+      if (named === "_id_") return "id";
+      known = true;
+    }
+  }
+  return known ? "other" : "unknown";
 }
 
 /** The `_id` a duplicate-key error of `err` names, when the server gave it. */
