@@ -405,6 +405,11 @@ describe("sched in process", () => {
       /^1 instance\(s\); oldest heartbeat \d+(ms|s) old by this machine's clock \(limit 10s: the 10s interval \+ --max-skew 0ms\); none ahead of it by more than 0ms$/,
     );
     expect(heartbeats.detail).not.toContain("within 0ms of");
+    // The limits are shown as given, never rounded (1500ms was shown as 2s, the limit as 12s).
+    const exact = JSON.parse((await sched("doctor", "--json", "--max-skew", "1500ms")).stdout);
+    expect(exact.checks.find((c: { check: string }) => c.check === "heartbeats").detail).toMatch(
+      /\(limit 11\.5s: the 10s interval \+ --max-skew 1\.5s\); none ahead of it by more than 1\.5s$/,
+    );
   });
 
   it("doctor finds a heartbeat from the future (a clock ahead) and exits 4", async () => {

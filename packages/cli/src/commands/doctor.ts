@@ -1,4 +1,4 @@
-import { parseDuration } from "@sched/core";
+import { formatDuration, parseDuration } from "@sched/core";
 import type { Command } from "commander";
 import { type CommandContext, flagsOf, messagesOf, print } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
@@ -38,7 +38,7 @@ const CHECK_COLUMNS: readonly Column<DoctorCheck>[] = [
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${formatSpan(ms)}`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${formatDuration(ms)}`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -250,7 +250,7 @@ async function checkStoreClock(
   const over = Math.abs(skew) - margin > limits.maxSkew;
   const detail =
     `${reading.source} is ${describeOffset(skew)} this machine's clock (±${formatSpan(margin)}), ` +
-    `${over ? "over" : "within"} --max-skew ${formatSpan(limits.maxSkew)}`;
+    `${over ? "over" : "within"} --max-skew ${formatDuration(limits.maxSkew)}`;
   add("clock", over ? "problem" : "ok", detail);
   return reading;
 }
@@ -307,8 +307,8 @@ function checkHeartbeats(
       "heartbeats",
       "ok",
       `${instances.length} instance(s); oldest heartbeat ${formatSpan(oldest)} old by ${against} ` +
-        `(limit ${formatSpan(maxAge)}: the ${formatSpan(HEARTBEAT_INTERVAL_MS)} interval + --max-skew ` +
-        `${formatSpan(maxSkew)}); none ahead of it by more than ${formatSpan(maxSkew)}`,
+        `(limit ${formatDuration(maxAge)}: the ${formatDuration(HEARTBEAT_INTERVAL_MS)} interval + --max-skew ` +
+        `${formatDuration(maxSkew)}); none ahead of it by more than ${formatDuration(maxSkew)}`,
     );
   } else {
     add("heartbeats", "problem", findings.join("; "));

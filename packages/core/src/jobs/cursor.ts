@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { MAX_LOOKUP_ID_LENGTH } from "../validation/job-id.js";
 import type { Job } from "./job.js";
 
 /** Where a page of `listJobs` starts: after the job with this `createdAt` (epoch ms) and id. */
@@ -48,7 +49,13 @@ export function decodeJobCursor(cursor: string): JobCursor {
   if (colon <= 0) throw bad();
   const createdAt = Number(text.slice(0, colon));
   const id = text.slice(colon + 1);
-  if (!Number.isSafeInteger(createdAt) || id.length === 0 || id.length > 200 || id.includes("\u0000"))
+  // Any id a page may end on: a job's, or its dead letter's (`<id>:dead:<attempt>`, over 200).
+  if (
+    !Number.isSafeInteger(createdAt) ||
+    id.length === 0 ||
+    id.length > MAX_LOOKUP_ID_LENGTH ||
+    id.includes("\u0000")
+  )
     throw bad();
   if (encodeJobCursor({ createdAt: new Date(createdAt), id }, order) !== cursor) throw bad();
   return { createdAt, id, order };

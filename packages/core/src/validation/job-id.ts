@@ -13,10 +13,10 @@ export const MAX_LOOKUP_ID_LENGTH = MAX_JOB_ID_LENGTH + 32;
 
 /**
  * What the HTTP API's job paths (`/api/jobs/<id>`) cannot carry in an id: `/`, `\`, `%` and the
- * control characters.
+ * control characters (C0, DEL and C1).
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-const UNREACHABLE = /[/\\%\u0000-\u001f\u007f]/;
+const UNREACHABLE = /[/\\%\u0000-\u001f\u007f-\u009f]/;
 
 /** The end of a dead letter's id (`<jobId>:dead:<attempt>`), which a made id may not have. */
 const DEAD_LETTER_END = /:dead:\d+$/;

@@ -316,7 +316,7 @@ const DEFAULT_BACKOFF = retryPolicy();
  * policy of the user's (any object with `delayFor`) that throws or gives `NaN`, a negative or an
  * infinite delay gets the default backoff instead, and `warn` says why: the failure is recorded
  * either way (a throw here was an unhandled rejection, and the job came back only when its lease
- * expired).
+ * expired). A delay past the policy's `maxDelay` is cut to it.
  */
 function backoffDelay(
   policy: RetryPolicy,
@@ -331,7 +331,12 @@ function backoffDelay(
     warn(`threw (${toError(err).message})`);
     return DEFAULT_BACKOFF.delayFor(attempt, () => 0.5);
   }
-  if (typeof delay === "number" && delay >= 0 && Number.isFinite(delay)) return delay;
+  if (typeof delay === "number" && delay >= 0 && Number.isFinite(delay)) {
+    // Capped at the policy's own maxDelay, as `retry()` caps its delays: a `delayFor` of one's
+    // own that gave 1e300 parked the job until the year 9999.
+    const cap = policy.maxDelay;
+    return typeof cap === "number" && cap >= 0 && delay > cap ? cap : delay;
+  }
   warn(`gave ${String(delay)} ms`);
   return DEFAULT_BACKOFF.delayFor(attempt, () => 0.5);
 }
