@@ -7,7 +7,7 @@ import {
   quoteText,
 } from "@sched/core/adapter";
 import { type ClientSession, type Collection, ObjectId } from "mongodb";
-import { isDuplicateKeyError } from "./connection/index.js";
+import { DUPLICATE_KEY, isDuplicateKeyError, serverCodeOf } from "./connection/index.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, STAGED } from "./documents.js";
 
 /** The jobs collection, and the time limit each operation is sent with. */
@@ -156,7 +156,7 @@ export async function insertDeadLetter(
 function duplicateKeyErrors(err: unknown): { keyPattern?: unknown; keyValue?: unknown; errmsg?: unknown }[] {
   const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
   const list = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
-  return [err, ...list].filter((item) => (item as { code?: unknown } | null)?.code === 11000) as {
+  return [err, ...list].filter((item) => serverCodeOf(item) === DUPLICATE_KEY) as {
     keyPattern?: unknown;
     keyValue?: unknown;
     errmsg?: unknown;
