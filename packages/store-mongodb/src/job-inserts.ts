@@ -7,7 +7,8 @@ import {
   quoteText,
 } from "@sched/core/adapter";
 import { type ClientSession, type Collection, ObjectId } from "mongodb";
-import { DUPLICATE_KEY, isDuplicateKeyError, serverCodeOf } from "./connection/index.js";
+import { isDuplicateKeyError } from "./connection/index.js";
+import { duplicateKeyErrorsOf } from "./connection/store-error.js";
 import { documentIdOf, type JobDocument, jobDocumentOf, STAGED } from "./documents.js";
 
 /** The jobs collection, and the time limit each operation is sent with. */
@@ -152,17 +153,6 @@ export async function insertDeadLetter(
   return true;
 }
 
-/** The duplicate-key errors of `err`: itself, and each of its write errors (a bulk insert's). */
-function duplicateKeyErrors(err: unknown): { keyPattern?: unknown; keyValue?: unknown; errmsg?: unknown }[] {
-  const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
-  return [err, ...list].filter((item) => serverCodeOf(item) === DUPLICATE_KEY) as {
-    keyPattern?: unknown;
-    keyValue?: unknown;
-    errmsg?: unknown;
-  }[];
-}
-
 /**
  * Which index a duplicate key of `err` is on, as the server says (`keyPattern`, or the index
  * named in its message): `"id"` for `_id` (a job id taken), `"other"` for a unique key's,
@@ -170,7 +160,7 @@ function duplicateKeyErrors(err: unknown): { keyPattern?: unknown; keyValue?: un
  */
 function violatedIndex(err: unknown): "id" | "other" | "unknown" {
   let known = false;
-  for (const item of duplicateKeyErrors(err)) {
+  for (const item of duplicateKeyErrorsOf(err)) {
     const pattern = item.keyPattern as Record<string, unknown> | undefined | null;
     const named = / index: (\S+)/.exec(String(item.errmsg ?? ""))?.[1];
     if (pattern !== undefined && pattern !== null) {
@@ -186,7 +176,7 @@ function violatedIndex(err: unknown): "id" | "other" | "unknown" {
 
 /** The `_id` a duplicate-key error of `err` names, when the server gave it. */
 function duplicateDocumentId(err: unknown): ObjectId | undefined {
-  for (const item of duplicateKeyErrors(err)) {
+  for (const item of duplicateKeyErrorsOf(err)) {
     const id = (item.keyValue as { _id?: unknown } | undefined)?._id;
     if (id instanceof ObjectId) return id;
   }

@@ -17,13 +17,9 @@ export interface UniqueKeyViolation {
  * index named `indexName`, and if so which queue and key it names; `null` for any other error.
  */
 export function uniqueKeyViolation(err: unknown, indexName: string): UniqueKeyViolation | null {
-  const cause = (err instanceof StoreError ? err.cause : err) as {
-    code?: unknown;
-    constraint?: unknown;
-    detail?: unknown;
-  } | null;
-  if (cause?.code !== "23505" || cause.constraint !== indexName) return null;
-  const detail = DETAIL.exec(String(cause.detail ?? ""));
+  const violation = violationOf(err, indexName);
+  if (violation === null) return null;
+  const detail = DETAIL.exec(violation.detail);
   return { held: detail === null ? null : { queue: detail[1] as string, key: detail[2] as string } };
 }
 
@@ -36,17 +32,27 @@ const ID_DETAIL = /^Key \(id\)=\((.*)\) already exists\.$/s;
  * is a violation of the primary key named `primaryKey`; `null` for any other error.
  */
 export function duplicateIdError(err: unknown, primaryKey: string): InvalidArgumentError | null {
-  const cause = (err instanceof StoreError ? err.cause : err) as {
-    code?: unknown;
-    constraint?: unknown;
-    detail?: unknown;
-  } | null;
-  if (cause?.code !== "23505" || cause.constraint !== primaryKey) return null;
-  const id = ID_DETAIL.exec(String(cause.detail ?? ""))?.[1];
+  const violation = violationOf(err, primaryKey);
+  if (violation === null) return null;
+  const id = ID_DETAIL.exec(violation.detail)?.[1];
   return new InvalidArgumentError(
     "id",
     id === undefined
       ? "a job with one of these ids already exists"
       : `a job with id ${quoteText(id, 200)} already exists`,
   );
+}
+
+/**
+ * The server's detail of a unique violation (SQLSTATE 23505) of `constraint` that `err` (a driver
+ * error, or a `StoreError` wrapping one) is; `null` for any other error.
+ */
+function violationOf(err: unknown, constraint: string): { detail: string } | null {
+  const cause = (err instanceof StoreError ? err.cause : err) as {
+    code?: unknown;
+    constraint?: unknown;
+    detail?: unknown;
+  } | null;
+  if (cause?.code !== "23505" || cause.constraint !== constraint) return null;
+  return { detail: String(cause.detail ?? "") };
 }

@@ -33,10 +33,21 @@ export function serverCodeOf(err: unknown): number | undefined {
 
 /** Whether `err` is a duplicate key (code 11000), as a single error or inside a bulk write's errors. */
 export function isDuplicateKeyError(err: unknown): boolean {
-  if (serverCodeOf(err) === DUPLICATE_KEY) return true;
+  return duplicateKeyErrorsOf(err).length > 0;
+}
+
+/** What a duplicate-key error tells of the key: the index's key pattern, the value, the message. */
+export interface DuplicateKeyError {
+  keyPattern?: unknown;
+  keyValue?: unknown;
+  errmsg?: unknown;
+}
+
+/** The duplicate-key errors (code 11000) of `err`: itself, and each of a bulk write's errors. */
+export function duplicateKeyErrorsOf(err: unknown): DuplicateKeyError[] {
   const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
   const list = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
-  return list.some((item) => serverCodeOf(item) === DUPLICATE_KEY);
+  return [err, ...list].filter((item) => serverCodeOf(item) === DUPLICATE_KEY) as DuplicateKeyError[];
 }
 
 /** Whether `err` says the deployment cannot be reached or dropped the connection. */
