@@ -1,4 +1,4 @@
-import { createScheduler, type Scheduler } from "@sched/core";
+import { createScheduler, MemoryLeader, MemoryLeaderGroup, MemoryStore, type Scheduler } from "@sched/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestClock, runUntilIdle } from "../src/index.js";
 
@@ -70,6 +70,81 @@ describe("runUntilIdle", () => {
     expect(ran).toBe(0);
     await runUntilIdle(s, { clock, maxAdvance: "3d" });
     expect(ran).toBe(1);
+  });
+
+  it("reaches a job a month ahead well within its timeout: the clock jumps, it does not step through every poll", async () => {
+    const clock = createTestClock();
+    s = createScheduler({ clock, logger: quiet });
+    const ranAt: number[] = [];
+    s.register("later", () => {
+      ranAt.push(clock.now());
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "later", delay: "30d" });
+    // Stepping a 1 s poll through 30 days fires millions of timers: minutes of real time.
+    await runUntilIdle(s, { clock, maxAdvance: "60d", timeout: "5s" });
+    expect(ranAt).toEqual([job.scheduledAt.getTime()]);
+    expect((await s.getJob(job.id))?.status).toBe("completed");
+  });
+
+  it("stops at each schedule tick on the way to a due job, each tick run at its time", async () => {
+    const clock = createTestClock(new Date("2030-01-01T00:00:00Z"));
+    s = createScheduler({ clock, logger: quiet });
+    const ticks: string[] = [];
+    await s.schedule("hourly", "0 * * * *", (job) => {
+      ticks.push(`${job.scheduledAt.toISOString()} ran ${new Date(clock.now()).toISOString()}`);
+    });
+    let laterAt = 0;
+    s.register("later", () => {
+      laterAt = clock.now();
+    });
+    await s.start();
+    await s.enqueue({ name: "later", delay: "3h30m" });
+    await runUntilIdle(s, { clock });
+    expect(ticks).toEqual([
+      "2030-01-01T01:00:00.000Z ran 2030-01-01T01:00:00.000Z",
+      "2030-01-01T02:00:00.000Z ran 2030-01-01T02:00:00.000Z",
+      "2030-01-01T03:00:00.000Z ran 2030-01-01T03:00:00.000Z",
+    ]);
+    expect(new Date(laterAt).toISOString()).toBe("2030-01-01T03:30:00.000Z");
+  });
+
+  it("keeps the leader's lease through a long wait: with distributed on, no jump outlasts lockRefresh", async () => {
+    const clock = createTestClock();
+    const store = new MemoryStore();
+    const group = new MemoryLeaderGroup();
+    const changes: string[] = [];
+    const make = (id: string) => {
+      const leader = new MemoryLeader({ instanceId: id, group, clock, ttl: 30_000 });
+      leader.onLeaderChange((leads) => changes.push(`${id} ${leads}`));
+      return createScheduler({
+        clock,
+        store,
+        logger: quiet,
+        leader,
+        distributed: { enabled: true, instanceId: id, lockTTL: "30s", lockRefresh: "10s" },
+      });
+    };
+    const a = make("a");
+    const b = make("b");
+    s = a;
+    try {
+      await a.start();
+      await b.start();
+      await clock.advance(0);
+      expect(a.isLeader).toBe(true);
+      let ran = 0;
+      a.register("later", () => {
+        ran++;
+      });
+      await a.enqueue({ name: "later", delay: "2h" });
+      await runUntilIdle(a, { clock });
+      expect(ran).toBe(1);
+      expect([a.isLeader, b.isLeader]).toEqual([true, false]);
+      expect(changes).toEqual(["a true"]);
+    } finally {
+      await b.stop({ timeout: 0 });
+    }
   });
 
   it("rejects with IDLE_TIMEOUT when a handler hangs", async () => {
