@@ -91,7 +91,8 @@ export async function warnOfJobsLeft(
   selector: JobSelector,
   started: Date,
 ): Promise<void> {
-  const status = selector.status ?? ["dead", "cancelled"];
+  // Without a status a bulk retry takes dead jobs only (see Scheduler.retryJobs).
+  const status = selector.status ?? "dead";
   const page = await scheduler.listJobs({ ...selector, status, limit: 100 } as JobFilter);
   const left = page.jobs.filter(
     (job) => job.uniqueKey !== null && (job.completedAt === null || job.completedAt < started),

@@ -452,6 +452,18 @@ describe("sched in process", () => {
     await own.close();
   });
 
+  it("jobs retry by filter leaves cancelled jobs alone unless --status cancelled names them", async () => {
+    const kept = await s.enqueue({ name: "later", queue: "kept", delay: "1h" });
+    await s.cancel(kept.id);
+    const unnamed = await sched("jobs", "retry", "--queue", "kept", "--json");
+    expect(JSON.parse(unnamed.stdout)).toEqual({ count: 0 });
+    expect((await s.getJob(kept.id))?.status).toBe("cancelled");
+    const named = await sched("jobs", "retry", "--queue", "kept", "--status", "cancelled", "--json");
+    expect(JSON.parse(named.stdout)).toEqual({ count: 1 });
+    expect((await s.getJob(kept.id))?.status).toBe("pending");
+    await s.cancel(kept.id);
+  });
+
   it("dead retry-all and jobs retry by filter move dead jobs back; jobs delete needs a filter and --yes", async () => {
     expect((await sched("jobs", "delete", "--status", "completed")).code).toBe(2);
     expect((await sched("jobs", "delete", "--yes")).code).toBe(2);

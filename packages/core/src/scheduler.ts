@@ -405,9 +405,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   }
 
   /**
-   * Retries, in bulk, the dead and cancelled jobs the selector matches (`status` narrows to those
-   * two): each goes back to `pending` with a fresh budget, as {@link retryJob} does; a job whose
-   * `uniqueKey` is held meanwhile stays. Returns how many were retried.
+   * Retries, in bulk, the dead jobs the selector matches, or the cancelled ones too when `status`
+   * names `cancelled` (a cancel is deliberate: an empty selector never undoes one): each goes back
+   * to `pending` with a fresh budget, as {@link retryJob} does; a job whose `uniqueKey` is held
+   * meanwhile stays. Returns how many were retried.
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) naming a bad selector field, or `status`
    *   when it names a status other than `dead` and `cancelled` (no other job can be retried, so
@@ -423,7 +424,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         `only dead or cancelled jobs can be retried, got "${wrong}" (promoteJob runs a waiting job now)`,
       );
     }
-    const count = await this.bounded.retryJobs(checked, new Date(this.now()));
+    const count = await this.bounded.retryJobs(
+      statuses.length === 0 ? { ...checked, status: "dead" } : checked,
+      new Date(this.now()),
+    );
     if (count > 0) this.claimNow();
     return count;
   }

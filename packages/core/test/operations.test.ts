@@ -95,8 +95,18 @@ describe("bulk operations", () => {
     expect(await s.retryJobs({ status: "dead", queue: "q" })).toBe(1);
     expect((await s.getJob(dead.id))?.retryCount).toBe(0);
     await until(async () => (await s.getJob(dead.id))?.status === "dead");
+    // Without a status only dead jobs go back: a cancel is deliberate, undone only by naming it.
+    const cancelled = await s.enqueue({ name: "later", queue: "q", delay: "1h" });
+    await s.cancel(cancelled.id);
+    expect(await s.retryJobs({ queue: "q" })).toBe(1);
+    expect((await s.getJob(cancelled.id))?.status).toBe("cancelled");
+    await until(async () => (await s.getJob(dead.id))?.status === "dead");
+    expect(await s.retryJobs({ status: "cancelled" })).toBe(1);
+    expect((await s.getJob(cancelled.id))?.status).toBe("pending");
+    await s.cancel(cancelled.id);
     await expect(s.deleteJobs({})).rejects.toThrow(/at least one/);
     expect(await s.deleteJobs({ status: "dead" })).toBe(1);
+    expect(await s.deleteJobs({ status: "cancelled" })).toBe(1);
     const scheduled = await s.enqueue({ name: "later", delay: "1h" });
     const promoted = await s.promoteJob(scheduled.id);
     expect(promoted).toMatchObject({ status: "pending", scheduledAt: new Date(clock.now()) });

@@ -68,8 +68,10 @@ export function registerJobCommands(program: Command, context: CommandContext): 
   withJobFilters(
     jobs
       .command("retry [id]")
-      .description("move a dead or cancelled job back to pending; or, with filters, every one they select"),
-    "dead or cancelled jobs",
+      .description(
+        "move a dead or cancelled job back to pending; or, with filters, every dead one they select (cancelled ones with --status cancelled)",
+      ),
+    "dead jobs (cancelled ones only with --status cancelled)",
   ).action(async (id: string | undefined, _options: unknown, command: Command) => {
     const flags = flagsOf<JobFilterFlags>(command);
     const selector = selectorOf(flags, context.now());
