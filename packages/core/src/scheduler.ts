@@ -1087,7 +1087,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
     }
     let outcome: DedupeResult["outcome"] = "created";
     const call = async (): Promise<Job[]> => {
-      const result = await this.bounded.createDedupedJob(record, dedupe, new Date(now));
+      // Read at the call: enqueue middleware may have renamed the job.
+      const window = { ...dedupe, key: windowKey(dedupe.mode, record.name, dedupe.key) };
+      const result = await this.bounded.createDedupedJob(record, window, new Date(now));
       outcome = result.outcome;
       return [result.job ?? { ...insertedJob(record), id: result.jobId, status: "completed" }];
     };
@@ -1128,6 +1130,16 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
         })
       : insert();
   }
+}
+
+/**
+ * The key a deduplication window is stored under: one window per queue, mode, job name and key, so
+ * a debounce never folds one name's payload into another name's job, a throttle of one name never
+ * drops another's, and a throttle and a debounce of one key keep their own windows. Mode and
+ * name hold no space (names are `A-Z a-z 0-9 _ . : - /`), so no two triples share a key.
+ */
+function windowKey(mode: DedupeOptions["mode"], name: string, key: string): string {
+  return `${mode} ${name} ${key}`;
 }
 
 /** Whether every record was due and is among the claimed jobs (started here at once). */

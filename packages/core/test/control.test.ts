@@ -387,6 +387,47 @@ describe("enqueue with group and dedupe", () => {
     expect(seen).toEqual([["b", t0 + 8_000]]);
   });
 
+  it("keeps a window per job name: a debounce never folds one name's payload into another's job", async () => {
+    const { s, clock } = setup();
+    current = s;
+    const seen: string[] = [];
+    s.register("charge", (job) => {
+      seen.push(`charge ${JSON.stringify(job.payload)}`);
+    });
+    s.register("refund", (job) => {
+      seen.push(`refund ${JSON.stringify(job.payload)}`);
+    });
+    await s.start();
+    const dedupe = { key: "user:42", ttl: "5s", mode: "debounce" } as const;
+    const charge = await s.enqueue({ name: "charge", payload: { cents: 100 }, dedupe });
+    const refund = await s.enqueue({ name: "refund", payload: { refundCents: 500 }, group: "vip", dedupe });
+    expect(refund.id).not.toBe(charge.id);
+    expect(refund).toMatchObject({ name: "refund", group: "vip", payload: { refundCents: 500 } });
+    // Within one name the window still folds.
+    const again = await s.enqueue({ name: "charge", payload: { cents: 200 }, dedupe });
+    expect(again.id).toBe(charge.id);
+    await clock.advance(5_000);
+    await until(() => seen.length === 2);
+    expect(seen.sort()).toEqual(['charge {"cents":200}', 'refund {"refundCents":500}']);
+  });
+
+  it("keeps a throttle window per job name, and apart from a debounce window of the same key", async () => {
+    const { s } = setup();
+    const throttle = { key: "user:42", ttl: "10s" } as const;
+    const sync = await s.enqueue({ name: "sync", payload: 1, dedupe: throttle });
+    const mail = await s.enqueue({ name: "mail", payload: 2, dedupe: throttle });
+    expect(mail.id).not.toBe(sync.id);
+    expect((await s.enqueue({ name: "sync", payload: 3, dedupe: throttle })).id).toBe(sync.id);
+    // A debounce of the same name and key does not take over the throttle's job.
+    const debounced = await s.enqueue({
+      name: "sync",
+      payload: 4,
+      dedupe: { key: "user:42", ttl: "10s", mode: "debounce" },
+    });
+    expect(debounced.id).not.toBe(sync.id);
+    expect(await s.getJob(sync.id)).toMatchObject({ payload: 1, scheduledAt: sync.scheduledAt });
+  });
+
   it("refuses a bad window, dedupe with uniqueKey, debounce with runAt, and dedupe in enqueueMany", async () => {
     const { s } = setup();
     const cases: [Record<string, unknown>, RegExp][] = [

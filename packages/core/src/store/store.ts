@@ -991,7 +991,10 @@ export interface RateLimitJobOptions {
 
 /** A deduplication window (see {@link Store.createDedupedJob}). */
 export interface DedupeOptions {
-  /** The key, per queue. */
+  /**
+   * The key, per queue. The runtime's keys hold the mode and the job's name as well, as
+   * `<mode> <name> <key>` (up to 465 characters): a store keeps them exactly, whatever they hold.
+   */
   key: string;
   /** `throttle` drops later jobs of the window; `debounce` folds them into the waiting one. */
   mode: "throttle" | "debounce";

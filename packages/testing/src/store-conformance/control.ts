@@ -685,6 +685,19 @@ export function describeControl(ctx: StoreSuiteContext): void {
         expect([a.outcome, b.outcome]).toEqual(["created", "created"]);
       });
 
+      it("keeps the runtime's longest window keys exactly (mode, a 200-character name and a 255-character key)", async () => {
+        // The runtime stores a window under `<mode> <name> <key>`: up to 465 characters, 974 bytes.
+        const key = `throttle ${"n".repeat(200)} ${"\u20AC".repeat(254)}é`;
+        const long = { ...throttle, key };
+        const first = newJob({ queue: "dd-long" });
+        expect((await ctx.store.createDedupedJob(first, long, at(0))).outcome).toBe("created");
+        const again = await ctx.store.createDedupedJob(newJob({ queue: "dd-long" }), long, at(1));
+        expect(again).toMatchObject({ outcome: "throttled", jobId: first.id });
+        const other = { ...throttle, key: `${key.slice(0, -1)}e` };
+        const apart = await ctx.store.createDedupedJob(newJob({ queue: "dd-long" }), other, at(2));
+        expect(apart.outcome).toBe("created");
+      });
+
       it("throttle holds even after the window's job completed", async () => {
         const first = newJob({ queue: "dd-done" });
         await ctx.store.createDedupedJob(first, throttle, at(0));
