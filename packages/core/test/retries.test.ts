@@ -235,6 +235,33 @@ describe("failures", () => {
     expect(stored?.error).toMatch(/timed out after 5000ms/);
   });
 
+  it("warns of a handler that returns long after its timeout (it ignored ctx.signal), not of one that stops on it", async () => {
+    const { s, clock, logger } = setup({ workers: 2 });
+    current = s;
+    let finishLate: () => void = () => {};
+    s.register("deaf", () => new Promise<void>((resolve) => (finishLate = resolve)));
+    s.register(
+      "polite",
+      (_job, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve())),
+    );
+    await s.start();
+    const deaf = await s.enqueue({ name: "deaf", timeout: "5s", maxRetries: 0 });
+    const polite = await s.enqueue({ name: "polite", timeout: "5s", maxRetries: 0 });
+    await until(async () => (await s.getJob(deaf.id))?.status === "running");
+    await until(async () => (await s.getJob(polite.id))?.status === "running");
+    await clock.advance("5s");
+    await until(async () => (await s.getJob(deaf.id))?.status === "dead");
+    await until(async () => (await s.getJob(polite.id))?.status === "dead");
+    await clock.advance("30s");
+    finishLate();
+    await turns(20);
+    const warned = logger.lines.filter((line) => line.includes("ignored ctx.signal"));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain(`"jobId":"${deaf.id}"`);
+    expect(warned[0]).toContain('"abortedBy":"JOB_TIMEOUT"');
+    expect(warned[0]).toContain('"msAfterAbort":30000');
+  });
+
   it("a job whose name has no handler here waits, with one warning per name, and runs once one is registered", async () => {
     const { s, clock, logger } = setup();
     current = s;

@@ -66,7 +66,7 @@ export class JobExecutor {
     );
     this.deadlines = new DeadlineTracker(options, (running) => {
       const err = new JobTimeoutError(running.job.timeout);
-      running.abort(err);
+      running.abort(err, options.clock.now());
       this.finish(running, err);
     });
   }
@@ -178,7 +178,8 @@ export class JobExecutor {
     if (this.inFlight.size > 0 && remaining > 0) await this.waitFor(this.whenIdle(), remaining);
     if (this.inFlight.size > 0) {
       const reason = new ShuttingDownError("the scheduler stopped before the job finished");
-      for (const running of this.inFlight.values()) running.abort(reason);
+      const at = this.options.clock.now();
+      for (const running of this.inFlight.values()) running.abort(reason, at);
       // A handler that honours its signal settles now; give it a moment to report.
       await this.waitFor(this.whenIdle(), ABORT_GRACE_MS);
       for (const running of [...this.inFlight.values()]) this.finish(running, reason);
@@ -236,8 +237,8 @@ export class JobExecutor {
       typeof (result as Promise<void>).then === "function"
     ) {
       (result as Promise<void>).then(
-        () => this.finish(running, null),
-        (err: unknown) => this.finish(running, toError(err)),
+        () => this.handlerSettled(running, null),
+        (err: unknown) => this.handlerSettled(running, toError(err)),
       );
     } else {
       this.finish(running, null);
@@ -271,6 +272,33 @@ export class JobExecutor {
     );
   }
 
+  /**
+   * Settles an attempt with its handler's result. A handler that returns {@link ABORT_GRACE_MS}
+   * or more after its attempt was aborted (a timeout, a cancel, a lost lease or stop() freed its
+   * slot) ran on beside the jobs that took that slot, past `workers` and the queue's caps: it is
+   * logged as a warning, so that a handler that ignores `ctx.signal` is found.
+   */
+  private handlerSettled(running: RunningJob, result: Error | null): void {
+    if (!running.settled) {
+      this.finish(running, result);
+      return;
+    }
+    const now = this.options.clock.now();
+    const { abortedAt } = running;
+    // One that stops on its signal returns soon after the abort: only a late one is reported.
+    if (abortedAt === null || now - abortedAt < ABORT_GRACE_MS) return;
+    const reason = running.abortedWith as { code?: unknown } | null;
+    this.options.logger.warn(
+      "a handler returned long after its attempt was aborted: it ignored ctx.signal and ran on beside the job that took its slot",
+      {
+        jobId: running.job.id,
+        name: running.job.name,
+        abortedBy: typeof reason?.code === "string" ? reason.code : "unknown",
+        msAfterAbort: now - abortedAt,
+      },
+    );
+  }
+
   /** Decides an attempt's outcome (once) and frees its slot. */
   private finish(running: RunningJob, result: Error | null): void {
     if (!running.settle()) return;
@@ -289,7 +317,7 @@ export class JobExecutor {
 
   /** Frees a slot without recording an outcome: the job was cancelled or its lease is gone. */
   private drop(running: RunningJob, reason: Error): void {
-    running.abort(reason);
+    running.abort(reason, this.options.clock.now());
     if (!running.settle()) return;
     this.release(running);
     if (this.hooks.has("afterJob")) {

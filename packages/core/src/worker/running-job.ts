@@ -197,6 +197,8 @@ export class RunningJob {
   private controller: AbortController | null = null;
   /** Why the attempt was aborted, once it was. */
   private abortReason: Error | null = null;
+  /** When it was aborted (clock ms), or `null`. */
+  abortedAt: number | null = null;
 
   constructor(
     readonly job: Job,
@@ -231,10 +233,11 @@ export class RunningJob {
     return this.abortReason;
   }
 
-  /** Aborts the handler's signal (once: the first reason stays). */
-  abort(reason: Error): void {
+  /** Aborts the handler's signal at `at` (clock ms), once: the first reason stays. */
+  abort(reason: Error, at: number): void {
     if (this.abortReason !== null) return;
     this.abortReason = reason;
+    this.abortedAt = at;
     this.controller?.abort(reason);
   }
 }
