@@ -428,6 +428,33 @@ describe("enqueue with group and dedupe", () => {
     expect(await s.getJob(sync.id)).toMatchObject({ payload: 1, scheduledAt: sync.scheduledAt });
   });
 
+  it("takes whole ms for windows alike, and names a refused string as written and as read", async () => {
+    const { s } = setup();
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => null,
+        (err: Error) => err.message,
+      );
+    // A number of ms is kept as given (so 1.5 is refused); a string is read to the nearest ms.
+    expect(await refusal(s.enqueue({ name: "j", dedupe: { key: "k", ttl: 1.5 } }))).toBe(
+      "job.dedupe.ttl: expected a whole number of ms from 1 ms to about 24 days, got 1.5 ms",
+    );
+    expect(await refusal(s.configureQueue("q", { rateLimit: { max: 1, per: 1.5 } }))).toBe(
+      "rateLimit.per: expected a whole number of ms from 1 ms to about 24 days, got 1.5 ms",
+    );
+    expect(await refusal(s.configureQueue("q", { rateLimit: { max: 1, per: "0.4ms" } }))).toBe(
+      'rateLimit.per: expected a whole number of ms from 1 ms to about 24 days, got "0.4ms" (0 ms)',
+    );
+    expect(
+      await refusal(
+        s.enqueue({ name: "j", dedupe: { key: "k", ttl: "2s", mode: "debounce", maxWait: "1.5s" } }),
+      ),
+    ).toBe(
+      'job.dedupe.maxWait: expected a whole number of ms from ttl to about 24 days, got "1.5s" (1500 ms)',
+    );
+    expect((await s.enqueue({ name: "j", dedupe: { key: "k", ttl: "1.5ms" } })).status).toBe("pending");
+  });
+
   it("refuses a bad window, dedupe with uniqueKey, debounce with runAt, and dedupe in enqueueMany", async () => {
     const { s } = setup();
     const cases: [Record<string, unknown>, RegExp][] = [

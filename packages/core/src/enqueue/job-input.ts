@@ -10,7 +10,7 @@ import { decodeJobCursor } from "../jobs/cursor.js";
 import type { JobFilter, JobSelector, JobStatus } from "../jobs/job.js";
 import type { NewJob } from "../jobs/new-job.js";
 import type { DedupeOptions, NewJobRecord } from "../store/store.js";
-import { type Duration, parseDuration, parseTimeout } from "../time/duration.js";
+import { type Duration, describeDuration, parseDuration, parseTimeout } from "../time/duration.js";
 import { dateMs } from "../validation/dates.js";
 import { MAX_LOOKUP_ID_LENGTH } from "../validation/job-id.js";
 import { assertKnownFields, type ForeignNames } from "../validation/option-names.js";
@@ -223,20 +223,20 @@ export class JobInput {
           `expected "throttle" or "debounce", got ${describeValue(mode)}`,
         );
       const ttl = this.duration(input.ttl, `${field}.ttl`);
-      if (!(ttl >= 1 && ttl <= MAX_WINDOW_MS))
+      if (!(Number.isInteger(ttl) && ttl >= 1 && ttl <= MAX_WINDOW_MS))
         throw new InvalidArgumentError(
           `${field}.ttl`,
-          `expected a duration of 1 ms to about 24 days, got ${ttl} ms`,
+          `expected a whole number of ms from 1 ms to about 24 days, got ${describeDuration(input.ttl, ttl)}`,
         );
       let maxWait: number | null = null;
       if (input.maxWait !== undefined) {
         if (mode !== "debounce")
           throw new InvalidArgumentError(`${field}.maxWait`, 'maxWait applies to mode "debounce" only');
         maxWait = this.duration(input.maxWait, `${field}.maxWait`);
-        if (!(maxWait >= ttl && maxWait <= MAX_WINDOW_MS))
+        if (!(Number.isInteger(maxWait) && maxWait >= ttl && maxWait <= MAX_WINDOW_MS))
           throw new InvalidArgumentError(
             `${field}.maxWait`,
-            `expected a duration of ttl to about 24 days, got ${maxWait} ms`,
+            `expected a whole number of ms from ttl to about 24 days, got ${describeDuration(input.maxWait, maxWait)}`,
           );
       }
       if (fields.uniqueKey !== undefined && fields.uniqueKey !== null)

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Stats } from "../jobs/stats.js";
 import type { GroupLimits, QueuePatch, QueueRecord, RateLimit } from "../store/store.js";
-import { type Duration, parseDuration } from "../time/duration.js";
+import { type Duration, describeDuration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
 import { describeValue } from "../validation/text.js";
 
@@ -142,7 +142,7 @@ function rateLimit(value: RateLimitInput | null, field: string): RateLimit | nul
   if (!Number.isInteger(per) || per < 1 || per > 2 ** 31 - 1)
     throw new InvalidArgumentError(
       `${field}.per`,
-      `expected a window of 1 ms to about 24 days, got ${per} ms`,
+      `expected a whole number of ms from 1 ms to about 24 days, got ${describeDuration(value.per, per)}`,
     );
   return { max, per };
 }

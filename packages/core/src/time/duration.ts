@@ -77,6 +77,14 @@ export function formatDuration(ms: number, field = "ms"): string {
   return rest > 0 ? `${text}${rest}ms` : text;
 }
 
+/**
+ * How a refusal names a duration the caller gave: a number as its ms (`1.5 ms`), a string as written
+ * and what it was read as (`"0.4ms" (0 ms)`), so a string rounded to the nearest ms is recognised.
+ */
+export function describeDuration(value: Duration | string, ms: number): string {
+  return typeof value === "string" ? `${JSON.stringify(value)} (${ms} ms)` : `${ms} ms`;
+}
+
 /** The milliseconds of `value`, unrounded (see {@link parseDuration} for the rules and errors). */
 function durationMs(value: Duration | string, field: string): number {
   if (typeof value === "number") {
