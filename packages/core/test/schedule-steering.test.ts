@@ -213,3 +213,28 @@ describe("unknown schedules and stopped schedulers", () => {
     expect((await store.listJobs({})).jobs).toEqual([]);
   });
 });
+
+describe("bufferOne and maxOccurrences", () => {
+  it("ends after maxOccurrences runs, counting each released tick in occurrences", async () => {
+    const { s, clock } = setup();
+    started.push(s);
+    const ran: string[] = [];
+    // Every minute, each run 2.5 minutes: ticks keep arriving while a run is in progress.
+    await s.schedule(
+      "b",
+      "* * * * *",
+      (job) =>
+        new Promise<void>((resolve) => {
+          ran.push(String(job.metadata["sched.tick"]).slice(11, 16));
+          clock.setTimeout(resolve, 150_000);
+        }),
+      { overlap: "bufferOne", maxOccurrences: 3 },
+    );
+    await s.start();
+    for (let minute = 0; minute < 30; minute++) await clock.advance("1m");
+    const jobs = (await s.listJobs({ name: "b", limit: 100 })).jobs;
+    expect(jobs.map((job) => job.status)).toEqual(["completed", "completed", "completed"]);
+    expect(ran).toHaveLength(3);
+    expect(await s.getSchedule("b")).toMatchObject({ occurrences: 3, nextRunAt: null });
+  });
+});

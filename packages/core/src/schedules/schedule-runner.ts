@@ -168,8 +168,8 @@ export class ScheduleRunner {
       for (const job of decision.cancel) await this.cancelJob(job.id, new Date(now));
       if (ticks.length < plan.ticks.length) {
         // Ticks held back make no job and do not count as occurrences; the plan moves past them.
-        // A buffered tick counts toward maxOccurrences (its job runs later), though not in
-        // `occurrences`, which the store counts from the jobs a firing inserts.
+        // A buffered tick counts toward maxOccurrences now (its job runs later), and in
+        // `occurrences` once released (see writeBufferedTick).
         const max = record.definition.maxOccurrences;
         const counted = ticks.length + (buffer === null ? 0 : 1);
         nextRunAt = max !== null && record.occurrences + counted >= max ? null : plan.following;
@@ -237,8 +237,9 @@ export class ScheduleRunner {
 
   /**
    * Enqueues the job of a buffered tick (overlap `bufferOne`) once none of the schedule's tick
-   * jobs is active any more. The buffered tick is cleared first (a compare-and-set), then the job
-   * inserted: should this instance stop in between, that one run is lost rather than run twice.
+   * jobs is active any more. The buffered tick is cleared first (a compare-and-set that counts it
+   * in `occurrences`), then the job inserted: should this instance stop in between, that one run
+   * is lost rather than run twice.
    * Looked at on every pass of the runner, so at least every `pollInterval`.
    */
   private async releaseBuffered(record: ScheduleRecord, tick: number): Promise<void> {
@@ -246,7 +247,7 @@ export class ScheduleRunner {
     if ((await activeTickJobs(this.store, record.name, queue)).length > 0) return;
     const now = this.options.clock.now();
     const key = definitionKey(record.definition);
-    if (!(await writeBufferedTick(this.store, record.name, key, tick, null, now))) return;
+    if (!(await writeBufferedTick(this.store, record.name, key, tick, null, now, true))) return;
     const jobs = await this.store.createJobs([this.tickJob(record, new Date(tick), now)]);
     if (this.hooks.has("onEnqueue")) for (const job of jobs) this.hooks.onEnqueue(job);
     this.onJobsEnqueued();
