@@ -106,7 +106,12 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   private readonly definer: ScheduleDefiner;
   /** Silences the scheduler's log lines and hooks once it has stopped. */
   private readonly gate = new OutputGate();
-  private readonly registry = new HandlerRegistry();
+  private readonly registry = new HandlerRegistry((name) =>
+    this.options.logger.warn(
+      `the handler of "${name}" was replaced by another one: jobs and schedule ticks of that name run the new one`,
+      { name },
+    ),
+  );
   private readonly input: JobInput;
   private readonly hooks: HookRunner;
   private readonly members: MiddlewareMembers;
@@ -252,8 +257,9 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
   }
 
   /**
-   * Registers the handler for jobs named `name` (replacing any previous one), with defaults for
-   * those jobs. Returns the scheduler for chaining.
+   * Registers the handler for jobs named `name` (replacing any previous one, with a warning logged
+   * when it is another function: a schedule of that name runs it too), with defaults for those
+   * jobs. Returns the scheduler for chaining.
    *
    * With a typed job map (`createScheduler<{ send_email: { to: string } }>()`) the name must be one
    * of the map's and the handler receives that name's payload type; otherwise give the payload type

@@ -537,6 +537,21 @@ describe("payloads", () => {
     await expect(s.enqueue({ name: "ghost" })).resolves.toMatchObject({ name: "ghost" });
   });
 
+  it("warns when a name's handler is replaced by another one, register or schedule alike", async () => {
+    const { s, logger } = setup();
+    const replaced = () => logger.lines.filter((line) => line.includes("was replaced by another one"));
+    const first = () => {};
+    s.register("report", first);
+    s.register("report", first, { maxRetries: 1 });
+    expect(replaced()).toEqual([]);
+    s.register("report", () => {});
+    expect(replaced()).toHaveLength(1);
+    expect(replaced()[0]).toMatch(/^warn the handler of "report" was replaced/);
+    await s.schedule("report", "0 * * * *", () => {});
+    expect(replaced()).toHaveLength(2);
+    await s.stop({ timeout: 0 });
+  });
+
   it("register rejects handlers that are not functions", () => {
     const { s } = setup();
     expect(() => s.register("x", 42 as never)).toThrow(InvalidArgumentError);

@@ -34,6 +34,8 @@ const HANDLER_OPTION_FIELDS = [
 /** A registered handler with its resolved defaults. */
 export interface RegisteredHandler {
   readonly name: string;
+  /** The handler as it was given to `register` or `schedule`. */
+  readonly given: HandlerFn | Handler;
   readonly fn: HandlerFn;
   /** The handler wrapped in the scheduler's middleware; rebuilt when middleware is added. */
   composed: HandlerFn;
@@ -50,6 +52,11 @@ export class HandlerRegistry {
   private readonly middleware: Middleware[] = [];
   /** The registered names, rebuilt only when a new name is registered. */
   private namesCache: readonly string[] = [];
+
+  constructor(
+    /** Called when a name's handler is replaced by another one (not when the same is given again). */
+    private readonly onReplace: (name: string) => void = () => {},
+  ) {}
 
   /** Registers (or replaces) the handler of `name`. */
   register(name: string, handler: HandlerFn | Handler, options: HandlerOptions = {}): RegisteredHandler {
@@ -84,6 +91,7 @@ export class HandlerRegistry {
     const checkedFn = fn as HandlerFn;
     const entry: RegisteredHandler = {
       name,
+      given: handler,
       fn: checkedFn,
       composed: this.compose(checkedFn),
       maxRetries,
@@ -92,8 +100,10 @@ export class HandlerRegistry {
       queue: options.queue,
       priority,
     };
-    const isNew = !this.handlers.has(name);
+    const previous = this.handlers.get(name);
+    const isNew = previous === undefined;
     this.handlers.set(name, entry);
+    if (previous !== undefined && previous.given !== handler) this.onReplace(name);
     if (isNew) this.namesCache = [...this.handlers.keys()];
     return entry;
   }
