@@ -180,8 +180,9 @@ export class JobExecutor {
       const reason = new ShuttingDownError("the scheduler stopped before the job finished");
       const at = this.options.clock.now();
       for (const running of this.inFlight.values()) running.abort(reason, at);
-      // A handler that honours its signal settles now; give it a moment to report.
-      await this.waitFor(this.whenIdle(), ABORT_GRACE_MS);
+      // A handler that honours its signal settles now; give it a moment to report. The moment
+      // ends by real time too: a test clock nobody advances must not hold stop() for ever.
+      await this.waitFor(this.whenIdle(), ABORT_GRACE_MS, true);
       for (const running of [...this.inFlight.values()]) this.finish(running, reason);
     }
     await settleBy(this.leases.stop(), deadline);
@@ -203,13 +204,21 @@ export class JobExecutor {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private waitFor(promise: Promise<unknown>, ms: number): Promise<void> {
+  /**
+   * Waits for `promise`, at most `ms` of the clock; with `realTimeToo`, at most `ms` of real time
+   * either, whichever ends first. Leaves no timer behind.
+   */
+  private waitFor(promise: Promise<unknown>, ms: number, realTimeToo = false): Promise<void> {
     return new Promise((resolve) => {
-      const timer = this.options.clock.setTimeout(resolve, ms);
-      promise.then(() => {
+      let real: ReturnType<typeof setTimeout> | null = null;
+      const done = () => {
         this.options.clock.clearTimeout(timer);
+        if (real !== null) clearTimeout(real);
         resolve();
-      });
+      };
+      const timer = this.options.clock.setTimeout(done, ms);
+      if (realTimeToo) real = setTimeout(done, ms);
+      promise.then(done);
     });
   }
 
