@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InvalidArgumentError, ShuttingDownError } from "../src/errors.js";
+import {
+  InvalidArgumentError,
+  JobCancelledError,
+  JobTimeoutError,
+  LeaseLostError,
+  ShuttingDownError,
+} from "../src/errors.js";
 import type { Job } from "../src/jobs/job.js";
 import { chain } from "../src/middleware/chain.js";
 import type {
@@ -267,6 +273,18 @@ describe("failureOutcome", () => {
     const controller = new AbortController();
     controller.abort(new ShuttingDownError("stop"));
     expect(failureOutcome(job, new Error("aborted"), controller.signal)).toBe("interrupted");
+    // The abort reason tells a cancel and a lost lease: no retry follows either.
+    const cancelled = new AbortController();
+    cancelled.abort(new JobCancelledError());
+    expect(failureOutcome(job, new Error("aborted"), cancelled.signal)).toBe("cancelled");
+    const lost = new AbortController();
+    lost.abort(new LeaseLostError());
+    expect(failureOutcome({ retryCount: 2, maxRetries: 2 }, new Error("aborted"), lost.signal)).toBe(
+      "leaseLost",
+    );
+    const timedOut = new AbortController();
+    timedOut.abort(new JobTimeoutError(100));
+    expect(failureOutcome(job, new Error("aborted"), timedOut.signal)).toBe("retry");
   });
 });
 

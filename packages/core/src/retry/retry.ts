@@ -1,4 +1,10 @@
-import { InvalidArgumentError, SchedulerError, ShuttingDownError } from "../errors.js";
+import {
+  InvalidArgumentError,
+  JobCancelledError,
+  LeaseLostError,
+  SchedulerError,
+  ShuttingDownError,
+} from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import { type Duration, parseDuration } from "../time/duration.js";
 import { assertKnownFields } from "../validation/option-names.js";
@@ -202,18 +208,21 @@ export function rateLimited(delay: Duration, given: RateLimitedOptions = {}): Ra
 }
 
 /** What becomes of a job whose attempt failed; see {@link failureOutcome}. */
-export type FailureOutcome = "retry" | "dead" | "interrupted" | "rateLimited";
+export type FailureOutcome = "retry" | "dead" | "interrupted" | "rateLimited" | "cancelled" | "leaseLost";
 
 /**
  * What the runtime does with a job whose attempt failed with `err`: `"interrupted"` when the
  * attempt was stopped by shutdown (the job goes back to the queue at once, not counted as a
- * retry), `"dead"` for a {@link PermanentError} or when the job has used all its retries, and
- * `"rateLimited"` for a {@link RateLimitedError} (the job waits again, no retry used), and
- * `"retry"` otherwise. `signal` is the attempt's `ctx.signal`. Middleware uses it to label an
- * attempt before the outcome is stored.
+ * retry), `"cancelled"` when it was cancelled while running and `"leaseLost"` when its lease was
+ * taken over (nothing is recorded for the attempt: the job is cancelled, or in another
+ * instance's hands), `"dead"` for a {@link PermanentError} or when the job has used all its
+ * retries, `"rateLimited"` for a {@link RateLimitedError} (the job waits again, no retry used),
+ * and `"retry"` otherwise. `signal` is the attempt's `ctx.signal`, whose abort reason tells a
+ * shutdown, a cancel and a lost lease. Middleware uses it to label an attempt before the
+ * outcome is stored.
  *
  * @example
- * const outcome = failureOutcome(job, err, ctx.signal); // "retry" | "dead" | "interrupted"
+ * const outcome = failureOutcome(job, err, ctx.signal); // "retry" | "dead" | "interrupted" | …
  */
 export function failureOutcome(
   job: Pick<Job, "retryCount" | "maxRetries">,
@@ -221,6 +230,8 @@ export function failureOutcome(
   signal?: AbortSignal,
 ): FailureOutcome {
   if (err instanceof ShuttingDownError || signal?.reason instanceof ShuttingDownError) return "interrupted";
+  if (signal?.reason instanceof JobCancelledError) return "cancelled";
+  if (signal?.reason instanceof LeaseLostError) return "leaseLost";
   if (err instanceof RateLimitedError) return "rateLimited";
   if (err instanceof PermanentError || job.retryCount >= job.maxRetries) return "dead";
   return "retry";

@@ -254,6 +254,8 @@ export class Outcomes {
     const { clock, random, retry, logger } = this.options;
     const job = running.job;
     const outcome = failureOutcome(job, err, running.signal);
+    // Settled by the cancel or the lease's loss already, which record nothing: not reached.
+    if (outcome === "cancelled" || outcome === "leaseLost") return;
     if (outcome === "interrupted") {
       // Interrupted by shutdown, not by its own fault: back to the queue at once, no retry used.
       return this.recordRelease([running.ref], "interrupted by shutdown");
