@@ -337,14 +337,18 @@ describe("leases", () => {
 
   it("a job whose lease expired too many times is made dead when the last lease is recovered", async () => {
     const dead: Array<[string, string]> = [];
+    const enqueued: string[] = [];
     const { s, clock, store, logger } = setup({
       maxLeaseRecoveries: 1,
-      hooks: [{ onDead: (job, err) => dead.push([job.id, err.message]) }],
+      hooks: [
+        { onDead: (job, err) => dead.push([job.id, err.message]), onEnqueue: (job) => enqueued.push(job.id) },
+      ],
     });
     const ran: number[] = [];
     s.register("poison", (_job, ctx) => {
       ran.push(ctx.attempt);
     });
+    s.register("dead", () => {});
     const job = await s.enqueue({ name: "poison" });
     const crash = async (): Promise<void> => {
       await store.claimDueJobs({
@@ -376,6 +380,9 @@ describe("leases", () => {
     expect(stored?.history.map((entry) => entry.attempt)).toEqual([1, 2]);
     expect(ran).toEqual([]);
     expect(dead).toEqual([[job.id, expect.stringMatching(/lease expired 2 times/)]]);
+    // Its dead-letter job, inserted with the death, is reported as enqueued as any job is.
+    expect(enqueued).toEqual([job.id, `${job.id}:dead:2`]);
+    expect(await store.getJob(`${job.id}:dead:2`)).not.toBeNull();
     expect(logger.lines.some((line) => line.startsWith("warn job is dead: its lease expired 2 times"))).toBe(
       true,
     );

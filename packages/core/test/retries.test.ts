@@ -165,6 +165,24 @@ describe("failures", () => {
     expect(runs[1]).toBe(t0 + 42_000);
   });
 
+  it("a dead-letter job is reported to onEnqueue, as any job the scheduler enqueues", async () => {
+    const enqueued: string[] = [];
+    const { s, store } = setup({ hooks: [{ onEnqueue: (job) => enqueued.push(`${job.name} ${job.id}`) }] });
+    current = s;
+    s.register("p", () => {
+      throw permanent(new Error("no such user"));
+    });
+    const letters: string[] = [];
+    s.register("dead", (job) => {
+      letters.push(job.id);
+    });
+    await s.start();
+    const job = await s.enqueue({ name: "p" });
+    await until(() => letters.length === 1);
+    expect(enqueued).toEqual([`p ${job.id}`, `dead ${job.id}:dead:1`]);
+    expect((await store.getJob(`${job.id}:dead:1`))?.name).toBe("dead");
+  });
+
   it("permanent errors skip retries and go to the dead-letter queue", async () => {
     const { s } = setup();
     current = s;

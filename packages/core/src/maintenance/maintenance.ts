@@ -6,7 +6,7 @@ import type { HookRunner } from "../hooks/hook-runner.js";
 import type { ScheduleDefiner } from "../schedules/schedule-definer.js";
 import type { Store } from "../store/store.js";
 import { PeriodicTask } from "../time/periodic-task.js";
-import { deadLetterOptions } from "../worker/dead-letters.js";
+import { deadLetterOptions, insertedDeadLetter } from "../worker/dead-letters.js";
 import type { UnhandledNames } from "../worker/unhandled-names.js";
 
 /** Most expired leases recovered in one store call. */
@@ -145,12 +145,14 @@ export class Maintenance {
     // An attempt that ended here while the store was out waits for its record (a completion or
     // a failure being retried): recovering its lease first would run it again.
     await this.settleOwnOutcomes(SETTLE_BEFORE_RECOVERY_MS);
+    const now = new Date(clock.now());
+    const deadLetter = deadLetterOptions(this.options, this.handlers);
     const { recovered, dead } = await this.store.recoverExpiredLeases({
-      now: new Date(clock.now()),
+      now,
       limit: RECOVER_BATCH,
       maxLostLeases: maxLeaseRecoveries,
       error: LEASE_EXPIRED_ERROR,
-      deadLetter: deadLetterOptions(this.options, this.handlers),
+      deadLetter,
     });
     const count = recovered.length + dead.length;
     if (count === 0) return undefined;
@@ -175,6 +177,8 @@ export class Maintenance {
         );
         this.hooks.onDead(job, err);
       }
+      const letter = this.hooks.has("onEnqueue") ? insertedDeadLetter(job, deadLetter, now) : null;
+      if (letter !== null) this.hooks.onEnqueue(letter);
     }
     if (dead.length > 0) this.onRecovered();
     // A full batch may mean more are waiting: go again at once.

@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from "../config/options.js";
 import type { HandlerRegistry } from "../handlers/handler-registry.js";
 import type { Job } from "../jobs/job.js";
-import { DEAD_LETTER_METADATA, type DeadLetterOptions } from "../store/store.js";
+import { DEAD_LETTER_METADATA, type DeadLetterOptions, deadLetterJob, insertedJob } from "../store/store.js";
 
 /**
  * The dead-letter job a death should carry (see `Store.failJob`), or `null` when there is none:
@@ -31,4 +31,14 @@ export function deadLetterOptions(
 export function deadJobIdOf(job: Job, options: ResolvedOptions): string | undefined {
   if (job.name !== options.deadLetter.queue) return undefined;
   return job.metadata[DEAD_LETTER_METADATA];
+}
+
+/**
+ * The dead-letter job the store inserted with the death of `dead` at `now` under `options` (as
+ * `Store.failJob` and `Store.recoverExpiredLeases` insert it), for the `onEnqueue` hook; `null`
+ * when none was inserted: no options, or `dead` is itself a dead-letter job.
+ */
+export function insertedDeadLetter(dead: Job, options: DeadLetterOptions | null, now: Date): Job | null {
+  if (options === null || dead.name === options.name) return null;
+  return insertedJob(deadLetterJob(dead, options, now));
 }

@@ -14,7 +14,7 @@ import type { JobRef, Store } from "../store/store.js";
 import { wakeableDelay } from "../time/wakeable-delay.js";
 import { storableText } from "../validation/text.js";
 import { AckBatcher } from "./ack-batcher.js";
-import { deadLetterOptions } from "./dead-letters.js";
+import { deadLetterOptions, insertedDeadLetter } from "./dead-letters.js";
 import type { RunningJob } from "./running-job.js";
 
 /** How long a failed outcome call waits before it is tried again (ms), as acknowledgements do. */
@@ -277,17 +277,12 @@ export class Outcomes {
       retryAt = storableDate(now + delay);
     }
     const error = storableText(err.message);
+    const deadLetter = retryAt === null ? deadLetterOptions(this.options, this.handlers) : null;
     const recorded = await this.persist(
       "recording a failed attempt",
       [job.id],
       "the job will be recovered when its lease expires",
-      () =>
-        this.store.failJob(running.ref, {
-          now: new Date(now),
-          error,
-          retryAt,
-          deadLetter: retryAt === null ? deadLetterOptions(this.options, this.handlers) : null,
-        }),
+      () => this.store.failJob(running.ref, { now: new Date(now), error, retryAt, deadLetter }),
     );
     if (!recorded.ok) return;
     const updated = recorded.value;
@@ -304,6 +299,11 @@ export class Outcomes {
     } else {
       logger.warn("job is dead (no retries left, or a permanent error)", fields);
       if (this.hooks.has("onDead")) this.hooks.onDead(updated, err);
+      // A job the store enqueued with the death: enqueued as much as any other.
+      const letter = this.hooks.has("onEnqueue")
+        ? insertedDeadLetter(updated, deadLetter, new Date(now))
+        : null;
+      if (letter !== null) this.hooks.onEnqueue(letter);
       // Its dead-letter job, inserted with the failure, is claimable now.
       if (this.options.deadLetter.enabled) this.onRequeued();
     }
