@@ -10,6 +10,7 @@ import {
   SchedulerError,
   ShuttingDownError,
   StoreError,
+  toError,
 } from "./errors.js";
 import { type HandlerOptions, HandlerRegistry } from "./handlers/handler-registry.js";
 import { HookRunner } from "./hooks/hook-runner.js";
@@ -190,7 +191,10 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       () => this.elector.isLeader(),
       () => this.pool.wake(),
       (name) => this.registry.has(name),
-      (jobs) => this.input.recheckMiddlewareChanges(jobs, "tick"),
+      (jobs) => {
+        const fixed = this.input.fixedByMiddleware(jobs);
+        return () => this.input.recheckMiddlewareChanges(jobs, "tick", fixed);
+      },
       async (id, now) => {
         const job = await loops.cancelJob(id, now);
         if (job?.status === "cancelled") this.pool.cancelLocal(id);
@@ -1100,10 +1104,7 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       return [result.job ?? { ...insertedJob(record), id: result.jobId, status: "completed" }];
     };
     const [job] = this.members.wrapsEnqueue
-      ? await this.members.enqueue([record], () => {
-          this.input.recheckMiddlewareChanges([record], "job");
-          return call();
-        })
+      ? await this.throughEnqueueMiddleware([record], "job", call)
       : await call();
     if (outcome === "created" && this.hooks.has("onEnqueue")) this.hooks.onEnqueue(job as Job);
     this.claimNow();
@@ -1129,12 +1130,58 @@ export class Scheduler<Jobs extends object = JobMap, Tx = unknown> {
       return result.jobs;
     };
     return this.members.wrapsEnqueue
-      ? this.members.enqueue(records, () => {
-          // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
-          this.input.recheckMiddlewareChanges(records, records.length === 1 ? "job" : "jobs");
-          return insert();
-        })
+      ? this.throughEnqueueMiddleware(records, records.length === 1 ? "job" : "jobs", insert)
       : insert();
+  }
+
+  /**
+   * Runs `insert` inside the enqueue middleware (`wrapEnqueue`), keeping the store's answer the
+   * truth whatever a wrapper does: what it changed is checked again before the insert (metadata
+   * and payload by the caller's rules; id, name, queue, run time and `sched.` metadata must stay
+   * as they were); a second call of `insert` gets the first one's result (nothing is inserted
+   * twice); jobs stored are returned even when a wrapper throws afterwards (logged); and a wrapper
+   * that never calls `insert` fails the enqueue (nothing was stored).
+   *
+   * @throws InvalidArgumentError (`INVALID_ARGUMENT`) or PayloadTooLargeError for a change a
+   *   wrapper may not make; SchedulerError (`MIDDLEWARE_ERROR`) when no wrapper called `insert`;
+   *   what a wrapper throws before calling it; what `insert` throws.
+   */
+  private async throughEnqueueMiddleware(
+    records: NewJobRecord[],
+    path: string,
+    insert: () => Promise<Job[]>,
+  ): Promise<Job[]> {
+    const fixed = this.input.fixedByMiddleware(records);
+    let inserted: Promise<Job[]> | null = null;
+    const insertOnce = (): Promise<Job[]> => {
+      inserted ??= (async () => {
+        // Middleware may have added metadata: it must keep the rules the caller's metadata keeps.
+        this.input.recheckMiddlewareChanges(records, path, fixed);
+        return insert();
+      })();
+      return inserted;
+    };
+    let failure: { error: unknown } | null = null;
+    try {
+      await this.members.enqueue(records, insertOnce);
+    } catch (error) {
+      failure = { error };
+    }
+    if (inserted === null) {
+      if (failure !== null) throw failure.error;
+      throw new SchedulerError(
+        "MIDDLEWARE_ERROR",
+        "an enqueue middleware (wrapEnqueue) returned without calling insert(): nothing was stored",
+      );
+    }
+    const jobs = await (inserted as Promise<Job[]>);
+    if (failure !== null) {
+      this.options.logger.error(
+        "an enqueue middleware (wrapEnqueue) threw after the jobs were stored; they are stored and returned",
+        { error: toError(failure.error).message, jobs: jobs.length },
+      );
+    }
+    return jobs;
   }
 }
 

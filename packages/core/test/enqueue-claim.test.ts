@@ -5,7 +5,7 @@ import { MemoryStore } from "../src/memory/index.js";
 import { createScheduler } from "../src/scheduler.js";
 import type { ClaimOptions } from "../src/store/store.js";
 import { ManualClock } from "../src/time/manual-clock.js";
-import { deferred, turns, until } from "./helpers.js";
+import { deferred, recordingLogger, turns, until } from "./helpers.js";
 
 /** A MemoryStore that records its claims: those of the claim loop and those made with an enqueue. */
 function countingStore(gate: Promise<void> = Promise.resolve()) {
@@ -144,9 +144,10 @@ describe("an enqueue into idle workers claims in the insert's round trip", () =>
     await s.stop();
   });
 
-  it("a job leased by an enqueue whose middleware then failed still runs here", async () => {
+  it("a job leased by an enqueue whose middleware then failed still runs here, and the enqueue returns it", async () => {
     const { store } = countingStore();
-    const s = createScheduler({ store, workers: 2 });
+    const logger = recordingLogger();
+    const s = createScheduler({ store, workers: 2, logger });
     const failing = Object.assign((next: HandlerFn) => next, {
       wrapEnqueue: async (_jobs: unknown, insert: () => Promise<Job[]>): Promise<Job[]> => {
         await insert();
@@ -158,9 +159,14 @@ describe("an enqueue into idle workers claims in the insert's round trip", () =>
     s.register("task", async (job) => ran.resolve(job.id));
     await s.start();
     await turns();
-    await expect(s.enqueue({ name: "task" })).rejects.toThrow("the middleware failed after the insert");
+    // The job is stored: rejecting would have the caller enqueue it twice.
+    const job = await s.enqueue({ name: "task" });
     const id = await ran.promise;
+    expect(id).toBe(job.id);
     await until(async () => (await s.getJob(id))?.status === "completed");
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(/^error an enqueue middleware \(wrapEnqueue\) threw after the jobs were stored/),
+    );
     await s.stop();
   });
 

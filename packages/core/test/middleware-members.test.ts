@@ -199,6 +199,65 @@ describe("middleware members", () => {
     expect(seen[0]).toEqual({ n: 1 });
   });
 
+  it("an enqueue wrapper may change metadata only: id, name, queue, run time and sched. keys are refused", async () => {
+    const changes: Array<[string, (job: Record<string, unknown>) => void]> = [
+      ["id", (job) => (job.id = "evil-id")],
+      ["name", (job) => (job.name = "other")],
+      ["queue", (job) => (job.queue = "elsewhere")],
+      ["scheduledAt", (job) => (job.scheduledAt = new Date(0))],
+      ["sched.schedule", (job) => ((job.metadata as Record<string, string>)["sched.schedule"] = "nightly")],
+    ];
+    for (const [field, change] of changes) {
+      const { s, store } = setup();
+      s.use(
+        withMembers({
+          wrapEnqueue: (jobs, insert) => {
+            for (const job of jobs) change(job as unknown as Record<string, unknown>);
+            return insert();
+          },
+        }),
+      );
+      const error = await s.enqueue({ name: "a", payload: 1 }).catch((err: unknown) => err);
+      expect(error, field).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message, field).toMatch(
+        /^job: middleware \(wrapEnqueue, wrapTick\) may change only metadata/,
+      );
+      expect((await store.listJobs({})).jobs, field).toEqual([]);
+    }
+  });
+
+  it("an enqueue wrapper's insert stores once, whatever the wrapper does with it", async () => {
+    // Never called: nothing stored, and the enqueue fails instead of resolving with nothing.
+    const skipped = setup();
+    skipped.s.use(withMembers({ wrapEnqueue: async () => [] }));
+    await expect(skipped.s.enqueue({ name: "a" })).rejects.toMatchObject({ code: "MIDDLEWARE_ERROR" });
+    expect((await skipped.store.listJobs({})).jobs).toEqual([]);
+    // Called twice, its result replaced: one job stored, and the enqueue returns it.
+    const twice = setup();
+    twice.s.use(
+      withMembers({
+        wrapEnqueue: async (_jobs, insert) => {
+          await insert();
+          await insert();
+          return [];
+        },
+      }),
+    );
+    const job = await twice.s.enqueue({ name: "a" });
+    expect((await twice.store.listJobs({})).jobs.map((stored) => stored.id)).toEqual([job.id]);
+    // A wrapper that refuses before the insert: its own error, nothing stored.
+    const refused = setup();
+    refused.s.use(
+      withMembers({
+        wrapEnqueue: () => {
+          throw new Error("tenant missing");
+        },
+      }),
+    );
+    await expect(refused.s.enqueue({ name: "a" })).rejects.toThrow("tenant missing");
+    expect((await refused.store.listJobs({})).jobs).toEqual([]);
+  });
+
   it("hooks carried by a middleware are installed with it", async () => {
     const { s } = setup();
     current = s;

@@ -383,13 +383,27 @@ export class JobInput {
    *
    * @throws InvalidArgumentError (`INVALID_ARGUMENT`) or PayloadTooLargeError (`PAYLOAD_TOO_LARGE`) naming the field.
    */
-  recheckMiddlewareChanges(records: readonly NewJobRecord[], path: string): void {
+  recheckMiddlewareChanges(records: readonly NewJobRecord[], path: string, fixed?: readonly string[]): void {
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as NewJobRecord;
       const at = records.length === 1 ? path : `${path}[${i}]`;
       record.metadata = this.metadata(record.metadata, `${at}.metadata`, this.options.maxMetadataBytes);
       record.payload = this.payload(record.payload, at);
+      if (fixed !== undefined && fixedFields(record) !== fixed[i]) {
+        throw new InvalidArgumentError(
+          at,
+          `middleware (wrapEnqueue, wrapTick) may change only metadata (not keys starting with "${RESERVED_METADATA_PREFIX}") and the payload; it changed the job's id, name, queue, run time or ${RESERVED_METADATA_PREFIX} metadata`,
+        );
+      }
     }
+  }
+
+  /**
+   * What enqueue middleware must leave as it is, per record, to compare after it ran (see
+   * {@link recheckMiddlewareChanges}): id, name, queue, run time, status and `sched.` metadata.
+   */
+  fixedByMiddleware(records: readonly NewJobRecord[]): string[] {
+    return records.map(fixedFields);
   }
 
   /** Parses a duration, naming `field` when it is bad. */
@@ -537,4 +551,14 @@ export function assertStorableTime(ms: number, field: string): void {
   if (!isStorableTime(ms)) {
     throw new InvalidArgumentError(field, "makes a run time outside the years 1 to 9999 (UTC)");
   }
+}
+
+/** The fields of `record` enqueue middleware may not change, as one string to compare. */
+function fixedFields(record: NewJobRecord): string {
+  const reserved = Object.keys(record.metadata ?? {})
+    .filter((key) => key.startsWith(RESERVED_METADATA_PREFIX))
+    .sort()
+    .map((key) => [key, record.metadata[key]]);
+  const at = record.scheduledAt instanceof Date ? record.scheduledAt.getTime() : Number.NaN;
+  return JSON.stringify([record.id, record.name, record.queue, at, record.status, reserved]);
 }

@@ -39,8 +39,11 @@ export class ScheduleRunner {
     private readonly onJobsEnqueued: () => void,
     /** Whether this instance has a handler for a schedule's jobs. */
     private readonly hasHandler: (name: string) => boolean,
-    /** Checks the metadata middleware added to a tick's jobs. */
-    private readonly recheckMiddlewareChanges: (jobs: NewJobRecord[]) => void = () => {},
+    /**
+     * Called before the tick middleware runs, with a tick's jobs: returns the check, run before
+     * the insert, of what the middleware changed (metadata by the caller's rules; nothing else).
+     */
+    private readonly guardMiddlewareChanges: (jobs: NewJobRecord[]) => () => void = () => () => {},
     /** Cancels an earlier tick's job (overlap `cancelOther`), aborting it here if it runs here. */
     private readonly cancelJob: (id: string, now: Date) => Promise<void> = async (id, now) => {
       await store.cancelJob(id, now);
@@ -186,8 +189,9 @@ export class ScheduleRunner {
       }
     }
     const jobs = ticks.map((tick) => this.tickJob(record, tick, now));
+    const recheck = this.members.wrapsTick ? this.guardMiddlewareChanges(jobs) : null;
     const fire = () => {
-      if (this.members.wrapsTick) this.recheckMiddlewareChanges(jobs);
+      recheck?.();
       return this.store.fireScheduleTick({
         name: record.name,
         expectedNextRunAt: record.nextRunAt!,
