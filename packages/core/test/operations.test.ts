@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InvalidJobStateError, JobNotFoundError } from "../src/errors.js";
 import { permanent } from "../src/retry/retry.js";
 import type { Scheduler } from "../src/scheduler.js";
+import { ManualClock } from "../src/time/manual-clock.js";
 import { CORE_VERSION } from "../src/version.js";
-import { deferred, setup, until } from "./helpers.js";
+import { deferred, setup, turns, until } from "./helpers.js";
 
 let current: Scheduler | null = null;
 afterEach(async () => {
@@ -155,6 +156,36 @@ describe("instances and throughput", () => {
     expect((await a.s.listInstances()).map((instance) => instance.id)).toEqual([a.s.instanceId]);
     await a.s.stop({ timeout: 0 });
     expect(await a.store.listInstances(new Date(a.clock.now()))).toEqual([]);
+  });
+
+  it("warns when another instance's heartbeat is ahead of this clock: its leases would take over running jobs", async () => {
+    const ahead = setup();
+    const late = new ManualClock(ahead.clock.now() - 40_000);
+    const behind = setup({ store: ahead.store, clock: late });
+    const near = setup({ store: ahead.store, clock: new ManualClock(ahead.clock.now() - 1_500) });
+    await ahead.s.start();
+    await behind.s.start();
+    await near.s.start();
+    const warnings = (lines: string[]) => lines.filter((line) => line.includes("is at least"));
+    expect(warnings(behind.logger.lines)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warn the clock of instance ${ahead.s.instanceId} is at least 40 s ahead of this one's: .*20 s \\(lockTTL - lockRefresh\\)`,
+        ),
+      ),
+    ]);
+    // Within the tolerance, and the one ahead, say nothing; nor is the same instance warned of at every beat.
+    expect(warnings(near.logger.lines)).toEqual([]);
+    expect(warnings(ahead.logger.lines)).toEqual([]);
+    await late.advance("30s");
+    await turns(20);
+    // Not warned of the first again within the hour; the other, whose clock does not move, is warned of
+    // at the first beat of the advance (28.5 s ahead then).
+    const about = (id: string) =>
+      warnings(behind.logger.lines).filter((line) => line.includes(`instance ${id} `));
+    expect(about(ahead.s.instanceId)).toHaveLength(1);
+    expect(about(near.s.instanceId)).toEqual([expect.stringContaining("is at least 28 s ahead")]);
+    await Promise.all([ahead.s, behind.s, near.s].map((s) => s.stop({ timeout: 0 })));
   });
 
   it("throughput counts completed and failed attempts per minute", async () => {

@@ -20,6 +20,10 @@ export interface ThroughputPoint {
 export const PRESENCE_INTERVAL_MS = 10_000;
 /** A presence record not renewed for this long counts as stale (ms). */
 export const PRESENCE_TTL_MS = 3 * PRESENCE_INTERVAL_MS;
+/** A heartbeat this far (ms) ahead of this instance's clock tells a clock that is ahead. */
+export const CLOCK_AHEAD_TOLERANCE_MS = 2_000;
+/** How often (ms) the same instance's clock is warned about again. */
+const CLOCK_WARNING_INTERVAL_MS = 3_600_000;
 
 /**
  * Keeps this instance's presence record in the store (`Store.saveInstance`) while the scheduler
@@ -29,6 +33,8 @@ export const PRESENCE_TTL_MS = 3 * PRESENCE_INTERVAL_MS;
 export class Presence {
   private readonly task: PeriodicTask;
   private startedAt = 0;
+  /** When (clock ms) each instance's clock was last warned about. */
+  private readonly warnedAhead = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -91,5 +97,29 @@ export class Presence {
       lastSeenAt: new Date(now),
       expiresAt: new Date(now + PRESENCE_TTL_MS),
     });
+    await this.checkClocks(now);
+  }
+
+  /**
+   * Warns when another instance's last heartbeat is ahead of this instance's clock by more than
+   * {@link CLOCK_AHEAD_TOLERANCE_MS}: its clock is ahead at least that much. Leases are written and
+   * judged by the instances' clocks, so an instance ahead by more than `lockTTL - lockRefresh`
+   * takes over jobs still running elsewhere (they run twice), and one whose clock is behind writes
+   * leases that others find expired. Of two instances, the one behind sees the other's heartbeat
+   * ahead: every pair that disagrees is reported by one side.
+   */
+  private async checkClocks(now: number): Promise<void> {
+    const { distributed, logger } = this.options;
+    for (const other of await this.store.listInstances(new Date(now))) {
+      const ahead = other.lastSeenAt.getTime() - now;
+      if (other.id === distributed.instanceId || ahead <= CLOCK_AHEAD_TOLERANCE_MS) continue;
+      const warned = this.warnedAhead.get(other.id);
+      if (warned !== undefined && now - warned < CLOCK_WARNING_INTERVAL_MS) continue;
+      this.warnedAhead.set(other.id, now);
+      logger.warn(
+        `the clock of instance ${other.id} is at least ${Math.floor(ahead / 1000)} s ahead of this one's: leases are judged by the instances' clocks, and a clock ${Math.floor((distributed.lockTTL - distributed.lockRefresh) / 1000)} s (lockTTL - lockRefresh) or more ahead takes over jobs still running elsewhere, which then run twice; keep the clocks in sync (NTP)`,
+        { instance: other.id, host: other.host, aheadMs: ahead },
+      );
+    }
   }
 }
