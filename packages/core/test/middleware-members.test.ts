@@ -226,6 +226,19 @@ describe("middleware members", () => {
     }
   });
 
+  it("a schedule whose metadata fills maxMetadataBytes still fires under a tick wrapper (sched. keys not counted)", async () => {
+    const { s, clock } = setup({ maxMetadataBytes: 200 });
+    current = s;
+    s.use(withMembers({ wrapTick: (_firing, fire) => fire() }));
+    // {"k":"x…x"} is 8 bytes and the value: exactly the limit.
+    await s.schedule("full", "* * * * *", () => {}, { metadata: { k: "x".repeat(192) } });
+    await s.start();
+    await clock.advance("1m");
+    await until(async () => (await s.listJobs({ name: "full" })).jobs.length === 1);
+    const [job] = (await s.listJobs({ name: "full" })).jobs;
+    expect(job?.metadata["sched.schedule"]).toBe("full");
+  });
+
   it("an enqueue wrapper's insert stores once, whatever the wrapper does with it", async () => {
     // Never called: nothing stored, and the enqueue fails instead of resolving with nothing.
     const skipped = setup();

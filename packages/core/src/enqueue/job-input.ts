@@ -387,7 +387,7 @@ export class JobInput {
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as NewJobRecord;
       const at = records.length === 1 ? path : `${path}[${i}]`;
-      record.metadata = this.metadata(record.metadata, `${at}.metadata`, this.options.maxMetadataBytes);
+      record.metadata = this.middlewareMetadata(record.metadata, `${at}.metadata`);
       record.payload = this.payload(record.payload, at);
       if (fixed !== undefined && fixedFields(record) !== fixed[i]) {
         throw new InvalidArgumentError(
@@ -396,6 +396,28 @@ export class JobInput {
         );
       }
     }
+  }
+
+  /**
+   * Reads metadata middleware left, checking its size by the caller's rule without @sched's own
+   * `sched.` keys (a tick's `sched.schedule` and `sched.tick`, added by the runtime): a schedule
+   * whose template metadata was accepted must not fail at every firing because a middleware ran.
+   */
+  private middlewareMetadata(value: unknown, field: string): Record<string, string> {
+    const all = this.metadata(value, field, 0);
+    const rest: Record<string, string> = {};
+    for (const key of Object.keys(all)) {
+      if (key.startsWith(RESERVED_METADATA_PREFIX)) continue;
+      // An own "__proto__" key must stay data, not become the prototype.
+      Object.defineProperty(rest, key, {
+        value: all[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    this.metadata(rest, field, this.options.maxMetadataBytes);
+    return all;
   }
 
   /**
