@@ -15,6 +15,7 @@ export const ATTR = {
   outcome: "sched.job.outcome",
   schedule: "sched.schedule.name",
   fired: "sched.schedule.fired",
+  deduplicated: "sched.job.deduplicated",
 } as const;
 
 /** The value of `messaging.system` on every span. */
@@ -30,8 +31,16 @@ export const METRICS = {
   enqueued: "sched.jobs.enqueued",
   /** Counter: attempts that completed. */
   completed: "sched.jobs.completed",
-  /** Counter: attempts that failed (each failed attempt counts, whatever follows it). */
+  /**
+   * Counter: attempts that failed (each failed attempt counts, whatever follows it), by outcome:
+   * `retry`, `dead`, `interrupted`, `cancelled` or `leaseLost`.
+   */
   failed: "sched.jobs.failed",
+  /**
+   * Counter: attempts whose handler signalled a rate limit (`throw rateLimited(...)`): not a
+   * failure; the job waits again and no retry is used.
+   */
+  rateLimited: "sched.jobs.rate_limited",
   /** Counter: failed attempts scheduled for a retry. */
   retried: "sched.jobs.retried",
   /** Counter: jobs moved to the dead-letter queue. */
@@ -46,7 +55,7 @@ export const METRICS = {
   deadLetters: "sched.queue.dead",
   /** Histogram: seconds from a job's scheduled time to the start of its attempt. */
   scheduleDelay: "sched.job.schedule_delay",
-  /** Histogram: seconds an attempt's handler ran. */
+  /** Histogram: seconds an attempt's handler ran, until it settled or the runtime ended the attempt. */
   duration: "sched.job.duration",
 } as const;
 

@@ -3,9 +3,6 @@ import {
   type Context,
   context,
   createNoopMeter,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  isSpanContextValid,
   type Link,
   type MeterProvider,
   metrics,
@@ -14,7 +11,6 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
-  SpanStatusCode,
   type TextMapPropagator,
   type TracerProvider,
   trace,
@@ -23,20 +19,22 @@ import {
   type AttachedScheduler,
   type Duration,
   type EnqueueWrapper,
-  failureOutcome,
-  type HandlerFn,
   type Hook,
   InvalidArgumentError,
   type Job,
-  type JobContext,
   type Middleware,
   type OutgoingJob,
   parseDuration,
   type TickWrapper,
 } from "@sched/core";
 import { describeValue, readOptions } from "@sched/core/adapter";
+import { AttemptRecorder } from "./attempt-recorder.js";
+import { AttributeSets } from "./attribute-sets.js";
+import { DEFAULT_MAX_METADATA_BYTES, MetadataInjector } from "./metadata-injector.js";
 import { ATTR, MESSAGING_SYSTEM, METRICS, SECONDS_BUCKETS } from "./names.js";
+import { endSpan, isNoop, markError, runInContext } from "./spans.js";
 import { StatsCache } from "./stats-cache.js";
+import { TelemetryFaults } from "./telemetry-faults.js";
 import { w3cTraceContext } from "./trace-context.js";
 
 declare const __VERSION__: string;
@@ -55,6 +53,20 @@ export interface OtelOptions {
    * registered (as the OpenTelemetry SDK does), else W3C Trace Context (`traceparent`, `tracestate`).
    */
   propagator?: TextMapPropagator;
+  /**
+   * Whether the W3C baggage of the enqueuing context is written into job metadata too. Default
+   * `false`: the context is written without its baggage (with the W3C propagators, only
+   * `traceparent` and `tracestate` are stored), for baggage may carry secrets such as session
+   * tokens, and kilobytes, into every job. `true` keeps all the propagator writes.
+   */
+  propagateBaggage?: boolean;
+  /**
+   * The scheduler's `maxMetadataBytes` (bytes of JSON), if you changed it; default 16384, the
+   * scheduler's default; `0` for no limit. The trace context is not written into a job whose
+   * metadata it would take past this limit (the job would be refused): that job runs without a
+   * link to its producer, and a warning is logged once.
+   */
+  maxMetadataBytes?: number;
   /**
    * How an attempt's consumer span relates to the context the job was enqueued in: `"parent"`
    * (default) continues that trace; `"link"` starts a new trace with a link to it, for jobs that
@@ -77,13 +89,17 @@ export interface OtelOptions {
  * - **Metrics**: the counters, gauges and histograms in {@link METRICS}, with bounded attributes only
  *   (queue, job name, outcome).
  *
- * With the global no-op providers (no SDK installed) it costs next to nothing.
+ * Telemetry never changes what happens to jobs: an SDK, span processor, propagator or instrument
+ * that throws is ignored (and reported once per kind through the scheduler's logger), and the
+ * handler's, the insert's and the firing's own results pass through unchanged. With the global
+ * no-op providers (no SDK installed) it costs next to nothing.
  *
  * @example
  * import { otel } from "@sched/middleware-otel";
  * scheduler.use(otel({ tracerProvider, meterProvider }));
  *
- * @throws InvalidArgumentError for a bad `statsCacheTtl` or `consumerContext`.
+ * @throws InvalidArgumentError for a bad `statsCacheTtl`, `consumerContext`, `propagateBaggage` or
+ *   `maxMetadataBytes`, naming the option.
  */
 export function otel(given: OtelOptions = {}): Middleware {
   const options = readOptions(given, "options");
@@ -95,6 +111,21 @@ export function otel(given: OtelOptions = {}): Middleware {
       `expected "parent" or "link", got ${describeValue(consumerContext)}`,
     );
   }
+  const propagateBaggage = options.propagateBaggage ?? false;
+  if (typeof propagateBaggage !== "boolean") {
+    throw new InvalidArgumentError(
+      "propagateBaggage",
+      `expected true or false, got ${describeValue(propagateBaggage)}`,
+    );
+  }
+  const maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
+  if (!Number.isSafeInteger(maxMetadataBytes) || maxMetadataBytes < 0) {
+    throw new InvalidArgumentError(
+      "maxMetadataBytes",
+      `expected a whole number of bytes, 0 or more (0: no limit), got ${describeValue(maxMetadataBytes)}`,
+    );
+  }
+  const faults = new TelemetryFaults();
   const version = typeof __VERSION__ === "string" ? __VERSION__ : undefined;
   const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
   const tracer = tracerProvider.getTracer(SCOPE_NAME, version);
@@ -102,7 +133,11 @@ export function otel(given: OtelOptions = {}): Middleware {
   let tracing = !(tracerProvider instanceof ProxyTracerProvider);
   const tracingOn = (): boolean => {
     if (!tracing) {
-      tracing = (tracerProvider as ProxyTracerProvider).getDelegateTracer(SCOPE_NAME, version) !== undefined;
+      tracing = faults.attempt(
+        "tracing",
+        () => (tracerProvider as ProxyTracerProvider).getDelegateTracer(SCOPE_NAME, version) !== undefined,
+        false,
+      );
     }
     return tracing;
   };
@@ -111,12 +146,11 @@ export function otel(given: OtelOptions = {}): Middleware {
   const recordMetrics = meter.constructor !== createNoopMeter().constructor;
   const propagator = (): TextMapPropagator =>
     options.propagator ?? (propagation.fields().length > 0 ? propagation : w3cTraceContext);
+  const injector = new MetadataInjector({ maxMetadataBytes, baggage: propagateBaggage }, faults);
 
   const counter = (name: string, description: string) =>
     meter.createCounter(name, { description, unit: "{job}" });
   const enqueued = counter(METRICS.enqueued, "Jobs enqueued");
-  const completed = counter(METRICS.completed, "Job attempts that completed");
-  const failed = counter(METRICS.failed, "Job attempts that failed");
   const retried = counter(METRICS.retried, "Failed job attempts scheduled for a retry");
   const dead = counter(METRICS.dead, "Jobs moved to the dead-letter queue");
   const recovered = counter(METRICS.recovered, "Jobs returned to their queue after their worker died");
@@ -126,8 +160,24 @@ export function otel(given: OtelOptions = {}): Middleware {
       unit: "s",
       advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     });
-  const scheduleDelay = histogram(METRICS.scheduleDelay, "Time from a job's scheduled time to its start");
-  const duration = histogram(METRICS.duration, "Time a job attempt's handler ran");
+  const attributeSets = new AttributeSets();
+  const attempts = new AttemptRecorder({
+    tracer,
+    tracingOn,
+    propagator,
+    consumerContext,
+    attributeSets,
+    faults,
+    instruments: recordMetrics
+      ? {
+          completed: counter(METRICS.completed, "Job attempts that completed"),
+          failed: counter(METRICS.failed, "Job attempts that failed"),
+          rateLimited: counter(METRICS.rateLimited, "Job attempts that signalled a rate limit"),
+          duration: histogram(METRICS.duration, "Time a job attempt's handler ran"),
+          scheduleDelay: histogram(METRICS.scheduleDelay, "Time from a job's scheduled time to its start"),
+        }
+      : null,
+  });
 
   const gauge = (name: string, description: string) =>
     meter.createObservableGauge(name, { description, unit: "{job}" });
@@ -149,59 +199,70 @@ export function otel(given: OtelOptions = {}): Middleware {
     [pendingGauge, runningGauge, deadGauge],
   );
 
-  const attributeSets = new AttributeSets();
   const jobAttributes = (job: Pick<Job, "queue" | "name">): Attributes =>
     attributeSets.get(job.queue, job.name, "");
 
   const hook: Hook = {
-    onEnqueue: (job) => enqueued.add(1, jobAttributes(job)),
-    onRetry: (job) => retried.add(1, jobAttributes(job)),
-    onDead: (job) => dead.add(1, jobAttributes(job)),
-    onRecover: (count) => recovered.add(count),
+    onEnqueue: (job) => faults.run("metrics", () => enqueued.add(1, jobAttributes(job))),
+    onRetry: (job) => faults.run("metrics", () => retried.add(1, jobAttributes(job))),
+    onDead: (job) => faults.run("metrics", () => dead.add(1, jobAttributes(job))),
+    onRecover: (count) => faults.run("metrics", () => recovered.add(count)),
   };
 
-  const wrapEnqueue: EnqueueWrapper = (jobs, insert) => {
-    if (!tracingOn()) return insert();
+  /** A producer span for one job, whose context the job carries. */
+  const producerSpan = (operation: "send" | "create", job: OutgoingJob, active: Context): Span =>
+    tracer.startSpan(
+      `${operation} ${job.queue}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTR.messagingSystem]: MESSAGING_SYSTEM,
+          [ATTR.operationType]: operation,
+          [ATTR.operationName]: operation,
+          [ATTR.destination]: job.queue,
+          [ATTR.messageId]: job.id,
+          [ATTR.jobName]: job.name,
+        },
+      },
+      active,
+    );
+
+  /** Writes the context of `span` into the job's metadata, when it fits (see MetadataInjector). */
+  const carry = (inject: TextMapPropagator, active: Context, span: Span, job: OutgoingJob): void =>
+    faults.run("propagation", () => injector.inject(inject, trace.setSpan(active, span), job));
+
+  /**
+   * Starts the spans of an enqueue and writes their contexts into the jobs' metadata; returns the
+   * send span, or `null` when nothing is traced (no SDK). May throw (the caller guards it).
+   */
+  const startEnqueue = (jobs: readonly OutgoingJob[]): Span | null => {
+    if (!tracingOn()) return null;
     const active = context.active();
     const inject = propagator();
-    /** A producer span for one job, whose context the job carries. */
-    const producerSpan = (operation: "send" | "create", job: OutgoingJob): Span => {
-      const span = tracer.startSpan(
-        `${operation} ${job.queue}`,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            [ATTR.messagingSystem]: MESSAGING_SYSTEM,
-            [ATTR.operationType]: operation,
-            [ATTR.operationName]: operation,
-            [ATTR.destination]: job.queue,
-            [ATTR.messageId]: job.id,
-            [ATTR.jobName]: job.name,
-          },
-        },
-        active,
-      );
-      if (!isNoop(span)) inject.inject(trace.setSpan(active, span), job.metadata, defaultTextMapSetter);
-      return span;
-    };
     if (jobs.length === 1) {
-      const span = producerSpan("send", jobs[0]!);
+      const job = jobs[0]!;
+      const span = producerSpan("send", job, active);
       // No SDK: nothing to record.
-      return isNoop(span) ? insert() : endAfter(span, insert);
+      if (isNoop(span)) return null;
+      carry(inject, active, span, job);
+      return span;
     }
     // A batch: one creation span per job (its context travels with the job), then one send span
     // linked to them all, as the messaging conventions describe for batch publishing.
     const links: Link[] = [];
     for (const job of jobs) {
-      const create = producerSpan("create", job);
+      const create = producerSpan("create", job, active);
       // No SDK: every span of the batch would be a no-op, as this one is.
-      if (isNoop(create)) return insert();
-      if (create.isRecording()) links.push({ context: create.spanContext() });
-      create.end();
+      if (isNoop(create)) return null;
+      carry(inject, active, create, job);
+      faults.run("tracing", () => {
+        if (create.isRecording()) links.push({ context: create.spanContext() });
+      });
+      endSpan(create, faults);
     }
     const queues = new Set(jobs.map((job) => job.queue));
     const queue = queues.size === 1 ? jobs[0]!.queue : undefined;
-    const span = tracer.startSpan(
+    return tracer.startSpan(
       `send ${queue ?? "(several queues)"}`,
       {
         kind: SpanKind.CLIENT,
@@ -216,11 +277,17 @@ export function otel(given: OtelOptions = {}): Middleware {
       },
       active,
     );
-    return endAfter(span, insert);
   };
 
-  const wrapTick: TickWrapper = async (firing, fire) => {
-    if (!tracingOn()) return fire();
+  const wrapEnqueue: EnqueueWrapper = (jobs, insert) => {
+    const span = faults.attempt("tracing", () => startEnqueue(jobs), null);
+    if (span === null) return insert();
+    return endAfterInsert(span, jobs.length === 1 ? jobs[0]!.id : null, insert, faults);
+  };
+
+  /** Starts a firing's root span and writes its context into the tick's jobs. May throw. */
+  const startTick = (firing: Parameters<TickWrapper>[0]): { span: Span; active: Context } | null => {
+    if (!tracingOn()) return null;
     const span = tracer.startSpan(
       `tick ${firing.schedule}`,
       {
@@ -237,157 +304,73 @@ export function otel(given: OtelOptions = {}): Middleware {
       },
       ROOT_CONTEXT,
     );
-    if (isNoop(span)) return fire();
-    const tickContext = trace.setSpan(ROOT_CONTEXT, span);
+    if (isNoop(span)) return null;
     const inject = propagator();
-    for (const job of firing.jobs) inject.inject(tickContext, job.metadata, defaultTextMapSetter);
+    for (const job of firing.jobs) carry(inject, ROOT_CONTEXT, span, job);
+    return { span, active: trace.setSpan(ROOT_CONTEXT, span) };
+  };
+
+  const wrapTick: TickWrapper = async (firing, fire) => {
+    const tick = faults.attempt("tracing", () => startTick(firing), null);
+    if (tick === null) return fire();
+    let result: Awaited<ReturnType<typeof fire>>;
     try {
-      const result = await context.with(tickContext, fire);
-      span.setAttribute(ATTR.fired, result.fired);
-      return result;
+      result = await runInContext(tick.active, fire, faults);
     } catch (err) {
-      markError(span, err);
+      faults.run("tracing", () => markError(tick.span, err));
+      endSpan(tick.span, faults);
       throw err;
-    } finally {
-      span.end();
     }
+    faults.run("tracing", () => tick.span.setAttribute(ATTR.fired, result.fired));
+    endSpan(tick.span, faults);
+    return result;
   };
 
-  const consumerParent = (job: Job): { parent: Context; links: Link[] | undefined } => {
-    const extracted = propagator().extract(ROOT_CONTEXT, job.metadata, defaultTextMapGetter);
-    if (consumerContext === "parent") return { parent: extracted, links: undefined };
-    const producer = trace.getSpanContext(extracted);
-    return { parent: trace.deleteSpan(extracted), links: producer ? [{ context: producer }] : undefined };
-  };
-
-  const middleware = (next: HandlerFn): HandlerFn => {
-    const observe = async (job: Job, ctx: JobContext): Promise<void> => {
-      // The runtime also calls the dead-letter handler (with the dead job) through middleware.
-      const deadLetter = job.status === "dead";
-      const operation = deadLetter ? "dead_letter" : "process";
-      const { parent, links } = consumerParent(job);
-      const span = tracer.startSpan(
-        `${operation} ${job.queue}`,
-        {
-          kind: SpanKind.CONSUMER,
-          links,
-          attributes: {
-            [ATTR.messagingSystem]: MESSAGING_SYSTEM,
-            [ATTR.operationType]: "process",
-            [ATTR.operationName]: operation,
-            [ATTR.destination]: job.queue,
-            [ATTR.messageId]: job.id,
-            [ATTR.jobName]: job.name,
-            // The attempt of this run: for a dead-letter run, the dead-letter job's (the job
-            // handed to the handler is the dead job, whose last attempt it was).
-            [ATTR.attempt]: ctx.attempt,
-          },
-        },
-        parent,
-      );
-      const measure = recordMetrics && !deadLetter;
-      if (measure && job.startedAt) {
-        const delay = Math.max(0, job.startedAt.getTime() - job.scheduledAt.getTime()) / 1000;
-        scheduleDelay.record(delay, jobAttributes(job));
-      }
-      const t0 = measure ? performance.now() : 0;
-      try {
-        // Without an SDK the span is a no-op with no context to pass on: run the handler as is.
-        if (isNoop(span)) await next(job, ctx);
-        else await context.with(trace.setSpan(parent, span), next, undefined, job, ctx);
-        span.setAttribute(ATTR.outcome, "completed");
-        if (measure) {
-          const outcome = attributeSets.get(job.queue, job.name, "completed");
-          completed.add(1, outcome);
-          duration.record((performance.now() - t0) / 1000, outcome);
-        }
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        const outcome = deadLetter ? "failed" : failureOutcome(job, error, ctx.signal);
-        markError(span, error);
-        span.setAttribute(ATTR.outcome, outcome);
-        if (outcome === "retry") span.addEvent("sched.job.retry");
-        else if (outcome === "dead") span.addEvent("sched.job.dead_letter");
-        if (measure) {
-          const labels = attributeSets.get(job.queue, job.name, outcome);
-          failed.add(1, labels);
-          duration.record((performance.now() - t0) / 1000, labels);
-        }
-        throw err;
-      } finally {
-        span.end();
-      }
+  // The logger is kept for reporting telemetry faults even with metrics off.
+  const attach = (scheduler: AttachedScheduler) => {
+    const detachLogger = faults.addLogger(scheduler.logger);
+    const detachStats = recordMetrics ? stats.add(scheduler) : undefined;
+    return () => {
+      detachLogger();
+      detachStats?.();
     };
-    // Neither traced nor measured (no SDK): the handler runs as if the middleware were absent.
-    return (job, ctx) => (recordMetrics || tracingOn() ? observe(job, ctx) : next(job, ctx));
   };
 
-  const attach = (scheduler: AttachedScheduler) => stats.add(scheduler);
-
-  return Object.assign(middleware, {
+  return Object.assign((next: Parameters<Middleware>[0]) => attempts.wrap(next), {
     hooks: recordMetrics ? [hook] : [],
     wrapEnqueue,
     wrapTick,
-    ...(recordMetrics && { attach }),
+    attach,
   });
 }
 
-/** Whether `span` is the API's no-op span: not recording, and with no valid context to propagate. */
-function isNoop(span: Span): boolean {
-  return !span.isRecording() && !isSpanContextValid(span.spanContext());
-}
-
 /**
- * Metric attribute sets by queue, job name and outcome, made once and reused: recording a metric
- * allocates nothing on the hot path. Bounded: past `limit` distinct sets, new ones are not kept.
+ * Runs `insert` once and returns what it returns (or throws what it throws), then ends the send
+ * span. For one job, the span's message id becomes the id of the job `insert` returned: a
+ * deduplicated enqueue (`dedupe` throttle or debounce) returns the window's job, not a new one.
  */
-class AttributeSets {
-  private readonly sets = new Map<string, Map<string, Map<string, Attributes>>>();
-  private size = 0;
-
-  constructor(private readonly limit = 10_000) {}
-
-  get(queue: string, name: string, outcome: string): Attributes {
-    let byName = this.sets.get(queue);
-    if (!byName) {
-      byName = new Map();
-      this.sets.set(queue, byName);
-    }
-    let byOutcome = byName.get(name);
-    if (!byOutcome) {
-      byOutcome = new Map();
-      byName.set(name, byOutcome);
-    }
-    let attributes = byOutcome.get(outcome);
-    if (!attributes) {
-      attributes = Object.freeze(
-        outcome === ""
-          ? { [ATTR.destination]: queue, [ATTR.jobName]: name }
-          : { [ATTR.destination]: queue, [ATTR.jobName]: name, [ATTR.outcome]: outcome },
-      );
-      if (this.size < this.limit) {
-        byOutcome.set(outcome, attributes);
-        this.size++;
-      }
-    }
-    return attributes;
-  }
-}
-
-async function endAfter(span: Span, insert: () => Promise<Job[]>): Promise<Job[]> {
+async function endAfterInsert(
+  span: Span,
+  sentId: string | null,
+  insert: () => Promise<Job[]>,
+  faults: TelemetryFaults,
+): Promise<Job[]> {
+  let stored: Job[];
   try {
-    return await insert();
+    stored = await insert();
   } catch (err) {
-    markError(span, err);
+    faults.run("tracing", () => markError(span, err));
+    endSpan(span, faults);
     throw err;
-  } finally {
-    span.end();
   }
-}
-
-function markError(span: Span, err: unknown): void {
-  const error = err instanceof Error ? err : new Error(String(err));
-  span.recordException(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-  span.setAttribute(ATTR.errorType, error.name || "Error");
+  if (sentId !== null) {
+    faults.run("tracing", () => {
+      const id = stored[0]?.id;
+      if (id === undefined || id === sentId) return;
+      span.setAttribute(ATTR.messageId, id);
+      span.setAttribute(ATTR.deduplicated, true);
+    });
+  }
+  endSpan(span, faults);
+  return stored;
 }

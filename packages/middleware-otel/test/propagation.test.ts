@@ -137,10 +137,10 @@ describe("choice of propagator", () => {
     expect(job.metadata).toEqual({});
     expect(trace.getActiveSpan()).toBeUndefined();
     expect(context.active()).toBe(ROOT_CONTEXT);
-    // With the no-op meter no metric is computed: no hooks, nothing attached.
+    // With the no-op meter no metric is computed: no hooks. (`attach` only keeps the scheduler's
+    // logger, to report telemetry that throws.)
     const unused = otel();
     expect(unused.hooks).toEqual([]);
-    expect(unused.attach).toBeUndefined();
     const t = new Telemetry();
     telemetry.push(t);
     const used = otel({ meterProvider: t.meterProvider });
@@ -179,6 +179,10 @@ describe("choice of propagator", () => {
   it("rejects bad options, naming the field", async () => {
     expect(() => otel({ statsCacheTtl: "soon" as never })).toThrow(InvalidArgumentError);
     expect(() => otel({ consumerContext: "child" as never })).toThrow(/consumerContext/);
+    expect(() => otel({ propagateBaggage: "yes" as never })).toThrow(/propagateBaggage/);
+    for (const maxMetadataBytes of [-1, 1.5, Number.NaN, "16KiB" as never]) {
+      expect(() => otel({ maxMetadataBytes }), String(maxMetadataBytes)).toThrow(/maxMetadataBytes/);
+    }
     for (const [label, thrown] of await unreadableRefusals((options) => otel(options), {
       statsCacheTtl: "15s" as const,
     })) {

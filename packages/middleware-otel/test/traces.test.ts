@@ -307,6 +307,28 @@ describe("traces", () => {
     expect(refused?.attributes[ATTR.errorType]).toBe("JobAlreadyExistsError");
   });
 
+  it.each(["throttle", "debounce"] as const)(
+    "a deduplicated enqueue (%s) names the job it returned, the window's, on its send span",
+    async (mode) => {
+      const t = newTelemetry();
+      const s = newScheduler();
+      s.use(otel({ tracerProvider: t.tracerProvider }));
+      const dedupe = { key: "user:42", ttl: "10s" as const, mode };
+      const first = await s.enqueue({ name: "reindex", dedupe, ...(mode === "throttle" && { delay: "5s" }) });
+      const second = await s.enqueue({
+        name: "reindex",
+        dedupe,
+        ...(mode === "throttle" && { delay: "5s" }),
+      });
+      expect(second.id).toBe(first.id);
+      const [created, deduplicated] = t.spans("send default");
+      expect(created?.attributes[ATTR.messageId]).toBe(first.id);
+      expect(created?.attributes[ATTR.deduplicated]).toBeUndefined();
+      expect(deduplicated?.attributes[ATTR.messageId]).toBe(first.id);
+      expect(deduplicated?.attributes[ATTR.deduplicated]).toBe(true);
+    },
+  );
+
   it("an attempt interrupted by shutdown is marked interrupted, not dead", async () => {
     const t = newTelemetry();
     const s = newScheduler();
