@@ -1,15 +1,10 @@
 import { SpanStatusCode } from "@opentelemetry/api";
-import { createScheduler, ManualClock, rateLimited, type Scheduler } from "@sched/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { createScheduler, ManualClock, rateLimited } from "@sched/core";
+import { describe, expect, it } from "vitest";
 import { ATTR, METRICS, otel } from "../src/index.js";
-import { deferred, histogram, quiet, Telemetry, total, until } from "./harness.js";
+import { deferred, histogram, quiet, stoppedAfterEach, Telemetry, total, until } from "./harness.js";
 
-const started: Scheduler[] = [];
-const telemetry: Telemetry[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
-  await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
-});
+const { started, telemetry } = stoppedAfterEach();
 
 function setup(options: Parameters<typeof createScheduler>[0] = {}) {
   const t = new Telemetry();

@@ -15,6 +15,8 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import type { Scheduler } from "@sched/core";
+import { afterEach } from "vitest";
 
 // Active contexts follow async calls, as with the OpenTelemetry Node.js SDK.
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -106,3 +108,17 @@ export function deferred<T = void>() {
 
 /** A logger that keeps nothing. */
 export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The schedulers and telemetry a test file makes, pushed by its tests: after each test every
+ * scheduler is stopped and every telemetry shut down.
+ */
+export function stoppedAfterEach(): { started: Scheduler[]; telemetry: Telemetry[] } {
+  const started: Scheduler[] = [];
+  const telemetry: Telemetry[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
+    await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
+  });
+  return { started, telemetry };
+}

@@ -13,18 +13,13 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { createScheduler, ManualClock, type Scheduler } from "@sched/core";
+import { createScheduler, ManualClock } from "@sched/core";
 import { type RecordingLogger, recordingLogger, runUntilIdle } from "@sched/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type OtelOptions, otel, SCOPE_NAME } from "../src/index.js";
-import { Telemetry } from "./harness.js";
+import { stoppedAfterEach, Telemetry } from "./harness.js";
 
-const started: Scheduler[] = [];
-const telemetry: Telemetry[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
-  await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
-});
+const { started, telemetry } = stoppedAfterEach();
 
 function newTelemetry(): Telemetry {
   const t = new Telemetry();

@@ -4,15 +4,10 @@ import { createScheduler, type Job, ManualClock, type Scheduler } from "@sched/c
 import { type RecordingLogger, recordingLogger, runUntilIdle } from "@sched/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type OtelOptions, otel } from "../src/index.js";
-import { Telemetry } from "./harness.js";
+import { stoppedAfterEach, Telemetry } from "./harness.js";
 
-const started: Scheduler[] = [];
-const telemetry: Telemetry[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
-  await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
-  propagation.disable();
-});
+const { started, telemetry } = stoppedAfterEach();
+afterEach(() => propagation.disable());
 
 function setup(schedulerOptions: Parameters<typeof createScheduler>[0] = {}, otelOptions: OtelOptions = {}) {
   const t = new Telemetry();

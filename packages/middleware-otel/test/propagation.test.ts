@@ -9,19 +9,14 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { createScheduler, InvalidArgumentError, type Job, type Scheduler } from "@sched/core";
+import { createScheduler, InvalidArgumentError, type Job } from "@sched/core";
 import { unreadableRefusals } from "@sched/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { otel, w3cTraceContext } from "../src/index.js";
-import { deferred, quiet, Telemetry, until } from "./harness.js";
+import { deferred, quiet, stoppedAfterEach, Telemetry, until } from "./harness.js";
 
-const started: Scheduler[] = [];
-const telemetry: Telemetry[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
-  await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
-  propagation.disable();
-});
+const { started, telemetry } = stoppedAfterEach();
+afterEach(() => propagation.disable());
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";

@@ -1,15 +1,10 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { createScheduler, type Job, ManualClock, MemoryStore, type Scheduler } from "@sched/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ATTR, otel } from "../src/index.js";
-import { deferred, quiet, Telemetry, until } from "./harness.js";
+import { deferred, quiet, stoppedAfterEach, Telemetry, until } from "./harness.js";
 
-const started: Scheduler[] = [];
-const telemetry: Telemetry[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop({ timeout: 0 })));
-  await Promise.all(telemetry.splice(0).map((t) => t.shutdown()));
-});
+const { started, telemetry } = stoppedAfterEach();
 
 function newTelemetry(): Telemetry {
   const t = new Telemetry();
