@@ -102,7 +102,11 @@ export async function runUntilIdle<Jobs extends object, Tx>(
           advances > 0
             ? `, after ${advances} advance${advances === 1 ? "" : "s"} of the clock to a next due job`
             : ""
-        }; is it started, does a handler hang, or does a job come back without end (retries not counted)?`,
+        }; is it started, does a handler hang, or does a job come back without end (retries not counted)?${
+          advances > 0 && scheduler.options.distributed.enabled
+            ? ` With distributed on, the clock moves at most lockRefresh (${scheduler.options.distributed.lockRefresh} ms) at a time: for long waits give the test's schedulers a longer lockTTL and lockRefresh.`
+            : ""
+        }`,
       );
     }
     if (stats.running === 0 && !dueNow && localWork === 0 && scheduler.localWork === 0) {

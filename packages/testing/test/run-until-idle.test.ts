@@ -147,6 +147,29 @@ describe("runUntilIdle", () => {
     }
   });
 
+  it("with distributed on, a timeout while stepping by lockRefresh says so", async () => {
+    const clock = createTestClock();
+    const store = new MemoryStore();
+    const leader = new MemoryLeader({ instanceId: "a", group: new MemoryLeaderGroup(), clock, ttl: 30_000 });
+    s = createScheduler({
+      clock,
+      store,
+      logger: quiet,
+      leader,
+      distributed: { enabled: true, instanceId: "a" },
+    });
+    s.register("later", () => {});
+    await s.start();
+    await s.enqueue({ name: "later", delay: "30d" });
+    const error = await runUntilIdle(s, { clock, maxAdvance: "60d", timeout: "300ms" }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toMatchObject({ code: "IDLE_TIMEOUT" });
+    expect((error as Error).message).toMatch(
+      /With distributed on, the clock moves at most lockRefresh \(10000 ms\) at a time/,
+    );
+  });
+
   it("rejects with IDLE_TIMEOUT when a handler hangs", async () => {
     s = createScheduler({ logger: quiet });
     s.register("hang", () => new Promise<void>(() => {}));
