@@ -178,15 +178,7 @@ describe("stop() bounds and leases", () => {
   });
 
   it("resolves within timeout + 1 s when a handler ignores its abort, and returns the job without penalty", async () => {
-    const { s, clock, store } = setup();
-    let started = false;
-    s.register("stubborn", () => {
-      started = true;
-      return new Promise<void>(() => {});
-    });
-    await s.start();
-    const job = await s.enqueue({ name: "stubborn" });
-    await until(() => started);
+    const { s, clock, store, job } = await runningStubborn();
     let stopped = false;
     const stopping = s.stop({ timeout: "5s" }).then(() => {
       stopped = true;
@@ -201,15 +193,7 @@ describe("stop() bounds and leases", () => {
   });
 
   it("stop({ timeout: 0 }) on a test clock nobody advances resolves after 1 s of real time, the job returned", async () => {
-    const { s, store } = setup();
-    let started = false;
-    s.register("stubborn", () => {
-      started = true;
-      return new Promise<void>(() => {});
-    });
-    await s.start();
-    const job = await s.enqueue({ name: "stubborn" });
-    await until(() => started);
+    const { s, store, job } = await runningStubborn();
     const began = Date.now();
     await s.stop({ timeout: 0 });
     expect(Date.now() - began).toBeGreaterThanOrEqual(990);
@@ -240,3 +224,17 @@ describe("schedules whose code was removed", () => {
     }
   });
 });
+
+/** A started scheduler on a manual clock whose one job runs a handler that never settles. */
+async function runningStubborn() {
+  const made = setup();
+  let started = false;
+  made.s.register("stubborn", () => {
+    started = true;
+    return new Promise<void>(() => {});
+  });
+  await made.s.start();
+  const job = await made.s.enqueue({ name: "stubborn" });
+  await until(() => started);
+  return { ...made, job };
+}

@@ -36,6 +36,11 @@ function job(uniqueKey: string | null = null) {
   };
 }
 
+/** The reply of an insert of one document refused by a unique index (code 11000), with `error`'s fields. */
+function duplicateKeyReply(error: Record<string, unknown>) {
+  return { ok: 1, n: 0, writeErrors: [{ index: 0, code: 11000, ...error }] };
+}
+
 function open(url: string): MongoStore {
   return new MongoStore({ url, autoMigrate: false, operationTimeout: "5s", serverSelectionTimeout: "2s" });
 }
@@ -50,17 +55,9 @@ describe("faults", () => {
         return cursorReply("faults.scheduler_jobs", finds === 1 ? [] : [{ id: "the-winner" }]);
       }
       if (name === "insert") {
-        return {
-          ok: 1,
-          n: 0,
-          writeErrors: [
-            {
-              index: 0,
-              code: 11000,
-              errmsg: "E11000 duplicate key error collection: faults.scheduler_jobs index: unique_active_key",
-            },
-          ],
-        };
+        return duplicateKeyReply({
+          errmsg: "E11000 duplicate key error collection: faults.scheduler_jobs index: unique_active_key",
+        });
       }
       return undefined;
     });
@@ -83,19 +80,11 @@ describe("faults", () => {
     server = await ScriptedServer.start((name) => {
       if (name === "find") return cursorReply("faults.scheduler_jobs", []);
       if (name === "insert") {
-        return {
-          ok: 1,
-          n: 0,
-          writeErrors: [
-            {
-              index: 0,
-              code: 11000,
-              keyPattern: { _id: 1 },
-              keyValue: { _id: documentId },
-              errmsg: `E11000 duplicate key error collection: faults.scheduler_jobs index: _id_ dup key: { _id: ObjectId('${documentId.toHexString()}') }`,
-            },
-          ],
-        };
+        return duplicateKeyReply({
+          keyPattern: { _id: 1 },
+          keyValue: { _id: documentId },
+          errmsg: `E11000 duplicate key error collection: faults.scheduler_jobs index: _id_ dup key: { _id: ObjectId('${documentId.toHexString()}') }`,
+        });
       }
       return undefined;
     });
