@@ -614,6 +614,13 @@ describe("pages follow changes made elsewhere", () => {
         .getByTestId("dead-retry")
         .click();
       await deadPage.getByTestId("notice-error").waitFor();
+      // The notice shows as soon as the action is refused; the reload that drops the row follows
+      // it, well before the page's own reload every 5 s.
+      await deadPage.waitForFunction(
+        (id) => document.querySelector(`[data-testid="job-row"][data-job-id="${id}"]`) === null,
+        gone,
+        { timeout: 4_000 },
+      );
       expect(await rowIds(deadPage, "dead-table")).not.toContain(gone);
       expect(await rowIds(deadPage, "dead-table")).toHaveLength(3);
     } finally {
